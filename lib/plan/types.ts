@@ -1,0 +1,267 @@
+import type { Cloud, DatabaseEngine, Environment, LandingZoneSpec, Tier } from "../spec/types.js";
+
+export type Engine = "cdk" | "pulumi";
+
+export const CAPABILITIES = [
+  "network",
+  "compute",
+  "registry",
+  "gateway",
+  "bff",
+  "discovery",
+  "config",
+  "sessions",
+  "tokens",
+  "authService",
+  "mesh",
+  "monitoring",
+  "tracing",
+  "logging",
+  "broker",
+  "database",
+  "saga",
+  "readModel",
+  "eventStore",
+  "pipeline",
+  "frontends",
+] as const;
+
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** A printable decision: which implementation a capability gets, and the settings that matter. */
+export interface CapabilityDecision {
+  readonly capability: Capability;
+  readonly implementation: string;
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
+  readonly dependsOn: readonly Capability[];
+}
+
+export interface NetworkPlan {
+  readonly cidr: string;
+  readonly availabilityZones: readonly string[];
+  readonly subnets: {
+    readonly public: readonly string[];
+    readonly private: readonly string[];
+    readonly isolated: readonly string[];
+  };
+  readonly natGateways: number;
+  readonly flowLogs: boolean;
+  readonly flowLogRetentionDays: number;
+  readonly podsCidr: string;
+  readonly servicesCidr: string;
+}
+
+export interface ClusterPlan {
+  readonly name: string;
+  readonly kubernetesVersion: string;
+  /** Cloud-specific node machine type (EC2 instance type, GCE machine type, Azure VM size). */
+  readonly nodeInstanceType: string;
+  readonly minNodes: number;
+  readonly desiredNodes: number;
+  readonly maxNodes: number;
+  readonly nodeDiskGiB: number;
+  /** Kubernetes namespace holding the services' workloads. */
+  readonly namespace: string;
+  /** API server reachable only from inside the network. */
+  readonly privateEndpoint: boolean;
+}
+
+export interface VmPlan {
+  readonly instanceType: string;
+  readonly rootVolumeGiB: number;
+}
+
+export interface PaasPlan {
+  /** Elastic Beanstalk solution stack / App Service runtime / App Engine runtime. */
+  readonly platform: string;
+  readonly instanceType: string;
+}
+
+export interface RoutePlan {
+  /** Path prefix at the gateway. */
+  readonly path: string;
+  /** Service or BFF the route reaches. */
+  readonly target: string;
+  readonly port: number;
+  readonly kind: "service" | "bff";
+}
+
+export interface GatewayPlan {
+  readonly implementation: string;
+  readonly routes: readonly RoutePlan[];
+  readonly auth: "none" | "jwt" | "authorizer";
+  readonly authService?: string;
+  readonly waf: boolean;
+  readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number };
+  readonly accessLogs: boolean;
+  readonly accessLogRetentionDays: number;
+}
+
+export interface RedisPlan {
+  readonly implementation: string;
+  readonly engine: "redis" | "memcached";
+  readonly engineVersion: string;
+  /** Cloud-specific node type / SKU. */
+  readonly nodeType: string;
+  /** Memory for clouds sized in GiB (Memorystore). */
+  readonly memoryGiB: number;
+  readonly replicas: number;
+  readonly multiAz: boolean;
+  readonly port: number;
+  readonly snapshotRetentionDays: number;
+}
+
+export interface SearchPlan {
+  readonly implementation: string;
+  readonly engineVersion: string;
+  readonly instanceType: string;
+  readonly instanceCount: number;
+  readonly dedicatedMasters: number;
+  readonly masterInstanceType: string;
+  readonly volumeGiB: number;
+  readonly zoneAwareness: boolean;
+}
+
+export interface LogPipelinePlan {
+  readonly implementation: string;
+  readonly shipper: "fluent-bit" | "filebeat";
+  readonly buffer?: RedisPlan;
+  readonly search: SearchPlan;
+  readonly logstashReplicas: number;
+  /** Redis list key the shippers push to and Logstash pops from. */
+  readonly bufferKey: string;
+  readonly retentionDays: number;
+  readonly namespace: string;
+}
+
+export interface SubscriptionPlan {
+  readonly subscriber: string;
+  /** Queue / subscription name: `<subscriber>_<event>`. */
+  readonly name: string;
+}
+
+export interface TopicPlan {
+  readonly event: string;
+  readonly publishers: readonly string[];
+  readonly subscriptions: readonly SubscriptionPlan[];
+}
+
+export interface KafkaPlan {
+  readonly version: string;
+  readonly brokerNodes: number;
+  readonly instanceType: string;
+  readonly volumeGiB: number;
+}
+
+export interface BrokerPlan {
+  readonly implementation: string;
+  readonly topics: readonly TopicPlan[];
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+  readonly kafka?: KafkaPlan;
+}
+
+export interface DatabasePlan {
+  readonly engine: DatabaseEngine;
+  readonly implementation: string;
+  readonly engineVersion: string;
+  readonly instanceClass: string;
+  readonly storageGiB: number;
+  readonly multiAz: boolean;
+  readonly backupRetentionDays: number;
+  readonly databaseName: string;
+}
+
+export interface EventStorePlan {
+  readonly implementation: string;
+  /** Partition key: aggregate id; sort key: sequence number, written conditionally. */
+  readonly aggregateKey: string;
+  readonly sequenceKey: string;
+}
+
+export interface ReadModelPlan {
+  readonly implementation: string;
+  readonly sources: readonly string[];
+  /** Events of the sources the projection consumes. */
+  readonly events: readonly string[];
+}
+
+export interface ServicePlan {
+  readonly name: string;
+  /** Container image; default points at the service's registry repository. */
+  readonly image: string;
+  readonly port: number;
+  readonly expose: boolean;
+  readonly path: string;
+  readonly healthPath: string;
+  readonly replicas: { readonly min: number; readonly max: number };
+  readonly cpuMillicores: number;
+  readonly memoryMiB: number;
+  readonly database?: DatabasePlan;
+  readonly publishes: readonly string[];
+  readonly subscribes: readonly string[];
+  readonly readModel?: ReadModelPlan;
+  readonly eventStore?: EventStorePlan;
+  readonly config: Readonly<Record<string, string>>;
+  readonly secrets: readonly string[];
+  /** Whether this is a BFF (a service in front of the gateway for one client channel). */
+  readonly kind: "service" | "bff";
+  readonly channel?: string;
+  /** The registry repository name for the image. */
+  readonly repository: string;
+}
+
+export interface MeshPlan {
+  readonly implementation: "istio";
+  readonly version: string;
+  readonly mtls: "STRICT" | "PERMISSIVE";
+  readonly circuitBreaker: {
+    readonly consecutiveErrors: number;
+    readonly ejectSeconds: number;
+    readonly maxEjectionPercent: number;
+    readonly maxConnections: number;
+    readonly maxPendingRequests: number;
+  };
+  readonly retries: { readonly attempts: number; readonly perTryTimeoutSeconds: number };
+  readonly timeoutSeconds: number;
+}
+
+export interface TracingPlan {
+  readonly implementation: string;
+  readonly backend: "zipkin" | "jaeger" | "xray" | "cloud";
+  readonly samplingRate: number;
+  /** In-cluster collector endpoint services export OTLP to. */
+  readonly collectorEndpoint: string;
+}
+
+export interface ProtectionPlan {
+  /** Retain stateful resources when their stack is deleted. */
+  readonly retain: boolean;
+  readonly deletionProtection: boolean;
+  readonly backupRetentionDays: number;
+}
+
+/** The whole landing zone as pure data: what both engines build and what `mlz plan` prints. */
+export interface LandingZonePlan {
+  readonly spec: LandingZoneSpec;
+  readonly name: string;
+  readonly cloud: Cloud;
+  readonly tier: Tier;
+  readonly environment: Environment;
+  readonly region: string;
+  readonly decisions: readonly CapabilityDecision[];
+  readonly network: NetworkPlan;
+  readonly cluster?: ClusterPlan;
+  readonly vms?: VmPlan;
+  readonly paas?: PaasPlan;
+  readonly gateway: GatewayPlan;
+  readonly sessions?: RedisPlan;
+  readonly logging?: LogPipelinePlan;
+  readonly broker?: BrokerPlan;
+  readonly mesh?: MeshPlan;
+  readonly tracing?: TracingPlan;
+  /** Services and BFFs, in spec order (services first). */
+  readonly services: readonly ServicePlan[];
+  readonly protection: ProtectionPlan;
+  readonly tags: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,232 @@
+import { z } from "zod";
+
+/** Lowercase DNS label: usable as a Kubernetes name, a stack-name part and most cloud resource names. */
+const dnsLabel = z
+  .string()
+  .min(1)
+  .max(40)
+  .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, {
+    message: "must be lowercase letters, digits and '-', start with a letter and not end with '-'",
+  });
+
+const eventName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/, { message: "event names are lowercase kebab-case, e.g. order-placed" });
+
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, { message: "must be an IPv4 CIDR such as 10.0.0.0/16" });
+
+export const CLOUDS = ["aws", "gcp", "azure", "kubernetes"] as const;
+export const TIERS = ["iaas", "caas", "paas"] as const;
+export const ENVIRONMENTS = ["dev", "prod"] as const;
+export const DATABASE_ENGINES = ["postgres", "mysql", "key-value", "document"] as const;
+export const BROKERS = ["auto", "sns-sqs", "eventbridge", "kafka", "rabbitmq", "pubsub", "servicebus"] as const;
+export const TRACING_BACKENDS = ["zipkin", "jaeger", "xray", "cloud", "none"] as const;
+
+const networkSchema = z
+  .object({
+    cidr: cidr.default("10.0.0.0/16").describe("The address range of the VPC / VNet."),
+    zones: z.number().int().min(1).max(6).optional().describe("Availability zones to spread over. Default: 2 in dev, 3 in prod."),
+    availabilityZones: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Explicit zone names; default is the region name plus a, b, c... so synthesis never needs a cloud lookup."),
+    natGateways: z.number().int().min(0).max(6).optional().describe("NAT gateways. Default: 1 in dev, one per zone in prod."),
+    flowLogs: z.boolean().default(true).describe("Record VPC flow logs."),
+    podsCidr: cidr.default("100.64.0.0/14").describe("Secondary range for pods where the cloud needs one (GKE)."),
+    servicesCidr: cidr.default("100.68.0.0/20").describe("Secondary range for cluster services where the cloud needs one (GKE, AKS)."),
+  })
+  .strict();
+
+const rateLimitSchema = z
+  .object({
+    requestsPerSecond: z.number().int().positive().default(100),
+    burst: z.number().int().positive().default(200),
+  })
+  .strict();
+
+const gatewaySchema = z
+  .object({
+    auth: z.enum(["none", "jwt", "authorizer"]).default("jwt").describe("How the gateway checks callers: JWT validation, a delegated auth service, or none."),
+    waf: z.boolean().optional().describe("Attach a web application firewall. Default: true in prod."),
+    rateLimit: rateLimitSchema.prefault({}),
+    accessLogs: z.boolean().default(true),
+  })
+  .strict();
+
+const bffObject = z
+  .object({
+    name: dnsLabel,
+    channel: z.string().min(1).optional().describe("The client channel this BFF serves (web, mobile, tv). Default: the name."),
+    routes: z.array(z.string().regex(/^\/[A-Za-z0-9/_-]*$/, { message: "a route is a path such as /api/orders" })).optional(),
+    port: z.number().int().min(1).max(65535).default(8080),
+    image: z.string().min(1).optional(),
+  })
+  .strict();
+
+const bffSchema = z.union([dnsLabel, bffObject]).describe("A backend-for-frontend: a name, or { name, channel, routes }.");
+
+const authSchema = z
+  .object({
+    sessions: z.enum(["redis", "memcached", "none"]).default("redis").describe("Central session store shared by scaled-out instances."),
+    tokens: z.enum(["jwt", "none"]).default("jwt").describe("Client tokens issued by an identity provider and checked at the gateway."),
+    service: dnsLabel.optional().describe("A dedicated auth service (one of services[]) the gateway delegates to."),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    values: z.record(z.string(), z.string()).default({}).describe("Landing-zone-wide configuration every service receives."),
+  })
+  .strict();
+
+const discoverySchema = z.object({ enabled: z.boolean().default(true) }).strict();
+
+const messagingSchema = z
+  .object({
+    broker: z.enum(BROKERS).default("auto").describe("The message broker. 'auto' picks the cloud's managed default."),
+    maxReceiveCount: z.number().int().min(1).max(1000).default(5).describe("Deliveries before a message goes to the dead-letter queue."),
+    retentionDays: z.number().int().min(1).max(14).default(4),
+  })
+  .strict();
+
+const loggingSchema = z
+  .object({
+    stack: z.enum(["elk", "none"]).default("elk").describe("Central log aggregation: Elasticsearch/OpenSearch + Logstash + Kibana/Dashboards."),
+    buffer: z.enum(["redis", "none"]).default("redis").describe("A Redis buffer in front of Logstash that absorbs bursts (the seed's design)."),
+    shipper: z.enum(["fluent-bit", "filebeat"]).default("fluent-bit"),
+    retentionDays: z.number().int().min(1).max(3650).default(30),
+  })
+  .strict();
+
+const tracingSchema = z
+  .object({
+    backend: z.enum(TRACING_BACKENDS).default("zipkin"),
+    samplingRate: z.number().min(0).max(1).default(0.1),
+  })
+  .strict();
+
+const monitoringSchema = z
+  .object({
+    dashboards: z.boolean().default(true),
+    alarms: z.boolean().default(true),
+    alarmEmail: z.email().optional().describe("Subscribed to the alarm notification topic."),
+  })
+  .strict();
+
+const circuitBreakerSchema = z
+  .object({
+    consecutiveErrors: z.number().int().min(1).max(1000).default(5),
+    ejectSeconds: z.number().int().min(1).max(3600).default(30),
+    maxEjectionPercent: z.number().int().min(1).max(100).default(50),
+    maxConnections: z.number().int().min(1).default(100),
+    maxPendingRequests: z.number().int().min(1).default(100),
+  })
+  .strict();
+
+const meshSchema = z
+  .object({
+    kind: z.enum(["istio", "none"]).optional().describe("Service mesh. Default: istio on CaaS and existing clusters, none otherwise."),
+    mtls: z.enum(["STRICT", "PERMISSIVE"]).default("STRICT"),
+    circuitBreaker: circuitBreakerSchema.prefault({}),
+    retries: z.object({ attempts: z.number().int().min(0).max(10).default(3), perTryTimeoutSeconds: z.number().positive().default(2) }).strict().prefault({}),
+    timeoutSeconds: z.number().positive().default(10),
+  })
+  .strict();
+
+const pipelinesSchema = z
+  .object({
+    perService: z.boolean().default(true).describe("A build/deploy pipeline and registry per service."),
+    provider: z.enum(["native", "github-actions"]).default("native"),
+    repositoryOwner: z.string().optional().describe("Owner/organization of the services' source repositories."),
+  })
+  .strict();
+
+const frontendsSchema = z
+  .object({
+    shell: dnsLabel.describe("The shell application; also the BFF (by name) its routes point at when one exists."),
+    fragments: z.array(dnsLabel).default([]).describe("Micro-frontend fragments, each hosted and deployed on its own."),
+  })
+  .strict();
+
+const databaseSchema = z
+  .object({
+    engine: z.enum(DATABASE_ENGINES),
+    size: z.enum(["small", "medium", "large"]).optional().describe("Instance class. Default: small in dev, medium in prod."),
+    storageGiB: z.number().int().min(20).max(65536).default(20),
+  })
+  .strict();
+
+const serviceSchema = z
+  .object({
+    name: dnsLabel,
+    image: z.string().min(1).optional().describe("Container image. Default: the service's own registry repository, tag latest."),
+    port: z.number().int().min(1).max(65535).default(8080),
+    expose: z.boolean().default(true).describe("Route the service through the API gateway."),
+    path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/).optional().describe("Gateway route prefix. Default: /<name>."),
+    healthPath: z.string().regex(/^\//).default("/health"),
+    replicas: z
+      .object({ min: z.number().int().min(1).max(100), max: z.number().int().min(1).max(1000) })
+      .strict()
+      .optional()
+      .describe("Autoscaling bounds. Default: 1-2 in dev, 2-6 in prod."),
+    cpu: z.number().int().min(64).max(16384).default(250).describe("CPU millicores requested."),
+    memory: z.number().int().min(64).max(65536).default(512).describe("Memory MiB requested."),
+    database: databaseSchema.optional(),
+    publishes: z.array(eventName).default([]),
+    subscribes: z.array(eventName).default([]),
+    readModel: z.object({ from: z.array(dnsLabel).min(1) }).strict().optional().describe("CQRS projection of other services' events."),
+    eventSourced: z.boolean().default(false).describe("Store state transitions in an append-only event store."),
+    config: z.record(z.string(), z.string()).default({}).describe("Configuration values injected at deploy time."),
+    secrets: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, { message: "secret names are UPPER_SNAKE_CASE env-var names" })).default([]),
+  })
+  .strict();
+
+const sagaStepSchema = z
+  .object({
+    service: dnsLabel,
+    action: z.string().regex(/^[a-z][a-zA-Z0-9-]*$/),
+    compensate: z.string().regex(/^[a-z][a-zA-Z0-9-]*$/).optional(),
+  })
+  .strict();
+
+const sagaSchema = z
+  .object({
+    name: dnsLabel,
+    mode: z.enum(["orchestration", "choreography"]).default("orchestration"),
+    steps: z.array(sagaStepSchema).min(2),
+  })
+  .strict();
+
+export const landingZoneSchema = z
+  .object({
+    name: dnsLabel.max(20).describe("Short name of the landing zone; prefixes stacks and resources."),
+    cloud: z.enum(CLOUDS).default("aws"),
+    region: z.string().regex(/^[a-z]{2,}[a-z0-9-]*[0-9a-z]$/, { message: "must be a region name such as ap-northeast-2" }).optional(),
+    tier: z.enum(TIERS).default("caas"),
+    environment: z.enum(ENVIRONMENTS).default("dev"),
+    network: networkSchema.prefault({}),
+    gateway: gatewaySchema.prefault({}),
+    bffs: z.array(bffSchema).default([]),
+    auth: authSchema.prefault({}),
+    config: configSchema.prefault({}),
+    discovery: discoverySchema.prefault({}),
+    messaging: messagingSchema.prefault({}),
+    logging: loggingSchema.prefault({}),
+    tracing: tracingSchema.prefault({}),
+    monitoring: monitoringSchema.prefault({}),
+    mesh: meshSchema.prefault({}),
+    pipelines: pipelinesSchema.prefault({}),
+    frontends: frontendsSchema.optional(),
+    services: z.array(serviceSchema).default([]),
+    sagas: z.array(sagaSchema).default([]),
+    retainData: z.boolean().optional().describe("Retain and deletion-protect stateful resources. Default: true in prod, false in dev."),
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+/** What a user writes: every key with a default may be left out. */
+export type LandingZoneInput = z.input<typeof landingZoneSchema>;
+/** The schema's output before environment-dependent defaults are applied. */
+export type ParsedSpec = z.output<typeof landingZoneSchema>;

@@ -1,0 +1,155 @@
+import type { BROKERS, CLOUDS, DATABASE_ENGINES, ENVIRONMENTS, TIERS, TRACING_BACKENDS } from "./schema.js";
+
+export type Cloud = (typeof CLOUDS)[number];
+export type Tier = (typeof TIERS)[number];
+export type Environment = (typeof ENVIRONMENTS)[number];
+export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
+export type BrokerChoice = (typeof BROKERS)[number];
+export type TracingBackend = (typeof TRACING_BACKENDS)[number];
+
+export interface NetworkSpec {
+  readonly cidr: string;
+  readonly zones: number;
+  readonly availabilityZones: readonly string[];
+  readonly natGateways: number;
+  readonly flowLogs: boolean;
+  readonly podsCidr: string;
+  readonly servicesCidr: string;
+}
+
+export interface GatewaySpec {
+  readonly auth: "none" | "jwt" | "authorizer";
+  readonly waf: boolean;
+  readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number };
+  readonly accessLogs: boolean;
+}
+
+export interface BffSpec {
+  readonly name: string;
+  readonly channel: string;
+  /** Route prefixes the BFF serves; default `/<name>`. */
+  readonly routes: readonly string[];
+  readonly port: number;
+  readonly image?: string;
+}
+
+export interface AuthSpec {
+  readonly sessions: "redis" | "memcached" | "none";
+  readonly tokens: "jwt" | "none";
+  readonly service?: string;
+}
+
+export interface MessagingSpec {
+  readonly broker: BrokerChoice;
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+}
+
+export interface LoggingSpec {
+  readonly stack: "elk" | "none";
+  readonly buffer: "redis" | "none";
+  readonly shipper: "fluent-bit" | "filebeat";
+  readonly retentionDays: number;
+}
+
+export interface TracingSpec {
+  readonly backend: TracingBackend;
+  readonly samplingRate: number;
+}
+
+export interface MonitoringSpec {
+  readonly dashboards: boolean;
+  readonly alarms: boolean;
+  readonly alarmEmail?: string;
+}
+
+export interface CircuitBreakerSpec {
+  readonly consecutiveErrors: number;
+  readonly ejectSeconds: number;
+  readonly maxEjectionPercent: number;
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+}
+
+export interface MeshSpec {
+  readonly kind: "istio" | "none";
+  readonly mtls: "STRICT" | "PERMISSIVE";
+  readonly circuitBreaker: CircuitBreakerSpec;
+  readonly retries: { readonly attempts: number; readonly perTryTimeoutSeconds: number };
+  readonly timeoutSeconds: number;
+}
+
+export interface PipelinesSpec {
+  readonly perService: boolean;
+  readonly provider: "native" | "github-actions";
+  readonly repositoryOwner?: string;
+}
+
+export interface FrontendsSpec {
+  readonly shell: string;
+  readonly fragments: readonly string[];
+}
+
+export interface DatabaseSpec {
+  readonly engine: DatabaseEngine;
+  readonly size: "small" | "medium" | "large";
+  readonly storageGiB: number;
+}
+
+export interface ServiceSpec {
+  readonly name: string;
+  readonly image?: string;
+  readonly port: number;
+  readonly expose: boolean;
+  /** Gateway route prefix. */
+  readonly path: string;
+  readonly healthPath: string;
+  readonly replicas: { readonly min: number; readonly max: number };
+  readonly cpu: number;
+  readonly memory: number;
+  readonly database?: DatabaseSpec;
+  readonly publishes: readonly string[];
+  readonly subscribes: readonly string[];
+  readonly readModel?: { readonly from: readonly string[] };
+  readonly eventSourced: boolean;
+  readonly config: Readonly<Record<string, string>>;
+  readonly secrets: readonly string[];
+}
+
+export interface SagaStepSpec {
+  readonly service: string;
+  readonly action: string;
+  readonly compensate?: string;
+}
+
+export interface SagaSpec {
+  readonly name: string;
+  readonly mode: "orchestration" | "choreography";
+  readonly steps: readonly SagaStepSpec[];
+}
+
+/** A normalized landing-zone spec: every default applied, every cross-field rule checked. */
+export interface LandingZoneSpec {
+  readonly name: string;
+  readonly cloud: Cloud;
+  readonly region: string;
+  readonly tier: Tier;
+  readonly environment: Environment;
+  readonly network: NetworkSpec;
+  readonly gateway: GatewaySpec;
+  readonly bffs: readonly BffSpec[];
+  readonly auth: AuthSpec;
+  readonly config: { readonly values: Readonly<Record<string, string>> };
+  readonly discovery: { readonly enabled: boolean };
+  readonly messaging: MessagingSpec;
+  readonly logging: LoggingSpec;
+  readonly tracing: TracingSpec;
+  readonly monitoring: MonitoringSpec;
+  readonly mesh: MeshSpec;
+  readonly pipelines: PipelinesSpec;
+  readonly frontends?: FrontendsSpec;
+  readonly services: readonly ServiceSpec[];
+  readonly sagas: readonly SagaSpec[];
+  readonly retainData: boolean;
+  readonly tags: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,155 @@
+import { cidrsOverlap, parseCidr } from "../plan/cidr.js";
+import type { SpecIssue } from "./errors.js";
+import type { LandingZoneSpec } from "./types.js";
+
+const REGION_PATTERN: Record<LandingZoneSpec["cloud"], { pattern: RegExp; example: string }> = {
+  aws: { pattern: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, example: "ap-northeast-2" },
+  gcp: { pattern: /^[a-z]+-[a-z]+\d$/, example: "asia-northeast3" },
+  azure: { pattern: /^[a-z]+[a-z0-9]*$/, example: "koreacentral" },
+  kubernetes: { pattern: /^[a-z0-9-]+$/, example: "local" },
+};
+
+const MAX_ZONES: Record<LandingZoneSpec["cloud"], number> = { aws: 6, gcp: 4, azure: 3, kubernetes: 6 };
+
+/** Cross-field rules the schema cannot express. Returns every issue found, in spec order. */
+export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  const add = (path: string, message: string, fix?: string) => issues.push(fix ? { path, message, fix } : { path, message });
+
+  const region = REGION_PATTERN[spec.cloud];
+  if (!region.pattern.test(spec.region)) {
+    add("region", `"${spec.region}" is not a ${spec.cloud} region name`, `use a region such as "${region.example}"`);
+  }
+
+  checkNetwork(spec, add);
+
+  const serviceNames = new Map<string, number>();
+  spec.services.forEach((s, i) => {
+    const first = serviceNames.get(s.name);
+    if (first !== undefined) add(`services[${i}].name`, `"${s.name}" is already the name of services[${first}]`, "give every service a unique name");
+    else serviceNames.set(s.name, i);
+    if (s.replicas.min > s.replicas.max) {
+      add(`services[${i}].replicas`, `min ${s.replicas.min} is above max ${s.replicas.max}`, "set min ≤ max");
+    }
+    const secrets = new Set<string>();
+    s.secrets.forEach((secret, k) => {
+      if (secrets.has(secret)) add(`services[${i}].secrets[${k}]`, `"${secret}" is listed twice`, "list each secret once");
+      secrets.add(secret);
+    });
+  });
+
+  spec.bffs.forEach((b, i) => {
+    if (serviceNames.has(b.name)) add(`bffs[${i}].name`, `"${b.name}" is also a service name`, "name BFFs after their channel, e.g. web-bff");
+    if (spec.bffs.findIndex((o) => o.name === b.name) !== i) add(`bffs[${i}].name`, `"${b.name}" is listed twice`, "give every BFF a unique name");
+  });
+
+  const routes = new Map<string, string>();
+  const claimRoute = (route: string, owner: string, path: string) => {
+    const holder = routes.get(route);
+    if (holder) add(path, `route "${route}" is already served by ${holder}`, "give each service and BFF its own route prefix");
+    else routes.set(route, owner);
+  };
+  spec.services.forEach((s, i) => s.expose && claimRoute(s.path, `service "${s.name}"`, `services[${i}].path`));
+  spec.bffs.forEach((b, i) => b.routes.forEach((r, k) => claimRoute(r, `BFF "${b.name}"`, `bffs[${i}].routes[${k}]`)));
+
+  const published = new Set(spec.services.flatMap((s) => s.publishes));
+  spec.services.forEach((s, i) => {
+    s.subscribes.forEach((event, k) => {
+      if (!published.has(event)) {
+        add(`services[${i}].subscribes[${k}]`, `event "${event}" is published by no service`, `add "${event}" to the publishes of the service that owns it, or remove the subscription`);
+      }
+      if (s.publishes.includes(event)) {
+        add(`services[${i}].subscribes[${k}]`, `"${s.name}" subscribes to its own event "${event}"`, "handle the change inside the service instead of through the broker");
+      }
+    });
+    s.readModel?.from.forEach((source, k) => {
+      if (source === s.name) add(`services[${i}].readModel.from[${k}]`, `a read model cannot project its own service "${source}"`, "list the services whose events it projects");
+      else if (!serviceNames.has(source)) add(`services[${i}].readModel.from[${k}]`, `"${source}" is not a service`, `use one of: ${[...serviceNames.keys()].join(", ")}`);
+    });
+  });
+
+  spec.sagas.forEach((saga, i) => {
+    if (spec.sagas.findIndex((o) => o.name === saga.name) !== i) add(`sagas[${i}].name`, `"${saga.name}" is listed twice`, "give every saga a unique name");
+    saga.steps.forEach((step, k) => {
+      if (!serviceNames.has(step.service)) {
+        add(`sagas[${i}].steps[${k}].service`, `"${step.service}" is not a service`, `use one of: ${[...serviceNames.keys()].join(", ") || "(no services declared)"}`);
+      }
+      const last = k === saga.steps.length - 1;
+      if (saga.mode === "orchestration" && !last && !step.compensate) {
+        add(`sagas[${i}].steps[${k}].compensate`, `step "${step.action}" on "${step.service}" has no compensating action`, "name the action that undoes it (e.g. cancel, refund); only the last step may omit it");
+      }
+    });
+  });
+
+  if (spec.mesh.kind === "istio" && spec.tier !== "caas" && spec.cloud !== "kubernetes") {
+    add("mesh.kind", `istio needs Kubernetes, but tier is "${spec.tier}"`, 'set tier: caas, or mesh.kind: none');
+  }
+
+  if (spec.auth.service !== undefined && !serviceNames.has(spec.auth.service)) {
+    add("auth.service", `"${spec.auth.service}" is not a service`, "declare the auth service under services, or remove auth.service");
+  }
+  if (spec.gateway.auth === "authorizer" && spec.auth.service === undefined) {
+    add("gateway.auth", "authorizer delegates to a dedicated auth service, but auth.service is not set", "set auth.service to the name of your auth service");
+  }
+  if (spec.gateway.auth === "jwt" && spec.auth.tokens === "none") {
+    add("gateway.auth", "jwt validation needs client tokens, but auth.tokens is none", "set auth.tokens: jwt, or gateway.auth: none");
+  }
+
+  if (spec.frontends && spec.bffs.length > 0 && !spec.bffs.some((b) => b.name === spec.frontends!.shell || b.channel === spec.frontends!.shell)) {
+    add("frontends.shell", `"${spec.frontends.shell}" matches no BFF name or channel`, `use one of: ${spec.bffs.map((b) => b.channel).join(", ")}`);
+  }
+  spec.frontends?.fragments.forEach((f, k) => {
+    if (f === spec.frontends!.shell || spec.frontends!.fragments.indexOf(f) !== k) {
+      add(`frontends.fragments[${k}]`, `"${f}" is listed twice (fragments and the shell need unique names)`, "rename or remove the duplicate");
+    }
+  });
+
+  if (spec.logging.buffer === "redis" && spec.logging.stack === "none") {
+    add("logging.buffer", "a log buffer needs a log stack, but logging.stack is none", "set logging.stack: elk, or logging.buffer: none");
+  }
+
+  return issues;
+}
+
+function checkNetwork(spec: LandingZoneSpec, add: (path: string, message: string, fix?: string) => void): void {
+  const { network } = spec;
+  const parsed: Record<string, ReturnType<typeof parseCidr>> = {};
+  for (const key of ["cidr", "podsCidr", "servicesCidr"] as const) {
+    try {
+      parsed[key] = parseCidr(network[key]);
+    } catch (error) {
+      add(`network.${key}`, (error as Error).message, "write the network address, e.g. 10.0.0.0/16");
+    }
+  }
+  const vpc = parsed.cidr;
+  if (vpc && (vpc.prefix < 16 || vpc.prefix > 24)) {
+    add("network.cidr", `/${vpc.prefix} is outside /16–/24`, "use a prefix between /16 (65,536 addresses) and /24");
+  }
+  const pairs = [
+    ["cidr", "podsCidr"],
+    ["cidr", "servicesCidr"],
+    ["podsCidr", "servicesCidr"],
+  ] as const;
+  for (const [a, b] of pairs) {
+    const x = parsed[a];
+    const y = parsed[b];
+    if (x && y && cidrsOverlap(x, y)) add(`network.${b}`, `${network[b]} overlaps network.${a} ${network[a]}`, "choose ranges that do not overlap");
+  }
+  const maxZones = MAX_ZONES[spec.cloud];
+  if (network.zones > maxZones) add("network.zones", `${spec.cloud} offers at most ${maxZones} zones, got ${network.zones}`, `use ${maxZones} or fewer`);
+  if (network.availabilityZones.length !== network.zones) {
+    add("network.availabilityZones", `lists ${network.availabilityZones.length} zones but network.zones is ${network.zones}`, "list exactly network.zones zone names, or drop one of the two keys");
+  }
+  if (new Set(network.availabilityZones).size !== network.availabilityZones.length) {
+    add("network.availabilityZones", "lists a zone twice", "list each zone once");
+  }
+  if (network.natGateways > network.zones) {
+    add("network.natGateways", `${network.natGateways} NAT gateways for ${network.zones} zones`, "use at most one NAT gateway per zone");
+  }
+  if (spec.environment === "prod" && network.zones < 2 && spec.cloud !== "kubernetes") {
+    add("network.zones", "prod needs at least 2 zones to survive a zone failure", "set network.zones: 2 or more, or environment: dev");
+  }
+  if (spec.environment === "prod" && network.natGateways === 0 && spec.cloud === "aws") {
+    add("network.natGateways", "prod private subnets need outbound access through NAT", "set network.natGateways to 1 or more");
+  }
+}
