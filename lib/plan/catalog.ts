@@ -1,5 +1,10 @@
 import type { BrokerChoice, Cloud, DatabaseEngine, Tier } from "../spec/types.js";
-import type { Capability, Engine } from "./types.js";
+import { CDK_AWS_SUPPORT } from "./support/cdk-aws.js";
+import { PULUMI_AWS_SUPPORT } from "./support/pulumi-aws.js";
+import { PULUMI_AZURE_SUPPORT } from "./support/pulumi-azure.js";
+import { PULUMI_GCP_SUPPORT } from "./support/pulumi-gcp.js";
+import { PULUMI_KUBERNETES_SUPPORT } from "./support/pulumi-kubernetes.js";
+import type { Capability, Engine, EngineSupport } from "./types.js";
 
 type PerTier = Readonly<Partial<Record<Tier, string>>>;
 
@@ -128,23 +133,14 @@ export const DATABASE_IMPLEMENTATION: Readonly<Record<Cloud, Readonly<Record<Dat
   kubernetes: { postgres: "cloudnative-pg", mysql: "mysql-operator", "key-value": "redis-statefulset", document: "mongodb-operator" },
 };
 
-type Support = Readonly<Partial<Record<Cloud, Readonly<Partial<Record<Tier, readonly Capability[]>>>>>>;
-
 /**
- * What each engine implements today. The planner rejects a spec that asks for anything outside
- * this table, so nothing requested is ever silently dropped. Grows as engines gain capabilities.
+ * What each engine implements today, one file per engine and cloud (lib/plan/support/). The
+ * planner rejects a spec that asks for anything outside it, so nothing requested is ever
+ * silently dropped.
  */
-export const ENGINE_SUPPORT: Readonly<Record<Engine, Support>> = {
-  cdk: {
-    aws: {
-      caas: ["network", "compute", "registry", "gateway", "bff", "discovery", "config", "sessions", "logging", "broker"],
-    },
-  },
-  pulumi: {
-    aws: {
-      caas: ["network", "compute", "registry", "gateway", "bff", "discovery", "config", "sessions", "logging", "broker"],
-    },
-  },
+export const ENGINE_SUPPORT: Readonly<Record<Engine, EngineSupport>> = {
+  cdk: { aws: CDK_AWS_SUPPORT },
+  pulumi: { aws: PULUMI_AWS_SUPPORT, gcp: PULUMI_GCP_SUPPORT, azure: PULUMI_AZURE_SUPPORT, kubernetes: PULUMI_KUBERNETES_SUPPORT },
 };
 
 export function catalogImplementation(cloud: Cloud, tier: Tier, capability: Capability): string | undefined {

@@ -2,6 +2,11 @@ import type { Cloud, DatabaseEngine, Environment, LandingZoneSpec, Tier } from "
 
 export type Engine = "cdk" | "pulumi";
 
+/** Capabilities an engine implements per tier on one cloud. */
+export type CloudSupport = Readonly<Partial<Record<Tier, readonly Capability[]>>>;
+/** Capabilities an engine implements per cloud and tier. */
+export type EngineSupport = Readonly<Partial<Record<Cloud, CloudSupport>>>;
+
 export const CAPABILITIES = [
   "network",
   "compute",
