@@ -109,7 +109,7 @@ export const SIZING: Readonly<Record<Cloud, Readonly<Record<Environment, Sizing>
 
 /** Versions pinned once for every engine. */
 export const VERSIONS = {
-  kubernetes: "1.33",
+  kubernetes: "1.34",
   istio: "1.27.3",
   redis: "7.1",
   opensearch: "2.19",
