@@ -152,9 +152,14 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   decide("discovery", impl("discovery"), {}, ["compute"]);
   decide("config", impl("config"), { keys: Object.keys(spec.config.values).length }, ["compute"]);
 
+  const routes = services
+    .filter((s) => s.expose)
+    .flatMap((s) => (s.kind === "bff" ? spec.bffs.find((b) => b.name === s.name)!.routes : [s.path]).map((path) => ({ path, target: s.name, port: s.port, kind: s.kind })))
+    .map((route, i) => ({ ...route, priority: (i % MAX_RULES_PER_LISTENER) + 1 }));
   const gateway: GatewayPlan = {
     implementation: impl("gateway"),
-    routes: services.filter((s) => s.expose).flatMap((s) => (s.kind === "bff" ? spec.bffs.find((b) => b.name === s.name)!.routes : [s.path]).map((path) => ({ path, target: s.name, port: s.port, kind: s.kind }))),
+    routes,
+    loadBalancers: chunk(routes, MAX_RULES_PER_LISTENER).map((lbRoutes, index) => ({ index, routes: lbRoutes })),
     auth: spec.gateway.auth,
     ...(spec.auth.service ? { authService: spec.auth.service } : {}),
     waf: spec.gateway.waf,
@@ -162,7 +167,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     accessLogs: spec.gateway.accessLogs,
     accessLogRetentionDays: prod ? 365 : 30,
   };
-  decide("gateway", gateway.implementation, { routes: gateway.routes.length, auth: gateway.auth, waf: gateway.waf, rps: gateway.rateLimit.requestsPerSecond }, ["network", "compute"]);
+  decide("gateway", gateway.implementation, { routes: gateway.routes.length, loadBalancers: gateway.loadBalancers.length, auth: gateway.auth, waf: gateway.waf, rps: gateway.rateLimit.requestsPerSecond }, ["network", "compute"]);
   decide("tokens", impl("tokens"), { validatedAt: "gateway" }, ["gateway"]);
   decide("authService", impl("authService"), { service: spec.auth.service ?? "" }, ["gateway"]);
 
@@ -348,6 +353,18 @@ function planBroker(spec: LandingZoneSpec, implementation: string): BrokerPlan {
       ? { kafka: { version: VERSIONS.kafka, brokerNodes: spec.network.zones, instanceType: sizing.kafka.type, volumeGiB: sizing.kafka.volumeGiB } }
       : {}),
   };
+}
+
+/**
+ * ALB listeners hold at most 100 rules (a service quota); keep headroom for a default rule and
+ * manual additions, and add a load balancer instead of failing at deploy time.
+ */
+export const MAX_RULES_PER_LISTENER = 90;
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }
 
 function supportHint(engine: Engine): string {

@@ -89,11 +89,22 @@ export interface RoutePlan {
   readonly target: string;
   readonly port: number;
   readonly kind: "service" | "bff";
+  /** Listener-rule priority, unique within its load balancer and stable as services are appended. */
+  readonly priority: number;
+}
+
+/** One internal load balancer behind the gateway; routes are split so no listener passes its rule quota. */
+export interface LoadBalancerPlan {
+  /** 0-based; the first is `<zone>-<env>-lb` and later ones add their index. */
+  readonly index: number;
+  readonly routes: readonly RoutePlan[];
 }
 
 export interface GatewayPlan {
   readonly implementation: string;
   readonly routes: readonly RoutePlan[];
+  /** Routes split across internal load balancers, at most MAX_RULES_PER_LISTENER each. */
+  readonly loadBalancers: readonly LoadBalancerPlan[];
   readonly auth: "none" | "jwt" | "authorizer";
   readonly authService?: string;
   readonly waf: boolean;

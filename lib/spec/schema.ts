@@ -95,7 +95,7 @@ const loggingSchema = z
   .object({
     stack: z.enum(["elk", "none"]).default("elk").describe("Central log aggregation: Elasticsearch/OpenSearch + Logstash + Kibana/Dashboards."),
     buffer: z.enum(["redis", "none"]).default("redis").describe("A Redis buffer in front of Logstash that absorbs bursts (the seed's design)."),
-    shipper: z.enum(["fluent-bit", "filebeat"]).default("fluent-bit"),
+    shipper: z.enum(["filebeat", "fluent-bit"]).default("filebeat").describe("Node log shipper. Filebeat writes to the Redis buffer natively; Fluent Bit needs buffer: none."),
     retentionDays: z.number().int().min(1).max(3650).default(30),
   })
   .strict();

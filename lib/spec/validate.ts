@@ -108,6 +108,10 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
     add("logging.buffer", "a log buffer needs a log stack, but logging.stack is none", "set logging.stack: elk, or logging.buffer: none");
   }
 
+  if (spec.logging.buffer === "redis" && spec.logging.shipper === "fluent-bit") {
+    add("logging.shipper", "Fluent Bit has no Redis output, so it cannot feed the Redis buffer", "use shipper: filebeat, or buffer: none");
+  }
+
   return issues;
 }
 
