@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { parseSpec, parseSpecText, SpecError, validateSpec, type LandingZoneInput } from "../../lib/spec/index.js";
+
+const base: LandingZoneInput = {
+  name: "shop",
+  services: [
+    { name: "orders", publishes: ["order-placed"], database: { engine: "postgres" } },
+    { name: "payments", subscribes: ["order-placed"], publishes: ["payment-completed"] },
+  ],
+};
+
+function issuesOf(input: unknown) {
+  const result = validateSpec(input);
+  if (result.ok) throw new Error("expected the spec to be rejected");
+  return result.issues;
+}
+
+describe("defaults", () => {
+  it("fills a minimal dev spec with small, disposable defaults", () => {
+    const spec = parseSpec({ name: "shop" });
+    expect(spec).toMatchObject({
+      cloud: "aws",
+      region: "us-east-1",
+      tier: "caas",
+      environment: "dev",
+      retainData: false,
+      network: { cidr: "10.0.0.0/16", zones: 2, natGateways: 1, availabilityZones: ["us-east-1a", "us-east-1b"] },
+      gateway: { auth: "jwt", waf: false },
+      mesh: { kind: "istio", mtls: "STRICT" },
+      logging: { stack: "elk", buffer: "redis", shipper: "filebeat" },
+    });
+  });
+
+  it("makes prod multi-zone, protected and firewalled", () => {
+    const spec = parseSpec({ ...base, environment: "prod", region: "ap-northeast-2" });
+    expect(spec.network.zones).toBe(3);
+    expect(spec.network.natGateways).toBe(3);
+    expect(spec.network.availabilityZones).toEqual(["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]);
+    expect(spec.retainData).toBe(true);
+    expect(spec.gateway.waf).toBe(true);
+    expect(spec.services[0]!.replicas).toEqual({ min: 2, max: 6 });
+    expect(spec.services[0]!.database?.size).toBe("medium");
+  });
+
+  it("derives zone names per cloud", () => {
+    expect(parseSpec({ name: "a", cloud: "gcp", region: "asia-northeast3" }).network.availabilityZones).toEqual(["asia-northeast3-a", "asia-northeast3-b"]);
+    expect(parseSpec({ name: "a", cloud: "azure", region: "koreacentral", tier: "paas" }).network.availabilityZones).toEqual(["1", "2"]);
+  });
+
+  it("turns the mesh off by default outside Kubernetes", () => {
+    expect(parseSpec({ name: "a", tier: "iaas" }).mesh.kind).toBe("none");
+    expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local" }).mesh.kind).toBe("istio");
+  });
+
+  it("normalizes BFF shorthands and service routes", () => {
+    const spec = parseSpec({ name: "a", bffs: ["web", { name: "tv-bff", channel: "tv", routes: ["/tv"] }], services: [{ name: "orders" }] });
+    expect(spec.bffs).toEqual([
+      { name: "web", channel: "web", routes: ["/web"], port: 8080 },
+      { name: "tv-bff", channel: "tv", routes: ["/tv"], port: 8080 },
+    ]);
+    expect(spec.services[0]!.path).toBe("/orders");
+  });
+
+  it("is idempotent: a normalized spec parses to itself", () => {
+    const spec = parseSpec({ ...base, environment: "prod", bffs: ["web"] });
+    expect(parseSpec(spec)).toEqual(spec);
+  });
+});
+
+// Each row: a bad spec, the path that must be named, and a fragment of the message.
+const invalid: Array<[string, unknown, string, RegExp]> = [
+  ["missing name", { cloud: "aws" }, "name", /is required/],
+  ["name with capitals", { name: "Shop" }, "name", /lowercase/],
+  ["unknown cloud", { name: "a", cloud: "oracle" }, "cloud", /expected one of aws \| gcp \| azure \| kubernetes, got "oracle"/],
+  ["unknown tier", { name: "a", tier: "faas" }, "tier", /expected one of iaas \| caas \| paas/],
+  ["bad database engine", { ...base, services: [{ name: "a", database: { engine: "oracle" } }] }, "services[0].database.engine", /expected one of postgres \| mysql \| key-value \| document, got "oracle"/],
+  ["misspelled key", { name: "a", netwrok: {} }, "netwrok", /unknown key "netwrok"/],
+  ["port out of range", { name: "a", services: [{ name: "x", port: 70000 }] }, "services[0].port", /at most 65535/],
+  ["port as text", { name: "a", services: [{ name: "x", port: "http" }] }, "services[0].port", /expected number, got "http"/],
+  ["duplicate service", { name: "a", services: [{ name: "x" }, { name: "x" }] }, "services[1].name", /already the name of services\[0\]/],
+  ["orphan subscription", { name: "a", services: [{ name: "x", subscribes: ["nobody-sends"] }] }, "services[0].subscribes[0]", /published by no service/],
+  ["read model over unknown service", { name: "a", services: [{ name: "h", readModel: { from: ["ghost"] } }] }, "services[0].readModel.from[0]", /"ghost" is not a service/],
+  ["saga step on unknown service", { ...base, sagas: [{ name: "s", steps: [{ service: "orders", action: "create", compensate: "cancel" }, { service: "ghost", action: "x" }] }] }, "sagas[0].steps[1].service", /"ghost" is not a service/],
+  ["saga step without compensation", { ...base, sagas: [{ name: "s", steps: [{ service: "orders", action: "create" }, { service: "payments", action: "charge" }] }] }, "sagas[0].steps[0].compensate", /no compensating action/],
+  ["mesh on VMs", { name: "a", tier: "iaas", mesh: { kind: "istio" } }, "mesh.kind", /istio needs Kubernetes/],
+  ["overlapping pod range", { name: "a", network: { cidr: "100.64.0.0/16" } }, "network.podsCidr", /overlaps network.cidr/],
+  ["host bits in CIDR", { name: "a", network: { cidr: "10.0.0.1/16" } }, "network.cidr", /host bits set; the network address is 10.0.0.0\/16/],
+  ["tiny VPC", { name: "a", network: { cidr: "10.0.0.0/26" } }, "network.cidr", /outside \/16–\/24/],
+  ["too many Azure zones", { name: "a", cloud: "azure", region: "koreacentral", network: { zones: 4 } }, "network.zones", /at most 3 zones/],
+  ["zone list and count disagree", { name: "a", network: { zones: 3, availabilityZones: ["us-east-1a"] } }, "network.availabilityZones", /lists 1 zones but network.zones is 3/],
+  ["single-zone prod", { name: "a", environment: "prod", network: { zones: 1 } }, "network.zones", /prod needs at least 2 zones/],
+  ["unknown auth service", { name: "a", auth: { service: "auth" } }, "auth.service", /"auth" is not a service/],
+  ["authorizer without service", { name: "a", gateway: { auth: "authorizer" } }, "gateway.auth", /auth.service is not set/],
+  ["replicas inverted", { name: "a", services: [{ name: "x", replicas: { min: 5, max: 2 } }] }, "services[0].replicas", /min 5 is above max 2/],
+  ["two services on one route", { name: "a", services: [{ name: "x", path: "/api" }, { name: "y", path: "/api" }] }, "services[1].path", /already served by service "x"/],
+  ["BFF named like a service", { name: "a", bffs: ["orders"], services: [{ name: "orders" }] }, "bffs[0].name", /also a service name/],
+  ["Fluent Bit into Redis", { name: "a", logging: { shipper: "fluent-bit" } }, "logging.shipper", /no Redis output/],
+  ["shell without its BFF", { name: "a", bffs: ["web"], frontends: { shell: "tv" } }, "frontends.shell", /matches no BFF/],
+  ["region of another cloud", { name: "a", cloud: "aws", region: "koreacentral" }, "region", /not a aws region name/],
+  ["secret name style", { name: "a", services: [{ name: "x", secrets: ["db-password"] }] }, "services[0].secrets[0]", /UPPER_SNAKE_CASE/],
+];
+
+describe("invalid specs", () => {
+  it.each(invalid)("%s", (_title, input, path, message) => {
+    const issues = issuesOf(input);
+    const issue = issues.find((i) => i.path === path);
+    expect(issue, `no issue at ${path}; got ${JSON.stringify(issues)}`).toBeDefined();
+    expect(issue!.message).toMatch(message);
+  });
+
+  it("lists every problem at once, each with a fix", () => {
+    const issues = issuesOf({ name: "a", cloud: "oracle", tier: "faas", services: [{ name: "x", port: 0 }] });
+    expect(issues.map((i) => i.path).sort()).toEqual(["cloud", "services[0].port", "tier"]);
+    for (const issue of issues) expect(issue.fix).toBeTruthy();
+  });
+
+  it("throws a SpecError whose message names the path, the value and the fix", () => {
+    expect(() => parseSpec({ name: "a", tier: "faas" }, "landing-zone.yaml")).toThrowError(SpecError);
+    expect(() => parseSpec({ name: "a", tier: "faas" }, "landing-zone.yaml")).toThrowError(
+      /Invalid landing-zone spec landing-zone.yaml \(1 problem\):\n {2}- tier: expected one of iaas \| caas \| paas, got "faas"\. Fix: use one of/,
+    );
+  });
+});
+
+describe("YAML", () => {
+  it("parses a YAML document", () => {
+    const spec = parseSpecText("name: shop\ncloud: aws\nservices:\n  - name: orders\n    port: 9090\n");
+    expect(spec.services[0]).toMatchObject({ name: "orders", port: 9090 });
+  });
+
+  it("reports YAML syntax errors with their position", () => {
+    expect(() => parseSpecText("name: shop\nservices: [\n", "x.yaml")).toThrowError(/YAML syntax error at line \d+, column \d+/);
+  });
+
+  it("rejects a document that is not a mapping", () => {
+    expect(() => parseSpecText("- a\n- b\n")).toThrowError(/the document is not a mapping/);
+  });
+});
