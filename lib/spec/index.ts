@@ -4,3 +4,4 @@ export * from "./parse.js";
 export * from "./schema.js";
 export * from "./types.js";
 export * from "./validate.js";
+export * from "./json-schema.js";

@@ -1,0 +1,3 @@
+export * from "./assembly-summary.js";
+export * from "./plan-report.js";
+export * from "./table.js";

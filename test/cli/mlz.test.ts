@@ -1,0 +1,69 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const tsx = join(process.cwd(), "node_modules/.bin/tsx");
+
+function mlz(...args: string[]) {
+  const result = spawnSync(tsx, ["bin/mlz.ts", ...args], { encoding: "utf8" });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("mlz (the real binary)", () => {
+  it("validate accepts a valid spec", () => {
+    const run = mlz("validate", "test/fixtures/minimal.yaml");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/valid \(aws\/caas, dev, 2 services\)/);
+  });
+
+  it("validate lists every problem with its path and exits 1, without a stack trace", () => {
+    const run = mlz("validate", "test/fixtures/invalid.yaml");
+    expect(run.code).toBe(1);
+    for (const fragment of ["name: must be lowercase", 'cloud: expected one of aws | gcp | azure | kubernetes, got "oracle"', "services[0].port: must be at most 65535", "services[0].database.engine"]) {
+      expect(run.stderr).toContain(fragment);
+    }
+    expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it("validate names a missing file", () => {
+    const run = mlz("validate", "does-not-exist.yaml");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/cannot read does-not-exist.yaml: ENOENT/);
+  });
+
+  it("plan prints a table of capability, implementation and settings", () => {
+    const run = mlz("plan", "test/fixtures/minimal.yaml");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/CAPABILITY\s+IMPLEMENTATION\s+SETTINGS/);
+    expect(run.stdout).toMatch(/compute\s+eks\s+version=1\.34/);
+    expect(run.stdout).toMatch(/broker\s+sns-sqs\s+topics=1, queues=1/);
+  });
+
+  it("plan --json prints the plan's data", () => {
+    const run = mlz("plan", "test/fixtures/minimal.yaml", "--json");
+    expect(run.code).toBe(0);
+    const plan = JSON.parse(run.stdout) as { name: string; decisions: { capability: string }[]; services: { name: string }[]; spec?: unknown };
+    expect(plan.name).toBe("mini");
+    expect(plan.services.map((s) => s.name)).toEqual(["orders", "payments"]);
+    expect(plan.decisions.map((d) => d.capability)).toContain("sessions");
+    expect(plan.spec).toBeUndefined();
+  });
+
+  it("plan --engine rejects what the engine does not implement, clearly", () => {
+    expect(mlz("plan", "test/fixtures/minimal.yaml", "--engine", "cdk").code).toBe(0);
+    const gcp = mlz("plan", "test/fixtures/gcp.yaml", "--engine", "cdk");
+    expect(gcp.code).toBe(1);
+    expect(gcp.stderr).toMatch(/compute \(asked by tier\) is not supported yet on gcp\/caas by the cdk engine/);
+  });
+
+  it("synth writes nothing for an invalid spec", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-"));
+    const out = join(dir, "cdk.out");
+    const run = mlz("synth", "test/fixtures/invalid.yaml", "--out", out);
+    expect(run.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
