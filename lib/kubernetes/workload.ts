@@ -1,0 +1,196 @@
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import { Deployment } from "kubernetes-models/apps/v1";
+import { ConfigMap, Service, ServiceAccount } from "kubernetes-models/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
+import { assertKubernetesName, labelsFor, selectorFor } from "./labels.js";
+import { workloadNamespace } from "./namespace.js";
+import { validatedManifest } from "./render.js";
+import type { ManifestObject } from "./types.js";
+
+/** What an engine adds to a service's workload: cloud identity, cloud-specific settings, the secret. */
+export interface WorkloadOptions {
+  /** Annotations on the ServiceAccount (IRSA role ARN, GKE Workload Identity, Azure client id). */
+  readonly serviceAccountAnnotations?: Record<string, string>;
+  /** Extra non-secret environment variables, added to the ConfigMap after the service's config. */
+  readonly env?: Record<string, string>;
+  /**
+   * A Kubernetes Secret (synced by the engine from the cloud secret store) whose keys are the
+   * service's `secrets`; each becomes an env var through secretKeyRef, never a literal value.
+   */
+  readonly secretName?: string;
+  /** Container image; overrides the plan's image (e.g. a digest-pinned build). */
+  readonly image?: string;
+  /** Extra pod labels (e.g. azure.workload.identity/use); never part of the selector. */
+  readonly podLabels?: Record<string, string>;
+}
+
+/** Port every workload Service listens on; the gateway and the mesh route to it. */
+export const SERVICE_PORT = 80;
+/** Average CPU utilization the HorizontalPodAutoscaler keeps each service at. */
+export const HPA_CPU_UTILIZATION_PERCENT = 70;
+/** Non-root UID/GID the containers run as, so images with a named USER still pass runAsNonRoot. */
+export const WORKLOAD_UID = 10001;
+
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/** In-cluster DNS name of a service's ClusterIP Service. */
+export function serviceHost(plan: LandingZonePlan, serviceName: string): string {
+  return `${serviceName}.${workloadNamespace(plan)}.svc.cluster.local`;
+}
+
+/**
+ * A service's workload, in apply order: ServiceAccount, ConfigMap `<name>-config`, Deployment,
+ * Service (port 80 to the container port), HorizontalPodAutoscaler and PodDisruptionBudget.
+ */
+export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, options: WorkloadOptions = {}): ManifestObject[] {
+  checkService(service, options);
+  const namespace = workloadNamespace(plan);
+  const name = service.name;
+  const labels = labelsFor(plan, name);
+  const selector = selectorFor(plan, name);
+  const configName = `${name}-config`;
+
+  const config: Record<string, string> = {
+    ...service.config,
+    SERVICE_NAME: name,
+    PORT: String(service.port),
+    ...(plan.tracing
+      ? {
+          OTEL_SERVICE_NAME: name,
+          OTEL_EXPORTER_OTLP_ENDPOINT: plan.tracing.collectorEndpoint,
+          OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+          OTEL_TRACES_SAMPLER_ARG: String(plan.tracing.samplingRate),
+        }
+      : {}),
+    ...options.env,
+  };
+  for (const key of Object.keys(config)) {
+    if (!CONFIG_KEY.test(key)) {
+      throw new Error(`services[${name}].config: key "${key}" is not a valid ConfigMap key. Fix: use only letters, digits, '-', '_' and '.'`);
+    }
+  }
+
+  const probe = (initialDelaySeconds: number, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path: service.healthPath, port: "http" },
+    initialDelaySeconds,
+    periodSeconds,
+    timeoutSeconds: 2,
+    failureThreshold,
+  });
+
+  return [
+    validatedManifest(
+      new ServiceAccount({
+        metadata: { name, namespace, labels, ...(options.serviceAccountAnnotations ? { annotations: options.serviceAccountAnnotations } : {}) },
+      }),
+    ),
+    validatedManifest(new ConfigMap({ metadata: { name: configName, namespace, labels }, data: config })),
+    validatedManifest(
+      new Deployment({
+        metadata: { name, namespace, labels },
+        spec: {
+          // No replicas: the HorizontalPodAutoscaler owns the count, and re-applying must not reset it.
+          selector: { matchLabels: selector },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template: {
+            metadata: { labels: { ...options.podLabels, ...labels } },
+            spec: {
+              serviceAccountName: name,
+              // Cloud identity (Pod Identity, IRSA, Workload Identity) and the mesh use their own projected tokens.
+              automountServiceAccountToken: false,
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: WORKLOAD_UID,
+                runAsGroup: WORKLOAD_UID,
+                fsGroup: WORKLOAD_UID,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              terminationGracePeriodSeconds: 30,
+              topologySpreadConstraints: [
+                { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+                { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+              ],
+              containers: [
+                {
+                  name,
+                  image: options.image ?? service.image,
+                  ports: [{ name: "http", containerPort: service.port, protocol: "TCP" }],
+                  envFrom: [{ configMapRef: { name: configName } }],
+                  env: service.secrets.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: options.secretName!, key } } })),
+                  resources: {
+                    requests: { cpu: `${service.cpuMillicores}m`, memory: `${service.memoryMiB}Mi` },
+                    // No CPU limit: throttling hurts latency more than sharing idle CPU costs.
+                    limits: { memory: `${service.memoryMiB}Mi` },
+                  },
+                  // Slow starters get up to 150 s before liveness may restart them.
+                  startupProbe: probe(0, 5, 30),
+                  readinessProbe: probe(0, 10, 3),
+                  livenessProbe: probe(0, 20, 3),
+                  securityContext: {
+                    runAsNonRoot: true,
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                  },
+                  // The root filesystem is read-only; /tmp is the one scratch space apps expect.
+                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                },
+              ],
+              volumes: [{ name: "tmp", emptyDir: {} }],
+            },
+          },
+        },
+      }),
+    ),
+    validatedManifest(
+      new Service({
+        metadata: { name, namespace, labels },
+        spec: {
+          type: "ClusterIP",
+          selector,
+          ports: [{ name: "http", port: SERVICE_PORT, targetPort: service.port, protocol: "TCP", appProtocol: "http" }],
+        },
+      }),
+    ),
+    validatedManifest(
+      new HorizontalPodAutoscaler({
+        metadata: { name, namespace, labels },
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+          minReplicas: service.replicas.min,
+          maxReplicas: service.replicas.max,
+          metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: HPA_CPU_UTILIZATION_PERCENT } } }],
+        },
+      }),
+    ),
+    validatedManifest(
+      new PodDisruptionBudget({
+        metadata: { name, namespace, labels },
+        // With one replica, minAvailable 1 would block every node drain; allow one pod down instead.
+        spec: { selector: { matchLabels: selector }, ...(service.replicas.min > 1 ? { minAvailable: 1 } : { maxUnavailable: 1 }) },
+      }),
+    ),
+  ];
+}
+
+function checkService(service: ServicePlan, options: WorkloadOptions): void {
+  assertKubernetesName("service.name", service.name);
+  const where = `services[${service.name}]`;
+  if (!Number.isInteger(service.port) || service.port < 1 || service.port > 65535) {
+    throw new Error(`${where}.port: ${service.port} is not a TCP port. Fix: use an integer from 1 to 65535`);
+  }
+  const { min, max } = service.replicas;
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < min) {
+    throw new Error(`${where}.replicas: {min: ${min}, max: ${max}} is not a valid range. Fix: use integers with 1 <= min <= max`);
+  }
+  if (!service.healthPath.startsWith("/")) {
+    throw new Error(`${where}.healthPath: "${service.healthPath}" is not an absolute path. Fix: start it with '/', e.g. /health`);
+  }
+  if (service.secrets.length > 0 && options.secretName === undefined) {
+    throw new Error(
+      `${where}.secrets: [${service.secrets.join(", ")}] need options.secretName (undefined). Fix: pass the name of the Kubernetes Secret holding these keys`,
+    );
+  }
+  if (options.secretName !== undefined) assertKubernetesName("options.secretName", options.secretName);
+}
