@@ -1,0 +1,87 @@
+import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
+import { Job } from "kubernetes-models/batch/v1";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { ClusterRole, ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import { ConfigMap, Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
+import { expect } from "vitest";
+import type { AddOn, HelmReleaseSpec, ManifestObject } from "../../lib/kubernetes/index.js";
+
+type Validatable = { validate(): void };
+const MODELS: Record<string, new (data: never) => Validatable> = {
+  "v1/Namespace": Namespace,
+  "v1/ServiceAccount": ServiceAccount,
+  "v1/ConfigMap": ConfigMap,
+  "v1/Service": Service,
+  "apps/v1/Deployment": Deployment,
+  "apps/v1/DaemonSet": DaemonSet,
+  "batch/v1/Job": Job,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+  "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRole,
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": ClusterRoleBinding,
+};
+
+/** Required spec fields of the custom resources that have no kubernetes-models class (from their CRDs). */
+const CRD_REQUIRED: Record<string, readonly string[]> = {
+  "elasticsearch.k8s.elastic.co/v1/Elasticsearch": ["version", "nodeSets"],
+  "kibana.k8s.elastic.co/v1/Kibana": ["version", "count", "elasticsearchRef"],
+  "kafka.strimzi.io/v1beta2/Kafka": ["kafka", "entityOperator"],
+  "kafka.strimzi.io/v1beta2/KafkaNodePool": ["replicas", "roles", "storage"],
+  "kafka.strimzi.io/v1beta2/KafkaTopic": ["partitions", "replicas"],
+  "kafka.strimzi.io/v1beta2/KafkaUser": ["authentication", "authorization"],
+  "elbv2.k8s.aws/v1beta1/TargetGroupBinding": ["serviceRef", "targetGroupARN"],
+};
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Validates a returned plain object independently of its builder: core kinds against their
+ * kubernetes-models schema, custom resources structurally (apiVersion, kind, DNS name, required spec fields).
+ */
+export function check(object: ManifestObject): void {
+  const key = `${object.apiVersion}/${object.kind}`;
+  const Model = MODELS[key];
+  if (Model) {
+    const { apiVersion: _apiVersion, kind: _kind, ...data } = object;
+    new Model(data as never).validate();
+    return;
+  }
+  const required = CRD_REQUIRED[key];
+  if (!required) throw new Error(`no model or structural check registered for ${key}`);
+  expect(object.metadata.name, key).toMatch(DNS_LABEL);
+  expect(object.metadata.namespace, key).toMatch(DNS_LABEL);
+  const spec = (object as { spec?: Record<string, unknown> }).spec;
+  expect(spec, `${key} spec`).toBeTypeOf("object");
+  for (const field of required) expect(spec![field], `${key} spec.${field}`).toBeDefined();
+}
+
+export function checkAddOn(addOn: AddOn): void {
+  addOn.manifests.forEach(check);
+  for (const release of addOn.helmReleases) checkRelease(release);
+}
+
+/** Helm releases are pinned: an exact chart version from an https repository. */
+export function checkRelease(release: HelmReleaseSpec): void {
+  expect(release.repository).toMatch(/^https:\/\//);
+  expect(release.version).toMatch(/^\d+\.\d+\.\d+$/);
+  expect(release.namespace).toMatch(DNS_LABEL);
+}
+
+export function ofKind(objects: readonly ManifestObject[], kind: string): Record<string, any>[] {
+  return objects.filter((o) => o.kind === kind) as Record<string, any>[];
+}
+
+export function one(objects: readonly ManifestObject[], kind: string, name?: string): Record<string, any> {
+  const found = ofKind(objects, kind).filter((o) => name === undefined || o.metadata.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ""}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** Every string in an object tree, to prove no literal secret slipped in. */
+export function allStrings(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(allStrings);
+  if (value && typeof value === "object") return Object.values(value).flatMap(allStrings);
+  return [];
+}

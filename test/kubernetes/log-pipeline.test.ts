@@ -1,0 +1,231 @@
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import {
+  ECK_OPERATOR_CHART,
+  LOG_INDEX_PREFIX,
+  LOGSTASH_BEATS_PORT,
+  LOGSTASH_HTTP_PORT,
+  logPipelineAddOn,
+  type LogBuffer,
+  type LogSink,
+} from "../../lib/kubernetes/index.js";
+import { planLandingZone } from "../../lib/plan/index.js";
+import { allStrings, checkAddOn, ofKind, one } from "./addon-helpers.js";
+
+const services = [{ name: "orders" }];
+const awsPlan = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", environment: "prod", services });
+const awsNoBufferPlan = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", logging: { buffer: "none" }, services });
+const gcpPlan = planLandingZone({ name: "shop", cloud: "gcp", region: "asia-northeast3", services });
+const fluentBitPlan = planLandingZone({ name: "shop", cloud: "gcp", region: "asia-northeast3", logging: { buffer: "none", shipper: "fluent-bit" }, services });
+
+const buffer: LogBuffer = { host: "master.logs-buffer.abc123.apn2.cache.amazonaws.com", port: 6379, tls: true, passwordSecretName: "log-buffer-auth" };
+const opensearch: LogSink = { kind: "opensearch", endpoint: "https://vpc-shop-logs-abc.ap-northeast-2.es.amazonaws.com", region: "ap-northeast-2" };
+const eck: LogSink = { kind: "eck" };
+
+const pipelineOf = (manifests: Parameters<typeof one>[0]) => one(manifests, "ConfigMap", "logstash-pipeline").data["logstash.conf"] as string;
+const filebeatConfigOf = (manifests: Parameters<typeof one>[0]) => parse(one(manifests, "ConfigMap", "filebeat-config").data["filebeat.yml"]) as Record<string, any>;
+
+describe("logPipelineAddOn", () => {
+  it("returns only schema-valid objects, all in plan.logging.namespace (an own Namespace first)", () => {
+    for (const [plan, options] of [
+      [awsPlan, { sink: opensearch, buffer }],
+      [awsNoBufferPlan, { sink: opensearch }],
+      [gcpPlan, { sink: eck, buffer: { ...buffer, host: "log-buffer.logging.svc.cluster.local", tls: false } }],
+      [fluentBitPlan, { sink: eck }],
+    ] as const) {
+      const addOn = logPipelineAddOn(plan, options);
+      checkAddOn(addOn);
+      expect(addOn.namespace).toBe(plan.logging!.namespace);
+      expect(addOn.manifests[0]!.kind).toBe("Namespace");
+      expect(addOn.manifests[0]!.metadata.name).toBe("logging");
+      for (const object of addOn.manifests) {
+        if (!["Namespace", "ClusterRole", "ClusterRoleBinding"].includes(object.kind)) expect(object.metadata.namespace, object.kind).toBe("logging");
+      }
+    }
+  });
+
+  it("Filebeat pushes container logs to the buffer's Redis list, and Logstash pops that list into OpenSearch signed with IAM", () => {
+    const { manifests } = logPipelineAddOn(awsPlan, { sink: opensearch, buffer });
+    const filebeat = filebeatConfigOf(manifests);
+    expect(filebeat["output.redis"]).toEqual({
+      hosts: [`${buffer.host}:6379`],
+      key: awsPlan.logging!.bufferKey,
+      data_type: "list",
+      password: "${REDIS_PASSWORD}",
+      "ssl.enabled": true,
+    });
+    expect(filebeat["output.logstash"]).toBeUndefined();
+    expect(filebeat["filebeat.inputs"][0].paths).toEqual(["/var/log/containers/*.log"]);
+
+    const pipeline = pipelineOf(manifests);
+    expect(pipeline).toMatch(/input \{\n  redis \{/);
+    expect(pipeline).toContain(`host => "${buffer.host}"`);
+    expect(pipeline).toContain(`key => "${awsPlan.logging!.bufferKey}"`);
+    expect(pipeline).toContain(`data_type => "list"`);
+    expect(pipeline).toContain("ssl => true");
+    expect(pipeline).toContain('password => "${REDIS_PASSWORD}"');
+    expect(pipeline).toMatch(/output \{\n  opensearch \{/);
+    expect(pipeline).toContain('hosts => ["https://vpc-shop-logs-abc.ap-northeast-2.es.amazonaws.com:443"]');
+    expect(pipeline).toContain('auth_type => { type => "aws_iam" region => "ap-northeast-2" }');
+    expect(pipeline).toContain(`index => "${LOG_INDEX_PREFIX}-%{+YYYY.MM.dd}"`);
+    expect(pipeline).toContain("ecs_compatibility => disabled");
+
+    const logstash = one(manifests, "Deployment", "logstash");
+    expect(logstash.spec.template.spec.containers[0].image).toMatch(/^opensearchproject\/logstash-oss-with-opensearch-output-plugin:\d+\.\d+\.\d+$/);
+    // Logstash pulls from Redis: nothing needs to reach it.
+    expect(ofKind(manifests, "Service")).toEqual([]);
+  });
+
+  it("reads the Redis password and never holds a literal secret", () => {
+    const { manifests } = logPipelineAddOn(awsPlan, { sink: opensearch, buffer });
+    const passwordRef = { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "log-buffer-auth", key: "password" } } };
+    expect(one(manifests, "Deployment", "logstash").spec.template.spec.containers[0].env).toContainEqual(passwordRef);
+    expect(one(manifests, "DaemonSet", "filebeat").spec.template.spec.containers[0].env).toContainEqual(passwordRef);
+    expect(ofKind(manifests, "Secret")).toEqual([]);
+    expect(allStrings(manifests).filter((s) => /password\s*(=>|:)\s*"?[^"$\s]/.test(s))).toEqual([]);
+  });
+
+  it("without a buffer, Filebeat ships straight to Logstash's beats input through a Service", () => {
+    const { manifests } = logPipelineAddOn(awsNoBufferPlan, { sink: opensearch });
+    const filebeat = filebeatConfigOf(manifests);
+    expect(filebeat["output.redis"]).toBeUndefined();
+    expect(filebeat["output.logstash"]).toEqual({ hosts: [`logstash.logging.svc.cluster.local:${LOGSTASH_BEATS_PORT}`] });
+    expect(pipelineOf(manifests)).toMatch(new RegExp(`input \\{\\n  beats \\{\\n    port => ${LOGSTASH_BEATS_PORT}`));
+    expect(pipelineOf(manifests)).not.toContain("redis");
+    const service = one(manifests, "Service", "logstash");
+    expect(service.spec.ports).toEqual([{ name: "beats", port: LOGSTASH_BEATS_PORT, targetPort: "beats", protocol: "TCP" }]);
+    expect(service.spec.selector).toEqual(one(manifests, "Deployment", "logstash").spec.selector.matchLabels);
+    const allow = one(manifests, "NetworkPolicy", "allow-shippers-to-logstash");
+    expect(allow.spec.podSelector.matchLabels).toEqual(service.spec.selector);
+  });
+
+  it("Fluent Bit (no Redis output) posts to Logstash's http input", () => {
+    const { manifests } = logPipelineAddOn(fluentBitPlan, { sink: eck });
+    const config = one(manifests, "ConfigMap", "fluent-bit-config").data["fluent-bit.conf"] as string;
+    expect(config).toMatch(/\[OUTPUT\]\n\s+Name\s+http/);
+    expect(config).toMatch(/Host\s+logstash\.logging\.svc\.cluster\.local/);
+    expect(config).toMatch(new RegExp(`Port\\s+${LOGSTASH_HTTP_PORT}`));
+    expect(pipelineOf(manifests)).toContain(`http {\n    port => ${LOGSTASH_HTTP_PORT}`);
+    expect(one(manifests, "Service", "logstash").spec.ports[0].port).toBe(LOGSTASH_HTTP_PORT);
+    expect(one(manifests, "DaemonSet", "fluent-bit").spec.template.spec.containers[0].image).toMatch(/fluent-bit:\d+\.\d+\.\d+$/);
+    expect(ofKind(manifests, "DaemonSet")).toHaveLength(1);
+  });
+
+  it("the shipper runs on every node with read-only RBAC on pods, namespaces and nodes only", () => {
+    const { manifests } = logPipelineAddOn(awsPlan, { sink: opensearch, buffer });
+    const role = one(manifests, "ClusterRole");
+    expect(role.rules).toEqual([{ apiGroups: [""], resources: ["pods", "namespaces", "nodes"], verbs: ["get", "list", "watch"] }]);
+    const binding = one(manifests, "ClusterRoleBinding");
+    expect(binding.roleRef.name).toBe(role.metadata.name);
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "filebeat", namespace: "logging" }]);
+    const daemonSet = one(manifests, "DaemonSet", "filebeat");
+    const pod = daemonSet.spec.template.spec;
+    expect(pod.serviceAccountName).toBe("filebeat");
+    const container = pod.containers[0];
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(container.resources.requests).toBeDefined();
+    expect(container.resources.limits.memory).toBeDefined();
+    expect(container.volumeMounts).toContainEqual({ name: "varlog", mountPath: "/var/log", readOnly: true });
+    expect(pod.volumes.find((v: any) => v.name === "config").configMap.name).toBe("filebeat-config");
+  });
+
+  it("Logstash runs plan.logging.logstashReplicas non-root pods with resources, and a PodDisruptionBudget when there are several", () => {
+    const prod = logPipelineAddOn(awsPlan, { sink: opensearch, buffer }).manifests;
+    const deployment = one(prod, "Deployment", "logstash");
+    expect(deployment.spec.replicas).toBe(awsPlan.logging!.logstashReplicas);
+    expect(awsPlan.logging!.logstashReplicas).toBeGreaterThan(1);
+    expect(deployment.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(deployment.spec.template.spec.containers[0].resources).toMatchObject({ requests: { cpu: "500m" }, limits: { memory: "1536Mi" } });
+    expect(one(prod, "PodDisruptionBudget", "logstash").spec.minAvailable).toBe(1);
+    const dev = logPipelineAddOn(awsNoBufferPlan, { sink: opensearch }).manifests;
+    expect(one(dev, "Deployment", "logstash").spec.replicas).toBe(1);
+    expect(ofKind(dev, "PodDisruptionBudget")).toEqual([]);
+  });
+
+  it("passes IRSA / Workload Identity annotations to Logstash's ServiceAccount", () => {
+    const annotations = { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/shop-logstash" };
+    const { manifests } = logPipelineAddOn(awsPlan, { sink: opensearch, buffer, logstashServiceAccountAnnotations: annotations });
+    const account = one(manifests, "ServiceAccount", "logstash");
+    expect(account.metadata.annotations).toEqual(annotations);
+    expect(one(manifests, "Deployment", "logstash").spec.template.spec.serviceAccountName).toBe("logstash");
+  });
+
+  it("a pipeline change rolls Logstash through a checksum annotation", () => {
+    const a = one(logPipelineAddOn(awsPlan, { sink: opensearch, buffer }).manifests, "Deployment", "logstash");
+    const b = one(logPipelineAddOn(awsPlan, { sink: opensearch, buffer: { ...buffer, port: 6380 } }).manifests, "Deployment", "logstash");
+    expect(a.spec.template.metadata.annotations["checksum/pipeline"]).not.toBe(b.spec.template.metadata.annotations["checksum/pipeline"]);
+  });
+
+  describe("eck sink", () => {
+    const addOn = logPipelineAddOn(gcpPlan, { sink: eck, buffer: { ...buffer, host: "log-buffer.logging.svc.cluster.local", tls: false } });
+    const { manifests } = addOn;
+
+    it("installs the pinned ECK operator, then Elasticsearch and Kibana sized from plan.logging.search", () => {
+      expect(addOn.helmReleases).toEqual([expect.objectContaining({ chart: "eck-operator", repository: "https://helm.elastic.co", namespace: ECK_OPERATOR_CHART.namespace })]);
+      const es = one(manifests, "Elasticsearch");
+      const search = gcpPlan.logging!.search;
+      expect(es.apiVersion).toBe("elasticsearch.k8s.elastic.co/v1");
+      expect(es.spec.version).toBe(search.engineVersion);
+      expect(es.spec.nodeSets[0].count).toBe(search.instanceCount);
+      expect(es.spec.nodeSets[0].volumeClaimTemplates[0].spec.resources.requests.storage).toBe(`${search.volumeGiB}Gi`);
+      const kibana = one(manifests, "Kibana");
+      expect(kibana.spec.elasticsearchRef).toEqual({ name: es.metadata.name });
+      expect(kibana.spec.version).toBe(search.engineVersion);
+    });
+
+    it("Logstash writes to Elasticsearch over TLS with the ECK-generated elastic user from its Secret", () => {
+      const pipeline = pipelineOf(manifests);
+      expect(pipeline).toMatch(/output \{\n  elasticsearch \{/);
+      expect(pipeline).toContain('hosts => ["https://logs-es-http.logging.svc:9200"]');
+      expect(pipeline).toContain('password => "${ELASTIC_PASSWORD}"');
+      expect(pipeline).toContain("ssl_enabled => true");
+      expect(pipeline).toContain("ssl => false");
+      const container = one(manifests, "Deployment", "logstash").spec.template.spec.containers[0];
+      expect(container.image).toMatch(/^docker\.elastic\.co\/logstash\/logstash:/);
+      expect(container.env).toContainEqual({ name: "ELASTIC_PASSWORD", valueFrom: { secretKeyRef: { name: "logs-es-elastic-user", key: "elastic" } } });
+      expect(container.volumeMounts.map((m: any) => m.mountPath)).toContain("/etc/elasticsearch-ca");
+    });
+
+    it("a Job installs the ILM policy deleting indices after plan.logging.retentionDays", () => {
+      const job = one(manifests, "Job");
+      const env = job.spec.template.spec.containers[0].env as { name: string; value?: string }[];
+      const policy = JSON.parse(env.find((e) => e.name === "POLICY")!.value!);
+      expect(policy.policy.phases.delete.min_age).toBe(`${gcpPlan.logging!.retentionDays}d`);
+      const template = JSON.parse(env.find((e) => e.name === "TEMPLATE")!.value!);
+      expect(template.index_patterns).toEqual([`${LOG_INDEX_PREFIX}-*`]);
+      expect(template.template.settings["index.lifecycle.name"]).toBe(LOG_INDEX_PREFIX);
+      expect(job.spec.template.spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
+      const longer = planLandingZone({ name: "shop", cloud: "gcp", region: "asia-northeast3", logging: { retentionDays: 90 }, services });
+      const other = one(logPipelineAddOn(longer, { sink: eck, buffer }).manifests, "Job");
+      expect(other.metadata.name).not.toBe(job.metadata.name);
+    });
+
+    it("lets the operator and the namespace reach Elasticsearch, behind a default deny", () => {
+      const names = ofKind(manifests, "NetworkPolicy").map((p) => p.metadata.name);
+      expect(names).toEqual(["default-deny-ingress", "allow-elasticsearch-in-namespace", "allow-eck-operator-to-elasticsearch", "allow-ingress-to-kibana"]);
+      const operator = one(manifests, "NetworkPolicy", "allow-eck-operator-to-elasticsearch");
+      expect(operator.spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": "elastic-system" });
+    });
+  });
+
+  it("opensearch sink has no operator, no Elasticsearch and no Job", () => {
+    const addOn = logPipelineAddOn(awsPlan, { sink: opensearch, buffer });
+    expect(addOn.helmReleases).toEqual([]);
+    expect(ofKind(addOn.manifests, "Elasticsearch")).toEqual([]);
+    expect(ofKind(addOn.manifests, "Job")).toEqual([]);
+  });
+
+  it("rejects bad input with the prop, the value and the fix", () => {
+    const noLogging = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", logging: { stack: "none", buffer: "none" } });
+    expect(() => logPipelineAddOn(noLogging, { sink: opensearch })).toThrow(/plan\.logging is undefined.*Fix: set logging\.stack: elk/);
+    expect(() => logPipelineAddOn(awsPlan, { sink: opensearch })).toThrow(/options\.buffer: undefined.*Fix: pass \{ host, port, tls, passwordSecretName \}/);
+    expect(() => logPipelineAddOn(awsNoBufferPlan, { sink: opensearch, buffer })).toThrow(/options\.buffer: .* given, but plan\.logging\.buffer is undefined/);
+    expect(() => logPipelineAddOn(awsPlan, { sink: { ...opensearch, endpoint: "http://insecure.example.com" }, buffer })).toThrow(
+      /options\.sink\.endpoint: "http:\/\/insecure\.example\.com" is not an HTTPS domain endpoint/,
+    );
+    expect(() => logPipelineAddOn(awsPlan, { sink: { ...opensearch, region: 'x" }' }, buffer })).toThrow(/options\.sink\.region: .*Fix/);
+    expect(() => logPipelineAddOn(awsPlan, { sink: opensearch, buffer: { ...buffer, host: 'evil" }' } })).toThrow(/options\.buffer\.host: .*Fix/);
+    expect(() => logPipelineAddOn(awsPlan, { sink: opensearch, buffer: { ...buffer, port: 0 } })).toThrow(/options\.buffer\.port: 0 is not a TCP port/);
+    expect(() => logPipelineAddOn(awsPlan, { sink: eck, buffer })).toThrow(/options\.sink\.kind: "eck", but plan\.logging\.search\.implementation is "opensearch"/);
+  });
+});

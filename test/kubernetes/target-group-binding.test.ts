@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { serviceWorkload, targetGroupBinding } from "../../lib/kubernetes/index.js";
+import { planLandingZone } from "../../lib/plan/index.js";
+import { check, one } from "./addon-helpers.js";
+
+const plan = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", services: [{ name: "orders" }, { name: "ledger", expose: false }] });
+const orders = plan.services.find((s) => s.name === "orders")!;
+const arn = "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:targetgroup/shop-orders/0123456789abcdef";
+
+describe("targetGroupBinding", () => {
+  it("binds the service's Service port to the engine's target group with ip targets", () => {
+    const manifest = targetGroupBinding(plan, orders, arn);
+    check(manifest);
+    const binding = manifest as Record<string, any>;
+    expect(binding.apiVersion).toBe("elbv2.k8s.aws/v1beta1");
+    expect(binding.kind).toBe("TargetGroupBinding");
+    expect(binding.spec).toEqual({ serviceRef: { name: "orders", port: 80 }, targetGroupARN: arn, targetType: "ip" });
+    const service = one(serviceWorkload(plan, orders), "Service");
+    expect(binding.metadata.namespace).toBe(service.metadata.namespace);
+    expect(binding.spec.serviceRef.name).toBe(service.metadata.name);
+    expect(service.spec.ports.map((p: any) => p.port)).toContain(binding.spec.serviceRef.port);
+  });
+
+  it("accepts an unresolved CDK token for the ARN", () => {
+    const token = "${Token[TOKEN.123]}";
+    expect((targetGroupBinding(plan, orders, token) as Record<string, any>).spec.targetGroupARN).toBe(token);
+  });
+
+  it("rejects bad input with the prop, the value and the fix", () => {
+    expect(() => targetGroupBinding(plan, orders, "shop-orders")).toThrow(/targetGroupArn: "shop-orders" is not a target group ARN\. Fix:/);
+    const ledger = plan.services.find((s) => s.name === "ledger")!;
+    expect(() => targetGroupBinding(plan, ledger, arn)).toThrow(/services\[ledger\]\.expose: false.*Fix:/);
+    const gcp = planLandingZone({ name: "shop", cloud: "gcp", region: "asia-northeast3", services: [{ name: "orders" }] });
+    expect(() => targetGroupBinding(gcp, gcp.services[0]!, arn)).toThrow(/plan\.cloud is "gcp".*Fix:/);
+  });
+});
