@@ -4,7 +4,7 @@ import { NetworkPolicy, type INetworkPolicySpec } from "kubernetes-models/networ
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ClusterRole, ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import type { IContainer, IContainerPort, IEnvVar, IPodSecurityContext, ISecurityContext, IVolume, IVolumeMount } from "kubernetes-models/v1";
-import { ConfigMap, Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
+import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { stringify } from "yaml";
 import { shortHash } from "../plan/naming.js";
 import { VERSIONS } from "../plan/sizing.js";
@@ -49,6 +49,10 @@ export const LOG_ELASTICSEARCH_NAME = "logs";
 export const LOGSTASH_SERVICE = "logstash";
 export const LOGSTASH_BEATS_PORT = 5044;
 export const LOGSTASH_HTTP_PORT = 8080;
+/** Kubernetes Secret (key `password`) holding a managed buffer's AUTH token in the logging namespace. */
+export const LOG_BUFFER_SECRET = "log-buffer-auth";
+/** HTTP actions Logstash needs on an OpenSearch domain to write bulk requests and create indices, and nothing else. */
+export const LOGSTASH_DOMAIN_ACTIONS = ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"] as const;
 
 export const ECK_OPERATOR_CHART = { chart: "eck-operator", repository: "https://helm.elastic.co", version: "3.3.0", namespace: "elastic-system" } as const;
 /** Elastic ships every stack component at the same version, so Filebeat and Logstash follow Elasticsearch. */
@@ -100,6 +104,20 @@ export function logPipelineAddOn(plan: LandingZonePlan, options: LogPipelineOpti
         ]
       : [];
   return { name: "log-pipeline", namespace, helmReleases, manifests, dependsOn: [] };
+}
+
+/**
+ * The Secret Logstash reads a managed buffer's AUTH token from. `password` is whatever the engine
+ * can hand over without the value in plain text: a CloudFormation dynamic reference or a Pulumi secret.
+ */
+export function logBufferSecret(namespace: string, password: string): ManifestObject {
+  return validatedManifest(
+    new Secret({
+      metadata: { name: LOG_BUFFER_SECRET, namespace, labels: { "app.kubernetes.io/managed-by": MANAGED_BY } },
+      type: "Opaque",
+      stringData: { password },
+    }),
+  );
 }
 
 /** The Logstash pipeline (`logstash.conf`): Redis list, Beats or HTTP input, OpenSearch or Elasticsearch output. */

@@ -1,0 +1,594 @@
+import {
+  Annotations,
+  ArnFormat,
+  Duration,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+  aws_apigateway as apigateway,
+  aws_apigatewayv2 as apigwv2,
+  aws_apigatewayv2_authorizers as authorizers,
+  aws_apigatewayv2_integrations as integrations,
+  aws_ec2 as ec2,
+  aws_elasticloadbalancingv2 as elbv2,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_s3 as s3,
+  aws_wafv2 as wafv2,
+} from "aws-cdk-lib";
+import { Construct } from "constructs";
+import { MAX_RULES_PER_LISTENER } from "../plan/planner.js";
+import type { UserDirectory } from "./user-pool.js";
+
+/** A path prefix at the gateway and the workload behind it. */
+export interface ApiGatewayRoute {
+  /** Path prefix, such as `/api/orders`; requests to it and below it reach the target. */
+  readonly path: string;
+  /** Name of the service or BFF the route reaches; routes with the same target share a target group. */
+  readonly target: string;
+  /** Port the target listens on. */
+  readonly port: number;
+  /**
+   * Health check path of the target.
+   * @default - the gateway's `healthCheckPath`
+   */
+  readonly healthCheckPath?: string;
+}
+
+/** A route with its listener-rule priority, as the plan's `RoutePlan` carries it. */
+export interface ApiGatewayPlannedRoute extends ApiGatewayRoute {
+  /** Listener-rule priority, unique within its load balancer (1-50000). */
+  readonly priority: number;
+}
+
+/** One internal load balancer and its routes, as the plan's `LoadBalancerPlan` carries it. */
+export interface ApiGatewayLoadBalancer {
+  /** 0-based position; it names the load balancer's construct, so keep it stable. */
+  readonly index: number;
+  /** At most `MAX_RULES_PER_LISTENER` routes. */
+  readonly routes: readonly ApiGatewayPlannedRoute[];
+}
+
+/** Callers pass without a check (the workloads authenticate them). */
+export interface ApiGatewayNoAuth {
+  readonly kind: "none";
+}
+
+/** The gateway validates a JWT bearer token issued by `directory` or by `issuer` for `audience`. */
+export interface ApiGatewayJwtAuth {
+  readonly kind: "jwt";
+  /**
+   * The user directory issuing the tokens: its pool is the issuer and its client the audience.
+   * @default - `issuer` and `audience` are required
+   */
+  readonly directory?: UserDirectory;
+  /**
+   * OIDC issuer URL (`iss` claim).
+   * @default - the directory's issuer
+   */
+  readonly issuer?: string;
+  /**
+   * Accepted `aud` (or Cognito `client_id`) values.
+   * @default - the directory's app client id
+   */
+  readonly audience?: readonly string[];
+}
+
+/** The gateway asks an auth service (`GET <handlerUrl>/authorize` with the caller's Authorization header). */
+export interface ApiGatewayAuthorizerAuth {
+  readonly kind: "authorizer";
+  /** Base URL of the auth service, reachable from the VPC's private subnets; a 2xx answer authorizes. */
+  readonly handlerUrl: string;
+}
+
+export type ApiGatewayAuth = ApiGatewayNoAuth | ApiGatewayJwtAuth | ApiGatewayAuthorizerAuth;
+
+/** Steady-state and burst request rates. */
+export interface ApiGatewayRateLimit {
+  readonly requestsPerSecond: number;
+  readonly burst: number;
+}
+
+export interface ApiGatewayProps {
+  /** The VPC the load balancers, the VPC link and the authorizer run in. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets of the load balancers, the VPC link and the authorizer.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly subnets?: ec2.SubnetSelection;
+  /**
+   * Routes already split across load balancers with their priorities (the plan's `gateway.loadBalancers`).
+   * Give this or `routes`.
+   * @default - built from `routes`
+   */
+  readonly loadBalancers?: readonly ApiGatewayLoadBalancer[];
+  /**
+   * Routes in a stable order; split into load balancers of `MAX_RULES_PER_LISTENER` routes with
+   * priorities by position, as the planner does. Give this or `loadBalancers`.
+   * @default - `loadBalancers` is used
+   */
+  readonly routes?: readonly ApiGatewayRoute[];
+  /**
+   * Health check path for routes that do not name one.
+   * @default "/health"
+   */
+  readonly healthCheckPath?: string;
+  /** How the gateway checks callers. */
+  readonly auth: ApiGatewayAuth;
+  /**
+   * Attach a regional WAF web ACL (AWS common and known-bad-inputs rules, a per-client rate rule) to the load balancers.
+   * Cost: a web ACL, its rules and requests are billed.
+   * @default false
+   */
+  readonly waf?: boolean;
+  /**
+   * Stage throttling; the WAF rate rule allows one client at most this rate.
+   * @default { requestsPerSecond: 100, burst: 200 }
+   */
+  readonly rateLimit?: ApiGatewayRateLimit;
+  /**
+   * Write API access logs (CloudWatch Logs, JSON) and load balancer access logs (S3).
+   * @default true
+   */
+  readonly accessLogs?: boolean;
+  /**
+   * Days to keep access logs; one of the CloudWatch Logs retention values.
+   * @default 365
+   */
+  readonly accessLogRetentionDays?: number;
+  /**
+   * KMS key for the log groups.
+   * @default - a new key with rotation, when a log group is created
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * Security group of the cluster nodes or VMs the target groups point at; it gets ingress from the load balancers.
+   * @default - the load balancers may reach the target ports anywhere in the VPC's CIDR, and no ingress is added
+   */
+  readonly workloadSecurityGroup?: ec2.ISecurityGroup;
+  /**
+   * What happens to logs, the log bucket and the log key when the stack deletes them.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Name of the HTTP API.
+   * @default - the construct path
+   */
+  readonly apiName?: string;
+}
+
+const CLOUDWATCH_RETENTION_DAYS = new Set(Object.values(logs.RetentionDays).filter((v): v is number => typeof v === "number"));
+const ROUTE_PATH = /^\/[A-Za-z0-9/_-]*$/;
+const LISTENER_PORT = 80;
+/** Default (adjustable) "routes per API" quota of API Gateway HTTP APIs. */
+const HTTP_API_ROUTE_QUOTA = 300;
+
+/**
+ * The single entry of the landing zone: an HTTP API that checks callers (JWT or an auth service),
+ * throttles, logs, and routes path prefixes through a VPC link to internal Application Load
+ * Balancers, which balance across the workloads' IP target groups.
+ *
+ * Cost: each load balancer is billed per hour and LCU; the HTTP API per request.
+ *
+ * @example
+ * const gateway = new ApiGateway(stack, "Gateway", {
+ *   vpc,
+ *   routes: [{ path: "/api/orders", target: "orders", port: 8080 }],
+ *   auth: { kind: "jwt", directory },
+ *   waf: true,
+ * });
+ * gateway.targetGroup("orders"); // bind the cluster's service to it
+ */
+export class ApiGateway extends Construct {
+  readonly httpApi: apigwv2.HttpApi;
+  /** The `$default` stage with throttling and access logs. */
+  readonly stage: apigwv2.HttpStage;
+  readonly vpcLink: apigwv2.VpcLink;
+  /** Security group of the VPC link; the only source the load balancers admit. */
+  readonly vpcLinkSecurityGroup: ec2.SecurityGroup;
+  /** Internal load balancers, in `index` order. */
+  readonly loadBalancers: readonly elbv2.ApplicationLoadBalancer[];
+  /** The HTTP listener of each load balancer, in the same order. */
+  readonly listeners: readonly elbv2.ApplicationListener[];
+  /** Security group shared by the load balancers. */
+  readonly securityGroup: ec2.SecurityGroup;
+  /** Invoke URL of the API. */
+  readonly url: string;
+  /** API access log group, when access logs are on. */
+  readonly accessLogGroup?: logs.LogGroup;
+  /** Bucket of the load balancers' access logs, when access logs are on. */
+  readonly loadBalancerLogBucket?: s3.Bucket;
+  /** The web ACL on the load balancers, when `waf` is on. */
+  readonly webAcl?: wafv2.CfnWebACL;
+  /** The Lambda request authorizer, when `auth.kind` is `authorizer`. */
+  readonly authorizerFunction?: lambda.Function;
+
+  private readonly targetGroupsByTarget = new Map<string, elbv2.ApplicationTargetGroup[]>();
+
+  constructor(scope: Construct, id: string, props: ApiGatewayProps) {
+    super(scope, id);
+    const plannedLoadBalancers = resolveLoadBalancers(props);
+    const defaultHealthCheckPath = props.healthCheckPath ?? "/health";
+    validateHealthCheckPath("healthCheckPath", defaultHealthCheckPath);
+    const rateLimit = props.rateLimit ?? { requestsPerSecond: 100, burst: 200 };
+    validateRateLimit(rateLimit);
+    const accessLogs = props.accessLogs ?? true;
+    const retentionDays = props.accessLogRetentionDays ?? 365;
+    if (!CLOUDWATCH_RETENTION_DAYS.has(retentionDays)) {
+      throw new Error(`ApiGateway: accessLogRetentionDays ${retentionDays} is not a CloudWatch Logs retention. Fix: use one of ${[...CLOUDWATCH_RETENTION_DAYS].sort((a, b) => a - b).join(", ")}`);
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const subnets = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+
+    this.vpcLinkSecurityGroup = new ec2.SecurityGroup(this, "VpcLinkSecurityGroup", {
+      vpc: props.vpc,
+      description: "API Gateway VPC link to the internal load balancers",
+      allowAllOutbound: false,
+    });
+    this.vpcLink = new apigwv2.VpcLink(this, "VpcLink", { vpc: props.vpc, subnets, securityGroups: [this.vpcLinkSecurityGroup] });
+
+    this.securityGroup = new ec2.SecurityGroup(this, "LoadBalancerSecurityGroup", {
+      vpc: props.vpc,
+      description: "Internal load balancers behind the API Gateway VPC link",
+      allowAllOutbound: false,
+    });
+    this.securityGroup.connections.allowFrom(this.vpcLinkSecurityGroup, ec2.Port.tcp(LISTENER_PORT), "API Gateway VPC link");
+    for (const port of new Set(plannedLoadBalancers.flatMap((lb) => lb.routes.map((r) => r.port)))) {
+      if (props.workloadSecurityGroup) {
+        props.workloadSecurityGroup.connections.allowFrom(this.securityGroup, ec2.Port.tcp(port), "Gateway load balancers");
+      } else {
+        this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(port), "Targets in the VPC");
+      }
+    }
+
+    const logKey = accessLogs || props.auth.kind === "authorizer" ? (props.logEncryptionKey ?? this.createLogKey(removalPolicy)) : undefined;
+
+    if (accessLogs) {
+      // ALB access logs accept only SSE-S3 buckets, not SSE-KMS.
+      this.loadBalancerLogBucket = new s3.Bucket(this, "LoadBalancerLogs", {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        enforceSSL: true,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycleRules: [{ expiration: Duration.days(retentionDays) }],
+        removalPolicy,
+      });
+      Validations.of(this.loadBalancerLogBucket).acknowledge({
+        id: "AwsSolutions::AwsSolutions-S1",
+        reason: "This bucket holds access logs itself; logging its own reads to another bucket would recurse.",
+      });
+    }
+
+    const loadBalancers: elbv2.ApplicationLoadBalancer[] = [];
+    const listeners: elbv2.ApplicationListener[] = [];
+    for (const planned of plannedLoadBalancers) {
+      const lbScope = new Construct(this, `LoadBalancer${planned.index}`);
+      const loadBalancer = new elbv2.ApplicationLoadBalancer(lbScope, "Resource", {
+        vpc: props.vpc,
+        vpcSubnets: subnets,
+        internetFacing: false,
+        securityGroup: this.securityGroup,
+        dropInvalidHeaderFields: true,
+      });
+      if (this.loadBalancerLogBucket) loadBalancer.logAccessLogs(this.loadBalancerLogBucket, `load-balancer-${planned.index}`);
+      // TLS terminates at API Gateway; the VPC link reaches this listener over plain HTTP inside the VPC.
+      const listener = loadBalancer.addListener("Http", {
+        port: LISTENER_PORT,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        open: false,
+        defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: "application/json", messageBody: '{"message":"Not Found"}' }),
+      });
+      const targetGroups = new Map<string, elbv2.ApplicationTargetGroup>();
+      for (const route of planned.routes) {
+        let targetGroup = targetGroups.get(route.target);
+        if (!targetGroup) {
+          targetGroup = new elbv2.ApplicationTargetGroup(lbScope, `Target-${route.target}`, {
+            vpc: props.vpc,
+            port: route.port,
+            protocol: elbv2.ApplicationProtocol.HTTP,
+            targetType: elbv2.TargetType.IP,
+            healthCheck: { path: route.healthCheckPath ?? defaultHealthCheckPath, healthyHttpCodes: "200-399" },
+          });
+          targetGroups.set(route.target, targetGroup);
+          this.targetGroupsByTarget.set(route.target, [...(this.targetGroupsByTarget.get(route.target) ?? []), targetGroup]);
+        }
+        // Keyed by priority, not path: a changed route then updates its rule in place instead of racing for the priority.
+        new elbv2.ApplicationListenerRule(lbScope, `Rule${route.priority}`, {
+          listener,
+          priority: route.priority,
+          conditions: [elbv2.ListenerCondition.pathPatterns(albPathPatterns(route.path))],
+          action: elbv2.ListenerAction.forward([targetGroup]),
+        });
+      }
+      loadBalancers.push(loadBalancer);
+      listeners.push(listener);
+    }
+    this.loadBalancers = loadBalancers;
+    this.listeners = listeners;
+
+    if (props.waf) this.webAcl = this.attachWebAcl(rateLimit);
+
+    let defaultAuthorizer: apigwv2.IHttpRouteAuthorizer | undefined;
+    if (props.auth.kind === "jwt") {
+      defaultAuthorizer = jwtAuthorizer(props.auth);
+    } else if (props.auth.kind === "authorizer") {
+      this.authorizerFunction = this.createAuthorizerFunction(props.auth.handlerUrl, props.vpc, subnets, logKey, retentionDays, removalPolicy);
+      defaultAuthorizer = new authorizers.HttpLambdaAuthorizer("AuthService", this.authorizerFunction, {
+        responseTypes: [authorizers.HttpLambdaResponseType.SIMPLE],
+        identitySource: ["$request.header.Authorization"],
+        resultsCacheTtl: Duration.minutes(5),
+      });
+    }
+    this.httpApi = new apigwv2.HttpApi(this, "Resource", {
+      ...(props.apiName ? { apiName: props.apiName } : {}),
+      description: "Single entry of the landing zone",
+      createDefaultStage: false,
+      ...(defaultAuthorizer ? { defaultAuthorizer } : {}),
+    });
+
+    if (accessLogs) {
+      this.accessLogGroup = new logs.LogGroup(this, "AccessLogs", { retention: retentionDays, encryptionKey: logKey, removalPolicy });
+    }
+    this.stage = this.httpApi.addStage("DefaultStage", {
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: { rateLimit: rateLimit.requestsPerSecond, burstLimit: rateLimit.burst },
+      ...(this.accessLogGroup
+        ? { accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup), format: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)) } }
+        : {}),
+    });
+    this.url = this.stage.url;
+
+    const routeCount = plannedLoadBalancers.reduce((n, lb) => n + 2 * lb.routes.length, 0);
+    if (routeCount > HTTP_API_ROUTE_QUOTA) {
+      Annotations.of(this).addWarningV2(
+        "msa:api-gateway:route-quota",
+        `${routeCount} API routes pass the default HTTP API quota of ${HTTP_API_ROUTE_QUOTA} routes per API; request a quota increase before deploying.`,
+      );
+    }
+    plannedLoadBalancers.forEach((planned, i) => {
+      const integration = new integrations.HttpAlbIntegration(`LoadBalancer${planned.index}Integration`, listeners[i]!, { vpcLink: this.vpcLink });
+      for (const route of planned.routes) {
+        for (const path of apiRoutePaths(route.path)) this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.ANY], integration });
+      }
+    });
+  }
+
+  /** The only target group of `target`; use `targetGroups` when its routes span load balancers. */
+  targetGroup(target: string): elbv2.ApplicationTargetGroup {
+    const groups = this.targetGroups(target);
+    if (groups.length > 1) {
+      throw new Error(`ApiGateway.targetGroup: target "${target}" has routes on ${groups.length} load balancers, so it has ${groups.length} target groups. Fix: use targetGroups("${target}")`);
+    }
+    return groups[0]!;
+  }
+
+  /** Target groups of `target`, one per load balancer serving its routes. */
+  targetGroups(target: string): readonly elbv2.ApplicationTargetGroup[] {
+    const groups = this.targetGroupsByTarget.get(target);
+    if (!groups) {
+      throw new Error(`ApiGateway.targetGroup: no route targets "${target}". Fix: use one of ${[...this.targetGroupsByTarget.keys()].join(", ") || "(no routes)"} or add a route for it`);
+    }
+    return groups;
+  }
+
+  private createLogKey(removalPolicy: RemovalPolicy): kms.Key {
+    const key = new kms.Key(this, "LogKey", { description: "API gateway logs", enableKeyRotation: true, removalPolicy });
+    const stack = Stack.of(this);
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources: ["*"],
+        conditions: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": stack.formatArn({ service: "logs", resource: "log-group", resourceName: "*", arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
+      }),
+    );
+    return key;
+  }
+
+  private attachWebAcl(rateLimit: ApiGatewayRateLimit): wafv2.CfnWebACL {
+    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
+    const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
+      visibilityConfig: visibility(name),
+    });
+    // HTTP APIs cannot take a web ACL, so it guards the load balancers behind the VPC link.
+    const webAcl = new wafv2.CfnWebACL(this, "WebAcl", {
+      scope: "REGIONAL",
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(Names.uniqueId(this).slice(-128)),
+      rules: [
+        managed("AWSManagedRulesCommonRuleSet", 10),
+        managed("AWSManagedRulesKnownBadInputsRuleSet", 20),
+        {
+          name: "RateLimitPerClient",
+          priority: 30,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              // The load balancers see the VPC link's address; the client is the first X-Forwarded-For entry.
+              aggregateKeyType: "FORWARDED_IP",
+              forwardedIpConfig: { headerName: "X-Forwarded-For", fallbackBehavior: "MATCH" },
+              evaluationWindowSec: 60,
+              limit: Math.max(10, rateLimit.requestsPerSecond * 60),
+            },
+          },
+          visibilityConfig: visibility("RateLimitPerClient"),
+        },
+      ],
+    });
+    this.loadBalancers.forEach((loadBalancer, i) => {
+      new wafv2.CfnWebACLAssociation(this, `WebAclAssociation${i}`, { resourceArn: loadBalancer.loadBalancerArn, webAclArn: webAcl.attrArn });
+    });
+    return webAcl;
+  }
+
+  private createAuthorizerFunction(
+    handlerUrl: string,
+    vpc: ec2.IVpc,
+    subnets: ec2.SubnetSelection,
+    logKey: kms.IKey | undefined,
+    retentionDays: number,
+    removalPolicy: RemovalPolicy,
+  ): lambda.Function {
+    const securityGroup = new ec2.SecurityGroup(this, "AuthorizerSecurityGroup", { vpc, description: "Gateway request authorizer", allowAllOutbound: false });
+    for (const port of authServicePorts(handlerUrl)) securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), "Auth service");
+    // The auth service may sit behind the gateway's own load balancers.
+    this.securityGroup.connections.allowFrom(securityGroup, ec2.Port.tcp(LISTENER_PORT), "Gateway request authorizer");
+    const handler = new lambda.Function(this, "Authorizer", {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: "index.handler",
+      code: lambda.Code.fromInline(AUTHORIZER_SOURCE),
+      timeout: Duration.seconds(5),
+      environment: { AUTHORIZE_URL: `${handlerUrl.replace(/\/+$/, "")}/authorize` },
+      vpc,
+      vpcSubnets: subnets,
+      securityGroups: [securityGroup],
+      logGroup: new logs.LogGroup(this, "AuthorizerLogs", { retention: retentionDays, encryptionKey: logKey, removalPolicy }),
+    });
+    Validations.of(handler).acknowledge(
+      { id: "AwsSolutions::AwsSolutions-L1", reason: "Pinned to the Node.js 22 LTS runtime the inline authorizer is written and tested for; a runtime bump is a reviewed change." },
+      ...["AWSLambdaBasicExecutionRole", "AWSLambdaVPCAccessExecutionRole"].map((policy) => ({
+        id: `AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`,
+        reason: "AWS-maintained Lambda execution policy: writing its own logs and managing its VPC network interfaces, which have no narrower resource.",
+      })),
+    );
+    return handler;
+  }
+}
+
+function jwtAuthorizer(auth: ApiGatewayJwtAuth): authorizers.HttpJwtAuthorizer {
+  const issuer = auth.issuer ?? auth.directory?.issuerUrl;
+  const audience = auth.audience ?? (auth.directory ? [auth.directory.userPoolClient.userPoolClientId] : undefined);
+  if (!issuer || !audience || audience.length === 0) {
+    throw new Error(`ApiGateway: auth { kind: "jwt" } has no ${issuer ? "audience" : "issuer"}. Fix: pass auth.directory (a UserDirectory), or auth.issuer and a non-empty auth.audience`);
+  }
+  return new authorizers.HttpJwtAuthorizer("Jwt", issuer, { jwtAudience: [...audience] });
+}
+
+const ACCESS_LOG_FIELDS = {
+  requestId: "$context.requestId",
+  ip: "$context.identity.sourceIp",
+  requestTime: "$context.requestTime",
+  method: "$context.httpMethod",
+  routeKey: "$context.routeKey",
+  path: "$context.path",
+  status: "$context.status",
+  protocol: "$context.protocol",
+  responseLength: "$context.responseLength",
+  responseLatency: "$context.responseLatency",
+  integrationStatus: "$context.integration.status",
+  integrationLatency: "$context.integration.latency",
+  integrationError: "$context.integrationErrorMessage",
+  authorizerError: "$context.authorizer.error",
+};
+
+// Fails closed: any error, timeout or non-2xx answer denies the request.
+const AUTHORIZER_SOURCE = `exports.handler = async (event) => {
+  const authorization = event.headers && event.headers.authorization;
+  if (!authorization) return { isAuthorized: false };
+  try {
+    const response = await fetch(process.env.AUTHORIZE_URL, { headers: { authorization }, signal: AbortSignal.timeout(3000) });
+    return { isAuthorized: response.ok };
+  } catch (error) {
+    console.error("authorize call failed", error && error.name);
+    return { isAuthorized: false };
+  }
+};
+`;
+
+function resolveLoadBalancers(props: ApiGatewayProps): readonly ApiGatewayLoadBalancer[] {
+  if ((props.loadBalancers === undefined) === (props.routes === undefined)) {
+    throw new Error(`ApiGateway: ${props.loadBalancers ? "both loadBalancers and routes are" : "neither loadBalancers nor routes is"} set. Fix: pass exactly one (loadBalancers from the plan's gateway.loadBalancers, or routes)`);
+  }
+  const loadBalancers =
+    props.loadBalancers ??
+    chunk(props.routes!, MAX_RULES_PER_LISTENER).map((routes, index) => ({ index, routes: routes.map((route, i) => ({ ...route, priority: i + 1 })) }));
+  const indexes = new Set<number>();
+  const paths = new Set<string>();
+  for (const lb of loadBalancers) {
+    const where = `loadBalancers[index ${lb.index}]`;
+    if (!Number.isInteger(lb.index) || lb.index < 0 || indexes.has(lb.index)) {
+      throw new Error(`ApiGateway: ${where}: index must be a unique non-negative integer. Fix: number the load balancers 0, 1, 2...`);
+    }
+    indexes.add(lb.index);
+    if (lb.routes.length > MAX_RULES_PER_LISTENER) {
+      throw new Error(`ApiGateway: ${where} has ${lb.routes.length} routes; a listener takes at most ${MAX_RULES_PER_LISTENER}. Fix: split them across load balancers (planLandingZone does)`);
+    }
+    const priorities = new Set<number>();
+    const targets = new Map<string, ApiGatewayRoute>();
+    for (const route of lb.routes) {
+      const at = `${where}.route "${route.path}"`;
+      if (!ROUTE_PATH.test(route.path)) throw new Error(`ApiGateway: ${at}: path must match ${ROUTE_PATH}. Fix: use a path such as /api/orders`);
+      const prefix = normalizePath(route.path);
+      if (paths.has(prefix)) throw new Error(`ApiGateway: ${at}: path ${prefix || "/"} is routed twice. Fix: give each route its own path`);
+      paths.add(prefix);
+      if (!Number.isInteger(route.priority) || route.priority < 1 || route.priority > 50000 || priorities.has(route.priority)) {
+        throw new Error(`ApiGateway: ${at}: priority ${route.priority} must be an integer from 1 to 50000, unique in its load balancer. Fix: renumber the routes`);
+      }
+      priorities.add(route.priority);
+      if (!Number.isInteger(route.port) || route.port < 1 || route.port > 65535) throw new Error(`ApiGateway: ${at}: port ${route.port} is not a TCP port. Fix: use 1-65535`);
+      if (route.healthCheckPath !== undefined) validateHealthCheckPath(`${at}.healthCheckPath`, route.healthCheckPath);
+      const first = targets.get(route.target);
+      if (first && (first.port !== route.port || (first.healthCheckPath ?? "") !== (route.healthCheckPath ?? ""))) {
+        throw new Error(`ApiGateway: ${at}: target "${route.target}" already has port ${first.port} and health check ${first.healthCheckPath ?? "(default)"} from route "${first.path}". Fix: give every route of a target the same port and healthCheckPath`);
+      }
+      if (!first) targets.set(route.target, route);
+    }
+  }
+  return [...loadBalancers].sort((a, b) => a.index - b.index);
+}
+
+function validateHealthCheckPath(prop: string, path: string): void {
+  if (!path.startsWith("/")) throw new Error(`ApiGateway: ${prop} "${path}" must start with "/". Fix: use a path such as /health`);
+}
+
+function validateRateLimit(rateLimit: ApiGatewayRateLimit): void {
+  for (const [name, value] of Object.entries(rateLimit)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`ApiGateway: rateLimit.${name} ${value} must be a positive integer. Fix: set it to 1 or more`);
+  }
+}
+
+function authServicePorts(handlerUrl: string): readonly number[] {
+  // A URL known only at deploy time may be either scheme.
+  if (Token.isUnresolved(handlerUrl)) return [80, 443];
+  let url: URL;
+  try {
+    url = new URL(handlerUrl);
+  } catch {
+    throw new Error(`ApiGateway: auth.handlerUrl "${handlerUrl}" is not a URL. Fix: use an absolute URL such as http://auth.internal:8080`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`ApiGateway: auth.handlerUrl "${handlerUrl}" must be http or https. Fix: use an http(s) URL`);
+  return [url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80];
+}
+
+/** `/api/orders/` → `/api/orders`; `/` → `` (the root prefix). */
+function normalizePath(path: string): string {
+  return path.replace(/\/+$/, "");
+}
+
+function albPathPatterns(path: string): string[] {
+  const prefix = normalizePath(path);
+  return prefix === "" ? ["/*"] : [prefix, `${prefix}/*`];
+}
+
+function apiRoutePaths(path: string): string[] {
+  const prefix = normalizePath(path);
+  return [prefix === "" ? "/" : prefix, `${prefix}/{proxy+}`];
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

@@ -1,0 +1,102 @@
+import type { Environment } from "aws-cdk-lib";
+import { Construct } from "constructs";
+import { MessagingStack } from "../../stacks/messaging-stack.js";
+import { NetworkStack } from "../../stacks/network-stack.js";
+import { ObservabilityStack } from "../../stacks/observability-stack.js";
+import { PlatformStack } from "../../stacks/platform-stack.js";
+import { ServiceStack } from "../../stacks/service-stack.js";
+import { pascalCase, stackName } from "../plan/naming.js";
+import { planLandingZone } from "../plan/planner.js";
+import type { LandingZonePlan } from "../plan/types.js";
+import type { LandingZoneInput } from "../spec/schema.js";
+import type { LandingZoneSpec } from "../spec/types.js";
+import type { ApiGateway } from "./api-gateway.js";
+import type { KubernetesPlatform } from "./kubernetes-platform.js";
+import type { LogPipeline } from "./log-pipeline.js";
+import type { MessageBroker } from "./message-broker.js";
+import type { Network } from "./network.js";
+import type { SessionStore } from "./session-store.js";
+import type { UserDirectory } from "./user-pool.js";
+
+export interface LandingZoneProps {
+  /** The landing-zone spec, as written (`LandingZoneInput`) or normalized. */
+  readonly spec: LandingZoneInput | LandingZoneSpec;
+  /**
+   * AWS account of every stack.
+   * @default - CDK_DEFAULT_ACCOUNT (the CLI's credentials), or environment-agnostic without it
+   */
+  readonly account?: string;
+}
+
+/**
+ * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
+ * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging` and one
+ * `-svc-<service>` per service and BFF. Service stacks read shared values from SSM parameters at
+ * deploy time, so each deploys on its own.
+ *
+ * @example
+ * const app = new App();
+ * new LandingZone(app, "Shop", { spec: loadSpecFile("landing-zone.yaml") });
+ */
+export class LandingZone extends Construct {
+  readonly plan: LandingZonePlan;
+  readonly networkStack: NetworkStack;
+  readonly platformStack: PlatformStack;
+  readonly observabilityStack?: ObservabilityStack;
+  readonly messagingStack?: MessagingStack;
+  /** Service or BFF name → its stack. */
+  readonly serviceStacks: ReadonlyMap<string, ServiceStack>;
+  readonly network: Network;
+  readonly platform: KubernetesPlatform;
+  readonly gateway: ApiGateway;
+  readonly sessions?: SessionStore;
+  readonly users?: UserDirectory;
+  readonly logging?: LogPipeline;
+  readonly broker?: MessageBroker;
+
+  constructor(scope: Construct, id: string, props: LandingZoneProps) {
+    super(scope, id);
+    const plan = planLandingZone(props.spec, { engine: "cdk" });
+    this.plan = plan;
+    const account = props.account ?? process.env.CDK_DEFAULT_ACCOUNT;
+    const env: Environment = { region: plan.region, ...(account ? { account } : {}) };
+    const terminationProtection = plan.protection.deletionProtection;
+    const shared = (part: string) => ({ plan, env, stackName: stackName(plan.name, plan.environment, part), terminationProtection });
+
+    this.networkStack = new NetworkStack(this, "Network", shared("network"));
+    this.network = this.networkStack.network;
+    const vpc = this.network.vpc;
+
+    this.platformStack = new PlatformStack(this, "Platform", { ...shared("platform"), vpc });
+    this.platform = this.platformStack.platform;
+    this.gateway = this.platformStack.gateway;
+    if (this.platformStack.sessions) this.sessions = this.platformStack.sessions;
+    if (this.platformStack.users) this.users = this.platformStack.users;
+
+    if (plan.logging) {
+      this.observabilityStack = new ObservabilityStack(this, "Observability", { ...shared("observability"), vpc });
+      // It reads the platform's SSM parameters, which CloudFormation cannot see as a dependency.
+      this.observabilityStack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
+      this.logging = this.observabilityStack.logging;
+    }
+    if (plan.broker) {
+      this.messagingStack = new MessagingStack(this, "Messaging", shared("messaging"));
+      this.broker = this.messagingStack.broker;
+    }
+
+    const serviceStacks = new Map<string, ServiceStack>();
+    for (const service of plan.services) {
+      const stack = new ServiceStack(this, `Svc${pascalCase(service.name)}`, {
+        plan,
+        env,
+        stackName: stackName(plan.name, plan.environment, `svc-${service.name}`),
+        serviceName: service.name,
+      });
+      // Deploy order only: the values themselves come from SSM parameters, never exports.
+      stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
+      if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
+      serviceStacks.set(service.name, stack);
+    }
+    this.serviceStacks = serviceStacks;
+  }
+}

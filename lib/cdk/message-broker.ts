@@ -1,0 +1,337 @@
+import { ArnFormat, Duration, Fn, Names, RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_msk as msk, aws_sns as sns, aws_sqs as sqs } from "aws-cdk-lib";
+import { Construct } from "constructs";
+import { SIZING, VERSIONS } from "../plan/sizing.js";
+
+/** One event and the services subscribed to it (the shape of the plan's `TopicPlan`). */
+export interface BrokerTopic {
+  readonly event: string;
+  /** `name` is the queue (sns-sqs) or consumer group (kafka) of one subscriber. */
+  readonly subscriptions: readonly { readonly subscriber: string; readonly name: string }[];
+}
+
+/** MSK cluster size. */
+export interface KafkaSizing {
+  /**
+   * Kafka version.
+   * @default VERSIONS.kafka
+   */
+  readonly version?: string;
+  /**
+   * Broker nodes; a multiple of the zones of the client subnets.
+   * @default - one per zone
+   */
+  readonly brokerNodes?: number;
+  /**
+   * Broker instance type. Cost note: brokers are billed hourly.
+   * @default "kafka.t3.small"
+   */
+  readonly instanceType?: string;
+  /**
+   * EBS storage per broker, in GiB.
+   * @default 20
+   */
+  readonly volumeGiB?: number;
+}
+
+export interface MessageBrokerProps {
+  /** Events and their subscriptions. */
+  readonly topics: readonly BrokerTopic[];
+  /**
+   * Receives of a message before it moves to the subscription's dead-letter queue.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Days a message is kept (SQS allows 1 to 14).
+   * @default 4
+   */
+  readonly retentionDays?: number;
+  /**
+   * `sns-sqs`: a topic per event and a queue per subscription. `kafka`: an MSK cluster.
+   * @default "sns-sqs"
+   */
+  readonly kind?: "sns-sqs" | "kafka";
+  /**
+   * VPC of the MSK cluster; required for kafka.
+   * @default - none
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Client subnets of the MSK cluster, one per zone.
+   * @default - the VPC's private subnets
+   */
+  readonly subnets?: ec2.SubnetSelection;
+  /**
+   * MSK cluster size (kafka only).
+   * @default - the dev sizing: kafka.t3.small, 20 GiB, one broker per zone
+   */
+  readonly kafka?: KafkaSizing;
+  /**
+   * Peers admitted to the brokers' IAM/TLS port (kafka only); more with `allowFrom`.
+   * @default - none
+   */
+  readonly allowFrom?: readonly ec2.IConnectable[];
+  /**
+   * What happens to queues, the cluster and the key when the stack deletes them.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Port of MSK's TLS listener with IAM client authentication. */
+export const MSK_IAM_PORT = 9098;
+
+interface Subscription {
+  readonly event: string;
+  readonly queue?: sqs.Queue;
+  readonly deadLetterQueue?: sqs.Queue;
+}
+
+/**
+ * The event bus between services. `sns-sqs`: an SNS topic per event fanning out to one SQS queue
+ * per subscriber (raw delivery, dead-letter queue after `maxReceiveCount` receives), every topic and
+ * queue encrypted with one rotating KMS key and reachable over TLS only. `kafka`: an MSK cluster in
+ * private subnets with TLS, IAM authentication and encryption at rest.
+ *
+ * @example
+ * const broker = new MessageBroker(stack, "Broker", {
+ *   topics: [{ event: "order-placed", subscriptions: [{ subscriber: "payments", name: "payments_order-placed" }] }],
+ * });
+ * broker.grantPublish("order-placed", ordersRole);
+ * broker.grantConsume("payments_order-placed", paymentsRole);
+ */
+export class MessageBroker extends Construct {
+  readonly kind: "sns-sqs" | "kafka";
+  /** Encrypts every topic and queue, or the MSK volumes. */
+  readonly encryptionKey: kms.Key;
+  /** The MSK cluster (kafka only). */
+  readonly cluster?: msk.CfnCluster;
+  /** Security group of the brokers (kafka only). */
+  readonly securityGroup?: ec2.SecurityGroup;
+  private readonly topics = new Map<string, sns.Topic | undefined>();
+  private readonly subscriptions = new Map<string, Subscription>();
+
+  constructor(scope: Construct, id: string, props: MessageBrokerProps) {
+    super(scope, id);
+    this.kind = props.kind ?? "sns-sqs";
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    const retentionDays = props.retentionDays ?? 4;
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      throw new Error(`MessageBroker maxReceiveCount is ${maxReceiveCount}; SQS accepts 1 to 1000`);
+    }
+    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 14) {
+      throw new Error(`MessageBroker retentionDays is ${retentionDays}; SQS keeps messages 1 to 14 days`);
+    }
+    checkTopics(props.topics);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.encryptionKey = new kms.Key(this, "Key", { description: `Encrypts the messages of ${this.node.path}`, enableKeyRotation: true, removalPolicy });
+
+    if (this.kind === "kafka") {
+      if (!props.vpc) throw new Error(`MessageBroker kind is "kafka" but vpc is undefined. Fix: pass the VPC whose private subnets hold the brokers`);
+      const { cluster, securityGroup } = this.createKafka(props, props.vpc, removalPolicy);
+      this.cluster = cluster;
+      this.securityGroup = securityGroup;
+      for (const topic of props.topics) {
+        this.topics.set(topic.event, undefined);
+        for (const subscription of topic.subscriptions) this.subscriptions.set(subscription.name, { event: topic.event });
+      }
+      for (const peer of props.allowFrom ?? []) this.allowFrom(peer);
+      return;
+    }
+    if (props.allowFrom && props.allowFrom.length > 0) {
+      throw new Error(`MessageBroker allowFrom is set but kind is "sns-sqs", which has no network endpoint to open. Fix: drop allowFrom, and grant access with grantPublish/grantConsume`);
+    }
+
+    const snsPrincipal = new iam.ServicePrincipal("sns.amazonaws.com");
+    // SNS encrypts deliveries to the queues with the shared key. Naming each topic's ARN would make the
+    // key depend on topics that depend on the key, so the condition admits this account's topics.
+    this.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [snsPrincipal],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        resources: ["*"],
+        conditions: { ArnLike: { "aws:SourceArn": Stack.of(this).formatArn({ service: "sns", resource: "*", arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
+      }),
+    );
+    for (const { event, subscriptions } of props.topics) {
+      const group = new Construct(this, event);
+      const topic = new sns.Topic(group, "Topic", { masterKey: this.encryptionKey, enforceSSL: true });
+      this.topics.set(event, topic);
+      for (const { subscriber, name } of subscriptions) {
+        const scope = new Construct(group, subscriber);
+        const deadLetterQueue = new sqs.Queue(scope, "DeadLetterQueue", {
+          encryptionMasterKey: this.encryptionKey,
+          enforceSSL: true,
+          retentionPeriod: Duration.days(14),
+          removalPolicy,
+        });
+        const queue = new sqs.Queue(scope, "Queue", {
+          encryptionMasterKey: this.encryptionKey,
+          enforceSSL: true,
+          retentionPeriod: Duration.days(retentionDays),
+          deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount },
+          removalPolicy,
+        });
+        const policy = queue.addToResourcePolicy(
+          new iam.PolicyStatement({
+            principals: [snsPrincipal],
+            actions: ["sqs:SendMessage"],
+            resources: [queue.queueArn],
+            conditions: { ArnEquals: { "aws:SourceArn": topic.topicArn } },
+          }),
+        );
+        const delivery = new sns.Subscription(scope, "Subscription", { topic, protocol: sns.SubscriptionProtocol.SQS, endpoint: queue.queueArn, rawMessageDelivery: true });
+        // SNS checks it may send before it confirms the subscription.
+        if (policy.policyDependable) delivery.node.addDependency(policy.policyDependable);
+        this.subscriptions.set(name, { event, queue, deadLetterQueue });
+      }
+    }
+  }
+
+  /** The SNS topic of an event (sns-sqs only). */
+  topic(event: string): sns.ITopic {
+    const topic = this.lookUpTopic(event);
+    if (!topic) throw new Error(`MessageBroker.topic("${event}"): kind is "kafka", whose topics live in the cluster. Fix: use grantPublish, or kind "sns-sqs"`);
+    return topic;
+  }
+
+  /** The queue of a subscription (sns-sqs only). */
+  queue(subscriptionName: string): sqs.IQueue {
+    return this.sqsOf(subscriptionName, "queue").queue!;
+  }
+
+  /** The dead-letter queue of a subscription (sns-sqs only). */
+  deadLetterQueue(subscriptionName: string): sqs.IQueue {
+    return this.sqsOf(subscriptionName, "deadLetterQueue").deadLetterQueue!;
+  }
+
+  /**
+   * Lets a grantee publish an event: `sns:Publish` on its topic and `kms:GenerateDataKey`/`kms:Decrypt`
+   * on the key (sns-sqs), or connect and write to its Kafka topic (kafka).
+   */
+  grantPublish(event: string, grantee: iam.IGrantable): iam.Grant {
+    const topic = this.lookUpTopic(event);
+    if (!topic) {
+      return this.grantKafka(grantee, [["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"], [this.kafkaArn("topic", event)]]);
+    }
+    return iam.Grant.addToPrincipalOrResource({ grantee, actions: ["sns:Publish"], resourceArns: [topic.topicArn], resource: topic }).combine(
+      iam.Grant.addToPrincipalOrResource({ grantee, actions: ["kms:GenerateDataKey", "kms:Decrypt"], resourceArns: [this.encryptionKey.keyArn], resource: this.encryptionKey }),
+    );
+  }
+
+  /**
+   * Lets a grantee consume a subscription: receive, delete and extend messages of its queue and
+   * decrypt them (sns-sqs), or read its Kafka topic as the consumer group `subscriptionName` (kafka).
+   */
+  grantConsume(subscriptionName: string, grantee: iam.IGrantable): iam.Grant {
+    const subscription = this.subscriptionOf(subscriptionName);
+    if (!subscription.queue) {
+      return this.grantKafka(
+        grantee,
+        [["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"], [this.kafkaArn("topic", subscription.event)]],
+        [["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"], [this.kafkaArn("group", subscriptionName)]],
+      );
+    }
+    const queue = subscription.queue;
+    return iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+      resourceArns: [queue.queueArn],
+      resource: queue,
+    }).combine(iam.Grant.addToPrincipalOrResource({ grantee, actions: ["kms:Decrypt"], resourceArns: [this.encryptionKey.keyArn], resource: this.encryptionKey }));
+  }
+
+  /** Admits a peer to the brokers' IAM/TLS port (kafka only). */
+  allowFrom(peer: ec2.IConnectable): void {
+    if (!this.securityGroup) throw new Error(`MessageBroker.allowFrom: kind is "sns-sqs", which has no network endpoint. Fix: grant access with grantPublish/grantConsume`);
+    this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(MSK_IAM_PORT), `Kafka clients of ${this.node.path}`);
+  }
+
+  private createKafka(props: MessageBrokerProps, vpc: ec2.IVpc, removalPolicy: RemovalPolicy): { cluster: msk.CfnCluster; securityGroup: ec2.SecurityGroup } {
+    const subnets = vpc.selectSubnets({ ...(props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }), onePerAz: true });
+    const zones = subnets.subnetIds.length;
+    if (zones < 2 || zones > 3) {
+      throw new Error(`MessageBroker subnets span ${zones} zone(s); MSK needs client subnets in 2 or 3 zones. Fix: select private subnets in two or three zones`);
+    }
+    const sizing = SIZING.aws.dev.kafka;
+    const brokerNodes = props.kafka?.brokerNodes ?? zones;
+    if (!Number.isInteger(brokerNodes) || brokerNodes < zones || brokerNodes % zones !== 0) {
+      throw new Error(`MessageBroker kafka.brokerNodes is ${brokerNodes}; MSK needs a multiple of the ${zones} zones. Fix: use ${zones}, ${2 * zones}, ...`);
+    }
+    const securityGroup = new ec2.SecurityGroup(this, "SecurityGroup", { vpc, description: "MSK brokers: Kafka clients only", allowAllOutbound: false });
+    const cluster = new msk.CfnCluster(this, "Cluster", {
+      clusterName: Names.uniqueResourceName(this, { maxLength: 64, separator: "-" }),
+      kafkaVersion: props.kafka?.version ?? VERSIONS.kafka,
+      numberOfBrokerNodes: brokerNodes,
+      brokerNodeGroupInfo: {
+        clientSubnets: subnets.subnetIds,
+        instanceType: props.kafka?.instanceType ?? sizing.type,
+        securityGroups: [securityGroup.securityGroupId],
+        storageInfo: { ebsStorageInfo: { volumeSize: props.kafka?.volumeGiB ?? sizing.volumeGiB } },
+      },
+      encryptionInfo: {
+        encryptionAtRest: { dataVolumeKmsKeyId: this.encryptionKey.keyArn },
+        encryptionInTransit: { clientBroker: "TLS", inCluster: true },
+      },
+      clientAuthentication: { sasl: { iam: { enabled: true } }, unauthenticated: { enabled: false } },
+    });
+    cluster.applyRemovalPolicy(removalPolicy);
+    return { cluster, securityGroup };
+  }
+
+  /** `arn:…:kafka:…:topic|group/<cluster name>/<cluster uuid>/<name>`, from the cluster ARN. */
+  private kafkaArn(kind: "topic" | "group", name: string): string {
+    const [clusterName, clusterUuid] = [1, 2].map((i) => Fn.select(i, Fn.split("/", this.cluster!.attrArn)));
+    return Stack.of(this).formatArn({ service: "kafka", resource: kind, resourceName: `${clusterName}/${clusterUuid}/${name}` });
+  }
+
+  private grantKafka(grantee: iam.IGrantable, ...statements: [actions: string[], resources: string[]][]): iam.Grant {
+    return statements.reduce(
+      (grant, [actions, resourceArns]) => grant.combine(iam.Grant.addToPrincipal({ grantee, actions, resourceArns })),
+      iam.Grant.addToPrincipal({ grantee, actions: ["kafka-cluster:Connect"], resourceArns: [this.cluster!.attrArn] }),
+    );
+  }
+
+  private lookUpTopic(event: string): sns.Topic | undefined {
+    if (!this.topics.has(event)) {
+      throw new Error(`MessageBroker: no topic for event "${event}"; known events: ${[...this.topics.keys()].join(", ") || "none"}. Fix: add it to topics`);
+    }
+    return this.topics.get(event);
+  }
+
+  private subscriptionOf(name: string): Subscription {
+    const subscription = this.subscriptions.get(name);
+    if (!subscription) {
+      throw new Error(`MessageBroker: no subscription "${name}"; known subscriptions: ${[...this.subscriptions.keys()].join(", ") || "none"}. Fix: add it to a topic's subscriptions`);
+    }
+    return subscription;
+  }
+
+  private sqsOf(name: string, member: "queue" | "deadLetterQueue"): Subscription {
+    const subscription = this.subscriptionOf(name);
+    if (!subscription.queue) throw new Error(`MessageBroker.${member}("${name}"): kind is "kafka", which has consumer groups, not queues. Fix: use grantConsume, or kind "sns-sqs"`);
+    return subscription;
+  }
+}
+
+function checkTopics(topics: readonly BrokerTopic[]): void {
+  const events = new Set<string>();
+  const names = new Set<string>();
+  topics.forEach((topic, i) => {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(topic.event)) {
+      throw new Error(`MessageBroker topics[${i}].event is "${topic.event}"; use 1 to 64 letters, digits, '-' or '_'`);
+    }
+    if (events.has(topic.event)) throw new Error(`MessageBroker topics[${i}].event "${topic.event}" appears twice. Fix: list each event once with all its subscriptions`);
+    events.add(topic.event);
+    const subscribers = new Set<string>();
+    topic.subscriptions.forEach((subscription, j) => {
+      const path = `MessageBroker topics[${i}].subscriptions[${j}]`;
+      if (!/^[A-Za-z0-9_-]{1,80}$/.test(subscription.name)) throw new Error(`${path}.name is "${subscription.name}"; use 1 to 80 letters, digits, '-' or '_'`);
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(subscription.subscriber)) throw new Error(`${path}.subscriber is "${subscription.subscriber}"; use 1 to 64 letters, digits, '-' or '_'`);
+      if (names.has(subscription.name)) throw new Error(`${path}.name "${subscription.name}" is used twice. Fix: give every subscription its own name`);
+      if (subscribers.has(subscription.subscriber)) throw new Error(`${path}.subscriber "${subscription.subscriber}" subscribes to "${topic.event}" twice. Fix: keep one subscription`);
+      names.add(subscription.name);
+      subscribers.add(subscription.subscriber);
+    });
+  });
+}

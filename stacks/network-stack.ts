@@ -1,0 +1,29 @@
+import { RemovalPolicy, Validations } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import { Network } from "../lib/cdk/network.js";
+import { PlanStack, type PlanStackProps } from "./plan-stack.js";
+
+export type NetworkStackProps = PlanStackProps;
+
+/** `<name>-<env>-network`: the VPC every other stack runs in. */
+export class NetworkStack extends PlanStack {
+  readonly network: Network;
+
+  constructor(scope: Construct, id: string, props: NetworkStackProps) {
+    super(scope, id, props);
+    const { network, protection } = props.plan;
+    this.network = new Network(this, "Network", {
+      availabilityZones: network.availabilityZones,
+      cidr: network.cidr,
+      subnetCidrs: network.subnets,
+      natGateways: network.natGateways,
+      flowLogs: network.flowLogs,
+      flowLogRetentionDays: network.flowLogRetentionDays,
+      removalPolicy: protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.network).acknowledge({
+      id: "CloudFormation-Validate::W3010",
+      reason: "Zones come from the plan so synthesis never needs an account lookup; the plan names them per region",
+    });
+  }
+}

@@ -1,0 +1,393 @@
+import { App, Stack, Validations, aws_ec2 as ec2 } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import type { IConstruct } from "constructs";
+import { Capture, Match, Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { ApiGateway, type ApiGatewayProps } from "../../lib/cdk/api-gateway.js";
+import { UserDirectory } from "../../lib/cdk/user-pool.js";
+import { MAX_RULES_PER_LISTENER, planLandingZone } from "../../lib/plan/index.js";
+
+const STRICT = { "@aws-cdk/core:validateAgainstDefaultRules": true, "@aws-cdk/core:strictCfnValidateErrors": true };
+
+function newStack() {
+  const app = new App({ context: STRICT });
+  const stack = new Stack(app, "Gateway", { env: { account: "123456789012", region: "ap-northeast-2" } });
+  const vpc = new ec2.Vpc(stack, "Vpc", { availabilityZones: ["ap-northeast-2a", "ap-northeast-2c"], natGateways: 1 });
+  return { app, stack, vpc };
+}
+
+type GatewayOptions = Omit<ApiGatewayProps, "vpc" | "auth"> & Partial<Pick<ApiGatewayProps, "auth">>;
+
+function build(options: GatewayOptions = {}) {
+  const { app, stack, vpc } = newStack();
+  const gateway = new ApiGateway(stack, "Api", {
+    vpc,
+    auth: { kind: "none" },
+    ...(options.loadBalancers ? {} : { routes: [{ path: "/api/orders", target: "orders", port: 8080 }] }),
+    ...options,
+  });
+  app.synth(); // strict CloudFormation validation runs here
+  return { stack, vpc, gateway, template: Template.fromStack(stack) };
+}
+
+const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } } | undefined): string =>
+  stack.getLogicalId((construct as { node: { defaultChild: never } }).node.defaultChild);
+
+describe("ApiGateway from a plan of 100 services", () => {
+  const plan = planLandingZone({
+    name: "shop",
+    region: "ap-northeast-2",
+    gateway: { auth: "jwt", waf: true },
+    services: Array.from({ length: 100 }, (_, i) => ({ name: `svc-${String(i).padStart(3, "0")}`, port: 8000 + (i % 3) })),
+  });
+  let built: ReturnType<typeof build> & { directory: UserDirectory };
+
+  beforeAll(() => {
+    const { app, stack, vpc } = newStack();
+    const directory = new UserDirectory(stack, "Users");
+    const gateway = new ApiGateway(stack, "Api", {
+      vpc,
+      loadBalancers: plan.gateway.loadBalancers,
+      auth: { kind: "jwt", directory },
+      waf: plan.gateway.waf,
+      rateLimit: plan.gateway.rateLimit,
+    });
+    app.synth();
+    built = { stack, vpc, gateway, directory, template: Template.fromStack(stack) };
+  });
+
+  it("creates one internal load balancer per planned load balancer", () => {
+    expect(plan.gateway.loadBalancers).toHaveLength(2);
+    built.template.resourceCountIs("AWS::ElasticLoadBalancingV2::LoadBalancer", 2);
+    built.template.resourceCountIs("AWS::ElasticLoadBalancingV2::ListenerRule", 100);
+    built.template.resourceCountIs("AWS::ApiGatewayV2::Route", 200);
+    built.template.resourceCountIs("AWS::ApiGatewayV2::Integration", 2);
+  });
+
+  it("gives each route a rule at its planned priority on its own load balancer's listener", () => {
+    const [first, second] = built.gateway.listeners.map((l) => built.stack.getLogicalId(l.node.defaultChild as never));
+    const rules = Object.values(built.template.findResources("AWS::ElasticLoadBalancingV2::ListenerRule")) as {
+      Properties: { ListenerArn: { Ref: string }; Priority: number; Conditions: { Field: string; PathPatternConfig: { Values: string[] } }[] };
+    }[];
+    const priorities = (listener: string | undefined) => rules.filter((r) => r.Properties.ListenerArn.Ref === listener).map((r) => r.Properties.Priority).sort((a, b) => a - b);
+    expect(priorities(first)).toEqual(Array.from({ length: MAX_RULES_PER_LISTENER }, (_, i) => i + 1));
+    expect(priorities(second)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+
+    built.template.hasResourceProperties("AWS::ElasticLoadBalancingV2::ListenerRule", {
+      ListenerArn: { Ref: second },
+      Priority: 1,
+      Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/svc-090", "/svc-090/*"] } }],
+      Actions: [{ Type: "forward", TargetGroupArn: { Ref: built.stack.getLogicalId(built.gateway.targetGroup("svc-090").node.defaultChild as never) } }],
+    });
+  });
+
+  it("routes ANY <path> and ANY <path>/{proxy+} to the listener of the route's load balancer through the VPC link", () => {
+    const [, second] = built.gateway.listeners.map((l) => built.stack.getLogicalId(l.node.defaultChild as never));
+    const integration = new Capture();
+    built.template.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: "ANY /svc-095", Target: { "Fn::Join": ["", ["integrations/", { Ref: integration }]] } });
+    built.template.hasResourceProperties("AWS::ApiGatewayV2::Route", {
+      RouteKey: "ANY /svc-095/{proxy+}",
+      Target: { "Fn::Join": ["", ["integrations/", { Ref: integration.asString() }]] },
+    });
+    expect(built.template.toJSON().Resources[integration.asString()]).toMatchObject({
+      Type: "AWS::ApiGatewayV2::Integration",
+      Properties: {
+        IntegrationType: "HTTP_PROXY",
+        ConnectionType: "VPC_LINK",
+        ConnectionId: { Ref: logicalId(built.stack, built.gateway.vpcLink as never) },
+        IntegrationUri: { Ref: second },
+      },
+    });
+  });
+
+  it("validates JWTs from the directory's pool for its app client on every route", () => {
+    const issuer = new Capture();
+    built.template.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+      AuthorizerType: "JWT",
+      IdentitySource: ["$request.header.Authorization"],
+      JwtConfiguration: Match.objectLike({ Issuer: issuer, Audience: [{ Ref: logicalId(built.stack, built.directory.userPoolClient) }] }),
+    });
+    expect(issuer.asObject()).toEqual({ "Fn::GetAtt": [logicalId(built.stack, built.directory.userPool), "ProviderURL"] });
+    const routes = Object.values(built.template.findResources("AWS::ApiGatewayV2::Route")) as { Properties: { AuthorizationType: string } }[];
+    expect(routes.every((r) => r.Properties.AuthorizationType === "JWT")).toBe(true);
+  });
+
+  it("attaches one web ACL to every load balancer when waf is on, with a per-client rate rule from rateLimit", () => {
+    built.template.resourceCountIs("AWS::WAFv2::WebACL", 1);
+    built.template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 2);
+    for (const lb of built.gateway.loadBalancers) {
+      built.template.hasResourceProperties("AWS::WAFv2::WebACLAssociation", { ResourceArn: { Ref: logicalId(built.stack, lb) } });
+    }
+    built.template.hasResourceProperties("AWS::WAFv2::WebACL", {
+      Scope: "REGIONAL",
+      Rules: Match.arrayWith([
+        Match.objectLike({ Statement: { ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesCommonRuleSet" } } }),
+        Match.objectLike({ Statement: { ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesKnownBadInputsRuleSet" } } }),
+        Match.objectLike({
+          Action: { Block: {} },
+          Statement: { RateBasedStatement: Match.objectLike({ Limit: plan.gateway.rateLimit.requestsPerSecond * 60, EvaluationWindowSec: 60, AggregateKeyType: "FORWARDED_IP" }) },
+        }),
+      ]),
+    });
+  });
+
+  it("opens the workloads' ports (each distinct target port once) from the load balancers to the VPC", () => {
+    const sg = built.template.toJSON().Resources[logicalId(built.stack, built.gateway.securityGroup)];
+    expect(sg.Properties.SecurityGroupEgress.map((e: { FromPort: number }) => e.FromPort).sort()).toEqual([8000, 8001, 8002]);
+  });
+});
+
+describe("ApiGateway load balancers", () => {
+  it("are internal, in private subnets, behind a security group that admits only the VPC link on the listener port", () => {
+    const { stack, vpc, gateway, template } = build();
+    template.hasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", {
+      Scheme: "internal",
+      Subnets: vpc.privateSubnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as never) })),
+      SecurityGroups: [{ "Fn::GetAtt": [logicalId(stack, gateway.securityGroup), "GroupId"] }],
+      LoadBalancerAttributes: Match.arrayWith([{ Key: "routing.http.drop_invalid_header_fields.enabled", Value: "true" }]),
+    });
+    const sg = template.toJSON().Resources[logicalId(stack, gateway.securityGroup)];
+    expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
+    const ingress = Object.values(template.findResources("AWS::EC2::SecurityGroupIngress")).map((r) => r.Properties);
+    expect(ingress).toEqual([
+      expect.objectContaining({
+        GroupId: { "Fn::GetAtt": [logicalId(stack, gateway.securityGroup), "GroupId"] },
+        SourceSecurityGroupId: { "Fn::GetAtt": [logicalId(stack, gateway.vpcLinkSecurityGroup), "GroupId"] },
+        FromPort: 80,
+        ToPort: 80,
+      }),
+    ]);
+    template.hasResourceProperties("AWS::ApiGatewayV2::VpcLink", {
+      SubnetIds: vpc.privateSubnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as never) })),
+      SecurityGroupIds: [{ "Fn::GetAtt": [logicalId(stack, gateway.vpcLinkSecurityGroup), "GroupId"] }],
+    });
+  });
+
+  it("answer unknown paths with a fixed 404 on an HTTP listener", () => {
+    build().template.hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", {
+      Port: 80,
+      Protocol: "HTTP",
+      DefaultActions: [{ Type: "fixed-response", FixedResponseConfig: Match.objectLike({ StatusCode: "404" }) }],
+    });
+  });
+
+  it("forward to one IP target group per target, health-checked on the route's path or the default", () => {
+    const { gateway, template } = build({
+      healthCheckPath: "/ready",
+      routes: [
+        { path: "/api/orders", target: "orders", port: 8080, healthCheckPath: "/orders/health" },
+        { path: "/web", target: "web-bff", port: 3000 },
+        { path: "/web-api", target: "web-bff", port: 3000 },
+      ],
+    });
+    template.resourceCountIs("AWS::ElasticLoadBalancingV2::TargetGroup", 2);
+    template.hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", { TargetType: "ip", Port: 8080, Protocol: "HTTP", HealthCheckPath: "/orders/health" });
+    template.hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", { TargetType: "ip", Port: 3000, HealthCheckPath: "/ready" });
+    template.hasResourceProperties("AWS::ElasticLoadBalancingV2::ListenerRule", { Priority: 3, Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/web-api", "/web-api/*"] } }] });
+    expect(gateway.targetGroups("web-bff")).toHaveLength(1);
+  });
+
+  it("admit the load balancers into the workload security group on each target port", () => {
+    const { stack, vpc } = newStack();
+    const workloads = new ec2.SecurityGroup(stack, "Workloads", { vpc });
+    const gateway = new ApiGateway(stack, "Api", { vpc, auth: { kind: "none" }, routes: [{ path: "/a", target: "a", port: 8080 }], workloadSecurityGroup: workloads });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties("AWS::EC2::SecurityGroupIngress", {
+      GroupId: { "Fn::GetAtt": [stack.getLogicalId(workloads.node.defaultChild as never), "GroupId"] },
+      SourceSecurityGroupId: { "Fn::GetAtt": [logicalId(stack, gateway.securityGroup), "GroupId"] },
+      FromPort: 8080,
+    });
+    expect(template.toJSON().Resources[logicalId(stack, gateway.securityGroup)].Properties.SecurityGroupEgress).toBeUndefined();
+  });
+
+  it("write access logs to an SSE-S3, TLS-only, private bucket that expires them", () => {
+    const { stack, gateway, template } = build({ accessLogRetentionDays: 30 });
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 30, Status: "Enabled" })] },
+    });
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]) },
+    });
+    template.hasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", {
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: "access_logs.s3.enabled", Value: "true" },
+        { Key: "access_logs.s3.bucket", Value: { Ref: logicalId(stack, gateway.loadBalancerLogBucket) } },
+      ]),
+    });
+  });
+});
+
+describe("ApiGateway stage", () => {
+  it("throttles at the rate limit and logs JSON to a KMS-encrypted log group with retention", () => {
+    const { stack, gateway, template } = build({ rateLimit: { requestsPerSecond: 250, burst: 500 }, accessLogRetentionDays: 90 });
+    const format = new Capture();
+    template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 250, ThrottlingBurstLimit: 500 },
+      AccessLogSettings: { DestinationArn: { "Fn::GetAtt": [logicalId(stack, gateway.accessLogGroup), "Arn"] }, Format: format },
+    });
+    expect(JSON.parse(format.asString())).toMatchObject({ requestId: "$context.requestId", status: "$context.status", routeKey: "$context.routeKey" });
+    const key = new Capture();
+    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 90, KmsKeyId: { "Fn::GetAtt": [key, "Arn"] } });
+    expect(template.toJSON().Resources[key.asString()]).toMatchObject({
+      Type: "AWS::KMS::Key",
+      DeletionPolicy: "Retain",
+      Properties: {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: expect.arrayContaining([
+            expect.objectContaining({
+              Principal: { Service: "logs.ap-northeast-2.amazonaws.com" },
+              Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": expect.anything() } },
+            }),
+          ]),
+        },
+      },
+    });
+  });
+
+  it("leaves out log groups, log key and log bucket when access logs are off", () => {
+    const { template } = build({ accessLogs: false });
+    template.resourceCountIs("AWS::Logs::LogGroup", 0);
+    template.resourceCountIs("AWS::KMS::Key", 0);
+    template.resourceCountIs("AWS::S3::Bucket", 0);
+    template.hasResourceProperties("AWS::ApiGatewayV2::Stage", { AccessLogSettings: Match.absent() });
+  });
+
+  it("has no web ACL when waf is off", () => {
+    const { template } = build();
+    template.resourceCountIs("AWS::WAFv2::WebACL", 0);
+    template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 0);
+  });
+
+  it("routes without an authorizer when auth is none, and to the root for path /", () => {
+    const { template } = build({ routes: [{ path: "/", target: "shell", port: 80 }] });
+    template.resourceCountIs("AWS::ApiGatewayV2::Authorizer", 0);
+    template.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: "ANY /", AuthorizationType: "NONE" });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: "ANY /{proxy+}" });
+    template.hasResourceProperties("AWS::ElasticLoadBalancingV2::ListenerRule", { Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/*"] } }] });
+  });
+});
+
+describe("ApiGateway request authorizer", () => {
+  const auth = { kind: "authorizer", handlerUrl: "http://auth.internal:8081/" } as const;
+
+  it("runs a Node.js 22 function in the private subnets with its own encrypted log group, cached on the Authorization header", () => {
+    const { stack, vpc, gateway, template } = build({ auth });
+    const fn = logicalId(stack, gateway.authorizerFunction);
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs22.x",
+      Environment: { Variables: { AUTHORIZE_URL: "http://auth.internal:8081/authorize" } },
+      VpcConfig: Match.objectLike({ SubnetIds: vpc.privateSubnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as never) })) }),
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp("AuthorizerLogs") } },
+    });
+    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+      AuthorizerType: "REQUEST",
+      EnableSimpleResponses: true,
+      IdentitySource: ["$request.header.Authorization"],
+      AuthorizerResultTtlInSeconds: 300,
+      AuthorizerUri: Match.objectLike({ "Fn::Join": ["", Match.arrayWith([{ "Fn::GetAtt": [fn, "Arn"] }])] }),
+    });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Route", { AuthorizationType: "CUSTOM" });
+    template.hasResourceProperties("AWS::EC2::SecurityGroup", {
+      GroupDescription: "Gateway request authorizer",
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: "0.0.0.0/0", FromPort: 8081, ToPort: 8081 })],
+    });
+  });
+
+  it("authorizes only on a 2xx answer from <handlerUrl>/authorize, forwarding the Authorization header, and fails closed", async () => {
+    const { stack, gateway, template } = build({ auth });
+    const fn = template.toJSON().Resources[logicalId(stack, gateway.authorizerFunction)];
+    const module = { exports: {} as { handler: (event: unknown) => Promise<{ isAuthorized: boolean }> } };
+    new Function("exports", fn.Properties.Code.ZipFile)(module.exports);
+    const fetchMock = vi.fn();
+    vi.stubGlobal("fetch", fetchMock);
+    vi.stubEnv("AUTHORIZE_URL", "http://auth.internal:8081/authorize");
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      fetchMock.mockResolvedValueOnce({ ok: true });
+      await expect(module.exports.handler({ headers: { authorization: "Bearer good" } })).resolves.toEqual({ isAuthorized: true });
+      expect(fetchMock).toHaveBeenCalledWith("http://auth.internal:8081/authorize", expect.objectContaining({ headers: { authorization: "Bearer good" } }));
+      fetchMock.mockResolvedValueOnce({ ok: false });
+      await expect(module.exports.handler({ headers: { authorization: "Bearer bad" } })).resolves.toEqual({ isAuthorized: false });
+      fetchMock.mockRejectedValueOnce(new Error("timeout"));
+      await expect(module.exports.handler({ headers: { authorization: "Bearer slow" } })).resolves.toEqual({ isAuthorized: false });
+      await expect(module.exports.handler({ headers: {} })).resolves.toEqual({ isAuthorized: false });
+      expect(fetchMock).toHaveBeenCalledTimes(3);
+      expect(logged).toHaveBeenCalledOnce();
+    } finally {
+      logged.mockRestore();
+      vi.unstubAllGlobals();
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe("ApiGateway bad input", () => {
+  const { stack, vpc } = newStack();
+  let n = 0;
+  const make = (props: Omit<ApiGatewayProps, "vpc">) => () => new ApiGateway(stack, `Bad${n++}`, { vpc, ...props });
+  const route = { path: "/a", target: "a", port: 8080 };
+  const none = { kind: "none" } as const;
+
+  it.each([
+    ["neither routes nor loadBalancers", { auth: none }, /neither loadBalancers nor routes is set/],
+    ["both", { auth: none, routes: [route], loadBalancers: [] }, /both loadBalancers and routes are set/],
+    [
+      "too many routes on a load balancer",
+      { auth: none, loadBalancers: [{ index: 0, routes: Array.from({ length: MAX_RULES_PER_LISTENER + 1 }, (_, i) => ({ ...route, path: `/s${i}`, priority: i + 1 })) }] },
+      /has 91 routes; a listener takes at most 90\. Fix: split/,
+    ],
+    ["a duplicate priority", { auth: none, loadBalancers: [{ index: 0, routes: [{ ...route, priority: 1 }, { ...route, path: "/b", priority: 1 }] }] }, /priority 1 must be .* unique/],
+    ["a path routed twice", { auth: none, routes: [route, { ...route, path: "/a/" }] }, /path \/a is routed twice/],
+    ["a bad path", { auth: none, routes: [{ ...route, path: "api" }] }, /path must match/],
+    ["one target on two ports", { auth: none, routes: [route, { ...route, path: "/b", port: 9090 }] }, /target "a" already has port 8080/],
+    ["a retention CloudWatch lacks", { auth: none, routes: [route], accessLogRetentionDays: 42 }, /accessLogRetentionDays 42 is not a CloudWatch Logs retention/],
+    ["a zero rate", { auth: none, routes: [route], rateLimit: { requestsPerSecond: 0, burst: 10 } }, /rateLimit\.requestsPerSecond 0 must be a positive integer/],
+    ["jwt without issuer", { auth: { kind: "jwt", audience: ["x"] }, routes: [route] }, /auth \{ kind: "jwt" \} has no issuer\. Fix: pass auth\.directory/],
+    ["jwt without audience", { auth: { kind: "jwt", issuer: "https://issuer.example.com" }, routes: [route] }, /has no audience/],
+    ["an authorizer URL that is not one", { auth: { kind: "authorizer", handlerUrl: "auth:8080" }, routes: [route] }, /auth\.handlerUrl "auth:8080" must be http or https/],
+  ] as const)("rejects %s", (_name, props, message) => {
+    expect(make(props as Omit<ApiGatewayProps, "vpc">)).toThrow(message);
+  });
+
+  it("names the known targets when asked for an unknown one, and sends split targets to targetGroups", () => {
+    const routes = Array.from({ length: MAX_RULES_PER_LISTENER + 1 }, (_, i) => ({ path: `/bff/r${i}`, target: i < MAX_RULES_PER_LISTENER - 1 ? `s${i}` : "bff", port: 8080 }));
+    const gateway = make({ auth: none, routes })();
+    expect(gateway.loadBalancers).toHaveLength(2);
+    expect(() => gateway.targetGroup("nope")).toThrow(/no route targets "nope"\. Fix: use one of s0, .*bff/);
+    expect(() => gateway.targetGroup("bff")).toThrow(/routes on 2 load balancers.*Fix: use targetGroups\("bff"\)/);
+    expect(gateway.targetGroups("bff")).toHaveLength(2);
+    expect(gateway.targetGroup("s0")).toBe(gateway.targetGroups("s0")[0]);
+  });
+
+  it("warns when the routes pass the HTTP API route quota", () => {
+    const quiet = make({ auth: none, routes: Array.from({ length: 150 }, (_, i) => ({ ...route, path: `/q${i}` })) })();
+    const loud = make({ auth: none, routes: Array.from({ length: 151 }, (_, i) => ({ ...route, path: `/q${i}` })) })();
+    const warnings = (c: ApiGateway) => c.node.metadata.filter((m) => m.type === "aws:cdk:warning").map((m) => String(m.data));
+    expect(warnings(quiet)).toEqual([]);
+    expect(warnings(loud)).toEqual([expect.stringMatching(/302 API routes pass the default HTTP API quota of 300/)]);
+  });
+});
+
+describe("ApiGateway under cdk-nag", () => {
+  it("passes the AWS Solutions pack, each acknowledgement with a reason", () => {
+    const { app, stack, vpc } = newStack();
+    vpc.addFlowLog("FlowLogs");
+    const directory = new UserDirectory(stack, "Users");
+    new ApiGateway(stack, "Jwt", { vpc, routes: [{ path: "/a", target: "a", port: 8080 }], auth: { kind: "jwt", directory }, waf: true });
+    new ApiGateway(stack, "Delegated", { vpc, routes: [{ path: "/a", target: "a", port: 8080 }], auth: { kind: "authorizer", handlerUrl: "https://auth.example.com" } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+    const reasons = stack.node
+      .findAll()
+      .flatMap((c: IConstruct) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(reasons.map(([id]) => id)).toEqual(expect.arrayContaining(["AwsSolutions::AwsSolutions-S1", "AwsSolutions::AwsSolutions-L1", "AwsSolutions::AwsSolutions-COG2"]));
+    for (const [id, reason] of reasons) expect(reason.length, id).toBeGreaterThan(30);
+  });
+});

@@ -1,0 +1,158 @@
+import { readFileSync } from "node:fs";
+import { App, type Stack } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { LandingZone } from "../../lib/cdk/landing-zone.js";
+import { PlanError } from "../../lib/plan/planner.js";
+import { loadSpecFile } from "../../lib/spec/parse.js";
+import type { LandingZoneSpec } from "../../lib/spec/types.js";
+
+const EXAMPLE = "examples/shop/landing-zone.yaml";
+/** The context `cdk synth` runs with: recommended flags plus the strict validation keys. */
+const CDK_CONTEXT = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
+const SERVICES = ["orders", "payments", "inventory", "order-history", "web", "mobile"];
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+interface CfnTemplate {
+  Resources: Resources;
+  Parameters?: Record<string, { Type: string; Default?: string }>;
+  Outputs?: Record<string, unknown>;
+}
+
+function landingZone(spec: LandingZoneSpec, context: Record<string, unknown>, validate: boolean) {
+  const app = new App({ context, builtinCloudFormationValidation: validate });
+  const zone = new LandingZone(app, "Shop", { spec, account: "111111111111" });
+  const assembly = app.synth();
+  const templates = new Map<string, CfnTemplate>();
+  for (const stack of assembly.stacks) templates.set(stack.stackName, stack.template as CfnTemplate);
+  return { zone, templates };
+}
+
+const ofType = (template: CfnTemplate, type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+
+describe("LandingZone (examples/shop)", () => {
+  let zone: LandingZone;
+  let templates: Map<string, CfnTemplate>;
+  const template = (name: string) => templates.get(`shop-prod-${name}`)!;
+
+  beforeAll(() => {
+    // Strict flags: a CloudFormation validation error or an unacknowledged warning throws here.
+    ({ zone, templates } = landingZone(loadSpecFile(EXAMPLE), CDK_CONTEXT, true));
+  });
+
+  it("synthesizes with strict CloudFormation validation into the planned stacks", () => {
+    expect(CDK_CONTEXT).toMatchObject({ "@aws-cdk/core:validateAgainstDefaultRules": true, "@aws-cdk/core:strictCfnValidateErrors": true });
+    expect([...templates.keys()].sort()).toEqual(
+      ["network", "platform", "observability", "messaging", ...SERVICES.map((s) => `svc-${s}`)].map((p) => `shop-prod-${p}`).sort(),
+    );
+    expect([...zone.serviceStacks.keys()]).toEqual(SERVICES);
+    for (const stack of [zone.networkStack, zone.platformStack, ...zone.serviceStacks.values()] as Stack[]) {
+      expect(stack.region).toBe("ap-northeast-2");
+      expect(stack.availabilityZones).toEqual(["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]);
+    }
+  });
+
+  it("stays inside CloudFormation's limits in every stack", () => {
+    for (const [name, t] of templates) {
+      expect(Object.keys(t.Resources).length, name).toBeLessThan(500);
+      expect(Object.keys(t.Outputs ?? {}).length, name).toBeLessThan(200);
+      expect(Object.keys(t.Parameters ?? {}).length, name).toBeLessThan(200);
+      expect(JSON.stringify(t).length, name).toBeLessThan(1_000_000);
+      expect((JSON.stringify(t).match(/\{\{resolve:/g) ?? []).length, name).toBeLessThanOrEqual(60);
+    }
+  });
+
+  it("builds the platform from the plan and publishes its attributes as SSM parameters", () => {
+    const platform = Template.fromJSON(template("platform"));
+    platform.hasResourceProperties("AWS::EKS::Cluster", { Name: zone.plan.cluster!.name, Version: zone.plan.cluster!.kubernetesVersion });
+    platform.hasResourceProperties("AWS::EKS::Nodegroup", { InstanceTypes: ["m6i.xlarge"], ScalingConfig: { MinSize: 3, DesiredSize: 3, MaxSize: 12 } });
+    expect(ofType(template("platform"), "AWS::ECR::Repository").map((r) => r.Properties!.RepositoryName)).toEqual(SERVICES.map((s) => `shop-${s}`));
+    const parameterNames = ofType(template("platform"), "AWS::SSM::Parameter").map((r) => r.Properties!.Name);
+    expect(parameterNames).toEqual(
+      expect.arrayContaining([
+        "/msa/shop/prod/platform/cluster-name",
+        "/msa/shop/prod/platform/kubectl-service-token",
+        "/msa/shop/prod/platform/kubectl-role-arn",
+        "/msa/shop/prod/platform/workload-security-group-id",
+        ...SERVICES.map((s) => `/msa/shop/prod/gateway/target-groups/${s}`),
+      ]),
+    );
+    platform.resourceCountIs("AWS::ElastiCache::ReplicationGroup", 1);
+    platform.resourceCountIs("AWS::Cognito::UserPool", 1);
+    // Istio comes with the platform because the example asks for a mesh.
+    expect(JSON.stringify(template("platform"))).toContain('"Chart":"istiod"');
+  });
+
+  it("publishes every topic, queue and the broker key for the service stacks", () => {
+    const names = ofType(template("messaging"), "AWS::SSM::Parameter").map((r) => r.Properties!.Name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "/msa/shop/prod/messaging/key-arn",
+        "/msa/shop/prod/messaging/topics/order-placed",
+        "/msa/shop/prod/messaging/queues/payments_order-placed",
+        "/msa/shop/prod/messaging/queues/orders_stock-reserved",
+      ]),
+    );
+  });
+
+  it("runs the log pipeline in its own stack, against the cluster named by the platform's parameters", () => {
+    const observability = template("observability");
+    expect(ofType(observability, "AWS::OpenSearchService::Domain")).toHaveLength(1);
+    expect(Object.values(observability.Parameters ?? {}).map((p) => p.Default)).toContain("/msa/shop/prod/platform/cluster-name");
+  });
+
+  it("deploys each service from its own stack with its Deployment, binding and parameters read at deploy time", () => {
+    for (const service of SERVICES) {
+      const t = template(`svc-${service}`);
+      const manifests = JSON.stringify(ofType(t, "Custom::AWSCDK-EKS-KubernetesResource").map((r) => r.Properties!.Manifest));
+      expect(manifests, service).toContain(`\\"kind\\":\\"Deployment\\",\\"metadata\\":{\\"name\\":\\"${service}\\"`);
+      expect(manifests, service).toContain('\\"kind\\":\\"TargetGroupBinding\\"');
+      const ssmParameters = Object.values(t.Parameters ?? {}).filter((p) => p.Type === "AWS::SSM::Parameter::Value<String>");
+      expect(ssmParameters.map((p) => p.Default), service).toEqual(
+        expect.arrayContaining(["/msa/shop/prod/platform/cluster-name", "/msa/shop/prod/platform/kubectl-service-token", `/msa/shop/prod/gateway/target-groups/${service}`]),
+      );
+    }
+  });
+
+  it("never imports a CloudFormation export into a service stack", () => {
+    for (const service of SERVICES) expect(JSON.stringify(template(`svc-${service}`)), service).not.toContain("Fn::ImportValue");
+  });
+
+  it("lets a service read only its own secret and publish or consume only its own topics and queues", () => {
+    const orders = template("svc-orders");
+    const parameterOf = (name: string) => Object.entries(orders.Parameters!).find(([, p]) => p.Default === name)![0];
+    const statements = ofType(orders, "AWS::IAM::Policy").flatMap((p) => (p.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+    const secretId = Object.entries(orders.Resources).find(([, r]) => r.Type === "AWS::SecretsManager::Secret")![0];
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Effect: "Allow", Resource: { Ref: secretId } },
+        { Action: "sns:Publish", Effect: "Allow", Resource: { Ref: parameterOf("/msa/shop/prod/messaging/topics/order-placed") } },
+        {
+          Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+          Effect: "Allow",
+          Resource: [{ Ref: parameterOf("/msa/shop/prod/messaging/queues/orders_payment-completed") }, { Ref: parameterOf("/msa/shop/prod/messaging/queues/orders_stock-reserved") }],
+        },
+      ]),
+    );
+    expect(JSON.stringify(statements)).not.toMatch(/"Resource":"\*"/);
+    // The Kubernetes Secret carries a dynamic reference, never the value.
+    expect(JSON.stringify(orders)).toMatch(/SIGNING_KEY\\":\\"\{\{resolve:secretsmanager:",\{"Ref":"WorkloadSecret/);
+  });
+});
+
+describe("LandingZone independence and errors", () => {
+  it("changes only the service's own template when one service's spec changes", () => {
+    const spec = loadSpecFile(EXAMPLE);
+    const changed: LandingZoneSpec = { ...spec, services: spec.services.map((s) => (s.name === "payments" ? { ...s, config: { PROVIDER: "acme" } } : s)) };
+    const before = landingZone(spec, {}, false).templates;
+    const after = landingZone(changed, {}, false).templates;
+    const differing = [...before.keys()].filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(after.get(name)));
+    expect(differing).toEqual(["shop-prod-svc-payments"]);
+  });
+
+  it("refuses a spec asking for what the CDK engine does not build, naming the key", () => {
+    const spec = loadSpecFile(EXAMPLE);
+    expect(() => new LandingZone(new App(), "Shop", { spec: { ...spec, tracing: { backend: "zipkin", samplingRate: 0.1 } } })).toThrow(PlanError);
+    expect(() => new LandingZone(new App(), "Shop", { spec: { ...spec, tracing: { backend: "zipkin", samplingRate: 0.1 } } })).toThrow(/tracing \(asked by tracing.backend\)/);
+  });
+});
