@@ -1,0 +1,411 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { physicalName } from "../../plan/naming.js";
+import type { GatewayPlan, LoadBalancerPlan, RoutePlan } from "../../plan/types.js";
+import { UserDirectory } from "./user-directory.js";
+
+/** Port the internal load balancers listen on; TLS ends at API Gateway and the VPC link stays private. */
+export const LOAD_BALANCER_PORT = 80;
+
+/** Where the JWT authorizer gets its tokens checked against; a {@link UserDirectory} fits. */
+export interface JwtIssuer {
+  /** Token issuer URL. */
+  readonly issuerUrl: pulumi.Input<string>;
+  /** Accepted audience (app client id). */
+  readonly clientId: pulumi.Input<string>;
+}
+
+export interface ApiGatewayArgs {
+  /** Routes, their split over load balancers, auth, WAF, rate limit and access logs (`plan.gateway`). */
+  readonly gateway: GatewayPlan;
+  /** Prefix of physical names, `<zone>-<environment>`: load balancers are `<prefix>-lb`, `<prefix>-lb-1`, ... */
+  readonly namePrefix: string;
+  readonly vpcId: pulumi.Input<string>;
+  /** Private subnets for the VPC link and the internal load balancers. */
+  readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Security group of the pods the target groups reach; it gets an ingress rule from the load balancers on each target port.
+   * @default - no rule (add one yourself)
+   */
+  readonly workloadSecurityGroupId?: pulumi.Input<string>;
+  /**
+   * Health check path per route target (service or BFF name).
+   * @default - "/health" for every target
+   */
+  readonly healthCheckPaths?: Readonly<Record<string, string>>;
+  /**
+   * Token issuer for `gateway.auth: jwt`.
+   * @default - a new {@link UserDirectory} child when auth is jwt
+   */
+  readonly jwtIssuer?: JwtIssuer;
+  /**
+   * Deletion protection on the load balancers and the directory; `protect` on the access log group (prod).
+   * @default false
+   */
+  readonly retain?: boolean;
+  /**
+   * Tags on every taggable child.
+   * @default - none
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Escape hatch: patches a child's arguments before it is created.
+   * @default - no patch
+   */
+  readonly transform?: {
+    readonly api?: (args: aws.apigatewayv2.ApiArgs) => void;
+    readonly stage?: (args: aws.apigatewayv2.StageArgs) => void;
+    readonly loadBalancer?: (args: aws.lb.LoadBalancerArgs, index: number) => void;
+    readonly targetGroup?: (args: aws.lb.TargetGroupArgs, target: string) => void;
+    readonly webAcl?: (args: aws.wafv2.WebAclArgs) => void;
+  };
+}
+
+/** One internal load balancer with its listener and target groups. */
+export interface GatewayLoadBalancerNodes {
+  readonly loadBalancer: aws.lb.LoadBalancer;
+  readonly securityGroup: aws.ec2.SecurityGroup;
+  readonly listener: aws.lb.Listener;
+  readonly targetGroups: Readonly<Record<string, aws.lb.TargetGroup>>;
+  readonly integration: aws.apigatewayv2.Integration;
+}
+
+/**
+ * The front door: an HTTP API (API Gateway v2) with a VPC link to internal Application Load
+ * Balancers in private subnets, one IP target group per service or BFF (pods are bound to it by the
+ * AWS Load Balancer Controller), path rules with the planned priorities, throttling, KMS-encrypted
+ * access logs, a Cognito JWT authorizer and a WAF web ACL on each load balancer (HTTP APIs take none).
+ *
+ * @example
+ * const gateway = new ApiGateway("shop-gateway", {
+ *   gateway: plan.gateway, namePrefix: "shop-dev", vpcId: network.vpcId,
+ *   privateSubnetIds: network.privateSubnetIds, workloadSecurityGroupId: platform.workloadSecurityGroupId,
+ * });
+ */
+export class ApiGateway extends pulumi.ComponentResource {
+  /** Invoke URL of the `$default` stage. */
+  readonly url: pulumi.Output<string>;
+  readonly apiId: pulumi.Output<string>;
+  /** Target group ARNs per route target, one per load balancer that routes to it (usually one). */
+  readonly targetGroupArns: Readonly<Record<string, pulumi.Output<string>[]>>;
+  readonly loadBalancerArns: pulumi.Output<string>[];
+  /** Security group of the VPC link; only it reaches the load balancers. */
+  readonly vpcLinkSecurityGroupId: pulumi.Output<string>;
+  readonly nodes: {
+    readonly api: aws.apigatewayv2.Api;
+    readonly vpcLink: aws.apigatewayv2.VpcLink;
+    readonly vpcLinkSecurityGroup: aws.ec2.SecurityGroup;
+    readonly stage: aws.apigatewayv2.Stage;
+    readonly accessLogGroup?: aws.cloudwatch.LogGroup;
+    readonly authorizer?: aws.apigatewayv2.Authorizer;
+    readonly userDirectory?: UserDirectory;
+    readonly webAcl?: aws.wafv2.WebAcl;
+    readonly loadBalancers: readonly GatewayLoadBalancerNodes[];
+  };
+
+  constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Bad input is rejected before anything is registered.
+    const { gateway } = args;
+    if (gateway.auth === "authorizer") {
+      throw new Error(`ApiGateway ${name}: gateway.auth "authorizer" is not implemented by this component. Fix: use "jwt" (Cognito) or "none"`);
+    }
+    checkPriorities(name, gateway.loadBalancers);
+    super("msa:aws:ApiGateway", name, {}, opts);
+    const parent = { parent: this };
+    const tags = { ...args.tags };
+    const retain = args.retain ?? false;
+
+    const vpcLinkSecurityGroup = new aws.ec2.SecurityGroup(`${name}-vpc-link`, { vpcId: args.vpcId, description: "API Gateway VPC link to the internal load balancers", tags }, parent);
+    const vpcLink = new aws.apigatewayv2.VpcLink(`${name}-vpc-link`, { name: physicalName("loadBalancer", args.namePrefix, "vpc-link"), subnetIds: args.privateSubnetIds, securityGroupIds: [vpcLinkSecurityGroup.id], tags }, parent);
+
+    const apiArgs: aws.apigatewayv2.ApiArgs = { name: `${args.namePrefix}-api`, protocolType: "HTTP", description: `Gateway of ${args.namePrefix}`, tags };
+    args.transform?.api?.(apiArgs);
+    const api = new aws.apigatewayv2.Api(`${name}-api`, apiArgs, parent);
+
+    const userDirectory =
+      gateway.auth === "jwt" && !args.jwtIssuer ? new UserDirectory(`${name}-users`, { userPoolName: `${args.namePrefix}-users`, retain, tags }, parent) : undefined;
+    const issuer = args.jwtIssuer ?? userDirectory;
+    const authorizer =
+      gateway.auth === "jwt" && issuer
+        ? new aws.apigatewayv2.Authorizer(
+            `${name}-jwt`,
+            {
+              apiId: api.id,
+              name: "jwt",
+              authorizerType: "JWT",
+              identitySources: ["$request.header.Authorization"],
+              jwtConfiguration: { issuer: issuer.issuerUrl, audiences: [issuer.clientId] },
+            },
+            parent,
+          )
+        : undefined;
+
+    const webAcl = gateway.waf ? this.webAcl(name, args, tags) : undefined;
+
+    const targetGroupArns: Record<string, pulumi.Output<string>[]> = {};
+    const loadBalancers = gateway.loadBalancers.map((plan) => {
+      const nodes = this.loadBalancer(name, args, plan, vpcLinkSecurityGroup, tags, retain);
+      for (const [target, targetGroup] of Object.entries(nodes.targetGroups)) (targetGroupArns[target] ??= []).push(targetGroup.arn);
+      if (webAcl) new aws.wafv2.WebAclAssociation(`${name}-lb${plan.index}-waf`, { resourceArn: nodes.loadBalancer.arn, webAclArn: webAcl.arn }, parent);
+      const integration = new aws.apigatewayv2.Integration(
+        `${name}-lb${plan.index}`,
+        {
+          apiId: api.id,
+          integrationType: "HTTP_PROXY",
+          integrationMethod: "ANY",
+          integrationUri: nodes.listener.arn,
+          connectionType: "VPC_LINK",
+          connectionId: vpcLink.id,
+          payloadFormatVersion: "1.0",
+        },
+        parent,
+      );
+      for (const route of plan.routes) {
+        for (const routeKey of routeKeys(route.path)) {
+          new aws.apigatewayv2.Route(
+            `${name}-${routeResourceName(routeKey)}`,
+            {
+              apiId: api.id,
+              routeKey,
+              target: pulumi.interpolate`integrations/${integration.id}`,
+              ...(authorizer ? { authorizationType: "JWT", authorizerId: authorizer.id } : { authorizationType: "NONE" }),
+            },
+            parent,
+          );
+        }
+      }
+      return { ...nodes, integration };
+    });
+
+    const accessLogGroup = gateway.accessLogs ? this.accessLogGroup(name, args, tags, retain) : undefined;
+    const stageArgs: aws.apigatewayv2.StageArgs = {
+      apiId: api.id,
+      name: "$default",
+      autoDeploy: true,
+      defaultRouteSettings: { throttlingRateLimit: gateway.rateLimit.requestsPerSecond, throttlingBurstLimit: gateway.rateLimit.burst },
+      ...(accessLogGroup ? { accessLogSettings: { destinationArn: accessLogGroup.arn, format: JSON.stringify(ACCESS_LOG_FORMAT) } } : {}),
+      tags,
+    };
+    args.transform?.stage?.(stageArgs);
+    const stage = new aws.apigatewayv2.Stage(`${name}-stage`, stageArgs, parent);
+
+    this.url = stage.invokeUrl;
+    this.apiId = api.id;
+    this.targetGroupArns = targetGroupArns;
+    this.loadBalancerArns = loadBalancers.map((lb) => lb.loadBalancer.arn);
+    this.vpcLinkSecurityGroupId = vpcLinkSecurityGroup.id;
+    this.nodes = {
+      api,
+      vpcLink,
+      vpcLinkSecurityGroup,
+      stage,
+      loadBalancers,
+      ...(accessLogGroup ? { accessLogGroup } : {}),
+      ...(authorizer ? { authorizer } : {}),
+      ...(userDirectory ? { userDirectory } : {}),
+      ...(webAcl ? { webAcl } : {}),
+    };
+    this.registerOutputs({ url: this.url, apiId: this.apiId, loadBalancerArns: this.loadBalancerArns, vpcLinkSecurityGroupId: this.vpcLinkSecurityGroupId });
+  }
+
+  private loadBalancer(
+    name: string,
+    args: ApiGatewayArgs,
+    plan: LoadBalancerPlan,
+    vpcLinkSecurityGroup: aws.ec2.SecurityGroup,
+    tags: Record<string, string>,
+    retain: boolean,
+  ): Omit<GatewayLoadBalancerNodes, "integration"> {
+    const parent = { parent: this };
+    const id = `${name}-lb${plan.index}`;
+    const securityGroup = new aws.ec2.SecurityGroup(id, { vpcId: args.vpcId, description: `Internal load balancer ${plan.index} of the gateway`, tags }, parent);
+    new aws.vpc.SecurityGroupIngressRule(
+      `${id}-from-vpc-link`,
+      { securityGroupId: securityGroup.id, referencedSecurityGroupId: vpcLinkSecurityGroup.id, ipProtocol: "tcp", fromPort: LOAD_BALANCER_PORT, toPort: LOAD_BALANCER_PORT, description: "Only the API Gateway VPC link", tags },
+      parent,
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${id}-vpc-link-to-lb`,
+      { securityGroupId: vpcLinkSecurityGroup.id, referencedSecurityGroupId: securityGroup.id, ipProtocol: "tcp", fromPort: LOAD_BALANCER_PORT, toPort: LOAD_BALANCER_PORT, description: `To load balancer ${plan.index}`, tags },
+      parent,
+    );
+    for (const port of [...new Set(plan.routes.map((r) => r.port))]) {
+      if (!args.workloadSecurityGroupId) continue;
+      new aws.vpc.SecurityGroupEgressRule(
+        `${id}-to-pods-${port}`,
+        { securityGroupId: securityGroup.id, referencedSecurityGroupId: args.workloadSecurityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, description: "To the service pods", tags },
+        parent,
+      );
+      new aws.vpc.SecurityGroupIngressRule(
+        `${id}-pods-from-lb-${port}`,
+        { securityGroupId: args.workloadSecurityGroupId, referencedSecurityGroupId: securityGroup.id, ipProtocol: "tcp", fromPort: port, toPort: port, description: `From gateway load balancer ${plan.index}`, tags },
+        parent,
+      );
+    }
+
+    const loadBalancerArgs: aws.lb.LoadBalancerArgs = {
+      name: physicalName("loadBalancer", args.namePrefix, "lb", plan.index === 0 ? "" : String(plan.index)),
+      internal: true,
+      loadBalancerType: "application",
+      subnets: args.privateSubnetIds,
+      securityGroups: [securityGroup.id],
+      dropInvalidHeaderFields: true,
+      enableDeletionProtection: retain,
+      tags,
+    };
+    args.transform?.loadBalancer?.(loadBalancerArgs, plan.index);
+    const loadBalancer = new aws.lb.LoadBalancer(id, loadBalancerArgs, parent);
+    const listener = new aws.lb.Listener(
+      `${id}-http`,
+      {
+        loadBalancerArn: loadBalancer.arn,
+        port: LOAD_BALANCER_PORT,
+        protocol: "HTTP",
+        defaultActions: [{ type: "fixed-response", fixedResponse: { contentType: "application/json", statusCode: "404", messageBody: '{"message":"Not Found"}' } }],
+        tags,
+      },
+      parent,
+    );
+
+    const targetGroups: Record<string, aws.lb.TargetGroup> = {};
+    for (const route of plan.routes) {
+      const targetGroup = (targetGroups[route.target] ??= this.targetGroup(id, args, plan, route, tags));
+      new aws.lb.ListenerRule(
+        `${id}-${routeResourceName(route.path)}`,
+        {
+          listenerArn: listener.arn,
+          priority: route.priority,
+          conditions: [{ pathPattern: { values: pathPatterns(route.path) } }],
+          actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+          tags,
+        },
+        parent,
+      );
+    }
+    return { loadBalancer, securityGroup, listener, targetGroups };
+  }
+
+  private targetGroup(id: string, args: ApiGatewayArgs, plan: LoadBalancerPlan, route: RoutePlan, tags: Record<string, string>): aws.lb.TargetGroup {
+    const targetGroupArgs: aws.lb.TargetGroupArgs = {
+      name: physicalName("loadBalancer", args.namePrefix, route.target, plan.index === 0 ? "" : String(plan.index)),
+      vpcId: args.vpcId,
+      // Pod IPs are registered directly (TargetGroupBinding), so traffic skips node ports.
+      targetType: "ip",
+      protocol: "HTTP",
+      port: route.port,
+      deregistrationDelay: 30,
+      healthCheck: { enabled: true, path: args.healthCheckPaths?.[route.target] ?? "/health", protocol: "HTTP", matcher: "200-399", interval: 15, healthyThreshold: 2, unhealthyThreshold: 3, timeout: 5 },
+      tags: { ...tags, "msa:target": route.target },
+    };
+    args.transform?.targetGroup?.(targetGroupArgs, route.target);
+    return new aws.lb.TargetGroup(`${id}-${route.target}`, targetGroupArgs, { parent: this });
+  }
+
+  private webAcl(name: string, args: ApiGatewayArgs, tags: Record<string, string>): aws.wafv2.WebAcl {
+    const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
+    const managed = (ruleGroup: string, priority: number): aws.types.input.wafv2.WebAclRule => ({
+      name: ruleGroup,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: "AWS", name: ruleGroup } },
+      visibilityConfig: visibility(ruleGroup),
+    });
+    const webAclArgs: aws.wafv2.WebAclArgs = {
+      name: `${args.namePrefix}-gateway`,
+      scope: "REGIONAL",
+      defaultAction: { allow: {} },
+      rules: [managed("AWSManagedRulesCommonRuleSet", 1), managed("AWSManagedRulesKnownBadInputsRuleSet", 2), managed("AWSManagedRulesAmazonIpReputationList", 3)],
+      visibilityConfig: visibility(`${args.namePrefix}-gateway`),
+      tags,
+    };
+    args.transform?.webAcl?.(webAclArgs);
+    return new aws.wafv2.WebAcl(`${name}-waf`, webAclArgs, { parent: this });
+  }
+
+  private accessLogGroup(name: string, args: ApiGatewayArgs, tags: Record<string, string>, retain: boolean): aws.cloudwatch.LogGroup {
+    const parent = { parent: this };
+    const partition = aws.getPartitionOutput({}, parent).partition;
+    const region = aws.getRegionOutput({}, parent).region;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    const logGroupName = `/aws/apigateway/${args.namePrefix}/access`;
+    const key = new aws.kms.Key(
+      `${name}-access-logs-key`,
+      {
+        description: `Encryption of the ${args.namePrefix} gateway access logs`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: pulumi.all([partition, region, account]).apply(([p, r, a]) => JSON.stringify(logGroupKeyPolicy(p, r, a, logGroupName))),
+        tags,
+      },
+      parent,
+    );
+    return new aws.cloudwatch.LogGroup(
+      `${name}-access-logs`,
+      { name: logGroupName, retentionInDays: args.gateway.accessLogRetentionDays, kmsKeyId: key.arn, tags },
+      { parent: this, protect: retain },
+    );
+  }
+}
+
+/** Fields of each access log line (JSON, one request per line). */
+const ACCESS_LOG_FORMAT = {
+  requestId: "$context.requestId",
+  ip: "$context.identity.sourceIp",
+  requestTime: "$context.requestTime",
+  httpMethod: "$context.httpMethod",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  protocol: "$context.protocol",
+  responseLength: "$context.responseLength",
+  integrationLatency: "$context.integrationLatency",
+  integrationError: "$context.integrationErrorMessage",
+  authorizerError: "$context.authorizer.error",
+};
+
+/** `ANY <path>` and `ANY <path>/{proxy+}`, so a prefix and everything below it reach the same target. */
+export function routeKeys(path: string): string[] {
+  const base = path.replace(/\/+$/, "");
+  return base === "" ? ["ANY /", "ANY /{proxy+}"] : [`ANY ${base}`, `ANY ${base}/{proxy+}`];
+}
+
+/** ALB path patterns for a prefix: the prefix itself and everything below it. */
+export function pathPatterns(path: string): string[] {
+  const base = path.replace(/\/+$/, "");
+  return base === "" ? ["/*"] : [base, `${base}/*`];
+}
+
+/** A logical-name fragment for a path or route key (`ANY /orders/{proxy+}` → `any-orders-proxy`). */
+function routeResourceName(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "root";
+}
+
+function checkPriorities(name: string, loadBalancers: readonly LoadBalancerPlan[]): void {
+  for (const lb of loadBalancers) {
+    const seen = new Map<number, string>();
+    for (const route of lb.routes) {
+      const other = seen.get(route.priority);
+      if (other !== undefined) {
+        throw new Error(`ApiGateway ${name}: gateway.loadBalancers[${lb.index}] gives priority ${route.priority} to both ${other} and ${route.path}. Fix: give each route of a load balancer its own priority`);
+      }
+      seen.set(route.priority, route.path);
+    }
+  }
+}
+
+/** Account administrators keep control of the key; CloudWatch Logs may use it only for this log group. */
+function logGroupKeyPolicy(partition: string, region: string, account: string, logGroupName: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "AccountAdministration", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "CloudWatchLogs",
+        Effect: "Allow",
+        Principal: { Service: `logs.${region}.amazonaws.com` },
+        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        Resource: "*",
+        Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${account}:log-group:${logGroupName}` } },
+      },
+    ],
+  };
+}

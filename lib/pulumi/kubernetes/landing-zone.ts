@@ -1,0 +1,245 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
+import { meshAddOn } from "../../kubernetes/mesh.js";
+import { monitoringAddOn } from "../../kubernetes/monitoring.js";
+import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
+import { tracingAddOn } from "../../kubernetes/tracing.js";
+import type { HelmReleaseSpec } from "../../kubernetes/types.js";
+import { planLandingZone } from "../../plan/planner.js";
+import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
+import type { LandingZoneInput } from "../../spec/schema.js";
+import type { LandingZoneSpec } from "../../spec/types.js";
+import { applyAddOn, applyManifests } from "./add-on.js";
+import type { InClusterRedisTransform } from "./in-cluster-redis.js";
+import { Ingress, type IngressArgs, type IngressTransform } from "./ingress.js";
+import { LogPipeline, type LogPipelineTransform } from "./log-pipeline.js";
+import { MessageBroker } from "./message-broker.js";
+import { ServiceWorkload, type ServiceWorkloadTransform } from "./service-workload.js";
+import { DEFAULT_SESSION_STORE_NAME, SessionStore } from "./session-store.js";
+
+/** Environment variables the landing zone adds to every service beside its own configuration. */
+export const SESSION_STORE_ENDPOINT_ENV = "SESSION_STORE_ENDPOINT";
+export const SESSION_STORE_PASSWORD_ENV = "SESSION_STORE_PASSWORD";
+export const KAFKA_BOOTSTRAP_SERVERS_ENV = "KAFKA_BOOTSTRAP_SERVERS";
+/** The image-pull Secret created in the workloads namespace when `registry` credentials are given. */
+export const REGISTRY_SECRET_NAME = "registry-credentials";
+
+/** The private registry the services' images come from. */
+export interface RegistryArgs {
+  /** Registry host (and optional path), e.g. `registry.example.com/shop`; prefixes every image the spec does not set. */
+  readonly server: string;
+  /**
+   * Pull credentials; with both set, the pods pull through a `kubernetes.io/dockerconfigjson` Secret.
+   * @default - anonymous pulls or the nodes' own credentials
+   */
+  readonly username?: pulumi.Input<string>;
+  /**
+   * Password or token of `username`.
+   * @default - anonymous pulls or the nodes' own credentials
+   */
+  readonly password?: pulumi.Input<string>;
+}
+
+/** Arguments of {@link LandingZone}. */
+export interface LandingZoneArgs {
+  /** The landing-zone spec (`cloud: kubernetes`, `tier: caas`), as written or already normalized. */
+  readonly spec: LandingZoneInput | LandingZoneSpec;
+  /**
+   * Provider of the existing cluster.
+   * @default - a provider from the stack configuration `kubernetes:kubeconfig` and `kubernetes:context` (the ambient kubeconfig when unset)
+   */
+  readonly provider?: k8s.Provider;
+  /**
+   * Host, TLS certificate, IngressClass and Service type of the ingress controller.
+   * @default - every host, no TLS certificate, class `<name>-nginx`, a LoadBalancer Service
+   */
+  readonly ingress?: Pick<IngressArgs, "host" | "tlsSecretName" | "className" | "serviceType">;
+  /**
+   * Where the services' images come from.
+   * @default - images exactly as planned (`<zone>-<service>:latest` unless the spec sets one)
+   */
+  readonly registry?: RegistryArgs;
+  /**
+   * Values of the services' declared secrets, by service then key; missing ones are generated.
+   * @default - every secret generated
+   */
+  readonly secretValues?: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
+  /**
+   * Patches applied to the children's args before they are created.
+   * @default - none
+   */
+  readonly transform?: LandingZoneTransform;
+}
+
+export interface LandingZoneTransform {
+  readonly ingress?: IngressTransform;
+  readonly sessions?: InClusterRedisTransform;
+  readonly logging?: LogPipelineTransform;
+  readonly broker?: { readonly release?: (args: k8s.helm.v3.ReleaseArgs) => void };
+  /** Helm releases of the mesh, tracing and monitoring add-ons. */
+  readonly addOnRelease?: (args: k8s.helm.v3.ReleaseArgs, release: HelmReleaseSpec) => void;
+  /** Called for every service with its name. */
+  readonly service?: (name: string) => ServiceWorkloadTransform | undefined;
+}
+
+/**
+ * A whole landing zone on an existing Kubernetes cluster (private cloud, bare metal), from one spec:
+ * the workloads namespace with default-deny NetworkPolicies, the ingress-nginx gateway routing
+ * `plan.gateway.routes`, the Redis session store, the ELK log pipeline with its Redis buffer,
+ * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
+ * collector and tracing backend, Prometheus and Grafana, and every service and BFF. The plan decides
+ * everything; a spec asking for what this engine does not build (tokens, databases, pipelines...) is
+ * rejected before any resource is registered.
+ *
+ * @example
+ * const zone = new LandingZone("shop", { spec: loadSpecFile("landing-zone.yaml") });
+ * export const sessions = zone.sessionEndpoint;
+ */
+export class LandingZone extends pulumi.ComponentResource {
+  readonly plan: LandingZonePlan;
+  readonly provider: k8s.Provider;
+  readonly ingress: Ingress;
+  readonly sessions?: SessionStore;
+  readonly logging?: LogPipeline;
+  readonly broker?: MessageBroker;
+  /** Every service and BFF, by name. */
+  readonly services: Readonly<Record<string, ServiceWorkload>>;
+  /** The workloads namespace. */
+  readonly namespace: pulumi.Output<string>;
+  readonly ingressHost: pulumi.Output<string | undefined>;
+  readonly ingressClass: pulumi.Output<string>;
+  /** `<service>.<namespace>.svc.cluster.local:6379`, or undefined without sessions. */
+  readonly sessionEndpoint: pulumi.Output<string | undefined>;
+  /** Kibana's Service, or undefined without logging. */
+  readonly kibanaService: pulumi.Output<string | undefined>;
+  /** Kafka's TLS bootstrap address, or undefined without a broker. */
+  readonly kafkaBootstrapServers: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("msa:kubernetes:LandingZone", name, {}, opts);
+    const plan = planLandingZone(args.spec, { engine: "pulumi" });
+    if (plan.cloud !== "kubernetes") {
+      throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not an existing Kubernetes cluster. Fix: set cloud: kubernetes, or use the ${plan.cloud} LandingZone`);
+    }
+    checkArgs(plan, args);
+    this.plan = plan;
+    const parent = { parent: this };
+    const config = new pulumi.Config("kubernetes");
+    this.provider = args.provider ?? new k8s.Provider(`${name}-cluster`, { kubeconfig: config.get("kubeconfig"), context: config.get("context") }, parent);
+    const provider = this.provider;
+    const transform = args.transform ?? {};
+    const addOn = (suffix: string, definition: Parameters<typeof applyAddOn>[1], dependsOn: pulumi.Resource[] = []) =>
+      applyAddOn(`${name}-${suffix}`, definition, { provider, parent: this, dependsOn, ...(transform.addOnRelease ? { transformRelease: transform.addOnRelease } : {}) });
+
+    const namespace = applyManifests(`${name}-namespace`, namespaceManifests(plan), { provider, parent: this });
+    const mesh = meshAddOn(plan);
+    // Pods started before istiod would run without sidecars, and the policies need Istio's CRDs.
+    const meshResources = mesh ? addOn("mesh", mesh) : [];
+    const tracing = tracingAddOn(plan);
+    if (tracing) addOn("tracing", tracing, meshResources);
+    if (plan.decisions.some((d) => d.capability === "monitoring")) addOn("monitoring", monitoringAddOn(plan));
+
+    const inNamespace = { parent: this, dependsOn: [namespace, ...meshResources] };
+    this.ingress = new Ingress(`${name}-ingress`, { plan, provider, ...args.ingress, ...(transform.ingress ? { transform: transform.ingress } : {}) }, inNamespace);
+    if (plan.sessions) {
+      this.sessions = new SessionStore(`${name}-sessions`, { plan, provider, ...(transform.sessions ? { transform: transform.sessions } : {}) }, inNamespace);
+    }
+    if (plan.logging) {
+      this.logging = new LogPipeline(`${name}-logging`, { plan, provider, ...(transform.logging ? { transform: transform.logging } : {}) }, parent);
+    }
+    if (plan.broker) {
+      this.broker = new MessageBroker(`${name}-broker`, { plan, provider, ...(transform.broker ? { transform: transform.broker } : {}) }, parent);
+    }
+
+    const pullSecret = args.registry?.username !== undefined && args.registry.password !== undefined ? registrySecret(name, plan, args.registry, provider, this, namespace) : undefined;
+    const services: Record<string, ServiceWorkload> = {};
+    for (const service of plan.services) {
+      const serviceTransform = transform.service?.(service.name);
+      const secretValues = args.secretValues?.[service.name];
+      const image = args.registry && !imageSetInSpec(plan, service) ? `${args.registry.server.replace(/\/+$/, "")}/${service.image}` : undefined;
+      services[service.name] = new ServiceWorkload(
+        `${name}-${service.name}`,
+        {
+          plan,
+          service: service.name,
+          provider,
+          env: {
+            ...(this.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: `${sessionHost(plan)}:${plan.sessions!.port}` } : {}),
+            ...(plan.broker && usesBroker(service) ? { [KAFKA_BOOTSTRAP_SERVERS_ENV]: kafkaBootstrapServers(plan) } : {}),
+          },
+          ...(this.sessions ? { extraSecrets: { [SESSION_STORE_PASSWORD_ENV]: this.sessions.password } } : {}),
+          ...(secretValues ? { secretValues } : {}),
+          ...(image ? { image } : {}),
+          ...(pullSecret ? { imagePullSecretName: pullSecret.metadata.name } : {}),
+          ...(serviceTransform ? { transform: serviceTransform } : {}),
+        },
+        { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : [])] },
+      );
+    }
+    this.services = services;
+
+    this.namespace = pulumi.output(workloadNamespace(plan));
+    this.ingressHost = this.ingress.host;
+    this.ingressClass = this.ingress.className;
+    this.sessionEndpoint = this.sessions ? this.sessions.endpoint.apply((e): string | undefined => e) : pulumi.output(undefined);
+    this.kibanaService = this.logging ? this.logging.kibanaService.apply((s): string | undefined => s) : pulumi.output(undefined);
+    this.kafkaBootstrapServers = this.broker ? this.broker.bootstrapServers.apply((s): string | undefined => s) : pulumi.output(undefined);
+    this.registerOutputs({
+      namespace: this.namespace,
+      ingressHost: this.ingressHost,
+      ingressClass: this.ingressClass,
+      sessionEndpoint: this.sessionEndpoint,
+      kibanaService: this.kibanaService,
+      kafkaBootstrapServers: this.kafkaBootstrapServers,
+    });
+  }
+}
+
+function sessionHost(plan: LandingZonePlan): string {
+  return `${DEFAULT_SESSION_STORE_NAME}.${workloadNamespace(plan)}.svc.cluster.local`;
+}
+
+function usesBroker(service: ServicePlan): boolean {
+  return service.publishes.length > 0 || service.subscribes.length > 0 || service.readModel !== undefined;
+}
+
+function imageSetInSpec(plan: LandingZonePlan, service: ServicePlan): boolean {
+  const declared = service.kind === "bff" ? plan.spec.bffs.find((b) => b.name === service.name) : plan.spec.services.find((s) => s.name === service.name);
+  return declared?.image !== undefined;
+}
+
+function checkArgs(plan: LandingZonePlan, args: LandingZoneArgs): void {
+  for (const [service, values] of Object.entries(args.secretValues ?? {})) {
+    const declared = plan.services.find((s) => s.name === service);
+    if (!declared) throw new Error(`LandingZone args.secretValues: "${service}" is not a service of the spec. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
+    for (const key of Object.keys(values)) {
+      if (!declared.secrets.includes(key)) throw new Error(`LandingZone args.secretValues.${service}: "${key}" is not in services[${service}].secrets. Fix: declare it in the spec or drop it`);
+    }
+  }
+  const registry = args.registry;
+  if (registry) {
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*\/?$/.test(registry.server)) {
+      throw new Error(`LandingZone args.registry.server: "${registry.server}" is not a registry host. Fix: pass a host with an optional port and path, e.g. registry.example.com/shop`);
+    }
+    if ((registry.username === undefined) !== (registry.password === undefined)) {
+      throw new Error(`LandingZone args.registry: username and password go together (one is undefined). Fix: pass both, or neither for anonymous pulls`);
+    }
+  }
+}
+
+function registrySecret(name: string, plan: LandingZonePlan, registry: RegistryArgs, provider: k8s.Provider, parent: pulumi.Resource, namespace: pulumi.Resource): k8s.core.v1.Secret {
+  const host = registry.server.split("/")[0]!;
+  const dockerConfig = pulumi
+    .all([registry.username!, registry.password!])
+    .apply(([username, password]) => JSON.stringify({ auths: { [host]: { username, password, auth: Buffer.from(`${username}:${password}`).toString("base64") } } }));
+  return new k8s.core.v1.Secret(
+    `${name}-registry`,
+    {
+      metadata: { name: REGISTRY_SECRET_NAME, namespace: workloadNamespace(plan), labels: { "app.kubernetes.io/part-of": plan.name } },
+      type: "kubernetes.io/dockerconfigjson",
+      stringData: { ".dockerconfigjson": pulumi.secret(dockerConfig) },
+    },
+    { parent, provider, dependsOn: [namespace] },
+  );
+}

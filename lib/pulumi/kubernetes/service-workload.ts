@@ -1,0 +1,148 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { servicePolicies } from "../../kubernetes/mesh.js";
+import { workloadNamespace } from "../../kubernetes/namespace.js";
+import type { ManifestObject } from "../../kubernetes/types.js";
+import { serviceHost, serviceWorkload } from "../../kubernetes/workload.js";
+import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
+import { dependencyList } from "./dependencies.js";
+
+/** Arguments of {@link ServiceWorkload}. */
+export interface ServiceWorkloadArgs {
+  /** The landing-zone plan. */
+  readonly plan: LandingZonePlan;
+  /** Name of the service or BFF in `plan.services`. */
+  readonly service: string;
+  /** Provider of the cluster. */
+  readonly provider: k8s.Provider;
+  /**
+   * Values of the service's declared `secrets`, by key; a key left out gets a generated 32-character value.
+   * @default - every declared secret generated
+   */
+  readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * Secret environment variables beyond the declared ones (e.g. the session store password), kept in the same Secret.
+   * @default - none
+   */
+  readonly extraSecrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * Extra non-secret environment variables, added to the service's ConfigMap.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Container image.
+   * @default - the plan's image of the service
+   */
+  readonly image?: string;
+  /**
+   * A `kubernetes.io/dockerconfigjson` Secret in the workloads namespace the service's pods pull their image with.
+   * @default - none: the image is pulled anonymously or with the nodes' credentials
+   */
+  readonly imagePullSecretName?: pulumi.Input<string>;
+  /**
+   * Patches applied to a child's args before it is created.
+   * @default - none
+   */
+  readonly transform?: ServiceWorkloadTransform;
+}
+
+export interface ServiceWorkloadTransform {
+  /** Called for each generated secret value with its key. */
+  readonly secretValue?: (args: random.RandomPasswordArgs, key: string) => void;
+  readonly secret?: (args: k8s.core.v1.SecretArgs) => void;
+  readonly manifests?: (args: k8s.yaml.v2.ConfigGroupArgs) => void;
+}
+
+const SECRET_KEY = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * One service (or BFF) on an existing cluster: a Secret `<service>-secrets` holding its declared
+ * secrets (generated unless given) and `extraSecrets`, then the hardened workload of
+ * `serviceWorkload` (ServiceAccount, ConfigMap, Deployment reading the Secret only through
+ * secretKeyRef, Service, HorizontalPodAutoscaler, PodDisruptionBudget) and, with a mesh, its
+ * circuit breaker, retries and timeout.
+ *
+ * @example
+ * const orders = new ServiceWorkload("orders", { plan, service: "orders", provider });
+ */
+export class ServiceWorkload extends pulumi.ComponentResource {
+  /** The Secret of the service; undefined when it has no secret. */
+  readonly secret?: k8s.core.v1.Secret;
+  readonly manifests: k8s.yaml.v2.ConfigGroup;
+  /** Cluster DNS name of the service's Service (port 80). */
+  readonly host: pulumi.Output<string>;
+  /** Name of the service's Secret, or undefined. */
+  readonly secretName: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: ServiceWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("msa:kubernetes:ServiceWorkload", name, {}, opts);
+    const { plan, provider } = args;
+    const declared = plan.services.find((s) => s.name === args.service);
+    if (!declared) {
+      throw new Error(`ServiceWorkload args.service: "${args.service}" is not in plan.services. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
+    }
+    for (const key of Object.keys(args.secretValues ?? {})) {
+      if (!declared.secrets.includes(key)) {
+        throw new Error(`ServiceWorkload args.secretValues: "${key}" is not a declared secret of ${declared.name}. Fix: add it to services[${declared.name}].secrets, or pass it in extraSecrets`);
+      }
+    }
+    const extraKeys = Object.keys(args.extraSecrets ?? {});
+    for (const key of extraKeys) {
+      if (!SECRET_KEY.test(key) || declared.secrets.includes(key)) {
+        throw new Error(`ServiceWorkload args.extraSecrets: "${key}" must be a new UPPER_SNAKE_CASE name, not one of [${declared.secrets.join(", ")}]. Fix: rename it`);
+      }
+    }
+    const service: ServicePlan = { ...declared, secrets: [...declared.secrets, ...extraKeys] };
+    const namespace = workloadNamespace(plan);
+    const after = dependencyList(opts?.dependsOn);
+    const secretName = `${service.name}-secrets`;
+
+    const values: Record<string, pulumi.Input<string>> = { ...args.extraSecrets };
+    for (const key of declared.secrets) {
+      const given = args.secretValues?.[key];
+      if (given !== undefined) {
+        values[key] = given;
+        continue;
+      }
+      const passwordArgs: random.RandomPasswordArgs = { length: 32, special: false };
+      args.transform?.secretValue?.(passwordArgs, key);
+      values[key] = new random.RandomPassword(`${name}-${key.toLowerCase().replace(/_/g, "-")}`, passwordArgs, { parent: this }).result;
+    }
+    if (service.secrets.length > 0) {
+      const secretArgs: k8s.core.v1.SecretArgs = {
+        metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/name": service.name, "app.kubernetes.io/part-of": plan.name } },
+        type: "Opaque",
+        // Wrapped as a Pulumi secret so user-given plain values are encrypted in state too.
+        stringData: pulumi.secret(values),
+      };
+      args.transform?.secret?.(secretArgs);
+      this.secret = new k8s.core.v1.Secret(`${name}-secret`, secretArgs, { parent: this, provider, dependsOn: after });
+    }
+
+    const objects = [
+      ...serviceWorkload(plan, service, {
+        ...(service.secrets.length > 0 ? { secretName } : {}),
+        ...(args.env ? { env: { ...args.env } } : {}),
+        ...(args.image ? { image: args.image } : {}),
+      }),
+      ...servicePolicies(plan, service),
+    ];
+    const objs = args.imagePullSecretName === undefined ? objects.map((o) => ({ ...o })) : withPullSecret(objects, args.imagePullSecretName);
+    const manifestArgs: k8s.yaml.v2.ConfigGroupArgs = { objs };
+    args.transform?.manifests?.(manifestArgs);
+    this.manifests = new k8s.yaml.v2.ConfigGroup(`${name}-workload`, manifestArgs, { parent: this, provider, dependsOn: [...after, ...(this.secret ? [this.secret] : [])] });
+
+    this.host = pulumi.output(serviceHost(plan, service.name));
+    this.secretName = pulumi.output(service.secrets.length > 0 ? secretName : undefined);
+    this.registerOutputs({ host: this.host, secretName: this.secretName });
+  }
+}
+
+/** The pull secret goes on the ServiceAccount, which hands it to every pod running as it. */
+function withPullSecret(objects: readonly ManifestObject[], pullSecretName: pulumi.Input<string>): pulumi.Output<unknown[]> {
+  return pulumi.output(pullSecretName).apply((secret) =>
+    objects.map((o) => (o.kind === "ServiceAccount" ? { ...o, imagePullSecrets: [{ name: secret }] } : { ...o })),
+  );
+}

@@ -1,0 +1,143 @@
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { PlanError } from "../../../lib/plan/planner.js";
+import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
+import type { LandingZoneInput } from "../../../lib/spec/schema.js";
+import { byType, childrenOf, jsonInput, runProgram, single, type RegisteredResource } from "../harness.js";
+
+// The harness mocks ARNs as arn:aws:<service>:...; a TargetGroupBinding insists on a real
+// elasticloadbalancing target group ARN, so mocked target group ARNs are reshaped into one.
+vi.mock("../../../lib/kubernetes/target-group-binding.js", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../../lib/kubernetes/target-group-binding.js")>();
+  return {
+    ...original,
+    targetGroupBinding: (...[plan, service, arn]: Parameters<typeof original.targetGroupBinding>) =>
+      original.targetGroupBinding(plan, service, arn.replace(/^arn:aws:lb:([^:]+):(\d+):(.+)$/, "arn:aws:elasticloadbalancing:$1:$2:targetgroup/$3/0123456789abcdef")),
+  };
+});
+
+/** Everything the Pulumi engine covers on AWS today; the rest is turned off so the plan is accepted. */
+const SPEC: LandingZoneInput = {
+  name: "shop",
+  environment: "prod",
+  gateway: { auth: "none" },
+  mesh: { kind: "none" },
+  tracing: { backend: "none" },
+  monitoring: { dashboards: false, alarms: false },
+  pipelines: { perService: false },
+  bffs: ["web"],
+  services: [
+    { name: "orders", publishes: ["order-placed"], secrets: ["DB_PASSWORD"] },
+    { name: "payments", subscribes: ["order-placed"] },
+  ],
+};
+
+let resources: RegisteredResource[];
+let zone: LandingZone;
+
+beforeAll(async () => {
+  ({ resources } = await runProgram(() => {
+    zone = new LandingZone("shop", { spec: SPEC });
+  }));
+});
+
+const ids = (type: string, nameIncludes: string) => byType(resources, type).filter((r) => r.name.includes(nameIncludes)).map((r) => r.outputs["id"]);
+
+describe("LandingZone (aws, Pulumi)", () => {
+  it("composes the same parts as the CDK landing zone, each a child of the landing zone", () => {
+    expect(single(resources, "msa:aws:LandingZone").parent).toBeUndefined();
+    const children = childrenOf(resources, "shop").map((r) => r.type);
+    expect(children).toEqual(
+      expect.arrayContaining(["msa:aws:Network", "msa:aws:KubernetesPlatform", "msa:aws:ApiGateway", "msa:aws:SessionStore", "msa:aws:LogPipeline", "msa:aws:MessageBroker"]),
+    );
+    expect(childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:ServiceWorkload").map((r) => r.name)).toEqual(["shop-orders", "shop-payments", "shop-web"]);
+    expect(resources.every((r) => r.path === "shop" || r.path.startsWith("shop/"))).toBe(true);
+
+    const count = (type: string) => byType(resources, type).length;
+    expect(count("aws:eks/cluster:Cluster")).toBe(1);
+    expect(count("aws:eks/nodeGroup:NodeGroup")).toBe(1);
+    expect(count("aws:ecr/repository:Repository")).toBe(3);
+    expect(count("aws:apigatewayv2/api:Api")).toBe(1);
+    expect(count("aws:lb/loadBalancer:LoadBalancer")).toBe(1);
+    // Sessions and the log buffer.
+    expect(count("aws:elasticache/replicationGroup:ReplicationGroup")).toBe(2);
+    expect(count("aws:opensearch/domain:Domain")).toBe(1);
+    expect(count("aws:sns/topic:Topic")).toBe(1);
+    expect(count("aws:sqs/queue:Queue")).toBeGreaterThanOrEqual(1);
+    expect(count("kubernetes:helm.sh/v3:Release")).toBeGreaterThanOrEqual(1);
+    expect(zone.plan.name).toBe("shop");
+  });
+
+  it("keeps nodes and load balancers in private subnets and data stores in isolated ones", () => {
+    const privateSubnets = ids("aws:ec2/subnet:Subnet", "-private-");
+    const isolatedSubnets = ids("aws:ec2/subnet:Subnet", "-isolated-");
+    expect(privateSubnets).toHaveLength(3);
+    expect(single(resources, "aws:eks/nodeGroup:NodeGroup").inputs["subnetIds"]).toEqual(privateSubnets);
+    expect(single(resources, "aws:eks/cluster:Cluster").inputs["vpcConfig"]).toMatchObject({ subnetIds: privateSubnets, endpointPublicAccess: false });
+    expect(single(resources, "aws:lb/loadBalancer:LoadBalancer").inputs).toMatchObject({ internal: true, subnets: privateSubnets });
+    for (const group of byType(resources, "aws:elasticache/subnetGroup:SubnetGroup")) expect(group.inputs["subnetIds"]).toEqual(isolatedSubnets);
+  });
+
+  it("encrypts the cluster's secrets and the caches, and protects the registries in prod", () => {
+    expect(single(resources, "aws:eks/cluster:Cluster").inputs["encryptionConfig"]).toMatchObject({ resources: ["secrets"] });
+    for (const cache of byType(resources, "aws:elasticache/replicationGroup:ReplicationGroup")) {
+      expect(cache.inputs).toMatchObject({ atRestEncryptionEnabled: true, transitEncryptionEnabled: true });
+    }
+    expect(byType(resources, "aws:ecr/repository:Repository").every((r) => r.protect)).toBe(true);
+  });
+
+  it("wires each service: secret by reference, least-privilege role, workload and target group binding", () => {
+    const secret = single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-secret");
+    expect(JSON.parse(single(resources, "aws:secretsmanager/secretVersion:SecretVersion", "shop-orders-secret-value").inputs["secretString"] as string)).toHaveProperty("DB_PASSWORD");
+    const secretRead = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-secret-read"), "policy") as { Statement: { Action: string[]; Resource: string }[] };
+    expect(secretRead.Statement).toEqual([{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: secret.outputs["arn"] }]);
+
+    const topicArn = single(resources, "aws:sns/topic:Topic").outputs["arn"];
+    const ordersMessaging = JSON.stringify(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-messaging"), "policy"));
+    expect(ordersMessaging).toContain("sns:Publish");
+    expect(ordersMessaging).toContain(String(topicArn));
+    expect(ordersMessaging).not.toContain("sqs:ReceiveMessage");
+    const paymentsMessaging = JSON.stringify(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-payments-messaging"), "policy"));
+    expect(paymentsMessaging).toContain("sqs:ReceiveMessage");
+    expect(paymentsMessaging).not.toContain("sns:Publish");
+    // The BFF neither publishes nor consumes, and has no secrets: its role gets no policy at all.
+    expect(byType(resources, "aws:iam/rolePolicy:RolePolicy").filter((r) => r.parent === "shop-web")).toEqual([]);
+    expect(single(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "shop-orders-identity").inputs).toMatchObject({ namespace: "shop", serviceAccount: "orders" });
+
+    const kubeSecret = single(resources, "kubernetes:core/v1:Secret", "shop-orders-secret");
+    expect(kubeSecret.inputs).toMatchObject({ metadata: { name: "orders-secrets", namespace: "shop" } });
+    const workload = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-workload");
+    const objs = workload.inputs["objs"] as { kind: string; spec?: { template?: { spec: { containers: { image: string; env: unknown[] }[] } } } }[];
+    const container = objs.find((o) => o.kind === "Deployment")!.spec!.template!.spec.containers[0]!;
+    expect(container.env).toEqual([{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "DB_PASSWORD" } } }]);
+    // The image comes from the service's own repository.
+    const repositoryUrl = byType(resources, "aws:ecr/repository:Repository").find((r) => r.inputs["name"] === zone.plan.services[0]!.repository)!.outputs["repositoryUrl"];
+    if (repositoryUrl !== undefined) expect(container.image).toBe(`${String(repositoryUrl)}:latest`);
+    expect(workload.dependsOn).toEqual(expect.arrayContaining(["shop-orders-identity", "shop-orders-secret", "shop-platform-nodes"]));
+
+    const targetGroup = byType(resources, "aws:lb/targetGroup:TargetGroup").find((t) => t.inputs["name"] === "shop-prod-orders")!;
+    const binding = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-binding");
+    const [tgb] = binding.inputs["objs"] as { kind: string; spec: { targetGroupARN: string; serviceRef: { name: string } } }[];
+    expect(tgb!.kind).toBe("TargetGroupBinding");
+    expect(tgb!.spec.serviceRef.name).toBe("orders");
+    expect(tgb!.spec.targetGroupARN).toContain(String(targetGroup.outputs["name"] ?? "shop-prod-orders"));
+    expect(binding.dependsOn).toContain("shop-orders-workload");
+  });
+
+  it("exports the landing zone's outputs", () => {
+    expect(Object.keys(zone.outputs).sort()).toEqual(["clusterName", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
+  });
+
+  it("rejects a spec the Pulumi engine cannot build with the planner's error, before registering anything", async () => {
+    let error: unknown;
+    const run = await runProgram(() => {
+      try {
+        new LandingZone("bad", { spec: { ...SPEC, tracing: { backend: "zipkin" } } });
+      } catch (e) {
+        error = e;
+      }
+    });
+    expect(error).toBeInstanceOf(PlanError);
+    expect(String(error)).toMatch(/tracing \(asked by tracing\.backend\) is not supported yet on aws\/caas by the pulumi engine/);
+    expect(run.resources).toEqual([]);
+  });
+});

@@ -1,0 +1,211 @@
+import * as k8s from "@pulumi/kubernetes";
+import { describe, expect, it } from "vitest";
+import { loadSpecFile } from "../../../lib/spec/parse.js";
+import { planLandingZone } from "../../../lib/plan/planner.js";
+import type { LandingZoneInput } from "../../../lib/spec/schema.js";
+import type { LandingZoneSpec } from "../../../lib/spec/types.js";
+import { LandingZone } from "../../../lib/pulumi/kubernetes/index.js";
+import { byType, childrenOf, runProgram, single, type RegisteredResource } from "../harness.js";
+
+const EXAMPLE = new URL("../../../examples/kubernetes/landing-zone.yaml", import.meta.url).pathname;
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const GROUP = "kubernetes:yaml/v2:ConfigGroup";
+const SECRET = "kubernetes:core/v1:Secret";
+
+type Obj = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec?: Record<string, unknown> } & Record<string, unknown>;
+const objs = (group: RegisteredResource): Obj[] => group.inputs["objs"] as Obj[];
+
+const outputs: Record<string, unknown> = {};
+const run = (spec: LandingZoneInput | LandingZoneSpec, capture = false) =>
+  runProgram(() => {
+    const zone = new LandingZone("shop", { spec });
+    if (capture) {
+      zone.sessionEndpoint.apply((v) => (outputs["sessionEndpoint"] = v));
+      zone.kibanaService.apply((v) => (outputs["kibanaService"] = v));
+      zone.ingressClass.apply((v) => (outputs["ingressClass"] = v));
+      zone.namespace.apply((v) => (outputs["namespace"] = v));
+      zone.kafkaBootstrapServers.apply((v) => (outputs["kafka"] = v));
+    }
+  });
+
+describe("LandingZone on an existing cluster (example spec)", async () => {
+  const spec = loadSpecFile(EXAMPLE);
+  const plan = planLandingZone(spec, { engine: "pulumi" });
+  const { resources } = await run(spec, true);
+
+  it("registers every part of the landing zone under the component", () => {
+    const types = new Set(resources.map((r) => r.type));
+    for (const type of [
+      "msa:kubernetes:LandingZone",
+      "msa:kubernetes:Ingress",
+      "msa:kubernetes:SessionStore",
+      "msa:kubernetes:InClusterRedis",
+      "msa:kubernetes:LogPipeline",
+      "msa:kubernetes:MessageBroker",
+      "msa:kubernetes:ServiceWorkload",
+      "pulumi:providers:kubernetes",
+      "kubernetes:core/v1:Namespace",
+      RELEASE,
+      GROUP,
+      SECRET,
+      "random:index/randomPassword:RandomPassword",
+    ]) {
+      expect(types, type).toContain(type);
+    }
+    const releases = byType(resources, RELEASE).map((r) => r.inputs["chart"]);
+    expect(releases).toEqual(expect.arrayContaining(["ingress-nginx", "base", "istiod", "eck-operator", "strimzi-kafka-operator", "opentelemetry-collector", "kube-prometheus-stack"]));
+    // Every resource but the root hangs under the landing zone, and every Kubernetes resource uses its provider.
+    for (const r of resources.filter((r) => r.type !== "msa:kubernetes:LandingZone")) {
+      expect(r.path.startsWith("shop/"), r.path).toBe(true);
+      if (r.custom && r.type.startsWith("kubernetes:")) expect(r.provider, r.name).toBe("shop-cluster");
+    }
+    expect(childrenOf(resources, "shop").map((r) => r.type)).toEqual(expect.arrayContaining(["msa:kubernetes:Ingress", "msa:kubernetes:SessionStore", "msa:kubernetes:LogPipeline"]));
+  });
+
+  it("creates one ServiceWorkload per service and BFF, each with the mesh policies", () => {
+    const workloads = byType(resources, "msa:kubernetes:ServiceWorkload").map((r) => r.name);
+    expect(workloads).toEqual(plan.services.map((s) => `shop-${s.name}`));
+    const orders = single(resources, GROUP, "shop-orders-workload");
+    expect(objs(orders).map((o) => o.kind)).toEqual(["ServiceAccount", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "DestinationRule", "VirtualService"]);
+    // Workloads wait for istiod, or their pods would start without sidecars.
+    expect(single(resources, "msa:kubernetes:ServiceWorkload", "shop-orders").dependsOn).toEqual(expect.arrayContaining(["shop-namespace", "shop-mesh-istiod"]));
+  });
+
+  it("routes exactly plan.gateway.routes through the Ingress objects", () => {
+    const routes = single(resources, GROUP, "shop-ingress-routes");
+    const applied = objs(routes).flatMap((ingress) => {
+      expect(ingress.kind).toBe("Ingress");
+      const spec = ingress.spec as { ingressClassName: string; rules: { http: { paths: { path: string; backend: { service: { name: string; port: { number: number } } } }[] } }[] };
+      expect(spec.ingressClassName).toBe("shop-nginx");
+      expect(ingress.metadata.annotations!["nginx.ingress.kubernetes.io/upstream-vhost"]).toBe(`${ingress.metadata.name}.shop.svc.cluster.local`);
+      return spec.rules[0]!.http.paths.map((p) => ({ path: p.path, target: p.backend.service.name, port: p.backend.service.port.number }));
+    });
+    expect(new Set(applied.map((r) => `${r.path}->${r.target}`))).toEqual(new Set(plan.gateway.routes.map((r) => `${r.path}->${r.target}`)));
+    expect(applied).toHaveLength(plan.gateway.routes.length);
+    expect(applied.every((r) => r.port === 80)).toBe(true);
+    expect(routes.dependsOn).toContain("shop-ingress-shop-ingress-nginx");
+  });
+
+  it("puts the ingress controller in its own namespace labelled for the workloads' NetworkPolicies", () => {
+    const namespace = single(resources, "kubernetes:core/v1:Namespace", "shop-ingress-namespace");
+    const metadata = namespace.inputs["metadata"] as { name: string; labels: Record<string, string> };
+    expect(metadata.labels["msa-landing-zone/ingress"]).toBe("true");
+    const release = single(resources, RELEASE, "shop-ingress-shop-ingress-nginx");
+    expect(release.inputs["namespace"]).toBe(metadata.name);
+    expect(release.inputs["version"]).toBe("4.13.3");
+    expect(release.dependsOn).toContain("shop-ingress-namespace");
+    const controller = (release.inputs["values"] as { controller: Record<string, unknown> }).controller;
+    expect(controller["allowSnippetAnnotations"]).toBe(false);
+    expect(controller["config"]).toMatchObject({ "enable-modsecurity": "true", "enable-owasp-modsecurity-crs": "true" });
+    expect(controller["podLabels"]).toEqual({ "sidecar.istio.io/inject": "true" });
+  });
+
+  it("passes the Redis passwords to pods only by Secret reference", () => {
+    const passwords = byType(resources, "random:index/randomPassword:RandomPassword");
+    const values = passwords.map((p) => String(p.outputs["result"]));
+    const sessionSecret = single(resources, SECRET, "shop-sessions-redis-secret");
+    expect(sessionSecret.secretInputs).toContain("stringData");
+    expect((sessionSecret.inputs["metadata"] as { name: string; namespace: string })).toMatchObject({ name: "sessions-password", namespace: "shop" });
+    for (const group of byType(resources, GROUP)) {
+      const text = JSON.stringify(group.inputs);
+      for (const value of values) expect(text.includes(value), `${value} in ${group.name}`).toBe(false);
+    }
+    const redis = objs(single(resources, GROUP, "shop-sessions-redis-manifests")).find((o) => o.kind === "StatefulSet")!;
+    const env = (redis.spec as { template: { spec: { containers: { env: { name: string; valueFrom?: unknown; value?: string }[] }[] } } }).template.spec.containers[0]!.env;
+    expect(env.find((e) => e.name === "REDIS_PASSWORD")).toEqual({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "sessions-password", key: "password" } } });
+    // Services get the session password in their own Secret, referenced the same way.
+    const deployment = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Deployment")!;
+    const serviceEnv = (deployment.spec as { template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } }).template.spec.containers[0]!.env;
+    expect(serviceEnv).toEqual(
+      expect.arrayContaining([
+        { name: "SIGNING_KEY", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "SIGNING_KEY" } } },
+        { name: "SESSION_STORE_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "SESSION_STORE_PASSWORD" } } },
+      ]),
+    );
+    expect(serviceEnv.every((e) => e.value === undefined)).toBe(true);
+    const ordersSecret = single(resources, SECRET, "shop-orders-secret");
+    expect(ordersSecret.secretInputs).toContain("stringData");
+    expect(Object.keys(ordersSecret.inputs["stringData"] as object).sort()).toEqual(["SESSION_STORE_PASSWORD", "SIGNING_KEY"]);
+    expect((ordersSecret.inputs["stringData"] as Record<string, string>)["SESSION_STORE_PASSWORD"]).toBe("mock-password-shop-sessions-redis-password");
+  });
+
+  it("protects and retains stateful resources in prod", () => {
+    for (const name of ["shop-sessions-redis-password", "shop-sessions-redis-secret", "shop-sessions-redis-manifests"]) {
+      const r = resources.find((x) => x.name === name)!;
+      expect(r.protect, name).toBe(true);
+      expect(r.retainOnDelete, name).toBe(true);
+    }
+  });
+
+  it("exports the namespace, ingress class, session endpoint, Kibana and Kafka addresses", () => {
+    expect(outputs).toEqual({
+      namespace: "shop",
+      ingressClass: "shop-nginx",
+      sessionEndpoint: "sessions.shop.svc.cluster.local:6379",
+      kibanaService: "logs-kb-http.logging.svc.cluster.local:5601",
+      kafka: "shop-kafka-bootstrap.kafka.svc.cluster.local:9093",
+    });
+  });
+});
+
+describe("LandingZone rejects what it does not build", () => {
+  const base: LandingZoneInput = { name: "shop", cloud: "kubernetes", region: "local", gateway: { auth: "none" }, pipelines: { perService: false }, services: [{ name: "orders" }] };
+
+  it.each(["iaas", "paas"] as const)("rejects tier %s with the fix", async (tier) => {
+    await expect(run({ ...base, tier })).rejects.toThrow(`compute (asked by tier) is not offered on kubernetes/${tier}; it is on kubernetes/caas. Fix: set tier to caas`);
+  });
+
+  it("rejects JWT tokens, databases and pipelines, which this engine does not build", async () => {
+    await expect(run({ ...base, gateway: { auth: "jwt" } })).rejects.toThrow("tokens (asked by gateway.auth) is not supported yet on kubernetes/caas by the pulumi engine");
+    await expect(run({ ...base, services: [{ name: "orders", database: { engine: "postgres" } }] })).rejects.toThrow("database (asked by services[].database) is not supported yet");
+    await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipeline (asked by pipelines.perService) is not supported yet");
+  });
+
+  it("rejects a spec for another cloud", async () => {
+    await expect(run({ ...base, cloud: "gcp", region: "asia-northeast3" })).rejects.toThrow(/not supported yet on gcp\/caas|LandingZone args.spec.cloud: "gcp"/);
+  });
+
+  it("rejects the RabbitMQ broker, which has no Strimzi add-on", async () => {
+    await expect(run({ ...base, messaging: { broker: "rabbitmq" }, services: [{ name: "orders", publishes: ["order-placed"] }] })).rejects.toThrow(
+      'MessageBroker args.plan.broker.implementation: "rabbitmq-cluster-operator" is not built by the Pulumi kubernetes engine. Fix: set messaging.broker: kafka (Strimzi)',
+    );
+  });
+
+  it("builds a minimal zone without the optional parts", async () => {
+    const { resources } = await run({ ...base, auth: { sessions: "none" }, logging: { stack: "none", buffer: "none" }, mesh: { kind: "none" }, tracing: { backend: "none" }, monitoring: { dashboards: false, alarms: false } });
+    expect(byType(resources, "msa:kubernetes:SessionStore")).toHaveLength(0);
+    expect(byType(resources, "msa:kubernetes:LogPipeline")).toHaveLength(0);
+    expect(byType(resources, RELEASE).map((r) => r.inputs["chart"])).toEqual(["ingress-nginx"]);
+    const orders = objs(single(resources, GROUP, "shop-orders-workload"));
+    expect(orders.map((o) => o.kind)).not.toContain("DestinationRule");
+  });
+
+  it("pulls the services' images from the given registry with a dockerconfigjson Secret", async () => {
+    const { resources } = await runProgram(() => {
+      new LandingZone("shop", {
+        spec: { ...base, auth: { sessions: "none" }, logging: { stack: "none", buffer: "none" }, services: [{ name: "orders" }, { name: "payments", image: "docker.io/acme/payments:2.1" }] },
+        registry: { server: "registry.example.com/shop", username: "ci", password: "s3cret" },
+      });
+    });
+    const secret = single(resources, SECRET, "shop-registry");
+    expect(secret.inputs["type"]).toBe("kubernetes.io/dockerconfigjson");
+    expect(secret.secretInputs).toEqual(["stringData"]);
+    const config = JSON.parse((secret.inputs["stringData"] as Record<string, string>)[".dockerconfigjson"]!);
+    expect(config.auths["registry.example.com"]).toEqual({ username: "ci", password: "s3cret", auth: Buffer.from("ci:s3cret").toString("base64") });
+    const orders = objs(single(resources, GROUP, "shop-orders-workload"));
+    expect(orders.find((o) => o.kind === "ServiceAccount")!["imagePullSecrets"]).toEqual([{ name: "registry-credentials" }]);
+    expect(JSON.stringify(orders.find((o) => o.kind === "Deployment"))).toContain('"image":"registry.example.com/shop/shop-orders:latest"');
+    // An image the spec sets is used as written.
+    expect(JSON.stringify(objs(single(resources, GROUP, "shop-payments-workload")))).toContain('"image":"docker.io/acme/payments:2.1"');
+    expect(JSON.stringify(byType(resources, GROUP).map((g) => g.inputs))).not.toContain("s3cret");
+  });
+
+  it("uses the given provider instead of creating one", async () => {
+    const { resources } = await runProgram(() => {
+      const provider = new k8s.Provider("my-cluster", { context: "bare-metal" });
+      new LandingZone("shop", { spec: { ...base, auth: { sessions: "none" }, logging: { stack: "none", buffer: "none" } }, provider });
+    });
+    expect(byType(resources, "pulumi:providers:kubernetes").map((r) => r.name)).toEqual(["my-cluster"]);
+    expect(single(resources, "kubernetes:core/v1:Namespace", "shop-ingress-namespace").provider).toBe("my-cluster");
+  });
+});
