@@ -33,4 +33,40 @@ program
     process.exitCode = await synthCommand(spec, options, io);
   });
 
+program
+  .command("init")
+  .argument("[file]", "spec file to write", "landing-zone.yaml")
+  .option("--name <name>", "landing zone name")
+  .addOption(new Option("--cloud <cloud>", "target cloud").choices(["aws", "gcp", "azure", "kubernetes"]))
+  .addOption(new Option("--tier <tier>", "service model").choices(["iaas", "caas", "paas"]))
+  .addOption(new Option("--environment <environment>", "sizing and protection profile").choices(["dev", "prod"]))
+  .option("--region <region>", "region (default: the cloud's default)")
+  .option("--services <names>", "comma-separated service names")
+  .option("--bffs <names>", "comma-separated BFF names, one per client channel")
+  .option("--publishes <pairs>", "comma-separated service:event pairs")
+  .option("--subscribes <pairs>", "comma-separated service:event pairs")
+  .option("--sessions", "Redis session store").option("--no-sessions")
+  .option("--logging", "ELK logging with a Redis buffer").option("--no-logging")
+  .option("--broker", "message broker").option("--no-broker")
+  .option("--mesh", "Istio service mesh").option("--no-mesh")
+  .option("--tracing", "distributed tracing").option("--no-tracing")
+  .option("--gateway-auth", "JWT authentication at the gateway").option("--no-gateway-auth")
+  .option("-y, --yes", "take defaults for everything not given as a flag (implied when stdin is not a terminal)")
+  .option("-f, --force", "overwrite an existing file")
+  .description("write a commented landing-zone spec, asking for what is not given as a flag")
+  .action(async (file: string, options: import("../lib/cli/init.js").InitOptions) => {
+    const { initCommand } = await import("../lib/cli/init.js");
+    process.exitCode = await initCommand(file, options, io);
+  });
+
+program
+  .command("diagram")
+  .argument("<spec>", "landing-zone.yaml")
+  .option("-o, --out <file>", "output file: .svg (rendered), .mmd (Mermaid) or .dot (Graphviz); default Mermaid on stdout")
+  .description("draw the landing zone: clients, BFFs, gateway, services, data stores, broker topics, logging, tracing")
+  .action(async (spec: string, options: { out?: string }) => {
+    const { diagramCommand } = await import("../lib/cli/diagram.js");
+    process.exitCode = await diagramCommand(spec, options, io);
+  });
+
 await program.parseAsync();

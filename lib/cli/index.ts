@@ -1,1 +1,3 @@
 export * from "./commands.js";
+export * from "./diagram.js";
+export * from "./init.js";

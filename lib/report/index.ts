@@ -1,3 +1,4 @@
 export * from "./assembly-summary.js";
 export * from "./plan-report.js";
 export * from "./table.js";
+export * from "./diagram.js";
