@@ -1,6 +1,8 @@
 /**
  * Pulumi program (Pulumi.yaml `main`): reads the spec named by config `msa:spec`
- * (default examples/shop/landing-zone.yaml), builds its landing zone and exports its outputs.
+ * (default examples/shop/landing-zone.yaml) and builds the landing zone of its cloud. The default
+ * export is run by Pulumi; what it returns (the landing zone's outputs, which differ per cloud and
+ * per part the spec turns on) becomes the stack outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createLandingZone } from "../lib/pulumi/index.js";
@@ -8,13 +10,9 @@ import { loadSpecFile } from "../lib/spec/parse.js";
 
 const DEFAULT_SPEC = "examples/shop/landing-zone.yaml";
 
-const config = new pulumi.Config("msa");
-const spec = loadSpecFile(config.get("spec") ?? DEFAULT_SPEC);
-const zone = await createLandingZone(spec.name, { spec });
-
-// Stack outputs; a part the spec leaves out exports nothing.
-export const gatewayUrl = zone.outputs["gatewayUrl"];
-export const clusterName = zone.outputs["clusterName"];
-export const sessionEndpoint = zone.outputs["sessionEndpoint"];
-export const logDashboardsUrl = zone.outputs["logDashboardsUrl"];
-export const topicArns = zone.outputs["topicArns"];
+export default async function program(): Promise<Readonly<Record<string, pulumi.Output<unknown>>>> {
+  const config = new pulumi.Config("msa");
+  const spec = loadSpecFile(config.get("spec") ?? DEFAULT_SPEC);
+  const zone = await createLandingZone(spec.name, { spec });
+  return zone.outputs;
+}

@@ -148,5 +148,5 @@ export function catalogImplementation(cloud: Cloud, tier: Tier, capability: Capa
 }
 
 export function engineSupports(engine: Engine, cloud: Cloud, tier: Tier, capability: Capability): boolean {
-  return ENGINE_SUPPORT[engine][cloud]?.[tier]?.includes(capability) ?? false;
+  return ENGINE_SUPPORT[engine][cloud]?.[capability]?.includes(tier) ?? false;
 }

@@ -368,6 +368,8 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 function supportHint(engine: Engine): string {
-  const targets = Object.entries(ENGINE_SUPPORT[engine]).flatMap(([cloud, tiers]) => Object.keys(tiers ?? {}).map((tier) => `${cloud}/${tier}`));
+  const targets = Object.entries(ENGINE_SUPPORT[engine]).flatMap(([cloud, support]) =>
+    [...new Set(Object.values(support ?? {}).flat())].sort().map((tier) => `${cloud}/${tier}`),
+  );
   return `Fix: turn that key off, or use a target this engine covers (${targets.join(", ") || "none"}).`;
 }

@@ -2,8 +2,11 @@ import type { Cloud, DatabaseEngine, Environment, LandingZoneSpec, Tier } from "
 
 export type Engine = "cdk" | "pulumi";
 
-/** Capabilities an engine implements per tier on one cloud. */
-export type CloudSupport = Readonly<Partial<Record<Tier, readonly Capability[]>>>;
+/**
+ * The tiers in which an engine implements each capability on one cloud; one line per capability,
+ * so work on different capabilities never touches the same line.
+ */
+export type CloudSupport = Readonly<Partial<Record<Capability, readonly Tier[]>>>;
 /** Capabilities an engine implements per cloud and tier. */
 export type EngineSupport = Readonly<Partial<Record<Cloud, CloudSupport>>>;
 

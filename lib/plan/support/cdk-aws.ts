@@ -1,6 +1,17 @@
 import type { CloudSupport } from "../types.js";
 
-/** What the CDK engine implements on AWS. Extend when a construct lands with its tests. */
+/** What the CDK engine implements on AWS, per capability. Extend when a construct lands with its tests. */
 export const CDK_AWS_SUPPORT: CloudSupport = {
-  caas: ["network", "compute", "registry", "gateway", "bff", "discovery", "config", "sessions", "tokens", "mesh", "logging", "broker"],
+  network: ["caas"],
+  compute: ["caas"],
+  registry: ["caas"],
+  gateway: ["caas"],
+  bff: ["caas"],
+  discovery: ["caas"],
+  config: ["caas"],
+  sessions: ["caas"],
+  tokens: ["caas"],
+  mesh: ["caas"],
+  logging: ["caas"],
+  broker: ["caas"],
 };

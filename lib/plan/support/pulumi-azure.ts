@@ -1,4 +1,4 @@
 import type { CloudSupport } from "../types.js";
 
-/** What the Pulumi engine implements on azure. Extend when a component lands with its tests. */
+/** What the Pulumi engine implements on azure, per capability. Extend when a component lands with its tests. */
 export const PULUMI_AZURE_SUPPORT: CloudSupport = {};

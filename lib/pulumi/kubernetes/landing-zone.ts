@@ -117,12 +117,13 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly kafkaBootstrapServers: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("msa:kubernetes:LandingZone", name, {}, opts);
+    // Planning and checks throw before anything is registered.
     const plan = planLandingZone(args.spec, { engine: "pulumi" });
     if (plan.cloud !== "kubernetes") {
       throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not an existing Kubernetes cluster. Fix: set cloud: kubernetes, or use the ${plan.cloud} LandingZone`);
     }
     checkArgs(plan, args);
+    super("msa:kubernetes:LandingZone", name, {}, opts);
     this.plan = plan;
     const parent = { parent: this };
     const config = new pulumi.Config("kubernetes");
@@ -185,14 +186,19 @@ export class LandingZone extends pulumi.ComponentResource {
     this.sessionEndpoint = this.sessions ? this.sessions.endpoint.apply((e): string | undefined => e) : pulumi.output(undefined);
     this.kibanaService = this.logging ? this.logging.kibanaService.apply((s): string | undefined => s) : pulumi.output(undefined);
     this.kafkaBootstrapServers = this.broker ? this.broker.bootstrapServers.apply((s): string | undefined => s) : pulumi.output(undefined);
-    this.registerOutputs({
+    this.registerOutputs(this.outputs);
+  }
+
+  /** Stack outputs, by name. */
+  get outputs(): Readonly<Record<string, pulumi.Output<unknown>>> {
+    return {
       namespace: this.namespace,
       ingressHost: this.ingressHost,
       ingressClass: this.ingressClass,
       sessionEndpoint: this.sessionEndpoint,
       kibanaService: this.kibanaService,
       kafkaBootstrapServers: this.kafkaBootstrapServers,
-    });
+    };
   }
 }
 

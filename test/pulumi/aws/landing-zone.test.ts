@@ -19,8 +19,8 @@ vi.mock("../../../lib/kubernetes/target-group-binding.js", async (importOriginal
 const SPEC: LandingZoneInput = {
   name: "shop",
   environment: "prod",
-  gateway: { auth: "none" },
-  mesh: { kind: "none" },
+  gateway: { auth: "jwt" },
+  mesh: { kind: "istio" },
   tracing: { backend: "none" },
   monitoring: { dashboards: false, alarms: false },
   pipelines: { perService: false },

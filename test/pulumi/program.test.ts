@@ -1,0 +1,54 @@
+import { describe, expect, it, vi } from "vitest";
+import program from "../../bin/pulumi.js";
+import { loadSpecFile } from "../../lib/spec/parse.js";
+import { byType, childrenOf, runProgram, type RegisteredResource } from "./harness.js";
+
+// Mocked target group ARNs are reshaped into real ELB ones, which a TargetGroupBinding insists on.
+vi.mock("../../lib/kubernetes/target-group-binding.js", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../lib/kubernetes/target-group-binding.js")>();
+  return {
+    ...original,
+    targetGroupBinding: (...[plan, service, arn]: Parameters<typeof original.targetGroupBinding>) =>
+      original.targetGroupBinding(plan, service, arn.replace(/^arn:aws:lb:([^:]+):(\d+):(.+)$/, "arn:aws:elasticloadbalancing:$1:$2:targetgroup/$3/0123456789abcdef")),
+  };
+});
+
+async function run(specFile: string): Promise<{ resources: RegisteredResource[]; outputs: Record<string, unknown> }> {
+  let outputs: Record<string, unknown> = {};
+  const { resources } = await runProgram(
+    async () => {
+      outputs = await program();
+    },
+    { config: { "msa:spec": specFile } },
+  );
+  return { resources, outputs };
+}
+
+describe("the Pulumi program (bin/pulumi.ts)", () => {
+  it("builds the CDK example spec, unchanged, with the same parts as the CDK landing zone", async () => {
+    const spec = loadSpecFile("examples/shop/landing-zone.yaml");
+    const { resources, outputs } = await run("examples/shop/landing-zone.yaml");
+    const parts = childrenOf(resources, "shop").map((r) => r.type);
+    expect(parts).toEqual(
+      expect.arrayContaining(["msa:aws:Network", "msa:aws:KubernetesPlatform", "msa:aws:ApiGateway", "msa:aws:SessionStore", "msa:aws:LogPipeline", "msa:aws:MessageBroker"]),
+    );
+    const workloads = childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:ServiceWorkload").map((r) => r.name);
+    expect(workloads).toEqual([...spec.services.map((s) => `shop-${s.name}`), ...spec.bffs.map((b) => `shop-${b.name}`)]);
+    // gateway.auth: jwt → a Cognito pool behind a JWT authorizer; mesh.kind: istio → Istio's charts.
+    expect(byType(resources, "aws:cognito/userPool:UserPool")).toHaveLength(1);
+    expect(byType(resources, "aws:apigatewayv2/authorizer:Authorizer").map((a) => a.inputs["authorizerType"])).toEqual(["JWT"]);
+    expect(byType(resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs["name"])).toEqual(expect.arrayContaining(["istio-base", "istiod"]));
+    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
+  });
+
+  it("builds the existing-cluster example through the kubernetes landing zone", async () => {
+    const { resources, outputs } = await run("examples/kubernetes/landing-zone.yaml");
+    expect(byType(resources, "msa:kubernetes:LandingZone").map((r) => r.name)).toEqual(["shop"]);
+    expect(resources.some((r) => r.type.startsWith("aws:"))).toBe(false);
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["namespace", "ingressClass", "sessionEndpoint", "kibanaService", "kafkaBootstrapServers"]));
+  });
+
+  it("refuses an invalid spec file with every problem listed, before anything is registered", async () => {
+    await expect(run("test/fixtures/invalid.yaml")).rejects.toThrow(/Invalid landing-zone spec test\/fixtures\/invalid.yaml \(\d+ problems\)/);
+  });
+});
