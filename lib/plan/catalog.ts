@@ -103,7 +103,7 @@ export const CATALOG: Readonly<Record<Cloud, Readonly<Record<Capability, PerTier
     database: { caas: "cloudnative-pg" },
     saga: { caas: "choreography" },
     readModel: { caas: "kafka-projector" },
-    eventStore: { caas: "kafka-compacted" },
+    eventStore: { caas: "kafka-infinite-retention" },
     pipeline: { caas: "argo-cd" },
     frontends: {},
   },

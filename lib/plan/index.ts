@@ -4,3 +4,7 @@ export * from "./naming.js";
 export * from "./planner.js";
 export * from "./sizing.js";
 export * from "./types.js";
+export * from "./data.js";
+export * from "./messaging.js";
+export * from "./saga.js";
+export * from "./saga-state-machine.js";
