@@ -1,7 +1,8 @@
-import { RemovalPolicy, Validations } from "aws-cdk-lib";
+import { RemovalPolicy, Validations, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { Network } from "../lib/cdk/network.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
+import { sharedParameters } from "./shared-parameters.js";
 
 export type NetworkStackProps = PlanStackProps;
 
@@ -20,6 +21,11 @@ export class NetworkStack extends PlanStack {
       flowLogs: network.flowLogs,
       flowLogRetentionDays: network.flowLogRetentionDays,
       removalPolicy: protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // Service stacks place their databases in the isolated subnets, found through these parameters.
+    new ssm.StringParameter(this, "VpcIdParameter", { parameterName: sharedParameters.vpcId(props.plan), stringValue: this.network.vpc.vpcId });
+    this.network.vpc.selectSubnets(this.network.subnets.isolated).subnets.forEach((subnet, i) => {
+      new ssm.StringParameter(this, `IsolatedSubnet${i}Parameter`, { parameterName: sharedParameters.isolatedSubnetId(props.plan, i), stringValue: subnet.subnetId });
     });
     Validations.of(this.network).acknowledge({
       id: "CloudFormation-Validate::W3010",

@@ -5,6 +5,7 @@ import { ServiceWorkload, type ServiceMessagingArns } from "../lib/cdk/service-w
 import { workloadNamespace } from "../lib/kubernetes/namespace.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
+import { ServiceData } from "./service-data.js";
 import { sharedParameters } from "./shared-parameters.js";
 
 export interface ServiceStackProps extends PlanStackProps {
@@ -19,6 +20,8 @@ export interface ServiceStackProps extends PlanStackProps {
  */
 export class ServiceStack extends PlanStack {
   readonly workload: ServiceWorkload;
+  /** The service's database, read model, event store and saga wiring. */
+  readonly data: ServiceData;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -33,15 +36,18 @@ export class ServiceStack extends PlanStack {
       namespace: workloadNamespace(plan),
     });
     const subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+    const eventBus = plan.broker?.implementation === "eventbridge";
     const messagingArns: ServiceMessagingArns | undefined =
       service.publishes.length > 0 || subscriptions.length > 0
         ? {
-            topicArns: Object.fromEntries(service.publishes.map((event) => [event, read(sharedParameters.topicArn(plan, event))])),
+            topicArns: eventBus ? {} : Object.fromEntries(service.publishes.map((event) => [event, read(sharedParameters.topicArn(plan, event))])),
+            ...(eventBus ? { eventBusArn: read(sharedParameters.eventBusArn(plan)) } : {}),
             queueArns: Object.fromEntries(subscriptions.map((s) => [s.name, read(sharedParameters.queueArn(plan, s.name))])),
             encryptionKeyArn: read(sharedParameters.brokerKeyArn(plan)),
           }
         : undefined;
     const exposed = plan.gateway.routes.some((r) => r.target === service.name);
+    this.data = new ServiceData(this, "Data", { plan, service });
 
     this.workload = new ServiceWorkload(this, "Workload", {
       target,
@@ -50,7 +56,9 @@ export class ServiceStack extends PlanStack {
       image: imageOf(this, plan, service),
       ...(exposed ? { targetGroupArn: read(sharedParameters.targetGroupArn(plan, service.name)) } : {}),
       ...(messagingArns ? { messagingArns } : {}),
+      ...(Object.keys(this.data.env).length > 0 ? { env: this.data.env } : {}),
     });
+    this.data.grantOwner(this.workload.role);
   }
 }
 

@@ -13,6 +13,13 @@ export const sharedParameters = {
   topicArn: (plan: LandingZonePlan, event: string) => parameterName(plan, "messaging", "topics", event),
   queueArn: (plan: LandingZonePlan, subscription: string) => parameterName(plan, "messaging", "queues", subscription),
   brokerKeyArn: (plan: LandingZonePlan) => parameterName(plan, "messaging", "key-arn"),
+  eventBusArn: (plan: LandingZonePlan) => parameterName(plan, "messaging", "event-bus-arn"),
+  vpcId: (plan: LandingZonePlan) => parameterName(plan, "network", "vpc-id"),
+  isolatedSubnetId: (plan: LandingZonePlan, index: number) => parameterName(plan, "network", "isolated-subnets", String(index)),
+  sagaKeyArn: (plan: LandingZonePlan) => parameterName(plan, "sagas", "key-arn"),
+  sagaStateMachineArn: (plan: LandingZonePlan, saga: string) => parameterName(plan, "sagas", saga, "state-machine-arn"),
+  sagaQueueArn: (plan: LandingZonePlan, saga: string, service: string) => parameterName(plan, "sagas", saga, "queues", service),
+  sagaQueueUrl: (plan: LandingZonePlan, saga: string, service: string) => parameterName(plan, "sagas", saga, "queue-urls", service),
 } as const;
 
 function parameterName(plan: LandingZonePlan, ...path: readonly string[]): string {

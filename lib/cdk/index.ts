@@ -9,3 +9,6 @@ export * from "./api-gateway.js";
 export * from "./kubernetes-platform.js";
 export * from "./service-workload.js";
 export * from "./landing-zone.js";
+export * from "./service-database.js";
+export * from "./event-store.js";
+export * from "./saga-orchestrator.js";

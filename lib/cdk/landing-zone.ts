@@ -4,6 +4,7 @@ import { MessagingStack } from "../../stacks/messaging-stack.js";
 import { NetworkStack } from "../../stacks/network-stack.js";
 import { ObservabilityStack } from "../../stacks/observability-stack.js";
 import { PlatformStack } from "../../stacks/platform-stack.js";
+import { SagaStack } from "../../stacks/saga-stack.js";
 import { ServiceStack } from "../../stacks/service-stack.js";
 import { pascalCase, stackName } from "../plan/naming.js";
 import { planLandingZone } from "../plan/planner.js";
@@ -30,8 +31,8 @@ export interface LandingZoneProps {
 
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
- * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging` and one
- * `-svc-<service>` per service and BFF. Service stacks read shared values from SSM parameters at
+ * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging`, `-sagas` and one
+ * `-svc-<service>` per service and BFF (with the service's own database, read model and event store). Service stacks read shared values from SSM parameters at
  * deploy time, so each deploys on its own.
  *
  * @example
@@ -44,6 +45,8 @@ export class LandingZone extends Construct {
   readonly platformStack: PlatformStack;
   readonly observabilityStack?: ObservabilityStack;
   readonly messagingStack?: MessagingStack;
+  /** The orchestrated sagas' state machines and command queues (`-sagas`), when the spec has any. */
+  readonly sagaStack?: SagaStack;
   /** Service or BFF name → its stack. */
   readonly serviceStacks: ReadonlyMap<string, ServiceStack>;
   readonly network: Network;
@@ -83,6 +86,7 @@ export class LandingZone extends Construct {
       this.messagingStack = new MessagingStack(this, "Messaging", shared("messaging"));
       this.broker = this.messagingStack.broker;
     }
+    if (plan.sagas.some((s) => s.mode === "orchestration")) this.sagaStack = new SagaStack(this, "Sagas", shared("sagas"));
 
     const serviceStacks = new Map<string, ServiceStack>();
     for (const service of plan.services) {
@@ -95,6 +99,9 @@ export class LandingZone extends Construct {
       // Deploy order only: the values themselves come from SSM parameters, never exports.
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
+      if (this.sagaStack) stack.addStackDependency(this.sagaStack, "reads the sagas' SSM parameters");
+      // Databases go into the network's isolated subnets, named by its SSM parameters.
+      stack.addStackDependency(this.networkStack, "reads the network's SSM parameters");
       serviceStacks.set(service.name, stack);
     }
     this.serviceStacks = serviceStacks;

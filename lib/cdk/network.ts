@@ -168,7 +168,7 @@ function retentionValues(): string {
 }
 
 /** CloudWatch Logs encrypts with the key as its regional service principal, limited to this account's log groups. */
-function allowLogGroupsToUse(key: kms.Key): void {
+export function allowLogGroupsToUse(key: kms.IKey): void {
   const stack = Stack.of(key);
   key.addToResourcePolicy(
     new iam.PolicyStatement({

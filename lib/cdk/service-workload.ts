@@ -1,4 +1,4 @@
-import { RemovalPolicy, aws_iam as iam, aws_secretsmanager as secretsmanager } from "aws-cdk-lib";
+import { RemovalPolicy, Tags, aws_iam as iam, aws_secretsmanager as secretsmanager } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { Secret as KubernetesSecret } from "kubernetes-models/v1";
 import { labelsFor } from "../kubernetes/labels.js";
@@ -8,6 +8,8 @@ import { validatedManifest } from "../kubernetes/render.js";
 import { targetGroupBinding } from "../kubernetes/target-group-binding.js";
 import type { ManifestObject } from "../kubernetes/types.js";
 import { serviceWorkload } from "../kubernetes/workload.js";
+import { directPublishes } from "../plan/data.js";
+import { eventSource, QUEUE_CONSUME_ACTIONS, SERVICE_TAG_KEY } from "../plan/messaging.js";
 import { pascalCase } from "../plan/naming.js";
 import type { LandingZonePlan, ServicePlan, SubscriptionPlan } from "../plan/types.js";
 import type { IKubernetesTarget } from "./kubernetes-target.js";
@@ -15,8 +17,13 @@ import type { MessageBroker } from "./message-broker.js";
 
 /** ARNs of the broker resources a service uses, when the broker is deployed from another stack. */
 export interface ServiceMessagingArns {
-  /** Event → SNS topic ARN, for at least the events the service publishes. */
+  /** Event → SNS topic ARN, for at least the events the service publishes (sns-sqs). */
   readonly topicArns: Readonly<Record<string, string>>;
+  /**
+   * The EventBridge bus the service puts its events on, as detail-type `<event>` and source `<zone>.<service>`.
+   * @default - SNS topics (`topicArns`)
+   */
+  readonly eventBusArn?: string;
   /** Subscription name (`<subscriber>_<event>`) → SQS queue ARN, for at least the service's subscriptions. */
   readonly queueArns: Readonly<Record<string, string>>;
   /**
@@ -55,6 +62,11 @@ export interface ServiceWorkloadProps {
    */
   readonly messagingArns?: ServiceMessagingArns;
   /**
+   * Environment variables added to the service's ConfigMap (where its database, tables and sagas are).
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
    * What happens to the service's secrets when the stack is deleted.
    * @default - RETAIN when `plan.protection.retain`, else DESTROY
    */
@@ -65,6 +77,7 @@ export interface ServiceWorkloadProps {
  * One service on the platform: a generated Secrets Manager secret per `secrets` key (the team
  * rotates them), the Kubernetes workload, mesh policies and gateway binding, and an EKS Pod
  * Identity role that reads only its own secrets and publishes/consumes only its own topics/queues.
+ * The role carries the tag `msa:service=<name>`, which the broker's resource policies require.
  *
  * @example
  * new ServiceWorkload(stack, "Orders", { target: platform, plan, serviceName: "orders", broker, targetGroupArn });
@@ -101,6 +114,7 @@ export class ServiceWorkload extends Construct {
     const namespace = workloadNamespace(plan);
     const identity = target.addWorkloadIdentity(`${pascalCase(service.name)}Identity`, { name: service.name, namespace });
     this.role = identity.role;
+    Tags.of(identity.role).add(SERVICE_TAG_KEY, service.name);
     this.serviceAccountName = identity.serviceAccountName;
 
     const removalPolicy = props.secretsRemovalPolicy ?? (plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
@@ -117,7 +131,7 @@ export class ServiceWorkload extends Construct {
     }
     this.secrets = secrets;
 
-    const env = { ...this.grantMessaging(service, props) };
+    const env = { ...props.env, ...this.grantMessaging(plan, service, props) };
     const secretName = `${service.name}-secrets`;
     const manifests: ManifestObject[] = [];
     if (secrets.size > 0) {
@@ -148,17 +162,34 @@ export class ServiceWorkload extends Construct {
   }
 
   /** Grants the role its topics and queues; returns the env vars naming them. */
-  private grantMessaging(service: ServicePlan, props: ServiceWorkloadProps): Record<string, string> {
+  private grantMessaging(plan: LandingZonePlan, service: ServicePlan, props: ServiceWorkloadProps): Record<string, string> {
     const env: Record<string, string> = {};
     const arns = props.messagingArns;
-    for (const event of service.publishes) {
-      if (props.broker) {
-        props.broker.grantPublish(event, this.role);
-        env[envName("TOPIC", event)] = props.broker.topic(event).topicArn;
-      } else if (arns) {
-        const topicArn = required(arns.topicArns, event, `messagingArns.topicArns["${event}"]`, service.name);
-        this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [topicArn] }));
-        env[envName("TOPIC", event)] = topicArn;
+    // Events an event store forwards reach the broker through its stream, never from the service.
+    const publishes = directPublishes(service);
+    const eventBusArn = arns?.eventBusArn ?? props.broker?.eventBus?.eventBusArn;
+    if (eventBusArn !== undefined) {
+      if (publishes.length > 0) {
+        const source = eventSource(plan.name, service.name);
+        if (props.broker) for (const event of publishes) props.broker.grantPublish(event, this.role);
+        else {
+          this.role.addToPrincipalPolicy(
+            new iam.PolicyStatement({ actions: ["events:PutEvents"], resources: [eventBusArn], conditions: { StringEquals: { "events:detail-type": publishes, "events:source": source } } }),
+          );
+        }
+        env["EVENT_BUS_ARN"] = eventBusArn;
+        env["EVENT_SOURCE"] = source;
+      }
+    } else {
+      for (const event of publishes) {
+        if (props.broker) {
+          props.broker.grantPublish(event, this.role);
+          env[envName("TOPIC", event)] = props.broker.topic(event).topicArn;
+        } else if (arns) {
+          const topicArn = required(arns.topicArns, event, `messagingArns.topicArns["${event}"]`, service.name);
+          this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [topicArn] }));
+          env[envName("TOPIC", event)] = topicArn;
+        }
       }
     }
     for (const subscription of this.subscriptions) {
@@ -169,7 +200,7 @@ export class ServiceWorkload extends Construct {
         const queueArn = required(arns.queueArns, subscription.name, `messagingArns.queueArns["${subscription.name}"]`, service.name);
         this.role.addToPrincipalPolicy(
           new iam.PolicyStatement({
-            actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+            actions: [...QUEUE_CONSUME_ACTIONS],
             resources: [queueArn],
           }),
         );

@@ -6,6 +6,7 @@
 
 import type { Cloud, DatabaseEngine, LandingZoneSpec, ServiceSpec, Tier } from "../spec/types.js";
 import { CATALOG, DATABASE_IMPLEMENTATION } from "./catalog.js";
+import { EVENT_STORE_FORWARDING } from "./event-store.js";
 import { subscriptionName } from "./messaging.js";
 import { physicalName } from "./naming.js";
 import { SIZING, VERSIONS } from "./sizing.js";
@@ -114,10 +115,7 @@ export function planEventStore(spec: LandingZoneSpec, service: ServiceSpec): Eve
   if (!service.eventSourced) return undefined;
   return {
     implementation: CATALOG[spec.cloud].eventStore[spec.tier] ?? "",
-    aggregateKey: "aggregateId",
-    sequenceKey: "sequence",
-    eventTypeAttribute: "eventType",
-    payloadAttribute: "payload",
+    ...EVENT_STORE_FORWARDING.layout,
     name: spec.cloud === "kubernetes" ? `${service.name}.event-store` : tableName(spec, service.name, "events"),
     forwards: [...service.publishes],
   };

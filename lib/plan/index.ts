@@ -8,3 +8,4 @@ export * from "./data.js";
 export * from "./messaging.js";
 export * from "./saga.js";
 export * from "./saga-state-machine.js";
+export * from "./event-store.js";

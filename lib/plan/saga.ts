@@ -183,3 +183,8 @@ export function sagaEventsOf(sagas: readonly SagaPlan[], service: string): { rea
     subscribes: [...new Set(events.filter((e) => e.subscribers.includes(service)).map((e) => e.event))],
   };
 }
+
+/** What a service taking part in an orchestrated saga may do with the state machine: answer its tasks. */
+export const SAGA_TASK_RESPONSE_ACTIONS = ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"] as const;
+/** What the saga's initiator may do: start executions. */
+export const SAGA_START_ACTIONS = ["states:StartExecution"] as const;

@@ -14,4 +14,8 @@ export const PULUMI_AWS_SUPPORT: CloudSupport = {
   mesh: ["caas"],
   logging: ["caas"],
   broker: ["caas"],
+  database: ["iaas", "caas", "paas"],
+  saga: ["iaas", "caas", "paas"],
+  readModel: ["iaas", "caas", "paas"],
+  eventStore: ["iaas", "caas", "paas"],
 };
