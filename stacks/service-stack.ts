@@ -3,6 +3,7 @@ import type { Construct } from "constructs";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { ServiceWorkload, type ServiceMessagingArns } from "../lib/cdk/service-workload.js";
 import { workloadNamespace } from "../lib/kubernetes/namespace.js";
+import { directPublishes } from "../lib/plan/data.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { ServiceData } from "./service-data.js";
@@ -41,7 +42,8 @@ export class ServiceStack extends PlanStack {
       service.publishes.length > 0 || subscriptions.length > 0
         ? {
             topicArns: eventBus ? {} : Object.fromEntries(service.publishes.map((event) => [event, read(sharedParameters.topicArn(plan, event))])),
-            ...(eventBus ? { eventBusArn: read(sharedParameters.eventBusArn(plan)) } : {}),
+            // Read only where used: an unreferenced template parameter fails strict validation.
+            ...(eventBus && directPublishes(service).length > 0 ? { eventBusArn: read(sharedParameters.eventBusArn(plan)) } : {}),
             queueArns: Object.fromEntries(subscriptions.map((s) => [s.name, read(sharedParameters.queueArn(plan, s.name))])),
             encryptionKeyArn: read(sharedParameters.brokerKeyArn(plan)),
           }

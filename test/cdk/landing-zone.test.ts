@@ -192,7 +192,7 @@ describe("LandingZone (examples/shop)", () => {
       DeletionPolicy: "Retain",
       Properties: Match.objectLike({
         Engine: "postgres",
-        EngineVersion: "16.8",
+        EngineVersion: "16.10",
         DBInstanceClass: "db.r7g.large",
         DBInstanceIdentifier: "shop-prod-orders",
         DBName: "orders",
@@ -387,6 +387,43 @@ describe("LandingZone (examples/shop)", () => {
     for (const queue of ofType(template("messaging"), "AWS::SQS::Queue").filter((q) => q.Properties!["RedrivePolicy"])) {
       expect((queue.Properties!["RedrivePolicy"] as { maxReceiveCount: number }).maxReceiveCount).toBe(5);
     }
+  });
+});
+
+describe("LandingZone (examples/shop on EventBridge)", () => {
+  let templates: Map<string, CfnTemplate>;
+  const template = (name: string) => templates.get(`shop-prod-${name}`)!;
+
+  beforeAll(() => {
+    const spec = loadSpecFile(EXAMPLE);
+    ({ templates } = landingZone({ ...spec, messaging: { ...spec.messaging, broker: "eventbridge" } }, CDK_CONTEXT, true));
+  });
+
+  it("routes each subscription by a rule on the bus and publishes the bus for the services", () => {
+    const messaging = Template.fromJSON(template("messaging"));
+    messaging.resourceCountIs("AWS::Events::EventBus", 1);
+    messaging.resourceCountIs("AWS::SNS::Topic", 0);
+    messaging.hasResourceProperties("AWS::Events::Rule", { EventPattern: { "detail-type": ["order-placed"], source: ["shop.orders"] } });
+    expect(ofType(template("messaging"), "AWS::SSM::Parameter").map((r) => r.Properties!.Name)).toContain("/msa/shop/prod/messaging/event-bus-arn");
+  });
+
+  it("lets orders put only its own events, from its own source", () => {
+    const orders = template("svc-orders");
+    expect(grantsOf(orders).filter((g) => g.startsWith("events:"))).toEqual([
+      "events:PutEvents on ssm:/msa/shop/prod/messaging/event-bus-arn if events:detail-type=order-placed and events:source=shop.orders",
+    ]);
+  });
+
+  it("puts every stored payment event on the bus through one pipe, typed by the record", () => {
+    const payments = Template.fromJSON(template("svc-payments"));
+    payments.resourceCountIs("AWS::Pipes::Pipe", 1);
+    payments.hasResourceProperties("AWS::Pipes::Pipe", {
+      Target: { Ref: parameterIdOf(template("svc-payments"), "/msa/shop/prod/messaging/event-bus-arn") },
+      TargetParameters: Match.objectLike({ EventBridgeEventBusParameters: { DetailType: "$.dynamodb.NewImage.eventType.S", Source: "shop.payments" } }),
+    });
+    expect(grantsOf(template("svc-payments")).filter((g) => g.startsWith("events:"))).toEqual([
+      "events:PutEvents on ssm:/msa/shop/prod/messaging/event-bus-arn if events:detail-type=payment-completed and events:source=shop.payments",
+    ]);
   });
 });
 

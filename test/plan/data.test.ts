@@ -30,7 +30,7 @@ describe("database per service", () => {
     expect(db("orders")).toEqual({
       engine: "postgres",
       implementation: "rds-postgres",
-      engineVersion: "16.8",
+      engineVersion: "16.10",
       instanceClass: "r7g.large",
       storageGiB: 20,
       multiAz: true,
