@@ -291,6 +291,32 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "aws:eks/cluster:Cluster":
       return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
+    case "aws:rds/instance:Instance": {
+      const identifier = typeof inputs["identifier"] === "string" ? (inputs["identifier"] as string) : `${name}-id`;
+      return {
+        ...base,
+        id: identifier,
+        arn: arn("rds", `db:${identifier}`),
+        address: `${identifier}.abc123.${MOCK_REGION}.rds.amazonaws.com`,
+        endpoint: `${identifier}.abc123.${MOCK_REGION}.rds.amazonaws.com:${String(inputs["port"] ?? 5432)}`,
+        resourceId: `db-${identifier.toUpperCase().replace(/[^A-Z0-9]/g, "")}`,
+        masterUserSecrets: inputs["manageMasterUserPassword"]
+          ? [{ secretArn: arn("secretsmanager", `secret:rds!db-${identifier}-AbCdEf`), kmsKeyId: String(inputs["masterUserSecretKmsKeyId"] ?? ""), secretStatus: "active" }]
+          : [],
+      };
+    }
+    case "aws:dynamodb/table:Table":
+      return {
+        ...base,
+        arn: arn("dynamodb", `table/${physical}`),
+        ...(inputs["streamEnabled"] ? { streamArn: arn("dynamodb", `table/${physical}/stream/2026-01-01T00:00:00.000`) } : {}),
+      };
+    case "aws:sfn/stateMachine:StateMachine":
+      return { ...base, id: arn("states", `stateMachine:${physical}`), arn: arn("states", `stateMachine:${physical}`) };
+    case "aws:cloudwatch/eventBus:EventBus":
+      return { ...base, arn: arn("events", `event-bus/${physical}`) };
+    case "aws:cloudwatch/eventRule:EventRule":
+      return { ...base, arn: arn("events", `rule/${String(inputs["eventBusName"] ?? "default")}/${physical}`) };
     case "random:index/randomPassword:RandomPassword":
       return { ...base, result: `mock-password-${name}` };
     default:
