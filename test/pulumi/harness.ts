@@ -290,7 +290,12 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       };
     }
     case "aws:eks/cluster:Cluster":
-      return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
+      return {
+        ...base,
+        endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`,
+        arn: arn("eks", `cluster/${physical}`),
+        vpcConfig: { ...(inputs["vpcConfig"] as Record<string, unknown>), clusterSecurityGroupId: `sg-${physical}-cluster` },
+      };
     case "aws:rds/instance:Instance": {
       const identifier = typeof inputs["identifier"] === "string" ? (inputs["identifier"] as string) : `${name}-id`;
       return {

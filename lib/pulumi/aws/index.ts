@@ -7,3 +7,7 @@ export * from "./user-directory.js";
 export * from "./api-gateway.js";
 export * from "./service-workload.js";
 export * from "./landing-zone.js";
+export * from "./service-database.js";
+export * from "./event-store.js";
+export * from "./saga-orchestrator.js";
+export * from "./policy-document.js";
