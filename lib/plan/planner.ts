@@ -60,6 +60,8 @@ export function requestedCapabilities(spec: LandingZoneSpec): Map<Capability, st
   ask("logging", "logging.stack", spec.logging.stack === "elk");
   ask("broker", "services[].publishes", services.some((s) => s.publishes.length > 0));
   if (!asked.has("broker")) ask("broker", "sagas[].mode", spec.sagas.some((s) => s.mode === "choreography"));
+  // On an existing cluster, event stores are Kafka topics.
+  if (!asked.has("broker")) ask("broker", "services[].eventSourced", spec.cloud === "kubernetes" && services.some((s) => s.eventSourced));
   ask("database", "services[].database", services.some((s) => s.database !== undefined));
   ask("saga", "sagas", spec.sagas.length > 0);
   ask("readModel", "services[].readModel", services.some((s) => s.readModel !== undefined));

@@ -3,7 +3,7 @@ import type { CloudSupport } from "../types.js";
 /**
  * What the Pulumi engine builds on an existing Kubernetes cluster (lib/pulumi/kubernetes), per
  * capability, each with its tests. Not here, so rejected by the planner: tokens, authService,
- * database, saga, readModel, eventStore, pipeline, frontends.
+ * pipeline, frontends (database engines other than postgres: see database-engines.ts).
  */
 export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   network: ["caas"],
@@ -19,4 +19,8 @@ export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   mesh: ["caas"],
   tracing: ["caas"],
   monitoring: ["caas"],
+  database: ["caas"],
+  saga: ["caas"],
+  readModel: ["caas"],
+  eventStore: ["caas"],
 };
