@@ -31,7 +31,7 @@ export const CATALOG: Readonly<Record<Cloud, Readonly<Record<Capability, PerTier
     tracing: allTiers("otel-collector"),
     logging: allTiers("opensearch+redis-buffer+logstash"),
     broker: allTiers("sns-sqs"),
-    database: allTiers("rds"),
+    database: allTiers("rds+dynamodb"),
     saga: allTiers("step-functions"),
     readModel: allTiers("sqs-projector+dynamodb"),
     eventStore: allTiers("dynamodb+streams"),

@@ -5,7 +5,7 @@
  */
 
 import type { Cloud, DatabaseEngine, LandingZoneSpec, ServiceSpec, Tier } from "../spec/types.js";
-import { CATALOG, DATABASE_IMPLEMENTATION } from "./catalog.js";
+import { BROKER_OPTIONS, CATALOG, DATABASE_IMPLEMENTATION } from "./catalog.js";
 import { EVENT_STORE_FORWARDING } from "./event-store.js";
 import { subscriptionName } from "./messaging.js";
 import { physicalName } from "./naming.js";
@@ -158,6 +158,14 @@ export function dataPatternProblems(spec: LandingZoneSpec, engine: Engine | unde
     if (spec.cloud === "kubernetes" && service.readModel && service.database?.engine !== "postgres") {
       problems.push(
         `services[${i}].readModel on an existing cluster keeps its projection in the service's own database, but "${service.name}" has no postgres database. Fix: add database: { engine: postgres } to services[${i}]`,
+      );
+    }
+  });
+  const broker = spec.messaging.broker === "auto" ? BROKER_OPTIONS[spec.cloud][0] : spec.messaging.broker;
+  spec.services.forEach((service, i) => {
+    if (spec.cloud === "aws" && broker === "sns-sqs" && service.eventSourced && service.publishes.length > EVENT_STORE_FORWARDING.maxSnsPipes) {
+      problems.push(
+        `services[${i}] is event-sourced and publishes ${service.publishes.length} events, but its stream can feed at most ${EVENT_STORE_FORWARDING.maxSnsPipes} SNS topics (one stream reader each). Fix: set messaging.broker: eventbridge, whose single reader forwards any number of events`,
       );
     }
   });

@@ -141,6 +141,14 @@ describe("what a target cannot build is refused before planning", () => {
     expect(problems(input)).toEqual([expect.stringMatching(/^services\[1\]\.readModel on an existing cluster .* Fix: add database: \{ engine: postgres \} to services\[1\]$/)]);
   });
 
+  it("sends an event store with more events than its stream feeds SNS topics to EventBridge", () => {
+    const input = { ...base, services: [{ name: "payments", eventSourced: true, publishes: ["a", "b", "c"] }] };
+    expect(problems(input)).toEqual([
+      "services[0] is event-sourced and publishes 3 events, but its stream can feed at most 2 SNS topics (one stream reader each). Fix: set messaging.broker: eventbridge, whose single reader forwards any number of events",
+    ]);
+    expect(problems({ ...input, messaging: { broker: "eventbridge" } })).toEqual([]);
+  });
+
   it("offers only choreography on an existing cluster", () => {
     const input = { ...cluster, services: [{ name: "a" }, { name: "b" }], sagas: [{ name: "s", steps: [{ service: "a", action: "x", compensate: "y" }, { service: "b", action: "z" }] }] };
     expect(problems(input)).toEqual(['sagas[0].mode "orchestration" needs a workflow engine, which kubernetes/caas does not offer. Fix: set sagas[0].mode: choreography']);
