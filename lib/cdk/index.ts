@@ -1,3 +1,4 @@
+export * from "./app-context.js";
 export * from "./kubernetes-target.js";
 export * from "./network.js";
 export * from "./managed-redis.js";

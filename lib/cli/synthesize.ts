@@ -1,11 +1,16 @@
 import { App } from "aws-cdk-lib";
+import { LANDING_ZONE_APP_CONTEXT } from "../cdk/app-context.js";
 import { LandingZone } from "../cdk/landing-zone.js";
 import { pascalCase } from "../plan/naming.js";
 import type { LandingZoneSpec } from "../spec/types.js";
 
 /** Builds the landing zone's CDK app and writes its cloud assembly to `outdir`. */
 export function synthesizeLandingZone(spec: LandingZoneSpec, outdir: string): void {
-  const app = new App({ outdir });
+  // Path and asset metadata as the cdk CLI writes them, so `cdk diff` and the console map resources back to constructs.
+  const app = new App({
+    outdir,
+    context: { ...LANDING_ZONE_APP_CONTEXT, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": false },
+  });
   new LandingZone(app, pascalCase(spec.name), { spec });
   app.synth();
 }
