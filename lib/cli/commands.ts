@@ -14,7 +14,7 @@ export interface Io {
 export type ExitCode = 0 | 1;
 
 /** Turns a user's mistake into a message and exit code 1; anything else is a bug and propagates. */
-function userErrors(io: Io, action: () => ExitCode): ExitCode {
+export function userErrors(io: Io, action: () => ExitCode): ExitCode {
   try {
     return action();
   } catch (error) {
@@ -26,7 +26,7 @@ function userErrors(io: Io, action: () => ExitCode): ExitCode {
   }
 }
 
-async function userErrorsAsync(io: Io, action: () => Promise<ExitCode>): Promise<ExitCode> {
+export async function userErrorsAsync(io: Io, action: () => Promise<ExitCode>): Promise<ExitCode> {
   try {
     return await action();
   } catch (error) {

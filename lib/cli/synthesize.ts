@@ -4,11 +4,20 @@ import { LandingZone } from "../cdk/landing-zone.js";
 import { pascalCase } from "../plan/naming.js";
 import type { LandingZoneSpec } from "../spec/types.js";
 
+export interface SynthesizeOptions {
+  /**
+   * Run aws-cdk-lib's CloudFormation schema validation (strict: a warning fails too).
+   * @default true
+   */
+  readonly validate?: boolean;
+}
+
 /** Builds the landing zone's CDK app and writes its cloud assembly to `outdir`. */
-export function synthesizeLandingZone(spec: LandingZoneSpec, outdir: string): void {
+export function synthesizeLandingZone(spec: LandingZoneSpec, outdir: string, options: SynthesizeOptions = {}): void {
   // Path and asset metadata as the cdk CLI writes them, so `cdk diff` and the console map resources back to constructs.
   const app = new App({
     outdir,
+    builtinCloudFormationValidation: options.validate ?? true,
     context: { ...LANDING_ZONE_APP_CONTEXT, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": false },
   });
   new LandingZone(app, pascalCase(spec.name), { spec });
