@@ -19,9 +19,10 @@ program
   .argument("<spec>", "landing-zone.yaml")
   .option("--json", "print the plan as JSON")
   .addOption(new Option("--engine <engine>", "also check this engine implements every capability").choices(["cdk", "pulumi"]))
-  .description("show what each capability becomes on the spec's cloud and tier")
-  .action((spec: string, options: { json?: boolean; engine?: "cdk" | "pulumi" }) => {
-    process.exitCode = planCommand(spec, options, io);
+  .option("--no-resources", "skip the CDK synthesis that lists the stacks and their resource counts")
+  .description("show what each capability becomes on the spec's cloud and tier, the stacks it becomes and warnings")
+  .action(async (spec: string, options: { json?: boolean; engine?: "cdk" | "pulumi"; resources: boolean }) => {
+    process.exitCode = await planCommand(spec, options, io);
   });
 
 program

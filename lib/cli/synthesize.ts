@@ -10,6 +10,11 @@ export interface SynthesizeOptions {
    * @default true
    */
   readonly validate?: boolean;
+  /**
+   * Called as each phase starts, for progress on long runs.
+   * @default - silent
+   */
+  readonly onPhase?: (phase: "construct" | "synthesize") => void;
 }
 
 /** Builds the landing zone's CDK app and writes its cloud assembly to `outdir`. */
@@ -20,6 +25,8 @@ export function synthesizeLandingZone(spec: LandingZoneSpec, outdir: string, opt
     builtinCloudFormationValidation: options.validate ?? true,
     context: { ...LANDING_ZONE_APP_CONTEXT, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": false },
   });
+  options.onPhase?.("construct");
   new LandingZone(app, pascalCase(spec.name), { spec });
+  options.onPhase?.("synthesize");
   app.synth();
 }
