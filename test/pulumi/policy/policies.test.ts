@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import program from "../../../bin/pulumi.js";
 import { awsPolicies, wildcardProblems } from "../../../lib/pulumi/policy/aws.js";
 import { kubernetesPolicies } from "../../../lib/pulumi/policy/kubernetes.js";
@@ -6,14 +6,6 @@ import { isStatefulPulumiType } from "../../../lib/plan/stateful.js";
 import { runProgram, type RegisteredResource } from "../harness.js";
 import { evaluatePolicies } from "./evaluate.js";
 
-vi.mock("../../../lib/kubernetes/target-group-binding.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../../lib/kubernetes/target-group-binding.js")>();
-  return {
-    ...original,
-    targetGroupBinding: (...[plan, service, arn]: Parameters<typeof original.targetGroupBinding>) =>
-      original.targetGroupBinding(plan, service, arn.replace(/^arn:aws:lb:([^:]+):(\d+):(.+)$/, "arn:aws:elasticloadbalancing:$1:$2:targetgroup/$3/0123456789abcdef")),
-  };
-});
 
 const ALL = [...awsPolicies, ...kubernetesPolicies];
 
