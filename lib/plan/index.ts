@@ -9,3 +9,4 @@ export * from "./messaging.js";
 export * from "./saga.js";
 export * from "./saga-state-machine.js";
 export * from "./event-store.js";
+export * from "./stateful.js";

@@ -139,7 +139,7 @@ export class EventStore extends pulumi.ComponentResource {
       return;
     }
 
-    const deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, { kmsMasterKeyId: this.kmsKeyArn, messageRetentionSeconds: 14 * 86_400, tags }, parent);
+    const deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, { kmsMasterKeyId: this.kmsKeyArn, messageRetentionSeconds: 14 * 86_400, tags }, kept);
     // The broker's policies admit only principals acting for a declared publisher.
     const pipeRole = new aws.iam.Role(
       `${name}-pipe-role`,

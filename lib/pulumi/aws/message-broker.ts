@@ -314,6 +314,8 @@ export class MessageBroker extends pulumi.ComponentResource {
     delivery: (queueArn: pulumi.Output<string>) => object[],
   ): { queue: aws.sqs.Queue; deadLetter: aws.sqs.Queue; queuePolicy: aws.sqs.QueuePolicy } {
     const parent = { parent: this };
+    // Queues hold messages in flight: retained and protected like any other data.
+    const kept = args.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
     const deadLetterArgs: aws.sqs.QueueArgs = {
       name: physicalName("queue", prefix, `${subscription.name}-dlq`),
       kmsMasterKeyId: this.kmsKey.arn,
@@ -321,7 +323,7 @@ export class MessageBroker extends pulumi.ComponentResource {
       tags,
     };
     args.transform?.deadLetterQueue?.(deadLetterArgs, subscription.name);
-    const deadLetter = new aws.sqs.Queue(`${name}-${subscription.name}-dlq`, deadLetterArgs, parent);
+    const deadLetter = new aws.sqs.Queue(`${name}-${subscription.name}-dlq`, deadLetterArgs, kept);
 
     const queueArgs: aws.sqs.QueueArgs = {
       name: physicalName("queue", prefix, subscription.name),
@@ -333,7 +335,7 @@ export class MessageBroker extends pulumi.ComponentResource {
       tags,
     };
     args.transform?.queue?.(queueArgs, subscription.name);
-    const queue = new aws.sqs.Queue(`${name}-${subscription.name}`, queueArgs, parent);
+    const queue = new aws.sqs.Queue(`${name}-${subscription.name}`, queueArgs, kept);
     this.queueArnByName.set(subscription.name, queue.arn);
     this.queueUrlByName.set(subscription.name, queue.url);
     this.deadLetterArnByName.set(subscription.name, deadLetter.arn);
