@@ -39,7 +39,7 @@ export interface EventStoreProps {
   readonly tableName?: string;
   /**
    * Key and attribute names of the stored events.
-   * @default - EVENT_STORE_LAYOUT: aggregateId, sequence (number), eventType, payload
+   * @default - EVENT_STORE_FORWARDING.layout: aggregateId, sequence (number), eventType, payload
    */
   readonly layout?: EventStoreLayout;
   /**

@@ -7,7 +7,7 @@ import { meshAddOn } from "../../kubernetes/mesh.js";
 import { monitoringAddOn } from "../../kubernetes/monitoring.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { tracingAddOn } from "../../kubernetes/tracing.js";
-import type { HelmReleaseSpec } from "../../kubernetes/types.js";
+import type { HelmReleaseSpec, ManifestObject } from "../../kubernetes/types.js";
 import { DATA_ENV } from "../../plan/data.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
@@ -214,10 +214,13 @@ export class LandingZone extends pulumi.ComponentResource {
     const { plan } = this;
     const addOn = databaseAddOn(plan);
     if (!addOn) return { passwords: {}, resources: [] };
-    const namespace = applyManifests(`${name}-data-namespace`, dataNamespaceManifests(plan), { provider, parent: this });
+    // Deleting the namespace, a Secret or a Cluster would delete the data: kept and protected in prod.
+    const kept = plan.protection.retain ? { protect: true, retainOnDelete: true } : {};
+    const objects = (list: readonly ManifestObject[]) => ({ objs: list.map((m) => ({ ...m })) });
+    const namespace = new k8s.yaml.v2.ConfigGroup(`${name}-data-namespace`, objects(dataNamespaceManifests(plan)), { parent: this, provider, ...kept });
     const passwords: Record<string, pulumi.Output<string>> = {};
     const secrets = postgresServices(plan).map((service) => {
-      const password = new random.RandomPassword(`${name}-${service.name}-db-password`, { length: 32, special: false }, { parent: this });
+      const password = new random.RandomPassword(`${name}-${service.name}-db-password`, { length: 32, special: false }, { parent: this, ...kept });
       passwords[service.name] = pulumi.secret(password.result);
       return new k8s.core.v1.Secret(
         `${name}-${service.name}-db-credentials`,
@@ -226,10 +229,12 @@ export class LandingZone extends pulumi.ComponentResource {
           type: "kubernetes.io/basic-auth",
           stringData: { username: service.database.serviceUser, password: pulumi.secret(password.result) },
         },
-        { parent: this, provider, dependsOn: [namespace] },
+        { parent: this, provider, dependsOn: [namespace], ...kept },
       );
     });
-    const resources = applyAddOn(`${name}-databases`, addOn, { provider, parent: this, dependsOn: [namespace, ...secrets] });
+    const operator = applyAddOn(`${name}-databases`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...secrets] });
+    const clusters = new k8s.yaml.v2.ConfigGroup(`${name}-databases-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...secrets, ...operator], ...kept });
+    const resources = [...operator, clusters];
     return { passwords, resources };
   }
 

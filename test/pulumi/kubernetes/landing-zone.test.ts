@@ -139,6 +139,9 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
       expect(secret.dependsOn).toEqual(["shop-data-namespace"]);
     }
     expect(single(resources, RELEASE, "shop-databases-cloudnative-pg").dependsOn).toEqual(["shop-data-namespace", "shop-orders-db-credentials", "shop-order-history-db-credentials"]);
+    for (const kept of ["shop-data-namespace", "shop-databases-manifests", "shop-orders-db-credentials", "shop-orders-db-password"]) {
+      expect(resources.find((r) => r.name === kept), kept).toMatchObject({ protect: true, retainOnDelete: true });
+    }
     const clusters = objs(single(resources, GROUP, "shop-databases-manifests")).filter((o) => o.kind === "Cluster");
     expect(clusters.map((c) => [c.metadata.name, c.metadata.namespace, (c.spec as { instances: number }).instances])).toEqual([
       ["orders-db", "shop-data", 3],
