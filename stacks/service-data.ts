@@ -11,6 +11,12 @@ import { sharedParameters } from "./shared-parameters.js";
 export interface ServiceDataProps {
   readonly plan: LandingZonePlan;
   readonly service: ServicePlan;
+  /**
+   * The security group of the service's own workloads, the only one its relational database admits
+   * (VMs and app platforms have one per service).
+   * @default - the platform's workload security group, from its SSM parameter
+   */
+  readonly workloadSecurityGroup?: ec2.ISecurityGroup;
 }
 
 /**
@@ -57,7 +63,9 @@ export class ServiceData extends Construct {
           reason: "The database is only placed in the isolated subnets; their route tables are never read",
         });
       }
-      const workloads = relational ? ec2.SecurityGroup.fromSecurityGroupId(this, "Workloads", read(sharedParameters.workloadSecurityGroupId(plan)), { mutable: false }) : undefined;
+      const workloads = relational
+        ? (props.workloadSecurityGroup ?? ec2.SecurityGroup.fromSecurityGroupId(this, "Workloads", read(sharedParameters.workloadSecurityGroupId(plan)), { mutable: false }))
+        : undefined;
       this.database = new ServiceDatabase(this, "Database", {
         engine: database.engine,
         ...(vpc ? { vpc } : {}),
