@@ -69,8 +69,8 @@ export const CONFIG_READ_ACTIONS = ["ssm:GetParameters", "ssm:GetParametersByPat
 export const VM_MANAGED_POLICIES = ["AmazonSSMManagedInstanceCore"] as const;
 /** AWS-managed policies of a Beanstalk instance profile: the platform agent's uploads and Session Manager. */
 export const BEANSTALK_INSTANCE_MANAGED_POLICIES = ["AWSElasticBeanstalkWebTier", "AmazonSSMManagedInstanceCore"] as const;
-/** AWS-managed policies of the Beanstalk service role: enhanced health and managed platform updates. */
-export const BEANSTALK_SERVICE_MANAGED_POLICIES = ["AWSElasticBeanstalkEnhancedHealth", "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy"] as const;
+/** AWS-managed policies (path/name) of the Beanstalk service role: enhanced health and managed platform updates. */
+export const BEANSTALK_SERVICE_MANAGED_POLICIES = ["service-role/AWSElasticBeanstalkEnhancedHealth", "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy"] as const;
 /** Port every Beanstalk instance serves on (the compose file maps it to the service's port). */
 export const BEANSTALK_INSTANCE_PORT = 80;
 /** API Gateway request parameter that makes the shared load balancer route to a Beanstalk environment. */
@@ -430,8 +430,9 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
 
 /**
  * The source bundle of a service's Beanstalk environment: a compose file running its image on
- * port 80 with exactly its own variables, Filebeat beside it when logs go to the buffer, and an
- * extension making the Auto Scaling group replace instances the load balancer finds unhealthy.
+ * port 80 with exactly its own variables, Filebeat beside it when logs go to the buffer, and
+ * extensions that log in to ECR before the pull and make the Auto Scaling group replace instances
+ * the load balancer finds unhealthy.
  */
 export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, options: { readonly logBuffer: boolean }): Record<string, string> {
   const variables = [
@@ -468,6 +469,18 @@ export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, opt
     files["filebeat.yml"] = hostShipperConfig(plan);
   }
   files["docker-compose.yml"] = stringify({ services }, { lineWidth: 0 });
+  files[".ebextensions/ecr-login.config"] = stringify(
+    {
+      container_commands: {
+        "01_ecr_login": {
+          // Images in ECR need a login before compose pulls them; the region is the registry host's fourth label.
+          command:
+            'image=$(/opt/elasticbeanstalk/bin/get-config environment -k MSA_IMAGE); case "$image" in *.dkr.ecr.*.amazonaws.com/*) aws ecr get-login-password --region "$(echo "$image" | cut -d. -f4)" | docker login --username AWS --password-stdin "${image%%/*}" ;; esac',
+        },
+      },
+    },
+    { lineWidth: 0 },
+  );
   files[".ebextensions/autoscaling.config"] = stringify(
     { Resources: { AWSEBAutoScalingGroup: { Properties: { HealthCheckType: "ELB", HealthCheckGracePeriod: 300 } } } },
     { lineWidth: 0 },
@@ -493,8 +506,25 @@ export function messagingEnvironment(
   };
 }
 
-/** The actions Logstash on a host needs on the domain (the same the in-cluster Logstash gets). */
-export const LOGSTASH_HOST_DOMAIN_ACTIONS = LOGSTASH_DOMAIN_ACTIONS;
+/** CloudWatch log group of the Logstash hosts' boot output. */
+export function logstashBootLogGroup(plan: LandingZonePlan): string {
+  return `/msa/${plan.name}/${plan.environment}/logstash/boot`;
+}
+
+/** Least-privilege statements of the Logstash hosts' role: the buffer's token, writes to the domain, its metrics and boot log. */
+export function logstashHostStatements(
+  plan: LandingZonePlan,
+  values: { readonly partition: string; readonly region: string; readonly account: string; readonly domainArn: string; readonly bufferSecretArn: string },
+): PolicyStatementData[] {
+  return [
+    { sid: "ReadBufferToken", actions: SECRET_READ_ACTIONS, resources: [values.bufferSecretArn] },
+    // The same actions the in-cluster Logstash gets: bulk writes and index creation, nothing else.
+    { sid: "WriteLogs", actions: LOGSTASH_DOMAIN_ACTIONS, resources: [values.domainArn, `${values.domainArn}/*`] },
+    { sid: "Metrics", actions: METRICS_ACTIONS, resources: ["*"], condition: { StringEquals: { "cloudwatch:namespace": metricsNamespace(plan) } } },
+    { sid: "BootLog", actions: AGENT_LOG_ACTIONS, resources: [`arn:${values.partition}:logs:${values.region}:${values.account}:log-group:${logstashBootLogGroup(plan)}:*`] },
+    { sid: "DescribeTags", actions: DESCRIBE_TAGS_ACTIONS, resources: ["*"] },
+  ];
+}
 
 const RUN_SCRIPT = `#!/bin/bash
 set -euo pipefail

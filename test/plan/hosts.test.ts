@@ -199,7 +199,7 @@ describe("Beanstalk environment", () => {
     expect(compose.services["app"]!.ports).toEqual(["80:9090"]);
     expect(Object.keys(compose.services["app"]!.environment).sort()).toEqual(["LOG_LEVEL", "PORT", "QUEUE_PAYMENTS_ORDER_PLACED_ARN", "SERVICE_NAME"]);
     expect(compose.services["filebeat"]!.environment).toHaveProperty("REDIS_PASSWORD", "${REDIS_PASSWORD}");
-    expect(Object.keys(beanstalkBundle(plan, payments, { logBuffer: false })).sort()).toEqual([".ebextensions/autoscaling.config", "docker-compose.yml"]);
+    expect(Object.keys(beanstalkBundle(plan, payments, { logBuffer: false })).sort()).toEqual([".ebextensions/autoscaling.config", ".ebextensions/ecr-login.config", "docker-compose.yml"]);
     expect(hostedServiceNames(plan, payments)).toMatchObject({ environment: "shop-prod-payments", discoveryService: "payments" });
   });
 });
