@@ -300,7 +300,6 @@ export function logstashHostUserData(plan: LandingZonePlan, runtime: LogstashHos
   return [
     "#!/bin/bash",
     `# ${plan.name}/${plan.environment} Logstash: drains the log buffer into OpenSearch.`,
-    `# pipeline-revision: ${shortHash(runtime.pipeline, 12)}`,
     "set -euo pipefail",
     `dnf install -y docker amazon-cloudwatch-agent${runtime.readyCommand ? " aws-cfn-bootstrap" : ""}`,
     "systemctl enable --now docker",
