@@ -4,7 +4,7 @@ import { ApiGateway, type ApiGatewayAuth } from "../lib/cdk/api-gateway.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { PaasPlatform } from "../lib/cdk/paas-platform.js";
 import { SessionStore } from "../lib/cdk/session-store.js";
-import { UserDirectory } from "../lib/cdk/user-pool.js";
+import { UserDirectory } from "../lib/cdk/user-directory.js";
 import { VmPlatform } from "../lib/cdk/vm-platform.js";
 import { meshAddOn } from "../lib/kubernetes/mesh.js";
 import { namespaceManifests } from "../lib/kubernetes/namespace.js";

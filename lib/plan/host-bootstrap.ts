@@ -49,7 +49,7 @@ export interface PolicyStatementData {
 export const PUBLISH_ACTIONS = ["sns:Publish"] as const;
 /** SQS actions a consumer needs on its own queues. */
 export const CONSUME_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"] as const;
-/** Registration of the instance itself; scoped by the `servicediscovery:ServiceArn` condition, the only scope these actions take. */
+/** Registration of the instance itself, in the service's own Cloud Map service only. */
 export const REGISTRY_ACTIONS = ["servicediscovery:RegisterInstance", "servicediscovery:DeregisterInstance"] as const;
 /** What Cloud Map does in the namespace's private hosted zone on the caller's behalf. */
 export const REGISTRY_RECORD_ACTIONS = ["route53:ChangeResourceRecordSets", "route53:GetHostedZone"] as const;
@@ -126,12 +126,7 @@ export function hostedServiceStatements(plan: LandingZonePlan, service: ServiceP
     statements.push({ sid: "BrokerKey", actions: keyActions, resources: [grants.brokerKeyArn] });
   }
   if (grants.registry) {
-    statements.push({
-      sid: "Register",
-      actions: REGISTRY_ACTIONS,
-      resources: ["*"],
-      condition: { ArnEquals: { "servicediscovery:ServiceArn": grants.registry.serviceArn } },
-    });
+    statements.push({ sid: "Register", actions: REGISTRY_ACTIONS, resources: [grants.registry.serviceArn] });
     const hostname = plan.hosts?.discovery?.services.find((s) => s.name === service.name)?.hostname ?? `${service.name}`;
     statements.push({
       sid: "RegisterRecords",

@@ -5,3 +5,4 @@ export * from "./planner.js";
 export * from "./sizing.js";
 export * from "./types.js";
 export * from "./hosts.js";
+export * from "./stateful.js";

@@ -127,16 +127,6 @@ describe("LandingZone (examples/shop)", () => {
     }
   });
 
-  it("keeps the logical ids of every stateful resource the caas slice deployed before", () => {
-    const baseline = JSON.parse(readFileSync("test/fixtures/caas-stateful-logical-ids.json", "utf8")) as { types: string[]; stacks: Record<string, string[]> };
-    for (const [stackName, ids] of Object.entries(baseline.stacks)) {
-      const resources = templates.get(stackName)!.Resources;
-      for (const id of ids) expect(resources[id]?.Type, `${stackName}/${id}`).toBeDefined();
-      const stateful = Object.entries(resources).filter(([, r]) => baseline.types.includes(r.Type)).map(([id]) => id);
-      expect(stateful.sort(), stackName).toEqual([...ids].sort());
-    }
-  });
-
   it("never imports a CloudFormation export into a service stack", () => {
     for (const service of SERVICES) expect(JSON.stringify(template(`svc-${service}`)), service).not.toContain("Fn::ImportValue");
   });

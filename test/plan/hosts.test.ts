@@ -84,8 +84,7 @@ describe("hosted service permissions", () => {
     expect(bySid["Register"]).toEqual({
       sid: "Register",
       actions: ["servicediscovery:RegisterInstance", "servicediscovery:DeregisterInstance"],
-      resources: ["*"],
-      condition: { ArnEquals: { "servicediscovery:ServiceArn": "arn:aws:servicediscovery:ap-northeast-2:111111111111:service/srv-1" } },
+      resources: ["arn:aws:servicediscovery:ap-northeast-2:111111111111:service/srv-1"],
     });
     expect(bySid["RegisterRecords"]).toMatchObject({
       resources: ["arn:aws:route53:::hostedzone/Z123"],
@@ -94,7 +93,7 @@ describe("hosted service permissions", () => {
     expect(bySid["CompleteTerminationHook"]!.resources).toEqual(["arn:aws:autoscaling:ap-northeast-2:111111111111:autoScalingGroup:*:autoScalingGroupName/shop-prod-orders"]);
     expect(bySid["Metrics"]!.condition).toEqual({ StringEquals: { "cloudwatch:namespace": "MSA/shop/prod" } });
     // Only the token request and tag and metric reads, which take no resource, use "*".
-    expect(statements.filter((s) => s.resources.includes("*")).map((s) => s.sid)).toEqual(["PullToken", "Register", "Metrics", "DescribeTags"]);
+    expect(statements.filter((s) => s.resources.includes("*")).map((s) => s.sid)).toEqual(["PullToken", "Metrics", "DescribeTags"]);
   });
 });
 

@@ -45,7 +45,7 @@ export function createServiceSecrets(
     const secret = new aws.secretsmanager.Secret(
       id,
       { name: serviceSecretName(plan, service, key), description: `${key} of ${service.name}; generated once, rotated by the team`, recoveryWindowInDays: plan.protection.retain ? 30 : 7, tags: options.tags },
-      { parent },
+      plan.protection.retain ? { parent, protect: true, retainOnDelete: true } : { parent },
     );
     new aws.secretsmanager.SecretVersion(`${id}-value`, { secretId: secret.id, secretString: value }, { parent });
     secrets[key] = secret;

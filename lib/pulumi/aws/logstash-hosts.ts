@@ -66,7 +66,9 @@ export class LogstashHosts extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.cloudwatch.LogGroup(`${name}-boot`, { name: logstashBootLogGroup(plan), retentionInDays: plan.hosts!.platformLogRetentionDays, tags }, parent);
+    // Logs are evidence: kept like the data in prod.
+    const kept = plan.protection.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
+    new aws.cloudwatch.LogGroup(`${name}-boot`, { name: logstashBootLogGroup(plan), retentionInDays: plan.hosts!.platformLogRetentionDays, tags }, kept);
     const role = args.role ?? new aws.iam.Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"), description: `Logstash hosts of ${plan.name}/${plan.environment}`, tags }, parent);
     for (const policy of VM_MANAGED_POLICIES) new aws.iam.RolePolicyAttachment(`${name}-${policy}`, { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}` }, parent);
     new aws.iam.RolePolicy(

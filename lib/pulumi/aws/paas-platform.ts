@@ -105,7 +105,7 @@ export class PaasPlatform extends pulumi.ComponentResource {
       },
       parent,
     );
-    const bundleBucket = new aws.s3.Bucket(`${name}-bundles`, { forceDestroy: !retain, tags }, { parent: this, protect: retain });
+    const bundleBucket = new aws.s3.Bucket(`${name}-bundles`, { forceDestroy: !retain, tags }, { parent: this, protect: retain, retainOnDelete: retain });
     new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-bundles`, { bucket: bundleBucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }] }, parent);
     new aws.s3.BucketPublicAccessBlock(`${name}-bundles`, { bucket: bundleBucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, parent);
     new aws.s3.BucketPolicy(

@@ -120,7 +120,7 @@ export function serviceRepository(
     tags,
   };
   transform?.(repositoryArgs, repositoryName);
-  const repository = new aws.ecr.Repository(`${name}-${repositoryName}`, repositoryArgs, { parent, protect: retain });
+  const repository = new aws.ecr.Repository(`${name}-${repositoryName}`, repositoryArgs, { parent, protect: retain, retainOnDelete: retain });
   new aws.ecr.LifecyclePolicy(
     `${name}-${repositoryName}-lifecycle`,
     {

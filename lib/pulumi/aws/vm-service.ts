@@ -114,7 +114,9 @@ export class VmService extends pulumi.ComponentResource {
 
     const secrets = createServiceSecrets(this, name, plan, service, { ...(args.secretValues ? { secretValues: args.secretValues } : {}), tags });
     const configParameters = createConfigParameters(this, name, plan, service, tags);
-    const bootLogGroup = new aws.cloudwatch.LogGroup(`${name}-boot`, { name: names.bootLogGroup, retentionInDays: plan.hosts!.platformLogRetentionDays, tags }, parent);
+    // Logs are evidence: kept like the data in prod.
+    const kept = plan.protection.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
+    const bootLogGroup = new aws.cloudwatch.LogGroup(`${name}-boot`, { name: names.bootLogGroup, retentionInDays: plan.hosts!.platformLogRetentionDays, tags }, kept);
     const discoveryService = args.discovery
       ? new aws.servicediscovery.Service(
           `${name}-registry`,

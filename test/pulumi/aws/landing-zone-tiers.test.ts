@@ -1,19 +1,9 @@
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import program from "../../../bin/pulumi.js";
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
 import { byType, childrenOf, jsonInput, runProgram, single, type RegisteredResource } from "../harness.js";
-
-// Mocked target group ARNs are reshaped into real ELB ones, which a TargetGroupBinding (caas) insists on.
-vi.mock("../../../lib/kubernetes/target-group-binding.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../../lib/kubernetes/target-group-binding.js")>();
-  return {
-    ...original,
-    targetGroupBinding: (...[plan, service, arn]: Parameters<typeof original.targetGroupBinding>) =>
-      original.targetGroupBinding(plan, service, arn.replace(/^arn:aws:lb:([^:]+):(\d+):(.+)$/, "arn:aws:elasticloadbalancing:$1:$2:targetgroup/$3/0123456789abcdef")),
-  };
-});
 
 const SERVICES = ["orders", "payments", "inventory", "order-history", "web", "mobile"];
 
@@ -80,7 +70,7 @@ describe("the Pulumi program on examples/aws-iaas", () => {
   it("scopes each instance role to its own registry entry, secrets and topics", () => {
     const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-service"), "policy") as { Statement: { Sid: string; Resource: string[]; Condition?: unknown }[] };
     const register = policy.Statement.find((s) => s.Sid === "Register")!;
-    expect(register.Condition).toEqual({ ArnEquals: { "servicediscovery:ServiceArn": single(resources, "aws:servicediscovery/service:Service", "shop-orders-registry").outputs["arn"] } });
+    expect(register.Resource).toEqual([single(resources, "aws:servicediscovery/service:Service", "shop-orders-registry").outputs["arn"]]);
     const secret = single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-signing-key");
     expect(secret.inputs["name"]).toBe("msa/shop/prod/orders/SIGNING_KEY");
     expect(policy.Statement.find((s) => s.Sid === "ReadSecrets")!.Resource).toContain(secret.outputs["arn"]);
