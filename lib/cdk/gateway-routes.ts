@@ -14,6 +14,7 @@ export interface GatewayRoutesRoute {
 
 /** What the service needs of one gateway load balancer, typically read from SSM parameters. */
 export interface GatewayLoadBalancerAttachment {
+  /** Index of the load balancer (the plan's `gateway.loadBalancers[].index`). */
   readonly index: number;
   /** ARN of its HTTP listener. */
   readonly listenerArn: string;
@@ -26,7 +27,9 @@ export interface GatewayLoadBalancerAttachment {
 
 /** Requests reach the service's pods (ip) or instances (instance) through a target group per load balancer. */
 export interface GatewayRoutesTargetGroups {
+  /** Target groups and path rules of the gateway's own. */
   readonly kind: "target-group";
+  /** Pods register by IP (caas), instances by id (iaas). */
   readonly targetType: "ip" | "instance";
   /** VPC of the target group. */
   readonly vpcId: string;
@@ -41,6 +44,7 @@ export interface GatewayRoutesTargetGroups {
  * matches the environment's host name; the service gets its own integration that sets that host.
  */
 export interface GatewayRoutesHostHeader {
+  /** Beanstalk's own rule, matched by host. */
   readonly kind: "host-header";
   /** The host the load balancer routes the service by (the environment's CNAME). */
   readonly host: string;

@@ -20,11 +20,17 @@ export const TEMPLATE_LIMIT_THRESHOLD = 0.8;
 
 /** How much of each limit a template uses, and the CloudFormation exports it imports. */
 export interface TemplateUsage {
+  /** Resources in the template. */
   readonly resources: number;
+  /** Outputs in the template. */
   readonly outputs: number;
+  /** Parameters, SSM parameter reads included. */
   readonly parameters: number;
+  /** `{{resolve:...}}` dynamic references. */
   readonly dynamicReferences: number;
+  /** Bytes of the template text. */
   readonly templateBytes: number;
+  /** `Fn::ImportValue` uses. */
   readonly imports: number;
 }
 

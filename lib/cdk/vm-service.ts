@@ -21,6 +21,7 @@ import type { ServiceMessagingArns } from "./service-workload.js";
 
 /** The Cloud Map private DNS namespace a service registers in. */
 export interface VmServiceDiscovery {
+  /** Id of the Cloud Map private DNS namespace. */
   readonly namespaceId: string;
   /** Route 53 private hosted zone of the namespace. */
   readonly hostedZoneId: string;

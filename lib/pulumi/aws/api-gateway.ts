@@ -18,6 +18,7 @@ export interface JwtIssuer {
 
 /** Requests reach pods (ip) or instances (instance) through a target group and a path rule per route. */
 export interface ApiGatewayTargetGroups {
+  /** Target groups and path rules of the gateway's own. */
   readonly kind: "target-group";
   /**
    * Target type of the target groups.
@@ -32,6 +33,7 @@ export interface ApiGatewayTargetGroups {
  * group or rule of the gateway's own.
  */
 export interface ApiGatewayHostHeaderTargets {
+  /** Beanstalk's own rules, matched by host. */
   readonly kind: "host-header";
   /** Route target → the host its environment's rule matches (its CNAME). */
   readonly hosts: Readonly<Record<string, pulumi.Input<string>>>;

@@ -8,7 +8,9 @@ import type { ServiceMessaging } from "./service-workload.js";
 
 /** What a hosted service needs from the event bus: its policy and the ARNs it names in its environment. A `MessageBroker` fits. */
 export interface HostedServiceMessaging extends ServiceMessaging {
+  /** Event → topic ARN. */
   readonly topicArns: pulumi.Output<Record<string, string>>;
+  /** Subscription name → queue ARN. */
   readonly queueArns: pulumi.Output<Record<string, string>>;
 }
 

@@ -8,6 +8,7 @@ import { assumeRolePolicy } from "./kubernetes-platform.js";
 export interface LogstashHostsArgs {
   /** The landing-zone plan; `plan.hosts.logstash` sizes the hosts. */
   readonly plan: LandingZonePlan;
+  /** VPC of the hosts. */
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets (NAT egress) of the hosts. */
   readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;

@@ -19,6 +19,7 @@ export interface PaasServiceArgs {
   readonly serviceRoleArn: pulumi.Input<string>;
   /** Bucket holding the source bundles (`PaasPlatform.bundleBucket`). */
   readonly bundleBucket: pulumi.Input<string>;
+  /** VPC of the instances. */
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets of the instances. */
   readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;

@@ -8,8 +8,11 @@ import { assumeRolePolicy } from "./kubernetes-platform.js";
 
 /** The log buffer, as Pulumi inputs. */
 export interface HostLogBufferInput {
+  /** Primary endpoint of the Redis buffer. */
   readonly host: pulumi.Input<string>;
+  /** Its TLS port. */
   readonly port: number;
+  /** Secrets Manager secret with its AUTH token. */
   readonly secretArn: pulumi.Input<string>;
 }
 
