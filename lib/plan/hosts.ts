@@ -90,6 +90,9 @@ export function hostProblems(spec: LandingZoneSpec): string[] {
       `logging.buffer "none" on aws/${spec.tier}: without a cluster, shippers reach Logstash only through the Redis buffer. Fix: set logging.buffer: redis`,
     );
   }
+  if (spec.tier === "paas" && spec.bffs.length === 0 && !spec.services.some((s) => s.expose)) {
+    problems.push(`services: no service is exposed, but on aws/paas every Beanstalk environment attaches to a gateway load balancer. Fix: set expose: true on at least one service, or add a BFF`);
+  }
   spec.services.forEach((service, i) => {
     for (const key of Object.keys(service.config)) {
       if (!ENV_NAME.test(key)) problems.push(`services[${i}].config: key "${key}" is not an environment variable name on aws/${spec.tier}. Fix: use letters, digits and '_' only`);

@@ -53,6 +53,7 @@ describe("planHosts", () => {
   it("refuses what hosts cannot carry, naming the key and the fix", () => {
     expect(() => planLandingZone({ ...shop("iaas"), logging: { buffer: "none" } })).toThrow(PlanError);
     expect(() => planLandingZone({ ...shop("iaas"), logging: { buffer: "none" } })).toThrow(/logging.buffer "none" on aws\/iaas.*Fix: set logging.buffer: redis/);
+    expect(() => planLandingZone({ ...shop("paas"), bffs: [], services: [{ name: "orders", expose: false }] })).toThrow(/no service is exposed, but on aws\/paas every Beanstalk environment attaches to a gateway load balancer\. Fix/);
     const badKey = { ...shop("paas"), services: [{ name: "orders", config: { "log.level": "info" } }] };
     expect(() => planLandingZone(badKey)).toThrow(/services\[0\]\.config: key "log.level" is not an environment variable name on aws\/paas\. Fix/);
   });
