@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations, aws_ssm as ssm } from "aws-cdk-lib";
+import { Fn, RemovalPolicy, Validations, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { Network } from "../lib/cdk/network.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
@@ -6,7 +6,7 @@ import { sharedParameters } from "./shared-parameters.js";
 
 export type NetworkStackProps = PlanStackProps;
 
-/** `<name>-<env>-network`: the VPC every other stack runs in. */
+/** `<name>-<env>-network`: the VPC every other stack runs in; publishes its id and private subnets for the service stacks. */
 export class NetworkStack extends PlanStack {
   readonly network: Network;
 
@@ -22,14 +22,19 @@ export class NetworkStack extends PlanStack {
       flowLogRetentionDays: network.flowLogRetentionDays,
       removalPolicy: protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    // Service stacks place their databases in the isolated subnets, found through these parameters.
-    new ssm.StringParameter(this, "VpcIdParameter", { parameterName: sharedParameters.vpcId(props.plan), stringValue: this.network.vpc.vpcId });
-    this.network.vpc.selectSubnets(this.network.subnets.isolated).subnets.forEach((subnet, i) => {
-      new ssm.StringParameter(this, `IsolatedSubnet${i}Parameter`, { parameterName: sharedParameters.isolatedSubnetId(props.plan, i), stringValue: subnet.subnetId });
-    });
     Validations.of(this.network).acknowledge({
       id: "CloudFormation-Validate::W3010",
       reason: "Zones come from the plan so synthesis never needs an account lookup; the plan names them per region",
+    });
+    const { plan } = props;
+    new ssm.StringParameter(this, "VpcIdParameter", { parameterName: sharedParameters.vpcId(plan), stringValue: this.network.vpc.vpcId });
+    new ssm.StringParameter(this, "PrivateSubnetIdsParameter", {
+      parameterName: sharedParameters.privateSubnetIds(plan),
+      stringValue: Fn.join(",", this.network.vpc.selectSubnets(this.network.subnets.private).subnetIds),
+    });
+    // One parameter per isolated subnet: service stacks place their databases there, one subnet per zone.
+    this.network.vpc.selectSubnets(this.network.subnets.isolated).subnets.forEach((subnet, i) => {
+      new ssm.StringParameter(this, `IsolatedSubnet${i}Parameter`, { parameterName: sharedParameters.isolatedSubnetId(plan, i), stringValue: subnet.subnetId });
     });
   }
 }

@@ -9,4 +9,5 @@ export * from "./messaging.js";
 export * from "./saga.js";
 export * from "./saga-state-machine.js";
 export * from "./event-store.js";
+export * from "./hosts.js";
 export * from "./stateful.js";

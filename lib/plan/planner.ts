@@ -5,6 +5,7 @@ import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, ENGINE_SUPPORT, engineS
 import { allocateSubnets } from "./cidr.js";
 import { dataPatternProblems, planDatabase, planEventStore, planReadModel } from "./data.js";
 import { subscriptionName } from "./messaging.js";
+import { hostProblems, planHosts } from "./hosts.js";
 import { physicalName } from "./naming.js";
 import { planSagas, sagaEventsOf, type SagaPlan } from "./saga.js";
 import { SIZING, VERSIONS } from "./sizing.js";
@@ -100,6 +101,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     problems.push(`messaging.broker "${brokerChoice}" is not offered on ${cloud}. Fix: use one of ${BROKER_OPTIONS[cloud].join(", ")} or auto`);
   }
   problems.push(...dataPatternProblems(spec, options.engine));
+  problems.push(...hostProblems(spec));
   if (spec.tracing.backend === "xray" && cloud !== "aws") {
     problems.push(`tracing.backend "xray" exists only on aws. Fix: use zipkin, jaeger or cloud`);
   }
@@ -142,6 +144,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
       : undefined;
   const vms = tier === "iaas" ? { instanceType: sizing.vm.type, rootVolumeGiB: sizing.vm.rootVolumeGiB } : undefined;
   const paas = tier === "paas" ? { platform: cloud === "aws" ? VERSIONS.elasticBeanstalkDocker : "docker", instanceType: sizing.paas.type } : undefined;
+  const hosts = planHosts(spec, sizing.vm.type);
   decide(
     "compute",
     impl("compute"),
@@ -260,6 +263,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     ...(cluster ? { cluster } : {}),
     ...(vms ? { vms } : {}),
     ...(paas ? { paas } : {}),
+    ...(hosts ? { hosts } : {}),
     gateway,
     ...(sessions ? { sessions } : {}),
     ...(logging ? { logging } : {}),

@@ -1,5 +1,6 @@
 import type { Cloud, DatabaseEngine, Environment, LandingZoneSpec, Tier } from "../spec/types.js";
 import type { SagaPlan } from "./saga.js";
+import type { HostsPlan } from "./hosts.js";
 
 export type Engine = "cdk" | "pulumi";
 
@@ -297,6 +298,8 @@ export interface LandingZonePlan {
   readonly cluster?: ClusterPlan;
   readonly vms?: VmPlan;
   readonly paas?: PaasPlan;
+  /** AWS iaas/paas: Cloud Map registry, instance fleet settings and Logstash hosts. */
+  readonly hosts?: HostsPlan;
   readonly gateway: GatewayPlan;
   readonly sessions?: RedisPlan;
   readonly logging?: LogPipelinePlan;

@@ -11,3 +11,8 @@ export * from "./service-database.js";
 export * from "./event-store.js";
 export * from "./saga-orchestrator.js";
 export * from "./policy-document.js";
+export * from "./vm-platform.js";
+export * from "./vm-service.js";
+export * from "./paas-platform.js";
+export * from "./paas-service.js";
+export * from "./logstash-hosts.js";
