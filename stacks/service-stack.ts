@@ -109,6 +109,7 @@ export class ServiceStack extends PlanStack {
       ...(repositoryName ? { repositoryName } : {}),
       ...(messagingArns ? { messagingArns } : {}),
       ...(logBuffer ? { logBuffer } : {}),
+      ...(Object.keys(this.data.env).length > 0 ? { env: this.data.env } : {}),
     };
     const discovery = plan.hosts?.discovery;
 
@@ -137,9 +138,13 @@ export class ServiceStack extends PlanStack {
     if (routes.length > 0) this.routes = gatewayRoutes({ kind: "host-header", host: paas.host, vpcLinkId: read(sharedParameters.gatewayVpcLinkId(plan)) });
   }
 
-  /** The broker's policies admit only principals tagged as the service (VM and Beanstalk instance roles too). */
+  /**
+   * The broker's policies admit only principals tagged as the service (VM and Beanstalk instance
+   * roles too), and the service's role alone gets what it owns.
+   */
   private actsFor(service: ServicePlan): void {
     Tags.of(this.workload.role).add(SERVICE_TAG_KEY, service.name);
+    this.data.grantOwner(this.workload.role);
   }
 }
 

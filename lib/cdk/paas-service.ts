@@ -57,6 +57,11 @@ export interface PaasServiceProps {
    */
   readonly messagingArns?: ServiceMessagingArns;
   /**
+   * Environment variables added to the service's: where its database, tables and sagas are.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
    * The log buffer the Filebeat container beside the service pushes to.
    * @default - no shipper
    */
@@ -142,7 +147,7 @@ export class PaasService extends Construct {
       instanceProfileName: instanceProfile.instanceProfileName,
       serviceRoleArn: props.serviceRoleArn,
       image: props.image,
-      env: parts.env,
+      env: { ...parts.env, ...props.env },
       secretArns: Object.fromEntries([...parts.secrets].map(([key, secret]) => [key, secret.secretArn])),
       configParameterArns: Object.fromEntries([...parts.configParameters].map(([key, parameter]) => [key, parameter.parameterArn])),
       ...(props.logBuffer ? { logBuffer: props.logBuffer } : {}),

@@ -64,6 +64,11 @@ export interface VmServiceProps {
    */
   readonly messagingArns?: ServiceMessagingArns;
   /**
+   * Environment variables added to the service's: where its database, tables and sagas are.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
    * The log buffer Filebeat pushes the container's logs to.
    * @default - no shipper
    */
@@ -147,7 +152,7 @@ export class VmService extends Construct {
       vmUserData(plan, service, {
         region: stack.region,
         image: props.image,
-        env: parts.env,
+        env: { ...parts.env, ...props.env },
         secretArns: Object.fromEntries([...parts.secrets].map(([key, secret]) => [key, secret.secretArn])),
         ...(this.discoveryService ? { discoveryServiceId: this.discoveryService.attrId } : {}),
         ...(props.logBuffer ? { logBuffer: props.logBuffer } : {}),

@@ -162,6 +162,9 @@ export function dataPatternProblems(spec: LandingZoneSpec, engine: Engine | unde
     }
   });
   const broker = spec.messaging.broker === "auto" ? BROKER_OPTIONS[spec.cloud][0] : spec.messaging.broker;
+  if (spec.cloud === "aws" && broker === "eventbridge" && spec.tier !== "caas" && spec.services.some((s) => s.publishes.length > 0)) {
+    problems.push(`messaging.broker "eventbridge" is wired into Kubernetes workloads only, not the ${spec.tier} services. Fix: set messaging.broker: sns-sqs, or tier: caas`);
+  }
   spec.services.forEach((service, i) => {
     if (spec.cloud === "aws" && broker === "sns-sqs" && service.eventSourced && service.publishes.length > EVENT_STORE_FORWARDING.maxSnsPipes) {
       problems.push(

@@ -149,6 +149,11 @@ describe("what a target cannot build is refused before planning", () => {
     expect(problems({ ...input, messaging: { broker: "eventbridge" } })).toEqual([]);
   });
 
+  it("keeps EventBridge to Kubernetes workloads on AWS", () => {
+    const input = { ...base, tier: "iaas", mesh: { kind: "none" }, messaging: { broker: "eventbridge" }, services: [{ name: "orders", publishes: ["order-placed"] }] } satisfies LandingZoneInput;
+    expect(problems(input)).toEqual(['messaging.broker "eventbridge" is wired into Kubernetes workloads only, not the iaas services. Fix: set messaging.broker: sns-sqs, or tier: caas']);
+  });
+
   it("offers only choreography on an existing cluster", () => {
     const input = { ...cluster, services: [{ name: "a" }, { name: "b" }], sagas: [{ name: "s", steps: [{ service: "a", action: "x", compensate: "y" }, { service: "b", action: "z" }] }] };
     expect(problems(input)).toEqual(['sagas[0].mode "orchestration" needs a workflow engine, which kubernetes/caas does not offer. Fix: set sagas[0].mode: choreography']);

@@ -14,8 +14,8 @@ export const PULUMI_AWS_SUPPORT: CloudSupport = {
   mesh: ["caas"],
   logging: ["iaas", "caas", "paas"],
   broker: ["iaas", "caas", "paas"],
-  database: ["caas"],
-  saga: ["caas"],
-  readModel: ["caas"],
-  eventStore: ["caas"],
+  database: ["iaas", "caas", "paas"],
+  saga: ["iaas", "caas", "paas"],
+  readModel: ["iaas", "caas", "paas"],
+  eventStore: ["iaas", "caas", "paas"],
 };

@@ -204,6 +204,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         ...(logBuffer ? { logBuffer } : {}),
         // The broker's policies admit only principals tagged as the service.
         tags: { ...plan.tags, [SERVICE_TAG_KEY]: service.name },
+        ...(owned || sagaAccess.env ? { env: { ...owned?.env, ...sagaAccess.env } } : {}),
       };
       let deployment: ServiceDeployment;
       if (cluster) {
@@ -246,6 +247,12 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
           },
           parent,
         );
+      }
+      if (!(deployment instanceof ServiceWorkload)) {
+        // Instance roles get what the service owns here; a ServiceWorkload attaches its own policies.
+        for (const [policyName, policy] of Object.entries({ ...owned?.policies, ...sagaAccess.policies })) {
+          new aws.iam.RolePolicy(`${name}-${service.name}-${policyName}`, { role: deployment.nodes.role.name, policy }, parent);
+        }
       }
       services.set(service.name, deployment);
     }

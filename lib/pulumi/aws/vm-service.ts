@@ -48,6 +48,11 @@ export interface VmServiceArgs {
    */
   readonly broker?: HostedServiceMessaging;
   /**
+   * Environment variables added to the service's: where its database, tables and sagas are.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
    * The log buffer Filebeat pushes the container's logs to.
    * @default - no shipper
    */
@@ -172,7 +177,7 @@ export class VmService extends pulumi.ComponentResource {
       .all([
         region,
         pulumi.output(args.image),
-        messagingEnv(plan, service, args.broker),
+        pulumi.all([messagingEnv(plan, service, args.broker), pulumi.output(args.env ?? {})]).apply(([messaging, extra]) => ({ ...messaging, ...extra })),
         pulumi.all(Object.fromEntries(Object.entries(secrets).map(([key, s]) => [key, s.arn]))),
         discoveryService?.id,
         pulumi.output(args.logBuffer?.host),

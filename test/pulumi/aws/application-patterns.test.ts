@@ -271,6 +271,40 @@ describe("the shop on EventBridge (Pulumi, AWS)", () => {
   });
 });
 
+describe.each(["iaas", "paas"] as const)("the shop's data patterns on %s (Pulumi, AWS)", (tier) => {
+  let resources: RegisteredResource[];
+  beforeAll(async () => {
+    const base = loadSpecFile(`examples/aws-${tier}/landing-zone.yaml`);
+    resources = await zone({ ...base, services: SHOP.services, sagas: SHOP.sagas });
+  });
+
+  it("attaches what each service owns to its instance role, tagged as the service", () => {
+    const role = single(resources, "aws:iam/role:Role", `shop-orders-role`);
+    expect(role.parent).toBe("shop-orders");
+    expect(role.inputs["tags"]).toMatchObject({ "msa:service": "orders" });
+    const names = byType(resources, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs["role"] === role.outputs["name"]).map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(["shop-orders-database", "shop-orders-saga-place-order", "shop-orders-saga-place-order-start"]));
+    const database = statementsOf(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-database"));
+    expect(database[0]).toMatchObject({ Action: ["rds-db:connect"] });
+    // Inventory's role owns its table and answers its saga step; it does not start the saga.
+    const inventory = byType(resources, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs["role"] === "shop-inventory-role").map((p) => p.name);
+    expect(inventory).toEqual(expect.arrayContaining(["shop-inventory-database", "shop-inventory-saga-place-order"]));
+    expect(inventory).not.toContain("shop-inventory-saga-place-order-start");
+  });
+
+  it("tells the instances where the data is", () => {
+    const host = tier === "iaas" ? single(resources, "aws:ec2/launchTemplate:LaunchTemplate", "shop-orders-instances") : single(resources, "aws:elasticbeanstalk/environment:Environment", "shop-orders-environment");
+    const text = tier === "iaas" ? Buffer.from(host.inputs["userData"] as string, "base64").toString() : JSON.stringify(host.inputs);
+    for (const key of ["DATABASE_HOST", "DATABASE_SECRET_ARN", "SAGA_PLACE_ORDER_STATE_MACHINE_ARN"]) expect(text, key).toContain(key);
+  });
+
+  it("keeps the database in the isolated subnets, admitting the workloads' security group", () => {
+    const isolated = byType(resources, "aws:ec2/subnet:Subnet").filter((s) => s.name.includes("-isolated-")).map((s) => s.outputs["id"]);
+    expect(single(resources, "aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"]).toEqual(isolated);
+    expect(byType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.parent === "shop-orders-db")).toHaveLength(1);
+  });
+});
+
 describe("application components on their own (Pulumi, AWS)", () => {
   it.each<[string, () => unknown, RegExp]>([
     ["a relational database without placement", () => new ServiceDatabase("db", { engine: "postgres" }), /engine "postgres" needs placement \(undefined\)/],
