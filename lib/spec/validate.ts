@@ -129,6 +129,10 @@ function checkNetwork(spec: LandingZoneSpec, add: (path: string, message: string
   if (vpc && (vpc.prefix < 16 || vpc.prefix > 24)) {
     add("network.cidr", `/${vpc.prefix} is outside /16–/24`, "use a prefix between /16 (65,536 addresses) and /24");
   }
+  // GCP peers a quarter of the range with managed services, and they need at least a /24.
+  if (vpc && spec.cloud === "gcp" && vpc.prefix > 22) {
+    add("network.cidr", `/${vpc.prefix} is too small on gcp: private service access (Memorystore, Cloud SQL) needs a /24 quarter`, "use a prefix between /16 and /22");
+  }
   const pairs = [
     ["cidr", "podsCidr"],
     ["cidr", "servicesCidr"],
