@@ -96,3 +96,17 @@ export function pubsubSubscriptionName(zone: string, subscription: string): stri
 export function gcpImage(service: Pick<ServicePlan, "image" | "repository">, repositoryUrl: string): string {
   return service.image.startsWith(`${service.repository}:`) ? `${repositoryUrl}/${service.image}` : service.image;
 }
+
+/**
+ * Tags as GCP labels: keys and values lowercase letters, digits, '_' and '-' (at most 63), keys
+ * starting with a letter; other characters become '_' (`msa:landing-zone` → `msa_landing-zone`).
+ */
+export function gcpLabels(tags: Readonly<Record<string, string>>): Record<string, string> {
+  const clean = (text: string) => text.toLowerCase().replace(/[^a-z0-9_-]/g, "_").slice(0, 63);
+  return Object.fromEntries(
+    Object.entries(tags).map(([key, value]) => {
+      const k = clean(key);
+      return [/^[a-z]/.test(k) ? k : `x${k}`.slice(0, 63), clean(value)];
+    }),
+  );
+}

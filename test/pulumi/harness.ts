@@ -358,7 +358,7 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
         masterAuth: { clusterCaCertificate: Buffer.from("mock-cluster-ca").toString("base64") },
       };
     case "gcp:artifactregistry/repository:Repository":
-      return { ...inputs, name: str("repositoryId"), id: `projects/${project}/locations/${region}/repositories/${str("repositoryId")}` };
+      return { ...inputs, name: `projects/${project}/locations/${region}/repositories/${str("repositoryId")}`, id: `projects/${project}/locations/${region}/repositories/${str("repositoryId")}` };
     case "gcp:secretmanager/secret:Secret":
       return { ...inputs, id: `projects/${project}/secrets/${str("secretId")}`, name: `projects/${MOCK_GCP_PROJECT_NUMBER}/secrets/${str("secretId")}` };
     case "gcp:secretmanager/secretVersion:SecretVersion":
