@@ -104,6 +104,11 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
     }
   });
 
+  const pubsub = spec.cloud === "gcp" && (spec.messaging.broker === "auto" || spec.messaging.broker === "pubsub");
+  if (pubsub && (spec.messaging.maxReceiveCount < 5 || spec.messaging.maxReceiveCount > 100)) {
+    add("messaging.maxReceiveCount", `Pub/Sub dead-letters after 5 to 100 delivery attempts, got ${spec.messaging.maxReceiveCount}`, "use a value from 5 to 100");
+  }
+
   if (spec.logging.buffer === "redis" && spec.logging.stack === "none") {
     add("logging.buffer", "a log buffer needs a log stack, but logging.stack is none", "set logging.stack: elk, or logging.buffer: none");
   }

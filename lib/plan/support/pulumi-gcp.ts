@@ -1,4 +1,16 @@
 import type { CloudSupport } from "../types.js";
 
 /** What the Pulumi engine implements on gcp, per capability. Extend when a component lands with its tests. */
-export const PULUMI_GCP_SUPPORT: CloudSupport = {};
+export const PULUMI_GCP_SUPPORT: CloudSupport = {
+  network: ["caas"],
+  compute: ["caas"],
+  registry: ["caas"],
+  gateway: ["caas"],
+  bff: ["caas"],
+  discovery: ["caas"],
+  config: ["caas"],
+  sessions: ["caas"],
+  mesh: ["caas"],
+  logging: ["caas"],
+  broker: ["caas"],
+};

@@ -1,0 +1,183 @@
+import * as pulumi from "@pulumi/pulumi";
+import { meshAddOn } from "../../kubernetes/mesh.js";
+import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
+import type { AddOn } from "../../kubernetes/types.js";
+import { gcpLabels } from "../../plan/gcp.js";
+import { planLandingZone } from "../../plan/planner.js";
+import type { LandingZonePlan } from "../../plan/types.js";
+import type { LandingZoneInput } from "../../spec/schema.js";
+import type { LandingZoneSpec } from "../../spec/types.js";
+import { LogPipeline } from "../kubernetes/log-pipeline.js";
+import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
+import { ContainerRegistry } from "./container-registry.js";
+import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
+import { MessageBroker } from "./message-broker.js";
+import { Network, networkArgsFromPlan } from "./network.js";
+import { ServiceWorkload } from "./service-workload.js";
+import { SessionStore } from "./session-store.js";
+
+/** Arguments of {@link LandingZone}. */
+export interface LandingZoneArgs {
+  /** The landing-zone spec (`cloud: gcp`), as written or normalized. */
+  readonly spec: LandingZoneInput | LandingZoneSpec;
+  /**
+   * Host names of the gateway's managed certificate; point their DNS at the `gatewayAddress` output.
+   * @default - `<gateway address>.nip.io`
+   */
+  readonly domains?: readonly string[];
+  /**
+   * Values of the services' declared secrets, by service then key (e.g. from `pulumi config set --secret`).
+   * @default - every secret generated
+   */
+  readonly secretValues?: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
+}
+
+/**
+ * A whole GCP landing zone from a spec, planned for the Pulumi engine: Network, then per service
+ * model the compute (CaaS: KubernetesPlatform on private GKE with Istio and a ServiceWorkload per
+ * service and BFF), ContainerRegistry, SessionStore on Memorystore, MessageBroker on Pub/Sub, the
+ * ELK LogPipeline with its Redis buffer on GKE, and the ApiGateway (HTTPS load balancer with Cloud
+ * Armor) routing to every exposed service, all children of this component.
+ *
+ * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
+ *
+ * @example
+ * const zone = new LandingZone("shop", { spec: loadSpecFile("landing-zone.yaml"), domains: ["shop.example.com"] });
+ * export const gatewayUrl = zone.gatewayUrl;
+ */
+export class LandingZone extends pulumi.ComponentResource {
+  readonly plan: LandingZonePlan;
+  readonly network: Network;
+  readonly registry: ContainerRegistry;
+  readonly platform?: KubernetesPlatform;
+  readonly sessions?: SessionStore;
+  readonly broker?: MessageBroker;
+  readonly logging?: LogPipeline;
+  readonly gateway: ApiGateway;
+  /** Service or BFF name → its component. */
+  readonly services: ReadonlyMap<string, ServiceWorkload>;
+
+  readonly gatewayUrl: pulumi.Output<string>;
+  readonly gatewayAddress: pulumi.Output<string>;
+  readonly clusterName?: pulumi.Output<string>;
+  readonly sessionEndpoint?: pulumi.Output<string>;
+  readonly kibanaService?: pulumi.Output<string>;
+  readonly topicNames?: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Planning throws a PlanError naming every unsupported capability before anything is registered.
+    const plan = planLandingZone(args.spec, { engine: "pulumi" });
+    if (plan.cloud !== "gcp") throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not gcp. Fix: set cloud: gcp, or use the ${plan.cloud} LandingZone`);
+    checkSecretValues(plan, args.secretValues);
+    super("msa:gcp:LandingZone", name, {}, opts);
+    this.plan = plan;
+    const parent = { parent: this };
+    const retain = plan.protection.retain;
+    const labels = gcpLabels(plan.tags);
+
+    this.network = new Network(`${name}-network`, networkArgsFromPlan(plan), parent);
+    const network = this.network;
+    const platform = plan.tier === "caas" ? createPlatform(name, plan, network, this) : undefined;
+    if (platform) this.platform = platform;
+    this.registry = new ContainerRegistry(
+      `${name}-registry`,
+      { region: plan.region, repositories: plan.services.map((s) => s.repository), readers: platform ? [platform.nodeServiceAccountMember] : [], retain, labels },
+      parent,
+    );
+
+    if (plan.sessions) {
+      this.sessions = new SessionStore(
+        `${name}-sessions`,
+        {
+          sessions: plan.sessions,
+          region: plan.region,
+          zones: plan.network.availabilityZones,
+          networkId: network.networkId,
+          ...(network.privateServiceRangeName ? { reservedIpRange: network.privateServiceRangeName } : {}),
+          secretPrefix: `${plan.name}-${plan.environment}`,
+          retain,
+          labels,
+        },
+        { parent: this, dependsOn: [...network.privateServiceAccess] },
+      );
+    }
+    if (plan.broker) this.broker = new MessageBroker(`${name}-broker`, { broker: plan.broker, namePrefix: `${plan.name}-${plan.environment}`, retain, labels }, parent);
+    if (plan.logging && platform) {
+      // The same ELK add-on as on any cluster, applied through the GKE provider.
+      this.logging = new LogPipeline(`${name}-logging`, { plan, provider: platform.provider }, { parent: this, dependsOn: [...platform.ready] });
+    }
+
+    const services = new Map<string, ServiceWorkload>();
+    const backends: Record<string, GatewayBackend> = {};
+    for (const service of plan.services) {
+      const workload = new ServiceWorkload(
+        `${name}-${service.name}`,
+        {
+          plan,
+          service: service.name,
+          provider: platform!.provider,
+          workloadPool: platform!.workloadPool,
+          repositoryUrl: this.registry.repositoryUrls[service.repository]!,
+          ...(this.sessions ? { sessions: this.sessions } : {}),
+          ...(this.broker ? { broker: this.broker } : {}),
+          ...(args.secretValues?.[service.name] ? { secretValues: args.secretValues[service.name] } : {}),
+          dependsOn: [...platform!.ready],
+          labels,
+        },
+        parent,
+      );
+      services.set(service.name, workload);
+      if (workload.backend) backends[service.name] = workload.backend;
+    }
+    this.services = services;
+
+    this.gateway = new ApiGateway(`${name}-gateway`, { gateway: plan.gateway, backends, ...(args.domains ? { domains: args.domains } : {}) }, parent);
+
+    this.gatewayUrl = this.gateway.url;
+    this.gatewayAddress = this.gateway.address;
+    if (platform) this.clusterName = platform.clusterName;
+    if (this.sessions) this.sessionEndpoint = this.sessions.endpoint;
+    if (this.logging) this.kibanaService = this.logging.kibanaService;
+    if (this.broker) this.topicNames = pulumi.output(this.broker.topicNames);
+    this.registerOutputs(this.outputs);
+  }
+
+  /** Stack outputs, by name; optional parts appear only when the plan has them. */
+  get outputs(): Readonly<Record<string, pulumi.Output<unknown>>> {
+    return {
+      gatewayUrl: this.gatewayUrl,
+      gatewayAddress: this.gatewayAddress,
+      ...(this.clusterName ? { clusterName: this.clusterName } : {}),
+      ...(this.sessionEndpoint ? { sessionEndpoint: this.sessionEndpoint } : {}),
+      ...(this.kibanaService ? { kibanaService: this.kibanaService } : {}),
+      ...(this.topicNames ? { topicNames: this.topicNames } : {}),
+    };
+  }
+}
+
+/** CaaS: private GKE with the workloads namespace and, when the plan has one, the mesh installed first. */
+function createPlatform(name: string, plan: LandingZonePlan, network: Network, parent: pulumi.Resource): KubernetesPlatform {
+  const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
+  const mesh = meshAddOn(plan);
+  // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
+  const addOns = mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads];
+  const placement = {
+    networkId: network.networkId,
+    subnetworkId: network.subnetworkId,
+    secondaryRanges: { pods: network.podsRangeName, services: network.servicesRangeName },
+    controlPlaneCidr: network.layout.controlPlane,
+    // With a private endpoint, deployments run from inside the subnet (a runner VM or a Cloud Build private pool).
+    authorizedNetworks: plan.cluster!.privateEndpoint ? [network.layout.subnet] : [],
+  };
+  return new KubernetesPlatform(`${name}-platform`, { ...kubernetesPlatformArgsFromPlan(plan, placement, addOns), labels: gcpLabels(plan.tags) }, { parent });
+}
+
+function checkSecretValues(plan: LandingZonePlan, secretValues: LandingZoneArgs["secretValues"]): void {
+  for (const [service, values] of Object.entries(secretValues ?? {})) {
+    const declared = plan.services.find((s) => s.name === service);
+    if (!declared) throw new Error(`LandingZone args.secretValues: "${service}" is not a service of the spec. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
+    for (const key of Object.keys(values)) {
+      if (!declared.secrets.includes(key)) throw new Error(`LandingZone args.secretValues.${service}: "${key}" is not in services[${service}].secrets. Fix: declare it in the spec or drop it`);
+    }
+  }
+}

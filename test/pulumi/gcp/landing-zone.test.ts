@@ -1,0 +1,157 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { planLandingZone } from "../../../lib/plan/planner.js";
+import { CLOUD_ARMOR_WAF_RULES } from "../../../lib/pulumi/gcp/api-gateway.js";
+import { createLandingZone, type CloudLandingZone } from "../../../lib/pulumi/index.js";
+import { loadSpecFile } from "../../../lib/spec/parse.js";
+import { byType, childrenOf, GCP_CONFIG, MOCK_GCP_PROJECT, runProgram, single, type RegisteredResource } from "../harness.js";
+
+const EXAMPLE = "examples/gcp/landing-zone.yaml";
+const GROUP = "kubernetes:yaml/v2:ConfigGroup";
+type Obj = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec?: Record<string, unknown>; data?: Record<string, string> };
+const objs = (group: RegisteredResource): Obj[] => group.inputs["objs"] as Obj[];
+
+describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", () => {
+  const spec = loadSpecFile(EXAMPLE);
+  const plan = planLandingZone(spec, { engine: "pulumi" });
+  let resources: RegisteredResource[];
+  let zone: CloudLandingZone;
+  const outputs: Record<string, unknown> = {};
+
+  beforeAll(async () => {
+    ({ resources } = await runProgram(
+      async () => {
+        zone = await createLandingZone("shop", { spec });
+        for (const [key, output] of Object.entries(zone.outputs)) output.apply((v) => (outputs[key] = v));
+      },
+      { config: GCP_CONFIG },
+    ));
+  });
+
+  it("composes every part under msa:gcp:LandingZone, and loads no other cloud", () => {
+    expect(single(resources, "msa:gcp:LandingZone").parent).toBeUndefined();
+    expect(childrenOf(resources, "shop").map((r) => r.type)).toEqual(
+      expect.arrayContaining(["msa:gcp:Network", "msa:gcp:KubernetesPlatform", "msa:gcp:ContainerRegistry", "msa:gcp:SessionStore", "msa:gcp:MessageBroker", "msa:kubernetes:LogPipeline", "msa:gcp:ApiGateway"]),
+    );
+    expect(childrenOf(resources, "shop").filter((r) => r.type === "msa:gcp:ServiceWorkload").map((r) => r.name)).toEqual(plan.services.map((s) => `shop-${s.name}`));
+    expect(resources.every((r) => r.path === "shop" || r.path.startsWith("shop/"))).toBe(true);
+    expect(resources.some((r) => r.type.startsWith("aws:") || r.type.startsWith("azure-native:"))).toBe(false);
+    expect(zone.plan.cloud).toBe("gcp");
+    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "gatewayAddress", "gatewayUrl", "kibanaService", "sessionEndpoint", "topicNames"]);
+    expect(outputs["gatewayUrl"]).toBe("https://34.120.10.20.nip.io");
+    expect(outputs["sessionEndpoint"]).toBe("10.0.192.4:6378");
+  });
+
+  it("keeps GKE private in prod and every Kubernetes object on the cluster's provider", () => {
+    const cluster = single(resources, "gcp:container/cluster:Cluster");
+    expect(cluster.inputs).toMatchObject({ privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true }, masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "10.0.0.0/17" }] } });
+    expect(cluster.inputs["subnetwork"]).toBe(single(resources, "gcp:compute/subnetwork:Subnetwork").outputs["id"]);
+    for (const r of resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"))) expect(r.provider, r.name).toBe("shop-platform-k8s");
+    // The log pipeline is the existing-cluster add-on with its in-cluster Redis buffer, after the node pool.
+    const logging = single(resources, "msa:kubernetes:LogPipeline");
+    expect(logging.dependsOn).toEqual(expect.arrayContaining(["shop-platform-nodes"]));
+    expect(byType(resources, "msa:kubernetes:InClusterRedis").map((r) => r.parent)).toEqual(["shop-logging"]);
+    expect(byType(resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs["chart"])).toEqual(expect.arrayContaining(["base", "istiod", "eck-operator"]));
+  });
+
+  it("runs Memorystore with TLS, AUTH and HA on the private service access range, its AUTH string only in Secret Manager", () => {
+    const redis = single(resources, "gcp:redis/instance:Instance");
+    const range = single(resources, "gcp:compute/globalAddress:GlobalAddress", "shop-network-private-services");
+    expect(redis.inputs).toMatchObject({
+      tier: "STANDARD_HA",
+      connectMode: "PRIVATE_SERVICE_ACCESS",
+      reservedIpRange: range.outputs["name"],
+      authorizedNetwork: single(resources, "gcp:compute/network:Network").outputs["id"],
+      transitEncryptionMode: "SERVER_AUTHENTICATION",
+      authEnabled: true,
+      locationId: "asia-northeast3-a",
+      alternativeLocationId: "asia-northeast3-b",
+      persistenceConfig: { persistenceMode: "RDB" },
+      deletionProtection: true,
+    });
+    expect(redis.protect).toBe(true);
+    expect(redis.dependsOn).toContain("shop-network-private-services");
+    const version = single(resources, "gcp:secretmanager/secretVersion:SecretVersion", "shop-sessions-auth");
+    expect(version.secretInputs).toContain("secretData");
+    // The AUTH string reaches pods only inside their Secret, never in a ConfigMap.
+    const auth = String(redis.outputs["authString"]);
+    for (const group of byType(resources, GROUP)) expect(JSON.stringify(group.inputs).includes(auth), group.name).toBe(false);
+    const ordersSecret = single(resources, "kubernetes:core/v1:Secret", "shop-orders-secret");
+    expect(ordersSecret.secretInputs).toContain("stringData");
+    expect(ordersSecret.inputs["stringData"]).toMatchObject({ SESSION_STORE_PASSWORD: auth });
+  });
+
+  it("gives each service its own account, bound to its Kubernetes ServiceAccount through Workload Identity", () => {
+    const account = single(resources, "gcp:serviceaccount/account:Account", "shop-orders-identity-account");
+    const binding = single(resources, "gcp:serviceaccount/iAMMember:IAMMember", "shop-orders-identity-workload-identity");
+    expect(binding.inputs).toEqual({ serviceAccountId: account.outputs["name"], role: "roles/iam.workloadIdentityUser", member: `serviceAccount:${MOCK_GCP_PROJECT}.svc.id.goog[shop/orders]` });
+    const workload = objs(single(resources, GROUP, "shop-orders-workload"));
+    const serviceAccount = workload.find((o) => o.kind === "ServiceAccount")!;
+    expect(serviceAccount.metadata.annotations).toEqual({ "iam.gke.io/gcp-service-account": account.outputs["email"] });
+    const deployment = workload.find((o) => o.kind === "Deployment")!;
+    const image = (deployment.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
+    expect(image).toBe(`asia-northeast3-docker.pkg.dev/${MOCK_GCP_PROJECT}/shop-orders/shop-orders:latest`);
+  });
+
+  it("grants Pub/Sub per service identity only: publishers on their topics, subscribers on their own subscriptions", () => {
+    const members = (type: string) =>
+      byType(resources, type)
+        .filter((m) => String(m.inputs["member"]).includes(".iam.gserviceaccount.com") && !String(m.inputs["member"]).includes("gcp-sa-pubsub"))
+        .map((m) => `${String(m.inputs["member"]).replace(/^serviceAccount:(.*)@.*$/, "$1")} ${m.inputs["role"]} ${String(m.inputs["topic"] ?? m.inputs["subscription"]).split("/").pop()}`);
+    expect(members("gcp:pubsub/topicIAMMember:TopicIAMMember").sort()).toEqual(
+      ["shop-orders roles/pubsub.publisher shop-prod-order-placed", "shop-payments roles/pubsub.publisher shop-prod-payment-completed", "shop-inventory roles/pubsub.publisher shop-prod-stock-reserved"].sort(),
+    );
+    const subscribers = members("gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember");
+    expect(subscribers).toHaveLength(plan.broker!.topics.reduce((n, t) => n + t.subscriptions.length, 0));
+    for (const line of subscribers) {
+      const [account, role, subscription] = line.split(" ");
+      expect(role).toBe("roles/pubsub.subscriber");
+      // The subscription is `<zone>-<env>-<subscriber>_<event>`: each account consumes only its own.
+      expect(subscription!.startsWith(`shop-prod-${account!.replace(/^shop-/, "")}_`), line).toBe(true);
+    }
+    const config = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "ConfigMap")!;
+    expect(JSON.parse(config.data!["PUBSUB_TOPICS"]!)).toEqual({ "order-placed": "shop-prod-order-placed" });
+    expect(JSON.parse(config.data!["PUBSUB_SUBSCRIPTIONS"]!)).toEqual({ "payment-completed": "shop-prod-orders_payment-completed", "stock-reserved": "shop-prod-orders_stock-reserved" });
+    expect(config.data).toMatchObject({ GOOGLE_CLOUD_PROJECT: MOCK_GCP_PROJECT, SESSION_STORE_ENDPOINT: "10.0.192.4:6378" });
+  });
+
+  it("routes every planned path through Cloud Armor to the services' NEGs", () => {
+    const urlMap = single(resources, "gcp:compute/uRLMap:URLMap", "shop-gateway-routes");
+    const backendIds = Object.fromEntries(byType(resources, "gcp:compute/backendService:BackendService").map((b) => [b.outputs["id"], b.name.replace(/^shop-gateway-/, "")]));
+    const rules = (urlMap.inputs["pathMatchers"] as { pathRules: { paths: string[]; service: string }[] }[])[0]!.pathRules;
+    const routed = rules.flatMap((rule) => rule.paths.filter((p) => !p.endsWith("/*")).map((p) => `${p}->${backendIds[rule.service]}`));
+    expect(routed.sort()).toEqual(plan.gateway.routes.map((r) => `${r.path}->${r.target}`).sort());
+    expect(backendIds[urlMap.inputs["defaultService"] as string]).toBe("web");
+
+    const policy = single(resources, "gcp:compute/securityPolicy:SecurityPolicy");
+    const actions = (policy.inputs["rules"] as { action: string; match: { expr?: { expression: string } } }[]).map((r) => r.action);
+    expect(actions.filter((a) => a === "deny(403)")).toHaveLength(CLOUD_ARMOR_WAF_RULES.length);
+    expect(actions).toContain("throttle");
+    for (const backend of byType(resources, "gcp:compute/backendService:BackendService")) {
+      expect(backend.inputs).toMatchObject({ loadBalancingScheme: "EXTERNAL_MANAGED", securityPolicy: policy.outputs["selfLink"], logConfig: { enable: true, sampleRate: 1 } });
+      const target = backend.name.replace(/^shop-gateway-/, "");
+      const negs = (backend.inputs["backends"] as { group: string; balancingMode: string }[]).map((b) => b.group);
+      expect(negs).toEqual(plan.network.availabilityZones.map((z) => `projects/${MOCK_GCP_PROJECT}/zones/${z}/networkEndpointGroups/shop-prod-${target}`));
+      // The backend waits for the workload whose Service the NEG controller turns into those NEGs.
+      expect(backend.dependsOn).toContain(`shop-${target}-workload`);
+    }
+    const service = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Service")!;
+    expect(JSON.parse(service.metadata.annotations!["cloud.google.com/neg"]!)).toEqual({ exposed_ports: { "80": { name: "shop-prod-orders" } } });
+    expect(single(resources, "gcp:compute/globalForwardingRule:GlobalForwardingRule", "shop-gateway-https").inputs).toMatchObject({ portRange: "443", loadBalancingScheme: "EXTERNAL_MANAGED" });
+    expect(single(resources, "gcp:compute/sSLPolicy:SSLPolicy").inputs).toMatchObject({ minTlsVersion: "TLS_1_2" });
+  });
+
+  it("lets only Google's load balancer ranges past the pods' default-deny and STRICT mTLS, on the container port", () => {
+    const orders = objs(single(resources, GROUP, "shop-orders-workload"));
+    const policy = orders.find((o) => o.kind === "NetworkPolicy")!;
+    expect(JSON.stringify(policy.spec)).toContain("35.191.0.0/16");
+    const peer = orders.find((o) => o.kind === "PeerAuthentication")!;
+    expect(peer.spec).toMatchObject({ mtls: { mode: "STRICT" }, portLevelMtls: { "8080": { mode: "PERMISSIVE" } } });
+    expect(single(resources, "gcp:compute/firewall:Firewall", "shop-network-allow-load-balancer").inputs).toMatchObject({ allows: [{ protocol: "tcp", ports: ["8080"] }] });
+  });
+
+  it("is rejected before anything is registered when the spec asks for what GCP does not build yet", async () => {
+    await expect(runProgram(() => createLandingZone("x", { spec: { ...spec, gateway: { ...spec.gateway, auth: "jwt" }, auth: { sessions: "redis", tokens: "jwt" } } }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(
+      /tokens \(asked by gateway.auth\) is not supported yet on gcp\/caas by the pulumi engine/,
+    );
+  });
+});
