@@ -331,8 +331,10 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return compute("securityPolicies");
     case "gcp:compute/uRLMap:URLMap":
       return compute("urlMaps");
-    case "gcp:compute/instanceTemplate:InstanceTemplate":
-      return compute("instanceTemplates");
+    case "gcp:compute/instanceTemplate:InstanceTemplate": {
+      const template = compute("instanceTemplates");
+      return { ...template, selfLinkUnique: `${template.selfLink}?uniqueId=1234567890` };
+    }
     case "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager":
       return { ...compute("instanceGroupManagers", "region"), instanceGroup: `https://www.googleapis.com/compute/v1/projects/${project}/regions/${region}/instanceGroups/${physical}` };
     case "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup":

@@ -51,8 +51,8 @@ export interface ContainerRegistryArgs {
 export class ContainerRegistry extends pulumi.ComponentResource {
   /** `<region>-docker.pkg.dev/<project>/<repository>` by repository id. */
   readonly repositoryUrls: Readonly<Record<string, pulumi.Output<string>>>;
-  /** Repository resource ids (`projects/<p>/locations/<r>/repositories/<id>`) by repository id. */
-  readonly repositoryIds: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Full repository names (`projects/<p>/locations/<r>/repositories/<id>`) by repository id, for IAM grants. */
+  readonly repositoryNames: Readonly<Record<string, pulumi.Output<string>>>;
   readonly nodes: {
     readonly repositories: Readonly<Record<string, gcp.artifactregistry.Repository>>;
     readonly readerBindings: readonly gcp.artifactregistry.RepositoryIamMember[];
@@ -69,7 +69,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
     const repositories: Record<string, gcp.artifactregistry.Repository> = {};
     const readerBindings: gcp.artifactregistry.RepositoryIamMember[] = [];
     const urls: Record<string, pulumi.Output<string>> = {};
-    const ids: Record<string, pulumi.Output<string>> = {};
+    const names: Record<string, pulumi.Output<string>> = {};
     for (const repositoryId of args.repositories) {
       const repositoryArgs: gcp.artifactregistry.RepositoryArgs = {
         repositoryId,
@@ -89,7 +89,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
       const repository = new gcp.artifactregistry.Repository(`${name}-${repositoryId}`, repositoryArgs, { parent: this, protect: args.retain ?? false });
       repositories[repositoryId] = repository;
       urls[repositoryId] = pulumi.interpolate`${args.region}-docker.pkg.dev/${project}/${repository.repositoryId}`;
-      ids[repositoryId] = repository.id;
+      names[repositoryId] = repository.name;
       (args.readers ?? []).forEach((member, i) =>
         readerBindings.push(
           new gcp.artifactregistry.RepositoryIamMember(
@@ -101,7 +101,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
       );
     }
     this.repositoryUrls = urls;
-    this.repositoryIds = ids;
+    this.repositoryNames = names;
     this.nodes = { repositories, readerBindings };
     this.registerOutputs({ repositoryUrls: pulumi.all(urls) });
   }

@@ -8,3 +8,7 @@ export * from "./message-broker.js";
 export * from "./api-gateway.js";
 export * from "./service-workload.js";
 export * from "./landing-zone.js";
+export * from "./container-vm.js";
+export * from "./instance-group-service.js";
+export * from "./app-engine-application.js";
+export * from "./app-engine-service.js";

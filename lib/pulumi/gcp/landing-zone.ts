@@ -9,7 +9,10 @@ import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
+import { AppEngineApplication } from "./app-engine-application.js";
+import { AppEngineService } from "./app-engine-service.js";
 import { ContainerRegistry } from "./container-registry.js";
+import { InstanceGroupService } from "./instance-group-service.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { MessageBroker } from "./message-broker.js";
 import { Network, networkArgsFromPlan } from "./network.js";
@@ -30,12 +33,21 @@ export interface LandingZoneArgs {
    * @default - every secret generated
    */
   readonly secretValues?: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
+  /**
+   * PaaS: whether the project's App Engine application is created here or already exists (a project has at most one).
+   * @default "create"
+   */
+  readonly appEngineApplication?: "create" | "existing";
 }
+
+/** The component a service becomes in each service model. */
+export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngineService;
 
 /**
  * A whole GCP landing zone from a spec, planned for the Pulumi engine: Network, then per service
  * model the compute (CaaS: KubernetesPlatform on private GKE with Istio and a ServiceWorkload per
- * service and BFF), ContainerRegistry, SessionStore on Memorystore, MessageBroker on Pub/Sub, the
+ * service and BFF; IaaS: an InstanceGroupService per service; PaaS: the AppEngineApplication and an
+ * AppEngineService per service), ContainerRegistry, SessionStore on Memorystore, MessageBroker on Pub/Sub, the
  * ELK LogPipeline with its Redis buffer on GKE, and the ApiGateway (HTTPS load balancer with Cloud
  * Armor) routing to every exposed service, all children of this component.
  *
@@ -54,8 +66,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly broker?: MessageBroker;
   readonly logging?: LogPipeline;
   readonly gateway: ApiGateway;
-  /** Service or BFF name → its component. */
-  readonly services: ReadonlyMap<string, ServiceWorkload>;
+  /** Service or BFF name → its component (GKE workload, instance group or App Engine service, by tier). */
+  readonly services: ReadonlyMap<string, ServiceComponent>;
 
   readonly gatewayUrl: pulumi.Output<string>;
   readonly gatewayAddress: pulumi.Output<string>;
@@ -107,27 +119,39 @@ export class LandingZone extends pulumi.ComponentResource {
       this.logging = new LogPipeline(`${name}-logging`, { plan, provider: platform.provider }, { parent: this, dependsOn: [...platform.ready] });
     }
 
-    const services = new Map<string, ServiceWorkload>();
+    const services = new Map<string, ServiceComponent>();
     const backends: Record<string, GatewayBackend> = {};
+    const appEngine = plan.tier === "paas" ? new AppEngineApplication(`${name}-app-engine`, { region: plan.region, existing: args.appEngineApplication === "existing" }, parent) : undefined;
     for (const service of plan.services) {
-      const workload = new ServiceWorkload(
-        `${name}-${service.name}`,
-        {
-          plan,
-          service: service.name,
-          provider: platform!.provider,
-          workloadPool: platform!.workloadPool,
-          repositoryUrl: this.registry.repositoryUrls[service.repository]!,
-          ...(this.sessions ? { sessions: this.sessions } : {}),
-          ...(this.broker ? { broker: this.broker } : {}),
-          ...(args.secretValues?.[service.name] ? { secretValues: args.secretValues[service.name] } : {}),
-          dependsOn: [...platform!.ready],
-          labels,
-        },
-        parent,
-      );
-      services.set(service.name, workload);
-      if (workload.backend) backends[service.name] = workload.backend;
+      const common = {
+        plan,
+        service: service.name,
+        ...(this.sessions ? { sessions: this.sessions } : {}),
+        ...(this.broker ? { broker: this.broker } : {}),
+        ...(args.secretValues?.[service.name] ? { secretValues: args.secretValues[service.name] } : {}),
+        labels,
+      };
+      const repository = { url: this.registry.repositoryUrls[service.repository]!, name: this.registry.repositoryNames[service.repository]! };
+      let component: ServiceComponent;
+      if (platform) {
+        component = new ServiceWorkload(
+          `${name}-${service.name}`,
+          { ...common, provider: platform.provider, workloadPool: platform.workloadPool, repositoryUrl: repository.url, dependsOn: [...platform.ready] },
+          parent,
+        );
+      } else if (appEngine) {
+        // App Engine takes other services only once its default service exists.
+        const defaultService = services.get(plan.services[0]!.name);
+        component = new AppEngineService(
+          `${name}-${service.name}`,
+          { ...common, network: { name: network.networkName, subnetwork: network.subnetworkName }, repository },
+          { parent: this, dependsOn: [...appEngine.ready, ...network.privateServiceAccess, ...(defaultService ? [defaultService] : [])] },
+        );
+      } else {
+        component = new InstanceGroupService(`${name}-${service.name}`, { ...common, subnetworkId: network.subnetworkId, repository }, parent);
+      }
+      services.set(service.name, component);
+      if (component.backend) backends[service.name] = component.backend;
     }
     this.services = services;
 

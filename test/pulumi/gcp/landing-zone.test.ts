@@ -111,7 +111,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     const config = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "ConfigMap")!;
     expect(JSON.parse(config.data!["PUBSUB_TOPICS"]!)).toEqual({ "order-placed": "shop-prod-order-placed" });
     expect(JSON.parse(config.data!["PUBSUB_SUBSCRIPTIONS"]!)).toEqual({ "payment-completed": "shop-prod-orders_payment-completed", "stock-reserved": "shop-prod-orders_stock-reserved" });
-    expect(config.data).toMatchObject({ GOOGLE_CLOUD_PROJECT: MOCK_GCP_PROJECT, SESSION_STORE_ENDPOINT: "10.0.192.4:6378" });
+    expect(config.data).toMatchObject({ GOOGLE_CLOUD_PROJECT: MOCK_GCP_PROJECT, SESSION_STORE_ENDPOINT: "10.0.192.4:6378", LOG_LEVEL: "info" });
   });
 
   it("routes every planned path through Cloud Armor to the services' NEGs", () => {
