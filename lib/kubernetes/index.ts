@@ -11,3 +11,4 @@ export * from "./kafka.js";
 export * from "./monitoring.js";
 export * from "./target-group-binding.js";
 export * from "./load-balancer-access.js";
+export * from "./jwt-policies.js";

@@ -379,6 +379,12 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return { ...inputs, name: physical, id: `projects/${project}/topics/${physical}` };
     case "gcp:pubsub/subscription:Subscription":
       return { ...inputs, name: physical, id: `projects/${project}/subscriptions/${physical}` };
+    case "gcp:appengine/application:Application":
+      return { ...inputs, id: project, name: `apps/${project}`, appId: project, defaultHostname: `${project}.du.r.appspot.com` };
+    case "gcp:servicedirectory/namespace:Namespace":
+      return { ...inputs, id: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}`, name: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}` };
+    case "gcp:servicedirectory/service:Service":
+      return { ...inputs, id: `${str("namespace")}/services/${str("serviceId")}`, name: `${str("namespace")}/services/${str("serviceId")}` };
     case "gcp:sql/databaseInstance:DatabaseInstance":
       return { ...inputs, name: physical, id: physical, privateIpAddress: "10.0.192.10", connectionName: `${project}:${region}:${physical}`, selfLink: `https://sqladmin.googleapis.com/sql/v1beta4/projects/${project}/instances/${physical}` };
     default:

@@ -1,16 +1,24 @@
 import type { CloudSupport } from "../types.js";
 
-/** What the Pulumi engine implements on gcp, per capability. Extend when a component lands with its tests. */
+/**
+ * What the Pulumi engine implements on gcp, per capability. Extend when a component lands with its
+ * tests. Not built: tokens and tracing on VMs and App Engine (the HTTPS load balancer validates no
+ * JWT and there is no mesh; App Engine has no collector sidecar), logging there (the catalog offers ELK on GKE only;
+ * VM and App Engine logs go to Cloud Logging).
+ */
 export const PULUMI_GCP_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
   compute: ["iaas", "caas", "paas"],
   registry: ["iaas", "caas", "paas"],
   gateway: ["iaas", "caas", "paas"],
   bff: ["iaas", "caas", "paas"],
-  discovery: ["caas"],
+  discovery: ["iaas", "caas", "paas"],
   config: ["iaas", "caas", "paas"],
   sessions: ["iaas", "caas", "paas"],
+  tokens: ["caas"],
   mesh: ["caas"],
+  monitoring: ["iaas", "caas", "paas"],
+  tracing: ["caas"],
   logging: ["caas"],
   broker: ["iaas", "caas", "paas"],
 };

@@ -76,6 +76,10 @@ export class ApiGateway extends pulumi.ComponentResource {
   readonly securityPolicyId: pulumi.Output<string>;
   /** Backend service ids by route target. */
   readonly backendServiceIds: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Backend service names by route target (the `backend_target_name` of load-balancer metrics). */
+  readonly backendServiceNames: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Host names of the certificate. */
+  readonly domains: pulumi.Output<string[]>;
   readonly nodes: {
     readonly address: gcp.compute.GlobalAddress;
     readonly securityPolicy: gcp.compute.SecurityPolicy;
@@ -194,6 +198,8 @@ export class ApiGateway extends pulumi.ComponentResource {
     this.url = pulumi.interpolate`https://${domains[0]!}`;
     this.securityPolicyId = securityPolicy.id;
     this.backendServiceIds = Object.fromEntries(Object.entries(backendServices).map(([target, s]) => [target, s.id]));
+    this.backendServiceNames = Object.fromEntries(Object.entries(backendServices).map(([target, s]) => [target, s.name]));
+    this.domains = pulumi.all(domains);
     this.nodes = { address, securityPolicy, backendServices, urlMap, certificate, httpsForwardingRule };
     this.registerOutputs({ url: this.url, address: this.address });
   }

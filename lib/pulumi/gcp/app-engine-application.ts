@@ -7,10 +7,10 @@ export interface AppEngineApplicationArgs {
   /** Compute region of the landing zone; the application's location is its App Engine name (us-central1 → us-central). */
   readonly region: string;
   /**
-   * The project already has its App Engine application (a project has at most one, in a location fixed forever); nothing is created.
-   * @default false
+   * The project already has its App Engine application (a project has at most one, in a location fixed forever): nothing is created, and its default hostname (`<project>.<region code>.r.appspot.com`) is given here.
+   * @default - the application is created
    */
-  readonly existing?: boolean;
+  readonly existing?: { readonly defaultHostname: string };
   /**
    * Escape hatch: patches the application's arguments before it is created.
    * @default - no patch
@@ -29,6 +29,8 @@ export interface AppEngineApplicationArgs {
 export class AppEngineApplication extends pulumi.ComponentResource {
   /** App Engine location id. */
   readonly locationId: string;
+  /** `<project>.<region code>.r.appspot.com`; services answer at `<service>-dot-<hostname>`. */
+  readonly defaultHostname: pulumi.Output<string>;
   /** The application, or undefined when it already existed. */
   readonly application?: gcp.appengine.Application;
   /** What App Engine services wait for. */
@@ -42,6 +44,7 @@ export class AppEngineApplication extends pulumi.ComponentResource {
       args.transform?.application?.(applicationArgs);
       this.application = new gcp.appengine.Application(`${name}-app`, applicationArgs, { parent: this, protect: true });
     }
+    this.defaultHostname = this.application ? this.application.defaultHostname : pulumi.output(args.existing!.defaultHostname);
     this.ready = this.application ? [this.application] : [];
     this.registerOutputs({ locationId: this.locationId });
   }

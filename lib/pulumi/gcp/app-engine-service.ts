@@ -7,6 +7,7 @@ import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kuber
 import type { GatewayBackend } from "./api-gateway.js";
 import { projectOf, serviceAgent } from "./project.js";
 import { findService, ServiceIdentity, type ProjectRoleGrant } from "./service-identity.js";
+import type { RegistryLink } from "./service-registry.js";
 import { GOOGLE_CLOUD_PROJECT_ENV, SESSION_STORE_TLS_CA_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
 
 /** Suffix of the variables naming a secret's Secret Manager version (`<KEY>_SECRET`): App Engine env values are visible in the version's config, so secrets go by reference. */
@@ -36,6 +37,11 @@ export interface AppEngineServiceArgs {
    * @default - no messaging
    */
   readonly broker?: BrokerLink;
+  /**
+   * Register the service and its URL (`https://<service>-dot-<app hostname>`) in the registry; App Engine has no VPC address, so callers look it up by name in Service Directory.
+   * @default - not registered
+   */
+  readonly discovery?: { readonly registry: RegistryLink; readonly defaultHostname: pulumi.Input<string> };
   /**
    * Values of the service's declared `secrets`, by key.
    * @default - a generated 32-character value per secret
@@ -82,6 +88,8 @@ export class AppEngineService extends pulumi.ComponentResource {
   readonly appEngineService: string;
   /** The gateway backend of this service. */
   readonly backend: GatewayBackend;
+  /** `https://...appspot.com` URL of the service, when the application's hostname is known (`discovery`). */
+  readonly url?: pulumi.Output<string>;
   readonly nodes: {
     readonly version: gcp.appengine.FlexibleAppVersion;
     readonly ingress: gcp.appengine.ServiceNetworkSettings;
@@ -165,6 +173,16 @@ export class AppEngineService extends pulumi.ComponentResource {
       { region: plan.region, networkEndpointType: "SERVERLESS", appEngine: { service: appEngineService } },
       { parent: this, dependsOn: [version] },
     );
+
+    if (args.discovery) {
+      const url = pulumi.interpolate`https://${appEngineService === "default" ? "" : `${appEngineService}-dot-`}${args.discovery.defaultHostname}`;
+      new gcp.servicedirectory.Service(
+        `${name}-registration`,
+        { serviceId: service.name, namespace: args.discovery.registry.namespaceId, metadata: { tier: "paas", protocol: "https", url } },
+        { parent: this, dependsOn: [version] },
+      );
+      this.url = url;
+    }
 
     this.appEngineService = appEngineService;
     this.backend = { kind: "serverless", networkEndpointGroup: networkEndpointGroup.id, dependsOn: [ingress] };

@@ -7,6 +7,7 @@ import type { GatewayBackend } from "./api-gateway.js";
 import { CONTAINER_VM_IMAGE, containerVmUserData } from "./container-vm.js";
 import { projectOf } from "./project.js";
 import { findService, ServiceIdentity, type ProjectRoleGrant } from "./service-identity.js";
+import type { RegistryLink } from "./service-registry.js";
 import { GOOGLE_CLOUD_PROJECT_ENV, SESSION_STORE_TLS_CA_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
 
 /** What the VMs' own agents need: Container-Optimized OS ships container logs and metrics with the VM's account. */
@@ -22,8 +23,16 @@ export interface InstanceGroupServiceArgs {
   readonly plan: LandingZonePlan;
   /** Name of the service or BFF in `plan.services`. */
   readonly service: string;
+  /** VPC network of the VMs (and of the internal load balancer when registered). */
+  readonly networkId: pulumi.Input<string>;
   /** Subnet the VMs get their (only, internal) address from. */
   readonly subnetworkId: pulumi.Input<string>;
+  /**
+   * Register the service in the registry behind an internal passthrough load balancer, so other services reach it as `<service>.<domain>`.
+   * Cost: an internal forwarding rule bills hourly.
+   * @default - not registered
+   */
+  readonly discovery?: RegistryLink;
   /** The service's Artifact Registry repository: its URL prefixes the plan's image, its name scopes the pull grant. */
   readonly repository: { readonly url: pulumi.Input<string>; readonly name: pulumi.Input<string> };
   /**
@@ -73,7 +82,8 @@ export interface InstanceGroupServiceArgs {
  * the service's container as described by {@link containerVmUserData}; a regional managed instance
  * group over the plan's zones with autohealing on an HTTP health check, rolling replacement when the
  * template changes, and a CPU autoscaler between the service's replica bounds. Its {@link backend}
- * is what the gateway's backend service targets.
+ * is what the gateway's backend service targets; with `discovery`, an internal passthrough load
+ * balancer registered in Service Directory lets other services call it by name.
  *
  * Cost: the VMs bill per second; the group never runs fewer than `replicas.min`.
  *
@@ -87,11 +97,17 @@ export class InstanceGroupService extends pulumi.ComponentResource {
   readonly healthCheckId: pulumi.Output<string>;
   /** The gateway backend of this service. */
   readonly backend: GatewayBackend;
+  /** `<service>.<domain>`, when registered. */
+  readonly dnsName?: string;
+  /** Address of the internal load balancer, when registered. */
+  readonly internalAddress?: pulumi.Output<string>;
   readonly nodes: {
     readonly healthCheck: gcp.compute.HealthCheck;
     readonly instanceTemplate: gcp.compute.InstanceTemplate;
     readonly instanceGroupManager: gcp.compute.RegionInstanceGroupManager;
     readonly autoscaler: gcp.compute.RegionAutoscaler;
+    readonly internalForwardingRule?: gcp.compute.ForwardingRule;
+    readonly registration?: gcp.servicedirectory.Service;
   };
 
   constructor(name: string, args: InstanceGroupServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -194,10 +210,45 @@ export class InstanceGroupService extends pulumi.ComponentResource {
     args.transform?.autoscaler?.(autoscalerArgs);
     const autoscaler = new gcp.compute.RegionAutoscaler(`${name}-autoscaler`, autoscalerArgs, parent);
 
+    let registered: { forwardingRule: gcp.compute.ForwardingRule; registration: gcp.servicedirectory.Service } | undefined;
+    if (args.discovery) {
+      const internal = new gcp.compute.RegionBackendService(
+        `${name}-internal`,
+        {
+          region: plan.region,
+          loadBalancingScheme: "INTERNAL",
+          protocol: "TCP",
+          healthChecks: healthCheck.id,
+          backends: [{ group: instanceGroupManager.instanceGroup, balancingMode: "CONNECTION" }],
+          connectionDrainingTimeoutSec: 30,
+          description: `Internal entry of ${service.name}`,
+        },
+        parent,
+      );
+      const forwardingRule = new gcp.compute.ForwardingRule(
+        `${name}-internal`,
+        { region: plan.region, loadBalancingScheme: "INTERNAL", backendService: internal.id, ipProtocol: "TCP", ports: [String(service.port)], network: args.networkId, subnetwork: args.subnetworkId, allowGlobalAccess: false },
+        parent,
+      );
+      const registration = new gcp.servicedirectory.Service(
+        `${name}-registration`,
+        { serviceId: service.name, namespace: args.discovery.namespaceId, metadata: { tier: "iaas", protocol: "http", port: String(service.port) } },
+        parent,
+      );
+      new gcp.servicedirectory.Endpoint(
+        `${name}-registration`,
+        { endpointId: "internal-load-balancer", service: registration.id, address: forwardingRule.ipAddress, port: service.port, network: args.discovery.network },
+        parent,
+      );
+      registered = { forwardingRule, registration };
+      this.dnsName = `${service.name}.${args.discovery.domain}`;
+      this.internalAddress = forwardingRule.ipAddress;
+    }
+
     this.instanceGroup = instanceGroupManager.instanceGroup;
     this.healthCheckId = healthCheck.id;
     this.backend = { kind: "instanceGroup", instanceGroup: this.instanceGroup, healthCheck: this.healthCheckId, dependsOn: [instanceGroupManager] };
-    this.nodes = { healthCheck, instanceTemplate, instanceGroupManager, autoscaler };
+    this.nodes = { healthCheck, instanceTemplate, instanceGroupManager, autoscaler, ...(registered ? { internalForwardingRule: registered.forwardingRule, registration: registered.registration } : {}) };
     this.registerOutputs({ instanceGroup: this.instanceGroup, email: this.identity.email });
   }
 }

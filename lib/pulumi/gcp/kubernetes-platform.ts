@@ -5,7 +5,7 @@ import type { AddOn } from "../../kubernetes/types.js";
 import { gcpServiceAccountId, LOAD_BALANCER_BACKEND_TAG } from "../../plan/gcp.js";
 import type { ClusterPlan, LandingZonePlan } from "../../plan/types.js";
 import type { HelmValues } from "../kubernetes/add-on.js";
-import { addOnInstallOrder, installAddOns } from "../kubernetes/install-add-ons.js";
+import { addOnInstallOrder, checkAddOnValues, installAddOns } from "../kubernetes/install-add-ons.js";
 import { projectOf, serviceAgent } from "./project.js";
 
 /** The one predefined role a GKE node service account needs: write logs and metrics, read its own metadata. */
@@ -55,6 +55,11 @@ export interface KubernetesPlatformArgs {
    */
   readonly addOns?: readonly AddOn[];
   /**
+   * Helm values deep-merged over the add-ons' own, keyed by release name (outputs allowed, e.g. a Workload Identity annotation).
+   * @default - the add-ons' values
+   */
+  readonly addOnValues?: Readonly<Record<string, HelmValues>>;
+  /**
    * Deletion-protect the cluster and protect the secrets key (prod).
    * @default false
    */
@@ -65,14 +70,13 @@ export interface KubernetesPlatformArgs {
    */
   readonly labels?: Readonly<Record<string, string>>;
   /**
-   * Escape hatch: patches a child's arguments before it is created; Helm values of add-on releases are deep-merged by release name.
+   * Escape hatch: patches a child's arguments before it is created.
    * @default - no patch
    */
   readonly transform?: {
     readonly cluster?: (args: gcp.container.ClusterArgs) => void;
     readonly nodePool?: (args: gcp.container.NodePoolArgs) => void;
     readonly secretsKey?: (args: gcp.kms.CryptoKeyArgs) => void;
-    readonly addOnValues?: Readonly<Record<string, HelmValues>>;
   };
 }
 
@@ -133,6 +137,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     if (stray) throw new Error(`KubernetesPlatform ${name}: zone "${stray}" is not in region ${args.region}. Fix: use zones named ${args.region}-<letter>`);
     if (!/\/28$/.test(args.controlPlaneCidr)) throw new Error(`KubernetesPlatform ${name}: controlPlaneCidr "${args.controlPlaneCidr}" is not a /28. Fix: pass an unused /28, e.g. network.layout.controlPlane`);
     const ordered = addOnInstallOrder(args.addOns ?? [], `KubernetesPlatform ${name}`);
+    checkAddOnValues(ordered, args.addOnValues, `KubernetesPlatform ${name} addOnValues`);
     super("msa:gcp:KubernetesPlatform", name, {}, opts);
     const parent = { parent: this };
     const retain = args.retain ?? false;
@@ -254,7 +259,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     );
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, parent);
 
-    const addOns = installAddOns(name, ordered, { provider, parent: this, dependsOn: [nodePool, webhookFirewall], ...(args.transform?.addOnValues ? { values: args.transform.addOnValues } : {}) });
+    const addOns = installAddOns(name, ordered, { provider, parent: this, dependsOn: [nodePool, webhookFirewall], ...(args.addOnValues ? { values: args.addOnValues } : {}) });
 
     this.clusterName = cluster.name;
     this.clusterId = cluster.id;

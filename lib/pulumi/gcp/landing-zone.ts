@@ -1,12 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
+import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
 import type { AddOn } from "../../kubernetes/types.js";
-import { gcpLabels } from "../../plan/gcp.js";
+import { gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
+import type { HelmValues } from "../kubernetes/add-on.js";
 import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
 import { AppEngineApplication } from "./app-engine-application.js";
@@ -15,9 +17,14 @@ import { ContainerRegistry } from "./container-registry.js";
 import { InstanceGroupService } from "./instance-group-service.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { MessageBroker } from "./message-broker.js";
+import { Monitoring } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
-import { ServiceWorkload } from "./service-workload.js";
+import { projectOf } from "./project.js";
+import { ServiceRegistry } from "./service-registry.js";
+import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
+import { identityPlatformIssuer, UserDirectory } from "./user-directory.js";
+import { WorkloadIdentity } from "./workload-identity.js";
 
 /** Arguments of {@link LandingZone}. */
 export interface LandingZoneArgs {
@@ -34,10 +41,10 @@ export interface LandingZoneArgs {
    */
   readonly secretValues?: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
   /**
-   * PaaS: whether the project's App Engine application is created here or already exists (a project has at most one).
-   * @default "create"
+   * PaaS: the project's existing App Engine application (a project has at most one), by its default hostname.
+   * @default - the application is created in the plan's region
    */
-  readonly appEngineApplication?: "create" | "existing";
+  readonly existingAppEngine?: { readonly defaultHostname: string };
 }
 
 /** The component a service becomes in each service model. */
@@ -45,11 +52,12 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
 
 /**
  * A whole GCP landing zone from a spec, planned for the Pulumi engine: Network, then per service
- * model the compute (CaaS: KubernetesPlatform on private GKE with Istio and a ServiceWorkload per
- * service and BFF; IaaS: an InstanceGroupService per service; PaaS: the AppEngineApplication and an
- * AppEngineService per service), ContainerRegistry, SessionStore on Memorystore, MessageBroker on Pub/Sub, the
- * ELK LogPipeline with its Redis buffer on GKE, and the ApiGateway (HTTPS load balancer with Cloud
- * Armor) routing to every exposed service, all children of this component.
+ * model the compute (CaaS: KubernetesPlatform on private GKE with Istio, the trace collector and a
+ * ServiceWorkload per service and BFF; IaaS: an InstanceGroupService per service; PaaS: the
+ * AppEngineApplication and an AppEngineService per service), ContainerRegistry, ServiceRegistry
+ * (VMs and App Engine), SessionStore on Memorystore, MessageBroker on Pub/Sub, the ELK LogPipeline
+ * with its Redis buffer on GKE, UserDirectory on Identity Platform, the ApiGateway (HTTPS load
+ * balancer with Cloud Armor) routing to every exposed service, and Monitoring, all children of this component.
  *
  * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
  *
@@ -62,10 +70,13 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly network: Network;
   readonly registry: ContainerRegistry;
   readonly platform?: KubernetesPlatform;
+  readonly serviceRegistry?: ServiceRegistry;
   readonly sessions?: SessionStore;
   readonly broker?: MessageBroker;
   readonly logging?: LogPipeline;
+  readonly users?: UserDirectory;
   readonly gateway: ApiGateway;
+  readonly monitoring?: Monitoring;
   /** Service or BFF name → its component (GKE workload, instance group or App Engine service, by tier). */
   readonly services: ReadonlyMap<string, ServiceComponent>;
 
@@ -75,6 +86,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly kibanaService?: pulumi.Output<string>;
   readonly topicNames?: pulumi.Output<Record<string, string>>;
+  readonly alertTopic?: pulumi.Output<string>;
+  readonly serviceDomain?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
@@ -86,6 +99,8 @@ export class LandingZone extends pulumi.ComponentResource {
     const parent = { parent: this };
     const retain = plan.protection.retain;
     const labels = gcpLabels(plan.tags);
+    const prefix = `${plan.name}-${plan.environment}`;
+    const asked = new Set(plan.decisions.map((d) => d.capability));
 
     this.network = new Network(`${name}-network`, networkArgsFromPlan(plan), parent);
     const network = this.network;
@@ -96,6 +111,10 @@ export class LandingZone extends pulumi.ComponentResource {
       { region: plan.region, repositories: plan.services.map((s) => s.repository), readers: platform ? [platform.nodeServiceAccountMember] : [], retain, labels },
       parent,
     );
+    // GKE services find each other through cluster DNS; VMs and App Engine through Service Directory.
+    if (asked.has("discovery") && plan.tier !== "caas") {
+      this.serviceRegistry = new ServiceRegistry(`${name}-discovery`, { region: plan.region, namespace: prefix, network: { id: network.networkId, name: network.networkName }, labels }, parent);
+    }
 
     if (plan.sessions) {
       this.sessions = new SessionStore(
@@ -106,22 +125,25 @@ export class LandingZone extends pulumi.ComponentResource {
           zones: plan.network.availabilityZones,
           networkId: network.networkId,
           ...(network.privateServiceRangeName ? { reservedIpRange: network.privateServiceRangeName } : {}),
-          secretPrefix: `${plan.name}-${plan.environment}`,
+          secretPrefix: prefix,
           retain,
           labels,
         },
         { parent: this, dependsOn: [...network.privateServiceAccess] },
       );
     }
-    if (plan.broker) this.broker = new MessageBroker(`${name}-broker`, { broker: plan.broker, namePrefix: `${plan.name}-${plan.environment}`, retain, labels }, parent);
+    if (plan.broker) this.broker = new MessageBroker(`${name}-broker`, { broker: plan.broker, namePrefix: prefix, retain, labels }, parent);
     if (plan.logging && platform) {
       // The same ELK add-on as on any cluster, applied through the GKE provider.
       this.logging = new LogPipeline(`${name}-logging`, { plan, provider: platform.provider }, { parent: this, dependsOn: [...platform.ready] });
     }
+    // Identity Platform's issuer is fixed by the project, so the services' policies need not wait for the directory.
+    const tokens = asked.has("tokens") ? identityPlatformIssuer(projectOf(this).id) : undefined;
 
     const services = new Map<string, ServiceComponent>();
     const backends: Record<string, GatewayBackend> = {};
-    const appEngine = plan.tier === "paas" ? new AppEngineApplication(`${name}-app-engine`, { region: plan.region, existing: args.appEngineApplication === "existing" }, parent) : undefined;
+    const appEngine =
+      plan.tier === "paas" ? new AppEngineApplication(`${name}-app-engine`, { region: plan.region, ...(args.existingAppEngine ? { existing: args.existingAppEngine } : {}) }, parent) : undefined;
     for (const service of plan.services) {
       const common = {
         plan,
@@ -132,11 +154,12 @@ export class LandingZone extends pulumi.ComponentResource {
         labels,
       };
       const repository = { url: this.registry.repositoryUrls[service.repository]!, name: this.registry.repositoryNames[service.repository]! };
+      const registry = this.serviceRegistry?.link;
       let component: ServiceComponent;
       if (platform) {
         component = new ServiceWorkload(
           `${name}-${service.name}`,
-          { ...common, provider: platform.provider, workloadPool: platform.workloadPool, repositoryUrl: repository.url, dependsOn: [...platform.ready] },
+          { ...common, provider: platform.provider, workloadPool: platform.workloadPool, repositoryUrl: repository.url, ...(tokens ? { tokens } : {}), dependsOn: [...platform.ready] },
           parent,
         );
       } else if (appEngine) {
@@ -144,11 +167,15 @@ export class LandingZone extends pulumi.ComponentResource {
         const defaultService = services.get(plan.services[0]!.name);
         component = new AppEngineService(
           `${name}-${service.name}`,
-          { ...common, network: { name: network.networkName, subnetwork: network.subnetworkName }, repository },
+          { ...common, network: { name: network.networkName, subnetwork: network.subnetworkName }, repository, ...(registry ? { discovery: { registry, defaultHostname: appEngine.defaultHostname } } : {}) },
           { parent: this, dependsOn: [...appEngine.ready, ...network.privateServiceAccess, ...(defaultService ? [defaultService] : [])] },
         );
       } else {
-        component = new InstanceGroupService(`${name}-${service.name}`, { ...common, subnetworkId: network.subnetworkId, repository }, parent);
+        component = new InstanceGroupService(
+          `${name}-${service.name}`,
+          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}) },
+          parent,
+        );
       }
       services.set(service.name, component);
       if (component.backend) backends[service.name] = component.backend;
@@ -156,6 +183,10 @@ export class LandingZone extends pulumi.ComponentResource {
     this.services = services;
 
     this.gateway = new ApiGateway(`${name}-gateway`, { gateway: plan.gateway, backends, ...(args.domains ? { domains: args.domains } : {}) }, parent);
+    if (tokens) this.users = new UserDirectory(`${name}-users`, { authorizedDomains: [this.gateway.domains.apply((d) => d[0]!)], retain }, parent);
+    if (asked.has("monitoring")) {
+      this.monitoring = new Monitoring(`${name}-monitoring`, { plan, backendServiceNames: this.gateway.backendServiceNames, namePrefix: prefix, labels }, parent);
+    }
 
     this.gatewayUrl = this.gateway.url;
     this.gatewayAddress = this.gateway.address;
@@ -163,6 +194,8 @@ export class LandingZone extends pulumi.ComponentResource {
     if (this.sessions) this.sessionEndpoint = this.sessions.endpoint;
     if (this.logging) this.kibanaService = this.logging.kibanaService;
     if (this.broker) this.topicNames = pulumi.output(this.broker.topicNames);
+    if (this.monitoring?.alertTopicId) this.alertTopic = this.monitoring.alertTopicId;
+    if (this.serviceRegistry) this.serviceDomain = pulumi.output(this.serviceRegistry.link.domain);
     this.registerOutputs(this.outputs);
   }
 
@@ -175,16 +208,33 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.sessionEndpoint ? { sessionEndpoint: this.sessionEndpoint } : {}),
       ...(this.kibanaService ? { kibanaService: this.kibanaService } : {}),
       ...(this.topicNames ? { topicNames: this.topicNames } : {}),
+      ...(this.alertTopic ? { alertTopic: this.alertTopic } : {}),
+      ...(this.serviceDomain ? { serviceDomain: this.serviceDomain } : {}),
     };
   }
 }
 
-/** CaaS: private GKE with the workloads namespace and, when the plan has one, the mesh installed first. */
+/**
+ * CaaS: private GKE with the workloads namespace, the mesh first when the plan has one, and the
+ * trace collector (exporting to Cloud Trace as its own account through Workload Identity when the
+ * backend is the cloud's).
+ */
 function createPlatform(name: string, plan: LandingZonePlan, network: Network, parent: pulumi.Resource): KubernetesPlatform {
   const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
   const mesh = meshAddOn(plan);
+  const tracing = tracingAddOn(plan);
   // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
-  const addOns = mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads];
+  const addOns = [...(mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads]), ...(tracing ? [tracing] : [])];
+  let addOnValues: Record<string, HelmValues> | undefined;
+  if (tracing && defaultExporter(plan) === "googlecloud") {
+    const release = tracing.helmReleases[0]!;
+    const collector = new WorkloadIdentity(
+      `${name}-trace-collector`,
+      { accountId: gcpServiceAccountId(plan.name, "otel"), kubernetesServiceAccount: { namespace: release.namespace, name: release.name }, roles: ["roles/cloudtrace.agent"], description: "OpenTelemetry collector writing to Cloud Trace" },
+      { parent },
+    );
+    addOnValues = { [release.name]: { serviceAccount: { annotations: { [WORKLOAD_IDENTITY_ANNOTATION]: collector.email } } } };
+  }
   const placement = {
     networkId: network.networkId,
     subnetworkId: network.subnetworkId,
@@ -193,7 +243,11 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
     // With a private endpoint, deployments run from inside the subnet (a runner VM or a Cloud Build private pool).
     authorizedNetworks: plan.cluster!.privateEndpoint ? [network.layout.subnet] : [],
   };
-  return new KubernetesPlatform(`${name}-platform`, { ...kubernetesPlatformArgsFromPlan(plan, placement, addOns), labels: gcpLabels(plan.tags) }, { parent });
+  return new KubernetesPlatform(
+    `${name}-platform`,
+    { ...kubernetesPlatformArgsFromPlan(plan, placement, addOns), ...(addOnValues ? { addOnValues } : {}), labels: gcpLabels(plan.tags) },
+    { parent },
+  );
 }
 
 function checkSecretValues(plan: LandingZonePlan, secretValues: LandingZoneArgs["secretValues"]): void {

@@ -81,8 +81,13 @@ export interface NetworkNodes {
   readonly privateServiceConnection?: gcp.servicenetworking.Connection;
 }
 
-/** Maps a plan to {@link NetworkArgs}: its region, ranges, NAT choice, flow logs and the ports of its exposed services. */
+/**
+ * Maps a plan to {@link NetworkArgs}: its region, ranges, NAT choice, flow logs and the ports
+ * Google's load balancers reach: the exposed services', and on VMs with discovery every service's
+ * (each sits behind an internal load balancer health-checked from the same ranges).
+ */
 export function networkArgsFromPlan(plan: LandingZonePlan): NetworkArgs {
+  const internallyBalanced = plan.tier === "iaas" && plan.decisions.some((d) => d.capability === "discovery");
   return {
     region: plan.region,
     cidr: plan.network.cidr,
@@ -90,7 +95,7 @@ export function networkArgsFromPlan(plan: LandingZonePlan): NetworkArgs {
     servicesCidr: plan.network.servicesCidr,
     nat: plan.network.natGateways > 0,
     flowLogs: plan.network.flowLogs,
-    loadBalancerPorts: [...new Set(plan.services.filter((s) => s.expose).map((s) => s.port))].sort((a, b) => a - b),
+    loadBalancerPorts: [...new Set(plan.services.filter((s) => s.expose || internallyBalanced).map((s) => s.port))].sort((a, b) => a - b),
   };
 }
 

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { jwtPolicies, type JwtIssuer } from "../../kubernetes/jwt-policies.js";
 import { loadBalancerAccess } from "../../kubernetes/load-balancer-access.js";
 import { servicePolicies } from "../../kubernetes/mesh.js";
 import { workloadNamespace } from "../../kubernetes/namespace.js";
@@ -63,6 +64,11 @@ export interface ServiceWorkloadArgs {
    */
   readonly broker?: BrokerLink;
   /**
+   * The identity provider whose JWTs callers must present (Istio RequestAuthentication and AuthorizationPolicy); exposed services only.
+   * @default - no token check
+   */
+  readonly tokens?: pulumi.Input<JwtIssuer>;
+  /**
    * Values of the service's declared `secrets`, by key.
    * @default - a generated 32-character value per secret
    */
@@ -100,7 +106,8 @@ export interface ServiceWorkloadArgs {
  * and Pub/Sub grants), a Kubernetes Secret synced from those secret values (read only through
  * secretKeyRef), the hardened workload of `serviceWorkload`, the mesh policies and, when exposed, a
  * standalone NEG named {@link negName} that the gateway's backend service targets, plus the
- * NetworkPolicy and port-level PeerAuthentication that let Google's load balancer reach the pods.
+ * NetworkPolicy and port-level PeerAuthentication that let Google's load balancer reach the pods and,
+ * with `tokens`, the Istio policies that admit only callers holding a valid JWT.
  *
  * @example
  * new ServiceWorkload("orders", { plan, service: "orders", provider: platform.provider, workloadPool: platform.workloadPool });
@@ -163,7 +170,8 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       ...(args.broker ? args.broker.environmentFor(service.name) : {}),
       ...args.env,
     });
-    const manifests = pulumi.all([env, args.repositoryUrl ?? "", this.identity.email]).apply(([resolvedEnv, repositoryUrl, email]) => {
+    const tokens = args.tokens && service.expose ? pulumi.output(args.tokens) : pulumi.output(undefined);
+    const manifests = pulumi.all([env, args.repositoryUrl ?? "", this.identity.email, tokens]).apply(([resolvedEnv, repositoryUrl, email, issuer]) => {
       const workloadService = { ...service, secrets: secretKeys };
       const objects = [
         ...serviceWorkload(plan, workloadService, {
@@ -174,6 +182,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         }).map((o) => (o.kind === "Service" && negName ? withNeg(o, negName) : o)),
         ...servicePolicies(plan, service),
         ...(service.expose ? loadBalancerAccess(plan, service, GCP_HEALTH_CHECK_RANGES) : []),
+        ...(issuer ? jwtPolicies(plan, service, issuer) : []),
       ];
       args.transform?.manifests?.(objects);
       return objects;

@@ -36,7 +36,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     expect(resources.every((r) => r.path === "shop" || r.path.startsWith("shop/"))).toBe(true);
     expect(resources.some((r) => r.type.startsWith("aws:") || r.type.startsWith("azure-native:"))).toBe(false);
     expect(zone.plan.cloud).toBe("gcp");
-    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "gatewayAddress", "gatewayUrl", "kibanaService", "sessionEndpoint", "topicNames"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alertTopic", "clusterName", "gatewayAddress", "gatewayUrl", "kibanaService", "sessionEndpoint", "topicNames"]);
     expect(outputs["gatewayUrl"]).toBe("https://34.120.10.20.nip.io");
     expect(outputs["sessionEndpoint"]).toBe("10.0.192.4:6378");
   });
@@ -95,7 +95,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
   it("grants Pub/Sub per service identity only: publishers on their topics, subscribers on their own subscriptions", () => {
     const members = (type: string) =>
       byType(resources, type)
-        .filter((m) => String(m.inputs["member"]).includes(".iam.gserviceaccount.com") && !String(m.inputs["member"]).includes("gcp-sa-pubsub"))
+        .filter((m) => String(m.inputs["member"]).startsWith("serviceAccount:shop-"))
         .map((m) => `${String(m.inputs["member"]).replace(/^serviceAccount:(.*)@.*$/, "$1")} ${m.inputs["role"]} ${String(m.inputs["topic"] ?? m.inputs["subscription"]).split("/").pop()}`);
     expect(members("gcp:pubsub/topicIAMMember:TopicIAMMember").sort()).toEqual(
       ["shop-orders roles/pubsub.publisher shop-prod-order-placed", "shop-payments roles/pubsub.publisher shop-prod-payment-completed", "shop-inventory roles/pubsub.publisher shop-prod-stock-reserved"].sort(),
@@ -149,9 +149,63 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     expect(single(resources, "gcp:compute/firewall:Firewall", "shop-network-allow-load-balancer").inputs).toMatchObject({ allows: [{ protocol: "tcp", ports: ["8080"] }] });
   });
 
-  it("is rejected before anything is registered when the spec asks for what GCP does not build yet", async () => {
-    await expect(runProgram(() => createLandingZone("x", { spec: { ...spec, gateway: { ...spec.gateway, auth: "jwt" }, auth: { sessions: "redis", tokens: "jwt" } } }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(
-      /tokens \(asked by gateway.auth\) is not supported yet on gcp\/caas by the pulumi engine/,
-    );
+  it("checks Identity Platform JWTs with Istio on every exposed service, letting mesh peers and health checks through", () => {
+    const users = single(resources, "gcp:identityplatform/config:Config");
+    expect(users.parent).toBe("shop-users");
+    expect(users.inputs).toMatchObject({ signIn: { email: { enabled: true, passwordRequired: true }, allowDuplicateEmails: false }, authorizedDomains: ["34.120.10.20.nip.io"] });
+    expect(users.protect).toBe(true);
+    for (const service of plan.services.filter((s) => s.expose)) {
+      const objects = objs(single(resources, GROUP, `shop-${service.name}-workload`));
+      const request = objects.find((o) => o.kind === "RequestAuthentication")!;
+      expect(request.spec).toMatchObject({
+        jwtRules: [{ issuer: `https://securetoken.google.com/${MOCK_GCP_PROJECT}`, jwksUri: "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com", audiences: [MOCK_GCP_PROJECT] }],
+      });
+      const policy = objects.find((o) => o.kind === "AuthorizationPolicy")!;
+      expect(JSON.stringify(policy.spec)).toContain(`"requestPrincipals":["https://securetoken.google.com/${MOCK_GCP_PROJECT}/*"]`);
+    }
+  });
+
+  it("runs the OpenTelemetry collector with its own Cloud Trace account through Workload Identity, and points the services at it", () => {
+    const collector = single(resources, "kubernetes:helm.sh/v3:Release", "shop-platform-tracing-otel-collector");
+    const account = single(resources, "gcp:serviceaccount/account:Account", "shop-trace-collector-account");
+    const values = collector.inputs["values"] as { serviceAccount: { annotations: Record<string, string> }; config: { exporters: Record<string, unknown> } };
+    expect(values.serviceAccount.annotations).toEqual({ "iam.gke.io/gcp-service-account": account.outputs["email"] });
+    expect(Object.keys(values.config.exporters)).toEqual(["googlecloud"]);
+    const roles = byType(resources, "gcp:projects/iAMMember:IAMMember").filter((m) => m.inputs["member"] === account.outputs["member"]).map((m) => m.inputs["role"]);
+    expect(roles).toEqual(["roles/cloudtrace.agent"]);
+    expect(single(resources, "gcp:serviceaccount/iAMMember:IAMMember", "shop-trace-collector-workload-identity").inputs["member"]).toBe(`serviceAccount:${MOCK_GCP_PROJECT}.svc.id.goog[observability/otel-collector]`);
+    const config = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "ConfigMap")!;
+    expect(config.data).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: plan.tracing!.collectorEndpoint, OTEL_TRACES_SAMPLER_ARG: "0.1" });
+  });
+
+  it("gives every service a golden-signals dashboard and alert policies that notify the alert topic and the on-call address", () => {
+    const dashboards = byType(resources, "gcp:monitoring/dashboard:Dashboard");
+    expect(dashboards.map((d) => d.name)).toEqual(plan.services.map((s) => `shop-monitoring-${s.name}`));
+    const orders = JSON.parse(single(resources, "gcp:monitoring/dashboard:Dashboard", "shop-monitoring-orders").inputs["dashboardJson"] as string) as {
+      mosaicLayout: { tiles: { widget: { title: string; xyChart: { dataSets: { timeSeriesQuery: { prometheusQuery: string } }[] } } }[] };
+    };
+    const backend = single(resources, "gcp:compute/backendService:BackendService", "shop-gateway-orders").outputs["name"];
+    const tiles = orders.mosaicLayout.tiles.map((t) => [t.widget.title, t.widget.xyChart.dataSets[0]!.timeSeriesQuery.prometheusQuery]);
+    expect(tiles.map(([title]) => title)).toEqual(["Requests per second", "5xx errors per second", "p95 latency (ms)", "CPU utilization"]);
+    expect(tiles[0]![1]).toContain(`backend_target_name="${backend}"`);
+    expect(tiles[3]![1]).toContain('namespace_name="shop",container_name="orders"');
+
+    const channels = byType(resources, "gcp:monitoring/notificationChannel:NotificationChannel");
+    expect(channels.map((c) => c.inputs["type"]).sort()).toEqual(["email", "pubsub"]);
+    expect(single(resources, "gcp:monitoring/notificationChannel:NotificationChannel", "shop-monitoring-email").inputs["labels"]).toEqual({ email_address: "oncall@example.com" });
+    const policies = byType(resources, "gcp:monitoring/alertPolicy:AlertPolicy");
+    expect(policies).toHaveLength(plan.services.filter((s) => s.expose).length * 2 + plan.services.length);
+    for (const policy of policies) expect(policy.inputs["notificationChannels"]).toEqual(channels.map((c) => c.outputs["id"]));
+    const errors = single(resources, "gcp:monitoring/alertPolicy:AlertPolicy", "shop-monitoring-orders-errors");
+    const query = (errors.inputs["conditions"] as { conditionPrometheusQueryLanguage: { query: string; duration: string } }[])[0]!.conditionPrometheusQueryLanguage;
+    expect(query.query).toMatch(/response_code_class="500".*\/.*> 0.05$/);
+    expect(query.duration).toBe("300s");
+    const topic = single(resources, "gcp:pubsub/topic:Topic", "shop-monitoring-alerts");
+    expect(single(resources, "gcp:pubsub/topicIAMMember:TopicIAMMember", "shop-monitoring-alerts-publisher").inputs).toMatchObject({ topic: topic.outputs["id"], role: "roles/pubsub.publisher" });
+  });
+
+  it("is rejected before anything is registered when the spec asks for what GCP does not build", async () => {
+    const onVms = { ...spec, tier: "iaas" as const, mesh: { ...spec.mesh, kind: "none" as const }, logging: { ...spec.logging, stack: "none" as const, buffer: "none" as const }, gateway: { ...spec.gateway, auth: "none" as const } };
+    await expect(runProgram(() => createLandingZone("x", { spec: onVms }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(/tracing \(asked by tracing.backend\) is not supported yet on gcp\/iaas by the pulumi engine/);
   });
 });

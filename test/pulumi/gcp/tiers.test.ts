@@ -5,10 +5,18 @@ import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
 import { byType, childrenOf, GCP_CONFIG, MOCK_GCP_PROJECT, MOCK_GCP_PROJECT_NUMBER, runProgram, single, type RegisteredResource } from "../harness.js";
 
-/** The GCP example with only the tier changed, and what that tier does not offer (Istio, ELK on GKE) turned off. */
+/** The GCP example with only the tier changed, and what the tier does not offer or GCP does not build there (Istio, ELK, JWT checks, tracing) turned off. */
 function exampleOn(tier: "iaas" | "paas"): LandingZoneSpec {
   const spec = loadSpecFile("examples/gcp/landing-zone.yaml");
-  return { ...spec, tier, mesh: { ...spec.mesh, kind: "none" }, logging: { ...spec.logging, stack: "none", buffer: "none" }, discovery: { enabled: false } };
+  return {
+    ...spec,
+    tier,
+    mesh: { ...spec.mesh, kind: "none" },
+    logging: { ...spec.logging, stack: "none", buffer: "none" },
+    gateway: { ...spec.gateway, auth: "none" },
+    auth: { ...spec.auth, tokens: "none" },
+    tracing: { ...spec.tracing, backend: "none" },
+  };
 }
 
 describe("LandingZone on GCP, IaaS (managed instance groups)", () => {
@@ -68,6 +76,36 @@ describe("LandingZone on GCP, IaaS (managed instance groups)", () => {
         "SubscriptionIAMMember roles/pubsub.subscriber shop-prod-orders_stock-reserved",
       ].sort(),
     );
+  });
+
+  it("registers every service in Service Directory behind an internal load balancer, resolvable in the VPC's private zone", () => {
+    const namespace = single(resources, "gcp:servicedirectory/namespace:Namespace");
+    expect(namespace.inputs).toMatchObject({ namespaceId: "shop-prod", location: "asia-northeast3" });
+    const zone = single(resources, "gcp:dns/managedZone:ManagedZone");
+    expect(zone.inputs).toMatchObject({
+      dnsName: "shop-prod.internal.",
+      visibility: "private",
+      privateVisibilityConfig: { networks: [{ networkUrl: single(resources, "gcp:compute/network:Network").outputs["id"] }] },
+      serviceDirectoryConfig: { namespace: { namespaceUrl: namespace.outputs["id"] } },
+    });
+    expect(byType(resources, "gcp:servicedirectory/service:Service").map((r) => r.inputs["serviceId"])).toEqual(plan.services.map((s) => s.name));
+    const rule = single(resources, "gcp:compute/forwardingRule:ForwardingRule", "shop-orders-internal");
+    expect(rule.inputs).toMatchObject({ loadBalancingScheme: "INTERNAL", ports: ["8080"], allowGlobalAccess: false });
+    expect(single(resources, "gcp:compute/regionBackendService:RegionBackendService", "shop-orders-internal").inputs).toMatchObject({
+      loadBalancingScheme: "INTERNAL",
+      backends: [{ group: single(resources, "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager", "shop-orders-group").outputs["instanceGroup"] }],
+    });
+    expect(single(resources, "gcp:servicedirectory/endpoint:Endpoint", "shop-orders-registration").inputs).toMatchObject({
+      address: rule.outputs["ipAddress"],
+      port: 8080,
+      network: `projects/${MOCK_GCP_PROJECT_NUMBER}/locations/global/networks/${single(resources, "gcp:compute/network:Network").outputs["name"]}`,
+    });
+  });
+
+  it("watches the VMs' CPU by the service label on each instance", () => {
+    const dashboard = String(single(resources, "gcp:monitoring/dashboard:Dashboard", "shop-monitoring-orders").inputs["dashboardJson"]);
+    expect(dashboard).toContain('metadata_user_service=\\"orders\\"');
+    expect((single(resources, "gcp:compute/instanceTemplate:InstanceTemplate", "shop-orders-template").inputs["labels"] as Record<string, string>)["service"]).toBe("orders");
   });
 
   it("spreads a regional group over the zones with autohealing, rolling updates and CPU autoscaling, behind the gateway", () => {
@@ -144,8 +182,17 @@ describe("LandingZone on GCP, PaaS (App Engine flexible)", () => {
     for (const pull of pulls) expect(pull.inputs).toMatchObject({ role: "roles/artifactregistry.reader", member: `serviceAccount:service-${MOCK_GCP_PROJECT_NUMBER}@gae-api-prod.google.com.iam.gserviceaccount.com` });
   });
 
+  it("registers each service's App Engine URL in Service Directory", () => {
+    const registrations = byType(resources, "gcp:servicedirectory/service:Service");
+    expect(registrations.map((r) => (r.inputs["metadata"] as Record<string, string>)["url"])).toEqual([
+      "https://mock-project.du.r.appspot.com",
+      ...plan.services.slice(1).map((s) => `https://${s.name}-dot-mock-project.du.r.appspot.com`),
+    ]);
+    expect(String(single(resources, "gcp:monitoring/dashboard:Dashboard", "shop-monitoring-payments").inputs["dashboardJson"])).toContain('module_id=\\"payments\\"');
+  });
+
   it("can join an App Engine application the project already has", async () => {
-    const { resources: existing } = await runProgram(() => void new LandingZone("shop", { spec, appEngineApplication: "existing" }), { config: GCP_CONFIG });
+    const { resources: existing } = await runProgram(() => void new LandingZone("shop", { spec, existingAppEngine: { defaultHostname: "mock-project.du.r.appspot.com" } }), { config: GCP_CONFIG });
     expect(byType(existing, "gcp:appengine/application:Application")).toHaveLength(0);
     expect(byType(existing, "gcp:appengine/flexibleAppVersion:FlexibleAppVersion")).toHaveLength(plan.services.length);
   });
