@@ -42,7 +42,7 @@ export class AppEngineApplication extends pulumi.ComponentResource {
     if (!args.existing) {
       const applicationArgs: gcp.appengine.ApplicationArgs = { locationId: this.locationId, servingStatus: "SERVING" };
       args.transform?.application?.(applicationArgs);
-      this.application = new gcp.appengine.Application(`${name}-app`, applicationArgs, { parent: this, protect: true });
+      this.application = new gcp.appengine.Application(`${name}-app`, applicationArgs, { parent: this, protect: true, retainOnDelete: true });
     }
     this.defaultHostname = this.application ? this.application.defaultHostname : pulumi.output(args.existing!.defaultHostname);
     this.ready = this.application ? [this.application] : [];

@@ -86,7 +86,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
         labels: { ...args.labels },
       };
       args.transform?.repository?.(repositoryArgs, repositoryId);
-      const repository = new gcp.artifactregistry.Repository(`${name}-${repositoryId}`, repositoryArgs, { parent: this, protect: args.retain ?? false });
+      const repository = new gcp.artifactregistry.Repository(`${name}-${repositoryId}`, repositoryArgs, { parent: this, protect: args.retain ?? false, retainOnDelete: args.retain ?? false });
       repositories[repositoryId] = repository;
       urls[repositoryId] = pulumi.interpolate`${args.region}-docker.pkg.dev/${project}/${repository.repositoryId}`;
       names[repositoryId] = repository.name;

@@ -150,7 +150,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     const keyArgs: gcp.kms.CryptoKeyArgs = { keyRing: keyRing.id, purpose: "ENCRYPT_DECRYPT", rotationPeriod: SECRETS_KEY_ROTATION, labels };
     args.transform?.secretsKey?.(keyArgs);
     // Destroying the key would make every Secret in etcd unreadable, so prod protects it.
-    const secretsKey = new gcp.kms.CryptoKey(`${name}-secrets-key`, keyArgs, { parent: this, protect: retain });
+    const secretsKey = new gcp.kms.CryptoKey(`${name}-secrets-key`, keyArgs, { parent: this, protect: retain, retainOnDelete: retain });
     // Only GKE's service agent may use the key, and only to encrypt and decrypt.
     const secretsKeyAccess = new gcp.kms.CryptoKeyIAMMember(
       `${name}-secrets-key-gke`,

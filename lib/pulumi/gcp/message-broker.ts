@@ -82,7 +82,7 @@ export class MessageBroker extends pulumi.ComponentResource {
     this.plan = broker;
     this.prefix = args.namePrefix;
     const parent = { parent: this };
-    const kept = { parent: this, protect: args.retain ?? false };
+    const kept = { parent: this, protect: args.retain ?? false, retainOnDelete: args.retain ?? false };
     const labels = { ...args.labels };
     const agent = serviceAgent(projectOf(this), "gcp-sa-pubsub.iam.gserviceaccount.com");
     const seconds = (days: number) => `${days * 86400}s`;

@@ -138,7 +138,7 @@ export class ServiceIdentity extends pulumi.ComponentResource {
         labels: { ...args.labels, service: service.name },
       };
       args.transform?.secret?.(secretArgs, key);
-      const secret = new gcp.secretmanager.Secret(`${name}-${suffix}`, secretArgs, { parent: this, protect: retain });
+      const secret = new gcp.secretmanager.Secret(`${name}-${suffix}`, secretArgs, { parent: this, protect: retain, retainOnDelete: retain });
       new gcp.secretmanager.SecretVersion(`${name}-${suffix}`, { secret: secret.id, secretData: values[key] }, parent);
       bindings.push(new gcp.secretmanager.SecretIamMember(`${name}-${suffix}-access`, { secretId: secret.id, role: SECRET_ACCESSOR_ROLE, member }, parent));
       secrets[key] = secret;

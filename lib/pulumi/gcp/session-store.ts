@@ -24,7 +24,7 @@ export interface SessionStoreArgs {
   /** Prefix of the AUTH string's Secret Manager secret id (`<prefix>-sessions-auth`), e.g. the landing zone's name. */
   readonly secretPrefix: string;
   /**
-   * Protect the instance and turn on deletion protection (prod).
+   * Protect and retain the instance and its AUTH secret, and turn on deletion protection (prod).
    * @default false
    */
   readonly retain?: boolean;
@@ -101,12 +101,12 @@ export class SessionStore extends pulumi.ComponentResource {
       labels,
     };
     args.transform?.instance?.(instanceArgs);
-    const instance = new gcp.redis.Instance(`${name}-redis`, instanceArgs, { parent: this, protect: retain, dependsOn: opts?.dependsOn ?? [] });
+    const instance = new gcp.redis.Instance(`${name}-redis`, instanceArgs, { parent: this, protect: retain, retainOnDelete: retain, dependsOn: opts?.dependsOn ?? [] });
 
     const authSecret = new gcp.secretmanager.Secret(
       `${name}-auth`,
       { secretId: `${args.secretPrefix}-sessions-auth`, replication: { auto: {} }, deletionProtection: retain, labels: { ...labels, purpose: "session-store-auth" } },
-      { parent: this, protect: retain },
+      { parent: this, protect: retain, retainOnDelete: retain },
     );
     this.authString = pulumi.secret(instance.authString);
     new gcp.secretmanager.SecretVersion(`${name}-auth`, { secret: authSecret.id, secretData: this.authString }, { parent: this });

@@ -53,7 +53,7 @@ export class UserDirectory extends pulumi.ComponentResource {
       ...(args.authorizedDomains ? { authorizedDomains: [...args.authorizedDomains] } : {}),
     };
     args.transform?.config?.(configArgs);
-    this.config = new gcp.identityplatform.Config(`${name}-config`, configArgs, { parent: this, protect: args.retain ?? false });
+    this.config = new gcp.identityplatform.Config(`${name}-config`, configArgs, { parent: this, protect: args.retain ?? false, retainOnDelete: args.retain ?? false });
     this.issuer = identityPlatformIssuer(projectOf(this).id);
     this.registerOutputs({ issuer: this.issuer });
   }

@@ -209,3 +209,15 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     await expect(runProgram(() => createLandingZone("x", { spec: onVms }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(/tracing \(asked by tracing.backend\) is not supported yet on gcp\/iaas by the pulumi engine/);
   });
 });
+
+describe("data protection of the GCP example (prod)", () => {
+  it("protects and retains on delete every resource holding data", async () => {
+    const { resources } = await runProgram(async () => void (await createLandingZone("shop", { spec: loadSpecFile(EXAMPLE) })), { config: GCP_CONFIG });
+    const { isStatefulPulumiType } = await import("../../../lib/plan/stateful.js");
+    const stateful = resources.filter((r) => isStatefulPulumiType(r.type));
+    expect(new Set(stateful.map((r) => r.type))).toEqual(
+      new Set(["gcp:artifactregistry/repository:Repository", "gcp:kms/cryptoKey:CryptoKey", "gcp:redis/instance:Instance", "gcp:secretmanager/secret:Secret", "gcp:pubsub/subscription:Subscription", "gcp:identityplatform/config:Config"]),
+    );
+    expect(stateful.filter((r) => !r.protect || !r.retainOnDelete).map((r) => `${r.type} ${r.name}`)).toEqual([]);
+  });
+});
