@@ -21,4 +21,5 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   tracing: ["caas"],
   logging: ["caas"],
   broker: ["iaas", "caas", "paas"],
+  database: ["iaas", "caas", "paas"],
 };

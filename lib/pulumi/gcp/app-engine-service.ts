@@ -6,7 +6,7 @@ import type { LandingZonePlan } from "../../plan/types.js";
 import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kubernetes/landing-zone.js";
 import type { GatewayBackend } from "./api-gateway.js";
 import { projectOf, serviceAgent } from "./project.js";
-import { findService, ServiceIdentity, type ProjectRoleGrant } from "./service-identity.js";
+import { findService, ServiceIdentity, mergeAttachments, type ServiceAttachment } from "./service-identity.js";
 import type { RegistryLink } from "./service-registry.js";
 import { GOOGLE_CLOUD_PROJECT_ENV, SESSION_STORE_TLS_CA_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
 
@@ -53,10 +53,10 @@ export interface AppEngineServiceArgs {
    */
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * Extra project roles for the service's account.
+   * What the service owns or uses beyond sessions and messaging (its database, event store, read model): environment, conditioned roles, secrets.
    * @default - none
    */
-  readonly projectRoles?: readonly ProjectRoleGrant[];
+  readonly attachments?: readonly ServiceAttachment[];
   /**
    * Labels on the service's secrets.
    * @default - none
@@ -99,6 +99,7 @@ export class AppEngineService extends pulumi.ComponentResource {
   constructor(name: string, args: AppEngineServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const { plan } = args;
     const service = findService(plan, args.service, `AppEngineService ${name}`);
+    const attached = mergeAttachments(args.attachments ?? [], `${args.service} attachments`);
     if (!plan.paas) throw new Error(`AppEngineService ${name}: plan.paas is missing because tier is "${plan.tier}". Fix: set tier: paas`);
     super("msa:gcp:AppEngineService", name, {}, opts);
     const parent = { parent: this };
@@ -111,10 +112,11 @@ export class AppEngineService extends pulumi.ComponentResource {
         plan,
         service: service.name,
         ...(args.secretValues ? { secretValues: args.secretValues } : {}),
-        ...(args.sessions ? { sharedSecrets: { [SESSION_STORE_PASSWORD_ENV]: args.sessions.authSecretId } } : {}),
+        sharedSecrets: { ...(args.sessions ? { [SESSION_STORE_PASSWORD_ENV]: args.sessions.authSecretId } : {}), ...Object.fromEntries(Object.entries(attached.secrets).map(([key, s]) => [key, s.secretId])) },
+        sqlUsers: attached.sqlUsers,
         ...(args.broker ? { pubsub: args.broker.grantsFor(service.name) } : {}),
         // App Engine flexible runs on VMs whose agents write logs and metrics with the runtime account.
-        projectRoles: [{ role: "roles/logging.logWriter" }, { role: "roles/monitoring.metricWriter" }, ...(args.projectRoles ?? [])],
+        projectRoles: [{ role: "roles/logging.logWriter" }, { role: "roles/monitoring.metricWriter" }, ...attached.projectRoles],
         ...(args.labels ? { labels: args.labels } : {}),
       },
       parent,
@@ -132,6 +134,7 @@ export class AppEngineService extends pulumi.ComponentResource {
       [GOOGLE_CLOUD_PROJECT_ENV]: project.id,
       ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint, [SESSION_STORE_TLS_CA_ENV]: args.sessions.caCertificate } : {}),
       ...(args.broker ? args.broker.environmentFor(service.name) : {}),
+      ...attached.env,
       ...args.env,
       ...Object.fromEntries(Object.entries(this.identity.secretIds).map(([key, id]) => [`${key}${SECRET_REFERENCE_SUFFIX}`, pulumi.interpolate`${id}/versions/latest`])),
     });

@@ -15,4 +15,6 @@ export * from "./workload-identity.js";
 export * from "./user-directory.js";
 export * from "./service-registry.js";
 export * from "./monitoring.js";
+export * from "./firestore-store.js";
+export * from "./service-database.js";
 export * from "./landing-zone.js";

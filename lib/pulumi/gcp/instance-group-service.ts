@@ -6,7 +6,7 @@ import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kuber
 import type { GatewayBackend } from "./api-gateway.js";
 import { CONTAINER_VM_IMAGE, containerVmUserData } from "./container-vm.js";
 import { projectOf } from "./project.js";
-import { findService, ServiceIdentity, type ProjectRoleGrant } from "./service-identity.js";
+import { findService, ServiceIdentity, mergeAttachments, type ServiceAttachment } from "./service-identity.js";
 import type { RegistryLink } from "./service-registry.js";
 import { GOOGLE_CLOUD_PROJECT_ENV, SESSION_STORE_TLS_CA_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
 
@@ -56,10 +56,10 @@ export interface InstanceGroupServiceArgs {
    */
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * Extra project roles for the service's account.
+   * What the service owns or uses beyond sessions and messaging (its database, event store, read model): environment, conditioned roles, secrets.
    * @default - none
    */
-  readonly projectRoles?: readonly ProjectRoleGrant[];
+  readonly attachments?: readonly ServiceAttachment[];
   /**
    * Labels on the template, its VMs and the service's secrets.
    * @default - none
@@ -113,6 +113,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
   constructor(name: string, args: InstanceGroupServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const { plan } = args;
     const service = findService(plan, args.service, `InstanceGroupService ${name}`);
+    const attached = mergeAttachments(args.attachments ?? [], `${args.service} attachments`);
     if (!plan.vms) throw new Error(`InstanceGroupService ${name}: plan.vms is missing because tier is "${plan.tier}". Fix: set tier: iaas`);
     super("msa:gcp:InstanceGroupService", name, {}, opts);
     const parent = { parent: this };
@@ -126,10 +127,11 @@ export class InstanceGroupService extends pulumi.ComponentResource {
         plan,
         service: service.name,
         ...(args.secretValues ? { secretValues: args.secretValues } : {}),
-        ...(args.sessions ? { sharedSecrets: { [SESSION_STORE_PASSWORD_ENV]: args.sessions.authSecretId } } : {}),
+        sharedSecrets: { ...(args.sessions ? { [SESSION_STORE_PASSWORD_ENV]: args.sessions.authSecretId } : {}), ...Object.fromEntries(Object.entries(attached.secrets).map(([key, s]) => [key, s.secretId])) },
+        sqlUsers: attached.sqlUsers,
         ...(args.broker ? { pubsub: args.broker.grantsFor(service.name) } : {}),
         repository: { name: args.repository.name, location: plan.region },
-        projectRoles: [...VM_AGENT_ROLES.map((role) => ({ role })), ...(args.projectRoles ?? [])],
+        projectRoles: [...VM_AGENT_ROLES.map((role) => ({ role })), ...attached.projectRoles],
         ...(args.labels ? { labels: args.labels } : {}),
       },
       parent,
@@ -148,6 +150,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
       [GOOGLE_CLOUD_PROJECT_ENV]: project.id,
       ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint } : {}),
       ...(args.broker ? args.broker.environmentFor(service.name) : {}),
+      ...attached.env,
       ...args.env,
     });
     const secretIds = pulumi.all(this.identity.secretIds);

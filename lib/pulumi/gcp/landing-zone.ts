@@ -20,6 +20,8 @@ import { MessageBroker } from "./message-broker.js";
 import { Monitoring } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { projectOf } from "./project.js";
+import { ServiceDatabase } from "./service-database.js";
+import type { ServiceAttachment } from "./service-identity.js";
 import { ServiceRegistry } from "./service-registry.js";
 import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
@@ -77,6 +79,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly users?: UserDirectory;
   readonly gateway: ApiGateway;
   readonly monitoring?: Monitoring;
+  /** Service name → the database it owns. */
+  readonly databases: ReadonlyMap<string, ServiceDatabase>;
   /** Service or BFF name → its component (GKE workload, instance group or App Engine service, by tier). */
   readonly services: ReadonlyMap<string, ServiceComponent>;
 
@@ -144,10 +148,31 @@ export class LandingZone extends pulumi.ComponentResource {
     const backends: Record<string, GatewayBackend> = {};
     const appEngine =
       plan.tier === "paas" ? new AppEngineApplication(`${name}-app-engine`, { region: plan.region, ...(args.existingAppEngine ? { existing: args.existingAppEngine } : {}) }, parent) : undefined;
+    const databases = new Map<string, ServiceDatabase>();
     for (const service of plan.services) {
+      const attachments: ServiceAttachment[] = [];
+      if (service.database) {
+        const database = new ServiceDatabase(
+          `${name}-${service.name}-database`,
+          {
+            database: service.database,
+            service: service.name,
+            serviceAccountId: gcpServiceAccountId(plan.name, service.name),
+            region: plan.region,
+            namePrefix: prefix,
+            network: { id: network.networkId, ...(network.privateServiceRangeName ? { privateServiceRange: network.privateServiceRangeName } : {}), privateServiceAccess: network.privateServiceAccess },
+            retain,
+            labels,
+          },
+          parent,
+        );
+        databases.set(service.name, database);
+        attachments.push(database.attachment);
+      }
       const common = {
         plan,
         service: service.name,
+        attachments,
         ...(this.sessions ? { sessions: this.sessions } : {}),
         ...(this.broker ? { broker: this.broker } : {}),
         ...(args.secretValues?.[service.name] ? { secretValues: args.secretValues[service.name] } : {}),
@@ -181,6 +206,7 @@ export class LandingZone extends pulumi.ComponentResource {
       if (component.backend) backends[service.name] = component.backend;
     }
     this.services = services;
+    this.databases = databases;
 
     this.gateway = new ApiGateway(`${name}-gateway`, { gateway: plan.gateway, backends, ...(args.domains ? { domains: args.domains } : {}) }, parent);
     if (tokens) this.users = new UserDirectory(`${name}-users`, { authorizedDomains: [this.gateway.domains.apply((d) => d[0]!)], retain }, parent);

@@ -20,6 +20,19 @@ export interface ProjectRoleGrant {
   readonly condition?: { readonly title: string; readonly expression: pulumi.Input<string> };
 }
 
+/**
+ * What a service receives from something it owns or uses (its database, event store, read model):
+ * environment, conditioned project roles, secrets by environment variable and IAM database users.
+ */
+export interface ServiceAttachment {
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+  readonly projectRoles?: readonly ProjectRoleGrant[];
+  /** Secret Manager secrets the service may read, by environment variable, with their values (synced into the GKE Secret). */
+  readonly secrets?: Readonly<Record<string, { readonly secretId: pulumi.Input<string>; readonly value: pulumi.Input<string> }>>;
+  /** Cloud SQL IAM users created for the service's account. */
+  readonly sqlUsers?: readonly { readonly instance: pulumi.Input<string>; readonly name: pulumi.Input<string> }[];
+}
+
 /** Arguments of {@link ServiceIdentity}. */
 export interface ServiceIdentityArgs {
   /** The landing-zone plan. */
@@ -51,6 +64,11 @@ export interface ServiceIdentityArgs {
    * @default - none
    */
   readonly projectRoles?: readonly ProjectRoleGrant[];
+  /**
+   * Cloud SQL IAM database users to create for this account (they need the account to exist).
+   * @default - none
+   */
+  readonly sqlUsers?: ServiceAttachment["sqlUsers"];
   /**
    * The Kubernetes ServiceAccount that impersonates this identity through Workload Identity (GKE).
    * @default - none
@@ -162,6 +180,9 @@ export class ServiceIdentity extends pulumi.ComponentResource {
       const suffix = grant.role.replace(/^roles\//, "").replace(/[^a-zA-Z0-9]+/g, "-").toLowerCase();
       bindings.push(new gcp.projects.IAMMember(`${name}-${suffix}`, { project: project.id, role: grant.role, member, ...(grant.condition ? { condition: grant.condition } : {}) }, parent));
     });
+    (args.sqlUsers ?? []).forEach((user, i) =>
+      bindings.push(new gcp.sql.User(`${name}-database-user-${i}`, { instance: user.instance, name: user.name, type: "CLOUD_IAM_SERVICE_ACCOUNT" }, { parent: this, dependsOn: [account] })),
+    );
     if (args.workloadIdentity) {
       const { workloadPool, namespace, serviceAccount } = args.workloadIdentity;
       bindings.push(
@@ -190,4 +211,29 @@ export function findService(plan: LandingZonePlan, service: string, component: s
   const found = plan.services.find((s) => s.name === service);
   if (!found) throw new Error(`${component}: service "${service}" is not in plan.services (${plan.services.map((s) => s.name).join(", ")}). Fix: pass one of those names`);
   return found;
+}
+
+/** Several attachments as one: environments merged in order, roles, secrets and users concatenated; a variable given twice is an error. */
+export function mergeAttachments(attachments: readonly ServiceAttachment[], component: string): Required<ServiceAttachment> {
+  const env: Record<string, pulumi.Input<string>> = {};
+  const secrets: Record<string, { secretId: pulumi.Input<string>; value: pulumi.Input<string> }> = {};
+  const claim = (key: string) => {
+    if (key in env || key in secrets) throw new Error(`${component}: two attachments set ${key}. Fix: give each attachment its own variable names`);
+  };
+  for (const attachment of attachments) {
+    for (const [key, value] of Object.entries(attachment.env ?? {})) {
+      claim(key);
+      env[key] = value;
+    }
+    for (const [key, secret] of Object.entries(attachment.secrets ?? {})) {
+      claim(key);
+      secrets[key] = secret;
+    }
+  }
+  return {
+    env,
+    secrets,
+    projectRoles: attachments.flatMap((a) => a.projectRoles ?? []),
+    sqlUsers: attachments.flatMap((a) => a.sqlUsers ?? []),
+  };
 }

@@ -13,7 +13,7 @@ import { applyManifests } from "../kubernetes/add-on.js";
 import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kubernetes/landing-zone.js";
 import type { GatewayBackend } from "./api-gateway.js";
 import { projectOf } from "./project.js";
-import { findService, ServiceIdentity, type ProjectRoleGrant, type PubSubGrants } from "./service-identity.js";
+import { findService, ServiceIdentity, mergeAttachments, type ServiceAttachment, type PubSubGrants } from "./service-identity.js";
 
 /** PEM of the CA that signed the session store's server certificate. */
 export const SESSION_STORE_TLS_CA_ENV = "SESSION_STORE_TLS_CA";
@@ -79,10 +79,10 @@ export interface ServiceWorkloadArgs {
    */
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * Extra project roles for the service's account (e.g. Cloud SQL client on its own instance).
+   * What the service owns or uses beyond sessions and messaging (its database, event store, read model): environment, conditioned roles, secrets.
    * @default - none
    */
-  readonly projectRoles?: readonly ProjectRoleGrant[];
+  readonly attachments?: readonly ServiceAttachment[];
   /**
    * Resources the workload waits for (the node pool, the namespace, the mesh).
    * @default - none
@@ -123,6 +123,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     const { plan } = args;
     const service = findService(plan, args.service, `ServiceWorkload ${name}`);
+    const attached = mergeAttachments(args.attachments ?? [], `${args.service} attachments`);
     if (plan.cloud !== "gcp" || !plan.cluster) throw new Error(`ServiceWorkload ${name}: plan is ${plan.cloud}/${plan.tier}, not GKE. Fix: use a gcp plan with tier: caas`);
     super("msa:gcp:ServiceWorkload", name, {}, opts);
     const namespace = workloadNamespace(plan);
@@ -135,9 +136,10 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         plan,
         service: service.name,
         ...(args.secretValues ? { secretValues: args.secretValues } : {}),
-        ...(args.sessions ? { sharedSecrets: { [SESSION_STORE_PASSWORD_ENV]: args.sessions.authSecretId } } : {}),
+        sharedSecrets: { ...(args.sessions ? { [SESSION_STORE_PASSWORD_ENV]: args.sessions.authSecretId } : {}), ...Object.fromEntries(Object.entries(attached.secrets).map(([key, s]) => [key, s.secretId])) },
+        sqlUsers: attached.sqlUsers,
         ...(args.broker ? { pubsub: args.broker.grantsFor(service.name) } : {}),
-        ...(args.projectRoles ? { projectRoles: args.projectRoles } : {}),
+        projectRoles: attached.projectRoles,
         workloadIdentity: { workloadPool: args.workloadPool, namespace, serviceAccount: service.name },
         ...(args.labels ? { labels: args.labels } : {}),
       },
@@ -145,12 +147,14 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     );
 
     const secretName = `${service.name}-secrets`;
-    const secretKeys = [...service.secrets, ...(args.sessions ? [SESSION_STORE_PASSWORD_ENV] : [])];
+    const secretKeys = [...service.secrets, ...(args.sessions ? [SESSION_STORE_PASSWORD_ENV] : []), ...Object.keys(attached.secrets)];
     let secret: k8s.core.v1.Secret | undefined;
     if (secretKeys.length > 0) {
-      const data = pulumi.all([this.identity.secretValues, args.sessions?.authString ?? ""]).apply(([declared, auth]) => ({
+      const attachedValues = pulumi.all(Object.fromEntries(Object.entries(attached.secrets).map(([key, s]) => [key, s.value])));
+      const data = pulumi.all([this.identity.secretValues, args.sessions?.authString ?? "", attachedValues]).apply(([declared, auth, more]) => ({
         ...declared,
         ...(args.sessions ? { [SESSION_STORE_PASSWORD_ENV]: auth } : {}),
+        ...more,
       }));
       secret = new k8s.core.v1.Secret(
         `${name}-secret`,
@@ -168,6 +172,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       [GOOGLE_CLOUD_PROJECT_ENV]: project.id,
       ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint, [SESSION_STORE_TLS_CA_ENV]: args.sessions.caCertificate } : {}),
       ...(args.broker ? args.broker.environmentFor(service.name) : {}),
+      ...attached.env,
       ...args.env,
     });
     const tokens = args.tokens && service.expose ? pulumi.output(args.tokens) : pulumi.output(undefined);

@@ -3,6 +3,7 @@ import { planLandingZone } from "../../../lib/plan/planner.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { ApiGateway, RATE_LIMIT_WINDOW_SECONDS } from "../../../lib/pulumi/gcp/api-gateway.js";
 import { MessageBroker, PUBSUB_RETRY_POLICY } from "../../../lib/pulumi/gcp/message-broker.js";
+import { ServiceDatabase } from "../../../lib/pulumi/gcp/service-database.js";
 import { ServiceIdentity } from "../../../lib/pulumi/gcp/service-identity.js";
 import { SessionStore } from "../../../lib/pulumi/gcp/session-store.js";
 import { byType, GCP_CONFIG, MOCK_GCP_PROJECT_NUMBER, runProgram, single } from "../harness.js";
@@ -139,5 +140,32 @@ describe("ApiGateway", () => {
     expect(() => new ApiGateway("gw", { gateway: dev.gateway, backends: { orders: negBackend } })).toThrow(/backends has no entry for payments/);
     expect(() => new ApiGateway("gw", { gateway: dev.gateway, backends: { orders: negBackend, payments: negBackend }, defaultTarget: "web" })).toThrow(/defaultTarget "web" is not a route target/);
     expect(() => new ApiGateway("gw", { gateway: dev.gateway, backends: { orders: negBackend, payments: negBackend }, domains: [] })).toThrow(/domains is empty/);
+  });
+});
+
+describe("ServiceDatabase", () => {
+  const withDatabase = planLandingZone({ ...spec, services: [{ name: "orders", database: { engine: "postgres" } }, { name: "carts", database: { engine: "document" } }] });
+  const orders = withDatabase.services[0]!.database!;
+  const carts = withDatabase.services[1]!.database!;
+
+  it("is zonal and unprotected in dev, yet private, TLS-only and backed up", async () => {
+    const { resources } = await run(
+      () =>
+        void new ServiceDatabase("db", { database: orders, service: "orders", serviceAccountId: "shop-orders", region: "asia-northeast3", namePrefix: "shop-dev", network: { id: "net" } }),
+    );
+    const instance = single(resources, "gcp:sql/databaseInstance:DatabaseInstance");
+    expect(instance.inputs).toMatchObject({
+      deletionProtection: false,
+      settings: { tier: orders.instanceClass, availabilityType: "ZONAL", ipConfiguration: { ipv4Enabled: false, sslMode: "ENCRYPTED_ONLY" }, backupConfiguration: { enabled: true }, databaseFlags: [{ name: "cloudsql.iam_authentication", value: "on" }] },
+    });
+    expect(instance.protect).toBe(false);
+    expect(single(resources, "gcp:sql/database:Database").inputs).toMatchObject({ name: "orders", instance: instance.outputs["name"] });
+  });
+
+  it("keeps a document store in Firestore without a network, and refuses a relational one without", async () => {
+    const { resources } = await run(() => void new ServiceDatabase("db", { database: carts, service: "carts", serviceAccountId: "shop-carts", region: "asia-northeast3", namePrefix: "shop-dev" }));
+    expect(byType(resources, "gcp:sql/databaseInstance:DatabaseInstance")).toHaveLength(0);
+    expect(single(resources, "gcp:firestore/database:Database").inputs).toMatchObject({ name: "shop-dev-carts", pointInTimeRecoveryEnablement: "POINT_IN_TIME_RECOVERY_DISABLED", deletionPolicy: "DELETE" });
+    expect(() => new ServiceDatabase("x", { database: orders, service: "orders", serviceAccountId: "shop-orders", region: "r", namePrefix: "p" })).toThrow(/needs network/);
   });
 });

@@ -204,6 +204,67 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     expect(single(resources, "gcp:pubsub/topicIAMMember:TopicIAMMember", "shop-monitoring-alerts-publisher").inputs).toMatchObject({ topic: topic.outputs["id"], role: "roles/pubsub.publisher" });
   });
 
+  it("gives each service its own database, on a private address only, with TLS, backups and deletion protection", () => {
+    const instances = byType(resources, "gcp:sql/databaseInstance:DatabaseInstance");
+    expect(instances.map((i) => [i.parent, i.inputs["databaseVersion"]])).toEqual([
+      ["shop-orders-database", "POSTGRES_16"],
+      ["shop-payments-database", "MYSQL_8_0"],
+    ]);
+    const range = single(resources, "gcp:compute/globalAddress:GlobalAddress", "shop-network-private-services");
+    for (const instance of instances) {
+      expect(instance.inputs).toMatchObject({
+        region: "asia-northeast3",
+        deletionProtection: true,
+        settings: {
+          availabilityType: "REGIONAL",
+          deletionProtectionEnabled: true,
+          ipConfiguration: { ipv4Enabled: false, privateNetwork: single(resources, "gcp:compute/network:Network").outputs["id"], allocatedIpRange: range.outputs["name"], sslMode: "ENCRYPTED_ONLY" },
+          backupConfiguration: { enabled: true, backupRetentionSettings: { retainedBackups: 14 } },
+        },
+      });
+      expect((instance.inputs["settings"] as { ipConfiguration: Record<string, unknown> }).ipConfiguration["authorizedNetworks"]).toBeUndefined();
+      expect(instance.protect && instance.retainOnDelete).toBe(true);
+      expect(instance.secretInputs).toContain("rootPassword");
+      expect(instance.dependsOn).toContain("shop-network-private-services");
+    }
+    expect((instances[0]!.inputs["settings"] as { backupConfiguration: Record<string, unknown> }).backupConfiguration["pointInTimeRecoveryEnabled"]).toBe(true);
+    expect((instances[1]!.inputs["settings"] as { backupConfiguration: Record<string, unknown> }).backupConfiguration["binaryLogEnabled"]).toBe(true);
+    const firestore = single(resources, "gcp:firestore/database:Database");
+    expect(firestore.inputs).toMatchObject({ name: "shop-prod-inventory", type: "FIRESTORE_NATIVE", pointInTimeRecoveryEnablement: "POINT_IN_TIME_RECOVERY_ENABLED", deleteProtectionState: "DELETE_PROTECTION_ENABLED" });
+    expect(single(resources, "gcp:firestore/backupSchedule:BackupSchedule").inputs).toMatchObject({ database: firestore.outputs["name"], retention: `${14 * 86400}s` });
+  });
+
+  it("lets only the owning service reach its database: roles conditioned on its instance, its IAM user, its admin secret", () => {
+    const orders = single(resources, "gcp:serviceaccount/account:Account", "shop-orders-identity-account");
+    const instance = single(resources, "gcp:sql/databaseInstance:DatabaseInstance", "shop-orders-database-instance");
+    const sqlRoles = byType(resources, "gcp:projects/iAMMember:IAMMember").filter((m) => String(m.inputs["role"]).startsWith("roles/cloudsql."));
+    const ordersRoles = sqlRoles.filter((m) => m.inputs["member"] === orders.outputs["member"]);
+    expect(ordersRoles.map((m) => m.inputs["role"]).sort()).toEqual(["roles/cloudsql.client", "roles/cloudsql.instanceUser"]);
+    for (const role of ordersRoles) expect((role.inputs["condition"] as { expression: string }).expression).toBe(`resource.name == "projects/${MOCK_GCP_PROJECT}/instances/${instance.outputs["name"]}"`);
+    // No unconditioned Cloud SQL or Datastore grant exists for anybody.
+    for (const role of byType(resources, "gcp:projects/iAMMember:IAMMember").filter((m) => /cloudsql|datastore/.test(String(m.inputs["role"])))) expect(role.inputs["condition"], role.name).toBeDefined();
+    expect(single(resources, "gcp:sql/user:User", "shop-orders-identity-database-user-0").inputs).toEqual({ instance: instance.outputs["name"], name: `shop-orders@${MOCK_GCP_PROJECT}.iam`, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
+    expect(single(resources, "gcp:sql/user:User", "shop-payments-identity-database-user-0").inputs["name"]).toBe("shop-payments");
+    const admin = single(resources, "gcp:secretmanager/secret:Secret", "shop-orders-database-admin");
+    const readers = byType(resources, "gcp:secretmanager/secretIamMember:SecretIamMember").filter((m) => m.inputs["secretId"] === admin.outputs["id"]);
+    expect(readers.map((m) => m.inputs["member"])).toEqual([orders.outputs["member"]]);
+    const inventory = byType(resources, "gcp:projects/iAMMember:IAMMember").filter((m) => m.inputs["role"] === "roles/datastore.user");
+    expect(inventory.map((m) => [m.inputs["member"], (m.inputs["condition"] as { expression: string }).expression])).toEqual([
+      [single(resources, "gcp:serviceaccount/account:Account", "shop-inventory-identity-account").outputs["member"], `resource.name == "projects/${MOCK_GCP_PROJECT}/databases/shop-prod-inventory"`],
+    ]);
+  });
+
+  it("hands the service its database's address in the ConfigMap and the admin password only in its Secret", () => {
+    const objects = objs(single(resources, GROUP, "shop-orders-workload"));
+    const config = objects.find((o) => o.kind === "ConfigMap")!;
+    expect(config.data).toMatchObject({ DATABASE_ENGINE: "postgres", DATABASE_HOST: "10.0.192.10", DATABASE_PORT: "5432", DATABASE_NAME: "orders", DATABASE_USER: `shop-orders@${MOCK_GCP_PROJECT}.iam` });
+    expect(config.data!["DATABASE_ADMIN_PASSWORD"]).toBeUndefined();
+    const password = String(single(resources, "random:index/randomPassword:RandomPassword", "shop-orders-database-admin-password").outputs["result"]);
+    expect(single(resources, "kubernetes:core/v1:Secret", "shop-orders-secret").inputs["stringData"]).toMatchObject({ DATABASE_ADMIN_PASSWORD: password });
+    for (const group of byType(resources, GROUP)) expect(JSON.stringify(group.inputs).includes(password), group.name).toBe(false);
+    expect(objs(single(resources, GROUP, "shop-inventory-workload")).find((o) => o.kind === "ConfigMap")!.data).toMatchObject({ FIRESTORE_DATABASE: "shop-prod-inventory" });
+  });
+
   it("is rejected before anything is registered when the spec asks for what GCP does not build", async () => {
     const onVms = { ...spec, tier: "iaas" as const, mesh: { ...spec.mesh, kind: "none" as const }, logging: { ...spec.logging, stack: "none" as const, buffer: "none" as const }, gateway: { ...spec.gateway, auth: "none" as const } };
     await expect(runProgram(() => createLandingZone("x", { spec: onVms }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(/tracing \(asked by tracing.backend\) is not supported yet on gcp\/iaas by the pulumi engine/);
@@ -216,7 +277,17 @@ describe("data protection of the GCP example (prod)", () => {
     const { isStatefulPulumiType } = await import("../../../lib/plan/stateful.js");
     const stateful = resources.filter((r) => isStatefulPulumiType(r.type));
     expect(new Set(stateful.map((r) => r.type))).toEqual(
-      new Set(["gcp:artifactregistry/repository:Repository", "gcp:kms/cryptoKey:CryptoKey", "gcp:redis/instance:Instance", "gcp:secretmanager/secret:Secret", "gcp:pubsub/subscription:Subscription", "gcp:identityplatform/config:Config"]),
+      new Set([
+        "gcp:artifactregistry/repository:Repository",
+        "gcp:kms/cryptoKey:CryptoKey",
+        "gcp:redis/instance:Instance",
+        "gcp:secretmanager/secret:Secret",
+        "gcp:pubsub/subscription:Subscription",
+        "gcp:identityplatform/config:Config",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        "gcp:sql/database:Database",
+        "gcp:firestore/database:Database",
+      ]),
     );
     expect(stateful.filter((r) => !r.protect || !r.retainOnDelete).map((r) => `${r.type} ${r.name}`)).toEqual([]);
   });

@@ -55,8 +55,10 @@ describe("LandingZone on GCP, IaaS (managed instance groups)", () => {
     const redis = single(resources, "gcp:redis/instance:Instance");
     expect(userData).not.toContain(String(redis.outputs["authString"]));
     expect(userData).toContain("SESSION_STORE_PASSWORD");
-    // Landing-zone configuration reaches the container's env file.
+    // Landing-zone configuration and the database's address reach the container's env file; its admin password is fetched.
     expect(userData).toContain("LOG_LEVEL=info");
+    expect(userData).toContain("DATABASE_HOST=10.0.192.10");
+    expect(userData).toMatch(/DATABASE_ADMIN_PASSWORD "\$\(fetch projects\/mock-project\/secrets\/shop-prod-orders-db-admin\)"/);
   });
 
   it("grants the VM account only its agents' roles, its image, its secrets and its Pub/Sub", () => {
@@ -66,6 +68,9 @@ describe("LandingZone on GCP, IaaS (managed instance groups)", () => {
       .map((r) => `${r.type.split(":").pop()} ${r.inputs["role"]} ${String(r.inputs["secretId"] ?? r.inputs["topic"] ?? r.inputs["subscription"] ?? r.inputs["repository"] ?? r.inputs["project"]).split("/").pop()}`);
     expect(grants.sort()).toEqual(
       [
+        "IAMMember roles/cloudsql.client mock-project",
+        "IAMMember roles/cloudsql.instanceUser mock-project",
+        "SecretIamMember roles/secretmanager.secretAccessor shop-prod-orders-db-admin",
         "IAMMember roles/logging.logWriter mock-project",
         "IAMMember roles/monitoring.metricWriter mock-project",
         "RepositoryIamMember roles/artifactregistry.reader shop-orders",
@@ -163,6 +168,8 @@ describe("LandingZone on GCP, PaaS (App Engine flexible)", () => {
     expect(env["SESSION_STORE_PASSWORD_SECRET"]).toMatch(/shop-prod-sessions-auth\/versions\/latest$/);
     expect(env["SIGNING_KEY"]).toBeUndefined();
     expect(env["LOG_LEVEL"]).toBe("info");
+    expect(env["DATABASE_ADMIN_PASSWORD_SECRET"]).toBe(`projects/${MOCK_GCP_PROJECT}/secrets/shop-prod-orders-db-admin/versions/latest`);
+    expect(env["DATABASE_ADMIN_PASSWORD"]).toBeUndefined();
     expect(JSON.stringify(env)).not.toContain(String(single(resources, "gcp:redis/instance:Instance").outputs["authString"]));
     expect(String(version.inputs["versionId"])).toMatch(/^v-[0-9a-f]{12}$/);
   });
