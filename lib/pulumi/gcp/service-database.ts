@@ -42,7 +42,10 @@ export interface ServiceDatabaseArgs {
   readonly region: string;
   /** Prefix of physical names (`<zone>-<env>`). */
   readonly namePrefix: string;
-  /** Cloud SQL: the VPC the private address is in, and its private service access range; the instance waits for `privateServiceAccess`. */
+  /**
+   * Cloud SQL: the VPC the private address is in, and its private service access range; the instance waits for `privateServiceAccess`.
+   * @default - none: required for postgres and mysql
+   */
   readonly network?: { readonly id: pulumi.Input<string>; readonly privateServiceRange?: pulumi.Input<string>; readonly privateServiceAccess?: readonly pulumi.Resource[] };
   /**
    * Deletion protection (Google's and Pulumi's), protect and retain (prod).
