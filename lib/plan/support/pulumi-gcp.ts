@@ -22,4 +22,5 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   logging: ["caas"],
   broker: ["iaas", "caas", "paas"],
   database: ["iaas", "caas", "paas"],
+  saga: ["iaas", "caas", "paas"],
 };

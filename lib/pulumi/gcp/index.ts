@@ -17,4 +17,5 @@ export * from "./service-registry.js";
 export * from "./monitoring.js";
 export * from "./firestore-store.js";
 export * from "./service-database.js";
+export * from "./saga-orchestrator.js";
 export * from "./landing-zone.js";

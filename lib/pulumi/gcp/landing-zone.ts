@@ -20,6 +20,7 @@ import { MessageBroker } from "./message-broker.js";
 import { Monitoring } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { projectOf } from "./project.js";
+import { sagaAttachment, SagaOrchestrator } from "./saga-orchestrator.js";
 import { ServiceDatabase } from "./service-database.js";
 import type { ServiceAttachment } from "./service-identity.js";
 import { ServiceRegistry } from "./service-registry.js";
@@ -79,6 +80,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly users?: UserDirectory;
   readonly gateway: ApiGateway;
   readonly monitoring?: Monitoring;
+  /** One orchestrator per saga, in spec order. */
+  readonly sagas: readonly SagaOrchestrator[];
   /** Service name → the database it owns. */
   readonly databases: ReadonlyMap<string, ServiceDatabase>;
   /** Service or BFF name → its component (GKE workload, instance group or App Engine service, by tier). */
@@ -98,6 +101,10 @@ export class LandingZone extends pulumi.ComponentResource {
     const plan = planLandingZone(args.spec, { engine: "pulumi" });
     if (plan.cloud !== "gcp") throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not gcp. Fix: set cloud: gcp, or use the ${plan.cloud} LandingZone`);
     checkSecretValues(plan, args.secretValues);
+    const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
+    if (choreographed) {
+      throw new Error(`LandingZone sagas[${choreographed.name}].mode: "choreography" is not built on gcp (Workflows orchestrates). Fix: set mode: orchestration, or drive the saga with its own events in publishes/subscribes`);
+    }
     super("msa:gcp:LandingZone", name, {}, opts);
     this.plan = plan;
     const parent = { parent: this };
@@ -141,8 +148,9 @@ export class LandingZone extends pulumi.ComponentResource {
       // The same ELK add-on as on any cluster, applied through the GKE provider.
       this.logging = new LogPipeline(`${name}-logging`, { plan, provider: platform.provider }, { parent: this, dependsOn: [...platform.ready] });
     }
+    const project = projectOf(this);
     // Identity Platform's issuer is fixed by the project, so the services' policies need not wait for the directory.
-    const tokens = asked.has("tokens") ? identityPlatformIssuer(projectOf(this).id) : undefined;
+    const tokens = asked.has("tokens") ? identityPlatformIssuer(project.id) : undefined;
 
     const services = new Map<string, ServiceComponent>();
     const backends: Record<string, GatewayBackend> = {};
@@ -168,6 +176,9 @@ export class LandingZone extends pulumi.ComponentResource {
         );
         databases.set(service.name, database);
         attachments.push(database.attachment);
+      }
+      for (const saga of plan.spec.sagas.filter((g) => g.steps.some((step) => step.service === service.name))) {
+        attachments.push(sagaAttachment(prefix, plan.region, project.id, saga.name, service.name));
       }
       const common = {
         plan,
@@ -207,6 +218,23 @@ export class LandingZone extends pulumi.ComponentResource {
     }
     this.services = services;
     this.databases = databases;
+
+    this.sagas = plan.spec.sagas.map(
+      (saga) =>
+        new SagaOrchestrator(
+          `${name}-saga-${saga.name}`,
+          {
+            saga,
+            region: plan.region,
+            namePrefix: prefix,
+            accountId: gcpServiceAccountId(plan.name, `saga-${saga.name}`),
+            participants: Object.fromEntries(saga.steps.map((step) => [step.service, services.get(step.service)!.identity.member])),
+            retain,
+            labels,
+          },
+          parent,
+        ),
+    );
 
     this.gateway = new ApiGateway(`${name}-gateway`, { gateway: plan.gateway, backends, ...(args.domains ? { domains: args.domains } : {}) }, parent);
     if (tokens) this.users = new UserDirectory(`${name}-users`, { authorizedDomains: [this.gateway.domains.apply((d) => d[0]!)], retain }, parent);

@@ -3,6 +3,7 @@ import { planLandingZone } from "../../../lib/plan/planner.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { ApiGateway, RATE_LIMIT_WINDOW_SECONDS } from "../../../lib/pulumi/gcp/api-gateway.js";
 import { MessageBroker, PUBSUB_RETRY_POLICY } from "../../../lib/pulumi/gcp/message-broker.js";
+import { SagaOrchestrator } from "../../../lib/pulumi/gcp/saga-orchestrator.js";
 import { ServiceDatabase } from "../../../lib/pulumi/gcp/service-database.js";
 import { ServiceIdentity } from "../../../lib/pulumi/gcp/service-identity.js";
 import { SessionStore } from "../../../lib/pulumi/gcp/session-store.js";
@@ -167,5 +168,23 @@ describe("ServiceDatabase", () => {
     expect(byType(resources, "gcp:sql/databaseInstance:DatabaseInstance")).toHaveLength(0);
     expect(single(resources, "gcp:firestore/database:Database").inputs).toMatchObject({ name: "shop-dev-carts", pointInTimeRecoveryEnablement: "POINT_IN_TIME_RECOVERY_DISABLED", deletionPolicy: "DELETE" });
     expect(() => new ServiceDatabase("x", { database: orders, service: "orders", serviceAccountId: "shop-orders", region: "r", namePrefix: "p" })).toThrow(/needs network/);
+  });
+});
+
+describe("SagaOrchestrator", () => {
+  const saga = { name: "place-order", steps: [{ service: "orders", action: "create", compensate: "cancel" }, { service: "payments", action: "charge" }] };
+
+  it("refuses a saga whose participants lack an account", () => {
+    expect(() => new SagaOrchestrator("x", { saga, region: "r", namePrefix: "shop-dev", accountId: "shop-saga-x", participants: { orders: "serviceAccount:o" } })).toThrow(/participants has no account for payments/);
+  });
+
+  it("deploys the generated definition with the command topics' ids", async () => {
+    const { resources } = await run(
+      () => void new SagaOrchestrator("saga", { saga, region: "asia-northeast3", namePrefix: "shop-dev", accountId: "shop-saga-x", participants: { orders: "serviceAccount:o", payments: "serviceAccount:p" } }),
+    );
+    const source = String(single(resources, "gcp:workflows/workflow:Workflow").inputs["sourceContents"]);
+    expect(source).toContain("topic: projects/mock-project/topics/shop-dev-orders_saga_place-order");
+    expect(source).toContain("call: events.await_callback");
+    expect(byType(resources, "gcp:pubsub/subscription:Subscription").every((s) => !s.protect)).toBe(true);
   });
 });

@@ -95,7 +95,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
   it("grants Pub/Sub per service identity only: publishers on their topics, subscribers on their own subscriptions", () => {
     const members = (type: string) =>
       byType(resources, type)
-        .filter((m) => String(m.inputs["member"]).startsWith("serviceAccount:shop-"))
+        .filter((m) => String(m.inputs["member"]).startsWith("serviceAccount:shop-") && !String(m.inputs["topic"] ?? m.inputs["subscription"]).includes("_saga_"))
         .map((m) => `${String(m.inputs["member"]).replace(/^serviceAccount:(.*)@.*$/, "$1")} ${m.inputs["role"]} ${String(m.inputs["topic"] ?? m.inputs["subscription"]).split("/").pop()}`);
     expect(members("gcp:pubsub/topicIAMMember:TopicIAMMember").sort()).toEqual(
       ["shop-orders roles/pubsub.publisher shop-prod-order-placed", "shop-payments roles/pubsub.publisher shop-prod-payment-completed", "shop-inventory roles/pubsub.publisher shop-prod-stock-reserved"].sort(),
@@ -263,6 +263,37 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     expect(single(resources, "kubernetes:core/v1:Secret", "shop-orders-secret").inputs["stringData"]).toMatchObject({ DATABASE_ADMIN_PASSWORD: password });
     for (const group of byType(resources, GROUP)) expect(JSON.stringify(group.inputs).includes(password), group.name).toBe(false);
     expect(objs(single(resources, GROUP, "shop-inventory-workload")).find((o) => o.kind === "ConfigMap")!.data).toMatchObject({ FIRESTORE_DATABASE: "shop-prod-inventory" });
+  });
+
+  it("orchestrates the saga with a workflow whose account may only publish its commands, each service answering only its own", async () => {
+    const workflow = single(resources, "gcp:workflows/workflow:Workflow");
+    const account = single(resources, "gcp:serviceaccount/account:Account", "shop-saga-place-order-account");
+    expect(workflow.inputs).toMatchObject({ name: "shop-prod-place-order", region: "asia-northeast3", serviceAccount: account.outputs["id"], callLogLevel: "LOG_ERRORS_ONLY" });
+    const { parse } = await import("yaml");
+    const definition = parse(workflow.inputs["sourceContents"] as string) as { main: { steps: Record<string, unknown>[] } };
+    expect(definition.main.steps.map((s) => Object.keys(s)[0]).filter((n) => /^(step|undo)_\d$/.test(n))).toEqual(["step_1", "step_2", "step_3", "undo_2", "undo_1"]);
+    // The last step is never compensated: no step after it can fail.
+    const topics = byType(resources, "gcp:pubsub/topic:Topic").filter((t) => t.parent === "shop-saga-place-order");
+    expect(topics.map((t) => t.inputs["name"])).toEqual(["shop-prod-orders_saga_place-order", "shop-prod-inventory_saga_place-order", "shop-prod-payments_saga_place-order"]);
+    expect(workflow.inputs["sourceContents"]).toContain(`topic: projects/${MOCK_GCP_PROJECT}/topics/shop-prod-payments_saga_place-order`);
+    const published = byType(resources, "gcp:pubsub/topicIAMMember:TopicIAMMember").filter((m) => m.inputs["member"] === account.outputs["member"]);
+    expect(published.map((m) => m.inputs["topic"])).toEqual(topics.map((t) => t.outputs["id"]));
+    const ordersMember = single(resources, "gcp:serviceaccount/account:Account", "shop-orders-identity-account").outputs["member"];
+    const consumed = byType(resources, "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember").filter((m) => m.inputs["member"] === ordersMember && String(m.inputs["subscription"]).includes("_saga_"));
+    expect(consumed.map((m) => String(m.inputs["subscription"]).split("/").pop())).toEqual(["shop-prod-orders_saga_place-order"]);
+    const invoker = single(resources, "gcp:projects/iAMMember:IAMMember", "shop-saga-place-order-orders-invoker");
+    expect(invoker.inputs).toMatchObject({ role: "roles/workflows.invoker", member: ordersMember, condition: { expression: `resource.name == "projects/${MOCK_GCP_PROJECT}/locations/asia-northeast3/workflows/shop-prod-place-order"` } });
+    const config = objs(single(resources, GROUP, "shop-payments-workload")).find((o) => o.kind === "ConfigMap")!;
+    expect(config.data).toMatchObject({
+      SAGA_PLACE_ORDER_WORKFLOW: `projects/${MOCK_GCP_PROJECT}/locations/asia-northeast3/workflows/shop-prod-place-order`,
+      SAGA_PLACE_ORDER_COMMANDS: "shop-prod-payments_saga_place-order",
+    });
+    expect(objs(single(resources, GROUP, "shop-order-history-workload")).find((o) => o.kind === "ConfigMap")!.data!["SAGA_PLACE_ORDER_COMMANDS"]).toBeUndefined();
+  });
+
+  it("refuses choreographed sagas before registering anything", async () => {
+    const choreographed = { ...spec, sagas: spec.sagas.map((s) => ({ ...s, mode: "choreography" as const })) };
+    await expect(runProgram(() => createLandingZone("x", { spec: choreographed }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(/sagas\[place-order\].mode: "choreography" is not built on gcp/);
   });
 
   it("is rejected before anything is registered when the spec asks for what GCP does not build", async () => {

@@ -79,6 +79,8 @@ describe("LandingZone on GCP, IaaS (managed instance groups)", () => {
         "TopicIAMMember roles/pubsub.publisher shop-prod-order-placed",
         "SubscriptionIAMMember roles/pubsub.subscriber shop-prod-orders_payment-completed",
         "SubscriptionIAMMember roles/pubsub.subscriber shop-prod-orders_stock-reserved",
+        "SubscriptionIAMMember roles/pubsub.subscriber shop-prod-orders_saga_place-order",
+        "IAMMember roles/workflows.invoker mock-project",
       ].sort(),
     );
   });
