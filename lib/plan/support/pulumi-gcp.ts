@@ -23,4 +23,6 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   broker: ["iaas", "caas", "paas"],
   database: ["iaas", "caas", "paas"],
   saga: ["iaas", "caas", "paas"],
+  readModel: ["iaas", "caas", "paas"],
+  eventStore: ["iaas", "caas", "paas"],
 };

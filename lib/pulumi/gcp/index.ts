@@ -18,4 +18,5 @@ export * from "./monitoring.js";
 export * from "./firestore-store.js";
 export * from "./service-database.js";
 export * from "./saga-orchestrator.js";
+export * from "./event-store.js";
 export * from "./landing-zone.js";

@@ -16,7 +16,9 @@ import { AppEngineService } from "./app-engine-service.js";
 import { ContainerRegistry } from "./container-registry.js";
 import { InstanceGroupService } from "./instance-group-service.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
-import { MessageBroker } from "./message-broker.js";
+import { EventStore } from "./event-store.js";
+import { FirestoreStore } from "./firestore-store.js";
+import { MessageBroker, PUBSUB_TOPICS_ENV } from "./message-broker.js";
 import { Monitoring } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { projectOf } from "./project.js";
@@ -24,7 +26,7 @@ import { sagaAttachment, SagaOrchestrator } from "./saga-orchestrator.js";
 import { ServiceDatabase } from "./service-database.js";
 import type { ServiceAttachment } from "./service-identity.js";
 import { ServiceRegistry } from "./service-registry.js";
-import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION } from "./service-workload.js";
+import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION, type BrokerLink } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
 import { identityPlatformIssuer, UserDirectory } from "./user-directory.js";
 import { WorkloadIdentity } from "./workload-identity.js";
@@ -49,6 +51,9 @@ export interface LandingZoneArgs {
    */
   readonly existingAppEngine?: { readonly defaultHostname: string };
 }
+
+/** Environment variable with the Firestore database of a CQRS read model. */
+export const READ_MODEL_ENV = "READ_MODEL_DATABASE";
 
 /** The component a service becomes in each service model. */
 export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngineService;
@@ -101,6 +106,8 @@ export class LandingZone extends pulumi.ComponentResource {
     const plan = planLandingZone(args.spec, { engine: "pulumi" });
     if (plan.cloud !== "gcp") throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not gcp. Fix: set cloud: gcp, or use the ${plan.cloud} LandingZone`);
     checkSecretValues(plan, args.secretValues);
+    const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
+    if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
     const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
     if (choreographed) {
       throw new Error(`LandingZone sagas[${choreographed.name}].mode: "choreography" is not built on gcp (Workflows orchestrates). Fix: set mode: orchestration, or drive the saga with its own events in publishes/subscribes`);
@@ -177,6 +184,31 @@ export class LandingZone extends pulumi.ComponentResource {
         databases.set(service.name, database);
         attachments.push(database.attachment);
       }
+      if (service.readModel) {
+        const readModel = new FirestoreStore(
+          `${name}-${service.name}-read-model`,
+          { service: service.name, purpose: "read", region: plan.region, namePrefix: prefix, envVar: READ_MODEL_ENV, pointInTimeRecovery: retain, backupRetentionDays: plan.protection.backupRetentionDays, retain },
+          parent,
+        );
+        attachments.push(readModel.attachment);
+      }
+      if (service.eventStore && this.broker) {
+        const broker = this.broker;
+        const eventStore = new EventStore(
+          `${name}-${service.name}-event-store`,
+          {
+            service: service.name,
+            region: plan.region,
+            namePrefix: prefix,
+            accountIds: { forwarder: gcpServiceAccountId(plan.name, `${service.name}-fwd`), trigger: gcpServiceAccountId(plan.name, `${service.name}-trg`) },
+            topics: Object.fromEntries(service.publishes.map((event) => [event, broker.topicIds[event]!])),
+            retain,
+            backupRetentionDays: plan.protection.backupRetentionDays,
+          },
+          parent,
+        );
+        attachments.push(eventStore.attachment);
+      }
       for (const saga of plan.spec.sagas.filter((g) => g.steps.some((step) => step.service === service.name))) {
         attachments.push(sagaAttachment(prefix, plan.region, project.id, saga.name, service.name));
       }
@@ -185,7 +217,7 @@ export class LandingZone extends pulumi.ComponentResource {
         service: service.name,
         attachments,
         ...(this.sessions ? { sessions: this.sessions } : {}),
-        ...(this.broker ? { broker: this.broker } : {}),
+        ...(this.broker ? { broker: service.eventStore ? publishedByStore(this.broker) : this.broker } : {}),
         ...(args.secretValues?.[service.name] ? { secretValues: args.secretValues[service.name] } : {}),
         labels,
       };
@@ -302,6 +334,17 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
     { ...kubernetesPlatformArgsFromPlan(plan, placement, addOns), ...(addOnValues ? { addOnValues } : {}), labels: gcpLabels(plan.tags) },
     { parent },
   );
+}
+
+/** An event-sourced service publishes through its store's forwarder, so it gets neither publish grants nor topic names itself. */
+function publishedByStore(broker: MessageBroker): BrokerLink {
+  return {
+    grantsFor: (service) => ({ ...broker.grantsFor(service), publish: [] }),
+    environmentFor: (service) => {
+      const { [PUBSUB_TOPICS_ENV]: _published, ...rest } = broker.environmentFor(service);
+      return rest;
+    },
+  };
 }
 
 function checkSecretValues(plan: LandingZonePlan, secretValues: LandingZoneArgs["secretValues"]): void {

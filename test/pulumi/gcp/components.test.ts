@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
@@ -145,9 +146,24 @@ describe("ApiGateway", () => {
 });
 
 describe("ServiceDatabase", () => {
-  const withDatabase = planLandingZone({ ...spec, services: [{ name: "orders", database: { engine: "postgres" } }, { name: "carts", database: { engine: "document" } }] });
+  const withDatabase = planLandingZone({ ...spec, services: [{ name: "orders", database: { engine: "postgres" } }, { name: "carts", database: { engine: "document" } }, { name: "payments", database: { engine: "mysql" } }] });
   const orders = withDatabase.services[0]!.database!;
   const carts = withDatabase.services[1]!.database!;
+  const payments = withDatabase.services[2]!.database!;
+
+  it("runs MySQL with binary logs and names the IAM user after the account's local part", async () => {
+    let db!: ServiceDatabase;
+    const { resources } = await run(
+      () => void (db = new ServiceDatabase("db", { database: payments, service: "payments", serviceAccountId: "shop-payments", region: "asia-northeast3", namePrefix: "shop-dev", network: { id: "net" } })),
+    );
+    expect(single(resources, "gcp:sql/databaseInstance:DatabaseInstance").inputs).toMatchObject({
+      databaseVersion: "MYSQL_8_0",
+      settings: { backupConfiguration: { binaryLogEnabled: true }, databaseFlags: [{ name: "cloudsql_iam_authentication", value: "on" }] },
+    });
+    expect(db.attachment.sqlUsers).toHaveLength(1);
+    await new Promise<void>((resolve) => pulumi.output(db.attachment.sqlUsers![0]!.name).apply((name) => (expect(name).toBe("shop-payments"), resolve())));
+    expect(db.attachment.env).toMatchObject({ DATABASE_PORT: "3306", DATABASE_ADMIN_USER: "root" });
+  });
 
   it("is zonal and unprotected in dev, yet private, TLS-only and backed up", async () => {
     const { resources } = await run(

@@ -98,7 +98,12 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
         .filter((m) => String(m.inputs["member"]).startsWith("serviceAccount:shop-") && !String(m.inputs["topic"] ?? m.inputs["subscription"]).includes("_saga_"))
         .map((m) => `${String(m.inputs["member"]).replace(/^serviceAccount:(.*)@.*$/, "$1")} ${m.inputs["role"]} ${String(m.inputs["topic"] ?? m.inputs["subscription"]).split("/").pop()}`);
     expect(members("gcp:pubsub/topicIAMMember:TopicIAMMember").sort()).toEqual(
-      ["shop-orders roles/pubsub.publisher shop-prod-order-placed", "shop-payments roles/pubsub.publisher shop-prod-payment-completed", "shop-inventory roles/pubsub.publisher shop-prod-stock-reserved"].sort(),
+      [
+        "shop-orders roles/pubsub.publisher shop-prod-order-placed",
+        // payments is event-sourced: its store's forwarder publishes, the service itself does not.
+        "shop-payments-fwd roles/pubsub.publisher shop-prod-payment-completed",
+        "shop-inventory roles/pubsub.publisher shop-prod-stock-reserved",
+      ].sort(),
     );
     const subscribers = members("gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember");
     expect(subscribers).toHaveLength(plan.broker!.topics.reduce((n, t) => n + t.subscriptions.length, 0));
@@ -206,10 +211,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
 
   it("gives each service its own database, on a private address only, with TLS, backups and deletion protection", () => {
     const instances = byType(resources, "gcp:sql/databaseInstance:DatabaseInstance");
-    expect(instances.map((i) => [i.parent, i.inputs["databaseVersion"]])).toEqual([
-      ["shop-orders-database", "POSTGRES_16"],
-      ["shop-payments-database", "MYSQL_8_0"],
-    ]);
+    expect(instances.map((i) => [i.parent, i.inputs["databaseVersion"]])).toEqual([["shop-orders-database", "POSTGRES_16"]]);
     const range = single(resources, "gcp:compute/globalAddress:GlobalAddress", "shop-network-private-services");
     for (const instance of instances) {
       expect(instance.inputs).toMatchObject({
@@ -228,10 +230,9 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
       expect(instance.dependsOn).toContain("shop-network-private-services");
     }
     expect((instances[0]!.inputs["settings"] as { backupConfiguration: Record<string, unknown> }).backupConfiguration["pointInTimeRecoveryEnabled"]).toBe(true);
-    expect((instances[1]!.inputs["settings"] as { backupConfiguration: Record<string, unknown> }).backupConfiguration["binaryLogEnabled"]).toBe(true);
-    const firestore = single(resources, "gcp:firestore/database:Database");
+    const firestore = single(resources, "gcp:firestore/database:Database", "shop-inventory-database-store-database");
     expect(firestore.inputs).toMatchObject({ name: "shop-prod-inventory", type: "FIRESTORE_NATIVE", pointInTimeRecoveryEnablement: "POINT_IN_TIME_RECOVERY_ENABLED", deleteProtectionState: "DELETE_PROTECTION_ENABLED" });
-    expect(single(resources, "gcp:firestore/backupSchedule:BackupSchedule").inputs).toMatchObject({ database: firestore.outputs["name"], retention: `${14 * 86400}s` });
+    expect(single(resources, "gcp:firestore/backupSchedule:BackupSchedule", "shop-inventory-database-store-backups").inputs).toMatchObject({ database: firestore.outputs["name"], retention: `${14 * 86400}s` });
   });
 
   it("lets only the owning service reach its database: roles conditioned on its instance, its IAM user, its admin secret", () => {
@@ -244,13 +245,16 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     // No unconditioned Cloud SQL or Datastore grant exists for anybody.
     for (const role of byType(resources, "gcp:projects/iAMMember:IAMMember").filter((m) => /cloudsql|datastore/.test(String(m.inputs["role"])))) expect(role.inputs["condition"], role.name).toBeDefined();
     expect(single(resources, "gcp:sql/user:User", "shop-orders-identity-database-user-0").inputs).toEqual({ instance: instance.outputs["name"], name: `shop-orders@${MOCK_GCP_PROJECT}.iam`, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
-    expect(single(resources, "gcp:sql/user:User", "shop-payments-identity-database-user-0").inputs["name"]).toBe("shop-payments");
     const admin = single(resources, "gcp:secretmanager/secret:Secret", "shop-orders-database-admin");
     const readers = byType(resources, "gcp:secretmanager/secretIamMember:SecretIamMember").filter((m) => m.inputs["secretId"] === admin.outputs["id"]);
     expect(readers.map((m) => m.inputs["member"])).toEqual([orders.outputs["member"]]);
-    const inventory = byType(resources, "gcp:projects/iAMMember:IAMMember").filter((m) => m.inputs["role"] === "roles/datastore.user");
-    expect(inventory.map((m) => [m.inputs["member"], (m.inputs["condition"] as { expression: string }).expression])).toEqual([
-      [single(resources, "gcp:serviceaccount/account:Account", "shop-inventory-identity-account").outputs["member"], `resource.name == "projects/${MOCK_GCP_PROJECT}/databases/shop-prod-inventory"`],
+    // Every Firestore database (data, read model, event store) is readable by its owner alone.
+    const member = (service: string) => single(resources, "gcp:serviceaccount/account:Account", `shop-${service}-identity-account`).outputs["member"];
+    const datastore = byType(resources, "gcp:projects/iAMMember:IAMMember").filter((m) => m.inputs["role"] === "roles/datastore.user");
+    expect(datastore.map((m) => [m.inputs["member"], (m.inputs["condition"] as { expression: string }).expression])).toEqual([
+      [member("payments"), `resource.name == "projects/${MOCK_GCP_PROJECT}/databases/shop-prod-payments-events"`],
+      [member("inventory"), `resource.name == "projects/${MOCK_GCP_PROJECT}/databases/shop-prod-inventory"`],
+      [member("order-history"), `resource.name == "projects/${MOCK_GCP_PROJECT}/databases/shop-prod-order-history-read"`],
     ]);
   });
 
@@ -266,7 +270,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
   });
 
   it("orchestrates the saga with a workflow whose account may only publish its commands, each service answering only its own", async () => {
-    const workflow = single(resources, "gcp:workflows/workflow:Workflow");
+    const workflow = single(resources, "gcp:workflows/workflow:Workflow", "shop-saga-place-order-workflow");
     const account = single(resources, "gcp:serviceaccount/account:Account", "shop-saga-place-order-account");
     expect(workflow.inputs).toMatchObject({ name: "shop-prod-place-order", region: "asia-northeast3", serviceAccount: account.outputs["id"], callLogLevel: "LOG_ERRORS_ONLY" });
     const { parse } = await import("yaml");
@@ -289,6 +293,43 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
       SAGA_PLACE_ORDER_COMMANDS: "shop-prod-payments_saga_place-order",
     });
     expect(objs(single(resources, GROUP, "shop-order-history-workload")).find((o) => o.kind === "ConfigMap")!.data!["SAGA_PLACE_ORDER_COMMANDS"]).toBeUndefined();
+  });
+
+  it("keeps payments' events in its own store, forwarded to the broker by an Eventarc-triggered workflow", async () => {
+    const store = single(resources, "gcp:firestore/database:Database", "shop-payments-event-store-store-database");
+    expect(store.inputs).toMatchObject({ name: "shop-prod-payments-events", pointInTimeRecoveryEnablement: "POINT_IN_TIME_RECOVERY_ENABLED", deleteProtectionState: "DELETE_PROTECTION_ENABLED" });
+    const forwarder = single(resources, "gcp:workflows/workflow:Workflow", "shop-payments-event-store-forwarder");
+    const { parse } = await import("yaml");
+    const definition = parse(forwarder.inputs["sourceContents"] as string) as { main: { steps: Record<string, { assign?: Record<string, unknown>[] }>[] } };
+    expect(definition.main.steps[0]!["read"]!.assign![2]).toEqual({ topics: { "payment-completed": `projects/${MOCK_GCP_PROJECT}/topics/shop-prod-payment-completed` } });
+    const trigger = single(resources, "gcp:eventarc/trigger:Trigger");
+    expect(trigger.inputs).toMatchObject({
+      location: "asia-northeast3",
+      matchingCriterias: [
+        { attribute: "type", value: "google.cloud.firestore.document.v1.created" },
+        { attribute: "database", value: "shop-prod-payments-events" },
+        { attribute: "document", value: "events/{event}", operator: "match-path-pattern" },
+      ],
+      destination: { workflow: forwarder.outputs["id"] },
+      serviceAccount: single(resources, "gcp:serviceaccount/account:Account", "shop-payments-event-store-trigger").outputs["email"],
+      eventDataContentType: "application/json",
+    });
+    expect(single(resources, "gcp:projects/iAMMember:IAMMember", "shop-payments-event-store-trigger-invoker").inputs["condition"]).toMatchObject({
+      expression: `resource.name == "projects/${MOCK_GCP_PROJECT}/locations/asia-northeast3/workflows/shop-prod-payments-events"`,
+    });
+    const config = objs(single(resources, GROUP, "shop-payments-workload")).find((o) => o.kind === "ConfigMap")!;
+    expect(config.data).toMatchObject({ EVENT_STORE_DATABASE: "shop-prod-payments-events", EVENT_STORE_COLLECTION: "events" });
+    expect(config.data!["PUBSUB_TOPICS"]).toBeUndefined();
+  });
+
+  it("projects orders' and payments' events into order-history's own read store", () => {
+    const read = single(resources, "gcp:firestore/database:Database", "shop-order-history-read-model-database");
+    expect(read.inputs["name"]).toBe("shop-prod-order-history-read");
+    const history = single(resources, "gcp:serviceaccount/account:Account", "shop-order-history-identity-account").outputs["member"];
+    const consumed = byType(resources, "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember").filter((m) => m.inputs["member"] === history);
+    expect(consumed.map((m) => String(m.inputs["subscription"]).split("/").pop()).sort()).toEqual(["shop-prod-order-history_order-placed", "shop-prod-order-history_payment-completed"]);
+    const config = objs(single(resources, GROUP, "shop-order-history-workload")).find((o) => o.kind === "ConfigMap")!;
+    expect(config.data).toMatchObject({ READ_MODEL_DATABASE: "shop-prod-order-history-read" });
   });
 
   it("refuses choreographed sagas before registering anything", async () => {
