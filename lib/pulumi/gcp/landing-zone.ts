@@ -106,6 +106,7 @@ export class LandingZone extends pulumi.ComponentResource {
     const plan = planLandingZone(args.spec, { engine: "pulumi" });
     if (plan.cloud !== "gcp") throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not gcp. Fix: set cloud: gcp, or use the ${plan.cloud} LandingZone`);
     checkSecretValues(plan, args.secretValues);
+    checkAccountIds(plan);
     const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
     if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
     const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
@@ -345,6 +346,27 @@ function publishedByStore(broker: MessageBroker): BrokerLink {
       return rest;
     },
   };
+}
+
+/** Every service account the zone creates, by what it is for; two parts must never share one. */
+function checkAccountIds(plan: LandingZonePlan): void {
+  const owners = new Map<string, string>();
+  const claim = (part: string, owner: string) => {
+    const id = gcpServiceAccountId(plan.name, part);
+    const other = owners.get(id);
+    if (other) throw new Error(`LandingZone: ${owner} and ${other} would share the service account "${id}". Fix: rename the service, saga or event-sourced service so their names differ`);
+    owners.set(id, owner);
+  };
+  if (plan.tier === "caas") claim("nodes", "the GKE nodes");
+  if (plan.tracing && plan.tier === "caas") claim("otel", "the trace collector");
+  for (const service of plan.services) {
+    claim(service.name, `services[${service.name}]`);
+    if (service.eventStore) {
+      claim(`${service.name}-fwd`, `the event forwarder of ${service.name}`);
+      claim(`${service.name}-trg`, `the event trigger of ${service.name}`);
+    }
+  }
+  for (const saga of plan.spec.sagas) claim(`saga-${saga.name}`, `sagas[${saga.name}]`);
 }
 
 function checkSecretValues(plan: LandingZonePlan, secretValues: LandingZoneArgs["secretValues"]): void {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { CLOUD_ARMOR_WAF_RULES } from "../../../lib/pulumi/gcp/api-gateway.js";
+import { LandingZone } from "../../../lib/pulumi/gcp/landing-zone.js";
 import { createLandingZone, type CloudLandingZone } from "../../../lib/pulumi/index.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import { byType, childrenOf, GCP_CONFIG, MOCK_GCP_PROJECT, runProgram, single, type RegisteredResource } from "../harness.js";
@@ -330,6 +331,12 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     expect(consumed.map((m) => String(m.inputs["subscription"]).split("/").pop()).sort()).toEqual(["shop-prod-order-history_order-placed", "shop-prod-order-history_payment-completed"]);
     const config = objs(single(resources, GROUP, "shop-order-history-workload")).find((o) => o.kind === "ConfigMap")!;
     expect(config.data).toMatchObject({ READ_MODEL_DATABASE: "shop-prod-order-history-read" });
+  });
+
+  it("refuses services whose accounts would collide with the platform's, before registering anything", () => {
+    expect(() => new LandingZone("x", { spec: { ...spec, services: [...spec.services, { ...spec.services[2]!, name: "otel", path: "/otel", database: undefined }] } })).toThrow(
+      /services\[otel\] and the trace collector would share the service account "shop-otel"/,
+    );
   });
 
   it("refuses choreographed sagas before registering anything", async () => {

@@ -43,7 +43,6 @@ describe("each GCP rule catches a bad resource", () => {
   const template = { shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true }, metadata: { "enable-oslogin": "TRUE", "block-project-ssh-keys": "TRUE" }, serviceAccount: { email: "svc@p.iam.gserviceaccount.com" } };
   const pool = { nodeConfig: { serviceAccount: "nodes@p.iam.gserviceaccount.com", shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true }, workloadMetadataConfig: { mode: "GKE_METADATA" } } };
   const cluster = { databaseEncryption: { state: "ENCRYPTED", keyName: "k" }, privateClusterConfig: { enablePrivateNodes: true }, loggingConfig: { enableComponents: ["APISERVER"] } };
-  const sql = { settings: { ipConfiguration: { ipv4Enabled: false, sslMode: "ENCRYPTED_ONLY" } } };
   const redis = { transitEncryptionMode: "SERVER_AUTHENTICATION", authEnabled: true, connectMode: "PRIVATE_SERVICE_ACCESS", authorizedNetwork: "n" };
   const cases: [string, ReturnType<typeof resource>[]][] = [
     ["gcp-gke-secrets-encrypted", [resource("gcp:container/cluster:Cluster", { ...cluster, databaseEncryption: { state: "DECRYPTED" } })]],
