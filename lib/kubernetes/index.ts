@@ -12,3 +12,4 @@ export * from "./monitoring.js";
 export * from "./target-group-binding.js";
 export * from "./load-balancer-access.js";
 export * from "./jwt-policies.js";
+export * from "./ext-authz.js";

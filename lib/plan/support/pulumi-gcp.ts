@@ -2,7 +2,7 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine implements on gcp, per capability. Extend when a component lands with its
- * tests. Not built: tokens and tracing on VMs and App Engine (the HTTPS load balancer validates no
+ * tests. Not built: tokens, the auth service and tracing on VMs and App Engine (the HTTPS load balancer validates no
  * JWT and there is no mesh; App Engine has no collector sidecar), logging there (the catalog offers ELK on GKE only;
  * VM and App Engine logs go to Cloud Logging).
  */
@@ -16,6 +16,7 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   config: ["iaas", "caas", "paas"],
   sessions: ["iaas", "caas", "paas"],
   tokens: ["caas"],
+  authService: ["caas"],
   mesh: ["caas"],
   monitoring: ["iaas", "caas", "paas"],
   tracing: ["caas"],

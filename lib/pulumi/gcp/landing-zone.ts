@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { authServiceMeshValues } from "../../kubernetes/ext-authz.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
@@ -107,6 +108,8 @@ export class LandingZone extends pulumi.ComponentResource {
     if (plan.cloud !== "gcp") throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not gcp. Fix: set cloud: gcp, or use the ${plan.cloud} LandingZone`);
     checkSecretValues(plan, args.secretValues);
     checkAccountIds(plan);
+    const meshChecked = plan.decisions.find((d) => (d.capability === "tokens" || d.capability === "authService") && plan.tier === "caas" && !plan.mesh);
+    if (meshChecked) throw new Error(`LandingZone gateway.auth: on GKE the ${meshChecked.capability === "tokens" ? "JWT" : "auth service"} checks run in the Istio mesh, but mesh.kind is none. Fix: set mesh.kind: istio, or gateway.auth: none`);
     const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
     if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
     const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
@@ -228,7 +231,15 @@ export class LandingZone extends pulumi.ComponentResource {
       if (platform) {
         component = new ServiceWorkload(
           `${name}-${service.name}`,
-          { ...common, provider: platform.provider, workloadPool: platform.workloadPool, repositoryUrl: repository.url, ...(tokens ? { tokens } : {}), dependsOn: [...platform.ready] },
+          {
+            ...common,
+            provider: platform.provider,
+            workloadPool: platform.workloadPool,
+            repositoryUrl: repository.url,
+            ...(tokens ? { tokens } : {}),
+            authService: asked.has("authService"),
+            dependsOn: [...platform.ready],
+          },
           parent,
         );
       } else if (appEngine) {
@@ -312,7 +323,9 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
   const tracing = tracingAddOn(plan);
   // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
   const addOns = [...(mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads]), ...(tracing ? [tracing] : [])];
-  let addOnValues: Record<string, HelmValues> | undefined;
+  const addOnValues: Record<string, HelmValues> = {};
+  // The gateway delegates to the dedicated auth service through the mesh's ext-authz provider.
+  if (mesh && plan.decisions.some((d) => d.capability === "authService")) addOnValues["istiod"] = authServiceMeshValues(plan);
   if (tracing && defaultExporter(plan) === "googlecloud") {
     const release = tracing.helmReleases[0]!;
     const collector = new WorkloadIdentity(
@@ -320,7 +333,7 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
       { accountId: gcpServiceAccountId(plan.name, "otel"), kubernetesServiceAccount: { namespace: release.namespace, name: release.name }, roles: ["roles/cloudtrace.agent"], description: "OpenTelemetry collector writing to Cloud Trace" },
       { parent },
     );
-    addOnValues = { [release.name]: { serviceAccount: { annotations: { [WORKLOAD_IDENTITY_ANNOTATION]: collector.email } } } };
+    addOnValues[release.name] = { serviceAccount: { annotations: { [WORKLOAD_IDENTITY_ANNOTATION]: collector.email } } };
   }
   const placement = {
     networkId: network.networkId,
@@ -332,7 +345,7 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
   };
   return new KubernetesPlatform(
     `${name}-platform`,
-    { ...kubernetesPlatformArgsFromPlan(plan, placement, addOns), ...(addOnValues ? { addOnValues } : {}), labels: gcpLabels(plan.tags) },
+    { ...kubernetesPlatformArgsFromPlan(plan, placement, addOns), addOnValues, labels: gcpLabels(plan.tags) },
     { parent },
   );
 }

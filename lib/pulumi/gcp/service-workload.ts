@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { authServicePolicy } from "../../kubernetes/ext-authz.js";
 import { jwtPolicies, type JwtIssuer } from "../../kubernetes/jwt-policies.js";
 import { loadBalancerAccess } from "../../kubernetes/load-balancer-access.js";
 import { servicePolicies } from "../../kubernetes/mesh.js";
@@ -69,6 +70,11 @@ export interface ServiceWorkloadArgs {
    */
   readonly tokens?: pulumi.Input<JwtIssuer>;
   /**
+   * Have the mesh ask the plan's dedicated auth service (`auth.service`) about every request from outside the namespace (ext-authz); exposed services only.
+   * @default false
+   */
+  readonly authService?: boolean;
+  /**
    * Values of the service's declared `secrets`, by key.
    * @default - a generated 32-character value per secret
    */
@@ -107,7 +113,8 @@ export interface ServiceWorkloadArgs {
  * secretKeyRef), the hardened workload of `serviceWorkload`, the mesh policies and, when exposed, a
  * standalone NEG named {@link negName} that the gateway's backend service targets, plus the
  * NetworkPolicy and port-level PeerAuthentication that let Google's load balancer reach the pods and,
- * with `tokens`, the Istio policies that admit only callers holding a valid JWT.
+ * with `tokens`, the Istio policies that admit only callers holding a valid JWT, or with
+ * `authService`, the policy that has the mesh ask the dedicated auth service first.
  *
  * @example
  * new ServiceWorkload("orders", { plan, service: "orders", provider: platform.provider, workloadPool: platform.workloadPool });
@@ -188,6 +195,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         ...servicePolicies(plan, service),
         ...(service.expose ? loadBalancerAccess(plan, service, GCP_HEALTH_CHECK_RANGES) : []),
         ...(issuer ? jwtPolicies(plan, service, issuer) : []),
+        ...(args.authService && service.expose ? authServicePolicy(plan, service) : []),
       ];
       args.transform?.manifests?.(objects);
       return objects;

@@ -371,3 +371,25 @@ describe("data protection of the GCP example (prod)", () => {
     expect(stateful.filter((r) => !r.protect || !r.retainOnDelete).map((r) => `${r.type} ${r.name}`)).toEqual([]);
   });
 });
+
+describe("LandingZone on GCP with a dedicated auth service (gateway.auth: authorizer)", () => {
+  const base = loadSpecFile(EXAMPLE);
+  const spec = { ...base, gateway: { ...base.gateway, auth: "authorizer" as const }, auth: { ...base.auth, tokens: "none" as const, service: "auth" }, services: [...base.services, { ...base.services[2]!, name: "auth", path: "/auth", database: undefined, publishes: [], subscribes: [] }] };
+
+  it("registers the auth service with istiod and has every other exposed service ask it first", async () => {
+    const { resources } = await runProgram(() => void new LandingZone("shop", { spec }), { config: GCP_CONFIG });
+    const istiod = single(resources, "kubernetes:helm.sh/v3:Release", "shop-platform-istio-istiod");
+    expect((istiod.inputs["values"] as { meshConfig: Record<string, unknown> }).meshConfig).toMatchObject({
+      accessLogFile: "/dev/stdout",
+      extensionProviders: [{ name: "auth-service", envoyExtAuthzHttp: { service: "auth.shop.svc.cluster.local", port: 80 } }],
+    });
+    const custom = (service: string) => objs(single(resources, GROUP, `shop-${service}-workload`)).filter((o) => o.kind === "AuthorizationPolicy");
+    expect(custom("orders").map((o) => (o.spec as { action: string; provider: { name: string } }).provider.name)).toEqual(["auth-service"]);
+    expect(custom("auth")).toEqual([]);
+    expect(byType(resources, "gcp:identityplatform/config:Config")).toHaveLength(0);
+  });
+
+  it("refuses mesh-enforced checks without a mesh", () => {
+    expect(() => new LandingZone("x", { spec: { ...spec, mesh: { ...spec.mesh, kind: "none" } } })).toThrow(/auth service checks run in the Istio mesh, but mesh.kind is none/);
+  });
+});
