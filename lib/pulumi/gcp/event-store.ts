@@ -34,6 +34,14 @@ export interface EventStoreArgs {
    * @default 0
    */
   readonly backupRetentionDays?: number;
+  /**
+   * Escape hatch: patches a child's arguments before it is created.
+   * @default - no patch
+   */
+  readonly transform?: {
+    readonly forwarder?: (args: gcp.workflows.WorkflowArgs) => void;
+    readonly trigger?: (args: gcp.eventarc.TriggerArgs) => void;
+  };
 }
 
 /**
@@ -75,19 +83,17 @@ export class EventStore extends pulumi.ComponentResource {
       ([event, topic]) => new gcp.pubsub.TopicIAMMember(`${name}-forward-${event}`, { topic, role: "roles/pubsub.publisher", member: forwarderAccount.member }, parent),
     );
     const workflowName = physicalName("kubernetes", args.namePrefix, args.service, "events");
-    this.forwarder = new gcp.workflows.Workflow(
-      `${name}-forwarder`,
-      {
-        name: workflowName,
-        region: args.region,
-        description: `Publishes each event ${args.service} appends to its store`,
-        serviceAccount: forwarderAccount.id,
-        sourceContents: pulumi.all(args.topics).apply((topics) => stringify(eventForwarderDefinition(topics), { lineWidth: 0 })),
-        callLogLevel: "LOG_ERRORS_ONLY",
-        deletionProtection: false,
-      },
-      { parent: this, dependsOn: publishers },
-    );
+    const forwarderArgs: gcp.workflows.WorkflowArgs = {
+      name: workflowName,
+      region: args.region,
+      description: `Publishes each event ${args.service} appends to its store`,
+      serviceAccount: forwarderAccount.id,
+      sourceContents: pulumi.all(args.topics).apply((topics) => stringify(eventForwarderDefinition(topics), { lineWidth: 0 })),
+      callLogLevel: "LOG_ERRORS_ONLY",
+      deletionProtection: false,
+    };
+    args.transform?.forwarder?.(forwarderArgs);
+    this.forwarder = new gcp.workflows.Workflow(`${name}-forwarder`, forwarderArgs, { parent: this, dependsOn: publishers });
 
     const triggerAccount = new gcp.serviceaccount.Account(`${name}-trigger`, { accountId: args.accountIds.trigger, description: `Delivers ${args.service}'s Firestore events to its forwarder` }, parent);
     const receiver = new gcp.projects.IAMMember(`${name}-trigger-receiver`, { project: project.id, role: "roles/eventarc.eventReceiver", member: triggerAccount.member }, parent);
@@ -101,21 +107,19 @@ export class EventStore extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.trigger = new gcp.eventarc.Trigger(
-      `${name}-appended`,
-      {
-        location: args.region,
-        matchingCriterias: [
-          { attribute: "type", value: FIRESTORE_CREATED_EVENT },
-          { attribute: "database", value: this.store.databaseName },
-          { attribute: "document", value: `${EVENT_STORE_LAYOUT.collection}/{event}`, operator: "match-path-pattern" },
-        ],
-        destination: { workflow: this.forwarder.id },
-        serviceAccount: triggerAccount.email,
-        eventDataContentType: "application/json",
-      },
-      { parent: this, dependsOn: [receiver, invoker] },
-    );
+    const triggerArgs: gcp.eventarc.TriggerArgs = {
+      location: args.region,
+      matchingCriterias: [
+        { attribute: "type", value: FIRESTORE_CREATED_EVENT },
+        { attribute: "database", value: this.store.databaseName },
+        { attribute: "document", value: `${EVENT_STORE_LAYOUT.collection}/{event}`, operator: "match-path-pattern" },
+      ],
+      destination: { workflow: this.forwarder.id },
+      serviceAccount: triggerAccount.email,
+      eventDataContentType: "application/json",
+    };
+    args.transform?.trigger?.(triggerArgs);
+    this.trigger = new gcp.eventarc.Trigger(`${name}-appended`, triggerArgs, { parent: this, dependsOn: [receiver, invoker] });
 
     this.attachment = { ...this.store.attachment, env: { ...this.store.attachment.env, [EVENT_STORE_ENV.collection]: EVENT_STORE_LAYOUT.collection } };
     this.registerOutputs({ databaseName: this.store.databaseName });

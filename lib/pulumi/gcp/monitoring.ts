@@ -19,6 +19,13 @@ export interface MonitoringArgs {
    * @default - none
    */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Escape hatch: patches a child's arguments before it is created.
+   * @default - no patch
+   */
+  readonly transform?: {
+    readonly alertPolicy?: (args: gcp.monitoring.AlertPolicyArgs, service: string, signal: string) => void;
+  };
 }
 
 /** A PromQL query over the service's traffic (`https_lb_rule`), errors, latency and CPU. */
@@ -81,22 +88,19 @@ export class Monitoring extends pulumi.ComponentResource {
       }
       if (alarms) {
         const window = `${SERVICE_ALERTS.windowMinutes * 60}s`;
-        const policy = (signal: string, query: pulumi.Output<string>, summary: string) =>
-          alertPolicies.push(
-            new gcp.monitoring.AlertPolicy(
-              `${name}-${service.name}-${signal}`,
-              {
-                displayName: `${args.namePrefix} ${service.name}: ${summary}`,
-                combiner: "OR",
-                severity: signal === "cpu" ? "WARNING" : "ERROR",
-                conditions: [{ displayName: summary, conditionPrometheusQueryLanguage: { query, duration: window, evaluationInterval: "60s" } }],
-                notificationChannels: channelIds,
-                alertStrategy: { autoClose: "1800s" },
-                documentation: { mimeType: "text/markdown", content: `${summary} on ${service.name} for ${SERVICE_ALERTS.windowMinutes} minutes. Check its dashboard and logs.` },
-              },
-              parent,
-            ),
-          );
+        const policy = (signal: string, query: pulumi.Output<string>, summary: string) => {
+          const policyArgs: gcp.monitoring.AlertPolicyArgs = {
+            displayName: `${args.namePrefix} ${service.name}: ${summary}`,
+            combiner: "OR",
+            severity: signal === "cpu" ? "WARNING" : "ERROR",
+            conditions: [{ displayName: summary, conditionPrometheusQueryLanguage: { query, duration: window, evaluationInterval: "60s" } }],
+            notificationChannels: channelIds,
+            alertStrategy: { autoClose: "1800s" },
+            documentation: { mimeType: "text/markdown", content: `${summary} on ${service.name} for ${SERVICE_ALERTS.windowMinutes} minutes. Check its dashboard and logs.` },
+          };
+          args.transform?.alertPolicy?.(policyArgs, service.name, signal);
+          alertPolicies.push(new gcp.monitoring.AlertPolicy(`${name}-${service.name}-${signal}`, policyArgs, parent));
+        };
         if (service.expose) {
           policy("errors", queries.apply((q) => `${q.errorRatio!} > ${SERVICE_ALERTS.errorRatePercent / 100}`), `5xx responses above ${SERVICE_ALERTS.errorRatePercent}%`);
           policy("latency", queries.apply((q) => `${q.latencyP95Ms!} > ${SERVICE_ALERTS.latencyP95Ms}`), `p95 latency above ${SERVICE_ALERTS.latencyP95Ms} ms`);

@@ -60,6 +60,14 @@ export interface SagaOrchestratorArgs {
    * @default - none
    */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Escape hatch: patches a child's arguments before it is created.
+   * @default - no patch
+   */
+  readonly transform?: {
+    readonly workflow?: (args: gcp.workflows.WorkflowArgs) => void;
+    readonly commandSubscription?: (args: gcp.pubsub.SubscriptionArgs, service: string) => void;
+  };
 }
 
 /**
@@ -98,9 +106,19 @@ export class SagaOrchestrator extends pulumi.ComponentResource {
     const commandSubscriptions: Record<string, gcp.pubsub.Subscription> = {};
     for (const service of services) {
       const topic = new gcp.pubsub.Topic(`${name}-${service}-commands`, { name: names.commands(service), messageRetentionDuration: SAGA_COMMAND_RETENTION, labels }, parent);
+      const subscriptionArgs: gcp.pubsub.SubscriptionArgs = {
+        name: names.commands(service),
+        topic: topic.id,
+        ackDeadlineSeconds: 60,
+        messageRetentionDuration: SAGA_COMMAND_RETENTION,
+        retryPolicy: { minimumBackoff: "5s", maximumBackoff: "60s" },
+        expirationPolicy: { ttl: "" },
+        labels,
+      };
+      args.transform?.commandSubscription?.(subscriptionArgs, service);
       const subscription = new gcp.pubsub.Subscription(
         `${name}-${service}-commands`,
-        { name: names.commands(service), topic: topic.id, ackDeadlineSeconds: 60, messageRetentionDuration: SAGA_COMMAND_RETENTION, retryPolicy: { minimumBackoff: "5s", maximumBackoff: "60s" }, expirationPolicy: { ttl: "" }, labels },
+        subscriptionArgs,
         { parent: this, protect: args.retain ?? false, retainOnDelete: args.retain ?? false },
       );
       new gcp.pubsub.TopicIAMMember(`${name}-${service}-commands-publisher`, { topic: topic.id, role: "roles/pubsub.publisher", member: account.member }, parent);
@@ -111,20 +129,18 @@ export class SagaOrchestrator extends pulumi.ComponentResource {
 
     const topicIds = pulumi.all(Object.fromEntries(Object.entries(commandTopics).map(([service, t]) => [service, t.id])));
     this.definition = topicIds.apply((commandTopics) => stringify(sagaWorkflowDefinition(args.saga, { commandTopics, ...(args.stepTimeoutSeconds ? { stepTimeoutSeconds: args.stepTimeoutSeconds } : {}) }), { lineWidth: 0 }));
-    const workflow = new gcp.workflows.Workflow(
-      `${name}-workflow`,
-      {
-        name: names.workflow,
-        region: args.region,
-        description: `Saga ${args.saga.name}: ${args.saga.steps.map((s) => `${s.service}.${s.action}`).join(" → ")}`,
-        serviceAccount: account.id,
-        sourceContents: this.definition,
-        callLogLevel: "LOG_ERRORS_ONLY",
-        deletionProtection: false,
-        labels,
-      },
-      parent,
-    );
+    const workflowArgs: gcp.workflows.WorkflowArgs = {
+      name: names.workflow,
+      region: args.region,
+      description: `Saga ${args.saga.name}: ${args.saga.steps.map((s) => `${s.service}.${s.action}`).join(" → ")}`,
+      serviceAccount: account.id,
+      sourceContents: this.definition,
+      callLogLevel: "LOG_ERRORS_ONLY",
+      deletionProtection: false,
+      labels,
+    };
+    args.transform?.workflow?.(workflowArgs);
+    const workflow = new gcp.workflows.Workflow(`${name}-workflow`, workflowArgs, parent);
     this.workflowId = pulumi.interpolate`projects/${project.id}/locations/${args.region}/workflows/${names.workflow}`;
     // Answering a callback (and starting an execution) is workflows.invoker, held on this workflow only.
     const onWorkflow = pulumi.interpolate`resource.name == "${this.workflowId}"`;

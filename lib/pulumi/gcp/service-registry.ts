@@ -25,6 +25,13 @@ export interface ServiceRegistryArgs {
    * @default - none
    */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Escape hatch: patches a child's arguments before it is created.
+   * @default - no patch
+   */
+  readonly transform?: {
+    readonly zone?: (args: gcp.dns.ManagedZoneArgs) => void;
+  };
 }
 
 /**
@@ -51,18 +58,16 @@ export class ServiceRegistry extends pulumi.ComponentResource {
     const project = projectOf(this);
     const domain = `${args.namespace}.internal`;
     this.namespace = new gcp.servicedirectory.Namespace(`${name}-namespace`, { namespaceId: args.namespace, location: args.region, labels: { ...args.labels } }, parent);
-    this.zone = new gcp.dns.ManagedZone(
-      `${name}-zone`,
-      {
-        dnsName: `${domain}.`,
-        description: `Services of ${args.namespace}, answered from Service Directory`,
-        visibility: "private",
-        privateVisibilityConfig: { networks: [{ networkUrl: args.network.id }] },
-        serviceDirectoryConfig: { namespace: { namespaceUrl: this.namespace.id } },
-        labels: { ...args.labels },
-      },
-      parent,
-    );
+    const zoneArgs: gcp.dns.ManagedZoneArgs = {
+      dnsName: `${domain}.`,
+      description: `Services of ${args.namespace}, answered from Service Directory`,
+      visibility: "private",
+      privateVisibilityConfig: { networks: [{ networkUrl: args.network.id }] },
+      serviceDirectoryConfig: { namespace: { namespaceUrl: this.namespace.id } },
+      labels: { ...args.labels },
+    };
+    args.transform?.zone?.(zoneArgs);
+    this.zone = new gcp.dns.ManagedZone(`${name}-zone`, zoneArgs, parent);
     this.link = { namespaceId: this.namespace.id, network: pulumi.interpolate`projects/${project.number}/locations/global/networks/${args.network.name}`, domain };
     this.registerOutputs({ namespaceId: this.namespace.id, domain });
   }

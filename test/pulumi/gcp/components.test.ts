@@ -204,3 +204,22 @@ describe("SagaOrchestrator", () => {
     expect(byType(resources, "gcp:pubsub/subscription:Subscription").every((s) => !s.protect)).toBe(true);
   });
 });
+
+describe("escape hatches", () => {
+  it("patch the children they name before they are created", async () => {
+    const saga = { name: "place-order", steps: [{ service: "orders", action: "create", compensate: "cancel" }, { service: "payments", action: "charge" }] };
+    const { resources } = await run(
+      () =>
+        void new SagaOrchestrator("saga", {
+          saga,
+          region: "asia-northeast3",
+          namePrefix: "shop-dev",
+          accountId: "shop-saga-x",
+          participants: { orders: "serviceAccount:o", payments: "serviceAccount:p" },
+          transform: { workflow: (args) => void (args.callLogLevel = "LOG_ALL_CALLS"), commandSubscription: (args, service) => void (args.ackDeadlineSeconds = service === "orders" ? 120 : 30) },
+        }),
+    );
+    expect(single(resources, "gcp:workflows/workflow:Workflow").inputs["callLogLevel"]).toBe("LOG_ALL_CALLS");
+    expect(byType(resources, "gcp:pubsub/subscription:Subscription").map((s) => s.inputs["ackDeadlineSeconds"])).toEqual([120, 30]);
+  });
+});
