@@ -11,3 +11,6 @@ export * from "./kafka.js";
 export * from "./monitoring.js";
 export * from "./target-group-binding.js";
 export * from "./database.js";
+export * from "./load-balancer-access.js";
+export * from "./jwt-policies.js";
+export * from "./ext-authz.js";

@@ -113,6 +113,11 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
     }
   });
 
+  const pubsub = spec.cloud === "gcp" && (spec.messaging.broker === "auto" || spec.messaging.broker === "pubsub");
+  if (pubsub && (spec.messaging.maxReceiveCount < 5 || spec.messaging.maxReceiveCount > 100)) {
+    add("messaging.maxReceiveCount", `Pub/Sub dead-letters after 5 to 100 delivery attempts, got ${spec.messaging.maxReceiveCount}`, "use a value from 5 to 100");
+  }
+
   if (spec.logging.buffer === "redis" && spec.logging.stack === "none") {
     add("logging.buffer", "a log buffer needs a log stack, but logging.stack is none", "set logging.stack: elk, or logging.buffer: none");
   }
@@ -137,6 +142,10 @@ function checkNetwork(spec: LandingZoneSpec, add: (path: string, message: string
   const vpc = parsed.cidr;
   if (vpc && (vpc.prefix < 16 || vpc.prefix > 24)) {
     add("network.cidr", `/${vpc.prefix} is outside /16–/24`, "use a prefix between /16 (65,536 addresses) and /24");
+  }
+  // GCP peers a quarter of the range with managed services, and they need at least a /24.
+  if (vpc && spec.cloud === "gcp" && vpc.prefix > 22) {
+    add("network.cidr", `/${vpc.prefix} is too small on gcp: private service access (Memorystore, Cloud SQL) needs a /24 quarter`, "use a prefix between /16 and /22");
   }
   const pairs = [
     ["cidr", "podsCidr"],

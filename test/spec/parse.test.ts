@@ -89,6 +89,8 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["overlapping pod range", { name: "a", network: { cidr: "100.64.0.0/16" } }, "network.podsCidr", /overlaps network.cidr/],
   ["host bits in CIDR", { name: "a", network: { cidr: "10.0.0.1/16" } }, "network.cidr", /host bits set; the network address is 10.0.0.0\/16/],
   ["tiny VPC", { name: "a", network: { cidr: "10.0.0.0/26" } }, "network.cidr", /outside \/16–\/24/],
+  ["VPC too small for GCP private service access", { name: "a", cloud: "gcp", region: "asia-northeast3", network: { cidr: "10.0.0.0/23" } }, "network.cidr", /too small on gcp/],
+  ["Pub/Sub delivery attempts", { name: "a", cloud: "gcp", region: "asia-northeast3", messaging: { maxReceiveCount: 3 } }, "messaging.maxReceiveCount", /5 to 100 delivery attempts, got 3/],
   ["too many Azure zones", { name: "a", cloud: "azure", region: "koreacentral", network: { zones: 4 } }, "network.zones", /at most 3 zones/],
   ["zone list and count disagree", { name: "a", network: { zones: 3, availabilityZones: ["us-east-1a"] } }, "network.availabilityZones", /lists 1 zones but network.zones is 3/],
   ["single-zone prod", { name: "a", environment: "prod", network: { zones: 1 } }, "network.zones", /prod needs at least 2 zones/],
