@@ -4,3 +4,8 @@ export * from "./naming.js";
 export * from "./planner.js";
 export * from "./sizing.js";
 export * from "./types.js";
+export * from "./config-store.js";
+export * from "./auth.js";
+export * from "./monitoring.js";
+export * from "./waf.js";
+export * from "./tracing.js";

@@ -1,0 +1,292 @@
+import type { LandingZoneSpec } from "../spec/types.js";
+import type { GatewayPlan, ServicePlan } from "./types.js";
+
+/** Dashboards, alarms and where alarms notify; the thresholds hold on every cloud. */
+export interface MonitoringPlan {
+  readonly implementation: string;
+  readonly dashboards: boolean;
+  readonly alarms: boolean;
+  /** Notification topic of every alarm. */
+  readonly topicName: string;
+  readonly alarmEmail?: string;
+  /** Alarm when more than this share of requests fail with a 5xx status. */
+  readonly errorRatePercent: number;
+  /** Alarm when the p99 response time passes this many milliseconds. */
+  readonly latencyMs: number;
+  /** Alarm when a service's pods use more than this share of their memory limit (container platforms). */
+  readonly memoryPercent: number;
+  /** Period of every alarm metric, in seconds. */
+  readonly periodSeconds: number;
+  /** Periods an alarm looks at, and how many of them must breach. */
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  /** Services and BFFs monitored, in plan order. */
+  readonly services: readonly MonitoredServicePlan[];
+}
+
+export interface MonitoredServicePlan {
+  readonly service: string;
+  /** The gateway load balancer whose target group carries the service's traffic; absent when it is not exposed. */
+  readonly loadBalancerIndex?: number;
+}
+
+export function planMonitoring(spec: LandingZoneSpec, services: readonly ServicePlan[], gateway: GatewayPlan, implementation: string): MonitoringPlan {
+  const { monitoring } = spec;
+  return {
+    implementation,
+    dashboards: monitoring.dashboards,
+    alarms: monitoring.alarms,
+    topicName: `${spec.name}-${spec.environment}-alarms`,
+    ...(monitoring.alarmEmail ? { alarmEmail: monitoring.alarmEmail } : {}),
+    errorRatePercent: monitoring.errorRatePercent,
+    latencyMs: monitoring.latencyMs,
+    memoryPercent: 90,
+    periodSeconds: 60,
+    evaluationPeriods: 5,
+    datapointsToAlarm: 3,
+    services: services.map((s) => {
+      const loadBalancer = gateway.loadBalancers.find((lb) => lb.routes.some((r) => r.target === s.name));
+      return { service: s.name, ...(loadBalancer ? { loadBalancerIndex: loadBalancer.index } : {}) };
+    }),
+  };
+}
+
+/* ----- CloudWatch: the dashboards and alarms both AWS engines build, as data ----- */
+
+/** A dimension whose value exists only once the resources do; each engine supplies it. */
+export type CloudWatchDimensionRef = "apiId" | "targetGroup" | "loadBalancer" | "clusterName";
+/** The values of the referenced dimensions for one monitor (strings, CDK tokens or resolved Pulumi outputs). */
+export type CloudWatchDimensionValues = Readonly<Partial<Record<CloudWatchDimensionRef, string>>>;
+
+export interface CloudWatchMetric {
+  readonly id: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  /** Dimension name → a fixed value or a reference the engine resolves. */
+  readonly dimensions: Readonly<Record<string, string | { readonly ref: CloudWatchDimensionRef }>>;
+  readonly statistic: string;
+  readonly label: string;
+}
+
+export interface CloudWatchExpression {
+  readonly id: string;
+  readonly expression: string;
+  readonly label: string;
+}
+
+export interface CloudWatchWidget {
+  readonly title: string;
+  readonly metrics: readonly (CloudWatchMetric | CloudWatchExpression)[];
+  /** Unit shown on the left axis. */
+  readonly unit: string;
+}
+
+export interface CloudWatchAlarm {
+  /** Short id, unique within the monitor: `server-errors`, `latency`, ... */
+  readonly id: string;
+  /** Physical name, `<zone>-<env>-<monitor>-<id>`. */
+  readonly name: string;
+  readonly description: string;
+  /** Metrics and expressions; exactly one returns data (the one compared). */
+  readonly metrics: readonly CloudWatchMetric[];
+  readonly expression?: CloudWatchExpression;
+  readonly threshold: number;
+  readonly comparison: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly periodSeconds: number;
+}
+
+/** One dashboard and its alarms: the gateway's, or one service's. */
+export interface CloudWatchMonitor {
+  /** `gateway` or the service name. */
+  readonly name: string;
+  readonly dashboardName: string;
+  /** Dimensions the engine must supply for this monitor. */
+  readonly dimensions: readonly CloudWatchDimensionRef[];
+  readonly widgets: readonly CloudWatchWidget[];
+  readonly alarms: readonly CloudWatchAlarm[];
+  /** Period of the dashboard's graphs, in seconds. */
+  readonly periodSeconds: number;
+}
+
+const ALB = "AWS/ApplicationELB";
+const API = "AWS/ApiGateway";
+const CONTAINER_INSIGHTS = "ContainerInsights";
+
+const isExpression = (m: CloudWatchMetric | CloudWatchExpression): m is CloudWatchExpression => "expression" in m;
+
+/**
+ * The gateway's monitor and one per service: requests, errors, latency (p50/p99) and saturation
+ * from the HTTP API, the ALB target groups (every tier) and Container Insights (container
+ * platforms), with alarms on the 5xx rate, p99 latency, unhealthy targets and memory.
+ */
+export function cloudWatchMonitors(plan: { readonly name: string; readonly environment: string; readonly tier: string; readonly cluster?: { readonly namespace: string }; readonly monitoring?: MonitoringPlan }): CloudWatchMonitor[] {
+  const monitoring = plan.monitoring;
+  if (!monitoring) return [];
+  const prefix = `${plan.name}-${plan.environment}`;
+  const evaluation = { evaluationPeriods: monitoring.evaluationPeriods, datapointsToAlarm: monitoring.datapointsToAlarm, periodSeconds: monitoring.periodSeconds };
+  const alarm = (monitor: string, a: Omit<CloudWatchAlarm, "name" | keyof typeof evaluation>): CloudWatchAlarm => ({ ...a, ...evaluation, name: `${prefix}-${monitor}-${a.id}` });
+
+  const api = { ApiId: { ref: "apiId" as const } };
+  const apiMetric = (id: string, metricName: string, statistic: string, label: string): CloudWatchMetric => ({ id, namespace: API, metricName, dimensions: api, statistic, label });
+  const errorRate = (label: string): CloudWatchExpression => ({ id: "errorRate", expression: "IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)", label });
+  const gateway: CloudWatchMonitor = {
+    name: "gateway",
+    dashboardName: `${prefix}-gateway`,
+    periodSeconds: monitoring.periodSeconds,
+    dimensions: ["apiId"],
+    widgets: [
+      { title: "Requests", unit: "Count", metrics: [apiMetric("requests", "Count", "Sum", "Requests")] },
+      { title: "Errors", unit: "Count", metrics: [apiMetric("clientErrors", "4xx", "Sum", "4xx"), apiMetric("errors", "5xx", "Sum", "5xx")] },
+      { title: "Latency", unit: "Milliseconds", metrics: [apiMetric("p50", "Latency", "p50", "p50"), apiMetric("p99", "Latency", "p99", "p99"), apiMetric("integrationP99", "IntegrationLatency", "p99", "Integration p99")] },
+    ],
+    alarms: monitoring.alarms
+      ? [
+          alarm("gateway", {
+            id: "server-errors",
+            description: `More than ${monitoring.errorRatePercent}% of the gateway's requests fail with 5xx`,
+            metrics: [apiMetric("requests", "Count", "Sum", "Requests"), apiMetric("errors", "5xx", "Sum", "5xx")],
+            expression: errorRate("5xx %"),
+            threshold: monitoring.errorRatePercent,
+            comparison: "GreaterThanThreshold",
+          }),
+          alarm("gateway", {
+            id: "latency",
+            description: `The gateway's p99 latency passes ${monitoring.latencyMs} ms`,
+            metrics: [apiMetric("p99", "Latency", "p99", "p99")],
+            threshold: monitoring.latencyMs,
+            comparison: "GreaterThanThreshold",
+          }),
+        ]
+      : [],
+  };
+
+  const services = monitoring.services.map((monitored): CloudWatchMonitor => {
+    const { service } = monitored;
+    const exposed = monitored.loadBalancerIndex !== undefined;
+    const container = plan.tier === "caas" && plan.cluster !== undefined;
+    const target = { TargetGroup: { ref: "targetGroup" as const }, LoadBalancer: { ref: "loadBalancer" as const } };
+    const albMetric = (id: string, metricName: string, statistic: string, label: string): CloudWatchMetric => ({ id, namespace: ALB, metricName, dimensions: target, statistic, label });
+    const pods: CloudWatchMetric["dimensions"] = container ? { ClusterName: { ref: "clusterName" }, Namespace: plan.cluster!.namespace, Service: service } : {};
+    const podMetric = (id: string, metricName: string, statistic: string, label: string): CloudWatchMetric => ({ id, namespace: CONTAINER_INSIGHTS, metricName, dimensions: pods, statistic, label });
+    const widgets: CloudWatchWidget[] = [];
+    const alarms: CloudWatchAlarm[] = [];
+    if (exposed) {
+      widgets.push(
+        { title: "Requests", unit: "Count", metrics: [albMetric("requests", "RequestCount", "Sum", "Requests")] },
+        { title: "Errors", unit: "Count", metrics: [albMetric("errors", "HTTPCode_Target_5XX_Count", "Sum", "5xx"), albMetric("clientErrors", "HTTPCode_Target_4XX_Count", "Sum", "4xx")] },
+        { title: "Latency", unit: "Seconds", metrics: [albMetric("p50", "TargetResponseTime", "p50", "p50"), albMetric("p99", "TargetResponseTime", "p99", "p99")] },
+        { title: "Targets", unit: "Count", metrics: [albMetric("healthy", "HealthyHostCount", "Minimum", "Healthy"), albMetric("unhealthy", "UnHealthyHostCount", "Maximum", "Unhealthy")] },
+      );
+      if (monitoring.alarms) {
+        alarms.push(
+          alarm(service, {
+            id: "server-errors",
+            description: `More than ${monitoring.errorRatePercent}% of ${service}'s requests fail with 5xx`,
+            metrics: [albMetric("requests", "RequestCount", "Sum", "Requests"), albMetric("errors", "HTTPCode_Target_5XX_Count", "Sum", "5xx")],
+            expression: errorRate("5xx %"),
+            threshold: monitoring.errorRatePercent,
+            comparison: "GreaterThanThreshold",
+          }),
+          alarm(service, {
+            id: "latency",
+            description: `${service}'s p99 response time passes ${monitoring.latencyMs} ms`,
+            metrics: [albMetric("p99", "TargetResponseTime", "p99", "p99")],
+            // The load balancer reports seconds.
+            threshold: monitoring.latencyMs / 1000,
+            comparison: "GreaterThanThreshold",
+          }),
+          alarm(service, {
+            id: "unhealthy-hosts",
+            description: `${service} has targets failing their health check`,
+            metrics: [albMetric("unhealthy", "UnHealthyHostCount", "Maximum", "Unhealthy")],
+            threshold: 1,
+            comparison: "GreaterThanOrEqualToThreshold",
+          }),
+        );
+      }
+    }
+    if (container) {
+      widgets.push({
+        title: "Saturation",
+        unit: "Percent",
+        metrics: [podMetric("cpu", "pod_cpu_utilization", "Average", "CPU % of node"), podMetric("memory", "pod_memory_utilization_over_pod_limit", "Average", "Memory % of limit"), podMetric("pods", "service_number_of_running_pods", "Average", "Running pods")],
+      });
+      if (monitoring.alarms) {
+        alarms.push(
+          alarm(service, {
+            id: "memory",
+            description: `${service}'s pods use more than ${monitoring.memoryPercent}% of their memory limit`,
+            metrics: [podMetric("memory", "pod_memory_utilization_over_pod_limit", "Average", "Memory % of limit")],
+            threshold: monitoring.memoryPercent,
+            comparison: "GreaterThanThreshold",
+          }),
+        );
+      }
+    }
+    return {
+      name: service,
+      dashboardName: `${prefix}-${service}`,
+      periodSeconds: monitoring.periodSeconds,
+      dimensions: [...(exposed ? (["targetGroup", "loadBalancer"] as const) : []), ...(container ? (["clusterName"] as const) : [])],
+      widgets,
+      alarms,
+    };
+  });
+  return [gateway, ...services];
+}
+
+/** The CloudWatch dashboard body of a monitor, with its dimension references resolved. */
+export function cloudWatchDashboardBody(monitor: CloudWatchMonitor, values: CloudWatchDimensionValues, region: string): Record<string, unknown> {
+  const width = 12;
+  const height = 6;
+  return {
+    widgets: monitor.widgets.map((widget, i) => ({
+      type: "metric",
+      x: (i % 2) * width,
+      y: Math.floor(i / 2) * height,
+      width,
+      height,
+      properties: {
+        title: widget.title,
+        region,
+        view: "timeSeries",
+        stacked: false,
+        period: monitor.periodSeconds,
+        yAxis: { left: { label: widget.unit, showUnits: false } },
+        metrics: widget.metrics.map((m) =>
+          isExpression(m)
+            ? [{ expression: m.expression, label: m.label, id: m.id }]
+            : [m.namespace, m.metricName, ...Object.entries(resolveDimensions(monitor, m, values)).flat(), { stat: m.statistic, label: m.label, id: m.id }],
+        ),
+      },
+    })),
+  };
+}
+
+/** A metric's dimensions with references replaced by the engine's values; throws naming a missing one. */
+export function resolveDimensions(monitor: CloudWatchMonitor, metric: CloudWatchMetric, values: CloudWatchDimensionValues): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(metric.dimensions).map(([name, value]) => {
+      if (typeof value === "string") return [name, value];
+      const resolved = values[value.ref];
+      if (resolved === undefined) {
+        throw new Error(`monitor "${monitor.name}": dimension ${name} needs the value of "${value.ref}", which is undefined. Fix: pass dimensions.${value.ref} for this monitor`);
+      }
+      return [name, resolved];
+    }),
+  );
+}
+
+/**
+ * Container Insights on EKS: the CloudWatch observability add-on, its agent's service account (Pod
+ * Identity) and AWS's policy for it. Container logs stay off: the log pipeline already ships them.
+ */
+export const CONTAINER_INSIGHTS_ADDON = {
+  name: "amazon-cloudwatch-observability",
+  namespace: "amazon-cloudwatch",
+  serviceAccount: "cloudwatch-agent",
+  managedPolicy: "CloudWatchAgentServerPolicy",
+  configuration: { containerLogs: { enabled: false } },
+} as const;
