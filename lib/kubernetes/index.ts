@@ -10,3 +10,5 @@ export * from "./tracing.js";
 export * from "./kafka.js";
 export * from "./monitoring.js";
 export * from "./target-group-binding.js";
+export * from "./secrets-store.js";
+export * from "./gateway-auth.js";

@@ -172,6 +172,9 @@ function checkAuthProvider(spec: LandingZoneSpec, add: (path: string, message: s
   if (gateway.auth === "jwt" && cloud === "kubernetes" && auth.issuer === undefined) {
     add("auth.issuer", "an existing cluster has no identity provider of its own, so Istio needs the issuer whose tokens it validates", "set auth.issuer (and auth.jwksUri unless the issuer serves OpenID discovery), or gateway.auth: none");
   }
+  if (gateway.auth !== "none" && cloud === "kubernetes" && spec.mesh.kind !== "istio") {
+    add("gateway.auth", `on an existing cluster the services' Istio sidecars enforce gateway.auth "${gateway.auth}", but mesh.kind is none`, "set mesh.kind: istio, or gateway.auth: none");
+  }
   if (gateway.auth === "jwt" && cloud === "aws" && auth.issuer !== undefined && auth.audiences.length === 0) {
     add("auth.audiences", "an API Gateway JWT authorizer accepts only listed audiences, and none is given for auth.issuer", "list the aud (or client_id) values your issuer puts in the tokens");
   }

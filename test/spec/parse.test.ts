@@ -109,6 +109,7 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["issuer over plain http", { name: "a", auth: { issuer: "http://login.example.com" } }, "auth.issuer", /must be an https URL/],
   ["keys without an issuer", { name: "a", auth: { jwksUri: "https://login.example.com/keys" } }, "auth.jwksUri", /auth.issuer is not set/],
   ["JWT checks on a cluster without issuer", { name: "a", cloud: "kubernetes", region: "local", gateway: { auth: "jwt" } }, "auth.issuer", /Istio needs the issuer/],
+  ["cluster checks without a mesh", { name: "a", cloud: "kubernetes", region: "local", mesh: { kind: "none" }, auth: { issuer: "https://login.example.com" } }, "gateway.auth", /sidecars enforce gateway.auth "jwt", but mesh.kind is none/],
   ["external issuer on AWS without audience", { name: "a", auth: { issuer: "https://login.example.com" } }, "auth.audiences", /accepts only listed audiences/],
   ["authorizer behind an unexposed service", { name: "a", gateway: { auth: "authorizer" }, auth: { service: "auth" }, services: [{ name: "auth", expose: false }] }, "services[0].expose", /through the gateway's internal load balancer/],
   ["authorizer cache beyond an hour", { name: "a", gateway: { authorizerCacheSeconds: 7200 } }, "gateway.authorizerCacheSeconds", /at most 3600/],
