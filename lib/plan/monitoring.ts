@@ -290,3 +290,24 @@ export const CONTAINER_INSIGHTS_ADDON = {
   managedPolicy: "CloudWatchAgentServerPolicy",
   configuration: { containerLogs: { enabled: false } },
 } as const;
+
+/** CloudWatch alarms publish to the notification topic, and only alarms of this account and region. */
+export function alarmTopicPublishStatement(arns: { readonly topicArn: string; readonly partition: string; readonly region: string; readonly account: string }) {
+  return {
+    Sid: "CloudWatchAlarmsPublish",
+    Effect: "Allow" as const,
+    Principal: { Service: "cloudwatch.amazonaws.com" },
+    Action: "sns:Publish",
+    Resource: arns.topicArn,
+    Condition: { ArnLike: { "aws:SourceArn": `arn:${arns.partition}:cloudwatch:${arns.region}:${arns.account}:alarm:*` } },
+  };
+}
+
+/** The topic's key lets CloudWatch alarms encrypt what they publish (AWS's own SNS key does not). */
+export const ALARM_TOPIC_KEY_STATEMENT = {
+  Sid: "CloudWatchAlarmsEncrypt",
+  Effect: "Allow" as const,
+  Principal: { Service: "cloudwatch.amazonaws.com" },
+  Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+  Resource: "*",
+};
