@@ -6,6 +6,7 @@ import { SessionStore } from "../lib/cdk/session-store.js";
 import { UserDirectory } from "../lib/cdk/user-pool.js";
 import { meshAddOn } from "../lib/kubernetes/mesh.js";
 import { namespaceManifests } from "../lib/kubernetes/namespace.js";
+import { secretsStoreAddOn } from "../lib/kubernetes/secrets-store.js";
 import { pascalCase } from "../lib/plan/naming.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
@@ -34,6 +35,9 @@ export class PlatformStack extends PlanStack {
     const retain = plan.protection.retain;
     const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const mesh = meshAddOn(plan);
+    // Pods read their secrets (their own and the session token) through the Secrets Store CSI driver.
+    const secretsStore = plan.sessions || plan.services.some((s) => s.secrets.length > 0) ? secretsStoreAddOn() : undefined;
+    const addOns = [...(mesh ? [mesh] : []), ...(secretsStore ? [secretsStore] : [])];
 
     this.platform = new KubernetesPlatform(this, "Platform", {
       vpc,
@@ -48,11 +52,11 @@ export class PlatformStack extends PlanStack {
       namespace: cluster.namespace,
       namespaceManifests: namespaceManifests(plan),
       repositories: Object.fromEntries(plan.services.map((s) => [s.name, s.repository])),
-      ...(mesh ? { addOns: [mesh] } : {}),
+      ...(addOns.length > 0 ? { addOns } : {}),
       retain,
     });
 
-    if (plan.gateway.auth === "jwt") this.users = new UserDirectory(this, "Users", { retain });
+    if (plan.auth?.tokens?.provider === "user-pool") this.users = new UserDirectory(this, "Users", { retain });
     this.gateway = new ApiGateway(this, "Gateway", {
       vpc,
       loadBalancers: plan.gateway.loadBalancers.map((lb) => ({
@@ -90,6 +94,19 @@ export class PlatformStack extends PlanStack {
     for (const target of new Set(plan.gateway.routes.map((r) => r.target))) {
       publish(`${pascalCase(target)}TargetGroupParameter`, sharedParameters.targetGroupArn(plan, target), this.gateway.targetGroup(target).targetGroupArn);
     }
+    publish("ApiIdParameter", sharedParameters.apiId(plan), this.gateway.httpApi.apiId);
+    for (const monitored of plan.monitoring?.services ?? []) {
+      if (monitored.loadBalancerIndex === undefined) continue;
+      // The first target group of a target sits on the first load balancer routing to it, as the plan monitors.
+      const targetGroup = this.gateway.targetGroups(monitored.service)[0]!;
+      publish(`${pascalCase(monitored.service)}TargetGroupMetricParameter`, sharedParameters.targetGroupMetricName(plan, monitored.service), targetGroup.targetGroupFullName);
+      publish(`${pascalCase(monitored.service)}LoadBalancerMetricParameter`, sharedParameters.loadBalancerMetricName(plan, monitored.service), this.gateway.loadBalancers[monitored.loadBalancerIndex]!.loadBalancerFullName);
+    }
+    if (this.sessions) {
+      publish("SessionEndpointParameter", sharedParameters.sessionEndpoint(plan), this.sessions.endpoint);
+      publish("SessionPortParameter", sharedParameters.sessionPort(plan), String(this.sessions.port));
+      publish("SessionAuthTokenArnParameter", sharedParameters.sessionAuthTokenArn(plan), this.sessions.authToken.secretArn);
+    }
   }
 }
 
@@ -98,12 +115,9 @@ function healthPath(plan: LandingZonePlan, target: string): string {
 }
 
 function gatewayAuth(plan: LandingZonePlan, users: UserDirectory | undefined): ApiGatewayAuth {
-  switch (plan.gateway.auth) {
-    case "none":
-      return { kind: "none" };
-    case "jwt":
-      return { kind: "jwt", directory: users! };
-    case "authorizer":
-      throw new Error(`PlatformStack: gateway.auth "authorizer" has no CDK implementation yet. Fix: use gateway.auth jwt or none`);
-  }
+  const { tokens, authorizer } = plan.auth ?? {};
+  if (authorizer) return { kind: "authorizer", target: authorizer.service, authorizePath: authorizer.authorizePath, cacheSeconds: authorizer.cacheSeconds };
+  if (tokens?.provider === "external") return { kind: "jwt", issuer: tokens.issuer!, audience: tokens.audiences };
+  if (tokens) return { kind: "jwt", directory: users! };
+  return { kind: "none" };
 }

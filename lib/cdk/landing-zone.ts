@@ -14,6 +14,7 @@ import type { ApiGateway } from "./api-gateway.js";
 import type { KubernetesPlatform } from "./kubernetes-platform.js";
 import type { LogPipeline } from "./log-pipeline.js";
 import type { MessageBroker } from "./message-broker.js";
+import type { Monitoring } from "./monitoring.js";
 import type { Network } from "./network.js";
 import type { SessionStore } from "./session-store.js";
 import type { UserDirectory } from "./user-pool.js";
@@ -30,7 +31,7 @@ export interface LandingZoneProps {
 
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
- * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging` and one
+ * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging` and one
  * `-svc-<service>` per service and BFF. Service stacks read shared values from SSM parameters at
  * deploy time, so each deploys on its own.
  *
@@ -53,6 +54,8 @@ export class LandingZone extends Construct {
   readonly users?: UserDirectory;
   readonly logging?: LogPipeline;
   readonly broker?: MessageBroker;
+  /** The alarm topic and the gateway's dashboard and alarms, when the plan monitors. */
+  readonly monitoring?: Monitoring;
 
   constructor(scope: Construct, id: string, props: LandingZoneProps) {
     super(scope, id);
@@ -73,11 +76,12 @@ export class LandingZone extends Construct {
     if (this.platformStack.sessions) this.sessions = this.platformStack.sessions;
     if (this.platformStack.users) this.users = this.platformStack.users;
 
-    if (plan.logging) {
+    if (plan.logging || plan.monitoring || plan.tracing) {
       this.observabilityStack = new ObservabilityStack(this, "Observability", { ...shared("observability"), vpc });
       // It reads the platform's SSM parameters, which CloudFormation cannot see as a dependency.
       this.observabilityStack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
-      this.logging = this.observabilityStack.logging;
+      if (this.observabilityStack.logging) this.logging = this.observabilityStack.logging;
+      if (this.observabilityStack.monitoring) this.monitoring = this.observabilityStack.monitoring;
     }
     if (plan.broker) {
       this.messagingStack = new MessagingStack(this, "Messaging", shared("messaging"));
@@ -95,6 +99,7 @@ export class LandingZone extends Construct {
       // Deploy order only: the values themselves come from SSM parameters, never exports.
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
+      if (plan.monitoring && this.observabilityStack) stack.addStackDependency(this.observabilityStack, "reads the alarm topic's SSM parameter");
       serviceStacks.set(service.name, stack);
     }
     this.serviceStacks = serviceStacks;
