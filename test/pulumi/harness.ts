@@ -291,6 +291,14 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "aws:eks/cluster:Cluster":
       return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
+    case "aws:lb/targetGroup:TargetGroup":
+      return { ...base, arn: arn("elasticloadbalancing", `targetgroup/${physical}/0123456789abcdef`), arnSuffix: `targetgroup/${physical}/0123456789abcdef` };
+    case "aws:lb/loadBalancer:LoadBalancer":
+      return { ...base, arn: arn("elasticloadbalancing", `loadbalancer/app/${physical}/fedcba9876543210`), arnSuffix: `app/${physical}/fedcba9876543210`, dnsName: `internal-${physical}-123456.${MOCK_REGION}.elb.amazonaws.com` };
+    case "aws:apigatewayv2/api:Api":
+      return { ...base, id: `${name}-api-id`, executionArn: arn("execute-api", `${name}-api-id`), apiEndpoint: `https://${name}-api-id.execute-api.${MOCK_REGION}.amazonaws.com` };
+    case "aws:lambda/function:Function":
+      return { ...base, arn: arn("lambda", `function:${physical}`), invokeArn: `arn:aws:apigateway:${MOCK_REGION}:lambda:path/2015-03-31/functions/${arn("lambda", `function:${physical}`)}/invocations` };
     case "random:index/randomPassword:RandomPassword":
       return { ...base, result: `mock-password-${name}` };
     default:

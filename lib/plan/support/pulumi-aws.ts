@@ -11,7 +11,10 @@ export const PULUMI_AWS_SUPPORT: CloudSupport = {
   config: ["caas"],
   sessions: ["caas"],
   tokens: ["caas"],
+  authService: ["caas"],
   mesh: ["caas"],
+  monitoring: ["caas"],
+  tracing: ["caas"],
   logging: ["caas"],
   broker: ["caas"],
 };

@@ -7,3 +7,7 @@ export * from "./user-directory.js";
 export * from "./api-gateway.js";
 export * from "./service-workload.js";
 export * from "./landing-zone.js";
+export * from "./config-store.js";
+export * from "./monitoring.js";
+export * from "./container-insights.js";
+export * from "./tracing.js";

@@ -2,17 +2,21 @@ import * as pulumi from "@pulumi/pulumi";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
+import { cloudWatchMonitors } from "../../plan/monitoring.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { ApiGateway } from "./api-gateway.js";
+import { ContainerInsights } from "./container-insights.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { MessageBroker, messageBrokerArgsFromPlan } from "./message-broker.js";
+import { Monitoring, type MonitorDimensions } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { ServiceWorkload } from "./service-workload.js";
 import { SessionStore, sessionStoreArgsFromPlan } from "./session-store.js";
+import { Tracing } from "./tracing.js";
 
 export interface LandingZoneArgs {
   /** The landing-zone spec, as written (`LandingZoneInput`) or normalized. */
@@ -26,12 +30,14 @@ export interface LandingZoneOutputs {
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  readonly alarmTopicArn?: pulumi.Output<string>;
 }
 
 /**
  * A whole AWS landing zone from a spec, planned for the Pulumi engine: Network, KubernetesPlatform
  * (EKS, ECR, load balancer controller, workloads namespace, Istio), ApiGateway, SessionStore,
- * LogPipeline, MessageBroker and a ServiceWorkload per service and BFF, all children of this component.
+ * LogPipeline, MessageBroker, a ServiceWorkload per service and BFF (each with its ConfigStore),
+ * Monitoring with ContainerInsights, and Tracing, all children of this component.
  *
  * Cost: the EKS control plane, NAT gateways, OpenSearch and ElastiCache bill hourly even when idle.
  *
@@ -47,6 +53,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly sessions?: SessionStore;
   readonly logging?: LogPipeline;
   readonly broker?: MessageBroker;
+  readonly monitoring?: Monitoring;
+  readonly containerInsights?: ContainerInsights;
+  readonly tracing?: Tracing;
   /** Service or BFF name → its workload. */
   readonly services: ReadonlyMap<string, ServiceWorkload>;
 
@@ -55,6 +64,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  readonly alarmTopicArn?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
@@ -83,6 +93,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         ...placement,
         workloadSecurityGroupId,
         healthCheckPaths: Object.fromEntries(plan.services.map((s) => [s.name, s.healthPath])),
+        ...(plan.auth?.authorizer ? { authorizer: plan.auth.authorizer } : {}),
+        ...(plan.auth?.tokens?.provider === "external" ? { jwtIssuer: { issuerUrl: plan.auth.tokens.issuer!, audiences: plan.auth.tokens.audiences } } : {}),
         retain,
         tags: plan.tags,
       },
@@ -129,6 +141,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
             repositoryUrl: this.platform.repositoryUrls.apply((urls) => urls[service.repository]!),
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
+            ...(this.sessions ? { sessionStore: { endpoint: this.sessions.endpoint, port: this.sessions.port, authToken: this.sessions.authToken } } : {}),
             dependsOn: [...this.platform.ready],
             tags: plan.tags,
           },
@@ -138,11 +151,40 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     }
     this.services = services;
 
+    if (plan.monitoring) {
+      const gateway = this.gateway.nodes.loadBalancers;
+      const dimensions: Record<string, MonitorDimensions> = { gateway: { apiId: this.gateway.apiId } };
+      for (const monitored of plan.monitoring.services) {
+        const index = monitored.loadBalancerIndex;
+        dimensions[monitored.service] = {
+          clusterName: this.platform.clusterName,
+          ...(index !== undefined ? { targetGroup: gateway[index]!.targetGroups[monitored.service]!.arnSuffix, loadBalancer: gateway[index]!.loadBalancer.arnSuffix } : {}),
+        };
+      }
+      this.monitoring = new Monitoring(
+        `${name}-monitoring`,
+        {
+          topicName: plan.monitoring.topicName,
+          ...(plan.monitoring.alarmEmail ? { alarmEmail: plan.monitoring.alarmEmail } : {}),
+          monitors: cloudWatchMonitors(plan),
+          dimensions,
+          dashboards: plan.monitoring.dashboards,
+          tags: plan.tags,
+        },
+        parent,
+      );
+      this.containerInsights = new ContainerInsights(`${name}-insights`, { clusterName: this.platform.clusterName, dependsOn: [...this.platform.ready], tags: plan.tags }, parent);
+    }
+    if (plan.tracing) {
+      this.tracing = new Tracing(`${name}-tracing`, { plan, clusterName: this.platform.clusterName, provider: this.platform.provider, dependsOn: [...this.platform.ready], tags: plan.tags }, parent);
+    }
+
     this.gatewayUrl = this.gateway.url;
     this.clusterName = this.platform.clusterName;
     if (this.sessions) this.sessionEndpoint = this.sessions.endpoint;
     if (this.logging) this.logDashboardsUrl = this.logging.dashboardsUrl;
     if (this.broker) this.topicArns = this.broker.topicArns;
+    if (this.monitoring) this.alarmTopicArn = this.monitoring.alarmTopicArn;
     this.registerOutputs(this.outputs);
   }
 
@@ -154,6 +196,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       ...(this.sessionEndpoint ? { sessionEndpoint: this.sessionEndpoint } : {}),
       ...(this.logDashboardsUrl ? { logDashboardsUrl: this.logDashboardsUrl } : {}),
       ...(this.topicArns ? { topicArns: this.topicArns } : {}),
+      ...(this.alarmTopicArn ? { alarmTopicArn: this.alarmTopicArn } : {}),
     };
   }
 }
