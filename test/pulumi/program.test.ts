@@ -1,17 +1,7 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import program from "../../bin/pulumi.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import { byType, childrenOf, runProgram, type RegisteredResource } from "./harness.js";
-
-// Mocked target group ARNs are reshaped into real ELB ones, which a TargetGroupBinding insists on.
-vi.mock("../../lib/kubernetes/target-group-binding.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../lib/kubernetes/target-group-binding.js")>();
-  return {
-    ...original,
-    targetGroupBinding: (...[plan, service, arn]: Parameters<typeof original.targetGroupBinding>) =>
-      original.targetGroupBinding(plan, service, arn.replace(/^arn:aws:lb:([^:]+):(\d+):(.+)$/, "arn:aws:elasticloadbalancing:$1:$2:targetgroup/$3/0123456789abcdef")),
-  };
-});
 
 async function run(specFile: string): Promise<{ resources: RegisteredResource[]; outputs: Record<string, unknown> }> {
   let outputs: Record<string, unknown> = {};
@@ -30,7 +20,17 @@ describe("the Pulumi program (bin/pulumi.ts)", () => {
     const { resources, outputs } = await run("examples/shop/landing-zone.yaml");
     const parts = childrenOf(resources, "shop").map((r) => r.type);
     expect(parts).toEqual(
-      expect.arrayContaining(["msa:aws:Network", "msa:aws:KubernetesPlatform", "msa:aws:ApiGateway", "msa:aws:SessionStore", "msa:aws:LogPipeline", "msa:aws:MessageBroker"]),
+      expect.arrayContaining([
+        "msa:aws:Network",
+        "msa:aws:KubernetesPlatform",
+        "msa:aws:ApiGateway",
+        "msa:aws:SessionStore",
+        "msa:aws:LogPipeline",
+        "msa:aws:MessageBroker",
+        "msa:aws:Monitoring",
+        "msa:aws:ContainerInsights",
+        "msa:aws:Tracing",
+      ]),
     );
     const workloads = childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:ServiceWorkload").map((r) => r.name);
     expect(workloads).toEqual([...spec.services.map((s) => `shop-${s.name}`), ...spec.bffs.map((b) => `shop-${b.name}`)]);
@@ -38,7 +38,7 @@ describe("the Pulumi program (bin/pulumi.ts)", () => {
     expect(byType(resources, "aws:cognito/userPool:UserPool")).toHaveLength(1);
     expect(byType(resources, "aws:apigatewayv2/authorizer:Authorizer").map((a) => a.inputs["authorizerType"])).toEqual(["JWT"]);
     expect(byType(resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs["name"])).toEqual(expect.arrayContaining(["istio-base", "istiod"]));
-    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alarmTopicArn", "clusterName", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
   });
 
   it("builds the existing-cluster example through the kubernetes landing zone", async () => {
