@@ -173,7 +173,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         },
         parent,
       );
-      this.containerInsights = new ContainerInsights(`${name}-insights`, { clusterName: this.platform.clusterName, dependsOn: [...this.platform.ready], tags: plan.tags }, parent);
+      // Container Insights is what the service dashboards' saturation comes from on EKS.
+      if (plan.cluster) this.containerInsights = new ContainerInsights(`${name}-insights`, { clusterName: this.platform.clusterName, dependsOn: [...this.platform.ready], tags: plan.tags }, parent);
     }
     if (plan.tracing) {
       this.tracing = new Tracing(`${name}-tracing`, { plan, clusterName: this.platform.clusterName, provider: this.platform.provider, dependsOn: [...this.platform.ready], tags: plan.tags }, parent);

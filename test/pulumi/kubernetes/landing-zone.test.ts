@@ -155,6 +155,12 @@ describe("LandingZone rejects what it does not build", () => {
     await expect(run({ ...base, tier })).rejects.toThrow(`compute (asked by tier) is not offered on kubernetes/${tier}; it is on kubernetes/caas. Fix: set tier to caas`);
   });
 
+  it("keeps configuration in each service's ConfigMap and tells it how to reach the session store", async () => {
+    const { resources } = await run({ ...base, config: { values: { LOG_LEVEL: "info" } }, services: [{ name: "orders", config: { TIMEOUT: "30" } }], logging: { stack: "none", buffer: "none" } });
+    const config = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "ConfigMap")!["data"] as Record<string, string>;
+    expect(config).toMatchObject({ LOG_LEVEL: "info", TIMEOUT: "30", SESSION_STORE_ENDPOINT: "sessions.shop.svc.cluster.local:6379", SESSION_STORE_TLS: "false" });
+  });
+
   it("rejects databases and pipelines, which this engine does not build", async () => {
     await expect(run({ ...base, services: [{ name: "orders", database: { engine: "postgres" } }] })).rejects.toThrow("database (asked by services[].database) is not supported yet");
     await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipeline (asked by pipelines.perService) is not supported yet");
