@@ -24,7 +24,7 @@ import { Construct } from "constructs";
 import { AUTHORIZER_HANDLER_SOURCE, AUTHORIZER_TIMEOUT_SECONDS, AUTHORIZE_PATH, authorizerPolicyStatements } from "../plan/auth.js";
 import { MAX_RULES_PER_LISTENER } from "../plan/planner.js";
 import { WAF_MANAGED_RULE_GROUPS, wafRateLimit } from "../plan/waf.js";
-import type { UserDirectory } from "./user-pool.js";
+import type { UserDirectory } from "./user-directory.js";
 
 /** A path prefix at the gateway and the workload behind it. */
 export interface ApiGatewayRoute {

@@ -9,3 +9,4 @@ export * from "./auth.js";
 export * from "./monitoring.js";
 export * from "./waf.js";
 export * from "./tracing.js";
+export * from "./stateful.js";

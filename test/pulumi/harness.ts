@@ -246,6 +246,16 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   const service = /^aws:([a-z0-9]+)\//.exec(type)?.[1] ?? "mock";
   const base: Record<string, unknown> = { ...inputs, id, arn: arn(service, physical), name: physical };
   switch (type) {
+    case "aws:lb/targetGroup:TargetGroup":
+      return { ...base, arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${physical}/0123456789abcdef`, arnSuffix: `targetgroup/${physical}/0123456789abcdef` };
+    case "aws:lb/loadBalancer:LoadBalancer":
+      // CloudWatch's LoadBalancer dimension is the ARN's suffix after "loadbalancer/".
+      return {
+        ...base,
+        arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${physical}/0123456789abcdef`,
+        arnSuffix: `app/${physical}/0123456789abcdef`,
+        dnsName: `internal-${physical}-123456.${MOCK_REGION}.elb.amazonaws.com`,
+      };
     case "aws:iam/role:Role":
     case "aws:iam/policy:Policy":
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type.endsWith("Role") ? "role" : "policy"}/${physical}` };
@@ -291,10 +301,6 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "aws:eks/cluster:Cluster":
       return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
-    case "aws:lb/targetGroup:TargetGroup":
-      return { ...base, arn: arn("elasticloadbalancing", `targetgroup/${physical}/0123456789abcdef`), arnSuffix: `targetgroup/${physical}/0123456789abcdef` };
-    case "aws:lb/loadBalancer:LoadBalancer":
-      return { ...base, arn: arn("elasticloadbalancing", `loadbalancer/app/${physical}/fedcba9876543210`), arnSuffix: `app/${physical}/fedcba9876543210`, dnsName: `internal-${physical}-123456.${MOCK_REGION}.elb.amazonaws.com` };
     case "aws:apigatewayv2/api:Api":
       return { ...base, id: `${name}-api-id`, executionArn: arn("execute-api", `${name}-api-id`), apiEndpoint: `https://${name}-api-id.execute-api.${MOCK_REGION}.amazonaws.com` };
     case "aws:lambda/function:Function":

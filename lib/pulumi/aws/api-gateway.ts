@@ -31,6 +31,7 @@ export interface ApiGatewayArgs {
   readonly gateway: GatewayPlan;
   /** Prefix of physical names, `<zone>-<environment>`: load balancers are `<prefix>-lb`, `<prefix>-lb-1`, ... */
   readonly namePrefix: string;
+  /** VPC of the internal load balancers and the VPC link. */
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets for the VPC link and the internal load balancers. */
   readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -199,7 +200,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       return { ...nodes, integration };
     });
 
-    const logKey = gateway.accessLogs || args.authorizer ? this.logKey(name, args, tags) : undefined;
+    const logKey = gateway.accessLogs || args.authorizer ? this.logKey(name, args, tags, retain) : undefined;
     const requestAuthorizer = args.authorizer ? this.requestAuthorizer(name, args, args.authorizer, api, loadBalancers, logKey!, tags, retain) : undefined;
     gateway.loadBalancers.forEach((plan, i) => {
       for (const route of plan.routes) {
@@ -379,7 +380,7 @@ export class ApiGateway extends pulumi.ComponentResource {
   }
 
   /** The key of the gateway's log groups; CloudWatch Logs may use it only for them. */
-  private logKey(name: string, args: ApiGatewayArgs, tags: Record<string, string>): aws.kms.Key {
+  private logKey(name: string, args: ApiGatewayArgs, tags: Record<string, string>, retain: boolean): aws.kms.Key {
     const parent = { parent: this };
     const partition = aws.getPartitionOutput({}, parent).partition;
     const region = aws.getRegionOutput({}, parent).region;
@@ -394,7 +395,7 @@ export class ApiGateway extends pulumi.ComponentResource {
         policy: pulumi.all([partition, region, account]).apply(([p, r, a]) => JSON.stringify(logGroupKeyPolicy(p, r, a, logGroupNames))),
         tags,
       },
-      parent,
+      { parent: this, protect: retain, retainOnDelete: retain },
     );
   }
 
@@ -402,7 +403,7 @@ export class ApiGateway extends pulumi.ComponentResource {
     return new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
       { name: accessLogGroupName(args), retentionInDays: args.gateway.accessLogRetentionDays, kmsKeyId: key.arn, tags },
-      { parent: this, protect: retain },
+      { parent: this, protect: retain, retainOnDelete: retain },
     );
   }
 
@@ -442,7 +443,7 @@ export class ApiGateway extends pulumi.ComponentResource {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-authorizer-logs`,
       { name: authorizerLogGroupName(args), retentionInDays: args.gateway.accessLogRetentionDays, kmsKeyId: key.arn, tags },
-      { parent: this, protect: retain },
+      { parent: this, protect: retain, retainOnDelete: retain },
     );
     const role = new aws.iam.Role(`${name}-authorizer`, { assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), description: "Gateway request authorizer: its own logs and VPC network interfaces only", tags }, parent);
     const policy = new aws.iam.RolePolicy(

@@ -12,7 +12,7 @@ export interface ConfigStoreArgs {
    */
   readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * Keep deleted secrets recoverable for 30 days instead of 7 (prod).
+   * Protect the secrets, keep them when the stack is destroyed, and keep deleted ones recoverable for 30 days instead of 7 (prod).
    * @default false
    */
   readonly retain?: boolean;
@@ -91,7 +91,7 @@ export class ConfigStore extends pulumi.ComponentResource {
       const value = given !== undefined ? pulumi.secret(given) : new random.RandomPassword(`${name}-${slug(secret.key)}`, { length: 32, special: false }, parent).result;
       const secretArgs: aws.secretsmanager.SecretArgs = { name: secret.name, description: `${secret.key} of ${config.service}`, recoveryWindowInDays: args.retain ? 30 : 7, tags };
       args.transform?.secret?.(secretArgs, secret.key);
-      secrets[secret.key] = new aws.secretsmanager.Secret(`${name}-${slug(secret.key)}`, secretArgs, parent);
+      secrets[secret.key] = new aws.secretsmanager.Secret(`${name}-${slug(secret.key)}`, secretArgs, args.retain ? { parent: this, protect: true, retainOnDelete: true } : parent);
       new aws.secretsmanager.SecretVersion(`${name}-${slug(secret.key)}-value`, { secretId: secrets[secret.key]!.id, secretString: value }, parent);
       secretValues[secret.key] = pulumi.secret(value);
     }
