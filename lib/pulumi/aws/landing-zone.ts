@@ -169,6 +169,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
           monitors: cloudWatchMonitors(plan),
           dimensions,
           dashboards: plan.monitoring.dashboards,
+          retain,
           tags: plan.tags,
         },
         parent,

@@ -46,6 +46,11 @@ export interface MonitoringArgs {
    */
   readonly alarmEmail?: string;
   /**
+   * Protect the new topic's key and keep it when the stack is destroyed (prod): notifications encrypted with it stay readable.
+   * @default false
+   */
+  readonly retain?: boolean;
+  /**
    * Tags on every taggable child.
    * @default - none
    */
@@ -120,7 +125,7 @@ export class Monitoring extends pulumi.ComponentResource {
           ),
           tags,
         },
-        parent,
+        args.retain ? { parent: this, protect: true, retainOnDelete: true } : parent,
       );
       topic = new aws.sns.Topic(`${name}-alarms`, { ...(args.topicName ? { name: args.topicName } : {}), kmsMasterKeyId: topicKey.arn, tags }, parent);
       new aws.sns.TopicPolicy(
