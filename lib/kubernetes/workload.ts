@@ -27,6 +27,7 @@ export interface WorkloadOptions {
   /**
    * A SecretProviderClass the pods mount (Secrets Store CSI driver); mounting it is what mirrors
    * the cloud secrets into `secretName`.
+   * @default - no CSI volume: `secretName` is created by the engine
    */
   readonly secretProviderClass?: string;
 }
