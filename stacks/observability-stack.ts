@@ -16,11 +16,13 @@ export interface ObservabilityStackProps extends PlanStackProps {
 }
 
 /**
- * `<name>-<env>-observability`: the ELK pipeline (OpenSearch, the Redis buffer, and Logstash with
- * the shippers on the cluster), the alarm topic with the gateway's dashboard and alarms, Container
- * Insights, and the OpenTelemetry collector, each when the plan asks. It reaches the cluster
- * through the platform's SSM parameters, so its in-cluster parts live and change in this stack;
- * it publishes the alarm topic for the service stacks' own alarms.
+ * `<name>-<env>-observability`: the ELK pipeline (OpenSearch, the Redis buffer, and Logstash), the
+ * alarm topic with the gateway's dashboard and alarms, Container Insights and the OpenTelemetry
+ * collector, each when the plan asks. On caas, Logstash, the shippers, Container Insights and the
+ * collector run on the cluster named by the platform's SSM parameters; on iaas and paas, Logstash
+ * runs on its own small Auto Scaling group and the services' hosts ship into the buffer, whose
+ * address and token this stack publishes for them. It publishes the alarm topic for the service
+ * stacks' own alarms.
  */
 export class ObservabilityStack extends PlanStack {
   readonly logging?: LogPipeline;
@@ -48,9 +50,8 @@ export class ObservabilityStack extends PlanStack {
 
     const logging = plan.logging;
     if (logging) {
-      if (!target) throw new Error(`ObservabilityStack: the log pipeline's shippers run on the cluster, but plan.cluster is undefined. Fix: set tier: caas, or logging.stack: none`);
       const { search, buffer } = logging;
-      this.logging = new LogPipeline(this, "Logging", {
+      const common = {
         vpc,
         engineVersion: search.engineVersion,
         instanceType: search.instanceType,
@@ -59,11 +60,18 @@ export class ObservabilityStack extends PlanStack {
         masterInstanceType: search.masterInstanceType,
         volumeGiB: search.volumeGiB,
         zoneAwareness: search.zoneAwareness,
-        buffer: buffer ? { nodeType: buffer.nodeType, replicas: buffer.replicas, multiAz: buffer.multiAz, engineVersion: buffer.engineVersion, port: buffer.port } : false,
+        buffer: buffer ? { nodeType: buffer.nodeType, replicas: buffer.replicas, multiAz: buffer.multiAz, engineVersion: buffer.engineVersion, port: buffer.port } : (false as const),
         removalPolicy,
-        target,
-        plan,
-      });
+      };
+      if (target) {
+        this.logging = new LogPipeline(this, "Logging", { ...common, target, plan });
+      } else {
+        const shippers = ec2.SecurityGroup.fromSecurityGroupId(this, "Workloads", read(sharedParameters.workloadSecurityGroupId(plan)), { mutable: false });
+        this.logging = new LogPipeline(this, "Logging", { ...common, hosts: { plan, shippers } });
+        const bufferStore = this.logging.buffer!;
+        new ssm.StringParameter(this, "LogBufferHostParameter", { parameterName: sharedParameters.logBufferHost(plan), stringValue: bufferStore.endpoint });
+        new ssm.StringParameter(this, "LogBufferSecretArnParameter", { parameterName: sharedParameters.logBufferSecretArn(plan), stringValue: bufferStore.authToken.secretArn });
+      }
     }
 
     const monitoring = plan.monitoring;
@@ -72,7 +80,7 @@ export class ObservabilityStack extends PlanStack {
         topicName: monitoring.topicName,
         ...(monitoring.alarmEmail ? { alarmEmail: monitoring.alarmEmail } : {}),
         monitors: cloudWatchMonitors(plan).filter((m) => m.name === "gateway"),
-        dimensions: { gateway: { apiId: read(sharedParameters.apiId(plan)) } },
+        dimensions: { gateway: { apiId: read(sharedParameters.gatewayApiId(plan)) } },
         dashboards: monitoring.dashboards,
         removalPolicy,
       });

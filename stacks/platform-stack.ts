@@ -1,13 +1,17 @@
-import { RemovalPolicy, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, type Stack, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ApiGateway, type ApiGatewayAuth } from "../lib/cdk/api-gateway.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
+import { PaasPlatform } from "../lib/cdk/paas-platform.js";
+import { beanstalkCnamePrefix } from "../lib/cdk/paas-service.js";
 import { SessionStore } from "../lib/cdk/session-store.js";
 import { UserDirectory } from "../lib/cdk/user-directory.js";
+import { VmPlatform } from "../lib/cdk/vm-platform.js";
 import { meshAddOn } from "../lib/kubernetes/mesh.js";
 import { namespaceManifests } from "../lib/kubernetes/namespace.js";
 import { secretsStoreAddOn } from "../lib/kubernetes/secrets-store.js";
-import { pascalCase } from "../lib/plan/naming.js";
+import { BEANSTALK_INSTANCE_PORT, beanstalkHost } from "../lib/plan/host-bootstrap.js";
+import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
@@ -17,12 +21,18 @@ export interface PlatformStackProps extends PlanStackProps {
   readonly vpc: ec2.IVpc;
 }
 
+/** The compute platform of the plan's tier. */
+export type ServicePlatform = KubernetesPlatform | VmPlatform | PaasPlatform;
+
 /**
- * `<name>-<env>-platform`: the EKS platform, the API gateway with its load balancers, the session
- * store and the user directory. Publishes what service stacks need as SSM parameters.
+ * `<name>-<env>-platform`: the tier's platform (EKS for caas, the VM platform with its Cloud Map
+ * namespace for iaas, the Elastic Beanstalk application for paas), the API gateway's load balancers,
+ * the session store and the user directory. Publishes what service stacks need as SSM parameters;
+ * each service attaches its own gateway routes from its own stack, so this stack's size does not
+ * grow with the routes.
  */
 export class PlatformStack extends PlanStack {
-  readonly platform: KubernetesPlatform;
+  readonly platform: ServicePlatform;
   readonly gateway: ApiGateway;
   readonly sessions?: SessionStore;
   readonly users?: UserDirectory;
@@ -30,31 +40,12 @@ export class PlatformStack extends PlanStack {
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const { plan, vpc } = props;
-    const cluster = plan.cluster;
-    if (!cluster) throw new Error(`PlatformStack: plan.tier is "${plan.tier}", which has no cluster. Fix: set tier to caas`);
     const retain = plan.protection.retain;
     const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const mesh = meshAddOn(plan);
-    // Pods read their secrets (their own and the session token) through the Secrets Store CSI driver.
-    const secretsStore = plan.sessions || plan.services.some((s) => s.secrets.length > 0) ? secretsStoreAddOn() : undefined;
-    const addOns = [...(mesh ? [mesh] : []), ...(secretsStore ? [secretsStore] : [])];
+    const publish = (id: string, parameterName: string, stringValue: string) => new ssm.StringParameter(this, id, { parameterName, stringValue });
 
-    this.platform = new KubernetesPlatform(this, "Platform", {
-      vpc,
-      clusterName: cluster.name,
-      kubernetesVersion: cluster.kubernetesVersion,
-      privateEndpoint: cluster.privateEndpoint,
-      nodeInstanceType: cluster.nodeInstanceType,
-      minNodes: cluster.minNodes,
-      desiredNodes: cluster.desiredNodes,
-      maxNodes: cluster.maxNodes,
-      nodeDiskGiB: cluster.nodeDiskGiB,
-      namespace: cluster.namespace,
-      namespaceManifests: namespaceManifests(plan),
-      repositories: Object.fromEntries(plan.services.map((s) => [s.name, s.repository])),
-      ...(addOns.length > 0 ? { addOns } : {}),
-      retain,
-    });
+    this.platform = this.createPlatform(plan, vpc, retain);
+    const workloadSecurityGroup = this.platform.workloadSecurityGroup;
 
     if (plan.auth?.tokens?.provider === "user-pool") this.users = new UserDirectory(this, "Users", { retain });
     this.gateway = new ApiGateway(this, "Gateway", {
@@ -63,19 +54,24 @@ export class PlatformStack extends PlanStack {
         index: lb.index,
         routes: lb.routes.map((r) => ({ path: r.path, target: r.target, port: r.port, priority: r.priority, healthCheckPath: healthPath(plan, r.target) })),
       })),
-      auth: gatewayAuth(plan, this.users),
+      attachment: "services",
+      auth: gatewayAuth(this, plan, this.users),
       waf: plan.gateway.waf,
       rateLimit: plan.gateway.rateLimit,
       accessLogs: plan.gateway.accessLogs,
       accessLogRetentionDays: plan.gateway.accessLogRetentionDays,
-      workloadSecurityGroup: this.platform.workloadSecurityGroup,
+      workloadSecurityGroup,
       removalPolicy,
     });
+    if (this.platform instanceof PaasPlatform) {
+      // Services call each other through the shared load balancers, by each environment's host name.
+      this.gateway.securityGroup.connections.allowFrom(workloadSecurityGroup, ec2.Port.tcp(BEANSTALK_INSTANCE_PORT), "Services calling each other");
+    }
 
     if (plan.sessions) {
       this.sessions = new SessionStore(this, "Sessions", {
         vpc,
-        allowFrom: [this.platform.workloadSecurityGroup],
+        allowFrom: [workloadSecurityGroup],
         nodeType: plan.sessions.nodeType,
         replicas: plan.sessions.replicas,
         multiAz: plan.sessions.multiAz,
@@ -86,26 +82,69 @@ export class PlatformStack extends PlanStack {
       });
     }
 
-    const publish = (id: string, parameterName: string, stringValue: string) => new ssm.StringParameter(this, id, { parameterName, stringValue });
-    publish("ClusterNameParameter", sharedParameters.clusterName(plan), this.platform.cluster.clusterName);
-    publish("KubectlServiceTokenParameter", sharedParameters.kubectlServiceToken(plan), this.platform.kubectlProvider.serviceToken);
-    publish("KubectlRoleArnParameter", sharedParameters.kubectlRoleArn(plan), this.platform.kubectlProvider.role!.roleArn);
-    publish("WorkloadSecurityGroupIdParameter", sharedParameters.workloadSecurityGroupId(plan), this.platform.workloadSecurityGroup.securityGroupId);
-    for (const target of new Set(plan.gateway.routes.map((r) => r.target))) {
-      publish(`${pascalCase(target)}TargetGroupParameter`, sharedParameters.targetGroupArn(plan, target), this.gateway.targetGroup(target).targetGroupArn);
+    if (this.platform instanceof KubernetesPlatform) {
+      publish("ClusterNameParameter", sharedParameters.clusterName(plan), this.platform.cluster.clusterName);
+      publish("KubectlServiceTokenParameter", sharedParameters.kubectlServiceToken(plan), this.platform.kubectlProvider.serviceToken);
+      publish("KubectlRoleArnParameter", sharedParameters.kubectlRoleArn(plan), this.platform.kubectlProvider.role!.roleArn);
     }
-    publish("ApiIdParameter", sharedParameters.apiId(plan), this.gateway.httpApi.apiId);
-    for (const monitored of plan.monitoring?.services ?? []) {
-      if (monitored.loadBalancerIndex === undefined) continue;
-      // The first target group of a target sits on the first load balancer routing to it, as the plan monitors.
-      const targetGroup = this.gateway.targetGroups(monitored.service)[0]!;
-      publish(`${pascalCase(monitored.service)}TargetGroupMetricParameter`, sharedParameters.targetGroupMetricName(plan, monitored.service), targetGroup.targetGroupFullName);
-      publish(`${pascalCase(monitored.service)}LoadBalancerMetricParameter`, sharedParameters.loadBalancerMetricName(plan, monitored.service), this.gateway.loadBalancers[monitored.loadBalancerIndex]!.loadBalancerFullName);
+    publish("WorkloadSecurityGroupIdParameter", sharedParameters.workloadSecurityGroupId(plan), workloadSecurityGroup.securityGroupId);
+    if (this.platform instanceof VmPlatform && this.platform.namespace) {
+      publish("DiscoveryNamespaceIdParameter", sharedParameters.discoveryNamespaceId(plan), this.platform.namespace.attrId);
+      publish("DiscoveryHostedZoneIdParameter", sharedParameters.discoveryHostedZoneId(plan), this.platform.namespace.attrHostedZoneId);
     }
+    if (this.platform instanceof PaasPlatform) {
+      if (this.platform.namespace) publish("DiscoveryNamespaceIdParameter", sharedParameters.discoveryNamespaceId(plan), this.platform.namespace.attrId);
+      publish("BeanstalkServiceRoleArnParameter", sharedParameters.paasServiceRoleArn(plan), this.platform.serviceRole.roleArn);
+    }
+    publish("GatewayApiIdParameter", sharedParameters.gatewayApiId(plan), this.gateway.httpApi.apiId);
+    publish("GatewayVpcLinkIdParameter", sharedParameters.gatewayVpcLinkId(plan), this.gateway.vpcLink.vpcLinkId);
+    publish("GatewaySecurityGroupIdParameter", sharedParameters.gatewaySecurityGroupId(plan), this.gateway.securityGroup.securityGroupId);
+    if (this.gateway.authorizer) publish("GatewayAuthorizerIdParameter", sharedParameters.gatewayAuthorizerId(plan), this.gateway.authorizer.authorizerId);
+    plan.gateway.loadBalancers.forEach((lb, i) => {
+      publish(`GatewayLoadBalancer${lb.index}ArnParameter`, sharedParameters.gatewayLoadBalancerArn(plan, lb.index), this.gateway.loadBalancers[i]!.loadBalancerArn);
+      publish(`GatewayLoadBalancer${lb.index}ListenerArnParameter`, sharedParameters.gatewayListenerArn(plan, lb.index), this.gateway.listeners[i]!.listenerArn);
+      publish(`GatewayLoadBalancer${lb.index}IntegrationIdParameter`, sharedParameters.gatewayIntegrationId(plan, lb.index), this.gateway.integrations[i]!.integrationId);
+      // Services' dashboards and alarms name the load balancer in front of their target groups.
+      if (plan.monitoring) publish(`GatewayLoadBalancer${lb.index}MetricNameParameter`, sharedParameters.gatewayLoadBalancerMetricName(plan, lb.index), this.gateway.loadBalancers[i]!.loadBalancerFullName);
+    });
     if (this.sessions) {
       publish("SessionEndpointParameter", sharedParameters.sessionEndpoint(plan), this.sessions.endpoint);
       publish("SessionPortParameter", sharedParameters.sessionPort(plan), String(this.sessions.port));
       publish("SessionAuthTokenArnParameter", sharedParameters.sessionAuthTokenArn(plan), this.sessions.authToken.secretArn);
+    }
+  }
+
+  private createPlatform(plan: LandingZonePlan, vpc: ec2.IVpc, retain: boolean): ServicePlatform {
+    const repositories = Object.fromEntries(plan.services.map((s) => [s.name, s.repository]));
+    const namespace = plan.hosts?.discovery?.namespace;
+    switch (plan.tier) {
+      case "caas": {
+        const cluster = plan.cluster!;
+        const mesh = meshAddOn(plan);
+        // Pods read their secrets (their own and the session token) through the Secrets Store CSI driver.
+        const secretsStore = plan.sessions || plan.services.some((s) => s.secrets.length > 0) ? secretsStoreAddOn() : undefined;
+        const addOns = [...(mesh ? [mesh] : []), ...(secretsStore ? [secretsStore] : [])];
+        return new KubernetesPlatform(this, "Platform", {
+          vpc,
+          clusterName: cluster.name,
+          kubernetesVersion: cluster.kubernetesVersion,
+          privateEndpoint: cluster.privateEndpoint,
+          nodeInstanceType: cluster.nodeInstanceType,
+          minNodes: cluster.minNodes,
+          desiredNodes: cluster.desiredNodes,
+          maxNodes: cluster.maxNodes,
+          nodeDiskGiB: cluster.nodeDiskGiB,
+          namespace: cluster.namespace,
+          namespaceManifests: namespaceManifests(plan),
+          repositories,
+          ...(addOns.length > 0 ? { addOns } : {}),
+          retain,
+        });
+      }
+      case "iaas":
+        return new VmPlatform(this, "Platform", { vpc, repositories, ...(namespace ? { namespace } : {}), retain });
+      case "paas":
+        return new PaasPlatform(this, "Platform", { vpc, applicationName: beanstalkApplicationName(plan), repositories, ...(namespace ? { namespace } : {}), retain });
     }
   }
 }
@@ -114,9 +153,14 @@ function healthPath(plan: LandingZonePlan, target: string): string {
   return plan.services.find((s) => s.name === target)!.healthPath;
 }
 
-function gatewayAuth(plan: LandingZonePlan, users: UserDirectory | undefined): ApiGatewayAuth {
+function gatewayAuth(stack: Stack, plan: LandingZonePlan, users: UserDirectory | undefined): ApiGatewayAuth {
   const { tokens, authorizer } = plan.auth ?? {};
-  if (authorizer) return { kind: "authorizer", target: authorizer.service, authorizePath: authorizer.authorizePath, cacheSeconds: authorizer.cacheSeconds };
+  if (authorizer) {
+    const service = plan.services.find((s) => s.name === authorizer.service)!;
+    // A Beanstalk environment on the shared load balancer answers only to its own host name.
+    const targetHost = plan.tier === "paas" ? beanstalkHost(beanstalkCnamePrefix(stack, plan, service), stack.region) : undefined;
+    return { kind: "authorizer", target: authorizer.service, authorizePath: authorizer.authorizePath, cacheSeconds: authorizer.cacheSeconds, ...(targetHost ? { targetHost } : {}) };
+  }
   if (tokens?.provider === "external") return { kind: "jwt", issuer: tokens.issuer!, audience: tokens.audiences };
   if (tokens) return { kind: "jwt", directory: users! };
   return { kind: "none" };

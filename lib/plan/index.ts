@@ -9,4 +9,5 @@ export * from "./auth.js";
 export * from "./monitoring.js";
 export * from "./waf.js";
 export * from "./tracing.js";
+export * from "./hosts.js";
 export * from "./stateful.js";

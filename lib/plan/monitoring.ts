@@ -1,5 +1,6 @@
 import type { LandingZoneSpec } from "../spec/types.js";
-import type { GatewayPlan, ServicePlan } from "./types.js";
+import { BEANSTALK_ENVIRONMENT_METRICS, hostedServiceNames, metricsNamespace } from "./hosts.js";
+import type { GatewayPlan, LandingZonePlan, ServicePlan } from "./types.js";
 
 /** Dashboards, alarms and where alarms notify; the thresholds hold on every cloud. */
 export interface MonitoringPlan {
@@ -111,6 +112,8 @@ export interface CloudWatchMonitor {
 }
 
 const ALB = "AWS/ApplicationELB";
+const EC2 = "AWS/EC2";
+const BEANSTALK = "AWS/ElasticBeanstalk";
 const API = "AWS/ApiGateway";
 const CONTAINER_INSIGHTS = "ContainerInsights";
 
@@ -118,10 +121,11 @@ const isExpression = (m: CloudWatchMetric | CloudWatchExpression): m is CloudWat
 
 /**
  * The gateway's monitor and one per service: requests, errors, latency (p50/p99) and saturation
- * from the HTTP API, the ALB target groups (every tier) and Container Insights (container
- * platforms), with alarms on the 5xx rate, p99 latency, unhealthy targets and memory.
+ * from the HTTP API, the service's ALB target group (caas, iaas) or its Beanstalk environment's
+ * enhanced health (paas), Container Insights (caas) or the Auto Scaling group's CPU and the agent's
+ * memory (iaas), with alarms on the 5xx rate, p99 latency, unhealthy targets or instances, and memory.
  */
-export function cloudWatchMonitors(plan: { readonly name: string; readonly environment: string; readonly tier: string; readonly cluster?: { readonly namespace: string }; readonly monitoring?: MonitoringPlan }): CloudWatchMonitor[] {
+export function cloudWatchMonitors(plan: LandingZonePlan): CloudWatchMonitor[] {
   const monitoring = plan.monitoring;
   if (!monitoring) return [];
   const prefix = `${plan.name}-${plan.environment}`;
@@ -164,27 +168,56 @@ export function cloudWatchMonitors(plan: { readonly name: string; readonly envir
 
   const services = monitoring.services.map((monitored): CloudWatchMonitor => {
     const { service } = monitored;
-    const exposed = monitored.loadBalancerIndex !== undefined;
+    // Beanstalk owns its environments' target groups, so on paas the environment's own metrics tell the traffic.
+    const names = plan.tier === "caas" ? undefined : hostedServiceNames(plan, planned(plan, service));
+    const environment = plan.tier === "paas" ? names!.environment : undefined;
+    const behindGateway = environment === undefined && monitored.loadBalancerIndex !== undefined;
     const container = plan.tier === "caas" && plan.cluster !== undefined;
+    const fleet = plan.tier === "iaas" ? names!.autoScalingGroup : undefined;
     const target = { TargetGroup: { ref: "targetGroup" as const }, LoadBalancer: { ref: "loadBalancer" as const } };
     const albMetric = (id: string, metricName: string, statistic: string, label: string): CloudWatchMetric => ({ id, namespace: ALB, metricName, dimensions: target, statistic, label });
+    const envMetric = (id: string, metricName: (typeof BEANSTALK_ENVIRONMENT_METRICS)[number], statistic: string, label: string): CloudWatchMetric => ({
+      id,
+      namespace: BEANSTALK,
+      metricName,
+      dimensions: { EnvironmentName: environment! },
+      statistic,
+      label,
+    });
     const pods: CloudWatchMetric["dimensions"] = container ? { ClusterName: { ref: "clusterName" }, Namespace: plan.cluster!.namespace, Service: service } : {};
     const podMetric = (id: string, metricName: string, statistic: string, label: string): CloudWatchMetric => ({ id, namespace: CONTAINER_INSIGHTS, metricName, dimensions: pods, statistic, label });
     const widgets: CloudWatchWidget[] = [];
     const alarms: CloudWatchAlarm[] = [];
-    if (exposed) {
+    // Requests, errors and latency (seconds), from the load balancer's target group or the Beanstalk environment.
+    const traffic = behindGateway
+      ? {
+          requests: albMetric("requests", "RequestCount", "Sum", "Requests"),
+          errors: albMetric("errors", "HTTPCode_Target_5XX_Count", "Sum", "5xx"),
+          clientErrors: albMetric("clientErrors", "HTTPCode_Target_4XX_Count", "Sum", "4xx"),
+          p50: albMetric("p50", "TargetResponseTime", "p50", "p50"),
+          p99: albMetric("p99", "TargetResponseTime", "p99", "p99"),
+        }
+      : environment !== undefined
+        ? {
+            requests: envMetric("requests", "ApplicationRequestsTotal", "Sum", "Requests"),
+            errors: envMetric("errors", "ApplicationRequests5xx", "Sum", "5xx"),
+            clientErrors: envMetric("clientErrors", "ApplicationRequests4xx", "Sum", "4xx"),
+            p50: envMetric("p50", "ApplicationLatencyP50", "Average", "p50"),
+            p99: envMetric("p99", "ApplicationLatencyP99", "Maximum", "p99"),
+          }
+        : undefined;
+    if (traffic) {
       widgets.push(
-        { title: "Requests", unit: "Count", metrics: [albMetric("requests", "RequestCount", "Sum", "Requests")] },
-        { title: "Errors", unit: "Count", metrics: [albMetric("errors", "HTTPCode_Target_5XX_Count", "Sum", "5xx"), albMetric("clientErrors", "HTTPCode_Target_4XX_Count", "Sum", "4xx")] },
-        { title: "Latency", unit: "Seconds", metrics: [albMetric("p50", "TargetResponseTime", "p50", "p50"), albMetric("p99", "TargetResponseTime", "p99", "p99")] },
-        { title: "Targets", unit: "Count", metrics: [albMetric("healthy", "HealthyHostCount", "Minimum", "Healthy"), albMetric("unhealthy", "UnHealthyHostCount", "Maximum", "Unhealthy")] },
+        { title: "Requests", unit: "Count", metrics: [traffic.requests] },
+        { title: "Errors", unit: "Count", metrics: [traffic.errors, traffic.clientErrors] },
+        { title: "Latency", unit: "Seconds", metrics: [traffic.p50, traffic.p99] },
       );
       if (monitoring.alarms) {
         alarms.push(
           alarm(service, {
             id: "server-errors",
             description: `More than ${monitoring.errorRatePercent}% of ${service}'s requests fail with 5xx`,
-            metrics: [albMetric("requests", "RequestCount", "Sum", "Requests"), albMetric("errors", "HTTPCode_Target_5XX_Count", "Sum", "5xx")],
+            metrics: [traffic.requests, traffic.errors],
             expression: errorRate("5xx %"),
             threshold: monitoring.errorRatePercent,
             comparison: "GreaterThanThreshold",
@@ -192,15 +225,39 @@ export function cloudWatchMonitors(plan: { readonly name: string; readonly envir
           alarm(service, {
             id: "latency",
             description: `${service}'s p99 response time passes ${monitoring.latencyMs} ms`,
-            metrics: [albMetric("p99", "TargetResponseTime", "p99", "p99")],
-            // The load balancer reports seconds.
+            metrics: [traffic.p99],
+            // Load balancers and Beanstalk report seconds.
             threshold: monitoring.latencyMs / 1000,
             comparison: "GreaterThanThreshold",
           }),
+        );
+      }
+    }
+    if (behindGateway) {
+      widgets.push({ title: "Targets", unit: "Count", metrics: [albMetric("healthy", "HealthyHostCount", "Minimum", "Healthy"), albMetric("unhealthy", "UnHealthyHostCount", "Maximum", "Unhealthy")] });
+      if (monitoring.alarms) {
+        alarms.push(
           alarm(service, {
             id: "unhealthy-hosts",
             description: `${service} has targets failing their health check`,
             metrics: [albMetric("unhealthy", "UnHealthyHostCount", "Maximum", "Unhealthy")],
+            threshold: 1,
+            comparison: "GreaterThanOrEqualToThreshold",
+          }),
+        );
+      }
+    }
+    if (environment !== undefined) {
+      const degraded = envMetric("degraded", "InstancesDegraded", "Maximum", "Degraded");
+      const severe = envMetric("severe", "InstancesSevere", "Maximum", "Severe");
+      widgets.push({ title: "Instances", unit: "Count", metrics: [envMetric("ok", "InstancesOk", "Minimum", "OK"), degraded, severe] });
+      if (monitoring.alarms) {
+        alarms.push(
+          alarm(service, {
+            id: "unhealthy-hosts",
+            description: `${service} has instances in Degraded or Severe health`,
+            metrics: [degraded, severe],
+            expression: { id: "unhealthy", expression: "FILL(degraded, 0) + FILL(severe, 0)", label: "Degraded or Severe" },
             threshold: 1,
             comparison: "GreaterThanOrEqualToThreshold",
           }),
@@ -225,16 +282,44 @@ export function cloudWatchMonitors(plan: { readonly name: string; readonly envir
         );
       }
     }
+    if (fleet !== undefined) {
+      // CPU from EC2, memory from the CloudWatch agent on each instance, both per Auto Scaling group.
+      const group = { AutoScalingGroupName: fleet };
+      const memory: CloudWatchMetric = { id: "memory", namespace: metricsNamespace(plan), metricName: "mem_used_percent", dimensions: group, statistic: "Average", label: "Memory %" };
+      widgets.push({
+        title: "Saturation",
+        unit: "Percent",
+        metrics: [{ id: "cpu", namespace: EC2, metricName: "CPUUtilization", dimensions: group, statistic: "Average", label: "CPU %" }, memory],
+      });
+      if (monitoring.alarms) {
+        alarms.push(
+          alarm(service, {
+            id: "memory",
+            description: `${service}'s instances use more than ${monitoring.memoryPercent}% of their memory`,
+            metrics: [memory],
+            threshold: monitoring.memoryPercent,
+            comparison: "GreaterThanThreshold",
+          }),
+        );
+      }
+    }
     return {
       name: service,
       dashboardName: `${prefix}-${service}`,
       periodSeconds: monitoring.periodSeconds,
-      dimensions: [...(exposed ? (["targetGroup", "loadBalancer"] as const) : []), ...(container ? (["clusterName"] as const) : [])],
+      dimensions: [...(behindGateway ? (["targetGroup", "loadBalancer"] as const) : []), ...(container ? (["clusterName"] as const) : [])],
       widgets,
       alarms,
     };
   });
   return [gateway, ...services];
+}
+
+/** The planned service a monitor watches; throws naming the services when it is not in the plan. */
+function planned(plan: LandingZonePlan, serviceName: string): ServicePlan {
+  const service = plan.services.find((s) => s.name === serviceName);
+  if (!service) throw new Error(`monitoring.services: "${serviceName}" is not a planned service. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
+  return service;
 }
 
 /** The CloudWatch dashboard body of a monitor, with its dimension references resolved. */

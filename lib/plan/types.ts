@@ -2,6 +2,7 @@ import type { Cloud, DatabaseEngine, Environment, LandingZoneSpec, Tier } from "
 import type { AuthPlan } from "./auth.js";
 import type { ConfigStorePlan } from "./config-store.js";
 import type { MonitoringPlan } from "./monitoring.js";
+import type { HostsPlan } from "./hosts.js";
 
 export type Engine = "cdk" | "pulumi";
 
@@ -276,6 +277,8 @@ export interface LandingZonePlan {
   readonly cluster?: ClusterPlan;
   readonly vms?: VmPlan;
   readonly paas?: PaasPlan;
+  /** AWS iaas/paas: Cloud Map registry, instance fleet settings and Logstash hosts. */
+  readonly hosts?: HostsPlan;
   readonly gateway: GatewayPlan;
   readonly sessions?: RedisPlan;
   readonly logging?: LogPipelinePlan;

@@ -93,19 +93,21 @@ describe("CDK platform patterns (examples/shop)", () => {
     }
   });
 
-  it("routes each BFF's prefix from the HTTP API through its load balancer rule to the target group its workload binds", () => {
+  it("routes each BFF's prefix from the HTTP API through its load balancer rule to the target group its workload binds, all in the BFF's own stack", () => {
     const platform = template("platform");
+    expect(ofType(platform, "AWS::ApiGatewayV2::Route")).toEqual([]);
     for (const bff of ["web", "mobile"]) {
-      const routeKeys = ofType(platform, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties.RouteKey);
-      expect(routeKeys).toEqual(expect.arrayContaining([`ANY /${bff}`, `ANY /${bff}/{proxy+}`]));
-      const [, rule] = ofType(platform, "AWS::ElasticLoadBalancingV2::ListenerRule").find(([, r]) => r.Properties.Conditions[0].PathPatternConfig.Values[0] === `/${bff}`)!;
-      expect(rule.Properties.Conditions[0].PathPatternConfig.Values).toEqual([`/${bff}`, `/${bff}/*`]);
-      const targetGroup = rule.Properties.Actions[0].TargetGroupArn;
-      const published = ofType(platform, "AWS::SSM::Parameter").find(([, r]) => r.Properties.Name === `/msa/shop/prod/gateway/target-groups/${bff}`)![1];
-      expect(published.Properties.Value).toEqual(targetGroup);
       const t = template(`svc-${bff}`);
+      const routes = ofType(t, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
+      expect(routes.map((r) => r.RouteKey)).toEqual([`ANY /${bff}`, `ANY /${bff}/{proxy+}`]);
+      for (const route of routes) expect(route.Target).toEqual({ "Fn::Join": ["", ["integrations/", parameterRef(t, "/msa/shop/prod/gateway/load-balancers/0/integration-id")]] });
+      const [, rule] = ofType(t, "AWS::ElasticLoadBalancingV2::ListenerRule")[0]!;
+      expect(rule.Properties.Conditions[0].PathPatternConfig.Values).toEqual([`/${bff}`, `/${bff}/*`]);
+      expect(rule.Properties.ListenerArn).toEqual(parameterRef(t, "/msa/shop/prod/gateway/load-balancers/0/listener-arn"));
+      const [targetGroupId] = ofType(t, "AWS::ElasticLoadBalancingV2::TargetGroup")[0]!;
+      expect(rule.Properties.Actions[0].TargetGroupArn).toEqual({ Ref: targetGroupId });
       expect(manifests(t).text).toContain(`"kind":"TargetGroupBinding","metadata":{"name":"${bff}"`);
-      expect(manifests(t).text).toContain(`"targetGroupARN":"<${JSON.stringify(parameterRef(t, `/msa/shop/prod/gateway/target-groups/${bff}`))}>"`);
+      expect(manifests(t).text).toContain(`"targetGroupARN":"<${JSON.stringify({ Ref: targetGroupId })}>"`);
     }
   });
 
@@ -123,7 +125,14 @@ describe("CDK platform patterns (examples/shop)", () => {
     const [authorizerId, authorizer] = ofType(platform, "AWS::ApiGatewayV2::Authorizer")[0]!;
     const [poolId] = ofType(platform, "AWS::Cognito::UserPool")[0]!;
     expect(authorizer.Properties).toMatchObject({ AuthorizerType: "JWT", JwtConfiguration: { Issuer: { "Fn::GetAtt": [poolId, "ProviderURL"] } } });
-    for (const [, route] of ofType(platform, "AWS::ApiGatewayV2::Route")) expect(route.Properties).toMatchObject({ AuthorizationType: "JWT", AuthorizerId: { Ref: authorizerId } });
+    const published = ofType(platform, "AWS::SSM::Parameter").find(([, p]) => p.Properties.Name === "/msa/shop/prod/gateway/authorizer-id")![1];
+    expect(published.Properties.Value).toEqual({ Ref: authorizerId });
+    for (const service of ["orders", "payments", "inventory", "order-history", "web", "mobile"]) {
+      const t = template(`svc-${service}`);
+      const routes = ofType(t, "AWS::ApiGatewayV2::Route");
+      expect(routes.length, service).toBe(2);
+      for (const [, route] of routes) expect(route.Properties, service).toMatchObject({ AuthorizationType: "JWT", AuthorizerId: parameterRef(t, "/msa/shop/prod/gateway/authorizer-id") });
+    }
   });
 
   it("runs Istio with STRICT mTLS and sidecar injection, and a circuit breaker, retries and timeout per service from the spec", () => {
@@ -171,16 +180,16 @@ describe("CDK platform patterns (examples/shop)", () => {
       expect(a.AlarmActions).toEqual([topic]);
       expect(a.OKActions).toEqual([topic]);
     }
-    // The target group's metrics, named by the platform's published dimension values.
+    // The metrics of the target group the service's own stack attaches, on the load balancer the platform names.
     const dimensions = alarms[0]!.Metrics[0].MetricStat.Metric.Dimensions;
+    const [targetGroupId] = ofType(orders, "AWS::ElasticLoadBalancingV2::TargetGroup")[0]!;
     expect(dimensions).toEqual([
-      { Name: "TargetGroup", Value: parameterRef(orders, "/msa/shop/prod/gateway/metrics/orders/target-group") },
-      { Name: "LoadBalancer", Value: parameterRef(orders, "/msa/shop/prod/gateway/metrics/orders/load-balancer") },
+      { Name: "TargetGroup", Value: { "Fn::GetAtt": [targetGroupId, "TargetGroupFullName"] } },
+      { Name: "LoadBalancer", Value: parameterRef(orders, "/msa/shop/prod/gateway/load-balancers/0/metric-name") },
     ]);
     const platform = template("platform");
     const metricNames = Object.fromEntries(ofType(platform, "AWS::SSM::Parameter").map(([, r]) => [r.Properties.Name, r.Properties.Value]));
-    expect(metricNames["/msa/shop/prod/gateway/metrics/orders/target-group"]).toEqual({ "Fn::GetAtt": [expect.stringMatching(/Targetorders/), "TargetGroupFullName"] });
-    expect(metricNames["/msa/shop/prod/gateway/metrics/orders/load-balancer"]).toEqual({ "Fn::GetAtt": [expect.stringMatching(/LoadBalancer0/), "LoadBalancerFullName"] });
+    expect(metricNames["/msa/shop/prod/gateway/load-balancers/0/metric-name"]).toEqual({ "Fn::GetAtt": [expect.stringMatching(/LoadBalancer0/), "LoadBalancerFullName"] });
     const dashboard = JSON.stringify(ofType(orders, "AWS::CloudWatch::Dashboard")[0]![1].Properties);
     expect(dashboard).toContain("shop-prod-orders");
     for (const metric of ["RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "pod_cpu_utilization", "pod_memory_utilization_over_pod_limit"]) expect(dashboard).toContain(metric);
@@ -240,10 +249,17 @@ describe("CDK gateway with a dedicated auth service", () => {
     const [authorizerId, authorizer] = ofType(platform, "AWS::ApiGatewayV2::Authorizer")[0]!;
     expect(authorizer.Properties).toMatchObject({ AuthorizerType: "REQUEST", AuthorizerResultTtlInSeconds: 60, IdentitySource: ["$request.header.Authorization"] });
     expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(fnId);
-    const routes = ofType(platform, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
-    for (const route of routes) {
-      if (route.RouteKey.startsWith("ANY /auth")) expect(route.AuthorizationType, route.RouteKey).toBe("NONE");
-      else expect(route, route.RouteKey).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: { Ref: authorizerId } });
+    const published = ofType(platform, "AWS::SSM::Parameter").find(([, p]) => p.Properties.Name === "/msa/shop/prod/gateway/authorizer-id")![1];
+    expect(published.Properties.Value).toEqual({ Ref: authorizerId });
+    // Each service's own stack attaches its routes: the auth service's stay open (sign-in), every other one is checked.
+    for (const service of ["auth", "orders", "web"]) {
+      const t = template(`svc-${service}`);
+      const routes = ofType(t, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
+      expect(routes.length, service).toBe(2);
+      for (const route of routes) {
+        if (service === "auth") expect(route, route.RouteKey).toMatchObject({ RouteKey: expect.stringMatching(/^ANY \/auth/), AuthorizationType: "NONE" });
+        else expect(route, route.RouteKey).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: parameterRef(t, "/msa/shop/prod/gateway/authorizer-id") });
+      }
     }
   });
 });

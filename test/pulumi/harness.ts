@@ -305,6 +305,16 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...base, id: `${name}-api-id`, executionArn: arn("execute-api", `${name}-api-id`), apiEndpoint: `https://${name}-api-id.execute-api.${MOCK_REGION}.amazonaws.com` };
     case "aws:lambda/function:Function":
       return { ...base, arn: arn("lambda", `function:${physical}`), invokeArn: `arn:aws:apigateway:${MOCK_REGION}:lambda:path/2015-03-31/functions/${arn("lambda", `function:${physical}`)}/invocations` };
+    case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+      return { ...base, id: `ns-${name}`, arn: arn("servicediscovery", `namespace/ns-${name}`), hostedZone: `Z${name.replace(/[^A-Za-z0-9]/g, "").toUpperCase()}` };
+    case "aws:servicediscovery/httpNamespace:HttpNamespace":
+      return { ...base, id: `ns-${name}`, arn: arn("servicediscovery", `namespace/ns-${name}`) };
+    case "aws:servicediscovery/service:Service":
+      return { ...base, id: `srv-${name}`, arn: arn("servicediscovery", `service/srv-${name}`) };
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { ...base, id: `lt-${name}`, latestVersion: 1 };
+    case "aws:elasticbeanstalk/environment:Environment":
+      return { ...base, cname: `${String(inputs["cnamePrefix"] ?? physical)}.${MOCK_REGION}.elasticbeanstalk.com`, endpointUrl: `internal-${physical}.${MOCK_REGION}.elb.amazonaws.com` };
     case "random:index/randomPassword:RandomPassword":
       return { ...base, result: `mock-password-${name}` };
     default:
@@ -320,6 +330,8 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
       return { name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION, endpoint: `ec2.${MOCK_REGION}.amazonaws.com`, description: "US East (N. Virginia)" };
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+    case "aws:ssm/getParameter:getParameter":
+      return { name: inputs["name"], type: "String", value: "ami-0123456789abcdef0", arn: arn("ssm", `parameter${String(inputs["name"])}`), id: inputs["name"] };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return { names: [...MOCK_ZONES], zoneIds: ["use1-az1", "use1-az2", "use1-az4"], id: MOCK_REGION };
     default:

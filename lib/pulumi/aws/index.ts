@@ -11,3 +11,8 @@ export * from "./config-store.js";
 export * from "./monitoring.js";
 export * from "./container-insights.js";
 export * from "./tracing.js";
+export * from "./vm-platform.js";
+export * from "./vm-service.js";
+export * from "./paas-platform.js";
+export * from "./paas-service.js";
+export * from "./logstash-hosts.js";
