@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { servicePolicies } from "../kubernetes/mesh.js";
 import { workloadNamespace } from "../kubernetes/namespace.js";
 import { awsSecretProviderClass, type StoredSecret } from "../kubernetes/secrets-store.js";
-import { targetGroupBinding } from "../kubernetes/target-group-binding.js";
+import { targetGroupAccess, targetGroupBinding } from "../kubernetes/target-group-binding.js";
 import type { ManifestObject } from "../kubernetes/types.js";
 import { PLATFORM_ENV, serviceWorkload } from "../kubernetes/workload.js";
 import { serviceConfigOf } from "../plan/config-store.js";
@@ -175,7 +175,7 @@ export class ServiceWorkload extends Construct {
         ...(Object.keys(env).length > 0 ? { env } : {}),
       }).filter((m) => m.kind !== "ServiceAccount"),
       ...servicePolicies(plan, service),
-      ...(props.targetGroupArn ? [targetGroupBinding(plan, service, props.targetGroupArn)] : []),
+      ...(props.targetGroupArn ? [targetGroupBinding(plan, service, props.targetGroupArn), ...targetGroupAccess(plan, service)] : []),
     ];
     this.manifests = target.addManifests(`${pascalCase(service.name)}Workload`, manifests);
     // Pod Identity injects credentials only into pods created after the association exists.

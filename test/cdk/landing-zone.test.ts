@@ -114,6 +114,8 @@ describe("LandingZone (examples/shop)", () => {
       const manifests = JSON.stringify(ofType(t, "Custom::AWSCDK-EKS-KubernetesResource").map((r) => r.Properties!.Manifest));
       expect(manifests, service).toContain(`\\"kind\\":\\"Deployment\\",\\"metadata\\":{\\"name\\":\\"${service}\\"`);
       expect(manifests, service).toContain('\\"kind\\":\\"TargetGroupBinding\\"');
+      // The ALB reaches the pods' port straight from the private subnets, plaintext under the STRICT mesh.
+      expect(manifests, service).toContain(`\\"name\\":\\"${service}-from-load-balancer\\"`);
       const ssmParameters = Object.values(t.Parameters ?? {}).filter((p) => p.Type === "AWS::SSM::Parameter::Value<String>");
       expect(ssmParameters.map((p) => p.Default), service).toEqual(
         expect.arrayContaining(["/msa/shop/prod/platform/cluster-name", "/msa/shop/prod/platform/kubectl-service-token", "/msa/shop/prod/gateway/load-balancers/0/listener-arn"]),

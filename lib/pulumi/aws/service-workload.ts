@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { servicePolicies } from "../../kubernetes/mesh.js";
 import { workloadNamespace } from "../../kubernetes/namespace.js";
-import { targetGroupBinding } from "../../kubernetes/target-group-binding.js";
+import { targetGroupAccess, targetGroupBinding } from "../../kubernetes/target-group-binding.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
 import { PLATFORM_ENV, serviceWorkload } from "../../kubernetes/workload.js";
 import { serviceConfigOf } from "../../plan/config-store.js";
@@ -219,7 +219,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       targetGroupArns.length > 0
         ? applyManifests(
             `${name}-binding`,
-            pulumi.all([...targetGroupArns]).apply((arns) => arns.map((arn, i) => withSuffix(targetGroupBinding(plan, service, arn), i))),
+            pulumi.all([...targetGroupArns]).apply((arns) => [...arns.map((arn, i) => withSuffix(targetGroupBinding(plan, service, arn), i)), ...targetGroupAccess(plan, service)]),
             { provider: args.provider, parent: this, dependsOn: [workload] },
           )
         : undefined;

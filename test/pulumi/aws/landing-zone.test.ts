@@ -134,6 +134,8 @@ describe("LandingZone (aws, Pulumi)", () => {
     expect(tgb!.spec.serviceRef.name).toBe("orders");
     expect(tgb!.spec.targetGroupARN).toContain(String(targetGroup.outputs["name"] ?? "shop-prod-orders"));
     expect(binding.dependsOn).toContain("shop-orders-workload");
+    // The ALB reaches the pods' port straight from the private subnets, plaintext under the STRICT mesh.
+    expect((binding.inputs["objs"] as { kind: string }[]).map((o) => o.kind)).toEqual(["TargetGroupBinding", "NetworkPolicy", "PeerAuthentication"]);
   });
 
   it("exports the landing zone's outputs", () => {
