@@ -22,6 +22,8 @@ export const sharedParameters = {
   gatewayLoadBalancerArn: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "arn"),
   gatewayListenerArn: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "listener-arn"),
   gatewayIntegrationId: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "integration-id"),
+  /** CloudWatch's dimension value of a gateway load balancer (`app/<name>/<id>`). */
+  gatewayLoadBalancerMetricName: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "metric-name"),
   logBufferHost: (plan: LandingZonePlan) => parameterName(plan, "logging", "buffer-host"),
   logBufferSecretArn: (plan: LandingZonePlan) => parameterName(plan, "logging", "buffer-secret-arn"),
   topicArn: (plan: LandingZonePlan, event: string) => parameterName(plan, "messaging", "topics", event),
@@ -33,6 +35,10 @@ export const sharedParameters = {
   sagaStateMachineArn: (plan: LandingZonePlan, saga: string) => parameterName(plan, "sagas", saga, "state-machine-arn"),
   sagaQueueArn: (plan: LandingZonePlan, saga: string, service: string) => parameterName(plan, "sagas", saga, "queues", service),
   sagaQueueUrl: (plan: LandingZonePlan, saga: string, service: string) => parameterName(plan, "sagas", saga, "queue-urls", service),
+  sessionEndpoint: (plan: LandingZonePlan) => parameterName(plan, "sessions", "endpoint"),
+  sessionPort: (plan: LandingZonePlan) => parameterName(plan, "sessions", "port"),
+  sessionAuthTokenArn: (plan: LandingZonePlan) => parameterName(plan, "sessions", "auth-token-arn"),
+  alarmTopicArn: (plan: LandingZonePlan) => parameterName(plan, "observability", "alarm-topic-arn"),
 } as const;
 
 function parameterName(plan: LandingZonePlan, ...path: readonly string[]): string {

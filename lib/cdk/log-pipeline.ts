@@ -1,6 +1,6 @@
 import { RemovalPolicy, Stack, Token, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs, aws_opensearchservice as opensearch } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecret, logPipelineAddOn, logstashPipelineConfig, type LogBuffer, type LogSink } from "../kubernetes/log-pipeline.js";
+import { LOG_BUFFER_SECRET, LOG_BUFFER_STORE_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecretProviderClass, logPipelineAddOn, logstashPipelineConfig, type LogBuffer, type LogSink } from "../kubernetes/log-pipeline.js";
 import type { AddOn } from "../kubernetes/types.js";
 import { SIZING, VERSIONS } from "../plan/sizing.js";
 import type { LandingZonePlan } from "../plan/types.js";
@@ -88,7 +88,8 @@ export interface LogPipelineProps {
   /**
    * Cluster that runs the shippers and Logstash. With it, Logstash gets a workload identity allowed
    * on the domain, the cluster's workloads reach the domain and the buffer, and the log-pipeline
-   * add-on is applied. Needs `plan`.
+   * add-on is applied. Needs `plan`; with a buffer, also the Secrets Store CSI driver with its AWS
+   * provider on the cluster (`secretsStoreAddOn`), through which Logstash and the shipper read its token.
    * @default - no in-cluster part
    */
   readonly target?: IKubernetesTarget;
@@ -243,7 +244,7 @@ export class LogPipeline extends Construct {
     return { subnets: subnets.slice(0, zones), zoneAwareness: { enabled: true, availabilityZoneCount: zones } };
   }
 
-  /** Logstash's identity and network access, the buffer's token as a Kubernetes Secret, and the add-on. */
+  /** Logstash's and the shipper's identities and network access, the buffer's token through the CSI driver, and the add-on. */
   private addToCluster(target: IKubernetesTarget, plan: LandingZonePlan): iam.IRole {
     const logging = plan.logging!;
     if (logging.buffer && !this.buffer) {
@@ -266,15 +267,17 @@ export class LogPipeline extends Construct {
     let buffer: LogBuffer | undefined;
     if (this.buffer) {
       this.buffer.allowFrom(target.workloadSecurityGroup);
-      buffer = { host: lateBound.host("buffer", this.buffer.endpoint), port: this.buffer.port, tls: true, passwordSecretName: LOG_BUFFER_SECRET };
+      buffer = { host: lateBound.host("buffer", this.buffer.endpoint), port: this.buffer.port, tls: true, passwordSecretName: LOG_BUFFER_STORE_SECRET, secretProviderClass: LOG_BUFFER_STORE_SECRET };
     }
     const addOn = target.addAddOn("LogPipelineAddOn", lateBound.resolve(logPipelineAddOn(plan, { sink, ...(buffer ? { buffer } : {}) })));
 
     if (this.buffer) {
-      // A dynamic reference: the template holds only the secret's ARN; CloudFormation resolves it at deploy time.
-      const secret = logBufferSecret(namespace, this.buffer.authToken.secretValue.unsafeUnwrap());
-      // The add-on creates the namespace the Secret lives in.
-      target.addManifests("LogBufferSecret", [secret]).node.addDependency(addOn);
+      // Logstash and the shipper read the token with their own identities through the Secrets Store CSI
+      // driver: CloudFormation does not resolve dynamic references inside custom resources.
+      const shipper = target.addWorkloadIdentity("ShipperIdentity", { name: logging.shipper, namespace, createServiceAccount: false });
+      for (const role of [identity.role, shipper.role]) this.buffer.authToken.grantRead(role);
+      // The add-on creates the namespace the class lives in.
+      target.addManifests("LogBufferSecretProviderClass", [logBufferSecretProviderClass(namespace, this.buffer.authToken.secretArn)]).node.addDependency(addOn);
     }
     return identity.role;
   }

@@ -11,6 +11,7 @@ import { VERSIONS } from "../plan/sizing.js";
 import type { LandingZonePlan, LogPipelinePlan } from "../plan/types.js";
 import { assertKubernetesName, INGRESS_NAMESPACE_LABEL, labelsFor, MANAGED_BY, selectorFor } from "./labels.js";
 import { validatedManifest } from "./render.js";
+import { SECRETS_MOUNT_PATH, SECRETS_STORE_CSI_DRIVER, secretProviderClass } from "./secrets-store.js";
 import type { AddOn, HelmReleaseSpec, ManifestObject } from "./types.js";
 
 /**
@@ -25,6 +26,13 @@ export interface LogBuffer {
   readonly port: number;
   readonly tls: boolean;
   readonly passwordSecretName: string;
+  /**
+   * A SecretProviderClass (Secrets Store CSI driver) in the logging namespace that mirrors the
+   * token into `passwordSecretName`; Logstash and the shipper mount it, which is what makes the
+   * driver create and refresh the Secret.
+   * @default - the engine creates `passwordSecretName` itself
+   */
+  readonly secretProviderClass?: string;
 }
 
 export interface LogPipelineOptions {
@@ -51,6 +59,11 @@ export const LOGSTASH_BEATS_PORT = 5044;
 export const LOGSTASH_HTTP_PORT = 8080;
 /** Kubernetes Secret (key `password`) holding a managed buffer's AUTH token in the logging namespace. */
 export const LOG_BUFFER_SECRET = "log-buffer-auth";
+/**
+ * The SecretProviderClass, and the Secret it mirrors, through which pods read the token from AWS
+ * Secrets Manager; not LOG_BUFFER_SECRET, so removing an engine-made Secret never removes the mirror.
+ */
+export const LOG_BUFFER_STORE_SECRET = "log-buffer-auth-store";
 /** HTTP actions Logstash needs on an OpenSearch domain to write bulk requests and create indices, and nothing else. */
 export const LOGSTASH_DOMAIN_ACTIONS = ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"] as const;
 
@@ -118,6 +131,20 @@ export function logBufferSecret(namespace: string, password: string): ManifestOb
       stringData: { password },
     }),
   );
+}
+
+/**
+ * The SecretProviderClass mirroring a managed buffer's AUTH token (a Secrets Manager secret whose
+ * value is the token) into LOG_BUFFER_STORE_SECRET, key `password`, for pods whose own identity may
+ * read it: no value or dynamic reference passes through the engine.
+ */
+export function logBufferSecretProviderClass(namespace: string, secretArn: string): ManifestObject {
+  return secretProviderClass({
+    name: LOG_BUFFER_STORE_SECRET,
+    namespace,
+    labels: { "app.kubernetes.io/managed-by": MANAGED_BY },
+    secrets: [{ key: "password", secretArn }],
+  });
 }
 
 /** The Logstash pipeline (`logstash.conf`): Redis list, Beats or HTTP input, OpenSearch or Elasticsearch output. */
@@ -191,6 +218,7 @@ function checkOptions(logging: LogPipelinePlan, options: LogPipelineOptions): vo
       throw new Error(`logPipelineAddOn options.buffer.port: ${buffer.port} is not a TCP port. Fix: use an integer from 1 to 65535, e.g. 6379`);
     }
     assertKubernetesName("logPipelineAddOn options.buffer.passwordSecretName", buffer.passwordSecretName);
+    if (buffer.secretProviderClass !== undefined) assertKubernetesName("logPipelineAddOn options.buffer.secretProviderClass", buffer.secretProviderClass);
   }
   if (sink.kind === "opensearch") {
     opensearchUrl(sink.endpoint);
@@ -377,6 +405,16 @@ function elasticPasswordEnv(): IEnvVar {
   return { name: "ELASTIC_PASSWORD", valueFrom: { secretKeyRef: { name: `${LOG_ELASTICSEARCH_NAME}-es-elastic-user`, key: "elastic" } } };
 }
 
+/** The buffer token's CSI volume, mounted by every reader of the token so the driver keeps the Secret. */
+function bufferSecretVolumes(buffer: LogBuffer | undefined): IVolume[] {
+  if (!buffer?.secretProviderClass) return [];
+  return [{ name: "buffer-secret", csi: { driver: SECRETS_STORE_CSI_DRIVER, readOnly: true, volumeAttributes: { secretProviderClass: buffer.secretProviderClass } } }];
+}
+
+function bufferSecretMounts(buffer: LogBuffer | undefined): IVolumeMount[] {
+  return buffer?.secretProviderClass ? [{ name: "buffer-secret", mountPath: SECRETS_MOUNT_PATH, readOnly: true }] : [];
+}
+
 function elasticsearchCaVolume(): IVolume {
   return { name: "elasticsearch-ca", secret: { secretName: `${LOG_ELASTICSEARCH_NAME}-es-http-certs-public`, items: [{ key: "ca.crt", path: "ca.crt" }] } };
 }
@@ -405,11 +443,13 @@ function logstash(plan: LandingZonePlan, namespace: string, options: LogPipeline
     { name: "pipeline", mountPath: "/usr/share/logstash/pipeline", readOnly: true },
     { name: "data", mountPath: "/usr/share/logstash/data" },
     ...(sink.kind === "eck" ? [{ name: "elasticsearch-ca", mountPath: ES_CA_PATH, readOnly: true }] : []),
+    ...bufferSecretMounts(buffer),
   ];
   const volumes: IVolume[] = [
     { name: "pipeline", configMap: { name: "logstash-pipeline" } },
     { name: "data", emptyDir: {} },
     ...(sink.kind === "eck" ? [elasticsearchCaVolume()] : []),
+    ...bufferSecretVolumes(buffer),
   ];
   const inputs: { name: string; port: number }[] = buffer
     ? []
@@ -575,6 +615,7 @@ function shipperManifests(plan: LandingZonePlan, namespace: string, logging: Log
       { name: "config", mountPath: configMountPath, readOnly: true },
       { name: "varlog", mountPath: "/var/log", readOnly: true },
       { name: "state", mountPath: stateDir.mount },
+      ...bufferSecretMounts(buffer),
     ],
   };
 
@@ -614,6 +655,7 @@ function shipperManifests(plan: LandingZonePlan, namespace: string, logging: Log
                 { name: "config", configMap: { name: `${name}-config` } },
                 { name: "varlog", hostPath: { path: "/var/log", type: "Directory" } },
                 { name: "state", hostPath: { path: stateDir.host, type: "DirectoryOrCreate" } },
+                ...bufferSecretVolumes(buffer),
               ],
             },
           },

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { LandingZone } from "../../lib/cdk/landing-zone.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../lib/spec/types.js";
+import { messagingRoles } from "./messaging-roles.js";
 
 /** The context `cdk synth` runs with: recommended flags plus the strict validation keys. */
 const CDK_CONTEXT = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
@@ -54,6 +55,12 @@ describe.each(["iaas", "paas"] as const)("the data patterns on %s (CDK)", (tier)
     expect(ofType(template("svc-payments"), "AWS::Pipes::Pipe")).toHaveLength(1);
     expect(ofType(template("svc-order-history"), "AWS::DynamoDB::Table")).toHaveLength(1);
     expect(ofType(template("sagas"), "AWS::StepFunctions::StateMachine")).toHaveLength(1);
+  });
+
+  it("tags every role that publishes or consumes events with its service", () => {
+    const roles = messagingRoles(templates);
+    expect(new Set(roles.checked.map((r) => r.split("/")[0]))).toEqual(new Set(["orders", "payments", "inventory", "order-history"].map((s) => `shop-prod-svc-${s}`)));
+    expect(roles.untagged).toEqual([]);
   });
 
   it("gives the instance role, tagged as the service, exactly what the service owns", () => {

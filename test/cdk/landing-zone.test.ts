@@ -4,6 +4,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LandingZone } from "../../lib/cdk/landing-zone.js";
 import { EVENT_STORE_ACTIONS, TABLE_DATA_ACTIONS } from "../../lib/plan/data.js";
+import { messagingRoles } from "./messaging-roles.js";
 import { PlanError } from "../../lib/plan/planner.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../lib/spec/types.js";
@@ -163,6 +164,8 @@ describe("LandingZone (examples/shop)", () => {
       const manifests = JSON.stringify(ofType(t, "Custom::AWSCDK-EKS-KubernetesResource").map((r) => r.Properties!.Manifest));
       expect(manifests, service).toContain(`\\"kind\\":\\"Deployment\\",\\"metadata\\":{\\"name\\":\\"${service}\\"`);
       expect(manifests, service).toContain('\\"kind\\":\\"TargetGroupBinding\\"');
+      // The ALB reaches the pods' port straight from the private subnets, plaintext under the STRICT mesh.
+      expect(manifests, service).toContain(`\\"name\\":\\"${service}-from-load-balancer\\"`);
       const ssmParameters = Object.values(t.Parameters ?? {}).filter((p) => p.Type === "AWS::SSM::Parameter::Value<String>");
       expect(ssmParameters.map((p) => p.Default), service).toEqual(
         expect.arrayContaining(["/msa/shop/prod/platform/cluster-name", "/msa/shop/prod/platform/kubectl-service-token", "/msa/shop/prod/gateway/load-balancers/0/listener-arn"]),
@@ -176,26 +179,80 @@ describe("LandingZone (examples/shop)", () => {
     }
   });
 
+  it("passes no dynamic reference to a Kubernetes manifest, which CloudFormation would not resolve in a custom resource", () => {
+    const manifests = [...templates.values()].flatMap((t) => ofType(t, "Custom::AWSCDK-EKS-KubernetesResource"));
+    expect(manifests.length).toBeGreaterThan(SERVICES.length);
+    for (const manifest of manifests) expect(JSON.stringify(manifest.Properties!.Manifest)).not.toContain("{{resolve:");
+    // The database's credentials reach orders by the secret's ARN, read with its own role.
+    const orders = ofType(template("svc-orders"), "Custom::AWSCDK-EKS-KubernetesResource").map((r) => JSON.stringify(r.Properties!.Manifest)).join("\n");
+    expect(orders).toContain('\\"DATABASE_SECRET_ARN\\":\\"",{\"Fn::GetAtt\":[\"DataDatabaseInstanceD6914DB2\",\"MasterUserSecret.SecretArn\"]}');
+  });
+
+  it("gives each service one env: its configuration, the session store, its data, its broker and tracing", () => {
+    const manifests = ofType(template("svc-orders"), "Custom::AWSCDK-EKS-KubernetesResource").map((r) => render(template("svc-orders"), r.Properties!.Manifest)).join("\n");
+    const configMap = (JSON.parse(manifests.split("\n").find((m) => m.includes('"kind":"ConfigMap"'))!) as { kind: string; data: Record<string, string> }[]).find((o) => o.kind === "ConfigMap")!;
+    expect(Object.keys(configMap.data).sort()).toEqual(
+      expect.arrayContaining([
+        "ORDER_TIMEOUT_SECONDS",
+        "CONFIG_PARAMETER_PATH",
+        "SESSION_STORE_ENDPOINT",
+        "SESSION_STORE_TLS",
+        "DATABASE_ENGINE",
+        "DATABASE_HOST",
+        "DATABASE_PORT",
+        "DATABASE_NAME",
+        "DATABASE_USER",
+        "DATABASE_SECRET_ARN",
+        "SAGA_PLACE_ORDER_STATE_MACHINE_ARN",
+        "TOPIC_ORDER_PLACED_ARN",
+        "QUEUE_ORDERS_PAYMENT_COMPLETED_ARN",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+      ]),
+    );
+    expect(configMap.data["DATABASE_HOST"]).toBe("${DataDatabaseInstanceD6914DB2.Endpoint.Address}");
+    // Secrets are no env value: they come from the CSI-mirrored Secret.
+    expect(Object.keys(configMap.data)).not.toContain("SIGNING_KEY");
+    expect(Object.keys(configMap.data)).not.toContain("SESSION_STORE_PASSWORD");
+  });
+
   it("never imports a CloudFormation export into a service stack", () => {
     for (const service of SERVICES) expect(JSON.stringify(template(`svc-${service}`)), service).not.toContain("Fn::ImportValue");
   });
 
-  it("lets a service read only its own secrets and publish or consume only its own topics and queues", () => {
+  it("lets a service read only its own secrets and configuration and publish or consume only its own topics and queues", () => {
     const orders = template("svc-orders");
+    const secretId = Object.entries(orders.Resources).find(([, r]) => r.Type === "AWS::SecretsManager::Secret")![0];
     const ordersGrants = grantsOf(orders);
     expect(ordersGrants).toEqual(
       expect.arrayContaining([
-        "secretsmanager:GetSecretValue on ref:WorkloadSecretSigningKeyF926206D",
+        `secretsmanager:GetSecretValue on ref:${secretId}`,
+        "secretsmanager:GetSecretValue on ssm:/msa/shop/prod/sessions/auth-token-arn",
+        "ssm:GetParametersByPath on arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/orders/*",
         "sns:Publish on ssm:/msa/shop/prod/messaging/topics/order-placed",
         "sqs:ReceiveMessage on ssm:/msa/shop/prod/messaging/queues/orders_payment-completed",
         "sqs:ReceiveMessage on ssm:/msa/shop/prod/messaging/queues/orders_stock-reserved",
         "kms:GenerateDataKey on ssm:/msa/shop/prod/messaging/key-arn",
       ]),
     );
+    // Secrets Manager: its own secret, the session store's AUTH token and its database's credentials, nothing else.
+    expect(ordersGrants.filter((g) => g.startsWith("secretsmanager:GetSecretValue"))).toEqual([
+      "secretsmanager:GetSecretValue on ${DataDatabaseInstanceD6914DB2.MasterUserSecret.SecretArn}",
+      `secretsmanager:GetSecretValue on ref:${secretId}`,
+      "secretsmanager:GetSecretValue on ssm:/msa/shop/prod/sessions/auth-token-arn",
+    ]);
+    // Its own configuration path only.
+    expect(ordersGrants.filter((g) => g.startsWith("ssm:"))).toEqual(
+      ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"].flatMap((a) => [
+        `${a} on arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/orders`,
+        `${a} on arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/orders/*`,
+      ]).sort(),
+    );
     expect(ordersGrants.filter((g) => g.startsWith("sns:"))).toEqual(["sns:Publish on ssm:/msa/shop/prod/messaging/topics/order-placed"]);
     expect(ordersGrants.filter((g) => g.endsWith(" on *"))).toEqual([]);
-    // The Kubernetes Secret carries a dynamic reference, never the value.
-    expect(JSON.stringify(orders)).toMatch(/SIGNING_KEY\\":\\"\{\{resolve:secretsmanager:",\{"Ref":"WorkloadSecret/);
+    // Pods fetch the secret by its ARN with their own identity: the template holds neither value nor dynamic reference.
+    const manifests = ofType(orders, "Custom::AWSCDK-EKS-KubernetesResource").map((r) => JSON.stringify(r.Properties!.Manifest)).join("\n");
+    expect(manifests).toContain(`{"Ref":"${secretId}"}`);
+    expect(JSON.stringify(orders)).not.toContain("{{resolve:secretsmanager");
   });
 
   it("gives orders its own RDS PostgreSQL: isolated subnets, encrypted, TLS forced, IAM auth, generated password, retained in prod", () => {
@@ -327,12 +384,15 @@ describe("LandingZone (examples/shop)", () => {
       const own = new Set(Object.keys(t.Resources));
       // Its own events: published by the service, or forwarded from its event store by its pipe.
       const topics = service.publishes.join("|") || "-";
+      // The session store's token is shared by design (design a of the seed); nothing else outside the service.
       const allowed = new RegExp(
-        `^ssm:/msa/shop/prod/(messaging/(topics/(${topics})|key-arn|queues/${service.name}_.+)|sagas/(key-arn|place-order/(state-machine-arn|queues/${service.name})))$`,
+        `^ssm:/msa/shop/prod/(messaging/(topics/(${topics})|key-arn|queues/${service.name}_.+)|sagas/(key-arn|place-order/(state-machine-arn|queues/${service.name}))|sessions/auth-token-arn)$`,
       );
+      const ownConfig = new RegExp(`^arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/${service.name}(/\\*)?$`);
       for (const grant of grantsOf(t, undefined, false)) {
         const resource = grant.split(" on ")[1]!;
         if (resource.startsWith("ssm:")) expect(resource, `${service.name}: ${grant}`).toMatch(allowed);
+        else if (resource.startsWith("arn:aws:ssm:")) expect(resource, `${service.name}: ${grant}`).toMatch(ownConfig);
         else {
           // Anything else is a resource of the service's own stack.
           const ids = [...resource.matchAll(/(?:ref:|\$\{)(\w+)/g)].map((m) => m[1]!).filter((id) => !id.startsWith("AWS"));
@@ -380,6 +440,19 @@ describe("LandingZone (examples/shop)", () => {
       expect(grants.includes("states:StartExecution on ssm:/msa/shop/prod/sagas/place-order/state-machine-arn"), service).toBe(service === "orders");
     }
     expect(grantsOf(template("svc-order-history")).some((g) => g.startsWith("states:"))).toBe(false);
+  });
+
+  it("tags every role that publishes or consumes events with its service, as the broker's and sagas' policies require", () => {
+    const tagged = messagingRoles(templates);
+    // The services' pod roles and the pipe forwarding payments' stored events; the BFFs use no broker.
+    expect(tagged.checked.map((r) => r.replace(/[0-9A-F]{8}$/, "")).sort()).toEqual([
+      "shop-prod-svc-inventory/PlatformInventoryIdentityRole",
+      "shop-prod-svc-order-history/PlatformOrderHistoryIdentityRole",
+      "shop-prod-svc-orders/PlatformOrdersIdentityRole",
+      "shop-prod-svc-payments/DataEventStorePipeRole",
+      "shop-prod-svc-payments/PlatformPaymentsIdentityRole",
+    ]);
+    expect(tagged.untagged).toEqual([]);
   });
 
   it("admits only declared publishers to each topic and only the subscriber to each queue", () => {
@@ -452,7 +525,8 @@ describe("LandingZone independence and errors", () => {
 
   it("refuses a spec asking for what the CDK engine does not build, naming the key", () => {
     const spec = loadSpecFile(EXAMPLE);
-    expect(() => new LandingZone(new App(), "Shop", { spec: { ...spec, tracing: { backend: "zipkin", samplingRate: 0.1 } } })).toThrow(PlanError);
-    expect(() => new LandingZone(new App(), "Shop", { spec: { ...spec, tracing: { backend: "zipkin", samplingRate: 0.1 } } })).toThrow(/tracing \(asked by tracing.backend\)/);
+    const asking = { ...spec, pipelines: { ...spec.pipelines, perService: true } };
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(PlanError);
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/pipeline \(asked by pipelines.perService\)/);
   });
 });

@@ -4,7 +4,7 @@ import { Construct } from "constructs";
 import { describe, expect, it } from "vitest";
 import type { IKubernetesTarget, WorkloadIdentity } from "../../lib/cdk/kubernetes-target.js";
 import { LogPipeline, type LogPipelineProps } from "../../lib/cdk/log-pipeline.js";
-import { LOG_BUFFER_SECRET } from "../../lib/kubernetes/log-pipeline.js";
+import { LOG_BUFFER_STORE_SECRET } from "../../lib/kubernetes/log-pipeline.js";
 import type { AddOn, ManifestObject } from "../../lib/kubernetes/types.js";
 import { planLandingZone } from "../../lib/plan/planner.js";
 
@@ -77,6 +77,11 @@ describe("LogPipeline", () => {
   const { stack, vpc, target, pipeline, template } = synth();
   const domainArn = () => stack.resolve(pipeline.domain.domainArn);
   const domainResources = () => [domainArn(), { "Fn::Join": ["", [domainArn(), "/*"]] }];
+  /** Statements of the IAM policies attached to the role whose logical ID starts with `rolePrefix`. */
+  const statementsOf = (rolePrefix: string) =>
+    Object.values(template.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] } })).flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement,
+    );
 
   it("runs an OpenSearch domain in one isolated subnet, encrypted, HTTPS with TLS 1.2 only", () => {
     template.resourceCountIs("AWS::OpenSearchService::Domain", 1);
@@ -123,14 +128,22 @@ describe("LogPipeline", () => {
     });
   });
 
-  it("gives Logstash a workload identity allowed only to GET/POST/PUT on the domain", () => {
+  it("gives Logstash a workload identity allowed only to GET/POST/PUT on the domain and to read the buffer's token", () => {
     expect(target.identities.map(({ id, serviceAccountName, namespace }) => ({ id, serviceAccountName, namespace }))).toEqual([
       { id: "LogstashIdentity", serviceAccountName: "logstash", namespace: "logging" },
+      { id: "ShipperIdentity", serviceAccountName: "filebeat", namespace: "logging" },
     ]);
     expect(pipeline.logstashRole).toBe(target.identities[0]!.role);
-    const policies = template.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: Match.stringLikeRegexp("^PlatformLogstashIdentity") }] } });
-    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement);
-    expect(statements).toEqual([{ Effect: "Allow", Action: ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"], Resource: domainResources() }]);
+    expect(statementsOf("PlatformLogstashIdentity")).toEqual([
+      { Effect: "Allow", Action: ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"], Resource: domainResources() },
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: { Ref: expect.stringMatching(/^LogsBufferAuthToken/) } },
+    ]);
+  });
+
+  it("lets the shipper read the buffer's token and nothing else", () => {
+    expect(statementsOf("PlatformShipperIdentity")).toEqual([
+      { Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: { Ref: expect.stringMatching(/^LogsBufferAuthToken/) } },
+    ]);
   });
 
   it("restricts the domain's resource policy to the Logstash role, with no '*' principal", () => {
@@ -171,18 +184,28 @@ describe("LogPipeline", () => {
     expect(rendered).not.toContain("late-bound");
     expect(rendered).toContain("DomainEndpoint");
     expect(rendered).toContain("PrimaryEndPoint.Address");
-    expect(rendered).toContain(LOG_BUFFER_SECRET);
+    expect(rendered).toContain(LOG_BUFFER_STORE_SECRET);
     expect(target.addOns[0]!.addOn.namespace).toBe("logging");
   });
 
-  it("hands the buffer's AUTH token to the cluster as a dynamic reference, after the add-on made the namespace", () => {
-    expect(target.manifests.map((m) => m.id)).toEqual(["LogBufferSecret"]);
-    const [secret] = target.manifests[0]!.manifests;
-    expect(secret).toMatchObject({ apiVersion: "v1", kind: "Secret", metadata: { name: LOG_BUFFER_SECRET, namespace: "logging" } });
-    expect(stack.resolve((secret as unknown as { stringData: { password: string } }).stringData.password)).toEqual({
-      "Fn::Join": ["", ["{{resolve:secretsmanager:", { Ref: expect.stringMatching(/^LogsBufferAuthToken/) }, ":SecretString:::}}"]],
-    });
+  it("hands the buffer's AUTH token to the cluster by its ARN only, through the CSI driver, after the add-on made the namespace", () => {
+    expect(target.manifests.map((m) => m.id)).toEqual(["LogBufferSecretProviderClass"]);
+    const [providerClass] = target.manifests[0]!.manifests;
+    expect(providerClass).toMatchObject({ apiVersion: "secrets-store.csi.x-k8s.io/v1", kind: "SecretProviderClass", metadata: { name: LOG_BUFFER_STORE_SECRET, namespace: "logging" } });
+    const spec = stack.resolve((providerClass as unknown as { spec: unknown }).spec) as { parameters: { usePodIdentity: string; objects: unknown }; secretObjects: unknown[] };
+    expect(spec.parameters.usePodIdentity).toBe("true");
+    expect(spec.parameters.objects).toEqual({ "Fn::Join": ["", ['[{"objectName":"', { Ref: expect.stringMatching(/^LogsBufferAuthToken/) }, '","objectType":"secretsmanager","objectAlias":"password"}]']] });
+    expect(spec.secretObjects).toEqual([{ secretName: LOG_BUFFER_STORE_SECRET, type: "Opaque", labels: expect.any(Object), data: [{ objectName: "password", key: "password" }] }]);
+    expect(JSON.stringify(stack.resolve(target.manifests[0]!.manifests))).not.toContain("{{resolve:");
     expect(target.manifests[0]!.construct.node.dependencies).toContain(target.addOns[0]!.construct);
+    // Logstash and the shipper mount the class, which is what makes the driver keep the Secret their env reads.
+    type Pod = { volumes: unknown[]; containers: { env?: unknown[] }[] };
+    const objects = target.addOns[0]!.addOn.manifests as unknown as { kind: string; metadata: { name: string }; spec?: { template?: { spec: Pod } } }[];
+    for (const name of ["logstash", "filebeat"]) {
+      const pod = objects.find((o) => (o.kind === "Deployment" || o.kind === "DaemonSet") && o.metadata.name === name)!.spec!.template!.spec;
+      expect(pod.volumes, name).toContainEqual({ name: "buffer-secret", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: LOG_BUFFER_STORE_SECRET } } });
+      expect(pod.containers[0]!.env, name).toContainEqual({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: LOG_BUFFER_STORE_SECRET, key: "password" } } });
+    }
   });
 
   it("retains the domain, buffer and logs by default and deletes them when asked", () => {

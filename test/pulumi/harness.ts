@@ -252,10 +252,15 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   const base: Record<string, unknown> = { ...inputs, id, arn: arn(service, physical), name: physical };
   switch (type) {
     case "aws:lb/targetGroup:TargetGroup":
-    case "aws:lb/loadBalancer:LoadBalancer": {
-      const kind = type.endsWith("TargetGroup") ? "targetgroup" : "loadbalancer/app";
-      return { ...base, arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:${kind}/${physical}/0123456789abcdef`, arnSuffix: `${kind}/${physical}/0123456789abcdef` };
-    }
+      return { ...base, arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${physical}/0123456789abcdef`, arnSuffix: `targetgroup/${physical}/0123456789abcdef` };
+    case "aws:lb/loadBalancer:LoadBalancer":
+      // CloudWatch's LoadBalancer dimension is the ARN's suffix after "loadbalancer/".
+      return {
+        ...base,
+        arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${physical}/0123456789abcdef`,
+        arnSuffix: `app/${physical}/0123456789abcdef`,
+        dnsName: `internal-${physical}-123456.${MOCK_REGION}.elb.amazonaws.com`,
+      };
     case "aws:iam/role:Role":
     case "aws:iam/policy:Policy":
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type.endsWith("Role") ? "role" : "policy"}/${physical}` };
@@ -332,6 +337,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...base, arn: arn("events", `event-bus/${physical}`) };
     case "aws:cloudwatch/eventRule:EventRule":
       return { ...base, arn: arn("events", `rule/${String(inputs["eventBusName"] ?? "default")}/${physical}`) };
+    case "aws:apigatewayv2/api:Api":
+      return { ...base, id: `${name}-api-id`, executionArn: arn("execute-api", `${name}-api-id`), apiEndpoint: `https://${name}-api-id.execute-api.${MOCK_REGION}.amazonaws.com` };
+    case "aws:lambda/function:Function":
+      return { ...base, arn: arn("lambda", `function:${physical}`), invokeArn: `arn:aws:apigateway:${MOCK_REGION}:lambda:path/2015-03-31/functions/${arn("lambda", `function:${physical}`)}/invocations` };
     case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
       return { ...base, id: `ns-${name}`, arn: arn("servicediscovery", `namespace/ns-${name}`), hostedZone: `Z${name.replace(/[^A-Za-z0-9]/g, "").toUpperCase()}` };
     case "aws:servicediscovery/httpNamespace:HttpNamespace":

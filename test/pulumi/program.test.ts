@@ -3,7 +3,6 @@ import program from "../../bin/pulumi.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import { byType, childrenOf, runProgram, type RegisteredResource } from "./harness.js";
 
-
 async function run(specFile: string): Promise<{ resources: RegisteredResource[]; outputs: Record<string, unknown> }> {
   let outputs: Record<string, unknown> = {};
   const { resources } = await runProgram(
@@ -21,7 +20,17 @@ describe("the Pulumi program (bin/pulumi.ts)", () => {
     const { resources, outputs } = await run("examples/shop/landing-zone.yaml");
     const parts = childrenOf(resources, "shop").map((r) => r.type);
     expect(parts).toEqual(
-      expect.arrayContaining(["msa:aws:Network", "msa:aws:KubernetesPlatform", "msa:aws:ApiGateway", "msa:aws:SessionStore", "msa:aws:LogPipeline", "msa:aws:MessageBroker"]),
+      expect.arrayContaining([
+        "msa:aws:Network",
+        "msa:aws:KubernetesPlatform",
+        "msa:aws:ApiGateway",
+        "msa:aws:SessionStore",
+        "msa:aws:LogPipeline",
+        "msa:aws:MessageBroker",
+        "msa:aws:Monitoring",
+        "msa:aws:ContainerInsights",
+        "msa:aws:Tracing",
+      ]),
     );
     const workloads = childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:ServiceWorkload").map((r) => r.name);
     expect(workloads).toEqual([...spec.services.map((s) => `shop-${s.name}`), ...spec.bffs.map((b) => `shop-${b.name}`)]);
@@ -33,7 +42,7 @@ describe("the Pulumi program (bin/pulumi.ts)", () => {
     expect(parts).toEqual(expect.arrayContaining(["msa:aws:ServiceDatabase", "msa:aws:EventStore", "msa:aws:SagaOrchestrator"]));
     expect(byType(resources, "aws:rds/instance:Instance").map((r) => r.inputs["identifier"])).toEqual(["shop-prod-orders"]);
     expect(byType(resources, "aws:dynamodb/table:Table").map((r) => r.inputs["name"]).sort()).toEqual(["shop-prod-inventory", "shop-prod-order-history-read", "shop-prod-payments-events"]);
-    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "gatewayUrl", "logDashboardsUrl", "sagaStateMachineArns", "sessionEndpoint", "topicArns"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alarmTopicArn", "clusterName", "gatewayUrl", "logDashboardsUrl", "sagaStateMachineArns", "sessionEndpoint", "topicArns"]);
   });
 
   it("builds the existing-cluster example through the kubernetes landing zone", async () => {

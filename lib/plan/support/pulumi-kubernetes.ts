@@ -2,8 +2,8 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine builds on an existing Kubernetes cluster (lib/pulumi/kubernetes), per
- * capability, each with its tests. Not here, so rejected by the planner: tokens, authService,
- * pipeline, frontends (database engines other than postgres: see database-engines.ts).
+ * capability, each with its tests. Not here, so rejected by the planner: pipeline, frontends
+ * (database engines other than postgres: see database-engines.ts).
  */
 export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   network: ["caas"],
@@ -14,6 +14,8 @@ export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   discovery: ["caas"],
   config: ["caas"],
   sessions: ["caas"],
+  tokens: ["caas"],
+  authService: ["caas"],
   logging: ["caas"],
   broker: ["caas"],
   mesh: ["caas"],

@@ -253,7 +253,8 @@ describe("the shop on EventBridge (Pulumi, AWS)", () => {
       deadLetterConfig: { arn: outputOf(resources, "aws:sqs/queue:Queue", "shop-broker-payments_order-placed-dlq", "arn") },
       retryPolicy: { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 },
     });
-    expect(byType(resources, "aws:sns/topic:Topic")).toEqual([]);
+    // No event topics: the only SNS topic left is the monitoring's alarm topic.
+    expect(byType(resources, "aws:sns/topic:Topic").map((t) => t.parentType)).toEqual(["msa:aws:Monitoring"]);
     const busPolicy = statementsOf(single(resources, "aws:cloudwatch/eventBusPolicy:EventBusPolicy"));
     expect(busPolicy).toEqual(
       expect.arrayContaining([
@@ -292,10 +293,10 @@ describe.each(["iaas", "paas"] as const)("the shop's data patterns on %s (Pulumi
     expect(inventory).not.toContain("shop-inventory-saga-place-order-start");
   });
 
-  it("tells the instances where the data is", () => {
+  it("tells the instances where the data is, beside the session store and the broker", () => {
     const host = tier === "iaas" ? single(resources, "aws:ec2/launchTemplate:LaunchTemplate", "shop-orders-instances") : single(resources, "aws:elasticbeanstalk/environment:Environment", "shop-orders-environment");
     const text = tier === "iaas" ? Buffer.from(host.inputs["userData"] as string, "base64").toString() : JSON.stringify(host.inputs);
-    for (const key of ["DATABASE_HOST", "DATABASE_SECRET_ARN", "SAGA_PLACE_ORDER_STATE_MACHINE_ARN"]) expect(text, key).toContain(key);
+    for (const key of ["DATABASE_HOST", "DATABASE_SECRET_ARN", "SAGA_PLACE_ORDER_STATE_MACHINE_ARN", "SESSION_STORE_ENDPOINT", "SESSION_STORE_PASSWORD", "TOPIC_ORDER_PLACED_ARN"]) expect(text, key).toContain(key);
   });
 
   it("keeps the database in the isolated subnets, admitting the workloads' security group", () => {
