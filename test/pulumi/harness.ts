@@ -17,6 +17,7 @@
  * Runs must be sequential (the Pulumi runtime is process-global); each run resets mocks and config.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { azureMockCall, azureMockState } from "./azure-mocks.js";
 
 // Pulumi records a stack trace per Output; with no frames the runs take about half the time.
 Error.stackTraceLimit = 0;
@@ -240,6 +241,7 @@ const ID_PREFIXES: Record<string, string> = {
 
 /** Realistic provider state: the inputs plus ids, ARNs and endpoints a real provider would compute. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (type.startsWith("azure-native:")) return azureMockState(type, name, inputs);
   const physical = typeof inputs["name"] === "string" ? (inputs["name"] as string) : name;
   const prefix = ID_PREFIXES[type];
   const id = prefix ? `${prefix}-${name}` : `${physical}-id`;
@@ -299,6 +301,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
 }
 
 function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (token.startsWith("azure-native:")) return azureMockCall(token, inputs) ?? inputs;
   switch (token) {
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: "AIDAMOCK", id: MOCK_ACCOUNT };

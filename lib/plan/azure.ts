@@ -1,0 +1,92 @@
+/** Azure decisions of the plan: subnet roles, SKUs and globally unique names. Pure: no engine imports. */
+
+import type { Environment } from "../spec/types.js";
+import { parseCidr, formatCidr, subdivide } from "./cidr.js";
+import { physicalName, shortHash, type NameKind } from "./naming.js";
+import { regionalSubnets } from "./regional-subnets.js";
+import type { NetworkPlan } from "./types.js";
+
+/**
+ * The VNet's subnets by role. Azure subnets span every zone, so each role gets one subnet:
+ * the Application Gateway's own subnet (public block), the workloads (private half: AKS nodes,
+ * scale sets, App Service VNet integration), private endpoints and delegated database servers
+ * (the isolated quarter, halved).
+ */
+export interface AzureSubnetLayout {
+  readonly gateway: string;
+  readonly workloads: string;
+  readonly endpoints: string;
+  readonly databases: string;
+}
+
+export type AzureSubnetRole = keyof AzureSubnetLayout;
+export const AZURE_SUBNET_ROLES: readonly AzureSubnetRole[] = ["gateway", "workloads", "endpoints", "databases"];
+
+export function azureSubnetLayout(network: Pick<NetworkPlan, "cidr">): AzureSubnetLayout {
+  const vnet = parseCidr(network.cidr);
+  // Application Gateway v2 needs a /26 of its own; delegated PostgreSQL servers a /28.
+  if (vnet.prefix > 24) {
+    throw new Error(`network.cidr: ${network.cidr} is too small for an Azure VNet layout (the gateway subnet would be smaller than /26). Fix: use a /24 or larger range`);
+  }
+  const blocks = regionalSubnets(network.cidr);
+  const isolated = parseCidr(blocks.isolated);
+  return {
+    gateway: blocks.public,
+    workloads: blocks.private,
+    endpoints: formatCidr(subdivide(isolated, isolated.prefix + 1, 0)),
+    databases: formatCidr(subdivide(isolated, isolated.prefix + 1, 1)),
+  };
+}
+
+/** The AKS system node pool (CoreDNS, metrics, konnectivity), kept apart from the services' user pool. */
+export const AKS_SYSTEM_POOL: Readonly<Record<Environment, { readonly vmSize: string; readonly min: number; readonly max: number; readonly diskGiB: number }>> = {
+  dev: { vmSize: "Standard_D2s_v5", min: 1, max: 3, diskGiB: 64 },
+  prod: { vmSize: "Standard_D4s_v5", min: 3, max: 6, diskGiB: 128 },
+};
+
+/**
+ * Container Registry SKU: Premium in prod for private endpoints, zone redundancy and retention;
+ * Standard in dev, reached over its public endpoint with Entra ID tokens only (no admin user).
+ * Cost: Premium bills about 5x Standard per day.
+ */
+export function registrySku(environment: Environment): "Premium" | "Standard" {
+  return environment === "prod" ? "Premium" : "Standard";
+}
+
+/**
+ * Service Bus tier: Premium in prod (private endpoint, zone redundancy, isolation), Standard in
+ * dev (topics need Standard at least; public endpoint, Entra ID only). Cost: a Premium messaging unit bills hourly.
+ */
+export function serviceBusSku(environment: Environment): { readonly name: "Premium" | "Standard"; readonly capacity?: number } {
+  return environment === "prod" ? { name: "Premium", capacity: 1 } : { name: "Standard" };
+}
+
+/** Azure Cache for Redis SKU from a plan node type such as `Standard_C0` or `Premium_P1`. */
+export function redisSku(nodeType: string): { readonly name: "Basic" | "Standard" | "Premium"; readonly family: "C" | "P"; readonly capacity: number } {
+  const match = /^(Basic|Standard|Premium)_([CP])(\d)$/.exec(nodeType);
+  if (!match || (match[1] === "Premium") !== (match[2] === "P")) {
+    throw new Error(`sessions.nodeType: "${nodeType}" is not an Azure Cache for Redis size. Fix: use Basic_C<n>, Standard_C<n> or Premium_P<n>, e.g. Standard_C1`);
+  }
+  return { name: match[1] as "Basic" | "Standard" | "Premium", family: match[2] as "C" | "P", capacity: Number(match[3]) };
+}
+
+/** App Service plan SKU tier from a plan instance type such as `P1v3`. */
+export function appServiceTier(instanceType: string): string {
+  const tiers: Record<string, string> = { B: "Basic", S: "Standard", P: "PremiumV3", I: "IsolatedV2" };
+  const match = /^([BSPI])\d+(v[23])?$/.exec(instanceType);
+  if (!match) throw new Error(`paas.instanceType: "${instanceType}" is not an App Service plan size. Fix: use a size such as P0v3 or P1v3`);
+  if (match[1] === "P" && match[2] === "v2") return "PremiumV2";
+  return tiers[match[1]!]!;
+}
+
+/** Ubuntu LTS image of the scale sets; the image decides the cloud-init and Docker packages used. */
+export const VM_IMAGE = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" } as const;
+
+/**
+ * A globally unique Azure name: the zone, environment and part, then a short hash of `scope`
+ * (the subscription and resource group), as ARM's uniqueString(resourceGroup().id) does, so two
+ * subscriptions deploying the same spec never collide and one deployment always gets the same name.
+ */
+export function azureUniqueName(kind: Extract<NameKind, `azure${string}`>, zone: string, environment: string, part: string, scope: string): string {
+  return physicalName(kind, zone, environment, part, shortHash(scope, 6));
+}
