@@ -90,3 +90,12 @@ export const VM_IMAGE = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku
 export function azureUniqueName(kind: Extract<NameKind, `azure${string}`>, zone: string, environment: string, part: string, scope: string): string {
   return physicalName(kind, zone, environment, part, shortHash(scope, 6));
 }
+
+/**
+ * The private address of the in-cluster ingress's internal load balancer, near the end of the
+ * workloads subnet (nodes take addresses from its start; Azure keeps the last one).
+ */
+export function ingressPrivateIp(workloadsCidr: string): string {
+  const subnet = parseCidr(workloadsCidr);
+  return formatCidr({ base: subnet.base + 2 ** (32 - subnet.prefix) - 6, prefix: 32 }).replace(/\/32$/, "");
+}

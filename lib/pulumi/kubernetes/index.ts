@@ -1,4 +1,5 @@
 export * from "./add-on.js";
+export * from "./add-on-order.js";
 export * from "./dependencies.js";
 export * from "./in-cluster-redis.js";
 export * from "./ingress.js";

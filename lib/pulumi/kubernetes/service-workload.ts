@@ -27,15 +27,25 @@ export interface ServiceWorkloadArgs {
    */
   readonly extraSecrets?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * Extra non-secret environment variables, added to the service's ConfigMap.
+   * Extra non-secret environment variables, added to the service's ConfigMap; values may be outputs (a managed cache's host).
    * @default - none
    */
-  readonly env?: Readonly<Record<string, string>>;
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * Container image.
+   * Container image; may be an output (e.g. a registry host known only after deployment).
    * @default - the plan's image of the service
    */
-  readonly image?: string;
+  readonly image?: pulumi.Input<string>;
+  /**
+   * Annotations on the service's ServiceAccount (a cloud workload identity: Azure client id, GKE service account); may be outputs.
+   * @default - none
+   */
+  readonly serviceAccountAnnotations?: pulumi.Input<Readonly<Record<string, pulumi.Input<string>>>>;
+  /**
+   * Extra pod labels, e.g. `azure.workload.identity/use` (never part of the selector).
+   * @default - none
+   */
+  readonly podLabels?: Readonly<Record<string, string>>;
   /**
    * A `kubernetes.io/dockerconfigjson` Secret in the workloads namespace the service's pods pull their image with.
    * @default - none: the image is pulled anonymously or with the nodes' credentials
@@ -121,15 +131,28 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       this.secret = new k8s.core.v1.Secret(`${name}-secret`, secretArgs, { parent: this, provider, dependsOn: after });
     }
 
-    const objects = [
-      ...serviceWorkload(plan, service, {
-        ...(service.secrets.length > 0 ? { secretName } : {}),
-        ...(args.env ? { env: { ...args.env } } : {}),
-        ...(args.image ? { image: args.image } : {}),
-      }),
+    const options = {
+      ...(service.secrets.length > 0 ? { secretName } : {}),
+      ...(args.podLabels ? { podLabels: { ...args.podLabels } } : {}),
+    };
+    const build = (image?: string, annotations?: Record<string, string>, env?: Record<string, string>) => [
+      ...serviceWorkload(plan, service, { ...options, ...(image ? { image } : {}), ...(annotations ? { serviceAccountAnnotations: annotations } : {}), ...(env ? { env } : {}) }),
       ...servicePolicies(plan, service),
     ];
-    const objs = args.imagePullSecretName === undefined ? objects.map((o) => ({ ...o })) : withPullSecret(objects, args.imagePullSecretName);
+    // Built now (env values stubbed), so bad input fails before anything is registered; rebuilt once every input resolves.
+    const objects = build(undefined, undefined, args.env ? Object.fromEntries(Object.keys(args.env).map((key) => [key, ""])) : undefined);
+    const imaged =
+      args.image === undefined && args.serviceAccountAnnotations === undefined && args.env === undefined
+        ? objects
+        : pulumi
+            .all([args.image, pulumi.output(args.serviceAccountAnnotations), pulumi.output(args.env)])
+            .apply(([image, annotations, env]) => build(image, annotations as Record<string, string> | undefined, env as Record<string, string> | undefined));
+    const objs =
+      args.imagePullSecretName !== undefined
+        ? withPullSecret(imaged, args.imagePullSecretName)
+        : Array.isArray(imaged)
+          ? imaged.map((o) => ({ ...o }))
+          : pulumi.output(imaged).apply((list) => list.map((o) => ({ ...o })));
     const manifestArgs: k8s.yaml.v2.ConfigGroupArgs = { objs };
     args.transform?.manifests?.(manifestArgs);
     this.manifests = new k8s.yaml.v2.ConfigGroup(`${name}-workload`, manifestArgs, { parent: this, provider, dependsOn: [...after, ...(this.secret ? [this.secret] : [])] });
@@ -141,8 +164,8 @@ export class ServiceWorkload extends pulumi.ComponentResource {
 }
 
 /** The pull secret goes on the ServiceAccount, which hands it to every pod running as it. */
-function withPullSecret(objects: readonly ManifestObject[], pullSecretName: pulumi.Input<string>): pulumi.Output<unknown[]> {
-  return pulumi.output(pullSecretName).apply((secret) =>
-    objects.map((o) => (o.kind === "ServiceAccount" ? { ...o, imagePullSecrets: [{ name: secret }] } : { ...o })),
+function withPullSecret(objects: pulumi.Input<readonly ManifestObject[]>, pullSecretName: pulumi.Input<string>): pulumi.Output<unknown[]> {
+  return pulumi.all([objects, pullSecretName]).apply(([list, secret]) =>
+    list.map((o) => (o.kind === "ServiceAccount" ? { ...o, imagePullSecrets: [{ name: secret }] } : { ...o })),
   );
 }

@@ -94,7 +94,7 @@ describe("Network", async () => {
       expect((nsg.inputs["securityRules"] as Rule[]).at(-1)!.name).toBe("DenyAllInbound");
     }
     // Azure rejects concurrent subnet changes in one VNet, so each waits for the one before.
-    expect(subnets.slice(1).map((s, i) => s.dependsOn)).toEqual(subnets.slice(0, -1).map((s) => [s.name]));
+    expect(subnets.slice(1).map((s) => s.dependsOn)).toEqual(subnets.slice(0, -1).map((s) => [s.name]));
   });
 
   it("routes only the workloads subnet through the NAT gateway and enables NSGs on private endpoints", () => {

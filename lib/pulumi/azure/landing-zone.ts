@@ -1,0 +1,299 @@
+import * as authorization from "@pulumi/azure-native/authorization/index.js";
+import * as resources from "@pulumi/azure-native/resources/index.js";
+import * as pulumi from "@pulumi/pulumi";
+import { meshAddOn } from "../../kubernetes/mesh.js";
+import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
+import type { AddOn } from "../../kubernetes/types.js";
+import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, ingressPrivateIp, registrySku, serviceBusSku } from "../../plan/azure.js";
+import { planLandingZone } from "../../plan/planner.js";
+import type { LandingZonePlan } from "../../plan/types.js";
+import type { LandingZoneInput } from "../../spec/schema.js";
+import type { LandingZoneSpec } from "../../spec/types.js";
+import { Ingress, ingressReleaseName } from "../kubernetes/ingress.js";
+import { LogPipeline } from "../kubernetes/log-pipeline.js";
+import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
+import { KubernetesPlatform, type KubeloginMode } from "./kubernetes-platform.js";
+import { LogWorkspace } from "./log-workspace.js";
+import { MessageBroker, SERVICE_BUS_NAMESPACE_ENV } from "./message-broker.js";
+import { Network } from "./network.js";
+import { PRIVATE_DNS_ZONES } from "./private-endpoint.js";
+import { ServiceWorkload, type ServiceAccess } from "./service-workload.js";
+import { SessionStore } from "./session-store.js";
+
+/** Arguments of {@link LandingZone}. */
+export interface LandingZoneArgs {
+  /** The landing-zone spec (`cloud: azure`), as written or normalized. */
+  readonly spec: LandingZoneInput | LandingZoneSpec;
+  /**
+   * The gateway's TLS certificate, a Key Vault secret the gateway reads with its own identity.
+   * @default - from stack config `msa:gatewayCertificateSecretId` and `msa:gatewayCertificateVaultId`; without them the gateway listens on HTTP only
+   */
+  readonly certificate?: { readonly keyVaultSecretId: pulumi.Input<string>; readonly keyVaultId: pulumi.Input<string> };
+  /**
+   * Entra ID groups that administer the AKS cluster.
+   * @default - none beyond the deploying principal
+   */
+  readonly adminGroupObjectIds?: readonly string[];
+  /**
+   * How kubelogin signs the deployer in to the cluster.
+   * @default "azurecli"
+   */
+  readonly kubeloginMode?: KubeloginMode;
+}
+
+/**
+ * A whole Azure landing zone from a spec, planned for the Pulumi engine, all children of this
+ * component: a resource group, the Log Analytics workspace, the Network, and per tier the compute
+ * platform; on CaaS the AKS KubernetesPlatform (ACR, workloads namespace, Istio), an in-cluster
+ * ingress behind the ApiGateway (Application Gateway WAF_v2), the SessionStore (Azure Cache for
+ * Redis), the MessageBroker (Service Bus), the ELK LogPipeline with its Redis buffer on the cluster,
+ * and a ServiceWorkload per service and BFF with its own workload identity.
+ *
+ * Cost: AKS nodes, the Application Gateway, NAT gateway, Redis and (prod) Premium Service Bus and
+ * registry bill hourly even when idle.
+ *
+ * @example
+ * const zone = new LandingZone("shop", { spec: loadSpecFile("examples/azure/landing-zone.yaml") });
+ * export const gatewayUrl = zone.gatewayUrl;
+ */
+export class LandingZone extends pulumi.ComponentResource {
+  readonly plan: LandingZonePlan;
+  readonly resourceGroup: resources.ResourceGroup;
+  readonly logs: LogWorkspace;
+  readonly network: Network;
+  readonly gateway: ApiGateway;
+  readonly platform?: KubernetesPlatform;
+  readonly ingress?: Ingress;
+  readonly sessions?: SessionStore;
+  readonly broker?: MessageBroker;
+  readonly logging?: LogPipeline;
+  /** Every service and BFF, by name. */
+  readonly services: Readonly<Record<string, ServiceWorkload>>;
+
+  readonly gatewayUrl: pulumi.Output<string>;
+  readonly resourceGroupName: pulumi.Output<string>;
+
+  constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Planning throws a PlanError naming every unsupported capability before anything is registered.
+    const plan = planLandingZone(args.spec, { engine: "pulumi" });
+    if (plan.cloud !== "azure") {
+      throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not azure. Fix: set cloud: azure, or use the ${plan.cloud} LandingZone`);
+    }
+    const layout = azureSubnetLayout(plan.network);
+    super("msa:azure:LandingZone", name, {}, opts);
+    this.plan = plan;
+    const parent = { parent: this };
+    const tags = { ...plan.tags };
+    const prod = plan.environment === "prod";
+    const retain = plan.protection.retain;
+    const location = plan.region;
+    const zones = [...plan.network.availabilityZones];
+
+    this.resourceGroup = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: `${plan.name}-${plan.environment}`, location, tags }, parent);
+    const resourceGroupName = this.resourceGroup.name;
+    // Global names end in a hash of the subscription and resource group, as ARM's uniqueString does.
+    const scope = pulumi.interpolate`${authorization.getClientConfigOutput(parent).subscriptionId}/${resourceGroupName}`;
+    const uniqueName = (kind: Parameters<typeof azureUniqueName>[0], part: string) => scope.apply((s) => azureUniqueName(kind, plan.name, plan.environment, part, s));
+
+    this.logs = new LogWorkspace(`${name}-logs`, { resourceGroupName, location, retentionDays: Math.max(30, plan.network.flowLogRetentionDays), retain, tags }, parent);
+    const logWorkspaceId = this.logs.workspaceId;
+
+    const privateRegistry = plan.tier === "caas" && registrySku(plan.environment) === "Premium";
+    const busSku = serviceBusSku(plan.environment);
+    const privateBus = plan.broker !== undefined && busSku.name === "Premium";
+    const dnsZones = [
+      ...(privateRegistry ? [PRIVATE_DNS_ZONES.registry] : []),
+      ...(plan.sessions ? [PRIVATE_DNS_ZONES.redisCache] : []),
+      ...(privateBus ? [PRIVATE_DNS_ZONES.namespace] : []),
+    ];
+    this.network = new Network(
+      `${name}-network`,
+      {
+        resourceGroupName,
+        location,
+        cidr: plan.network.cidr,
+        subnetCidrs: layout,
+        ...(plan.tier === "caas" ? { podsCidr: plan.network.podsCidr, workloadPorts: ["80"] } : {}),
+        natGateway: plan.network.natGateways > 0,
+        diagnosticsWorkspaceId: logWorkspaceId,
+        ...(plan.network.flowLogs
+          ? {
+              flowLogs: {
+                workspaceResourceId: logWorkspaceId,
+                workspaceId: this.logs.customerId,
+                storageAccountName: uniqueName("azureStorage", "flow"),
+                retentionDays: plan.network.flowLogRetentionDays,
+                retain,
+              },
+            }
+          : {}),
+        privateDnsZones: dnsZones,
+        tags,
+      },
+      parent,
+    );
+    const endpoint = (zone: string) => ({ subnetId: this.network.subnetIds.endpoints, privateDnsZoneId: this.network.privateDnsZoneIds[zone]! });
+
+    if (plan.sessions) {
+      this.sessions = new SessionStore(
+        `${name}-sessions`,
+        { resourceGroupName, location, cacheName: uniqueName("azureResource", "sessions"), sessions: plan.sessions, privateEndpoint: endpoint(PRIVATE_DNS_ZONES.redisCache), zones, logWorkspaceId, retain, tags },
+        parent,
+      );
+    }
+    if (plan.broker) {
+      this.broker = new MessageBroker(
+        `${name}-broker`,
+        {
+          resourceGroupName,
+          location,
+          namespaceName: uniqueName("azureResource", "bus"),
+          broker: plan.broker,
+          sku: busSku,
+          ...(privateBus ? { privateEndpoint: endpoint(PRIVATE_DNS_ZONES.namespace) } : {}),
+          logWorkspaceId,
+          retain,
+          tags,
+        },
+        parent,
+      );
+    }
+
+    const certificate = args.certificate ?? certificateFromConfig();
+    let backends: GatewayBackend[];
+    const services: Record<string, ServiceWorkload> = {};
+    if (plan.tier === "caas") {
+      const cluster = plan.cluster!;
+      const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
+      const mesh = meshAddOn(plan);
+      // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
+      const addOns = mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads];
+      const platform = new KubernetesPlatform(
+        `${name}-platform`,
+        {
+          cluster,
+          resourceGroupName,
+          location,
+          subnetId: this.network.subnetIds.workloads,
+          zones,
+          podsCidr: plan.network.podsCidr,
+          servicesCidr: plan.network.servicesCidr,
+          systemPool: AKS_SYSTEM_POOL[plan.environment],
+          outbound: plan.network.natGateways > 0 ? "natGateway" : "loadBalancer",
+          registry: { name: uniqueName("azureRegistry", "registry"), sku: registrySku(plan.environment), ...(privateRegistry ? { privateEndpoint: endpoint(PRIVATE_DNS_ZONES.registry) } : {}) },
+          logWorkspaceId,
+          ...(args.adminGroupObjectIds ? { adminGroupObjectIds: args.adminGroupObjectIds } : {}),
+          ...(args.kubeloginMode ? { kubeloginMode: args.kubeloginMode } : {}),
+          uptimeSla: prod,
+          addOns,
+          retain,
+          tags,
+        },
+        parent,
+      );
+      this.platform = platform;
+      const provider = platform.provider;
+      const ready = [...platform.ready];
+
+      // The gateway terminates clients and WAF; the in-cluster ingress, on a fixed internal address, routes to the services.
+      const ingressIp = ingressPrivateIp(layout.workloads);
+      this.ingress = new Ingress(
+        `${name}-ingress`,
+        {
+          plan: { ...plan, gateway: { ...plan.gateway, waf: false } },
+          provider,
+          values: {
+            [ingressReleaseName(plan)]: {
+              controller: {
+                service: {
+                  annotations: {
+                    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+                    "service.beta.kubernetes.io/azure-load-balancer-internal-subnet": "workloads",
+                    "service.beta.kubernetes.io/azure-load-balancer-ipv4": ingressIp,
+                    "service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path": "/healthz",
+                  },
+                },
+                // Rate limits and logs see the client's address, which only the gateway subnet may assert.
+                config: { "use-forwarded-headers": "true", "proxy-real-ip-cidr": layout.gateway },
+              },
+            },
+          },
+        },
+        { parent: this, dependsOn: ready },
+      );
+      backends = [{ name: "ingress", addresses: [{ ipAddress: ingressIp }], port: 80, protocol: "Http", healthPath: "/healthz" }];
+
+      if (plan.logging) this.logging = new LogPipeline(`${name}-logging`, { plan, provider }, { parent: this, dependsOn: ready });
+
+      const access: ServiceAccess[] = [...(this.sessions ? [this.sessions] : []), ...(this.broker ? [this.broker] : [])];
+      for (const service of plan.services) {
+        services[service.name] = new ServiceWorkload(
+          `${name}-${service.name}`,
+          {
+            plan,
+            service: service.name,
+            resourceGroupName,
+            location,
+            oidcIssuerUrl: platform.oidcIssuerUrl,
+            provider,
+            ...(platform.registryLoginServer ? { registryLoginServer: platform.registryLoginServer } : {}),
+            access,
+            env: {
+              ...(this.sessions ? this.sessions.environment() : {}),
+              ...(this.broker?.uses(service.name) ? { [SERVICE_BUS_NAMESPACE_ENV]: this.broker.namespaceHost } : {}),
+            },
+            tags,
+          },
+          { parent: this, dependsOn: ready },
+        );
+      }
+    } else {
+      throw new Error(`LandingZone ${name}: tier "${plan.tier}" is not built on azure yet. Fix: use tier caas`);
+    }
+    this.services = services;
+
+    this.gateway = new ApiGateway(
+      `${name}-gateway`,
+      {
+        resourceGroupName,
+        location,
+        gatewayName: `${plan.name}-${plan.environment}-gateway`,
+        subnetId: this.network.subnetIds.gateway,
+        gateway: plan.gateway,
+        backends,
+        routes: plan.gateway.routes.map((route) => ({ path: route.path, backend: backends.length === 1 ? backends[0]!.name : route.target })),
+        zones,
+        ...(certificate ? { certificate } : {}),
+        capacity: prod ? { min: 2, max: 10 } : { min: 1, max: 2 },
+        logWorkspaceId,
+        tags,
+      },
+      parent,
+    );
+
+    this.gatewayUrl = this.gateway.url;
+    this.resourceGroupName = resourceGroupName;
+    this.registerOutputs(this.outputs);
+  }
+
+  /** Stack outputs, by name; optional parts appear only when the plan has them. */
+  get outputs(): Readonly<Record<string, pulumi.Output<unknown>>> {
+    return {
+      gatewayUrl: this.gatewayUrl,
+      resourceGroupName: this.resourceGroupName,
+      ...(this.platform ? { clusterName: this.platform.clusterName } : {}),
+      ...(this.platform?.registryLoginServer ? { registryLoginServer: this.platform.registryLoginServer } : {}),
+      ...(this.sessions ? { sessionEndpoint: this.sessions.endpoint } : {}),
+      ...(this.broker ? { serviceBusNamespace: this.broker.namespaceHost } : {}),
+      ...(this.logging ? { kibanaService: this.logging.kibanaService } : {}),
+    };
+  }
+}
+
+/** The gateway certificate from stack config, when both keys are set. */
+function certificateFromConfig(): LandingZoneArgs["certificate"] {
+  const config = new pulumi.Config("msa");
+  const keyVaultSecretId = config.get("gatewayCertificateSecretId");
+  const keyVaultId = config.get("gatewayCertificateVaultId");
+  return keyVaultSecretId && keyVaultId ? { keyVaultSecretId, keyVaultId } : undefined;
+}

@@ -1,0 +1,246 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import type { LandingZoneInput } from "../../../lib/spec/schema.js";
+import { ingressPrivateIp, azureSubnetLayout } from "../../../lib/plan/azure.js";
+import { planLandingZone } from "../../../lib/plan/planner.js";
+import { createLandingZone } from "../../../lib/pulumi/index.js";
+import { AZURE_ROLES } from "../../../lib/pulumi/azure/roles.js";
+import { loadSpecFile } from "../../../lib/spec/parse.js";
+import { MOCK_DEPLOYER_OBJECT_ID } from "../azure-mocks.js";
+import { byType, childrenOf, runProgram, single, type RegisteredResource } from "../harness.js";
+
+const EXAMPLE = "examples/azure/landing-zone.yaml";
+const ROLE = "azure-native:authorization:RoleAssignment";
+type Obj = { kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec?: Record<string, unknown>; data?: Record<string, string> } & Record<string, unknown>;
+
+const roleOf = (r: RegisteredResource) => String(r.inputs["roleDefinitionId"]).split("/").pop();
+const idOf = (r: RegisteredResource) => String(r.outputs["id"]);
+
+describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZone", async () => {
+  const spec = loadSpecFile(EXAMPLE);
+  const plan = planLandingZone(spec, { engine: "pulumi" });
+  const outputs: Record<string, unknown> = {};
+  const { resources } = await runProgram(async () => {
+    const zone = await createLandingZone("shop", { spec });
+    for (const [key, value] of Object.entries(zone.outputs)) value.apply((v) => (outputs[key] = v));
+  });
+
+  it("registers the landing zone's parts under msa:azure:LandingZone, everything below it", () => {
+    expect(single(resources, "msa:azure:LandingZone").name).toBe("shop");
+    expect(childrenOf(resources, "shop").map((r) => r.type)).toEqual(
+      expect.arrayContaining([
+        "azure-native:resources:ResourceGroup",
+        "msa:azure:LogWorkspace",
+        "msa:azure:Network",
+        "msa:azure:KubernetesPlatform",
+        "msa:kubernetes:Ingress",
+        "msa:azure:ApiGateway",
+        "msa:azure:SessionStore",
+        "msa:azure:MessageBroker",
+        "msa:kubernetes:LogPipeline",
+        "msa:azure:ServiceWorkload",
+      ]),
+    );
+    for (const r of resources.filter((x) => x.type !== "msa:azure:LandingZone" && x.custom && !x.type.startsWith("pulumi:providers:"))) {
+      expect(r.path.startsWith("shop/"), r.path).toBe(true);
+      if (r.type.startsWith("kubernetes:")) expect(r.provider, r.name).toBe("shop-platform-k8s");
+    }
+    expect(resources.some((r) => r.type.startsWith("aws:") || r.type.startsWith("gcp:"))).toBe(false);
+    const group = single(resources, "azure-native:resources:ResourceGroup");
+    expect(group.inputs).toMatchObject({ resourceGroupName: "shop-prod", location: "koreacentral", tags: { "msa:landing-zone": "shop", "msa:environment": "prod" } });
+  });
+
+  it("runs a private AKS cluster with user-assigned identities, Azure CNI Overlay + Cilium, Entra ID RBAC and workload identity", () => {
+    const cluster = single(resources, "azure-native:containerservice:ManagedCluster");
+    expect(cluster.parent).toBe("shop-platform");
+    const identities = byType(resources, "azure-native:managedidentity:UserAssignedIdentity");
+    const controlPlane = identities.find((i) => i.name === "shop-platform-control-plane")!;
+    const kubelet = identities.find((i) => i.name === "shop-platform-kubelet")!;
+    expect(cluster.inputs).toMatchObject({
+      resourceName: plan.cluster!.name,
+      kubernetesVersion: "1.34",
+      sku: { name: "Base", tier: "Standard" },
+      identity: { type: "UserAssigned", userAssignedIdentities: [idOf(controlPlane)] },
+      identityProfile: { kubeletidentity: { resourceId: idOf(kubelet), clientId: kubelet.outputs["clientId"], objectId: kubelet.outputs["principalId"] } },
+      networkProfile: {
+        networkPlugin: "azure",
+        networkPluginMode: "overlay",
+        networkDataplane: "cilium",
+        networkPolicy: "cilium",
+        podCidr: "100.64.0.0/14",
+        serviceCidr: "100.68.0.0/20",
+        dnsServiceIP: "100.68.0.10",
+        outboundType: "userAssignedNATGateway",
+      },
+      apiServerAccessProfile: { enablePrivateCluster: true, privateDNSZone: "system", enablePrivateClusterPublicFQDN: false },
+      aadProfile: { managed: true, enableAzureRBAC: true },
+      disableLocalAccounts: true,
+      oidcIssuerProfile: { enabled: true },
+      securityProfile: { workloadIdentity: { enabled: true } },
+      autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
+      addonProfiles: { omsagent: { enabled: true, config: { logAnalyticsWorkspaceResourceID: idOf(single(resources, "azure-native:operationalinsights:Workspace")), useAADAuth: "true" } } },
+    });
+    expect(cluster.protect).toBe(true);
+    const workloadsSubnet = byType(resources, "azure-native:network:Subnet").find((s) => s.inputs["subnetName"] === "workloads")!;
+    const [system] = cluster.inputs["agentPoolProfiles"] as Record<string, unknown>[];
+    expect(system).toMatchObject({ name: "system", mode: "System", enableAutoScaling: true, minCount: 3, maxCount: 6, availabilityZones: ["1", "2", "3"], vnetSubnetID: idOf(workloadsSubnet), enableEncryptionAtHost: true, enableNodePublicIP: false, nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"] });
+    const pool = single(resources, "azure-native:containerservice:AgentPool");
+    expect(pool.inputs).toMatchObject({ agentPoolName: "services", mode: "User", enableAutoScaling: true, minCount: plan.cluster!.minNodes, maxCount: plan.cluster!.maxNodes, vmSize: "Standard_D8s_v5", enableEncryptionAtHost: true, enableNodePublicIP: false, vnetSubnetID: idOf(workloadsSubnet) });
+    // The cluster waits for the identity grants it needs to attach the kubelet identity and join the subnet.
+    expect([...cluster.dependsOn].sort()).toEqual(["shop-platform-assign-kubelet", "shop-platform-join-subnet"]);
+    const grant = (name: string) => single(resources, ROLE, name);
+    expect(grant("shop-platform-assign-kubelet").inputs).toMatchObject({ scope: idOf(kubelet), principalId: controlPlane.outputs["principalId"], principalType: "ServicePrincipal" });
+    expect(roleOf(grant("shop-platform-assign-kubelet"))).toBe(AZURE_ROLES.managedIdentityOperator);
+    expect(grant("shop-platform-join-subnet").inputs["scope"]).toBe(idOf(workloadsSubnet));
+    expect(roleOf(grant("shop-platform-join-subnet"))).toBe(AZURE_ROLES.networkContributor);
+    expect(grant("shop-platform-deployer-admin").inputs).toMatchObject({ scope: idOf(cluster), principalId: MOCK_DEPLOYER_OBJECT_ID });
+    expect(roleOf(grant("shop-platform-deployer-admin"))).toBe(AZURE_ROLES.aksRbacClusterAdmin);
+  });
+
+  it("keeps a Premium registry private, with AcrPull granted to the kubelet identity only", () => {
+    const registry = single(resources, "azure-native:containerregistry:Registry");
+    expect(registry.inputs).toMatchObject({ sku: { name: "Premium" }, adminUserEnabled: false, anonymousPullEnabled: false, publicNetworkAccess: "Disabled", zoneRedundancy: "Enabled" });
+    expect(String(registry.inputs["registryName"])).toMatch(/^shopprodregistry[0-9a-f]{6}$/);
+    expect(registry.protect && registry.retainOnDelete).toBe(true);
+    const pulls = byType(resources, ROLE).filter((r) => roleOf(r) === AZURE_ROLES.acrPull);
+    expect(pulls).toHaveLength(1);
+    expect(pulls[0]!.inputs).toMatchObject({ scope: idOf(registry), principalId: single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-platform-kubelet").outputs["principalId"] });
+    const endpoint = byType(resources, "azure-native:network:PrivateEndpoint").find((e) => e.name === "shop-platform-registry-endpoint")!;
+    expect(endpoint.inputs["privateLinkServiceConnections"]).toEqual([expect.objectContaining({ privateLinkServiceId: idOf(registry), groupIds: ["registry"] })]);
+  });
+
+  it("installs Istio and the workloads namespace, then one workload per service and BFF with its own federated identity", () => {
+    const releases = byType(resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs["chart"]);
+    expect(releases).toEqual(expect.arrayContaining(["base", "istiod", "ingress-nginx", "eck-operator"]));
+    const workloads = byType(resources, "msa:azure:ServiceWorkload").map((r) => r.name);
+    expect(workloads).toEqual(plan.services.map((s) => `shop-${s.name}`));
+    const cluster = single(resources, "azure-native:containerservice:ManagedCluster");
+    const federation = single(resources, "azure-native:managedidentity:FederatedIdentityCredential", "shop-orders-federation");
+    expect(federation.inputs).toMatchObject({
+      issuer: (cluster.outputs["oidcIssuerProfile"] as { issuerURL: string }).issuerURL,
+      subject: "system:serviceaccount:shop:orders",
+      audiences: ["api://AzureADTokenExchange"],
+      resourceName: single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-orders-identity").outputs["name"],
+    });
+    const objs = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-workload-workload").inputs["objs"] as Obj[];
+    const account = objs.find((o) => o.kind === "ServiceAccount")!;
+    expect(account.metadata.annotations).toEqual({ "azure.workload.identity/client-id": single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-orders-identity").outputs["clientId"] });
+    const deployment = objs.find((o) => o.kind === "Deployment")! as unknown as { spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { image: string }[] } } } };
+    expect(deployment.spec.template.metadata.labels["azure.workload.identity/use"]).toBe("true");
+    expect(deployment.spec.template.spec.containers[0]!.image).toMatch(/^shopprodregistry[0-9a-f]{6}\.azurecr\.io\/shop-orders:latest$/);
+    const config = objs.find((o) => o.kind === "ConfigMap")!.data!;
+    expect(config).toMatchObject({ SESSION_STORE_PORT: "6380", SESSION_STORE_AUTH: "entra-id" });
+    expect(config["SESSION_STORE_HOST"]).toMatch(/\.redis\.cache\.windows\.net$/);
+    expect(config["SERVICE_BUS_NAMESPACE"]).toMatch(/^shop-prod-bus-[0-9a-f]{6}\.servicebus\.windows\.net$/);
+    expect(objs.map((o) => o.kind)).toEqual(expect.arrayContaining(["DestinationRule", "VirtualService"]));
+    expect(single(resources, "msa:azure:ServiceWorkload", "shop-orders").dependsOn).toEqual(expect.arrayContaining(["shop-platform-services", "shop-platform-deployer-admin", "shop-platform-istio-istiod"]));
+  });
+
+  it("grants each service Service Bus send on its own topics and receive on its own subscriptions, and nothing else", () => {
+    const topics = Object.fromEntries(byType(resources, "azure-native:servicebus:Topic").map((t) => [t.inputs["topicName"], idOf(t)]));
+    const subscriptions = byType(resources, "azure-native:servicebus:Subscription");
+    const serviceGrants = (service: string) =>
+      byType(resources, ROLE)
+        .filter((r) => r.parent === `shop-${service}` && [AZURE_ROLES.serviceBusDataSender, AZURE_ROLES.serviceBusDataReceiver].includes(roleOf(r) as never))
+        .map((r) => `${roleOf(r) === AZURE_ROLES.serviceBusDataSender ? "send" : "receive"} ${String(r.inputs["scope"]).split("/topics/")[1]}`)
+        .sort();
+    expect(serviceGrants("orders")).toEqual(["receive payment-completed/subscriptions/orders", "receive stock-reserved/subscriptions/orders", "send order-placed"]);
+    expect(serviceGrants("order-history")).toEqual(["receive order-placed/subscriptions/order-history", "receive payment-completed/subscriptions/order-history"]);
+    expect(serviceGrants("web")).toEqual([]);
+    const principal = single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-orders-identity").outputs["principalId"];
+    const send = byType(resources, ROLE).find((r) => r.parent === "shop-orders" && roleOf(r) === AZURE_ROLES.serviceBusDataSender)!;
+    expect(send.inputs).toMatchObject({ scope: topics["order-placed"], principalId: principal, principalType: "ServicePrincipal" });
+    for (const sub of subscriptions) expect(sub.inputs).toMatchObject({ maxDeliveryCount: 5, deadLetteringOnMessageExpiration: true, deadLetteringOnFilterEvaluationExceptions: true });
+    expect(subscriptions.map((s) => `${s.inputs["topicName"]}/${s.inputs["subscriptionName"]}`).sort()).toEqual(
+      plan.broker!.topics.flatMap((t) => t.subscriptions.map((s) => `${t.event}/${s.subscriber}`)).sort(),
+    );
+    const namespace = single(resources, "azure-native:servicebus:Namespace");
+    expect(namespace.inputs).toMatchObject({ sku: { name: "Premium", tier: "Premium", capacity: 1 }, disableLocalAuth: true, minimumTlsVersion: "1.2", publicNetworkAccess: "Disabled" });
+    expect(namespace.protect).toBe(true);
+  });
+
+  it("keeps the session cache private, TLS-only and keyless, with a Data Contributor policy per service", () => {
+    const cache = single(resources, "azure-native:redis:Redis");
+    expect(cache.inputs).toMatchObject({
+      sku: { name: "Premium", family: "P", capacity: 1 },
+      enableNonSslPort: false,
+      minimumTlsVersion: "1.2",
+      publicNetworkAccess: "Disabled",
+      disableAccessKeyAuthentication: true,
+      redisConfiguration: { aadEnabled: "true" },
+      zones: ["1", "2", "3"],
+      replicasPerPrimary: 1,
+    });
+    const policies = byType(resources, "azure-native:redis:AccessPolicyAssignment");
+    expect(policies.map((p) => p.inputs["objectIdAlias"])).toEqual(plan.services.map((s) => s.name));
+    for (const policy of policies) expect(policy.inputs["accessPolicyName"]).toBe("Data Contributor");
+    // One access-policy change at a time: each assignment waits for the one before.
+    expect(policies.slice(1).map((p) => p.dependsOn)).toEqual(policies.slice(0, -1).map((p) => [p.name]));
+    const endpoint = byType(resources, "azure-native:network:PrivateEndpoint").find((e) => e.name === "shop-sessions-endpoint")!;
+    const endpointsSubnet = byType(resources, "azure-native:network:Subnet").find((s) => s.inputs["subnetName"] === "endpoints")!;
+    expect(endpoint.inputs["subnet"]).toMatchObject({ id: idOf(endpointsSubnet) });
+    const dns = single(resources, "azure-native:network:PrivateDnsZoneGroup", "shop-sessions-endpoint-dns");
+    const zone = byType(resources, "azure-native:privatedns:PrivateZone").find((z) => z.inputs["privateZoneName"] === "privatelink.redis.cache.windows.net")!;
+    expect(dns.inputs["privateDnsZoneConfigs"]).toEqual([{ name: "privatelink-redis-cache-windows-net", privateDnsZoneId: idOf(zone) }]);
+  });
+
+  it("fronts the services with a WAF_v2 gateway routing every planned path to the internal ingress", () => {
+    const gateway = single(resources, "azure-native:network:ApplicationGateway");
+    const ingressIp = ingressPrivateIp(azureSubnetLayout(plan.network).workloads);
+    expect(gateway.inputs).toMatchObject({ sku: { name: "WAF_v2", tier: "WAF_v2" }, zones: ["1", "2", "3"], autoscaleConfiguration: { minCapacity: 2, maxCapacity: 10 } });
+    const pools = gateway.inputs["backendAddressPools"] as { name: string; backendAddresses: { ipAddress?: string }[] }[];
+    expect(pools).toEqual([{ name: "unrouted", backendAddresses: [] }, { name: "ingress", backendAddresses: [{ ipAddress: ingressIp }] }]);
+    const rules = (gateway.inputs["urlPathMaps"] as { pathRules: { paths: string[] }[] }[])[0]!.pathRules;
+    expect(rules.map((r) => r.paths[0])).toEqual(plan.gateway.routes.map((r) => r.path));
+    const policy = single(resources, "azure-native:network:WebApplicationFirewallPolicy");
+    expect(policy.inputs).toMatchObject({ policySettings: { state: "Enabled", mode: "Prevention" }, managedRules: { managedRuleSets: expect.arrayContaining([{ ruleSetType: "OWASP", ruleSetVersion: "3.2" }]) } });
+    expect((policy.inputs["customRules"] as { ruleType: string; rateLimitThreshold: number }[])[0]).toMatchObject({ ruleType: "RateLimitRule", rateLimitThreshold: 200 * 60 });
+    const ingress = single(resources, "kubernetes:helm.sh/v3:Release", "shop-ingress-shop-ingress-nginx");
+    const controller = (ingress.inputs["values"] as { controller: { service: { annotations: Record<string, string> }; config: Record<string, string> } }).controller;
+    expect(controller.service.annotations).toMatchObject({ "service.beta.kubernetes.io/azure-load-balancer-internal": "true", "service.beta.kubernetes.io/azure-load-balancer-ipv4": ingressIp });
+    expect(controller.config).toMatchObject({ "use-forwarded-headers": "true", "proxy-real-ip-cidr": azureSubnetLayout(plan.network).gateway });
+    // The WAF runs once, at the gateway.
+    expect(controller.config["enable-modsecurity"]).toBeUndefined();
+  });
+
+  it("runs the ELK pipeline on AKS with its in-cluster Redis buffer", () => {
+    const pipeline = single(resources, "msa:kubernetes:LogPipeline");
+    expect(pipeline.parent).toBe("shop");
+    expect(single(resources, "msa:kubernetes:InClusterRedis").parent).toBe("shop-logging");
+    expect(pipeline.dependsOn).toEqual(expect.arrayContaining(["shop-platform-services"]));
+  });
+
+  it("exports the gateway URL, resource group, cluster, registry, session, Service Bus and Kibana addresses", () => {
+    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "gatewayUrl", "kibanaService", "registryLoginServer", "resourceGroupName", "serviceBusNamespace", "sessionEndpoint"]);
+    expect(outputs["gatewayUrl"]).toBe("http://20.51.0.10");
+    expect(outputs["resourceGroupName"]).toBe("shop-prod");
+    expect(String(outputs["sessionEndpoint"])).toMatch(/^shop-prod-sessions-[0-9a-f]{6}\.redis\.cache\.windows\.net:6380$/);
+  });
+});
+
+describe("Azure LandingZone in dev", async () => {
+  // The example as written, so every environment default (retention, sizes, zones) follows dev.
+  const spec: LandingZoneInput = { ...(parse(readFileSync(EXAMPLE, "utf8")) as LandingZoneInput), environment: "dev", network: { cidr: "10.1.0.0/16", zones: 2 } };
+  const { resources } = await runProgram(async () => {
+    await createLandingZone("shop", { spec });
+  });
+
+  it("uses a public API server, Standard registry and Service Bus without private endpoints, and nothing protected", () => {
+    const cluster = single(resources, "azure-native:containerservice:ManagedCluster");
+    expect(cluster.inputs["apiServerAccessProfile"]).toEqual({});
+    expect(cluster.inputs["sku"]).toEqual({ name: "Base", tier: "Free" });
+    expect(single(resources, "azure-native:containerregistry:Registry").inputs).toMatchObject({ sku: { name: "Standard" }, publicNetworkAccess: "Enabled", adminUserEnabled: false });
+    expect(single(resources, "azure-native:servicebus:Namespace").inputs).toMatchObject({ sku: { name: "Standard" }, publicNetworkAccess: "Enabled", disableLocalAuth: true });
+    expect(byType(resources, "azure-native:network:PrivateEndpoint").map((e) => e.name)).toEqual(["shop-sessions-endpoint"]);
+    expect(resources.filter((r) => r.protect).map((r) => r.name)).toEqual([]);
+    expect(single(resources, "azure-native:redis:Redis").inputs).toMatchObject({ sku: { name: "Standard", family: "C", capacity: 0 }, publicNetworkAccess: "Disabled", enableNonSslPort: false });
+  });
+});
+
+describe("Azure LandingZone input checks", () => {
+  it("rejects what the Pulumi engine does not build on Azure, naming the capability and the key", async () => {
+    const spec: LandingZoneInput = { ...(parse(readFileSync(EXAMPLE, "utf8")) as LandingZoneInput), gateway: { auth: "authorizer" }, auth: { sessions: "redis", service: "orders" } };
+    await expect(runProgram(async () => void (await createLandingZone("shop", { spec })))).rejects.toThrow(/authService \(asked by gateway.auth\) is not supported yet on azure\/caas by the pulumi engine/);
+  });
+});
