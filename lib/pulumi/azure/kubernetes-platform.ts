@@ -8,8 +8,7 @@ import { parse, stringify } from "yaml";
 import type { AddOn } from "../../kubernetes/types.js";
 import { formatCidr, parseCidr } from "../../plan/cidr.js";
 import type { ClusterPlan } from "../../plan/types.js";
-import { applyAddOn } from "../kubernetes/add-on.js";
-import { orderAddOns } from "../kubernetes/add-on-order.js";
+import { addOnInstallOrder, installAddOns } from "../kubernetes/install-add-ons.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { privateEndpoint } from "./private-endpoint.js";
 import { grantRole } from "./roles.js";
@@ -176,7 +175,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     const { cluster: plan } = args;
     const problems = checkArgs(args);
     if (problems.length > 0) throw new Error(`KubernetesPlatform ${name}: ${problems.join("; ")}`);
-    const addOnOrder = orderAddOns(args.addOns ?? [], `KubernetesPlatform ${name}`);
+    const addOnOrder = addOnInstallOrder(args.addOns ?? [], `KubernetesPlatform ${name}`);
     super("msa:azure:KubernetesPlatform", name, {}, opts);
     const parent = { parent: this };
     const tags = { ...args.tags };
@@ -289,14 +288,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     );
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [deployerAdmin] });
 
-    const addOns: Record<string, pulumi.Resource[]> = {};
-    for (const addOn of addOnOrder) {
-      addOns[addOn.name] = applyAddOn(`${name}-${addOn.name}`, addOn, {
-        provider,
-        parent: this,
-        dependsOn: [userPool, deployerAdmin, ...addOn.dependsOn.flatMap((d) => addOns[d] ?? [])],
-      });
-    }
+    const addOns = installAddOns(name, addOnOrder, { provider, parent: this, dependsOn: [userPool, deployerAdmin] });
 
     this.clusterName = cluster.name;
     this.clusterId = cluster.id;
