@@ -4,3 +4,4 @@ export * from "./naming.js";
 export * from "./planner.js";
 export * from "./sizing.js";
 export * from "./types.js";
+export * from "./stateful.js";

@@ -20,6 +20,7 @@ export interface ApiGatewayArgs {
   readonly gateway: GatewayPlan;
   /** Prefix of physical names, `<zone>-<environment>`: load balancers are `<prefix>-lb`, `<prefix>-lb-1`, ... */
   readonly namePrefix: string;
+  /** VPC of the internal load balancers and the VPC link. */
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets for the VPC link and the internal load balancers. */
   readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
