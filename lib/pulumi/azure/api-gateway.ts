@@ -44,7 +44,9 @@ export interface GatewayRoute {
 
 /** Arguments of {@link ApiGateway}. */
 export interface ApiGatewayArgs {
+  /** Resource group the resources are created in. */
   readonly resourceGroupName: pulumi.Input<string>;
+  /** Azure region, e.g. `koreacentral`. */
   readonly location: pulumi.Input<string>;
   /** Name of the Application Gateway (unique in its resource group); sub-resource ids are built from it. */
   readonly gatewayName: string;
@@ -52,7 +54,9 @@ export interface ApiGatewayArgs {
   readonly subnetId: pulumi.Input<string>;
   /** Rate limit, WAF mode and access logs (`plan.gateway`). */
   readonly gateway: Pick<GatewayPlan, "waf" | "rateLimit" | "accessLogs">;
+  /** Backend pools, each with its port, protocol and health probe. */
   readonly backends: readonly GatewayBackend[];
+  /** Path prefixes and the backend each reaches; any other path reaches nothing. */
   readonly routes: readonly GatewayRoute[];
   /** Zones the gateway instances and its public IP span. */
   readonly zones: readonly string[];

@@ -48,7 +48,9 @@ export interface SystemPoolArgs {
 export interface KubernetesPlatformArgs {
   /** Cluster settings: name, Kubernetes version, user pool size and counts, disk, private API server (`plan.cluster`). */
   readonly cluster: ClusterPlan;
+  /** Resource group the resources are created in. */
   readonly resourceGroupName: pulumi.Input<string>;
+  /** Azure region, e.g. `koreacentral`. */
   readonly location: pulumi.Input<string>;
   /** Subnet of the nodes (and of internal load balancers). */
   readonly subnetId: pulumi.Input<string>;

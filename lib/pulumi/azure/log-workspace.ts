@@ -3,8 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 
 /** Arguments of {@link LogWorkspace}. */
 export interface LogWorkspaceArgs {
+  /** Resource group the resources are created in. */
   readonly resourceGroupName: pulumi.Input<string>;
   /** Azure region of the workspace. */
+  /** Azure region, e.g. `koreacentral`. */
   readonly location: pulumi.Input<string>;
   /**
    * Days logs stay queryable (30-730).

@@ -15,7 +15,9 @@ export const DUPLICATE_DETECTION_WINDOW = "PT10M";
 
 /** Arguments of {@link MessageBroker}. */
 export interface MessageBrokerArgs {
+  /** Resource group the resources are created in. */
   readonly resourceGroupName: pulumi.Input<string>;
+  /** Azure region, e.g. `koreacentral`. */
   readonly location: pulumi.Input<string>;
   /** Globally unique namespace name (the host is `<name>.servicebus.windows.net`). */
   readonly namespaceName: pulumi.Input<string>;

@@ -15,6 +15,7 @@ export const PRIVATE_DNS_ZONES = {
 export type PrivateLinkGroup = keyof typeof PRIVATE_DNS_ZONES;
 
 export interface PrivateEndpointArgs {
+  /** Resource group the resources are created in. */
   readonly resourceGroupName: pulumi.Input<string>;
   /** Subnet the endpoint's network interface goes in. */
   readonly subnetId: pulumi.Input<string>;

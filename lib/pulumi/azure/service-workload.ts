@@ -30,7 +30,9 @@ export interface ServiceWorkloadArgs {
   readonly plan: LandingZonePlan;
   /** Name of the service or BFF in `plan.services`. */
   readonly service: string;
+  /** Resource group the resources are created in. */
   readonly resourceGroupName: pulumi.Input<string>;
+  /** Azure region, e.g. `koreacentral`. */
   readonly location: pulumi.Input<string>;
   /** Issuer of the cluster's service-account tokens (`KubernetesPlatform.oidcIssuerUrl`). */
   readonly oidcIssuerUrl: pulumi.Input<string>;

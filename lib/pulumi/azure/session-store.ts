@@ -15,7 +15,9 @@ export const SESSION_STORE_ENV = { host: "SESSION_STORE_HOST", port: "SESSION_ST
 
 /** Arguments of {@link SessionStore}. */
 export interface SessionStoreArgs {
+  /** Resource group the resources are created in. */
   readonly resourceGroupName: pulumi.Input<string>;
+  /** Azure region, e.g. `koreacentral`. */
   readonly location: pulumi.Input<string>;
   /** Globally unique cache name (the host is `<name>.redis.cache.windows.net`). */
   readonly cacheName: pulumi.Input<string>;
