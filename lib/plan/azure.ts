@@ -92,10 +92,31 @@ export function azureUniqueName(kind: Extract<NameKind, `azure${string}`>, zone:
 }
 
 /**
- * The private address of the in-cluster ingress's internal load balancer, near the end of the
- * workloads subnet (nodes take addresses from its start; Azure keeps the last one).
+ * Static private addresses handed out from the end of the workloads subnet (nodes and instances
+ * take addresses from its start; Azure keeps the last one): index 0 is the in-cluster ingress's
+ * internal load balancer on CaaS; on IaaS each service's discovery frontend takes one in order.
  */
-export function ingressPrivateIp(workloadsCidr: string): string {
+export function reservedPrivateIp(workloadsCidr: string, index: number): string {
   const subnet = parseCidr(workloadsCidr);
-  return formatCidr({ base: subnet.base + 2 ** (32 - subnet.prefix) - 6, prefix: 32 }).replace(/\/32$/, "");
+  const size = 2 ** (32 - subnet.prefix);
+  // Azure reserves the first four and the last address; keep half the subnet for instances.
+  if (!Number.isInteger(index) || index < 0 || 6 + index > size / 2) {
+    throw new Error(`reservedPrivateIp: index ${index} does not fit in ${workloadsCidr}. Fix: use a larger network.cidr or fewer services`);
+  }
+  return formatCidr({ base: subnet.base + size - 6 - index, prefix: 32 }).replace(/\/32$/, "");
+}
+
+/** The in-cluster ingress's internal load-balancer address on CaaS. */
+export function ingressPrivateIp(workloadsCidr: string): string {
+  return reservedPrivateIp(workloadsCidr, 0);
+}
+
+/** Private DNS zone the IaaS services are registered in, `<zone>.internal`. */
+export function discoveryZone(zone: string): string {
+  return `${zone}.internal`;
+}
+
+/** Environment variable carrying a service's address to the others (`SERVICE_ORDER_HISTORY_URL`). */
+export function serviceUrlEnv(service: string): string {
+  return `SERVICE_${service.toUpperCase().replace(/-/g, "_")}_URL`;
 }

@@ -295,6 +295,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
     case "random:index/randomPassword:RandomPassword":
       return { ...base, result: `mock-password-${name}` };
+    case "random:index/randomBytes:RandomBytes": {
+      const bytes = Buffer.alloc(Number(inputs["length"] ?? 32), name);
+      return { ...base, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
     default:
       return base;
   }

@@ -1,15 +1,19 @@
 import type { CloudSupport } from "../types.js";
 
-/** What the Pulumi engine implements on azure, per capability. Extend when a component lands with its tests. */
+/**
+ * What the Pulumi engine implements on azure, per capability. Extend when a component lands with its tests.
+ * Logging (ELK with a Redis buffer) is CaaS-only: the catalog offers it where a cluster runs it; VM and
+ * App Service logs go to Log Analytics through diagnostic settings.
+ */
 export const PULUMI_AZURE_SUPPORT: CloudSupport = {
-  network: ["caas"],
-  compute: ["caas"],
-  registry: ["caas"],
-  gateway: ["caas"],
-  bff: ["caas"],
-  discovery: ["caas"],
-  sessions: ["caas"],
-  broker: ["caas"],
+  network: ["iaas", "caas", "paas"],
+  compute: ["iaas", "caas", "paas"],
+  registry: ["iaas", "caas", "paas"],
+  gateway: ["iaas", "caas", "paas"],
+  bff: ["iaas", "caas", "paas"],
+  discovery: ["iaas", "caas", "paas"],
+  sessions: ["iaas", "caas", "paas"],
+  broker: ["iaas", "caas", "paas"],
   mesh: ["caas"],
   logging: ["caas"],
 };

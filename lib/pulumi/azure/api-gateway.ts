@@ -4,6 +4,7 @@ import * as network from "@pulumi/azure-native/network/index.js";
 import type * as inputs from "@pulumi/azure-native/types/input.js";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayPlan } from "../../plan/types.js";
+import { dependencyList } from "../kubernetes/dependencies.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { grantRole } from "./roles.js";
 
@@ -155,7 +156,7 @@ export class ApiGateway extends pulumi.ComponentResource {
     );
 
     let identity: managedidentity.UserAssignedIdentity | undefined;
-    const dependsOn: pulumi.Resource[] = [];
+    const dependsOn: pulumi.Input<pulumi.Resource>[] = dependencyList(opts?.dependsOn);
     if (args.certificate) {
       identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location, tags }, parent);
       dependsOn.push(grantRole(`${name}-read-certificate`, { role: "keyVaultSecretsUser", scope: args.certificate.keyVaultId, principalId: identity.principalId }, parent));

@@ -1,5 +1,4 @@
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
-import * as containerregistry from "@pulumi/azure-native/containerregistry/index.js";
 import * as containerservice from "@pulumi/azure-native/containerservice/index.js";
 import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
 import * as k8s from "@pulumi/kubernetes";
@@ -9,32 +8,17 @@ import type { AddOn } from "../../kubernetes/types.js";
 import { formatCidr, parseCidr } from "../../plan/cidr.js";
 import type { ClusterPlan } from "../../plan/types.js";
 import { addOnInstallOrder, installAddOns } from "../kubernetes/install-add-ons.js";
+import type { ContainerRegistry } from "./container-registry.js";
 import { sendDiagnostics } from "./diagnostics.js";
-import { privateEndpoint } from "./private-endpoint.js";
 import { grantRole } from "./roles.js";
 
 /** AKS control-plane log categories sent to the workspace; `kube-audit-admin` leaves out read-only audit events, which dominate volume. */
 export const AKS_LOG_CATEGORIES = ["kube-apiserver", "kube-audit-admin", "kube-controller-manager", "kube-scheduler", "cluster-autoscaler", "guard"] as const;
 /** Taint that keeps the services off the system pool. */
 export const SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule";
-/** Days untagged manifests stay in a Premium registry. */
-export const REGISTRY_UNTAGGED_RETENTION_DAYS = 30;
 
 /** How kubelogin gets the deployer's Entra ID token for the cluster (`kubelogin get-token --login`). */
 export type KubeloginMode = "azurecli" | "workloadidentity" | "spn" | "msi";
-
-/** The container registry of the services' images. */
-export interface RegistryArgs {
-  /** Globally unique registry name (5-50 letters and digits). */
-  readonly name: pulumi.Input<string>;
-  /** Premium allows private endpoints, zone redundancy and retention; Standard is reached over its public endpoint with Entra ID only. */
-  readonly sku: "Premium" | "Standard";
-  /**
-   * A private endpoint (Premium only); the registry's public endpoint is then disabled.
-   * @default - none
-   */
-  readonly privateEndpoint?: { readonly subnetId: pulumi.Input<string>; readonly privateDnsZoneId: pulumi.Input<string> };
-}
 
 /** The system node pool. */
 export interface SystemPoolArgs {
@@ -68,10 +52,10 @@ export interface KubernetesPlatformArgs {
    */
   readonly outbound?: "natGateway" | "loadBalancer";
   /**
-   * The container registry; its AcrPull role goes to the kubelet identity only.
-   * @default - no registry
+   * The registry the nodes pull images from; AcrPull on it goes to the kubelet identity only.
+   * @default - no registry access
    */
-  readonly registry?: RegistryArgs;
+  readonly registry?: Pick<ContainerRegistry, "grantPull">;
   /**
    * Log Analytics workspace of Container Insights and the control-plane and registry diagnostics.
    * @default - no monitoring add-on, no diagnostics
@@ -120,7 +104,6 @@ export interface KubernetesPlatformArgs {
   readonly transform?: {
     readonly cluster?: (args: containerservice.ManagedClusterArgs) => void;
     readonly userPool?: (args: containerservice.AgentPoolArgs) => void;
-    readonly registry?: (args: containerregistry.RegistryArgs) => void;
   };
 }
 
@@ -131,7 +114,6 @@ export interface KubernetesPlatformNodes {
   readonly cluster: containerservice.ManagedCluster;
   readonly userPool: containerservice.AgentPool;
   readonly deployerAdmin: authorization.RoleAssignment;
-  readonly registry?: containerregistry.Registry;
   readonly registryPull?: authorization.RoleAssignment;
   /** Resources of each add-on, by add-on name. */
   readonly addOns: Readonly<Record<string, readonly pulumi.Resource[]>>;
@@ -144,10 +126,10 @@ export interface KubernetesPlatformNodes {
  * authentication with Azure RBAC and no local accounts, OIDC issuer and workload identity, an
  * autoscaling system pool (tainted for critical add-ons) and user pool across zones on Azure Linux
  * with encryption at host, automatic patch and node-image upgrades, Container Insights and
- * control-plane diagnostics, an Azure Container Registry whose AcrPull goes to the kubelet identity
- * only, and the given add-ons.
+ * control-plane diagnostics, AcrPull on the given registry for the kubelet identity only, and the
+ * given add-ons.
  *
- * Cost: the nodes bill hourly; the Standard tier (uptimeSla) adds a per-cluster hourly fee; a Premium registry bills daily.
+ * Cost: the nodes bill hourly; the Standard tier (uptimeSla) adds a per-cluster hourly fee.
  *
  * @example
  * const platform = new KubernetesPlatform("shop", {
@@ -164,9 +146,6 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
   /** Provider for objects in this cluster. */
   readonly provider: k8s.Provider;
-  /** `<name>.azurecr.io`, when there is a registry. */
-  readonly registryLoginServer?: pulumi.Output<string>;
-  readonly registryId?: pulumi.Output<string>;
   /** Principal id of the kubelet identity (the only one allowed to pull images). */
   readonly kubeletPrincipalId: pulumi.Output<string>;
   /** Nodes, admin grant and add-ons later parts wait for before applying workloads. */
@@ -280,9 +259,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     const deployer = authorization.getClientConfigOutput(parent);
     const deployerAdmin = grantRole(`${name}-deployer-admin`, { role: "aksRbacClusterAdmin", scope: cluster.id, principalId: deployer.objectId, principalType: "Unknown" }, parent);
 
-    let registry: containerregistry.Registry | undefined;
-    let registryPull: authorization.RoleAssignment | undefined;
-    if (args.registry) [registry, registryPull] = this.createRegistry(name, args, args.registry, kubeletIdentity, tags, retain);
+    const registryPull = args.registry?.grantPull(`${name}-kubelet-acr-pull`, kubeletIdentity.principalId, this);
 
     const credentials = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName, resourceName: cluster.name, format: "exec" }, parent);
     const kubeconfig = pulumi.secret(
@@ -298,56 +275,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     this.kubeconfig = kubeconfig;
     this.provider = provider;
     this.kubeletPrincipalId = kubeletIdentity.principalId;
-    if (registry) {
-      this.registryLoginServer = registry.loginServer;
-      this.registryId = registry.id;
-    }
     this.ready = [userPool, deployerAdmin, ...(registryPull ? [registryPull] : []), ...Object.values(addOns).flat()];
-    this.nodes = { controlPlaneIdentity, kubeletIdentity, cluster, userPool, deployerAdmin, addOns, ...(registry ? { registry } : {}), ...(registryPull ? { registryPull } : {}) };
+    this.nodes = { controlPlaneIdentity, kubeletIdentity, cluster, userPool, deployerAdmin, addOns, ...(registryPull ? { registryPull } : {}) };
     this.registerOutputs({ clusterName: this.clusterName, clusterId: this.clusterId, oidcIssuerUrl: this.oidcIssuerUrl, kubeconfig: this.kubeconfig });
   }
 
-  private createRegistry(
-    name: string,
-    args: KubernetesPlatformArgs,
-    registryArgs: RegistryArgs,
-    kubeletIdentity: managedidentity.UserAssignedIdentity,
-    tags: Record<string, string>,
-    retain: boolean,
-  ): [containerregistry.Registry, authorization.RoleAssignment] {
-    const premium = registryArgs.sku === "Premium";
-    const isPrivate = registryArgs.privateEndpoint !== undefined;
-    const acrArgs: containerregistry.RegistryArgs = {
-      resourceGroupName: args.resourceGroupName,
-      location: args.location,
-      registryName: registryArgs.name,
-      sku: { name: registryArgs.sku },
-      // Entra ID tokens only: no shared admin password, no anonymous pulls.
-      adminUserEnabled: false,
-      anonymousPullEnabled: false,
-      publicNetworkAccess: isPrivate ? "Disabled" : "Enabled",
-      networkRuleBypassOptions: "AzureServices",
-      ...(premium
-        ? {
-            zoneRedundancy: "Enabled",
-            policies: {
-              retentionPolicy: { days: REGISTRY_UNTAGGED_RETENTION_DAYS, status: "enabled" },
-              // Images cannot be exported out of a registry that is closed to the internet.
-              ...(isPrivate ? { exportPolicy: { status: "disabled" } } : {}),
-            },
-          }
-        : {}),
-      tags,
-    };
-    args.transform?.registry?.(acrArgs);
-    const registry = new containerregistry.Registry(`${name}-registry`, acrArgs, { parent: this, ...(retain ? { protect: true, retainOnDelete: true } : {}) });
-    if (registryArgs.privateEndpoint) {
-      privateEndpoint(`${name}-registry-endpoint`, { resourceGroupName: args.resourceGroupName, subnetId: registryArgs.privateEndpoint.subnetId, resourceId: registry.id, group: "registry", privateDnsZoneId: registryArgs.privateEndpoint.privateDnsZoneId, tags }, this);
-    }
-    if (args.logWorkspaceId) sendDiagnostics(`${name}-registry-diagnostics`, registry.id, args.logWorkspaceId, this);
-    const pull = grantRole(`${name}-kubelet-acr-pull`, { role: "acrPull", scope: registry.id, principalId: kubeletIdentity.principalId }, { parent: this });
-    return [registry, pull];
-  }
 }
 
 /** The tenth address of the service range, the conventional cluster DNS service IP. */
@@ -380,9 +312,6 @@ function checkArgs(args: KubernetesPlatformArgs): string[] {
     problems.push(`systemPool min ${args.systemPool.min} / max ${args.systemPool.max} are invalid. Fix: use 1 <= min <= max`);
   }
   if (args.zones.some((z) => !/^[1-3]$/.test(z))) problems.push(`zones [${args.zones.join(", ")}] are not Azure zone numbers. Fix: use "1", "2" and "3"`);
-  if (args.registry?.privateEndpoint && args.registry.sku !== "Premium") {
-    problems.push(`registry.sku "${args.registry.sku}" has no private endpoints. Fix: use sku Premium or drop registry.privateEndpoint`);
-  }
   if (parseCidr(args.servicesCidr).prefix > 28) problems.push(`servicesCidr ${args.servicesCidr} is too small. Fix: use a /28 or larger range`);
   return problems;
 }

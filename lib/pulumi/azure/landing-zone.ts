@@ -4,21 +4,26 @@ import * as pulumi from "@pulumi/pulumi";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
-import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, ingressPrivateIp, registrySku, serviceBusSku } from "../../plan/azure.js";
+import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
 import { planLandingZone } from "../../plan/planner.js";
-import type { LandingZonePlan } from "../../plan/types.js";
+import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { Ingress, ingressReleaseName } from "../kubernetes/ingress.js";
 import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
+import { ContainerRegistry } from "./container-registry.js";
 import { KubernetesPlatform, type KubeloginMode } from "./kubernetes-platform.js";
 import { LogWorkspace } from "./log-workspace.js";
 import { MessageBroker, SERVICE_BUS_NAMESPACE_ENV } from "./message-broker.js";
 import { Network } from "./network.js";
+import { PaasPlatform } from "./paas-platform.js";
+import { PaasService } from "./paas-service.js";
 import { PRIVATE_DNS_ZONES } from "./private-endpoint.js";
-import { ServiceWorkload, type ServiceAccess } from "./service-workload.js";
+import { ServiceDiscovery } from "./service-discovery.js";
+import { ServiceWorkload, type ServiceAccess, type ServiceIdentity } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
+import { VmService } from "./vm-service.js";
 
 /** Arguments of {@link LandingZone}. */
 export interface LandingZoneArgs {
@@ -43,14 +48,16 @@ export interface LandingZoneArgs {
 
 /**
  * A whole Azure landing zone from a spec, planned for the Pulumi engine, all children of this
- * component: a resource group, the Log Analytics workspace, the Network, and per tier the compute
- * platform; on CaaS the AKS KubernetesPlatform (ACR, workloads namespace, Istio), an in-cluster
- * ingress behind the ApiGateway (Application Gateway WAF_v2), the SessionStore (Azure Cache for
- * Redis), the MessageBroker (Service Bus), the ELK LogPipeline with its Redis buffer on the cluster,
- * and a ServiceWorkload per service and BFF with its own workload identity.
+ * component: a resource group, the Log Analytics workspace, the Network, the ContainerRegistry,
+ * the SessionStore (Azure Cache for Redis), the MessageBroker (Service Bus), the ApiGateway
+ * (Application Gateway WAF_v2) and per tier: on CaaS the AKS KubernetesPlatform (workloads
+ * namespace, Istio), an in-cluster ingress behind the gateway, the ELK LogPipeline with its Redis
+ * buffer and a ServiceWorkload per service with its own workload identity; on IaaS a VmService
+ * scale set per service in the gateway's pools, found through ServiceDiscovery (internal load
+ * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service.
  *
- * Cost: AKS nodes, the Application Gateway, NAT gateway, Redis and (prod) Premium Service Bus and
- * registry bill hourly even when idle.
+ * Cost: the compute (AKS nodes, scale-set instances or the App Service plan), the Application
+ * Gateway, NAT gateway, Redis and (prod) Premium Service Bus and registry bill hourly even when idle.
  *
  * @example
  * const zone = new LandingZone("shop", { spec: loadSpecFile("examples/azure/landing-zone.yaml") });
@@ -62,13 +69,19 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly logs: LogWorkspace;
   readonly network: Network;
   readonly gateway: ApiGateway;
+  readonly registry: ContainerRegistry;
+  /** The AKS platform (CaaS). */
   readonly platform?: KubernetesPlatform;
+  /** The App Service plan (PaaS). */
+  readonly paas?: PaasPlatform;
+  /** The internal load balancer and private DNS zone the VM services are found by (IaaS). */
+  readonly discovery?: ServiceDiscovery;
   readonly ingress?: Ingress;
   readonly sessions?: SessionStore;
   readonly broker?: MessageBroker;
   readonly logging?: LogPipeline;
-  /** Every service and BFF, by name. */
-  readonly services: Readonly<Record<string, ServiceWorkload>>;
+  /** Every service and BFF, by name: a ServiceWorkload (CaaS), VmService (IaaS) or PaasService (PaaS). */
+  readonly services: Readonly<Record<string, ServiceIdentity>>;
 
   readonly gatewayUrl: pulumi.Output<string>;
   readonly resourceGroupName: pulumi.Output<string>;
@@ -98,14 +111,17 @@ export class LandingZone extends pulumi.ComponentResource {
     this.logs = new LogWorkspace(`${name}-logs`, { resourceGroupName, location, retentionDays: Math.max(30, plan.network.flowLogRetentionDays), retain, tags }, parent);
     const logWorkspaceId = this.logs.workspaceId;
 
-    const privateRegistry = plan.tier === "caas" && registrySku(plan.environment) === "Premium";
+    // Prod keeps every data plane private: Premium registry and Service Bus behind private endpoints.
+    const privateRegistry = registrySku(plan.environment) === "Premium";
     const busSku = serviceBusSku(plan.environment);
     const privateBus = plan.broker !== undefined && busSku.name === "Premium";
     const dnsZones = [
       ...(privateRegistry ? [PRIVATE_DNS_ZONES.registry] : []),
       ...(plan.sessions ? [PRIVATE_DNS_ZONES.redisCache] : []),
       ...(privateBus ? [PRIVATE_DNS_ZONES.namespace] : []),
+      ...(plan.tier === "paas" ? [PRIVATE_DNS_ZONES.sites] : []),
     ];
+    const exposed = plan.services.filter((s) => s.expose);
     this.network = new Network(
       `${name}-network`,
       {
@@ -114,6 +130,8 @@ export class LandingZone extends pulumi.ComponentResource {
         cidr: plan.network.cidr,
         subnetCidrs: layout,
         ...(plan.tier === "caas" ? { podsCidr: plan.network.podsCidr, workloadPorts: ["80"] } : {}),
+        ...(plan.tier === "iaas" ? { workloadPorts: [...new Set(exposed.map((s) => String(s.port)))] } : {}),
+        ...(plan.tier === "paas" ? { workloadsDelegation: "Microsoft.Web/serverFarms" as const, workloadPorts: [] } : {}),
         natGateway: plan.network.natGateways > 0,
         diagnosticsWorkspaceId: logWorkspaceId,
         ...(plan.network.flowLogs
@@ -133,6 +151,21 @@ export class LandingZone extends pulumi.ComponentResource {
       parent,
     );
     const endpoint = (zone: string) => ({ subnetId: this.network.subnetIds.endpoints, privateDnsZoneId: this.network.privateDnsZoneIds[zone]! });
+
+    this.registry = new ContainerRegistry(
+      `${name}-registry`,
+      {
+        resourceGroupName,
+        location,
+        registryName: uniqueName("azureRegistry", "registry"),
+        sku: registrySku(plan.environment),
+        ...(privateRegistry ? { privateEndpoint: endpoint(PRIVATE_DNS_ZONES.registry) } : {}),
+        logWorkspaceId,
+        retain,
+        tags,
+      },
+      parent,
+    );
 
     if (plan.sessions) {
       this.sessions = new SessionStore(
@@ -158,10 +191,35 @@ export class LandingZone extends pulumi.ComponentResource {
         parent,
       );
     }
+    const access: ServiceAccess[] = [...(this.sessions ? [this.sessions] : []), ...(this.broker ? [this.broker] : [])];
+    const serviceEnv = (service: ServicePlan, urls: Readonly<Record<string, pulumi.Input<string>>> = {}): Record<string, pulumi.Input<string>> => ({
+      ...(this.sessions ? this.sessions.environment() : {}),
+      ...(this.broker?.uses(service.name) ? { [SERVICE_BUS_NAMESPACE_ENV]: this.broker.namespaceHost } : {}),
+      ...Object.fromEntries(Object.entries(urls).filter(([other]) => other !== service.name).map(([other, url]) => [serviceUrlEnv(other), url])),
+    });
 
     const certificate = args.certificate ?? certificateFromConfig();
-    let backends: GatewayBackend[];
-    const services: Record<string, ServiceWorkload> = {};
+    const gateway = (backends: GatewayBackend[], route: (target: string) => string, dependsOn: pulumi.Resource[] = []) =>
+      new ApiGateway(
+        `${name}-gateway`,
+        {
+          resourceGroupName,
+          location,
+          gatewayName: `${plan.name}-${plan.environment}-gateway`,
+          subnetId: this.network.subnetIds.gateway,
+          gateway: plan.gateway,
+          backends,
+          routes: plan.gateway.routes.map((r) => ({ path: r.path, backend: route(r.target) })),
+          zones,
+          ...(certificate ? { certificate } : {}),
+          capacity: prod ? { min: 2, max: 10 } : { min: 1, max: 2 },
+          logWorkspaceId,
+          tags,
+        },
+        { parent: this, dependsOn },
+      );
+
+    const services: Record<string, ServiceIdentity> = {};
     if (plan.tier === "caas") {
       const cluster = plan.cluster!;
       const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
@@ -180,7 +238,7 @@ export class LandingZone extends pulumi.ComponentResource {
           servicesCidr: plan.network.servicesCidr,
           systemPool: AKS_SYSTEM_POOL[plan.environment],
           outbound: plan.network.natGateways > 0 ? "natGateway" : "loadBalancer",
-          registry: { name: uniqueName("azureRegistry", "registry"), sku: registrySku(plan.environment), ...(privateRegistry ? { privateEndpoint: endpoint(PRIVATE_DNS_ZONES.registry) } : {}) },
+          registry: this.registry,
           logWorkspaceId,
           ...(args.adminGroupObjectIds ? { adminGroupObjectIds: args.adminGroupObjectIds } : {}),
           ...(args.kubeloginMode ? { kubeloginMode: args.kubeloginMode } : {}),
@@ -195,7 +253,7 @@ export class LandingZone extends pulumi.ComponentResource {
       const provider = platform.provider;
       const ready = [...platform.ready];
 
-      // The gateway terminates clients and WAF; the in-cluster ingress, on a fixed internal address, routes to the services.
+      // The gateway terminates clients and runs the WAF; the in-cluster ingress, on a fixed internal address, routes to the services.
       const ingressIp = ingressPrivateIp(layout.workloads);
       this.ingress = new Ingress(
         `${name}-ingress`,
@@ -221,11 +279,10 @@ export class LandingZone extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: ready },
       );
-      backends = [{ name: "ingress", addresses: [{ ipAddress: ingressIp }], port: 80, protocol: "Http", healthPath: "/healthz" }];
+      this.gateway = gateway([{ name: "ingress", addresses: [{ ipAddress: ingressIp }], port: 80, protocol: "Http", healthPath: "/healthz" }], () => "ingress");
 
       if (plan.logging) this.logging = new LogPipeline(`${name}-logging`, { plan, provider }, { parent: this, dependsOn: ready });
 
-      const access: ServiceAccess[] = [...(this.sessions ? [this.sessions] : []), ...(this.broker ? [this.broker] : [])];
       for (const service of plan.services) {
         services[service.name] = new ServiceWorkload(
           `${name}-${service.name}`,
@@ -236,40 +293,109 @@ export class LandingZone extends pulumi.ComponentResource {
             location,
             oidcIssuerUrl: platform.oidcIssuerUrl,
             provider,
-            ...(platform.registryLoginServer ? { registryLoginServer: platform.registryLoginServer } : {}),
+            registryLoginServer: this.registry.loginServer,
             access,
-            env: {
-              ...(this.sessions ? this.sessions.environment() : {}),
-              ...(this.broker?.uses(service.name) ? { [SERVICE_BUS_NAMESPACE_ENV]: this.broker.namespaceHost } : {}),
-            },
+            env: serviceEnv(service),
             tags,
           },
           { parent: this, dependsOn: ready },
         );
       }
+    } else if (plan.tier === "iaas") {
+      const vms = plan.vms!;
+      const discovery = plan.decisions.some((d) => d.capability === "discovery")
+        ? new ServiceDiscovery(
+            `${name}-discovery`,
+            {
+              resourceGroupName,
+              location,
+              loadBalancerName: `${plan.name}-${plan.environment}-discovery`,
+              zoneName: discoveryZone(plan.name),
+              virtualNetworkId: this.network.virtualNetworkId,
+              subnetId: this.network.subnetIds.workloads,
+              zones,
+              services: plan.services.map((s, i) => ({ name: s.name, port: s.port, healthPath: s.healthPath, privateIp: reservedPrivateIp(layout.workloads, i) })),
+              tags,
+            },
+            parent,
+          )
+        : undefined;
+      this.discovery = discovery;
+      this.gateway = gateway(
+        exposed.map((s) => ({ name: s.name, port: s.port, protocol: "Http", healthPath: s.healthPath })),
+        (target) => target,
+      );
+      for (const service of plan.services) {
+        const pool = this.gateway.backendPoolIds[service.name];
+        services[service.name] = new VmService(
+          `${name}-${service.name}`,
+          {
+            plan,
+            service: service.name,
+            vms,
+            resourceGroupName,
+            location,
+            subnetId: this.network.subnetIds.workloads,
+            zones,
+            registry: this.registry,
+            ...(pool ? { gatewayBackendPoolIds: [pool] } : {}),
+            ...(discovery ? { loadBalancerBackendPoolIds: [discovery.backendPoolIds[service.name]!] } : {}),
+            access,
+            env: serviceEnv(service, discovery?.urls),
+            tags,
+          },
+          // The pools the instances join must exist first.
+          { parent: this, dependsOn: [this.gateway, ...(discovery ? [discovery] : [])] },
+        );
+      }
     } else {
-      throw new Error(`LandingZone ${name}: tier "${plan.tier}" is not built on azure yet. Fix: use tier caas`);
+      const platform = new PaasPlatform(
+        `${name}-platform`,
+        {
+          paas: plan.paas!,
+          resourceGroupName,
+          location,
+          instances: { min: Math.max(...plan.services.map((s) => s.replicas.min)), max: Math.max(...plan.services.map((s) => s.replicas.max)) },
+          zoneRedundant: prod && zones.length > 1,
+          logWorkspaceId,
+          tags,
+        },
+        parent,
+      );
+      this.paas = platform;
+      const appNames = Object.fromEntries(plan.services.map((s) => [s.name, uniqueName("azureResource", s.name)]));
+      // Apps reach each other by their own host names, which the privatelink zone resolves to their private endpoints.
+      const urls = Object.fromEntries(Object.entries(appNames).map(([service, app]) => [service, pulumi.interpolate`https://${app}.azurewebsites.net`]));
+      const apps: Record<string, PaasService> = {};
+      for (const service of plan.services) {
+        apps[service.name] = new PaasService(
+          `${name}-${service.name}`,
+          {
+            plan,
+            service: service.name,
+            resourceGroupName,
+            location,
+            appName: appNames[service.name]!,
+            planId: platform.planId,
+            integrationSubnetId: this.network.subnetIds.workloads,
+            privateEndpoint: endpoint(PRIVATE_DNS_ZONES.sites),
+            registry: this.registry,
+            access,
+            env: serviceEnv(service, plan.decisions.some((d) => d.capability === "discovery") ? urls : {}),
+            logWorkspaceId,
+            tags,
+          },
+          parent,
+        );
+        services[service.name] = apps[service.name]!;
+      }
+      this.gateway = gateway(
+        exposed.map((s) => ({ name: s.name, addresses: [{ fqdn: apps[s.name]!.defaultHostName }], port: 443, protocol: "Https", healthPath: s.healthPath, useBackendHostName: true })),
+        (target) => target,
+        Object.values(apps),
+      );
     }
     this.services = services;
-
-    this.gateway = new ApiGateway(
-      `${name}-gateway`,
-      {
-        resourceGroupName,
-        location,
-        gatewayName: `${plan.name}-${plan.environment}-gateway`,
-        subnetId: this.network.subnetIds.gateway,
-        gateway: plan.gateway,
-        backends,
-        routes: plan.gateway.routes.map((route) => ({ path: route.path, backend: backends.length === 1 ? backends[0]!.name : route.target })),
-        zones,
-        ...(certificate ? { certificate } : {}),
-        capacity: prod ? { min: 2, max: 10 } : { min: 1, max: 2 },
-        logWorkspaceId,
-        tags,
-      },
-      parent,
-    );
 
     this.gatewayUrl = this.gateway.url;
     this.resourceGroupName = resourceGroupName;
@@ -282,7 +408,7 @@ export class LandingZone extends pulumi.ComponentResource {
       gatewayUrl: this.gatewayUrl,
       resourceGroupName: this.resourceGroupName,
       ...(this.platform ? { clusterName: this.platform.clusterName } : {}),
-      ...(this.platform?.registryLoginServer ? { registryLoginServer: this.platform.registryLoginServer } : {}),
+      registryLoginServer: this.registry.loginServer,
       ...(this.sessions ? { sessionEndpoint: this.sessions.endpoint } : {}),
       ...(this.broker ? { serviceBusNamespace: this.broker.namespaceHost } : {}),
       ...(this.logging ? { kibanaService: this.logging.kibanaService } : {}),

@@ -67,7 +67,7 @@ export interface NetworkArgs {
    */
   readonly workloadsDelegation?: Extract<SubnetDelegation, "Microsoft.Web/serverFarms">;
   /**
-   * Ports the gateway subnet may reach in the workloads subnet.
+   * Ports the gateway subnet may reach in the workloads subnet; none for App Service integration subnets.
    * @default ["80"]
    */
   readonly workloadPorts?: readonly PortRange[];
@@ -358,7 +358,8 @@ export function securityRules(layout: AzureSubnetLayout, args: Pick<NetworkArgs,
       denyAll,
     ],
     workloads: [
-      allow("AllowGateway", 100, layout.gateway, args.workloadPorts ?? ["80"], layout.workloads),
+      // App Service integration subnets take no inbound traffic at all: the gateway reaches apps through private endpoints.
+      ...((args.workloadPorts ?? ["80"]).length > 0 ? [allow("AllowGateway", 100, layout.gateway, args.workloadPorts ?? ["80"], layout.workloads)] : []),
       // Nodes and scale-set instances talk among themselves (kubelet, overlay, cluster traffic).
       { ...allow("AllowWorkloads", 110, layout.workloads, ["*"], layout.workloads), protocol: "*" },
       ...(args.podsCidr ? [{ ...allow("AllowPods", 120, args.podsCidr, ["*"], layout.workloads), protocol: "*" }] : []),

@@ -3,6 +3,7 @@ import { parse } from "yaml";
 import { AKS_SYSTEM_POOL, azureUniqueName, redisSku } from "../../../lib/plan/azure.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { ApiGateway, type ApiGatewayArgs } from "../../../lib/pulumi/azure/api-gateway.js";
+import { ContainerRegistry } from "../../../lib/pulumi/azure/container-registry.js";
 import { dnsServiceIp, KubernetesPlatform, withKubeloginMode } from "../../../lib/pulumi/azure/kubernetes-platform.js";
 import { MessageBroker } from "../../../lib/pulumi/azure/message-broker.js";
 import { AZURE_ROLES, guidFrom } from "../../../lib/pulumi/azure/roles.js";
@@ -68,7 +69,9 @@ describe("KubernetesPlatform input checks", () => {
 
   it("names the bad prop and the fix before anything is created", async () => {
     await expect(attempt({ zones: ["eastus-1"] })).rejects.toThrow(/KubernetesPlatform aks: zones \[eastus-1\] are not Azure zone numbers. Fix: use "1", "2" and "3"/);
-    await expect(attempt({ registry: { name: "acr", sku: "Standard", privateEndpoint: { subnetId: "s", privateDnsZoneId: "z" } } })).rejects.toThrow(/registry.sku "Standard" has no private endpoints. Fix: use sku Premium/);
+    await expect(
+      runProgram(() => void new ContainerRegistry("acr", { resourceGroupName: "rg", location: "eastus", registryName: "acr", sku: "Standard", privateEndpoint: { subnetId: "s", privateDnsZoneId: "z" } })),
+    ).rejects.toThrow(/ContainerRegistry acr: sku "Standard" has no private endpoints. Fix: use sku Premium/);
     await expect(attempt({ systemPool: { ...AKS_SYSTEM_POOL.prod, min: 0 } })).rejects.toThrow(/systemPool min 0 \/ max 6 are invalid/);
   });
 });

@@ -106,7 +106,7 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     const pulls = byType(resources, ROLE).filter((r) => roleOf(r) === AZURE_ROLES.acrPull);
     expect(pulls).toHaveLength(1);
     expect(pulls[0]!.inputs).toMatchObject({ scope: idOf(registry), principalId: single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-platform-kubelet").outputs["principalId"] });
-    const endpoint = byType(resources, "azure-native:network:PrivateEndpoint").find((e) => e.name === "shop-platform-registry-endpoint")!;
+    const endpoint = byType(resources, "azure-native:network:PrivateEndpoint").find((e) => e.name === "shop-registry-endpoint")!;
     expect(endpoint.inputs["privateLinkServiceConnections"]).toEqual([expect.objectContaining({ privateLinkServiceId: idOf(registry), groupIds: ["registry"] })]);
   });
 
