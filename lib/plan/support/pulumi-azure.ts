@@ -12,6 +12,7 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   gateway: ["iaas", "caas", "paas"],
   bff: ["iaas", "caas", "paas"],
   discovery: ["iaas", "caas", "paas"],
+  config: ["iaas", "caas", "paas"],
   sessions: ["iaas", "caas", "paas"],
   broker: ["iaas", "caas", "paas"],
   mesh: ["caas"],

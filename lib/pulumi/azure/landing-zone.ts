@@ -12,6 +12,7 @@ import type { LandingZoneSpec } from "../../spec/types.js";
 import { Ingress, ingressReleaseName } from "../kubernetes/ingress.js";
 import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
+import { APP_CONFIGURATION_ENDPOINT_ENV, ConfigStore } from "./config-store.js";
 import { ContainerRegistry } from "./container-registry.js";
 import { KubernetesPlatform, type KubeloginMode } from "./kubernetes-platform.js";
 import { LogWorkspace } from "./log-workspace.js";
@@ -44,6 +45,11 @@ export interface LandingZoneArgs {
    * @default "azurecli"
    */
   readonly kubeloginMode?: KubeloginMode;
+  /**
+   * Values of the services' declared secrets, by service then key (e.g. from `pulumi config set --secret`); missing ones are generated into Key Vault.
+   * @default - every secret generated
+   */
+  readonly secretValues?: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
 }
 
 /**
@@ -70,6 +76,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly network: Network;
   readonly gateway: ApiGateway;
   readonly registry: ContainerRegistry;
+  /** Key Vault (and App Configuration on IaaS/PaaS) holding the services' secrets and settings. */
+  readonly config?: ConfigStore;
   /** The AKS platform (CaaS). */
   readonly platform?: KubernetesPlatform;
   /** The App Service plan (PaaS). */
@@ -111,6 +119,7 @@ export class LandingZone extends pulumi.ComponentResource {
     this.logs = new LogWorkspace(`${name}-logs`, { resourceGroupName, location, retentionDays: Math.max(30, plan.network.flowLogRetentionDays), retain, tags }, parent);
     const logWorkspaceId = this.logs.workspaceId;
 
+    const hasConfig = plan.decisions.some((d) => d.capability === "config");
     // Prod keeps every data plane private: Premium registry and Service Bus behind private endpoints.
     const privateRegistry = registrySku(plan.environment) === "Premium";
     const busSku = serviceBusSku(plan.environment);
@@ -120,6 +129,8 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(plan.sessions ? [PRIVATE_DNS_ZONES.redisCache] : []),
       ...(privateBus ? [PRIVATE_DNS_ZONES.namespace] : []),
       ...(plan.tier === "paas" ? [PRIVATE_DNS_ZONES.sites] : []),
+      ...(hasConfig ? [PRIVATE_DNS_ZONES.vault] : []),
+      ...(hasConfig && plan.tier !== "caas" ? [PRIVATE_DNS_ZONES.configurationStores] : []),
     ];
     const exposed = plan.services.filter((s) => s.expose);
     this.network = new Network(
@@ -191,11 +202,36 @@ export class LandingZone extends pulumi.ComponentResource {
         parent,
       );
     }
-    const access: ServiceAccess[] = [...(this.sessions ? [this.sessions] : []), ...(this.broker ? [this.broker] : [])];
+    if (hasConfig) {
+      this.config = new ConfigStore(
+        `${name}-config`,
+        {
+          plan,
+          resourceGroupName,
+          location,
+          vaultName: uniqueName("azureKeyVault", "kv"),
+          // On clusters settings stay in ConfigMaps; VMs and App Service read them from App Configuration.
+          ...(plan.tier !== "caas" ? { appConfigurationName: uniqueName("azureResource", "config") } : {}),
+          privateEndpoints: {
+            subnetId: this.network.subnetIds.endpoints,
+            vaultDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.vault]!,
+            ...(plan.tier !== "caas" ? { appConfigurationDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.configurationStores]! } : {}),
+          },
+          ...(args.secretValues ? { secretValues: args.secretValues } : {}),
+          logWorkspaceId,
+          tags,
+        },
+        parent,
+      );
+    }
+    const config = this.config;
+    const access: ServiceAccess[] = [...(this.sessions ? [this.sessions] : []), ...(this.broker ? [this.broker] : []), ...(config ? [config] : [])];
+    const settingsFrom = config?.appConfigurationEndpoint ? { appConfiguration: { endpoint: config.appConfigurationEndpoint, label: plan.environment } } : {};
     const serviceEnv = (service: ServicePlan, urls: Readonly<Record<string, pulumi.Input<string>>> = {}): Record<string, pulumi.Input<string>> => ({
       ...(this.sessions ? this.sessions.environment() : {}),
       ...(this.broker?.uses(service.name) ? { [SERVICE_BUS_NAMESPACE_ENV]: this.broker.namespaceHost } : {}),
       ...Object.fromEntries(Object.entries(urls).filter(([other]) => other !== service.name).map(([other, url]) => [serviceUrlEnv(other), url])),
+      ...(config?.appConfigurationEndpoint ? { [APP_CONFIGURATION_ENDPOINT_ENV]: config.appConfigurationEndpoint } : {}),
     });
 
     const certificate = args.certificate ?? certificateFromConfig();
@@ -296,6 +332,7 @@ export class LandingZone extends pulumi.ComponentResource {
             registryLoginServer: this.registry.loginServer,
             access,
             env: serviceEnv(service),
+            ...(config ? { secretValues: config.secretValuesOf(service.name) } : {}),
             tags,
           },
           { parent: this, dependsOn: ready },
@@ -342,6 +379,7 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(discovery ? { loadBalancerBackendPoolIds: [discovery.backendPoolIds[service.name]!] } : {}),
             access,
             env: serviceEnv(service, discovery?.urls),
+            ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),
             tags,
           },
           // The pools the instances join must exist first.
@@ -382,6 +420,7 @@ export class LandingZone extends pulumi.ComponentResource {
             registry: this.registry,
             access,
             env: serviceEnv(service, plan.decisions.some((d) => d.capability === "discovery") ? urls : {}),
+            ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),
             logWorkspaceId,
             tags,
           },

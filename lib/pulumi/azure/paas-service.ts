@@ -39,6 +39,16 @@ export interface PaasServiceArgs {
    */
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
+   * Key Vault URIs of the service's declared secrets, by key: each becomes a Key Vault reference app setting the platform resolves with the app's identity.
+   * @default - none (the service must then declare no secrets)
+   */
+  readonly secretUris?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The App Configuration store of the service's settings: each becomes an App Configuration reference instead of a plain value.
+   * @default - settings as plain app settings
+   */
+  readonly appConfiguration?: { readonly endpoint: pulumi.Input<string>; readonly label: string };
+  /**
    * Log Analytics workspace of the app's HTTP, console and platform logs.
    * @default - no diagnostics
    */
@@ -60,7 +70,8 @@ export interface PaasServiceArgs {
  * with its own user-assigned identity (AcrPull only) over the VNet integration, reachable only
  * through a private endpoint (public network access disabled), HTTPS only with TLS 1.2+, FTP(S)
  * and basic publishing credentials disabled, always on with a health check on the service's health
- * path, its configuration as app settings and its logs in Log Analytics.
+ * path, its settings and secrets as App Configuration and Key Vault references resolved with its
+ * identity, and its logs in Log Analytics.
  *
  * @example
  * new PaasService("orders", { plan, service: "orders", resourceGroupName: group.name, location: "eastus", appName: "shop-prod-orders-1a2b3c",
@@ -79,8 +90,9 @@ export class PaasService extends pulumi.ComponentResource implements ServiceIden
     const { plan } = args;
     const service = plan.services.find((s) => s.name === args.service);
     if (!service) throw new Error(`PaasService ${name}: service "${args.service}" is not in plan.services (${plan.services.map((s) => s.name).join(", ")}). Fix: pass one of those names`);
-    if (service.secrets.length > 0) {
-      throw new Error(`PaasService ${name}: services[${service.name}].secrets need Key Vault references, which PaasService does not create. Fix: use the LandingZone (Key Vault) or drop the secrets`);
+    const missing = service.secrets.filter((key) => args.secretUris?.[key] === undefined);
+    if (missing.length > 0) {
+      throw new Error(`PaasService ${name}: services[${service.name}].secrets [${missing.join(", ")}] have no secretUris entry. Fix: pass their Key Vault URIs (ConfigStore.secretUrisOf)`);
     }
     super("msa:azure:PaasService", name, {}, opts);
     const parent = { parent: this };
@@ -90,8 +102,16 @@ export class PaasService extends pulumi.ComponentResource implements ServiceIden
     const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location, tags }, parent);
     const grants = [args.registry.grantPull(`${name}-acr-pull`, identity.principalId, this), ...(args.access ?? []).flatMap((a) => a.grantAccess(service.name, identity.principalId, this))];
     const image = service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.registry.loginServer}/${service.image}` : pulumi.output(service.image);
+    const appConfiguration = args.appConfiguration;
+    const configSettings: Record<string, pulumi.Input<string>> = appConfiguration
+      ? Object.fromEntries(
+          Object.keys(service.config).map((key) => [key, pulumi.interpolate`@Microsoft.AppConfiguration(Endpoint=${appConfiguration.endpoint}; Key=${service.name}:${key}; Label=${appConfiguration.label})`]),
+        )
+      : { ...service.config };
     const settings: Record<string, pulumi.Input<string>> = {
-      ...service.config,
+      ...configSettings,
+      // The platform resolves each reference with the app's identity; the value never enters the app's configuration.
+      ...Object.fromEntries(service.secrets.map((key) => [key, pulumi.interpolate`@Microsoft.KeyVault(SecretUri=${args.secretUris![key]!})`])),
       SERVICE_NAME: service.name,
       PORT: String(service.port),
       // App Service forwards requests to this container port.
@@ -107,6 +127,7 @@ export class PaasService extends pulumi.ComponentResource implements ServiceIden
       kind: "app,linux,container",
       serverFarmId: args.planId,
       identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
+      keyVaultReferenceIdentity: identity.id,
       httpsOnly: true,
       publicNetworkAccess: "Disabled",
       clientAffinityEnabled: false,

@@ -53,6 +53,16 @@ export interface VmServiceArgs {
    */
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
+   * Key Vault URIs of the service's declared secrets, by key; the identity must be allowed to read them (the ConfigStore's grants).
+   * @default - none (the service must then declare no secrets)
+   */
+  readonly secretUris?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The App Configuration store the service's settings are read from at start, instead of the VM model.
+   * @default - settings written into the instance's environment file
+   */
+  readonly appConfiguration?: { readonly endpoint: pulumi.Input<string>; readonly label: string };
+  /**
    * An OpenSSH public key for the admin user, which Azure requires. Operators sign in with Entra ID
    * (`az ssh vm`, AADSSHLoginForLinux) and the NSG admits no SSH from outside the subnet.
    * @default - an Ed25519 key whose private half nobody holds (its seed exists only as a secret in state)
@@ -80,7 +90,8 @@ export interface VmServiceArgs {
  * upgrades, automatic repairs and gateway pools) of Trusted Launch Ubuntu instances with no public
  * IP, password login disabled and Entra ID SSH login, encryption at host, a user-assigned identity
  * that pulls the image from ACR with a token (AcrPull only) and holds the service's grants, the
- * container started by cloud-init, the Application Health extension on the service's health path
+ * container started by cloud-init with its settings and secrets read at each start from App
+ * Configuration and Key Vault into tmpfs, the Application Health extension on the service's health path
  * driving repairs and rolling upgrades, automatic OS patching, and CPU autoscaling between the
  * service's replica bounds.
  *
@@ -106,8 +117,9 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
     const { plan } = args;
     const service = plan.services.find((s) => s.name === args.service);
     if (!service) throw new Error(`VmService ${name}: service "${args.service}" is not in plan.services (${plan.services.map((s) => s.name).join(", ")}). Fix: pass one of those names`);
-    if (service.secrets.length > 0) {
-      throw new Error(`VmService ${name}: services[${service.name}].secrets need a config store the scale set reads at boot, which VmService does not wire. Fix: use the LandingZone (Key Vault) or drop the secrets`);
+    const missing = service.secrets.filter((key) => args.secretUris?.[key] === undefined);
+    if (missing.length > 0) {
+      throw new Error(`VmService ${name}: services[${service.name}].secrets [${missing.join(", ")}] have no secretUris entry. Fix: pass their Key Vault URIs (ConfigStore.secretUrisOf)`);
     }
     if (args.zones.some((z) => !/^[1-3]$/.test(z))) throw new Error(`VmService ${name}: zones [${args.zones.join(", ")}] are not Azure zone numbers. Fix: use "1", "2" and "3"`);
     super("msa:azure:VmService", name, {}, opts);
@@ -127,9 +139,18 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
 
     const image = service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.registry.loginServer}/${service.image}` : pulumi.output(service.image);
     const customData = pulumi
-      .all([image, args.registry.loginServer, identity.clientId, pulumi.output(args.env ?? {})])
-      .apply(([resolvedImage, registry, clientId, env]) =>
-        Buffer.from(vmCloudInit(plan, service, { image: resolvedImage, registry, clientId, env: env as Record<string, string> })).toString("base64"),
+      .all([image, args.registry.loginServer, identity.clientId, pulumi.output(args.env ?? {}), pulumi.output(args.secretUris ?? {}), pulumi.output(args.appConfiguration?.endpoint)])
+      .apply(([resolvedImage, registry, clientId, env, secrets, endpoint]) =>
+        Buffer.from(
+          vmCloudInit(plan, service, {
+            image: resolvedImage,
+            registry,
+            clientId,
+            env: env as Record<string, string>,
+            secrets: secrets as Record<string, string>,
+            ...(endpoint && args.appConfiguration ? { appConfiguration: { endpoint, label: args.appConfiguration.label } } : {}),
+          }),
+        ).toString("base64"),
       );
 
     const scaleSetArgs: compute.VirtualMachineScaleSetArgs = {

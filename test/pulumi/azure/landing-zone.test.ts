@@ -185,6 +185,27 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(dns.inputs["privateDnsZoneConfigs"]).toEqual([{ name: "privatelink-redis-cache-windows-net", privateDnsZoneId: idOf(zone) }]);
   });
 
+  it("generates every secret into a private RBAC Key Vault, readable only by its own service, reaching pods by reference", () => {
+    const vault = single(resources, "azure-native:keyvault:Vault");
+    expect(vault.inputs["properties"]).toMatchObject({ enableRbacAuthorization: true, enableSoftDelete: true, enablePurgeProtection: true, publicNetworkAccess: "Disabled", networkAcls: { defaultAction: "Deny" } });
+    expect(vault.protect && vault.retainOnDelete).toBe(true);
+    expect((vault.inputs["properties"] as { accessPolicies?: unknown[] }).accessPolicies).toBeUndefined();
+    const secrets = byType(resources, "azure-native:keyvault:Secret");
+    expect(secrets.map((s) => s.inputs["secretName"]).sort()).toEqual(["orders-signing-key", "payments-provider-api-key"]);
+    for (const secret of secrets) expect(secret.secretInputs).toContain("properties");
+    const readers = byType(resources, ROLE).filter((r) => roleOf(r) === AZURE_ROLES.keyVaultSecretsUser);
+    expect(readers.map((r) => `${r.parent} -> ${String(r.inputs["scope"]).split("/").pop()}`).sort()).toEqual(["shop-orders -> orders-signing-key", "shop-payments -> payments-provider-api-key"]);
+    const signing = secrets.find((s) => s.inputs["secretName"] === "orders-signing-key")!;
+    const value = (signing.inputs["properties"] as { value: string }).value;
+    // The pod's Secret holds the vault's value, in state only as a secret, and the container reads it by reference.
+    const podSecret = byType(resources, "kubernetes:core/v1:Secret").find((s) => (s.inputs["metadata"] as { name: string }).name === "orders-secrets")!;
+    expect(podSecret.secretInputs).toContain("stringData");
+    expect((podSecret.inputs["stringData"] as Record<string, string>)["SIGNING_KEY"]).toBe(value);
+    const objs = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-workload-workload").inputs["objs"] as Obj[];
+    expect(JSON.stringify(objs)).not.toContain(value);
+    expect(objs.find((o) => o.kind === "ConfigMap")!.data!["LOG_LEVEL"]).toBe("info");
+  });
+
   it("fronts the services with a WAF_v2 gateway routing every planned path to the internal ingress", () => {
     const gateway = single(resources, "azure-native:network:ApplicationGateway");
     const ingressIp = ingressPrivateIp(azureSubnetLayout(plan.network).workloads);
@@ -232,7 +253,8 @@ describe("Azure LandingZone in dev", async () => {
     expect(cluster.inputs["sku"]).toEqual({ name: "Base", tier: "Free" });
     expect(single(resources, "azure-native:containerregistry:Registry").inputs).toMatchObject({ sku: { name: "Standard" }, publicNetworkAccess: "Enabled", adminUserEnabled: false });
     expect(single(resources, "azure-native:servicebus:Namespace").inputs).toMatchObject({ sku: { name: "Standard" }, publicNetworkAccess: "Enabled", disableLocalAuth: true });
-    expect(byType(resources, "azure-native:network:PrivateEndpoint").map((e) => e.name)).toEqual(["shop-sessions-endpoint"]);
+    // Only the data stores that hold data stay private in dev: the session cache and the vault.
+    expect(byType(resources, "azure-native:network:PrivateEndpoint").map((e) => e.name)).toEqual(["shop-sessions-endpoint", "shop-config-vault-endpoint"]);
     expect(resources.filter((r) => r.protect).map((r) => r.name)).toEqual([]);
     expect(single(resources, "azure-native:redis:Redis").inputs).toMatchObject({ sku: { name: "Standard", family: "C", capacity: 0 }, publicNetworkAccess: "Disabled", enableNonSslPort: false });
   });

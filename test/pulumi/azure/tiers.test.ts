@@ -72,7 +72,15 @@ describe("Azure IaaS: a scale set per service behind the gateway", async () => {
     expect(script).toContain("grant_type=access_token");
     expect(script).not.toMatch(/adminPassword|REGISTRY_PASSWORD/);
     const grants = byType(resources, "azure-native:authorization:RoleAssignment").filter((r) => r.parent === "shop-orders");
-    expect(grants.map(roleOf).sort()).toEqual([AZURE_ROLES.acrPull, AZURE_ROLES.serviceBusDataReceiver, AZURE_ROLES.serviceBusDataReceiver, AZURE_ROLES.serviceBusDataSender].sort());
+    expect(grants.map(roleOf).sort()).toEqual(
+      [AZURE_ROLES.acrPull, AZURE_ROLES.serviceBusDataReceiver, AZURE_ROLES.serviceBusDataReceiver, AZURE_ROLES.serviceBusDataSender, AZURE_ROLES.keyVaultSecretsUser, AZURE_ROLES.appConfigurationDataReader].sort(),
+    );
+    // Settings and secrets are read at start from App Configuration and Key Vault: only their addresses are in the VM model.
+    const signing = single(resources, "azure-native:keyvault:Secret", "shop-config-orders-signing-key");
+    expect(script).toContain(`${String((signing.outputs["properties"] as { secretUri: string }).secretUri)}?api-version=7.4`);
+    expect(script).not.toContain((signing.inputs["properties"] as { value: string }).value);
+    expect(script).not.toContain("LOG_LEVEL=info");
+    expect(script).toMatch(/azconfig\.io\/kv\?key=orders:\*&label=prod/);
     expect(grants.find((g) => roleOf(g) === AZURE_ROLES.acrPull)!.inputs["scope"]).toBe(idOf(registry));
     expect(orders.dependsOn).toEqual(expect.arrayContaining(grants.map((g) => g.name)));
   });
@@ -131,6 +139,25 @@ describe("Azure PaaS: a private web app per service on one App Service plan", as
     expect(byType(resources, "azure-native:web:WebAppScmAllowed").every((r) => r.inputs["allow"] === false)).toBe(true);
     const endpoints = byType(resources, "azure-native:network:PrivateEndpoint").filter((e) => (e.inputs["privateLinkServiceConnections"] as { groupIds: string[] }[])[0]!.groupIds[0] === "sites");
     expect(endpoints.map((e) => e.parent).sort()).toEqual(plan.services.map((s) => `shop-${s.name}`).sort());
+  });
+
+  it("keeps settings in App Configuration and secrets in Key Vault, both reaching the app as references", () => {
+    const store = single(resources, "azure-native:appconfiguration:ConfigurationStore");
+    expect(store.inputs).toMatchObject({ sku: { name: "standard" }, disableLocalAuth: true, publicNetworkAccess: "Disabled", dataPlaneProxy: { authenticationMode: "Pass-through", privateLinkDelegation: "Enabled" } });
+    const values = byType(resources, "azure-native:appconfiguration:KeyValue");
+    const ordersEntries = values.filter((v) => String(v.inputs["keyValueName"]).startsWith("orders:"));
+    expect(ordersEntries.map((v) => v.inputs["keyValueName"]).sort()).toEqual(["orders:LOG_LEVEL$prod", "orders:SIGNING_KEY$prod"]);
+    const reference = ordersEntries.find((v) => String(v.inputs["keyValueName"]).startsWith("orders:SIGNING_KEY"))!;
+    expect(reference.inputs["contentType"]).toBe("application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8");
+    expect(JSON.parse(String(reference.inputs["value"]))).toEqual({ uri: expect.stringMatching(/^https:\/\/shop-prod-kv-[0-9a-f]{6}\.vault\.azure\.net\/secrets\/orders-signing-key$/) });
+    const writer = single(resources, "azure-native:authorization:RoleAssignment", "shop-config-deployer-writes-settings");
+    expect(roleOf(writer)).toBe(AZURE_ROLES.appConfigurationDataOwner);
+    expect(values.every((v) => v.dependsOn.includes(writer.name))).toBe(true);
+    const orders = apps.find((a) => a.parent === "shop-orders")!;
+    const settings = Object.fromEntries(((orders.inputs["siteConfig"] as { appSettings: { name: string; value: string }[] }).appSettings).map((s) => [s.name, s.value]));
+    expect(settings["SIGNING_KEY"]).toMatch(/^@Microsoft\.KeyVault\(SecretUri=https:\/\/shop-prod-kv-[0-9a-f]{6}\.vault\.azure\.net\/secrets\/orders-signing-key\)$/);
+    expect(settings["LOG_LEVEL"]).toMatch(/^@Microsoft\.AppConfiguration\(Endpoint=https:\/\/shop-prod-config-[0-9a-f]{6}\.azconfig\.io; Key=orders:LOG_LEVEL; Label=prod\)$/);
+    expect(orders.inputs["keyVaultReferenceIdentity"]).toBe(idOf(resources.find((r) => r.name === "shop-orders-identity")!));
   });
 
   it("routes the gateway to each app's private host over HTTPS with the app's own host name", () => {
