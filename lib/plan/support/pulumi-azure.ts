@@ -16,5 +16,6 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   sessions: ["iaas", "caas", "paas"],
   broker: ["iaas", "caas", "paas"],
   mesh: ["caas"],
+  tracing: ["iaas", "caas", "paas"],
   logging: ["caas"],
 };

@@ -1,5 +1,6 @@
 export * from "./api-gateway.js";
 export * from "./autoscale.js";
+export * from "./config-store.js";
 export * from "./container-registry.js";
 export * from "./diagnostics.js";
 export * from "./kubernetes-platform.js";
@@ -14,4 +15,5 @@ export * from "./roles.js";
 export * from "./service-discovery.js";
 export * from "./service-workload.js";
 export * from "./session-store.js";
+export * from "./tracing.js";
 export * from "./vm-service.js";

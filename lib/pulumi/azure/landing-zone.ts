@@ -24,6 +24,7 @@ import { PRIVATE_DNS_ZONES } from "./private-endpoint.js";
 import { ServiceDiscovery } from "./service-discovery.js";
 import { ServiceWorkload, type ServiceAccess, type ServiceIdentity } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
+import { Tracing } from "./tracing.js";
 import { VmService } from "./vm-service.js";
 
 /** Arguments of {@link LandingZone}. */
@@ -76,6 +77,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly network: Network;
   readonly gateway: ApiGateway;
   readonly registry: ContainerRegistry;
+  /** Application Insights and, on CaaS, the OpenTelemetry collector. */
+  readonly tracing?: Tracing;
   /** Key Vault (and App Configuration on IaaS/PaaS) holding the services' secrets and settings. */
   readonly config?: ConfigStore;
   /** The AKS platform (CaaS). */
@@ -99,6 +102,9 @@ export class LandingZone extends pulumi.ComponentResource {
     const plan = planLandingZone(args.spec, { engine: "pulumi" });
     if (plan.cloud !== "azure") {
       throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not azure. Fix: set cloud: azure, or use the ${plan.cloud} LandingZone`);
+    }
+    if (plan.tracing && plan.tier !== "caas" && plan.tracing.backend !== "cloud") {
+      throw new Error(`LandingZone args.spec.tracing.backend: "${plan.tracing.backend}" runs in a cluster, and azure/${plan.tier} has none. Fix: use tracing.backend: cloud (Application Insights) or tier: caas`);
     }
     const layout = azureSubnetLayout(plan.network);
     super("msa:azure:LandingZone", name, {}, opts);
@@ -226,12 +232,16 @@ export class LandingZone extends pulumi.ComponentResource {
     }
     const config = this.config;
     const access: ServiceAccess[] = [...(this.sessions ? [this.sessions] : []), ...(this.broker ? [this.broker] : []), ...(config ? [config] : [])];
+    // Outside a cluster, services send traces to Application Insights themselves.
+    if (plan.tracing && plan.tier !== "caas") this.tracing = new Tracing(`${name}-tracing`, { plan, resourceGroupName, location, logWorkspaceId, tags }, parent);
+    const tracing = this.tracing;
     const settingsFrom = config?.appConfigurationEndpoint ? { appConfiguration: { endpoint: config.appConfigurationEndpoint, label: plan.environment } } : {};
     const serviceEnv = (service: ServicePlan, urls: Readonly<Record<string, pulumi.Input<string>>> = {}): Record<string, pulumi.Input<string>> => ({
       ...(this.sessions ? this.sessions.environment() : {}),
       ...(this.broker?.uses(service.name) ? { [SERVICE_BUS_NAMESPACE_ENV]: this.broker.namespaceHost } : {}),
       ...Object.fromEntries(Object.entries(urls).filter(([other]) => other !== service.name).map(([other, url]) => [serviceUrlEnv(other), url])),
       ...(config?.appConfigurationEndpoint ? { [APP_CONFIGURATION_ENDPOINT_ENV]: config.appConfigurationEndpoint } : {}),
+      ...(tracing ? tracing.environment(service.name) : {}),
     });
 
     const certificate = args.certificate ?? certificateFromConfig();
@@ -318,6 +328,7 @@ export class LandingZone extends pulumi.ComponentResource {
       this.gateway = gateway([{ name: "ingress", addresses: [{ ipAddress: ingressIp }], port: 80, protocol: "Http", healthPath: "/healthz" }], () => "ingress");
 
       if (plan.logging) this.logging = new LogPipeline(`${name}-logging`, { plan, provider }, { parent: this, dependsOn: ready });
+      if (plan.tracing) this.tracing = new Tracing(`${name}-tracing`, { plan, resourceGroupName, location, logWorkspaceId, provider, tags }, { parent: this, dependsOn: ready });
 
       for (const service of plan.services) {
         services[service.name] = new ServiceWorkload(

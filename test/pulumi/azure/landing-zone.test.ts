@@ -225,6 +225,21 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(controller.config["enable-modsecurity"]).toBeUndefined();
   });
 
+  it("traces through the shared OpenTelemetry collector into a workspace-based Application Insights, its connection string by reference", () => {
+    const insights = single(resources, "azure-native:applicationinsights:Component");
+    expect(insights.inputs).toMatchObject({ workspaceResourceId: idOf(single(resources, "azure-native:operationalinsights:Workspace")), ingestionMode: "LogAnalytics" });
+    const secret = single(resources, "kubernetes:core/v1:Secret", "shop-tracing-connection");
+    expect(secret.secretInputs).toContain("stringData");
+    expect(secret.inputs).toMatchObject({ metadata: { name: "application-insights", namespace: "observability" }, stringData: { "connection-string": insights.outputs["connectionString"] } });
+    const collector = single(resources, "kubernetes:helm.sh/v3:Release", "shop-tracing-otel-collector");
+    const values = collector.inputs["values"] as { extraEnvs: unknown[]; config: { exporters: Record<string, unknown> } };
+    expect(values.extraEnvs).toEqual([{ name: "APPLICATIONINSIGHTS_CONNECTION_STRING", valueFrom: { secretKeyRef: { name: "application-insights", key: "connection-string" } } }]);
+    expect(Object.keys(values.config.exporters)).toEqual(["azuremonitor"]);
+    expect(collector.dependsOn).toContain("shop-tracing-connection");
+    const config = (single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-workload-workload").inputs["objs"] as Obj[]).find((o) => o.kind === "ConfigMap")!.data!;
+    expect(config["OTEL_EXPORTER_OTLP_ENDPOINT"]).toBe(plan.tracing!.collectorEndpoint);
+  });
+
   it("runs the ELK pipeline on AKS with its in-cluster Redis buffer", () => {
     const pipeline = single(resources, "msa:kubernetes:LogPipeline");
     expect(pipeline.parent).toBe("shop");

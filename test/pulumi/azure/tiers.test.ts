@@ -157,6 +157,9 @@ describe("Azure PaaS: a private web app per service on one App Service plan", as
     const settings = Object.fromEntries(((orders.inputs["siteConfig"] as { appSettings: { name: string; value: string }[] }).appSettings).map((s) => [s.name, s.value]));
     expect(settings["SIGNING_KEY"]).toMatch(/^@Microsoft\.KeyVault\(SecretUri=https:\/\/shop-prod-kv-[0-9a-f]{6}\.vault\.azure\.net\/secrets\/orders-signing-key\)$/);
     expect(settings["LOG_LEVEL"]).toMatch(/^@Microsoft\.AppConfiguration\(Endpoint=https:\/\/shop-prod-config-[0-9a-f]{6}\.azconfig\.io; Key=orders:LOG_LEVEL; Label=prod\)$/);
+    // Traces go straight to Application Insights through the Azure Monitor OpenTelemetry distribution.
+    const insights = single(resources, "azure-native:applicationinsights:Component");
+    expect(settings).toMatchObject({ APPLICATIONINSIGHTS_CONNECTION_STRING: insights.outputs["connectionString"], OTEL_SERVICE_NAME: "orders", OTEL_TRACES_SAMPLER_ARG: "0.1" });
     expect(orders.inputs["keyVaultReferenceIdentity"]).toBe(idOf(resources.find((r) => r.name === "shop-orders-identity")!));
   });
 
@@ -171,6 +174,17 @@ describe("Azure PaaS: a private web app per service on one App Service plan", as
     const settingsOf = (app: RegisteredResource) => Object.fromEntries(((app.inputs["siteConfig"] as { appSettings: { name: string; value: string }[] }).appSettings).map((s) => [s.name, s.value]));
     expect(settingsOf(orders)).toMatchObject({ WEBSITES_PORT: "8080", SESSION_STORE_AUTH: "entra-id" });
     expect(settingsOf(orders)["SERVICE_PAYMENTS_URL"]).toMatch(/^https:\/\/shop-prod-payments-[0-9a-f]{6}\.azurewebsites\.net$/);
+  });
+});
+
+describe("Azure IaaS and PaaS input checks", () => {
+  it("refuses a tracing backend that needs a cluster, before anything is registered", async () => {
+    const { resources } = await runProgram(async () => {
+      await expect(createLandingZone("shop", { spec: { ...shopOn("paas"), tracing: { backend: "zipkin" } } })).rejects.toThrow(
+        /tracing.backend: "zipkin" runs in a cluster, and azure\/paas has none. Fix: use tracing.backend: cloud/,
+      );
+    });
+    expect(resources).toEqual([]);
   });
 });
 
