@@ -338,12 +338,12 @@ export class ApiGateway extends pulumi.ComponentResource {
         policy: pulumi.all([partition, region, account]).apply(([p, r, a]) => JSON.stringify(logGroupKeyPolicy(p, r, a, logGroupName))),
         tags,
       },
-      parent,
+      { parent: this, protect: retain, retainOnDelete: retain },
     );
     return new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
       { name: logGroupName, retentionInDays: args.gateway.accessLogRetentionDays, kmsKeyId: key.arn, tags },
-      { parent: this, protect: retain },
+      { parent: this, protect: retain, retainOnDelete: retain },
     );
   }
 }
