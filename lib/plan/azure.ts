@@ -120,3 +120,21 @@ export function discoveryZone(zone: string): string {
 export function serviceUrlEnv(service: string): string {
   return `SERVICE_${service.toUpperCase().replace(/-/g, "_")}_URL`;
 }
+
+/** Storage sizes (GiB) a PostgreSQL flexible server takes; a request is rounded up to the next. */
+export const POSTGRES_STORAGE_SIZES_GIB = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767] as const;
+
+/** The PostgreSQL flexible-server SKU (name and tier) of a plan instance class and its storage size. */
+export function postgresServerSize(instanceClass: string, storageGiB: number): { readonly sku: { readonly name: string; readonly tier: "Burstable" | "GeneralPurpose" | "MemoryOptimized" }; readonly storageGiB: number } {
+  const family = /^Standard_([BDE])\d+[a-z]*(_v\d)?$/.exec(instanceClass)?.[1];
+  if (!family) throw new Error(`database.instanceClass: "${instanceClass}" is not a PostgreSQL flexible server size. Fix: use Standard_B<n>ms, Standard_D<n>ds_v5 or Standard_E<n>ds_v5`);
+  const size = POSTGRES_STORAGE_SIZES_GIB.find((s) => s >= storageGiB);
+  if (size === undefined) throw new Error(`database.storageGiB: ${storageGiB} is above the ${POSTGRES_STORAGE_SIZES_GIB.at(-1)} GiB a flexible server holds. Fix: use a smaller size`);
+  const tier = family === "B" ? "Burstable" : family === "D" ? "GeneralPurpose" : "MemoryOptimized";
+  return { sku: { name: instanceClass, tier }, storageGiB: size };
+}
+
+/** Private DNS zone of the landing zone's VNet-integrated PostgreSQL servers (it must end in `.postgres.database.azure.com`). */
+export function postgresDnsZone(zone: string, environment: string): string {
+  return `${zone}-${environment}.private.postgres.database.azure.com`;
+}

@@ -61,6 +61,12 @@ const ID_TEMPLATES: Record<string, string> = {
   "azure-native:monitor:MetricAlert": `${RG}/Microsoft.Insights/metricAlerts/{ruleName}`,
   "azure-native:dbforpostgresql:Server": `${RG}/Microsoft.DBforPostgreSQL/flexibleServers/{serverName}`,
   "azure-native:cosmosdb:DatabaseAccount": `${RG}/Microsoft.DocumentDB/databaseAccounts/{accountName}`,
+  "azure-native:cosmosdb:SqlResourceSqlDatabase": `${RG}/Microsoft.DocumentDB/databaseAccounts/{accountName}/sqlDatabases/{databaseName}`,
+  "azure-native:cosmosdb:SqlResourceSqlContainer": `${RG}/Microsoft.DocumentDB/databaseAccounts/{accountName}/sqlDatabases/{databaseName}/containers/{containerName}`,
+  "azure-native:cosmosdb:SqlResourceSqlRoleAssignment": `${RG}/Microsoft.DocumentDB/databaseAccounts/{accountName}/sqlRoleAssignments/{roleAssignmentId}`,
+  "azure-native:dbforpostgresql:Database": `${RG}/Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/databases/{databaseName}`,
+  "azure-native:dbforpostgresql:Configuration": `${RG}/Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/configurations/{configurationName}`,
+  "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra": `${RG}/Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/administrators/{objectId}`,
   "azure-native:eventhub:Namespace": `${RG}/Microsoft.EventHub/namespaces/{namespaceName}`,
   "azure-native:eventhub:EventHub": `${RG}/Microsoft.EventHub/namespaces/{namespaceName}/eventhubs/{eventHubName}`,
 };

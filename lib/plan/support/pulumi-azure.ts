@@ -18,4 +18,5 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   mesh: ["caas"],
   tracing: ["iaas", "caas", "paas"],
   logging: ["caas"],
+  database: ["iaas", "caas", "paas"],
 };

@@ -84,6 +84,7 @@ export interface ConfigStoreArgs {
  */
 export class ConfigStore extends pulumi.ComponentResource implements ServiceAccess {
   readonly vaultId: pulumi.Output<string>;
+  readonly vaultName: pulumi.Output<string>;
   /** `https://<name>.vault.azure.net/`. */
   readonly vaultUri: pulumi.Output<string>;
   /** `https://<name>.azconfig.io`, when there is a store. */
@@ -202,6 +203,7 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
 
     this.values = values;
     this.vaultId = vault.id;
+    this.vaultName = vault.name;
     this.vaultUri = vault.properties.apply((p) => p.vaultUri);
     this.nodes = { vault, secrets, ...(store ? { store } : {}) };
     this.registerOutputs({ vaultUri: this.vaultUri, ...(this.appConfigurationEndpoint ? { appConfigurationEndpoint: this.appConfigurationEndpoint } : {}) });

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
-import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
+import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
@@ -14,6 +14,7 @@ import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
 import { APP_CONFIGURATION_ENDPOINT_ENV, ConfigStore } from "./config-store.js";
 import { ContainerRegistry } from "./container-registry.js";
+import { DocumentAccount } from "./document-account.js";
 import { KubernetesPlatform, type KubeloginMode } from "./kubernetes-platform.js";
 import { LogWorkspace } from "./log-workspace.js";
 import { MessageBroker, SERVICE_BUS_NAMESPACE_ENV } from "./message-broker.js";
@@ -21,6 +22,7 @@ import { Network } from "./network.js";
 import { PaasPlatform } from "./paas-platform.js";
 import { PaasService } from "./paas-service.js";
 import { PRIVATE_DNS_ZONES } from "./private-endpoint.js";
+import { ServiceDatabase } from "./service-database.js";
 import { ServiceDiscovery } from "./service-discovery.js";
 import { ServiceWorkload, type ServiceAccess, type ServiceIdentity } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
@@ -77,6 +79,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly network: Network;
   readonly gateway: ApiGateway;
   readonly registry: ContainerRegistry;
+  /** Each service's own database, by service name. */
+  readonly databases: Readonly<Record<string, ServiceDatabase>>;
   /** Application Insights and, on CaaS, the OpenTelemetry collector. */
   readonly tracing?: Tracing;
   /** Key Vault (and App Configuration on IaaS/PaaS) holding the services' secrets and settings. */
@@ -103,6 +107,10 @@ export class LandingZone extends pulumi.ComponentResource {
     if (plan.cloud !== "azure") {
       throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not azure. Fix: set cloud: azure, or use the ${plan.cloud} LandingZone`);
     }
+    const mysql = plan.services.filter((s) => s.database?.engine === "mysql");
+    if (mysql.length > 0) {
+      throw new Error(`LandingZone args.spec.services[${mysql[0]!.name}].database.engine: "mysql" is not built on Azure yet. Fix: use postgres (PostgreSQL flexible server), key-value or document (Cosmos DB)`);
+    }
     if (plan.tracing && plan.tier !== "caas" && plan.tracing.backend !== "cloud") {
       throw new Error(`LandingZone args.spec.tracing.backend: "${plan.tracing.backend}" runs in a cluster, and azure/${plan.tier} has none. Fix: use tracing.backend: cloud (Application Insights) or tier: caas`);
     }
@@ -126,6 +134,8 @@ export class LandingZone extends pulumi.ComponentResource {
     const logWorkspaceId = this.logs.workspaceId;
 
     const hasConfig = plan.decisions.some((d) => d.capability === "config");
+    const postgres = plan.services.filter((s) => s.database?.engine === "postgres");
+    const documents = plan.services.filter((s) => s.database && s.database.engine !== "postgres");
     // Prod keeps every data plane private: Premium registry and Service Bus behind private endpoints.
     const privateRegistry = registrySku(plan.environment) === "Premium";
     const busSku = serviceBusSku(plan.environment);
@@ -135,7 +145,9 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(plan.sessions ? [PRIVATE_DNS_ZONES.redisCache] : []),
       ...(privateBus ? [PRIVATE_DNS_ZONES.namespace] : []),
       ...(plan.tier === "paas" ? [PRIVATE_DNS_ZONES.sites] : []),
-      ...(hasConfig ? [PRIVATE_DNS_ZONES.vault] : []),
+      ...(hasConfig || postgres.length > 0 ? [PRIVATE_DNS_ZONES.vault] : []),
+      ...(postgres.length > 0 ? [postgresDnsZone(plan.name, plan.environment)] : []),
+      ...(documents.length > 0 ? [PRIVATE_DNS_ZONES.Sql] : []),
       ...(hasConfig && plan.tier !== "caas" ? [PRIVATE_DNS_ZONES.configurationStores] : []),
     ];
     const exposed = plan.services.filter((s) => s.expose);
@@ -149,6 +161,7 @@ export class LandingZone extends pulumi.ComponentResource {
         ...(plan.tier === "caas" ? { podsCidr: plan.network.podsCidr, workloadPorts: ["80"] } : {}),
         ...(plan.tier === "iaas" ? { workloadPorts: [...new Set(exposed.map((s) => String(s.port)))] } : {}),
         ...(plan.tier === "paas" ? { workloadsDelegation: "Microsoft.Web/serverFarms" as const, workloadPorts: [] } : {}),
+        databaseSubnet: postgres.length > 0,
         natGateway: plan.network.natGateways > 0,
         diagnosticsWorkspaceId: logWorkspaceId,
         ...(plan.network.flowLogs
@@ -208,7 +221,8 @@ export class LandingZone extends pulumi.ComponentResource {
         parent,
       );
     }
-    if (hasConfig) {
+    // The vault holds the services' secrets and the databases' break-glass administrator passwords.
+    if (hasConfig || postgres.length > 0) {
       this.config = new ConfigStore(
         `${name}-config`,
         {
@@ -217,11 +231,11 @@ export class LandingZone extends pulumi.ComponentResource {
           location,
           vaultName: uniqueName("azureKeyVault", "kv"),
           // On clusters settings stay in ConfigMaps; VMs and App Service read them from App Configuration.
-          ...(plan.tier !== "caas" ? { appConfigurationName: uniqueName("azureResource", "config") } : {}),
+          ...(hasConfig && plan.tier !== "caas" ? { appConfigurationName: uniqueName("azureResource", "config") } : {}),
           privateEndpoints: {
             subnetId: this.network.subnetIds.endpoints,
             vaultDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.vault]!,
-            ...(plan.tier !== "caas" ? { appConfigurationDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.configurationStores]! } : {}),
+            ...(hasConfig && plan.tier !== "caas" ? { appConfigurationDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.configurationStores]! } : {}),
           },
           ...(args.secretValues ? { secretValues: args.secretValues } : {}),
           logWorkspaceId,
@@ -231,7 +245,53 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     const config = this.config;
-    const access: ServiceAccess[] = [...(this.sessions ? [this.sessions] : []), ...(this.broker ? [this.broker] : []), ...(config ? [config] : [])];
+    const documentAccount =
+      documents.length > 0
+        ? new DocumentAccount(
+            `${name}-documents`,
+            {
+              resourceGroupName,
+              location,
+              accountName: uniqueName("azureResource", "documents"),
+              privateEndpoint: endpoint(PRIVATE_DNS_ZONES.Sql),
+              zoneRedundant: prod,
+              serverless: !prod,
+              backupDays: prod ? 30 : 7,
+              logWorkspaceId,
+              retain,
+              tags,
+            },
+            parent,
+          )
+        : undefined;
+    const databases: Record<string, ServiceDatabase> = {};
+    for (const service of plan.services.filter((s) => s.database)) {
+      databases[service.name] = new ServiceDatabase(
+        `${name}-${service.name}-database`,
+        {
+          service: service.name,
+          database: service.database!,
+          resourceGroupName,
+          location,
+          ...(service.database!.engine === "postgres"
+            ? {
+                postgres: {
+                  serverName: uniqueName("azureResource", `${service.name}-db`),
+                  subnetId: this.network.subnetIds.databases!,
+                  privateDnsZoneId: this.network.privateDnsZoneIds[postgresDnsZone(plan.name, plan.environment)]!,
+                  vault: { resourceGroupName, vaultName: config!.vaultName },
+                },
+              }
+            : { documents: documentAccount! }),
+          logWorkspaceId,
+          retain,
+          tags,
+        },
+        parent,
+      );
+    }
+    this.databases = databases;
+    const access: ServiceAccess[] = [...(this.sessions ? [this.sessions] : []), ...(this.broker ? [this.broker] : []), ...(config ? [config] : []), ...Object.values(databases)];
     // Outside a cluster, services send traces to Application Insights themselves.
     if (plan.tracing && plan.tier !== "caas") this.tracing = new Tracing(`${name}-tracing`, { plan, resourceGroupName, location, logWorkspaceId, tags }, parent);
     const tracing = this.tracing;
@@ -242,6 +302,7 @@ export class LandingZone extends pulumi.ComponentResource {
       ...Object.fromEntries(Object.entries(urls).filter(([other]) => other !== service.name).map(([other, url]) => [serviceUrlEnv(other), url])),
       ...(config?.appConfigurationEndpoint ? { [APP_CONFIGURATION_ENDPOINT_ENV]: config.appConfigurationEndpoint } : {}),
       ...(tracing ? tracing.environment(service.name) : {}),
+      ...databases[service.name]?.environment,
     });
 
     const certificate = args.certificate ?? certificateFromConfig();

@@ -100,7 +100,7 @@ export class PaasService extends pulumi.ComponentResource implements ServiceIden
     const { resourceGroupName, location } = args;
 
     const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location, tags }, parent);
-    const grants = [args.registry.grantPull(`${name}-acr-pull`, identity.principalId, this), ...(args.access ?? []).flatMap((a) => a.grantAccess(service.name, identity.principalId, this))];
+    const grants = [args.registry.grantPull(`${name}-acr-pull`, identity.principalId, this), ...(args.access ?? []).flatMap((a) => a.grantAccess(service.name, identity.principalId, this, identity.name))];
     const image = service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.registry.loginServer}/${service.image}` : pulumi.output(service.image);
     const appConfiguration = args.appConfiguration;
     const configSettings: Record<string, pulumi.Input<string>> = appConfiguration

@@ -14,7 +14,8 @@ export const WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange";
  * config store): it creates the grants of `service` for `principalId`, as children of `parent`.
  */
 export interface ServiceAccess {
-  grantAccess(service: string, principalId: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Resource[];
+  /** `principalName` is the identity's resource name, for services that name principals (PostgreSQL Entra administrators). */
+  grantAccess(service: string, principalId: pulumi.Input<string>, parent: pulumi.Resource, principalName?: pulumi.Input<string>): pulumi.Resource[];
 }
 
 /** A service's Azure identity: a user-assigned identity and what it was granted. */
@@ -123,7 +124,7 @@ export class ServiceWorkload extends pulumi.ComponentResource implements Service
       },
       parent,
     );
-    const grants = (args.access ?? []).flatMap((access) => access.grantAccess(service.name, identity.principalId, this));
+    const grants = (args.access ?? []).flatMap((access) => access.grantAccess(service.name, identity.principalId, this, identity.name));
 
     const image =
       args.registryLoginServer && service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.registryLoginServer}/${service.image}` : undefined;

@@ -128,7 +128,7 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
     const { resourceGroupName, location } = args;
 
     const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location, tags }, parent);
-    const grants = [args.registry.grantPull(`${name}-acr-pull`, identity.principalId, this), ...(args.access ?? []).flatMap((a) => a.grantAccess(service.name, identity.principalId, this))];
+    const grants = [args.registry.grantPull(`${name}-acr-pull`, identity.principalId, this), ...(args.access ?? []).flatMap((a) => a.grantAccess(service.name, identity.principalId, this, identity.name))];
 
     let sshSeed: random.RandomBytes | undefined;
     let sshPublicKey = args.sshPublicKey;

@@ -191,7 +191,7 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(vault.protect && vault.retainOnDelete).toBe(true);
     expect((vault.inputs["properties"] as { accessPolicies?: unknown[] }).accessPolicies).toBeUndefined();
     const secrets = byType(resources, "azure-native:keyvault:Secret");
-    expect(secrets.map((s) => s.inputs["secretName"]).sort()).toEqual(["orders-signing-key", "payments-provider-api-key"]);
+    expect(secrets.map((s) => s.inputs["secretName"]).sort()).toEqual(["orders-database-admin", "orders-signing-key", "payments-provider-api-key"]);
     for (const secret of secrets) expect(secret.secretInputs).toContain("properties");
     const readers = byType(resources, ROLE).filter((r) => roleOf(r) === AZURE_ROLES.keyVaultSecretsUser);
     expect(readers.map((r) => `${r.parent} -> ${String(r.inputs["scope"]).split("/").pop()}`).sort()).toEqual(["shop-orders -> orders-signing-key", "shop-payments -> payments-provider-api-key"]);
@@ -204,6 +204,55 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     const objs = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-workload-workload").inputs["objs"] as Obj[];
     expect(JSON.stringify(objs)).not.toContain(value);
     expect(objs.find((o) => o.kind === "ConfigMap")!.data!["LOG_LEVEL"]).toBe("info");
+  });
+
+  it("gives orders its own private PostgreSQL server that only orders' identity signs in to", () => {
+    const server = single(resources, "azure-native:dbforpostgresql:Server");
+    const subnet = byType(resources, "azure-native:network:Subnet").find((s) => s.inputs["subnetName"] === "databases")!;
+    const zone = byType(resources, "azure-native:privatedns:PrivateZone").find((z) => z.inputs["privateZoneName"] === "shop-prod.private.postgres.database.azure.com")!;
+    expect(server.parent).toBe("shop-orders-database");
+    expect(server.inputs).toMatchObject({
+      version: "16",
+      sku: { name: "Standard_D4ds_v5", tier: "GeneralPurpose" },
+      storage: { storageSizeGB: 32, autoGrow: "Enabled" },
+      backup: { backupRetentionDays: 14, geoRedundantBackup: "Enabled" },
+      highAvailability: { mode: "ZoneRedundant" },
+      network: { delegatedSubnetResourceId: idOf(subnet), privateDnsZoneArmResourceId: idOf(zone), publicNetworkAccess: "Disabled" },
+      authConfig: { activeDirectoryAuth: "Enabled" },
+    });
+    expect(server.secretInputs).toContain("administratorLoginPassword");
+    expect(server.protect && server.retainOnDelete).toBe(true);
+    expect(single(resources, "azure-native:dbforpostgresql:Configuration").inputs).toMatchObject({ configurationName: "require_secure_transport", value: "on" });
+    const identity = single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-orders-identity");
+    const admins = byType(resources, "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra");
+    expect(admins.map((a) => [a.parent, a.inputs["objectId"], a.inputs["principalName"], a.inputs["principalType"]])).toEqual([["shop-orders", identity.outputs["principalId"], identity.outputs["name"], "ServicePrincipal"]]);
+    // The administrator password is break-glass: in Key Vault, readable by no service.
+    const adminSecret = single(resources, "azure-native:keyvault:Secret", "shop-orders-database-admin-password");
+    expect(byType(resources, ROLE).filter((r) => r.inputs["scope"] === idOf(adminSecret))).toEqual([]);
+    const config = (single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-workload-workload").inputs["objs"] as Obj[]).find((o) => o.kind === "ConfigMap")!.data!;
+    expect(config).toMatchObject({ DATABASE_HOST: `${String(server.inputs["serverName"])}.postgres.database.azure.com`, DATABASE_NAME: "orders", DATABASE_AUTH: "entra-id" });
+    const paymentsConfig = (single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-payments-workload-workload").inputs["objs"] as Obj[]).find((o) => o.kind === "ConfigMap")!.data!;
+    expect(paymentsConfig["DATABASE_HOST"]).toBeUndefined();
+  });
+
+  it("gives inventory its own Cosmos DB database, with the data role scoped to that database for inventory alone", () => {
+    const account = single(resources, "azure-native:cosmosdb:DatabaseAccount");
+    expect(account.inputs).toMatchObject({
+      disableLocalAuth: true,
+      publicNetworkAccess: "Disabled",
+      minimalTlsVersion: "Tls12",
+      backupPolicy: { type: "Continuous", continuousModeProperties: { tier: "Continuous30Days" } },
+      locations: [{ locationName: "koreacentral", isZoneRedundant: true }],
+    });
+    expect(single(resources, "azure-native:cosmosdb:SqlResourceSqlContainer").inputs).toMatchObject({ containerName: "items", resource: { partitionKey: { paths: ["/id"] } } });
+    const grants = byType(resources, "azure-native:cosmosdb:SqlResourceSqlRoleAssignment");
+    expect(grants).toHaveLength(1);
+    expect(grants[0]!.parent).toBe("shop-inventory");
+    expect(grants[0]!.inputs).toMatchObject({
+      scope: `${idOf(account)}/dbs/inventory`,
+      roleDefinitionId: `${idOf(account)}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002`,
+      principalId: single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-inventory-identity").outputs["principalId"],
+    });
   });
 
   it("fronts the services with a WAF_v2 gateway routing every planned path to the internal ingress", () => {
@@ -269,7 +318,7 @@ describe("Azure LandingZone in dev", async () => {
     expect(single(resources, "azure-native:containerregistry:Registry").inputs).toMatchObject({ sku: { name: "Standard" }, publicNetworkAccess: "Enabled", adminUserEnabled: false });
     expect(single(resources, "azure-native:servicebus:Namespace").inputs).toMatchObject({ sku: { name: "Standard" }, publicNetworkAccess: "Enabled", disableLocalAuth: true });
     // Only the data stores that hold data stay private in dev: the session cache and the vault.
-    expect(byType(resources, "azure-native:network:PrivateEndpoint").map((e) => e.name)).toEqual(["shop-sessions-endpoint", "shop-config-vault-endpoint"]);
+    expect(byType(resources, "azure-native:network:PrivateEndpoint").map((e) => e.name)).toEqual(["shop-sessions-endpoint", "shop-config-vault-endpoint", "shop-documents-endpoint"]);
     expect(resources.filter((r) => r.protect).map((r) => r.name)).toEqual([]);
     expect(single(resources, "azure-native:redis:Redis").inputs).toMatchObject({ sku: { name: "Standard", family: "C", capacity: 0 }, publicNetworkAccess: "Disabled", enableNonSslPort: false });
   });
