@@ -17,6 +17,7 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   broker: ["iaas", "caas", "paas"],
   mesh: ["caas"],
   tracing: ["iaas", "caas", "paas"],
+  monitoring: ["iaas", "caas", "paas"],
   logging: ["caas"],
   database: ["iaas", "caas", "paas"],
 };

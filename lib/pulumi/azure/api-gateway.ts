@@ -112,6 +112,8 @@ export class ApiGateway extends pulumi.ComponentResource {
   /** `https://<ip>` or `http://<ip>` without a certificate. */
   readonly url: pulumi.Output<string>;
   readonly publicIp: pulumi.Output<string>;
+  /** The Application Gateway's resource id (alerts, diagnostics). */
+  readonly gatewayId: pulumi.Output<string>;
   /** Backend pool id by backend name, for members that join a pool (scale-set NICs). */
   readonly backendPoolIds: Readonly<Record<string, pulumi.Output<string>>>;
   readonly nodes: {
@@ -242,6 +244,7 @@ export class ApiGateway extends pulumi.ComponentResource {
 
     if (!https) pulumi.log.warn(`ApiGateway ${name}: no certificate, so the gateway listens on HTTP only. Pass certificate (a Key Vault secret) for HTTPS.`, this);
     this.publicIp = publicIp.ipAddress.apply((ip) => ip ?? "");
+    this.gatewayId = gateway.id;
     this.url = pulumi.interpolate`${https ? "https" : "http"}://${this.publicIp}`;
     this.backendPoolIds = Object.fromEntries(backendNames.map((backend) => [backend, ref("backendAddressPools", backend).id]));
     this.nodes = { gateway, firewallPolicy, publicIp, ...(identity ? { identity } : {}) };

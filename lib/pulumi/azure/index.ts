@@ -8,6 +8,7 @@ export * from "./kubernetes-platform.js";
 export * from "./landing-zone.js";
 export * from "./log-workspace.js";
 export * from "./message-broker.js";
+export * from "./monitoring.js";
 export * from "./network.js";
 export * from "./paas-platform.js";
 export * from "./paas-service.js";

@@ -18,6 +18,7 @@ import { DocumentAccount } from "./document-account.js";
 import { KubernetesPlatform, type KubeloginMode } from "./kubernetes-platform.js";
 import { LogWorkspace } from "./log-workspace.js";
 import { MessageBroker, SERVICE_BUS_NAMESPACE_ENV } from "./message-broker.js";
+import { Monitoring, type MonitoredService } from "./monitoring.js";
 import { Network } from "./network.js";
 import { PaasPlatform } from "./paas-platform.js";
 import { PaasService } from "./paas-service.js";
@@ -81,6 +82,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly registry: ContainerRegistry;
   /** Each service's own database, by service name. */
   readonly databases: Readonly<Record<string, ServiceDatabase>>;
+  /** Alerts, their action group and the services' workbook. */
+  readonly monitoring?: Monitoring;
   /** Application Insights and, on CaaS, the OpenTelemetry collector. */
   readonly tracing?: Tracing;
   /** Key Vault (and App Configuration on IaaS/PaaS) holding the services' secrets and settings. */
@@ -450,6 +453,7 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(pool ? { gatewayBackendPoolIds: [pool] } : {}),
             ...(discovery ? { loadBalancerBackendPoolIds: [discovery.backendPoolIds[service.name]!] } : {}),
             access,
+            logWorkspaceId,
             env: serviceEnv(service, discovery?.urls),
             ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),
             tags,
@@ -507,6 +511,32 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     this.services = services;
+
+    if (plan.decisions.some((d) => d.capability === "monitoring")) {
+      const routesOf = (service: string) => plan.gateway.routes.filter((r) => r.target === service).map((r) => r.path);
+      const saturationOf = (service: string): MonitoredService["saturation"] =>
+        plan.tier === "caas"
+          ? { kind: "container", container: service }
+          : plan.tier === "iaas"
+            ? { kind: "resource-metric", resourceId: (services[service] as VmService).scaleSetId, metric: "Percentage CPU" }
+            : { kind: "resource-metric", resourceId: this.paas!.planId, metric: "CpuPercentage" };
+      this.monitoring = new Monitoring(
+        `${name}-monitoring`,
+        {
+          resourceGroupName,
+          location,
+          title: `${plan.name}-${plan.environment}`,
+          workspaceId: logWorkspaceId,
+          gatewayId: this.gateway.gatewayId,
+          services: plan.services.map((s) => ({ name: s.name, paths: routesOf(s.name), saturation: saturationOf(s.name) })),
+          alarms: plan.spec.monitoring.alarms,
+          dashboards: plan.spec.monitoring.dashboards,
+          ...(plan.spec.monitoring.alarmEmail ? { alarmEmail: plan.spec.monitoring.alarmEmail } : {}),
+          tags,
+        },
+        parent,
+      );
+    }
 
     this.gatewayUrl = this.gateway.url;
     this.resourceGroupName = resourceGroupName;

@@ -8,6 +8,7 @@ import { vmCloudInit } from "../../plan/azure-vm.js";
 import type { LandingZonePlan, VmPlan } from "../../plan/types.js";
 import { cpuAutoscale } from "./autoscale.js";
 import type { ContainerRegistry } from "./container-registry.js";
+import { sendDiagnostics } from "./diagnostics.js";
 import { dependencyList } from "../kubernetes/dependencies.js";
 import type { ServiceAccess, ServiceIdentity } from "./service-workload.js";
 
@@ -73,6 +74,11 @@ export interface VmServiceArgs {
    * @default true
    */
   readonly encryptionAtHost?: boolean;
+  /**
+   * Log Analytics workspace the scale set's metrics (CPU for dashboards and alerts) go to.
+   * @default - no diagnostics
+   */
+  readonly logWorkspaceId?: pulumi.Input<string>;
   /**
    * Tags on every taggable child.
    * @default - none
@@ -239,6 +245,7 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
       // The autoscale setting owns the instance count.
       ignoreChanges: ["sku.capacity"],
     });
+    if (args.logWorkspaceId) sendDiagnostics(`${name}-diagnostics`, scaleSet.id, args.logWorkspaceId, this, { logs: "none" });
     cpuAutoscale(`${name}-autoscale`, { resourceGroupName, location, targetResourceUri: scaleSet.id, cpuMetric: "Percentage CPU", min: service.replicas.min, max: service.replicas.max, tags }, this);
 
     this.clientId = identity.clientId;

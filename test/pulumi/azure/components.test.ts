@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { AKS_SYSTEM_POOL, azureUniqueName, redisSku } from "../../../lib/plan/azure.js";
+import { AKS_SYSTEM_POOL, azureUniqueName, postgresServerSize, redisSku } from "../../../lib/plan/azure.js";
+import { errorRateQuery, routeFilter, workbookDefinition } from "../../../lib/plan/azure-monitoring.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { ApiGateway, type ApiGatewayArgs } from "../../../lib/pulumi/azure/api-gateway.js";
 import { ContainerRegistry } from "../../../lib/pulumi/azure/container-registry.js";
@@ -31,6 +32,21 @@ describe("Azure plan helpers", () => {
   it("reads Redis sizes and refuses what Azure Cache for Redis does not sell", () => {
     expect(redisSku("Premium_P1")).toEqual({ name: "Premium", family: "P", capacity: 1 });
     expect(() => redisSku("Standard_P1")).toThrow(/sessions.nodeType: "Standard_P1" is not an Azure Cache for Redis size. Fix:/);
+  });
+
+  it("reads a service's gateway traffic by its exact route prefixes", () => {
+    expect(routeFilter(["/api/v1.0", "/web/"])).toBe(String.raw`AGWAccessLogs | where RequestUri matches regex "^(/api/v1\\.0|/web)(/|\\?|$)"`);
+    expect(errorRateQuery(["/orders"])).toMatch(/countif\(HttpStatus >= 500\).*extend rate = iff\(total == 0, 0\.0, 100\.0 \* errors \/ total\)/);
+    expect(() => routeFilter([])).toThrow(/a service without routes has no gateway traffic/);
+    const workbook = JSON.parse(workbookDefinition("shop", [{ name: "orders", paths: ["/orders"], saturation: { kind: "container", container: "orders" } }])) as { version: string; items: { name: string; content: { query?: string } }[] };
+    expect(workbook.version).toBe("Notebook/1.0");
+    expect(workbook.items.find((i) => i.name === "orders-saturation")!.content.query).toMatch(/InstanceName endswith "\/orders" \| summarize cpu = avg\(CounterValue\) \/ 10000000\.0 by bin\(TimeGenerated, 1m\)$/);
+  });
+
+  it("sizes PostgreSQL flexible servers from the plan and refuses other sizes", () => {
+    expect(postgresServerSize("Standard_B1ms", 20)).toEqual({ sku: { name: "Standard_B1ms", tier: "Burstable" }, storageGiB: 32 });
+    expect(postgresServerSize("Standard_D4ds_v5", 100).storageGiB).toBe(128);
+    expect(() => postgresServerSize("db.t4g.micro", 20)).toThrow(/database.instanceClass: "db.t4g.micro" is not a PostgreSQL flexible server size/);
   });
 
   it("derives stable role-assignment names and the cluster DNS address", () => {

@@ -289,6 +289,27 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(config["OTEL_EXPORTER_OTLP_ENDPOINT"]).toBe(plan.tracing!.collectorEndpoint);
   });
 
+  it("alerts on each service's 5xx rate and p99 latency and on unhealthy gateway backends, every alert notifying the action group", () => {
+    const group = single(resources, "azure-native:monitor:ActionGroup");
+    expect(group.inputs).toMatchObject({ enabled: true, groupShortName: "shop-prod", emailReceivers: [{ name: "operators", emailAddress: "ops@example.com", useCommonAlertSchema: true }] });
+    const workspace = idOf(single(resources, "azure-native:operationalinsights:Workspace"));
+    const rules = byType(resources, "azure-native:monitor:ScheduledQueryRule");
+    expect(rules.map((r) => r.name).sort()).toEqual(plan.services.flatMap((s) => [`shop-monitoring-${s.name}-errors`, `shop-monitoring-${s.name}-latency`]).sort());
+    for (const rule of rules) {
+      expect(rule.inputs).toMatchObject({ scopes: [workspace], actions: { actionGroups: [idOf(group)] }, enabled: true });
+    }
+    const history = rules.find((r) => r.name === "shop-monitoring-order-history-errors")!;
+    const condition = (history.inputs["criteria"] as { allOf: { query: string; threshold: number; metricMeasureColumn: string }[] }).allOf[0]!;
+    expect(condition).toMatchObject({ threshold: 5, metricMeasureColumn: "rate" });
+    expect(condition.query).toContain(String.raw`AGWAccessLogs | where RequestUri matches regex "^(/history)(/|\\?|$)"`);
+    const gatewayAlert = single(resources, "azure-native:monitor:MetricAlert");
+    expect(gatewayAlert.inputs).toMatchObject({ scopes: [idOf(single(resources, "azure-native:network:ApplicationGateway"))], actions: [{ actionGroupId: idOf(group) }] });
+    const workbook = JSON.parse(String(single(resources, "azure-native:applicationinsights:Workbook").inputs["serializedData"])) as { items: { name: string }[] };
+    for (const service of plan.services) {
+      expect(workbook.items.map((i) => i.name)).toEqual(expect.arrayContaining([`${service.name}-requests`, `${service.name}-errors`, `${service.name}-latency`, `${service.name}-saturation`]));
+    }
+  });
+
   it("runs the ELK pipeline on AKS with its in-cluster Redis buffer", () => {
     const pipeline = single(resources, "msa:kubernetes:LogPipeline");
     expect(pipeline.parent).toBe("shop");

@@ -104,6 +104,14 @@ describe("Azure IaaS: a scale set per service behind the gateway", async () => {
     expect((nsg.inputs["securityRules"] as { name: string; destinationPortRange?: string }[]).find((r) => r.name === "AllowGateway")!.destinationPortRange).toBe("8080");
   });
 
+  it("alerts on each scale set's CPU from the metrics it sends to the workspace", () => {
+    const cpu = single(resources, "azure-native:monitor:ScheduledQueryRule", "shop-monitoring-orders-cpu");
+    const query = (cpu.inputs["criteria"] as { allOf: { query: string }[] }).allOf[0]!.query;
+    expect(query).toBe(`AzureMetrics | where ResourceId =~ "${idOf(orders)}" and MetricName == "Percentage CPU" | summarize cpu = avg(Average)`);
+    const diagnostics = byType(resources, "azure-native:monitor:DiagnosticSetting").find((d) => d.inputs["resourceUri"] === idOf(orders))!;
+    expect(diagnostics.inputs["metrics"]).toEqual([{ category: "AllMetrics", enabled: true }]);
+  });
+
   function script(scaleSet: RegisteredResource): string {
     return Buffer.from(profile(scaleSet).osProfile.customData, "base64").toString("utf8");
   }
