@@ -4,7 +4,7 @@ import type { Environment } from "../spec/types.js";
 import { parseCidr, formatCidr, subdivide } from "./cidr.js";
 import { physicalName, shortHash, type NameKind } from "./naming.js";
 import { regionalSubnets } from "./regional-subnets.js";
-import type { NetworkPlan } from "./types.js";
+import type { DatabasePlan, NetworkPlan, ServicePlan } from "./types.js";
 
 /**
  * The VNet's subnets by role. Azure subnets span every zone, so each role gets one subnet:
@@ -137,4 +137,21 @@ export function postgresServerSize(instanceClass: string, storageGiB: number): {
 /** Private DNS zone of the landing zone's VNet-integrated PostgreSQL servers (it must end in `.postgres.database.azure.com`). */
 export function postgresDnsZone(zone: string, environment: string): string {
   return `${zone}-${environment}.private.postgres.database.azure.com`;
+}
+
+/**
+ * The store of a CQRS read model on Azure: a Cosmos DB database of its own (`<service>_read`),
+ * filled by the read service from its broker subscriptions to the source services' events.
+ */
+export function readModelDatabase(service: Pick<ServicePlan, "name">, environment: Environment, backupRetentionDays: number): DatabasePlan {
+  return {
+    engine: "document",
+    implementation: "cosmosdb",
+    engineVersion: "",
+    instanceClass: environment === "prod" ? "provisioned" : "serverless",
+    storageGiB: 0,
+    multiAz: environment === "prod",
+    backupRetentionDays,
+    databaseName: `${service.name.replace(/-/g, "_")}_read`,
+  };
 }

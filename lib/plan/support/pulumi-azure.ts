@@ -20,4 +20,6 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   monitoring: ["iaas", "caas", "paas"],
   logging: ["caas"],
   database: ["iaas", "caas", "paas"],
+  readModel: ["iaas", "caas", "paas"],
+  eventStore: ["iaas", "caas", "paas"],
 };

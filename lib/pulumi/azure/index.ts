@@ -4,6 +4,7 @@ export * from "./config-store.js";
 export * from "./container-registry.js";
 export * from "./diagnostics.js";
 export * from "./document-account.js";
+export * from "./event-store.js";
 export * from "./kubernetes-platform.js";
 export * from "./landing-zone.js";
 export * from "./log-workspace.js";

@@ -4,9 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
-import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
+import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
 import { planLandingZone } from "../../plan/planner.js";
-import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
+import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { Ingress, ingressReleaseName } from "../kubernetes/ingress.js";
@@ -15,6 +15,7 @@ import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
 import { APP_CONFIGURATION_ENDPOINT_ENV, ConfigStore } from "./config-store.js";
 import { ContainerRegistry } from "./container-registry.js";
 import { DocumentAccount } from "./document-account.js";
+import { EventStore } from "./event-store.js";
 import { KubernetesPlatform, type KubeloginMode } from "./kubernetes-platform.js";
 import { LogWorkspace } from "./log-workspace.js";
 import { MessageBroker, SERVICE_BUS_NAMESPACE_ENV } from "./message-broker.js";
@@ -82,6 +83,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly registry: ContainerRegistry;
   /** Each service's own database, by service name. */
   readonly databases: Readonly<Record<string, ServiceDatabase>>;
+  /** The event-sourced services' append-only stores and event hubs. */
+  readonly eventStore?: EventStore;
   /** Alerts, their action group and the services' workbook. */
   readonly monitoring?: Monitoring;
   /** Application Insights and, on CaaS, the OpenTelemetry collector. */
@@ -137,8 +140,13 @@ export class LandingZone extends pulumi.ComponentResource {
     const logWorkspaceId = this.logs.workspaceId;
 
     const hasConfig = plan.decisions.some((d) => d.capability === "config");
-    const postgres = plan.services.filter((s) => s.database?.engine === "postgres");
-    const documents = plan.services.filter((s) => s.database && s.database.engine !== "postgres");
+    // A read model without a database of its own gets a Cosmos DB read store.
+    const databasePlans = Object.fromEntries(
+      plan.services.flatMap((s) => (s.database ? [[s.name, s.database]] : s.readModel ? [[s.name, readModelDatabase(s, plan.environment, plan.protection.backupRetentionDays)]] : [])),
+    ) as Record<string, DatabasePlan>;
+    const postgres = plan.services.filter((s) => databasePlans[s.name]?.engine === "postgres");
+    const eventSourced = plan.services.filter((s) => s.eventStore);
+    const documents = plan.services.filter((s) => (databasePlans[s.name] && databasePlans[s.name]!.engine !== "postgres") || s.eventStore);
     // Prod keeps every data plane private: Premium registry and Service Bus behind private endpoints.
     const privateRegistry = registrySku(plan.environment) === "Premium";
     const busSku = serviceBusSku(plan.environment);
@@ -146,7 +154,7 @@ export class LandingZone extends pulumi.ComponentResource {
     const dnsZones = [
       ...(privateRegistry ? [PRIVATE_DNS_ZONES.registry] : []),
       ...(plan.sessions ? [PRIVATE_DNS_ZONES.redisCache] : []),
-      ...(privateBus ? [PRIVATE_DNS_ZONES.namespace] : []),
+      ...(privateBus || eventSourced.length > 0 ? [PRIVATE_DNS_ZONES.namespace] : []),
       ...(plan.tier === "paas" ? [PRIVATE_DNS_ZONES.sites] : []),
       ...(hasConfig || postgres.length > 0 ? [PRIVATE_DNS_ZONES.vault] : []),
       ...(postgres.length > 0 ? [postgresDnsZone(plan.name, plan.environment)] : []),
@@ -268,15 +276,16 @@ export class LandingZone extends pulumi.ComponentResource {
           )
         : undefined;
     const databases: Record<string, ServiceDatabase> = {};
-    for (const service of plan.services.filter((s) => s.database)) {
+    for (const service of plan.services.filter((s) => databasePlans[s.name])) {
+      const database = databasePlans[service.name]!;
       databases[service.name] = new ServiceDatabase(
         `${name}-${service.name}-database`,
         {
           service: service.name,
-          database: service.database!,
+          database,
           resourceGroupName,
           location,
-          ...(service.database!.engine === "postgres"
+          ...(database.engine === "postgres"
             ? {
                 postgres: {
                   serverName: uniqueName("azureResource", `${service.name}-db`),
@@ -294,7 +303,31 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     this.databases = databases;
-    const access: ServiceAccess[] = [...(this.sessions ? [this.sessions] : []), ...(this.broker ? [this.broker] : []), ...(config ? [config] : []), ...Object.values(databases)];
+    if (eventSourced.length > 0) {
+      this.eventStore = new EventStore(
+        `${name}-events`,
+        {
+          plan,
+          resourceGroupName,
+          location,
+          documents: documentAccount!,
+          namespaceName: uniqueName("azureResource", "events"),
+          privateEndpoint: endpoint(PRIVATE_DNS_ZONES.namespace),
+          logWorkspaceId,
+          retain,
+          tags,
+        },
+        parent,
+      );
+    }
+    const eventStore = this.eventStore;
+    const access: ServiceAccess[] = [
+      ...(this.sessions ? [this.sessions] : []),
+      ...(this.broker ? [this.broker] : []),
+      ...(config ? [config] : []),
+      ...Object.values(databases),
+      ...(eventStore ? [eventStore] : []),
+    ];
     // Outside a cluster, services send traces to Application Insights themselves.
     if (plan.tracing && plan.tier !== "caas") this.tracing = new Tracing(`${name}-tracing`, { plan, resourceGroupName, location, logWorkspaceId, tags }, parent);
     const tracing = this.tracing;
@@ -306,6 +339,7 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(config?.appConfigurationEndpoint ? { [APP_CONFIGURATION_ENDPOINT_ENV]: config.appConfigurationEndpoint } : {}),
       ...(tracing ? tracing.environment(service.name) : {}),
       ...databases[service.name]?.environment,
+      ...(eventStore ? eventStore.environment(service.name) : {}),
     });
 
     const certificate = args.certificate ?? certificateFromConfig();

@@ -244,8 +244,8 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
       backupPolicy: { type: "Continuous", continuousModeProperties: { tier: "Continuous30Days" } },
       locations: [{ locationName: "koreacentral", isZoneRedundant: true }],
     });
-    expect(single(resources, "azure-native:cosmosdb:SqlResourceSqlContainer").inputs).toMatchObject({ containerName: "items", resource: { partitionKey: { paths: ["/id"] } } });
-    const grants = byType(resources, "azure-native:cosmosdb:SqlResourceSqlRoleAssignment");
+    expect(single(resources, "azure-native:cosmosdb:SqlResourceSqlContainer", "shop-inventory-database-container").inputs).toMatchObject({ containerName: "items", resource: { partitionKey: { paths: ["/id"] } } });
+    const grants = byType(resources, "azure-native:cosmosdb:SqlResourceSqlRoleAssignment").filter((g) => String(g.inputs["scope"]).endsWith("/dbs/inventory"));
     expect(grants).toHaveLength(1);
     expect(grants[0]!.parent).toBe("shop-inventory");
     expect(grants[0]!.inputs).toMatchObject({
@@ -253,6 +253,27 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
       roleDefinitionId: `${idOf(account)}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002`,
       principalId: single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-inventory-identity").outputs["principalId"],
     });
+  });
+
+  it("keeps payments' events in an append-only store streamed on Event Hubs, which only payments writes and its consumers read", () => {
+    const container = single(resources, "azure-native:cosmosdb:SqlResourceSqlContainer", "shop-events-payments-container");
+    expect(container.inputs).toMatchObject({ containerName: "events", resource: { partitionKey: { paths: ["/aggregateId"] }, uniqueKeyPolicy: { uniqueKeys: [{ paths: ["/sequence"] }] } } });
+    expect(container.protect && container.retainOnDelete).toBe(true);
+    const namespace = single(resources, "azure-native:eventhub:Namespace");
+    expect(namespace.inputs).toMatchObject({ disableLocalAuth: true, minimumTlsVersion: "1.2", publicNetworkAccess: "Disabled" });
+    const hub = single(resources, "azure-native:eventhub:EventHub");
+    expect(hub.inputs).toMatchObject({ eventHubName: "payments-events", partitionCount: 4 });
+    expect(byType(resources, "azure-native:eventhub:ConsumerGroup").map((g) => g.inputs["consumerGroupName"]).sort()).toEqual(["order-history", "orders"]);
+    const hubGrants = byType(resources, ROLE).filter((r) => r.inputs["scope"] === idOf(hub));
+    expect(hubGrants.map((g) => `${g.parent} ${roleOf(g) === AZURE_ROLES.eventHubsDataSender ? "send" : "receive"}`).sort()).toEqual(["shop-order-history receive", "shop-orders receive", "shop-payments send"]);
+    const store = byType(resources, "azure-native:cosmosdb:SqlResourceSqlRoleAssignment").filter((g) => String(g.inputs["scope"]).endsWith("/dbs/payments_events"));
+    expect(store.map((g) => g.parent)).toEqual(["shop-payments"]);
+  });
+
+  it("gives the order-history read model a Cosmos DB read store and subscriptions to its sources' events", () => {
+    expect(single(resources, "azure-native:cosmosdb:SqlResourceSqlDatabase", "shop-order-history-database-database").inputs["databaseName"]).toBe("order_history_read");
+    const subscriptions = byType(resources, "azure-native:servicebus:Subscription").filter((s) => s.inputs["subscriptionName"] === "order-history");
+    expect(subscriptions.map((s) => s.inputs["topicName"]).sort()).toEqual(plan.services.find((s) => s.name === "order-history")!.readModel!.events.slice().sort());
   });
 
   it("fronts the services with a WAF_v2 gateway routing every planned path to the internal ingress", () => {
@@ -339,7 +360,7 @@ describe("Azure LandingZone in dev", async () => {
     expect(single(resources, "azure-native:containerregistry:Registry").inputs).toMatchObject({ sku: { name: "Standard" }, publicNetworkAccess: "Enabled", adminUserEnabled: false });
     expect(single(resources, "azure-native:servicebus:Namespace").inputs).toMatchObject({ sku: { name: "Standard" }, publicNetworkAccess: "Enabled", disableLocalAuth: true });
     // Only the data stores that hold data stay private in dev: the session cache and the vault.
-    expect(byType(resources, "azure-native:network:PrivateEndpoint").map((e) => e.name)).toEqual(["shop-sessions-endpoint", "shop-config-vault-endpoint", "shop-documents-endpoint"]);
+    expect(byType(resources, "azure-native:network:PrivateEndpoint").map((e) => e.name)).toEqual(["shop-sessions-endpoint", "shop-config-vault-endpoint", "shop-documents-endpoint", "shop-events-endpoint"]);
     expect(resources.filter((r) => r.protect).map((r) => r.name)).toEqual([]);
     expect(single(resources, "azure-native:redis:Redis").inputs).toMatchObject({ sku: { name: "Standard", family: "C", capacity: 0 }, publicNetworkAccess: "Disabled", enableNonSslPort: false });
   });

@@ -73,7 +73,16 @@ describe("Azure IaaS: a scale set per service behind the gateway", async () => {
     expect(script).not.toMatch(/adminPassword|REGISTRY_PASSWORD/);
     const grants = byType(resources, "azure-native:authorization:RoleAssignment").filter((r) => r.parent === "shop-orders");
     expect(grants.map(roleOf).sort()).toEqual(
-      [AZURE_ROLES.acrPull, AZURE_ROLES.serviceBusDataReceiver, AZURE_ROLES.serviceBusDataReceiver, AZURE_ROLES.serviceBusDataSender, AZURE_ROLES.keyVaultSecretsUser, AZURE_ROLES.appConfigurationDataReader].sort(),
+      [
+        AZURE_ROLES.acrPull,
+        AZURE_ROLES.serviceBusDataReceiver,
+        AZURE_ROLES.serviceBusDataReceiver,
+        AZURE_ROLES.serviceBusDataSender,
+        AZURE_ROLES.keyVaultSecretsUser,
+        AZURE_ROLES.appConfigurationDataReader,
+        // orders consumes payment-completed, which the event-sourced payments streams on Event Hubs.
+        AZURE_ROLES.eventHubsDataReceiver,
+      ].sort(),
     );
     // Settings and secrets are read at start from App Configuration and Key Vault: only their addresses are in the VM model.
     const signing = single(resources, "azure-native:keyvault:Secret", "shop-config-orders-signing-key");
