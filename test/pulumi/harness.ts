@@ -298,6 +298,16 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "aws:eks/cluster:Cluster":
       return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
+    case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+      return { ...base, id: `ns-${name}`, arn: arn("servicediscovery", `namespace/ns-${name}`), hostedZone: `Z${name.replace(/[^A-Za-z0-9]/g, "").toUpperCase()}` };
+    case "aws:servicediscovery/httpNamespace:HttpNamespace":
+      return { ...base, id: `ns-${name}`, arn: arn("servicediscovery", `namespace/ns-${name}`) };
+    case "aws:servicediscovery/service:Service":
+      return { ...base, id: `srv-${name}`, arn: arn("servicediscovery", `service/srv-${name}`) };
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { ...base, id: `lt-${name}`, latestVersion: 1 };
+    case "aws:elasticbeanstalk/environment:Environment":
+      return { ...base, cname: `${String(inputs["cnamePrefix"] ?? physical)}.${MOCK_REGION}.elasticbeanstalk.com`, endpointUrl: `internal-${physical}.${MOCK_REGION}.elb.amazonaws.com` };
     case "random:index/randomPassword:RandomPassword":
       return { ...base, result: `mock-password-${name}` };
     case "random:index/randomBytes:RandomBytes": {
@@ -318,6 +328,8 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
       return { name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION, endpoint: `ec2.${MOCK_REGION}.amazonaws.com`, description: "US East (N. Virginia)" };
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+    case "aws:ssm/getParameter:getParameter":
+      return { name: inputs["name"], type: "String", value: "ami-0123456789abcdef0", arn: arn("ssm", `parameter${String(inputs["name"])}`), id: inputs["name"] };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return { names: [...MOCK_ZONES], zoneIds: ["use1-az1", "use1-az2", "use1-az4"], id: MOCK_REGION };
     default:
