@@ -173,6 +173,8 @@ export class LandingZone extends pulumi.ComponentResource {
         ...(plan.tier === "iaas" ? { workloadPorts: [...new Set(exposed.map((s) => String(s.port)))] } : {}),
         ...(plan.tier === "paas" ? { workloadsDelegation: "Microsoft.Web/serverFarms" as const, workloadPorts: [] } : {}),
         databaseSubnet: postgres.length > 0,
+        // HTTPS, AMQP and Redis TLS, plus Kafka for Event Hubs and Cosmos DB's direct-mode ports when those stores exist.
+        endpointPorts: ["443", "5671-5672", "6380", ...(eventSourced.length > 0 ? ["9093"] : []), ...(documents.length > 0 ? ["10250-10256"] : [])],
         natGateway: plan.network.natGateways > 0,
         diagnosticsWorkspaceId: logWorkspaceId,
         ...(plan.network.flowLogs

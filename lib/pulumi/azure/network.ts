@@ -373,7 +373,12 @@ export function securityRules(layout: AzureSubnetLayout, args: Pick<NetworkArgs,
       ...(args.podsCidr ? [allow("AllowPods", 120, args.podsCidr, args.endpointPorts ?? ["443", "5671-5672", "6380"], layout.endpoints)] : []),
       denyAll,
     ],
-    databases: [allow("AllowWorkloadsPostgres", 100, layout.workloads, ["5432"], layout.databases), denyAll],
+    databases: [
+      allow("AllowWorkloadsPostgres", 100, layout.workloads, ["5432"], layout.databases),
+      // A zone-redundant server replicates to its standby inside the delegated subnet.
+      allow("AllowDatabasesReplication", 110, layout.databases, ["5432"], layout.databases),
+      denyAll,
+    ],
   };
 }
 

@@ -268,6 +268,10 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(hubGrants.map((g) => `${g.parent} ${roleOf(g) === AZURE_ROLES.eventHubsDataSender ? "send" : "receive"}`).sort()).toEqual(["shop-order-history receive", "shop-orders receive", "shop-payments send"]);
     const store = byType(resources, "azure-native:cosmosdb:SqlResourceSqlRoleAssignment").filter((g) => String(g.inputs["scope"]).endsWith("/dbs/payments_events"));
     expect(store.map((g) => g.parent)).toEqual(["shop-payments"]);
+    // The private endpoints admit Event Hubs' Kafka port and Cosmos DB's direct-mode ports from the workloads only.
+    const endpointsNsg = byType(resources, "azure-native:network:NetworkSecurityGroup").find((g) => g.name === "shop-network-endpoints-nsg")!;
+    const fromWorkloads = (endpointsNsg.inputs["securityRules"] as { name: string; destinationPortRanges?: string[] }[]).find((r) => r.name === "AllowWorkloads")!;
+    expect(fromWorkloads.destinationPortRanges).toEqual(["443", "5671-5672", "6380", "9093", "10250-10256"]);
   });
 
   it("gives the order-history read model a Cosmos DB read store and subscriptions to its sources' events", () => {

@@ -60,7 +60,7 @@ describe("NSG rules", () => {
     expect(summary("gateway")).toEqual(["GatewayManager->65200-65535", "Internet->443", "AzureLoadBalancer->*"]);
     expect(summary("workloads")).toEqual([`${layout.gateway}->80`, `${layout.workloads}->*`, "100.64.0.0/14->*", "AzureLoadBalancer->*"]);
     expect(summary("endpoints")).toEqual([`${layout.workloads}->443,5671-5672,6380`, `${layout.gateway}->443`, "100.64.0.0/14->443,5671-5672,6380"]);
-    expect(summary("databases")).toEqual([`${layout.workloads}->5432`]);
+    expect(summary("databases")).toEqual([`${layout.workloads}->5432`, `${layout.databases}->5432`]);
   });
 });
 
