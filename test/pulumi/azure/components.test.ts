@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { AKS_SYSTEM_POOL, azureUniqueName, postgresServerSize, redisSku } from "../../../lib/plan/azure.js";
@@ -67,6 +68,15 @@ describe("Azure plan helpers", () => {
     ].join("\n");
     const users = (parse(withKubeloginMode(kubeconfig, "workloadidentity")) as { users: { user: { exec: { args: string[] } } }[] }).users;
     expect(users[0]!.user.exec.args).toEqual(["get-token", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630", "--login", "workloadidentity"]);
+  });
+});
+
+describe("azure-native imports", () => {
+  it("load one service module each, never the package root (which loads all 270 and doubles the type-check)", () => {
+    for (const file of readdirSync("lib/pulumi/azure").filter((f) => f.endsWith(".ts"))) {
+      const imports = [...readFileSync(`lib/pulumi/azure/${file}`, "utf8").matchAll(/from "(@pulumi\/azure-native[^"]*)"/g)].map((m) => m[1]!);
+      for (const specifier of imports) expect(specifier, file).toMatch(/^@pulumi\/azure-native\/(?:[a-z]+\/index|types\/input)\.js$/);
+    }
   });
 });
 
