@@ -67,6 +67,11 @@ export interface LandingZoneArgs {
  * scale set per service in the gateway's pools, found through ServiceDiscovery (internal load
  * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service.
  *
+ * Before the first `pulumi up`: register the subscription feature `Microsoft.Compute/EncryptionAtHost`;
+ * on CaaS have `kubelogin` on the PATH and, in prod (private API server), run from a machine or
+ * runner inside the VNet; put the gateway's TLS certificate in Key Vault and set
+ * `msa:gatewayCertificateSecretId` and `msa:gatewayCertificateVaultId`, or the gateway serves HTTP only.
+ *
  * Cost: the compute (AKS nodes, scale-set instances or the App Service plan), the Application
  * Gateway, NAT gateway, Redis and (prod) Premium Service Bus and registry bill hourly even when idle.
  *
