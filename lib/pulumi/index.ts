@@ -35,6 +35,10 @@ export async function createLandingZone(name: string, args: CreateLandingZoneArg
       const { LandingZone } = await import("./aws/landing-zone.js");
       return new LandingZone(name, { spec: plan.spec }, opts);
     }
+    case "gcp": {
+      const { LandingZone } = await import("./gcp/landing-zone.js");
+      return new LandingZone(name, { spec: plan.spec }, opts);
+    }
     case "azure": {
       const { LandingZone } = await import("./azure/landing-zone.js");
       return new LandingZone(name, { spec: plan.spec }, opts);
@@ -43,7 +47,5 @@ export async function createLandingZone(name: string, args: CreateLandingZoneArg
       const { LandingZone } = await import("./kubernetes/landing-zone.js");
       return new LandingZone(name, { spec: plan.spec }, opts);
     }
-    default:
-      throw new PlanError([`cloud "${plan.cloud}" has no Pulumi landing zone yet. Fix: use cloud: aws, azure or kubernetes`]);
   }
 }
