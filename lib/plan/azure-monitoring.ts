@@ -13,7 +13,8 @@ export interface AlertThresholds {
   readonly cpuPercent: number;
 }
 
-export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = { errorRatePercent: 5, latencyMs: 2000, cpuPercent: 85 };
+/** CPU share a scale set or App Service plan alerts above; the other thresholds come from `plan.monitoring`. */
+export const CPU_ALERT_PERCENT = 85;
 
 /** How a service's CPU saturation is read, per service model. */
 export type SaturationSource =

@@ -50,7 +50,8 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
     },
     gateway: {
       ...parsed.gateway,
-      auth: parsed.gateway.auth ?? (parsed.cloud === "kubernetes" && parsed.auth.issuer === undefined ? "none" : "jwt"),
+      // Existing clusters and Azure (whose Entra ID app registrations azure-native cannot create) have no identity provider of their own.
+      auth: parsed.gateway.auth ?? ((parsed.cloud === "kubernetes" || parsed.cloud === "azure") && parsed.auth.issuer === undefined ? "none" : "jwt"),
       waf: parsed.gateway.waf ?? prod,
     },
     bffs: parsed.bffs.map((bff) => {

@@ -53,7 +53,7 @@ const gatewaySchema = z
     auth: z
       .enum(["none", "jwt", "authorizer"])
       .optional()
-      .describe("How the gateway checks callers: JWT validation, a delegated auth service, or none. Default: jwt, but none on an existing Kubernetes cluster without auth.issuer (it has no identity provider of its own)."),
+      .describe("How the gateway checks callers: JWT validation, a delegated auth service, or none. Default: jwt, but none on an existing Kubernetes cluster or Azure without auth.issuer (no identity provider the landing zone can create)."),
     waf: z.boolean().optional().describe("Attach a web application firewall. Default: true in prod."),
     rateLimit: rateLimitSchema.prefault({}),
     accessLogs: z.boolean().default(true),
@@ -84,7 +84,7 @@ const authSchema = z
     sessions: z.enum(["redis", "memcached", "none"]).default("redis").describe("Central session store shared by scaled-out instances."),
     tokens: z.enum(["jwt", "none"]).default("jwt").describe("Client tokens issued by an identity provider and checked at the gateway."),
     service: dnsLabel.optional().describe("A dedicated auth service (one of services[]) the gateway delegates to."),
-    issuer: httpsUrl.optional().describe("OIDC issuer (iss claim) of an external identity provider. Default: a Cognito user pool on AWS; required for JWT checks on an existing Kubernetes cluster."),
+    issuer: httpsUrl.optional().describe("OIDC issuer (iss claim) of an external identity provider. Default: a Cognito user pool on AWS; required for JWT checks on an existing Kubernetes cluster and on Azure (an Entra ID tenant's issuer)."),
     jwksUri: httpsUrl.optional().describe("Where the issuer publishes its signing keys. Default: found through the issuer's OpenID discovery document."),
     audiences: z.array(z.string().min(1)).default([]).describe("Accepted aud claims. Default: the user pool's app client on AWS; any audience on Kubernetes."),
   })

@@ -181,6 +181,13 @@ function checkAuthProvider(spec: LandingZoneSpec, add: (path: string, message: s
   if (gateway.auth === "jwt" && cloud === "kubernetes" && auth.issuer === undefined) {
     add("auth.issuer", "an existing cluster has no identity provider of its own, so Istio needs the issuer whose tokens it validates", "set auth.issuer (and auth.jwksUri unless the issuer serves OpenID discovery), or gateway.auth: none");
   }
+  if (gateway.auth === "jwt" && cloud === "azure" && auth.issuer === undefined) {
+    add(
+      "auth.issuer",
+      "the landing zone cannot register an Entra ID application, so Istio needs the issuer whose tokens it validates",
+      "set auth.issuer (e.g. https://login.microsoftonline.com/<tenant-id>/v2.0) and auth.audiences (your app registration's client id), or gateway.auth: none",
+    );
+  }
   if (gateway.auth !== "none" && cloud === "kubernetes" && spec.mesh.kind !== "istio") {
     add("gateway.auth", `on an existing cluster the services' Istio sidecars enforce gateway.auth "${gateway.auth}", but mesh.kind is none`, "set mesh.kind: istio, or gateway.auth: none");
   }

@@ -2,13 +2,16 @@ import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as resources from "@pulumi/azure-native/resources/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import { meshAddOn } from "../../kubernetes/mesh.js";
-import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
+import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
+import { ingressNamespace, namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
+import { CPU_ALERT_PERCENT } from "../../plan/azure-monitoring.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
+import { applyManifests } from "../kubernetes/add-on.js";
 import { Ingress, ingressReleaseName } from "../kubernetes/ingress.js";
 import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
@@ -404,6 +407,10 @@ export class LandingZone extends pulumi.ComponentResource {
       const provider = platform.provider;
       const ready = [...platform.ready];
 
+      // Tokens and the auth service are checked by the services' sidecars for calls through the ingress (Istio policies).
+      const authPolicies = gatewayAuthPolicies(plan, ingressNamespace(plan));
+      if (authPolicies.length > 0) ready.push(applyManifests(`${name}-gateway-auth`, authPolicies, { provider, parent: this, dependsOn: [...platform.ready] }));
+
       // The gateway terminates clients and runs the WAF; the in-cluster ingress, on a fixed internal address, routes to the services.
       const ingressIp = ingressPrivateIp(layout.workloads);
       this.ingress = new Ingress(
@@ -553,7 +560,8 @@ export class LandingZone extends pulumi.ComponentResource {
     }
     this.services = services;
 
-    if (plan.decisions.some((d) => d.capability === "monitoring")) {
+    if (plan.monitoring) {
+      const monitoring = plan.monitoring;
       const routesOf = (service: string) => plan.gateway.routes.filter((r) => r.target === service).map((r) => r.path);
       const saturationOf = (service: string): MonitoredService["saturation"] =>
         plan.tier === "caas"
@@ -570,9 +578,11 @@ export class LandingZone extends pulumi.ComponentResource {
           workspaceId: logWorkspaceId,
           gatewayId: this.gateway.gatewayId,
           services: plan.services.map((s) => ({ name: s.name, paths: routesOf(s.name), saturation: saturationOf(s.name) })),
-          alarms: plan.spec.monitoring.alarms,
-          dashboards: plan.spec.monitoring.dashboards,
-          ...(plan.spec.monitoring.alarmEmail ? { alarmEmail: plan.spec.monitoring.alarmEmail } : {}),
+          alarms: monitoring.alarms,
+          dashboards: monitoring.dashboards,
+          ...(monitoring.alarmEmail ? { alarmEmail: monitoring.alarmEmail } : {}),
+          thresholds: { errorRatePercent: monitoring.errorRatePercent, latencyMs: monitoring.latencyMs, cpuPercent: CPU_ALERT_PERCENT },
+          evaluation: { periodSeconds: monitoring.periodSeconds, evaluationPeriods: monitoring.evaluationPeriods, datapointsToAlarm: monitoring.datapointsToAlarm },
           tags,
         },
         parent,

@@ -1,14 +1,17 @@
 import * as applicationinsights from "@pulumi/azure-native/applicationinsights/index.js";
 import * as monitor from "@pulumi/azure-native/monitor/index.js";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_ALERT_THRESHOLDS, errorRateQuery, latencyQuery, saturationQuery, workbookDefinition, type AlertThresholds, type DashboardService, type SaturationSource } from "../../plan/azure-monitoring.js";
+import { errorRateQuery, latencyQuery, saturationQuery, workbookDefinition, type AlertThresholds, type DashboardService, type SaturationSource } from "../../plan/azure-monitoring.js";
 import { guidFrom } from "./roles.js";
 
 /** Severity of the landing zone's alerts (2 = warning): pages nobody at night, notifies the action group. */
 export const ALERT_SEVERITY = 2;
-/** Alerts look at five-minute windows every five minutes and fire when two of the last three breach. */
-export const ALERT_WINDOW = "PT5M";
-export const ALERT_FAILING_PERIODS = { numberOfEvaluationPeriods: 3, minFailingPeriodsToAlert: 2 } as const;
+/** How an alert evaluates: the period of each datapoint, how many periods it looks at and how many must breach. */
+export interface AlertEvaluation {
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+}
 
 /** A monitored service: its gateway route prefixes and where its CPU is read (a resource id may be an output). */
 export interface MonitoredService {
@@ -46,11 +49,13 @@ export interface MonitoringArgs {
    * @default - the action group has no receiver yet (add one in the portal or through transform)
    */
   readonly alarmEmail?: string;
+  /** Alert thresholds (`plan.monitoring` and CPU_ALERT_PERCENT in a landing zone). */
+  readonly thresholds: AlertThresholds;
   /**
-   * Alert thresholds.
-   * @default DEFAULT_ALERT_THRESHOLDS (5% errors, p99 2000 ms, 85% CPU)
+   * How alerts evaluate (Azure Monitor takes periods of 1 to 60 minutes).
+   * @default { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 }
    */
-  readonly thresholds?: AlertThresholds;
+  readonly evaluation?: AlertEvaluation;
   /**
    * Tags on every taggable child.
    * @default - none
@@ -69,11 +74,12 @@ export interface MonitoringArgs {
  * reports a share), a metric alert on unhealthy gateway backends, and a workbook with each service's
  * requests, errors, latency and saturation.
  *
- * Cost: each log alert rule bills monthly per evaluation frequency; the workbook is free.
+ * Cost: each log alert rule bills monthly per evaluation frequency (more for 1-minute rules); the workbook is free.
  *
  * @example
  * new Monitoring("monitoring", { resourceGroupName: group.name, location: "eastus", title: "shop-prod", workspaceId: logs.workspaceId,
- *   gatewayId: gateway.nodes.gateway.id, services: [{ name: "orders", paths: ["/orders"] }], alarmEmail: "ops@example.com" });
+ *   gatewayId: gateway.gatewayId, services: [{ name: "orders", paths: ["/orders"] }], alarmEmail: "ops@example.com",
+ *   thresholds: { errorRatePercent: 5, latencyMs: 2000, cpuPercent: 85 } });
  */
 export class Monitoring extends pulumi.ComponentResource {
   readonly actionGroupId: pulumi.Output<string>;
@@ -84,10 +90,16 @@ export class Monitoring extends pulumi.ComponentResource {
   };
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    const thresholds = args.thresholds ?? DEFAULT_ALERT_THRESHOLDS;
+    const { thresholds } = args;
     if (thresholds.errorRatePercent <= 0 || thresholds.errorRatePercent > 100 || thresholds.latencyMs <= 0 || thresholds.cpuPercent <= 0 || thresholds.cpuPercent > 100) {
       throw new Error(`Monitoring ${name}: thresholds ${JSON.stringify(thresholds)} are out of range. Fix: use errorRatePercent and cpuPercent in (0, 100] and a positive latencyMs`);
     }
+    const evaluation = args.evaluation ?? { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 };
+    const minutes = evaluation.periodSeconds / 60;
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 60 || evaluation.datapointsToAlarm < 1 || evaluation.datapointsToAlarm > evaluation.evaluationPeriods || evaluation.evaluationPeriods > 6) {
+      throw new Error(`Monitoring ${name}: evaluation ${JSON.stringify(evaluation)} cannot be expressed in Azure Monitor. Fix: use whole minutes from 1 to 60 per period, at most 6 periods, and 1 <= datapointsToAlarm <= evaluationPeriods`);
+    }
+    const window = `PT${minutes}M`;
     const names = args.services.map((s) => s.name);
     if (new Set(names).size !== names.length) throw new Error(`Monitoring ${name}: services repeat a name (${names.join(", ")}). Fix: list each service once`);
     super("msa:azure:Monitoring", name, {}, opts);
@@ -121,10 +133,10 @@ export class Monitoring extends pulumi.ComponentResource {
             enabled: true,
             severity: ALERT_SEVERITY,
             scopes: [args.workspaceId],
-            evaluationFrequency: ALERT_WINDOW,
-            windowSize: ALERT_WINDOW,
+            evaluationFrequency: window,
+            windowSize: window,
             criteria: {
-              allOf: [{ query, metricMeasureColumn: column, timeAggregation: "Maximum", operator: "GreaterThan", threshold, failingPeriods: { ...ALERT_FAILING_PERIODS } }],
+              allOf: [{ query, metricMeasureColumn: column, timeAggregation: "Maximum", operator: "GreaterThan", threshold, failingPeriods: { numberOfEvaluationPeriods: evaluation.evaluationPeriods, minFailingPeriodsToAlert: evaluation.datapointsToAlarm } }],
             },
             autoMitigate: true,
             actions: { actionGroups: [actionGroup.id] },
@@ -154,7 +166,7 @@ export class Monitoring extends pulumi.ComponentResource {
             severity: ALERT_SEVERITY,
             scopes: [args.gatewayId],
             evaluationFrequency: "PT1M",
-            windowSize: ALERT_WINDOW,
+            windowSize: window,
             criteria: {
               odataType: "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
               allOf: [{ criterionType: "StaticThresholdCriterion", name: "unhealthy-hosts", metricName: "UnhealthyHostCount", metricNamespace: "Microsoft.Network/applicationGateways", operator: "GreaterThan", threshold: 0, timeAggregation: "Maximum" }],

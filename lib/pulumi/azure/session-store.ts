@@ -1,5 +1,6 @@
 import * as redis from "@pulumi/azure-native/redis/index.js";
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_ENV } from "../../kubernetes/workload.js";
 import { redisSku } from "../../plan/azure.js";
 import type { RedisPlan } from "../../plan/types.js";
 import { sendDiagnostics } from "./diagnostics.js";
@@ -10,8 +11,8 @@ import type { ServiceAccess } from "./service-workload.js";
 export const REDIS_TLS_PORT = 6380;
 /** The built-in access policy services get: read and write data, no administrative commands (FLUSHALL, CONFIG...). */
 export const REDIS_ACCESS_POLICY = "Data Contributor";
-/** Environment variables services receive to reach the session store. */
-export const SESSION_STORE_ENV = { host: "SESSION_STORE_HOST", port: "SESSION_STORE_PORT", auth: "SESSION_STORE_AUTH" } as const;
+/** How services authenticate to the store: with their own identity's Entra ID token, not a password (beside the shared session-store contract). */
+export const SESSION_STORE_AUTH_ENV = "SESSION_STORE_AUTH";
 
 /** Arguments of {@link SessionStore}. */
 export interface SessionStoreArgs {
@@ -130,8 +131,8 @@ export class SessionStore extends pulumi.ComponentResource implements ServiceAcc
     return [assignment];
   }
 
-  /** What a service needs to reach the store: host, TLS port and the authentication mode. */
+  /** The shared session-store contract (endpoint, TLS) and the authentication mode; there is no password to hand out. */
   environment(): Record<string, pulumi.Input<string>> {
-    return { [SESSION_STORE_ENV.host]: this.host, [SESSION_STORE_ENV.port]: String(REDIS_TLS_PORT), [SESSION_STORE_ENV.auth]: "entra-id" };
+    return { [PLATFORM_ENV.sessionStoreEndpoint]: this.endpoint, [PLATFORM_ENV.sessionStoreTls]: "true", [SESSION_STORE_AUTH_ENV]: "entra-id" };
   }
 }

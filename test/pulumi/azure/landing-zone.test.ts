@@ -130,8 +130,10 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(deployment.spec.template.metadata.labels["azure.workload.identity/use"]).toBe("true");
     expect(deployment.spec.template.spec.containers[0]!.image).toMatch(/^shopprodregistry[0-9a-f]{6}\.azurecr\.io\/shop-orders:latest$/);
     const config = objs.find((o) => o.kind === "ConfigMap")!.data!;
-    expect(config).toMatchObject({ SESSION_STORE_PORT: "6380", SESSION_STORE_AUTH: "entra-id" });
-    expect(config["SESSION_STORE_HOST"]).toMatch(/\.redis\.cache\.windows\.net$/);
+    // The shared session-store contract, without a password: services sign in with their identity.
+    expect(config).toMatchObject({ SESSION_STORE_TLS: "true", SESSION_STORE_AUTH: "entra-id" });
+    expect(config["SESSION_STORE_ENDPOINT"]).toMatch(/^shop-prod-sessions-[0-9a-f]{6}\.redis\.cache\.windows\.net:6380$/);
+    expect(config["SESSION_STORE_PASSWORD"]).toBeUndefined();
     expect(config["SERVICE_BUS_NAMESPACE"]).toMatch(/^shop-prod-bus-[0-9a-f]{6}\.servicebus\.windows\.net$/);
     expect(objs.map((o) => o.kind)).toEqual(expect.arrayContaining(["DestinationRule", "VirtualService"]));
     expect(single(resources, "msa:azure:ServiceWorkload", "shop-orders").dependsOn).toEqual(expect.arrayContaining(["shop-platform-services", "shop-platform-deployer-admin", "shop-platform-istio-istiod"]));
@@ -372,7 +374,42 @@ describe("Azure LandingZone in dev", async () => {
 
 describe("Azure LandingZone input checks", () => {
   it("rejects what the Pulumi engine does not build on Azure, naming the capability and the key", async () => {
-    const spec: LandingZoneInput = { ...(parse(readFileSync(EXAMPLE, "utf8")) as LandingZoneInput), gateway: { auth: "authorizer" }, auth: { sessions: "redis", service: "orders" } };
-    await expect(runProgram(async () => void (await createLandingZone("shop", { spec })))).rejects.toThrow(/authService \(asked by gateway.auth\) is not supported yet on azure\/caas by the pulumi engine/);
+    const example = parse(readFileSync(EXAMPLE, "utf8")) as LandingZoneInput;
+    const spec: LandingZoneInput = { ...example, tier: "paas", mesh: { kind: "none" }, logging: { stack: "none", buffer: "none" }, gateway: { auth: "jwt" }, auth: { sessions: "redis", issuer: ENTRA, audiences: ["api://shop"] } };
+    await expect(runProgram(async () => void (await createLandingZone("shop", { spec })))).rejects.toThrow(/tokens \(asked by gateway.auth\) is not supported yet on azure\/paas by the pulumi engine/);
+  });
+
+  it("asks for the Entra ID issuer before checking tokens, since it cannot register an application", () => {
+    expect(() => planLandingZone({ name: "shop", cloud: "azure", gateway: { auth: "jwt" } })).toThrow(/auth.issuer: the landing zone cannot register an Entra ID application.*Fix: set auth.issuer/s);
+    expect(planLandingZone({ name: "shop", cloud: "azure" }).spec.gateway.auth).toBe("none");
+  });
+});
+
+const ENTRA = "https://login.microsoftonline.com/00000000-0000-4000-8000-0000000000aa/v2.0";
+
+describe("Azure LandingZone gateway checks on AKS", () => {
+  const example = parse(readFileSync(EXAMPLE, "utf8")) as LandingZoneInput;
+  const policiesOf = async (spec: LandingZoneInput) => {
+    const { resources } = await runProgram(async () => void (await createLandingZone("shop", { spec })));
+    const group = resources.find((r) => r.name === "shop-gateway-auth")!;
+    return { resources, objs: group.inputs["objs"] as Obj[], group };
+  };
+
+  it("validates Entra ID tokens in the services' sidecars for calls through the ingress, and denies calls without one", async () => {
+    const { objs, group } = await policiesOf({ ...example, gateway: { auth: "jwt" }, auth: { sessions: "redis", issuer: ENTRA, audiences: ["api://shop"] } });
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["RequestAuthentication/gateway-jwt", "AuthorizationPolicy/gateway-require-jwt"]);
+    expect(objs[0]!.spec).toMatchObject({ jwtRules: [{ issuer: ENTRA, audiences: ["api://shop"] }] });
+    expect(objs[1]!.spec).toEqual({ action: "DENY", rules: [{ from: [{ source: { namespaces: ["shop-ingress"], notRequestPrincipals: ["*"] } }] }] });
+    expect(group.parent).toBe("shop");
+    expect(group.dependsOn).toEqual(expect.arrayContaining(["shop-platform-istio-istiod"]));
+  });
+
+  it("delegates calls through the ingress to the auth service over Istio ext-authz", async () => {
+    const { resources, objs } = await policiesOf({ ...example, gateway: { auth: "authorizer" }, auth: { sessions: "redis", service: "payments" } });
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["AuthorizationPolicy/gateway-ext-authz"]);
+    expect(objs[0]!.spec).toMatchObject({ action: "CUSTOM", provider: { name: "shop-auth-service" } });
+    const istiod = single(resources, "kubernetes:helm.sh/v3:Release", "shop-platform-istio-istiod");
+    const providers = (istiod.inputs["values"] as { meshConfig: { extensionProviders: { name: string; envoyExtAuthzHttp: { service: string } }[] } }).meshConfig.extensionProviders;
+    expect(providers).toEqual([expect.objectContaining({ name: "shop-auth-service", envoyExtAuthzHttp: expect.objectContaining({ service: "payments.shop.svc.cluster.local" }) })]);
   });
 });
