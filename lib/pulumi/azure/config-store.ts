@@ -85,6 +85,8 @@ export interface ConfigStoreArgs {
 export class ConfigStore extends pulumi.ComponentResource implements ServiceAccess {
   readonly vaultId: pulumi.Output<string>;
   readonly vaultName: pulumi.Output<string>;
+  /** Entra ID tenant of the vault. */
+  readonly tenantId: pulumi.Output<string>;
   /** `https://<name>.vault.azure.net/`. */
   readonly vaultUri: pulumi.Output<string>;
   /** `https://<name>.azconfig.io`, when there is a store. */
@@ -95,7 +97,6 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
     readonly store?: appconfiguration.ConfigurationStore;
   };
   private readonly plan: LandingZonePlan;
-  private readonly values: Record<string, Record<string, pulumi.Output<string>>>;
 
   constructor(name: string, args: ConfigStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     const { plan } = args;
@@ -143,14 +144,11 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
     if (args.logWorkspaceId) sendDiagnostics(`${name}-vault-diagnostics`, vault.id, args.logWorkspaceId, this);
 
     const secrets: Record<string, Record<string, keyvault.Secret>> = {};
-    const values: Record<string, Record<string, pulumi.Output<string>>> = {};
     for (const service of plan.services) {
       secrets[service.name] = {};
-      values[service.name] = {};
       for (const key of service.secrets) {
         const given = args.secretValues?.[service.name]?.[key];
         const value = given !== undefined ? pulumi.secret(given) : new random.RandomPassword(`${name}-${secretName(service.name, key)}-value`, { length: 32, special: false }, kept).result;
-        values[service.name]![key] = pulumi.secret(value);
         secrets[service.name]![key] = new keyvault.Secret(
           `${name}-${secretName(service.name, key)}`,
           { resourceGroupName, vaultName: vault.name, secretName: secretName(service.name, key), properties: { value: pulumi.secret(value), contentType: "text/plain" }, tags },
@@ -201,9 +199,9 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
       this.appConfigurationEndpoint = store.endpoint;
     }
 
-    this.values = values;
     this.vaultId = vault.id;
     this.vaultName = vault.name;
+    this.tenantId = client.tenantId;
     this.vaultUri = vault.properties.apply((p) => p.vaultUri);
     this.nodes = { vault, secrets, ...(store ? { store } : {}) };
     this.registerOutputs({ vaultUri: this.vaultUri, ...(this.appConfigurationEndpoint ? { appConfigurationEndpoint: this.appConfigurationEndpoint } : {}) });
@@ -219,11 +217,6 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
       grants.push(grantRole(`${service}-read-settings`, { role: "appConfigurationDataReader", scope: this.nodes.store.id, principalId }, { parent }));
     }
     return grants;
-  }
-
-  /** The secret values of a service (Pulumi secrets), for platforms that hold them themselves (Kubernetes Secrets). */
-  secretValuesOf(service: string): Readonly<Record<string, pulumi.Output<string>>> {
-    return this.values[service] ?? {};
   }
 
   /** The versionless URIs of a service's secrets, by key: what Key Vault references and boot scripts read. */

@@ -125,7 +125,8 @@ export interface KubernetesPlatformNodes {
  * nodes, and NetworkPolicies are enforced), a private API server when the plan asks, Entra ID
  * authentication with Azure RBAC and no local accounts, OIDC issuer and workload identity, an
  * autoscaling system pool (tainted for critical add-ons) and user pool across zones on Azure Linux
- * with encryption at host, automatic patch and node-image upgrades, Container Insights and
+ * with encryption at host, automatic patch and node-image upgrades, the Key Vault secrets provider
+ * (CSI driver, rotation on), Container Insights and
  * control-plane diagnostics, AcrPull on the given registry for the kubelet identity only, and the
  * given add-ons.
  *
@@ -225,7 +226,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
       oidcIssuerProfile: { enabled: true },
       securityProfile: { workloadIdentity: { enabled: true }, imageCleaner: { enabled: true, intervalHours: 168 } },
       autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
-      addonProfiles: args.logWorkspaceId ? { omsagent: { enabled: true, config: { logAnalyticsWorkspaceResourceID: args.logWorkspaceId, useAADAuth: "true" } } } : {},
+      addonProfiles: {
+        // The Secrets Store CSI driver with the Key Vault provider: pods read their own secrets with their workload identity.
+        azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } },
+        ...(args.logWorkspaceId ? { omsagent: { enabled: true, config: { logAnalyticsWorkspaceResourceID: args.logWorkspaceId, useAADAuth: "true" } } } : {}),
+      },
       tags,
     };
     args.transform?.cluster?.(clusterArgs);

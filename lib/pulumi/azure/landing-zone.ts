@@ -455,7 +455,7 @@ export class LandingZone extends pulumi.ComponentResource {
             registryLoginServer: this.registry.loginServer,
             access,
             env: serviceEnv(service),
-            ...(config ? { secretValues: config.secretValuesOf(service.name) } : {}),
+            ...(config ? { keyVault: { name: config.vaultName, tenantId: config.tenantId } } : {}),
             tags,
           },
           { parent: this, dependsOn: ready },

@@ -2,8 +2,10 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js"
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { workloadNamespace } from "../../kubernetes/namespace.js";
+import { azureSecretProviderClass } from "../../kubernetes/secrets-store.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import { dependencyList } from "../kubernetes/dependencies.js";
+import { secretName } from "./config-store.js";
 import { ServiceWorkload as KubernetesServiceWorkload, type ServiceWorkloadTransform as KubernetesServiceWorkloadTransform } from "../kubernetes/service-workload.js";
 
 /** Audience of the Entra ID token exchange every workload identity federates with. */
@@ -55,7 +57,13 @@ export interface ServiceWorkloadArgs {
    */
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * Values of the service's declared `secrets`; missing ones are generated.
+   * The Key Vault holding the service's declared secrets (named by `secretName(service, key)`): the pods
+   * mount them through the Key Vault secrets provider with their own identity, and no value passes through Pulumi.
+   * @default - secrets written into a Kubernetes Secret from `secretValues` (or generated)
+   */
+  readonly keyVault?: { readonly name: pulumi.Input<string>; readonly tenantId: pulumi.Input<string> };
+  /**
+   * Values of the service's declared `secrets` when there is no `keyVault`; missing ones are generated.
    * @default - every declared secret generated
    */
   readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
@@ -79,7 +87,8 @@ export interface ServiceWorkloadArgs {
  * the service's Kubernetes ServiceAccount (workload identity, no secret), the grants of each
  * `access` for that identity alone, and the hardened workload of the existing-cluster
  * `ServiceWorkload` (ServiceAccount annotated with the identity's client id, pods labelled for the
- * workload-identity webhook, secrets only by reference, mesh policies).
+ * workload-identity webhook, secrets mounted from Key Vault with that identity and read only by
+ * reference, mesh policies).
  *
  * @example
  * new ServiceWorkload("orders", { plan, service: "orders", resourceGroupName: group.name, location: "eastus",
@@ -126,6 +135,13 @@ export class ServiceWorkload extends pulumi.ComponentResource implements Service
     );
     const grants = (args.access ?? []).flatMap((access) => access.grantAccess(service.name, identity.principalId, this, identity.name));
 
+    const keyVault = args.keyVault;
+    const providerClass =
+      keyVault && service.secrets.length > 0
+        ? pulumi.all([identity.clientId, keyVault.name, keyVault.tenantId]).apply(([clientId, keyVaultName, tenantId]) =>
+            azureSecretProviderClass(plan, service, `${service.name}-secrets`, { clientId, keyVaultName, tenantId, secrets: service.secrets.map((key) => ({ key, secretName: secretName(service.name, key) })) }),
+          )
+        : undefined;
     const image =
       args.registryLoginServer && service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.registryLoginServer}/${service.image}` : undefined;
     const workload = new KubernetesServiceWorkload(
@@ -139,7 +155,7 @@ export class ServiceWorkload extends pulumi.ComponentResource implements Service
         podLabels: { "azure.workload.identity/use": "true" },
         ...(image ? { image } : {}),
         ...(args.env ? { env: args.env } : {}),
-        ...(args.secretValues ? { secretValues: args.secretValues } : {}),
+        ...(providerClass ? { secretProviderClass: providerClass } : args.secretValues ? { secretValues: args.secretValues } : {}),
         ...(args.transform?.workload ? { transform: args.transform.workload } : {}),
       },
       // Pods start only once their identity can exchange tokens and use what it was granted.

@@ -42,6 +42,13 @@ export interface ServiceWorkloadArgs {
    */
   readonly serviceAccountAnnotations?: pulumi.Input<Readonly<Record<string, pulumi.Input<string>>>>;
   /**
+   * A SecretProviderClass named `<service>-secrets` (Secrets Store CSI driver) that mounts the service's
+   * declared secrets from the cloud secret store with the pod's own identity and mirrors them into the
+   * Secret the env vars read; no value then passes through the engine. Excludes secretValues and extraSecrets.
+   * @default - the engine writes the Secret from secretValues (or generated values)
+   */
+  readonly secretProviderClass?: pulumi.Input<ManifestObject>;
+  /**
    * Extra pod labels, e.g. `azure.workload.identity/use` (never part of the selector).
    * @default - none
    */
@@ -104,13 +111,18 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         throw new Error(`ServiceWorkload args.extraSecrets: "${key}" must be a new UPPER_SNAKE_CASE name, not one of [${declared.secrets.join(", ")}]. Fix: rename it`);
       }
     }
+    if (args.secretProviderClass !== undefined && (extraKeys.length > 0 || args.secretValues !== undefined || declared.secrets.length === 0)) {
+      throw new Error(
+        `ServiceWorkload args.secretProviderClass: given for ${declared.name}, which ${declared.secrets.length === 0 ? "declares no secrets" : "also has secretValues or extraSecrets"}. Fix: use the class alone, for a service with declared secrets`,
+      );
+    }
     const service: ServicePlan = { ...declared, secrets: [...declared.secrets, ...extraKeys] };
     const namespace = workloadNamespace(plan);
     const after = dependencyList(opts?.dependsOn);
     const secretName = `${service.name}-secrets`;
 
     const values: Record<string, pulumi.Input<string>> = { ...args.extraSecrets };
-    for (const key of declared.secrets) {
+    for (const key of args.secretProviderClass === undefined ? declared.secrets : []) {
       const given = args.secretValues?.[key];
       if (given !== undefined) {
         values[key] = given;
@@ -120,7 +132,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       args.transform?.secretValue?.(passwordArgs, key);
       values[key] = new random.RandomPassword(`${name}-${key.toLowerCase().replace(/_/g, "-")}`, passwordArgs, { parent: this }).result;
     }
-    if (service.secrets.length > 0) {
+    if (service.secrets.length > 0 && args.secretProviderClass === undefined) {
       const secretArgs: k8s.core.v1.SecretArgs = {
         metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/name": service.name, "app.kubernetes.io/part-of": plan.name } },
         type: "Opaque",
@@ -133,6 +145,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
 
     const options = {
       ...(service.secrets.length > 0 ? { secretName } : {}),
+      ...(args.secretProviderClass !== undefined ? { secretProviderClass: secretName } : {}),
       ...(args.podLabels ? { podLabels: { ...args.podLabels } } : {}),
     };
     const build = (image?: string, annotations?: Record<string, string>, env?: Record<string, string>) => [
@@ -142,11 +155,15 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     // Built now (env values stubbed), so bad input fails before anything is registered; rebuilt once every input resolves.
     const objects = build(undefined, undefined, args.env ? Object.fromEntries(Object.keys(args.env).map((key) => [key, ""])) : undefined);
     const imaged =
-      args.image === undefined && args.serviceAccountAnnotations === undefined && args.env === undefined
+      args.image === undefined && args.serviceAccountAnnotations === undefined && args.env === undefined && args.secretProviderClass === undefined
         ? objects
         : pulumi
-            .all([args.image, pulumi.output(args.serviceAccountAnnotations), pulumi.output(args.env)])
-            .apply(([image, annotations, env]) => build(image, annotations as Record<string, string> | undefined, env as Record<string, string> | undefined));
+            .all([args.image, pulumi.output(args.serviceAccountAnnotations), pulumi.output(args.env), pulumi.output(args.secretProviderClass)])
+            // The class goes first: pods mounting it must find it.
+            .apply(([image, annotations, env, providerClass]) => [
+              ...(providerClass ? [providerClass as ManifestObject] : []),
+              ...build(image, annotations as Record<string, string> | undefined, env as Record<string, string> | undefined),
+            ]);
     const objs =
       args.imagePullSecretName !== undefined
         ? withPullSecret(imaged, args.imagePullSecretName)

@@ -6,6 +6,8 @@ import { errorRateQuery, routeFilter, workbookDefinition } from "../../../lib/pl
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { ApiGateway, type ApiGatewayArgs } from "../../../lib/pulumi/azure/api-gateway.js";
 import { ContainerRegistry } from "../../../lib/pulumi/azure/container-registry.js";
+import { azureSecretProviderClass } from "../../../lib/kubernetes/secrets-store.js";
+import { ServiceWorkload as KubernetesServiceWorkload } from "../../../lib/pulumi/kubernetes/service-workload.js";
 import { dnsServiceIp, KubernetesPlatform, withKubeloginMode } from "../../../lib/pulumi/azure/kubernetes-platform.js";
 import { MessageBroker } from "../../../lib/pulumi/azure/message-broker.js";
 import { AZURE_ROLES, guidFrom } from "../../../lib/pulumi/azure/roles.js";
@@ -77,6 +79,29 @@ describe("azure-native imports", () => {
       const imports = [...readFileSync(`lib/pulumi/azure/${file}`, "utf8").matchAll(/from "(@pulumi\/azure-native[^"]*)"/g)].map((m) => m[1]!);
       for (const specifier of imports) expect(specifier, file).toMatch(/^@pulumi\/azure-native\/(?:[a-z]+\/index|types\/input)\.js$/);
     }
+  });
+});
+
+describe("Key Vault secrets on AKS", () => {
+  const withSecrets = planLandingZone({ name: "shop", cloud: "azure", services: [{ name: "orders", secrets: ["SIGNING_KEY", "API_TOKEN"] }] });
+  const orders = withSecrets.services[0]!;
+
+  it("refuses a SecretProviderClass that leaves a declared secret out", () => {
+    expect(() => azureSecretProviderClass(withSecrets, orders, "orders-secrets", { clientId: "c", keyVaultName: "kv", tenantId: "t", secrets: [{ key: "SIGNING_KEY", secretName: "orders-signing-key" }] })).toThrow(
+      /services\[orders\]: no Key Vault secret for \[API_TOKEN\]/,
+    );
+  });
+
+  it("refuses a provider class beside engine-written secret values", async () => {
+    const providerClass = azureSecretProviderClass(withSecrets, orders, "orders-secrets", {
+      clientId: "c",
+      keyVaultName: "kv",
+      tenantId: "t",
+      secrets: orders.secrets.map((key) => ({ key, secretName: key.toLowerCase() })),
+    });
+    await expect(
+      runProgram(() => void new KubernetesServiceWorkload("orders", { plan: withSecrets, service: "orders", provider: undefined as never, secretProviderClass: providerClass, secretValues: { SIGNING_KEY: "x" } })),
+    ).rejects.toThrow(/args.secretProviderClass: given for orders, which also has secretValues or extraSecrets/);
   });
 });
 

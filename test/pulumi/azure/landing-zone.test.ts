@@ -199,11 +199,24 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(readers.map((r) => `${r.parent} -> ${String(r.inputs["scope"]).split("/").pop()}`).sort()).toEqual(["shop-orders -> orders-signing-key", "shop-payments -> payments-provider-api-key"]);
     const signing = secrets.find((s) => s.inputs["secretName"] === "orders-signing-key")!;
     const value = (signing.inputs["properties"] as { value: string }).value;
-    // The pod's Secret holds the vault's value, in state only as a secret, and the container reads it by reference.
-    const podSecret = byType(resources, "kubernetes:core/v1:Secret").find((s) => (s.inputs["metadata"] as { name: string }).name === "orders-secrets")!;
-    expect(podSecret.secretInputs).toContain("stringData");
-    expect((podSecret.inputs["stringData"] as Record<string, string>)["SIGNING_KEY"]).toBe(value);
+    // No value passes through the engine to the cluster: the pods mount their secrets from Key Vault with
+    // their own identity (the AKS Key Vault provider), which mirrors them into the Secret their env vars read.
+    expect(byType(resources, "kubernetes:core/v1:Secret").map((s) => (s.inputs["metadata"] as { name: string }).name)).not.toContain("orders-secrets");
+    expect((single(resources, "azure-native:containerservice:ManagedCluster").inputs["addonProfiles"] as Record<string, unknown>)["azureKeyvaultSecretsProvider"]).toEqual({
+      enabled: true,
+      config: { enableSecretRotation: "true", rotationPollInterval: "2m" },
+    });
     const objs = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-workload-workload").inputs["objs"] as Obj[];
+    expect(objs[0]!.kind).toBe("SecretProviderClass");
+    const identity = single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-orders-identity");
+    const parameters = (objs[0]!.spec as { provider: string; parameters: Record<string, string>; secretObjects: { secretName: string }[] });
+    expect(parameters.provider).toBe("azure");
+    expect(parameters.parameters).toMatchObject({ usePodIdentity: "false", clientID: identity.outputs["clientId"], keyvaultName: vault.outputs["name"] });
+    expect((JSON.parse(parameters.parameters["objects"]!) as { array: string[] }).array.map((o) => JSON.parse(o))).toEqual([{ objectName: "orders-signing-key", objectType: "secret", objectAlias: "SIGNING_KEY" }]);
+    expect(parameters.secretObjects[0]!.secretName).toBe("orders-secrets");
+    const deployment = objs.find((o) => o.kind === "Deployment")! as unknown as { spec: { template: { spec: { volumes: { name: string; csi?: { volumeAttributes: Record<string, string> } }[]; containers: { env: unknown[] }[] } } } };
+    expect(deployment.spec.template.spec.volumes.find((v) => v.name === "secrets-store")!.csi!.volumeAttributes).toEqual({ secretProviderClass: "orders-secrets" });
+    expect(deployment.spec.template.spec.containers[0]!.env).toEqual([{ name: "SIGNING_KEY", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "SIGNING_KEY" } } }]);
     expect(JSON.stringify(objs)).not.toContain(value);
     expect(objs.find((o) => o.kind === "ConfigMap")!.data!["LOG_LEVEL"]).toBe("info");
   });
