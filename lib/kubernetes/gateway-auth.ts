@@ -32,14 +32,44 @@ export function extAuthzProvider(plan: LandingZonePlan): Record<string, unknown>
   };
 }
 
+/** The identity provider whose JWTs the mesh accepts (any OIDC issuer: Identity Platform, Entra ID, Keycloak). */
+export interface JwtIssuer {
+  /** `iss` claim, an https URL. */
+  readonly issuer: string;
+  /**
+   * Where the signing keys are published.
+   * @default - found through the issuer's OpenID discovery document
+   */
+  readonly jwksUri?: string;
+  /** Accepted `aud` values; empty accepts any audience. */
+  readonly audiences: readonly string[];
+}
+
 /**
- * The gateway's checks as mesh policies in the workloads namespace, for calls coming in through the
- * in-cluster gateway (whose sidecar gives it the identity of `gatewayNamespace`); calls between
- * services stay under mutual TLS alone.
- * - tokens: a RequestAuthentication for the issuer, and a DENY policy for gateway calls without a valid token;
- * - authorizer: a CUSTOM policy delegating gateway calls to the auth service, except its own routes (sign-in).
+ * Where the gateway's calls enter the workloads namespace:
+ * - `in-cluster`: through an ingress controller whose sidecar gives it the identity of `namespace`;
+ * - `load-balancer`: straight from a cloud load balancer to the pods (GKE NEGs), with no mesh
+ *   identity, so calls from outside the namespace are the gateway's, except the balancer's health checks.
  */
-export function gatewayAuthPolicies(plan: LandingZonePlan, gatewayNamespace: string): ManifestObject[] {
+export type GatewayEntry = { readonly kind: "in-cluster"; readonly namespace: string } | { readonly kind: "load-balancer" };
+
+export interface GatewayAuthOptions {
+  /**
+   * The token issuer, when the landing zone creates it and knows it only at deployment (Identity Platform).
+   * @default - plan.auth.tokens' issuer (`auth.issuer` in the spec)
+   */
+  readonly issuer?: JwtIssuer;
+}
+
+/**
+ * The gateway's checks as mesh policies in the workloads namespace, for calls entering through the
+ * gateway; calls between services stay under mutual TLS alone.
+ * - tokens: a RequestAuthentication for the issuer, and a DENY policy for gateway calls without a valid token;
+ * - authorizer: a CUSTOM policy delegating gateway calls to the auth service (the mesh's
+ *   `extAuthzProvider`), except its own routes (sign-in).
+ * A load balancer's health checks (the services' health paths) pass without either.
+ */
+export function gatewayAuthPolicies(plan: LandingZonePlan, entry: GatewayEntry, options: GatewayAuthOptions = {}): ManifestObject[] {
   const auth = plan.auth;
   if (!auth) return [];
   if (!plan.mesh) {
@@ -47,25 +77,28 @@ export function gatewayAuthPolicies(plan: LandingZonePlan, gatewayNamespace: str
   }
   const namespace = workloadNamespace(plan);
   const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
-  const fromGateway = { source: { namespaces: [gatewayNamespace] } };
+  const source = entry.kind === "in-cluster" ? { namespaces: [entry.namespace] } : { notNamespaces: [namespace] };
+  const healthChecks = entry.kind === "load-balancer" ? [...new Set(plan.services.filter((s) => s.expose).map((s) => s.healthPath))] : [];
+  const unchecked = (paths: readonly string[]) => (paths.length > 0 ? { to: [{ operation: { notPaths: [...paths] } }] } : {});
   const objects: ManifestObject[] = [];
   if (auth.tokens) {
-    const { issuer, jwksUri, audiences } = auth.tokens;
+    const issuer = options.issuer ?? (auth.tokens.issuer ? { issuer: auth.tokens.issuer, ...(auth.tokens.jwksUri ? { jwksUri: auth.tokens.jwksUri } : {}), audiences: auth.tokens.audiences } : undefined);
     if (!issuer) {
-      throw new Error(`gatewayAuthPolicies: plan.auth.tokens has no issuer; Istio validates tokens against the issuer's keys. Fix: set auth.issuer in the spec`);
+      throw new Error(`gatewayAuthPolicies: plan.auth.tokens has no issuer; Istio validates tokens against the issuer's keys. Fix: set auth.issuer in the spec, or pass options.issuer`);
     }
+    if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(issuer.issuer)) throw new Error(`gatewayAuthPolicies issuer: "${issuer.issuer}" is not an https URL. Fix: use the issuer's iss claim, e.g. https://login.example.com`);
     objects.push(
       validatedManifest(
         new RequestAuthentication({
           metadata: { name: "gateway-jwt", namespace, labels },
-          spec: { jwtRules: [{ issuer, ...(jwksUri ? { jwksUri } : {}), ...(audiences.length > 0 ? { audiences: [...audiences] } : {}), forwardOriginalToken: true }] },
+          spec: { jwtRules: [{ issuer: issuer.issuer, ...(issuer.jwksUri ? { jwksUri: issuer.jwksUri } : {}), ...(issuer.audiences.length > 0 ? { audiences: [...issuer.audiences] } : {}), forwardOriginalToken: true }] },
         }),
       ),
       validatedManifest(
         new AuthorizationPolicy({
           metadata: { name: "gateway-require-jwt", namespace, labels },
           // An invalid token is already rejected by the RequestAuthentication; this denies a missing one.
-          spec: { action: "DENY", rules: [{ from: [{ source: { ...fromGateway.source, notRequestPrincipals: ["*"] } }] }] },
+          spec: { action: "DENY", rules: [{ from: [{ source: { ...source, notRequestPrincipals: ["*"] } }], ...unchecked(healthChecks) }] },
         }),
       ),
     );
@@ -76,11 +109,7 @@ export function gatewayAuthPolicies(plan: LandingZonePlan, gatewayNamespace: str
       validatedManifest(
         new AuthorizationPolicy({
           metadata: { name: "gateway-ext-authz", namespace, labels },
-          spec: {
-            action: "CUSTOM",
-            provider: { name: extAuthzProviderName(plan) },
-            rules: [{ from: [fromGateway], ...(own.length > 0 ? { to: [{ operation: { notPaths: own } }] } : {}) }],
-          },
+          spec: { action: "CUSTOM", provider: { name: extAuthzProviderName(plan) }, rules: [{ from: [{ source }], ...unchecked([...own, ...healthChecks]) }] },
         }),
       ),
     );

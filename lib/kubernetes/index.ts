@@ -11,7 +11,5 @@ export * from "./kafka.js";
 export * from "./monitoring.js";
 export * from "./target-group-binding.js";
 export * from "./load-balancer-access.js";
-export * from "./jwt-policies.js";
-export * from "./ext-authz.js";
 export * from "./secrets-store.js";
 export * from "./gateway-auth.js";

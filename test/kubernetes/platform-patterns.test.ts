@@ -23,9 +23,10 @@ const cluster = {
 } satisfies LandingZoneInput;
 const tokensPlan = planLandingZone({ ...cluster, auth: { issuer: "https://login.example.com/realms/shop", jwksUri: "https://login.example.com/realms/shop/certs", audiences: ["shop-web"] } });
 const authorizerPlan = planLandingZone({ ...cluster, gateway: { auth: "authorizer" }, auth: { service: "auth" } });
+const INGRESS = { kind: "in-cluster", namespace: "shop-ingress" } as const;
 
 describe("gatewayAuthPolicies (tokens)", () => {
-  const policies = gatewayAuthPolicies(tokensPlan, "shop-ingress");
+  const policies = gatewayAuthPolicies(tokensPlan, INGRESS);
 
   it("validates the issuer's tokens in the workloads namespace, each object valid against the Istio schemas", () => {
     expect(policies.map((p) => p.kind)).toEqual(["RequestAuthentication", "AuthorizationPolicy"]);
@@ -43,15 +44,35 @@ describe("gatewayAuthPolicies (tokens)", () => {
   });
 
   it("is empty when the gateway checks no one, and refuses a plan without a mesh", () => {
-    expect(gatewayAuthPolicies(planLandingZone(cluster), "shop-ingress")).toEqual([]);
+    expect(gatewayAuthPolicies(planLandingZone(cluster), INGRESS)).toEqual([]);
     const withoutMesh = { ...tokensPlan, mesh: undefined };
-    expect(() => gatewayAuthPolicies(withoutMesh, "shop-ingress")).toThrow(/plan.mesh is undefined and these checks are Istio policies. Fix: set mesh.kind: istio/);
+    expect(() => gatewayAuthPolicies(withoutMesh, INGRESS)).toThrow(/plan.mesh is undefined and these checks are Istio policies. Fix: set mesh.kind: istio/);
+  });
+});
+
+describe("gatewayAuthPolicies behind a cloud load balancer reaching the pods (GKE NEGs)", () => {
+  const gcpTokens = planLandingZone({ name: "shop", cloud: "gcp", region: "asia-northeast3", services: [{ name: "orders" }, { name: "ledger", expose: false, healthPath: "/ready" }] });
+  const identityPlatform = { issuer: "https://securetoken.google.com/p", jwksUri: "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com", audiences: ["p"] };
+
+  it("checks callers from outside the namespace, lets the balancer's health checks through, and takes an issuer known only at deployment", () => {
+    const policies = gatewayAuthPolicies(gcpTokens, { kind: "load-balancer" }, { issuer: identityPlatform });
+    policies.forEach(revalidate);
+    expect(single(policies, "RequestAuthentication").spec).toEqual({ jwtRules: [{ ...identityPlatform, forwardOriginalToken: true }] });
+    expect(single(policies, "AuthorizationPolicy").spec).toEqual({
+      action: "DENY",
+      rules: [{ from: [{ source: { notNamespaces: ["shop"], notRequestPrincipals: ["*"] } }], to: [{ operation: { notPaths: ["/health"] } }] }],
+    });
+  });
+
+  it("refuses a token check without an issuer, or with a plain-HTTP one", () => {
+    expect(() => gatewayAuthPolicies(gcpTokens, { kind: "load-balancer" })).toThrow(/has no issuer.*Fix: set auth.issuer in the spec, or pass options.issuer/);
+    expect(() => gatewayAuthPolicies(gcpTokens, { kind: "load-balancer" }, { issuer: { ...identityPlatform, issuer: "http://idp" } })).toThrow(/"http:\/\/idp" is not an https URL/);
   });
 });
 
 describe("gatewayAuthPolicies (auth service)", () => {
   it("delegates gateway calls to the auth service through a CUSTOM policy, except its own sign-in routes", () => {
-    const policies = gatewayAuthPolicies(authorizerPlan, "shop-ingress");
+    const policies = gatewayAuthPolicies(authorizerPlan, INGRESS);
     policies.forEach(revalidate);
     expect(single(policies, "AuthorizationPolicy").spec).toEqual({
       action: "CUSTOM",

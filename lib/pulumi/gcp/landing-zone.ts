@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { authServiceMeshValues } from "../../kubernetes/ext-authz.js";
+import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
@@ -9,7 +9,7 @@ import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
-import type { HelmValues } from "../kubernetes/add-on.js";
+import { applyManifests, type HelmValues } from "../kubernetes/add-on.js";
 import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
 import { AppEngineApplication } from "./app-engine-application.js";
@@ -236,8 +236,6 @@ export class LandingZone extends pulumi.ComponentResource {
             provider: platform.provider,
             workloadPool: platform.workloadPool,
             repositoryUrl: repository.url,
-            ...(tokens ? { tokens } : {}),
-            authService: asked.has("authService"),
             dependsOn: [...platform.ready],
           },
           parent,
@@ -282,6 +280,11 @@ export class LandingZone extends pulumi.ComponentResource {
 
     this.gateway = new ApiGateway(`${name}-gateway`, { gateway: plan.gateway, backends, ...(args.domains ? { domains: args.domains } : {}) }, parent);
     if (tokens) this.users = new UserDirectory(`${name}-users`, { authorizedDomains: [this.gateway.domains.apply((d) => d[0]!)], retain }, parent);
+    if (platform && plan.auth) {
+      // The load balancer reaches the pods through NEGs, outside the mesh: the gateway's checks run there as Istio policies.
+      const policies = pulumi.output(tokens ?? undefined).apply((issuer) => gatewayAuthPolicies(plan, { kind: "load-balancer" }, issuer ? { issuer } : {}));
+      applyManifests(`${name}-gateway-auth`, policies, { provider: platform.provider, parent: this, dependsOn: [...platform.ready] });
+    }
     if (asked.has("monitoring")) {
       this.monitoring = new Monitoring(`${name}-monitoring`, { plan, backendServiceNames: this.gateway.backendServiceNames, namePrefix: prefix, labels }, parent);
     }
@@ -324,8 +327,6 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
   // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
   const addOns = [...(mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads]), ...(tracing ? [tracing] : [])];
   const addOnValues: Record<string, HelmValues> = {};
-  // The gateway delegates to the dedicated auth service through the mesh's ext-authz provider.
-  if (mesh && plan.decisions.some((d) => d.capability === "authService")) addOnValues["istiod"] = authServiceMeshValues(plan);
   if (tracing && defaultExporter(plan) === "googlecloud") {
     const release = tracing.helmReleases[0]!;
     const collector = new WorkloadIdentity(

@@ -1,7 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { authServicePolicy } from "../../kubernetes/ext-authz.js";
-import { jwtPolicies, type JwtIssuer } from "../../kubernetes/jwt-policies.js";
 import { loadBalancerAccess } from "../../kubernetes/load-balancer-access.js";
 import { servicePolicies } from "../../kubernetes/mesh.js";
 import { workloadNamespace } from "../../kubernetes/namespace.js";
@@ -65,16 +63,6 @@ export interface ServiceWorkloadArgs {
    */
   readonly broker?: BrokerLink;
   /**
-   * The identity provider whose JWTs callers must present (Istio RequestAuthentication and AuthorizationPolicy); exposed services only.
-   * @default - no token check
-   */
-  readonly tokens?: pulumi.Input<JwtIssuer>;
-  /**
-   * Have the mesh ask the plan's dedicated auth service (`auth.service`) about every request from outside the namespace (ext-authz); exposed services only.
-   * @default false
-   */
-  readonly authService?: boolean;
-  /**
    * Values of the service's declared `secrets`, by key.
    * @default - a generated 32-character value per secret
    */
@@ -112,9 +100,8 @@ export interface ServiceWorkloadArgs {
  * and Pub/Sub grants), a Kubernetes Secret synced from those secret values (read only through
  * secretKeyRef), the hardened workload of `serviceWorkload`, the mesh policies and, when exposed, a
  * standalone NEG named {@link negName} that the gateway's backend service targets, plus the
- * NetworkPolicy and port-level PeerAuthentication that let Google's load balancer reach the pods and,
- * with `tokens`, the Istio policies that admit only callers holding a valid JWT, or with
- * `authService`, the policy that has the mesh ask the dedicated auth service first.
+ * NetworkPolicy and port-level PeerAuthentication that let Google's load balancer reach the pods. The
+ * gateway's caller checks (JWT, auth service) are namespace-wide policies the landing zone applies.
  *
  * @example
  * new ServiceWorkload("orders", { plan, service: "orders", provider: platform.provider, workloadPool: platform.workloadPool });
@@ -182,8 +169,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       ...attached.env,
       ...args.env,
     });
-    const tokens = args.tokens && service.expose ? pulumi.output(args.tokens) : pulumi.output(undefined);
-    const manifests = pulumi.all([env, args.repositoryUrl ?? "", this.identity.email, tokens]).apply(([resolvedEnv, repositoryUrl, email, issuer]) => {
+    const manifests = pulumi.all([env, args.repositoryUrl ?? "", this.identity.email]).apply(([resolvedEnv, repositoryUrl, email]) => {
       const workloadService = { ...service, secrets: secretKeys };
       const objects = [
         ...serviceWorkload(plan, workloadService, {
@@ -194,8 +180,6 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         }).map((o) => (o.kind === "Service" && negName ? withNeg(o, negName) : o)),
         ...servicePolicies(plan, service),
         ...(service.expose ? loadBalancerAccess(plan, service, GCP_HEALTH_CHECK_RANGES) : []),
-        ...(issuer ? jwtPolicies(plan, service, issuer) : []),
-        ...(args.authService && service.expose ? authServicePolicy(plan, service) : []),
       ];
       args.transform?.manifests?.(objects);
       return objects;

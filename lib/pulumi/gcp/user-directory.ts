@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { JwtIssuer } from "../../kubernetes/jwt-policies.js";
+import type { JwtIssuer } from "../../kubernetes/gateway-auth.js";
 import { projectOf } from "./project.js";
 
 /** Where Identity Platform publishes the keys that sign its ID tokens. */
@@ -39,7 +39,7 @@ export interface UserDirectoryArgs {
  *
  * @example
  * const users = new UserDirectory("users", { authorizedDomains: ["shop.example.com"] });
- * // jwtPolicies(plan, service, issuerValue) with users.issuer
+ * // gatewayAuthPolicies(plan, { kind: "load-balancer" }, { issuer }) with users.issuer
  */
 export class UserDirectory extends pulumi.ComponentResource {
   readonly issuer: pulumi.Output<JwtIssuer>;

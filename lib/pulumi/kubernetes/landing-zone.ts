@@ -145,7 +145,7 @@ export class LandingZone extends pulumi.ComponentResource {
 
     const inNamespace = { parent: this, dependsOn: [namespace, ...meshResources] };
     // Tokens and the auth service are checked by the services' sidecars for calls through the ingress.
-    const authPolicies = gatewayAuthPolicies(plan, ingressNamespace(plan));
+    const authPolicies = gatewayAuthPolicies(plan, { kind: "in-cluster", namespace: ingressNamespace(plan) });
     if (authPolicies.length > 0) applyManifests(`${name}-gateway-auth`, authPolicies, { provider, ...inNamespace });
     this.ingress = new Ingress(`${name}-ingress`, { plan, provider, ...args.ingress, ...(transform.ingress ? { transform: transform.ingress } : {}) }, inNamespace);
     if (plan.sessions) {

@@ -155,20 +155,21 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     expect(single(resources, "gcp:compute/firewall:Firewall", "shop-network-allow-load-balancer").inputs).toMatchObject({ allows: [{ protocol: "tcp", ports: ["8080"] }] });
   });
 
-  it("checks Identity Platform JWTs with Istio on every exposed service, letting mesh peers and health checks through", () => {
+  it("checks Identity Platform JWTs with Istio for calls from the load balancer, letting mesh peers and health checks through", () => {
     const users = single(resources, "gcp:identityplatform/config:Config");
     expect(users.parent).toBe("shop-users");
     expect(users.inputs).toMatchObject({ signIn: { email: { enabled: true, passwordRequired: true }, allowDuplicateEmails: false }, authorizedDomains: ["34.120.10.20.nip.io"] });
     expect(users.protect).toBe(true);
-    for (const service of plan.services.filter((s) => s.expose)) {
-      const objects = objs(single(resources, GROUP, `shop-${service.name}-workload`));
-      const request = objects.find((o) => o.kind === "RequestAuthentication")!;
-      expect(request.spec).toMatchObject({
-        jwtRules: [{ issuer: `https://securetoken.google.com/${MOCK_GCP_PROJECT}`, jwksUri: "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com", audiences: [MOCK_GCP_PROJECT] }],
-      });
-      const policy = objects.find((o) => o.kind === "AuthorizationPolicy")!;
-      expect(JSON.stringify(policy.spec)).toContain(`"requestPrincipals":["https://securetoken.google.com/${MOCK_GCP_PROJECT}/*"]`);
-    }
+    const policies = objs(single(resources, GROUP, "shop-gateway-auth"));
+    const request = policies.find((o) => o.kind === "RequestAuthentication")!;
+    expect(request.spec).toMatchObject({
+      jwtRules: [{ issuer: `https://securetoken.google.com/${MOCK_GCP_PROJECT}`, jwksUri: "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com", audiences: [MOCK_GCP_PROJECT] }],
+    });
+    const deny = policies.find((o) => o.kind === "AuthorizationPolicy")!;
+    expect(deny.spec).toEqual({
+      action: "DENY",
+      rules: [{ from: [{ source: { notNamespaces: ["shop"], notRequestPrincipals: ["*"] } }], to: [{ operation: { notPaths: [...new Set(plan.services.filter((s) => s.expose).map((s) => s.healthPath))] } }] }],
+    });
   });
 
   it("runs the OpenTelemetry collector with its own Cloud Trace account through Workload Identity, and points the services at it", () => {
@@ -376,16 +377,16 @@ describe("LandingZone on GCP with a dedicated auth service (gateway.auth: author
   const base = loadSpecFile(EXAMPLE);
   const spec = { ...base, gateway: { ...base.gateway, auth: "authorizer" as const }, auth: { ...base.auth, tokens: "none" as const, service: "auth" }, services: [...base.services, { ...base.services[2]!, name: "auth", path: "/auth", database: undefined, publishes: [], subscribes: [] }] };
 
-  it("registers the auth service with istiod and has every other exposed service ask it first", async () => {
+  it("registers the auth service with istiod and has the mesh ask it about calls from the load balancer, except its own routes", async () => {
     const { resources } = await runProgram(() => void new LandingZone("shop", { spec }), { config: GCP_CONFIG });
     const istiod = single(resources, "kubernetes:helm.sh/v3:Release", "shop-platform-istio-istiod");
     expect((istiod.inputs["values"] as { meshConfig: Record<string, unknown> }).meshConfig).toMatchObject({
       accessLogFile: "/dev/stdout",
-      extensionProviders: [{ name: "auth-service", envoyExtAuthzHttp: { service: "auth.shop.svc.cluster.local", port: 80 } }],
+      extensionProviders: [{ name: "shop-auth-service", envoyExtAuthzHttp: { service: "auth.shop.svc.cluster.local", port: 80, pathPrefix: "/auth/authorize" } }],
     });
-    const custom = (service: string) => objs(single(resources, GROUP, `shop-${service}-workload`)).filter((o) => o.kind === "AuthorizationPolicy");
-    expect(custom("orders").map((o) => (o.spec as { action: string; provider: { name: string } }).provider.name)).toEqual(["auth-service"]);
-    expect(custom("auth")).toEqual([]);
+    const [custom] = objs(single(resources, GROUP, "shop-gateway-auth"));
+    expect(custom!.spec).toMatchObject({ action: "CUSTOM", provider: { name: "shop-auth-service" }, rules: [{ from: [{ source: { notNamespaces: ["shop"] } }] }] });
+    expect(JSON.stringify(custom!.spec)).toContain('"notPaths":["/auth","/auth/*"');
     expect(byType(resources, "gcp:identityplatform/config:Config")).toHaveLength(0);
   });
 
