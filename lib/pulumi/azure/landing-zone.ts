@@ -408,7 +408,7 @@ export class LandingZone extends pulumi.ComponentResource {
       const ready = [...platform.ready];
 
       // Tokens and the auth service are checked by the services' sidecars for calls through the ingress (Istio policies).
-      const authPolicies = gatewayAuthPolicies(plan, ingressNamespace(plan));
+      const authPolicies = gatewayAuthPolicies(plan, { kind: "in-cluster", namespace: ingressNamespace(plan) });
       if (authPolicies.length > 0) ready.push(applyManifests(`${name}-gateway-auth`, authPolicies, { provider, parent: this, dependsOn: [...platform.ready] }));
 
       // The gateway terminates clients and runs the WAF; the in-cluster ingress, on a fixed internal address, routes to the services.
