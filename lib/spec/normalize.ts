@@ -8,6 +8,12 @@ const DEFAULT_REGION: Record<Cloud, string> = {
   kubernetes: "local",
 };
 
+/**
+ * Clouds on which the landing zone cannot create the identity provider JWTs come from (an existing
+ * cluster has none; Entra ID app registrations are outside azure-native), so JWT checks need auth.issuer.
+ */
+export const CLOUDS_WITHOUT_IDENTITY_PROVIDER: readonly Cloud[] = ["kubernetes", "azure"];
+
 /** Zone names derived offline, so synthesis never performs a lookup that yields placeholders. */
 export function defaultZoneNames(cloud: Cloud, region: string, count: number): string[] {
   const letters = "abcdef";
@@ -50,8 +56,7 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
     },
     gateway: {
       ...parsed.gateway,
-      // Existing clusters and Azure (whose Entra ID app registrations azure-native cannot create) have no identity provider of their own.
-      auth: parsed.gateway.auth ?? ((parsed.cloud === "kubernetes" || parsed.cloud === "azure") && parsed.auth.issuer === undefined ? "none" : "jwt"),
+      auth: parsed.gateway.auth ?? (CLOUDS_WITHOUT_IDENTITY_PROVIDER.includes(parsed.cloud) && parsed.auth.issuer === undefined ? "none" : "jwt"),
       waf: parsed.gateway.waf ?? prod,
     },
     bffs: parsed.bffs.map((bff) => {
