@@ -5,3 +5,5 @@ export * from "./platform-stack.js";
 export * from "./observability-stack.js";
 export * from "./messaging-stack.js";
 export * from "./service-stack.js";
+export * from "./delivery-stack.js";
+export * from "./service-delivery-stack.js";

@@ -1,7 +1,8 @@
-import { RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Fn, RemovalPolicy, Validations, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { Network } from "../lib/cdk/network.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
+import { sharedParameters } from "./shared-parameters.js";
 
 export type NetworkStackProps = PlanStackProps;
 
@@ -25,5 +26,9 @@ export class NetworkStack extends PlanStack {
       id: "CloudFormation-Validate::W3010",
       reason: "Zones come from the plan so synthesis never needs an account lookup; the plan names them per region",
     });
+    // Per-service stacks (delivery) place resources in the VPC without importing an export.
+    const vpc = this.network.vpc;
+    new ssm.StringParameter(this, "VpcIdParameter", { parameterName: sharedParameters.vpcId(props.plan), stringValue: vpc.vpcId });
+    new ssm.StringParameter(this, "PrivateSubnetIdsParameter", { parameterName: sharedParameters.privateSubnetIds(props.plan), stringValue: Fn.join(",", vpc.privateSubnets.map((s) => s.subnetId)) });
   }
 }

@@ -1,4 +1,4 @@
-import { RemovalPolicy, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
+import { Aws, Fn, RemovalPolicy, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ApiGateway, type ApiGatewayAuth } from "../lib/cdk/api-gateway.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
@@ -18,7 +18,8 @@ export interface PlatformStackProps extends PlanStackProps {
 
 /**
  * `<name>-<env>-platform`: the EKS platform, the API gateway with its load balancers, the session
- * store and the user directory. Publishes what service stacks need as SSM parameters.
+ * store and the user directory. Publishes what service stacks need as SSM parameters. The services'
+ * registries live in their delivery stacks, so adding a service adds its registry there.
  */
 export class PlatformStack extends PlanStack {
   readonly platform: KubernetesPlatform;
@@ -47,7 +48,6 @@ export class PlatformStack extends PlanStack {
       nodeDiskGiB: cluster.nodeDiskGiB,
       namespace: cluster.namespace,
       namespaceManifests: namespaceManifests(plan),
-      repositories: Object.fromEntries(plan.services.map((s) => [s.name, s.repository])),
       ...(mesh ? { addOns: [mesh] } : {}),
       retain,
     });
@@ -87,6 +87,7 @@ export class PlatformStack extends PlanStack {
     publish("KubectlServiceTokenParameter", sharedParameters.kubectlServiceToken(plan), this.platform.kubectlProvider.serviceToken);
     publish("KubectlRoleArnParameter", sharedParameters.kubectlRoleArn(plan), this.platform.kubectlProvider.role!.roleArn);
     publish("WorkloadSecurityGroupIdParameter", sharedParameters.workloadSecurityGroupId(plan), this.platform.workloadSecurityGroup.securityGroupId);
+    publish("GatewayApiDomainParameter", sharedParameters.gatewayApiDomain(plan), Fn.join("", [this.gateway.httpApi.apiId, ".execute-api.", Aws.REGION, ".", Aws.URL_SUFFIX]));
     for (const target of new Set(plan.gateway.routes.map((r) => r.target))) {
       publish(`${pascalCase(target)}TargetGroupParameter`, sharedParameters.targetGroupArn(plan, target), this.gateway.targetGroup(target).targetGroupArn);
     }

@@ -54,10 +54,13 @@ export class ServiceStack extends PlanStack {
   }
 }
 
-/** The spec's image when it names one; otherwise the service's own ECR repository. */
+/** The spec's image when it names one; the pipeline's latest release; otherwise the service's own ECR repository. */
 function imageOf(scope: Construct, plan: LandingZonePlan, service: ServicePlan): string {
   const explicit = [...plan.spec.services, ...plan.spec.bffs].find((s) => s.name === service.name)?.image;
   if (explicit) return explicit;
+  // The deploy stage records each release, so redeploying this stack keeps the released image.
+  const release = plan.delivery?.services.find((s) => s.service === service.name)?.releaseParameter;
+  if (release) return ssm.StringParameter.valueForStringParameter(scope, release);
   const tag = service.image.slice(service.image.lastIndexOf(":") + 1);
   return ecr.Repository.fromRepositoryName(scope, "Repository", service.repository).repositoryUriForTag(tag);
 }

@@ -13,6 +13,13 @@ export const sharedParameters = {
   topicArn: (plan: LandingZonePlan, event: string) => parameterName(plan, "messaging", "topics", event),
   queueArn: (plan: LandingZonePlan, subscription: string) => parameterName(plan, "messaging", "queues", subscription),
   brokerKeyArn: (plan: LandingZonePlan) => parameterName(plan, "messaging", "key-arn"),
+  vpcId: (plan: LandingZonePlan) => parameterName(plan, "network", "vpc-id"),
+  /** Comma-separated, one per zone in plan order. */
+  privateSubnetIds: (plan: LandingZonePlan) => parameterName(plan, "network", "private-subnet-ids"),
+  /** Host name of the API gateway (no scheme), the frontends' CDN origin for BFF routes. */
+  gatewayApiDomain: (plan: LandingZonePlan) => parameterName(plan, "gateway", "api-domain"),
+  connectionArn: (plan: LandingZonePlan) => parameterName(plan, "delivery", "connection-arn"),
+  githubOidcProviderArn: (plan: LandingZonePlan) => parameterName(plan, "delivery", "github-oidc-provider-arn"),
 } as const;
 
 function parameterName(plan: LandingZonePlan, ...path: readonly string[]): string {

@@ -8,4 +8,5 @@ export * from "./user-pool.js";
 export * from "./api-gateway.js";
 export * from "./kubernetes-platform.js";
 export * from "./service-workload.js";
+export * from "./service-delivery.js";
 export * from "./landing-zone.js";

@@ -1,9 +1,11 @@
 import type { Environment } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { DeliveryStack } from "../../stacks/delivery-stack.js";
 import { MessagingStack } from "../../stacks/messaging-stack.js";
 import { NetworkStack } from "../../stacks/network-stack.js";
 import { ObservabilityStack } from "../../stacks/observability-stack.js";
 import { PlatformStack } from "../../stacks/platform-stack.js";
+import { ServiceDeliveryStack } from "../../stacks/service-delivery-stack.js";
 import { ServiceStack } from "../../stacks/service-stack.js";
 import { pascalCase, stackName } from "../plan/naming.js";
 import { planLandingZone } from "../plan/planner.js";
@@ -30,8 +32,8 @@ export interface LandingZoneProps {
 
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
- * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging` and one
- * `-svc-<service>` per service and BFF. Service stacks read shared values from SSM parameters at
+ * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging`, and per service and
+ * BFF one `-delivery-<service>` (registry, pipeline) and one `-svc-<service>` (workload). Service stacks read shared values from SSM parameters at
  * deploy time, so each deploys on its own.
  *
  * @example
@@ -46,6 +48,10 @@ export class LandingZone extends Construct {
   readonly messagingStack?: MessagingStack;
   /** Service or BFF name → its stack. */
   readonly serviceStacks: ReadonlyMap<string, ServiceStack>;
+  /** The connection or GitHub OIDC provider the pipelines share, when the spec does not name one. */
+  readonly deliveryStack?: DeliveryStack;
+  /** Service or BFF name → the stack of its registry and pipeline. */
+  readonly serviceDeliveryStacks: ReadonlyMap<string, ServiceDeliveryStack>;
   readonly network: Network;
   readonly platform: KubernetesPlatform;
   readonly gateway: ApiGateway;
@@ -84,8 +90,23 @@ export class LandingZone extends Construct {
       this.broker = this.messagingStack.broker;
     }
 
+    if (DeliveryStack.isNeeded(plan)) this.deliveryStack = new DeliveryStack(this, "Delivery", shared("delivery"));
+    const serviceDeliveryStacks = new Map<string, ServiceDeliveryStack>();
     const serviceStacks = new Map<string, ServiceStack>();
     for (const service of plan.services) {
+      const delivery = new ServiceDeliveryStack(this, `Delivery${pascalCase(service.name)}`, {
+        plan,
+        env,
+        stackName: stackName(plan.name, plan.environment, `delivery-${service.name}`),
+        serviceName: service.name,
+      });
+      if (plan.delivery) {
+        delivery.addStackDependency(this.networkStack, "reads the network's SSM parameters");
+        delivery.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
+        if (this.deliveryStack) delivery.addStackDependency(this.deliveryStack, "reads the shared connection or OIDC provider");
+      }
+      serviceDeliveryStacks.set(service.name, delivery);
+
       const stack = new ServiceStack(this, `Svc${pascalCase(service.name)}`, {
         plan,
         env,
@@ -95,8 +116,10 @@ export class LandingZone extends Construct {
       // Deploy order only: the values themselves come from SSM parameters, never exports.
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
+      if (plan.delivery) stack.addStackDependency(delivery, "deploys the image its pipeline released");
       serviceStacks.set(service.name, stack);
     }
     this.serviceStacks = serviceStacks;
+    this.serviceDeliveryStacks = serviceDeliveryStacks;
   }
 }

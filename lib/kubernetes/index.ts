@@ -10,3 +10,4 @@ export * from "./tracing.js";
 export * from "./kafka.js";
 export * from "./monitoring.js";
 export * from "./target-group-binding.js";
+export * from "./delivery.js";

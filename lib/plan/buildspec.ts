@@ -2,7 +2,7 @@
  * The CodeBuild build specifications of a service's pipeline, shared by both engines (and the
  * GitHub deploy job, which runs the same deploy project).
  */
-import { DELIVERY_SETTINGS, type DeliveryPlan, type ServiceDeliveryPlan } from "./delivery.js";
+import { DELIVERY_SETTINGS, type ServiceDeliveryPlan } from "./delivery.js";
 import { VERSIONS } from "./sizing.js";
 
 /** File the build stage writes and the deploy stage reads: `{"image":"<repository>@sha256:..."}`. */
@@ -13,20 +13,26 @@ export function buildEnvironment(repositoryUri: string): Record<string, string> 
   return { REPOSITORY_URI: repositoryUri };
 }
 
+/** What a deploy project rolls and where it records the release (a `ServiceDeliveryPlan` fits). */
+export interface DeployEnvironmentTarget {
+  readonly deploy: Pick<ServiceDeliveryPlan["deploy"], "namespace" | "deployment" | "container">;
+  readonly releaseParameter: string;
+}
+
 /** Environment of the deploy project: the only Deployment it may roll and where it records the release. */
-export function deployEnvironment(service: ServiceDeliveryPlan, repositoryUri: string, clusterName: string): Record<string, string> {
+export function deployEnvironment(target: DeployEnvironmentTarget, repositoryUri: string, clusterName: string): Record<string, string> {
   return {
     REPOSITORY_URI: repositoryUri,
     CLUSTER_NAME: clusterName,
-    NAMESPACE: service.deploy.namespace,
-    DEPLOYMENT: service.deploy.deployment,
-    CONTAINER: service.deploy.container,
-    RELEASE_PARAMETER: service.releaseParameter,
+    NAMESPACE: target.deploy.namespace,
+    DEPLOYMENT: target.deploy.deployment,
+    CONTAINER: target.deploy.container,
+    RELEASE_PARAMETER: target.releaseParameter,
   };
 }
 
 /** Build stage: unit tests, image build, push tagged with the commit, the pushed digest as artifact. */
-export function buildStageSpec(delivery: DeliveryPlan): Record<string, unknown> {
+export function buildStageSpec(testCommand: string): Record<string, unknown> {
   return {
     version: "0.2",
     env: { shell: "bash" },
@@ -35,8 +41,9 @@ export function buildStageSpec(delivery: DeliveryPlan): Record<string, unknown> 
         "on-failure": "ABORT",
         commands: [
           'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"',
-          delivery.testCommand,
-          'IMAGE_TAG="$CODEBUILD_RESOLVED_SOURCE_VERSION"',
+          testCommand,
+          // The pipeline passes the source commit; CodeBuild's resolved source version is the fallback.
+          'IMAGE_TAG="${IMAGE_TAG:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
           'docker build --tag "$REPOSITORY_URI:$IMAGE_TAG" .',
           'docker push "$REPOSITORY_URI:$IMAGE_TAG"',
           `printf '{"image":"%s"}' "$(docker inspect --format '{{index .RepoDigests 0}}' "$REPOSITORY_URI:$IMAGE_TAG")" > ${IMAGE_ARTIFACT}`,

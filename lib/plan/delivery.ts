@@ -17,6 +17,11 @@ export const DELIVERY_SETTINGS = {
   deployTimeoutMinutes: 20,
   /** How long a deploy waits for the rollout before it fails. */
   rolloutTimeoutSeconds: 600,
+  /** CodeBuild image of both projects (Docker, AWS CLI, jq). */
+  buildImage: "aws/codebuild/standard:7.0",
+  /** Docker builds get 7 GB; the deploy step only runs kubectl. */
+  buildComputeType: "BUILD_GENERAL1_MEDIUM",
+  deployComputeType: "BUILD_GENERAL1_SMALL",
 } as const;
 
 /** GitHub Actions' OIDC issuer and the audience AWS expects in its tokens. */

@@ -43,7 +43,7 @@ describe("LandingZone (examples/shop)", () => {
   it("synthesizes with strict CloudFormation validation into the planned stacks", () => {
     expect(CDK_CONTEXT).toMatchObject({ "@aws-cdk/core:validateAgainstDefaultRules": true, "@aws-cdk/core:strictCfnValidateErrors": true });
     expect([...templates.keys()].sort()).toEqual(
-      ["network", "platform", "observability", "messaging", ...SERVICES.map((s) => `svc-${s}`)].map((p) => `shop-prod-${p}`).sort(),
+      ["network", "platform", "observability", "messaging", ...SERVICES.flatMap((s) => [`svc-${s}`, `delivery-${s}`])].map((p) => `shop-prod-${p}`).sort(),
     );
     expect([...zone.serviceStacks.keys()]).toEqual(SERVICES);
     for (const stack of [zone.networkStack, zone.platformStack, ...zone.serviceStacks.values()] as Stack[]) {
@@ -66,7 +66,9 @@ describe("LandingZone (examples/shop)", () => {
     const platform = Template.fromJSON(template("platform"));
     platform.hasResourceProperties("AWS::EKS::Cluster", { Name: zone.plan.cluster!.name, Version: zone.plan.cluster!.kubernetesVersion });
     platform.hasResourceProperties("AWS::EKS::Nodegroup", { InstanceTypes: ["m6i.xlarge"], ScalingConfig: { MinSize: 3, DesiredSize: 3, MaxSize: 12 } });
-    expect(ofType(template("platform"), "AWS::ECR::Repository").map((r) => r.Properties!.RepositoryName)).toEqual(SERVICES.map((s) => `shop-${s}`));
+    // Each registry lives in its service's delivery stack, so adding a service leaves the platform's alone.
+    expect(ofType(template("platform"), "AWS::ECR::Repository")).toEqual([]);
+    expect(SERVICES.map((s) => ofType(template(`delivery-${s}`), "AWS::ECR::Repository")[0]!.Properties!.RepositoryName)).toEqual(SERVICES.map((s) => `shop-${s}`));
     const parameterNames = ofType(template("platform"), "AWS::SSM::Parameter").map((r) => r.Properties!.Name);
     expect(parameterNames).toEqual(
       expect.arrayContaining([

@@ -63,10 +63,10 @@ describe("delivery plan", () => {
 
   it("builds, tests and pushes by commit, and deploys only digests of the service's own repository", () => {
     const delivery = planLandingZone(shop).delivery!;
-    const build = JSON.stringify(buildStageSpec(delivery));
+    const build = JSON.stringify(buildStageSpec(delivery.testCommand));
     expect(build).toContain("docker build --target test .");
     expect(build.indexOf("docker build --target test .")).toBeLessThan(build.indexOf("docker push"));
-    expect(build).toContain('IMAGE_TAG=\\"$CODEBUILD_RESOLVED_SOURCE_VERSION\\"');
+    expect(build).toContain('IMAGE_TAG=\\"${IMAGE_TAG:-$CODEBUILD_RESOLVED_SOURCE_VERSION}\\"');
     const deploy = deployStageSpec() as { phases: { build: { commands: string[] } } };
     expect(deploy.phases.build.commands[1]).toMatch(/"\$IMAGE" != "\$REPOSITORY_URI"@sha256:\*/);
     expect(deploy.phases.build.commands).toContain('kubectl --namespace "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"');

@@ -14,4 +14,5 @@ export const CDK_AWS_SUPPORT: CloudSupport = {
   mesh: ["caas"],
   logging: ["caas"],
   broker: ["caas"],
+  pipeline: ["caas"],
 };
