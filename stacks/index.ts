@@ -7,3 +7,5 @@ export * from "./messaging-stack.js";
 export * from "./service-stack.js";
 export * from "./delivery-stack.js";
 export * from "./service-delivery-stack.js";
+export * from "./frontends-stack.js";
+export * from "./frontends-edge-stack.js";

@@ -9,4 +9,6 @@ export * from "./api-gateway.js";
 export * from "./kubernetes-platform.js";
 export * from "./service-workload.js";
 export * from "./service-delivery.js";
+export * from "./edge-web-acl.js";
+export * from "./frontend-hosting.js";
 export * from "./landing-zone.js";

@@ -1,6 +1,8 @@
 import type { Environment } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { DeliveryStack } from "../../stacks/delivery-stack.js";
+import { FrontendsEdgeStack } from "../../stacks/frontends-edge-stack.js";
+import { FrontendsStack } from "../../stacks/frontends-stack.js";
 import { MessagingStack } from "../../stacks/messaging-stack.js";
 import { NetworkStack } from "../../stacks/network-stack.js";
 import { ObservabilityStack } from "../../stacks/observability-stack.js";
@@ -52,6 +54,10 @@ export class LandingZone extends Construct {
   readonly deliveryStack?: DeliveryStack;
   /** Service or BFF name → the stack of its registry and pipeline. */
   readonly serviceDeliveryStacks: ReadonlyMap<string, ServiceDeliveryStack>;
+  /** The micro-frontends' buckets and CDN, when the spec has frontends. */
+  readonly frontendsStack?: FrontendsStack;
+  /** The CDN's web ACL in us-east-1, when the landing zone is elsewhere. */
+  readonly frontendsEdgeStack?: FrontendsEdgeStack;
   readonly network: Network;
   readonly platform: KubernetesPlatform;
   readonly gateway: ApiGateway;
@@ -121,5 +127,15 @@ export class LandingZone extends Construct {
     }
     this.serviceStacks = serviceStacks;
     this.serviceDeliveryStacks = serviceDeliveryStacks;
+
+    if (plan.frontends) {
+      const edgeRegion = plan.frontends.edgeRegion;
+      if (plan.frontends.waf && plan.region !== edgeRegion) {
+        this.frontendsEdgeStack = new FrontendsEdgeStack(this, "FrontendsEdge", { ...shared("frontends-edge"), env: { ...env, region: edgeRegion } });
+      }
+      this.frontendsStack = new FrontendsStack(this, "Frontends", { ...shared("frontends"), ...(this.frontendsEdgeStack ? { webAclArn: this.frontendsEdgeStack.webAcl.webAclArn } : {}) });
+      this.frontendsStack.addStackDependency(this.platformStack, "reads the gateway's SSM parameter");
+      if (this.deliveryStack) this.frontendsStack.addStackDependency(this.deliveryStack, "reads the GitHub OIDC provider");
+    }
   }
 }

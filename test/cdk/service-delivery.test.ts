@@ -107,7 +107,7 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
   it("lets the deploy stage touch only its own service: its cluster, its release parameter, its Deployment", () => {
     for (const service of SERVICES) {
       const t = template(`delivery-${service}`);
-      const [projectId, project] = ofType(t, "AWS::CodeBuild::Project").find(([, p]) => p.Properties!.Name === `shop-prod-${service}-deploy`)!;
+      const [, project] = ofType(t, "AWS::CodeBuild::Project").find(([, p]) => p.Properties!.Name === `shop-prod-${service}-deploy`)!;
       const env = Object.fromEntries((project.Properties!.Environment as { EnvironmentVariables: { Name: string; Value: unknown }[] }).EnvironmentVariables.map((v) => [v.Name, v.Value]));
       expect(env).toMatchObject({ NAMESPACE: "shop", DEPLOYMENT: service, CONTAINER: service, RELEASE_PARAMETER: `/msa/shop/prod/delivery/${service}/image` });
       // In the VPC's private subnets, so a private cluster endpoint is reachable.

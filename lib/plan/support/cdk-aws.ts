@@ -15,4 +15,5 @@ export const CDK_AWS_SUPPORT: CloudSupport = {
   logging: ["caas"],
   broker: ["caas"],
   pipeline: ["caas"],
+  frontends: ["caas"],
 };

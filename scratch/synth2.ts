@@ -1,0 +1,11 @@
+import { readFileSync } from "node:fs";
+import { App } from "aws-cdk-lib";
+import { LandingZone } from "../lib/cdk/landing-zone.js";
+import { loadSpecFile } from "../lib/spec/parse.js";
+const ctx = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
+const spec = loadSpecFile("examples/shop/landing-zone.yaml");
+const provider = (process.argv[2] ?? "native") as "native" | "github-actions";
+const app = new App({ context: ctx, outdir: "/tmp/dl/cdk.out2" });
+new LandingZone(app, "Shop", { spec: { ...spec, pipelines: { ...spec.pipelines, perService: true, provider, repositoryOwner: "acme" }, frontends: { shell: "web", fragments: ["catalog", "cart"] } }, account: "111111111111" });
+const asm = app.synth();
+for (const s of asm.stacks) console.log(s.stackName, s.environment.region, Object.keys((s.template as {Resources: object}).Resources).length);
