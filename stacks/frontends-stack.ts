@@ -3,6 +3,7 @@ import type { Construct } from "constructs";
 import { EdgeWebAcl } from "../lib/cdk/edge-web-acl.js";
 import { FrontendHosting } from "../lib/cdk/frontend-hosting.js";
 import { GITHUB_OIDC } from "../lib/plan/delivery.js";
+import { FRONTEND_DEPLOY_ACTIONS } from "../lib/plan/frontends.js";
 import { pascalCase } from "../lib/plan/naming.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
@@ -64,7 +65,7 @@ export class FrontendsStack extends PlanStack {
     for (const app of apps) {
       const bucket = new ssm.StringParameter(this, `${pascalCase(app.name)}BucketParameter`, { parameterName: app.bucketParameter, stringValue: this.hosting.buckets.get(app.name)!.bucketName });
       // Its deploy job looks up where to upload and what to invalidate, and nothing else.
-      this.hosting.deployRoles.get(app.name)!.addToPolicy(new iam.PolicyStatement({ actions: ["ssm:GetParameter"], resources: [bucket.parameterArn, distribution.parameterArn] }));
+      this.hosting.deployRoles.get(app.name)!.addToPolicy(new iam.PolicyStatement({ actions: [...FRONTEND_DEPLOY_ACTIONS.readParameters], resources: [bucket.parameterArn, distribution.parameterArn] }));
     }
   }
 }

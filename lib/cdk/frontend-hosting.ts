@@ -9,7 +9,7 @@ import {
   aws_s3 as s3,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { FRONTEND_SECURITY_HEADERS, MAX_CDN_BEHAVIOURS } from "../plan/frontends.js";
+import { FRONTEND_DEPLOY_ACTIONS, FRONTEND_SECURITY_HEADERS, MAX_CDN_BEHAVIOURS } from "../plan/frontends.js";
 import { pascalCase } from "../plan/naming.js";
 
 /** Paths the CDN forwards to the API gateway (the shell's BFF routes). */
@@ -205,9 +205,9 @@ export class FrontendHosting extends Construct {
         maxSessionDuration: Duration.hours(1),
         ...(roleName ? { roleName } : {}),
       });
-      role.addToPolicy(new iam.PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucket.bucketArn] }));
-      role.addToPolicy(new iam.PolicyStatement({ actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [bucket.arnForObjects(`${prefix}*`)] }));
-      role.addToPolicy(new iam.PolicyStatement({ actions: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], resources: [distributionArn] }));
+      role.addToPolicy(new iam.PolicyStatement({ actions: [...FRONTEND_DEPLOY_ACTIONS.listBucket], resources: [bucket.bucketArn] }));
+      role.addToPolicy(new iam.PolicyStatement({ actions: [...FRONTEND_DEPLOY_ACTIONS.writeFiles], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+      role.addToPolicy(new iam.PolicyStatement({ actions: [...FRONTEND_DEPLOY_ACTIONS.invalidate], resources: [distributionArn] }));
       deployRoles.set(app, role);
     }
     this.deployRoles = deployRoles;

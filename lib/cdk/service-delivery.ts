@@ -223,6 +223,9 @@ export class ServiceDelivery extends Construct {
     }
 
     const deployLogs = logGroup("DeployLogs");
+    // HTTPS out only: AWS APIs, the cluster endpoint and dl.k8s.io.
+    const deploySecurityGroup = new ec2.SecurityGroup(this, "DeploySecurityGroup", { vpc: deploy.vpc, description: `Deploy project of ${props.serviceName}`, allowAllOutbound: false });
+    deploySecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs, the cluster endpoint and dl.k8s.io");
     const deployProjectProps = {
       description: `Rolls ${deploy.namespace}/${deploy.deployment} to a released image of ${props.repositoryName}`,
       environment: { buildImage: codebuild.LinuxBuildImage.fromCodeBuildImageId(DELIVERY_SETTINGS.buildImage), computeType: DELIVERY_SETTINGS.deployComputeType as codebuild.ComputeType },
@@ -235,6 +238,7 @@ export class ServiceDelivery extends Construct {
       ),
       buildSpec: codebuild.BuildSpec.fromObjectToYaml(deployStageSpec()),
       vpc: deploy.vpc,
+      securityGroups: [deploySecurityGroup],
       subnetSelection: deploy.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       timeout: Duration.minutes(DELIVERY_SETTINGS.deployTimeoutMinutes),
       logging: { cloudWatch: { logGroup: deployLogs } },
@@ -250,7 +254,7 @@ export class ServiceDelivery extends Construct {
     this.deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.recordRelease], resources: [this.releaseParameter.parameterArn] }));
     new CfnAccessEntry(this, "DeployerAccess", { clusterName: deploy.clusterName, principalArn: this.deployerRole.roleArn, kubernetesGroups: [deploy.kubernetesGroup], type: "STANDARD" });
     if (deploy.clusterSecurityGroup) {
-      deploy.clusterSecurityGroup.addIngressRule(deployProject.connections.securityGroups[0]!, ec2.Port.tcp(443), `${props.serviceName} deploy project to the cluster endpoint`);
+      deploy.clusterSecurityGroup.addIngressRule(deploySecurityGroup, ec2.Port.tcp(443), `${props.serviceName} deploy project to the cluster endpoint`);
     }
     if (deploy.target && deploy.rbac && deploy.rbac.length > 0) deploy.target.addManifests("DeployerRbac", deploy.rbac);
 

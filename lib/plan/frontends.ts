@@ -20,6 +20,21 @@ export const FRONTEND_SECURITY_HEADERS = {
   referrerPolicy: "strict-origin-when-cross-origin",
 } as const;
 
+/** CloudFront's managed policies (fixed ids): cache static files, never cache the API, forward all but Host to it. */
+export const CLOUDFRONT_MANAGED_POLICIES = {
+  cachingOptimized: "658327ea-f89d-4fab-a63d-7e88639e58f6",
+  cachingDisabled: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+  allViewerExceptHostHeader: "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+} as const;
+
+/** IAM actions of an app's deploy role: its files, the CDN's invalidations, its parameters. */
+export const FRONTEND_DEPLOY_ACTIONS = {
+  listBucket: ["s3:ListBucket"],
+  writeFiles: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+  invalidate: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+  readParameters: ["ssm:GetParameter"],
+} as const;
+
 /** AWS-managed WAF rule groups in front of the CDN, in priority order. */
 export const FRONTEND_WAF_MANAGED_RULES = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] as const;
 

@@ -49,6 +49,8 @@ export interface RegisteredResource {
   readonly dependsOn: readonly string[];
   /** Logical name of the explicit `provider` option, if any. */
   readonly provider?: string;
+  /** Earlier names given as `aliases` (`{ name }` aliases and plain URN strings). */
+  readonly aliases: readonly string[];
   /** True for custom (provider-managed) resources, false for components. */
   readonly custom: boolean;
 }
@@ -73,6 +75,7 @@ interface CapturedOptions {
   retainOnDelete: boolean;
   dependsOn: string[];
   provider?: string;
+  aliases: string[];
 }
 
 const ROOT_TYPE = "pulumi:pulumi:Stack";
@@ -131,6 +134,7 @@ export async function runProgram(program: () => void | Promise<void>, options: R
         return found ? [found.name] : [];
       }),
       ...(provider ? { provider: provider.name } : {}),
+      aliases: (opts.aliases ?? []).flatMap((alias) => (typeof alias === "string" ? [alias] : typeof alias === "object" && alias !== null && "name" in alias && typeof alias.name === "string" ? [alias.name] : [])),
     });
     return undefined;
   };
@@ -153,7 +157,7 @@ export async function runProgram(program: () => void | Promise<void>, options: R
   const records = registered
     .filter((r) => r.type !== ROOT_TYPE)
     .map((r) => {
-      const { order, ...opts } = captured.get(`${r.type}::${r.name}`) ?? { order: Number.MAX_SAFE_INTEGER, protect: false, retainOnDelete: false, dependsOn: [] };
+      const { order, ...opts } = captured.get(`${r.type}::${r.name}`) ?? { order: Number.MAX_SAFE_INTEGER, protect: false, retainOnDelete: false, dependsOn: [], aliases: [] };
       return { ...r, ...opts, path: "", order };
     })
     .sort((a, b) => a.order - b.order)
@@ -291,6 +295,18 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "aws:eks/cluster:Cluster":
       return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
+    case "aws:ecr/repository:Repository":
+      return { ...base, arn: arn("ecr", `repository/${physical}`), repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${physical}` };
+    case "aws:s3/bucket:Bucket": {
+      const bucket = `${name}-bucket-id`;
+      return { ...base, id: bucket, bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${MOCK_REGION}.amazonaws.com` };
+    }
+    case "aws:cloudfront/distribution:Distribution":
+      return { ...base, id: "E2MOCKDISTRIBUTION", arn: `arn:aws:cloudfront::${MOCK_ACCOUNT}:distribution/E2MOCKDISTRIBUTION`, domainName: "d111111abcdef8.cloudfront.net" };
+    case "aws:codebuild/project:Project":
+      return { ...base, arn: arn("codebuild", `project/${physical}`) };
+    case "aws:ssm/parameter:Parameter":
+      return { ...base, arn: arn("ssm", `parameter${physical}`) };
     case "random:index/randomPassword:RandomPassword":
       return { ...base, result: `mock-password-${name}` };
     default:
@@ -306,6 +322,9 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
       return { name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION, endpoint: `ec2.${MOCK_REGION}.amazonaws.com`, description: "US East (N. Virginia)" };
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+    case "aws:ssm/getParameter:getParameter":
+      // A released image: what a pipeline's deploy stage records.
+      return { name: inputs["name"], value: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/released@sha256:${"0".repeat(64)}`, type: "String", id: inputs["name"] };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return { names: [...MOCK_ZONES], zoneIds: ["use1-az1", "use1-az2", "use1-az4"], id: MOCK_REGION };
     default:

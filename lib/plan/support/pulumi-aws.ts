@@ -14,4 +14,6 @@ export const PULUMI_AWS_SUPPORT: CloudSupport = {
   mesh: ["caas"],
   logging: ["caas"],
   broker: ["caas"],
+  pipeline: ["caas"],
+  frontends: ["caas"],
 };

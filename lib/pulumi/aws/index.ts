@@ -6,4 +6,7 @@ export * from "./kubernetes-platform.js";
 export * from "./user-directory.js";
 export * from "./api-gateway.js";
 export * from "./service-workload.js";
+export * from "./service-delivery.js";
+export * from "./frontend-hosting.js";
+export * from "./private-bucket.js";
 export * from "./landing-zone.js";

@@ -1,16 +1,22 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { deployerRbac } from "../../kubernetes/delivery.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
+import { GITHUB_OIDC } from "../../plan/delivery.js";
+import { physicalName } from "../../plan/naming.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { ApiGateway } from "./api-gateway.js";
+import { FrontendHosting } from "./frontend-hosting.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { MessageBroker, messageBrokerArgsFromPlan } from "./message-broker.js";
 import { Network, networkArgsFromPlan } from "./network.js";
+import { ServiceDelivery } from "./service-delivery.js";
 import { ServiceWorkload } from "./service-workload.js";
 import { SessionStore, sessionStoreArgsFromPlan } from "./session-store.js";
 
@@ -26,6 +32,7 @@ export interface LandingZoneOutputs {
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  readonly frontendsUrl?: pulumi.Output<string>;
 }
 
 /**
@@ -49,12 +56,16 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly broker?: MessageBroker;
   /** Service or BFF name → its workload. */
   readonly services: ReadonlyMap<string, ServiceWorkload>;
+  /** Service or BFF name → its registry and pipeline. */
+  readonly deliveries: ReadonlyMap<string, ServiceDelivery>;
+  readonly frontends?: FrontendHosting;
 
   readonly gatewayUrl: pulumi.Output<string>;
   readonly clusterName: pulumi.Output<string>;
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  readonly frontendsUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
@@ -115,8 +126,11 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       this.broker = new MessageBroker(`${name}-broker`, { ...messageBrokerArgsFromPlan(plan.broker, { namePrefix, retain, kafka }), tags: plan.tags }, parent);
     }
 
+    const deliveries = this.createDeliveries(name, plan);
     const services = new Map<string, ServiceWorkload>();
     for (const service of plan.services) {
+      const delivery = deliveries.get(service.name)!;
+      const pinned = [...plan.spec.services, ...plan.spec.bffs].find((s) => s.name === service.name)?.image !== undefined;
       services.set(
         service.name,
         new ServiceWorkload(
@@ -126,7 +140,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
             service: service.name,
             clusterName: this.platform.clusterName,
             provider: this.platform.provider,
-            repositoryUrl: this.platform.repositoryUrls.apply((urls) => urls[service.repository]!),
+            repositoryUrl: delivery.repositoryUrl,
+            // The deploy stage records each release, so `pulumi up` keeps the released image.
+            ...(delivery.releasedImage && !pinned ? { image: delivery.releasedImage } : {}),
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
             dependsOn: [...this.platform.ready],
@@ -137,6 +153,23 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       );
     }
     this.services = services;
+    this.deliveries = deliveries;
+
+    if (plan.frontends) {
+      const github = plan.delivery?.provider === "github-actions" ? this.githubOidcProviderArn : undefined;
+      this.frontends = new FrontendHosting(
+        `${name}-frontends`,
+        {
+          frontends: plan.frontends,
+          ...(plan.frontends.apiRoutes.length > 0 ? { apiDomainName: apiDomain(this, this.gateway.apiId) } : {}),
+          ...(github ? { deployTrust: { kind: "github" as const, oidcProviderArn: github } } : {}),
+          retain,
+          tags: plan.tags,
+        },
+        parent,
+      );
+      this.frontendsUrl = pulumi.interpolate`https://${plan.frontends.domain?.name ?? this.frontends.domainName}`;
+    }
 
     this.gatewayUrl = this.gateway.url;
     this.clusterName = this.platform.clusterName;
@@ -154,6 +187,94 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       ...(this.sessionEndpoint ? { sessionEndpoint: this.sessionEndpoint } : {}),
       ...(this.logDashboardsUrl ? { logDashboardsUrl: this.logDashboardsUrl } : {}),
       ...(this.topicArns ? { topicArns: this.topicArns } : {}),
+      ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
     };
   }
+
+  private githubOidcProviderArn?: pulumi.Output<string>;
+
+  /**
+   * A ServiceDelivery per service and BFF (its registry, and its pipeline or GitHub roles), plus the
+   * connection or GitHub OIDC provider they share when the spec names none.
+   */
+  private createDeliveries(name: string, plan: LandingZonePlan): Map<string, ServiceDelivery> {
+    const parent = { parent: this };
+    const delivery = plan.delivery;
+    const retain = plan.protection.retain;
+    let connectionArn: pulumi.Input<string> | undefined = delivery?.connectionArn;
+    if (delivery?.provider === "native" && !connectionArn) {
+      // Created PENDING: someone completes the handshake with the repository host once, in the console.
+      connectionArn = new aws.codestarconnections.Connection(`${name}-connection`, { name: physicalName("connection", plan.name, plan.environment), providerType: "GitHub", tags: plan.tags }, parent).arn;
+    }
+    if (delivery?.provider === "github-actions") {
+      this.githubOidcProviderArn = delivery.githubOidcProviderArn
+        ? pulumi.output(delivery.githubOidcProviderArn)
+        : new aws.iam.OpenIdConnectProvider(`${name}-github-oidc`, { url: GITHUB_OIDC.url, clientIdLists: [GITHUB_OIDC.audience], tags: plan.tags }, parent).arn;
+    }
+    const deliveries = new Map<string, ServiceDelivery>();
+    for (const service of plan.services) {
+      const planned = delivery?.services.find((s) => s.service === service.name);
+      if (planned && planned.deploy.kind !== "kubernetes-rollout") {
+        throw new Error(`LandingZone: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) is not built by the Pulumi engine yet. Fix: set tier: caas, or pipelines.perService: false`);
+      }
+      deliveries.set(
+        service.name,
+        new ServiceDelivery(
+          `${name}-${service.name}-delivery`,
+          {
+            serviceName: service.name,
+            repositoryName: service.repository,
+            registryKeyArn: this.platform.nodes.registryKey.arn,
+            ...(planned && delivery
+              ? {
+                  ...(delivery.provider === "native"
+                    ? { source: { connectionArn: connectionArn!, owner: planned.source.owner!, repository: planned.source.name, branch: planned.source.branch } }
+                    : {
+                        github: {
+                          oidcProviderArn: this.githubOidcProviderArn!,
+                          publishSubject: planned.github.publishSubject!,
+                          deploySubject: planned.github.deploySubject!,
+                          publishRoleName: planned.names.publishRole,
+                          deployRoleName: planned.names.deployRole,
+                        },
+                      }),
+                  deploy: {
+                    clusterName: this.platform.clusterName,
+                    namespace: planned.deploy.namespace,
+                    deployment: planned.deploy.deployment,
+                    container: planned.deploy.container,
+                    kubernetesGroup: planned.deploy.kubernetesGroup,
+                    vpcId: this.network.vpcId,
+                    subnetIds: this.network.privateSubnetIds,
+                    clusterSecurityGroupId: this.platform.workloadSecurityGroupId,
+                    rbac: { provider: this.platform.provider, manifests: deployerRbac(plan, planned), dependsOn: [...this.platform.ready] },
+                  },
+                  approval: planned.approval,
+                  testCommand: delivery.testCommand,
+                  releaseParameterName: planned.releaseParameter,
+                  logRetentionDays: delivery.logRetentionDays,
+                  names: { pipeline: planned.names.pipeline, buildProject: planned.names.buildProject, deployProject: planned.names.deployProject },
+                }
+              : {}),
+            retain,
+            // The registries were children of the platform before they moved here with their pipelines.
+            aliases: {
+              repository: [{ name: `${name}-platform-${service.repository}`, parent: this.platform }],
+              lifecyclePolicy: [{ name: `${name}-platform-${service.repository}-lifecycle`, parent: this.platform }],
+            },
+            tags: plan.tags,
+          },
+          parent,
+        ),
+      );
+    }
+    return deliveries;
+  }
+}
+
+/** The HTTP API's own host name, the CDN's origin for the shell BFF's routes. */
+function apiDomain(parent: pulumi.Resource, apiId: pulumi.Output<string>): pulumi.Output<string> {
+  const region = aws.getRegionOutput({}, { parent }).region;
+  const dnsSuffix = aws.getPartitionOutput({}, { parent }).dnsSuffix;
+  return pulumi.interpolate`${apiId}.execute-api.${region}.${dnsSuffix}`;
 }
