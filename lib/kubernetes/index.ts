@@ -11,3 +11,4 @@ export * from "./kafka.js";
 export * from "./monitoring.js";
 export * from "./target-group-binding.js";
 export * from "./delivery.js";
+export * from "./gitops.js";

@@ -7,3 +7,4 @@ export * from "./naming.js";
 export * from "./planner.js";
 export * from "./sizing.js";
 export * from "./types.js";
+export * from "./workflows.js";

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { gitOpsAddOn, SESSION_STORE_PASSWORD_ENV } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { monitoringAddOn } from "../../kubernetes/monitoring.js";
@@ -20,7 +21,7 @@ import { DEFAULT_SESSION_STORE_NAME, SessionStore } from "./session-store.js";
 
 /** Environment variables the landing zone adds to every service beside its own configuration. */
 export const SESSION_STORE_ENDPOINT_ENV = "SESSION_STORE_ENDPOINT";
-export const SESSION_STORE_PASSWORD_ENV = "SESSION_STORE_PASSWORD";
+export { SESSION_STORE_PASSWORD_ENV };
 export const KAFKA_BOOTSTRAP_SERVERS_ENV = "KAFKA_BOOTSTRAP_SERVERS";
 /** The image-pull Secret created in the workloads namespace when `registry` credentials are given. */
 export const REGISTRY_SECRET_NAME = "registry-credentials";
@@ -88,8 +89,9 @@ export interface LandingZoneTransform {
  * the workloads namespace with default-deny NetworkPolicies, the ingress-nginx gateway routing
  * `plan.gateway.routes`, the Redis session store, the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
- * collector and tracing backend, Prometheus and Grafana, and every service and BFF. The plan decides
- * everything; a spec asking for what this engine does not build (tokens, databases, pipelines...) is
+ * collector and tracing backend, Prometheus and Grafana, every service and BFF, and with
+ * `pipelines.perService` Argo CD syncing each service's Deployment from its own repository. The plan
+ * decides everything; a spec asking for what this engine does not build (tokens, databases...) is
  * rejected before any resource is registered.
  *
  * @example
@@ -153,6 +155,10 @@ export class LandingZone extends pulumi.ComponentResource {
       this.broker = new MessageBroker(`${name}-broker`, { plan, provider, ...(transform.broker ? { transform: transform.broker } : {}) }, parent);
     }
 
+    // With pipelines, Argo CD rolls each service's Deployment from its repository; the rest stays here.
+    const gitOps = gitOpsAddOn(plan);
+    if (gitOps) addOn("gitops", gitOps, [namespace]);
+
     const pullSecret = args.registry?.username !== undefined && args.registry.password !== undefined ? registrySecret(name, plan, args.registry, provider, this, namespace) : undefined;
     const services: Record<string, ServiceWorkload> = {};
     for (const service of plan.services) {
@@ -174,6 +180,7 @@ export class LandingZone extends pulumi.ComponentResource {
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: pullSecret.metadata.name } : {}),
           ...(serviceTransform ? { transform: serviceTransform } : {}),
+          ...(gitOps ? { gitOps: true } : {}),
         },
         { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : [])] },
       );

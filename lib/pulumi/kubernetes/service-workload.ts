@@ -42,6 +42,11 @@ export interface ServiceWorkloadArgs {
    */
   readonly imagePullSecretName?: pulumi.Input<string>;
   /**
+   * Argo CD delivers the Deployment from the service's repository (`gitOpsDeployment`); this component keeps the rest.
+   * @default false
+   */
+  readonly gitOps?: boolean;
+  /**
    * Patches applied to a child's args before it is created.
    * @default - none
    */
@@ -128,7 +133,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         ...(args.image ? { image: args.image } : {}),
       }),
       ...servicePolicies(plan, service),
-    ];
+    ].filter((o) => !(args.gitOps && o.kind === "Deployment"));
     const objs = args.imagePullSecretName === undefined ? objects.map((o) => ({ ...o })) : withPullSecret(objects, args.imagePullSecretName);
     const manifestArgs: k8s.yaml.v2.ConfigGroupArgs = { objs };
     args.transform?.manifests?.(manifestArgs);

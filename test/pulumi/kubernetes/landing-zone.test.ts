@@ -155,10 +155,10 @@ describe("LandingZone rejects what it does not build", () => {
     await expect(run({ ...base, tier })).rejects.toThrow(`compute (asked by tier) is not offered on kubernetes/${tier}; it is on kubernetes/caas. Fix: set tier to caas`);
   });
 
-  it("rejects JWT tokens, databases and pipelines, which this engine does not build", async () => {
+  it("rejects JWT tokens and databases, which this engine does not build, and pipelines without an owner", async () => {
     await expect(run({ ...base, gateway: { auth: "jwt" } })).rejects.toThrow("tokens (asked by gateway.auth) is not supported yet on kubernetes/caas by the pulumi engine");
     await expect(run({ ...base, services: [{ name: "orders", database: { engine: "postgres" } }] })).rejects.toThrow("database (asked by services[].database) is not supported yet");
-    await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipeline (asked by pipelines.perService) is not supported yet");
+    await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipelines.repositoryOwner is undefined");
   });
 
   it("rejects a spec for another cloud", async () => {
@@ -207,5 +207,40 @@ describe("LandingZone rejects what it does not build", () => {
     });
     expect(byType(resources, "pulumi:providers:kubernetes").map((r) => r.name)).toEqual(["my-cluster"]);
     expect(single(resources, "kubernetes:core/v1:Namespace", "shop-ingress-namespace").provider).toBe("my-cluster");
+  });
+});
+
+describe("LandingZone with GitOps delivery (Argo CD)", () => {
+  const base: LandingZoneInput = {
+    name: "shop",
+    cloud: "kubernetes",
+    region: "local",
+    gateway: { auth: "none" },
+    auth: { sessions: "redis", tokens: "none" },
+    logging: { stack: "none", buffer: "none" },
+    mesh: { kind: "none" },
+    tracing: { backend: "none" },
+    monitoring: { dashboards: false, alarms: false },
+    pipelines: { repositoryOwner: "acme" },
+    services: [{ name: "orders", secrets: ["SIGNING_KEY"] }],
+  };
+
+  it("installs Argo CD with an Application per service and leaves the Deployment to it, keeping the rest", async () => {
+    const { resources } = await run(base);
+    expect(byType(resources, RELEASE).map((r) => r.inputs["chart"])).toContain("argo-cd");
+    const gitOps = objs(single(resources, GROUP, "shop-gitops-manifests"));
+    expect(gitOps.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["AppProject/shop-orders", "Application/shop-orders"]);
+    const workload = objs(single(resources, GROUP, "shop-orders-workload"));
+    expect(workload.map((o) => o.kind)).not.toContain("Deployment");
+    expect(workload.map((o) => o.kind)).toEqual(expect.arrayContaining(["ServiceAccount", "ConfigMap", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]));
+    expect(single(resources, SECRET, "shop-orders-secret").inputs["stringData"]).toHaveProperty("SIGNING_KEY");
+  });
+
+  it("puts in Git exactly the Deployment the landing zone would have applied itself", async () => {
+    const { gitOpsDeployment } = await import("../../../lib/kubernetes/gitops.js");
+    const { resources } = await run({ ...base, pipelines: { perService: false } });
+    const own = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Deployment");
+    const plan = planLandingZone(base, { engine: "pulumi" });
+    expect(gitOpsDeployment(plan, plan.services[0]!)).toEqual(own);
   });
 });
