@@ -1,3 +1,4 @@
 export * from "./commands.js";
 export * from "./diagram.js";
 export * from "./init.js";
+export * from "./workflows.js";

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { repositoryFullName, type ServiceDeliveryPlan } from "../plan/delivery.js";
-import { GITOPS_DIRECTORY } from "../plan/workflows.js";
+import { GITOPS_DIRECTORY, type GeneratedFile } from "../plan/workflows.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
@@ -102,7 +102,7 @@ export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): M
 }
 
 /** The `deploy/` folder of a service's repository: its Deployment and a kustomization whose image the workflow updates. */
-export function gitOpsFiles(plan: LandingZonePlan, delivery: ServiceDeliveryPlan): { path: string; content: string }[] {
+export function gitOpsFiles(plan: LandingZonePlan, delivery: ServiceDeliveryPlan): GeneratedFile[] {
   const service = plan.services.find((s) => s.name === delivery.service)!;
   const image = `ghcr.io/${repositoryFullName(delivery.source).toLowerCase()}`;
   const kustomization = {
@@ -113,7 +113,8 @@ export function gitOpsFiles(plan: LandingZonePlan, delivery: ServiceDeliveryPlan
     images: [{ name: service.repository, newName: image, newTag: "latest" }],
   };
   return [
-    { path: `${GITOPS_DIRECTORY}/kustomization.yaml`, content: stringify(kustomization, { lineWidth: 0 }) },
-    { path: `${GITOPS_DIRECTORY}/deployment.yaml`, content: renderYaml([gitOpsDeployment(plan, service)]) },
+    // The release workflow commits digests into it, so regenerating must not reset them.
+    { repository: delivery.source.name, path: `${GITOPS_DIRECTORY}/kustomization.yaml`, content: stringify(kustomization, { lineWidth: 0 }), keepExisting: true },
+    { repository: delivery.source.name, path: `${GITOPS_DIRECTORY}/deployment.yaml`, content: renderYaml([gitOpsDeployment(plan, service)]) },
   ];
 }

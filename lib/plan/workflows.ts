@@ -66,6 +66,8 @@ export interface GeneratedFile {
   /** Path inside the repository. */
   readonly path: string;
   readonly content: string;
+  /** Written only when absent: later commits (a released digest) own it. */
+  readonly keepExisting?: boolean;
 }
 
 export interface WorkflowOptions {
@@ -171,7 +173,13 @@ export function renderWorkflow(workflow: Workflow, source: string): string {
  * each in its own repository's `.github/workflows/`, and on an existing cluster the GitOps
  * `deploy/` folder Argo CD syncs. Throws a PlanError when the plan has no GitHub-built pipelines.
  */
-export function githubWorkflowFiles(plan: LandingZonePlan, source: string, options: WorkflowOptions = {}, extra: (service: ServiceDeliveryPlan) => GeneratedFile[] = () => []): GeneratedFile[] {
+export function githubWorkflowFiles(
+  plan: LandingZonePlan,
+  source: string,
+  options: WorkflowOptions = {},
+  /** Files besides the workflow per service (the GitOps `deploy/` folder on an existing cluster). */
+  extra: (service: ServiceDeliveryPlan) => GeneratedFile[] = () => [],
+): GeneratedFile[] {
   const delivery = plan.delivery;
   if (!delivery) throw new PlanError(["pipelines.perService is false (or there are no services), so there is no workflow to write. Fix: set pipelines.perService: true"]);
   // On an existing cluster Argo CD deploys, and GitHub Actions is the build half of every provider.
