@@ -126,8 +126,16 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
       const rbac = JSON.stringify(ofType(t, "Custom::AWSCDK-EKS-KubernetesResource").map(([, r]) => r.Properties!.Manifest));
       expect(rbac).toContain(`\\"resourceNames\\":[\\"${service}\\"],\\"verbs\\":[\\"get\\",\\"list\\",\\"watch\\",\\"patch\\"]`);
       expect(rbac).toContain(`\\"kind\\":\\"Group\\",\\"name\\":\\"shop-${service}-deployer\\"`);
-      // Only HTTPS to the cluster endpoint is opened, from this project's own security group.
-      Template.fromJSON(t).hasResourceProperties("AWS::EC2::SecurityGroupIngress", { FromPort: 443, ToPort: 443, GroupId: parameterRef(t, "/msa/shop/prod/platform/workload-security-group-id") });
+      // The project may only speak HTTPS out; the cluster admits it on 443 from its own security group.
+      const [sgId] = ofType(t, "AWS::EC2::SecurityGroup").find(([id]) => id.includes("DeploySecurityGroup"))!;
+      expect(t.Resources[sgId]!.Properties!.SecurityGroupEgress).toEqual([{ CidrIp: "0.0.0.0/0", Description: "HTTPS to AWS APIs, the cluster endpoint and dl.k8s.io", FromPort: 443, IpProtocol: "tcp", ToPort: 443 }]);
+      expect(project.Properties!.VpcConfig).toMatchObject({ SecurityGroupIds: [{ "Fn::GetAtt": [sgId, "GroupId"] }] });
+      Template.fromJSON(t).hasResourceProperties("AWS::EC2::SecurityGroupIngress", {
+        FromPort: 443,
+        ToPort: 443,
+        GroupId: parameterRef(t, "/msa/shop/prod/platform/workload-security-group-id"),
+        SourceSecurityGroupId: { "Fn::GetAtt": [sgId, "GroupId"] },
+      });
     }
   });
 

@@ -37,8 +37,9 @@ export interface LandingZoneOutputs {
 
 /**
  * A whole AWS landing zone from a spec, planned for the Pulumi engine: Network, KubernetesPlatform
- * (EKS, ECR, load balancer controller, workloads namespace, Istio), ApiGateway, SessionStore,
- * LogPipeline, MessageBroker and a ServiceWorkload per service and BFF, all children of this component.
+ * (EKS, load balancer controller, workloads namespace, Istio), ApiGateway, SessionStore, LogPipeline,
+ * MessageBroker, a ServiceDelivery (registry, pipeline) and a ServiceWorkload per service and BFF, and
+ * FrontendHosting for micro-frontends, all children of this component.
  *
  * Cost: the EKS control plane, NAT gateways, OpenSearch and ElastiCache bill hourly even when idle.
  *

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
+import { gitOpsDeployment } from "../../../lib/kubernetes/gitops.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
@@ -66,7 +67,9 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
     const workloads = byType(resources, "msa:kubernetes:ServiceWorkload").map((r) => r.name);
     expect(workloads).toEqual(plan.services.map((s) => `shop-${s.name}`));
     const orders = single(resources, GROUP, "shop-orders-workload");
-    expect(objs(orders).map((o) => o.kind)).toEqual(["ServiceAccount", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "DestinationRule", "VirtualService"]);
+    // The example delivers by GitOps: Argo CD applies each Deployment from the service's repository.
+    expect(objs(orders).map((o) => o.kind)).toEqual(["ServiceAccount", "ConfigMap", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "DestinationRule", "VirtualService"]);
+    expect(objs(single(resources, GROUP, "shop-gitops-manifests")).filter((o) => o.kind === "Application").map((o) => o.metadata.name)).toEqual(plan.services.map((s) => `shop-${s.name}`));
     // Workloads wait for istiod, or their pods would start without sidecars.
     expect(single(resources, "msa:kubernetes:ServiceWorkload", "shop-orders").dependsOn).toEqual(expect.arrayContaining(["shop-namespace", "shop-mesh-istiod"]));
   });
@@ -114,7 +117,8 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
     const env = (redis.spec as { template: { spec: { containers: { env: { name: string; valueFrom?: unknown; value?: string }[] }[] } } }).template.spec.containers[0]!.env;
     expect(env.find((e) => e.name === "REDIS_PASSWORD")).toEqual({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "sessions-password", key: "password" } } });
     // Services get the session password in their own Secret, referenced the same way.
-    const deployment = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Deployment")!;
+    // The Deployment Argo CD applies from Git reads them the same way.
+    const deployment = gitOpsDeployment(plan, plan.services.find((s) => s.name === "orders")!) as Obj;
     const serviceEnv = (deployment.spec as { template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } }).template.spec.containers[0]!.env;
     expect(serviceEnv).toEqual(
       expect.arrayContaining([
