@@ -222,7 +222,7 @@ describe("delivery independence", () => {
   });
 
   it("keeps the registry in the delivery stack when pipelines are off, so turning them on moves nothing", () => {
-    const off = synth(EXAMPLE, false);
+    const off = synth({ ...EXAMPLE, pipelines: { ...EXAMPLE.pipelines, perService: false } }, false);
     expect(ofType(off.get("shop-prod-delivery-orders")!, "AWS::ECR::Repository")).toHaveLength(1);
     expect(ofType(off.get("shop-prod-delivery-orders")!, "AWS::CodePipeline::Pipeline")).toHaveLength(0);
     expect(ofType(off.get("shop-prod-platform")!, "AWS::ECR::Repository")).toHaveLength(0);
