@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
-import { planCommand, synthCommand, validateCommand, type Io } from "../lib/cli/index.js";
+import { planCommand, synthCommand, validateCommand, type Io } from "../lib/cli/commands.js";
 
 const io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 const program = new Command("mlz").description("msa-landing-zone: validate, plan and synthesize a microservice landing zone").showHelpAfterError();
@@ -19,9 +19,10 @@ program
   .argument("<spec>", "landing-zone.yaml")
   .option("--json", "print the plan as JSON")
   .addOption(new Option("--engine <engine>", "also check this engine implements every capability").choices(["cdk", "pulumi"]))
-  .description("show what each capability becomes on the spec's cloud and tier")
-  .action((spec: string, options: { json?: boolean; engine?: "cdk" | "pulumi" }) => {
-    process.exitCode = planCommand(spec, options, io);
+  .option("--no-resources", "skip the CDK synthesis that lists the stacks and their resource counts")
+  .description("show what each capability becomes on the spec's cloud and tier, the stacks it becomes and warnings")
+  .action(async (spec: string, options: { json?: boolean; engine?: "cdk" | "pulumi"; resources: boolean }) => {
+    process.exitCode = await planCommand(spec, options, io);
   });
 
 program
@@ -78,6 +79,17 @@ program
   .action(async (spec: string, options: { out?: string }) => {
     const { diagramCommand } = await import("../lib/cli/diagram.js");
     process.exitCode = await diagramCommand(spec, options, io);
+  });
+
+program
+  .command("diff")
+  .argument("<old>", "the spec as deployed")
+  .argument("<new>", "the changed spec")
+  .option("--json", "print the changes as JSON")
+  .description("which stacks and resources a spec change touches; exit 2 when a stateful resource would be replaced or deleted")
+  .action(async (oldSpec: string, newSpec: string, options: { json?: boolean }) => {
+    const { diffCommand } = await import("../lib/cli/diff.js");
+    process.exitCode = await diffCommand(oldSpec, newSpec, options, io);
   });
 
 await program.parseAsync();

@@ -3,7 +3,7 @@ import type { Construct } from "constructs";
 import { ApiGateway, type ApiGatewayAuth } from "../lib/cdk/api-gateway.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { SessionStore } from "../lib/cdk/session-store.js";
-import { UserDirectory } from "../lib/cdk/user-pool.js";
+import { UserDirectory } from "../lib/cdk/user-directory.js";
 import { meshAddOn } from "../lib/kubernetes/mesh.js";
 import { namespaceManifests } from "../lib/kubernetes/namespace.js";
 import { pascalCase } from "../lib/plan/naming.js";

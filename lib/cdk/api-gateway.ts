@@ -22,7 +22,7 @@ import {
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { MAX_RULES_PER_LISTENER } from "../plan/planner.js";
-import type { UserDirectory } from "./user-pool.js";
+import type { UserDirectory } from "./user-directory.js";
 
 /** A path prefix at the gateway and the workload behind it. */
 export interface ApiGatewayRoute {

@@ -20,7 +20,7 @@ import type { LogPipeline } from "./log-pipeline.js";
 import type { MessageBroker } from "./message-broker.js";
 import type { Network } from "./network.js";
 import type { SessionStore } from "./session-store.js";
-import type { UserDirectory } from "./user-pool.js";
+import type { UserDirectory } from "./user-directory.js";
 
 export interface LandingZoneProps {
   /** The landing-zone spec, as written (`LandingZoneInput`) or normalized. */

@@ -1,7 +1,8 @@
 import { mkdtempSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { PlanError, planLandingZone, type Engine } from "../plan/index.js";
-import { planToJson, renderAssemblySummary, renderPlan, summarizeAssembly } from "../report/index.js";
+import { PlanError, planLandingZone, type Engine, type LandingZonePlan } from "../plan/index.js";
+import { planToJson, planWarnings, renderAssemblySummary, renderPlan, summarizeAssembly, type StackSummary } from "../report/index.js";
 import { loadSpecFile, SpecError, type LandingZoneSpec } from "../spec/index.js";
 
 /** Where a command writes; the real binary passes process streams, tests pass buffers. */
@@ -14,7 +15,7 @@ export interface Io {
 export type ExitCode = 0 | 1;
 
 /** Turns a user's mistake into a message and exit code 1; anything else is a bug and propagates. */
-function userErrors(io: Io, action: () => ExitCode): ExitCode {
+export function userErrors(io: Io, action: () => ExitCode): ExitCode {
   try {
     return action();
   } catch (error) {
@@ -26,7 +27,7 @@ function userErrors(io: Io, action: () => ExitCode): ExitCode {
   }
 }
 
-async function userErrorsAsync(io: Io, action: () => Promise<ExitCode>): Promise<ExitCode> {
+export async function userErrorsAsync(io: Io, action: () => Promise<ExitCode>): Promise<ExitCode> {
   try {
     return await action();
   } catch (error) {
@@ -46,12 +47,70 @@ export function validateCommand(file: string, options: { json?: boolean }, io: I
   });
 }
 
-export function planCommand(file: string, options: { json?: boolean; engine?: Engine }, io: Io): ExitCode {
-  return userErrors(io, () => {
+export interface PlanOptions {
+  readonly json?: boolean;
+  /** Also check that this engine implements every capability the spec asks for. */
+  readonly engine?: Engine;
+  /**
+   * Synthesize the CDK app (validation off, nothing written) to list its stacks with resource counts.
+   * @default true, when the CDK engine builds the spec
+   */
+  readonly resources?: boolean;
+}
+
+/** `mlz plan`: the decisions, the CDK stacks they become with their resource counts, and warnings. */
+export async function planCommand(file: string, options: PlanOptions, io: Io): Promise<ExitCode> {
+  return userErrorsAsync(io, async () => {
     const plan = planLandingZone(loadSpecFile(file), options.engine ? { engine: options.engine } : {});
-    io.out(options.json ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : `${renderPlan(plan)}\n`);
+    const stacks = options.resources !== false && cdkBuilds(plan) ? await cdkStacks(plan) : undefined;
+    const warnings = planWarnings(plan);
+    if (options.json) {
+      io.out(`${JSON.stringify({ ...planToJson(plan), ...(stacks ? { stacks } : {}), warnings }, null, 2)}\n`);
+      return 0;
+    }
+    const sections = [renderPlan(plan)];
+    if (stacks) sections.push(`CDK stacks (cdk deploy <stack> deploys one on its own):\n\n${renderAssemblySummary(stacks)}`);
+    if (warnings.length > 0) sections.push(`Warnings:\n${warnings.map((w) => `  ! ${w}`).join("\n")}`);
+    io.out(`${sections.join("\n\n")}\n`);
     return 0;
   });
+}
+
+function cdkBuilds(plan: LandingZonePlan): boolean {
+  try {
+    planLandingZone(plan.spec, { engine: "cdk" });
+    return true;
+  } catch (error) {
+    if (error instanceof PlanError) return false;
+    throw error;
+  }
+}
+
+/** The plan's CDK stacks with their resource counts, from a synthesis in a scratch directory. */
+async function cdkStacks(plan: LandingZonePlan): Promise<StackSummary[]> {
+  const { synthesizeLandingZone } = await import("./synthesize.js");
+  const outdir = mkdtempSync(join(tmpdir(), "mlz-plan-"));
+  try {
+    synthesizeLandingZone(plan.spec, outdir, { validate: false });
+    return summarizeAssembly(outdir);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** What the synthesized templates were checked for, measured on the templates themselves. */
+export function renderChecks(stacks: readonly StackSummary[]): string {
+  const largest = (key: "resources" | "outputs" | "templateBytes" | "dynamicReferences") => stacks.reduce((a, b) => (b[key] > a[key] ? b : a));
+  const importing = stacks.filter((s) => s.imports > 0);
+  const checks: [boolean, string][] = [
+    [true, "CloudFormation schema validation (strict: no error, no warning)"],
+    [largest("resources").resources < 500, `resources: largest ${largest("resources").stackName} has ${largest("resources").resources} of 500`],
+    [largest("outputs").outputs < 200, `outputs: largest ${largest("outputs").stackName} has ${largest("outputs").outputs} of 200`],
+    [largest("dynamicReferences").dynamicReferences <= 60, `dynamic references: largest ${largest("dynamicReferences").stackName} has ${largest("dynamicReferences").dynamicReferences} of 60`],
+    [largest("templateBytes").templateBytes < 1_000_000, `template size: largest ${largest("templateBytes").stackName} is ${(largest("templateBytes").templateBytes / 1024).toFixed(0)} KiB of 1 MB`],
+    [importing.length === 0, importing.length === 0 ? "no stack imports another's exports (shared values are read at deploy time)" : `stacks importing exports: ${importing.map((s) => s.stackName).join(", ")}`],
+  ];
+  return `Checks:\n${checks.map(([ok, text]) => `  ${ok ? "✓" : "✗"} ${text}`).join("\n")}`;
 }
 
 export interface SynthOptions {
@@ -62,25 +121,33 @@ export interface SynthOptions {
 /**
  * Synthesizes the CDK app for a spec. The assembly is written to a temporary sibling directory and
  * moved into place only when synthesis succeeds, so a failure never leaves a partial cdk.out.
+ * Progress goes to stderr phase by phase; the summary (stacks, resources, checks) to stdout.
  */
 export async function synthCommand(file: string, options: SynthOptions, io: Io): Promise<ExitCode> {
   return userErrorsAsync(io, async () => {
+    const started = Date.now();
+    const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
     const spec: LandingZoneSpec = loadSpecFile(file);
-    planLandingZone(spec, { engine: "cdk" });
+    const plan = planLandingZone(spec, { engine: "cdk" });
+    io.err(`[1/4] planned ${spec.name} (${spec.cloud}/${spec.tier}, ${plan.services.length} workloads, ${plan.decisions.length} capabilities) ${elapsed()}\n`);
     const outdir = resolve(options.out ?? "cdk.out");
     const staging = mkdtempSync(join(dirname(outdir), ".mlz-synth-"));
     try {
-      io.err(`Synthesizing ${spec.name} (${spec.cloud}/${spec.tier}, ${spec.services.length} services)...\n`);
       // Loaded here so validate and plan never pay for aws-cdk-lib.
       const { synthesizeLandingZone } = await import("./synthesize.js");
-      synthesizeLandingZone(spec, staging);
+      synthesizeLandingZone(spec, staging, {
+        onPhase: (phase) =>
+          io.err(phase === "construct" ? `[2/4] building the construct tree ${elapsed()}\n` : `[3/4] synthesizing and validating the templates ${elapsed()}\n`),
+      });
       rmSync(outdir, { recursive: true, force: true });
       renameSync(staging, outdir);
     } catch (error) {
       rmSync(staging, { recursive: true, force: true });
       throw error;
     }
-    io.out(`${renderAssemblySummary(summarizeAssembly(outdir))}\nCloud assembly: ${outdir}\n`);
+    const stacks = summarizeAssembly(outdir);
+    io.err(`[4/4] wrote ${outdir} ${elapsed()}\n`);
+    io.out(`${renderAssemblySummary(stacks)}\n\n${renderChecks(stacks)}\n\nCloud assembly: ${outdir}\n`);
     return 0;
   });
 }

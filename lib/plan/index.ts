@@ -8,3 +8,4 @@ export * from "./planner.js";
 export * from "./sizing.js";
 export * from "./types.js";
 export * from "./workflows.js";
+export * from "./stateful.js";

@@ -8,6 +8,10 @@ export interface StackSummary {
   readonly outputs: number;
   readonly templateBytes: number;
   readonly resourceTypes: Readonly<Record<string, number>>;
+  /** `Fn::ImportValue` uses: reads of another stack's exports, which pin that stack. */
+  readonly imports: number;
+  /** `{{resolve:...}}` dynamic references; CloudFormation allows 60 per template. */
+  readonly dynamicReferences: number;
 }
 
 interface ManifestArtifact {
@@ -36,6 +40,8 @@ export function summarizeAssembly(outdir: string): StackSummary[] {
         outputs: Object.keys(template.Outputs ?? {}).length,
         templateBytes: Buffer.byteLength(text),
         resourceTypes,
+        imports: text.split('"Fn::ImportValue"').length - 1,
+        dynamicReferences: text.split("{{resolve:").length - 1,
       };
     });
 }

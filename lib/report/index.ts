@@ -2,3 +2,4 @@ export * from "./assembly-summary.js";
 export * from "./plan-report.js";
 export * from "./table.js";
 export * from "./diagram.js";
+export * from "./plan-warnings.js";

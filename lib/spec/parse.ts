@@ -29,13 +29,14 @@ export function parseSpec(input: LandingZoneInput | LandingZoneSpec | unknown, s
 export function parseSpecText(text: string, source?: string): LandingZoneSpec {
   let data: unknown;
   try {
-    data = parseYaml(text, { prettyErrors: true });
+    data = parseYaml(text, { prettyErrors: true, logLevel: "error" });
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const [line, col] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [0, 0];
       throw new SpecError([{ path: "", message: `YAML syntax error at line ${line}, column ${col}: ${error.message.split("\n")[0]}`, fix: "correct the YAML syntax" }], source);
     }
-    throw error;
+    // The parser reports some document errors (an alias to no anchor, say) as plain errors.
+    throw new SpecError([{ path: "", message: `YAML error: ${(error as Error).message.split("\n")[0]}`, fix: "correct the YAML document" }], source);
   }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new SpecError([{ path: "", message: "the document is not a mapping", fix: "start the file with keys such as name: and cloud:" }], source);
@@ -66,7 +67,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   if (typeof value === "string") return `"${value}"`;
-  if (Array.isArray(value)) return "a list";
+  if (Array.isArray(value)) return value.length === 0 ? "an empty list" : `a list of ${value.length}`;
   if (value === null) return "null";
   if (typeof value === "object") return "a mapping";
   return `${typeof value} ${String(value)}`;

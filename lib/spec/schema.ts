@@ -205,8 +205,8 @@ const serviceSchema = z
     image: z.string().min(1).optional().describe("Container image. Default: the service's own registry repository, tag latest."),
     port: z.number().int().min(1).max(65535).default(8080),
     expose: z.boolean().default(true).describe("Route the service through the API gateway."),
-    path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/).optional().describe("Gateway route prefix. Default: /<name>."),
-    healthPath: z.string().regex(/^\//).default("/health"),
+    path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, { message: "a route is a path such as /api/orders" }).optional().describe("Gateway route prefix. Default: /<name>."),
+    healthPath: z.string().regex(/^\//, { message: "a health check path starts with /, e.g. /health" }).default("/health"),
     replicas: z
       .object({ min: z.number().int().min(1).max(100), max: z.number().int().min(1).max(1000) })
       .strict()
@@ -225,11 +225,15 @@ const serviceSchema = z
   })
   .strict();
 
+const sagaAction = z
+  .string()
+  .regex(/^[a-z][a-zA-Z0-9-]*$/, { message: "an action is a name such as create, reserve-stock or chargeCard" });
+
 const sagaStepSchema = z
   .object({
     service: dnsLabel,
-    action: z.string().regex(/^[a-z][a-zA-Z0-9-]*$/),
-    compensate: z.string().regex(/^[a-z][a-zA-Z0-9-]*$/).optional(),
+    action: sagaAction,
+    compensate: sagaAction.optional(),
   })
   .strict();
 

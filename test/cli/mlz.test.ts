@@ -41,6 +41,17 @@ describe("mlz (the real binary)", () => {
     expect(run.stdout).toMatch(/broker\s+sns-sqs\s+topics=1, queues=1/);
   });
 
+  it("plan lists the CDK stacks with their resource counts, and warnings", () => {
+    const run = mlz("plan", "test/fixtures/minimal.yaml");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/mini-dev-network +\d+ +\d+ +\d+ KiB/);
+    expect(run.stdout).toMatch(/mini-dev-svc-orders +\d+/);
+    expect(run.stdout).toMatch(/Warnings:\n {2}! dev: stateful resources are deleted with their stacks/);
+    expect(run.stdout).toContain("! gateway.auth is none: every route is open to anonymous callers");
+    const fast = mlz("plan", "test/fixtures/minimal.yaml", "--no-resources");
+    expect(fast.stdout).not.toContain("CDK stacks");
+  });
+
   it("plan --json prints the plan's data", () => {
     const run = mlz("plan", "test/fixtures/minimal.yaml", "--json");
     expect(run.code).toBe(0);
@@ -49,6 +60,10 @@ describe("mlz (the real binary)", () => {
     expect(plan.services.map((s) => s.name)).toEqual(["orders", "payments"]);
     expect(plan.decisions.map((d) => d.capability)).toContain("sessions");
     expect(plan.spec).toBeUndefined();
+    const { stacks, warnings } = JSON.parse(run.stdout) as { stacks: { stackName: string; resources: number }[]; warnings: string[] };
+    expect(stacks.map((s) => s.stackName)).toEqual(["mini-dev-network", "mini-dev-platform", "mini-dev-observability", "mini-dev-messaging", "mini-dev-svc-orders", "mini-dev-svc-payments"]);
+    expect(stacks.every((s) => s.resources > 0)).toBe(true);
+    expect(warnings.length).toBeGreaterThan(0);
   });
 
   it("plan --engine rejects what the engine does not implement, clearly", () => {
@@ -56,6 +71,18 @@ describe("mlz (the real binary)", () => {
     const gcp = mlz("plan", "test/fixtures/gcp.yaml", "--engine", "cdk");
     expect(gcp.code).toBe(1);
     expect(gcp.stderr).toMatch(/compute \(asked by tier\) is not supported yet on gcp\/caas by the cdk engine/);
+  });
+
+  it("synth reports its progress phase by phase and a summary of stacks and checks", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "mlz-")), "cdk.out");
+    const run = mlz("synth", "test/fixtures/minimal.yaml", "--out", out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.match(/^\[\d\/4\] .* \d+\.\ds$/gm)).toHaveLength(4);
+    expect(run.stdout).toMatch(/mini-dev-platform +\d+/);
+    expect(run.stdout).toMatch(/✓ resources: largest \S+ has \d+ of 500/);
+    expect(run.stdout).toContain("✓ no stack imports another's exports");
+    expect(run.stdout).not.toContain("✗");
+    expect(existsSync(join(out, "manifest.json"))).toBe(true);
   });
 
   it("synth writes nothing for an invalid spec", () => {

@@ -250,6 +250,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   const service = /^aws:([a-z0-9]+)\//.exec(type)?.[1] ?? "mock";
   const base: Record<string, unknown> = { ...inputs, id, arn: arn(service, physical), name: physical };
   switch (type) {
+    case "aws:lb/targetGroup:TargetGroup":
+    case "aws:lb/loadBalancer:LoadBalancer": {
+      const kind = type.endsWith("TargetGroup") ? "targetgroup" : "loadbalancer/app";
+      return { ...base, arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:${kind}/${physical}/0123456789abcdef`, arnSuffix: `${kind}/${physical}/0123456789abcdef` };
+    }
     case "aws:iam/role:Role":
     case "aws:iam/policy:Policy":
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type.endsWith("Role") ? "role" : "policy"}/${physical}` };

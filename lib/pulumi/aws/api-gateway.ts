@@ -20,6 +20,7 @@ export interface ApiGatewayArgs {
   readonly gateway: GatewayPlan;
   /** Prefix of physical names, `<zone>-<environment>`: load balancers are `<prefix>-lb`, `<prefix>-lb-1`, ... */
   readonly namePrefix: string;
+  /** VPC of the internal load balancers and the VPC link. */
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets for the VPC link and the internal load balancers. */
   readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -337,12 +338,12 @@ export class ApiGateway extends pulumi.ComponentResource {
         policy: pulumi.all([partition, region, account]).apply(([p, r, a]) => JSON.stringify(logGroupKeyPolicy(p, r, a, logGroupName))),
         tags,
       },
-      parent,
+      { parent: this, protect: retain, retainOnDelete: retain },
     );
     return new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
       { name: logGroupName, retentionInDays: args.gateway.accessLogRetentionDays, kmsKeyId: key.arn, tags },
-      { parent: this, protect: retain },
+      { parent: this, protect: retain, retainOnDelete: retain },
     );
   }
 }

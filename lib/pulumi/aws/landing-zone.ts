@@ -77,7 +77,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     const retain = plan.protection.retain;
     const namePrefix = `${plan.name}-${plan.environment}`;
 
-    this.network = new Network(`${name}-network`, networkArgsFromPlan(plan.network, plan.tags), parent);
+    this.network = new Network(`${name}-network`, { ...networkArgsFromPlan(plan.network, plan.tags), retainFlowLogs: retain }, parent);
     const placement = { vpcId: this.network.vpcId, privateSubnetIds: this.network.privateSubnetIds };
 
     const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
