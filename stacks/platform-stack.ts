@@ -19,7 +19,7 @@ export interface PlatformStackProps extends PlanStackProps {
 /**
  * `<name>-<env>-platform`: the EKS platform, the API gateway with its load balancers, the session
  * store and the user directory. Publishes what service stacks need as SSM parameters. The services'
- * registries live in their delivery stacks, so adding a service adds its registry there.
+ * registries stay here (their logical IDs are pinned); delivery stacks reference them by name.
  */
 export class PlatformStack extends PlanStack {
   readonly platform: KubernetesPlatform;
@@ -48,6 +48,7 @@ export class PlatformStack extends PlanStack {
       nodeDiskGiB: cluster.nodeDiskGiB,
       namespace: cluster.namespace,
       namespaceManifests: namespaceManifests(plan),
+      repositories: Object.fromEntries(plan.services.map((s) => [s.name, s.repository])),
       ...(mesh ? { addOns: [mesh] } : {}),
       retain,
     });

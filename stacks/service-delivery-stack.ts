@@ -1,4 +1,4 @@
-import { Fn, RemovalPolicy, Validations, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs, aws_ssm as ssm } from "aws-cdk-lib";
+import { Fn, RemovalPolicy, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_iam as iam, aws_logs as logs, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { ServiceDelivery } from "../lib/cdk/service-delivery.js";
@@ -9,15 +9,15 @@ import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
 
 export interface ServiceDeliveryStackProps extends PlanStackProps {
-  /** The service or BFF whose registry (and pipeline) this stack holds. */
+  /** The service or BFF whose pipeline this stack holds. */
   readonly serviceName: string;
 }
 
 /**
- * `<name>-<env>-delivery-<service>`: the service's ECR repository and, with `pipelines.perService`,
- * its pipeline (or GitHub OIDC roles) and deploy project. Reads shared values (VPC, cluster,
- * connection, OIDC provider) from SSM parameters, so adding a service adds this stack and
- * changes no other.
+ * `<name>-<env>-delivery-<service>`: the service's pipeline (or GitHub OIDC roles) and deploy
+ * project, pushing to the service's registry in the platform stack. Reads shared values (VPC,
+ * cluster, connection, OIDC provider) from SSM parameters, so adding a service adds this stack
+ * and, besides its registry and route, changes no other.
  */
 export class ServiceDeliveryStack extends PlanStack {
   readonly delivery: ServiceDelivery;
@@ -29,11 +29,8 @@ export class ServiceDeliveryStack extends PlanStack {
     if (!service) throw new Error(`ServiceDeliveryStack: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     const removalPolicy = plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const planned = plan.delivery?.services.find((s) => s.service === serviceName);
-    if (!planned || !plan.delivery) {
-      this.delivery = new ServiceDelivery(this, "Delivery", { serviceName, repositoryName: service.repository, removalPolicy });
-      return;
-    }
     const delivery = plan.delivery;
+    if (!planned || !delivery) throw new Error(`ServiceDeliveryStack: the plan has no pipeline for "${serviceName}". Fix: set pipelines.perService: true, or leave this stack out`);
     if (planned.deploy.kind !== "kubernetes-rollout") {
       throw new Error(`ServiceDeliveryStack: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) has no CDK implementation yet. Fix: set tier: caas, or pipelines.perService: false`);
     }
@@ -70,7 +67,8 @@ export class ServiceDeliveryStack extends PlanStack {
 
     this.delivery = new ServiceDelivery(this, "Delivery", {
       serviceName,
-      repositoryName: service.repository,
+      // The platform owns the registry (its logical ID is pinned); the pipeline pushes to it by name.
+      existingRepository: ecr.Repository.fromRepositoryName(this, "Repository", service.repository),
       ...(source ? { source } : {}),
       ...(github ? { github } : {}),
       deploy: {

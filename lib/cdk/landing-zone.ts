@@ -35,7 +35,7 @@ export interface LandingZoneProps {
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
  * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging`, and per service and
- * BFF one `-delivery-<service>` (registry, pipeline) and one `-svc-<service>` (workload). Service stacks read shared values from SSM parameters at
+ * BFF one `-svc-<service>` (workload) and, with pipelines, one `-delivery-<service>` (pipeline). Service stacks read shared values from SSM parameters at
  * deploy time, so each deploys on its own.
  *
  * @example
@@ -52,7 +52,7 @@ export class LandingZone extends Construct {
   readonly serviceStacks: ReadonlyMap<string, ServiceStack>;
   /** The connection or GitHub OIDC provider the pipelines share, when the spec does not name one. */
   readonly deliveryStack?: DeliveryStack;
-  /** Service or BFF name → the stack of its registry and pipeline. */
+  /** Service or BFF name → the stack of its pipeline (empty without pipelines). */
   readonly serviceDeliveryStacks: ReadonlyMap<string, ServiceDeliveryStack>;
   /** The micro-frontends' buckets and CDN, when the spec has frontends. */
   readonly frontendsStack?: FrontendsStack;
@@ -100,18 +100,20 @@ export class LandingZone extends Construct {
     const serviceDeliveryStacks = new Map<string, ServiceDeliveryStack>();
     const serviceStacks = new Map<string, ServiceStack>();
     for (const service of plan.services) {
-      const delivery = new ServiceDeliveryStack(this, `Delivery${pascalCase(service.name)}`, {
-        plan,
-        env,
-        stackName: stackName(plan.name, plan.environment, `delivery-${service.name}`),
-        serviceName: service.name,
-      });
-      if (plan.delivery) {
+      const delivery = plan.delivery
+        ? new ServiceDeliveryStack(this, `Delivery${pascalCase(service.name)}`, {
+            plan,
+            env,
+            stackName: stackName(plan.name, plan.environment, `delivery-${service.name}`),
+            serviceName: service.name,
+          })
+        : undefined;
+      if (delivery) {
         delivery.addStackDependency(this.networkStack, "reads the network's SSM parameters");
-        delivery.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
+        delivery.addStackDependency(this.platformStack, "reads the platform's SSM parameters and pushes to its registries");
         if (this.deliveryStack) delivery.addStackDependency(this.deliveryStack, "reads the shared connection or OIDC provider");
+        serviceDeliveryStacks.set(service.name, delivery);
       }
-      serviceDeliveryStacks.set(service.name, delivery);
 
       const stack = new ServiceStack(this, `Svc${pascalCase(service.name)}`, {
         plan,
@@ -122,7 +124,7 @@ export class LandingZone extends Construct {
       // Deploy order only: the values themselves come from SSM parameters, never exports.
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
-      if (plan.delivery) stack.addStackDependency(delivery, "deploys the image its pipeline released");
+      if (delivery) stack.addStackDependency(delivery, "deploys the image its pipeline released");
       serviceStacks.set(service.name, stack);
     }
     this.serviceStacks = serviceStacks;

@@ -92,8 +92,16 @@ export interface ServiceDeliveryDeployTarget {
 export interface ServiceDeliveryProps {
   /** Service (or BFF) name; it names the resources' descriptions. */
   readonly serviceName: string;
-  /** Name of the service's ECR repository. */
-  readonly repositoryName: string;
+  /**
+   * Name of the ECR repository to create. Give this or `existingRepository`.
+   * @default - none: `existingRepository` is used
+   */
+  readonly repositoryName?: string;
+  /**
+   * The service's repository when it exists already (e.g. the platform's); nothing is created then.
+   * @default - a repository named `repositoryName`
+   */
+  readonly existingRepository?: ecr.IRepository;
   /**
    * Source of a native pipeline (CodePipeline V2: source, build, approval, deploy). Give this or `github`.
    * @default - no pipeline
@@ -140,7 +148,7 @@ export interface ServiceDeliveryProps {
    */
   readonly names?: { readonly pipeline?: string; readonly buildProject?: string; readonly deployProject?: string };
   /**
-   * What happens to the repository, artifact bucket and key when the stack is deleted.
+   * What happens to a created repository, the artifact bucket and key when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -148,7 +156,7 @@ export interface ServiceDeliveryProps {
 
 /**
  * A service's registry and delivery: an ECR repository (scan on push, immutable tags, KMS,
- * lifecycle), and either a CodePipeline V2 (source through CodeConnections, build with unit tests
+ * lifecycle; or an existing one), and either a CodePipeline V2 (source through CodeConnections, build with unit tests
  * and push, manual approval when asked, deploy) or GitHub OIDC roles for its workflow. The deploy
  * project runs in the VPC, may describe only its cluster and write only its release parameter,
  * and its Kubernetes group may roll only the service's Deployment.
@@ -158,14 +166,14 @@ export interface ServiceDeliveryProps {
  *
  * @example
  * new ServiceDelivery(stack, "Orders", {
- *   serviceName: "orders", repositoryName: "shop-orders",
+ *   serviceName: "orders", existingRepository: platform.repositories.get("orders"),
  *   source: { connectionArn, owner: "acme", repository: "orders" },
  *   deploy: { clusterName: "shop", namespace: "shop", deployment: "orders", kubernetesGroup: "shop-orders-deployer", vpc },
  *   approval: true,
  * });
  */
 export class ServiceDelivery extends Construct {
-  readonly repository: ecr.Repository;
+  readonly repository: ecr.IRepository;
   /** The release parameter the deploy step writes; undefined without a deploy target. */
   readonly releaseParameter?: ssm.StringParameter;
   readonly pipeline?: codepipeline.Pipeline;
@@ -184,18 +192,23 @@ export class ServiceDelivery extends Construct {
     if ((props.source || props.github) && !props.deploy) throw new Error(`ServiceDelivery ${props.serviceName}: deploy is undefined, but a pipeline needs a target. Fix: pass deploy`);
     const imagesKept = props.imagesKept ?? DELIVERY_SETTINGS.imagesKept;
     if (!Number.isInteger(imagesKept) || imagesKept < 1) throw new Error(`ServiceDelivery ${props.serviceName}: imagesKept ${imagesKept} is not a positive integer. Fix: use 1 or more`);
+    if ((props.repositoryName === undefined) === (props.existingRepository === undefined)) {
+      throw new Error(`ServiceDelivery ${props.serviceName}: give exactly one of repositoryName (create) and existingRepository (reuse). Fix: pass one of them`);
+    }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const retain = removalPolicy === RemovalPolicy.RETAIN;
 
-    this.repository = new ecr.Repository(this, "Repository", {
-      repositoryName: props.repositoryName,
-      imageScanOnPush: true,
-      imageTagMutability: ecr.TagMutability.IMMUTABLE,
-      encryption: ecr.RepositoryEncryption.KMS,
-      lifecycleRules: [{ description: `Keep the last ${imagesKept} images`, maxImageCount: imagesKept }],
-      removalPolicy,
-      emptyOnDelete: !retain,
-    });
+    this.repository =
+      props.existingRepository ??
+      new ecr.Repository(this, "Repository", {
+        repositoryName: props.repositoryName,
+        imageScanOnPush: true,
+        imageTagMutability: ecr.TagMutability.IMMUTABLE,
+        encryption: ecr.RepositoryEncryption.KMS,
+        lifecycleRules: [{ description: `Keep the last ${imagesKept} images`, maxImageCount: imagesKept }],
+        removalPolicy,
+        emptyOnDelete: !retain,
+      });
     if (!props.deploy) return;
 
     const deploy = props.deploy;
@@ -227,7 +240,7 @@ export class ServiceDelivery extends Construct {
     const deploySecurityGroup = new ec2.SecurityGroup(this, "DeploySecurityGroup", { vpc: deploy.vpc, description: `Deploy project of ${props.serviceName}`, allowAllOutbound: false });
     deploySecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs, the cluster endpoint and dl.k8s.io");
     const deployProjectProps = {
-      description: `Rolls ${deploy.namespace}/${deploy.deployment} to a released image of ${props.repositoryName}`,
+      description: `Rolls ${deploy.namespace}/${deploy.deployment} to a released image of ${props.serviceName}`,
       environment: { buildImage: codebuild.LinuxBuildImage.fromCodeBuildImageId(DELIVERY_SETTINGS.buildImage), computeType: DELIVERY_SETTINGS.deployComputeType as codebuild.ComputeType },
       environmentVariables: variables(
         deployEnvironment(
@@ -271,7 +284,7 @@ export class ServiceDelivery extends Construct {
     buildLogs: logs.LogGroup,
   ): { buildProject: codebuild.PipelineProject; pipeline: codepipeline.Pipeline } {
     const buildProject = new codebuild.PipelineProject(this, "BuildProject", {
-      description: `Tests, builds and pushes ${props.repositoryName}`,
+      description: `Tests, builds and pushes the ${props.serviceName} image`,
       environment: {
         buildImage: codebuild.LinuxBuildImage.fromCodeBuildImageId(DELIVERY_SETTINGS.buildImage),
         computeType: DELIVERY_SETTINGS.buildComputeType as codebuild.ComputeType,

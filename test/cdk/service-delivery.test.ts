@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { App, Stack, aws_ec2 as ec2, aws_iam as iam } from "aws-cdk-lib";
+import { App, Stack, aws_ec2 as ec2, aws_ecr as ecr, aws_iam as iam } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LandingZone } from "../../lib/cdk/landing-zone.js";
@@ -45,14 +45,15 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
     templates = synth(withPipelines(EXAMPLE, { provider: "native" }), true);
   });
 
-  it("gives each service and BFF one registry and one pipeline, in its own delivery stack and nowhere else", () => {
+  it("gives each service and BFF one registry (the platform's) and one pipeline, in its own delivery stack", () => {
     for (const [name, t] of templates) {
-      const own = name.startsWith("shop-prod-delivery-") ? 1 : 0;
-      expect(ofType(t, "AWS::ECR::Repository"), name).toHaveLength(own);
-      expect(ofType(t, "AWS::CodePipeline::Pipeline"), name).toHaveLength(own);
+      expect(ofType(t, "AWS::CodePipeline::Pipeline"), name).toHaveLength(name.startsWith("shop-prod-delivery-") ? 1 : 0);
+      // Registries keep their pinned place and logical IDs in the platform stack; no stack makes a second one.
+      expect(ofType(t, "AWS::ECR::Repository"), name).toHaveLength(name === "shop-prod-platform" ? SERVICES.length : 0);
     }
+    const platform = template("platform");
     for (const service of SERVICES) {
-      Template.fromJSON(template(`delivery-${service}`)).hasResourceProperties("AWS::ECR::Repository", {
+      Template.fromJSON(platform).hasResourceProperties("AWS::ECR::Repository", {
         RepositoryName: `shop-${service}`,
         ImageScanningConfiguration: { ScanOnPush: true },
         ImageTagMutability: "IMMUTABLE",
@@ -101,7 +102,6 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
     t.hasResourceProperties("AWS::S3::BucketPolicy", {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } })]) },
     });
-    t.hasResource("AWS::ECR::Repository", { DeletionPolicy: "Retain" });
   });
 
   it("lets the deploy stage touch only its own service: its cluster, its release parameter, its Deployment", () => {
@@ -143,14 +143,13 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
     const t = template("delivery-payments");
     const [, project] = ofType(t, "AWS::CodeBuild::Project").find(([, p]) => p.Properties!.Name === "shop-prod-payments-build")!;
     const statements = statementsOf(t, (project.Properties!.ServiceRole as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0]!);
-    const [repositoryId] = ofType(t, "AWS::ECR::Repository")[0]!;
     expect(statements).toEqual(
       expect.arrayContaining([
         { Action: "ecr:GetAuthorizationToken", Effect: "Allow", Resource: "*" },
         {
           Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"],
           Effect: "Allow",
-          Resource: { "Fn::GetAtt": [repositoryId, "Arn"] },
+          Resource: "arn:aws:ecr:ap-northeast-2:111111111111:repository/shop-payments",
         },
       ]),
     );
@@ -202,33 +201,33 @@ describe("per-service delivery (GitHub Actions, dev)", () => {
     }
   });
 
-  it("has no approval stage in dev and deletes what dev keeps", () => {
-    const t = Template.fromJSON(templates.get("shop-dev-delivery-orders")!);
-    t.hasResource("AWS::ECR::Repository", { DeletionPolicy: "Delete", Properties: { EmptyOnDelete: true } });
+  it("deletes what dev does not keep", () => {
+    for (const [, group] of ofType(templates.get("shop-dev-delivery-orders")!, "AWS::Logs::LogGroup")) expect(group.DeletionPolicy).toBe("Delete");
   });
 });
 
 describe("delivery independence", () => {
-  it("adding a service adds its registry and pipeline (and its workload) and changes nothing else", () => {
+  it("adding a service adds its pipeline and workload stacks and, in the platform, only its registry", () => {
     const spec = withPipelines(EXAMPLE, {});
     const before = synth(spec, false);
     const after = synth({ ...spec, services: [...spec.services, { ...spec.services[0]!, name: "shipping", repository: "shipping", expose: false, path: "/shipping", publishes: [], subscribes: [], secrets: [] }] }, false);
     const added = [...after.keys()].filter((name) => !before.has(name)).sort();
     expect(added).toEqual(["shop-prod-delivery-shipping", "shop-prod-svc-shipping"]);
     const changed = [...before.keys()].filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(after.get(name)));
-    expect(changed).toEqual([]);
-    expect(ofType(after.get("shop-prod-delivery-shipping")!, "AWS::ECR::Repository")).toHaveLength(1);
+    expect(changed).toEqual(["shop-prod-platform"]);
+    const [b, a] = [before.get("shop-prod-platform")!, after.get("shop-prod-platform")!];
+    const newIds = Object.keys(a.Resources).filter((id) => !(id in b.Resources));
+    expect(newIds.map((id) => [a.Resources[id]!.Type, a.Resources[id]!.Properties!.RepositoryName])).toEqual([["AWS::ECR::Repository", "shop-shipping"]]);
+    for (const id of Object.keys(b.Resources)) expect(a.Resources[id], id).toEqual(b.Resources[id]);
     expect(ofType(after.get("shop-prod-delivery-shipping")!, "AWS::CodePipeline::Pipeline")).toHaveLength(1);
   });
 
-  it("keeps the registry in the delivery stack when pipelines are off, so turning them on moves nothing", () => {
+  it("adds no delivery stack without pipelines, and turning them on keeps every registry where it was", () => {
     const off = synth({ ...EXAMPLE, pipelines: { ...EXAMPLE.pipelines, perService: false } }, false);
-    expect(ofType(off.get("shop-prod-delivery-orders")!, "AWS::ECR::Repository")).toHaveLength(1);
-    expect(ofType(off.get("shop-prod-delivery-orders")!, "AWS::CodePipeline::Pipeline")).toHaveLength(0);
-    expect(ofType(off.get("shop-prod-platform")!, "AWS::ECR::Repository")).toHaveLength(0);
+    expect([...off.keys()].filter((n) => n.includes("-delivery"))).toEqual([]);
     const on = synth(withPipelines(EXAMPLE, {}), false);
-    const repositoryId = (t: CfnTemplate) => ofType(t, "AWS::ECR::Repository")[0]![0];
-    expect(repositoryId(on.get("shop-prod-delivery-orders")!)).toBe(repositoryId(off.get("shop-prod-delivery-orders")!));
+    const registries = (t: CfnTemplate) => ofType(t, "AWS::ECR::Repository").map(([id, r]) => [id, r]);
+    expect(registries(on.get("shop-prod-platform")!)).toEqual(registries(off.get("shop-prod-platform")!));
   });
 });
 
@@ -236,12 +235,18 @@ describe("ServiceDelivery on its own", () => {
   const stack = () => new Stack(new App(), "S", { env: { region: "eu-west-1", account: "111111111111" } });
   const deploy = (s: Stack) => ({ clusterName: "c", namespace: "n", deployment: "d", kubernetesGroup: "g", vpc: new ec2.Vpc(s, "Vpc") });
 
-  it("is a registry alone without a source", () => {
+  it("is a registry alone without a source, and creates none for an existing repository", () => {
     const s = stack();
     new ServiceDelivery(s, "Orders", { serviceName: "orders", repositoryName: "orders" });
     const t = Template.fromStack(s);
     t.resourceCountIs("AWS::ECR::Repository", 1);
     t.resourceCountIs("AWS::CodeBuild::Project", 0);
+    const other = stack();
+    const existingRepository = ecr.Repository.fromRepositoryName(other, "Existing", "payments");
+    const source = { connectionArn: "arn:aws:codeconnections:eu-west-1:111111111111:connection/0f9c2a1e-1b2c-4d5e-8f90-123456789abc", owner: "acme", repository: "payments" };
+    new ServiceDelivery(other, "Payments", { serviceName: "payments", existingRepository, source, deploy: deploy(other) });
+    Template.fromStack(other).resourceCountIs("AWS::ECR::Repository", 0);
+    Template.fromStack(other).resourceCountIs("AWS::CodePipeline::Pipeline", 1);
   });
 
   it("refuses both a pipeline source and GitHub roles, and a pipeline without a target", () => {
@@ -253,5 +258,6 @@ describe("ServiceDelivery on its own", () => {
     );
     expect(() => new ServiceDelivery(s, "NoTarget", { serviceName: "orders", repositoryName: "b", source })).toThrow(/deploy is undefined, but a pipeline needs a target. Fix: pass deploy/);
     expect(() => new ServiceDelivery(s, "Kept", { serviceName: "orders", repositoryName: "c", imagesKept: 0 })).toThrow(/imagesKept 0 is not a positive integer/);
+    expect(() => new ServiceDelivery(s, "Neither", { serviceName: "orders" })).toThrow(/give exactly one of repositoryName \(create\) and existingRepository \(reuse\)/);
   });
 });

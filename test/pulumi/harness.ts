@@ -49,8 +49,6 @@ export interface RegisteredResource {
   readonly dependsOn: readonly string[];
   /** Logical name of the explicit `provider` option, if any. */
   readonly provider?: string;
-  /** Earlier names given as `aliases` (`{ name }` aliases and plain URN strings). */
-  readonly aliases: readonly string[];
   /** True for custom (provider-managed) resources, false for components. */
   readonly custom: boolean;
 }
@@ -75,7 +73,6 @@ interface CapturedOptions {
   retainOnDelete: boolean;
   dependsOn: string[];
   provider?: string;
-  aliases: string[];
 }
 
 const ROOT_TYPE = "pulumi:pulumi:Stack";
@@ -134,7 +131,6 @@ export async function runProgram(program: () => void | Promise<void>, options: R
         return found ? [found.name] : [];
       }),
       ...(provider ? { provider: provider.name } : {}),
-      aliases: (opts.aliases ?? []).flatMap((alias) => (typeof alias === "string" ? [alias] : typeof alias === "object" && alias !== null && "name" in alias && typeof alias.name === "string" ? [alias.name] : [])),
     });
     return undefined;
   };
@@ -157,7 +153,7 @@ export async function runProgram(program: () => void | Promise<void>, options: R
   const records = registered
     .filter((r) => r.type !== ROOT_TYPE)
     .map((r) => {
-      const { order, ...opts } = captured.get(`${r.type}::${r.name}`) ?? { order: Number.MAX_SAFE_INTEGER, protect: false, retainOnDelete: false, dependsOn: [], aliases: [] };
+      const { order, ...opts } = captured.get(`${r.type}::${r.name}`) ?? { order: Number.MAX_SAFE_INTEGER, protect: false, retainOnDelete: false, dependsOn: [] };
       return { ...r, ...opts, path: "", order };
     })
     .sort((a, b) => a.order - b.order)

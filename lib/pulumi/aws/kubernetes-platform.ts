@@ -411,6 +411,7 @@ export function kubernetesPlatformArgsFromPlan(
   return {
     cluster: plan.cluster,
     ...placement,
+    repositories: plan.services.map((s) => s.repository),
     addOns,
     retain: plan.protection.retain,
     // The control-plane audit trail is kept as long as the network's flow logs.

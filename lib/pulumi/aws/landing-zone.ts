@@ -57,7 +57,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly broker?: MessageBroker;
   /** Service or BFF name → its workload. */
   readonly services: ReadonlyMap<string, ServiceWorkload>;
-  /** Service or BFF name → its registry and pipeline. */
+  /** Service or BFF name → its pipeline (empty without pipelines). */
   readonly deliveries: ReadonlyMap<string, ServiceDelivery>;
   readonly frontends?: FrontendHosting;
 
@@ -130,7 +130,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     const deliveries = this.createDeliveries(name, plan);
     const services = new Map<string, ServiceWorkload>();
     for (const service of plan.services) {
-      const delivery = deliveries.get(service.name)!;
+      const delivery = deliveries.get(service.name);
       const pinned = [...plan.spec.services, ...plan.spec.bffs].find((s) => s.name === service.name)?.image !== undefined;
       services.set(
         service.name,
@@ -141,9 +141,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
             service: service.name,
             clusterName: this.platform.clusterName,
             provider: this.platform.provider,
-            repositoryUrl: delivery.repositoryUrl,
+            repositoryUrl: this.platform.repositoryUrls.apply((urls) => urls[service.repository]!),
             // The deploy stage records each release, so `pulumi up` keeps the released image.
-            ...(delivery.releasedImage && !pinned ? { image: delivery.releasedImage } : {}),
+            ...(delivery?.releasedImage && !pinned ? { image: delivery.releasedImage } : {}),
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
             dependsOn: [...this.platform.ready],
@@ -195,8 +195,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   private githubOidcProviderArn?: pulumi.Output<string>;
 
   /**
-   * A ServiceDelivery per service and BFF (its registry, and its pipeline or GitHub roles), plus the
-   * connection or GitHub OIDC provider they share when the spec names none.
+   * With pipelines, a ServiceDelivery per service and BFF (its pipeline or GitHub roles, pushing to
+   * the platform's registry), plus the connection or GitHub OIDC provider they share when the spec
+   * names none.
    */
   private createDeliveries(name: string, plan: LandingZonePlan): Map<string, ServiceDelivery> {
     const parent = { parent: this };
@@ -213,56 +214,47 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         : new aws.iam.OpenIdConnectProvider(`${name}-github-oidc`, { url: GITHUB_OIDC.url, clientIdLists: [GITHUB_OIDC.audience], tags: plan.tags }, parent).arn;
     }
     const deliveries = new Map<string, ServiceDelivery>();
-    for (const service of plan.services) {
-      const planned = delivery?.services.find((s) => s.service === service.name);
-      if (planned && planned.deploy.kind !== "kubernetes-rollout") {
+    if (!delivery) return deliveries;
+    for (const planned of delivery.services) {
+      if (planned.deploy.kind !== "kubernetes-rollout") {
         throw new Error(`LandingZone: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) is not built by the Pulumi engine yet. Fix: set tier: caas, or pipelines.perService: false`);
       }
       deliveries.set(
-        service.name,
+        planned.service,
         new ServiceDelivery(
-          `${name}-${service.name}-delivery`,
+          `${name}-${planned.service}-delivery`,
           {
-            serviceName: service.name,
-            repositoryName: service.repository,
-            registryKeyArn: this.platform.nodes.registryKey.arn,
-            ...(planned && delivery
-              ? {
-                  ...(delivery.provider === "native"
-                    ? { source: { connectionArn: connectionArn!, owner: planned.source.owner!, repository: planned.source.name, branch: planned.source.branch } }
-                    : {
-                        github: {
-                          oidcProviderArn: this.githubOidcProviderArn!,
-                          publishSubject: planned.github.publishSubject!,
-                          deploySubject: planned.github.deploySubject!,
-                          publishRoleName: planned.names.publishRole,
-                          deployRoleName: planned.names.deployRole,
-                        },
-                      }),
-                  deploy: {
-                    clusterName: this.platform.clusterName,
-                    namespace: planned.deploy.namespace,
-                    deployment: planned.deploy.deployment,
-                    container: planned.deploy.container,
-                    kubernetesGroup: planned.deploy.kubernetesGroup,
-                    vpcId: this.network.vpcId,
-                    subnetIds: this.network.privateSubnetIds,
-                    clusterSecurityGroupId: this.platform.workloadSecurityGroupId,
-                    rbac: { provider: this.platform.provider, manifests: deployerRbac(plan, planned), dependsOn: [...this.platform.ready] },
+            serviceName: planned.service,
+            // The platform owns the registry (its URN is pinned); the pipeline pushes to it.
+            existingRepository: this.platform.nodes.repositories[planned.registry]!,
+            ...(delivery.provider === "native"
+              ? { source: { connectionArn: connectionArn!, owner: planned.source.owner!, repository: planned.source.name, branch: planned.source.branch } }
+              : {
+                  github: {
+                    oidcProviderArn: this.githubOidcProviderArn!,
+                    publishSubject: planned.github.publishSubject!,
+                    deploySubject: planned.github.deploySubject!,
+                    publishRoleName: planned.names.publishRole,
+                    deployRoleName: planned.names.deployRole,
                   },
-                  approval: planned.approval,
-                  testCommand: delivery.testCommand,
-                  releaseParameterName: planned.releaseParameter,
-                  logRetentionDays: delivery.logRetentionDays,
-                  names: { pipeline: planned.names.pipeline, buildProject: planned.names.buildProject, deployProject: planned.names.deployProject },
-                }
-              : {}),
-            retain,
-            // The registries were children of the platform before they moved here with their pipelines.
-            aliases: {
-              repository: [{ name: `${name}-platform-${service.repository}`, parent: this.platform }],
-              lifecyclePolicy: [{ name: `${name}-platform-${service.repository}-lifecycle`, parent: this.platform }],
+                }),
+            deploy: {
+              clusterName: this.platform.clusterName,
+              namespace: planned.deploy.namespace,
+              deployment: planned.deploy.deployment,
+              container: planned.deploy.container,
+              kubernetesGroup: planned.deploy.kubernetesGroup,
+              vpcId: this.network.vpcId,
+              subnetIds: this.network.privateSubnetIds,
+              clusterSecurityGroupId: this.platform.workloadSecurityGroupId,
+              rbac: { provider: this.platform.provider, manifests: deployerRbac(plan, planned), dependsOn: [...this.platform.ready] },
             },
+            approval: planned.approval,
+            testCommand: delivery.testCommand,
+            releaseParameterName: planned.releaseParameter,
+            logRetentionDays: delivery.logRetentionDays,
+            names: { pipeline: planned.names.pipeline, buildProject: planned.names.buildProject, deployProject: planned.names.deployProject },
+            retain,
             tags: plan.tags,
           },
           parent,

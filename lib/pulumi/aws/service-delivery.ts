@@ -70,10 +70,18 @@ export interface ServiceDeliveryDeployArgs {
 export interface ServiceDeliveryArgs {
   /** Service (or BFF) name, used in descriptions. */
   readonly serviceName: string;
-  /** Name of the service's ECR repository. */
-  readonly repositoryName: string;
   /**
-   * Customer-managed key of the repository.
+   * Name of the ECR repository to create. Give this or `existingRepository`.
+   * @default - none: `existingRepository` is used
+   */
+  readonly repositoryName?: string;
+  /**
+   * The service's repository when it exists already (an `aws.ecr.Repository`, e.g. the platform's); nothing is created then.
+   * @default - a repository named `repositoryName`
+   */
+  readonly existingRepository?: { readonly repositoryUrl: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+  /**
+   * Customer-managed key of a created repository.
    * @default - the AWS-managed ECR key
    */
   readonly registryKeyArn?: pulumi.Input<string>;
@@ -128,11 +136,6 @@ export interface ServiceDeliveryArgs {
    */
   readonly retain?: boolean;
   /**
-   * Earlier names of the repository and its lifecycle policy, so moving them here keeps the registry (Pulumi aliases).
-   * @default - none
-   */
-  readonly aliases?: { readonly repository?: pulumi.Input<pulumi.Alias | string>[]; readonly lifecyclePolicy?: pulumi.Input<pulumi.Alias | string>[] };
-  /**
    * Tags on every taggable child.
    * @default - none
    */
@@ -151,7 +154,8 @@ export interface ServiceDeliveryArgs {
 
 /** The raw children of a {@link ServiceDelivery}. */
 export interface ServiceDeliveryNodes {
-  readonly repository: aws.ecr.Repository;
+  /** The created repository; undefined with `existingRepository`. */
+  readonly repository?: aws.ecr.Repository;
   readonly releaseParameter?: aws.ssm.Parameter;
   readonly deployProject?: aws.codebuild.Project;
   readonly deployerRole?: aws.iam.Role;
@@ -167,7 +171,7 @@ export interface ServiceDeliveryNodes {
 
 /**
  * A service's registry and delivery: an ECR repository (scan on push, immutable tags, KMS,
- * lifecycle), and either a CodePipeline V2 (source through CodeConnections, build with unit tests
+ * lifecycle; or an existing one), and either a CodePipeline V2 (source through CodeConnections, build with unit tests
  * and push, manual approval when asked, deploy) or GitHub OIDC roles. The deploy project runs in
  * the VPC, may describe only its cluster and write only its release parameter, and its Kubernetes
  * group may roll only the service's Deployment. The same design as the CDK construct.
@@ -177,7 +181,7 @@ export interface ServiceDeliveryNodes {
  *
  * @example
  * new ServiceDelivery("orders", {
- *   serviceName: "orders", repositoryName: "shop-orders",
+ *   serviceName: "orders", existingRepository: platform.nodes.repositories["shop-orders"],
  *   source: { connectionArn, owner: "acme", repository: "orders" },
  *   deploy: { clusterName: "shop", namespace: "shop", deployment: "orders", kubernetesGroup: "shop-orders-deployer", vpcId, subnetIds },
  * });
@@ -196,6 +200,9 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     // Bad input is rejected before anything is registered.
     if (args.source && args.github) throw new Error(`ServiceDelivery ${name}: both source and github are set. Fix: give source for a CodePipeline, or github for GitHub Actions`);
     if ((args.source || args.github) && !args.deploy) throw new Error(`ServiceDelivery ${name}: deploy is undefined, but a pipeline needs a target. Fix: pass deploy`);
+    if ((args.repositoryName === undefined) === (args.existingRepository === undefined)) {
+      throw new Error(`ServiceDelivery ${name}: give exactly one of repositoryName (create) and existingRepository (reuse). Fix: pass one of them`);
+    }
     const imagesKept = args.imagesKept ?? DELIVERY_SETTINGS.imagesKept;
     if (!Number.isInteger(imagesKept) || imagesKept < 1) throw new Error(`ServiceDelivery ${name}: imagesKept ${imagesKept} is not a positive integer. Fix: use 1 or more`);
     super("msa:aws:ServiceDelivery", name, {}, opts);
@@ -203,29 +210,11 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     const tags = { ...args.tags };
     const retain = args.retain ?? false;
 
-    const repositoryArgs: aws.ecr.RepositoryArgs = {
-      name: args.repositoryName,
-      imageScanningConfiguration: { scanOnPush: true },
-      imageTagMutability: "IMMUTABLE",
-      encryptionConfigurations: [args.registryKeyArn ? { encryptionType: "KMS", kmsKey: args.registryKeyArn } : { encryptionType: "KMS" }],
-      forceDelete: !retain,
-      tags,
-    };
-    args.transform?.repository?.(repositoryArgs);
-    const repository = new aws.ecr.Repository(`${name}-repository`, repositoryArgs, { parent: this, protect: retain, ...(args.aliases?.repository ? { aliases: args.aliases.repository } : {}) });
-    new aws.ecr.LifecyclePolicy(
-      `${name}-lifecycle`,
-      {
-        repository: repository.name,
-        policy: JSON.stringify({
-          rules: [{ rulePriority: 1, description: `Keep the last ${imagesKept} images`, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: imagesKept }, action: { type: "expire" } }],
-        }),
-      },
-      { parent: this, ...(args.aliases?.lifecyclePolicy ? { aliases: args.aliases.lifecyclePolicy } : {}) },
-    );
-    this.repositoryUrl = repository.repositoryUrl;
-    this.repositoryArn = repository.arn;
-    let nodes: ServiceDeliveryNodes = { repository };
+    const created = args.existingRepository ? undefined : this.createRepository(name, args, imagesKept, retain, tags);
+    const repository = args.existingRepository ?? created!;
+    this.repositoryUrl = pulumi.output(repository.repositoryUrl);
+    this.repositoryArn = pulumi.output(repository.arn);
+    let nodes: ServiceDeliveryNodes = created ? { repository: created } : {};
 
     if (args.deploy) {
       const deploy = args.deploy;
@@ -236,7 +225,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       // The pipeline owns the value after the first deployment; Pulumi sets only the first one.
       const releaseParameter = new aws.ssm.Parameter(
         `${name}-release`,
-        { name: releaseParameterName, type: "String", value: pulumi.interpolate`${repository.repositoryUrl}:latest`, description: `Image of ${args.serviceName} released by its pipeline`, tags },
+        { name: releaseParameterName, type: "String", value: pulumi.interpolate`${this.repositoryUrl}:latest`, description: `Image of ${args.serviceName} released by its pipeline`, tags },
         { parent: this, ignoreChanges: ["value"] },
       );
       this.releasedImage = aws.ssm.getParameterOutput({ name: releaseParameterName }, { parent: this, dependsOn: [releaseParameter] }).value;
@@ -300,7 +289,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       );
       const deployProjectArgs: aws.codebuild.ProjectArgs = {
         ...(args.names?.deployProject ? { name: args.names.deployProject } : {}),
-        description: `Rolls ${deploy.namespace}/${deploy.deployment} to a released image of ${args.repositoryName}`,
+        description: `Rolls ${deploy.namespace}/${deploy.deployment} to a released image of ${args.serviceName}`,
         serviceRole: deployerRole.arn,
         // In a pipeline the project reads the build artifact; a GitHub job starts it with IMAGE set.
         source: args.source ? { type: "CODEPIPELINE", buildspec: stringify(deployStageSpec()) } : { type: "NO_SOURCE", buildspec: stringify(deployStageSpec()) },
@@ -311,7 +300,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
           computeType: DELIVERY_SETTINGS.deployComputeType,
           privilegedMode: false,
           environmentVariables: pulumi
-            .all([repository.repositoryUrl, pulumi.output(deploy.clusterName)])
+            .all([this.repositoryUrl, pulumi.output(deploy.clusterName)])
             .apply(([url, cluster]) =>
               Object.entries(
                 deployEnvironment({ deploy: { namespace: deploy.namespace, deployment: deploy.deployment, container: deploy.container ?? deploy.deployment }, releaseParameter: releaseParameterName }, url, cluster),
@@ -333,13 +322,37 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       nodes = { ...nodes, releaseParameter, deployProject, deployerRole, accessEntry, deploySecurityGroup };
 
       if (args.source && artifacts && artifactsKey) {
-        const built = this.pipeline(name, args, args.source, { repository, artifactsKey, artifactBucket: artifacts.bucket, deployProject, logGroup: logGroup("build"), partition, region, account, tags });
+        const built = this.pipeline(name, args, args.source, { repositoryUrl: this.repositoryUrl, repositoryArn: this.repositoryArn, artifactsKey, artifactBucket: artifacts.bucket, deployProject, logGroup: logGroup("build"), partition, region, account, tags });
         nodes = { ...nodes, artifactsKey, artifactBucket: artifacts.bucket, ...built };
       }
-      if (args.github) nodes = { ...nodes, ...this.githubRoles(name, args.github, { repository, deployProject, deployLogs, tags }) };
+      if (args.github) nodes = { ...nodes, ...this.githubRoles(name, args.github, { repositoryArn: this.repositoryArn, deployProject, deployLogs, tags }) };
     }
     this.nodes = nodes;
     this.registerOutputs({ repositoryUrl: this.repositoryUrl, repositoryArn: this.repositoryArn, ...(this.releasedImage ? { releasedImage: this.releasedImage } : {}) });
+  }
+
+  private createRepository(name: string, args: ServiceDeliveryArgs, imagesKept: number, retain: boolean, tags: Record<string, string>): aws.ecr.Repository {
+    const repositoryArgs: aws.ecr.RepositoryArgs = {
+      name: args.repositoryName!,
+      imageScanningConfiguration: { scanOnPush: true },
+      imageTagMutability: "IMMUTABLE",
+      encryptionConfigurations: [args.registryKeyArn ? { encryptionType: "KMS", kmsKey: args.registryKeyArn } : { encryptionType: "KMS" }],
+      forceDelete: !retain,
+      tags,
+    };
+    args.transform?.repository?.(repositoryArgs);
+    const repository = new aws.ecr.Repository(`${name}-repository`, repositoryArgs, { parent: this, protect: retain });
+    new aws.ecr.LifecyclePolicy(
+      `${name}-lifecycle`,
+      {
+        repository: repository.name,
+        policy: JSON.stringify({
+          rules: [{ rulePriority: 1, description: `Keep the last ${imagesKept} images`, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: imagesKept }, action: { type: "expire" } }],
+        }),
+      },
+      { parent: this },
+    );
+    return repository;
   }
 
   private pipeline(
@@ -347,7 +360,8 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     args: ServiceDeliveryArgs,
     source: ServiceDeliverySourceArgs,
     parts: {
-      repository: aws.ecr.Repository;
+      repositoryUrl: pulumi.Output<string>;
+      repositoryArn: pulumi.Output<string>;
       artifactsKey: aws.kms.Key;
       artifactBucket: aws.s3.Bucket;
       deployProject: aws.codebuild.Project;
@@ -359,7 +373,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     },
   ): { buildProject: aws.codebuild.Project; pipeline: aws.codepipeline.Pipeline } {
     const parent = { parent: this };
-    const { repository, artifactsKey, artifactBucket, deployProject, tags } = parts;
+    const { artifactsKey, artifactBucket, deployProject, tags } = parts;
     const artifactObjects = pulumi.interpolate`${artifactBucket.arn}/*`;
     const buildRole = new aws.iam.Role(`${name}-builder`, { assumeRolePolicy: servicePrincipalTrust("codebuild.amazonaws.com"), description: `Build project of ${args.serviceName}`, tags }, parent);
     new aws.iam.RolePolicy(
@@ -370,7 +384,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
           Version: "2012-10-17",
           Statement: [
             { Effect: "Allow", Action: [...DELIVERY_ACTIONS.registryLogin], Resource: "*" },
-            { Effect: "Allow", Action: [...DELIVERY_ACTIONS.registryPush], Resource: repository.arn },
+            { Effect: "Allow", Action: [...DELIVERY_ACTIONS.registryPush], Resource: parts.repositoryArn },
             { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${parts.logGroup.arn}:*` },
             { Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], Resource: artifactObjects },
             { Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], Resource: artifactsKey.arn },
@@ -381,7 +395,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     );
     const buildProjectArgs: aws.codebuild.ProjectArgs = {
       ...(args.names?.buildProject ? { name: args.names.buildProject } : {}),
-      description: `Tests, builds and pushes ${args.repositoryName}`,
+      description: `Tests, builds and pushes the ${args.serviceName} image`,
       serviceRole: buildRole.arn,
       source: { type: "CODEPIPELINE", buildspec: stringify(buildStageSpec(args.testCommand ?? "docker build --target test .")) },
       artifacts: { type: "CODEPIPELINE" },
@@ -391,7 +405,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
         computeType: DELIVERY_SETTINGS.buildComputeType,
         // Docker builds need the daemon.
         privilegedMode: true,
-        environmentVariables: repository.repositoryUrl.apply((url) => Object.entries(buildEnvironment(url)).map(([variable, value]) => ({ name: variable, value, type: "PLAINTEXT" }))),
+        environmentVariables: parts.repositoryUrl.apply((url) => Object.entries(buildEnvironment(url)).map(([variable, value]) => ({ name: variable, value, type: "PLAINTEXT" }))),
       },
       buildTimeout: DELIVERY_SETTINGS.buildTimeoutMinutes,
       encryptionKey: artifactsKey.arn,
@@ -464,7 +478,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
   private githubRoles(
     name: string,
     github: ServiceDeliveryGitHubArgs,
-    parts: { repository: aws.ecr.Repository; deployProject: aws.codebuild.Project; deployLogs: aws.cloudwatch.LogGroup; tags: Record<string, string> },
+    parts: { repositoryArn: pulumi.Output<string>; deployProject: aws.codebuild.Project; deployLogs: aws.cloudwatch.LogGroup; tags: Record<string, string> },
   ): { publishRole: aws.iam.Role; deployRole: aws.iam.Role } {
     const parent = { parent: this };
     const trust = (subject: string) =>
@@ -492,7 +506,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
           Version: "2012-10-17",
           Statement: [
             { Effect: "Allow", Action: [...DELIVERY_ACTIONS.registryLogin], Resource: "*" },
-            { Effect: "Allow", Action: [...DELIVERY_ACTIONS.registryPush], Resource: parts.repository.arn },
+            { Effect: "Allow", Action: [...DELIVERY_ACTIONS.registryPush], Resource: parts.repositoryArn },
           ],
         }),
       },

@@ -44,26 +44,19 @@ describe("ServiceDelivery in the AWS landing zone (native, prod)", () => {
     resources = await zone(SPEC);
   });
 
-  it("gives each service and BFF one registry and one pipeline, in its own component", () => {
+  it("gives each service and BFF one pipeline in its own component, pushing to its registry in the platform", () => {
     const deliveries = childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:ServiceDelivery");
     expect(deliveries.map((d) => d.name)).toEqual(SERVICES.map((s) => `shop-${s}-delivery`));
     for (const service of SERVICES) {
       const own = under(resources, `shop-${service}-delivery`);
-      expect(byType(own, "aws:ecr/repository:Repository").map((r) => r.inputs["name"])).toEqual([`shop-${service}`]);
       expect(byType(own, "aws:codepipeline/pipeline:Pipeline")).toHaveLength(1);
+      // The registry keeps its pinned URN under the platform; no second one is created.
+      expect(byType(own, "aws:ecr/repository:Repository")).toEqual([]);
     }
-    expect(byType(resources, "aws:ecr/repository:Repository")).toHaveLength(SERVICES.length);
+    const registries = byType(resources, "aws:ecr/repository:Repository");
+    expect(registries.map((r) => [r.inputs["name"], r.parent])).toEqual(["shop-orders", "shop-payments", "shop-web"].map((n) => [n, "shop-platform"]));
     expect(byType(resources, "aws:codepipeline/pipeline:Pipeline")).toHaveLength(SERVICES.length);
     expect(byType(resources, "aws:codestarconnections/connection:Connection").map((c) => c.inputs["providerType"])).toEqual(["GitHub"]);
-  });
-
-  it("keeps the registries scanned, immutable, KMS-encrypted, protected, and reachable under their old names", () => {
-    const registryKey = single(resources, "aws:kms/key:Key", "shop-platform-registry-key");
-    for (const repository of byType(resources, "aws:ecr/repository:Repository")) {
-      expect(repository.inputs).toMatchObject({ imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: "IMMUTABLE", forceDelete: false, encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: registryKey.outputs["arn"] }] });
-      expect(repository.protect).toBe(true);
-      expect(repository.aliases).toEqual([`shop-platform-${repository.inputs["name"]}`]);
-    }
   });
 
   it("runs source, build, approval and deploy in order, from the service's own repository", () => {
@@ -118,7 +111,7 @@ describe("ServiceDelivery in the AWS landing zone (native, prod)", () => {
   it("lets the build push only to its own repository", () => {
     const own = under(resources, "shop-orders-delivery");
     const policy = statements(single(own, "aws:iam/rolePolicy:RolePolicy", "shop-orders-delivery-builder-policy"));
-    const repository = single(own, "aws:ecr/repository:Repository");
+    const repository = byType(resources, "aws:ecr/repository:Repository").find((r) => r.inputs["name"] === "shop-orders")!;
     expect(policy.slice(0, 2)).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
       {
@@ -238,13 +231,12 @@ describe("independence (Pulumi, AWS)", () => {
     const before = signature(await zone(SPEC));
     const afterResources = await zone({ ...SPEC, services: [...SPEC.services!, { name: "shipping", expose: false }] });
     const after = signature(afterResources);
-    const added = [...after.keys()].filter((k) => !before.has(k));
+    const added = afterResources.filter((r) => !before.has(`${r.type}::${r.name}`));
     expect([...before.keys()].filter((k) => !after.has(k))).toEqual([]);
     expect([...before.keys()].filter((k) => before.get(k) !== after.get(k))).toEqual([]);
-    const addedResources = afterResources.filter((r) => added.includes(`${r.type}::${r.name}`));
-    expect(addedResources.every((r) => r.path.includes("shop-shipping-delivery") || r.path.includes("shop-shipping"))).toBe(true);
-    expect(addedResources.filter((r) => r.type === "aws:ecr/repository:Repository").map((r) => r.inputs["name"])).toEqual(["shop-shipping"]);
-    expect(addedResources.filter((r) => r.type === "aws:codepipeline/pipeline:Pipeline")).toHaveLength(1);
+    expect(added.every((r) => r.path.includes("shop-shipping") || r.name.startsWith("shop-platform-shop-shipping"))).toBe(true);
+    expect(added.filter((r) => r.type === "aws:ecr/repository:Repository").map((r) => r.inputs["name"])).toEqual(["shop-shipping"]);
+    expect(added.filter((r) => r.type === "aws:codepipeline/pipeline:Pipeline")).toHaveLength(1);
   });
 
   it("adding a fragment adds its bucket, role and route", async () => {
@@ -267,6 +259,7 @@ describe("ServiceDelivery on its own", () => {
     const source = { connectionArn: "arn:aws:codeconnections:us-east-1:123456789012:connection/0f9c2a1e-1b2c-4d5e-8f90-123456789abc", owner: "acme", repository: "orders" };
     const github = { oidcProviderArn: "arn", publishSubject: "a", deploySubject: "b" };
     const run = await runProgram(() => {
+      expect(() => new ServiceDelivery("neither", { serviceName: "orders" })).toThrow(/give exactly one of repositoryName \(create\) and existingRepository \(reuse\)/);
       expect(() => new ServiceDelivery("both", { serviceName: "orders", repositoryName: "orders", source, github })).toThrow(/both source and github are set/);
       expect(() => new ServiceDelivery("target", { serviceName: "orders", repositoryName: "orders", source })).toThrow(/deploy is undefined, but a pipeline needs a target. Fix: pass deploy/);
     });

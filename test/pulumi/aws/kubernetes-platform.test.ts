@@ -19,13 +19,13 @@ function plan(overrides: Partial<LandingZoneInput> = {}): LandingZonePlan {
   });
 }
 
-async function platform(p: LandingZonePlan, repositories?: readonly string[]): Promise<RegisteredResource[]> {
+async function platform(p: LandingZonePlan): Promise<RegisteredResource[]> {
   const addOns = [
     { name: "workloads", namespace: p.cluster!.namespace, helmReleases: [], manifests: namespaceManifests(p), dependsOn: p.mesh ? ["istio"] : [] },
     ...(meshAddOn(p) ? [meshAddOn(p)!] : []),
   ];
   const { resources } = await runProgram(() => {
-    new KubernetesPlatform("shop-platform", { ...kubernetesPlatformArgsFromPlan(p, { vpcId: "vpc-1", privateSubnetIds: SUBNETS }, addOns), ...(repositories ? { repositories } : {}) });
+    new KubernetesPlatform("shop-platform", kubernetesPlatformArgsFromPlan(p, { vpcId: "vpc-1", privateSubnetIds: SUBNETS }, addOns));
   });
   return resources;
 }
@@ -79,11 +79,9 @@ describe("KubernetesPlatform", () => {
     expect(amiTypeFor("m6i.xlarge")).toBe("AL2023_x86_64_STANDARD");
   });
 
-  it("creates a scanned, immutable, KMS-encrypted repository per service when given them, protected in prod", async () => {
+  it("creates a scanned, immutable, KMS-encrypted repository per service, protected in prod", async () => {
     const p = plan();
-    // From a plan, each service's ServiceDelivery owns its registry; the platform keeps only the key.
-    expect(byType(await platform(p), "aws:ecr/repository:Repository")).toEqual([]);
-    const resources = await platform(p, p.services.map((s) => s.repository));
+    const resources = await platform(p);
     const repositories = byType(resources, "aws:ecr/repository:Repository");
     expect(repositories.map((r) => r.inputs["name"])).toEqual(p.services.map((s) => s.repository));
     const registryKey = single(resources, "aws:kms/key:Key", "shop-platform-registry-key");
@@ -96,8 +94,7 @@ describe("KubernetesPlatform", () => {
     expect(lifecycle).toHaveLength(repositories.length);
     expect(jsonInput(lifecycle[0]!, "policy")).toMatchObject({ rules: [{ selection: { countType: "imageCountMoreThan", countNumber: 30 }, action: { type: "expire" } }] });
 
-    const devPlan = plan({ environment: "dev" });
-    const dev = await platform(devPlan, devPlan.services.map((s) => s.repository));
+    const dev = await platform(plan({ environment: "dev" }));
     expect(byType(dev, "aws:ecr/repository:Repository").every((r) => !r.protect)).toBe(true);
     expect(single(dev, "aws:eks/cluster:Cluster").inputs["vpcConfig"]).toMatchObject({ endpointPublicAccess: true });
   });
