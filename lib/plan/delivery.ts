@@ -52,16 +52,10 @@ export const DELIVERY_ACTIONS = {
   /** A GitHub deploy job runs the service's deploy project and follows it. */
   startDeploy: ["codebuild:BatchGetBuilds", "codebuild:StartBuild"],
   followDeployLogs: ["logs:GetLogEvents"],
-  /** A CodeBuild project in a VPC manages its network interfaces (Describe calls take no resource). */
-  vpcNetworkInterfaces: [
-    "ec2:CreateNetworkInterface",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeVpcs",
-  ],
+  /** A CodeBuild project in a VPC looks up its network (Describe calls take no resource)... */
+  vpcDescribe: ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
+  /** ...and manages its network interfaces, in its own subnets and security group. */
+  vpcNetworkInterfaces: ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
 } as const;
 
 export type PipelineStageName = "source" | "build" | "approve" | "deploy";

@@ -230,9 +230,10 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       );
       this.releasedImage = aws.ssm.getParameterOutput({ name: releaseParameterName }, { parent: this, dependsOn: [releaseParameter] }).value;
 
-      const logGroup = (part: string) => new aws.cloudwatch.LogGroup(`${name}-${part}-logs`, { retentionInDays: args.logRetentionDays ?? 30, tags }, parent);
+      const logGroup = (part: string) =>
+        new aws.cloudwatch.LogGroup(`${name}-${part}-logs`, { retentionInDays: args.logRetentionDays ?? 30, tags }, { parent: this, protect: retain, retainOnDelete: retain });
       const deployLogs = logGroup("deploy");
-      const artifactsKey = args.source ? new aws.kms.Key(`${name}-artifacts-key`, { description: `Pipeline artifacts of ${args.serviceName}`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, { parent: this, protect: retain }) : undefined;
+      const artifactsKey = args.source ? new aws.kms.Key(`${name}-artifacts-key`, { description: `Pipeline artifacts of ${args.serviceName}`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, { parent: this, protect: retain, retainOnDelete: retain }) : undefined;
       const artifacts = artifactsKey
         ? privateBucket(`${name}-artifacts`, { kmsKeyArn: artifactsKey.arn, expirationDays: DELIVERY_SETTINGS.artifactExpirationDays, retain, tags, parent: this })
         : undefined;
@@ -269,7 +270,14 @@ export class ServiceDelivery extends pulumi.ComponentResource {
               { Effect: "Allow", Action: [...DELIVERY_ACTIONS.describeCluster], Resource: clusterArn },
               { Effect: "Allow", Action: [...DELIVERY_ACTIONS.recordRelease], Resource: releaseParameter.arn },
               { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${deployLogs.arn}:*` },
-              { Effect: "Allow", Action: [...DELIVERY_ACTIONS.vpcNetworkInterfaces], Resource: "*" },
+              { Effect: "Allow", Action: [...DELIVERY_ACTIONS.vpcDescribe], Resource: "*" },
+              {
+                Effect: "Allow",
+                Action: [...DELIVERY_ACTIONS.vpcNetworkInterfaces],
+                Resource: pulumi
+                  .all([subnetArns, pulumi.interpolate`arn:${partition}:ec2:${region}:${account}:network-interface/*`, pulumi.interpolate`arn:${partition}:ec2:${region}:${account}:security-group/${deploySecurityGroup.id}`])
+                  .apply(([subnets, interfaces, group]) => [interfaces, group, ...subnets]),
+              },
               {
                 Effect: "Allow",
                 Action: "ec2:CreateNetworkInterfacePermission",
@@ -341,7 +349,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       tags,
     };
     args.transform?.repository?.(repositoryArgs);
-    const repository = new aws.ecr.Repository(`${name}-repository`, repositoryArgs, { parent: this, protect: retain });
+    const repository = new aws.ecr.Repository(`${name}-repository`, repositoryArgs, { parent: this, protect: retain, retainOnDelete: retain });
     new aws.ecr.LifecyclePolicy(
       `${name}-lifecycle`,
       {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import { ServiceDelivery } from "../../../lib/pulumi/aws/service-delivery.js";
+import { wildcardProblems } from "../../../lib/pulumi/policy/aws.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { byType, childrenOf, jsonInput, MOCK_ACCOUNT, MOCK_REGION, runProgram, single, type RegisteredResource } from "../harness.js";
 
@@ -99,6 +100,8 @@ describe("ServiceDelivery in the AWS landing zone (native, prod)", () => {
         { Effect: "Allow", Action: ["eks:DescribeCluster"], Resource: `arn:aws:eks:${MOCK_REGION}:${MOCK_ACCOUNT}:cluster/shop-prod` },
         { Effect: "Allow", Action: ["ssm:PutParameter"], Resource: release.outputs["arn"] },
       ]);
+      // Only Describe calls (which take no resource) and the registry login may use "*".
+      expect(wildcardProblems(single(own, "aws:iam/rolePolicy:RolePolicy", `shop-${service}-delivery-deployer-policy`).inputs["policy"])).toEqual([]);
       expect(single(own, "aws:eks/accessEntry:AccessEntry").inputs).toMatchObject({ clusterName: "shop-prod", kubernetesGroups: [`shop-${service}-deployer`], type: "STANDARD" });
       const rbac = single(own, "kubernetes:yaml/v2:ConfigGroup").inputs["objs"] as { kind: string; rules?: unknown; subjects?: unknown }[];
       expect(rbac.find((o) => o.kind === "Role")!.rules).toEqual([{ apiGroups: ["apps"], resources: ["deployments"], resourceNames: [service], verbs: ["get", "list", "watch", "patch"] }]);
