@@ -4,8 +4,13 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LandingZone } from "../../lib/cdk/landing-zone.js";
 import { ServiceDelivery } from "../../lib/cdk/service-delivery.js";
+import { pascalCase, stackName } from "../../lib/plan/naming.js";
+import { planLandingZone } from "../../lib/plan/planner.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../lib/spec/types.js";
+import { DeliveryStack } from "../../stacks/delivery-stack.js";
+import { ServiceDeliveryStack } from "../../stacks/service-delivery-stack.js";
+import { ServiceStack } from "../../stacks/service-stack.js";
 
 const CDK_CONTEXT = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
 const EXAMPLE = loadSpecFile("examples/shop/landing-zone.yaml");
@@ -17,8 +22,25 @@ interface CfnTemplate {
   Parameters?: Record<string, { Type: string; Default?: string }>;
 }
 
-function synth(spec: LandingZoneSpec, validate: boolean): Map<string, CfnTemplate> {
-  const app = new App({ context: validate ? CDK_CONTEXT : {}, builtinCloudFormationValidation: validate });
+/**
+ * The delivery stacks (and one service stack) on their own, as the landing zone builds them: they
+ * read everything shared from SSM parameters, so they synthesize without the platform, and strict
+ * validation stays cheap.
+ */
+function deliveryStacks(spec: LandingZoneSpec): Map<string, CfnTemplate> {
+  const plan = planLandingZone(spec, { engine: "cdk" });
+  const app = new App({ context: CDK_CONTEXT, builtinCloudFormationValidation: true });
+  const env = { account: "111111111111", region: plan.region };
+  const name = (part: string) => stackName(plan.name, plan.environment, part);
+  if (DeliveryStack.isNeeded(plan)) new DeliveryStack(app, "Delivery", { plan, env, stackName: name("delivery") });
+  for (const service of plan.services) new ServiceDeliveryStack(app, `Delivery${pascalCase(service.name)}`, { plan, env, stackName: name(`delivery-${service.name}`), serviceName: service.name });
+  new ServiceStack(app, "SvcOrders", { plan, env, stackName: name("svc-orders"), serviceName: "orders" });
+  return new Map(app.synth().stacks.map((stack) => [stack.stackName, stack.template as CfnTemplate]));
+}
+
+/** The whole landing zone, unvalidated: for comparing every stack. */
+function synth(spec: LandingZoneSpec): Map<string, CfnTemplate> {
+  const app = new App({ builtinCloudFormationValidation: false });
   new LandingZone(app, "Shop", { spec, account: "111111111111" });
   const templates = new Map<string, CfnTemplate>();
   for (const stack of app.synth().stacks) templates.set(stack.stackName, stack.template as CfnTemplate);
@@ -42,24 +64,13 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
 
   beforeAll(() => {
     // Strict CloudFormation validation: any schema error or unacknowledged warning throws here.
-    templates = synth(withPipelines(EXAMPLE, { provider: "native" }), true);
+    templates = deliveryStacks(withPipelines(EXAMPLE, { provider: "native" }));
   });
 
-  it("gives each service and BFF one registry (the platform's) and one pipeline, in its own delivery stack", () => {
-    for (const [name, t] of templates) {
-      expect(ofType(t, "AWS::CodePipeline::Pipeline"), name).toHaveLength(name.startsWith("shop-prod-delivery-") ? 1 : 0);
-      // Registries keep their pinned place and logical IDs in the platform stack; no stack makes a second one.
-      expect(ofType(t, "AWS::ECR::Repository"), name).toHaveLength(name === "shop-prod-platform" ? SERVICES.length : 0);
-    }
-    const platform = template("platform");
+  it("gives each service and BFF one pipeline, in its own delivery stack, and no registry of its own", () => {
     for (const service of SERVICES) {
-      Template.fromJSON(platform).hasResourceProperties("AWS::ECR::Repository", {
-        RepositoryName: `shop-${service}`,
-        ImageScanningConfiguration: { ScanOnPush: true },
-        ImageTagMutability: "IMMUTABLE",
-        EncryptionConfiguration: { EncryptionType: "KMS" },
-        LifecyclePolicy: { LifecyclePolicyText: Match.stringLikeRegexp('"countNumber":30') },
-      });
+      expect(ofType(template(`delivery-${service}`), "AWS::CodePipeline::Pipeline"), service).toHaveLength(1);
+      expect(ofType(template(`delivery-${service}`), "AWS::ECR::Repository"), service).toHaveLength(0);
     }
     // The shared stack holds only the connection every pipeline uses (the spec names none).
     expect(ofType(template("delivery"), "AWS::CodeStarConnections::Connection")).toHaveLength(1);
@@ -166,7 +177,9 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
 describe("per-service delivery (GitHub Actions, dev)", () => {
   let templates: Map<string, CfnTemplate>;
   beforeAll(() => {
-    templates = synth(withPipelines({ ...EXAMPLE, environment: "dev", network: { ...EXAMPLE.network, zones: 2, availabilityZones: EXAMPLE.network.availabilityZones.slice(0, 2), natGateways: 1 }, retainData: false }, { provider: "github-actions" }), true);
+    templates = deliveryStacks(
+      withPipelines({ ...EXAMPLE, environment: "dev", network: { ...EXAMPLE.network, zones: 2, availabilityZones: EXAMPLE.network.availabilityZones.slice(0, 2), natGateways: 1 }, retainData: false }, { provider: "github-actions" }),
+    );
   });
 
   it("creates the account's GitHub OIDC provider once and no pipeline", () => {
@@ -209,8 +222,8 @@ describe("per-service delivery (GitHub Actions, dev)", () => {
 describe("delivery independence", () => {
   it("adding a service adds its pipeline and workload stacks and, in the platform, only its registry", () => {
     const spec = withPipelines(EXAMPLE, {});
-    const before = synth(spec, false);
-    const after = synth({ ...spec, services: [...spec.services, { ...spec.services[0]!, name: "shipping", repository: "shipping", expose: false, path: "/shipping", publishes: [], subscribes: [], secrets: [] }] }, false);
+    const before = synth(spec);
+    const after = synth({ ...spec, services: [...spec.services, { ...spec.services[0]!, name: "shipping", repository: "shipping", expose: false, path: "/shipping", publishes: [], subscribes: [], secrets: [] }] });
     const added = [...after.keys()].filter((name) => !before.has(name)).sort();
     expect(added).toEqual(["shop-prod-delivery-shipping", "shop-prod-svc-shipping"]);
     const changed = [...before.keys()].filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(after.get(name)));
@@ -220,12 +233,17 @@ describe("delivery independence", () => {
     expect(newIds.map((id) => [a.Resources[id]!.Type, a.Resources[id]!.Properties!.RepositoryName])).toEqual([["AWS::ECR::Repository", "shop-shipping"]]);
     for (const id of Object.keys(b.Resources)) expect(a.Resources[id], id).toEqual(b.Resources[id]);
     expect(ofType(after.get("shop-prod-delivery-shipping")!, "AWS::CodePipeline::Pipeline")).toHaveLength(1);
+    // One registry per service, all in the platform stack (their pinned place); pipelines only in delivery stacks.
+    for (const [name, t] of after) {
+      expect(ofType(t, "AWS::ECR::Repository").map(([, r]) => r.Properties!.RepositoryName), name).toEqual(name === "shop-prod-platform" ? [...SERVICES.slice(0, -2), "shipping", ...SERVICES.slice(-2)].map((s) => `shop-${s}`) : []);
+      expect(ofType(t, "AWS::CodePipeline::Pipeline"), name).toHaveLength(name.startsWith("shop-prod-delivery-") ? 1 : 0);
+    }
   });
 
   it("adds no delivery stack without pipelines, and turning them on keeps every registry where it was", () => {
-    const off = synth({ ...EXAMPLE, pipelines: { ...EXAMPLE.pipelines, perService: false } }, false);
+    const off = synth({ ...EXAMPLE, pipelines: { ...EXAMPLE.pipelines, perService: false } });
     expect([...off.keys()].filter((n) => n.includes("-delivery"))).toEqual([]);
-    const on = synth(withPipelines(EXAMPLE, {}), false);
+    const on = synth(withPipelines(EXAMPLE, {}));
     const registries = (t: CfnTemplate) => ofType(t, "AWS::ECR::Repository").map(([id, r]) => [id, r]);
     expect(registries(on.get("shop-prod-platform")!)).toEqual(registries(off.get("shop-prod-platform")!));
   });
