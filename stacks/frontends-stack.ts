@@ -1,4 +1,4 @@
-import { RemovalPolicy, aws_certificatemanager as acm, aws_cloudfront as cloudfront, aws_iam as iam, aws_ssm as ssm } from "aws-cdk-lib";
+import { Aws, Fn, RemovalPolicy, aws_certificatemanager as acm, aws_cloudfront as cloudfront, aws_iam as iam, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { EdgeWebAcl } from "../lib/cdk/edge-web-acl.js";
 import { FrontendHosting } from "../lib/cdk/frontend-hosting.js";
@@ -18,7 +18,7 @@ export interface FrontendsStackProps extends PlanStackProps {
 
 /**
  * `<name>-<env>-frontends`: the micro-frontends' buckets, deploy roles and CDN. The API origin is
- * the gateway's domain from the platform's SSM parameter; each app's bucket name and the
+ * the gateway's host, from the API id the platform publishes as an SSM parameter; each app's bucket name and the
  * distribution id are published as SSM parameters its deploy job reads.
  */
 export class FrontendsStack extends PlanStack {
@@ -43,7 +43,10 @@ export class FrontendsStack extends PlanStack {
     this.hosting = new FrontendHosting(this, "Frontends", {
       shell: frontends.shell.name,
       fragments: frontends.fragments.map((f) => f.name),
-      ...(frontends.shellBff ? { api: { domainName: read(sharedParameters.gatewayApiDomain(plan)), pathPatterns: frontends.apiRoutes.map((r) => r.pathPattern) } } : {}),
+      // The HTTP API's own host name, from the id the platform publishes.
+      ...(frontends.shellBff
+        ? { api: { domainName: Fn.join("", [read(sharedParameters.gatewayApiId(plan)), ".execute-api.", Aws.REGION, ".", Aws.URL_SUFFIX]), pathPatterns: frontends.apiRoutes.map((r) => r.pathPattern) } }
+        : {}),
       ...(oidcProviderArn
         ? {
             deployPrincipal: (name: string) => {

@@ -6,7 +6,7 @@ import { sharedParameters } from "./shared-parameters.js";
 
 export type NetworkStackProps = PlanStackProps;
 
-/** `<name>-<env>-network`: the VPC every other stack runs in. */
+/** `<name>-<env>-network`: the VPC every other stack runs in; publishes its id and private subnets for the service stacks. */
 export class NetworkStack extends PlanStack {
   readonly network: Network;
 
@@ -26,9 +26,11 @@ export class NetworkStack extends PlanStack {
       id: "CloudFormation-Validate::W3010",
       reason: "Zones come from the plan so synthesis never needs an account lookup; the plan names them per region",
     });
-    // Per-service stacks (delivery) place resources in the VPC without importing an export.
-    const vpc = this.network.vpc;
-    new ssm.StringParameter(this, "VpcIdParameter", { parameterName: sharedParameters.vpcId(props.plan), stringValue: vpc.vpcId });
-    new ssm.StringParameter(this, "PrivateSubnetIdsParameter", { parameterName: sharedParameters.privateSubnetIds(props.plan), stringValue: Fn.join(",", vpc.privateSubnets.map((s) => s.subnetId)) });
+    const { plan } = props;
+    new ssm.StringParameter(this, "VpcIdParameter", { parameterName: sharedParameters.vpcId(plan), stringValue: this.network.vpc.vpcId });
+    new ssm.StringParameter(this, "PrivateSubnetIdsParameter", {
+      parameterName: sharedParameters.privateSubnetIds(plan),
+      stringValue: Fn.join(",", this.network.vpc.selectSubnets(this.network.subnets.private).subnetIds),
+    });
   }
 }

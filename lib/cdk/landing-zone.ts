@@ -6,7 +6,7 @@ import { FrontendsStack } from "../../stacks/frontends-stack.js";
 import { MessagingStack } from "../../stacks/messaging-stack.js";
 import { NetworkStack } from "../../stacks/network-stack.js";
 import { ObservabilityStack } from "../../stacks/observability-stack.js";
-import { PlatformStack } from "../../stacks/platform-stack.js";
+import { PlatformStack, type ServicePlatform } from "../../stacks/platform-stack.js";
 import { ServiceDeliveryStack } from "../../stacks/service-delivery-stack.js";
 import { ServiceStack } from "../../stacks/service-stack.js";
 import { pascalCase, stackName } from "../plan/naming.js";
@@ -15,7 +15,6 @@ import type { LandingZonePlan } from "../plan/types.js";
 import type { LandingZoneInput } from "../spec/schema.js";
 import type { LandingZoneSpec } from "../spec/types.js";
 import type { ApiGateway } from "./api-gateway.js";
-import type { KubernetesPlatform } from "./kubernetes-platform.js";
 import type { LogPipeline } from "./log-pipeline.js";
 import type { MessageBroker } from "./message-broker.js";
 import type { Network } from "./network.js";
@@ -34,9 +33,11 @@ export interface LandingZoneProps {
 
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
- * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging`, and per service and
- * BFF one `-svc-<service>` (workload) and, with pipelines, one `-delivery-<service>` (pipeline). Service stacks read shared values from SSM parameters at
- * deploy time, so each deploys on its own.
+ * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging`, one `-svc-<service>`
+ * per service and BFF, for any tier (iaas: VM fleets, caas: EKS, paas: Elastic Beanstalk), and with
+ * pipelines one `-delivery-<service>` each, with frontends `-frontends` (and `-frontends-edge` in
+ * us-east-1). Service stacks read shared values from SSM parameters at deploy time, so each deploys
+ * on its own, and every template is checked against CloudFormation's limits when synthesized.
  *
  * @example
  * const app = new App();
@@ -59,7 +60,8 @@ export class LandingZone extends Construct {
   /** The CDN's web ACL in us-east-1, when the landing zone is elsewhere. */
   readonly frontendsEdgeStack?: FrontendsEdgeStack;
   readonly network: Network;
-  readonly platform: KubernetesPlatform;
+  /** EKS (caas), the VM platform (iaas) or the Elastic Beanstalk application (paas). */
+  readonly platform: ServicePlatform;
   readonly gateway: ApiGateway;
   readonly sessions?: SessionStore;
   readonly users?: UserDirectory;
@@ -122,9 +124,11 @@ export class LandingZone extends Construct {
         serviceName: service.name,
       });
       // Deploy order only: the values themselves come from SSM parameters, never exports.
+      stack.addStackDependency(this.networkStack, "reads the network's SSM parameters");
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
       if (delivery) stack.addStackDependency(delivery, "deploys the image its pipeline released");
+      if (this.observabilityStack && plan.tier !== "caas") stack.addStackDependency(this.observabilityStack, "reads the log buffer's SSM parameters");
       serviceStacks.set(service.name, stack);
     }
     this.serviceStacks = serviceStacks;

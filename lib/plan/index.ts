@@ -8,4 +8,5 @@ export * from "./planner.js";
 export * from "./sizing.js";
 export * from "./types.js";
 export * from "./workflows.js";
+export * from "./hosts.js";
 export * from "./stateful.js";

@@ -5,6 +5,7 @@ import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, DATABASE_IMPLEMENTATION
 import { allocateSubnets } from "./cidr.js";
 import { deliveryProblems, planDelivery } from "./delivery.js";
 import { planFrontends } from "./frontends.js";
+import { hostProblems, planHosts } from "./hosts.js";
 import { physicalName } from "./naming.js";
 import { SIZING, VERSIONS } from "./sizing.js";
 import type {
@@ -95,6 +96,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   if (asked.has("broker") && !BROKER_OPTIONS[cloud].includes(brokerChoice)) {
     problems.push(`messaging.broker "${brokerChoice}" is not offered on ${cloud}. Fix: use one of ${BROKER_OPTIONS[cloud].join(", ")} or auto`);
   }
+  problems.push(...hostProblems(spec));
   if (spec.tracing.backend === "xray" && cloud !== "aws") {
     problems.push(`tracing.backend "xray" exists only on aws. Fix: use zipkin, jaeger or cloud`);
   }
@@ -137,6 +139,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
       : undefined;
   const vms = tier === "iaas" ? { instanceType: sizing.vm.type, rootVolumeGiB: sizing.vm.rootVolumeGiB } : undefined;
   const paas = tier === "paas" ? { platform: cloud === "aws" ? VERSIONS.elasticBeanstalkDocker : "docker", instanceType: sizing.paas.type } : undefined;
+  const hosts = planHosts(spec, sizing.vm.type);
   decide(
     "compute",
     impl("compute"),
@@ -258,6 +261,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     ...(cluster ? { cluster } : {}),
     ...(vms ? { vms } : {}),
     ...(paas ? { paas } : {}),
+    ...(hosts ? { hosts } : {}),
     gateway,
     ...(sessions ? { sessions } : {}),
     ...(logging ? { logging } : {}),

@@ -97,7 +97,10 @@ describe("micro-frontend hosting (prod, outside us-east-1)", () => {
     expect(originOf(config.CacheBehaviors[0]!.TargetOriginId).DomainName).toEqual({ "Fn::GetAtt": [expect.stringMatching(/^FrontendsCatalogBucket/), "RegionalDomainName"] });
     expect(originOf(config.CacheBehaviors[1]!.TargetOriginId).DomainName).toEqual({ "Fn::GetAtt": [expect.stringMatching(/^FrontendsCartBucket/), "RegionalDomainName"] });
     const api = originOf(config.CacheBehaviors[2]!.TargetOriginId);
-    expect(api).toMatchObject({ DomainName: parameterRef(frontends, "/msa/shop/prod/gateway/api-domain"), CustomOriginConfig: { OriginProtocolPolicy: "https-only", OriginSSLProtocols: ["TLSv1.2"] } });
+    expect(api).toMatchObject({
+      DomainName: { "Fn::Join": ["", [parameterRef(frontends, "/msa/shop/prod/gateway/api-id"), ".execute-api.", { Ref: "AWS::Region" }, ".", { Ref: "AWS::URLSuffix" }]] },
+      CustomOriginConfig: { OriginProtocolPolicy: "https-only", OriginSSLProtocols: ["TLSv1.2"] },
+    });
     expect(config.CacheBehaviors[3]).toMatchObject({ ViewerProtocolPolicy: "https-only", AllowedMethods: expect.arrayContaining(["POST", "DELETE"]) });
     for (const origin of config.Origins.filter((o) => !o.CustomOriginConfig)) expect(origin.OriginAccessControlId).toBeDefined();
     expect(config.DefaultRootObject).toBe("index.html");

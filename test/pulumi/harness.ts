@@ -308,6 +308,16 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...base, arn: arn("codebuild", `project/${physical}`) };
     case "aws:ssm/parameter:Parameter":
       return { ...base, arn: arn("ssm", `parameter${physical}`) };
+    case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+      return { ...base, id: `ns-${name}`, arn: arn("servicediscovery", `namespace/ns-${name}`), hostedZone: `Z${name.replace(/[^A-Za-z0-9]/g, "").toUpperCase()}` };
+    case "aws:servicediscovery/httpNamespace:HttpNamespace":
+      return { ...base, id: `ns-${name}`, arn: arn("servicediscovery", `namespace/ns-${name}`) };
+    case "aws:servicediscovery/service:Service":
+      return { ...base, id: `srv-${name}`, arn: arn("servicediscovery", `service/srv-${name}`) };
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { ...base, id: `lt-${name}`, latestVersion: 1 };
+    case "aws:elasticbeanstalk/environment:Environment":
+      return { ...base, cname: `${String(inputs["cnamePrefix"] ?? physical)}.${MOCK_REGION}.elasticbeanstalk.com`, endpointUrl: `internal-${physical}.${MOCK_REGION}.elb.amazonaws.com` };
     case "random:index/randomPassword:RandomPassword":
       return { ...base, result: `mock-password-${name}` };
     default:
@@ -324,8 +334,11 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
     case "aws:ssm/getParameter:getParameter":
-      // A released image: what a pipeline's deploy stage records.
-      return { name: inputs["name"], value: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/released@sha256:${"0".repeat(64)}`, type: "String", id: inputs["name"] };
+      // A released image where a pipeline's deploy stage records one; otherwise the AMI a VM fleet boots.
+      if (String(inputs["name"]).includes("/delivery/")) {
+        return { name: inputs["name"], type: "String", value: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/released@sha256:${"0".repeat(64)}`, arn: arn("ssm", `parameter${String(inputs["name"])}`), id: inputs["name"] };
+      }
+      return { name: inputs["name"], type: "String", value: "ami-0123456789abcdef0", arn: arn("ssm", `parameter${String(inputs["name"])}`), id: inputs["name"] };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return { names: [...MOCK_ZONES], zoneIds: ["use1-az1", "use1-az2", "use1-az4"], id: MOCK_REGION };
     default:

@@ -10,3 +10,8 @@ export * from "./service-delivery.js";
 export * from "./frontend-hosting.js";
 export * from "./private-bucket.js";
 export * from "./landing-zone.js";
+export * from "./vm-platform.js";
+export * from "./vm-service.js";
+export * from "./paas-platform.js";
+export * from "./paas-service.js";
+export * from "./logstash-hosts.js";

@@ -4,21 +4,26 @@ import { deployerRbac } from "../../kubernetes/delivery.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
-import { planLandingZone } from "../../plan/planner.js";
-import type { LandingZonePlan } from "../../plan/types.js";
 import { GITHUB_OIDC } from "../../plan/delivery.js";
 import { physicalName } from "../../plan/naming.js";
+import { planLandingZone } from "../../plan/planner.js";
+import type { LandingZonePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
-import { ApiGateway } from "./api-gateway.js";
+import { BEANSTALK_INSTANCE_PORT } from "../../plan/host-bootstrap.js";
+import { ApiGateway, type ApiGatewayArgs } from "./api-gateway.js";
 import { FrontendHosting } from "./frontend-hosting.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { MessageBroker, messageBrokerArgsFromPlan } from "./message-broker.js";
 import { Network, networkArgsFromPlan } from "./network.js";
+import { PaasPlatform, paasPlatformArgsFromPlan } from "./paas-platform.js";
+import { PaasService, paasServiceHost } from "./paas-service.js";
 import { ServiceDelivery } from "./service-delivery.js";
 import { ServiceWorkload } from "./service-workload.js";
 import { SessionStore, sessionStoreArgsFromPlan } from "./session-store.js";
+import { VmPlatform, vmPlatformArgsFromPlan } from "./vm-platform.js";
+import { VmService, type HostLogBufferInput } from "./vm-service.js";
 
 export interface LandingZoneArgs {
   /** The landing-zone spec, as written (`LandingZoneInput`) or normalized. */
@@ -28,20 +33,33 @@ export interface LandingZoneArgs {
 /** The outputs every cloud's landing zone exports as stack outputs. */
 export interface LandingZoneOutputs {
   readonly gatewayUrl: pulumi.Output<string>;
-  readonly clusterName: pulumi.Output<string>;
+  /** The EKS cluster (caas). */
+  readonly clusterName?: pulumi.Output<string>;
+  /** The Cloud Map namespace the services register in (iaas, paas). */
+  readonly discoveryNamespace?: pulumi.Output<string>;
+  /** The Elastic Beanstalk application (paas). */
+  readonly applicationName?: pulumi.Output<string>;
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  /** The micro-frontends' CDN (https). */
   readonly frontendsUrl?: pulumi.Output<string>;
 }
 
+/** The compute platform of the plan's tier. */
+export type ServicePlatform = KubernetesPlatform | VmPlatform | PaasPlatform;
+/** How one service runs on the plan's tier. */
+export type ServiceDeployment = ServiceWorkload | VmService | PaasService;
+
 /**
- * A whole AWS landing zone from a spec, planned for the Pulumi engine: Network, KubernetesPlatform
- * (EKS, load balancer controller, workloads namespace, Istio), ApiGateway, SessionStore, LogPipeline,
- * MessageBroker, a ServiceDelivery (registry, pipeline) and a ServiceWorkload per service and BFF, and
- * FrontendHosting for micro-frontends, all children of this component.
+ * A whole AWS landing zone from a spec, planned for the Pulumi engine: Network, the tier's platform
+ * (caas: KubernetesPlatform with EKS, ECR, load balancer controller, workloads namespace and Istio;
+ * iaas: VmPlatform with its Cloud Map namespace; paas: PaasPlatform with the Beanstalk application),
+ * ApiGateway, SessionStore, LogPipeline (Logstash in the cluster, or on its own hosts), MessageBroker
+ * and per service and BFF a ServiceWorkload, VmService or PaasService; with pipelines a ServiceDelivery
+ * per service (caas), with frontends FrontendHosting; all children of this component.
  *
- * Cost: the EKS control plane, NAT gateways, OpenSearch and ElastiCache bill hourly even when idle.
+ * Cost: NAT gateways, OpenSearch, ElastiCache and the EKS control plane (caas) bill hourly even when idle.
  *
  * @example
  * const zone = new LandingZone("shop", { spec: loadSpecFile("landing-zone.yaml") });
@@ -50,19 +68,21 @@ export interface LandingZoneOutputs {
 export class LandingZone extends pulumi.ComponentResource implements LandingZoneOutputs {
   readonly plan: LandingZonePlan;
   readonly network: Network;
-  readonly platform: KubernetesPlatform;
+  readonly platform: ServicePlatform;
   readonly gateway: ApiGateway;
   readonly sessions?: SessionStore;
   readonly logging?: LogPipeline;
   readonly broker?: MessageBroker;
-  /** Service or BFF name → its workload. */
-  readonly services: ReadonlyMap<string, ServiceWorkload>;
+  /** Service or BFF name → its workload, VM fleet or Beanstalk environment. */
+  readonly services: ReadonlyMap<string, ServiceDeployment>;
   /** Service or BFF name → its pipeline (empty without pipelines). */
   readonly deliveries: ReadonlyMap<string, ServiceDelivery>;
   readonly frontends?: FrontendHosting;
 
   readonly gatewayUrl: pulumi.Output<string>;
-  readonly clusterName: pulumi.Output<string>;
+  readonly clusterName?: pulumi.Output<string>;
+  readonly discoveryNamespace?: pulumi.Output<string>;
+  readonly applicationName?: pulumi.Output<string>;
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
@@ -80,26 +100,39 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     this.network = new Network(`${name}-network`, { ...networkArgsFromPlan(plan.network, plan.tags), retainFlowLogs: retain }, parent);
     const placement = { vpcId: this.network.vpcId, privateSubnetIds: this.network.privateSubnetIds };
 
-    const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
-    const mesh = meshAddOn(plan);
-    // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
-    const addOns = mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads];
-    this.platform = new KubernetesPlatform(`${name}-platform`, kubernetesPlatformArgsFromPlan(plan, placement, addOns), parent);
+    const cluster = plan.tier === "caas" ? this.kubernetesPlatform(name, plan, placement) : undefined;
+    this.platform =
+      cluster ??
+      (plan.tier === "iaas"
+        ? new VmPlatform(`${name}-platform`, vmPlatformArgsFromPlan(plan, this.network.vpcId), parent)
+        : new PaasPlatform(`${name}-platform`, paasPlatformArgsFromPlan(plan, this.network.vpcId), parent));
     const workloadSecurityGroupId = this.platform.workloadSecurityGroupId;
 
     this.gateway = new ApiGateway(
       `${name}-gateway`,
       {
-        gateway: plan.gateway,
+        // Beanstalk instances serve on port 80, whatever the service's own port behind it.
+        gateway: plan.tier === "paas" ? { ...plan.gateway, loadBalancers: plan.gateway.loadBalancers.map((lb) => ({ ...lb, routes: lb.routes.map((r) => ({ ...r, port: BEANSTALK_INSTANCE_PORT })) })) } : plan.gateway,
         namePrefix,
         ...placement,
         workloadSecurityGroupId,
         healthCheckPaths: Object.fromEntries(plan.services.map((s) => [s.name, s.healthPath])),
+        targets: gatewayTargets(plan, this),
         retain,
         tags: plan.tags,
       },
       parent,
     );
+    if (this.platform instanceof PaasPlatform) {
+      // Services call each other through the shared load balancers, by each environment's host name.
+      this.gateway.nodes.loadBalancers.forEach((lb, i) => {
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-lb${i}-from-services`,
+          { securityGroupId: lb.securityGroup.id, referencedSecurityGroupId: workloadSecurityGroupId, ipProtocol: "tcp", fromPort: BEANSTALK_INSTANCE_PORT, toPort: BEANSTALK_INSTANCE_PORT, description: "Services calling each other", tags: plan.tags },
+          parent,
+        );
+      });
+    }
 
     if (plan.sessions) {
       this.sessions = new SessionStore(
@@ -116,7 +149,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
           plan,
           vpcId: this.network.vpcId,
           subnetIds: this.network.isolatedSubnets.map((s) => s.id),
-          cluster: { clusterName: this.platform.clusterName, provider: this.platform.provider, workloadSecurityGroupId, dependsOn: this.platform.ready },
+          ...(cluster
+            ? { cluster: { clusterName: cluster.clusterName, provider: cluster.provider, workloadSecurityGroupId, dependsOn: cluster.ready } }
+            : { hosts: { workloadSecurityGroupId, privateSubnetIds: this.network.privateSubnetIds } }),
         },
         parent,
       );
@@ -127,31 +162,72 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       this.broker = new MessageBroker(`${name}-broker`, { ...messageBrokerArgsFromPlan(plan.broker, { namePrefix, retain, kafka }), tags: plan.tags }, parent);
     }
 
-    const deliveries = this.createDeliveries(name, plan);
-    const services = new Map<string, ServiceWorkload>();
+    const deliveries = this.createDeliveries(name, plan, cluster);
+    const services = new Map<string, ServiceDeployment>();
+    const logBuffer: HostLogBufferInput | undefined =
+      this.logging?.bufferEndpoint && plan.logging?.buffer && this.logging.nodes.buffer
+        ? { host: this.logging.bufferEndpoint, port: plan.logging.buffer.port, secretArn: this.logging.nodes.buffer.authTokenSecretArn }
+        : undefined;
     for (const service of plan.services) {
-      const delivery = deliveries.get(service.name);
-      const pinned = [...plan.spec.services, ...plan.spec.bffs].find((s) => s.name === service.name)?.image !== undefined;
-      services.set(
-        service.name,
-        new ServiceWorkload(
+      const repositoryUrl = this.platform.repositoryUrls.apply((urls) => urls[service.repository]!);
+      // The spec's image when it names one; otherwise the service's own repository.
+      const fromRepository = service.image.startsWith(`${service.repository}:`);
+      const image = fromRepository ? pulumi.interpolate`${repositoryUrl}${service.image.slice(service.repository.length)}` : pulumi.output(service.image);
+      const hosted = {
+        plan,
+        service: service.name,
+        privateSubnetIds: this.network.privateSubnetIds,
+        workloadSecurityGroupId,
+        image,
+        ...(fromRepository ? { repositoryName: service.repository } : {}),
+        ...(this.broker ? { broker: this.broker } : {}),
+        ...(logBuffer ? { logBuffer } : {}),
+        tags: plan.tags,
+      };
+      let deployment: ServiceDeployment;
+      if (cluster) {
+        deployment = new ServiceWorkload(
           `${name}-${service.name}`,
           {
             plan,
             service: service.name,
-            clusterName: this.platform.clusterName,
-            provider: this.platform.provider,
-            repositoryUrl: this.platform.repositoryUrls.apply((urls) => urls[service.repository]!),
+            clusterName: cluster.clusterName,
+            provider: cluster.provider,
+            repositoryUrl,
             // The deploy stage records each release, so `pulumi up` keeps the released image.
-            ...(delivery?.releasedImage && !pinned ? { image: delivery.releasedImage } : {}),
+            ...(fromRepository && deliveries.get(service.name)?.releasedImage ? { image: deliveries.get(service.name)!.releasedImage! } : {}),
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
-            dependsOn: [...this.platform.ready],
+            dependsOn: [...cluster.ready],
             tags: plan.tags,
           },
           parent,
-        ),
-      );
+        );
+      } else if (this.platform instanceof VmPlatform) {
+        const { namespaceId, hostedZoneId } = this.platform;
+        deployment = new VmService(
+          `${name}-${service.name}`,
+          { ...hosted, targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [], ...(namespaceId && hostedZoneId ? { discovery: { namespaceId, hostedZoneId } } : {}) },
+          parent,
+        );
+      } else {
+        const paas = this.platform as PaasPlatform;
+        const home = this.gateway.nodes.loadBalancers[homeLoadBalancer(plan, service.name)]!;
+        deployment = new PaasService(
+          `${name}-${service.name}`,
+          {
+            ...hosted,
+            applicationName: paas.applicationName,
+            serviceRoleArn: paas.serviceRoleArn,
+            bundleBucket: paas.bundleBucket,
+            vpcId: this.network.vpcId,
+            loadBalancer: { arn: home.loadBalancer.arn, securityGroupId: home.securityGroup.id },
+            ...(paas.namespaceId ? { discoveryNamespaceId: paas.namespaceId } : {}),
+          },
+          parent,
+        );
+      }
+      services.set(service.name, deployment);
     }
     this.services = services;
     this.deliveries = deliveries;
@@ -173,18 +249,30 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     }
 
     this.gatewayUrl = this.gateway.url;
-    this.clusterName = this.platform.clusterName;
+    if (cluster) this.clusterName = cluster.clusterName;
+    if (plan.hosts?.discovery) this.discoveryNamespace = pulumi.output(plan.hosts.discovery.namespace);
+    if (this.platform instanceof PaasPlatform) this.applicationName = this.platform.applicationName;
     if (this.sessions) this.sessionEndpoint = this.sessions.endpoint;
     if (this.logging) this.logDashboardsUrl = this.logging.dashboardsUrl;
     if (this.broker) this.topicArns = this.broker.topicArns;
     this.registerOutputs(this.outputs);
   }
 
+  private kubernetesPlatform(name: string, plan: LandingZonePlan, placement: { vpcId: pulumi.Output<string>; privateSubnetIds: pulumi.Output<string[]> }): KubernetesPlatform {
+    const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
+    const mesh = meshAddOn(plan);
+    // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
+    const addOns = mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads];
+    return new KubernetesPlatform(`${name}-platform`, kubernetesPlatformArgsFromPlan(plan, placement, addOns), { parent: this });
+  }
+
   /** Stack outputs, by name; optional parts appear only when the plan has them. */
   get outputs(): Readonly<Record<string, pulumi.Output<unknown>>> {
     return {
       gatewayUrl: this.gatewayUrl,
-      clusterName: this.clusterName,
+      ...(this.clusterName ? { clusterName: this.clusterName } : {}),
+      ...(this.discoveryNamespace ? { discoveryNamespace: this.discoveryNamespace } : {}),
+      ...(this.applicationName ? { applicationName: this.applicationName } : {}),
       ...(this.sessionEndpoint ? { sessionEndpoint: this.sessionEndpoint } : {}),
       ...(this.logDashboardsUrl ? { logDashboardsUrl: this.logDashboardsUrl } : {}),
       ...(this.topicArns ? { topicArns: this.topicArns } : {}),
@@ -193,13 +281,12 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   }
 
   private githubOidcProviderArn?: pulumi.Output<string>;
-
   /**
    * With pipelines, a ServiceDelivery per service and BFF (its pipeline or GitHub roles, pushing to
    * the platform's registry), plus the connection or GitHub OIDC provider they share when the spec
    * names none.
    */
-  private createDeliveries(name: string, plan: LandingZonePlan): Map<string, ServiceDelivery> {
+  private createDeliveries(name: string, plan: LandingZonePlan, cluster: KubernetesPlatform | undefined): Map<string, ServiceDelivery> {
     const parent = { parent: this };
     const delivery = plan.delivery;
     const retain = plan.protection.retain;
@@ -216,7 +303,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     const deliveries = new Map<string, ServiceDelivery>();
     if (!delivery) return deliveries;
     for (const planned of delivery.services) {
-      if (planned.deploy.kind !== "kubernetes-rollout") {
+      if (planned.deploy.kind !== "kubernetes-rollout" || !cluster) {
         throw new Error(`LandingZone: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) is not built by the Pulumi engine yet. Fix: set tier: caas, or pipelines.perService: false`);
       }
       deliveries.set(
@@ -226,7 +313,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
           {
             serviceName: planned.service,
             // The platform owns the registry (its URN is pinned); the pipeline pushes to it.
-            existingRepository: this.platform.nodes.repositories[planned.registry]!,
+            existingRepository: cluster.nodes.repositories[planned.registry]!,
             ...(delivery.provider === "native"
               ? { source: { connectionArn: connectionArn!, owner: planned.source.owner!, repository: planned.source.name, branch: planned.source.branch } }
               : {
@@ -239,15 +326,15 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
                   },
                 }),
             deploy: {
-              clusterName: this.platform.clusterName,
+              clusterName: cluster.clusterName,
               namespace: planned.deploy.namespace,
               deployment: planned.deploy.deployment,
               container: planned.deploy.container,
               kubernetesGroup: planned.deploy.kubernetesGroup,
               vpcId: this.network.vpcId,
               subnetIds: this.network.privateSubnetIds,
-              clusterSecurityGroupId: this.platform.workloadSecurityGroupId,
-              rbac: { provider: this.platform.provider, manifests: deployerRbac(plan, planned), dependsOn: [...this.platform.ready] },
+              clusterSecurityGroupId: cluster.workloadSecurityGroupId,
+              rbac: { provider: cluster.provider, manifests: deployerRbac(plan, planned), dependsOn: [...cluster.ready] },
             },
             approval: planned.approval,
             testCommand: delivery.testCommand,
@@ -263,6 +350,21 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     }
     return deliveries;
   }
+}
+
+/** Pods and VMs sit behind the gateway's target groups; Beanstalk environments behind their own rules, matched by host. */
+function gatewayTargets(plan: LandingZonePlan, parent: pulumi.Resource): ApiGatewayArgs["targets"] {
+  if (plan.tier === "paas") {
+    const targets = [...new Set(plan.gateway.routes.map((r) => r.target))];
+    return { kind: "host-header", hosts: Object.fromEntries(targets.map((target) => [target, paasServiceHost(plan, target, { parent })])) };
+  }
+  return { kind: "target-group", targetType: plan.tier === "iaas" ? "instance" : "ip" };
+}
+
+/** A Beanstalk environment sits on one shared load balancer: the one of its first route, or the first. */
+function homeLoadBalancer(plan: LandingZonePlan, service: string): number {
+  const index = plan.gateway.loadBalancers.findIndex((lb) => lb.routes.some((r) => r.target === service));
+  return index === -1 ? 0 : index;
 }
 
 /** The HTTP API's own host name, the CDN's origin for the shell BFF's routes. */

@@ -36,6 +36,12 @@ describe("the Pulumi policy pack over the examples", () => {
     expect(stateful.filter((r) => !r.retainOnDelete).map((r) => `${r.type} ${r.name}`)).toEqual([]);
   });
 
+  it.each(["aws-iaas", "aws-paas"])("finds nothing in the %s example, and retains its stateful resources", async (example) => {
+    const resources = await resourcesOf(`examples/${example}/landing-zone.yaml`);
+    expect(await evaluatePolicies(resources, ALL)).toEqual([]);
+    expect(resources.filter((r) => isStatefulPulumiType(r.type) && !r.retainOnDelete).map((r) => `${r.type} ${r.name}`)).toEqual([]);
+  });
+
   it("finds nothing in the existing-cluster example", async () => {
     expect(await evaluatePolicies(kubernetes, ALL)).toEqual([]);
   });
