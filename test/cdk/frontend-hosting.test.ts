@@ -163,6 +163,15 @@ describe("micro-frontend hosting elsewhere", () => {
     expect(JSON.stringify(dev.frontends)).not.toContain("WebACLId");
   });
 
+  it.each(["iaas", "paas"] as const)("serves the shell BFF's routes through the gateway on %s too", (tier) => {
+    const example = loadSpecFile(`examples/aws-${tier}/landing-zone.yaml`);
+    const plan = planLandingZone({ ...example, frontends: { shell: "web", fragments: ["catalog"] } }, { engine: "cdk" });
+    const { frontends: t } = frontendsStacks(plan, false);
+    const config = ofType(t, "AWS::CloudFront::Distribution")[0]![1].Properties!.DistributionConfig as { CacheBehaviors: { PathPattern: string }[]; Origins: { DomainName: unknown }[] };
+    expect(config.CacheBehaviors.map((b) => b.PathPattern)).toEqual(["/catalog/*", "/web", "/web/*"]);
+    expect(JSON.stringify(config.Origins)).toContain(JSON.stringify(parameterRef(t, "/msa/shop/prod/gateway/api-id")));
+  });
+
   it("needs TLS 1.2 from viewers on a custom domain", () => {
     const plan = planLandingZone({ ...spec, frontends: { ...spec.frontends!, domainName: "shop.example.com", certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f9c2a1e-1b2c-4d5e-8f90-123456789abc" } }, { engine: "cdk" });
     const config = ofType(frontendsStacks(plan, false).frontends, "AWS::CloudFront::Distribution")[0]![1].Properties!.DistributionConfig as Record<string, unknown>;

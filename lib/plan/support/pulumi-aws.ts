@@ -15,5 +15,5 @@ export const PULUMI_AWS_SUPPORT: CloudSupport = {
   logging: ["iaas", "caas", "paas"],
   broker: ["iaas", "caas", "paas"],
   pipeline: ["caas"],
-  frontends: ["caas"],
+  frontends: ["iaas", "caas", "paas"],
 };

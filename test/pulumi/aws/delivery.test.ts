@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import { ServiceDelivery } from "../../../lib/pulumi/aws/service-delivery.js";
 import { wildcardProblems } from "../../../lib/pulumi/policy/aws.js";
+import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
+import type { LandingZoneSpec } from "../../../lib/spec/types.js";
 import { byType, childrenOf, jsonInput, MOCK_ACCOUNT, MOCK_REGION, runProgram, single, type RegisteredResource } from "../harness.js";
 
 // A TargetGroupBinding insists on a real elasticloadbalancing ARN; mocked ones are reshaped.
@@ -32,7 +34,7 @@ const SPEC: LandingZoneInput = {
 };
 const SERVICES = ["orders", "payments", "web"];
 
-async function zone(spec: LandingZoneInput): Promise<RegisteredResource[]> {
+async function zone(spec: LandingZoneInput | LandingZoneSpec): Promise<RegisteredResource[]> {
   return (await runProgram(() => void new LandingZone("shop", { spec }))).resources;
 }
 const under = (resources: RegisteredResource[], component: string) => resources.filter((r) => r.path.split("/").includes(component));
@@ -224,6 +226,17 @@ describe("FrontendHosting in the AWS landing zone (prod)", () => {
       Resource: deployProject.outputs["arn"],
     });
     expect(byType(resources, "aws:iam/accessKey:AccessKey")).toEqual([]);
+  });
+});
+
+describe("FrontendHosting on the other service models", () => {
+  it("routes the shell BFF's paths to the gateway on paas as on caas", async () => {
+    const example = loadSpecFile("examples/aws-paas/landing-zone.yaml");
+    const resources = await zone({ ...example, frontends: { shell: "web", fragments: ["catalog"] } });
+    const distribution = single(resources, "aws:cloudfront/distribution:Distribution");
+    const api = single(resources, "aws:apigatewayv2/api:Api");
+    expect((distribution.inputs["origins"] as { originId: string; domainName: string }[]).find((o) => o.originId === "api")!.domainName).toBe(`${String(api.outputs["id"])}.execute-api.${MOCK_REGION}.amazonaws.com`);
+    expect((distribution.inputs["orderedCacheBehaviors"] as { pathPattern: string }[]).map((b) => b.pathPattern)).toEqual(["/catalog/*", "/web", "/web/*"]);
   });
 });
 
