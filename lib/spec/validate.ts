@@ -125,8 +125,11 @@ function checkDelivery(spec: LandingZoneSpec, add: (path: string, message: strin
     if (holder) add(path, `repository "${repository}" is already the source of ${holder}`, "give every service and BFF its own repository");
     else repositories.set(repository.toLowerCase(), owner);
   };
-  spec.services.forEach((s, i) => claimRepository(s.repository, `service "${s.name}"`, `services[${i}].repository`));
-  spec.bffs.forEach((b, i) => claimRepository(b.repository, `BFF "${b.name}"`, `bffs[${i}].repository`));
+  // Each pipeline builds its repository's root, so two pipelines cannot share one.
+  if (spec.pipelines.perService) {
+    spec.services.forEach((s, i) => claimRepository(s.repository, `service "${s.name}"`, `services[${i}].repository`));
+    spec.bffs.forEach((b, i) => claimRepository(b.repository, `BFF "${b.name}"`, `bffs[${i}].repository`));
+  }
 
   const frontends = spec.frontends;
   if (!frontends) return;

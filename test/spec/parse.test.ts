@@ -63,6 +63,11 @@ describe("defaults", () => {
     expect(spec.pipelines).toEqual({ perService: true, provider: "native", branch: "main", testCommand: "docker build --target test ." });
   });
 
+  it("lets services share a repository when no pipeline builds from it", () => {
+    const spec = parseSpec({ name: "a", pipelines: { perService: false }, services: [{ name: "x", repository: "mono" }, { name: "y", repository: "mono" }] });
+    expect(spec.services.map((s) => s.repository)).toEqual(["mono", "mono"]);
+  });
+
   it("is idempotent: a normalized spec parses to itself", () => {
     const spec = parseSpec({ ...base, environment: "prod", bffs: ["web"] });
     expect(parseSpec(spec)).toEqual(spec);
@@ -103,6 +108,7 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["repository name with a slash", { name: "a", services: [{ name: "x", repository: "acme/x" }] }, "services[0].repository", /letters, digits/],
   ["owner with a slash", { name: "a", pipelines: { repositoryOwner: "acme/shop" } }, "pipelines.repositoryOwner", /GitHub user or organization/],
   ["connection of another service", { name: "a", pipelines: { connectionArn: "arn:aws:iam::123456789012:role/x" } }, "pipelines.connectionArn", /CodeConnections connection ARN/],
+  ["(with pipelines) two services from one repository", { name: "a", pipelines: { perService: true }, services: [{ name: "x", repository: "mono" }, { name: "y", repository: "mono" }] }, "services[1].repository", /already the source/],
   ["fragment on a BFF route", { name: "a", bffs: [{ name: "web", routes: ["/catalog"] }], frontends: { shell: "web", fragments: ["catalog"] } }, "frontends.fragments[0]", /served at \/catalog\/, which a BFF route already uses/],
   ["domain without certificate", { name: "a", frontends: { shell: "web", domainName: "shop.example.com" } }, "frontends.certificateArn", /go together/],
   ["certificate outside us-east-1", { name: "a", frontends: { shell: "web", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f9c2a1e-1b2c-4d5e-8f90-123456789abc" } }, "frontends.certificateArn", /in us-east-1/],
