@@ -17,6 +17,7 @@ import type { LandingZoneSpec } from "../spec/types.js";
 import type { ApiGateway } from "./api-gateway.js";
 import type { LogPipeline } from "./log-pipeline.js";
 import type { MessageBroker } from "./message-broker.js";
+import type { Monitoring } from "./monitoring.js";
 import type { Network } from "./network.js";
 import type { SessionStore } from "./session-store.js";
 import type { UserDirectory } from "./user-directory.js";
@@ -33,11 +34,11 @@ export interface LandingZoneProps {
 
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
- * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging`, one `-svc-<service>`
- * per service and BFF, for any tier (iaas: VM fleets, caas: EKS, paas: Elastic Beanstalk), and with
- * pipelines one `-delivery-<service>` each, with frontends `-frontends` (and `-frontends-edge` in
- * us-east-1). Service stacks read shared values from SSM parameters at deploy time, so each deploys
- * on its own, and every template is checked against CloudFormation's limits when synthesized.
+ * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging`
+ * and one `-svc-<service>` per service and BFF, for any tier (iaas: VM fleets, caas: EKS, paas:
+ * Elastic Beanstalk); with pipelines one `-delivery-<service>` each, with frontends `-frontends` (and
+ * `-frontends-edge` in us-east-1). Service stacks read shared values from SSM parameters at deploy
+ * time, so each deploys on its own, and every template is checked against CloudFormation's limits.
  *
  * @example
  * const app = new App();
@@ -67,6 +68,8 @@ export class LandingZone extends Construct {
   readonly users?: UserDirectory;
   readonly logging?: LogPipeline;
   readonly broker?: MessageBroker;
+  /** The alarm topic and the gateway's dashboard and alarms, when the plan monitors. */
+  readonly monitoring?: Monitoring;
 
   constructor(scope: Construct, id: string, props: LandingZoneProps) {
     super(scope, id);
@@ -87,11 +90,12 @@ export class LandingZone extends Construct {
     if (this.platformStack.sessions) this.sessions = this.platformStack.sessions;
     if (this.platformStack.users) this.users = this.platformStack.users;
 
-    if (plan.logging) {
+    if (plan.logging || plan.monitoring || plan.tracing) {
       this.observabilityStack = new ObservabilityStack(this, "Observability", { ...shared("observability"), vpc });
       // It reads the platform's SSM parameters, which CloudFormation cannot see as a dependency.
       this.observabilityStack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
-      this.logging = this.observabilityStack.logging;
+      if (this.observabilityStack.logging) this.logging = this.observabilityStack.logging;
+      if (this.observabilityStack.monitoring) this.monitoring = this.observabilityStack.monitoring;
     }
     if (plan.broker) {
       this.messagingStack = new MessagingStack(this, "Messaging", shared("messaging"));
@@ -128,7 +132,8 @@ export class LandingZone extends Construct {
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
       if (delivery) stack.addStackDependency(delivery, "deploys the image its pipeline released");
-      if (this.observabilityStack && plan.tier !== "caas") stack.addStackDependency(this.observabilityStack, "reads the log buffer's SSM parameters");
+      // The alarm topic (any tier) and, without a cluster, the log buffer.
+      if (this.observabilityStack && (plan.monitoring || plan.tier !== "caas")) stack.addStackDependency(this.observabilityStack, "reads the observability stack's SSM parameters");
       serviceStacks.set(service.name, stack);
     }
     this.serviceStacks = serviceStacks;

@@ -6,20 +6,18 @@ import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { renderYaml } from "./render.js";
 import type { AddOn, ManifestObject } from "./types.js";
-import { serviceWorkload } from "./workload.js";
+import { PLATFORM_ENV, serviceWorkload } from "./workload.js";
 
 /** Argo CD (chart 8.5.0 runs Argo CD 3.1), pinned. */
 export const ARGO_CD_CHART = { chart: "argo-cd", repository: "https://argoproj.github.io/argo-helm", version: "8.5.0" } as const;
 export const ARGO_CD_NAMESPACE = "argocd";
-/** Secret env var the landing zone adds to every service when it has a session store. */
-export const SESSION_STORE_PASSWORD_ENV = "SESSION_STORE_PASSWORD";
 
 const ARGO_API = "argoproj.io/v1alpha1";
 const IN_CLUSTER = "https://kubernetes.default.svc";
 
 /** Secret keys the landing zone adds to each service's Secret besides its declared `secrets`. */
 export function landingZoneSecretKeys(plan: LandingZonePlan): string[] {
-  return plan.sessions ? [SESSION_STORE_PASSWORD_ENV] : [];
+  return plan.sessions ? [PLATFORM_ENV.sessionStorePassword] : [];
 }
 
 /** `https://github.com/<owner>/<repo>.git`, the source Argo CD reads. */

@@ -116,6 +116,8 @@ describe("LandingZone (examples/shop)", () => {
       const manifests = JSON.stringify(ofType(t, "Custom::AWSCDK-EKS-KubernetesResource").map((r) => r.Properties!.Manifest));
       expect(manifests, service).toContain(`\\"kind\\":\\"Deployment\\",\\"metadata\\":{\\"name\\":\\"${service}\\"`);
       expect(manifests, service).toContain('\\"kind\\":\\"TargetGroupBinding\\"');
+      // The ALB reaches the pods' port straight from the private subnets, plaintext under the STRICT mesh.
+      expect(manifests, service).toContain(`\\"name\\":\\"${service}-from-load-balancer\\"`);
       const ssmParameters = Object.values(t.Parameters ?? {}).filter((p) => p.Type === "AWS::SSM::Parameter::Value<String>");
       expect(ssmParameters.map((p) => p.Default), service).toEqual(
         expect.arrayContaining(["/msa/shop/prod/platform/cluster-name", "/msa/shop/prod/platform/kubectl-service-token", "/msa/shop/prod/gateway/load-balancers/0/listener-arn"]),
@@ -140,7 +142,18 @@ describe("LandingZone (examples/shop)", () => {
     const secretId = Object.entries(orders.Resources).find(([, r]) => r.Type === "AWS::SecretsManager::Secret")![0];
     expect(statements).toEqual(
       expect.arrayContaining([
-        { Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Effect: "Allow", Resource: { Ref: secretId } },
+        // Its own secret and the session store's AUTH token, nothing else in Secrets Manager.
+        {
+          Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+          Effect: "Allow",
+          Resource: [{ Ref: secretId }, { Ref: parameterOf("/msa/shop/prod/sessions/auth-token-arn") }],
+        },
+        // Its own configuration path only.
+        {
+          Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+          Effect: "Allow",
+          Resource: ["arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/orders", "arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/orders/*"],
+        },
         { Action: "sns:Publish", Effect: "Allow", Resource: { Ref: parameterOf("/msa/shop/prod/messaging/topics/order-placed") } },
         {
           Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
@@ -150,8 +163,10 @@ describe("LandingZone (examples/shop)", () => {
       ]),
     );
     expect(JSON.stringify(statements)).not.toMatch(/"Resource":"\*"/);
-    // The Kubernetes Secret carries a dynamic reference, never the value.
-    expect(JSON.stringify(orders)).toMatch(/SIGNING_KEY\\":\\"\{\{resolve:secretsmanager:",\{"Ref":"WorkloadSecret/);
+    // Pods fetch the secret by its ARN with their own identity: the template holds neither value nor dynamic reference.
+    const manifests = ofType(orders, "Custom::AWSCDK-EKS-KubernetesResource").map((r) => JSON.stringify(r.Properties!.Manifest)).join("\n");
+    expect(manifests).toContain(`{"Ref":"${secretId}"}`);
+    expect(JSON.stringify(orders)).not.toContain("{{resolve:secretsmanager");
   });
 });
 
@@ -167,7 +182,8 @@ describe("LandingZone independence and errors", () => {
 
   it("refuses a spec asking for what the CDK engine does not build, naming the key", () => {
     const spec = loadSpecFile(EXAMPLE);
-    expect(() => new LandingZone(new App(), "Shop", { spec: { ...spec, tracing: { backend: "zipkin", samplingRate: 0.1 } } })).toThrow(PlanError);
-    expect(() => new LandingZone(new App(), "Shop", { spec: { ...spec, tracing: { backend: "zipkin", samplingRate: 0.1 } } })).toThrow(/tracing \(asked by tracing.backend\)/);
+    const asking = { ...spec, pipelines: { ...spec.pipelines, perService: true } };
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(PlanError);
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/pipeline \(asked by pipelines.perService\)/);
   });
 });

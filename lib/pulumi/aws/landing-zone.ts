@@ -4,6 +4,7 @@ import { deployerRbac } from "../../kubernetes/delivery.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
+import { cloudWatchMonitors } from "../../plan/monitoring.js";
 import { GITHUB_OIDC } from "../../plan/delivery.js";
 import { physicalName } from "../../plan/naming.js";
 import { planLandingZone } from "../../plan/planner.js";
@@ -12,16 +13,19 @@ import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { BEANSTALK_INSTANCE_PORT } from "../../plan/host-bootstrap.js";
 import { ApiGateway, type ApiGatewayArgs } from "./api-gateway.js";
+import { ContainerInsights } from "./container-insights.js";
 import { FrontendHosting } from "./frontend-hosting.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { MessageBroker, messageBrokerArgsFromPlan } from "./message-broker.js";
+import { Monitoring, type MonitorDimensions } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { PaasPlatform, paasPlatformArgsFromPlan } from "./paas-platform.js";
 import { PaasService, paasServiceHost } from "./paas-service.js";
 import { ServiceDelivery } from "./service-delivery.js";
 import { ServiceWorkload } from "./service-workload.js";
 import { SessionStore, sessionStoreArgsFromPlan } from "./session-store.js";
+import { Tracing } from "./tracing.js";
 import { VmPlatform, vmPlatformArgsFromPlan } from "./vm-platform.js";
 import { VmService, type HostLogBufferInput } from "./vm-service.js";
 
@@ -42,6 +46,7 @@ export interface LandingZoneOutputs {
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  readonly alarmTopicArn?: pulumi.Output<string>;
   /** The micro-frontends' CDN (https). */
   readonly frontendsUrl?: pulumi.Output<string>;
 }
@@ -55,9 +60,10 @@ export type ServiceDeployment = ServiceWorkload | VmService | PaasService;
  * A whole AWS landing zone from a spec, planned for the Pulumi engine: Network, the tier's platform
  * (caas: KubernetesPlatform with EKS, ECR, load balancer controller, workloads namespace and Istio;
  * iaas: VmPlatform with its Cloud Map namespace; paas: PaasPlatform with the Beanstalk application),
- * ApiGateway, SessionStore, LogPipeline (Logstash in the cluster, or on its own hosts), MessageBroker
- * and per service and BFF a ServiceWorkload, VmService or PaasService; with pipelines a ServiceDelivery
- * per service (caas), with frontends FrontendHosting; all children of this component.
+ * ApiGateway, SessionStore, LogPipeline (Logstash in the cluster, or on its own hosts), MessageBroker,
+ * per service and BFF a ServiceWorkload, VmService or PaasService (each with its ConfigStore),
+ * Monitoring (with ContainerInsights on caas) and Tracing (caas); with pipelines a ServiceDelivery per
+ * service (caas), with frontends FrontendHosting; all children of this component.
  *
  * Cost: NAT gateways, OpenSearch, ElastiCache and the EKS control plane (caas) bill hourly even when idle.
  *
@@ -73,6 +79,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly sessions?: SessionStore;
   readonly logging?: LogPipeline;
   readonly broker?: MessageBroker;
+  readonly monitoring?: Monitoring;
+  readonly containerInsights?: ContainerInsights;
+  readonly tracing?: Tracing;
   /** Service or BFF name → its workload, VM fleet or Beanstalk environment. */
   readonly services: ReadonlyMap<string, ServiceDeployment>;
   /** Service or BFF name → its pipeline (empty without pipelines). */
@@ -86,6 +95,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  readonly alarmTopicArn?: pulumi.Output<string>;
   readonly frontendsUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -118,6 +128,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         workloadSecurityGroupId,
         healthCheckPaths: Object.fromEntries(plan.services.map((s) => [s.name, s.healthPath])),
         targets: gatewayTargets(plan, this),
+        ...(plan.auth?.authorizer ? { authorizer: plan.auth.authorizer } : {}),
+        ...(plan.auth?.tokens?.provider === "external" ? { jwtIssuer: { issuerUrl: plan.auth.tokens.issuer!, audiences: plan.auth.tokens.audiences } } : {}),
         retain,
         tags: plan.tags,
       },
@@ -182,6 +194,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         ...(fromRepository ? { repositoryName: service.repository } : {}),
         ...(this.broker ? { broker: this.broker } : {}),
         ...(logBuffer ? { logBuffer } : {}),
+        ...(this.sessions ? { sessionStore: { endpoint: this.sessions.endpoint, port: this.sessions.port, authTokenSecretArn: this.sessions.authTokenSecretArn } } : {}),
         tags: plan.tags,
       };
       let deployment: ServiceDeployment;
@@ -198,6 +211,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
             ...(fromRepository && deliveries.get(service.name)?.releasedImage ? { image: deliveries.get(service.name)!.releasedImage! } : {}),
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
+            ...(this.sessions ? { sessionStore: { endpoint: this.sessions.endpoint, port: this.sessions.port, authToken: this.sessions.authToken } } : {}),
             dependsOn: [...cluster.ready],
             tags: plan.tags,
           },
@@ -248,6 +262,40 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       this.frontendsUrl = pulumi.interpolate`https://${plan.frontends.domain?.name ?? this.frontends.domainName}`;
     }
 
+
+    if (plan.monitoring) {
+      const gateway = this.gateway.nodes.loadBalancers;
+      const dimensions: Record<string, MonitorDimensions> = { gateway: { apiId: this.gateway.apiId } };
+      for (const monitored of plan.monitoring.services) {
+        const index = monitored.loadBalancerIndex;
+        // Beanstalk owns the target groups on its shared load balancer, so paas monitors take no gateway dimensions.
+        const targetGroup = index !== undefined ? gateway[index]!.targetGroups[monitored.service] : undefined;
+        dimensions[monitored.service] = {
+          ...(cluster ? { clusterName: cluster.clusterName } : {}),
+          ...(targetGroup ? { targetGroup: targetGroup.arnSuffix, loadBalancer: gateway[index!]!.loadBalancer.arnSuffix } : {}),
+        };
+      }
+      this.monitoring = new Monitoring(
+        `${name}-monitoring`,
+        {
+          topicName: plan.monitoring.topicName,
+          ...(plan.monitoring.alarmEmail ? { alarmEmail: plan.monitoring.alarmEmail } : {}),
+          monitors: cloudWatchMonitors(plan),
+          dimensions,
+          dashboards: plan.monitoring.dashboards,
+          retain,
+          tags: plan.tags,
+        },
+        parent,
+      );
+      // Container Insights is what the service dashboards' saturation comes from on EKS.
+      if (cluster) this.containerInsights = new ContainerInsights(`${name}-insights`, { clusterName: cluster.clusterName, dependsOn: [...cluster.ready], tags: plan.tags }, parent);
+    }
+    if (plan.tracing) {
+      if (!cluster) throw new Error(`LandingZone ${name}: the OpenTelemetry collector runs on the cluster, but tier is "${plan.tier}". Fix: set tier: caas, or tracing.backend: none`);
+      this.tracing = new Tracing(`${name}-tracing`, { plan, clusterName: cluster.clusterName, provider: cluster.provider, dependsOn: [...cluster.ready], tags: plan.tags }, parent);
+    }
+
     this.gatewayUrl = this.gateway.url;
     if (cluster) this.clusterName = cluster.clusterName;
     if (plan.hosts?.discovery) this.discoveryNamespace = pulumi.output(plan.hosts.discovery.namespace);
@@ -255,6 +303,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     if (this.sessions) this.sessionEndpoint = this.sessions.endpoint;
     if (this.logging) this.logDashboardsUrl = this.logging.dashboardsUrl;
     if (this.broker) this.topicArns = this.broker.topicArns;
+    if (this.monitoring) this.alarmTopicArn = this.monitoring.alarmTopicArn;
     this.registerOutputs(this.outputs);
   }
 
@@ -276,6 +325,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       ...(this.sessionEndpoint ? { sessionEndpoint: this.sessionEndpoint } : {}),
       ...(this.logDashboardsUrl ? { logDashboardsUrl: this.logDashboardsUrl } : {}),
       ...(this.topicArns ? { topicArns: this.topicArns } : {}),
+      ...(this.alarmTopicArn ? { alarmTopicArn: this.alarmTopicArn } : {}),
       ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
     };
   }
