@@ -182,8 +182,8 @@ describe("LandingZone independence and errors", () => {
 
   it("refuses a spec asking for what the CDK engine does not build, naming the key", () => {
     const spec = loadSpecFile(EXAMPLE);
-    const asking = { ...spec, pipelines: { ...spec.pipelines, perService: true } };
+    const asking = { ...spec, services: [...spec.services, { ...spec.services[0]!, name: "ledger", repository: "ledger", path: "/ledger", database: { engine: "postgres" as const, size: "small" as const, storageGiB: 20 } }] };
     expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(PlanError);
-    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/pipeline \(asked by pipelines.perService\)/);
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/database \(asked by services\[\]\.database\)/);
   });
 });
