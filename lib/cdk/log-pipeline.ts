@@ -262,7 +262,8 @@ export class LogPipeline extends Construct {
       throw new Error(`LogPipeline ${this.node.path}: plan.logging.buffer is undefined but a buffer is created. Fix: set buffer: false, or logging.buffer: redis in the spec`);
     }
     const namespace = logging.namespace;
-    const identity = target.addWorkloadIdentity("LogstashIdentity", { name: LOGSTASH_SERVICE, namespace });
+    // The add-on creates Logstash's ServiceAccount (as the shipper's); the identity only binds a role to it.
+    const identity = target.addWorkloadIdentity("LogstashIdentity", { name: LOGSTASH_SERVICE, namespace, createServiceAccount: false });
     const domainResources = [this.domain.domainArn, `${this.domain.domainArn}/*`];
     identity.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...LOGSTASH_DOMAIN_ACTIONS], resources: domainResources }));
     this.domain.addAccessPolicies(
@@ -276,7 +277,6 @@ export class LogPipeline extends Construct {
     let shipperIdentity: Construct | undefined;
     if (this.buffer) {
       this.buffer.allowFrom(target.workloadSecurityGroup);
-      // The add-on creates the shipper's ServiceAccount; the identity only binds a role to it.
       const shipper = target.addWorkloadIdentity("ShipperIdentity", { name: logging.shipper, namespace, createServiceAccount: false });
       this.buffer.authToken.grantRead(identity.role);
       this.buffer.authToken.grantRead(shipper.role);
@@ -293,6 +293,7 @@ export class LogPipeline extends Construct {
     // A platform built here knows its add-ons: the CSI driver and its CRD come first (another stack's platform deploys before this one).
     const addOn = target.addAddOn("LogPipelineAddOn", buffer && target instanceof KubernetesPlatform ? { ...rendered, dependsOn: [...rendered.dependsOn, secretsStoreAddOn().name] } : rendered);
     // Pod Identity reaches only pods created after the association exists.
+    addOn.node.addDependency(identity.role.node.scope ?? identity.role);
     if (shipperIdentity) addOn.node.addDependency(shipperIdentity);
     return identity.role;
   }

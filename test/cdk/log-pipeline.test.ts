@@ -140,6 +140,10 @@ describe("LogPipeline", () => {
     ]);
     expect(pipeline.logstashRole).toBe(target.identities[0]!.role);
     expect(statementsOf("PlatformLogstashIdentity")).toEqual([{ Effect: "Allow", Action: ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"], Resource: domainResources() }, readToken()]);
+    // The add-on creates Logstash's ServiceAccount, and its pods start only once the association exists.
+    const logstash = target.identities[0]!;
+    expect(logstash.createServiceAccount).toBe(false);
+    expect(target.addOns[0]!.construct.node.dependencies).toContain(logstash.construct);
   });
 
   it("gives Filebeat its own Pod Identity on the ServiceAccount the add-on creates, allowed only to read the buffer's token", () => {
