@@ -110,6 +110,22 @@ describe("LandingZone (examples/shop)", () => {
     expect(Object.values(observability.Parameters ?? {}).map((p) => p.Default)).toContain("/msa/shop/prod/platform/cluster-name");
   });
 
+  it("hands the clusters no secret: no kubectl manifest or Helm value holds a dynamic reference, which CloudFormation would not resolve there", () => {
+    let manifests = 0;
+    for (const [name, t] of templates) {
+      for (const resource of [...ofType(t, "Custom::AWSCDK-EKS-KubernetesResource"), ...ofType(t, "Custom::AWSCDK-EKS-HelmChart")]) {
+        manifests += 1;
+        expect(JSON.stringify(resource.Properties), name).not.toContain("{{resolve:");
+      }
+    }
+    expect(manifests).toBeGreaterThan(0);
+    // The log buffer's token reaches Logstash and Filebeat through the Secrets Store CSI driver the platform installs.
+    const logging = ofType(template("observability"), "Custom::AWSCDK-EKS-KubernetesResource").map((r) => JSON.stringify(r.Properties!.Manifest)).join("\n");
+    expect(logging).toContain("SecretProviderClass");
+    expect(logging).toMatch(/\{"Ref":"LoggingBufferAuthToken[0-9A-F]{8}"\}/);
+    expect(ofType(template("platform"), "Custom::AWSCDK-EKS-HelmChart").map((r) => r.Properties!.Chart)).toContain("secrets-store-csi-driver-provider-aws");
+  });
+
   it("deploys each service from its own stack with its Deployment, its gateway routes and parameters read at deploy time", () => {
     for (const service of SERVICES) {
       const t = template(`svc-${service}`);
@@ -178,6 +194,13 @@ describe("LandingZone independence and errors", () => {
     const after = landingZone(changed, {}, false).templates;
     const differing = [...before.keys()].filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(after.get(name)));
     expect(differing).toEqual(["shop-prod-svc-payments"]);
+  });
+
+  it("installs the Secrets Store CSI driver for the log buffer alone, with no sessions and no service secrets", () => {
+    const spec = loadSpecFile(EXAMPLE);
+    const bufferOnly: LandingZoneSpec = { ...spec, auth: { ...spec.auth, sessions: "none" }, services: spec.services.map((s) => ({ ...s, secrets: [] })) };
+    const { templates: built } = landingZone(bufferOnly, {}, false);
+    expect(ofType(built.get("shop-prod-platform")!, "Custom::AWSCDK-EKS-HelmChart").map((r) => r.Properties!.Chart)).toContain("secrets-store-csi-driver-provider-aws");
   });
 
   it("refuses a spec asking for what the CDK engine does not build, naming the key", () => {
