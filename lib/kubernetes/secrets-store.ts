@@ -48,40 +48,72 @@ export function secretsStoreAddOn(): AddOn {
   };
 }
 
-/** A secret of the secret store and the env var / Secret key it becomes. */
+/** A secret of the secret store and the Kubernetes Secret key (and mounted file name) it becomes. */
 export interface StoredSecret {
-  /** Env var and Kubernetes Secret key, UPPER_SNAKE_CASE. */
+  /** Kubernetes Secret key; a service's secrets use their env var names, UPPER_SNAKE_CASE. */
   readonly key: string;
   /** ARN of the Secrets Manager secret (a plain string value); a deploy-time token is fine. */
   readonly secretArn: string;
 }
 
+/** A SecretProviderClass for any workload: where it lives, how it is labelled, what it mounts. */
+export interface SecretProviderClassOptions {
+  /** Name of the class and of the Kubernetes Secret the driver mirrors the secrets into. */
+  readonly name: string;
+  readonly namespace: string;
+  /** Labels of the class and of the mirrored Secret. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly secrets: readonly StoredSecret[];
+}
+
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+const ENV_VAR_KEY = /^[A-Z][A-Z0-9_]*$/;
+
 /**
  * A SecretProviderClass (no kubernetes-models class: checked structurally by the tests) that
- * mounts the service's secrets with the pod's own identity and mirrors them into `secretName`.
+ * mounts Secrets Manager secrets with the pod's own identity and mirrors them, under their keys,
+ * into the Kubernetes Secret `options.name` while a pod mounts it.
+ *
+ * @example
+ * secretProviderClass({ name: "log-buffer-auth", namespace: "logging", labels, secrets: [{ key: "password", secretArn }] });
  */
+export function secretProviderClass(options: SecretProviderClassOptions): ManifestObject {
+  return buildSecretProviderClass("secretProviderClass", options, { pattern: SECRET_KEY, description: "Kubernetes Secret key" });
+}
+
+/** The service's secrets under their env var names, in the workloads namespace (see {@link secretProviderClass}). */
 export function awsSecretProviderClass(plan: LandingZonePlan, service: ServicePlan, secretName: string, secrets: readonly StoredSecret[]): ManifestObject {
-  assertKubernetesName("awsSecretProviderClass secretName", secretName);
-  if (secrets.length === 0) throw new Error(`awsSecretProviderClass services[${service.name}]: secrets is empty. Fix: create the class only for a service with secrets`);
+  return buildSecretProviderClass(
+    `awsSecretProviderClass services[${service.name}]`,
+    { name: secretName, namespace: workloadNamespace(plan), labels: labelsFor(plan, service.name), secrets },
+    { pattern: ENV_VAR_KEY, description: "UPPER_SNAKE_CASE name", fix: "give every secret its own env var name" },
+  );
+}
+
+function buildSecretProviderClass(where: string, options: SecretProviderClassOptions, keyRule: { pattern: RegExp; description: string; fix?: string }): ManifestObject {
+  const { name, namespace, labels, secrets } = options;
+  assertKubernetesName(`${where} name`, name);
+  assertKubernetesName(`${where} namespace`, namespace);
+  if (secrets.length === 0) throw new Error(`${where}: secrets is empty. Fix: create the class only for a workload with secrets`);
   const keys = new Set<string>();
   for (const { key } of secrets) {
-    if (!/^[A-Z][A-Z0-9_]*$/.test(key) || keys.has(key)) {
-      throw new Error(`awsSecretProviderClass services[${service.name}]: key "${key}" is not a unique UPPER_SNAKE_CASE name. Fix: give every secret its own env var name`);
+    if (!keyRule.pattern.test(key) || keys.has(key)) {
+      throw new Error(`${where}: key "${key}" is not a unique ${keyRule.description}. Fix: ${keyRule.fix ?? "give every secret its own key of letters, digits, '-', '_' or '.'"}`);
     }
     keys.add(key);
   }
   return {
     apiVersion: "secrets-store.csi.x-k8s.io/v1",
     kind: "SecretProviderClass",
-    metadata: { name: secretName, namespace: workloadNamespace(plan), labels: labelsFor(plan, service.name) },
+    metadata: { name, namespace, labels: { ...labels } },
     spec: {
       provider: "aws",
       parameters: {
         usePodIdentity: "true",
-        // A YAML list (JSON is YAML); the ARN names the secret, the alias names the mounted file.
+        // A YAML list (JSON is YAML); the ARN names the secret, the alias names the mounted file and the mirrored key.
         objects: JSON.stringify(secrets.map(({ key, secretArn }) => ({ objectName: secretArn, objectType: "secretsmanager", objectAlias: key }))),
       },
-      secretObjects: [{ secretName, type: "Opaque", labels: labelsFor(plan, service.name), data: secrets.map(({ key }) => ({ objectName: key, key })) }],
+      secretObjects: [{ secretName: name, type: "Opaque", labels: { ...labels }, data: secrets.map(({ key }) => ({ objectName: key, key })) }],
     },
   };
 }

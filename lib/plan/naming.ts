@@ -30,6 +30,10 @@ export const NAME_RULES = {
   kubernetes: { maxLength: 63, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
   /** IAM role names. */
   iamRole: { maxLength: 64, allowed: /[A-Za-z0-9+=,.@_-]/, lowercase: false, leadingLetter: false },
+  /** CodePipeline pipelines and CodeBuild projects (CodeBuild's 255 is looser). */
+  pipeline: { maxLength: 100, allowed: /[A-Za-z0-9_-]/, lowercase: false, leadingLetter: true },
+  /** AWS CodeConnections connection names. */
+  connection: { maxLength: 32, allowed: /[A-Za-z0-9_-]/, lowercase: false, leadingLetter: true },
   /** GCP resource ids (service accounts are the tightest at 30). */
   gcpServiceAccount: { maxLength: 30, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
   /** Azure storage accounts: 3-24 lowercase letters and digits, no dashes. */

@@ -67,6 +67,7 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
         routes: ("routes" in b && b.routes) || [`/${b.name}`],
         port: b.port,
         ...("image" in b && b.image ? { image: b.image } : {}),
+        repository: ("repository" in b && b.repository) || b.name,
       };
     }),
     auth: parsed.auth,
@@ -82,6 +83,7 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
     services: parsed.services.map(({ database, ...s }) => ({
       ...s,
       path: s.path ?? `/${s.name}`,
+      repository: s.repository ?? s.name,
       replicas: s.replicas ?? (prod ? { min: 2, max: 6 } : { min: 1, max: 2 }),
       ...(database ? { database: { ...database, size: database.size ?? (prod ? "medium" : "small") } } : {}),
     })),

@@ -308,6 +308,18 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "aws:eks/cluster:Cluster":
       return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
+    case "aws:ecr/repository:Repository":
+      return { ...base, arn: arn("ecr", `repository/${physical}`), repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${physical}` };
+    case "aws:s3/bucket:Bucket": {
+      const bucket = `${name}-bucket-id`;
+      return { ...base, id: bucket, bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${MOCK_REGION}.amazonaws.com` };
+    }
+    case "aws:cloudfront/distribution:Distribution":
+      return { ...base, id: "E2MOCKDISTRIBUTION", arn: `arn:aws:cloudfront::${MOCK_ACCOUNT}:distribution/E2MOCKDISTRIBUTION`, domainName: "d111111abcdef8.cloudfront.net" };
+    case "aws:codebuild/project:Project":
+      return { ...base, arn: arn("codebuild", `project/${physical}`) };
+    case "aws:ssm/parameter:Parameter":
+      return { ...base, arn: arn("ssm", `parameter${physical}`) };
     case "aws:apigatewayv2/api:Api":
       return { ...base, id: `${name}-api-id`, executionArn: arn("execute-api", `${name}-api-id`), apiEndpoint: `https://${name}-api-id.execute-api.${MOCK_REGION}.amazonaws.com` };
     case "aws:lambda/function:Function":
@@ -436,6 +448,10 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
     case "aws:ssm/getParameter:getParameter":
+      // A released image where a pipeline's deploy stage records one; otherwise the AMI a VM fleet boots.
+      if (String(inputs["name"]).includes("/delivery/")) {
+        return { name: inputs["name"], type: "String", value: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/released@sha256:${"0".repeat(64)}`, arn: arn("ssm", `parameter${String(inputs["name"])}`), id: inputs["name"] };
+      }
       return { name: inputs["name"], type: "String", value: "ami-0123456789abcdef0", arn: arn("ssm", `parameter${String(inputs["name"])}`), id: inputs["name"] };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return { names: [...MOCK_ZONES], zoneIds: ["use1-az1", "use1-az2", "use1-az4"], id: MOCK_REGION };

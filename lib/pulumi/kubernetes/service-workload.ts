@@ -59,6 +59,11 @@ export interface ServiceWorkloadArgs {
    */
   readonly imagePullSecretName?: pulumi.Input<string>;
   /**
+   * Argo CD delivers the Deployment from the service's repository (`gitOpsDeployment`); this component keeps the rest.
+   * @default false
+   */
+  readonly gitOps?: boolean;
+  /**
    * Patches applied to a child's args before it is created.
    * @default - none
    */
@@ -151,7 +156,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     const build = (image?: string, annotations?: Record<string, string>, env?: Record<string, string>) => [
       ...serviceWorkload(plan, service, { ...options, ...(image ? { image } : {}), ...(annotations ? { serviceAccountAnnotations: annotations } : {}), ...(env ? { env } : {}) }),
       ...servicePolicies(plan, service),
-    ];
+    ].filter((o) => !(args.gitOps && o.kind === "Deployment"));
     // Built now (env values stubbed), so bad input fails before anything is registered; rebuilt once every input resolves.
     const objects = build(undefined, undefined, args.env ? Object.fromEntries(Object.keys(args.env).map((key) => [key, ""])) : undefined);
     const imaged =
