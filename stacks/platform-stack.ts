@@ -121,7 +121,7 @@ export class PlatformStack extends PlanStack {
       case "caas": {
         const cluster = plan.cluster!;
         const mesh = meshAddOn(plan);
-        // Pods read their secrets (their own, the session token, the log buffer's) through the Secrets Store CSI driver.
+        // Pods read their secrets (their own, the session token, the log buffer's token) through the Secrets Store CSI driver.
         const secretsStore = plan.sessions || plan.logging?.buffer || plan.services.some((s) => s.secrets.length > 0) ? secretsStoreAddOn() : undefined;
         const addOns = [...(mesh ? [mesh] : []), ...(secretsStore ? [secretsStore] : [])];
         return new KubernetesPlatform(this, "Platform", {

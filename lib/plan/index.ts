@@ -1,5 +1,8 @@
+export * from "./buildspec.js";
 export * from "./catalog.js";
 export * from "./cidr.js";
+export * from "./delivery.js";
+export * from "./frontends.js";
 export * from "./naming.js";
 export * from "./planner.js";
 export * from "./sizing.js";
@@ -9,6 +12,7 @@ export * from "./messaging.js";
 export * from "./saga.js";
 export * from "./saga-state-machine.js";
 export * from "./event-store.js";
+export * from "./workflows.js";
 export * from "./config-store.js";
 export * from "./auth.js";
 export * from "./monitoring.js";

@@ -93,10 +93,12 @@ describe("LandingZone (examples/shop)", () => {
   it("synthesizes with strict CloudFormation validation into the planned stacks", () => {
     expect(CDK_CONTEXT).toMatchObject({ "@aws-cdk/core:validateAgainstDefaultRules": true, "@aws-cdk/core:strictCfnValidateErrors": true });
     expect([...templates.keys()].sort()).toEqual(
-      ["network", "platform", "observability", "messaging", "sagas", ...SERVICES.map((s) => `svc-${s}`)].map((p) => `shop-prod-${p}`).sort(),
+      ["network", "platform", "observability", "messaging", "sagas", "delivery", "frontends", "frontends-edge", ...SERVICES.flatMap((s) => [`svc-${s}`, `delivery-${s}`])].map((p) => `shop-prod-${p}`).sort(),
     );
     expect([...zone.serviceStacks.keys()]).toEqual(SERVICES);
-    for (const stack of [zone.networkStack, zone.platformStack, ...zone.serviceStacks.values()] as Stack[]) {
+    // The CDN's web ACL lives in us-east-1, the only region CloudFront reads web ACLs from.
+    expect(zone.frontendsEdgeStack!.region).toBe("us-east-1");
+    for (const stack of [zone.networkStack, zone.platformStack, zone.frontendsStack!, ...zone.serviceStacks.values(), ...zone.serviceDeliveryStacks.values()] as Stack[]) {
       expect(stack.region).toBe("ap-northeast-2");
       expect(stack.availabilityZones).toEqual(["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]);
     }
@@ -156,6 +158,22 @@ describe("LandingZone (examples/shop)", () => {
     const observability = template("observability");
     expect(ofType(observability, "AWS::OpenSearchService::Domain")).toHaveLength(1);
     expect(Object.values(observability.Parameters ?? {}).map((p) => p.Default)).toContain("/msa/shop/prod/platform/cluster-name");
+  });
+
+  it("hands the clusters no secret: no kubectl manifest or Helm value holds a dynamic reference, which CloudFormation would not resolve there", () => {
+    let manifests = 0;
+    for (const [name, t] of templates) {
+      for (const resource of [...ofType(t, "Custom::AWSCDK-EKS-KubernetesResource"), ...ofType(t, "Custom::AWSCDK-EKS-HelmChart")]) {
+        manifests += 1;
+        expect(JSON.stringify(resource.Properties), name).not.toContain("{{resolve:");
+      }
+    }
+    expect(manifests).toBeGreaterThan(0);
+    // The log buffer's token reaches Logstash and Filebeat through the Secrets Store CSI driver the platform installs.
+    const logging = ofType(template("observability"), "Custom::AWSCDK-EKS-KubernetesResource").map((r) => JSON.stringify(r.Properties!.Manifest)).join("\n");
+    expect(logging).toContain("SecretProviderClass");
+    expect(logging).toMatch(/\{"Ref":"LoggingBufferAuthToken[0-9A-F]{8}"\}/);
+    expect(ofType(template("platform"), "Custom::AWSCDK-EKS-HelmChart").map((r) => r.Properties!.Chart)).toContain("secrets-store-csi-driver-provider-aws");
   });
 
   it("deploys each service from its own stack with its Deployment, its gateway routes and parameters read at deploy time", () => {
@@ -523,10 +541,17 @@ describe("LandingZone independence and errors", () => {
     expect(differing).toEqual(["shop-prod-svc-payments"]);
   });
 
+  it("installs the Secrets Store CSI driver for the log buffer alone, with no sessions and no service secrets", () => {
+    const spec = loadSpecFile(EXAMPLE);
+    const bufferOnly: LandingZoneSpec = { ...spec, auth: { ...spec.auth, sessions: "none" }, services: spec.services.map((s) => ({ ...s, secrets: [] })) };
+    const { templates: built } = landingZone(bufferOnly, {}, false);
+    expect(ofType(built.get("shop-prod-platform")!, "Custom::AWSCDK-EKS-HelmChart").map((r) => r.Properties!.Chart)).toContain("secrets-store-csi-driver-provider-aws");
+  });
+
   it("refuses a spec asking for what the CDK engine does not build, naming the key", () => {
     const spec = loadSpecFile(EXAMPLE);
-    const asking = { ...spec, pipelines: { ...spec.pipelines, perService: true } };
+    const asking = { ...spec, services: [...spec.services, { ...spec.services[0]!, name: "ledger", repository: "ledger", path: "/ledger", database: { engine: "postgres" as const, size: "small" as const, storageGiB: 20 } }] };
     expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(PlanError);
-    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/pipeline \(asked by pipelines.perService\)/);
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/database \(asked by services\[\]\.database\)/);
   });
 });

@@ -3,6 +3,7 @@ import {
   SECRETS_MOUNT_PATH,
   SECRETS_STORE_PROVIDER_AWS_CHART,
   awsSecretProviderClass,
+  secretProviderClass,
   extAuthzProvider,
   gatewayAuthPolicies,
   meshAddOn,
@@ -139,6 +140,16 @@ describe("secrets store (AWS)", () => {
     ]);
     expect(() => awsSecretProviderClass(prodPlan, orders, "orders-secrets", [])).toThrow(/secrets is empty/);
     expect(() => awsSecretProviderClass(prodPlan, orders, "orders-secrets", [{ key: "A", secretArn: arn }, { key: "A", secretArn: arn }])).toThrow(/key "A" is not a unique UPPER_SNAKE_CASE name/);
+  });
+
+  it("builds the same class for a workload that is not a service, with any Secret key", () => {
+    const labels = { "app.kubernetes.io/name": "filebeat" };
+    const spc = secretProviderClass({ name: "agent-auth", namespace: "logging", labels, secrets: [{ key: "password", secretArn: arn }] }) as unknown as { metadata: unknown; spec: { parameters: { objects: string }; secretObjects: unknown[] } };
+    expect(spc.metadata).toEqual({ name: "agent-auth", namespace: "logging", labels });
+    expect(JSON.parse(spc.spec.parameters.objects)).toEqual([{ objectName: arn, objectType: "secretsmanager", objectAlias: "password" }]);
+    expect(spc.spec.secretObjects).toEqual([{ secretName: "agent-auth", type: "Opaque", labels, data: [{ objectName: "password", key: "password" }] }]);
+    expect(() => secretProviderClass({ name: "agent-auth", namespace: "logging", labels, secrets: [{ key: "pass word", secretArn: arn }] })).toThrow(/key "pass word" is not a unique Kubernetes Secret key. Fix/);
+    expect(() => secretProviderClass({ name: "agent-auth", namespace: "Logging", labels, secrets: [{ key: "password", secretArn: arn }] })).toThrow(/secretProviderClass namespace: "Logging" is not a valid Kubernetes name/);
   });
 
   it("mounts the class read-only so the mirror exists, while env vars still come only through secretKeyRef", () => {

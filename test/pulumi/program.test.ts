@@ -42,13 +42,19 @@ describe("the Pulumi program (bin/pulumi.ts)", () => {
     expect(parts).toEqual(expect.arrayContaining(["msa:aws:ServiceDatabase", "msa:aws:EventStore", "msa:aws:SagaOrchestrator"]));
     expect(byType(resources, "aws:rds/instance:Instance").map((r) => r.inputs["identifier"])).toEqual(["shop-prod-orders"]);
     expect(byType(resources, "aws:dynamodb/table:Table").map((r) => r.inputs["name"]).sort()).toEqual(["shop-prod-inventory", "shop-prod-order-history-read", "shop-prod-payments-events"]);
-    expect(Object.keys(outputs).sort()).toEqual(["alarmTopicArn", "clusterName", "gatewayUrl", "logDashboardsUrl", "sagaStateMachineArns", "sessionEndpoint", "topicArns"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alarmTopicArn", "clusterName", "frontendsUrl", "gatewayUrl", "logDashboardsUrl", "sagaStateMachineArns", "sessionEndpoint", "topicArns"]);
+    // pipelines and frontends: a registry and pipeline per service and BFF, one CDN.
+    expect(childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:ServiceDelivery")).toHaveLength(spec.services.length + spec.bffs.length);
+    expect(byType(resources, "aws:codepipeline/pipeline:Pipeline")).toHaveLength(spec.services.length + spec.bffs.length);
+    expect(byType(resources, "aws:cloudfront/distribution:Distribution")).toHaveLength(1);
   });
 
   it("builds the existing-cluster example through the kubernetes landing zone", async () => {
     const { resources, outputs } = await run("examples/kubernetes/landing-zone.yaml");
     expect(byType(resources, "msa:kubernetes:LandingZone").map((r) => r.name)).toEqual(["shop"]);
     expect(resources.some((r) => r.type.startsWith("aws:"))).toBe(false);
+    // pipelines: Argo CD syncs each service from its repository.
+    expect(byType(resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs["chart"])).toContain("argo-cd");
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["namespace", "ingressClass", "sessionEndpoint", "kibanaService", "kafkaBootstrapServers"]));
   });
 

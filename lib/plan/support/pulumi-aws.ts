@@ -21,4 +21,6 @@ export const PULUMI_AWS_SUPPORT: CloudSupport = {
   saga: ["iaas", "caas", "paas"],
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],
+  pipeline: ["caas"],
+  frontends: ["iaas", "caas", "paas"],
 };

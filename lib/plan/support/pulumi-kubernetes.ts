@@ -2,7 +2,7 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine builds on an existing Kubernetes cluster (lib/pulumi/kubernetes), per
- * capability, each with its tests. Not here, so rejected by the planner: pipeline, frontends
+ * capability, each with its tests. Not here, so rejected by the planner: frontends
  * (database engines other than postgres: see database-engines.ts).
  */
 export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
@@ -25,4 +25,5 @@ export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   saga: ["caas"],
   readModel: ["caas"],
   eventStore: ["caas"],
+  pipeline: ["caas"],
 };

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { databaseAddOn, databaseCredentialsSecretName, databaseHost, dataNamespace, dataNamespaceManifests, postgresServices } from "../../kubernetes/database.js";
+import { gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { monitoringAddOn } from "../../kubernetes/monitoring.js";
@@ -94,9 +95,10 @@ export interface LandingZoneTransform {
  * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the Redis session store, the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
- * database (reachable only by its owner), event stores and choreographed sagas on Kafka, and every
- * service and BFF. The plan decides everything; a spec asking for what this engine does not build
- * (pipelines, mysql...) is
+ * database (reachable only by its owner), event stores and choreographed sagas on Kafka, every
+ * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
+ * own repository. The plan decides everything; a spec asking for what this engine does not build
+ * (frontends, mysql...) is
  * rejected before any resource is registered.
  *
  * @example
@@ -164,6 +166,9 @@ export class LandingZone extends pulumi.ComponentResource {
     }
 
     const databases = this.databases(name, provider);
+    // With pipelines, Argo CD rolls each service's Deployment from its repository; the rest stays here.
+    const gitOps = gitOpsAddOn(plan);
+    if (gitOps) addOn("gitops", gitOps, [namespace]);
 
     const pullSecret = args.registry?.username !== undefined && args.registry.password !== undefined ? registrySecret(name, plan, args.registry, provider, this, namespace) : undefined;
     const services: Record<string, ServiceWorkload> = {};
@@ -195,6 +200,7 @@ export class LandingZone extends pulumi.ComponentResource {
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: pullSecret.metadata.name } : {}),
           ...(serviceTransform ? { transform: serviceTransform } : {}),
+          ...(gitOps ? { gitOps: true } : {}),
         },
         { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : []), ...databases.resources] },
       );
