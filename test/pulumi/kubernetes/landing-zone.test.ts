@@ -151,8 +151,9 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
       ["orders-db", "shop-data", 3],
       ["order-history-db", "shop-data", 3],
     ]);
-    // The services get where their database is, and the password only by Secret reference.
-    const deployment = (service: string) => objs(single(resources, GROUP, `shop-${service}-workload`)).find((o) => o.kind === "Deployment")!;
+    // The services get where their database is, and the password only by Secret reference, in the
+    // Deployment Argo CD applies from Git (the example delivers by GitOps).
+    const deployment = (service: string) => gitOpsDeployment(plan, plan.services.find((s) => s.name === service)!) as Obj;
     const env = (service: string) => (deployment(service).spec as { template: { spec: { containers: { env: { name: string; valueFrom?: unknown }[] }[] } } }).template.spec.containers[0]!.env;
     const config = (service: string) => objs(single(resources, GROUP, `shop-${service}-workload`)).find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
     expect(env("orders")).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "DATABASE_PASSWORD" } } });
@@ -319,5 +320,17 @@ describe("LandingZone with GitOps delivery (Argo CD)", () => {
     const own = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Deployment");
     const plan = planLandingZone(base, { engine: "pulumi" });
     expect(gitOpsDeployment(plan, plan.services[0]!)).toEqual(own);
+  });
+
+  it("puts in Git the Deployment of a service with its own database, reading the database password from its Secret", async () => {
+    const { gitOpsDeployment } = await import("../../../lib/kubernetes/gitops.js");
+    const withDatabase: LandingZoneInput = { ...base, services: [{ name: "orders", secrets: ["SIGNING_KEY"], database: { engine: "postgres" } }] };
+    const { resources } = await run({ ...withDatabase, pipelines: { perService: false } });
+    const own = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Deployment");
+    const plan = planLandingZone(withDatabase, { engine: "pulumi" });
+    const inGit = gitOpsDeployment(plan, plan.services[0]!) as Obj;
+    expect(inGit).toEqual(own);
+    const env = (inGit.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec.containers[0]!.env;
+    expect(env).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "DATABASE_PASSWORD" } } });
   });
 });
