@@ -15,11 +15,10 @@
  *   effective one. `retainOnDelete` is not inherited by the SDK and is recorded as given.
  *
  * Runs must be sequential (the Pulumi runtime is process-global); each run resets mocks and config.
+ * The benchmark (bench/targets/pulumi.ts) runs programs through this same harness.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-
-// Pulumi records a stack trace per Output; with no frames the runs take about half the time.
-Error.stackTraceLimit = 0;
 
 export const MOCK_ACCOUNT = "123456789012";
 export const MOCK_REGION = "us-east-1";
@@ -58,6 +57,11 @@ export interface RunOptions {
   readonly config?: Record<string, string>;
   /** Extra call mocks by token (e.g. `aws:ec2/getVpc:getVpc`), consulted before the built-in ones. */
   readonly calls?: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
+  /**
+   * `Error.stackTraceLimit` while the program runs; restored afterwards.
+   * @default 0 - Pulumi records a stack trace per Output; with no frames runs take about half the time
+   */
+  readonly stackTraceLimit?: number;
 }
 
 export interface ProgramResult {
@@ -79,6 +83,16 @@ const ROOT_TYPE = "pulumi:pulumi:Stack";
 
 /** Runs `program` under mocks; resolves once every registration and output has settled. */
 export async function runProgram(program: () => void | Promise<void>, options: RunOptions = {}): Promise<ProgramResult> {
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = options.stackTraceLimit ?? 0;
+  try {
+    return await runMocked(program, options);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+async function runMocked(program: () => void | Promise<void>, options: RunOptions): Promise<ProgramResult> {
   const captured = new Map<string, CapturedOptions>();
   const registered: Array<Omit<RegisteredResource, Exclude<keyof CapturedOptions, "order"> | "path">> = [];
   const resourceNames = new WeakMap<pulumi.Resource, { name: string; type: string }>();
@@ -257,6 +271,9 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...base, id: arn("sns", physical), arn: arn("sns", physical) };
     case "aws:sqs/queue:Queue":
       return { ...base, id: `https://sqs.${MOCK_REGION}.amazonaws.com/${MOCK_ACCOUNT}/${physical}`, url: `https://sqs.${MOCK_REGION}.amazonaws.com/${MOCK_ACCOUNT}/${physical}`, arn: arn("sqs", physical) };
+    case "aws:lb/targetGroup:TargetGroup":
+      // The shape a TargetGroupBinding checks: targetgroup/<name>/<16 hex digits>.
+      return { ...base, arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${physical}/${createHash("sha256").update(physical).digest("hex").slice(0, 16)}` };
     case "aws:secretsmanager/secret:Secret":
       return { ...base, arn: arn("secretsmanager", `secret:${physical}-AbCdEf`) };
     case "aws:elasticache/replicationGroup:ReplicationGroup":

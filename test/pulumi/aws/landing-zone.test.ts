@@ -1,19 +1,8 @@
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PlanError } from "../../../lib/plan/planner.js";
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { byType, childrenOf, jsonInput, runProgram, single, type RegisteredResource } from "../harness.js";
-
-// The harness mocks ARNs as arn:aws:<service>:...; a TargetGroupBinding insists on a real
-// elasticloadbalancing target group ARN, so mocked target group ARNs are reshaped into one.
-vi.mock("../../../lib/kubernetes/target-group-binding.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../../lib/kubernetes/target-group-binding.js")>();
-  return {
-    ...original,
-    targetGroupBinding: (...[plan, service, arn]: Parameters<typeof original.targetGroupBinding>) =>
-      original.targetGroupBinding(plan, service, arn.replace(/^arn:aws:lb:([^:]+):(\d+):(.+)$/, "arn:aws:elasticloadbalancing:$1:$2:targetgroup/$3/0123456789abcdef")),
-  };
-});
 
 /** Everything the Pulumi engine covers on AWS today; the rest is turned off so the plan is accepted. */
 const SPEC: LandingZoneInput = {
