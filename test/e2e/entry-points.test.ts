@@ -1,0 +1,107 @@
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+
+/**
+ * Each entry point is loaded in a fresh child process with a module-load hook (`module.register`,
+ * resolve hook) that records every module URL the ESM loader resolves, plus the CommonJS modules in
+ * `require.cache` at the end, so a package loaded only through another package's `require` counts
+ * too. The assertions name packages, so an engine import added anywhere below an entry point fails.
+ */
+
+// The hook runs on the loader thread; it reports each resolved URL over a port and answers "flush"
+// once every earlier report is on its way, so the child knows it has them all.
+const HOOKS = `
+let port;
+export function initialize(data) {
+  port = data.port;
+  port.on("message", (m) => { if (m === "flush") port.postMessage({ flushed: true }); });
+}
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  port.postMessage({ url: result.url });
+  return result;
+}`;
+
+/** The child: registers the hook, runs `body` (which imports the entry point), prints the packages loaded. */
+function childSource(body: string): string {
+  return `
+import { createRequire, register } from "node:module";
+import { MessageChannel } from "node:worker_threads";
+const { port1, port2 } = new MessageChannel();
+const urls = [];
+let flushed;
+const done = new Promise((resolve) => (flushed = resolve));
+port1.on("message", (m) => (m.flushed ? flushed() : urls.push(m.url)));
+register("data:text/javascript,${encodeURIComponent(HOOKS)}", { data: { port: port2 }, transferList: [port2] });
+${body}
+port1.postMessage("flush");
+await done;
+port1.close();
+const files = [...urls, ...Object.keys(createRequire(import.meta.url).cache)];
+const packages = new Set(files.map((f) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(decodeURIComponent(f))?.[1]).filter(Boolean));
+process.stdout.write(JSON.stringify([...packages].sort()));
+`;
+}
+
+const moduleUrl = (path: string) => JSON.stringify(pathToFileURL(resolve(path)).href);
+
+/** Runs `body` in a child with the recorder; returns the npm packages it loaded. */
+function packagesLoadedBy(body: string): string[] {
+  const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", childSource(body)], {
+    encoding: "utf8",
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 120_000,
+  });
+  if (child.status !== 0) throw new Error(`child failed (${child.status}): ${child.stderr}`);
+  return JSON.parse(child.stdout) as string[];
+}
+
+const pulumiPackages = (packages: readonly string[]) => packages.filter((p) => p.startsWith("@pulumi/"));
+
+describe("entry points load only their own engine", () => {
+  it("the spec + plan root (lib/index.ts) loads neither aws-cdk-lib nor any @pulumi package", () => {
+    const packages = packagesLoadedBy(`await import(${moduleUrl("lib/index.ts")});`);
+    expect(packages).toContain("zod");
+    expect(packages).not.toContain("aws-cdk-lib");
+    expect(packages).not.toContain("constructs");
+    expect(pulumiPackages(packages)).toEqual([]);
+  });
+
+  it("the CDK entry point (lib/cdk/index.ts) loads aws-cdk-lib and no @pulumi package", () => {
+    const packages = packagesLoadedBy(`await import(${moduleUrl("lib/cdk/index.ts")});`);
+    expect(packages).toContain("aws-cdk-lib");
+    expect(pulumiPackages(packages)).toEqual([]);
+  });
+
+  it("the Pulumi AWS entry point (lib/pulumi/aws/index.ts) loads @pulumi/aws and neither aws-cdk-lib nor another cloud", () => {
+    const packages = packagesLoadedBy(`await import(${moduleUrl("lib/pulumi/aws/index.ts")});`);
+    expect(packages).toContain("@pulumi/aws");
+    expect(packages).not.toContain("aws-cdk-lib");
+    expect(packages).not.toContain("@pulumi/azure-native");
+    expect(packages).not.toContain("@pulumi/gcp");
+  });
+
+  it("createLandingZone for an AWS spec, run under mocks, loads @pulumi/aws and neither aws-cdk-lib nor another cloud", () => {
+    const spec = {
+      name: "shop",
+      cloud: "aws",
+      environment: "dev",
+      tracing: { backend: "none" },
+      monitoring: { dashboards: false, alarms: false },
+      pipelines: { perService: false },
+      services: [{ name: "orders", publishes: ["order-placed"] }, { name: "payments", subscribes: ["order-placed"] }],
+    };
+    const packages = packagesLoadedBy(`
+const { runProgram } = await import(${moduleUrl("test/pulumi/harness.ts")});
+const { createLandingZone } = await import(${moduleUrl("lib/pulumi/index.ts")});
+const { resources } = await runProgram(async () => { await createLandingZone("shop", { spec: ${JSON.stringify(spec)} }); });
+if (!resources.some((r) => r.type === "msa:aws:LandingZone")) throw new Error("no msa:aws:LandingZone was registered");
+`);
+    expect(packages).toContain("@pulumi/aws");
+    expect(packages).not.toContain("aws-cdk-lib");
+    expect(packages).not.toContain("@pulumi/azure-native");
+    expect(packages).not.toContain("@pulumi/gcp");
+  });
+});
