@@ -1,6 +1,6 @@
 import { RemovalPolicy, aws_iam as iam, aws_secretsmanager as secretsmanager } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { Secret as KubernetesSecret } from "kubernetes-models/v1";
+import { Secret as KubernetesSecret } from "kubernetes-models/v1/Secret";
 import { labelsFor } from "../kubernetes/labels.js";
 import { servicePolicies } from "../kubernetes/mesh.js";
 import { workloadNamespace } from "../kubernetes/namespace.js";
