@@ -6,6 +6,7 @@ import { SessionStore } from "../lib/cdk/session-store.js";
 import { UserDirectory } from "../lib/cdk/user-pool.js";
 import { meshAddOn } from "../lib/kubernetes/mesh.js";
 import { namespaceManifests } from "../lib/kubernetes/namespace.js";
+import { serviceNamed } from "../lib/plan/lookup.js";
 import { pascalCase } from "../lib/plan/naming.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
@@ -94,7 +95,7 @@ export class PlatformStack extends PlanStack {
 }
 
 function healthPath(plan: LandingZonePlan, target: string): string {
-  return plan.services.find((s) => s.name === target)!.healthPath;
+  return serviceNamed(plan, target)!.healthPath;
 }
 
 function gatewayAuth(plan: LandingZonePlan, users: UserDirectory | undefined): ApiGatewayAuth {

@@ -3,6 +3,7 @@ import type { Construct } from "constructs";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { ServiceWorkload, type ServiceMessagingArns } from "../lib/cdk/service-workload.js";
 import { workloadNamespace } from "../lib/kubernetes/namespace.js";
+import { isRouted, serviceNamed, specImageOf, subscriptionsOf } from "../lib/plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
@@ -23,7 +24,7 @@ export class ServiceStack extends PlanStack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { plan, serviceName } = props;
-    const service = plan.services.find((s) => s.name === serviceName);
+    const service = serviceNamed(plan, serviceName);
     if (!service) throw new Error(`ServiceStack: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     const read = (parameterName: string) => ssm.StringParameter.valueForStringParameter(this, parameterName);
 
@@ -32,7 +33,7 @@ export class ServiceStack extends PlanStack {
       kubectlServiceToken: read(sharedParameters.kubectlServiceToken(plan)),
       namespace: workloadNamespace(plan),
     });
-    const subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+    const subscriptions = subscriptionsOf(plan, service.name);
     const messagingArns: ServiceMessagingArns | undefined =
       service.publishes.length > 0 || subscriptions.length > 0
         ? {
@@ -41,7 +42,7 @@ export class ServiceStack extends PlanStack {
             encryptionKeyArn: read(sharedParameters.brokerKeyArn(plan)),
           }
         : undefined;
-    const exposed = plan.gateway.routes.some((r) => r.target === service.name);
+    const exposed = isRouted(plan, service.name);
 
     this.workload = new ServiceWorkload(this, "Workload", {
       target,
@@ -56,7 +57,7 @@ export class ServiceStack extends PlanStack {
 
 /** The spec's image when it names one; otherwise the service's own ECR repository. */
 function imageOf(scope: Construct, plan: LandingZonePlan, service: ServicePlan): string {
-  const explicit = [...plan.spec.services, ...plan.spec.bffs].find((s) => s.name === service.name)?.image;
+  const explicit = specImageOf(plan, service.name);
   if (explicit) return explicit;
   const tag = service.image.slice(service.image.lastIndexOf(":") + 1);
   return ecr.Repository.fromRepositoryName(scope, "Repository", service.repository).repositoryUriForTag(tag);

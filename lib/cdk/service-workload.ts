@@ -8,6 +8,7 @@ import { validatedManifest } from "../kubernetes/render.js";
 import { targetGroupBinding } from "../kubernetes/target-group-binding.js";
 import type { ManifestObject } from "../kubernetes/types.js";
 import { serviceWorkload } from "../kubernetes/workload.js";
+import { serviceNamed, subscriptionsOf } from "../plan/lookup.js";
 import { pascalCase } from "../plan/naming.js";
 import type { LandingZonePlan, ServicePlan, SubscriptionPlan } from "../plan/types.js";
 import type { IKubernetesTarget } from "./kubernetes-target.js";
@@ -84,12 +85,12 @@ export class ServiceWorkload extends Construct {
   constructor(scope: Construct, id: string, props: ServiceWorkloadProps) {
     super(scope, id);
     const { plan, target } = props;
-    const service = plan.services.find((s) => s.name === props.serviceName);
+    const service = serviceNamed(plan, props.serviceName);
     if (!service) {
       throw new Error(`ServiceWorkload: serviceName "${props.serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     }
     this.service = service;
-    this.subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+    this.subscriptions = subscriptionsOf(plan, service.name);
     if (props.broker && props.messagingArns) {
       throw new Error(`ServiceWorkload ${service.name}: both broker and messagingArns are set. Fix: give one of them`);
     }
