@@ -126,7 +126,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
             service: service.name,
             clusterName: this.platform.clusterName,
             provider: this.platform.provider,
-            repositoryUrl: this.platform.repositoryUrls.apply((urls) => urls[service.repository]!),
+            // The service's own repository: an apply on repositoryUrls would make every service depend on every repository.
+            repositoryUrl: this.platform.nodes.repositories[service.repository]!.repositoryUrl,
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
             dependsOn: [...this.platform.ready],
