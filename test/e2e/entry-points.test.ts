@@ -40,15 +40,14 @@ port1.postMessage("flush");
 await done;
 port1.close();
 const files = [...urls, ...Object.keys(createRequire(import.meta.url).cache)];
-const packages = new Set(files.map((f) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(decodeURIComponent(f))?.[1]).filter(Boolean));
-process.stdout.write(JSON.stringify([...packages].sort()));
+process.stdout.write(JSON.stringify(files.map((f) => decodeURIComponent(f))));
 `;
 }
 
 const moduleUrl = (path: string) => JSON.stringify(pathToFileURL(resolve(path)).href);
 
-/** Runs `body` in a child with the recorder; returns the npm packages it loaded. */
-function packagesLoadedBy(body: string): string[] {
+/** Runs `body` in a child with the recorder; returns the module files (URLs or paths) it loaded. */
+function filesLoadedBy(body: string): string[] {
   const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", childSource(body)], {
     encoding: "utf8",
     maxBuffer: 16 * 1024 * 1024,
@@ -57,6 +56,13 @@ function packagesLoadedBy(body: string): string[] {
   if (child.status !== 0) throw new Error(`child failed (${child.status}): ${child.stderr}`);
   return JSON.parse(child.stdout) as string[];
 }
+
+/** The npm packages among `files`. */
+function packagesOf(files: readonly string[]): string[] {
+  return [...new Set(files.flatMap((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1] ?? []))].sort();
+}
+
+const packagesLoadedBy = (body: string) => packagesOf(filesLoadedBy(body));
 
 const pulumiPackages = (packages: readonly string[]) => packages.filter((p) => p.startsWith("@pulumi/"));
 
@@ -81,6 +87,14 @@ describe("entry points load only their own engine", () => {
     expect(packages).not.toContain("aws-cdk-lib");
     expect(packages).not.toContain("@pulumi/azure-native");
     expect(packages).not.toContain("@pulumi/gcp");
+  });
+
+  it("the manifest builders (lib/kubernetes/index.ts) load each kubernetes-models kind on its own, never an API group's barrel", () => {
+    const files = filesLoadedBy(`await import(${moduleUrl("lib/kubernetes/index.ts")});`);
+    const kinds = files.filter((f) => /node_modules\/(@kubernetes-models\/istio|kubernetes-models)\//.test(f));
+    expect(kinds.some((f) => f.endsWith("kubernetes-models/apps/v1/Deployment.js"))).toBe(true);
+    // A group barrel (kubernetes-models/v1/index.js, ...) loads every kind of the group: ~300 ms and ~20 MiB per process.
+    expect(kinds.filter((f) => /\/index\.js$/.test(f))).toEqual([]);
   });
 
   it("createLandingZone for an AWS spec, run under mocks, loads @pulumi/aws and neither aws-cdk-lib nor another cloud", () => {
