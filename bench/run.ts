@@ -224,7 +224,9 @@ function main(): number {
         row.cpuMs.push(result.report!.cpuMs);
         row.rssMiB.push(result.report!.maxRssKiB / 1024);
       }
-      if (!row.error) log(`  N=${n} ${variant}: ${fmt(median(row.wallMs))} ms, ${fmt(median(row.rssMiB))} MiB`);
+      if (!row.error) log(`  N=${n} ${variant}: ${fmt(median(row.wallMs))} ms wall, ${fmt(median(row.cpuMs))} ms CPU, ${fmt(median(row.rssMiB))} MiB`);
+      // Kept up to date, so an interrupted run still leaves what it measured.
+      writeFileSync(join(RESULTS, "latest.json"), JSON.stringify({ startedAt, options: { ...options, only: [...options.only] }, rows, checks }, undefined, 1));
       if (options.profile && step.group === "ours" && step.validation === "off" && !row.error) {
         const dir = join(RESULTS, "profiles", `ours-${n}`);
         rmSync(dir, { recursive: true, force: true });
