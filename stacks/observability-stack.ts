@@ -12,9 +12,10 @@ export interface ObservabilityStackProps extends PlanStackProps {
 }
 
 /**
- * `<name>-<env>-observability`: the ELK pipeline (OpenSearch, the Redis buffer, and Logstash with
- * the shippers on the cluster). It reaches the cluster through the platform's SSM parameters, so
- * its in-cluster part lives and changes in this stack.
+ * `<name>-<env>-observability`: the ELK pipeline (OpenSearch, the Redis buffer, and Logstash). On
+ * caas, Logstash and the shippers run on the cluster named by the platform's SSM parameters; on
+ * iaas and paas, Logstash runs on its own small Auto Scaling group and the services' hosts ship
+ * into the buffer, whose address and token this stack publishes for them.
  */
 export class ObservabilityStack extends PlanStack {
   readonly logging: LogPipeline;
@@ -25,14 +26,8 @@ export class ObservabilityStack extends PlanStack {
     const logging = plan.logging;
     if (!logging) throw new Error(`ObservabilityStack: plan.logging is undefined. Fix: set logging.stack: elk, or leave this stack out`);
     const read = (parameterName: string) => ssm.StringParameter.valueForStringParameter(this, parameterName);
-    const target = KubernetesPlatform.fromPlatformAttributes(this, "Platform", {
-      clusterName: read(sharedParameters.clusterName(plan)),
-      kubectlServiceToken: read(sharedParameters.kubectlServiceToken(plan)),
-      workloadSecurityGroupId: read(sharedParameters.workloadSecurityGroupId(plan)),
-      namespace: workloadNamespace(plan),
-    });
     const { search, buffer } = logging;
-    this.logging = new LogPipeline(this, "Logging", {
+    const common = {
       vpc,
       engineVersion: search.engineVersion,
       instanceType: search.instanceType,
@@ -41,10 +36,23 @@ export class ObservabilityStack extends PlanStack {
       masterInstanceType: search.masterInstanceType,
       volumeGiB: search.volumeGiB,
       zoneAwareness: search.zoneAwareness,
-      buffer: buffer ? { nodeType: buffer.nodeType, replicas: buffer.replicas, multiAz: buffer.multiAz, engineVersion: buffer.engineVersion, port: buffer.port } : false,
+      buffer: buffer ? { nodeType: buffer.nodeType, replicas: buffer.replicas, multiAz: buffer.multiAz, engineVersion: buffer.engineVersion, port: buffer.port } : (false as const),
       removalPolicy: plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      target,
-      plan,
-    });
+    };
+    if (plan.tier === "caas") {
+      const target = KubernetesPlatform.fromPlatformAttributes(this, "Platform", {
+        clusterName: read(sharedParameters.clusterName(plan)),
+        kubectlServiceToken: read(sharedParameters.kubectlServiceToken(plan)),
+        workloadSecurityGroupId: read(sharedParameters.workloadSecurityGroupId(plan)),
+        namespace: workloadNamespace(plan),
+      });
+      this.logging = new LogPipeline(this, "Logging", { ...common, target, plan });
+      return;
+    }
+    const shippers = ec2.SecurityGroup.fromSecurityGroupId(this, "Workloads", read(sharedParameters.workloadSecurityGroupId(plan)), { mutable: false });
+    this.logging = new LogPipeline(this, "Logging", { ...common, hosts: { plan, shippers } });
+    const bufferStore = this.logging.buffer!;
+    new ssm.StringParameter(this, "LogBufferHostParameter", { parameterName: sharedParameters.logBufferHost(plan), stringValue: bufferStore.endpoint });
+    new ssm.StringParameter(this, "LogBufferSecretArnParameter", { parameterName: sharedParameters.logBufferSecretArn(plan), stringValue: bufferStore.authToken.secretArn });
   }
 }

@@ -2,12 +2,15 @@ import { RemovalPolicy, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ApiGateway, type ApiGatewayAuth } from "../lib/cdk/api-gateway.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
+import { PaasPlatform } from "../lib/cdk/paas-platform.js";
 import { SessionStore } from "../lib/cdk/session-store.js";
-import { UserDirectory } from "../lib/cdk/user-pool.js";
+import { UserDirectory } from "../lib/cdk/user-directory.js";
+import { VmPlatform } from "../lib/cdk/vm-platform.js";
 import { meshAddOn } from "../lib/kubernetes/mesh.js";
 import { namespaceManifests } from "../lib/kubernetes/namespace.js";
+import { BEANSTALK_INSTANCE_PORT } from "../lib/plan/host-bootstrap.js";
+import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import { serviceNamed } from "../lib/plan/lookup.js";
-import { pascalCase } from "../lib/plan/naming.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
@@ -17,12 +20,18 @@ export interface PlatformStackProps extends PlanStackProps {
   readonly vpc: ec2.IVpc;
 }
 
+/** The compute platform of the plan's tier. */
+export type ServicePlatform = KubernetesPlatform | VmPlatform | PaasPlatform;
+
 /**
- * `<name>-<env>-platform`: the EKS platform, the API gateway with its load balancers, the session
- * store and the user directory. Publishes what service stacks need as SSM parameters.
+ * `<name>-<env>-platform`: the tier's platform (EKS for caas, the VM platform with its Cloud Map
+ * namespace for iaas, the Elastic Beanstalk application for paas), the API gateway's load balancers,
+ * the session store and the user directory. Publishes what service stacks need as SSM parameters;
+ * each service attaches its own gateway routes from its own stack, so this stack's size does not
+ * grow with the routes.
  */
 export class PlatformStack extends PlanStack {
-  readonly platform: KubernetesPlatform;
+  readonly platform: ServicePlatform;
   readonly gateway: ApiGateway;
   readonly sessions?: SessionStore;
   readonly users?: UserDirectory;
@@ -30,28 +39,12 @@ export class PlatformStack extends PlanStack {
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const { plan, vpc } = props;
-    const cluster = plan.cluster;
-    if (!cluster) throw new Error(`PlatformStack: plan.tier is "${plan.tier}", which has no cluster. Fix: set tier to caas`);
     const retain = plan.protection.retain;
     const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const mesh = meshAddOn(plan);
+    const publish = (id: string, parameterName: string, stringValue: string) => new ssm.StringParameter(this, id, { parameterName, stringValue });
 
-    this.platform = new KubernetesPlatform(this, "Platform", {
-      vpc,
-      clusterName: cluster.name,
-      kubernetesVersion: cluster.kubernetesVersion,
-      privateEndpoint: cluster.privateEndpoint,
-      nodeInstanceType: cluster.nodeInstanceType,
-      minNodes: cluster.minNodes,
-      desiredNodes: cluster.desiredNodes,
-      maxNodes: cluster.maxNodes,
-      nodeDiskGiB: cluster.nodeDiskGiB,
-      namespace: cluster.namespace,
-      namespaceManifests: namespaceManifests(plan),
-      repositories: Object.fromEntries(plan.services.map((s) => [s.name, s.repository])),
-      ...(mesh ? { addOns: [mesh] } : {}),
-      retain,
-    });
+    this.platform = this.createPlatform(plan, vpc, retain);
+    const workloadSecurityGroup = this.platform.workloadSecurityGroup;
 
     if (plan.gateway.auth === "jwt") this.users = new UserDirectory(this, "Users", { retain });
     this.gateway = new ApiGateway(this, "Gateway", {
@@ -60,19 +53,24 @@ export class PlatformStack extends PlanStack {
         index: lb.index,
         routes: lb.routes.map((r) => ({ path: r.path, target: r.target, port: r.port, priority: r.priority, healthCheckPath: healthPath(plan, r.target) })),
       })),
+      attachment: "services",
       auth: gatewayAuth(plan, this.users),
       waf: plan.gateway.waf,
       rateLimit: plan.gateway.rateLimit,
       accessLogs: plan.gateway.accessLogs,
       accessLogRetentionDays: plan.gateway.accessLogRetentionDays,
-      workloadSecurityGroup: this.platform.workloadSecurityGroup,
+      workloadSecurityGroup,
       removalPolicy,
     });
+    if (this.platform instanceof PaasPlatform) {
+      // Services call each other through the shared load balancers, by each environment's host name.
+      this.gateway.securityGroup.connections.allowFrom(workloadSecurityGroup, ec2.Port.tcp(BEANSTALK_INSTANCE_PORT), "Services calling each other");
+    }
 
     if (plan.sessions) {
       this.sessions = new SessionStore(this, "Sessions", {
         vpc,
-        allowFrom: [this.platform.workloadSecurityGroup],
+        allowFrom: [workloadSecurityGroup],
         nodeType: plan.sessions.nodeType,
         replicas: plan.sessions.replicas,
         multiAz: plan.sessions.multiAz,
@@ -83,13 +81,59 @@ export class PlatformStack extends PlanStack {
       });
     }
 
-    const publish = (id: string, parameterName: string, stringValue: string) => new ssm.StringParameter(this, id, { parameterName, stringValue });
-    publish("ClusterNameParameter", sharedParameters.clusterName(plan), this.platform.cluster.clusterName);
-    publish("KubectlServiceTokenParameter", sharedParameters.kubectlServiceToken(plan), this.platform.kubectlProvider.serviceToken);
-    publish("KubectlRoleArnParameter", sharedParameters.kubectlRoleArn(plan), this.platform.kubectlProvider.role!.roleArn);
-    publish("WorkloadSecurityGroupIdParameter", sharedParameters.workloadSecurityGroupId(plan), this.platform.workloadSecurityGroup.securityGroupId);
-    for (const target of new Set(plan.gateway.routes.map((r) => r.target))) {
-      publish(`${pascalCase(target)}TargetGroupParameter`, sharedParameters.targetGroupArn(plan, target), this.gateway.targetGroup(target).targetGroupArn);
+    if (this.platform instanceof KubernetesPlatform) {
+      publish("ClusterNameParameter", sharedParameters.clusterName(plan), this.platform.cluster.clusterName);
+      publish("KubectlServiceTokenParameter", sharedParameters.kubectlServiceToken(plan), this.platform.kubectlProvider.serviceToken);
+      publish("KubectlRoleArnParameter", sharedParameters.kubectlRoleArn(plan), this.platform.kubectlProvider.role!.roleArn);
+    }
+    publish("WorkloadSecurityGroupIdParameter", sharedParameters.workloadSecurityGroupId(plan), workloadSecurityGroup.securityGroupId);
+    if (this.platform instanceof VmPlatform && this.platform.namespace) {
+      publish("DiscoveryNamespaceIdParameter", sharedParameters.discoveryNamespaceId(plan), this.platform.namespace.attrId);
+      publish("DiscoveryHostedZoneIdParameter", sharedParameters.discoveryHostedZoneId(plan), this.platform.namespace.attrHostedZoneId);
+    }
+    if (this.platform instanceof PaasPlatform) {
+      if (this.platform.namespace) publish("DiscoveryNamespaceIdParameter", sharedParameters.discoveryNamespaceId(plan), this.platform.namespace.attrId);
+      publish("BeanstalkServiceRoleArnParameter", sharedParameters.paasServiceRoleArn(plan), this.platform.serviceRole.roleArn);
+    }
+    publish("GatewayApiIdParameter", sharedParameters.gatewayApiId(plan), this.gateway.httpApi.apiId);
+    publish("GatewayVpcLinkIdParameter", sharedParameters.gatewayVpcLinkId(plan), this.gateway.vpcLink.vpcLinkId);
+    publish("GatewaySecurityGroupIdParameter", sharedParameters.gatewaySecurityGroupId(plan), this.gateway.securityGroup.securityGroupId);
+    if (this.gateway.authorizer) publish("GatewayAuthorizerIdParameter", sharedParameters.gatewayAuthorizerId(plan), this.gateway.authorizer.authorizerId);
+    plan.gateway.loadBalancers.forEach((lb, i) => {
+      publish(`GatewayLoadBalancer${lb.index}ArnParameter`, sharedParameters.gatewayLoadBalancerArn(plan, lb.index), this.gateway.loadBalancers[i]!.loadBalancerArn);
+      publish(`GatewayLoadBalancer${lb.index}ListenerArnParameter`, sharedParameters.gatewayListenerArn(plan, lb.index), this.gateway.listeners[i]!.listenerArn);
+      publish(`GatewayLoadBalancer${lb.index}IntegrationIdParameter`, sharedParameters.gatewayIntegrationId(plan, lb.index), this.gateway.integrations[i]!.integrationId);
+    });
+  }
+
+  private createPlatform(plan: LandingZonePlan, vpc: ec2.IVpc, retain: boolean): ServicePlatform {
+    const repositories = Object.fromEntries(plan.services.map((s) => [s.name, s.repository]));
+    const namespace = plan.hosts?.discovery?.namespace;
+    switch (plan.tier) {
+      case "caas": {
+        const cluster = plan.cluster!;
+        const mesh = meshAddOn(plan);
+        return new KubernetesPlatform(this, "Platform", {
+          vpc,
+          clusterName: cluster.name,
+          kubernetesVersion: cluster.kubernetesVersion,
+          privateEndpoint: cluster.privateEndpoint,
+          nodeInstanceType: cluster.nodeInstanceType,
+          minNodes: cluster.minNodes,
+          desiredNodes: cluster.desiredNodes,
+          maxNodes: cluster.maxNodes,
+          nodeDiskGiB: cluster.nodeDiskGiB,
+          namespace: cluster.namespace,
+          namespaceManifests: namespaceManifests(plan),
+          repositories,
+          ...(mesh ? { addOns: [mesh] } : {}),
+          retain,
+        });
+      }
+      case "iaas":
+        return new VmPlatform(this, "Platform", { vpc, repositories, ...(namespace ? { namespace } : {}), retain });
+      case "paas":
+        return new PaasPlatform(this, "Platform", { vpc, applicationName: beanstalkApplicationName(plan), repositories, ...(namespace ? { namespace } : {}), retain });
     }
   }
 }

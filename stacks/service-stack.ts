@@ -1,9 +1,14 @@
-import { aws_ecr as ecr, aws_ssm as ssm } from "aws-cdk-lib";
+import { Fn, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { GatewayRoutes, type GatewayRoutesProps } from "../lib/cdk/gateway-routes.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
+import { PaasService } from "../lib/cdk/paas-service.js";
 import { ServiceWorkload, type ServiceMessagingArns } from "../lib/cdk/service-workload.js";
+import { VmService } from "../lib/cdk/vm-service.js";
 import { workloadNamespace } from "../lib/kubernetes/namespace.js";
-import { isRouted, serviceNamed, specImageOf, subscriptionsOf } from "../lib/plan/lookup.js";
+import type { HostLogBuffer } from "../lib/plan/host-bootstrap.js";
+import { beanstalkApplicationName } from "../lib/plan/hosts.js";
+import { routesTo, serviceNamed, specImageOf, subscriptionsOf } from "../lib/plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
@@ -13,52 +18,131 @@ export interface ServiceStackProps extends PlanStackProps {
   readonly serviceName: string;
 }
 
+/** How the service runs on the plan's tier; each has the `role` its instances or pods use. */
+export type ServiceDeployment = ServiceWorkload | VmService | PaasService;
+
 /**
- * `<name>-<env>-svc-<service>`: one service, deployable on its own. Every shared value (cluster,
- * kubectl provider, target group, topics, queues) is an SSM parameter resolved at deploy time,
- * never a CloudFormation export.
+ * `<name>-<env>-svc-<service>`: one service, deployable on its own, on the plan's tier (a workload
+ * on the cluster, a VM fleet, or a Beanstalk environment) with its own share of the gateway (target
+ * group, listener rules, API routes). Every shared value (VPC, cluster, load balancers, registry,
+ * topics, queues, log buffer) is an SSM parameter resolved at deploy time, never a CloudFormation
+ * export, so the template changes only when this service does.
  */
 export class ServiceStack extends PlanStack {
-  readonly workload: ServiceWorkload;
+  readonly workload: ServiceDeployment;
+  /** The service's gateway routes, when it is exposed. */
+  readonly routes?: GatewayRoutes;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
-    super(scope, id, props);
+    super(scope, id, { ...props, forbidImports: true });
     const { plan, serviceName } = props;
     const service = serviceNamed(plan, serviceName);
     if (!service) throw new Error(`ServiceStack: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     const read = (parameterName: string) => ssm.StringParameter.valueForStringParameter(this, parameterName);
+    const routes = routesTo(plan, service.name).map(({ route, loadBalancer }) => ({ path: route.path, priority: route.priority, loadBalancer }));
+    const gatewayRoutes = (target: GatewayRoutesProps["target"]) =>
+      new GatewayRoutes(this, "Gateway", {
+        apiId: read(sharedParameters.gatewayApiId(plan)),
+        routes,
+        loadBalancers: [...new Set(routes.map((r) => r.loadBalancer))].map((index) => ({
+          index,
+          listenerArn: read(sharedParameters.gatewayListenerArn(plan, index)),
+          // Beanstalk environments get their own integration, which sets their host header.
+          ...(plan.tier === "paas" ? {} : { integrationId: read(sharedParameters.gatewayIntegrationId(plan, index)) }),
+        })),
+        target,
+        ...(plan.gateway.auth === "none" ? {} : { authorizer: { kind: plan.gateway.auth === "jwt" ? "jwt" : "lambda", authorizerId: read(sharedParameters.gatewayAuthorizerId(plan)) } }),
+      });
+    const messagingArns = messagingArnsOf(plan, service, read);
+    const image = imageOf(this, plan, service);
+    const repositoryName = image.fromRepository ? service.repository : undefined;
 
-    const target = KubernetesPlatform.fromPlatformAttributes(this, "Platform", {
-      clusterName: read(sharedParameters.clusterName(plan)),
-      kubectlServiceToken: read(sharedParameters.kubectlServiceToken(plan)),
-      namespace: workloadNamespace(plan),
+    if (plan.tier === "caas") {
+      if (routes.length > 0) this.routes = gatewayRoutes({ kind: "target-group", targetType: "ip", vpcId: read(sharedParameters.vpcId(plan)), port: service.port, healthCheckPath: service.healthPath });
+      const targetGroupArns = this.routes?.targetGroupArns ?? [];
+      if (targetGroupArns.length > 1) {
+        throw new Error(`ServiceStack ${service.name}: its routes span ${targetGroupArns.length} gateway load balancers, but a caas workload binds one target group. Fix: give ${service.name} fewer routes, or list it earlier so its routes share a load balancer`);
+      }
+      const target = KubernetesPlatform.fromPlatformAttributes(this, "Platform", {
+        clusterName: read(sharedParameters.clusterName(plan)),
+        kubectlServiceToken: read(sharedParameters.kubectlServiceToken(plan)),
+        namespace: workloadNamespace(plan),
+      });
+      this.workload = new ServiceWorkload(this, "Workload", {
+        target,
+        plan,
+        serviceName,
+        image: image.uri,
+        ...(targetGroupArns[0] ? { targetGroupArn: targetGroupArns[0] } : {}),
+        ...(messagingArns ? { messagingArns } : {}),
+      });
+      return;
+    }
+
+    const zones = plan.network.availabilityZones;
+    const vpc = ec2.Vpc.fromVpcAttributes(this, "Vpc", {
+      vpcId: read(sharedParameters.vpcId(plan)),
+      availabilityZones: [...zones],
+      privateSubnetIds: Fn.split(",", read(sharedParameters.privateSubnetIds(plan)), zones.length),
     });
-    const subscriptions = subscriptionsOf(plan, service.name);
-    const messagingArns: ServiceMessagingArns | undefined =
-      service.publishes.length > 0 || subscriptions.length > 0
-        ? {
-            topicArns: Object.fromEntries(service.publishes.map((event) => [event, read(sharedParameters.topicArn(plan, event))])),
-            queueArns: Object.fromEntries(subscriptions.map((s) => [s.name, read(sharedParameters.queueArn(plan, s.name))])),
-            encryptionKeyArn: read(sharedParameters.brokerKeyArn(plan)),
-          }
-        : undefined;
-    const exposed = isRouted(plan, service.name);
-
-    this.workload = new ServiceWorkload(this, "Workload", {
-      target,
+    Validations.of(vpc).acknowledge({
+      id: "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
+      reason: "The service places instances in subnets by id; their route tables stay with the network stack",
+    });
+    const workloadSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, "Workloads", read(sharedParameters.workloadSecurityGroupId(plan)), { mutable: false });
+    const logBuffer: HostLogBuffer | undefined = plan.logging?.buffer
+      ? { host: read(sharedParameters.logBufferHost(plan)), port: plan.logging.buffer.port, secretArn: read(sharedParameters.logBufferSecretArn(plan)) }
+      : undefined;
+    const common = {
       plan,
       serviceName,
-      image: imageOf(this, plan, service),
-      ...(exposed ? { targetGroupArn: read(sharedParameters.targetGroupArn(plan, service.name)) } : {}),
+      vpc,
+      workloadSecurityGroup,
+      image: image.uri,
+      ...(repositoryName ? { repositoryName } : {}),
       ...(messagingArns ? { messagingArns } : {}),
+      ...(logBuffer ? { logBuffer } : {}),
+    };
+    const discovery = plan.hosts?.discovery;
+
+    if (plan.tier === "iaas") {
+      if (routes.length > 0) this.routes = gatewayRoutes({ kind: "target-group", targetType: "instance", vpcId: vpc.vpcId, port: service.port, healthCheckPath: service.healthPath });
+      this.workload = new VmService(this, "Workload", {
+        ...common,
+        targetGroupArns: this.routes?.targetGroupArns ?? [],
+        ...(discovery ? { discovery: { namespaceId: read(sharedParameters.discoveryNamespaceId(plan)), hostedZoneId: read(sharedParameters.discoveryHostedZoneId(plan)) } } : {}),
+      });
+      return;
+    }
+
+    // A Beanstalk environment sits on one shared load balancer: the one of its first route, or the first.
+    const home = routes[0]?.loadBalancer ?? plan.gateway.loadBalancers[0]?.index ?? 0;
+    const paas = new PaasService(this, "Workload", {
+      ...common,
+      applicationName: beanstalkApplicationName(plan),
+      serviceRoleArn: read(sharedParameters.paasServiceRoleArn(plan)),
+      loadBalancer: { arn: read(sharedParameters.gatewayLoadBalancerArn(plan, home)), securityGroupId: read(sharedParameters.gatewaySecurityGroupId(plan)) },
+      ...(discovery ? { discoveryNamespaceId: read(sharedParameters.discoveryNamespaceId(plan)) } : {}),
     });
+    this.workload = paas;
+    if (routes.length > 0) this.routes = gatewayRoutes({ kind: "host-header", host: paas.host, vpcLinkId: read(sharedParameters.gatewayVpcLinkId(plan)) });
   }
 }
 
+function messagingArnsOf(plan: LandingZonePlan, service: ServicePlan, read: (name: string) => string): ServiceMessagingArns | undefined {
+  const subscriptions = subscriptionsOf(plan, service.name);
+  if (service.publishes.length === 0 && subscriptions.length === 0) return undefined;
+  return {
+    topicArns: Object.fromEntries(service.publishes.map((event) => [event, read(sharedParameters.topicArn(plan, event))])),
+    queueArns: Object.fromEntries(subscriptions.map((s) => [s.name, read(sharedParameters.queueArn(plan, s.name))])),
+    encryptionKeyArn: read(sharedParameters.brokerKeyArn(plan)),
+  };
+}
+
 /** The spec's image when it names one; otherwise the service's own ECR repository. */
-function imageOf(scope: Construct, plan: LandingZonePlan, service: ServicePlan): string {
+function imageOf(scope: Construct, plan: LandingZonePlan, service: ServicePlan): { uri: string; fromRepository: boolean } {
   const explicit = specImageOf(plan, service.name);
-  if (explicit) return explicit;
+  if (explicit) return { uri: explicit, fromRepository: false };
   const tag = service.image.slice(service.image.lastIndexOf(":") + 1);
-  return ecr.Repository.fromRepositoryName(scope, "Repository", service.repository).repositoryUriForTag(tag);
+  return { uri: ecr.Repository.fromRepositoryName(scope, "Repository", service.repository).repositoryUriForTag(tag), fromRepository: true };
 }

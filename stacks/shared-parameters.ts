@@ -5,11 +5,25 @@ import type { LandingZonePlan } from "../lib/plan/types.js";
  * (`/msa/<name>/<env>/...`), so a shared stack can change without being pinned by exports.
  */
 export const sharedParameters = {
+  vpcId: (plan: LandingZonePlan) => parameterName(plan, "network", "vpc-id"),
+  /** Comma-separated, in zone order. */
+  privateSubnetIds: (plan: LandingZonePlan) => parameterName(plan, "network", "private-subnet-ids"),
   clusterName: (plan: LandingZonePlan) => parameterName(plan, "platform", "cluster-name"),
   kubectlServiceToken: (plan: LandingZonePlan) => parameterName(plan, "platform", "kubectl-service-token"),
   kubectlRoleArn: (plan: LandingZonePlan) => parameterName(plan, "platform", "kubectl-role-arn"),
   workloadSecurityGroupId: (plan: LandingZonePlan) => parameterName(plan, "platform", "workload-security-group-id"),
-  targetGroupArn: (plan: LandingZonePlan, target: string) => parameterName(plan, "gateway", "target-groups", target),
+  discoveryNamespaceId: (plan: LandingZonePlan) => parameterName(plan, "discovery", "namespace-id"),
+  discoveryHostedZoneId: (plan: LandingZonePlan) => parameterName(plan, "discovery", "hosted-zone-id"),
+  paasServiceRoleArn: (plan: LandingZonePlan) => parameterName(plan, "platform", "beanstalk-service-role-arn"),
+  gatewayApiId: (plan: LandingZonePlan) => parameterName(plan, "gateway", "api-id"),
+  gatewayAuthorizerId: (plan: LandingZonePlan) => parameterName(plan, "gateway", "authorizer-id"),
+  gatewayVpcLinkId: (plan: LandingZonePlan) => parameterName(plan, "gateway", "vpc-link-id"),
+  gatewaySecurityGroupId: (plan: LandingZonePlan) => parameterName(plan, "gateway", "load-balancer-security-group-id"),
+  gatewayLoadBalancerArn: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "arn"),
+  gatewayListenerArn: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "listener-arn"),
+  gatewayIntegrationId: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "integration-id"),
+  logBufferHost: (plan: LandingZonePlan) => parameterName(plan, "logging", "buffer-host"),
+  logBufferSecretArn: (plan: LandingZonePlan) => parameterName(plan, "logging", "buffer-secret-arn"),
   topicArn: (plan: LandingZonePlan, event: string) => parameterName(plan, "messaging", "topics", event),
   queueArn: (plan: LandingZonePlan, subscription: string) => parameterName(plan, "messaging", "queues", subscription),
   brokerKeyArn: (plan: LandingZonePlan) => parameterName(plan, "messaging", "key-arn"),

@@ -22,7 +22,7 @@ import {
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { MAX_RULES_PER_LISTENER } from "../plan/planner.js";
-import type { UserDirectory } from "./user-pool.js";
+import type { UserDirectory } from "./user-directory.js";
 
 /** A path prefix at the gateway and the workload behind it. */
 export interface ApiGatewayRoute {
@@ -86,6 +86,12 @@ export interface ApiGatewayAuthorizerAuth {
 }
 
 export type ApiGatewayAuth = ApiGatewayNoAuth | ApiGatewayJwtAuth | ApiGatewayAuthorizerAuth;
+
+/**
+ * Where each route's target group, listener rule and API routes live: in the gateway, or in the
+ * stacks of the services, which attach them with `GatewayRoutes`.
+ */
+export type ApiGatewayAttachment = "gateway" | "services";
 
 /** Steady-state and burst request rates. */
 export interface ApiGatewayRateLimit {
@@ -161,6 +167,21 @@ export interface ApiGatewayProps {
    * @default - the construct path
    */
   readonly apiName?: string;
+  /**
+   * "gateway": the gateway creates each route's target group, listener rule and API routes.
+   * "services": it creates the load balancers with their listeners, one integration per load
+   * balancer and the authorizer; each service attaches its own routes with `GatewayRoutes` from its
+   * own stack, so changing a service changes only its stack and the gateway's stack keeps the same
+   * size whatever the number of services. The load balancers then reach the workload security
+   * group on any TCP port, since each service picks its port in its own target group.
+   * @default "gateway"
+   */
+  readonly attachment?: ApiGatewayAttachment;
+  /**
+   * Target type of the routes' target groups: "ip" for pods, "instance" for VMs (gateway attachment).
+   * @default "ip"
+   */
+  readonly targetType?: "ip" | "instance";
 }
 
 const CLOUDWATCH_RETENTION_DAYS = new Set(Object.values(logs.RetentionDays).filter((v): v is number => typeof v === "number"));
@@ -208,6 +229,12 @@ export class ApiGateway extends Construct {
   readonly webAcl?: wafv2.CfnWebACL;
   /** The Lambda request authorizer, when `auth.kind` is `authorizer`. */
   readonly authorizerFunction?: lambda.Function;
+  /** With the "services" attachment: one integration per load balancer (its listener through the VPC link), in `index` order. */
+  readonly integrations: readonly apigwv2.HttpIntegration[];
+  /** With the "services" attachment: the authorizer every attached route uses, unless auth is none. */
+  readonly authorizer?: apigwv2.HttpAuthorizer;
+  /** Where each route's resources live. */
+  readonly attachment: ApiGatewayAttachment;
 
   private readonly targetGroupsByTarget = new Map<string, elbv2.ApplicationTargetGroup[]>();
 
@@ -225,6 +252,8 @@ export class ApiGateway extends Construct {
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const subnets = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    this.attachment = props.attachment ?? "gateway";
+    const attachedHere = this.attachment === "gateway";
 
     this.vpcLinkSecurityGroup = new ec2.SecurityGroup(this, "VpcLinkSecurityGroup", {
       vpc: props.vpc,
@@ -239,11 +268,12 @@ export class ApiGateway extends Construct {
       allowAllOutbound: false,
     });
     this.securityGroup.connections.allowFrom(this.vpcLinkSecurityGroup, ec2.Port.tcp(LISTENER_PORT), "API Gateway VPC link");
-    for (const port of new Set(plannedLoadBalancers.flatMap((lb) => lb.routes.map((r) => r.port)))) {
+    const targetPorts = attachedHere ? [...new Set(plannedLoadBalancers.flatMap((lb) => lb.routes.map((r) => r.port)))].map((port) => ec2.Port.tcp(port)) : [ec2.Port.allTcp()];
+    for (const port of targetPorts) {
       if (props.workloadSecurityGroup) {
-        props.workloadSecurityGroup.connections.allowFrom(this.securityGroup, ec2.Port.tcp(port), "Gateway load balancers");
+        props.workloadSecurityGroup.connections.allowFrom(this.securityGroup, port, "Gateway load balancers");
       } else {
-        this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(port), "Targets in the VPC");
+        this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), port, "Targets in the VPC");
       }
     }
 
@@ -285,14 +315,14 @@ export class ApiGateway extends Construct {
         defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: "application/json", messageBody: '{"message":"Not Found"}' }),
       });
       const targetGroups = new Map<string, elbv2.ApplicationTargetGroup>();
-      for (const route of planned.routes) {
+      for (const route of attachedHere ? planned.routes : []) {
         let targetGroup = targetGroups.get(route.target);
         if (!targetGroup) {
           targetGroup = new elbv2.ApplicationTargetGroup(lbScope, `Target-${route.target}`, {
             vpc: props.vpc,
             port: route.port,
             protocol: elbv2.ApplicationProtocol.HTTP,
-            targetType: elbv2.TargetType.IP,
+            targetType: props.targetType === "instance" ? elbv2.TargetType.INSTANCE : elbv2.TargetType.IP,
             healthCheck: { path: route.healthCheckPath ?? defaultHealthCheckPath, healthyHttpCodes: "200-399" },
           });
           targetGroups.set(route.target, targetGroup);
@@ -329,8 +359,10 @@ export class ApiGateway extends Construct {
       ...(props.apiName ? { apiName: props.apiName } : {}),
       description: "Single entry of the landing zone",
       createDefaultStage: false,
-      ...(defaultAuthorizer ? { defaultAuthorizer } : {}),
+      ...(defaultAuthorizer && attachedHere ? { defaultAuthorizer } : {}),
     });
+    this.integrations = attachedHere ? [] : this.createIntegrations(plannedLoadBalancers, listeners);
+    if (!attachedHere && props.auth.kind !== "none") this.authorizer = this.createAuthorizer(props.auth);
 
     if (accessLogs) {
       this.accessLogGroup = new logs.LogGroup(this, "AccessLogs", { retention: retentionDays, encryptionKey: logKey, removalPolicy });
@@ -352,6 +384,7 @@ export class ApiGateway extends Construct {
         `${routeCount} API routes pass the default HTTP API quota of ${HTTP_API_ROUTE_QUOTA} routes per API; request a quota increase before deploying.`,
       );
     }
+    if (!attachedHere) return;
     plannedLoadBalancers.forEach((planned, i) => {
       const integration = new integrations.HttpAlbIntegration(`LoadBalancer${planned.index}Integration`, listeners[i]!, { vpcLink: this.vpcLink });
       for (const route of planned.routes) {
@@ -376,6 +409,52 @@ export class ApiGateway extends Construct {
       throw new Error(`ApiGateway.targetGroup: no route targets "${target}". Fix: use one of ${[...this.targetGroupsByTarget.keys()].join(", ") || "(no routes)"} or add a route for it`);
     }
     return groups;
+  }
+
+  /** One integration per load balancer, created up front so service stacks can route to it by id. */
+  private createIntegrations(plannedLoadBalancers: readonly ApiGatewayLoadBalancer[], listeners: readonly elbv2.ApplicationListener[]): apigwv2.HttpIntegration[] {
+    return plannedLoadBalancers.map(
+      (planned, i) =>
+        new apigwv2.HttpIntegration(this, `LoadBalancer${planned.index}Integration`, {
+          httpApi: this.httpApi,
+          integrationType: apigwv2.HttpIntegrationType.HTTP_PROXY,
+          integrationUri: listeners[i]!.listenerArn,
+          method: apigwv2.HttpMethod.ANY,
+          connectionType: apigwv2.HttpConnectionType.VPC_LINK,
+          connectionId: this.vpcLink.vpcLinkId,
+          payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_1_0,
+        }),
+    );
+  }
+
+  /** The authorizer attached routes name by id: routes in other stacks cannot bind a lazily created one. */
+  private createAuthorizer(auth: ApiGatewayJwtAuth | ApiGatewayAuthorizerAuth): apigwv2.HttpAuthorizer {
+    if (auth.kind === "jwt") {
+      const { issuer, audience } = jwtIssuerAndAudience(auth);
+      return new apigwv2.HttpAuthorizer(this, "JwtAuthorizer", {
+        httpApi: this.httpApi,
+        type: apigwv2.HttpAuthorizerType.JWT,
+        identitySource: ["$request.header.Authorization"],
+        jwtIssuer: issuer,
+        jwtAudience: audience,
+      });
+    }
+    const handler = this.authorizerFunction!;
+    const stack = Stack.of(this);
+    const authorizer = new apigwv2.HttpAuthorizer(this, "AuthServiceAuthorizer", {
+      httpApi: this.httpApi,
+      type: apigwv2.HttpAuthorizerType.LAMBDA,
+      identitySource: ["$request.header.Authorization"],
+      authorizerUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${handler.functionArn}/invocations`,
+      enableSimpleResponses: true,
+      payloadFormatVersion: apigwv2.AuthorizerPayloadVersion.VERSION_2_0,
+      resultsCacheTtl: Duration.minutes(5),
+    });
+    handler.addPermission("InvokedByGateway", {
+      principal: new iam.ServicePrincipal("apigateway.amazonaws.com"),
+      sourceArn: stack.formatArn({ service: "execute-api", resource: this.httpApi.apiId, resourceName: `authorizers/${authorizer.authorizerId}` }),
+    });
+    return authorizer;
   }
 
   private createLogKey(removalPolicy: RemovalPolicy): kms.Key {
@@ -468,12 +547,17 @@ export class ApiGateway extends Construct {
 }
 
 function jwtAuthorizer(auth: ApiGatewayJwtAuth): authorizers.HttpJwtAuthorizer {
+  const { issuer, audience } = jwtIssuerAndAudience(auth);
+  return new authorizers.HttpJwtAuthorizer("Jwt", issuer, { jwtAudience: audience });
+}
+
+function jwtIssuerAndAudience(auth: ApiGatewayJwtAuth): { issuer: string; audience: string[] } {
   const issuer = auth.issuer ?? auth.directory?.issuerUrl;
   const audience = auth.audience ?? (auth.directory ? [auth.directory.userPoolClient.userPoolClientId] : undefined);
   if (!issuer || !audience || audience.length === 0) {
     throw new Error(`ApiGateway: auth { kind: "jwt" } has no ${issuer ? "audience" : "issuer"}. Fix: pass auth.directory (a UserDirectory), or auth.issuer and a non-empty auth.audience`);
   }
-  return new authorizers.HttpJwtAuthorizer("Jwt", issuer, { jwtAudience: [...audience] });
+  return { issuer, audience: [...audience] };
 }
 
 const ACCESS_LOG_FIELDS = {

@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { MessagingStack } from "../../stacks/messaging-stack.js";
 import { NetworkStack } from "../../stacks/network-stack.js";
 import { ObservabilityStack } from "../../stacks/observability-stack.js";
-import { PlatformStack } from "../../stacks/platform-stack.js";
+import { PlatformStack, type ServicePlatform } from "../../stacks/platform-stack.js";
 import { ServiceStack } from "../../stacks/service-stack.js";
 import { pascalCase, stackName } from "../plan/naming.js";
 import { planLandingZone } from "../plan/planner.js";
@@ -11,12 +11,11 @@ import type { LandingZonePlan } from "../plan/types.js";
 import type { LandingZoneInput } from "../spec/schema.js";
 import type { LandingZoneSpec } from "../spec/types.js";
 import type { ApiGateway } from "./api-gateway.js";
-import type { KubernetesPlatform } from "./kubernetes-platform.js";
 import type { LogPipeline } from "./log-pipeline.js";
 import type { MessageBroker } from "./message-broker.js";
 import type { Network } from "./network.js";
 import type { SessionStore } from "./session-store.js";
-import type { UserDirectory } from "./user-pool.js";
+import type { UserDirectory } from "./user-directory.js";
 
 export interface LandingZoneProps {
   /** The landing-zone spec, as written (`LandingZoneInput`) or normalized. */
@@ -31,8 +30,9 @@ export interface LandingZoneProps {
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
  * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging` and one
- * `-svc-<service>` per service and BFF. Service stacks read shared values from SSM parameters at
- * deploy time, so each deploys on its own.
+ * `-svc-<service>` per service and BFF, for any tier (iaas: VM fleets, caas: EKS, paas: Elastic
+ * Beanstalk). Service stacks read shared values from SSM parameters at deploy time, so each deploys
+ * on its own, and every template is checked against CloudFormation's limits when synthesized.
  *
  * @example
  * const app = new App();
@@ -47,7 +47,8 @@ export class LandingZone extends Construct {
   /** Service or BFF name → its stack. */
   readonly serviceStacks: ReadonlyMap<string, ServiceStack>;
   readonly network: Network;
-  readonly platform: KubernetesPlatform;
+  /** EKS (caas), the VM platform (iaas) or the Elastic Beanstalk application (paas). */
+  readonly platform: ServicePlatform;
   readonly gateway: ApiGateway;
   readonly sessions?: SessionStore;
   readonly users?: UserDirectory;
@@ -93,8 +94,10 @@ export class LandingZone extends Construct {
         serviceName: service.name,
       });
       // Deploy order only: the values themselves come from SSM parameters, never exports.
+      stack.addStackDependency(this.networkStack, "reads the network's SSM parameters");
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
+      if (this.observabilityStack && plan.tier !== "caas") stack.addStackDependency(this.observabilityStack, "reads the log buffer's SSM parameters");
       serviceStacks.set(service.name, stack);
     }
     this.serviceStacks = serviceStacks;

@@ -1,14 +1,28 @@
 import { RemovalPolicy, Stack, Token, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs, aws_opensearchservice as opensearch } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecret, logPipelineAddOn, type LogBuffer, type LogSink } from "../kubernetes/log-pipeline.js";
+import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecret, logPipelineAddOn, logstashPipelineConfig, type LogBuffer, type LogSink } from "../kubernetes/log-pipeline.js";
 import type { AddOn } from "../kubernetes/types.js";
 import { SIZING, VERSIONS } from "../plan/sizing.js";
 import type { LandingZonePlan } from "../plan/types.js";
 import type { IKubernetesTarget } from "./kubernetes-target.js";
+import { LogstashHosts } from "./logstash-hosts.js";
 import { ManagedRedis, type ManagedRedisProps } from "./managed-redis.js";
 
 
 const DEV_SEARCH = SIZING.aws.dev.search;
+
+/** Logstash on its own hosts, for service models without a cluster (iaas, paas). */
+export interface LogPipelineHostsProps {
+  /** Plan whose `logging` and `hosts.logstash` sections size the hosts and render the pipeline. */
+  readonly plan: LandingZonePlan;
+  /** The instances shipping their logs into the buffer (the workload security group). */
+  readonly shippers: ec2.IConnectable;
+  /**
+   * Subnets of the Logstash hosts.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly subnets?: ec2.SubnetSelection;
+}
 
 /** Size of the Redis list in front of Logstash. */
 export type LogBufferProps = Pick<ManagedRedisProps, "nodeType" | "replicas" | "multiAz" | "engineVersion" | "port">;
@@ -83,6 +97,13 @@ export interface LogPipelineProps {
    * @default - none; required with `target`
    */
   readonly plan?: LandingZonePlan;
+  /**
+   * Run Logstash on a small Auto Scaling group instead of a cluster; the shippers reach the buffer,
+   * Logstash drains it into the domain and is the only principal of the domain's policy. Exclusive
+   * with `target`.
+   * @default - no Logstash hosts
+   */
+  readonly hosts?: LogPipelineHostsProps;
 }
 
 /**
@@ -101,13 +122,21 @@ export class LogPipeline extends Construct {
   readonly domain: opensearch.Domain;
   /** The Redis list shippers push to, when there is a buffer. */
   readonly buffer?: ManagedRedis;
-  /** Role of Logstash's service account, when a target is given. */
+  /** Role of Logstash's service account or hosts, when a target or hosts are given. */
   readonly logstashRole?: iam.IRole;
+  /** The Logstash hosts, when `hosts` is given. */
+  readonly logstashHosts?: LogstashHosts;
 
   constructor(scope: Construct, id: string, props: LogPipelineProps) {
     super(scope, id);
     if (props.target && !props.plan?.logging) {
       throw new Error(`LogPipeline ${this.node.path}: target is given but plan${props.plan ? ".logging" : ""} is undefined. Fix: pass plan (a plan with logging.stack: elk) to render the in-cluster add-on, or drop target`);
+    }
+    if (props.target && props.hosts) {
+      throw new Error(`LogPipeline ${this.node.path}: both target and hosts are given. Fix: run Logstash in the cluster (target) or on hosts (hosts), not both`);
+    }
+    if (props.hosts && (!props.hosts.plan.logging?.buffer || props.buffer === false)) {
+      throw new Error(`LogPipeline ${this.node.path}: hosts need the Redis buffer, the only way shippers outside a cluster reach Logstash. Fix: set logging.buffer: redis and keep buffer on`);
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const subnetSelection = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
@@ -163,6 +192,40 @@ export class LogPipeline extends Construct {
     }
 
     if (props.target && props.plan) this.logstashRole = this.addToCluster(props.target, props.plan);
+    if (props.hosts) {
+      this.logstashHosts = this.addHosts(props.vpc, props.hosts, removalPolicy);
+      this.logstashRole = this.logstashHosts.role;
+    }
+  }
+
+  /** Logstash hosts draining the buffer into the domain, the only principal the domain admits. */
+  private addHosts(vpc: ec2.IVpc, hosts: LogPipelineHostsProps, removalPolicy: RemovalPolicy): LogstashHosts {
+    const buffer = this.buffer!;
+    const lateBound = new LateBoundValues();
+    const pipeline = logstashPipelineConfig(hosts.plan, {
+      sink: { kind: "opensearch", endpoint: lateBound.host("domain", this.domain.domainEndpoint), region: lateBound.region(Stack.of(this).region) },
+      buffer: { host: lateBound.host("buffer", buffer.endpoint), port: buffer.port, tls: true, passwordSecretName: LOG_BUFFER_SECRET },
+    });
+    const logstash = new LogstashHosts(this, "LogstashHosts", {
+      plan: hosts.plan,
+      vpc,
+      ...(hosts.subnets ? { subnets: hosts.subnets } : {}),
+      pipeline: lateBound.resolveText(pipeline),
+      bufferSecretArn: buffer.authToken.secretArn,
+      domainArn: this.domain.domainArn,
+      removalPolicy,
+    });
+    this.domain.addAccessPolicies(
+      new iam.PolicyStatement({
+        principals: [new iam.ArnPrincipal(logstash.role.roleArn)],
+        actions: [...LOGSTASH_DOMAIN_ACTIONS],
+        resources: [this.domain.domainArn, `${this.domain.domainArn}/*`],
+      }),
+    );
+    this.domain.connections.allowFrom(logstash, ec2.Port.tcp(443), "Logstash hosts");
+    buffer.allowFrom(logstash);
+    buffer.allowFrom(hosts.shippers);
+    return logstash;
   }
 
   /** One subnet per zone used: two or three with zone awareness, else one. */
@@ -234,6 +297,10 @@ class LateBoundValues {
 
   resolve(addOn: AddOn): AddOn {
     return this.replaceIn(addOn) as AddOn;
+  }
+
+  resolveText(text: string): string {
+    return this.replaceIn(text) as string;
   }
 
   private standIn(standIn: string, value: string): string {

@@ -62,6 +62,10 @@ export interface ManagedRedisProps {
  * An ElastiCache Redis replication group that is private, TLS-only, encrypted at rest with its own
  * KMS key and protected by a generated AUTH token. The building block of `SessionStore` and of
  * `LogPipeline`'s buffer.
+ *
+ * @example
+ * const cache = new ManagedRedis(stack, "Cache", { vpc, allowFrom: [appSecurityGroup], description: "Rate limits" });
+ * cache.authToken.grantRead(appRole);
  */
 export class ManagedRedis extends Construct implements ec2.IConnectable {
   readonly replicationGroup: elasticache.CfnReplicationGroup;

@@ -4,4 +4,5 @@ export * from "./naming.js";
 export * from "./planner.js";
 export * from "./sizing.js";
 export * from "./types.js";
+export * from "./hosts.js";
 export * from "./stateful.js";

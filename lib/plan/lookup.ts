@@ -1,12 +1,18 @@
-import type { LandingZonePlan, ServicePlan, SubscriptionPlan } from "./types.js";
+import type { LandingZonePlan, RoutePlan, ServicePlan, SubscriptionPlan } from "./types.js";
+
+/** A gateway route with the index of the load balancer that carries it. */
+export interface PlacedRoute {
+  readonly route: RoutePlan;
+  readonly loadBalancer: number;
+}
 
 /** Indexes over one plan, so code run once per service looks things up instead of scanning every service. */
 interface PlanLookup {
   readonly services: ReadonlyMap<string, ServicePlan>;
   /** Subscriber → its subscriptions, in topic order. */
   readonly subscriptions: ReadonlyMap<string, readonly SubscriptionPlan[]>;
-  /** Services and BFFs with at least one gateway route. */
-  readonly routed: ReadonlySet<string>;
+  /** Service or BFF → its gateway routes, in load balancer and route order. */
+  readonly routes: ReadonlyMap<string, readonly PlacedRoute[]>;
   /** Service or BFF → the image its spec names, when it names one. */
   readonly specImages: ReadonlyMap<string, string>;
 }
@@ -27,7 +33,15 @@ function lookup(plan: LandingZonePlan): PlanLookup {
     }
     const specImages = new Map<string, string>();
     for (const s of [...plan.spec.services, ...plan.spec.bffs]) if (s.image) specImages.set(s.name, s.image);
-    found = { services: new Map(plan.services.map((s) => [s.name, s])), subscriptions, routed: new Set(plan.gateway.routes.map((r) => r.target)), specImages };
+    const routes = new Map<string, PlacedRoute[]>();
+    for (const lb of plan.gateway.loadBalancers) {
+      for (const route of lb.routes) {
+        const list = routes.get(route.target);
+        if (list) list.push({ route, loadBalancer: lb.index });
+        else routes.set(route.target, [{ route, loadBalancer: lb.index }]);
+      }
+    }
+    found = { services: new Map(plan.services.map((s) => [s.name, s])), subscriptions, routes, specImages };
     lookups.set(plan, found);
   }
   return found;
@@ -43,9 +57,9 @@ export function subscriptionsOf(plan: LandingZonePlan, subscriber: string): read
   return lookup(plan).subscriptions.get(subscriber) ?? [];
 }
 
-/** Whether the gateway routes to the service or BFF named `name`. */
-export function isRouted(plan: LandingZonePlan, name: string): boolean {
-  return lookup(plan).routed.has(name);
+/** The gateway routes to the service or BFF named `name`, with their load balancers; [] when it is not exposed. */
+export function routesTo(plan: LandingZonePlan, name: string): readonly PlacedRoute[] {
+  return lookup(plan).routes.get(name) ?? [];
 }
 
 /** The image the spec names for a service or BFF; undefined when it names none (the plan's default image is then used). */

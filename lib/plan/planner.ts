@@ -3,6 +3,7 @@ import type { LandingZoneInput } from "../spec/schema.js";
 import type { LandingZoneSpec } from "../spec/types.js";
 import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, DATABASE_IMPLEMENTATION, ENGINE_SUPPORT, engineSupports } from "./catalog.js";
 import { allocateSubnets } from "./cidr.js";
+import { hostProblems, planHosts } from "./hosts.js";
 import { physicalName } from "./naming.js";
 import { SIZING, VERSIONS } from "./sizing.js";
 import type {
@@ -93,6 +94,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   if (asked.has("broker") && !BROKER_OPTIONS[cloud].includes(brokerChoice)) {
     problems.push(`messaging.broker "${brokerChoice}" is not offered on ${cloud}. Fix: use one of ${BROKER_OPTIONS[cloud].join(", ")} or auto`);
   }
+  problems.push(...hostProblems(spec));
   if (spec.tracing.backend === "xray" && cloud !== "aws") {
     problems.push(`tracing.backend "xray" exists only on aws. Fix: use zipkin, jaeger or cloud`);
   }
@@ -135,6 +137,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
       : undefined;
   const vms = tier === "iaas" ? { instanceType: sizing.vm.type, rootVolumeGiB: sizing.vm.rootVolumeGiB } : undefined;
   const paas = tier === "paas" ? { platform: cloud === "aws" ? VERSIONS.elasticBeanstalkDocker : "docker", instanceType: sizing.paas.type } : undefined;
+  const hosts = planHosts(spec, sizing.vm.type);
   decide(
     "compute",
     impl("compute"),
@@ -252,6 +255,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     ...(cluster ? { cluster } : {}),
     ...(vms ? { vms } : {}),
     ...(paas ? { paas } : {}),
+    ...(hosts ? { hosts } : {}),
     gateway,
     ...(sessions ? { sessions } : {}),
     ...(logging ? { logging } : {}),

@@ -33,3 +33,30 @@ export const STATEFUL_CLOUDFORMATION_TYPES: ReadonlySet<string> = new Set([
 export function isStatefulCloudFormationResource(type: string | undefined, deletionPolicy?: unknown): boolean {
   return (type !== undefined && STATEFUL_CLOUDFORMATION_TYPES.has(type)) || deletionPolicy === "Retain" || deletionPolicy === "Snapshot" || deletionPolicy === "RetainExceptOnCreate";
 }
+
+/** Pulumi type tokens of resources that hold data, per provider (the CloudFormation list's counterparts). */
+export const STATEFUL_PULUMI_TYPES: ReadonlySet<string> = new Set([
+  "aws:rds/instance:Instance",
+  "aws:rds/cluster:Cluster",
+  "aws:dynamodb/table:Table",
+  "aws:elasticache/replicationGroup:ReplicationGroup",
+  "aws:elasticache/cluster:Cluster",
+  "aws:opensearch/domain:Domain",
+  "aws:sqs/queue:Queue",
+  "aws:s3/bucket:Bucket",
+  "aws:s3/bucketV2:BucketV2",
+  "aws:efs/fileSystem:FileSystem",
+  "aws:ebs/volume:Volume",
+  "aws:kinesis/stream:Stream",
+  "aws:msk/cluster:Cluster",
+  "aws:mq/broker:Broker",
+  "aws:ecr/repository:Repository",
+  "aws:kms/key:Key",
+  "aws:secretsmanager/secret:Secret",
+  "aws:cognito/userPool:UserPool",
+  "aws:cloudwatch/logGroup:LogGroup",
+]);
+
+export function isStatefulPulumiType(type: string): boolean {
+  return STATEFUL_PULUMI_TYPES.has(type);
+}

@@ -1,4 +1,5 @@
 import type { Cloud, DatabaseEngine, Environment, LandingZoneSpec, Tier } from "../spec/types.js";
+import type { HostsPlan } from "./hosts.js";
 
 export type Engine = "cdk" | "pulumi";
 
@@ -273,6 +274,8 @@ export interface LandingZonePlan {
   readonly cluster?: ClusterPlan;
   readonly vms?: VmPlan;
   readonly paas?: PaasPlan;
+  /** AWS iaas/paas: Cloud Map registry, instance fleet settings and Logstash hosts. */
+  readonly hosts?: HostsPlan;
   readonly gateway: GatewayPlan;
   readonly sessions?: RedisPlan;
   readonly logging?: LogPipelinePlan;

@@ -4,7 +4,7 @@ import type { IConstruct } from "constructs";
 import { Capture, Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ApiGateway, type ApiGatewayProps } from "../../lib/cdk/api-gateway.js";
-import { UserDirectory } from "../../lib/cdk/user-pool.js";
+import { UserDirectory } from "../../lib/cdk/user-directory.js";
 import { MAX_RULES_PER_LISTENER, planLandingZone } from "../../lib/plan/index.js";
 
 const STRICT = { "@aws-cdk/core:validateAgainstDefaultRules": true, "@aws-cdk/core:strictCfnValidateErrors": true };

@@ -74,9 +74,16 @@ describe("LandingZone (examples/shop)", () => {
         "/msa/shop/prod/platform/kubectl-service-token",
         "/msa/shop/prod/platform/kubectl-role-arn",
         "/msa/shop/prod/platform/workload-security-group-id",
-        ...SERVICES.map((s) => `/msa/shop/prod/gateway/target-groups/${s}`),
+        "/msa/shop/prod/gateway/api-id",
+        "/msa/shop/prod/gateway/authorizer-id",
+        "/msa/shop/prod/gateway/load-balancers/0/listener-arn",
+        "/msa/shop/prod/gateway/load-balancers/0/integration-id",
       ]),
     );
+    // Routes belong to the services' stacks, so the platform's size does not grow with them.
+    for (const type of ["AWS::ElasticLoadBalancingV2::TargetGroup", "AWS::ElasticLoadBalancingV2::ListenerRule", "AWS::ApiGatewayV2::Route"]) platform.resourceCountIs(type, 0);
+    platform.resourceCountIs("AWS::ApiGatewayV2::Integration", 1);
+    platform.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", { AuthorizerType: "JWT" });
     platform.resourceCountIs("AWS::ElastiCache::ReplicationGroup", 1);
     platform.resourceCountIs("AWS::Cognito::UserPool", 1);
     // Istio comes with the platform because the example asks for a mesh.
@@ -101,7 +108,7 @@ describe("LandingZone (examples/shop)", () => {
     expect(Object.values(observability.Parameters ?? {}).map((p) => p.Default)).toContain("/msa/shop/prod/platform/cluster-name");
   });
 
-  it("deploys each service from its own stack with its Deployment, binding and parameters read at deploy time", () => {
+  it("deploys each service from its own stack with its Deployment, its gateway routes and parameters read at deploy time", () => {
     for (const service of SERVICES) {
       const t = template(`svc-${service}`);
       const manifests = JSON.stringify(ofType(t, "Custom::AWSCDK-EKS-KubernetesResource").map((r) => r.Properties!.Manifest));
@@ -109,8 +116,14 @@ describe("LandingZone (examples/shop)", () => {
       expect(manifests, service).toContain('\\"kind\\":\\"TargetGroupBinding\\"');
       const ssmParameters = Object.values(t.Parameters ?? {}).filter((p) => p.Type === "AWS::SSM::Parameter::Value<String>");
       expect(ssmParameters.map((p) => p.Default), service).toEqual(
-        expect.arrayContaining(["/msa/shop/prod/platform/cluster-name", "/msa/shop/prod/platform/kubectl-service-token", `/msa/shop/prod/gateway/target-groups/${service}`]),
+        expect.arrayContaining(["/msa/shop/prod/platform/cluster-name", "/msa/shop/prod/platform/kubectl-service-token", "/msa/shop/prod/gateway/load-balancers/0/listener-arn"]),
       );
+      // The service's own target group (pod IPs), bound by its TargetGroupBinding, and its rule and routes.
+      const [targetGroupId] = Object.entries(t.Resources).find(([, r]) => r.Type === "AWS::ElasticLoadBalancingV2::TargetGroup")!;
+      expect(t.Resources[targetGroupId]!.Properties).toMatchObject({ TargetType: "ip", Port: 8080 });
+      expect(manifests, service).toContain(`{\"Ref\":\"${targetGroupId}\"}`);
+      expect(ofType(t, "AWS::ElasticLoadBalancingV2::ListenerRule").length, service).toBeGreaterThanOrEqual(1);
+      expect(ofType(t, "AWS::ApiGatewayV2::Route").map((r) => r.Properties!.AuthorizationType), service).toEqual(expect.arrayContaining(["JWT"]));
     }
   });
 

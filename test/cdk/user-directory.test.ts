@@ -1,7 +1,7 @@
 import { App, Duration, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
-import { UserDirectory, type UserDirectoryProps } from "../../lib/cdk/user-pool.js";
+import { UserDirectory, type UserDirectoryProps } from "../../lib/cdk/user-directory.js";
 
 const STRICT = { "@aws-cdk/core:validateAgainstDefaultRules": true, "@aws-cdk/core:strictCfnValidateErrors": true };
 

@@ -56,7 +56,8 @@ describe("the real `cdk synth` (cdk.json's app) on every AWS example", () => {
     const mlz = run("node_modules/.bin/tsx", ["bin/mlz.ts", "synth", file, "--out", mlzOut]);
     expect(mlz.status, mlz.stderr).toBe(0);
     expect(templates(mlzOut)).toEqual(templates(cdkOut));
-  });
+    // Two full synths with validation: about 30 s on a quiet 2-core machine, several times that under load.
+  }, 600_000);
 
   it("fails with the spec's problems and writes no assembly for an invalid spec", () => {
     const outdir = join(scratch, "invalid");

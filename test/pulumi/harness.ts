@@ -17,7 +17,6 @@
  * Runs must be sequential (the Pulumi runtime is process-global); each run resets mocks and config.
  * The benchmark (bench/targets/pulumi.ts) runs programs through this same harness.
  */
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 export const MOCK_ACCOUNT = "123456789012";
@@ -260,6 +259,11 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   const service = /^aws:([a-z0-9]+)\//.exec(type)?.[1] ?? "mock";
   const base: Record<string, unknown> = { ...inputs, id, arn: arn(service, physical), name: physical };
   switch (type) {
+    case "aws:lb/targetGroup:TargetGroup":
+    case "aws:lb/loadBalancer:LoadBalancer": {
+      const kind = type.endsWith("TargetGroup") ? "targetgroup" : "loadbalancer/app";
+      return { ...base, arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:${kind}/${physical}/0123456789abcdef`, arnSuffix: `${kind}/${physical}/0123456789abcdef` };
+    }
     case "aws:iam/role:Role":
     case "aws:iam/policy:Policy":
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type.endsWith("Role") ? "role" : "policy"}/${physical}` };
@@ -271,9 +275,6 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...base, id: arn("sns", physical), arn: arn("sns", physical) };
     case "aws:sqs/queue:Queue":
       return { ...base, id: `https://sqs.${MOCK_REGION}.amazonaws.com/${MOCK_ACCOUNT}/${physical}`, url: `https://sqs.${MOCK_REGION}.amazonaws.com/${MOCK_ACCOUNT}/${physical}`, arn: arn("sqs", physical) };
-    case "aws:lb/targetGroup:TargetGroup":
-      // The shape a TargetGroupBinding checks: targetgroup/<name>/<16 hex digits>.
-      return { ...base, arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${physical}/${createHash("sha256").update(physical).digest("hex").slice(0, 16)}` };
     case "aws:secretsmanager/secret:Secret":
       return { ...base, arn: arn("secretsmanager", `secret:${physical}-AbCdEf`) };
     case "aws:elasticache/replicationGroup:ReplicationGroup":
@@ -308,6 +309,16 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "aws:eks/cluster:Cluster":
       return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
+    case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+      return { ...base, id: `ns-${name}`, arn: arn("servicediscovery", `namespace/ns-${name}`), hostedZone: `Z${name.replace(/[^A-Za-z0-9]/g, "").toUpperCase()}` };
+    case "aws:servicediscovery/httpNamespace:HttpNamespace":
+      return { ...base, id: `ns-${name}`, arn: arn("servicediscovery", `namespace/ns-${name}`) };
+    case "aws:servicediscovery/service:Service":
+      return { ...base, id: `srv-${name}`, arn: arn("servicediscovery", `service/srv-${name}`) };
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { ...base, id: `lt-${name}`, latestVersion: 1 };
+    case "aws:elasticbeanstalk/environment:Environment":
+      return { ...base, cname: `${String(inputs["cnamePrefix"] ?? physical)}.${MOCK_REGION}.elasticbeanstalk.com`, endpointUrl: `internal-${physical}.${MOCK_REGION}.elb.amazonaws.com` };
     case "random:index/randomPassword:RandomPassword":
       return { ...base, result: `mock-password-${name}` };
     default:
@@ -323,6 +334,8 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
       return { name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION, endpoint: `ec2.${MOCK_REGION}.amazonaws.com`, description: "US East (N. Virginia)" };
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+    case "aws:ssm/getParameter:getParameter":
+      return { name: inputs["name"], type: "String", value: "ami-0123456789abcdef0", arn: arn("ssm", `parameter${String(inputs["name"])}`), id: inputs["name"] };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return { names: [...MOCK_ZONES], zoneIds: ["use1-az1", "use1-az2", "use1-az4"], id: MOCK_REGION };
     default:

@@ -1,17 +1,8 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import program from "../../bin/pulumi.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import { byType, childrenOf, runProgram, type RegisteredResource } from "./harness.js";
 
-// Mocked target group ARNs are reshaped into real ELB ones, which a TargetGroupBinding insists on.
-vi.mock("../../lib/kubernetes/target-group-binding.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../lib/kubernetes/target-group-binding.js")>();
-  return {
-    ...original,
-    targetGroupBinding: (...[plan, service, arn]: Parameters<typeof original.targetGroupBinding>) =>
-      original.targetGroupBinding(plan, service, arn.replace(/^arn:aws:lb:([^:]+):(\d+):(.+)$/, "arn:aws:elasticloadbalancing:$1:$2:targetgroup/$3/0123456789abcdef")),
-  };
-});
 
 async function run(specFile: string): Promise<{ resources: RegisteredResource[]; outputs: Record<string, unknown> }> {
   let outputs: Record<string, unknown> = {};

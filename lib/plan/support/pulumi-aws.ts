@@ -2,16 +2,16 @@ import type { CloudSupport } from "../types.js";
 
 /** What the Pulumi engine implements on AWS, per capability. Extend when a component lands with its tests. */
 export const PULUMI_AWS_SUPPORT: CloudSupport = {
-  network: ["caas"],
-  compute: ["caas"],
-  registry: ["caas"],
-  gateway: ["caas"],
-  bff: ["caas"],
-  discovery: ["caas"],
-  config: ["caas"],
-  sessions: ["caas"],
-  tokens: ["caas"],
+  network: ["iaas", "caas", "paas"],
+  compute: ["iaas", "caas", "paas"],
+  registry: ["iaas", "caas", "paas"],
+  gateway: ["iaas", "caas", "paas"],
+  bff: ["iaas", "caas", "paas"],
+  discovery: ["iaas", "caas", "paas"],
+  config: ["iaas", "caas", "paas"],
+  sessions: ["iaas", "caas", "paas"],
+  tokens: ["iaas", "caas", "paas"],
   mesh: ["caas"],
-  logging: ["caas"],
-  broker: ["caas"],
+  logging: ["iaas", "caas", "paas"],
+  broker: ["iaas", "caas", "paas"],
 };

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { HOST_HEADER_PARAMETER } from "../../plan/host-bootstrap.js";
 import { physicalName } from "../../plan/naming.js";
 import type { GatewayPlan, LoadBalancerPlan, RoutePlan } from "../../plan/types.js";
 import { UserDirectory } from "./user-directory.js";
@@ -15,11 +16,35 @@ export interface JwtIssuer {
   readonly clientId: pulumi.Input<string>;
 }
 
+/** Requests reach pods (ip) or instances (instance) through a target group and a path rule per route. */
+export interface ApiGatewayTargetGroups {
+  /** Target groups and path rules of the gateway's own. */
+  readonly kind: "target-group";
+  /**
+   * Target type of the target groups.
+   * @default "ip"
+   */
+  readonly targetType?: "ip" | "instance";
+}
+
+/**
+ * Requests reach Elastic Beanstalk environments attached to the load balancers, whose rules match
+ * each environment's host name: every target gets an integration that sets its host, and no target
+ * group or rule of the gateway's own.
+ */
+export interface ApiGatewayHostHeaderTargets {
+  /** Beanstalk's own rules, matched by host. */
+  readonly kind: "host-header";
+  /** Route target → the host its environment's rule matches (its CNAME). */
+  readonly hosts: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
 export interface ApiGatewayArgs {
   /** Routes, their split over load balancers, auth, WAF, rate limit and access logs (`plan.gateway`). */
   readonly gateway: GatewayPlan;
   /** Prefix of physical names, `<zone>-<environment>`: load balancers are `<prefix>-lb`, `<prefix>-lb-1`, ... */
   readonly namePrefix: string;
+  /** VPC of the internal load balancers and the VPC link. */
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets for the VPC link and the internal load balancers. */
   readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -33,6 +58,11 @@ export interface ApiGatewayArgs {
    * @default - "/health" for every target
    */
   readonly healthCheckPaths?: Readonly<Record<string, string>>;
+  /**
+   * How requests reach the route targets behind the load balancers.
+   * @default { kind: "target-group", targetType: "ip" }
+   */
+  readonly targets?: ApiGatewayTargetGroups | ApiGatewayHostHeaderTargets;
   /**
    * Token issuer for `gateway.auth: jwt`.
    * @default - a new {@link UserDirectory} child when auth is jwt
@@ -110,6 +140,11 @@ export class ApiGateway extends pulumi.ComponentResource {
       throw new Error(`ApiGateway ${name}: gateway.auth "authorizer" is not implemented by this component. Fix: use "jwt" (Cognito) or "none"`);
     }
     checkPriorities(name, gateway.loadBalancers);
+    const targets = args.targets ?? { kind: "target-group" };
+    if (targets.kind === "host-header") {
+      const missing = [...new Set(gateway.routes.map((r) => r.target))].filter((target) => targets.hosts[target] === undefined);
+      if (missing.length > 0) throw new Error(`ApiGateway ${name}: targets.hosts has no host for ${missing.join(", ")}. Fix: give each route target its environment's host`);
+    }
     super("msa:aws:ApiGateway", name, {}, opts);
     const parent = { parent: this };
     const tags = { ...args.tags };
@@ -143,8 +178,9 @@ export class ApiGateway extends pulumi.ComponentResource {
     const webAcl = gateway.waf ? this.webAcl(name, args, tags) : undefined;
 
     const targetGroupArns: Record<string, pulumi.Output<string>[]> = {};
+    const hostIntegrations = new Map<string, aws.apigatewayv2.Integration>();
     const loadBalancers = gateway.loadBalancers.map((plan) => {
-      const nodes = this.loadBalancer(name, args, plan, vpcLinkSecurityGroup, tags, retain);
+      const nodes = this.loadBalancer(name, args, plan, vpcLinkSecurityGroup, tags, retain, targets);
       for (const [target, targetGroup] of Object.entries(nodes.targetGroups)) (targetGroupArns[target] ??= []).push(targetGroup.arn);
       if (webAcl) new aws.wafv2.WebAclAssociation(`${name}-lb${plan.index}-waf`, { resourceArn: nodes.loadBalancer.arn, webAclArn: webAcl.arn }, parent);
       const integration = new aws.apigatewayv2.Integration(
@@ -161,13 +197,36 @@ export class ApiGateway extends pulumi.ComponentResource {
         parent,
       );
       for (const route of plan.routes) {
+        let routeIntegration = integration;
+        if (targets.kind === "host-header") {
+          // An environment sits on the load balancer of its first route; its integration sets the host its rule matches.
+          let hostIntegration = hostIntegrations.get(route.target);
+          if (!hostIntegration) {
+            hostIntegration = new aws.apigatewayv2.Integration(
+              `${name}-${route.target}-host`,
+              {
+                apiId: api.id,
+                integrationType: "HTTP_PROXY",
+                integrationMethod: "ANY",
+                integrationUri: nodes.listener.arn,
+                connectionType: "VPC_LINK",
+                connectionId: vpcLink.id,
+                payloadFormatVersion: "1.0",
+                requestParameters: { [HOST_HEADER_PARAMETER]: targets.hosts[route.target]! },
+              },
+              parent,
+            );
+            hostIntegrations.set(route.target, hostIntegration);
+          }
+          routeIntegration = hostIntegration;
+        }
         for (const routeKey of routeKeys(route.path)) {
           new aws.apigatewayv2.Route(
             `${name}-${routeResourceName(routeKey)}`,
             {
               apiId: api.id,
               routeKey,
-              target: pulumi.interpolate`integrations/${integration.id}`,
+              target: pulumi.interpolate`integrations/${routeIntegration.id}`,
               ...(authorizer ? { authorizationType: "JWT", authorizerId: authorizer.id } : { authorizationType: "NONE" }),
             },
             parent,
@@ -215,6 +274,7 @@ export class ApiGateway extends pulumi.ComponentResource {
     vpcLinkSecurityGroup: aws.ec2.SecurityGroup,
     tags: Record<string, string>,
     retain: boolean,
+    targets: ApiGatewayTargetGroups | ApiGatewayHostHeaderTargets,
   ): Omit<GatewayLoadBalancerNodes, "integration"> {
     const parent = { parent: this };
     const id = `${name}-lb${plan.index}`;
@@ -268,8 +328,10 @@ export class ApiGateway extends pulumi.ComponentResource {
     );
 
     const targetGroups: Record<string, aws.lb.TargetGroup> = {};
-    for (const route of plan.routes) {
-      const targetGroup = (targetGroups[route.target] ??= this.targetGroup(id, args, plan, route, tags));
+    // Beanstalk creates the target groups and rules of environments on a shared load balancer.
+    const targetType = targets.kind === "target-group" ? (targets.targetType ?? "ip") : undefined;
+    for (const route of targetType ? plan.routes : []) {
+      const targetGroup = (targetGroups[route.target] ??= this.targetGroup(id, args, plan, route, tags, targetType!));
       new aws.lb.ListenerRule(
         `${id}-${routeResourceName(route.path)}`,
         {
@@ -285,12 +347,12 @@ export class ApiGateway extends pulumi.ComponentResource {
     return { loadBalancer, securityGroup, listener, targetGroups };
   }
 
-  private targetGroup(id: string, args: ApiGatewayArgs, plan: LoadBalancerPlan, route: RoutePlan, tags: Record<string, string>): aws.lb.TargetGroup {
+  private targetGroup(id: string, args: ApiGatewayArgs, plan: LoadBalancerPlan, route: RoutePlan, tags: Record<string, string>, targetType: "ip" | "instance"): aws.lb.TargetGroup {
     const targetGroupArgs: aws.lb.TargetGroupArgs = {
       name: physicalName("loadBalancer", args.namePrefix, route.target, plan.index === 0 ? "" : String(plan.index)),
       vpcId: args.vpcId,
-      // Pod IPs are registered directly (TargetGroupBinding), so traffic skips node ports.
-      targetType: "ip",
+      // Pod IPs are registered directly (TargetGroupBinding), so traffic skips node ports; VMs register as instances.
+      targetType,
       protocol: "HTTP",
       port: route.port,
       deregistrationDelay: 30,
@@ -337,12 +399,12 @@ export class ApiGateway extends pulumi.ComponentResource {
         policy: pulumi.all([partition, region, account]).apply(([p, r, a]) => JSON.stringify(logGroupKeyPolicy(p, r, a, logGroupName))),
         tags,
       },
-      parent,
+      { parent: this, protect: retain, retainOnDelete: retain },
     );
     return new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
       { name: logGroupName, retentionInDays: args.gateway.accessLogRetentionDays, kmsKeyId: key.arn, tags },
-      { parent: this, protect: retain },
+      { parent: this, protect: retain, retainOnDelete: retain },
     );
   }
 }

@@ -7,3 +7,8 @@ export * from "./user-directory.js";
 export * from "./api-gateway.js";
 export * from "./service-workload.js";
 export * from "./landing-zone.js";
+export * from "./vm-platform.js";
+export * from "./vm-service.js";
+export * from "./paas-platform.js";
+export * from "./paas-service.js";
+export * from "./logstash-hosts.js";

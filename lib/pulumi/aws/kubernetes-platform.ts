@@ -123,8 +123,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     const callerAccount = aws.getCallerIdentityOutput({}, parent).accountId;
     const managedPolicy = (policy: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
 
-    const secretsKey = new aws.kms.Key(`${name}-secrets-key`, { description: `Envelope encryption of Kubernetes secrets in ${plan.name}`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, parent);
-    const registryKey = new aws.kms.Key(`${name}-registry-key`, { description: `Encryption of the ${plan.name} container images`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, parent);
+    // Keys decrypt retained data (secrets in etcd backups, images) and logs are evidence: kept like the data.
+    const kept = retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
+    const secretsKey = new aws.kms.Key(`${name}-secrets-key`, { description: `Envelope encryption of Kubernetes secrets in ${plan.name}`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, kept);
+    const registryKey = new aws.kms.Key(`${name}-registry-key`, { description: `Encryption of the ${plan.name} container images`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, kept);
 
     const clusterRole = new aws.iam.Role(`${name}-cluster-role`, { assumeRolePolicy: assumeRolePolicy("eks.amazonaws.com"), tags }, parent);
     new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, { role: clusterRole.name, policyArn: managedPolicy("AmazonEKSClusterPolicy") }, parent);
@@ -141,7 +143,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     );
 
     // Created before the cluster so EKS writes into a log group with a retention instead of one kept forever.
-    const controlPlaneLogGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane-logs`, { name: `/aws/eks/${plan.name}/cluster`, retentionInDays: args.logRetentionDays ?? 30, tags }, parent);
+    const controlPlaneLogGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane-logs`, { name: `/aws/eks/${plan.name}/cluster`, retentionInDays: args.logRetentionDays ?? 30, tags }, kept);
 
     const clusterArgs: aws.eks.ClusterArgs = {
       name: plan.name,
@@ -208,7 +210,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
         tags,
       };
       args.transform?.repository?.(repositoryArgs, repositoryName);
-      const repository = new aws.ecr.Repository(`${name}-${repositoryName}`, repositoryArgs, { parent: this, protect: retain });
+      const repository = new aws.ecr.Repository(`${name}-${repositoryName}`, repositoryArgs, { parent: this, protect: retain, retainOnDelete: retain });
       new aws.ecr.LifecyclePolicy(`${name}-${repositoryName}-lifecycle`, { repository: repository.name, policy: JSON.stringify(lifecyclePolicy(ECR_IMAGES_KEPT)) }, parent);
       repositories[repositoryName] = repository;
     }

@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
@@ -6,13 +7,18 @@ import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
-import { ApiGateway } from "./api-gateway.js";
+import { BEANSTALK_INSTANCE_PORT } from "../../plan/host-bootstrap.js";
+import { ApiGateway, type ApiGatewayArgs } from "./api-gateway.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { MessageBroker, messageBrokerArgsFromPlan } from "./message-broker.js";
 import { Network, networkArgsFromPlan } from "./network.js";
+import { PaasPlatform, paasPlatformArgsFromPlan } from "./paas-platform.js";
+import { PaasService, paasServiceHost } from "./paas-service.js";
 import { ServiceWorkload } from "./service-workload.js";
 import { SessionStore, sessionStoreArgsFromPlan } from "./session-store.js";
+import { VmPlatform, vmPlatformArgsFromPlan } from "./vm-platform.js";
+import { VmService, type HostLogBufferInput } from "./vm-service.js";
 
 export interface LandingZoneArgs {
   /** The landing-zone spec, as written (`LandingZoneInput`) or normalized. */
@@ -22,18 +28,30 @@ export interface LandingZoneArgs {
 /** The outputs every cloud's landing zone exports as stack outputs. */
 export interface LandingZoneOutputs {
   readonly gatewayUrl: pulumi.Output<string>;
-  readonly clusterName: pulumi.Output<string>;
+  /** The EKS cluster (caas). */
+  readonly clusterName?: pulumi.Output<string>;
+  /** The Cloud Map namespace the services register in (iaas, paas). */
+  readonly discoveryNamespace?: pulumi.Output<string>;
+  /** The Elastic Beanstalk application (paas). */
+  readonly applicationName?: pulumi.Output<string>;
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
 }
 
+/** The compute platform of the plan's tier. */
+export type ServicePlatform = KubernetesPlatform | VmPlatform | PaasPlatform;
+/** How one service runs on the plan's tier. */
+export type ServiceDeployment = ServiceWorkload | VmService | PaasService;
+
 /**
- * A whole AWS landing zone from a spec, planned for the Pulumi engine: Network, KubernetesPlatform
- * (EKS, ECR, load balancer controller, workloads namespace, Istio), ApiGateway, SessionStore,
- * LogPipeline, MessageBroker and a ServiceWorkload per service and BFF, all children of this component.
+ * A whole AWS landing zone from a spec, planned for the Pulumi engine: Network, the tier's platform
+ * (caas: KubernetesPlatform with EKS, ECR, load balancer controller, workloads namespace and Istio;
+ * iaas: VmPlatform with its Cloud Map namespace; paas: PaasPlatform with the Beanstalk application),
+ * ApiGateway, SessionStore, LogPipeline (Logstash in the cluster, or on its own hosts), MessageBroker
+ * and per service and BFF a ServiceWorkload, VmService or PaasService, all children of this component.
  *
- * Cost: the EKS control plane, NAT gateways, OpenSearch and ElastiCache bill hourly even when idle.
+ * Cost: NAT gateways, OpenSearch, ElastiCache and the EKS control plane (caas) bill hourly even when idle.
  *
  * @example
  * const zone = new LandingZone("shop", { spec: loadSpecFile("landing-zone.yaml") });
@@ -42,16 +60,18 @@ export interface LandingZoneOutputs {
 export class LandingZone extends pulumi.ComponentResource implements LandingZoneOutputs {
   readonly plan: LandingZonePlan;
   readonly network: Network;
-  readonly platform: KubernetesPlatform;
+  readonly platform: ServicePlatform;
   readonly gateway: ApiGateway;
   readonly sessions?: SessionStore;
   readonly logging?: LogPipeline;
   readonly broker?: MessageBroker;
-  /** Service or BFF name → its workload. */
-  readonly services: ReadonlyMap<string, ServiceWorkload>;
+  /** Service or BFF name → its workload, VM fleet or Beanstalk environment. */
+  readonly services: ReadonlyMap<string, ServiceDeployment>;
 
   readonly gatewayUrl: pulumi.Output<string>;
-  readonly clusterName: pulumi.Output<string>;
+  readonly clusterName?: pulumi.Output<string>;
+  readonly discoveryNamespace?: pulumi.Output<string>;
+  readonly applicationName?: pulumi.Output<string>;
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
@@ -65,29 +85,42 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     const retain = plan.protection.retain;
     const namePrefix = `${plan.name}-${plan.environment}`;
 
-    this.network = new Network(`${name}-network`, networkArgsFromPlan(plan.network, plan.tags), parent);
+    this.network = new Network(`${name}-network`, { ...networkArgsFromPlan(plan.network, plan.tags), retainFlowLogs: retain }, parent);
     const placement = { vpcId: this.network.vpcId, privateSubnetIds: this.network.privateSubnetIds };
 
-    const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
-    const mesh = meshAddOn(plan);
-    // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
-    const addOns = mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads];
-    this.platform = new KubernetesPlatform(`${name}-platform`, kubernetesPlatformArgsFromPlan(plan, placement, addOns), parent);
+    const cluster = plan.tier === "caas" ? this.kubernetesPlatform(name, plan, placement) : undefined;
+    this.platform =
+      cluster ??
+      (plan.tier === "iaas"
+        ? new VmPlatform(`${name}-platform`, vmPlatformArgsFromPlan(plan, this.network.vpcId), parent)
+        : new PaasPlatform(`${name}-platform`, paasPlatformArgsFromPlan(plan, this.network.vpcId), parent));
     const workloadSecurityGroupId = this.platform.workloadSecurityGroupId;
 
     this.gateway = new ApiGateway(
       `${name}-gateway`,
       {
-        gateway: plan.gateway,
+        // Beanstalk instances serve on port 80, whatever the service's own port behind it.
+        gateway: plan.tier === "paas" ? { ...plan.gateway, loadBalancers: plan.gateway.loadBalancers.map((lb) => ({ ...lb, routes: lb.routes.map((r) => ({ ...r, port: BEANSTALK_INSTANCE_PORT })) })) } : plan.gateway,
         namePrefix,
         ...placement,
         workloadSecurityGroupId,
         healthCheckPaths: Object.fromEntries(plan.services.map((s) => [s.name, s.healthPath])),
+        targets: gatewayTargets(plan, this),
         retain,
         tags: plan.tags,
       },
       parent,
     );
+    if (this.platform instanceof PaasPlatform) {
+      // Services call each other through the shared load balancers, by each environment's host name.
+      this.gateway.nodes.loadBalancers.forEach((lb, i) => {
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-lb${i}-from-services`,
+          { securityGroupId: lb.securityGroup.id, referencedSecurityGroupId: workloadSecurityGroupId, ipProtocol: "tcp", fromPort: BEANSTALK_INSTANCE_PORT, toPort: BEANSTALK_INSTANCE_PORT, description: "Services calling each other", tags: plan.tags },
+          parent,
+        );
+      });
+    }
 
     if (plan.sessions) {
       this.sessions = new SessionStore(
@@ -104,7 +137,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
           plan,
           vpcId: this.network.vpcId,
           subnetIds: this.network.isolatedSubnets.map((s) => s.id),
-          cluster: { clusterName: this.platform.clusterName, provider: this.platform.provider, workloadSecurityGroupId, dependsOn: this.platform.ready },
+          ...(cluster
+            ? { cluster: { clusterName: cluster.clusterName, provider: cluster.provider, workloadSecurityGroupId, dependsOn: cluster.ready } }
+            : { hosts: { workloadSecurityGroupId, privateSubnetIds: this.network.privateSubnetIds } }),
         },
         parent,
       );
@@ -115,46 +150,116 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       this.broker = new MessageBroker(`${name}-broker`, { ...messageBrokerArgsFromPlan(plan.broker, { namePrefix, retain, kafka }), tags: plan.tags }, parent);
     }
 
-    const services = new Map<string, ServiceWorkload>();
+    const services = new Map<string, ServiceDeployment>();
+    const logBuffer: HostLogBufferInput | undefined =
+      this.logging?.bufferEndpoint && plan.logging?.buffer && this.logging.nodes.buffer
+        ? { host: this.logging.bufferEndpoint, port: plan.logging.buffer.port, secretArn: this.logging.nodes.buffer.authTokenSecretArn }
+        : undefined;
     for (const service of plan.services) {
-      services.set(
-        service.name,
-        new ServiceWorkload(
+      // The service's own repository: an apply on repositoryUrls would make every service depend on every repository.
+      const repositoryUrl = this.platform.nodes.repositories[service.repository]!.repositoryUrl;
+      // The spec's image when it names one; otherwise the service's own repository.
+      const fromRepository = service.image.startsWith(`${service.repository}:`);
+      const image = fromRepository ? pulumi.interpolate`${repositoryUrl}${service.image.slice(service.repository.length)}` : pulumi.output(service.image);
+      const hosted = {
+        plan,
+        service: service.name,
+        privateSubnetIds: this.network.privateSubnetIds,
+        workloadSecurityGroupId,
+        image,
+        ...(fromRepository ? { repositoryName: service.repository } : {}),
+        ...(this.broker ? { broker: this.broker } : {}),
+        ...(logBuffer ? { logBuffer } : {}),
+        tags: plan.tags,
+      };
+      let deployment: ServiceDeployment;
+      if (cluster) {
+        deployment = new ServiceWorkload(
           `${name}-${service.name}`,
           {
             plan,
             service: service.name,
-            clusterName: this.platform.clusterName,
-            provider: this.platform.provider,
-            // The service's own repository: an apply on repositoryUrls would make every service depend on every repository.
-            repositoryUrl: this.platform.nodes.repositories[service.repository]!.repositoryUrl,
+            clusterName: cluster.clusterName,
+            provider: cluster.provider,
+            repositoryUrl,
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
-            dependsOn: [...this.platform.ready],
+            dependsOn: [...cluster.ready],
             tags: plan.tags,
           },
           parent,
-        ),
-      );
+        );
+      } else if (this.platform instanceof VmPlatform) {
+        const { namespaceId, hostedZoneId } = this.platform;
+        deployment = new VmService(
+          `${name}-${service.name}`,
+          { ...hosted, targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [], ...(namespaceId && hostedZoneId ? { discovery: { namespaceId, hostedZoneId } } : {}) },
+          parent,
+        );
+      } else {
+        const paas = this.platform as PaasPlatform;
+        const home = this.gateway.nodes.loadBalancers[homeLoadBalancer(plan, service.name)]!;
+        deployment = new PaasService(
+          `${name}-${service.name}`,
+          {
+            ...hosted,
+            applicationName: paas.applicationName,
+            serviceRoleArn: paas.serviceRoleArn,
+            bundleBucket: paas.bundleBucket,
+            vpcId: this.network.vpcId,
+            loadBalancer: { arn: home.loadBalancer.arn, securityGroupId: home.securityGroup.id },
+            ...(paas.namespaceId ? { discoveryNamespaceId: paas.namespaceId } : {}),
+          },
+          parent,
+        );
+      }
+      services.set(service.name, deployment);
     }
     this.services = services;
 
     this.gatewayUrl = this.gateway.url;
-    this.clusterName = this.platform.clusterName;
+    if (cluster) this.clusterName = cluster.clusterName;
+    if (plan.hosts?.discovery) this.discoveryNamespace = pulumi.output(plan.hosts.discovery.namespace);
+    if (this.platform instanceof PaasPlatform) this.applicationName = this.platform.applicationName;
     if (this.sessions) this.sessionEndpoint = this.sessions.endpoint;
     if (this.logging) this.logDashboardsUrl = this.logging.dashboardsUrl;
     if (this.broker) this.topicArns = this.broker.topicArns;
     this.registerOutputs(this.outputs);
   }
 
+  private kubernetesPlatform(name: string, plan: LandingZonePlan, placement: { vpcId: pulumi.Output<string>; privateSubnetIds: pulumi.Output<string[]> }): KubernetesPlatform {
+    const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
+    const mesh = meshAddOn(plan);
+    // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
+    const addOns = mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads];
+    return new KubernetesPlatform(`${name}-platform`, kubernetesPlatformArgsFromPlan(plan, placement, addOns), { parent: this });
+  }
+
   /** Stack outputs, by name; optional parts appear only when the plan has them. */
   get outputs(): Readonly<Record<string, pulumi.Output<unknown>>> {
     return {
       gatewayUrl: this.gatewayUrl,
-      clusterName: this.clusterName,
+      ...(this.clusterName ? { clusterName: this.clusterName } : {}),
+      ...(this.discoveryNamespace ? { discoveryNamespace: this.discoveryNamespace } : {}),
+      ...(this.applicationName ? { applicationName: this.applicationName } : {}),
       ...(this.sessionEndpoint ? { sessionEndpoint: this.sessionEndpoint } : {}),
       ...(this.logDashboardsUrl ? { logDashboardsUrl: this.logDashboardsUrl } : {}),
       ...(this.topicArns ? { topicArns: this.topicArns } : {}),
     };
   }
+}
+
+/** Pods and VMs sit behind the gateway's target groups; Beanstalk environments behind their own rules, matched by host. */
+function gatewayTargets(plan: LandingZonePlan, parent: pulumi.Resource): ApiGatewayArgs["targets"] {
+  if (plan.tier === "paas") {
+    const targets = [...new Set(plan.gateway.routes.map((r) => r.target))];
+    return { kind: "host-header", hosts: Object.fromEntries(targets.map((target) => [target, paasServiceHost(plan, target, { parent })])) };
+  }
+  return { kind: "target-group", targetType: plan.tier === "iaas" ? "instance" : "ip" };
+}
+
+/** A Beanstalk environment sits on one shared load balancer: the one of its first route, or the first. */
+function homeLoadBalancer(plan: LandingZonePlan, service: string): number {
+  const index = plan.gateway.loadBalancers.findIndex((lb) => lb.routes.some((r) => r.target === service));
+  return index === -1 ? 0 : index;
 }

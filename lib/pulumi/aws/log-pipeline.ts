@@ -1,13 +1,22 @@
 import * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecret, logPipelineAddOn, type LogBuffer } from "../../kubernetes/log-pipeline.js";
+import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecret, logPipelineAddOn, logstashPipelineConfig, type LogBuffer } from "../../kubernetes/log-pipeline.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
 import { physicalName } from "../../plan/naming.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import { applyManifests } from "../kubernetes/add-on.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
+import { LogstashHosts } from "./logstash-hosts.js";
 import { ManagedRedis, managedRedisArgsFromPlan, type ManagedRedisTransform } from "./managed-redis.js";
+
+/** Logstash on its own hosts, for service models without a cluster (iaas, paas). */
+export interface LogPipelineHosts {
+  /** Security group of the instances shipping their logs into the buffer. */
+  readonly workloadSecurityGroupId: pulumi.Input<string>;
+  /** Private subnets (NAT egress) of the Logstash hosts. */
+  readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+}
 
 /** The cluster that runs the shippers and Logstash. */
 export interface LogPipelineCluster {
@@ -32,8 +41,16 @@ export interface LogPipelineArgs {
   readonly vpcId: pulumi.Input<string>;
   /** Isolated subnets, one per zone, in zone order; the domain uses as many zones as its zone awareness needs. */
   readonly subnetIds: readonly pulumi.Input<string>[];
-  /** The cluster the shippers and Logstash run in. */
-  readonly cluster: LogPipelineCluster;
+  /**
+   * The cluster the shippers and Logstash run in. Give this or `hosts`.
+   * @default - `hosts`
+   */
+  readonly cluster?: LogPipelineCluster;
+  /**
+   * Run Logstash on a small Auto Scaling group instead of a cluster; the services' hosts ship into the buffer. Give this or `cluster`.
+   * @default - `cluster`
+   */
+  readonly hosts?: LogPipelineHosts;
   /**
    * Keep the domain, the buffer's key and secret and the log groups on destroy, and protect them.
    * @default plan.protection.retain
@@ -63,7 +80,10 @@ export interface LogPipelineNodes {
   readonly domain: aws.opensearch.Domain;
   readonly logstashRole: aws.iam.Role;
   readonly buffer?: ManagedRedis;
+  /** The in-cluster part, with a cluster. */
   readonly addOn: readonly pulumi.Resource[];
+  /** The Logstash hosts, with `hosts`. */
+  readonly logstashHosts?: LogstashHosts;
 }
 
 /** OpenSearch log types, each written to its own log group. */
@@ -105,6 +125,12 @@ export class LogPipeline extends pulumi.ComponentResource {
     const { plan } = args;
     const logging = plan.logging;
     if (!logging) throw new Error(`LogPipeline ${name}: plan.logging is undefined. Fix: set logging.stack: elk in the spec, or do not create a LogPipeline`);
+    if ((args.cluster === undefined) === (args.hosts === undefined)) {
+      throw new Error(`LogPipeline ${name}: ${args.cluster ? "both cluster and hosts are" : "neither cluster nor hosts is"} given. Fix: run Logstash in the cluster (cluster) or on its own hosts (hosts)`);
+    }
+    if (args.hosts && !logging.buffer) {
+      throw new Error(`LogPipeline ${name}: hosts need the Redis buffer, the only way shippers outside a cluster reach Logstash. Fix: set logging.buffer: redis`);
+    }
     const search = logging.search;
     const zones = search.zoneAwareness ? Math.min(args.subnetIds.length, 3) : 1;
     if (search.zoneAwareness && zones < 2) {
@@ -130,11 +156,13 @@ export class LogPipeline extends pulumi.ComponentResource {
       { vpcId: args.vpcId, description: `${name} OpenSearch: HTTPS from the cluster only`, tags: { ...tags, Name: `${name}-domain` } },
       parent,
     );
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-domain-https`,
-      { securityGroupId: securityGroup.id, referencedSecurityGroupId: args.cluster.workloadSecurityGroupId, ipProtocol: "tcp", fromPort: 443, toPort: 443, description: "Logstash and Dashboards users in the cluster" },
-      parent,
-    );
+    if (args.cluster) {
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-domain-https`,
+        { securityGroupId: securityGroup.id, referencedSecurityGroupId: args.cluster.workloadSecurityGroupId, ipProtocol: "tcp", fromPort: 443, toPort: 443, description: "Logstash and Dashboards users in the cluster" },
+        parent,
+      );
+    }
 
     const logGroups = DOMAIN_LOG_TYPES.map(
       (logType) =>
@@ -165,16 +193,19 @@ export class LogPipeline extends pulumi.ComponentResource {
       parent,
     );
 
-    const logstashRoleArgs: aws.iam.RoleArgs = { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com"), description: `Logstash of ${plan.name}: writes to the log domain`, tags };
+    // Logstash's pods assume it through Pod Identity, or its hosts through their instance profile.
+    const logstashRoleArgs: aws.iam.RoleArgs = { assumeRolePolicy: assumeRolePolicy(args.cluster ? "pods.eks.amazonaws.com" : "ec2.amazonaws.com"), description: `Logstash of ${plan.name}: writes to the log domain`, tags };
     args.transform?.logstashRole?.(logstashRoleArgs);
     const logstashRole = new aws.iam.Role(`${name}-logstash-role`, logstashRoleArgs, parent);
     const domainArn = pulumi.interpolate`arn:${partition}:es:${region}:${account}:domain/${domainName}`;
     const domainResources = [domainArn, pulumi.interpolate`${domainArn}/*`];
-    new aws.iam.RolePolicy(
-      `${name}-logstash-policy`,
-      { role: logstashRole.name, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [...LOGSTASH_DOMAIN_ACTIONS], Resource: domainResources }] }) },
-      parent,
-    );
+    if (args.cluster) {
+      new aws.iam.RolePolicy(
+        `${name}-logstash-policy`,
+        { role: logstashRole.name, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [...LOGSTASH_DOMAIN_ACTIONS], Resource: domainResources }] }) },
+        parent,
+      );
+    }
 
     const domainArgs: aws.opensearch.DomainArgs = {
       domainName,
@@ -209,7 +240,7 @@ export class LogPipeline extends pulumi.ComponentResource {
       buffer = new ManagedRedis(
         `${name}-buffer`,
         {
-          ...managedRedisArgsFromPlan(logging.buffer, { vpcId: args.vpcId, subnetIds: [...args.subnetIds], allowedSecurityGroupIds: [args.cluster.workloadSecurityGroupId] }, retain),
+          ...managedRedisArgsFromPlan(logging.buffer, { vpcId: args.vpcId, subnetIds: [...args.subnetIds], allowedSecurityGroupIds: [(args.cluster ?? args.hosts!).workloadSecurityGroupId] }, retain),
           // Log lines wait in the list for seconds; a snapshot would never hold anything worth restoring.
           snapshotRetentionDays: 0,
           description: `${name} log buffer`,
@@ -220,20 +251,62 @@ export class LogPipeline extends pulumi.ComponentResource {
       );
     }
 
-    const identity = new aws.eks.PodIdentityAssociation(
-      `${name}-logstash-identity`,
-      { clusterName: args.cluster.clusterName, namespace: logging.namespace, serviceAccount: LOGSTASH_SERVICE, roleArn: logstashRole.arn, tags },
-      { parent: this, dependsOn: [...(args.cluster.dependsOn ?? [])] },
-    );
-    const addOn = this.applyInCluster(name, plan, args.cluster, domain, region, buffer, identity);
+    let addOn: pulumi.Resource[] = [];
+    let logstashHosts: LogstashHosts | undefined;
+    if (args.cluster) {
+      const identity = new aws.eks.PodIdentityAssociation(
+        `${name}-logstash-identity`,
+        { clusterName: args.cluster.clusterName, namespace: logging.namespace, serviceAccount: LOGSTASH_SERVICE, roleArn: logstashRole.arn, tags },
+        { parent: this, dependsOn: [...(args.cluster.dependsOn ?? [])] },
+      );
+      addOn = this.applyInCluster(name, plan, args.cluster, domain, region, buffer, identity);
+    } else {
+      logstashHosts = this.addHosts(name, plan, args, args.hosts!, domain, domainArn, region, buffer!, logstashRole, securityGroup, tags);
+    }
 
     this.endpoint = domain.endpoint;
     this.dashboardsUrl = pulumi.interpolate`https://${domain.endpoint}/_dashboards/`;
     this.domainArn = domain.arn;
     this.logstashRoleArn = logstashRole.arn;
     if (buffer) this.bufferEndpoint = buffer.endpoint;
-    this.nodes = { key, securityGroup, logGroups, domain, logstashRole, ...(buffer ? { buffer } : {}), addOn };
+    this.nodes = { key, securityGroup, logGroups, domain, logstashRole, ...(buffer ? { buffer } : {}), addOn, ...(logstashHosts ? { logstashHosts } : {}) };
     this.registerOutputs({ endpoint: this.endpoint, dashboardsUrl: this.dashboardsUrl, domainArn: this.domainArn, logstashRoleArn: this.logstashRoleArn });
+  }
+
+  /** Logstash hosts draining the buffer into the domain; they and the shippers reach the buffer, only they the domain. */
+  private addHosts(
+    name: string,
+    plan: LandingZonePlan,
+    args: LogPipelineArgs,
+    hosts: LogPipelineHosts,
+    domain: aws.opensearch.Domain,
+    domainArn: pulumi.Output<string>,
+    region: pulumi.Output<string>,
+    buffer: ManagedRedis,
+    role: aws.iam.Role,
+    domainSecurityGroup: aws.ec2.SecurityGroup,
+    tags: Record<string, string>,
+  ): LogstashHosts {
+    const logging = plan.logging!;
+    const pipeline = pulumi.all([domain.endpoint, region, buffer.endpoint]).apply(([endpoint, resolvedRegion, bufferHost]) =>
+      logstashPipelineConfig(plan, { sink: { kind: "opensearch", endpoint, region: resolvedRegion }, buffer: { host: bufferHost, port: logging.buffer!.port, tls: true, passwordSecretName: LOG_BUFFER_SECRET } }),
+    );
+    const logstash = new LogstashHosts(
+      `${name}-logstash`,
+      { plan, vpcId: args.vpcId, privateSubnetIds: hosts.privateSubnetIds, pipeline, bufferSecretArn: buffer.authTokenSecretArn, domainArn, role, tags },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-domain-https`,
+      { securityGroupId: domainSecurityGroup.id, referencedSecurityGroupId: logstash.securityGroupId, ipProtocol: "tcp", fromPort: 443, toPort: 443, description: "Logstash hosts" },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-buffer-from-logstash`,
+      { securityGroupId: buffer.securityGroupId, referencedSecurityGroupId: logstash.securityGroupId, ipProtocol: "tcp", fromPort: logging.buffer!.port, toPort: logging.buffer!.port, description: "Logstash hosts" },
+      { parent: this },
+    );
+    return logstash;
   }
 
   /** The namespace first, then the buffer's token as a Secret, then shippers, Logstash and policies. */

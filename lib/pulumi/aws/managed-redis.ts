@@ -110,6 +110,10 @@ export function managedRedisArgsFromPlan(plan: RedisPlan, placement: RedisPlacem
  * `SessionStore` and of the log pipeline's buffer.
  *
  * Cost: ElastiCache nodes are billed hourly, (1 + replicas) × nodeType.
+ *
+ * @example
+ * const cache = new ManagedRedis("cache", { vpcId: network.vpcId, subnetIds: network.isolatedSubnetIds, allowedSecurityGroupIds: [appSecurityGroupId] });
+ * export const cacheEndpoint = cache.endpoint;
  */
 export class ManagedRedis extends pulumi.ComponentResource {
   readonly replicationGroup: aws.elasticache.ReplicationGroup;

@@ -206,6 +206,7 @@ export class MessageBroker extends pulumi.ComponentResource {
 
   private createQueues(name: string, prefix: string, args: MessageBrokerArgs, tags: Record<string, string>, accountRoot: pulumi.Output<string>): void {
     const parent = { parent: this };
+    const kept = args.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
     const retentionSeconds = (args.retentionDays ?? 4) * 86_400;
     for (const topicPlan of args.topics) {
       const topicArgs: aws.sns.TopicArgs = { name: physicalName("queue", prefix, topicPlan.event), kmsMasterKeyId: this.kmsKey.arn, tags };
@@ -242,7 +243,8 @@ export class MessageBroker extends pulumi.ComponentResource {
           tags,
         };
         args.transform?.deadLetterQueue?.(deadLetterArgs, subscription.name);
-        const deadLetter = new aws.sqs.Queue(`${name}-${subscription.name}-dlq`, deadLetterArgs, parent);
+        // Queues hold messages in flight: retained and protected like any other data.
+        const deadLetter = new aws.sqs.Queue(`${name}-${subscription.name}-dlq`, deadLetterArgs, kept);
 
         const queueArgs: aws.sqs.QueueArgs = {
           name: physicalName("queue", prefix, subscription.name),
@@ -254,7 +256,7 @@ export class MessageBroker extends pulumi.ComponentResource {
           tags,
         };
         args.transform?.queue?.(queueArgs, subscription.name);
-        const queue = new aws.sqs.Queue(`${name}-${subscription.name}`, queueArgs, parent);
+        const queue = new aws.sqs.Queue(`${name}-${subscription.name}`, queueArgs, kept);
         this.queueArnByName.set(subscription.name, queue.arn);
         this.queueUrlByName.set(subscription.name, queue.url);
         this.deadLetterArnByName.set(subscription.name, deadLetter.arn);

@@ -39,7 +39,7 @@ export interface NetworkArgs {
    */
   readonly flowLogRetentionDays?: number;
   /**
-   * Keep the flow-log group and its key when the stack is destroyed (as CDK's RemovalPolicy.RETAIN).
+   * Keep the flow-log group and its key when the stack is destroyed, and protect them (as CDK's RemovalPolicy.RETAIN).
    * @default true
    */
   readonly retainFlowLogs?: boolean;
@@ -196,7 +196,7 @@ export class Network extends pulumi.ComponentResource {
 
   private createFlowLogs(name: string, args: NetworkArgs, vpcId: pulumi.Output<string>, tags: Record<string, string>): aws.cloudwatch.LogGroup {
     const parent = { parent: this };
-    const kept = { parent: this, retainOnDelete: args.retainFlowLogs ?? true };
+    const kept = (args.retainFlowLogs ?? true) ? { parent: this, protect: true, retainOnDelete: true } : parent;
     const account = aws.getCallerIdentityOutput({}, parent).accountId;
     const region = aws.getRegionOutput({}, parent).region;
     const partition = aws.getPartitionOutput({}, parent).partition;

@@ -126,7 +126,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       const document = pulumi.secret(pulumi.all(values).apply((resolved) => JSON.stringify(resolved)));
       const secretArgs: aws.secretsmanager.SecretArgs = { name: `${plan.name}/${service.name}`, description: `Secrets of ${service.name}`, recoveryWindowInDays: plan.protection.retain ? 30 : 7, tags };
       args.transform?.secret?.(secretArgs);
-      secret = new aws.secretsmanager.Secret(`${name}-secret`, secretArgs, parent);
+      secret = new aws.secretsmanager.Secret(`${name}-secret`, secretArgs, plan.protection.retain ? { parent: this, protect: true, retainOnDelete: true } : parent);
       new aws.secretsmanager.SecretVersion(`${name}-secret-value`, { secretId: secret.id, secretString: document }, parent);
       kubernetesSecret = new k8s.core.v1.Secret(
         `${name}-secret`,

@@ -59,7 +59,7 @@ export class UserDirectory extends pulumi.ComponentResource {
       tags: { ...args.tags },
     };
     args.transform?.userPool?.(userPoolArgs);
-    const userPool = new aws.cognito.UserPool(`${name}-pool`, userPoolArgs, { parent: this, protect: retain });
+    const userPool = new aws.cognito.UserPool(`${name}-pool`, userPoolArgs, { parent: this, protect: retain, retainOnDelete: retain });
 
     const clientArgs: aws.cognito.UserPoolClientArgs = {
       name: `${name}-client`,

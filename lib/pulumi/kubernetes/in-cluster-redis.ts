@@ -43,6 +43,10 @@ export interface InClusterRedisTransform {
  * pipeline's buffer on existing clusters.
  *
  * Traffic is plain Redis protocol inside the cluster; the mesh's mutual TLS encrypts it where the namespace is meshed.
+ *
+ * @example
+ * const cache = new InClusterRedis("cache", { plan, provider, namespace: "shop", redisName: "cache", memoryGiB: 1, replicas: 1 });
+ * export const cachePasswordSecret = cache.passwordSecretName;
  */
 export class InClusterRedis extends pulumi.ComponentResource {
   readonly password: random.RandomPassword;

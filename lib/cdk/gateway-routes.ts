@@ -1,0 +1,197 @@
+import { Duration, aws_apigatewayv2 as apigwv2, aws_elasticloadbalancingv2 as elbv2 } from "aws-cdk-lib";
+import { Construct } from "constructs";
+import { HOST_HEADER_PARAMETER } from "../plan/host-bootstrap.js";
+
+/** One route of the service, on the load balancer the plan put it on. */
+export interface GatewayRoutesRoute {
+  /** Path prefix at the gateway, such as `/orders`. */
+  readonly path: string;
+  /** Index of the gateway load balancer (the plan's `gateway.loadBalancers[].index`). */
+  readonly loadBalancer: number;
+  /** Listener-rule priority, unique on that load balancer. */
+  readonly priority: number;
+}
+
+/** What the service needs of one gateway load balancer, typically read from SSM parameters. */
+export interface GatewayLoadBalancerAttachment {
+  /** Index of the load balancer (the plan's `gateway.loadBalancers[].index`). */
+  readonly index: number;
+  /** ARN of its HTTP listener. */
+  readonly listenerArn: string;
+  /**
+   * Id of the HTTP API integration forwarding to that listener; the target-group kind routes to it.
+   * @default - none: only the host-header kind, which brings its own integration, works
+   */
+  readonly integrationId?: string;
+}
+
+/** Requests reach the service's pods (ip) or instances (instance) through a target group per load balancer. */
+export interface GatewayRoutesTargetGroups {
+  /** Target groups and path rules of the gateway's own. */
+  readonly kind: "target-group";
+  /** Pods register by IP (caas), instances by id (iaas). */
+  readonly targetType: "ip" | "instance";
+  /** VPC of the target group. */
+  readonly vpcId: string;
+  /** Port the targets listen on. */
+  readonly port: number;
+  /** Health check path of the targets. */
+  readonly healthCheckPath: string;
+}
+
+/**
+ * Requests reach an Elastic Beanstalk environment attached to a shared load balancer, whose rule
+ * matches the environment's host name; the service gets its own integration that sets that host.
+ */
+export interface GatewayRoutesHostHeader {
+  /** Beanstalk's own rule, matched by host. */
+  readonly kind: "host-header";
+  /** The host the load balancer routes the service by (the environment's CNAME). */
+  readonly host: string;
+  /** VPC link id of the gateway. */
+  readonly vpcLinkId: string;
+}
+
+export interface GatewayRoutesProps {
+  /** Id of the gateway's HTTP API. */
+  readonly apiId: string;
+  /** The service's routes, as the plan's `gateway.routes` give them. */
+  readonly routes: readonly GatewayRoutesRoute[];
+  /** The gateway load balancers its routes are on. */
+  readonly loadBalancers: readonly GatewayLoadBalancerAttachment[];
+  /** How requests reach the service behind the load balancer. */
+  readonly target: GatewayRoutesTargetGroups | GatewayRoutesHostHeader;
+  /**
+   * Authorizer of the routes: JWT or a Lambda request authorizer, by id.
+   * @default - no authorization at the gateway
+   */
+  readonly authorizer?: { readonly kind: "jwt" | "lambda"; readonly authorizerId: string };
+}
+
+/**
+ * One service's share of the `ApiGateway` (built with `attachment: "services"`): its target group
+ * on each load balancer its routes use, a listener rule per route at the planned priority, and the
+ * HTTP API routes (`ANY <path>` and `ANY <path>/{proxy+}`) to the load balancer's integration. For
+ * an Elastic Beanstalk environment on a shared load balancer, Beanstalk owns target group and rule,
+ * and the service gets an integration that sets the environment's host header instead. Living in the
+ * service's stack, it changes only with the service.
+ *
+ * @example
+ * new GatewayRoutes(stack, "Gateway", {
+ *   apiId, routes: [{ path: "/orders", loadBalancer: 0, priority: 1 }],
+ *   loadBalancers: [{ index: 0, listenerArn, integrationId }],
+ *   target: { kind: "target-group", targetType: "instance", vpcId, port: 8080, healthCheckPath: "/health" },
+ * });
+ */
+export class GatewayRoutes extends Construct {
+  /** Target group per load balancer index (target-group kind). */
+  readonly targetGroups: ReadonlyMap<number, elbv2.CfnTargetGroup>;
+  /** The host-header integration (host-header kind). */
+  readonly integration?: apigwv2.CfnIntegration;
+
+  constructor(scope: Construct, id: string, props: GatewayRoutesProps) {
+    super(scope, id);
+    if (props.routes.length === 0) throw new Error(`GatewayRoutes ${this.node.path}: routes is empty. Fix: give the service's routes, or leave GatewayRoutes out`);
+    const byIndex = new Map(props.loadBalancers.map((lb) => [lb.index, lb]));
+    const loadBalancerOf = (route: GatewayRoutesRoute) => {
+      const lb = byIndex.get(route.loadBalancer);
+      if (!lb) throw new Error(`GatewayRoutes ${this.node.path}: route "${route.path}" is on load balancer ${route.loadBalancer}, which loadBalancers lacks. Fix: pass its listener and integration`);
+      return lb;
+    };
+    const targetGroups = new Map<number, elbv2.CfnTargetGroup>();
+    const { target } = props;
+
+    let hostIntegration: apigwv2.CfnIntegration | undefined;
+    if (target.kind === "host-header") {
+      // Beanstalk attaches an environment to one shared load balancer: the first route's.
+      const home = loadBalancerOf(props.routes[0]!);
+      hostIntegration = new apigwv2.CfnIntegration(this, "Integration", {
+        apiId: props.apiId,
+        integrationType: "HTTP_PROXY",
+        integrationMethod: "ANY",
+        integrationUri: home.listenerArn,
+        connectionType: "VPC_LINK",
+        connectionId: target.vpcLinkId,
+        payloadFormatVersion: "1.0",
+        requestParameters: { [HOST_HEADER_PARAMETER]: target.host },
+      });
+      this.integration = hostIntegration;
+    }
+
+    for (const route of props.routes) {
+      const lb = loadBalancerOf(route);
+      let integrationTarget: string;
+      if (target.kind === "target-group") {
+        let targetGroup = targetGroups.get(lb.index);
+        if (!targetGroup) {
+          targetGroup = new elbv2.CfnTargetGroup(this, `TargetGroup${lb.index}`, {
+            vpcId: target.vpcId,
+            port: target.port,
+            protocol: "HTTP",
+            targetType: target.targetType,
+            healthCheckEnabled: true,
+            healthCheckPath: target.healthCheckPath,
+            healthCheckProtocol: "HTTP",
+            healthCheckIntervalSeconds: 15,
+            healthyThresholdCount: 2,
+            unhealthyThresholdCount: 3,
+            matcher: { httpCode: "200-399" },
+            targetGroupAttributes: [{ key: "deregistration_delay.timeout_seconds", value: String(Duration.seconds(30).toSeconds()) }],
+          });
+          targetGroups.set(lb.index, targetGroup);
+        }
+        new elbv2.CfnListenerRule(this, `Rule${lb.index}x${route.priority}`, {
+          listenerArn: lb.listenerArn,
+          priority: route.priority,
+          conditions: [{ field: "path-pattern", pathPatternConfig: { values: albPathPatterns(route.path) } }],
+          actions: [{ type: "forward", targetGroupArn: targetGroup.ref }],
+        });
+        if (lb.integrationId === undefined) {
+          throw new Error(`GatewayRoutes ${this.node.path}: loadBalancers[index ${lb.index}].integrationId is undefined, but target-group routes use the load balancer's integration. Fix: pass the integration id`);
+        }
+        integrationTarget = lb.integrationId;
+      } else {
+        integrationTarget = hostIntegration!.ref;
+      }
+      for (const [suffix, path] of apiRoutePaths(route.path)) {
+        new apigwv2.CfnRoute(this, `Route${routeId(route.path)}${suffix}`, {
+          apiId: props.apiId,
+          routeKey: `ANY ${path}`,
+          target: `integrations/${integrationTarget}`,
+          ...(props.authorizer
+            ? { authorizationType: props.authorizer.kind === "jwt" ? "JWT" : "CUSTOM", authorizerId: props.authorizer.authorizerId }
+            : { authorizationType: "NONE" }),
+        });
+      }
+    }
+    this.targetGroups = targetGroups;
+  }
+
+  /** ARNs of the service's target groups, to register its instances or pods in. */
+  get targetGroupArns(): string[] {
+    return [...this.targetGroups.values()].map((t) => t.ref);
+  }
+}
+
+function albPathPatterns(path: string): string[] {
+  const prefix = path.replace(/\/+$/, "");
+  return prefix === "" ? ["/*"] : [prefix, `${prefix}/*`];
+}
+
+function apiRoutePaths(path: string): [suffix: string, path: string][] {
+  const prefix = path.replace(/\/+$/, "");
+  return [
+    ["", prefix === "" ? "/" : prefix],
+    ["Proxy", `${prefix}/{proxy+}`],
+  ];
+}
+
+/** `/api/orders` → `ApiOrders`: stable per path, so a route's resources keep their logical ids. */
+function routeId(path: string): string {
+  const id = path
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join("");
+  return id === "" ? "Root" : id;
+}

@@ -1,0 +1,232 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { BEANSTALK_INSTANCE_MANAGED_POLICIES, BEANSTALK_INSTANCE_PORT, beanstalkBundle, beanstalkHost, beanstalkOptionSettings } from "../../plan/host-bootstrap.js";
+import { hostedServiceNames } from "../../plan/hosts.js";
+import { shortHash } from "../../plan/naming.js";
+import type { LandingZonePlan } from "../../plan/types.js";
+import { checkHostedService, createConfigParameters, createServiceSecrets, findService, hostedServicePolicy, messagingEnv, type HostedServiceMessaging } from "./hosted-service-parts.js";
+import { assumeRolePolicy } from "./kubernetes-platform.js";
+import type { HostLogBufferInput } from "./vm-service.js";
+
+export interface PaasServiceArgs {
+  /** The landing-zone plan (tier paas). */
+  readonly plan: LandingZonePlan;
+  /** Name of the service or BFF in `plan.services`. */
+  readonly service: string;
+  /** The Beanstalk application (`PaasPlatform.applicationName`). */
+  readonly applicationName: pulumi.Input<string>;
+  /** ARN of the Beanstalk service role (`PaasPlatform.serviceRoleArn`). */
+  readonly serviceRoleArn: pulumi.Input<string>;
+  /** Bucket holding the source bundles (`PaasPlatform.bundleBucket`). */
+  readonly bundleBucket: pulumi.Input<string>;
+  /** VPC of the instances. */
+  readonly vpcId: pulumi.Input<string>;
+  /** Private subnets of the instances. */
+  readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The landing zone's workload security group (`PaasPlatform.workloadSecurityGroupId`). */
+  readonly workloadSecurityGroupId: pulumi.Input<string>;
+  /** The gateway load balancer the environment attaches to, and its security group. */
+  readonly loadBalancer: { readonly arn: pulumi.Input<string>; readonly securityGroupId: pulumi.Input<string> };
+  /** Container image the environment runs. */
+  readonly image: pulumi.Input<string>;
+  /**
+   * ECR repository the image comes from; the instances may pull from it.
+   * @default - no ECR pull permission (a public image)
+   */
+  readonly repositoryName?: string;
+  /**
+   * Cloud Map HTTP namespace id the environment registers its URL in.
+   * @default - no registration
+   */
+  readonly discoveryNamespaceId?: pulumi.Input<string>;
+  /**
+   * The event bus; required when the service publishes or subscribes. A `MessageBroker` fits.
+   * @default - none
+   */
+  readonly broker?: HostedServiceMessaging;
+  /**
+   * The log buffer the Filebeat container beside the service pushes to.
+   * @default - no shipper
+   */
+  readonly logBuffer?: HostLogBufferInput;
+  /**
+   * Values of the service's `secrets`, by name.
+   * @default - a generated 32-character value per secret
+   */
+  readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * Tags on every taggable child.
+   * @default - plan.tags
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Escape hatch: patches a child's arguments before it is created.
+   * @default - no patch
+   */
+  readonly transform?: { readonly environment?: (args: aws.elasticbeanstalk.EnvironmentArgs) => void };
+}
+
+/** The host the shared load balancer routes an environment by, from the plan and the account; known before the environment exists. */
+export function paasServiceHost(plan: LandingZonePlan, serviceName: string, opts?: pulumi.InvokeOutputOptions): pulumi.Output<string> {
+  const names = hostedServiceNames(plan, findService(plan, serviceName, "paasServiceHost"));
+  return pulumi
+    .all([aws.getCallerIdentityOutput({}, opts).accountId, aws.getRegionOutput({}, opts).region])
+    .apply(([account, region]) => beanstalkHost(`${names.cnamePrefixBase}-${account}`, region));
+}
+
+/**
+ * One service on Elastic Beanstalk, as the CDK `PaasService` builds it: a Docker environment (the
+ * solution stack of `plan.paas.platform`) in private subnets on the gateway's shared internal load
+ * balancer, its image, configuration (Parameter Store) and secrets (Secrets Manager) fed in as
+ * environment properties; enhanced health, managed platform updates, logs streamed to CloudWatch and
+ * Filebeat into the log buffer beside the service; its URL registered in Cloud Map.
+ *
+ * Cost: the environment's instances are billed hourly, `replicas.min` at least.
+ *
+ * @example
+ * new PaasService("orders", { plan, service: "orders", applicationName, serviceRoleArn, bundleBucket, vpcId, privateSubnetIds, workloadSecurityGroupId, loadBalancer, image });
+ */
+export class PaasService extends pulumi.ComponentResource {
+  /** Host header the shared load balancer routes this environment by. */
+  readonly host: pulumi.Output<string>;
+  readonly roleArn: pulumi.Output<string>;
+  readonly nodes: {
+    readonly role: aws.iam.Role;
+    readonly instanceProfile: aws.iam.InstanceProfile;
+    readonly bundle: aws.s3.BucketObjectv2;
+    readonly version: aws.elasticbeanstalk.ApplicationVersion;
+    readonly environment: aws.elasticbeanstalk.Environment;
+    readonly secrets: Readonly<Record<string, aws.secretsmanager.Secret>>;
+    readonly configParameters: Readonly<Record<string, aws.ssm.Parameter>>;
+    readonly discoveryService?: aws.servicediscovery.Service;
+  };
+
+  constructor(name: string, args: PaasServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Bad input is rejected before anything is registered.
+    const { plan } = args;
+    const service = findService(plan, args.service, `PaasService ${name}`);
+    if (!plan.paas || !plan.hosts) throw new Error(`PaasService ${name}: plan tier is "${plan.tier}", which has no Beanstalk platform. Fix: plan the landing zone with tier: paas`);
+    checkHostedService(`PaasService ${name}`, plan, service, args.broker, args.secretValues);
+    const paas = plan.paas;
+    super("msa:aws:PaasService", name, {}, opts);
+    const parent = { parent: this };
+    const tags = { ...(args.tags ?? plan.tags) };
+    const names = hostedServiceNames(plan, service);
+    const partition = aws.getPartitionOutput({}, parent).partition;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+
+    const secrets = createServiceSecrets(this, name, plan, service, { ...(args.secretValues ? { secretValues: args.secretValues } : {}), tags });
+    const configParameters = createConfigParameters(this, name, plan, service, tags);
+
+    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"), description: `Beanstalk instances of ${service.name}`, tags }, parent);
+    for (const policy of BEANSTALK_INSTANCE_MANAGED_POLICIES) {
+      new aws.iam.RolePolicyAttachment(`${name}-${policy}`, { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}` }, parent);
+    }
+    new aws.iam.RolePolicy(
+      `${name}-service`,
+      {
+        role: role.name,
+        policy: hostedServicePolicy(
+          plan,
+          service,
+          pulumi.all([pulumi.all(Object.values(secrets).map((s) => s.arn)), pulumi.output(args.logBuffer?.secretArn)]).apply(([secretArns, logBufferSecretArn]) => ({
+            ...(args.repositoryName ? { repositoryName: args.repositoryName } : {}),
+            secretArns,
+            // Topics and queues come with the broker's own policy below.
+            topicArns: [],
+            queueArns: [],
+            ...(logBufferSecretArn ? { logBufferSecretArn } : {}),
+          })),
+          this,
+        ),
+      },
+      parent,
+    );
+    const messagingPolicy = args.broker?.servicePolicyDocument(service.name);
+    if (messagingPolicy) new aws.iam.RolePolicy(`${name}-messaging`, { role: role.name, policy: messagingPolicy }, parent);
+    const instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
+
+    const files = beanstalkBundle(plan, service, { logBuffer: args.logBuffer !== undefined });
+    const bundleHash = shortHash(JSON.stringify(Object.entries(files).sort()), 16);
+    const bundle = new aws.s3.BucketObjectv2(
+      `${name}-bundle`,
+      {
+        bucket: args.bundleBucket,
+        key: `${service.name}/${bundleHash}.zip`,
+        source: new pulumi.asset.AssetArchive(Object.fromEntries(Object.entries(files).map(([file, content]) => [file, new pulumi.asset.StringAsset(content)]))),
+        tags,
+      },
+      parent,
+    );
+    const version = new aws.elasticbeanstalk.ApplicationVersion(
+      `${name}-version`,
+      { application: args.applicationName, name: `${service.name}-${bundleHash}`, description: `${service.name} compose bundle ${bundleHash}`, bucket: args.bundleBucket, key: bundle.key, tags },
+      parent,
+    );
+
+    const cnamePrefix = pulumi.interpolate`${names.cnamePrefixBase}-${account}`;
+    const placement = pulumi.all([
+      pulumi.output(args.vpcId),
+      pulumi.output(args.privateSubnetIds),
+      pulumi.output(args.loadBalancer.arn),
+      pulumi.output(args.loadBalancer.securityGroupId),
+      pulumi.output(args.workloadSecurityGroupId),
+      instanceProfile.name,
+      pulumi.output(args.serviceRoleArn),
+    ]);
+    const content = pulumi.all([
+      pulumi.output(args.image),
+      messagingEnv(plan, service, args.broker),
+      pulumi.all(Object.fromEntries(Object.entries(secrets).map(([key, s]) => [key, s.arn]))) as pulumi.Output<Record<string, string>>,
+      pulumi.all(Object.fromEntries(Object.entries(configParameters).map(([key, p]) => [key, p.arn]))) as pulumi.Output<Record<string, string>>,
+      pulumi.output(args.logBuffer?.host),
+      pulumi.output(args.logBuffer?.secretArn),
+    ]);
+    const settings = pulumi.all([placement, content]).apply(([[vpcId, subnets, lbArn, lbSg, workloadSg, profile, serviceRoleArn], [image, env, secretArns, configArns, bufferHost, bufferSecretArn]]) =>
+      beanstalkOptionSettings(plan, service, {
+        vpcId,
+        privateSubnetIds: subnets.join(","),
+        sharedLoadBalancerArn: lbArn,
+        loadBalancerSecurityGroupId: lbSg,
+        workloadSecurityGroupId: workloadSg,
+        instanceProfileName: profile,
+        serviceRoleArn,
+        image,
+        env,
+        secretArns,
+        configParameterArns: configArns,
+        ...(args.logBuffer && bufferHost && bufferSecretArn ? { logBuffer: { host: bufferHost, port: args.logBuffer.port, secretArn: bufferSecretArn } } : {}),
+      }).map((s) => ({ namespace: s.namespace, name: s.optionName, value: s.value })),
+    );
+    const environmentArgs: aws.elasticbeanstalk.EnvironmentArgs = {
+      application: args.applicationName,
+      name: names.environment,
+      cnamePrefix,
+      description: `${service.name} of ${plan.name}/${plan.environment}`,
+      solutionStackName: paas.platform,
+      tier: "WebServer",
+      version: version.name,
+      settings,
+      tags,
+    };
+    args.transform?.environment?.(environmentArgs);
+    const environment = new aws.elasticbeanstalk.Environment(`${name}-environment`, environmentArgs, parent);
+    const host = pulumi.all([cnamePrefix, aws.getRegionOutput({}, parent).region]).apply(([prefix, region]) => beanstalkHost(prefix, region));
+
+    let discoveryService: aws.servicediscovery.Service | undefined;
+    if (args.discoveryNamespaceId) {
+      discoveryService = new aws.servicediscovery.Service(`${name}-registry`, { name: names.discoveryService, namespaceId: args.discoveryNamespaceId, description: `Environment of ${service.name}`, type: "HTTP", tags }, parent);
+      // Registered with the environment and removed with it: callers look the URL up and send its host header.
+      new aws.servicediscovery.Instance(
+        `${name}-registration`,
+        { serviceId: discoveryService.id, instanceId: names.environment, attributes: { host, port: String(BEANSTALK_INSTANCE_PORT), url: pulumi.interpolate`http://${host}` } },
+        { parent: this, dependsOn: [environment] },
+      );
+    }
+
+    this.host = host;
+    this.roleArn = role.arn;
+    this.nodes = { role, instanceProfile, bundle, version, environment, secrets, configParameters, ...(discoveryService ? { discoveryService } : {}) };
+    this.registerOutputs({ host: this.host, roleArn: this.roleArn });
+  }
+}

@@ -1,0 +1,248 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { VM_MANAGED_POLICIES, vmUserData, type HostLogBuffer } from "../../plan/host-bootstrap.js";
+import { hostedServiceNames } from "../../plan/hosts.js";
+import type { LandingZonePlan } from "../../plan/types.js";
+import { checkHostedService, createConfigParameters, createServiceSecrets, findService, hostedServicePolicy, messagingEnv, type HostedServiceMessaging } from "./hosted-service-parts.js";
+import { assumeRolePolicy } from "./kubernetes-platform.js";
+
+/** The log buffer, as Pulumi inputs. */
+export interface HostLogBufferInput {
+  /** Primary endpoint of the Redis buffer. */
+  readonly host: pulumi.Input<string>;
+  /** Its TLS port. */
+  readonly port: number;
+  /** Secrets Manager secret with its AUTH token. */
+  readonly secretArn: pulumi.Input<string>;
+}
+
+export interface VmServiceArgs {
+  /** The landing-zone plan (tier iaas). */
+  readonly plan: LandingZonePlan;
+  /** Name of the service or BFF in `plan.services`. */
+  readonly service: string;
+  /** Private subnets of the instances. */
+  readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The landing zone's workload security group (`VmPlatform.workloadSecurityGroupId`). */
+  readonly workloadSecurityGroupId: pulumi.Input<string>;
+  /** Container image the instances run. */
+  readonly image: pulumi.Input<string>;
+  /**
+   * ECR repository the image comes from; the instances may pull from it.
+   * @default - no ECR pull permission (a public image)
+   */
+  readonly repositoryName?: string;
+  /**
+   * Gateway target groups (instance type) the instances register in.
+   * @default - none
+   */
+  readonly targetGroupArns?: readonly pulumi.Input<string>[];
+  /**
+   * The namespace the instances register in while they run.
+   * @default - no registration
+   */
+  readonly discovery?: { readonly namespaceId: pulumi.Input<string>; readonly hostedZoneId: pulumi.Input<string> };
+  /**
+   * The event bus; required when the service publishes or subscribes. A `MessageBroker` fits.
+   * @default - none
+   */
+  readonly broker?: HostedServiceMessaging;
+  /**
+   * The log buffer Filebeat pushes the container's logs to.
+   * @default - no shipper
+   */
+  readonly logBuffer?: HostLogBufferInput;
+  /**
+   * Values of the service's `secrets`, by name.
+   * @default - a generated 32-character value per secret
+   */
+  readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * Tags on every taggable child.
+   * @default - plan.tags
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Escape hatch: patches a child's arguments before it is created.
+   * @default - no patch
+   */
+  readonly transform?: {
+    readonly launchTemplate?: (args: aws.ec2.LaunchTemplateArgs) => void;
+    readonly autoScalingGroup?: (args: aws.autoscaling.GroupArgs) => void;
+    readonly role?: (args: aws.iam.RoleArgs) => void;
+  };
+}
+
+/**
+ * One service on VMs, as the CDK `VmService` builds it: an Auto Scaling group of Amazon Linux 2023
+ * instances (the AMI its public SSM parameter names at deploy time, IMDSv2 only, encrypted gp3 root
+ * volume, no SSH key, no public IP) in private subnets running its container with its configuration
+ * (Parameter Store) and generated secrets; registered in the gateway's target groups with load
+ * balancer health checks, replaced by instance refresh (new instances first) when the launch
+ * template changes, scaled on CPU, and registered in Cloud Map while running. Its instance role has
+ * Session Manager and exactly the service's own resources.
+ *
+ * Cost: the instances are billed hourly, `replicas.min` at least.
+ *
+ * @example
+ * new VmService("orders", { plan, service: "orders", privateSubnetIds, workloadSecurityGroupId, image, targetGroupArns });
+ */
+export class VmService extends pulumi.ComponentResource {
+  readonly roleArn: pulumi.Output<string>;
+  readonly autoScalingGroupName: pulumi.Output<string>;
+  readonly nodes: {
+    readonly role: aws.iam.Role;
+    readonly instanceProfile: aws.iam.InstanceProfile;
+    readonly launchTemplate: aws.ec2.LaunchTemplate;
+    readonly autoScalingGroup: aws.autoscaling.Group;
+    readonly bootLogGroup: aws.cloudwatch.LogGroup;
+    readonly secrets: Readonly<Record<string, aws.secretsmanager.Secret>>;
+    readonly configParameters: Readonly<Record<string, aws.ssm.Parameter>>;
+    readonly discoveryService?: aws.servicediscovery.Service;
+  };
+
+  constructor(name: string, args: VmServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Bad input is rejected before anything is registered.
+    const { plan } = args;
+    const service = findService(plan, args.service, `VmService ${name}`);
+    const fleet = plan.hosts?.fleet;
+    if (!fleet || !plan.vms) throw new Error(`VmService ${name}: plan tier is "${plan.tier}", which has no VM fleet. Fix: plan the landing zone with tier: iaas`);
+    checkHostedService(`VmService ${name}`, plan, service, args.broker, args.secretValues);
+    if (args.discovery && !plan.hosts?.discovery) throw new Error(`VmService ${name}: discovery is given but plan.hosts.discovery is undefined. Fix: turn discovery.enabled on, or drop discovery`);
+    super("msa:aws:VmService", name, {}, opts);
+    const parent = { parent: this };
+    const tags = { ...(args.tags ?? plan.tags) };
+    const names = hostedServiceNames(plan, service);
+    const region = aws.getRegionOutput({}, parent).region;
+
+    const secrets = createServiceSecrets(this, name, plan, service, { ...(args.secretValues ? { secretValues: args.secretValues } : {}), tags });
+    const configParameters = createConfigParameters(this, name, plan, service, tags);
+    // Logs are evidence: kept like the data in prod.
+    const kept = plan.protection.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
+    const bootLogGroup = new aws.cloudwatch.LogGroup(`${name}-boot`, { name: names.bootLogGroup, retentionInDays: plan.hosts!.platformLogRetentionDays, tags }, kept);
+    const discoveryService = args.discovery
+      ? new aws.servicediscovery.Service(
+          `${name}-registry`,
+          {
+            name: names.discoveryService,
+            description: `Instances of ${service.name}`,
+            dnsConfig: { namespaceId: args.discovery.namespaceId, dnsRecords: [{ type: "A", ttl: plan.hosts!.discovery!.ttlSeconds }], routingPolicy: "MULTIVALUE" },
+            tags,
+          },
+          parent,
+        )
+      : undefined;
+
+    const roleArgs: aws.iam.RoleArgs = { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"), description: `Instances of ${service.name}`, tags };
+    args.transform?.role?.(roleArgs);
+    const role = new aws.iam.Role(`${name}-role`, roleArgs, parent);
+    const partition = aws.getPartitionOutput({}, parent).partition;
+    for (const policy of VM_MANAGED_POLICIES) {
+      new aws.iam.RolePolicyAttachment(`${name}-${policy}`, { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}` }, parent);
+    }
+    new aws.iam.RolePolicy(
+      `${name}-service`,
+      {
+        role: role.name,
+        policy: hostedServicePolicy(
+          plan,
+          service,
+          pulumi
+            .all([pulumi.all(Object.values(secrets).map((s) => s.arn)), pulumi.output(args.logBuffer?.secretArn), discoveryService?.arn, pulumi.output(args.discovery?.hostedZoneId)])
+            .apply(([secretArns, logBufferSecretArn, serviceArn, hostedZoneId]) => ({
+              ...(args.repositoryName ? { repositoryName: args.repositoryName } : {}),
+              secretArns,
+              // Topics and queues come with the broker's own policy below.
+              topicArns: [],
+              queueArns: [],
+              ...(logBufferSecretArn ? { logBufferSecretArn } : {}),
+              ...(serviceArn && hostedZoneId ? { registry: { serviceArn, hostedZoneId } } : {}),
+              vm: true,
+            })),
+          this,
+        ),
+      },
+      parent,
+    );
+    const messagingPolicy = args.broker?.servicePolicyDocument(service.name);
+    if (messagingPolicy) new aws.iam.RolePolicy(`${name}-messaging`, { role: role.name, policy: messagingPolicy }, parent);
+    const instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
+
+    const userData = pulumi
+      .all([
+        region,
+        pulumi.output(args.image),
+        messagingEnv(plan, service, args.broker),
+        pulumi.all(Object.fromEntries(Object.entries(secrets).map(([key, s]) => [key, s.arn]))),
+        discoveryService?.id,
+        pulumi.output(args.logBuffer?.host),
+        pulumi.output(args.logBuffer?.secretArn),
+      ])
+      .apply(([resolvedRegion, image, env, secretArns, discoveryServiceId, bufferHost, bufferSecretArn]) => {
+        const buffer: HostLogBuffer | undefined = args.logBuffer && bufferHost && bufferSecretArn ? { host: bufferHost, port: args.logBuffer.port, secretArn: bufferSecretArn } : undefined;
+        const script = vmUserData(plan, service, {
+          region: resolvedRegion,
+          image,
+          env,
+          secretArns: secretArns as Record<string, string>,
+          ...(discoveryServiceId ? { discoveryServiceId } : {}),
+          ...(buffer ? { logBuffer: buffer } : {}),
+        });
+        return Buffer.from(script).toString("base64");
+      });
+    const launchTemplateArgs: aws.ec2.LaunchTemplateArgs = {
+      description: `Instances of ${service.name}`,
+      // Read at deploy time, as CloudFormation resolves the parameter: a new AMI rolls the fleet on the next update.
+      imageId: aws.ssm.getParameterOutput({ name: fleet.amiParameter }, parent).value,
+      instanceType: plan.vms.instanceType,
+      userData,
+      iamInstanceProfile: { arn: instanceProfile.arn },
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: fleet.metadataHopLimit },
+      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [args.workloadSecurityGroupId] }],
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: plan.vms.rootVolumeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      tagSpecifications: [{ resourceType: "instance", tags: { ...tags, Name: names.autoScalingGroup } }],
+      updateDefaultVersion: true,
+      tags,
+    };
+    args.transform?.launchTemplate?.(launchTemplateArgs);
+    const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-instances`, launchTemplateArgs, parent);
+
+    const targetGroupArns = [...(args.targetGroupArns ?? [])];
+    const groupArgs: aws.autoscaling.GroupArgs = {
+      name: names.autoScalingGroup,
+      launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
+      minSize: service.replicas.min,
+      maxSize: service.replicas.max,
+      vpcZoneIdentifiers: args.privateSubnetIds,
+      ...(targetGroupArns.length > 0 ? { targetGroupArns, healthCheckType: "ELB" } : { healthCheckType: "EC2" }),
+      healthCheckGracePeriod: fleet.healthCheckGraceSeconds,
+      initialLifecycleHooks: [
+        { name: fleet.terminationHook.name, lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeatTimeout: fleet.terminationHook.heartbeatSeconds, defaultResult: "CONTINUE" },
+      ],
+      // New instances first, then the old ones leave through their termination hook.
+      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: String(fleet.healthCheckGraceSeconds) } },
+      waitForCapacityTimeout: `${fleet.readyTimeoutMinutes}m`,
+      metricsGranularity: "1Minute",
+      enabledMetrics: ["GroupInServiceInstances", "GroupDesiredCapacity", "GroupTotalInstances"],
+      tags: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+    };
+    args.transform?.autoScalingGroup?.(groupArgs);
+    const autoScalingGroup = new aws.autoscaling.Group(`${name}-instances`, groupArgs, parent);
+    // Scales on CPU like the caas HorizontalPodAutoscaler.
+    new aws.autoscaling.Policy(
+      `${name}-cpu`,
+      {
+        autoscalingGroupName: autoScalingGroup.name,
+        policyType: "TargetTrackingScaling",
+        estimatedInstanceWarmup: 300,
+        targetTrackingConfiguration: { predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" }, targetValue: 70 },
+      },
+      parent,
+    );
+
+    this.roleArn = role.arn;
+    this.autoScalingGroupName = autoScalingGroup.name;
+    this.nodes = { role, instanceProfile, launchTemplate, autoScalingGroup, bootLogGroup, secrets, configParameters, ...(discoveryService ? { discoveryService } : {}) };
+    this.registerOutputs({ roleArn: this.roleArn, autoScalingGroupName: this.autoScalingGroupName });
+  }
+}

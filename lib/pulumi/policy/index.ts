@@ -1,0 +1,3 @@
+export * from "./rules.js";
+export * from "./aws.js";
+export * from "./kubernetes.js";

@@ -1,0 +1,218 @@
+import { readFileSync } from "node:fs";
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { LandingZone } from "../../lib/cdk/landing-zone.js";
+import { loadSpecFile } from "../../lib/spec/parse.js";
+import type { LandingZoneSpec } from "../../lib/spec/types.js";
+
+/** The context `cdk synth` runs with: recommended flags plus the strict validation keys. */
+const CDK_CONTEXT = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
+const SERVICES = ["orders", "payments", "inventory", "order-history", "web", "mobile"];
+const SHARED = ["network", "platform", "observability", "messaging"];
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; UpdatePolicy?: unknown; CreationPolicy?: unknown }>;
+interface CfnTemplate {
+  Resources: Resources;
+  Parameters?: Record<string, { Type: string; Default?: string }>;
+  Outputs?: Record<string, unknown>;
+}
+
+/** Synthesizes through the same path as bin/cdk.ts: `new LandingZone` in an App, then `app.synth()`. */
+function synth(spec: LandingZoneSpec, validate: boolean): Map<string, CfnTemplate> {
+  const app = new App({ context: validate ? CDK_CONTEXT : {}, builtinCloudFormationValidation: validate });
+  new LandingZone(app, "Shop", { spec, account: "111111111111" });
+  return new Map(app.synth().stacks.map((s) => [s.stackName, s.template as CfnTemplate]));
+}
+
+const ofType = (t: CfnTemplate, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+const only = (t: CfnTemplate, type: string) => {
+  const found = ofType(t, type);
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
+};
+const parameterOf = (t: CfnTemplate, name: string) => Object.entries(t.Parameters ?? {}).find(([, p]) => p.Default === name)![0];
+const optionValue = (env: { Properties?: Record<string, unknown> }, namespace: string, optionName: string) =>
+  (env.Properties!.OptionSettings as { Namespace: string; OptionName: string; Value: unknown }[]).find((o) => o.Namespace === namespace && o.OptionName === optionName)?.Value;
+
+describe.each(["iaas", "paas"] as const)("LandingZone (examples/aws-%s) through the CDK app path", (tier) => {
+  let templates: Map<string, CfnTemplate>;
+  const template = (part: string) => templates.get(`shop-prod-${part}`)!;
+
+  beforeAll(() => {
+    // Strict flags: a CloudFormation schema error or an unacknowledged warning throws here.
+    templates = synth(loadSpecFile(`examples/aws-${tier}/landing-zone.yaml`), true);
+  });
+
+  it("synthesizes the shared stacks and one stack per service", () => {
+    expect(loadSpecFile(`examples/aws-${tier}/landing-zone.yaml`).tier).toBe(tier);
+    expect([...templates.keys()].sort()).toEqual([...SHARED, ...SERVICES.map((s) => `svc-${s}`)].map((p) => `shop-prod-${p}`).sort());
+  });
+
+  it("keeps every stack inside CloudFormation's limits and imports no export into a service stack", () => {
+    for (const [name, t] of templates) {
+      const text = JSON.stringify(t);
+      expect(Object.keys(t.Resources).length, name).toBeLessThan(400);
+      expect((text.match(/\{\{resolve:/g) ?? []).length, name).toBeLessThan(48);
+      if (name.includes("-svc-")) expect(text, name).not.toContain("Fn::ImportValue");
+    }
+  });
+
+  it("runs Logstash on its own hosts, draining the buffer the services ship into", () => {
+    const observability = template("observability");
+    only(observability, "AWS::OpenSearchService::Domain");
+    const [, logstash] = only(observability, "AWS::AutoScaling::AutoScalingGroup");
+    expect(logstash.Properties).toMatchObject({ MinSize: "2", MaxSize: "2" });
+    const userData = JSON.stringify(only(observability, "AWS::EC2::LaunchTemplate")[1].Properties);
+    expect(userData).toContain("opensearchproject/logstash-oss-with-opensearch-output-plugin");
+    expect(userData).toContain('data_type => \\"list\\"');
+    const names = ofType(observability, "AWS::SSM::Parameter").map(([, r]) => r.Properties!.Name);
+    expect(names).toEqual(expect.arrayContaining(["/msa/shop/prod/logging/buffer-host", "/msa/shop/prod/logging/buffer-secret-arn"]));
+    // The buffer admits the services' workload security group, read from the platform's parameter.
+    const workloads = parameterOf(observability, "/msa/shop/prod/platform/workload-security-group-id");
+    expect(ofType(observability, "AWS::EC2::SecurityGroupIngress").map(([, r]) => r.Properties)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ FromPort: 6379, SourceSecurityGroupId: { Ref: workloads } })]),
+    );
+  });
+
+  it("attaches each service to the gateway from its own stack, with its planned priority and the JWT authorizer", () => {
+    const orders = template("svc-orders");
+    const routes = ofType(orders, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(["ANY /orders", "ANY /orders/{proxy+}"]);
+    for (const route of routes) expect(route).toMatchObject({ AuthorizationType: "JWT", AuthorizerId: { Ref: parameterOf(orders, "/msa/shop/prod/gateway/authorizer-id") } });
+    expect(JSON.stringify(orders)).not.toContain("Fn::ImportValue");
+  });
+
+  if (tier === "iaas") {
+    it("runs each service as an Auto Scaling group of hardened AL2023 instances behind its target group", () => {
+      const orders = template("svc-orders");
+      const [, launchTemplate] = only(orders, "AWS::EC2::LaunchTemplate");
+      const data = launchTemplate.Properties!.LaunchTemplateData as Record<string, unknown>;
+      expect(data).toMatchObject({
+        ImageId: { Ref: parameterOf(orders, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64") },
+        InstanceType: "m6i.large",
+        MetadataOptions: { HttpTokens: "required", HttpPutResponseHopLimit: 2 },
+        BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { Encrypted: true, VolumeType: "gp3", VolumeSize: 30 } }],
+        NetworkInterfaces: [{ AssociatePublicIpAddress: false, Groups: [{ Ref: parameterOf(orders, "/msa/shop/prod/platform/workload-security-group-id") }] }],
+      });
+      expect(data).not.toHaveProperty("KeyName");
+      const [targetGroupId, targetGroup] = only(orders, "AWS::ElasticLoadBalancingV2::TargetGroup");
+      expect(targetGroup.Properties).toMatchObject({ TargetType: "instance", Port: 8080, HealthCheckPath: "/health" });
+      expect(only(orders, "AWS::ElasticLoadBalancingV2::ListenerRule")[1].Properties).toMatchObject({
+        Priority: 1,
+        ListenerArn: { Ref: parameterOf(orders, "/msa/shop/prod/gateway/load-balancers/0/listener-arn") },
+      });
+      const [, asg] = only(orders, "AWS::AutoScaling::AutoScalingGroup");
+      const subnets = parameterOf(orders, "/msa/shop/prod/network/private-subnet-ids");
+      expect(asg.Properties).toMatchObject({
+        AutoScalingGroupName: "shop-prod-orders",
+        MinSize: "2",
+        MaxSize: "6",
+        HealthCheckType: "ELB",
+        TargetGroupARNs: [{ Ref: targetGroupId }],
+        VPCZoneIdentifier: [0, 1, 2].map((i) => ({ "Fn::Select": [i, { "Fn::Split": [",", { Ref: subnets }] }] })),
+        LifecycleHookSpecificationList: [{ LifecycleHookName: "msa-deregister", LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", DefaultResult: "CONTINUE", HeartbeatTimeout: 120 }],
+      });
+      expect(asg.UpdatePolicy).toMatchObject({ AutoScalingRollingUpdate: { MaxBatchSize: 1, WaitOnResourceSignals: true } });
+      expect(asg.CreationPolicy).toEqual({ ResourceSignal: { Count: 2, Timeout: "PT15M" } });
+    });
+
+    it("registers each service in the Cloud Map namespace with a role scoped to its own entry", () => {
+      const platform = template("platform");
+      expect(only(platform, "AWS::ServiceDiscovery::PrivateDnsNamespace")[1].Properties).toMatchObject({ Name: "prod.shop.internal" });
+      const orders = template("svc-orders");
+      const [registryId, registry] = only(orders, "AWS::ServiceDiscovery::Service");
+      expect(registry.Properties).toMatchObject({ Name: "orders", DnsConfig: { DnsRecords: [{ Type: "A", TTL: 10 }], RoutingPolicy: "MULTIVALUE" } });
+      const statements = ofType(orders, "AWS::IAM::Policy").flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          {
+            Sid: "Register",
+            Effect: "Allow",
+            Action: ["servicediscovery:DeregisterInstance", "servicediscovery:RegisterInstance"],
+            Resource: { "Fn::GetAtt": [registryId, "Arn"] },
+          },
+          expect.objectContaining({ Sid: "CompleteTerminationHook", Action: "autoscaling:CompleteLifecycleAction" }),
+        ]),
+      );
+      const roles = ofType(orders, "AWS::IAM::Role").map(([, r]) => JSON.stringify(r.Properties!.ManagedPolicyArns));
+      expect(roles.join()).toContain("AmazonSSMManagedInstanceCore");
+      const userData = JSON.stringify(only(orders, "AWS::EC2::LaunchTemplate")[1].Properties);
+      expect(userData).toContain("msa-registry register");
+      expect(userData).toContain("msa-registry deregister");
+      expect(userData).toContain(`SERVICE_ID='",{"Fn::GetAtt":["${registryId}","Id"]}`);
+    });
+  }
+
+  if (tier === "paas") {
+    it("runs each service as a Docker Beanstalk environment on the gateway's shared internal load balancer", () => {
+      const platform = template("platform");
+      expect(only(platform, "AWS::ElasticBeanstalk::Application")[1].Properties).toMatchObject({ ApplicationName: "shop-prod" });
+      only(platform, "AWS::ServiceDiscovery::HttpNamespace");
+      const orders = template("svc-orders");
+      const [, environment] = only(orders, "AWS::ElasticBeanstalk::Environment");
+      expect(environment.Properties).toMatchObject({ ApplicationName: "shop-prod", EnvironmentName: "shop-prod-orders", SolutionStackName: expect.stringMatching(/Amazon Linux 2023 .* running Docker$/) });
+      expect(optionValue(environment, "aws:elbv2:loadbalancer", "SharedLoadBalancer")).toEqual({ Ref: parameterOf(orders, "/msa/shop/prod/gateway/load-balancers/0/arn") });
+      expect(optionValue(environment, "aws:autoscaling:asg", "MinSize")).toBe("2");
+      expect(optionValue(environment, "aws:elasticbeanstalk:healthreporting:system", "SystemType")).toBe("enhanced");
+      expect(optionValue(environment, "aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled")).toBe("true");
+      expect(optionValue(environment, "aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs")).toBe("true");
+      const [secretId] = only(orders, "AWS::SecretsManager::Secret");
+      expect(optionValue(environment, "aws:elasticbeanstalk:application:environmentsecrets", "SIGNING_KEY")).toEqual({ Ref: secretId });
+      expect(only(orders, "AWS::ElasticBeanstalk::ApplicationVersion")[1].Properties).toMatchObject({ SourceBundle: { S3Key: expect.stringMatching(/\.zip$/) } });
+      // The gateway reaches the environment by the host name its shared-load-balancer rule matches.
+      const [, integration] = only(orders, "AWS::ApiGatewayV2::Integration");
+      expect(JSON.stringify(integration.Properties)).toContain('"overwrite:header.host"');
+      expect(ofType(orders, "AWS::ElasticLoadBalancingV2::TargetGroup")).toEqual([]);
+      const [, registration] = only(orders, "AWS::ServiceDiscovery::Instance");
+      expect(registration.Properties).toMatchObject({ InstanceId: "shop-prod-orders", InstanceAttributes: { port: "80" } });
+    });
+  }
+});
+
+describe("LandingZone across tiers", () => {
+  const base = loadSpecFile("examples/aws-iaas/landing-zone.yaml");
+  const byTier = new Map<string, Map<string, CfnTemplate>>();
+  const at = (tier: string) => byTier.get(tier)!;
+
+  beforeAll(() => {
+    for (const tier of ["iaas", "caas", "paas"] as const) byTier.set(tier, synth({ ...base, tier }, false));
+  });
+
+  it("changes the platform with the tier and keeps network, broker, gateway, sessions and logging", () => {
+    const compute = { iaas: "AWS::AutoScaling::AutoScalingGroup", caas: "AWS::EKS::Cluster", paas: "AWS::ElasticBeanstalk::Application" };
+    for (const [tier, type] of Object.entries(compute)) {
+      expect(ofType(at(tier).get("shop-prod-platform")!, type).length, tier).toBe(tier === "iaas" ? 0 : 1);
+    }
+    expect(ofType(at("iaas").get("shop-prod-svc-orders")!, compute.iaas)).toHaveLength(1);
+    expect(ofType(at("paas").get("shop-prod-svc-orders")!, "AWS::ElasticBeanstalk::Environment")).toHaveLength(1);
+
+    const settings = (tier: string, stack: string, type: string) =>
+      ofType(at(tier).get(`shop-prod-${stack}`)!, type).map(([, r]) => JSON.stringify(r.Properties, (key, value) => (key === "Tags" || key === "SubnetIds" ? undefined : value)));
+    for (const tier of ["caas", "paas"]) {
+      // EKS tags the subnets it may place load balancers in; everything else about the network is the same.
+      for (const type of ["AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::NatGateway", "AWS::EC2::FlowLog"]) expect(settings(tier, "network", type), `${tier} ${type}`).toEqual(settings("iaas", "network", type));
+      expect(JSON.stringify(at(tier).get("shop-prod-messaging")), tier).toBe(JSON.stringify(at("iaas").get("shop-prod-messaging")));
+      for (const type of ["AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::Listener", "AWS::WAFv2::WebACL", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Authorizer", "AWS::Cognito::UserPool", "AWS::ElastiCache::ReplicationGroup"]) {
+        expect(settings(tier, "platform", type), `${tier} ${type}`).toEqual(settings("iaas", "platform", type));
+      }
+      for (const type of ["AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"]) expect(settings(tier, "observability", type), `${tier} ${type}`).toEqual(settings("iaas", "observability", type));
+    }
+  });
+
+  it.each(["iaas", "caas", "paas"])("changes only the service's own template when its image, port and replicas change (%s)", (tier) => {
+    const spec: LandingZoneSpec = { ...base, tier: tier as LandingZoneSpec["tier"] };
+    const changed: LandingZoneSpec = {
+      ...spec,
+      services: spec.services.map((s) => (s.name === "payments" ? { ...s, image: "registry.example.com/payments:2.0.0", port: 9090, replicas: { min: 3, max: 9 } } : s)),
+    };
+    const before = at(tier);
+    const after = synth(changed, false);
+    const differing = [...before.keys()].filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(after.get(name)));
+    expect(differing).toEqual(["shop-prod-svc-payments"]);
+    const payments = Template.fromJSON(after.get("shop-prod-svc-payments")!);
+    if (tier === "iaas") payments.hasResourceProperties("AWS::AutoScaling::AutoScalingGroup", { MinSize: "3", MaxSize: "9" });
+    if (tier === "paas") expect(JSON.stringify(after.get("shop-prod-svc-payments"))).toContain('"Value":"registry.example.com/payments:2.0.0"');
+    if (tier !== "paas") payments.hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", { Port: 9090 });
+  });
+});

@@ -1,0 +1,212 @@
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { beanstalkBundle, beanstalkOptionSettings, hostedServiceStatements, hostShipperConfig, vmUserData, type BeanstalkRuntime } from "../../lib/plan/host-bootstrap.js";
+import { hostedServiceNames, PlanError, planLandingZone } from "../../lib/plan/index.js";
+import type { LandingZoneInput } from "../../lib/spec/index.js";
+
+const shop = (tier: "iaas" | "caas" | "paas", environment: "dev" | "prod" = "prod"): LandingZoneInput => ({
+  name: "shop",
+  region: "ap-northeast-2",
+  tier,
+  environment,
+  bffs: ["web"],
+  gateway: { auth: "none" },
+  tracing: { backend: "none" },
+  monitoring: { dashboards: false, alarms: false },
+  pipelines: { perService: false },
+  config: { values: { LOG_LEVEL: "info" } },
+  services: [
+    { name: "orders", publishes: ["order-placed"], secrets: ["SIGNING_KEY"], config: { CURRENCY: "KRW" } },
+    { name: "payments", port: 9090, subscribes: ["order-placed"], replicas: { min: 3, max: 5 } },
+  ],
+});
+
+describe("planHosts", () => {
+  it("plans Cloud Map DNS discovery, the VM fleet and Logstash hosts for iaas", () => {
+    const plan = planLandingZone(shop("iaas"));
+    expect(plan.hosts!.discovery).toEqual({
+      implementation: "cloud-map",
+      kind: "private-dns",
+      namespace: "prod.shop.internal",
+      ttlSeconds: 10,
+      services: ["orders", "payments", "web"].map((name) => ({ name, hostname: `${name}.prod.shop.internal` })),
+    });
+    expect(plan.hosts!.fleet).toMatchObject({
+      architecture: "x86_64",
+      amiParameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+      metadataHopLimit: 2,
+      terminationHook: { name: "msa-deregister", heartbeatSeconds: 120 },
+    });
+    expect(plan.hosts!.logstash).toMatchObject({ count: 2, instanceType: "m6i.large" });
+    expect(plan.vms).toEqual({ instanceType: "m6i.large", rootVolumeGiB: 30 });
+  });
+
+  it("plans an HTTP namespace and no VM fleet for paas, and nothing for caas", () => {
+    const paas = planLandingZone(shop("paas", "dev"));
+    expect(paas.hosts!.discovery!.kind).toBe("http");
+    expect(paas.hosts!.fleet).toBeUndefined();
+    expect(paas.hosts!.logstash).toMatchObject({ count: 1, instanceType: "t3.medium" });
+    expect(paas.paas!.platform).toMatch(/Amazon Linux 2023 .* running Docker/);
+    expect(planLandingZone({ ...shop("caas"), mesh: { kind: "none" } }).hosts).toBeUndefined();
+  });
+
+  it("refuses what hosts cannot carry, naming the key and the fix", () => {
+    expect(() => planLandingZone({ ...shop("iaas"), logging: { buffer: "none" } })).toThrow(PlanError);
+    expect(() => planLandingZone({ ...shop("iaas"), logging: { buffer: "none" } })).toThrow(/logging.buffer "none" on aws\/iaas.*Fix: set logging.buffer: redis/);
+    expect(() => planLandingZone({ ...shop("paas"), bffs: [], services: [{ name: "orders", expose: false }] })).toThrow(/no service is exposed, but on aws\/paas every Beanstalk environment attaches to a gateway load balancer\. Fix/);
+    const badKey = { ...shop("paas"), services: [{ name: "orders", config: { "log.level": "info" } }] };
+    expect(() => planLandingZone(badKey)).toThrow(/services\[0\]\.config: key "log.level" is not an environment variable name on aws\/paas\. Fix/);
+  });
+});
+
+describe("hosted service permissions", () => {
+  it("grant exactly the service's image, secrets, config, topics, registry entry and termination hook", () => {
+    const plan = planLandingZone(shop("iaas"));
+    const orders = plan.services[0]!;
+    const statements = hostedServiceStatements(plan, orders, {
+      partition: "aws",
+      region: "ap-northeast-2",
+      account: "111111111111",
+      repositoryName: orders.repository,
+      secretArns: ["arn:secret:signing"],
+      topicArns: ["arn:topic:order-placed"],
+      queueArns: [],
+      brokerKeyArn: "arn:key",
+      logBufferSecretArn: "arn:secret:buffer",
+      registry: { serviceArn: "arn:aws:servicediscovery:ap-northeast-2:111111111111:service/srv-1", hostedZoneId: "Z123" },
+      vm: true,
+    });
+    const bySid = Object.fromEntries(statements.map((s) => [s.sid, s]));
+    expect(Object.keys(bySid)).toEqual(["PullToken", "PullImage", "ReadSecrets", "ReadConfig", "Publish", "BrokerKey", "Register", "RegisterRecords", "CompleteTerminationHook", "Metrics", "BootLog", "DescribeTags"]);
+    expect(bySid["PullImage"]!.resources).toEqual(["arn:aws:ecr:ap-northeast-2:111111111111:repository/shop-orders"]);
+    expect(bySid["ReadSecrets"]!.resources).toEqual(["arn:secret:signing", "arn:secret:buffer"]);
+    expect(bySid["ReadConfig"]).toMatchObject({ actions: ["ssm:GetParameters", "ssm:GetParametersByPath"], resources: ["arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/orders/*"] });
+    expect(bySid["BrokerKey"]!.actions).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+    expect(bySid["Register"]).toEqual({
+      sid: "Register",
+      actions: ["servicediscovery:RegisterInstance", "servicediscovery:DeregisterInstance"],
+      resources: ["arn:aws:servicediscovery:ap-northeast-2:111111111111:service/srv-1"],
+    });
+    expect(bySid["RegisterRecords"]).toMatchObject({
+      resources: ["arn:aws:route53:::hostedzone/Z123"],
+      condition: { "ForAllValues:StringEquals": { "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["orders.prod.shop.internal"] } },
+    });
+    expect(bySid["CompleteTerminationHook"]!.resources).toEqual(["arn:aws:autoscaling:ap-northeast-2:111111111111:autoScalingGroup:*:autoScalingGroupName/shop-prod-orders"]);
+    expect(bySid["Metrics"]!.condition).toEqual({ StringEquals: { "cloudwatch:namespace": "MSA/shop/prod" } });
+    // Only the token request and tag and metric reads, which take no resource, use "*".
+    expect(statements.filter((s) => s.resources.includes("*")).map((s) => s.sid)).toEqual(["PullToken", "Metrics", "DescribeTags"]);
+  });
+});
+
+describe("vmUserData", () => {
+  const plan = planLandingZone(shop("iaas"));
+  const orders = plan.services[0]!;
+  const runtime = {
+    region: "ap-northeast-2",
+    image: "111111111111.dkr.ecr.ap-northeast-2.amazonaws.com/shop-orders:1.0.0",
+    discoveryServiceId: "srv-orders",
+    env: { TOPIC_ORDER_PLACED_ARN: "arn:aws:sns:ap-northeast-2:111111111111:order-placed" },
+    secretArns: { SIGNING_KEY: "arn:aws:secretsmanager:ap-northeast-2:111111111111:secret:signing" },
+    logBuffer: { host: "master.buffer.cache.amazonaws.com", port: 6379, secretArn: "arn:aws:secretsmanager:ap-northeast-2:111111111111:secret:buffer" },
+    readyCommand: "/opt/aws/bin/cfn-signal -e 0",
+  };
+  const script = vmUserData(plan, orders, runtime);
+
+  it("runs the image as a unit with its config path and secrets fetched at boot, never embedded", () => {
+    expect(script.startsWith("#!/bin/bash\n")).toBe(true);
+    expect(script).toContain("dnf install -y docker amazon-cloudwatch-agent aws-cfn-bootstrap");
+    expect(script).toContain(`IMAGE='${runtime.image}'`);
+    expect(script).toContain("--path '/msa/shop/prod/config/orders/'");
+    expect(script).toContain(`--secret-id '${runtime.secretArns.SIGNING_KEY}'`);
+    expect(script).toContain("TOPIC_ORDER_PLACED_ARN=arn:aws:sns");
+    expect(script).not.toContain("KRW");
+    expect(script).toContain("--cap-drop ALL");
+  });
+
+  it("registers at start, deregisters at stop and on the termination hook, then signals readiness", () => {
+    expect(script).toContain("ExecStart=/usr/local/bin/msa-registry register");
+    expect(script).toContain("ExecStop=/usr/local/bin/msa-registry deregister");
+    expect(script).toContain("SERVICE_ID='srv-orders'");
+    expect(script).toContain("autoscaling/target-lifecycle-state");
+    expect(script).toContain("complete-lifecycle-action");
+    expect(script).toContain("HOOK='msa-deregister'");
+    expect(script).toContain("systemctl enable --now msa-app msa-registry msa-lifecycle msa-filebeat");
+    expect(script.trimEnd().endsWith("/opt/aws/bin/cfn-signal -e 0")).toBe(true);
+  });
+
+  it("ships container logs into the buffer and changes when the configuration keys change", () => {
+    expect(script).toContain("LOG_BUFFER_HOST=master.buffer.cache.amazonaws.com");
+    const changed = planLandingZone({ ...shop("iaas"), services: [{ ...shop("iaas").services![0]!, config: { CURRENCY: "USD", REGION_CODE: "kr" } }, shop("iaas").services![1]!] });
+    expect(vmUserData(changed, changed.services[0]!, runtime)).not.toBe(script);
+    expect(() => vmUserData(plan, orders, { ...runtime, image: "evil'; rm -rf /" })).toThrow(/orders.IMAGE.*quote or a line break.*Fix/);
+  });
+
+  it("is refused outside iaas", () => {
+    const paas = planLandingZone(shop("paas"));
+    expect(() => vmUserData(paas, paas.services[0]!, runtime)).toThrow(/plan.hosts.fleet is undefined because tier is "paas"/);
+  });
+});
+
+describe("Beanstalk environment", () => {
+  const plan = planLandingZone(shop("paas"));
+  const payments = plan.services[1]!;
+  const runtime: BeanstalkRuntime = {
+    vpcId: "vpc-1",
+    privateSubnetIds: "subnet-a,subnet-b",
+    sharedLoadBalancerArn: "arn:lb",
+    loadBalancerSecurityGroupId: "sg-lb",
+    workloadSecurityGroupId: "sg-workload",
+    instanceProfileName: "profile",
+    serviceRoleArn: "arn:role",
+    image: "registry/shop-payments:latest",
+    env: { QUEUE_PAYMENTS_ORDER_PLACED_ARN: "arn:queue" },
+    secretArns: {},
+    configParameterArns: { LOG_LEVEL: "arn:parameter/log-level" },
+    logBuffer: { host: "buffer", port: 6379, secretArn: "arn:buffer-secret" },
+  };
+  const settings = beanstalkOptionSettings(plan, payments, runtime);
+  const value = (namespace: string, optionName: string) => settings.find((s) => s.namespace === namespace && s.optionName === optionName)?.value;
+
+  it("attaches to the gateway's shared internal load balancer in the private subnets", () => {
+    expect(value("aws:elasticbeanstalk:environment", "LoadBalancerIsShared")).toBe("true");
+    expect(value("aws:elbv2:loadbalancer", "SharedLoadBalancer")).toBe("arn:lb");
+    expect(value("aws:ec2:vpc", "Subnets")).toBe("subnet-a,subnet-b");
+    expect(value("aws:ec2:vpc", "AssociatePublicIpAddress")).toBe("false");
+    expect(value("aws:autoscaling:launchconfiguration", "DisableIMDSv1")).toBe("true");
+    expect(value("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath")).toBe("/health");
+    expect([value("aws:autoscaling:asg", "MinSize"), value("aws:autoscaling:asg", "MaxSize")]).toEqual(["3", "5"]);
+  });
+
+  it("turns on enhanced health, managed platform updates and log streaming", () => {
+    expect(value("aws:elasticbeanstalk:healthreporting:system", "SystemType")).toBe("enhanced");
+    expect(value("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled")).toBe("true");
+    expect(value("aws:elasticbeanstalk:managedactions:platformupdate", "UpdateLevel")).toBe("minor");
+    expect(value("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs")).toBe("true");
+    expect(value("aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays")).toBe("365");
+  });
+
+  it("feeds configuration from Parameter Store and the buffer token from Secrets Manager, never as plain values", () => {
+    expect(value("aws:elasticbeanstalk:application:environmentsecrets", "LOG_LEVEL")).toBe("arn:parameter/log-level");
+    expect(value("aws:elasticbeanstalk:application:environmentsecrets", "REDIS_PASSWORD")).toBe("arn:buffer-secret");
+    expect(value("aws:elasticbeanstalk:application:environment", "LOG_LEVEL")).toBeUndefined();
+    expect(value("aws:elasticbeanstalk:application:environment", "PORT")).toBe("9090");
+    expect(() => beanstalkOptionSettings(plan, payments, { ...runtime, configParameterArns: {} })).toThrow(/configParameterArns\["LOG_LEVEL"\] is undefined/);
+  });
+
+  it("bundles a compose file with the service's own variables and Filebeat beside it", () => {
+    const bundle = beanstalkBundle(plan, payments, { logBuffer: true });
+    const compose = parse(bundle["docker-compose.yml"]!) as { services: Record<string, { ports?: string[]; environment: Record<string, string> }> };
+    expect(compose.services["app"]!.ports).toEqual(["80:9090"]);
+    expect(Object.keys(compose.services["app"]!.environment).sort()).toEqual(["LOG_LEVEL", "PORT", "QUEUE_PAYMENTS_ORDER_PLACED_ARN", "SERVICE_NAME"]);
+    expect(compose.services["filebeat"]!.environment).toHaveProperty("REDIS_PASSWORD", "${REDIS_PASSWORD}");
+    expect(Object.keys(beanstalkBundle(plan, payments, { logBuffer: false })).sort()).toEqual([".ebextensions/autoscaling.config", ".ebextensions/ecr-login.config", "docker-compose.yml"]);
+    expect(hostedServiceNames(plan, payments)).toMatchObject({ environment: "shop-prod-payments", discoveryService: "payments" });
+  });
+});
+
+describe("hostShipperConfig", () => {
+  it("pushes every container's log to the buffer list Logstash drains, over TLS", () => {
+    const config = parse(hostShipperConfig(planLandingZone(shop("iaas")))) as Record<string, Record<string, unknown>>;
+    expect(config["output.redis"]).toEqual({ hosts: ["${LOG_BUFFER_HOST}:${LOG_BUFFER_PORT}"], key: "logs", data_type: "list", password: "${REDIS_PASSWORD}", "ssl.enabled": true });
+  });
+});

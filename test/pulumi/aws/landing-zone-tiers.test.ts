@@ -1,0 +1,184 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import program from "../../../bin/pulumi.js";
+import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
+import { loadSpecFile } from "../../../lib/spec/parse.js";
+import type { LandingZoneSpec } from "../../../lib/spec/types.js";
+import { byType, childrenOf, jsonInput, runProgram, single, type RegisteredResource } from "../harness.js";
+
+const SERVICES = ["orders", "payments", "inventory", "order-history", "web", "mobile"];
+
+async function runExample(tier: "iaas" | "paas"): Promise<{ resources: RegisteredResource[]; outputs: Record<string, unknown> }> {
+  let outputs: Record<string, unknown> = {};
+  const { resources } = await runProgram(
+    async () => {
+      outputs = await program();
+    },
+    { config: { "msa:spec": `examples/aws-${tier}/landing-zone.yaml` } },
+  );
+  return { resources, outputs };
+}
+
+const privateSubnetIds = (resources: RegisteredResource[]) => byType(resources, "aws:ec2/subnet:Subnet").filter((r) => r.name.includes("-private-")).map((r) => r.outputs["id"]);
+const settingsOf = (environment: RegisteredResource) => environment.inputs["settings"] as { namespace: string; name: string; value: string }[];
+const setting = (environment: RegisteredResource, namespace: string, name: string) => settingsOf(environment).find((s) => s.namespace === namespace && s.name === name)?.value;
+
+describe("the Pulumi program on examples/aws-iaas", () => {
+  let resources: RegisteredResource[];
+  let outputs: Record<string, unknown>;
+  beforeAll(async () => {
+    ({ resources, outputs } = await runExample("iaas"));
+  });
+
+  it("builds the VM platform and a VmService per service under msa:aws:LandingZone", () => {
+    const parts = childrenOf(resources, "shop").map((r) => r.type);
+    expect(parts).toEqual(expect.arrayContaining(["msa:aws:Network", "msa:aws:VmPlatform", "msa:aws:ApiGateway", "msa:aws:SessionStore", "msa:aws:LogPipeline", "msa:aws:MessageBroker"]));
+    expect(parts).not.toContain("msa:aws:KubernetesPlatform");
+    expect(childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:VmService").map((r) => r.name)).toEqual(SERVICES.map((s) => `shop-${s}`));
+    expect(byType(resources, "aws:eks/cluster:Cluster")).toEqual([]);
+    expect(Object.keys(outputs).sort()).toEqual(["discoveryNamespace", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
+  });
+
+  it("runs each fleet on hardened AL2023 instances in private subnets behind an instance target group", () => {
+    const launchTemplate = single(resources, "aws:ec2/launchTemplate:LaunchTemplate", "shop-orders-instances");
+    expect(launchTemplate.inputs).toMatchObject({
+      imageId: "ami-0123456789abcdef0",
+      instanceType: "m6i.large",
+      metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 },
+      networkInterfaces: [{ associatePublicIpAddress: "false" }],
+      blockDeviceMappings: [{ ebs: { encrypted: "true", volumeType: "gp3" } }],
+    });
+    expect(launchTemplate.inputs).not.toHaveProperty("keyName");
+    const script = Buffer.from(launchTemplate.inputs["userData"] as string, "base64").toString("utf8");
+    expect(script).toContain("SERVICE_ID='srv-shop-orders-registry'");
+    expect(script).toContain("ExecStop=/usr/local/bin/msa-registry deregister");
+
+    const group = single(resources, "aws:autoscaling/group:Group", "shop-orders-instances");
+    const targetGroup = byType(resources, "aws:lb/targetGroup:TargetGroup").find((t) => t.inputs["name"] === "shop-prod-orders")!;
+    expect(targetGroup.inputs).toMatchObject({ targetType: "instance", port: 8080 });
+    expect(group.inputs).toMatchObject({
+      name: "shop-prod-orders",
+      minSize: 2,
+      maxSize: 6,
+      healthCheckType: "ELB",
+      vpcZoneIdentifiers: privateSubnetIds(resources),
+      targetGroupArns: [targetGroup.outputs["arn"]],
+      initialLifecycleHooks: [{ name: "msa-deregister", lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", defaultResult: "CONTINUE" }],
+      instanceRefresh: { strategy: "Rolling" },
+    });
+  });
+
+  it("scopes each instance role to its own registry entry, secrets and topics", () => {
+    const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-service"), "policy") as { Statement: { Sid: string; Resource: string[]; Condition?: unknown }[] };
+    const register = policy.Statement.find((s) => s.Sid === "Register")!;
+    expect(register.Resource).toEqual([single(resources, "aws:servicediscovery/service:Service", "shop-orders-registry").outputs["arn"]]);
+    const secret = single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-signing-key");
+    expect(secret.inputs["name"]).toBe("msa/shop/prod/orders/SIGNING_KEY");
+    expect(policy.Statement.find((s) => s.Sid === "ReadSecrets")!.Resource).toContain(secret.outputs["arn"]);
+    expect(single(resources, "aws:secretsmanager/secretVersion:SecretVersion", "shop-orders-signing-key-value").secretInputs).toContain("secretString");
+    expect(JSON.stringify(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-messaging"), "policy"))).toContain("sns:Publish");
+    expect(single(resources, "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace").inputs).toMatchObject({ name: "prod.shop.internal" });
+  });
+
+  it("runs Logstash on its own hosts, the only principal of the domain, and lets the services reach the buffer", () => {
+    const logstash = single(resources, "msa:aws:LogstashHosts");
+    expect(logstash.parent).toBe("shop-logging");
+    const domain = single(resources, "aws:opensearch/domain:Domain");
+    const role = single(resources, "aws:iam/role:Role", "shop-logging-logstash-role");
+    expect(JSON.parse(role.inputs["assumeRolePolicy"] as string).Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
+    expect(JSON.parse(domain.inputs["accessPolicies"] as string).Statement[0].Principal).toEqual({ AWS: role.outputs["arn"] });
+    const workloads = single(resources, "aws:ec2/securityGroup:SecurityGroup", "shop-platform-workloads").outputs["id"];
+    const bufferGroup = byType(resources, "aws:ec2/securityGroup:SecurityGroup").find((g) => g.parent === "shop-logging-buffer")!.outputs["id"];
+    const rules = byType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
+    expect(rules).toEqual(expect.arrayContaining([expect.objectContaining({ securityGroupId: bufferGroup, referencedSecurityGroupId: workloads, fromPort: 6379 })]));
+    const userData = Buffer.from(single(resources, "aws:ec2/launchTemplate:LaunchTemplate", "shop-logging-logstash-hosts").inputs["userData"] as string, "base64").toString("utf8");
+    expect(userData).toContain(`hosts => ["https://${String(domain.outputs["endpoint"])}:443"]`);
+  });
+});
+
+describe("the Pulumi program on examples/aws-paas", () => {
+  let resources: RegisteredResource[];
+  beforeAll(async () => {
+    ({ resources } = await runExample("paas"));
+  });
+
+  it("builds the Beanstalk platform and an environment per service on the gateway's shared load balancer", () => {
+    expect(childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:PaasService").map((r) => r.name)).toEqual(SERVICES.map((s) => `shop-${s}`));
+    single(resources, "aws:elasticbeanstalk/application:Application");
+    const environment = single(resources, "aws:elasticbeanstalk/environment:Environment", "shop-orders-environment");
+    expect(environment.inputs).toMatchObject({ name: "shop-prod-orders", cnamePrefix: "shop-prod-orders-123456789012", solutionStackName: expect.stringMatching(/running Docker$/), tier: "WebServer" });
+    const loadBalancer = single(resources, "aws:lb/loadBalancer:LoadBalancer");
+    expect(setting(environment, "aws:elbv2:loadbalancer", "SharedLoadBalancer")).toBe(loadBalancer.outputs["arn"]);
+    expect(setting(environment, "aws:ec2:vpc", "Subnets")).toBe(privateSubnetIds(resources).join(","));
+    expect(setting(environment, "aws:elasticbeanstalk:healthreporting:system", "SystemType")).toBe("enhanced");
+    expect(setting(environment, "aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled")).toBe("true");
+    expect(setting(environment, "aws:elasticbeanstalk:application:environmentsecrets", "SIGNING_KEY")).toBe(single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-signing-key").outputs["arn"]);
+    expect(byType(resources, "aws:lb/targetGroup:TargetGroup")).toEqual([]);
+  });
+
+  it("routes the gateway to each environment by the host its shared-load-balancer rule matches", () => {
+    const integration = single(resources, "aws:apigatewayv2/integration:Integration", "shop-gateway-orders-host");
+    expect(integration.inputs["requestParameters"]).toEqual({ "overwrite:header.host": "shop-prod-orders-123456789012.us-east-1.elasticbeanstalk.com" });
+    const route = single(resources, "aws:apigatewayv2/route:Route", "shop-gateway-any-orders");
+    expect(route.inputs["target"]).toBe(`integrations/${String(integration.outputs["id"])}`);
+    const registration = single(resources, "aws:servicediscovery/instance:Instance", "shop-orders-registration");
+    expect(registration.inputs).toMatchObject({ instanceId: "shop-prod-orders", attributes: { host: "shop-prod-orders-123456789012.us-east-1.elasticbeanstalk.com", port: "80" } });
+    expect(registration.dependsOn).toContain("shop-orders-environment");
+  });
+});
+
+describe("the Pulumi landing zone across tiers", () => {
+  const base = loadSpecFile("examples/aws-iaas/landing-zone.yaml");
+  const inputsByTier = new Map<string, RegisteredResource[]>();
+
+  beforeAll(async () => {
+    for (const tier of ["iaas", "caas", "paas"] as const) {
+      const { resources } = await runProgram(() => {
+        new LandingZone("shop", { spec: { ...base, tier } as LandingZoneSpec });
+      });
+      inputsByTier.set(tier, resources);
+    }
+  }, 120_000);
+
+  it("changes the platform and keeps network, broker, gateway, sessions and logging with the same settings", () => {
+    const platform = (tier: string) => childrenOf(inputsByTier.get(tier)!, "shop").find((r) => r.name === "shop-platform")!.type;
+    expect(["iaas", "caas", "paas"].map(platform)).toEqual(["msa:aws:VmPlatform", "msa:aws:KubernetesPlatform", "msa:aws:PaasPlatform"]);
+    const inputs = (tier: string, type: string) =>
+      byType(inputsByTier.get(tier)!, type).map((r) => JSON.stringify({ name: r.name, inputs: r.inputs }, (key, value) => (key === "tags" || key === "subnetIds" || key === "allowedSecurityGroupIds" ? undefined : value)));
+    for (const tier of ["caas", "paas"]) {
+      for (const type of ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/natGateway:NatGateway", "aws:sns/topic:Topic", "aws:sqs/queue:Queue", "aws:lb/loadBalancer:LoadBalancer", "aws:wafv2/webAcl:WebAcl", "aws:apigatewayv2/stage:Stage", "aws:cognito/userPool:UserPool", "aws:elasticache/replicationGroup:ReplicationGroup", "aws:opensearch/domain:Domain"]) {
+        expect(inputs(tier, type), `${tier} ${type}`).toEqual(inputs("iaas", type));
+      }
+    }
+  });
+});
+
+describe("hosted service components on their own", () => {
+  it("refuse a plan of another tier or a missing broker before registering anything", async () => {
+    const { planLandingZone } = await import("../../../lib/plan/planner.js");
+    const { VmService } = await import("../../../lib/pulumi/aws/vm-service.js");
+    const { PaasService } = await import("../../../lib/pulumi/aws/paas-service.js");
+    const spec = loadSpecFile("examples/aws-paas/landing-zone.yaml");
+    const paasPlan = planLandingZone(spec);
+    const errors: string[] = [];
+    const run = await runProgram(() => {
+      const common = { privateSubnetIds: ["s-1"], workloadSecurityGroupId: "sg-1", image: "x" };
+      for (const create of [
+        () => new VmService("vm", { plan: paasPlan, service: "orders", ...common }),
+        () => new PaasService("paas", { plan: paasPlan, service: "orders", ...common, applicationName: "a", serviceRoleArn: "r", bundleBucket: "b", vpcId: "v", loadBalancer: { arn: "l", securityGroupId: "sg" } }),
+        () => new PaasService("nope", { plan: paasPlan, service: "nope", ...common, applicationName: "a", serviceRoleArn: "r", bundleBucket: "b", vpcId: "v", loadBalancer: { arn: "l", securityGroupId: "sg" } }),
+      ]) {
+        try {
+          create();
+        } catch (error) {
+          errors.push((error as Error).message);
+        }
+      }
+    });
+    expect(errors).toEqual([
+      expect.stringMatching(/VmService vm: plan tier is "paas", which has no VM fleet\. Fix: plan the landing zone with tier: iaas/),
+      expect.stringMatching(/PaasService paas: broker is undefined but orders publishes or subscribes\. Fix: pass the landing zone's MessageBroker/),
+      expect.stringMatching(/PaasService nope: service "nope" is not in plan.services .*Fix: pass one of those names/),
+    ]);
+    expect(run.resources).toEqual([]);
+  });
+});
