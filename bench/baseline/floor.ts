@@ -251,6 +251,8 @@ function network(templates: Template[]): Network {
     },
     { dependsOn: ["RestrictDefaultSgRole"] },
   );
+  t.publish("VpcIdParameter", parameterName("network", "vpc-id"), ref("Vpc"));
+  t.publish("PrivateSubnetIdsParameter", parameterName("network", "private-subnet-ids"), { "Fn::Join": [",", ZONES.map((_, i) => ref(`PrivateSubnet${i + 1}`))] });
   return { vpcId: output("Vpc"), privateSubnets: subnets.Private!, isolatedSubnets: subnets.Isolated! };
 }
 
@@ -524,8 +526,8 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
   const vpcLinkSg = att("VpcLinkSecurityGroup", "GroupId");
   t.add("VpcLinkToLoadBalancers", "AWS::EC2::SecurityGroupEgress", { Description: "API Gateway VPC link", DestinationSecurityGroupId: lbSg, FromPort: 80, GroupId: vpcLinkSg, IpProtocol: "tcp", ToPort: 80 });
   t.add("LoadBalancersFromVpcLink", "AWS::EC2::SecurityGroupIngress", { Description: "API Gateway VPC link", FromPort: 80, GroupId: lbSg, IpProtocol: "tcp", SourceSecurityGroupId: vpcLinkSg, ToPort: 80 });
-  t.add("LoadBalancersToWorkloads", "AWS::EC2::SecurityGroupEgress", { Description: "Gateway load balancers", DestinationSecurityGroupId: clusterSg, FromPort: 8080, GroupId: lbSg, IpProtocol: "tcp", ToPort: 8080 });
-  t.add("WorkloadsFromLoadBalancers", "AWS::EC2::SecurityGroupIngress", { Description: "Gateway load balancers", FromPort: 8080, GroupId: clusterSg, IpProtocol: "tcp", SourceSecurityGroupId: lbSg, ToPort: 8080 });
+  t.add("LoadBalancersToWorkloads", "AWS::EC2::SecurityGroupEgress", { Description: "Gateway load balancers", DestinationSecurityGroupId: clusterSg, FromPort: 0, GroupId: lbSg, IpProtocol: "tcp", ToPort: 65535 });
+  t.add("WorkloadsFromLoadBalancers", "AWS::EC2::SecurityGroupIngress", { Description: "Gateway load balancers", FromPort: 0, GroupId: clusterSg, IpProtocol: "tcp", SourceSecurityGroupId: lbSg, ToPort: 65535 });
   t.add("GatewayLogKey", "AWS::KMS::Key", { Description: "API gateway logs", EnableKeyRotation: true, KeyPolicy: rootKeyPolicy(logsKeyStatement) }, { retain: true });
   t.add(
     "LoadBalancerLogs",
@@ -628,36 +630,14 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
       IntegrationUri: ref(`LoadBalancer${i}Http`),
       PayloadFormatVersion: "1.0",
     });
+    t.publish(`LoadBalancer${i}ArnParameter`, parameterName("gateway", "load-balancers", String(i), "arn"), ref(`LoadBalancer${i}`));
+    t.publish(`LoadBalancer${i}ListenerArnParameter`, parameterName("gateway", "load-balancers", String(i), "listener-arn"), ref(`LoadBalancer${i}Http`));
+    t.publish(`LoadBalancer${i}IntegrationIdParameter`, parameterName("gateway", "load-balancers", String(i), "integration-id"), ref(`LoadBalancer${i}Integration`));
   }
-  for (const route of model.routes) {
-    const s = route.target;
-    t.add(`Target${s.id}`, "AWS::ElasticLoadBalancingV2::TargetGroup", {
-      HealthCheckPath: "/health",
-      Matcher: { HttpCode: "200-399" },
-      Port: s.port,
-      Protocol: "HTTP",
-      TargetGroupAttributes: [{ Key: "stickiness.enabled", Value: "false" }],
-      TargetType: "ip",
-      VpcId: net.vpcId,
-    });
-    t.add(`Rule${route.loadBalancer}x${route.priority}`, "AWS::ElasticLoadBalancingV2::ListenerRule", {
-      Actions: [{ TargetGroupArn: ref(`Target${s.id}`), Type: "forward" }],
-      Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: [s.path, `${s.path}/*`] } }],
-      ListenerArn: ref(`LoadBalancer${route.loadBalancer}Http`),
-      Priority: route.priority,
-      Tags: TAG_LIST,
-    });
-    for (const key of [s.path, `${s.path}/{proxy+}`]) {
-      t.add(`Route${s.id}${key.endsWith("}") ? "Proxy" : ""}`, "AWS::ApiGatewayV2::Route", {
-        ApiId: ref("Api"),
-        AuthorizationType: "JWT",
-        AuthorizerId: ref("Jwt"),
-        RouteKey: `ANY ${key}`,
-        Target: join("integrations/", ref(`LoadBalancer${route.loadBalancer}Integration`)),
-      });
-    }
-    t.publish(`${s.id}TargetGroupParameter`, parameterName("gateway", "target-groups", s.name), ref(`Target${s.id}`));
-  }
+  t.publish("GatewayApiIdParameter", parameterName("gateway", "api-id"), ref("Api"));
+  t.publish("GatewayVpcLinkIdParameter", parameterName("gateway", "vpc-link-id"), ref("VpcLink"));
+  t.publish("GatewaySecurityGroupIdParameter", parameterName("gateway", "load-balancer-security-group-id"), lbSg);
+  t.publish("GatewayAuthorizerIdParameter", parameterName("gateway", "authorizer-id"), ref("Jwt"));
   redis(t, "Sessions", "Session store", net, clusterSg, 7);
   t.publish("ClusterNameParameter", parameterName("platform", "cluster-name"), cluster);
   t.publish("KubectlServiceTokenParameter", parameterName("platform", "kubectl-service-token"), serviceToken);
@@ -875,7 +855,43 @@ function messaging(templates: Template[], model: BaselineModel): void {
   }
 }
 
-function service(templates: Template[], s: BaselineService): void {
+/** The service's own share of the gateway: target group, listener rule and API routes, attached through SSM parameters. */
+function gatewayRoutes(t: Template, s: BaselineService, route: BaselineModel["routes"][number]): Json {
+  const lb = String(route.loadBalancer);
+  t.add("TargetGroup", "AWS::ElasticLoadBalancingV2::TargetGroup", {
+    HealthCheckEnabled: true,
+    HealthCheckIntervalSeconds: 15,
+    HealthCheckPath: "/health",
+    HealthCheckProtocol: "HTTP",
+    HealthyThresholdCount: 2,
+    Matcher: { HttpCode: "200-399" },
+    Port: s.port,
+    Protocol: "HTTP",
+    TargetGroupAttributes: [{ Key: "deregistration_delay.timeout_seconds", Value: "30" }],
+    TargetType: "ip",
+    UnhealthyThresholdCount: 3,
+    VpcId: t.read(parameterName("network", "vpc-id")),
+  });
+  t.add("Rule", "AWS::ElasticLoadBalancingV2::ListenerRule", {
+    Actions: [{ TargetGroupArn: ref("TargetGroup"), Type: "forward" }],
+    Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: [s.path, `${s.path}/*`] } }],
+    ListenerArn: t.read(parameterName("gateway", "load-balancers", lb, "listener-arn")),
+    Priority: route.priority,
+    Tags: TAG_LIST,
+  });
+  for (const key of [s.path, `${s.path}/{proxy+}`]) {
+    t.add(`Route${key.endsWith("}") ? "Proxy" : ""}`, "AWS::ApiGatewayV2::Route", {
+      ApiId: t.read(parameterName("gateway", "api-id")),
+      AuthorizationType: "JWT",
+      AuthorizerId: t.read(parameterName("gateway", "authorizer-id")),
+      RouteKey: `ANY ${key}`,
+      Target: join("integrations/", t.read(parameterName("gateway", "load-balancers", lb, "integration-id"))),
+    });
+  }
+  return ref("TargetGroup");
+}
+
+function service(templates: Template[], s: BaselineService, route: BaselineModel["routes"][number] | undefined): void {
   const t = new Template(`${ZONE}-${ENV}-svc-${s.name}`, `Bench/Svc${s.id}`);
   templates.push(t);
   const refs = new Refs();
@@ -912,7 +928,7 @@ function service(templates: Template[], s: BaselineService): void {
       secret: (key) => refs.marker(ref(`Secret${key}`)),
       topicArn: (e) => refs.marker(t.read(parameterName("messaging", "topics", e))),
       queueArn: (q) => refs.marker(t.read(parameterName("messaging", "queues", q))),
-      targetGroupArn: s.expose ? refs.marker(t.read(parameterName("gateway", "target-groups", s.name))) : undefined,
+      targetGroupArn: route ? refs.marker(gatewayRoutes(t, s, route)) : undefined,
       image: `${refs.marker(account)}.dkr.ecr.${REGION}.${refs.marker(ref("AWS::URLSuffix"))}/${ZONE}-${s.name}:latest`,
     }),
     refs,
@@ -928,7 +944,8 @@ export function writeFloor(n: number, outdir: string): void {
   platform(templates, net, model);
   observability(templates, net);
   messaging(templates, model);
-  for (const s of model.services) service(templates, s);
+  const routes = new Map(model.routes.map((r) => [r.target.name, r]));
+  for (const s of model.services) service(templates, s, routes.get(s.name));
   mkdirSync(outdir, { recursive: true });
   for (const t of templates) t.write(outdir);
 }

@@ -215,6 +215,8 @@ function networkStack(app: Construct, env: Environment): NetworkRefs {
     type: "Custom::VpcRestrictDefaultSG",
     properties: { ServiceToken: handler.attrArn, DefaultSecurityGroupId: vpc.attrDefaultSecurityGroup, Account: Aws.ACCOUNT_ID },
   });
+  stack.publish("VpcIdParameter", parameterName("network", "vpc-id"), vpc.ref);
+  stack.publish("PrivateSubnetIdsParameter", parameterName("network", "private-subnet-ids"), Fn.join(",", subnets.Private!.map((s) => s.ref)));
   return { vpcId: vpc.ref, privateSubnets: subnets.Private!.map((s) => s.ref), isolatedSubnets: subnets.Isolated!.map((s) => s.ref) };
 }
 
@@ -510,15 +512,16 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
     description: "API Gateway VPC link",
   });
   new ec2.CfnSecurityGroupIngress(stack, "LoadBalancersFromVpcLink", { groupId: lbSg.attrGroupId, ipProtocol: "tcp", fromPort: 80, toPort: 80, sourceSecurityGroupId: vpcLinkSg.attrGroupId, description: "API Gateway VPC link" });
+  // Services attach target groups on their own ports from their own stacks.
   new ec2.CfnSecurityGroupEgress(stack, "LoadBalancersToWorkloads", {
     groupId: lbSg.attrGroupId,
     ipProtocol: "tcp",
-    fromPort: 8080,
-    toPort: 8080,
+    fromPort: 0,
+    toPort: 65535,
     destinationSecurityGroupId: clusterSg,
     description: "Gateway load balancers",
   });
-  new ec2.CfnSecurityGroupIngress(stack, "WorkloadsFromLoadBalancers", { groupId: clusterSg, ipProtocol: "tcp", fromPort: 8080, toPort: 8080, sourceSecurityGroupId: lbSg.attrGroupId, description: "Gateway load balancers" });
+  new ec2.CfnSecurityGroupIngress(stack, "WorkloadsFromLoadBalancers", { groupId: clusterSg, ipProtocol: "tcp", fromPort: 0, toPort: 65535, sourceSecurityGroupId: lbSg.attrGroupId, description: "Gateway load balancers" });
   const logKey = retain(new kms.CfnKey(stack, "GatewayLogKey", { description: "API gateway logs", enableKeyRotation: true, keyPolicy: rootKeyPolicy(logsKeyStatement) })) as kms.CfnKey;
   const bucket = retain(
     new s3.CfnBucket(stack, "LoadBalancerLogs", {
@@ -583,7 +586,7 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
     defaultRouteSettings: { throttlingBurstLimit: 200, throttlingRateLimit: 100 },
     accessLogSettings: { destinationArn: accessLogs.attrArn, format: JSON.stringify(ACCESS_LOG_FIELDS) },
   });
-  const listeners = lbIndexes.map((i) => {
+  lbIndexes.forEach((i) => {
     const lb = new elbv2.CfnLoadBalancer(stack, `LoadBalancer${i}`, {
       type: "application",
       scheme: "internal",
@@ -614,37 +617,14 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
       integrationUri: listener.ref,
       payloadFormatVersion: "1.0",
     });
-    return { listener, integration };
+    stack.publish(`LoadBalancer${i}ArnParameter`, parameterName("gateway", "load-balancers", String(i), "arn"), lb.ref);
+    stack.publish(`LoadBalancer${i}ListenerArnParameter`, parameterName("gateway", "load-balancers", String(i), "listener-arn"), listener.ref);
+    stack.publish(`LoadBalancer${i}IntegrationIdParameter`, parameterName("gateway", "load-balancers", String(i), "integration-id"), integration.ref);
   });
-  for (const route of model.routes) {
-    const { listener, integration } = listeners[route.loadBalancer]!;
-    const s = route.target;
-    const targetGroup = new elbv2.CfnTargetGroup(stack, `Target${s.id}`, {
-      vpcId: net.vpcId,
-      port: s.port,
-      protocol: "HTTP",
-      targetType: "ip",
-      healthCheckPath: "/health",
-      matcher: { httpCode: "200-399" },
-      targetGroupAttributes: [{ key: "stickiness.enabled", value: "false" }],
-    });
-    new elbv2.CfnListenerRule(stack, `Rule${route.loadBalancer}x${route.priority}`, {
-      listenerArn: listener.ref,
-      priority: route.priority,
-      actions: [{ type: "forward", targetGroupArn: targetGroup.ref }],
-      conditions: [{ field: "path-pattern", pathPatternConfig: { values: [s.path, `${s.path}/*`] } }],
-    });
-    for (const key of [s.path, `${s.path}/{proxy+}`]) {
-      new apigw.CfnRoute(stack, `Route${s.id}${key.endsWith("}") ? "Proxy" : ""}`, {
-        apiId: api.ref,
-        routeKey: `ANY ${key}`,
-        authorizationType: "JWT",
-        authorizerId: authorizer.ref,
-        target: Fn.join("", ["integrations/", integration.ref]),
-      });
-    }
-    stack.publish(`${s.id}TargetGroupParameter`, parameterName("gateway", "target-groups", s.name), targetGroup.ref);
-  }
+  stack.publish("GatewayApiIdParameter", parameterName("gateway", "api-id"), api.ref);
+  stack.publish("GatewayVpcLinkIdParameter", parameterName("gateway", "vpc-link-id"), vpcLink.ref);
+  stack.publish("GatewaySecurityGroupIdParameter", parameterName("gateway", "load-balancer-security-group-id"), lbSg.attrGroupId);
+  stack.publish("GatewayAuthorizerIdParameter", parameterName("gateway", "authorizer-id"), authorizer.ref);
 
   const sessions = redis(stack, "Sessions", "Session store", net, clusterSg, 7);
   void sessions;
@@ -842,7 +822,42 @@ function messagingStack(app: Construct, env: Environment, model: BaselineModel):
   return stack;
 }
 
-function serviceStack(app: Construct, env: Environment, s: BaselineService): BaseStack {
+/** The service's own share of the gateway: target group, listener rule and API routes, attached through SSM parameters. */
+function gatewayRoutes(stack: BaseStack, s: BaselineService, route: BaselineModel["routes"][number]): elbv2.CfnTargetGroup {
+  const lb = String(route.loadBalancer);
+  const targetGroup = new elbv2.CfnTargetGroup(stack, "TargetGroup", {
+    vpcId: stack.read(parameterName("network", "vpc-id")),
+    port: s.port,
+    protocol: "HTTP",
+    targetType: "ip",
+    healthCheckEnabled: true,
+    healthCheckIntervalSeconds: 15,
+    healthCheckPath: "/health",
+    healthCheckProtocol: "HTTP",
+    healthyThresholdCount: 2,
+    unhealthyThresholdCount: 3,
+    matcher: { httpCode: "200-399" },
+    targetGroupAttributes: [{ key: "deregistration_delay.timeout_seconds", value: "30" }],
+  });
+  new elbv2.CfnListenerRule(stack, "Rule", {
+    listenerArn: stack.read(parameterName("gateway", "load-balancers", lb, "listener-arn")),
+    priority: route.priority,
+    actions: [{ type: "forward", targetGroupArn: targetGroup.ref }],
+    conditions: [{ field: "path-pattern", pathPatternConfig: { values: [s.path, `${s.path}/*`] } }],
+  });
+  for (const key of [s.path, `${s.path}/{proxy+}`]) {
+    new apigw.CfnRoute(stack, `Route${key.endsWith("}") ? "Proxy" : ""}`, {
+      apiId: stack.read(parameterName("gateway", "api-id")),
+      routeKey: `ANY ${key}`,
+      authorizationType: "JWT",
+      authorizerId: stack.read(parameterName("gateway", "authorizer-id")),
+      target: Fn.join("", ["integrations/", stack.read(parameterName("gateway", "load-balancers", lb, "integration-id"))]),
+    });
+  }
+  return targetGroup;
+}
+
+function serviceStack(app: Construct, env: Environment, s: BaselineService, route: BaselineModel["routes"][number] | undefined): BaseStack {
   const stack = new BaseStack(app, `Svc${s.id}`, `svc-${s.name}`, env);
   const clusterName = stack.read(parameterName("platform", "cluster-name"));
   const serviceToken = stack.read(parameterName("platform", "kubectl-service-token"));
@@ -881,7 +896,7 @@ function serviceStack(app: Construct, env: Environment, s: BaselineService): Bas
       secret: (key) => secrets.get(key)!,
       topicArn: (e) => topicArns.get(e)!,
       queueArn: (q) => queueArns.get(q)!,
-      targetGroupArn: s.expose ? stack.read(parameterName("gateway", "target-groups", s.name)) : undefined,
+      targetGroupArn: route ? gatewayRoutes(stack, s, route).ref : undefined,
       image: Fn.join("", [Aws.ACCOUNT_ID, `.dkr.ecr.${REGION}.`, Aws.URL_SUFFIX, `/${ZONE}-${s.name}:latest`]),
     }),
   );
@@ -904,8 +919,9 @@ export function synthesizeL1(n: number, outdir: string, options: { readonly vali
   const platform = platformStack(app, env, net, model);
   observabilityStack(app, env, net).addStackDependency(platform, "reads the platform's SSM parameters");
   const messaging = messagingStack(app, env, model);
+  const routes = new Map(model.routes.map((r) => [r.target.name, r]));
   for (const s of model.services) {
-    const stack = serviceStack(app, env, s);
+    const stack = serviceStack(app, env, s, routes.get(s.name));
     stack.addStackDependency(platform, "reads the platform's SSM parameters");
     stack.addStackDependency(messaging, "reads the broker's SSM parameters");
   }

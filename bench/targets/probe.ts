@@ -11,16 +11,20 @@ export interface ProbeReport {
   readonly cpuMs: number;
   /** Resources the target produced (templates or registrations), when it counts them. */
   readonly resources?: number;
+  /** Templates over the landing zone's CloudFormation limit check, recorded instead of failing. */
+  readonly overLimit?: readonly string[];
 }
 
-export function reportAtExit(counted: () => number | undefined = () => undefined): void {
+export function reportAtExit(counted: () => number | undefined = () => undefined, overLimit: () => readonly string[] = () => []): void {
   process.on("exit", () => {
     const usage = process.resourceUsage();
     const resources = counted();
+    const problems = overLimit();
     const report: ProbeReport = {
       maxRssKiB: usage.maxRSS,
       cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000),
       ...(resources !== undefined ? { resources } : {}),
+      ...(problems.length > 0 ? { overLimit: problems } : {}),
     };
     process.stderr.write(`${PROBE_PREFIX}${JSON.stringify(report)}\n`);
   });
