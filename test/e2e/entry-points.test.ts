@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -47,14 +48,14 @@ process.stdout.write(JSON.stringify(files.map((f) => decodeURIComponent(f))));
 const moduleUrl = (path: string) => JSON.stringify(pathToFileURL(resolve(path)).href);
 
 /** Runs `body` in a child with the recorder; returns the module files (URLs or paths) it loaded. */
-function filesLoadedBy(body: string): string[] {
-  const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", childSource(body)], {
+async function filesLoadedBy(body: string): Promise<string[]> {
+  // Asynchronous, so the test worker keeps answering vitest while the child loads an engine.
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", childSource(body)], {
     encoding: "utf8",
     maxBuffer: 16 * 1024 * 1024,
     timeout: 120_000,
   });
-  if (child.status !== 0) throw new Error(`child failed (${child.status}): ${child.stderr}`);
-  return JSON.parse(child.stdout) as string[];
+  return JSON.parse(stdout) as string[];
 }
 
 /** The npm packages among `files`. */
@@ -62,42 +63,42 @@ function packagesOf(files: readonly string[]): string[] {
   return [...new Set(files.flatMap((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1] ?? []))].sort();
 }
 
-const packagesLoadedBy = (body: string) => packagesOf(filesLoadedBy(body));
+const packagesLoadedBy = async (body: string) => packagesOf(await filesLoadedBy(body));
 
 const pulumiPackages = (packages: readonly string[]) => packages.filter((p) => p.startsWith("@pulumi/"));
 
 describe("entry points load only their own engine", () => {
-  it("the spec + plan root (lib/index.ts) loads neither aws-cdk-lib nor any @pulumi package", () => {
-    const packages = packagesLoadedBy(`await import(${moduleUrl("lib/index.ts")});`);
+  it("the spec + plan root (lib/index.ts) loads neither aws-cdk-lib nor any @pulumi package", async () => {
+    const packages = await packagesLoadedBy(`await import(${moduleUrl("lib/index.ts")});`);
     expect(packages).toContain("zod");
     expect(packages).not.toContain("aws-cdk-lib");
     expect(packages).not.toContain("constructs");
     expect(pulumiPackages(packages)).toEqual([]);
   });
 
-  it("the CDK entry point (lib/cdk/index.ts) loads aws-cdk-lib and no @pulumi package", () => {
-    const packages = packagesLoadedBy(`await import(${moduleUrl("lib/cdk/index.ts")});`);
+  it("the CDK entry point (lib/cdk/index.ts) loads aws-cdk-lib and no @pulumi package", async () => {
+    const packages = await packagesLoadedBy(`await import(${moduleUrl("lib/cdk/index.ts")});`);
     expect(packages).toContain("aws-cdk-lib");
     expect(pulumiPackages(packages)).toEqual([]);
   });
 
-  it("the Pulumi AWS entry point (lib/pulumi/aws/index.ts) loads @pulumi/aws and neither aws-cdk-lib nor another cloud", () => {
-    const packages = packagesLoadedBy(`await import(${moduleUrl("lib/pulumi/aws/index.ts")});`);
+  it("the Pulumi AWS entry point (lib/pulumi/aws/index.ts) loads @pulumi/aws and neither aws-cdk-lib nor another cloud", async () => {
+    const packages = await packagesLoadedBy(`await import(${moduleUrl("lib/pulumi/aws/index.ts")});`);
     expect(packages).toContain("@pulumi/aws");
     expect(packages).not.toContain("aws-cdk-lib");
     expect(packages).not.toContain("@pulumi/azure-native");
     expect(packages).not.toContain("@pulumi/gcp");
   });
 
-  it("the manifest builders (lib/kubernetes/index.ts) load each kubernetes-models kind on its own, never an API group's barrel", () => {
-    const files = filesLoadedBy(`await import(${moduleUrl("lib/kubernetes/index.ts")});`);
+  it("the manifest builders (lib/kubernetes/index.ts) load each kubernetes-models kind on its own, never an API group's barrel", async () => {
+    const files = await filesLoadedBy(`await import(${moduleUrl("lib/kubernetes/index.ts")});`);
     const kinds = files.filter((f) => /node_modules\/(@kubernetes-models\/istio|kubernetes-models)\//.test(f));
     expect(kinds.some((f) => f.endsWith("kubernetes-models/apps/v1/Deployment.js"))).toBe(true);
     // A group barrel (kubernetes-models/v1/index.js, ...) loads every kind of the group: ~300 ms and ~20 MiB per process.
     expect(kinds.filter((f) => /\/index\.js$/.test(f))).toEqual([]);
   });
 
-  it("createLandingZone for an AWS spec, run under mocks, loads @pulumi/aws and neither aws-cdk-lib nor another cloud", () => {
+  it("createLandingZone for an AWS spec, run under mocks, loads @pulumi/aws and neither aws-cdk-lib nor another cloud", async () => {
     const spec = {
       name: "shop",
       cloud: "aws",
@@ -107,7 +108,7 @@ describe("entry points load only their own engine", () => {
       pipelines: { perService: false },
       services: [{ name: "orders", publishes: ["order-placed"] }, { name: "payments", subscribes: ["order-placed"] }],
     };
-    const packages = packagesLoadedBy(`
+    const packages = await packagesLoadedBy(`
 const { runProgram } = await import(${moduleUrl("test/pulumi/harness.ts")});
 const { createLandingZone } = await import(${moduleUrl("lib/pulumi/index.ts")});
 const { resources } = await runProgram(async () => { await createLandingZone("shop", { spec: ${JSON.stringify(spec)} }); });
