@@ -1,14 +1,16 @@
-import { RemovalPolicy, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, type Stack, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ApiGateway, type ApiGatewayAuth } from "../lib/cdk/api-gateway.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { PaasPlatform } from "../lib/cdk/paas-platform.js";
+import { beanstalkCnamePrefix } from "../lib/cdk/paas-service.js";
 import { SessionStore } from "../lib/cdk/session-store.js";
 import { UserDirectory } from "../lib/cdk/user-directory.js";
 import { VmPlatform } from "../lib/cdk/vm-platform.js";
 import { meshAddOn } from "../lib/kubernetes/mesh.js";
 import { namespaceManifests } from "../lib/kubernetes/namespace.js";
-import { BEANSTALK_INSTANCE_PORT } from "../lib/plan/host-bootstrap.js";
+import { secretsStoreAddOn } from "../lib/kubernetes/secrets-store.js";
+import { BEANSTALK_INSTANCE_PORT, beanstalkHost } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import { serviceNamed } from "../lib/plan/lookup.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
@@ -46,7 +48,7 @@ export class PlatformStack extends PlanStack {
     this.platform = this.createPlatform(plan, vpc, retain);
     const workloadSecurityGroup = this.platform.workloadSecurityGroup;
 
-    if (plan.gateway.auth === "jwt") this.users = new UserDirectory(this, "Users", { retain });
+    if (plan.auth?.tokens?.provider === "user-pool") this.users = new UserDirectory(this, "Users", { retain });
     this.gateway = new ApiGateway(this, "Gateway", {
       vpc,
       loadBalancers: plan.gateway.loadBalancers.map((lb) => ({
@@ -54,7 +56,7 @@ export class PlatformStack extends PlanStack {
         routes: lb.routes.map((r) => ({ path: r.path, target: r.target, port: r.port, priority: r.priority, healthCheckPath: healthPath(plan, r.target) })),
       })),
       attachment: "services",
-      auth: gatewayAuth(plan, this.users),
+      auth: gatewayAuth(this, plan, this.users),
       waf: plan.gateway.waf,
       rateLimit: plan.gateway.rateLimit,
       accessLogs: plan.gateway.accessLogs,
@@ -103,7 +105,14 @@ export class PlatformStack extends PlanStack {
       publish(`GatewayLoadBalancer${lb.index}ArnParameter`, sharedParameters.gatewayLoadBalancerArn(plan, lb.index), this.gateway.loadBalancers[i]!.loadBalancerArn);
       publish(`GatewayLoadBalancer${lb.index}ListenerArnParameter`, sharedParameters.gatewayListenerArn(plan, lb.index), this.gateway.listeners[i]!.listenerArn);
       publish(`GatewayLoadBalancer${lb.index}IntegrationIdParameter`, sharedParameters.gatewayIntegrationId(plan, lb.index), this.gateway.integrations[i]!.integrationId);
+      // Services' dashboards and alarms name the load balancer in front of their target groups.
+      if (plan.monitoring) publish(`GatewayLoadBalancer${lb.index}MetricNameParameter`, sharedParameters.gatewayLoadBalancerMetricName(plan, lb.index), this.gateway.loadBalancers[i]!.loadBalancerFullName);
     });
+    if (this.sessions) {
+      publish("SessionEndpointParameter", sharedParameters.sessionEndpoint(plan), this.sessions.endpoint);
+      publish("SessionPortParameter", sharedParameters.sessionPort(plan), String(this.sessions.port));
+      publish("SessionAuthTokenArnParameter", sharedParameters.sessionAuthTokenArn(plan), this.sessions.authToken.secretArn);
+    }
   }
 
   private createPlatform(plan: LandingZonePlan, vpc: ec2.IVpc, retain: boolean): ServicePlatform {
@@ -113,6 +122,9 @@ export class PlatformStack extends PlanStack {
       case "caas": {
         const cluster = plan.cluster!;
         const mesh = meshAddOn(plan);
+        // Pods read their secrets (their own, the session token, the log buffer's token) through the Secrets Store CSI driver.
+        const secretsStore = plan.sessions || plan.logging?.buffer || plan.services.some((s) => s.secrets.length > 0) ? secretsStoreAddOn() : undefined;
+        const addOns = [...(mesh ? [mesh] : []), ...(secretsStore ? [secretsStore] : [])];
         return new KubernetesPlatform(this, "Platform", {
           vpc,
           clusterName: cluster.name,
@@ -126,7 +138,7 @@ export class PlatformStack extends PlanStack {
           namespace: cluster.namespace,
           namespaceManifests: namespaceManifests(plan),
           repositories,
-          ...(mesh ? { addOns: [mesh] } : {}),
+          ...(addOns.length > 0 ? { addOns } : {}),
           retain,
         });
       }
@@ -142,13 +154,15 @@ function healthPath(plan: LandingZonePlan, target: string): string {
   return serviceNamed(plan, target)!.healthPath;
 }
 
-function gatewayAuth(plan: LandingZonePlan, users: UserDirectory | undefined): ApiGatewayAuth {
-  switch (plan.gateway.auth) {
-    case "none":
-      return { kind: "none" };
-    case "jwt":
-      return { kind: "jwt", directory: users! };
-    case "authorizer":
-      throw new Error(`PlatformStack: gateway.auth "authorizer" has no CDK implementation yet. Fix: use gateway.auth jwt or none`);
+function gatewayAuth(stack: Stack, plan: LandingZonePlan, users: UserDirectory | undefined): ApiGatewayAuth {
+  const { tokens, authorizer } = plan.auth ?? {};
+  if (authorizer) {
+    const service = plan.services.find((s) => s.name === authorizer.service)!;
+    // A Beanstalk environment on the shared load balancer answers only to its own host name.
+    const targetHost = plan.tier === "paas" ? beanstalkHost(beanstalkCnamePrefix(stack, plan, service), stack.region) : undefined;
+    return { kind: "authorizer", target: authorizer.service, authorizePath: authorizer.authorizePath, cacheSeconds: authorizer.cacheSeconds, ...(targetHost ? { targetHost } : {}) };
   }
+  if (tokens?.provider === "external") return { kind: "jwt", issuer: tokens.issuer!, audience: tokens.audiences };
+  if (tokens) return { kind: "jwt", directory: users! };
+  return { kind: "none" };
 }

@@ -1,14 +1,18 @@
-import { Fn, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_ssm as ssm } from "aws-cdk-lib";
+import { Fn, RemovalPolicy, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_sns as sns, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { ConfigStore } from "../lib/cdk/config-store.js";
 import { GatewayRoutes, type GatewayRoutesProps } from "../lib/cdk/gateway-routes.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
+import { Monitoring } from "../lib/cdk/monitoring.js";
 import { PaasService } from "../lib/cdk/paas-service.js";
-import { ServiceWorkload, type ServiceMessagingArns } from "../lib/cdk/service-workload.js";
+import { ServiceWorkload, type ServiceMessagingArns, type ServiceSessionStore } from "../lib/cdk/service-workload.js";
 import { VmService } from "../lib/cdk/vm-service.js";
 import { workloadNamespace } from "../lib/kubernetes/namespace.js";
+import { serviceConfigOf } from "../lib/plan/config-store.js";
 import type { HostLogBuffer } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import { routesTo, serviceNamed, specImageOf, subscriptionsOf } from "../lib/plan/lookup.js";
+import { cloudWatchMonitors, type CloudWatchDimensionValues } from "../lib/plan/monitoring.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
@@ -23,15 +27,20 @@ export type ServiceDeployment = ServiceWorkload | VmService | PaasService;
 
 /**
  * `<name>-<env>-svc-<service>`: one service, deployable on its own, on the plan's tier (a workload
- * on the cluster, a VM fleet, or a Beanstalk environment) with its own share of the gateway (target
- * group, listener rules, API routes). Every shared value (VPC, cluster, load balancers, registry,
- * topics, queues, log buffer) is an SSM parameter resolved at deploy time, never a CloudFormation
- * export, so the template changes only when this service does.
+ * on the cluster, a VM fleet, or a Beanstalk environment) with its configuration store, its own
+ * share of the gateway (target group, listener rules, API routes), and its dashboard and alarms.
+ * Every shared value (VPC, cluster, load balancers, registry, topics, queues, log buffer, session
+ * store, alarm topic) is an SSM parameter resolved at deploy time, never a CloudFormation export, so
+ * the template changes only when this service does.
  */
 export class ServiceStack extends PlanStack {
   readonly workload: ServiceDeployment;
   /** The service's gateway routes, when it is exposed. */
   readonly routes?: GatewayRoutes;
+  /** The service's parameters and secrets, when it has any. */
+  readonly configStore?: ConfigStore;
+  /** The service's dashboard and alarms, when the plan monitors. */
+  readonly monitoring?: Monitoring;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, forbidImports: true });
@@ -40,6 +49,8 @@ export class ServiceStack extends PlanStack {
     if (!service) throw new Error(`ServiceStack: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     const read = (parameterName: string) => ssm.StringParameter.valueForStringParameter(this, parameterName);
     const routes = routesTo(plan, service.name).map(({ route, loadBalancer }) => ({ path: route.path, priority: route.priority, loadBalancer }));
+    // The auth service's own routes (sign-in) are not checked by the authorizer they feed.
+    const checked = plan.gateway.auth !== "none" && plan.auth?.authorizer?.service !== service.name;
     const gatewayRoutes = (target: GatewayRoutesProps["target"]) =>
       new GatewayRoutes(this, "Gateway", {
         apiId: read(sharedParameters.gatewayApiId(plan)),
@@ -51,11 +62,20 @@ export class ServiceStack extends PlanStack {
           ...(plan.tier === "paas" ? {} : { integrationId: read(sharedParameters.gatewayIntegrationId(plan, index)) }),
         })),
         target,
-        ...(plan.gateway.auth === "none" ? {} : { authorizer: { kind: plan.gateway.auth === "jwt" ? "jwt" : "lambda", authorizerId: read(sharedParameters.gatewayAuthorizerId(plan)) } }),
+        ...(checked ? { authorizer: { kind: plan.gateway.auth === "jwt" ? "jwt" : "lambda", authorizerId: read(sharedParameters.gatewayAuthorizerId(plan)) } } : {}),
       });
     const messagingArns = messagingArnsOf(plan, service, read);
     const image = imageOf(this, plan, service);
     const repositoryName = image.fromRepository ? service.repository : undefined;
+
+    const config = plan.configStore ? serviceConfigOf(plan.configStore, service.name) : undefined;
+    if (config && (config.parameters.length > 0 || config.secrets.length > 0)) {
+      this.configStore = new ConfigStore(this, "Config", { config, removalPolicy: plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
+    }
+    const sessionStore: ServiceSessionStore | undefined = plan.sessions
+      ? { endpoint: read(sharedParameters.sessionEndpoint(plan)), port: read(sharedParameters.sessionPort(plan)), authTokenSecretArn: read(sharedParameters.sessionAuthTokenArn(plan)) }
+      : undefined;
+    const platformParts = { ...(this.configStore ? { configStore: this.configStore } : {}), ...(sessionStore ? { sessionStore } : {}) };
 
     if (plan.tier === "caas") {
       if (routes.length > 0) this.routes = gatewayRoutes({ kind: "target-group", targetType: "ip", vpcId: read(sharedParameters.vpcId(plan)), port: service.port, healthCheckPath: service.healthPath });
@@ -75,57 +95,75 @@ export class ServiceStack extends PlanStack {
         image: image.uri,
         ...(targetGroupArns[0] ? { targetGroupArn: targetGroupArns[0] } : {}),
         ...(messagingArns ? { messagingArns } : {}),
+        ...platformParts,
       });
-      return;
+    } else {
+      const zones = plan.network.availabilityZones;
+      const vpc = ec2.Vpc.fromVpcAttributes(this, "Vpc", {
+        vpcId: read(sharedParameters.vpcId(plan)),
+        availabilityZones: [...zones],
+        privateSubnetIds: Fn.split(",", read(sharedParameters.privateSubnetIds(plan)), zones.length),
+      });
+      Validations.of(vpc).acknowledge({
+        id: "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
+        reason: "The service places instances in subnets by id; their route tables stay with the network stack",
+      });
+      const workloadSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, "Workloads", read(sharedParameters.workloadSecurityGroupId(plan)), { mutable: false });
+      const logBuffer: HostLogBuffer | undefined = plan.logging?.buffer
+        ? { host: read(sharedParameters.logBufferHost(plan)), port: plan.logging.buffer.port, secretArn: read(sharedParameters.logBufferSecretArn(plan)) }
+        : undefined;
+      const common = {
+        plan,
+        serviceName,
+        vpc,
+        workloadSecurityGroup,
+        image: image.uri,
+        ...(repositoryName ? { repositoryName } : {}),
+        ...(messagingArns ? { messagingArns } : {}),
+        ...(logBuffer ? { logBuffer } : {}),
+        ...platformParts,
+      };
+      const discovery = plan.hosts?.discovery;
+
+      if (plan.tier === "iaas") {
+        if (routes.length > 0) this.routes = gatewayRoutes({ kind: "target-group", targetType: "instance", vpcId: vpc.vpcId, port: service.port, healthCheckPath: service.healthPath });
+        this.workload = new VmService(this, "Workload", {
+          ...common,
+          targetGroupArns: this.routes?.targetGroupArns ?? [],
+          ...(discovery ? { discovery: { namespaceId: read(sharedParameters.discoveryNamespaceId(plan)), hostedZoneId: read(sharedParameters.discoveryHostedZoneId(plan)) } } : {}),
+        });
+      } else {
+        // A Beanstalk environment sits on one shared load balancer: the one of its first route, or the first.
+        const home = routes[0]?.loadBalancer ?? plan.gateway.loadBalancers[0]?.index ?? 0;
+        const paas = new PaasService(this, "Workload", {
+          ...common,
+          applicationName: beanstalkApplicationName(plan),
+          serviceRoleArn: read(sharedParameters.paasServiceRoleArn(plan)),
+          loadBalancer: { arn: read(sharedParameters.gatewayLoadBalancerArn(plan, home)), securityGroupId: read(sharedParameters.gatewaySecurityGroupId(plan)) },
+          ...(discovery ? { discoveryNamespaceId: read(sharedParameters.discoveryNamespaceId(plan)) } : {}),
+        });
+        this.workload = paas;
+        if (routes.length > 0) this.routes = gatewayRoutes({ kind: "host-header", host: paas.host, vpcLinkId: read(sharedParameters.gatewayVpcLinkId(plan)) });
+      }
     }
 
-    const zones = plan.network.availabilityZones;
-    const vpc = ec2.Vpc.fromVpcAttributes(this, "Vpc", {
-      vpcId: read(sharedParameters.vpcId(plan)),
-      availabilityZones: [...zones],
-      privateSubnetIds: Fn.split(",", read(sharedParameters.privateSubnetIds(plan)), zones.length),
-    });
-    Validations.of(vpc).acknowledge({
-      id: "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
-      reason: "The service places instances in subnets by id; their route tables stay with the network stack",
-    });
-    const workloadSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, "Workloads", read(sharedParameters.workloadSecurityGroupId(plan)), { mutable: false });
-    const logBuffer: HostLogBuffer | undefined = plan.logging?.buffer
-      ? { host: read(sharedParameters.logBufferHost(plan)), port: plan.logging.buffer.port, secretArn: read(sharedParameters.logBufferSecretArn(plan)) }
-      : undefined;
-    const common = {
-      plan,
-      serviceName,
-      vpc,
-      workloadSecurityGroup,
-      image: image.uri,
-      ...(repositoryName ? { repositoryName } : {}),
-      ...(messagingArns ? { messagingArns } : {}),
-      ...(logBuffer ? { logBuffer } : {}),
-    };
-    const discovery = plan.hosts?.discovery;
-
-    if (plan.tier === "iaas") {
-      if (routes.length > 0) this.routes = gatewayRoutes({ kind: "target-group", targetType: "instance", vpcId: vpc.vpcId, port: service.port, healthCheckPath: service.healthPath });
-      this.workload = new VmService(this, "Workload", {
-        ...common,
-        targetGroupArns: this.routes?.targetGroupArns ?? [],
-        ...(discovery ? { discovery: { namespaceId: read(sharedParameters.discoveryNamespaceId(plan)), hostedZoneId: read(sharedParameters.discoveryHostedZoneId(plan)) } } : {}),
+    const monitor = cloudWatchMonitors(plan).find((m) => m.name === service.name);
+    if (monitor && plan.monitoring) {
+      const index = plan.monitoring.services.find((m) => m.service === service.name)?.loadBalancerIndex;
+      // The target group this stack attached on the monitored load balancer (caas, iaas).
+      const targetGroup = index !== undefined ? this.routes?.targetGroups.get(index) : undefined;
+      const dimensions: CloudWatchDimensionValues = {
+        ...(monitor.dimensions.includes("targetGroup") && targetGroup ? { targetGroup: targetGroup.attrTargetGroupFullName } : {}),
+        ...(monitor.dimensions.includes("loadBalancer") && index !== undefined ? { loadBalancer: read(sharedParameters.gatewayLoadBalancerMetricName(plan, index)) } : {}),
+        ...(monitor.dimensions.includes("clusterName") ? { clusterName: read(sharedParameters.clusterName(plan)) } : {}),
+      };
+      this.monitoring = new Monitoring(this, "Monitoring", {
+        alarmTopic: sns.Topic.fromTopicArn(this, "AlarmTopic", read(sharedParameters.alarmTopicArn(plan))),
+        monitors: [monitor],
+        dimensions: { [service.name]: dimensions },
+        dashboards: plan.monitoring.dashboards,
       });
-      return;
     }
-
-    // A Beanstalk environment sits on one shared load balancer: the one of its first route, or the first.
-    const home = routes[0]?.loadBalancer ?? plan.gateway.loadBalancers[0]?.index ?? 0;
-    const paas = new PaasService(this, "Workload", {
-      ...common,
-      applicationName: beanstalkApplicationName(plan),
-      serviceRoleArn: read(sharedParameters.paasServiceRoleArn(plan)),
-      loadBalancer: { arn: read(sharedParameters.gatewayLoadBalancerArn(plan, home)), securityGroupId: read(sharedParameters.gatewaySecurityGroupId(plan)) },
-      ...(discovery ? { discoveryNamespaceId: read(sharedParameters.discoveryNamespaceId(plan)) } : {}),
-    });
-    this.workload = paas;
-    if (routes.length > 0) this.routes = gatewayRoutes({ kind: "host-header", host: paas.host, vpcLinkId: read(sharedParameters.gatewayVpcLinkId(plan)) });
   }
 }
 

@@ -22,11 +22,17 @@ export const sharedParameters = {
   gatewayLoadBalancerArn: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "arn"),
   gatewayListenerArn: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "listener-arn"),
   gatewayIntegrationId: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "integration-id"),
+  /** CloudWatch's dimension value of a gateway load balancer (`app/<name>/<id>`). */
+  gatewayLoadBalancerMetricName: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "metric-name"),
   logBufferHost: (plan: LandingZonePlan) => parameterName(plan, "logging", "buffer-host"),
   logBufferSecretArn: (plan: LandingZonePlan) => parameterName(plan, "logging", "buffer-secret-arn"),
   topicArn: (plan: LandingZonePlan, event: string) => parameterName(plan, "messaging", "topics", event),
   queueArn: (plan: LandingZonePlan, subscription: string) => parameterName(plan, "messaging", "queues", subscription),
   brokerKeyArn: (plan: LandingZonePlan) => parameterName(plan, "messaging", "key-arn"),
+  sessionEndpoint: (plan: LandingZonePlan) => parameterName(plan, "sessions", "endpoint"),
+  sessionPort: (plan: LandingZonePlan) => parameterName(plan, "sessions", "port"),
+  sessionAuthTokenArn: (plan: LandingZonePlan) => parameterName(plan, "sessions", "auth-token-arn"),
+  alarmTopicArn: (plan: LandingZonePlan) => parameterName(plan, "observability", "alarm-topic-arn"),
 } as const;
 
 function parameterName(plan: LandingZonePlan, ...path: readonly string[]): string {

@@ -21,7 +21,9 @@ import {
   aws_wafv2 as wafv2,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { AUTHORIZER_HANDLER_SOURCE, AUTHORIZER_TIMEOUT_SECONDS, AUTHORIZE_PATH, authorizerPolicyStatements } from "../plan/auth.js";
 import { MAX_RULES_PER_LISTENER } from "../plan/planner.js";
+import { WAF_MANAGED_RULE_GROUPS, wafRateLimit } from "../plan/waf.js";
 import type { UserDirectory } from "./user-directory.js";
 
 /** A path prefix at the gateway and the workload behind it. */
@@ -78,11 +80,41 @@ export interface ApiGatewayJwtAuth {
   readonly audience?: readonly string[];
 }
 
-/** The gateway asks an auth service (`GET <handlerUrl>/authorize` with the caller's Authorization header). */
+/**
+ * The gateway asks a dedicated auth service about every call through a Lambda REQUEST authorizer in
+ * the VPC: `GET <check URL><original path>` with the caller's Authorization header; a 2xx answer
+ * authorizes, anything else (or no answer within 3 s) denies. Answers are cached per token.
+ * Give `target` (an auth service behind this gateway) or `handlerUrl`.
+ */
 export interface ApiGatewayAuthorizerAuth {
   readonly kind: "authorizer";
-  /** Base URL of the auth service, reachable from the VPC's private subnets; a 2xx answer authorizes. */
-  readonly handlerUrl: string;
+  /**
+   * The route target (service name) of the auth service behind this gateway: the authorizer reaches it
+   * through its internal load balancer at `authorizePath`, and its own routes stay open (sign-in).
+   * @default - `handlerUrl` is used
+   */
+  readonly target?: string;
+  /**
+   * Path prefix of the checks on `target`.
+   * @default - the target's first route path followed by "/authorize"
+   */
+  readonly authorizePath?: string;
+  /**
+   * Host name the load balancer routes `target` by, such as an Elastic Beanstalk environment's CNAME
+   * on a shared load balancer; the checks go to `http://<targetHost><authorizePath>`.
+   * @default - the load balancer's own DNS name (path rules)
+   */
+  readonly targetHost?: string;
+  /**
+   * URL prefix of the checks on an auth service elsewhere, reachable from the VPC's private subnets.
+   * @default - `target` is used
+   */
+  readonly handlerUrl?: string;
+  /**
+   * Seconds an answer is reused for the same Authorization header; 0 asks on every call.
+   * @default 300
+   */
+  readonly cacheSeconds?: number;
 }
 
 export type ApiGatewayAuth = ApiGatewayNoAuth | ApiGatewayJwtAuth | ApiGatewayAuthorizerAuth;
@@ -345,14 +377,18 @@ export class ApiGateway extends Construct {
     if (props.waf) this.webAcl = this.attachWebAcl(rateLimit);
 
     let defaultAuthorizer: apigwv2.IHttpRouteAuthorizer | undefined;
+    // The auth service's own routes (sign-in) are not checked by the authorizer they feed.
+    let openTarget: string | undefined;
     if (props.auth.kind === "jwt") {
       defaultAuthorizer = jwtAuthorizer(props.auth);
     } else if (props.auth.kind === "authorizer") {
-      this.authorizerFunction = this.createAuthorizerFunction(props.auth.handlerUrl, props.vpc, subnets, logKey, retentionDays, removalPolicy);
+      const check = this.authorizerCheck(props.auth, plannedLoadBalancers);
+      openTarget = props.auth.target;
+      this.authorizerFunction = this.createAuthorizerFunction(check, props.vpc, subnets, logKey!, retentionDays, removalPolicy);
       defaultAuthorizer = new authorizers.HttpLambdaAuthorizer("AuthService", this.authorizerFunction, {
         responseTypes: [authorizers.HttpLambdaResponseType.SIMPLE],
         identitySource: ["$request.header.Authorization"],
-        resultsCacheTtl: Duration.minutes(5),
+        resultsCacheTtl: Duration.seconds(props.auth.cacheSeconds ?? 300),
       });
     }
     this.httpApi = new apigwv2.HttpApi(this, "Resource", {
@@ -388,7 +424,15 @@ export class ApiGateway extends Construct {
     plannedLoadBalancers.forEach((planned, i) => {
       const integration = new integrations.HttpAlbIntegration(`LoadBalancer${planned.index}Integration`, listeners[i]!, { vpcLink: this.vpcLink });
       for (const route of planned.routes) {
-        for (const path of apiRoutePaths(route.path)) this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.ANY], integration });
+        const open = route.target === openTarget;
+        for (const path of apiRoutePaths(route.path)) {
+          const added = this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.ANY], integration, ...(open ? { authorizer: new apigwv2.HttpNoneAuthorizer() } : {}) });
+          if (open) {
+            for (const r of added) {
+              Validations.of(r).acknowledge({ id: "AwsSolutions::AwsSolutions-APIG4", reason: "The auth service's own routes (sign-in, token refresh) must be reachable without a token; the service authenticates these calls itself." });
+            }
+          }
+        }
       }
     });
   }
@@ -448,7 +492,7 @@ export class ApiGateway extends Construct {
       authorizerUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${handler.functionArn}/invocations`,
       enableSimpleResponses: true,
       payloadFormatVersion: apigwv2.AuthorizerPayloadVersion.VERSION_2_0,
-      resultsCacheTtl: Duration.minutes(5),
+      resultsCacheTtl: Duration.seconds(auth.cacheSeconds ?? 300),
     });
     handler.addPermission("InvokedByGateway", {
       principal: new iam.ServicePrincipal("apigateway.amazonaws.com"),
@@ -473,35 +517,33 @@ export class ApiGateway extends Construct {
 
   private attachWebAcl(rateLimit: ApiGatewayRateLimit): wafv2.CfnWebACL {
     const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
-    const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
-      visibilityConfig: visibility(name),
-    });
+    const rate = wafRateLimit(rateLimit);
     // HTTP APIs cannot take a web ACL, so it guards the load balancers behind the VPC link.
     const webAcl = new wafv2.CfnWebACL(this, "WebAcl", {
       scope: "REGIONAL",
       defaultAction: { allow: {} },
       visibilityConfig: visibility(Names.uniqueId(this).slice(-128)),
       rules: [
-        managed("AWSManagedRulesCommonRuleSet", 10),
-        managed("AWSManagedRulesKnownBadInputsRuleSet", 20),
+        ...WAF_MANAGED_RULE_GROUPS.map((name, i): wafv2.CfnWebACL.RuleProperty => ({
+          name,
+          priority: (i + 1) * 10,
+          overrideAction: { none: {} },
+          statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
+          visibilityConfig: visibility(name),
+        })),
         {
-          name: "RateLimitPerClient",
-          priority: 30,
+          name: rate.name,
+          priority: (WAF_MANAGED_RULE_GROUPS.length + 1) * 10,
           action: { block: {} },
           statement: {
             rateBasedStatement: {
-              // The load balancers see the VPC link's address; the client is the first X-Forwarded-For entry.
               aggregateKeyType: "FORWARDED_IP",
-              forwardedIpConfig: { headerName: "X-Forwarded-For", fallbackBehavior: "MATCH" },
-              evaluationWindowSec: 60,
-              limit: Math.max(10, rateLimit.requestsPerSecond * 60),
+              forwardedIpConfig: { headerName: rate.forwardedIpHeader, fallbackBehavior: "MATCH" },
+              evaluationWindowSec: rate.evaluationWindowSec,
+              limit: rate.limit,
             },
           },
-          visibilityConfig: visibility("RateLimitPerClient"),
+          visibilityConfig: visibility(rate.name),
         },
       ],
     });
@@ -511,39 +553,101 @@ export class ApiGateway extends Construct {
     return webAcl;
   }
 
+  /** Where the authorizer sends its checks, and the security group rule that lets it. */
+  private authorizerCheck(auth: ApiGatewayAuthorizerAuth, loadBalancers: readonly ApiGatewayLoadBalancer[]): AuthorizerCheck {
+    if ((auth.target === undefined) === (auth.handlerUrl === undefined)) {
+      throw new Error(`ApiGateway: auth { kind: "authorizer" } has ${auth.target ? "both target and handlerUrl" : "neither target nor handlerUrl"}. Fix: give target (the auth service behind this gateway) or handlerUrl (one elsewhere)`);
+    }
+    const cacheSeconds = auth.cacheSeconds ?? 300;
+    if (!Number.isInteger(cacheSeconds) || cacheSeconds < 0 || cacheSeconds > 3600) {
+      throw new Error(`ApiGateway: auth.cacheSeconds ${cacheSeconds} is outside 0-3600. Fix: use whole seconds up to an hour`);
+    }
+    if (auth.handlerUrl !== undefined) {
+      return { url: auth.handlerUrl.replace(/\/+$/, ""), ports: authServicePorts(auth.handlerUrl) };
+    }
+    const index = loadBalancers.findIndex((lb) => lb.routes.some((r) => r.target === auth.target));
+    if (index < 0) {
+      const targets = [...new Set(loadBalancers.flatMap((lb) => lb.routes.map((r) => r.target)))];
+      throw new Error(`ApiGateway: auth.target "${auth.target}" has no route on this gateway. Fix: use one of ${targets.join(", ") || "(no routes)"}, or give handlerUrl`);
+    }
+    const route = loadBalancers[index]!.routes.find((r) => r.target === auth.target)!;
+    const path = auth.authorizePath ?? `${normalizePath(route.path)}${AUTHORIZE_PATH}`;
+    if (!ROUTE_PATH.test(path)) throw new Error(`ApiGateway: auth.authorizePath "${path}" must match ${ROUTE_PATH}. Fix: use a path such as /auth/authorize`);
+    return { url: `http://${auth.targetHost ?? this.loadBalancers[index]!.loadBalancerDnsName}${path}`, loadBalancer: true };
+  }
+
   private createAuthorizerFunction(
-    handlerUrl: string,
+    check: AuthorizerCheck,
     vpc: ec2.IVpc,
     subnets: ec2.SubnetSelection,
-    logKey: kms.IKey | undefined,
+    logKey: kms.IKey,
     retentionDays: number,
     removalPolicy: RemovalPolicy,
   ): lambda.Function {
     const securityGroup = new ec2.SecurityGroup(this, "AuthorizerSecurityGroup", { vpc, description: "Gateway request authorizer", allowAllOutbound: false });
-    for (const port of authServicePorts(handlerUrl)) securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), "Auth service");
-    // The auth service may sit behind the gateway's own load balancers.
-    this.securityGroup.connections.allowFrom(securityGroup, ec2.Port.tcp(LISTENER_PORT), "Gateway request authorizer");
+    if (check.loadBalancer) {
+      // Only to the auth service's internal load balancer.
+      securityGroup.connections.allowTo(this.securityGroup, ec2.Port.tcp(LISTENER_PORT), "Auth service behind the gateway");
+    } else {
+      for (const port of check.ports ?? []) securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), "Auth service");
+    }
+    const logGroup = new logs.LogGroup(this, "AuthorizerLogs", { retention: retentionDays, encryptionKey: logKey, removalPolicy });
+    const stack = Stack.of(this);
+    // Its own role: the managed Lambda policies would also let it create log groups anywhere.
+    const role = new iam.Role(this, "AuthorizerRole", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "Gateway request authorizer: its own logs and VPC network interfaces only",
+      inlinePolicies: {
+        Authorizer: new iam.PolicyDocument({
+          statements: authorizerPolicyStatements({ partition: stack.partition, region: stack.region, account: stack.account, logGroupArn: logGroup.logGroupArn }).map((statement) =>
+            iam.PolicyStatement.fromJson(statement),
+          ),
+        }),
+      },
+    });
     const handler = new lambda.Function(this, "Authorizer", {
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: "index.handler",
-      code: lambda.Code.fromInline(AUTHORIZER_SOURCE),
-      timeout: Duration.seconds(5),
-      environment: { AUTHORIZE_URL: `${handlerUrl.replace(/\/+$/, "")}/authorize` },
+      code: lambda.Code.fromInline(AUTHORIZER_HANDLER_SOURCE),
+      timeout: Duration.seconds(AUTHORIZER_TIMEOUT_SECONDS + 2),
+      memorySize: 256,
+      environment: { AUTHORIZE_URL: check.url },
+      role,
       vpc,
       vpcSubnets: subnets,
       securityGroups: [securityGroup],
-      logGroup: new logs.LogGroup(this, "AuthorizerLogs", { retention: retentionDays, encryptionKey: logKey, removalPolicy }),
+      logGroup,
     });
-    Validations.of(handler).acknowledge(
-      { id: "AwsSolutions::AwsSolutions-L1", reason: "Pinned to the Node.js 22 LTS runtime the inline authorizer is written and tested for; a runtime bump is a reviewed change." },
-      ...["AWSLambdaBasicExecutionRole", "AWSLambdaVPCAccessExecutionRole"].map((policy) => ({
-        id: `AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policy}]`,
-        reason: "AWS-maintained Lambda execution policy: writing its own logs and managing its VPC network interfaces, which have no narrower resource.",
-      })),
+    // cdk-nag names each wildcard resource as rendered, with tokens as <Logical.Attribute> or <AWS::Pseudo>.
+    const rendered = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+    const logGroupId = stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup);
+    Validations.of(role).acknowledge(
+      {
+        id: "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        reason: "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which Lambda needs to place the function in the VPC, support only Resource \"*\".",
+      },
+      {
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:${rendered(stack.partition, "Partition")}:ec2:${rendered(stack.region, "Region")}:${rendered(stack.account, "AccountId")}:*/*]`,
+        reason: "Lambda creates and deletes the function's network interfaces under IDs it chooses; the account and region are the narrowest scope.",
+      },
+      {
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`,
+        reason: "Log streams are created by Lambda under the function's own log group, whose ARN is the fixed prefix.",
+      },
     );
     return handler;
   }
+}
+
+/** Where the authorizer function sends its checks. */
+interface AuthorizerCheck {
+  /** Prefix the request path is appended to. */
+  readonly url: string;
+  /** The check goes to one of this gateway's load balancers. */
+  readonly loadBalancer?: boolean;
+  /** Ports of an auth service elsewhere. */
+  readonly ports?: readonly number[];
 }
 
 function jwtAuthorizer(auth: ApiGatewayJwtAuth): authorizers.HttpJwtAuthorizer {
@@ -576,20 +680,6 @@ const ACCESS_LOG_FIELDS = {
   integrationError: "$context.integrationErrorMessage",
   authorizerError: "$context.authorizer.error",
 };
-
-// Fails closed: any error, timeout or non-2xx answer denies the request.
-const AUTHORIZER_SOURCE = `exports.handler = async (event) => {
-  const authorization = event.headers && event.headers.authorization;
-  if (!authorization) return { isAuthorized: false };
-  try {
-    const response = await fetch(process.env.AUTHORIZE_URL, { headers: { authorization }, signal: AbortSignal.timeout(3000) });
-    return { isAuthorized: response.ok };
-  } catch (error) {
-    console.error("authorize call failed", error && error.name);
-    return { isAuthorized: false };
-  }
-};
-`;
 
 function resolveLoadBalancers(props: ApiGatewayProps): readonly ApiGatewayLoadBalancer[] {
   if ((props.loadBalancers === undefined) === (props.routes === undefined)) {

@@ -1,21 +1,19 @@
-import { RemovalPolicy, Stack, aws_iam as iam, aws_secretsmanager as secretsmanager, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, Stack, aws_iam as iam } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { serviceConfigOf } from "../plan/config-store.js";
 import { hostedServiceStatements, messagingEnvironment, type HostedServiceGrants } from "../plan/host-bootstrap.js";
-import { configEntries, hostedServiceNames, serviceSecretName } from "../plan/hosts.js";
 import { serviceNamed } from "../plan/lookup.js";
-import { pascalCase } from "../plan/naming.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
+import { ConfigStore } from "./config-store.js";
 import type { ServiceMessagingArns } from "./service-workload.js";
 
 /**
- * The parts `VmService` and `PaasService` share: the service's generated secrets, its configuration
- * in Parameter Store, its messaging environment and the statements of its instance role.
+ * The parts `VmService` and `PaasService` share: the service's configuration store (the same
+ * `ConfigStore` the other tiers use), its messaging environment and the statements of its instance role.
  */
 export interface HostedServiceParts {
-  /** Secret key → the secret. */
-  readonly secrets: ReadonlyMap<string, secretsmanager.Secret>;
-  /** Config key → its parameter. */
-  readonly configParameters: ReadonlyMap<string, ssm.StringParameter>;
+  /** The service's parameters and generated secrets, when it has any. */
+  readonly configStore?: ConfigStore;
   /** Topic and queue ARNs by env var name. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -27,28 +25,24 @@ export function findService(plan: LandingZonePlan, serviceName: string, construc
   return service;
 }
 
-/** Secrets generated once (the team rotates them) and the configuration path the instances read. */
-export function createHostedServiceParts(scope: Construct, plan: LandingZonePlan, service: ServicePlan, messaging: ServiceMessagingArns | undefined, removalPolicy: RemovalPolicy): HostedServiceParts {
-  const secrets = new Map<string, secretsmanager.Secret>();
-  for (const key of service.secrets) {
-    secrets.set(
-      key,
-      new secretsmanager.Secret(scope, `Secret${pascalCase(key.toLowerCase())}`, {
-        secretName: serviceSecretName(plan, service, key),
-        description: `${key} of ${service.name}; generated once, rotated by the team`,
-        generateSecretString: { passwordLength: 32, excludePunctuation: true },
-        removalPolicy,
-      }),
-    );
+/**
+ * The given configuration store, or one of its own (child `Config`) when the plan gives the service
+ * configuration or secrets; and the messaging environment.
+ */
+export function createHostedServiceParts(
+  scope: Construct,
+  plan: LandingZonePlan,
+  service: ServicePlan,
+  options: { readonly configStore?: ConfigStore | undefined; readonly messaging: ServiceMessagingArns | undefined; readonly removalPolicy: RemovalPolicy },
+): HostedServiceParts {
+  const { messaging } = options;
+  if (options.configStore && options.configStore.service !== service.name) {
+    throw new Error(`${scope.node.path}: configStore belongs to "${options.configStore.service}". Fix: pass the ConfigStore of ${service.name}`);
   }
-  const names = hostedServiceNames(plan, service);
-  const configParameters = new Map<string, ssm.StringParameter>();
-  for (const [key, value] of configEntries(service)) {
-    configParameters.set(
-      key,
-      new ssm.StringParameter(scope, `Config${pascalCase(key.toLowerCase())}`, { parameterName: `${names.configPath}${key}`, stringValue: value, description: `${key} of ${service.name}` }),
-    );
-  }
+  const planned = plan.configStore ? serviceConfigOf(plan.configStore, service.name) : undefined;
+  const configStore =
+    options.configStore ??
+    (planned && (planned.parameters.length > 0 || planned.secrets.length > 0) ? new ConfigStore(scope, "Config", { config: planned, removalPolicy: options.removalPolicy }) : undefined);
   const missing = (kind: string, key: string) => {
     throw new Error(`${scope.node.path}: messagingArns.${kind}["${key}"] is undefined but ${service.name} uses it. Fix: add its ARN (from the messaging stack's parameters)`);
   };
@@ -60,7 +54,7 @@ export function createHostedServiceParts(scope: Construct, plan: LandingZonePlan
     : {};
   const usesBroker = service.publishes.length > 0 || (plan.broker?.topics ?? []).some((t) => t.subscriptions.some((s) => s.subscriber === service.name));
   if (usesBroker && !messaging) throw new Error(`${scope.node.path}: messagingArns is undefined but ${service.name} publishes or subscribes. Fix: pass the topic and queue ARNs`);
-  return { secrets, configParameters, env };
+  return { ...(configStore ? { configStore } : {}), env };
 }
 
 /** Adds the plan's least-privilege statements of a hosted service to its instance role. */

@@ -4,7 +4,7 @@ import * as eks from "aws-cdk-lib/aws-eks-v2";
 import { Construct } from "constructs";
 import type { AddOn, ManifestObject } from "../kubernetes/types.js";
 import { pascalCase } from "../plan/naming.js";
-import type { IKubernetesTarget, WorkloadIdentity } from "./kubernetes-target.js";
+import type { IKubernetesTarget, WorkloadIdentity, WorkloadIdentityOptions } from "./kubernetes-target.js";
 // Upstream kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json at v3.2.2 (as shipped by aws-cdk-lib 2.276).
 import loadBalancerControllerPolicy from "./policies/aws-load-balancer-controller-v3.2.2.json" with { type: "json" };
 
@@ -101,8 +101,9 @@ export interface KubernetesPlatformAttributes {
   /** Service token of the kubectl provider (`cluster.kubectlProvider.serviceToken`). */
   readonly kubectlServiceToken: string;
   /**
-   * ARN of the kubectl provider's role; Helm releases need it.
-   * @default - add-ons with Helm releases cannot be applied
+   * ARN of the kubectl provider's role; only Helm charts packaged as assets need it (add-ons take
+   * their charts from repositories).
+   * @default - no role
    */
   readonly kubectlRoleArn?: string;
   /**
@@ -233,7 +234,7 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
     return this.applier.addManifests(id, manifests);
   }
 
-  addWorkloadIdentity(id: string, options: { readonly name: string; readonly namespace: string }): WorkloadIdentity {
+  addWorkloadIdentity(id: string, options: WorkloadIdentityOptions): WorkloadIdentity {
     return this.applier.addWorkloadIdentity(id, options);
   }
 
@@ -295,9 +296,6 @@ class ImportedKubernetesPlatform extends Construct implements IKubernetesTarget 
   }
 
   addAddOn(id: string, addOn: AddOn): Construct {
-    if (addOn.helmReleases.length > 0 && !this.attrs.kubectlRoleArn) {
-      throw new Error(`${this.node.path}: add-on "${addOn.name}" has Helm releases but kubectlRoleArn is undefined. Fix: pass kubectlRoleArn to fromPlatformAttributes`);
-    }
     return this.applier.addAddOn(id, addOn);
   }
 
@@ -305,7 +303,7 @@ class ImportedKubernetesPlatform extends Construct implements IKubernetesTarget 
     return this.applier.addManifests(id, manifests);
   }
 
-  addWorkloadIdentity(id: string, options: { readonly name: string; readonly namespace: string }): WorkloadIdentity {
+  addWorkloadIdentity(id: string, options: WorkloadIdentityOptions): WorkloadIdentity {
     return this.applier.addWorkloadIdentity(id, options);
   }
 }
@@ -374,7 +372,7 @@ class ManifestApplier {
     return this.manifest(this.scope, id, manifests);
   }
 
-  addWorkloadIdentity(id: string, options: { readonly name: string; readonly namespace: string }): WorkloadIdentity {
+  addWorkloadIdentity(id: string, options: WorkloadIdentityOptions): WorkloadIdentity {
     const group = new Construct(this.scope, id);
     const role = new iam.Role(group, "Role", {
       description: `EKS Pod Identity of ${options.namespace}/${options.name}`,
@@ -387,6 +385,7 @@ class ManifestApplier {
       roleArn: role.roleArn,
     });
     if (this.podIdentityAgent) association.node.addDependency(this.podIdentityAgent);
+    if (options.createServiceAccount === false) return { serviceAccountName: options.name, namespace: options.namespace, role };
     const serviceAccount = this.manifest(group, "ServiceAccount", [
       { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: options.name, namespace: options.namespace, labels: MANAGED_BY_LABEL } },
     ]);

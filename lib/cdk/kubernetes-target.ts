@@ -9,6 +9,17 @@ export interface WorkloadIdentity {
   readonly role: iam.IRole;
 }
 
+/** The service account a workload identity binds. */
+export interface WorkloadIdentityOptions {
+  readonly name: string;
+  readonly namespace: string;
+  /**
+   * Create the ServiceAccount; false when a Helm chart creates it (the role is bound by name either way).
+   * @default true
+   */
+  readonly createServiceAccount?: boolean;
+}
+
 /**
  * What a construct needs from a cluster to run its in-cluster part: `KubernetesPlatform` implements
  * it, and so can a user's own wrapper around an existing EKS cluster.
@@ -21,5 +32,5 @@ export interface IKubernetesTarget {
   /** Applies plain manifests in one step. */
   addManifests(id: string, manifests: readonly ManifestObject[]): Construct;
   /** Creates a service account whose pods assume a new IAM role. */
-  addWorkloadIdentity(id: string, options: { readonly name: string; readonly namespace: string }): WorkloadIdentity;
+  addWorkloadIdentity(id: string, options: WorkloadIdentityOptions): WorkloadIdentity;
 }

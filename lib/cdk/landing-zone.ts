@@ -13,6 +13,7 @@ import type { LandingZoneSpec } from "../spec/types.js";
 import type { ApiGateway } from "./api-gateway.js";
 import type { LogPipeline } from "./log-pipeline.js";
 import type { MessageBroker } from "./message-broker.js";
+import type { Monitoring } from "./monitoring.js";
 import type { Network } from "./network.js";
 import type { SessionStore } from "./session-store.js";
 import type { UserDirectory } from "./user-directory.js";
@@ -29,10 +30,10 @@ export interface LandingZoneProps {
 
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
- * stacks `<name>-<env>-network`, `-platform`, `-observability`, `-messaging` and one
- * `-svc-<service>` per service and BFF, for any tier (iaas: VM fleets, caas: EKS, paas: Elastic
- * Beanstalk). Service stacks read shared values from SSM parameters at deploy time, so each deploys
- * on its own, and every template is checked against CloudFormation's limits when synthesized.
+ * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging`
+ * and one `-svc-<service>` per service and BFF, for any tier (iaas: VM fleets, caas: EKS, paas:
+ * Elastic Beanstalk). Service stacks read shared values from SSM parameters at deploy time, so each
+ * deploys on its own, and every template is checked against CloudFormation's limits when synthesized.
  *
  * @example
  * const app = new App();
@@ -54,6 +55,8 @@ export class LandingZone extends Construct {
   readonly users?: UserDirectory;
   readonly logging?: LogPipeline;
   readonly broker?: MessageBroker;
+  /** The alarm topic and the gateway's dashboard and alarms, when the plan monitors. */
+  readonly monitoring?: Monitoring;
 
   constructor(scope: Construct, id: string, props: LandingZoneProps) {
     super(scope, id);
@@ -74,11 +77,12 @@ export class LandingZone extends Construct {
     if (this.platformStack.sessions) this.sessions = this.platformStack.sessions;
     if (this.platformStack.users) this.users = this.platformStack.users;
 
-    if (plan.logging) {
+    if (plan.logging || plan.monitoring || plan.tracing) {
       this.observabilityStack = new ObservabilityStack(this, "Observability", { ...shared("observability"), vpc });
       // It reads the platform's SSM parameters, which CloudFormation cannot see as a dependency.
       this.observabilityStack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
-      this.logging = this.observabilityStack.logging;
+      if (this.observabilityStack.logging) this.logging = this.observabilityStack.logging;
+      if (this.observabilityStack.monitoring) this.monitoring = this.observabilityStack.monitoring;
     }
     if (plan.broker) {
       this.messagingStack = new MessagingStack(this, "Messaging", shared("messaging"));
@@ -97,7 +101,8 @@ export class LandingZone extends Construct {
       stack.addStackDependency(this.networkStack, "reads the network's SSM parameters");
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
-      if (this.observabilityStack && plan.tier !== "caas") stack.addStackDependency(this.observabilityStack, "reads the log buffer's SSM parameters");
+      // The alarm topic (any tier) and, without a cluster, the log buffer.
+      if (this.observabilityStack && (plan.monitoring || plan.tier !== "caas")) stack.addStackDependency(this.observabilityStack, "reads the observability stack's SSM parameters");
       serviceStacks.set(service.name, stack);
     }
     this.serviceStacks = serviceStacks;

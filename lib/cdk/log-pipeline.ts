@@ -1,9 +1,11 @@
 import { RemovalPolicy, Stack, Token, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs, aws_opensearchservice as opensearch } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecret, logPipelineAddOn, logstashPipelineConfig, type LogBuffer, type LogSink } from "../kubernetes/log-pipeline.js";
+import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecretProviderClass, logPipelineAddOn, logstashPipelineConfig, type LogBuffer, type LogSink } from "../kubernetes/log-pipeline.js";
+import { secretsStoreAddOn } from "../kubernetes/secrets-store.js";
 import type { AddOn } from "../kubernetes/types.js";
 import { SIZING, VERSIONS } from "../plan/sizing.js";
 import type { LandingZonePlan } from "../plan/types.js";
+import { KubernetesPlatform } from "./kubernetes-platform.js";
 import type { IKubernetesTarget } from "./kubernetes-target.js";
 import { LogstashHosts } from "./logstash-hosts.js";
 import { ManagedRedis, type ManagedRedisProps } from "./managed-redis.js";
@@ -88,7 +90,9 @@ export interface LogPipelineProps {
   /**
    * Cluster that runs the shippers and Logstash. With it, Logstash gets a workload identity allowed
    * on the domain, the cluster's workloads reach the domain and the buffer, and the log-pipeline
-   * add-on is applied. Needs `plan`.
+   * add-on is applied. Needs `plan`. With a buffer, the cluster needs the Secrets Store CSI driver
+   * (`secretsStoreAddOn()`): Logstash and the shippers read the buffer's AUTH token with their own
+   * Pod Identity; a `KubernetesPlatform` must have it applied before this pipeline.
    * @default - no in-cluster part
    */
   readonly target?: IKubernetesTarget;
@@ -243,7 +247,12 @@ export class LogPipeline extends Construct {
     return { subnets: subnets.slice(0, zones), zoneAwareness: { enabled: true, availabilityZoneCount: zones } };
   }
 
-  /** Logstash's identity and network access, the buffer's token as a Kubernetes Secret, and the add-on. */
+  /**
+   * Logstash's identity and network access, and the add-on. With a buffer, Logstash and the shipper
+   * each get a Pod Identity allowed to read the AUTH token, which the Secrets Store CSI driver mirrors
+   * into the Secret they read: no token value or dynamic reference reaches the kubectl custom resource,
+   * where CloudFormation would not resolve it.
+   */
   private addToCluster(target: IKubernetesTarget, plan: LandingZonePlan): iam.IRole {
     const logging = plan.logging!;
     if (logging.buffer && !this.buffer) {
@@ -253,7 +262,8 @@ export class LogPipeline extends Construct {
       throw new Error(`LogPipeline ${this.node.path}: plan.logging.buffer is undefined but a buffer is created. Fix: set buffer: false, or logging.buffer: redis in the spec`);
     }
     const namespace = logging.namespace;
-    const identity = target.addWorkloadIdentity("LogstashIdentity", { name: LOGSTASH_SERVICE, namespace });
+    // The add-on creates Logstash's ServiceAccount (as the shipper's); the identity only binds a role to it.
+    const identity = target.addWorkloadIdentity("LogstashIdentity", { name: LOGSTASH_SERVICE, namespace, createServiceAccount: false });
     const domainResources = [this.domain.domainArn, `${this.domain.domainArn}/*`];
     identity.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...LOGSTASH_DOMAIN_ACTIONS], resources: domainResources }));
     this.domain.addAccessPolicies(
@@ -264,18 +274,27 @@ export class LogPipeline extends Construct {
     const lateBound = new LateBoundValues();
     const sink: LogSink = { kind: "opensearch", endpoint: lateBound.host("domain", this.domain.domainEndpoint), region: lateBound.region(Stack.of(this).region) };
     let buffer: LogBuffer | undefined;
+    let shipperIdentity: Construct | undefined;
     if (this.buffer) {
       this.buffer.allowFrom(target.workloadSecurityGroup);
-      buffer = { host: lateBound.host("buffer", this.buffer.endpoint), port: this.buffer.port, tls: true, passwordSecretName: LOG_BUFFER_SECRET };
+      const shipper = target.addWorkloadIdentity("ShipperIdentity", { name: logging.shipper, namespace, createServiceAccount: false });
+      this.buffer.authToken.grantRead(identity.role);
+      this.buffer.authToken.grantRead(shipper.role);
+      shipperIdentity = shipper.role.node.scope ?? shipper.role;
+      buffer = {
+        host: lateBound.host("buffer", this.buffer.endpoint),
+        port: this.buffer.port,
+        tls: true,
+        passwordSecretName: LOG_BUFFER_SECRET,
+        passwordSecretProviderClass: logBufferSecretProviderClass(plan, this.buffer.authToken.secretArn),
+      };
     }
-    const addOn = target.addAddOn("LogPipelineAddOn", lateBound.resolve(logPipelineAddOn(plan, { sink, ...(buffer ? { buffer } : {}) })));
-
-    if (this.buffer) {
-      // A dynamic reference: the template holds only the secret's ARN; CloudFormation resolves it at deploy time.
-      const secret = logBufferSecret(namespace, this.buffer.authToken.secretValue.unsafeUnwrap());
-      // The add-on creates the namespace the Secret lives in.
-      target.addManifests("LogBufferSecret", [secret]).node.addDependency(addOn);
-    }
+    const rendered = lateBound.resolve(logPipelineAddOn(plan, { sink, ...(buffer ? { buffer } : {}) }));
+    // A platform built here knows its add-ons: the CSI driver and its CRD come first (another stack's platform deploys before this one).
+    const addOn = target.addAddOn("LogPipelineAddOn", buffer && target instanceof KubernetesPlatform ? { ...rendered, dependsOn: [...rendered.dependsOn, secretsStoreAddOn().name] } : rendered);
+    // Pod Identity reaches only pods created after the association exists.
+    addOn.node.addDependency(identity.role.node.scope ?? identity.role);
+    if (shipperIdentity) addOn.node.addDependency(shipperIdentity);
     return identity.role;
   }
 }

@@ -13,10 +13,11 @@ import {
   aws_servicediscovery as servicediscovery,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { BEANSTALK_INSTANCE_MANAGED_POLICIES, BEANSTALK_INSTANCE_PORT, beanstalkBundle, beanstalkHost, beanstalkOptionSettings, type HostLogBuffer } from "../plan/host-bootstrap.js";
+import { BEANSTALK_INSTANCE_MANAGED_POLICIES, BEANSTALK_INSTANCE_PORT, beanstalkBundle, beanstalkHost, beanstalkOptionSettings, type HostLogBuffer, type HostSessionStore } from "../plan/host-bootstrap.js";
 import { hostedServiceNames } from "../plan/hosts.js";
 import { subscriptionsOf } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
+import type { ConfigStore } from "./config-store.js";
 import { createHostedServiceParts, findService, grantHostedService } from "./hosted-service-parts.js";
 import type { ServiceMessagingArns } from "./service-workload.js";
 
@@ -63,7 +64,17 @@ export interface PaasServiceProps {
    */
   readonly logBuffer?: HostLogBuffer;
   /**
-   * What happens to the secrets when the stack deletes them.
+   * The service's configuration store; its instances read the parameters and secrets at start with their role.
+   * @default - a `ConfigStore` child from `plan.configStore`, when the service has configuration or secrets
+   */
+  readonly configStore?: ConfigStore;
+  /**
+   * The session store every service shares; the service gets its endpoint and reads its AUTH token at start.
+   * @default - no session store
+   */
+  readonly sessionStore?: HostSessionStore;
+  /**
+   * What happens to the default configuration store's secrets when the stack deletes them.
    * @default - RETAIN when `plan.protection.retain`, else DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -90,6 +101,9 @@ export class PaasService extends Construct {
   readonly role: iam.Role;
   /** Host header the shared load balancer routes this environment by (its CNAME). */
   readonly host: string;
+  /** The service's configuration store, when it has configuration or secrets. */
+  readonly configStore?: ConfigStore;
+  /** Secret key → its generated secret (from the configuration store). */
   readonly secrets: ReadonlyMap<string, secretsmanager.Secret>;
   /** The service's Cloud Map entry, when it registers. */
   readonly discoveryService?: servicediscovery.CfnService;
@@ -102,8 +116,9 @@ export class PaasService extends Construct {
     this.service = service;
     const names = hostedServiceNames(plan, service);
     const removalPolicy = props.removalPolicy ?? (plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
-    const parts = createHostedServiceParts(this, plan, service, props.messagingArns, removalPolicy);
-    this.secrets = parts.secrets;
+    const parts = createHostedServiceParts(this, plan, service, { configStore: props.configStore, messaging: props.messagingArns, removalPolicy });
+    if (parts.configStore) this.configStore = parts.configStore;
+    this.secrets = parts.configStore?.secrets ?? new Map();
     const stack = Stack.of(this);
 
     this.role = new iam.Role(this, "InstanceRole", {
@@ -115,23 +130,23 @@ export class PaasService extends Construct {
     const subscriptions = subscriptionsOf(plan, service.name);
     grantHostedService(this.role, plan, service, {
       ...(props.repositoryName ? { repositoryName: props.repositoryName } : {}),
-      secretArns: [...parts.secrets.values()].map((s) => s.secretArn),
+      secretArns: [...this.secrets.values()].map((s) => s.secretArn),
       topicArns: service.publishes.map((event) => messaging!.topicArns[event]!),
       queueArns: subscriptions.map((s) => messaging!.queueArns[s.name]!),
       ...(messaging?.encryptionKeyArn ? { brokerKeyArn: messaging.encryptionKeyArn } : {}),
       ...(props.logBuffer ? { logBufferSecretArn: props.logBuffer.secretArn } : {}),
+      ...(props.sessionStore ? { sessionStoreSecretArn: props.sessionStore.authTokenSecretArn } : {}),
     });
     const instanceProfile = new iam.InstanceProfile(this, "InstanceProfile", { role: this.role });
 
-    const bundle = new s3assets.Asset(this, "Bundle", { path: writeBundle(beanstalkBundle(plan, service, { logBuffer: props.logBuffer !== undefined })) });
+    const bundle = new s3assets.Asset(this, "Bundle", { path: writeBundle(beanstalkBundle(plan, service, { logBuffer: props.logBuffer !== undefined, sessionStore: props.sessionStore !== undefined })) });
     this.applicationVersion = new elasticbeanstalk.CfnApplicationVersion(this, "Version", {
       applicationName: props.applicationName,
       description: `${service.name} compose bundle ${bundle.assetHash.slice(0, 12)}`,
       sourceBundle: { s3Bucket: bundle.s3BucketName, s3Key: bundle.s3ObjectKey },
     });
 
-    // CNAMEs are unique per region across accounts, so the account id completes the prefix.
-    const cnamePrefix = Fn.join("-", [names.cnamePrefixBase, stack.account]);
+    const cnamePrefix = beanstalkCnamePrefix(stack, plan, service);
     this.host = beanstalkHost(cnamePrefix, stack.region);
     const subnetIds = props.vpc.selectSubnets(props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
     const settings = beanstalkOptionSettings(plan, service, {
@@ -144,8 +159,9 @@ export class PaasService extends Construct {
       serviceRoleArn: props.serviceRoleArn,
       image: props.image,
       env: parts.env,
-      secretArns: Object.fromEntries([...parts.secrets].map(([key, secret]) => [key, secret.secretArn])),
-      configParameterArns: Object.fromEntries([...parts.configParameters].map(([key, parameter]) => [key, parameter.parameterArn])),
+      secretArns: Object.fromEntries([...this.secrets].map(([key, secret]) => [key, secret.secretArn])),
+      configParameterArns: Object.fromEntries([...(parts.configStore?.parameters ?? [])].map(([key, parameter]) => [key, parameter.parameterArn])),
+      ...(props.sessionStore ? { sessionStore: props.sessionStore } : {}),
       ...(props.logBuffer ? { logBuffer: props.logBuffer } : {}),
     });
     this.environment = new elasticbeanstalk.CfnEnvironment(this, "Environment", {
@@ -174,6 +190,11 @@ export class PaasService extends Construct {
       }).addResourceDependency(this.environment);
     }
   }
+}
+
+/** The CNAME prefix of a service's environment: CNAMEs are unique per region across accounts, so the account id completes it. */
+export function beanstalkCnamePrefix(stack: Stack, plan: LandingZonePlan, service: ServicePlan): string {
+  return Fn.join("-", [hostedServiceNames(plan, service).cnamePrefixBase, stack.account]);
 }
 
 /** Writes the bundle's files into a fresh directory for the asset to zip; its hash depends on the contents only. */

@@ -1,16 +1,16 @@
-import { RemovalPolicy, aws_iam as iam, aws_secretsmanager as secretsmanager } from "aws-cdk-lib";
+import { RemovalPolicy, aws_iam as iam, type aws_secretsmanager as secretsmanager } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { Secret as KubernetesSecret } from "kubernetes-models/v1/Secret";
-import { labelsFor } from "../kubernetes/labels.js";
 import { servicePolicies } from "../kubernetes/mesh.js";
 import { workloadNamespace } from "../kubernetes/namespace.js";
-import { validatedManifest } from "../kubernetes/render.js";
-import { targetGroupBinding } from "../kubernetes/target-group-binding.js";
+import { awsSecretProviderClass, type StoredSecret } from "../kubernetes/secrets-store.js";
+import { targetGroupAccess, targetGroupBinding } from "../kubernetes/target-group-binding.js";
 import type { ManifestObject } from "../kubernetes/types.js";
-import { serviceWorkload } from "../kubernetes/workload.js";
+import { PLATFORM_ENV, serviceWorkload } from "../kubernetes/workload.js";
+import { serviceConfigOf } from "../plan/config-store.js";
 import { serviceNamed, subscriptionsOf } from "../plan/lookup.js";
 import { pascalCase } from "../plan/naming.js";
 import type { LandingZonePlan, ServicePlan, SubscriptionPlan } from "../plan/types.js";
+import { ConfigStore } from "./config-store.js";
 import type { IKubernetesTarget } from "./kubernetes-target.js";
 import type { MessageBroker } from "./message-broker.js";
 
@@ -25,6 +25,21 @@ export interface ServiceMessagingArns {
    * @default - the broker uses AWS-managed keys, which need no grant
    */
   readonly encryptionKeyArn?: string;
+}
+
+/** The central session store as a service reaches it (design a of the seed). */
+export interface ServiceSessionStore {
+  /** Host name of the store (e.g. `SessionStore.endpoint` or an SSM parameter's value). */
+  readonly endpoint: string;
+  /** Port of the store. */
+  readonly port: number | string;
+  /** ARN of the Secrets Manager secret holding the AUTH token; the pods read it with their own identity. */
+  readonly authTokenSecretArn: string;
+  /**
+   * Whether the store takes only TLS connections.
+   * @default true
+   */
+  readonly tls?: boolean;
 }
 
 export interface ServiceWorkloadProps {
@@ -56,24 +71,40 @@ export interface ServiceWorkloadProps {
    */
   readonly messagingArns?: ServiceMessagingArns;
   /**
-   * What happens to the service's secrets when the stack is deleted.
+   * The service's configuration store (parameters and generated secrets).
+   * @default - a `ConfigStore` child from `plan.configStore`, when the service has configuration or secrets
+   */
+  readonly configStore?: ConfigStore;
+  /**
+   * The session store every service shares; the service gets its endpoint and AUTH token.
+   * @default - no session store
+   */
+  readonly sessionStore?: ServiceSessionStore;
+  /**
+   * What happens to the secrets of the default configuration store when the stack is deleted.
    * @default - RETAIN when `plan.protection.retain`, else DESTROY
    */
   readonly secretsRemovalPolicy?: RemovalPolicy;
 }
 
 /**
- * One service on the platform: a generated Secrets Manager secret per `secrets` key (the team
- * rotates them), the Kubernetes workload, mesh policies and gateway binding, and an EKS Pod
- * Identity role that reads only its own secrets and publishes/consumes only its own topics/queues.
+ * One service on the platform: its configuration store (parameters and generated secrets), the
+ * Kubernetes workload, mesh policies and gateway binding, and an EKS Pod Identity role that reads
+ * only its own configuration, secrets and session token and publishes/consumes only its own
+ * topics/queues. Configuration reaches the pods through a ConfigMap whose values reference the
+ * parameters; secrets through the Secrets Store CSI driver, which the pods' own identity feeds from
+ * Secrets Manager into the Kubernetes Secret their env vars reference. No secret value passes
+ * through CloudFormation (dynamic references do not resolve inside custom resources anyway).
  *
  * @example
  * new ServiceWorkload(stack, "Orders", { target: platform, plan, serviceName: "orders", broker, targetGroupArn });
  */
 export class ServiceWorkload extends Construct {
   readonly service: ServicePlan;
+  /** The service's configuration store, when it has configuration or secrets. */
+  readonly configStore?: ConfigStore;
   /** Secret key (env var name) → its Secrets Manager secret. */
-  readonly secrets: ReadonlyMap<string, secretsmanager.Secret>;
+  readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
   /** The role the service's pods assume. */
   readonly role: iam.IRole;
   readonly serviceAccountName: string;
@@ -98,51 +129,55 @@ export class ServiceWorkload extends Construct {
     if (usesBroker && !props.broker && !props.messagingArns) {
       throw new Error(`ServiceWorkload ${service.name}: broker and messagingArns are undefined but the service uses the broker. Fix: pass broker (same app) or messagingArns`);
     }
+    if (props.configStore && props.configStore.service !== service.name) {
+      throw new Error(`ServiceWorkload ${service.name}: configStore belongs to "${props.configStore.service}". Fix: pass the ConfigStore of ${service.name}`);
+    }
 
     const namespace = workloadNamespace(plan);
     const identity = target.addWorkloadIdentity(`${pascalCase(service.name)}Identity`, { name: service.name, namespace });
     this.role = identity.role;
     this.serviceAccountName = identity.serviceAccountName;
 
-    const removalPolicy = props.secretsRemovalPolicy ?? (plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
-    const secrets = new Map<string, secretsmanager.Secret>();
-    for (const key of service.secrets) {
-      const secret = new secretsmanager.Secret(this, `Secret${pascalCase(key.toLowerCase())}`, {
-        secretName: `msa/${plan.name}/${plan.environment}/${service.name}/${key}`,
-        description: `${key} of ${service.name}; generated once, rotated by the team`,
-        generateSecretString: { passwordLength: 32, excludePunctuation: true },
-        removalPolicy,
-      });
-      secret.grantRead(this.role);
-      secrets.set(key, secret);
+    const planned = plan.configStore ? serviceConfigOf(plan.configStore, service.name) : undefined;
+    const store =
+      props.configStore ??
+      (planned && (planned.parameters.length > 0 || planned.secrets.length > 0)
+        ? new ConfigStore(this, "Config", { config: planned, removalPolicy: props.secretsRemovalPolicy ?? (plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY) })
+        : undefined);
+    if (store) {
+      this.configStore = store;
+      store.grantRead(this.role);
     }
-    this.secrets = secrets;
+    this.secrets = store?.secrets ?? new Map();
 
-    const env = { ...this.grantMessaging(service, props) };
-    const secretName = `${service.name}-secrets`;
-    const manifests: ManifestObject[] = [];
-    if (secrets.size > 0) {
-      manifests.push(
-        validatedManifest(
-          new KubernetesSecret({
-            metadata: { name: secretName, namespace, labels: labelsFor(plan, service.name) },
-            type: "Opaque",
-            // CloudFormation dynamic references: resolved at deploy time, so the template never holds a value.
-            stringData: Object.fromEntries([...secrets].map(([key, secret]) => [key, secret.secretValue.unsafeUnwrap()])),
-          }),
-        ),
-      );
+    const env: Record<string, string> = {
+      // The ConfigMap takes each value from its parameter, so the parameter store is the source.
+      ...Object.fromEntries([...(store?.parameters ?? [])].map(([key, parameter]) => [key, parameter.stringValue])),
+      ...(store ? { [PLATFORM_ENV.configParameterPath]: store.parameterPath } : {}),
+      ...this.grantMessaging(service, props),
+    };
+    const stored: StoredSecret[] = [...this.secrets].map(([key, secret]) => ({ key, secretArn: secret.secretArn }));
+    const session = props.sessionStore;
+    if (session) {
+      env[PLATFORM_ENV.sessionStoreEndpoint] = `${session.endpoint}:${session.port}`;
+      env[PLATFORM_ENV.sessionStoreTls] = String(session.tls ?? true);
+      stored.push({ key: PLATFORM_ENV.sessionStorePassword, secretArn: session.authTokenSecretArn });
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], resources: [session.authTokenSecretArn] }));
     }
-    manifests.push(
+
+    const secretName = `${service.name}-secrets`;
+    const workloadService: ServicePlan = { ...service, secrets: stored.map((s) => s.key) };
+    const manifests: ManifestObject[] = [
+      ...(stored.length > 0 ? [awsSecretProviderClass(plan, service, secretName, stored)] : []),
       // The workload identity created the ServiceAccount, bound to the role.
-      ...serviceWorkload(plan, service, {
-        ...(secrets.size > 0 ? { secretName } : {}),
+      ...serviceWorkload(plan, workloadService, {
+        ...(stored.length > 0 ? { secretName, secretProviderClass: secretName } : {}),
         ...(props.image ? { image: props.image } : {}),
         ...(Object.keys(env).length > 0 ? { env } : {}),
       }).filter((m) => m.kind !== "ServiceAccount"),
       ...servicePolicies(plan, service),
-      ...(props.targetGroupArn ? [targetGroupBinding(plan, service, props.targetGroupArn)] : []),
-    );
+      ...(props.targetGroupArn ? [targetGroupBinding(plan, service, props.targetGroupArn), ...targetGroupAccess(plan, service)] : []),
+    ];
     this.manifests = target.addManifests(`${pascalCase(service.name)}Workload`, manifests);
     // Pod Identity injects credentials only into pods created after the association exists.
     this.manifests.node.addDependency(identity.role.node.scope ?? identity.role);

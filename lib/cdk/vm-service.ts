@@ -13,10 +13,11 @@ import {
   aws_servicediscovery as servicediscovery,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { VM_MANAGED_POLICIES, vmUserData, type HostLogBuffer } from "../plan/host-bootstrap.js";
+import { VM_MANAGED_POLICIES, vmUserData, type HostLogBuffer, type HostSessionStore } from "../plan/host-bootstrap.js";
 import { hostedServiceNames } from "../plan/hosts.js";
 import { subscriptionsOf } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
+import type { ConfigStore } from "./config-store.js";
 import { createHostedServiceParts, findService, grantHostedService } from "./hosted-service-parts.js";
 import type { ServiceMessagingArns } from "./service-workload.js";
 
@@ -70,7 +71,17 @@ export interface VmServiceProps {
    */
   readonly logBuffer?: HostLogBuffer;
   /**
-   * What happens to the secrets and the boot log group when the stack deletes them.
+   * The service's configuration store; its instances read the parameters and secrets at start with their role.
+   * @default - a `ConfigStore` child from `plan.configStore`, when the service has configuration or secrets
+   */
+  readonly configStore?: ConfigStore;
+  /**
+   * The session store every service shares; the service gets its endpoint and reads its AUTH token at start.
+   * @default - no session store
+   */
+  readonly sessionStore?: HostSessionStore;
+  /**
+   * What happens to the default configuration store's secrets and the boot log group when the stack deletes them.
    * @default - RETAIN when `plan.protection.retain`, else DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -97,6 +108,9 @@ export class VmService extends Construct {
   readonly autoScalingGroup: autoscaling.CfnAutoScalingGroup;
   /** The service's Cloud Map entry, when it registers. */
   readonly discoveryService?: servicediscovery.CfnService;
+  /** The service's configuration store, when it has configuration or secrets. */
+  readonly configStore?: ConfigStore;
+  /** Secret key → its generated secret (from the configuration store). */
   readonly secrets: ReadonlyMap<string, secretsmanager.Secret>;
   readonly bootLogGroup: logs.LogGroup;
 
@@ -109,8 +123,9 @@ export class VmService extends Construct {
     this.service = service;
     const names = hostedServiceNames(plan, service);
     const removalPolicy = props.removalPolicy ?? (plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
-    const parts = createHostedServiceParts(this, plan, service, props.messagingArns, removalPolicy);
-    this.secrets = parts.secrets;
+    const parts = createHostedServiceParts(this, plan, service, { configStore: props.configStore, messaging: props.messagingArns, removalPolicy });
+    if (parts.configStore) this.configStore = parts.configStore;
+    this.secrets = parts.configStore?.secrets ?? new Map();
 
     this.bootLogGroup = new logs.LogGroup(this, "BootLogs", { logGroupName: names.bootLogGroup, retention: plan.hosts!.platformLogRetentionDays, removalPolicy });
 
@@ -134,11 +149,12 @@ export class VmService extends Construct {
     const subscriptions = subscriptionsOf(plan, service.name);
     grantHostedService(this.role, plan, service, {
       ...(props.repositoryName ? { repositoryName: props.repositoryName } : {}),
-      secretArns: [...parts.secrets.values()].map((s) => s.secretArn),
+      secretArns: [...this.secrets.values()].map((s) => s.secretArn),
       topicArns: service.publishes.map((event) => messaging!.topicArns[event]!),
       queueArns: subscriptions.map((s) => messaging!.queueArns[s.name]!),
       ...(messaging?.encryptionKeyArn ? { brokerKeyArn: messaging.encryptionKeyArn } : {}),
       ...(props.logBuffer ? { logBufferSecretArn: props.logBuffer.secretArn } : {}),
+      ...(props.sessionStore ? { sessionStoreSecretArn: props.sessionStore.authTokenSecretArn } : {}),
       ...(this.discoveryService ? { registry: { serviceArn: this.discoveryService.attrArn, hostedZoneId: props.discovery!.hostedZoneId } } : {}),
       vm: true,
     });
@@ -149,7 +165,8 @@ export class VmService extends Construct {
         region: stack.region,
         image: props.image,
         env: parts.env,
-        secretArns: Object.fromEntries([...parts.secrets].map(([key, secret]) => [key, secret.secretArn])),
+        secretArns: Object.fromEntries([...this.secrets].map(([key, secret]) => [key, secret.secretArn])),
+        ...(props.sessionStore ? { sessionStore: props.sessionStore } : {}),
         ...(this.discoveryService ? { discoveryServiceId: this.discoveryService.attrId } : {}),
         ...(props.logBuffer ? { logBuffer: props.logBuffer } : {}),
         // Tells CloudFormation this instance is ready, so a rolling replacement proceeds only past healthy ones.

@@ -18,6 +18,7 @@ import { VERSIONS } from "../plan/sizing.js";
 import type { LandingZonePlan, LogPipelinePlan } from "../plan/types.js";
 import { assertKubernetesName, INGRESS_NAMESPACE_LABEL, labelsFor, MANAGED_BY, selectorFor } from "./labels.js";
 import { validatedManifest } from "./render.js";
+import { SECRETS_MOUNT_PATH, SECRETS_STORE_CSI_DRIVER, secretProviderClass } from "./secrets-store.js";
 import type { AddOn, HelmReleaseSpec, ManifestObject } from "./types.js";
 
 /**
@@ -32,6 +33,14 @@ export interface LogBuffer {
   readonly port: number;
   readonly tls: boolean;
   readonly passwordSecretName: string;
+  /**
+   * A SecretProviderClass in the logging namespace that mirrors the password into
+   * `passwordSecretName` under key `password` (see `logBufferSecretProviderClass`). The add-on
+   * applies it, and Logstash and the shipper both mount it: the Secrets Store CSI driver (which
+   * must be installed, e.g. `secretsStoreAddOn()`) keeps the mirror only while a pod mounts the class.
+   * @default - `passwordSecretName` is a plain Secret the engine creates (see `logBufferSecret`)
+   */
+  readonly passwordSecretProviderClass?: ManifestObject;
 }
 
 export interface LogPipelineOptions {
@@ -58,6 +67,8 @@ export const LOGSTASH_BEATS_PORT = 5044;
 export const LOGSTASH_HTTP_PORT = 8080;
 /** Kubernetes Secret (key `password`) holding a managed buffer's AUTH token in the logging namespace. */
 export const LOG_BUFFER_SECRET = "log-buffer-auth";
+/** The key of `LOG_BUFFER_SECRET` Logstash and Filebeat read REDIS_PASSWORD from. */
+export const LOG_BUFFER_PASSWORD_KEY = "password";
 /** HTTP actions Logstash needs on an OpenSearch domain to write bulk requests and create indices, and nothing else. */
 export const LOGSTASH_DOMAIN_ACTIONS = ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"] as const;
 
@@ -93,6 +104,8 @@ export function logPipelineAddOn(plan: LandingZonePlan, options: LogPipelineOpti
     loggingNamespace(plan, namespace),
     ...networkPolicies(plan, namespace, sink, buffer === undefined),
     ...(sink.kind === "eck" ? eckResources(plan, namespace) : []),
+    // Before the pods that mount it.
+    ...(buffer?.passwordSecretProviderClass ? [buffer.passwordSecretProviderClass] : []),
     ...logstash(plan, namespace, options),
     ...shipperManifests(plan, namespace, logging, buffer),
   ];
@@ -114,17 +127,33 @@ export function logPipelineAddOn(plan: LandingZonePlan, options: LogPipelineOpti
 }
 
 /**
- * The Secret Logstash reads a managed buffer's AUTH token from. `password` is whatever the engine
- * can hand over without the value in plain text: a CloudFormation dynamic reference or a Pulumi secret.
+ * The Secret Logstash and the shipper read a managed buffer's AUTH token from, for an engine that
+ * can hand the value over without plain text (a Pulumi secret). Never a CloudFormation dynamic
+ * reference: CloudFormation does not resolve those inside the kubectl custom resource, so CDK uses
+ * `logBufferSecretProviderClass` instead.
  */
 export function logBufferSecret(namespace: string, password: string): ManifestObject {
   return validatedManifest(
     new Secret({
       metadata: { name: LOG_BUFFER_SECRET, namespace, labels: { "app.kubernetes.io/managed-by": MANAGED_BY } },
       type: "Opaque",
-      stringData: { password },
+      stringData: { [LOG_BUFFER_PASSWORD_KEY]: password },
     }),
   );
+}
+
+/**
+ * The SecretProviderClass that mirrors a Secrets Manager secret holding the buffer's AUTH token into
+ * `LOG_BUFFER_SECRET` (key `password`), read by the pods with their own Pod Identity: pass it as
+ * `LogBuffer.passwordSecretProviderClass`. Both pods' identities need read on `secretArn`.
+ *
+ * @example
+ * logPipelineAddOn(plan, { sink, buffer: { host, port: 6379, tls: true, passwordSecretName: LOG_BUFFER_SECRET, passwordSecretProviderClass: logBufferSecretProviderClass(plan, tokenArn) } });
+ */
+export function logBufferSecretProviderClass(plan: LandingZonePlan, secretArn: string): ManifestObject {
+  const logging = plan.logging;
+  if (!logging) throw new Error(`logBufferSecretProviderClass: plan.logging is undefined. Fix: set logging.stack: elk in the spec`);
+  return secretProviderClass({ name: LOG_BUFFER_SECRET, namespace: logging.namespace, labels: commonLabels(plan), secrets: [{ key: LOG_BUFFER_PASSWORD_KEY, secretArn }] });
 }
 
 /** The Logstash pipeline (`logstash.conf`): Redis list, Beats or HTTP input, OpenSearch or Elasticsearch output. */
@@ -198,6 +227,7 @@ function checkOptions(logging: LogPipelinePlan, options: LogPipelineOptions): vo
       throw new Error(`logPipelineAddOn options.buffer.port: ${buffer.port} is not a TCP port. Fix: use an integer from 1 to 65535, e.g. 6379`);
     }
     assertKubernetesName("logPipelineAddOn options.buffer.passwordSecretName", buffer.passwordSecretName);
+    if (buffer.passwordSecretProviderClass) checkPasswordProvider(logging, buffer, buffer.passwordSecretProviderClass);
   }
   if (sink.kind === "opensearch") {
     opensearchUrl(sink.endpoint);
@@ -206,6 +236,32 @@ function checkOptions(logging: LogPipelinePlan, options: LogPipelineOptions): vo
   if (sink.kind === "eck" && logging.search.implementation !== "elasticsearch-eck") {
     throw new Error(`logPipelineAddOn options.sink.kind: "eck", but plan.logging.search.implementation is "${logging.search.implementation}". Fix: pass { kind: "opensearch", endpoint, region }`);
   }
+}
+
+/** The class must live beside the pods and mirror exactly the Secret and key they read. */
+function checkPasswordProvider(logging: LogPipelinePlan, buffer: LogBuffer, provider: ManifestObject): void {
+  const where = "logPipelineAddOn options.buffer.passwordSecretProviderClass";
+  if (provider.kind !== "SecretProviderClass" || provider.metadata.namespace !== logging.namespace) {
+    throw new Error(`${where}: ${provider.kind} ${provider.metadata.namespace ?? ""}/${provider.metadata.name} is not a SecretProviderClass in "${logging.namespace}". Fix: pass logBufferSecretProviderClass(plan, secretArn)`);
+  }
+  const mirrors = (provider["spec"] as { secretObjects?: { secretName?: string; data?: { key?: string }[] }[] } | undefined)?.secretObjects ?? [];
+  if (!mirrors.some((m) => m.secretName === buffer.passwordSecretName && (m.data ?? []).some((d) => d.key === LOG_BUFFER_PASSWORD_KEY))) {
+    throw new Error(`${where}: ${provider.metadata.name} does not mirror key "${LOG_BUFFER_PASSWORD_KEY}" into Secret "${buffer.passwordSecretName}". Fix: add a secretObjects entry for it, or pass logBufferSecretProviderClass(plan, secretArn)`);
+  }
+}
+
+/** The CSI volume (and its mount) that keeps the mirrored buffer password in place while the pod runs. */
+function passwordProviderVolume(buffer: LogBuffer | undefined): { volumes: IVolume[]; volumeMounts: IVolumeMount[] } {
+  const provider = buffer?.passwordSecretProviderClass;
+  if (!provider) return { volumes: [], volumeMounts: [] };
+  return {
+    volumes: [{ name: "buffer-password", csi: { driver: SECRETS_STORE_CSI_DRIVER, readOnly: true, volumeAttributes: { secretProviderClass: provider.metadata.name } } }],
+    volumeMounts: [{ name: "buffer-password", mountPath: SECRETS_MOUNT_PATH, readOnly: true }],
+  };
+}
+
+function redisPasswordEnv(buffer: LogBuffer): IEnvVar {
+  return { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: buffer.passwordSecretName, key: LOG_BUFFER_PASSWORD_KEY } } };
 }
 
 /** `https://<host>:443` from a domain endpoint given with or without scheme; plain HTTP is refused. */
@@ -405,18 +461,21 @@ function logstash(plan: LandingZonePlan, namespace: string, options: LogPipeline
   const pipeline = logstashPipelineConfig(plan, options);
   const env: IEnvVar[] = [
     { name: "LS_JAVA_OPTS", value: "-Xms1g -Xmx1g" },
-    ...(buffer ? [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: buffer.passwordSecretName, key: "password" } } }] : []),
+    ...(buffer ? [redisPasswordEnv(buffer)] : []),
     ...(sink.kind === "eck" ? [elasticPasswordEnv()] : []),
   ];
+  const passwordProvider = passwordProviderVolume(buffer);
   const volumeMounts: IVolumeMount[] = [
     { name: "pipeline", mountPath: "/usr/share/logstash/pipeline", readOnly: true },
     { name: "data", mountPath: "/usr/share/logstash/data" },
     ...(sink.kind === "eck" ? [{ name: "elasticsearch-ca", mountPath: ES_CA_PATH, readOnly: true }] : []),
+    ...passwordProvider.volumeMounts,
   ];
   const volumes: IVolume[] = [
     { name: "pipeline", configMap: { name: "logstash-pipeline" } },
     { name: "data", emptyDir: {} },
     ...(sink.kind === "eck" ? [elasticsearchCaVolume()] : []),
+    ...passwordProvider.volumes,
   ];
   const inputs: { name: string; port: number }[] = buffer
     ? []
@@ -566,6 +625,7 @@ function shipperManifests(plan: LandingZonePlan, namespace: string, logging: Log
   const filebeat = name === "filebeat";
   const configMountPath = filebeat ? "/etc/filebeat" : "/fluent-bit/etc";
   const stateDir = filebeat ? { host: "/var/lib/filebeat-data", mount: "/usr/share/filebeat/data" } : { host: "/var/lib/fluent-bit", mount: "/var/fluent-bit/state" };
+  const passwordProvider = passwordProviderVolume(buffer);
 
   const container: IContainer = {
     name,
@@ -573,7 +633,7 @@ function shipperManifests(plan: LandingZonePlan, namespace: string, logging: Log
     ...(filebeat ? { args: ["-c", `${configMountPath}/filebeat.yml`, "-e"] } : {}),
     env: [
       { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
-      ...(buffer ? [{ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: buffer.passwordSecretName, key: "password" } } }] : []),
+      ...(buffer ? [redisPasswordEnv(buffer)] : []),
     ],
     resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
     // Root reads the root-owned files under /var/log; no capability, no escalation, nothing writable but its state dir.
@@ -582,6 +642,7 @@ function shipperManifests(plan: LandingZonePlan, namespace: string, logging: Log
       { name: "config", mountPath: configMountPath, readOnly: true },
       { name: "varlog", mountPath: "/var/log", readOnly: true },
       { name: "state", mountPath: stateDir.mount },
+      ...passwordProvider.volumeMounts,
     ],
   };
 
@@ -621,6 +682,7 @@ function shipperManifests(plan: LandingZonePlan, namespace: string, logging: Log
                 { name: "config", configMap: { name: `${name}-config` } },
                 { name: "varlog", hostPath: { path: "/var/log", type: "Directory" } },
                 { name: "state", hostPath: { path: stateDir.host, type: "DirectoryOrCreate" } },
+                ...passwordProvider.volumes,
               ],
             },
           },

@@ -2,6 +2,7 @@ import { DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1
 import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
 import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
+import { extAuthzProvider } from "./gateway-auth.js";
 import { MANAGED_BY, labelsFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { validatedManifest } from "./render.js";
@@ -28,6 +29,7 @@ export function meshAddOn(plan: LandingZonePlan): AddOn | undefined {
     createNamespace: true,
   });
   const prod = plan.environment === "prod";
+  const authProvider = plan.decisions.some((d) => d.capability === "authService" && d.implementation.includes("ext-authz")) ? extAuthzProvider(plan) : undefined;
   return {
     name: "istio",
     namespace: ISTIO_NAMESPACE,
@@ -36,8 +38,12 @@ export function meshAddOn(plan: LandingZonePlan): AddOn | undefined {
       release("istiod", {
         // Two control-plane replicas in prod so a node drain never stops certificate issuance.
         pilot: { autoscaleMin: prod ? 2 : 1, replicaCount: prod ? 2 : 1 },
-        // Envoy access logs on stdout reach the log pipeline with every other container log.
-        meshConfig: { accessLogFile: "/dev/stdout" },
+        meshConfig: {
+          // Envoy access logs on stdout reach the log pipeline with every other container log.
+          accessLogFile: "/dev/stdout",
+          // A gateway delegating to the auth service through the mesh (ext-authz) needs it as a provider.
+          ...(authProvider ? { extensionProviders: [authProvider] } : {}),
+        },
       }),
     ],
     manifests: [

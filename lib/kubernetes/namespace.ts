@@ -1,5 +1,6 @@
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { physicalName } from "../plan/naming.js";
 import type { LandingZonePlan } from "../plan/types.js";
 import { INGRESS_NAMESPACE_LABEL, MANAGED_BY } from "./labels.js";
 import { validatedManifest } from "./render.js";
@@ -8,6 +9,11 @@ import type { ManifestObject } from "./types.js";
 /** The namespace holding the services' workloads. */
 export function workloadNamespace(plan: LandingZonePlan): string {
   return plan.cluster?.namespace ?? plan.name;
+}
+
+/** The namespace of an in-cluster gateway (ingress controller); the gateway's auth policies trust calls from it. */
+export function ingressNamespace(plan: LandingZonePlan): string {
+  return physicalName("kubernetes", plan.name, "ingress");
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { assertKubernetesName, labelsFor } from "./labels.js";
+import { loadBalancerAccess } from "./load-balancer-access.js";
 import { workloadNamespace } from "./namespace.js";
 import type { ManifestObject } from "./types.js";
 import { SERVICE_PORT } from "./workload.js";
@@ -35,4 +36,13 @@ export function targetGroupBinding(plan: LandingZonePlan, service: ServicePlan, 
       targetType: "ip",
     },
   };
+}
+
+/**
+ * What the gateway's load balancer needs to reach a bound service: the internal ALB sits in the
+ * private subnets and sends traffic and health checks straight to the pod IPs, so the pods admit
+ * those ranges on the container port and, with a mesh, take them there without a mesh certificate.
+ */
+export function targetGroupAccess(plan: LandingZonePlan, service: ServicePlan): ManifestObject[] {
+  return loadBalancerAccess(plan, service, plan.network.subnets.private);
 }

@@ -74,7 +74,8 @@ export function tracingAddOn(plan: LandingZonePlan, options: TracingOptions = {}
       replicaCount: prod ? 2 : 1,
       image: { repository: OTEL_COLLECTOR_IMAGE },
       command: { name: "otelcol-contrib" },
-      serviceAccount: { create: true, ...(options.serviceAccountAnnotations ? { annotations: options.serviceAccountAnnotations } : {}) },
+      // Named explicitly: a cloud identity (Pod Identity, Workload Identity) is bound to this name.
+      serviceAccount: { create: true, name: service, ...(options.serviceAccountAnnotations ? { annotations: options.serviceAccountAnnotations } : {}) },
       ...(exporter === "azuremonitor"
         ? { extraEnvs: [{ name: "APPLICATIONINSIGHTS_CONNECTION_STRING", valueFrom: { secretKeyRef: { name: options.azureMonitorSecretName, key: "connection-string" } } }] }
         : {}),
@@ -100,6 +101,13 @@ export function tracingAddOn(plan: LandingZonePlan, options: TracingOptions = {}
     manifests: exporter === "zipkin" ? zipkin(plan, namespace) : exporter === "jaeger" ? jaeger(plan, namespace) : [],
     dependsOn: [],
   };
+}
+
+/** The collector's ServiceAccount, to which an engine binds the cloud identity the exporter needs (X-Ray). */
+export function collectorServiceAccount(plan: LandingZonePlan): { readonly name: string; readonly namespace: string } {
+  if (!plan.tracing) throw new Error(`collectorServiceAccount: plan.tracing is undefined. Fix: set tracing.backend in the spec`);
+  const { service, namespace } = collectorAddress(plan.tracing.collectorEndpoint);
+  return { name: service, namespace };
 }
 
 /** The exporter a plan's tracing backend implies on its cloud. */

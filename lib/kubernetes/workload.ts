@@ -8,6 +8,7 @@ import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { assertKubernetesName, labelsFor, selectorFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { validatedManifest } from "./render.js";
+import { SECRETS_MOUNT_PATH, SECRETS_STORE_CSI_DRIVER } from "./secrets-store.js";
 import type { ManifestObject } from "./types.js";
 
 /** What an engine adds to a service's workload: cloud identity, cloud-specific settings, the secret. */
@@ -25,7 +26,25 @@ export interface WorkloadOptions {
   readonly image?: string;
   /** Extra pod labels (e.g. azure.workload.identity/use); never part of the selector. */
   readonly podLabels?: Record<string, string>;
+  /**
+   * A SecretProviderClass the pods mount (Secrets Store CSI driver); mounting it is what mirrors
+   * the cloud secrets into `secretName`.
+   * @default - no CSI volume: `secretName` is created by the engine
+   */
+  readonly secretProviderClass?: string;
 }
+
+/** What the landing zone tells every service beside its own configuration, on every target. */
+export const PLATFORM_ENV = {
+  /** `host:port` of the central session store. */
+  sessionStoreEndpoint: "SESSION_STORE_ENDPOINT",
+  /** `true` when the session store takes only TLS connections. */
+  sessionStoreTls: "SESSION_STORE_TLS",
+  /** The session store's AUTH token / password, always through a Secret. */
+  sessionStorePassword: "SESSION_STORE_PASSWORD",
+  /** Parameter path the service may read its configuration from at runtime (a Spring Cloud Config-style source). */
+  configParameterPath: "CONFIG_PARAMETER_PATH",
+} as const;
 
 /** Port every workload Service listens on; the gateway and the mesh route to it. */
 export const SERVICE_PORT = 80;
@@ -136,10 +155,18 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
                     capabilities: { drop: ["ALL"] },
                   },
                   // The root filesystem is read-only; /tmp is the one scratch space apps expect.
-                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                  volumeMounts: [
+                    { name: "tmp", mountPath: "/tmp" },
+                    ...(options.secretProviderClass ? [{ name: "secrets-store", mountPath: SECRETS_MOUNT_PATH, readOnly: true }] : []),
+                  ],
                 },
               ],
-              volumes: [{ name: "tmp", emptyDir: {} }],
+              volumes: [
+                { name: "tmp", emptyDir: {} },
+                ...(options.secretProviderClass
+                  ? [{ name: "secrets-store", csi: { driver: SECRETS_STORE_CSI_DRIVER, readOnly: true, volumeAttributes: { secretProviderClass: options.secretProviderClass } } }]
+                  : []),
+              ],
             },
           },
         },
@@ -195,4 +222,5 @@ function checkService(service: ServicePlan, options: WorkloadOptions): void {
     );
   }
   if (options.secretName !== undefined) assertKubernetesName("options.secretName", options.secretName);
+  if (options.secretProviderClass !== undefined) assertKubernetesName("options.secretProviderClass", options.secretProviderClass);
 }

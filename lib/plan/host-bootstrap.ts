@@ -6,7 +6,8 @@
  */
 import { stringify } from "yaml";
 import { FILEBEAT_IMAGE, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_OPENSEARCH_IMAGE } from "../kubernetes/log-pipeline.js";
-import { configEntries, hostedServiceEnvironment, hostedServiceNames, messagingEnvName } from "./hosts.js";
+import { PLATFORM_ENV } from "../kubernetes/workload.js";
+import { BEANSTALK_ENVIRONMENT_METRICS, configEntries, hostedServiceEnvironment, hostedServiceNames, messagingEnvName, metricsNamespace } from "./hosts.js";
 import { subscriptionsOf } from "./lookup.js";
 import { shortHash } from "./naming.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
@@ -17,6 +18,20 @@ export interface HostLogBuffer {
   readonly port: number;
   /** Secrets Manager secret with the buffer's AUTH token. */
   readonly secretArn: string;
+}
+
+/** The central session store as a host sees it (design a of the seed): the same contract pods get. */
+export interface HostSessionStore {
+  /** Host name of the store. */
+  readonly endpoint: string;
+  readonly port: number | string;
+  /** Secrets Manager secret with the store's AUTH token, read with the instance role at start. */
+  readonly authTokenSecretArn: string;
+}
+
+/** `SESSION_STORE_ENDPOINT` and `SESSION_STORE_TLS`: the non-secret half of the session store's contract. */
+export function sessionStoreEnvironment(store: HostSessionStore): Record<string, string> {
+  return { [PLATFORM_ENV.sessionStoreEndpoint]: `${store.endpoint}:${store.port}`, [PLATFORM_ENV.sessionStoreTls]: "true" };
 }
 
 /** Deploy-time values of one VM service. */
@@ -31,6 +46,11 @@ export interface VmRuntime {
   /** Secret key (env var name) → Secrets Manager ARN. */
   readonly secretArns: Readonly<Record<string, string>>;
   readonly logBuffer?: HostLogBuffer;
+  /**
+   * The session store the service shares with the others.
+   * @default - none
+   */
+  readonly sessionStore?: HostSessionStore;
   /**
    * Shell command run once the service answers its health check (CDK: cfn-signal for the rolling update).
    * @default - none: the load balancer health check gates the rollout
@@ -77,10 +97,7 @@ export const BEANSTALK_INSTANCE_PORT = 80;
 /** API Gateway request parameter that makes the shared load balancer route to a Beanstalk environment. */
 export const HOST_HEADER_PARAMETER = "overwrite:header.host";
 
-/** The landing zone's CloudWatch metrics namespace. */
-export function metricsNamespace(plan: LandingZonePlan): string {
-  return `MSA/${plan.name}/${plan.environment}`;
-}
+export { metricsNamespace };
 
 /** Values the statements of a hosted service's instance role are built from. */
 export interface HostedServiceGrants {
@@ -95,6 +112,8 @@ export interface HostedServiceGrants {
   /** Key encrypting the topics and queues. */
   readonly brokerKeyArn?: string;
   readonly logBufferSecretArn?: string;
+  /** The session store's AUTH token. */
+  readonly sessionStoreSecretArn?: string;
   /** Registration in a private DNS namespace (iaas). */
   readonly registry?: { readonly serviceArn: string; readonly hostedZoneId: string };
   /** iaas: the instance completes its own termination hook and writes its boot log. */
@@ -114,7 +133,7 @@ export function hostedServiceStatements(plan: LandingZonePlan, service: ServiceP
     statements.push({ sid: "PullToken", actions: ECR_TOKEN_ACTIONS, resources: ["*"] });
     statements.push({ sid: "PullImage", actions: ECR_PULL_ACTIONS, resources: [arn("ecr", `repository/${grants.repositoryName}`)] });
   }
-  const secrets = [...grants.secretArns, ...(grants.logBufferSecretArn ? [grants.logBufferSecretArn] : [])];
+  const secrets = [...grants.secretArns, ...(grants.logBufferSecretArn ? [grants.logBufferSecretArn] : []), ...(grants.sessionStoreSecretArn ? [grants.sessionStoreSecretArn] : [])];
   if (secrets.length > 0) statements.push({ sid: "ReadSecrets", actions: SECRET_READ_ACTIONS, resources: secrets });
   if (configEntries(service).length > 0) {
     statements.push({ sid: "ReadConfig", actions: CONFIG_READ_ACTIONS, resources: [arn("ssm", `parameter${names.configPath}*`)] });
@@ -210,7 +229,9 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
   if (!fleet) throw new Error(`vmUserData: plan.hosts.fleet is undefined because tier is "${plan.tier}". Fix: use tier: iaas`);
   const names = hostedServiceNames(plan, service);
   const registers = runtime.discoveryServiceId !== undefined;
-  const env = { ...hostedServiceEnvironment(service), ...runtime.env };
+  const env = { ...hostedServiceEnvironment(service), ...runtime.env, ...(runtime.sessionStore ? sessionStoreEnvironment(runtime.sessionStore) : {}) };
+  // Secrets read with the instance role at start: the service's own and the session store's AUTH token.
+  const secretArns = { ...runtime.secretArns, ...(runtime.sessionStore ? { [PLATFORM_ENV.sessionStorePassword]: runtime.sessionStore.authTokenSecretArn } : {}) };
   const registryEnv: Record<string, string> = {
     IMAGE: runtime.image,
     PORT: String(service.port),
@@ -221,7 +242,7 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
     DRAIN_SECONDS: String(fleet.drainSeconds),
     ...(runtime.discoveryServiceId !== undefined ? { SERVICE_ID: runtime.discoveryServiceId } : {}),
   };
-  for (const [key, value] of [...Object.entries(env), ...Object.entries(registryEnv), ...Object.entries(runtime.secretArns)]) assertShellSafe(`${service.name}.${key}`, value);
+  for (const [key, value] of [...Object.entries(env), ...Object.entries(registryEnv), ...Object.entries(secretArns)]) assertShellSafe(`${service.name}.${key}`, value);
   // A change of configuration keys or secrets rolls the fleet, as a changed image does.
   const revision = shortHash(JSON.stringify([configEntries(service), service.secrets]), 12);
 
@@ -240,7 +261,7 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
     heredoc("/etc/msa/service.env", envFile(env)),
     // Configuration comes from Parameter Store and secrets from Secrets Manager, both read with the instance role.
     `aws ssm get-parameters-by-path --region '${runtime.region}' --path '${names.configPath}' --recursive --with-decryption --query 'Parameters[].[Name,Value]' --output text | while IFS=$'\\t' read -r name value; do printf '%s=%s\\n' "\${name##*/}" "$value"; done >> /etc/msa/service.env`,
-    ...Object.entries(runtime.secretArns).map(
+    ...Object.entries(secretArns).map(
       ([key, arn]) => `printf '${key}=%s\\n' "$(aws secretsmanager get-secret-value --region '${runtime.region}' --secret-id '${arn}' --query SecretString --output text)" >> /etc/msa/service.env`,
     ),
     "umask 022",
@@ -337,6 +358,11 @@ export interface BeanstalkRuntime {
   /** Config key → Parameter Store parameter ARN. */
   readonly configParameterArns: Readonly<Record<string, string>>;
   readonly logBuffer?: HostLogBuffer;
+  /**
+   * The session store the service shares with the others.
+   * @default - none
+   */
+  readonly sessionStore?: HostSessionStore;
 }
 
 export interface BeanstalkOptionSetting {
@@ -397,6 +423,11 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
   set("aws:elasticbeanstalk:command", "BatchSizeType", "Fixed");
   set("aws:elasticbeanstalk:command", "BatchSize", "1");
   set("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced");
+  // The environment metrics the service's dashboard and alarms read; each is a billed custom metric.
+  if (plan.monitoring) {
+    const period = plan.monitoring.periodSeconds;
+    set("aws:elasticbeanstalk:healthreporting:system", "ConfigDocument", JSON.stringify({ Version: 1, CloudWatchMetrics: { Environment: Object.fromEntries(BEANSTALK_ENVIRONMENT_METRICS.map((m) => [m, period])) } }));
+  }
   set("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled", "true");
   set("aws:elasticbeanstalk:managedactions", "PreferredStartTime", "Sun:18:00");
   set("aws:elasticbeanstalk:managedactions:platformupdate", "UpdateLevel", "minor");
@@ -414,6 +445,10 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
   for (const [key, value] of Object.entries({ ...hostedServiceEnvironment(service), ...runtime.env })) set(properties, key, value);
   for (const [key] of configEntries(service)) set(secrets, key, required(runtime.configParameterArns, key, `configParameterArns`, service));
   for (const key of service.secrets) set(secrets, key, required(runtime.secretArns, key, "secretArns", service));
+  if (runtime.sessionStore) {
+    for (const [key, value] of Object.entries(sessionStoreEnvironment(runtime.sessionStore))) set(properties, key, value);
+    set(secrets, PLATFORM_ENV.sessionStorePassword, runtime.sessionStore.authTokenSecretArn);
+  }
   if (runtime.logBuffer) {
     set(properties, "MSA_SERVICE", service.name);
     set(properties, "LOG_BUFFER_HOST", runtime.logBuffer.host);
@@ -429,13 +464,14 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
  * extensions that log in to ECR before the pull and make the Auto Scaling group replace instances
  * the load balancer finds unhealthy.
  */
-export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, options: { readonly logBuffer: boolean }): Record<string, string> {
+export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, options: { readonly logBuffer: boolean; readonly sessionStore?: boolean }): Record<string, string> {
   const variables = [
     ...Object.keys(hostedServiceEnvironment(service)),
     ...service.publishes.map((event) => messagingEnvName("TOPIC", event)),
     ...subscriptionsOf(plan, service.name).map((s) => messagingEnvName("QUEUE", s.name)),
     ...configEntries(service).map(([key]) => key),
     ...service.secrets,
+    ...(options.sessionStore ? [PLATFORM_ENV.sessionStoreEndpoint, PLATFORM_ENV.sessionStoreTls, PLATFORM_ENV.sessionStorePassword] : []),
   ];
   const logging = { driver: "json-file", options: { "max-size": "10m", "max-file": "5" } };
   const services: Record<string, unknown> = {

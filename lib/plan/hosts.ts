@@ -4,6 +4,7 @@
  * Logstash runs on outside a cluster, and the names every engine gives a service's resources.
  */
 import type { Environment, LandingZoneSpec } from "../spec/types.js";
+import { configParameterPath } from "./config-store.js";
 import { physicalName } from "./naming.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
 
@@ -177,19 +178,34 @@ export function hostedServiceNames(plan: LandingZonePlan, service: ServicePlan):
     environment: environment.length >= 4 ? environment : `${environment}-env`,
     cnamePrefixBase: environment,
     discoveryService: service.name,
-    configPath: `/msa/${plan.name}/${plan.environment}/config/${service.name}/`,
+    configPath: configParameterPath(plan.name, plan.environment, service.name),
     bootLogGroup: `/msa/${plan.name}/${plan.environment}/${service.name}/boot`,
   };
 }
 
+/** The landing zone's CloudWatch metrics namespace (the VMs' CloudWatch agent writes there). */
+export function metricsNamespace(plan: { readonly name: string; readonly environment: string }): string {
+  return `MSA/${plan.name}/${plan.environment}`;
+}
+
+/**
+ * The Elastic Beanstalk enhanced-health metrics a monitored environment publishes to CloudWatch
+ * (namespace AWS/ElasticBeanstalk, dimension EnvironmentName); latencies are in seconds.
+ */
+export const BEANSTALK_ENVIRONMENT_METRICS = [
+  "ApplicationRequestsTotal",
+  "ApplicationRequests4xx",
+  "ApplicationRequests5xx",
+  "ApplicationLatencyP50",
+  "ApplicationLatencyP99",
+  "InstancesOk",
+  "InstancesDegraded",
+  "InstancesSevere",
+] as const;
+
 /** Name of the Elastic Beanstalk application holding every environment of the landing zone. */
 export function beanstalkApplicationName(plan: LandingZonePlan): string {
   return physicalName("stack", plan.name, plan.environment);
-}
-
-/** Secrets Manager name of one secret of a service (one secret per key, in both engines). */
-export function serviceSecretName(plan: LandingZonePlan, service: ServicePlan, key: string): string {
-  return `msa/${plan.name}/${plan.environment}/${service.name}/${key}`;
 }
 
 /** `TOPIC_ORDER_PLACED_ARN`, `QUEUE_PAYMENTS_ORDER_PLACED_ARN`: the names caas gives them too. */

@@ -1,6 +1,9 @@
 import { parseSpec } from "../spec/parse.js";
 import type { LandingZoneInput } from "../spec/schema.js";
 import type { LandingZoneSpec } from "../spec/types.js";
+import { planAuth } from "./auth.js";
+import { planConfigStore } from "./config-store.js";
+import { planMonitoring } from "./monitoring.js";
 import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, DATABASE_IMPLEMENTATION, ENGINE_SUPPORT, engineSupports } from "./catalog.js";
 import { allocateSubnets } from "./cidr.js";
 import { hostProblems, planHosts } from "./hosts.js";
@@ -234,6 +237,9 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
       : undefined;
   if (tracing) decide("tracing", tracing.implementation, { backend: tracing.backend, sampling: tracing.samplingRate }, ["compute"]);
   decide("monitoring", impl("monitoring"), { dashboards: spec.monitoring.dashboards, alarms: spec.monitoring.alarms }, ["compute"]);
+  const configStore = asked.has("config") ? planConfigStore(spec, services, impl("config")) : undefined;
+  const auth = planAuth(spec, services);
+  const monitoring = asked.has("monitoring") ? planMonitoring(spec, services, gateway, impl("monitoring")) : undefined;
 
   const databases = services.filter((s) => s.database);
   if (databases.length > 0) decide("database", impl("database"), { databases: databases.map((s) => `${s.name}:${s.database!.implementation}`).join(", ") }, ["network"]);
@@ -262,6 +268,9 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     ...(broker ? { broker } : {}),
     ...(mesh ? { mesh } : {}),
     ...(tracing ? { tracing } : {}),
+    ...(configStore ? { configStore } : {}),
+    ...(auth ? { auth } : {}),
+    ...(monitoring ? { monitoring } : {}),
     services,
     protection: { retain: spec.retainData, deletionProtection: spec.retainData, backupRetentionDays: prod ? 14 : 1 },
     tags: { "msa:landing-zone": spec.name, "msa:environment": environment, ...spec.tags },

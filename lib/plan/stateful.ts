@@ -55,6 +55,17 @@ export const STATEFUL_PULUMI_TYPES: ReadonlySet<string> = new Set([
   "aws:secretsmanager/secret:Secret",
   "aws:cognito/userPool:UserPool",
   "aws:cloudwatch/logGroup:LogGroup",
+  "gcp:redis/instance:Instance",
+  "gcp:sql/databaseInstance:DatabaseInstance",
+  "gcp:sql/database:Database",
+  "gcp:firestore/database:Database",
+  "gcp:pubsub/subscription:Subscription",
+  "gcp:storage/bucket:Bucket",
+  "gcp:artifactregistry/repository:Repository",
+  "gcp:kms/cryptoKey:CryptoKey",
+  "gcp:secretmanager/secret:Secret",
+  "gcp:identityplatform/config:Config",
+  "gcp:appengine/application:Application",
 ]);
 
 export function isStatefulPulumiType(type: string): boolean {

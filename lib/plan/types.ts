@@ -1,4 +1,7 @@
 import type { Cloud, DatabaseEngine, Environment, LandingZoneSpec, Tier } from "../spec/types.js";
+import type { AuthPlan } from "./auth.js";
+import type { ConfigStorePlan } from "./config-store.js";
+import type { MonitoringPlan } from "./monitoring.js";
 import type { HostsPlan } from "./hosts.js";
 
 export type Engine = "cdk" | "pulumi";
@@ -282,6 +285,11 @@ export interface LandingZonePlan {
   readonly broker?: BrokerPlan;
   readonly mesh?: MeshPlan;
   readonly tracing?: TracingPlan;
+  /** Parameters and secrets per service (`config`, `services[].config`, `services[].secrets`). */
+  readonly configStore?: ConfigStorePlan;
+  /** How the gateway checks callers: tokens or a delegated auth service; absent with `gateway.auth: none`. */
+  readonly auth?: AuthPlan;
+  readonly monitoring?: MonitoringPlan;
   /** Services and BFFs, in spec order (services first). */
   readonly services: readonly ServicePlan[];
   readonly protection: ProtectionPlan;

@@ -48,7 +48,11 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
       podsCidr: parsed.network.podsCidr,
       servicesCidr: parsed.network.servicesCidr,
     },
-    gateway: { ...parsed.gateway, waf: parsed.gateway.waf ?? prod },
+    gateway: {
+      ...parsed.gateway,
+      auth: parsed.gateway.auth ?? (parsed.cloud === "kubernetes" && parsed.auth.issuer === undefined ? "none" : "jwt"),
+      waf: parsed.gateway.waf ?? prod,
+    },
     bffs: parsed.bffs.map((bff) => {
       const b = typeof bff === "string" ? { name: bff, port: 8080 } : bff;
       return {

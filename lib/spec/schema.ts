@@ -13,6 +13,8 @@ const eventName = z
   .string()
   .regex(/^[a-z][a-z0-9-]*$/, { message: "event names are lowercase kebab-case, e.g. order-placed" });
 
+const httpsUrl = z.string().regex(/^https:\/\/[^\s/?#]+[^\s]*$/, { message: "must be an https URL such as https://login.example.com/realms/shop" });
+
 const cidr = z
   .string()
   .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, { message: "must be an IPv4 CIDR such as 10.0.0.0/16" });
@@ -48,10 +50,20 @@ const rateLimitSchema = z
 
 const gatewaySchema = z
   .object({
-    auth: z.enum(["none", "jwt", "authorizer"]).default("jwt").describe("How the gateway checks callers: JWT validation, a delegated auth service, or none."),
+    auth: z
+      .enum(["none", "jwt", "authorizer"])
+      .optional()
+      .describe("How the gateway checks callers: JWT validation, a delegated auth service, or none. Default: jwt, but none on an existing Kubernetes cluster without auth.issuer (it has no identity provider of its own)."),
     waf: z.boolean().optional().describe("Attach a web application firewall. Default: true in prod."),
     rateLimit: rateLimitSchema.prefault({}),
     accessLogs: z.boolean().default(true),
+    authorizerCacheSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(300)
+      .describe("With auth: authorizer, how long the gateway reuses the auth service's answer for a token; 0 asks on every request."),
   })
   .strict();
 
@@ -72,6 +84,9 @@ const authSchema = z
     sessions: z.enum(["redis", "memcached", "none"]).default("redis").describe("Central session store shared by scaled-out instances."),
     tokens: z.enum(["jwt", "none"]).default("jwt").describe("Client tokens issued by an identity provider and checked at the gateway."),
     service: dnsLabel.optional().describe("A dedicated auth service (one of services[]) the gateway delegates to."),
+    issuer: httpsUrl.optional().describe("OIDC issuer (iss claim) of an external identity provider. Default: a Cognito user pool on AWS; required for JWT checks on an existing Kubernetes cluster."),
+    jwksUri: httpsUrl.optional().describe("Where the issuer publishes its signing keys. Default: found through the issuer's OpenID discovery document."),
+    audiences: z.array(z.string().min(1)).default([]).describe("Accepted aud claims. Default: the user pool's app client on AWS; any audience on Kubernetes."),
   })
   .strict();
 
@@ -112,6 +127,8 @@ const monitoringSchema = z
     dashboards: z.boolean().default(true),
     alarms: z.boolean().default(true),
     alarmEmail: z.email().optional().describe("Subscribed to the alarm notification topic."),
+    errorRatePercent: z.number().positive().max(100).default(5).describe("Alarm when a service answers more than this share of requests with a 5xx status."),
+    latencyMs: z.number().int().positive().default(2000).describe("Alarm when a service's p99 response time passes this many milliseconds."),
   })
   .strict();
 

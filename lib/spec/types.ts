@@ -22,6 +22,7 @@ export interface GatewaySpec {
   readonly waf: boolean;
   readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number };
   readonly accessLogs: boolean;
+  readonly authorizerCacheSeconds: number;
 }
 
 export interface BffSpec {
@@ -37,6 +38,9 @@ export interface AuthSpec {
   readonly sessions: "redis" | "memcached" | "none";
   readonly tokens: "jwt" | "none";
   readonly service?: string;
+  readonly issuer?: string;
+  readonly jwksUri?: string;
+  readonly audiences: readonly string[];
 }
 
 export interface MessagingSpec {
@@ -61,6 +65,8 @@ export interface MonitoringSpec {
   readonly dashboards: boolean;
   readonly alarms: boolean;
   readonly alarmEmail?: string;
+  readonly errorRatePercent: number;
+  readonly latencyMs: number;
 }
 
 export interface CircuitBreakerSpec {

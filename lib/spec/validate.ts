@@ -94,6 +94,8 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
   if (spec.gateway.auth === "jwt" && spec.auth.tokens === "none") {
     add("gateway.auth", "jwt validation needs client tokens, but auth.tokens is none", "set auth.tokens: jwt, or gateway.auth: none");
   }
+  checkAuthProvider(spec, add);
+  checkConfigValues(spec, add);
 
   if (spec.frontends && spec.bffs.length > 0 && !spec.bffs.some((b) => b.name === spec.frontends!.shell || b.channel === spec.frontends!.shell)) {
     add("frontends.shell", `"${spec.frontends.shell}" matches no BFF name or channel`, `use one of: ${spec.bffs.map((b) => b.channel).join(", ")}`);
@@ -103,6 +105,11 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
       add(`frontends.fragments[${k}]`, `"${f}" is listed twice (fragments and the shell need unique names)`, "rename or remove the duplicate");
     }
   });
+
+  const pubsub = spec.cloud === "gcp" && (spec.messaging.broker === "auto" || spec.messaging.broker === "pubsub");
+  if (pubsub && (spec.messaging.maxReceiveCount < 5 || spec.messaging.maxReceiveCount > 100)) {
+    add("messaging.maxReceiveCount", `Pub/Sub dead-letters after 5 to 100 delivery attempts, got ${spec.messaging.maxReceiveCount}`, "use a value from 5 to 100");
+  }
 
   if (spec.logging.buffer === "redis" && spec.logging.stack === "none") {
     add("logging.buffer", "a log buffer needs a log stack, but logging.stack is none", "set logging.stack: elk, or logging.buffer: none");
@@ -128,6 +135,10 @@ function checkNetwork(spec: LandingZoneSpec, add: (path: string, message: string
   const vpc = parsed.cidr;
   if (vpc && (vpc.prefix < 16 || vpc.prefix > 24)) {
     add("network.cidr", `/${vpc.prefix} is outside /16–/24`, "use a prefix between /16 (65,536 addresses) and /24");
+  }
+  // GCP peers a quarter of the range with managed services, and they need at least a /24.
+  if (vpc && spec.cloud === "gcp" && vpc.prefix > 22) {
+    add("network.cidr", `/${vpc.prefix} is too small on gcp: private service access (Memorystore, Cloud SQL) needs a /24 quarter`, "use a prefix between /16 and /22");
   }
   const pairs = [
     ["cidr", "podsCidr"],
@@ -156,4 +167,54 @@ function checkNetwork(spec: LandingZoneSpec, add: (path: string, message: string
   if (spec.environment === "prod" && network.natGateways === 0 && spec.cloud === "aws") {
     add("network.natGateways", "prod private subnets need outbound access through NAT", "set network.natGateways to 1 or more");
   }
+}
+
+/** Where client tokens come from, and how the gateway reaches a delegated auth service. */
+function checkAuthProvider(spec: LandingZoneSpec, add: (path: string, message: string, fix?: string) => void): void {
+  const { auth, gateway, cloud } = spec;
+  if (auth.jwksUri !== undefined && auth.issuer === undefined) {
+    add("auth.jwksUri", "names the keys of an issuer, but auth.issuer is not set", "set auth.issuer to the token issuer, or remove auth.jwksUri");
+  }
+  if (auth.audiences.length > 0 && auth.issuer === undefined) {
+    add("auth.audiences", "restricts the tokens of an external issuer, but auth.issuer is not set", "set auth.issuer, or remove auth.audiences (the user pool's client is the audience)");
+  }
+  if (gateway.auth === "jwt" && cloud === "kubernetes" && auth.issuer === undefined) {
+    add("auth.issuer", "an existing cluster has no identity provider of its own, so Istio needs the issuer whose tokens it validates", "set auth.issuer (and auth.jwksUri unless the issuer serves OpenID discovery), or gateway.auth: none");
+  }
+  if (gateway.auth !== "none" && cloud === "kubernetes" && spec.mesh.kind !== "istio") {
+    add("gateway.auth", `on an existing cluster the services' Istio sidecars enforce gateway.auth "${gateway.auth}", but mesh.kind is none`, "set mesh.kind: istio, or gateway.auth: none");
+  }
+  if (gateway.auth === "jwt" && cloud === "aws" && auth.issuer !== undefined && auth.audiences.length === 0) {
+    add("auth.audiences", "an API Gateway JWT authorizer accepts only listed audiences, and none is given for auth.issuer", "list the aud (or client_id) values your issuer puts in the tokens");
+  }
+  if (gateway.auth === "authorizer" && cloud === "aws" && auth.service !== undefined) {
+    const index = spec.services.findIndex((s) => s.name === auth.service);
+    if (index >= 0 && !spec.services[index]!.expose) {
+      add(
+        `services[${index}].expose`,
+        `the gateway's authorizer reaches the auth service "${auth.service}" through the gateway's internal load balancer, but the service is not exposed`,
+        "set expose: true on the auth service (its own routes stay open so clients can sign in)",
+      );
+    }
+  }
+}
+
+const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,99}$/;
+/** SSM Parameter Store's standard tier holds at most 4 KB per value. */
+const MAX_PARAMETER_VALUE = 4096;
+
+/** Configuration keys become environment variables, ConfigMap keys and parameter names alike. */
+function checkConfigValues(spec: LandingZoneSpec, add: (path: string, message: string, fix?: string) => void): void {
+  const check = (values: Readonly<Record<string, string>>, at: string) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (!CONFIG_KEY.test(key)) {
+        add(`${at}.${key}`, `"${key}" cannot be an environment variable, ConfigMap key and parameter name at once`, "use letters, digits, '_', '.' and '-', starting with a letter or '_' (at most 100 characters)");
+      }
+      if (spec.cloud === "aws" && (value.length === 0 || value.length > MAX_PARAMETER_VALUE)) {
+        add(`${at}.${key}`, `a Parameter Store value holds 1 to ${MAX_PARAMETER_VALUE} characters, got ${value.length}`, value.length === 0 ? "give it a value, or remove the key" : "keep large configuration in a file or bucket and put its location here");
+      }
+    }
+  };
+  check(spec.config.values, "config.values");
+  spec.services.forEach((s, i) => check(s.config, `services[${i}].config`));
 }

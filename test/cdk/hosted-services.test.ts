@@ -2,6 +2,7 @@ import { App, Stack, aws_ec2 as ec2 } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { ApiGateway } from "../../lib/cdk/api-gateway.js";
+import { ConfigStore } from "../../lib/cdk/config-store.js";
 import { GatewayRoutes } from "../../lib/cdk/gateway-routes.js";
 import { LogPipeline } from "../../lib/cdk/log-pipeline.js";
 import { Network } from "../../lib/cdk/network.js";
@@ -9,6 +10,7 @@ import { PaasPlatform } from "../../lib/cdk/paas-platform.js";
 import { PaasService } from "../../lib/cdk/paas-service.js";
 import { VmPlatform } from "../../lib/cdk/vm-platform.js";
 import { VmService } from "../../lib/cdk/vm-service.js";
+import { serviceConfigOf } from "../../lib/plan/config-store.js";
 import { planLandingZone } from "../../lib/plan/planner.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
 
@@ -80,6 +82,20 @@ describe("VmPlatform and VmService on their own, in one stack", () => {
     const publisher = planLandingZone({ ...spec("iaas"), services: [{ name: "orders", publishes: ["order-placed"] }] });
     expect(() => new VmService(other, "Q", { plan: publisher, serviceName: "orders", vpc: otherVpc, workloadSecurityGroup: sg, image: "x" })).toThrow(/messagingArns is undefined but orders publishes or subscribes\. Fix/);
     expect(() => new VmService(other, "R", { plan: publisher, serviceName: "nope", vpc: otherVpc, workloadSecurityGroup: sg, image: "x" })).toThrow(/serviceName "nope" is not in the plan\. Fix: use one of orders/);
+  });
+
+  it("uses the ConfigStore it is given instead of a second copy of the secrets, and refuses another service's", () => {
+    const configured = planLandingZone({ ...spec("iaas"), services: [{ name: "orders", secrets: ["SIGNING_KEY"], config: { CURRENCY: "KRW" } }, { name: "payments", secrets: ["API_KEY"] }] });
+    const own = new Stack(new App(), "Own", { env: { account: "111111111111", region: "ap-northeast-2" } });
+    const ownVpc = ec2.Vpc.fromVpcAttributes(own, "Vpc", { vpcId: "vpc-1", availabilityZones: ZONES, privateSubnetIds: ["s-1", "s-2"] });
+    const sg = ec2.SecurityGroup.fromSecurityGroupId(own, "Sg", "sg-1");
+    const store = new ConfigStore(own, "Config", { config: serviceConfigOf(configured.configStore!, "orders") });
+    const fleet = new VmService(own, "Orders", { plan: configured, serviceName: "orders", vpc: ownVpc, workloadSecurityGroup: sg, image: "x", configStore: store });
+    expect(fleet.configStore).toBe(store);
+    expect(fleet.secrets.get("SIGNING_KEY")).toBe(store.secrets.get("SIGNING_KEY"));
+    const secrets = Template.fromStack(own).findResources("AWS::SecretsManager::Secret");
+    expect(Object.keys(secrets)).toEqual([own.getLogicalId(store.secrets.get("SIGNING_KEY")!.node.defaultChild as never)]);
+    expect(() => new VmService(own, "Payments", { plan: configured, serviceName: "payments", vpc: ownVpc, workloadSecurityGroup: sg, image: "x", configStore: store })).toThrow(/configStore belongs to "orders"\. Fix: pass the ConfigStore of payments/);
   });
 });
 

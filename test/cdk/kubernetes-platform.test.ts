@@ -195,9 +195,12 @@ describe("KubernetesPlatform.fromPlatformAttributes", () => {
     });
   });
 
-  it("says which attribute is missing for Helm releases and the security group", () => {
-    const { target } = imported();
-    expect(() => target.addAddOn("Istio", istio)).toThrow('add-on "istio" has Helm releases but kubectlRoleArn is undefined. Fix: pass kubectlRoleArn to fromPlatformAttributes');
+  it("installs repository Helm charts through the imported provider alone, and says when the security group is missing", () => {
+    const { stack, target } = imported();
+    target.addAddOn("Istio", istio);
+    // aws-eks-v2 needs the provider's role only to read charts packaged as assets.
+    const charts = Template.fromStack(stack).findResources("Custom::AWSCDK-EKS-HelmChart");
+    expect(Object.values(charts).map((c) => c.Properties.ServiceToken)).toEqual(istio.helmReleases.map(() => "arn:aws:lambda:eu-west-1:111111111111:function:kubectl"));
     expect(() => target.workloadSecurityGroup).toThrow("workloadSecurityGroupId is undefined");
     expect(imported({ workloadSecurityGroupId: "sg-123" }).target.workloadSecurityGroup.securityGroupId).toBe("sg-123");
   });

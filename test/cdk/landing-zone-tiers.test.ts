@@ -3,6 +3,7 @@ import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LandingZone } from "../../lib/cdk/landing-zone.js";
+import { BEANSTALK_ENVIRONMENT_METRICS } from "../../lib/plan/hosts.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../lib/spec/types.js";
 
@@ -73,6 +74,81 @@ describe.each(["iaas", "paas"] as const)("LandingZone (examples/aws-%s) through 
     expect(ofType(observability, "AWS::EC2::SecurityGroupIngress").map(([, r]) => r.Properties)).toEqual(
       expect.arrayContaining([expect.objectContaining({ FromPort: 6379, SourceSecurityGroupId: { Ref: workloads } })]),
     );
+  });
+
+  it("keeps each service's configuration and secrets in its own ConfigStore, one secret per key, handed to the instances by reference", () => {
+    const orders = template("svc-orders");
+    const [secretId, secret] = only(orders, "AWS::SecretsManager::Secret");
+    expect(secretId).toMatch(/^Config/);
+    expect(secret.Properties).toMatchObject({ Name: "msa/shop/prod/orders/SIGNING_KEY", GenerateSecretString: { PasswordLength: 32 } });
+    const [parameterId, parameter] = only(orders, "AWS::SSM::Parameter");
+    expect(parameterId).toMatch(/^Config/);
+    expect(parameter.Properties).toMatchObject({ Name: "/msa/shop/prod/config/orders/ORDER_TIMEOUT_SECONDS", Value: "30" });
+    for (const [name, t] of templates) if (name.includes("-svc-")) expect(JSON.stringify(t), name).not.toContain("{{resolve:secretsmanager");
+    const statements = ofType(orders, "AWS::IAM::Policy").flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+    const token = { Ref: parameterOf(orders, "/msa/shop/prod/sessions/auth-token-arn") };
+    expect(statements.find((st) => st.Sid === "ReadSecrets")!.Resource).toEqual(expect.arrayContaining([{ Ref: secretId }, token]));
+    expect(statements.find((st) => st.Sid === "ReadConfig")!.Action).toEqual(["ssm:GetParameters", "ssm:GetParametersByPath"]);
+    if (tier === "iaas") {
+      const userData = JSON.stringify(only(orders, "AWS::EC2::LaunchTemplate")[1].Properties);
+      expect(userData).toContain("--path '/msa/shop/prod/config/orders/'");
+      expect(userData).toContain(`--secret-id '",{"Ref":"${secretId}"}`);
+    } else {
+      const [, environment] = only(orders, "AWS::ElasticBeanstalk::Environment");
+      expect(JSON.stringify(optionValue(environment, "aws:elasticbeanstalk:application:environmentsecrets", "ORDER_TIMEOUT_SECONDS"))).toContain(`{"Ref":"${parameterId}"}`);
+    }
+  });
+
+  it("gives every service the session store's endpoint, and its AUTH token only by reference", () => {
+    const platform = template("platform");
+    const published = Object.fromEntries(ofType(platform, "AWS::SSM::Parameter").map(([, r]) => [r.Properties!.Name, r.Properties!.Value]));
+    expect(published["/msa/shop/prod/sessions/auth-token-arn"]).toEqual({ Ref: expect.stringMatching(/^Sessions/) });
+    for (const service of SERVICES) {
+      const t = template(`svc-${service}`);
+      const ref = (name: string) => ({ Ref: parameterOf(t, `/msa/shop/prod/sessions/${name}`) });
+      if (tier === "iaas") {
+        const userData = JSON.stringify(only(t, "AWS::EC2::LaunchTemplate")[1].Properties);
+        expect(userData, service).toContain(`SESSION_STORE_ENDPOINT=",${JSON.stringify(ref("endpoint"))},":",${JSON.stringify(ref("port"))}`);
+        expect(userData, service).toContain("SESSION_STORE_TLS=true");
+        expect(userData, service).toContain(`SESSION_STORE_PASSWORD=%s\\\\n' \\"$(aws secretsmanager get-secret-value --region 'ap-northeast-2' --secret-id '",${JSON.stringify(ref("auth-token-arn"))}`);
+      } else {
+        const [, environment] = only(t, "AWS::ElasticBeanstalk::Environment");
+        expect(optionValue(environment, "aws:elasticbeanstalk:application:environment", "SESSION_STORE_ENDPOINT"), service).toEqual({ "Fn::Join": ["", [ref("endpoint"), ":", ref("port")]] });
+        expect(optionValue(environment, "aws:elasticbeanstalk:application:environment", "SESSION_STORE_TLS"), service).toBe("true");
+        expect(optionValue(environment, "aws:elasticbeanstalk:application:environmentsecrets", "SESSION_STORE_PASSWORD"), service).toEqual(ref("auth-token-arn"));
+      }
+    }
+  });
+
+  it("gives each service a dashboard and alarms from its own stack, notifying the observability stack's topic", () => {
+    const observability = template("observability");
+    const [topicId] = only(observability, "AWS::SNS::Topic");
+    expect(ofType(observability, "AWS::SSM::Parameter").find(([, p]) => p.Properties!.Name === "/msa/shop/prod/observability/alarm-topic-arn")![1].Properties!.Value).toEqual({ Ref: topicId });
+    expect(ofType(observability, "AWS::EKS::Addon")).toEqual([]);
+    const orders = template("svc-orders");
+    const topic = { Ref: parameterOf(orders, "/msa/shop/prod/observability/alarm-topic-arn") };
+    const alarms = ofType(orders, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties as Record<string, any>);
+    expect(alarms.map((a) => [a.AlarmName, a.Threshold])).toEqual([
+      ["shop-prod-orders-server-errors", 2],
+      ["shop-prod-orders-latency", 1.5],
+      ["shop-prod-orders-unhealthy-hosts", 1],
+      ...(tier === "iaas" ? [["shop-prod-orders-memory", 90]] : []),
+    ]);
+    for (const a of alarms) expect(a.AlarmActions).toEqual([topic]);
+    const errors = alarms[0]!.Metrics[0].MetricStat.Metric;
+    if (tier === "iaas") {
+      const [targetGroupId] = only(orders, "AWS::ElasticLoadBalancingV2::TargetGroup");
+      expect(errors.Dimensions).toEqual([
+        { Name: "TargetGroup", Value: { "Fn::GetAtt": [targetGroupId, "TargetGroupFullName"] } },
+        { Name: "LoadBalancer", Value: { Ref: parameterOf(orders, "/msa/shop/prod/gateway/load-balancers/0/metric-name") } },
+      ]);
+      expect(alarms[3]!.Metrics[0].MetricStat.Metric).toEqual({ Namespace: "MSA/shop/prod", MetricName: "mem_used_percent", Dimensions: [{ Name: "AutoScalingGroupName", Value: "shop-prod-orders" }] });
+      const published = ofType(template("platform"), "AWS::SSM::Parameter").find(([, p]) => p.Properties!.Name === "/msa/shop/prod/gateway/load-balancers/0/metric-name")![1];
+      expect(published.Properties!.Value).toEqual({ "Fn::GetAtt": [expect.stringMatching(/LoadBalancer0/), "LoadBalancerFullName"] });
+    } else {
+      expect(errors).toEqual({ Namespace: "AWS/ElasticBeanstalk", MetricName: "ApplicationRequestsTotal", Dimensions: [{ Name: "EnvironmentName", Value: "shop-prod-orders" }] });
+    }
+    expect(only(orders, "AWS::CloudWatch::Dashboard")[1].Properties).toMatchObject({ DashboardName: "shop-prod-orders" });
   });
 
   it("attaches each service to the gateway from its own stack, with its planned priority and the JWT authorizer", () => {
@@ -159,6 +235,11 @@ describe.each(["iaas", "paas"] as const)("LandingZone (examples/aws-%s) through 
       expect(optionValue(environment, "aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs")).toBe("true");
       const [secretId] = only(orders, "AWS::SecretsManager::Secret");
       expect(optionValue(environment, "aws:elasticbeanstalk:application:environmentsecrets", "SIGNING_KEY")).toEqual({ Ref: secretId });
+      // Enhanced health publishes the environment metrics the service's dashboard and alarms read.
+      expect(JSON.parse(optionValue(environment, "aws:elasticbeanstalk:healthreporting:system", "ConfigDocument") as string)).toEqual({
+        Version: 1,
+        CloudWatchMetrics: { Environment: Object.fromEntries(BEANSTALK_ENVIRONMENT_METRICS.map((m) => [m, 60])) },
+      });
       expect(only(orders, "AWS::ElasticBeanstalk::ApplicationVersion")[1].Properties).toMatchObject({ SourceBundle: { S3Key: expect.stringMatching(/\.zip$/) } });
       // The gateway reaches the environment by the host name its shared-load-balancer rule matches.
       const [, integration] = only(orders, "AWS::ApiGatewayV2::Integration");
@@ -168,6 +249,45 @@ describe.each(["iaas", "paas"] as const)("LandingZone (examples/aws-%s) through 
       expect(registration.Properties).toMatchObject({ InstanceId: "shop-prod-orders", InstanceAttributes: { port: "80" } });
     });
   }
+});
+
+describe.each(["iaas", "paas"] as const)("LandingZone (aws/%s) delegating to a dedicated auth service", (tier) => {
+  let templates: Map<string, CfnTemplate>;
+  beforeAll(() => {
+    const base = loadSpecFile(`examples/aws-${tier}/landing-zone.yaml`);
+    templates = synth(
+      {
+        ...base,
+        gateway: { ...base.gateway, auth: "authorizer", authorizerCacheSeconds: 60 },
+        auth: { ...base.auth, service: "auth" },
+        services: [...base.services, { ...base.services[2]!, name: "auth", path: "/auth", publishes: [], subscribes: [], secrets: [], config: {} }],
+      },
+      false,
+    );
+  });
+
+  it("asks the auth service through a VPC Lambda authorizer and leaves only the auth service's own routes open", () => {
+    const platform = templates.get("shop-prod-platform")!;
+    expect(ofType(platform, "AWS::Cognito::UserPool")).toEqual([]);
+    const [, fn] = ofType(platform, "AWS::Lambda::Function").find(([id]) => id.startsWith("GatewayAuthorizer"))!;
+    const url = JSON.stringify((fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables["AUTHORIZE_URL"]);
+    // Beanstalk's shared load balancer routes by host name; path rules answer on the load balancer's own name.
+    if (tier === "paas") expect(url).toBe(JSON.stringify("http://shop-prod-auth-111111111111.ap-northeast-2.elasticbeanstalk.com/auth/authorize"));
+    else expect(url).toBe(JSON.stringify({ "Fn::Join": ["", ["http://", { "Fn::GetAtt": [ofType(platform, "AWS::ElasticLoadBalancingV2::LoadBalancer")[0]![0], "DNSName"] }, "/auth/authorize"]] }));
+    const [authorizerId, authorizer] = only(platform, "AWS::ApiGatewayV2::Authorizer");
+    expect(authorizer.Properties).toMatchObject({ AuthorizerType: "REQUEST", AuthorizerResultTtlInSeconds: 60 });
+    const published = ofType(platform, "AWS::SSM::Parameter").find(([, p]) => p.Properties!.Name === "/msa/shop/prod/gateway/authorizer-id")![1];
+    expect(published.Properties!.Value).toEqual({ Ref: authorizerId });
+    for (const service of ["auth", ...SERVICES]) {
+      const t = templates.get(`shop-prod-svc-${service}`)!;
+      const routes = ofType(t, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
+      expect(routes.length, service).toBe(2);
+      for (const route of routes) {
+        if (service === "auth") expect(route.AuthorizationType, String(route.RouteKey)).toBe("NONE");
+        else expect(route, String(route.RouteKey)).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: { Ref: parameterOf(t, "/msa/shop/prod/gateway/authorizer-id") } });
+      }
+    }
+  });
 });
 
 describe("LandingZone across tiers", () => {

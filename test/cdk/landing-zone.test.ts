@@ -108,12 +108,30 @@ describe("LandingZone (examples/shop)", () => {
     expect(Object.values(observability.Parameters ?? {}).map((p) => p.Default)).toContain("/msa/shop/prod/platform/cluster-name");
   });
 
+  it("hands the clusters no secret: no kubectl manifest or Helm value holds a dynamic reference, which CloudFormation would not resolve there", () => {
+    let manifests = 0;
+    for (const [name, t] of templates) {
+      for (const resource of [...ofType(t, "Custom::AWSCDK-EKS-KubernetesResource"), ...ofType(t, "Custom::AWSCDK-EKS-HelmChart")]) {
+        manifests += 1;
+        expect(JSON.stringify(resource.Properties), name).not.toContain("{{resolve:");
+      }
+    }
+    expect(manifests).toBeGreaterThan(0);
+    // The log buffer's token reaches Logstash and Filebeat through the Secrets Store CSI driver the platform installs.
+    const logging = ofType(template("observability"), "Custom::AWSCDK-EKS-KubernetesResource").map((r) => JSON.stringify(r.Properties!.Manifest)).join("\n");
+    expect(logging).toContain("SecretProviderClass");
+    expect(logging).toMatch(/\{"Ref":"LoggingBufferAuthToken[0-9A-F]{8}"\}/);
+    expect(ofType(template("platform"), "Custom::AWSCDK-EKS-HelmChart").map((r) => r.Properties!.Chart)).toContain("secrets-store-csi-driver-provider-aws");
+  });
+
   it("deploys each service from its own stack with its Deployment, its gateway routes and parameters read at deploy time", () => {
     for (const service of SERVICES) {
       const t = template(`svc-${service}`);
       const manifests = JSON.stringify(ofType(t, "Custom::AWSCDK-EKS-KubernetesResource").map((r) => r.Properties!.Manifest));
       expect(manifests, service).toContain(`\\"kind\\":\\"Deployment\\",\\"metadata\\":{\\"name\\":\\"${service}\\"`);
       expect(manifests, service).toContain('\\"kind\\":\\"TargetGroupBinding\\"');
+      // The ALB reaches the pods' port straight from the private subnets, plaintext under the STRICT mesh.
+      expect(manifests, service).toContain(`\\"name\\":\\"${service}-from-load-balancer\\"`);
       const ssmParameters = Object.values(t.Parameters ?? {}).filter((p) => p.Type === "AWS::SSM::Parameter::Value<String>");
       expect(ssmParameters.map((p) => p.Default), service).toEqual(
         expect.arrayContaining(["/msa/shop/prod/platform/cluster-name", "/msa/shop/prod/platform/kubectl-service-token", "/msa/shop/prod/gateway/load-balancers/0/listener-arn"]),
@@ -138,7 +156,18 @@ describe("LandingZone (examples/shop)", () => {
     const secretId = Object.entries(orders.Resources).find(([, r]) => r.Type === "AWS::SecretsManager::Secret")![0];
     expect(statements).toEqual(
       expect.arrayContaining([
-        { Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Effect: "Allow", Resource: { Ref: secretId } },
+        // Its own secret and the session store's AUTH token, nothing else in Secrets Manager.
+        {
+          Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+          Effect: "Allow",
+          Resource: [{ Ref: secretId }, { Ref: parameterOf("/msa/shop/prod/sessions/auth-token-arn") }],
+        },
+        // Its own configuration path only.
+        {
+          Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+          Effect: "Allow",
+          Resource: ["arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/orders", "arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/orders/*"],
+        },
         { Action: "sns:Publish", Effect: "Allow", Resource: { Ref: parameterOf("/msa/shop/prod/messaging/topics/order-placed") } },
         {
           Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
@@ -148,8 +177,10 @@ describe("LandingZone (examples/shop)", () => {
       ]),
     );
     expect(JSON.stringify(statements)).not.toMatch(/"Resource":"\*"/);
-    // The Kubernetes Secret carries a dynamic reference, never the value.
-    expect(JSON.stringify(orders)).toMatch(/SIGNING_KEY\\":\\"\{\{resolve:secretsmanager:",\{"Ref":"WorkloadSecret/);
+    // Pods fetch the secret by its ARN with their own identity: the template holds neither value nor dynamic reference.
+    const manifests = ofType(orders, "Custom::AWSCDK-EKS-KubernetesResource").map((r) => JSON.stringify(r.Properties!.Manifest)).join("\n");
+    expect(manifests).toContain(`{"Ref":"${secretId}"}`);
+    expect(JSON.stringify(orders)).not.toContain("{{resolve:secretsmanager");
   });
 });
 
@@ -163,9 +194,17 @@ describe("LandingZone independence and errors", () => {
     expect(differing).toEqual(["shop-prod-svc-payments"]);
   });
 
+  it("installs the Secrets Store CSI driver for the log buffer alone, with no sessions and no service secrets", () => {
+    const spec = loadSpecFile(EXAMPLE);
+    const bufferOnly: LandingZoneSpec = { ...spec, auth: { ...spec.auth, sessions: "none" }, services: spec.services.map((s) => ({ ...s, secrets: [] })) };
+    const { templates: built } = landingZone(bufferOnly, {}, false);
+    expect(ofType(built.get("shop-prod-platform")!, "Custom::AWSCDK-EKS-HelmChart").map((r) => r.Properties!.Chart)).toContain("secrets-store-csi-driver-provider-aws");
+  });
+
   it("refuses a spec asking for what the CDK engine does not build, naming the key", () => {
     const spec = loadSpecFile(EXAMPLE);
-    expect(() => new LandingZone(new App(), "Shop", { spec: { ...spec, tracing: { backend: "zipkin", samplingRate: 0.1 } } })).toThrow(PlanError);
-    expect(() => new LandingZone(new App(), "Shop", { spec: { ...spec, tracing: { backend: "zipkin", samplingRate: 0.1 } } })).toThrow(/tracing \(asked by tracing.backend\)/);
+    const asking = { ...spec, pipelines: { ...spec.pipelines, perService: true } };
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(PlanError);
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/pipeline \(asked by pipelines.perService\)/);
   });
 });

@@ -1,10 +1,12 @@
-import { App, RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam } from "aws-cdk-lib";
+import { App, RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam, aws_lambda as lambda } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Construct } from "constructs";
 import { describe, expect, it } from "vitest";
-import type { IKubernetesTarget, WorkloadIdentity } from "../../lib/cdk/kubernetes-target.js";
+import { KubernetesPlatform } from "../../lib/cdk/kubernetes-platform.js";
+import type { IKubernetesTarget, WorkloadIdentity, WorkloadIdentityOptions } from "../../lib/cdk/kubernetes-target.js";
 import { LogPipeline, type LogPipelineProps } from "../../lib/cdk/log-pipeline.js";
 import { LOG_BUFFER_SECRET } from "../../lib/kubernetes/log-pipeline.js";
+import { SECRETS_MOUNT_PATH, secretsStoreAddOn } from "../../lib/kubernetes/secrets-store.js";
 import type { AddOn, ManifestObject } from "../../lib/kubernetes/types.js";
 import { planLandingZone } from "../../lib/plan/planner.js";
 
@@ -15,7 +17,7 @@ class RecordingTarget extends Construct implements IKubernetesTarget {
   readonly workloadSecurityGroup: ec2.SecurityGroup;
   readonly addOns: { id: string; addOn: AddOn; construct: Construct }[] = [];
   readonly manifests: { id: string; manifests: readonly ManifestObject[]; construct: Construct }[] = [];
-  readonly identities: (WorkloadIdentity & { id: string })[] = [];
+  readonly identities: (WorkloadIdentity & { id: string; createServiceAccount: boolean; construct: Construct })[] = [];
 
   constructor(scope: Construct, id: string, vpc: ec2.IVpc) {
     super(scope, id);
@@ -34,10 +36,12 @@ class RecordingTarget extends Construct implements IKubernetesTarget {
     return construct;
   }
 
-  addWorkloadIdentity(id: string, options: { readonly name: string; readonly namespace: string }): WorkloadIdentity {
-    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal("pods.eks.amazonaws.com") });
+  addWorkloadIdentity(id: string, options: WorkloadIdentityOptions): WorkloadIdentity {
+    // Like KubernetesPlatform: one construct per identity holding its role (and association).
+    const construct = new Construct(this, id);
+    const role = new iam.Role(construct, "Role", { assumedBy: new iam.ServicePrincipal("pods.eks.amazonaws.com") });
     const identity = { serviceAccountName: options.name, namespace: options.namespace, role };
-    this.identities.push({ id, ...identity });
+    this.identities.push({ id, ...identity, createServiceAccount: options.createServiceAccount ?? true, construct });
     return identity;
   }
 }
@@ -123,14 +127,34 @@ describe("LogPipeline", () => {
     });
   });
 
-  it("gives Logstash a workload identity allowed only to GET/POST/PUT on the domain", () => {
+  const statementsOf = (roleIdPrefix: string) =>
+    Object.values(template.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${roleIdPrefix}`) }] } })).flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement,
+    );
+  const readToken = () => ({ Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: stack.resolve(pipeline.buffer!.authToken.secretArn) });
+
+  it("gives Logstash a workload identity allowed only to GET/POST/PUT on the domain and to read the buffer's token", () => {
     expect(target.identities.map(({ id, serviceAccountName, namespace }) => ({ id, serviceAccountName, namespace }))).toEqual([
       { id: "LogstashIdentity", serviceAccountName: "logstash", namespace: "logging" },
+      { id: "ShipperIdentity", serviceAccountName: "filebeat", namespace: "logging" },
     ]);
     expect(pipeline.logstashRole).toBe(target.identities[0]!.role);
-    const policies = template.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: Match.stringLikeRegexp("^PlatformLogstashIdentity") }] } });
-    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement);
-    expect(statements).toEqual([{ Effect: "Allow", Action: ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"], Resource: domainResources() }]);
+    expect(statementsOf("PlatformLogstashIdentity")).toEqual([{ Effect: "Allow", Action: ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"], Resource: domainResources() }, readToken()]);
+    // The add-on creates Logstash's ServiceAccount, and its pods start only once the association exists.
+    const logstash = target.identities[0]!;
+    expect(logstash.createServiceAccount).toBe(false);
+    expect(target.addOns[0]!.construct.node.dependencies).toContain(logstash.construct);
+  });
+
+  it("gives Filebeat its own Pod Identity on the ServiceAccount the add-on creates, allowed only to read the buffer's token", () => {
+    const shipper = target.identities.find((i) => i.id === "ShipperIdentity")!;
+    expect(shipper.createServiceAccount).toBe(false);
+    expect(statementsOf("PlatformShipperIdentity")).toEqual([readToken()]);
+    expect(readToken().Resource).toEqual({ Ref: expect.stringMatching(/^LogsBufferAuthToken/) });
+    // The token has no customer key, so no KMS grant either.
+    expect(JSON.stringify(template.findResources("AWS::IAM::Policy"))).not.toContain("kms:");
+    // Pod Identity reaches only pods created after the association.
+    expect(target.addOns[0]!.construct.node.dependencies).toContain(shipper.construct);
   });
 
   it("restricts the domain's resource policy to the Logstash role, with no '*' principal", () => {
@@ -175,14 +199,61 @@ describe("LogPipeline", () => {
     expect(target.addOns[0]!.addOn.namespace).toBe("logging");
   });
 
-  it("hands the buffer's AUTH token to the cluster as a dynamic reference, after the add-on made the namespace", () => {
-    expect(target.manifests.map((m) => m.id)).toEqual(["LogBufferSecret"]);
-    const [secret] = target.manifests[0]!.manifests;
-    expect(secret).toMatchObject({ apiVersion: "v1", kind: "Secret", metadata: { name: LOG_BUFFER_SECRET, namespace: "logging" } });
-    expect(stack.resolve((secret as unknown as { stringData: { password: string } }).stringData.password)).toEqual({
-      "Fn::Join": ["", ["{{resolve:secretsmanager:", { Ref: expect.stringMatching(/^LogsBufferAuthToken/) }, ":SecretString:::}}"]],
+  it("hands the cluster only the buffer token's ARN: a SecretProviderClass read with Pod Identity, never a value or a dynamic reference", () => {
+    expect(target.manifests).toEqual([]);
+    const manifests = target.addOns[0]!.addOn.manifests;
+    expect(manifests.filter((m) => m.kind === "Secret")).toEqual([]);
+    expect(JSON.stringify(stack.resolve(target.addOns.map((a) => a.addOn)))).not.toContain("{{resolve:");
+    const spc = manifests.find((m) => m.kind === "SecretProviderClass") as unknown as { metadata: { name: string; namespace: string }; spec: { parameters: { usePodIdentity: string; objects: string }; secretObjects: unknown[] } };
+    expect(spc.metadata).toMatchObject({ name: LOG_BUFFER_SECRET, namespace: "logging" });
+    expect(spc.spec.parameters.usePodIdentity).toBe("true");
+    expect(stack.resolve(spc.spec.parameters.objects)).toEqual({
+      "Fn::Join": ["", ['[{"objectName":"', { Ref: expect.stringMatching(/^LogsBufferAuthToken/) }, '","objectType":"secretsmanager","objectAlias":"password"}]']],
     });
-    expect(target.manifests[0]!.construct.node.dependencies).toContain(target.addOns[0]!.construct);
+    expect(spc.spec.secretObjects).toEqual([expect.objectContaining({ secretName: LOG_BUFFER_SECRET, data: [{ objectName: "password", key: "password" }] })]);
+  });
+
+  it("mounts the class in both Logstash and Filebeat, which read REDIS_PASSWORD from its mirror", () => {
+    const manifests = target.addOns[0]!.addOn.manifests as unknown as { kind: string; spec: { template: { spec: { volumes: unknown[]; containers: { env: unknown[]; volumeMounts: unknown[] }[] } } } }[];
+    const pods = ["Deployment", "DaemonSet"].map((kind) => manifests.find((m) => m.kind === kind)!.spec.template.spec);
+    for (const pod of pods) {
+      expect(pod.volumes).toContainEqual({ name: "buffer-password", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: LOG_BUFFER_SECRET } } });
+      expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: "buffer-password", mountPath: SECRETS_MOUNT_PATH, readOnly: true });
+      expect(pod.containers[0]!.env).toContainEqual({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: LOG_BUFFER_SECRET, key: "password" } } });
+    }
+  });
+
+  it("on a platform built in the same stack, waits for the Secrets Store add-on and leaves no dynamic reference in any kubectl manifest", () => {
+    const build = (addOns: readonly ReturnType<typeof secretsStoreAddOn>[]) => {
+      const app = new App({ builtinCloudFormationValidation: false });
+      const platformStack = new Stack(app, "Cluster", { env: { account: "111111111111", region: "ap-northeast-2" } });
+      const clusterVpc = new ec2.Vpc(platformStack, "Vpc", {
+        availabilityZones: ZONES.slice(0, 2),
+        natGateways: 1,
+        subnetConfiguration: [
+          { name: "Public", subnetType: ec2.SubnetType.PUBLIC },
+          { name: "Private", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          { name: "Isolated", subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        ],
+      });
+      const platform = new KubernetesPlatform(platformStack, "Platform", {
+        vpc: clusterVpc,
+        kubernetesVersion: "1.34",
+        namespace: "shop",
+        addOns,
+        kubectlLayer: lambda.LayerVersion.fromLayerVersionArn(platformStack, "Layer", "arn:aws:lambda:ap-northeast-2:111111111111:layer:kubectl:1"),
+      });
+      new LogPipeline(platformStack, "Logs", { vpc: clusterVpc, target: platform, plan: plan() });
+      return { platform, platformStack };
+    };
+    expect(() => build([])).toThrow(/add-on "log-pipeline" depends on "secrets-store", which is not applied to this cluster yet. Fix: apply "secrets-store" first/);
+    const { platform, platformStack } = build([secretsStoreAddOn()]);
+    const addOn = platform.node.findChild("LogPipelineAddOn");
+    expect(addOn.node.dependencies).toContain(platform.node.findChild("SecretsStoreAddOn"));
+    const synthesized = Template.fromStack(platformStack);
+    const manifests = Object.values(synthesized.findResources("Custom::AWSCDK-EKS-KubernetesResource")).map((r) => JSON.stringify((r as { Properties: { Manifest: unknown } }).Properties.Manifest));
+    expect(manifests.some((m) => m.includes("SecretProviderClass") && m.includes("LogsBufferAuthToken"))).toBe(true);
+    expect(manifests.filter((m) => m.includes("{{resolve:"))).toEqual([]);
   });
 
   it("retains the domain, buffer and logs by default and deletes them when asked", () => {

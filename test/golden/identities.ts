@@ -22,7 +22,16 @@ const ANCHOR_CLOUDFORMATION_TYPES = new Set([
   "AWS::ElastiCache::ParameterGroup",
   "AWS::EC2::VPC",
 ]);
-const ANCHOR_PULUMI_TYPES = new Set(["aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup", "aws:elasticache/subnetGroup:SubnetGroup", "aws:ec2/vpc:Vpc"]);
+const ANCHOR_PULUMI_TYPES = new Set([
+  "aws:rds/subnetGroup:SubnetGroup",
+  "aws:rds/parameterGroup:ParameterGroup",
+  "aws:elasticache/subnetGroup:SubnetGroup",
+  "aws:ec2/vpc:Vpc",
+  // A private-IP data store on GCP hangs on its network, its private service range and the key ring of its keys.
+  "gcp:compute/network:Network",
+  "gcp:compute/globalAddress:GlobalAddress",
+  "gcp:kms/keyRing:KeyRing",
+]);
 /** Kubernetes kinds that own volumes or data: replacing the resource that applies them deletes the data. */
 const STATEFUL_KINDS = new Set(["StatefulSet", "PersistentVolumeClaim", "Kafka", "KafkaNodePool", "KafkaTopic", "Elasticsearch", "Cluster"]);
 

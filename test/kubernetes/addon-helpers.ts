@@ -31,6 +31,7 @@ const CRD_REQUIRED: Record<string, readonly string[]> = {
   "kafka.strimzi.io/v1beta2/KafkaTopic": ["partitions", "replicas"],
   "kafka.strimzi.io/v1beta2/KafkaUser": ["authentication", "authorization"],
   "elbv2.k8s.aws/v1beta1/TargetGroupBinding": ["serviceRef", "targetGroupARN"],
+  "secrets-store.csi.x-k8s.io/v1/SecretProviderClass": ["provider", "parameters"],
 };
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

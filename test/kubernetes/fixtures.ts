@@ -1,5 +1,5 @@
 import { DestinationRule, VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1";
-import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1";
+import { AuthorizationPolicy, PeerAuthentication, RequestAuthentication } from "@kubernetes-models/istio/security.istio.io/v1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
@@ -37,6 +37,8 @@ const MODELS: Record<string, new (data: never) => Validatable> = {
   "networking.istio.io/v1/DestinationRule": DestinationRule,
   "networking.istio.io/v1/VirtualService": VirtualService,
   "security.istio.io/v1/PeerAuthentication": PeerAuthentication,
+  "security.istio.io/v1/RequestAuthentication": RequestAuthentication,
+  "security.istio.io/v1/AuthorizationPolicy": AuthorizationPolicy,
 };
 
 /** Validates a returned plain object again against the schema of its apiVersion/kind, independently of the builder. */

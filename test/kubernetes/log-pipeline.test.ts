@@ -5,7 +5,10 @@ import {
   LOG_INDEX_PREFIX,
   LOGSTASH_BEATS_PORT,
   LOGSTASH_HTTP_PORT,
+  LOG_BUFFER_SECRET,
+  logBufferSecretProviderClass,
   logPipelineAddOn,
+  SECRETS_MOUNT_PATH,
   type LogBuffer,
   type LogSink,
 } from "../../lib/kubernetes/index.js";
@@ -83,6 +86,62 @@ describe("logPipelineAddOn", () => {
     expect(one(manifests, "DaemonSet", "filebeat").spec.template.spec.containers[0].env).toContainEqual(passwordRef);
     expect(ofKind(manifests, "Secret")).toEqual([]);
     expect(allStrings(manifests).filter((s) => /password\s*(=>|:)\s*"?[^"$\s]/.test(s))).toEqual([]);
+  });
+
+  describe("buffer password from a SecretProviderClass", () => {
+    const tokenArn = "arn:aws:secretsmanager:ap-northeast-2:111111111111:secret:LogsBufferAuthToken-AbCdEf";
+    const provider = logBufferSecretProviderClass(awsPlan, tokenArn);
+    const fromProvider: LogBuffer = { ...buffer, passwordSecretName: LOG_BUFFER_SECRET, passwordSecretProviderClass: provider };
+
+    it("reads the token with the pods' own identity and mirrors it as key `password` of the Secret they read", () => {
+      const spc = provider as unknown as { metadata: { name: string; namespace: string }; spec: { provider: string; parameters: { usePodIdentity: string; objects: string }; secretObjects: unknown[] } };
+      expect(spc).toMatchObject({ apiVersion: "secrets-store.csi.x-k8s.io/v1", kind: "SecretProviderClass", metadata: { name: LOG_BUFFER_SECRET, namespace: "logging" } });
+      expect(spc.spec.provider).toBe("aws");
+      expect(spc.spec.parameters.usePodIdentity).toBe("true");
+      expect(JSON.parse(spc.spec.parameters.objects)).toEqual([{ objectName: tokenArn, objectType: "secretsmanager", objectAlias: "password" }]);
+      expect(spc.spec.secretObjects).toEqual([
+        { secretName: LOG_BUFFER_SECRET, type: "Opaque", labels: { "app.kubernetes.io/part-of": "shop", "app.kubernetes.io/managed-by": "msa-landing-zone" }, data: [{ objectName: "password", key: "password" }] },
+      ]);
+    });
+
+    it("applies the class before the pods, and Logstash and Filebeat both mount it and read REDIS_PASSWORD from its mirror", () => {
+      const addOn = logPipelineAddOn(awsPlan, { sink: opensearch, buffer: fromProvider });
+      checkAddOn(addOn);
+      const { manifests } = addOn;
+      const kinds = manifests.map((m) => m.kind);
+      expect(kinds.indexOf("SecretProviderClass")).toBeGreaterThan(kinds.indexOf("Namespace"));
+      expect(kinds.indexOf("SecretProviderClass")).toBeLessThan(kinds.indexOf("Deployment"));
+      expect(kinds.indexOf("SecretProviderClass")).toBeLessThan(kinds.indexOf("DaemonSet"));
+      expect(ofKind(manifests, "SecretProviderClass")).toEqual([provider]);
+      const volume = { name: "buffer-password", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: LOG_BUFFER_SECRET } } };
+      const mount = { name: "buffer-password", mountPath: SECRETS_MOUNT_PATH, readOnly: true };
+      const passwordRef = { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: LOG_BUFFER_SECRET, key: "password" } } };
+      for (const pod of [one(manifests, "Deployment", "logstash").spec.template.spec, one(manifests, "DaemonSet", "filebeat").spec.template.spec]) {
+        expect(pod.volumes).toContainEqual(volume);
+        expect(pod.containers[0].volumeMounts).toContainEqual(mount);
+        expect(pod.containers[0].env).toContainEqual(passwordRef);
+      }
+      expect(ofKind(manifests, "Secret")).toEqual([]);
+    });
+
+    it("without the option, the pods mount nothing and read a Secret the engine creates", () => {
+      const { manifests } = logPipelineAddOn(awsPlan, { sink: opensearch, buffer });
+      expect(ofKind(manifests, "SecretProviderClass")).toEqual([]);
+      for (const pod of [one(manifests, "Deployment", "logstash").spec.template.spec, one(manifests, "DaemonSet", "filebeat").spec.template.spec]) {
+        expect(pod.volumes.filter((v: { csi?: unknown }) => v.csi)).toEqual([]);
+      }
+    });
+
+    it("rejects a class elsewhere or one that does not mirror the Secret and key the pods read", () => {
+      expect(() => logPipelineAddOn(awsPlan, { sink: opensearch, buffer: { ...fromProvider, passwordSecretProviderClass: { ...provider, metadata: { ...provider.metadata, namespace: "shop" } } } })).toThrow(
+        /passwordSecretProviderClass: SecretProviderClass shop\/log-buffer-auth is not a SecretProviderClass in "logging". Fix: pass logBufferSecretProviderClass/,
+      );
+      expect(() => logPipelineAddOn(awsPlan, { sink: opensearch, buffer: { ...fromProvider, passwordSecretName: "other-secret" } })).toThrow(
+        /passwordSecretProviderClass: log-buffer-auth does not mirror key "password" into Secret "other-secret". Fix/,
+      );
+      const noLogging = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", logging: { stack: "none", buffer: "none" } });
+      expect(() => logBufferSecretProviderClass(noLogging, tokenArn)).toThrow(/plan.logging is undefined/);
+    });
   });
 
   it("without a buffer, Filebeat ships straight to Logstash's beats input through a Service", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { serviceWorkload, targetGroupBinding } from "../../lib/kubernetes/index.js";
+import { serviceWorkload, targetGroupAccess, targetGroupBinding } from "../../lib/kubernetes/index.js";
 import { planLandingZone } from "../../lib/plan/index.js";
 import { check, one } from "./addon-helpers.js";
 
@@ -32,5 +32,15 @@ describe("targetGroupBinding", () => {
     expect(() => targetGroupBinding(plan, ledger, arn)).toThrow(/services\[ledger\]\.expose: false.*Fix:/);
     const gcp = planLandingZone({ name: "shop", cloud: "gcp", region: "asia-northeast3", services: [{ name: "orders" }] });
     expect(() => targetGroupBinding(gcp, gcp.services[0]!, arn)).toThrow(/plan\.cloud is "gcp".*Fix:/);
+  });
+
+  it("lets the internal ALB in the private subnets reach the pods' port, plaintext under a STRICT mesh on that port only", () => {
+    const [networkPolicy, peerAuthentication] = targetGroupAccess(plan, orders) as Record<string, any>[];
+    expect(networkPolicy!.kind).toBe("NetworkPolicy");
+    expect(networkPolicy!.spec.ingress).toEqual([{ from: plan.network.subnets.private.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: orders.port }] }]);
+    expect(peerAuthentication!.kind).toBe("PeerAuthentication");
+    expect(peerAuthentication!.spec).toMatchObject({ mtls: { mode: "STRICT" }, portLevelMtls: { [String(orders.port)]: { mode: "PERMISSIVE" } } });
+    const unmeshed = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", mesh: { kind: "none" }, services: [{ name: "orders" }] });
+    expect(targetGroupAccess(unmeshed, unmeshed.services[0]!).map((m) => m.kind)).toEqual(["NetworkPolicy"]);
   });
 });

@@ -1,7 +1,7 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { beanstalkBundle, beanstalkOptionSettings, hostedServiceStatements, hostShipperConfig, vmUserData, type BeanstalkRuntime } from "../../lib/plan/host-bootstrap.js";
-import { hostedServiceNames, PlanError, planLandingZone } from "../../lib/plan/index.js";
+import { BEANSTALK_ENVIRONMENT_METRICS, cloudWatchMonitors, hostedServiceNames, PlanError, planLandingZone } from "../../lib/plan/index.js";
 import type { LandingZoneInput } from "../../lib/spec/index.js";
 
 const shop = (tier: "iaas" | "caas" | "paas", environment: "dev" | "prod" = "prod"): LandingZoneInput => ({
@@ -208,5 +208,90 @@ describe("hostShipperConfig", () => {
   it("pushes every container's log to the buffer list Logstash drains, over TLS", () => {
     const config = parse(hostShipperConfig(planLandingZone(shop("iaas")))) as Record<string, Record<string, unknown>>;
     expect(config["output.redis"]).toEqual({ hosts: ["${LOG_BUFFER_HOST}:${LOG_BUFFER_PORT}"], key: "logs", data_type: "list", password: "${REDIS_PASSWORD}", "ssl.enabled": true });
+  });
+});
+
+describe("the session store on hosts", () => {
+  const session = { endpoint: "master.sessions.cache.amazonaws.com", port: 6379, authTokenSecretArn: "arn:aws:secretsmanager:ap-northeast-2:111111111111:secret:sessions" };
+
+  it("gives a VM the endpoint in its environment and reads the AUTH token with the instance role at start", () => {
+    const plan = planLandingZone(shop("iaas"));
+    const runtime = { region: "ap-northeast-2", image: "registry/shop-orders:1", env: {}, secretArns: {}, sessionStore: session };
+    const script = vmUserData(plan, plan.services[1]!, runtime);
+    expect(script).toContain("SESSION_STORE_ENDPOINT=master.sessions.cache.amazonaws.com:6379\nSESSION_STORE_TLS=true");
+    expect(script).toContain(`printf 'SESSION_STORE_PASSWORD=%s\\n' "$(aws secretsmanager get-secret-value --region 'ap-northeast-2' --secret-id '${session.authTokenSecretArn}' --query SecretString --output text)" >> /etc/msa/service.env`);
+    const { sessionStore: _, ...withoutSessions } = runtime;
+    expect(vmUserData(plan, plan.services[1]!, withoutSessions)).not.toContain("SESSION_STORE");
+  });
+
+  it("hands a Beanstalk environment the endpoint as a property and the token by reference, and lists them in the compose file", () => {
+    const plan = planLandingZone(shop("paas"));
+    const payments = plan.services[1]!;
+    const settings = beanstalkOptionSettings(plan, payments, {
+      vpcId: "vpc-1",
+      privateSubnetIds: "subnet-a",
+      sharedLoadBalancerArn: "arn:lb",
+      loadBalancerSecurityGroupId: "sg-lb",
+      workloadSecurityGroupId: "sg-workload",
+      instanceProfileName: "profile",
+      serviceRoleArn: "arn:role",
+      image: "registry/shop-payments:1",
+      env: {},
+      secretArns: {},
+      configParameterArns: { LOG_LEVEL: "arn:parameter/log-level" },
+      sessionStore: session,
+    });
+    const value = (namespace: string, name: string) => settings.find((s) => s.namespace === namespace && s.optionName === name)?.value;
+    expect(value("aws:elasticbeanstalk:application:environment", "SESSION_STORE_ENDPOINT")).toBe("master.sessions.cache.amazonaws.com:6379");
+    expect(value("aws:elasticbeanstalk:application:environment", "SESSION_STORE_TLS")).toBe("true");
+    expect(value("aws:elasticbeanstalk:application:environmentsecrets", "SESSION_STORE_PASSWORD")).toBe(session.authTokenSecretArn);
+    const compose = parse(beanstalkBundle(plan, payments, { logBuffer: false, sessionStore: true })["docker-compose.yml"]!) as { services: Record<string, { environment: Record<string, string> }> };
+    expect(compose.services["app"]!.environment).toMatchObject({ SESSION_STORE_ENDPOINT: "${SESSION_STORE_ENDPOINT}", SESSION_STORE_TLS: "${SESSION_STORE_TLS}", SESSION_STORE_PASSWORD: "${SESSION_STORE_PASSWORD}" });
+  });
+
+  it("lets the instance role read the session token with the service's own secrets", () => {
+    const plan = planLandingZone(shop("iaas"));
+    const statements = hostedServiceStatements(plan, plan.services[0]!, { partition: "aws", region: "ap-northeast-2", account: "111111111111", secretArns: ["arn:secret:signing"], topicArns: [], queueArns: [], sessionStoreSecretArn: session.authTokenSecretArn });
+    expect(statements.find((s) => s.sid === "ReadSecrets")).toEqual({ sid: "ReadSecrets", actions: ["secretsmanager:GetSecretValue"], resources: ["arn:secret:signing", session.authTokenSecretArn] });
+  });
+});
+
+describe("CloudWatch monitors of hosted services", () => {
+  const monitored = (tier: "iaas" | "paas") => planLandingZone({ ...shop(tier), monitoring: { errorRatePercent: 2, latencyMs: 1500 } });
+  const serviceMonitor = (tier: "iaas" | "paas", name: string) => cloudWatchMonitors(monitored(tier)).find((m) => m.name === name)!;
+
+  it("watch a VM fleet's target group behind the gateway and its Auto Scaling group's CPU and agent memory", () => {
+    const orders = serviceMonitor("iaas", "orders");
+    expect(orders.dimensions).toEqual(["targetGroup", "loadBalancer"]);
+    expect(orders.alarms.map((a) => [a.name, a.threshold])).toEqual([
+      ["shop-prod-orders-server-errors", 2],
+      ["shop-prod-orders-latency", 1.5],
+      ["shop-prod-orders-unhealthy-hosts", 1],
+      ["shop-prod-orders-memory", 90],
+    ]);
+    expect(orders.alarms[3]!.metrics).toEqual([{ id: "memory", namespace: "MSA/shop/prod", metricName: "mem_used_percent", dimensions: { AutoScalingGroupName: "shop-prod-orders" }, statistic: "Average", label: "Memory %" }]);
+    const saturation = orders.widgets.find((w) => w.title === "Saturation")!;
+    expect(saturation.metrics[0]).toMatchObject({ namespace: "AWS/EC2", metricName: "CPUUtilization", dimensions: { AutoScalingGroupName: "shop-prod-orders" } });
+  });
+
+  it("watch a Beanstalk environment through the enhanced-health metrics it publishes, by its name", () => {
+    const plan = monitored("paas");
+    const payments = serviceMonitor("paas", "payments");
+    expect(payments.dimensions).toEqual([]);
+    expect(payments.alarms.map((a) => a.id)).toEqual(["server-errors", "latency", "unhealthy-hosts"]);
+    const used = new Set(payments.widgets.flatMap((w) => w.metrics).filter((m) => "metricName" in m).map((m) => (m as { metricName: string }).metricName));
+    expect([...used].sort()).toEqual([...BEANSTALK_ENVIRONMENT_METRICS].sort());
+    for (const alarm of payments.alarms) for (const metric of alarm.metrics) expect(metric).toMatchObject({ namespace: "AWS/ElasticBeanstalk", dimensions: { EnvironmentName: hostedServiceNames(plan, plan.services[1]!).environment } });
+    expect(payments.alarms[2]!.expression).toEqual({ id: "unhealthy", expression: "FILL(degraded, 0) + FILL(severe, 0)", label: "Degraded or Severe" });
+  });
+
+  it("makes Beanstalk publish exactly those metrics, and only when the plan monitors", () => {
+    const runtime: BeanstalkRuntime = { vpcId: "v", privateSubnetIds: "s", sharedLoadBalancerArn: "l", loadBalancerSecurityGroupId: "g", workloadSecurityGroupId: "w", instanceProfileName: "p", serviceRoleArn: "r", image: "i", env: {}, secretArns: { SIGNING_KEY: "arn:s" }, configParameterArns: { LOG_LEVEL: "a", CURRENCY: "c" } };
+    const document = (tier: LandingZoneInput) => {
+      const plan = planLandingZone(tier);
+      return beanstalkOptionSettings(plan, plan.services[0]!, runtime).find((s) => s.optionName === "ConfigDocument")?.value;
+    };
+    expect(JSON.parse(document({ ...shop("paas"), monitoring: { dashboards: true } })!)).toEqual({ Version: 1, CloudWatchMetrics: { Environment: Object.fromEntries(BEANSTALK_ENVIRONMENT_METRICS.map((m) => [m, 60])) } });
+    expect(document(shop("paas"))).toBeUndefined();
   });
 });

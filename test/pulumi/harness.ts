@@ -22,6 +22,10 @@ import * as pulumi from "@pulumi/pulumi";
 export const MOCK_ACCOUNT = "123456789012";
 export const MOCK_REGION = "us-east-1";
 export const MOCK_ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"] as const;
+export const MOCK_GCP_PROJECT = "mock-project";
+export const MOCK_GCP_PROJECT_NUMBER = "123456789012";
+/** Config every GCP program runs with (the provider's project and region). */
+export const GCP_CONFIG: Readonly<Record<string, string>> = { "gcp:project": MOCK_GCP_PROJECT, "gcp:region": "asia-northeast3" };
 
 export interface RegisteredResource {
   /** Type token, e.g. `aws:ec2/vpc:Vpc` or `msa:aws:Network`. */
@@ -253,6 +257,7 @@ const ID_PREFIXES: Record<string, string> = {
 
 /** Realistic provider state: the inputs plus ids, ARNs and endpoints a real provider would compute. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (type.startsWith("gcp:")) return gcpState(type, name, inputs);
   const physical = typeof inputs["name"] === "string" ? (inputs["name"] as string) : name;
   const prefix = ID_PREFIXES[type];
   const id = prefix ? `${prefix}-${name}` : `${physical}-id`;
@@ -260,10 +265,15 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   const base: Record<string, unknown> = { ...inputs, id, arn: arn(service, physical), name: physical };
   switch (type) {
     case "aws:lb/targetGroup:TargetGroup":
-    case "aws:lb/loadBalancer:LoadBalancer": {
-      const kind = type.endsWith("TargetGroup") ? "targetgroup" : "loadbalancer/app";
-      return { ...base, arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:${kind}/${physical}/0123456789abcdef`, arnSuffix: `${kind}/${physical}/0123456789abcdef` };
-    }
+      return { ...base, arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:targetgroup/${physical}/0123456789abcdef`, arnSuffix: `targetgroup/${physical}/0123456789abcdef` };
+    case "aws:lb/loadBalancer:LoadBalancer":
+      // CloudWatch's LoadBalancer dimension is the ARN's suffix after "loadbalancer/".
+      return {
+        ...base,
+        arn: `arn:aws:elasticloadbalancing:${MOCK_REGION}:${MOCK_ACCOUNT}:loadbalancer/app/${physical}/0123456789abcdef`,
+        arnSuffix: `app/${physical}/0123456789abcdef`,
+        dnsName: `internal-${physical}-123456.${MOCK_REGION}.elb.amazonaws.com`,
+      };
     case "aws:iam/role:Role":
     case "aws:iam/policy:Policy":
       return { ...base, arn: `arn:aws:iam::${MOCK_ACCOUNT}:${type.endsWith("Role") ? "role" : "policy"}/${physical}` };
@@ -309,6 +319,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "aws:eks/cluster:Cluster":
       return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
+    case "aws:apigatewayv2/api:Api":
+      return { ...base, id: `${name}-api-id`, executionArn: arn("execute-api", `${name}-api-id`), apiEndpoint: `https://${name}-api-id.execute-api.${MOCK_REGION}.amazonaws.com` };
+    case "aws:lambda/function:Function":
+      return { ...base, arn: arn("lambda", `function:${physical}`), invokeArn: `arn:aws:apigateway:${MOCK_REGION}:lambda:path/2015-03-31/functions/${arn("lambda", `function:${physical}`)}/invocations` };
     case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
       return { ...base, id: `ns-${name}`, arn: arn("servicediscovery", `namespace/ns-${name}`), hostedZone: `Z${name.replace(/[^A-Za-z0-9]/g, "").toUpperCase()}` };
     case "aws:servicediscovery/httpNamespace:HttpNamespace":
@@ -326,8 +340,101 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   }
 }
 
+/** GCP provider state: ids and self links in the provider's formats, plus computed endpoints and credentials. */
+function gcpState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const project = MOCK_GCP_PROJECT;
+  const str = (key: string) => (typeof inputs[key] === "string" ? (inputs[key] as string) : undefined);
+  // Resources left to autonaming get the logical name plus a suffix, as the provider does.
+  const physical = str("name") ?? `${name}-a1b2c3d`;
+  const region = str("region") ?? str("location") ?? "asia-northeast3";
+  const compute = (collection: string, scope = "global") => {
+    const id = `projects/${project}/${scope === "global" ? "global" : `regions/${region}`}/${collection}/${physical}`;
+    return { ...inputs, name: physical, id, selfLink: `https://www.googleapis.com/compute/v1/${id}` };
+  };
+  switch (type) {
+    case "gcp:compute/network:Network":
+      return compute("networks");
+    case "gcp:compute/subnetwork:Subnetwork":
+      return compute("subnetworks", "region");
+    case "gcp:compute/router:Router":
+      return compute("routers", "region");
+    case "gcp:compute/globalAddress:GlobalAddress":
+      return { ...compute("addresses"), address: str("address") ?? "34.120.10.20" };
+    case "gcp:compute/healthCheck:HealthCheck":
+      return compute("healthChecks");
+    case "gcp:compute/backendService:BackendService":
+      return compute("backendServices");
+    case "gcp:compute/securityPolicy:SecurityPolicy":
+      return compute("securityPolicies");
+    case "gcp:compute/uRLMap:URLMap":
+      return compute("urlMaps");
+    case "gcp:compute/instanceTemplate:InstanceTemplate": {
+      const template = compute("instanceTemplates");
+      return { ...template, selfLinkUnique: `${template.selfLink}?uniqueId=1234567890` };
+    }
+    case "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager":
+      return { ...compute("instanceGroupManagers", "region"), instanceGroup: `https://www.googleapis.com/compute/v1/projects/${project}/regions/${region}/instanceGroups/${physical}` };
+    case "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup":
+      return compute("networkEndpointGroups", "region");
+    case "gcp:compute/regionBackendService:RegionBackendService":
+      return compute("backendServices", "region");
+    case "gcp:compute/forwardingRule:ForwardingRule":
+      return { ...compute("forwardingRules", "region"), ipAddress: "10.0.0.100" };
+    case "gcp:serviceaccount/account:Account": {
+      const email = `${str("accountId")}@${project}.iam.gserviceaccount.com`;
+      return { ...inputs, email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}`, id: `projects/${project}/serviceAccounts/${email}` };
+    }
+    case "gcp:kms/keyRing:KeyRing":
+      return { ...inputs, name: physical, id: `projects/${project}/locations/${region}/keyRings/${physical}` };
+    case "gcp:kms/cryptoKey:CryptoKey":
+      return { ...inputs, name: physical, id: `${str("keyRing")}/cryptoKeys/${physical}` };
+    case "gcp:container/cluster:Cluster":
+      return {
+        ...inputs,
+        name: physical,
+        id: `projects/${project}/locations/${region}/clusters/${physical}`,
+        endpoint: "10.0.128.2",
+        masterAuth: { clusterCaCertificate: Buffer.from("mock-cluster-ca").toString("base64") },
+      };
+    case "gcp:artifactregistry/repository:Repository":
+      return { ...inputs, name: `projects/${project}/locations/${region}/repositories/${str("repositoryId")}`, id: `projects/${project}/locations/${region}/repositories/${str("repositoryId")}` };
+    case "gcp:secretmanager/secret:Secret":
+      return { ...inputs, id: `projects/${project}/secrets/${str("secretId")}`, name: `projects/${MOCK_GCP_PROJECT_NUMBER}/secrets/${str("secretId")}` };
+    case "gcp:secretmanager/secretVersion:SecretVersion":
+      return { ...inputs, id: `${str("secret")}/versions/1`, name: `${str("secret")}/versions/1`, version: "1" };
+    case "gcp:redis/instance:Instance":
+      return {
+        ...inputs,
+        name: physical,
+        id: `projects/${project}/locations/${region}/instances/${physical}`,
+        host: "10.0.192.4",
+        port: 6378,
+        authString: `mock-auth-${name}`,
+        serverCaCerts: [{ cert: "-----BEGIN CERTIFICATE-----\nmock\n-----END CERTIFICATE-----", sha1Fingerprint: "00" }],
+      };
+    case "gcp:pubsub/topic:Topic":
+      return { ...inputs, name: physical, id: `projects/${project}/topics/${physical}` };
+    case "gcp:pubsub/subscription:Subscription":
+      return { ...inputs, name: physical, id: `projects/${project}/subscriptions/${physical}` };
+    case "gcp:appengine/application:Application":
+      return { ...inputs, id: project, name: `apps/${project}`, appId: project, defaultHostname: `${project}.du.r.appspot.com` };
+    case "gcp:servicedirectory/namespace:Namespace":
+      return { ...inputs, id: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}`, name: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}` };
+    case "gcp:servicedirectory/service:Service":
+      return { ...inputs, id: `${str("namespace")}/services/${str("serviceId")}`, name: `${str("namespace")}/services/${str("serviceId")}` };
+    case "gcp:sql/databaseInstance:DatabaseInstance":
+      return { ...inputs, name: physical, id: physical, privateIpAddress: "10.0.192.10", connectionName: `${project}:${region}:${physical}`, selfLink: `https://sqladmin.googleapis.com/sql/v1beta4/projects/${project}/instances/${physical}` };
+    default:
+      return { ...inputs, name: physical, id: `${physical}-id` };
+  }
+}
+
 function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
+    case "gcp:organizations/getProject:getProject":
+      return { projectId: MOCK_GCP_PROJECT, number: MOCK_GCP_PROJECT_NUMBER, name: "Mock project", id: `projects/${MOCK_GCP_PROJECT}` };
+    case "gcp:organizations/getClientConfig:getClientConfig":
+      return { project: MOCK_GCP_PROJECT, region: "asia-northeast3", zone: "asia-northeast3-a", accessToken: "mock-token", id: MOCK_GCP_PROJECT };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: "AIDAMOCK", id: MOCK_ACCOUNT };
     case "aws:index/getRegion:getRegion":

@@ -3,7 +3,6 @@ import program from "../../bin/pulumi.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import { byType, childrenOf, runProgram, type RegisteredResource } from "./harness.js";
 
-
 async function run(specFile: string): Promise<{ resources: RegisteredResource[]; outputs: Record<string, unknown> }> {
   let outputs: Record<string, unknown> = {};
   const { resources } = await runProgram(
@@ -21,7 +20,17 @@ describe("the Pulumi program (bin/pulumi.ts)", () => {
     const { resources, outputs } = await run("examples/shop/landing-zone.yaml");
     const parts = childrenOf(resources, "shop").map((r) => r.type);
     expect(parts).toEqual(
-      expect.arrayContaining(["msa:aws:Network", "msa:aws:KubernetesPlatform", "msa:aws:ApiGateway", "msa:aws:SessionStore", "msa:aws:LogPipeline", "msa:aws:MessageBroker"]),
+      expect.arrayContaining([
+        "msa:aws:Network",
+        "msa:aws:KubernetesPlatform",
+        "msa:aws:ApiGateway",
+        "msa:aws:SessionStore",
+        "msa:aws:LogPipeline",
+        "msa:aws:MessageBroker",
+        "msa:aws:Monitoring",
+        "msa:aws:ContainerInsights",
+        "msa:aws:Tracing",
+      ]),
     );
     const workloads = childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:ServiceWorkload").map((r) => r.name);
     expect(workloads).toEqual([...spec.services.map((s) => `shop-${s.name}`), ...spec.bffs.map((b) => `shop-${b.name}`)]);
@@ -29,7 +38,7 @@ describe("the Pulumi program (bin/pulumi.ts)", () => {
     expect(byType(resources, "aws:cognito/userPool:UserPool")).toHaveLength(1);
     expect(byType(resources, "aws:apigatewayv2/authorizer:Authorizer").map((a) => a.inputs["authorizerType"])).toEqual(["JWT"]);
     expect(byType(resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs["name"])).toEqual(expect.arrayContaining(["istio-base", "istiod"]));
-    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alarmTopicArn", "clusterName", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
   });
 
   it("builds the existing-cluster example through the kubernetes landing zone", async () => {

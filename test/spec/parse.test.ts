@@ -47,6 +47,14 @@ describe("defaults", () => {
     expect(parseSpec({ name: "a", cloud: "azure", region: "koreacentral", tier: "paas" }).network.availabilityZones).toEqual(["1", "2"]);
   });
 
+  it("checks tokens at the gateway by default only where the zone can issue or trust them", () => {
+    expect(parseSpec({ name: "a" }).gateway.auth).toBe("jwt");
+    expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local" }).gateway.auth).toBe("none");
+    expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local", auth: { issuer: "https://login.example.com/realms/shop" } }).gateway.auth).toBe("jwt");
+    // A Kubernetes value may be empty; a Parameter Store value may not.
+    expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local", services: [{ name: "x", config: { MODE: "" } }] }).services[0]!.config).toEqual({ MODE: "" });
+  });
+
   it("turns the mesh off by default outside Kubernetes", () => {
     expect(parseSpec({ name: "a", tier: "iaas" }).mesh.kind).toBe("none");
     expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local" }).mesh.kind).toBe("istio");
@@ -86,6 +94,8 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["overlapping pod range", { name: "a", network: { cidr: "100.64.0.0/16" } }, "network.podsCidr", /overlaps network.cidr/],
   ["host bits in CIDR", { name: "a", network: { cidr: "10.0.0.1/16" } }, "network.cidr", /host bits set; the network address is 10.0.0.0\/16/],
   ["tiny VPC", { name: "a", network: { cidr: "10.0.0.0/26" } }, "network.cidr", /outside \/16–\/24/],
+  ["VPC too small for GCP private service access", { name: "a", cloud: "gcp", region: "asia-northeast3", network: { cidr: "10.0.0.0/23" } }, "network.cidr", /too small on gcp/],
+  ["Pub/Sub delivery attempts", { name: "a", cloud: "gcp", region: "asia-northeast3", messaging: { maxReceiveCount: 3 } }, "messaging.maxReceiveCount", /5 to 100 delivery attempts, got 3/],
   ["too many Azure zones", { name: "a", cloud: "azure", region: "koreacentral", network: { zones: 4 } }, "network.zones", /at most 3 zones/],
   ["zone list and count disagree", { name: "a", network: { zones: 3, availabilityZones: ["us-east-1a"] } }, "network.availabilityZones", /lists 1 zones but network.zones is 3/],
   ["single-zone prod", { name: "a", environment: "prod", network: { zones: 1 } }, "network.zones", /prod needs at least 2 zones/],
@@ -98,6 +108,15 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["shell without its BFF", { name: "a", bffs: ["web"], frontends: { shell: "tv" } }, "frontends.shell", /matches no BFF/],
   ["region of another cloud", { name: "a", cloud: "aws", region: "koreacentral" }, "region", /not a aws region name/],
   ["secret name style", { name: "a", services: [{ name: "x", secrets: ["db-password"] }] }, "services[0].secrets[0]", /UPPER_SNAKE_CASE/],
+  ["issuer over plain http", { name: "a", auth: { issuer: "http://login.example.com" } }, "auth.issuer", /must be an https URL/],
+  ["keys without an issuer", { name: "a", auth: { jwksUri: "https://login.example.com/keys" } }, "auth.jwksUri", /auth.issuer is not set/],
+  ["JWT checks on a cluster without issuer", { name: "a", cloud: "kubernetes", region: "local", gateway: { auth: "jwt" } }, "auth.issuer", /Istio needs the issuer/],
+  ["cluster checks without a mesh", { name: "a", cloud: "kubernetes", region: "local", mesh: { kind: "none" }, auth: { issuer: "https://login.example.com" } }, "gateway.auth", /sidecars enforce gateway.auth "jwt", but mesh.kind is none/],
+  ["external issuer on AWS without audience", { name: "a", auth: { issuer: "https://login.example.com" } }, "auth.audiences", /accepts only listed audiences/],
+  ["authorizer behind an unexposed service", { name: "a", gateway: { auth: "authorizer" }, auth: { service: "auth" }, services: [{ name: "auth", expose: false }] }, "services[0].expose", /through the gateway's internal load balancer/],
+  ["authorizer cache beyond an hour", { name: "a", gateway: { authorizerCacheSeconds: 7200 } }, "gateway.authorizerCacheSeconds", /at most 3600/],
+  ["config key with a space", { name: "a", config: { values: { "LOG LEVEL": "debug" } } }, "config.values.LOG LEVEL", /cannot be an environment variable/],
+  ["empty parameter value on AWS", { name: "a", services: [{ name: "x", config: { MODE: "" } }] }, "services[0].config.MODE", /holds 1 to 4096 characters/],
 ];
 
 describe("invalid specs", () => {

@@ -11,7 +11,10 @@ export const PULUMI_AWS_SUPPORT: CloudSupport = {
   config: ["iaas", "caas", "paas"],
   sessions: ["iaas", "caas", "paas"],
   tokens: ["iaas", "caas", "paas"],
+  authService: ["iaas", "caas", "paas"],
   mesh: ["caas"],
+  monitoring: ["iaas", "caas", "paas"],
+  tracing: ["caas"],
   logging: ["iaas", "caas", "paas"],
   broker: ["iaas", "caas", "paas"],
 };

@@ -1,4 +1,29 @@
 import type { CloudSupport } from "../types.js";
 
-/** What the Pulumi engine implements on gcp, per capability. Extend when a component lands with its tests. */
-export const PULUMI_GCP_SUPPORT: CloudSupport = {};
+/**
+ * What the Pulumi engine implements on gcp, per capability. Extend when a component lands with its
+ * tests. Not built: tokens, the auth service and tracing on VMs and App Engine (the HTTPS load balancer validates no
+ * JWT and there is no mesh; App Engine has no collector sidecar), logging there (the catalog offers ELK on GKE only;
+ * VM and App Engine logs go to Cloud Logging).
+ */
+export const PULUMI_GCP_SUPPORT: CloudSupport = {
+  network: ["iaas", "caas", "paas"],
+  compute: ["iaas", "caas", "paas"],
+  registry: ["iaas", "caas", "paas"],
+  gateway: ["iaas", "caas", "paas"],
+  bff: ["iaas", "caas", "paas"],
+  discovery: ["iaas", "caas", "paas"],
+  config: ["iaas", "caas", "paas"],
+  sessions: ["iaas", "caas", "paas"],
+  tokens: ["caas"],
+  authService: ["caas"],
+  mesh: ["caas"],
+  monitoring: ["iaas", "caas", "paas"],
+  tracing: ["caas"],
+  logging: ["caas"],
+  broker: ["iaas", "caas", "paas"],
+  database: ["iaas", "caas", "paas"],
+  saga: ["iaas", "caas", "paas"],
+  readModel: ["iaas", "caas", "paas"],
+  eventStore: ["iaas", "caas", "paas"],
+};

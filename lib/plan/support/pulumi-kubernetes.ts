@@ -2,7 +2,7 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine builds on an existing Kubernetes cluster (lib/pulumi/kubernetes), per
- * capability, each with its tests. Not here, so rejected by the planner: tokens, authService,
+ * capability, each with its tests. Not here, so rejected by the planner:
  * database, saga, readModel, eventStore, pipeline, frontends.
  */
 export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
@@ -14,6 +14,8 @@ export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   discovery: ["caas"],
   config: ["caas"],
   sessions: ["caas"],
+  tokens: ["caas"],
+  authService: ["caas"],
   logging: ["caas"],
   broker: ["caas"],
   mesh: ["caas"],

@@ -1,8 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AUTHORIZER_HANDLER_SOURCE, authorizerPolicyStatements, type AuthorizerPlan } from "../../plan/auth.js";
 import { HOST_HEADER_PARAMETER } from "../../plan/host-bootstrap.js";
 import { physicalName } from "../../plan/naming.js";
 import type { GatewayPlan, LoadBalancerPlan, RoutePlan } from "../../plan/types.js";
+import { WAF_MANAGED_RULE_GROUPS, wafRateLimit } from "../../plan/waf.js";
+import { assumeRolePolicy } from "./kubernetes-platform.js";
 import { UserDirectory } from "./user-directory.js";
 
 /** Port the internal load balancers listen on; TLS ends at API Gateway and the VPC link stays private. */
@@ -12,8 +15,16 @@ export const LOAD_BALANCER_PORT = 80;
 export interface JwtIssuer {
   /** Token issuer URL. */
   readonly issuerUrl: pulumi.Input<string>;
-  /** Accepted audience (app client id). */
-  readonly clientId: pulumi.Input<string>;
+  /**
+   * Accepted audience (app client id).
+   * @default - `audiences`
+   */
+  readonly clientId?: pulumi.Input<string>;
+  /**
+   * Accepted audiences, for an issuer with several clients.
+   * @default - [clientId]
+   */
+  readonly audiences?: readonly pulumi.Input<string>[];
 }
 
 /** Requests reach pods (ip) or instances (instance) through a target group and a path rule per route. */
@@ -69,6 +80,12 @@ export interface ApiGatewayArgs {
    */
   readonly jwtIssuer?: JwtIssuer;
   /**
+   * The dedicated auth service for `gateway.auth: authorizer` (`plan.auth.authorizer`): a Lambda REQUEST
+   * authorizer in the private subnets asks it through its internal load balancer; its own routes stay open.
+   * @default - required when gateway.auth is authorizer
+   */
+  readonly authorizer?: AuthorizerPlan;
+  /**
    * Deletion protection on the load balancers and the directory; `protect` on the access log group (prod).
    * @default false
    */
@@ -88,7 +105,17 @@ export interface ApiGatewayArgs {
     readonly loadBalancer?: (args: aws.lb.LoadBalancerArgs, index: number) => void;
     readonly targetGroup?: (args: aws.lb.TargetGroupArgs, target: string) => void;
     readonly webAcl?: (args: aws.wafv2.WebAclArgs) => void;
+    readonly authorizerFunction?: (args: aws.lambda.FunctionArgs) => void;
   };
+}
+
+/** The Lambda REQUEST authorizer of a gateway that delegates to an auth service. */
+export interface GatewayAuthorizerNodes {
+  readonly function: aws.lambda.Function;
+  readonly role: aws.iam.Role;
+  readonly securityGroup: aws.ec2.SecurityGroup;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly authorizer: aws.apigatewayv2.Authorizer;
 }
 
 /** One internal load balancer with its listener and target groups. */
@@ -104,7 +131,8 @@ export interface GatewayLoadBalancerNodes {
  * The front door: an HTTP API (API Gateway v2) with a VPC link to internal Application Load
  * Balancers in private subnets, one IP target group per service or BFF (pods are bound to it by the
  * AWS Load Balancer Controller), path rules with the planned priorities, throttling, KMS-encrypted
- * access logs, a Cognito JWT authorizer and a WAF web ACL on each load balancer (HTTP APIs take none).
+ * access logs, a JWT authorizer (Cognito or an external issuer) or a Lambda authorizer delegating to
+ * the auth service, and a WAF web ACL on each load balancer (HTTP APIs take none).
  *
  * @example
  * const gateway = new ApiGateway("shop-gateway", {
@@ -128,6 +156,7 @@ export class ApiGateway extends pulumi.ComponentResource {
     readonly stage: aws.apigatewayv2.Stage;
     readonly accessLogGroup?: aws.cloudwatch.LogGroup;
     readonly authorizer?: aws.apigatewayv2.Authorizer;
+    readonly requestAuthorizer?: GatewayAuthorizerNodes;
     readonly userDirectory?: UserDirectory;
     readonly webAcl?: aws.wafv2.WebAcl;
     readonly loadBalancers: readonly GatewayLoadBalancerNodes[];
@@ -137,7 +166,14 @@ export class ApiGateway extends pulumi.ComponentResource {
     // Bad input is rejected before anything is registered.
     const { gateway } = args;
     if (gateway.auth === "authorizer") {
-      throw new Error(`ApiGateway ${name}: gateway.auth "authorizer" is not implemented by this component. Fix: use "jwt" (Cognito) or "none"`);
+      const authorizer = args.authorizer;
+      if (!authorizer) throw new Error(`ApiGateway ${name}: gateway.auth is "authorizer" but args.authorizer is undefined. Fix: pass plan.auth.authorizer`);
+      if (!gateway.loadBalancers.some((lb) => lb.routes.some((r) => r.target === authorizer.service))) {
+        throw new Error(`ApiGateway ${name}: authorizer.service "${authorizer.service}" has no route on this gateway, so the authorizer cannot reach it. Fix: expose the auth service (expose: true)`);
+      }
+    }
+    if (args.jwtIssuer && args.jwtIssuer.clientId === undefined && (args.jwtIssuer.audiences ?? []).length === 0) {
+      throw new Error(`ApiGateway ${name}: jwtIssuer has neither clientId nor audiences; an HTTP API JWT authorizer accepts only listed audiences. Fix: pass the audiences of the issuer's tokens`);
     }
     checkPriorities(name, gateway.loadBalancers);
     const targets = args.targets ?? { kind: "target-group" };
@@ -159,7 +195,7 @@ export class ApiGateway extends pulumi.ComponentResource {
 
     const userDirectory =
       gateway.auth === "jwt" && !args.jwtIssuer ? new UserDirectory(`${name}-users`, { userPoolName: `${args.namePrefix}-users`, retain, tags }, parent) : undefined;
-    const issuer = args.jwtIssuer ?? userDirectory;
+    const issuer: JwtIssuer | undefined = args.jwtIssuer ?? userDirectory;
     const authorizer =
       gateway.auth === "jwt" && issuer
         ? new aws.apigatewayv2.Authorizer(
@@ -169,7 +205,7 @@ export class ApiGateway extends pulumi.ComponentResource {
               name: "jwt",
               authorizerType: "JWT",
               identitySources: ["$request.header.Authorization"],
-              jwtConfiguration: { issuer: issuer.issuerUrl, audiences: [issuer.clientId] },
+              jwtConfiguration: { issuer: issuer.issuerUrl, audiences: issuer.audiences && issuer.audiences.length > 0 ? [...issuer.audiences] : [issuer.clientId!] },
             },
             parent,
           )
@@ -196,47 +232,49 @@ export class ApiGateway extends pulumi.ComponentResource {
         },
         parent,
       );
-      for (const route of plan.routes) {
-        let routeIntegration = integration;
-        if (targets.kind === "host-header") {
-          // An environment sits on the load balancer of its first route; its integration sets the host its rule matches.
-          let hostIntegration = hostIntegrations.get(route.target);
-          if (!hostIntegration) {
-            hostIntegration = new aws.apigatewayv2.Integration(
-              `${name}-${route.target}-host`,
-              {
-                apiId: api.id,
-                integrationType: "HTTP_PROXY",
-                integrationMethod: "ANY",
-                integrationUri: nodes.listener.arn,
-                connectionType: "VPC_LINK",
-                connectionId: vpcLink.id,
-                payloadFormatVersion: "1.0",
-                requestParameters: { [HOST_HEADER_PARAMETER]: targets.hosts[route.target]! },
-              },
-              parent,
-            );
-            hostIntegrations.set(route.target, hostIntegration);
-          }
-          routeIntegration = hostIntegration;
-        }
-        for (const routeKey of routeKeys(route.path)) {
-          new aws.apigatewayv2.Route(
-            `${name}-${routeResourceName(routeKey)}`,
+      // An environment sits on the load balancer of its first route; its integration sets the host its rule matches.
+      const hosts = targets.kind === "host-header" ? targets.hosts : undefined;
+      for (const route of hosts ? plan.routes : []) {
+        if (hostIntegrations.has(route.target)) continue;
+        hostIntegrations.set(
+          route.target,
+          new aws.apigatewayv2.Integration(
+            `${name}-${route.target}-host`,
             {
               apiId: api.id,
-              routeKey,
-              target: pulumi.interpolate`integrations/${routeIntegration.id}`,
-              ...(authorizer ? { authorizationType: "JWT", authorizerId: authorizer.id } : { authorizationType: "NONE" }),
+              integrationType: "HTTP_PROXY",
+              integrationMethod: "ANY",
+              integrationUri: nodes.listener.arn,
+              connectionType: "VPC_LINK",
+              connectionId: vpcLink.id,
+              payloadFormatVersion: "1.0",
+              requestParameters: { [HOST_HEADER_PARAMETER]: hosts![route.target]! },
             },
             parent,
-          );
-        }
+          ),
+        );
       }
       return { ...nodes, integration };
     });
 
-    const accessLogGroup = gateway.accessLogs ? this.accessLogGroup(name, args, tags, retain) : undefined;
+    const logKey = gateway.accessLogs || args.authorizer ? this.logKey(name, args, tags, retain) : undefined;
+    const requestAuthorizer = args.authorizer ? this.requestAuthorizer(name, args, args.authorizer, api, loadBalancers, targets, logKey!, tags, retain) : undefined;
+    gateway.loadBalancers.forEach((plan, i) => {
+      for (const route of plan.routes) {
+        // The auth service's own routes (sign-in) are not checked by the authorizer they feed.
+        const auth = authorizer
+          ? { authorizationType: "JWT", authorizerId: authorizer.id }
+          : requestAuthorizer && route.target !== args.authorizer!.service
+            ? { authorizationType: "CUSTOM", authorizerId: requestAuthorizer.authorizer.id }
+            : { authorizationType: "NONE" };
+        const integration = hostIntegrations.get(route.target) ?? loadBalancers[i]!.integration;
+        for (const routeKey of routeKeys(route.path)) {
+          new aws.apigatewayv2.Route(`${name}-${routeResourceName(routeKey)}`, { apiId: api.id, routeKey, target: pulumi.interpolate`integrations/${integration.id}`, ...auth }, parent);
+        }
+      }
+    });
+
+    const accessLogGroup = gateway.accessLogs ? this.accessLogGroup(name, args, logKey!, tags, retain) : undefined;
     const stageArgs: aws.apigatewayv2.StageArgs = {
       apiId: api.id,
       name: "$default",
@@ -261,6 +299,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       loadBalancers,
       ...(accessLogGroup ? { accessLogGroup } : {}),
       ...(authorizer ? { authorizer } : {}),
+      ...(requestAuthorizer ? { requestAuthorizer } : {}),
       ...(userDirectory ? { userDirectory } : {}),
       ...(webAcl ? { webAcl } : {}),
     };
@@ -372,11 +411,28 @@ export class ApiGateway extends pulumi.ComponentResource {
       statement: { managedRuleGroupStatement: { vendorName: "AWS", name: ruleGroup } },
       visibilityConfig: visibility(ruleGroup),
     });
+    const rate = wafRateLimit(args.gateway.rateLimit);
     const webAclArgs: aws.wafv2.WebAclArgs = {
       name: `${args.namePrefix}-gateway`,
       scope: "REGIONAL",
       defaultAction: { allow: {} },
-      rules: [managed("AWSManagedRulesCommonRuleSet", 1), managed("AWSManagedRulesKnownBadInputsRuleSet", 2), managed("AWSManagedRulesAmazonIpReputationList", 3)],
+      rules: [
+        ...WAF_MANAGED_RULE_GROUPS.map((group, i) => managed(group, (i + 1) * 10)),
+        {
+          name: rate.name,
+          priority: (WAF_MANAGED_RULE_GROUPS.length + 1) * 10,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              aggregateKeyType: "FORWARDED_IP",
+              forwardedIpConfig: { headerName: rate.forwardedIpHeader, fallbackBehavior: "MATCH" },
+              evaluationWindowSec: rate.evaluationWindowSec,
+              limit: rate.limit,
+            },
+          },
+          visibilityConfig: visibility(rate.name),
+        },
+      ],
       visibilityConfig: visibility(`${args.namePrefix}-gateway`),
       tags,
     };
@@ -384,30 +440,129 @@ export class ApiGateway extends pulumi.ComponentResource {
     return new aws.wafv2.WebAcl(`${name}-waf`, webAclArgs, { parent: this });
   }
 
-  private accessLogGroup(name: string, args: ApiGatewayArgs, tags: Record<string, string>, retain: boolean): aws.cloudwatch.LogGroup {
+  /** The key of the gateway's log groups; CloudWatch Logs may use it only for them. */
+  private logKey(name: string, args: ApiGatewayArgs, tags: Record<string, string>, retain: boolean): aws.kms.Key {
     const parent = { parent: this };
     const partition = aws.getPartitionOutput({}, parent).partition;
     const region = aws.getRegionOutput({}, parent).region;
     const account = aws.getCallerIdentityOutput({}, parent).accountId;
-    const logGroupName = `/aws/apigateway/${args.namePrefix}/access`;
-    const key = new aws.kms.Key(
+    const logGroupNames = [...(args.gateway.accessLogs ? [accessLogGroupName(args)] : []), ...(args.authorizer ? [authorizerLogGroupName(args)] : [])];
+    return new aws.kms.Key(
       `${name}-access-logs-key`,
       {
-        description: `Encryption of the ${args.namePrefix} gateway access logs`,
+        description: `Encryption of the ${args.namePrefix} gateway logs`,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        policy: pulumi.all([partition, region, account]).apply(([p, r, a]) => JSON.stringify(logGroupKeyPolicy(p, r, a, logGroupName))),
+        policy: pulumi.all([partition, region, account]).apply(([p, r, a]) => JSON.stringify(logGroupKeyPolicy(p, r, a, logGroupNames))),
         tags,
       },
       { parent: this, protect: retain, retainOnDelete: retain },
     );
+  }
+
+  private accessLogGroup(name: string, args: ApiGatewayArgs, key: aws.kms.Key, tags: Record<string, string>, retain: boolean): aws.cloudwatch.LogGroup {
     return new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
-      { name: logGroupName, retentionInDays: args.gateway.accessLogRetentionDays, kmsKeyId: key.arn, tags },
+      { name: accessLogGroupName(args), retentionInDays: args.gateway.accessLogRetentionDays, kmsKeyId: key.arn, tags },
       { parent: this, protect: retain, retainOnDelete: retain },
     );
   }
+
+  /**
+   * The Lambda REQUEST authorizer in the private subnets: it may reach only the auth service's load
+   * balancer, write only its own log group and manage only its network interfaces.
+   */
+  private requestAuthorizer(
+    name: string,
+    args: ApiGatewayArgs,
+    plan: AuthorizerPlan,
+    api: aws.apigatewayv2.Api,
+    loadBalancers: readonly GatewayLoadBalancerNodes[],
+    targets: ApiGatewayTargetGroups | ApiGatewayHostHeaderTargets,
+    key: aws.kms.Key,
+    tags: Record<string, string>,
+    retain: boolean,
+  ): GatewayAuthorizerNodes {
+    const parent = { parent: this };
+    const index = args.gateway.loadBalancers.findIndex((lb) => lb.routes.some((r) => r.target === plan.service));
+    const target = loadBalancers[index]!;
+    const partition = aws.getPartitionOutput({}, parent).partition;
+    const region = aws.getRegionOutput({}, parent).region;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+
+    const securityGroup = new aws.ec2.SecurityGroup(`${name}-authorizer`, { vpcId: args.vpcId, description: "Gateway request authorizer", tags }, parent);
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-authorizer-to-lb`,
+      { securityGroupId: securityGroup.id, referencedSecurityGroupId: target.securityGroup.id, ipProtocol: "tcp", fromPort: LOAD_BALANCER_PORT, toPort: LOAD_BALANCER_PORT, description: "Auth service behind the gateway", tags },
+      parent,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-lb-from-authorizer`,
+      { securityGroupId: target.securityGroup.id, referencedSecurityGroupId: securityGroup.id, ipProtocol: "tcp", fromPort: LOAD_BALANCER_PORT, toPort: LOAD_BALANCER_PORT, description: "Gateway request authorizer", tags },
+      parent,
+    );
+
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-authorizer-logs`,
+      { name: authorizerLogGroupName(args), retentionInDays: args.gateway.accessLogRetentionDays, kmsKeyId: key.arn, tags },
+      { parent: this, protect: retain, retainOnDelete: retain },
+    );
+    const role = new aws.iam.Role(`${name}-authorizer`, { assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com"), description: "Gateway request authorizer: its own logs and VPC network interfaces only", tags }, parent);
+    const policy = new aws.iam.RolePolicy(
+      `${name}-authorizer`,
+      {
+        role: role.name,
+        policy: pulumi
+          .all([partition, region, account, logGroup.arn])
+          .apply(([p, r, a, logGroupArn]) => JSON.stringify({ Version: "2012-10-17", Statement: authorizerPolicyStatements({ partition: p, region: r, account: a, logGroupArn }) })),
+      },
+      parent,
+    );
+    const functionArgs: aws.lambda.FunctionArgs = {
+      name: authorizerFunctionName(args),
+      description: `Asks ${plan.service} whether a call through the gateway is authorized`,
+      runtime: "nodejs24.x",
+      architectures: ["arm64"],
+      handler: "index.handler",
+      code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(AUTHORIZER_HANDLER_SOURCE) }),
+      role: role.arn,
+      timeout: plan.timeoutSeconds + 2,
+      memorySize: 256,
+      // A Beanstalk environment on a shared load balancer answers only to its own host name.
+      environment: { variables: { AUTHORIZE_URL: pulumi.interpolate`http://${targets.kind === "host-header" ? targets.hosts[plan.service]! : target.loadBalancer.dnsName}${plan.authorizePath}` } },
+      vpcConfig: { subnetIds: args.privateSubnetIds, securityGroupIds: [securityGroup.id] },
+      loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
+      tags,
+    };
+    args.transform?.authorizerFunction?.(functionArgs);
+    // The network interfaces need the role's permissions before the function is created.
+    const fn = new aws.lambda.Function(`${name}-authorizer`, functionArgs, { parent: this, dependsOn: [policy] });
+    const authorizer = new aws.apigatewayv2.Authorizer(
+      `${name}-auth-service`,
+      {
+        apiId: api.id,
+        name: "auth-service",
+        authorizerType: "REQUEST",
+        authorizerUri: fn.invokeArn,
+        authorizerPayloadFormatVersion: "2.0",
+        enableSimpleResponses: true,
+        identitySources: ["$request.header.Authorization"],
+        authorizerResultTtlInSeconds: plan.cacheSeconds,
+      },
+      parent,
+    );
+    new aws.lambda.Permission(
+      `${name}-authorizer-invoke`,
+      { action: "lambda:InvokeFunction", function: fn.name, principal: "apigateway.amazonaws.com", sourceArn: pulumi.interpolate`${api.executionArn}/authorizers/${authorizer.id}` },
+      parent,
+    );
+    return { function: fn, role, securityGroup, logGroup, authorizer };
+  }
 }
+
+const accessLogGroupName = (args: ApiGatewayArgs) => `/aws/apigateway/${args.namePrefix}/access`;
+const authorizerFunctionName = (args: ApiGatewayArgs) => `${args.namePrefix}-authorizer`;
+const authorizerLogGroupName = (args: ApiGatewayArgs) => `/aws/lambda/${authorizerFunctionName(args)}`;
 
 /** Fields of each access log line (JSON, one request per line). */
 const ACCESS_LOG_FORMAT = {
@@ -454,8 +609,8 @@ function checkPriorities(name: string, loadBalancers: readonly LoadBalancerPlan[
   }
 }
 
-/** Account administrators keep control of the key; CloudWatch Logs may use it only for this log group. */
-function logGroupKeyPolicy(partition: string, region: string, account: string, logGroupName: string) {
+/** Account administrators keep control of the key; CloudWatch Logs may use it only for these log groups. */
+function logGroupKeyPolicy(partition: string, region: string, account: string, logGroupNames: readonly string[]) {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -466,7 +621,7 @@ function logGroupKeyPolicy(partition: string, region: string, account: string, l
         Principal: { Service: `logs.${region}.amazonaws.com` },
         Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
         Resource: "*",
-        Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${account}:log-group:${logGroupName}` } },
+        Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": logGroupNames.map((logGroupName) => `arn:${partition}:logs:${region}:${account}:log-group:${logGroupName}`) } },
       },
     ],
   };

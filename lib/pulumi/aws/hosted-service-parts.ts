@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { hostedServiceStatements, messagingEnvironment, type HostedServiceGrants, type PolicyStatementData } from "../../plan/host-bootstrap.js";
-import { configEntries, hostedServiceNames, serviceSecretName } from "../../plan/hosts.js";
+import { serviceConfigOf } from "../../plan/config-store.js";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
+import { ConfigStore } from "./config-store.js";
 import type { ServiceMessaging } from "./service-workload.js";
 
 /** What a hosted service needs from the event bus: its policy and the ARNs it names in its environment. A `MessageBroker` fits. */
@@ -21,8 +21,20 @@ export function findService(plan: LandingZonePlan, serviceName: string, componen
   return service;
 }
 
-/** Throws before anything is registered when the service uses the broker but none is given, or secret values it does not declare. */
-export function checkHostedService(component: string, plan: LandingZonePlan, service: ServicePlan, broker: HostedServiceMessaging | undefined, secretValues?: Readonly<Record<string, unknown>>): void {
+/**
+ * Throws before anything is registered when the service uses the broker but none is given, secret
+ * values it does not declare, or a configuration store that is not its own or comes with secret values.
+ */
+export function checkHostedService(
+  component: string,
+  plan: LandingZonePlan,
+  service: ServicePlan,
+  broker: HostedServiceMessaging | undefined,
+  secretValues?: Readonly<Record<string, unknown>>,
+  configStore?: ConfigStore,
+): void {
+  if (configStore && configStore.service !== service.name) throw new Error(`${component}: configStore belongs to "${configStore.service}". Fix: pass the ConfigStore of ${service.name}`);
+  if (configStore && secretValues) throw new Error(`${component}: secretValues are for the default configuration store, but configStore is given. Fix: pass the values to that ConfigStore`);
   const subscribes = (plan.broker?.topics ?? []).some((t) => t.subscriptions.some((s) => s.subscriber === service.name));
   if ((service.publishes.length > 0 || subscribes) && !broker) {
     throw new Error(`${component}: broker is undefined but ${service.name} publishes or subscribes. Fix: pass the landing zone's MessageBroker`);
@@ -31,38 +43,24 @@ export function checkHostedService(component: string, plan: LandingZonePlan, ser
   if (unknown.length > 0) throw new Error(`${component}: secretValues has ${unknown.join(", ")}, which services[${service.name}].secrets does not declare. Fix: add them to the spec's secrets or remove them`);
 }
 
-/** One Secrets Manager secret per key (the CDK layout), its value generated unless given, kept as a Pulumi secret. */
-export function createServiceSecrets(
+/**
+ * The given configuration store, or one of its own (`<name>-config`, the same `ConfigStore` the other
+ * tiers use) when the plan gives the service configuration or secrets.
+ */
+export function hostedConfigStore(
   parent: pulumi.ComponentResource,
   name: string,
   plan: LandingZonePlan,
   service: ServicePlan,
-  options: { readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>; readonly tags: Record<string, string> },
-): Record<string, aws.secretsmanager.Secret> {
-  const secrets: Record<string, aws.secretsmanager.Secret> = {};
-  for (const key of service.secrets) {
-    const id = `${name}-${key.toLowerCase().replace(/_/g, "-")}`;
-    const given = options.secretValues?.[key];
-    const value = given !== undefined ? pulumi.secret(given) : new random.RandomPassword(id, { length: 32, special: false }, { parent }).result;
-    const secret = new aws.secretsmanager.Secret(
-      id,
-      { name: serviceSecretName(plan, service, key), description: `${key} of ${service.name}; generated once, rotated by the team`, recoveryWindowInDays: plan.protection.retain ? 30 : 7, tags: options.tags },
-      plan.protection.retain ? { parent, protect: true, retainOnDelete: true } : { parent },
-    );
-    new aws.secretsmanager.SecretVersion(`${id}-value`, { secretId: secret.id, secretString: value }, { parent });
-    secrets[key] = secret;
-  }
-  return secrets;
-}
-
-/** The service's configuration in Parameter Store, under the path its instances read. */
-export function createConfigParameters(parent: pulumi.ComponentResource, name: string, plan: LandingZonePlan, service: ServicePlan, tags: Record<string, string>): Record<string, aws.ssm.Parameter> {
-  const path = hostedServiceNames(plan, service).configPath;
-  return Object.fromEntries(
-    configEntries(service).map(([key, value]) => [
-      key,
-      new aws.ssm.Parameter(`${name}-config-${key.toLowerCase().replace(/_/g, "-")}`, { name: `${path}${key}`, type: "String", value, description: `${key} of ${service.name}`, tags }, { parent }),
-    ]),
+  options: { readonly configStore?: ConfigStore | undefined; readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>> | undefined; readonly tags: Record<string, string> },
+): ConfigStore | undefined {
+  if (options.configStore) return options.configStore;
+  const planned = plan.configStore ? serviceConfigOf(plan.configStore, service.name) : undefined;
+  if (!planned || (planned.parameters.length === 0 && planned.secrets.length === 0)) return undefined;
+  return new ConfigStore(
+    `${name}-config`,
+    { config: planned, retain: plan.protection.retain, tags: options.tags, ...(options.secretValues ? { secretValues: options.secretValues } : {}) },
+    { parent },
   );
 }
 

@@ -3,20 +3,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
+import { cloudWatchMonitors } from "../../plan/monitoring.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { BEANSTALK_INSTANCE_PORT } from "../../plan/host-bootstrap.js";
 import { ApiGateway, type ApiGatewayArgs } from "./api-gateway.js";
+import { ContainerInsights } from "./container-insights.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { MessageBroker, messageBrokerArgsFromPlan } from "./message-broker.js";
+import { Monitoring, type MonitorDimensions } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { PaasPlatform, paasPlatformArgsFromPlan } from "./paas-platform.js";
 import { PaasService, paasServiceHost } from "./paas-service.js";
 import { ServiceWorkload } from "./service-workload.js";
 import { SessionStore, sessionStoreArgsFromPlan } from "./session-store.js";
+import { Tracing } from "./tracing.js";
 import { VmPlatform, vmPlatformArgsFromPlan } from "./vm-platform.js";
 import { VmService, type HostLogBufferInput } from "./vm-service.js";
 
@@ -37,6 +41,7 @@ export interface LandingZoneOutputs {
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  readonly alarmTopicArn?: pulumi.Output<string>;
 }
 
 /** The compute platform of the plan's tier. */
@@ -48,8 +53,9 @@ export type ServiceDeployment = ServiceWorkload | VmService | PaasService;
  * A whole AWS landing zone from a spec, planned for the Pulumi engine: Network, the tier's platform
  * (caas: KubernetesPlatform with EKS, ECR, load balancer controller, workloads namespace and Istio;
  * iaas: VmPlatform with its Cloud Map namespace; paas: PaasPlatform with the Beanstalk application),
- * ApiGateway, SessionStore, LogPipeline (Logstash in the cluster, or on its own hosts), MessageBroker
- * and per service and BFF a ServiceWorkload, VmService or PaasService, all children of this component.
+ * ApiGateway, SessionStore, LogPipeline (Logstash in the cluster, or on its own hosts), MessageBroker,
+ * per service and BFF a ServiceWorkload, VmService or PaasService (each with its ConfigStore),
+ * Monitoring (with ContainerInsights on caas) and Tracing (caas), all children of this component.
  *
  * Cost: NAT gateways, OpenSearch, ElastiCache and the EKS control plane (caas) bill hourly even when idle.
  *
@@ -65,6 +71,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly sessions?: SessionStore;
   readonly logging?: LogPipeline;
   readonly broker?: MessageBroker;
+  readonly monitoring?: Monitoring;
+  readonly containerInsights?: ContainerInsights;
+  readonly tracing?: Tracing;
   /** Service or BFF name → its workload, VM fleet or Beanstalk environment. */
   readonly services: ReadonlyMap<string, ServiceDeployment>;
 
@@ -75,6 +84,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  readonly alarmTopicArn?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
@@ -106,6 +116,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         workloadSecurityGroupId,
         healthCheckPaths: Object.fromEntries(plan.services.map((s) => [s.name, s.healthPath])),
         targets: gatewayTargets(plan, this),
+        ...(plan.auth?.authorizer ? { authorizer: plan.auth.authorizer } : {}),
+        ...(plan.auth?.tokens?.provider === "external" ? { jwtIssuer: { issuerUrl: plan.auth.tokens.issuer!, audiences: plan.auth.tokens.audiences } } : {}),
         retain,
         tags: plan.tags,
       },
@@ -170,6 +182,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         ...(fromRepository ? { repositoryName: service.repository } : {}),
         ...(this.broker ? { broker: this.broker } : {}),
         ...(logBuffer ? { logBuffer } : {}),
+        ...(this.sessions ? { sessionStore: { endpoint: this.sessions.endpoint, port: this.sessions.port, authTokenSecretArn: this.sessions.authTokenSecretArn } } : {}),
         tags: plan.tags,
       };
       let deployment: ServiceDeployment;
@@ -184,6 +197,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
             repositoryUrl,
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
+            ...(this.sessions ? { sessionStore: { endpoint: this.sessions.endpoint, port: this.sessions.port, authToken: this.sessions.authToken } } : {}),
             dependsOn: [...cluster.ready],
             tags: plan.tags,
           },
@@ -217,6 +231,39 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     }
     this.services = services;
 
+    if (plan.monitoring) {
+      const gateway = this.gateway.nodes.loadBalancers;
+      const dimensions: Record<string, MonitorDimensions> = { gateway: { apiId: this.gateway.apiId } };
+      for (const monitored of plan.monitoring.services) {
+        const index = monitored.loadBalancerIndex;
+        // Beanstalk owns the target groups on its shared load balancer, so paas monitors take no gateway dimensions.
+        const targetGroup = index !== undefined ? gateway[index]!.targetGroups[monitored.service] : undefined;
+        dimensions[monitored.service] = {
+          ...(cluster ? { clusterName: cluster.clusterName } : {}),
+          ...(targetGroup ? { targetGroup: targetGroup.arnSuffix, loadBalancer: gateway[index!]!.loadBalancer.arnSuffix } : {}),
+        };
+      }
+      this.monitoring = new Monitoring(
+        `${name}-monitoring`,
+        {
+          topicName: plan.monitoring.topicName,
+          ...(plan.monitoring.alarmEmail ? { alarmEmail: plan.monitoring.alarmEmail } : {}),
+          monitors: cloudWatchMonitors(plan),
+          dimensions,
+          dashboards: plan.monitoring.dashboards,
+          retain,
+          tags: plan.tags,
+        },
+        parent,
+      );
+      // Container Insights is what the service dashboards' saturation comes from on EKS.
+      if (cluster) this.containerInsights = new ContainerInsights(`${name}-insights`, { clusterName: cluster.clusterName, dependsOn: [...cluster.ready], tags: plan.tags }, parent);
+    }
+    if (plan.tracing) {
+      if (!cluster) throw new Error(`LandingZone ${name}: the OpenTelemetry collector runs on the cluster, but tier is "${plan.tier}". Fix: set tier: caas, or tracing.backend: none`);
+      this.tracing = new Tracing(`${name}-tracing`, { plan, clusterName: cluster.clusterName, provider: cluster.provider, dependsOn: [...cluster.ready], tags: plan.tags }, parent);
+    }
+
     this.gatewayUrl = this.gateway.url;
     if (cluster) this.clusterName = cluster.clusterName;
     if (plan.hosts?.discovery) this.discoveryNamespace = pulumi.output(plan.hosts.discovery.namespace);
@@ -224,6 +271,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     if (this.sessions) this.sessionEndpoint = this.sessions.endpoint;
     if (this.logging) this.logDashboardsUrl = this.logging.dashboardsUrl;
     if (this.broker) this.topicArns = this.broker.topicArns;
+    if (this.monitoring) this.alarmTopicArn = this.monitoring.alarmTopicArn;
     this.registerOutputs(this.outputs);
   }
 
@@ -245,6 +293,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       ...(this.sessionEndpoint ? { sessionEndpoint: this.sessionEndpoint } : {}),
       ...(this.logDashboardsUrl ? { logDashboardsUrl: this.logDashboardsUrl } : {}),
       ...(this.topicArns ? { topicArns: this.topicArns } : {}),
+      ...(this.alarmTopicArn ? { alarmTopicArn: this.alarmTopicArn } : {}),
     };
   }
 }

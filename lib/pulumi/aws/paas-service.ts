@@ -4,9 +4,10 @@ import { BEANSTALK_INSTANCE_MANAGED_POLICIES, BEANSTALK_INSTANCE_PORT, beanstalk
 import { hostedServiceNames } from "../../plan/hosts.js";
 import { shortHash } from "../../plan/naming.js";
 import type { LandingZonePlan } from "../../plan/types.js";
-import { checkHostedService, createConfigParameters, createServiceSecrets, findService, hostedServicePolicy, messagingEnv, type HostedServiceMessaging } from "./hosted-service-parts.js";
+import type { ConfigStore } from "./config-store.js";
+import { checkHostedService, findService, hostedConfigStore, hostedServicePolicy, messagingEnv, type HostedServiceMessaging } from "./hosted-service-parts.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
-import type { HostLogBufferInput } from "./vm-service.js";
+import { resolveSessionStore, type HostLogBufferInput, type HostSessionStoreInput } from "./vm-service.js";
 
 export interface PaasServiceArgs {
   /** The landing-zone plan (tier paas). */
@@ -50,10 +51,20 @@ export interface PaasServiceArgs {
    */
   readonly logBuffer?: HostLogBufferInput;
   /**
-   * Values of the service's `secrets`, by name.
+   * Values of the service's `secrets`, by name, for the default configuration store.
    * @default - a generated 32-character value per secret
    */
   readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The service's configuration store; its instances read the parameters and secrets at start with their role.
+   * @default - a `ConfigStore` child from `plan.configStore`, when the service has configuration or secrets
+   */
+  readonly configStore?: ConfigStore;
+  /**
+   * The session store every service shares; the service gets its endpoint and reads its AUTH token at start.
+   * @default - no session store
+   */
+  readonly sessionStore?: HostSessionStoreInput;
   /**
    * Tags on every taggable child.
    * @default - plan.tags
@@ -96,8 +107,8 @@ export class PaasService extends pulumi.ComponentResource {
     readonly bundle: aws.s3.BucketObjectv2;
     readonly version: aws.elasticbeanstalk.ApplicationVersion;
     readonly environment: aws.elasticbeanstalk.Environment;
-    readonly secrets: Readonly<Record<string, aws.secretsmanager.Secret>>;
-    readonly configParameters: Readonly<Record<string, aws.ssm.Parameter>>;
+    /** The service's parameters and secrets, when it has any. */
+    readonly configStore?: ConfigStore;
     readonly discoveryService?: aws.servicediscovery.Service;
   };
 
@@ -106,7 +117,7 @@ export class PaasService extends pulumi.ComponentResource {
     const { plan } = args;
     const service = findService(plan, args.service, `PaasService ${name}`);
     if (!plan.paas || !plan.hosts) throw new Error(`PaasService ${name}: plan tier is "${plan.tier}", which has no Beanstalk platform. Fix: plan the landing zone with tier: paas`);
-    checkHostedService(`PaasService ${name}`, plan, service, args.broker, args.secretValues);
+    checkHostedService(`PaasService ${name}`, plan, service, args.broker, args.secretValues, args.configStore);
     const paas = plan.paas;
     super("msa:aws:PaasService", name, {}, opts);
     const parent = { parent: this };
@@ -115,8 +126,9 @@ export class PaasService extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, parent).partition;
     const account = aws.getCallerIdentityOutput({}, parent).accountId;
 
-    const secrets = createServiceSecrets(this, name, plan, service, { ...(args.secretValues ? { secretValues: args.secretValues } : {}), tags });
-    const configParameters = createConfigParameters(this, name, plan, service, tags);
+    const configStore = hostedConfigStore(this, name, plan, service, { configStore: args.configStore, secretValues: args.secretValues, tags });
+    const secretArns = pulumi.all({ ...configStore?.secretArns }) as pulumi.Output<Record<string, string>>;
+    const sessionStore = resolveSessionStore(args.sessionStore);
 
     const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"), description: `Beanstalk instances of ${service.name}`, tags }, parent);
     for (const policy of BEANSTALK_INSTANCE_MANAGED_POLICIES) {
@@ -129,13 +141,14 @@ export class PaasService extends pulumi.ComponentResource {
         policy: hostedServicePolicy(
           plan,
           service,
-          pulumi.all([pulumi.all(Object.values(secrets).map((s) => s.arn)), pulumi.output(args.logBuffer?.secretArn)]).apply(([secretArns, logBufferSecretArn]) => ({
+          pulumi.all([secretArns, pulumi.output(args.logBuffer?.secretArn), sessionStore]).apply(([secrets, logBufferSecretArn, session]) => ({
             ...(args.repositoryName ? { repositoryName: args.repositoryName } : {}),
-            secretArns,
+            secretArns: Object.values(secrets),
             // Topics and queues come with the broker's own policy below.
             topicArns: [],
             queueArns: [],
             ...(logBufferSecretArn ? { logBufferSecretArn } : {}),
+            ...(session ? { sessionStoreSecretArn: session.authTokenSecretArn } : {}),
           })),
           this,
         ),
@@ -146,7 +159,7 @@ export class PaasService extends pulumi.ComponentResource {
     if (messagingPolicy) new aws.iam.RolePolicy(`${name}-messaging`, { role: role.name, policy: messagingPolicy }, parent);
     const instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
 
-    const files = beanstalkBundle(plan, service, { logBuffer: args.logBuffer !== undefined });
+    const files = beanstalkBundle(plan, service, { logBuffer: args.logBuffer !== undefined, sessionStore: args.sessionStore !== undefined });
     const bundleHash = shortHash(JSON.stringify(Object.entries(files).sort()), 16);
     const bundle = new aws.s3.BucketObjectv2(
       `${name}-bundle`,
@@ -177,12 +190,13 @@ export class PaasService extends pulumi.ComponentResource {
     const content = pulumi.all([
       pulumi.output(args.image),
       messagingEnv(plan, service, args.broker),
-      pulumi.all(Object.fromEntries(Object.entries(secrets).map(([key, s]) => [key, s.arn]))) as pulumi.Output<Record<string, string>>,
-      pulumi.all(Object.fromEntries(Object.entries(configParameters).map(([key, p]) => [key, p.arn]))) as pulumi.Output<Record<string, string>>,
+      secretArns,
+      pulumi.all(Object.fromEntries(Object.entries(configStore?.nodes.parameters ?? {}).map(([key, p]) => [key, p.arn]))) as pulumi.Output<Record<string, string>>,
       pulumi.output(args.logBuffer?.host),
       pulumi.output(args.logBuffer?.secretArn),
+      sessionStore,
     ]);
-    const settings = pulumi.all([placement, content]).apply(([[vpcId, subnets, lbArn, lbSg, workloadSg, profile, serviceRoleArn], [image, env, secretArns, configArns, bufferHost, bufferSecretArn]]) =>
+    const settings = pulumi.all([placement, content]).apply(([[vpcId, subnets, lbArn, lbSg, workloadSg, profile, serviceRoleArn], [image, env, secrets, configArns, bufferHost, bufferSecretArn, session]]) =>
       beanstalkOptionSettings(plan, service, {
         vpcId,
         privateSubnetIds: subnets.join(","),
@@ -193,8 +207,9 @@ export class PaasService extends pulumi.ComponentResource {
         serviceRoleArn,
         image,
         env,
-        secretArns,
+        secretArns: secrets,
         configParameterArns: configArns,
+        ...(session ? { sessionStore: session } : {}),
         ...(args.logBuffer && bufferHost && bufferSecretArn ? { logBuffer: { host: bufferHost, port: args.logBuffer.port, secretArn: bufferSecretArn } } : {}),
       }).map((s) => ({ namespace: s.namespace, name: s.optionName, value: s.value })),
     );
@@ -226,7 +241,7 @@ export class PaasService extends pulumi.ComponentResource {
 
     this.host = host;
     this.roleArn = role.arn;
-    this.nodes = { role, instanceProfile, bundle, version, environment, secrets, configParameters, ...(discoveryService ? { discoveryService } : {}) };
+    this.nodes = { role, instanceProfile, bundle, version, environment, ...(configStore ? { configStore } : {}), ...(discoveryService ? { discoveryService } : {}) };
     this.registerOutputs({ host: this.host, roleArn: this.roleArn });
   }
 }

@@ -1,19 +1,33 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { servicePolicies } from "../../kubernetes/mesh.js";
 import { workloadNamespace } from "../../kubernetes/namespace.js";
-import { targetGroupBinding } from "../../kubernetes/target-group-binding.js";
+import { targetGroupAccess, targetGroupBinding } from "../../kubernetes/target-group-binding.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
-import { serviceWorkload } from "../../kubernetes/workload.js";
-import type { LandingZonePlan } from "../../plan/types.js";
+import { PLATFORM_ENV, serviceWorkload } from "../../kubernetes/workload.js";
+import { serviceConfigOf } from "../../plan/config-store.js";
+import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import { applyManifests } from "../kubernetes/add-on.js";
+import { ConfigStore } from "./config-store.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
 
 /** What a service needs from the event bus: the IAM policy for one service, or undefined when it neither publishes nor consumes. */
 export interface ServiceMessaging {
   servicePolicyDocument(service: string): pulumi.Output<string> | undefined;
+}
+
+/** The central session store as a service reaches it (design a of the seed); a `SessionStore` fits. */
+export interface ServiceSessionStore {
+  readonly endpoint: pulumi.Input<string>;
+  readonly port: pulumi.Input<number>;
+  /** The AUTH token; it reaches the pods only through the service's Kubernetes Secret. */
+  readonly authToken: pulumi.Input<string>;
+  /**
+   * Whether the store takes only TLS connections.
+   * @default true
+   */
+  readonly tls?: boolean;
 }
 
 export interface ServiceWorkloadArgs {
@@ -42,10 +56,20 @@ export interface ServiceWorkloadArgs {
    */
   readonly broker?: ServiceMessaging;
   /**
-   * Values of the service's `secrets`, by name (e.g. from `pulumi config set --secret`).
+   * Values of the service's `secrets`, by name (e.g. from `pulumi config set --secret`), for the default configuration store.
    * @default - a generated 32-character value per secret, rotated by replacing its RandomPassword
    */
   readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The service's configuration store.
+   * @default - a `ConfigStore` child from `plan.configStore`, when the service has configuration or secrets
+   */
+  readonly configStore?: ConfigStore;
+  /**
+   * The session store every service shares; the service gets its endpoint and AUTH token.
+   * @default - no session store
+   */
+  readonly sessionStore?: ServiceSessionStore;
   /**
    * Non-secret environment variables added to the service's ConfigMap.
    * @default - none
@@ -66,17 +90,19 @@ export interface ServiceWorkloadArgs {
    * @default - no patch
    */
   readonly transform?: {
-    readonly secret?: (args: aws.secretsmanager.SecretArgs) => void;
+    readonly secret?: (args: aws.secretsmanager.SecretArgs, key: string) => void;
     readonly role?: (args: aws.iam.RoleArgs) => void;
     readonly manifests?: (manifests: ManifestObject[]) => void;
   };
 }
 
 /**
- * One service on the cluster: its secrets in Secrets Manager and synced into a Kubernetes Secret
- * (as Pulumi secrets, never plain), a Pod Identity role allowed only its own secret and what the
- * broker grants it (its own topics and queues), the workload (Deployment, Service, HPA, PDB...), mesh policies, and the
- * TargetGroupBinding that registers its pods in the gateway's target group.
+ * One service on the cluster: its configuration store (parameters, and secrets in Secrets Manager
+ * synced into a Kubernetes Secret as Pulumi secrets, never plain), a Pod Identity role allowed only
+ * its own configuration and what the broker grants it (its own topics and queues), the workload
+ * (Deployment, Service, HPA, PDB...) with its configuration in a ConfigMap read from the parameters
+ * and the session store's endpoint and AUTH token, mesh policies, and the TargetGroupBinding that
+ * registers its pods in the gateway's target group.
  *
  * @example
  * new ServiceWorkload("orders", { plan, service: "orders", clusterName: platform.clusterName, provider: platform.provider });
@@ -84,12 +110,11 @@ export interface ServiceWorkloadArgs {
 export class ServiceWorkload extends pulumi.ComponentResource {
   /** ARN of the role the service's pods assume. */
   readonly roleArn: pulumi.Output<string>;
-  /** ARN of the service's Secrets Manager secret, when it has secrets. */
-  readonly secretArn?: pulumi.Output<string>;
+  /** The service's configuration store, when it has configuration or secrets. */
+  readonly configStore?: ConfigStore;
   readonly nodes: {
     readonly role: aws.iam.Role;
     readonly podIdentity: aws.eks.PodIdentityAssociation;
-    readonly secret?: aws.secretsmanager.Secret;
     readonly kubernetesSecret?: k8s.core.v1.Secret;
     readonly workload: k8s.yaml.v2.ConfigGroup;
     readonly binding?: k8s.yaml.v2.ConfigGroup;
@@ -102,6 +127,12 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     if (!service) {
       throw new Error(`ServiceWorkload ${name}: service "${args.service}" is not in plan.services (${plan.services.map((s) => s.name).join(", ")}). Fix: pass one of those names`);
     }
+    if (args.configStore && args.configStore.service !== service.name) {
+      throw new Error(`ServiceWorkload ${name}: configStore belongs to "${args.configStore.service}". Fix: pass the ConfigStore of ${service.name}`);
+    }
+    if (args.configStore && args.secretValues) {
+      throw new Error(`ServiceWorkload ${name}: secretValues are for the default configuration store, but configStore is given. Fix: pass the values to that ConfigStore`);
+    }
     const unknownSecrets = Object.keys(args.secretValues ?? {}).filter((key) => !service.secrets.includes(key));
     if (unknownSecrets.length > 0) {
       throw new Error(`ServiceWorkload ${name}: secretValues has ${unknownSecrets.join(", ")}, which services[${service.name}].secrets does not declare. Fix: add them to the spec's secrets or remove them`);
@@ -112,57 +143,66 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     const namespace = workloadNamespace(plan);
     const secretName = `${service.name}-secrets`;
 
-    let secret: aws.secretsmanager.Secret | undefined;
-    let kubernetesSecret: k8s.core.v1.Secret | undefined;
-    if (service.secrets.length > 0) {
-      const values = Object.fromEntries(
-        service.secrets.map((key) => [
-          key,
-          args.secretValues?.[key] !== undefined
-            ? pulumi.secret(args.secretValues[key]!)
-            : new random.RandomPassword(`${name}-${key.toLowerCase().replace(/_/g, "-")}`, { length: 32, special: false }, parent).result,
-        ]),
-      );
-      const document = pulumi.secret(pulumi.all(values).apply((resolved) => JSON.stringify(resolved)));
-      const secretArgs: aws.secretsmanager.SecretArgs = { name: `${plan.name}/${service.name}`, description: `Secrets of ${service.name}`, recoveryWindowInDays: plan.protection.retain ? 30 : 7, tags };
-      args.transform?.secret?.(secretArgs);
-      secret = new aws.secretsmanager.Secret(`${name}-secret`, secretArgs, plan.protection.retain ? { parent: this, protect: true, retainOnDelete: true } : parent);
-      new aws.secretsmanager.SecretVersion(`${name}-secret-value`, { secretId: secret.id, secretString: document }, parent);
-      kubernetesSecret = new k8s.core.v1.Secret(
-        `${name}-secret`,
-        {
-          metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/name": service.name, "app.kubernetes.io/part-of": plan.name } },
-          type: "Opaque",
-          stringData: pulumi.secret(pulumi.all(values)),
-        },
-        { parent: this, provider: args.provider, dependsOn: args.dependsOn ?? [] },
-      );
-    }
+    const planned = plan.configStore ? serviceConfigOf(plan.configStore, service.name) : undefined;
+    const store =
+      args.configStore ??
+      (planned && (planned.parameters.length > 0 || planned.secrets.length > 0)
+        ? new ConfigStore(
+            `${name}-config`,
+            {
+              config: planned,
+              retain: plan.protection.retain,
+              tags,
+              ...(args.secretValues ? { secretValues: args.secretValues } : {}),
+              ...(args.transform?.secret ? { transform: { secret: args.transform.secret } } : {}),
+            },
+            parent,
+          )
+        : undefined);
+    if (store) this.configStore = store;
+
+    // Every secret the pods see: the service's own and the session store's AUTH token.
+    const secretValues: Record<string, pulumi.Input<string>> = { ...store?.secretValues };
+    if (args.sessionStore) secretValues[PLATFORM_ENV.sessionStorePassword] = args.sessionStore.authToken;
+    const secretKeys = Object.keys(secretValues);
+    const kubernetesSecret =
+      secretKeys.length > 0
+        ? new k8s.core.v1.Secret(
+            `${name}-secret`,
+            {
+              metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/name": service.name, "app.kubernetes.io/part-of": plan.name } },
+              type: "Opaque",
+              stringData: pulumi.secret(pulumi.all(secretValues)),
+            },
+            { parent: this, provider: args.provider, dependsOn: args.dependsOn ?? [] },
+          )
+        : undefined;
 
     const roleArgs: aws.iam.RoleArgs = { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com"), description: `Pods of ${service.name}`, tags };
     args.transform?.role?.(roleArgs);
     const role = new aws.iam.Role(`${name}-role`, roleArgs, parent);
-    if (secret) {
-      new aws.iam.RolePolicy(
-        `${name}-secret-read`,
-        {
-          role: role.name,
-          policy: pulumi.jsonStringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: secret.arn }],
-          }),
-        },
-        parent,
-      );
-    }
+    if (store) new aws.iam.RolePolicy(`${name}-config-read`, { role: role.name, policy: store.readPolicyDocument() }, parent);
     const messagingPolicy = args.broker?.servicePolicyDocument(service.name);
     if (messagingPolicy) new aws.iam.RolePolicy(`${name}-messaging`, { role: role.name, policy: messagingPolicy }, parent);
     const podIdentity = new aws.eks.PodIdentityAssociation(`${name}-identity`, { clusterName: args.clusterName, namespace, serviceAccount: service.name, roleArn: role.arn, tags }, parent);
 
     const image = args.repositoryUrl && service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.repositoryUrl}${service.image.slice(service.repository.length)}` : pulumi.output(service.image);
-    const manifests = image.apply((resolvedImage) => {
+    const session = args.sessionStore;
+    // The ConfigMap takes each value from its parameter, so the parameter store is the source.
+    const env = pulumi.all({
+      ...store?.parameterValues,
+      ...(store ? { [PLATFORM_ENV.configParameterPath]: store.parameterPath } : {}),
+      ...(session ? { [PLATFORM_ENV.sessionStoreEndpoint]: pulumi.interpolate`${session.endpoint}:${session.port}`, [PLATFORM_ENV.sessionStoreTls]: String(session.tls ?? true) } : {}),
+      ...args.env,
+    });
+    const workloadService: ServicePlan = { ...service, secrets: secretKeys };
+    const manifests = pulumi.all([image, env]).apply(([resolvedImage, resolvedEnv]) => {
       const objects = [
-        ...serviceWorkload(plan, service, { image: resolvedImage, ...(kubernetesSecret ? { secretName } : {}), ...(args.env ? { env: { ...args.env } } : {}) }),
+        ...serviceWorkload(plan, workloadService, {
+          image: resolvedImage,
+          ...(kubernetesSecret ? { secretName } : {}),
+          ...(Object.keys(resolvedEnv).length > 0 ? { env: resolvedEnv } : {}),
+        }),
         ...servicePolicies(plan, service),
       ];
       args.transform?.manifests?.(objects);
@@ -179,15 +219,14 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       targetGroupArns.length > 0
         ? applyManifests(
             `${name}-binding`,
-            pulumi.all([...targetGroupArns]).apply((arns) => arns.map((arn, i) => withSuffix(targetGroupBinding(plan, service, arn), i))),
+            pulumi.all([...targetGroupArns]).apply((arns) => [...arns.map((arn, i) => withSuffix(targetGroupBinding(plan, service, arn), i)), ...targetGroupAccess(plan, service)]),
             { provider: args.provider, parent: this, dependsOn: [workload] },
           )
         : undefined;
 
     this.roleArn = role.arn;
-    if (secret) this.secretArn = secret.arn;
-    this.nodes = { role, podIdentity, workload, ...(secret ? { secret } : {}), ...(kubernetesSecret ? { kubernetesSecret } : {}), ...(binding ? { binding } : {}) };
-    this.registerOutputs({ roleArn: this.roleArn, ...(secret ? { secretArn: secret.arn } : {}) });
+    this.nodes = { role, podIdentity, workload, ...(kubernetesSecret ? { kubernetesSecret } : {}), ...(binding ? { binding } : {}) };
+    this.registerOutputs({ roleArn: this.roleArn });
   }
 }
 

@@ -1,9 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { VM_MANAGED_POLICIES, vmUserData, type HostLogBuffer } from "../../plan/host-bootstrap.js";
+import { VM_MANAGED_POLICIES, vmUserData, type HostLogBuffer, type HostSessionStore } from "../../plan/host-bootstrap.js";
 import { hostedServiceNames } from "../../plan/hosts.js";
 import type { LandingZonePlan } from "../../plan/types.js";
-import { checkHostedService, createConfigParameters, createServiceSecrets, findService, hostedServicePolicy, messagingEnv, type HostedServiceMessaging } from "./hosted-service-parts.js";
+import type { ConfigStore } from "./config-store.js";
+import { checkHostedService, findService, hostedConfigStore, hostedServicePolicy, messagingEnv, type HostedServiceMessaging } from "./hosted-service-parts.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
 
 /** The log buffer, as Pulumi inputs. */
@@ -14,6 +15,20 @@ export interface HostLogBufferInput {
   readonly port: number;
   /** Secrets Manager secret with its AUTH token. */
   readonly secretArn: pulumi.Input<string>;
+}
+
+/** The session store every service shares, as Pulumi inputs; a `SessionStore` fits. */
+export interface HostSessionStoreInput {
+  readonly endpoint: pulumi.Input<string>;
+  readonly port: pulumi.Input<number>;
+  /** Secrets Manager secret with its AUTH token, read by the instances at start. */
+  readonly authTokenSecretArn: pulumi.Input<string>;
+}
+
+/** The session store as the plan's bootstrap takes it, once its inputs resolve. */
+export function resolveSessionStore(store: HostSessionStoreInput | undefined): pulumi.Output<HostSessionStore | undefined> {
+  if (!store) return pulumi.output(undefined);
+  return pulumi.all([store.endpoint, store.port, store.authTokenSecretArn]).apply(([endpoint, port, authTokenSecretArn]) => ({ endpoint, port, authTokenSecretArn }));
 }
 
 export interface VmServiceArgs {
@@ -53,10 +68,20 @@ export interface VmServiceArgs {
    */
   readonly logBuffer?: HostLogBufferInput;
   /**
-   * Values of the service's `secrets`, by name.
+   * Values of the service's `secrets`, by name, for the default configuration store.
    * @default - a generated 32-character value per secret
    */
   readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The service's configuration store; its instances read the parameters and secrets at start with their role.
+   * @default - a `ConfigStore` child from `plan.configStore`, when the service has configuration or secrets
+   */
+  readonly configStore?: ConfigStore;
+  /**
+   * The session store every service shares; the service gets its endpoint and reads its AUTH token at start.
+   * @default - no session store
+   */
+  readonly sessionStore?: HostSessionStoreInput;
   /**
    * Tags on every taggable child.
    * @default - plan.tags
@@ -96,8 +121,8 @@ export class VmService extends pulumi.ComponentResource {
     readonly launchTemplate: aws.ec2.LaunchTemplate;
     readonly autoScalingGroup: aws.autoscaling.Group;
     readonly bootLogGroup: aws.cloudwatch.LogGroup;
-    readonly secrets: Readonly<Record<string, aws.secretsmanager.Secret>>;
-    readonly configParameters: Readonly<Record<string, aws.ssm.Parameter>>;
+    /** The service's parameters and secrets, when it has any. */
+    readonly configStore?: ConfigStore;
     readonly discoveryService?: aws.servicediscovery.Service;
   };
 
@@ -107,7 +132,7 @@ export class VmService extends pulumi.ComponentResource {
     const service = findService(plan, args.service, `VmService ${name}`);
     const fleet = plan.hosts?.fleet;
     if (!fleet || !plan.vms) throw new Error(`VmService ${name}: plan tier is "${plan.tier}", which has no VM fleet. Fix: plan the landing zone with tier: iaas`);
-    checkHostedService(`VmService ${name}`, plan, service, args.broker, args.secretValues);
+    checkHostedService(`VmService ${name}`, plan, service, args.broker, args.secretValues, args.configStore);
     if (args.discovery && !plan.hosts?.discovery) throw new Error(`VmService ${name}: discovery is given but plan.hosts.discovery is undefined. Fix: turn discovery.enabled on, or drop discovery`);
     super("msa:aws:VmService", name, {}, opts);
     const parent = { parent: this };
@@ -115,8 +140,9 @@ export class VmService extends pulumi.ComponentResource {
     const names = hostedServiceNames(plan, service);
     const region = aws.getRegionOutput({}, parent).region;
 
-    const secrets = createServiceSecrets(this, name, plan, service, { ...(args.secretValues ? { secretValues: args.secretValues } : {}), tags });
-    const configParameters = createConfigParameters(this, name, plan, service, tags);
+    const configStore = hostedConfigStore(this, name, plan, service, { configStore: args.configStore, secretValues: args.secretValues, tags });
+    const secretArns = pulumi.all({ ...configStore?.secretArns }) as pulumi.Output<Record<string, string>>;
+    const sessionStore = resolveSessionStore(args.sessionStore);
     // Logs are evidence: kept like the data in prod.
     const kept = plan.protection.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
     const bootLogGroup = new aws.cloudwatch.LogGroup(`${name}-boot`, { name: names.bootLogGroup, retentionInDays: plan.hosts!.platformLogRetentionDays, tags }, kept);
@@ -148,14 +174,15 @@ export class VmService extends pulumi.ComponentResource {
           plan,
           service,
           pulumi
-            .all([pulumi.all(Object.values(secrets).map((s) => s.arn)), pulumi.output(args.logBuffer?.secretArn), discoveryService?.arn, pulumi.output(args.discovery?.hostedZoneId)])
-            .apply(([secretArns, logBufferSecretArn, serviceArn, hostedZoneId]) => ({
+            .all([secretArns, pulumi.output(args.logBuffer?.secretArn), sessionStore, discoveryService?.arn, pulumi.output(args.discovery?.hostedZoneId)])
+            .apply(([secrets, logBufferSecretArn, session, serviceArn, hostedZoneId]) => ({
               ...(args.repositoryName ? { repositoryName: args.repositoryName } : {}),
-              secretArns,
+              secretArns: Object.values(secrets),
               // Topics and queues come with the broker's own policy below.
               topicArns: [],
               queueArns: [],
               ...(logBufferSecretArn ? { logBufferSecretArn } : {}),
+              ...(session ? { sessionStoreSecretArn: session.authTokenSecretArn } : {}),
               ...(serviceArn && hostedZoneId ? { registry: { serviceArn, hostedZoneId } } : {}),
               vm: true,
             })),
@@ -173,18 +200,20 @@ export class VmService extends pulumi.ComponentResource {
         region,
         pulumi.output(args.image),
         messagingEnv(plan, service, args.broker),
-        pulumi.all(Object.fromEntries(Object.entries(secrets).map(([key, s]) => [key, s.arn]))),
+        secretArns,
         discoveryService?.id,
         pulumi.output(args.logBuffer?.host),
         pulumi.output(args.logBuffer?.secretArn),
+        sessionStore,
       ])
-      .apply(([resolvedRegion, image, env, secretArns, discoveryServiceId, bufferHost, bufferSecretArn]) => {
+      .apply(([resolvedRegion, image, env, secrets, discoveryServiceId, bufferHost, bufferSecretArn, session]) => {
         const buffer: HostLogBuffer | undefined = args.logBuffer && bufferHost && bufferSecretArn ? { host: bufferHost, port: args.logBuffer.port, secretArn: bufferSecretArn } : undefined;
         const script = vmUserData(plan, service, {
           region: resolvedRegion,
           image,
           env,
-          secretArns: secretArns as Record<string, string>,
+          secretArns: secrets,
+          ...(session ? { sessionStore: session } : {}),
           ...(discoveryServiceId ? { discoveryServiceId } : {}),
           ...(buffer ? { logBuffer: buffer } : {}),
         });
@@ -242,7 +271,7 @@ export class VmService extends pulumi.ComponentResource {
 
     this.roleArn = role.arn;
     this.autoScalingGroupName = autoScalingGroup.name;
-    this.nodes = { role, instanceProfile, launchTemplate, autoScalingGroup, bootLogGroup, secrets, configParameters, ...(discoveryService ? { discoveryService } : {}) };
+    this.nodes = { role, instanceProfile, launchTemplate, autoScalingGroup, bootLogGroup, ...(configStore ? { configStore } : {}), ...(discoveryService ? { discoveryService } : {}) };
     this.registerOutputs({ roleArn: this.roleArn, autoScalingGroupName: this.autoScalingGroupName });
   }
 }

@@ -1,6 +1,7 @@
 export * from "./add-on.js";
 export * from "./dependencies.js";
 export * from "./in-cluster-redis.js";
+export * from "./install-add-ons.js";
 export * from "./ingress.js";
 export * from "./landing-zone.js";
 export * from "./log-pipeline.js";

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Ingress as IngressModel } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { assertKubernetesName, INGRESS_NAMESPACE_LABEL, labelsFor, MANAGED_BY } from "../../kubernetes/labels.js";
-import { workloadNamespace } from "../../kubernetes/namespace.js";
+import { ingressNamespace, workloadNamespace } from "../../kubernetes/namespace.js";
 import { validatedManifest } from "../../kubernetes/render.js";
 import type { AddOn, ManifestObject } from "../../kubernetes/types.js";
 import { SERVICE_PORT, serviceHost } from "../../kubernetes/workload.js";
@@ -91,7 +91,7 @@ export class Ingress extends pulumi.ComponentResource {
       throw new Error(`Ingress args.host: "${args.host}" is not a DNS name. Fix: pass a lowercase host such as shop.example.com`);
     }
     const after = dependencyList(opts?.dependsOn);
-    const controllerNamespace = physicalName("kubernetes", plan.name, "ingress");
+    const controllerNamespace = ingressNamespace(plan);
 
     const namespaceArgs: k8s.core.v1.NamespaceArgs = {
       metadata: {

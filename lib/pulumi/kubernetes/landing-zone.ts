@@ -3,9 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { monitoringAddOn } from "../../kubernetes/monitoring.js";
-import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
+import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
+import { ingressNamespace, namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { tracingAddOn } from "../../kubernetes/tracing.js";
 import type { HelmReleaseSpec } from "../../kubernetes/types.js";
+import { PLATFORM_ENV } from "../../kubernetes/workload.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
@@ -19,8 +21,8 @@ import { ServiceWorkload, type ServiceWorkloadTransform } from "./service-worklo
 import { DEFAULT_SESSION_STORE_NAME, SessionStore } from "./session-store.js";
 
 /** Environment variables the landing zone adds to every service beside its own configuration. */
-export const SESSION_STORE_ENDPOINT_ENV = "SESSION_STORE_ENDPOINT";
-export const SESSION_STORE_PASSWORD_ENV = "SESSION_STORE_PASSWORD";
+export const SESSION_STORE_ENDPOINT_ENV = PLATFORM_ENV.sessionStoreEndpoint;
+export const SESSION_STORE_PASSWORD_ENV = PLATFORM_ENV.sessionStorePassword;
 export const KAFKA_BOOTSTRAP_SERVERS_ENV = "KAFKA_BOOTSTRAP_SERVERS";
 /** The image-pull Secret created in the workloads namespace when `registry` credentials are given. */
 export const REGISTRY_SECRET_NAME = "registry-credentials";
@@ -86,10 +88,10 @@ export interface LandingZoneTransform {
 /**
  * A whole landing zone on an existing Kubernetes cluster (private cloud, bare metal), from one spec:
  * the workloads namespace with default-deny NetworkPolicies, the ingress-nginx gateway routing
- * `plan.gateway.routes`, the Redis session store, the ELK log pipeline with its Redis buffer,
+ * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the Redis session store, the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
  * collector and tracing backend, Prometheus and Grafana, and every service and BFF. The plan decides
- * everything; a spec asking for what this engine does not build (tokens, databases, pipelines...) is
+ * everything; a spec asking for what this engine does not build (databases, pipelines...) is
  * rejected before any resource is registered.
  *
  * @example
@@ -142,6 +144,9 @@ export class LandingZone extends pulumi.ComponentResource {
     if (plan.decisions.some((d) => d.capability === "monitoring")) addOn("monitoring", monitoringAddOn(plan));
 
     const inNamespace = { parent: this, dependsOn: [namespace, ...meshResources] };
+    // Tokens and the auth service are checked by the services' sidecars for calls through the ingress.
+    const authPolicies = gatewayAuthPolicies(plan, { kind: "in-cluster", namespace: ingressNamespace(plan) });
+    if (authPolicies.length > 0) applyManifests(`${name}-gateway-auth`, authPolicies, { provider, ...inNamespace });
     this.ingress = new Ingress(`${name}-ingress`, { plan, provider, ...args.ingress, ...(transform.ingress ? { transform: transform.ingress } : {}) }, inNamespace);
     if (plan.sessions) {
       this.sessions = new SessionStore(`${name}-sessions`, { plan, provider, ...(transform.sessions ? { transform: transform.sessions } : {}) }, inNamespace);
@@ -166,7 +171,7 @@ export class LandingZone extends pulumi.ComponentResource {
           service: service.name,
           provider,
           env: {
-            ...(this.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: `${sessionHost(plan)}:${plan.sessions!.port}` } : {}),
+            ...(this.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: `${sessionHost(plan)}:${plan.sessions!.port}`, [PLATFORM_ENV.sessionStoreTls]: "false" } : {}),
             ...(plan.broker && usesBroker(service) ? { [KAFKA_BOOTSTRAP_SERVERS_ENV]: kafkaBootstrapServers(plan) } : {}),
           },
           ...(this.sessions ? { extraSecrets: { [SESSION_STORE_PASSWORD_ENV]: this.sessions.password } } : {}),

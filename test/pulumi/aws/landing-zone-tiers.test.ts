@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import program from "../../../bin/pulumi.js";
+import { BEANSTALK_ENVIRONMENT_METRICS } from "../../../lib/plan/hosts.js";
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
@@ -35,7 +36,7 @@ describe("the Pulumi program on examples/aws-iaas", () => {
     expect(parts).not.toContain("msa:aws:KubernetesPlatform");
     expect(childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:VmService").map((r) => r.name)).toEqual(SERVICES.map((s) => `shop-${s}`));
     expect(byType(resources, "aws:eks/cluster:Cluster")).toEqual([]);
-    expect(Object.keys(outputs).sort()).toEqual(["discoveryNamespace", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alarmTopicArn", "discoveryNamespace", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
   });
 
   it("runs each fleet on hardened AL2023 instances in private subnets behind an instance target group", () => {
@@ -71,12 +72,60 @@ describe("the Pulumi program on examples/aws-iaas", () => {
     const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-service"), "policy") as { Statement: { Sid: string; Resource: string[]; Condition?: unknown }[] };
     const register = policy.Statement.find((s) => s.Sid === "Register")!;
     expect(register.Resource).toEqual([single(resources, "aws:servicediscovery/service:Service", "shop-orders-registry").outputs["arn"]]);
-    const secret = single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-signing-key");
+    const secret = single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-config-signing-key");
     expect(secret.inputs["name"]).toBe("msa/shop/prod/orders/SIGNING_KEY");
     expect(policy.Statement.find((s) => s.Sid === "ReadSecrets")!.Resource).toContain(secret.outputs["arn"]);
-    expect(single(resources, "aws:secretsmanager/secretVersion:SecretVersion", "shop-orders-signing-key-value").secretInputs).toContain("secretString");
+    expect(single(resources, "aws:secretsmanager/secretVersion:SecretVersion", "shop-orders-config-signing-key-value").secretInputs).toContain("secretString");
     expect(JSON.stringify(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-messaging"), "policy"))).toContain("sns:Publish");
     expect(single(resources, "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace").inputs).toMatchObject({ name: "prod.shop.internal" });
+  });
+
+  it("keeps each service's configuration and secrets in its ConfigStore, read by the instances at start, never in the user data", () => {
+    const store = single(resources, "msa:aws:ConfigStore", "shop-orders-config");
+    expect(store.parent).toBe("shop-orders");
+    const parameter = single(resources, "aws:ssm/parameter:Parameter", "shop-orders-config-order-timeout-seconds");
+    expect(parameter.inputs).toMatchObject({ name: "/msa/shop/prod/config/orders/ORDER_TIMEOUT_SECONDS", value: "30" });
+    // One secret per key in the whole program: the VM fleet has no second copy.
+    expect(byType(resources, "aws:secretsmanager/secret:Secret").filter((s) => s.inputs["name"] === "msa/shop/prod/orders/SIGNING_KEY")).toHaveLength(1);
+    const secret = single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-config-signing-key");
+    const script = Buffer.from(single(resources, "aws:ec2/launchTemplate:LaunchTemplate", "shop-orders-instances").inputs["userData"] as string, "base64").toString("utf8");
+    expect(script).toContain("--path '/msa/shop/prod/config/orders/'");
+    expect(script).toContain(`printf 'SIGNING_KEY=%s\\n' "$(aws secretsmanager get-secret-value --region 'us-east-1' --secret-id '${String(secret.outputs["arn"])}'`);
+    expect(script).not.toContain(String(single(resources, "random:index/randomPassword:RandomPassword", "shop-orders-config-signing-key").outputs["result"]));
+    const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-service"), "policy") as { Statement: { Sid: string; Action: string[]; Resource: string[] }[] };
+    expect(policy.Statement.find((s) => s.Sid === "ReadConfig")).toMatchObject({ Action: ["ssm:GetParameters", "ssm:GetParametersByPath"], Resource: ["arn:aws:ssm:us-east-1:123456789012:parameter/msa/shop/prod/config/orders/*"] });
+  });
+
+  it("gives every fleet the session store's endpoint, and its AUTH token read with the instance role at start", () => {
+    const endpoint = String(byType(resources, "aws:elasticache/replicationGroup:ReplicationGroup")[0]!.outputs["primaryEndpointAddress"]);
+    const token = single(resources, "aws:secretsmanager/secret:Secret", "shop-sessions-cache-auth-token").outputs["arn"];
+    for (const service of SERVICES) {
+      const script = Buffer.from(single(resources, "aws:ec2/launchTemplate:LaunchTemplate", `shop-${service}-instances`).inputs["userData"] as string, "base64").toString("utf8");
+      expect(script, service).toContain(`SESSION_STORE_ENDPOINT=${endpoint}:6379`);
+      expect(script, service).toContain("SESSION_STORE_TLS=true");
+      expect(script, service).toContain(`printf 'SESSION_STORE_PASSWORD=%s\\n' "$(aws secretsmanager get-secret-value --region 'us-east-1' --secret-id '${String(token)}'`);
+      const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", `shop-${service}-service`), "policy") as { Statement: { Sid: string; Resource: string[] }[] };
+      expect(policy.Statement.find((s) => s.Sid === "ReadSecrets")!.Resource, service).toContain(token);
+    }
+  });
+
+  it("gives each fleet a dashboard and alarms on its target group, CPU and agent memory, notifying the alarm topic", () => {
+    const alarms = byType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    expect(alarms.filter((a) => String(a.inputs["name"]).startsWith("shop-prod-orders-")).map((a) => [a.inputs["name"], a.inputs["threshold"]])).toEqual([
+      ["shop-prod-orders-server-errors", 2],
+      ["shop-prod-orders-latency", 1.5],
+      ["shop-prod-orders-unhealthy-hosts", 1],
+      ["shop-prod-orders-memory", 90],
+    ]);
+    const topicArn = single(resources, "aws:sns/topic:Topic", "shop-monitoring-alarms").outputs["arn"];
+    for (const alarm of alarms) expect(alarm.inputs["alarmActions"], String(alarm.inputs["name"])).toEqual([topicArn]);
+    const queries = (name: string) => alarms.find((a) => a.inputs["name"] === name)!.inputs["metricQueries"] as { metric?: { namespace: string; metricName: string; dimensions: Record<string, string> } }[];
+    const targetGroup = single(resources, "aws:lb/targetGroup:TargetGroup", "shop-gateway-lb0-orders");
+    expect(queries("shop-prod-orders-server-errors")[0]!.metric!.dimensions).toEqual({ TargetGroup: targetGroup.outputs["arnSuffix"], LoadBalancer: single(resources, "aws:lb/loadBalancer:LoadBalancer", "shop-gateway-lb0").outputs["arnSuffix"] });
+    expect(queries("shop-prod-orders-memory")[0]!.metric).toMatchObject({ namespace: "MSA/shop/prod", metricName: "mem_used_percent", dimensions: { AutoScalingGroupName: "shop-prod-orders" } });
+    const dashboard = single(resources, "aws:cloudwatch/dashboard:Dashboard", "shop-monitoring-orders").inputs["dashboardBody"] as string;
+    expect(dashboard).toContain('["AWS/EC2","CPUUtilization","AutoScalingGroupName","shop-prod-orders"');
+    expect(byType(resources, "aws:eks/addon:Addon")).toEqual([]);
   });
 
   it("runs Logstash on its own hosts, the only principal of the domain, and lets the services reach the buffer", () => {
@@ -111,8 +160,44 @@ describe("the Pulumi program on examples/aws-paas", () => {
     expect(setting(environment, "aws:ec2:vpc", "Subnets")).toBe(privateSubnetIds(resources).join(","));
     expect(setting(environment, "aws:elasticbeanstalk:healthreporting:system", "SystemType")).toBe("enhanced");
     expect(setting(environment, "aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled")).toBe("true");
-    expect(setting(environment, "aws:elasticbeanstalk:application:environmentsecrets", "SIGNING_KEY")).toBe(single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-signing-key").outputs["arn"]);
+    expect(setting(environment, "aws:elasticbeanstalk:application:environmentsecrets", "SIGNING_KEY")).toBe(single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-config-signing-key").outputs["arn"]);
     expect(byType(resources, "aws:lb/targetGroup:TargetGroup")).toEqual([]);
+  });
+
+  it("feeds each environment its ConfigStore's parameters and secrets and the session store by reference, never a value", () => {
+    expect(single(resources, "msa:aws:ConfigStore", "shop-orders-config").parent).toBe("shop-orders");
+    expect(byType(resources, "aws:secretsmanager/secret:Secret").filter((s) => s.inputs["name"] === "msa/shop/prod/orders/SIGNING_KEY")).toHaveLength(1);
+    const environment = single(resources, "aws:elasticbeanstalk/environment:Environment", "shop-orders-environment");
+    const secrets = "aws:elasticbeanstalk:application:environmentsecrets";
+    expect(setting(environment, secrets, "ORDER_TIMEOUT_SECONDS")).toBe(single(resources, "aws:ssm/parameter:Parameter", "shop-orders-config-order-timeout-seconds").outputs["arn"]);
+    const endpoint = String(byType(resources, "aws:elasticache/replicationGroup:ReplicationGroup")[0]!.outputs["primaryEndpointAddress"]);
+    const token = single(resources, "aws:secretsmanager/secret:Secret", "shop-sessions-cache-auth-token").outputs["arn"];
+    for (const service of SERVICES) {
+      const env = single(resources, "aws:elasticbeanstalk/environment:Environment", `shop-${service}-environment`);
+      expect(setting(env, "aws:elasticbeanstalk:application:environment", "SESSION_STORE_ENDPOINT"), service).toBe(`${endpoint}:6379`);
+      expect(setting(env, "aws:elasticbeanstalk:application:environment", "SESSION_STORE_TLS"), service).toBe("true");
+      expect(setting(env, secrets, "SESSION_STORE_PASSWORD"), service).toBe(token);
+      const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", `shop-${service}-service`), "policy") as { Statement: { Sid: string; Resource: string[] }[] };
+      expect(policy.Statement.find((s) => s.Sid === "ReadSecrets")!.Resource, service).toContain(token);
+    }
+    const values = settingsOf(environment).map((s) => s.value).join("\n");
+    expect(values).not.toContain(String(single(resources, "random:index/randomPassword:RandomPassword", "shop-orders-config-signing-key").outputs["result"]));
+  });
+
+  it("monitors each environment through its enhanced-health metrics, which it publishes to CloudWatch", () => {
+    const environment = single(resources, "aws:elasticbeanstalk/environment:Environment", "shop-orders-environment");
+    const document = JSON.parse(setting(environment, "aws:elasticbeanstalk:healthreporting:system", "ConfigDocument")!);
+    expect(document).toEqual({ Version: 1, CloudWatchMetrics: { Environment: Object.fromEntries(BEANSTALK_ENVIRONMENT_METRICS.map((m) => [m, 60])) } });
+    const alarms = byType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => String(a.inputs["name"]).startsWith("shop-prod-orders-"));
+    expect(alarms.map((a) => [a.inputs["name"], a.inputs["threshold"]])).toEqual([
+      ["shop-prod-orders-server-errors", 2],
+      ["shop-prod-orders-latency", 1.5],
+      ["shop-prod-orders-unhealthy-hosts", 1],
+    ]);
+    const queries = alarms[0]!.inputs["metricQueries"] as { metric?: { namespace: string; metricName: string; dimensions: Record<string, string> } }[];
+    expect(queries[1]!.metric).toMatchObject({ namespace: "AWS/ElasticBeanstalk", metricName: "ApplicationRequests5xx", dimensions: { EnvironmentName: environment.inputs["name"] } });
+    const topicArn = single(resources, "aws:sns/topic:Topic", "shop-monitoring-alarms").outputs["arn"];
+    for (const alarm of alarms) expect(alarm.inputs["alarmActions"]).toEqual([topicArn]);
   });
 
   it("routes the gateway to each environment by the host its shared-load-balancer rule matches", () => {
@@ -148,6 +233,39 @@ describe("the Pulumi landing zone across tiers", () => {
       for (const type of ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/natGateway:NatGateway", "aws:sns/topic:Topic", "aws:sqs/queue:Queue", "aws:lb/loadBalancer:LoadBalancer", "aws:wafv2/webAcl:WebAcl", "aws:apigatewayv2/stage:Stage", "aws:cognito/userPool:UserPool", "aws:elasticache/replicationGroup:ReplicationGroup", "aws:opensearch/domain:Domain"]) {
         expect(inputs(tier, type), `${tier} ${type}`).toEqual(inputs("iaas", type));
       }
+    }
+  });
+});
+
+describe.each(["iaas", "paas"] as const)("the Pulumi gateway delegating to a dedicated auth service on aws/%s", (tier) => {
+  let resources: RegisteredResource[];
+  beforeAll(async () => {
+    const base = loadSpecFile(`examples/aws-${tier}/landing-zone.yaml`);
+    const spec: LandingZoneSpec = {
+      ...base,
+      gateway: { ...base.gateway, auth: "authorizer", authorizerCacheSeconds: 60 },
+      auth: { ...base.auth, service: "auth" },
+      services: [...base.services, { ...base.services[2]!, name: "auth", path: "/auth", publishes: [], subscribes: [], secrets: [], config: {} }],
+    };
+    ({ resources } = await runProgram(() => {
+      new LandingZone("shop", { spec });
+    }));
+  });
+
+  it("asks the auth service's own routes from a VPC Lambda authorizer, leaving only those routes open", () => {
+    expect(byType(resources, "aws:cognito/userPool:UserPool")).toEqual([]);
+    const fn = single(resources, "aws:lambda/function:Function", "shop-gateway-authorizer");
+    // Beanstalk's shared load balancer routes by host; path rules answer on the load balancer's own name.
+    const host = tier === "paas" ? "shop-prod-auth-123456789012.us-east-1.elasticbeanstalk.com" : String(single(resources, "aws:lb/loadBalancer:LoadBalancer", "shop-gateway-lb0").outputs["dnsName"]);
+    expect((fn.inputs["environment"] as { variables: Record<string, string> }).variables["AUTHORIZE_URL"]).toBe(`http://${host}/auth/authorize`);
+    const authorizer = single(resources, "aws:apigatewayv2/authorizer:Authorizer");
+    expect(authorizer.inputs).toMatchObject({ authorizerType: "REQUEST", authorizerResultTtlInSeconds: 60 });
+    const routes = byType(resources, "aws:apigatewayv2/route:Route");
+    expect(routes.length).toBe(2 * (SERVICES.length + 1));
+    for (const route of routes) {
+      const key = String(route.inputs["routeKey"]);
+      if (key.startsWith("ANY /auth")) expect(route.inputs["authorizationType"], key).toBe("NONE");
+      else expect(route.inputs, key).toMatchObject({ authorizationType: "CUSTOM", authorizerId: authorizer.outputs["id"] });
     }
   });
 });

@@ -4,14 +4,14 @@ import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { byType, childrenOf, jsonInput, runProgram, single, type RegisteredResource } from "../harness.js";
 
-/** Everything the Pulumi engine covers on AWS today; the rest is turned off so the plan is accepted. */
+/** Everything the Pulumi engine covers on AWS today (pipelines aside), with tracing and monitoring on. */
 const SPEC: LandingZoneInput = {
   name: "shop",
   environment: "prod",
   gateway: { auth: "jwt" },
   mesh: { kind: "istio" },
-  tracing: { backend: "none" },
-  monitoring: { dashboards: false, alarms: false },
+  tracing: { backend: "xray" },
+  monitoring: { alarmEmail: "ops@example.com" },
   pipelines: { perService: false },
   bffs: ["web"],
   services: [
@@ -36,7 +36,17 @@ describe("LandingZone (aws, Pulumi)", () => {
     expect(single(resources, "msa:aws:LandingZone").parent).toBeUndefined();
     const children = childrenOf(resources, "shop").map((r) => r.type);
     expect(children).toEqual(
-      expect.arrayContaining(["msa:aws:Network", "msa:aws:KubernetesPlatform", "msa:aws:ApiGateway", "msa:aws:SessionStore", "msa:aws:LogPipeline", "msa:aws:MessageBroker"]),
+      expect.arrayContaining([
+        "msa:aws:Network",
+        "msa:aws:KubernetesPlatform",
+        "msa:aws:ApiGateway",
+        "msa:aws:SessionStore",
+        "msa:aws:LogPipeline",
+        "msa:aws:MessageBroker",
+        "msa:aws:Monitoring",
+        "msa:aws:ContainerInsights",
+        "msa:aws:Tracing",
+      ]),
     );
     expect(childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:ServiceWorkload").map((r) => r.name)).toEqual(["shop-orders", "shop-payments", "shop-web"]);
     expect(resources.every((r) => r.path === "shop" || r.path.startsWith("shop/"))).toBe(true);
@@ -50,7 +60,8 @@ describe("LandingZone (aws, Pulumi)", () => {
     // Sessions and the log buffer.
     expect(count("aws:elasticache/replicationGroup:ReplicationGroup")).toBe(2);
     expect(count("aws:opensearch/domain:Domain")).toBe(1);
-    expect(count("aws:sns/topic:Topic")).toBe(1);
+    // The event's topic and the alarm topic.
+    expect(count("aws:sns/topic:Topic")).toBe(2);
     expect(count("aws:sqs/queue:Queue")).toBeGreaterThanOrEqual(1);
     expect(count("kubernetes:helm.sh/v3:Release")).toBeGreaterThanOrEqual(1);
     expect(zone.plan.name).toBe("shop");
@@ -75,12 +86,22 @@ describe("LandingZone (aws, Pulumi)", () => {
   });
 
   it("wires each service: secret by reference, least-privilege role, workload and target group binding", () => {
-    const secret = single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-secret");
-    expect(JSON.parse(single(resources, "aws:secretsmanager/secretVersion:SecretVersion", "shop-orders-secret-value").inputs["secretString"] as string)).toHaveProperty("DB_PASSWORD");
-    const secretRead = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-secret-read"), "policy") as { Statement: { Action: string[]; Resource: string }[] };
-    expect(secretRead.Statement).toEqual([{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: secret.outputs["arn"] }]);
+    const secret = single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-config-db-password");
+    expect(secret.inputs["name"]).toBe("msa/shop/prod/orders/DB_PASSWORD");
+    const version = single(resources, "aws:secretsmanager/secretVersion:SecretVersion", "shop-orders-config-db-password-value");
+    expect(version.secretInputs).toContain("secretString");
+    const configRead = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-config-read"), "policy") as { Statement: unknown[] };
+    expect(configRead.Statement).toEqual([
+      {
+        Sid: "ReadOwnConfiguration",
+        Effect: "Allow",
+        Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+        Resource: ["arn:aws:ssm:us-east-1:123456789012:parameter/msa/shop/prod/config/orders", "arn:aws:ssm:us-east-1:123456789012:parameter/msa/shop/prod/config/orders/*"],
+      },
+      { Sid: "ReadOwnSecrets", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: [secret.outputs["arn"]] },
+    ]);
 
-    const topicArn = single(resources, "aws:sns/topic:Topic").outputs["arn"];
+    const topicArn = single(resources, "aws:sns/topic:Topic", "shop-broker-order-placed").outputs["arn"];
     const ordersMessaging = JSON.stringify(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-messaging"), "policy"));
     expect(ordersMessaging).toContain("sns:Publish");
     expect(ordersMessaging).toContain(String(topicArn));
@@ -97,7 +118,10 @@ describe("LandingZone (aws, Pulumi)", () => {
     const workload = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-workload");
     const objs = workload.inputs["objs"] as { kind: string; spec?: { template?: { spec: { containers: { image: string; env: unknown[] }[] } } } }[];
     const container = objs.find((o) => o.kind === "Deployment")!.spec!.template!.spec.containers[0]!;
-    expect(container.env).toEqual([{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "DB_PASSWORD" } } }]);
+    expect(container.env).toEqual([
+      { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "DB_PASSWORD" } } },
+      { name: "SESSION_STORE_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "SESSION_STORE_PASSWORD" } } },
+    ]);
     // The image comes from the service's own repository.
     const repositoryUrl = byType(resources, "aws:ecr/repository:Repository").find((r) => r.inputs["name"] === zone.plan.services[0]!.repository)!.outputs["repositoryUrl"];
     if (repositoryUrl !== undefined) expect(container.image).toBe(`${String(repositoryUrl)}:latest`);
@@ -110,23 +134,25 @@ describe("LandingZone (aws, Pulumi)", () => {
     expect(tgb!.spec.serviceRef.name).toBe("orders");
     expect(tgb!.spec.targetGroupARN).toContain(String(targetGroup.outputs["name"] ?? "shop-prod-orders"));
     expect(binding.dependsOn).toContain("shop-orders-workload");
+    // The ALB reaches the pods' port straight from the private subnets, plaintext under the STRICT mesh.
+    expect((binding.inputs["objs"] as { kind: string }[]).map((o) => o.kind)).toEqual(["TargetGroupBinding", "NetworkPolicy", "PeerAuthentication"]);
   });
 
   it("exports the landing zone's outputs", () => {
-    expect(Object.keys(zone.outputs).sort()).toEqual(["clusterName", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
+    expect(Object.keys(zone.outputs).sort()).toEqual(["alarmTopicArn", "clusterName", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
   });
 
   it("rejects a spec the Pulumi engine cannot build with the planner's error, before registering anything", async () => {
     let error: unknown;
     const run = await runProgram(() => {
       try {
-        new LandingZone("bad", { spec: { ...SPEC, tracing: { backend: "zipkin" } } });
+        new LandingZone("bad", { spec: { ...SPEC, pipelines: { perService: true } } });
       } catch (e) {
         error = e;
       }
     });
     expect(error).toBeInstanceOf(PlanError);
-    expect(String(error)).toMatch(/tracing \(asked by tracing\.backend\) is not supported yet on aws\/caas by the pulumi engine/);
+    expect(String(error)).toMatch(/pipeline \(asked by pipelines\.perService\) is not supported yet on aws\/caas by the pulumi engine/);
     expect(run.resources).toEqual([]);
   });
 });

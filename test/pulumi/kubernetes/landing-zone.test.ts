@@ -155,10 +155,44 @@ describe("LandingZone rejects what it does not build", () => {
     await expect(run({ ...base, tier })).rejects.toThrow(`compute (asked by tier) is not offered on kubernetes/${tier}; it is on kubernetes/caas. Fix: set tier to caas`);
   });
 
-  it("rejects JWT tokens, databases and pipelines, which this engine does not build", async () => {
-    await expect(run({ ...base, gateway: { auth: "jwt" } })).rejects.toThrow("tokens (asked by gateway.auth) is not supported yet on kubernetes/caas by the pulumi engine");
+  it("keeps configuration in each service's ConfigMap and tells it how to reach the session store", async () => {
+    const { resources } = await run({ ...base, config: { values: { LOG_LEVEL: "info" } }, services: [{ name: "orders", config: { TIMEOUT: "30" } }], logging: { stack: "none", buffer: "none" } });
+    const config = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "ConfigMap")!["data"] as Record<string, string>;
+    expect(config).toMatchObject({ LOG_LEVEL: "info", TIMEOUT: "30", SESSION_STORE_ENDPOINT: "sessions.shop.svc.cluster.local:6379", SESSION_STORE_TLS: "false" });
+  });
+
+  it("rejects databases and pipelines, which this engine does not build", async () => {
     await expect(run({ ...base, services: [{ name: "orders", database: { engine: "postgres" } }] })).rejects.toThrow("database (asked by services[].database) is not supported yet");
     await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipeline (asked by pipelines.perService) is not supported yet");
+  });
+
+  it("checks the issuer's tokens on every call through the ingress, with Istio policies applied after the mesh", async () => {
+    const { resources } = await run({ ...base, gateway: { auth: "jwt" }, auth: { sessions: "none", issuer: "https://login.example.com/realms/shop" }, logging: { stack: "none", buffer: "none" } });
+    const group = single(resources, GROUP, "shop-gateway-auth");
+    expect(objs(group).map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(["RequestAuthentication/shop/gateway-jwt", "AuthorizationPolicy/shop/gateway-require-jwt"]);
+    expect(objs(group)[0]!.spec).toEqual({ jwtRules: [{ issuer: "https://login.example.com/realms/shop", forwardOriginalToken: true }] });
+    expect(objs(group)[1]!.spec).toMatchObject({ action: "DENY", rules: [{ from: [{ source: { namespaces: ["shop-ingress"], notRequestPrincipals: ["*"] } }] }] });
+    expect(group.dependsOn).toEqual(expect.arrayContaining(["shop-namespace", "shop-mesh-istiod"]));
+    // The trusted namespace is the one the ingress controller runs in.
+    expect((single(resources, "kubernetes:core/v1:Namespace", "shop-ingress-namespace").inputs["metadata"] as { name: string }).name).toBe("shop-ingress");
+  });
+
+  it("delegates calls through the ingress to the auth service with Istio ext-authz", async () => {
+    const { resources } = await run({
+      ...base,
+      gateway: { auth: "authorizer" },
+      auth: { sessions: "none", service: "auth" },
+      logging: { stack: "none", buffer: "none" },
+      services: [{ name: "orders" }, { name: "auth", path: "/auth" }],
+    });
+    const policy = objs(single(resources, GROUP, "shop-gateway-auth"));
+    expect(policy.map((o) => o.kind)).toEqual(["AuthorizationPolicy"]);
+    expect(policy[0]!.spec).toEqual({ action: "CUSTOM", provider: { name: "shop-auth-service" }, rules: [{ from: [{ source: { namespaces: ["shop-ingress"] } }], to: [{ operation: { notPaths: ["/auth", "/auth/*"] } }] }] });
+    const istiod = single(resources, RELEASE, "shop-mesh-istiod");
+    const meshConfig = (istiod.inputs["values"] as { meshConfig: { extensionProviders: { name: string; envoyExtAuthzHttp: Record<string, unknown> }[] } }).meshConfig;
+    expect(meshConfig.extensionProviders).toEqual([
+      { name: "shop-auth-service", envoyExtAuthzHttp: { service: "auth.shop.svc.cluster.local", port: 80, pathPrefix: "/auth/authorize", includeRequestHeadersInCheck: ["authorization"], timeout: "3s" } },
+    ]);
   });
 
   it("rejects a spec for another cloud", async () => {

@@ -1,0 +1,195 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { appEngineServiceName, gcpImage } from "../../plan/gcp.js";
+import { shortHash } from "../../plan/naming.js";
+import type { LandingZonePlan } from "../../plan/types.js";
+import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kubernetes/landing-zone.js";
+import type { GatewayBackend } from "./api-gateway.js";
+import { projectOf, serviceAgent } from "./project.js";
+import { findService, ServiceIdentity, mergeAttachments, type ServiceAttachment } from "./service-identity.js";
+import type { RegistryLink } from "./service-registry.js";
+import { GOOGLE_CLOUD_PROJECT_ENV, SESSION_STORE_TLS_CA_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
+
+/** Suffix of the variables naming a secret's Secret Manager version (`<KEY>_SECRET`): App Engine env values are visible in the version's config, so secrets go by reference. */
+export const SECRET_REFERENCE_SUFFIX = "_SECRET";
+/** The App Engine flexible service agent, which pulls the services' images at deployment. */
+export const APP_ENGINE_FLEX_AGENT_DOMAIN = "gae-api-prod.google.com.iam.gserviceaccount.com";
+/** CPU utilization App Engine's autoscaler keeps each service at. */
+export const APP_ENGINE_CPU_TARGET = 0.7;
+
+/** Arguments of {@link AppEngineService}. */
+export interface AppEngineServiceArgs {
+  /** The landing-zone plan (`tier: paas`). */
+  readonly plan: LandingZonePlan;
+  /** Name of the service or BFF in `plan.services`; the plan's first service becomes App Engine's `default`. */
+  readonly service: string;
+  /** VPC network and subnet names the instances join (private addresses only), to reach Memorystore and other private endpoints. */
+  readonly network: { readonly name: pulumi.Input<string>; readonly subnetwork: pulumi.Input<string> };
+  /** The service's Artifact Registry repository: its URL prefixes the plan's image, its name scopes the pull grant. */
+  readonly repository: { readonly url: pulumi.Input<string>; readonly name: pulumi.Input<string> };
+  /**
+   * The session store; the service gets its endpoint and CA, and a reference to its AUTH string.
+   * @default - no session store
+   */
+  readonly sessions?: SessionStoreLink;
+  /**
+   * The event bus; the service's account gets exactly its grants, the service its topic and subscription names.
+   * @default - no messaging
+   */
+  readonly broker?: BrokerLink;
+  /**
+   * Register the service and its URL (`https://<service>-dot-<app hostname>`) in the registry; App Engine has no VPC address, so callers look it up by name in Service Directory.
+   * @default - not registered
+   */
+  readonly discovery?: { readonly registry: RegistryLink; readonly defaultHostname: pulumi.Input<string> };
+  /**
+   * Values of the service's declared `secrets`, by key.
+   * @default - a generated 32-character value per secret
+   */
+  readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * Extra non-secret environment variables.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * What the service owns or uses beyond sessions and messaging (its database, event store, read model): environment, conditioned roles, secrets.
+   * @default - none
+   */
+  readonly attachments?: readonly ServiceAttachment[];
+  /**
+   * Labels on the service's secrets.
+   * @default - none
+   */
+  readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Escape hatch: patches the version's arguments before it is created.
+   * @default - no patch
+   */
+  readonly transform?: { readonly version?: (args: gcp.appengine.FlexibleAppVersionArgs) => void };
+}
+
+/**
+ * One service (or BFF) on App Engine flexible, the App Engine environment that runs any container:
+ * its {@link ServiceIdentity} as the runtime account, a version running the service's image on the
+ * VPC without external addresses, health-checked on the plan's path and autoscaled between its
+ * replica bounds, reachable only from inside and through the load balancer (ingress settings), and a
+ * serverless NEG for the gateway. Secrets reach the service as Secret Manager references
+ * (`<KEY>_SECRET`), which it reads with its account at start, never as values in the version.
+ *
+ * Cost: App Engine flexible bills per instance-hour and keeps at least `replicas.min` instances up.
+ *
+ * @example
+ * new AppEngineService("orders", { plan, service: "orders", network: { name, subnetwork }, repository: { url, name } });
+ */
+export class AppEngineService extends pulumi.ComponentResource {
+  readonly identity: ServiceIdentity;
+  /** App Engine service name (`default` for the plan's first service). */
+  readonly appEngineService: string;
+  /** The gateway backend of this service. */
+  readonly backend: GatewayBackend;
+  /** `https://...appspot.com` URL of the service, when the application's hostname is known (`discovery`). */
+  readonly url?: pulumi.Output<string>;
+  readonly nodes: {
+    readonly version: gcp.appengine.FlexibleAppVersion;
+    readonly ingress: gcp.appengine.ServiceNetworkSettings;
+    readonly networkEndpointGroup: gcp.compute.RegionNetworkEndpointGroup;
+  };
+
+  constructor(name: string, args: AppEngineServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { plan } = args;
+    const service = findService(plan, args.service, `AppEngineService ${name}`);
+    const attached = mergeAttachments(args.attachments ?? [], `${args.service} attachments`);
+    if (!plan.paas) throw new Error(`AppEngineService ${name}: plan.paas is missing because tier is "${plan.tier}". Fix: set tier: paas`);
+    super("msa:gcp:AppEngineService", name, {}, opts);
+    const parent = { parent: this };
+    const project = projectOf(this);
+    const appEngineService = appEngineServiceName(plan, service.name);
+
+    this.identity = new ServiceIdentity(
+      `${name}-identity`,
+      {
+        plan,
+        service: service.name,
+        ...(args.secretValues ? { secretValues: args.secretValues } : {}),
+        sharedSecrets: { ...(args.sessions ? { [SESSION_STORE_PASSWORD_ENV]: args.sessions.authSecretId } : {}), ...Object.fromEntries(Object.entries(attached.secrets).map(([key, s]) => [key, s.secretId])) },
+        sqlUsers: attached.sqlUsers,
+        ...(args.broker ? { pubsub: args.broker.grantsFor(service.name) } : {}),
+        // App Engine flexible runs on VMs whose agents write logs and metrics with the runtime account.
+        projectRoles: [{ role: "roles/logging.logWriter" }, { role: "roles/monitoring.metricWriter" }, ...attached.projectRoles],
+        ...(args.labels ? { labels: args.labels } : {}),
+      },
+      parent,
+    );
+    const imagePull = new gcp.artifactregistry.RepositoryIamMember(
+      `${name}-image-pull`,
+      { repository: args.repository.name, location: plan.region, role: "roles/artifactregistry.reader", member: serviceAgent(project, APP_ENGINE_FLEX_AGENT_DOMAIN) },
+      parent,
+    );
+
+    const env = pulumi.all({
+      ...service.config,
+      SERVICE_NAME: service.name,
+      PORT: String(service.port),
+      [GOOGLE_CLOUD_PROJECT_ENV]: project.id,
+      ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint, [SESSION_STORE_TLS_CA_ENV]: args.sessions.caCertificate } : {}),
+      ...(args.broker ? args.broker.environmentFor(service.name) : {}),
+      ...attached.env,
+      ...args.env,
+      ...Object.fromEntries(Object.entries(this.identity.secretIds).map(([key, id]) => [`${key}${SECRET_REFERENCE_SUFFIX}`, pulumi.interpolate`${id}/versions/latest`])),
+    });
+    const image = pulumi.output(args.repository.url).apply((url) => gcpImage(service, url));
+    // A new image or configuration deploys a new version; the id names what it runs.
+    const versionId = pulumi.all([image, env]).apply(([i, e]) => `v-${shortHash(JSON.stringify([i, e]), 12)}`);
+
+    const versionArgs: gcp.appengine.FlexibleAppVersionArgs = {
+      service: appEngineService,
+      versionId,
+      runtime: "custom",
+      deployment: { container: { image } },
+      serviceAccount: this.identity.email,
+      envVariables: env,
+      livenessCheck: { path: service.healthPath, checkInterval: "30s", failureThreshold: 4, initialDelay: "300s" },
+      readinessCheck: { path: service.healthPath, checkInterval: "5s", failureThreshold: 2, appStartTimeout: "300s" },
+      automaticScaling: {
+        minTotalInstances: service.replicas.min,
+        maxTotalInstances: service.replicas.max,
+        coolDownPeriod: "120s",
+        cpuUtilization: { targetUtilization: APP_ENGINE_CPU_TARGET },
+      },
+      resources: { cpu: Math.max(1, Math.ceil(service.cpuMillicores / 1000)), memoryGb: Math.max(1, Math.ceil(service.memoryMiB / 1024)) },
+      network: { name: args.network.name, subnetwork: args.network.subnetwork, instanceIpMode: "INTERNAL" },
+      // Older versions are stopped by the new one taking all traffic, not deleted, so a rollback stays one command.
+      noopOnDestroy: true,
+      deleteServiceOnDestroy: false,
+    };
+    args.transform?.version?.(versionArgs);
+    const version = new gcp.appengine.FlexibleAppVersion(`${name}-version`, versionArgs, { parent: this, dependsOn: [imagePull, ...this.identity.nodes.bindings] });
+
+    const ingress = new gcp.appengine.ServiceNetworkSettings(
+      `${name}-ingress`,
+      { service: appEngineService, networkSettings: { ingressTrafficAllowed: "INGRESS_TRAFFIC_ALLOWED_INTERNAL_AND_LB" } },
+      { parent: this, dependsOn: [version] },
+    );
+    const networkEndpointGroup = new gcp.compute.RegionNetworkEndpointGroup(
+      `${name}-neg`,
+      { region: plan.region, networkEndpointType: "SERVERLESS", appEngine: { service: appEngineService } },
+      { parent: this, dependsOn: [version] },
+    );
+
+    if (args.discovery) {
+      const url = pulumi.interpolate`https://${appEngineService === "default" ? "" : `${appEngineService}-dot-`}${args.discovery.defaultHostname}`;
+      new gcp.servicedirectory.Service(
+        `${name}-registration`,
+        { serviceId: service.name, namespace: args.discovery.registry.namespaceId, metadata: { tier: "paas", protocol: "https", url } },
+        { parent: this, dependsOn: [version] },
+      );
+      this.url = url;
+    }
+
+    this.appEngineService = appEngineService;
+    this.backend = { kind: "serverless", networkEndpointGroup: networkEndpointGroup.id, dependsOn: [ingress] };
+    this.nodes = { version, ingress, networkEndpointGroup };
+    this.registerOutputs({ email: this.identity.email });
+  }
+}

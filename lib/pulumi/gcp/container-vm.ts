@@ -1,0 +1,130 @@
+import { stringify } from "yaml";
+import { WORKLOAD_UID } from "../../kubernetes/workload.js";
+
+/** Container-Optimized OS, stable channel: a minimal, auto-updating image whose only job is running containers. */
+export const CONTAINER_VM_IMAGE = "projects/cos-cloud/global/images/family/cos-stable";
+
+/** What runs on one service's VMs. */
+export interface ContainerVmOptions {
+  /** Service name: the systemd unit, the container and the directories under /etc/msa and /run/msa. */
+  readonly service: string;
+  readonly image: string;
+  /** Container port, published on the same host port for the load balancer. */
+  readonly port: number;
+  /** Non-secret environment variables (single-line values). */
+  readonly env: Readonly<Record<string, string>>;
+  /**
+   * Multi-line values (certificates): each is written to a file mounted read-only at `/etc/msa/<name>`, and
+   * the container gets `<NAME>_FILE` with that path.
+   * @default - none
+   */
+  readonly files?: Readonly<Record<string, string>>;
+  /** Secret Manager secrets by environment variable (`projects/<p>/secrets/<id>`); read at start into a root-only tmpfs file. */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Artifact Registry hosts Docker authenticates to with the VM's service account (e.g. asia-northeast3-docker.pkg.dev). */
+  readonly registryHosts: readonly string[];
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SECRET_ID = /^projects\/[a-z0-9-]+\/secrets\/[A-Za-z0-9_-]+$/;
+const SERVICE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+
+/**
+ * The cloud-config a Container-Optimized OS VM boots with: a systemd unit that authenticates Docker
+ * to Artifact Registry with the VM's service account, fetches the service's secrets from Secret
+ * Manager (the token goes to curl on stdin, never on a command line) into /run, and runs the
+ * container read-only, as a non-root user with every capability dropped, restarting it when it exits.
+ */
+export function containerVmUserData(options: ContainerVmOptions): string {
+  checkOptions(options);
+  const { service, image, port } = options;
+  const etc = `/etc/msa/${service}`;
+  const run = `/run/msa/${service}`;
+  const files = Object.entries(options.files ?? {});
+  const env = { ...options.env, ...Object.fromEntries(files.map(([key]) => [`${key}_FILE`, `/etc/msa/${key.toLowerCase()}`])) };
+  const dockerRun = [
+    "/usr/bin/docker run --rm",
+    `--name ${service}`,
+    `--publish ${port}:${port}`,
+    `--env-file ${etc}/config.env`,
+    `--env-file ${run}/secrets.env`,
+    ...files.map(([key]) => `--volume ${etc}/${key.toLowerCase()}:/etc/msa/${key.toLowerCase()}:ro`),
+    "--read-only --tmpfs /tmp",
+    `--user ${WORKLOAD_UID}:${WORKLOAD_UID}`,
+    "--cap-drop ALL --security-opt no-new-privileges",
+    image,
+  ].join(" ");
+  const unit = [
+    "[Unit]",
+    `Description=${service} container (msa-landing-zone)`,
+    "Wants=network-online.target",
+    "After=network-online.target docker.service",
+    "Requires=docker.service",
+    "",
+    "[Service]",
+    // COS keeps / read-only; docker-credential-gcr writes its Docker config under HOME.
+    "Environment=HOME=/home/msa",
+    "ExecStartPre=/bin/mkdir -p /home/msa",
+    `ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries=${options.registryHosts.join(",")}`,
+    `ExecStartPre=/bin/bash ${etc}/fetch-secrets.sh`,
+    `ExecStartPre=-/usr/bin/docker rm -f ${service}`,
+    `ExecStart=${dockerRun}`,
+    `ExecStop=/usr/bin/docker stop ${service}`,
+    "Restart=always",
+    "RestartSec=5",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+  const config = {
+    write_files: [
+      { path: `${etc}/config.env`, permissions: "0644", owner: "root", content: Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join("") },
+      ...files.map(([key, content]) => ({ path: `${etc}/${key.toLowerCase()}`, permissions: "0644", owner: "root", content })),
+      { path: `${etc}/fetch-secrets.sh`, permissions: "0700", owner: "root", content: fetchSecretsScript(run, options.secrets) },
+      { path: `/etc/systemd/system/${service}.service`, permissions: "0644", owner: "root", content: unit },
+    ],
+    runcmd: ["systemctl daemon-reload", `systemctl start ${service}.service`],
+  };
+  return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
+}
+
+function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string>>): string {
+  return [
+    "#!/bin/bash",
+    "# Reads the service's secrets with the VM's service account into a file on tmpfs only root can read.",
+    "set -euo pipefail",
+    "umask 077",
+    `mkdir -p ${run}`,
+    `out=${run}/secrets.env`,
+    ': > "$out.tmp"',
+    ...(Object.keys(secrets).length > 0
+      ? [
+          `token=$(curl -sSf -H 'Metadata-Flavor: Google' http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token | sed -E 's/.*"access_token" *: *"([^"]+)".*/\\1/')`,
+          "fetch() {",
+          `  printf 'Authorization: Bearer %s\\n' "$token" | curl -sSf -H @- "https://secretmanager.googleapis.com/v1/$1/versions/latest:access" | sed -nE 's/.*"data" *: *"([^"]+)".*/\\1/p' | base64 -d`,
+          "}",
+          ...Object.entries(secrets).map(([key, id]) => `printf '%s=%s\\n' ${key} "$(fetch ${id})" >> "$out.tmp"`),
+        ]
+      : []),
+    'mv "$out.tmp" "$out"',
+    "",
+  ].join("\n");
+}
+
+function checkOptions(options: ContainerVmOptions): void {
+  if (!SERVICE.test(options.service)) throw new Error(`containerVmUserData service: "${options.service}" is not a DNS label. Fix: use lowercase letters, digits and '-'`);
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new Error(`containerVmUserData port: ${options.port} is not a TCP port. Fix: use 1-65535`);
+  if (/\s/.test(options.image) || options.image.length === 0) throw new Error(`containerVmUserData image: "${options.image}" is not an image reference. Fix: pass e.g. <region>-docker.pkg.dev/<project>/<repository>/<image>:<tag>`);
+  if (options.registryHosts.length === 0) throw new Error(`containerVmUserData registryHosts: empty. Fix: pass the Artifact Registry host the image comes from`);
+  const names = [...Object.keys(options.env), ...Object.keys(options.files ?? {}), ...Object.keys(options.secrets)];
+  for (const name of names) if (!ENV_NAME.test(name)) throw new Error(`containerVmUserData: "${name}" is not an environment variable name. Fix: use letters, digits and '_'`);
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice) throw new Error(`containerVmUserData: "${twice}" is given twice (env, files, secrets). Fix: give it once`);
+  for (const [key, value] of Object.entries(options.env)) {
+    if (/[\r\n]/.test(value)) throw new Error(`containerVmUserData env.${key}: a multi-line value cannot go into an env file. Fix: pass it in files`);
+  }
+  for (const [key, id] of Object.entries(options.secrets)) {
+    if (!SECRET_ID.test(id)) throw new Error(`containerVmUserData secrets.${key}: "${id}" is not a Secret Manager secret id. Fix: pass projects/<project>/secrets/<secret>`);
+  }
+}

@@ -1,0 +1,394 @@
+import * as pulumi from "@pulumi/pulumi";
+import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
+import { meshAddOn } from "../../kubernetes/mesh.js";
+import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
+import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
+import type { AddOn } from "../../kubernetes/types.js";
+import { gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
+import { planLandingZone } from "../../plan/planner.js";
+import type { LandingZonePlan } from "../../plan/types.js";
+import type { LandingZoneInput } from "../../spec/schema.js";
+import type { LandingZoneSpec } from "../../spec/types.js";
+import { applyManifests, type HelmValues } from "../kubernetes/add-on.js";
+import { LogPipeline } from "../kubernetes/log-pipeline.js";
+import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
+import { AppEngineApplication } from "./app-engine-application.js";
+import { AppEngineService } from "./app-engine-service.js";
+import { ContainerRegistry } from "./container-registry.js";
+import { InstanceGroupService } from "./instance-group-service.js";
+import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
+import { EventStore } from "./event-store.js";
+import { FirestoreStore } from "./firestore-store.js";
+import { MessageBroker, PUBSUB_TOPICS_ENV } from "./message-broker.js";
+import { Monitoring } from "./monitoring.js";
+import { Network, networkArgsFromPlan } from "./network.js";
+import { projectOf } from "./project.js";
+import { sagaAttachment, SagaOrchestrator } from "./saga-orchestrator.js";
+import { ServiceDatabase } from "./service-database.js";
+import type { ServiceAttachment } from "./service-identity.js";
+import { ServiceRegistry } from "./service-registry.js";
+import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION, type BrokerLink } from "./service-workload.js";
+import { SessionStore } from "./session-store.js";
+import { identityPlatformIssuer, UserDirectory } from "./user-directory.js";
+import { WorkloadIdentity } from "./workload-identity.js";
+
+/** Arguments of {@link LandingZone}. */
+export interface LandingZoneArgs {
+  /** The landing-zone spec (`cloud: gcp`), as written or normalized. */
+  readonly spec: LandingZoneInput | LandingZoneSpec;
+  /**
+   * Host names of the gateway's managed certificate; point their DNS at the `gatewayAddress` output.
+   * @default - `<gateway address>.nip.io`
+   */
+  readonly domains?: readonly string[];
+  /**
+   * Values of the services' declared secrets, by service then key (e.g. from `pulumi config set --secret`).
+   * @default - every secret generated
+   */
+  readonly secretValues?: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
+  /**
+   * PaaS: the project's existing App Engine application (a project has at most one), by its default hostname.
+   * @default - the application is created in the plan's region
+   */
+  readonly existingAppEngine?: { readonly defaultHostname: string };
+}
+
+/** Environment variable with the Firestore database of a CQRS read model. */
+export const READ_MODEL_ENV = "READ_MODEL_DATABASE";
+
+/** The component a service becomes in each service model. */
+export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngineService;
+
+/**
+ * A whole GCP landing zone from a spec, planned for the Pulumi engine: Network, then per service
+ * model the compute (CaaS: KubernetesPlatform on private GKE with Istio, the trace collector and a
+ * ServiceWorkload per service and BFF; IaaS: an InstanceGroupService per service; PaaS: the
+ * AppEngineApplication and an AppEngineService per service), ContainerRegistry, ServiceRegistry
+ * (VMs and App Engine), SessionStore on Memorystore, MessageBroker on Pub/Sub, the ELK LogPipeline
+ * with its Redis buffer on GKE, UserDirectory on Identity Platform, the ApiGateway (HTTPS load
+ * balancer with Cloud Armor) routing to every exposed service, and Monitoring, all children of this component.
+ *
+ * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
+ *
+ * @example
+ * const zone = new LandingZone("shop", { spec: loadSpecFile("landing-zone.yaml"), domains: ["shop.example.com"] });
+ * export const gatewayUrl = zone.gatewayUrl;
+ */
+export class LandingZone extends pulumi.ComponentResource {
+  readonly plan: LandingZonePlan;
+  readonly network: Network;
+  readonly registry: ContainerRegistry;
+  readonly platform?: KubernetesPlatform;
+  readonly serviceRegistry?: ServiceRegistry;
+  readonly sessions?: SessionStore;
+  readonly broker?: MessageBroker;
+  readonly logging?: LogPipeline;
+  readonly users?: UserDirectory;
+  readonly gateway: ApiGateway;
+  readonly monitoring?: Monitoring;
+  /** One orchestrator per saga, in spec order. */
+  readonly sagas: readonly SagaOrchestrator[];
+  /** Service name → the database it owns. */
+  readonly databases: ReadonlyMap<string, ServiceDatabase>;
+  /** Service or BFF name → its component (GKE workload, instance group or App Engine service, by tier). */
+  readonly services: ReadonlyMap<string, ServiceComponent>;
+
+  readonly gatewayUrl: pulumi.Output<string>;
+  readonly gatewayAddress: pulumi.Output<string>;
+  readonly clusterName?: pulumi.Output<string>;
+  readonly sessionEndpoint?: pulumi.Output<string>;
+  readonly kibanaService?: pulumi.Output<string>;
+  readonly topicNames?: pulumi.Output<Record<string, string>>;
+  readonly alertTopic?: pulumi.Output<string>;
+  readonly serviceDomain?: pulumi.Output<string>;
+
+  constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Planning throws a PlanError naming every unsupported capability before anything is registered.
+    const plan = planLandingZone(args.spec, { engine: "pulumi" });
+    if (plan.cloud !== "gcp") throw new Error(`LandingZone args.spec.cloud: "${plan.cloud}" is not gcp. Fix: set cloud: gcp, or use the ${plan.cloud} LandingZone`);
+    checkSecretValues(plan, args.secretValues);
+    checkAccountIds(plan);
+    const meshChecked = plan.decisions.find((d) => (d.capability === "tokens" || d.capability === "authService") && plan.tier === "caas" && !plan.mesh);
+    if (meshChecked) throw new Error(`LandingZone gateway.auth: on GKE the ${meshChecked.capability === "tokens" ? "JWT" : "auth service"} checks run in the Istio mesh, but mesh.kind is none. Fix: set mesh.kind: istio, or gateway.auth: none`);
+    const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
+    if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
+    const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
+    if (choreographed) {
+      throw new Error(`LandingZone sagas[${choreographed.name}].mode: "choreography" is not built on gcp (Workflows orchestrates). Fix: set mode: orchestration, or drive the saga with its own events in publishes/subscribes`);
+    }
+    super("msa:gcp:LandingZone", name, {}, opts);
+    this.plan = plan;
+    const parent = { parent: this };
+    const retain = plan.protection.retain;
+    const labels = gcpLabels(plan.tags);
+    const prefix = `${plan.name}-${plan.environment}`;
+    const asked = new Set(plan.decisions.map((d) => d.capability));
+
+    this.network = new Network(`${name}-network`, networkArgsFromPlan(plan), parent);
+    const network = this.network;
+    const platform = plan.tier === "caas" ? createPlatform(name, plan, network, this) : undefined;
+    if (platform) this.platform = platform;
+    this.registry = new ContainerRegistry(
+      `${name}-registry`,
+      { region: plan.region, repositories: plan.services.map((s) => s.repository), readers: platform ? [platform.nodeServiceAccountMember] : [], retain, labels },
+      parent,
+    );
+    // GKE services find each other through cluster DNS; VMs and App Engine through Service Directory.
+    if (asked.has("discovery") && plan.tier !== "caas") {
+      this.serviceRegistry = new ServiceRegistry(`${name}-discovery`, { region: plan.region, namespace: prefix, network: { id: network.networkId, name: network.networkName }, labels }, parent);
+    }
+
+    if (plan.sessions) {
+      this.sessions = new SessionStore(
+        `${name}-sessions`,
+        {
+          sessions: plan.sessions,
+          region: plan.region,
+          zones: plan.network.availabilityZones,
+          networkId: network.networkId,
+          ...(network.privateServiceRangeName ? { reservedIpRange: network.privateServiceRangeName } : {}),
+          secretPrefix: prefix,
+          retain,
+          labels,
+        },
+        { parent: this, dependsOn: [...network.privateServiceAccess] },
+      );
+    }
+    if (plan.broker) this.broker = new MessageBroker(`${name}-broker`, { broker: plan.broker, namePrefix: prefix, retain, labels }, parent);
+    if (plan.logging && platform) {
+      // The same ELK add-on as on any cluster, applied through the GKE provider.
+      this.logging = new LogPipeline(`${name}-logging`, { plan, provider: platform.provider }, { parent: this, dependsOn: [...platform.ready] });
+    }
+    const project = projectOf(this);
+    // Identity Platform's issuer is fixed by the project, so the services' policies need not wait for the directory.
+    const tokens = asked.has("tokens") ? identityPlatformIssuer(project.id) : undefined;
+
+    const services = new Map<string, ServiceComponent>();
+    const backends: Record<string, GatewayBackend> = {};
+    const appEngine =
+      plan.tier === "paas" ? new AppEngineApplication(`${name}-app-engine`, { region: plan.region, ...(args.existingAppEngine ? { existing: args.existingAppEngine } : {}) }, parent) : undefined;
+    const databases = new Map<string, ServiceDatabase>();
+    for (const service of plan.services) {
+      const attachments: ServiceAttachment[] = [];
+      if (service.database) {
+        const database = new ServiceDatabase(
+          `${name}-${service.name}-database`,
+          {
+            database: service.database,
+            service: service.name,
+            serviceAccountId: gcpServiceAccountId(plan.name, service.name),
+            region: plan.region,
+            namePrefix: prefix,
+            network: { id: network.networkId, ...(network.privateServiceRangeName ? { privateServiceRange: network.privateServiceRangeName } : {}), privateServiceAccess: network.privateServiceAccess },
+            retain,
+            labels,
+          },
+          parent,
+        );
+        databases.set(service.name, database);
+        attachments.push(database.attachment);
+      }
+      if (service.readModel) {
+        const readModel = new FirestoreStore(
+          `${name}-${service.name}-read-model`,
+          { service: service.name, purpose: "read", region: plan.region, namePrefix: prefix, envVar: READ_MODEL_ENV, pointInTimeRecovery: retain, backupRetentionDays: plan.protection.backupRetentionDays, retain },
+          parent,
+        );
+        attachments.push(readModel.attachment);
+      }
+      if (service.eventStore && this.broker) {
+        const broker = this.broker;
+        const eventStore = new EventStore(
+          `${name}-${service.name}-event-store`,
+          {
+            service: service.name,
+            region: plan.region,
+            namePrefix: prefix,
+            accountIds: { forwarder: gcpServiceAccountId(plan.name, `${service.name}-fwd`), trigger: gcpServiceAccountId(plan.name, `${service.name}-trg`) },
+            topics: Object.fromEntries(service.publishes.map((event) => [event, broker.topicIds[event]!])),
+            retain,
+            backupRetentionDays: plan.protection.backupRetentionDays,
+          },
+          parent,
+        );
+        attachments.push(eventStore.attachment);
+      }
+      for (const saga of plan.spec.sagas.filter((g) => g.steps.some((step) => step.service === service.name))) {
+        attachments.push(sagaAttachment(prefix, plan.region, project.id, saga.name, service.name));
+      }
+      const common = {
+        plan,
+        service: service.name,
+        attachments,
+        ...(this.sessions ? { sessions: this.sessions } : {}),
+        ...(this.broker ? { broker: service.eventStore ? publishedByStore(this.broker) : this.broker } : {}),
+        ...(args.secretValues?.[service.name] ? { secretValues: args.secretValues[service.name] } : {}),
+        labels,
+      };
+      const repository = { url: this.registry.repositoryUrls[service.repository]!, name: this.registry.repositoryNames[service.repository]! };
+      const registry = this.serviceRegistry?.link;
+      let component: ServiceComponent;
+      if (platform) {
+        component = new ServiceWorkload(
+          `${name}-${service.name}`,
+          {
+            ...common,
+            provider: platform.provider,
+            workloadPool: platform.workloadPool,
+            repositoryUrl: repository.url,
+            dependsOn: [...platform.ready],
+          },
+          parent,
+        );
+      } else if (appEngine) {
+        // App Engine takes other services only once its default service exists.
+        const defaultService = services.get(plan.services[0]!.name);
+        component = new AppEngineService(
+          `${name}-${service.name}`,
+          { ...common, network: { name: network.networkName, subnetwork: network.subnetworkName }, repository, ...(registry ? { discovery: { registry, defaultHostname: appEngine.defaultHostname } } : {}) },
+          { parent: this, dependsOn: [...appEngine.ready, ...network.privateServiceAccess, ...(defaultService ? [defaultService] : [])] },
+        );
+      } else {
+        component = new InstanceGroupService(
+          `${name}-${service.name}`,
+          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}) },
+          parent,
+        );
+      }
+      services.set(service.name, component);
+      if (component.backend) backends[service.name] = component.backend;
+    }
+    this.services = services;
+    this.databases = databases;
+
+    this.sagas = plan.spec.sagas.map(
+      (saga) =>
+        new SagaOrchestrator(
+          `${name}-saga-${saga.name}`,
+          {
+            saga,
+            region: plan.region,
+            namePrefix: prefix,
+            accountId: gcpServiceAccountId(plan.name, `saga-${saga.name}`),
+            participants: Object.fromEntries(saga.steps.map((step) => [step.service, services.get(step.service)!.identity.member])),
+            retain,
+            labels,
+          },
+          parent,
+        ),
+    );
+
+    this.gateway = new ApiGateway(`${name}-gateway`, { gateway: plan.gateway, backends, ...(args.domains ? { domains: args.domains } : {}) }, parent);
+    if (tokens) this.users = new UserDirectory(`${name}-users`, { authorizedDomains: [this.gateway.domains.apply((d) => d[0]!)], retain }, parent);
+    if (platform && plan.auth) {
+      // The load balancer reaches the pods through NEGs, outside the mesh: the gateway's checks run there as Istio policies.
+      const policies = pulumi.output(tokens ?? undefined).apply((issuer) => gatewayAuthPolicies(plan, { kind: "load-balancer" }, issuer ? { issuer } : {}));
+      applyManifests(`${name}-gateway-auth`, policies, { provider: platform.provider, parent: this, dependsOn: [...platform.ready] });
+    }
+    if (asked.has("monitoring")) {
+      this.monitoring = new Monitoring(`${name}-monitoring`, { plan, backendServiceNames: this.gateway.backendServiceNames, namePrefix: prefix, labels }, parent);
+    }
+
+    this.gatewayUrl = this.gateway.url;
+    this.gatewayAddress = this.gateway.address;
+    if (platform) this.clusterName = platform.clusterName;
+    if (this.sessions) this.sessionEndpoint = this.sessions.endpoint;
+    if (this.logging) this.kibanaService = this.logging.kibanaService;
+    if (this.broker) this.topicNames = pulumi.output(this.broker.topicNames);
+    if (this.monitoring?.alertTopicId) this.alertTopic = this.monitoring.alertTopicId;
+    if (this.serviceRegistry) this.serviceDomain = pulumi.output(this.serviceRegistry.link.domain);
+    this.registerOutputs(this.outputs);
+  }
+
+  /** Stack outputs, by name; optional parts appear only when the plan has them. */
+  get outputs(): Readonly<Record<string, pulumi.Output<unknown>>> {
+    return {
+      gatewayUrl: this.gatewayUrl,
+      gatewayAddress: this.gatewayAddress,
+      ...(this.clusterName ? { clusterName: this.clusterName } : {}),
+      ...(this.sessionEndpoint ? { sessionEndpoint: this.sessionEndpoint } : {}),
+      ...(this.kibanaService ? { kibanaService: this.kibanaService } : {}),
+      ...(this.topicNames ? { topicNames: this.topicNames } : {}),
+      ...(this.alertTopic ? { alertTopic: this.alertTopic } : {}),
+      ...(this.serviceDomain ? { serviceDomain: this.serviceDomain } : {}),
+    };
+  }
+}
+
+/**
+ * CaaS: private GKE with the workloads namespace, the mesh first when the plan has one, and the
+ * trace collector (exporting to Cloud Trace as its own account through Workload Identity when the
+ * backend is the cloud's).
+ */
+function createPlatform(name: string, plan: LandingZonePlan, network: Network, parent: pulumi.Resource): KubernetesPlatform {
+  const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
+  const mesh = meshAddOn(plan);
+  const tracing = tracingAddOn(plan);
+  // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
+  const addOns = [...(mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads]), ...(tracing ? [tracing] : [])];
+  const addOnValues: Record<string, HelmValues> = {};
+  if (tracing && defaultExporter(plan) === "googlecloud") {
+    const release = tracing.helmReleases[0]!;
+    const collector = new WorkloadIdentity(
+      `${name}-trace-collector`,
+      { accountId: gcpServiceAccountId(plan.name, "otel"), kubernetesServiceAccount: { namespace: release.namespace, name: release.name }, roles: ["roles/cloudtrace.agent"], description: "OpenTelemetry collector writing to Cloud Trace" },
+      { parent },
+    );
+    addOnValues[release.name] = { serviceAccount: { annotations: { [WORKLOAD_IDENTITY_ANNOTATION]: collector.email } } };
+  }
+  const placement = {
+    networkId: network.networkId,
+    subnetworkId: network.subnetworkId,
+    secondaryRanges: { pods: network.podsRangeName, services: network.servicesRangeName },
+    controlPlaneCidr: network.layout.controlPlane,
+    // With a private endpoint, deployments run from inside the subnet (a runner VM or a Cloud Build private pool).
+    authorizedNetworks: plan.cluster!.privateEndpoint ? [network.layout.subnet] : [],
+  };
+  return new KubernetesPlatform(
+    `${name}-platform`,
+    { ...kubernetesPlatformArgsFromPlan(plan, placement, addOns), addOnValues, labels: gcpLabels(plan.tags) },
+    { parent },
+  );
+}
+
+/** An event-sourced service publishes through its store's forwarder, so it gets neither publish grants nor topic names itself. */
+function publishedByStore(broker: MessageBroker): BrokerLink {
+  return {
+    grantsFor: (service) => ({ ...broker.grantsFor(service), publish: [] }),
+    environmentFor: (service) => {
+      const { [PUBSUB_TOPICS_ENV]: _published, ...rest } = broker.environmentFor(service);
+      return rest;
+    },
+  };
+}
+
+/** Every service account the zone creates, by what it is for; two parts must never share one. */
+function checkAccountIds(plan: LandingZonePlan): void {
+  const owners = new Map<string, string>();
+  const claim = (part: string, owner: string) => {
+    const id = gcpServiceAccountId(plan.name, part);
+    const other = owners.get(id);
+    if (other) throw new Error(`LandingZone: ${owner} and ${other} would share the service account "${id}". Fix: rename the service, saga or event-sourced service so their names differ`);
+    owners.set(id, owner);
+  };
+  if (plan.tier === "caas") claim("nodes", "the GKE nodes");
+  if (plan.tracing && plan.tier === "caas") claim("otel", "the trace collector");
+  for (const service of plan.services) {
+    claim(service.name, `services[${service.name}]`);
+    if (service.eventStore) {
+      claim(`${service.name}-fwd`, `the event forwarder of ${service.name}`);
+      claim(`${service.name}-trg`, `the event trigger of ${service.name}`);
+    }
+  }
+  for (const saga of plan.spec.sagas) claim(`saga-${saga.name}`, `sagas[${saga.name}]`);
+}
+
+function checkSecretValues(plan: LandingZonePlan, secretValues: LandingZoneArgs["secretValues"]): void {
+  for (const [service, values] of Object.entries(secretValues ?? {})) {
+    const declared = plan.services.find((s) => s.name === service);
+    if (!declared) throw new Error(`LandingZone args.secretValues: "${service}" is not a service of the spec. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
+    for (const key of Object.keys(values)) {
+      if (!declared.secrets.includes(key)) throw new Error(`LandingZone args.secretValues.${service}: "${key}" is not in services[${service}].secrets. Fix: declare it in the spec or drop it`);
+    }
+  }
+}

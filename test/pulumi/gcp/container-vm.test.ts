@@ -1,0 +1,69 @@
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { WORKLOAD_UID } from "../../../lib/kubernetes/workload.js";
+import { containerVmUserData, type ContainerVmOptions } from "../../../lib/pulumi/gcp/container-vm.js";
+
+const options: ContainerVmOptions = {
+  service: "orders",
+  image: "asia-northeast3-docker.pkg.dev/p/shop-orders/shop-orders:latest",
+  port: 8080,
+  env: { SERVICE_NAME: "orders", PUBSUB_TOPICS: '{"order-placed":"shop-prod-order-placed"}' },
+  files: { SESSION_STORE_TLS_CA: "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----" },
+  secrets: { SIGNING_KEY: "projects/p/secrets/shop-orders-SIGNING_KEY" },
+  registryHosts: ["asia-northeast3-docker.pkg.dev"],
+};
+
+type CloudConfig = { write_files: { path: string; permissions: string; content: string }[]; runcmd: string[] };
+const config = (text: string): CloudConfig => {
+  expect(text.startsWith("#cloud-config\n")).toBe(true);
+  return parse(text) as CloudConfig;
+};
+const file = (c: CloudConfig, path: string) => c.write_files.find((f) => f.path === path)!.content;
+
+describe("containerVmUserData", () => {
+  const c = config(containerVmUserData(options));
+  const unit = file(c, "/etc/systemd/system/orders.service");
+
+  it("runs the container read-only, non-root, without capabilities, on the service port, restarting it", () => {
+    const run = unit.split("\n").find((l) => l.startsWith("ExecStart="))!;
+    expect(run).toContain("--publish 8080:8080");
+    expect(run).toContain("--read-only --tmpfs /tmp");
+    expect(run).toContain(`--user ${WORKLOAD_UID}:${WORKLOAD_UID}`);
+    expect(run).toContain("--cap-drop ALL --security-opt no-new-privileges");
+    expect(run.endsWith(options.image)).toBe(true);
+    expect(unit).toContain("Restart=always");
+    expect(unit).toContain("ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries=asia-northeast3-docker.pkg.dev");
+    expect(c.runcmd).toEqual(["systemctl daemon-reload", "systemctl start orders.service"]);
+  });
+
+  it("puts configuration in an env file, certificates in mounted files, and secrets only in a root-only tmpfs file", () => {
+    expect(file(c, "/etc/msa/orders/config.env")).toBe(
+      `SERVICE_NAME=orders\nPUBSUB_TOPICS={"order-placed":"shop-prod-order-placed"}\nSESSION_STORE_TLS_CA_FILE=/etc/msa/session_store_tls_ca\n`,
+    );
+    expect(file(c, "/etc/msa/orders/session_store_tls_ca")).toBe(options.files!["SESSION_STORE_TLS_CA"]);
+    expect(unit).toContain("--volume /etc/msa/orders/session_store_tls_ca:/etc/msa/session_store_tls_ca:ro");
+    const script = file(c, "/etc/msa/orders/fetch-secrets.sh");
+    expect(c.write_files.find((f) => f.path.endsWith("fetch-secrets.sh"))!.permissions).toBe("0700");
+    expect(script).toContain("umask 077");
+    expect(script).toContain("fetch projects/p/secrets/shop-orders-SIGNING_KEY");
+    // The access token reaches curl on stdin, never as an argument another process could read.
+    expect(script).toContain("curl -sSf -H @-");
+    expect(script).not.toMatch(/-H "Authorization/);
+    expect(unit).toContain("--env-file /run/msa/orders/secrets.env");
+    expect(JSON.stringify(c)).not.toContain("SIGNING_KEY=");
+  });
+
+  it("writes an empty secrets file when the service has no secret", () => {
+    const script = file(config(containerVmUserData({ ...options, secrets: {} })), "/etc/msa/orders/fetch-secrets.sh");
+    expect(script).not.toContain("metadata.google.internal");
+    expect(script).toContain('mv "$out.tmp" "$out"');
+  });
+
+  it("rejects what would break the env file or the unit", () => {
+    expect(() => containerVmUserData({ ...options, env: { CA: "a\nb" } })).toThrow(/env.CA: a multi-line value cannot go into an env file. Fix: pass it in files/);
+    expect(() => containerVmUserData({ ...options, env: { "BAD-NAME": "x" } })).toThrow(/"BAD-NAME" is not an environment variable name/);
+    expect(() => containerVmUserData({ ...options, secrets: { SIGNING_KEY: "shop-orders-SIGNING_KEY" } })).toThrow(/is not a Secret Manager secret id/);
+    expect(() => containerVmUserData({ ...options, env: { SIGNING_KEY: "x" } })).toThrow(/"SIGNING_KEY" is given twice/);
+    expect(() => containerVmUserData({ ...options, image: "bad image" })).toThrow(/is not an image reference/);
+  });
+});
