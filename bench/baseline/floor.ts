@@ -7,7 +7,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import {
   loadBalancerControllerPolicy,
-  logBufferSecretManifest,
   logPipelineManifests,
   namespaceManifests,
   peerAuthenticationManifest,
@@ -481,6 +480,16 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
   helm("IstioBase", "istio-base", "base", "1.27.3", istio, "istio-system", { defaultRevision: "default" }, ["KubectlReadyBarrier"]);
   helm("Istiod", "istiod", "istiod", "1.27.3", istio, "istio-system", { pilot: { autoscaleMin: 2, replicaCount: 2 }, meshConfig: { accessLogFile: "/dev/stdout" } }, ["KubectlReadyBarrier", "IstioBase"]);
   t.manifest("IstioManifests", serviceToken, cluster, peerAuthenticationManifest("aws.cdk.eks/prune-istio"), refs, ["KubectlReadyBarrier", "Istiod"]);
+  helm(
+    "SecretsStoreProviderAws",
+    "secrets-store-provider-aws",
+    "secrets-store-csi-driver-provider-aws",
+    "2.2.0",
+    "https://aws.github.io/secrets-store-csi-driver-provider-aws",
+    "kube-system",
+    { "secrets-store-csi-driver": { install: true, syncSecret: { enabled: true }, enableSecretRotation: true, rotationPollInterval: "2m" } },
+    ["KubectlReadyBarrier"],
+  );
 
   const code = "The verification code to your new account is {####}";
   t.add(
@@ -639,6 +648,9 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
   t.publish("GatewaySecurityGroupIdParameter", parameterName("gateway", "load-balancer-security-group-id"), lbSg);
   t.publish("GatewayAuthorizerIdParameter", parameterName("gateway", "authorizer-id"), ref("Jwt"));
   redis(t, "Sessions", "Session store", net, clusterSg, 7);
+  t.publish("SessionEndpointParameter", parameterName("sessions", "endpoint"), att("Sessions", "PrimaryEndPoint.Address"));
+  t.publish("SessionPortParameter", parameterName("sessions", "port"), "6379");
+  t.publish("SessionAuthTokenArnParameter", parameterName("sessions", "auth-token-arn"), ref("SessionsAuthToken"));
   t.publish("ClusterNameParameter", parameterName("platform", "cluster-name"), cluster);
   t.publish("KubectlServiceTokenParameter", parameterName("platform", "kubectl-service-token"), serviceToken);
   t.publish("KubectlRoleArnParameter", parameterName("platform", "kubectl-role-arn"), att("KubectlHandlerRole", "Arn"));
@@ -751,12 +763,16 @@ function observability(templates: Template[], net: Network): void {
   );
   const domainArn = att("Domain", "Arn");
   t.add("LogstashRole", "AWS::IAM::Role", { AssumeRolePolicyDocument: assume("pods.eks.amazonaws.com", true), Description: "EKS Pod Identity of logging/logstash" });
+  const readBuffer = { Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Effect: "Allow", Resource: ref("BufferAuthToken") };
   t.add("LogstashRolePolicy", "AWS::IAM::Policy", {
-    PolicyDocument: { Statement: [{ Action: ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"], Effect: "Allow", Resource: [domainArn, join(domainArn, "/*")] }], Version: "2012-10-17" },
+    PolicyDocument: { Statement: [{ Action: ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"], Effect: "Allow", Resource: [domainArn, join(domainArn, "/*")] }, readBuffer], Version: "2012-10-17" },
     PolicyName: "LogstashRolePolicy",
     Roles: [ref("LogstashRole")],
   });
   t.add("LogstashAssociation", "AWS::EKS::PodIdentityAssociation", { ClusterName: clusterName, Namespace: "logging", RoleArn: att("LogstashRole", "Arn"), ServiceAccount: "logstash" });
+  t.add("ShipperRole", "AWS::IAM::Role", { AssumeRolePolicyDocument: assume("pods.eks.amazonaws.com", true), Description: "EKS Pod Identity of logging/filebeat" });
+  t.add("ShipperRolePolicy", "AWS::IAM::Policy", { PolicyDocument: { Statement: [readBuffer], Version: "2012-10-17" }, PolicyName: "ShipperRolePolicy", Roles: [ref("ShipperRole")] });
+  t.add("ShipperAssociation", "AWS::EKS::PodIdentityAssociation", { ClusterName: clusterName, Namespace: "logging", RoleArn: att("ShipperRole", "Arn"), ServiceAccount: "filebeat" });
   t.add("AccessPolicyGrant", "AWS::IAM::Policy", {
     PolicyDocument: { Statement: [{ Action: "es:UpdateDomainConfig", Effect: "Allow", Resource: domainArn }], Version: "2012-10-17" },
     PolicyName: "AccessPolicyGrant",
@@ -784,15 +800,14 @@ function observability(templates: Template[], net: Network): void {
   });
   t.add("DomainAccessPolicy", "Custom::OpenSearchAccessPolicy", { ServiceToken: crToken, Create: accessPolicy, Update: accessPolicy, InstallLatestAwsSdk: false }, { dependsOn: ["AccessPolicyGrant"], deleteOnRemoval: true });
   redis(t, "Buffer", "Log buffer", net, workloadSg, 0);
-  const pipeline = t.manifest(
+  t.manifest(
     "LogPipelineManifests",
     serviceToken,
     clusterName,
-    logPipelineManifests("aws.cdk.eks/prune-logging", refs.marker(att("Buffer", "PrimaryEndPoint.Address")), refs.marker(att("Domain", "DomainEndpoint"))),
+    logPipelineManifests("aws.cdk.eks/prune-logging", refs.marker(att("Buffer", "PrimaryEndPoint.Address")), refs.marker(att("Domain", "DomainEndpoint")), refs.marker(ref("BufferAuthToken"))),
     refs,
+    ["LogstashAssociation", "LogstashRolePolicy", "LogstashRole", "ShipperAssociation", "ShipperRolePolicy", "ShipperRole"],
   );
-  t.manifest("LogstashServiceAccount", serviceToken, clusterName, serviceAccountManifest("logstash", "logging", "aws.cdk.eks/prune-logstash"), refs, [pipeline]);
-  t.manifest("LogBufferSecret", serviceToken, clusterName, logBufferSecretManifest("aws.cdk.eks/prune-buffer", refs.marker(ref("BufferAuthToken"))), refs, [pipeline]);
 }
 
 function messaging(templates: Template[], model: BaselineModel): void {
@@ -899,6 +914,9 @@ function service(templates: Template[], s: BaselineService, route: BaselineModel
   const serviceToken = t.read(parameterName("platform", "kubectl-service-token"));
   t.add("Role", "AWS::IAM::Role", { AssumeRolePolicyDocument: assume("pods.eks.amazonaws.com", true), Description: `EKS Pod Identity of ${NAMESPACE}/${s.name}` });
   t.add("Association", "AWS::EKS::PodIdentityAssociation", { ClusterName: clusterName, Namespace: NAMESPACE, RoleArn: att("Role", "Arn"), ServiceAccount: s.name });
+  for (const [key, value] of Object.entries(s.config)) {
+    t.add(`Config${key}`, "AWS::SSM::Parameter", { Description: `${key} of ${s.name}`, Name: `/msa/${ZONE}/${ENV}/config/${s.name}/${key}`, Type: "String", Value: value });
+  }
   for (const key of s.secrets) {
     t.add(
       `Secret${key}`,
@@ -907,8 +925,13 @@ function service(templates: Template[], s: BaselineService, route: BaselineModel
       { retain: true },
     );
   }
-  const statements: object[] = [];
-  if (s.secrets.length > 0) statements.push({ Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Effect: "Allow", Resource: s.secrets.map((k) => ref(`Secret${k}`)) });
+  const sessionToken = t.read(parameterName("sessions", "auth-token-arn"));
+  const secretArn = (key: string) => (key === "SESSION_STORE_PASSWORD" ? sessionToken : ref(`Secret${key}`));
+  const configPath = (suffix: string) => join(`arn:aws:ssm:${REGION}:`, account, `:parameter/msa/${ZONE}/${ENV}/config/${s.name}${suffix}`);
+  const statements: object[] = [
+    { Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"], Effect: "Allow", Resource: [configPath(""), configPath("/*")] },
+    { Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Effect: "Allow", Resource: [...s.secrets.map((k) => ref(`Secret${k}`)), sessionToken] },
+  ];
   for (const e of s.publishes) statements.push({ Action: "sns:Publish", Effect: "Allow", Resource: t.read(parameterName("messaging", "topics", e)) });
   for (const q of s.subscriptions) {
     statements.push({
@@ -918,21 +941,23 @@ function service(templates: Template[], s: BaselineService, route: BaselineModel
     });
   }
   if (s.publishes.length + s.subscriptions.length > 0) statements.push({ Action: ["kms:Decrypt", "kms:GenerateDataKey"], Effect: "Allow", Resource: t.read(parameterName("messaging", "key-arn")) });
-  if (statements.length > 0) t.add("RolePolicy", "AWS::IAM::Policy", { PolicyDocument: { Statement: statements, Version: "2012-10-17" }, PolicyName: "RolePolicy", Roles: [ref("Role")] });
+  t.add("RolePolicy", "AWS::IAM::Policy", { PolicyDocument: { Statement: statements, Version: "2012-10-17" }, PolicyName: "RolePolicy", Roles: [ref("Role")] });
   t.manifest("ServiceAccount", serviceToken, clusterName, serviceAccountManifest(s.name, NAMESPACE, `aws.cdk.eks/prune-${s.name}-sa`), refs);
   t.manifest(
     "Workload",
     serviceToken,
     clusterName,
     workloadManifests(s, `aws.cdk.eks/prune-${s.name}`, {
-      secret: (key) => refs.marker(ref(`Secret${key}`)),
+      secret: (key) => refs.marker(secretArn(key)),
+      config: (key) => refs.marker(att(`Config${key}`, "Value")),
+      sessionEndpoint: `${refs.marker(t.read(parameterName("sessions", "endpoint")))}:${refs.marker(t.read(parameterName("sessions", "port")))}`,
       topicArn: (e) => refs.marker(t.read(parameterName("messaging", "topics", e))),
       queueArn: (q) => refs.marker(t.read(parameterName("messaging", "queues", q))),
       targetGroupArn: route ? refs.marker(gatewayRoutes(t, s, route)) : undefined,
       image: `${refs.marker(account)}.dkr.ecr.${REGION}.${refs.marker(ref("AWS::URLSuffix"))}/${ZONE}-${s.name}:latest`,
     }),
     refs,
-    ["Association", ...(statements.length > 0 ? ["RolePolicy"] : [])],
+    ["Association", "RolePolicy"],
   );
 }
 

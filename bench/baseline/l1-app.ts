@@ -44,7 +44,6 @@ import type { Construct } from "constructs";
 import { LANDING_ZONE_APP_CONTEXT } from "../../lib/cdk/app-context.js";
 import {
   loadBalancerControllerPolicy,
-  logBufferSecretManifest,
   logPipelineManifests,
   namespaceManifests,
   peerAuthenticationManifest,
@@ -457,6 +456,16 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
   const istioBase = helm("IstioBase", "istio-base", "base", "1.27.3", istioCharts, "istio-system", { defaultRevision: "default" }, [barrier]);
   const istiod = helm("Istiod", "istiod", "istiod", "1.27.3", istioCharts, "istio-system", { pilot: { autoscaleMin: 2, replicaCount: 2 }, meshConfig: { accessLogFile: "/dev/stdout" } }, [barrier, istioBase]);
   stack.manifest("IstioManifests", serviceToken, cluster.ref, peerAuthenticationManifest(prune("istio")), [barrier, istiod]);
+  helm(
+    "SecretsStoreProviderAws",
+    "secrets-store-provider-aws",
+    "secrets-store-csi-driver-provider-aws",
+    "2.2.0",
+    "https://aws.github.io/secrets-store-csi-driver-provider-aws",
+    "kube-system",
+    { "secrets-store-csi-driver": { install: true, syncSecret: { enabled: true }, enableSecretRotation: true, rotationPollInterval: "2m" } },
+    [barrier],
+  );
   void namespace;
 
   const userPool = retain(
@@ -627,7 +636,9 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
   stack.publish("GatewayAuthorizerIdParameter", parameterName("gateway", "authorizer-id"), authorizer.ref);
 
   const sessions = redis(stack, "Sessions", "Session store", net, clusterSg, 7);
-  void sessions;
+  stack.publish("SessionEndpointParameter", parameterName("sessions", "endpoint"), sessions.group.attrPrimaryEndPointAddress);
+  stack.publish("SessionPortParameter", parameterName("sessions", "port"), "6379");
+  stack.publish("SessionAuthTokenArnParameter", parameterName("sessions", "auth-token-arn"), sessions.authToken.ref);
   stack.publish("ClusterNameParameter", parameterName("platform", "cluster-name"), cluster.ref);
   stack.publish("KubectlServiceTokenParameter", parameterName("platform", "kubectl-service-token"), serviceToken);
   stack.publish("KubectlRoleArnParameter", parameterName("platform", "kubectl-role-arn"), handlerRole.attrArn);
@@ -738,12 +749,20 @@ function observabilityStack(app: Construct, env: Environment, net: NetworkRefs):
   domain.addResourceDependency(logPolicy);
 
   const logstashRole = new iam.CfnRole(stack, "LogstashRole", { assumeRolePolicyDocument: assume("pods.eks.amazonaws.com", true), description: "EKS Pod Identity of logging/logstash" });
-  new iam.CfnPolicy(stack, "LogstashRolePolicy", {
+  const buffer = redis(stack, "Buffer", "Log buffer", net, workloadSg, 0);
+  const readBuffer = { Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Effect: "Allow", Resource: buffer.authToken.ref };
+  const logstashPolicy = new iam.CfnPolicy(stack, "LogstashRolePolicy", {
     policyName: "LogstashRolePolicy",
     roles: [logstashRole.ref],
-    policyDocument: { Version: "2012-10-17", Statement: [{ Action: ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"], Effect: "Allow", Resource: [domain.attrArn, Fn.join("", [domain.attrArn, "/*"])] }] },
+    policyDocument: {
+      Version: "2012-10-17",
+      Statement: [{ Action: ["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"], Effect: "Allow", Resource: [domain.attrArn, Fn.join("", [domain.attrArn, "/*"])] }, readBuffer],
+    },
   });
-  new eks.CfnPodIdentityAssociation(stack, "LogstashAssociation", { clusterName, namespace: "logging", serviceAccount: "logstash", roleArn: logstashRole.attrArn });
+  const logstashAssociation = new eks.CfnPodIdentityAssociation(stack, "LogstashAssociation", { clusterName, namespace: "logging", serviceAccount: "logstash", roleArn: logstashRole.attrArn });
+  const shipperRole = new iam.CfnRole(stack, "ShipperRole", { assumeRolePolicyDocument: assume("pods.eks.amazonaws.com", true), description: "EKS Pod Identity of logging/filebeat" });
+  const shipperPolicy = new iam.CfnPolicy(stack, "ShipperRolePolicy", { policyName: "ShipperRolePolicy", roles: [shipperRole.ref], policyDocument: { Version: "2012-10-17", Statement: [readBuffer] } });
+  const shipperAssociation = new eks.CfnPodIdentityAssociation(stack, "ShipperAssociation", { clusterName, namespace: "logging", serviceAccount: "filebeat", roleArn: shipperRole.attrArn });
   const accessGrant = new iam.CfnPolicy(stack, "AccessPolicyGrant", {
     policyName: "AccessPolicyGrant",
     roles: [crRole.ref],
@@ -767,10 +786,15 @@ function observabilityStack(app: Construct, env: Environment, net: NetworkRefs):
     properties: { ServiceToken: crFunction.attrArn, Create: accessPolicy, Update: accessPolicy, InstallLatestAwsSdk: false },
   }).addResourceDependency(accessGrant);
 
-  const buffer = redis(stack, "Buffer", "Log buffer", net, workloadSg, 0);
-  const pipeline = stack.manifest("LogPipelineManifests", serviceToken, clusterName, logPipelineManifests(prune("logging"), buffer.group.attrPrimaryEndPointAddress, domain.attrDomainEndpoint));
-  stack.manifest("LogstashServiceAccount", serviceToken, clusterName, serviceAccountManifest("logstash", "logging", prune("logstash-sa")), [pipeline]);
-  stack.manifest("LogBufferSecret", serviceToken, clusterName, logBufferSecretManifest(prune("buffer-secret"), buffer.authToken.ref), [pipeline]);
+  // The pods get their credentials only when created after their Pod Identity associations.
+  stack.manifest("LogPipelineManifests", serviceToken, clusterName, logPipelineManifests(prune("logging"), buffer.group.attrPrimaryEndPointAddress, domain.attrDomainEndpoint, buffer.authToken.ref), [
+    logstashAssociation,
+    logstashPolicy,
+    logstashRole,
+    shipperAssociation,
+    shipperPolicy,
+    shipperRole,
+  ]);
   return stack;
 }
 
@@ -863,6 +887,12 @@ function serviceStack(app: Construct, env: Environment, s: BaselineService, rout
   const serviceToken = stack.read(parameterName("platform", "kubectl-service-token"));
   const role = new iam.CfnRole(stack, "Role", { assumeRolePolicyDocument: assume("pods.eks.amazonaws.com", true), description: `EKS Pod Identity of ${NAMESPACE}/${s.name}` });
   const association = new eks.CfnPodIdentityAssociation(stack, "Association", { clusterName, namespace: NAMESPACE, serviceAccount: s.name, roleArn: role.attrArn });
+  const config = new Map(
+    Object.entries(s.config).map(([key, value]) => [
+      key,
+      new ssm.CfnParameter(stack, `Config${key}`, { name: `/msa/${ZONE}/${ENV}/config/${s.name}/${key}`, description: `${key} of ${s.name}`, type: "String", value, tags: { ...TAGS } }).attrValue,
+    ]),
+  );
   const secrets = new Map(
     s.secrets.map((key) => [
       key,
@@ -875,10 +905,14 @@ function serviceStack(app: Construct, env: Environment, s: BaselineService, rout
       ).ref,
     ]),
   );
+  secrets.set("SESSION_STORE_PASSWORD", stack.read(parameterName("sessions", "auth-token-arn")));
   const topicArns = new Map(s.publishes.map((e) => [e, stack.read(parameterName("messaging", "topics", e))]));
   const queueArns = new Map(s.subscriptions.map((q) => [q.queue, stack.read(parameterName("messaging", "queues", q.queue))]));
-  const statements: object[] = [];
-  if (secrets.size > 0) statements.push({ Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Effect: "Allow", Resource: [...secrets.values()] });
+  const configPath = (suffix: string) => Fn.join("", [`arn:aws:ssm:${REGION}:`, Aws.ACCOUNT_ID, `:parameter/msa/${ZONE}/${ENV}/config/${s.name}${suffix}`]);
+  const statements: object[] = [
+    { Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"], Effect: "Allow", Resource: [configPath(""), configPath("/*")] },
+    { Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Effect: "Allow", Resource: [...secrets.values()] },
+  ];
   for (const arn of topicArns.values()) statements.push({ Action: "sns:Publish", Effect: "Allow", Resource: arn });
   for (const arn of queueArns.values()) {
     statements.push({ Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], Effect: "Allow", Resource: arn });
@@ -886,7 +920,7 @@ function serviceStack(app: Construct, env: Environment, s: BaselineService, rout
   if (topicArns.size + queueArns.size > 0) {
     statements.push({ Action: ["kms:Decrypt", "kms:GenerateDataKey"], Effect: "Allow", Resource: stack.read(parameterName("messaging", "key-arn")) });
   }
-  const policy = statements.length > 0 ? new iam.CfnPolicy(stack, "RolePolicy", { policyName: "RolePolicy", roles: [role.ref], policyDocument: { Version: "2012-10-17", Statement: statements } }) : undefined;
+  const policy = new iam.CfnPolicy(stack, "RolePolicy", { policyName: "RolePolicy", roles: [role.ref], policyDocument: { Version: "2012-10-17", Statement: statements } });
   const serviceAccount = stack.manifest("ServiceAccount", serviceToken, clusterName, serviceAccountManifest(s.name, NAMESPACE, prune(`${s.name}-sa`)));
   const workload = stack.manifest(
     "Workload",
@@ -894,6 +928,8 @@ function serviceStack(app: Construct, env: Environment, s: BaselineService, rout
     clusterName,
     workloadManifests(s, prune(s.name), {
       secret: (key) => secrets.get(key)!,
+      config: (key) => config.get(key)!,
+      sessionEndpoint: `${stack.read(parameterName("sessions", "endpoint"))}:${stack.read(parameterName("sessions", "port"))}`,
       topicArn: (e) => topicArns.get(e)!,
       queueArn: (q) => queueArns.get(q)!,
       targetGroupArn: route ? gatewayRoutes(stack, s, route).ref : undefined,
@@ -901,7 +937,7 @@ function serviceStack(app: Construct, env: Environment, s: BaselineService, rout
     }),
   );
   workload.addResourceDependency(association);
-  if (policy) workload.addResourceDependency(policy);
+  workload.addResourceDependency(policy);
   void serviceAccount;
   return stack;
 }

@@ -16,12 +16,36 @@ export function serviceAccountManifest(name: string, namespace: string, prune: s
 }
 
 export interface WorkloadRefs {
+  /** The secret's ARN (the service's own secrets and SESSION_STORE_PASSWORD). */
   readonly secret: (key: string) => string;
+  /** The config parameter's value. */
+  readonly config: (key: string) => string;
   readonly topicArn: (event: string) => string;
   readonly queueArn: (queue: string) => string;
+  readonly sessionEndpoint: string;
   readonly targetGroupArn: string | undefined;
   readonly image: string;
 }
+
+/** Private subnets the internal load balancers send from. */
+const LOAD_BALANCER_RANGES = ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"];
+
+/** A SecretProviderClass syncing `keys` from Secrets Manager into the Secret `name`. */
+function secretProviderClass(name: string, namespace: string, labels: Record<string, string>, keys: readonly string[], arnOf: (key: string) => string): Manifest {
+  return {
+    apiVersion: "secrets-store.csi.x-k8s.io/v1",
+    kind: "SecretProviderClass",
+    metadata: { name, namespace, labels },
+    spec: {
+      provider: "aws",
+      parameters: { usePodIdentity: "true", objects: JSON.stringify(keys.map((key) => ({ objectName: arnOf(key), objectType: "secretsmanager", objectAlias: key }))) },
+      secretObjects: [{ secretName: name, type: "Opaque", labels: omitPrune(labels), data: keys.map((key) => ({ objectName: key, key })) }],
+    },
+  };
+}
+
+const omitPrune = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith("aws.cdk.eks/prune-")));
+const secretsVolume = (secretProviderClass: string) => ({ name: "secrets-store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass } } });
 
 export function workloadManifests(s: BaselineService, prune: string, refs: WorkloadRefs): Manifest[] {
   const meta = (name: string) => ({ name, namespace: NAMESPACE, labels: labels(s.name, prune) });
@@ -36,18 +60,16 @@ export function workloadManifests(s: BaselineService, prune: string, refs: Workl
     failureThreshold,
   });
   const host = `${s.name}.${NAMESPACE}.svc.cluster.local`;
-  const objects: Manifest[] = [];
-  if (s.secrets.length > 0) {
-    objects.push({
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: meta(`${s.name}-secrets`),
-      type: "Opaque",
-      stringData: Object.fromEntries(s.secrets.map((k) => [k, `{{resolve:secretsmanager:${refs.secret(k)}:SecretString:::}}`])),
-    });
-  }
+  const secrets = [...s.secrets, "SESSION_STORE_PASSWORD"];
+  const config = Object.fromEntries(Object.keys(s.config).map((key) => [key, refs.config(key)]));
+  const objects: Manifest[] = [secretProviderClass(`${s.name}-secrets`, NAMESPACE, labels(s.name, prune), secrets, refs.secret)];
   objects.push(
-    { apiVersion: "v1", kind: "ConfigMap", metadata: meta(`${s.name}-config`), data: { ...s.config, SERVICE_NAME: s.name, PORT: String(s.port), ...env } },
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: meta(`${s.name}-config`),
+      data: { ...config, SERVICE_NAME: s.name, PORT: String(s.port), CONFIG_PARAMETER_PATH: `/msa/${ZONE}/prod/config/${s.name}/`, ...env, SESSION_STORE_ENDPOINT: refs.sessionEndpoint, SESSION_STORE_TLS: "true" },
+    },
     {
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -74,16 +96,19 @@ export function workloadManifests(s: BaselineService, prune: string, refs: Workl
                 image: refs.image,
                 ports: [{ name: "http", containerPort: s.port, protocol: "TCP" }],
                 envFrom: [{ configMapRef: { name: `${s.name}-config` } }],
-                env: s.secrets.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: `${s.name}-secrets`, key } } })),
+                env: secrets.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: `${s.name}-secrets`, key } } })),
                 resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "512Mi" } },
                 startupProbe: probe(5, 30),
                 readinessProbe: probe(10, 3),
                 livenessProbe: probe(20, 3),
                 securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                volumeMounts: [
+                  { name: "tmp", mountPath: "/tmp" },
+                  { name: "secrets-store", mountPath: "/mnt/secrets-store", readOnly: true },
+                ],
               },
             ],
-            volumes: [{ name: "tmp", emptyDir: {} }],
+            volumes: [{ name: "tmp", emptyDir: {} }, secretsVolume(`${s.name}-secrets`)],
           },
         },
       },
@@ -136,12 +161,31 @@ export function workloadManifests(s: BaselineService, prune: string, refs: Workl
     },
   );
   if (refs.targetGroupArn) {
-    objects.push({
-      apiVersion: "elbv2.k8s.aws/v1beta1",
-      kind: "TargetGroupBinding",
-      metadata: meta(s.name),
-      spec: { serviceRef: { name: s.name, port: 80 }, targetGroupARN: refs.targetGroupArn, targetType: "ip" },
-    });
+    objects.push(
+      {
+        apiVersion: "elbv2.k8s.aws/v1beta1",
+        kind: "TargetGroupBinding",
+        metadata: meta(s.name),
+        spec: { serviceRef: { name: s.name, port: 80 }, targetGroupARN: refs.targetGroupArn, targetType: "ip" },
+      },
+      // The load balancers reach the pods straight from the private subnets, in plaintext on the service port.
+      {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: meta(`${s.name}-from-load-balancer`),
+        spec: {
+          podSelector: { matchLabels: selector(s.name) },
+          policyTypes: ["Ingress"],
+          ingress: [{ from: LOAD_BALANCER_RANGES.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: s.port }] }],
+        },
+      },
+      {
+        apiVersion: "security.istio.io/v1",
+        kind: "PeerAuthentication",
+        metadata: meta(`${s.name}-from-load-balancer`),
+        spec: { selector: { matchLabels: selector(s.name) }, mtls: { mode: "STRICT" }, portLevelMtls: { [String(s.port)]: { mode: "PERMISSIVE" } } },
+      },
+    );
   }
   return objects;
 }
@@ -178,20 +222,8 @@ export function peerAuthenticationManifest(prune: string): Manifest[] {
   ];
 }
 
-export function logBufferSecretManifest(prune: string, authToken: string): Manifest[] {
-  return [
-    {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "log-buffer-auth", namespace: "logging", labels: { [prune]: "", ...MANAGED } },
-      type: "Opaque",
-      stringData: { password: `{{resolve:secretsmanager:${authToken}:SecretString:::}}` },
-    },
-  ];
-}
-
-/** Logstash (Redis buffer → OpenSearch) and Filebeat (nodes → Redis buffer) in the logging namespace. */
-export function logPipelineManifests(prune: string, redisHost: string, searchEndpoint: string): Manifest[] {
+/** Logstash (Redis buffer → OpenSearch) and Filebeat (nodes → Redis buffer) in the logging namespace; both read the buffer's AUTH token through a SecretProviderClass. */
+export function logPipelineManifests(prune: string, redisHost: string, searchEndpoint: string, authTokenArn: string): Manifest[] {
   const meta = (name: string, app?: string) => ({
     name,
     namespace: "logging",
@@ -256,6 +288,7 @@ export function logPipelineManifests(prune: string, redisHost: string, searchEnd
       },
     },
     { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("default-deny-ingress"), spec: { podSelector: {}, policyTypes: ["Ingress"] } },
+    secretProviderClass("log-buffer-auth", "logging", { [prune]: "", "app.kubernetes.io/part-of": ZONE, ...MANAGED }, ["password"], () => authTokenArn),
     { apiVersion: "v1", kind: "ServiceAccount", metadata: meta("logstash", "logstash"), automountServiceAccountToken: false },
     { apiVersion: "v1", kind: "ConfigMap", metadata: meta("logstash-pipeline", "logstash"), data: { "logstash.conf": logstashConf } },
     {
@@ -284,13 +317,11 @@ export function logPipelineManifests(prune: string, redisHost: string, searchEnd
                 volumeMounts: [
                   { name: "pipeline", mountPath: "/usr/share/logstash/pipeline", readOnly: true },
                   { name: "data", mountPath: "/usr/share/logstash/data" },
+                  { name: "buffer-password", mountPath: "/mnt/secrets-store", readOnly: true },
                 ],
               },
             ],
-            volumes: [
-              { name: "pipeline", configMap: { name: "logstash-pipeline" } },
-              { name: "data", emptyDir: {} },
-            ],
+            volumes: [{ name: "pipeline", configMap: { name: "logstash-pipeline" } }, { name: "data", emptyDir: {} }, { ...secretsVolume("log-buffer-auth"), name: "buffer-password" }],
           },
         },
       },
@@ -337,6 +368,7 @@ export function logPipelineManifests(prune: string, redisHost: string, searchEnd
                   { name: "config", mountPath: "/etc/filebeat", readOnly: true },
                   { name: "varlog", mountPath: "/var/log", readOnly: true },
                   { name: "state", mountPath: "/usr/share/filebeat/data" },
+                  { name: "buffer-password", mountPath: "/mnt/secrets-store", readOnly: true },
                 ],
               },
             ],
@@ -344,6 +376,7 @@ export function logPipelineManifests(prune: string, redisHost: string, searchEnd
               { name: "config", configMap: { name: "filebeat-config" } },
               { name: "varlog", hostPath: { path: "/var/log", type: "Directory" } },
               { name: "state", hostPath: { path: "/var/lib/filebeat-data", type: "DirectoryOrCreate" } },
+              { ...secretsVolume("log-buffer-auth"), name: "buffer-password" },
             ],
           },
         },
