@@ -35,6 +35,17 @@ program
   });
 
 program
+  .command("workflows")
+  .argument("<spec>", "landing-zone.yaml")
+  .option("-o, --out <dir>", "directory receiving one folder per repository", "workflows")
+  .option("--aws-account <id>", "AWS account in the role ARNs (default: the AWS_ACCOUNT_ID repository variable)")
+  .description("write each service's GitHub Actions workflow (OIDC, no stored keys) into <out>/<repository>/.github/workflows")
+  .action(async (spec: string, options: { out: string; awsAccount?: string }) => {
+    const { workflowsCommand } = await import("../lib/cli/workflows.js");
+    process.exitCode = workflowsCommand(spec, options, io);
+  });
+
+program
   .command("init")
   .argument("[file]", "spec file to write", "landing-zone.yaml")
   .option("--name <name>", "landing zone name")

@@ -5,3 +5,7 @@ export * from "./platform-stack.js";
 export * from "./observability-stack.js";
 export * from "./messaging-stack.js";
 export * from "./service-stack.js";
+export * from "./delivery-stack.js";
+export * from "./service-delivery-stack.js";
+export * from "./frontends-stack.js";
+export * from "./frontends-edge-stack.js";

@@ -177,10 +177,13 @@ function messagingArnsOf(plan: LandingZonePlan, service: ServicePlan, read: (nam
   };
 }
 
-/** The spec's image when it names one; otherwise the service's own ECR repository. */
+/** The spec's image when it names one; the pipeline's latest release; otherwise the service's own ECR repository. */
 function imageOf(scope: Construct, plan: LandingZonePlan, service: ServicePlan): { uri: string; fromRepository: boolean } {
   const explicit = specImageOf(plan, service.name);
   if (explicit) return { uri: explicit, fromRepository: false };
+  // The deploy stage records each release, so redeploying this stack keeps the released image.
+  const release = plan.delivery?.services.find((s) => s.service === service.name)?.releaseParameter;
+  if (release) return { uri: ssm.StringParameter.valueForStringParameter(scope, release), fromRepository: true };
   const tag = service.image.slice(service.image.lastIndexOf(":") + 1);
   return { uri: ecr.Repository.fromRepositoryName(scope, "Repository", service.repository).repositoryUriForTag(tag), fromRepository: true };
 }

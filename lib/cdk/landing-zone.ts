@@ -1,9 +1,13 @@
 import type { Environment } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { DeliveryStack } from "../../stacks/delivery-stack.js";
+import { FrontendsEdgeStack } from "../../stacks/frontends-edge-stack.js";
+import { FrontendsStack } from "../../stacks/frontends-stack.js";
 import { MessagingStack } from "../../stacks/messaging-stack.js";
 import { NetworkStack } from "../../stacks/network-stack.js";
 import { ObservabilityStack } from "../../stacks/observability-stack.js";
 import { PlatformStack, type ServicePlatform } from "../../stacks/platform-stack.js";
+import { ServiceDeliveryStack } from "../../stacks/service-delivery-stack.js";
 import { ServiceStack } from "../../stacks/service-stack.js";
 import { pascalCase, stackName } from "../plan/naming.js";
 import { planLandingZone } from "../plan/planner.js";
@@ -32,8 +36,9 @@ export interface LandingZoneProps {
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
  * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging`
  * and one `-svc-<service>` per service and BFF, for any tier (iaas: VM fleets, caas: EKS, paas:
- * Elastic Beanstalk). Service stacks read shared values from SSM parameters at deploy time, so each
- * deploys on its own, and every template is checked against CloudFormation's limits when synthesized.
+ * Elastic Beanstalk); with pipelines one `-delivery-<service>` each, with frontends `-frontends` (and
+ * `-frontends-edge` in us-east-1). Service stacks read shared values from SSM parameters at deploy
+ * time, so each deploys on its own, and every template is checked against CloudFormation's limits.
  *
  * @example
  * const app = new App();
@@ -47,6 +52,14 @@ export class LandingZone extends Construct {
   readonly messagingStack?: MessagingStack;
   /** Service or BFF name → its stack. */
   readonly serviceStacks: ReadonlyMap<string, ServiceStack>;
+  /** The connection or GitHub OIDC provider the pipelines share, when the spec does not name one. */
+  readonly deliveryStack?: DeliveryStack;
+  /** Service or BFF name → the stack of its pipeline (empty without pipelines). */
+  readonly serviceDeliveryStacks: ReadonlyMap<string, ServiceDeliveryStack>;
+  /** The micro-frontends' buckets and CDN, when the spec has frontends. */
+  readonly frontendsStack?: FrontendsStack;
+  /** The CDN's web ACL in us-east-1, when the landing zone is elsewhere. */
+  readonly frontendsEdgeStack?: FrontendsEdgeStack;
   readonly network: Network;
   /** EKS (caas), the VM platform (iaas) or the Elastic Beanstalk application (paas). */
   readonly platform: ServicePlatform;
@@ -89,8 +102,25 @@ export class LandingZone extends Construct {
       this.broker = this.messagingStack.broker;
     }
 
+    if (DeliveryStack.isNeeded(plan)) this.deliveryStack = new DeliveryStack(this, "Delivery", shared("delivery"));
+    const serviceDeliveryStacks = new Map<string, ServiceDeliveryStack>();
     const serviceStacks = new Map<string, ServiceStack>();
     for (const service of plan.services) {
+      const delivery = plan.delivery
+        ? new ServiceDeliveryStack(this, `Delivery${pascalCase(service.name)}`, {
+            plan,
+            env,
+            stackName: stackName(plan.name, plan.environment, `delivery-${service.name}`),
+            serviceName: service.name,
+          })
+        : undefined;
+      if (delivery) {
+        delivery.addStackDependency(this.networkStack, "reads the network's SSM parameters");
+        delivery.addStackDependency(this.platformStack, "reads the platform's SSM parameters and pushes to its registries");
+        if (this.deliveryStack) delivery.addStackDependency(this.deliveryStack, "reads the shared connection or OIDC provider");
+        serviceDeliveryStacks.set(service.name, delivery);
+      }
+
       const stack = new ServiceStack(this, `Svc${pascalCase(service.name)}`, {
         plan,
         env,
@@ -101,10 +131,22 @@ export class LandingZone extends Construct {
       stack.addStackDependency(this.networkStack, "reads the network's SSM parameters");
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
+      if (delivery) stack.addStackDependency(delivery, "deploys the image its pipeline released");
       // The alarm topic (any tier) and, without a cluster, the log buffer.
       if (this.observabilityStack && (plan.monitoring || plan.tier !== "caas")) stack.addStackDependency(this.observabilityStack, "reads the observability stack's SSM parameters");
       serviceStacks.set(service.name, stack);
     }
     this.serviceStacks = serviceStacks;
+    this.serviceDeliveryStacks = serviceDeliveryStacks;
+
+    if (plan.frontends) {
+      const edgeRegion = plan.frontends.edgeRegion;
+      if (plan.frontends.waf && plan.region !== edgeRegion) {
+        this.frontendsEdgeStack = new FrontendsEdgeStack(this, "FrontendsEdge", { ...shared("frontends-edge"), env: { ...env, region: edgeRegion } });
+      }
+      this.frontendsStack = new FrontendsStack(this, "Frontends", { ...shared("frontends"), ...(this.frontendsEdgeStack ? { webAclArn: this.frontendsEdgeStack.webAcl.webAclArn } : {}) });
+      this.frontendsStack.addStackDependency(this.platformStack, "reads the gateway's SSM parameter");
+      if (this.deliveryStack) this.frontendsStack.addStackDependency(this.deliveryStack, "reads the GitHub OIDC provider");
+    }
   }
 }

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { Document, isMap, isScalar, isSeq, type Node as YamlNode } from "yaml";
 import { CATALOG, catalogImplementation, PlanError, planLandingZone, type Capability } from "../plan/index.js";
-import { CLOUDS, ENVIRONMENTS, formatIssue, parseSpecText, SpecError, TIERS, validateSpec, type Cloud, type Environment, type Tier } from "../spec/index.js";
+import { CLOUDS, CLOUDS_WITHOUT_IDENTITY_PROVIDER, ENVIRONMENTS, formatIssue, parseSpecText, SpecError, TIERS, validateSpec, type Cloud, type Environment, type Tier } from "../spec/index.js";
 import type { ExitCode, Io } from "./commands.js";
 
 export interface PromptChoice<T extends string> {
@@ -122,6 +122,8 @@ export function tiersOffered(cloud: Cloud): Tier[] {
 }
 
 export function patternOffered(cloud: Cloud, tier: Tier, pattern: InitPattern): boolean {
+  // The wizard asks for no issuer, so JWT checks are offered only where the landing zone creates the identity provider.
+  if (pattern === "gatewayAuth" && CLOUDS_WITHOUT_IDENTITY_PROVIDER.includes(cloud)) return false;
   return catalogImplementation(cloud, tier, PATTERN_CAPABILITY[pattern]) !== undefined;
 }
 

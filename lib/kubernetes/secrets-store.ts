@@ -117,3 +117,42 @@ function buildSecretProviderClass(where: string, options: SecretProviderClassOpt
     },
   };
 }
+
+/** Where the Azure provider reads a service's secrets: the vault, and the identity the pods sign in with. */
+export interface AzureKeyVaultSource {
+  readonly keyVaultName: string;
+  readonly tenantId: string;
+  /** Client id of the service's workload identity (its Key Vault Secrets User grants are per secret). */
+  readonly clientId: string;
+  /** Each secret's env var / Secret key and its Key Vault secret name. */
+  readonly secrets: readonly { readonly key: string; readonly secretName: string }[];
+}
+
+/**
+ * The Azure Key Vault SecretProviderClass of a service (AKS's Key Vault secrets provider add-on):
+ * the pods read their own secrets with their workload identity, and the driver mirrors them into
+ * `secretName` for env vars. Checked structurally by the tests (no kubernetes-models class).
+ */
+export function azureSecretProviderClass(plan: LandingZonePlan, service: ServicePlan, secretName: string, source: AzureKeyVaultSource): ManifestObject {
+  assertKubernetesName("azureSecretProviderClass secretName", secretName);
+  if (source.secrets.length === 0) throw new Error(`azureSecretProviderClass services[${service.name}]: secrets is empty. Fix: create the class only for a service with secrets`);
+  const missing = service.secrets.filter((key) => !source.secrets.some((s) => s.key === key));
+  if (missing.length > 0) throw new Error(`azureSecretProviderClass services[${service.name}]: no Key Vault secret for [${missing.join(", ")}]. Fix: map every declared secret to its vault secret`);
+  return {
+    apiVersion: "secrets-store.csi.x-k8s.io/v1",
+    kind: "SecretProviderClass",
+    metadata: { name: secretName, namespace: workloadNamespace(plan), labels: labelsFor(plan, service.name) },
+    spec: {
+      provider: "azure",
+      parameters: {
+        // Workload identity: the pod's federated token, not the kubelet's or a shared identity.
+        usePodIdentity: "false",
+        clientID: source.clientId,
+        keyvaultName: source.keyVaultName,
+        tenantId: source.tenantId,
+        objects: JSON.stringify({ array: source.secrets.map((s) => JSON.stringify({ objectName: s.secretName, objectType: "secret", objectAlias: s.key })) }),
+      },
+      secretObjects: [{ secretName, type: "Opaque", labels: labelsFor(plan, service.name), data: source.secrets.map(({ key }) => ({ objectName: key, key })) }],
+    },
+  };
+}

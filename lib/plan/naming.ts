@@ -30,10 +30,20 @@ export const NAME_RULES = {
   kubernetes: { maxLength: 63, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
   /** IAM role names. */
   iamRole: { maxLength: 64, allowed: /[A-Za-z0-9+=,.@_-]/, lowercase: false, leadingLetter: false },
+  /** CodePipeline pipelines and CodeBuild projects (CodeBuild's 255 is looser). */
+  pipeline: { maxLength: 100, allowed: /[A-Za-z0-9_-]/, lowercase: false, leadingLetter: true },
+  /** AWS CodeConnections connection names. */
+  connection: { maxLength: 32, allowed: /[A-Za-z0-9_-]/, lowercase: false, leadingLetter: true },
   /** GCP resource ids (service accounts are the tightest at 30). */
   gcpServiceAccount: { maxLength: 30, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
   /** Azure storage accounts: 3-24 lowercase letters and digits, no dashes. */
   azureStorage: { maxLength: 24, allowed: /[a-z0-9]/, lowercase: true, leadingLetter: false },
+  /** Azure Container Registry names: 5-50 letters and digits, no dashes. */
+  azureRegistry: { maxLength: 50, allowed: /[a-z0-9]/, lowercase: true, leadingLetter: true },
+  /** Key Vault names: 3-24 letters, digits and dashes, starting with a letter. */
+  azureKeyVault: { maxLength: 24, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
+  /** Other globally unique Azure names (Redis, Service Bus, App Configuration, web apps, PostgreSQL, Cosmos DB: Cosmos's 44 is the tightest). */
+  azureResource: { maxLength: 44, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
 } as const satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof NAME_RULES;

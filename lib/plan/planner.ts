@@ -6,6 +6,8 @@ import { planConfigStore } from "./config-store.js";
 import { planMonitoring } from "./monitoring.js";
 import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, DATABASE_IMPLEMENTATION, ENGINE_SUPPORT, engineSupports } from "./catalog.js";
 import { allocateSubnets } from "./cidr.js";
+import { deliveryProblems, planDelivery } from "./delivery.js";
+import { planFrontends } from "./frontends.js";
 import { hostProblems, planHosts } from "./hosts.js";
 import { physicalName } from "./naming.js";
 import { SIZING, VERSIONS } from "./sizing.js";
@@ -246,8 +248,12 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   decide("saga", impl("saga"), { sagas: spec.sagas.map((s) => `${s.name}(${s.mode})`).join(", ") }, ["broker"]);
   decide("readModel", impl("readModel"), { readModels: services.filter((s) => s.readModel).map((s) => s.name).join(", ") }, ["broker"]);
   decide("eventStore", impl("eventStore"), { services: services.filter((s) => s.eventStore).map((s) => s.name).join(", ") }, ["broker"]);
-  decide("pipeline", impl("pipeline"), { pipelines: services.length, approvalInProd: true }, ["registry"]);
-  if (spec.frontends) decide("frontends", impl("frontends"), { shell: spec.frontends.shell, fragments: spec.frontends.fragments.length }, ["gateway"]);
+  const delivery = asked.has("pipeline") ? planDelivery(spec, services, impl("pipeline"), cluster?.namespace ?? spec.name) : undefined;
+  const frontends = asked.has("frontends") ? planFrontends(spec, impl("frontends")) : { problems: [] };
+  const buildProblems = [...(options.engine && delivery ? deliveryProblems(delivery) : []), ...frontends.problems];
+  if (buildProblems.length > 0) throw new PlanError(buildProblems);
+  if (delivery) decide("pipeline", delivery.implementation, { pipelines: delivery.services.length, provider: delivery.provider, approval: delivery.services.some((s) => s.approval) }, ["registry"]);
+  if (frontends.plan) decide("frontends", frontends.plan.implementation, { shell: frontends.plan.shell.name, fragments: frontends.plan.fragments.length, apiRoutes: frontends.plan.apiRoutes.length, waf: frontends.plan.waf }, ["gateway"]);
 
   return {
     spec,
@@ -272,6 +278,8 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     ...(auth ? { auth } : {}),
     ...(monitoring ? { monitoring } : {}),
     services,
+    ...(delivery ? { delivery } : {}),
+    ...(frontends.plan ? { frontends: frontends.plan } : {}),
     protection: { retain: spec.retainData, deletionProtection: spec.retainData, backupRetentionDays: prod ? 14 : 1 },
     tags: { "msa:landing-zone": spec.name, "msa:environment": environment, ...spec.tags },
   };

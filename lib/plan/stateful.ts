@@ -66,6 +66,21 @@ export const STATEFUL_PULUMI_TYPES: ReadonlySet<string> = new Set([
   "gcp:secretmanager/secret:Secret",
   "gcp:identityplatform/config:Config",
   "gcp:appengine/application:Application",
+  // Azure (azure-native): caches, brokers with messages in flight, vaults and secrets, registries, log stores, databases.
+  "azure-native:redis:Redis",
+  "azure-native:servicebus:Namespace",
+  "azure-native:servicebus:Topic",
+  "azure-native:servicebus:Subscription",
+  "azure-native:keyvault:Vault",
+  "azure-native:keyvault:Secret",
+  "azure-native:containerregistry:Registry",
+  "azure-native:storage:StorageAccount",
+  "azure-native:operationalinsights:Workspace",
+  "azure-native:appconfiguration:ConfigurationStore",
+  "azure-native:dbforpostgresql:Server",
+  "azure-native:cosmosdb:DatabaseAccount",
+  "azure-native:eventhub:Namespace",
+  "azure-native:eventhub:EventHub",
 ]);
 
 export function isStatefulPulumiType(type: string): boolean {

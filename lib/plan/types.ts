@@ -1,4 +1,6 @@
 import type { Cloud, DatabaseEngine, Environment, LandingZoneSpec, Tier } from "../spec/types.js";
+import type { DeliveryPlan } from "./delivery.js";
+import type { FrontendsPlan } from "./frontends.js";
 import type { AuthPlan } from "./auth.js";
 import type { ConfigStorePlan } from "./config-store.js";
 import type { MonitoringPlan } from "./monitoring.js";
@@ -292,6 +294,10 @@ export interface LandingZonePlan {
   readonly monitoring?: MonitoringPlan;
   /** Services and BFFs, in spec order (services first). */
   readonly services: readonly ServicePlan[];
+  /** A registry and pipeline per service and BFF, when `pipelines.perService`. */
+  readonly delivery?: DeliveryPlan;
+  /** The micro-frontends' hosting and CDN routes, when the spec has `frontends`. */
+  readonly frontends?: FrontendsPlan;
   readonly protection: ProtectionPlan;
   readonly tags: Readonly<Record<string, string>>;
 }

@@ -39,11 +39,13 @@ export async function createLandingZone(name: string, args: CreateLandingZoneArg
       const { LandingZone } = await import("./gcp/landing-zone.js");
       return new LandingZone(name, { spec: plan.spec }, opts);
     }
+    case "azure": {
+      const { LandingZone } = await import("./azure/landing-zone.js");
+      return new LandingZone(name, { spec: plan.spec }, opts);
+    }
     case "kubernetes": {
       const { LandingZone } = await import("./kubernetes/landing-zone.js");
       return new LandingZone(name, { spec: plan.spec }, opts);
     }
-    default:
-      throw new PlanError([`cloud "${plan.cloud}" has no Pulumi landing zone yet. Fix: use cloud: aws, gcp or kubernetes`]);
   }
 }

@@ -8,6 +8,12 @@ const DEFAULT_REGION: Record<Cloud, string> = {
   kubernetes: "local",
 };
 
+/**
+ * Clouds on which the landing zone cannot create the identity provider JWTs come from (an existing
+ * cluster has none; Entra ID app registrations are outside azure-native), so JWT checks need auth.issuer.
+ */
+export const CLOUDS_WITHOUT_IDENTITY_PROVIDER: readonly Cloud[] = ["kubernetes", "azure"];
+
 /** Zone names derived offline, so synthesis never performs a lookup that yields placeholders. */
 export function defaultZoneNames(cloud: Cloud, region: string, count: number): string[] {
   const letters = "abcdef";
@@ -50,7 +56,7 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
     },
     gateway: {
       ...parsed.gateway,
-      auth: parsed.gateway.auth ?? (parsed.cloud === "kubernetes" && parsed.auth.issuer === undefined ? "none" : "jwt"),
+      auth: parsed.gateway.auth ?? (CLOUDS_WITHOUT_IDENTITY_PROVIDER.includes(parsed.cloud) && parsed.auth.issuer === undefined ? "none" : "jwt"),
       waf: parsed.gateway.waf ?? prod,
     },
     bffs: parsed.bffs.map((bff) => {
@@ -61,6 +67,7 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
         routes: ("routes" in b && b.routes) || [`/${b.name}`],
         port: b.port,
         ...("image" in b && b.image ? { image: b.image } : {}),
+        repository: ("repository" in b && b.repository) || b.name,
       };
     }),
     auth: parsed.auth,
@@ -76,6 +83,7 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
     services: parsed.services.map(({ database, ...s }) => ({
       ...s,
       path: s.path ?? `/${s.name}`,
+      repository: s.repository ?? s.name,
       replicas: s.replicas ?? (prod ? { min: 2, max: 6 } : { min: 1, max: 2 }),
       ...(database ? { database: { ...database, size: database.size ?? (prod ? "medium" : "small") } } : {}),
     })),

@@ -9,6 +9,12 @@ const dnsLabel = z
     message: "must be lowercase letters, digits and '-', start with a letter and not end with '-'",
   });
 
+/** A repository name on the source host (GitHub's rule: letters, digits, '.', '_' and '-'). */
+const repositoryName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: "a repository name uses letters, digits, '.', '_' and '-' (at most 100)" })
+  .refine((name) => name !== "." && name !== "..", { message: "a repository name cannot be '.' or '..'" });
+
 const eventName = z
   .string()
   .regex(/^[a-z][a-z0-9-]*$/, { message: "event names are lowercase kebab-case, e.g. order-placed" });
@@ -53,7 +59,7 @@ const gatewaySchema = z
     auth: z
       .enum(["none", "jwt", "authorizer"])
       .optional()
-      .describe("How the gateway checks callers: JWT validation, a delegated auth service, or none. Default: jwt, but none on an existing Kubernetes cluster without auth.issuer (it has no identity provider of its own)."),
+      .describe("How the gateway checks callers: JWT validation, a delegated auth service, or none. Default: jwt, but none on an existing Kubernetes cluster or Azure without auth.issuer (no identity provider the landing zone can create)."),
     waf: z.boolean().optional().describe("Attach a web application firewall. Default: true in prod."),
     rateLimit: rateLimitSchema.prefault({}),
     accessLogs: z.boolean().default(true),
@@ -74,6 +80,7 @@ const bffObject = z
     routes: z.array(z.string().regex(/^\/[A-Za-z0-9/_-]*$/, { message: "a route is a path such as /api/orders" })).optional(),
     port: z.number().int().min(1).max(65535).default(8080),
     image: z.string().min(1).optional(),
+    repository: repositoryName.optional().describe("Source repository under pipelines.repositoryOwner. Default: the BFF name."),
   })
   .strict();
 
@@ -84,7 +91,7 @@ const authSchema = z
     sessions: z.enum(["redis", "memcached", "none"]).default("redis").describe("Central session store shared by scaled-out instances."),
     tokens: z.enum(["jwt", "none"]).default("jwt").describe("Client tokens issued by an identity provider and checked at the gateway."),
     service: dnsLabel.optional().describe("A dedicated auth service (one of services[]) the gateway delegates to."),
-    issuer: httpsUrl.optional().describe("OIDC issuer (iss claim) of an external identity provider. Default: a Cognito user pool on AWS; required for JWT checks on an existing Kubernetes cluster."),
+    issuer: httpsUrl.optional().describe("OIDC issuer (iss claim) of an external identity provider. Default: a Cognito user pool on AWS; required for JWT checks on an existing Kubernetes cluster and on Azure (an Entra ID tenant's issuer)."),
     jwksUri: httpsUrl.optional().describe("Where the issuer publishes its signing keys. Default: found through the issuer's OpenID discovery document."),
     audiences: z.array(z.string().min(1)).default([]).describe("Accepted aud claims. Default: the user pool's app client on AWS; any audience on Kubernetes."),
   })
@@ -155,15 +162,49 @@ const meshSchema = z
 const pipelinesSchema = z
   .object({
     perService: z.boolean().default(true).describe("A build/deploy pipeline and registry per service."),
-    provider: z.enum(["native", "github-actions"]).default("native"),
-    repositoryOwner: z.string().optional().describe("Owner/organization of the services' source repositories."),
+    provider: z.enum(["native", "github-actions"]).default("native").describe("native: the cloud's own pipeline (CodePipeline, Cloud Build, Argo CD on an existing cluster); github-actions: workflows written by `mlz workflows`, federated through OIDC."),
+    repositoryOwner: z
+      .string()
+      .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, { message: "must be a GitHub user or organization name such as acme-shop" })
+      .optional()
+      .describe("Owner/organization of the services' source repositories; required to build pipelines."),
+    branch: z
+      .string()
+      .regex(/^(?!\/)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]+(?<![/.])$/, { message: "must be a branch name such as main" })
+      .default("main")
+      .describe("The branch whose pushes are built and deployed."),
+    connectionArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/, {
+        message: "must be an AWS CodeConnections connection ARN such as arn:aws:codeconnections:us-east-1:123456789012:connection/<uuid>",
+      })
+      .optional()
+      .describe("AWS only: the CodeConnections (CodeStar Connections) connection to the repositories' host. Default: one is created; complete its handshake once in the console."),
+    githubOidcProviderArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
+        message: "must be the ARN of the IAM OIDC provider for token.actions.githubusercontent.com",
+      })
+      .optional()
+      .describe("AWS with github-actions: an existing IAM OIDC provider for GitHub (an account holds one). Default: one is created."),
+    testCommand: z.string().min(1).default("docker build --target test .").describe("Runs the service's unit tests in the build stage; the default builds the Dockerfile's `test` stage."),
   })
   .strict();
 
 const frontendsSchema = z
   .object({
-    shell: dnsLabel.describe("The shell application; also the BFF (by name) its routes point at when one exists."),
-    fragments: z.array(dnsLabel).default([]).describe("Micro-frontend fragments, each hosted and deployed on its own."),
+    shell: dnsLabel.describe("The shell application; also the BFF (by name or channel) its API routes point at when one exists."),
+    fragments: z.array(dnsLabel).default([]).describe("Micro-frontend fragments, each hosted and deployed on its own, served under /<fragment>/."),
+    domainName: z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: "must be a DNS name such as shop.example.com" })
+      .optional()
+      .describe("Custom domain of the frontends' CDN; with certificateArn it enables TLS 1.2+ only. Default: the CDN's own domain."),
+    certificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/, { message: "must be an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there)" })
+      .optional()
+      .describe("AWS: ACM certificate (in us-east-1) for domainName."),
   })
   .strict();
 
@@ -197,6 +238,7 @@ const serviceSchema = z
     eventSourced: z.boolean().default(false).describe("Store state transitions in an append-only event store."),
     config: z.record(z.string(), z.string()).default({}).describe("Configuration values injected at deploy time."),
     secrets: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, { message: "secret names are UPPER_SNAKE_CASE env-var names" })).default([]),
+    repository: repositoryName.optional().describe("Source repository under pipelines.repositoryOwner. Default: the service name."),
   })
   .strict();
 

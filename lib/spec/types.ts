@@ -32,6 +32,8 @@ export interface BffSpec {
   readonly routes: readonly string[];
   readonly port: number;
   readonly image?: string;
+  /** Source repository name under pipelines.repositoryOwner. */
+  readonly repository: string;
 }
 
 export interface AuthSpec {
@@ -88,12 +90,25 @@ export interface MeshSpec {
 export interface PipelinesSpec {
   readonly perService: boolean;
   readonly provider: "native" | "github-actions";
+  /** Owner/organization of the services' source repositories. */
   readonly repositoryOwner?: string;
+  /** Branch whose pushes are built and deployed. */
+  readonly branch: string;
+  /** AWS CodeConnections connection to the repositories' host; created when absent. */
+  readonly connectionArn?: string;
+  /** Existing IAM OIDC provider for GitHub Actions; created when absent. */
+  readonly githubOidcProviderArn?: string;
+  /** Command of the build stage that runs the unit tests. */
+  readonly testCommand: string;
 }
 
 export interface FrontendsSpec {
   readonly shell: string;
   readonly fragments: readonly string[];
+  /** Custom domain of the CDN. */
+  readonly domainName?: string;
+  /** ACM certificate (us-east-1) of domainName. */
+  readonly certificateArn?: string;
 }
 
 export interface DatabaseSpec {
@@ -120,6 +135,8 @@ export interface ServiceSpec {
   readonly eventSourced: boolean;
   readonly config: Readonly<Record<string, string>>;
   readonly secrets: readonly string[];
+  /** Source repository name under pipelines.repositoryOwner. */
+  readonly repository: string;
 }
 
 export interface SagaStepSpec {

@@ -106,6 +106,7 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
     }
   });
 
+  checkDelivery(spec, add);
   const pubsub = spec.cloud === "gcp" && (spec.messaging.broker === "auto" || spec.messaging.broker === "pubsub");
   if (pubsub && (spec.messaging.maxReceiveCount < 5 || spec.messaging.maxReceiveCount > 100)) {
     add("messaging.maxReceiveCount", `Pub/Sub dead-letters after 5 to 100 delivery attempts, got ${spec.messaging.maxReceiveCount}`, "use a value from 5 to 100");
@@ -120,6 +121,31 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
   }
 
   return issues;
+}
+
+/** Source repositories and micro-frontend routes: what pipelines and the CDN need to be unambiguous. */
+function checkDelivery(spec: LandingZoneSpec, add: (path: string, message: string, fix?: string) => void): void {
+  const repositories = new Map<string, string>();
+  const claimRepository = (repository: string, owner: string, path: string) => {
+    const holder = repositories.get(repository.toLowerCase());
+    if (holder) add(path, `repository "${repository}" is already the source of ${holder}`, "give every service and BFF its own repository");
+    else repositories.set(repository.toLowerCase(), owner);
+  };
+  // Each pipeline builds its repository's root, so two pipelines cannot share one.
+  if (spec.pipelines.perService) {
+    spec.services.forEach((s, i) => claimRepository(s.repository, `service "${s.name}"`, `services[${i}].repository`));
+    spec.bffs.forEach((b, i) => claimRepository(b.repository, `BFF "${b.name}"`, `bffs[${i}].repository`));
+  }
+
+  const frontends = spec.frontends;
+  if (!frontends) return;
+  if ((frontends.domainName === undefined) !== (frontends.certificateArn === undefined)) {
+    add(frontends.domainName ? "frontends.certificateArn" : "frontends.domainName", "domainName and certificateArn go together (one is undefined)", "set both, or neither to use the CDN's own domain");
+  }
+  const routePrefixes = new Set(spec.bffs.flatMap((b) => b.routes).map((r) => r.split("/")[1]));
+  frontends.fragments.forEach((f, k) => {
+    if (routePrefixes.has(f)) add(`frontends.fragments[${k}]`, `fragment "${f}" would be served at /${f}/, which a BFF route already uses`, "rename the fragment or the BFF route");
+  });
 }
 
 function checkNetwork(spec: LandingZoneSpec, add: (path: string, message: string, fix?: string) => void): void {
@@ -180,6 +206,13 @@ function checkAuthProvider(spec: LandingZoneSpec, add: (path: string, message: s
   }
   if (gateway.auth === "jwt" && cloud === "kubernetes" && auth.issuer === undefined) {
     add("auth.issuer", "an existing cluster has no identity provider of its own, so Istio needs the issuer whose tokens it validates", "set auth.issuer (and auth.jwksUri unless the issuer serves OpenID discovery), or gateway.auth: none");
+  }
+  if (gateway.auth === "jwt" && cloud === "azure" && auth.issuer === undefined) {
+    add(
+      "auth.issuer",
+      "the landing zone cannot register an Entra ID application, so Istio needs the issuer whose tokens it validates",
+      "set auth.issuer (e.g. https://login.microsoftonline.com/<tenant-id>/v2.0) and auth.audiences (your app registration's client id), or gateway.auth: none",
+    );
   }
   if (gateway.auth !== "none" && cloud === "kubernetes" && spec.mesh.kind !== "istio") {
     add("gateway.auth", `on an existing cluster the services' Istio sidecars enforce gateway.auth "${gateway.auth}", but mesh.kind is none`, "set mesh.kind: istio, or gateway.auth: none");

@@ -43,10 +43,12 @@ describe("LandingZone (examples/shop)", () => {
   it("synthesizes with strict CloudFormation validation into the planned stacks", () => {
     expect(CDK_CONTEXT).toMatchObject({ "@aws-cdk/core:validateAgainstDefaultRules": true, "@aws-cdk/core:strictCfnValidateErrors": true });
     expect([...templates.keys()].sort()).toEqual(
-      ["network", "platform", "observability", "messaging", ...SERVICES.map((s) => `svc-${s}`)].map((p) => `shop-prod-${p}`).sort(),
+      ["network", "platform", "observability", "messaging", "delivery", "frontends", "frontends-edge", ...SERVICES.flatMap((s) => [`svc-${s}`, `delivery-${s}`])].map((p) => `shop-prod-${p}`).sort(),
     );
     expect([...zone.serviceStacks.keys()]).toEqual(SERVICES);
-    for (const stack of [zone.networkStack, zone.platformStack, ...zone.serviceStacks.values()] as Stack[]) {
+    // The CDN's web ACL lives in us-east-1, the only region CloudFront reads web ACLs from.
+    expect(zone.frontendsEdgeStack!.region).toBe("us-east-1");
+    for (const stack of [zone.networkStack, zone.platformStack, zone.frontendsStack!, ...zone.serviceStacks.values(), ...zone.serviceDeliveryStacks.values()] as Stack[]) {
       expect(stack.region).toBe("ap-northeast-2");
       expect(stack.availabilityZones).toEqual(["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"]);
     }
@@ -203,8 +205,8 @@ describe("LandingZone independence and errors", () => {
 
   it("refuses a spec asking for what the CDK engine does not build, naming the key", () => {
     const spec = loadSpecFile(EXAMPLE);
-    const asking = { ...spec, pipelines: { ...spec.pipelines, perService: true } };
+    const asking = { ...spec, services: [...spec.services, { ...spec.services[0]!, name: "ledger", repository: "ledger", path: "/ledger", database: { engine: "postgres" as const, size: "small" as const, storageGiB: 20 } }] };
     expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(PlanError);
-    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/pipeline \(asked by pipelines.perService\)/);
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/database \(asked by services\[\]\.database\)/);
   });
 });

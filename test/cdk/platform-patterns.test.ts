@@ -235,7 +235,7 @@ describe("CDK gateway with a dedicated auth service", () => {
       ...example,
       gateway: { ...example.gateway, auth: "authorizer", authorizerCacheSeconds: 60 },
       auth: { ...example.auth, service: "auth" },
-      services: [...example.services, { ...example.services[2]!, name: "auth", path: "/auth", publishes: [], subscribes: [], secrets: [], config: {} }],
+      services: [...example.services, { ...example.services[2]!, name: "auth", repository: "auth", path: "/auth", publishes: [], subscribes: [], secrets: [], config: {} }],
     };
     ({ template } = synth(spec));
   });

@@ -103,7 +103,9 @@ describe("mlz init wizard (scripted prompts)", () => {
     expect(spec.tracing.backend).toBe("none");
     expect(spec.logging).toMatchObject({ stack: "elk", buffer: "redis", shipper: "filebeat" });
     expect(spec.auth.sessions).toBe("redis");
-    expect(spec.gateway.auth).toBe("jwt");
+    // Azure has no identity provider the landing zone creates, and the wizard asks for no issuer.
+    expect(spec.gateway.auth).toBe("none");
+    expect(user.asked.some((m) => m.startsWith("JWT authentication"))).toBe(false);
     expect(planLandingZone(spec).broker?.topics.map((t) => [t.event, t.subscriptions.map((s) => s.subscriber)])).toEqual([["order-placed", ["payments"]]]);
     const text = readFileSync(file, "utf8");
     expect(text).toContain("cloud: azure # aws | gcp | azure | kubernetes (an existing cluster)");

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -92,5 +92,27 @@ describe("mlz (the real binary)", () => {
     expect(run.code).toBe(1);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("mlz workflows (the real binary)", () => {
+  it("writes each service's workflow into its repository's folder", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const spec = join(dir, "landing-zone.yaml");
+    writeFileSync(spec, "name: shop\nregion: eu-west-1\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
+    const run = mlz("workflows", spec, "--out", join(dir, "out"), "--aws-account", "123456789012");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("wrote   orders/.github/workflows/orders.yml");
+    const workflow = readFileSync(join(dir, "out", "orders", ".github", "workflows", "orders.yml"), "utf8");
+    expect(workflow).toContain("role-to-assume: arn:aws:iam::123456789012:role/shop-dev-orders-publish");
+    expect(workflow).toContain("id-token: write");
+  });
+
+  it("writes nothing and names the fix when the spec builds no GitHub pipeline", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const run = mlz("workflows", "test/fixtures/minimal.yaml", "--out", join(dir, "out"));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/pipelines.perService is false.*Fix: set pipelines.perService: true/);
+    expect(existsSync(join(dir, "out"))).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,9 +16,19 @@ const AWS_EXAMPLES = readdirSync("examples", { withFileTypes: true })
 const scratch = mkdtempSync(join(tmpdir(), "mlz-e2e-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function run(command: string, args: readonly string[]) {
-  return spawnSync(command, args, { encoding: "utf8", env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" }, maxBuffer: 64 * 1024 * 1024 });
+/** Runs a command without blocking the worker: a long synchronous spawn starves vitest's RPC and fails the run. */
+function run(command: string, args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
 }
+
 
 /** Templates of a cloud assembly by stack name. */
 function templates(outdir: string): Map<string, string> {
@@ -40,10 +50,10 @@ describe("the real `cdk synth` (cdk.json's app) on every AWS example", () => {
     expect(cdkJson.context).toEqual(LANDING_ZONE_APP_CONTEXT);
   });
 
-  it.each(AWS_EXAMPLES)("synthesizes %s, and `mlz synth` writes the same templates", (file) => {
+  it.each(AWS_EXAMPLES)("synthesizes %s, and `mlz synth` writes the same templates", async (file) => {
     const spec = loadSpecFile(file);
     const cdkOut = join(scratch, `${spec.name}-${spec.tier}-cdk`);
-    const cdk = run("node_modules/.bin/cdk", ["synth", "--quiet", "--no-notices", "--no-version-reporting", "-c", `spec=${file}`, "-o", cdkOut]);
+    const cdk = await run("node_modules/.bin/cdk", ["synth", "--quiet", "--no-notices", "--no-version-reporting", "-c", `spec=${file}`, "-o", cdkOut]);
     expect(cdk.status, cdk.stderr).toBe(0);
     const stacks = summarizeAssembly(cdkOut);
     expect(stacks.length).toBeGreaterThanOrEqual(4);
@@ -53,15 +63,15 @@ describe("the real `cdk synth` (cdk.json's app) on every AWS example", () => {
     }
 
     const mlzOut = join(scratch, `${spec.name}-${spec.tier}-mlz`);
-    const mlz = run("node_modules/.bin/tsx", ["bin/mlz.ts", "synth", file, "--out", mlzOut]);
+    const mlz = await run("node_modules/.bin/tsx", ["bin/mlz.ts", "synth", file, "--out", mlzOut]);
     expect(mlz.status, mlz.stderr).toBe(0);
     expect(templates(mlzOut)).toEqual(templates(cdkOut));
     // Two full synths with validation: about 30 s on a quiet 2-core machine, several times that under load.
   }, 600_000);
 
-  it("fails with the spec's problems and writes no assembly for an invalid spec", () => {
+  it("fails with the spec's problems and writes no assembly for an invalid spec", async () => {
     const outdir = join(scratch, "invalid");
-    const result = run("node_modules/.bin/cdk", ["synth", "--quiet", "--no-notices", "-c", "spec=test/fixtures/invalid.yaml", "-o", outdir]);
+    const result = await run("node_modules/.bin/cdk", ["synth", "--quiet", "--no-notices", "-c", "spec=test/fixtures/invalid.yaml", "-o", outdir]);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("Invalid landing-zone spec test/fixtures/invalid.yaml");
     expect(result.stderr).not.toMatch(/\n\s+at /);

@@ -18,6 +18,7 @@
  * The benchmark (bench/targets/pulumi.ts) runs programs through this same harness.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { azureMockCall, azureMockState } from "./azure-mocks.js";
 
 export const MOCK_ACCOUNT = "123456789012";
 export const MOCK_REGION = "us-east-1";
@@ -257,6 +258,7 @@ const ID_PREFIXES: Record<string, string> = {
 
 /** Realistic provider state: the inputs plus ids, ARNs and endpoints a real provider would compute. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (type.startsWith("azure-native:")) return azureMockState(type, name, inputs);
   if (type.startsWith("gcp:")) return gcpState(type, name, inputs);
   const physical = typeof inputs["name"] === "string" ? (inputs["name"] as string) : name;
   const prefix = ID_PREFIXES[type];
@@ -319,6 +321,18 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     }
     case "aws:eks/cluster:Cluster":
       return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
+    case "aws:ecr/repository:Repository":
+      return { ...base, arn: arn("ecr", `repository/${physical}`), repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${physical}` };
+    case "aws:s3/bucket:Bucket": {
+      const bucket = `${name}-bucket-id`;
+      return { ...base, id: bucket, bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${MOCK_REGION}.amazonaws.com` };
+    }
+    case "aws:cloudfront/distribution:Distribution":
+      return { ...base, id: "E2MOCKDISTRIBUTION", arn: `arn:aws:cloudfront::${MOCK_ACCOUNT}:distribution/E2MOCKDISTRIBUTION`, domainName: "d111111abcdef8.cloudfront.net" };
+    case "aws:codebuild/project:Project":
+      return { ...base, arn: arn("codebuild", `project/${physical}`) };
+    case "aws:ssm/parameter:Parameter":
+      return { ...base, arn: arn("ssm", `parameter${physical}`) };
     case "aws:apigatewayv2/api:Api":
       return { ...base, id: `${name}-api-id`, executionArn: arn("execute-api", `${name}-api-id`), apiEndpoint: `https://${name}-api-id.execute-api.${MOCK_REGION}.amazonaws.com` };
     case "aws:lambda/function:Function":
@@ -335,6 +349,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...base, cname: `${String(inputs["cnamePrefix"] ?? physical)}.${MOCK_REGION}.elasticbeanstalk.com`, endpointUrl: `internal-${physical}.${MOCK_REGION}.elb.amazonaws.com` };
     case "random:index/randomPassword:RandomPassword":
       return { ...base, result: `mock-password-${name}` };
+    case "random:index/randomBytes:RandomBytes": {
+      const bytes = Buffer.alloc(Number(inputs["length"] ?? 32), name);
+      return { ...base, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
     default:
       return base;
   }
@@ -430,6 +448,7 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
 }
 
 function mockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (token.startsWith("azure-native:")) return azureMockCall(token, inputs) ?? inputs;
   switch (token) {
     case "gcp:organizations/getProject:getProject":
       return { projectId: MOCK_GCP_PROJECT, number: MOCK_GCP_PROJECT_NUMBER, name: "Mock project", id: `projects/${MOCK_GCP_PROJECT}` };
@@ -442,6 +461,10 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
     case "aws:ssm/getParameter:getParameter":
+      // A released image where a pipeline's deploy stage records one; otherwise the AMI a VM fleet boots.
+      if (String(inputs["name"]).includes("/delivery/")) {
+        return { name: inputs["name"], type: "String", value: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/released@sha256:${"0".repeat(64)}`, arn: arn("ssm", `parameter${String(inputs["name"])}`), id: inputs["name"] };
+      }
       return { name: inputs["name"], type: "String", value: "ami-0123456789abcdef0", arn: arn("ssm", `parameter${String(inputs["name"])}`), id: inputs["name"] };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return { names: [...MOCK_ZONES], zoneIds: ["use1-az1", "use1-az2", "use1-az4"], id: MOCK_REGION };

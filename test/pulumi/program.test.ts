@@ -38,13 +38,19 @@ describe("the Pulumi program (bin/pulumi.ts)", () => {
     expect(byType(resources, "aws:cognito/userPool:UserPool")).toHaveLength(1);
     expect(byType(resources, "aws:apigatewayv2/authorizer:Authorizer").map((a) => a.inputs["authorizerType"])).toEqual(["JWT"]);
     expect(byType(resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs["name"])).toEqual(expect.arrayContaining(["istio-base", "istiod"]));
-    expect(Object.keys(outputs).sort()).toEqual(["alarmTopicArn", "clusterName", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alarmTopicArn", "clusterName", "frontendsUrl", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
+    // pipelines and frontends: a registry and pipeline per service and BFF, one CDN.
+    expect(childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:ServiceDelivery")).toHaveLength(spec.services.length + spec.bffs.length);
+    expect(byType(resources, "aws:codepipeline/pipeline:Pipeline")).toHaveLength(spec.services.length + spec.bffs.length);
+    expect(byType(resources, "aws:cloudfront/distribution:Distribution")).toHaveLength(1);
   });
 
   it("builds the existing-cluster example through the kubernetes landing zone", async () => {
     const { resources, outputs } = await run("examples/kubernetes/landing-zone.yaml");
     expect(byType(resources, "msa:kubernetes:LandingZone").map((r) => r.name)).toEqual(["shop"]);
     expect(resources.some((r) => r.type.startsWith("aws:"))).toBe(false);
+    // pipelines: Argo CD syncs each service from its repository.
+    expect(byType(resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs["chart"])).toContain("argo-cd");
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["namespace", "ingressClass", "sessionEndpoint", "kibanaService", "kafkaBootstrapServers"]));
   });
 

@@ -63,10 +63,17 @@ describe("defaults", () => {
   it("normalizes BFF shorthands and service routes", () => {
     const spec = parseSpec({ name: "a", bffs: ["web", { name: "tv-bff", channel: "tv", routes: ["/tv"] }], services: [{ name: "orders" }] });
     expect(spec.bffs).toEqual([
-      { name: "web", channel: "web", routes: ["/web"], port: 8080 },
-      { name: "tv-bff", channel: "tv", routes: ["/tv"], port: 8080 },
+      { name: "web", channel: "web", routes: ["/web"], port: 8080, repository: "web" },
+      { name: "tv-bff", channel: "tv", routes: ["/tv"], port: 8080, repository: "tv-bff" },
     ]);
     expect(spec.services[0]!.path).toBe("/orders");
+    expect(spec.services[0]!.repository).toBe("orders");
+    expect(spec.pipelines).toEqual({ perService: true, provider: "native", branch: "main", testCommand: "docker build --target test ." });
+  });
+
+  it("lets services share a repository when no pipeline builds from it", () => {
+    const spec = parseSpec({ name: "a", pipelines: { perService: false }, services: [{ name: "x", repository: "mono" }, { name: "y", repository: "mono" }] });
+    expect(spec.services.map((s) => s.repository)).toEqual(["mono", "mono"]);
   });
 
   it("is idempotent: a normalized spec parses to itself", () => {
@@ -106,6 +113,15 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["BFF named like a service", { name: "a", bffs: ["orders"], services: [{ name: "orders" }] }, "bffs[0].name", /also a service name/],
   ["Fluent Bit into Redis", { name: "a", logging: { shipper: "fluent-bit" } }, "logging.shipper", /no Redis output/],
   ["shell without its BFF", { name: "a", bffs: ["web"], frontends: { shell: "tv" } }, "frontends.shell", /matches no BFF/],
+  ["two services from one repository", { name: "a", services: [{ name: "x", repository: "mono" }, { name: "y", repository: "Mono" }] }, "services[1].repository", /repository "Mono" is already the source of service "x"/],
+  ["BFF from a service's repository", { name: "a", bffs: [{ name: "web", repository: "orders" }], services: [{ name: "orders" }] }, "bffs[0].repository", /already the source of service "orders"/],
+  ["repository name with a slash", { name: "a", services: [{ name: "x", repository: "acme/x" }] }, "services[0].repository", /letters, digits/],
+  ["owner with a slash", { name: "a", pipelines: { repositoryOwner: "acme/shop" } }, "pipelines.repositoryOwner", /GitHub user or organization/],
+  ["connection of another service", { name: "a", pipelines: { connectionArn: "arn:aws:iam::123456789012:role/x" } }, "pipelines.connectionArn", /CodeConnections connection ARN/],
+  ["(with pipelines) two services from one repository", { name: "a", pipelines: { perService: true }, services: [{ name: "x", repository: "mono" }, { name: "y", repository: "mono" }] }, "services[1].repository", /already the source/],
+  ["fragment on a BFF route", { name: "a", bffs: [{ name: "web", routes: ["/catalog"] }], frontends: { shell: "web", fragments: ["catalog"] } }, "frontends.fragments[0]", /served at \/catalog\/, which a BFF route already uses/],
+  ["domain without certificate", { name: "a", frontends: { shell: "web", domainName: "shop.example.com" } }, "frontends.certificateArn", /go together/],
+  ["certificate outside us-east-1", { name: "a", frontends: { shell: "web", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f9c2a1e-1b2c-4d5e-8f90-123456789abc" } }, "frontends.certificateArn", /in us-east-1/],
   ["region of another cloud", { name: "a", cloud: "aws", region: "koreacentral" }, "region", /not a aws region name/],
   ["secret name style", { name: "a", services: [{ name: "x", secrets: ["db-password"] }] }, "services[0].secrets[0]", /UPPER_SNAKE_CASE/],
   ["issuer over plain http", { name: "a", auth: { issuer: "http://login.example.com" } }, "auth.issuer", /must be an https URL/],

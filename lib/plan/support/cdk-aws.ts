@@ -17,4 +17,6 @@ export const CDK_AWS_SUPPORT: CloudSupport = {
   tracing: ["caas"],
   logging: ["iaas", "caas", "paas"],
   broker: ["iaas", "caas", "paas"],
+  pipeline: ["caas"],
+  frontends: ["iaas", "caas", "paas"],
 };

@@ -1,4 +1,29 @@
 import type { CloudSupport } from "../types.js";
 
-/** What the Pulumi engine implements on azure, per capability. Extend when a component lands with its tests. */
-export const PULUMI_AZURE_SUPPORT: CloudSupport = {};
+/**
+ * What the Pulumi engine implements on azure, per capability. Extend when a component lands with its tests.
+ * Logging (ELK with a Redis buffer) is CaaS-only: the catalog offers it where a cluster runs it; VM and
+ * App Service logs go to Log Analytics through diagnostic settings. Tokens and the auth service are
+ * checked by the services' Istio sidecars, so CaaS-only: Application Gateway validates no JWT and calls
+ * no authorizer, and App Service authentication needs an app registration azure-native cannot create.
+ */
+export const PULUMI_AZURE_SUPPORT: CloudSupport = {
+  network: ["iaas", "caas", "paas"],
+  compute: ["iaas", "caas", "paas"],
+  registry: ["iaas", "caas", "paas"],
+  gateway: ["iaas", "caas", "paas"],
+  bff: ["iaas", "caas", "paas"],
+  discovery: ["iaas", "caas", "paas"],
+  config: ["iaas", "caas", "paas"],
+  sessions: ["iaas", "caas", "paas"],
+  broker: ["iaas", "caas", "paas"],
+  mesh: ["caas"],
+  tokens: ["caas"],
+  authService: ["caas"],
+  tracing: ["iaas", "caas", "paas"],
+  monitoring: ["iaas", "caas", "paas"],
+  logging: ["caas"],
+  database: ["iaas", "caas", "paas"],
+  readModel: ["iaas", "caas", "paas"],
+  eventStore: ["iaas", "caas", "paas"],
+};

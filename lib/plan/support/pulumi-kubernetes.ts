@@ -3,7 +3,7 @@ import type { CloudSupport } from "../types.js";
 /**
  * What the Pulumi engine builds on an existing Kubernetes cluster (lib/pulumi/kubernetes), per
  * capability, each with its tests. Not here, so rejected by the planner:
- * database, saga, readModel, eventStore, pipeline, frontends.
+ * database, saga, readModel, eventStore, frontends.
  */
 export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   network: ["caas"],
@@ -21,4 +21,5 @@ export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   mesh: ["caas"],
   tracing: ["caas"],
   monitoring: ["caas"],
+  pipeline: ["caas"],
 };

@@ -1,9 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { deployerRbac } from "../../kubernetes/delivery.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { cloudWatchMonitors } from "../../plan/monitoring.js";
+import { GITHUB_OIDC } from "../../plan/delivery.js";
+import { physicalName } from "../../plan/naming.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
@@ -11,6 +14,7 @@ import type { LandingZoneSpec } from "../../spec/types.js";
 import { BEANSTALK_INSTANCE_PORT } from "../../plan/host-bootstrap.js";
 import { ApiGateway, type ApiGatewayArgs } from "./api-gateway.js";
 import { ContainerInsights } from "./container-insights.js";
+import { FrontendHosting } from "./frontend-hosting.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { MessageBroker, messageBrokerArgsFromPlan } from "./message-broker.js";
@@ -18,6 +22,7 @@ import { Monitoring, type MonitorDimensions } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { PaasPlatform, paasPlatformArgsFromPlan } from "./paas-platform.js";
 import { PaasService, paasServiceHost } from "./paas-service.js";
+import { ServiceDelivery } from "./service-delivery.js";
 import { ServiceWorkload } from "./service-workload.js";
 import { SessionStore, sessionStoreArgsFromPlan } from "./session-store.js";
 import { Tracing } from "./tracing.js";
@@ -42,6 +47,8 @@ export interface LandingZoneOutputs {
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
   readonly alarmTopicArn?: pulumi.Output<string>;
+  /** The micro-frontends' CDN (https). */
+  readonly frontendsUrl?: pulumi.Output<string>;
 }
 
 /** The compute platform of the plan's tier. */
@@ -55,7 +62,8 @@ export type ServiceDeployment = ServiceWorkload | VmService | PaasService;
  * iaas: VmPlatform with its Cloud Map namespace; paas: PaasPlatform with the Beanstalk application),
  * ApiGateway, SessionStore, LogPipeline (Logstash in the cluster, or on its own hosts), MessageBroker,
  * per service and BFF a ServiceWorkload, VmService or PaasService (each with its ConfigStore),
- * Monitoring (with ContainerInsights on caas) and Tracing (caas), all children of this component.
+ * Monitoring (with ContainerInsights on caas) and Tracing (caas); with pipelines a ServiceDelivery per
+ * service (caas), with frontends FrontendHosting; all children of this component.
  *
  * Cost: NAT gateways, OpenSearch, ElastiCache and the EKS control plane (caas) bill hourly even when idle.
  *
@@ -76,6 +84,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly tracing?: Tracing;
   /** Service or BFF name → its workload, VM fleet or Beanstalk environment. */
   readonly services: ReadonlyMap<string, ServiceDeployment>;
+  /** Service or BFF name → its pipeline (empty without pipelines). */
+  readonly deliveries: ReadonlyMap<string, ServiceDelivery>;
+  readonly frontends?: FrontendHosting;
 
   readonly gatewayUrl: pulumi.Output<string>;
   readonly clusterName?: pulumi.Output<string>;
@@ -85,6 +96,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
   readonly alarmTopicArn?: pulumi.Output<string>;
+  readonly frontendsUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
@@ -162,6 +174,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       this.broker = new MessageBroker(`${name}-broker`, { ...messageBrokerArgsFromPlan(plan.broker, { namePrefix, retain, kafka }), tags: plan.tags }, parent);
     }
 
+    const deliveries = this.createDeliveries(name, plan, cluster);
     const services = new Map<string, ServiceDeployment>();
     const logBuffer: HostLogBufferInput | undefined =
       this.logging?.bufferEndpoint && plan.logging?.buffer && this.logging.nodes.buffer
@@ -195,6 +208,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
             clusterName: cluster.clusterName,
             provider: cluster.provider,
             repositoryUrl,
+            // The deploy stage records each release, so `pulumi up` keeps the released image.
+            ...(fromRepository && deliveries.get(service.name)?.releasedImage ? { image: deliveries.get(service.name)!.releasedImage! } : {}),
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
             ...(this.sessions ? { sessionStore: { endpoint: this.sessions.endpoint, port: this.sessions.port, authToken: this.sessions.authToken } } : {}),
@@ -230,6 +245,24 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       services.set(service.name, deployment);
     }
     this.services = services;
+    this.deliveries = deliveries;
+
+    if (plan.frontends) {
+      const github = plan.delivery?.provider === "github-actions" ? this.githubOidcProviderArn : undefined;
+      this.frontends = new FrontendHosting(
+        `${name}-frontends`,
+        {
+          frontends: plan.frontends,
+          ...(plan.frontends.apiRoutes.length > 0 ? { apiDomainName: apiDomain(this, this.gateway.apiId) } : {}),
+          ...(github ? { deployTrust: { kind: "github" as const, oidcProviderArn: github } } : {}),
+          retain,
+          tags: plan.tags,
+        },
+        parent,
+      );
+      this.frontendsUrl = pulumi.interpolate`https://${plan.frontends.domain?.name ?? this.frontends.domainName}`;
+    }
+
 
     if (plan.monitoring) {
       const gateway = this.gateway.nodes.loadBalancers;
@@ -294,7 +327,79 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       ...(this.logDashboardsUrl ? { logDashboardsUrl: this.logDashboardsUrl } : {}),
       ...(this.topicArns ? { topicArns: this.topicArns } : {}),
       ...(this.alarmTopicArn ? { alarmTopicArn: this.alarmTopicArn } : {}),
+      ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
     };
+  }
+
+  private githubOidcProviderArn?: pulumi.Output<string>;
+  /**
+   * With pipelines, a ServiceDelivery per service and BFF (its pipeline or GitHub roles, pushing to
+   * the platform's registry), plus the connection or GitHub OIDC provider they share when the spec
+   * names none.
+   */
+  private createDeliveries(name: string, plan: LandingZonePlan, cluster: KubernetesPlatform | undefined): Map<string, ServiceDelivery> {
+    const parent = { parent: this };
+    const delivery = plan.delivery;
+    const retain = plan.protection.retain;
+    let connectionArn: pulumi.Input<string> | undefined = delivery?.connectionArn;
+    if (delivery?.provider === "native" && !connectionArn) {
+      // Created PENDING: someone completes the handshake with the repository host once, in the console.
+      connectionArn = new aws.codestarconnections.Connection(`${name}-connection`, { name: physicalName("connection", plan.name, plan.environment), providerType: "GitHub", tags: plan.tags }, parent).arn;
+    }
+    if (delivery?.provider === "github-actions") {
+      this.githubOidcProviderArn = delivery.githubOidcProviderArn
+        ? pulumi.output(delivery.githubOidcProviderArn)
+        : new aws.iam.OpenIdConnectProvider(`${name}-github-oidc`, { url: GITHUB_OIDC.url, clientIdLists: [GITHUB_OIDC.audience], tags: plan.tags }, parent).arn;
+    }
+    const deliveries = new Map<string, ServiceDelivery>();
+    if (!delivery) return deliveries;
+    for (const planned of delivery.services) {
+      if (planned.deploy.kind !== "kubernetes-rollout" || !cluster) {
+        throw new Error(`LandingZone: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) is not built by the Pulumi engine yet. Fix: set tier: caas, or pipelines.perService: false`);
+      }
+      deliveries.set(
+        planned.service,
+        new ServiceDelivery(
+          `${name}-${planned.service}-delivery`,
+          {
+            serviceName: planned.service,
+            // The platform owns the registry (its URN is pinned); the pipeline pushes to it.
+            existingRepository: cluster.nodes.repositories[planned.registry]!,
+            ...(delivery.provider === "native"
+              ? { source: { connectionArn: connectionArn!, owner: planned.source.owner!, repository: planned.source.name, branch: planned.source.branch } }
+              : {
+                  github: {
+                    oidcProviderArn: this.githubOidcProviderArn!,
+                    publishSubject: planned.github.publishSubject!,
+                    deploySubject: planned.github.deploySubject!,
+                    publishRoleName: planned.names.publishRole,
+                    deployRoleName: planned.names.deployRole,
+                  },
+                }),
+            deploy: {
+              clusterName: cluster.clusterName,
+              namespace: planned.deploy.namespace,
+              deployment: planned.deploy.deployment,
+              container: planned.deploy.container,
+              kubernetesGroup: planned.deploy.kubernetesGroup,
+              vpcId: this.network.vpcId,
+              subnetIds: this.network.privateSubnetIds,
+              clusterSecurityGroupId: cluster.workloadSecurityGroupId,
+              rbac: { provider: cluster.provider, manifests: deployerRbac(plan, planned), dependsOn: [...cluster.ready] },
+            },
+            approval: planned.approval,
+            testCommand: delivery.testCommand,
+            releaseParameterName: planned.releaseParameter,
+            logRetentionDays: delivery.logRetentionDays,
+            names: { pipeline: planned.names.pipeline, buildProject: planned.names.buildProject, deployProject: planned.names.deployProject },
+            retain,
+            tags: plan.tags,
+          },
+          parent,
+        ),
+      );
+    }
+    return deliveries;
   }
 }
 
@@ -311,4 +416,11 @@ function gatewayTargets(plan: LandingZonePlan, parent: pulumi.Resource): ApiGate
 function homeLoadBalancer(plan: LandingZonePlan, service: string): number {
   const index = plan.gateway.loadBalancers.findIndex((lb) => lb.routes.some((r) => r.target === service));
   return index === -1 ? 0 : index;
+}
+
+/** The HTTP API's own host name, the CDN's origin for the shell BFF's routes. */
+function apiDomain(parent: pulumi.Resource, apiId: pulumi.Output<string>): pulumi.Output<string> {
+  const region = aws.getRegionOutput({}, { parent }).region;
+  const dnsSuffix = aws.getPartitionOutput({}, { parent }).dnsSuffix;
+  return pulumi.interpolate`${apiId}.execute-api.${region}.${dnsSuffix}`;
 }

@@ -45,6 +45,11 @@ export interface ServiceWorkloadArgs {
    */
   readonly repositoryUrl?: pulumi.Input<string>;
   /**
+   * The whole image, e.g. the release a pipeline recorded; wins over `repositoryUrl`.
+   * @default - the plan's image, with `repositoryUrl` when given
+   */
+  readonly image?: pulumi.Input<string>;
+  /**
    * Gateway target groups the pods are registered in (TargetGroupBinding), usually one.
    * @default - none: the service is not reachable through the gateway
    */
@@ -186,7 +191,10 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     if (messagingPolicy) new aws.iam.RolePolicy(`${name}-messaging`, { role: role.name, policy: messagingPolicy }, parent);
     const podIdentity = new aws.eks.PodIdentityAssociation(`${name}-identity`, { clusterName: args.clusterName, namespace, serviceAccount: service.name, roleArn: role.arn, tags }, parent);
 
-    const image = args.repositoryUrl && service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.repositoryUrl}${service.image.slice(service.repository.length)}` : pulumi.output(service.image);
+    const image =
+      args.image !== undefined
+        ? pulumi.output(args.image)
+        : args.repositoryUrl && service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.repositoryUrl}${service.image.slice(service.repository.length)}` : pulumi.output(service.image);
     const session = args.sessionStore;
     // The ConfigMap takes each value from its parameter, so the parameter store is the source.
     const env = pulumi.all({

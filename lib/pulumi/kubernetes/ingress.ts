@@ -157,7 +157,7 @@ export function ingressControllerAddOn(plan: LandingZonePlan, namespace: string,
           maxSkew: 1,
           topologyKey: "topology.kubernetes.io/zone",
           whenUnsatisfiable: "ScheduleAnyway",
-          labelSelector: { matchLabels: { "app.kubernetes.io/component": "controller", "app.kubernetes.io/instance": releaseName(plan) } },
+          labelSelector: { matchLabels: { "app.kubernetes.io/component": "controller", "app.kubernetes.io/instance": ingressReleaseName(plan) } },
         },
       ],
       // With a mesh the controller gets a sidecar for outbound mutual TLS; inbound client traffic bypasses it.
@@ -171,7 +171,7 @@ export function ingressControllerAddOn(plan: LandingZonePlan, namespace: string,
     namespace,
     helmReleases: [
       {
-        name: releaseName(plan),
+        name: ingressReleaseName(plan),
         namespace,
         chart: INGRESS_NGINX_CHART.chart,
         repository: INGRESS_NGINX_CHART.repository,
@@ -186,7 +186,7 @@ export function ingressControllerAddOn(plan: LandingZonePlan, namespace: string,
 }
 
 /** Release name; the chart names its cluster-scoped objects after it, so two landing zones never collide. */
-function releaseName(plan: LandingZonePlan): string {
+export function ingressReleaseName(plan: LandingZonePlan): string {
   return physicalName("kubernetes", plan.name, "ingress-nginx");
 }
 

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { monitoringAddOn } from "../../kubernetes/monitoring.js";
@@ -90,8 +91,9 @@ export interface LandingZoneTransform {
  * the workloads namespace with default-deny NetworkPolicies, the ingress-nginx gateway routing
  * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the Redis session store, the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
- * collector and tracing backend, Prometheus and Grafana, and every service and BFF. The plan decides
- * everything; a spec asking for what this engine does not build (databases, pipelines...) is
+ * collector and tracing backend, Prometheus and Grafana, every service and BFF, and with
+ * `pipelines.perService` Argo CD syncing each service's Deployment from its own repository. The plan
+ * decides everything; a spec asking for what this engine does not build (databases...) is
  * rejected before any resource is registered.
  *
  * @example
@@ -158,6 +160,10 @@ export class LandingZone extends pulumi.ComponentResource {
       this.broker = new MessageBroker(`${name}-broker`, { plan, provider, ...(transform.broker ? { transform: transform.broker } : {}) }, parent);
     }
 
+    // With pipelines, Argo CD rolls each service's Deployment from its repository; the rest stays here.
+    const gitOps = gitOpsAddOn(plan);
+    if (gitOps) addOn("gitops", gitOps, [namespace]);
+
     const pullSecret = args.registry?.username !== undefined && args.registry.password !== undefined ? registrySecret(name, plan, args.registry, provider, this, namespace) : undefined;
     const services: Record<string, ServiceWorkload> = {};
     for (const service of plan.services) {
@@ -179,6 +185,7 @@ export class LandingZone extends pulumi.ComponentResource {
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: pullSecret.metadata.name } : {}),
           ...(serviceTransform ? { transform: serviceTransform } : {}),
+          ...(gitOps ? { gitOps: true } : {}),
         },
         { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : [])] },
       );

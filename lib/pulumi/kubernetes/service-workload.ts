@@ -27,20 +27,42 @@ export interface ServiceWorkloadArgs {
    */
   readonly extraSecrets?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * Extra non-secret environment variables, added to the service's ConfigMap.
+   * Extra non-secret environment variables, added to the service's ConfigMap; values may be outputs (a managed cache's host).
    * @default - none
    */
-  readonly env?: Readonly<Record<string, string>>;
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * Container image.
+   * Container image; may be an output (e.g. a registry host known only after deployment).
    * @default - the plan's image of the service
    */
-  readonly image?: string;
+  readonly image?: pulumi.Input<string>;
+  /**
+   * Annotations on the service's ServiceAccount (a cloud workload identity: Azure client id, GKE service account); may be outputs.
+   * @default - none
+   */
+  readonly serviceAccountAnnotations?: pulumi.Input<Readonly<Record<string, pulumi.Input<string>>>>;
+  /**
+   * A SecretProviderClass named `<service>-secrets` (Secrets Store CSI driver) that mounts the service's
+   * declared secrets from the cloud secret store with the pod's own identity and mirrors them into the
+   * Secret the env vars read; no value then passes through the engine. Excludes secretValues and extraSecrets.
+   * @default - the engine writes the Secret from secretValues (or generated values)
+   */
+  readonly secretProviderClass?: pulumi.Input<ManifestObject>;
+  /**
+   * Extra pod labels, e.g. `azure.workload.identity/use` (never part of the selector).
+   * @default - none
+   */
+  readonly podLabels?: Readonly<Record<string, string>>;
   /**
    * A `kubernetes.io/dockerconfigjson` Secret in the workloads namespace the service's pods pull their image with.
    * @default - none: the image is pulled anonymously or with the nodes' credentials
    */
   readonly imagePullSecretName?: pulumi.Input<string>;
+  /**
+   * Argo CD delivers the Deployment from the service's repository (`gitOpsDeployment`); this component keeps the rest.
+   * @default false
+   */
+  readonly gitOps?: boolean;
   /**
    * Patches applied to a child's args before it is created.
    * @default - none
@@ -94,13 +116,18 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         throw new Error(`ServiceWorkload args.extraSecrets: "${key}" must be a new UPPER_SNAKE_CASE name, not one of [${declared.secrets.join(", ")}]. Fix: rename it`);
       }
     }
+    if (args.secretProviderClass !== undefined && (extraKeys.length > 0 || args.secretValues !== undefined || declared.secrets.length === 0)) {
+      throw new Error(
+        `ServiceWorkload args.secretProviderClass: given for ${declared.name}, which ${declared.secrets.length === 0 ? "declares no secrets" : "also has secretValues or extraSecrets"}. Fix: use the class alone, for a service with declared secrets`,
+      );
+    }
     const service: ServicePlan = { ...declared, secrets: [...declared.secrets, ...extraKeys] };
     const namespace = workloadNamespace(plan);
     const after = dependencyList(opts?.dependsOn);
     const secretName = `${service.name}-secrets`;
 
     const values: Record<string, pulumi.Input<string>> = { ...args.extraSecrets };
-    for (const key of declared.secrets) {
+    for (const key of args.secretProviderClass === undefined ? declared.secrets : []) {
       const given = args.secretValues?.[key];
       if (given !== undefined) {
         values[key] = given;
@@ -110,7 +137,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       args.transform?.secretValue?.(passwordArgs, key);
       values[key] = new random.RandomPassword(`${name}-${key.toLowerCase().replace(/_/g, "-")}`, passwordArgs, { parent: this }).result;
     }
-    if (service.secrets.length > 0) {
+    if (service.secrets.length > 0 && args.secretProviderClass === undefined) {
       const secretArgs: k8s.core.v1.SecretArgs = {
         metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/name": service.name, "app.kubernetes.io/part-of": plan.name } },
         type: "Opaque",
@@ -121,15 +148,33 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       this.secret = new k8s.core.v1.Secret(`${name}-secret`, secretArgs, { parent: this, provider, dependsOn: after });
     }
 
-    const objects = [
-      ...serviceWorkload(plan, service, {
-        ...(service.secrets.length > 0 ? { secretName } : {}),
-        ...(args.env ? { env: { ...args.env } } : {}),
-        ...(args.image ? { image: args.image } : {}),
-      }),
+    const options = {
+      ...(service.secrets.length > 0 ? { secretName } : {}),
+      ...(args.secretProviderClass !== undefined ? { secretProviderClass: secretName } : {}),
+      ...(args.podLabels ? { podLabels: { ...args.podLabels } } : {}),
+    };
+    const build = (image?: string, annotations?: Record<string, string>, env?: Record<string, string>) => [
+      ...serviceWorkload(plan, service, { ...options, ...(image ? { image } : {}), ...(annotations ? { serviceAccountAnnotations: annotations } : {}), ...(env ? { env } : {}) }),
       ...servicePolicies(plan, service),
-    ];
-    const objs = args.imagePullSecretName === undefined ? objects.map((o) => ({ ...o })) : withPullSecret(objects, args.imagePullSecretName);
+    ].filter((o) => !(args.gitOps && o.kind === "Deployment"));
+    // Built now (env values stubbed), so bad input fails before anything is registered; rebuilt once every input resolves.
+    const objects = build(undefined, undefined, args.env ? Object.fromEntries(Object.keys(args.env).map((key) => [key, ""])) : undefined);
+    const imaged =
+      args.image === undefined && args.serviceAccountAnnotations === undefined && args.env === undefined && args.secretProviderClass === undefined
+        ? objects
+        : pulumi
+            .all([args.image, pulumi.output(args.serviceAccountAnnotations), pulumi.output(args.env), pulumi.output(args.secretProviderClass)])
+            // The class goes first: pods mounting it must find it.
+            .apply(([image, annotations, env, providerClass]) => [
+              ...(providerClass ? [providerClass as ManifestObject] : []),
+              ...build(image, annotations as Record<string, string> | undefined, env as Record<string, string> | undefined),
+            ]);
+    const objs =
+      args.imagePullSecretName !== undefined
+        ? withPullSecret(imaged, args.imagePullSecretName)
+        : Array.isArray(imaged)
+          ? imaged.map((o) => ({ ...o }))
+          : pulumi.output(imaged).apply((list) => list.map((o) => ({ ...o })));
     const manifestArgs: k8s.yaml.v2.ConfigGroupArgs = { objs };
     args.transform?.manifests?.(manifestArgs);
     this.manifests = new k8s.yaml.v2.ConfigGroup(`${name}-workload`, manifestArgs, { parent: this, provider, dependsOn: [...after, ...(this.secret ? [this.secret] : [])] });
@@ -141,8 +186,8 @@ export class ServiceWorkload extends pulumi.ComponentResource {
 }
 
 /** The pull secret goes on the ServiceAccount, which hands it to every pod running as it. */
-function withPullSecret(objects: readonly ManifestObject[], pullSecretName: pulumi.Input<string>): pulumi.Output<unknown[]> {
-  return pulumi.output(pullSecretName).apply((secret) =>
-    objects.map((o) => (o.kind === "ServiceAccount" ? { ...o, imagePullSecrets: [{ name: secret }] } : { ...o })),
+function withPullSecret(objects: pulumi.Input<readonly ManifestObject[]>, pullSecretName: pulumi.Input<string>): pulumi.Output<unknown[]> {
+  return pulumi.all([objects, pullSecretName]).apply(([list, secret]) =>
+    list.map((o) => (o.kind === "ServiceAccount" ? { ...o, imagePullSecrets: [{ name: secret }] } : { ...o })),
   );
 }

@@ -2,3 +2,4 @@ export * from "./rules.js";
 export * from "./aws.js";
 export * from "./kubernetes.js";
 export * from "./gcp.js";
+export * from "./azure.js";

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
+import { gitOpsDeployment } from "../../../lib/kubernetes/gitops.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
@@ -66,7 +67,9 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
     const workloads = byType(resources, "msa:kubernetes:ServiceWorkload").map((r) => r.name);
     expect(workloads).toEqual(plan.services.map((s) => `shop-${s.name}`));
     const orders = single(resources, GROUP, "shop-orders-workload");
-    expect(objs(orders).map((o) => o.kind)).toEqual(["ServiceAccount", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "DestinationRule", "VirtualService"]);
+    // The example delivers by GitOps: Argo CD applies each Deployment from the service's repository.
+    expect(objs(orders).map((o) => o.kind)).toEqual(["ServiceAccount", "ConfigMap", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "DestinationRule", "VirtualService"]);
+    expect(objs(single(resources, GROUP, "shop-gitops-manifests")).filter((o) => o.kind === "Application").map((o) => o.metadata.name)).toEqual(plan.services.map((s) => `shop-${s.name}`));
     // Workloads wait for istiod, or their pods would start without sidecars.
     expect(single(resources, "msa:kubernetes:ServiceWorkload", "shop-orders").dependsOn).toEqual(expect.arrayContaining(["shop-namespace", "shop-mesh-istiod"]));
   });
@@ -114,7 +117,8 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
     const env = (redis.spec as { template: { spec: { containers: { env: { name: string; valueFrom?: unknown; value?: string }[] }[] } } }).template.spec.containers[0]!.env;
     expect(env.find((e) => e.name === "REDIS_PASSWORD")).toEqual({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "sessions-password", key: "password" } } });
     // Services get the session password in their own Secret, referenced the same way.
-    const deployment = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Deployment")!;
+    // The Deployment Argo CD applies from Git reads them the same way.
+    const deployment = gitOpsDeployment(plan, plan.services.find((s) => s.name === "orders")!) as Obj;
     const serviceEnv = (deployment.spec as { template: { spec: { containers: { env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } }).template.spec.containers[0]!.env;
     expect(serviceEnv).toEqual(
       expect.arrayContaining([
@@ -161,9 +165,9 @@ describe("LandingZone rejects what it does not build", () => {
     expect(config).toMatchObject({ LOG_LEVEL: "info", TIMEOUT: "30", SESSION_STORE_ENDPOINT: "sessions.shop.svc.cluster.local:6379", SESSION_STORE_TLS: "false" });
   });
 
-  it("rejects databases and pipelines, which this engine does not build", async () => {
+  it("rejects databases, which this engine does not build, and pipelines without an owner", async () => {
     await expect(run({ ...base, services: [{ name: "orders", database: { engine: "postgres" } }] })).rejects.toThrow("database (asked by services[].database) is not supported yet");
-    await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipeline (asked by pipelines.perService) is not supported yet");
+    await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipelines.repositoryOwner is undefined");
   });
 
   it("checks the issuer's tokens on every call through the ingress, with Istio policies applied after the mesh", async () => {
@@ -241,5 +245,40 @@ describe("LandingZone rejects what it does not build", () => {
     });
     expect(byType(resources, "pulumi:providers:kubernetes").map((r) => r.name)).toEqual(["my-cluster"]);
     expect(single(resources, "kubernetes:core/v1:Namespace", "shop-ingress-namespace").provider).toBe("my-cluster");
+  });
+});
+
+describe("LandingZone with GitOps delivery (Argo CD)", () => {
+  const base: LandingZoneInput = {
+    name: "shop",
+    cloud: "kubernetes",
+    region: "local",
+    gateway: { auth: "none" },
+    auth: { sessions: "redis", tokens: "none" },
+    logging: { stack: "none", buffer: "none" },
+    mesh: { kind: "none" },
+    tracing: { backend: "none" },
+    monitoring: { dashboards: false, alarms: false },
+    pipelines: { repositoryOwner: "acme" },
+    services: [{ name: "orders", secrets: ["SIGNING_KEY"] }],
+  };
+
+  it("installs Argo CD with an Application per service and leaves the Deployment to it, keeping the rest", async () => {
+    const { resources } = await run(base);
+    expect(byType(resources, RELEASE).map((r) => r.inputs["chart"])).toContain("argo-cd");
+    const gitOps = objs(single(resources, GROUP, "shop-gitops-manifests"));
+    expect(gitOps.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["AppProject/shop-orders", "Application/shop-orders"]);
+    const workload = objs(single(resources, GROUP, "shop-orders-workload"));
+    expect(workload.map((o) => o.kind)).not.toContain("Deployment");
+    expect(workload.map((o) => o.kind)).toEqual(expect.arrayContaining(["ServiceAccount", "ConfigMap", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]));
+    expect(single(resources, SECRET, "shop-orders-secret").inputs["stringData"]).toHaveProperty("SIGNING_KEY");
+  });
+
+  it("puts in Git exactly the Deployment the landing zone would have applied itself", async () => {
+    const { gitOpsDeployment } = await import("../../../lib/kubernetes/gitops.js");
+    const { resources } = await run({ ...base, pipelines: { perService: false } });
+    const own = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Deployment");
+    const plan = planLandingZone(base, { engine: "pulumi" });
+    expect(gitOpsDeployment(plan, plan.services[0]!)).toEqual(own);
   });
 });

@@ -1,0 +1,118 @@
+import { stringify } from "yaml";
+import { repositoryFullName, type ServiceDeliveryPlan } from "../plan/delivery.js";
+import { GITOPS_DIRECTORY, type GeneratedFile } from "../plan/workflows.js";
+import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
+import { MANAGED_BY } from "./labels.js";
+import { workloadNamespace } from "./namespace.js";
+import { renderYaml } from "./render.js";
+import type { AddOn, ManifestObject } from "./types.js";
+import { PLATFORM_ENV, serviceWorkload } from "./workload.js";
+
+/** Argo CD (chart 8.5.0 runs Argo CD 3.1), pinned. */
+export const ARGO_CD_CHART = { chart: "argo-cd", repository: "https://argoproj.github.io/argo-helm", version: "8.5.0" } as const;
+export const ARGO_CD_NAMESPACE = "argocd";
+
+const ARGO_API = "argoproj.io/v1alpha1";
+const IN_CLUSTER = "https://kubernetes.default.svc";
+
+/** Secret keys the landing zone adds to each service's Secret besides its declared `secrets`. */
+export function landingZoneSecretKeys(plan: LandingZonePlan): string[] {
+  return plan.sessions ? [PLATFORM_ENV.sessionStorePassword] : [];
+}
+
+/** `https://github.com/<owner>/<repo>.git`, the source Argo CD reads. */
+export function gitOpsRepositoryUrl(delivery: ServiceDeliveryPlan): string {
+  return `https://github.com/${repositoryFullName(delivery.source)}.git`;
+}
+
+/**
+ * GitOps delivery on an existing cluster: Argo CD, and per service an AppProject that may read
+ * only the service's repository and deploy only Deployments into the workloads namespace, with an
+ * Application that syncs the repository's `deploy/` folder (pruning, self-healing). Undefined
+ * unless the plan delivers by GitOps.
+ */
+export function gitOpsAddOn(plan: LandingZonePlan): AddOn | undefined {
+  const delivery = plan.delivery;
+  if (!delivery || !delivery.services.some((s) => s.deploy.kind === "gitops")) return undefined;
+  const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
+  const namespace = workloadNamespace(plan);
+  const manifests: ManifestObject[] = delivery.services.flatMap((service) => {
+    const project = `${plan.name}-${service.service}`;
+    const repoURL = gitOpsRepositoryUrl(service);
+    const appProject: ManifestObject = {
+      apiVersion: ARGO_API,
+      kind: "AppProject",
+      metadata: { name: project, namespace: ARGO_CD_NAMESPACE, labels },
+      spec: {
+        description: `${service.service}: only its repository, only Deployments, only namespace ${namespace}`,
+        sourceRepos: [repoURL],
+        destinations: [{ server: IN_CLUSTER, namespace }],
+        clusterResourceWhitelist: [],
+        namespaceResourceWhitelist: [{ group: "apps", kind: "Deployment" }],
+      },
+    };
+    const application: ManifestObject = {
+      apiVersion: ARGO_API,
+      kind: "Application",
+      metadata: { name: project, namespace: ARGO_CD_NAMESPACE, labels },
+      spec: {
+        project,
+        source: { repoURL, targetRevision: service.source.branch, path: GITOPS_DIRECTORY },
+        destination: { server: IN_CLUSTER, namespace },
+        syncPolicy: { automated: { prune: true, selfHeal: true }, retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } } },
+      },
+    };
+    return [appProject, application];
+  });
+  return {
+    name: "argo-cd",
+    namespace: ARGO_CD_NAMESPACE,
+    helmReleases: [
+      {
+        name: "argocd",
+        namespace: ARGO_CD_NAMESPACE,
+        chart: ARGO_CD_CHART.chart,
+        repository: ARGO_CD_CHART.repository,
+        version: ARGO_CD_CHART.version,
+        createNamespace: true,
+        values: {
+          global: { networkPolicy: { create: true } },
+          // Reached with `kubectl port-forward` or an ingress the operator adds; no public endpoint by default.
+          server: { service: { type: "ClusterIP" } },
+          dex: { enabled: false },
+          configs: { params: { "server.insecure": false } },
+        },
+      },
+    ],
+    manifests,
+    dependsOn: [],
+  };
+}
+
+/**
+ * The service's Deployment as Argo CD applies it: the one `serviceWorkload` renders, reading the
+ * Secret with the landing zone's extra keys, so Git holds the same object the landing zone would.
+ */
+export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): ManifestObject {
+  const secrets = [...service.secrets, ...landingZoneSecretKeys(plan)];
+  const workload = serviceWorkload(plan, { ...service, secrets }, secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {});
+  return workload.find((o) => o.kind === "Deployment")!;
+}
+
+/** The `deploy/` folder of a service's repository: its Deployment and a kustomization whose image the workflow updates. */
+export function gitOpsFiles(plan: LandingZonePlan, delivery: ServiceDeliveryPlan): GeneratedFile[] {
+  const service = plan.services.find((s) => s.name === delivery.service)!;
+  const image = `ghcr.io/${repositoryFullName(delivery.source).toLowerCase()}`;
+  const kustomization = {
+    apiVersion: "kustomize.config.k8s.io/v1beta1",
+    kind: "Kustomization",
+    resources: ["deployment.yaml"],
+    // The release workflow replaces this entry with the pushed digest.
+    images: [{ name: service.repository, newName: image, newTag: "latest" }],
+  };
+  return [
+    // The release workflow commits digests into it, so regenerating must not reset them.
+    { repository: delivery.source.name, path: `${GITOPS_DIRECTORY}/kustomization.yaml`, content: stringify(kustomization, { lineWidth: 0 }), keepExisting: true },
+    { repository: delivery.source.name, path: `${GITOPS_DIRECTORY}/deployment.yaml`, content: renderYaml([gitOpsDeployment(plan, service)]) },
+  ];
+}

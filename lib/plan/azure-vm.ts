@@ -1,0 +1,137 @@
+/** What an Azure scale-set instance runs at boot: cloud-init for one service's container. Pure: no engine imports. */
+
+import { stringify } from "yaml";
+import type { LandingZonePlan, ServicePlan } from "./types.js";
+
+/** UID/GID the container runs as (the same non-root user as the Kubernetes workloads). */
+export const VM_CONTAINER_UID = 10001;
+/** Where the service's non-secret environment lives on the instance (root-only). */
+export const vmEnvFile = (service: string) => `/etc/msa/${service}.env`;
+
+export interface VmBootstrapOptions {
+  /** Full image reference, registry host included. */
+  readonly image: string;
+  /** Registry host (`<name>.azurecr.io`) the instance logs in to with its managed identity. */
+  readonly registry: string;
+  /** Client id of the instance's user-assigned identity; also `AZURE_CLIENT_ID` for the app's SDKs. */
+  readonly clientId: string;
+  /** Environment beyond the service's own config (session store, Service Bus namespace). */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Key Vault secret URIs by environment variable: read at every start with the instance identity,
+   * into a root-only file on tmpfs, so no secret is in the VM model, the disk or the image.
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
+  /**
+   * The App Configuration store the service's settings (`<service>:<KEY>`, labelled `label`) are read
+   * from at every start; the settings then stay out of the VM model.
+   */
+  readonly appConfiguration?: { readonly endpoint: string; readonly label: string };
+}
+
+/** Where the settings and secrets fetched at start go: tmpfs, root-only, gone at reboot. */
+export const vmRuntimeEnvFile = (service: string) => `/run/msa/${service}.env`;
+
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The cloud-config of a service's instances: Docker from the distribution, a login helper that
+ * trades the instance identity's Entra ID token for an ACR refresh token (no password anywhere),
+ * the environment file, and a systemd unit running the container read-only, unprivileged, with
+ * every capability dropped, on the service port, restarted when it exits.
+ */
+export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options: VmBootstrapOptions): string {
+  const env: Record<string, string> = {
+    ...(options.appConfiguration ? {} : service.config),
+    SERVICE_NAME: service.name,
+    PORT: String(service.port),
+    AZURE_CLIENT_ID: options.clientId,
+    ...options.env,
+  };
+  for (const [key, value] of Object.entries(env)) {
+    if (!ENV_KEY.test(key)) throw new Error(`services[${service.name}].config: key "${key}" is not an environment variable name. Fix: use letters, digits and '_', not starting with a digit`);
+    if (/[\r\n]/.test(value)) throw new Error(`services[${service.name}].config.${key}: the value spans lines, which an env file cannot hold. Fix: put it on one line`);
+  }
+  for (const [key, uri] of Object.entries(options.secrets ?? {})) {
+    if (!ENV_KEY.test(key)) throw new Error(`services[${service.name}].secrets: "${key}" is not an environment variable name. Fix: use UPPER_SNAKE_CASE`);
+    if (!/^https:\/\/[a-z0-9-]+\.vault\.azure\.net\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]*)?$/.test(uri)) throw new Error(`vmCloudInit options.secrets.${key}: "${uri}" is not a Key Vault secret URI. Fix: pass https://<vault>.vault.azure.net/secrets/<name>`);
+  }
+  if (options.appConfiguration && !/^https:\/\/[a-z0-9-]+\.azconfig\.io$/.test(options.appConfiguration.endpoint)) {
+    throw new Error(`vmCloudInit options.appConfiguration.endpoint: "${options.appConfiguration.endpoint}" is not an App Configuration endpoint. Fix: pass https://<store>.azconfig.io`);
+  }
+  if (!/^[a-z0-9][a-z0-9.-]*(:\d+)?$/.test(options.registry)) throw new Error(`vmCloudInit options.registry: "${options.registry}" is not a registry host. Fix: pass <name>.azurecr.io`);
+  const unit = `msa-${service.name}`;
+  const login = [
+    "#!/bin/sh",
+    "# Trades the instance identity's Entra ID token for an ACR refresh token; nothing is stored but Docker's login.",
+    "set -eu",
+    `token=$(curl -sf -H Metadata:true "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/&client_id=${options.clientId}" | jq -r .access_token)`,
+    `refresh=$(curl -sf -X POST -d "grant_type=access_token&service=${options.registry}&access_token=$token" "https://${options.registry}/oauth2/exchange" | jq -r .refresh_token)`,
+    `echo "$refresh" | docker login ${options.registry} -u 00000000-0000-0000-0000-000000000000 --password-stdin`,
+    "",
+  ].join("\n");
+  const token = (resource: string) => `$(curl -sf -H Metadata:true "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${resource}&client_id=${options.clientId}" | jq -r .access_token)`;
+  const runtimeEnv = vmRuntimeEnvFile(service.name);
+  const fetch = [
+    "#!/bin/sh",
+    "# Reads the service's settings and secrets with the instance identity into a root-only file on tmpfs.",
+    "set -eu",
+    "umask 077",
+    "mkdir -p /run/msa",
+    `out=${runtimeEnv}.new`,
+    ': > "$out"',
+    ...(options.appConfiguration
+      ? [
+          `settings=${token("https://azconfig.io")}`,
+          `curl -sf -H "Authorization: Bearer $settings" "${options.appConfiguration.endpoint}/kv?key=${service.name}:*&label=${options.appConfiguration.label}&api-version=1.0" | jq -r '.items[] | select((.content_type // "") | startswith("application/vnd.microsoft.appconfig.keyvaultref") | not) | "\\(.key | sub("^${service.name}:"; ""))=\\(.value)"' >> "$out"`,
+        ]
+      : []),
+    ...(Object.keys(options.secrets ?? {}).length > 0 ? [`vault=${token("https://vault.azure.net")}`] : []),
+    ...Object.entries(options.secrets ?? {}).map(([key, uri]) => `printf '%s=%s\\n' ${key} "$(curl -sf -H "Authorization: Bearer $vault" "${uri}?api-version=7.4" | jq -r .value)" >> "$out"`),
+    `mv "$out" ${runtimeEnv}`,
+    "",
+  ].join("\n");
+  const systemd = [
+    "[Unit]",
+    `Description=${service.name} (${plan.name} landing zone)`,
+    "After=docker.service network-online.target",
+    "Requires=docker.service",
+    "",
+    "[Service]",
+    "Restart=always",
+    "RestartSec=5",
+    "ExecStartPre=/usr/local/bin/msa-registry-login",
+    "ExecStartPre=/usr/local/bin/msa-fetch-config",
+    `ExecStartPre=-/usr/bin/docker rm -f ${service.name}`,
+    `ExecStartPre=/usr/bin/docker pull ${options.image}`,
+    [
+      "ExecStart=/usr/bin/docker run --rm",
+      `--name ${service.name}`,
+      `--env-file ${vmEnvFile(service.name)}`,
+      `--env-file ${runtimeEnv}`,
+      `-p ${service.port}:${service.port}`,
+      `--user ${VM_CONTAINER_UID}:${VM_CONTAINER_UID}`,
+      "--read-only --tmpfs /tmp",
+      "--cap-drop ALL --security-opt no-new-privileges",
+      `--memory ${service.memoryMiB}m`,
+      options.image,
+    ].join(" "),
+    `ExecStop=/usr/bin/docker stop ${service.name}`,
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+  const config = {
+    package_update: true,
+    packages: ["docker.io", "jq", "curl"],
+    write_files: [
+      { path: "/usr/local/bin/msa-registry-login", permissions: "0755", content: login },
+      { path: "/usr/local/bin/msa-fetch-config", permissions: "0700", content: fetch },
+      { path: vmEnvFile(service.name), permissions: "0600", content: Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n" },
+      { path: `/etc/systemd/system/${unit}.service`, permissions: "0644", content: systemd },
+    ],
+    runcmd: [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "docker"], ["systemctl", "enable", "--now", `${unit}.service`]],
+  };
+  return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
+}

@@ -1,0 +1,336 @@
+/**
+ * GitHub Actions workflows, one per service (and per micro-frontend app), written into each
+ * repository by `mlz workflows`. Cloud-neutral structure: a `build` job (unit tests, image build,
+ * push by digest) and a `deploy` job in the GitHub environment named after the landing zone's
+ * environment (required reviewers there are the prod approval). Every cloud login is OIDC
+ * federation (`id-token: write`): no long-lived key is stored in GitHub.
+ */
+import { stringify } from "yaml";
+import type { Cloud } from "../spec/types.js";
+import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
+import type { FrontendAppPlan } from "./frontends.js";
+import { PlanError } from "./planner.js";
+import type { LandingZonePlan } from "./types.js";
+
+/** Pinned major versions of the actions the workflows use. */
+export const GITHUB_ACTIONS = {
+  checkout: "actions/checkout@v4",
+  uploadArtifact: "actions/upload-artifact@v4",
+  downloadArtifact: "actions/download-artifact@v4",
+  setupNode: "actions/setup-node@v4",
+  awsCredentials: "aws-actions/configure-aws-credentials@v4",
+  ecrLogin: "aws-actions/amazon-ecr-login@v2",
+  gcpAuth: "google-github-actions/auth@v2",
+  gkeCredentials: "google-github-actions/get-gke-credentials@v2",
+  azureLogin: "azure/login@v2",
+  aksContext: "azure/aks-set-context@v4",
+  dockerLogin: "docker/login-action@v3",
+} as const;
+
+/** Directory a micro-frontend's build writes its static files to. */
+export const FRONTEND_BUILD_DIRECTORY = "dist";
+
+/** A GitHub Actions job, as much of the schema as the generated workflows use. */
+export interface WorkflowJob {
+  readonly "runs-on": string;
+  readonly needs?: string;
+  readonly environment?: string;
+  readonly permissions: Readonly<Record<string, "read" | "write">>;
+  readonly outputs?: Readonly<Record<string, string>>;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly steps: readonly WorkflowStep[];
+}
+
+export interface WorkflowStep {
+  readonly name: string;
+  readonly id?: string;
+  readonly uses?: string;
+  readonly with?: Readonly<Record<string, string | boolean>>;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly run?: string;
+}
+
+export interface Workflow {
+  readonly name: string;
+  readonly on: { readonly push: { readonly branches: readonly string[] }; readonly workflow_dispatch: Record<string, never> };
+  /** Nothing by default; each job asks for what it needs. */
+  readonly permissions: Record<string, never>;
+  readonly concurrency: { readonly group: string; readonly "cancel-in-progress": false };
+  readonly jobs: { readonly build: WorkflowJob; readonly deploy: WorkflowJob };
+}
+
+/** A file to write, relative to the output directory: `<repository>/<path in the repository>`. */
+export interface GeneratedFile {
+  /** Repository the file belongs in. */
+  readonly repository: string;
+  /** Path inside the repository. */
+  readonly path: string;
+  readonly content: string;
+  /** Written only when absent: later commits (a released digest) own it. */
+  readonly keepExisting?: boolean;
+}
+
+export interface WorkflowOptions {
+  /**
+   * AWS account written into role ARNs.
+   * @default - the repository variable `AWS_ACCOUNT_ID`
+   */
+  readonly awsAccountId?: string;
+}
+
+/** The workflow of one service, as data (tests and callers inspect it; {@link renderWorkflow} writes it). */
+export function serviceWorkflow(plan: LandingZonePlan, service: ServiceDeliveryPlan, options: WorkflowOptions = {}): Workflow {
+  const cloud = CLOUD_STEPS[plan.cloud];
+  const build: WorkflowJob = {
+    "runs-on": "ubuntu-latest",
+    permissions: { contents: "read", ...cloud.buildPermissions },
+    outputs: { image: "${{ steps.push.outputs.image }}" },
+    steps: [
+      { name: "Check out", uses: GITHUB_ACTIONS.checkout },
+      { name: "Unit tests", run: plan.delivery!.testCommand },
+      ...cloud.login(plan, service, options),
+      {
+        name: "Build and push",
+        id: "push",
+        env: { IMAGE_REPOSITORY: cloud.imageRepository(plan, service) },
+        run: [
+          'docker build --tag "$IMAGE_REPOSITORY:$GITHUB_SHA" .',
+          'docker push "$IMAGE_REPOSITORY:$GITHUB_SHA"',
+          // Deploy by digest: the tag could be pushed again, the digest names exactly this build.
+          'echo "image=$(docker inspect --format \'{{index .RepoDigests 0}}\' "$IMAGE_REPOSITORY:$GITHUB_SHA")" >> "$GITHUB_OUTPUT"',
+        ].join("\n"),
+      },
+    ],
+  };
+  const deploy: WorkflowJob = {
+    "runs-on": "ubuntu-latest",
+    needs: "build",
+    environment: service.github.environment,
+    permissions: cloud.deployPermissions,
+    env: { IMAGE: "${{ needs.build.outputs.image }}" },
+    steps: cloud.deploy(plan, service, options),
+  };
+  return {
+    name: `${service.service} (${plan.name} ${plan.environment})`,
+    on: { push: { branches: [service.source.branch] }, workflow_dispatch: {} },
+    permissions: {},
+    concurrency: { group: `${plan.name}-${plan.environment}-${service.service}`, "cancel-in-progress": false },
+    jobs: { build, deploy },
+  };
+}
+
+/** The workflow of one micro-frontend app on AWS: tests and build, then sync to its bucket and invalidate its paths. */
+export function frontendWorkflow(plan: LandingZonePlan, app: FrontendAppPlan, options: WorkflowOptions = {}): Workflow {
+  if (plan.cloud !== "aws") throw new PlanError([`frontends on ${plan.cloud}: their workflows are written for aws only. Fix: deploy the apps with the cloud's own tooling`]);
+  const frontends = plan.frontends!;
+  const prefix = app.objectPrefix;
+  return {
+    name: `${app.name} micro-frontend (${plan.name} ${plan.environment})`,
+    on: { push: { branches: [app.source.branch] }, workflow_dispatch: {} },
+    permissions: {},
+    concurrency: { group: `${plan.name}-${plan.environment}-ui-${app.name}`, "cancel-in-progress": false },
+    jobs: {
+      build: {
+        "runs-on": "ubuntu-latest",
+        permissions: { contents: "read" },
+        steps: [
+          { name: "Check out", uses: GITHUB_ACTIONS.checkout },
+          { name: "Set up Node.js", uses: GITHUB_ACTIONS.setupNode, with: { "node-version": "lts/*", cache: "npm" } },
+          { name: "Install, test and build", run: ["npm ci", "npm test", "npm run build"].join("\n") },
+          { name: "Keep the build", uses: GITHUB_ACTIONS.uploadArtifact, with: { name: app.name, path: FRONTEND_BUILD_DIRECTORY } },
+        ],
+      },
+      deploy: {
+        "runs-on": "ubuntu-latest",
+        needs: "build",
+        environment: plan.environment,
+        permissions: { "id-token": "write" },
+        steps: [
+          { name: "Fetch the build", uses: GITHUB_ACTIONS.downloadArtifact, with: { name: app.name, path: FRONTEND_BUILD_DIRECTORY } },
+          awsCredentials(plan, app.deployRole, options),
+          {
+            name: "Upload and invalidate",
+            run: [
+              `BUCKET="$(aws ssm get-parameter --name ${app.bucketParameter} --query Parameter.Value --output text)"`,
+              `DISTRIBUTION="$(aws ssm get-parameter --name ${frontends.distributionParameter} --query Parameter.Value --output text)"`,
+              `aws s3 sync ${FRONTEND_BUILD_DIRECTORY}/ "s3://$BUCKET/${prefix}" --delete`,
+              `aws cloudfront create-invalidation --distribution-id "$DISTRIBUTION" --paths "/${prefix}*"`,
+            ].join("\n"),
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** Writes a workflow as YAML, with a header saying where it came from. */
+export function renderWorkflow(workflow: Workflow, source: string): string {
+  return `# Generated by \`mlz workflows\` from ${source}; regenerate instead of editing.\n${stringify(workflow, { lineWidth: 0 })}`;
+}
+
+/**
+ * Every file `mlz workflows` writes: a workflow per service (and per micro-frontend app on AWS),
+ * each in its own repository's `.github/workflows/`, and on an existing cluster the GitOps
+ * `deploy/` folder Argo CD syncs. Throws a PlanError when the plan has no GitHub-built pipelines.
+ */
+export function githubWorkflowFiles(
+  plan: LandingZonePlan,
+  source: string,
+  options: WorkflowOptions = {},
+  /** Files besides the workflow per service (the GitOps `deploy/` folder on an existing cluster). */
+  extra: (service: ServiceDeliveryPlan) => GeneratedFile[] = () => [],
+): GeneratedFile[] {
+  const delivery = plan.delivery;
+  if (!delivery) throw new PlanError(["pipelines.perService is false (or there are no services), so there is no workflow to write. Fix: set pipelines.perService: true"]);
+  // On an existing cluster Argo CD deploys, and GitHub Actions is the build half of every provider.
+  if (delivery.provider !== "github-actions" && plan.cloud !== "kubernetes") {
+    throw new PlanError([`pipelines.provider is "${delivery.provider}", whose pipelines run in ${plan.cloud}. Fix: set pipelines.provider: github-actions to build and deploy from GitHub`]);
+  }
+  if (!delivery.owner) throw new PlanError([deliveryOwnerProblem]);
+  if (options.awsAccountId !== undefined && !/^\d{12}$/.test(options.awsAccountId)) {
+    throw new PlanError([`--aws-account "${options.awsAccountId}" is not an AWS account id. Fix: pass the 12 digits of the account`]);
+  }
+  const files: GeneratedFile[] = delivery.services.flatMap((service) => [
+    { repository: service.source.name, path: `.github/workflows/${service.service}.yml`, content: renderWorkflow(serviceWorkflow(plan, service, options), source) },
+    ...extra(service),
+  ]);
+  if (plan.frontends && plan.cloud === "aws") {
+    for (const app of [plan.frontends.shell, ...plan.frontends.fragments]) {
+      files.push({ repository: app.source.name, path: `.github/workflows/${app.name}.yml`, content: renderWorkflow(frontendWorkflow(plan, app, options), source) });
+    }
+  }
+  return files;
+}
+
+const deliveryOwnerProblem = "pipelines.repositoryOwner is undefined, but the workflows trust <owner>/<repository>. Fix: set pipelines.repositoryOwner";
+
+interface CloudSteps {
+  readonly buildPermissions: Readonly<Record<string, "read" | "write">>;
+  readonly deployPermissions: Readonly<Record<string, "read" | "write">>;
+  /** Image repository the build pushes to (no tag). */
+  imageRepository(plan: LandingZonePlan, service: ServiceDeliveryPlan): string;
+  /** Steps that let the build job push, with the service's publish identity. */
+  login(plan: LandingZonePlan, service: ServiceDeliveryPlan, options: WorkflowOptions): WorkflowStep[];
+  deploy(plan: LandingZonePlan, service: ServiceDeliveryPlan, options: WorkflowOptions): WorkflowStep[];
+}
+
+function awsCredentials(plan: LandingZonePlan, roleName: string, options: WorkflowOptions): WorkflowStep {
+  const account = options.awsAccountId ?? "${{ vars.AWS_ACCOUNT_ID }}";
+  return {
+    name: "AWS credentials (OIDC)",
+    uses: GITHUB_ACTIONS.awsCredentials,
+    with: { "role-to-assume": `arn:aws:iam::${account}:role/${roleName}`, "aws-region": plan.region, "mask-aws-account-id": false },
+  };
+}
+
+/** `kubectl set image` then wait, on clusters the runner reaches directly (GKE, AKS). */
+function kubectlRollout(service: ServiceDeliveryPlan): WorkflowStep {
+  const { namespace, deployment, container } = service.deploy;
+  return {
+    name: "Roll out",
+    run: [
+      `kubectl --namespace ${namespace} set image deployment/${deployment} ${container}="$IMAGE"`,
+      `kubectl --namespace ${namespace} rollout status deployment/${deployment} --timeout=${DELIVERY_SETTINGS.rolloutTimeoutSeconds}s`,
+    ].join("\n"),
+  };
+}
+
+const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
+  aws: {
+    buildPermissions: { "id-token": "write" },
+    deployPermissions: { "id-token": "write" },
+    imageRepository: (_plan, service) => `\${{ steps.registry.outputs.registry }}/${service.registry}`,
+    login: (plan, service, options) => [awsCredentials(plan, service.names.publishRole, options), { name: "ECR login", id: "registry", uses: GITHUB_ACTIONS.ecrLogin }],
+    deploy: (plan, service, options) => [
+      awsCredentials(plan, service.names.deployRole, options),
+      {
+        // The cluster endpoint is private: the service's deploy project in the VPC rolls the Deployment.
+        name: "Roll out through the deploy project",
+        run: [
+          `BUILD_ID="$(aws codebuild start-build --project-name ${service.names.deployProject} --environment-variables-override "name=IMAGE,value=$IMAGE,type=PLAINTEXT" --query build.id --output text)"`,
+          'echo "Deploy build $BUILD_ID"',
+          "while true; do",
+          '  STATUS="$(aws codebuild batch-get-builds --ids "$BUILD_ID" --query "builds[0].buildStatus" --output text)"',
+          '  [ "$STATUS" = "IN_PROGRESS" ] || break',
+          "  sleep 15",
+          "done",
+          'read -r GROUP STREAM <<< "$(aws codebuild batch-get-builds --ids "$BUILD_ID" --query "builds[0].logs.[groupName,streamName]" --output text)"',
+          'aws logs get-log-events --log-group-name "$GROUP" --log-stream-name "$STREAM" --start-from-head --query "events[].message" --output text || true',
+          'echo "Deploy $STATUS"',
+          '[ "$STATUS" = "SUCCEEDED" ]',
+        ].join("\n"),
+      },
+    ],
+  },
+  gcp: {
+    buildPermissions: { "id-token": "write" },
+    deployPermissions: { "id-token": "write" },
+    // Artifact Registry's path (project, repository) comes from the landing zone's outputs.
+    imageRepository: (_plan, service) => `\${{ vars.GCP_ARTIFACT_REGISTRY }}/${service.service}`,
+    login: (plan) => [
+      {
+        name: "Google Cloud credentials (Workload Identity Federation)",
+        uses: GITHUB_ACTIONS.gcpAuth,
+        with: { workload_identity_provider: "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}", service_account: "${{ vars.GCP_PUBLISH_SERVICE_ACCOUNT }}" },
+      },
+      { name: "Artifact Registry login", run: `gcloud auth configure-docker ${plan.region}-docker.pkg.dev --quiet` },
+    ],
+    deploy: (plan, service) => [
+      {
+        name: "Google Cloud credentials (Workload Identity Federation)",
+        uses: GITHUB_ACTIONS.gcpAuth,
+        with: { workload_identity_provider: "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}", service_account: "${{ vars.GCP_DEPLOY_SERVICE_ACCOUNT }}" },
+      },
+      { name: "Cluster credentials", uses: GITHUB_ACTIONS.gkeCredentials, with: { cluster_name: plan.cluster?.name ?? plan.name, location: plan.region } },
+      kubectlRollout(service),
+    ],
+  },
+  azure: {
+    buildPermissions: { "id-token": "write" },
+    deployPermissions: { "id-token": "write" },
+    imageRepository: (_plan, service) => `\${{ vars.AZURE_CONTAINER_REGISTRY }}.azurecr.io/${service.service}`,
+    login: () => [
+      {
+        name: "Azure credentials (OIDC)",
+        uses: GITHUB_ACTIONS.azureLogin,
+        with: { "client-id": "${{ vars.AZURE_PUBLISH_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" },
+      },
+      { name: "Container registry login", run: 'az acr login --name "${{ vars.AZURE_CONTAINER_REGISTRY }}"' },
+    ],
+    deploy: (plan, service) => [
+      {
+        name: "Azure credentials (OIDC)",
+        uses: GITHUB_ACTIONS.azureLogin,
+        with: { "client-id": "${{ vars.AZURE_DEPLOY_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" },
+      },
+      { name: "Cluster credentials", uses: GITHUB_ACTIONS.aksContext, with: { "resource-group": "${{ vars.AZURE_RESOURCE_GROUP }}", "cluster-name": plan.cluster?.name ?? plan.name } },
+      kubectlRollout(service),
+    ],
+  },
+  kubernetes: {
+    // GitHub's own registry takes the job's short-lived token; nothing is stored.
+    buildPermissions: { packages: "write" },
+    // The deploy job commits the digest; Argo CD syncs the commit into the cluster.
+    deployPermissions: { contents: "write" },
+    imageRepository: (_plan, service) => `ghcr.io/${repositoryFullName(service.source).toLowerCase()}`,
+    login: () => [{ name: "GitHub registry login", uses: GITHUB_ACTIONS.dockerLogin, with: { registry: "ghcr.io", username: "${{ github.actor }}", password: "${{ secrets.GITHUB_TOKEN }}" } }],
+    deploy: (_plan, service) => [
+      { name: "Check out", uses: GITHUB_ACTIONS.checkout },
+      {
+        name: "Release through Git (Argo CD syncs deploy/)",
+        run: [
+          `cd ${GITOPS_DIRECTORY}`,
+          // The Deployment names the planned image; kustomize swaps in the pushed digest.
+          `kustomize edit set image ${service.registry}="$IMAGE"`,
+          'git config user.name "github-actions[bot]"',
+          'git config user.email "41898282+github-actions[bot]@users.noreply.github.com"',
+          `git commit --all --message "Release ${service.service} $IMAGE"`,
+          "git push",
+        ].join("\n"),
+      },
+    ],
+  },
+};
+
+/** Folder of a service's repository that Argo CD syncs on an existing cluster. */
+export const GITOPS_DIRECTORY = "deploy";

@@ -1,0 +1,167 @@
+import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
+import * as web from "@pulumi/azure-native/web/index.js";
+import * as pulumi from "@pulumi/pulumi";
+import type { LandingZonePlan } from "../../plan/types.js";
+import { dependencyList } from "../kubernetes/dependencies.js";
+import type { ContainerRegistry } from "./container-registry.js";
+import { sendDiagnostics } from "./diagnostics.js";
+import { privateEndpoint } from "./private-endpoint.js";
+import type { ServiceAccess, ServiceIdentity } from "./service-workload.js";
+
+/** Arguments of {@link PaasService}. */
+export interface PaasServiceArgs {
+  /** The landing-zone plan: the service's port, config and health path come from it. */
+  readonly plan: LandingZonePlan;
+  /** Name of the service or BFF in `plan.services`. */
+  readonly service: string;
+  /** Resource group the resources are created in. */
+  readonly resourceGroupName: pulumi.Input<string>;
+  /** Azure region, e.g. `koreacentral`. */
+  readonly location: pulumi.Input<string>;
+  /** Globally unique app name; the host is `<name>.azurewebsites.net`. */
+  readonly appName: pulumi.Input<string>;
+  /** The App Service plan (`PaasPlatform.planId`). */
+  readonly planId: pulumi.Input<string>;
+  /** Subnet delegated to `Microsoft.Web/serverFarms` the app's outbound traffic (and image pulls) leave through. */
+  readonly integrationSubnetId: pulumi.Input<string>;
+  /** The only way in: public network access is disabled; the gateway reaches the app here. */
+  readonly privateEndpoint: { readonly subnetId: pulumi.Input<string>; readonly privateDnsZoneId: pulumi.Input<string> };
+  /** Registry of the service's image; the app's identity gets AcrPull on it. */
+  readonly registry: Pick<ContainerRegistry, "loginServer" | "grantPull">;
+  /**
+   * What the service may use; each grants exactly the service's own share.
+   * @default - nothing beyond AcrPull
+   */
+  readonly access?: readonly ServiceAccess[];
+  /**
+   * Extra non-secret app settings (session store, Service Bus namespace).
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * Key Vault URIs of the service's declared secrets, by key: each becomes a Key Vault reference app setting the platform resolves with the app's identity.
+   * @default - none (the service must then declare no secrets)
+   */
+  readonly secretUris?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The App Configuration store of the service's settings: each becomes an App Configuration reference instead of a plain value.
+   * @default - settings as plain app settings
+   */
+  readonly appConfiguration?: { readonly endpoint: pulumi.Input<string>; readonly label: string };
+  /**
+   * Log Analytics workspace of the app's HTTP, console and platform logs.
+   * @default - no diagnostics
+   */
+  readonly logWorkspaceId?: pulumi.Input<string>;
+  /**
+   * Tags on every taggable child.
+   * @default - none
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Patches the app's args before it is created.
+   * @default - none
+   */
+  readonly transform?: { readonly app?: (args: web.WebAppArgs) => void };
+}
+
+/**
+ * One service on App Service: a Linux web app running the service's container from ACR, pulled
+ * with its own user-assigned identity (AcrPull only) over the VNet integration, reachable only
+ * through a private endpoint (public network access disabled), HTTPS only with TLS 1.2+, FTP(S)
+ * and basic publishing credentials disabled, always on with a health check on the service's health
+ * path, its settings and secrets as App Configuration and Key Vault references resolved with its
+ * identity, and its logs in Log Analytics.
+ *
+ * @example
+ * new PaasService("orders", { plan, service: "orders", resourceGroupName: group.name, location: "eastus", appName: "shop-prod-orders-1a2b3c",
+ *   planId: platform.planId, integrationSubnetId: network.subnetIds.workloads, registry,
+ *   privateEndpoint: { subnetId: network.subnetIds.endpoints, privateDnsZoneId: network.privateDnsZoneIds["privatelink.azurewebsites.net"]! } });
+ */
+export class PaasService extends pulumi.ComponentResource implements ServiceIdentity {
+  readonly clientId: pulumi.Output<string>;
+  readonly principalId: pulumi.Output<string>;
+  readonly identityId: pulumi.Output<string>;
+  /** `<name>.azurewebsites.net`, resolving to the private endpoint inside the VNet. */
+  readonly defaultHostName: pulumi.Output<string>;
+  readonly nodes: { readonly identity: managedidentity.UserAssignedIdentity; readonly grants: readonly pulumi.Resource[]; readonly app: web.WebApp };
+
+  constructor(name: string, args: PaasServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { plan } = args;
+    const service = plan.services.find((s) => s.name === args.service);
+    if (!service) throw new Error(`PaasService ${name}: service "${args.service}" is not in plan.services (${plan.services.map((s) => s.name).join(", ")}). Fix: pass one of those names`);
+    const missing = service.secrets.filter((key) => args.secretUris?.[key] === undefined);
+    if (missing.length > 0) {
+      throw new Error(`PaasService ${name}: services[${service.name}].secrets [${missing.join(", ")}] have no secretUris entry. Fix: pass their Key Vault URIs (ConfigStore.secretUrisOf)`);
+    }
+    super("msa:azure:PaasService", name, {}, opts);
+    const parent = { parent: this };
+    const tags = { ...args.tags };
+    const { resourceGroupName, location } = args;
+
+    const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location, tags }, parent);
+    const grants = [args.registry.grantPull(`${name}-acr-pull`, identity.principalId, this), ...(args.access ?? []).flatMap((a) => a.grantAccess(service.name, identity.principalId, this, identity.name))];
+    const image = service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.registry.loginServer}/${service.image}` : pulumi.output(service.image);
+    const appConfiguration = args.appConfiguration;
+    const configSettings: Record<string, pulumi.Input<string>> = appConfiguration
+      ? Object.fromEntries(
+          Object.keys(service.config).map((key) => [key, pulumi.interpolate`@Microsoft.AppConfiguration(Endpoint=${appConfiguration.endpoint}; Key=${service.name}:${key}; Label=${appConfiguration.label})`]),
+        )
+      : { ...service.config };
+    const settings: Record<string, pulumi.Input<string>> = {
+      ...configSettings,
+      // The platform resolves each reference with the app's identity; the value never enters the app's configuration.
+      ...Object.fromEntries(service.secrets.map((key) => [key, pulumi.interpolate`@Microsoft.KeyVault(SecretUri=${args.secretUris![key]!})`])),
+      SERVICE_NAME: service.name,
+      PORT: String(service.port),
+      // App Service forwards requests to this container port.
+      WEBSITES_PORT: String(service.port),
+      AZURE_CLIENT_ID: identity.clientId,
+      ...args.env,
+    };
+
+    const appArgs: web.WebAppArgs = {
+      resourceGroupName,
+      location,
+      name: args.appName,
+      kind: "app,linux,container",
+      serverFarmId: args.planId,
+      identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
+      keyVaultReferenceIdentity: identity.id,
+      httpsOnly: true,
+      publicNetworkAccess: "Disabled",
+      clientAffinityEnabled: false,
+      virtualNetworkSubnetId: args.integrationSubnetId,
+      // Everything leaves through the VNet, the image pull included, so a private registry is reachable.
+      outboundVnetRouting: { allTraffic: true, imagePullTraffic: true },
+      siteConfig: {
+        linuxFxVersion: pulumi.interpolate`DOCKER|${image}`,
+        acrUseManagedIdentityCreds: true,
+        acrUserManagedIdentityID: identity.clientId,
+        alwaysOn: true,
+        http20Enabled: true,
+        minTlsVersion: "1.2",
+        scmMinTlsVersion: "1.2",
+        ftpsState: "Disabled",
+        remoteDebuggingEnabled: false,
+        healthCheckPath: service.healthPath,
+        appSettings: Object.entries(settings).map(([key, value]) => ({ name: key, value })),
+      },
+      tags,
+    };
+    args.transform?.app?.(appArgs);
+    const app = new web.WebApp(`${name}-app`, appArgs, { parent: this, dependsOn: [...dependencyList(opts?.dependsOn), ...grants] });
+    // Deployment goes through the registry; no FTP or basic-auth publishing credential can be used.
+    new web.WebAppFtpAllowed(`${name}-no-ftp`, { resourceGroupName, name: app.name, allow: false }, parent);
+    new web.WebAppScmAllowed(`${name}-no-basic-auth`, { resourceGroupName, name: app.name, allow: false }, parent);
+    privateEndpoint(`${name}-endpoint`, { resourceGroupName, subnetId: args.privateEndpoint.subnetId, resourceId: app.id, group: "sites", privateDnsZoneId: args.privateEndpoint.privateDnsZoneId, tags }, this);
+    if (args.logWorkspaceId) sendDiagnostics(`${name}-diagnostics`, app.id, args.logWorkspaceId, this);
+
+    this.clientId = identity.clientId;
+    this.principalId = identity.principalId;
+    this.identityId = identity.id;
+    this.defaultHostName = app.defaultHostName;
+    this.nodes = { identity, grants, app };
+    this.registerOutputs({ clientId: this.clientId, defaultHostName: this.defaultHostName });
+  }
+}

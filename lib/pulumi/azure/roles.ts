@@ -1,0 +1,67 @@
+import * as authorization from "@pulumi/azure-native/authorization/index.js";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+
+/** Built-in Azure roles the landing zone grants, by their fixed definition GUIDs; each is the narrowest role for its use. */
+export const AZURE_ROLES = {
+  acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+  networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
+  managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
+  aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+  serviceBusDataSender: "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39",
+  serviceBusDataReceiver: "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0",
+  keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
+  keyVaultSecretsOfficer: "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+  appConfigurationDataReader: "516239f1-63e1-4d78-a4de-a74fb236a071",
+  appConfigurationDataOwner: "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b",
+  eventHubsDataSender: "2b629674-e913-4c01-ae53-ef4638d8f975",
+  eventHubsDataReceiver: "a638d3c7-ab3a-418d-83e6-5f17a39d4fde",
+  virtualMachineUserLogin: "fb879df8-f326-4884-b1cf-06f3ad86be52",
+} as const;
+
+export type AzureRole = keyof typeof AZURE_ROLES;
+
+/** The definition id of a built-in role, valid at any scope. */
+export function roleDefinitionId(role: AzureRole): string {
+  return `/providers/Microsoft.Authorization/roleDefinitions/${AZURE_ROLES[role]}`;
+}
+
+export interface RoleGrant {
+  readonly role: AzureRole;
+  /** The narrowest resource the grant applies to (a topic, a subscription, a registry, a subnet). */
+  readonly scope: pulumi.Input<string>;
+  readonly principalId: pulumi.Input<string>;
+  /**
+   * Managed identities are service principals; stating it spares Azure a directory lookup that fails
+   * right after the identity is created. "Unknown" leaves it to Azure (the deployer may be a user or a service principal).
+   * @default "ServicePrincipal"
+   */
+  readonly principalType?: "ServicePrincipal" | "User" | "Group" | "Unknown";
+}
+
+/**
+ * Grants a role at a scope, named by a GUID derived from (scope, principal, role) as Bicep's
+ * guid() does, so the assignment is idempotent and a second grant of the same triple is the same resource.
+ */
+export function grantRole(name: string, grant: RoleGrant, opts: pulumi.CustomResourceOptions): authorization.RoleAssignment {
+  const assignmentName = pulumi
+    .all([grant.scope, grant.principalId])
+    .apply(([scope, principal]) => guidFrom(`${scope}|${principal}|${AZURE_ROLES[grant.role]}`));
+  return new authorization.RoleAssignment(
+    name,
+    {
+      roleAssignmentName: assignmentName,
+      scope: grant.scope,
+      principalId: grant.principalId,
+      ...(grant.principalType === "Unknown" ? {} : { principalType: grant.principalType ?? "ServicePrincipal" }),
+      roleDefinitionId: roleDefinitionId(grant.role),
+    },
+    opts,
+  );
+}
+
+/** A name-based (version 5 style) GUID from text. */
+export function guidFrom(text: string): string {
+  const h = createHash("sha1").update(text).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}

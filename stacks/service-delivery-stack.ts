@@ -1,0 +1,93 @@
+import { Fn, RemovalPolicy, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_iam as iam, aws_logs as logs, aws_ssm as ssm } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
+import { ServiceDelivery } from "../lib/cdk/service-delivery.js";
+import { deployerRbac } from "../lib/kubernetes/delivery.js";
+import { workloadNamespace } from "../lib/kubernetes/namespace.js";
+import { repositoryFullName } from "../lib/plan/delivery.js";
+import { PlanStack, type PlanStackProps } from "./plan-stack.js";
+import { sharedParameters } from "./shared-parameters.js";
+
+export interface ServiceDeliveryStackProps extends PlanStackProps {
+  /** The service or BFF whose pipeline this stack holds. */
+  readonly serviceName: string;
+}
+
+/**
+ * `<name>-<env>-delivery-<service>`: the service's pipeline (or GitHub OIDC roles) and deploy
+ * project, pushing to the service's registry in the platform stack. Reads shared values (VPC,
+ * cluster, connection, OIDC provider) from SSM parameters, so adding a service adds this stack
+ * and, besides its registry and route, changes no other.
+ */
+export class ServiceDeliveryStack extends PlanStack {
+  readonly delivery: ServiceDelivery;
+
+  constructor(scope: Construct, id: string, props: ServiceDeliveryStackProps) {
+    super(scope, id, props);
+    const { plan, serviceName } = props;
+    const service = plan.services.find((s) => s.name === serviceName);
+    if (!service) throw new Error(`ServiceDeliveryStack: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
+    const removalPolicy = plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const planned = plan.delivery?.services.find((s) => s.service === serviceName);
+    const delivery = plan.delivery;
+    if (!planned || !delivery) throw new Error(`ServiceDeliveryStack: the plan has no pipeline for "${serviceName}". Fix: set pipelines.perService: true, or leave this stack out`);
+    if (planned.deploy.kind !== "kubernetes-rollout") {
+      throw new Error(`ServiceDeliveryStack: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) has no CDK implementation yet. Fix: set tier: caas, or pipelines.perService: false`);
+    }
+    const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
+    const zones = plan.network.availabilityZones;
+    const vpc = ec2.Vpc.fromVpcAttributes(this, "Vpc", {
+      vpcId: read(sharedParameters.vpcId(plan)),
+      availabilityZones: [...zones],
+      privateSubnetIds: Fn.split(",", read(sharedParameters.privateSubnetIds(plan)), zones.length),
+    });
+    Validations.of(vpc).acknowledge({
+      id: "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
+      reason: "The deploy project only places its network interfaces in these subnets; nothing here reads their route tables",
+    });
+    const target = KubernetesPlatform.fromPlatformAttributes(this, "Platform", {
+      clusterName: read(sharedParameters.clusterName(plan)),
+      kubectlServiceToken: read(sharedParameters.kubectlServiceToken(plan)),
+      workloadSecurityGroupId: read(sharedParameters.workloadSecurityGroupId(plan)),
+      namespace: workloadNamespace(plan),
+    });
+    const source = delivery.provider === "native" ? { connectionArn: delivery.connectionArn ?? read(sharedParameters.connectionArn(plan)), owner: planned.source.owner!, repository: planned.source.name, branch: planned.source.branch } : undefined;
+    const github =
+      delivery.provider === "github-actions"
+        ? {
+            oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(this, "GitHubOidcProvider", delivery.githubOidcProviderArn ?? read(sharedParameters.githubOidcProviderArn(plan))),
+            publishSubject: planned.github.publishSubject!,
+            deploySubject: planned.github.deploySubject!,
+            publishRoleName: planned.names.publishRole,
+            deployRoleName: planned.names.deployRole,
+          }
+        : undefined;
+    // The planner refuses an engine plan without an owner; this names the prop if the plan was built by hand.
+    repositoryFullName(planned.source);
+
+    this.delivery = new ServiceDelivery(this, "Delivery", {
+      serviceName,
+      // The platform owns the registry (its logical ID is pinned); the pipeline pushes to it by name.
+      existingRepository: ecr.Repository.fromRepositoryName(this, "Repository", service.repository),
+      ...(source ? { source } : {}),
+      ...(github ? { github } : {}),
+      deploy: {
+        clusterName: read(sharedParameters.clusterName(plan)),
+        namespace: planned.deploy.namespace,
+        deployment: planned.deploy.deployment,
+        container: planned.deploy.container,
+        kubernetesGroup: planned.deploy.kubernetesGroup,
+        vpc,
+        clusterSecurityGroup: target.workloadSecurityGroup,
+        target,
+        rbac: deployerRbac(plan, planned),
+      },
+      approval: planned.approval,
+      testCommand: delivery.testCommand,
+      releaseParameterName: planned.releaseParameter,
+      logRetention: delivery.logRetentionDays as logs.RetentionDays,
+      names: { pipeline: planned.names.pipeline, buildProject: planned.names.buildProject, deployProject: planned.names.deployProject },
+      removalPolicy,
+    });
+  }
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { buildStageSpec, deployEnvironment, deployStageSpec, MAX_CDN_BEHAVIOURS, PlanError, planLandingZone } from "../../lib/plan/index.js";
+import type { LandingZoneInput } from "../../lib/spec/index.js";
+
+const shop: LandingZoneInput = {
+  name: "shop",
+  region: "ap-northeast-2",
+  environment: "prod",
+  bffs: ["web", { name: "mobile", routes: ["/m", "/mobile"] }],
+  gateway: { auth: "none" },
+  pipelines: { repositoryOwner: "acme", branch: "release" },
+  frontends: { shell: "web", fragments: ["catalog", "cart"] },
+  services: [{ name: "orders", repository: "orders-service" }, { name: "payments" }],
+};
+
+describe("delivery plan", () => {
+  it("plans one pipeline per service and BFF from its own repository, stages in order", () => {
+    const delivery = planLandingZone(shop).delivery!;
+    expect(delivery.services.map((s) => [s.service, `${s.source.owner}/${s.source.name}@${s.source.branch}`, s.registry])).toEqual([
+      ["orders", "acme/orders-service@release", "shop-orders"],
+      ["payments", "acme/payments@release", "shop-payments"],
+      ["web", "acme/web@release", "shop-web"],
+      ["mobile", "acme/mobile@release", "shop-mobile"],
+    ]);
+    for (const service of delivery.services) expect(service.stages.map((s) => s.name)).toEqual(["source", "build", "approve", "deploy"]);
+    expect(delivery.services[0]!.deploy).toEqual({ kind: "kubernetes-rollout", namespace: "shop", deployment: "orders", container: "orders", kubernetesGroup: "shop-orders-deployer" });
+  });
+
+  it("asks for an approval only in prod, and names the trusted GitHub subjects", () => {
+    const dev = planLandingZone({ ...shop, environment: "dev" }).delivery!;
+    expect(dev.services.every((s) => !s.approval && !s.stages.some((st) => st.name === "approve"))).toBe(true);
+    const orders = planLandingZone(shop).delivery!.services[0]!;
+    expect(orders.github).toEqual({ environment: "prod", publishSubject: "repo:acme/orders-service:ref:refs/heads/release", deploySubject: "repo:acme/orders-service:environment:prod" });
+    expect(orders.names).toEqual({
+      pipeline: "shop-prod-orders",
+      buildProject: "shop-prod-orders-build",
+      deployProject: "shop-prod-orders-deploy",
+      publishRole: "shop-prod-orders-publish",
+      deployRole: "shop-prod-orders-deploy",
+    });
+  });
+
+  it("deploys through GitOps on an existing cluster, where Argo CD replaces the approval stage", () => {
+    const delivery = planLandingZone({ ...shop, cloud: "kubernetes", region: "local", frontends: undefined }).delivery!;
+    expect(delivery.implementation).toBe("argo-cd");
+    expect(delivery.services[0]!.deploy.kind).toBe("gitops");
+    expect(delivery.services[0]!.stages.map((s) => s.name)).toEqual(["source", "build", "deploy"]);
+  });
+
+  it("needs the repository owner only when an engine builds it", () => {
+    const draft: LandingZoneInput = { ...shop, pipelines: {}, frontends: undefined, tracing: { backend: "none" }, monitoring: { dashboards: false, alarms: false } };
+    expect(planLandingZone(draft).delivery!.services[0]!.source.owner).toBeUndefined();
+    expect(() => planLandingZone(draft, { engine: "cdk" })).toThrow(PlanError);
+    expect(() => planLandingZone(draft, { engine: "cdk" })).toThrow(/pipelines.repositoryOwner is undefined.*Fix: set pipelines.repositoryOwner/);
+  });
+
+  it("adding a service adds exactly its delivery entry", () => {
+    const before = planLandingZone(shop).delivery!.services;
+    const after = planLandingZone({ ...shop, services: [...shop.services!, { name: "shipping" }] }).delivery!.services;
+    expect(after.filter((s) => !before.some((b) => b.service === s.service)).map((s) => s.service)).toEqual(["shipping"]);
+    for (const entry of before) expect(after.find((s) => s.service === entry.service)).toEqual(entry);
+  });
+
+  it("builds, tests and pushes by commit, and deploys only digests of the service's own repository", () => {
+    const delivery = planLandingZone(shop).delivery!;
+    const build = JSON.stringify(buildStageSpec(delivery.testCommand));
+    expect(build).toContain("docker build --target test .");
+    expect(build.indexOf("docker build --target test .")).toBeLessThan(build.indexOf("docker push"));
+    expect(build).toContain('IMAGE_TAG=\\"${IMAGE_TAG:-$CODEBUILD_RESOLVED_SOURCE_VERSION}\\"');
+    const deploy = deployStageSpec() as { phases: { build: { commands: string[] } } };
+    expect(deploy.phases.build.commands[1]).toMatch(/"\$IMAGE" != "\$REPOSITORY_URI"@sha256:\*/);
+    expect(deploy.phases.build.commands).toContain('kubectl --namespace "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"');
+    expect(deployEnvironment(delivery.services[1]!, "uri", "cluster")).toEqual({
+      REPOSITORY_URI: "uri",
+      CLUSTER_NAME: "cluster",
+      NAMESPACE: "shop",
+      DEPLOYMENT: "payments",
+      CONTAINER: "payments",
+      RELEASE_PARAMETER: "/msa/shop/prod/delivery/payments/image",
+    });
+  });
+});
+
+describe("frontends plan", () => {
+  it("routes each fragment under its prefix, the shell as default and the shell BFF's routes to the gateway", () => {
+    const frontends = planLandingZone(shop).frontends!;
+    expect(frontends.shell).toMatchObject({ name: "web", pathPattern: "*", objectPrefix: "", source: { owner: "acme", name: "web-ui" } });
+    expect(frontends.fragments.map((f) => [f.name, f.pathPattern, f.objectPrefix])).toEqual([
+      ["catalog", "/catalog/*", "catalog/"],
+      ["cart", "/cart/*", "cart/"],
+    ]);
+    expect(frontends.shellBff).toBe("web");
+    expect(frontends.apiRoutes).toEqual([
+      { pathPattern: "/web", bff: "web" },
+      { pathPattern: "/web/*", bff: "web" },
+    ]);
+    expect(frontends).toMatchObject({ waf: true, minimumTlsVersion: "TLSv1.2_2021", edgeRegion: "us-east-1" });
+  });
+
+  it("finds the shell's BFF by channel", () => {
+    const frontends = planLandingZone({ ...shop, frontends: { shell: "phone" }, bffs: [{ name: "mobile-bff", channel: "phone", routes: ["/m"] }] }).frontends!;
+    expect(frontends.apiRoutes.map((r) => r.pathPattern)).toEqual(["/m", "/m/*"]);
+  });
+
+  it("adding a fragment adds exactly its app", () => {
+    const before = planLandingZone(shop).frontends!;
+    const after = planLandingZone({ ...shop, frontends: { shell: "web", fragments: ["catalog", "cart", "account"] } }).frontends!;
+    expect(after.fragments.slice(0, 2)).toEqual(before.fragments);
+    expect(after.fragments[2]).toMatchObject({ name: "account", pathPattern: "/account/*" });
+  });
+
+  it("refuses more CDN behaviours than the quota, naming the count", () => {
+    const fragments = Array.from({ length: MAX_CDN_BEHAVIOURS }, (_, i) => `f${i}`);
+    expect(() => planLandingZone({ ...shop, frontends: { shell: "web", fragments } })).toThrow(/25 fragments and 2 BFF paths need 27 CDN behaviours, above the quota of 25/);
+  });
+});
