@@ -13,6 +13,7 @@ import type { HostLogBuffer } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import { directPublishes } from "../lib/plan/data.js";
 import { SERVICE_TAG_KEY } from "../lib/plan/messaging.js";
+import { routesTo, serviceNamed, specImageOf, subscriptionsOf } from "../lib/plan/lookup.js";
 import { cloudWatchMonitors, type CloudWatchDimensionValues } from "../lib/plan/monitoring.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
@@ -49,10 +50,10 @@ export class ServiceStack extends PlanStack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, forbidImports: true });
     const { plan, serviceName } = props;
-    const service = plan.services.find((s) => s.name === serviceName);
+    const service = serviceNamed(plan, serviceName);
     if (!service) throw new Error(`ServiceStack: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     const read = (parameterName: string) => ssm.StringParameter.valueForStringParameter(this, parameterName);
-    const routes = plan.gateway.loadBalancers.flatMap((lb) => lb.routes.filter((r) => r.target === service.name).map((r) => ({ path: r.path, priority: r.priority, loadBalancer: lb.index })));
+    const routes = routesTo(plan, service.name).map(({ route, loadBalancer }) => ({ path: route.path, priority: route.priority, loadBalancer }));
     // The auth service's own routes (sign-in) are not checked by the authorizer they feed.
     const checked = plan.gateway.auth !== "none" && plan.auth?.authorizer?.service !== service.name;
     const gatewayRoutes = (target: GatewayRoutesProps["target"]) =>
@@ -187,7 +188,7 @@ export class ServiceStack extends PlanStack {
 }
 
 function messagingArnsOf(plan: LandingZonePlan, service: ServicePlan, read: (name: string) => string): ServiceMessagingArns | undefined {
-  const subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+  const subscriptions = subscriptionsOf(plan, service.name);
   if (service.publishes.length === 0 && subscriptions.length === 0) return undefined;
   const eventBus = plan.broker?.implementation === "eventbridge";
   return {
@@ -201,7 +202,7 @@ function messagingArnsOf(plan: LandingZonePlan, service: ServicePlan, read: (nam
 
 /** The spec's image when it names one; the pipeline's latest release; otherwise the service's own ECR repository. */
 function imageOf(scope: Construct, plan: LandingZonePlan, service: ServicePlan): { uri: string; fromRepository: boolean } {
-  const explicit = [...plan.spec.services, ...plan.spec.bffs].find((s) => s.name === service.name)?.image;
+  const explicit = specImageOf(plan, service.name);
   if (explicit) return { uri: explicit, fromRepository: false };
   // The deploy stage records each release, so redeploying this stack keeps the released image.
   const release = plan.delivery?.services.find((s) => s.service === service.name)?.releaseParameter;

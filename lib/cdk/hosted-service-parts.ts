@@ -2,6 +2,7 @@ import { RemovalPolicy, Stack, aws_iam as iam } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { serviceConfigOf } from "../plan/config-store.js";
 import { hostedServiceStatements, messagingEnvironment, type HostedServiceGrants } from "../plan/host-bootstrap.js";
+import { serviceNamed } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { ConfigStore } from "./config-store.js";
 import type { ServiceMessagingArns } from "./service-workload.js";
@@ -19,7 +20,7 @@ export interface HostedServiceParts {
 
 /** Finds the service in the plan or throws naming the choices. */
 export function findService(plan: LandingZonePlan, serviceName: string, construct: string): ServicePlan {
-  const service = plan.services.find((s) => s.name === serviceName);
+  const service = serviceNamed(plan, serviceName);
   if (!service) throw new Error(`${construct}: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
   return service;
 }

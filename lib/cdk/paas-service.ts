@@ -15,6 +15,7 @@ import {
 import { Construct } from "constructs";
 import { BEANSTALK_INSTANCE_MANAGED_POLICIES, BEANSTALK_INSTANCE_PORT, beanstalkBundle, beanstalkHost, beanstalkOptionSettings, type HostLogBuffer, type HostSessionStore } from "../plan/host-bootstrap.js";
 import { hostedServiceNames } from "../plan/hosts.js";
+import { subscriptionsOf } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import type { ConfigStore } from "./config-store.js";
 import { createHostedServiceParts, findService, grantHostedService } from "./hosted-service-parts.js";
@@ -131,7 +132,7 @@ export class PaasService extends Construct {
       managedPolicies: BEANSTALK_INSTANCE_MANAGED_POLICIES.map((name) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
     });
     const messaging = props.messagingArns;
-    const subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+    const subscriptions = subscriptionsOf(plan, service.name);
     grantHostedService(this.role, plan, service, {
       ...(props.repositoryName ? { repositoryName: props.repositoryName } : {}),
       secretArns: [...this.secrets.values()].map((s) => s.secretArn),

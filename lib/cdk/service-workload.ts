@@ -9,6 +9,7 @@ import { PLATFORM_ENV, serviceWorkload } from "../kubernetes/workload.js";
 import { serviceConfigOf } from "../plan/config-store.js";
 import { directPublishes } from "../plan/data.js";
 import { eventSource, QUEUE_CONSUME_ACTIONS, SERVICE_TAG_KEY } from "../plan/messaging.js";
+import { serviceNamed, subscriptionsOf } from "../plan/lookup.js";
 import { pascalCase } from "../plan/naming.js";
 import type { LandingZonePlan, ServicePlan, SubscriptionPlan } from "../plan/types.js";
 import { ConfigStore } from "./config-store.js";
@@ -129,12 +130,12 @@ export class ServiceWorkload extends Construct {
   constructor(scope: Construct, id: string, props: ServiceWorkloadProps) {
     super(scope, id);
     const { plan, target } = props;
-    const service = plan.services.find((s) => s.name === props.serviceName);
+    const service = serviceNamed(plan, props.serviceName);
     if (!service) {
       throw new Error(`ServiceWorkload: serviceName "${props.serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     }
     this.service = service;
-    this.subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+    this.subscriptions = subscriptionsOf(plan, service.name);
     if (props.broker && props.messagingArns) {
       throw new Error(`ServiceWorkload ${service.name}: both broker and messagingArns are set. Fix: give one of them`);
     }

@@ -214,7 +214,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       const owned = this.serviceData(name, service, workloadSecurityGroupId);
       if (owned) data.set(service.name, owned);
       const sagaAccess = this.sagaAccess(service);
-      const repositoryUrl = this.platform.repositoryUrls.apply((urls) => urls[service.repository]!);
+      // The service's own repository: an apply on repositoryUrls would make every service depend on every repository.
+      const repositoryUrl = this.platform.nodes.repositories[service.repository]!.repositoryUrl;
       // The spec's image when it names one; otherwise the service's own repository.
       const fromRepository = service.image.startsWith(`${service.repository}:`);
       const image = fromRepository ? pulumi.interpolate`${repositoryUrl}${service.image.slice(service.repository.length)}` : pulumi.output(service.image);
