@@ -1,6 +1,5 @@
 import {
   ArnFormat,
-  Duration,
   Fn,
   Names,
   RemovalPolicy,
@@ -14,8 +13,9 @@ import {
   aws_sqs as sqs,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { EVENTBRIDGE_RETRY, QUEUE_CONSUME_ACTIONS, RESTRICTED_CONSUME_ACTIONS, SERVICE_TAG_KEY } from "../plan/messaging.js";
+import { SERVICE_TAG_KEY } from "../plan/messaging.js";
 import { SIZING, VERSIONS } from "../plan/sizing.js";
+import { SubscriptionQueue, checkQueueSettings } from "./subscription-queue.js";
 
 /** One event and the services subscribed to it (the shape of the plan's `TopicPlan`). */
 export interface BrokerTopic {
@@ -30,7 +30,10 @@ export interface BrokerTopic {
    * @default - any source
    */
   readonly sources?: readonly string[];
-  /** `name` is the queue (sns-sqs) or consumer group (kafka) of one subscriber. */
+  /**
+   * `name` is the queue (sns-sqs, eventbridge) or consumer group (kafka) of one subscriber. Leave it
+   * empty to create the queues elsewhere, e.g. a `SubscriptionQueue` in each subscriber's own stack.
+   */
   readonly subscriptions: readonly { readonly subscriber: string; readonly name: string }[];
 }
 
@@ -118,15 +121,14 @@ export const MSK_IAM_PORT = 9098;
 
 interface Subscription {
   readonly event: string;
-  readonly queue?: sqs.Queue;
-  readonly deadLetterQueue?: sqs.Queue;
+  readonly queue?: SubscriptionQueue;
 }
 
 /**
  * The event bus between services. `sns-sqs`: an SNS topic per event fanning out to one SQS queue
- * per subscriber (raw delivery, dead-letter queue after `maxReceiveCount` receives), every topic and
- * queue encrypted with one rotating KMS key and reachable over TLS only. `eventbridge`: a custom
- * event bus and, per subscription, a rule matching the event's detail-type (and sources) that
+ * per subscriber (a `SubscriptionQueue`: raw delivery, dead-letter queue after `maxReceiveCount`
+ * receives), every topic and queue encrypted with one rotating KMS key and reachable over TLS only.
+ * `eventbridge`: a custom event bus and, per subscription, a rule matching the event's detail-type (and sources) that
  * delivers into the subscriber's queue, retrying for a day before the dead-letter queue.
  * `kafka`: an MSK cluster in private subnets with TLS, IAM authentication and encryption at rest.
  *
@@ -154,14 +156,7 @@ export class MessageBroker extends Construct {
   constructor(scope: Construct, id: string, props: MessageBrokerProps) {
     super(scope, id);
     this.kind = props.kind ?? "sns-sqs";
-    const maxReceiveCount = props.maxReceiveCount ?? 5;
-    const retentionDays = props.retentionDays ?? 4;
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      throw new Error(`MessageBroker maxReceiveCount is ${maxReceiveCount}; SQS accepts 1 to 1000`);
-    }
-    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 14) {
-      throw new Error(`MessageBroker retentionDays is ${retentionDays}; SQS keeps messages 1 to 14 days`);
-    }
+    const { maxReceiveCount, retentionDays } = checkQueueSettings("MessageBroker", props);
     checkTopics(props.topics);
     const restrict = props.restrictToServices ?? false;
     if (restrict && this.kind === "kafka") {
@@ -191,16 +186,15 @@ export class MessageBroker extends Construct {
     if (props.allowFrom && props.allowFrom.length > 0) {
       throw new Error(`MessageBroker allowFrom is set but kind is "${this.kind}", which has no network endpoint to open. Fix: drop allowFrom, and grant access with grantPublish/grantConsume`);
     }
-    const queueOptions = { maxReceiveCount, retentionDays, removalPolicy, restrict };
+    const queueOptions = { encryptionKey: this.encryptionKey, maxReceiveCount, retentionDays, removalPolicy, restrictToSubscriber: restrict };
 
     if (this.kind === "eventbridge") {
       const bus = new events.EventBus(this, "Bus", { description: `Events of ${this.node.path}` });
       this.eventBus = bus;
-      const eventsPrincipal = new iam.ServicePrincipal("events.amazonaws.com");
-      // EventBridge encrypts deliveries into the queues with the key, for this bus's rules only.
+      // EventBridge encrypts deliveries into the queues with the key, for this bus's rules only (wherever they live).
       this.encryptionKey.addToResourcePolicy(
         new iam.PolicyStatement({
-          principals: [eventsPrincipal],
+          principals: [new iam.ServicePrincipal("events.amazonaws.com")],
           actions: ["kms:Decrypt", "kms:GenerateDataKey"],
           resources: ["*"],
           conditions: { ArnLike: { "aws:SourceArn": Stack.of(this).formatArn({ service: "events", resource: "rule", resourceName: `${bus.eventBusName}/*` }) } },
@@ -210,34 +204,8 @@ export class MessageBroker extends Construct {
         this.topics.set(topic.event, undefined);
         const group = new Construct(this, topic.event);
         for (const { subscriber, name } of topic.subscriptions) {
-          const scope = new Construct(group, subscriber);
-          const { queue, deadLetterQueue } = this.createQueue(scope, subscriber, queueOptions);
-          const rule = new events.Rule(scope, "Rule", {
-            eventBus: bus,
-            description: `${topic.event} to ${subscriber}`,
-            eventPattern: { detailType: [topic.event], ...(topic.sources ? { source: [...topic.sources] } : {}) },
-          });
-          // Delivery failures share the subscription's dead-letter queue with processing failures.
-          rule.addTarget({
-            bind: () => ({
-              arn: queue.queueArn,
-              targetResource: queue,
-              deadLetterConfig: { arn: deadLetterQueue.queueArn },
-              retryPolicy: { maximumRetryAttempts: EVENTBRIDGE_RETRY.maximumRetryAttempts, maximumEventAgeInSeconds: EVENTBRIDGE_RETRY.maximumEventAgeSeconds },
-            }),
-          });
-          // Only this rule may send, unlike the SQS target's account-wide grant.
-          for (const target of [queue, deadLetterQueue]) {
-            target.addToResourcePolicy(
-              new iam.PolicyStatement({
-                principals: [eventsPrincipal],
-                actions: ["sqs:SendMessage"],
-                resources: [target.queueArn],
-                conditions: { ArnEquals: { "aws:SourceArn": rule.ruleArn } },
-              }),
-            );
-          }
-          this.subscriptions.set(name, { event: topic.event, queue, deadLetterQueue });
+          const queue = new SubscriptionQueue(group, subscriber, { ...queueOptions, event: topic.event, subscriber, eventBus: bus, ...(topic.sources ? { sources: topic.sources } : {}) });
+          this.subscriptions.set(name, { event: topic.event, queue });
         }
       }
       if (restrict) {
@@ -257,12 +225,11 @@ export class MessageBroker extends Construct {
       return;
     }
 
-    const snsPrincipal = new iam.ServicePrincipal("sns.amazonaws.com");
     // SNS encrypts deliveries to the queues with the shared key. Naming each topic's ARN would make the
     // key depend on topics that depend on the key, so the condition admits this account's topics.
     this.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
-        principals: [snsPrincipal],
+        principals: [new iam.ServicePrincipal("sns.amazonaws.com")],
         actions: ["kms:Decrypt", "kms:GenerateDataKey"],
         resources: ["*"],
         conditions: { ArnLike: { "aws:SourceArn": Stack.of(this).formatArn({ service: "sns", resource: "*", arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
@@ -284,55 +251,9 @@ export class MessageBroker extends Construct {
         );
       }
       for (const { subscriber, name } of subscriptions) {
-        const scope = new Construct(group, subscriber);
-        const { queue, deadLetterQueue } = this.createQueue(scope, subscriber, queueOptions);
-        const policy = queue.addToResourcePolicy(
-          new iam.PolicyStatement({
-            principals: [snsPrincipal],
-            actions: ["sqs:SendMessage"],
-            resources: [queue.queueArn],
-            conditions: { ArnEquals: { "aws:SourceArn": topic.topicArn } },
-          }),
-        );
-        const delivery = new sns.Subscription(scope, "Subscription", { topic, protocol: sns.SubscriptionProtocol.SQS, endpoint: queue.queueArn, rawMessageDelivery: true });
-        // SNS checks it may send before it confirms the subscription.
-        if (policy.policyDependable) delivery.node.addDependency(policy.policyDependable);
-        this.subscriptions.set(name, { event, queue, deadLetterQueue });
+        this.subscriptions.set(name, { event, queue: new SubscriptionQueue(group, subscriber, { ...queueOptions, event, subscriber, topic }) });
       }
     }
-  }
-
-  /** A subscriber's queue with its dead-letter queue; with `restrict`, only the subscriber may consume it. */
-  private createQueue(
-    scope: Construct,
-    subscriber: string,
-    options: { maxReceiveCount: number; retentionDays: number; removalPolicy: RemovalPolicy; restrict: boolean },
-  ): { queue: sqs.Queue; deadLetterQueue: sqs.Queue } {
-    const deadLetterQueue = new sqs.Queue(scope, "DeadLetterQueue", {
-      encryptionMasterKey: this.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: options.removalPolicy,
-    });
-    const queue = new sqs.Queue(scope, "Queue", {
-      encryptionMasterKey: this.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(options.retentionDays),
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: options.maxReceiveCount },
-      removalPolicy: options.removalPolicy,
-    });
-    if (options.restrict) {
-      queue.addToResourcePolicy(
-        new iam.PolicyStatement({
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: [...RESTRICTED_CONSUME_ACTIONS],
-          resources: [queue.queueArn],
-          conditions: { StringNotEquals: { [`aws:PrincipalTag/${SERVICE_TAG_KEY}`]: subscriber } },
-        }),
-      );
-    }
-    return { queue, deadLetterQueue };
   }
 
   /** The SNS topic of an event (sns-sqs only). */
@@ -344,12 +265,17 @@ export class MessageBroker extends Construct {
 
   /** The queue of a subscription (sns-sqs and eventbridge). */
   queue(subscriptionName: string): sqs.IQueue {
-    return this.sqsOf(subscriptionName, "queue").queue!;
+    return this.sqsOf(subscriptionName, "queue").queue;
   }
 
   /** The dead-letter queue of a subscription (sns-sqs and eventbridge). */
   deadLetterQueue(subscriptionName: string): sqs.IQueue {
-    return this.sqsOf(subscriptionName, "deadLetterQueue").deadLetterQueue!;
+    return this.sqsOf(subscriptionName, "deadLetterQueue").deadLetterQueue;
+  }
+
+  /** The queue construct of a subscription, with its dead-letter queue and its SNS subscription or rule (sns-sqs and eventbridge). */
+  subscriptionQueue(subscriptionName: string): SubscriptionQueue {
+    return this.sqsOf(subscriptionName, "subscriptionQueue");
   }
 
   /**
@@ -389,13 +315,7 @@ export class MessageBroker extends Construct {
         [["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"], [this.kafkaArn("group", subscriptionName)]],
       );
     }
-    const queue = subscription.queue;
-    return iam.Grant.addToPrincipalOrResource({
-      grantee,
-      actions: [...QUEUE_CONSUME_ACTIONS],
-      resourceArns: [queue.queueArn],
-      resource: queue,
-    }).combine(iam.Grant.addToPrincipalOrResource({ grantee, actions: ["kms:Decrypt"], resourceArns: [this.encryptionKey.keyArn], resource: this.encryptionKey }));
+    return subscription.queue.grantConsume(grantee);
   }
 
   /** Admits a peer to the brokers' IAM/TLS port (kafka only). */
@@ -464,10 +384,10 @@ export class MessageBroker extends Construct {
     return subscription;
   }
 
-  private sqsOf(name: string, member: "queue" | "deadLetterQueue"): Subscription {
-    const subscription = this.subscriptionOf(name);
-    if (!subscription.queue) throw new Error(`MessageBroker.${member}("${name}"): kind is "kafka", which has consumer groups, not queues. Fix: use grantConsume, or kind "sns-sqs" or "eventbridge"`);
-    return subscription;
+  private sqsOf(name: string, member: "queue" | "deadLetterQueue" | "subscriptionQueue"): SubscriptionQueue {
+    const { queue } = this.subscriptionOf(name);
+    if (!queue) throw new Error(`MessageBroker.${member}("${name}"): kind is "kafka", which has consumer groups, not queues. Fix: use grantConsume, or kind "sns-sqs" or "eventbridge"`);
+    return queue;
   }
 }
 

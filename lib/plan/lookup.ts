@@ -1,9 +1,15 @@
-import type { LandingZonePlan, RoutePlan, ServicePlan, SubscriptionPlan } from "./types.js";
+import type { LandingZonePlan, RoutePlan, ServicePlan, SubscriptionPlan, TopicPlan } from "./types.js";
 
 /** A gateway route with the index of the load balancer that carries it. */
 export interface PlacedRoute {
   readonly route: RoutePlan;
   readonly loadBalancer: number;
+}
+
+/** A topic a service subscribes to, with the service's subscription of it. */
+export interface SubscribedTopic {
+  readonly topic: TopicPlan;
+  readonly subscription: SubscriptionPlan;
 }
 
 /** Indexes over one plan, so code run once per service looks things up instead of scanning every service. */
@@ -13,6 +19,8 @@ interface PlanLookup {
   readonly subscriptions: ReadonlyMap<string, readonly SubscriptionPlan[]>;
   /** Service or BFF → its gateway routes, in load balancer and route order. */
   readonly routes: ReadonlyMap<string, readonly PlacedRoute[]>;
+  /** Subscriber → the topics it subscribes to, with its subscription of each, in topic order. */
+  readonly subscribedTopics: ReadonlyMap<string, readonly SubscribedTopic[]>;
   /** Service or BFF → the image its spec names, when it names one. */
   readonly specImages: ReadonlyMap<string, string>;
 }
@@ -24,11 +32,15 @@ function lookup(plan: LandingZonePlan): PlanLookup {
   let found = lookups.get(plan);
   if (!found) {
     const subscriptions = new Map<string, SubscriptionPlan[]>();
+    const subscribedTopics = new Map<string, SubscribedTopic[]>();
     for (const topic of plan.broker?.topics ?? []) {
       for (const s of topic.subscriptions) {
         const list = subscriptions.get(s.subscriber);
         if (list) list.push(s);
         else subscriptions.set(s.subscriber, [s]);
+        const topics = subscribedTopics.get(s.subscriber);
+        if (topics) topics.push({ topic, subscription: s });
+        else subscribedTopics.set(s.subscriber, [{ topic, subscription: s }]);
       }
     }
     const specImages = new Map<string, string>();
@@ -41,7 +53,7 @@ function lookup(plan: LandingZonePlan): PlanLookup {
         else routes.set(route.target, [{ route, loadBalancer: lb.index }]);
       }
     }
-    found = { services: new Map(plan.services.map((s) => [s.name, s])), subscriptions, routes, specImages };
+    found = { services: new Map(plan.services.map((s) => [s.name, s])), subscriptions, routes, subscribedTopics, specImages };
     lookups.set(plan, found);
   }
   return found;
@@ -55,6 +67,11 @@ export function serviceNamed(plan: LandingZonePlan, name: string): ServicePlan |
 /** The broker subscriptions `subscriber` consumes, in topic order; [] without a broker. */
 export function subscriptionsOf(plan: LandingZonePlan, subscriber: string): readonly SubscriptionPlan[] {
   return lookup(plan).subscriptions.get(subscriber) ?? [];
+}
+
+/** The topics `subscriber` subscribes to, with its subscription of each, in topic order; [] without a broker. */
+export function subscribedTopicsOf(plan: LandingZonePlan, subscriber: string): readonly SubscribedTopic[] {
+  return lookup(plan).subscribedTopics.get(subscriber) ?? [];
 }
 
 /** The gateway routes to the service or BFF named `name`, with their load balancers; [] when it is not exposed. */
