@@ -12,9 +12,11 @@ export type MessagingStackProps = PlanStackProps;
 const BUILT = { "sns-sqs": "sns-sqs", eventbridge: "eventbridge" } as const;
 
 /**
- * `<name>-<env>-messaging`: a topic (sns-sqs) or rule (eventbridge) per event and a queue (with
- * dead-letter queue) per subscription, only declared publishers and subscribers admitted. Publishes
- * topic or bus, queue and key ARNs as SSM parameters for the service stacks.
+ * `<name>-<env>-messaging`: the broker's key and a topic per event (sns-sqs) or the event bus
+ * (eventbridge), only declared publishers admitted. Publishes the topic or bus and key ARNs as SSM
+ * parameters; each subscriber's queue (with its dead-letter queue and its subscription or rule) is a
+ * `SubscriptionQueue` in the subscriber's own stack, so this stack grows with the events, not with
+ * the services.
  */
 export class MessagingStack extends PlanStack {
   readonly broker: MessageBroker;
@@ -30,7 +32,8 @@ export class MessagingStack extends PlanStack {
     }
     this.broker = new MessageBroker(this, "Broker", {
       kind,
-      topics: broker.topics.map((t) => ({ ...t, sources: t.publishers.map((p) => eventSource(plan.name, p)) })),
+      // Topics only: the queues are created by the subscribers' stacks.
+      topics: broker.topics.map((t) => ({ ...t, subscriptions: [], sources: t.publishers.map((p) => eventSource(plan.name, p)) })),
       restrictToServices: true,
       maxReceiveCount: broker.maxReceiveCount,
       retentionDays: broker.retentionDays,
@@ -40,11 +43,8 @@ export class MessagingStack extends PlanStack {
     const publish = (id: string, parameterName: string, stringValue: string) => new ssm.StringParameter(this, id, { parameterName, stringValue });
     publish("KeyArnParameter", sharedParameters.brokerKeyArn(plan), this.broker.encryptionKey.keyArn);
     if (this.broker.eventBus) publish("EventBusArnParameter", sharedParameters.eventBusArn(plan), this.broker.eventBus.eventBusArn);
-    for (const topic of broker.topics) {
-      if (kind === "sns-sqs") publish(`${pascalCase(topic.event)}TopicParameter`, sharedParameters.topicArn(plan, topic.event), this.broker.topic(topic.event).topicArn);
-      for (const subscription of topic.subscriptions) {
-        publish(`${pascalCase(subscription.name)}QueueParameter`, sharedParameters.queueArn(plan, subscription.name), this.broker.queue(subscription.name).queueArn);
-      }
+    if (kind === "sns-sqs") {
+      for (const topic of broker.topics) publish(`${pascalCase(topic.event)}TopicParameter`, sharedParameters.topicArn(plan, topic.event), this.broker.topic(topic.event).topicArn);
     }
   }
 }

@@ -29,8 +29,9 @@ export type ServicePlatform = KubernetesPlatform | VmPlatform | PaasPlatform;
  * `<name>-<env>-platform`: the tier's platform (EKS for caas, the VM platform with its Cloud Map
  * namespace for iaas, the Elastic Beanstalk application for paas), the API gateway's load balancers,
  * the session store and the user directory. Publishes what service stacks need as SSM parameters;
- * each service attaches its own gateway routes from its own stack, so this stack's size does not
- * grow with the routes.
+ * each service attaches its own gateway routes from its own stack and keeps its registry in its
+ * delivery stack, so this stack's size does not grow with the services (only by a load balancer
+ * per listener's worth of routes).
  */
 export class PlatformStack extends PlanStack {
   readonly platform: ServicePlatform;
@@ -116,7 +117,6 @@ export class PlatformStack extends PlanStack {
   }
 
   private createPlatform(plan: LandingZonePlan, vpc: ec2.IVpc, retain: boolean): ServicePlatform {
-    const repositories = Object.fromEntries(plan.services.map((s) => [s.name, s.repository]));
     const namespace = plan.hosts?.discovery?.namespace;
     switch (plan.tier) {
       case "caas": {
@@ -137,15 +137,14 @@ export class PlatformStack extends PlanStack {
           nodeDiskGiB: cluster.nodeDiskGiB,
           namespace: cluster.namespace,
           namespaceManifests: namespaceManifests(plan),
-          repositories,
           ...(addOns.length > 0 ? { addOns } : {}),
           retain,
         });
       }
       case "iaas":
-        return new VmPlatform(this, "Platform", { vpc, repositories, ...(namespace ? { namespace } : {}), retain });
+        return new VmPlatform(this, "Platform", { vpc, ...(namespace ? { namespace } : {}), retain });
       case "paas":
-        return new PaasPlatform(this, "Platform", { vpc, applicationName: beanstalkApplicationName(plan), repositories, ...(namespace ? { namespace } : {}), retain });
+        return new PaasPlatform(this, "Platform", { vpc, applicationName: beanstalkApplicationName(plan), ...(namespace ? { namespace } : {}), retain });
     }
   }
 }

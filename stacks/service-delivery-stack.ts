@@ -1,23 +1,27 @@
-import { Fn, RemovalPolicy, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_iam as iam, aws_logs as logs, aws_ssm as ssm } from "aws-cdk-lib";
+import { Fn, RemovalPolicy, Validations, aws_ec2 as ec2, aws_iam as iam, type aws_logs as logs, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
-import { ServiceDelivery } from "../lib/cdk/service-delivery.js";
+import { ServiceDelivery, type ServiceDeliveryProps } from "../lib/cdk/service-delivery.js";
 import { deployerRbac } from "../lib/kubernetes/delivery.js";
 import { workloadNamespace } from "../lib/kubernetes/namespace.js";
-import { repositoryFullName } from "../lib/plan/delivery.js";
+import { repositoryFullName, type DeliveryPlan, type ServiceDeliveryPlan } from "../lib/plan/delivery.js";
+import { serviceNamed } from "../lib/plan/lookup.js";
+import type { LandingZonePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
 
 export interface ServiceDeliveryStackProps extends PlanStackProps {
-  /** The service or BFF whose pipeline this stack holds. */
+  /** The service or BFF whose registry (and pipeline) this stack holds. */
   readonly serviceName: string;
 }
 
 /**
- * `<name>-<env>-delivery-<service>`: the service's pipeline (or GitHub OIDC roles) and deploy
- * project, pushing to the service's registry in the platform stack. Reads shared values (VPC,
- * cluster, connection, OIDC provider) from SSM parameters, so adding a service adds this stack
- * and, besides its registry and route, changes no other.
+ * `<name>-<env>-delivery-<service>`: the service's ECR repository, and with `pipelines.perService`
+ * its pipeline (or GitHub OIDC roles) and deploy project pushing to it. Every service has one, so
+ * the platform stack holds no registry and stays the same size as services are added; deploy it
+ * and push the first image before the service's stack, which runs that image. Reads shared values
+ * (VPC, cluster, connection, OIDC provider) from SSM parameters, so adding a service adds this stack
+ * and its service stack and changes no other.
  */
 export class ServiceDeliveryStack extends PlanStack {
   readonly delivery: ServiceDelivery;
@@ -25,12 +29,23 @@ export class ServiceDeliveryStack extends PlanStack {
   constructor(scope: Construct, id: string, props: ServiceDeliveryStackProps) {
     super(scope, id, props);
     const { plan, serviceName } = props;
-    const service = plan.services.find((s) => s.name === serviceName);
+    const service = serviceNamed(plan, serviceName);
     if (!service) throw new Error(`ServiceDeliveryStack: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     const removalPolicy = plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const planned = plan.delivery?.services.find((s) => s.service === serviceName);
     const delivery = plan.delivery;
-    if (!planned || !delivery) throw new Error(`ServiceDeliveryStack: the plan has no pipeline for "${serviceName}". Fix: set pipelines.perService: true, or leave this stack out`);
+    const planned = delivery?.services.find((s) => s.service === serviceName);
+    if (delivery && !planned) throw new Error(`ServiceDeliveryStack: the plan has pipelines but none for "${serviceName}". Fix: plan the landing zone with planLandingZone, which gives every service one`);
+    this.delivery = new ServiceDelivery(this, "Delivery", {
+      serviceName,
+      // Created here, under its planned name, which the pipeline, the service's image and its instances' pull rights use.
+      repositoryName: service.repository,
+      ...(delivery && planned ? this.pipelineOf(plan, delivery, planned) : {}),
+      removalPolicy,
+    });
+  }
+
+  /** The pipeline or GitHub roles and the deploy target of a planned delivery. */
+  private pipelineOf(plan: LandingZonePlan, delivery: DeliveryPlan, planned: ServiceDeliveryPlan): Omit<ServiceDeliveryProps, "serviceName"> {
     if (planned.deploy.kind !== "kubernetes-rollout") {
       throw new Error(`ServiceDeliveryStack: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) has no CDK implementation yet. Fix: set tier: caas, or pipelines.perService: false`);
     }
@@ -64,11 +79,7 @@ export class ServiceDeliveryStack extends PlanStack {
         : undefined;
     // The planner refuses an engine plan without an owner; this names the prop if the plan was built by hand.
     repositoryFullName(planned.source);
-
-    this.delivery = new ServiceDelivery(this, "Delivery", {
-      serviceName,
-      // The platform owns the registry (its logical ID is pinned); the pipeline pushes to it by name.
-      existingRepository: ecr.Repository.fromRepositoryName(this, "Repository", service.repository),
+    return {
       ...(source ? { source } : {}),
       ...(github ? { github } : {}),
       deploy: {
@@ -87,7 +98,6 @@ export class ServiceDeliveryStack extends PlanStack {
       releaseParameterName: planned.releaseParameter,
       logRetention: delivery.logRetentionDays as logs.RetentionDays,
       names: { pipeline: planned.names.pipeline, buildProject: planned.names.buildProject, deployProject: planned.names.deployProject },
-      removalPolicy,
-    });
+    };
   }
 }

@@ -1,19 +1,21 @@
-import { Fn, RemovalPolicy, Tags, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_sns as sns, aws_ssm as ssm } from "aws-cdk-lib";
-import type { Construct } from "constructs";
+import { Fn, RemovalPolicy, Tags, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_events as events, aws_kms as kms, aws_sns as sns, aws_ssm as ssm } from "aws-cdk-lib";
+import { Construct } from "constructs";
 import { ConfigStore } from "../lib/cdk/config-store.js";
 import { GatewayRoutes, type GatewayRoutesProps } from "../lib/cdk/gateway-routes.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { Monitoring } from "../lib/cdk/monitoring.js";
 import { PaasService } from "../lib/cdk/paas-service.js";
 import { ServiceWorkload, type ServiceMessagingArns, type ServiceSessionStore } from "../lib/cdk/service-workload.js";
+import { SubscriptionQueue } from "../lib/cdk/subscription-queue.js";
 import { VmService } from "../lib/cdk/vm-service.js";
 import { workloadNamespace } from "../lib/kubernetes/namespace.js";
 import { serviceConfigOf } from "../lib/plan/config-store.js";
 import type { HostLogBuffer } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import { directPublishes } from "../lib/plan/data.js";
-import { SERVICE_TAG_KEY } from "../lib/plan/messaging.js";
-import { routesTo, serviceNamed, specImageOf, subscriptionsOf } from "../lib/plan/lookup.js";
+import { eventSource, SERVICE_TAG_KEY } from "../lib/plan/messaging.js";
+import { routesTo, serviceNamed, specImageOf, subscribedTopicsOf } from "../lib/plan/lookup.js";
+import { pascalCase } from "../lib/plan/naming.js";
 import { cloudWatchMonitors, type CloudWatchDimensionValues } from "../lib/plan/monitoring.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
@@ -31,10 +33,11 @@ export type ServiceDeployment = ServiceWorkload | VmService | PaasService;
 /**
  * `<name>-<env>-svc-<service>`: one service, deployable on its own, on the plan's tier (a workload
  * on the cluster, a VM fleet, or a Beanstalk environment) with its configuration store, its own
- * share of the gateway (target group, listener rules, API routes), and its dashboard and alarms.
- * Every shared value (VPC, cluster, load balancers, registry, topics, queues, log buffer, session
- * store, alarm topic) is an SSM parameter resolved at deploy time, never a CloudFormation export, so
- * the template changes only when this service does.
+ * share of the gateway (target group, listener rules, API routes), the queue of each event it
+ * subscribes to (`SubscriptionQueue`), and its dashboard and alarms. Every shared value (VPC,
+ * cluster, load balancers, topics or bus, broker key, log buffer, session store, alarm topic) is an
+ * SSM parameter resolved at deploy time, never a CloudFormation export, so the template changes only
+ * when this service does.
  */
 export class ServiceStack extends PlanStack {
   readonly workload: ServiceDeployment;
@@ -46,6 +49,8 @@ export class ServiceStack extends PlanStack {
   readonly configStore?: ConfigStore;
   /** The service's dashboard and alarms, when the plan monitors. */
   readonly monitoring?: Monitoring;
+  /** Subscription name (`<service>_<event>`) → the queue the service consumes. */
+  readonly subscriptionQueues: ReadonlyMap<string, SubscriptionQueue>;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, forbidImports: true });
@@ -69,7 +74,8 @@ export class ServiceStack extends PlanStack {
         target,
         ...(checked ? { authorizer: { kind: plan.gateway.auth === "jwt" ? "jwt" : "lambda", authorizerId: read(sharedParameters.gatewayAuthorizerId(plan)) } } : {}),
       });
-    const messagingArns = messagingArnsOf(plan, service, read);
+    this.subscriptionQueues = subscriptionQueuesOf(this, plan, service, read);
+    const messagingArns = messagingArnsOf(plan, service, read, this.subscriptionQueues);
     this.data = new ServiceData(this, "Data", { plan, service });
     const image = imageOf(this, plan, service);
     const repositoryName = image.fromRepository ? service.repository : undefined;
@@ -187,15 +193,58 @@ export class ServiceStack extends PlanStack {
   }
 }
 
-function messagingArnsOf(plan: LandingZonePlan, service: ServicePlan, read: (name: string) => string): ServiceMessagingArns | undefined {
-  const subscriptions = subscriptionsOf(plan, service.name);
-  if (service.publishes.length === 0 && subscriptions.length === 0) return undefined;
+/**
+ * The service's own queue of each event it subscribes to, fed by the topic or the bus of the
+ * messaging stack (read from its parameters) and encrypted with the broker's key.
+ */
+function subscriptionQueuesOf(stack: ServiceStack, plan: LandingZonePlan, service: ServicePlan, read: (name: string) => string): Map<string, SubscriptionQueue> {
+  const queues = new Map<string, SubscriptionQueue>();
+  const subscribed = subscribedTopicsOf(plan, service.name);
+  const broker = plan.broker;
+  if (!broker || subscribed.length === 0) return queues;
+  const eventBridge = broker.implementation === "eventbridge";
+  if (!eventBridge && broker.implementation !== "sns-sqs") {
+    throw new Error(`ServiceStack ${service.name}: messaging.broker implementation "${broker.implementation}" has no subscription queues in the CDK stacks. Fix: set messaging.broker: sns-sqs or eventbridge`);
+  }
+  const scope = new Construct(stack, "Subscriptions");
+  const encryptionKey = kms.Key.fromKeyArn(scope, "BrokerKey", read(sharedParameters.brokerKeyArn(plan)));
+  const eventBus = eventBridge ? events.EventBus.fromEventBusArn(scope, "EventBus", read(sharedParameters.eventBusArn(plan))) : undefined;
+  const removalPolicy = plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+  for (const { topic, subscription } of subscribed) {
+    const source = eventBus
+      ? { eventBus, sources: topic.publishers.map((p) => eventSource(plan.name, p)) }
+      : { topic: sns.Topic.fromTopicArn(scope, `${pascalCase(topic.event)}Topic`, read(sharedParameters.topicArn(plan, topic.event))) };
+    queues.set(
+      subscription.name,
+      new SubscriptionQueue(scope, topic.event, {
+        event: topic.event,
+        subscriber: service.name,
+        ...source,
+        encryptionKey,
+        maxReceiveCount: broker.maxReceiveCount,
+        retentionDays: broker.retentionDays,
+        restrictToSubscriber: true,
+        removalPolicy,
+      }),
+    );
+  }
+  return queues;
+}
+
+function messagingArnsOf(
+  plan: LandingZonePlan,
+  service: ServicePlan,
+  read: (name: string) => string,
+  queues: ReadonlyMap<string, SubscriptionQueue>,
+): ServiceMessagingArns | undefined {
+  if (service.publishes.length === 0 && queues.size === 0) return undefined;
   const eventBus = plan.broker?.implementation === "eventbridge";
   return {
     topicArns: eventBus ? {} : Object.fromEntries(service.publishes.map((event) => [event, read(sharedParameters.topicArn(plan, event))])),
     // Read only where used: an unreferenced template parameter fails strict validation.
     ...(eventBus && directPublishes(service).length > 0 ? { eventBusArn: read(sharedParameters.eventBusArn(plan)) } : {}),
-    queueArns: Object.fromEntries(subscriptions.map((s) => [s.name, read(sharedParameters.queueArn(plan, s.name))])),
+    // Same-stack references: the service owns its queues.
+    queueArns: Object.fromEntries([...queues].map(([name, queue]) => [name, queue.queue.queueArn])),
     encryptionKeyArn: read(sharedParameters.brokerKeyArn(plan)),
   };
 }

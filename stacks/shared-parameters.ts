@@ -27,7 +27,6 @@ export const sharedParameters = {
   logBufferHost: (plan: LandingZonePlan) => parameterName(plan, "logging", "buffer-host"),
   logBufferSecretArn: (plan: LandingZonePlan) => parameterName(plan, "logging", "buffer-secret-arn"),
   topicArn: (plan: LandingZonePlan, event: string) => parameterName(plan, "messaging", "topics", event),
-  queueArn: (plan: LandingZonePlan, subscription: string) => parameterName(plan, "messaging", "queues", subscription),
   brokerKeyArn: (plan: LandingZonePlan) => parameterName(plan, "messaging", "key-arn"),
   eventBusArn: (plan: LandingZonePlan) => parameterName(plan, "messaging", "event-bus-arn"),
   isolatedSubnetId: (plan: LandingZonePlan, index: number) => parameterName(plan, "network", "isolated-subnets", String(index)),

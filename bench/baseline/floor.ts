@@ -13,7 +13,7 @@ import {
   serviceAccountManifest,
   workloadManifests,
 } from "./manifests.js";
-import { baselineModel, ENV, NAMESPACE, parameterName, REGION, TAGS, ZONE, ZONES, type BaselineModel, type BaselineService } from "./model.js";
+import { baselineModel, ENV, NAMESPACE, parameterName, pascal, REGION, TAGS, ZONE, ZONES, type BaselineModel, type BaselineService } from "./model.js";
 
 type Json = unknown;
 const TAG_LIST = Object.entries(TAGS).map(([Key, Value]) => ({ Key, Value }));
@@ -58,6 +58,7 @@ const logsKeyStatement = {
   Principal: { Service: `logs.${REGION}.amazonaws.com` },
   Resource: "*",
 };
+const denyInsecure = (Action: string, Resource: Json, Principal: Json) => ({ Action, Condition: { Bool: { "aws:SecureTransport": "false" } }, Effect: "Deny", Principal, Resource });
 const assetLocation = (hash: string) => ({ S3Bucket: { "Fn::Sub": `cdk-hnb659fds-assets-\${AWS::AccountId}-${REGION}` }, S3Key: `${hash}.zip` });
 
 interface ResourceOptions {
@@ -252,6 +253,8 @@ function network(templates: Template[]): Network {
   );
   t.publish("VpcIdParameter", parameterName("network", "vpc-id"), ref("Vpc"));
   t.publish("PrivateSubnetIdsParameter", parameterName("network", "private-subnet-ids"), { "Fn::Join": [",", ZONES.map((_, i) => ref(`PrivateSubnet${i + 1}`))] });
+  // Services' databases are placed in the isolated subnets by id.
+  subnets.Isolated!.forEach((subnet, i) => t.publish(`IsolatedSubnet${i}Parameter`, parameterName("network", "isolated-subnets", String(i)), subnet));
   return { vpcId: output("Vpc"), privateSubnets: subnets.Private!, isolatedSubnets: subnets.Isolated! };
 }
 
@@ -420,25 +423,6 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
     ScalingConfig: { DesiredSize: 3, MaxSize: 12, MinSize: 3 },
     Subnets: net.privateSubnets,
   });
-  for (const s of model.services) {
-    t.add(
-      `${s.id}Repository`,
-      "AWS::ECR::Repository",
-      {
-        EmptyOnDelete: false,
-        EncryptionConfiguration: { EncryptionType: "KMS" },
-        ImageScanningConfiguration: { ScanOnPush: true },
-        ImageTagMutability: "IMMUTABLE",
-        LifecyclePolicy: {
-          LifecyclePolicyText: JSON.stringify({
-            rules: [{ rulePriority: 1, description: "Keep the last 30 images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 }, action: { type: "expire" } }],
-          }),
-        },
-        RepositoryName: `${ZONE}-${s.name}`,
-      },
-      { retain: true },
-    );
-  }
   t.manifest("Namespace", serviceToken, cluster, namespaceManifests("aws.cdk.eks/prune-namespace"), refs, ["KubectlReadyBarrier"]);
   t.add("LoadBalancerControllerRole", "AWS::IAM::Role", { AssumeRolePolicyDocument: assume("pods.eks.amazonaws.com", true), Description: "EKS Pod Identity of kube-system/aws-load-balancer-controller" });
   t.add("LoadBalancerControllerRolePolicy", "AWS::IAM::Policy", {
@@ -831,7 +815,6 @@ function messaging(templates: Template[], model: BaselineModel): void {
   );
   t.publish("KeyArnParameter", parameterName("messaging", "key-arn"), att("BrokerKey", "Arn"));
   const key = att("BrokerKey", "Arn");
-  const denyInsecure = (Action: string, Resource: Json, Principal: Json) => ({ Action, Condition: { Bool: { "aws:SecureTransport": "false" } }, Effect: "Deny", Principal, Resource });
   for (const topic of model.topics) {
     const topicId = `${topic.id}Topic`;
     t.add(topicId, "AWS::SNS::Topic", { KmsMasterKeyId: key });
@@ -840,34 +823,65 @@ function messaging(templates: Template[], model: BaselineModel): void {
       Topics: [ref(topicId)],
     });
     t.publish(`${topic.id}TopicParameter`, parameterName("messaging", "topics", topic.event), ref(topicId));
-    for (const sub of topic.subscribers) {
-      const id = `${topic.id}${sub.id}`;
-      t.add(`${id}DeadLetterQueue`, "AWS::SQS::Queue", { KmsMasterKeyId: key, MessageRetentionPeriod: 1209600 }, { retain: true });
-      t.add(`${id}DeadLetterQueuePolicy`, "AWS::SQS::QueuePolicy", {
-        PolicyDocument: { Statement: [denyInsecure("sqs:*", att(`${id}DeadLetterQueue`, "Arn"), { AWS: "*" })], Version: "2012-10-17" },
-        Queues: [ref(`${id}DeadLetterQueue`)],
-      });
-      t.add(
-        `${id}Queue`,
-        "AWS::SQS::Queue",
-        { KmsMasterKeyId: key, MessageRetentionPeriod: 345600, RedrivePolicy: { deadLetterTargetArn: att(`${id}DeadLetterQueue`, "Arn"), maxReceiveCount: 5 } },
-        { retain: true },
-      );
-      const queueArn = att(`${id}Queue`, "Arn");
-      t.add(`${id}QueuePolicy`, "AWS::SQS::QueuePolicy", {
-        PolicyDocument: {
-          Statement: [
-            denyInsecure("sqs:*", queueArn, { AWS: "*" }),
-            { Action: "sqs:SendMessage", Condition: { ArnEquals: { "aws:SourceArn": ref(topicId) } }, Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Resource: queueArn },
-          ],
-          Version: "2012-10-17",
-        },
-        Queues: [ref(`${id}Queue`)],
-      });
-      t.add(`${id}Subscription`, "AWS::SNS::Subscription", { Endpoint: queueArn, Protocol: "sqs", RawMessageDelivery: true, TopicArn: ref(topicId) }, { dependsOn: [`${id}QueuePolicy`] });
-      t.publish(`${id}QueueParameter`, parameterName("messaging", "queues", sub.queue), queueArn);
-    }
   }
+}
+
+/** The service's registry, in its own delivery stack (deployed, and an image pushed, before its service stack). */
+function delivery(templates: Template[], s: BaselineService): void {
+  const t = new Template(`${ZONE}-${ENV}-delivery-${s.name}`, `Bench/Delivery${s.id}`);
+  templates.push(t);
+  t.add(
+    "Repository",
+    "AWS::ECR::Repository",
+    {
+      EmptyOnDelete: false,
+      EncryptionConfiguration: { EncryptionType: "KMS" },
+      ImageScanningConfiguration: { ScanOnPush: true },
+      ImageTagMutability: "IMMUTABLE",
+      LifecyclePolicy: {
+        LifecyclePolicyText: JSON.stringify({
+          rules: [{ rulePriority: 1, description: "Keep the last 30 images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 }, action: { type: "expire" } }],
+        }),
+      },
+      RepositoryName: `${ZONE}-${s.name}`,
+    },
+    { retain: true },
+  );
+}
+
+/** The service's own queue of each event it subscribes to, fed by the messaging stack's topic (read from its parameter); subscription name → queue ARN. */
+function subscriptionQueues(t: Template, s: BaselineService): Map<string, Json> {
+  const queueArns = new Map<string, Json>();
+  for (const sub of s.subscriptions) {
+    const id = pascal(sub.event);
+    const key = t.read(parameterName("messaging", "key-arn"));
+    const topicArn = t.read(parameterName("messaging", "topics", sub.event));
+    t.add(`${id}DeadLetterQueue`, "AWS::SQS::Queue", { KmsMasterKeyId: key, MessageRetentionPeriod: 1209600 }, { retain: true });
+    t.add(`${id}DeadLetterQueuePolicy`, "AWS::SQS::QueuePolicy", {
+      PolicyDocument: { Statement: [denyInsecure("sqs:*", att(`${id}DeadLetterQueue`, "Arn"), { AWS: "*" })], Version: "2012-10-17" },
+      Queues: [ref(`${id}DeadLetterQueue`)],
+    });
+    t.add(
+      `${id}Queue`,
+      "AWS::SQS::Queue",
+      { KmsMasterKeyId: key, MessageRetentionPeriod: 345600, RedrivePolicy: { deadLetterTargetArn: att(`${id}DeadLetterQueue`, "Arn"), maxReceiveCount: 5 } },
+      { retain: true },
+    );
+    const queueArn = att(`${id}Queue`, "Arn");
+    t.add(`${id}QueuePolicy`, "AWS::SQS::QueuePolicy", {
+      PolicyDocument: {
+        Statement: [
+          denyInsecure("sqs:*", queueArn, { AWS: "*" }),
+          { Action: "sqs:SendMessage", Condition: { ArnEquals: { "aws:SourceArn": topicArn } }, Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Resource: queueArn },
+        ],
+        Version: "2012-10-17",
+      },
+      Queues: [ref(`${id}Queue`)],
+    });
+    t.add(`${id}Subscription`, "AWS::SNS::Subscription", { Endpoint: queueArn, Protocol: "sqs", RawMessageDelivery: true, TopicArn: topicArn }, { dependsOn: [`${id}QueuePolicy`] });
+    queueArns.set(sub.queue, queueArn);
+  }
+  return queueArns;
 }
 
 /** The service's own share of the gateway: target group, listener rule and API routes, attached through SSM parameters. */
@@ -925,6 +939,7 @@ function service(templates: Template[], s: BaselineService, route: BaselineModel
       { retain: true },
     );
   }
+  const queueArns = subscriptionQueues(t, s);
   const sessionToken = t.read(parameterName("sessions", "auth-token-arn"));
   const secretArn = (key: string) => (key === "SESSION_STORE_PASSWORD" ? sessionToken : ref(`Secret${key}`));
   const configPath = (suffix: string) => join(`arn:aws:ssm:${REGION}:`, account, `:parameter/msa/${ZONE}/${ENV}/config/${s.name}${suffix}`);
@@ -933,12 +948,8 @@ function service(templates: Template[], s: BaselineService, route: BaselineModel
     { Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Effect: "Allow", Resource: [...s.secrets.map((k) => ref(`Secret${k}`)), sessionToken] },
   ];
   for (const e of s.publishes) statements.push({ Action: "sns:Publish", Effect: "Allow", Resource: t.read(parameterName("messaging", "topics", e)) });
-  for (const q of s.subscriptions) {
-    statements.push({
-      Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
-      Effect: "Allow",
-      Resource: t.read(parameterName("messaging", "queues", q.queue)),
-    });
+  for (const arn of queueArns.values()) {
+    statements.push({ Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], Effect: "Allow", Resource: arn });
   }
   if (s.publishes.length + s.subscriptions.length > 0) statements.push({ Action: ["kms:Decrypt", "kms:GenerateDataKey"], Effect: "Allow", Resource: t.read(parameterName("messaging", "key-arn")) });
   t.add("RolePolicy", "AWS::IAM::Policy", { PolicyDocument: { Statement: statements, Version: "2012-10-17" }, PolicyName: "RolePolicy", Roles: [ref("Role")] });
@@ -952,7 +963,7 @@ function service(templates: Template[], s: BaselineService, route: BaselineModel
       config: (key) => refs.marker(att(`Config${key}`, "Value")),
       sessionEndpoint: `${refs.marker(t.read(parameterName("sessions", "endpoint")))}:${refs.marker(t.read(parameterName("sessions", "port")))}`,
       topicArn: (e) => refs.marker(t.read(parameterName("messaging", "topics", e))),
-      queueArn: (q) => refs.marker(t.read(parameterName("messaging", "queues", q))),
+      queueArn: (q) => refs.marker(queueArns.get(q)),
       targetGroupArn: route ? refs.marker(gatewayRoutes(t, s, route)) : undefined,
       image: `${refs.marker(account)}.dkr.ecr.${REGION}.${refs.marker(ref("AWS::URLSuffix"))}/${ZONE}-${s.name}:latest`,
     }),
@@ -970,7 +981,10 @@ export function writeFloor(n: number, outdir: string): void {
   observability(templates, net);
   messaging(templates, model);
   const routes = new Map(model.routes.map((r) => [r.target.name, r]));
-  for (const s of model.services) service(templates, s, routes.get(s.name));
+  for (const s of model.services) {
+    delivery(templates, s);
+    service(templates, s, routes.get(s.name));
+  }
   mkdirSync(outdir, { recursive: true });
   for (const t of templates) t.write(outdir);
 }

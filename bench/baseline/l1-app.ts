@@ -1,7 +1,7 @@
 /**
  * The baseline: the landing zone's resources written by hand as raw L1 (`Cfn*`) constructs in a
- * plain CDK app, split into the same stacks (network, platform, observability, messaging, one per
- * service and BFF), with the same app context, tags, cross-stack wiring (weak references from the
+ * plain CDK app, split into the same stacks (network, platform, observability, messaging, and per
+ * service and BFF a delivery stack with its registry and a service stack with its queues), with the same app context, tags, cross-stack wiring (weak references from the
  * network stack, SSM parameters for the rest) and assets. It costs what a hand-written L1 app costs;
  * `bench/check.ts` compares its resource counts per stack and type with the landing zone's.
  */
@@ -50,7 +50,7 @@ import {
   serviceAccountManifest,
   workloadManifests,
 } from "./manifests.js";
-import { baselineModel, ENV, NAMESPACE, parameterName, REGION, TAGS, ZONE, ZONES, type BaselineModel, type BaselineService } from "./model.js";
+import { baselineModel, ENV, NAMESPACE, parameterName, pascal, REGION, TAGS, ZONE, ZONES, type BaselineModel, type BaselineService } from "./model.js";
 
 const require = createRequire(import.meta.url);
 const CDK_LIB = dirname(require.resolve("aws-cdk-lib/package.json"));
@@ -81,6 +81,7 @@ const logsKeyStatement = {
   Principal: { Service: `logs.${REGION}.amazonaws.com` },
   Resource: "*",
 };
+const denyInsecure = (action: string, resource: string, principal: unknown) => ({ Action: action, Condition: { Bool: { "aws:SecureTransport": "false" } }, Effect: "Deny", Principal: principal, Resource: resource });
 const retain = (r: CfnResource) => {
   r.cfnOptions.deletionPolicy = r.cfnOptions.updateReplacePolicy = "Retain" as never;
   return r;
@@ -216,6 +217,8 @@ function networkStack(app: Construct, env: Environment): NetworkRefs {
   });
   stack.publish("VpcIdParameter", parameterName("network", "vpc-id"), vpc.ref);
   stack.publish("PrivateSubnetIdsParameter", parameterName("network", "private-subnet-ids"), Fn.join(",", subnets.Private!.map((s) => s.ref)));
+  // Services' databases are placed in the isolated subnets by id.
+  subnets.Isolated!.forEach((subnet, i) => stack.publish(`IsolatedSubnet${i}Parameter`, parameterName("network", "isolated-subnets", String(i)), subnet.ref));
   return { vpcId: vpc.ref, privateSubnets: subnets.Private!.map((s) => s.ref), isolatedSubnets: subnets.Isolated!.map((s) => s.ref) };
 }
 
@@ -392,23 +395,6 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
     scalingConfig: { desiredSize: 3, maxSize: 12, minSize: 3 },
     subnets: net.privateSubnets,
   });
-
-  for (const s of model.services) {
-    retain(
-      new ecr.CfnRepository(stack, `${s.id}Repository`, {
-        repositoryName: `${ZONE}-${s.name}`,
-        emptyOnDelete: false,
-        encryptionConfiguration: { encryptionType: "KMS" },
-        imageScanningConfiguration: { scanOnPush: true },
-        imageTagMutability: "IMMUTABLE",
-        lifecyclePolicy: {
-          lifecyclePolicyText: JSON.stringify({
-            rules: [{ rulePriority: 1, description: "Keep the last 30 images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 }, action: { type: "expire" } }],
-          }),
-        },
-      }),
-    );
-  }
 
   const namespace = stack.manifest("Namespace", serviceToken, cluster.ref, namespaceManifests(prune("Namespace")), [barrier]);
   const lbcRole = new iam.CfnRole(stack, "LoadBalancerControllerRole", {
@@ -814,7 +800,6 @@ function messagingStack(app: Construct, env: Environment, model: BaselineModel):
     }),
   ) as kms.CfnKey;
   stack.publish("KeyArnParameter", parameterName("messaging", "key-arn"), key.attrArn);
-  const denyInsecure = (action: string, resource: string, principal: unknown) => ({ Action: action, Condition: { Bool: { "aws:SecureTransport": "false" } }, Effect: "Deny", Principal: principal, Resource: resource });
   for (const topic of model.topics) {
     const t = new sns.CfnTopic(stack, `${topic.id}Topic`, { kmsMasterKeyId: key.attrArn });
     new sns.CfnTopicPolicy(stack, `${topic.id}TopicPolicy`, {
@@ -822,28 +807,56 @@ function messagingStack(app: Construct, env: Environment, model: BaselineModel):
       policyDocument: { Version: "2012-10-17", Statement: [{ ...denyInsecure("sns:Publish", t.ref, "*"), Sid: "AllowPublishThroughSSLOnly" }] },
     });
     stack.publish(`${topic.id}TopicParameter`, parameterName("messaging", "topics", topic.event), t.ref);
-    for (const sub of topic.subscribers) {
-      const id = `${topic.id}${sub.id}`;
-      const dlq = retain(new sqs.CfnQueue(stack, `${id}DeadLetterQueue`, { kmsMasterKeyId: key.attrArn, messageRetentionPeriod: 1209600 })) as sqs.CfnQueue;
-      new sqs.CfnQueuePolicy(stack, `${id}DeadLetterQueuePolicy`, { queues: [dlq.ref], policyDocument: { Version: "2012-10-17", Statement: [denyInsecure("sqs:*", dlq.attrArn, { AWS: "*" })] } });
-      const queue = retain(
-        new sqs.CfnQueue(stack, `${id}Queue`, { kmsMasterKeyId: key.attrArn, messageRetentionPeriod: 345600, redrivePolicy: { deadLetterTargetArn: dlq.attrArn, maxReceiveCount: 5 } }),
-      ) as sqs.CfnQueue;
-      const policy = new sqs.CfnQueuePolicy(stack, `${id}QueuePolicy`, {
-        queues: [queue.ref],
-        policyDocument: {
-          Version: "2012-10-17",
-          Statement: [
-            denyInsecure("sqs:*", queue.attrArn, { AWS: "*" }),
-            { Action: "sqs:SendMessage", Condition: { ArnEquals: { "aws:SourceArn": t.ref } }, Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Resource: queue.attrArn },
-          ],
-        },
-      });
-      new sns.CfnSubscription(stack, `${id}Subscription`, { topicArn: t.ref, protocol: "sqs", endpoint: queue.attrArn, rawMessageDelivery: true }).addResourceDependency(policy);
-      stack.publish(`${id}QueueParameter`, parameterName("messaging", "queues", sub.queue), queue.attrArn);
-    }
   }
   return stack;
+}
+
+/** The service's registry, in its own delivery stack (deployed, and an image pushed, before its service stack). */
+function deliveryStack(app: Construct, env: Environment, s: BaselineService): BaseStack {
+  const stack = new BaseStack(app, `Delivery${s.id}`, `delivery-${s.name}`, env);
+  retain(
+    new ecr.CfnRepository(stack, "Repository", {
+      repositoryName: `${ZONE}-${s.name}`,
+      emptyOnDelete: false,
+      encryptionConfiguration: { encryptionType: "KMS" },
+      imageScanningConfiguration: { scanOnPush: true },
+      imageTagMutability: "IMMUTABLE",
+      lifecyclePolicy: {
+        lifecyclePolicyText: JSON.stringify({
+          rules: [{ rulePriority: 1, description: "Keep the last 30 images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 30 }, action: { type: "expire" } }],
+        }),
+      },
+    }),
+  );
+  return stack;
+}
+
+/** The service's own queue of each event it subscribes to, fed by the messaging stack's topic (read from its parameter). */
+function subscriptionQueues(stack: BaseStack, s: BaselineService): Map<string, string> {
+  const queueArns = new Map<string, string>();
+  for (const sub of s.subscriptions) {
+    const id = pascal(sub.event);
+    const key = stack.read(parameterName("messaging", "key-arn"));
+    const topicArn = stack.read(parameterName("messaging", "topics", sub.event));
+    const dlq = retain(new sqs.CfnQueue(stack, `${id}DeadLetterQueue`, { kmsMasterKeyId: key, messageRetentionPeriod: 1209600 })) as sqs.CfnQueue;
+    new sqs.CfnQueuePolicy(stack, `${id}DeadLetterQueuePolicy`, { queues: [dlq.ref], policyDocument: { Version: "2012-10-17", Statement: [denyInsecure("sqs:*", dlq.attrArn, { AWS: "*" })] } });
+    const queue = retain(
+      new sqs.CfnQueue(stack, `${id}Queue`, { kmsMasterKeyId: key, messageRetentionPeriod: 345600, redrivePolicy: { deadLetterTargetArn: dlq.attrArn, maxReceiveCount: 5 } }),
+    ) as sqs.CfnQueue;
+    const policy = new sqs.CfnQueuePolicy(stack, `${id}QueuePolicy`, {
+      queues: [queue.ref],
+      policyDocument: {
+        Version: "2012-10-17",
+        Statement: [
+          denyInsecure("sqs:*", queue.attrArn, { AWS: "*" }),
+          { Action: "sqs:SendMessage", Condition: { ArnEquals: { "aws:SourceArn": topicArn } }, Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Resource: queue.attrArn },
+        ],
+      },
+    });
+    new sns.CfnSubscription(stack, `${id}Subscription`, { topicArn, protocol: "sqs", endpoint: queue.attrArn, rawMessageDelivery: true }).addResourceDependency(policy);
+    queueArns.set(sub.queue, queue.attrArn);
+  }
+  return queueArns;
 }
 
 /** The service's own share of the gateway: target group, listener rule and API routes, attached through SSM parameters. */
@@ -907,7 +920,7 @@ function serviceStack(app: Construct, env: Environment, s: BaselineService, rout
   );
   secrets.set("SESSION_STORE_PASSWORD", stack.read(parameterName("sessions", "auth-token-arn")));
   const topicArns = new Map(s.publishes.map((e) => [e, stack.read(parameterName("messaging", "topics", e))]));
-  const queueArns = new Map(s.subscriptions.map((q) => [q.queue, stack.read(parameterName("messaging", "queues", q.queue))]));
+  const queueArns = subscriptionQueues(stack, s);
   const configPath = (suffix: string) => Fn.join("", [`arn:aws:ssm:${REGION}:`, Aws.ACCOUNT_ID, `:parameter/msa/${ZONE}/${ENV}/config/${s.name}${suffix}`]);
   const statements: object[] = [
     { Action: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"], Effect: "Allow", Resource: [configPath(""), configPath("/*")] },
@@ -957,9 +970,11 @@ export function synthesizeL1(n: number, outdir: string, options: { readonly vali
   const messaging = messagingStack(app, env, model);
   const routes = new Map(model.routes.map((r) => [r.target.name, r]));
   for (const s of model.services) {
+    const delivery = deliveryStack(app, env, s);
     const stack = serviceStack(app, env, s, routes.get(s.name));
     stack.addStackDependency(platform, "reads the platform's SSM parameters");
     stack.addStackDependency(messaging, "reads the broker's SSM parameters");
+    stack.addStackDependency(delivery, "runs the image pushed to its registry");
   }
   app.synth();
 }

@@ -36,10 +36,10 @@ export interface BaselineRoute {
   readonly priority: number;
 }
 
+/** A topic of the messaging stack; its subscribers' queues live in their own service stacks. */
 export interface BaselineTopic {
   readonly event: string;
   readonly id: string;
-  readonly subscribers: readonly { readonly service: string; readonly queue: string; readonly id: string }[];
 }
 
 export interface BaselineModel {
@@ -92,10 +92,10 @@ export function baselineModel(n: number): BaselineModel {
   const routes = services
     .filter((s) => s.expose)
     .map((target, i) => ({ target, loadBalancer: Math.floor(i / RULES_PER_LISTENER), priority: (i % RULES_PER_LISTENER) + 1 }));
-  const byEvent = new Map<string, BaselineTopic["subscribers"][number][]>();
-  for (const s of services) for (const e of s.publishes) byEvent.set(e, []);
-  for (const s of services) for (const sub of s.subscriptions) byEvent.get(sub.event)!.push({ service: s.name, queue: sub.queue, id: s.id });
-  const topics = [...byEvent.keys()].sort().map((event) => ({ event, id: pascal(event), subscribers: byEvent.get(event)! }));
+  const topics = services
+    .flatMap((s) => s.publishes)
+    .sort()
+    .map((event) => ({ event, id: pascal(event) }));
   return { services, routes, loadBalancers: Math.ceil(routes.length / RULES_PER_LISTENER), topics };
 }
 

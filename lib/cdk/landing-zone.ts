@@ -36,10 +36,10 @@ export interface LandingZoneProps {
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
  * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging`,
- * `-sagas` and one `-svc-<service>` per service and BFF, for any tier (iaas: VM fleets, caas: EKS,
- * paas: Elastic Beanstalk), with the service's own database, read model and event store; with
- * pipelines one `-delivery-<service>` each, with frontends `-frontends` (and `-frontends-edge` in
- * us-east-1). Service stacks read shared values from SSM parameters at deploy time, so each deploys
+ * `-sagas`, and per service and BFF a `-delivery-<service>` (its registry, and its pipeline when
+ * `pipelines.perService`) and a `-svc-<service>`, for any tier (iaas: VM fleets, caas: EKS,
+ * paas: Elastic Beanstalk), with the service's own database, read model, event store and queues;
+ * with frontends `-frontends` (and `-frontends-edge` in us-east-1). Service stacks read shared values from SSM parameters at deploy time, so each deploys
  * on its own, and every template is checked against CloudFormation's limits when synthesized.
  *
  * @example
@@ -58,7 +58,7 @@ export class LandingZone extends Construct {
   readonly serviceStacks: ReadonlyMap<string, ServiceStack>;
   /** The connection or GitHub OIDC provider the pipelines share, when the spec does not name one. */
   readonly deliveryStack?: DeliveryStack;
-  /** Service or BFF name → the stack of its pipeline (empty without pipelines). */
+  /** Service or BFF name → the stack of its registry and, with pipelines, its pipeline. */
   readonly serviceDeliveryStacks: ReadonlyMap<string, ServiceDeliveryStack>;
   /** The micro-frontends' buckets and CDN, when the spec has frontends. */
   readonly frontendsStack?: FrontendsStack;
@@ -111,20 +111,19 @@ export class LandingZone extends Construct {
     const serviceDeliveryStacks = new Map<string, ServiceDeliveryStack>();
     const serviceStacks = new Map<string, ServiceStack>();
     for (const service of plan.services) {
-      const delivery = plan.delivery
-        ? new ServiceDeliveryStack(this, `Delivery${pascalCase(service.name)}`, {
-            plan,
-            env,
-            stackName: stackName(plan.name, plan.environment, `delivery-${service.name}`),
-            serviceName: service.name,
-          })
-        : undefined;
-      if (delivery) {
+      // Every service's registry lives here (with its pipeline, when planned), never in the platform stack.
+      const delivery = new ServiceDeliveryStack(this, `Delivery${pascalCase(service.name)}`, {
+        plan,
+        env,
+        stackName: stackName(plan.name, plan.environment, `delivery-${service.name}`),
+        serviceName: service.name,
+      });
+      if (plan.delivery) {
         delivery.addStackDependency(this.networkStack, "reads the network's SSM parameters");
-        delivery.addStackDependency(this.platformStack, "reads the platform's SSM parameters and pushes to its registries");
+        delivery.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
         if (this.deliveryStack) delivery.addStackDependency(this.deliveryStack, "reads the shared connection or OIDC provider");
-        serviceDeliveryStacks.set(service.name, delivery);
       }
+      serviceDeliveryStacks.set(service.name, delivery);
 
       const stack = new ServiceStack(this, `Svc${pascalCase(service.name)}`, {
         plan,
@@ -137,7 +136,7 @@ export class LandingZone extends Construct {
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
       if (this.sagaStack) stack.addStackDependency(this.sagaStack, "reads the sagas' SSM parameters");
-      if (delivery) stack.addStackDependency(delivery, "deploys the image its pipeline released");
+      stack.addStackDependency(delivery, "runs the image pushed to its registry (released by its pipeline, when it has one)");
       // The alarm topic (any tier) and, without a cluster, the log buffer.
       if (this.observabilityStack && (plan.monitoring || plan.tier !== "caas")) stack.addStackDependency(this.observabilityStack, "reads the observability stack's SSM parameters");
       serviceStacks.set(service.name, stack);
