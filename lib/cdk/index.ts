@@ -5,6 +5,7 @@ export * from "./managed-redis.js";
 export * from "./session-store.js";
 export * from "./log-pipeline.js";
 export * from "./message-broker.js";
+export * from "./subscription-queue.js";
 export * from "./user-directory.js";
 export * from "./api-gateway.js";
 export * from "./kubernetes-platform.js";

@@ -45,9 +45,21 @@ describe.each(["iaas", "paas"] as const)("LandingZone (examples/aws-%s) through 
     templates = synth(loadSpecFile(`examples/aws-${tier}/landing-zone.yaml`), true);
   });
 
-  it("synthesizes the shared stacks and one stack per service", () => {
+  it("synthesizes the shared stacks and, per service, its registry's stack and its own stack", () => {
     expect(loadSpecFile(`examples/aws-${tier}/landing-zone.yaml`).tier).toBe(tier);
-    expect([...templates.keys()].sort()).toEqual([...SHARED, ...SERVICES.map((s) => `svc-${s}`)].map((p) => `shop-prod-${p}`).sort());
+    expect([...templates.keys()].sort()).toEqual([...SHARED, ...SERVICES.flatMap((s) => [`delivery-${s}`, `svc-${s}`])].map((p) => `shop-prod-${p}`).sort());
+  });
+
+  it("keeps each service's repository in its delivery stack, deployed before the service, whose instances pull from it by name", () => {
+    expect(ofType(template("platform"), "AWS::ECR::Repository")).toEqual([]);
+    for (const service of SERVICES) {
+      const [, repository] = only(template(`delivery-${service}`), "AWS::ECR::Repository");
+      expect(repository.Properties!.RepositoryName, service).toBe(`shop-${service}`);
+      const pull = ofType(template(`svc-${service}`), "AWS::IAM::Policy")
+        .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: { Sid?: string; Resource: unknown }[] }).Statement)
+        .find((st) => st.Sid === "PullImage");
+      expect(JSON.stringify(pull?.Resource), service).toContain(`:repository/shop-${service}`);
+    }
   });
 
   it("keeps every stack inside CloudFormation's limits and imports no export into a service stack", () => {

@@ -37,6 +37,13 @@ function parameterIdOf(template: CfnTemplate, name: string): string {
   return Object.entries(template.Parameters ?? {}).find(([, p]) => p.Default === name)![0];
 }
 
+/** Logical ID of the service stack's queue of `event`: the target of its SNS subscription or EventBridge rule. */
+function queueIdOf(template: CfnTemplate, event: string): string {
+  const topic = { Ref: parameterIdOf(template, `/msa/shop/prod/messaging/topics/${event}`) };
+  const subscription = Object.values(template.Resources).find((r) => r.Type === "AWS::SNS::Subscription" && JSON.stringify(r.Properties!["TopicArn"]) === JSON.stringify(topic))!;
+  return (subscription.Properties!["Endpoint"] as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+}
+
 /** Renders an intrinsic as text: parameters as `ssm:<name>`, other refs as `ref:<id>`, attributes as `${id.attr}`. */
 function render(template: CfnTemplate, value: unknown): string {
   if (typeof value === "string") return value;
@@ -118,7 +125,14 @@ describe("LandingZone (examples/shop)", () => {
     const platform = Template.fromJSON(template("platform"));
     platform.hasResourceProperties("AWS::EKS::Cluster", { Name: zone.plan.cluster!.name, Version: zone.plan.cluster!.kubernetesVersion });
     platform.hasResourceProperties("AWS::EKS::Nodegroup", { InstanceTypes: ["m6i.xlarge"], ScalingConfig: { MinSize: 3, DesiredSize: 3, MaxSize: 12 } });
-    expect(ofType(template("platform"), "AWS::ECR::Repository").map((r) => r.Properties!.RepositoryName)).toEqual(SERVICES.map((s) => `shop-${s}`));
+    // Each service's registry sits in its own delivery stack, so the platform does not grow with the services.
+    platform.resourceCountIs("AWS::ECR::Repository", 0);
+    for (const service of SERVICES) {
+      const repositories = ofType(template(`delivery-${service}`), "AWS::ECR::Repository") as { Properties?: Record<string, unknown>; DeletionPolicy?: string }[];
+      expect(repositories.map((r) => [r.Properties!.RepositoryName, r.Properties!.ImageTagMutability, r.Properties!.EncryptionConfiguration, r.DeletionPolicy]), service).toEqual([
+        [`shop-${service}`, "IMMUTABLE", { EncryptionType: "KMS" }, "Retain"],
+      ]);
+    }
     const parameterNames = ofType(template("platform"), "AWS::SSM::Parameter").map((r) => r.Properties!.Name);
     expect(parameterNames).toEqual(
       expect.arrayContaining([
@@ -142,16 +156,12 @@ describe("LandingZone (examples/shop)", () => {
     expect(JSON.stringify(template("platform"))).toContain('"Chart":"istiod"');
   });
 
-  it("publishes every topic, queue and the broker key for the service stacks", () => {
+  it("publishes every topic and the broker key for the service stacks, and holds no queue", () => {
     const names = ofType(template("messaging"), "AWS::SSM::Parameter").map((r) => r.Properties!.Name);
-    expect(names).toEqual(
-      expect.arrayContaining([
-        "/msa/shop/prod/messaging/key-arn",
-        "/msa/shop/prod/messaging/topics/order-placed",
-        "/msa/shop/prod/messaging/queues/payments_order-placed",
-        "/msa/shop/prod/messaging/queues/orders_stock-reserved",
-      ]),
-    );
+    const events = zone.plan.broker!.topics.map((t) => t.event);
+    expect(names.sort()).toEqual(["/msa/shop/prod/messaging/key-arn", ...events.map((e) => `/msa/shop/prod/messaging/topics/${e}`)].sort());
+    expect(ofType(template("messaging"), "AWS::SNS::Topic")).toHaveLength(events.length);
+    for (const type of ["AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SNS::Subscription"]) expect(ofType(template("messaging"), type), type).toHaveLength(0);
   });
 
   it("runs the log pipeline in its own stack, against the cluster named by the platform's parameters", () => {
@@ -247,8 +257,8 @@ describe("LandingZone (examples/shop)", () => {
         "secretsmanager:GetSecretValue on ssm:/msa/shop/prod/sessions/auth-token-arn",
         "ssm:GetParametersByPath on arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/orders/*",
         "sns:Publish on ssm:/msa/shop/prod/messaging/topics/order-placed",
-        "sqs:ReceiveMessage on ssm:/msa/shop/prod/messaging/queues/orders_payment-completed",
-        "sqs:ReceiveMessage on ssm:/msa/shop/prod/messaging/queues/orders_stock-reserved",
+        `sqs:ReceiveMessage on \${${queueIdOf(orders, "payment-completed")}.Arn}`,
+        `sqs:ReceiveMessage on \${${queueIdOf(orders, "stock-reserved")}.Arn}`,
         "kms:GenerateDataKey on ssm:/msa/shop/prod/messaging/key-arn",
       ]),
     );
@@ -385,10 +395,9 @@ describe("LandingZone (examples/shop)", () => {
     const history = Template.fromJSON(template("svc-order-history"));
     history.hasResourceProperties("AWS::DynamoDB::Table", { TableName: "shop-prod-order-history-read", KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }] });
     const grants = grantsOf(template("svc-order-history"));
-    expect(grants.filter((g) => g.startsWith("sqs:ReceiveMessage"))).toEqual([
-      "sqs:ReceiveMessage on ssm:/msa/shop/prod/messaging/queues/order-history_order-placed",
-      "sqs:ReceiveMessage on ssm:/msa/shop/prod/messaging/queues/order-history_payment-completed",
-    ]);
+    expect(grants.filter((g) => g.startsWith("sqs:ReceiveMessage"))).toEqual(
+      ["order-placed", "payment-completed"].map((event) => `sqs:ReceiveMessage on \${${queueIdOf(template("svc-order-history"), event)}.Arn}`).sort(),
+    );
     expect(grants.filter((g) => g.startsWith("dynamodb:PutItem"))).toEqual([expect.stringMatching(/^dynamodb:PutItem on \$\{DataReadModelTable[0-9A-F]{8}\.Arn\}$/), expect.stringMatching(/index/)]);
     expect(zone.plan.broker!.topics.flatMap((t) => t.subscriptions.filter((s) => s.subscriber === "order-history").map((s) => s.name))).toEqual([
       "order-history_order-placed",
@@ -404,7 +413,7 @@ describe("LandingZone (examples/shop)", () => {
       const topics = service.publishes.join("|") || "-";
       // The session store's token is shared by design (design a of the seed); nothing else outside the service.
       const allowed = new RegExp(
-        `^ssm:/msa/shop/prod/(messaging/(topics/(${topics})|key-arn|queues/${service.name}_.+)|sagas/(key-arn|place-order/(state-machine-arn|queues/${service.name}))|sessions/auth-token-arn)$`,
+        `^ssm:/msa/shop/prod/(messaging/(topics/(${topics})|key-arn)|sagas/(key-arn|place-order/(state-machine-arn|queues/${service.name}))|sessions/auth-token-arn)$`,
       );
       const ownConfig = new RegExp(`^arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/${service.name}(/\\*)?$`);
       for (const grant of grantsOf(t, undefined, false)) {
@@ -473,23 +482,49 @@ describe("LandingZone (examples/shop)", () => {
     expect(tagged.untagged).toEqual([]);
   });
 
-  it("admits only declared publishers to each topic and only the subscriber to each queue", () => {
+  it("gives each subscriber its own queue of each event in its own stack, fed by the topic the messaging stack publishes", () => {
+    for (const topic of zone.plan.broker!.topics) {
+      for (const { subscriber } of topic.subscriptions) {
+        const t = template(`svc-${subscriber}`);
+        const topicArn = { Ref: parameterIdOf(t, `/msa/shop/prod/messaging/topics/${topic.event}`) };
+        const key = { Ref: parameterIdOf(t, "/msa/shop/prod/messaging/key-arn") };
+        const queueId = queueIdOf(t, topic.event);
+        const queueArn = { "Fn::GetAtt": [queueId, "Arn"] };
+        const queue = t.Resources[queueId] as { Properties: Record<string, unknown>; DeletionPolicy?: string };
+        const deadLetterQueueId = (queue.Properties["RedrivePolicy"] as { deadLetterTargetArn: { "Fn::GetAtt": [string, string] } }).deadLetterTargetArn["Fn::GetAtt"][0];
+        const deadLetterQueue = t.Resources[deadLetterQueueId] as { Properties: Record<string, unknown>; DeletionPolicy?: string };
+        const where = `${subscriber} of ${topic.event}`;
+        // Both queues under the broker's key (read from its parameter), kept in prod; failed messages move after 5 receives and stay 14 days.
+        expect(queue.Properties, where).toMatchObject({ KmsMasterKeyId: key, MessageRetentionPeriod: 4 * 86400, RedrivePolicy: { maxReceiveCount: 5 } });
+        expect(deadLetterQueue.Properties, where).toMatchObject({ KmsMasterKeyId: key, MessageRetentionPeriod: 14 * 86400 });
+        expect([queue.DeletionPolicy, deadLetterQueue.DeletionPolicy], where).toEqual(["Retain", "Retain"]);
+        const subscription = Template.fromJSON(t).findResources("AWS::SNS::Subscription", { Properties: { TopicArn: topicArn } });
+        expect(Object.values(subscription).map((r) => r["Properties"]), where).toEqual([{ TopicArn: topicArn, Protocol: "sqs", Endpoint: queueArn, RawMessageDelivery: true }]);
+        // Only that topic may send; only the subscriber may consume; TLS only.
+        const policy = Object.entries(Template.fromJSON(t).findResources("AWS::SQS::QueuePolicy", { Properties: { Queues: [{ Ref: queueId }] } }));
+        expect(policy, where).toHaveLength(1);
+        const [policyId, { Properties: policyProperties }] = policy[0]!;
+        expect(policyProperties.PolicyDocument.Statement, where).toEqual([
+          { Action: "sqs:*", Condition: { Bool: { "aws:SecureTransport": "false" } }, Effect: "Deny", Principal: { AWS: "*" }, Resource: queueArn },
+          { Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"], Condition: { StringNotEquals: { "aws:PrincipalTag/msa:service": subscriber } }, Effect: "Deny", Principal: { AWS: "*" }, Resource: queueArn },
+          { Action: "sqs:SendMessage", Condition: { ArnEquals: { "aws:SourceArn": topicArn } }, Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Resource: queueArn },
+        ]);
+        // SNS checks it may send before it confirms the subscription.
+        expect(Object.values(subscription)[0]!["DependsOn"], where).toEqual([policyId]);
+      }
+    }
+  });
+
+  it("admits only declared publishers to each topic, and tags every service role as the policies require", () => {
     const messaging = Template.fromJSON(template("messaging"));
     messaging.hasResourceProperties("AWS::SNS::TopicPolicy", {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Action: "sns:Publish", Condition: { StringNotEquals: { "aws:PrincipalTag/msa:service": ["payments"] } } })]) },
-    });
-    messaging.hasResourceProperties("AWS::SQS::QueuePolicy", {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Condition: { StringNotEquals: { "aws:PrincipalTag/msa:service": "order-history" } } })]) },
     });
     for (const service of SERVICES) {
       Template.fromJSON(template(`svc-${service}`)).hasResourceProperties("AWS::IAM::Role", {
         AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: "pods.eks.amazonaws.com" } })] },
         Tags: Match.arrayWith([{ Key: "msa:service", Value: service }]),
       });
-    }
-    // Every subscription queue keeps failed messages in a dead-letter queue.
-    for (const queue of ofType(template("messaging"), "AWS::SQS::Queue").filter((q) => q.Properties!["RedrivePolicy"])) {
-      expect((queue.Properties!["RedrivePolicy"] as { maxReceiveCount: number }).maxReceiveCount).toBe(5);
     }
   });
 });
@@ -503,12 +538,38 @@ describe("LandingZone (examples/shop on EventBridge)", () => {
     ({ templates } = landingZone({ ...spec, messaging: { ...spec.messaging, broker: "eventbridge" } }, CDK_CONTEXT, true));
   });
 
-  it("routes each subscription by a rule on the bus and publishes the bus for the services", () => {
+  it("publishes the bus for the services and routes each subscription by a rule on it in the subscriber's own stack", () => {
     const messaging = Template.fromJSON(template("messaging"));
     messaging.resourceCountIs("AWS::Events::EventBus", 1);
     messaging.resourceCountIs("AWS::SNS::Topic", 0);
-    messaging.hasResourceProperties("AWS::Events::Rule", { EventPattern: { "detail-type": ["order-placed"], source: ["shop.orders"] } });
-    expect(ofType(template("messaging"), "AWS::SSM::Parameter").map((r) => r.Properties!.Name)).toContain("/msa/shop/prod/messaging/event-bus-arn");
+    for (const type of ["AWS::Events::Rule", "AWS::SQS::Queue"]) messaging.resourceCountIs(type, 0);
+    expect(ofType(template("messaging"), "AWS::SSM::Parameter").map((r) => r.Properties!.Name).sort()).toEqual(["/msa/shop/prod/messaging/event-bus-arn", "/msa/shop/prod/messaging/key-arn"]);
+    // The key lets EventBridge encrypt deliveries for the bus's rules, wherever they are deployed.
+    messaging.hasResourceProperties("AWS::KMS::Key", {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: "events.amazonaws.com" }, Condition: { ArnLike: { "aws:SourceArn": Match.anyValue() } } })]) },
+    });
+
+    const payments = template("svc-payments");
+    const bus = { Ref: parameterIdOf(payments, "/msa/shop/prod/messaging/event-bus-arn") };
+    const [ruleId, rule] = Object.entries(payments.Resources).find(([, r]) => r.Type === "AWS::Events::Rule")!;
+    expect(ofType(payments, "AWS::Events::Rule")).toHaveLength(1);
+    const target = (rule.Properties!["Targets"] as { Arn: { "Fn::GetAtt": [string, string] }; DeadLetterConfig: unknown; RetryPolicy: unknown }[])[0]!;
+    const queueId = target.Arn["Fn::GetAtt"][0];
+    expect(rule.Properties).toMatchObject({ EventPattern: { "detail-type": ["order-placed"], source: ["shop.orders"] }, EventBusName: { "Fn::Select": [1, { "Fn::Split": ["/", { "Fn::Select": [5, { "Fn::Split": [":", bus] }] }] }] } });
+    const deadLetterQueueId = (payments.Resources[queueId]!.Properties!["RedrivePolicy"] as { deadLetterTargetArn: { "Fn::GetAtt": [string, string] } }).deadLetterTargetArn["Fn::GetAtt"][0];
+    expect(target).toMatchObject({ DeadLetterConfig: { Arn: { "Fn::GetAtt": [deadLetterQueueId, "Arn"] } }, RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 } });
+    // Only this rule may send to the queue and its dead-letter queue.
+    for (const id of [queueId, deadLetterQueueId]) {
+      Template.fromJSON(payments).hasResourceProperties("AWS::SQS::QueuePolicy", {
+        Queues: [{ Ref: id }],
+        PolicyDocument: { Statement: Match.arrayWith([{ Action: "sqs:SendMessage", Condition: { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } }, Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Resource: { "Fn::GetAtt": [id, "Arn"] } }]) },
+      });
+    }
+    // Its own queue (a same-stack reference) beside its saga command queue.
+    expect(grantsOf(payments).filter((g) => g.startsWith("sqs:ReceiveMessage"))).toEqual([
+      `sqs:ReceiveMessage on \${${queueId}.Arn}`,
+      "sqs:ReceiveMessage on ssm:/msa/shop/prod/sagas/place-order/queues/payments",
+    ]);
   });
 
   it("lets orders put only its own events, from its own source", () => {

@@ -67,10 +67,10 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
     templates = deliveryStacks(withPipelines(EXAMPLE, { provider: "native" }));
   });
 
-  it("gives each service and BFF one pipeline, in its own delivery stack, and no registry of its own", () => {
+  it("gives each service and BFF one pipeline and its registry, in its own delivery stack", () => {
     for (const service of SERVICES) {
       expect(ofType(template(`delivery-${service}`), "AWS::CodePipeline::Pipeline"), service).toHaveLength(1);
-      expect(ofType(template(`delivery-${service}`), "AWS::ECR::Repository"), service).toHaveLength(0);
+      expect(ofType(template(`delivery-${service}`), "AWS::ECR::Repository").map(([, r]) => [r.Properties!.RepositoryName, r.DeletionPolicy]), service).toEqual([[`shop-${service}`, "Retain"]]);
     }
     // The shared stack holds only the connection every pipeline uses (the spec names none).
     expect(ofType(template("delivery"), "AWS::CodeStarConnections::Connection")).toHaveLength(1);
@@ -152,6 +152,7 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
 
   it("lets the build push only to its own repository", () => {
     const t = template("delivery-payments");
+    const [repositoryId] = ofType(t, "AWS::ECR::Repository")[0]!;
     const [, project] = ofType(t, "AWS::CodeBuild::Project").find(([, p]) => p.Properties!.Name === "shop-prod-payments-build")!;
     const statements = statementsOf(t, (project.Properties!.ServiceRole as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0]!);
     expect(statements).toEqual(
@@ -160,7 +161,7 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
         {
           Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"],
           Effect: "Allow",
-          Resource: "arn:aws:ecr:ap-northeast-2:111111111111:repository/shop-payments",
+          Resource: { "Fn::GetAtt": [repositoryId, "Arn"] },
         },
       ]),
     );
@@ -220,32 +221,50 @@ describe("per-service delivery (GitHub Actions, dev)", () => {
 });
 
 describe("delivery independence", () => {
-  it("adding a service adds its pipeline and workload stacks and, in the platform, only its registry", () => {
+  it("adding a service adds its delivery and workload stacks and changes no other stack", () => {
     const spec = withPipelines(EXAMPLE, {});
     const before = synth(spec);
     const after = synth({ ...spec, services: [...spec.services, { ...spec.services[0]!, name: "shipping", repository: "shipping", expose: false, path: "/shipping", publishes: [], subscribes: [], secrets: [] }] });
     const added = [...after.keys()].filter((name) => !before.has(name)).sort();
     expect(added).toEqual(["shop-prod-delivery-shipping", "shop-prod-svc-shipping"]);
     const changed = [...before.keys()].filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(after.get(name)));
-    expect(changed).toEqual(["shop-prod-platform"]);
-    const [b, a] = [before.get("shop-prod-platform")!, after.get("shop-prod-platform")!];
-    const newIds = Object.keys(a.Resources).filter((id) => !(id in b.Resources));
-    expect(newIds.map((id) => [a.Resources[id]!.Type, a.Resources[id]!.Properties!.RepositoryName])).toEqual([["AWS::ECR::Repository", "shop-shipping"]]);
-    for (const id of Object.keys(b.Resources)) expect(a.Resources[id], id).toEqual(b.Resources[id]);
+    expect(changed).toEqual([]);
     expect(ofType(after.get("shop-prod-delivery-shipping")!, "AWS::CodePipeline::Pipeline")).toHaveLength(1);
-    // One registry per service, all in the platform stack (their pinned place); pipelines only in delivery stacks.
+    // One registry per service, each in its own delivery stack beside its pipeline.
     for (const [name, t] of after) {
-      expect(ofType(t, "AWS::ECR::Repository").map(([, r]) => r.Properties!.RepositoryName), name).toEqual(name === "shop-prod-platform" ? [...SERVICES.slice(0, -2), "shipping", ...SERVICES.slice(-2)].map((s) => `shop-${s}`) : []);
-      expect(ofType(t, "AWS::CodePipeline::Pipeline"), name).toHaveLength(name.startsWith("shop-prod-delivery-") ? 1 : 0);
+      const service = /^shop-prod-delivery-(.+)$/.exec(name)?.[1];
+      expect(ofType(t, "AWS::ECR::Repository").map(([, r]) => r.Properties!.RepositoryName), name).toEqual(service ? [`shop-${service}`] : []);
+      expect(ofType(t, "AWS::CodePipeline::Pipeline"), name).toHaveLength(service ? 1 : 0);
     }
   });
 
-  it("adds no delivery stack without pipelines, and turning them on keeps every registry where it was", () => {
+  it("keeps every registry in its delivery stack without pipelines, where turning them on neither moves nor replaces it", () => {
     const off = synth({ ...EXAMPLE, pipelines: { ...EXAMPLE.pipelines, perService: false } });
-    expect([...off.keys()].filter((n) => n.includes("-delivery"))).toEqual([]);
     const on = synth(withPipelines(EXAMPLE, {}));
-    const registries = (t: CfnTemplate) => ofType(t, "AWS::ECR::Repository").map(([id, r]) => [id, r]);
-    expect(registries(on.get("shop-prod-platform")!)).toEqual(registries(off.get("shop-prod-platform")!));
+    expect([...off.keys()].filter((n) => n.includes("-delivery")).sort()).toEqual(SERVICES.map((s) => `shop-prod-delivery-${s}`).sort());
+    for (const service of SERVICES) {
+      const [offStack, onStack] = [off, on].map((templates) => templates.get(`shop-prod-delivery-${service}`)!);
+      // Without pipelines the stack is the registry alone.
+      expect(Object.values(offStack.Resources).map((r) => r.Type), service).toEqual(["AWS::ECR::Repository"]);
+      expect(ofType(onStack, "AWS::ECR::Repository"), service).toEqual(ofType(offStack, "AWS::ECR::Repository"));
+    }
+  });
+
+  it("deploys each service's stack after its delivery stack, which needs the shared stacks only for a pipeline", () => {
+    const dependencies = (spec: LandingZoneSpec) => {
+      const zone = new LandingZone(new App({ builtinCloudFormationValidation: false }), "Shop", { spec, account: "111111111111" });
+      return (service: string) => ({
+        service: zone.serviceStacks.get(service)!.dependencies.map((s) => s.stackName),
+        delivery: zone.serviceDeliveryStacks.get(service)!.dependencies.map((s) => s.stackName).sort(),
+      });
+    };
+    const off = dependencies({ ...EXAMPLE, pipelines: { ...EXAMPLE.pipelines, perService: false } });
+    const on = dependencies(withPipelines(EXAMPLE, {}));
+    for (const service of SERVICES) {
+      expect(off(service).service, service).toContain(`shop-prod-delivery-${service}`);
+      expect(off(service).delivery, service).toEqual([]);
+      expect(on(service).delivery, service).toEqual(["shop-prod-delivery", "shop-prod-network", "shop-prod-platform"]);
+    }
   });
 });
 

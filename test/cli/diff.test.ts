@@ -51,8 +51,9 @@ describe("mlz diff (the real binary)", () => {
     });
     const run = mlz("diff", before, after);
     expect(run.code, run.stderr).toBe(2);
-    expect(run.stdout).toMatch(/shop-dev-messaging +remove +\S*payments\S* +AWS::SQS::Queue +DATA LOSS/i);
-    expect(run.stdout).toContain("would be replaced or deleted, losing data: shop-dev-messaging/");
+    // The queue is payments' own, in its stack.
+    expect(run.stdout).toMatch(/shop-dev-svc-payments +remove +Subscriptions\S*Queue\S* +AWS::SQS::Queue +DATA LOSS/i);
+    expect(run.stdout).toContain("would be replaced or deleted, losing data: shop-dev-svc-payments/Subscriptions");
   });
 
   it("shows the same change in prod as retained, not lost, and exits 0", () => {
@@ -61,7 +62,7 @@ describe("mlz diff (the real binary)", () => {
     });
     const run = mlz("diff", EXAMPLE, after);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/shop-prod-messaging +orphan +\S*payments\S* +AWS::SQS::Queue +kept \(retained\)/i);
+    expect(run.stdout).toMatch(/shop-prod-svc-payments +orphan +Subscriptions\S*Queue\S* +AWS::SQS::Queue +kept \(retained\)/i);
     expect(run.stdout).toContain("No stateful resource is replaced or deleted.");
   });
 

@@ -61,7 +61,16 @@ describe("mlz (the real binary)", () => {
     expect(plan.decisions.map((d) => d.capability)).toContain("sessions");
     expect(plan.spec).toBeUndefined();
     const { stacks, warnings } = JSON.parse(run.stdout) as { stacks: { stackName: string; resources: number }[]; warnings: string[] };
-    expect(stacks.map((s) => s.stackName)).toEqual(["mini-dev-network", "mini-dev-platform", "mini-dev-observability", "mini-dev-messaging", "mini-dev-svc-orders", "mini-dev-svc-payments"]);
+    expect(stacks.map((s) => s.stackName)).toEqual([
+      "mini-dev-network",
+      "mini-dev-platform",
+      "mini-dev-observability",
+      "mini-dev-messaging",
+      "mini-dev-delivery-orders",
+      "mini-dev-svc-orders",
+      "mini-dev-delivery-payments",
+      "mini-dev-svc-payments",
+    ]);
     expect(stacks.every((s) => s.resources > 0)).toBe(true);
     expect(warnings.length).toBeGreaterThan(0);
   });
