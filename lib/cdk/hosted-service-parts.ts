@@ -44,7 +44,7 @@ export function createHostedServiceParts(
     options.configStore ??
     (planned && (planned.parameters.length > 0 || planned.secrets.length > 0) ? new ConfigStore(scope, "Config", { config: planned, removalPolicy: options.removalPolicy }) : undefined);
   const missing = (kind: string, key: string) => {
-    throw new Error(`${scope.node.path}: messagingArns.${kind}["${key}"] is undefined but ${service.name} uses it. Fix: add its ARN (from the messaging stack's parameters)`);
+    throw new Error(`${scope.node.path}: messagingArns.${kind}["${key}"] is undefined but ${service.name} uses it. Fix: add its ARN (a topic's from the messaging stack's parameters, a queue's from the service's SubscriptionQueue)`);
   };
   const env = messaging
     ? messagingEnvironment(plan, service, {

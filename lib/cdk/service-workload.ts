@@ -16,7 +16,7 @@ import { ConfigStore } from "./config-store.js";
 import type { IKubernetesTarget } from "./kubernetes-target.js";
 import type { MessageBroker } from "./message-broker.js";
 
-/** ARNs of the broker resources a service uses, when the broker is deployed from another stack. */
+/** ARNs of the broker resources a service uses, when the broker is deployed from another stack (its own queues may be `SubscriptionQueue`s beside it). */
 export interface ServiceMessagingArns {
   /** Event → SNS topic ARN, for at least the events the service publishes (sns-sqs). */
   readonly topicArns: Readonly<Record<string, string>>;
@@ -25,7 +25,7 @@ export interface ServiceMessagingArns {
    * @default - SNS topics (`topicArns`)
    */
   readonly eventBusArn?: string;
-  /** Subscription name (`<subscriber>_<event>`) → SQS queue ARN, for at least the service's subscriptions. */
+  /** Subscription name (`<subscriber>_<event>`) → SQS queue ARN, for at least the service's subscriptions (e.g. its `SubscriptionQueue`s' queues). */
   readonly queueArns: Readonly<Record<string, string>>;
   /**
    * Customer-managed KMS key encrypting the topics and queues.
@@ -73,7 +73,7 @@ export interface ServiceWorkloadProps {
    */
   readonly broker?: MessageBroker;
   /**
-   * Topic and queue ARNs read from another stack's parameters.
+   * Topic ARNs read from the broker stack's parameters, and the ARNs of the service's queues.
    * @default - `broker`
    */
   readonly messagingArns?: ServiceMessagingArns;
