@@ -176,7 +176,10 @@ const meshSchema = z
 
 const pipelinesSchema = z
   .object({
-    perService: z.boolean().default(true).describe("A build/deploy pipeline and registry per service."),
+    perService: z
+      .boolean()
+      .optional()
+      .describe("A build/deploy pipeline per service, building <repositoryOwner>/<repository>. Default: true when repositoryOwner is set, false otherwise."),
     provider: z.enum(["native", "github-actions"]).default("native").describe("native: the cloud's own pipeline (CodePipeline, Cloud Build, Argo CD on an existing cluster); github-actions: workflows written by `mlz workflows`, federated through OIDC."),
     repositoryOwner: z
       .string()
