@@ -19,6 +19,7 @@ const BUILT = { "sns-sqs": "sns-sqs", eventbridge: "eventbridge" } as const;
  * the services.
  */
 export class MessagingStack extends PlanStack {
+  /** The key and topics or bus; each subscriber's queue is in its service stack (`ServiceStack.subscriptionQueues`). */
   readonly broker: MessageBroker;
 
   constructor(scope: Construct, id: string, props: MessagingStackProps) {

@@ -71,6 +71,7 @@ export class LandingZone extends Construct {
   readonly sessions?: SessionStore;
   readonly users?: UserDirectory;
   readonly logging?: LogPipeline;
+  /** The key and topics or bus; each subscriber's queue is in its service stack (`ServiceStack.subscriptionQueues`). */
   readonly broker?: MessageBroker;
   /** The alarm topic and the gateway's dashboard and alarms, when the plan monitors. */
   readonly monitoring?: Monitoring;
