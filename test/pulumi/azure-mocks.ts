@@ -49,6 +49,8 @@ const ID_TEMPLATES: Record<string, string> = {
   "azure-native:servicebus:Namespace": `${RG}/Microsoft.ServiceBus/namespaces/{namespaceName}`,
   "azure-native:servicebus:Topic": `${RG}/Microsoft.ServiceBus/namespaces/{namespaceName}/topics/{topicName}`,
   "azure-native:servicebus:Subscription": `${RG}/Microsoft.ServiceBus/namespaces/{namespaceName}/topics/{topicName}/subscriptions/{subscriptionName}`,
+  "azure-native:servicebus:Queue": `${RG}/Microsoft.ServiceBus/namespaces/{namespaceName}/queues/{queueName}`,
+  "azure-native:logic:Workflow": `${RG}/Microsoft.Logic/workflows/{workflowName}`,
   "azure-native:compute:VirtualMachineScaleSet": `${RG}/Microsoft.Compute/virtualMachineScaleSets/{vmScaleSetName}`,
   "azure-native:web:AppServicePlan": `${RG}/Microsoft.Web/serverfarms/{name}`,
   "azure-native:web:WebApp": `${RG}/Microsoft.Web/sites/{name}`,
@@ -109,6 +111,9 @@ export function azureMockState(type: string, name: string, inputs: Record<string
       return { ...base, hostName: `${resourceName}.redis.cache.windows.net`, sslPort: 6380, port: 6379 };
     case "azure-native:servicebus:Namespace":
       return { ...base, serviceBusEndpoint: `https://${resourceName}.servicebus.windows.net:443/` };
+    case "azure-native:logic:Workflow":
+      // The endpoint names the workflow by an internal id Azure assigns, not by its name.
+      return { ...base, accessEndpoint: `https://prod-00.${MOCK_LOCATION}.logic.azure.com:443/workflows/${mockGuid(`workflow:${id}`).replace(/-/g, "")}` };
     case "azure-native:eventhub:Namespace":
       return { ...base, serviceBusEndpoint: `https://${resourceName}.servicebus.windows.net:443/` };
     case "azure-native:storage:StorageAccount":

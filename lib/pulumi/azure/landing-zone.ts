@@ -8,6 +8,7 @@ import type { AddOn } from "../../kubernetes/types.js";
 import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
 import { CPU_ALERT_PERCENT } from "../../plan/azure-monitoring.js";
 import { planLandingZone } from "../../plan/planner.js";
+import type { SagaPlan } from "../../plan/saga.js";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
@@ -27,6 +28,7 @@ import { Network } from "./network.js";
 import { PaasPlatform } from "./paas-platform.js";
 import { PaasService } from "./paas-service.js";
 import { PRIVATE_DNS_ZONES } from "./private-endpoint.js";
+import { SagaOrchestrator } from "./saga-orchestrator.js";
 import { ServiceDatabase } from "./service-database.js";
 import { ServiceDiscovery } from "./service-discovery.js";
 import { ServiceWorkload, type ServiceAccess, type ServiceIdentity } from "./service-workload.js";
@@ -108,6 +110,15 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly ingress?: Ingress;
   readonly sessions?: SessionStore;
   readonly broker?: MessageBroker;
+  /**
+   * The Standard namespace of the saga command queues when the broker's is private (prod) or absent:
+   * a Consumption Logic App reaches Service Bus over its public endpoint (Entra ID only).
+   */
+  readonly sagaBus?: MessageBroker;
+  /** One Logic App per orchestrated saga, by saga name. */
+  readonly sagas: Readonly<Record<string, SagaOrchestrator>>;
+  /** ARM id of each orchestrated saga's Logic App, by saga name. */
+  readonly sagaWorkflowIds?: pulumi.Output<Record<string, string>>;
   readonly logging?: LogPipeline;
   /** Every service and BFF, by name: a ServiceWorkload (CaaS), VmService (IaaS) or PaasService (PaaS). */
   readonly services: Readonly<Record<string, ServiceIdentity>>;
@@ -331,12 +342,32 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     const eventStore = this.eventStore;
+    const orchestrated = plan.sagas.filter((s) => s.mode === "orchestration");
+    if (orchestrated.length > 0 && (!this.broker || privateBus)) {
+      this.sagaBus = new MessageBroker(
+        `${name}-sagas`,
+        {
+          resourceGroupName,
+          location,
+          namespaceName: uniqueName("azureResource", "sagas"),
+          broker: { implementation: "service-bus", topics: [], maxReceiveCount: plan.spec.messaging.maxReceiveCount, retentionDays: plan.spec.messaging.retentionDays },
+          sku: { name: "Standard" },
+          logWorkspaceId,
+          retain,
+          tags,
+        },
+        parent,
+      );
+    }
+    // One of the two namespaces exists whenever a saga is orchestrated.
+    const sagas = orchestrated.length > 0 ? this.createSagas(name, plan, orchestrated, (this.sagaBus ?? this.broker)!, { resourceGroupName, location, logWorkspaceId }) : [];
     const access: ServiceAccess[] = [
       ...(this.sessions ? [this.sessions] : []),
       ...(this.broker ? [this.broker] : []),
       ...(config ? [config] : []),
       ...Object.values(databases),
       ...(eventStore ? [eventStore] : []),
+      ...sagas.map((s) => s.orchestrator),
     ];
     // Outside a cluster, services send traces to Application Insights themselves.
     if (plan.tracing && plan.tier !== "caas") this.tracing = new Tracing(`${name}-tracing`, { plan, resourceGroupName, location, logWorkspaceId, tags }, parent);
@@ -350,6 +381,7 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(tracing ? tracing.environment(service.name) : {}),
       ...databases[service.name]?.environment,
       ...(eventStore ? eventStore.environment(service.name) : {}),
+      ...Object.assign({}, ...sagas.map((s) => s.orchestrator.environment(service.name))),
     });
 
     const certificate = args.certificate ?? certificateFromConfig();
@@ -559,6 +591,10 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     this.services = services;
+    // Each trigger admits the initiator's identity, which exists only now.
+    for (const saga of sagas) saga.resolveInitiator(services[saga.orchestrator.saga.initiator]!.clientId);
+    this.sagas = Object.fromEntries(sagas.map((s) => [s.orchestrator.saga.name, s.orchestrator]));
+    if (sagas.length > 0) this.sagaWorkflowIds = pulumi.output(Object.fromEntries(sagas.map((s) => [s.orchestrator.saga.name, s.orchestrator.workflowId])));
 
     if (plan.monitoring) {
       const monitoring = plan.monitoring;
@@ -604,7 +640,39 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.sessions ? { sessionEndpoint: this.sessions.endpoint } : {}),
       ...(this.broker ? { serviceBusNamespace: this.broker.namespaceHost } : {}),
       ...(this.logging ? { kibanaService: this.logging.kibanaService } : {}),
+      ...(this.sagaWorkflowIds ? { sagaWorkflowIds: this.sagaWorkflowIds } : {}),
     };
+  }
+
+  /** A SagaOrchestrator per orchestrated saga on `bus`; each initiator's client id is resolved once the services exist. */
+  private createSagas(
+    name: string,
+    plan: LandingZonePlan,
+    orchestrated: readonly SagaPlan[],
+    bus: MessageBroker,
+    at: { resourceGroupName: pulumi.Input<string>; location: string; logWorkspaceId: pulumi.Input<string> },
+  ): { orchestrator: SagaOrchestrator; resolveInitiator: (clientId: pulumi.Output<string>) => void }[] {
+    const retain = plan.protection.retain;
+    const tags = { ...plan.tags };
+    return orchestrated.map((saga) => {
+      const [initiatorClientId, resolveInitiator] = pulumi.deferredOutput<string>();
+      const orchestrator = new SagaOrchestrator(
+        `${name}-saga-${saga.name}`,
+        {
+          saga,
+          resourceGroupName: at.resourceGroupName,
+          location: at.location,
+          namespace: { name: bus.nodes.namespace.name, host: bus.namespaceHost },
+          initiatorClientId,
+          maxDeliveryCount: plan.spec.messaging.maxReceiveCount,
+          logWorkspaceId: at.logWorkspaceId,
+          retain,
+          tags,
+        },
+        { parent: this },
+      );
+      return { orchestrator, resolveInitiator };
+    });
   }
 }
 
