@@ -92,6 +92,19 @@ const leastPrivilege: LandingZonePolicy[] = [
           ? expectValue(p["disableLocalAccounts"], true, "disableLocalAccounts")
           : expectValue(p["disableLocalAuth"], true, "disableLocalAuth"),
   ),
+  resourceRule(
+    "azure-logic-trigger-entra",
+    "least-privilege",
+    "A Logic App started over HTTP admits only named Entra ID callers (an authorization policy with issuer and caller claims), not whoever holds a SAS URL.",
+    ["azure-native:logic:Workflow"],
+    (p) => {
+      const triggers = Object.values((get(p, "definition", "triggers") ?? {}) as Record<string, { type?: string }>);
+      if (!triggers.some((t) => t.type === "Request")) return [];
+      const policies = Object.values((get(p, "accessControl", "triggers", "openAuthenticationPolicies", "policies") ?? {}) as Record<string, { type?: string; claims?: { name?: string }[] }>);
+      const pinned = policies.length > 0 && policies.every((policy) => policy.type === "AAD" && (policy.claims ?? []).some((c) => c.name === "iss") && (policy.claims ?? []).some((c) => c.name === "appid" || c.name === "oid"));
+      return pinned ? [] : ["has a Request trigger without an Entra ID authorization policy naming its callers (iss and appid or oid claims)"];
+    },
+  ),
   resourceRule("azure-keyvault-rbac", "least-privilege", "Key Vaults authorize with Azure RBAC, per secret, not with vault-wide access policies.", ["azure-native:keyvault:Vault"], (p) => [
     ...expectValue(get(p, "properties", "enableRbacAuthorization"), true, "properties.enableRbacAuthorization"),
     ...(listOf(get(p, "properties", "accessPolicies")).length > 0 ? ["properties.accessPolicies must be empty"] : []),
@@ -99,8 +112,8 @@ const leastPrivilege: LandingZonePolicy[] = [
 ];
 
 const logging: LandingZonePolicy[] = [
-  stackRule("azure-diagnostics", "logging", "Clusters, gateways, VNets, NSGs, vaults and brokers send their logs to Log Analytics.", (args: StackValidationArgs) => {
-    const watched = new Set(["azure-native:containerservice:ManagedCluster", "azure-native:network:ApplicationGateway", "azure-native:network:VirtualNetwork", "azure-native:network:NetworkSecurityGroup", "azure-native:keyvault:Vault", "azure-native:servicebus:Namespace"]);
+  stackRule("azure-diagnostics", "logging", "Clusters, gateways, VNets, NSGs, vaults, brokers and Logic Apps send their logs to Log Analytics.", (args: StackValidationArgs) => {
+    const watched = new Set(["azure-native:containerservice:ManagedCluster", "azure-native:network:ApplicationGateway", "azure-native:network:VirtualNetwork", "azure-native:network:NetworkSecurityGroup", "azure-native:keyvault:Vault", "azure-native:servicebus:Namespace", "azure-native:logic:Workflow"]);
     const targets = new Set(args.resources.filter((r) => r.type === "azure-native:monitor:DiagnosticSetting" && r.props["workspaceId"]).map((r) => String(r.props["resourceUri"])));
     return args.resources.filter((r) => watched.has(r.type) && !targets.has(String(r.props["id"]))).map((r) => [`${r.type} ${r.name} has no diagnostic setting to a Log Analytics workspace`, r.urn] as const);
   }),

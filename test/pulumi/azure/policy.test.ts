@@ -52,6 +52,7 @@ describe("the Azure policy pack over the Azure landing zones", () => {
         bad("azure-native:network:NetworkSecurityGroup", { securityRules: [{ name: "ssh", direction: "Inbound", access: "Allow", sourceAddressPrefix: "*", destinationPortRange: "22" }] }),
         bad("azure-native:keyvault:Vault", { properties: { enableRbacAuthorization: false, accessPolicies: [{ objectId: "x" }], publicNetworkAccess: "Enabled" }, tags: { "msa:environment": "prod" } }),
         bad("azure-native:network:VirtualNetwork", {}),
+        bad("azure-native:logic:Workflow", { definition: { triggers: { manual: { type: "Request", kind: "Http" } } }, accessControl: { triggers: { openAuthenticationPolicies: { policies: { any: { type: "AAD", claims: [{ name: "iss", value: "https://sts.windows.net/t/" }] } } } } } }),
       ],
       azurePolicies,
     );
@@ -60,6 +61,7 @@ describe("the Azure policy pack over the Azure landing zones", () => {
         "azure-data-private",
         "azure-diagnostics",
         "azure-keyvault-rbac",
+        "azure-logic-trigger-entra",
         "azure-no-broad-roles",
         "azure-no-shared-keys",
         "azure-nsg-no-open-ingress",
