@@ -15,6 +15,7 @@ export * from "./paas-platform.js";
 export * from "./paas-service.js";
 export * from "./private-endpoint.js";
 export * from "./roles.js";
+export * from "./saga-orchestrator.js";
 export * from "./service-database.js";
 export * from "./service-discovery.js";
 export * from "./service-workload.js";
