@@ -1,9 +1,12 @@
 import { readFileSync } from "node:fs";
+import type * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { azureSagaDefinition, azureSagaStartUrl } from "../../../lib/plan/azure-saga.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
+import { planSaga } from "../../../lib/plan/saga.js";
 import { AZURE_ROLES } from "../../../lib/pulumi/azure/roles.js";
+import { SagaOrchestrator } from "../../../lib/pulumi/azure/saga-orchestrator.js";
 import { createLandingZone } from "../../../lib/pulumi/index.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { byType, childrenOf, runProgram, single, type RegisteredResource } from "../harness.js";
@@ -174,5 +177,49 @@ describe("Azure saga choreography: the saga's events on the MessageBroker", asyn
     }
     const namespace = idOf(single(resources, "azure-native:servicebus:Namespace"));
     expect(byType(resources, ROLE).filter((g) => g.inputs["scope"] === namespace)).toEqual([]);
+  });
+});
+
+describe("SagaOrchestrator on its own, on an existing namespace", async () => {
+  const saga = planSaga("shop", "dev", { name: "refund", mode: "orchestration", steps: [{ service: "payments", action: "refund", compensate: "charge" }, { service: "orders", action: "close" }] });
+  const granted: pulumi.Resource[] = [];
+  const { resources } = await runProgram(() => {
+    const orchestrator = new SagaOrchestrator("refund", {
+      saga,
+      resourceGroupName: "rg",
+      location: "koreacentral",
+      namespace: { name: "existing-bus", host: "existing-bus.servicebus.windows.net" },
+      initiatorClientId: "11111111-1111-4111-8111-111111111111",
+      tenantId: "22222222-2222-4222-8222-222222222222",
+    });
+    granted.push(...orchestrator.grantAccess("orders", "orders-principal", orchestrator), ...orchestrator.grantAccess("web", "web-principal", orchestrator));
+  });
+
+  it("creates its queues in the given namespace and admits the given initiator from the given tenant", () => {
+    expect(byType(resources, QUEUE).map((q) => [q.inputs["namespaceName"], q.inputs["queueName"], q.protect])).toEqual([
+      ["existing-bus", "payments_saga_refund", false],
+      ["existing-bus", "orders_saga_refund", false],
+    ]);
+    const workflow = single(resources, "azure-native:logic:Workflow");
+    expect(workflow.parent).toBe("refund");
+    expect((workflow.inputs["accessControl"] as { triggers: { openAuthenticationPolicies: { policies: { initiator: { claims: unknown[] } } } } }).triggers.openAuthenticationPolicies.policies.initiator.claims).toEqual([
+      { name: "iss", value: "https://sts.windows.net/22222222-2222-4222-8222-222222222222/" },
+      { name: "appid", value: "11111111-1111-4111-8111-111111111111" },
+    ]);
+    // Without a workspace there is nothing to send diagnostics to.
+    expect(byType(resources, "azure-native:monitor:DiagnosticSetting")).toEqual([]);
+  });
+
+  it("grants a participant Data Receiver on its own queue and a non-participant nothing", () => {
+    expect(granted).toHaveLength(1);
+    const receive = byType(resources, ROLE).find((g) => g.inputs["principalId"] === "orders-principal")!;
+    expect([roleOf(receive), receive.inputs["scope"]]).toEqual([AZURE_ROLES.serviceBusDataReceiver, idOf(byType(resources, QUEUE).find((q) => q.inputs["queueName"] === "orders_saga_refund")!)]);
+  });
+
+  it("refuses a choreographed saga before creating anything", () => {
+    const choreographed = { ...saga, mode: "choreography" as const };
+    expect(() => new SagaOrchestrator("bad", { saga: choreographed, resourceGroupName: "rg", location: "l", namespace: { name: "n", host: "h" }, initiatorClientId: "c" })).toThrow(
+      /SagaOrchestrator bad: saga "refund" is choreographed\. Fix: plan it with mode orchestration/,
+    );
   });
 });
