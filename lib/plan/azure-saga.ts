@@ -24,6 +24,9 @@ export const COMPENSATION_STATUS = "compensation_status";
 /** How long all attempts of one compensation may take before the run stops for a human. */
 export const COMPENSATION_TIMEOUT = "PT1H";
 
+/** An action that follows another whatever became of it. */
+const ANY_OUTCOME = ["Succeeded", "Failed", "TimedOut"] as const;
+
 /** What a command message carries; the service answers by POSTing `{ status: "succeeded" | "failed", ... }` to `callbackUrl`. */
 export const AZURE_SAGA_COMMAND_FIELDS = ["saga", "execution", "step", "service", "action", "kind", "input", "callbackUrl"] as const;
 
@@ -103,7 +106,7 @@ export function azureSagaDefinition(saga: SagaPlan, options: AzureSagaOptions): 
   });
   const reply = (action: string) => `coalesce(body('${action}')?['status'], 'failed')`;
   const answered = (action: string) => `and(equals(actions('${action}')['status'], 'Succeeded'), equals(${reply(action)}, 'succeeded'))`;
-  const afterAnyOutcome = (action: string) => ({ [action]: ["Succeeded", "Failed", "TimedOut"] });
+  const afterAnyOutcome = (action: string) => ({ [action]: ANY_OUTCOME });
 
   const actions: Record<string, LogicAction> = {
     [`init_${FAILED_AT}`]: { type: "InitializeVariable", inputs: { variables: [{ name: FAILED_AT, type: "integer", value: 0 }] }, runAfter: {} },
@@ -115,14 +118,14 @@ export function azureSagaDefinition(saga: SagaPlan, options: AzureSagaOptions): 
     const call = `${name}_call`;
     actions[name] = {
       type: "If",
-      description: step.state,
       expression: `@equals(variables('${FAILED_AT}'), 0)`,
       actions: {
         [call]: { ...webhook(command(step, "action", `@{workflow()['run']['name']}-${name}`)), runAfter: {} },
         [`${name}_record`]: { type: "SetVariable", inputs: { name: FAILED_AT, value: `@if(${answered(call)}, 0, ${step.index + 1})` }, runAfter: afterAnyOutcome(call) },
       },
       else: { actions: {} },
-      runAfter: { [previous]: ["Succeeded"] },
+      // A scope whose call failed ends Failed; failed_at, not the scope's status, decides what runs next.
+      runAfter: { [previous]: ANY_OUTCOME },
     };
     previous = name;
   }
@@ -138,7 +141,6 @@ export function azureSagaDefinition(saga: SagaPlan, options: AzureSagaOptions): 
       caseActions[`${undo}_reset`] = { type: "SetVariable", inputs: { name: COMPENSATION_STATUS, value: "" }, runAfter: after() };
       caseActions[undo] = {
         type: "Until",
-        description: step.compensationState,
         expression: `@equals(variables('${COMPENSATION_STATUS}'), 'succeeded')`,
         limit: { count: saga.compensationAttempts, timeout: COMPENSATION_TIMEOUT },
         actions: {
@@ -160,7 +162,7 @@ export function azureSagaDefinition(saga: SagaPlan, options: AzureSagaOptions): 
             },
           },
         },
-        runAfter: { [undo]: ["Succeeded", "Failed", "TimedOut"] },
+        runAfter: { [undo]: ANY_OUTCOME },
       };
       last = `${undo}_check`;
     }
@@ -172,7 +174,7 @@ export function azureSagaDefinition(saga: SagaPlan, options: AzureSagaOptions): 
     };
     cases[azureFailureCase(failed.index)] = { case: failed.index + 1, actions: caseActions };
   }
-  actions["compensate"] = { type: "Switch", expression: `@variables('${FAILED_AT}')`, cases, default: { actions: {} }, runAfter: { [previous]: ["Succeeded"] } };
+  actions["compensate"] = { type: "Switch", expression: `@variables('${FAILED_AT}')`, cases, default: { actions: {} }, runAfter: { [previous]: ANY_OUTCOME } };
 
   return {
     $schema: "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#",

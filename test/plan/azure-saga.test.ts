@@ -125,6 +125,8 @@ describe("azureSagaDefinition (Logic Apps)", () => {
   it("runs every step in the plan's order and succeeds when all answer succeeded", () => {
     expect(simulate(0)).toEqual({ status: "Succeeded", sent: ["orders.create", "inventory.reserve", "audit.record", "payments.charge", "shipping.ship"] });
     expect(ordered(definition.actions).map(([name]) => name)).toEqual(["init_failed_at", "init_compensation_status", ...saga.steps.map((s) => azureStepAction(s.index)), "compensate"]);
+    // A step's scope that failed still hands over: failed_at decides, so the compensations are never skipped.
+    for (const name of [...saga.steps.slice(1).map((s) => azureStepAction(s.index)), "compensate"]) expect(Object.values(definition.actions[name]!.runAfter!)).toEqual([["Succeeded", "Failed", "TimedOut"]]);
   });
 
   it("on a failure runs no later step and compensates only the completed steps, latest first, then ends rolled back", () => {
