@@ -71,6 +71,7 @@ export interface LandingZoneArgs {
  * buffer and a ServiceWorkload per service with its own workload identity; on IaaS a VmService
  * scale set per service in the gateway's pools, found through ServiceDiscovery (internal load
  * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service.
+ * Each orchestrated saga gets a SagaOrchestrator (a Logic App and its Service Bus command queues).
  *
  * Before the first `pulumi up`: register the subscription feature `Microsoft.Compute/EncryptionAtHost`;
  * on CaaS have `kubelogin` on the PATH and, in prod (private API server), run from a machine or
