@@ -3,6 +3,7 @@ import * as frontdoor from "@pulumi/azure-native/frontdoor/index.js";
 import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
 import * as storage from "@pulumi/azure-native/storage/index.js";
 import * as pulumi from "@pulumi/pulumi";
+import { GITHUB_OIDC } from "../../plan/delivery.js";
 import { MAX_CDN_BEHAVIOURS, type FrontendAppPlan, type FrontendsPlan } from "../../plan/frontends.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { grantRole } from "./roles.js";
@@ -14,6 +15,8 @@ export const FRONT_DOOR_MANAGED_RULES = [
 ] as const;
 /** Token scope Front Door asks Entra ID for when it reads a storage origin as its managed identity. */
 export const STORAGE_TOKEN_SCOPE = "https://storage.azure.com/.default";
+/** Audience Entra ID expects in a federated token exchanged for a managed identity's. */
+export const ENTRA_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 /** Days a deleted or overwritten blob can be restored, so a bad deploy can be rolled back. */
 export const BLOB_RETENTION_DAYS = 30;
 
@@ -61,6 +64,11 @@ export interface FrontendHostingArgs {
    * @default - the component name
    */
   readonly profileName?: string;
+  /**
+   * Let each app's GitHub repository environment (`deploySubject`) sign in as its deploy identity through OIDC federation, with no secret.
+   * @default false - whoever deploys is given the identity some other way
+   */
+  readonly githubDeploy?: boolean;
   /**
    * Log Analytics workspace of the Front Door access and WAF logs and the storage access logs.
    * @default - no diagnostics
@@ -148,6 +156,10 @@ export class FrontendHosting extends pulumi.ComponentResource {
     const containerNames = Object.fromEntries(apps.map((app) => [app.name, frontendContainerName(app.name)]));
     const clash = apps.find((app, i) => apps.findIndex((other) => containerNames[other.name] === containerNames[app.name]) !== i);
     if (clash) throw new Error(`FrontendHosting ${name}: app "${clash.name}" would share the container "${containerNames[clash.name]}". Fix: rename the app`);
+    if (args.githubDeploy) {
+      const missing = apps.find((a) => !a.deploySubject);
+      if (missing) throw new Error(`FrontendHosting ${name}: githubDeploy is set, but app "${missing.name}" has no GitHub subject because pipelines.repositoryOwner is undefined. Fix: set pipelines.repositoryOwner`);
+    }
     const profileName = args.profileName ?? name;
     if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,42}[a-zA-Z0-9]$/.test(profileName)) {
       throw new Error(`FrontendHosting ${name}: profileName "${profileName}" cannot name a Front Door profile and endpoint. Fix: use 2-44 letters, digits and hyphens, starting and ending with a letter or digit`);
@@ -207,6 +219,13 @@ export class FrontendHosting extends pulumi.ComponentResource {
       readGrants.push(grantRole(`${name}-${app.name}-cdn-read`, { role: "storageBlobDataReader", scope: container.id, principalId: readerIdentity.principalId }, parent));
       const deployer = new managedidentity.UserAssignedIdentity(`${name}-${app.name}-deploy`, { resourceGroupName, location, tags: { ...tags, "msa:frontend": app.name } }, parent);
       grantRole(`${name}-${app.name}-deploy`, { role: "storageBlobDataContributor", scope: container.id, principalId: deployer.principalId }, parent);
+      if (args.githubDeploy) {
+        new managedidentity.FederatedIdentityCredential(
+          `${name}-${app.name}-github`,
+          { resourceGroupName, resourceName: deployer.name, federatedIdentityCredentialResourceName: "github", issuer: GITHUB_OIDC.url, subject: app.deploySubject!, audiences: [ENTRA_TOKEN_EXCHANGE_AUDIENCE] },
+          parent,
+        );
+      }
       deployIdentities[app.name] = deployer;
     }
 

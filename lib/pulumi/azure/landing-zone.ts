@@ -610,6 +610,8 @@ export class LandingZone extends pulumi.ComponentResource {
           location,
           storageAccountName: uniqueName("azureStorage", "ui"),
           profileName: `${plan.name}-${plan.environment}-frontends`,
+          // With a repository owner, each app's repository deploys it from its environment without a secret.
+          githubDeploy: plan.frontends.shell.deploySubject !== undefined,
           ...(plan.frontends.apiRoutes.length > 0 ? { api: https ? { hostName: args.gatewayHostName!, protocol: "Https" as const } : { hostName: this.gateway.publicIp, protocol: "Http" as const } } : {}),
           logWorkspaceId,
           retain,

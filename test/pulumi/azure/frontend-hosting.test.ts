@@ -18,7 +18,7 @@ const SPEC: LandingZoneInput = {
   monitoring: { dashboards: false, alarms: false },
   logging: { stack: "none", buffer: "none" },
   auth: { sessions: "none", tokens: "none" },
-  pipelines: { perService: false },
+  pipelines: { perService: false, repositoryOwner: "acme" },
   bffs: ["web"],
   frontends: { shell: "web", fragments: ["catalog", "cart"] },
   services: [{ name: "orders" }],
@@ -137,6 +137,13 @@ describe("FrontendHosting in the Azure landing zone (prod)", () => {
       const deployer = single(hosting, "azure-native:managedidentity:UserAssignedIdentity", `shop-frontends-${app}-deploy`);
       const grants = byType(resources, ROLE).filter((r) => r.inputs["principalId"] === deployer.outputs["principalId"]);
       expect(grants.map((g) => [roleOf(g), g.inputs["scope"]])).toEqual([[AZURE_ROLES.storageBlobDataContributor, idOf(single(hosting, CONTAINER, `shop-frontends-${app}`))]]);
+      // Only the app's own repository, in this environment, signs in as it.
+      expect(single(hosting, "azure-native:managedidentity:FederatedIdentityCredential", `shop-frontends-${app}-github`).inputs).toMatchObject({
+        resourceName: deployer.outputs["name"],
+        issuer: "https://token.actions.githubusercontent.com",
+        subject: `repo:acme/${app}-ui:environment:prod`,
+        audiences: ["api://AzureADTokenExchange"],
+      });
     }
   });
 });
@@ -159,9 +166,12 @@ describe("FrontendHosting on Azure, other settings", () => {
     const run = await runProgram(() => {
       expect(() => new FrontendHosting("no-api", base)).toThrow(/api is undefined, but the shell's BFF routes \(\/web, \/web\/\*\) go to the gateway/);
       expect(() => new FrontendHosting("bad", { ...base, api: { hostName: "1.2.3.4", protocol: "Http" }, profileName: "shop_frontends" })).toThrow(/profileName "shop_frontends" cannot name a Front Door profile/);
+      const ownerless = planLandingZone({ ...SPEC, pipelines: { perService: false } }, { engine: "pulumi" }).frontends!;
+      expect(() => new FrontendHosting("ownerless", { ...base, frontends: ownerless, api: { hostName: "1.2.3.4", protocol: "Http" }, githubDeploy: true })).toThrow(/app "web" has no GitHub subject because pipelines.repositoryOwner is undefined/);
       new FrontendHosting("tls", { ...base, api: { hostName: "api.example.com", protocol: "Https" } });
     });
-    expect(run.resources.some((r) => r.name.startsWith("no-api") || r.name.startsWith("bad"))).toBe(false);
+    expect(run.resources.some((r) => r.name.startsWith("no-api") || r.name.startsWith("bad") || r.name.startsWith("ownerless"))).toBe(false);
+    expect(byType(run.resources, "azure-native:managedidentity:FederatedIdentityCredential")).toEqual([]);
     expect(single(run.resources, "azure-native:cdn:AFDOrigin", "tls-api").inputs).toMatchObject({ hostName: "api.example.com", enforceCertificateNameCheck: true });
     expect(single(run.resources, ROUTE, "tls-api").inputs["forwardingProtocol"]).toBe("HttpsOnly");
   });
@@ -179,7 +189,7 @@ describe("independence (Pulumi, Azure frontends)", () => {
     const added = afterResources.filter((r) => !before.has(`${r.type}::${r.name}`));
     expect(added.every((r) => r.name.startsWith("shop-frontends-account"))).toBe(true);
     expect(added.map((r) => r.type).sort()).toEqual(
-      [CONTAINER, ROLE, ROLE, "azure-native:managedidentity:UserAssignedIdentity", "azure-native:cdn:AFDOriginGroup", "azure-native:cdn:AFDOrigin", ROUTE].sort(),
+      [CONTAINER, ROLE, ROLE, "azure-native:managedidentity:UserAssignedIdentity", "azure-native:managedidentity:FederatedIdentityCredential", "azure-native:cdn:AFDOriginGroup", "azure-native:cdn:AFDOrigin", ROUTE].sort(),
     );
     expect(single(afterResources, ROUTE, "shop-frontends-account").inputs["patternsToMatch"]).toEqual(["/account/*"]);
   });
