@@ -27,4 +27,5 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],
   saga: ["iaas", "caas", "paas"],
+  frontends: ["iaas", "caas", "paas"],
 };

@@ -5,6 +5,7 @@ export * from "./container-registry.js";
 export * from "./diagnostics.js";
 export * from "./document-account.js";
 export * from "./event-store.js";
+export * from "./frontend-hosting.js";
 export * from "./kubernetes-platform.js";
 export * from "./landing-zone.js";
 export * from "./log-workspace.js";

@@ -20,6 +20,7 @@ import { APP_CONFIGURATION_ENDPOINT_ENV, ConfigStore } from "./config-store.js";
 import { ContainerRegistry } from "./container-registry.js";
 import { DocumentAccount } from "./document-account.js";
 import { EventStore } from "./event-store.js";
+import { FrontendHosting } from "./frontend-hosting.js";
 import { KubernetesPlatform, type KubeloginMode } from "./kubernetes-platform.js";
 import { LogWorkspace } from "./log-workspace.js";
 import { MessageBroker, SERVICE_BUS_NAMESPACE_ENV } from "./message-broker.js";
@@ -46,6 +47,11 @@ export interface LandingZoneArgs {
    */
   readonly certificate?: { readonly keyVaultSecretId: pulumi.Input<string>; readonly keyVaultId: pulumi.Input<string> };
   /**
+   * Host name the gateway's certificate is issued for; with a certificate, Front Door forwards the shell BFF's routes to it over HTTPS.
+   * @default - the gateway's public IP over HTTP
+   */
+  readonly gatewayHostName?: string;
+  /**
    * Entra ID groups that administer the AKS cluster.
    * @default - none beyond the deploying principal
    */
@@ -70,7 +76,8 @@ export interface LandingZoneArgs {
  * namespace, Istio), an in-cluster ingress behind the gateway, the ELK LogPipeline with its Redis
  * buffer and a ServiceWorkload per service with its own workload identity; on IaaS a VmService
  * scale set per service in the gateway's pools, found through ServiceDiscovery (internal load
- * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service.
+ * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service;
+ * with frontends, FrontendHosting (private containers behind Front Door, the shell BFF's routes to the gateway).
  * Each orchestrated saga gets a SagaOrchestrator (a Logic App and its Service Bus command queues).
  *
  * Before the first `pulumi up`: register the subscription feature `Microsoft.Compute/EncryptionAtHost`;
@@ -121,11 +128,15 @@ export class LandingZone extends pulumi.ComponentResource {
   /** ARM id of each orchestrated saga's Logic App, by saga name. */
   readonly sagaWorkflowIds?: pulumi.Output<Record<string, string>>;
   readonly logging?: LogPipeline;
+  /** The micro-frontends' storage and Front Door, when the plan has `frontends`. */
+  readonly frontends?: FrontendHosting;
   /** Every service and BFF, by name: a ServiceWorkload (CaaS), VmService (IaaS) or PaasService (PaaS). */
   readonly services: Readonly<Record<string, ServiceIdentity>>;
 
   readonly gatewayUrl: pulumi.Output<string>;
   readonly resourceGroupName: pulumi.Output<string>;
+  /** The micro-frontends' Front Door URL (https). */
+  readonly frontendsUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
@@ -626,6 +637,28 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
 
+    if (plan.frontends) {
+      const https = certificate !== undefined && args.gatewayHostName !== undefined;
+      this.frontends = new FrontendHosting(
+        `${name}-frontends`,
+        {
+          frontends: plan.frontends,
+          resourceGroupName,
+          location,
+          storageAccountName: uniqueName("azureStorage", "ui"),
+          profileName: `${plan.name}-${plan.environment}-frontends`,
+          // With a repository owner, each app's repository deploys it from its environment without a secret.
+          githubDeploy: plan.frontends.shell.deploySubject !== undefined,
+          ...(plan.frontends.apiRoutes.length > 0 ? { api: https ? { hostName: args.gatewayHostName!, protocol: "Https" as const } : { hostName: this.gateway.publicIp, protocol: "Http" as const } } : {}),
+          logWorkspaceId,
+          retain,
+          tags,
+        },
+        parent,
+      );
+      this.frontendsUrl = this.frontends.url;
+    }
+
     this.gatewayUrl = this.gateway.url;
     this.resourceGroupName = resourceGroupName;
     this.registerOutputs(this.outputs);
@@ -642,6 +675,7 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.broker ? { serviceBusNamespace: this.broker.namespaceHost } : {}),
       ...(this.logging ? { kibanaService: this.logging.kibanaService } : {}),
       ...(this.sagaWorkflowIds ? { sagaWorkflowIds: this.sagaWorkflowIds } : {}),
+      ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
     };
   }
 

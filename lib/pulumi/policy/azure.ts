@@ -42,6 +42,13 @@ const encryptionInTransit: LandingZonePolicy[] = [
   resourceRule("azure-messaging-tls", "encryption-in-transit", "Service Bus and Event Hubs namespaces take TLS 1.2+ only.", ["azure-native:servicebus:Namespace", "azure-native:eventhub:Namespace"], (p) =>
     expectValue(p["minimumTlsVersion"], "1.2", "minimumTlsVersion"),
   ),
+  resourceRule("azure-front-door-tls", "encryption-in-transit", "Front Door routes redirect HTTP to HTTPS, and custom domains take TLS 1.2 or later.", ["azure-native:cdn:Route", "azure-native:cdn:AFDCustomDomain"], (p, args) =>
+    args.type === "azure-native:cdn:Route"
+      ? expectValue(p["httpsRedirect"], "Enabled", "httpsRedirect")
+      : ["TLS12", "TLS13"].includes(String(get(p, "tlsSettings", "minimumTlsVersion")))
+        ? []
+        : [`tlsSettings.minimumTlsVersion must be TLS12 or TLS13, is ${JSON.stringify(get(p, "tlsSettings", "minimumTlsVersion") ?? "unset")}`],
+  ),
   resourceRule("azure-webapp-tls", "encryption-in-transit", "Web apps take HTTPS only with TLS 1.2+, and no FTP.", ["azure-native:web:WebApp"], (p) => [
     ...expectValue(p["httpsOnly"], true, "httpsOnly"),
     ...expectValue(get(p, "siteConfig", "minTlsVersion"), "1.2", "siteConfig.minTlsVersion"),
@@ -58,6 +65,9 @@ const noPublicData: LandingZonePolicy[] = [
     ...(p["anonymousPullEnabled"] === true ? ["anonymousPullEnabled must not be true"] : []),
   ]),
   resourceRule("azure-storage-no-public-blobs", "no-public-data", "Storage accounts allow no anonymous blob access.", ["azure-native:storage:StorageAccount"], (p) => expectValue(p["allowBlobPublicAccess"], false, "allowBlobPublicAccess")),
+  resourceRule("azure-containers-private", "no-public-data", "Blob containers allow no anonymous access.", ["azure-native:storage:BlobContainer"], (p) =>
+    p["publicAccess"] === undefined || p["publicAccess"] === "None" ? [] : [`publicAccess must be None, is ${JSON.stringify(p["publicAccess"])}`],
+  ),
   resourceRule("azure-vm-no-public-ip", "no-public-data", "Scale-set instances get no public IP address.", ["azure-native:compute:VirtualMachineScaleSet"], (p) =>
     listOf(get(p, "virtualMachineProfile", "networkProfile", "networkInterfaceConfigurations"))
       .flatMap((nic) => listOf(nic["ipConfigurations"]))

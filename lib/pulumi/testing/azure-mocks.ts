@@ -71,6 +71,18 @@ const ID_TEMPLATES: Record<string, string> = {
   "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra": `${RG}/Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/administrators/{objectId}`,
   "azure-native:eventhub:Namespace": `${RG}/Microsoft.EventHub/namespaces/{namespaceName}`,
   "azure-native:eventhub:EventHub": `${RG}/Microsoft.EventHub/namespaces/{namespaceName}/eventhubs/{eventHubName}`,
+  "azure-native:storage:BlobServiceProperties": `${RG}/Microsoft.Storage/storageAccounts/{accountName}/blobServices/default`,
+  "azure-native:storage:BlobContainer": `${RG}/Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/{containerName}`,
+  "azure-native:cdn:Profile": `${RG}/Microsoft.Cdn/profiles/{profileName}`,
+  "azure-native:cdn:AFDEndpoint": `${RG}/Microsoft.Cdn/profiles/{profileName}/afdEndpoints/{endpointName}`,
+  "azure-native:cdn:AFDOriginGroup": `${RG}/Microsoft.Cdn/profiles/{profileName}/originGroups/{originGroupName}`,
+  "azure-native:cdn:AFDOrigin": `${RG}/Microsoft.Cdn/profiles/{profileName}/originGroups/{originGroupName}/origins/{originName}`,
+  "azure-native:cdn:AFDCustomDomain": `${RG}/Microsoft.Cdn/profiles/{profileName}/customDomains/{customDomainName}`,
+  "azure-native:cdn:Route": `${RG}/Microsoft.Cdn/profiles/{profileName}/afdEndpoints/{endpointName}/routes/{routeName}`,
+  "azure-native:cdn:RuleSet": `${RG}/Microsoft.Cdn/profiles/{profileName}/ruleSets/{ruleSetName}`,
+  "azure-native:cdn:Rule": `${RG}/Microsoft.Cdn/profiles/{profileName}/ruleSets/{ruleSetName}/rules/{ruleName}`,
+  "azure-native:cdn:SecurityPolicy": `${RG}/Microsoft.Cdn/profiles/{profileName}/securityPolicies/{securityPolicyName}`,
+  "azure-native:frontdoor:Policy": `${RG}/Microsoft.Network/frontdoorWebApplicationFirewallPolicies/{policyName}`,
 };
 
 function armId(type: string, name: string, inputs: Record<string, unknown>): string {
@@ -118,6 +130,10 @@ export function azureMockState(type: string, name: string, inputs: Record<string
       return { ...base, serviceBusEndpoint: `https://${resourceName}.servicebus.windows.net:443/` };
     case "azure-native:storage:StorageAccount":
       return { ...base, primaryEndpoints: { blob: `https://${resourceName}.blob.core.windows.net/`, web: `https://${resourceName}.z13.web.core.windows.net/` } };
+    case "azure-native:cdn:AFDEndpoint":
+      return { ...base, hostName: `${resourceName}-c3d4e5f6a7b8c9d0.z01.azurefd.net` };
+    case "azure-native:cdn:AFDCustomDomain":
+      return { ...base, validationProperties: { validationToken: mockGuid(`validation:${id}`) } };
     case "azure-native:keyvault:Vault":
       return { ...base, properties: { ...(inputs["properties"] as object), vaultUri: `https://${resourceName}.vault.azure.net/` } };
     case "azure-native:keyvault:Secret": {

@@ -358,8 +358,9 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(pipeline.dependsOn).toEqual(expect.arrayContaining(["shop-platform-services"]));
   });
 
-  it("exports the gateway URL, resource group, cluster, registry, session, Service Bus and Kibana addresses, and the saga workflows", () => {
-    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "gatewayUrl", "kibanaService", "registryLoginServer", "resourceGroupName", "sagaWorkflowIds", "serviceBusNamespace", "sessionEndpoint"]);
+  it("exports the gateway URL, resource group, cluster, registry, session, Service Bus and Kibana addresses, the frontends' URL and the saga workflows", () => {
+    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "frontendsUrl", "gatewayUrl", "kibanaService", "registryLoginServer", "resourceGroupName", "sagaWorkflowIds", "serviceBusNamespace", "sessionEndpoint"]);
+    expect(outputs["frontendsUrl"]).toMatch(/^https:\/\/shop-prod-frontends-[0-9a-f]+\.z01\.azurefd\.net$/);
     expect(outputs["gatewayUrl"]).toBe("http://20.51.0.10");
     expect(outputs["resourceGroupName"]).toBe("shop-prod");
     expect(String(outputs["sessionEndpoint"])).toMatch(/^shop-prod-sessions-[0-9a-f]{6}\.redis\.cache\.windows\.net:6380$/);
