@@ -78,7 +78,7 @@ export const CATALOG: Readonly<Record<Cloud, Readonly<Record<Capability, PerTier
     logging: { caas: "eck+redis-buffer+logstash" },
     broker: allTiers("service-bus"),
     database: allTiers("postgresql-flexible"),
-    saga: allTiers("durable-functions"),
+    saga: allTiers("logic-apps"),
     readModel: allTiers("service-bus-projector+cosmosdb"),
     eventStore: allTiers("event-hubs+cosmosdb"),
     pipeline: allTiers("azure-pipelines"),

@@ -31,8 +31,8 @@ export const DATA_ENV = {
   readModelTable: "READ_MODEL_TABLE",
 } as const;
 
-/** `SAGA_PLACE_ORDER_COMMAND_QUEUE_URL`, `SAGA_PLACE_ORDER_STATE_MACHINE_ARN`. */
-export function sagaEnvName(saga: string, what: "COMMAND_QUEUE_URL" | "STATE_MACHINE_ARN"): string {
+/** `SAGA_PLACE_ORDER_COMMAND_QUEUE_URL`, `SAGA_PLACE_ORDER_STATE_MACHINE_ARN` (Azure: `_COMMAND_QUEUE`, `_NAMESPACE`, `_START_URL`). */
+export function sagaEnvName(saga: string, what: "COMMAND_QUEUE_URL" | "STATE_MACHINE_ARN" | "COMMAND_QUEUE" | "NAMESPACE" | "START_URL"): string {
   return `SAGA_${saga.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${what}`;
 }
 

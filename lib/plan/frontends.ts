@@ -71,6 +71,8 @@ export interface FrontendsPlan {
   readonly securityHeaders: typeof FRONTEND_SECURITY_HEADERS;
   /** Custom domain and its certificate; without them the CDN's own domain is used. */
   readonly domain?: { readonly name: string; readonly certificateArn: string };
+  /** Custom domain on any cloud (`frontends.domainName`); GCP and Azure issue a managed certificate for it. */
+  readonly domainName?: string;
   readonly minimumTlsVersion: "TLSv1.2_2021";
   readonly waf: boolean;
   /** Requests per client address per minute before WAF blocks it. */
@@ -123,6 +125,7 @@ export function planFrontends(spec: LandingZoneSpec, implementation: string): { 
       apiRoutes,
       securityHeaders: FRONTEND_SECURITY_HEADERS,
       ...(frontends.domainName && frontends.certificateArn ? { domain: { name: frontends.domainName, certificateArn: frontends.certificateArn } } : {}),
+      ...(frontends.domainName ? { domainName: frontends.domainName } : {}),
       minimumTlsVersion: "TLSv1.2_2021",
       waf: spec.gateway.waf,
       wafRequestsPerMinute: Math.max(100, spec.gateway.rateLimit.requestsPerSecond * 60),

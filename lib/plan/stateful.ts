@@ -71,6 +71,7 @@ export const STATEFUL_PULUMI_TYPES: ReadonlySet<string> = new Set([
   "azure-native:servicebus:Namespace",
   "azure-native:servicebus:Topic",
   "azure-native:servicebus:Subscription",
+  "azure-native:servicebus:Queue",
   "azure-native:keyvault:Vault",
   "azure-native:keyvault:Secret",
   "azure-native:containerregistry:Registry",

@@ -217,7 +217,7 @@ const frontendsSchema = z
       .string()
       .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: "must be a DNS name such as shop.example.com" })
       .optional()
-      .describe("Custom domain of the frontends' CDN; with certificateArn it enables TLS 1.2+ only. Default: the CDN's own domain."),
+      .describe("Custom domain of the frontends' CDN, served over TLS 1.2+ only: on AWS with certificateArn, on GCP and Azure with a certificate the cloud manages. Default: the CDN's own domain."),
     certificateArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/, { message: "must be an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there)" })

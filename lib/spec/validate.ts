@@ -148,7 +148,9 @@ function checkDelivery(spec: LandingZoneSpec, add: (path: string, message: strin
 
   const frontends = spec.frontends;
   if (!frontends) return;
-  if ((frontends.domainName === undefined) !== (frontends.certificateArn === undefined)) {
+  if (spec.cloud !== "aws" && frontends.certificateArn !== undefined) {
+    add("frontends.certificateArn", `an ACM certificate is for AWS only; ${spec.cloud} issues a managed certificate for domainName`, "remove certificateArn and keep domainName");
+  } else if (spec.cloud === "aws" && (frontends.domainName === undefined) !== (frontends.certificateArn === undefined)) {
     add(frontends.domainName ? "frontends.certificateArn" : "frontends.domainName", "domainName and certificateArn go together (one is undefined)", "set both, or neither to use the CDN's own domain");
   }
   const routePrefixes = new Set(spec.bffs.flatMap((b) => b.routes).map((r) => r.split("/")[1]));

@@ -131,6 +131,7 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["(with pipelines) two services from one repository", { name: "a", pipelines: { perService: true }, services: [{ name: "x", repository: "mono" }, { name: "y", repository: "mono" }] }, "services[1].repository", /already the source/],
   ["fragment on a BFF route", { name: "a", bffs: [{ name: "web", routes: ["/catalog"] }], frontends: { shell: "web", fragments: ["catalog"] } }, "frontends.fragments[0]", /served at \/catalog\/, which a BFF route already uses/],
   ["domain without certificate", { name: "a", frontends: { shell: "web", domainName: "shop.example.com" } }, "frontends.certificateArn", /go together/],
+  ["ACM certificate on GCP", { name: "a", cloud: "gcp", region: "asia-northeast3", frontends: { shell: "web", domainName: "shop.example.com", certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0f9c2a1e-1b2c-4d5e-8f90-123456789abc" } }, "frontends.certificateArn", /for AWS only; gcp issues a managed certificate for domainName/],
   ["certificate outside us-east-1", { name: "a", frontends: { shell: "web", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f9c2a1e-1b2c-4d5e-8f90-123456789abc" } }, "frontends.certificateArn", /in us-east-1/],
   ["region of another cloud", { name: "a", cloud: "aws", region: "koreacentral" }, "region", /not a aws region name/],
   ["secret name style", { name: "a", services: [{ name: "x", secrets: ["db-password"] }] }, "services[0].secrets[0]", /UPPER_SNAKE_CASE/],

@@ -26,4 +26,6 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   database: ["iaas", "caas", "paas"],
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],
+  saga: ["iaas", "caas", "paas"],
+  frontends: ["iaas", "caas", "paas"],
 };

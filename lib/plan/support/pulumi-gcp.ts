@@ -26,4 +26,5 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   saga: ["iaas", "caas", "paas"],
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],
+  frontends: ["iaas", "caas", "paas"],
 };

@@ -8,6 +8,7 @@ import type { AddOn } from "../../kubernetes/types.js";
 import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
 import { CPU_ALERT_PERCENT } from "../../plan/azure-monitoring.js";
 import { planLandingZone } from "../../plan/planner.js";
+import type { SagaPlan } from "../../plan/saga.js";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
@@ -19,6 +20,7 @@ import { APP_CONFIGURATION_ENDPOINT_ENV, ConfigStore } from "./config-store.js";
 import { ContainerRegistry } from "./container-registry.js";
 import { DocumentAccount } from "./document-account.js";
 import { EventStore } from "./event-store.js";
+import { FrontendHosting } from "./frontend-hosting.js";
 import { KubernetesPlatform, type KubeloginMode } from "./kubernetes-platform.js";
 import { LogWorkspace } from "./log-workspace.js";
 import { MessageBroker, SERVICE_BUS_NAMESPACE_ENV } from "./message-broker.js";
@@ -27,6 +29,7 @@ import { Network } from "./network.js";
 import { PaasPlatform } from "./paas-platform.js";
 import { PaasService } from "./paas-service.js";
 import { PRIVATE_DNS_ZONES } from "./private-endpoint.js";
+import { SagaOrchestrator } from "./saga-orchestrator.js";
 import { ServiceDatabase } from "./service-database.js";
 import { ServiceDiscovery } from "./service-discovery.js";
 import { ServiceWorkload, type ServiceAccess, type ServiceIdentity } from "./service-workload.js";
@@ -43,6 +46,11 @@ export interface LandingZoneArgs {
    * @default - from stack config `msa:gatewayCertificateSecretId` and `msa:gatewayCertificateVaultId`; without them the gateway listens on HTTP only
    */
   readonly certificate?: { readonly keyVaultSecretId: pulumi.Input<string>; readonly keyVaultId: pulumi.Input<string> };
+  /**
+   * Host name the gateway's certificate is issued for; with a certificate, Front Door forwards the shell BFF's routes to it over HTTPS.
+   * @default - the gateway's public IP over HTTP
+   */
+  readonly gatewayHostName?: string;
   /**
    * Entra ID groups that administer the AKS cluster.
    * @default - none beyond the deploying principal
@@ -68,7 +76,9 @@ export interface LandingZoneArgs {
  * namespace, Istio), an in-cluster ingress behind the gateway, the ELK LogPipeline with its Redis
  * buffer and a ServiceWorkload per service with its own workload identity; on IaaS a VmService
  * scale set per service in the gateway's pools, found through ServiceDiscovery (internal load
- * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service.
+ * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service;
+ * with frontends, FrontendHosting (private containers behind Front Door, the shell BFF's routes to the gateway).
+ * Each orchestrated saga gets a SagaOrchestrator (a Logic App and its Service Bus command queues).
  *
  * Before the first `pulumi up`: register the subscription feature `Microsoft.Compute/EncryptionAtHost`;
  * on CaaS have `kubelogin` on the PATH and, in prod (private API server), run from a machine or
@@ -108,12 +118,25 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly ingress?: Ingress;
   readonly sessions?: SessionStore;
   readonly broker?: MessageBroker;
+  /**
+   * The Standard namespace of the saga command queues when the broker's is private (prod) or absent:
+   * a Consumption Logic App reaches Service Bus over its public endpoint (Entra ID only).
+   */
+  readonly sagaBus?: MessageBroker;
+  /** One Logic App per orchestrated saga, by saga name. */
+  readonly sagas: Readonly<Record<string, SagaOrchestrator>>;
+  /** ARM id of each orchestrated saga's Logic App, by saga name. */
+  readonly sagaWorkflowIds?: pulumi.Output<Record<string, string>>;
   readonly logging?: LogPipeline;
+  /** The micro-frontends' storage and Front Door, when the plan has `frontends`. */
+  readonly frontends?: FrontendHosting;
   /** Every service and BFF, by name: a ServiceWorkload (CaaS), VmService (IaaS) or PaasService (PaaS). */
   readonly services: Readonly<Record<string, ServiceIdentity>>;
 
   readonly gatewayUrl: pulumi.Output<string>;
   readonly resourceGroupName: pulumi.Output<string>;
+  /** The micro-frontends' Front Door URL (https). */
+  readonly frontendsUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
@@ -331,12 +354,32 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     const eventStore = this.eventStore;
+    const orchestrated = plan.sagas.filter((s) => s.mode === "orchestration");
+    if (orchestrated.length > 0 && (!this.broker || privateBus)) {
+      this.sagaBus = new MessageBroker(
+        `${name}-sagas`,
+        {
+          resourceGroupName,
+          location,
+          namespaceName: uniqueName("azureResource", "sagas"),
+          broker: { implementation: "service-bus", topics: [], maxReceiveCount: plan.spec.messaging.maxReceiveCount, retentionDays: plan.spec.messaging.retentionDays },
+          sku: { name: "Standard" },
+          logWorkspaceId,
+          retain,
+          tags,
+        },
+        parent,
+      );
+    }
+    // One of the two namespaces exists whenever a saga is orchestrated.
+    const sagas = orchestrated.length > 0 ? this.createSagas(name, plan, orchestrated, (this.sagaBus ?? this.broker)!, { resourceGroupName, location, logWorkspaceId }) : [];
     const access: ServiceAccess[] = [
       ...(this.sessions ? [this.sessions] : []),
       ...(this.broker ? [this.broker] : []),
       ...(config ? [config] : []),
       ...Object.values(databases),
       ...(eventStore ? [eventStore] : []),
+      ...sagas.map((s) => s.orchestrator),
     ];
     // Outside a cluster, services send traces to Application Insights themselves.
     if (plan.tracing && plan.tier !== "caas") this.tracing = new Tracing(`${name}-tracing`, { plan, resourceGroupName, location, logWorkspaceId, tags }, parent);
@@ -350,6 +393,7 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(tracing ? tracing.environment(service.name) : {}),
       ...databases[service.name]?.environment,
       ...(eventStore ? eventStore.environment(service.name) : {}),
+      ...Object.assign({}, ...sagas.map((s) => s.orchestrator.environment(service.name))),
     });
 
     const certificate = args.certificate ?? certificateFromConfig();
@@ -559,6 +603,10 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     this.services = services;
+    // Each trigger admits the initiator's identity, which exists only now.
+    for (const saga of sagas) saga.resolveInitiator(services[saga.orchestrator.saga.initiator]!.clientId);
+    this.sagas = Object.fromEntries(sagas.map((s) => [s.orchestrator.saga.name, s.orchestrator]));
+    if (sagas.length > 0) this.sagaWorkflowIds = pulumi.output(Object.fromEntries(sagas.map((s) => [s.orchestrator.saga.name, s.orchestrator.workflowId])));
 
     if (plan.monitoring) {
       const monitoring = plan.monitoring;
@@ -589,6 +637,28 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
 
+    if (plan.frontends) {
+      const https = certificate !== undefined && args.gatewayHostName !== undefined;
+      this.frontends = new FrontendHosting(
+        `${name}-frontends`,
+        {
+          frontends: plan.frontends,
+          resourceGroupName,
+          location,
+          storageAccountName: uniqueName("azureStorage", "ui"),
+          profileName: `${plan.name}-${plan.environment}-frontends`,
+          // With a repository owner, each app's repository deploys it from its environment without a secret.
+          githubDeploy: plan.frontends.shell.deploySubject !== undefined,
+          ...(plan.frontends.apiRoutes.length > 0 ? { api: https ? { hostName: args.gatewayHostName!, protocol: "Https" as const } : { hostName: this.gateway.publicIp, protocol: "Http" as const } } : {}),
+          logWorkspaceId,
+          retain,
+          tags,
+        },
+        parent,
+      );
+      this.frontendsUrl = this.frontends.url;
+    }
+
     this.gatewayUrl = this.gateway.url;
     this.resourceGroupName = resourceGroupName;
     this.registerOutputs(this.outputs);
@@ -604,7 +674,40 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.sessions ? { sessionEndpoint: this.sessions.endpoint } : {}),
       ...(this.broker ? { serviceBusNamespace: this.broker.namespaceHost } : {}),
       ...(this.logging ? { kibanaService: this.logging.kibanaService } : {}),
+      ...(this.sagaWorkflowIds ? { sagaWorkflowIds: this.sagaWorkflowIds } : {}),
+      ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
     };
+  }
+
+  /** A SagaOrchestrator per orchestrated saga on `bus`; each initiator's client id is resolved once the services exist. */
+  private createSagas(
+    name: string,
+    plan: LandingZonePlan,
+    orchestrated: readonly SagaPlan[],
+    bus: MessageBroker,
+    at: { resourceGroupName: pulumi.Input<string>; location: string; logWorkspaceId: pulumi.Input<string> },
+  ): { orchestrator: SagaOrchestrator; resolveInitiator: (clientId: pulumi.Output<string>) => void }[] {
+    const retain = plan.protection.retain;
+    const tags = { ...plan.tags };
+    return orchestrated.map((saga) => {
+      const [initiatorClientId, resolveInitiator] = pulumi.deferredOutput<string>();
+      const orchestrator = new SagaOrchestrator(
+        `${name}-saga-${saga.name}`,
+        {
+          saga,
+          resourceGroupName: at.resourceGroupName,
+          location: at.location,
+          namespace: { name: bus.nodes.namespace.name, host: bus.namespaceHost },
+          initiatorClientId,
+          maxDeliveryCount: plan.spec.messaging.maxReceiveCount,
+          logWorkspaceId: at.logWorkspaceId,
+          retain,
+          tags,
+        },
+        { parent: this },
+      );
+      return { orchestrator, resolveInitiator };
+    });
   }
 }
 

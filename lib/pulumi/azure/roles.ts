@@ -17,6 +17,8 @@ export const AZURE_ROLES = {
   eventHubsDataSender: "2b629674-e913-4c01-ae53-ef4638d8f975",
   eventHubsDataReceiver: "a638d3c7-ab3a-418d-83e6-5f17a39d4fde",
   virtualMachineUserLogin: "fb879df8-f326-4884-b1cf-06f3ad86be52",
+  storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+  storageBlobDataReader: "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
 } as const;
 
 export type AzureRole = keyof typeof AZURE_ROLES;

@@ -16,6 +16,7 @@ export * from "./user-directory.js";
 export * from "./service-registry.js";
 export * from "./monitoring.js";
 export * from "./firestore-store.js";
+export * from "./frontend-hosting.js";
 export * from "./service-database.js";
 export * from "./saga-orchestrator.js";
 export * from "./event-store.js";

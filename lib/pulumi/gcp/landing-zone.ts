@@ -19,6 +19,7 @@ import { InstanceGroupService } from "./instance-group-service.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { EventStore } from "./event-store.js";
 import { FirestoreStore } from "./firestore-store.js";
+import { FrontendHosting } from "./frontend-hosting.js";
 import { MessageBroker, PUBSUB_TOPICS_ENV } from "./message-broker.js";
 import { Monitoring } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
@@ -66,7 +67,8 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
  * AppEngineApplication and an AppEngineService per service), ContainerRegistry, ServiceRegistry
  * (VMs and App Engine), SessionStore on Memorystore, MessageBroker on Pub/Sub, the ELK LogPipeline
  * with its Redis buffer on GKE, UserDirectory on Identity Platform, the ApiGateway (HTTPS load
- * balancer with Cloud Armor) routing to every exposed service, and Monitoring, all children of this component.
+ * balancer with Cloud Armor) routing to every exposed service, Monitoring, and with frontends FrontendHosting
+ * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service), all children of this component.
  *
  * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
  *
@@ -86,6 +88,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly users?: UserDirectory;
   readonly gateway: ApiGateway;
   readonly monitoring?: Monitoring;
+  /** The micro-frontends' buckets and CDN, when the plan has `frontends`. */
+  readonly frontends?: FrontendHosting;
   /** One orchestrator per saga, in spec order. */
   readonly sagas: readonly SagaOrchestrator[];
   /** Service name → the database it owns. */
@@ -101,6 +105,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly topicNames?: pulumi.Output<Record<string, string>>;
   readonly alertTopic?: pulumi.Output<string>;
   readonly serviceDomain?: pulumi.Output<string>;
+  /** The micro-frontends' CDN (https). */
+  readonly frontendsUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
@@ -285,6 +291,22 @@ export class LandingZone extends pulumi.ComponentResource {
       const policies = pulumi.output(tokens ?? undefined).apply((issuer) => gatewayAuthPolicies(plan, { kind: "load-balancer" }, issuer ? { issuer } : {}));
       applyManifests(`${name}-gateway-auth`, policies, { provider: platform.provider, parent: this, dependsOn: [...platform.ready] });
     }
+    if (plan.frontends) {
+      const bff = plan.frontends.shellBff;
+      this.frontends = new FrontendHosting(
+        `${name}-frontends`,
+        {
+          frontends: plan.frontends,
+          location: plan.region,
+          ...(bff && plan.frontends.apiRoutes.length > 0 ? { apiBackendServiceId: this.gateway.backendServiceIds[bff]! } : {}),
+          deployAccountId: (app) => gcpServiceAccountId(plan.name, `ui-${app}`),
+          retain,
+          labels,
+        },
+        parent,
+      );
+      this.frontendsUrl = this.frontends.url;
+    }
     if (asked.has("monitoring")) {
       this.monitoring = new Monitoring(`${name}-monitoring`, { plan, backendServiceNames: this.gateway.backendServiceNames, namePrefix: prefix, labels }, parent);
     }
@@ -311,6 +333,7 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.topicNames ? { topicNames: this.topicNames } : {}),
       ...(this.alertTopic ? { alertTopic: this.alertTopic } : {}),
       ...(this.serviceDomain ? { serviceDomain: this.serviceDomain } : {}),
+      ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
     };
   }
 }
@@ -381,6 +404,7 @@ function checkAccountIds(plan: LandingZonePlan): void {
     }
   }
   for (const saga of plan.spec.sagas) claim(`saga-${saga.name}`, `sagas[${saga.name}]`);
+  for (const app of plan.frontends ? [plan.frontends.shell, ...plan.frontends.fragments] : []) claim(`ui-${app.name}`, `the deploy account of frontend ${app.name}`);
 }
 
 function checkSecretValues(plan: LandingZonePlan, secretValues: LandingZoneArgs["secretValues"]): void {

@@ -42,6 +42,13 @@ const encryptionInTransit: LandingZonePolicy[] = [
   resourceRule("azure-messaging-tls", "encryption-in-transit", "Service Bus and Event Hubs namespaces take TLS 1.2+ only.", ["azure-native:servicebus:Namespace", "azure-native:eventhub:Namespace"], (p) =>
     expectValue(p["minimumTlsVersion"], "1.2", "minimumTlsVersion"),
   ),
+  resourceRule("azure-front-door-tls", "encryption-in-transit", "Front Door routes redirect HTTP to HTTPS, and custom domains take TLS 1.2 or later.", ["azure-native:cdn:Route", "azure-native:cdn:AFDCustomDomain"], (p, args) =>
+    args.type === "azure-native:cdn:Route"
+      ? expectValue(p["httpsRedirect"], "Enabled", "httpsRedirect")
+      : ["TLS12", "TLS13"].includes(String(get(p, "tlsSettings", "minimumTlsVersion")))
+        ? []
+        : [`tlsSettings.minimumTlsVersion must be TLS12 or TLS13, is ${JSON.stringify(get(p, "tlsSettings", "minimumTlsVersion") ?? "unset")}`],
+  ),
   resourceRule("azure-webapp-tls", "encryption-in-transit", "Web apps take HTTPS only with TLS 1.2+, and no FTP.", ["azure-native:web:WebApp"], (p) => [
     ...expectValue(p["httpsOnly"], true, "httpsOnly"),
     ...expectValue(get(p, "siteConfig", "minTlsVersion"), "1.2", "siteConfig.minTlsVersion"),
@@ -58,6 +65,9 @@ const noPublicData: LandingZonePolicy[] = [
     ...(p["anonymousPullEnabled"] === true ? ["anonymousPullEnabled must not be true"] : []),
   ]),
   resourceRule("azure-storage-no-public-blobs", "no-public-data", "Storage accounts allow no anonymous blob access.", ["azure-native:storage:StorageAccount"], (p) => expectValue(p["allowBlobPublicAccess"], false, "allowBlobPublicAccess")),
+  resourceRule("azure-containers-private", "no-public-data", "Blob containers allow no anonymous access.", ["azure-native:storage:BlobContainer"], (p) =>
+    p["publicAccess"] === undefined || p["publicAccess"] === "None" ? [] : [`publicAccess must be None, is ${JSON.stringify(p["publicAccess"])}`],
+  ),
   resourceRule("azure-vm-no-public-ip", "no-public-data", "Scale-set instances get no public IP address.", ["azure-native:compute:VirtualMachineScaleSet"], (p) =>
     listOf(get(p, "virtualMachineProfile", "networkProfile", "networkInterfaceConfigurations"))
       .flatMap((nic) => listOf(nic["ipConfigurations"]))
@@ -92,6 +102,19 @@ const leastPrivilege: LandingZonePolicy[] = [
           ? expectValue(p["disableLocalAccounts"], true, "disableLocalAccounts")
           : expectValue(p["disableLocalAuth"], true, "disableLocalAuth"),
   ),
+  resourceRule(
+    "azure-logic-trigger-entra",
+    "least-privilege",
+    "A Logic App started over HTTP admits only named Entra ID callers (an authorization policy with issuer and caller claims), not whoever holds a SAS URL.",
+    ["azure-native:logic:Workflow"],
+    (p) => {
+      const triggers = Object.values((get(p, "definition", "triggers") ?? {}) as Record<string, { type?: string }>);
+      if (!triggers.some((t) => t.type === "Request")) return [];
+      const policies = Object.values((get(p, "accessControl", "triggers", "openAuthenticationPolicies", "policies") ?? {}) as Record<string, { type?: string; claims?: { name?: string }[] }>);
+      const pinned = policies.length > 0 && policies.every((policy) => policy.type === "AAD" && (policy.claims ?? []).some((c) => c.name === "iss") && (policy.claims ?? []).some((c) => c.name === "appid" || c.name === "oid"));
+      return pinned ? [] : ["has a Request trigger without an Entra ID authorization policy naming its callers (iss and appid or oid claims)"];
+    },
+  ),
   resourceRule("azure-keyvault-rbac", "least-privilege", "Key Vaults authorize with Azure RBAC, per secret, not with vault-wide access policies.", ["azure-native:keyvault:Vault"], (p) => [
     ...expectValue(get(p, "properties", "enableRbacAuthorization"), true, "properties.enableRbacAuthorization"),
     ...(listOf(get(p, "properties", "accessPolicies")).length > 0 ? ["properties.accessPolicies must be empty"] : []),
@@ -99,8 +122,8 @@ const leastPrivilege: LandingZonePolicy[] = [
 ];
 
 const logging: LandingZonePolicy[] = [
-  stackRule("azure-diagnostics", "logging", "Clusters, gateways, VNets, NSGs, vaults and brokers send their logs to Log Analytics.", (args: StackValidationArgs) => {
-    const watched = new Set(["azure-native:containerservice:ManagedCluster", "azure-native:network:ApplicationGateway", "azure-native:network:VirtualNetwork", "azure-native:network:NetworkSecurityGroup", "azure-native:keyvault:Vault", "azure-native:servicebus:Namespace"]);
+  stackRule("azure-diagnostics", "logging", "Clusters, gateways, VNets, NSGs, vaults, brokers and Logic Apps send their logs to Log Analytics.", (args: StackValidationArgs) => {
+    const watched = new Set(["azure-native:containerservice:ManagedCluster", "azure-native:network:ApplicationGateway", "azure-native:network:VirtualNetwork", "azure-native:network:NetworkSecurityGroup", "azure-native:keyvault:Vault", "azure-native:servicebus:Namespace", "azure-native:logic:Workflow"]);
     const targets = new Set(args.resources.filter((r) => r.type === "azure-native:monitor:DiagnosticSetting" && r.props["workspaceId"]).map((r) => String(r.props["resourceUri"])));
     return args.resources.filter((r) => watched.has(r.type) && !targets.has(String(r.props["id"]))).map((r) => [`${r.type} ${r.name} has no diagnostic setting to a Log Analytics workspace`, r.urn] as const);
   }),

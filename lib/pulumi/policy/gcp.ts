@@ -57,6 +57,9 @@ const noPublicData: LandingZonePolicy[] = [
     ...expectValue(p["publicAccessPrevention"], "enforced", "publicAccessPrevention"),
     ...expectValue(p["uniformBucketLevelAccess"], true, "uniformBucketLevelAccess"),
   ]),
+  resourceRule("gcp-bucket-iam-not-public", "no-public-data", "No bucket grants a role to allUsers or allAuthenticatedUsers; the CDN reads private buckets as its own account.", ["gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:storage/bucketIAMBinding:BucketIAMBinding"], (p) =>
+    [p["member"], ...((p["members"] as unknown[] | undefined) ?? [])].filter((m) => m === "allUsers" || m === "allAuthenticatedUsers").map((m) => `grants ${String(p["role"])} to ${String(m)}`),
+  ),
 ];
 
 const leastPrivilege: LandingZonePolicy[] = [

@@ -49,6 +49,8 @@ const ID_TEMPLATES: Record<string, string> = {
   "azure-native:servicebus:Namespace": `${RG}/Microsoft.ServiceBus/namespaces/{namespaceName}`,
   "azure-native:servicebus:Topic": `${RG}/Microsoft.ServiceBus/namespaces/{namespaceName}/topics/{topicName}`,
   "azure-native:servicebus:Subscription": `${RG}/Microsoft.ServiceBus/namespaces/{namespaceName}/topics/{topicName}/subscriptions/{subscriptionName}`,
+  "azure-native:servicebus:Queue": `${RG}/Microsoft.ServiceBus/namespaces/{namespaceName}/queues/{queueName}`,
+  "azure-native:logic:Workflow": `${RG}/Microsoft.Logic/workflows/{workflowName}`,
   "azure-native:compute:VirtualMachineScaleSet": `${RG}/Microsoft.Compute/virtualMachineScaleSets/{vmScaleSetName}`,
   "azure-native:web:AppServicePlan": `${RG}/Microsoft.Web/serverfarms/{name}`,
   "azure-native:web:WebApp": `${RG}/Microsoft.Web/sites/{name}`,
@@ -69,6 +71,18 @@ const ID_TEMPLATES: Record<string, string> = {
   "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra": `${RG}/Microsoft.DBforPostgreSQL/flexibleServers/{serverName}/administrators/{objectId}`,
   "azure-native:eventhub:Namespace": `${RG}/Microsoft.EventHub/namespaces/{namespaceName}`,
   "azure-native:eventhub:EventHub": `${RG}/Microsoft.EventHub/namespaces/{namespaceName}/eventhubs/{eventHubName}`,
+  "azure-native:storage:BlobServiceProperties": `${RG}/Microsoft.Storage/storageAccounts/{accountName}/blobServices/default`,
+  "azure-native:storage:BlobContainer": `${RG}/Microsoft.Storage/storageAccounts/{accountName}/blobServices/default/containers/{containerName}`,
+  "azure-native:cdn:Profile": `${RG}/Microsoft.Cdn/profiles/{profileName}`,
+  "azure-native:cdn:AFDEndpoint": `${RG}/Microsoft.Cdn/profiles/{profileName}/afdEndpoints/{endpointName}`,
+  "azure-native:cdn:AFDOriginGroup": `${RG}/Microsoft.Cdn/profiles/{profileName}/originGroups/{originGroupName}`,
+  "azure-native:cdn:AFDOrigin": `${RG}/Microsoft.Cdn/profiles/{profileName}/originGroups/{originGroupName}/origins/{originName}`,
+  "azure-native:cdn:AFDCustomDomain": `${RG}/Microsoft.Cdn/profiles/{profileName}/customDomains/{customDomainName}`,
+  "azure-native:cdn:Route": `${RG}/Microsoft.Cdn/profiles/{profileName}/afdEndpoints/{endpointName}/routes/{routeName}`,
+  "azure-native:cdn:RuleSet": `${RG}/Microsoft.Cdn/profiles/{profileName}/ruleSets/{ruleSetName}`,
+  "azure-native:cdn:Rule": `${RG}/Microsoft.Cdn/profiles/{profileName}/ruleSets/{ruleSetName}/rules/{ruleName}`,
+  "azure-native:cdn:SecurityPolicy": `${RG}/Microsoft.Cdn/profiles/{profileName}/securityPolicies/{securityPolicyName}`,
+  "azure-native:frontdoor:Policy": `${RG}/Microsoft.Network/frontdoorWebApplicationFirewallPolicies/{policyName}`,
 };
 
 function armId(type: string, name: string, inputs: Record<string, unknown>): string {
@@ -109,10 +123,17 @@ export function azureMockState(type: string, name: string, inputs: Record<string
       return { ...base, hostName: `${resourceName}.redis.cache.windows.net`, sslPort: 6380, port: 6379 };
     case "azure-native:servicebus:Namespace":
       return { ...base, serviceBusEndpoint: `https://${resourceName}.servicebus.windows.net:443/` };
+    case "azure-native:logic:Workflow":
+      // The endpoint names the workflow by an internal id Azure assigns, not by its name.
+      return { ...base, accessEndpoint: `https://prod-00.${MOCK_LOCATION}.logic.azure.com:443/workflows/${mockGuid(`workflow:${id}`).replace(/-/g, "")}` };
     case "azure-native:eventhub:Namespace":
       return { ...base, serviceBusEndpoint: `https://${resourceName}.servicebus.windows.net:443/` };
     case "azure-native:storage:StorageAccount":
       return { ...base, primaryEndpoints: { blob: `https://${resourceName}.blob.core.windows.net/`, web: `https://${resourceName}.z13.web.core.windows.net/` } };
+    case "azure-native:cdn:AFDEndpoint":
+      return { ...base, hostName: `${resourceName}-c3d4e5f6a7b8c9d0.z01.azurefd.net` };
+    case "azure-native:cdn:AFDCustomDomain":
+      return { ...base, validationProperties: { validationToken: mockGuid(`validation:${id}`) } };
     case "azure-native:keyvault:Vault":
       return { ...base, properties: { ...(inputs["properties"] as object), vaultUri: `https://${resourceName}.vault.azure.net/` } };
     case "azure-native:keyvault:Secret": {

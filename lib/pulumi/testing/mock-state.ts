@@ -190,6 +190,11 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return compute("securityPolicies");
     case "gcp:compute/uRLMap:URLMap":
       return compute("urlMaps");
+    case "gcp:compute/backendBucket:BackendBucket":
+      return compute("backendBuckets");
+    case "gcp:storage/bucket:Bucket":
+      // A bucket's id is its globally unique name.
+      return { ...inputs, name: physical, id: physical, url: `gs://${physical}`, selfLink: `https://www.googleapis.com/storage/v1/b/${physical}` };
     case "gcp:compute/instanceTemplate:InstanceTemplate": {
       const template = compute("instanceTemplates");
       return { ...template, selfLinkUnique: `${template.selfLink}?uniqueId=1234567890` };

@@ -145,9 +145,10 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     const serviceGrants = (service: string) =>
       byType(resources, ROLE)
         .filter((r) => r.parent === `shop-${service}` && [AZURE_ROLES.serviceBusDataSender, AZURE_ROLES.serviceBusDataReceiver].includes(roleOf(r) as never))
-        .map((r) => `${roleOf(r) === AZURE_ROLES.serviceBusDataSender ? "send" : "receive"} ${String(r.inputs["scope"]).split("/topics/")[1]}`)
+        .map((r) => `${roleOf(r) === AZURE_ROLES.serviceBusDataSender ? "send" : "receive"} ${String(r.inputs["scope"]).split("/topics/")[1] ?? `queue ${String(r.inputs["scope"]).split("/queues/")[1]}`}`)
         .sort();
-    expect(serviceGrants("orders")).toEqual(["receive payment-completed/subscriptions/orders", "receive stock-reserved/subscriptions/orders", "send order-placed"]);
+    // orders also takes the place-order saga's commands from its own queue.
+    expect(serviceGrants("orders")).toEqual(["receive payment-completed/subscriptions/orders", "receive queue orders_saga_place-order", "receive stock-reserved/subscriptions/orders", "send order-placed"]);
     expect(serviceGrants("order-history")).toEqual(["receive order-placed/subscriptions/order-history", "receive payment-completed/subscriptions/order-history"]);
     expect(serviceGrants("web")).toEqual([]);
     const principal = single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-orders-identity").outputs["principalId"];
@@ -157,7 +158,7 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(subscriptions.map((s) => `${s.inputs["topicName"]}/${s.inputs["subscriptionName"]}`).sort()).toEqual(
       plan.broker!.topics.flatMap((t) => t.subscriptions.map((s) => `${t.event}/${s.subscriber}`)).sort(),
     );
-    const namespace = single(resources, "azure-native:servicebus:Namespace");
+    const namespace = single(resources, "azure-native:servicebus:Namespace", "shop-broker-namespace");
     expect(namespace.inputs).toMatchObject({ sku: { name: "Premium", tier: "Premium", capacity: 1 }, disableLocalAuth: true, minimumTlsVersion: "1.2", publicNetworkAccess: "Disabled" });
     expect(namespace.protect).toBe(true);
   });
@@ -357,8 +358,9 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(pipeline.dependsOn).toEqual(expect.arrayContaining(["shop-platform-services"]));
   });
 
-  it("exports the gateway URL, resource group, cluster, registry, session, Service Bus and Kibana addresses", () => {
-    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "gatewayUrl", "kibanaService", "registryLoginServer", "resourceGroupName", "serviceBusNamespace", "sessionEndpoint"]);
+  it("exports the gateway URL, resource group, cluster, registry, session, Service Bus and Kibana addresses, the frontends' URL and the saga workflows", () => {
+    expect(Object.keys(outputs).sort()).toEqual(["clusterName", "frontendsUrl", "gatewayUrl", "kibanaService", "registryLoginServer", "resourceGroupName", "sagaWorkflowIds", "serviceBusNamespace", "sessionEndpoint"]);
+    expect(outputs["frontendsUrl"]).toMatch(/^https:\/\/shop-prod-frontends-[0-9a-f]+\.z01\.azurefd\.net$/);
     expect(outputs["gatewayUrl"]).toBe("http://20.51.0.10");
     expect(outputs["resourceGroupName"]).toBe("shop-prod");
     expect(String(outputs["sessionEndpoint"])).toMatch(/^shop-prod-sessions-[0-9a-f]{6}\.redis\.cache\.windows\.net:6380$/);

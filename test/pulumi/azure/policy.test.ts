@@ -52,14 +52,21 @@ describe("the Azure policy pack over the Azure landing zones", () => {
         bad("azure-native:network:NetworkSecurityGroup", { securityRules: [{ name: "ssh", direction: "Inbound", access: "Allow", sourceAddressPrefix: "*", destinationPortRange: "22" }] }),
         bad("azure-native:keyvault:Vault", { properties: { enableRbacAuthorization: false, accessPolicies: [{ objectId: "x" }], publicNetworkAccess: "Enabled" }, tags: { "msa:environment": "prod" } }),
         bad("azure-native:network:VirtualNetwork", {}),
+        bad("azure-native:logic:Workflow", { definition: { triggers: { manual: { type: "Request", kind: "Http" } } }, accessControl: { triggers: { openAuthenticationPolicies: { policies: { any: { type: "AAD", claims: [{ name: "iss", value: "https://sts.windows.net/t/" }] } } } } } }),
+        bad("azure-native:storage:BlobContainer", { publicAccess: "Blob" }),
+        bad("azure-native:cdn:Route", { httpsRedirect: "Disabled" }),
+        bad("azure-native:cdn:AFDCustomDomain", { tlsSettings: { certificateType: "ManagedCertificate", minimumTlsVersion: "TLS10" } }),
       ],
       azurePolicies,
     );
     expect([...new Set(violations.map((v) => v.policy))].sort()).toEqual(
       [
+        "azure-containers-private",
         "azure-data-private",
         "azure-diagnostics",
+        "azure-front-door-tls",
         "azure-keyvault-rbac",
+        "azure-logic-trigger-entra",
         "azure-no-broad-roles",
         "azure-no-shared-keys",
         "azure-nsg-no-open-ingress",

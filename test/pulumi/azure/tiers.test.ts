@@ -77,6 +77,8 @@ describe("Azure IaaS: a scale set per service behind the gateway", async () => {
         AZURE_ROLES.acrPull,
         AZURE_ROLES.serviceBusDataReceiver,
         AZURE_ROLES.serviceBusDataReceiver,
+        // its place-order saga command queue
+        AZURE_ROLES.serviceBusDataReceiver,
         AZURE_ROLES.serviceBusDataSender,
         AZURE_ROLES.keyVaultSecretsUser,
         AZURE_ROLES.appConfigurationDataReader,

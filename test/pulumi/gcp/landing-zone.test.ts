@@ -37,8 +37,9 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     expect(resources.every((r) => r.path === "shop" || r.path.startsWith("shop/"))).toBe(true);
     expect(resources.some((r) => r.type.startsWith("aws:") || r.type.startsWith("azure-native:"))).toBe(false);
     expect(zone.plan.cloud).toBe("gcp");
-    expect(Object.keys(outputs).sort()).toEqual(["alertTopic", "clusterName", "gatewayAddress", "gatewayUrl", "kibanaService", "sessionEndpoint", "topicNames"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alertTopic", "clusterName", "frontendsUrl", "gatewayAddress", "gatewayUrl", "kibanaService", "sessionEndpoint", "topicNames"]);
     expect(outputs["gatewayUrl"]).toBe("https://34.120.10.20.nip.io");
+    expect(outputs["frontendsUrl"]).toBe("https://34.120.10.20.nip.io");
     expect(outputs["sessionEndpoint"]).toBe("10.0.192.4:6378");
   });
 
@@ -128,7 +129,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     expect(routed.sort()).toEqual(plan.gateway.routes.map((r) => `${r.path}->${r.target}`).sort());
     expect(backendIds[urlMap.inputs["defaultService"] as string]).toBe("web");
 
-    const policy = single(resources, "gcp:compute/securityPolicy:SecurityPolicy");
+    const policy = single(resources, "gcp:compute/securityPolicy:SecurityPolicy", "shop-gateway-armor");
     const actions = (policy.inputs["rules"] as { action: string; match: { expr?: { expression: string } } }[]).map((r) => r.action);
     expect(actions.filter((a) => a === "deny(403)")).toHaveLength(CLOUD_ARMOR_WAF_RULES.length);
     expect(actions).toContain("throttle");
@@ -143,7 +144,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     const service = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Service")!;
     expect(JSON.parse(service.metadata.annotations!["cloud.google.com/neg"]!)).toEqual({ exposed_ports: { "80": { name: "shop-prod-orders" } } });
     expect(single(resources, "gcp:compute/globalForwardingRule:GlobalForwardingRule", "shop-gateway-https").inputs).toMatchObject({ portRange: "443", loadBalancingScheme: "EXTERNAL_MANAGED" });
-    expect(single(resources, "gcp:compute/sSLPolicy:SSLPolicy").inputs).toMatchObject({ minTlsVersion: "TLS_1_2" });
+    expect(single(resources, "gcp:compute/sSLPolicy:SSLPolicy", "shop-gateway-tls").inputs).toMatchObject({ minTlsVersion: "TLS_1_2" });
   });
 
   it("lets only Google's load balancer ranges past the pods' default-deny and STRICT mTLS, on the container port", () => {
@@ -367,6 +368,7 @@ describe("data protection of the GCP example (prod)", () => {
         "gcp:sql/databaseInstance:DatabaseInstance",
         "gcp:sql/database:Database",
         "gcp:firestore/database:Database",
+        "gcp:storage/bucket:Bucket",
       ]),
     );
     expect(stateful.filter((r) => !r.protect || !r.retainOnDelete).map((r) => `${r.type} ${r.name}`)).toEqual([]);

@@ -57,6 +57,7 @@ describe("each GCP rule catches a bad resource", () => {
     ["gcp-no-open-ingress", [resource("gcp:compute/firewall:Firewall", { direction: "INGRESS", sourceRanges: ["0.0.0.0/0"], allows: [{ protocol: "tcp", ports: ["22"] }] })]],
     ["gcp-app-engine-ingress", [resource("gcp:appengine/serviceNetworkSettings:ServiceNetworkSettings", { networkSettings: { ingressTrafficAllowed: "INGRESS_TRAFFIC_ALLOWED_ALL" } })]],
     ["gcp-bucket-not-public", [resource("gcp:storage/bucket:Bucket", { publicAccessPrevention: "inherited", uniformBucketLevelAccess: true })]],
+    ["gcp-bucket-iam-not-public", [resource("gcp:storage/bucketIAMMember:BucketIAMMember", { bucket: "b", role: "roles/storage.objectViewer", member: "allUsers" })]],
     ["gcp-no-basic-roles", [resource("gcp:projects/iAMMember:IAMMember", { role: "roles/editor", member: "serviceAccount:x" })]],
     ["gcp-data-roles-conditioned", [resource("gcp:projects/iAMMember:IAMMember", { role: "roles/cloudsql.client", member: "serviceAccount:x" })]],
     ["gcp-no-service-account-keys", [resource("gcp:serviceaccount/key:Key", { serviceAccountId: "x" })]],
