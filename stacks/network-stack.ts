@@ -48,6 +48,10 @@ export class NetworkStack extends PlanStack {
       parameterName: sharedParameters.privateSubnetIds(plan),
       stringValue: Fn.join(",", this.network.vpc.selectSubnets(this.network.subnets.private).subnetIds),
     });
+    // One parameter per isolated subnet: service stacks place their databases there, one subnet per zone.
+    this.network.vpc.selectSubnets(this.network.subnets.isolated).subnets.forEach((subnet, i) => {
+      new ssm.StringParameter(this, `IsolatedSubnet${i}Parameter`, { parameterName: sharedParameters.isolatedSubnetId(plan, i), stringValue: subnet.subnetId });
+    });
   }
 
   /** Key of every CloudWatch log group of the landing zone in its region: the flow-log key, or one of its own without flow logs. */

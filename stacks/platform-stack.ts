@@ -12,6 +12,7 @@ import { namespaceManifests } from "../lib/kubernetes/namespace.js";
 import { secretsStoreAddOn } from "../lib/kubernetes/secrets-store.js";
 import { BEANSTALK_INSTANCE_PORT, beanstalkHost } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
+import { serviceNamed } from "../lib/plan/lookup.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
 import { PlanStack, acknowledgeSingleZoneRedis, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
@@ -169,7 +170,7 @@ export class PlatformStack extends PlanStack {
 }
 
 function healthPath(plan: LandingZonePlan, target: string): string {
-  return plan.services.find((s) => s.name === target)!.healthPath;
+  return serviceNamed(plan, target)!.healthPath;
 }
 
 function gatewayAuth(stack: Stack, plan: LandingZonePlan, users: UserDirectory | undefined): ApiGatewayAuth {

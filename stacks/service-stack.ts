@@ -1,4 +1,4 @@
-import { Fn, RemovalPolicy, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_sns as sns, aws_ssm as ssm } from "aws-cdk-lib";
+import { Fn, RemovalPolicy, Tags, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_sns as sns, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ConfigStore } from "../lib/cdk/config-store.js";
 import { GatewayRoutes, type GatewayRoutesProps } from "../lib/cdk/gateway-routes.js";
@@ -11,9 +11,13 @@ import { workloadNamespace } from "../lib/kubernetes/namespace.js";
 import { serviceConfigOf } from "../lib/plan/config-store.js";
 import type { HostLogBuffer } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
+import { directPublishes } from "../lib/plan/data.js";
+import { SERVICE_TAG_KEY } from "../lib/plan/messaging.js";
+import { routesTo, serviceNamed, specImageOf, subscriptionsOf } from "../lib/plan/lookup.js";
 import { cloudWatchMonitors, type CloudWatchDimensionValues } from "../lib/plan/monitoring.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
+import { ServiceData } from "./service-data.js";
 import { sharedParameters } from "./shared-parameters.js";
 
 export interface ServiceStackProps extends PlanStackProps {
@@ -34,6 +38,8 @@ export type ServiceDeployment = ServiceWorkload | VmService | PaasService;
  */
 export class ServiceStack extends PlanStack {
   readonly workload: ServiceDeployment;
+  /** The service's database, read model, event store and saga wiring. */
+  readonly data: ServiceData;
   /** The service's gateway routes, when it is exposed. */
   readonly routes?: GatewayRoutes;
   /** The service's parameters and secrets, when it has any. */
@@ -44,10 +50,10 @@ export class ServiceStack extends PlanStack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, forbidImports: true });
     const { plan, serviceName } = props;
-    const service = plan.services.find((s) => s.name === serviceName);
+    const service = serviceNamed(plan, serviceName);
     if (!service) throw new Error(`ServiceStack: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     const read = (parameterName: string) => ssm.StringParameter.valueForStringParameter(this, parameterName);
-    const routes = plan.gateway.loadBalancers.flatMap((lb) => lb.routes.filter((r) => r.target === service.name).map((r) => ({ path: r.path, priority: r.priority, loadBalancer: lb.index })));
+    const routes = routesTo(plan, service.name).map(({ route, loadBalancer }) => ({ path: route.path, priority: route.priority, loadBalancer }));
     // The auth service's own routes (sign-in) are not checked by the authorizer they feed.
     const checked = plan.gateway.auth !== "none" && plan.auth?.authorizer?.service !== service.name;
     const gatewayRoutes = (target: GatewayRoutesProps["target"]) =>
@@ -71,6 +77,7 @@ export class ServiceStack extends PlanStack {
             }),
       });
     const messagingArns = messagingArnsOf(plan, service, read);
+    this.data = new ServiceData(this, "Data", { plan, service });
     const image = imageOf(this, plan, service);
     const repositoryName = image.fromRepository ? service.repository : undefined;
 
@@ -81,6 +88,7 @@ export class ServiceStack extends PlanStack {
     const sessionStore: ServiceSessionStore | undefined = plan.sessions
       ? { endpoint: read(sharedParameters.sessionEndpoint(plan)), port: read(sharedParameters.sessionPort(plan)), authTokenSecretArn: read(sharedParameters.sessionAuthTokenArn(plan)) }
       : undefined;
+    const dataEnv = Object.keys(this.data.env).length > 0 ? { env: this.data.env } : {};
     const platformParts = { ...(this.configStore ? { configStore: this.configStore } : {}), ...(sessionStore ? { sessionStore } : {}) };
 
     if (plan.tier === "caas") {
@@ -102,6 +110,7 @@ export class ServiceStack extends PlanStack {
         ...(targetGroupArns[0] ? { targetGroupArn: targetGroupArns[0] } : {}),
         ...(messagingArns ? { messagingArns } : {}),
         ...platformParts,
+        ...dataEnv,
       });
     } else {
       const zones = plan.network.availabilityZones;
@@ -128,6 +137,7 @@ export class ServiceStack extends PlanStack {
         ...(messagingArns ? { messagingArns } : {}),
         ...(logBuffer ? { logBuffer } : {}),
         ...platformParts,
+        ...dataEnv,
       };
       const discovery = plan.hosts?.discovery;
 
@@ -154,6 +164,8 @@ export class ServiceStack extends PlanStack {
       }
     }
 
+    this.actsFor(service);
+
     const monitor = cloudWatchMonitors(plan).find((m) => m.name === service.name);
     if (monitor && plan.monitoring) {
       const index = plan.monitoring.services.find((m) => m.service === service.name)?.loadBalancerIndex;
@@ -172,13 +184,25 @@ export class ServiceStack extends PlanStack {
       });
     }
   }
+
+  /**
+   * The broker's policies admit only principals tagged as the service (pod, VM and Beanstalk
+   * instance roles alike), and the service's role alone gets what it owns.
+   */
+  private actsFor(service: ServicePlan): void {
+    Tags.of(this.workload.role).add(SERVICE_TAG_KEY, service.name);
+    this.data.grantOwner(this.workload.role);
+  }
 }
 
 function messagingArnsOf(plan: LandingZonePlan, service: ServicePlan, read: (name: string) => string): ServiceMessagingArns | undefined {
-  const subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+  const subscriptions = subscriptionsOf(plan, service.name);
   if (service.publishes.length === 0 && subscriptions.length === 0) return undefined;
+  const eventBus = plan.broker?.implementation === "eventbridge";
   return {
-    topicArns: Object.fromEntries(service.publishes.map((event) => [event, read(sharedParameters.topicArn(plan, event))])),
+    topicArns: eventBus ? {} : Object.fromEntries(service.publishes.map((event) => [event, read(sharedParameters.topicArn(plan, event))])),
+    // Read only where used: an unreferenced template parameter fails strict validation.
+    ...(eventBus && directPublishes(service).length > 0 ? { eventBusArn: read(sharedParameters.eventBusArn(plan)) } : {}),
     queueArns: Object.fromEntries(subscriptions.map((s) => [s.name, read(sharedParameters.queueArn(plan, s.name))])),
     encryptionKeyArn: read(sharedParameters.brokerKeyArn(plan)),
   };
@@ -186,7 +210,7 @@ function messagingArnsOf(plan: LandingZonePlan, service: ServicePlan, read: (nam
 
 /** The spec's image when it names one; the pipeline's latest release; otherwise the service's own ECR repository. */
 function imageOf(scope: Construct, plan: LandingZonePlan, service: ServicePlan): { uri: string; fromRepository: boolean } {
-  const explicit = [...plan.spec.services, ...plan.spec.bffs].find((s) => s.name === service.name)?.image;
+  const explicit = specImageOf(plan, service.name);
   if (explicit) return { uri: explicit, fromRepository: false };
   // The deploy stage records each release, so redeploying this stack keeps the released image.
   const release = plan.delivery?.services.find((s) => s.service === service.name)?.releaseParameter;

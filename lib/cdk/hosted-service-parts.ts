@@ -2,6 +2,7 @@ import { RemovalPolicy, Stack, Validations, type aws_autoscaling as autoscaling,
 import type { Construct } from "constructs";
 import { serviceConfigOf } from "../plan/config-store.js";
 import { hostedServiceStatements, messagingEnvironment, type HostedServiceGrants, type PolicyStatementData } from "../plan/host-bootstrap.js";
+import { serviceNamed } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { acknowledgeAwsManagedPolicies, acknowledgeInlinePolicy, nagValue } from "./compliance.js";
 import { ConfigStore } from "./config-store.js";
@@ -20,7 +21,7 @@ export interface HostedServiceParts {
 
 /** Finds the service in the plan or throws naming the choices. */
 export function findService(plan: LandingZonePlan, serviceName: string, construct: string): ServicePlan {
-  const service = plan.services.find((s) => s.name === serviceName);
+  const service = serviceNamed(plan, serviceName);
   if (!service) throw new Error(`${construct}: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
   return service;
 }

@@ -440,8 +440,8 @@ class ManifestApplier {
   private manifest(scope: Construct, id: string, manifests: readonly ManifestObject[]): eks.KubernetesManifest {
     return new eks.KubernetesManifest(scope, id, {
       cluster: this.cluster,
-      // The construct adds a prune label to each object; the caller's objects stay untouched.
-      manifest: structuredClone(manifests) as unknown as Record<string, unknown>[],
+      // The construct adds a prune label to each object's labels; copying just the labels keeps the caller's objects untouched (a deep clone per manifest costs more).
+      manifest: manifests.map((m) => ({ ...m, metadata: { ...m.metadata, labels: { ...m.metadata.labels } } })),
       // apply, not create: re-running a failed deployment finds objects it created before.
       overwrite: true,
     });

@@ -7,6 +7,7 @@ import { MessagingStack } from "../../stacks/messaging-stack.js";
 import { NetworkStack } from "../../stacks/network-stack.js";
 import { ObservabilityStack } from "../../stacks/observability-stack.js";
 import { PlatformStack, type ServicePlatform } from "../../stacks/platform-stack.js";
+import { SagaStack } from "../../stacks/saga-stack.js";
 import { ServiceDeliveryStack } from "../../stacks/service-delivery-stack.js";
 import { ServiceStack } from "../../stacks/service-stack.js";
 import { pascalCase, stackName } from "../plan/naming.js";
@@ -34,11 +35,12 @@ export interface LandingZoneProps {
 
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
- * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging`
- * and one `-svc-<service>` per service and BFF, for any tier (iaas: VM fleets, caas: EKS, paas:
- * Elastic Beanstalk); with pipelines one `-delivery-<service>` each, with frontends `-frontends` (and
- * `-frontends-edge` in us-east-1). Service stacks read shared values from SSM parameters at deploy
- * time, so each deploys on its own, and every template is checked against CloudFormation's limits.
+ * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging`,
+ * `-sagas` and one `-svc-<service>` per service and BFF, for any tier (iaas: VM fleets, caas: EKS,
+ * paas: Elastic Beanstalk), with the service's own database, read model and event store; with
+ * pipelines one `-delivery-<service>` each, with frontends `-frontends` (and `-frontends-edge` in
+ * us-east-1). Service stacks read shared values from SSM parameters at deploy time, so each deploys
+ * on its own, and every template is checked against CloudFormation's limits when synthesized.
  *
  * @example
  * const app = new App();
@@ -50,6 +52,8 @@ export class LandingZone extends Construct {
   readonly platformStack: PlatformStack;
   readonly observabilityStack?: ObservabilityStack;
   readonly messagingStack?: MessagingStack;
+  /** The orchestrated sagas' state machines and command queues (`-sagas`), when the spec has any. */
+  readonly sagaStack?: SagaStack;
   /** Service or BFF name → its stack. */
   readonly serviceStacks: ReadonlyMap<string, ServiceStack>;
   /** The connection or GitHub OIDC provider the pipelines share, when the spec does not name one. */
@@ -101,6 +105,7 @@ export class LandingZone extends Construct {
       this.messagingStack = new MessagingStack(this, "Messaging", shared("messaging"));
       this.broker = this.messagingStack.broker;
     }
+    if (plan.sagas.some((s) => s.mode === "orchestration")) this.sagaStack = new SagaStack(this, "Sagas", shared("sagas"));
 
     if (DeliveryStack.isNeeded(plan)) this.deliveryStack = new DeliveryStack(this, "Delivery", shared("delivery"));
     const serviceDeliveryStacks = new Map<string, ServiceDeliveryStack>();
@@ -131,6 +136,7 @@ export class LandingZone extends Construct {
       stack.addStackDependency(this.networkStack, "reads the network's SSM parameters");
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
+      if (this.sagaStack) stack.addStackDependency(this.sagaStack, "reads the sagas' SSM parameters");
       if (delivery) stack.addStackDependency(delivery, "deploys the image its pipeline released");
       // The alarm topic (any tier) and, without a cluster, the log buffer.
       if (this.observabilityStack && (plan.monitoring || plan.tier !== "caas")) stack.addStackDependency(this.observabilityStack, "reads the observability stack's SSM parameters");

@@ -26,7 +26,7 @@ export function createLogKey(scope: Construct, id: string, props: LogKeyProps): 
 }
 
 /** CloudWatch Logs encrypts with the key as its regional service principal, limited to this account's log groups. */
-export function allowLogGroupsToUse(key: kms.Key): void {
+export function allowLogGroupsToUse(key: kms.IKey): void {
   const stack = Stack.of(key);
   key.addToResourcePolicy(
     new iam.PolicyStatement({

@@ -1,10 +1,35 @@
-import { ArnFormat, Duration, Fn, Names, RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_msk as msk, aws_sns as sns, aws_sqs as sqs } from "aws-cdk-lib";
+import {
+  ArnFormat,
+  Duration,
+  Fn,
+  Names,
+  RemovalPolicy,
+  Stack,
+  aws_ec2 as ec2,
+  aws_events as events,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_msk as msk,
+  aws_sns as sns,
+  aws_sqs as sqs,
+} from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { EVENTBRIDGE_RETRY, QUEUE_CONSUME_ACTIONS, RESTRICTED_CONSUME_ACTIONS, SERVICE_TAG_KEY } from "../plan/messaging.js";
 import { SIZING, VERSIONS } from "../plan/sizing.js";
 
 /** One event and the services subscribed to it (the shape of the plan's `TopicPlan`). */
 export interface BrokerTopic {
   readonly event: string;
+  /**
+   * Services allowed to publish the event; needed by `restrictToServices`.
+   * @default - any principal the IAM grants allow
+   */
+  readonly publishers?: readonly string[];
+  /**
+   * EventBridge `source` values of the event (eventbridge only): rules match them and publishers may send only them.
+   * @default - any source
+   */
+  readonly sources?: readonly string[];
   /** `name` is the queue (sns-sqs) or consumer group (kafka) of one subscriber. */
   readonly subscriptions: readonly { readonly subscriber: string; readonly name: string }[];
 }
@@ -47,10 +72,18 @@ export interface MessageBrokerProps {
    */
   readonly retentionDays?: number;
   /**
-   * `sns-sqs`: a topic per event and a queue per subscription. `kafka`: an MSK cluster.
+   * `sns-sqs`: a topic per event and a queue per subscription. `eventbridge`: a custom event bus
+   * with a rule per subscription into its queue. `kafka`: an MSK cluster.
    * @default "sns-sqs"
    */
-  readonly kind?: "sns-sqs" | "kafka";
+  readonly kind?: MessageBrokerKind;
+  /**
+   * Resource policies deny publishing to principals not tagged `msa:service` with a declared
+   * publisher, and consuming a queue to principals not tagged with its subscriber, beside the IAM
+   * grants (sns-sqs and eventbridge). Every topic then needs `publishers`.
+   * @default false
+   */
+  readonly restrictToServices?: boolean;
   /**
    * VPC of the MSK cluster; required for kafka.
    * @default - none
@@ -78,6 +111,8 @@ export interface MessageBrokerProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+export type MessageBrokerKind = "sns-sqs" | "eventbridge" | "kafka";
+
 /** Port of MSK's TLS listener with IAM client authentication. */
 export const MSK_IAM_PORT = 9098;
 
@@ -90,8 +125,10 @@ interface Subscription {
 /**
  * The event bus between services. `sns-sqs`: an SNS topic per event fanning out to one SQS queue
  * per subscriber (raw delivery, dead-letter queue after `maxReceiveCount` receives), every topic and
- * queue encrypted with one rotating KMS key and reachable over TLS only. `kafka`: an MSK cluster in
- * private subnets with TLS, IAM authentication and encryption at rest.
+ * queue encrypted with one rotating KMS key and reachable over TLS only. `eventbridge`: a custom
+ * event bus and, per subscription, a rule matching the event's detail-type (and sources) that
+ * delivers into the subscriber's queue, retrying for a day before the dead-letter queue.
+ * `kafka`: an MSK cluster in private subnets with TLS, IAM authentication and encryption at rest.
  *
  * @example
  * const broker = new MessageBroker(stack, "Broker", {
@@ -101,7 +138,9 @@ interface Subscription {
  * broker.grantConsume("payments_order-placed", paymentsRole);
  */
 export class MessageBroker extends Construct {
-  readonly kind: "sns-sqs" | "kafka";
+  readonly kind: MessageBrokerKind;
+  /** The event bus (eventbridge only). */
+  readonly eventBus?: events.EventBus;
   /** Encrypts every topic and queue, or the MSK volumes. */
   readonly encryptionKey: kms.Key;
   /** The MSK cluster (kafka only). */
@@ -109,6 +148,7 @@ export class MessageBroker extends Construct {
   /** Security group of the brokers (kafka only). */
   readonly securityGroup?: ec2.SecurityGroup;
   private readonly topics = new Map<string, sns.Topic | undefined>();
+  private readonly topicProps = new Map<string, BrokerTopic>();
   private readonly subscriptions = new Map<string, Subscription>();
 
   constructor(scope: Construct, id: string, props: MessageBrokerProps) {
@@ -123,6 +163,16 @@ export class MessageBroker extends Construct {
       throw new Error(`MessageBroker retentionDays is ${retentionDays}; SQS keeps messages 1 to 14 days`);
     }
     checkTopics(props.topics);
+    const restrict = props.restrictToServices ?? false;
+    if (restrict && this.kind === "kafka") {
+      throw new Error(`MessageBroker restrictToServices is true but kind is "kafka", whose access is per-user IAM. Fix: drop restrictToServices`);
+    }
+    props.topics.forEach((topic, i) => {
+      this.topicProps.set(topic.event, topic);
+      if (restrict && (topic.publishers ?? []).length === 0) {
+        throw new Error(`MessageBroker topics[${i}].publishers is empty but restrictToServices is true. Fix: list the services publishing "${topic.event}"`);
+      }
+    });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.encryptionKey = new kms.Key(this, "Key", { description: `Encrypts the messages of ${this.node.path}`, enableKeyRotation: true, removalPolicy });
 
@@ -139,7 +189,72 @@ export class MessageBroker extends Construct {
       return;
     }
     if (props.allowFrom && props.allowFrom.length > 0) {
-      throw new Error(`MessageBroker allowFrom is set but kind is "sns-sqs", which has no network endpoint to open. Fix: drop allowFrom, and grant access with grantPublish/grantConsume`);
+      throw new Error(`MessageBroker allowFrom is set but kind is "${this.kind}", which has no network endpoint to open. Fix: drop allowFrom, and grant access with grantPublish/grantConsume`);
+    }
+    const queueOptions = { maxReceiveCount, retentionDays, removalPolicy, restrict };
+
+    if (this.kind === "eventbridge") {
+      const bus = new events.EventBus(this, "Bus", { description: `Events of ${this.node.path}` });
+      this.eventBus = bus;
+      const eventsPrincipal = new iam.ServicePrincipal("events.amazonaws.com");
+      // EventBridge encrypts deliveries into the queues with the key, for this bus's rules only.
+      this.encryptionKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [eventsPrincipal],
+          actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+          resources: ["*"],
+          conditions: { ArnLike: { "aws:SourceArn": Stack.of(this).formatArn({ service: "events", resource: "rule", resourceName: `${bus.eventBusName}/*` }) } },
+        }),
+      );
+      for (const topic of props.topics) {
+        this.topics.set(topic.event, undefined);
+        const group = new Construct(this, topic.event);
+        for (const { subscriber, name } of topic.subscriptions) {
+          const scope = new Construct(group, subscriber);
+          const { queue, deadLetterQueue } = this.createQueue(scope, subscriber, queueOptions);
+          const rule = new events.Rule(scope, "Rule", {
+            eventBus: bus,
+            description: `${topic.event} to ${subscriber}`,
+            eventPattern: { detailType: [topic.event], ...(topic.sources ? { source: [...topic.sources] } : {}) },
+          });
+          // Delivery failures share the subscription's dead-letter queue with processing failures.
+          rule.addTarget({
+            bind: () => ({
+              arn: queue.queueArn,
+              targetResource: queue,
+              deadLetterConfig: { arn: deadLetterQueue.queueArn },
+              retryPolicy: { maximumRetryAttempts: EVENTBRIDGE_RETRY.maximumRetryAttempts, maximumEventAgeInSeconds: EVENTBRIDGE_RETRY.maximumEventAgeSeconds },
+            }),
+          });
+          // Only this rule may send, unlike the SQS target's account-wide grant.
+          for (const target of [queue, deadLetterQueue]) {
+            target.addToResourcePolicy(
+              new iam.PolicyStatement({
+                principals: [eventsPrincipal],
+                actions: ["sqs:SendMessage"],
+                resources: [target.queueArn],
+                conditions: { ArnEquals: { "aws:SourceArn": rule.ruleArn } },
+              }),
+            );
+          }
+          this.subscriptions.set(name, { event: topic.event, queue, deadLetterQueue });
+        }
+      }
+      if (restrict) {
+        for (const topic of props.topics) {
+          bus.addToResourcePolicy(
+            new iam.PolicyStatement({
+              sid: `OnlyPublishersOf${topic.event.replace(/[^A-Za-z0-9]/g, "")}`,
+              effect: iam.Effect.DENY,
+              principals: [new iam.AnyPrincipal()],
+              actions: ["events:PutEvents"],
+              resources: [bus.eventBusArn],
+              conditions: { StringEquals: { "events:detail-type": topic.event }, StringNotEquals: { [`aws:PrincipalTag/${SERVICE_TAG_KEY}`]: [...topic.publishers!] } },
+            }),
+          );
+        }
+      }
+      return;
     }
 
     const snsPrincipal = new iam.ServicePrincipal("sns.amazonaws.com");
@@ -153,25 +268,24 @@ export class MessageBroker extends Construct {
         conditions: { ArnLike: { "aws:SourceArn": Stack.of(this).formatArn({ service: "sns", resource: "*", arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
       }),
     );
-    for (const { event, subscriptions } of props.topics) {
+    for (const { event, subscriptions, publishers } of props.topics) {
       const group = new Construct(this, event);
       const topic = new sns.Topic(group, "Topic", { masterKey: this.encryptionKey, enforceSSL: true });
       this.topics.set(event, topic);
+      if (restrict) {
+        topic.addToResourcePolicy(
+          new iam.PolicyStatement({
+            effect: iam.Effect.DENY,
+            principals: [new iam.AnyPrincipal()],
+            actions: ["sns:Publish"],
+            resources: [topic.topicArn],
+            conditions: { StringNotEquals: { [`aws:PrincipalTag/${SERVICE_TAG_KEY}`]: [...publishers!] } },
+          }),
+        );
+      }
       for (const { subscriber, name } of subscriptions) {
         const scope = new Construct(group, subscriber);
-        const deadLetterQueue = new sqs.Queue(scope, "DeadLetterQueue", {
-          encryptionMasterKey: this.encryptionKey,
-          enforceSSL: true,
-          retentionPeriod: Duration.days(14),
-          removalPolicy,
-        });
-        const queue = new sqs.Queue(scope, "Queue", {
-          encryptionMasterKey: this.encryptionKey,
-          enforceSSL: true,
-          retentionPeriod: Duration.days(retentionDays),
-          deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount },
-          removalPolicy,
-        });
+        const { queue, deadLetterQueue } = this.createQueue(scope, subscriber, queueOptions);
         const policy = queue.addToResourcePolicy(
           new iam.PolicyStatement({
             principals: [snsPrincipal],
@@ -188,29 +302,72 @@ export class MessageBroker extends Construct {
     }
   }
 
+  /** A subscriber's queue with its dead-letter queue; with `restrict`, only the subscriber may consume it. */
+  private createQueue(
+    scope: Construct,
+    subscriber: string,
+    options: { maxReceiveCount: number; retentionDays: number; removalPolicy: RemovalPolicy; restrict: boolean },
+  ): { queue: sqs.Queue; deadLetterQueue: sqs.Queue } {
+    const deadLetterQueue = new sqs.Queue(scope, "DeadLetterQueue", {
+      encryptionMasterKey: this.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: options.removalPolicy,
+    });
+    const queue = new sqs.Queue(scope, "Queue", {
+      encryptionMasterKey: this.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(options.retentionDays),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: options.maxReceiveCount },
+      removalPolicy: options.removalPolicy,
+    });
+    if (options.restrict) {
+      queue.addToResourcePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: [...RESTRICTED_CONSUME_ACTIONS],
+          resources: [queue.queueArn],
+          conditions: { StringNotEquals: { [`aws:PrincipalTag/${SERVICE_TAG_KEY}`]: subscriber } },
+        }),
+      );
+    }
+    return { queue, deadLetterQueue };
+  }
+
   /** The SNS topic of an event (sns-sqs only). */
   topic(event: string): sns.ITopic {
     const topic = this.lookUpTopic(event);
-    if (!topic) throw new Error(`MessageBroker.topic("${event}"): kind is "kafka", whose topics live in the cluster. Fix: use grantPublish, or kind "sns-sqs"`);
+    if (!topic) throw new Error(`MessageBroker.topic("${event}"): kind is "${this.kind}", which has no SNS topics. Fix: use grantPublish, or kind "sns-sqs"`);
     return topic;
   }
 
-  /** The queue of a subscription (sns-sqs only). */
+  /** The queue of a subscription (sns-sqs and eventbridge). */
   queue(subscriptionName: string): sqs.IQueue {
     return this.sqsOf(subscriptionName, "queue").queue!;
   }
 
-  /** The dead-letter queue of a subscription (sns-sqs only). */
+  /** The dead-letter queue of a subscription (sns-sqs and eventbridge). */
   deadLetterQueue(subscriptionName: string): sqs.IQueue {
     return this.sqsOf(subscriptionName, "deadLetterQueue").deadLetterQueue!;
   }
 
   /**
    * Lets a grantee publish an event: `sns:Publish` on its topic and `kms:GenerateDataKey`/`kms:Decrypt`
-   * on the key (sns-sqs), or connect and write to its Kafka topic (kafka).
+   * on the key (sns-sqs), `events:PutEvents` on the bus for the event's detail-type and sources only
+   * (eventbridge), or connect and write to its Kafka topic (kafka).
    */
   grantPublish(event: string, grantee: iam.IGrantable): iam.Grant {
     const topic = this.lookUpTopic(event);
+    if (this.eventBus) {
+      const sources = this.topicProps.get(event)!.sources;
+      return iam.Grant.addToPrincipal({
+        grantee,
+        actions: ["events:PutEvents"],
+        resourceArns: [this.eventBus.eventBusArn],
+        conditions: { StringEquals: { "events:detail-type": event, ...(sources ? { "events:source": [...sources] } : {}) } },
+      });
+    }
     if (!topic) {
       return this.grantKafka(grantee, [["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"], [this.kafkaArn("topic", event)]]);
     }
@@ -235,7 +392,7 @@ export class MessageBroker extends Construct {
     const queue = subscription.queue;
     return iam.Grant.addToPrincipalOrResource({
       grantee,
-      actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+      actions: [...QUEUE_CONSUME_ACTIONS],
       resourceArns: [queue.queueArn],
       resource: queue,
     }).combine(iam.Grant.addToPrincipalOrResource({ grantee, actions: ["kms:Decrypt"], resourceArns: [this.encryptionKey.keyArn], resource: this.encryptionKey }));
@@ -309,7 +466,7 @@ export class MessageBroker extends Construct {
 
   private sqsOf(name: string, member: "queue" | "deadLetterQueue"): Subscription {
     const subscription = this.subscriptionOf(name);
-    if (!subscription.queue) throw new Error(`MessageBroker.${member}("${name}"): kind is "kafka", which has consumer groups, not queues. Fix: use grantConsume, or kind "sns-sqs"`);
+    if (!subscription.queue) throw new Error(`MessageBroker.${member}("${name}"): kind is "kafka", which has consumer groups, not queues. Fix: use grantConsume, or kind "sns-sqs" or "eventbridge"`);
     return subscription;
   }
 }

@@ -15,6 +15,7 @@ import {
 import { Construct } from "constructs";
 import { BEANSTALK_INSTANCE_MANAGED_POLICIES, BEANSTALK_INSTANCE_PORT, beanstalkBundle, beanstalkHost, beanstalkOptionSettings, type HostLogBuffer, type HostSessionStore } from "../plan/host-bootstrap.js";
 import { hostedServiceNames } from "../plan/hosts.js";
+import { subscriptionsOf } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import type { ConfigStore } from "./config-store.js";
 import { createHostedServiceParts, findService, grantHostedService } from "./hosted-service-parts.js";
@@ -57,6 +58,11 @@ export interface PaasServiceProps {
    * @default - none
    */
   readonly messagingArns?: ServiceMessagingArns;
+  /**
+   * Environment variables added to the service's: where its database, tables and sagas are.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, string>>;
   /**
    * The log buffer the Filebeat container beside the service pushes to.
    * @default - no shipper
@@ -126,7 +132,7 @@ export class PaasService extends Construct {
       managedPolicies: BEANSTALK_INSTANCE_MANAGED_POLICIES.map((name) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
     });
     const messaging = props.messagingArns;
-    const subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+    const subscriptions = subscriptionsOf(plan, service.name);
     grantHostedService(this.role, plan, service, {
       ...(props.repositoryName ? { repositoryName: props.repositoryName } : {}),
       secretArns: [...this.secrets.values()].map((s) => s.secretArn),
@@ -157,7 +163,7 @@ export class PaasService extends Construct {
       instanceProfileName: instanceProfile.instanceProfileName,
       serviceRoleArn: props.serviceRoleArn,
       image: props.image,
-      env: parts.env,
+      env: { ...parts.env, ...props.env },
       secretArns: Object.fromEntries([...this.secrets].map(([key, secret]) => [key, secret.secretArn])),
       configParameterArns: Object.fromEntries([...(parts.configStore?.parameters ?? [])].map(([key, parameter]) => [key, parameter.parameterArn])),
       ...(props.sessionStore ? { sessionStore: props.sessionStore } : {}),

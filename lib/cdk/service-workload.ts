@@ -1,4 +1,4 @@
-import { RemovalPolicy, aws_iam as iam, type aws_secretsmanager as secretsmanager } from "aws-cdk-lib";
+import { RemovalPolicy, Tags, aws_iam as iam, type aws_secretsmanager as secretsmanager } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { servicePolicies } from "../kubernetes/mesh.js";
 import { workloadNamespace } from "../kubernetes/namespace.js";
@@ -7,6 +7,9 @@ import { targetGroupAccess, targetGroupBinding } from "../kubernetes/target-grou
 import type { ManifestObject } from "../kubernetes/types.js";
 import { PLATFORM_ENV, serviceWorkload } from "../kubernetes/workload.js";
 import { serviceConfigOf } from "../plan/config-store.js";
+import { directPublishes } from "../plan/data.js";
+import { eventSource, QUEUE_CONSUME_ACTIONS, SERVICE_TAG_KEY } from "../plan/messaging.js";
+import { serviceNamed, subscriptionsOf } from "../plan/lookup.js";
 import { pascalCase } from "../plan/naming.js";
 import type { LandingZonePlan, ServicePlan, SubscriptionPlan } from "../plan/types.js";
 import { ConfigStore } from "./config-store.js";
@@ -15,8 +18,13 @@ import type { MessageBroker } from "./message-broker.js";
 
 /** ARNs of the broker resources a service uses, when the broker is deployed from another stack. */
 export interface ServiceMessagingArns {
-  /** Event → SNS topic ARN, for at least the events the service publishes. */
+  /** Event → SNS topic ARN, for at least the events the service publishes (sns-sqs). */
   readonly topicArns: Readonly<Record<string, string>>;
+  /**
+   * The EventBridge bus the service puts its events on, as detail-type `<event>` and source `<zone>.<service>`.
+   * @default - SNS topics (`topicArns`)
+   */
+  readonly eventBusArn?: string;
   /** Subscription name (`<subscriber>_<event>`) → SQS queue ARN, for at least the service's subscriptions. */
   readonly queueArns: Readonly<Record<string, string>>;
   /**
@@ -70,6 +78,12 @@ export interface ServiceWorkloadProps {
    */
   readonly messagingArns?: ServiceMessagingArns;
   /**
+   * Environment variables added to the service's ConfigMap (where its database, tables and sagas
+   * are). Plain values or references only: secrets come through `configStore`, never here.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
    * The service's configuration store (parameters and generated secrets).
    * @default - a `ConfigStore` child from `plan.configStore`, when the service has configuration or secrets
    */
@@ -94,6 +108,7 @@ export interface ServiceWorkloadProps {
  * parameters; secrets through the Secrets Store CSI driver, which the pods' own identity feeds from
  * Secrets Manager into the Kubernetes Secret their env vars reference. No secret value passes
  * through CloudFormation (dynamic references do not resolve inside custom resources anyway).
+ * The role carries the tag `msa:service=<name>`, which the broker's resource policies require.
  *
  * @example
  * new ServiceWorkload(stack, "Orders", { target: platform, plan, serviceName: "orders", broker, targetGroupArn });
@@ -115,12 +130,12 @@ export class ServiceWorkload extends Construct {
   constructor(scope: Construct, id: string, props: ServiceWorkloadProps) {
     super(scope, id);
     const { plan, target } = props;
-    const service = plan.services.find((s) => s.name === props.serviceName);
+    const service = serviceNamed(plan, props.serviceName);
     if (!service) {
       throw new Error(`ServiceWorkload: serviceName "${props.serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     }
     this.service = service;
-    this.subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+    this.subscriptions = subscriptionsOf(plan, service.name);
     if (props.broker && props.messagingArns) {
       throw new Error(`ServiceWorkload ${service.name}: both broker and messagingArns are set. Fix: give one of them`);
     }
@@ -135,6 +150,7 @@ export class ServiceWorkload extends Construct {
     const namespace = workloadNamespace(plan);
     const identity = target.addWorkloadIdentity(`${pascalCase(service.name)}Identity`, { name: service.name, namespace });
     this.role = identity.role;
+    Tags.of(identity.role).add(SERVICE_TAG_KEY, service.name);
     this.serviceAccountName = identity.serviceAccountName;
 
     const planned = plan.configStore ? serviceConfigOf(plan.configStore, service.name) : undefined;
@@ -153,7 +169,8 @@ export class ServiceWorkload extends Construct {
       // The ConfigMap takes each value from its parameter, so the parameter store is the source.
       ...Object.fromEntries([...(store?.parameters ?? [])].map(([key, parameter]) => [key, parameter.stringValue])),
       ...(store ? { [PLATFORM_ENV.configParameterPath]: store.parameterPath } : {}),
-      ...this.grantMessaging(service, props),
+      ...props.env,
+      ...this.grantMessaging(plan, service, props),
     };
     const stored: StoredSecret[] = [...this.secrets].map(([key, secret]) => ({ key, secretArn: secret.secretArn }));
     const session = props.sessionStore;
@@ -183,17 +200,34 @@ export class ServiceWorkload extends Construct {
   }
 
   /** Grants the role its topics and queues; returns the env vars naming them. */
-  private grantMessaging(service: ServicePlan, props: ServiceWorkloadProps): Record<string, string> {
+  private grantMessaging(plan: LandingZonePlan, service: ServicePlan, props: ServiceWorkloadProps): Record<string, string> {
     const env: Record<string, string> = {};
     const arns = props.messagingArns;
-    for (const event of service.publishes) {
-      if (props.broker) {
-        props.broker.grantPublish(event, this.role);
-        env[envName("TOPIC", event)] = props.broker.topic(event).topicArn;
-      } else if (arns) {
-        const topicArn = required(arns.topicArns, event, `messagingArns.topicArns["${event}"]`, service.name);
-        this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [topicArn] }));
-        env[envName("TOPIC", event)] = topicArn;
+    // Events an event store forwards reach the broker through its stream, never from the service.
+    const publishes = directPublishes(service);
+    const eventBusArn = arns?.eventBusArn ?? props.broker?.eventBus?.eventBusArn;
+    if (eventBusArn !== undefined) {
+      if (publishes.length > 0) {
+        const source = eventSource(plan.name, service.name);
+        if (props.broker) for (const event of publishes) props.broker.grantPublish(event, this.role);
+        else {
+          this.role.addToPrincipalPolicy(
+            new iam.PolicyStatement({ actions: ["events:PutEvents"], resources: [eventBusArn], conditions: { StringEquals: { "events:detail-type": publishes, "events:source": source } } }),
+          );
+        }
+        env["EVENT_BUS_ARN"] = eventBusArn;
+        env["EVENT_SOURCE"] = source;
+      }
+    } else {
+      for (const event of publishes) {
+        if (props.broker) {
+          props.broker.grantPublish(event, this.role);
+          env[envName("TOPIC", event)] = props.broker.topic(event).topicArn;
+        } else if (arns) {
+          const topicArn = required(arns.topicArns, event, `messagingArns.topicArns["${event}"]`, service.name);
+          this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [topicArn] }));
+          env[envName("TOPIC", event)] = topicArn;
+        }
       }
     }
     for (const subscription of this.subscriptions) {
@@ -204,7 +238,7 @@ export class ServiceWorkload extends Construct {
         const queueArn = required(arns.queueArns, subscription.name, `messagingArns.queueArns["${subscription.name}"]`, service.name);
         this.role.addToPrincipalPolicy(
           new iam.PolicyStatement({
-            actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+            actions: [...QUEUE_CONSUME_ACTIONS],
             resources: [queueArn],
           }),
         );

@@ -16,6 +16,7 @@ import {
 import { Construct } from "constructs";
 import { VM_MANAGED_POLICIES, vmUserData, type HostLogBuffer, type HostSessionStore } from "../plan/host-bootstrap.js";
 import { hostedServiceNames } from "../plan/hosts.js";
+import { subscriptionsOf } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import type { ConfigStore } from "./config-store.js";
 import { acknowledgeScalingNotifications, createHostedServiceParts, findService, grantHostedService } from "./hosted-service-parts.js";
@@ -66,6 +67,11 @@ export interface VmServiceProps {
    * @default - none
    */
   readonly messagingArns?: ServiceMessagingArns;
+  /**
+   * Environment variables added to the service's: where its database, tables and sagas are.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, string>>;
   /**
    * The log buffer Filebeat pushes the container's logs to.
    * @default - no shipper
@@ -153,7 +159,7 @@ export class VmService extends Construct {
       managedPolicies: VM_MANAGED_POLICIES.map((name) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
     });
     const messaging = props.messagingArns;
-    const subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+    const subscriptions = subscriptionsOf(plan, service.name);
     grantHostedService(this.role, plan, service, {
       ...(props.repositoryName ? { repositoryName: props.repositoryName } : {}),
       secretArns: [...this.secrets.values()].map((s) => s.secretArn),
@@ -171,7 +177,7 @@ export class VmService extends Construct {
       vmUserData(plan, service, {
         region: stack.region,
         image: props.image,
-        env: parts.env,
+        env: { ...parts.env, ...props.env },
         secretArns: Object.fromEntries([...this.secrets].map(([key, secret]) => [key, secret.secretArn])),
         ...(props.sessionStore ? { sessionStore: props.sessionStore } : {}),
         ...(this.discoveryService ? { discoveryServiceId: this.discoveryService.attrId } : {}),

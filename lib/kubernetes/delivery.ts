@@ -1,4 +1,5 @@
-import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
+import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import type { ServiceDeliveryPlan } from "../plan/delivery.js";
 import type { LandingZonePlan } from "../plan/types.js";
 import { labelsFor } from "./labels.js";

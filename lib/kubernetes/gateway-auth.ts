@@ -1,4 +1,5 @@
-import { AuthorizationPolicy, RequestAuthentication } from "@kubernetes-models/istio/security.istio.io/v1";
+import { AuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
+import { RequestAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication";
 import { AUTHORIZATION_HEADER } from "../plan/auth.js";
 import type { LandingZonePlan } from "../plan/types.js";
 import { MANAGED_BY } from "./labels.js";

@@ -1,7 +1,9 @@
 import { stringify } from "yaml";
+import { DATA_ENV } from "../plan/data.js";
 import { repositoryFullName, type ServiceDeliveryPlan } from "../plan/delivery.js";
 import { GITOPS_DIRECTORY, type GeneratedFile } from "../plan/workflows.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
+import { postgresServices } from "./database.js";
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { renderYaml } from "./render.js";
@@ -15,9 +17,13 @@ export const ARGO_CD_NAMESPACE = "argocd";
 const ARGO_API = "argoproj.io/v1alpha1";
 const IN_CLUSTER = "https://kubernetes.default.svc";
 
-/** Secret keys the landing zone adds to each service's Secret besides its declared `secrets`. */
-export function landingZoneSecretKeys(plan: LandingZonePlan): string[] {
-  return plan.sessions ? [PLATFORM_ENV.sessionStorePassword] : [];
+/** Secret keys the landing zone adds to a service's Secret besides its declared `secrets`, in the order it adds them. */
+export function landingZoneSecretKeys(plan: LandingZonePlan, service: Pick<ServicePlan, "name">): string[] {
+  return [
+    ...(plan.sessions ? [PLATFORM_ENV.sessionStorePassword] : []),
+    // The password of the service's own CloudNativePG database.
+    ...(postgresServices(plan).some((s) => s.name === service.name) ? [DATA_ENV.databasePassword] : []),
+  ];
 }
 
 /** `https://github.com/<owner>/<repo>.git`, the source Argo CD reads. */
@@ -94,7 +100,7 @@ export function gitOpsAddOn(plan: LandingZonePlan): AddOn | undefined {
  * Secret with the landing zone's extra keys, so Git holds the same object the landing zone would.
  */
 export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): ManifestObject {
-  const secrets = [...service.secrets, ...landingZoneSecretKeys(plan)];
+  const secrets = [...service.secrets, ...landingZoneSecretKeys(plan, service)];
   const workload = serviceWorkload(plan, { ...service, secrets }, secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {});
   return workload.find((o) => o.kind === "Deployment")!;
 }

@@ -10,6 +10,7 @@ export * from "./tracing.js";
 export * from "./kafka.js";
 export * from "./monitoring.js";
 export * from "./target-group-binding.js";
+export * from "./database.js";
 export * from "./delivery.js";
 export * from "./gitops.js";
 export * from "./load-balancer-access.js";

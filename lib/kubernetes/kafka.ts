@@ -27,6 +27,11 @@ export function strimziKafkaVersion(planVersion: string): string {
   return version;
 }
 
+/** Consumer group a service reads an event store with: `<reader>_<store topic>`. */
+export function eventStoreGroup(reader: string, storeTopic: string): string {
+  return `${reader}_${storeTopic}`;
+}
+
 /** Bootstrap address of the TLS listener clients in the workloads namespace connect to. */
 export function kafkaBootstrapServers(plan: LandingZonePlan): string {
   return `${plan.name}-kafka-bootstrap.${KAFKA_NAMESPACE}.svc.cluster.local:${KAFKA_TLS_PORT}`;
@@ -36,8 +41,8 @@ export function kafkaBootstrapServers(plan: LandingZonePlan): string {
  * Strimzi-operated Kafka in KRaft mode: the operator Helm release, a Kafka cluster with one
  * dual-role KafkaNodePool (plan.broker.kafka.brokerNodes), a TLS listener with mutual-TLS
  * authentication reachable only from the workloads namespace, a KafkaTopic per plan topic
- * (retention plan.broker.retentionDays) and a KafkaUser per publishing or subscribing service whose
- * ACLs allow exactly its topics and consumer groups. The cluster is named after the plan; Strimzi
+ * (retention plan.broker.retentionDays), an infinitely retained KafkaTopic per event store, and a
+ * KafkaUser per service using them whose ACLs allow exactly its topics and consumer groups. The cluster is named after the plan; Strimzi
  * writes the cluster CA to `<name>-cluster-ca-cert` and each user's certificate to a Secret named
  * after the service. Undefined unless the plan's broker is Strimzi Kafka.
  */
@@ -127,11 +132,39 @@ export function kafkaAddOn(plan: LandingZonePlan): AddOn | undefined {
     },
   }));
 
+  // Event stores keep every event forever: deletion by time or size is off, and compaction would
+  // keep only the latest record per aggregate, losing the history the store exists for.
+  const stores: ManifestObject[] = plan.services.flatMap((service) =>
+    service.eventStore
+      ? [
+          {
+            apiVersion: STRIMZI_API,
+            kind: "KafkaTopic",
+            metadata: { name: service.eventStore.name, namespace, labels: clusterLabels },
+            spec: {
+              topicName: service.eventStore.name,
+              partitions: KAFKA_TOPIC_PARTITIONS,
+              replicas,
+              config: { "retention.ms": -1, "retention.bytes": -1, "cleanup.policy": "delete", "min.insync.replicas": minInSync },
+            },
+          },
+        ]
+      : [],
+  );
+
   const users: ManifestObject[] = plan.services.flatMap((service) => {
     const writes = broker.topics.filter((t) => t.publishers.includes(service.name));
     const reads = broker.topics.flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name).map((s) => ({ topic: t.event, group: s.name })));
-    if (writes.length === 0 && reads.length === 0) return [];
+    // The owner appends to and replays its store; read models over it may replay it too.
+    const storeReads = plan.services
+      .filter((source) => source.eventStore && (source.name === service.name || service.readModel?.sources.includes(source.name)))
+      .map((source) => ({ topic: source.eventStore!.name, group: eventStoreGroup(service.name, source.eventStore!.name), owner: source.name === service.name }));
+    if (writes.length === 0 && reads.length === 0 && storeReads.length === 0) return [];
     const acls = [
+      ...storeReads.flatMap((r) => [
+        { resource: { type: "topic", name: r.topic, patternType: "literal" }, operations: r.owner ? ["Write", "Read", "Describe"] : ["Read", "Describe"] },
+        { resource: { type: "group", name: r.group, patternType: "literal" }, operations: ["Read"] },
+      ]),
       ...writes.map((t) => ({ resource: { type: "topic", name: t.event, patternType: "literal" }, operations: ["Write", "Describe"] })),
       ...reads.flatMap((r) => [
         { resource: { type: "topic", name: r.topic, patternType: "literal" }, operations: ["Read", "Describe"] },
@@ -162,7 +195,7 @@ export function kafkaAddOn(plan: LandingZonePlan): AddOn | undefined {
         values: { resources: { requests: { cpu: "200m", memory: "384Mi" }, limits: { memory: "384Mi" } } },
       },
     ],
-    manifests: [kafka, nodePool, ...topics, ...users],
+    manifests: [kafka, nodePool, ...topics, ...stores, ...users],
     dependsOn: [],
   };
 }

@@ -1,5 +1,5 @@
-import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1";
-import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { parseCidr } from "../plan/cidr.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { labelsFor, selectorFor } from "./labels.js";

@@ -1,5 +1,6 @@
-import { DestinationRule, VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1";
-import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1";
+import { DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1/DestinationRule";
+import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
+import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { extAuthzProvider } from "./gateway-auth.js";
 import { MANAGED_BY, labelsFor } from "./labels.js";

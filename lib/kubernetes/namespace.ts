@@ -1,5 +1,5 @@
-import { Namespace } from "kubernetes-models/v1";
-import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { Namespace } from "kubernetes-models/v1/Namespace";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { physicalName } from "../plan/naming.js";
 import type { LandingZonePlan } from "../plan/types.js";
 import { INGRESS_NAMESPACE_LABEL, MANAGED_BY } from "./labels.js";

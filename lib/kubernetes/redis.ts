@@ -1,5 +1,5 @@
-import { StatefulSet } from "kubernetes-models/apps/v1";
-import { Service } from "kubernetes-models/v1";
+import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { Service } from "kubernetes-models/v1/Service";
 import type { LandingZonePlan } from "../plan/types.js";
 import { assertKubernetesName, labelsFor, selectorFor } from "./labels.js";
 import { validatedManifest } from "./render.js";

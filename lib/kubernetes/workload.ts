@@ -1,7 +1,9 @@
-import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
-import { Deployment } from "kubernetes-models/apps/v1";
-import { ConfigMap, Service, ServiceAccount } from "kubernetes-models/v1";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Service } from "kubernetes-models/v1/Service";
+import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { assertKubernetesName, labelsFor, selectorFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";

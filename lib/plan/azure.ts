@@ -144,6 +144,7 @@ export function postgresDnsZone(zone: string, environment: string): string {
  * filled by the read service from its broker subscriptions to the source services' events.
  */
 export function readModelDatabase(service: Pick<ServicePlan, "name">, environment: Environment, backupRetentionDays: number): DatabasePlan {
+  const databaseName = `${service.name.replace(/-/g, "_")}_read`;
   return {
     engine: "document",
     implementation: "cosmosdb",
@@ -152,6 +153,11 @@ export function readModelDatabase(service: Pick<ServicePlan, "name">, environmen
     storageGiB: 0,
     multiAz: environment === "prod",
     backupRetentionDays,
-    databaseName: `${service.name.replace(/-/g, "_")}_read`,
+    databaseName,
+    // A Cosmos DB database's physical name is its id; the service signs in with its identity, no user or port.
+    identifier: databaseName,
+    port: 0,
+    adminUser: "",
+    serviceUser: databaseName,
   };
 }

@@ -8,6 +8,7 @@ import { stringify } from "yaml";
 import { FILEBEAT_IMAGE, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_OPENSEARCH_IMAGE } from "../kubernetes/log-pipeline.js";
 import { PLATFORM_ENV } from "../kubernetes/workload.js";
 import { BEANSTALK_ENVIRONMENT_METRICS, configEntries, hostedServiceEnvironment, hostedServiceNames, messagingEnvName, metricsNamespace } from "./hosts.js";
+import { subscriptionsOf } from "./lookup.js";
 import { shortHash } from "./naming.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
 
@@ -469,7 +470,7 @@ export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, opt
   const variables = [
     ...Object.keys(hostedServiceEnvironment(service)),
     ...service.publishes.map((event) => messagingEnvName("TOPIC", event)),
-    ...(plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name).map((s) => messagingEnvName("QUEUE", s.name))),
+    ...subscriptionsOf(plan, service.name).map((s) => messagingEnvName("QUEUE", s.name)),
     ...configEntries(service).map(([key]) => key),
     ...service.secrets,
     ...(options.sessionStore ? [PLATFORM_ENV.sessionStoreEndpoint, PLATFORM_ENV.sessionStoreTls, PLATFORM_ENV.sessionStorePassword] : []),
@@ -531,7 +532,7 @@ export function messagingEnvironment(
   service: ServicePlan,
   arnOf: { readonly topic: (event: string) => string; readonly queue: (subscription: string) => string },
 ): Record<string, string> {
-  const subscriptions = (plan.broker?.topics ?? []).flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name));
+  const subscriptions = subscriptionsOf(plan, service.name);
   return {
     ...Object.fromEntries(service.publishes.map((event) => [messagingEnvName("TOPIC", event), arnOf.topic(event)])),
     ...Object.fromEntries(subscriptions.map((s) => [messagingEnvName("QUEUE", s.name), arnOf.queue(s.name)])),

@@ -1,5 +1,6 @@
 import type { LandingZoneSpec } from "../spec/types.js";
 import { BEANSTALK_ENVIRONMENT_METRICS, hostedServiceNames, metricsNamespace } from "./hosts.js";
+import { serviceNamed } from "./lookup.js";
 import type { GatewayPlan, LandingZonePlan, ServicePlan } from "./types.js";
 
 /** Dashboards, alarms and where alarms notify; the thresholds hold on every cloud. */
@@ -126,6 +127,18 @@ const isExpression = (m: CloudWatchMetric | CloudWatchExpression): m is CloudWat
  * memory (iaas), with alarms on the 5xx rate, p99 latency, unhealthy targets or instances, and memory.
  */
 export function cloudWatchMonitors(plan: LandingZonePlan): CloudWatchMonitor[] {
+  let monitors = monitorsByPlan.get(plan);
+  if (!monitors) {
+    monitors = buildCloudWatchMonitors(plan);
+    monitorsByPlan.set(plan, monitors);
+  }
+  return [...monitors];
+}
+
+// Built once per plan: each service stack looks up its own monitor, which would otherwise rebuild every service's (O(N²)).
+const monitorsByPlan = new WeakMap<LandingZonePlan, readonly CloudWatchMonitor[]>();
+
+function buildCloudWatchMonitors(plan: LandingZonePlan): CloudWatchMonitor[] {
   const monitoring = plan.monitoring;
   if (!monitoring) return [];
   const prefix = `${plan.name}-${plan.environment}`;
@@ -317,7 +330,7 @@ export function cloudWatchMonitors(plan: LandingZonePlan): CloudWatchMonitor[] {
 
 /** The planned service a monitor watches; throws naming the services when it is not in the plan. */
 function planned(plan: LandingZonePlan, serviceName: string): ServicePlan {
-  const service = plan.services.find((s) => s.name === serviceName);
+  const service = serviceNamed(plan, serviceName);
   if (!service) throw new Error(`monitoring.services: "${serviceName}" is not a planned service. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
   return service;
 }

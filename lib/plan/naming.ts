@@ -36,6 +36,10 @@ export const NAME_RULES = {
   connection: { maxLength: 32, allowed: /[A-Za-z0-9_-]/, lowercase: false, leadingLetter: true },
   /** GCP resource ids (service accounts are the tightest at 30). */
   gcpServiceAccount: { maxLength: 30, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
+  /** RDS instance identifiers. */
+  rds: { maxLength: 63, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
+  /** DynamoDB table names. */
+  dynamodbTable: { maxLength: 255, allowed: /[A-Za-z0-9_.-]/, lowercase: false, leadingLetter: false },
   /** Azure storage accounts: 3-24 lowercase letters and digits, no dashes. */
   azureStorage: { maxLength: 24, allowed: /[a-z0-9]/, lowercase: true, leadingLetter: false },
   /** Azure Container Registry names: 5-50 letters and digits, no dashes. */

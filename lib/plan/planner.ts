@@ -4,12 +4,15 @@ import type { LandingZoneSpec } from "../spec/types.js";
 import { planAuth } from "./auth.js";
 import { planConfigStore } from "./config-store.js";
 import { planMonitoring } from "./monitoring.js";
-import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, DATABASE_IMPLEMENTATION, ENGINE_SUPPORT, engineSupports } from "./catalog.js";
+import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, ENGINE_SUPPORT, engineSupports } from "./catalog.js";
 import { allocateSubnets } from "./cidr.js";
+import { dataPatternProblems, planDatabase, planEventStore, planReadModel } from "./data.js";
+import { subscriptionName } from "./messaging.js";
 import { deliveryProblems, planDelivery } from "./delivery.js";
 import { planFrontends } from "./frontends.js";
 import { hostProblems, planHosts } from "./hosts.js";
 import { physicalName } from "./naming.js";
+import { planSagas, sagaEventsOf, type SagaPlan } from "./saga.js";
 import { SIZING, VERSIONS } from "./sizing.js";
 import type {
   BrokerPlan,
@@ -62,6 +65,9 @@ export function requestedCapabilities(spec: LandingZoneSpec): Map<Capability, st
   ask("tracing", "tracing.backend", spec.tracing.backend !== "none");
   ask("logging", "logging.stack", spec.logging.stack === "elk");
   ask("broker", "services[].publishes", services.some((s) => s.publishes.length > 0));
+  if (!asked.has("broker")) ask("broker", "sagas[].mode", spec.sagas.some((s) => s.mode === "choreography"));
+  // On an existing cluster, event stores are Kafka topics.
+  if (!asked.has("broker")) ask("broker", "services[].eventSourced", spec.cloud === "kubernetes" && services.some((s) => s.eventSourced));
   ask("database", "services[].database", services.some((s) => s.database !== undefined));
   ask("saga", "sagas", spec.sagas.length > 0);
   ask("readModel", "services[].readModel", services.some((s) => s.readModel !== undefined));
@@ -99,6 +105,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   if (asked.has("broker") && !BROKER_OPTIONS[cloud].includes(brokerChoice)) {
     problems.push(`messaging.broker "${brokerChoice}" is not offered on ${cloud}. Fix: use one of ${BROKER_OPTIONS[cloud].join(", ")} or auto`);
   }
+  problems.push(...dataPatternProblems(spec, options.engine));
   problems.push(...hostProblems(spec));
   if (spec.tracing.backend === "xray" && cloud !== "aws") {
     problems.push(`tracing.backend "xray" exists only on aws. Fix: use zipkin, jaeger or cloud`);
@@ -154,7 +161,8 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     ["network"],
   );
 
-  const services = planServices(spec);
+  const sagas = planSagas(spec);
+  const services = planServices(spec, sagas);
   decide("registry", impl("registry"), { repositories: services.length, scanOnPush: true }, ["compute"]);
   decide("bff", impl("bff"), { bffs: spec.bffs.map((b) => `${b.name}(${b.channel})`).join(", ") }, ["gateway"]);
   decide("discovery", impl("discovery"), {}, ["compute"]);
@@ -219,7 +227,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     decide("logging", logging.implementation, { shipper: logging.shipper, buffer: logging.buffer ? "redis" : "none", search: `${logging.search.instanceCount}× ${logging.search.instanceType}`, logstash: logging.logstashReplicas }, ["network", "compute"]);
   }
 
-  const broker = asked.has("broker") ? planBroker(spec, BROKER_IMPLEMENTATION[cloud][brokerChoice]!) : undefined;
+  const broker = asked.has("broker") ? planBroker(spec, BROKER_IMPLEMENTATION[cloud][brokerChoice]!, sagas) : undefined;
   if (broker) decide("broker", broker.implementation, { topics: broker.topics.length, queues: broker.topics.reduce((n, t) => n + t.subscriptions.length, 0), maxReceiveCount: broker.maxReceiveCount }, ["network"]);
 
   const mesh: MeshPlan | undefined =
@@ -274,6 +282,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     ...(broker ? { broker } : {}),
     ...(mesh ? { mesh } : {}),
     ...(tracing ? { tracing } : {}),
+    sagas,
     ...(configStore ? { configStore } : {}),
     ...(auth ? { auth } : {}),
     ...(monitoring ? { monitoring } : {}),
@@ -285,14 +294,15 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   };
 }
 
-function planServices(spec: LandingZoneSpec): ServicePlan[] {
-  const sizing = SIZING[spec.cloud][spec.environment];
+function planServices(spec: LandingZoneSpec, sagas: readonly SagaPlan[]): ServicePlan[] {
   const prod = spec.environment === "prod";
   const services: ServicePlan[] = spec.services.map((s) => {
     const repository = physicalName("kubernetes", spec.name, s.name);
-    const readModelEvents = s.readModel
-      ? [...new Set(spec.services.filter((o) => s.readModel!.from.includes(o.name)).flatMap((o) => o.publishes))]
-      : [];
+    const database = planDatabase(spec, s);
+    const readModel = planReadModel(spec, s);
+    const eventStore = planEventStore(spec, s);
+    // Choreographed sagas add the events each step publishes and reacts to.
+    const sagaEvents = sagaEventsOf(sagas, s.name);
     return {
       name: s.name,
       kind: "service" as const,
@@ -305,24 +315,11 @@ function planServices(spec: LandingZoneSpec): ServicePlan[] {
       replicas: s.replicas,
       cpuMillicores: s.cpu,
       memoryMiB: s.memory,
-      ...(s.database
-        ? {
-            database: {
-              engine: s.database.engine,
-              implementation: DATABASE_IMPLEMENTATION[spec.cloud][s.database.engine],
-              engineVersion: s.database.engine === "postgres" ? VERSIONS.postgres : s.database.engine === "mysql" ? VERSIONS.mysql : "",
-              instanceClass: sizing.database[s.database.size],
-              storageGiB: s.database.storageGiB,
-              multiAz: prod,
-              backupRetentionDays: prod ? 14 : 1,
-              databaseName: s.name.replace(/-/g, "_"),
-            },
-          }
-        : {}),
-      publishes: s.publishes,
-      subscribes: s.subscribes,
-      ...(s.readModel ? { readModel: { implementation: CATALOG[spec.cloud].readModel[spec.tier] ?? "", sources: s.readModel.from, events: readModelEvents } } : {}),
-      ...(s.eventSourced ? { eventStore: { implementation: CATALOG[spec.cloud].eventStore[spec.tier] ?? "", aggregateKey: "aggregateId", sequenceKey: "sequence" } } : {}),
+      ...(database ? { database } : {}),
+      publishes: [...s.publishes, ...sagaEvents.publishes],
+      subscribes: [...s.subscribes, ...sagaEvents.subscribes],
+      ...(readModel ? { readModel } : {}),
+      ...(eventStore ? { eventStore } : {}),
       config: { ...spec.config.values, ...s.config },
       secrets: s.secrets,
     };
@@ -351,17 +348,20 @@ function planServices(spec: LandingZoneSpec): ServicePlan[] {
   return [...services, ...bffs];
 }
 
-function planBroker(spec: LandingZoneSpec, implementation: string): BrokerPlan {
-  const events = [...new Set(spec.services.flatMap((s) => s.publishes))].sort();
+function planBroker(spec: LandingZoneSpec, implementation: string, sagas: readonly SagaPlan[]): BrokerPlan {
+  const sagaEvents = sagas.flatMap((s) => s.events);
+  const events = [...new Set([...spec.services.flatMap((s) => s.publishes), ...sagaEvents.map((e) => e.event)])].sort();
   const readModelSubscriptions = (event: string) =>
     spec.services.filter((s) => s.readModel && spec.services.some((src) => s.readModel!.from.includes(src.name) && src.publishes.includes(event))).map((s) => s.name);
   const topics = events.map((event) => {
-    const subscribers = [...new Set([...spec.services.filter((s) => s.subscribes.includes(event)).map((s) => s.name), ...readModelSubscriptions(event)])];
+    const sagaEvent = sagaEvents.filter((e) => e.event === event);
+    const subscribers = [
+      ...new Set([...spec.services.filter((s) => s.subscribes.includes(event)).map((s) => s.name), ...readModelSubscriptions(event), ...sagaEvent.flatMap((e) => e.subscribers)]),
+    ];
     return {
       event,
-      publishers: spec.services.filter((s) => s.publishes.includes(event)).map((s) => s.name),
-      // '_' cannot occur in service or event names, so `<subscriber>_<event>` is unambiguous.
-      subscriptions: subscribers.map((subscriber) => ({ subscriber, name: physicalName("queue", `${subscriber}_${event}`) })),
+      publishers: [...new Set([...spec.services.filter((s) => s.publishes.includes(event)).map((s) => s.name), ...sagaEvent.map((e) => e.publisher)])],
+      subscriptions: subscribers.map((subscriber) => ({ subscriber, name: subscriptionName(subscriber, event) })),
     };
   });
   const sizing = SIZING[spec.cloud][spec.environment];

@@ -115,7 +115,7 @@ export const VERSIONS = {
   opensearch: "2.19",
   elasticsearch: "8.19.6",
   kafka: "3.8.x",
-  postgres: "16.8",
+  postgres: "16.10",
   mysql: "8.0.41",
   elasticBeanstalkDocker: "64bit Amazon Linux 2023 v4.7.2 running Docker",
 } as const;

@@ -4,6 +4,7 @@ import type { FrontendsPlan } from "./frontends.js";
 import type { AuthPlan } from "./auth.js";
 import type { ConfigStorePlan } from "./config-store.js";
 import type { MonitoringPlan } from "./monitoring.js";
+import type { SagaPlan } from "./saga.js";
 import type { HostsPlan } from "./hosts.js";
 
 export type Engine = "cdk" | "pulumi";
@@ -195,6 +196,17 @@ export interface DatabasePlan {
   readonly multiAz: boolean;
   readonly backupRetentionDays: number;
   readonly databaseName: string;
+  /** Physical name: the RDS instance identifier or DynamoDB table name, `<zone>-<env>-<service>`. */
+  readonly identifier: string;
+  /** TCP port of a relational engine; 0 for key-value and document stores. */
+  readonly port: number;
+  /** Administrator, whose generated password lives in the secret store. */
+  readonly adminUser: string;
+  /** Database user the service connects as with its cloud identity (IAM database authentication). */
+  readonly serviceUser: string;
+  /** Key-value and document stores: the partition key, and the sort key of documents. */
+  readonly partitionKey?: string;
+  readonly sortKey?: string;
 }
 
 export interface EventStorePlan {
@@ -202,6 +214,14 @@ export interface EventStorePlan {
   /** Partition key: aggregate id; sort key: sequence number, written conditionally. */
   readonly aggregateKey: string;
   readonly sequenceKey: string;
+  /** Attribute naming each event's type; the stream forwards an event to the broker topic of that type. */
+  readonly eventTypeAttribute: string;
+  /** Attribute holding the event body (JSON text). */
+  readonly payloadAttribute: string;
+  /** Physical name of the store: DynamoDB table `<zone>-<env>-<service>-events`, or the Kafka topic `<service>.event-store`. */
+  readonly name: string;
+  /** Events the store's stream forwards to the broker (the service's `publishes`): the stream doubles as the broker. */
+  readonly forwards: readonly string[];
 }
 
 export interface ReadModelPlan {
@@ -209,6 +229,10 @@ export interface ReadModelPlan {
   readonly sources: readonly string[];
   /** Events of the sources the projection consumes. */
   readonly events: readonly string[];
+  /** Physical name of the read store `<zone>-<env>-<service>-read` (a DynamoDB table on AWS). */
+  readonly table: string;
+  /** The read service's broker subscriptions (`<service>_<event>`), one per consumed event. */
+  readonly subscriptions: readonly string[];
 }
 
 export interface ServicePlan {
@@ -287,6 +311,8 @@ export interface LandingZonePlan {
   readonly broker?: BrokerPlan;
   readonly mesh?: MeshPlan;
   readonly tracing?: TracingPlan;
+  /** Sagas in spec order (lib/plan/saga.ts). */
+  readonly sagas: readonly SagaPlan[];
   /** Parameters and secrets per service (`config`, `services[].config`, `services[].secrets`). */
   readonly configStore?: ConfigStorePlan;
   /** How the gateway checks callers: tokens or a delegated auth service; absent with `gateway.auth: none`. */

@@ -65,6 +65,9 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
     s.readModel?.from.forEach((source, k) => {
       if (source === s.name) add(`services[${i}].readModel.from[${k}]`, `a read model cannot project its own service "${source}"`, "list the services whose events it projects");
       else if (!serviceNames.has(source)) add(`services[${i}].readModel.from[${k}]`, `"${source}" is not a service`, `use one of: ${[...serviceNames.keys()].join(", ")}`);
+      else if (spec.services[serviceNames.get(source)!]!.publishes.length === 0) {
+        add(`services[${i}].readModel.from[${k}]`, `"${source}" publishes no events, so there is nothing to project`, `add the change events of "${source}" to its publishes, or remove it from readModel.from`);
+      }
     });
   });
 
@@ -73,6 +76,12 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
     saga.steps.forEach((step, k) => {
       if (!serviceNames.has(step.service)) {
         add(`sagas[${i}].steps[${k}].service`, `"${step.service}" is not a service`, `use one of: ${[...serviceNames.keys()].join(", ") || "(no services declared)"}`);
+      }
+      if (saga.steps.findIndex((o) => o.service === step.service && o.action === step.action) !== k) {
+        add(`sagas[${i}].steps[${k}]`, `"${step.service}.${step.action}" is already a step of saga "${saga.name}"`, "give each step its own action");
+      }
+      if (step.compensate !== undefined && step.compensate === step.action) {
+        add(`sagas[${i}].steps[${k}].compensate`, `the compensation of "${step.action}" is "${step.action}" itself`, "name the action that undoes it (e.g. cancel, refund)");
       }
       const last = k === saga.steps.length - 1;
       if (saga.mode === "orchestration" && !last && !step.compensate) {

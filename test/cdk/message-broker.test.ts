@@ -136,7 +136,7 @@ describe("MessageBroker (sns-sqs)", () => {
     expect(policyStatements(template, "Payments")).toEqual([
       {
         Effect: "Allow",
-        Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+        Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
         Resource: queueArn("payments_order-placed"),
       },
       { Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn() },
@@ -204,6 +204,139 @@ describe("MessageBroker (sns-sqs)", () => {
   });
 });
 
+const DECLARED: MessageBrokerProps["topics"] = TOPICS.map((t) => ({
+  ...t,
+  publishers: t.event === "order-placed" ? ["orders"] : ["payments"],
+  sources: t.event === "order-placed" ? ["shop.orders"] : ["shop.payments"],
+}));
+
+describe("MessageBroker (restrictToServices)", () => {
+  const { stack, broker, template } = synth({ topics: DECLARED, restrictToServices: true });
+
+  it("denies publishing to every principal not tagged as a declared publisher", () => {
+    template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      Topics: [stack.resolve(broker.topic("order-placed").topicArn)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Principal: { AWS: "*" },
+            Action: "sns:Publish",
+            Resource: stack.resolve(broker.topic("order-placed").topicArn),
+            Condition: { StringNotEquals: { "aws:PrincipalTag/msa:service": ["orders"] } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("denies consuming a queue to every principal not tagged as its subscriber", () => {
+    template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [stack.resolve(broker.queue("shipping_order-placed").queueUrl)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: "Deny",
+            Principal: { AWS: "*" },
+            Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
+            Resource: stack.resolve(broker.queue("shipping_order-placed").queueArn),
+            Condition: { StringNotEquals: { "aws:PrincipalTag/msa:service": "shipping" } },
+          },
+        ]),
+      },
+    });
+  });
+
+  it("needs the publishers of every topic", () => {
+    expect(() => new MessageBroker(new Stack(new App(), "Bad"), "Broker", { topics: TOPICS, restrictToServices: true })).toThrow(
+      /topics\[0\].publishers is empty but restrictToServices is true. Fix: list the services publishing "order-placed"/,
+    );
+  });
+});
+
+describe("MessageBroker (eventbridge)", () => {
+  const { stack, broker, template } = synth({ kind: "eventbridge", topics: DECLARED, restrictToServices: true, maxReceiveCount: 4 });
+  const busArn = () => stack.resolve(broker.eventBus!.eventBusArn);
+
+  it("creates one bus, a rule per subscription into its queue, and a dead-letter queue per queue", () => {
+    template.resourceCountIs("AWS::Events::EventBus", 1);
+    template.resourceCountIs("AWS::Events::Rule", 3);
+    template.resourceCountIs("AWS::SQS::Queue", 6);
+    template.resourceCountIs("AWS::SNS::Topic", 0);
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      RedrivePolicy: { deadLetterTargetArn: stack.resolve(broker.deadLetterQueue("payments_order-placed").queueArn), maxReceiveCount: 4 },
+    });
+  });
+
+  it("matches the event's detail-type and sources, and retries delivery for a day before the dead-letter queue", () => {
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventBusName: stack.resolve(broker.eventBus!.eventBusName),
+      EventPattern: { "detail-type": ["order-placed"], source: ["shop.orders"] },
+      Targets: [
+        Match.objectLike({
+          Arn: stack.resolve(broker.queue("payments_order-placed").queueArn),
+          DeadLetterConfig: { Arn: stack.resolve(broker.deadLetterQueue("payments_order-placed").queueArn) },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+        }),
+      ],
+    });
+  });
+
+  it("lets only the subscription's rule send to its queue and dead-letter queue, and EventBridge use the key for this bus's rules", () => {
+    const rules = template.findResources("AWS::Events::Rule", { Properties: { EventPattern: { "detail-type": ["order-placed"] }, Description: "order-placed to payments" } });
+    const ruleId = Object.keys(rules)[0]!;
+    for (const queue of [broker.queue("payments_order-placed"), broker.deadLetterQueue("payments_order-placed")]) {
+      template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+        Queues: [stack.resolve(queue.queueUrl)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            { Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Resource: stack.resolve(queue.queueArn), Condition: { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } } },
+          ]),
+        },
+      });
+    }
+    template.hasResourceProperties("AWS::KMS::Key", {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: "events.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Condition: { ArnLike: { "aws:SourceArn": { "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":events:ap-northeast-2:111111111111:rule/", stack.resolve(broker.eventBus!.eventBusName), "/*"]] } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("lets a publisher put only its event's detail-type and sources on the bus", () => {
+    expect(policyStatements(template, "Orders")).toEqual([
+      {
+        Effect: "Allow",
+        Action: "events:PutEvents",
+        Resource: busArn(),
+        Condition: { StringEquals: { "events:detail-type": "order-placed", "events:source": ["shop.orders"] } },
+      },
+    ]);
+  });
+
+  it("denies putting an event to principals not tagged as its publisher", () => {
+    template.hasResourceProperties("AWS::Events::EventBusPolicy", {
+      Statement: {
+        Sid: "cdk-OnlyPublishersOforderplaced",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "events:PutEvents",
+        Resource: busArn(),
+        Condition: { StringEquals: { "events:detail-type": "order-placed" }, StringNotEquals: { "aws:PrincipalTag/msa:service": ["orders"] } },
+      },
+    });
+  });
+
+  it("has no SNS topics to hand out", () => {
+    expect(() => broker.topic("order-placed")).toThrow(/kind is "eventbridge", which has no SNS topics/);
+  });
+});
+
 describe("MessageBroker (kafka)", () => {
   const { stack, broker, template } = synth({ kind: "kafka", kafka: { brokerNodes: 6, instanceType: "kafka.m7g.large", volumeGiB: 100 } });
   const clusterArn = () => stack.resolve(broker.cluster!.attrArn);
@@ -261,7 +394,7 @@ describe("MessageBroker (kafka)", () => {
 
   it("has no queues to hand out", () => {
     expect(() => broker.queue("payments_order-placed")).toThrow(/kind is "kafka", which has consumer groups, not queues/);
-    expect(() => broker.topic("order-placed")).toThrow(/kind is "kafka", whose topics live in the cluster/);
+    expect(() => broker.topic("order-placed")).toThrow(/kind is "kafka", which has no SNS topics/);
   });
 
   it.each<[Partial<MessageBrokerProps>, RegExp]>([

@@ -31,10 +31,13 @@ const CRD_REQUIRED: Record<string, readonly string[]> = {
   "kafka.strimzi.io/v1beta2/KafkaTopic": ["partitions", "replicas"],
   "kafka.strimzi.io/v1beta2/KafkaUser": ["authentication", "authorization"],
   "elbv2.k8s.aws/v1beta1/TargetGroupBinding": ["serviceRef", "targetGroupARN"],
+  "postgresql.cnpg.io/v1/Cluster": ["instances", "storage"],
   "secrets-store.csi.x-k8s.io/v1/SecretProviderClass": ["provider", "parameters"],
 };
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Object names are DNS-1123 subdomains (dots allowed, as in a Kafka topic `payments.event-store`); namespaces are labels. */
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * Validates a returned plain object independently of its builder: core kinds against their
@@ -50,7 +53,7 @@ export function check(object: ManifestObject): void {
   }
   const required = CRD_REQUIRED[key];
   if (!required) throw new Error(`no model or structural check registered for ${key}`);
-  expect(object.metadata.name, key).toMatch(DNS_LABEL);
+  expect(object.metadata.name, key).toMatch(DNS_SUBDOMAIN);
   expect(object.metadata.namespace, key).toMatch(DNS_LABEL);
   const spec = (object as { spec?: Record<string, unknown> }).spec;
   expect(spec, `${key} spec`).toBeTypeOf("object");

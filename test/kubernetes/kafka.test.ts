@@ -12,7 +12,8 @@ const spec = {
   services: [
     { name: "orders", publishes: ["order-placed"], subscribes: ["payment-completed"] },
     { name: "payments", publishes: ["payment-completed"], subscribes: ["order-placed"] },
-    { name: "order-history", readModel: { from: ["orders"] } },
+    // On a cluster a read model keeps its projection in its own database.
+    { name: "order-history", readModel: { from: ["orders"] }, database: { engine: "postgres" } },
     { name: "catalog" },
   ],
 } satisfies LandingZoneInput;
@@ -99,3 +100,51 @@ describe("kafkaAddOn", () => {
     expect(() => strimziKafkaVersion("2.8.x")).toThrow(/plan\.broker\.kafka\.version: "2\.8\.x" is not run by Strimzi 0\.45\.1\. Fix: use one of 3\.8\.x, 3\.9\.x/);
   });
 });
+
+describe("kafkaAddOn: event stores and choreographed sagas", () => {
+  const storePlan = planLandingZone({
+    ...spec,
+    services: [
+      { name: "orders", publishes: ["order-placed"] },
+      { name: "payments", eventSourced: true, publishes: ["payment-completed"], subscribes: ["order-placed"] },
+      { name: "order-history", readModel: { from: ["payments"] }, database: { engine: "postgres" } },
+      { name: "catalog" },
+    ],
+    sagas: [{ name: "pay", mode: "choreography", steps: [{ service: "orders", action: "create", compensate: "cancel" }, { service: "payments", action: "charge" }] }],
+  });
+  const manifests = kafkaAddOn(storePlan)!.manifests;
+  const acls = (user: string) => one(manifests, "KafkaUser", user).spec.authorization.acls as { resource: { type: string; name: string }; operations: string[] }[];
+
+  it("keeps each event store forever, never compacted", () => {
+    checkAddOn(kafkaAddOn(storePlan)!);
+    const store = one(manifests, "KafkaTopic", "payments.event-store");
+    expect(store.spec).toMatchObject({ topicName: "payments.event-store", config: { "retention.ms": -1, "retention.bytes": -1, "cleanup.policy": "delete" } });
+  });
+
+  it("lets the owner append to and replay its store, read models over it replay it, and nobody else touch it", () => {
+    expect(acls("payments")).toEqual(
+      expect.arrayContaining([
+        { resource: { type: "topic", name: "payments.event-store", patternType: "literal" }, operations: ["Write", "Read", "Describe"] },
+        { resource: { type: "group", name: "payments_payments.event-store", patternType: "literal" }, operations: ["Read"] },
+      ]),
+    );
+    expect(acls("order-history")).toEqual(
+      expect.arrayContaining([{ resource: { type: "topic", name: "payments.event-store", patternType: "literal" }, operations: ["Read", "Describe"] }]),
+    );
+    expect(JSON.stringify(acls("orders"))).not.toContain("event-store");
+    expect(ofKind(manifests, "KafkaUser").map((u) => u.metadata.name)).not.toContain("catalog");
+  });
+
+  it("gives the saga's events topics, published by one step and read by the next or the one compensating", () => {
+    const topics = ofKind(manifests, "KafkaTopic").map((t) => t.metadata.name);
+    expect(topics).toEqual(expect.arrayContaining(["pay-orders-create-completed", "pay-payments-charge-completed", "pay-payments-charge-failed"]));
+    expect(acls("orders")).toEqual(expect.arrayContaining([{ resource: { type: "topic", name: "pay-orders-create-completed", patternType: "literal" }, operations: ["Write", "Describe"] }]));
+    expect(acls("payments")).toEqual(
+      expect.arrayContaining([
+        { resource: { type: "topic", name: "pay-orders-create-completed", patternType: "literal" }, operations: ["Read", "Describe"] },
+        { resource: { type: "topic", name: "pay-payments-charge-failed", patternType: "literal" }, operations: ["Write", "Describe"] },
+      ]),
+    );
+  });
+});
+

@@ -15,12 +15,10 @@
  *   effective one. `retainOnDelete` is not inherited by the SDK and is recorded as given.
  *
  * Runs must be sequential (the Pulumi runtime is process-global); each run resets mocks and config.
+ * The benchmark (bench/targets/pulumi.ts) runs programs through this same harness.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { azureMockCall, azureMockState } from "./azure-mocks.js";
-
-// Pulumi records a stack trace per Output; with no frames the runs take about half the time.
-Error.stackTraceLimit = 0;
 
 export const MOCK_ACCOUNT = "123456789012";
 export const MOCK_REGION = "us-east-1";
@@ -63,6 +61,11 @@ export interface RunOptions {
   readonly config?: Record<string, string>;
   /** Extra call mocks by token (e.g. `aws:ec2/getVpc:getVpc`), consulted before the built-in ones. */
   readonly calls?: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
+  /**
+   * `Error.stackTraceLimit` while the program runs; restored afterwards.
+   * @default 0 - Pulumi records a stack trace per Output; with no frames runs take about half the time
+   */
+  readonly stackTraceLimit?: number;
 }
 
 export interface ProgramResult {
@@ -84,6 +87,16 @@ const ROOT_TYPE = "pulumi:pulumi:Stack";
 
 /** Runs `program` under mocks; resolves once every registration and output has settled. */
 export async function runProgram(program: () => void | Promise<void>, options: RunOptions = {}): Promise<ProgramResult> {
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = options.stackTraceLimit ?? 0;
+  try {
+    return await runMocked(program, options);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+async function runMocked(program: () => void | Promise<void>, options: RunOptions): Promise<ProgramResult> {
   const captured = new Map<string, CapturedOptions>();
   const registered: Array<Omit<RegisteredResource, Exclude<keyof CapturedOptions, "order"> | "path">> = [];
   const resourceNames = new WeakMap<pulumi.Resource, { name: string; type: string }>();
@@ -307,7 +320,38 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       };
     }
     case "aws:eks/cluster:Cluster":
-      return { ...base, endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`, arn: arn("eks", `cluster/${physical}`) };
+      return {
+        ...base,
+        endpoint: `https://${physical}.gr7.${MOCK_REGION}.eks.amazonaws.com`,
+        arn: arn("eks", `cluster/${physical}`),
+        vpcConfig: { ...(inputs["vpcConfig"] as Record<string, unknown>), clusterSecurityGroupId: `sg-${physical}-cluster` },
+      };
+    case "aws:rds/instance:Instance": {
+      const identifier = typeof inputs["identifier"] === "string" ? (inputs["identifier"] as string) : `${name}-id`;
+      return {
+        ...base,
+        id: identifier,
+        arn: arn("rds", `db:${identifier}`),
+        address: `${identifier}.abc123.${MOCK_REGION}.rds.amazonaws.com`,
+        endpoint: `${identifier}.abc123.${MOCK_REGION}.rds.amazonaws.com:${String(inputs["port"] ?? 5432)}`,
+        resourceId: `db-${identifier.toUpperCase().replace(/[^A-Z0-9]/g, "")}`,
+        masterUserSecrets: inputs["manageMasterUserPassword"]
+          ? [{ secretArn: arn("secretsmanager", `secret:rds!db-${identifier}-AbCdEf`), kmsKeyId: String(inputs["masterUserSecretKmsKeyId"] ?? ""), secretStatus: "active" }]
+          : [],
+      };
+    }
+    case "aws:dynamodb/table:Table":
+      return {
+        ...base,
+        arn: arn("dynamodb", `table/${physical}`),
+        ...(inputs["streamEnabled"] ? { streamArn: arn("dynamodb", `table/${physical}/stream/2026-01-01T00:00:00.000`) } : {}),
+      };
+    case "aws:sfn/stateMachine:StateMachine":
+      return { ...base, id: arn("states", `stateMachine:${physical}`), arn: arn("states", `stateMachine:${physical}`) };
+    case "aws:cloudwatch/eventBus:EventBus":
+      return { ...base, arn: arn("events", `event-bus/${physical}`) };
+    case "aws:cloudwatch/eventRule:EventRule":
+      return { ...base, arn: arn("events", `rule/${String(inputs["eventBusName"] ?? "default")}/${physical}`) };
     case "aws:ecr/repository:Repository":
       return { ...base, arn: arn("ecr", `repository/${physical}`), repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${physical}` };
     case "aws:s3/bucket:Bucket": {

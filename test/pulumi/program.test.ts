@@ -38,7 +38,11 @@ describe("the Pulumi program (bin/pulumi.ts)", () => {
     expect(byType(resources, "aws:cognito/userPool:UserPool")).toHaveLength(1);
     expect(byType(resources, "aws:apigatewayv2/authorizer:Authorizer").map((a) => a.inputs["authorizerType"])).toEqual(["JWT"]);
     expect(byType(resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs["name"])).toEqual(expect.arrayContaining(["istio-base", "istiod"]));
-    expect(Object.keys(outputs).sort()).toEqual(["alarmTopicArn", "clusterName", "frontendsUrl", "gatewayUrl", "logDashboardsUrl", "sessionEndpoint", "topicArns"]);
+    // The example's application patterns: databases, the read model, the event store and the saga.
+    expect(parts).toEqual(expect.arrayContaining(["msa:aws:ServiceDatabase", "msa:aws:EventStore", "msa:aws:SagaOrchestrator"]));
+    expect(byType(resources, "aws:rds/instance:Instance").map((r) => r.inputs["identifier"])).toEqual(["shop-prod-orders"]);
+    expect(byType(resources, "aws:dynamodb/table:Table").map((r) => r.inputs["name"]).sort()).toEqual(["shop-prod-inventory", "shop-prod-order-history-read", "shop-prod-payments-events"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alarmTopicArn", "clusterName", "frontendsUrl", "gatewayUrl", "logDashboardsUrl", "sagaStateMachineArns", "sessionEndpoint", "topicArns"]);
     // pipelines and frontends: a registry and pipeline per service and BFF, one CDN.
     expect(childrenOf(resources, "shop").filter((r) => r.type === "msa:aws:ServiceDelivery")).toHaveLength(spec.services.length + spec.bffs.length);
     expect(byType(resources, "aws:codepipeline/pipeline:Pipeline")).toHaveLength(spec.services.length + spec.bffs.length);

@@ -17,6 +17,10 @@ export const PULUMI_AWS_SUPPORT: CloudSupport = {
   tracing: ["caas"],
   logging: ["iaas", "caas", "paas"],
   broker: ["iaas", "caas", "paas"],
+  database: ["iaas", "caas", "paas"],
+  saga: ["iaas", "caas", "paas"],
+  readModel: ["iaas", "caas", "paas"],
+  eventStore: ["iaas", "caas", "paas"],
   pipeline: ["caas"],
   frontends: ["iaas", "caas", "paas"],
 };

@@ -2,8 +2,8 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine builds on an existing Kubernetes cluster (lib/pulumi/kubernetes), per
- * capability, each with its tests. Not here, so rejected by the planner:
- * database, saga, readModel, eventStore, frontends.
+ * capability, each with its tests. Not here, so rejected by the planner: frontends
+ * (database engines other than postgres: see database-engines.ts).
  */
 export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   network: ["caas"],
@@ -21,5 +21,9 @@ export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   mesh: ["caas"],
   tracing: ["caas"],
   monitoring: ["caas"],
+  database: ["caas"],
+  saga: ["caas"],
+  readModel: ["caas"],
+  eventStore: ["caas"],
   pipeline: ["caas"],
 };

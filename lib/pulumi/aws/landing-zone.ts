@@ -8,11 +8,14 @@ import { cloudWatchMonitors } from "../../plan/monitoring.js";
 import { GITHUB_OIDC } from "../../plan/delivery.js";
 import { physicalName } from "../../plan/naming.js";
 import { planLandingZone } from "../../plan/planner.js";
-import type { LandingZonePlan } from "../../plan/types.js";
+import { DATA_ENV, sagaEnvName } from "../../plan/data.js";
+import { eventSource, SERVICE_TAG_KEY } from "../../plan/messaging.js";
+import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { BEANSTALK_INSTANCE_PORT } from "../../plan/host-bootstrap.js";
 import { ApiGateway, type ApiGatewayArgs } from "./api-gateway.js";
+import { EventStore, type EventStoreForwarding } from "./event-store.js";
 import { ContainerInsights } from "./container-insights.js";
 import { FrontendHosting } from "./frontend-hosting.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
@@ -22,6 +25,8 @@ import { Monitoring, type MonitorDimensions } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { PaasPlatform, paasPlatformArgsFromPlan } from "./paas-platform.js";
 import { PaasService, paasServiceHost } from "./paas-service.js";
+import { logsKeyPolicy, SagaOrchestrator } from "./saga-orchestrator.js";
+import { ServiceDatabase, serviceDatabaseArgsFromPlan } from "./service-database.js";
 import { ServiceDelivery } from "./service-delivery.js";
 import { ServiceWorkload } from "./service-workload.js";
 import { SessionStore, sessionStoreArgsFromPlan } from "./session-store.js";
@@ -46,6 +51,7 @@ export interface LandingZoneOutputs {
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  readonly sagaStateMachineArns?: pulumi.Output<Record<string, string>>;
   readonly alarmTopicArn?: pulumi.Output<string>;
   /** The micro-frontends' CDN (https). */
   readonly frontendsUrl?: pulumi.Output<string>;
@@ -84,6 +90,10 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly tracing?: Tracing;
   /** Service or BFF name → its workload, VM fleet or Beanstalk environment. */
   readonly services: ReadonlyMap<string, ServiceDeployment>;
+  /** Service name → what it owns: its database, read model and event store. */
+  readonly data: ReadonlyMap<string, ServiceDataParts>;
+  /** Orchestrated saga name → its state machine. */
+  readonly sagas: ReadonlyMap<string, SagaOrchestrator>;
   /** Service or BFF name → its pipeline (empty without pipelines). */
   readonly deliveries: ReadonlyMap<string, ServiceDelivery>;
   readonly frontends?: FrontendHosting;
@@ -95,6 +105,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   readonly sessionEndpoint?: pulumi.Output<string>;
   readonly logDashboardsUrl?: pulumi.Output<string>;
   readonly topicArns?: pulumi.Output<Record<string, string>>;
+  readonly sagaStateMachineArns?: pulumi.Output<Record<string, string>>;
   readonly alarmTopicArn?: pulumi.Output<string>;
   readonly frontendsUrl?: pulumi.Output<string>;
 
@@ -171,9 +182,28 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
 
     if (plan.broker) {
       const kafka = { vpcId: this.network.vpcId, subnetIds: this.network.privateSubnets.map((s) => s.id), allowedSecurityGroupIds: [workloadSecurityGroupId] };
-      this.broker = new MessageBroker(`${name}-broker`, { ...messageBrokerArgsFromPlan(plan.broker, { namePrefix, retain, kafka }), tags: plan.tags }, parent);
+      this.broker = new MessageBroker(`${name}-broker`, { ...messageBrokerArgsFromPlan(plan.broker, { namePrefix, retain, zone: plan.name, kafka }), tags: plan.tags }, parent);
     }
 
+    const orchestrated = plan.sagas.filter((s) => s.mode === "orchestration");
+    const sagas = new Map<string, SagaOrchestrator>();
+    if (orchestrated.length > 0) {
+      const kept = retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
+      const sagaKey = new aws.kms.Key(`${name}-sagas-key`, { description: `${namePrefix} saga commands and logs`, enableKeyRotation: true, deletionWindowInDays: 30, policy: logsKeyPolicy(this), tags: plan.tags }, kept);
+      for (const saga of orchestrated) {
+        sagas.set(
+          saga.name,
+          new SagaOrchestrator(
+            `${name}-${saga.name}`,
+            { saga, kmsKeyArn: sagaKey.arn, maxReceiveCount: plan.spec.messaging.maxReceiveCount, restrictToServices: true, retain, tags: plan.tags },
+            parent,
+          ),
+        );
+      }
+    }
+    this.sagas = sagas;
+
+    const data = new Map<string, ServiceDataParts>();
     const deliveries = this.createDeliveries(name, plan, cluster);
     const services = new Map<string, ServiceDeployment>();
     const logBuffer: HostLogBufferInput | undefined =
@@ -181,7 +211,11 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         ? { host: this.logging.bufferEndpoint, port: plan.logging.buffer.port, secretArn: this.logging.nodes.buffer.authTokenSecretArn }
         : undefined;
     for (const service of plan.services) {
-      const repositoryUrl = this.platform.repositoryUrls.apply((urls) => urls[service.repository]!);
+      const owned = this.serviceData(name, service, workloadSecurityGroupId);
+      if (owned) data.set(service.name, owned);
+      const sagaAccess = this.sagaAccess(service);
+      // The service's own repository: an apply on repositoryUrls would make every service depend on every repository.
+      const repositoryUrl = this.platform.nodes.repositories[service.repository]!.repositoryUrl;
       // The spec's image when it names one; otherwise the service's own repository.
       const fromRepository = service.image.startsWith(`${service.repository}:`);
       const image = fromRepository ? pulumi.interpolate`${repositoryUrl}${service.image.slice(service.repository.length)}` : pulumi.output(service.image);
@@ -195,7 +229,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         ...(this.broker ? { broker: this.broker } : {}),
         ...(logBuffer ? { logBuffer } : {}),
         ...(this.sessions ? { sessionStore: { endpoint: this.sessions.endpoint, port: this.sessions.port, authTokenSecretArn: this.sessions.authTokenSecretArn } } : {}),
-        tags: plan.tags,
+        // The broker's policies admit only principals tagged as the service.
+        tags: { ...plan.tags, [SERVICE_TAG_KEY]: service.name },
+        ...(owned || sagaAccess.env ? { env: { ...owned?.env, ...sagaAccess.env } } : {}),
       };
       let deployment: ServiceDeployment;
       if (cluster) {
@@ -211,6 +247,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
             ...(fromRepository && deliveries.get(service.name)?.releasedImage ? { image: deliveries.get(service.name)!.releasedImage! } : {}),
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
+            ...(owned || sagaAccess.policies ? { env: { ...owned?.env, ...sagaAccess.env }, policies: { ...owned?.policies, ...sagaAccess.policies } } : {}),
             ...(this.sessions ? { sessionStore: { endpoint: this.sessions.endpoint, port: this.sessions.port, authToken: this.sessions.authToken } } : {}),
             dependsOn: [...cluster.ready],
             tags: plan.tags,
@@ -241,9 +278,16 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
           parent,
         );
       }
+      if (!(deployment instanceof ServiceWorkload)) {
+        // Instance roles get what the service owns here; a ServiceWorkload attaches its own policies.
+        for (const [policyName, policy] of Object.entries({ ...owned?.policies, ...sagaAccess.policies })) {
+          new aws.iam.RolePolicy(`${name}-${service.name}-${policyName}`, { role: deployment.nodes.role.name, policy }, parent);
+        }
+      }
       services.set(service.name, deployment);
     }
     this.services = services;
+    this.data = data;
     this.deliveries = deliveries;
 
     if (plan.frontends) {
@@ -261,7 +305,6 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       );
       this.frontendsUrl = pulumi.interpolate`https://${plan.frontends.domain?.name ?? this.frontends.domainName}`;
     }
-
 
     if (plan.monitoring) {
       const gateway = this.gateway.nodes.loadBalancers;
@@ -303,6 +346,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     if (this.sessions) this.sessionEndpoint = this.sessions.endpoint;
     if (this.logging) this.logDashboardsUrl = this.logging.dashboardsUrl;
     if (this.broker) this.topicArns = this.broker.topicArns;
+    if (sagas.size > 0) this.sagaStateMachineArns = pulumi.output(Object.fromEntries([...sagas].map(([saga, o]) => [saga, o.stateMachineArn])));
     if (this.monitoring) this.alarmTopicArn = this.monitoring.alarmTopicArn;
     this.registerOutputs(this.outputs);
   }
@@ -325,9 +369,78 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       ...(this.sessionEndpoint ? { sessionEndpoint: this.sessionEndpoint } : {}),
       ...(this.logDashboardsUrl ? { logDashboardsUrl: this.logDashboardsUrl } : {}),
       ...(this.topicArns ? { topicArns: this.topicArns } : {}),
+      ...(this.sagaStateMachineArns ? { sagaStateMachineArns: this.sagaStateMachineArns } : {}),
       ...(this.alarmTopicArn ? { alarmTopicArn: this.alarmTopicArn } : {}),
       ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
     };
+  }
+
+  /**
+   * The stores a service owns, under its own data key: its database (RDS in the isolated subnets
+   * admitting the workloads' security group, or DynamoDB), its read table, its event store
+   * forwarding to the broker; with the env telling the service where they are and the policies
+   * giving its role, and only its role, access.
+   */
+  private serviceData(name: string, service: ServicePlan, workloadSecurityGroupId: pulumi.Output<string>): ServiceDataParts | undefined {
+    const { plan } = this;
+    if (!service.database && !service.readModel && !service.eventStore) return undefined;
+    const retain = plan.protection.retain;
+    const tags = plan.tags;
+    const parent = { parent: this };
+    const kept = retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
+    const key = new aws.kms.Key(`${name}-${service.name}-data-key`, { description: `${service.name} data at rest`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, kept);
+    const env: Record<string, pulumi.Input<string>> = {};
+    const policies: Record<string, pulumi.Input<string>> = {};
+    const parts: { database?: ServiceDatabase; readModel?: ServiceDatabase; eventStore?: EventStore } = {};
+
+    if (service.database) {
+      const placement =
+        service.database.port > 0 ? { vpcId: this.network.vpcId, subnetIds: this.network.isolatedSubnets.map((s) => s.id), allowedSecurityGroupIds: [workloadSecurityGroupId] } : undefined;
+      parts.database = new ServiceDatabase(`${name}-${service.name}-db`, { ...serviceDatabaseArgsFromPlan(service.database, { ...(placement ? { placement } : {}), kmsKeyArn: key.arn, retain }), tags }, parent);
+      Object.assign(env, parts.database.environment());
+      policies["database"] = parts.database.ownerPolicyDocument();
+    }
+    if (service.readModel) {
+      parts.readModel = new ServiceDatabase(`${name}-${service.name}-read`, { engine: "document", identifier: service.readModel.table, kmsKeyArn: key.arn, retain, tags }, parent);
+      env[DATA_ENV.readModelTable] = parts.readModel.endpoint;
+      policies["read-model"] = parts.readModel.ownerPolicyDocument();
+    }
+    if (service.eventStore) {
+      const store = service.eventStore;
+      const forwarding = store.forwards.length > 0 ? this.forwardingOf(service) : undefined;
+      parts.eventStore = new EventStore(
+        `${name}-${service.name}-events`,
+        { tableName: store.name, layout: store, ...(forwarding ? { forwarding } : {}), kmsKeyArn: key.arn, retain, tags },
+        parent,
+      );
+      env[DATA_ENV.eventStore] = parts.eventStore.tableName;
+      policies["event-store"] = parts.eventStore.appendPolicyDocument();
+    }
+    return { ...parts, kmsKeyArn: key.arn, env, policies };
+  }
+
+  private forwardingOf(service: ServicePlan): EventStoreForwarding {
+    const broker = this.broker;
+    const events = service.eventStore!.forwards;
+    if (!broker) throw new Error(`LandingZone: services[${service.name}].eventStore forwards ${events.join(", ")} but the plan has no broker`);
+    if (broker.eventBus) return { kind: "eventbridge", service: service.name, eventBusArn: broker.eventBus.arn, source: eventSource(this.plan.name, service.name), events };
+    return { kind: "sns", service: service.name, topicArns: Object.fromEntries(events.map((e) => [e, broker.topicArns.apply((arns) => arns[e]!)])), kmsKeyArn: broker.kmsKey.arn };
+  }
+
+  /** The saga commands a service answers and, for the initiator, the saga it starts. */
+  private sagaAccess(service: ServicePlan): { env?: Record<string, pulumi.Input<string>>; policies?: Record<string, pulumi.Input<string>> } {
+    const env: Record<string, pulumi.Input<string>> = {};
+    const policies: Record<string, pulumi.Input<string>> = {};
+    for (const [sagaName, orchestrator] of this.sagas) {
+      if (!orchestrator.saga.commandQueues.some((q) => q.service === service.name)) continue;
+      env[sagaEnvName(sagaName, "COMMAND_QUEUE_URL")] = orchestrator.commandQueueUrls[service.name]!;
+      policies[`saga-${sagaName}`] = orchestrator.participantPolicyDocument(service.name);
+      if (orchestrator.saga.initiator === service.name) {
+        env[sagaEnvName(sagaName, "STATE_MACHINE_ARN")] = orchestrator.stateMachineArn;
+        policies[`saga-${sagaName}-start`] = orchestrator.startPolicyDocument();
+      }
+    }
+    return Object.keys(policies).length > 0 ? { env, policies } : {};
   }
 
   private githubOidcProviderArn?: pulumi.Output<string>;
@@ -415,6 +528,18 @@ function gatewayTargets(plan: LandingZonePlan, parent: pulumi.Resource): ApiGate
 function homeLoadBalancer(plan: LandingZonePlan, service: string): number {
   const index = plan.gateway.loadBalancers.findIndex((lb) => lb.routes.some((r) => r.target === service));
   return index === -1 ? 0 : index;
+}
+
+/** What one service owns, under its own data key. */
+export interface ServiceDataParts {
+  readonly kmsKeyArn: pulumi.Output<string>;
+  readonly database?: ServiceDatabase;
+  readonly readModel?: ServiceDatabase;
+  readonly eventStore?: EventStore;
+  /** Environment variables naming the stores. */
+  readonly env: Readonly<Record<string, pulumi.Input<string>>>;
+  /** The owner's IAM policy documents, by name. */
+  readonly policies: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /** The HTTP API's own host name, the CDN's origin for the shell BFF's routes. */

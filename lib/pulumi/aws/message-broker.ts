@@ -1,9 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { EVENTBRIDGE_RETRY, eventSource, QUEUE_CONSUME_ACTIONS, RESTRICTED_CONSUME_ACTIONS, SERVICE_TAG_KEY } from "../../plan/messaging.js";
 import { physicalName } from "../../plan/naming.js";
-import type { BrokerPlan, TopicPlan } from "../../plan/types.js";
+import type { BrokerPlan, SubscriptionPlan, TopicPlan } from "../../plan/types.js";
+import { denyUntagged } from "./policy-document.js";
 
-export type MessageBrokerKind = "sns-sqs" | "kafka";
+export type MessageBrokerKind = "sns-sqs" | "eventbridge" | "kafka";
 
 /** Placement and size of the MSK cluster (kind "kafka"). */
 export interface KafkaClusterArgs {
@@ -46,10 +48,22 @@ export interface KafkaClusterArgs {
 export interface MessageBrokerArgs {
   /**
    * "sns-sqs": an SNS topic per event and an SQS queue (with a dead-letter queue) per subscription;
+   * "eventbridge": a custom event bus and a rule per subscription into its queue;
    * "kafka": an MSK cluster with a topic per event.
    * @default "sns-sqs"
    */
   readonly kind?: MessageBrokerKind;
+  /**
+   * Resource policies deny publishing to principals not tagged `msa:service` with a declared
+   * publisher, and consuming a queue to principals not tagged with its subscriber (sns-sqs, eventbridge).
+   * @default false
+   */
+  readonly restrictToServices?: boolean;
+  /**
+   * EventBridge `source` of a publishing service's events (eventbridge).
+   * @default - `<namePrefix>.<service>`
+   */
+  readonly eventSource?: (service: string) => string;
   /** Events with their publishers and subscriptions, as the plan lists them. */
   readonly topics: readonly TopicPlan[];
   /**
@@ -100,16 +114,25 @@ export interface MessageBrokerArgs {
 /** Maps a plan's broker entry to {@link MessageBrokerArgs}; Kafka placement comes from the caller. */
 export function messageBrokerArgsFromPlan(
   plan: BrokerPlan,
-  options: { readonly namePrefix: string; readonly retain: boolean; readonly kafka?: Pick<KafkaClusterArgs, "vpcId" | "subnetIds" | "allowedSecurityGroupIds"> },
+  options: {
+    readonly namePrefix: string;
+    readonly retain: boolean;
+    /** The landing zone's name: EventBridge sources are `<zone>.<service>`. */
+    readonly zone?: string;
+    readonly kafka?: Pick<KafkaClusterArgs, "vpcId" | "subnetIds" | "allowedSecurityGroupIds">;
+  },
 ): MessageBrokerArgs {
   const common = { topics: plan.topics, maxReceiveCount: plan.maxReceiveCount, retentionDays: plan.retentionDays, namePrefix: options.namePrefix, retain: options.retain };
-  if (plan.implementation === "sns-sqs") return { ...common, kind: "sns-sqs" };
+  const zone = options.zone;
+  const sources = zone ? { eventSource: (service: string) => eventSource(zone, service) } : {};
+  if (plan.implementation === "sns-sqs") return { ...common, kind: "sns-sqs", restrictToServices: true };
+  if (plan.implementation === "eventbridge") return { ...common, kind: "eventbridge", restrictToServices: true, ...sources };
   if (plan.implementation === "msk" && plan.kafka) {
     if (!options.kafka) throw new Error(`MessageBroker: broker "msk" needs options.kafka (vpcId, subnetIds). Fix: pass the private subnets of the network`);
     const { version, brokerNodes, instanceType, volumeGiB } = plan.kafka;
     return { ...common, kind: "kafka", kafka: { ...options.kafka, version, brokerNodes, instanceType, volumeGiB } };
   }
-  throw new Error(`MessageBroker: broker implementation "${plan.implementation}" is not built by this component. Fix: use messaging.broker sns-sqs or kafka`);
+  throw new Error(`MessageBroker: broker implementation "${plan.implementation}" is not built by this component. Fix: use messaging.broker sns-sqs, eventbridge or kafka`);
 }
 
 const SQS_MAX_RETENTION_DAYS = 14;
@@ -121,6 +144,11 @@ const KAFKA_IAM_PORT = 9098;
  * kind "sns-sqs": a KMS key with rotation; an encrypted SNS topic per event; per subscription an encrypted SQS
  * queue with a dead-letter queue, a queue policy admitting only its topic, and a raw-delivery subscription.
  * Every topic and queue policy denies requests without TLS.
+ * kind "eventbridge": a custom event bus; per subscription an encrypted queue with a dead-letter queue and a
+ * rule matching the event's detail-type and its publishers' sources, retrying delivery for a day before the
+ * dead-letter queue; only the rule may send to the queue.
+ * With `restrictToServices`, topic, bus and queue policies also deny publishing and consuming to principals
+ * whose `msa:service` tag is not a declared publisher or the subscriber.
  * kind "kafka": an MSK cluster in private subnets with IAM authentication, TLS in transit and KMS at rest,
  * and an MSK topic per event.
  *
@@ -133,7 +161,7 @@ const KAFKA_IAM_PORT = 9098;
 export class MessageBroker extends pulumi.ComponentResource {
   readonly kind: MessageBrokerKind;
   readonly kmsKey: aws.kms.Key;
-  /** Topic ARN by event name (SNS topics, or MSK topic ARNs). */
+  /** Topic ARN by event name (SNS topics, MSK topic ARNs, or the event bus for every event). */
   readonly topicArns: pulumi.Output<Record<string, string>>;
   /** Queue URL by subscription name (sns-sqs only; empty for kafka). */
   readonly queueUrls: pulumi.Output<Record<string, string>>;
@@ -146,8 +174,11 @@ export class MessageBroker extends pulumi.ComponentResource {
   readonly kafkaSecurityGroup?: aws.ec2.SecurityGroup;
   /** IAM/TLS bootstrap brokers (kafka only). */
   readonly bootstrapBrokers?: pulumi.Output<string>;
+  /** The event bus (eventbridge only). */
+  readonly eventBus?: aws.cloudwatch.EventBus;
 
   private readonly topicPlans: readonly TopicPlan[];
+  private readonly sourceOf: (service: string) => string;
   private readonly topicArnByEvent = new Map<string, pulumi.Output<string>>();
   private readonly queueArnByName = new Map<string, pulumi.Output<string>>();
   private readonly queueUrlByName = new Map<string, pulumi.Output<string>>();
@@ -160,6 +191,7 @@ export class MessageBroker extends pulumi.ComponentResource {
     validateBrokerArgs(this.kind, args);
     const tags = { ...args.tags };
     const prefix = args.namePrefix ?? name;
+    this.sourceOf = args.eventSource ?? ((service) => `${prefix}.${service}`);
     const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
     const accountRoot = pulumi.interpolate`arn:${partition}:iam::${account}:root`;
@@ -182,6 +214,15 @@ export class MessageBroker extends pulumi.ComponentResource {
             Resource: "*",
             Condition: { StringEquals: { "aws:SourceAccount": account } },
           },
+          // EventBridge encrypts what its rules deliver into the encrypted queues, for this account's rules only.
+          {
+            Sid: "EventBridgeDeliversToEncryptedQueues",
+            Effect: "Allow",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+            Resource: "*",
+            Condition: { StringEquals: { "aws:SourceAccount": account } },
+          },
         ],
       }),
       tags,
@@ -191,6 +232,8 @@ export class MessageBroker extends pulumi.ComponentResource {
 
     if (this.kind === "sns-sqs") {
       this.createQueues(name, prefix, args, tags, accountRoot);
+    } else if (this.kind === "eventbridge") {
+      this.eventBus = this.createBus(name, prefix, args, tags);
     } else {
       const cluster = this.createKafka(name, prefix, args, tags, kept);
       this.kafkaCluster = cluster.cluster;
@@ -206,8 +249,6 @@ export class MessageBroker extends pulumi.ComponentResource {
 
   private createQueues(name: string, prefix: string, args: MessageBrokerArgs, tags: Record<string, string>, accountRoot: pulumi.Output<string>): void {
     const parent = { parent: this };
-    const kept = args.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
-    const retentionSeconds = (args.retentionDays ?? 4) * 86_400;
     for (const topicPlan of args.topics) {
       const topicArgs: aws.sns.TopicArgs = { name: physicalName("queue", prefix, topicPlan.event), kmsMasterKeyId: this.kmsKey.arn, tags };
       args.transform?.topic?.(topicArgs, topicPlan);
@@ -229,6 +270,7 @@ export class MessageBroker extends pulumi.ComponentResource {
                 Resource: topic.arn,
               },
               denyInsecureTransport("sns:*", topic.arn),
+              ...(args.restrictToServices ? [denyUntagged(["sns:Publish"], topic.arn, SERVICE_TAG_KEY, topicPlan.publishers)] : []),
             ],
           }),
         },
@@ -236,63 +278,16 @@ export class MessageBroker extends pulumi.ComponentResource {
       );
 
       for (const subscription of topicPlan.subscriptions) {
-        const deadLetterArgs: aws.sqs.QueueArgs = {
-          name: physicalName("queue", prefix, `${subscription.name}-dlq`),
-          kmsMasterKeyId: this.kmsKey.arn,
-          messageRetentionSeconds: SQS_MAX_RETENTION_DAYS * 86_400,
-          tags,
-        };
-        args.transform?.deadLetterQueue?.(deadLetterArgs, subscription.name);
-        // Queues hold messages in flight: retained and protected like any other data.
-        const deadLetter = new aws.sqs.Queue(`${name}-${subscription.name}-dlq`, deadLetterArgs, kept);
-
-        const queueArgs: aws.sqs.QueueArgs = {
-          name: physicalName("queue", prefix, subscription.name),
-          kmsMasterKeyId: this.kmsKey.arn,
-          messageRetentionSeconds: retentionSeconds,
-          visibilityTimeoutSeconds: 30,
-          receiveWaitTimeSeconds: 20,
-          redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: args.maxReceiveCount ?? 5 }),
-          tags,
-        };
-        args.transform?.queue?.(queueArgs, subscription.name);
-        const queue = new aws.sqs.Queue(`${name}-${subscription.name}`, queueArgs, kept);
-        this.queueArnByName.set(subscription.name, queue.arn);
-        this.queueUrlByName.set(subscription.name, queue.url);
-        this.deadLetterArnByName.set(subscription.name, deadLetter.arn);
-
-        // Only the source queue may move messages into its dead-letter queue.
-        new aws.sqs.RedriveAllowPolicy(
-          `${name}-${subscription.name}-dlq`,
-          { queueUrl: deadLetter.url, redriveAllowPolicy: pulumi.jsonStringify({ redrivePermission: "byQueue", sourceQueueArns: [queue.arn] }) },
-          parent,
-        );
-        new aws.sqs.QueuePolicy(
-          `${name}-${subscription.name}-dlq`,
-          { queueUrl: deadLetter.url, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [denyInsecureTransport("sqs:*", deadLetter.arn)] }) },
-          parent,
-        );
-        const queuePolicy = new aws.sqs.QueuePolicy(
-          `${name}-${subscription.name}`,
+        const { queue, queuePolicy } = this.createSubscriptionQueue(name, prefix, subscription, args, tags, (queueArn) => [
           {
-            queueUrl: queue.url,
-            policy: pulumi.jsonStringify({
-              Version: "2012-10-17",
-              Statement: [
-                {
-                  Sid: "TopicDelivers",
-                  Effect: "Allow",
-                  Principal: { Service: "sns.amazonaws.com" },
-                  Action: "sqs:SendMessage",
-                  Resource: queue.arn,
-                  Condition: { ArnEquals: { "aws:SourceArn": topic.arn } },
-                },
-                denyInsecureTransport("sqs:*", queue.arn),
-              ],
-            }),
+            Sid: "TopicDelivers",
+            Effect: "Allow",
+            Principal: { Service: "sns.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Resource: queueArn,
+            Condition: { ArnEquals: { "aws:SourceArn": topic.arn } },
           },
-          parent,
-        );
+        ]);
         const subscriptionArgs: aws.sns.TopicSubscriptionArgs = {
           topic: topic.arn,
           protocol: "sqs",
@@ -304,6 +299,128 @@ export class MessageBroker extends pulumi.ComponentResource {
         new aws.sns.TopicSubscription(`${name}-${subscription.name}`, subscriptionArgs, { parent: this, dependsOn: [queuePolicy] });
       }
     }
+  }
+
+  /**
+   * A subscriber's queue and dead-letter queue; `delivery` lists who may send (its topic or rule).
+   * The queue's policy refuses plain HTTP and, with restrictToServices, consumers other than the subscriber.
+   */
+  private createSubscriptionQueue(
+    name: string,
+    prefix: string,
+    subscription: SubscriptionPlan,
+    args: MessageBrokerArgs,
+    tags: Record<string, string>,
+    delivery: (queueArn: pulumi.Output<string>) => object[],
+  ): { queue: aws.sqs.Queue; deadLetter: aws.sqs.Queue; queuePolicy: aws.sqs.QueuePolicy } {
+    const parent = { parent: this };
+    // Queues hold messages in flight: retained and protected like any other data.
+    const kept = args.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
+    const deadLetterArgs: aws.sqs.QueueArgs = {
+      name: physicalName("queue", prefix, `${subscription.name}-dlq`),
+      kmsMasterKeyId: this.kmsKey.arn,
+      messageRetentionSeconds: SQS_MAX_RETENTION_DAYS * 86_400,
+      tags,
+    };
+    args.transform?.deadLetterQueue?.(deadLetterArgs, subscription.name);
+    const deadLetter = new aws.sqs.Queue(`${name}-${subscription.name}-dlq`, deadLetterArgs, kept);
+
+    const queueArgs: aws.sqs.QueueArgs = {
+      name: physicalName("queue", prefix, subscription.name),
+      kmsMasterKeyId: this.kmsKey.arn,
+      messageRetentionSeconds: (args.retentionDays ?? 4) * 86_400,
+      visibilityTimeoutSeconds: 30,
+      receiveWaitTimeSeconds: 20,
+      redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: args.maxReceiveCount ?? 5 }),
+      tags,
+    };
+    args.transform?.queue?.(queueArgs, subscription.name);
+    const queue = new aws.sqs.Queue(`${name}-${subscription.name}`, queueArgs, kept);
+    this.queueArnByName.set(subscription.name, queue.arn);
+    this.queueUrlByName.set(subscription.name, queue.url);
+    this.deadLetterArnByName.set(subscription.name, deadLetter.arn);
+
+    // Only the source queue may move messages into its dead-letter queue.
+    new aws.sqs.RedriveAllowPolicy(
+      `${name}-${subscription.name}-dlq`,
+      { queueUrl: deadLetter.url, redriveAllowPolicy: pulumi.jsonStringify({ redrivePermission: "byQueue", sourceQueueArns: [queue.arn] }) },
+      parent,
+    );
+    const eventBridge = this.kind === "eventbridge";
+    new aws.sqs.QueuePolicy(
+      `${name}-${subscription.name}-dlq`,
+      // A rule's delivery failures land in the same dead-letter queue as the consumer's.
+      { queueUrl: deadLetter.url, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [denyInsecureTransport("sqs:*", deadLetter.arn), ...(eventBridge ? delivery(deadLetter.arn) : [])] }) },
+      parent,
+    );
+    const queuePolicy = new aws.sqs.QueuePolicy(
+      `${name}-${subscription.name}`,
+      {
+        queueUrl: queue.url,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            ...delivery(queue.arn),
+            denyInsecureTransport("sqs:*", queue.arn),
+            ...(args.restrictToServices ? [denyUntagged(RESTRICTED_CONSUME_ACTIONS, queue.arn, SERVICE_TAG_KEY, [subscription.subscriber])] : []),
+          ],
+        }),
+      },
+      parent,
+    );
+    return { queue, deadLetter, queuePolicy };
+  }
+
+  private createBus(name: string, prefix: string, args: MessageBrokerArgs, tags: Record<string, string>): aws.cloudwatch.EventBus {
+    const parent = { parent: this };
+    const bus = new aws.cloudwatch.EventBus(`${name}-bus`, { name: physicalName("queue", prefix), description: `Events of ${prefix}`, tags }, parent);
+    if (args.restrictToServices) {
+      new aws.cloudwatch.EventBusPolicy(
+        `${name}-bus-policy`,
+        {
+          eventBusName: bus.name,
+          policy: pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: args.topics.map((topic) => ({
+              ...denyUntagged(["events:PutEvents"], bus.arn, SERVICE_TAG_KEY, topic.publishers),
+              Sid: `OnlyPublishersOf${topic.event.replace(/[^A-Za-z0-9]/g, "")}`,
+              Condition: { StringEquals: { "events:detail-type": topic.event }, StringNotEquals: { [`aws:PrincipalTag/${SERVICE_TAG_KEY}`]: [...topic.publishers] } },
+            })),
+          }),
+        },
+        parent,
+      );
+    }
+    for (const topic of args.topics) {
+      this.topicArnByEvent.set(topic.event, bus.arn);
+      for (const subscription of topic.subscriptions) {
+        const rule = new aws.cloudwatch.EventRule(
+          `${name}-${subscription.name}`,
+          {
+            eventBusName: bus.name,
+            description: `${topic.event} to ${subscription.subscriber}`,
+            eventPattern: JSON.stringify({ "detail-type": [topic.event], ...(topic.publishers.length > 0 ? { source: topic.publishers.map(this.sourceOf) } : {}) }),
+            tags,
+          },
+          parent,
+        );
+        const { queue, deadLetter, queuePolicy } = this.createSubscriptionQueue(name, prefix, subscription, args, tags, (queueArn) => [
+          { Sid: "RuleDelivers", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Resource: queueArn, Condition: { ArnEquals: { "aws:SourceArn": rule.arn } } },
+        ]);
+        new aws.cloudwatch.EventTarget(
+          `${name}-${subscription.name}`,
+          {
+            rule: rule.name,
+            eventBusName: bus.name,
+            arn: queue.arn,
+            deadLetterConfig: { arn: deadLetter.arn },
+            retryPolicy: { maximumEventAgeInSeconds: EVENTBRIDGE_RETRY.maximumEventAgeSeconds, maximumRetryAttempts: EVENTBRIDGE_RETRY.maximumRetryAttempts },
+          },
+          { parent: this, dependsOn: [queuePolicy] },
+        );
+      }
+    }
+    return bus;
   }
 
   private createKafka(
@@ -382,18 +499,37 @@ export class MessageBroker extends pulumi.ComponentResource {
     return policyDocument(this.consumeStatements(subscriptionName));
   }
 
-  /** One IAM policy document with everything `service` publishes and consumes according to the topics, or undefined when it does neither. */
-  servicePolicyDocument(service: string): pulumi.Output<string> | undefined {
+  /**
+   * One IAM policy document with everything `service` publishes and consumes according to the topics, or
+   * undefined when it does neither. `publishes` narrows the events it publishes itself (those an event store
+   * forwards reach the broker from the store).
+   */
+  servicePolicyDocument(service: string, publishes?: readonly string[]): pulumi.Output<string> | undefined {
+    const events = this.topicPlans.filter((t) => t.publishers.includes(service) && (publishes === undefined || publishes.includes(t.event))).map((t) => t.event);
     const statements = [
-      ...this.topicPlans.filter((t) => t.publishers.includes(service)).flatMap((t) => this.publishStatements(t.event)),
+      ...(this.kind === "eventbridge"
+        ? events.length > 0
+          ? [this.putEventsStatement(events, [this.sourceOf(service)])]
+          : []
+        : events.flatMap((event) => this.publishStatements(event))),
       ...this.topicPlans.flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service)).flatMap((s) => this.consumeStatements(s.name)),
     ];
     return statements.length > 0 ? policyDocument(statements) : undefined;
   }
 
+  private putEventsStatement(events: readonly string[], sources: readonly string[]): PolicyStatement {
+    return {
+      Effect: "Allow",
+      Action: ["events:PutEvents"],
+      Resource: [this.eventBus!.arn],
+      Condition: { StringEquals: { "events:detail-type": [...events], "events:source": [...sources] } },
+    };
+  }
+
   private publishStatements(event: string): PolicyStatement[] {
     const topicArn = this.topicArnByEvent.get(event);
     if (!topicArn) throw new Error(`MessageBroker.publishPolicyDocument: event "${event}" has no topic. Fix: use one of ${[...this.topicArnByEvent.keys()].join(", ")}`);
+    if (this.kind === "eventbridge") return [this.putEventsStatement([event], this.topicPlans.find((t) => t.event === event)!.publishers.map(this.sourceOf))];
     if (this.kind === "kafka") {
       const clusterArn = this.kafkaCluster!.arn;
       return [
@@ -424,11 +560,7 @@ export class MessageBroker extends pulumi.ComponentResource {
       ];
     }
     return [
-      {
-        Effect: "Allow",
-        Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-        Resource: [this.queueArnByName.get(subscriptionName)!],
-      },
+      { Effect: "Allow", Action: [...QUEUE_CONSUME_ACTIONS], Resource: [this.queueArnByName.get(subscriptionName)!] },
       { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [this.kmsKey.arn] },
     ];
   }
@@ -438,6 +570,7 @@ interface PolicyStatement {
   readonly Effect: "Allow";
   readonly Action: readonly string[];
   readonly Resource: readonly pulumi.Input<string>[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 }
 
 function policyDocument(statements: readonly PolicyStatement[]): pulumi.Output<string> {

@@ -46,6 +46,11 @@ export interface PaasServiceArgs {
    */
   readonly broker?: HostedServiceMessaging;
   /**
+   * Environment variables added to the service's: where its database, tables and sagas are.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
    * The log buffer the Filebeat container beside the service pushes to.
    * @default - no shipper
    */
@@ -189,7 +194,7 @@ export class PaasService extends pulumi.ComponentResource {
     ]);
     const content = pulumi.all([
       pulumi.output(args.image),
-      messagingEnv(plan, service, args.broker),
+      pulumi.all([messagingEnv(plan, service, args.broker), pulumi.output(args.env ?? {})]).apply(([messaging, extra]) => ({ ...messaging, ...extra })),
       secretArns,
       pulumi.all(Object.fromEntries(Object.entries(configStore?.nodes.parameters ?? {}).map(([key, p]) => [key, p.arn]))) as pulumi.Output<Record<string, string>>,
       pulumi.output(args.logBuffer?.host),

@@ -7,14 +7,19 @@ import { targetGroupAccess, targetGroupBinding } from "../../kubernetes/target-g
 import type { ManifestObject } from "../../kubernetes/types.js";
 import { PLATFORM_ENV, serviceWorkload } from "../../kubernetes/workload.js";
 import { serviceConfigOf } from "../../plan/config-store.js";
+import { directPublishes } from "../../plan/data.js";
+import { SERVICE_TAG_KEY } from "../../plan/messaging.js";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import { applyManifests } from "../kubernetes/add-on.js";
 import { ConfigStore } from "./config-store.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
 
-/** What a service needs from the event bus: the IAM policy for one service, or undefined when it neither publishes nor consumes. */
+/**
+ * What a service needs from the event bus: the IAM policy for one service (publishing only `publishes`
+ * when given), or undefined when it neither publishes nor consumes.
+ */
 export interface ServiceMessaging {
-  servicePolicyDocument(service: string): pulumi.Output<string> | undefined;
+  servicePolicyDocument(service: string, publishes?: readonly string[]): pulumi.Output<string> | undefined;
 }
 
 /** The central session store as a service reaches it (design a of the seed); a `SessionStore` fits. */
@@ -76,10 +81,15 @@ export interface ServiceWorkloadArgs {
    */
   readonly sessionStore?: ServiceSessionStore;
   /**
-   * Non-secret environment variables added to the service's ConfigMap.
+   * Non-secret environment variables added to the service's ConfigMap (where its database, tables and sagas are).
    * @default - none
    */
-  readonly env?: Readonly<Record<string, string>>;
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * More IAM policy documents for the role, by a short name: what the service owns (its database, event store, saga tasks).
+   * @default - none
+   */
+  readonly policies?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
    * Resources the workload waits for (the platform's nodes and add-ons).
    * @default - none
@@ -183,12 +193,15 @@ export class ServiceWorkload extends pulumi.ComponentResource {
           )
         : undefined;
 
-    const roleArgs: aws.iam.RoleArgs = { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com"), description: `Pods of ${service.name}`, tags };
+    // The broker's resource policies admit only principals tagged as a declared publisher or subscriber.
+    const roleArgs: aws.iam.RoleArgs = { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com"), description: `Pods of ${service.name}`, tags: { ...tags, [SERVICE_TAG_KEY]: service.name } };
     args.transform?.role?.(roleArgs);
     const role = new aws.iam.Role(`${name}-role`, roleArgs, parent);
     if (store) new aws.iam.RolePolicy(`${name}-config-read`, { role: role.name, policy: store.readPolicyDocument() }, parent);
-    const messagingPolicy = args.broker?.servicePolicyDocument(service.name);
+    // Events an event store forwards reach the broker through its stream, never from the service.
+    const messagingPolicy = args.broker?.servicePolicyDocument(service.name, directPublishes(service));
     if (messagingPolicy) new aws.iam.RolePolicy(`${name}-messaging`, { role: role.name, policy: messagingPolicy }, parent);
+    for (const [policyName, policy] of Object.entries(args.policies ?? {})) new aws.iam.RolePolicy(`${name}-${policyName}`, { role: role.name, policy }, parent);
     const podIdentity = new aws.eks.PodIdentityAssociation(`${name}-identity`, { clusterName: args.clusterName, namespace, serviceAccount: service.name, roleArn: role.arn, tags }, parent);
 
     const image =

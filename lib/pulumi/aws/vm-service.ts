@@ -63,6 +63,11 @@ export interface VmServiceArgs {
    */
   readonly broker?: HostedServiceMessaging;
   /**
+   * Environment variables added to the service's: where its database, tables and sagas are.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
    * The log buffer Filebeat pushes the container's logs to.
    * @default - no shipper
    */
@@ -199,7 +204,7 @@ export class VmService extends pulumi.ComponentResource {
       .all([
         region,
         pulumi.output(args.image),
-        messagingEnv(plan, service, args.broker),
+        pulumi.all([messagingEnv(plan, service, args.broker), pulumi.output(args.env ?? {})]).apply(([messaging, extra]) => ({ ...messaging, ...extra })),
         secretArns,
         discoveryService?.id,
         pulumi.output(args.logBuffer?.host),

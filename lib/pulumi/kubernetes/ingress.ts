@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Ingress as IngressModel } from "kubernetes-models/networking.k8s.io/v1";
+import { Ingress as IngressModel } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { assertKubernetesName, INGRESS_NAMESPACE_LABEL, labelsFor, MANAGED_BY } from "../../kubernetes/labels.js";
 import { ingressNamespace, workloadNamespace } from "../../kubernetes/namespace.js";
 import { validatedManifest } from "../../kubernetes/render.js";

@@ -1,5 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { databaseAddOn, databaseCredentialsSecretName, databaseHost, dataNamespace, dataNamespaceManifests, postgresServices } from "../../kubernetes/database.js";
 import { gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
@@ -7,8 +9,9 @@ import { monitoringAddOn } from "../../kubernetes/monitoring.js";
 import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
 import { ingressNamespace, namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { tracingAddOn } from "../../kubernetes/tracing.js";
-import type { HelmReleaseSpec } from "../../kubernetes/types.js";
+import type { HelmReleaseSpec, ManifestObject } from "../../kubernetes/types.js";
 import { PLATFORM_ENV } from "../../kubernetes/workload.js";
+import { DATA_ENV } from "../../plan/data.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
@@ -91,9 +94,11 @@ export interface LandingZoneTransform {
  * the workloads namespace with default-deny NetworkPolicies, the ingress-nginx gateway routing
  * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the Redis session store, the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
- * collector and tracing backend, Prometheus and Grafana, every service and BFF, and with
- * `pipelines.perService` Argo CD syncing each service's Deployment from its own repository. The plan
- * decides everything; a spec asking for what this engine does not build (databases...) is
+ * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
+ * database (reachable only by its owner), event stores and choreographed sagas on Kafka, every
+ * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
+ * own repository. The plan decides everything; a spec asking for what this engine does not build
+ * (frontends, mysql...) is
  * rejected before any resource is registered.
  *
  * @example
@@ -160,6 +165,7 @@ export class LandingZone extends pulumi.ComponentResource {
       this.broker = new MessageBroker(`${name}-broker`, { plan, provider, ...(transform.broker ? { transform: transform.broker } : {}) }, parent);
     }
 
+    const databases = this.databases(name, provider);
     // With pipelines, Argo CD rolls each service's Deployment from its repository; the rest stays here.
     const gitOps = gitOpsAddOn(plan);
     if (gitOps) addOn("gitops", gitOps, [namespace]);
@@ -179,15 +185,24 @@ export class LandingZone extends pulumi.ComponentResource {
           env: {
             ...(this.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: `${sessionHost(plan)}:${plan.sessions!.port}`, [PLATFORM_ENV.sessionStoreTls]: "false" } : {}),
             ...(plan.broker && usesBroker(service) ? { [KAFKA_BOOTSTRAP_SERVERS_ENV]: kafkaBootstrapServers(plan) } : {}),
+            ...(service.eventStore ? { [DATA_ENV.eventStore]: service.eventStore.name } : {}),
+            ...(databases.passwords[service.name] ? databaseEnv(plan, service) : {}),
           },
-          ...(this.sessions ? { extraSecrets: { [SESSION_STORE_PASSWORD_ENV]: this.sessions.password } } : {}),
+          ...(this.sessions || databases.passwords[service.name]
+            ? {
+                extraSecrets: {
+                  ...(this.sessions ? { [SESSION_STORE_PASSWORD_ENV]: this.sessions.password } : {}),
+                  ...(databases.passwords[service.name] ? { [DATA_ENV.databasePassword]: databases.passwords[service.name]! } : {}),
+                },
+              }
+            : {}),
           ...(secretValues ? { secretValues } : {}),
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: pullSecret.metadata.name } : {}),
           ...(serviceTransform ? { transform: serviceTransform } : {}),
           ...(gitOps ? { gitOps: true } : {}),
         },
-        { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : [])] },
+        { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : []), ...databases.resources] },
       );
     }
     this.services = services;
@@ -199,6 +214,39 @@ export class LandingZone extends pulumi.ComponentResource {
     this.kibanaService = this.logging ? this.logging.kibanaService.apply((s): string | undefined => s) : pulumi.output(undefined);
     this.kafkaBootstrapServers = this.broker ? this.broker.bootstrapServers.apply((s): string | undefined => s) : pulumi.output(undefined);
     this.registerOutputs(this.outputs);
+  }
+
+  /**
+   * Each postgres service's CloudNativePG cluster in the data namespace: a generated password in a
+   * basic-auth Secret there (the owner's only copy is its own Secret), then the operator, the
+   * clusters and their owner-only NetworkPolicies.
+   */
+  private databases(name: string, provider: k8s.Provider): { passwords: Record<string, pulumi.Output<string>>; resources: pulumi.Resource[] } {
+    const { plan } = this;
+    const addOn = databaseAddOn(plan);
+    if (!addOn) return { passwords: {}, resources: [] };
+    // Deleting the namespace, a Secret or a Cluster would delete the data: kept and protected in prod.
+    const kept = plan.protection.retain ? { protect: true, retainOnDelete: true } : {};
+    const objects = (list: readonly ManifestObject[]) => ({ objs: list.map((m) => ({ ...m })) });
+    const namespace = new k8s.yaml.v2.ConfigGroup(`${name}-data-namespace`, objects(dataNamespaceManifests(plan)), { parent: this, provider, ...kept });
+    const passwords: Record<string, pulumi.Output<string>> = {};
+    const secrets = postgresServices(plan).map((service) => {
+      const password = new random.RandomPassword(`${name}-${service.name}-db-password`, { length: 32, special: false }, { parent: this, ...kept });
+      passwords[service.name] = pulumi.secret(password.result);
+      return new k8s.core.v1.Secret(
+        `${name}-${service.name}-db-credentials`,
+        {
+          metadata: { name: databaseCredentialsSecretName(service.name), namespace: dataNamespace(plan), labels: { "app.kubernetes.io/part-of": plan.name } },
+          type: "kubernetes.io/basic-auth",
+          stringData: { username: service.database.serviceUser, password: pulumi.secret(password.result) },
+        },
+        { parent: this, provider, dependsOn: [namespace], ...kept },
+      );
+    });
+    const operator = applyAddOn(`${name}-databases`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...secrets] });
+    const clusters = new k8s.yaml.v2.ConfigGroup(`${name}-databases-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...secrets, ...operator], ...kept });
+    const resources = [...operator, clusters];
+    return { passwords, resources };
   }
 
   /** Stack outputs, by name. */
@@ -219,7 +267,19 @@ function sessionHost(plan: LandingZonePlan): string {
 }
 
 function usesBroker(service: ServicePlan): boolean {
-  return service.publishes.length > 0 || service.subscribes.length > 0 || service.readModel !== undefined;
+  return service.publishes.length > 0 || service.subscribes.length > 0 || service.readModel !== undefined || service.eventStore !== undefined;
+}
+
+/** Where a service's CloudNativePG database is; the password comes from its Secret. */
+function databaseEnv(plan: LandingZonePlan, service: ServicePlan): Record<string, string> {
+  const db = service.database!;
+  return {
+    [DATA_ENV.databaseEngine]: db.engine,
+    [DATA_ENV.databaseHost]: databaseHost(plan, service.name),
+    [DATA_ENV.databasePort]: String(db.port),
+    [DATA_ENV.databaseName]: db.databaseName,
+    [DATA_ENV.databaseUser]: db.serviceUser,
+  };
 }
 
 function imageSetInSpec(plan: LandingZonePlan, service: ServicePlan): boolean {

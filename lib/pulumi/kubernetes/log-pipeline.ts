@@ -1,6 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { selectorFor } from "../../kubernetes/labels.js";
 import { LOG_ELASTICSEARCH_NAME, logPipelineAddOn, type LogBuffer } from "../../kubernetes/log-pipeline.js";
 import { REDIS_PORT } from "../../kubernetes/redis.js";

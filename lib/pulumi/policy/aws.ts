@@ -13,6 +13,8 @@ const UNSCOPED_ACTIONS = [
   /^ecr:GetAuthorizationToken$/,
   /^xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets|GetSamplingStatisticSummaries)$/,
   /^cloudwatch:PutMetricData$/,
+  // Vended log delivery (Step Functions, API Gateway execution logs) is configured account-wide.
+  /^logs:(CreateLogDelivery|DeleteLogDelivery|GetLogDelivery|UpdateLogDelivery|PutResourcePolicy)$/,
   /^sts:GetCallerIdentity$/,
 ];
 

@@ -146,13 +146,14 @@ describe("LandingZone (aws, Pulumi)", () => {
     let error: unknown;
     const run = await runProgram(() => {
       try {
-        new LandingZone("bad", { spec: { ...SPEC, services: [...SPEC.services!, { name: "ledger", database: { engine: "postgres" } }] } });
+        // Every capability is built on caas; pipelines are not yet on iaas.
+        new LandingZone("bad", { spec: { ...SPEC, tier: "iaas", mesh: { kind: "none" }, tracing: { backend: "none" }, pipelines: { perService: true, repositoryOwner: "acme" } } });
       } catch (e) {
         error = e;
       }
     });
     expect(error).toBeInstanceOf(PlanError);
-    expect(String(error)).toMatch(/database \(asked by services\[\]\.database\) is not supported yet on aws\/caas by the pulumi engine/);
+    expect(String(error)).toMatch(/pipeline \(asked by pipelines\.perService\) is not supported yet on aws\/iaas by the pulumi engine/);
     expect(run.resources).toEqual([]);
   });
 });

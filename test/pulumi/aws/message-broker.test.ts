@@ -128,6 +128,50 @@ describe("MessageBroker (Pulumi, AWS, sns-sqs)", () => {
     );
   });
 
+  it("with restrictToServices, denies consuming a queue to all but its subscriber and publishing to all but the publishers", async () => {
+    const resources = await broker({ restrictToServices: true });
+    const queuePolicy = statements(single(resources, "aws:sqs/queuePolicy:QueuePolicy", "events-payments_order-placed"));
+    expect(queuePolicy).toContainEqual({
+      Sid: "OnlyDeclaredServices",
+      Effect: "Deny",
+      Principal: "*",
+      Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
+      Resource: QUEUE_ARN,
+      Condition: { StringNotEquals: { "aws:PrincipalTag/msa:service": ["payments"] } },
+    });
+    const topicPolicy = statements(single(resources, "aws:sns/topicPolicy:TopicPolicy", "events-order-placed"));
+    expect(topicPolicy).toContainEqual(expect.objectContaining({ Effect: "Deny", Action: ["sns:Publish"], Resource: TOPIC_ARN, Condition: { StringNotEquals: { "aws:PrincipalTag/msa:service": ["orders"] } } }));
+  });
+
+  it("leaves out of a service's policy the events it does not publish itself", async () => {
+    let narrowed: Statement[] = [];
+    await broker({}, async (b) => {
+      narrowed = JSON.parse(await settled(b.servicePolicyDocument("payments", [])!)).Statement;
+    });
+    expect(narrowed.flatMap((s) => [s.Action].flat())).not.toContain("sns:Publish");
+    expect(narrowed.flatMap((s) => s.Resource)).toContain(QUEUE_ARN);
+  });
+
+  it("puts events on a bus (eventbridge), publishers limited to their detail-type and source", async () => {
+    let service: Statement[] = [];
+    let busArn = "";
+    const resources = await broker({ kind: "eventbridge", eventSource: (s) => `shop.${s}` }, async (b) => {
+      service = JSON.parse(await settled(b.servicePolicyDocument("orders")!)).Statement;
+      busArn = await settled(b.eventBus!.arn);
+    });
+    expect(byType(resources, "aws:cloudwatch/eventRule:EventRule").map((r) => JSON.parse(r.inputs["eventPattern"] as string))).toEqual([
+      { "detail-type": ["order-placed"], source: ["shop.orders"] },
+      { "detail-type": ["order-placed"], source: ["shop.orders"] },
+      { "detail-type": ["payment-completed"], source: ["shop.payments"] },
+    ]);
+    expect(service[0]).toEqual({ Effect: "Allow", Action: ["events:PutEvents"], Resource: [busArn], Condition: { StringEquals: { "events:detail-type": ["order-placed"], "events:source": ["shop.orders"] } } });
+    const queuePolicy = statements(single(resources, "aws:sqs/queuePolicy:QueuePolicy", "events-payments_order-placed"));
+    const rule = single(resources, "aws:cloudwatch/eventRule:EventRule", "events-payments_order-placed");
+    expect(queuePolicy[0]).toMatchObject({ Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Condition: { ArnEquals: { "aws:SourceArn": rule.outputs["arn"] } } });
+    // The rule's delivery failures may land in the dead-letter queue.
+    expect(statements(single(resources, "aws:sqs/queuePolicy:QueuePolicy", "events-payments_order-placed-dlq")).map((s) => s.Effect)).toEqual(["Deny", "Allow"]);
+  });
+
   it("protects and retains the key only when retain is true", async () => {
     const kept = single(await broker({ retain: true }), "aws:kms/key:Key");
     expect([kept.protect, kept.retainOnDelete]).toEqual([true, true]);

@@ -129,8 +129,48 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
     expect(serviceEnv.every((e) => e.value === undefined)).toBe(true);
     const ordersSecret = single(resources, SECRET, "shop-orders-secret");
     expect(ordersSecret.secretInputs).toContain("stringData");
-    expect(Object.keys(ordersSecret.inputs["stringData"] as object).sort()).toEqual(["SESSION_STORE_PASSWORD", "SIGNING_KEY"]);
+    expect(Object.keys(ordersSecret.inputs["stringData"] as object).sort()).toEqual(["DATABASE_PASSWORD", "SESSION_STORE_PASSWORD", "SIGNING_KEY"]);
     expect((ordersSecret.inputs["stringData"] as Record<string, string>)["SESSION_STORE_PASSWORD"]).toBe("mock-password-shop-sessions-redis-password");
+  });
+
+  it("gives orders and order-history each a CloudNativePG database only they reach, with generated credentials", () => {
+    const dataNamespace = objs(single(resources, GROUP, "shop-data-namespace"));
+    expect(dataNamespace.map((o) => [o.kind, o.metadata.name])).toEqual([["Namespace", "shop-data"], ["NetworkPolicy", "default-deny-ingress"]]);
+    for (const service of ["orders", "order-history"]) {
+      const secret = single(resources, SECRET, `shop-${service}-db-credentials`);
+      expect(secret.inputs).toMatchObject({ type: "kubernetes.io/basic-auth", metadata: { name: `${service}-db-credentials`, namespace: "shop-data" } });
+      expect(secret.secretInputs).toContain("stringData");
+      expect(secret.dependsOn).toEqual(["shop-data-namespace"]);
+    }
+    expect(single(resources, RELEASE, "shop-databases-cloudnative-pg").dependsOn).toEqual(["shop-data-namespace", "shop-orders-db-credentials", "shop-order-history-db-credentials"]);
+    for (const kept of ["shop-data-namespace", "shop-databases-manifests", "shop-orders-db-credentials", "shop-orders-db-password"]) {
+      expect(resources.find((r) => r.name === kept), kept).toMatchObject({ protect: true, retainOnDelete: true });
+    }
+    const clusters = objs(single(resources, GROUP, "shop-databases-manifests")).filter((o) => o.kind === "Cluster");
+    expect(clusters.map((c) => [c.metadata.name, c.metadata.namespace, (c.spec as { instances: number }).instances])).toEqual([
+      ["orders-db", "shop-data", 3],
+      ["order-history-db", "shop-data", 3],
+    ]);
+    // The services get where their database is, and the password only by Secret reference, in the
+    // Deployment Argo CD applies from Git (the example delivers by GitOps).
+    const deployment = (service: string) => gitOpsDeployment(plan, plan.services.find((s) => s.name === service)!) as Obj;
+    const env = (service: string) => (deployment(service).spec as { template: { spec: { containers: { env: { name: string; valueFrom?: unknown }[] }[] } } }).template.spec.containers[0]!.env;
+    const config = (service: string) => objs(single(resources, GROUP, `shop-${service}-workload`)).find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
+    expect(env("orders")).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "DATABASE_PASSWORD" } } });
+    expect(config("orders")).toMatchObject({ DATABASE_HOST: "orders-db-rw.shop-data.svc.cluster.local", DATABASE_PORT: "5432", DATABASE_NAME: "orders", DATABASE_USER: "orders" });
+    expect(config("payments")).toMatchObject({ EVENT_STORE: "payments.event-store" });
+    for (const service of ["payments", "inventory", "web"]) {
+      expect(env(service).some((e) => e.name === "DATABASE_PASSWORD"), service).toBe(false);
+      expect(config(service)["DATABASE_HOST"], service).toBeUndefined();
+    }
+  });
+
+  it("runs the choreographed saga and the event store on Kafka", () => {
+    const kafka = objs(single(resources, GROUP, "shop-broker-manifests"));
+    const topics = kafka.filter((o) => o.kind === "KafkaTopic").map((t) => t.metadata.name);
+    expect(topics).toEqual(expect.arrayContaining(["place-order-orders-create-completed", "place-order-payments-charge-failed", "place-order-inventory-release-compensated", "payments.event-store"]));
+    const store = kafka.find((o) => o.kind === "KafkaTopic" && o.metadata.name === "payments.event-store")!;
+    expect((store.spec as { config: Record<string, unknown> }).config).toMatchObject({ "retention.ms": -1, "retention.bytes": -1, "cleanup.policy": "delete" });
   });
 
   it("protects and retains stateful resources in prod", () => {
@@ -165,8 +205,8 @@ describe("LandingZone rejects what it does not build", () => {
     expect(config).toMatchObject({ LOG_LEVEL: "info", TIMEOUT: "30", SESSION_STORE_ENDPOINT: "sessions.shop.svc.cluster.local:6379", SESSION_STORE_TLS: "false" });
   });
 
-  it("rejects databases, which this engine does not build, and pipelines without an owner", async () => {
-    await expect(run({ ...base, services: [{ name: "orders", database: { engine: "postgres" } }] })).rejects.toThrow("database (asked by services[].database) is not supported yet");
+  it("rejects databases other than postgres, which this engine does not build, and pipelines without an owner", async () => {
+    await expect(run({ ...base, services: [{ name: "orders", database: { engine: "mysql" } }] })).rejects.toThrow('services[0].database.engine "mysql" is not built by the pulumi engine on kubernetes. Fix: use postgres');
     await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipelines.repositoryOwner is undefined");
   });
 
@@ -280,5 +320,17 @@ describe("LandingZone with GitOps delivery (Argo CD)", () => {
     const own = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Deployment");
     const plan = planLandingZone(base, { engine: "pulumi" });
     expect(gitOpsDeployment(plan, plan.services[0]!)).toEqual(own);
+  });
+
+  it("puts in Git the Deployment of a service with its own database, reading the database password from its Secret", async () => {
+    const { gitOpsDeployment } = await import("../../../lib/kubernetes/gitops.js");
+    const withDatabase: LandingZoneInput = { ...base, services: [{ name: "orders", secrets: ["SIGNING_KEY"], database: { engine: "postgres" } }] };
+    const { resources } = await run({ ...withDatabase, pipelines: { perService: false } });
+    const own = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "Deployment");
+    const plan = planLandingZone(withDatabase, { engine: "pulumi" });
+    const inGit = gitOpsDeployment(plan, plan.services[0]!) as Obj;
+    expect(inGit).toEqual(own);
+    const env = (inGit.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec.containers[0]!.env;
+    expect(env).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "DATABASE_PASSWORD" } } });
   });
 });

@@ -105,6 +105,9 @@ describe("each rule catches a bad resource", () => {
     expect(wildcardProblems({ Statement: [{ Effect: "Allow", Action: ["ec2:DescribeSubnets", "xray:PutTraceSegments"], Resource: "*" }] })).toEqual([]);
     expect(wildcardProblems({ Statement: [{ Effect: "Allow", Action: ["ec2:DescribeSubnets", "s3:GetObject"], Resource: "*" }] })).toEqual([`Statement[0] grants s3:GetObject on every resource ("*"); name the resources`]);
     expect(wildcardProblems({ Statement: [{ Effect: "Deny", Action: "*", Resource: "*" }] })).toEqual([]);
+    // Vended log delivery (a state machine's execution log) takes no resource; writing logs does.
+    expect(wildcardProblems({ Statement: [{ Effect: "Allow", Action: ["logs:CreateLogDelivery", "logs:PutResourcePolicy"], Resource: "*" }] })).toEqual([]);
+    expect(wildcardProblems({ Statement: [{ Effect: "Allow", Action: ["logs:PutLogEvents"], Resource: "*" }] })).toEqual([`Statement[0] grants logs:PutLogEvents on every resource ("*"); name the resources`]);
     expect(wildcardProblems("{not json")).toEqual(["the policy document is not valid JSON"]);
   });
 });

@@ -1,0 +1,187 @@
+/**
+ * Database per service, CQRS read models and event stores: what each service owns, named and
+ * sized once for every engine, with the access lists the engines grant the owner (and nobody else).
+ * Pure: no engine is loaded.
+ */
+
+import type { Cloud, DatabaseEngine, LandingZoneSpec, ServiceSpec, Tier } from "../spec/types.js";
+import { BROKER_OPTIONS, CATALOG, DATABASE_IMPLEMENTATION } from "./catalog.js";
+import { EVENT_STORE_FORWARDING } from "./event-store.js";
+import { subscriptionName } from "./messaging.js";
+import { physicalName } from "./naming.js";
+import { SIZING, VERSIONS } from "./sizing.js";
+import { DATABASE_ENGINES_BUILT } from "./support/database-engines.js";
+import type { DatabasePlan, Engine, EventStorePlan, ReadModelPlan, ServicePlan } from "./types.js";
+
+/** Environment variables a service receives for what it owns; the same names on every engine. */
+export const DATA_ENV = {
+  databaseEngine: "DATABASE_ENGINE",
+  databaseHost: "DATABASE_HOST",
+  databasePort: "DATABASE_PORT",
+  databaseName: "DATABASE_NAME",
+  /** The user the service connects as with its cloud identity (IAM auth) or its credentials. */
+  databaseUser: "DATABASE_USER",
+  /** ARN of the secret holding the administrator's generated credentials (AWS). */
+  databaseSecretArn: "DATABASE_SECRET_ARN",
+  /** Password of DATABASE_USER where the platform generates one (existing clusters), from a Secret. */
+  databasePassword: "DATABASE_PASSWORD",
+  /** Table of a key-value or document store. */
+  tableName: "TABLE_NAME",
+  eventStore: "EVENT_STORE",
+  readModelTable: "READ_MODEL_TABLE",
+} as const;
+
+/** `SAGA_PLACE_ORDER_COMMAND_QUEUE_URL`, `SAGA_PLACE_ORDER_STATE_MACHINE_ARN`. */
+export function sagaEnvName(saga: string, what: "COMMAND_QUEUE_URL" | "STATE_MACHINE_ARN"): string {
+  return `SAGA_${saga.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${what}`;
+}
+
+/**
+ * Data-plane actions the owner of a key-value, document or read-model table gets on its table and
+ * indexes: everything an application does with items, nothing that changes the table itself.
+ */
+export const TABLE_DATA_ACTIONS = [
+  "dynamodb:BatchGetItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:ConditionCheckItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:DescribeTable",
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:Query",
+  "dynamodb:Scan",
+  "dynamodb:UpdateItem",
+] as const;
+
+/**
+ * What the owner of an event store may do: append (PutItem, alone or in TransactWriteItems) and
+ * read. No UpdateItem or DeleteItem, so stored events never change; no BatchWriteItem, which cannot
+ * carry the `attribute_not_exists(<sequence>)` condition every append must use.
+ */
+export const EVENT_STORE_ACTIONS = ["dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"] as const;
+
+/** Reading a DynamoDB stream (the event store's, by the pipe that forwards it to the broker). */
+export const STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"] as const;
+
+/** Using a service's data key through DynamoDB or Secrets Manager (CMK-encrypted tables and secrets). */
+export const DATA_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"] as const;
+
+/** Reading the administrator secret of the service's own relational database. */
+export const DATABASE_SECRET_ACTIONS = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"] as const;
+
+/** Relational engine settings shared by the engines. */
+export const RELATIONAL = {
+  postgres: { port: 5432, adminUser: "postgres", family: "postgres16", tlsParameter: { name: "rds.force_ssl", value: "1" }, logExports: ["postgresql", "upgrade"] },
+  mysql: { port: 3306, adminUser: "admin", family: "mysql8.0", tlsParameter: { name: "require_secure_transport", value: "ON" }, logExports: ["error", "slowquery"] },
+} as const;
+
+export type RelationalEngine = keyof typeof RELATIONAL;
+
+export function isRelational(engine: DatabaseEngine): engine is RelationalEngine {
+  return engine === "postgres" || engine === "mysql";
+}
+
+/** `payments-events`-style names: `<zone>-<env>-<service>-<purpose>`. */
+function tableName(spec: Pick<LandingZoneSpec, "name" | "environment">, service: string, purpose?: string): string {
+  return physicalName("dynamodbTable", spec.name, spec.environment, service, ...(purpose ? [purpose] : []));
+}
+
+/** The database a service owns, or undefined when it declares none. */
+export function planDatabase(spec: LandingZoneSpec, service: ServiceSpec): DatabasePlan | undefined {
+  const database = service.database;
+  if (!database) return undefined;
+  const prod = spec.environment === "prod";
+  const relational = isRelational(database.engine) ? RELATIONAL[database.engine] : undefined;
+  const databaseName = service.name.replace(/-/g, "_");
+  return {
+    engine: database.engine,
+    implementation: DATABASE_IMPLEMENTATION[spec.cloud][database.engine],
+    engineVersion: database.engine === "postgres" ? VERSIONS.postgres : database.engine === "mysql" ? VERSIONS.mysql : "",
+    instanceClass: SIZING[spec.cloud][spec.environment].database[database.size],
+    storageGiB: database.storageGiB,
+    multiAz: prod,
+    backupRetentionDays: prod ? 14 : 1,
+    databaseName,
+    identifier: relational ? physicalName("rds", spec.name, spec.environment, service.name) : tableName(spec, service.name),
+    port: relational?.port ?? 0,
+    adminUser: relational?.adminUser ?? "",
+    serviceUser: databaseName,
+    ...(relational ? {} : { partitionKey: "pk", ...(database.engine === "document" ? { sortKey: "sk" } : {}) }),
+  };
+}
+
+/** The append-only event store of an event-sourced service, or undefined. */
+export function planEventStore(spec: LandingZoneSpec, service: ServiceSpec): EventStorePlan | undefined {
+  if (!service.eventSourced) return undefined;
+  return {
+    implementation: CATALOG[spec.cloud].eventStore[spec.tier] ?? "",
+    ...EVENT_STORE_FORWARDING.layout,
+    name: spec.cloud === "kubernetes" ? `${service.name}.event-store` : tableName(spec, service.name, "events"),
+    forwards: [...service.publishes],
+  };
+}
+
+/** The read store and subscriptions of a CQRS read service, or undefined. */
+export function planReadModel(spec: LandingZoneSpec, service: ServiceSpec): ReadModelPlan | undefined {
+  if (!service.readModel) return undefined;
+  const sources = service.readModel.from;
+  const events = [...new Set(spec.services.filter((o) => sources.includes(o.name)).flatMap((o) => o.publishes))];
+  return {
+    implementation: CATALOG[spec.cloud].readModel[spec.tier] ?? "",
+    sources,
+    events,
+    table: tableName(spec, service.name, "read"),
+    subscriptions: events.map((event) => subscriptionName(service.name, event)),
+  };
+}
+
+/** Events the service publishes itself; those its event store forwards reach the broker through the stream. */
+export function directPublishes(service: Pick<ServicePlan, "publishes" | "eventStore">): string[] {
+  const forwarded = new Set(service.eventStore?.forwards ?? []);
+  return service.publishes.filter((event) => !forwarded.has(event));
+}
+
+/**
+ * What a spec asks of these patterns that its target cannot give, each with the fix; checked by the
+ * planner before anything is planned.
+ */
+export function dataPatternProblems(spec: LandingZoneSpec, engine: Engine | undefined): string[] {
+  const problems: string[] = [];
+  const built = engine ? DATABASE_ENGINES_BUILT[`${engine}-${spec.cloud}`] : undefined;
+  spec.services.forEach((service, i) => {
+    const engineName = service.database?.engine;
+    if (engineName && built && !built.includes(engineName)) {
+      problems.push(
+        `services[${i}].database.engine "${engineName}" is not built by the ${engine} engine on ${spec.cloud}. Fix: use ${built.join(" or ")}`,
+      );
+    }
+    if (spec.cloud === "kubernetes" && service.readModel && service.database?.engine !== "postgres") {
+      problems.push(
+        `services[${i}].readModel on an existing cluster keeps its projection in the service's own database, but "${service.name}" has no postgres database. Fix: add database: { engine: postgres } to services[${i}]`,
+      );
+    }
+  });
+  const broker = spec.messaging.broker === "auto" ? BROKER_OPTIONS[spec.cloud][0] : spec.messaging.broker;
+  if (spec.cloud === "aws" && broker === "eventbridge" && spec.tier !== "caas" && spec.services.some((s) => s.publishes.length > 0)) {
+    problems.push(`messaging.broker "eventbridge" is wired into Kubernetes workloads only, not the ${spec.tier} services. Fix: set messaging.broker: sns-sqs, or tier: caas`);
+  }
+  spec.services.forEach((service, i) => {
+    if (spec.cloud === "aws" && broker === "sns-sqs" && service.eventSourced && service.publishes.length > EVENT_STORE_FORWARDING.maxSnsPipes) {
+      problems.push(
+        `services[${i}] is event-sourced and publishes ${service.publishes.length} events, but its stream can feed at most ${EVENT_STORE_FORWARDING.maxSnsPipes} SNS topics (one stream reader each). Fix: set messaging.broker: eventbridge, whose single reader forwards any number of events`,
+      );
+    }
+  });
+  spec.sagas.forEach((saga, i) => {
+    if (saga.mode === "orchestration" && !orchestrationOffered(spec.cloud, spec.tier)) {
+      problems.push(`sagas[${i}].mode "orchestration" needs a workflow engine, which ${spec.cloud}/${spec.tier} does not offer. Fix: set sagas[${i}].mode: choreography`);
+    }
+  });
+  return problems;
+}
+
+/** Whether the catalog's saga implementation on a target can orchestrate (a workflow engine), not only choreograph. */
+function orchestrationOffered(cloud: Cloud, tier: Tier): boolean {
+  const implementation = CATALOG[cloud].saga[tier];
+  return implementation !== undefined && implementation !== "choreography";
+}

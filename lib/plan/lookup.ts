@@ -1,0 +1,68 @@
+import type { LandingZonePlan, RoutePlan, ServicePlan, SubscriptionPlan } from "./types.js";
+
+/** A gateway route with the index of the load balancer that carries it. */
+export interface PlacedRoute {
+  readonly route: RoutePlan;
+  readonly loadBalancer: number;
+}
+
+/** Indexes over one plan, so code run once per service looks things up instead of scanning every service. */
+interface PlanLookup {
+  readonly services: ReadonlyMap<string, ServicePlan>;
+  /** Subscriber → its subscriptions, in topic order. */
+  readonly subscriptions: ReadonlyMap<string, readonly SubscriptionPlan[]>;
+  /** Service or BFF → its gateway routes, in load balancer and route order. */
+  readonly routes: ReadonlyMap<string, readonly PlacedRoute[]>;
+  /** Service or BFF → the image its spec names, when it names one. */
+  readonly specImages: ReadonlyMap<string, string>;
+}
+
+// Plans are immutable data, so an index built once per plan stays right; the WeakMap lets it go with the plan.
+const lookups = new WeakMap<LandingZonePlan, PlanLookup>();
+
+function lookup(plan: LandingZonePlan): PlanLookup {
+  let found = lookups.get(plan);
+  if (!found) {
+    const subscriptions = new Map<string, SubscriptionPlan[]>();
+    for (const topic of plan.broker?.topics ?? []) {
+      for (const s of topic.subscriptions) {
+        const list = subscriptions.get(s.subscriber);
+        if (list) list.push(s);
+        else subscriptions.set(s.subscriber, [s]);
+      }
+    }
+    const specImages = new Map<string, string>();
+    for (const s of [...plan.spec.services, ...plan.spec.bffs]) if (s.image) specImages.set(s.name, s.image);
+    const routes = new Map<string, PlacedRoute[]>();
+    for (const lb of plan.gateway.loadBalancers) {
+      for (const route of lb.routes) {
+        const list = routes.get(route.target);
+        if (list) list.push({ route, loadBalancer: lb.index });
+        else routes.set(route.target, [{ route, loadBalancer: lb.index }]);
+      }
+    }
+    found = { services: new Map(plan.services.map((s) => [s.name, s])), subscriptions, routes, specImages };
+    lookups.set(plan, found);
+  }
+  return found;
+}
+
+/** The service or BFF named `name`, or undefined when the plan has none. */
+export function serviceNamed(plan: LandingZonePlan, name: string): ServicePlan | undefined {
+  return lookup(plan).services.get(name);
+}
+
+/** The broker subscriptions `subscriber` consumes, in topic order; [] without a broker. */
+export function subscriptionsOf(plan: LandingZonePlan, subscriber: string): readonly SubscriptionPlan[] {
+  return lookup(plan).subscriptions.get(subscriber) ?? [];
+}
+
+/** The gateway routes to the service or BFF named `name`, with their load balancers; [] when it is not exposed. */
+export function routesTo(plan: LandingZonePlan, name: string): readonly PlacedRoute[] {
+  return lookup(plan).routes.get(name) ?? [];
+}
+
+/** The image the spec names for a service or BFF; undefined when it names none (the plan's default image is then used). */
+export function specImageOf(plan: LandingZonePlan, name: string): string | undefined {
+  return lookup(plan).specImages.get(name);
+}

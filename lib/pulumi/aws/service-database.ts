@@ -1,0 +1,301 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { DATA_ENV, DATA_KEY_ACTIONS, DATABASE_SECRET_ACTIONS, isRelational, RELATIONAL, TABLE_DATA_ACTIONS } from "../../plan/data.js";
+import { VERSIONS } from "../../plan/sizing.js";
+import type { DatabasePlan } from "../../plan/types.js";
+import type { DatabaseEngine } from "../../spec/types.js";
+import { allowPolicyDocument, type AllowStatement } from "./policy-document.js";
+
+/** Where an RDS instance goes and who may reach it. */
+export interface DatabasePlacement {
+  readonly vpcId: pulumi.Input<string>;
+  /** Isolated subnets, one per zone. */
+  readonly subnetIds: readonly pulumi.Input<string>[];
+  /** Security groups admitted to the database port: the owning service's workloads. */
+  readonly allowedSecurityGroupIds: readonly pulumi.Input<string>[];
+}
+
+/** Arguments of {@link ServiceDatabase}. */
+export interface ServiceDatabaseArgs {
+  /** `postgres` or `mysql` (an RDS instance), `key-value` or `document` (a DynamoDB table). */
+  readonly engine: DatabaseEngine;
+  /**
+   * Placement of the RDS instance; required for postgres and mysql.
+   * @default - none
+   */
+  readonly placement?: DatabasePlacement;
+  /**
+   * RDS instance class without the `db.` prefix. Cost: RDS bills per instance-hour (twice with multiAz).
+   * @default "t4g.micro"
+   */
+  readonly instanceClass?: string;
+  /**
+   * Full engine version.
+   * @default - VERSIONS.postgres or VERSIONS.mysql
+   */
+  readonly engineVersion?: string;
+  /**
+   * Allocated gp3 storage in GiB.
+   * @default 20
+   */
+  readonly storageGiB?: number;
+  /**
+   * A standby in another zone.
+   * @default false
+   */
+  readonly multiAz?: boolean;
+  /**
+   * Days of automated backups (RDS); DynamoDB keeps 35 days of point-in-time recovery.
+   * @default 7
+   */
+  readonly backupRetentionDays?: number;
+  /**
+   * Database created in the RDS instance.
+   * @default "app"
+   */
+  readonly databaseName?: string;
+  /**
+   * RDS instance identifier or DynamoDB table name.
+   * @default - generated from the component name
+   */
+  readonly identifier?: string;
+  /**
+   * Database user the owner connects as through IAM database authentication.
+   * @default - databaseName
+   */
+  readonly serviceUser?: string;
+  /**
+   * DynamoDB partition key (string).
+   * @default "pk"
+   */
+  readonly partitionKey?: string;
+  /**
+   * DynamoDB sort key (string).
+   * @default - "sk" for document, none for key-value
+   */
+  readonly sortKey?: string;
+  /**
+   * ARN of the key encrypting the storage, the generated credentials and the table.
+   * @default - a new key with rotation
+   */
+  readonly kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Keep the database when the stack is destroyed, protect it, deletion-protect it and take a final snapshot.
+   * @default false
+   */
+  readonly retain?: boolean;
+  /**
+   * Tags on every taggable child.
+   * @default - none
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Patches a child's arguments before it is created.
+   * @default - none
+   */
+  readonly transform?: {
+    readonly instance?: (args: aws.rds.InstanceArgs) => void;
+    readonly table?: (args: aws.dynamodb.TableArgs) => void;
+    readonly securityGroup?: (args: aws.ec2.SecurityGroupArgs) => void;
+  };
+}
+
+/** Maps a plan's database entry to {@link ServiceDatabaseArgs}. */
+export function serviceDatabaseArgsFromPlan(plan: DatabasePlan, options: { readonly placement?: DatabasePlacement; readonly kmsKeyArn?: pulumi.Input<string>; readonly retain: boolean }): ServiceDatabaseArgs {
+  return {
+    engine: plan.engine,
+    ...(options.placement ? { placement: options.placement } : {}),
+    instanceClass: plan.instanceClass,
+    ...(plan.engineVersion ? { engineVersion: plan.engineVersion } : {}),
+    storageGiB: plan.storageGiB,
+    multiAz: plan.multiAz,
+    backupRetentionDays: plan.backupRetentionDays,
+    databaseName: plan.databaseName,
+    identifier: plan.identifier,
+    serviceUser: plan.serviceUser,
+    ...(plan.partitionKey ? { partitionKey: plan.partitionKey } : {}),
+    ...(plan.sortKey ? { sortKey: plan.sortKey } : {}),
+    ...(options.kmsKeyArn ? { kmsKeyArn: options.kmsKeyArn } : {}),
+    retain: options.retain,
+  };
+}
+
+/**
+ * The database one service owns: a relational engine on RDS in isolated subnets (KMS-encrypted
+ * storage, TLS forced by its parameter group, administrator password generated and rotated by RDS
+ * in Secrets Manager so it never enters Pulumi state, IAM database authentication, backups, its
+ * own security group admitting only `allowedSecurityGroupIds`) or a DynamoDB table (KMS,
+ * point-in-time recovery, on demand). Only principals given `ownerPolicyDocument` reach its data.
+ *
+ * Cost: an RDS instance bills hourly even when idle; DynamoDB on demand bills per request.
+ *
+ * @example
+ * const db = new ServiceDatabase("orders-db", { engine: "postgres", placement: { vpcId, subnetIds, allowedSecurityGroupIds: [workloadSg] } });
+ * new aws.iam.RolePolicy("orders-db", { role: ordersRole.name, policy: db.ownerPolicyDocument() });
+ */
+export class ServiceDatabase extends pulumi.ComponentResource {
+  readonly engine: DatabaseEngine;
+  readonly kmsKeyArn: pulumi.Output<string>;
+  /** Host name of the RDS instance, or the table name. */
+  readonly endpoint: pulumi.Output<string>;
+  /** TCP port; 0 for tables. */
+  readonly port: number;
+  /** The RDS-managed administrator secret (relational engines). */
+  readonly secretArn?: pulumi.Output<string>;
+  /** The table (key-value, document). */
+  readonly tableArn?: pulumi.Output<string>;
+  readonly nodes: {
+    readonly key?: aws.kms.Key;
+    readonly instance?: aws.rds.Instance;
+    readonly securityGroup?: aws.ec2.SecurityGroup;
+    readonly parameterGroup?: aws.rds.ParameterGroup;
+    readonly table?: aws.dynamodb.Table;
+  };
+  private readonly databaseName: string;
+  private readonly serviceUser: string;
+  private readonly resourceId?: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    const relational = isRelational(args.engine);
+    if (relational && !args.placement) throw new Error(`ServiceDatabase ${name}: engine "${args.engine}" needs placement (undefined). Fix: pass the VPC, isolated subnets and the owner's security groups`);
+    if (!relational && args.placement) throw new Error(`ServiceDatabase ${name}: placement is set but engine "${args.engine}" is DynamoDB, reached through IAM only. Fix: drop placement`);
+    const backupRetentionDays = args.backupRetentionDays ?? 7;
+    if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 1 || backupRetentionDays > 35) {
+      throw new Error(`ServiceDatabase ${name}: backupRetentionDays is ${backupRetentionDays}; RDS keeps 1 to 35 days of backups. Fix: use a value in that range`);
+    }
+    super("msa:aws:ServiceDatabase", name, {}, opts);
+    this.engine = args.engine;
+    const parent = { parent: this };
+    const kept = args.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
+    const tags = { ...args.tags };
+    this.databaseName = args.databaseName ?? "app";
+    this.serviceUser = args.serviceUser ?? this.databaseName;
+    const key = args.kmsKeyArn ? undefined : new aws.kms.Key(`${name}-key`, { description: `${name} data at rest`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, kept);
+    this.kmsKeyArn = key ? key.arn : pulumi.output(args.kmsKeyArn!);
+
+    if (!isRelational(args.engine)) {
+      this.port = 0;
+      const sortKey = args.sortKey ?? (args.engine === "document" ? "sk" : undefined);
+      const partitionKey = args.partitionKey ?? "pk";
+      const tableArgs: aws.dynamodb.TableArgs = {
+        ...(args.identifier ? { name: args.identifier } : {}),
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: partitionKey,
+        ...(sortKey ? { rangeKey: sortKey } : {}),
+        attributes: [{ name: partitionKey, type: "S" }, ...(sortKey ? [{ name: sortKey, type: "S" }] : [])],
+        serverSideEncryption: { enabled: true, kmsKeyArn: this.kmsKeyArn },
+        pointInTimeRecovery: { enabled: true },
+        deletionProtectionEnabled: args.retain ?? false,
+        tags,
+      };
+      args.transform?.table?.(tableArgs);
+      const table = new aws.dynamodb.Table(`${name}-table`, tableArgs, kept);
+      this.tableArn = table.arn;
+      this.endpoint = table.name;
+      this.nodes = { ...(key ? { key } : {}), table };
+      this.registerOutputs({ endpoint: this.endpoint, tableArn: this.tableArn, kmsKeyArn: this.kmsKeyArn });
+      return;
+    }
+
+    const settings = RELATIONAL[args.engine];
+    this.port = settings.port;
+    const placement = args.placement!;
+    const securityGroupArgs: aws.ec2.SecurityGroupArgs = { vpcId: placement.vpcId, description: `${name}: workloads of the owning service only`, egress: [], tags: { ...tags, Name: name } };
+    args.transform?.securityGroup?.(securityGroupArgs);
+    const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, securityGroupArgs, parent);
+    placement.allowedSecurityGroupIds.forEach(
+      (source, i) =>
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-ingress-${i}`,
+          { securityGroupId: securityGroup.id, referencedSecurityGroupId: source, ipProtocol: "tcp", fromPort: settings.port, toPort: settings.port, description: "the owning service" },
+          parent,
+        ),
+    );
+    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: [...placement.subnetIds], description: `${name} isolated subnets`, tags }, parent);
+    const parameterGroup = new aws.rds.ParameterGroup(
+      `${name}-params`,
+      { family: settings.family, description: `${name}: TLS only`, parameters: [{ name: settings.tlsParameter.name, value: settings.tlsParameter.value }], tags },
+      parent,
+    );
+    const identifier = args.identifier;
+    const instanceArgs: aws.rds.InstanceArgs = {
+      ...(identifier ? { identifier } : {}),
+      engine: args.engine,
+      engineVersion: args.engineVersion ?? (args.engine === "postgres" ? VERSIONS.postgres : VERSIONS.mysql),
+      instanceClass: `db.${args.instanceClass ?? "t4g.micro"}`,
+      allocatedStorage: args.storageGiB ?? 20,
+      storageType: "gp3",
+      storageEncrypted: true,
+      kmsKeyId: this.kmsKeyArn,
+      dbName: this.databaseName,
+      username: settings.adminUser,
+      // RDS generates and rotates the password in Secrets Manager: it never enters Pulumi state.
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: this.kmsKeyArn,
+      port: settings.port,
+      dbSubnetGroupName: subnetGroup.name,
+      vpcSecurityGroupIds: [securityGroup.id],
+      parameterGroupName: parameterGroup.name,
+      multiAz: args.multiAz ?? false,
+      backupRetentionPeriod: backupRetentionDays,
+      deletionProtection: args.retain ?? false,
+      skipFinalSnapshot: !args.retain,
+      ...(args.retain ? { finalSnapshotIdentifier: `${identifier ?? name}-final` } : {}),
+      iamDatabaseAuthenticationEnabled: true,
+      publiclyAccessible: false,
+      autoMinorVersionUpgrade: true,
+      copyTagsToSnapshot: true,
+      caCertIdentifier: "rds-ca-rsa2048-g1",
+      tags,
+    };
+    args.transform?.instance?.(instanceArgs);
+    const instance = new aws.rds.Instance(`${name}-db`, instanceArgs, kept);
+    this.endpoint = instance.address;
+    this.secretArn = instance.masterUserSecrets.apply((secrets) => secrets[0]!.secretArn);
+    this.resourceId = instance.resourceId;
+    this.nodes = { ...(key ? { key } : {}), instance, securityGroup, parameterGroup };
+    this.registerOutputs({ endpoint: this.endpoint, secretArn: this.secretArn, kmsKeyArn: this.kmsKeyArn });
+  }
+
+  /**
+   * The owner's IAM policy document: connect as its database user with IAM authentication and read
+   * the generated credentials (RDS), or the item actions on the table and its indexes (DynamoDB);
+   * the key only through that service.
+   */
+  ownerPolicyDocument(): pulumi.Output<string> {
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    const statements: AllowStatement[] = this.tableArn
+      ? [
+          { Action: [...TABLE_DATA_ACTIONS], Resource: [this.tableArn, pulumi.interpolate`${this.tableArn}/index/*`] },
+          { Action: [...DATA_KEY_ACTIONS], Resource: [this.kmsKeyArn], Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`dynamodb.${region}.amazonaws.com` } } },
+        ]
+      : [
+          { Action: ["rds-db:connect"], Resource: [dbUserArn(this, this.resourceId!, this.serviceUser)] },
+          { Action: [...DATABASE_SECRET_ACTIONS], Resource: [this.secretArn!] },
+          { Action: ["kms:Decrypt"], Resource: [this.kmsKeyArn], Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`secretsmanager.${region}.amazonaws.com` } } },
+        ];
+    return allowPolicyDocument(statements);
+  }
+
+  /** The environment variables (`DATA_ENV`) telling the owner where its data is. */
+  environment(): Record<string, pulumi.Output<string>> {
+    const value = (text: string) => pulumi.output(text);
+    if (this.tableArn) return { [DATA_ENV.databaseEngine]: value(this.engine), [DATA_ENV.tableName]: this.endpoint };
+    return {
+      [DATA_ENV.databaseEngine]: value(this.engine),
+      [DATA_ENV.databaseHost]: this.endpoint,
+      [DATA_ENV.databasePort]: value(String(this.port)),
+      [DATA_ENV.databaseName]: value(this.databaseName),
+      [DATA_ENV.databaseUser]: value(this.serviceUser),
+      [DATA_ENV.databaseSecretArn]: this.secretArn!,
+    };
+  }
+}
+
+/** `arn:<partition>:rds-db:<region>:<account>:dbuser:<resource id>/<user>`. */
+function dbUserArn(parent: pulumi.Resource, resourceId: pulumi.Output<string>, user: string): pulumi.Output<string> {
+  const partition = aws.getPartitionOutput({}, { parent }).partition;
+  const region = aws.getRegionOutput({}, { parent }).region;
+  const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
+  return pulumi.interpolate`arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/${user}`;
+}

@@ -1,0 +1,162 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { directPublishes, EVENT_STORE_ACTIONS, PlanError, planLandingZone, TABLE_DATA_ACTIONS } from "../../lib/plan/index.js";
+import type { LandingZoneInput } from "../../lib/spec/schema.js";
+
+const base = {
+  name: "shop",
+  environment: "prod",
+  tracing: { backend: "none" },
+  monitoring: { dashboards: false, alarms: false },
+  pipelines: { perService: false },
+} satisfies LandingZoneInput;
+
+const shop: LandingZoneInput = {
+  ...base,
+  services: [
+    { name: "orders", database: { engine: "postgres" }, publishes: ["order-placed"] },
+    { name: "payments", database: { engine: "mysql", size: "large" }, eventSourced: true, publishes: ["payment-completed", "payment-failed"] },
+    { name: "inventory", database: { engine: "key-value" }, publishes: ["stock-reserved"] },
+    { name: "catalog", database: { engine: "document" } },
+    { name: "order-history", readModel: { from: ["orders", "payments"] }, subscribes: ["order-placed"] },
+  ],
+};
+
+describe("database per service", () => {
+  const plan = planLandingZone(shop);
+  const db = (name: string) => plan.services.find((s) => s.name === name)!.database!;
+
+  it("plans RDS for relational engines with its port, users and prod durability", () => {
+    expect(db("orders")).toEqual({
+      engine: "postgres",
+      implementation: "rds-postgres",
+      engineVersion: "16.10",
+      instanceClass: "r7g.large",
+      storageGiB: 20,
+      multiAz: true,
+      backupRetentionDays: 14,
+      databaseName: "orders",
+      identifier: "shop-prod-orders",
+      port: 5432,
+      adminUser: "postgres",
+      serviceUser: "orders",
+    });
+    expect(db("payments")).toMatchObject({ implementation: "rds-mysql", port: 3306, adminUser: "admin", instanceClass: "r7g.2xlarge" });
+  });
+
+  it("plans DynamoDB for key-value (partition key) and document (partition and sort key) stores", () => {
+    expect(db("inventory")).toMatchObject({ implementation: "dynamodb", identifier: "shop-prod-inventory", partitionKey: "pk", port: 0 });
+    expect(db("inventory").sortKey).toBeUndefined();
+    expect(db("catalog")).toMatchObject({ implementation: "dynamodb", partitionKey: "pk", sortKey: "sk" });
+  });
+
+  it("decides the database capability once, naming each service's store", () => {
+    const decision = plan.decisions.find((d) => d.capability === "database")!;
+    expect(decision.settings["databases"]).toBe("orders:rds-postgres, payments:rds-mysql, inventory:dynamodb, catalog:dynamodb");
+  });
+
+  it("names every store uniquely whatever the service names", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,38}[a-z0-9]$/), { minLength: 1, maxLength: 12 }), (names) => {
+        const services = names.map((name) => ({ name, path: `/p-${name}`, database: { engine: "postgres" as const }, eventSourced: true }));
+        const p = planLandingZone({ ...base, gateway: { auth: "none" }, services });
+        const stores = p.services.flatMap((s) => [s.database!.identifier, s.eventStore!.name]);
+        expect(new Set(stores).size).toBe(stores.length);
+        for (const s of p.services) expect(s.database!.identifier.length).toBeLessThanOrEqual(63);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe("event store", () => {
+  const plan = planLandingZone(shop);
+  const payments = plan.services.find((s) => s.name === "payments")!;
+
+  it("keys events by aggregate and sequence and forwards the service's events through its stream", () => {
+    expect(payments.eventStore).toEqual({
+      implementation: "dynamodb+streams",
+      aggregateKey: "aggregateId",
+      sequenceKey: "sequence",
+      eventTypeAttribute: "eventType",
+      payloadAttribute: "payload",
+      name: "shop-prod-payments-events",
+      forwards: ["payment-completed", "payment-failed"],
+    });
+    // The stream publishes what it forwards; the service publishes only the rest itself.
+    expect(directPublishes(payments)).toEqual([]);
+    expect(directPublishes(plan.services.find((s) => s.name === "orders")!)).toEqual(["order-placed"]);
+  });
+
+  it("is a Kafka topic on an existing cluster", () => {
+    const k8s = planLandingZone({ ...shop, cloud: "kubernetes", region: "local", gateway: { auth: "none" }, services: [{ name: "payments", eventSourced: true, publishes: ["paid"] }] });
+    expect(k8s.services[0]!.eventStore).toMatchObject({ implementation: "kafka-infinite-retention", name: "payments.event-store" });
+  });
+
+  it("grants an append-only action list: no update, delete or unconditional batch write", () => {
+    expect(EVENT_STORE_ACTIONS).toContain("dynamodb:PutItem");
+    for (const action of ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]) expect(EVENT_STORE_ACTIONS).not.toContain(action);
+    expect(TABLE_DATA_ACTIONS).toContain("dynamodb:UpdateItem");
+  });
+});
+
+describe("CQRS read model", () => {
+  it("gets a read table and a subscription per event of its sources", () => {
+    const plan = planLandingZone(shop);
+    const history = plan.services.find((s) => s.name === "order-history")!;
+    expect(history.readModel).toEqual({
+      implementation: "sqs-projector+dynamodb",
+      sources: ["orders", "payments"],
+      events: ["order-placed", "payment-completed", "payment-failed"],
+      table: "shop-prod-order-history-read",
+      subscriptions: ["order-history_order-placed", "order-history_payment-completed", "order-history_payment-failed"],
+    });
+    // The broker plans exactly those subscriptions, once even where the service also subscribes itself.
+    const brokerSubscriptions = plan.broker!.topics.flatMap((t) => t.subscriptions.filter((s) => s.subscriber === "order-history").map((s) => s.name));
+    expect(brokerSubscriptions.sort()).toEqual([...history.readModel!.subscriptions].sort());
+  });
+});
+
+describe("what a target cannot build is refused before planning", () => {
+  const cluster = { ...base, cloud: "kubernetes", region: "local", gateway: { auth: "none" } } satisfies LandingZoneInput;
+
+  const problems = (input: LandingZoneInput, engine?: "pulumi" | "cdk") => {
+    try {
+      planLandingZone(input, engine ? { engine } : {});
+    } catch (error) {
+      if (error instanceof PlanError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it("names a database engine an existing cluster does not run", () => {
+    expect(problems({ ...cluster, services: [{ name: "a", database: { engine: "mysql" } }] }, "pulumi")).toContain(
+      'services[0].database.engine "mysql" is not built by the pulumi engine on kubernetes. Fix: use postgres',
+    );
+  });
+
+  it("asks a read model on an existing cluster for its own postgres database", () => {
+    const input = { ...cluster, services: [{ name: "a", publishes: ["x"] }, { name: "h", readModel: { from: ["a"] } }] };
+    expect(problems(input)).toEqual([expect.stringMatching(/^services\[1\]\.readModel on an existing cluster .* Fix: add database: \{ engine: postgres \} to services\[1\]$/)]);
+  });
+
+  it("sends an event store with more events than its stream feeds SNS topics to EventBridge", () => {
+    const input = { ...base, services: [{ name: "payments", eventSourced: true, publishes: ["a", "b", "c"] }] };
+    expect(problems(input)).toEqual([
+      "services[0] is event-sourced and publishes 3 events, but its stream can feed at most 2 SNS topics (one stream reader each). Fix: set messaging.broker: eventbridge, whose single reader forwards any number of events",
+    ]);
+    expect(problems({ ...input, messaging: { broker: "eventbridge" } })).toEqual([]);
+  });
+
+  it("keeps EventBridge to Kubernetes workloads on AWS", () => {
+    const input = { ...base, tier: "iaas", mesh: { kind: "none" }, messaging: { broker: "eventbridge" }, services: [{ name: "orders", publishes: ["order-placed"] }] } satisfies LandingZoneInput;
+    expect(problems(input)).toEqual(['messaging.broker "eventbridge" is wired into Kubernetes workloads only, not the iaas services. Fix: set messaging.broker: sns-sqs, or tier: caas']);
+  });
+
+  it("offers only choreography on an existing cluster", () => {
+    const input = { ...cluster, services: [{ name: "a" }, { name: "b" }], sagas: [{ name: "s", steps: [{ service: "a", action: "x", compensate: "y" }, { service: "b", action: "z" }] }] };
+    expect(problems(input)).toEqual(['sagas[0].mode "orchestration" needs a workflow engine, which kubernetes/caas does not offer. Fix: set sagas[0].mode: choreography']);
+    expect(problems({ ...input, sagas: [{ ...input.sagas[0]!, mode: "choreography" }] })).toEqual([]);
+  });
+});
