@@ -84,6 +84,7 @@ const AWS_MANAGED_POLICY_PURPOSES: Readonly<Record<string, string>> = {
   AWSElasticBeanstalkWebTier: "let Beanstalk instances upload their logs and report health to the environment",
   AWSElasticBeanstalkEnhancedHealth: "let Beanstalk read the environment's instances and load balancer for enhanced health",
   AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy: "let Beanstalk apply the managed platform updates the environment opts into",
+  AmazonRDSEnhancedMonitoringRole: "publish the instance's operating-system metrics to CloudWatch Logs",
 };
 
 /**
