@@ -80,7 +80,7 @@ const AWS_MANAGED_POLICY_PURPOSES: Readonly<Record<string, string>> = {
   AmazonEKSClusterPolicy: "let the EKS control plane manage the cluster's network interfaces and security groups",
   AmazonEKSWorkerNodePolicy: "let nodes join the cluster and describe their own instances",
   AmazonEKS_CNI_Policy: "let the VPC CNI give pods addresses from the VPC",
-  AmazonSSMManagedInstanceCore: "reach the instances through Session Manager instead of SSH keys and open ports",
+  AmazonSSMManagedInstanceCore: "let Session Manager reach the instances instead of SSH keys and open ports",
   AWSElasticBeanstalkWebTier: "let Beanstalk instances upload their logs and report health to the environment",
   AWSElasticBeanstalkEnhancedHealth: "let Beanstalk read the environment's instances and load balancer for enhanced health",
   AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy: "let Beanstalk apply the managed platform updates the environment opts into",
@@ -101,7 +101,7 @@ export function acknowledgeAwsManagedPolicies(role: iam.IRole, holder: string): 
     if (!name) continue;
     Validations.of(role).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM4[Policy::${rendered}]`,
-      reason: `${holder} needs ${name} to ${AWS_MANAGED_POLICY_PURPOSES[name]}; it is the policy AWS documents for this, and AWS maintains it as the service changes.`,
+      reason: `${name} (on ${holder}) exists to ${AWS_MANAGED_POLICY_PURPOSES[name]}; it is the policy AWS documents for this use, and AWS keeps it current as the service changes.`,
     });
   }
 }

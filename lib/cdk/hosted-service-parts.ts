@@ -74,6 +74,8 @@ const WILDCARD_REASONS: Readonly<Record<string, string>> = {
  * IAM5 for each wildcard resource a statement needs, with the reason its sid has.
  */
 export function addInstanceRoleStatements(role: iam.Role, statements: readonly PolicyStatementData[], holder: string): void {
+  // Statements may share a wildcard resource ("*"); cdk-nag reports it once, so it is acknowledged once with every reason.
+  const reasons = new Map<string, string[]>();
   for (const statement of statements) {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -85,9 +87,10 @@ export function addInstanceRoleStatements(role: iam.Role, statements: readonly P
     );
     const reason = WILDCARD_REASONS[statement.sid];
     for (const resource of statement.resources) {
-      if (reason && resource.includes("*")) Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagValue(role, resource)}]`, reason });
+      if (reason && resource.includes("*")) reasons.set(resource, [...(reasons.get(resource) ?? []), reason]);
     }
   }
+  for (const [resource, why] of reasons) Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagValue(role, resource)}]`, reason: why.join(" ") });
   acknowledgeInlinePolicy(role, holder);
   acknowledgeAwsManagedPolicies(role, holder);
 }
@@ -106,5 +109,5 @@ export function acknowledgeScalingNotifications(group: autoscaling.CfnAutoScalin
 /** Adds the plan's least-privilege statements of a hosted service to its instance role. */
 export function grantHostedService(role: iam.Role, plan: LandingZonePlan, service: ServicePlan, grants: Omit<HostedServiceGrants, "partition" | "region" | "account">): void {
   const stack = Stack.of(role);
-  addInstanceRoleStatements(role, hostedServiceStatements(plan, service, { ...grants, partition: stack.partition, region: stack.region, account: stack.account }), `the instances of ${service.name}`);
+  addInstanceRoleStatements(role, hostedServiceStatements(plan, service, { ...grants, partition: stack.partition, region: stack.region, account: stack.account }), `the instance role of ${service.name}`);
 }

@@ -82,7 +82,7 @@ export class LogstashHosts extends Construct implements ec2.IConnectable {
     addInstanceRoleStatements(
       this.role,
       logstashHostStatements(plan, { partition: stack.partition, region: stack.region, account: stack.account, domainArn: props.domainArn, bufferSecretArn: props.bufferSecretArn }),
-      "the Logstash hosts",
+      "the Logstash hosts' instance role",
     );
 
     const launchTemplate = new ec2.LaunchTemplate(this, "LaunchTemplate", {
