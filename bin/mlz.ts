@@ -18,8 +18,8 @@ program
   .command("plan")
   .argument("<spec>", "landing-zone.yaml")
   .option("--json", "print the plan as JSON")
-  .addOption(new Option("--engine <engine>", "also check this engine implements every capability").choices(["cdk", "pulumi"]))
-  .option("--no-resources", "skip the CDK synthesis that lists the stacks and their resource counts")
+  .addOption(new Option("--engine <engine>", "plan for this engine: check it implements every capability, and list its CDK stacks or Pulumi components (default: cdk on aws, pulumi elsewhere)").choices(["cdk", "pulumi"]))
+  .option("--no-resources", "skip listing the CDK stacks (a synthesis) or Pulumi components (a run under mocks) with their resource counts")
   .description("show what each capability becomes on the spec's cloud and tier, the stacks it becomes and warnings")
   .action(async (spec: string, options: { json?: boolean; engine?: "cdk" | "pulumi"; resources: boolean }) => {
     process.exitCode = await planCommand(spec, options, io);

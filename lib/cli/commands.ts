@@ -2,7 +2,7 @@ import { mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { PlanError, planLandingZone, type Engine, type LandingZonePlan } from "../plan/index.js";
-import { ComplianceError, planToJson, planWarnings, renderAssemblySummary, renderPlan, summarizeAssembly, type StackSummary } from "../report/index.js";
+import { ComplianceError, planToJson, planWarnings, renderAssemblySummary, renderComponentSummary, renderPlan, summarizeAssembly, type ComponentSummary, type StackSummary } from "../report/index.js";
 import { loadSpecFile, SpecError, type LandingZoneSpec } from "../spec/index.js";
 
 /** Where a command writes; the real binary passes process streams, tests pass buffers. */
@@ -49,27 +49,34 @@ export function validateCommand(file: string, options: { json?: boolean }, io: I
 
 export interface PlanOptions {
   readonly json?: boolean;
-  /** Also check that this engine implements every capability the spec asks for. */
+  /**
+   * The engine to plan for: also checks it implements every capability the spec asks for, and picks
+   * what the resource listing shows (CDK stacks or Pulumi components).
+   * @default - cdk where the CDK engine builds the spec (AWS), pulumi otherwise
+   */
   readonly engine?: Engine;
   /**
-   * Synthesize the CDK app (validation off, nothing written) to list its stacks with resource counts.
-   * @default true, when the CDK engine builds the spec
+   * List what the plan becomes with resource counts: the CDK stacks (synthesized with validation off,
+   * nothing written) or the Pulumi components (the program run under mocks, offline).
+   * @default true
    */
   readonly resources?: boolean;
 }
 
-/** `mlz plan`: the decisions, the CDK stacks they become with their resource counts, and warnings. */
+/** `mlz plan`: the decisions, the CDK stacks or Pulumi components they become with resource counts, and warnings. */
 export async function planCommand(file: string, options: PlanOptions, io: Io): Promise<ExitCode> {
   return userErrorsAsync(io, async () => {
     const plan = planLandingZone(loadSpecFile(file), options.engine ? { engine: options.engine } : {});
-    const stacks = options.resources !== false && cdkBuilds(plan) ? await cdkStacks(plan) : undefined;
+    const engine: Engine = options.engine ?? (cdkBuilds(plan) ? "cdk" : "pulumi");
+    const listing = options.resources === false ? undefined : engine === "cdk" ? { stacks: await cdkStacks(plan) } : { components: await pulumiComponentsOf(plan) };
     const warnings = planWarnings(plan);
     if (options.json) {
-      io.out(`${JSON.stringify({ ...planToJson(plan), ...(stacks ? { stacks } : {}), warnings }, null, 2)}\n`);
+      io.out(`${JSON.stringify({ ...planToJson(plan), engine, ...listing, warnings }, null, 2)}\n`);
       return 0;
     }
     const sections = [renderPlan(plan)];
-    if (stacks) sections.push(`CDK stacks (cdk deploy <stack> deploys one on its own):\n\n${renderAssemblySummary(stacks)}`);
+    if (listing?.stacks) sections.push(`CDK stacks (cdk deploy <stack> deploys one on its own):\n\n${renderAssemblySummary(listing.stacks)}`);
+    if (listing?.components) sections.push(`Pulumi components (the program run under mocks, offline; Kubernetes objects inside a ConfigGroup or Helm chart are counted as that one resource):\n\n${renderComponentSummary(listing.components)}`);
     if (warnings.length > 0) sections.push(`Warnings:\n${warnings.map((w) => `  ! ${w}`).join("\n")}`);
     io.out(`${sections.join("\n\n")}\n`);
     return 0;
@@ -84,6 +91,11 @@ function cdkBuilds(plan: LandingZonePlan): boolean {
     if (error instanceof PlanError) return false;
     throw error;
   }
+}
+
+async function pulumiComponentsOf(plan: LandingZonePlan): Promise<ComponentSummary[]> {
+  const { pulumiComponents } = await import("./pulumi-components.js");
+  return pulumiComponents(plan);
 }
 
 /** The plan's CDK stacks with their resource counts, from a synthesis in a scratch directory. */

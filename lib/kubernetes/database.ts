@@ -1,5 +1,5 @@
-import { Namespace } from "kubernetes-models/v1";
-import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { Namespace } from "kubernetes-models/v1/Namespace";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { RELATIONAL } from "../plan/data.js";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { MANAGED_BY, selectorFor } from "./labels.js";

@@ -97,7 +97,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
           (capability === "compute" ? `. Fix: set tier to ${offered.join(" or ")}` : `. Fix: turn ${key} off or change tier`),
       );
     } else if (options.engine && !engineSupports(options.engine, cloud, tier, capability)) {
-      problems.push(`${capability} (asked by ${key}) is not supported yet on ${cloud}/${tier} by the ${options.engine} engine. ${supportHint(options.engine)}`);
+      problems.push(`${capability} (asked by ${key}) is not supported yet on ${cloud}/${tier} by the ${options.engine} engine. ${supportHint(options.engine, capability)}`);
     }
   }
 
@@ -388,9 +388,9 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-function supportHint(engine: Engine): string {
-  const targets = Object.entries(ENGINE_SUPPORT[engine]).flatMap(([cloud, support]) =>
-    [...new Set(Object.values(support ?? {}).flat())].sort().map((tier) => `${cloud}/${tier}`),
-  );
-  return `Fix: turn that key off, or use a target this engine covers (${targets.join(", ") || "none"}).`;
+function supportHint(engine: Engine, capability: Capability): string {
+  const targets = Object.entries(ENGINE_SUPPORT[engine]).flatMap(([cloud, support]) => (support?.[capability] ?? []).map((tier) => `${cloud}/${tier}`));
+  return targets.length > 0
+    ? `Fix: turn that key off, or use a target where this engine builds ${capability} (${targets.join(", ")}).`
+    : `Fix: turn that key off; the ${engine} engine does not build ${capability} anywhere yet.`;
 }

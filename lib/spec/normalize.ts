@@ -78,7 +78,8 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
     tracing: parsed.tracing,
     monitoring: parsed.monitoring,
     mesh: { ...parsed.mesh, kind: parsed.mesh.kind ?? meshDefault },
-    pipelines: parsed.pipelines,
+    // Pipelines build <owner>/<repository>, so without an owner there is nothing to build by default.
+    pipelines: { ...parsed.pipelines, perService: parsed.pipelines.perService ?? parsed.pipelines.repositoryOwner !== undefined },
     ...(parsed.frontends ? { frontends: parsed.frontends } : {}),
     services: parsed.services.map(({ database, ...s }) => ({
       ...s,

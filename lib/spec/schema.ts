@@ -49,8 +49,8 @@ const networkSchema = z
 
 const rateLimitSchema = z
   .object({
-    requestsPerSecond: z.number().int().positive().default(100),
-    burst: z.number().int().positive().default(200),
+    requestsPerSecond: z.number().int().positive().default(100).describe("Sustained requests per second the gateway admits before it answers 429."),
+    burst: z.number().int().positive().default(200).describe("Requests the gateway admits at once above the sustained rate."),
   })
   .strict();
 
@@ -61,8 +61,8 @@ const gatewaySchema = z
       .optional()
       .describe("How the gateway checks callers: JWT validation, a delegated auth service, or none. Default: jwt, but none on an existing Kubernetes cluster or Azure without auth.issuer (no identity provider the landing zone can create)."),
     waf: z.boolean().optional().describe("Attach a web application firewall. Default: true in prod."),
-    rateLimit: rateLimitSchema.prefault({}),
-    accessLogs: z.boolean().default(true),
+    rateLimit: rateLimitSchema.prefault({}).describe("Throttling at the gateway, for the whole API."),
+    accessLogs: z.boolean().default(true).describe("Write the gateway's access logs."),
     authorizerCacheSeconds: z
       .number()
       .int()
@@ -75,11 +75,14 @@ const gatewaySchema = z
 
 const bffObject = z
   .object({
-    name: dnsLabel,
+    name: dnsLabel.describe("The BFF's name: its workload, route and stack name."),
     channel: z.string().min(1).optional().describe("The client channel this BFF serves (web, mobile, tv). Default: the name."),
-    routes: z.array(z.string().regex(/^\/[A-Za-z0-9/_-]*$/, { message: "a route is a path such as /api/orders" })).optional(),
-    port: z.number().int().min(1).max(65535).default(8080),
-    image: z.string().min(1).optional(),
+    routes: z
+      .array(z.string().regex(/^\/[A-Za-z0-9/_-]*$/, { message: "a route is a path such as /api/orders" }))
+      .optional()
+      .describe("Gateway path prefixes this BFF serves; the gateway routes the first. Default: /<name>."),
+    port: z.number().int().min(1).max(65535).default(8080).describe("The port the BFF's container listens on."),
+    image: z.string().min(1).optional().describe("Container image. Default: the BFF's own registry repository, tag latest."),
     repository: repositoryName.optional().describe("Source repository under pipelines.repositoryOwner. Default: the BFF name."),
   })
   .strict();
@@ -103,13 +106,15 @@ const configSchema = z
   })
   .strict();
 
-const discoverySchema = z.object({ enabled: z.boolean().default(true) }).strict();
+const discoverySchema = z
+  .object({ enabled: z.boolean().default(true).describe("Register every service for discovery by name (cluster DNS on Kubernetes, a private namespace or DNS zone for VMs and app platforms).") })
+  .strict();
 
 const messagingSchema = z
   .object({
     broker: z.enum(BROKERS).default("auto").describe("The message broker. 'auto' picks the cloud's managed default."),
     maxReceiveCount: z.number().int().min(1).max(1000).default(5).describe("Deliveries before a message goes to the dead-letter queue."),
-    retentionDays: z.number().int().min(1).max(14).default(4),
+    retentionDays: z.number().int().min(1).max(14).default(4).describe("Days an unconsumed message stays in a queue (and its dead-letter queue) before the broker drops it."),
   })
   .strict();
 
@@ -118,21 +123,24 @@ const loggingSchema = z
     stack: z.enum(["elk", "none"]).default("elk").describe("Central log aggregation: Elasticsearch/OpenSearch + Logstash + Kibana/Dashboards."),
     buffer: z.enum(["redis", "none"]).default("redis").describe("A Redis buffer in front of Logstash that absorbs bursts (the seed's design)."),
     shipper: z.enum(["filebeat", "fluent-bit"]).default("filebeat").describe("Node log shipper. Filebeat writes to the Redis buffer natively; Fluent Bit needs buffer: none."),
-    retentionDays: z.number().int().min(1).max(3650).default(30),
+    retentionDays: z.number().int().min(1).max(3650).default(30).describe("Days logs stay in the central log store."),
   })
   .strict();
 
 const tracingSchema = z
   .object({
-    backend: z.enum(TRACING_BACKENDS).default("zipkin"),
-    samplingRate: z.number().min(0).max(1).default(0.1),
+    backend: z
+      .enum(TRACING_BACKENDS)
+      .default("zipkin")
+      .describe("Where an OpenTelemetry collector sends traces: a Zipkin or Jaeger it runs in the cluster, X-Ray (AWS), or cloud (X-Ray, Cloud Trace or Application Insights); none turns tracing off."),
+    samplingRate: z.number().min(0).max(1).default(0.1).describe("Share of requests traced, from 0 to 1."),
   })
   .strict();
 
 const monitoringSchema = z
   .object({
-    dashboards: z.boolean().default(true),
-    alarms: z.boolean().default(true),
+    dashboards: z.boolean().default(true).describe("A dashboard with each service's requests, errors, latency and saturation."),
+    alarms: z.boolean().default(true).describe("Per-service alarms on the error rate and latency below, sent to a notification topic."),
     alarmEmail: z.email().optional().describe("Subscribed to the alarm notification topic."),
     errorRatePercent: z.number().positive().max(100).default(5).describe("Alarm when a service answers more than this share of requests with a 5xx status."),
     latencyMs: z.number().int().positive().default(2000).describe("Alarm when a service's p99 response time passes this many milliseconds."),
@@ -141,27 +149,37 @@ const monitoringSchema = z
 
 const circuitBreakerSchema = z
   .object({
-    consecutiveErrors: z.number().int().min(1).max(1000).default(5),
-    ejectSeconds: z.number().int().min(1).max(3600).default(30),
-    maxEjectionPercent: z.number().int().min(1).max(100).default(50),
-    maxConnections: z.number().int().min(1).default(100),
-    maxPendingRequests: z.number().int().min(1).default(100),
+    consecutiveErrors: z.number().int().min(1).max(1000).default(5).describe("Consecutive 5xx answers after which an instance is ejected from the load-balancing pool."),
+    ejectSeconds: z.number().int().min(1).max(3600).default(30).describe("How long an ejected instance stays out (the breaker's open state), growing with each ejection."),
+    maxEjectionPercent: z.number().int().min(1).max(100).default(50).describe("At most this share of a service's instances is ejected at once."),
+    maxConnections: z.number().int().min(1).default(100).describe("Connections a caller may hold to one service before requests queue."),
+    maxPendingRequests: z.number().int().min(1).default(100).describe("Requests that may wait for a connection before the breaker rejects more."),
   })
   .strict();
 
 const meshSchema = z
   .object({
     kind: z.enum(["istio", "none"]).optional().describe("Service mesh. Default: istio on CaaS and existing clusters, none otherwise."),
-    mtls: z.enum(["STRICT", "PERMISSIVE"]).default("STRICT"),
-    circuitBreaker: circuitBreakerSchema.prefault({}),
-    retries: z.object({ attempts: z.number().int().min(0).max(10).default(3), perTryTimeoutSeconds: z.number().positive().default(2) }).strict().prefault({}),
-    timeoutSeconds: z.number().positive().default(10),
+    mtls: z.enum(["STRICT", "PERMISSIVE"]).default("STRICT").describe("STRICT: workloads accept only mutual-TLS traffic from the mesh; PERMISSIVE also accepts plain text (for a migration)."),
+    circuitBreaker: circuitBreakerSchema.prefault({}).describe("Outlier detection and connection limits applied to every service (the seed's circuit breaker)."),
+    retries: z
+      .object({
+        attempts: z.number().int().min(0).max(10).default(3).describe("Retries of a call that failed to connect or found the service unavailable, before the caller sees the error."),
+        perTryTimeoutSeconds: z.number().positive().default(2).describe("Timeout of each attempt."),
+      })
+      .strict()
+      .prefault({})
+      .describe("Retries the mesh makes for callers."),
+    timeoutSeconds: z.number().positive().default(10).describe("Timeout of a whole call between services, retries included."),
   })
   .strict();
 
 const pipelinesSchema = z
   .object({
-    perService: z.boolean().default(true).describe("A build/deploy pipeline and registry per service."),
+    perService: z
+      .boolean()
+      .optional()
+      .describe("A build/deploy pipeline per service, building <repositoryOwner>/<repository>. Default: true when repositoryOwner is set, false otherwise."),
     provider: z.enum(["native", "github-actions"]).default("native").describe("native: the cloud's own pipeline (CodePipeline, Cloud Build, Argo CD on an existing cluster); github-actions: workflows written by `mlz workflows`, federated through OIDC."),
     repositoryOwner: z
       .string()
@@ -210,34 +228,49 @@ const frontendsSchema = z
 
 const databaseSchema = z
   .object({
-    engine: z.enum(DATABASE_ENGINES),
+    engine: z
+      .enum(DATABASE_ENGINES)
+      .describe("postgres or mysql: a managed relational database; key-value or document: the cloud's managed NoSQL store (DynamoDB, Firestore, Cosmos DB)."),
     size: z.enum(["small", "medium", "large"]).optional().describe("Instance class. Default: small in dev, medium in prod."),
-    storageGiB: z.number().int().min(20).max(65536).default(20),
+    storageGiB: z.number().int().min(20).max(65536).default(20).describe("Allocated storage of a relational database."),
   })
   .strict();
 
 const serviceSchema = z
   .object({
-    name: dnsLabel,
+    name: dnsLabel.describe("The service's name: its workload, DNS name, route, stack and resource names."),
     image: z.string().min(1).optional().describe("Container image. Default: the service's own registry repository, tag latest."),
-    port: z.number().int().min(1).max(65535).default(8080),
+    port: z.number().int().min(1).max(65535).default(8080).describe("The port the service's container listens on."),
     expose: z.boolean().default(true).describe("Route the service through the API gateway."),
     path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, { message: "a route is a path such as /api/orders" }).optional().describe("Gateway route prefix. Default: /<name>."),
-    healthPath: z.string().regex(/^\//, { message: "a health check path starts with /, e.g. /health" }).default("/health"),
+    healthPath: z
+      .string()
+      .regex(/^\//, { message: "a health check path starts with /, e.g. /health" })
+      .default("/health")
+      .describe("HTTP path the load balancer and the platform probe; it answers 2xx when the service is ready."),
     replicas: z
-      .object({ min: z.number().int().min(1).max(100), max: z.number().int().min(1).max(1000) })
+      .object({
+        min: z.number().int().min(1).max(100).describe("Instances always running."),
+        max: z.number().int().min(1).max(1000).describe("Instances at most, under load."),
+      })
       .strict()
       .optional()
       .describe("Autoscaling bounds. Default: 1-2 in dev, 2-6 in prod."),
     cpu: z.number().int().min(64).max(16384).default(250).describe("CPU millicores requested."),
     memory: z.number().int().min(64).max(65536).default(512).describe("Memory MiB requested."),
-    database: databaseSchema.optional(),
-    publishes: z.array(eventName).default([]),
-    subscribes: z.array(eventName).default([]),
-    readModel: z.object({ from: z.array(dnsLabel).min(1) }).strict().optional().describe("CQRS projection of other services' events."),
+    database: databaseSchema.optional().describe("The service's own database (database per service): no other service can reach it."),
+    publishes: z.array(eventName).default([]).describe("Events the service publishes; each becomes a topic only its publishers may write to."),
+    subscribes: z.array(eventName).default([]).describe("Events the service consumes; each subscription gets its own queue with a dead-letter queue."),
+    readModel: z
+      .object({ from: z.array(dnsLabel).min(1).describe("Services whose published events the projection consumes.") })
+      .strict()
+      .optional().describe("CQRS projection of other services' events."),
     eventSourced: z.boolean().default(false).describe("Store state transitions in an append-only event store."),
     config: z.record(z.string(), z.string()).default({}).describe("Configuration values injected at deploy time."),
-    secrets: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, { message: "secret names are UPPER_SNAKE_CASE env-var names" })).default([]),
+    secrets: z
+      .array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, { message: "secret names are UPPER_SNAKE_CASE env-var names" }))
+      .default([])
+      .describe("Secret names; each is generated into the cloud's secret store, readable only by this service, and reaches it as an environment variable of that name."),
     repository: repositoryName.optional().describe("Source repository under pipelines.repositoryOwner. Default: the service name."),
   })
   .strict();
@@ -248,44 +281,51 @@ const sagaAction = z
 
 const sagaStepSchema = z
   .object({
-    service: dnsLabel,
-    action: sagaAction,
-    compensate: sagaAction.optional(),
+    service: dnsLabel.describe("The service that runs this step (one of services[])."),
+    action: sagaAction.describe("The command the step sends to the service."),
+    compensate: sagaAction.optional().describe("The command that undoes the step when a later step fails; compensations run in reverse order."),
   })
   .strict();
 
 const sagaSchema = z
   .object({
-    name: dnsLabel,
-    mode: z.enum(["orchestration", "choreography"]).default("orchestration"),
-    steps: z.array(sagaStepSchema).min(2),
+    name: dnsLabel.describe("The saga's name: its state machine or workflow and its queue names."),
+    mode: z
+      .enum(["orchestration", "choreography"])
+      .default("orchestration")
+      .describe("orchestration: a workflow service (Step Functions, Workflows) drives the steps; choreography: each step reacts to the previous step's event on the broker."),
+    steps: z.array(sagaStepSchema).min(2).describe("The local transactions, in order."),
   })
   .strict();
 
 export const landingZoneSchema = z
   .object({
     name: dnsLabel.max(20).describe("Short name of the landing zone; prefixes stacks and resources."),
-    cloud: z.enum(CLOUDS).default("aws"),
-    region: z.string().regex(/^[a-z]{2,}[a-z0-9-]*[0-9a-z]$/, { message: "must be a region name such as ap-northeast-2" }).optional(),
-    tier: z.enum(TIERS).default("caas"),
-    environment: z.enum(ENVIRONMENTS).default("dev"),
-    network: networkSchema.prefault({}),
-    gateway: gatewaySchema.prefault({}),
-    bffs: z.array(bffSchema).default([]),
-    auth: authSchema.prefault({}),
-    config: configSchema.prefault({}),
-    discovery: discoverySchema.prefault({}),
-    messaging: messagingSchema.prefault({}),
-    logging: loggingSchema.prefault({}),
-    tracing: tracingSchema.prefault({}),
-    monitoring: monitoringSchema.prefault({}),
-    mesh: meshSchema.prefault({}),
-    pipelines: pipelinesSchema.prefault({}),
-    frontends: frontendsSchema.optional(),
-    services: z.array(serviceSchema).default([]),
-    sagas: z.array(sagaSchema).default([]),
+    cloud: z.enum(CLOUDS).default("aws").describe("Where the landing zone runs: a cloud, or kubernetes for an existing cluster anywhere."),
+    region: z
+      .string()
+      .regex(/^[a-z]{2,}[a-z0-9-]*[0-9a-z]$/, { message: "must be a region name such as ap-northeast-2" })
+      .optional()
+      .describe("The cloud region. Default: us-east-1 (aws), us-central1 (gcp), eastus (azure)."),
+    tier: z.enum(TIERS).default("caas").describe("Service model: iaas (VMs), caas (managed Kubernetes) or paas (a managed app platform)."),
+    environment: z.enum(ENVIRONMENTS).default("dev").describe("dev is small and disposable; prod is multi-zone, highly available and keeps its data."),
+    network: networkSchema.prefault({}).describe("The private network every part runs in."),
+    gateway: gatewaySchema.prefault({}).describe("The API gateway: the single entry point in front of the BFFs and services."),
+    bffs: z.array(bffSchema).default([]).describe("Backends for frontends, one per client channel, routed by the gateway."),
+    auth: authSchema.prefault({}).describe("Sessions and client tokens."),
+    config: configSchema.prefault({}).describe("The external configuration store."),
+    discovery: discoverySchema.prefault({}).describe("The service registry."),
+    messaging: messagingSchema.prefault({}).describe("The message broker for the services' events; it exists when a service publishes."),
+    logging: loggingSchema.prefault({}).describe("Centralized logs: shippers, a Redis buffer, Logstash, Elasticsearch/OpenSearch and Kibana/Dashboards."),
+    tracing: tracingSchema.prefault({}).describe("Distributed tracing."),
+    monitoring: monitoringSchema.prefault({}).describe("Dashboards and alarms per service."),
+    mesh: meshSchema.prefault({}).describe("The service mesh: mutual TLS, retries, timeouts and the circuit breaker between services."),
+    pipelines: pipelinesSchema.prefault({}).describe("A build/deploy pipeline and registry per service."),
+    frontends: frontendsSchema.optional().describe("Micro-frontends: a shell and fragments, each hosted and deployed on its own, behind one CDN."),
+    services: z.array(serviceSchema).default([]).describe("The microservices."),
+    sagas: z.array(sagaSchema).default([]).describe("Transactions across services as sagas of local steps with compensations."),
     retainData: z.boolean().optional().describe("Retain and deletion-protect stateful resources. Default: true in prod, false in dev."),
-    tags: z.record(z.string(), z.string()).default({}),
+    tags: z.record(z.string(), z.string()).default({}).describe("Tags (labels on GCP) on every resource, besides msa:landing-zone and msa:environment."),
   })
   .strict();
 

@@ -66,6 +66,26 @@ describe("mlz (the real binary)", () => {
     expect(warnings.length).toBeGreaterThan(0);
   });
 
+  it("plan lists the Pulumi components with their resource counts where Pulumi builds the spec, and on aws with --engine pulumi", () => {
+    type Listing = { engine: string; stacks?: unknown; components: { type: string; name: string; resources: number; resourceTypes: Record<string, number> }[] };
+    const gcp = mlz("plan", "test/fixtures/gcp.yaml", "--json");
+    expect(gcp.code, gcp.stderr).toBe(0);
+    const onGcp = JSON.parse(gcp.stdout) as Listing;
+    expect(onGcp.engine).toBe("pulumi");
+    expect(onGcp.stacks).toBeUndefined();
+    const network = onGcp.components.find((c) => c.type === "msa:gcp:Network")!;
+    expect(network.resources).toBeGreaterThan(0);
+    expect(network.resourceTypes["gcp:compute/network:Network"]).toBe(1);
+    expect(onGcp.components.map((c) => c.type)).toContain("msa:gcp:KubernetesPlatform");
+
+    const aws = mlz("plan", "test/fixtures/minimal.yaml", "--engine", "pulumi");
+    expect(aws.code, aws.stderr).toBe(0);
+    expect(aws.stdout).not.toContain("CDK stacks");
+    expect(aws.stdout).toMatch(/COMPONENT +TYPE +RESOURCES/);
+    expect(aws.stdout).toMatch(/mini-network +msa:aws:Network +\d+/);
+    expect(aws.stdout).toMatch(/\d+ components, \d+ resources/);
+  });
+
   it("plan --engine rejects what the engine does not implement, clearly", () => {
     expect(mlz("plan", "test/fixtures/minimal.yaml", "--engine", "cdk").code).toBe(0);
     const gcp = mlz("plan", "test/fixtures/gcp.yaml", "--engine", "cdk");

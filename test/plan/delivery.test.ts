@@ -48,7 +48,7 @@ describe("delivery plan", () => {
   });
 
   it("needs the repository owner only when an engine builds it", () => {
-    const draft: LandingZoneInput = { ...shop, pipelines: {}, frontends: undefined, tracing: { backend: "none" }, monitoring: { dashboards: false, alarms: false } };
+    const draft: LandingZoneInput = { ...shop, pipelines: { perService: true }, frontends: undefined, tracing: { backend: "none" }, monitoring: { dashboards: false, alarms: false } };
     expect(planLandingZone(draft).delivery!.services[0]!.source.owner).toBeUndefined();
     expect(() => planLandingZone(draft, { engine: "cdk" })).toThrow(PlanError);
     expect(() => planLandingZone(draft, { engine: "cdk" })).toThrow(/pipelines.repositoryOwner is undefined.*Fix: set pipelines.repositoryOwner/);

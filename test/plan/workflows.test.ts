@@ -80,7 +80,8 @@ describe("GitHub Actions workflows (AWS)", () => {
 
   it("refuses what it cannot write, naming the fix", () => {
     expect(() => files({ ...aws, pipelines: { repositoryOwner: "acme" } })).toThrow(/pipelines.provider is "native".*Fix: set pipelines.provider: github-actions/);
-    expect(() => files({ ...aws, pipelines: { provider: "github-actions" } })).toThrow(/pipelines.repositoryOwner is undefined/);
+    expect(() => files({ ...aws, pipelines: { provider: "github-actions", perService: true } })).toThrow(/pipelines.repositoryOwner is undefined/);
+    expect(() => files({ ...aws, pipelines: { provider: "github-actions" } })).toThrow(/pipelines.perService is false/);
     expect(() => files({ ...aws, pipelines: { perService: false } })).toThrow(PlanError);
     expect(() => files(aws, { awsAccountId: "12345" })).toThrow(/"12345" is not an AWS account id/);
   });

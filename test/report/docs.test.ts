@@ -54,4 +54,11 @@ describe("generated documentation", () => {
     const paths = specReferenceRows().map((r) => r.path);
     expect(paths).toEqual(expect.arrayContaining(["name", "network.cidr", "services[].database.engine", "sagas[].steps[].compensate", "mesh.circuitBreaker.consecutiveErrors"]));
   });
+
+  it("describes every spec key, so the reference and editor completion explain each one", () => {
+    const undescribed = specReferenceRows()
+      .filter((r) => !r.description || r.description.trim().length < 10)
+      .map((r) => r.path);
+    expect(undescribed).toEqual([]);
+  });
 });

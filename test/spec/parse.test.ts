@@ -68,7 +68,14 @@ describe("defaults", () => {
     ]);
     expect(spec.services[0]!.path).toBe("/orders");
     expect(spec.services[0]!.repository).toBe("orders");
-    expect(spec.pipelines).toEqual({ perService: true, provider: "native", branch: "main", testCommand: "docker build --target test ." });
+    expect(spec.pipelines).toEqual({ perService: false, provider: "native", branch: "main", testCommand: "docker build --target test ." });
+  });
+
+  it("builds pipelines by default only where there is a repository owner to build from", () => {
+    expect(parseSpec({ name: "a" }).pipelines.perService).toBe(false);
+    expect(parseSpec({ name: "a", pipelines: { repositoryOwner: "acme" } }).pipelines.perService).toBe(true);
+    expect(parseSpec({ name: "a", pipelines: { repositoryOwner: "acme", perService: false } }).pipelines.perService).toBe(false);
+    expect(parseSpec({ name: "a", pipelines: { perService: true } }).pipelines.perService).toBe(true);
   });
 
   it("lets services share a repository when no pipeline builds from it", () => {
@@ -116,8 +123,8 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["BFF named like a service", { name: "a", bffs: ["orders"], services: [{ name: "orders" }] }, "bffs[0].name", /also a service name/],
   ["Fluent Bit into Redis", { name: "a", logging: { shipper: "fluent-bit" } }, "logging.shipper", /no Redis output/],
   ["shell without its BFF", { name: "a", bffs: ["web"], frontends: { shell: "tv" } }, "frontends.shell", /matches no BFF/],
-  ["two services from one repository", { name: "a", services: [{ name: "x", repository: "mono" }, { name: "y", repository: "Mono" }] }, "services[1].repository", /repository "Mono" is already the source of service "x"/],
-  ["BFF from a service's repository", { name: "a", bffs: [{ name: "web", repository: "orders" }], services: [{ name: "orders" }] }, "bffs[0].repository", /already the source of service "orders"/],
+  ["two services from one repository", { name: "a", pipelines: { repositoryOwner: "acme" }, services: [{ name: "x", repository: "mono" }, { name: "y", repository: "Mono" }] }, "services[1].repository", /repository "Mono" is already the source of service "x"/],
+  ["BFF from a service's repository", { name: "a", pipelines: { repositoryOwner: "acme" }, bffs: [{ name: "web", repository: "orders" }], services: [{ name: "orders" }] }, "bffs[0].repository", /already the source of service "orders"/],
   ["repository name with a slash", { name: "a", services: [{ name: "x", repository: "acme/x" }] }, "services[0].repository", /letters, digits/],
   ["owner with a slash", { name: "a", pipelines: { repositoryOwner: "acme/shop" } }, "pipelines.repositoryOwner", /GitHub user or organization/],
   ["connection of another service", { name: "a", pipelines: { connectionArn: "arn:aws:iam::123456789012:role/x" } }, "pipelines.connectionArn", /CodeConnections connection ARN/],

@@ -7,7 +7,7 @@ import { planLandingZone } from "../../../lib/plan/planner.js";
 import { createLandingZone } from "../../../lib/pulumi/index.js";
 import { AZURE_ROLES } from "../../../lib/pulumi/azure/roles.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
-import { MOCK_DEPLOYER_OBJECT_ID } from "../azure-mocks.js";
+import { MOCK_DEPLOYER_OBJECT_ID } from "../../../lib/pulumi/testing/azure-mocks.js";
 import { byType, childrenOf, runProgram, single, type RegisteredResource } from "../harness.js";
 
 const EXAMPLE = "examples/azure/landing-zone.yaml";
