@@ -1,4 +1,4 @@
-import { Aws, Fn, RemovalPolicy, aws_certificatemanager as acm, aws_cloudfront as cloudfront, aws_iam as iam, aws_ssm as ssm } from "aws-cdk-lib";
+import { Aws, Fn, RemovalPolicy, Validations, aws_certificatemanager as acm, aws_cloudfront as cloudfront, aws_iam as iam, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { EdgeWebAcl } from "../lib/cdk/edge-web-acl.js";
 import { FrontendHosting } from "../lib/cdk/frontend-hosting.js";
@@ -33,7 +33,11 @@ export class FrontendsStack extends PlanStack {
     let webAclArn = props.webAclArn;
     if (frontends.waf && !webAclArn) {
       if (this.region !== frontends.edgeRegion) throw new Error(`FrontendsStack: frontends need a web ACL from ${frontends.edgeRegion}. Fix: pass webAclArn from a FrontendsEdgeStack`);
-      webAclArn = new EdgeWebAcl(this, "WebAcl", { requestsPerMinute: frontends.wafRequestsPerMinute }).webAclArn;
+      webAclArn = new EdgeWebAcl(this, "WebAcl", {
+        requestsPerMinute: frontends.wafRequestsPerMinute,
+        logEncryptionKey: this.logKey,
+        removalPolicy: plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      }).webAclArn;
     }
     const apps = [frontends.shell, ...frontends.fragments];
     const delivery = plan.delivery;
@@ -64,6 +68,12 @@ export class FrontendsStack extends PlanStack {
       removalPolicy: plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
+    if (!webAclArn) {
+      Validations.of(this.hosting.distribution.node.defaultChild!).acknowledge({
+        id: "AwsSolutions::AwsSolutions-CFR2",
+        reason: "The spec turns the web ACLs off (gateway.waf, on by default in prod only); the CDN serves static files from private buckets and passes API calls to the gateway's own checks.",
+      });
+    }
     const distribution = new ssm.StringParameter(this, "DistributionIdParameter", { parameterName: frontends.distributionParameter, stringValue: this.hosting.distribution.distributionId });
     for (const app of apps) {
       const bucket = new ssm.StringParameter(this, `${pascalCase(app.name)}BucketParameter`, { parameterName: app.bucketParameter, stringValue: this.hosting.buckets.get(app.name)!.bucketName });

@@ -1,14 +1,19 @@
-import { Fn, RemovalPolicy, Validations, aws_ssm as ssm } from "aws-cdk-lib";
+import { Fn, RemovalPolicy, Validations, aws_kms as kms, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { createLogKey } from "../lib/cdk/log-key.js";
 import { Network } from "../lib/cdk/network.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
 
 export type NetworkStackProps = PlanStackProps;
 
-/** `<name>-<env>-network`: the VPC every other stack runs in; publishes its id and private subnets for the service stacks. */
+/**
+ * `<name>-<env>-network`: the VPC every other stack runs in; publishes its id and private subnets for
+ * the service stacks, and the zone's log key (the flow-log key) that every stack's log groups use.
+ */
 export class NetworkStack extends PlanStack {
   readonly network: Network;
+  private readonly ownLogKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);
@@ -27,6 +32,17 @@ export class NetworkStack extends PlanStack {
       reason: "Zones come from the plan so synthesis never needs an account lookup; the plan names them per region",
     });
     const { plan } = props;
+    if (!network.flowLogs) {
+      const off = "The spec turns VPC flow logs off (network.flowLogs: false); the gateway's access logs and its load balancers' logs still record every request that enters the zone.";
+      Validations.of(this.network.vpc.node.defaultChild!).acknowledge(
+        { id: "AwsSolutions::AwsSolutions-VPC7", reason: off },
+        { id: "NIST.800.53.R5::NIST.800.53.R5-VPCFlowLogsEnabled", reason: off },
+      );
+    }
+    this.ownLogKey =
+      this.network.logKey ??
+      createLogKey(this, "LogKey", { description: `Encrypts the CloudWatch log groups of ${plan.name}/${plan.environment}`, removalPolicy: protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
+    new ssm.StringParameter(this, "LogKeyArnParameter", { parameterName: sharedParameters.logKeyArn(plan), stringValue: this.ownLogKey.keyArn });
     new ssm.StringParameter(this, "VpcIdParameter", { parameterName: sharedParameters.vpcId(plan), stringValue: this.network.vpc.vpcId });
     new ssm.StringParameter(this, "PrivateSubnetIdsParameter", {
       parameterName: sharedParameters.privateSubnetIds(plan),
@@ -36,5 +52,10 @@ export class NetworkStack extends PlanStack {
     this.network.vpc.selectSubnets(this.network.subnets.isolated).subnets.forEach((subnet, i) => {
       new ssm.StringParameter(this, `IsolatedSubnet${i}Parameter`, { parameterName: sharedParameters.isolatedSubnetId(plan, i), stringValue: subnet.subnetId });
     });
+  }
+
+  /** Key of every CloudWatch log group of the landing zone in its region: the flow-log key, or one of its own without flow logs. */
+  override get logKey(): kms.IKey {
+    return this.ownLogKey;
   }
 }

@@ -1,4 +1,4 @@
-import { RemovalPolicy, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, Validations, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ContainerInsights } from "../lib/cdk/container-insights.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
@@ -7,7 +7,7 @@ import { Monitoring } from "../lib/cdk/monitoring.js";
 import { Tracing } from "../lib/cdk/tracing.js";
 import { workloadNamespace } from "../lib/kubernetes/namespace.js";
 import { cloudWatchMonitors } from "../lib/plan/monitoring.js";
-import { PlanStack, type PlanStackProps } from "./plan-stack.js";
+import { PlanStack, acknowledgeSingleZoneRedis, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
 
 export interface ObservabilityStackProps extends PlanStackProps {
@@ -60,6 +60,7 @@ export class ObservabilityStack extends PlanStack {
         masterInstanceType: search.masterInstanceType,
         volumeGiB: search.volumeGiB,
         zoneAwareness: search.zoneAwareness,
+        logEncryptionKey: this.logKey,
         buffer: buffer ? { nodeType: buffer.nodeType, replicas: buffer.replicas, multiAz: buffer.multiAz, engineVersion: buffer.engineVersion, port: buffer.port } : (false as const),
         removalPolicy,
       };
@@ -72,6 +73,10 @@ export class ObservabilityStack extends PlanStack {
         new ssm.StringParameter(this, "LogBufferHostParameter", { parameterName: sharedParameters.logBufferHost(plan), stringValue: bufferStore.endpoint });
         new ssm.StringParameter(this, "LogBufferSecretArnParameter", { parameterName: sharedParameters.logBufferSecretArn(plan), stringValue: bufferStore.authToken.secretArn });
       }
+      if (this.logging.buffer && buffer && !buffer.multiAz) acknowledgeSingleZoneRedis(this.logging.buffer, plan);
+      const dev = `The ${plan.environment} landing zone sizes its log domain as one data node to keep its cost low; losing it loses only recent diagnostics, and prod runs three nodes over three zones with dedicated masters.`;
+      if (search.dedicatedMasters === 0) Validations.of(this.logging.domain.node.defaultChild!).acknowledge({ id: "AwsSolutions::AwsSolutions-OS4", reason: dev });
+      if (!search.zoneAwareness) Validations.of(this.logging.domain.node.defaultChild!).acknowledge({ id: "AwsSolutions::AwsSolutions-OS7", reason: dev });
     }
 
     const monitoring = plan.monitoring;

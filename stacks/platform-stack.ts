@@ -1,4 +1,4 @@
-import { RemovalPolicy, type Stack, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, type Stack, Validations, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ApiGateway, type ApiGatewayAuth } from "../lib/cdk/api-gateway.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
@@ -14,7 +14,7 @@ import { BEANSTALK_INSTANCE_PORT, beanstalkHost } from "../lib/plan/host-bootstr
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import { serviceNamed } from "../lib/plan/lookup.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
-import { PlanStack, type PlanStackProps } from "./plan-stack.js";
+import { PlanStack, acknowledgeSingleZoneRedis, type PlanStackProps } from "./plan-stack.js";
 import { sharedParameters } from "./shared-parameters.js";
 
 export interface PlatformStackProps extends PlanStackProps {
@@ -63,8 +63,25 @@ export class PlatformStack extends PlanStack {
       accessLogs: plan.gateway.accessLogs,
       accessLogRetentionDays: plan.gateway.accessLogRetentionDays,
       workloadSecurityGroup,
+      loadBalancerDeletionProtection: plan.protection.deletionProtection,
       removalPolicy,
     });
+    if (!plan.gateway.waf) {
+      for (const loadBalancer of this.gateway.loadBalancers) {
+        Validations.of(loadBalancer.node.defaultChild!).acknowledge({
+          id: "NIST.800.53.R5::NIST.800.53.R5-ALBWAFEnabled",
+          reason: "The spec turns the gateway's web ACL off (gateway.waf, on by default in prod only); the load balancer is internal and reached only through the HTTP API's throttled stage.",
+        });
+      }
+    }
+    if (!plan.protection.deletionProtection) {
+      for (const loadBalancer of this.gateway.loadBalancers) {
+        Validations.of(loadBalancer.node.defaultChild!).acknowledge({
+          id: "NIST.800.53.R5::NIST.800.53.R5-ELBDeletionProtectionEnabled",
+          reason: `The ${plan.environment} landing zone is not deletion-protected (plan.protection), so its stacks delete cleanly; the load balancer holds no data, and prod turns protection on.`,
+        });
+      }
+    }
     if (this.platform instanceof PaasPlatform) {
       // Services call each other through the shared load balancers, by each environment's host name.
       this.gateway.securityGroup.connections.allowFrom(workloadSecurityGroup, ec2.Port.tcp(BEANSTALK_INSTANCE_PORT), "Services calling each other");
@@ -82,6 +99,7 @@ export class PlatformStack extends PlanStack {
         snapshotRetentionDays: plan.sessions.snapshotRetentionDays,
         removalPolicy,
       });
+      if (!plan.sessions.multiAz) acknowledgeSingleZoneRedis(this.sessions, plan);
     }
 
     if (this.platform instanceof KubernetesPlatform) {
@@ -138,6 +156,7 @@ export class PlatformStack extends PlanStack {
           namespace: cluster.namespace,
           namespaceManifests: namespaceManifests(plan),
           ...(addOns.length > 0 ? { addOns } : {}),
+          logEncryptionKey: this.logKey,
           retain,
         });
       }

@@ -84,6 +84,18 @@ export class ServiceData extends Construct {
         removalPolicy,
         deletionProtection,
       });
+      const instance = this.database.instance?.node.defaultChild;
+      if (instance && !database.multiAz) {
+        const singleZone = `The ${plan.environment} landing zone runs its databases in one zone to keep their cost low, restoring from backups after a zone failure; prod runs them Multi-AZ.`;
+        Validations.of(instance).acknowledge({ id: "AwsSolutions::AwsSolutions-RDS3", reason: singleZone }, { id: "NIST.800.53.R5::NIST.800.53.R5-RDSMultiAZSupport", reason: singleZone });
+      }
+      if (instance && !deletionProtection) {
+        const deletable = `The ${plan.environment} landing zone is not deletion-protected (plan.protection), so its stacks delete cleanly with their test data; prod protects every database.`;
+        Validations.of(instance).acknowledge(
+          { id: "AwsSolutions::AwsSolutions-RDS10", reason: deletable },
+          { id: "NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled", reason: deletable },
+        );
+      }
       Object.assign(env, this.database.environment());
       const owned = this.database;
       this.grants.push((role) => owned.grantOwner(role));

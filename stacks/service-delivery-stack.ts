@@ -97,6 +97,7 @@ export class ServiceDeliveryStack extends PlanStack {
       testCommand: delivery.testCommand,
       releaseParameterName: planned.releaseParameter,
       logRetention: delivery.logRetentionDays as logs.RetentionDays,
+      logEncryptionKey: this.logKey,
       names: { pipeline: planned.names.pipeline, buildProject: planned.names.buildProject, deployProject: planned.names.deployProject },
     };
   }

@@ -72,7 +72,14 @@ export class ServiceStack extends PlanStack {
           ...(plan.tier === "paas" ? {} : { integrationId: read(sharedParameters.gatewayIntegrationId(plan, index)) }),
         })),
         target,
-        ...(checked ? { authorizer: { kind: plan.gateway.auth === "jwt" ? "jwt" : "lambda", authorizerId: read(sharedParameters.gatewayAuthorizerId(plan)) } } : {}),
+        ...(checked
+          ? { authorizer: { kind: plan.gateway.auth === "jwt" ? "jwt" : "lambda", authorizerId: read(sharedParameters.gatewayAuthorizerId(plan)) } }
+          : {
+              unauthenticatedReason:
+                plan.gateway.auth === "none"
+                  ? "The spec sets gateway.auth: none: the gateway checks no token on any route, and each service authenticates and authorizes its own callers."
+                  : "The auth service's own routes (sign-in, token refresh) must be reachable without a token; the service authenticates these calls itself.",
+            }),
       });
     this.subscriptionQueues = subscriptionQueuesOf(this, plan, service, read);
     const messagingArns = messagingArnsOf(plan, service, read, this.subscriptionQueues);
@@ -144,6 +151,7 @@ export class ServiceStack extends PlanStack {
         if (routes.length > 0) this.routes = gatewayRoutes({ kind: "target-group", targetType: "instance", vpcId: vpc.vpcId, port: service.port, healthCheckPath: service.healthPath });
         this.workload = new VmService(this, "Workload", {
           ...common,
+          logEncryptionKey: this.logKey,
           targetGroupArns: this.routes?.targetGroupArns ?? [],
           ...(discovery ? { discovery: { namespaceId: read(sharedParameters.discoveryNamespaceId(plan)), hostedZoneId: read(sharedParameters.discoveryHostedZoneId(plan)) } } : {}),
         });

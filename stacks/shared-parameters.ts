@@ -8,6 +8,8 @@ export const sharedParameters = {
   vpcId: (plan: LandingZonePlan) => parameterName(plan, "network", "vpc-id"),
   /** Comma-separated, in zone order. */
   privateSubnetIds: (plan: LandingZonePlan) => parameterName(plan, "network", "private-subnet-ids"),
+  /** The zone's key for CloudWatch log groups (the flow-log key). */
+  logKeyArn: (plan: LandingZonePlan) => parameterName(plan, "network", "log-key-arn"),
   clusterName: (plan: LandingZonePlan) => parameterName(plan, "platform", "cluster-name"),
   kubectlServiceToken: (plan: LandingZonePlan) => parameterName(plan, "platform", "kubectl-service-token"),
   kubectlRoleArn: (plan: LandingZonePlan) => parameterName(plan, "platform", "kubectl-role-arn"),

@@ -1,7 +1,9 @@
-import { ArnFormat, RemovalPolicy, Stack, Validations, aws_iam as iam, aws_secretsmanager as secretsmanager, aws_ssm as ssm } from "aws-cdk-lib";
+import { ArnFormat, RemovalPolicy, Stack, Validations, aws_iam as iam, type aws_kms as kms, aws_secretsmanager as secretsmanager, aws_ssm as ssm } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import type { ServiceConfigPlan } from "../plan/config-store.js";
 import { pascalCase } from "../plan/naming.js";
+import { nagValue } from "./compliance.js";
+import { createSecretKey } from "./secret-key.js";
 
 export interface ConfigStoreProps {
   /** What the store holds for one service: its parameters and secret names (`serviceConfigOf(plan.configStore, name)`). */
@@ -11,14 +13,20 @@ export interface ConfigStoreProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * KMS key of the secrets; readers in other stacks need it to let them decrypt through Secrets Manager (`allowSecretsManagerToDecrypt`).
+   * @default - a new key (`createSecretKey`) when the store has secrets, billed monthly
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
  * The external configuration store of one service, per environment: each configuration value an
  * SSM Parameter Store parameter under `/msa/<zone>/<env>/config/<service>/`, each secret a value
- * Secrets Manager generates (the team rotates it). Nothing secret is ever in the template.
+ * Secrets Manager generates (the team rotates it), encrypted with a customer-managed key. Nothing
+ * secret is ever in the template.
  *
- * Cost: standard parameters are free; each secret is billed monthly and per 10,000 reads.
+ * Cost: standard parameters are free; each secret is billed monthly and per 10,000 reads, the key monthly.
  *
  * @example
  * const config = new ConfigStore(stack, "Config", { config: serviceConfigOf(plan.configStore!, "orders") });
@@ -32,6 +40,8 @@ export class ConfigStore extends Construct {
   readonly parameters: ReadonlyMap<string, ssm.StringParameter>;
   /** Secret key → its generated secret. */
   readonly secrets: ReadonlyMap<string, secretsmanager.Secret>;
+  /** Key of the secrets, when the store has any. */
+  readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ConfigStoreProps) {
     super(scope, id);
@@ -60,17 +70,22 @@ export class ConfigStore extends Construct {
     this.parameters = parameters;
 
     const secrets = new Map<string, secretsmanager.Secret>();
+    if (config.secrets.length > 0) {
+      this.encryptionKey = props.encryptionKey ?? createSecretKey(this, "SecretsKey", { description: `Encrypts the secrets of ${config.service}`, removalPolicy });
+    }
     for (const secret of config.secrets) {
       const generated = new secretsmanager.Secret(this, `Secret${pascalCase(secret.key.toLowerCase())}`, {
         secretName: secret.name,
         description: `${secret.key} of ${config.service}; generated once, rotated by the team`,
         generateSecretString: { passwordLength: 32, excludePunctuation: true },
+        encryptionKey: this.encryptionKey,
         removalPolicy,
       });
-      Validations.of(generated).acknowledge({
-        id: "AwsSolutions::AwsSolutions-SMG4",
-        reason: "What the secret unlocks is the service's own business (an API key, a signing key); its team rotates it, and pods pick the new value up through the CSI driver.",
-      });
+      const teamRotates = "What the secret unlocks is the service's own business (an API key, a signing key); its team rotates it, and pods pick the new value up through the CSI driver.";
+      Validations.of(generated).acknowledge(
+        { id: "AwsSolutions::AwsSolutions-SMG4", reason: teamRotates },
+        { id: "NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled", reason: teamRotates },
+      );
       secrets.set(secret.key, generated);
     }
     this.secrets = secrets;
@@ -82,12 +97,19 @@ export class ConfigStore extends Construct {
     const path = this.parameterPath.replace(/\/$/, "");
     // Parameter ARNs drop the name's leading slash after "parameter/".
     const arn = (resourceName: string) => stack.formatArn({ service: "ssm", resource: "parameter", resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const below = arn(`${path.slice(1)}/*`);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-        resources: [arn(path.slice(1)), arn(`${path.slice(1)}/*`)],
+        resources: [arn(path.slice(1)), below],
       }),
     );
+    if (grantee.grantPrincipal instanceof iam.Role) {
+      Validations.of(grantee.grantPrincipal).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagValue(this, below)}]`,
+        reason: `${this.service} reads its parameters by path: the wildcard covers exactly its own configuration path, which only its ConfigStore writes.`,
+      });
+    }
     for (const secret of this.secrets.values()) secret.grantRead(grantee);
   }
 }

@@ -1,6 +1,8 @@
-import { Stack, Token, aws_wafv2 as wafv2 } from "aws-cdk-lib";
+import { RemovalPolicy, Stack, Token, aws_kms as kms, aws_logs as logs, aws_wafv2 as wafv2 } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { FRONTEND_WAF_MANAGED_RULES } from "../plan/frontends.js";
+import { createLogKey } from "./log-key.js";
+import { WebAclLogging } from "./web-acl-logging.js";
 
 export interface EdgeWebAclProps {
   /**
@@ -13,13 +15,29 @@ export interface EdgeWebAclProps {
    * @default - the construct's path
    */
   readonly metricName?: string;
+  /**
+   * KMS key of the log group of blocked and counted requests (`WebAclLogging`); a key in us-east-1.
+   * @default - a new key (`createLogKey`), billed monthly
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * Days the web ACL's log group keeps records.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group and its key when the stack deletes them.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
  * A WAF web ACL for a CloudFront distribution: the AWS common and known-bad-inputs rule groups and a
- * per-client rate limit. CloudFront reads web ACLs only from us-east-1, so the stack must be there.
+ * per-client rate limit, logging the requests it blocks or counts. CloudFront reads web ACLs only from
+ * us-east-1, so the stack must be there.
  *
- * Cost: WAF bills per web ACL, per rule and per million requests.
+ * Cost: WAF bills per web ACL, per rule and per million requests; CloudWatch Logs per GB logged.
  *
  * @example
  * const edge = new Stack(app, "Edge", { env: { region: "us-east-1" }, crossRegionReferences: true });
@@ -29,6 +47,7 @@ export interface EdgeWebAclProps {
 export class EdgeWebAcl extends Construct {
   readonly webAcl: wafv2.CfnWebACL;
   readonly webAclArn: string;
+  readonly logging: WebAclLogging;
 
   constructor(scope: Construct, id: string, props: EdgeWebAclProps = {}) {
     super(scope, id);
@@ -63,5 +82,12 @@ export class EdgeWebAcl extends Construct {
       ],
     });
     this.webAclArn = this.webAcl.attrArn;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.logging = new WebAclLogging(this, "Logs", {
+      webAcl: this.webAcl,
+      encryptionKey: props.logEncryptionKey ?? createLogKey(this, "LogKey", { description: `Encrypts the WAF logs of ${this.node.path}`, removalPolicy }),
+      ...(props.logRetention ? { retention: props.logRetention } : {}),
+      removalPolicy,
+    });
   }
 }

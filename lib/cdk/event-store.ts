@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, Stack, Tags, aws_dynamodb as dynamodb, aws_iam as iam, aws_kms as kms, aws_pipes as pipes, aws_sqs as sqs } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack, Tags, Validations, aws_dynamodb as dynamodb, aws_iam as iam, aws_kms as kms, aws_pipes as pipes, aws_sqs as sqs } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { EVENT_STORE_ACTIONS, STREAM_READ_ACTIONS } from "../plan/data.js";
 import { EVENT_STORE_FORWARDING, eventStoreFilter, eventStoreInputTemplate, type EventStoreLayout } from "../plan/event-store.js";
 import { SERVICE_TAG_KEY } from "../plan/messaging.js";
 import { pascalCase } from "../plan/naming.js";
+import { acknowledgeInlinePolicy } from "./compliance.js";
 import { grantKeyVia, serviceTable } from "./service-database.js";
 
 /** Where the store's stream forwards events: the broker, so the stream doubles as the event bus. */
@@ -138,7 +139,12 @@ export class EventStore extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy,
     });
+    Validations.of(deadLetterQueue.node.defaultChild!).acknowledge({
+      id: "AwsSolutions::AwsSolutions-SQS3",
+      reason: "This queue is the dead-letter queue of the event store's pipes (their DynamoDB stream dead-letter target), which the rule does not see; it has no queue of its own to fail over to.",
+    });
     const role = new iam.Role(this, "PipeRole", { assumedBy: new iam.ServicePrincipal("pipes.amazonaws.com"), description: `Forwards ${this.node.path} to the broker` });
+    acknowledgeInlinePolicy(role, "the event store's EventBridge pipes");
     // The broker's policies admit only principals acting for a declared publisher.
     Tags.of(role).add(SERVICE_TAG_KEY, forwarding.service);
     role.addToPolicy(new iam.PolicyStatement({ actions: [...STREAM_READ_ACTIONS], resources: [streamArn] }));

@@ -2,6 +2,7 @@ import {
   Duration,
   RemovalPolicy,
   Stack,
+  Validations,
   aws_certificatemanager as acm,
   aws_cloudfront as cloudfront,
   aws_cloudfront_origins as origins,
@@ -11,6 +12,7 @@ import {
 import { Construct } from "constructs";
 import { FRONTEND_DEPLOY_ACTIONS, FRONTEND_SECURITY_HEADERS, MAX_CDN_BEHAVIOURS } from "../plan/frontends.js";
 import { pascalCase } from "../plan/naming.js";
+import { acknowledgeInlinePolicy, nagValue } from "./compliance.js";
 
 /** Paths the CDN forwards to the API gateway (the shell's BFF routes). */
 export interface FrontendHostingApi {
@@ -117,9 +119,18 @@ export class FrontendHosting extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       // CloudFront standard logs are delivered through an ACL grant, so ACLs stay enabled here only.
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(logRetentionDays) }],
+      // Versions keep a delivered log from being overwritten or silently deleted.
+      versioned: true,
+      lifecycleRules: [{ expiration: Duration.days(logRetentionDays), noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy,
     });
+    Validations.of(this.logBucket.node.defaultChild!).acknowledge(
+      { id: "NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS", reason: "S3 delivers server access logs only to buckets encrypted with S3-managed keys (SSE-S3), and this bucket receives the app buckets' access logs." },
+      {
+        id: "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+        reason: `CDN and bucket access logs are diagnostics kept ${logRetentionDays} days in this region; a copy in a second region would double the store of viewer addresses for no recovery need.`,
+      },
+    );
 
     const buckets = new Map<string, s3.Bucket>();
     for (const app of apps) {
@@ -137,6 +148,16 @@ export class FrontendHosting extends Construct {
           lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
           removalPolicy,
         }),
+      );
+      Validations.of(buckets.get(app)!.node.defaultChild!).acknowledge(
+        {
+          id: "NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS",
+          reason: "The objects are web assets every browser downloads through the CDN; S3-managed keys encrypt them at rest, and a customer key would add cost per CDN fetch without hiding anything.",
+        },
+        {
+          id: "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+          reason: "The app's files are build output its deploy job uploads again at will, and versions keep earlier uploads for 30 days; a second-region copy would restore nothing new.",
+        },
       );
     }
     this.buckets = buckets;
@@ -192,6 +213,16 @@ export class FrontendHosting extends Construct {
         ? { domainNames: [...props.domain.names], certificate: props.domain.certificate, minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 }
         : {}),
     });
+    Validations.of(this.distribution.node.defaultChild!).acknowledge({
+      id: "AwsSolutions::AwsSolutions-CFR1",
+      reason: "Who may reach the micro-frontends is a business decision the spec does not make; the web ACL, HTTPS-only viewers and the API's own checks apply to every country alike.",
+    });
+    if (!props.domain) {
+      Validations.of(this.distribution.node.defaultChild!).acknowledge({
+        id: "AwsSolutions::AwsSolutions-CFR4",
+        reason: "Without a custom domain the distribution serves the cloudfront.net certificate, whose TLS policy CloudFront sets; giving `domain` (names and an ACM certificate) sets TLS 1.2 as the minimum.",
+      });
+    }
 
     const distributionArn = Stack.of(this).formatArn({ service: "cloudfront", region: "", resource: "distribution", resourceName: this.distribution.distributionId });
     const deployRoles = new Map<string, iam.Role>();
@@ -208,6 +239,11 @@ export class FrontendHosting extends Construct {
       role.addToPolicy(new iam.PolicyStatement({ actions: [...FRONTEND_DEPLOY_ACTIONS.listBucket], resources: [bucket.bucketArn] }));
       role.addToPolicy(new iam.PolicyStatement({ actions: [...FRONTEND_DEPLOY_ACTIONS.writeFiles], resources: [bucket.arnForObjects(`${prefix}*`)] }));
       role.addToPolicy(new iam.PolicyStatement({ actions: [...FRONTEND_DEPLOY_ACTIONS.invalidate], resources: [distributionArn] }));
+      acknowledgeInlinePolicy(role, `the ${app} micro-frontend's deploy role`);
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagValue(role, bucket.arnForObjects(`${prefix}*`))}]`,
+        reason: `A deploy uploads and deletes files whose names it chooses, all under ${prefix ? `the ${prefix} prefix of ` : ""}its own bucket; the wildcard stops at that prefix.`,
+      });
       deployRoles.set(app, role);
     }
     this.deployRoles = deployRoles;

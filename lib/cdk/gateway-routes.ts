@@ -1,4 +1,4 @@
-import { Duration, aws_apigatewayv2 as apigwv2, aws_elasticloadbalancingv2 as elbv2 } from "aws-cdk-lib";
+import { Duration, Validations, aws_apigatewayv2 as apigwv2, aws_elasticloadbalancingv2 as elbv2 } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { HOST_HEADER_PARAMETER } from "../plan/host-bootstrap.js";
 
@@ -66,6 +66,12 @@ export interface GatewayRoutesProps {
    * @default - no authorization at the gateway
    */
   readonly authorizer?: { readonly kind: "jwt" | "lambda"; readonly authorizerId: string };
+  /**
+   * Without an authorizer: why the routes may be called without a token, recorded as the
+   * acknowledgement of AWS Solutions' APIG4 on each route.
+   * @default - none: unauthenticated routes are reported by the compliance checks
+   */
+  readonly unauthenticatedReason?: string;
 }
 
 /**
@@ -154,7 +160,7 @@ export class GatewayRoutes extends Construct {
         integrationTarget = hostIntegration!.ref;
       }
       for (const [suffix, path] of apiRoutePaths(route.path)) {
-        new apigwv2.CfnRoute(this, `Route${routeId(route.path)}${suffix}`, {
+        const apiRoute = new apigwv2.CfnRoute(this, `Route${routeId(route.path)}${suffix}`, {
           apiId: props.apiId,
           routeKey: `ANY ${path}`,
           target: `integrations/${integrationTarget}`,
@@ -162,6 +168,7 @@ export class GatewayRoutes extends Construct {
             ? { authorizationType: props.authorizer.kind === "jwt" ? "JWT" : "CUSTOM", authorizerId: props.authorizer.authorizerId }
             : { authorizationType: "NONE" }),
         });
+        if (!props.authorizer && props.unauthenticatedReason) Validations.of(apiRoute).acknowledge({ id: "AwsSolutions::AwsSolutions-APIG4", reason: props.unauthenticatedReason });
       }
     }
     this.targetGroups = targetGroups;

@@ -1,9 +1,10 @@
-import { RemovalPolicy, Stack, aws_iam as iam } from "aws-cdk-lib";
+import { RemovalPolicy, Stack, Validations, type aws_autoscaling as autoscaling, aws_iam as iam } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { serviceConfigOf } from "../plan/config-store.js";
-import { hostedServiceStatements, messagingEnvironment, type HostedServiceGrants } from "../plan/host-bootstrap.js";
+import { hostedServiceStatements, messagingEnvironment, type HostedServiceGrants, type PolicyStatementData } from "../plan/host-bootstrap.js";
 import { serviceNamed } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
+import { acknowledgeAwsManagedPolicies, acknowledgeInlinePolicy, nagValue } from "./compliance.js";
 import { ConfigStore } from "./config-store.js";
 import type { ServiceMessagingArns } from "./service-workload.js";
 
@@ -57,10 +58,25 @@ export function createHostedServiceParts(
   return { ...(configStore ? { configStore } : {}), env };
 }
 
-/** Adds the plan's least-privilege statements of a hosted service to its instance role. */
-export function grantHostedService(role: iam.Role, plan: LandingZonePlan, service: ServicePlan, grants: Omit<HostedServiceGrants, "partition" | "region" | "account">): void {
-  const stack = Stack.of(role);
-  for (const statement of hostedServiceStatements(plan, service, { ...grants, partition: stack.partition, region: stack.region, account: stack.account })) {
+/** Why a statement of an instance role (by its sid) has a wildcard in a resource. */
+const WILDCARD_REASONS: Readonly<Record<string, string>> = {
+  PullToken: "ecr:GetAuthorizationToken has no resource-level permissions; the PullImage statement limits pulls to the service's own repository.",
+  ReadConfig: "The service reads its parameters by path: the wildcard covers exactly its own configuration path, which only its ConfigStore writes.",
+  CompleteTerminationHook: "Auto Scaling puts a generated id in a group's ARN; the ARN is pinned to the service's own group name, the only part known in advance.",
+  Metrics: "cloudwatch:PutMetricData has no resource-level permissions; the condition limits the instances to the landing zone's own metric namespace.",
+  BootLog: "The CloudWatch agent creates its log streams under the host's own boot log group, whose ARN is the fixed prefix of the wildcard.",
+  DescribeTags: "ec2:DescribeTags, with which the CloudWatch agent labels its metrics, has no resource-level permissions and only reads tags.",
+  WriteLogs: "OpenSearch index and document paths exist only at write time; the wildcard stays below this one domain's ARN.",
+};
+
+/**
+ * Adds plan statements to an instance role (theirs alone, inline) and acknowledges AWS Solutions'
+ * IAM5 for each wildcard resource a statement needs, with the reason its sid has.
+ */
+export function addInstanceRoleStatements(role: iam.Role, statements: readonly PolicyStatementData[], holder: string): void {
+  // Statements may share a wildcard resource ("*"); cdk-nag reports it once, so it is acknowledged once with every reason.
+  const reasons = new Map<string, string[]>();
+  for (const statement of statements) {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: statement.sid,
@@ -69,5 +85,29 @@ export function grantHostedService(role: iam.Role, plan: LandingZonePlan, servic
         ...(statement.condition ? { conditions: statement.condition as Record<string, Record<string, unknown>> } : {}),
       }),
     );
+    const reason = WILDCARD_REASONS[statement.sid];
+    for (const resource of statement.resources) {
+      if (reason && resource.includes("*")) reasons.set(resource, [...(reasons.get(resource) ?? []), reason]);
+    }
   }
+  for (const [resource, why] of reasons) Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagValue(role, resource)}]`, reason: why.join(" ") });
+  acknowledgeInlinePolicy(role, holder);
+  acknowledgeAwsManagedPolicies(role, holder);
+}
+
+/**
+ * Acknowledges AWS Solutions' AS3 (scaling notifications) on one Auto Scaling group: Auto Scaling
+ * already sends every launch and termination, failed or not, to EventBridge.
+ */
+export function acknowledgeScalingNotifications(group: autoscaling.CfnAutoScalingGroup): void {
+  Validations.of(group).acknowledge({
+    id: "AwsSolutions::AwsSolutions-AS3",
+    reason: "Every launch and termination, failed or not, reaches EventBridge (aws.autoscaling) and the activity history unasked; a launch that never signals fails the rollout. Mailing routine replacements would bury real alarms.",
+  });
+}
+
+/** Adds the plan's least-privilege statements of a hosted service to its instance role. */
+export function grantHostedService(role: iam.Role, plan: LandingZonePlan, service: ServicePlan, grants: Omit<HostedServiceGrants, "partition" | "region" | "account">): void {
+  const stack = Stack.of(role);
+  addInstanceRoleStatements(role, hostedServiceStatements(plan, service, { ...grants, partition: stack.partition, region: stack.region, account: stack.account }), `the instance role of ${service.name}`);
 }

@@ -29,3 +29,7 @@ export * from "./paas-platform.js";
 export * from "./paas-service.js";
 export * from "./logstash-hosts.js";
 export * from "./template-limits.js";
+export * from "./compliance.js";
+export * from "./log-key.js";
+export * from "./secret-key.js";
+export * from "./web-acl-logging.js";

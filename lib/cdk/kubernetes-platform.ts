@@ -1,10 +1,12 @@
 import { KubectlV34Layer } from "@aws-cdk/lambda-layer-kubectl-v34";
-import { Aws, RemovalPolicy, Stack, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_iam as iam, aws_kms as kms, type aws_lambda as lambda } from "aws-cdk-lib";
+import { Aws, RemovalPolicy, Stack, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_iam as iam, aws_kms as kms, aws_lambda as lambda } from "aws-cdk-lib";
 import * as eks from "aws-cdk-lib/aws-eks-v2";
 import { Construct } from "constructs";
 import type { AddOn, ManifestObject } from "../kubernetes/types.js";
 import { pascalCase } from "../plan/naming.js";
+import { acknowledgeAwsManagedPolicies, acknowledgeInlinePolicy, hardenProviderFunction, nagValue } from "./compliance.js";
 import type { IKubernetesTarget, WorkloadIdentity, WorkloadIdentityOptions } from "./kubernetes-target.js";
+import { createLogKey } from "./log-key.js";
 // Upstream kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json at v3.2.2 (as shipped by aws-cdk-lib 2.276).
 import loadBalancerControllerPolicy from "./policies/aws-load-balancer-controller-v3.2.2.json" with { type: "json" };
 
@@ -93,6 +95,11 @@ export interface KubernetesPlatformProps {
    * @default - KubectlV34Layer
    */
   readonly kubectlLayer?: lambda.ILayerVersion;
+  /**
+   * KMS key of the kubectl provider's log groups; CloudWatch Logs must be allowed to use it.
+   * @default - a new key (`createLogKey`), billed monthly
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /** What `KubernetesPlatform.fromPlatformAttributes` needs to apply manifests to an existing platform. */
@@ -189,6 +196,7 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
     // aws-eks-v2 itself writes encryptionConfig.resources ["secrets"], the only value EKS accepts.
     Validations.of(this.cluster).acknowledge({ id: "CloudFormation-Validate::W9009", reason: "EncryptionConfig.Resources is written by aws-eks-v2 and still required by EKS" });
     this.kubectlProvider = this.cluster.kubectlProvider!;
+    this.hardenKubectlProvider(props.logEncryptionKey ?? createLogKey(this, "LogKey", { description: `Encrypts the kubectl provider's logs of ${id}`, removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY }));
     this.workloadSecurityGroup = this.cluster.clusterSecurityGroup;
     this.podIdentityAgent = this.cluster.eksPodIdentityAgent!;
 
@@ -202,6 +210,8 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
       maxSize: maxNodes,
       diskSize: props.nodeDiskGiB ?? 50,
     });
+    if (this.cluster.role) acknowledgeAwsManagedPolicies(this.cluster.role, "The EKS cluster role");
+    acknowledgeAwsManagedPolicies(this.nodegroup.role, "The node group role");
 
     const repositories = new Map<string, ecr.Repository>();
     for (const [service, repositoryName] of Object.entries(props.repositories ?? {})) {
@@ -238,6 +248,25 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
     return this.applier.addWorkloadIdentity(id, options);
   }
 
+  /** The kubectl handler and its provider framework are functions aws-eks-v2 builds for the cluster's manifests and charts. */
+  private hardenKubectlProvider(logKey: kms.IKey): void {
+    const provider = this.cluster.node.findChild("KubectlProvider");
+    const handler = provider.node.findChild("Handler") as lambda.Function;
+    const onEvent = provider.node.findChild("Provider").node.findChild("framework-onEvent") as lambda.Function;
+    hardenProviderFunction(handler, "The kubectl handler aws-eks-v2 builds to apply the cluster's manifests and charts", logKey);
+    hardenProviderFunction(onEvent, "The provider framework aws-eks-v2 builds in front of the kubectl handler", logKey);
+    Validations.of(handler.node.defaultChild!).acknowledge({
+      id: "AwsSolutions::AwsSolutions-L1",
+      reason: "aws-eks-v2 pins the kubectl handler's Python runtime to the one its kubectl and helm layer is built for; the construct exposes no runtime option.",
+    });
+    acknowledgeInlinePolicy(handler.role!, "the kubectl handler");
+    acknowledgeInlinePolicy(onEvent.role!, "the kubectl provider framework");
+    Validations.of(onEvent.role!).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagValue(onEvent, `${handler.functionArn}:*`)}]`,
+      reason: "The provider framework may invoke the kubectl handler and its versions only: the wildcard is the version qualifier after the handler's own ARN.",
+    });
+  }
+
   private installLoadBalancerController(vpc: ec2.IVpc): eks.HelmChart {
     const identity = this.addWorkloadIdentity("LoadBalancerControllerIdentity", {
       name: LOAD_BALANCER_CONTROLLER.serviceAccount,
@@ -246,6 +275,16 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
     for (const statement of loadBalancerControllerPolicy.Statement) {
       const resources = ([] as string[]).concat(statement.Resource).map((r) => r.replace(/^arn:aws:/, `arn:${Aws.PARTITION}:`));
       identity.role.addToPrincipalPolicy(iam.PolicyStatement.fromJson({ ...statement, Resource: resources }));
+    }
+    for (const resource of new Set(loadBalancerControllerPolicy.Statement.flatMap((s) => ([] as string[]).concat(s.Resource)).filter((r) => r.includes("*")))) {
+      const rendered = nagValue(identity.role, resource.replace(/^arn:aws:/, `arn:${Aws.PARTITION}:`));
+      Validations.of(identity.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${rendered}]`,
+        reason:
+          resource === "*"
+            ? "AWS's published policy of the AWS Load Balancer Controller, kept verbatim: its reads have no resource-level permissions, and what it creates has no ARN yet; changes to existing resources require its cluster tag."
+            : "AWS's published policy of the AWS Load Balancer Controller, kept verbatim: it names load balancers, listeners, rules and target groups itself, and may change only those with its cluster tag.",
+      });
     }
     return new eks.HelmChart(this, "LoadBalancerController", {
       cluster: this.cluster,
@@ -378,6 +417,7 @@ class ManifestApplier {
       description: `EKS Pod Identity of ${options.namespace}/${options.name}`,
       assumedBy: new iam.SessionTagsPrincipal(new iam.ServicePrincipal("pods.eks.amazonaws.com")),
     });
+    acknowledgeInlinePolicy(role, `the Pod Identity of ${options.namespace}/${options.name}`);
     const association = new eks.CfnPodIdentityAssociation(group, "Association", {
       clusterName: this.cluster.clusterName,
       namespace: options.namespace,

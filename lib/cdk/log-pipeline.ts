@@ -1,12 +1,14 @@
-import { RemovalPolicy, Stack, Token, aws_ec2 as ec2, aws_iam as iam, aws_logs as logs, aws_opensearchservice as opensearch } from "aws-cdk-lib";
+import { RemovalPolicy, Stack, Token, Validations, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_logs as logs, aws_opensearchservice as opensearch, custom_resources as cr } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecretProviderClass, logPipelineAddOn, logstashPipelineConfig, type LogBuffer, type LogSink } from "../kubernetes/log-pipeline.js";
 import { secretsStoreAddOn } from "../kubernetes/secrets-store.js";
 import type { AddOn } from "../kubernetes/types.js";
 import { SIZING, VERSIONS } from "../plan/sizing.js";
 import type { LandingZonePlan } from "../plan/types.js";
+import { acknowledgeInlinePolicy, awsCustomResourceProvider, hardenProviderFunction, nagValue } from "./compliance.js";
 import { KubernetesPlatform } from "./kubernetes-platform.js";
 import type { IKubernetesTarget } from "./kubernetes-target.js";
+import { createLogKey } from "./log-key.js";
 import { LogstashHosts } from "./logstash-hosts.js";
 import { ManagedRedis, type ManagedRedisProps } from "./managed-redis.js";
 
@@ -77,6 +79,12 @@ export interface LogPipelineProps {
    * @default 30
    */
   readonly domainLogRetentionDays?: logs.RetentionDays;
+  /**
+   * KMS key of the domain's log groups, the Logstash hosts' boot logs and the log group of CDK's
+   * provider function for the domain's policies; CloudWatch Logs must be allowed to use it.
+   * @default - a new key (`createLogKey`), billed monthly
+   */
+  readonly logEncryptionKey?: kms.IKey;
   /**
    * The Redis buffer between shippers and Logstash; `false` for none (shippers send to Logstash).
    * @default - a buffer with `ManagedRedis` sizing and no snapshots
@@ -150,8 +158,9 @@ export class LogPipeline extends Construct {
       description: "OpenSearch domain: HTTPS from log writers and readers only",
       allowAllOutbound: false,
     });
+    const logKey = props.logEncryptionKey ?? createLogKey(this, "LogKey", { description: `Encrypts the logs of ${this.node.path}`, removalPolicy });
     const logGroup = (logId: string) =>
-      new logs.LogGroup(this, logId, { retention: props.domainLogRetentionDays ?? logs.RetentionDays.ONE_MONTH, removalPolicy });
+      new logs.LogGroup(this, logId, { retention: props.domainLogRetentionDays ?? logs.RetentionDays.ONE_MONTH, encryptionKey: logKey, removalPolicy });
     const dedicatedMasters = props.dedicatedMasters ?? DEV_SEARCH.masters;
     const placement = this.placement(props, subnetSelection);
     this.domain = new opensearch.Domain(this, "Domain", {
@@ -182,6 +191,10 @@ export class LogPipeline extends Construct {
       },
       removalPolicy,
     });
+    Validations.of(this.domain.node.defaultChild!).acknowledge({
+      id: "AwsSolutions::AwsSolutions-OS3",
+      reason: "The domain sits in private subnets behind its own security group, and OpenSearch ignores aws:SourceIp for VPC domains; its access policy admits Logstash's role alone.",
+    });
 
     if (props.buffer !== false) {
       this.buffer = new ManagedRedis(this, "Buffer", {
@@ -193,17 +206,43 @@ export class LogPipeline extends Construct {
         removalPolicy,
         description: "Log buffer",
       });
+      Validations.of(this.buffer.replicationGroup).acknowledge({
+        id: "NIST.800.53.R5::NIST.800.53.R5-ElastiCacheRedisClusterAutomaticBackup",
+        reason: "Log lines wait in this list for seconds until Logstash moves them into the OpenSearch domain, which keeps the durable copy; a snapshot would hold nothing worth restoring.",
+      });
     }
 
     if (props.target && props.plan) this.logstashRole = this.addToCluster(props.target, props.plan);
     if (props.hosts) {
-      this.logstashHosts = this.addHosts(props.vpc, props.hosts, removalPolicy);
+      this.logstashHosts = this.addHosts(props.vpc, props.hosts, logKey, removalPolicy);
       this.logstashRole = this.logstashHosts.role;
     }
+    this.acknowledgeDomainPolicies(logKey);
+  }
+
+  /**
+   * The domain's access policy and its log-publishing policy are CDK custom resources (an OpenSearch
+   * or CloudWatch Logs API call each) run by the stack's singleton provider function.
+   */
+  private acknowledgeDomainPolicies(logKey: kms.IKey): void {
+    for (const child of this.domain.node.children) {
+      if (!(child instanceof cr.AwsCustomResource)) continue;
+      const policy = child.node.tryFindChild("CustomResourcePolicy");
+      if (!policy) continue;
+      acknowledgeInlinePolicy(policy, `CDK's ${child.node.id} call for the OpenSearch domain`);
+      if (child.node.id.startsWith("ESLogGroupPolicy")) {
+        Validations.of(policy).acknowledge({
+          id: "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+          reason: "logs:PutResourcePolicy and logs:DeleteResourcePolicy have no resource-level permissions; this lets OpenSearch publish into the domain's log groups.",
+        });
+      }
+    }
+    const provider = awsCustomResourceProvider(this);
+    if (provider) hardenProviderFunction(provider, "CDK's provider for the OpenSearch domain's access and log-publishing policies", logKey);
   }
 
   /** Logstash hosts draining the buffer into the domain, the only principal the domain admits. */
-  private addHosts(vpc: ec2.IVpc, hosts: LogPipelineHostsProps, removalPolicy: RemovalPolicy): LogstashHosts {
+  private addHosts(vpc: ec2.IVpc, hosts: LogPipelineHostsProps, logKey: kms.IKey, removalPolicy: RemovalPolicy): LogstashHosts {
     const buffer = this.buffer!;
     const lateBound = new LateBoundValues();
     const pipeline = logstashPipelineConfig(hosts.plan, {
@@ -217,6 +256,7 @@ export class LogPipeline extends Construct {
       pipeline: lateBound.resolveText(pipeline),
       bufferSecretArn: buffer.authToken.secretArn,
       domainArn: this.domain.domainArn,
+      logEncryptionKey: logKey,
       removalPolicy,
     });
     this.domain.addAccessPolicies(
@@ -266,6 +306,10 @@ export class LogPipeline extends Construct {
     const identity = target.addWorkloadIdentity("LogstashIdentity", { name: LOGSTASH_SERVICE, namespace, createServiceAccount: false });
     const domainResources = [this.domain.domainArn, `${this.domain.domainArn}/*`];
     identity.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...LOGSTASH_DOMAIN_ACTIONS], resources: domainResources }));
+    Validations.of(identity.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagValue(identity.role, `${this.domain.domainArn}/*`)}]`,
+      reason: "OpenSearch index and document paths exist only at write time; the wildcard stays below this one domain's ARN, which admits Logstash alone.",
+    });
     this.domain.addAccessPolicies(
       new iam.PolicyStatement({ principals: [new iam.ArnPrincipal(identity.role.roleArn)], actions: [...LOGSTASH_DOMAIN_ACTIONS], resources: domainResources }),
     );

@@ -5,9 +5,12 @@ import {
   aws_autoscaling as autoscaling,
   aws_ec2 as ec2,
   aws_iam as iam,
+  type aws_kms as kms,
   aws_logs as logs,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { acknowledgeScalingNotifications, addInstanceRoleStatements } from "./hosted-service-parts.js";
+import { createLogKey } from "./log-key.js";
 import { VM_MANAGED_POLICIES, logstashBootLogGroup, logstashHostStatements, logstashHostUserData } from "../plan/host-bootstrap.js";
 import type { LandingZonePlan } from "../plan/types.js";
 
@@ -27,6 +30,11 @@ export interface LogstashHostsProps {
   readonly bufferSecretArn: string;
   /** ARN of the OpenSearch domain Logstash writes to. */
   readonly domainArn: string;
+  /**
+   * KMS key of the boot log group; CloudWatch Logs must be allowed to use it.
+   * @default - a new key (`createLogKey`), billed monthly
+   */
+  readonly logEncryptionKey?: kms.IKey;
   /**
    * What happens to the hosts' boot log group when the stack deletes it.
    * @default RemovalPolicy.RETAIN
@@ -63,22 +71,19 @@ export class LogstashHosts extends Construct implements ec2.IConnectable {
       allowAllOutbound: true,
     });
     this.connections = this.securityGroup.connections;
-    new logs.LogGroup(this, "BootLogs", { logGroupName: logstashBootLogGroup(plan), retention: plan.hosts!.platformLogRetentionDays, removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN });
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logKey = props.logEncryptionKey ?? createLogKey(this, "LogKey", { description: `Encrypts the boot logs of ${this.node.path}`, removalPolicy });
+    new logs.LogGroup(this, "BootLogs", { logGroupName: logstashBootLogGroup(plan), retention: plan.hosts!.platformLogRetentionDays, encryptionKey: logKey, removalPolicy });
     this.role = new iam.Role(this, "InstanceRole", {
       assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
       description: `Logstash hosts of ${plan.name}/${plan.environment}`,
       managedPolicies: VM_MANAGED_POLICIES.map((name) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
     });
-    for (const statement of logstashHostStatements(plan, { partition: stack.partition, region: stack.region, account: stack.account, domainArn: props.domainArn, bufferSecretArn: props.bufferSecretArn })) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: statement.sid,
-          actions: [...statement.actions],
-          resources: [...statement.resources],
-          ...(statement.condition ? { conditions: statement.condition as Record<string, Record<string, unknown>> } : {}),
-        }),
-      );
-    }
+    addInstanceRoleStatements(
+      this.role,
+      logstashHostStatements(plan, { partition: stack.partition, region: stack.region, account: stack.account, domainArn: props.domainArn, bufferSecretArn: props.bufferSecretArn }),
+      "the Logstash hosts' instance role",
+    );
 
     const launchTemplate = new ec2.LaunchTemplate(this, "LaunchTemplate", {
       machineImage: ec2.MachineImage.fromSsmParameter(hosts.amiParameter, { os: ec2.OperatingSystemType.LINUX }),
@@ -110,6 +115,7 @@ export class LogstashHosts extends Construct implements ec2.IConnectable {
       healthCheckType: "EC2",
       healthCheckGracePeriod: 300,
     });
+    acknowledgeScalingNotifications(this.autoScalingGroup);
     this.autoScalingGroup.cfnOptions.creationPolicy = { resourceSignal: { count: hosts.count, timeout: "PT15M" } };
     this.autoScalingGroup.cfnOptions.updatePolicy = {
       autoScalingRollingUpdate: { maxBatchSize: 1, minInstancesInService: hosts.count - 1, pauseTime: "PT15M", waitOnResourceSignals: true },

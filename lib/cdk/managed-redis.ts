@@ -1,6 +1,7 @@
-import { RemovalPolicy, aws_ec2 as ec2, aws_elasticache as elasticache, aws_kms as kms, aws_secretsmanager as secretsmanager } from "aws-cdk-lib";
+import { RemovalPolicy, Validations, aws_ec2 as ec2, aws_elasticache as elasticache, aws_kms as kms, aws_secretsmanager as secretsmanager } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { VERSIONS } from "../plan/sizing.js";
+import { allowSecretsManagerToDecrypt } from "./secret-key.js";
 
 export interface ManagedRedisProps {
   /** VPC the replication group lives in. */
@@ -60,8 +61,9 @@ export interface ManagedRedisProps {
 
 /**
  * An ElastiCache Redis replication group that is private, TLS-only, encrypted at rest with its own
- * KMS key and protected by a generated AUTH token. The building block of `SessionStore` and of
- * `LogPipeline`'s buffer.
+ * KMS key and protected by a generated AUTH token (a secret encrypted with the same key, readable
+ * through Secrets Manager by whoever may read the secret). The building block of `SessionStore` and
+ * of `LogPipeline`'s buffer.
  *
  * @example
  * const cache = new ManagedRedis(stack, "Cache", { vpc, allowFrom: [appSecurityGroup], description: "Rate limits" });
@@ -76,7 +78,7 @@ export class ManagedRedis extends Construct implements ec2.IConnectable {
   readonly connections: ec2.Connections;
   /** AUTH token clients send; stored in Secrets Manager and passed to ElastiCache by dynamic reference. */
   readonly authToken: secretsmanager.ISecret;
-  /** Key encrypting the data at rest. */
+  /** Key encrypting the data at rest and the AUTH token. */
   readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ManagedRedisProps) {
@@ -96,12 +98,21 @@ export class ManagedRedis extends Construct implements ec2.IConnectable {
     const companionPolicy = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     this.port = port;
-    this.encryptionKey = new kms.Key(this, "Key", { description: `Encrypts ${description} at rest`, enableKeyRotation: true, removalPolicy: companionPolicy });
+    const key = new kms.Key(this, "Key", { description: `Encrypts ${description} at rest`, enableKeyRotation: true, removalPolicy: companionPolicy });
+    allowSecretsManagerToDecrypt(key);
+    this.encryptionKey = key;
     this.authToken = new secretsmanager.Secret(this, "AuthToken", {
       description: `AUTH token of ${description}`,
       generateSecretString: { excludePunctuation: true, passwordLength: 64 },
+      encryptionKey: key,
       removalPolicy: companionPolicy,
     });
+    const noRotation =
+      "Secrets Manager has no rotation for ElastiCache AUTH tokens: a new token must be set with ModifyReplicationGroup (ROTATE, then SET) while every client reconnects, an operator's planned change.";
+    Validations.of(this.authToken).acknowledge(
+      { id: "AwsSolutions::AwsSolutions-SMG4", reason: noRotation },
+      { id: "NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled", reason: noRotation },
+    );
     this.securityGroup = new ec2.SecurityGroup(this, "SecurityGroup", {
       vpc: props.vpc,
       description: `${description}: Redis clients only`,
@@ -135,6 +146,12 @@ export class ManagedRedis extends Construct implements ec2.IConnectable {
       autoMinorVersionUpgrade: true,
     });
     this.replicationGroup.applyRemovalPolicy(removalPolicy);
+    if (port === 6379) {
+      Validations.of(this.replicationGroup).acknowledge({
+        id: "AwsSolutions::AwsSolutions-AEC5",
+        reason: "A port change replaces the replication group and its data; the port is reachable only from the admitted security groups, and clients need TLS and the AUTH token besides.",
+      });
+    }
     this.endpoint = this.replicationGroup.attrPrimaryEndPointAddress;
 
     for (const peer of props.allowFrom ?? []) this.allowFrom(peer);

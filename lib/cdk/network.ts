@@ -1,5 +1,7 @@
-import { ArnFormat, RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_logs as logs } from "aws-cdk-lib";
+import { RemovalPolicy, Stack, Validations, aws_ec2 as ec2, aws_kms as kms, aws_logs as logs } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { acknowledgeInlinePolicy } from "./compliance.js";
+import { allowLogGroupsToUse } from "./log-key.js";
 import { allocateSubnets, cidrContains, cidrsOverlap, parseCidr, type SubnetLayout } from "../plan/cidr.js";
 
 /** Subnet group names of the VPC; consumers select subnets by them (`{ subnetGroupName: "Private" }`). */
@@ -59,6 +61,8 @@ export class Network extends Construct {
   readonly subnets: { readonly public: ec2.SubnetSelection; readonly private: ec2.SubnetSelection; readonly isolated: ec2.SubnetSelection };
   /** The flow-log group, when flow logs are on. */
   readonly flowLogGroup?: logs.LogGroup;
+  /** The key of the flow-log group, which CloudWatch Logs may use for any log group of the account and region. */
+  readonly logKey?: kms.Key;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -85,6 +89,15 @@ export class Network extends Construct {
         { name: SUBNET_GROUPS.isolated, subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       ],
     });
+    for (const subnet of this.vpc.publicSubnets) {
+      const route = subnet.node.tryFindChild("DefaultRoute");
+      if (route) {
+        Validations.of(route).acknowledge({
+          id: "NIST.800.53.R5::NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+          reason: "Only public subnets route 0.0.0.0/0 to the internet gateway, and they hold only NAT gateways (no instance gets a public IP); workloads and data stores sit in private and isolated subnets.",
+        });
+      }
+    }
     this.subnets = {
       public: { subnetGroupName: SUBNET_GROUPS.public },
       private: { subnetGroupName: SUBNET_GROUPS.private },
@@ -107,11 +120,13 @@ export class Network extends Construct {
         removalPolicy,
       });
       allowLogGroupsToUse(key);
+      this.logKey = key;
       this.flowLogGroup = new logs.LogGroup(this, "FlowLogGroup", { encryptionKey: key, retention, removalPolicy });
-      this.vpc.addFlowLog("FlowLog", {
+      const flowLog = this.vpc.addFlowLog("FlowLog", {
         destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
         trafficType: ec2.FlowLogTrafficType.ALL,
       });
+      acknowledgeInlinePolicy(flowLog.iamRole!, "the VPC flow-log delivery role");
     }
   }
 }
@@ -165,19 +180,4 @@ function checkLayout(cidr: string, zones: number, layout: SubnetLayout): void {
 
 function retentionValues(): string {
   return Object.values(logs.RetentionDays).filter((days): days is number => typeof days === "number").join(", ");
-}
-
-/** CloudWatch Logs encrypts with the key as its regional service principal, limited to this account's log groups. */
-export function allowLogGroupsToUse(key: kms.IKey): void {
-  const stack = Stack.of(key);
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-      resources: ["*"],
-      conditions: {
-        ArnLike: { "kms:EncryptionContext:aws:logs:arn": stack.formatArn({ service: "logs", resource: "log-group", resourceName: "*", arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-      },
-    }),
-  );
 }

@@ -1,6 +1,7 @@
 import { aws_ec2 as ec2, aws_elasticbeanstalk as elasticbeanstalk, aws_iam as iam, aws_servicediscovery as servicediscovery } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { BEANSTALK_SERVICE_MANAGED_POLICIES } from "../plan/host-bootstrap.js";
+import { acknowledgeAwsManagedPolicies } from "./compliance.js";
 import { ServiceRepositories } from "./service-repositories.js";
 
 export interface PaasPlatformProps {
@@ -58,6 +59,7 @@ export class PaasPlatform extends Construct {
       description: "Elastic Beanstalk: enhanced health and managed platform updates",
       managedPolicies: BEANSTALK_SERVICE_MANAGED_POLICIES.map((name) => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
     });
+    acknowledgeAwsManagedPolicies(this.serviceRole, "Elastic Beanstalk's service role");
     this.workloadSecurityGroup = new ec2.SecurityGroup(this, "WorkloadSecurityGroup", {
       vpc: props.vpc,
       description: "Instances of the services of the landing zone",

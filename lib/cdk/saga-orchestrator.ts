@@ -4,7 +4,8 @@ import { QUEUE_CONSUME_ACTIONS, RESTRICTED_CONSUME_ACTIONS, SERVICE_TAG_KEY } fr
 import { pascalCase } from "../plan/naming.js";
 import { SAGA_START_ACTIONS, SAGA_TASK_RESPONSE_ACTIONS, type SagaPlan } from "../plan/saga.js";
 import { sagaStateMachineDefinition } from "../plan/saga-state-machine.js";
-import { allowLogGroupsToUse } from "./network.js";
+import { acknowledgeGrantWildcards, acknowledgeInlinePolicy } from "./compliance.js";
+import { allowLogGroupsToUse } from "./log-key.js";
 
 export interface SagaOrchestratorProps {
   /** The orchestrated saga, as planned (`planSaga`). */
@@ -128,6 +129,12 @@ export class SagaOrchestrator extends Construct {
     });
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["sqs:SendMessage"], resources: [...this.queues.values()].map((q) => q.queue.queueArn) }));
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [this.encryptionKey.keyArn] }));
+    acknowledgeInlinePolicy(this.stateMachine.role, `the ${saga.name} saga's state machine`);
+    acknowledgeGrantWildcards(
+      this.stateMachine.role,
+      (finding) => finding === "Resource::*",
+      "CDK's grants for the state machine's log delivery (logs:CreateLogDelivery and related calls) and X-Ray tracing: these actions have no resource-level permissions.",
+    );
   }
 
   /** The queue the state machine sends a service's commands to. */

@@ -8,6 +8,7 @@ import {
   aws_autoscaling as autoscaling,
   aws_ec2 as ec2,
   aws_iam as iam,
+  type aws_kms as kms,
   aws_logs as logs,
   aws_secretsmanager as secretsmanager,
   aws_servicediscovery as servicediscovery,
@@ -18,7 +19,8 @@ import { hostedServiceNames } from "../plan/hosts.js";
 import { subscriptionsOf } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import type { ConfigStore } from "./config-store.js";
-import { createHostedServiceParts, findService, grantHostedService } from "./hosted-service-parts.js";
+import { acknowledgeScalingNotifications, createHostedServiceParts, findService, grantHostedService } from "./hosted-service-parts.js";
+import { createLogKey } from "./log-key.js";
 import type { ServiceMessagingArns } from "./service-workload.js";
 
 /** The Cloud Map private DNS namespace a service registers in. */
@@ -86,6 +88,11 @@ export interface VmServiceProps {
    */
   readonly sessionStore?: HostSessionStore;
   /**
+   * KMS key of the boot log group; CloudWatch Logs must be allowed to use it.
+   * @default - a new key (`createLogKey`), billed monthly
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
    * What happens to the default configuration store's secrets and the boot log group when the stack deletes them.
    * @default - RETAIN when `plan.protection.retain`, else DESTROY
    */
@@ -132,7 +139,8 @@ export class VmService extends Construct {
     if (parts.configStore) this.configStore = parts.configStore;
     this.secrets = parts.configStore?.secrets ?? new Map();
 
-    this.bootLogGroup = new logs.LogGroup(this, "BootLogs", { logGroupName: names.bootLogGroup, retention: plan.hosts!.platformLogRetentionDays, removalPolicy });
+    const logKey = props.logEncryptionKey ?? createLogKey(this, "LogKey", { description: `Encrypts the boot logs of ${service.name}`, removalPolicy });
+    this.bootLogGroup = new logs.LogGroup(this, "BootLogs", { logGroupName: names.bootLogGroup, retention: plan.hosts!.platformLogRetentionDays, encryptionKey: logKey, removalPolicy });
 
     if (props.discovery) {
       const discoveryPlan = plan.hosts?.discovery;
@@ -212,6 +220,7 @@ export class VmService extends Construct {
       ],
       metricsCollection: [{ granularity: "1Minute" }],
     });
+    acknowledgeScalingNotifications(this.autoScalingGroup);
     const timeout = `PT${fleet.readyTimeoutMinutes}M`;
     this.autoScalingGroup.cfnOptions.creationPolicy = { resourceSignal: { count: min, timeout } } satisfies CfnCreationPolicy;
     this.autoScalingGroup.cfnOptions.updatePolicy = {

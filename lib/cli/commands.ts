@@ -2,7 +2,7 @@ import { mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { PlanError, planLandingZone, type Engine, type LandingZonePlan } from "../plan/index.js";
-import { planToJson, planWarnings, renderAssemblySummary, renderComponentSummary, renderPlan, summarizeAssembly, type ComponentSummary, type StackSummary } from "../report/index.js";
+import { ComplianceError, planToJson, planWarnings, renderAssemblySummary, renderComponentSummary, renderPlan, summarizeAssembly, type ComponentSummary, type StackSummary } from "../report/index.js";
 import { loadSpecFile, SpecError, type LandingZoneSpec } from "../spec/index.js";
 
 /** Where a command writes; the real binary passes process streams, tests pass buffers. */
@@ -31,7 +31,7 @@ export async function userErrorsAsync(io: Io, action: () => Promise<ExitCode>): 
   try {
     return await action();
   } catch (error) {
-    if (error instanceof SpecError || error instanceof PlanError) {
+    if (error instanceof SpecError || error instanceof PlanError || error instanceof ComplianceError) {
       io.err(`${error.message}\n`);
       return 1;
     }
@@ -116,6 +116,7 @@ export function renderChecks(stacks: readonly StackSummary[]): string {
   const importing = stacks.filter((s) => s.imports > 0);
   const checks: [boolean, string][] = [
     [true, "CloudFormation schema validation (strict: no error, no warning)"],
+    [true, "cdk-nag AWS Solutions and NIST 800-53 rev 5 packs: every finding fixed or acknowledged with a reason"],
     [largest("resources").resources < 500, `resources: largest ${largest("resources").stackName} has ${largest("resources").resources} of 500`],
     [largest("outputs").outputs < 200, `outputs: largest ${largest("outputs").stackName} has ${largest("outputs").outputs} of 200`],
     [largest("dynamicReferences").dynamicReferences <= 60, `dynamic references: largest ${largest("dynamicReferences").stackName} has ${largest("dynamicReferences").dynamicReferences} of 60`],

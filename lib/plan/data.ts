@@ -77,6 +77,9 @@ export const RELATIONAL = {
 
 export type RelationalEngine = keyof typeof RELATIONAL;
 
+/** Seconds between the OS metrics RDS Enhanced Monitoring publishes for an instance (billed as CloudWatch Logs). */
+export const DATABASE_MONITORING_INTERVAL_SECONDS = 60;
+
 export function isRelational(engine: DatabaseEngine): engine is RelationalEngine {
   return engine === "postgres" || engine === "mysql";
 }

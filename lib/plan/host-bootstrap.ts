@@ -433,6 +433,8 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
   set("aws:elasticbeanstalk:managedactions:platformupdate", "UpdateLevel", "minor");
   set("aws:elasticbeanstalk:managedactions:platformupdate", "InstanceRefreshEnabled", "true");
   set("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs", "true");
+  // Rotated instance logs also go to the environment's S3 bucket, kept after the instance is replaced.
+  set("aws:elasticbeanstalk:hostmanager", "LogPublicationControl", "true");
   set("aws:elasticbeanstalk:cloudwatch:logs", "DeleteOnTerminate", "false");
   set("aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays", retention);
   set("aws:elasticbeanstalk:cloudwatch:logs:health", "HealthStreamingEnabled", "true");

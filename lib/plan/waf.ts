@@ -22,3 +22,14 @@ export interface WafRateLimit {
 export function wafRateLimit(rateLimit: { readonly requestsPerSecond: number }): WafRateLimit {
   return { name: WAF_RATE_RULE, limit: Math.max(10, rateLimit.requestsPerSecond * 60), evaluationWindowSec: 60, forwardedIpHeader: "X-Forwarded-For" };
 }
+
+/**
+ * What a web ACL logs: only the requests it blocked or counted (the gateway's access log already has
+ * every request), to a CloudWatch log group whose name WAF requires to start with the prefix, with
+ * the headers that carry credentials redacted.
+ */
+export const WAF_LOGGING = {
+  logGroupPrefix: "aws-waf-logs-",
+  keptActions: ["BLOCK", "COUNT"],
+  redactedHeaders: ["authorization", "cookie"],
+} as const;
