@@ -34,6 +34,7 @@ const UNTAGGED = new Set([
   "AWS::ApiGatewayV2::Integration",
   "AWS::ApiGatewayV2::Authorizer",
   "AWS::WAFv2::WebACLAssociation",
+  "AWS::WAFv2::LoggingConfiguration",
   "AWS::Lambda::LayerVersion",
   "AWS::Cognito::UserPoolClient",
 ]);
@@ -58,6 +59,25 @@ const logsKeyStatement = {
   Principal: { Service: `logs.${REGION}.amazonaws.com` },
   Resource: "*",
 };
+const viaSecretsManager = { StringEquals: { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` } };
+/** What a key that encrypts Secrets Manager secrets allows besides its root statement. */
+const secretsKeyStatements = [
+  {
+    Action: ["kms:Decrypt", "kms:DescribeKey"],
+    Condition: { StringEquals: { "kms:CallerAccount": account, "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` } },
+    Effect: "Allow",
+    Principal: { AWS: "*" },
+    Resource: "*",
+    Sid: "ReadSecretsThroughSecretsManager",
+  },
+  {
+    Action: ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+    Condition: viaSecretsManager,
+    Effect: "Allow",
+    Principal: { AWS: join("arn:aws:iam::", account, ":root") },
+    Resource: "*",
+  },
+];
 const denyInsecure = (Action: string, Resource: Json, Principal: Json) => ({ Action, Condition: { Bool: { "aws:SecureTransport": "false" } }, Effect: "Deny", Principal, Resource });
 const assetLocation = (hash: string) => ({ S3Bucket: { "Fn::Sub": `cdk-hnb659fds-assets-\${AWS::AccountId}-${REGION}` }, S3Key: `${hash}.zip` });
 
@@ -252,6 +272,8 @@ function network(templates: Template[]): Network {
     { dependsOn: ["RestrictDefaultSgRole"] },
   );
   t.publish("VpcIdParameter", parameterName("network", "vpc-id"), ref("Vpc"));
+  // The zone's log key: the other stacks' log groups are encrypted with it.
+  t.publish("LogKeyArnParameter", parameterName("network", "log-key-arn"), att("FlowLogKey", "Arn"));
   t.publish("PrivateSubnetIdsParameter", parameterName("network", "private-subnet-ids"), { "Fn::Join": [",", ZONES.map((_, i) => ref(`PrivateSubnet${i + 1}`))] });
   // Services' databases are placed in the isolated subnets by id.
   subnets.Isolated!.forEach((subnet, i) => t.publish(`IsolatedSubnet${i}Parameter`, parameterName("network", "isolated-subnets", String(i)), subnet));
@@ -303,7 +325,7 @@ function redis(t: Template, id: string, label: string, net: Network, clientSecur
 
 function lambdaFunction(t: Template, id: string, properties: Record<string, Json>, dependsOn: string[]): void {
   t.add(id, "AWS::Lambda::Function", properties, { dependsOn });
-  t.add(`${id}LogGroup`, "AWS::Logs::LogGroup", { LogGroupName: join("/aws/lambda/", ref(id)), RetentionInDays: 731 }, { retain: true });
+  t.add(`${id}LogGroup`, "AWS::Logs::LogGroup", { KmsKeyId: t.read(parameterName("network", "log-key-arn")), LogGroupName: join("/aws/lambda/", ref(id)), RetentionInDays: 731 }, { retain: true });
 }
 
 function platform(templates: Template[], net: Network, model: BaselineModel): void {
@@ -580,6 +602,24 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
     JwtConfiguration: { Audience: [ref("UsersClient")], Issuer: att("Users", "ProviderURL") },
     Name: "Jwt",
   });
+  // WAF logs only blocked and counted requests, to a log group whose name starts with aws-waf-logs-,
+  // encrypted with the gateway's log key, and never the credentials a request carries.
+  const wafLogGroupName = `aws-waf-logs-${ZONE}-${ENV}-platform-gateway`;
+  t.add("WebAclLogGroup", "AWS::Logs::LogGroup", { KmsKeyId: att("GatewayLogKey", "Arn"), LogGroupName: wafLogGroupName, RetentionInDays: 365 }, { retain: true });
+  t.add(
+    "WebAclLogging",
+    "AWS::WAFv2::LoggingConfiguration",
+    {
+      LogDestinationConfigs: [join(`arn:aws:logs:${REGION}:`, account, `:log-group:${wafLogGroupName}`)],
+      LoggingFilter: {
+        DefaultBehavior: "DROP",
+        Filters: [{ Behavior: "KEEP", Requirement: "MEETS_ANY", Conditions: [{ ActionCondition: { Action: "BLOCK" } }, { ActionCondition: { Action: "COUNT" } }] }],
+      },
+      RedactedFields: [{ SingleHeader: { Name: "authorization" } }, { SingleHeader: { Name: "cookie" } }],
+      ResourceArn: att("WebAcl", "Arn"),
+    },
+    { dependsOn: ["WebAclLogGroup"] },
+  );
   t.add("AccessLogs", "AWS::Logs::LogGroup", { KmsKeyId: att("GatewayLogKey", "Arn"), RetentionInDays: 365 }, { retain: true });
   t.add("DefaultStage", "AWS::ApiGatewayV2::Stage", {
     AccessLogSettings: { DestinationArn: att("AccessLogs", "Arn"), Format: JSON.stringify(ACCESS_LOG_FIELDS) },
@@ -680,7 +720,7 @@ function observability(templates: Template[], net: Network): void {
     ToPort: 443,
   });
   const groups = ["SlowSearchLogs", "SlowIndexLogs", "ApplicationLogs"];
-  for (const g of groups) t.add(g, "AWS::Logs::LogGroup", { RetentionInDays: 30 }, { retain: true });
+  for (const g of groups) t.add(g, "AWS::Logs::LogGroup", { KmsKeyId: t.read(parameterName("network", "log-key-arn")), RetentionInDays: 30 }, { retain: true });
   t.add("AwsCustomResourceRole", "AWS::IAM::Role", { AssumeRolePolicyDocument: assume("lambda.amazonaws.com"), ManagedPolicyArns: [partitionArn("iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")] });
   lambdaFunction(
     t,
@@ -931,11 +971,30 @@ function service(templates: Template[], s: BaselineService, route: BaselineModel
   for (const [key, value] of Object.entries(s.config)) {
     t.add(`Config${key}`, "AWS::SSM::Parameter", { Description: `${key} of ${s.name}`, Name: `/msa/${ZONE}/${ENV}/config/${s.name}/${key}`, Type: "String", Value: value });
   }
+  // The service's own secrets are encrypted with a key of its own, usable only through Secrets
+  // Manager: by the account, and for decryption by the service's pod identity.
+  if (s.secrets.length > 0) {
+    t.add(
+      "SecretsKey",
+      "AWS::KMS::Key",
+      {
+        Description: `Encrypts the secrets of ${s.name}`,
+        EnableKeyRotation: true,
+        KeyPolicy: rootKeyPolicy(...secretsKeyStatements, { Action: "kms:Decrypt", Condition: viaSecretsManager, Effect: "Allow", Principal: { AWS: att("Role", "Arn") }, Resource: "*" }),
+      },
+      { retain: true },
+    );
+  }
   for (const key of s.secrets) {
     t.add(
       `Secret${key}`,
       "AWS::SecretsManager::Secret",
-      { Description: `${key} of ${s.name}; generated once, rotated by the team`, GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 32 }, Name: `msa/${ZONE}/${ENV}/${s.name}/${key}` },
+      {
+        Description: `${key} of ${s.name}; generated once, rotated by the team`,
+        GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 32 },
+        KmsKeyId: att("SecretsKey", "Arn"),
+        Name: `msa/${ZONE}/${ENV}/${s.name}/${key}`,
+      },
       { retain: true },
     );
   }

@@ -81,6 +81,25 @@ const logsKeyStatement = {
   Principal: { Service: `logs.${REGION}.amazonaws.com` },
   Resource: "*",
 };
+const viaSecretsManager = { StringEquals: { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` } };
+/** What a key that encrypts Secrets Manager secrets allows besides its root statement. */
+const secretsKeyStatements = [
+  {
+    Action: ["kms:Decrypt", "kms:DescribeKey"],
+    Condition: { StringEquals: { "kms:CallerAccount": Aws.ACCOUNT_ID, "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` } },
+    Effect: "Allow",
+    Principal: { AWS: "*" },
+    Resource: "*",
+    Sid: "ReadSecretsThroughSecretsManager",
+  },
+  {
+    Action: ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+    Condition: viaSecretsManager,
+    Effect: "Allow",
+    Principal: { AWS: Fn.join("", ["arn:aws:iam::", Aws.ACCOUNT_ID, ":root"]) },
+    Resource: "*",
+  },
+];
 const denyInsecure = (action: string, resource: string, principal: unknown) => ({ Action: action, Condition: { Bool: { "aws:SecureTransport": "false" } }, Effect: "Deny", Principal: principal, Resource: resource });
 const retain = (r: CfnResource) => {
   r.cfnOptions.deletionPolicy = r.cfnOptions.updateReplacePolicy = "Retain" as never;
@@ -216,6 +235,8 @@ function networkStack(app: Construct, env: Environment): NetworkRefs {
     properties: { ServiceToken: handler.attrArn, DefaultSecurityGroupId: vpc.attrDefaultSecurityGroup, Account: Aws.ACCOUNT_ID },
   });
   stack.publish("VpcIdParameter", parameterName("network", "vpc-id"), vpc.ref);
+  // The zone's log key: the other stacks' log groups are encrypted with it.
+  stack.publish("LogKeyArnParameter", parameterName("network", "log-key-arn"), (flowKey as kms.CfnKey).attrArn);
   stack.publish("PrivateSubnetIdsParameter", parameterName("network", "private-subnet-ids"), Fn.join(",", subnets.Private!.map((s) => s.ref)));
   // Services' databases are placed in the isolated subnets by id.
   subnets.Isolated!.forEach((subnet, i) => stack.publish(`IsolatedSubnet${i}Parameter`, parameterName("network", "isolated-subnets", String(i)), subnet.ref));
@@ -270,8 +291,8 @@ function redis(stack: BaseStack, id: string, label: string, net: NetworkRefs, cl
   return { group, authToken };
 }
 
-function lambdaLogGroup(stack: Stack, id: string, fn: lambda.CfnFunction): void {
-  retain(new logs.CfnLogGroup(stack, id, { logGroupName: Fn.join("", ["/aws/lambda/", fn.ref]), retentionInDays: 731 }));
+function lambdaLogGroup(stack: BaseStack, id: string, fn: lambda.CfnFunction): void {
+  retain(new logs.CfnLogGroup(stack, id, { logGroupName: Fn.join("", ["/aws/lambda/", fn.ref]), kmsKeyId: stack.read(parameterName("network", "log-key-arn")), retentionInDays: 731 }));
 }
 
 function platformStack(app: Construct, env: Environment, net: NetworkRefs, model: BaselineModel): BaseStack {
@@ -565,6 +586,20 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
       },
     ],
   });
+  // WAF logs only blocked and counted requests, to a log group whose name starts with aws-waf-logs-,
+  // encrypted with the gateway's log key, and never the credentials a request carries.
+  const wafLogGroupName = `aws-waf-logs-${ZONE}-${ENV}-platform-gateway`;
+  const wafLogs = retain(new logs.CfnLogGroup(stack, "WebAclLogGroup", { logGroupName: wafLogGroupName, kmsKeyId: logKey.attrArn, retentionInDays: 365 })) as logs.CfnLogGroup;
+  const wafLogging = new wafv2.CfnLoggingConfiguration(stack, "WebAclLogging", {
+    resourceArn: webAcl.attrArn,
+    logDestinationConfigs: [Fn.join("", [`arn:aws:logs:${REGION}:`, Aws.ACCOUNT_ID, `:log-group:${wafLogGroupName}`])],
+    redactedFields: [{ singleHeader: { Name: "authorization" } }, { singleHeader: { Name: "cookie" } }],
+    loggingFilter: {
+      DefaultBehavior: "DROP",
+      Filters: [{ Behavior: "KEEP", Requirement: "MEETS_ANY", Conditions: [{ ActionCondition: { Action: "BLOCK" } }, { ActionCondition: { Action: "COUNT" } }] }],
+    },
+  });
+  wafLogging.addResourceDependency(wafLogs);
   const api = new apigw.CfnApi(stack, "Api", { name: "bench-gateway", description: "Single entry of the landing zone", protocolType: "HTTP", tags: { ...TAGS } });
   const authorizer = new apigw.CfnAuthorizer(stack, "Jwt", {
     apiId: api.ref,
@@ -667,7 +702,7 @@ function observabilityStack(app: Construct, env: Environment, net: NetworkRefs):
     sourceSecurityGroupId: workloadSg,
     description: "Logstash and Dashboards users in the cluster",
   });
-  const logGroups = ["SlowSearchLogs", "SlowIndexLogs", "ApplicationLogs"].map((id) => retain(new logs.CfnLogGroup(stack, id, { retentionInDays: 30 })) as logs.CfnLogGroup);
+  const logGroups = ["SlowSearchLogs", "SlowIndexLogs", "ApplicationLogs"].map((id) => retain(new logs.CfnLogGroup(stack, id, { kmsKeyId: stack.read(parameterName("network", "log-key-arn")), retentionInDays: 30 })) as logs.CfnLogGroup);
   const crCode = asset(stack, "AwsCustomResourceCode", ASSETS.awsCustomResource, FileAssetPackaging.ZIP_DIRECTORY);
   const crRole = new iam.CfnRole(stack, "AwsCustomResourceRole", {
     assumeRolePolicyDocument: assume("lambda.amazonaws.com"),
@@ -906,6 +941,18 @@ function serviceStack(app: Construct, env: Environment, s: BaselineService, rout
       new ssm.CfnParameter(stack, `Config${key}`, { name: `/msa/${ZONE}/${ENV}/config/${s.name}/${key}`, description: `${key} of ${s.name}`, type: "String", value, tags: { ...TAGS } }).attrValue,
     ]),
   );
+  // The service's own secrets are encrypted with a key of its own, usable only through Secrets
+  // Manager: by the account, and for decryption by the service's pod identity.
+  const secretsKey =
+    s.secrets.length === 0
+      ? undefined
+      : (retain(
+          new kms.CfnKey(stack, "SecretsKey", {
+            description: `Encrypts the secrets of ${s.name}`,
+            enableKeyRotation: true,
+            keyPolicy: rootKeyPolicy(...secretsKeyStatements, { Action: "kms:Decrypt", Condition: viaSecretsManager, Effect: "Allow", Principal: { AWS: role.attrArn }, Resource: "*" }),
+          }),
+        ) as kms.CfnKey);
   const secrets = new Map(
     s.secrets.map((key) => [
       key,
@@ -914,6 +961,7 @@ function serviceStack(app: Construct, env: Environment, s: BaselineService, rout
           name: `msa/${ZONE}/${ENV}/${s.name}/${key}`,
           description: `${key} of ${s.name}; generated once, rotated by the team`,
           generateSecretString: { excludePunctuation: true, passwordLength: 32 },
+          kmsKeyId: secretsKey!.attrArn,
         }),
       ).ref,
     ]),
