@@ -198,7 +198,9 @@ function checkNetwork(spec: LandingZoneSpec, add: (path: string, message: string
   if (network.natGateways > network.zones) {
     add("network.natGateways", `${network.natGateways} NAT gateways for ${network.zones} zones`, "use at most one NAT gateway per zone");
   }
-  if (spec.environment === "prod" && network.zones < 2 && spec.cloud !== "kubernetes") {
+  if (spec.cloud === "aws" && network.zones < 2) {
+    add("network.zones", "AWS needs subnets in at least 2 zones: an EKS cluster, a load balancer and a database subnet group each refuse a single zone", "set network.zones: 2 or more");
+  } else if (spec.environment === "prod" && network.zones < 2 && spec.cloud !== "kubernetes") {
     add("network.zones", "prod needs at least 2 zones to survive a zone failure", "set network.zones: 2 or more, or environment: dev");
   }
   if (spec.environment === "prod" && network.natGateways === 0 && spec.cloud === "aws") {
