@@ -1,5 +1,8 @@
 import type { LandingZonePlan } from "../plan/types.js";
 
+/** API Gateway's default (adjustable) quota of routes per HTTP API. */
+const HTTP_API_ROUTE_QUOTA = 300;
+
 /**
  * What a reviewer should know before applying a plan: data that would not survive a deletion,
  * single points of failure, open doors and hourly costs. Each warning says what to change.
@@ -21,6 +24,13 @@ export function planWarnings(plan: LandingZonePlan): string[] {
   }
   if (plan.gateway.auth === "none" && plan.gateway.routes.length > 0) {
     warnings.push("gateway.auth is none: every route is open to anonymous callers. Fix: set gateway.auth: jwt or authorizer");
+  }
+  // Each route is two API routes (the prefix and everything below it); HTTP APIs hold 300 by default.
+  const apiRoutes = plan.gateway.routes.length * 2;
+  if (plan.cloud === "aws" && apiRoutes > HTTP_API_ROUTE_QUOTA) {
+    warnings.push(
+      `the gateway's HTTP API needs ${apiRoutes} routes, above API Gateway's default quota of ${HTTP_API_ROUTE_QUOTA} routes per API. Fix: ask AWS to raise "Routes per API" in Service Quotas before deploying`,
+    );
   }
   if (!plan.gateway.waf && prod) warnings.push("gateway.waf is false in prod: no web application firewall in front of the services. Fix: set gateway.waf: true");
   if (plan.sessions && !plan.sessions.multiAz && prod) warnings.push("the session store runs in one zone in prod: a zone outage logs every user out. Fix: use network.zones ≥ 2");

@@ -25,6 +25,13 @@ describe("planWarnings", () => {
     expect(warnings).toContain("logging.buffer is none");
   });
 
+  it("warns when the gateway's HTTP API needs more routes than API Gateway's default quota, on AWS only", () => {
+    const services = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `svc-${i}` }));
+    expect(warn({ services: services(151) }).join("\n")).toContain("the gateway's HTTP API needs 302 routes, above API Gateway's default quota of 300 routes per API");
+    expect(warn({ services: services(150) }).join("\n")).not.toContain("routes per API");
+    expect(warn({ cloud: "gcp", services: services(151) }).join("\n")).not.toContain("routes per API");
+  });
+
   it("names what is billed hourly, and nothing for an existing cluster's control plane", () => {
     expect(warn({}).at(-1)).toBe("billed hourly even when idle: the Kubernetes control plane, 1 NAT gateway(s), the OpenSearch domain, the session cache");
     expect(warn({ cloud: "kubernetes", tier: "caas" }).join("\n")).not.toContain("billed hourly");
