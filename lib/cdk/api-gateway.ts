@@ -27,6 +27,7 @@ import { acknowledgeInlinePolicy } from "./compliance.js";
 import { createLogKey } from "./log-key.js";
 import type { UserDirectory } from "./user-directory.js";
 import { WebAclLogging } from "./web-acl-logging.js";
+import { apiRoutePaths, loadBalancerPathPatterns, routePrefix } from "../plan/gateway-paths.js";
 
 /** A path prefix at the gateway and the workload behind it. */
 export interface ApiGatewayRoute {
@@ -385,7 +386,7 @@ export class ApiGateway extends Construct {
         new elbv2.ApplicationListenerRule(lbScope, `Rule${route.priority}`, {
           listener,
           priority: route.priority,
-          conditions: [elbv2.ListenerCondition.pathPatterns(albPathPatterns(route.path))],
+          conditions: [elbv2.ListenerCondition.pathPatterns(loadBalancerPathPatterns(route.path))],
           action: elbv2.ListenerAction.forward([targetGroup]),
         });
       }
@@ -581,7 +582,7 @@ export class ApiGateway extends Construct {
       throw new Error(`ApiGateway: auth.target "${auth.target}" has no route on this gateway. Fix: use one of ${targets.join(", ") || "(no routes)"}, or give handlerUrl`);
     }
     const route = loadBalancers[index]!.routes.find((r) => r.target === auth.target)!;
-    const path = auth.authorizePath ?? `${normalizePath(route.path)}${AUTHORIZE_PATH}`;
+    const path = auth.authorizePath ?? `${routePrefix(route.path)}${AUTHORIZE_PATH}`;
     if (!ROUTE_PATH.test(path)) throw new Error(`ApiGateway: auth.authorizePath "${path}" must match ${ROUTE_PATH}. Fix: use a path such as /auth/authorize`);
     return { url: `http://${auth.targetHost ?? this.loadBalancers[index]!.loadBalancerDnsName}${path}`, loadBalancer: true };
   }
@@ -725,7 +726,7 @@ function resolveLoadBalancers(props: ApiGatewayProps): readonly ApiGatewayLoadBa
     for (const route of lb.routes) {
       const at = `${where}.route "${route.path}"`;
       if (!ROUTE_PATH.test(route.path)) throw new Error(`ApiGateway: ${at}: path must match ${ROUTE_PATH}. Fix: use a path such as /api/orders`);
-      const prefix = normalizePath(route.path);
+      const prefix = routePrefix(route.path);
       if (paths.has(prefix)) throw new Error(`ApiGateway: ${at}: path ${prefix || "/"} is routed twice. Fix: give each route its own path`);
       paths.add(prefix);
       if (!Number.isInteger(route.priority) || route.priority < 1 || route.priority > 50000 || priorities.has(route.priority)) {
@@ -767,20 +768,6 @@ function authServicePorts(handlerUrl: string): readonly number[] {
   return [url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80];
 }
 
-/** `/api/orders/` → `/api/orders`; `/` → `` (the root prefix). */
-function normalizePath(path: string): string {
-  return path.replace(/\/+$/, "");
-}
-
-function albPathPatterns(path: string): string[] {
-  const prefix = normalizePath(path);
-  return prefix === "" ? ["/*"] : [prefix, `${prefix}/*`];
-}
-
-function apiRoutePaths(path: string): string[] {
-  const prefix = normalizePath(path);
-  return [prefix === "" ? "/" : prefix, `${prefix}/{proxy+}`];
-}
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];

@@ -1,6 +1,7 @@
 import { Duration, Validations, aws_apigatewayv2 as apigwv2, aws_elasticloadbalancingv2 as elbv2 } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { HOST_HEADER_PARAMETER } from "../plan/host-bootstrap.js";
+import { apiRoutePaths, loadBalancerPathPatterns } from "../plan/gateway-paths.js";
 
 /** One route of the service, on the load balancer the plan put it on. */
 export interface GatewayRoutesRoute {
@@ -149,7 +150,7 @@ export class GatewayRoutes extends Construct {
         new elbv2.CfnListenerRule(this, `Rule${lb.index}x${route.priority}`, {
           listenerArn: lb.listenerArn,
           priority: route.priority,
-          conditions: [{ field: "path-pattern", pathPatternConfig: { values: albPathPatterns(route.path) } }],
+          conditions: [{ field: "path-pattern", pathPatternConfig: { values: loadBalancerPathPatterns(route.path) } }],
           actions: [{ type: "forward", targetGroupArn: targetGroup.ref }],
         });
         if (lb.integrationId === undefined) {
@@ -159,7 +160,7 @@ export class GatewayRoutes extends Construct {
       } else {
         integrationTarget = hostIntegration!.ref;
       }
-      for (const [suffix, path] of apiRoutePaths(route.path)) {
+      for (const [suffix, path] of apiRoutePaths(route.path).map((p, k) => [k === 0 ? "" : "Proxy", p] as const)) {
         const apiRoute = new apigwv2.CfnRoute(this, `Route${routeId(route.path)}${suffix}`, {
           apiId: props.apiId,
           routeKey: `ANY ${path}`,
@@ -180,18 +181,6 @@ export class GatewayRoutes extends Construct {
   }
 }
 
-function albPathPatterns(path: string): string[] {
-  const prefix = path.replace(/\/+$/, "");
-  return prefix === "" ? ["/*"] : [prefix, `${prefix}/*`];
-}
-
-function apiRoutePaths(path: string): [suffix: string, path: string][] {
-  const prefix = path.replace(/\/+$/, "");
-  return [
-    ["", prefix === "" ? "/" : prefix],
-    ["Proxy", `${prefix}/{proxy+}`],
-  ];
-}
 
 /** `/api/orders` → `ApiOrders`: stable per path, so a route's resources keep their logical ids. */
 function routeId(path: string): string {

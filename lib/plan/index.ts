@@ -20,3 +20,4 @@ export * from "./waf.js";
 export * from "./tracing.js";
 export * from "./hosts.js";
 export * from "./stateful.js";
+export * from "./gateway-paths.js";

@@ -1,3 +1,4 @@
+import { apiRoutePaths } from "../plan/gateway-paths.js";
 import type { LandingZonePlan } from "../plan/types.js";
 
 /** API Gateway's default (adjustable) quota of routes per HTTP API. */
@@ -25,8 +26,7 @@ export function planWarnings(plan: LandingZonePlan): string[] {
   if (plan.gateway.auth === "none" && plan.gateway.routes.length > 0) {
     warnings.push("gateway.auth is none: every route is open to anonymous callers. Fix: set gateway.auth: jwt or authorizer");
   }
-  // Each route is two API routes (the prefix and everything below it); HTTP APIs hold 300 by default.
-  const apiRoutes = plan.gateway.routes.length * 2;
+  const apiRoutes = plan.gateway.routes.reduce((n, route) => n + apiRoutePaths(route.path).length, 0);
   if (plan.cloud === "aws" && apiRoutes > HTTP_API_ROUTE_QUOTA) {
     warnings.push(
       `the gateway's HTTP API needs ${apiRoutes} routes, above API Gateway's default quota of ${HTTP_API_ROUTE_QUOTA} routes per API. Fix: ask AWS to raise "Routes per API" in Service Quotas before deploying`,

@@ -7,6 +7,7 @@ import type { GatewayPlan, LoadBalancerPlan, RoutePlan } from "../../plan/types.
 import { WAF_MANAGED_RULE_GROUPS, wafRateLimit } from "../../plan/waf.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
 import { UserDirectory } from "./user-directory.js";
+import { apiRoutePaths, loadBalancerPathPatterns } from "../../plan/gateway-paths.js";
 
 /** Port the internal load balancers listen on; TLS ends at API Gateway and the VPC link stays private. */
 export const LOAD_BALANCER_PORT = 80;
@@ -376,7 +377,7 @@ export class ApiGateway extends pulumi.ComponentResource {
         {
           listenerArn: listener.arn,
           priority: route.priority,
-          conditions: [{ pathPattern: { values: pathPatterns(route.path) } }],
+          conditions: [{ pathPattern: { values: loadBalancerPathPatterns(route.path) } }],
           actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
           tags,
         },
@@ -581,14 +582,7 @@ const ACCESS_LOG_FORMAT = {
 
 /** `ANY <path>` and `ANY <path>/{proxy+}`, so a prefix and everything below it reach the same target. */
 export function routeKeys(path: string): string[] {
-  const base = path.replace(/\/+$/, "");
-  return base === "" ? ["ANY /", "ANY /{proxy+}"] : [`ANY ${base}`, `ANY ${base}/{proxy+}`];
-}
-
-/** ALB path patterns for a prefix: the prefix itself and everything below it. */
-export function pathPatterns(path: string): string[] {
-  const base = path.replace(/\/+$/, "");
-  return base === "" ? ["/*"] : [base, `${base}/*`];
+  return apiRoutePaths(path).map((p) => `ANY ${p}`);
 }
 
 /** A logical-name fragment for a path or route key (`ANY /orders/{proxy+}` → `any-orders-proxy`). */

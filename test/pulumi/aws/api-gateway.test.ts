@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import type { GatewayPlan, LandingZonePlan } from "../../../lib/plan/types.js";
-import { ApiGateway, pathPatterns, routeKeys, type ApiGatewayArgs } from "../../../lib/pulumi/aws/api-gateway.js";
+import { loadBalancerPathPatterns } from "../../../lib/plan/gateway-paths.js";
+import { ApiGateway, routeKeys, type ApiGatewayArgs } from "../../../lib/pulumi/aws/api-gateway.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { byType, runProgram, single, type RegisteredResource } from "../harness.js";
 
@@ -158,7 +159,7 @@ describe("ApiGateway", () => {
 
   it("maps a root prefix to catch-all routes and patterns", () => {
     expect(routeKeys("/")).toEqual(["ANY /", "ANY /{proxy+}"]);
-    expect(pathPatterns("/")).toEqual(["/*"]);
+    expect(loadBalancerPathPatterns("/")).toEqual(["/*"]);
     expect(routeKeys("/api/orders")).toEqual(["ANY /api/orders", "ANY /api/orders/{proxy+}"]);
   });
 });
