@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/global-tmpdir.ts"],
     // CDK synthesis and Pulumi mocks are memory-heavy; two workers match the 2-core CI machine.
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import {
@@ -202,12 +203,24 @@ export function beanstalkCnamePrefix(stack: Stack, plan: LandingZonePlan, servic
   return Fn.join("-", [hostedServiceNames(plan, service).cnamePrefixBase, stack.account]);
 }
 
-/** Writes the bundle's files into a fresh directory for the asset to zip; its hash depends on the contents only. */
+/**
+ * Writes the bundle's files for the asset to zip, into a directory named after their contents: every
+ * synthesis of the same bundle reuses it instead of leaving a new temporary directory behind.
+ */
 function writeBundle(files: Readonly<Record<string, string>>): string {
-  const dir = mkdtempSync(join(tmpdir(), "msa-beanstalk-bundle-"));
+  const digest = createHash("sha256").update(JSON.stringify(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)))).digest("hex").slice(0, 16);
+  const dir = join(tmpdir(), `msa-beanstalk-bundle-${digest}`);
+  if (existsSync(dir)) return dir;
+  const staging = mkdtempSync(`${dir}-`);
   for (const [name, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true });
-    writeFileSync(join(dir, name), content);
+    mkdirSync(dirname(join(staging, name)), { recursive: true });
+    writeFileSync(join(staging, name), content);
+  }
+  // Renamed whole, so a concurrent synthesis sees the complete bundle or none; the loser drops its copy.
+  try {
+    renameSync(staging, dir);
+  } catch {
+    rmSync(staging, { recursive: true, force: true });
   }
   return dir;
 }
