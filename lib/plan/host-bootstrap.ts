@@ -469,14 +469,14 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
     for (const [key, value] of Object.entries(sessionStoreEnvironment(runtime.sessionStore))) set(properties, key, value);
     set(secrets, PLATFORM_ENV.sessionStorePassword, runtime.sessionStore.authTokenSecretArn);
   }
-  if (plan.tracing) {
-    for (const [key, value] of Object.entries(otelEnvironment(plan.tracing, service.name))) set(properties, key, value);
-  }
   if (runtime.logBuffer) {
     set(properties, "MSA_SERVICE", service.name);
     set(properties, "LOG_BUFFER_HOST", runtime.logBuffer.host);
     set(properties, "LOG_BUFFER_PORT", String(runtime.logBuffer.port));
     set(secrets, "REDIS_PASSWORD", runtime.logBuffer.secretArn);
+  }
+  if (plan.tracing) {
+    for (const [key, value] of Object.entries(otelEnvironment(plan.tracing, service.name))) set(properties, key, value);
   }
   return settings;
 }
