@@ -2,9 +2,9 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine implements on gcp, per capability. Extend when a component lands with its
- * tests. Not built: tokens, the auth service and tracing on VMs and App Engine (the HTTPS load balancer validates no
- * JWT and there is no mesh; App Engine has no collector sidecar), logging there (the catalog offers ELK on GKE only;
- * VM and App Engine logs go to Cloud Logging).
+ * tests. Not built: tokens and the auth service on VMs and App Engine (the HTTPS load balancer validates no JWT and
+ * there is no mesh), tracing on App Engine (no collector sidecar beside a flexible service), logging there (the catalog
+ * offers ELK on GKE only; VM and App Engine logs go to Cloud Logging).
  */
 export const PULUMI_GCP_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
@@ -19,7 +19,7 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   authService: ["caas"],
   mesh: ["caas"],
   monitoring: ["iaas", "caas", "paas"],
-  tracing: ["caas"],
+  tracing: ["iaas", "caas"],
   logging: ["caas"],
   broker: ["iaas", "caas", "paas"],
   database: ["iaas", "caas", "paas"],

@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { gcpImage, LOAD_BALANCER_BACKEND_TAG } from "../../plan/gcp.js";
+import { CLOUD_TRACE_ROLE, hostCollectorConfig, hostCollectorImage, otelEnvironment } from "../../plan/tracing.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kubernetes/landing-zone.js";
 import type { GatewayBackend } from "./api-gateway.js";
@@ -131,7 +132,8 @@ export class InstanceGroupService extends pulumi.ComponentResource {
         sqlUsers: attached.sqlUsers,
         ...(args.broker ? { pubsub: args.broker.grantsFor(service.name) } : {}),
         repository: { name: args.repository.name, location: plan.region },
-        projectRoles: [...VM_AGENT_ROLES.map((role) => ({ role })), ...attached.projectRoles],
+        // The collector beside the service writes its spans to Cloud Trace as the VM's account.
+        projectRoles: [...VM_AGENT_ROLES.map((role) => ({ role })), ...(plan.tracing ? [{ role: CLOUD_TRACE_ROLE }] : []), ...attached.projectRoles],
         ...(args.labels ? { labels: args.labels } : {}),
       },
       parent,
@@ -150,6 +152,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
       [GOOGLE_CLOUD_PROJECT_ENV]: project.id,
       ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint } : {}),
       ...(args.broker ? args.broker.environmentFor(service.name) : {}),
+      ...(plan.tracing ? otelEnvironment(plan.tracing, service.name) : {}),
       ...attached.env,
       ...args.env,
     });
@@ -165,6 +168,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
           ...(args.sessions ? { files: { [SESSION_STORE_TLS_CA_ENV]: ca } } : {}),
           secrets,
           registryHosts: [`${plan.region}-docker.pkg.dev`],
+          ...(plan.tracing ? { collector: { image: hostCollectorImage(plan), config: hostCollectorConfig(plan) } } : {}),
         }),
       );
 
