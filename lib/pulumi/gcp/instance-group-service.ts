@@ -86,7 +86,9 @@ export interface InstanceGroupServiceArgs {
  * is what the gateway's backend service targets; with `discovery`, an internal passthrough load
  * balancer registered in Service Directory lets other services call it by name.
  *
- * Cost: the VMs bill per second; the group never runs fewer than `replicas.min`.
+ * With `plan.tracing`, an OpenTelemetry collector runs beside the container and writes its spans to Cloud Trace.
+ *
+ * Cost: the VMs bill per second; the group never runs fewer than `replicas.min`; Cloud Trace bills per span ingested beyond its free allotment.
  *
  * @example
  * const orders = new InstanceGroupService("orders", { plan, service: "orders", subnetworkId: network.subnetworkId, repository: { url, name } });
