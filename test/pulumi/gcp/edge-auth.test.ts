@@ -106,5 +106,4 @@ describe("LandingZone on GCP VMs, the gateway delegating to the auth service", (
     expect(single(resources, "gcp:compute/forwardingRule:ForwardingRule", "shop-auth-internal").inputs["ports"]).toEqual([String(auth.port)]);
     expect(byType(resources, "gcp:identityplatform/config:Config")).toHaveLength(0);
   });
-
 });
