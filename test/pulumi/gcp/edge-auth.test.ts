@@ -107,3 +107,14 @@ describe("LandingZone on GCP VMs, the gateway delegating to the auth service", (
     expect(byType(resources, "gcp:identityplatform/config:Config")).toHaveLength(0);
   });
 });
+
+describe("InstanceGroupService behind an edge proxy", () => {
+  it("refuses to be built without what its proxy checks, so the gateway never reaches it unchecked", async () => {
+    const example = loadSpecFile("examples/gcp/landing-zone.yaml");
+    const plan = planLandingZone(onVms({ gateway: { ...example.gateway, auth: "jwt" }, auth: example.auth }), { engine: "pulumi" });
+    const { InstanceGroupService } = await import("../../../lib/pulumi/gcp/instance-group-service.js");
+    expect(() => new InstanceGroupService("orders", { plan, service: "orders", networkId: "n", subnetworkId: "s", repository: { url: "u", name: "r" } })).toThrow(
+      "InstanceGroupService orders edgeProxy: plan.edgeProxy checks callers of orders (jwt), but args.edgeProxy.issuer is missing. Fix: pass it, as LandingZone does",
+    );
+  });
+});
