@@ -228,7 +228,8 @@ export interface EdgeProxyHost {
 
 /**
  * The bootstrap config as YAML and a systemd unit that runs Envoy after the service's own unit, in
- * the host's network (it reaches the service on loopback), read-only, unprivileged, every capability dropped.
+ * the host's network (it reaches the service on loopback) with the proxy port admitted by the host
+ * firewall, read-only, unprivileged, every capability dropped.
  */
 export function edgeProxyHost(plan: LandingZonePlan, service: ServicePlan, serviceUnit: string, options: EdgeProxyConfigOptions): EdgeProxyHost {
   const proxy = plan.edgeProxy!;
@@ -242,6 +243,8 @@ export function edgeProxyHost(plan: LandingZonePlan, service: ServicePlan, servi
     "[Service]",
     "Restart=always",
     "RestartSec=5",
+    // Container-Optimized OS's host firewall drops inbound connections a container did not publish; the proxy uses the host's network.
+    `ExecStartPre=/bin/sh -c 'iptables -w -C INPUT -p tcp --dport ${proxy.port} -j ACCEPT 2>/dev/null || iptables -w -A INPUT -p tcp --dport ${proxy.port} -j ACCEPT'`,
     `ExecStartPre=-/usr/bin/docker rm -f ${EDGE_PROXY_UNIT}`,
     [
       "ExecStart=/usr/bin/docker run --rm",
@@ -252,7 +255,7 @@ export function edgeProxyHost(plan: LandingZonePlan, service: ServicePlan, servi
       "--read-only --tmpfs /tmp",
       "--cap-drop ALL --security-opt no-new-privileges",
       `--entrypoint /usr/local/bin/envoy ${proxy.image}`,
-      `--config-path ${EDGE_PROXY_CONFIG_PATH} --log-level warn`,
+      `--config-path ${EDGE_PROXY_CONFIG_PATH} --log-level warn --disable-hot-restart`,
     ].join(" "),
     `ExecStop=/usr/bin/docker stop ${EDGE_PROXY_UNIT}`,
     "",

@@ -136,6 +136,7 @@ describe("edge proxy config, auth service", () => {
     expect(parse(host.files.find((f) => f.path === EDGE_PROXY_CONFIG_PATH)!.content)).toEqual(config);
     const unit = host.files.find((f) => f.path === "/etc/systemd/system/msa-edge-proxy.service")!.content;
     expect(unit).toContain("After=docker.service network-online.target orders.service");
+    expect(unit).toContain(`iptables -w -A INPUT -p tcp --dport ${EDGE_PROXY_PORT} -j ACCEPT`);
     expect(unit).toContain(`--network host --volume ${EDGE_PROXY_CONFIG_PATH}:${EDGE_PROXY_CONFIG_PATH}:ro --user 10001:10001 --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges --entrypoint /usr/local/bin/envoy ${EDGE_PROXY_IMAGE} --config-path ${EDGE_PROXY_CONFIG_PATH}`);
   });
 });
