@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { EDGE_PROXY_CONFIG_PATH, EDGE_PROXY_PORT } from "../../../lib/plan/edge-proxy.js";
@@ -94,7 +95,7 @@ describe("VmService behind an edge proxy", () => {
   it("refuses to be built without what its proxy checks, so the gateway never reaches it unchecked", async () => {
     const plan = planLandingZone(onVms({ gateway: { auth: "authorizer" }, auth: { sessions: "redis", service: "orders" } }), { engine: "pulumi" });
     const { VmService } = await import("../../../lib/pulumi/azure/vm-service.js");
-    const registry = { loginServer: "r.azurecr.io", grantPull: () => { throw new Error("not reached"); } };
+    const registry = { loginServer: pulumi.output("r.azurecr.io"), grantPull: () => { throw new Error("not reached"); } };
     expect(() => new VmService("orders", { plan, service: "orders", vms: plan.vms!, resourceGroupName: "g", location: "koreacentral", subnetId: "s", zones: ["1"], registry, secretUris: { SIGNING_KEY: "https://v.vault.azure.net/secrets/k" } })).toThrow(
       "VmService orders edgeProxy: plan.edgeProxy checks callers of orders (ext-authz), but args.edgeProxy.authService is missing. Fix: pass it, as LandingZone does",
     );
