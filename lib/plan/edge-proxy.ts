@@ -10,8 +10,8 @@ import type { LandingZoneSpec } from "../spec/types.js";
 import { AUTHORIZATION_HEADER } from "./auth.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
 
-/** Envoy's distribution image, pinned so every VM of a rollout runs the same proxy; it carries the CA bundle the JWKS fetch trusts. */
-export const EDGE_PROXY_IMAGE = "envoyproxy/envoy:v1.36.0";
+/** Envoy's distribution image (latest stable release, October 2026), pinned so every VM of a rollout runs the same proxy; it carries the CA bundle the JWKS fetch trusts. */
+export const EDGE_PROXY_IMAGE = "envoyproxy/envoy:v1.39.6";
 /** Port the edge proxy listens on; the load balancer's backend and health check target it instead of the service's port. */
 export const EDGE_PROXY_PORT = 15080;
 /** The proxy's systemd unit and container name. */
