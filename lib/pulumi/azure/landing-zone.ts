@@ -76,7 +76,8 @@ export interface LandingZoneArgs {
  * (Application Gateway WAF_v2) and per tier: on CaaS the AKS KubernetesPlatform (workloads
  * namespace, Istio), an in-cluster ingress behind the gateway, the ELK LogPipeline with its Redis
  * buffer and a ServiceWorkload per service with its own workload identity; on IaaS a VmService
- * scale set per service in the gateway's pools, found through ServiceDiscovery (internal load
+ * scale set per service in the gateway's pools (through an Envoy edge proxy on its instances that runs
+ * the gateway's JWT or auth-service check, when `gateway.auth` asks for one), found through ServiceDiscovery (internal load
  * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service;
  * with frontends, FrontendHosting (private containers behind Front Door, the shell BFF's routes to the gateway).
  * Each orchestrated saga gets a SagaOrchestrator (a Logic App and its Service Bus command queues).

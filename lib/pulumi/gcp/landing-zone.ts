@@ -64,7 +64,8 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
 /**
  * A whole GCP landing zone from a spec, planned for the Pulumi engine: Network, then per service
  * model the compute (CaaS: KubernetesPlatform on private GKE with Istio, the trace collector and a
- * ServiceWorkload per service and BFF; IaaS: an InstanceGroupService per service; PaaS: the
+ * ServiceWorkload per service and BFF; IaaS: an InstanceGroupService per service, behind an Envoy edge
+ * proxy running the gateway's JWT or auth-service check when `gateway.auth` asks for one; PaaS: the
  * AppEngineApplication and an AppEngineService per service), ContainerRegistry, ServiceRegistry
  * (VMs and App Engine), SessionStore on Memorystore, MessageBroker on Pub/Sub, the ELK LogPipeline
  * with its Redis buffer on GKE, UserDirectory on Identity Platform, the ApiGateway (HTTPS load
