@@ -663,6 +663,9 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
       IntegrationUri: ref(`LoadBalancer${i}Http`),
       PayloadFormatVersion: "1.0",
     });
+    for (const key of i === 0 ? ["/", "/{proxy+}"] : []) {
+      t.add(`CatchAll${key === "/" ? "Root" : "Proxy"}Route`, "AWS::ApiGatewayV2::Route", { ApiId: ref("Api"), AuthorizationType: "JWT", AuthorizerId: ref("Jwt"), RouteKey: `ANY ${key}`, Target: join("integrations/", ref(`LoadBalancer${i}Integration`)) });
+    }
     t.publish(`LoadBalancer${i}ArnParameter`, parameterName("gateway", "load-balancers", String(i), "arn"), ref(`LoadBalancer${i}`));
     t.publish(`LoadBalancer${i}ListenerArnParameter`, parameterName("gateway", "load-balancers", String(i), "listener-arn"), ref(`LoadBalancer${i}Http`));
     t.publish(`LoadBalancer${i}IntegrationIdParameter`, parameterName("gateway", "load-balancers", String(i), "integration-id"), ref(`LoadBalancer${i}Integration`));
@@ -948,7 +951,7 @@ function gatewayRoutes(t: Template, s: BaselineService, route: BaselineModel["ro
     Priority: route.priority,
     Tags: TAG_LIST,
   });
-  for (const key of [s.path, `${s.path}/{proxy+}`]) {
+  for (const key of route.loadBalancer === 0 ? [] : [s.path, `${s.path}/{proxy+}`]) {
     t.add(`Route${key.endsWith("}") ? "Proxy" : ""}`, "AWS::ApiGatewayV2::Route", {
       ApiId: t.read(parameterName("gateway", "api-id")),
       AuthorizationType: "JWT",

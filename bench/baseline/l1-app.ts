@@ -647,6 +647,10 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
       integrationUri: listener.ref,
       payloadFormatVersion: "1.0",
     });
+    // The catch-all pair serves the first load balancer's routes; its listener rules route by path.
+    for (const key of i === 0 ? ["/", "/{proxy+}"] : []) {
+      new apigw.CfnRoute(stack, `CatchAll${key === "/" ? "Root" : "Proxy"}Route`, { apiId: api.ref, routeKey: `ANY ${key}`, authorizationType: "JWT", authorizerId: authorizer.ref, target: Fn.join("", ["integrations/", integration.ref]) });
+    }
     stack.publish(`LoadBalancer${i}ArnParameter`, parameterName("gateway", "load-balancers", String(i), "arn"), lb.ref);
     stack.publish(`LoadBalancer${i}ListenerArnParameter`, parameterName("gateway", "load-balancers", String(i), "listener-arn"), listener.ref);
     stack.publish(`LoadBalancer${i}IntegrationIdParameter`, parameterName("gateway", "load-balancers", String(i), "integration-id"), integration.ref);
@@ -917,7 +921,8 @@ function gatewayRoutes(stack: BaseStack, s: BaselineService, route: BaselineMode
     actions: [{ type: "forward", targetGroupArn: targetGroup.ref }],
     conditions: [{ field: "path-pattern", pathPatternConfig: { values: [s.path, `${s.path}/*`] } }],
   });
-  for (const key of [s.path, `${s.path}/{proxy+}`]) {
+  // Routes on the first load balancer are served by the gateway's catch-all.
+  for (const key of route.loadBalancer === 0 ? [] : [s.path, `${s.path}/{proxy+}`]) {
     new apigw.CfnRoute(stack, `Route${key.endsWith("}") ? "Proxy" : ""}`, {
       apiId: stack.read(parameterName("gateway", "api-id")),
       routeKey: `ANY ${key}`,
@@ -1009,7 +1014,7 @@ export function synthesizeL1(n: number, outdir: string, options: { readonly vali
   const app = new App({
     outdir,
     builtinCloudFormationValidation: options.validate,
-    context: { ...LANDING_ZONE_APP_CONTEXT, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": false },
+    context: { ...LANDING_ZONE_APP_CONTEXT, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": false, "aws:cdk:disable-stack-trace": true },
   });
   const env: Environment = { region: REGION };
   const net = networkStack(app, env);

@@ -7,7 +7,7 @@ import type { GatewayPlan, LoadBalancerPlan, RoutePlan } from "../../plan/types.
 import { WAF_MANAGED_RULE_GROUPS, wafRateLimit } from "../../plan/waf.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
 import { UserDirectory } from "./user-directory.js";
-import { apiRoutePaths, loadBalancerPathPatterns } from "../../plan/gateway-paths.js";
+import { apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns } from "../../plan/gateway-paths.js";
 
 /** Port the internal load balancers listen on; TLS ends at API Gateway and the VPC link stays private. */
 export const LOAD_BALANCER_PORT = 80;
@@ -133,7 +133,10 @@ export interface GatewayLoadBalancerNodes {
  * Balancers in private subnets, one IP target group per service or BFF (pods are bound to it by the
  * AWS Load Balancer Controller), path rules with the planned priorities, throttling, KMS-encrypted
  * access logs, a JWT authorizer (Cognito or an external issuer) or a Lambda authorizer delegating to
- * the auth service, and a WAF web ACL on each load balancer (HTTP APIs take none).
+ * the auth service, and a WAF web ACL on each load balancer (HTTP APIs take none). The API sends
+ * what it has no route for to the first load balancer (`ANY /`, `ANY /{proxy+}`), whose rules route
+ * by path; only routes elsewhere get API routes of their own, so 200 services fit the API's quota of
+ * 300 routes (`httpApiRouteLayout`).
  *
  * @example
  * const gateway = new ApiGateway("shop-gateway", {
@@ -260,14 +263,24 @@ export class ApiGateway extends pulumi.ComponentResource {
 
     const logKey = gateway.accessLogs || args.authorizer ? this.logKey(name, args, tags, retain) : undefined;
     const requestAuthorizer = args.authorizer ? this.requestAuthorizer(name, args, args.authorizer, api, loadBalancers, targets, logKey!, tags, retain) : undefined;
+    const checked = authorizer
+      ? { authorizationType: "JWT", authorizerId: authorizer.id }
+      : requestAuthorizer
+        ? { authorizationType: "CUSTOM", authorizerId: requestAuthorizer.authorizer.id }
+        : { authorizationType: "NONE" };
+    const layout = httpApiRouteLayout(
+      gateway.loadBalancers.flatMap((lb) => lb.routes.map((route) => ({ path: route.path, target: route.target, loadBalancer: lb.index }))),
+      { integrationPerRoute: targets.kind === "host-header", ...(args.authorizer ? { uncheckedTarget: args.authorizer.service } : {}) },
+    );
     gateway.loadBalancers.forEach((plan, i) => {
-      for (const route of plan.routes) {
+      if (plan.index === layout.defaultLoadBalancer) {
+        for (const routeKey of ["ANY /", "ANY /{proxy+}"]) {
+          new aws.apigatewayv2.Route(`${name}-${routeResourceName(routeKey)}`, { apiId: api.id, routeKey, target: pulumi.interpolate`integrations/${loadBalancers[i]!.integration.id}`, ...checked }, parent);
+        }
+      }
+      for (const route of plan.routes.filter((r) => layout.hasOwnRoutes({ path: r.path, target: r.target, loadBalancer: plan.index }))) {
         // The auth service's own routes (sign-in) are not checked by the authorizer they feed.
-        const auth = authorizer
-          ? { authorizationType: "JWT", authorizerId: authorizer.id }
-          : requestAuthorizer && route.target !== args.authorizer!.service
-            ? { authorizationType: "CUSTOM", authorizerId: requestAuthorizer.authorizer.id }
-            : { authorizationType: "NONE" };
+        const auth = requestAuthorizer && route.target === args.authorizer!.service ? { authorizationType: "NONE" } : checked;
         const integration = hostIntegrations.get(route.target) ?? loadBalancers[i]!.integration;
         for (const routeKey of routeKeys(route.path)) {
           new aws.apigatewayv2.Route(`${name}-${routeResourceName(routeKey)}`, { apiId: api.id, routeKey, target: pulumi.interpolate`integrations/${integration.id}`, ...auth }, parent);
