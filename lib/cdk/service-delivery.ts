@@ -1,4 +1,5 @@
 import {
+  ArnFormat,
   Duration,
   RemovalPolicy,
   Stack,
@@ -331,7 +332,7 @@ export class ServiceDelivery extends Construct {
       instanceRefreshStageSpec(),
       deployLogs,
     );
-    const group = Stack.of(this).formatArn({ service: "autoscaling", resource: "autoScalingGroup", resourceName: `*:autoScalingGroupName/${deploy.autoScalingGroupName}` });
+    const group = Stack.of(this).formatArn({ service: "autoscaling", resource: "autoScalingGroup", arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: `*:autoScalingGroupName/${deploy.autoScalingGroupName}` });
     // A failed refresh reads the previous release to put it back.
     deployProject.addToRolePolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.readRelease], resources: [this.releaseParameter!.parameterArn] }));
     deployProject.addToRolePolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.refreshInstances], resources: [group] }));
