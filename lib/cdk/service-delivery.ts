@@ -339,7 +339,7 @@ export class ServiceDelivery extends Construct {
     deployProject.addToRolePolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.followRefresh], resources: ["*"] }));
     acknowledgeGrantWildcards(
       deployProject.role!,
-      (finding) => finding === "Resource::*" || finding === `Resource::${group}`,
+      (finding) => finding === "Resource::*" || (finding.startsWith("Resource::arn:") && finding.endsWith(`:autoScalingGroup:*:autoScalingGroupName/${deploy.autoScalingGroupName}`)),
       "autoscaling:DescribeInstanceRefreshes has no resource-level permissions; the refresh itself is started only on the service's own group, whose ARN holds a generated id.",
     );
     return deployProject;
