@@ -170,7 +170,10 @@ interface DeployTargetParts {
   readonly environment: pulumi.Output<Record<string, string>>;
   readonly vpcConfig?: aws.codebuild.ProjectArgs["vpcConfig"];
   readonly securityGroup?: aws.ec2.SecurityGroup;
+  /** What the deployer may do on its target... */
   readonly statements: readonly object[];
+  /** ...and, in a VPC, with its network interfaces. */
+  readonly networkStatements?: readonly object[];
 }
 
 /** The raw children of a {@link ServiceDelivery}. */
@@ -271,6 +274,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
               ...target.statements,
               { Effect: "Allow", Action: [...DELIVERY_ACTIONS.recordRelease], Resource: releaseParameter.arn },
               { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${deployLogs.arn}:*` },
+              ...(target.networkStatements ?? []),
               ...(artifacts && artifactsKey
                 ? [
                     { Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: pulumi.interpolate`${artifacts.bucket.arn}/*` },
@@ -362,6 +366,8 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       securityGroup,
       statements: [
         { Effect: "Allow", Action: [...DELIVERY_ACTIONS.describeCluster], Resource: clusterArn },
+      ],
+      networkStatements: [
         { Effect: "Allow", Action: [...DELIVERY_ACTIONS.vpcDescribe], Resource: "*" },
         {
           Effect: "Allow",
