@@ -179,7 +179,8 @@ export interface ServiceDeliveryProps {
  * lifecycle; or an existing one), and either a CodePipeline V2 (source through CodeConnections, build with unit tests
  * and push, manual approval when asked, deploy) or GitHub OIDC roles for its workflow. The deploy
  * project runs in the VPC, may describe only its cluster and write only its release parameter,
- * and its Kubernetes group may roll only the service's Deployment.
+ * and its Kubernetes group may roll only the service's Deployment; on a fleet (iaas) it runs outside
+ * the VPC and may only record its release and refresh the service's one Auto Scaling group.
  *
  * Cost: CodePipeline V2 bills per action minute, CodeBuild per build minute, the artifacts KMS key
  * monthly; ECR bills stored images.
