@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { App } from "aws-cdk-lib";
+import { App, Stack, aws_ecr as ecr } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ServiceDelivery } from "../../lib/cdk/service-delivery.js";
 import { INSTANCE_REFRESH_PREFERENCES } from "../../lib/plan/buildspec.js";
 import { pascalCase, stackName } from "../../lib/plan/naming.js";
 import { planLandingZone } from "../../lib/plan/planner.js";
@@ -117,5 +118,25 @@ describe("per-service delivery on iaas (GitHub Actions, dev)", () => {
       expect(environmentOf(deployProjectOf(t, service, "dev"))).toMatchObject({ AUTO_SCALING_GROUP: `shop-dev-${service}` });
       expect(ofType(t, "AWS::IAM::Role").map(([, r]) => r.Properties!.RoleName)).toEqual(expect.arrayContaining([`shop-dev-${service}-publish`, `shop-dev-${service}-deploy`]));
     }
+  });
+});
+
+describe("ServiceDelivery on a fleet, on its own", () => {
+  it("refreshes the given group from an existing repository, with no VPC, cluster or access entry", () => {
+    const app = new App({ context: CDK_CONTEXT });
+    const stack = new Stack(app, "Fleet", { env: { account: "111111111111", region: "eu-west-1" } });
+    new ServiceDelivery(stack, "Orders", {
+      serviceName: "orders",
+      existingRepository: ecr.Repository.fromRepositoryName(stack, "Repository", "orders"),
+      source: { connectionArn: "arn:aws:codeconnections:eu-west-1:111111111111:connection/x", owner: "acme", repository: "orders" },
+      deploy: { autoScalingGroupName: "orders-fleet" },
+    });
+    const t = app.synth().getStackByName("Fleet").template as CfnTemplate;
+    const project = ofType(t, "AWS::CodeBuild::Project").find(([, p]) => String(p.Properties!.Description).startsWith("Refreshes"))![1];
+    expect(environmentOf(project)).toMatchObject({ AUTO_SCALING_GROUP: "orders-fleet", RELEASE_PARAMETER: "/msa/delivery/orders/image" });
+    expect(JSON.stringify(policiesOf(t, roleIdOf(project)))).toContain("arn:aws:autoscaling:eu-west-1:111111111111:autoScalingGroup:*:autoScalingGroupName/orders-fleet");
+    expect(ofType(t, "AWS::EKS::AccessEntry")).toEqual([]);
+    expect(ofType(t, "AWS::EC2::SecurityGroup")).toEqual([]);
+    expect(ofType(t, "AWS::ECR::Repository")).toEqual([]);
   });
 });
