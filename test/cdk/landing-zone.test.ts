@@ -613,10 +613,10 @@ describe("LandingZone independence and errors", () => {
   });
 
   it("refuses a spec asking for what the CDK engine does not build, naming the key", () => {
-    // Every capability is built on caas; pipelines are not yet on iaas (no instance-refresh release stage).
-    const spec = loadSpecFile("examples/aws-iaas/landing-zone.yaml");
-    const asking = { ...spec, pipelines: { ...spec.pipelines, perService: true } };
+    // Every capability is built on caas; pipelines are not yet on paas (no Elastic Beanstalk release stage).
+    const spec = loadSpecFile("examples/aws-paas/landing-zone.yaml");
+    const asking = { ...spec, pipelines: { ...spec.pipelines, perService: true, repositoryOwner: "acme" } };
     expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(PlanError);
-    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/pipeline \(asked by pipelines\.perService\) is not supported yet on aws\/iaas by the cdk engine/);
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/pipeline \(asked by pipelines\.perService\) is not supported yet on aws\/paas by the cdk engine/);
   });
 });
