@@ -22,12 +22,12 @@ import {
 import { Construct } from "constructs";
 import { AUTHORIZER_HANDLER_SOURCE, AUTHORIZER_TIMEOUT_SECONDS, AUTHORIZE_PATH, authorizerPolicyStatements } from "../plan/auth.js";
 import { MAX_RULES_PER_LISTENER } from "../plan/planner.js";
-import { WAF_MANAGED_RULE_GROUPS, wafRateLimit } from "../plan/waf.js";
+import { WAF_MANAGED_RULE_GROUPS, wafRateLimit, wafRateRule } from "../plan/waf.js";
 import { acknowledgeInlinePolicy } from "./compliance.js";
 import { createLogKey } from "./log-key.js";
 import type { UserDirectory } from "./user-directory.js";
 import { WebAclLogging } from "./web-acl-logging.js";
-import { HTTP_API_ROUTE_QUOTA, apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns, routePrefix } from "../plan/gateway-paths.js";
+import { HTTP_API_ACCESS_LOG_FIELDS, HTTP_API_ROUTE_QUOTA, apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns, routePrefix } from "../plan/gateway-paths.js";
 
 /** A path prefix at the gateway and the workload behind it. */
 export interface ApiGatewayRoute {
@@ -444,7 +444,7 @@ export class ApiGateway extends Construct {
       autoDeploy: true,
       throttle: { rateLimit: rateLimit.requestsPerSecond, burstLimit: rateLimit.burst },
       ...(this.accessLogGroup
-        ? { accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup), format: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)) } }
+        ? { accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup), format: apigateway.AccessLogFormat.custom(JSON.stringify(HTTP_API_ACCESS_LOG_FIELDS)) } }
         : {}),
     });
     this.url = this.stage.url;
@@ -569,20 +569,7 @@ export class ApiGateway extends Construct {
           statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
           visibilityConfig: visibility(name),
         })),
-        {
-          name: rate.name,
-          priority: (WAF_MANAGED_RULE_GROUPS.length + 1) * 10,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              aggregateKeyType: "FORWARDED_IP",
-              forwardedIpConfig: { headerName: rate.forwardedIpHeader, fallbackBehavior: "MATCH" },
-              evaluationWindowSec: rate.evaluationWindowSec,
-              limit: rate.limit,
-            },
-          },
-          visibilityConfig: visibility(rate.name),
-        },
+        { ...wafRateRule(rate), visibilityConfig: visibility(rate.name) },
       ],
     });
     this.loadBalancers.forEach((loadBalancer, i) => {
@@ -713,22 +700,6 @@ function jwtIssuerAndAudience(auth: ApiGatewayJwtAuth): { issuer: string; audien
   return { issuer, audience: [...audience] };
 }
 
-const ACCESS_LOG_FIELDS = {
-  requestId: "$context.requestId",
-  ip: "$context.identity.sourceIp",
-  requestTime: "$context.requestTime",
-  method: "$context.httpMethod",
-  routeKey: "$context.routeKey",
-  path: "$context.path",
-  status: "$context.status",
-  protocol: "$context.protocol",
-  responseLength: "$context.responseLength",
-  responseLatency: "$context.responseLatency",
-  integrationStatus: "$context.integration.status",
-  integrationLatency: "$context.integration.latency",
-  integrationError: "$context.integrationErrorMessage",
-  authorizerError: "$context.authorizer.error",
-};
 
 function resolveLoadBalancers(props: ApiGatewayProps): readonly ApiGatewayLoadBalancer[] {
   if ((props.loadBalancers === undefined) === (props.routes === undefined)) {

@@ -57,3 +57,21 @@ export function httpApiRouteLayout(
   const routeCount = (catchAll ? 2 : 0) + routes.filter(hasOwnRoutes).reduce((n, route) => n + apiRoutePaths(route.path).length, 0);
   return { ...(defaultLoadBalancer === undefined ? {} : { defaultLoadBalancer }), hasOwnRoutes, routeCount };
 }
+
+/** Fields of each HTTP API access log line (JSON, one request per line), the same in both engines. */
+export const HTTP_API_ACCESS_LOG_FIELDS = {
+  requestId: "$context.requestId",
+  ip: "$context.identity.sourceIp",
+  requestTime: "$context.requestTime",
+  method: "$context.httpMethod",
+  routeKey: "$context.routeKey",
+  path: "$context.path",
+  status: "$context.status",
+  protocol: "$context.protocol",
+  responseLength: "$context.responseLength",
+  responseLatency: "$context.responseLatency",
+  integrationStatus: "$context.integration.status",
+  integrationLatency: "$context.integration.latency",
+  integrationError: "$context.integrationErrorMessage",
+  authorizerError: "$context.authorizer.error",
+} as const;

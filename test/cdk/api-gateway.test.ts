@@ -247,7 +247,7 @@ describe("ApiGateway stage", () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 250, ThrottlingBurstLimit: 500 },
       AccessLogSettings: { DestinationArn: { "Fn::GetAtt": [logicalId(stack, gateway.accessLogGroup), "Arn"] }, Format: format },
     });
-    expect(JSON.parse(format.asString())).toMatchObject({ requestId: "$context.requestId", status: "$context.status", routeKey: "$context.routeKey" });
+    expect(JSON.parse(format.asString())).toMatchObject({ requestId: "$context.requestId", status: "$context.status", routeKey: "$context.routeKey", path: "$context.path", integrationStatus: "$context.integration.status" });
     const key = new Capture();
     template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 90, KmsKeyId: { "Fn::GetAtt": [key, "Arn"] } });
     expect(template.toJSON().Resources[key.asString()]).toMatchObject({

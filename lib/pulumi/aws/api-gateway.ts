@@ -4,10 +4,10 @@ import { AUTHORIZER_HANDLER_SOURCE, authorizerPolicyStatements, type AuthorizerP
 import { HOST_HEADER_PARAMETER } from "../../plan/host-bootstrap.js";
 import { physicalName } from "../../plan/naming.js";
 import type { GatewayPlan, LoadBalancerPlan, RoutePlan } from "../../plan/types.js";
-import { WAF_MANAGED_RULE_GROUPS, wafRateLimit } from "../../plan/waf.js";
+import { WAF_MANAGED_RULE_GROUPS, wafRateLimit, wafRateRule } from "../../plan/waf.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
 import { UserDirectory } from "./user-directory.js";
-import { apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns } from "../../plan/gateway-paths.js";
+import { HTTP_API_ACCESS_LOG_FIELDS, apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns } from "../../plan/gateway-paths.js";
 
 /** Port the internal load balancers listen on; TLS ends at API Gateway and the VPC link stays private. */
 export const LOAD_BALANCER_PORT = 80;
@@ -294,7 +294,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       name: "$default",
       autoDeploy: true,
       defaultRouteSettings: { throttlingRateLimit: gateway.rateLimit.requestsPerSecond, throttlingBurstLimit: gateway.rateLimit.burst },
-      ...(accessLogGroup ? { accessLogSettings: { destinationArn: accessLogGroup.arn, format: JSON.stringify(ACCESS_LOG_FORMAT) } } : {}),
+      ...(accessLogGroup ? { accessLogSettings: { destinationArn: accessLogGroup.arn, format: JSON.stringify(HTTP_API_ACCESS_LOG_FIELDS) } } : {}),
       tags,
     };
     args.transform?.stage?.(stageArgs);
@@ -432,20 +432,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       defaultAction: { allow: {} },
       rules: [
         ...WAF_MANAGED_RULE_GROUPS.map((group, i) => managed(group, (i + 1) * 10)),
-        {
-          name: rate.name,
-          priority: (WAF_MANAGED_RULE_GROUPS.length + 1) * 10,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              aggregateKeyType: "FORWARDED_IP",
-              forwardedIpConfig: { headerName: rate.forwardedIpHeader, fallbackBehavior: "MATCH" },
-              evaluationWindowSec: rate.evaluationWindowSec,
-              limit: rate.limit,
-            },
-          },
-          visibilityConfig: visibility(rate.name),
-        },
+        { ...wafRateRule(rate), visibilityConfig: visibility(rate.name) },
       ],
       visibilityConfig: visibility(`${args.namePrefix}-gateway`),
       tags,
@@ -578,20 +565,6 @@ const accessLogGroupName = (args: ApiGatewayArgs) => `/aws/apigateway/${args.nam
 const authorizerFunctionName = (args: ApiGatewayArgs) => `${args.namePrefix}-authorizer`;
 const authorizerLogGroupName = (args: ApiGatewayArgs) => `/aws/lambda/${authorizerFunctionName(args)}`;
 
-/** Fields of each access log line (JSON, one request per line). */
-const ACCESS_LOG_FORMAT = {
-  requestId: "$context.requestId",
-  ip: "$context.identity.sourceIp",
-  requestTime: "$context.requestTime",
-  httpMethod: "$context.httpMethod",
-  routeKey: "$context.routeKey",
-  status: "$context.status",
-  protocol: "$context.protocol",
-  responseLength: "$context.responseLength",
-  integrationLatency: "$context.integrationLatency",
-  integrationError: "$context.integrationErrorMessage",
-  authorizerError: "$context.authorizer.error",
-};
 
 /** `ANY <path>` and `ANY <path>/{proxy+}`, so a prefix and everything below it reach the same target. */
 export function routeKeys(path: string): string[] {

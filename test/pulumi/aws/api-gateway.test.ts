@@ -107,6 +107,9 @@ describe("ApiGateway", () => {
       defaultRouteSettings: { throttlingRateLimit: p.gateway.rateLimit.requestsPerSecond, throttlingBurstLimit: p.gateway.rateLimit.burst },
       accessLogSettings: { destinationArn: logGroup.outputs["arn"] },
     });
+    // The same fields as the CDK gateway's access log, so one log query serves either engine.
+    const format = JSON.parse((stage.inputs["accessLogSettings"] as { format: string }).format) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: "$context.requestId", status: "$context.status", routeKey: "$context.routeKey", path: "$context.path", integrationStatus: "$context.integration.status" });
     expect(logGroup.inputs).toMatchObject({ kmsKeyId: key.outputs["arn"], retentionInDays: p.gateway.accessLogRetentionDays });
     const keyPolicy = JSON.parse(key.inputs["policy"] as string) as { Statement: { Principal: { Service?: string }; Condition?: unknown }[] };
     const logsStatement = keyPolicy.Statement.find((s) => s.Principal.Service === "logs.us-east-1.amazonaws.com")!;
