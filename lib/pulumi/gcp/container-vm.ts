@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { WORKLOAD_UID } from "../../kubernetes/workload.js";
+import type { EdgeProxyHost } from "../../plan/edge-proxy.js";
 
 /** Container-Optimized OS, stable channel: a minimal, auto-updating image whose only job is running containers. */
 export const CONTAINER_VM_IMAGE = "projects/cos-cloud/global/images/family/cos-stable";
@@ -23,6 +24,11 @@ export interface ContainerVmOptions {
   readonly secrets: Readonly<Record<string, string>>;
   /** Artifact Registry hosts Docker authenticates to with the VM's service account (e.g. asia-northeast3-docker.pkg.dev). */
   readonly registryHosts: readonly string[];
+  /**
+   * The edge proxy in front of the service (its config and unit, from `edgeProxyHost`), started after it.
+   * @default - no proxy: the load balancer reaches the service's port
+   */
+  readonly edgeProxy?: EdgeProxyHost;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -83,8 +89,9 @@ export function containerVmUserData(options: ContainerVmOptions): string {
       ...files.map(([key, content]) => ({ path: `${etc}/${key.toLowerCase()}`, permissions: "0644", owner: "root", content })),
       { path: `${etc}/fetch-secrets.sh`, permissions: "0700", owner: "root", content: fetchSecretsScript(run, options.secrets) },
       { path: `/etc/systemd/system/${service}.service`, permissions: "0644", owner: "root", content: unit },
+      ...(options.edgeProxy?.files ?? []).map((file) => ({ ...file, owner: "root" })),
     ],
-    runcmd: ["systemctl daemon-reload", `systemctl start ${service}.service`],
+    runcmd: ["systemctl daemon-reload", `systemctl start ${service}.service`, ...(options.edgeProxy ? [`systemctl start ${options.edgeProxy.unit}.service`] : [])],
   };
   return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
 }
