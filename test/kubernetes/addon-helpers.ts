@@ -32,6 +32,10 @@ const CRD_REQUIRED: Record<string, readonly string[]> = {
   "kafka.strimzi.io/v1beta2/KafkaUser": ["authentication", "authorization"],
   "elbv2.k8s.aws/v1beta1/TargetGroupBinding": ["serviceRef", "targetGroupARN"],
   "postgresql.cnpg.io/v1/Cluster": ["instances", "storage"],
+  "k8s.mariadb.com/v1alpha1/MariaDB": ["rootPasswordSecretKeyRef", "storage"],
+  "k8s.mariadb.com/v1alpha1/Database": ["mariaDbRef"],
+  "k8s.mariadb.com/v1alpha1/User": ["mariaDbRef", "passwordSecretKeyRef"],
+  "k8s.mariadb.com/v1alpha1/Grant": ["mariaDbRef", "privileges", "database", "table", "username"],
   "secrets-store.csi.x-k8s.io/v1/SecretProviderClass": ["provider", "parameters"],
 };
 

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { databaseAddOn, databaseCredentialsSecretName, databaseHost, dataNamespace, dataNamespaceManifests, postgresServices } from "../../kubernetes/database.js";
+import { databaseCredentialsSecretName, dataNamespace, dataNamespaceManifests } from "../../kubernetes/database.js";
+import { clusterDatabaseAddOns, clusterDatabaseHost, clusterDatabaseServices } from "../../kubernetes/service-databases.js";
 import { gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
@@ -95,7 +96,7 @@ export interface LandingZoneTransform {
  * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the Redis session store, the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
- * database (reachable only by its owner), event stores and choreographed sagas on Kafka, every
+ * database and a MariaDB (mariadb-operator) per mysql database (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
  * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
  * own repository. The plan decides everything; a spec asking for what this engine does not build
  * (frontends, mysql...) is
@@ -217,20 +218,20 @@ export class LandingZone extends pulumi.ComponentResource {
   }
 
   /**
-   * Each postgres service's CloudNativePG cluster in the data namespace: a generated password in a
-   * basic-auth Secret there (the owner's only copy is its own Secret), then the operator, the
-   * clusters and their owner-only NetworkPolicies.
+   * Each service's own database in the data namespace (CloudNativePG for postgres, the
+   * mariadb-operator for mysql): a generated password in a basic-auth Secret there (the owner's
+   * only copy is its own Secret), then the operators, the databases and their owner-only NetworkPolicies.
    */
   private databases(name: string, provider: k8s.Provider): { passwords: Record<string, pulumi.Output<string>>; resources: pulumi.Resource[] } {
     const { plan } = this;
-    const addOn = databaseAddOn(plan);
-    if (!addOn) return { passwords: {}, resources: [] };
-    // Deleting the namespace, a Secret or a Cluster would delete the data: kept and protected in prod.
+    const addOns = clusterDatabaseAddOns(plan);
+    if (addOns.length === 0) return { passwords: {}, resources: [] };
+    // Deleting the namespace, a Secret or a database resource would delete the data: kept and protected in prod.
     const kept = plan.protection.retain ? { protect: true, retainOnDelete: true } : {};
     const objects = (list: readonly ManifestObject[]) => ({ objs: list.map((m) => ({ ...m })) });
     const namespace = new k8s.yaml.v2.ConfigGroup(`${name}-data-namespace`, objects(dataNamespaceManifests(plan)), { parent: this, provider, ...kept });
     const passwords: Record<string, pulumi.Output<string>> = {};
-    const secrets = postgresServices(plan).map((service) => {
+    const secrets = clusterDatabaseServices(plan).map((service) => {
       const password = new random.RandomPassword(`${name}-${service.name}-db-password`, { length: 32, special: false }, { parent: this, ...kept });
       passwords[service.name] = pulumi.secret(password.result);
       return new k8s.core.v1.Secret(
@@ -243,9 +244,11 @@ export class LandingZone extends pulumi.ComponentResource {
         { parent: this, provider, dependsOn: [namespace], ...kept },
       );
     });
-    const operator = applyAddOn(`${name}-databases`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...secrets] });
-    const clusters = new k8s.yaml.v2.ConfigGroup(`${name}-databases-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...secrets, ...operator], ...kept });
-    const resources = [...operator, clusters];
+    const resources = addOns.flatMap(({ key, addOn }) => {
+      const operator = applyAddOn(`${name}-${key}`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...secrets] });
+      const databases = new k8s.yaml.v2.ConfigGroup(`${name}-${key}-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...secrets, ...operator], ...kept });
+      return [...operator, databases];
+    });
     return { passwords, resources };
   }
 
@@ -270,12 +273,12 @@ function usesBroker(service: ServicePlan): boolean {
   return service.publishes.length > 0 || service.subscribes.length > 0 || service.readModel !== undefined || service.eventStore !== undefined;
 }
 
-/** Where a service's CloudNativePG database is; the password comes from its Secret. */
+/** Where a service's own database is; the password comes from its Secret. */
 function databaseEnv(plan: LandingZonePlan, service: ServicePlan): Record<string, string> {
   const db = service.database!;
   return {
     [DATA_ENV.databaseEngine]: db.engine,
-    [DATA_ENV.databaseHost]: databaseHost(plan, service.name),
+    [DATA_ENV.databaseHost]: clusterDatabaseHost(plan, { ...service, database: db }),
     [DATA_ENV.databasePort]: String(db.port),
     [DATA_ENV.databaseName]: db.databaseName,
     [DATA_ENV.databaseUser]: db.serviceUser,

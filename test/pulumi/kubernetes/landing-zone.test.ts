@@ -205,9 +205,37 @@ describe("LandingZone rejects what it does not build", () => {
     expect(config).toMatchObject({ LOG_LEVEL: "info", TIMEOUT: "30", SESSION_STORE_ENDPOINT: "sessions.shop.svc.cluster.local:6379", SESSION_STORE_TLS: "false" });
   });
 
-  it("rejects databases other than postgres, which this engine does not build, and pipelines without an owner", async () => {
-    await expect(run({ ...base, services: [{ name: "orders", database: { engine: "mysql" } }] })).rejects.toThrow('services[0].database.engine "mysql" is not built by the pulumi engine on kubernetes. Fix: use postgres');
+  it("rejects database engines this engine does not build, and pipelines without an owner", async () => {
+    await expect(run({ ...base, services: [{ name: "orders", database: { engine: "key-value" } }] })).rejects.toThrow('services[0].database.engine "key-value" is not built by the pulumi engine on kubernetes. Fix: use postgres or mysql');
     await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipelines.repositoryOwner is undefined");
+  });
+
+  it("gives a mysql service a MariaDB only it reaches, after the operator, its generated password by Secret reference", async () => {
+    const spec: LandingZoneInput = { ...base, environment: "prod", services: [{ name: "catalog", database: { engine: "mysql" } }, { name: "orders" }], logging: { stack: "none", buffer: "none" } };
+    const { resources } = await run(spec);
+    const credentials = single(resources, SECRET, "shop-catalog-db-credentials");
+    expect(credentials.inputs).toMatchObject({ type: "kubernetes.io/basic-auth", metadata: { name: "catalog-db-credentials", namespace: "shop-data" }, stringData: { username: "catalog" } });
+    expect(credentials.secretInputs).toContain("stringData");
+    const releases = ["shop-mysql-mariadb-operator-crds", "shop-mysql-mariadb-operator"].map((name) => single(resources, RELEASE, name));
+    for (const release of releases) expect(release.dependsOn).toEqual(["shop-data-namespace", "shop-catalog-db-credentials"]);
+    const group = single(resources, GROUP, "shop-mysql-manifests");
+    expect(group.dependsOn).toEqual(["shop-data-namespace", "shop-catalog-db-credentials", ...releases.map((r) => r.name)]);
+    expect(objs(group).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["MariaDB/catalog-db", "Database/catalog-db-database", "User/catalog-db-owner", "Grant/catalog-db-owner-grant", "NetworkPolicy/catalog-db-owner-only"]);
+    for (const kept of ["shop-data-namespace", "shop-mysql-manifests", "shop-catalog-db-credentials", "shop-catalog-db-password"]) {
+      expect(resources.find((r) => r.name === kept), kept).toMatchObject({ protect: true, retainOnDelete: true });
+    }
+    // No CloudNativePG without a postgres database.
+    expect(resources.some((r) => r.name === "shop-databases-cloudnative-pg")).toBe(false);
+    const config = objs(single(resources, GROUP, "shop-catalog-workload")).find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
+    expect(config).toMatchObject({ DATABASE_ENGINE: "mysql", DATABASE_HOST: "catalog-db-primary.shop-data.svc.cluster.local", DATABASE_PORT: "3306", DATABASE_NAME: "catalog", DATABASE_USER: "catalog" });
+    expect(config["DATABASE_PASSWORD"]).toBeUndefined();
+    const ownSecret = single(resources, SECRET, "shop-catalog-secret");
+    expect(ownSecret.secretInputs).toContain("stringData");
+    expect((ownSecret.inputs["stringData"] as Record<string, string>)["DATABASE_PASSWORD"]).toBe("mock-password-shop-catalog-db-password");
+    const deployment = objs(single(resources, GROUP, "shop-catalog-workload")).find((o) => o.kind === "Deployment")!;
+    const env = (deployment.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec.containers[0]!.env;
+    expect(env).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "catalog-secrets", key: "DATABASE_PASSWORD" } } });
+    expect(resources.some((r) => r.name === "shop-orders-db-credentials")).toBe(false);
   });
 
   it("checks the issuer's tokens on every call through the ingress, with Istio policies applied after the mesh", async () => {
