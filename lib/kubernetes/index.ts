@@ -14,6 +14,8 @@ export * from "./database.js";
 export * from "./custom-resource.js";
 export * from "./mysql.js";
 export * from "./service-databases.js";
+export * from "./frontends.js";
+export * from "./ingress-annotations.js";
 export * from "./delivery.js";
 export * from "./gitops.js";
 export * from "./load-balancer-access.js";

@@ -105,7 +105,7 @@ export const CATALOG: Readonly<Record<Cloud, Readonly<Record<Capability, PerTier
     readModel: { caas: "kafka-projector" },
     eventStore: { caas: "kafka-infinite-retention" },
     pipeline: { caas: "argo-cd" },
-    frontends: {},
+    frontends: { caas: "nginx-ingress-static" },
   },
 };
 

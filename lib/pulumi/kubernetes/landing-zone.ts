@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { databaseCredentialsSecretName, dataNamespace, dataNamespaceManifests } from "../../kubernetes/database.js";
 import { clusterDatabaseAddOns, clusterDatabaseHost, clusterDatabaseServices } from "../../kubernetes/service-databases.js";
+import { frontendImage, frontendNamespace, frontendNamespaceManifests, frontendRouteConflicts } from "../../kubernetes/frontends.js";
 import { gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
@@ -19,7 +20,8 @@ import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { applyAddOn, applyManifests } from "./add-on.js";
 import type { InClusterRedisTransform } from "./in-cluster-redis.js";
-import { Ingress, type IngressArgs, type IngressTransform } from "./ingress.js";
+import { FrontendApp, type FrontendAppTransform } from "./frontend-app.js";
+import { defaultIngressClass, Ingress, type IngressArgs, type IngressTransform } from "./ingress.js";
 import { LogPipeline, type LogPipelineTransform } from "./log-pipeline.js";
 import { MessageBroker } from "./message-broker.js";
 import { ServiceWorkload, type ServiceWorkloadTransform } from "./service-workload.js";
@@ -68,6 +70,11 @@ export interface LandingZoneArgs {
    */
   readonly registry?: RegistryArgs;
   /**
+   * Bundle images of the micro-frontends by app name, e.g. the tag an app's pipeline just pushed; each app rolls on its own.
+   * @default - `<zone>-<app>-ui:latest` (behind `registry.server` when given)
+   */
+  readonly frontendImages?: Readonly<Record<string, string>>;
+  /**
    * Values of the services' declared secrets, by service then key; missing ones are generated.
    * @default - every secret generated
    */
@@ -88,6 +95,8 @@ export interface LandingZoneTransform {
   readonly addOnRelease?: (args: k8s.helm.v3.ReleaseArgs, release: HelmReleaseSpec) => void;
   /** Called for every service with its name. */
   readonly service?: (name: string) => ServiceWorkloadTransform | undefined;
+  /** Called for every micro-frontend app with its name. */
+  readonly frontend?: (app: string) => FrontendAppTransform | undefined;
 }
 
 /**
@@ -98,9 +107,10 @@ export interface LandingZoneTransform {
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
  * database and a MariaDB (mariadb-operator) per mysql database (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
  * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
- * own repository. The plan decides everything; a spec asking for what this engine does not build
- * (frontends, mysql...) is
- * rejected before any resource is registered.
+ * own repository, and the micro-frontends (the shell at `/`, each fragment at `/<fragment>/`, on
+ * the gateway's host beside the shell BFF's routes). The plan decides everything; a spec asking
+ * for what this engine does not build (key-value or document databases...) is rejected before
+ * any resource is registered.
  *
  * @example
  * const zone = new LandingZone("shop", { spec: loadSpecFile("landing-zone.yaml") });
@@ -115,6 +125,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly broker?: MessageBroker;
   /** Every service and BFF, by name. */
   readonly services: Readonly<Record<string, ServiceWorkload>>;
+  /** The shell and every fragment, by name; empty without frontends. */
+  readonly frontends: Readonly<Record<string, FrontendApp>>;
   /** The workloads namespace. */
   readonly namespace: pulumi.Output<string>;
   readonly ingressHost: pulumi.Output<string | undefined>;
@@ -207,6 +219,7 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     this.services = services;
+    this.frontends = this.frontendApps(name, args, provider);
 
     this.namespace = pulumi.output(workloadNamespace(plan));
     this.ingressHost = this.ingress.host;
@@ -252,6 +265,40 @@ export class LandingZone extends pulumi.ComponentResource {
     return { passwords, resources };
   }
 
+  /**
+   * The shell and its fragments in their own namespace, each its own component after the ingress
+   * controller (whose admission webhook checks their Ingresses), on the gateway's host and class.
+   */
+  private frontendApps(name: string, args: LandingZoneArgs, provider: k8s.Provider): Record<string, FrontendApp> {
+    const { plan } = this;
+    if (!plan.frontends) return {};
+    const namespace = applyManifests(`${name}-frontends-namespace`, frontendNamespaceManifests(plan), { provider, parent: this });
+    const registry = args.registry;
+    const pullSecret =
+      registry?.username !== undefined && registry.password !== undefined ? registrySecret(`${name}-frontends`, plan, registry, provider, this, namespace, frontendNamespace(plan)) : undefined;
+    const apps: Record<string, FrontendApp> = {};
+    for (const app of [plan.frontends.shell, ...plan.frontends.fragments]) {
+      const image = args.frontendImages?.[app.name] ?? (registry ? `${registry.server.replace(/\/+$/, "")}/${frontendImage(plan, app)}` : undefined);
+      const appTransform = args.transform?.frontend?.(app.name);
+      apps[app.name] = new FrontendApp(
+        `${name}-ui-${app.name}`,
+        {
+          plan,
+          app: app.name,
+          provider,
+          className: args.ingress?.className ?? defaultIngressClass(plan),
+          ...(args.ingress?.host !== undefined ? { host: args.ingress.host } : {}),
+          ...(args.ingress?.tlsSecretName !== undefined ? { httpsOnly: true } : {}),
+          ...(image ? { image } : {}),
+          ...(pullSecret ? { imagePullSecretName: REGISTRY_SECRET_NAME } : {}),
+          ...(appTransform ? { transform: appTransform } : {}),
+        },
+        { parent: this, dependsOn: [namespace, ...this.ingress.resources, ...(pullSecret ? [pullSecret] : [])] },
+      );
+    }
+    return apps;
+  }
+
   /** Stack outputs, by name. */
   get outputs(): Readonly<Record<string, pulumi.Output<unknown>>> {
     return {
@@ -291,6 +338,18 @@ function imageSetInSpec(plan: LandingZonePlan, service: ServicePlan): boolean {
 }
 
 function checkArgs(plan: LandingZonePlan, args: LandingZoneArgs): void {
+  const conflicts = frontendRouteConflicts(plan);
+  if (conflicts.length > 0) throw new Error(`LandingZone args.spec: ${conflicts.join("; ")}`);
+  const domainName = plan.frontends?.domainName;
+  if (domainName !== undefined && args.ingress?.host !== domainName) {
+    throw new Error(
+      `LandingZone args.ingress.host: ${args.ingress?.host === undefined ? "undefined" : `"${args.ingress.host}"`}, but frontends.domainName is "${domainName}" and the pages share the gateway's host. Fix: pass ingress: { host: "${domainName}", tlsSecretName: <its certificate Secret> }`,
+    );
+  }
+  const apps = plan.frontends ? [plan.frontends.shell, ...plan.frontends.fragments].map((a) => a.name) : [];
+  for (const app of Object.keys(args.frontendImages ?? {})) {
+    if (!apps.includes(app)) throw new Error(`LandingZone args.frontendImages: "${app}" is not a micro-frontend of the spec. Fix: use one of ${apps.join(", ") || "(none: the spec has no frontends)"}`);
+  }
   for (const [service, values] of Object.entries(args.secretValues ?? {})) {
     const declared = plan.services.find((s) => s.name === service);
     if (!declared) throw new Error(`LandingZone args.secretValues: "${service}" is not a service of the spec. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
@@ -309,7 +368,15 @@ function checkArgs(plan: LandingZonePlan, args: LandingZoneArgs): void {
   }
 }
 
-function registrySecret(name: string, plan: LandingZonePlan, registry: RegistryArgs, provider: k8s.Provider, parent: pulumi.Resource, namespace: pulumi.Resource): k8s.core.v1.Secret {
+function registrySecret(
+  name: string,
+  plan: LandingZonePlan,
+  registry: RegistryArgs,
+  provider: k8s.Provider,
+  parent: pulumi.Resource,
+  namespace: pulumi.Resource,
+  inNamespace = workloadNamespace(plan),
+): k8s.core.v1.Secret {
   const host = registry.server.split("/")[0]!;
   const dockerConfig = pulumi
     .all([registry.username!, registry.password!])
@@ -317,7 +384,7 @@ function registrySecret(name: string, plan: LandingZonePlan, registry: RegistryA
   return new k8s.core.v1.Secret(
     `${name}-registry`,
     {
-      metadata: { name: REGISTRY_SECRET_NAME, namespace: workloadNamespace(plan), labels: { "app.kubernetes.io/part-of": plan.name } },
+      metadata: { name: REGISTRY_SECRET_NAME, namespace: inNamespace, labels: { "app.kubernetes.io/part-of": plan.name } },
       type: "kubernetes.io/dockerconfigjson",
       stringData: { ".dockerconfigjson": pulumi.secret(dockerConfig) },
     },
