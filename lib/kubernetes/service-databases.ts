@@ -1,4 +1,5 @@
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
+import type { DatabaseEngine } from "../spec/types.js";
 import { databaseAddOn, databaseHost, postgresServices } from "./database.js";
 import { mysqlAddOn, mysqlHost, mysqlServices } from "./mysql.js";
 import type { AddOn } from "./types.js";
@@ -17,10 +18,18 @@ export function clusterDatabaseHost(plan: LandingZonePlan, service: OwningServic
   return databaseHost(plan, service.name);
 }
 
-/** The operators and databases the plan asks for, each an add-on, keyed by the name its resources carry. */
-export function clusterDatabaseAddOns(plan: LandingZonePlan): { readonly key: string; readonly addOn: AddOn }[] {
-  return [
-    { key: "databases", addOn: databaseAddOn(plan) },
-    { key: "mysql", addOn: mysqlAddOn(plan) },
-  ].filter((entry): entry is { key: string; addOn: AddOn } => entry.addOn !== undefined);
+/** An operator and the databases of one engine, keyed by the name its resources carry. */
+export interface ClusterDatabaseAddOn {
+  readonly key: string;
+  readonly engine: DatabaseEngine;
+  readonly addOn: AddOn;
+}
+
+/** The operators and databases the plan asks for, one add-on per engine. */
+export function clusterDatabaseAddOns(plan: LandingZonePlan): ClusterDatabaseAddOn[] {
+  const entries: { key: string; engine: DatabaseEngine; addOn: AddOn | undefined }[] = [
+    { key: "databases", engine: "postgres", addOn: databaseAddOn(plan) },
+    { key: "mysql", engine: "mysql", addOn: mysqlAddOn(plan) },
+  ];
+  return entries.filter((entry): entry is ClusterDatabaseAddOn => entry.addOn !== undefined);
 }

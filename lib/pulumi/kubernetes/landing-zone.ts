@@ -247,7 +247,7 @@ export class LandingZone extends pulumi.ComponentResource {
     const secrets = clusterDatabaseServices(plan).map((service) => {
       const password = new random.RandomPassword(`${name}-${service.name}-db-password`, { length: 32, special: false }, { parent: this, ...kept });
       passwords[service.name] = pulumi.secret(password.result);
-      return new k8s.core.v1.Secret(
+      const secret = new k8s.core.v1.Secret(
         `${name}-${service.name}-db-credentials`,
         {
           metadata: { name: databaseCredentialsSecretName(service.name), namespace: dataNamespace(plan), labels: { "app.kubernetes.io/part-of": plan.name } },
@@ -256,10 +256,12 @@ export class LandingZone extends pulumi.ComponentResource {
         },
         { parent: this, provider, dependsOn: [namespace], ...kept },
       );
+      return { engine: service.database.engine, secret };
     });
-    const resources = addOns.flatMap(({ key, addOn }) => {
-      const operator = applyAddOn(`${name}-${key}`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...secrets] });
-      const databases = new k8s.yaml.v2.ConfigGroup(`${name}-${key}-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...secrets, ...operator], ...kept });
+    const resources = addOns.flatMap(({ key, engine, addOn }) => {
+      const own = secrets.filter((s) => s.engine === engine).map((s) => s.secret);
+      const operator = applyAddOn(`${name}-${key}`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...own] });
+      const databases = new k8s.yaml.v2.ConfigGroup(`${name}-${key}-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...own, ...operator], ...kept });
       return [...operator, databases];
     });
     return { passwords, resources };

@@ -159,10 +159,22 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
     expect(env("orders")).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "DATABASE_PASSWORD" } } });
     expect(config("orders")).toMatchObject({ DATABASE_HOST: "orders-db-rw.shop-data.svc.cluster.local", DATABASE_PORT: "5432", DATABASE_NAME: "orders", DATABASE_USER: "orders" });
     expect(config("payments")).toMatchObject({ EVENT_STORE: "payments.event-store" });
-    for (const service of ["payments", "inventory", "web"]) {
+    // inventory's MariaDB: the same contract, its own operator, depending only on its own credentials.
+    expect(env("inventory")).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "inventory-secrets", key: "DATABASE_PASSWORD" } } });
+    expect(config("inventory")).toMatchObject({ DATABASE_ENGINE: "mysql", DATABASE_HOST: "inventory-db-primary.shop-data.svc.cluster.local", DATABASE_PORT: "3306", DATABASE_NAME: "inventory", DATABASE_USER: "inventory" });
+    expect(single(resources, RELEASE, "shop-mysql-mariadb-operator").dependsOn).toEqual(["shop-data-namespace", "shop-inventory-db-credentials"]);
+    expect(objs(single(resources, GROUP, "shop-mysql-manifests")).filter((o) => o.kind === "MariaDB").map((o) => [o.metadata.name, (o.spec as { replicas: number }).replicas])).toEqual([["inventory-db", 3]]);
+    expect(resources.find((r) => r.name === "shop-mysql-manifests")).toMatchObject({ protect: true, retainOnDelete: true });
+    for (const service of ["payments", "web"]) {
       expect(env(service).some((e) => e.name === "DATABASE_PASSWORD"), service).toBe(false);
       expect(config(service)["DATABASE_HOST"], service).toBeUndefined();
     }
+  });
+
+  it("serves the example's shell and fragments, each its own component", () => {
+    expect(byType(resources, "msa:kubernetes:FrontendApp").map((a) => a.name)).toEqual(["shop-ui-web", "shop-ui-browse", "shop-ui-account"]);
+    const paths = ["web", "browse", "account"].map((app) => (objs(single(resources, GROUP, `shop-ui-${app}-manifests`)).find((o) => o.kind === "Ingress")!.spec as { rules: { http: { paths: { path: string }[] } }[] }).rules[0]!.http.paths[0]!.path);
+    expect(paths).toEqual(["/", "/browse/", "/account/"]);
   });
 
   it("runs the choreographed saga and the event store on Kafka", () => {
@@ -304,6 +316,55 @@ describe("LandingZone rejects what it does not build", () => {
     // An image the spec sets is used as written.
     expect(JSON.stringify(objs(single(resources, GROUP, "shop-payments-workload")))).toContain('"image":"docker.io/acme/payments:2.1"');
     expect(JSON.stringify(byType(resources, GROUP).map((g) => g.inputs))).not.toContain("s3cret");
+  });
+
+  it("serves the shell and each fragment on its own, after the ingress controller, on the gateway's host and class", async () => {
+    const spec: LandingZoneInput = { ...base, bffs: ["web"], frontends: { shell: "web", fragments: ["catalog", "checkout"] }, auth: { sessions: "none" }, logging: { stack: "none", buffer: "none" } };
+    const { resources } = await runProgram(() => {
+      new LandingZone("shop", {
+        spec,
+        ingress: { host: "shop.example.com", tlsSecretName: "shop-tls" },
+        registry: { server: "registry.example.com/shop", username: "ci", password: "s3cret" },
+        frontendImages: { catalog: "registry.example.com/shop/shop-catalog-ui:1.4.2" },
+        transform: { frontend: (app) => (app === "checkout" ? { manifests: (args) => void (args.objs = (args.objs as { kind: string }[]).filter((o) => o.kind !== "PodDisruptionBudget")) } : undefined) },
+      });
+    });
+    const apps = byType(resources, "msa:kubernetes:FrontendApp");
+    expect(apps.map((a) => [a.name, a.parent])).toEqual([["shop-ui-web", "shop"], ["shop-ui-catalog", "shop"], ["shop-ui-checkout", "shop"]]);
+    const namespace = objs(single(resources, GROUP, "shop-frontends-namespace"));
+    expect(namespace.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["Namespace/shop-frontends", "NetworkPolicy/default-deny-ingress", "NetworkPolicy/allow-ingress-controller"]);
+    // The images come from the registry through a pull Secret of the frontends namespace; a given image wins.
+    const pull = single(resources, SECRET, "shop-frontends-registry");
+    expect(pull.inputs).toMatchObject({ type: "kubernetes.io/dockerconfigjson", metadata: { name: "registry-credentials", namespace: "shop-frontends" } });
+    expect(pull.secretInputs).toEqual(["stringData"]);
+    const group = (app: string) => single(resources, GROUP, `shop-ui-${app}-manifests`);
+    const deployment = (app: string) => objs(group(app)).find((o) => o.kind === "Deployment")!.spec as { template: { spec: { initContainers: { image: string }[]; imagePullSecrets: unknown[] } } };
+    expect(deployment("web").template.spec.initContainers[0]!.image).toBe("registry.example.com/shop/shop-web-ui:latest");
+    expect(deployment("catalog").template.spec.initContainers[0]!.image).toBe("registry.example.com/shop/shop-catalog-ui:1.4.2");
+    expect(deployment("web").template.spec.imagePullSecrets).toEqual([{ name: "registry-credentials" }]);
+    // Each app is its own ConfigGroup, waiting for its namespace, the controller (admission webhook) and the pull Secret.
+    for (const app of ["web", "catalog", "checkout"]) {
+      expect(group(app).dependsOn).toEqual(expect.arrayContaining(["shop-frontends-namespace", "shop-ingress-shop-ingress-nginx", "shop-frontends-registry"]));
+      const ingress = objs(group(app)).find((o) => o.kind === "Ingress")!;
+      expect(ingress.spec).toMatchObject({ ingressClassName: "shop-nginx", rules: [{ host: "shop.example.com" }] });
+      expect(ingress.metadata.annotations!["nginx.ingress.kubernetes.io/force-ssl-redirect"]).toBe("true");
+    }
+    expect(objs(group("catalog")).find((o) => o.kind === "Ingress")!.spec).toMatchObject({ rules: [{ http: { paths: [{ path: "/catalog/" }] } }] });
+    expect(objs(group("web")).find((o) => o.kind === "Ingress")!.spec).toMatchObject({ rules: [{ http: { paths: [{ path: "/" }] } }] });
+    // The shell's BFF route stays on the gateway's Ingress of the BFF, on the same host.
+    const routes = objs(single(resources, GROUP, "shop-ingress-routes"));
+    expect(routes.find((o) => o.metadata.name === "web")!.spec).toMatchObject({ rules: [{ host: "shop.example.com", http: { paths: [{ path: "/web" }] } }] });
+    expect(objs(group("checkout")).map((o) => o.kind)).not.toContain("PodDisruptionBudget");
+    expect(objs(group("catalog")).map((o) => o.kind)).toContain("PodDisruptionBudget");
+  });
+
+  it("rejects frontends that collide with a service's path, a domain the ingress does not serve, and images of unknown apps", async () => {
+    const spec: LandingZoneInput = { ...base, bffs: ["web"], frontends: { shell: "web", fragments: ["catalog"] }, auth: { sessions: "none" }, logging: { stack: "none", buffer: "none" } };
+    await expect(run({ ...spec, services: [{ name: "orders", path: "/catalog" }] })).rejects.toThrow('LandingZone args.spec: frontends: fragment "catalog" is served at /catalog/, which the gateway routes to orders');
+    await expect(run({ ...spec, frontends: { shell: "web", domainName: "shop.example.com" } })).rejects.toThrow(
+      'LandingZone args.ingress.host: undefined, but frontends.domainName is "shop.example.com" and the pages share the gateway\'s host. Fix: pass ingress: { host: "shop.example.com"',
+    );
+    await expect(runProgram(() => void new LandingZone("shop", { spec, frontendImages: { cart: "x:1" } }))).rejects.toThrow('LandingZone args.frontendImages: "cart" is not a micro-frontend of the spec. Fix: use one of web, catalog');
   });
 
   it("uses the given provider instead of creating one", async () => {
