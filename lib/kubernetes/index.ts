@@ -13,6 +13,7 @@ export * from "./target-group-binding.js";
 export * from "./database.js";
 export * from "./custom-resource.js";
 export * from "./mysql.js";
+export * from "./key-value.js";
 export * from "./service-databases.js";
 export * from "./frontends.js";
 export * from "./ingress-annotations.js";

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { databaseCredentialsSecretName, dataNamespace, dataNamespaceManifests } from "../../kubernetes/database.js";
-import { clusterDatabaseAddOns, clusterDatabaseHost, clusterDatabaseServices } from "../../kubernetes/service-databases.js";
+import { clusterDatabaseAddOns, clusterDatabaseEnv, clusterDatabaseServices, clusterDatabaseUser } from "../../kubernetes/service-databases.js";
 import { frontendImage, frontendNamespace, frontendNamespaceManifests, frontendRouteConflicts } from "../../kubernetes/frontends.js";
 import { gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
@@ -105,11 +105,12 @@ export interface LandingZoneTransform {
  * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the Redis session store, the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
- * database and a MariaDB (mariadb-operator) per mysql database (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
+ * database, a MariaDB (mariadb-operator) per mysql database and a TLS-only Redis per key-value
+ * store (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
  * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
  * own repository, and the micro-frontends (the shell at `/`, each fragment at `/<fragment>/`, on
  * the gateway's host beside the shell BFF's routes). The plan decides everything; a spec asking
- * for what this engine does not build (key-value or document databases...) is rejected before
+ * for what this engine does not build (document databases...) is rejected before
  * any resource is registered.
  *
  * @example
@@ -199,7 +200,7 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(this.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: `${sessionHost(plan)}:${plan.sessions!.port}`, [PLATFORM_ENV.sessionStoreTls]: "false" } : {}),
             ...(plan.broker && usesBroker(service) ? { [KAFKA_BOOTSTRAP_SERVERS_ENV]: kafkaBootstrapServers(plan) } : {}),
             ...(service.eventStore ? { [DATA_ENV.eventStore]: service.eventStore.name } : {}),
-            ...(databases.passwords[service.name] ? databaseEnv(plan, service) : {}),
+            ...(databases.passwords[service.name] ? clusterDatabaseEnv(plan, { ...service, database: service.database! }) : {}),
           },
           ...(this.sessions || databases.passwords[service.name]
             ? {
@@ -232,7 +233,7 @@ export class LandingZone extends pulumi.ComponentResource {
 
   /**
    * Each service's own database in the data namespace (CloudNativePG for postgres, the
-   * mariadb-operator for mysql): a generated password in a basic-auth Secret there (the owner's
+   * mariadb-operator for mysql, a TLS-only Redis with cert-manager's certificate for key-value): a generated password in a basic-auth Secret there (the owner's
    * only copy is its own Secret), then the operators, the databases and their owner-only NetworkPolicies.
    */
   private databases(name: string, provider: k8s.Provider): { passwords: Record<string, pulumi.Output<string>>; resources: pulumi.Resource[] } {
@@ -252,7 +253,7 @@ export class LandingZone extends pulumi.ComponentResource {
         {
           metadata: { name: databaseCredentialsSecretName(service.name), namespace: dataNamespace(plan), labels: { "app.kubernetes.io/part-of": plan.name } },
           type: "kubernetes.io/basic-auth",
-          stringData: { username: service.database.serviceUser, password: pulumi.secret(password.result) },
+          stringData: { username: clusterDatabaseUser(service), password: pulumi.secret(password.result) },
         },
         { parent: this, provider, dependsOn: [namespace], ...kept },
       );
@@ -320,18 +321,6 @@ function sessionHost(plan: LandingZonePlan): string {
 
 function usesBroker(service: ServicePlan): boolean {
   return service.publishes.length > 0 || service.subscribes.length > 0 || service.readModel !== undefined || service.eventStore !== undefined;
-}
-
-/** Where a service's own database is; the password comes from its Secret. */
-function databaseEnv(plan: LandingZonePlan, service: ServicePlan): Record<string, string> {
-  const db = service.database!;
-  return {
-    [DATA_ENV.databaseEngine]: db.engine,
-    [DATA_ENV.databaseHost]: clusterDatabaseHost(plan, { ...service, database: db }),
-    [DATA_ENV.databasePort]: String(db.port),
-    [DATA_ENV.databaseName]: db.databaseName,
-    [DATA_ENV.databaseUser]: db.serviceUser,
-  };
 }
 
 function imageSetInSpec(plan: LandingZonePlan, service: ServicePlan): boolean {

@@ -218,7 +218,7 @@ describe("LandingZone rejects what it does not build", () => {
   });
 
   it("rejects database engines this engine does not build, and pipelines without an owner", async () => {
-    await expect(run({ ...base, services: [{ name: "orders", database: { engine: "key-value" } }] })).rejects.toThrow('services[0].database.engine "key-value" is not built by the pulumi engine on kubernetes. Fix: use postgres or mysql');
+    await expect(run({ ...base, services: [{ name: "orders", database: { engine: "document" } }] })).rejects.toThrow('services[0].database.engine "document" is not built by the pulumi engine on kubernetes. Fix: use postgres or mysql or key-value');
     await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipelines.repositoryOwner is undefined");
   });
 
@@ -248,6 +248,23 @@ describe("LandingZone rejects what it does not build", () => {
     const env = (deployment.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec.containers[0]!.env;
     expect(env).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "catalog-secrets", key: "DATABASE_PASSWORD" } } });
     expect(resources.some((r) => r.name === "shop-orders-db-credentials")).toBe(false);
+  });
+
+  it("gives a key-value service its own TLS-only Redis after cert-manager, its password only in Secrets", async () => {
+    const spec: LandingZoneInput = { ...base, services: [{ name: "cart", database: { engine: "key-value" } }], logging: { stack: "none", buffer: "none" } };
+    const { resources } = await run(spec);
+    const credentials = single(resources, SECRET, "shop-cart-db-credentials");
+    expect(credentials.inputs).toMatchObject({ type: "kubernetes.io/basic-auth", metadata: { name: "cart-db-credentials", namespace: "shop-data" }, stringData: { username: "default" } });
+    expect(credentials.secretInputs).toContain("stringData");
+    expect(single(resources, RELEASE, "shop-key-value-cert-manager").dependsOn).toEqual(["shop-data-namespace", "shop-cart-db-credentials"]);
+    const group = single(resources, GROUP, "shop-key-value-manifests");
+    expect(group.dependsOn).toEqual(["shop-data-namespace", "shop-cart-db-credentials", "shop-key-value-cert-manager"]);
+    const set = objs(group).find((o) => o.kind === "StatefulSet")!;
+    expect(JSON.stringify(set)).toContain('"secretName":"cart-kv-tls"');
+    expect(JSON.stringify(group.inputs)).not.toContain("mock-password");
+    const config = objs(single(resources, GROUP, "shop-cart-workload")).find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
+    expect(config).toMatchObject({ DATABASE_ENGINE: "key-value", DATABASE_HOST: "cart-kv.shop-data.svc.cluster.local", DATABASE_PORT: "6379", DATABASE_USER: "default" });
+    expect((single(resources, SECRET, "shop-cart-secret").inputs["stringData"] as Record<string, string>)["DATABASE_PASSWORD"]).toBe("mock-password-shop-cart-db-password");
   });
 
   it("checks the issuer's tokens on every call through the ingress, with Istio policies applied after the mesh", async () => {
