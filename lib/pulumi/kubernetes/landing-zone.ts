@@ -233,8 +233,9 @@ export class LandingZone extends pulumi.ComponentResource {
 
   /**
    * Each service's own database in the data namespace (CloudNativePG for postgres, the
-   * mariadb-operator for mysql, a TLS-only Redis with cert-manager's certificate for key-value): a generated password in a basic-auth Secret there (the owner's
-   * only copy is its own Secret), then the operators, the databases and their owner-only NetworkPolicies.
+   * mariadb-operator for mysql, a TLS-only Redis with cert-manager's certificate for key-value):
+   * a generated password in a basic-auth Secret there (the owner's only copy is its own Secret),
+   * then per engine the operator, the databases and their owner-only NetworkPolicies.
    */
   private databases(name: string, provider: k8s.Provider): { passwords: Record<string, pulumi.Output<string>>; resources: pulumi.Resource[] } {
     const { plan } = this;
