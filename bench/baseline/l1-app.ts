@@ -999,7 +999,7 @@ export function synthesizeL1(n: number, outdir: string, options: { readonly vali
   const app = new App({
     outdir,
     builtinCloudFormationValidation: options.validate,
-    context: { ...LANDING_ZONE_APP_CONTEXT, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": false, "aws:cdk:disable-stack-trace": true },
+    context: { ...LANDING_ZONE_APP_CONTEXT, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": false, "aws:cdk:disable-stack-trace": true, "aws:cdk:disable-creation-stack-traces": true },
   });
   const env: Environment = { region: REGION };
   const net = networkStack(app, env);
