@@ -117,5 +117,7 @@ export const VERSIONS = {
   kafka: "3.8.x",
   postgres: "16.10",
   mysql: "8.0.41",
+  /** The MySQL-compatible server of existing clusters (mariadb-operator runs MariaDB, not Oracle MySQL). */
+  mariadb: "11.8.2",
   elasticBeanstalkDocker: "64bit Amazon Linux 2023 v4.7.2 running Docker",
 } as const;
