@@ -46,8 +46,38 @@ export class ServiceDeliveryStack extends PlanStack {
 
   /** The pipeline or GitHub roles and the deploy target of a planned delivery. */
   private pipelineOf(plan: LandingZonePlan, delivery: DeliveryPlan, planned: ServiceDeliveryPlan): Omit<ServiceDeliveryProps, "serviceName"> {
+    const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
+    const source = delivery.provider === "native" ? { connectionArn: delivery.connectionArn ?? read(sharedParameters.connectionArn(plan)), owner: planned.source.owner!, repository: planned.source.name, branch: planned.source.branch } : undefined;
+    const github =
+      delivery.provider === "github-actions"
+        ? {
+            oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(this, "GitHubOidcProvider", delivery.githubOidcProviderArn ?? read(sharedParameters.githubOidcProviderArn(plan))),
+            publishSubject: planned.github.publishSubject!,
+            deploySubject: planned.github.deploySubject!,
+            publishRoleName: planned.names.publishRole,
+            deployRoleName: planned.names.deployRole,
+          }
+        : undefined;
+    // The planner refuses an engine plan without an owner; this names the prop if the plan was built by hand.
+    repositoryFullName(planned.source);
+    return {
+      ...(source ? { source } : {}),
+      ...(github ? { github } : {}),
+      deploy: this.deployTargetOf(plan, planned),
+      approval: planned.approval,
+      testCommand: delivery.testCommand,
+      releaseParameterName: planned.releaseParameter,
+      logRetention: delivery.logRetentionDays as logs.RetentionDays,
+      logEncryptionKey: this.logKey,
+      names: { pipeline: planned.names.pipeline, buildProject: planned.names.buildProject, deployProject: planned.names.deployProject },
+    };
+  }
+
+  /** caas: the service's Deployment in the shared cluster; iaas: its Auto Scaling group. */
+  private deployTargetOf(plan: LandingZonePlan, planned: ServiceDeliveryPlan): NonNullable<ServiceDeliveryProps["deploy"]> {
+    if (planned.deploy.kind === "vm-rollout" && planned.deploy.autoScalingGroup) return { autoScalingGroupName: planned.deploy.autoScalingGroup };
     if (planned.deploy.kind !== "kubernetes-rollout") {
-      throw new Error(`ServiceDeliveryStack: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) has no CDK implementation yet. Fix: set tier: caas, or pipelines.perService: false`);
+      throw new Error(`ServiceDeliveryStack: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) has no CDK implementation yet. Fix: set tier: caas or iaas, or pipelines.perService: false`);
     }
     const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
     const zones = plan.network.availabilityZones;
@@ -66,39 +96,16 @@ export class ServiceDeliveryStack extends PlanStack {
       workloadSecurityGroupId: read(sharedParameters.workloadSecurityGroupId(plan)),
       namespace: workloadNamespace(plan),
     });
-    const source = delivery.provider === "native" ? { connectionArn: delivery.connectionArn ?? read(sharedParameters.connectionArn(plan)), owner: planned.source.owner!, repository: planned.source.name, branch: planned.source.branch } : undefined;
-    const github =
-      delivery.provider === "github-actions"
-        ? {
-            oidcProvider: iam.OidcProviderNative.fromOidcProviderArn(this, "GitHubOidcProvider", delivery.githubOidcProviderArn ?? read(sharedParameters.githubOidcProviderArn(plan))),
-            publishSubject: planned.github.publishSubject!,
-            deploySubject: planned.github.deploySubject!,
-            publishRoleName: planned.names.publishRole,
-            deployRoleName: planned.names.deployRole,
-          }
-        : undefined;
-    // The planner refuses an engine plan without an owner; this names the prop if the plan was built by hand.
-    repositoryFullName(planned.source);
     return {
-      ...(source ? { source } : {}),
-      ...(github ? { github } : {}),
-      deploy: {
-        clusterName: read(sharedParameters.clusterName(plan)),
-        namespace: planned.deploy.namespace,
-        deployment: planned.deploy.deployment,
-        container: planned.deploy.container,
-        kubernetesGroup: planned.deploy.kubernetesGroup,
-        vpc,
-        clusterSecurityGroup: target.workloadSecurityGroup,
-        target,
-        rbac: deployerRbac(plan, planned),
-      },
-      approval: planned.approval,
-      testCommand: delivery.testCommand,
-      releaseParameterName: planned.releaseParameter,
-      logRetention: delivery.logRetentionDays as logs.RetentionDays,
-      logEncryptionKey: this.logKey,
-      names: { pipeline: planned.names.pipeline, buildProject: planned.names.buildProject, deployProject: planned.names.deployProject },
+      clusterName: read(sharedParameters.clusterName(plan)),
+      namespace: planned.deploy.namespace,
+      deployment: planned.deploy.deployment,
+      container: planned.deploy.container,
+      kubernetesGroup: planned.deploy.kubernetesGroup,
+      vpc,
+      clusterSecurityGroup: target.workloadSecurityGroup,
+      target,
+      rbac: deployerRbac(plan, planned),
     };
   }
 }

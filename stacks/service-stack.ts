@@ -162,6 +162,8 @@ export class ServiceStack extends PlanStack {
         this.workload = new VmService(this, "Workload", {
           ...common,
           logEncryptionKey: this.logKey,
+          // Its pipeline releases by refreshing the instances, which read the image from here at boot.
+          ...(image.releaseParameter ? { releaseParameterName: image.releaseParameter } : {}),
           targetGroupArns: this.routes?.targetGroupArns ?? [],
           ...(discovery ? { discovery: { namespaceId: read(sharedParameters.discoveryNamespaceId(plan)), hostedZoneId: read(sharedParameters.discoveryHostedZoneId(plan)) } } : {}),
         });
@@ -268,12 +270,12 @@ function messagingArnsOf(
 }
 
 /** The spec's image when it names one; the pipeline's latest release; otherwise the service's own ECR repository. */
-function imageOf(scope: Construct, plan: LandingZonePlan, service: ServicePlan): { uri: string; fromRepository: boolean } {
+function imageOf(scope: Construct, plan: LandingZonePlan, service: ServicePlan): { uri: string; fromRepository: boolean; releaseParameter?: string } {
   const explicit = specImageOf(plan, service.name);
   if (explicit) return { uri: explicit, fromRepository: false };
   // The deploy stage records each release, so redeploying this stack keeps the released image.
   const release = plan.delivery?.services.find((s) => s.service === service.name)?.releaseParameter;
-  if (release) return { uri: ssm.StringParameter.valueForStringParameter(scope, release), fromRepository: true };
+  if (release) return { uri: ssm.StringParameter.valueForStringParameter(scope, release), fromRepository: true, releaseParameter: release };
   const tag = service.image.slice(service.image.lastIndexOf(":") + 1);
   return { uri: ecr.Repository.fromRepositoryName(scope, "Repository", service.repository).repositoryUriForTag(tag), fromRepository: true };
 }

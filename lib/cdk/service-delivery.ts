@@ -1,4 +1,5 @@
 import {
+  ArnFormat,
   Duration,
   RemovalPolicy,
   Stack,
@@ -17,7 +18,7 @@ import {
 import { CfnAccessEntry } from "aws-cdk-lib/aws-eks-v2";
 import { Construct } from "constructs";
 import type { ManifestObject } from "../kubernetes/types.js";
-import { buildEnvironment, buildStageSpec, deployEnvironment, deployStageSpec } from "../plan/buildspec.js";
+import { buildEnvironment, buildStageSpec, deployEnvironment, deployStageSpec, instanceRefreshEnvironment, instanceRefreshStageSpec } from "../plan/buildspec.js";
 import { DELIVERY_ACTIONS, DELIVERY_SETTINGS, GITHUB_OIDC } from "../plan/delivery.js";
 import { acknowledgeGrantWildcards, acknowledgeInlinePolicy } from "./compliance.js";
 import type { IKubernetesTarget } from "./kubernetes-target.js";
@@ -92,6 +93,16 @@ export interface ServiceDeliveryDeployTarget {
   readonly rbac?: readonly ManifestObject[];
 }
 
+/**
+ * A VM service's fleet (iaas): the deploy step records the image in the release parameter, which
+ * the instances read at boot, and refreshes this one Auto Scaling group. Runs outside the VPC: it
+ * calls only AWS APIs.
+ */
+export interface ServiceDeliveryFleetTarget {
+  /** Name of the service's Auto Scaling group (`VmService` given the same `releaseParameterName`). */
+  readonly autoScalingGroupName: string;
+}
+
 export interface ServiceDeliveryProps {
   /** Service (or BFF) name; it names the resources' descriptions. */
   readonly serviceName: string;
@@ -116,10 +127,11 @@ export interface ServiceDeliveryProps {
    */
   readonly github?: ServiceDeliveryGitHub;
   /**
-   * The Deployment the deploy step rolls. Required with `source` or `github`.
+   * What the deploy step releases to: a Deployment it rolls (caas) or an Auto Scaling group it
+   * refreshes (iaas). Required with `source` or `github`.
    * @default - registry only
    */
-  readonly deploy?: ServiceDeliveryDeployTarget;
+  readonly deploy?: ServiceDeliveryDeployTarget | ServiceDeliveryFleetTarget;
   /**
    * A manual approval before the deploy stage (prod).
    * @default false
@@ -167,7 +179,8 @@ export interface ServiceDeliveryProps {
  * lifecycle; or an existing one), and either a CodePipeline V2 (source through CodeConnections, build with unit tests
  * and push, manual approval when asked, deploy) or GitHub OIDC roles for its workflow. The deploy
  * project runs in the VPC, may describe only its cluster and write only its release parameter,
- * and its Kubernetes group may roll only the service's Deployment.
+ * and its Kubernetes group may roll only the service's Deployment; on a fleet (iaas) it runs outside
+ * the VPC and may only record its release and refresh the service's one Auto Scaling group.
  *
  * Cost: CodePipeline V2 bills per action minute, CodeBuild per build minute, the artifacts KMS key
  * monthly; ECR bills stored images.
@@ -254,30 +267,7 @@ export class ServiceDelivery extends Construct {
     }
 
     const deployLogs = logGroup("DeployLogs");
-    // HTTPS out only: AWS APIs, the cluster endpoint and dl.k8s.io.
-    const deploySecurityGroup = new ec2.SecurityGroup(this, "DeploySecurityGroup", { vpc: deploy.vpc, description: `Deploy project of ${props.serviceName}`, allowAllOutbound: false });
-    deploySecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs, the cluster endpoint and dl.k8s.io");
-    const deployProjectProps = {
-      description: `Rolls ${deploy.namespace}/${deploy.deployment} to a released image of ${props.serviceName}`,
-      environment: { buildImage: codebuild.LinuxBuildImage.fromCodeBuildImageId(DELIVERY_SETTINGS.buildImage), computeType: DELIVERY_SETTINGS.deployComputeType as codebuild.ComputeType },
-      environmentVariables: variables(
-        deployEnvironment(
-          { deploy: { namespace: deploy.namespace, deployment: deploy.deployment, container: deploy.container ?? deploy.deployment }, releaseParameter: releaseParameterName },
-          this.repository.repositoryUri,
-          deploy.clusterName,
-        ),
-      ),
-      buildSpec: codebuild.BuildSpec.fromObjectToYaml(deployStageSpec()),
-      vpc: deploy.vpc,
-      securityGroups: [deploySecurityGroup],
-      subnetSelection: deploy.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      timeout: Duration.minutes(DELIVERY_SETTINGS.deployTimeoutMinutes),
-      logging: { cloudWatch: { logGroup: deployLogs } },
-      ...(this.artifactsKey ? { encryptionKey: this.artifactsKey } : {}),
-      ...(props.names?.deployProject ? { projectName: props.names.deployProject } : {}),
-    };
-    // In a pipeline the project reads the build artifact; a GitHub job starts it with IMAGE set.
-    const deployProject = props.source ? new codebuild.PipelineProject(this, "DeployProject", deployProjectProps) : new codebuild.Project(this, "DeployProject", deployProjectProps);
+    const deployProject = "autoScalingGroupName" in deploy ? this.createRefreshProject(props, deploy, releaseParameterName, deployLogs) : this.createRolloutProject(props, deploy, releaseParameterName, deployLogs);
     if (!props.source) {
       Validations.of(deployProject.node.defaultChild!).acknowledge({
         id: "AwsSolutions::AwsSolutions-CB4",
@@ -286,20 +276,74 @@ export class ServiceDelivery extends Construct {
     }
     this.deployProject = deployProject;
     this.deployerRole = deployProject.role!;
-    const cluster = Stack.of(this).formatArn({ service: "eks", resource: "cluster", resourceName: deploy.clusterName });
-    this.deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.describeCluster], resources: [cluster] }));
     this.deployerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.recordRelease], resources: [this.releaseParameter.parameterArn] }));
-    new CfnAccessEntry(this, "DeployerAccess", { clusterName: deploy.clusterName, principalArn: this.deployerRole.roleArn, kubernetesGroups: [deploy.kubernetesGroup], type: "STANDARD" });
-    if (deploy.clusterSecurityGroup) {
-      deploy.clusterSecurityGroup.addIngressRule(deploySecurityGroup, ec2.Port.tcp(443), `${props.serviceName} deploy project to the cluster endpoint`);
-    }
-    if (deploy.target && deploy.rbac && deploy.rbac.length > 0) deploy.target.addManifests("DeployerRbac", deploy.rbac);
 
     if (props.source) {
       ({ buildProject: this.buildProject, pipeline: this.pipeline } = this.createPipeline(props, props.source, deployProject as codebuild.PipelineProject, logGroup("BuildLogs")));
     }
     if (props.github) ({ publishRole: this.publishRole, deployRole: this.deployRole } = this.createGitHubRoles(props.github, deployProject, deployLogs));
     this.acknowledgeCdkGrants(props.serviceName, deployProject);
+  }
+
+  /** Common settings of a deploy project; a pipeline's reads the build artifact, a GitHub job's starts with IMAGE set. */
+  private newDeployProject(props: ServiceDeliveryProps, description: string, environment: Record<string, string>, buildSpec: Record<string, unknown>, logGroup: logs.LogGroup, network?: Pick<codebuild.ProjectProps, "vpc" | "securityGroups" | "subnetSelection">): codebuild.Project {
+    const projectProps: codebuild.PipelineProjectProps = {
+      description,
+      environment: { buildImage: codebuild.LinuxBuildImage.fromCodeBuildImageId(DELIVERY_SETTINGS.buildImage), computeType: DELIVERY_SETTINGS.deployComputeType as codebuild.ComputeType },
+      environmentVariables: variables(environment),
+      buildSpec: codebuild.BuildSpec.fromObjectToYaml(buildSpec),
+      ...network,
+      timeout: Duration.minutes(DELIVERY_SETTINGS.deployTimeoutMinutes),
+      logging: { cloudWatch: { logGroup } },
+      ...(this.artifactsKey ? { encryptionKey: this.artifactsKey } : {}),
+      ...(props.names?.deployProject ? { projectName: props.names.deployProject } : {}),
+    };
+    return props.source ? new codebuild.PipelineProject(this, "DeployProject", projectProps) : new codebuild.Project(this, "DeployProject", projectProps);
+  }
+
+  /** caas: a project in the VPC that rolls the one Deployment its Kubernetes group may change. */
+  private createRolloutProject(props: ServiceDeliveryProps, deploy: ServiceDeliveryDeployTarget, releaseParameterName: string, deployLogs: logs.LogGroup): codebuild.Project {
+    // HTTPS out only: AWS APIs, the cluster endpoint and dl.k8s.io.
+    const deploySecurityGroup = new ec2.SecurityGroup(this, "DeploySecurityGroup", { vpc: deploy.vpc, description: `Deploy project of ${props.serviceName}`, allowAllOutbound: false });
+    deploySecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs, the cluster endpoint and dl.k8s.io");
+    const deployProject = this.newDeployProject(
+      props,
+      `Rolls ${deploy.namespace}/${deploy.deployment} to a released image of ${props.serviceName}`,
+      deployEnvironment({ deploy: { namespace: deploy.namespace, deployment: deploy.deployment, container: deploy.container ?? deploy.deployment }, releaseParameter: releaseParameterName }, this.repository.repositoryUri, deploy.clusterName),
+      deployStageSpec(),
+      deployLogs,
+      { vpc: deploy.vpc, securityGroups: [deploySecurityGroup], subnetSelection: deploy.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } },
+    );
+    const cluster = Stack.of(this).formatArn({ service: "eks", resource: "cluster", resourceName: deploy.clusterName });
+    deployProject.addToRolePolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.describeCluster], resources: [cluster] }));
+    new CfnAccessEntry(this, "DeployerAccess", { clusterName: deploy.clusterName, principalArn: deployProject.role!.roleArn, kubernetesGroups: [deploy.kubernetesGroup], type: "STANDARD" });
+    if (deploy.clusterSecurityGroup) {
+      deploy.clusterSecurityGroup.addIngressRule(deploySecurityGroup, ec2.Port.tcp(443), `${props.serviceName} deploy project to the cluster endpoint`);
+    }
+    if (deploy.target && deploy.rbac && deploy.rbac.length > 0) deploy.target.addManifests("DeployerRbac", deploy.rbac);
+    return deployProject;
+  }
+
+  /** iaas: a project that records the release and refreshes the service's one Auto Scaling group. */
+  private createRefreshProject(props: ServiceDeliveryProps, deploy: ServiceDeliveryFleetTarget, releaseParameterName: string, deployLogs: logs.LogGroup): codebuild.Project {
+    const deployProject = this.newDeployProject(
+      props,
+      `Refreshes the instances of ${deploy.autoScalingGroupName} onto a released image of ${props.serviceName}`,
+      instanceRefreshEnvironment({ autoScalingGroup: deploy.autoScalingGroupName, releaseParameter: releaseParameterName }, this.repository.repositoryUri),
+      instanceRefreshStageSpec(),
+      deployLogs,
+    );
+    const group = Stack.of(this).formatArn({ service: "autoscaling", resource: "autoScalingGroup", arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: `*:autoScalingGroupName/${deploy.autoScalingGroupName}` });
+    // A failed refresh reads the previous release to put it back.
+    deployProject.addToRolePolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.readRelease], resources: [this.releaseParameter!.parameterArn] }));
+    deployProject.addToRolePolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.refreshInstances], resources: [group] }));
+    deployProject.addToRolePolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.followRefresh], resources: ["*"] }));
+    acknowledgeGrantWildcards(
+      deployProject.role!,
+      (finding) => finding === "Resource::*" || (finding.startsWith("Resource::arn:") && finding.endsWith(`:autoScalingGroup:*:autoScalingGroupName/${deploy.autoScalingGroupName}`)),
+      "autoscaling:DescribeInstanceRefreshes has no resource-level permissions; the refresh itself is started only on the service's own group, whose ARN holds a generated id.",
+    );
+    return deployProject;
   }
 
   /**

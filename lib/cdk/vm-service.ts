@@ -53,6 +53,12 @@ export interface VmServiceProps {
    */
   readonly repositoryName?: string;
   /**
+   * SSM parameter the service's pipeline records releases in (`ServiceDelivery.releaseParameter`);
+   * the instances read their image from it at boot, so an instance refresh deploys a release.
+   * @default - none: the instances run `image`
+   */
+  readonly releaseParameterName?: string;
+  /**
    * Gateway target groups (instance type) the instances register in.
    * @default - none: the service is reached only through the registry
    */
@@ -164,6 +170,7 @@ export class VmService extends Construct {
     const subscriptions = subscriptionsOf(plan, service.name);
     grantHostedService(this.role, plan, service, {
       ...(props.repositoryName ? { repositoryName: props.repositoryName } : {}),
+      ...(props.releaseParameterName ? { releaseParameterName: props.releaseParameterName } : {}),
       secretArns: [...this.secrets.values()].map((s) => s.secretArn),
       topicArns: service.publishes.map((event) => messaging!.topicArns[event]!),
       queueArns: subscriptions.map((s) => messaging!.queueArns[s.name]!),
@@ -179,6 +186,7 @@ export class VmService extends Construct {
       vmUserData(plan, service, {
         region: stack.region,
         image: props.image,
+        ...(props.releaseParameterName ? { releaseParameter: props.releaseParameterName } : {}),
         env: { ...parts.env, ...props.env },
         secretArns: Object.fromEntries([...this.secrets].map(([key, secret]) => [key, secret.secretArn])),
         ...(props.sessionStore ? { sessionStore: props.sessionStore } : {}),

@@ -27,17 +27,17 @@ export function postgresServices(plan: LandingZonePlan): (ServicePlan & { readon
   return plan.services.filter((s): s is ServicePlan & { database: DatabasePlan } => s.database?.engine === "postgres");
 }
 
-/** Name of a service's CloudNativePG cluster. */
+/** Name of a service's database cluster (CloudNativePG `Cluster`, `MariaDB`). */
 export function databaseClusterName(service: string): string {
   return `${service}-db`;
 }
 
-/** The `kubernetes.io/basic-auth` Secret (in the data namespace) CloudNativePG creates the owner with. */
+/** The `kubernetes.io/basic-auth` Secret (in the data namespace) the operator creates the owner with. */
 export function databaseCredentialsSecretName(service: string): string {
   return `${service}-db-credentials`;
 }
 
-/** The read-write Service of a service's database, reachable from the owner's pods only. */
+/** The read-write Service of a service's CloudNativePG database, reachable from the owner's pods only. */
 export function databaseHost(plan: LandingZonePlan, service: string): string {
   return `${databaseClusterName(service)}-rw.${dataNamespace(plan)}.svc.cluster.local`;
 }
@@ -133,7 +133,7 @@ export function databaseAddOn(plan: LandingZonePlan): AddOn | undefined {
 }
 
 /** Instances per cluster from the plan's sizing (`1-instance`, `3-instances`). */
-function instancesOf(db: DatabasePlan): number {
+export function instancesOf(db: DatabasePlan): number {
   const instances = Number.parseInt(db.instanceClass, 10);
   if (!Number.isInteger(instances) || instances < 1) throw new Error(`databaseAddOn: instanceClass "${db.instanceClass}" names no instance count. Fix: plan the database for cloud kubernetes`);
   return instances;

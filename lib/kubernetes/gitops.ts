@@ -3,7 +3,7 @@ import { DATA_ENV } from "../plan/data.js";
 import { repositoryFullName, type ServiceDeliveryPlan } from "../plan/delivery.js";
 import { GITOPS_DIRECTORY, type GeneratedFile } from "../plan/workflows.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
-import { postgresServices } from "./database.js";
+import { clusterDatabaseServices } from "./service-databases.js";
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { renderYaml } from "./render.js";
@@ -21,8 +21,8 @@ const IN_CLUSTER = "https://kubernetes.default.svc";
 export function landingZoneSecretKeys(plan: LandingZonePlan, service: Pick<ServicePlan, "name">): string[] {
   return [
     ...(plan.sessions ? [PLATFORM_ENV.sessionStorePassword] : []),
-    // The password of the service's own CloudNativePG database.
-    ...(postgresServices(plan).some((s) => s.name === service.name) ? [DATA_ENV.databasePassword] : []),
+    // The password of the service's own database.
+    ...(clusterDatabaseServices(plan).some((s) => s.name === service.name) ? [DATA_ENV.databasePassword] : []),
   ];
 }
 

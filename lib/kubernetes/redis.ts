@@ -20,11 +20,32 @@ export interface RedisOptions {
    * @default REDIS_IMAGE
    */
   readonly image?: string;
+  /**
+   * A `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`, `ca.crt`, e.g. issued by cert-manager) for the pods'
+   * DNS names: clients and replication then speak TLS only (Redis reads renewed files at its next start).
+   * @default - plain connections, kept inside the namespace's NetworkPolicies
+   */
+  readonly tlsSecretName?: string;
+  /**
+   * Size of each pod's data volume.
+   * @default - twice memoryGiB, at least 1
+   */
+  readonly volumeGiB?: number;
 }
 
 /** The in-cluster Redis image, pinned (ElastiCache's engine version 7.1 has no matching upstream image). */
 export const REDIS_IMAGE = "docker.io/library/redis:7.4.6";
 export const REDIS_PORT = 6379;
+/** Where the TLS Secret is mounted. */
+export const REDIS_TLS_DIRECTORY = "/tls";
+/** TLS-only Redis: the Secret's files, replication over TLS, clients need no certificate of their own. */
+const REDIS_TLS_ARGS = [
+  `--tls-cert-file ${REDIS_TLS_DIRECTORY}/tls.crt`,
+  `--tls-key-file ${REDIS_TLS_DIRECTORY}/tls.key`,
+  `--tls-ca-cert-file ${REDIS_TLS_DIRECTORY}/ca.crt`,
+  "--tls-auth-clients no",
+  "--tls-replication yes",
+].join(" ");
 /** UID/GID of the redis user in the official image. */
 const REDIS_UID = 999;
 
@@ -34,7 +55,7 @@ const REDIS_UID = 999;
  * Used on existing clusters for sessions and as the log buffer on GKE/AKS.
  */
 export function redisManifests(plan: LandingZonePlan, options: RedisOptions): ManifestObject[] {
-  const { name, namespace, passwordSecretName, memoryGiB, replicas } = options;
+  const { name, namespace, passwordSecretName, memoryGiB, replicas, tlsSecretName } = options;
   assertKubernetesName("redisManifests options.name", name);
   assertKubernetesName("redisManifests options.namespace", namespace);
   assertKubernetesName("redisManifests options.passwordSecretName", passwordSecretName);
@@ -44,6 +65,10 @@ export function redisManifests(plan: LandingZonePlan, options: RedisOptions): Ma
   if (!Number.isInteger(replicas) || replicas < 0) {
     throw new Error(`redisManifests options.replicas: ${replicas} is not a replica count. Fix: pass an integer >= 0 (read replicas beside the primary)`);
   }
+  if (tlsSecretName !== undefined) assertKubernetesName("redisManifests options.tlsSecretName", tlsSecretName);
+  if (options.volumeGiB !== undefined && !(Number.isInteger(options.volumeGiB) && options.volumeGiB >= 1)) {
+    throw new Error(`redisManifests options.volumeGiB: ${options.volumeGiB} is not a volume size. Fix: pass a whole number of GiB >= 1`);
+  }
 
   const labels = { ...labelsFor(plan, name), "app.kubernetes.io/component": "redis" };
   const selector = selectorFor(plan, name);
@@ -51,17 +76,17 @@ export function redisManifests(plan: LandingZonePlan, options: RedisOptions): Ma
   const memoryMiB = Math.ceil(memoryGiB * 1024);
   // Headroom for replication buffers and fork copy-on-write during persistence.
   const maxMemoryMiB = Math.floor(memoryMiB * 0.75);
-  const volumeGiB = Math.max(1, Math.ceil(memoryGiB * 2));
+  const volumeGiB = options.volumeGiB ?? Math.max(1, Math.ceil(memoryGiB * 2));
   const primaryHost = `${name}-0.${headless}.${namespace}.svc.cluster.local`;
   const script = [
     ...(replicas > 0 ? [`if [ "\${HOSTNAME##*-}" != "0" ]; then set -- --replicaof ${primaryHost} ${REDIS_PORT}; fi`] : []),
     // noeviction: a full buffer makes writers back off instead of silently dropping sessions or logs.
-    `exec redis-server --port ${REDIS_PORT} --requirepass "$REDIS_PASSWORD" --masterauth "$REDIS_PASSWORD" --dir /data --appendonly yes ` +
+    `exec redis-server ${tlsSecretName ? `--port 0 --tls-port ${REDIS_PORT} ${REDIS_TLS_ARGS}` : `--port ${REDIS_PORT}`} --requirepass "$REDIS_PASSWORD" --masterauth "$REDIS_PASSWORD" --dir /data --appendonly yes ` +
       `--maxmemory ${maxMemoryMiB}mb --maxmemory-policy noeviction "$@"`,
   ].join("\n");
   const password = { secretKeyRef: { name: passwordSecretName, key: "password" } };
   const probe = (periodSeconds: number, initialDelaySeconds: number) => ({
-    exec: { command: ["redis-cli", "-p", String(REDIS_PORT), "ping"] },
+    exec: { command: ["redis-cli", ...(tlsSecretName ? ["--tls", "--cacert", `${REDIS_TLS_DIRECTORY}/ca.crt`, "-h", "localhost"] : []), "-p", String(REDIS_PORT), "ping"] },
     initialDelaySeconds,
     periodSeconds,
     timeoutSeconds: 3,
@@ -135,9 +160,11 @@ export function redisManifests(plan: LandingZonePlan, options: RedisOptions): Ma
                     readOnlyRootFilesystem: true,
                     capabilities: { drop: ["ALL"] },
                   },
-                  volumeMounts: [{ name: "data", mountPath: "/data" }],
+                  volumeMounts: [{ name: "data", mountPath: "/data" }, ...(tlsSecretName ? [{ name: "tls", mountPath: REDIS_TLS_DIRECTORY, readOnly: true }] : [])],
                 },
               ],
+              // Group-readable by the redis user only (fsGroup), never world-readable.
+              ...(tlsSecretName ? { volumes: [{ name: "tls", secret: { secretName: tlsSecretName, defaultMode: 0o440 } }] } : {}),
             },
           },
           volumeClaimTemplates: [

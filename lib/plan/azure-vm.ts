@@ -1,6 +1,7 @@
 /** What an Azure scale-set instance runs at boot: cloud-init for one service's container. Pure: no engine imports. */
 
 import { stringify } from "yaml";
+import type { EdgeProxyHost } from "./edge-proxy.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
 
 /** UID/GID the container runs as (the same non-root user as the Kubernetes workloads). */
@@ -27,6 +28,11 @@ export interface VmBootstrapOptions {
    * from at every start; the settings then stay out of the VM model.
    */
   readonly appConfiguration?: { readonly endpoint: string; readonly label: string };
+  /**
+   * The edge proxy in front of the service (its config and unit, from `edgeProxyHost`), started after it.
+   * @default - no proxy: the gateway reaches the service's port
+   */
+  readonly edgeProxy?: EdgeProxyHost;
 }
 
 /** Where the settings and secrets fetched at start go: tmpfs, root-only, gone at reboot. */
@@ -40,6 +46,9 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * the environment file, and a systemd unit running the container read-only, unprivileged, with
  * every capability dropped, on the service port, restarted when it exits.
  */
+/** The systemd unit of a service's container on an instance. */
+export const vmServiceUnit = (service: string) => `msa-${service}`;
+
 export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options: VmBootstrapOptions): string {
   const env: Record<string, string> = {
     ...(options.appConfiguration ? {} : service.config),
@@ -60,7 +69,7 @@ export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options
     throw new Error(`vmCloudInit options.appConfiguration.endpoint: "${options.appConfiguration.endpoint}" is not an App Configuration endpoint. Fix: pass https://<store>.azconfig.io`);
   }
   if (!/^[a-z0-9][a-z0-9.-]*(:\d+)?$/.test(options.registry)) throw new Error(`vmCloudInit options.registry: "${options.registry}" is not a registry host. Fix: pass <name>.azurecr.io`);
-  const unit = `msa-${service.name}`;
+  const unit = vmServiceUnit(service.name);
   const login = [
     "#!/bin/sh",
     "# Trades the instance identity's Entra ID token for an ACR refresh token; nothing is stored but Docker's login.",
@@ -130,8 +139,14 @@ export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options
       { path: "/usr/local/bin/msa-fetch-config", permissions: "0700", content: fetch },
       { path: vmEnvFile(service.name), permissions: "0600", content: Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n" },
       { path: `/etc/systemd/system/${unit}.service`, permissions: "0644", content: systemd },
+      ...(options.edgeProxy?.files ?? []),
     ],
-    runcmd: [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "docker"], ["systemctl", "enable", "--now", `${unit}.service`]],
+    runcmd: [
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", "--now", "docker"],
+      ["systemctl", "enable", "--now", `${unit}.service`],
+      ...(options.edgeProxy ? [["systemctl", "enable", "--now", `${options.edgeProxy.unit}.service`]] : []),
+    ],
   };
   return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
 }

@@ -31,6 +31,12 @@ export function deployEnvironment(target: DeployEnvironmentTarget, repositoryUri
   };
 }
 
+/** The image to release, from the build artifact or `IMAGE`, refused unless it is a digest of the service's own repository. */
+const RELEASED_IMAGE = [
+  `IMAGE="\${IMAGE:-$(jq -r .image ${IMAGE_ARTIFACT})}"`,
+  'if [[ "$IMAGE" != "$REPOSITORY_URI"@sha256:* || ! "${IMAGE##*@sha256:}" =~ ^[0-9a-f]{64}$ ]]; then echo "Refusing $IMAGE: only a digest of $REPOSITORY_URI is deployed"; exit 1; fi',
+] as const;
+
 /** Build stage: unit tests, image build, push tagged with the commit, the pushed digest as artifact. */
 export function buildStageSpec(testCommand: string): Record<string, unknown> {
   return {
@@ -78,8 +84,7 @@ export function deployStageSpec(): Record<string, unknown> {
       build: {
         "on-failure": "ABORT",
         commands: [
-          `IMAGE="\${IMAGE:-$(jq -r .image ${IMAGE_ARTIFACT})}"`,
-          'if [[ "$IMAGE" != "$REPOSITORY_URI"@sha256:* || ! "${IMAGE##*@sha256:}" =~ ^[0-9a-f]{64}$ ]]; then echo "Refusing $IMAGE: only a digest of $REPOSITORY_URI is deployed"; exit 1; fi',
+          ...RELEASED_IMAGE,
           'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"',
           'kubectl --namespace "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"',
           `kubectl --namespace "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=${DELIVERY_SETTINGS.rolloutTimeoutSeconds}s`,
@@ -89,3 +94,61 @@ export function deployStageSpec(): Record<string, unknown> {
     },
   };
 }
+
+/** What an instance refresh may touch: one Auto Scaling group, and the parameter its instances read the image from. */
+export interface InstanceRefreshTarget {
+  readonly autoScalingGroup: string;
+  readonly releaseParameter: string;
+}
+
+/** Environment of a VM service's deploy project: the only group it may refresh and where it records the release. */
+export function instanceRefreshEnvironment(target: InstanceRefreshTarget, repositoryUri: string): Record<string, string> {
+  return { REPOSITORY_URI: repositoryUri, AUTO_SCALING_GROUP: target.autoScalingGroup, RELEASE_PARAMETER: target.releaseParameter };
+}
+
+/** Statuses after which an instance refresh changes nothing more. */
+const REFRESH_FAILED = ["Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"] as const;
+
+/**
+ * Deploy stage of a VM service (iaas): records the digest in the release parameter the instances
+ * read at boot, then replaces the instances of its one Auto Scaling group, launching before
+ * terminating, and waits. A failed refresh puts the previous release back, so later scale-outs
+ * keep running it.
+ */
+export function instanceRefreshStageSpec(): Record<string, unknown> {
+  const preferences = JSON.stringify(INSTANCE_REFRESH_PREFERENCES);
+  return {
+    version: "0.2",
+    env: { shell: "bash" },
+    phases: {
+      build: {
+        "on-failure": "ABORT",
+        commands: [
+          ...RELEASED_IMAGE,
+          'PREVIOUS="$(aws ssm get-parameter --name "$RELEASE_PARAMETER" --query Parameter.Value --output text)"',
+          'aws ssm put-parameter --name "$RELEASE_PARAMETER" --type String --value "$IMAGE" --overwrite',
+          `REFRESH_ID="$(aws autoscaling start-instance-refresh --auto-scaling-group-name "$AUTO_SCALING_GROUP" --preferences '${preferences}' --query InstanceRefreshId --output text)"`,
+          [
+            `DEADLINE=$((SECONDS + ${DELIVERY_SETTINGS.instanceRefreshTimeoutSeconds}))`,
+            'while true; do',
+            '  STATUS="$(aws autoscaling describe-instance-refreshes --auto-scaling-group-name "$AUTO_SCALING_GROUP" --instance-refresh-ids "$REFRESH_ID" --query "InstanceRefreshes[0].Status" --output text)"',
+            '  if [[ "$STATUS" == Successful ]]; then break; fi',
+            `  if [[ "$STATUS" =~ ^(${REFRESH_FAILED.join("|")})$ || $SECONDS -gt $DEADLINE ]]; then`,
+            '    echo "Instance refresh $REFRESH_ID of $AUTO_SCALING_GROUP ended $STATUS: restoring $PREVIOUS"',
+            '    aws ssm put-parameter --name "$RELEASE_PARAMETER" --type String --value "$PREVIOUS" --overwrite',
+            "    exit 1",
+            "  fi",
+            "  sleep 15",
+            "done",
+          ].join("\n"),
+        ],
+      },
+    },
+  };
+}
+
+/**
+ * Instance refresh preferences: new instances are launched and healthy before old ones stop
+ * (the launch template is unchanged, so no instance may be skipped as already matching).
+ */
+export const INSTANCE_REFRESH_PREFERENCES = { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, SkipMatching: false } as const;

@@ -105,7 +105,7 @@ export const CATALOG: Readonly<Record<Cloud, Readonly<Record<Capability, PerTier
     readModel: { caas: "kafka-projector" },
     eventStore: { caas: "kafka-infinite-retention" },
     pipeline: { caas: "argo-cd" },
-    frontends: {},
+    frontends: { caas: "nginx-ingress-static" },
   },
 };
 
@@ -130,7 +130,7 @@ export const DATABASE_IMPLEMENTATION: Readonly<Record<Cloud, Readonly<Record<Dat
   aws: { postgres: "rds-postgres", mysql: "rds-mysql", "key-value": "dynamodb", document: "dynamodb" },
   gcp: { postgres: "cloud-sql-postgres", mysql: "cloud-sql-mysql", "key-value": "firestore", document: "firestore" },
   azure: { postgres: "postgresql-flexible", mysql: "mysql-flexible", "key-value": "cosmosdb", document: "cosmosdb" },
-  kubernetes: { postgres: "cloudnative-pg", mysql: "mysql-operator", "key-value": "redis-statefulset", document: "mongodb-operator" },
+  kubernetes: { postgres: "cloudnative-pg", mysql: "mariadb-operator", "key-value": "redis-statefulset", document: "mongodb-operator" },
 };
 
 /**

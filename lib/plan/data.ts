@@ -99,7 +99,7 @@ export function planDatabase(spec: LandingZoneSpec, service: ServiceSpec): Datab
   return {
     engine: database.engine,
     implementation: DATABASE_IMPLEMENTATION[spec.cloud][database.engine],
-    engineVersion: database.engine === "postgres" ? VERSIONS.postgres : database.engine === "mysql" ? VERSIONS.mysql : "",
+    engineVersion: database.engine === "postgres" ? VERSIONS.postgres : database.engine === "mysql" ? (spec.cloud === "kubernetes" ? VERSIONS.mariadb : VERSIONS.mysql) : "",
     instanceClass: SIZING[spec.cloud][spec.environment].database[database.size],
     storageGiB: database.storageGiB,
     multiAz: prod,

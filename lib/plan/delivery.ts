@@ -5,6 +5,7 @@
  */
 import type { LandingZoneSpec, Tier } from "../spec/types.js";
 import { physicalName } from "./naming.js";
+import { hostedServiceNames } from "./hosts.js";
 import type { ServicePlan } from "./types.js";
 
 /** Settings every engine applies the same way. */
@@ -17,6 +18,8 @@ export const DELIVERY_SETTINGS = {
   deployTimeoutMinutes: 20,
   /** How long a deploy waits for the rollout before it fails. */
   rolloutTimeoutSeconds: 600,
+  /** How long a VM deploy waits for its instance refresh, inside the deploy project's timeout. */
+  instanceRefreshTimeoutSeconds: 1080,
   /** CodeBuild image of both projects (Docker, AWS CLI, jq). */
   buildImage: "aws/codebuild/standard:7.0",
   /** Docker builds get 7 GB; the deploy step only runs kubectl. */
@@ -49,6 +52,12 @@ export const DELIVERY_ACTIONS = {
   describeCluster: ["eks:DescribeCluster"],
   /** Records the released image, so an infrastructure redeploy keeps it. */
   recordRelease: ["ssm:PutParameter"],
+  /** A VM reads the released image at boot (iaas). */
+  readRelease: ["ssm:GetParameter"],
+  /** Replaces the instances of the service's own Auto Scaling group (iaas)... */
+  refreshInstances: ["autoscaling:StartInstanceRefresh"],
+  /** ...and follows the refresh; Describe calls of Auto Scaling take no resource. */
+  followRefresh: ["autoscaling:DescribeInstanceRefreshes"],
   /** A GitHub deploy job runs the service's deploy project and follows it. */
   startDeploy: ["codebuild:BatchGetBuilds", "codebuild:StartBuild"],
   followDeployLogs: ["logs:GetLogEvents"],
@@ -94,6 +103,8 @@ export interface ServiceDeliveryPlan {
     readonly container: string;
     /** Kubernetes group the deployer's identity is mapped to; RBAC lets it roll only this Deployment. */
     readonly kubernetesGroup: string;
+    /** `vm-rollout`: the Auto Scaling group whose instances are refreshed, and nothing else. */
+    readonly autoScalingGroup?: string;
   };
   /** Names (account- or project-unique) both engines and the workflows use. */
   readonly names: {
@@ -175,7 +186,14 @@ export function planDelivery(spec: LandingZoneSpec, services: readonly ServicePl
         registry: service.repository,
         stages: stagesOf(spec, service, source, approval, deployKind),
         approval,
-        deploy: { kind: deployKind, namespace, deployment: service.name, container: service.name, kubernetesGroup: deployerGroup(spec.name, service.name) },
+        deploy: {
+          kind: deployKind,
+          namespace,
+          deployment: service.name,
+          container: service.name,
+          kubernetesGroup: deployerGroup(spec.name, service.name),
+          ...(deployKind === "vm-rollout" ? { autoScalingGroup: hostedServiceNames(spec, service).autoScalingGroup } : {}),
+        },
         names: {
           pipeline: physicalName("pipeline", spec.name, spec.environment, service.name),
           buildProject: physicalName("pipeline", spec.name, spec.environment, service.name, "build"),

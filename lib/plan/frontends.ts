@@ -20,6 +20,17 @@ export const FRONTEND_SECURITY_HEADERS = {
   referrerPolicy: "strict-origin-when-cross-origin",
 } as const;
 
+/** Response headers on every file (`Name: value`), from the plan's security headers. */
+export function securityResponseHeaders(headers: typeof FRONTEND_SECURITY_HEADERS): string[] {
+  return [
+    `Strict-Transport-Security: max-age=${headers.hstsMaxAgeSeconds}${headers.hstsIncludeSubdomains ? "; includeSubDomains" : ""}`,
+    `Content-Security-Policy: ${headers.contentSecurityPolicy}`,
+    "X-Content-Type-Options: nosniff",
+    `X-Frame-Options: ${headers.frameOptions}`,
+    `Referrer-Policy: ${headers.referrerPolicy}`,
+  ];
+}
+
 /** CloudFront's managed policies (fixed ids): cache static files, never cache the API, forward all but Host to it. */
 export const CLOUDFRONT_MANAGED_POLICIES = {
   cachingOptimized: "658327ea-f89d-4fab-a63d-7e88639e58f6",

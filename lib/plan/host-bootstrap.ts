@@ -8,6 +8,7 @@ import { stringify } from "yaml";
 import { FILEBEAT_IMAGE, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_OPENSEARCH_IMAGE } from "../kubernetes/log-pipeline.js";
 import { PLATFORM_ENV } from "../kubernetes/workload.js";
 import { BEANSTALK_ENVIRONMENT_METRICS, configEntries, hostedServiceEnvironment, hostedServiceNames, messagingEnvName, metricsNamespace } from "./hosts.js";
+import { DELIVERY_ACTIONS } from "./delivery.js";
 import { subscriptionsOf } from "./lookup.js";
 import { shortHash } from "./naming.js";
 import { HOST_COLLECTOR, XRAY_WRITE_ACTIONS, hostCollectorConfig, hostCollectorImage, otelEnvironment } from "./tracing.js";
@@ -40,6 +41,12 @@ export interface VmRuntime {
   readonly region: string;
   /** Image reference, such as the service's ECR repository URI with a tag. */
   readonly image: string;
+  /**
+   * SSM parameter the service's pipeline records each release in; the instance runs that image,
+   * read at boot, so an instance refresh releases a new one without a new launch template.
+   * @default - none: the instance runs `image`
+   */
+  readonly releaseParameter?: string;
   /** Cloud Map service id, when the service registers. */
   readonly discoveryServiceId?: string;
   /** Env var name → value: topic and queue ARNs. */
@@ -107,6 +114,11 @@ export interface HostedServiceGrants {
   readonly account: string;
   /** The service's own repository, when its image comes from there. */
   readonly repositoryName?: string;
+  /**
+   * Parameter the instance reads its released image from (iaas with a pipeline).
+   * @default - none
+   */
+  readonly releaseParameterName?: string;
   readonly secretArns: readonly string[];
   readonly topicArns: readonly string[];
   readonly queueArns: readonly string[];
@@ -134,6 +146,7 @@ export function hostedServiceStatements(plan: LandingZonePlan, service: ServiceP
     statements.push({ sid: "PullToken", actions: ECR_TOKEN_ACTIONS, resources: ["*"] });
     statements.push({ sid: "PullImage", actions: ECR_PULL_ACTIONS, resources: [arn("ecr", `repository/${grants.repositoryName}`)] });
   }
+  if (grants.releaseParameterName) statements.push({ sid: "ReadRelease", actions: DELIVERY_ACTIONS.readRelease, resources: [arn("ssm", `parameter${grants.releaseParameterName}`)] });
   const secrets = [...grants.secretArns, ...(grants.logBufferSecretArn ? [grants.logBufferSecretArn] : []), ...(grants.sessionStoreSecretArn ? [grants.sessionStoreSecretArn] : [])];
   if (secrets.length > 0) statements.push({ sid: "ReadSecrets", actions: SECRET_READ_ACTIONS, resources: secrets });
   if (configEntries(service).length > 0) {
@@ -250,6 +263,7 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
     DRAIN_SECONDS: String(fleet.drainSeconds),
     ...(runtime.discoveryServiceId !== undefined ? { SERVICE_ID: runtime.discoveryServiceId } : {}),
   };
+  if (runtime.releaseParameter) assertShellSafe(`${service.name}.releaseParameter`, runtime.releaseParameter);
   for (const [key, value] of [...Object.entries(env), ...Object.entries(registryEnv), ...Object.entries(secretArns)]) assertShellSafe(`${service.name}.${key}`, value);
   // A change of configuration keys or secrets rolls the fleet, as a changed image does.
   const revision = shortHash(JSON.stringify([configEntries(service), service.secrets]), 12);
@@ -265,6 +279,9 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
     heredoc("/opt/aws/amazon-cloudwatch-agent/etc/msa.json", cloudWatchAgentConfig(plan, names.bootLogGroup)),
     "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/msa.json",
     heredoc("/etc/msa/registry.env", shellAssignments(registryEnv)),
+    ...(runtime.releaseParameter
+      ? [`printf 'IMAGE=%q\\n' "$(aws ssm get-parameter --region '${runtime.region}' --name '${runtime.releaseParameter}' --query Parameter.Value --output text)" >> /etc/msa/registry.env`]
+      : []),
     "umask 077",
     heredoc("/etc/msa/service.env", envFile(env)),
     // Configuration comes from Parameter Store and secrets from Secrets Manager, both read with the instance role.

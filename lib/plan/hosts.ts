@@ -171,7 +171,7 @@ export interface HostedServiceNames {
   readonly bootLogGroup: string;
 }
 
-export function hostedServiceNames(plan: LandingZonePlan, service: ServicePlan): HostedServiceNames {
+export function hostedServiceNames(plan: Pick<LandingZonePlan, "name" | "environment">, service: Pick<ServicePlan, "name">): HostedServiceNames {
   const environment = physicalName("cluster", plan.name, plan.environment, service.name);
   return {
     autoScalingGroup: physicalName("stack", plan.name, plan.environment, service.name),

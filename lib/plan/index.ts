@@ -21,3 +21,4 @@ export * from "./tracing.js";
 export * from "./hosts.js";
 export * from "./stateful.js";
 export * from "./gateway-paths.js";
+export * from "./edge-proxy.js";

@@ -2,6 +2,7 @@ import { parseSpec } from "../spec/parse.js";
 import type { LandingZoneInput } from "../spec/schema.js";
 import type { LandingZoneSpec } from "../spec/types.js";
 import { planAuth } from "./auth.js";
+import { edgeProxyProblems, planEdgeProxy } from "./edge-proxy.js";
 import { planConfigStore } from "./config-store.js";
 import { planMonitoring } from "./monitoring.js";
 import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, ENGINE_SUPPORT, engineSupports } from "./catalog.js";
@@ -109,6 +110,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   problems.push(...dataPatternProblems(spec, options.engine));
   problems.push(...hostProblems(spec));
   problems.push(...tracingProblems(spec));
+  problems.push(...edgeProxyProblems(spec));
   if (spec.tracing.backend === "xray" && cloud !== "aws") {
     problems.push(`tracing.backend "xray" exists only on aws. Fix: use zipkin, jaeger or cloud`);
   }
@@ -251,6 +253,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   decide("monitoring", impl("monitoring"), { dashboards: spec.monitoring.dashboards, alarms: spec.monitoring.alarms }, ["compute"]);
   const configStore = asked.has("config") ? planConfigStore(spec, services, impl("config")) : undefined;
   const auth = planAuth(spec, services);
+  const edgeProxy = planEdgeProxy(spec, services);
   const monitoring = asked.has("monitoring") ? planMonitoring(spec, services, gateway, impl("monitoring")) : undefined;
 
   const databases = services.filter((s) => s.database);
@@ -287,6 +290,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     sagas,
     ...(configStore ? { configStore } : {}),
     ...(auth ? { auth } : {}),
+    ...(edgeProxy ? { edgeProxy } : {}),
     ...(monitoring ? { monitoring } : {}),
     services,
     ...(delivery ? { delivery } : {}),

@@ -121,5 +121,7 @@ export const VERSIONS = {
   adotCollector: "v0.49.0",
   /** OpenTelemetry collector-contrib (googlecloud exporter), beside services on GCP VMs; the collector ADOT v0.49.0 builds on. */
   otelCollectorContrib: "0.156.0",
+  /** The MySQL-compatible server of existing clusters (mariadb-operator runs MariaDB, not Oracle MySQL). */
+  mariadb: "11.8.2",
   elasticBeanstalkDocker: "64bit Amazon Linux 2023 v4.7.2 running Docker",
 } as const;

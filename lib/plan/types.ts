@@ -2,6 +2,7 @@ import type { Cloud, DatabaseEngine, Environment, LandingZoneSpec, Tier } from "
 import type { DeliveryPlan } from "./delivery.js";
 import type { FrontendsPlan } from "./frontends.js";
 import type { AuthPlan } from "./auth.js";
+import type { EdgeProxyPlan } from "./edge-proxy.js";
 import type { ConfigStorePlan } from "./config-store.js";
 import type { MonitoringPlan } from "./monitoring.js";
 import type { SagaPlan } from "./saga.js";
@@ -317,6 +318,8 @@ export interface LandingZonePlan {
   readonly configStore?: ConfigStorePlan;
   /** How the gateway checks callers: tokens or a delegated auth service; absent with `gateway.auth: none`. */
   readonly auth?: AuthPlan;
+  /** GCP and Azure VMs: the Envoy proxy in front of each exposed service that runs the gateway's checks; absent elsewhere. */
+  readonly edgeProxy?: EdgeProxyPlan;
   readonly monitoring?: MonitoringPlan;
   /** Services and BFFs, in spec order (services first). */
   readonly services: readonly ServicePlan[];

@@ -244,7 +244,7 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
     deploy: (plan, service, options) => [
       awsCredentials(plan, service.names.deployRole, options),
       {
-        // The cluster endpoint is private: the service's deploy project in the VPC rolls the Deployment.
+        // The deploy project releases: in the VPC it rolls the Deployment (the cluster endpoint is private), on VMs it refreshes the fleet.
         name: "Roll out through the deploy project",
         run: [
           `BUILD_ID="$(aws codebuild start-build --project-name ${service.names.deployProject} --environment-variables-override "name=IMAGE,value=$IMAGE,type=PLAINTEXT" --query build.id --output text)"`,

@@ -51,6 +51,14 @@ const CASES: readonly { readonly name: string; readonly raw: Record<string, unkn
     },
   },
   {
+    name: "iaas with per-service pipelines (native)",
+    raw: { ...iaas, pipelines: { perService: true, provider: "native", repositoryOwner: "acme-shop" } },
+  },
+  {
+    name: "iaas with per-service GitHub Actions delivery, dev",
+    raw: { ...iaas, environment: "dev", pipelines: { perService: true, provider: "github-actions", repositoryOwner: "acme-shop" } },
+  },
+  {
     name: "iaas with the auth service, no service discovery, in us-east-1",
     raw: { ...iaas, region: "us-east-1", gateway: { auth: "authorizer", waf: true }, auth: { sessions: "redis", service: "orders" }, discovery: { enabled: false } },
   },

@@ -33,7 +33,7 @@ const ANCHOR_PULUMI_TYPES = new Set([
   "gcp:kms/keyRing:KeyRing",
 ]);
 /** Kubernetes kinds that own volumes or data: replacing the resource that applies them deletes the data. */
-const STATEFUL_KINDS = new Set(["StatefulSet", "PersistentVolumeClaim", "Kafka", "KafkaNodePool", "KafkaTopic", "Elasticsearch", "Cluster"]);
+const STATEFUL_KINDS = new Set(["StatefulSet", "PersistentVolumeClaim", "Kafka", "KafkaNodePool", "KafkaTopic", "Elasticsearch", "Cluster", "MariaDB", "Database"]);
 
 function appliesStatefulObjects(type: string, inputs: Record<string, unknown>): boolean {
   if (type !== "kubernetes:yaml/v2:ConfigGroup") return type === "kubernetes:core/v1:PersistentVolumeClaim" || type === "kubernetes:apps/v1:StatefulSet";

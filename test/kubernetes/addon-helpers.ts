@@ -1,6 +1,6 @@
-import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
+import { DaemonSet, Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Job } from "kubernetes-models/batch/v1";
-import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ClusterRole, ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { ConfigMap, Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
@@ -15,9 +15,11 @@ const MODELS: Record<string, new (data: never) => Validatable> = {
   "v1/Service": Service,
   "apps/v1/Deployment": Deployment,
   "apps/v1/DaemonSet": DaemonSet,
+  "apps/v1/StatefulSet": StatefulSet,
   "batch/v1/Job": Job,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+  "networking.k8s.io/v1/Ingress": Ingress,
   "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRole,
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": ClusterRoleBinding,
 };
@@ -32,6 +34,12 @@ const CRD_REQUIRED: Record<string, readonly string[]> = {
   "kafka.strimzi.io/v1beta2/KafkaUser": ["authentication", "authorization"],
   "elbv2.k8s.aws/v1beta1/TargetGroupBinding": ["serviceRef", "targetGroupARN"],
   "postgresql.cnpg.io/v1/Cluster": ["instances", "storage"],
+  "cert-manager.io/v1/Issuer": [],
+  "cert-manager.io/v1/Certificate": ["secretName", "issuerRef"],
+  "k8s.mariadb.com/v1alpha1/MariaDB": ["rootPasswordSecretKeyRef", "storage"],
+  "k8s.mariadb.com/v1alpha1/Database": ["mariaDbRef"],
+  "k8s.mariadb.com/v1alpha1/User": ["mariaDbRef", "passwordSecretKeyRef"],
+  "k8s.mariadb.com/v1alpha1/Grant": ["mariaDbRef", "privileges", "database", "table", "username"],
   "secrets-store.csi.x-k8s.io/v1/SecretProviderClass": ["provider", "parameters"],
 };
 

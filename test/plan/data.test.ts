@@ -131,8 +131,8 @@ describe("what a target cannot build is refused before planning", () => {
   };
 
   it("names a database engine an existing cluster does not run", () => {
-    expect(problems({ ...cluster, services: [{ name: "a", database: { engine: "mysql" } }] }, "pulumi")).toContain(
-      'services[0].database.engine "mysql" is not built by the pulumi engine on kubernetes. Fix: use postgres',
+    expect(problems({ ...cluster, services: [{ name: "a", database: { engine: "document" } }] }, "pulumi")).toContain(
+      'services[0].database.engine "document" is not built by the pulumi engine on kubernetes. Fix: use postgres or mysql or key-value',
     );
   });
 

@@ -1,4 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { instanceRefreshEnvironment, instanceRefreshStageSpec } from "../../lib/plan/buildspec.js";
+import { DELIVERY_SETTINGS } from "../../lib/plan/delivery.js";
+import { hostedServiceStatements, vmUserData } from "../../lib/plan/host-bootstrap.js";
+import { hostedServiceNames } from "../../lib/plan/hosts.js";
 import { buildStageSpec, deployEnvironment, deployStageSpec, MAX_CDN_BEHAVIOURS, PlanError, planLandingZone } from "../../lib/plan/index.js";
 import type { LandingZoneInput } from "../../lib/spec/index.js";
 
@@ -112,5 +117,58 @@ describe("frontends plan", () => {
   it("refuses more CDN behaviours than the quota, naming the count", () => {
     const fragments = Array.from({ length: MAX_CDN_BEHAVIOURS }, (_, i) => `f${i}`);
     expect(() => planLandingZone({ ...shop, frontends: { shell: "web", fragments } })).toThrow(/25 fragments and 2 BFF paths need 27 CDN behaviours, above the quota of 25/);
+  });
+});
+
+describe("delivery plan on VMs (iaas)", () => {
+  const iaas: LandingZoneInput = { ...shop, tier: "iaas", frontends: undefined };
+
+  it("refreshes each service's own Auto Scaling group, the one its VMs run in", () => {
+    const plan = planLandingZone(iaas);
+    for (const service of plan.delivery!.services) {
+      expect(service.deploy).toMatchObject({ kind: "vm-rollout", autoScalingGroup: hostedServiceNames(plan, { name: service.service }).autoScalingGroup });
+      expect(service.stages.map((s) => s.name)).toEqual(["source", "build", "approve", "deploy"]);
+    }
+    expect(plan.delivery!.services[0]!.deploy.autoScalingGroup).toBe("shop-prod-orders");
+    expect(planLandingZone(shop).delivery!.services[0]!.deploy).not.toHaveProperty("autoScalingGroup");
+  });
+
+  it("records the digest, then refreshes only that group and waits; a failed refresh puts the previous release back", () => {
+    const commands = (instanceRefreshStageSpec() as { phases: { build: { commands: string[] } } }).phases.build.commands;
+    const at = (text: string) => commands.findIndex((c) => c.includes(text));
+    expect(commands[1]).toMatch(/"\$IMAGE" != "\$REPOSITORY_URI"@sha256:\*/);
+    expect(at('get-parameter --name "$RELEASE_PARAMETER"')).toBeLessThan(at('put-parameter --name "$RELEASE_PARAMETER" --type String --value "$IMAGE"'));
+    expect(at('put-parameter --name "$RELEASE_PARAMETER" --type String --value "$IMAGE"')).toBeLessThan(at("start-instance-refresh"));
+    expect(commands[at("start-instance-refresh")]).toContain('--auto-scaling-group-name "$AUTO_SCALING_GROUP"');
+    const wait = commands[commands.length - 1]!;
+    expect(wait).toContain('--instance-refresh-ids "$REFRESH_ID"');
+    expect(wait).toContain('aws ssm put-parameter --name "$RELEASE_PARAMETER" --type String --value "$PREVIOUS" --overwrite');
+    expect(wait).toContain(`$((SECONDS + ${DELIVERY_SETTINGS.instanceRefreshTimeoutSeconds}))`);
+    // Every command is valid bash.
+    expect(() => execFileSync("bash", ["-n"], { input: commands.join("\n") })).not.toThrow();
+    expect(instanceRefreshEnvironment({ autoScalingGroup: "shop-prod-orders", releaseParameter: "/p" }, "uri")).toEqual({ REPOSITORY_URI: "uri", AUTO_SCALING_GROUP: "shop-prod-orders", RELEASE_PARAMETER: "/p" });
+  });
+
+  it("boots a VM on the release its pipeline recorded when given the parameter, and lets only that parameter be read", () => {
+    const plan = planLandingZone(iaas);
+    const service = plan.services[0]!;
+    const runtime = { region: "ap-northeast-2", image: "repo:latest", env: {}, secretArns: {} };
+    const script = vmUserData(plan, service, { ...runtime, releaseParameter: "/msa/shop/prod/delivery/orders/image" });
+    const read = script.split("\n").findIndex((line) => line.includes("aws ssm get-parameter") && line.includes("--name '/msa/shop/prod/delivery/orders/image'"));
+    // Appended after the baked-in image, so the recorded release wins when registry.env is sourced.
+    expect(read).toBeGreaterThan(script.split("\n").findIndex((line) => line === "IMAGE='repo:latest'"));
+    expect(script.split("\n")[read]).toMatch(/>> \/etc\/msa\/registry.env$/);
+    expect(() => execFileSync("bash", ["-n"], { input: script })).not.toThrow();
+    expect(vmUserData(plan, service, runtime)).not.toContain("aws ssm get-parameter ");
+    const grants = { partition: "aws", region: "ap-northeast-2", account: "111111111111", secretArns: [], topicArns: [], queueArns: [] };
+    expect(hostedServiceStatements(plan, service, { ...grants, releaseParameterName: "/msa/shop/prod/delivery/orders/image" }).filter((s) => s.sid === "ReadRelease")).toEqual([
+      { sid: "ReadRelease", actions: ["ssm:GetParameter"], resources: ["arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/delivery/orders/image"] },
+    ]);
+    expect(hostedServiceStatements(plan, service, grants).some((s) => s.sid === "ReadRelease")).toBe(false);
+  });
+
+  it("has no deploy stage on Elastic Beanstalk yet: an engine plan with pipelines on paas is refused, naming the fix", () => {
+    expect(() => planLandingZone({ ...shop, tier: "paas", frontends: undefined }, { engine: "cdk" })).toThrow(/pipeline \(asked by pipelines.perService\) is not supported yet on aws\/paas by the cdk engine/);
+    expect(() => planLandingZone({ ...shop, tier: "paas", frontends: undefined }, { engine: "pulumi" })).toThrow(/pipeline .* aws\/paas by the pulumi engine/);
   });
 });

@@ -21,6 +21,6 @@ export const CDK_AWS_SUPPORT: CloudSupport = {
   saga: ["iaas", "caas", "paas"],
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],
-  pipeline: ["caas"],
+  pipeline: ["iaas", "caas"],
   frontends: ["iaas", "caas", "paas"],
 };

@@ -2,9 +2,10 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine implements on gcp, per capability. Extend when a component lands with its
- * tests. Not built: tokens and the auth service on VMs and App Engine (the HTTPS load balancer validates no JWT and
- * there is no mesh), tracing on App Engine (no collector sidecar beside a flexible service), logging there (the catalog
- * offers ELK on GKE only; VM and App Engine logs go to Cloud Logging).
+ * tests. Tokens and the auth service are checked by Istio on GKE and by an Envoy edge proxy in front of each exposed
+ * service on VMs (lib/plan/edge-proxy.ts). Not built: tokens and the auth service on App Engine (no proxy can stand
+ * between the load balancer's serverless NEG and the app), tracing on App Engine (no collector sidecar beside a flexible service), logging there (the catalog offers ELK on GKE only;
+ * VM and App Engine logs go to Cloud Logging).
  */
 export const PULUMI_GCP_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
@@ -15,8 +16,8 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   discovery: ["iaas", "caas", "paas"],
   config: ["iaas", "caas", "paas"],
   sessions: ["iaas", "caas", "paas"],
-  tokens: ["caas"],
-  authService: ["caas"],
+  tokens: ["iaas", "caas"],
+  authService: ["iaas", "caas"],
   mesh: ["caas"],
   monitoring: ["iaas", "caas", "paas"],
   tracing: ["iaas", "caas"],

@@ -2,8 +2,7 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine builds on an existing Kubernetes cluster (lib/pulumi/kubernetes), per
- * capability, each with its tests. Not here, so rejected by the planner: frontends
- * (database engines other than postgres: see database-engines.ts).
+ * capability, each with its tests. Database engines: postgres, mysql and key-value only (see database-engines.ts).
  */
 export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   network: ["caas"],
@@ -26,4 +25,5 @@ export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   readModel: ["caas"],
   eventStore: ["caas"],
   pipeline: ["caas"],
+  frontends: ["caas"],
 };

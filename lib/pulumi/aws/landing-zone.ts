@@ -256,9 +256,18 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         );
       } else if (this.platform instanceof VmPlatform) {
         const { namespaceId, hostedZoneId } = this.platform;
+        const releasedImage = deliveries.get(service.name)?.releasedImage;
+        const parameter = plan.delivery?.services.find((s) => s.service === service.name)?.releaseParameter;
+        const release = releasedImage && parameter ? { image: releasedImage, parameter } : undefined;
         deployment = new VmService(
           `${name}-${service.name}`,
-          { ...hosted, targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [], ...(namespaceId && hostedZoneId ? { discovery: { namespaceId, hostedZoneId } } : {}) },
+          {
+            ...hosted,
+            // Its pipeline releases by refreshing the instances, which read the image from the release parameter at boot.
+            ...(fromRepository && release ? { image: release.image, releaseParameterName: release.parameter } : {}),
+            targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
+            ...(namespaceId && hostedZoneId ? { discovery: { namespaceId, hostedZoneId } } : {}),
+          },
           parent,
         );
       } else {
@@ -467,8 +476,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     const deliveries = new Map<string, ServiceDelivery>();
     if (!delivery) return deliveries;
     for (const planned of delivery.services) {
-      if (planned.deploy.kind !== "kubernetes-rollout" || !cluster) {
-        throw new Error(`LandingZone: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) is not built by the Pulumi engine yet. Fix: set tier: caas, or pipelines.perService: false`);
+      const fleet = planned.deploy.kind === "vm-rollout" ? planned.deploy.autoScalingGroup : undefined;
+      if (!fleet && (planned.deploy.kind !== "kubernetes-rollout" || !cluster)) {
+        throw new Error(`LandingZone: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) is not built by the Pulumi engine yet. Fix: set tier: caas or iaas, or pipelines.perService: false`);
       }
       deliveries.set(
         planned.service,
@@ -477,7 +487,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
           {
             serviceName: planned.service,
             // The platform owns the registry (its URN is pinned); the pipeline pushes to it.
-            existingRepository: cluster.nodes.repositories[planned.registry]!,
+            existingRepository: this.platform.nodes.repositories[planned.registry]!,
             ...(delivery.provider === "native"
               ? { source: { connectionArn: connectionArn!, owner: planned.source.owner!, repository: planned.source.name, branch: planned.source.branch } }
               : {
@@ -489,17 +499,19 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
                     deployRoleName: planned.names.deployRole,
                   },
                 }),
-            deploy: {
-              clusterName: cluster.clusterName,
-              namespace: planned.deploy.namespace,
-              deployment: planned.deploy.deployment,
-              container: planned.deploy.container,
-              kubernetesGroup: planned.deploy.kubernetesGroup,
-              vpcId: this.network.vpcId,
-              subnetIds: this.network.privateSubnetIds,
-              clusterSecurityGroupId: cluster.workloadSecurityGroupId,
-              rbac: { provider: cluster.provider, manifests: deployerRbac(plan, planned), dependsOn: [...cluster.ready] },
-            },
+            deploy: fleet
+              ? { autoScalingGroupName: fleet }
+              : {
+                  clusterName: cluster!.clusterName,
+                  namespace: planned.deploy.namespace,
+                  deployment: planned.deploy.deployment,
+                  container: planned.deploy.container,
+                  kubernetesGroup: planned.deploy.kubernetesGroup,
+                  vpcId: this.network.vpcId,
+                  subnetIds: this.network.privateSubnetIds,
+                  clusterSecurityGroupId: cluster!.workloadSecurityGroupId,
+                  rbac: { provider: cluster!.provider, manifests: deployerRbac(plan, planned), dependsOn: [...cluster!.ready] },
+                },
             approval: planned.approval,
             testCommand: delivery.testCommand,
             releaseParameterName: planned.releaseParameter,

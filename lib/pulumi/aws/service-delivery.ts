@@ -3,7 +3,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { ManifestObject } from "../../kubernetes/types.js";
-import { buildEnvironment, buildStageSpec, deployEnvironment, deployStageSpec } from "../../plan/buildspec.js";
+import { buildEnvironment, buildStageSpec, deployEnvironment, deployStageSpec, instanceRefreshEnvironment, instanceRefreshStageSpec } from "../../plan/buildspec.js";
 import { DELIVERY_ACTIONS, DELIVERY_SETTINGS, GITHUB_OIDC } from "../../plan/delivery.js";
 import { applyManifests } from "../kubernetes/add-on.js";
 import { privateBucket } from "./private-bucket.js";
@@ -96,10 +96,11 @@ export interface ServiceDeliveryArgs {
    */
   readonly github?: ServiceDeliveryGitHubArgs;
   /**
-   * The Deployment the deploy step rolls. Required with `source` or `github`.
+   * What the deploy step releases to: a Deployment it rolls (caas) or an Auto Scaling group it
+   * refreshes (iaas). Required with `source` or `github`.
    * @default - registry only
    */
-  readonly deploy?: ServiceDeliveryDeployArgs;
+  readonly deploy?: ServiceDeliveryDeployArgs | ServiceDeliveryFleetArgs;
   /**
    * A manual approval before the deploy stage (prod).
    * @default false
@@ -152,6 +153,29 @@ export interface ServiceDeliveryArgs {
   };
 }
 
+/**
+ * A VM service's fleet (iaas): the deploy step records the image in the release parameter, which
+ * the instances read at boot (`VmService` `releaseParameterName`), and refreshes this one group.
+ */
+export interface ServiceDeliveryFleetArgs {
+  /** Name of the service's Auto Scaling group. */
+  readonly autoScalingGroupName: pulumi.Input<string>;
+}
+
+/** How a deploy project reaches and changes its target: what differs between a cluster and a fleet. */
+interface DeployTargetParts {
+  readonly description: pulumi.Input<string>;
+  readonly buildSpec: Record<string, unknown>;
+  /** The project's variables. */
+  readonly environment: pulumi.Output<Record<string, string>>;
+  readonly vpcConfig?: aws.codebuild.ProjectArgs["vpcConfig"];
+  readonly securityGroup?: aws.ec2.SecurityGroup;
+  /** What the deployer may do on its target... */
+  readonly statements: readonly object[];
+  /** ...and, in a VPC, with its network interfaces. */
+  readonly networkStatements?: readonly object[];
+}
+
 /** The raw children of a {@link ServiceDelivery}. */
 export interface ServiceDeliveryNodes {
   /** The created repository; undefined with `existingRepository`. */
@@ -174,7 +198,8 @@ export interface ServiceDeliveryNodes {
  * lifecycle; or an existing one), and either a CodePipeline V2 (source through CodeConnections, build with unit tests
  * and push, manual approval when asked, deploy) or GitHub OIDC roles. The deploy project runs in
  * the VPC, may describe only its cluster and write only its release parameter, and its Kubernetes
- * group may roll only the service's Deployment. The same design as the CDK construct.
+ * group may roll only the service's Deployment; on a fleet (iaas) it runs outside the VPC and may only
+ * record its release and refresh the service's one Auto Scaling group. The same design as the CDK construct.
  *
  * Cost: CodePipeline V2 bills per action minute, CodeBuild per build minute, the artifacts KMS key
  * monthly; ECR bills stored images.
@@ -238,28 +263,8 @@ export class ServiceDelivery extends pulumi.ComponentResource {
         ? privateBucket(`${name}-artifacts`, { kmsKeyArn: artifactsKey.arn, expirationDays: DELIVERY_SETTINGS.artifactExpirationDays, retain, tags, parent: this })
         : undefined;
 
-      // HTTPS out only: AWS APIs, the cluster endpoint and dl.k8s.io.
-      const deploySecurityGroup = new aws.ec2.SecurityGroup(
-        `${name}-deploy`,
-        {
-          vpcId: deploy.vpcId,
-          description: `Deploy project of ${args.serviceName}`,
-          egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to AWS APIs, the cluster endpoint and dl.k8s.io" }],
-          tags,
-        },
-        parent,
-      );
-      if (deploy.clusterSecurityGroupId) {
-        new aws.vpc.SecurityGroupIngressRule(
-          `${name}-deploy-to-cluster`,
-          { securityGroupId: deploy.clusterSecurityGroupId, referencedSecurityGroupId: deploySecurityGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, description: `${args.serviceName} deploy project to the cluster endpoint` },
-          parent,
-        );
-      }
-
       const deployerRole = new aws.iam.Role(`${name}-deployer`, { assumeRolePolicy: servicePrincipalTrust("codebuild.amazonaws.com"), description: `Deploy project of ${args.serviceName}`, tags }, parent);
-      const clusterArn = pulumi.interpolate`arn:${partition}:eks:${region}:${account}:cluster/${deploy.clusterName}`;
-      const subnetArns = pulumi.all([partition, region, account, pulumi.output(deploy.subnetIds)]).apply(([p, r, a, ids]) => ids.map((id) => `arn:${p}:ec2:${r}:${a}:subnet/${id}`));
+      const target = "autoScalingGroupName" in deploy ? this.fleetTarget(deploy, releaseParameterName, { releaseParameter, partition, region, account }) : this.clusterTarget(name, args.serviceName, deploy, releaseParameterName, { partition, region, account, tags });
       new aws.iam.RolePolicy(
         `${name}-deployer-policy`,
         {
@@ -267,23 +272,10 @@ export class ServiceDelivery extends pulumi.ComponentResource {
           policy: pulumi.jsonStringify({
             Version: "2012-10-17",
             Statement: [
-              { Effect: "Allow", Action: [...DELIVERY_ACTIONS.describeCluster], Resource: clusterArn },
+              ...target.statements,
               { Effect: "Allow", Action: [...DELIVERY_ACTIONS.recordRelease], Resource: releaseParameter.arn },
               { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${deployLogs.arn}:*` },
-              { Effect: "Allow", Action: [...DELIVERY_ACTIONS.vpcDescribe], Resource: "*" },
-              {
-                Effect: "Allow",
-                Action: [...DELIVERY_ACTIONS.vpcNetworkInterfaces],
-                Resource: pulumi
-                  .all([subnetArns, pulumi.interpolate`arn:${partition}:ec2:${region}:${account}:network-interface/*`, pulumi.interpolate`arn:${partition}:ec2:${region}:${account}:security-group/${deploySecurityGroup.id}`])
-                  .apply(([subnets, interfaces, group]) => [interfaces, group, ...subnets]),
-              },
-              {
-                Effect: "Allow",
-                Action: "ec2:CreateNetworkInterfacePermission",
-                Resource: pulumi.interpolate`arn:${partition}:ec2:${region}:${account}:network-interface/*`,
-                Condition: { StringEquals: { "ec2:Subnet": subnetArns, "ec2:AuthorizedService": "codebuild.amazonaws.com" } },
-              },
+              ...(target.networkStatements ?? []),
               ...(artifacts && artifactsKey
                 ? [
                     { Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: pulumi.interpolate`${artifacts.bucket.arn}/*` },
@@ -297,25 +289,19 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       );
       const deployProjectArgs: aws.codebuild.ProjectArgs = {
         ...(args.names?.deployProject ? { name: args.names.deployProject } : {}),
-        description: `Rolls ${deploy.namespace}/${deploy.deployment} to a released image of ${args.serviceName}`,
+        description: target.description,
         serviceRole: deployerRole.arn,
         // In a pipeline the project reads the build artifact; a GitHub job starts it with IMAGE set.
-        source: args.source ? { type: "CODEPIPELINE", buildspec: stringify(deployStageSpec()) } : { type: "NO_SOURCE", buildspec: stringify(deployStageSpec()) },
+        source: args.source ? { type: "CODEPIPELINE", buildspec: stringify(target.buildSpec) } : { type: "NO_SOURCE", buildspec: stringify(target.buildSpec) },
         artifacts: { type: args.source ? "CODEPIPELINE" : "NO_ARTIFACTS" },
         environment: {
           type: "LINUX_CONTAINER",
           image: DELIVERY_SETTINGS.buildImage,
           computeType: DELIVERY_SETTINGS.deployComputeType,
           privilegedMode: false,
-          environmentVariables: pulumi
-            .all([this.repositoryUrl, pulumi.output(deploy.clusterName)])
-            .apply(([url, cluster]) =>
-              Object.entries(
-                deployEnvironment({ deploy: { namespace: deploy.namespace, deployment: deploy.deployment, container: deploy.container ?? deploy.deployment }, releaseParameter: releaseParameterName }, url, cluster),
-              ).map(([variable, value]) => ({ name: variable, value, type: "PLAINTEXT" })),
-            ),
+          environmentVariables: target.environment.apply((environment) => Object.entries(environment).map(([variable, value]) => ({ name: variable, value, type: "PLAINTEXT" }))),
         },
-        vpcConfig: { vpcId: deploy.vpcId, subnets: deploy.subnetIds, securityGroupIds: [deploySecurityGroup.id] },
+        ...(target.vpcConfig ? { vpcConfig: target.vpcConfig } : {}),
         buildTimeout: DELIVERY_SETTINGS.deployTimeoutMinutes,
         logsConfig: { cloudwatchLogs: { groupName: deployLogs.name, status: "ENABLED" } },
         ...(artifactsKey ? { encryptionKey: artifactsKey.arn } : {}),
@@ -323,11 +309,14 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       };
       args.transform?.deployProject?.(deployProjectArgs);
       const deployProject = new aws.codebuild.Project(`${name}-deploy`, deployProjectArgs, parent);
-      const accessEntry = new aws.eks.AccessEntry(`${name}-deployer-access`, { clusterName: deploy.clusterName, principalArn: deployerRole.arn, kubernetesGroups: [deploy.kubernetesGroup], type: "STANDARD", tags }, parent);
-      if (deploy.rbac && deploy.rbac.manifests.length > 0) {
-        applyManifests(`${name}-deployer-rbac`, deploy.rbac.manifests, { provider: deploy.rbac.provider, parent: this, dependsOn: deploy.rbac.dependsOn ?? [] });
+      nodes = { ...nodes, releaseParameter, deployProject, deployerRole, ...(target.securityGroup ? { deploySecurityGroup: target.securityGroup } : {}) };
+      if (!("autoScalingGroupName" in deploy)) {
+        const accessEntry = new aws.eks.AccessEntry(`${name}-deployer-access`, { clusterName: deploy.clusterName, principalArn: deployerRole.arn, kubernetesGroups: [deploy.kubernetesGroup], type: "STANDARD", tags }, parent);
+        if (deploy.rbac && deploy.rbac.manifests.length > 0) {
+          applyManifests(`${name}-deployer-rbac`, deploy.rbac.manifests, { provider: deploy.rbac.provider, parent: this, dependsOn: deploy.rbac.dependsOn ?? [] });
+        }
+        nodes = { ...nodes, accessEntry };
       }
-      nodes = { ...nodes, releaseParameter, deployProject, deployerRole, accessEntry, deploySecurityGroup };
 
       if (args.source && artifacts && artifactsKey) {
         const built = this.pipeline(name, args, args.source, { repositoryUrl: this.repositoryUrl, repositoryArn: this.repositoryArn, artifactsKey, artifactBucket: artifacts.bucket, deployProject, logGroup: logGroup("build"), partition, region, account, tags });
@@ -337,6 +326,85 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     }
     this.nodes = nodes;
     this.registerOutputs({ repositoryUrl: this.repositoryUrl, repositoryArn: this.repositoryArn, ...(this.releasedImage ? { releasedImage: this.releasedImage } : {}) });
+  }
+
+  /** caas: a project in the VPC that describes only its cluster; its Kubernetes group may roll only the Deployment. */
+  private clusterTarget(
+    name: string,
+    serviceName: string,
+    deploy: ServiceDeliveryDeployArgs,
+    releaseParameterName: string,
+    at: { partition: pulumi.Output<string>; region: pulumi.Output<string>; account: pulumi.Output<string>; tags: Record<string, string> },
+  ): DeployTargetParts {
+    const parent = { parent: this };
+    const { partition, region, account } = at;
+    // HTTPS out only: AWS APIs, the cluster endpoint and dl.k8s.io.
+    const securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-deploy`,
+      {
+        vpcId: deploy.vpcId,
+        description: `Deploy project of ${serviceName}`,
+        egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to AWS APIs, the cluster endpoint and dl.k8s.io" }],
+        tags: at.tags,
+      },
+      parent,
+    );
+    if (deploy.clusterSecurityGroupId) {
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-deploy-to-cluster`,
+        { securityGroupId: deploy.clusterSecurityGroupId, referencedSecurityGroupId: securityGroup.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, description: `${serviceName} deploy project to the cluster endpoint` },
+        parent,
+      );
+    }
+    const clusterArn = pulumi.interpolate`arn:${partition}:eks:${region}:${account}:cluster/${deploy.clusterName}`;
+    const subnetArns = pulumi.all([partition, region, account, pulumi.output(deploy.subnetIds)]).apply(([p, r, a, ids]) => ids.map((id) => `arn:${p}:ec2:${r}:${a}:subnet/${id}`));
+    const target = { deploy: { namespace: deploy.namespace, deployment: deploy.deployment, container: deploy.container ?? deploy.deployment }, releaseParameter: releaseParameterName };
+    return {
+      description: `Rolls ${deploy.namespace}/${deploy.deployment} to a released image of ${serviceName}`,
+      buildSpec: deployStageSpec(),
+      environment: pulumi.all([this.repositoryUrl, pulumi.output(deploy.clusterName)]).apply(([url, cluster]) => deployEnvironment(target, url, cluster)),
+      vpcConfig: { vpcId: deploy.vpcId, subnets: deploy.subnetIds, securityGroupIds: [securityGroup.id] },
+      securityGroup,
+      statements: [
+        { Effect: "Allow", Action: [...DELIVERY_ACTIONS.describeCluster], Resource: clusterArn },
+      ],
+      networkStatements: [
+        { Effect: "Allow", Action: [...DELIVERY_ACTIONS.vpcDescribe], Resource: "*" },
+        {
+          Effect: "Allow",
+          Action: [...DELIVERY_ACTIONS.vpcNetworkInterfaces],
+          Resource: pulumi
+            .all([subnetArns, pulumi.interpolate`arn:${partition}:ec2:${region}:${account}:network-interface/*`, pulumi.interpolate`arn:${partition}:ec2:${region}:${account}:security-group/${securityGroup.id}`])
+            .apply(([subnets, interfaces, group]) => [interfaces, group, ...subnets]),
+        },
+        {
+          Effect: "Allow",
+          Action: "ec2:CreateNetworkInterfacePermission",
+          Resource: pulumi.interpolate`arn:${partition}:ec2:${region}:${account}:network-interface/*`,
+          Condition: { StringEquals: { "ec2:Subnet": subnetArns, "ec2:AuthorizedService": "codebuild.amazonaws.com" } },
+        },
+      ],
+    };
+  }
+
+  /** iaas: a project outside the VPC that records the release and refreshes only the service's Auto Scaling group. */
+  private fleetTarget(
+    deploy: ServiceDeliveryFleetArgs,
+    releaseParameterName: string,
+    at: { releaseParameter: aws.ssm.Parameter; partition: pulumi.Output<string>; region: pulumi.Output<string>; account: pulumi.Output<string> },
+  ): DeployTargetParts {
+    const { partition, region, account } = at;
+    return {
+      description: pulumi.interpolate`Refreshes the instances of ${deploy.autoScalingGroupName} onto a released image`,
+      buildSpec: instanceRefreshStageSpec(),
+      environment: pulumi.all([this.repositoryUrl, pulumi.output(deploy.autoScalingGroupName)]).apply(([url, autoScalingGroup]) => instanceRefreshEnvironment({ autoScalingGroup, releaseParameter: releaseParameterName }, url)),
+      statements: [
+        // A failed refresh reads the previous release to put it back.
+        { Effect: "Allow", Action: [...DELIVERY_ACTIONS.readRelease], Resource: at.releaseParameter.arn },
+        { Effect: "Allow", Action: [...DELIVERY_ACTIONS.refreshInstances], Resource: pulumi.interpolate`arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${deploy.autoScalingGroupName}` },
+        { Effect: "Allow", Action: [...DELIVERY_ACTIONS.followRefresh], Resource: "*" },
+      ],
+    };
   }
 
   private createRepository(name: string, args: ServiceDeliveryArgs, imagesKept: number, retain: boolean, tags: Record<string, string>): aws.ecr.Repository {

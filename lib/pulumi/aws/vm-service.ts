@@ -48,6 +48,12 @@ export interface VmServiceArgs {
    */
   readonly repositoryName?: string;
   /**
+   * SSM parameter the service's pipeline records releases in (`ServiceDelivery` `releaseParameterName`);
+   * the instances read their image from it at boot, so an instance refresh deploys a release.
+   * @default - none: the instances run `image`
+   */
+  readonly releaseParameterName?: string;
+  /**
    * Gateway target groups (instance type) the instances register in.
    * @default - none
    */
@@ -184,6 +190,7 @@ export class VmService extends pulumi.ComponentResource {
             .all([secretArns, pulumi.output(args.logBuffer?.secretArn), sessionStore, discoveryService?.arn, pulumi.output(args.discovery?.hostedZoneId)])
             .apply(([secrets, logBufferSecretArn, session, serviceArn, hostedZoneId]) => ({
               ...(args.repositoryName ? { repositoryName: args.repositoryName } : {}),
+              ...(args.releaseParameterName ? { releaseParameterName: args.releaseParameterName } : {}),
               secretArns: Object.values(secrets),
               // Topics and queues come with the broker's own policy below.
               topicArns: [],
@@ -218,6 +225,7 @@ export class VmService extends pulumi.ComponentResource {
         const script = vmUserData(plan, service, {
           region: resolvedRegion,
           image,
+          ...(args.releaseParameterName ? { releaseParameter: args.releaseParameterName } : {}),
           env,
           secretArns: secrets,
           ...(session ? { sessionStore: session } : {}),

@@ -9,6 +9,7 @@ import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ing
 import { CPU_ALERT_PERCENT } from "../../plan/azure-monitoring.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { SagaPlan } from "../../plan/saga.js";
+import { externalEdgeProxyIssuer, type EdgeProxyConfigOptions } from "../../plan/edge-proxy.js";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
@@ -75,7 +76,8 @@ export interface LandingZoneArgs {
  * (Application Gateway WAF_v2) and per tier: on CaaS the AKS KubernetesPlatform (workloads
  * namespace, Istio), an in-cluster ingress behind the gateway, the ELK LogPipeline with its Redis
  * buffer and a ServiceWorkload per service with its own workload identity; on IaaS a VmService
- * scale set per service in the gateway's pools, found through ServiceDiscovery (internal load
+ * scale set per service in the gateway's pools (through an Envoy edge proxy on its instances that runs
+ * the gateway's JWT or auth-service check, when `gateway.auth` asks for one), found through ServiceDiscovery (internal load
  * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service;
  * with frontends, FrontendHosting (private containers behind Front Door, the shell BFF's routes to the gateway).
  * Each orchestrated saga gets a SagaOrchestrator (a Logic App and its Service Bus command queues).
@@ -201,7 +203,8 @@ export class LandingZone extends pulumi.ComponentResource {
         cidr: plan.network.cidr,
         subnetCidrs: layout,
         ...(plan.tier === "caas" ? { podsCidr: plan.network.podsCidr, workloadPorts: ["80"] } : {}),
-        ...(plan.tier === "iaas" ? { workloadPorts: [...new Set(exposed.map((s) => String(s.port)))] } : {}),
+        // Behind edge proxies the gateway reaches only the proxies' port.
+        ...(plan.tier === "iaas" ? { workloadPorts: plan.edgeProxy ? [String(plan.edgeProxy.port)] : [...new Set(exposed.map((s) => String(s.port)))] } : {}),
         ...(plan.tier === "paas" ? { workloadsDelegation: "Microsoft.Web/serverFarms" as const, workloadPorts: [] } : {}),
         databaseSubnet: postgres.length > 0,
         // HTTPS, AMQP and Redis TLS, plus Kafka for Event Hubs and Cosmos DB's direct-mode ports when those stores exist.
@@ -526,7 +529,7 @@ export class LandingZone extends pulumi.ComponentResource {
         : undefined;
       this.discovery = discovery;
       this.gateway = gateway(
-        exposed.map((s) => ({ name: s.name, port: s.port, protocol: "Http", healthPath: s.healthPath })),
+        exposed.map((s) => ({ name: s.name, port: plan.edgeProxy ? plan.edgeProxy.port : s.port, protocol: "Http", healthPath: s.healthPath })),
         (target) => target,
       );
       for (const service of plan.services) {
@@ -544,6 +547,7 @@ export class LandingZone extends pulumi.ComponentResource {
             registry: this.registry,
             ...(pool ? { gatewayBackendPoolIds: [pool] } : {}),
             ...(discovery ? { loadBalancerBackendPoolIds: [discovery.backendPoolIds[service.name]!] } : {}),
+            ...(plan.edgeProxy?.services.includes(service.name) ? { edgeProxy: edgeProxyOptions(plan) } : {}),
             access,
             logWorkspaceId,
             env: serviceEnv(service, discovery?.urls),
@@ -717,4 +721,14 @@ function certificateFromConfig(): LandingZoneArgs["certificate"] {
   const keyVaultSecretId = config.get("gatewayCertificateSecretId");
   const keyVaultId = config.get("gatewayCertificateVaultId");
   return keyVaultSecretId && keyVaultId ? { keyVaultSecretId, keyVaultId } : undefined;
+}
+
+/** What the edge proxies on VMs check: the spec's issuer (Entra ID's keys when it is an Entra ID tenant), or the auth service by its private DNS name. */
+function edgeProxyOptions(plan: LandingZonePlan): EdgeProxyConfigOptions {
+  const authorizer = plan.auth?.authorizer;
+  if (authorizer) return { authService: { host: `${authorizer.service}.${discoveryZone(plan.name)}`, port: plan.services.find((s) => s.name === authorizer.service)!.port } };
+  const issuer = externalEdgeProxyIssuer(plan);
+  // validate.ts requires auth.issuer for JWT checks on Azure.
+  if (!issuer) throw new Error(`LandingZone auth.issuer: the edge proxies validate tokens of an issuer the landing zone cannot create on Azure. Fix: set auth.issuer (and auth.audiences)`);
+  return { issuer };
 }

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { VM_IMAGE } from "../../plan/azure.js";
-import { vmCloudInit } from "../../plan/azure-vm.js";
+import { vmCloudInit, vmServiceUnit } from "../../plan/azure-vm.js";
+import { edgeProxyHost, type EdgeProxyConfigOptions } from "../../plan/edge-proxy.js";
 import type { LandingZonePlan, VmPlan } from "../../plan/types.js";
 import { cpuAutoscale } from "./autoscale.js";
 import type { ContainerRegistry } from "./container-registry.js";
@@ -80,6 +81,13 @@ export interface VmServiceArgs {
    */
   readonly logWorkspaceId?: pulumi.Input<string>;
   /**
+   * What the edge proxy in front of the service checks, when `plan.edgeProxy` lists the service: the
+   * token issuer (`check: jwt`) or the auth service's registered name (`check: ext-authz`). Required then,
+   * so the gateway never reaches such a service unchecked.
+   * @default - no proxy (the service is not behind one in the plan)
+   */
+  readonly edgeProxy?: EdgeProxyConfigOptions;
+  /**
    * Tags on every taggable child.
    * @default - none
    */
@@ -100,6 +108,12 @@ export interface VmServiceArgs {
  * Configuration and Key Vault into tmpfs, the Application Health extension on the service's health path
  * driving repairs and rolling upgrades, automatic OS patching, and CPU autoscaling between the
  * service's replica bounds.
+ *
+ * When the plan puts an edge proxy in front of the service (`gateway.auth` jwt or authorizer), an
+ * Envoy container on the same instances runs the gateway's check (`edgeProxyConfig`) on the proxy
+ * port, which the gateway's pool must then target: Application Gateway validates no JWT and calls
+ * no authorizer, and a proxy per instance needs no fleet of its own, scales with the service and
+ * reaches it on loopback.
  *
  * Cost: each instance bills hourly by size, plus its managed OS disk.
  *
@@ -128,6 +142,10 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
       throw new Error(`VmService ${name}: services[${service.name}].secrets [${missing.join(", ")}] have no secretUris entry. Fix: pass their Key Vault URIs (ConfigStore.secretUrisOf)`);
     }
     if (args.zones.some((z) => !/^[1-3]$/.test(z))) throw new Error(`VmService ${name}: zones [${args.zones.join(", ")}] are not Azure zone numbers. Fix: use "1", "2" and "3"`);
+    const proxied = plan.edgeProxy?.services.includes(service.name) ? plan.edgeProxy : undefined;
+    if (proxied && !(proxied.check === "jwt" ? args.edgeProxy?.issuer : args.edgeProxy?.authService)) {
+      throw new Error(`VmService ${name} edgeProxy: plan.edgeProxy checks callers of ${service.name} (${proxied.check}), but args.edgeProxy.${proxied.check === "jwt" ? "issuer" : "authService"} is missing. Fix: pass it, as LandingZone does`);
+    }
     super("msa:azure:VmService", name, {}, opts);
     const parent = { parent: this };
     const tags = { ...args.tags };
@@ -155,6 +173,7 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
             env: env as Record<string, string>,
             secrets: secrets as Record<string, string>,
             ...(endpoint && args.appConfiguration ? { appConfiguration: { endpoint, label: args.appConfiguration.label } } : {}),
+            ...(proxied && args.edgeProxy ? { edgeProxy: edgeProxyHost(plan, service, vmServiceUnit(service.name), args.edgeProxy) } : {}),
           }),
         ).toString("base64"),
       );

@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import { WORKLOAD_UID } from "../../kubernetes/workload.js";
 import { HOST_COLLECTOR } from "../../plan/tracing.js";
+import type { EdgeProxyHost } from "../../plan/edge-proxy.js";
 
 /** Container-Optimized OS, stable channel: a minimal, auto-updating image whose only job is running containers. */
 export const CONTAINER_VM_IMAGE = "projects/cos-cloud/global/images/family/cos-stable";
@@ -30,6 +31,11 @@ export interface ContainerVmOptions {
    * @default - no collector
    */
   readonly collector?: { readonly image: string; readonly config: string };
+  /**
+   * The edge proxy in front of the service (its config and unit, from `edgeProxyHost`), started after it.
+   * @default - no proxy: the load balancer reaches the service's port
+   */
+  readonly edgeProxy?: EdgeProxyHost;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -99,8 +105,14 @@ export function containerVmUserData(options: ContainerVmOptions): string {
             { path: "/etc/systemd/system/otel-collector.service", permissions: "0644", owner: "root", content: collectorUnit(`${etc}/otel-collector.yaml`, collector.image) },
           ]
         : []),
+      ...(options.edgeProxy?.files ?? []).map((file) => ({ ...file, owner: "root" })),
     ],
-    runcmd: ["systemctl daemon-reload", ...(collector ? ["systemctl start otel-collector.service"] : []), `systemctl start ${service}.service`],
+    runcmd: [
+      "systemctl daemon-reload",
+      ...(collector ? ["systemctl start otel-collector.service"] : []),
+      `systemctl start ${service}.service`,
+      ...(options.edgeProxy ? [`systemctl start ${options.edgeProxy.unit}.service`] : []),
+    ],
   };
   return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
 }

@@ -1,8 +1,11 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { MAX_CDN_BEHAVIOURS, type FrontendsPlan } from "../../plan/frontends.js";
+import { MAX_CDN_BEHAVIOURS, securityResponseHeaders, type FrontendsPlan } from "../../plan/frontends.js";
 import { gcpServiceAccountId } from "../../plan/gcp.js";
 import { projectOf, serviceAgent } from "./project.js";
+
+// Decided once for every cloud; re-exported where GCP callers always found it.
+export { securityResponseHeaders } from "../../plan/frontends.js";
 
 /** Role of an app's deploy account on its own bucket: write and delete its objects, nothing on the bucket itself. */
 export const FRONTEND_DEPLOY_ROLE = "roles/storage.objectAdmin";
@@ -14,17 +17,6 @@ export const STORAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com";
 export const NONCURRENT_VERSION_DAYS = 30;
 /** Priority of Cloud Armor's default rule (the lowest). */
 const DEFAULT_RULE_PRIORITY = 2147483647;
-
-/** Response headers on every file (`Name: value`), from the plan's security headers. */
-export function securityResponseHeaders(headers: FrontendsPlan["securityHeaders"]): string[] {
-  return [
-    `Strict-Transport-Security: max-age=${headers.hstsMaxAgeSeconds}${headers.hstsIncludeSubdomains ? "; includeSubDomains" : ""}`,
-    `Content-Security-Policy: ${headers.contentSecurityPolicy}`,
-    "X-Content-Type-Options: nosniff",
-    `X-Frame-Options: ${headers.frameOptions}`,
-    `Referrer-Policy: ${headers.referrerPolicy}`,
-  ];
-}
 
 /** Arguments of {@link FrontendHosting}. */
 export interface FrontendHostingArgs {

@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { edgeProxyHost, type EdgeProxyAuthService, type EdgeProxyIssuer } from "../../plan/edge-proxy.js";
 import { gcpImage, LOAD_BALANCER_BACKEND_TAG } from "../../plan/gcp.js";
 import { CLOUD_TRACE_ROLE, hostCollectorConfig, hostCollectorImage, otelEnvironment } from "../../plan/tracing.js";
 import type { LandingZonePlan } from "../../plan/types.js";
@@ -62,6 +63,13 @@ export interface InstanceGroupServiceArgs {
    */
   readonly attachments?: readonly ServiceAttachment[];
   /**
+   * What the edge proxy in front of the service checks, when `plan.edgeProxy` lists the service: the
+   * token issuer (`check: jwt`) or the auth service's registered name (`check: ext-authz`). Required then,
+   * so the gateway never reaches such a service unchecked.
+   * @default - no proxy (the service is not behind one in the plan)
+   */
+  readonly edgeProxy?: { readonly issuer?: pulumi.Input<EdgeProxyIssuer>; readonly authService?: EdgeProxyAuthService };
+  /**
    * Labels on the template, its VMs and the service's secrets.
    * @default - none
    */
@@ -86,6 +94,12 @@ export interface InstanceGroupServiceArgs {
  * is what the gateway's backend service targets; with `discovery`, an internal passthrough load
  * balancer registered in Service Directory lets other services call it by name.
  *
+ * When the plan puts an edge proxy in front of the service (`gateway.auth` jwt or authorizer), an
+ * Envoy container on the same VMs runs the gateway's check (`edgeProxyConfig`) and the group's `http`
+ * named port and the gateway's health check point at it: the HTTPS load balancer validates no JWT
+ * and calls no authorizer, and a proxy on each VM needs no fleet of its own, scales with the service
+ * and reaches it on loopback, so no unchecked path leads from the load balancer to the service.
+ *
  * With `plan.tracing`, an OpenTelemetry collector runs beside the container and writes its spans to Cloud Trace.
  *
  * Cost: the VMs bill per second; the group never runs fewer than `replicas.min`; Cloud Trace bills per span ingested beyond its free allotment.
@@ -106,6 +120,8 @@ export class InstanceGroupService extends pulumi.ComponentResource {
   readonly internalAddress?: pulumi.Output<string>;
   readonly nodes: {
     readonly healthCheck: gcp.compute.HealthCheck;
+    /** The gateway's probe through the edge proxy, when there is one. */
+    readonly edgeHealthCheck?: gcp.compute.HealthCheck;
     readonly instanceTemplate: gcp.compute.InstanceTemplate;
     readonly instanceGroupManager: gcp.compute.RegionInstanceGroupManager;
     readonly autoscaler: gcp.compute.RegionAutoscaler;
@@ -118,6 +134,10 @@ export class InstanceGroupService extends pulumi.ComponentResource {
     const service = findService(plan, args.service, `InstanceGroupService ${name}`);
     const attached = mergeAttachments(args.attachments ?? [], `${args.service} attachments`);
     if (!plan.vms) throw new Error(`InstanceGroupService ${name}: plan.vms is missing because tier is "${plan.tier}". Fix: set tier: iaas`);
+    const proxied = plan.edgeProxy?.services.includes(service.name) ? plan.edgeProxy : undefined;
+    if (proxied && !(proxied.check === "jwt" ? args.edgeProxy?.issuer : args.edgeProxy?.authService)) {
+      throw new Error(`InstanceGroupService ${name} edgeProxy: plan.edgeProxy checks callers of ${service.name} (${proxied.check}), but args.edgeProxy.${proxied.check === "jwt" ? "issuer" : "authService"} is missing. Fix: pass it, as LandingZone does`);
+    }
     super("msa:gcp:InstanceGroupService", name, {}, opts);
     const parent = { parent: this };
     const project = projectOf(this);
@@ -160,8 +180,8 @@ export class InstanceGroupService extends pulumi.ComponentResource {
     });
     const secretIds = pulumi.all(this.identity.secretIds);
     const userData = pulumi
-      .all([env, secretIds, args.repository.url, args.sessions?.caCertificate ?? ""])
-      .apply(([resolvedEnv, secrets, repositoryUrl, ca]) =>
+      .all([env, secretIds, args.repository.url, args.sessions?.caCertificate ?? "", args.edgeProxy?.issuer])
+      .apply(([resolvedEnv, secrets, repositoryUrl, ca, issuer]) =>
         containerVmUserData({
           service: service.name,
           image: gcpImage(service, repositoryUrl),
@@ -170,6 +190,9 @@ export class InstanceGroupService extends pulumi.ComponentResource {
           ...(args.sessions ? { files: { [SESSION_STORE_TLS_CA_ENV]: ca } } : {}),
           secrets,
           registryHosts: [`${plan.region}-docker.pkg.dev`],
+          ...(proxied
+            ? { edgeProxy: edgeProxyHost(plan, service, service.name, { ...(issuer ? { issuer } : {}), ...(args.edgeProxy?.authService ? { authService: args.edgeProxy.authService } : {}) }) }
+            : {}),
           ...(plan.tracing ? { collector: { image: hostCollectorImage(plan), config: hostCollectorConfig(plan) } } : {}),
         }),
       );
@@ -202,7 +225,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
       description: `VMs of ${service.name}`,
       distributionPolicyZones: [...zones],
       versions: [{ name: "primary", instanceTemplate: instanceTemplate.selfLinkUnique }],
-      namedPorts: [{ name: "http", port: service.port }],
+      namedPorts: [{ name: "http", port: proxied ? proxied.port : service.port }],
       autoHealingPolicies: { healthCheck: healthCheck.id, initialDelaySec: AUTOHEALING_INITIAL_DELAY_SECONDS },
       // A new template replaces VMs zone by zone, surging one per zone and never dropping below the target.
       updatePolicy: { type: "PROACTIVE", minimalAction: "REPLACE", maxSurgeFixed: zones.length, maxUnavailableFixed: 0, instanceRedistributionType: "PROACTIVE" },
@@ -256,8 +279,16 @@ export class InstanceGroupService extends pulumi.ComponentResource {
 
     this.instanceGroup = instanceGroupManager.instanceGroup;
     this.healthCheckId = healthCheck.id;
-    this.backend = { kind: "instanceGroup", instanceGroup: this.instanceGroup, healthCheck: this.healthCheckId, dependsOn: [instanceGroupManager] };
-    this.nodes = { healthCheck, instanceTemplate, instanceGroupManager, autoscaler, ...(registered ? { internalForwardingRule: registered.forwardingRule, registration: registered.registration } : {}) };
+    // Through the proxy, the gateway's probe also fails when the proxy is down (the health path passes unchecked).
+    const edgeHealthCheck = proxied
+      ? new gcp.compute.HealthCheck(
+          `${name}-edge-health`,
+          { httpHealthCheck: { port: proxied.port, requestPath: service.healthPath }, checkIntervalSec: 10, timeoutSec: 5, healthyThreshold: 2, unhealthyThreshold: 3, logConfig: { enable: false } },
+          parent,
+        )
+      : undefined;
+    this.backend = { kind: "instanceGroup", instanceGroup: this.instanceGroup, healthCheck: edgeHealthCheck?.id ?? this.healthCheckId, dependsOn: [instanceGroupManager] };
+    this.nodes = { healthCheck, ...(edgeHealthCheck ? { edgeHealthCheck } : {}), instanceTemplate, instanceGroupManager, autoscaler, ...(registered ? { internalForwardingRule: registered.forwardingRule, registration: registered.registration } : {}) };
     this.registerOutputs({ instanceGroup: this.instanceGroup, email: this.identity.email });
   }
 }

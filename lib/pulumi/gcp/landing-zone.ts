@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
+import { gatewayAuthPolicies, type JwtIssuer } from "../../kubernetes/gateway-auth.js";
+import { externalEdgeProxyIssuer } from "../../plan/edge-proxy.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
@@ -16,7 +17,7 @@ import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
 import { AppEngineApplication } from "./app-engine-application.js";
 import { AppEngineService } from "./app-engine-service.js";
 import { ContainerRegistry } from "./container-registry.js";
-import { InstanceGroupService } from "./instance-group-service.js";
+import { InstanceGroupService, type InstanceGroupServiceArgs } from "./instance-group-service.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { EventStore } from "./event-store.js";
 import { FirestoreStore } from "./firestore-store.js";
@@ -31,7 +32,7 @@ import type { ServiceAttachment } from "./service-identity.js";
 import { ServiceRegistry } from "./service-registry.js";
 import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION, type BrokerLink } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
-import { identityPlatformIssuer, UserDirectory } from "./user-directory.js";
+import { IDENTITY_PLATFORM_JWKS_URI, identityPlatformIssuer, UserDirectory } from "./user-directory.js";
 import { WorkloadIdentity } from "./workload-identity.js";
 
 /** Arguments of {@link LandingZone}. */
@@ -64,7 +65,8 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
 /**
  * A whole GCP landing zone from a spec, planned for the Pulumi engine: Network, then per service
  * model the compute (CaaS: KubernetesPlatform on private GKE with Istio, the trace collector and a
- * ServiceWorkload per service and BFF; IaaS: an InstanceGroupService per service; PaaS: the
+ * ServiceWorkload per service and BFF; IaaS: an InstanceGroupService per service, behind an Envoy edge
+ * proxy running the gateway's JWT or auth-service check when `gateway.auth` asks for one; PaaS: the
  * AppEngineApplication and an AppEngineService per service), ContainerRegistry, ServiceRegistry
  * (VMs and App Engine), SessionStore on Memorystore, MessageBroker on Pub/Sub, the ELK LogPipeline
  * with its Redis buffer on GKE, UserDirectory on Identity Platform, the ApiGateway (HTTPS load
@@ -170,6 +172,8 @@ export class LandingZone extends pulumi.ComponentResource {
     // Identity Platform's issuer is fixed by the project, so the services' policies need not wait for the directory.
     const tokens = asked.has("tokens") ? identityPlatformIssuer(project.id) : undefined;
 
+    // VMs have no mesh: an edge proxy in front of each exposed service runs the same check (planned in lib/plan/edge-proxy.ts).
+    const edgeProxy = plan.edgeProxy ? edgeProxyArgs(plan, tokens, this.serviceRegistry?.link.domain) : undefined;
     const services = new Map<string, ServiceComponent>();
     const backends: Record<string, GatewayBackend> = {};
     const appEngine =
@@ -258,7 +262,7 @@ export class LandingZone extends pulumi.ComponentResource {
       } else {
         component = new InstanceGroupService(
           `${name}-${service.name}`,
-          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}) },
+          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}), ...(edgeProxy ? { edgeProxy } : {}) },
           parent,
         );
       }
@@ -373,6 +377,19 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
     { ...kubernetesPlatformArgsFromPlan(plan, placement, addOns), addOnValues, labels: gcpLabels(plan.tags) },
     { parent },
   );
+}
+
+/** What the edge proxies check: the zone's token issuer (`auth.issuer`, else Identity Platform's), or the auth service by its registered name. */
+function edgeProxyArgs(plan: LandingZonePlan, identityPlatform: pulumi.Output<JwtIssuer> | undefined, domain: string | undefined): InstanceGroupServiceArgs["edgeProxy"] {
+  const authorizer = plan.auth?.authorizer;
+  if (authorizer) {
+    // The planner refuses gateway.auth: authorizer on VMs without discovery.
+    if (!domain) throw new Error(`LandingZone discovery.enabled: the edge proxies reach the auth service by its registered name. Fix: set discovery.enabled: true`);
+    return { authService: { host: `${authorizer.service}.${domain}`, port: plan.services.find((s) => s.name === authorizer.service)!.port } };
+  }
+  const external = externalEdgeProxyIssuer(plan);
+  if (external) return { issuer: external };
+  return identityPlatform ? { issuer: identityPlatform.apply((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri ?? IDENTITY_PLATFORM_JWKS_URI, audiences: [...i.audiences] })) } : undefined;
 }
 
 /** An event-sourced service publishes through its store's forwarder, so it gets neither publish grants nor topic names itself. */

@@ -84,7 +84,7 @@ export interface NetworkNodes {
 /**
  * Maps a plan to {@link NetworkArgs}: its region, ranges, NAT choice, flow logs and the ports
  * Google's load balancers reach: the exposed services', and on VMs with discovery every service's
- * (each sits behind an internal load balancer health-checked from the same ranges).
+ * (each sits behind an internal load balancer health-checked from the same ranges); with edge proxies, their port instead of the exposed services'.
  */
 export function networkArgsFromPlan(plan: LandingZonePlan): NetworkArgs {
   const internallyBalanced = plan.tier === "iaas" && plan.decisions.some((d) => d.capability === "discovery");
@@ -95,7 +95,10 @@ export function networkArgsFromPlan(plan: LandingZonePlan): NetworkArgs {
     servicesCidr: plan.network.servicesCidr,
     nat: plan.network.natGateways > 0,
     flowLogs: plan.network.flowLogs,
-    loadBalancerPorts: [...new Set(plan.services.filter((s) => s.expose || internallyBalanced).map((s) => s.port))].sort((a, b) => a - b),
+    loadBalancerPorts: [
+      // Behind edge proxies the load balancer reaches only the proxies' port; the services' ports stay closed to it.
+      ...new Set([...plan.services.filter((s) => internallyBalanced || (s.expose && !plan.edgeProxy)).map((s) => s.port), ...(plan.edgeProxy ? [plan.edgeProxy.port] : [])]),
+    ].sort((a, b) => a - b),
   };
 }
 

@@ -1,5 +1,6 @@
 export * from "./add-on.js";
 export * from "./dependencies.js";
+export * from "./frontend-app.js";
 export * from "./in-cluster-redis.js";
 export * from "./install-add-ons.js";
 export * from "./ingress.js";

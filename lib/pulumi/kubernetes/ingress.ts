@@ -5,7 +5,8 @@ import { assertKubernetesName, INGRESS_NAMESPACE_LABEL, labelsFor, MANAGED_BY } 
 import { ingressNamespace, workloadNamespace } from "../../kubernetes/namespace.js";
 import { validatedManifest } from "../../kubernetes/render.js";
 import type { AddOn, ManifestObject } from "../../kubernetes/types.js";
-import { SERVICE_PORT, serviceHost } from "../../kubernetes/workload.js";
+import { gatewayIngressAnnotations } from "../../kubernetes/ingress-annotations.js";
+import { SERVICE_PORT } from "../../kubernetes/workload.js";
 import { physicalName } from "../../plan/naming.js";
 import type { LandingZonePlan, RoutePlan } from "../../plan/types.js";
 import { applyAddOn, applyManifests, type HelmValues } from "./add-on.js";
@@ -81,7 +82,7 @@ export class Ingress extends pulumi.ComponentResource {
   constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("msa:kubernetes:Ingress", name, {}, opts);
     const { plan, provider } = args;
-    const className = args.className ?? `${plan.name}-nginx`;
+    const className = args.className ?? defaultIngressClass(plan);
     assertKubernetesName("Ingress args.className", className);
     if (args.tlsSecretName !== undefined) {
       assertKubernetesName("Ingress args.tlsSecretName", args.tlsSecretName);
@@ -185,6 +186,11 @@ export function ingressControllerAddOn(plan: LandingZonePlan, namespace: string,
   };
 }
 
+/** The IngressClass of a landing zone's controller unless `className` is given. */
+export function defaultIngressClass(plan: LandingZonePlan): string {
+  return `${plan.name}-nginx`;
+}
+
 /** Release name; the chart names its cluster-scoped objects after it, so two landing zones never collide. */
 export function ingressReleaseName(plan: LandingZonePlan): string {
   return physicalName("kubernetes", plan.name, "ingress-nginx");
@@ -195,7 +201,6 @@ export function ingressManifests(plan: LandingZonePlan, className: string, host?
   const namespace = workloadNamespace(plan);
   const gateway = plan.gateway;
   const targets = [...new Set(gateway.routes.map((r) => r.target))];
-  const burstMultiplier = Math.max(1, Math.ceil(gateway.rateLimit.burst / gateway.rateLimit.requestsPerSecond));
   return targets.map((target) => {
     const routes = gateway.routes.filter((r) => r.target === target);
     return validatedManifest(
@@ -204,15 +209,7 @@ export function ingressManifests(plan: LandingZonePlan, className: string, host?
           name: target,
           namespace,
           labels: labelsFor(plan, target),
-          annotations: {
-            // Per client address, as nginx limits: requests per second and the burst above it.
-            "nginx.ingress.kubernetes.io/limit-rps": String(gateway.rateLimit.requestsPerSecond),
-            "nginx.ingress.kubernetes.io/limit-burst-multiplier": String(burstMultiplier),
-            // With a mesh, nginx must call the Service by its cluster name so the sidecar applies mutual TLS.
-            ...(plan.mesh
-              ? { "nginx.ingress.kubernetes.io/service-upstream": "true", "nginx.ingress.kubernetes.io/upstream-vhost": serviceHost(plan, target) }
-              : {}),
-          },
+          annotations: gatewayIngressAnnotations(plan, target),
         },
         spec: {
           ingressClassName: className,

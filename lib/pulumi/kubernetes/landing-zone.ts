@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { databaseAddOn, databaseCredentialsSecretName, databaseHost, dataNamespace, dataNamespaceManifests, postgresServices } from "../../kubernetes/database.js";
+import { databaseCredentialsSecretName, dataNamespace, dataNamespaceManifests } from "../../kubernetes/database.js";
+import { clusterDatabaseAddOns, clusterDatabaseEnv, clusterDatabaseServices, clusterDatabaseUser } from "../../kubernetes/service-databases.js";
+import { frontendImage, frontendNamespace, frontendNamespaceManifests, frontendRouteConflicts } from "../../kubernetes/frontends.js";
 import { gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
@@ -18,7 +20,8 @@ import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { applyAddOn, applyManifests } from "./add-on.js";
 import type { InClusterRedisTransform } from "./in-cluster-redis.js";
-import { Ingress, type IngressArgs, type IngressTransform } from "./ingress.js";
+import { FrontendApp, type FrontendAppTransform } from "./frontend-app.js";
+import { defaultIngressClass, Ingress, type IngressArgs, type IngressTransform } from "./ingress.js";
 import { LogPipeline, type LogPipelineTransform } from "./log-pipeline.js";
 import { MessageBroker } from "./message-broker.js";
 import { ServiceWorkload, type ServiceWorkloadTransform } from "./service-workload.js";
@@ -67,6 +70,11 @@ export interface LandingZoneArgs {
    */
   readonly registry?: RegistryArgs;
   /**
+   * Bundle images of the micro-frontends by app name, e.g. the tag an app's pipeline just pushed; each app rolls on its own.
+   * @default - `<zone>-<app>-ui:latest` (behind `registry.server` when given)
+   */
+  readonly frontendImages?: Readonly<Record<string, string>>;
+  /**
    * Values of the services' declared secrets, by service then key; missing ones are generated.
    * @default - every secret generated
    */
@@ -87,6 +95,8 @@ export interface LandingZoneTransform {
   readonly addOnRelease?: (args: k8s.helm.v3.ReleaseArgs, release: HelmReleaseSpec) => void;
   /** Called for every service with its name. */
   readonly service?: (name: string) => ServiceWorkloadTransform | undefined;
+  /** Called for every micro-frontend app with its name. */
+  readonly frontend?: (app: string) => FrontendAppTransform | undefined;
 }
 
 /**
@@ -95,11 +105,13 @@ export interface LandingZoneTransform {
  * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the Redis session store, the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
- * database (reachable only by its owner), event stores and choreographed sagas on Kafka, every
+ * database, a MariaDB (mariadb-operator) per mysql database and a TLS-only Redis per key-value
+ * store (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
  * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
- * own repository. The plan decides everything; a spec asking for what this engine does not build
- * (frontends, mysql...) is
- * rejected before any resource is registered.
+ * own repository, and the micro-frontends (the shell at `/`, each fragment at `/<fragment>/`, on
+ * the gateway's host beside the shell BFF's routes). The plan decides everything; a spec asking
+ * for what this engine does not build (document databases...) is rejected before
+ * any resource is registered.
  *
  * @example
  * const zone = new LandingZone("shop", { spec: loadSpecFile("landing-zone.yaml") });
@@ -114,6 +126,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly broker?: MessageBroker;
   /** Every service and BFF, by name. */
   readonly services: Readonly<Record<string, ServiceWorkload>>;
+  /** The shell and every fragment, by name; empty without frontends. */
+  readonly frontends: Readonly<Record<string, FrontendApp>>;
   /** The workloads namespace. */
   readonly namespace: pulumi.Output<string>;
   readonly ingressHost: pulumi.Output<string | undefined>;
@@ -186,7 +200,7 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(this.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: `${sessionHost(plan)}:${plan.sessions!.port}`, [PLATFORM_ENV.sessionStoreTls]: "false" } : {}),
             ...(plan.broker && usesBroker(service) ? { [KAFKA_BOOTSTRAP_SERVERS_ENV]: kafkaBootstrapServers(plan) } : {}),
             ...(service.eventStore ? { [DATA_ENV.eventStore]: service.eventStore.name } : {}),
-            ...(databases.passwords[service.name] ? databaseEnv(plan, service) : {}),
+            ...(databases.passwords[service.name] ? clusterDatabaseEnv(plan, { ...service, database: service.database! }) : {}),
           },
           ...(this.sessions || databases.passwords[service.name]
             ? {
@@ -206,6 +220,7 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     this.services = services;
+    this.frontends = this.frontendApps(name, args, provider);
 
     this.namespace = pulumi.output(workloadNamespace(plan));
     this.ingressHost = this.ingress.host;
@@ -217,36 +232,75 @@ export class LandingZone extends pulumi.ComponentResource {
   }
 
   /**
-   * Each postgres service's CloudNativePG cluster in the data namespace: a generated password in a
-   * basic-auth Secret there (the owner's only copy is its own Secret), then the operator, the
-   * clusters and their owner-only NetworkPolicies.
+   * Each service's own database in the data namespace (CloudNativePG for postgres, the
+   * mariadb-operator for mysql, a TLS-only Redis with cert-manager's certificate for key-value):
+   * a generated password in a basic-auth Secret there (the owner's only copy is its own Secret),
+   * then per engine the operator, the databases and their owner-only NetworkPolicies.
    */
   private databases(name: string, provider: k8s.Provider): { passwords: Record<string, pulumi.Output<string>>; resources: pulumi.Resource[] } {
     const { plan } = this;
-    const addOn = databaseAddOn(plan);
-    if (!addOn) return { passwords: {}, resources: [] };
-    // Deleting the namespace, a Secret or a Cluster would delete the data: kept and protected in prod.
+    const addOns = clusterDatabaseAddOns(plan);
+    if (addOns.length === 0) return { passwords: {}, resources: [] };
+    // Deleting the namespace, a Secret or a database resource would delete the data: kept and protected in prod.
     const kept = plan.protection.retain ? { protect: true, retainOnDelete: true } : {};
     const objects = (list: readonly ManifestObject[]) => ({ objs: list.map((m) => ({ ...m })) });
     const namespace = new k8s.yaml.v2.ConfigGroup(`${name}-data-namespace`, objects(dataNamespaceManifests(plan)), { parent: this, provider, ...kept });
     const passwords: Record<string, pulumi.Output<string>> = {};
-    const secrets = postgresServices(plan).map((service) => {
+    const secrets = clusterDatabaseServices(plan).map((service) => {
       const password = new random.RandomPassword(`${name}-${service.name}-db-password`, { length: 32, special: false }, { parent: this, ...kept });
       passwords[service.name] = pulumi.secret(password.result);
-      return new k8s.core.v1.Secret(
+      const secret = new k8s.core.v1.Secret(
         `${name}-${service.name}-db-credentials`,
         {
           metadata: { name: databaseCredentialsSecretName(service.name), namespace: dataNamespace(plan), labels: { "app.kubernetes.io/part-of": plan.name } },
           type: "kubernetes.io/basic-auth",
-          stringData: { username: service.database.serviceUser, password: pulumi.secret(password.result) },
+          stringData: { username: clusterDatabaseUser(service), password: pulumi.secret(password.result) },
         },
         { parent: this, provider, dependsOn: [namespace], ...kept },
       );
+      return { engine: service.database.engine, secret };
     });
-    const operator = applyAddOn(`${name}-databases`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...secrets] });
-    const clusters = new k8s.yaml.v2.ConfigGroup(`${name}-databases-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...secrets, ...operator], ...kept });
-    const resources = [...operator, clusters];
+    const resources = addOns.flatMap(({ key, engine, addOn }) => {
+      const own = secrets.filter((s) => s.engine === engine).map((s) => s.secret);
+      const operator = applyAddOn(`${name}-${key}`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...own] });
+      const databases = new k8s.yaml.v2.ConfigGroup(`${name}-${key}-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...own, ...operator], ...kept });
+      return [...operator, databases];
+    });
     return { passwords, resources };
+  }
+
+  /**
+   * The shell and its fragments in their own namespace, each its own component after the ingress
+   * controller (whose admission webhook checks their Ingresses), on the gateway's host and class.
+   */
+  private frontendApps(name: string, args: LandingZoneArgs, provider: k8s.Provider): Record<string, FrontendApp> {
+    const { plan } = this;
+    if (!plan.frontends) return {};
+    const namespace = applyManifests(`${name}-frontends-namespace`, frontendNamespaceManifests(plan), { provider, parent: this });
+    const registry = args.registry;
+    const pullSecret =
+      registry?.username !== undefined && registry.password !== undefined ? registrySecret(`${name}-frontends`, plan, registry, provider, this, namespace, frontendNamespace(plan)) : undefined;
+    const apps: Record<string, FrontendApp> = {};
+    for (const app of [plan.frontends.shell, ...plan.frontends.fragments]) {
+      const image = args.frontendImages?.[app.name] ?? (registry ? `${registry.server.replace(/\/+$/, "")}/${frontendImage(plan, app)}` : undefined);
+      const appTransform = args.transform?.frontend?.(app.name);
+      apps[app.name] = new FrontendApp(
+        `${name}-ui-${app.name}`,
+        {
+          plan,
+          app: app.name,
+          provider,
+          className: args.ingress?.className ?? defaultIngressClass(plan),
+          ...(args.ingress?.host !== undefined ? { host: args.ingress.host } : {}),
+          ...(args.ingress?.tlsSecretName !== undefined ? { httpsOnly: true } : {}),
+          ...(image ? { image } : {}),
+          ...(pullSecret ? { imagePullSecretName: REGISTRY_SECRET_NAME } : {}),
+          ...(appTransform ? { transform: appTransform } : {}),
+        },
+        { parent: this, dependsOn: [namespace, ...this.ingress.resources, ...(pullSecret ? [pullSecret] : [])] },
+      );
+    }
+    return apps;
   }
 
   /** Stack outputs, by name. */
@@ -270,24 +324,24 @@ function usesBroker(service: ServicePlan): boolean {
   return service.publishes.length > 0 || service.subscribes.length > 0 || service.readModel !== undefined || service.eventStore !== undefined;
 }
 
-/** Where a service's CloudNativePG database is; the password comes from its Secret. */
-function databaseEnv(plan: LandingZonePlan, service: ServicePlan): Record<string, string> {
-  const db = service.database!;
-  return {
-    [DATA_ENV.databaseEngine]: db.engine,
-    [DATA_ENV.databaseHost]: databaseHost(plan, service.name),
-    [DATA_ENV.databasePort]: String(db.port),
-    [DATA_ENV.databaseName]: db.databaseName,
-    [DATA_ENV.databaseUser]: db.serviceUser,
-  };
-}
-
 function imageSetInSpec(plan: LandingZonePlan, service: ServicePlan): boolean {
   const declared = service.kind === "bff" ? plan.spec.bffs.find((b) => b.name === service.name) : plan.spec.services.find((s) => s.name === service.name);
   return declared?.image !== undefined;
 }
 
 function checkArgs(plan: LandingZonePlan, args: LandingZoneArgs): void {
+  const conflicts = frontendRouteConflicts(plan);
+  if (conflicts.length > 0) throw new Error(`LandingZone args.spec: ${conflicts.join("; ")}`);
+  const domainName = plan.frontends?.domainName;
+  if (domainName !== undefined && args.ingress?.host !== domainName) {
+    throw new Error(
+      `LandingZone args.ingress.host: ${args.ingress?.host === undefined ? "undefined" : `"${args.ingress.host}"`}, but frontends.domainName is "${domainName}" and the pages share the gateway's host. Fix: pass ingress: { host: "${domainName}", tlsSecretName: <its certificate Secret> }`,
+    );
+  }
+  const apps = plan.frontends ? [plan.frontends.shell, ...plan.frontends.fragments].map((a) => a.name) : [];
+  for (const app of Object.keys(args.frontendImages ?? {})) {
+    if (!apps.includes(app)) throw new Error(`LandingZone args.frontendImages: "${app}" is not a micro-frontend of the spec. Fix: use one of ${apps.join(", ") || "(none: the spec has no frontends)"}`);
+  }
   for (const [service, values] of Object.entries(args.secretValues ?? {})) {
     const declared = plan.services.find((s) => s.name === service);
     if (!declared) throw new Error(`LandingZone args.secretValues: "${service}" is not a service of the spec. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
@@ -306,7 +360,15 @@ function checkArgs(plan: LandingZonePlan, args: LandingZoneArgs): void {
   }
 }
 
-function registrySecret(name: string, plan: LandingZonePlan, registry: RegistryArgs, provider: k8s.Provider, parent: pulumi.Resource, namespace: pulumi.Resource): k8s.core.v1.Secret {
+function registrySecret(
+  name: string,
+  plan: LandingZonePlan,
+  registry: RegistryArgs,
+  provider: k8s.Provider,
+  parent: pulumi.Resource,
+  namespace: pulumi.Resource,
+  inNamespace = workloadNamespace(plan),
+): k8s.core.v1.Secret {
   const host = registry.server.split("/")[0]!;
   const dockerConfig = pulumi
     .all([registry.username!, registry.password!])
@@ -314,7 +376,7 @@ function registrySecret(name: string, plan: LandingZonePlan, registry: RegistryA
   return new k8s.core.v1.Secret(
     `${name}-registry`,
     {
-      metadata: { name: REGISTRY_SECRET_NAME, namespace: workloadNamespace(plan), labels: { "app.kubernetes.io/part-of": plan.name } },
+      metadata: { name: REGISTRY_SECRET_NAME, namespace: inNamespace, labels: { "app.kubernetes.io/part-of": plan.name } },
       type: "kubernetes.io/dockerconfigjson",
       stringData: { ".dockerconfigjson": pulumi.secret(dockerConfig) },
     },

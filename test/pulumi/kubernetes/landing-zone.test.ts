@@ -159,10 +159,22 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
     expect(env("orders")).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "DATABASE_PASSWORD" } } });
     expect(config("orders")).toMatchObject({ DATABASE_HOST: "orders-db-rw.shop-data.svc.cluster.local", DATABASE_PORT: "5432", DATABASE_NAME: "orders", DATABASE_USER: "orders" });
     expect(config("payments")).toMatchObject({ EVENT_STORE: "payments.event-store" });
-    for (const service of ["payments", "inventory", "web"]) {
+    // inventory's MariaDB: the same contract, its own operator, depending only on its own credentials.
+    expect(env("inventory")).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "inventory-secrets", key: "DATABASE_PASSWORD" } } });
+    expect(config("inventory")).toMatchObject({ DATABASE_ENGINE: "mysql", DATABASE_HOST: "inventory-db-primary.shop-data.svc.cluster.local", DATABASE_PORT: "3306", DATABASE_NAME: "inventory", DATABASE_USER: "inventory" });
+    expect(single(resources, RELEASE, "shop-mysql-mariadb-operator").dependsOn).toEqual(["shop-data-namespace", "shop-inventory-db-credentials"]);
+    expect(objs(single(resources, GROUP, "shop-mysql-manifests")).filter((o) => o.kind === "MariaDB").map((o) => [o.metadata.name, (o.spec as { replicas: number }).replicas])).toEqual([["inventory-db", 3]]);
+    expect(resources.find((r) => r.name === "shop-mysql-manifests")).toMatchObject({ protect: true, retainOnDelete: true });
+    for (const service of ["payments", "web"]) {
       expect(env(service).some((e) => e.name === "DATABASE_PASSWORD"), service).toBe(false);
       expect(config(service)["DATABASE_HOST"], service).toBeUndefined();
     }
+  });
+
+  it("serves the example's shell and fragments, each its own component", () => {
+    expect(byType(resources, "msa:kubernetes:FrontendApp").map((a) => a.name)).toEqual(["shop-ui-web", "shop-ui-browse", "shop-ui-account"]);
+    const paths = ["web", "browse", "account"].map((app) => (objs(single(resources, GROUP, `shop-ui-${app}-manifests`)).find((o) => o.kind === "Ingress")!.spec as { rules: { http: { paths: { path: string }[] } }[] }).rules[0]!.http.paths[0]!.path);
+    expect(paths).toEqual(["/", "/browse/", "/account/"]);
   });
 
   it("runs the choreographed saga and the event store on Kafka", () => {
@@ -205,9 +217,54 @@ describe("LandingZone rejects what it does not build", () => {
     expect(config).toMatchObject({ LOG_LEVEL: "info", TIMEOUT: "30", SESSION_STORE_ENDPOINT: "sessions.shop.svc.cluster.local:6379", SESSION_STORE_TLS: "false" });
   });
 
-  it("rejects databases other than postgres, which this engine does not build, and pipelines without an owner", async () => {
-    await expect(run({ ...base, services: [{ name: "orders", database: { engine: "mysql" } }] })).rejects.toThrow('services[0].database.engine "mysql" is not built by the pulumi engine on kubernetes. Fix: use postgres');
+  it("rejects database engines this engine does not build, and pipelines without an owner", async () => {
+    await expect(run({ ...base, services: [{ name: "orders", database: { engine: "document" } }] })).rejects.toThrow('services[0].database.engine "document" is not built by the pulumi engine on kubernetes. Fix: use postgres or mysql or key-value');
     await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipelines.repositoryOwner is undefined");
+  });
+
+  it("gives a mysql service a MariaDB only it reaches, after the operator, its generated password by Secret reference", async () => {
+    const spec: LandingZoneInput = { ...base, environment: "prod", services: [{ name: "catalog", database: { engine: "mysql" } }, { name: "orders" }], logging: { stack: "none", buffer: "none" } };
+    const { resources } = await run(spec);
+    const credentials = single(resources, SECRET, "shop-catalog-db-credentials");
+    expect(credentials.inputs).toMatchObject({ type: "kubernetes.io/basic-auth", metadata: { name: "catalog-db-credentials", namespace: "shop-data" }, stringData: { username: "catalog" } });
+    expect(credentials.secretInputs).toContain("stringData");
+    const releases = ["shop-mysql-mariadb-operator-crds", "shop-mysql-mariadb-operator"].map((name) => single(resources, RELEASE, name));
+    for (const release of releases) expect(release.dependsOn).toEqual(["shop-data-namespace", "shop-catalog-db-credentials"]);
+    const group = single(resources, GROUP, "shop-mysql-manifests");
+    expect(group.dependsOn).toEqual(["shop-data-namespace", "shop-catalog-db-credentials", ...releases.map((r) => r.name)]);
+    expect(objs(group).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["MariaDB/catalog-db", "Database/catalog-db-database", "User/catalog-db-owner", "Grant/catalog-db-owner-grant", "NetworkPolicy/catalog-db-owner-only"]);
+    for (const kept of ["shop-data-namespace", "shop-mysql-manifests", "shop-catalog-db-credentials", "shop-catalog-db-password"]) {
+      expect(resources.find((r) => r.name === kept), kept).toMatchObject({ protect: true, retainOnDelete: true });
+    }
+    // No CloudNativePG without a postgres database.
+    expect(resources.some((r) => r.name === "shop-databases-cloudnative-pg")).toBe(false);
+    const config = objs(single(resources, GROUP, "shop-catalog-workload")).find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
+    expect(config).toMatchObject({ DATABASE_ENGINE: "mysql", DATABASE_HOST: "catalog-db-primary.shop-data.svc.cluster.local", DATABASE_PORT: "3306", DATABASE_NAME: "catalog", DATABASE_USER: "catalog" });
+    expect(config["DATABASE_PASSWORD"]).toBeUndefined();
+    const ownSecret = single(resources, SECRET, "shop-catalog-secret");
+    expect(ownSecret.secretInputs).toContain("stringData");
+    expect((ownSecret.inputs["stringData"] as Record<string, string>)["DATABASE_PASSWORD"]).toBe("mock-password-shop-catalog-db-password");
+    const deployment = objs(single(resources, GROUP, "shop-catalog-workload")).find((o) => o.kind === "Deployment")!;
+    const env = (deployment.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec.containers[0]!.env;
+    expect(env).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "catalog-secrets", key: "DATABASE_PASSWORD" } } });
+    expect(resources.some((r) => r.name === "shop-orders-db-credentials")).toBe(false);
+  });
+
+  it("gives a key-value service its own TLS-only Redis after cert-manager, its password only in Secrets", async () => {
+    const spec: LandingZoneInput = { ...base, services: [{ name: "cart", database: { engine: "key-value" } }], logging: { stack: "none", buffer: "none" } };
+    const { resources } = await run(spec);
+    const credentials = single(resources, SECRET, "shop-cart-db-credentials");
+    expect(credentials.inputs).toMatchObject({ type: "kubernetes.io/basic-auth", metadata: { name: "cart-db-credentials", namespace: "shop-data" }, stringData: { username: "default" } });
+    expect(credentials.secretInputs).toContain("stringData");
+    expect(single(resources, RELEASE, "shop-key-value-cert-manager").dependsOn).toEqual(["shop-data-namespace", "shop-cart-db-credentials"]);
+    const group = single(resources, GROUP, "shop-key-value-manifests");
+    expect(group.dependsOn).toEqual(["shop-data-namespace", "shop-cart-db-credentials", "shop-key-value-cert-manager"]);
+    const set = objs(group).find((o) => o.kind === "StatefulSet")!;
+    expect(JSON.stringify(set)).toContain('"secretName":"cart-kv-tls"');
+    expect(JSON.stringify(group.inputs)).not.toContain("mock-password");
+    const config = objs(single(resources, GROUP, "shop-cart-workload")).find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
+    expect(config).toMatchObject({ DATABASE_ENGINE: "key-value", DATABASE_HOST: "cart-kv.shop-data.svc.cluster.local", DATABASE_PORT: "6379", DATABASE_USER: "default" });
+    expect((single(resources, SECRET, "shop-cart-secret").inputs["stringData"] as Record<string, string>)["DATABASE_PASSWORD"]).toBe("mock-password-shop-cart-db-password");
   });
 
   it("checks the issuer's tokens on every call through the ingress, with Istio policies applied after the mesh", async () => {
@@ -276,6 +333,55 @@ describe("LandingZone rejects what it does not build", () => {
     // An image the spec sets is used as written.
     expect(JSON.stringify(objs(single(resources, GROUP, "shop-payments-workload")))).toContain('"image":"docker.io/acme/payments:2.1"');
     expect(JSON.stringify(byType(resources, GROUP).map((g) => g.inputs))).not.toContain("s3cret");
+  });
+
+  it("serves the shell and each fragment on its own, after the ingress controller, on the gateway's host and class", async () => {
+    const spec: LandingZoneInput = { ...base, bffs: ["web"], frontends: { shell: "web", fragments: ["catalog", "checkout"] }, auth: { sessions: "none" }, logging: { stack: "none", buffer: "none" } };
+    const { resources } = await runProgram(() => {
+      new LandingZone("shop", {
+        spec,
+        ingress: { host: "shop.example.com", tlsSecretName: "shop-tls" },
+        registry: { server: "registry.example.com/shop", username: "ci", password: "s3cret" },
+        frontendImages: { catalog: "registry.example.com/shop/shop-catalog-ui:1.4.2" },
+        transform: { frontend: (app) => (app === "checkout" ? { manifests: (args) => void (args.objs = (args.objs as { kind: string }[]).filter((o) => o.kind !== "PodDisruptionBudget")) } : undefined) },
+      });
+    });
+    const apps = byType(resources, "msa:kubernetes:FrontendApp");
+    expect(apps.map((a) => [a.name, a.parent])).toEqual([["shop-ui-web", "shop"], ["shop-ui-catalog", "shop"], ["shop-ui-checkout", "shop"]]);
+    const namespace = objs(single(resources, GROUP, "shop-frontends-namespace"));
+    expect(namespace.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["Namespace/shop-frontends", "NetworkPolicy/default-deny-ingress", "NetworkPolicy/allow-ingress-controller"]);
+    // The images come from the registry through a pull Secret of the frontends namespace; a given image wins.
+    const pull = single(resources, SECRET, "shop-frontends-registry");
+    expect(pull.inputs).toMatchObject({ type: "kubernetes.io/dockerconfigjson", metadata: { name: "registry-credentials", namespace: "shop-frontends" } });
+    expect(pull.secretInputs).toEqual(["stringData"]);
+    const group = (app: string) => single(resources, GROUP, `shop-ui-${app}-manifests`);
+    const deployment = (app: string) => objs(group(app)).find((o) => o.kind === "Deployment")!.spec as { template: { spec: { initContainers: { image: string }[]; imagePullSecrets: unknown[] } } };
+    expect(deployment("web").template.spec.initContainers[0]!.image).toBe("registry.example.com/shop/shop-web-ui:latest");
+    expect(deployment("catalog").template.spec.initContainers[0]!.image).toBe("registry.example.com/shop/shop-catalog-ui:1.4.2");
+    expect(deployment("web").template.spec.imagePullSecrets).toEqual([{ name: "registry-credentials" }]);
+    // Each app is its own ConfigGroup, waiting for its namespace, the controller (admission webhook) and the pull Secret.
+    for (const app of ["web", "catalog", "checkout"]) {
+      expect(group(app).dependsOn).toEqual(expect.arrayContaining(["shop-frontends-namespace", "shop-ingress-shop-ingress-nginx", "shop-frontends-registry"]));
+      const ingress = objs(group(app)).find((o) => o.kind === "Ingress")!;
+      expect(ingress.spec).toMatchObject({ ingressClassName: "shop-nginx", rules: [{ host: "shop.example.com" }] });
+      expect(ingress.metadata.annotations!["nginx.ingress.kubernetes.io/force-ssl-redirect"]).toBe("true");
+    }
+    expect(objs(group("catalog")).find((o) => o.kind === "Ingress")!.spec).toMatchObject({ rules: [{ http: { paths: [{ path: "/catalog/" }] } }] });
+    expect(objs(group("web")).find((o) => o.kind === "Ingress")!.spec).toMatchObject({ rules: [{ http: { paths: [{ path: "/" }] } }] });
+    // The shell's BFF route stays on the gateway's Ingress of the BFF, on the same host.
+    const routes = objs(single(resources, GROUP, "shop-ingress-routes"));
+    expect(routes.find((o) => o.metadata.name === "web")!.spec).toMatchObject({ rules: [{ host: "shop.example.com", http: { paths: [{ path: "/web" }] } }] });
+    expect(objs(group("checkout")).map((o) => o.kind)).not.toContain("PodDisruptionBudget");
+    expect(objs(group("catalog")).map((o) => o.kind)).toContain("PodDisruptionBudget");
+  });
+
+  it("rejects frontends that collide with a service's path, a domain the ingress does not serve, and images of unknown apps", async () => {
+    const spec: LandingZoneInput = { ...base, bffs: ["web"], frontends: { shell: "web", fragments: ["catalog"] }, auth: { sessions: "none" }, logging: { stack: "none", buffer: "none" } };
+    await expect(run({ ...spec, services: [{ name: "orders", path: "/catalog" }] })).rejects.toThrow('LandingZone args.spec: frontends: fragment "catalog" is served at /catalog/, which the gateway routes to orders');
+    await expect(run({ ...spec, frontends: { shell: "web", domainName: "shop.example.com" } })).rejects.toThrow(
+      'LandingZone args.ingress.host: undefined, but frontends.domainName is "shop.example.com" and the pages share the gateway\'s host. Fix: pass ingress: { host: "shop.example.com"',
+    );
+    await expect(runProgram(() => void new LandingZone("shop", { spec, frontendImages: { cart: "x:1" } }))).rejects.toThrow('LandingZone args.frontendImages: "cart" is not a micro-frontend of the spec. Fix: use one of web, catalog');
   });
 
   it("uses the given provider instead of creating one", async () => {

@@ -1,0 +1,161 @@
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { z } from "zod";
+import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
+import { customResourceMetadata, validatedCustomResource } from "./custom-resource.js";
+import { databaseCredentialsSecretName, dataNamespace, instancesOf } from "./database.js";
+import { MANAGED_BY, selectorFor } from "./labels.js";
+import { workloadNamespace } from "./namespace.js";
+import { REDIS_PORT, redisManifests } from "./redis.js";
+import { validatedManifest } from "./render.js";
+import type { AddOn, ManifestObject } from "./types.js";
+
+/** cert-manager (with its CRDs, kept when the release goes), pinned; it issues the data namespace's TLS certificates. */
+export const CERT_MANAGER_CHART = { chart: "cert-manager", repository: "https://charts.jetstack.io", version: "1.19.1" } as const;
+export const CERT_MANAGER_NAMESPACE = "cert-manager";
+/** The CA of the data namespace: a Secret and the Issuer signing with it. */
+export const DATA_CA_NAME = "data-ca";
+/** Memory of each key-value pod; Redis keeps 75% of it for data. */
+export const KEY_VALUE_MEMORY_GIB = 1;
+/** The user a key-value store's password belongs to (Redis `requirepass`). */
+export const KEY_VALUE_USER = "default";
+const CERT_MANAGER_API = "cert-manager.io/v1";
+
+const issuerRef = z.strictObject({ name: z.string().min(1), kind: z.literal("Issuer"), group: z.literal("cert-manager.io") });
+const privateKey = z.strictObject({ algorithm: z.literal("ECDSA"), size: z.literal(256), rotationPolicy: z.literal("Always") });
+const issuerSchema = z.strictObject({
+  apiVersion: z.literal(CERT_MANAGER_API),
+  kind: z.literal("Issuer"),
+  metadata: customResourceMetadata,
+  spec: z.union([z.strictObject({ selfSigned: z.strictObject({}) }), z.strictObject({ ca: z.strictObject({ secretName: z.string().min(1) }) })]),
+});
+const certificateSchema = z.strictObject({
+  apiVersion: z.literal(CERT_MANAGER_API),
+  kind: z.literal("Certificate"),
+  metadata: customResourceMetadata,
+  spec: z.strictObject({
+    secretName: z.string().min(1),
+    isCA: z.boolean(),
+    commonName: z.string().min(1).optional(),
+    dnsNames: z.array(z.string().min(1)).optional(),
+    duration: z.string().regex(/^\d+h$/),
+    renewBefore: z.string().regex(/^\d+h$/),
+    privateKey,
+    usages: z.array(z.enum(["server auth", "client auth", "cert sign", "crl sign", "digital signature", "key encipherment"])).min(1),
+    issuerRef,
+  }),
+});
+
+/** The services owning a key-value store on the cluster. */
+export function keyValueServices(plan: LandingZonePlan): (ServicePlan & { readonly database: DatabasePlan })[] {
+  return plan.services.filter((s): s is ServicePlan & { database: DatabasePlan } => s.database?.engine === "key-value");
+}
+
+/** Name of a service's Redis (StatefulSet and the Service reaching its primary). */
+export function keyValueStoreName(service: string): string {
+  return `${service}-kv`;
+}
+
+/** The Service reaching a key-value store's primary. */
+export function keyValueHost(plan: LandingZonePlan, service: string): string {
+  return `${keyValueStoreName(service)}.${dataNamespace(plan)}.svc.cluster.local`;
+}
+
+/**
+ * A key-value store per service with a `key-value` database: a dedicated Redis (the StatefulSet of
+ * `redisManifests`, as the session store, rather than an operator: one primary with replicas
+ * needs no controller, and the image is the one the platform already pins), TLS only with a
+ * certificate cert-manager issues from the data namespace's own CA, the password from the owner's
+ * credentials Secret, append-only persistence on a volume of the plan's storage size kept in prod,
+ * replicas from the plan's sizing, and a NetworkPolicy admitting only the owner's pods and the
+ * store's own pods (replication). Undefined without a key-value database. The credentials Secret
+ * and the data namespace (`dataNamespaceManifests`) come first.
+ * Cost note: each store reserves 1 GiB of memory per pod and its volumes.
+ *
+ * @example
+ * const addOn = keyValueAddOn(plan); // apply after dataNamespaceManifests(plan) and the credentials Secrets
+ */
+export function keyValueAddOn(plan: LandingZonePlan): AddOn | undefined {
+  const services = keyValueServices(plan);
+  if (services.length === 0) return undefined;
+  const namespace = dataNamespace(plan);
+  const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
+  const ref = (name: string) => ({ name, kind: "Issuer" as const, group: "cert-manager.io" as const });
+  const key = { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" } as const;
+  const selfSigned = `${DATA_CA_NAME}-root`;
+  const ca: ManifestObject[] = [
+    validatedCustomResource(issuerSchema, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: selfSigned, namespace, labels }, spec: { selfSigned: {} } }),
+    validatedCustomResource(certificateSchema, {
+      apiVersion: CERT_MANAGER_API,
+      kind: "Certificate",
+      metadata: { name: DATA_CA_NAME, namespace, labels },
+      spec: { secretName: DATA_CA_NAME, isCA: true, commonName: `${plan.name}-data-ca`, duration: "87600h", renewBefore: "720h", privateKey: key, usages: ["cert sign", "crl sign"], issuerRef: ref(selfSigned) },
+    }),
+    validatedCustomResource(issuerSchema, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: DATA_CA_NAME, namespace, labels }, spec: { ca: { secretName: DATA_CA_NAME } } }),
+  ];
+  const stores = services.flatMap((service): ManifestObject[] => {
+    const name = keyValueStoreName(service.name);
+    const tlsSecretName = `${name}-tls`;
+    const host = (n: string) => [n, `${n}.${namespace}.svc`, `${n}.${namespace}.svc.cluster.local`];
+    const certificate = validatedCustomResource(certificateSchema, {
+      apiVersion: CERT_MANAGER_API,
+      kind: "Certificate",
+      metadata: { name: tlsSecretName, namespace, labels: { ...labels, "app.kubernetes.io/name": name } },
+      spec: {
+        secretName: tlsSecretName,
+        isCA: false,
+        // The primary's Service, each pod's stable name (replication) and localhost (the probes).
+        dnsNames: [...host(name), `*.${name}-headless.${namespace}.svc.cluster.local`, "localhost"],
+        // Redis reads its certificate at start: a year, renewed a month ahead, picked up by the next rollout.
+        duration: "8760h",
+        renewBefore: "720h",
+        privateKey: key,
+        usages: ["server auth", "client auth", "digital signature"],
+        issuerRef: ref(DATA_CA_NAME),
+      },
+    });
+    const redis = redisManifests(plan, {
+      name,
+      namespace,
+      passwordSecretName: databaseCredentialsSecretName(service.name),
+      memoryGiB: KEY_VALUE_MEMORY_GIB,
+      replicas: instancesOf(service.database) - 1,
+      tlsSecretName,
+      volumeGiB: service.database.storageGiB,
+    });
+    const selector = selectorFor(plan, name);
+    const policy = validatedManifest(
+      new NetworkPolicy({
+        metadata: { name: `${name}-owner-only`, namespace, labels: { ...labels, "app.kubernetes.io/name": name } },
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ["Ingress"],
+          ingress: [
+            {
+              from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": workloadNamespace(plan) } }, podSelector: { matchLabels: selectorFor(plan, service.name) } }],
+              ports: [{ protocol: "TCP", port: REDIS_PORT }],
+            },
+            { from: [{ podSelector: { matchLabels: selector } }], ports: [{ protocol: "TCP", port: REDIS_PORT }] },
+          ],
+        },
+      }),
+    );
+    return [certificate, ...redis, policy];
+  });
+  return {
+    name: "key-value",
+    namespace: CERT_MANAGER_NAMESPACE,
+    helmReleases: [
+      {
+        name: "cert-manager",
+        namespace: CERT_MANAGER_NAMESPACE,
+        chart: CERT_MANAGER_CHART.chart,
+        repository: CERT_MANAGER_CHART.repository,
+        version: CERT_MANAGER_CHART.version,
+        createNamespace: true,
+        values: { crds: { enabled: true, keep: true }, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
+      },
+    ],
+    manifests: [...ca, ...stores],
+    dependsOn: [],
+  };
+}

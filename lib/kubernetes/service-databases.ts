@@ -1,0 +1,61 @@
+import { DATA_ENV } from "../plan/data.js";
+import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
+import type { DatabaseEngine } from "../spec/types.js";
+import { databaseAddOn, databaseHost, postgresServices } from "./database.js";
+import { KEY_VALUE_USER, keyValueAddOn, keyValueHost, keyValueServices } from "./key-value.js";
+import { mysqlAddOn, mysqlHost, mysqlServices } from "./mysql.js";
+import { REDIS_PORT } from "./redis.js";
+import type { AddOn } from "./types.js";
+
+type OwningService = ServicePlan & { readonly database: DatabasePlan };
+
+/** The services owning a database on the cluster, each with a generated password (postgres, mysql, key-value), in plan order. */
+export function clusterDatabaseServices(plan: LandingZonePlan): OwningService[] {
+  const owners = new Set([...postgresServices(plan), ...mysqlServices(plan), ...keyValueServices(plan)].map((s) => s.name));
+  return plan.services.filter((s): s is OwningService => owners.has(s.name));
+}
+
+/** Where a service's own database answers, whichever operator runs it. */
+export function clusterDatabaseHost(plan: LandingZonePlan, service: OwningService): string {
+  if (service.database.engine === "mysql") return mysqlHost(plan, service);
+  if (service.database.engine === "key-value") return keyValueHost(plan, service.name);
+  return databaseHost(plan, service.name);
+}
+
+/** The user the service's generated password belongs to: its own for the relational engines, Redis' `default` for key-value. */
+export function clusterDatabaseUser(service: OwningService): string {
+  return service.database.engine === "key-value" ? KEY_VALUE_USER : service.database.serviceUser;
+}
+
+/**
+ * The non-secret half of the `DATA_ENV` contract on a cluster (the password, `DATABASE_PASSWORD`,
+ * comes from the service's Secret); a key-value store has no database name.
+ */
+export function clusterDatabaseEnv(plan: LandingZonePlan, service: OwningService): Record<string, string> {
+  const db = service.database;
+  const keyValue = db.engine === "key-value";
+  return {
+    [DATA_ENV.databaseEngine]: db.engine,
+    [DATA_ENV.databaseHost]: clusterDatabaseHost(plan, service),
+    [DATA_ENV.databasePort]: String(keyValue ? REDIS_PORT : db.port),
+    ...(keyValue ? {} : { [DATA_ENV.databaseName]: db.databaseName }),
+    [DATA_ENV.databaseUser]: clusterDatabaseUser(service),
+  };
+}
+
+/** An operator and the databases of one engine, keyed by the name its resources carry. */
+export interface ClusterDatabaseAddOn {
+  readonly key: string;
+  readonly engine: DatabaseEngine;
+  readonly addOn: AddOn;
+}
+
+/** The operators and databases the plan asks for, one add-on per engine. */
+export function clusterDatabaseAddOns(plan: LandingZonePlan): ClusterDatabaseAddOn[] {
+  const entries: { key: string; engine: DatabaseEngine; addOn: AddOn | undefined }[] = [
+    { key: "databases", engine: "postgres", addOn: databaseAddOn(plan) },
+    { key: "mysql", engine: "mysql", addOn: mysqlAddOn(plan) },
+    { key: "key-value", engine: "key-value", addOn: keyValueAddOn(plan) },
+  ];
+  return entries.filter((entry): entry is ClusterDatabaseAddOn => entry.addOn !== undefined);
+}
