@@ -93,7 +93,8 @@ export class ObservabilityStack extends PlanStack {
       if (clusterName) this.containerInsights = new ContainerInsights(this, "ContainerInsights", { clusterName });
     }
 
-    if (plan.tracing) {
+    // On VMs and Beanstalk each service's instances run their own collector (lib/plan/host-bootstrap.ts).
+    if (plan.tracing && plan.tier === "caas") {
       if (!target) throw new Error(`ObservabilityStack: the OpenTelemetry collector runs on the cluster, but plan.cluster is undefined. Fix: set tier: caas, or tracing.backend: none`);
       this.tracing = new Tracing(this, "Tracing", { target, plan });
     }

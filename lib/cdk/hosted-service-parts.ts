@@ -66,6 +66,7 @@ const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   Metrics: "cloudwatch:PutMetricData has no resource-level permissions; the condition limits the instances to the landing zone's own metric namespace.",
   BootLog: "The CloudWatch agent creates its log streams under the host's own boot log group, whose ARN is the fixed prefix of the wildcard.",
   DescribeTags: "ec2:DescribeTags, with which the CloudWatch agent labels its metrics, has no resource-level permissions and only reads tags.",
+  Trace: "X-Ray has no resource-level permissions; the actions are only those that send spans and read sampling rules.",
   WriteLogs: "OpenSearch index and document paths exist only at write time; the wildcard stays below this one domain's ARN.",
 };
 

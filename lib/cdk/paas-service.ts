@@ -95,7 +95,9 @@ export interface PaasServiceProps {
  * Map while the environment exists. The instance profile has Session Manager, the platform agent's
  * policy and exactly the service's own resources.
  *
- * Cost: the environment's instances are billed hourly, `replicas.min` at least.
+ * With `plan.tracing`, the compose file runs an OpenTelemetry collector beside the app, writing to X-Ray.
+ *
+ * Cost: the environment's instances are billed hourly, `replicas.min` at least; X-Ray bills per trace recorded.
  *
  * @example
  * new PaasService(stack, "Orders", { plan, serviceName: "orders", applicationName, serviceRoleArn, vpc, workloadSecurityGroup, loadBalancer, image });

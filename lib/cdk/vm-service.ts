@@ -114,7 +114,9 @@ export interface VmServiceProps {
  * Cloud Map while running (deregistered on stop and during the termination hook). Its instance role
  * has Session Manager and exactly the service's own resources.
  *
- * Cost: the instances are billed hourly, `replicas.min` at least.
+ * With `plan.tracing`, an OpenTelemetry collector runs beside the container and writes its spans to X-Ray.
+ *
+ * Cost: the instances are billed hourly, `replicas.min` at least; X-Ray bills per trace recorded.
  *
  * @example
  * new VmService(stack, "Orders", { plan, serviceName: "orders", vpc, workloadSecurityGroup, image, targetGroupArns, discovery });

@@ -38,7 +38,7 @@ const PATTERN_QUESTION: Readonly<Record<InitPattern, string>> = {
   logging: "Central logging (ELK: Filebeat → Redis buffer → Logstash → Elasticsearch/OpenSearch → Kibana)?",
   broker: "Message broker for events between services?",
   mesh: "Service mesh (Istio: mTLS, retries, circuit breaking)?",
-  tracing: "Distributed tracing (OpenTelemetry collector → Zipkin)?",
+  tracing: "Distributed tracing (OpenTelemetry collector → Zipkin, or the cloud's tracer without a cluster)?",
   gatewayAuth: "JWT authentication at the API gateway?",
 };
 
@@ -275,7 +275,8 @@ export function renderSpecYaml(answers: InitAnswers): string {
     auth: { sessions: patterns.sessions ? "redis" : "none", tokens: patterns.gatewayAuth ? "jwt" : "none" },
     ...(patterns.broker ? { messaging: { broker: "auto" } } : {}),
     logging: patterns.logging ? { stack: "elk", buffer: "redis", shipper: "filebeat" } : { stack: "none", buffer: "none" },
-    tracing: { backend: patterns.tracing ? "zipkin" : "none" },
+    // Zipkin runs in a cluster; without one, traces go to the cloud's own tracer.
+    tracing: { backend: patterns.tracing ? (answers.tier === "caas" || answers.cloud === "kubernetes" ? "zipkin" : "cloud") : "none" },
     mesh: { kind: patterns.mesh ? "istio" : "none" },
     services: answers.services.map((name) => ({
       name,

@@ -4,6 +4,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { otelEnvironment } from "../plan/tracing.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { assertKubernetesName, labelsFor, selectorFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
@@ -76,14 +77,7 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
     ...service.config,
     SERVICE_NAME: name,
     PORT: String(service.port),
-    ...(plan.tracing
-      ? {
-          OTEL_SERVICE_NAME: name,
-          OTEL_EXPORTER_OTLP_ENDPOINT: plan.tracing.collectorEndpoint,
-          OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
-          OTEL_TRACES_SAMPLER_ARG: String(plan.tracing.samplingRate),
-        }
-      : {}),
+    ...(plan.tracing ? otelEnvironment(plan.tracing, name) : {}),
     ...options.env,
   };
   for (const key of Object.keys(config)) {

@@ -11,6 +11,7 @@ import { BEANSTALK_ENVIRONMENT_METRICS, configEntries, hostedServiceEnvironment,
 import { DELIVERY_ACTIONS } from "./delivery.js";
 import { subscriptionsOf } from "./lookup.js";
 import { shortHash } from "./naming.js";
+import { HOST_COLLECTOR, XRAY_WRITE_ACTIONS, hostCollectorConfig, hostCollectorImage, otelEnvironment } from "./tracing.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
 
 /** The Redis list in front of Logstash, as a host sees it. */
@@ -178,6 +179,8 @@ export function hostedServiceStatements(plan: LandingZonePlan, service: ServiceP
     statements.push({ sid: "BootLog", actions: AGENT_LOG_ACTIONS, resources: [arn("logs", `log-group:${names.bootLogGroup}:*`)] });
     statements.push({ sid: "DescribeTags", actions: DESCRIBE_TAGS_ACTIONS, resources: ["*"] });
   }
+  // The collector beside the service writes its spans to X-Ray with the instance's role.
+  if (plan.tracing) statements.push({ sid: "Trace", actions: XRAY_WRITE_ACTIONS, resources: ["*"] });
   return statements;
 }
 
@@ -242,7 +245,12 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
   if (!fleet) throw new Error(`vmUserData: plan.hosts.fleet is undefined because tier is "${plan.tier}". Fix: use tier: iaas`);
   const names = hostedServiceNames(plan, service);
   const registers = runtime.discoveryServiceId !== undefined;
-  const env = { ...hostedServiceEnvironment(service), ...runtime.env, ...(runtime.sessionStore ? sessionStoreEnvironment(runtime.sessionStore) : {}) };
+  const env = {
+    ...hostedServiceEnvironment(service),
+    ...runtime.env,
+    ...(runtime.sessionStore ? sessionStoreEnvironment(runtime.sessionStore) : {}),
+    ...(plan.tracing ? otelEnvironment(plan.tracing, service.name) : {}),
+  };
   // Secrets read with the instance role at start: the service's own and the session store's AUTH token.
   const secretArns = { ...runtime.secretArns, ...(runtime.sessionStore ? { [PLATFORM_ENV.sessionStorePassword]: runtime.sessionStore.authTokenSecretArn } : {}) };
   const registryEnv: Record<string, string> = {
@@ -282,7 +290,7 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
       ([key, arn]) => `printf '${key}=%s\\n' "$(aws secretsmanager get-secret-value --region '${runtime.region}' --secret-id '${arn}' --query SecretString --output text)" >> /etc/msa/service.env`,
     ),
     "umask 022",
-    heredoc("/usr/local/bin/msa-run", RUN_SCRIPT, "0755"),
+    heredoc("/usr/local/bin/msa-run", runScript(plan.tracing ? HOST_COLLECTOR.network : undefined), "0755"),
     heredoc("/usr/local/bin/msa-registry", REGISTRY_SCRIPT, "0755"),
     heredoc("/etc/systemd/system/msa-app.service", APP_UNIT.replace("%SERVICE%", service.name)),
     heredoc("/etc/systemd/system/msa-lifecycle.service", LIFECYCLE_UNIT),
@@ -302,6 +310,16 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
       heredoc("/etc/systemd/system/msa-filebeat.service", FILEBEAT_UNIT),
     );
     units.push("msa-filebeat");
+  }
+  if (plan.tracing) {
+    lines.push(
+      // The service reaches its collector by name on this network; nothing is published on the host.
+      `docker network inspect ${HOST_COLLECTOR.network} >/dev/null 2>&1 || docker network create ${HOST_COLLECTOR.network}`,
+      "install -d -m 0755 /etc/otel",
+      heredoc(HOST_COLLECTOR.configPath, hostCollectorConfig(plan)),
+      heredoc("/etc/systemd/system/msa-otel-collector.service", collectorUnit(plan)),
+    );
+    units.unshift("msa-otel-collector");
   }
   lines.push(
     "systemctl daemon-reload",
@@ -474,6 +492,9 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
     set(properties, "LOG_BUFFER_PORT", String(runtime.logBuffer.port));
     set(secrets, "REDIS_PASSWORD", runtime.logBuffer.secretArn);
   }
+  if (plan.tracing) {
+    for (const [key, value] of Object.entries(otelEnvironment(plan.tracing, service.name))) set(properties, key, value);
+  }
   return settings;
 }
 
@@ -491,6 +512,7 @@ export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, opt
     ...configEntries(service).map(([key]) => key),
     ...service.secrets,
     ...(options.sessionStore ? [PLATFORM_ENV.sessionStoreEndpoint, PLATFORM_ENV.sessionStoreTls, PLATFORM_ENV.sessionStorePassword] : []),
+    ...(plan.tracing ? Object.keys(otelEnvironment(plan.tracing, service.name)) : []),
   ];
   const logging = { driver: "json-file", options: { "max-size": "10m", "max-file": "5" } };
   const services: Record<string, unknown> = {
@@ -517,6 +539,21 @@ export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, opt
       logging,
     };
     files["filebeat.yml"] = hostShipperConfig(plan);
+  }
+  if (plan.tracing) {
+    // The compose network resolves the collector's service name, the host of the OTLP endpoint the app gets.
+    services[HOST_COLLECTOR.name] = {
+      image: hostCollectorImage(plan),
+      command: [`--config=${HOST_COLLECTOR.configPath}`],
+      volumes: [`./otel-collector.yaml:${HOST_COLLECTOR.configPath}:ro`],
+      read_only: true,
+      cap_drop: ["ALL"],
+      security_opt: ["no-new-privileges:true"],
+      mem_limit: "256m",
+      restart: "always",
+      logging,
+    };
+    files["otel-collector.yaml"] = hostCollectorConfig(plan);
   }
   files["docker-compose.yml"] = stringify({ services }, { lineWidth: 0 });
   files[".ebextensions/ecr-login.config"] = stringify(
@@ -574,6 +611,31 @@ export function logstashHostStatements(
     { sid: "BootLog", actions: AGENT_LOG_ACTIONS, resources: [`arn:${values.partition}:logs:${values.region}:${values.account}:log-group:${logstashBootLogGroup(plan)}:*`] },
     { sid: "DescribeTags", actions: DESCRIBE_TAGS_ACTIONS, resources: ["*"] },
   ];
+}
+
+/** The VM's start script; with a network, the container joins it (where the collector is). */
+function runScript(network: string | undefined): string {
+  return network ? RUN_SCRIPT.replace("--name app ", `--name app --network ${network} `) : RUN_SCRIPT;
+}
+
+/** The collector beside a VM's service: read-only, unprivileged, memory-capped, on the service's network only. */
+function collectorUnit(plan: LandingZonePlan): string {
+  return `[Unit]
+Description=OpenTelemetry collector: the service's spans to the cloud's tracer
+After=docker.service network-online.target
+Requires=docker.service
+
+[Service]
+ExecStartPre=-/usr/bin/docker rm -f ${HOST_COLLECTOR.name}
+ExecStart=/usr/bin/docker run --rm --name ${HOST_COLLECTOR.name} --network ${HOST_COLLECTOR.network} --read-only --memory 256m \\
+  --cap-drop ALL --security-opt no-new-privileges:true --log-driver json-file --log-opt max-size=10m --log-opt max-file=5 \\
+  -v ${HOST_COLLECTOR.configPath}:${HOST_COLLECTOR.configPath}:ro ${hostCollectorImage(plan)} --config=${HOST_COLLECTOR.configPath}
+ExecStop=/usr/bin/docker stop ${HOST_COLLECTOR.name}
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target`;
 }
 
 const RUN_SCRIPT = `#!/bin/bash

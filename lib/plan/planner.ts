@@ -15,6 +15,7 @@ import { hostProblems, planHosts } from "./hosts.js";
 import { physicalName } from "./naming.js";
 import { planSagas, sagaEventsOf, type SagaPlan } from "./saga.js";
 import { SIZING, VERSIONS } from "./sizing.js";
+import { collectorEndpoint, tracingProblems } from "./tracing.js";
 import type {
   BrokerPlan,
   Capability,
@@ -108,6 +109,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   }
   problems.push(...dataPatternProblems(spec, options.engine));
   problems.push(...hostProblems(spec));
+  problems.push(...tracingProblems(spec));
   problems.push(...edgeProxyProblems(spec));
   if (spec.tracing.backend === "xray" && cloud !== "aws") {
     problems.push(`tracing.backend "xray" exists only on aws. Fix: use zipkin, jaeger or cloud`);
@@ -244,7 +246,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
           implementation: impl("tracing"),
           backend: spec.tracing.backend,
           samplingRate: spec.tracing.samplingRate,
-          collectorEndpoint: tier === "caas" ? "http://otel-collector.observability.svc.cluster.local:4317" : "http://localhost:4317",
+          collectorEndpoint: collectorEndpoint(tier),
         }
       : undefined;
   if (tracing) decide("tracing", tracing.implementation, { backend: tracing.backend, sampling: tracing.samplingRate }, ["compute"]);

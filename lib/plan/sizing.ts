@@ -117,6 +117,10 @@ export const VERSIONS = {
   kafka: "3.8.x",
   postgres: "16.10",
   mysql: "8.0.41",
+  /** AWS Distro for OpenTelemetry collector (awsxray exporter), beside services on VMs and Beanstalk. */
+  adotCollector: "v0.49.0",
+  /** OpenTelemetry collector-contrib (googlecloud exporter), beside services on GCP VMs; the collector ADOT v0.49.0 builds on. */
+  otelCollectorContrib: "0.156.0",
   /** The MySQL-compatible server of existing clusters (mariadb-operator runs MariaDB, not Oracle MySQL). */
   mariadb: "11.8.2",
   elasticBeanstalkDocker: "64bit Amazon Linux 2023 v4.7.2 running Docker",

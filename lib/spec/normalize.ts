@@ -37,7 +37,9 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
   const region = parsed.region ?? DEFAULT_REGION[parsed.cloud];
   const zones = parsed.network.zones ?? parsed.network.availabilityZones?.length ?? (prod ? 3 : 2);
   const availabilityZones = parsed.network.availabilityZones ?? defaultZoneNames(parsed.cloud, region, zones);
-  const meshDefault = parsed.tier === "caas" || parsed.cloud === "kubernetes" ? "istio" : "none";
+  // Istio and Zipkin run in a cluster; without one, no mesh and the cloud's own tracer.
+  const clustered = parsed.tier === "caas" || parsed.cloud === "kubernetes";
+  const meshDefault = clustered ? "istio" : "none";
 
   return {
     name: parsed.name,
@@ -75,7 +77,7 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
     discovery: parsed.discovery,
     messaging: parsed.messaging,
     logging: parsed.logging,
-    tracing: parsed.tracing,
+    tracing: { ...parsed.tracing, backend: parsed.tracing.backend ?? (clustered ? "zipkin" : "cloud") },
     monitoring: parsed.monitoring,
     mesh: { ...parsed.mesh, kind: parsed.mesh.kind ?? meshDefault },
     // Pipelines build <owner>/<repository>, so without an owner there is nothing to build by default.

@@ -95,7 +95,7 @@ describe("tracingAddOn", () => {
 
   it("rejects what it cannot deploy, naming the prop and the fix", () => {
     const iaas = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", tier: "iaas", services });
-    expect(() => tracingAddOn(iaas)).toThrow(/plan\.tracing\.collectorEndpoint: "http:\/\/localhost:4317" is not an in-cluster OTLP gRPC endpoint\. Fix:/);
+    expect(() => tracingAddOn(iaas)).toThrow(/plan\.tracing\.collectorEndpoint: "http:\/\/otel-collector:4317" is not an in-cluster OTLP gRPC endpoint\. Fix:/);
     expect(() => tracingAddOn(azureCloudPlan)).toThrow(/options\.azureMonitorSecretName: undefined.*Fix: pass a Secret name/);
     const onPrem = planLandingZone({ name: "shop", cloud: "kubernetes", tracing: { backend: "cloud" }, services });
     expect(() => tracingAddOn(onPrem)).toThrow(/tracing\.backend: "cloud" has no cloud tracing service on kubernetes\. Fix:/);

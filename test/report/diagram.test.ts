@@ -101,7 +101,7 @@ describe("diagramModel", () => {
         cloud: "gcp",
         tier: "iaas",
         logging: { stack: "none", buffer: "none" },
-        tracing: { backend: "jaeger" },
+        tracing: { backend: "cloud" },
         services: [{ name: "orders" }],
       }),
     );
@@ -109,7 +109,7 @@ describe("diagramModel", () => {
     expect(model.nodes.some((n) => n.id === "mesh" || n.id.startsWith("log:"))).toBe(false);
     // Without a mesh every service exports its own spans.
     expect(edgeKeys(model)).toContain("service:orders -> tracing:collector [OTLP]");
-    expect(model.nodes.find((n) => n.id === "tracing:backend")?.label).toBe("Jaeger");
+    expect(model.nodes.find((n) => n.id === "tracing:backend")?.label).toBe("cloud trace service");
   });
 
   it("connects Filebeat straight to Logstash when there is no Redis buffer, on Kibana where the cloud runs ECK", () => {

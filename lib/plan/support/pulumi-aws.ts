@@ -14,7 +14,7 @@ export const PULUMI_AWS_SUPPORT: CloudSupport = {
   authService: ["iaas", "caas", "paas"],
   mesh: ["caas"],
   monitoring: ["iaas", "caas", "paas"],
-  tracing: ["caas"],
+  tracing: ["iaas", "caas", "paas"],
   logging: ["iaas", "caas", "paas"],
   broker: ["iaas", "caas", "paas"],
   database: ["iaas", "caas", "paas"],

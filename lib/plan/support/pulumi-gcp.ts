@@ -4,7 +4,7 @@ import type { CloudSupport } from "../types.js";
  * What the Pulumi engine implements on gcp, per capability. Extend when a component lands with its
  * tests. Tokens and the auth service are checked by Istio on GKE and by an Envoy edge proxy in front of each exposed
  * service on VMs (lib/plan/edge-proxy.ts). Not built: tokens and the auth service on App Engine (no proxy can stand
- * between the load balancer's serverless NEG and the app), tracing on VMs and App Engine (no collector sidecar), logging there (the catalog offers ELK on GKE only;
+ * between the load balancer's serverless NEG and the app), tracing on App Engine (no collector sidecar beside a flexible service), logging there (the catalog offers ELK on GKE only;
  * VM and App Engine logs go to Cloud Logging).
  */
 export const PULUMI_GCP_SUPPORT: CloudSupport = {
@@ -20,7 +20,7 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   authService: ["iaas", "caas"],
   mesh: ["caas"],
   monitoring: ["iaas", "caas", "paas"],
-  tracing: ["caas"],
+  tracing: ["iaas", "caas"],
   logging: ["caas"],
   broker: ["iaas", "caas", "paas"],
   database: ["iaas", "caas", "paas"],

@@ -343,7 +343,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       // Container Insights is what the service dashboards' saturation comes from on EKS.
       if (cluster) this.containerInsights = new ContainerInsights(`${name}-insights`, { clusterName: cluster.clusterName, dependsOn: [...cluster.ready], tags: plan.tags }, parent);
     }
-    if (plan.tracing) {
+    // On VMs and Beanstalk each service's instances run their own collector (lib/plan/host-bootstrap.ts).
+    if (plan.tracing && plan.tier === "caas") {
       if (!cluster) throw new Error(`LandingZone ${name}: the OpenTelemetry collector runs on the cluster, but tier is "${plan.tier}". Fix: set tier: caas, or tracing.backend: none`);
       this.tracing = new Tracing(`${name}-tracing`, { plan, clusterName: cluster.clusterName, provider: cluster.provider, dependsOn: [...cluster.ready], tags: plan.tags }, parent);
     }

@@ -97,7 +97,9 @@ export function paasServiceHost(plan: LandingZonePlan, serviceName: string, opts
  * environment properties; enhanced health, managed platform updates, logs streamed to CloudWatch and
  * Filebeat into the log buffer beside the service; its URL registered in Cloud Map.
  *
- * Cost: the environment's instances are billed hourly, `replicas.min` at least.
+ * With `plan.tracing`, the compose file runs an OpenTelemetry collector beside the app, writing to X-Ray.
+ *
+ * Cost: the environment's instances are billed hourly, `replicas.min` at least; X-Ray bills per trace recorded.
  *
  * @example
  * new PaasService("orders", { plan, service: "orders", applicationName, serviceRoleArn, bundleBucket, vpcId, privateSubnetIds, workloadSecurityGroupId, loadBalancer, image });

@@ -118,7 +118,9 @@ export interface VmServiceArgs {
  * template changes, scaled on CPU, and registered in Cloud Map while running. Its instance role has
  * Session Manager and exactly the service's own resources.
  *
- * Cost: the instances are billed hourly, `replicas.min` at least.
+ * With `plan.tracing`, an OpenTelemetry collector runs beside the container and writes its spans to X-Ray.
+ *
+ * Cost: the instances are billed hourly, `replicas.min` at least; X-Ray bills per trace recorded.
  *
  * @example
  * new VmService("orders", { plan, service: "orders", privateSubnetIds, workloadSecurityGroupId, image, targetGroupArns });

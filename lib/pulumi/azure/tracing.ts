@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MANAGED_BY } from "../../kubernetes/labels.js";
 import { tracingAddOn } from "../../kubernetes/tracing.js";
+import { OTEL_ENV } from "../../plan/tracing.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import { applyAddOn } from "../kubernetes/add-on.js";
 import { dependencyList } from "../kubernetes/dependencies.js";
@@ -10,7 +11,7 @@ import { dependencyList } from "../kubernetes/dependencies.js";
 /** Secret (key `connection-string`) the collector reads the Application Insights connection string from. */
 export const APP_INSIGHTS_SECRET = "application-insights";
 /** Environment variables the Azure Monitor OpenTelemetry distribution reads in services outside a cluster. */
-export const APP_INSIGHTS_ENV = { connectionString: "APPLICATIONINSIGHTS_CONNECTION_STRING", serviceName: "OTEL_SERVICE_NAME", sampling: "OTEL_TRACES_SAMPLER_ARG" } as const;
+export const APP_INSIGHTS_ENV = { connectionString: "APPLICATIONINSIGHTS_CONNECTION_STRING", serviceName: OTEL_ENV.serviceName, sampling: OTEL_ENV.samplerArg } as const;
 
 /** Arguments of {@link Tracing}. */
 export interface TracingArgs {

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { WORKLOAD_UID } from "../../kubernetes/workload.js";
+import { HOST_COLLECTOR } from "../../plan/tracing.js";
 import type { EdgeProxyHost } from "../../plan/edge-proxy.js";
 
 /** Container-Optimized OS, stable channel: a minimal, auto-updating image whose only job is running containers. */
@@ -25,6 +26,12 @@ export interface ContainerVmOptions {
   /** Artifact Registry hosts Docker authenticates to with the VM's service account (e.g. asia-northeast3-docker.pkg.dev). */
   readonly registryHosts: readonly string[];
   /**
+   * An OpenTelemetry collector run beside the service (`hostCollectorConfig`, `hostCollectorImage`): the
+   * service's container joins its Docker network and reaches it as `otel-collector`.
+   * @default - no collector
+   */
+  readonly collector?: { readonly image: string; readonly config: string };
+  /**
    * The edge proxy in front of the service (its config and unit, from `edgeProxyHost`), started after it.
    * @default - no proxy: the load balancer reaches the service's port
    */
@@ -48,9 +55,11 @@ export function containerVmUserData(options: ContainerVmOptions): string {
   const run = `/run/msa/${service}`;
   const files = Object.entries(options.files ?? {});
   const env = { ...options.env, ...Object.fromEntries(files.map(([key]) => [`${key}_FILE`, `/etc/msa/${key.toLowerCase()}`])) };
+  const collector = options.collector;
   const dockerRun = [
     "/usr/bin/docker run --rm",
     `--name ${service}`,
+    ...(collector ? [`--network ${HOST_COLLECTOR.network}`] : []),
     `--publish ${port}:${port}`,
     `--env-file ${etc}/config.env`,
     `--env-file ${run}/secrets.env`,
@@ -73,6 +82,7 @@ export function containerVmUserData(options: ContainerVmOptions): string {
     "ExecStartPre=/bin/mkdir -p /home/msa",
     `ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries=${options.registryHosts.join(",")}`,
     `ExecStartPre=/bin/bash ${etc}/fetch-secrets.sh`,
+    ...(collector ? [NETWORK_CREATE] : []),
     `ExecStartPre=-/usr/bin/docker rm -f ${service}`,
     `ExecStart=${dockerRun}`,
     `ExecStop=/usr/bin/docker stop ${service}`,
@@ -89,11 +99,48 @@ export function containerVmUserData(options: ContainerVmOptions): string {
       ...files.map(([key, content]) => ({ path: `${etc}/${key.toLowerCase()}`, permissions: "0644", owner: "root", content })),
       { path: `${etc}/fetch-secrets.sh`, permissions: "0700", owner: "root", content: fetchSecretsScript(run, options.secrets) },
       { path: `/etc/systemd/system/${service}.service`, permissions: "0644", owner: "root", content: unit },
+      ...(collector
+        ? [
+            { path: `${etc}/otel-collector.yaml`, permissions: "0644", owner: "root", content: collector.config },
+            { path: "/etc/systemd/system/otel-collector.service", permissions: "0644", owner: "root", content: collectorUnit(`${etc}/otel-collector.yaml`, collector.image) },
+          ]
+        : []),
       ...(options.edgeProxy?.files ?? []).map((file) => ({ ...file, owner: "root" })),
     ],
-    runcmd: ["systemctl daemon-reload", `systemctl start ${service}.service`, ...(options.edgeProxy ? [`systemctl start ${options.edgeProxy.unit}.service`] : [])],
+    runcmd: [
+      "systemctl daemon-reload",
+      ...(collector ? ["systemctl start otel-collector.service"] : []),
+      `systemctl start ${service}.service`,
+      ...(options.edgeProxy ? [`systemctl start ${options.edgeProxy.unit}.service`] : []),
+    ],
   };
   return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
+}
+
+/** The app and collector units both create the shared network if it is missing (docker keeps it across reboots). */
+const NETWORK_CREATE = `ExecStartPre=-/usr/bin/docker network create ${HOST_COLLECTOR.network}`;
+
+/** The collector's unit: read-only, unprivileged (the image's own non-root user), memory-capped, on the service's network only. */
+function collectorUnit(configFile: string, image: string): string {
+  return [
+    "[Unit]",
+    "Description=OpenTelemetry collector: the service's spans to Cloud Trace (msa-landing-zone)",
+    "Wants=network-online.target",
+    "After=network-online.target docker.service",
+    "Requires=docker.service",
+    "",
+    "[Service]",
+    NETWORK_CREATE,
+    `ExecStartPre=-/usr/bin/docker rm -f ${HOST_COLLECTOR.name}`,
+    `ExecStart=/usr/bin/docker run --rm --name ${HOST_COLLECTOR.name} --network ${HOST_COLLECTOR.network} --read-only --memory 256m --cap-drop ALL --security-opt no-new-privileges --volume ${configFile}:${HOST_COLLECTOR.configPath}:ro ${image} --config=${HOST_COLLECTOR.configPath}`,
+    `ExecStop=/usr/bin/docker stop ${HOST_COLLECTOR.name}`,
+    "Restart=always",
+    "RestartSec=5",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
 }
 
 function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string>>): string {

@@ -2,6 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { edgeProxyHost, type EdgeProxyAuthService, type EdgeProxyIssuer } from "../../plan/edge-proxy.js";
 import { gcpImage, LOAD_BALANCER_BACKEND_TAG } from "../../plan/gcp.js";
+import { CLOUD_TRACE_ROLE, hostCollectorConfig, hostCollectorImage, otelEnvironment } from "../../plan/tracing.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kubernetes/landing-zone.js";
 import type { GatewayBackend } from "./api-gateway.js";
@@ -99,7 +100,9 @@ export interface InstanceGroupServiceArgs {
  * and calls no authorizer, and a proxy on each VM needs no fleet of its own, scales with the service
  * and reaches it on loopback, so no unchecked path leads from the load balancer to the service.
  *
- * Cost: the VMs bill per second; the group never runs fewer than `replicas.min`.
+ * With `plan.tracing`, an OpenTelemetry collector runs beside the container and writes its spans to Cloud Trace.
+ *
+ * Cost: the VMs bill per second; the group never runs fewer than `replicas.min`; Cloud Trace bills per span ingested beyond its free allotment.
  *
  * @example
  * const orders = new InstanceGroupService("orders", { plan, service: "orders", subnetworkId: network.subnetworkId, repository: { url, name } });
@@ -151,7 +154,8 @@ export class InstanceGroupService extends pulumi.ComponentResource {
         sqlUsers: attached.sqlUsers,
         ...(args.broker ? { pubsub: args.broker.grantsFor(service.name) } : {}),
         repository: { name: args.repository.name, location: plan.region },
-        projectRoles: [...VM_AGENT_ROLES.map((role) => ({ role })), ...attached.projectRoles],
+        // The collector beside the service writes its spans to Cloud Trace as the VM's account.
+        projectRoles: [...VM_AGENT_ROLES.map((role) => ({ role })), ...(plan.tracing ? [{ role: CLOUD_TRACE_ROLE }] : []), ...attached.projectRoles],
         ...(args.labels ? { labels: args.labels } : {}),
       },
       parent,
@@ -170,6 +174,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
       [GOOGLE_CLOUD_PROJECT_ENV]: project.id,
       ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint } : {}),
       ...(args.broker ? args.broker.environmentFor(service.name) : {}),
+      ...(plan.tracing ? otelEnvironment(plan.tracing, service.name) : {}),
       ...attached.env,
       ...args.env,
     });
@@ -188,6 +193,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
           ...(proxied
             ? { edgeProxy: edgeProxyHost(plan, service, service.name, { ...(issuer ? { issuer } : {}), ...(args.edgeProxy?.authService ? { authService: args.edgeProxy.authService } : {}) }) }
             : {}),
+          ...(plan.tracing ? { collector: { image: hostCollectorImage(plan), config: hostCollectorConfig(plan) } } : {}),
         }),
       );
 

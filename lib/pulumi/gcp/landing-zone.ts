@@ -4,6 +4,7 @@ import { externalEdgeProxyIssuer } from "../../plan/edge-proxy.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
+import { CLOUD_TRACE_ROLE } from "../../plan/tracing.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
 import { planLandingZone } from "../../plan/planner.js";
@@ -358,7 +359,7 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
     const release = tracing.helmReleases[0]!;
     const collector = new WorkloadIdentity(
       `${name}-trace-collector`,
-      { accountId: gcpServiceAccountId(plan.name, "otel"), kubernetesServiceAccount: { namespace: release.namespace, name: release.name }, roles: ["roles/cloudtrace.agent"], description: "OpenTelemetry collector writing to Cloud Trace" },
+      { accountId: gcpServiceAccountId(plan.name, "otel"), kubernetesServiceAccount: { namespace: release.namespace, name: release.name }, roles: [CLOUD_TRACE_ROLE], description: "OpenTelemetry collector writing to Cloud Trace" },
       { parent },
     );
     addOnValues[release.name] = { serviceAccount: { annotations: { [WORKLOAD_IDENTITY_ANNOTATION]: collector.email } } };

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import program from "../../../bin/pulumi.js";
 import { BEANSTALK_ENVIRONMENT_METRICS } from "../../../lib/plan/hosts.js";
+import { ADOT_COLLECTOR_IMAGE, XRAY_WRITE_ACTIONS, otelEnvironment } from "../../../lib/plan/tracing.js";
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
@@ -142,6 +143,20 @@ describe("the Pulumi program on examples/aws-iaas", () => {
     const userData = Buffer.from(single(resources, "aws:ec2/launchTemplate:LaunchTemplate", "shop-logging-logstash-hosts").inputs["userData"] as string, "base64").toString("utf8");
     expect(userData).toContain(`hosts => ["https://${String(domain.outputs["endpoint"])}:443"]`);
   });
+
+  it("runs an X-Ray collector beside each service, whose role gets exactly the X-Ray write actions and whose container gets the OTEL variables", () => {
+    for (const service of SERVICES) {
+      const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", `shop-${service}-service`), "policy") as { Statement: { Sid: string; Action: string[]; Resource: string[] }[] };
+      expect(policy.Statement.filter((s) => s.Sid === "Trace")).toEqual([expect.objectContaining({ Action: [...XRAY_WRITE_ACTIONS], Resource: ["*"] })]);
+      const userData = Buffer.from(single(resources, "aws:ec2/launchTemplate:LaunchTemplate", `shop-${service}-instances`).inputs["userData"] as string, "base64").toString("utf8");
+      expect(userData).toContain(`${ADOT_COLLECTOR_IMAGE} --config=/etc/otel/config.yaml`);
+      expect(userData).toContain("region: ap-northeast-2");
+      expect(userData).toContain("--name app --network msa --env-file /etc/msa/service.env");
+      for (const [key, value] of Object.entries(otelEnvironment({ implementation: "otel-collector", backend: "xray", samplingRate: 0.1, collectorEndpoint: "http://otel-collector:4317" }, service))) {
+        expect(userData).toContain(`\n${key}=${value}\n`);
+      }
+    }
+  });
 });
 
 describe("the Pulumi program on examples/aws-paas", () => {
@@ -208,6 +223,17 @@ describe("the Pulumi program on examples/aws-paas", () => {
     const registration = single(resources, "aws:servicediscovery/instance:Instance", "shop-orders-registration");
     expect(registration.inputs).toMatchObject({ instanceId: "shop-prod-orders", attributes: { host: "shop-prod-orders-123456789012.us-east-1.elasticbeanstalk.com", port: "80" } });
     expect(registration.dependsOn).toContain("shop-orders-environment");
+  });
+
+  it("gives each environment's instance profile exactly the X-Ray write actions and its app the OTEL variables", () => {
+    for (const service of SERVICES) {
+      const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", `shop-${service}-service`), "policy") as { Statement: { Sid: string; Action: string[]; Resource: string[] }[] };
+      expect(policy.Statement.filter((s) => s.Sid === "Trace")).toEqual([expect.objectContaining({ Action: [...XRAY_WRITE_ACTIONS], Resource: ["*"] })]);
+      const environment = single(resources, "aws:elasticbeanstalk/environment:Environment", `shop-${service}-environment`);
+      for (const [key, value] of Object.entries({ OTEL_SERVICE_NAME: service, OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector:4317", OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" })) {
+        expect(setting(environment, "aws:elasticbeanstalk:application:environment", key), `${service} ${key}`).toBe(value);
+      }
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { WORKLOAD_UID } from "../../../lib/kubernetes/workload.js";
+import { CONTRIB_COLLECTOR_IMAGE } from "../../../lib/plan/tracing.js";
 import { containerVmUserData, type ContainerVmOptions } from "../../../lib/pulumi/gcp/container-vm.js";
 
 const options: ContainerVmOptions = {
@@ -67,3 +68,28 @@ describe("containerVmUserData", () => {
     expect(() => containerVmUserData({ ...options, image: "bad image" })).toThrow(/is not an image reference/);
   });
 });
+
+describe("containerVmUserData with a collector", () => {
+  const collector = { image: CONTRIB_COLLECTOR_IMAGE, config: "exporters:\n  googlecloud: {}\n" };
+  const c = config(containerVmUserData({ ...options, collector }));
+  const unit = file(c, "/etc/systemd/system/orders.service");
+  const collectorUnit = file(c, "/etc/systemd/system/otel-collector.service");
+
+  it("runs the collector read-only and memory-capped on the service's network with its config, started before the service", () => {
+    expect(file(c, "/etc/msa/orders/otel-collector.yaml")).toBe(collector.config);
+    const run = collectorUnit.split("\n").find((l) => l.startsWith("ExecStart="))!;
+    expect(run).toBe(
+      `ExecStart=/usr/bin/docker run --rm --name otel-collector --network msa --read-only --memory 256m --cap-drop ALL --security-opt no-new-privileges --volume /etc/msa/orders/otel-collector.yaml:/etc/otel/config.yaml:ro ${CONTRIB_COLLECTOR_IMAGE} --config=/etc/otel/config.yaml`,
+    );
+    // Nothing is published on the host: only containers on the network reach the collector.
+    expect(run).not.toContain("--publish");
+    expect(c.runcmd).toEqual(["systemctl daemon-reload", "systemctl start otel-collector.service", "systemctl start orders.service"]);
+  });
+
+  it("puts the service's container on the collector's network, which either unit creates when missing", () => {
+    expect(unit.split("\n").find((l) => l.startsWith("ExecStart="))).toContain("--name orders --network msa ");
+    for (const u of [unit, collectorUnit]) expect(u).toContain("ExecStartPre=-/usr/bin/docker network create msa");
+    expect(containerVmUserData(options)).not.toContain("--network");
+  });
+});
+

@@ -1,11 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { planLandingZone } from "../../../lib/plan/planner.js";
+import { CONTRIB_COLLECTOR_IMAGE, hostCollectorConfig, otelEnvironment } from "../../../lib/plan/tracing.js";
 import { LandingZone } from "../../../lib/pulumi/gcp/landing-zone.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
 import { byType, childrenOf, GCP_CONFIG, MOCK_GCP_PROJECT, MOCK_GCP_PROJECT_NUMBER, runProgram, single, type RegisteredResource } from "../harness.js";
 
-/** The GCP example with only the tier changed, and what the tier does not offer or GCP does not build there (Istio, ELK, JWT checks, tracing) turned off. */
+/** The GCP example with only the tier changed, and what the tier does not offer or GCP does not build there (Istio, ELK, JWT checks, tracing on App Engine) turned off. */
 function exampleOn(tier: "iaas" | "paas"): LandingZoneSpec {
   const spec = loadSpecFile("examples/gcp/landing-zone.yaml");
   return {
@@ -15,7 +17,7 @@ function exampleOn(tier: "iaas" | "paas"): LandingZoneSpec {
     logging: { ...spec.logging, stack: "none", buffer: "none" },
     gateway: { ...spec.gateway, auth: "none" },
     auth: { ...spec.auth, tokens: "none" },
-    tracing: { ...spec.tracing, backend: "none" },
+    tracing: { ...spec.tracing, backend: tier === "iaas" ? spec.tracing.backend : "none" },
   };
 }
 
@@ -70,6 +72,7 @@ describe("LandingZone on GCP, IaaS (managed instance groups)", () => {
       [
         "IAMMember roles/cloudsql.client mock-project",
         "IAMMember roles/cloudsql.instanceUser mock-project",
+        "IAMMember roles/cloudtrace.agent mock-project",
         "SecretIamMember roles/secretmanager.secretAccessor shop-prod-orders-db-admin",
         "IAMMember roles/logging.logWriter mock-project",
         "IAMMember roles/monitoring.metricWriter mock-project",
@@ -107,6 +110,18 @@ describe("LandingZone on GCP, IaaS (managed instance groups)", () => {
       port: 8080,
       network: `projects/${MOCK_GCP_PROJECT_NUMBER}/locations/global/networks/${single(resources, "gcp:compute/network:Network").outputs["name"]}`,
     });
+  });
+
+  it("runs a Cloud Trace collector beside each service, which gets the OTEL variables", () => {
+    for (const service of plan.services) {
+      const userData = (single(resources, "gcp:compute/instanceTemplate:InstanceTemplate", `shop-${service.name}-template`).inputs["metadata"] as Record<string, string>)["user-data"]!;
+      const files = (parse(userData) as { write_files: { path: string; content: string }[] }).write_files;
+      expect(files.find((f) => f.path === `/etc/msa/${service.name}/otel-collector.yaml`)!.content).toBe(hostCollectorConfig(plan));
+      expect(files.find((f) => f.path === "/etc/systemd/system/otel-collector.service")!.content).toContain(CONTRIB_COLLECTOR_IMAGE);
+      const env = files.find((f) => f.path === `/etc/msa/${service.name}/config.env`)!.content.split("\n");
+      for (const [key, value] of Object.entries(otelEnvironment(plan.tracing!, service.name))) expect(env, `${service.name} ${key}`).toContain(`${key}=${value}`);
+    }
+    expect(parse(hostCollectorConfig(plan)).exporters).toEqual({ googlecloud: {} });
   });
 
   it("watches the VMs' CPU by the service label on each instance", () => {
