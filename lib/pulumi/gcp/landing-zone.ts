@@ -17,6 +17,7 @@ import { AppEngineService } from "./app-engine-service.js";
 import { ContainerRegistry } from "./container-registry.js";
 import { InstanceGroupService } from "./instance-group-service.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
+import { LogCluster } from "./log-cluster.js";
 import { EventStore } from "./event-store.js";
 import { FirestoreStore } from "./firestore-store.js";
 import { FrontendHosting } from "./frontend-hosting.js";
@@ -66,7 +67,7 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
  * ServiceWorkload per service and BFF; IaaS: an InstanceGroupService per service; PaaS: the
  * AppEngineApplication and an AppEngineService per service), ContainerRegistry, ServiceRegistry
  * (VMs and App Engine), SessionStore on Memorystore, MessageBroker on Pub/Sub, the ELK LogPipeline
- * with its Redis buffer on GKE, UserDirectory on Identity Platform, the ApiGateway (HTTPS load
+ * with its Redis buffer on GKE (on VMs a LogCluster of its own, Filebeat beside each service), UserDirectory on Identity Platform, the ApiGateway (HTTPS load
  * balancer with Cloud Armor) routing to every exposed service, Monitoring, and with frontends FrontendHosting
  * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service), all children of this component.
  *
@@ -85,6 +86,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly sessions?: SessionStore;
   readonly broker?: MessageBroker;
   readonly logging?: LogPipeline;
+  /** VMs and App Engine: the private GKE cluster running the log pipeline and its buffer. */
+  readonly logCluster?: LogCluster;
   readonly users?: UserDirectory;
   readonly gateway: ApiGateway;
   readonly monitoring?: Monitoring;
@@ -164,6 +167,10 @@ export class LandingZone extends pulumi.ComponentResource {
     if (plan.logging && platform) {
       // The same ELK add-on as on any cluster, applied through the GKE provider.
       this.logging = new LogPipeline(`${name}-logging`, { plan, provider: platform.provider }, { parent: this, dependsOn: [...platform.ready] });
+    } else if (plan.logging) {
+      const placement = { networkId: network.networkId, subnetworkId: network.subnetworkId, secondaryRanges: { pods: network.podsRangeName, services: network.servicesRangeName }, controlPlaneCidr: network.layout.controlPlane };
+      this.logCluster = new LogCluster(`${name}-logging`, { plan, placement, hostsCidr: network.layout.subnet }, parent);
+      this.logging = this.logCluster.pipeline;
     }
     const project = projectOf(this);
     // Identity Platform's issuer is fixed by the project, so the services' policies need not wait for the directory.
@@ -257,7 +264,7 @@ export class LandingZone extends pulumi.ComponentResource {
       } else {
         component = new InstanceGroupService(
           `${name}-${service.name}`,
-          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}) },
+          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}), ...(this.logCluster ? { logBuffer: this.logCluster.buffer } : {}) },
           parent,
         );
       }

@@ -182,6 +182,8 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return compute("routers", "region");
     case "gcp:compute/globalAddress:GlobalAddress":
       return { ...compute("addresses"), address: str("address") ?? "34.120.10.20" };
+    case "gcp:compute/address:Address":
+      return { ...compute("addresses", "region"), address: str("address") ?? "10.0.0.60" };
     case "gcp:compute/healthCheck:HealthCheck":
       return compute("healthChecks");
     case "gcp:compute/backendService:BackendService":

@@ -1,0 +1,126 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { logBufferExposureManifests } from "../../kubernetes/log-buffer-access.js";
+import { REDIS_PORT } from "../../kubernetes/redis.js";
+import { gcpLabels } from "../../plan/gcp.js";
+import type { LandingZonePlan } from "../../plan/types.js";
+import { applyManifests } from "../kubernetes/add-on.js";
+import { LogPipeline } from "../kubernetes/log-pipeline.js";
+import { KubernetesPlatform, type KubernetesPlatformArgs } from "./kubernetes-platform.js";
+
+/** Name of the buffer Redis in the logging namespace. */
+export const LOG_BUFFER_NAME = "log-buffer";
+/** GKE provisions an internal passthrough Network Load Balancer for a Service with this annotation. */
+export const GKE_INTERNAL_LB_ANNOTATIONS = { "networking.gke.io/load-balancer-type": "Internal" } as const;
+
+/** Where a host ships its logs: the buffer's private address and the Secret Manager secret with its password. */
+export interface LogBufferLink {
+  readonly host: pulumi.Output<string>;
+  readonly port: number;
+  /** `projects/<p>/secrets/<id>`; a host's service account needs `secretAccessor` on it. */
+  readonly passwordSecretId: pulumi.Output<string>;
+  /** false: the buffer speaks Redis with AUTH, as on caas; the route never leaves the VPC. */
+  readonly tls: boolean;
+}
+
+/** Arguments of {@link LogCluster}. */
+export interface LogClusterArgs {
+  /** The landing-zone plan; `plan.logging.cluster` sizes the cluster, `plan.logging` the pipeline. */
+  readonly plan: LandingZonePlan;
+  /** VPC network, subnet (with the pods and Services secondary ranges) and the control plane's /28. */
+  readonly placement: Pick<KubernetesPlatformArgs, "networkId" | "subnetworkId" | "secondaryRanges" | "controlPlaneCidr">;
+  /** CIDR of the subnet the shipping hosts run in: the only source the buffer accepts, and the control plane's authorized network in prod. */
+  readonly hostsCidr: string;
+  /**
+   * Escape hatch: patches a child's arguments before it is created.
+   * @default - no patch
+   */
+  readonly transform?: {
+    readonly platform?: (args: KubernetesPlatformArgs) => void;
+    readonly address?: (args: gcp.compute.AddressArgs) => void;
+    readonly passwordSecret?: (args: gcp.secretmanager.SecretArgs) => void;
+  };
+}
+
+/**
+ * The seed's ELK pipeline for VMs and App Engine on GCP, which has no managed Elasticsearch: a small
+ * private GKE cluster of its own (the same KubernetesPlatform the caas tier uses) running the same
+ * LogPipeline add-on (ECK Elasticsearch and Kibana, Logstash, the Redis buffer). The buffer's primary
+ * is reachable from the hosts' subnet only, through an internal load balancer at a reserved private
+ * address, and keeps its generated AUTH password, copied into Secret Manager so hosts read it with
+ * their own service account and never see it in their template. Chosen over Elasticsearch on VMs
+ * because ECK already handles the cluster's TLS, users, upgrades and volumes, and because hosts then
+ * ship exactly as the caas nodes do. Prod deletion-protects the cluster and its secrets key.
+ *
+ * Cost: the GKE management fee and the nodes (`plan.logging.cluster`), the Elasticsearch volumes and
+ * the internal load balancer's forwarding rule bill even when idle.
+ *
+ * @example
+ * const logs = new LogCluster("shop-logging", { plan, placement, hostsCidr: network.layout.subnet });
+ * new InstanceGroupService("shop-orders", { ...serviceArgs, logBuffer: logs.buffer });
+ */
+export class LogCluster extends pulumi.ComponentResource {
+  readonly platform: KubernetesPlatform;
+  readonly pipeline: LogPipeline;
+  readonly buffer: LogBufferLink;
+  readonly kibanaService: pulumi.Output<string>;
+  readonly nodes: { readonly address: gcp.compute.Address; readonly passwordSecret: gcp.secretmanager.Secret; readonly exposure: pulumi.Resource };
+
+  constructor(name: string, args: LogClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { plan } = args;
+    const logging = plan.logging;
+    if (!logging?.cluster) throw new Error(`LogCluster ${name}: plan.logging.cluster is undefined (tier "${plan.tier}" on ${plan.cloud}). Fix: use the services' cluster's LogPipeline on caas, or plan a gcp iaas/paas spec with logging.stack: elk`);
+    if (!logging.buffer) throw new Error(`LogCluster ${name}: plan.logging.buffer is undefined, but hosts ship only into the Redis buffer. Fix: set logging.buffer: redis`);
+    super("msa:gcp:LogCluster", name, {}, opts);
+    const parent = { parent: this };
+    const retain = plan.protection.retain;
+    const labels = gcpLabels(plan.tags);
+
+    const platformArgs: KubernetesPlatformArgs = {
+      cluster: logging.cluster,
+      region: plan.region,
+      zones: plan.network.availabilityZones,
+      ...args.placement,
+      authorizedNetworks: logging.cluster.privateEndpoint ? [args.hostsCidr] : [],
+      releaseChannel: plan.environment === "prod" ? "STABLE" : "REGULAR",
+      // Its own pods' logs go through the pipeline it runs.
+      workloadLogs: false,
+      retain,
+      labels,
+    };
+    args.transform?.platform?.(platformArgs);
+    this.platform = new KubernetesPlatform(`${name}-platform`, platformArgs, parent);
+    const provider = this.platform.provider;
+
+    this.pipeline = new LogPipeline(`${name}-pipeline`, { plan, provider, bufferName: LOG_BUFFER_NAME }, { parent: this, dependsOn: [...this.platform.ready] });
+
+    const addressArgs: gcp.compute.AddressArgs = {
+      region: plan.region,
+      addressType: "INTERNAL",
+      subnetwork: args.placement.subnetworkId,
+      description: `Internal load balancer of the log buffer of ${plan.name}`,
+      labels,
+    };
+    args.transform?.address?.(addressArgs);
+    const address = new gcp.compute.Address(`${name}-buffer-address`, addressArgs, parent);
+    const exposure = applyManifests(
+      `${name}-buffer-exposure`,
+      address.address.apply((ip) => logBufferExposureManifests(plan, { bufferName: LOG_BUFFER_NAME, annotations: GKE_INTERNAL_LB_ANNOTATIONS, address: ip, sourceRanges: [args.hostsCidr] })),
+      { provider, parent: this, dependsOn: this.pipeline.resources },
+    );
+
+    const secretArgs: gcp.secretmanager.SecretArgs = {
+      secretId: `${plan.name}-${plan.environment}-log-buffer-auth`,
+      replication: { auto: {} },
+      labels: { ...labels, purpose: "log-buffer-auth" },
+    };
+    args.transform?.passwordSecret?.(secretArgs);
+    const passwordSecret = new gcp.secretmanager.Secret(`${name}-buffer-auth`, secretArgs, parent);
+    new gcp.secretmanager.SecretVersion(`${name}-buffer-auth`, { secret: passwordSecret.id, secretData: pulumi.secret(this.pipeline.buffer!.passwordValue) }, parent);
+
+    this.buffer = { host: address.address, port: REDIS_PORT, passwordSecretId: passwordSecret.id, tls: false };
+    this.kibanaService = this.pipeline.kibanaService;
+    this.nodes = { address, passwordSecret, exposure };
+    this.registerOutputs({ bufferHost: this.buffer.host, passwordSecretId: this.buffer.passwordSecretId, kibanaService: this.kibanaService });
+  }
+}
