@@ -10,7 +10,7 @@ describe("logBufferExposureManifests", () => {
 
   it("puts only the buffer's primary behind a private load balancer at the reserved address, open to the hosts' ranges", () => {
     for (const object of objects) revalidate(object);
-    const [service, policy] = objects as [Record<string, any>, Record<string, any>];
+    const [service, policy] = objects as unknown as [Record<string, any>, Record<string, any>];
     expect(service["metadata"]).toMatchObject({ name: "log-buffer-internal", namespace: "logging", annotations: exposure.annotations });
     expect(service["spec"]).toMatchObject({
       type: "LoadBalancer",
