@@ -6,6 +6,9 @@ import { REDIS_PORT } from "./redis.js";
 import { validatedManifest } from "./render.js";
 import type { ManifestObject } from "./types.js";
 
+/** Name of the buffer Redis in the logging namespace of a logging cluster that hosts outside it ship to. */
+export const LOG_BUFFER_NAME = "log-buffer";
+
 /** How hosts outside the logging cluster reach its Redis buffer: a private load balancer the cloud provisions. */
 export interface LogBufferExposure {
   /** Name of the buffer's StatefulSet; writes go to its pod 0, the primary. */

@@ -2,8 +2,8 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine implements on azure, per capability. Extend when a component lands with its tests.
- * Logging (ELK with a Redis buffer) is CaaS-only: the catalog offers it where a cluster runs it; VM and
- * App Service logs go to Log Analytics through diagnostic settings. Tokens and the auth service are
+ * Logging (ELK with a Redis buffer) runs on the services' cluster (CaaS) or, for scale sets, on a logging
+ * cluster of their own; App Service logs go to Log Analytics through diagnostic settings only. Tokens and the auth service are
  * checked by the services' Istio sidecars, so CaaS-only: Application Gateway validates no JWT and calls
  * no authorizer, and App Service authentication needs an app registration azure-native cannot create.
  */
@@ -22,7 +22,7 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   authService: ["caas"],
   tracing: ["iaas", "caas", "paas"],
   monitoring: ["iaas", "caas", "paas"],
-  logging: ["caas"],
+  logging: ["iaas", "caas"],
   database: ["iaas", "caas", "paas"],
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],

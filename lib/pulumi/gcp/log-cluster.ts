@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { logBufferExposureManifests } from "../../kubernetes/log-buffer-access.js";
+import { LOG_BUFFER_NAME, logBufferExposureManifests } from "../../kubernetes/log-buffer-access.js";
 import { REDIS_PORT } from "../../kubernetes/redis.js";
 import { gcpLabels } from "../../plan/gcp.js";
 import type { LandingZonePlan } from "../../plan/types.js";
@@ -8,8 +8,6 @@ import { applyManifests } from "../kubernetes/add-on.js";
 import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { KubernetesPlatform, type KubernetesPlatformArgs } from "./kubernetes-platform.js";
 
-/** Name of the buffer Redis in the logging namespace. */
-export const LOG_BUFFER_NAME = "log-buffer";
 /** GKE provisions an internal passthrough Network Load Balancer for a Service with this annotation. */
 export const GKE_INTERNAL_LB_ANNOTATIONS = { "networking.gke.io/load-balancer-type": "Internal" } as const;
 
