@@ -52,7 +52,7 @@ export const CATALOG: Readonly<Record<Cloud, Readonly<Record<Capability, PerTier
     mesh: { caas: "istio" },
     monitoring: allTiers("cloud-monitoring"),
     tracing: allTiers("otel-collector"),
-    logging: { iaas: "gke+eck+redis-buffer+logstash", caas: "eck+redis-buffer+logstash", paas: "gke+eck+redis-buffer+logstash" },
+    logging: { iaas: "gke+eck+redis-buffer+logstash", caas: "eck+redis-buffer+logstash", paas: "gke+eck+redis-buffer+logstash+pubsub-log-sink" },
     broker: allTiers("pubsub"),
     database: allTiers("cloud-sql"),
     saga: allTiers("workflows"),

@@ -1,7 +1,8 @@
 import type { Cloud, Environment, Tier } from "../spec/types.js";
+import { appEngineServiceName } from "./gcp.js";
 import { physicalName } from "./naming.js";
 import { SIZING, VERSIONS } from "./sizing.js";
-import type { ClusterPlan } from "./types.js";
+import type { ClusterPlan, LandingZonePlan } from "./types.js";
 
 /**
  * The private cluster that runs Elasticsearch, Kibana, Logstash and the Redis buffer where the
@@ -26,4 +27,13 @@ export function planLogCluster(input: { readonly cloud: Cloud; readonly tier: Ti
     namespace: "logging",
     privateEndpoint: environment === "prod",
   };
+}
+
+/**
+ * The Cloud Logging filter of the App Engine services of a plan (each under its App Engine name, the
+ * first one `default`), so a project shared by several zones exports only this zone's entries.
+ */
+export function appEngineLogFilter(plan: LandingZonePlan): string {
+  const modules = plan.services.map((s) => `"${appEngineServiceName(plan, s.name)}"`);
+  return `resource.type="gae_app" AND resource.labels.module_id=(${modules.join(" OR ")})`;
 }

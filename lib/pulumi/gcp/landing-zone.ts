@@ -169,7 +169,9 @@ export class LandingZone extends pulumi.ComponentResource {
       this.logging = new LogPipeline(`${name}-logging`, { plan, provider: platform.provider }, { parent: this, dependsOn: [...platform.ready] });
     } else if (plan.logging) {
       const placement = { networkId: network.networkId, subnetworkId: network.subnetworkId, secondaryRanges: { pods: network.podsRangeName, services: network.servicesRangeName }, controlPlaneCidr: network.layout.controlPlane };
-      this.logCluster = new LogCluster(`${name}-logging`, { plan, placement, hostsCidr: network.layout.subnet }, parent);
+      // VMs ship into the buffer; App Engine's entries come through a Cloud Logging export.
+      const shippers = plan.tier === "iaas" ? { hostsCidr: network.layout.subnet } : { appEngineLogs: true };
+      this.logCluster = new LogCluster(`${name}-logging`, { plan, placement, ...shippers }, parent);
       this.logging = this.logCluster.pipeline;
     }
     const project = projectOf(this);
@@ -264,7 +266,7 @@ export class LandingZone extends pulumi.ComponentResource {
       } else {
         component = new InstanceGroupService(
           `${name}-${service.name}`,
-          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}), ...(this.logCluster ? { logBuffer: this.logCluster.buffer } : {}) },
+          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}), ...(this.logCluster?.buffer ? { logBuffer: this.logCluster.buffer } : {}) },
           parent,
         );
       }
@@ -402,6 +404,7 @@ function checkAccountIds(plan: LandingZonePlan): void {
     owners.set(id, owner);
   };
   if (plan.tier === "caas") claim("nodes", "the GKE nodes");
+  if (plan.logging?.cluster && plan.tier === "paas") claim("logstash", "Logstash pulling the App Engine log export");
   if (plan.tracing && plan.tier === "caas") claim("otel", "the trace collector");
   for (const service of plan.services) {
     claim(service.name, `services[${service.name}]`);

@@ -241,6 +241,8 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
         authString: `mock-auth-${name}`,
         serverCaCerts: [{ cert: "-----BEGIN CERTIFICATE-----\nmock\n-----END CERTIFICATE-----", sha1Fingerprint: "00" }],
       };
+    case "gcp:logging/projectSink:ProjectSink":
+      return { ...inputs, name: physical, id: `projects/${project}/sinks/${physical}`, writerIdentity: `serviceAccount:service-${MOCK_GCP_PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com` };
     case "gcp:pubsub/topic:Topic":
       return { ...inputs, name: physical, id: `projects/${project}/topics/${physical}` };
     case "gcp:pubsub/subscription:Subscription":

@@ -5,6 +5,7 @@ import { planLogCluster } from "../../../lib/plan/log-cluster.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { containerVmUserData } from "../../../lib/pulumi/gcp/container-vm.js";
 import { LandingZone } from "../../../lib/pulumi/gcp/landing-zone.js";
+import { LogCluster } from "../../../lib/pulumi/gcp/log-cluster.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
 import { byType, childrenOf, GCP_CONFIG, MOCK_GCP_PROJECT, runProgram, single, type RegisteredResource } from "../harness.js";
@@ -109,14 +110,64 @@ function gcpAccount(service: string): string {
   return `shop-${service}@${MOCK_GCP_PROJECT}.iam.gserviceaccount.com`;
 }
 
-describe("LogCluster boundaries", () => {
-  it("is not built for App Engine yet: the planner says so before anything is created", () => {
-    expect(() => planLandingZone({ ...onVms("dev"), tier: "paas" }, { engine: "pulumi" })).toThrow(/logging \(asked by logging.stack\) is not supported yet on gcp\/paas/);
+describe("LandingZone on GCP, PaaS with ELK: App Engine's entries exported into the logging cluster's Logstash", () => {
+  const spec: LandingZoneSpec = { ...onVms("dev"), tier: "paas" };
+  const plan = planLandingZone(spec, { engine: "pulumi" });
+  let resources: RegisteredResource[];
+  beforeAll(async () => {
+    ({ resources } = await runProgram(() => void new LandingZone("shop", { spec }), { config: GCP_CONFIG }));
   });
 
+  it("exports only this zone's App Engine services through a sink that may publish to its topic and nothing else", () => {
+    const topic = single(resources, "gcp:pubsub/topic:Topic", "shop-logging-app-engine-logs");
+    const sink = single(resources, "gcp:logging/projectSink:ProjectSink");
+    const modules = plan.services.map((s, i) => `"${i === 0 ? "default" : s.name}"`).join(" OR ");
+    expect(sink.inputs).toMatchObject({ destination: `pubsub.googleapis.com/${String(topic.outputs["id"])}`, filter: `resource.type="gae_app" AND resource.labels.module_id=(${modules})`, uniqueWriterIdentity: true });
+    const publish = single(resources, "gcp:pubsub/topicIAMMember:TopicIAMMember", "shop-logging-app-engine-logs-sink");
+    expect(publish.inputs).toEqual(expect.objectContaining({ topic: topic.outputs["id"], role: "roles/pubsub.publisher", member: sink.outputs["writerIdentity"] }));
+  });
+
+  it("lets Logstash pull that one subscription as its own Google account, through Workload Identity, with no key", () => {
+    const subscription = single(resources, "gcp:pubsub/subscription:Subscription", "shop-logging-app-engine-logs");
+    const account = single(resources, "gcp:serviceaccount/account:Account", "shop-logging-logstash");
+    expect(single(resources, "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember", "shop-logging-logstash-pull").inputs).toEqual(
+      expect.objectContaining({ subscription: subscription.outputs["id"], role: "roles/pubsub.subscriber", member: account.outputs["member"] }),
+    );
+    expect(single(resources, "gcp:serviceaccount/iAMMember:IAMMember", "shop-logging-logstash-workload-identity").inputs).toMatchObject({
+      serviceAccountId: account.outputs["name"],
+      role: "roles/iam.workloadIdentityUser",
+      member: `serviceAccount:${MOCK_GCP_PROJECT}.svc.id.goog[logging/logstash]`,
+    });
+    expect(byType(resources, "gcp:serviceaccount/key:Key")).toHaveLength(0);
+    const manifests = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-logging-pipeline-manifests").inputs["objs"] as (Obj & { data?: Record<string, string> })[];
+    const serviceAccount = manifests.find((m) => m.kind === "ServiceAccount" && m.metadata.name === "logstash")!;
+    expect(serviceAccount.metadata.annotations).toEqual({ "iam.gke.io/gcp-service-account": account.outputs["email"] });
+    const pipeline = manifests.find((m) => m.kind === "ConfigMap" && m.metadata.name === "logstash-pipeline")!.data!["logstash.conf"]!;
+    expect(pipeline).toContain(
+      ["  google_pubsub {", `    project_id => "${MOCK_GCP_PROJECT}"`, `    topic => "${String(single(resources, "gcp:pubsub/topic:Topic", "shop-logging-app-engine-logs").outputs["name"])}"`, `    subscription => "${String(subscription.outputs["name"])}"`, "    create_subscription => false"].join("\n"),
+    );
+    // The buffer input stays: the logging cluster's own pods still ship through it.
+    expect(pipeline).toContain("  redis {");
+    expect(single(resources, "msa:kubernetes:LogPipeline").dependsOn).toEqual(expect.arrayContaining(["shop-logging-logstash-pull", "shop-logging-logstash-workload-identity"]));
+  });
+
+  it("exposes no buffer and no buffer password when no host ships", () => {
+    expect(byType(resources, "gcp:compute/address:Address")).toHaveLength(0);
+    expect(resources.some((r) => r.name === "shop-logging-buffer-exposure" || r.name === "shop-logging-buffer-auth")).toBe(false);
+    expect(single(resources, "gcp:container/cluster:Cluster").inputs).toMatchObject({ name: "shop-logs-dev", privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false } });
+  });
+});
+
+describe("LogCluster boundaries", () => {
   it("rejects a shipper variable that is no environment variable name and a secret that is no Secret Manager id", () => {
     const base = { service: "orders", image: "asia-northeast3-docker.pkg.dev/p/r/orders:1", port: 8080, env: {}, secrets: {}, registryHosts: ["asia-northeast3-docker.pkg.dev"] };
     expect(() => containerVmUserData({ ...base, shipper: { config: "", env: { "BAD-NAME": "x" }, secrets: {} } })).toThrow(/shipper: "BAD-NAME" is not an environment variable name/);
     expect(() => containerVmUserData({ ...base, shipper: { config: "", env: {}, secrets: { REDIS_PASSWORD: "plain" } } })).toThrow(/shipper.secrets.REDIS_PASSWORD: "plain" is not a Secret Manager secret id/);
+  });
+
+  it("refuses a plan whose logging runs on the services' own cluster", () => {
+    const plan = planLandingZone({ ...onVms("dev"), tier: "caas" }, { engine: "pulumi" });
+    const placement = { networkId: "n", subnetworkId: "s", secondaryRanges: { pods: "pods", services: "services" }, controlPlaneCidr: "10.0.255.240/28" };
+    expect(() => new LogCluster("logs", { plan, placement })).toThrow(/LogCluster logs: plan.logging.cluster is undefined \(tier "caas" on gcp\)/);
   });
 });
