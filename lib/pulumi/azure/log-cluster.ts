@@ -29,7 +29,9 @@ export interface AzureLogBufferLink {
 export interface LogClusterArgs {
   /** The landing-zone plan; `plan.logging.cluster` sizes the cluster, `plan.logging` the pipeline. */
   readonly plan: LandingZonePlan;
+  /** Resource group the cluster and the secret's grants are created in. */
   readonly resourceGroupName: pulumi.Input<string>;
+  /** Azure region, e.g. `koreacentral`. */
   readonly location: pulumi.Input<string>;
   /** The workloads subnet the hosts run in; the cluster's nodes join it and its internal load balancer takes `bufferAddress` from it. */
   readonly subnetId: pulumi.Input<string>;
@@ -41,8 +43,9 @@ export interface LogClusterArgs {
   readonly bufferAddress: string;
   /** Zones the nodes spread over. */
   readonly zones: readonly string[];
-  /** Overlay ranges of the cluster's pods and Services. */
+  /** Overlay range of the cluster's pods. */
   readonly podsCidr: string;
+  /** Range of the cluster's Services. */
   readonly servicesCidr: string;
   /** The vault the password is kept in (Azure RBAC authorization). */
   readonly vault: { readonly resourceGroupName: pulumi.Input<string>; readonly vaultName: pulumi.Input<string> };

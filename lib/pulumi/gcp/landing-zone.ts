@@ -169,9 +169,11 @@ export class LandingZone extends pulumi.ComponentResource {
       this.logging = new LogPipeline(`${name}-logging`, { plan, provider: platform.provider }, { parent: this, dependsOn: [...platform.ready] });
     } else if (plan.logging) {
       const placement = { networkId: network.networkId, subnetworkId: network.subnetworkId, secondaryRanges: { pods: network.podsRangeName, services: network.servicesRangeName }, controlPlaneCidr: network.layout.controlPlane };
+      // As for the services' cluster: with a private endpoint, deployments run from inside the subnet.
+      const authorizedNetworks = plan.logging.cluster?.privateEndpoint ? [network.layout.subnet] : [];
       // VMs ship into the buffer; App Engine's entries come through a Cloud Logging export.
       const shippers = plan.tier === "iaas" ? { hostsCidr: network.layout.subnet } : { appEngineLogs: true };
-      this.logCluster = new LogCluster(`${name}-logging`, { plan, placement, ...shippers }, parent);
+      this.logCluster = new LogCluster(`${name}-logging`, { plan, placement: { ...placement, authorizedNetworks }, ...shippers }, parent);
       this.logging = this.logCluster.pipeline;
     }
     const project = projectOf(this);

@@ -29,10 +29,10 @@ export interface LogBufferLink {
 export interface LogClusterArgs {
   /** The landing-zone plan; `plan.logging.cluster` sizes the cluster, `plan.logging` the pipeline. */
   readonly plan: LandingZonePlan;
-  /** VPC network, subnet (with the pods and Services secondary ranges) and the control plane's /28. */
-  readonly placement: Pick<KubernetesPlatformArgs, "networkId" | "subnetworkId" | "secondaryRanges" | "controlPlaneCidr">;
+  /** VPC network, subnet (with the pods and Services secondary ranges), the control plane's /28 and who may reach it (the subnet, with a private endpoint). */
+  readonly placement: Pick<KubernetesPlatformArgs, "networkId" | "subnetworkId" | "secondaryRanges" | "controlPlaneCidr" | "authorizedNetworks">;
   /**
-   * CIDR of the subnet the shipping hosts run in: the only source the buffer accepts, and the control plane's authorized network in prod.
+   * CIDR of the subnet the shipping hosts run in: the only source the buffer accepts.
    * @default - no host ships: the buffer stays inside the cluster (App Engine)
    */
   readonly hostsCidr?: string;
@@ -102,7 +102,6 @@ export class LogCluster extends pulumi.ComponentResource {
       region: plan.region,
       zones: plan.network.availabilityZones,
       ...args.placement,
-      authorizedNetworks: logging.cluster.privateEndpoint && args.hostsCidr ? [args.hostsCidr] : [],
       releaseChannel: plan.environment === "prod" ? "STABLE" : "REGULAR",
       // Its own pods' logs go through the pipeline it runs.
       workloadLogs: false,
