@@ -57,6 +57,8 @@ export class PlatformStack extends PlanStack {
         routes: lb.routes.map((r) => ({ path: r.path, target: r.target, port: r.port, priority: r.priority, healthCheckPath: healthPath(plan, r.target) })),
       })),
       attachment: "services",
+      // Beanstalk environments are reached by host name, through an integration each.
+      catchAllRoute: plan.tier !== "paas",
       auth: gatewayAuth(this, plan, this.users),
       waf: plan.gateway.waf,
       rateLimit: plan.gateway.rateLimit,

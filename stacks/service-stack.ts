@@ -14,7 +14,7 @@ import type { HostLogBuffer } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import { directPublishes } from "../lib/plan/data.js";
 import { eventSource, SERVICE_TAG_KEY } from "../lib/plan/messaging.js";
-import { routesTo, serviceNamed, specImageOf, subscribedTopicsOf } from "../lib/plan/lookup.js";
+import { httpApiRoutesOf, routesTo, serviceNamed, uncheckedTargetOf, specImageOf, subscribedTopicsOf } from "../lib/plan/lookup.js";
 import { pascalCase } from "../lib/plan/naming.js";
 import { cloudWatchMonitors, type CloudWatchDimensionValues } from "../lib/plan/monitoring.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
@@ -58,22 +58,32 @@ export class ServiceStack extends PlanStack {
     const service = serviceNamed(plan, serviceName);
     if (!service) throw new Error(`ServiceStack: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
     const read = (parameterName: string) => ssm.StringParameter.valueForStringParameter(this, parameterName);
-    const routes = routesTo(plan, service.name).map(({ route, loadBalancer }) => ({ path: route.path, priority: route.priority, loadBalancer }));
+    const apiRoutes = httpApiRoutesOf(plan);
+    const routes = routesTo(plan, service.name).map(({ route, loadBalancer }) => ({
+      path: route.path,
+      priority: route.priority,
+      loadBalancer,
+      ownApiRoutes: apiRoutes.hasOwnRoutes({ path: route.path, target: route.target, loadBalancer }),
+    }));
     // The auth service's own routes (sign-in) are not checked by the authorizer they feed.
-    const checked = plan.gateway.auth !== "none" && plan.auth?.authorizer?.service !== service.name;
+    const checked = plan.gateway.auth !== "none" && uncheckedTargetOf(plan) !== service.name;
+    // Parameters are read only where used: routes the catch-all serves need no API id, integration or authorizer.
+    const ownApiRoutes = plan.tier === "paas" || routes.some((r) => r.ownApiRoutes);
     const gatewayRoutes = (target: GatewayRoutesProps["target"]) =>
       new GatewayRoutes(this, "Gateway", {
-        apiId: read(sharedParameters.gatewayApiId(plan)),
+        ...(ownApiRoutes ? { apiId: read(sharedParameters.gatewayApiId(plan)) } : {}),
         routes,
         loadBalancers: [...new Set(routes.map((r) => r.loadBalancer))].map((index) => ({
           index,
           listenerArn: read(sharedParameters.gatewayListenerArn(plan, index)),
           // Beanstalk environments get their own integration, which sets their host header.
-          ...(plan.tier === "paas" ? {} : { integrationId: read(sharedParameters.gatewayIntegrationId(plan, index)) }),
+          ...(plan.tier === "paas" || !routes.some((r) => r.loadBalancer === index && r.ownApiRoutes) ? {} : { integrationId: read(sharedParameters.gatewayIntegrationId(plan, index)) }),
         })),
         target,
         ...(checked
-          ? { authorizer: { kind: plan.gateway.auth === "jwt" ? "jwt" : "lambda", authorizerId: read(sharedParameters.gatewayAuthorizerId(plan)) } }
+          ? ownApiRoutes
+            ? { authorizer: { kind: plan.gateway.auth === "jwt" ? "jwt" : "lambda", authorizerId: read(sharedParameters.gatewayAuthorizerId(plan)) } }
+            : {}
           : {
               unauthenticatedReason:
                 plan.gateway.auth === "none"

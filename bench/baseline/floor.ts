@@ -14,6 +14,7 @@ import {
   workloadManifests,
 } from "./manifests.js";
 import { baselineModel, ENV, NAMESPACE, parameterName, pascal, REGION, TAGS, ZONE, ZONES, type BaselineModel, type BaselineService } from "./model.js";
+import { HTTP_API_ACCESS_LOG_FIELDS } from "../../lib/plan/gateway-paths.js";
 
 type Json = unknown;
 const TAG_LIST = Object.entries(TAGS).map(([Key, Value]) => ({ Key, Value }));
@@ -622,7 +623,7 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
   );
   t.add("AccessLogs", "AWS::Logs::LogGroup", { KmsKeyId: att("GatewayLogKey", "Arn"), RetentionInDays: 365 }, { retain: true });
   t.add("DefaultStage", "AWS::ApiGatewayV2::Stage", {
-    AccessLogSettings: { DestinationArn: att("AccessLogs", "Arn"), Format: JSON.stringify(ACCESS_LOG_FIELDS) },
+    AccessLogSettings: { DestinationArn: att("AccessLogs", "Arn"), Format: JSON.stringify(HTTP_API_ACCESS_LOG_FIELDS) },
     ApiId: ref("Api"),
     AutoDeploy: true,
     DefaultRouteSettings: { ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 },
@@ -663,6 +664,9 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
       IntegrationUri: ref(`LoadBalancer${i}Http`),
       PayloadFormatVersion: "1.0",
     });
+    for (const key of i === 0 ? ["/", "/{proxy+}"] : []) {
+      t.add(`CatchAll${key === "/" ? "Root" : "Proxy"}Route`, "AWS::ApiGatewayV2::Route", { ApiId: ref("Api"), AuthorizationType: "JWT", AuthorizerId: ref("Jwt"), RouteKey: `ANY ${key}`, Target: join("integrations/", ref(`LoadBalancer${i}Integration`)) });
+    }
     t.publish(`LoadBalancer${i}ArnParameter`, parameterName("gateway", "load-balancers", String(i), "arn"), ref(`LoadBalancer${i}`));
     t.publish(`LoadBalancer${i}ListenerArnParameter`, parameterName("gateway", "load-balancers", String(i), "listener-arn"), ref(`LoadBalancer${i}Http`));
     t.publish(`LoadBalancer${i}IntegrationIdParameter`, parameterName("gateway", "load-balancers", String(i), "integration-id"), ref(`LoadBalancer${i}Integration`));
@@ -681,22 +685,6 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
   t.publish("WorkloadSecurityGroupIdParameter", parameterName("platform", "workload-security-group-id"), clusterSg);
 }
 
-const ACCESS_LOG_FIELDS = {
-  requestId: "$context.requestId",
-  ip: "$context.identity.sourceIp",
-  requestTime: "$context.requestTime",
-  method: "$context.httpMethod",
-  routeKey: "$context.routeKey",
-  path: "$context.path",
-  status: "$context.status",
-  protocol: "$context.protocol",
-  responseLength: "$context.responseLength",
-  responseLatency: "$context.responseLatency",
-  integrationStatus: "$context.integration.status",
-  integrationLatency: "$context.integration.latency",
-  integrationError: "$context.integrationErrorMessage",
-  authorizerError: "$context.authorizer.error",
-};
 
 function observability(templates: Template[], net: Network): void {
   const t = new Template(`${ZONE}-${ENV}-observability`, "Bench/Observability");
@@ -948,7 +936,7 @@ function gatewayRoutes(t: Template, s: BaselineService, route: BaselineModel["ro
     Priority: route.priority,
     Tags: TAG_LIST,
   });
-  for (const key of [s.path, `${s.path}/{proxy+}`]) {
+  for (const key of route.loadBalancer === 0 ? [] : [s.path, `${s.path}/{proxy+}`]) {
     t.add(`Route${key.endsWith("}") ? "Proxy" : ""}`, "AWS::ApiGatewayV2::Route", {
       ApiId: t.read(parameterName("gateway", "api-id")),
       AuthorizationType: "JWT",

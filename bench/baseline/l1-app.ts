@@ -42,6 +42,7 @@ import {
 } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { LANDING_ZONE_APP_CONTEXT } from "../../lib/cdk/app-context.js";
+import { HTTP_API_ACCESS_LOG_FIELDS } from "../../lib/plan/gateway-paths.js";
 import {
   loadBalancerControllerPolicy,
   logPipelineManifests,
@@ -614,7 +615,7 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
     stageName: "$default",
     autoDeploy: true,
     defaultRouteSettings: { throttlingBurstLimit: 200, throttlingRateLimit: 100 },
-    accessLogSettings: { destinationArn: accessLogs.attrArn, format: JSON.stringify(ACCESS_LOG_FIELDS) },
+    accessLogSettings: { destinationArn: accessLogs.attrArn, format: JSON.stringify(HTTP_API_ACCESS_LOG_FIELDS) },
   });
   lbIndexes.forEach((i) => {
     const lb = new elbv2.CfnLoadBalancer(stack, `LoadBalancer${i}`, {
@@ -647,6 +648,10 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
       integrationUri: listener.ref,
       payloadFormatVersion: "1.0",
     });
+    // The catch-all pair serves the first load balancer's routes; its listener rules route by path.
+    for (const key of i === 0 ? ["/", "/{proxy+}"] : []) {
+      new apigw.CfnRoute(stack, `CatchAll${key === "/" ? "Root" : "Proxy"}Route`, { apiId: api.ref, routeKey: `ANY ${key}`, authorizationType: "JWT", authorizerId: authorizer.ref, target: Fn.join("", ["integrations/", integration.ref]) });
+    }
     stack.publish(`LoadBalancer${i}ArnParameter`, parameterName("gateway", "load-balancers", String(i), "arn"), lb.ref);
     stack.publish(`LoadBalancer${i}ListenerArnParameter`, parameterName("gateway", "load-balancers", String(i), "listener-arn"), listener.ref);
     stack.publish(`LoadBalancer${i}IntegrationIdParameter`, parameterName("gateway", "load-balancers", String(i), "integration-id"), integration.ref);
@@ -667,22 +672,6 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
   return stack;
 }
 
-const ACCESS_LOG_FIELDS = {
-  requestId: "$context.requestId",
-  ip: "$context.identity.sourceIp",
-  requestTime: "$context.requestTime",
-  method: "$context.httpMethod",
-  routeKey: "$context.routeKey",
-  path: "$context.path",
-  status: "$context.status",
-  protocol: "$context.protocol",
-  responseLength: "$context.responseLength",
-  responseLatency: "$context.responseLatency",
-  integrationStatus: "$context.integration.status",
-  integrationLatency: "$context.integration.latency",
-  integrationError: "$context.integrationErrorMessage",
-  authorizerError: "$context.authorizer.error",
-};
 
 function observabilityStack(app: Construct, env: Environment, net: NetworkRefs): BaseStack {
   const stack = new BaseStack(app, "Observability", "observability", env);
@@ -917,7 +906,8 @@ function gatewayRoutes(stack: BaseStack, s: BaselineService, route: BaselineMode
     actions: [{ type: "forward", targetGroupArn: targetGroup.ref }],
     conditions: [{ field: "path-pattern", pathPatternConfig: { values: [s.path, `${s.path}/*`] } }],
   });
-  for (const key of [s.path, `${s.path}/{proxy+}`]) {
+  // Routes on the first load balancer are served by the gateway's catch-all.
+  for (const key of route.loadBalancer === 0 ? [] : [s.path, `${s.path}/{proxy+}`]) {
     new apigw.CfnRoute(stack, `Route${key.endsWith("}") ? "Proxy" : ""}`, {
       apiId: stack.read(parameterName("gateway", "api-id")),
       routeKey: `ANY ${key}`,
@@ -1009,7 +999,7 @@ export function synthesizeL1(n: number, outdir: string, options: { readonly vali
   const app = new App({
     outdir,
     builtinCloudFormationValidation: options.validate,
-    context: { ...LANDING_ZONE_APP_CONTEXT, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": false },
+    context: { ...LANDING_ZONE_APP_CONTEXT, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": false, "aws:cdk:disable-stack-trace": true, "aws:cdk:disable-creation-stack-traces": true },
   });
   const env: Environment = { region: REGION };
   const net = networkStack(app, env);

@@ -22,12 +22,12 @@ import {
 import { Construct } from "constructs";
 import { AUTHORIZER_HANDLER_SOURCE, AUTHORIZER_TIMEOUT_SECONDS, AUTHORIZE_PATH, authorizerPolicyStatements } from "../plan/auth.js";
 import { MAX_RULES_PER_LISTENER } from "../plan/planner.js";
-import { WAF_MANAGED_RULE_GROUPS, wafRateLimit } from "../plan/waf.js";
+import { WAF_MANAGED_RULE_GROUPS, wafRateLimit, wafRateRule } from "../plan/waf.js";
 import { acknowledgeInlinePolicy } from "./compliance.js";
 import { createLogKey } from "./log-key.js";
 import type { UserDirectory } from "./user-directory.js";
 import { WebAclLogging } from "./web-acl-logging.js";
-import { apiRoutePaths, loadBalancerPathPatterns, routePrefix } from "../plan/gateway-paths.js";
+import { HTTP_API_ACCESS_LOG_FIELDS, HTTP_API_ROUTE_QUOTA, apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns, routePrefix } from "../plan/gateway-paths.js";
 
 /** A path prefix at the gateway and the workload behind it. */
 export interface ApiGatewayRoute {
@@ -223,18 +223,27 @@ export interface ApiGatewayProps {
    * @default "ip"
    */
   readonly targetType?: "ip" | "instance";
+  /**
+   * Serve the routes on the first load balancer through one catch-all pair, `ANY /` and
+   * `ANY /{proxy+}` to its integration under the default authorizer (its listener already routes by
+   * path), so only routes elsewhere get API routes of their own and the API stays under its
+   * 300-routes quota as services are added. Turn it off when each route brings its own integration
+   * (Beanstalk environments reached by host name).
+   * @default true
+   */
+  readonly catchAllRoute?: boolean;
 }
 
 const CLOUDWATCH_RETENTION_DAYS = new Set(Object.values(logs.RetentionDays).filter((v): v is number => typeof v === "number"));
 const ROUTE_PATH = /^\/[A-Za-z0-9/_-]*$/;
 const LISTENER_PORT = 80;
-/** Default (adjustable) "routes per API" quota of API Gateway HTTP APIs. */
-const HTTP_API_ROUTE_QUOTA = 300;
 
 /**
  * The single entry of the landing zone: an HTTP API that checks callers (JWT or an auth service),
  * throttles, logs, and routes path prefixes through a VPC link to internal Application Load
- * Balancers, which balance across the workloads' IP target groups.
+ * Balancers, which balance across the workloads' IP target groups. What the API has no route for
+ * goes to the first load balancer, whose rules route by path (`catchAllRoute`), so 200 services fit
+ * the API's quota of 300 routes.
  *
  * Cost: each load balancer is billed per hour and LCU; the HTTP API per request.
  *
@@ -272,6 +281,8 @@ export class ApiGateway extends Construct {
   readonly authorizerFunction?: lambda.Function;
   /** With the "services" attachment: one integration per load balancer (its listener through the VPC link), in `index` order. */
   readonly integrations: readonly apigwv2.HttpIntegration[];
+  /** Load balancer the catch-all routes reach; its routes need no API routes of their own. Undefined without `catchAllRoute`. */
+  readonly defaultLoadBalancer?: number;
   /** With the "services" attachment: the authorizer every attached route uses, unless auth is none. */
   readonly authorizer?: apigwv2.HttpAuthorizer;
   /** Where each route's resources live. */
@@ -433,31 +444,47 @@ export class ApiGateway extends Construct {
       autoDeploy: true,
       throttle: { rateLimit: rateLimit.requestsPerSecond, burstLimit: rateLimit.burst },
       ...(this.accessLogGroup
-        ? { accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup), format: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)) } }
+        ? { accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup), format: apigateway.AccessLogFormat.custom(JSON.stringify(HTTP_API_ACCESS_LOG_FIELDS)) } }
         : {}),
     });
     this.url = this.stage.url;
 
-    const routeCount = plannedLoadBalancers.reduce((n, lb) => n + 2 * lb.routes.length, 0);
-    if (routeCount > HTTP_API_ROUTE_QUOTA) {
+    const layout = httpApiRouteLayout(
+      plannedLoadBalancers.flatMap((lb) => lb.routes.map((route) => ({ path: route.path, target: route.target, loadBalancer: lb.index }))),
+      { integrationPerRoute: !(props.catchAllRoute ?? true), ...(openTarget ? { uncheckedTarget: openTarget } : {}) },
+    );
+    this.defaultLoadBalancer = layout.defaultLoadBalancer;
+    if (layout.routeCount > HTTP_API_ROUTE_QUOTA) {
       Annotations.of(this).addWarningV2(
         "msa:api-gateway:route-quota",
-        `${routeCount} API routes pass the default HTTP API quota of ${HTTP_API_ROUTE_QUOTA} routes per API; request a quota increase before deploying.`,
+        `${layout.routeCount} API routes pass the default HTTP API quota of ${HTTP_API_ROUTE_QUOTA} routes per API; request a quota increase before deploying.`,
       );
     }
-    if (!attachedHere) return;
+    const openReason = "The auth service's own routes (sign-in, token refresh) must be reachable without a token; the service authenticates these calls itself.";
+    if (!attachedHere) {
+      if (layout.defaultLoadBalancer !== undefined) {
+        const integration = this.integrations[plannedLoadBalancers.findIndex((lb) => lb.index === layout.defaultLoadBalancer)]!;
+        for (const [suffix, path] of [["Root", "/"], ["Proxy", "/{proxy+}"]] as const) {
+          const route = new apigwv2.CfnRoute(this, `CatchAll${suffix}Route`, {
+            apiId: this.httpApi.apiId,
+            routeKey: `ANY ${path}`,
+            target: `integrations/${integration.integrationId}`,
+            ...(this.authorizer ? { authorizationType: props.auth.kind === "jwt" ? "JWT" : "CUSTOM", authorizerId: this.authorizer.authorizerId } : { authorizationType: "NONE" }),
+          });
+          if (!this.authorizer) Validations.of(route).acknowledge({ id: "AwsSolutions::AwsSolutions-APIG4", reason: "gateway auth is none: the gateway checks no token on any route, and each service authenticates and authorizes its own callers." });
+        }
+      }
+      return;
+    }
     plannedLoadBalancers.forEach((planned, i) => {
       const integration = new integrations.HttpAlbIntegration(`LoadBalancer${planned.index}Integration`, listeners[i]!, { vpcLink: this.vpcLink });
-      for (const route of planned.routes) {
-        const open = route.target === openTarget;
-        for (const path of apiRoutePaths(route.path)) {
-          const added = this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.ANY], integration, ...(open ? { authorizer: new apigwv2.HttpNoneAuthorizer() } : {}) });
-          if (open) {
-            for (const r of added) {
-              Validations.of(r).acknowledge({ id: "AwsSolutions::AwsSolutions-APIG4", reason: "The auth service's own routes (sign-in, token refresh) must be reachable without a token; the service authenticates these calls itself." });
-            }
-          }
-        }
+      const catchAll = planned.index === layout.defaultLoadBalancer ? ["/", "/{proxy+}"].map((path) => ({ path, open: false })) : [];
+      const own = planned.routes
+        .filter((route) => layout.hasOwnRoutes({ path: route.path, target: route.target, loadBalancer: planned.index }))
+        .flatMap((route) => apiRoutePaths(route.path).map((path) => ({ path, open: route.target === openTarget })));
+      for (const { path, open } of [...catchAll, ...own]) {
+        const added = this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.ANY], integration, ...(open ? { authorizer: new apigwv2.HttpNoneAuthorizer() } : {}) });
+        if (open) for (const r of added) Validations.of(r).acknowledge({ id: "AwsSolutions::AwsSolutions-APIG4", reason: openReason });
       }
     });
   }
@@ -542,20 +569,7 @@ export class ApiGateway extends Construct {
           statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
           visibilityConfig: visibility(name),
         })),
-        {
-          name: rate.name,
-          priority: (WAF_MANAGED_RULE_GROUPS.length + 1) * 10,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              aggregateKeyType: "FORWARDED_IP",
-              forwardedIpConfig: { headerName: rate.forwardedIpHeader, fallbackBehavior: "MATCH" },
-              evaluationWindowSec: rate.evaluationWindowSec,
-              limit: rate.limit,
-            },
-          },
-          visibilityConfig: visibility(rate.name),
-        },
+        { ...wafRateRule(rate), visibilityConfig: visibility(rate.name) },
       ],
     });
     this.loadBalancers.forEach((loadBalancer, i) => {
@@ -686,22 +700,6 @@ function jwtIssuerAndAudience(auth: ApiGatewayJwtAuth): { issuer: string; audien
   return { issuer, audience: [...audience] };
 }
 
-const ACCESS_LOG_FIELDS = {
-  requestId: "$context.requestId",
-  ip: "$context.identity.sourceIp",
-  requestTime: "$context.requestTime",
-  method: "$context.httpMethod",
-  routeKey: "$context.routeKey",
-  path: "$context.path",
-  status: "$context.status",
-  protocol: "$context.protocol",
-  responseLength: "$context.responseLength",
-  responseLatency: "$context.responseLatency",
-  integrationStatus: "$context.integration.status",
-  integrationLatency: "$context.integration.latency",
-  integrationError: "$context.integrationErrorMessage",
-  authorizerError: "$context.authorizer.error",
-};
 
 function resolveLoadBalancers(props: ApiGatewayProps): readonly ApiGatewayLoadBalancer[] {
   if ((props.loadBalancers === undefined) === (props.routes === undefined)) {

@@ -11,6 +11,13 @@ export interface GatewayRoutesRoute {
   readonly loadBalancer: number;
   /** Listener-rule priority, unique on that load balancer. */
   readonly priority: number;
+  /**
+   * Whether the route needs HTTP API routes of its own. False when the gateway's catch-all routes
+   * reach its load balancer under the same authorizer (`ApiGateway.defaultLoadBalancer`), so only
+   * the listener rule is added.
+   * @default true
+   */
+  readonly ownApiRoutes?: boolean;
 }
 
 /** What the service needs of one gateway load balancer, typically read from SSM parameters. */
@@ -54,8 +61,11 @@ export interface GatewayRoutesHostHeader {
 }
 
 export interface GatewayRoutesProps {
-  /** Id of the gateway's HTTP API. */
-  readonly apiId: string;
+  /**
+   * Id of the gateway's HTTP API.
+   * @default - none: every route has `ownApiRoutes: false`
+   */
+  readonly apiId?: string;
   /** The service's routes, as the plan's `gateway.routes` give them. */
   readonly routes: readonly GatewayRoutesRoute[];
   /** The gateway load balancers its routes are on. */
@@ -78,7 +88,8 @@ export interface GatewayRoutesProps {
 /**
  * One service's share of the `ApiGateway` (built with `attachment: "services"`): its target group
  * on each load balancer its routes use, a listener rule per route at the planned priority, and the
- * HTTP API routes (`ANY <path>` and `ANY <path>/{proxy+}`) to the load balancer's integration. For
+ * HTTP API routes (`ANY <path>` and `ANY <path>/{proxy+}`) to the load balancer's integration,
+ * unless the gateway's catch-all routes already reach it (`ownApiRoutes: false`). For
  * an Elastic Beanstalk environment on a shared load balancer, Beanstalk owns target group and rule,
  * and the service gets an integration that sets the environment's host header instead. Living in the
  * service's stack, it changes only with the service.
@@ -99,6 +110,13 @@ export class GatewayRoutes extends Construct {
   constructor(scope: Construct, id: string, props: GatewayRoutesProps) {
     super(scope, id);
     if (props.routes.length === 0) throw new Error(`GatewayRoutes ${this.node.path}: routes is empty. Fix: give the service's routes, or leave GatewayRoutes out`);
+    const apiId = props.apiId;
+    if (props.target.kind === "host-header" && props.routes.some((r) => r.ownApiRoutes === false)) {
+      throw new Error(`GatewayRoutes ${this.node.path}: a host-header target has routes with ownApiRoutes: false, but only its own integration sets the environment's host. Fix: leave ownApiRoutes unset for Beanstalk environments`);
+    }
+    if (apiId === undefined && (props.target.kind === "host-header" || props.routes.some((r) => r.ownApiRoutes !== false))) {
+      throw new Error(`GatewayRoutes ${this.node.path}: apiId is undefined, but routes need HTTP API routes of their own. Fix: pass the gateway's API id, or set ownApiRoutes: false on routes the catch-all serves`);
+    }
     const byIndex = new Map(props.loadBalancers.map((lb) => [lb.index, lb]));
     const loadBalancerOf = (route: GatewayRoutesRoute) => {
       const lb = byIndex.get(route.loadBalancer);
@@ -113,7 +131,7 @@ export class GatewayRoutes extends Construct {
       // Beanstalk attaches an environment to one shared load balancer: the first route's.
       const home = loadBalancerOf(props.routes[0]!);
       hostIntegration = new apigwv2.CfnIntegration(this, "Integration", {
-        apiId: props.apiId,
+        apiId: apiId!,
         integrationType: "HTTP_PROXY",
         integrationMethod: "ANY",
         integrationUri: home.listenerArn,
@@ -153,6 +171,7 @@ export class GatewayRoutes extends Construct {
           conditions: [{ field: "path-pattern", pathPatternConfig: { values: loadBalancerPathPatterns(route.path) } }],
           actions: [{ type: "forward", targetGroupArn: targetGroup.ref }],
         });
+        if (route.ownApiRoutes === false) continue;
         if (lb.integrationId === undefined) {
           throw new Error(`GatewayRoutes ${this.node.path}: loadBalancers[index ${lb.index}].integrationId is undefined, but target-group routes use the load balancer's integration. Fix: pass the integration id`);
         }
@@ -162,7 +181,7 @@ export class GatewayRoutes extends Construct {
       }
       for (const [suffix, path] of apiRoutePaths(route.path).map((p, k) => [k === 0 ? "" : "Proxy", p] as const)) {
         const apiRoute = new apigwv2.CfnRoute(this, `Route${routeId(route.path)}${suffix}`, {
-          apiId: props.apiId,
+          apiId: apiId!,
           routeKey: `ANY ${path}`,
           target: `integrations/${integrationTarget}`,
           ...(props.authorizer

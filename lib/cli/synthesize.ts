@@ -36,6 +36,9 @@ export function synthesizeLandingZone(spec: LandingZoneSpec, outdir: string, opt
       "aws:cdk:enable-path-metadata": true,
       "aws:cdk:enable-asset-metadata": true,
       "aws:cdk:version-reporting": false,
+      // Stack traces are for debugging a synthesis (CDK_DEBUG=1 turns them back on); one captured per resource and metadata entry costs synth time and memory.
+      "aws:cdk:disable-stack-trace": true,
+      "aws:cdk:disable-creation-stack-traces": true,
       // Usage data (L2 props per construct) only reaches AWS with version reporting, which is off: collecting it costs ~5% of synth time.
       "@aws-cdk/core:enableAdditionalMetadataCollection": false,
       "@aws-cdk/core:failSynthOnValidationErrors": false,

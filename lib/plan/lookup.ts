@@ -1,3 +1,4 @@
+import { httpApiRouteLayout, type HttpApiRouteLayout } from "./gateway-paths.js";
 import type { LandingZonePlan, RoutePlan, ServicePlan, SubscriptionPlan, TopicPlan } from "./types.js";
 
 /** A gateway route with the index of the load balancer that carries it. */
@@ -23,6 +24,7 @@ interface PlanLookup {
   readonly subscribedTopics: ReadonlyMap<string, readonly SubscribedTopic[]>;
   /** Service or BFF → the image its spec names, when it names one. */
   readonly specImages: ReadonlyMap<string, string>;
+  readonly httpApiRoutes: HttpApiRouteLayout;
 }
 
 // Plans are immutable data, so an index built once per plan stays right; the WeakMap lets it go with the plan.
@@ -53,7 +55,11 @@ function lookup(plan: LandingZonePlan): PlanLookup {
         else routes.set(route.target, [{ route, loadBalancer: lb.index }]);
       }
     }
-    found = { services: new Map(plan.services.map((s) => [s.name, s])), subscriptions, routes, subscribedTopics, specImages };
+    const httpApiRoutes = httpApiRouteLayout(
+      plan.gateway.loadBalancers.flatMap((lb) => lb.routes.map((route) => ({ path: route.path, target: route.target, loadBalancer: lb.index }))),
+      { integrationPerRoute: plan.tier === "paas", ...(uncheckedTargetOf(plan) ? { uncheckedTarget: uncheckedTargetOf(plan)! } : {}) },
+    );
+    found = { services: new Map(plan.services.map((s) => [s.name, s])), subscriptions, routes, subscribedTopics, specImages, httpApiRoutes };
     lookups.set(plan, found);
   }
   return found;
@@ -77,6 +83,16 @@ export function subscribedTopicsOf(plan: LandingZonePlan, subscriber: string): r
 /** The gateway routes to the service or BFF named `name`, with their load balancers; [] when it is not exposed. */
 export function routesTo(plan: LandingZonePlan, name: string): readonly PlacedRoute[] {
   return lookup(plan).routes.get(name) ?? [];
+}
+
+/** The HTTP API's routes on AWS: which gateway routes need their own and which the catch-all serves. */
+export function httpApiRoutesOf(plan: LandingZonePlan): HttpApiRouteLayout {
+  return lookup(plan).httpApiRoutes;
+}
+
+/** The service whose gateway routes the gateway's authorizer does not check: the auth service, which issues what it checks. */
+export function uncheckedTargetOf(plan: LandingZonePlan): string | undefined {
+  return plan.gateway.auth === "authorizer" ? plan.auth?.authorizer?.service : undefined;
 }
 
 /** The image the spec names for a service or BFF; undefined when it names none (the plan's default image is then used). */

@@ -24,6 +24,27 @@ export function wafRateLimit(rateLimit: { readonly requestsPerSecond: number }):
 }
 
 /**
+ * The per-client rate rule as both engines' web ACL rules take it (their `visibilityConfig` fields are
+ * spelled differently, so each adds its own): it blocks an address past the limit, counting the
+ * first X-Forwarded-For entry, and comes after the managed rule groups.
+ */
+export function wafRateRule(rate: WafRateLimit) {
+  return {
+    name: rate.name,
+    priority: (WAF_MANAGED_RULE_GROUPS.length + 1) * 10,
+    action: { block: {} },
+    statement: {
+      rateBasedStatement: {
+        aggregateKeyType: "FORWARDED_IP",
+        forwardedIpConfig: { headerName: rate.forwardedIpHeader, fallbackBehavior: "MATCH" },
+        evaluationWindowSec: rate.evaluationWindowSec,
+        limit: rate.limit,
+      },
+    },
+  };
+}
+
+/**
  * What a web ACL logs: only the requests it blocked or counted (the gateway's access log already has
  * every request), to a CloudWatch log group whose name WAF requires to start with the prefix, with
  * the headers that carry credentials redacted.

@@ -1,8 +1,6 @@
-import { apiRoutePaths } from "../plan/gateway-paths.js";
+import { HTTP_API_ROUTE_QUOTA } from "../plan/gateway-paths.js";
+import { httpApiRoutesOf } from "../plan/lookup.js";
 import type { LandingZonePlan } from "../plan/types.js";
-
-/** API Gateway's default (adjustable) quota of routes per HTTP API. */
-const HTTP_API_ROUTE_QUOTA = 300;
 
 /**
  * What a reviewer should know before applying a plan: data that would not survive a deletion,
@@ -26,7 +24,7 @@ export function planWarnings(plan: LandingZonePlan): string[] {
   if (plan.gateway.auth === "none" && plan.gateway.routes.length > 0) {
     warnings.push("gateway.auth is none: every route is open to anonymous callers. Fix: set gateway.auth: jwt or authorizer");
   }
-  const apiRoutes = plan.gateway.routes.reduce((n, route) => n + apiRoutePaths(route.path).length, 0);
+  const apiRoutes = httpApiRoutesOf(plan).routeCount;
   if (plan.cloud === "aws" && apiRoutes > HTTP_API_ROUTE_QUOTA) {
     warnings.push(
       `the gateway's HTTP API needs ${apiRoutes} routes, above API Gateway's default quota of ${HTTP_API_ROUTE_QUOTA} routes per API. Fix: ask AWS to raise "Routes per API" in Service Quotas before deploying`,

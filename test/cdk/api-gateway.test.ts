@@ -60,8 +60,25 @@ describe("ApiGateway from a plan of 100 services", () => {
     expect(plan.gateway.loadBalancers).toHaveLength(2);
     built.template.resourceCountIs("AWS::ElasticLoadBalancingV2::LoadBalancer", 2);
     built.template.resourceCountIs("AWS::ElasticLoadBalancingV2::ListenerRule", 100);
-    built.template.resourceCountIs("AWS::ApiGatewayV2::Route", 200);
+    // The catch-all pair serves the first load balancer's 90 routes; the second's 10 have their own.
+    built.template.resourceCountIs("AWS::ApiGatewayV2::Route", 2 + 2 * 10);
     built.template.resourceCountIs("AWS::ApiGatewayV2::Integration", 2);
+    expect(built.gateway.defaultLoadBalancer).toBe(0);
+  });
+
+  it("sends ANY / and ANY /{proxy+} to the first load balancer under the JWT authorizer, and gives its routes none of their own", () => {
+    const [first] = built.gateway.listeners.map((l) => built.stack.getLogicalId(l.node.defaultChild as never));
+    const routes = Object.values(built.template.findResources("AWS::ApiGatewayV2::Route")) as { Properties: { RouteKey: string; AuthorizationType: string; Target: { "Fn::Join": [string, [string, { Ref: string }]] } } }[];
+    const keys = routes.map((r) => r.Properties.RouteKey);
+    const servicesWithRoutes = new Set(keys.flatMap((k) => /^ANY \/svc-(\d+)/.exec(k)?.[1] ?? []).map(Number));
+    expect([...servicesWithRoutes].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => MAX_RULES_PER_LISTENER + i));
+    for (const key of ["ANY /", "ANY /{proxy+}"]) {
+      const route = routes.find((r) => r.Properties.RouteKey === key)!;
+      expect(route.Properties.AuthorizationType).toBe("JWT");
+      const integration = built.template.toJSON().Resources[route.Properties.Target["Fn::Join"][1][1].Ref];
+      expect(integration.Properties.IntegrationUri).toEqual({ Ref: first });
+    }
+    expect(new Set(routes.map((r) => r.Properties.AuthorizationType))).toEqual(new Set(["JWT"]));
   });
 
   it("gives each route a rule at its planned priority on its own load balancer's listener", () => {
@@ -230,7 +247,7 @@ describe("ApiGateway stage", () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 250, ThrottlingBurstLimit: 500 },
       AccessLogSettings: { DestinationArn: { "Fn::GetAtt": [logicalId(stack, gateway.accessLogGroup), "Arn"] }, Format: format },
     });
-    expect(JSON.parse(format.asString())).toMatchObject({ requestId: "$context.requestId", status: "$context.status", routeKey: "$context.routeKey" });
+    expect(JSON.parse(format.asString())).toMatchObject({ requestId: "$context.requestId", status: "$context.status", routeKey: "$context.routeKey", path: "$context.path", integrationStatus: "$context.integration.status" });
     const key = new Capture();
     template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 90, KmsKeyId: { "Fn::GetAtt": [key, "Arn"] } });
     expect(template.toJSON().Resources[key.asString()]).toMatchObject({
@@ -332,7 +349,8 @@ describe("ApiGateway request authorizer", () => {
   it("checks every route but the auth service's own, so clients can sign in", () => {
     const { template } = build({ routes, auth: { kind: "authorizer", target: "auth" } });
     const routeAuth = Object.values(template.findResources("AWS::ApiGatewayV2::Route")).map((r) => [r.Properties.RouteKey, r.Properties.AuthorizationType]);
-    expect(Object.fromEntries(routeAuth)).toEqual({ "ANY /orders": "CUSTOM", "ANY /orders/{proxy+}": "CUSTOM", "ANY /auth": "NONE", "ANY /auth/{proxy+}": "NONE" });
+    // orders is served by the catch-all, under the authorizer; only the auth service's own routes are open.
+    expect(Object.fromEntries(routeAuth)).toEqual({ "ANY /": "CUSTOM", "ANY /{proxy+}": "CUSTOM", "ANY /auth": "NONE", "ANY /auth/{proxy+}": "NONE" });
   });
 
   it("reaches an auth service elsewhere on its URL's port only", () => {
@@ -416,12 +434,14 @@ describe("ApiGateway bad input", () => {
     expect(gateway.targetGroup("s0")).toBe(gateway.targetGroups("s0")[0]);
   });
 
-  it("warns when the routes pass the HTTP API route quota", () => {
-    const quiet = make({ auth: none, routes: Array.from({ length: 150 }, (_, i) => ({ ...route, path: `/q${i}` })) })();
-    const loud = make({ auth: none, routes: Array.from({ length: 151 }, (_, i) => ({ ...route, path: `/q${i}` })) })();
+  it("warns when the routes pass the HTTP API route quota, counting only routes the catch-all does not serve", () => {
+    const routes = (n: number) => Array.from({ length: n }, (_, i) => ({ ...route, target: `t${i}`, path: `/q${i}` }));
     const warnings = (c: ApiGateway) => c.node.metadata.filter((m) => m.type === "aws:cdk:warning").map((m) => String(m.data));
-    expect(warnings(quiet)).toEqual([]);
-    expect(warnings(loud)).toEqual([expect.stringMatching(/302 API routes pass the default HTTP API quota of 300/)]);
+    // Without the catch-all every route has two; with it, only routes past the first load balancer do.
+    expect(warnings(make({ auth: none, catchAllRoute: false, routes: routes(150) })())).toEqual([]);
+    expect(warnings(make({ auth: none, catchAllRoute: false, routes: routes(151) })())).toEqual([expect.stringMatching(/302 API routes pass the default HTTP API quota of 300/)]);
+    expect(warnings(make({ auth: none, routes: routes(MAX_RULES_PER_LISTENER + 149) })())).toEqual([]);
+    expect(warnings(make({ auth: none, routes: routes(MAX_RULES_PER_LISTENER + 150) })())).toEqual([expect.stringMatching(/302 API routes pass the default HTTP API quota of 300/)]);
   });
 });
 

@@ -103,7 +103,7 @@ describe("PaasPlatform and PaasService on their own", () => {
   const plan = planLandingZone(spec("paas"));
   const { stack, vpc } = stackWithNetwork(false);
   const platform = new PaasPlatform(stack, "Platform", { vpc, applicationName: "shop-dev", namespace: plan.hosts!.discovery!.namespace });
-  const gateway = new ApiGateway(stack, "Gateway", { vpc, routes: [{ path: "/orders", target: "orders", port: 8080 }], auth: { kind: "none" }, attachment: "services", workloadSecurityGroup: platform.workloadSecurityGroup, accessLogs: false });
+  const gateway = new ApiGateway(stack, "Gateway", { vpc, routes: [{ path: "/orders", target: "orders", port: 8080 }], auth: { kind: "none" }, attachment: "services", catchAllRoute: false, workloadSecurityGroup: platform.workloadSecurityGroup, accessLogs: false });
   const service = new PaasService(stack, "Orders", {
     plan,
     serviceName: "orders",
@@ -156,6 +156,23 @@ describe("GatewayRoutes and LogPipeline errors", () => {
           target: { kind: "target-group", targetType: "instance", vpcId: "vpc", port: 8080, healthCheckPath: "/health" },
         }),
     ).toThrow(/route "\/orders" is on load balancer 1, which loadBalancers lacks\. Fix/);
+    expect(
+      () =>
+        new GatewayRoutes(stack, "NoApi", {
+          routes: [{ path: "/orders", loadBalancer: 0, priority: 1 }],
+          loadBalancers: [{ index: 0, listenerArn: "l", integrationId: "i" }],
+          target: { kind: "target-group", targetType: "instance", vpcId: "vpc", port: 8080, healthCheckPath: "/health" },
+        }),
+    ).toThrow(/apiId is undefined, but routes need HTTP API routes of their own\. Fix: pass the gateway's API id, or set ownApiRoutes: false/);
+    expect(
+      () =>
+        new GatewayRoutes(stack, "HostWithoutRoutes", {
+          apiId: "api",
+          routes: [{ path: "/orders", loadBalancer: 0, priority: 1, ownApiRoutes: false }],
+          loadBalancers: [{ index: 0, listenerArn: "l" }],
+          target: { kind: "host-header", host: "h", vpcLinkId: "v" },
+        }),
+    ).toThrow(/only its own integration sets the environment's host/);
     const plan = planLandingZone({ ...spec("iaas"), logging: { stack: "elk", buffer: "redis" } });
     const sg = new ec2.SecurityGroup(stack, "Sg", { vpc });
     expect(() => new LogPipeline(stack, "Logs", { vpc, hosts: { plan, shippers: sg }, buffer: false })).toThrow(/hosts need the Redis buffer.*Fix: set logging.buffer: redis/);

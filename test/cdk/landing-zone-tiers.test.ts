@@ -166,8 +166,16 @@ describe.each(["iaas", "paas"] as const)("LandingZone (examples/aws-%s) through 
   it("attaches each service to the gateway from its own stack, with its planned priority and the JWT authorizer", () => {
     const orders = template("svc-orders");
     const routes = ofType(orders, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
-    expect(routes.map((r) => r.RouteKey).sort()).toEqual(["ANY /orders", "ANY /orders/{proxy+}"]);
-    for (const route of routes) expect(route).toMatchObject({ AuthorizationType: "JWT", AuthorizerId: { Ref: parameterOf(orders, "/msa/shop/prod/gateway/authorizer-id") } });
+    if (tier === "paas") {
+      expect(routes.map((r) => r.RouteKey).sort()).toEqual(["ANY /orders", "ANY /orders/{proxy+}"]);
+      for (const route of routes) expect(route).toMatchObject({ AuthorizationType: "JWT", AuthorizerId: { Ref: parameterOf(orders, "/msa/shop/prod/gateway/authorizer-id") } });
+    } else {
+      // The platform's catch-all reaches the load balancer, whose rule in this stack routes /orders; no API parameter is read.
+      expect(routes).toEqual([]);
+      expect(Object.values(orders.Parameters ?? {}).map((p) => String(p.Default)).filter((name) => /gateway\/(api-id|authorizer-id)|integration-id/.test(name))).toEqual([]);
+      const catchAll = ofType(template("platform"), "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
+      expect(catchAll.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([["ANY /", "JWT"], ["ANY /{proxy+}", "JWT"]]);
+    }
     expect(JSON.stringify(orders)).not.toContain("Fn::ImportValue");
   });
 
@@ -290,10 +298,18 @@ describe.each(["iaas", "paas"] as const)("LandingZone (aws/%s) delegating to a d
     expect(authorizer.Properties).toMatchObject({ AuthorizerType: "REQUEST", AuthorizerResultTtlInSeconds: 60 });
     const published = ofType(platform, "AWS::SSM::Parameter").find(([, p]) => p.Properties!.Name === "/msa/shop/prod/gateway/authorizer-id")![1];
     expect(published.Properties!.Value).toEqual({ Ref: authorizerId });
+    // Beanstalk environments each bring an integration, so every service has its own routes; elsewhere
+    // the platform's catch-all serves every checked route and only the auth service's open ones remain.
+    const catchAll = ofType(platform, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
+    if (tier === "paas") expect(catchAll).toEqual([]);
+    else {
+      expect(catchAll.map((r) => r.RouteKey).sort()).toEqual(["ANY /", "ANY /{proxy+}"]);
+      for (const route of catchAll) expect(route).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: { Ref: authorizerId } });
+    }
     for (const service of ["auth", ...SERVICES]) {
       const t = templates.get(`shop-prod-svc-${service}`)!;
       const routes = ofType(t, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
-      expect(routes.length, service).toBe(2);
+      expect(routes.length, service).toBe(tier === "paas" || service === "auth" ? 2 : 0);
       for (const route of routes) {
         if (service === "auth") expect(route.AuthorizationType, String(route.RouteKey)).toBe("NONE");
         else expect(route, String(route.RouteKey)).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: { Ref: parameterOf(t, "/msa/shop/prod/gateway/authorizer-id") } });

@@ -93,14 +93,18 @@ describe("CDK platform patterns (examples/shop)", () => {
     }
   });
 
-  it("routes each BFF's prefix from the HTTP API through its load balancer rule to the target group its workload binds, all in the BFF's own stack", () => {
+  it("routes each BFF's prefix from the HTTP API's catch-all through its load balancer rule to the target group its workload binds, rule and group in the BFF's own stack", () => {
     const platform = template("platform");
-    expect(ofType(platform, "AWS::ApiGatewayV2::Route")).toEqual([]);
+    // One load balancer: the catch-all pair reaches it, and its listener rules route by prefix.
+    const catchAll = ofType(platform, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
+    expect(catchAll.map((r) => r.RouteKey).sort()).toEqual(["ANY /", "ANY /{proxy+}"]);
+    const [integrationId, integration] = ofType(platform, "AWS::ApiGatewayV2::Integration")[0]!;
+    for (const route of catchAll) expect(route.Target).toEqual({ "Fn::Join": ["", ["integrations/", { Ref: integrationId }]] });
+    const [listenerId] = ofType(platform, "AWS::ElasticLoadBalancingV2::Listener")[0]!;
+    expect(integration.Properties).toMatchObject({ ConnectionType: "VPC_LINK", IntegrationUri: { Ref: listenerId } });
     for (const bff of ["web", "mobile"]) {
       const t = template(`svc-${bff}`);
-      const routes = ofType(t, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
-      expect(routes.map((r) => r.RouteKey)).toEqual([`ANY /${bff}`, `ANY /${bff}/{proxy+}`]);
-      for (const route of routes) expect(route.Target).toEqual({ "Fn::Join": ["", ["integrations/", parameterRef(t, "/msa/shop/prod/gateway/load-balancers/0/integration-id")]] });
+      expect(ofType(t, "AWS::ApiGatewayV2::Route")).toEqual([]);
       const [, rule] = ofType(t, "AWS::ElasticLoadBalancingV2::ListenerRule")[0]!;
       expect(rule.Properties.Conditions[0].PathPatternConfig.Values).toEqual([`/${bff}`, `/${bff}/*`]);
       expect(rule.Properties.ListenerArn).toEqual(parameterRef(t, "/msa/shop/prod/gateway/load-balancers/0/listener-arn"));
@@ -120,19 +124,17 @@ describe("CDK platform patterns (examples/shop)", () => {
     expect(ofType(platform, "AWS::WAFv2::WebACLAssociation").map(([, a]) => a.Properties.WebACLArn)).toEqual([{ "Fn::GetAtt": [aclId, "Arn"] }]);
   });
 
-  it("validates the user pool's JWTs at the gateway on every route", () => {
+  it("validates the user pool's JWTs at the gateway on every route: the catch-all serves them all", () => {
     const platform = template("platform");
     const [authorizerId, authorizer] = ofType(platform, "AWS::ApiGatewayV2::Authorizer")[0]!;
     const [poolId] = ofType(platform, "AWS::Cognito::UserPool")[0]!;
     expect(authorizer.Properties).toMatchObject({ AuthorizerType: "JWT", JwtConfiguration: { Issuer: { "Fn::GetAtt": [poolId, "ProviderURL"] } } });
     const published = ofType(platform, "AWS::SSM::Parameter").find(([, p]) => p.Properties.Name === "/msa/shop/prod/gateway/authorizer-id")![1];
     expect(published.Properties.Value).toEqual({ Ref: authorizerId });
-    for (const service of ["orders", "payments", "inventory", "order-history", "web", "mobile"]) {
-      const t = template(`svc-${service}`);
-      const routes = ofType(t, "AWS::ApiGatewayV2::Route");
-      expect(routes.length, service).toBe(2);
-      for (const [, route] of routes) expect(route.Properties, service).toMatchObject({ AuthorizationType: "JWT", AuthorizerId: parameterRef(t, "/msa/shop/prod/gateway/authorizer-id") });
-    }
+    const routes = ofType(platform, "AWS::ApiGatewayV2::Route");
+    expect(routes).toHaveLength(2);
+    for (const [, route] of routes) expect(route.Properties).toMatchObject({ AuthorizationType: "JWT", AuthorizerId: { Ref: authorizerId } });
+    for (const service of ["orders", "payments", "inventory", "order-history", "web", "mobile"]) expect(ofType(template(`svc-${service}`), "AWS::ApiGatewayV2::Route"), service).toEqual([]);
   });
 
   it("runs Istio with STRICT mTLS and sidecar injection, and a circuit breaker, retries and timeout per service from the spec", () => {
@@ -251,16 +253,13 @@ describe("CDK gateway with a dedicated auth service", () => {
     expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(fnId);
     const published = ofType(platform, "AWS::SSM::Parameter").find(([, p]) => p.Properties.Name === "/msa/shop/prod/gateway/authorizer-id")![1];
     expect(published.Properties.Value).toEqual({ Ref: authorizerId });
-    // Each service's own stack attaches its routes: the auth service's stay open (sign-in), every other one is checked.
-    for (const service of ["auth", "orders", "web"]) {
-      const t = template(`svc-${service}`);
-      const routes = ofType(t, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
-      expect(routes.length, service).toBe(2);
-      for (const route of routes) {
-        if (service === "auth") expect(route, route.RouteKey).toMatchObject({ RouteKey: expect.stringMatching(/^ANY \/auth/), AuthorizationType: "NONE" });
-        else expect(route, route.RouteKey).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: parameterRef(t, "/msa/shop/prod/gateway/authorizer-id") });
-      }
-    }
+    // The catch-all checks every route; only the auth service's stack adds routes, open for sign-in.
+    const catchAll = ofType(platform, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
+    expect(catchAll.map((r) => r.RouteKey).sort()).toEqual(["ANY /", "ANY /{proxy+}"]);
+    for (const route of catchAll) expect(route).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: { Ref: authorizerId } });
+    const auth = ofType(template("svc-auth"), "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties);
+    expect(auth.map((r) => [r.RouteKey, r.AuthorizationType])).toEqual([["ANY /auth", "NONE"], ["ANY /auth/{proxy+}", "NONE"]]);
+    for (const service of ["orders", "web"]) expect(ofType(template(`svc-${service}`), "AWS::ApiGatewayV2::Route"), service).toEqual([]);
   });
 });
 

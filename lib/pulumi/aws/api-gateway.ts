@@ -4,10 +4,10 @@ import { AUTHORIZER_HANDLER_SOURCE, authorizerPolicyStatements, type AuthorizerP
 import { HOST_HEADER_PARAMETER } from "../../plan/host-bootstrap.js";
 import { physicalName } from "../../plan/naming.js";
 import type { GatewayPlan, LoadBalancerPlan, RoutePlan } from "../../plan/types.js";
-import { WAF_MANAGED_RULE_GROUPS, wafRateLimit } from "../../plan/waf.js";
+import { WAF_MANAGED_RULE_GROUPS, wafRateLimit, wafRateRule } from "../../plan/waf.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
 import { UserDirectory } from "./user-directory.js";
-import { apiRoutePaths, loadBalancerPathPatterns } from "../../plan/gateway-paths.js";
+import { HTTP_API_ACCESS_LOG_FIELDS, apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns } from "../../plan/gateway-paths.js";
 
 /** Port the internal load balancers listen on; TLS ends at API Gateway and the VPC link stays private. */
 export const LOAD_BALANCER_PORT = 80;
@@ -133,7 +133,10 @@ export interface GatewayLoadBalancerNodes {
  * Balancers in private subnets, one IP target group per service or BFF (pods are bound to it by the
  * AWS Load Balancer Controller), path rules with the planned priorities, throttling, KMS-encrypted
  * access logs, a JWT authorizer (Cognito or an external issuer) or a Lambda authorizer delegating to
- * the auth service, and a WAF web ACL on each load balancer (HTTP APIs take none).
+ * the auth service, and a WAF web ACL on each load balancer (HTTP APIs take none). The API sends
+ * what it has no route for to the first load balancer (`ANY /`, `ANY /{proxy+}`), whose rules route
+ * by path; only routes elsewhere get API routes of their own, so 200 services fit the API's quota of
+ * 300 routes (`httpApiRouteLayout`).
  *
  * @example
  * const gateway = new ApiGateway("shop-gateway", {
@@ -260,14 +263,24 @@ export class ApiGateway extends pulumi.ComponentResource {
 
     const logKey = gateway.accessLogs || args.authorizer ? this.logKey(name, args, tags, retain) : undefined;
     const requestAuthorizer = args.authorizer ? this.requestAuthorizer(name, args, args.authorizer, api, loadBalancers, targets, logKey!, tags, retain) : undefined;
+    const checked = authorizer
+      ? { authorizationType: "JWT", authorizerId: authorizer.id }
+      : requestAuthorizer
+        ? { authorizationType: "CUSTOM", authorizerId: requestAuthorizer.authorizer.id }
+        : { authorizationType: "NONE" };
+    const layout = httpApiRouteLayout(
+      gateway.loadBalancers.flatMap((lb) => lb.routes.map((route) => ({ path: route.path, target: route.target, loadBalancer: lb.index }))),
+      { integrationPerRoute: targets.kind === "host-header", ...(args.authorizer ? { uncheckedTarget: args.authorizer.service } : {}) },
+    );
     gateway.loadBalancers.forEach((plan, i) => {
-      for (const route of plan.routes) {
+      if (plan.index === layout.defaultLoadBalancer) {
+        for (const routeKey of ["ANY /", "ANY /{proxy+}"]) {
+          new aws.apigatewayv2.Route(`${name}-${routeResourceName(routeKey)}`, { apiId: api.id, routeKey, target: pulumi.interpolate`integrations/${loadBalancers[i]!.integration.id}`, ...checked }, parent);
+        }
+      }
+      for (const route of plan.routes.filter((r) => layout.hasOwnRoutes({ path: r.path, target: r.target, loadBalancer: plan.index }))) {
         // The auth service's own routes (sign-in) are not checked by the authorizer they feed.
-        const auth = authorizer
-          ? { authorizationType: "JWT", authorizerId: authorizer.id }
-          : requestAuthorizer && route.target !== args.authorizer!.service
-            ? { authorizationType: "CUSTOM", authorizerId: requestAuthorizer.authorizer.id }
-            : { authorizationType: "NONE" };
+        const auth = requestAuthorizer && route.target === args.authorizer!.service ? { authorizationType: "NONE" } : checked;
         const integration = hostIntegrations.get(route.target) ?? loadBalancers[i]!.integration;
         for (const routeKey of routeKeys(route.path)) {
           new aws.apigatewayv2.Route(`${name}-${routeResourceName(routeKey)}`, { apiId: api.id, routeKey, target: pulumi.interpolate`integrations/${integration.id}`, ...auth }, parent);
@@ -281,7 +294,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       name: "$default",
       autoDeploy: true,
       defaultRouteSettings: { throttlingRateLimit: gateway.rateLimit.requestsPerSecond, throttlingBurstLimit: gateway.rateLimit.burst },
-      ...(accessLogGroup ? { accessLogSettings: { destinationArn: accessLogGroup.arn, format: JSON.stringify(ACCESS_LOG_FORMAT) } } : {}),
+      ...(accessLogGroup ? { accessLogSettings: { destinationArn: accessLogGroup.arn, format: JSON.stringify(HTTP_API_ACCESS_LOG_FIELDS) } } : {}),
       tags,
     };
     args.transform?.stage?.(stageArgs);
@@ -419,20 +432,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       defaultAction: { allow: {} },
       rules: [
         ...WAF_MANAGED_RULE_GROUPS.map((group, i) => managed(group, (i + 1) * 10)),
-        {
-          name: rate.name,
-          priority: (WAF_MANAGED_RULE_GROUPS.length + 1) * 10,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              aggregateKeyType: "FORWARDED_IP",
-              forwardedIpConfig: { headerName: rate.forwardedIpHeader, fallbackBehavior: "MATCH" },
-              evaluationWindowSec: rate.evaluationWindowSec,
-              limit: rate.limit,
-            },
-          },
-          visibilityConfig: visibility(rate.name),
-        },
+        { ...wafRateRule(rate), visibilityConfig: visibility(rate.name) },
       ],
       visibilityConfig: visibility(`${args.namePrefix}-gateway`),
       tags,
@@ -565,20 +565,6 @@ const accessLogGroupName = (args: ApiGatewayArgs) => `/aws/apigateway/${args.nam
 const authorizerFunctionName = (args: ApiGatewayArgs) => `${args.namePrefix}-authorizer`;
 const authorizerLogGroupName = (args: ApiGatewayArgs) => `/aws/lambda/${authorizerFunctionName(args)}`;
 
-/** Fields of each access log line (JSON, one request per line). */
-const ACCESS_LOG_FORMAT = {
-  requestId: "$context.requestId",
-  ip: "$context.identity.sourceIp",
-  requestTime: "$context.requestTime",
-  httpMethod: "$context.httpMethod",
-  routeKey: "$context.routeKey",
-  status: "$context.status",
-  protocol: "$context.protocol",
-  responseLength: "$context.responseLength",
-  integrationLatency: "$context.integrationLatency",
-  integrationError: "$context.integrationErrorMessage",
-  authorizerError: "$context.authorizer.error",
-};
 
 /** `ANY <path>` and `ANY <path>/{proxy+}`, so a prefix and everything below it reach the same target. */
 export function routeKeys(path: string): string[] {
