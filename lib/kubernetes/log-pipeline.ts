@@ -55,12 +55,30 @@ export interface LogPipelineOptions {
    * @default - none
    */
   readonly logstashServiceAccountAnnotations?: Record<string, string>;
+  /**
+   * Inputs Logstash reads beside the buffer: a managed platform's logs exported by the cloud (App
+   * Engine's through a Cloud Logging sink into Pub/Sub), read with Logstash's own cloud identity.
+   * @default - none
+   */
+  readonly cloudInputs?: readonly CloudLogInput[];
+}
+
+/** A Pub/Sub subscription Logstash pulls exported log entries from (Workload Identity: no key file). */
+export interface CloudLogInput {
+  readonly kind: "google-pubsub";
+  readonly projectId: string;
+  /** Topic name (not its full id). */
+  readonly topic: string;
+  /** Subscription name (not its full id); it must exist: Logstash creates none. */
+  readonly subscription: string;
 }
 
 /** Daily indices `msa-logs-YYYY.MM.dd`; retention policies (ILM, ISM) match `msa-logs-*`. */
 export const LOG_INDEX_PREFIX = "msa-logs";
 /** Name of the ECK Elasticsearch (Services `logs-es-http`, Secret `logs-es-elastic-user`) and Kibana. */
 export const LOG_ELASTICSEARCH_NAME = "logs";
+/** Logstash's ServiceAccount: the Kubernetes identity a cloud identity (IRSA, Workload Identity) is bound to. */
+export const LOGSTASH_SERVICE_ACCOUNT = "logstash";
 /** The Service shippers reach Logstash through when there is no buffer. */
 export const LOGSTASH_SERVICE = "logstash";
 export const LOGSTASH_BEATS_PORT = 5044;
@@ -178,6 +196,16 @@ export function logstashPipelineConfig(plan: LandingZonePlan, options: LogPipeli
       ? ["  beats {", `    port => ${LOGSTASH_BEATS_PORT}`, "  }"]
       : // Fluent Bit posts JSON arrays; the json codec splits them into one event per record.
         ["  http {", `    port => ${LOGSTASH_HTTP_PORT}`, "    codec => json", "  }"];
+  const cloud = (options.cloudInputs ?? []).flatMap((entry) => [
+    "  google_pubsub {",
+    `    project_id => "${entry.projectId}"`,
+    `    topic => "${entry.topic}"`,
+    `    subscription => "${entry.subscription}"`,
+    "    create_subscription => false",
+    // Each message is one LogEntry as JSON.
+    "    codec => json",
+    "  }",
+  ]);
   const index = `${LOG_INDEX_PREFIX}-%{+YYYY.MM.dd}`;
   const output =
     sink.kind === "opensearch"
@@ -205,7 +233,7 @@ export function logstashPipelineConfig(plan: LandingZonePlan, options: LogPipeli
           "    data_stream => false",
           "  }",
         ];
-  return ["input {", ...input, "}", "output {", ...output, "}", ""].join("\n");
+  return ["input {", ...input, ...cloud, "}", "output {", ...output, "}", ""].join("\n");
 }
 
 function checkOptions(logging: LogPipelinePlan, options: LogPipelineOptions): void {
@@ -228,6 +256,13 @@ function checkOptions(logging: LogPipelinePlan, options: LogPipelineOptions): vo
     }
     assertKubernetesName("logPipelineAddOn options.buffer.passwordSecretName", buffer.passwordSecretName);
     if (buffer.passwordSecretProviderClass) checkPasswordProvider(logging, buffer, buffer.passwordSecretProviderClass);
+  }
+  for (const [i, entry] of (options.cloudInputs ?? []).entries()) {
+    for (const key of ["projectId", "topic", "subscription"] as const) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._~+%-]*$/.test(entry[key])) {
+        throw new Error(`logPipelineAddOn options.cloudInputs[${i}].${key}: "${entry[key]}" is not a bare Google Cloud project, topic or subscription name. Fix: pass the name, not the projects/... id`);
+      }
+    }
   }
   if (sink.kind === "opensearch") {
     opensearchUrl(sink.endpoint);
@@ -455,7 +490,7 @@ function containerSecurity(readOnlyRootFilesystem = true): ISecurityContext {
 function logstash(plan: LandingZonePlan, namespace: string, options: LogPipelineOptions): ManifestObject[] {
   const logging = plan.logging!;
   const { sink, buffer } = options;
-  const name = "logstash";
+  const name = LOGSTASH_SERVICE_ACCOUNT;
   const labels = labelsFor(plan, name);
   const selector = selectorFor(plan, name);
   const pipeline = logstashPipelineConfig(plan, options);

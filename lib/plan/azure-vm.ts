@@ -2,6 +2,8 @@
 
 import { stringify } from "yaml";
 import type { EdgeProxyHost } from "./edge-proxy.js";
+import { FILEBEAT_IMAGE } from "../kubernetes/log-pipeline.js";
+import { hostShipperConfig } from "./host-bootstrap.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
 
 /** UID/GID the container runs as (the same non-root user as the Kubernetes workloads). */
@@ -33,12 +35,33 @@ export interface VmBootstrapOptions {
    * @default - no proxy: the gateway reaches the service's port
    */
   readonly edgeProxy?: EdgeProxyHost;
+  /**
+   * The log buffer Filebeat ships every container's log into (`hostShipperConfig`), its password read
+   * at each start from Key Vault with the instance identity into a file only Filebeat's container gets.
+   * @default - no shipper: logs stay with the VM
+   */
+  readonly logBuffer?: VmLogBuffer;
 }
+
+/** Where an instance ships its logs. */
+export interface VmLogBuffer {
+  /** Private address of the buffer. */
+  readonly host: string;
+  readonly port: number;
+  /** Key Vault secret URI of the buffer's password. */
+  readonly passwordSecretUri: string;
+  /** false for the in-cluster buffer, which speaks Redis with AUTH as on caas. */
+  readonly tls: boolean;
+}
+
+/** Unit and container name of the shipper on an instance. */
+export const VM_SHIPPER_UNIT = "msa-filebeat";
 
 /** Where the settings and secrets fetched at start go: tmpfs, root-only, gone at reboot. */
 export const vmRuntimeEnvFile = (service: string) => `/run/msa/${service}.env`;
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const KEY_VAULT_SECRET_URI = /^https:\/\/[a-z0-9-]+\.vault\.azure\.net\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]*)?$/;
 
 /**
  * The cloud-config of a service's instances: Docker from the distribution, a login helper that
@@ -63,11 +86,16 @@ export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options
   }
   for (const [key, uri] of Object.entries(options.secrets ?? {})) {
     if (!ENV_KEY.test(key)) throw new Error(`services[${service.name}].secrets: "${key}" is not an environment variable name. Fix: use UPPER_SNAKE_CASE`);
-    if (!/^https:\/\/[a-z0-9-]+\.vault\.azure\.net\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]*)?$/.test(uri)) throw new Error(`vmCloudInit options.secrets.${key}: "${uri}" is not a Key Vault secret URI. Fix: pass https://<vault>.vault.azure.net/secrets/<name>`);
+    if (!KEY_VAULT_SECRET_URI.test(uri)) throw new Error(`vmCloudInit options.secrets.${key}: "${uri}" is not a Key Vault secret URI. Fix: pass https://<vault>.vault.azure.net/secrets/<name>`);
   }
   if (options.appConfiguration && !/^https:\/\/[a-z0-9-]+\.azconfig\.io$/.test(options.appConfiguration.endpoint)) {
     throw new Error(`vmCloudInit options.appConfiguration.endpoint: "${options.appConfiguration.endpoint}" is not an App Configuration endpoint. Fix: pass https://<store>.azconfig.io`);
   }
+  const buffer = options.logBuffer;
+  if (buffer && !KEY_VAULT_SECRET_URI.test(buffer.passwordSecretUri)) {
+    throw new Error(`vmCloudInit options.logBuffer.passwordSecretUri: "${buffer.passwordSecretUri}" is not a Key Vault secret URI. Fix: pass https://<vault>.vault.azure.net/secrets/<name>`);
+  }
+  if (buffer && !/^[A-Za-z0-9.-]+$/.test(buffer.host)) throw new Error(`vmCloudInit options.logBuffer.host: "${buffer.host}" is not a host name or address. Fix: pass the buffer's private address`);
   if (!/^[a-z0-9][a-z0-9.-]*(:\d+)?$/.test(options.registry)) throw new Error(`vmCloudInit options.registry: "${options.registry}" is not a registry host. Fix: pass <name>.azurecr.io`);
   const unit = vmServiceUnit(service.name);
   const login = [
@@ -148,5 +176,66 @@ export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options
       ...(options.edgeProxy ? [["systemctl", "enable", "--now", `${options.edgeProxy.unit}.service`]] : []),
     ],
   };
+  if (buffer) {
+    config.write_files.push(...shipperFiles(plan, service, buffer, token("https://vault.azure.net")));
+    config.runcmd.push(["systemctl", "enable", "--now", `${VM_SHIPPER_UNIT}.service`]);
+  }
   return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
+}
+
+/** Filebeat in its own unit and container: read-only, every capability dropped, root only to read Docker's root-owned log files. */
+function shipperFiles(plan: LandingZonePlan, service: ServicePlan, buffer: VmLogBuffer, vaultToken: string): { path: string; permissions: string; content: string }[] {
+  const etc = `/etc/msa/${VM_SHIPPER_UNIT}`;
+  const secrets = `/run/msa/${VM_SHIPPER_UNIT}.env`;
+  const state = `/var/lib/${VM_SHIPPER_UNIT}`;
+  const env = { MSA_SERVICE: service.name, LOG_BUFFER_HOST: buffer.host, LOG_BUFFER_PORT: String(buffer.port) };
+  const fetch = [
+    "#!/bin/sh",
+    "# Reads the buffer's password with the instance identity into a root-only file on tmpfs that only Filebeat's container gets.",
+    "set -eu",
+    "umask 077",
+    "mkdir -p /run/msa",
+    `vault=${vaultToken}`,
+    `printf 'REDIS_PASSWORD=%s\\n' "$(curl -sf -H "Authorization: Bearer $vault" "${buffer.passwordSecretUri}?api-version=7.4" | jq -r .value)" > ${secrets}.new`,
+    `mv ${secrets}.new ${secrets}`,
+    "",
+  ].join("\n");
+  const systemd = [
+    "[Unit]",
+    `Description=Filebeat: container logs to the log buffer (${plan.name} landing zone)`,
+    "After=docker.service network-online.target",
+    "Requires=docker.service",
+    "",
+    "[Service]",
+    "Restart=always",
+    "RestartSec=5",
+    `ExecStartPre=/bin/mkdir -p ${state}`,
+    `ExecStartPre=${etc}/fetch-secrets`,
+    `ExecStartPre=-/usr/bin/docker rm -f ${VM_SHIPPER_UNIT}`,
+    [
+      "ExecStart=/usr/bin/docker run --rm",
+      `--name ${VM_SHIPPER_UNIT}`,
+      `--env-file ${etc}/config.env`,
+      `--env-file ${secrets}`,
+      `--volume ${etc}/filebeat.yml:/usr/share/filebeat/filebeat.yml:ro`,
+      "--volume /var/lib/docker/containers:/var/lib/docker/containers:ro",
+      `--volume ${state}:/usr/share/filebeat/data`,
+      "--read-only --tmpfs /tmp",
+      "--user 0:0",
+      "--cap-drop ALL --security-opt no-new-privileges",
+      FILEBEAT_IMAGE,
+      "--strict.perms=false -e",
+    ].join(" "),
+    `ExecStop=/usr/bin/docker stop ${VM_SHIPPER_UNIT}`,
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+  return [
+    { path: `${etc}/filebeat.yml`, permissions: "0644", content: hostShipperConfig(plan, { tls: buffer.tls }) },
+    { path: `${etc}/config.env`, permissions: "0644", content: Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n" },
+    { path: `${etc}/fetch-secrets`, permissions: "0700", content: fetch },
+    { path: `/etc/systemd/system/${VM_SHIPPER_UNIT}.service`, permissions: "0644", content: systemd },
+  ];
 }

@@ -187,9 +187,10 @@ export function hostedServiceStatements(plan: LandingZonePlan, service: ServiceP
 /**
  * Filebeat on a container host: every container's JSON log, tagged with the landing zone and the
  * service, pushed to the Redis list Logstash drains. Host, port, service and password come from
- * environment variables, so the file is the same on every host.
+ * environment variables, so the file is the same on every host. `tls` is false only for a buffer that,
+ * as on caas, speaks plain Redis with AUTH (the in-cluster buffer GCP and Azure hosts reach privately).
  */
-export function hostShipperConfig(plan: LandingZonePlan): string {
+export function hostShipperConfig(plan: LandingZonePlan, options: { readonly tls?: boolean } = {}): string {
   const logging = plan.logging;
   if (!logging?.buffer) throw new Error(`hostShipperConfig: plan.logging.buffer is undefined. Fix: set logging.stack: elk and logging.buffer: redis`);
   return stringify(
@@ -211,7 +212,7 @@ export function hostShipperConfig(plan: LandingZonePlan): string {
         key: logging.bufferKey,
         data_type: "list",
         password: "${REDIS_PASSWORD}",
-        "ssl.enabled": true,
+        "ssl.enabled": options.tls ?? true,
       },
     },
     { lineWidth: 0 },

@@ -12,6 +12,7 @@ import { subscriptionName } from "./messaging.js";
 import { deliveryProblems, planDelivery } from "./delivery.js";
 import { planFrontends } from "./frontends.js";
 import { hostProblems, planHosts } from "./hosts.js";
+import { planLogCluster } from "./log-cluster.js";
 import { physicalName } from "./naming.js";
 import { planSagas, sagaEventsOf, type SagaPlan } from "./saga.js";
 import { SIZING, VERSIONS } from "./sizing.js";
@@ -205,6 +206,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   const sessions = spec.auth.sessions !== "none" ? redis(impl("sessions"), spec.auth.sessions === "memcached" ? "memcached" : "redis") : undefined;
   if (sessions) decide("sessions", sessions.implementation, { engine: sessions.engine, nodeType: sessions.nodeType, replicas: sessions.replicas, multiAz: sessions.multiAz, tls: true }, ["network"]);
 
+  const logCluster = spec.logging.stack === "elk" ? planLogCluster({ cloud, tier, name: spec.name, environment }) : undefined;
   const logging: LogPipelinePlan | undefined =
     spec.logging.stack === "elk"
       ? {
@@ -225,6 +227,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
           bufferKey: "logs",
           retentionDays: spec.logging.retentionDays,
           namespace: "logging",
+          ...(logCluster ? { cluster: logCluster } : {}),
         }
       : undefined;
   if (logging) {

@@ -159,6 +159,8 @@ export interface LogPipelinePlan {
   readonly bufferKey: string;
   readonly retentionDays: number;
   readonly namespace: string;
+  /** A private cluster of its own running the pipeline, where the services have none (GCP and Azure iaas/paas). */
+  readonly cluster?: ClusterPlan;
 }
 
 export interface SubscriptionPlan {

@@ -127,13 +127,13 @@ describe("mlz init wizard (scripted prompts)", () => {
   it("does not ask for patterns the cloud and tier do not offer, and turns them off", async () => {
     const file = join(tempDir(), "zone.yaml");
     const user = scriptedAsk([
-      [/^Cloud/, "gcp"],
-      [/^Service model/, "iaas"],
+      [/^Cloud/, "azure"],
+      [/^Service model/, "paas"],
     ]);
     expect(await initCommand(file, {}, buffers().io, user.ask)).toBe(0);
     expect(user.asked.some((m) => /^(Central logging|Service mesh|Message broker)/.test(m))).toBe(false);
     const spec = loadSpecFile(file);
-    expect([spec.tier, spec.region, spec.logging.stack, spec.mesh.kind, spec.services]).toEqual(["iaas", "us-central1", "none", "none", []]);
+    expect([spec.tier, spec.region, spec.logging.stack, spec.mesh.kind, spec.services]).toEqual(["paas", "eastus", "none", "none", []]);
   });
 
   it("asks nothing a flag answers", async () => {
@@ -186,7 +186,7 @@ describe("mlz init flags", () => {
     const dir = tempDir();
     const cases: [InitOptions, RegExp][] = [
       [{ cloud: "kubernetes", tier: "paas" }, /--tier paas is not offered on kubernetes. Fix: use --tier caas/],
-      [{ cloud: "gcp", tier: "iaas", logging: true }, /logging \(asked by logging.stack\) is not offered on gcp\/iaas/],
+      [{ cloud: "azure", tier: "paas", logging: true }, /logging \(asked by logging.stack\) is not offered on azure\/paas/],
       [{ services: "a", publishes: "b:x" }, /"b" in --publishes\/--subscribes is not one of the services \(a\)/],
       [{ services: "a,b", subscribes: "b:x" }, /event "x" is published by no service/],
       [{ services: "a", publishes: "a" }, /--publishes "a" is not a service:event pair/],

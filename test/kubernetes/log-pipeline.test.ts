@@ -288,3 +288,23 @@ describe("logPipelineAddOn", () => {
     expect(() => logPipelineAddOn(awsPlan, { sink: eck, buffer })).toThrow(/options\.sink\.kind: "eck", but plan\.logging\.search\.implementation is "opensearch"/);
   });
 });
+
+describe("logPipelineAddOn cloud inputs", () => {
+  const buffer: LogBuffer = { host: "log-buffer.logging.svc.cluster.local", port: 6379, tls: false, passwordSecretName: "log-buffer-password" };
+  const cloudInputs = [{ kind: "google-pubsub" as const, projectId: "my-project", topic: "shop-dev-app-engine-logs", subscription: "shop-dev-app-engine-logs-logstash" }];
+
+  it("pulls an exported Pub/Sub subscription beside the buffer, as the ServiceAccount's cloud identity", () => {
+    const addOn = logPipelineAddOn(gcpPlan, { sink: { kind: "eck" }, buffer, cloudInputs, logstashServiceAccountAnnotations: { "iam.gke.io/gcp-service-account": "shop-logstash@my-project.iam.gserviceaccount.com" } });
+    checkAddOn(addOn);
+    const pipeline = String(one(addOn.manifests, "ConfigMap", "logstash-pipeline")["data"]["logstash.conf"]);
+    expect(pipeline).toContain('  google_pubsub {\n    project_id => "my-project"\n    topic => "shop-dev-app-engine-logs"\n    subscription => "shop-dev-app-engine-logs-logstash"\n    create_subscription => false\n    codec => json\n  }');
+    expect(pipeline.indexOf("google_pubsub")).toBeLessThan(pipeline.indexOf("output {"));
+    expect(one(addOn.manifests, "ServiceAccount", "logstash")["metadata"]["annotations"]).toEqual({ "iam.gke.io/gcp-service-account": "shop-logstash@my-project.iam.gserviceaccount.com" });
+  });
+
+  it("refuses a full resource id where a bare name belongs", () => {
+    expect(() => logPipelineAddOn(gcpPlan, { sink: { kind: "eck" }, buffer, cloudInputs: [{ ...cloudInputs[0]!, topic: "projects/p/topics/t" }] })).toThrow(
+      /options.cloudInputs\[0\].topic: "projects\/p\/topics\/t" is not a bare Google Cloud project, topic or subscription name/,
+    );
+  });
+});

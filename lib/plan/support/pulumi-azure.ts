@@ -2,11 +2,11 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine implements on azure, per capability. Extend when a component lands with its tests.
- * Logging (ELK with a Redis buffer) is CaaS-only: the catalog offers it where a cluster runs it; VM and
- * App Service logs go to Log Analytics through diagnostic settings. Tokens and the auth service are
- * checked by the services' Istio sidecars on AKS and by an Envoy edge proxy in front of each exposed
- * service on VMs (lib/plan/edge-proxy.ts), since Application Gateway validates no JWT and calls no
- * authorizer. Not on App Service: its authentication needs an app registration azure-native cannot create.
+ * Logging (ELK with a Redis buffer) runs on the services' cluster (CaaS) or, for scale sets, on a logging
+ * cluster of their own; App Service logs go to Log Analytics through diagnostic settings only. Tokens and
+ * the auth service are checked by the services' Istio sidecars on AKS and by an Envoy edge proxy in front
+ * of each exposed service on VMs (lib/plan/edge-proxy.ts), since Application Gateway validates no JWT and
+ * calls no authorizer. Not on App Service: its authentication needs an app registration azure-native cannot create.
  */
 export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
@@ -23,7 +23,7 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   authService: ["iaas", "caas"],
   tracing: ["iaas", "caas", "paas"],
   monitoring: ["iaas", "caas", "paas"],
-  logging: ["caas"],
+  logging: ["iaas", "caas"],
   database: ["iaas", "caas", "paas"],
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],

@@ -3,9 +3,10 @@ import type { CloudSupport } from "../types.js";
 /**
  * What the Pulumi engine implements on gcp, per capability. Extend when a component lands with its
  * tests. Tokens and the auth service are checked by Istio on GKE and by an Envoy edge proxy in front of each exposed
- * service on VMs (lib/plan/edge-proxy.ts). Not built: tokens and the auth service on App Engine (no proxy can stand
- * between the load balancer's serverless NEG and the app), tracing on App Engine (no collector sidecar beside a flexible service), logging there (the catalog offers ELK on GKE only;
- * VM and App Engine logs go to Cloud Logging).
+ * service on VMs (lib/plan/edge-proxy.ts). Logging outside GKE runs on a logging cluster of its own: VMs ship into its
+ * buffer, App Engine's entries come through a Cloud Logging sink into Pub/Sub. Not built on App Engine: tokens and the
+ * auth service (no proxy can stand between the load balancer's serverless NEG and the app) and tracing (no collector
+ * sidecar beside a flexible service).
  */
 export const PULUMI_GCP_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
@@ -21,7 +22,7 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   mesh: ["caas"],
   monitoring: ["iaas", "caas", "paas"],
   tracing: ["iaas", "caas"],
-  logging: ["caas"],
+  logging: ["iaas", "caas", "paas"],
   broker: ["iaas", "caas", "paas"],
   database: ["iaas", "caas", "paas"],
   saga: ["iaas", "caas", "paas"],

@@ -23,6 +23,7 @@ import { DocumentAccount } from "./document-account.js";
 import { EventStore } from "./event-store.js";
 import { FrontendHosting } from "./frontend-hosting.js";
 import { KubernetesPlatform, type KubeloginMode } from "./kubernetes-platform.js";
+import { LogCluster } from "./log-cluster.js";
 import { LogWorkspace } from "./log-workspace.js";
 import { MessageBroker, SERVICE_BUS_NAMESPACE_ENV } from "./message-broker.js";
 import { Monitoring, type MonitoredService } from "./monitoring.js";
@@ -130,6 +131,8 @@ export class LandingZone extends pulumi.ComponentResource {
   /** ARM id of each orchestrated saga's Logic App, by saga name. */
   readonly sagaWorkflowIds?: pulumi.Output<Record<string, string>>;
   readonly logging?: LogPipeline;
+  /** IaaS: the private AKS cluster running the log pipeline and its buffer. */
+  readonly logCluster?: LogCluster;
   /** The micro-frontends' storage and Front Door, when the plan has `frontends`. */
   readonly frontends?: FrontendHosting;
   /** Every service and BFF, by name: a ServiceWorkload (CaaS), VmService (IaaS) or PaasService (PaaS). */
@@ -173,6 +176,8 @@ export class LandingZone extends pulumi.ComponentResource {
     const logWorkspaceId = this.logs.workspaceId;
 
     const hasConfig = plan.decisions.some((d) => d.capability === "config");
+    // Scale sets ship logs into a logging cluster of their own, whose buffer password the vault keeps.
+    const vmLogs = plan.tier === "iaas" && plan.logging?.cluster !== undefined;
     // A read model without a database of its own gets a Cosmos DB read store.
     const databasePlans = Object.fromEntries(
       plan.services.flatMap((s) => (s.database ? [[s.name, s.database]] : s.readModel ? [[s.name, readModelDatabase(s, plan.environment, plan.protection.backupRetentionDays)]] : [])),
@@ -189,7 +194,7 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(plan.sessions ? [PRIVATE_DNS_ZONES.redisCache] : []),
       ...(privateBus || eventSourced.length > 0 ? [PRIVATE_DNS_ZONES.namespace] : []),
       ...(plan.tier === "paas" ? [PRIVATE_DNS_ZONES.sites] : []),
-      ...(hasConfig || postgres.length > 0 ? [PRIVATE_DNS_ZONES.vault] : []),
+      ...(hasConfig || postgres.length > 0 || vmLogs ? [PRIVATE_DNS_ZONES.vault] : []),
       ...(postgres.length > 0 ? [postgresDnsZone(plan.name, plan.environment)] : []),
       ...(documents.length > 0 ? [PRIVATE_DNS_ZONES.Sql] : []),
       ...(hasConfig && plan.tier !== "caas" ? [PRIVATE_DNS_ZONES.configurationStores] : []),
@@ -268,8 +273,8 @@ export class LandingZone extends pulumi.ComponentResource {
         parent,
       );
     }
-    // The vault holds the services' secrets and the databases' break-glass administrator passwords.
-    if (hasConfig || postgres.length > 0) {
+    // The vault holds the services' secrets, the databases' break-glass administrator passwords and the log buffer's password.
+    if (hasConfig || postgres.length > 0 || vmLogs) {
       this.config = new ConfigStore(
         `${name}-config`,
         {
@@ -528,6 +533,31 @@ export class LandingZone extends pulumi.ComponentResource {
           )
         : undefined;
       this.discovery = discovery;
+      if (vmLogs) {
+        this.logCluster = new LogCluster(
+          `${name}-logging`,
+          {
+            plan,
+            resourceGroupName,
+            location,
+            subnetId: this.network.subnetIds.workloads,
+            subnetName: "workloads",
+            hostsCidr: layout.workloads,
+            // The discovery load balancer holds one address per service below it.
+            bufferAddress: reservedPrivateIp(layout.workloads, plan.services.length),
+            zones,
+            podsCidr: plan.network.podsCidr,
+            servicesCidr: plan.network.servicesCidr,
+            vault: { resourceGroupName, vaultName: config!.vaultName },
+            outbound: plan.network.natGateways > 0 ? "natGateway" : "loadBalancer",
+            logWorkspaceId,
+            tags,
+          },
+          parent,
+        );
+        this.logging = this.logCluster.pipeline;
+      }
+      const logCluster = this.logCluster;
       this.gateway = gateway(
         exposed.map((s) => ({ name: s.name, port: plan.edgeProxy ? plan.edgeProxy.port : s.port, protocol: "Http", healthPath: s.healthPath })),
         (target) => target,
@@ -548,7 +578,8 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(pool ? { gatewayBackendPoolIds: [pool] } : {}),
             ...(discovery ? { loadBalancerBackendPoolIds: [discovery.backendPoolIds[service.name]!] } : {}),
             ...(plan.edgeProxy?.services.includes(service.name) ? { edgeProxy: edgeProxyOptions(plan) } : {}),
-            access,
+            access: logCluster ? [...access, logCluster] : access,
+            ...(logCluster ? { logBuffer: logCluster.buffer } : {}),
             logWorkspaceId,
             env: serviceEnv(service, discovery?.urls),
             ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),

@@ -9,6 +9,7 @@ import { edgeProxyHost, type EdgeProxyConfigOptions } from "../../plan/edge-prox
 import type { LandingZonePlan, VmPlan } from "../../plan/types.js";
 import { cpuAutoscale } from "./autoscale.js";
 import type { ContainerRegistry } from "./container-registry.js";
+import type { AzureLogBufferLink } from "./log-cluster.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { dependencyList } from "../kubernetes/dependencies.js";
 import type { ServiceAccess, ServiceIdentity } from "./service-workload.js";
@@ -64,6 +65,12 @@ export interface VmServiceArgs {
    * @default - settings written into the instance's environment file
    */
   readonly appConfiguration?: { readonly endpoint: pulumi.Input<string>; readonly label: string };
+  /**
+   * The log buffer (`LogCluster.buffer`): Filebeat runs beside the service and ships every container's log there.
+   * The identity must be allowed to read the password secret (pass the LogCluster in `access`).
+   * @default - no shipper
+   */
+  readonly logBuffer?: AzureLogBufferLink;
   /**
    * An OpenSSH public key for the admin user, which Azure requires. Operators sign in with Entra ID
    * (`az ssh vm`, AADSSHLoginForLinux) and the NSG admits no SSH from outside the subnet.
@@ -163,8 +170,8 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
 
     const image = service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.registry.loginServer}/${service.image}` : pulumi.output(service.image);
     const customData = pulumi
-      .all([image, args.registry.loginServer, identity.clientId, pulumi.output(args.env ?? {}), pulumi.output(args.secretUris ?? {}), pulumi.output(args.appConfiguration?.endpoint)])
-      .apply(([resolvedImage, registry, clientId, env, secrets, endpoint]) =>
+      .all([image, args.registry.loginServer, identity.clientId, pulumi.output(args.env ?? {}), pulumi.output(args.secretUris ?? {}), pulumi.output(args.appConfiguration?.endpoint), pulumi.output(args.logBuffer?.passwordSecretUri)])
+      .apply(([resolvedImage, registry, clientId, env, secrets, endpoint, bufferSecretUri]) =>
         Buffer.from(
           vmCloudInit(plan, service, {
             image: resolvedImage,
@@ -174,6 +181,7 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
             secrets: secrets as Record<string, string>,
             ...(endpoint && args.appConfiguration ? { appConfiguration: { endpoint, label: args.appConfiguration.label } } : {}),
             ...(proxied && args.edgeProxy ? { edgeProxy: edgeProxyHost(plan, service, vmServiceUnit(service.name), args.edgeProxy) } : {}),
+            ...(args.logBuffer && bufferSecretUri ? { logBuffer: { host: args.logBuffer.host, port: args.logBuffer.port, passwordSecretUri: bufferSecretUri, tls: args.logBuffer.tls } } : {}),
           }),
         ).toString("base64"),
       );

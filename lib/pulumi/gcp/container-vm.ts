@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { FILEBEAT_IMAGE } from "../../kubernetes/log-pipeline.js";
 import { WORKLOAD_UID } from "../../kubernetes/workload.js";
 import { HOST_COLLECTOR } from "../../plan/tracing.js";
 import type { EdgeProxyHost } from "../../plan/edge-proxy.js";
@@ -36,7 +37,23 @@ export interface ContainerVmOptions {
    * @default - no proxy: the load balancer reaches the service's port
    */
   readonly edgeProxy?: EdgeProxyHost;
+  /**
+   * Filebeat beside the service, shipping every container's log (`hostShipperConfig`) into the log buffer.
+   * @default - no shipper: logs stay in Cloud Logging
+   */
+  readonly shipper?: ContainerVmShipper;
 }
+
+/** Filebeat's configuration file, its non-secret variables and its secrets (the buffer's password) by variable. */
+export interface ContainerVmShipper {
+  readonly config: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** Secret Manager secrets (`projects/<p>/secrets/<id>`) by environment variable; only Filebeat's container gets them. */
+  readonly secrets: Readonly<Record<string, string>>;
+}
+
+/** Unit, container and directory names of the shipper on a container VM. */
+export const SHIPPER_UNIT = "msa-filebeat";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_ID = /^projects\/[a-z0-9-]+\/secrets\/[A-Za-z0-9_-]+$/;
@@ -114,6 +131,10 @@ export function containerVmUserData(options: ContainerVmOptions): string {
       ...(options.edgeProxy ? [`systemctl start ${options.edgeProxy.unit}.service`] : []),
     ],
   };
+  if (options.shipper) {
+    config.write_files.push(...shipperFiles(options.shipper));
+    config.runcmd.push(`systemctl start ${SHIPPER_UNIT}.service`);
+  }
   return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
 }
 
@@ -141,6 +162,53 @@ function collectorUnit(configFile: string, image: string): string {
     "WantedBy=multi-user.target",
     "",
   ].join("\n");
+}
+
+/** Filebeat in its own unit and container: read-only, every capability dropped, root only to read Docker's root-owned log files. */
+function shipperFiles(shipper: ContainerVmShipper): { path: string; permissions: string; owner: string; content: string }[] {
+  const etc = `/etc/msa/${SHIPPER_UNIT}`;
+  const run = `/run/msa/${SHIPPER_UNIT}`;
+  const state = `/var/lib/${SHIPPER_UNIT}`;
+  const dockerRun = [
+    "/usr/bin/docker run --rm",
+    `--name ${SHIPPER_UNIT}`,
+    `--env-file ${etc}/config.env`,
+    `--env-file ${run}/secrets.env`,
+    `--volume ${etc}/filebeat.yml:/usr/share/filebeat/filebeat.yml:ro`,
+    "--volume /var/lib/docker/containers:/var/lib/docker/containers:ro",
+    `--volume ${state}:/usr/share/filebeat/data`,
+    "--read-only --tmpfs /tmp",
+    "--user 0:0",
+    "--cap-drop ALL --security-opt no-new-privileges",
+    FILEBEAT_IMAGE,
+    "--strict.perms=false -e",
+  ].join(" ");
+  const unit = [
+    "[Unit]",
+    "Description=Filebeat: container logs to the log buffer (msa-landing-zone)",
+    "Wants=network-online.target",
+    "After=network-online.target docker.service",
+    "Requires=docker.service",
+    "",
+    "[Service]",
+    `ExecStartPre=/bin/mkdir -p ${state}`,
+    `ExecStartPre=/bin/bash ${etc}/fetch-secrets.sh`,
+    `ExecStartPre=-/usr/bin/docker rm -f ${SHIPPER_UNIT}`,
+    `ExecStart=${dockerRun}`,
+    `ExecStop=/usr/bin/docker stop ${SHIPPER_UNIT}`,
+    "Restart=always",
+    "RestartSec=5",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+  return [
+    { path: `${etc}/filebeat.yml`, permissions: "0644", owner: "root", content: shipper.config },
+    { path: `${etc}/config.env`, permissions: "0644", owner: "root", content: Object.entries(shipper.env).map(([k, v]) => `${k}=${v}\n`).join("") },
+    { path: `${etc}/fetch-secrets.sh`, permissions: "0700", owner: "root", content: fetchSecretsScript(run, shipper.secrets) },
+    { path: `/etc/systemd/system/${SHIPPER_UNIT}.service`, permissions: "0644", owner: "root", content: unit },
+  ];
 }
 
 function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string>>): string {
@@ -180,5 +248,16 @@ function checkOptions(options: ContainerVmOptions): void {
   }
   for (const [key, id] of Object.entries(options.secrets)) {
     if (!SECRET_ID.test(id)) throw new Error(`containerVmUserData secrets.${key}: "${id}" is not a Secret Manager secret id. Fix: pass projects/<project>/secrets/<secret>`);
+  }
+  if (options.shipper) {
+    for (const name of [...Object.keys(options.shipper.env), ...Object.keys(options.shipper.secrets)]) {
+      if (!ENV_NAME.test(name)) throw new Error(`containerVmUserData shipper: "${name}" is not an environment variable name. Fix: use letters, digits and '_'`);
+    }
+    for (const [key, value] of Object.entries(options.shipper.env)) {
+      if (/[\r\n]/.test(value)) throw new Error(`containerVmUserData shipper.env.${key}: a multi-line value cannot go into an env file. Fix: pass a single-line value`);
+    }
+    for (const [key, id] of Object.entries(options.shipper.secrets)) {
+      if (!SECRET_ID.test(id)) throw new Error(`containerVmUserData shipper.secrets.${key}: "${id}" is not a Secret Manager secret id. Fix: pass projects/<project>/secrets/<secret>`);
+    }
   }
 }

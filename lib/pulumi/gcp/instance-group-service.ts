@@ -3,10 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { edgeProxyHost, type EdgeProxyAuthService, type EdgeProxyIssuer } from "../../plan/edge-proxy.js";
 import { gcpImage, LOAD_BALANCER_BACKEND_TAG } from "../../plan/gcp.js";
 import { CLOUD_TRACE_ROLE, hostCollectorConfig, hostCollectorImage, otelEnvironment } from "../../plan/tracing.js";
+import { hostShipperConfig } from "../../plan/host-bootstrap.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kubernetes/landing-zone.js";
 import type { GatewayBackend } from "./api-gateway.js";
 import { CONTAINER_VM_IMAGE, containerVmUserData } from "./container-vm.js";
+import type { LogBufferLink } from "./log-cluster.js";
 import { projectOf } from "./project.js";
 import { findService, ServiceIdentity, mergeAttachments, type ServiceAttachment } from "./service-identity.js";
 import type { RegistryLink } from "./service-registry.js";
@@ -18,6 +20,9 @@ export const VM_AGENT_ROLES = ["roles/logging.logWriter", "roles/monitoring.metr
 export const AUTOHEALING_INITIAL_DELAY_SECONDS = 300;
 /** CPU utilization the autoscaler keeps the group at. */
 export const VM_CPU_TARGET = 0.7;
+
+/** The variable Filebeat reads the buffer's password from (`hostShipperConfig`). */
+export const LOG_BUFFER_PASSWORD_ENV = "REDIS_PASSWORD";
 
 /** Arguments of {@link InstanceGroupService}. */
 export interface InstanceGroupServiceArgs {
@@ -42,6 +47,11 @@ export interface InstanceGroupServiceArgs {
    * @default - no session store
    */
   readonly sessions?: SessionStoreLink;
+  /**
+   * The log buffer (`LogCluster.buffer`): Filebeat runs beside the service and ships every container's log there.
+   * @default - no shipper: logs stay in Cloud Logging
+   */
+  readonly logBuffer?: LogBufferLink;
   /**
    * The event bus; the service's account gets exactly its grants, the container its topic and subscription names.
    * @default - no messaging
@@ -150,7 +160,11 @@ export class InstanceGroupService extends pulumi.ComponentResource {
         plan,
         service: service.name,
         ...(args.secretValues ? { secretValues: args.secretValues } : {}),
-        sharedSecrets: { ...(args.sessions ? { [SESSION_STORE_PASSWORD_ENV]: args.sessions.authSecretId } : {}), ...Object.fromEntries(Object.entries(attached.secrets).map(([key, s]) => [key, s.secretId])) },
+        sharedSecrets: {
+          ...(args.sessions ? { [SESSION_STORE_PASSWORD_ENV]: args.sessions.authSecretId } : {}),
+          ...(args.logBuffer ? { [LOG_BUFFER_PASSWORD_ENV]: args.logBuffer.passwordSecretId } : {}),
+          ...Object.fromEntries(Object.entries(attached.secrets).map(([key, s]) => [key, s.secretId])),
+        },
         sqlUsers: attached.sqlUsers,
         ...(args.broker ? { pubsub: args.broker.grantsFor(service.name) } : {}),
         repository: { name: args.repository.name, location: plan.region },
@@ -179,21 +193,32 @@ export class InstanceGroupService extends pulumi.ComponentResource {
       ...args.env,
     });
     const secretIds = pulumi.all(this.identity.secretIds);
+    const logBuffer = args.logBuffer;
     const userData = pulumi
-      .all([env, secretIds, args.repository.url, args.sessions?.caCertificate ?? "", args.edgeProxy?.issuer])
-      .apply(([resolvedEnv, secrets, repositoryUrl, ca, issuer]) =>
+      .all([env, secretIds, args.repository.url, args.sessions?.caCertificate ?? "", args.edgeProxy?.issuer, logBuffer?.host ?? ""])
+      .apply(([resolvedEnv, { [LOG_BUFFER_PASSWORD_ENV]: bufferSecret, ...secrets }, repositoryUrl, ca, issuer, bufferHost]) =>
         containerVmUserData({
           service: service.name,
           image: gcpImage(service, repositoryUrl),
           port: service.port,
           env: resolvedEnv,
           ...(args.sessions ? { files: { [SESSION_STORE_TLS_CA_ENV]: ca } } : {}),
+          // The buffer's password goes to Filebeat's container only, never to the service's.
           secrets,
           registryHosts: [`${plan.region}-docker.pkg.dev`],
           ...(proxied
             ? { edgeProxy: edgeProxyHost(plan, service, service.name, { ...(issuer ? { issuer } : {}), ...(args.edgeProxy?.authService ? { authService: args.edgeProxy.authService } : {}) }) }
             : {}),
           ...(plan.tracing ? { collector: { image: hostCollectorImage(plan), config: hostCollectorConfig(plan) } } : {}),
+          ...(logBuffer && bufferSecret
+            ? {
+                shipper: {
+                  config: hostShipperConfig(plan, { tls: logBuffer.tls }),
+                  env: { MSA_SERVICE: service.name, LOG_BUFFER_HOST: bufferHost, LOG_BUFFER_PORT: String(logBuffer.port) },
+                  secrets: { [LOG_BUFFER_PASSWORD_ENV]: bufferSecret },
+                },
+              }
+            : {}),
         }),
       );
 

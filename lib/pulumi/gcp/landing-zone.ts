@@ -19,6 +19,7 @@ import { AppEngineService } from "./app-engine-service.js";
 import { ContainerRegistry } from "./container-registry.js";
 import { InstanceGroupService, type InstanceGroupServiceArgs } from "./instance-group-service.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
+import { LogCluster } from "./log-cluster.js";
 import { EventStore } from "./event-store.js";
 import { FirestoreStore } from "./firestore-store.js";
 import { FrontendHosting } from "./frontend-hosting.js";
@@ -69,7 +70,7 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
  * proxy running the gateway's JWT or auth-service check when `gateway.auth` asks for one; PaaS: the
  * AppEngineApplication and an AppEngineService per service), ContainerRegistry, ServiceRegistry
  * (VMs and App Engine), SessionStore on Memorystore, MessageBroker on Pub/Sub, the ELK LogPipeline
- * with its Redis buffer on GKE, UserDirectory on Identity Platform, the ApiGateway (HTTPS load
+ * with its Redis buffer on GKE (on VMs a LogCluster of its own, Filebeat beside each service), UserDirectory on Identity Platform, the ApiGateway (HTTPS load
  * balancer with Cloud Armor) routing to every exposed service, Monitoring, and with frontends FrontendHosting
  * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service), all children of this component.
  *
@@ -88,6 +89,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly sessions?: SessionStore;
   readonly broker?: MessageBroker;
   readonly logging?: LogPipeline;
+  /** VMs and App Engine: the private GKE cluster running the log pipeline and its buffer. */
+  readonly logCluster?: LogCluster;
   readonly users?: UserDirectory;
   readonly gateway: ApiGateway;
   readonly monitoring?: Monitoring;
@@ -167,6 +170,14 @@ export class LandingZone extends pulumi.ComponentResource {
     if (plan.logging && platform) {
       // The same ELK add-on as on any cluster, applied through the GKE provider.
       this.logging = new LogPipeline(`${name}-logging`, { plan, provider: platform.provider }, { parent: this, dependsOn: [...platform.ready] });
+    } else if (plan.logging) {
+      const placement = { networkId: network.networkId, subnetworkId: network.subnetworkId, secondaryRanges: { pods: network.podsRangeName, services: network.servicesRangeName }, controlPlaneCidr: network.layout.controlPlane };
+      // As for the services' cluster: with a private endpoint, deployments run from inside the subnet.
+      const authorizedNetworks = plan.logging.cluster?.privateEndpoint ? [network.layout.subnet] : [];
+      // VMs ship into the buffer; App Engine's entries come through a Cloud Logging export.
+      const shippers = plan.tier === "iaas" ? { hostsCidr: network.layout.subnet } : { appEngineLogs: true };
+      this.logCluster = new LogCluster(`${name}-logging`, { plan, placement: { ...placement, authorizedNetworks }, ...shippers }, parent);
+      this.logging = this.logCluster.pipeline;
     }
     const project = projectOf(this);
     // Identity Platform's issuer is fixed by the project, so the services' policies need not wait for the directory.
@@ -262,7 +273,7 @@ export class LandingZone extends pulumi.ComponentResource {
       } else {
         component = new InstanceGroupService(
           `${name}-${service.name}`,
-          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}), ...(edgeProxy ? { edgeProxy } : {}) },
+          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}), ...(edgeProxy ? { edgeProxy } : {}), ...(this.logCluster?.buffer ? { logBuffer: this.logCluster.buffer } : {}) },
           parent,
         );
       }
@@ -413,6 +424,7 @@ function checkAccountIds(plan: LandingZonePlan): void {
     owners.set(id, owner);
   };
   if (plan.tier === "caas") claim("nodes", "the GKE nodes");
+  if (plan.logging?.cluster && plan.tier === "paas") claim("logstash", "Logstash pulling the App Engine log export");
   if (plan.tracing && plan.tier === "caas") claim("otel", "the trace collector");
   for (const service of plan.services) {
     claim(service.name, `services[${service.name}]`);

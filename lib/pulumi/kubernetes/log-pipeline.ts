@@ -2,7 +2,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { selectorFor } from "../../kubernetes/labels.js";
-import { LOG_ELASTICSEARCH_NAME, logPipelineAddOn, type LogBuffer } from "../../kubernetes/log-pipeline.js";
+import { LOG_ELASTICSEARCH_NAME, logPipelineAddOn, type LogBuffer, type LogPipelineOptions } from "../../kubernetes/log-pipeline.js";
 import { REDIS_PORT } from "../../kubernetes/redis.js";
 import { validatedManifest } from "../../kubernetes/render.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
@@ -22,6 +22,12 @@ export interface LogPipelineArgs {
    * @default "log-buffer"
    */
   readonly bufferName?: string;
+  /**
+   * What Logstash reads beside the buffer and the annotations its ServiceAccount carries (Workload
+   * Identity), which may be outputs (a project id, a service account's email).
+   * @default - the buffer only, no annotation
+   */
+  readonly logstash?: pulumi.Input<Pick<LogPipelineOptions, "cloudInputs" | "logstashServiceAccountAnnotations">>;
   /**
    * Helm values deep-merged over a release's own, keyed by release name (`elastic-operator`).
    * @default - the add-on's values
@@ -72,7 +78,8 @@ export class LogPipeline extends pulumi.ComponentResource {
     const bufferLink: LogBuffer | undefined = logging.buffer
       ? { host: `${bufferName}.${namespace}.svc.cluster.local`, port: REDIS_PORT, tls: false, passwordSecretName: `${bufferName}-password` }
       : undefined;
-    const addOn = logPipelineAddOn(plan, { sink: { kind: "eck" }, ...(bufferLink ? { buffer: bufferLink } : {}) });
+    const base: LogPipelineOptions = { sink: { kind: "eck" }, ...(bufferLink ? { buffer: bufferLink } : {}) };
+    const addOn = logPipelineAddOn(plan, base);
     const after = dependencyList(opts?.dependsOn);
 
     // The buffer's Secret must live in the logging namespace, so the Namespace goes first.
@@ -97,14 +104,17 @@ export class LogPipeline extends pulumi.ComponentResource {
       );
       waitFor.push(this.buffer);
     }
-    const manifests = [...addOn.manifests.filter((m) => !isNamespace(m)), ...(logging.buffer ? [bufferAccessPolicy(plan, namespace, bufferName)] : [])];
-    const applied = applyAddOn(name, { ...addOn, manifests }, {
+    const access = logging.buffer ? [bufferAccessPolicy(plan, namespace, bufferName)] : [];
+    // Logstash's extra inputs and identity change only manifests; the operator's release is the same either way.
+    const manifests = pulumi.output(args.logstash ?? {}).apply((extra) => [...logPipelineAddOn(plan, { ...base, ...extra }).manifests.filter((m) => !isNamespace(m)), ...access]);
+    const releases = applyAddOn(name, { ...addOn, manifests: [] }, {
       provider,
       parent: this,
       dependsOn: waitFor,
       ...(args.values ? { values: args.values } : {}),
       ...(args.transform?.release ? { transformRelease: args.transform.release } : {}),
     });
+    const applied = [...releases, applyManifests(`${name}-manifests`, manifests, { provider, parent: this, dependsOn: [...waitFor, ...releases] })];
 
     this.resources = [...waitFor, ...applied];
     this.namespace = pulumi.output(namespace);

@@ -182,6 +182,8 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return compute("routers", "region");
     case "gcp:compute/globalAddress:GlobalAddress":
       return { ...compute("addresses"), address: str("address") ?? "34.120.10.20" };
+    case "gcp:compute/address:Address":
+      return { ...compute("addresses", "region"), address: str("address") ?? "10.0.0.60" };
     case "gcp:compute/healthCheck:HealthCheck":
       return compute("healthChecks");
     case "gcp:compute/backendService:BackendService":
@@ -239,6 +241,8 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
         authString: `mock-auth-${name}`,
         serverCaCerts: [{ cert: "-----BEGIN CERTIFICATE-----\nmock\n-----END CERTIFICATE-----", sha1Fingerprint: "00" }],
       };
+    case "gcp:logging/projectSink:ProjectSink":
+      return { ...inputs, name: physical, id: `projects/${project}/sinks/${physical}`, writerIdentity: `serviceAccount:service-${MOCK_GCP_PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com` };
     case "gcp:pubsub/topic:Topic":
       return { ...inputs, name: physical, id: `projects/${project}/topics/${physical}` };
     case "gcp:pubsub/subscription:Subscription":
