@@ -91,6 +91,7 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly logging?: LogPipeline;
   /** VMs and App Engine: the private GKE cluster running the log pipeline and its buffer. */
   readonly logCluster?: LogCluster;
+  /** The Identity Platform directory issuing the tokens the gateway checks; absent when the spec names its own `auth.issuer`. */
   readonly users?: UserDirectory;
   readonly gateway: ApiGateway;
   readonly monitoring?: Monitoring;
@@ -181,7 +182,8 @@ export class LandingZone extends pulumi.ComponentResource {
     }
     const project = projectOf(this);
     // Identity Platform's issuer is fixed by the project, so the services' policies need not wait for the directory.
-    const tokens = asked.has("tokens") ? identityPlatformIssuer(project.id) : undefined;
+    // With auth.issuer the zone trusts that issuer instead, on GKE as on VMs, and creates no directory.
+    const tokens = asked.has("tokens") && plan.auth?.tokens?.provider !== "external" ? identityPlatformIssuer(project.id) : undefined;
 
     // VMs have no mesh: an edge proxy in front of each exposed service runs the same check (planned in lib/plan/edge-proxy.ts).
     const edgeProxy = plan.edgeProxy ? edgeProxyArgs(plan, tokens, this.serviceRegistry?.link.domain) : undefined;

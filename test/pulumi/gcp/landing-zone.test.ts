@@ -375,6 +375,19 @@ describe("data protection of the GCP example (prod)", () => {
   });
 });
 
+describe("LandingZone on GCP trusting an external issuer (auth.issuer)", () => {
+  it("checks that issuer's tokens with Istio and creates no Identity Platform directory", async () => {
+    const base = loadSpecFile(EXAMPLE);
+    const spec = { ...base, auth: { ...base.auth, issuer: "https://login.example.com/realms/shop", jwksUri: "https://login.example.com/realms/shop/certs", audiences: ["shop-web"] } };
+    const { resources } = await runProgram(() => void new LandingZone("shop", { spec }), { config: GCP_CONFIG });
+    expect(byType(resources, "gcp:identityplatform/config:Config")).toHaveLength(0);
+    const request = objs(single(resources, GROUP, "shop-gateway-auth")).find((o) => o.kind === "RequestAuthentication")!;
+    expect(request.spec).toMatchObject({
+      jwtRules: [{ issuer: "https://login.example.com/realms/shop", jwksUri: "https://login.example.com/realms/shop/certs", audiences: ["shop-web"], forwardOriginalToken: true }],
+    });
+  });
+});
+
 describe("LandingZone on GCP with a dedicated auth service (gateway.auth: authorizer)", () => {
   const base = loadSpecFile(EXAMPLE);
   const spec = { ...base, gateway: { ...base.gateway, auth: "authorizer" as const }, auth: { ...base.auth, tokens: "none" as const, service: "auth" }, services: [...base.services, { ...base.services[2]!, name: "auth", path: "/auth", database: undefined, publishes: [], subscribes: [] }] };
