@@ -2,8 +2,7 @@
 
 import { stringify } from "yaml";
 import type { EdgeProxyHost } from "./edge-proxy.js";
-import { FILEBEAT_IMAGE } from "../kubernetes/log-pipeline.js";
-import { hostShipperConfig } from "./host-bootstrap.js";
+import { filebeatDockerRun, hostShipperConfig } from "./host-bootstrap.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
 
 /** UID/GID the container runs as (the same non-root user as the Kubernetes workloads). */
@@ -212,20 +211,7 @@ function shipperFiles(plan: LandingZonePlan, service: ServicePlan, buffer: VmLog
     `ExecStartPre=/bin/mkdir -p ${state}`,
     `ExecStartPre=${etc}/fetch-secrets`,
     `ExecStartPre=-/usr/bin/docker rm -f ${VM_SHIPPER_UNIT}`,
-    [
-      "ExecStart=/usr/bin/docker run --rm",
-      `--name ${VM_SHIPPER_UNIT}`,
-      `--env-file ${etc}/config.env`,
-      `--env-file ${secrets}`,
-      `--volume ${etc}/filebeat.yml:/usr/share/filebeat/filebeat.yml:ro`,
-      "--volume /var/lib/docker/containers:/var/lib/docker/containers:ro",
-      `--volume ${state}:/usr/share/filebeat/data`,
-      "--read-only --tmpfs /tmp",
-      "--user 0:0",
-      "--cap-drop ALL --security-opt no-new-privileges",
-      FILEBEAT_IMAGE,
-      "--strict.perms=false -e",
-    ].join(" "),
+    `ExecStart=${filebeatDockerRun({ name: VM_SHIPPER_UNIT, envFiles: [`${etc}/config.env`, secrets], configFile: `${etc}/filebeat.yml`, dataDirectory: state })}`,
     `ExecStop=/usr/bin/docker stop ${VM_SHIPPER_UNIT}`,
     "",
     "[Install]",

@@ -734,16 +734,35 @@ RestartSec=5
 [Install]
 WantedBy=multi-user.target`;
 
+/**
+ * Filebeat's container beside a service on a VM, whatever the cloud: root only to read Docker's
+ * root-owned log files, every capability dropped, read-only apart from its registry directory.
+ */
+export function filebeatDockerRun(options: { readonly name: string; readonly envFiles: readonly string[]; readonly configFile: string; readonly dataDirectory: string }): string {
+  return [
+    "/usr/bin/docker run --rm",
+    `--name ${options.name}`,
+    ...options.envFiles.map((file) => `--env-file ${file}`),
+    `--volume ${options.configFile}:/usr/share/filebeat/filebeat.yml:ro`,
+    "--volume /var/lib/docker/containers:/var/lib/docker/containers:ro",
+    `--volume ${options.dataDirectory}:/usr/share/filebeat/data`,
+    "--read-only --tmpfs /tmp",
+    "--user 0:0",
+    "--cap-drop ALL --security-opt no-new-privileges",
+    FILEBEAT_IMAGE,
+    "--strict.perms=false -e",
+  ].join(" ");
+}
+
 const FILEBEAT_UNIT = `[Unit]
 Description=Filebeat: container logs to the log buffer
 After=docker.service network-online.target
 Requires=docker.service
 
 [Service]
+ExecStartPre=/bin/mkdir -p /var/lib/filebeat
 ExecStartPre=-/usr/bin/docker rm -f filebeat
-ExecStart=/usr/bin/docker run --rm --name filebeat --user root --env-file /etc/msa/filebeat.env \\
-  -v /etc/msa/filebeat.yml:/usr/share/filebeat/filebeat.yml:ro -v /var/lib/docker/containers:/var/lib/docker/containers:ro \\
-  -v /var/lib/filebeat:/usr/share/filebeat/data ${FILEBEAT_IMAGE} --strict.perms=false
+ExecStart=${filebeatDockerRun({ name: "filebeat", envFiles: ["/etc/msa/filebeat.env"], configFile: "/etc/msa/filebeat.yml", dataDirectory: "/var/lib/filebeat" })}
 ExecStop=/usr/bin/docker stop filebeat
 Restart=always
 RestartSec=5

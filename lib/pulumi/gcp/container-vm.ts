@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { FILEBEAT_IMAGE } from "../../kubernetes/log-pipeline.js";
+import { filebeatDockerRun } from "../../plan/host-bootstrap.js";
 import { WORKLOAD_UID } from "../../kubernetes/workload.js";
 import { HOST_COLLECTOR } from "../../plan/tracing.js";
 import type { EdgeProxyHost } from "../../plan/edge-proxy.js";
@@ -169,20 +169,7 @@ function shipperFiles(shipper: ContainerVmShipper): { path: string; permissions:
   const etc = `/etc/msa/${SHIPPER_UNIT}`;
   const run = `/run/msa/${SHIPPER_UNIT}`;
   const state = `/var/lib/${SHIPPER_UNIT}`;
-  const dockerRun = [
-    "/usr/bin/docker run --rm",
-    `--name ${SHIPPER_UNIT}`,
-    `--env-file ${etc}/config.env`,
-    `--env-file ${run}/secrets.env`,
-    `--volume ${etc}/filebeat.yml:/usr/share/filebeat/filebeat.yml:ro`,
-    "--volume /var/lib/docker/containers:/var/lib/docker/containers:ro",
-    `--volume ${state}:/usr/share/filebeat/data`,
-    "--read-only --tmpfs /tmp",
-    "--user 0:0",
-    "--cap-drop ALL --security-opt no-new-privileges",
-    FILEBEAT_IMAGE,
-    "--strict.perms=false -e",
-  ].join(" ");
+  const dockerRun = filebeatDockerRun({ name: SHIPPER_UNIT, envFiles: [`${etc}/config.env`, `${run}/secrets.env`], configFile: `${etc}/filebeat.yml`, dataDirectory: state });
   const unit = [
     "[Unit]",
     "Description=Filebeat: container logs to the log buffer (msa-landing-zone)",
