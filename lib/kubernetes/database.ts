@@ -1,9 +1,8 @@
-import { Namespace } from "kubernetes-models/v1/Namespace";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { RELATIONAL } from "../plan/data.js";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { MANAGED_BY, selectorFor } from "./labels.js";
-import { workloadNamespace } from "./namespace.js";
+import { isolatedNamespaceManifests, workloadNamespace } from "./namespace.js";
 import { validatedManifest } from "./render.js";
 import type { AddOn, ManifestObject } from "./types.js";
 
@@ -44,19 +43,7 @@ export function databaseHost(plan: LandingZonePlan, service: string): string {
 
 /** The data namespace (restricted Pod Security, no sidecars) and its default-deny ingress policy. */
 export function dataNamespaceManifests(plan: LandingZonePlan): ManifestObject[] {
-  const namespace = dataNamespace(plan);
-  const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
-  return [
-    validatedManifest(
-      new Namespace({
-        metadata: {
-          name: namespace,
-          labels: { ...labels, "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted", "istio-injection": "disabled" },
-        },
-      }),
-    ),
-    validatedManifest(new NetworkPolicy({ metadata: { name: "default-deny-ingress", namespace, labels }, spec: { podSelector: {}, policyTypes: ["Ingress"] } })),
-  ];
+  return isolatedNamespaceManifests(plan, dataNamespace(plan));
 }
 
 /**

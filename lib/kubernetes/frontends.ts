@@ -3,14 +3,13 @@ import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
-import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Service } from "kubernetes-models/v1/Service";
 import { securityResponseHeaders, type FrontendAppPlan } from "../plan/frontends.js";
 import { physicalName, shortHash } from "../plan/naming.js";
 import type { LandingZonePlan } from "../plan/types.js";
 import { gatewayIngressAnnotations } from "./ingress-annotations.js";
 import { assertKubernetesName, INGRESS_NAMESPACE_LABEL, labelsFor, MANAGED_BY, selectorFor } from "./labels.js";
-import { workloadNamespace } from "./namespace.js";
+import { isolatedNamespaceManifests, workloadNamespace } from "./namespace.js";
 import { validatedManifest } from "./render.js";
 import type { ManifestObject } from "./types.js";
 import { SERVICE_PORT } from "./workload.js";
@@ -62,15 +61,7 @@ export function frontendNamespaceManifests(plan: LandingZonePlan): ManifestObjec
   const namespace = frontendNamespace(plan);
   const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
   return [
-    validatedManifest(
-      new Namespace({
-        metadata: {
-          name: namespace,
-          labels: { ...labels, "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/audit": "restricted", "istio-injection": "disabled" },
-        },
-      }),
-    ),
-    validatedManifest(new NetworkPolicy({ metadata: { name: "default-deny-ingress", namespace, labels }, spec: { podSelector: {}, policyTypes: ["Ingress"] } })),
+    ...isolatedNamespaceManifests(plan, namespace),
     validatedManifest(
       new NetworkPolicy({
         metadata: { name: "allow-ingress-controller", namespace, labels },

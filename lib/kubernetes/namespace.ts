@@ -17,6 +17,19 @@ export function ingressNamespace(plan: LandingZonePlan): string {
 }
 
 /**
+ * A namespace apart from the mesh (no sidecars) under the restricted Pod Security standard, and its
+ * default-deny ingress policy: what the data and frontends namespaces start from.
+ */
+export function isolatedNamespaceManifests(plan: LandingZonePlan, namespace: string): ManifestObject[] {
+  const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
+  const podSecurity = { "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/audit": "restricted" };
+  return [
+    validatedManifest(new Namespace({ metadata: { name: namespace, labels: { ...labels, ...podSecurity, "istio-injection": "disabled" } } })),
+    validatedManifest(new NetworkPolicy({ metadata: { name: "default-deny-ingress", namespace, labels }, spec: { podSelector: {}, policyTypes: ["Ingress"] } })),
+  ];
+}
+
+/**
  * The workloads Namespace with Pod Security admission and sidecar injection, a default-deny
  * ingress NetworkPolicy, and one allowing the same namespace and the ingress-labelled namespaces.
  */
