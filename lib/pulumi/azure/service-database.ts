@@ -5,6 +5,7 @@ import * as keyvault from "@pulumi/azure-native/keyvault/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { postgresServerSize } from "../../plan/azure.js";
+import { DATA_ENV } from "../../plan/data.js";
 import type { DatabasePlan } from "../../plan/types.js";
 import type { DocumentAccount } from "./document-account.js";
 import { sendDiagnostics } from "./diagnostics.js";
@@ -15,8 +16,8 @@ import type { ServiceAccess } from "./service-workload.js";
 export const COSMOS_DATA_CONTRIBUTOR_ROLE = "00000000-0000-0000-0000-000000000002";
 /** Name of the container a key-value or document database gets, partitioned by `/id`. */
 export const DOCUMENT_CONTAINER = "items";
-/** Environment variables the owning service receives to reach its database. */
-export const DATABASE_ENV = { host: "DATABASE_HOST", port: "DATABASE_PORT", name: "DATABASE_NAME", auth: "DATABASE_AUTH", endpoint: "COSMOS_ENDPOINT" } as const;
+/** Environment variables the owning service receives to reach its database: the shared contract (`DATA_ENV`) plus Cosmos DB's own. */
+export const DATABASE_ENV = { host: DATA_ENV.databaseHost, port: DATA_ENV.databasePort, name: DATA_ENV.databaseName, auth: "DATABASE_AUTH", endpoint: "COSMOS_ENDPOINT" } as const;
 /** The PostgreSQL administrator login; its password is kept in Key Vault for break-glass use only. */
 export const POSTGRES_ADMIN_LOGIN = "msaadmin";
 

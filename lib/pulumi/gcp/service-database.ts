@@ -1,20 +1,21 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { DATA_ENV } from "../../plan/data.js";
 import { physicalName } from "../../plan/naming.js";
 import type { DatabasePlan } from "../../plan/types.js";
 import { projectOf } from "./project.js";
 import { FirestoreStore } from "./firestore-store.js";
 import type { ServiceAttachment } from "./service-identity.js";
 
-/** Environment variables a service gets for the database it owns. */
+/** Environment variables a service gets for the database it owns: the shared contract (`DATA_ENV`) plus Cloud SQL's and Firestore's own. */
 export const DATABASE_ENV = {
-  engine: "DATABASE_ENGINE",
-  host: "DATABASE_HOST",
-  port: "DATABASE_PORT",
-  name: "DATABASE_NAME",
+  engine: DATA_ENV.databaseEngine,
+  host: DATA_ENV.databaseHost,
+  port: DATA_ENV.databasePort,
+  name: DATA_ENV.databaseName,
   /** The IAM database user the service connects as with its own account (Cloud SQL IAM authentication). */
-  user: "DATABASE_USER",
+  user: DATA_ENV.databaseUser,
   /** `<project>:<region>:<instance>`, for the Cloud SQL connectors. */
   connectionName: "DATABASE_CONNECTION_NAME",
   /** The administrator's generated password, for migrations. */
