@@ -66,16 +66,22 @@ function propsOf(sources: readonly ts.SourceFile[], typeName: string): PropDoc[]
       return propsOf(sources, target);
     }
     const found = interfaceProps(source, typeName);
-    if (found) return found;
+    if (found) {
+      // Inherited props first (VmServiceArgs extends HostedServiceArgs), then the interface's own.
+      const inherited = found.bases.flatMap((base) => propsOf(sources, base)).filter((p) => !found.props.some((own) => own.name === p.name));
+      return [...inherited, ...found.props];
+    }
   }
   return [];
 }
 
-function interfaceProps(source: ts.SourceFile, typeName: string): PropDoc[] | undefined {
+function interfaceProps(source: ts.SourceFile, typeName: string): { readonly props: PropDoc[]; readonly bases: string[] } | undefined {
   let props: PropDoc[] | undefined;
+  let bases: string[] = [];
   const visit = (node: ts.Node) => {
     if (ts.isInterfaceDeclaration(node) && node.name.text === typeName) {
       props = [];
+      bases = (node.heritageClauses ?? []).flatMap((clause) => clause.types.map((t) => t.expression.getText(source)));
       for (const member of node.members) {
         if (!ts.isPropertySignature(member) || !member.name) continue;
         const { summary, tags } = jsDocParts(member);
@@ -92,7 +98,7 @@ function interfaceProps(source: ts.SourceFile, typeName: string): PropDoc[] | un
     ts.forEachChild(node, visit);
   };
   visit(source);
-  return props;
+  return props ? { props, bases } : undefined;
 }
 
 /** Reads every construct and component class with its TSDoc and its props/args interface. */

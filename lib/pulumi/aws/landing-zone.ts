@@ -32,7 +32,8 @@ import { ServiceWorkload } from "./service-workload.js";
 import { SessionStore, sessionStoreArgsFromPlan } from "./session-store.js";
 import { Tracing } from "./tracing.js";
 import { VmPlatform, vmPlatformArgsFromPlan } from "./vm-platform.js";
-import { VmService, type HostLogBufferInput } from "./vm-service.js";
+import { VmService } from "./vm-service.js";
+import type { HostLogBufferInput } from "./hosted-service-parts.js";
 
 export interface LandingZoneArgs {
   /** The landing-zone spec, as written (`LandingZoneInput`) or normalized. */

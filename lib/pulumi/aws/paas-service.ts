@@ -5,15 +5,10 @@ import { hostedServiceNames } from "../../plan/hosts.js";
 import { shortHash } from "../../plan/naming.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import type { ConfigStore } from "./config-store.js";
-import { checkHostedService, findService, hostedConfigStore, hostedServicePolicy, messagingEnv, type HostedServiceMessaging } from "./hosted-service-parts.js";
+import { checkHostedService, findService, hostedConfigStore, hostedServicePolicy, messagingEnv, resolveSessionStore, type HostedServiceArgs } from "./hosted-service-parts.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
-import { resolveSessionStore, type HostLogBufferInput, type HostSessionStoreInput } from "./vm-service.js";
 
-export interface PaasServiceArgs {
-  /** The landing-zone plan (tier paas). */
-  readonly plan: LandingZonePlan;
-  /** Name of the service or BFF in `plan.services`. */
-  readonly service: string;
+export interface PaasServiceArgs extends HostedServiceArgs {
   /** The Beanstalk application (`PaasPlatform.applicationName`). */
   readonly applicationName: pulumi.Input<string>;
   /** ARN of the Beanstalk service role (`PaasPlatform.serviceRoleArn`). */
@@ -22,59 +17,13 @@ export interface PaasServiceArgs {
   readonly bundleBucket: pulumi.Input<string>;
   /** VPC of the instances. */
   readonly vpcId: pulumi.Input<string>;
-  /** Private subnets of the instances. */
-  readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** The landing zone's workload security group (`PaasPlatform.workloadSecurityGroupId`). */
-  readonly workloadSecurityGroupId: pulumi.Input<string>;
   /** The gateway load balancer the environment attaches to, and its security group. */
   readonly loadBalancer: { readonly arn: pulumi.Input<string>; readonly securityGroupId: pulumi.Input<string> };
-  /** Container image the environment runs. */
-  readonly image: pulumi.Input<string>;
-  /**
-   * ECR repository the image comes from; the instances may pull from it.
-   * @default - no ECR pull permission (a public image)
-   */
-  readonly repositoryName?: string;
   /**
    * Cloud Map HTTP namespace id the environment registers its URL in.
    * @default - no registration
    */
   readonly discoveryNamespaceId?: pulumi.Input<string>;
-  /**
-   * The event bus; required when the service publishes or subscribes. A `MessageBroker` fits.
-   * @default - none
-   */
-  readonly broker?: HostedServiceMessaging;
-  /**
-   * Environment variables added to the service's: where its database, tables and sagas are.
-   * @default - none
-   */
-  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
-  /**
-   * The log buffer the Filebeat container beside the service pushes to.
-   * @default - no shipper
-   */
-  readonly logBuffer?: HostLogBufferInput;
-  /**
-   * Values of the service's `secrets`, by name, for the default configuration store.
-   * @default - a generated 32-character value per secret
-   */
-  readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
-  /**
-   * The service's configuration store; its instances read the parameters and secrets at start with their role.
-   * @default - a `ConfigStore` child from `plan.configStore`, when the service has configuration or secrets
-   */
-  readonly configStore?: ConfigStore;
-  /**
-   * The session store every service shares; the service gets its endpoint and reads its AUTH token at start.
-   * @default - no session store
-   */
-  readonly sessionStore?: HostSessionStoreInput;
-  /**
-   * Tags on every taggable child.
-   * @default - plan.tags
-   */
-  readonly tags?: Readonly<Record<string, string>>;
   /**
    * Escape hatch: patches a child's arguments before it is created.
    * @default - no patch

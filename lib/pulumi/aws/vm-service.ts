@@ -1,52 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { VM_MANAGED_POLICIES, vmUserData, type HostLogBuffer, type HostSessionStore } from "../../plan/host-bootstrap.js";
+import { VM_MANAGED_POLICIES, vmUserData, type HostLogBuffer } from "../../plan/host-bootstrap.js";
 import { hostedServiceNames } from "../../plan/hosts.js";
-import type { LandingZonePlan } from "../../plan/types.js";
 import type { ConfigStore } from "./config-store.js";
-import { checkHostedService, findService, hostedConfigStore, hostedServicePolicy, messagingEnv, type HostedServiceMessaging } from "./hosted-service-parts.js";
+import { checkHostedService, findService, hostedConfigStore, hostedServicePolicy, messagingEnv, resolveSessionStore, type HostedServiceArgs } from "./hosted-service-parts.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
 
-/** The log buffer, as Pulumi inputs. */
-export interface HostLogBufferInput {
-  /** Primary endpoint of the Redis buffer. */
-  readonly host: pulumi.Input<string>;
-  /** Its TLS port. */
-  readonly port: number;
-  /** Secrets Manager secret with its AUTH token. */
-  readonly secretArn: pulumi.Input<string>;
-}
-
-/** The session store every service shares, as Pulumi inputs; a `SessionStore` fits. */
-export interface HostSessionStoreInput {
-  readonly endpoint: pulumi.Input<string>;
-  readonly port: pulumi.Input<number>;
-  /** Secrets Manager secret with its AUTH token, read by the instances at start. */
-  readonly authTokenSecretArn: pulumi.Input<string>;
-}
-
-/** The session store as the plan's bootstrap takes it, once its inputs resolve. */
-export function resolveSessionStore(store: HostSessionStoreInput | undefined): pulumi.Output<HostSessionStore | undefined> {
-  if (!store) return pulumi.output(undefined);
-  return pulumi.all([store.endpoint, store.port, store.authTokenSecretArn]).apply(([endpoint, port, authTokenSecretArn]) => ({ endpoint, port, authTokenSecretArn }));
-}
-
-export interface VmServiceArgs {
-  /** The landing-zone plan (tier iaas). */
-  readonly plan: LandingZonePlan;
-  /** Name of the service or BFF in `plan.services`. */
-  readonly service: string;
-  /** Private subnets of the instances. */
-  readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** The landing zone's workload security group (`VmPlatform.workloadSecurityGroupId`). */
-  readonly workloadSecurityGroupId: pulumi.Input<string>;
-  /** Container image the instances run. */
-  readonly image: pulumi.Input<string>;
-  /**
-   * ECR repository the image comes from; the instances may pull from it.
-   * @default - no ECR pull permission (a public image)
-   */
-  readonly repositoryName?: string;
+export interface VmServiceArgs extends HostedServiceArgs {
   /**
    * SSM parameter the service's pipeline records releases in (`ServiceDelivery` `releaseParameterName`);
    * the instances read their image from it at boot, so an instance refresh deploys a release.
@@ -63,41 +23,6 @@ export interface VmServiceArgs {
    * @default - no registration
    */
   readonly discovery?: { readonly namespaceId: pulumi.Input<string>; readonly hostedZoneId: pulumi.Input<string> };
-  /**
-   * The event bus; required when the service publishes or subscribes. A `MessageBroker` fits.
-   * @default - none
-   */
-  readonly broker?: HostedServiceMessaging;
-  /**
-   * Environment variables added to the service's: where its database, tables and sagas are.
-   * @default - none
-   */
-  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
-  /**
-   * The log buffer Filebeat pushes the container's logs to.
-   * @default - no shipper
-   */
-  readonly logBuffer?: HostLogBufferInput;
-  /**
-   * Values of the service's `secrets`, by name, for the default configuration store.
-   * @default - a generated 32-character value per secret
-   */
-  readonly secretValues?: Readonly<Record<string, pulumi.Input<string>>>;
-  /**
-   * The service's configuration store; its instances read the parameters and secrets at start with their role.
-   * @default - a `ConfigStore` child from `plan.configStore`, when the service has configuration or secrets
-   */
-  readonly configStore?: ConfigStore;
-  /**
-   * The session store every service shares; the service gets its endpoint and reads its AUTH token at start.
-   * @default - no session store
-   */
-  readonly sessionStore?: HostSessionStoreInput;
-  /**
-   * Tags on every taggable child.
-   * @default - plan.tags
-   */
-  readonly tags?: Readonly<Record<string, string>>;
   /**
    * Escape hatch: patches a child's arguments before it is created.
    * @default - no patch
