@@ -1,4 +1,4 @@
-import { Fn, RemovalPolicy, Validations, aws_ec2 as ec2, aws_iam as iam, type aws_logs as logs, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, aws_iam as iam, type aws_logs as logs, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { ServiceDelivery, type ServiceDeliveryProps } from "../lib/cdk/service-delivery.js";
@@ -8,7 +8,7 @@ import { repositoryFullName, type DeliveryPlan, type ServiceDeliveryPlan } from 
 import { serviceNamed } from "../lib/plan/lookup.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
-import { sharedParameters } from "./shared-parameters.js";
+import { importPrivateVpc, sharedParameters } from "./shared-parameters.js";
 
 export interface ServiceDeliveryStackProps extends PlanStackProps {
   /** The service or BFF whose registry (and pipeline) this stack holds. */
@@ -80,16 +80,7 @@ export class ServiceDeliveryStack extends PlanStack {
       throw new Error(`ServiceDeliveryStack: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) has no CDK implementation yet. Fix: set tier: caas or iaas, or pipelines.perService: false`);
     }
     const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
-    const zones = plan.network.availabilityZones;
-    const vpc = ec2.Vpc.fromVpcAttributes(this, "Vpc", {
-      vpcId: read(sharedParameters.vpcId(plan)),
-      availabilityZones: [...zones],
-      privateSubnetIds: Fn.split(",", read(sharedParameters.privateSubnetIds(plan)), zones.length),
-    });
-    Validations.of(vpc).acknowledge({
-      id: "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
-      reason: "The deploy project only places its network interfaces in these subnets; nothing here reads their route tables",
-    });
+    const vpc = importPrivateVpc(this, plan, "The deploy project only places its network interfaces in these subnets; nothing here reads their route tables");
     const target = KubernetesPlatform.fromPlatformAttributes(this, "Platform", {
       clusterName: read(sharedParameters.clusterName(plan)),
       kubectlServiceToken: read(sharedParameters.kubectlServiceToken(plan)),

@@ -1,4 +1,4 @@
-import { Fn, RemovalPolicy, Tags, Validations, aws_ec2 as ec2, aws_ecr as ecr, aws_events as events, aws_kms as kms, aws_sns as sns, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, Tags, aws_ec2 as ec2, aws_ecr as ecr, aws_events as events, aws_kms as kms, aws_sns as sns, aws_ssm as ssm } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { ConfigStore } from "../lib/cdk/config-store.js";
 import { GatewayRoutes, type GatewayRoutesProps } from "../lib/cdk/gateway-routes.js";
@@ -20,7 +20,7 @@ import { cloudWatchMonitors, type CloudWatchDimensionValues } from "../lib/plan/
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { ServiceData } from "./service-data.js";
-import { sharedParameters } from "./shared-parameters.js";
+import { importPrivateVpc, sharedParameters } from "./shared-parameters.js";
 
 export interface ServiceStackProps extends PlanStackProps {
   /** The service or BFF this stack deploys. */
@@ -129,16 +129,7 @@ export class ServiceStack extends PlanStack {
         ...dataEnv,
       });
     } else {
-      const zones = plan.network.availabilityZones;
-      const vpc = ec2.Vpc.fromVpcAttributes(this, "Vpc", {
-        vpcId: read(sharedParameters.vpcId(plan)),
-        availabilityZones: [...zones],
-        privateSubnetIds: Fn.split(",", read(sharedParameters.privateSubnetIds(plan)), zones.length),
-      });
-      Validations.of(vpc).acknowledge({
-        id: "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId",
-        reason: "The service places instances in subnets by id; their route tables stay with the network stack",
-      });
+      const vpc = importPrivateVpc(this, plan, "The service places instances in subnets by id; their route tables stay with the network stack");
       const workloadSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, "Workloads", read(sharedParameters.workloadSecurityGroupId(plan)), { mutable: false });
       const logBuffer: HostLogBuffer | undefined = plan.logging?.buffer
         ? { host: read(sharedParameters.logBufferHost(plan)), port: plan.logging.buffer.port, secretArn: read(sharedParameters.logBufferSecretArn(plan)) }

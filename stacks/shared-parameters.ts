@@ -1,3 +1,5 @@
+import { Fn, Validations, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
+import type { Construct } from "constructs";
 import type { LandingZonePlan } from "../lib/plan/types.js";
 
 /**
@@ -46,4 +48,21 @@ export const sharedParameters = {
 
 function parameterName(plan: LandingZonePlan, ...path: readonly string[]): string {
   return `/msa/${plan.name}/${plan.environment}/${path.join("/")}`;
+}
+
+/**
+ * The landing zone's VPC and private subnets, read from the network stack's parameters at deploy
+ * time, for a stack that only places network interfaces in them (`reason` says so to the
+ * route-table annotation CDK raises for subnets imported by id).
+ */
+export function importPrivateVpc(scope: Construct, plan: LandingZonePlan, reason: string): ec2.IVpc {
+  const read = (name: string) => ssm.StringParameter.valueForStringParameter(scope, name);
+  const zones = plan.network.availabilityZones;
+  const vpc = ec2.Vpc.fromVpcAttributes(scope, "Vpc", {
+    vpcId: read(sharedParameters.vpcId(plan)),
+    availabilityZones: [...zones],
+    privateSubnetIds: Fn.split(",", read(sharedParameters.privateSubnetIds(plan)), zones.length),
+  });
+  Validations.of(vpc).acknowledge({ id: "Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId", reason });
+  return vpc;
 }
