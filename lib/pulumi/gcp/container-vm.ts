@@ -86,14 +86,7 @@ export function containerVmUserData(options: ContainerVmOptions): string {
     "--cap-drop ALL --security-opt no-new-privileges",
     image,
   ].join(" ");
-  const unit = [
-    "[Unit]",
-    `Description=${service} container (msa-landing-zone)`,
-    "Wants=network-online.target",
-    "After=network-online.target docker.service",
-    "Requires=docker.service",
-    "",
-    "[Service]",
+  const unit = dockerUnit(`${service} container (msa-landing-zone)`, [
     // COS keeps / read-only; docker-credential-gcr writes its Docker config under HOME.
     "Environment=HOME=/home/msa",
     "ExecStartPre=/bin/mkdir -p /home/msa",
@@ -103,13 +96,7 @@ export function containerVmUserData(options: ContainerVmOptions): string {
     `ExecStartPre=-/usr/bin/docker rm -f ${service}`,
     `ExecStart=${dockerRun}`,
     `ExecStop=/usr/bin/docker stop ${service}`,
-    "Restart=always",
-    "RestartSec=5",
-    "",
-    "[Install]",
-    "WantedBy=multi-user.target",
-    "",
-  ].join("\n");
+  ]);
   const config = {
     write_files: [
       { path: `${etc}/config.env`, permissions: "0644", owner: "root", content: Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join("") },
@@ -138,30 +125,22 @@ export function containerVmUserData(options: ContainerVmOptions): string {
   return `#cloud-config\n${stringify(config, { lineWidth: 0 })}`;
 }
 
+/** A systemd unit running one container after Docker and the network, restarted whenever it exits. */
+function dockerUnit(description: string, service: readonly string[]): string {
+  return ["[Unit]", `Description=${description}`, "Wants=network-online.target", "After=network-online.target docker.service", "Requires=docker.service", "", "[Service]", ...service, "Restart=always", "RestartSec=5", "", "[Install]", "WantedBy=multi-user.target", ""].join("\n");
+}
+
 /** The app and collector units both create the shared network if it is missing (docker keeps it across reboots). */
 const NETWORK_CREATE = `ExecStartPre=-/usr/bin/docker network create ${HOST_COLLECTOR.network}`;
 
 /** The collector's unit: read-only, unprivileged (the image's own non-root user), memory-capped, on the service's network only. */
 function collectorUnit(configFile: string, image: string): string {
-  return [
-    "[Unit]",
-    "Description=OpenTelemetry collector: the service's spans to Cloud Trace (msa-landing-zone)",
-    "Wants=network-online.target",
-    "After=network-online.target docker.service",
-    "Requires=docker.service",
-    "",
-    "[Service]",
+  return dockerUnit("OpenTelemetry collector: the service's spans to Cloud Trace (msa-landing-zone)", [
     NETWORK_CREATE,
     `ExecStartPre=-/usr/bin/docker rm -f ${HOST_COLLECTOR.name}`,
     `ExecStart=/usr/bin/docker run --rm --name ${HOST_COLLECTOR.name} --network ${HOST_COLLECTOR.network} --read-only --memory 256m --cap-drop ALL --security-opt no-new-privileges --volume ${configFile}:${HOST_COLLECTOR.configPath}:ro ${image} --config=${HOST_COLLECTOR.configPath}`,
     `ExecStop=/usr/bin/docker stop ${HOST_COLLECTOR.name}`,
-    "Restart=always",
-    "RestartSec=5",
-    "",
-    "[Install]",
-    "WantedBy=multi-user.target",
-    "",
-  ].join("\n");
+  ]);
 }
 
 /** Filebeat in its own unit and container: read-only, every capability dropped, root only to read Docker's root-owned log files. */
@@ -170,26 +149,13 @@ function shipperFiles(shipper: ContainerVmShipper): { path: string; permissions:
   const run = `/run/msa/${SHIPPER_UNIT}`;
   const state = `/var/lib/${SHIPPER_UNIT}`;
   const dockerRun = filebeatDockerRun({ name: SHIPPER_UNIT, envFiles: [`${etc}/config.env`, `${run}/secrets.env`], configFile: `${etc}/filebeat.yml`, dataDirectory: state });
-  const unit = [
-    "[Unit]",
-    "Description=Filebeat: container logs to the log buffer (msa-landing-zone)",
-    "Wants=network-online.target",
-    "After=network-online.target docker.service",
-    "Requires=docker.service",
-    "",
-    "[Service]",
+  const unit = dockerUnit("Filebeat: container logs to the log buffer (msa-landing-zone)", [
     `ExecStartPre=/bin/mkdir -p ${state}`,
     `ExecStartPre=/bin/bash ${etc}/fetch-secrets.sh`,
     `ExecStartPre=-/usr/bin/docker rm -f ${SHIPPER_UNIT}`,
     `ExecStart=${dockerRun}`,
     `ExecStop=/usr/bin/docker stop ${SHIPPER_UNIT}`,
-    "Restart=always",
-    "RestartSec=5",
-    "",
-    "[Install]",
-    "WantedBy=multi-user.target",
-    "",
-  ].join("\n");
+  ]);
   return [
     { path: `${etc}/filebeat.yml`, permissions: "0644", owner: "root", content: shipper.config },
     { path: `${etc}/config.env`, permissions: "0644", owner: "root", content: Object.entries(shipper.env).map(([k, v]) => `${k}=${v}\n`).join("") },
