@@ -22,3 +22,4 @@ export * from "./hosts.js";
 export * from "./stateful.js";
 export * from "./gateway-paths.js";
 export * from "./edge-proxy.js";
+export * from "./load-balancers.js";

@@ -6,6 +6,7 @@ import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespac
 import type { AddOn } from "../../kubernetes/types.js";
 import { cloudWatchMonitors } from "../../plan/monitoring.js";
 import { GITHUB_OIDC } from "../../plan/delivery.js";
+import { homeLoadBalancerOf, routesTo } from "../../plan/lookup.js";
 import { physicalName } from "../../plan/naming.js";
 import { planLandingZone } from "../../plan/planner.js";
 import { DATA_ENV, sagaEnvName } from "../../plan/data.js";
@@ -24,7 +25,7 @@ import { MessageBroker, messageBrokerArgsFromPlan } from "./message-broker.js";
 import { Monitoring, type MonitorDimensions } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { PaasPlatform, paasPlatformArgsFromPlan } from "./paas-platform.js";
-import { PaasService, paasServiceHost } from "./paas-service.js";
+import { PaasService } from "./paas-service.js";
 import { logsKeyPolicy, SagaOrchestrator } from "./saga-orchestrator.js";
 import { ServiceDatabase, serviceDatabaseArgsFromPlan } from "./service-database.js";
 import { ServiceDelivery } from "./service-delivery.js";
@@ -133,13 +134,12 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     this.gateway = new ApiGateway(
       `${name}-gateway`,
       {
-        // Beanstalk instances serve on port 80, whatever the service's own port behind it.
-        gateway: plan.tier === "paas" ? { ...plan.gateway, loadBalancers: plan.gateway.loadBalancers.map((lb) => ({ ...lb, routes: lb.routes.map((r) => ({ ...r, port: BEANSTALK_INSTANCE_PORT })) })) } : plan.gateway,
+        gateway: plan.gateway,
         namePrefix,
         ...placement,
         workloadSecurityGroupId,
         healthCheckPaths: Object.fromEntries(plan.services.map((s) => [s.name, s.healthPath])),
-        targets: gatewayTargets(plan, this),
+        targets: gatewayTargets(plan),
         ...(plan.auth?.authorizer ? { authorizer: plan.auth.authorizer } : {}),
         ...(plan.auth?.tokens?.provider === "external" ? { jwtIssuer: { issuerUrl: plan.auth.tokens.issuer!, audiences: plan.auth.tokens.audiences } } : {}),
         retain,
@@ -273,7 +273,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         );
       } else {
         const paas = this.platform as PaasPlatform;
-        const home = this.gateway.nodes.loadBalancers[homeLoadBalancer(plan, service.name)]!;
+        const home = this.gateway.nodes.loadBalancers[homeLoadBalancerOf(plan, service.name)]!;
         deployment = new PaasService(
           `${name}-${service.name}`,
           {
@@ -282,7 +282,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
             serviceRoleArn: paas.serviceRoleArn,
             bundleBucket: paas.bundleBucket,
             vpcId: this.network.vpcId,
-            loadBalancer: { arn: home.loadBalancer.arn, securityGroupId: home.securityGroup.id },
+            loadBalancer: { arn: home.loadBalancer.arn, securityGroupId: home.securityGroup.id, ...(routesTo(plan, service.name).length > 0 ? { pathListenerArn: home.listener.arn } : {}) },
             ...(paas.namespaceId ? { discoveryNamespaceId: paas.namespaceId } : {}),
           },
           parent,
@@ -529,19 +529,11 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   }
 }
 
-/** Pods and VMs sit behind the gateway's target groups; Beanstalk environments behind their own rules, matched by host. */
-function gatewayTargets(plan: LandingZonePlan, parent: pulumi.Resource): ApiGatewayArgs["targets"] {
-  if (plan.tier === "paas") {
-    const targets = [...new Set(plan.gateway.routes.map((r) => r.target))];
-    return { kind: "host-header", hosts: Object.fromEntries(targets.map((target) => [target, paasServiceHost(plan, target, { parent })])) };
-  }
+/** Pods and VMs sit behind the gateway's target groups; Beanstalk environments bring their own, with their path rules. */
+function gatewayTargets(plan: LandingZonePlan): ApiGatewayArgs["targets"] {
+  // Beanstalk instances serve on port 80, whatever the service's own port behind it.
+  if (plan.tier === "paas") return { kind: "beanstalk", instancePort: BEANSTALK_INSTANCE_PORT };
   return { kind: "target-group", targetType: plan.tier === "iaas" ? "instance" : "ip" };
-}
-
-/** A Beanstalk environment sits on one shared load balancer: the one of its first route, or the first. */
-function homeLoadBalancer(plan: LandingZonePlan, service: string): number {
-  const index = plan.gateway.loadBalancers.findIndex((lb) => lb.routes.some((r) => r.target === service));
-  return index === -1 ? 0 : index;
 }
 
 /** What one service owns, under its own data key. */
