@@ -18,7 +18,7 @@ import {
 import { CfnAccessEntry } from "aws-cdk-lib/aws-eks-v2";
 import { Construct } from "constructs";
 import type { ManifestObject } from "../kubernetes/types.js";
-import { BEANSTALK_RELEASE_WILDCARDS, beanstalkBucket, beanstalkReleaseEnvironment, beanstalkReleaseStageSpec, beanstalkReleaseStatements } from "../plan/beanstalk-release.js";
+import { BEANSTALK_RELEASE_WILDCARDS, beanstalkBucket, beanstalkBundleProblem, beanstalkReleaseEnvironment, beanstalkReleaseStageSpec, beanstalkReleaseStatements } from "../plan/beanstalk-release.js";
 import { buildEnvironment, buildStageSpec, deployEnvironment, deployStageSpec, instanceRefreshEnvironment, instanceRefreshStageSpec } from "../plan/buildspec.js";
 import { DELIVERY_ACTIONS, DELIVERY_SETTINGS, GITHUB_OIDC } from "../plan/delivery.js";
 import { acknowledgeGrantWildcards, acknowledgeInlinePolicy, nagValue } from "./compliance.js";
@@ -237,6 +237,8 @@ export class ServiceDelivery extends Construct {
     if ((props.repositoryName === undefined) === (props.existingRepository === undefined)) {
       throw new Error(`ServiceDelivery ${props.serviceName}: give exactly one of repositoryName (create) and existingRepository (reuse). Fix: pass one of them`);
     }
+    const bundleProblem = props.deploy && "bundle" in props.deploy ? beanstalkBundleProblem(`ServiceDelivery ${props.serviceName}`, props.deploy.bundle) : undefined;
+    if (bundleProblem) throw new Error(bundleProblem);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const retain = removalPolicy === RemovalPolicy.RETAIN;
 

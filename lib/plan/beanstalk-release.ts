@@ -43,6 +43,13 @@ export function plannedBeanstalkBundle(plan: LandingZonePlan, service: ServicePl
   return beanstalkBundle(plan, service, { logBuffer: plan.logging?.buffer !== undefined, sessionStore: plan.sessions !== undefined });
 }
 
+/** Why a bundle given to a deploy target cannot be released, or undefined; `owner` names the prop in the message. */
+export function beanstalkBundleProblem(owner: string, bundle: Readonly<Record<string, string>>): string | undefined {
+  return bundle["docker-compose.yml"] === undefined
+    ? `${owner}: deploy.bundle has no docker-compose.yml (files: ${Object.keys(bundle).join(", ") || "none"}), so the release would not run the service. Fix: pass plannedBeanstalkBundle(plan, service), the files the environment starts with`
+    : undefined;
+}
+
 /** Environment of a paas service's deploy project: the one environment it releases to, its bundle and its release parameter. */
 export function beanstalkReleaseEnvironment(target: BeanstalkReleaseTarget, repositoryUri: string, bundleBucket: string, bundle: Readonly<Record<string, string>>): Record<string, string> {
   const files = Object.fromEntries(Object.entries(bundle).sort(([a], [b]) => a.localeCompare(b)));

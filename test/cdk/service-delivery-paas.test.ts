@@ -9,6 +9,7 @@ import { loadSpecFile } from "../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../lib/spec/types.js";
 import { DeliveryStack } from "../../stacks/delivery-stack.js";
 import { ServiceDeliveryStack } from "../../stacks/service-delivery-stack.js";
+import { ServiceStack } from "../../stacks/service-stack.js";
 
 const CDK_CONTEXT = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
 const EXAMPLE = loadSpecFile("examples/aws-paas/landing-zone.yaml");
@@ -17,9 +18,10 @@ const SERVICES = [...EXAMPLE.services.map((s) => s.name), ...EXAMPLE.bffs.map((b
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 interface CfnTemplate {
   Resources: Record<string, Resource>;
+  Parameters?: Record<string, { Type: string; Default?: string }>;
 }
 
-/** The delivery stacks on their own, strictly validated. */
+/** The delivery stacks and one service stack on their own, strictly validated. */
 function synth(spec: LandingZoneSpec): Map<string, CfnTemplate> {
   const plan = planLandingZone(spec, { engine: "cdk" });
   const app = new App({ context: CDK_CONTEXT, builtinCloudFormationValidation: true });
@@ -27,6 +29,7 @@ function synth(spec: LandingZoneSpec): Map<string, CfnTemplate> {
   const name = (part: string) => stackName(plan.name, plan.environment, part);
   if (DeliveryStack.isNeeded(plan)) new DeliveryStack(app, "Delivery", { plan, env, stackName: name("delivery") });
   for (const service of plan.services) new ServiceDeliveryStack(app, `Delivery${pascalCase(service.name)}`, { plan, env, stackName: name(`delivery-${service.name}`), serviceName: service.name });
+  new ServiceStack(app, "SvcOrders", { plan, env, stackName: name("svc-orders"), serviceName: "orders" });
   return new Map(app.synth().stacks.map((stack) => [stack.stackName, stack.template as CfnTemplate]));
 }
 
@@ -163,6 +166,16 @@ describe("per-service delivery on paas (native CodePipeline, prod)", () => {
     expect(ofType(t, "AWS::EKS::AccessEntry")).toEqual([]);
     expect(ofType(t, "AWS::EC2::SecurityGroup")).toEqual([]);
   });
+
+  it("runs the service's environment on the release its pipeline recorded, so redeploying the stack keeps it", () => {
+    const t = template("svc-orders");
+    const [, environment] = ofType(t, "AWS::ElasticBeanstalk::Environment")[0]!;
+    const image = (environment.Properties!.OptionSettings as { Namespace: string; OptionName: string; Value: unknown }[]).find((o) => o.OptionName === "MSA_IMAGE")!;
+    expect(image.Namespace).toBe("aws:elasticbeanstalk:application:environment");
+    const parameter = (image.Value as { Ref: string }).Ref;
+    expect(t.Parameters![parameter]).toEqual({ Type: "AWS::SSM::Parameter::Value<String>", Default: "/msa/shop/prod/delivery/orders/image" });
+    expect(environment.Properties!.EnvironmentName).toBe(environmentOf(deployProjectOf(template("delivery-orders"), "orders", "prod")).ENVIRONMENT);
+  });
 });
 
 describe("per-service delivery on paas (GitHub Actions, dev)", () => {
@@ -193,5 +206,13 @@ describe("ServiceDelivery on a Beanstalk environment, on its own", () => {
     expect(JSON.stringify(policiesOf(t, roleIdOf(project)))).toContain("arn:aws:elasticbeanstalk:eu-west-1:111111111111:environment/shop/orders-env");
     expect(ofType(t, "AWS::EKS::AccessEntry")).toEqual([]);
     expect(ofType(t, "AWS::EC2::SecurityGroup")).toEqual([]);
+  });
+
+  it("refuses a bundle without its compose file before creating anything, naming the prop and the fix", () => {
+    const stack = new Stack(new App({ context: CDK_CONTEXT }), "Bad", { env: { account: "111111111111", region: "eu-west-1" } });
+    expect(
+      () => new ServiceDelivery(stack, "Orders", { serviceName: "orders", repositoryName: "orders", deploy: { applicationName: "shop", environmentName: "orders-env", bundle: { Dockerfile: "FROM scratch" } } }),
+    ).toThrow(/ServiceDelivery orders: deploy.bundle has no docker-compose.yml \(files: Dockerfile\).*Fix: pass plannedBeanstalkBundle/);
+    expect(stack.node.findChild("Orders").node.children).toEqual([]);
   });
 });

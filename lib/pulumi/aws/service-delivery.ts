@@ -3,7 +3,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { ManifestObject } from "../../kubernetes/types.js";
-import { beanstalkBucket, beanstalkReleaseEnvironment, beanstalkReleaseStageSpec, beanstalkReleaseStatements } from "../../plan/beanstalk-release.js";
+import { beanstalkBucket, beanstalkBundleProblem, beanstalkReleaseEnvironment, beanstalkReleaseStageSpec, beanstalkReleaseStatements } from "../../plan/beanstalk-release.js";
 import { buildEnvironment, buildStageSpec, deployEnvironment, deployStageSpec, instanceRefreshEnvironment, instanceRefreshStageSpec } from "../../plan/buildspec.js";
 import { DELIVERY_ACTIONS, DELIVERY_SETTINGS, GITHUB_OIDC } from "../../plan/delivery.js";
 import { applyManifests } from "../kubernetes/add-on.js";
@@ -253,6 +253,8 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     }
     const imagesKept = args.imagesKept ?? DELIVERY_SETTINGS.imagesKept;
     if (!Number.isInteger(imagesKept) || imagesKept < 1) throw new Error(`ServiceDelivery ${name}: imagesKept ${imagesKept} is not a positive integer. Fix: use 1 or more`);
+    const bundleProblem = args.deploy && "bundle" in args.deploy ? beanstalkBundleProblem(`ServiceDelivery ${name}`, args.deploy.bundle) : undefined;
+    if (bundleProblem) throw new Error(bundleProblem);
     super("msa:aws:ServiceDelivery", name, {}, opts);
     const parent = { parent: this };
     const tags = { ...args.tags };

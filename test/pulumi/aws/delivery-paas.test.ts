@@ -180,4 +180,17 @@ describe("ServiceDelivery on a Beanstalk environment, on its own", () => {
     expect(JSON.stringify(statements(single(resources, "aws:iam/rolePolicy:RolePolicy", "orders-deployer-policy")))).toContain(`arn:aws:elasticbeanstalk:${MOCK_REGION}:${MOCK_ACCOUNT}:environment/shop/orders-env`);
     expect(byType(resources, "aws:eks/accessEntry:AccessEntry")).toEqual([]);
   });
+
+  it("refuses a bundle without its compose file before registering anything, naming the prop and the fix", async () => {
+    let error: unknown;
+    const { resources } = await runProgram(() => {
+      try {
+        new ServiceDelivery("orders", { serviceName: "orders", repositoryName: "orders", deploy: { applicationName: "shop", environmentName: "orders-env", bundle: {} } });
+      } catch (e) {
+        error = e;
+      }
+    });
+    expect(String(error)).toMatch(/ServiceDelivery orders: deploy.bundle has no docker-compose.yml \(files: none\).*Fix: pass plannedBeanstalkBundle/);
+    expect(resources).toEqual([]);
+  });
 });
