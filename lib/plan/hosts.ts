@@ -214,7 +214,7 @@ export const BEANSTALK_ENVIRONMENT_METRICS = [
 ] as const;
 
 /** Name of the Elastic Beanstalk application holding every environment of the landing zone. */
-export function beanstalkApplicationName(plan: LandingZonePlan): string {
+export function beanstalkApplicationName(plan: Pick<LandingZonePlan, "name" | "environment">): string {
   return physicalName("stack", plan.name, plan.environment);
 }
 

@@ -5,6 +5,8 @@ import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { cloudWatchMonitors } from "../../plan/monitoring.js";
+import { plannedBeanstalkBundle } from "../../plan/beanstalk-release.js";
+import { serviceNamed } from "../../plan/lookup.js";
 import { GITHUB_OIDC } from "../../plan/delivery.js";
 import { homeLoadBalancerOf, routesTo } from "../../plan/lookup.js";
 import { physicalName } from "../../plan/naming.js";
@@ -274,10 +276,13 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       } else {
         const paas = this.platform as PaasPlatform;
         const home = this.gateway.nodes.loadBalancers[homeLoadBalancerOf(plan, service.name)]!;
+        const releasedImage = deliveries.get(service.name)?.releasedImage;
         deployment = new PaasService(
           `${name}-${service.name}`,
           {
             ...hosted,
+            // Its pipeline releases the image as the environment's MSA_IMAGE and records it, so `pulumi up` keeps it.
+            ...(fromRepository && releasedImage ? { image: releasedImage } : {}),
             applicationName: paas.applicationName,
             serviceRoleArn: paas.serviceRoleArn,
             bundleBucket: paas.bundleBucket,
@@ -478,8 +483,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     if (!delivery) return deliveries;
     for (const planned of delivery.services) {
       const fleet = planned.deploy.kind === "vm-rollout" ? planned.deploy.autoScalingGroup : undefined;
-      if (!fleet && (planned.deploy.kind !== "kubernetes-rollout" || !cluster)) {
-        throw new Error(`LandingZone: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) is not built by the Pulumi engine yet. Fix: set tier: caas or iaas, or pipelines.perService: false`);
+      const beanstalk = planned.deploy.kind === "app-platform-release" ? planned.deploy.beanstalk : undefined;
+      if (!fleet && !beanstalk && (planned.deploy.kind !== "kubernetes-rollout" || !cluster)) {
+        throw new Error(`LandingZone: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) is not built by the Pulumi engine yet. Fix: set tier: caas, iaas or paas, or pipelines.perService: false`);
       }
       deliveries.set(
         planned.service,
@@ -502,7 +508,10 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
                 }),
             deploy: fleet
               ? { autoScalingGroupName: fleet }
-              : {
+              : beanstalk
+                ? // PaasService builds the environment's first bundle from the same plan.
+                  { applicationName: beanstalk.application, environmentName: beanstalk.environment, bundle: plannedBeanstalkBundle(plan, serviceNamed(plan, planned.service)!) }
+                : {
                   clusterName: cluster!.clusterName,
                   namespace: planned.deploy.namespace,
                   deployment: planned.deploy.deployment,
