@@ -45,6 +45,11 @@ export function azureSubnetLayout(network: Pick<NetworkPlan, "cidr">, options: {
   return { ...base, workloads: formatCidr(subdivide(workloads, workloads.prefix + 1, 0)), logging: formatCidr(subdivide(workloads, workloads.prefix + 1, 1)) };
 }
 
+/** Tag naming why an Event Hubs namespace keeps local (SAS) authentication; the policy pack accepts only {@link LOGSTASH_LOCAL_AUTH}. */
+export const LOCAL_AUTH_TAG = "msa:local-auth";
+/** Logstash's azure_event_hubs input signs in with connection strings only. */
+export const LOGSTASH_LOCAL_AUTH = "logstash-azure-event-hubs";
+
 /** The AKS system node pool (CoreDNS, metrics, konnectivity), kept apart from the services' user pool. */
 export const AKS_SYSTEM_POOL: Readonly<Record<Environment, { readonly vmSize: string; readonly min: number; readonly max: number; readonly diskGiB: number }>> = {
   dev: { vmSize: "Standard_D2s_v5", min: 1, max: 3, diskGiB: 64 },

@@ -3,6 +3,7 @@ import * as monitor from "@pulumi/azure-native/monitor/index.js";
 import * as storage from "@pulumi/azure-native/storage/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import { AZURE_EVENT_HUBS_CHECKPOINT_CONTAINER, AZURE_EVENT_HUBS_SECRET_KEYS, type AzureEventHubsLogInput } from "../../kubernetes/log-pipeline.js";
+import { LOCAL_AUTH_TAG, LOGSTASH_LOCAL_AUTH } from "../../plan/azure.js";
 import { privateEndpoint } from "./private-endpoint.js";
 
 /** The App Service resource log categories ELK receives: container stdout/stderr, front-end HTTP requests, application logging. */
@@ -118,7 +119,8 @@ export class AppServiceLogExport extends pulumi.ComponentResource {
       disableLocalAuth: false,
       minimumTlsVersion: "1.2",
       publicNetworkAccess: "Disabled",
-      tags,
+      // The policy pack accepts SAS on this namespace for this reason only, and only while it is closed to public networks.
+      tags: { ...tags, [LOCAL_AUTH_TAG]: LOGSTASH_LOCAL_AUTH },
     };
     args.transform?.namespace?.(namespaceArgs);
     const namespace = new eventhub.Namespace(`${name}-namespace`, namespaceArgs, kept);

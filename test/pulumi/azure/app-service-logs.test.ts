@@ -76,6 +76,8 @@ describe("Azure PaaS with ELK: App Service logs through an event hub into a logg
 
   it("takes no public traffic into the namespace: private endpoint for Logstash, trusted-service bypass for Azure Monitor", () => {
     expect(namespace.inputs).toMatchObject({ sku: { name: "Standard" }, publicNetworkAccess: "Disabled", minimumTlsVersion: "1.2", location: plan.region });
+    // SAS stays for Logstash's input only, named so the policy pack accepts it.
+    expect(namespace.inputs).toMatchObject({ disableLocalAuth: false, tags: { "msa:local-auth": "logstash-azure-event-hubs" } });
     expect(single(resources, "azure-native:eventhub:NamespaceNetworkRuleSet").inputs).toMatchObject({
       namespaceName: namespace.outputs["name"],
       publicNetworkAccess: "Disabled",
