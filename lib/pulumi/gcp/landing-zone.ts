@@ -1,11 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { gatewayAuthPolicies, type JwtIssuer } from "../../kubernetes/gateway-auth.js";
 import { externalEdgeProxyIssuer } from "../../plan/edge-proxy.js";
+import { labelsFor } from "../../kubernetes/labels.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
 import { CLOUD_TRACE_ROLE } from "../../plan/tracing.js";
 import type { AddOn } from "../../kubernetes/types.js";
+import { checkCloudBuildDeploy, cloudBuildNames, workerPoolName } from "../../plan/cloud-build.js";
+import { repositoryFullName } from "../../plan/delivery.js";
 import { gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
@@ -16,6 +19,7 @@ import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
 import { AppEngineApplication } from "./app-engine-application.js";
 import { AppEngineService } from "./app-engine-service.js";
+import { BuildWorkerPool } from "./build-worker-pool.js";
 import { ContainerRegistry } from "./container-registry.js";
 import { InstanceGroupService, type InstanceGroupServiceArgs } from "./instance-group-service.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
@@ -30,6 +34,7 @@ import { projectOf } from "./project.js";
 import { sagaAttachment, SagaOrchestrator } from "./saga-orchestrator.js";
 import { ServiceDatabase } from "./service-database.js";
 import type { ServiceAttachment } from "./service-identity.js";
+import { ServiceDelivery } from "./service-delivery.js";
 import { ServiceRegistry } from "./service-registry.js";
 import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION, type BrokerLink } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
@@ -103,6 +108,10 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly databases: ReadonlyMap<string, ServiceDatabase>;
   /** Service or BFF name → its component (GKE workload, instance group or App Engine service, by tier). */
   readonly services: ReadonlyMap<string, ServiceComponent>;
+  /** Service or BFF name → its Cloud Build trigger and account, with `pipelines.perService` (native). */
+  readonly deliveries: ReadonlyMap<string, ServiceDelivery>;
+  /** The private pool every build runs in, when the cluster's endpoint is private. */
+  readonly buildPool?: BuildWorkerPool;
 
   readonly gatewayUrl: pulumi.Output<string>;
   readonly gatewayAddress: pulumi.Output<string>;
@@ -123,6 +132,10 @@ export class LandingZone extends pulumi.ComponentResource {
     checkAccountIds(plan);
     const meshChecked = plan.decisions.find((d) => (d.capability === "tokens" || d.capability === "authService") && plan.tier === "caas" && !plan.mesh);
     if (meshChecked) throw new Error(`LandingZone gateway.auth: on GKE the ${meshChecked.capability === "tokens" ? "JWT" : "auth service"} checks run in the Istio mesh, but mesh.kind is none. Fix: set mesh.kind: istio, or gateway.auth: none`);
+    if (plan.delivery?.provider === "github-actions") {
+      throw new Error(`LandingZone pipelines.provider: "github-actions" is not built on gcp (no Workload Identity Federation for GitHub is created). Fix: set pipelines.provider: native (Cloud Build), or pipelines.perService: false and run \`mlz workflows\` against a federation of your own`);
+    }
+    plan.delivery?.services.forEach(checkCloudBuildDeploy);
     const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
     if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
     const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
@@ -284,6 +297,48 @@ export class LandingZone extends pulumi.ComponentResource {
     }
     this.services = services;
     this.databases = databases;
+    const deliveries = new Map<string, ServiceDelivery>();
+    if (plan.delivery && platform) {
+      const privateEndpoint = plan.cluster!.privateEndpoint;
+      // One pool for every service: its workers sit in the subnet the private endpoint authorizes.
+      const pool = privateEndpoint ? new BuildWorkerPool(`${name}-builds`, { name: workerPoolName(plan.name, plan.environment), region: plan.region, subnetworkId: network.subnetworkId }, parent) : undefined;
+      if (pool) this.buildPool = pool;
+      for (const planned of plan.delivery.services) {
+        const service = plan.services.find((s) => s.name === planned.service)!;
+        const names = cloudBuildNames(plan.name, plan.environment, planned);
+        // repositoryFullName throws, naming the fix, when pipelines.repositoryOwner is missing.
+        const owner = planned.source.owner ?? repositoryFullName(planned.source);
+        deliveries.set(
+          planned.service,
+          new ServiceDelivery(
+            `${name}-${planned.service}-delivery`,
+            {
+              serviceName: planned.service,
+              accountId: names.accountId,
+              triggerName: names.trigger,
+              region: plan.region,
+              source: { owner, repository: planned.source.name, branch: planned.source.branch },
+              repository: { name: this.registry.repositoryNames[planned.registry]!, location: plan.region },
+              image: pulumi.interpolate`${this.registry.repositoryUrls[planned.registry]!}/${service.repository}`,
+              deploy: {
+                clusterName: platform.clusterName,
+                location: plan.region,
+                privateEndpoint,
+                namespace: planned.deploy.namespace,
+                deployment: planned.deploy.deployment,
+                container: planned.deploy.container,
+                rbac: { provider: platform.provider, labels: labelsFor(plan, planned.service), dependsOn: [services.get(planned.service)!] },
+              },
+              approval: planned.approval,
+              testCommand: plan.delivery.testCommand,
+              ...(pool ? { workerPool: pool.id } : {}),
+            },
+            parent,
+          ),
+        );
+      }
+    }
+    this.deliveries = deliveries;
 
     this.sagas = plan.spec.sagas.map(
       (saga) =>
@@ -436,6 +491,7 @@ function checkAccountIds(plan: LandingZonePlan): void {
     }
   }
   for (const saga of plan.spec.sagas) claim(`saga-${saga.name}`, `sagas[${saga.name}]`);
+  for (const delivery of plan.delivery?.services ?? []) claim(`${delivery.service}-cd`, `the Cloud Build account of ${delivery.service}`);
   for (const app of plan.frontends ? [plan.frontends.shell, ...plan.frontends.fragments] : []) claim(`ui-${app.name}`, `the deploy account of frontend ${app.name}`);
 }
 

@@ -253,6 +253,12 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return { ...inputs, id: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}`, name: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}` };
     case "gcp:servicedirectory/service:Service":
       return { ...inputs, id: `${str("namespace")}/services/${str("serviceId")}`, name: `${str("namespace")}/services/${str("serviceId")}` };
+    case "gcp:compute/networkAttachment:NetworkAttachment":
+      return { ...inputs, id: `projects/${project}/regions/${region}/networkAttachments/${physical}` };
+    case "gcp:cloudbuild/workerPool:WorkerPool":
+      return { ...inputs, id: `projects/${project}/locations/${str("location")}/workerPools/${physical}` };
+    case "gcp:cloudbuild/trigger:Trigger":
+      return { ...inputs, id: `projects/${project}/locations/${str("location")}/triggers/${physical}-0000`, triggerId: `${physical}-0000` };
     case "gcp:sql/databaseInstance:DatabaseInstance":
       return { ...inputs, name: physical, id: physical, privateIpAddress: "10.0.192.10", connectionName: `${project}:${region}:${physical}`, selfLink: `https://sqladmin.googleapis.com/sql/v1beta4/projects/${project}/instances/${physical}` };
     default:
