@@ -32,6 +32,8 @@ export const CLOUD_BUILD_ROLES = {
   artifactWriter: "roles/artifactregistry.writer",
   logWriter: "roles/logging.logWriter",
   clusterCredentials: "roles/container.clusterViewer",
+  /** On the service's release secret only: the rollout records the digest it released. */
+  releaseWriter: "roles/secretmanager.secretVersionAdder",
 } as const;
 
 /** User-defined substitutions of a trigger (Cloud Build requires the leading underscore). */
@@ -42,6 +44,7 @@ export const CLOUD_BUILD_SUBSTITUTIONS = {
   namespace: "_NAMESPACE",
   deployment: "_DEPLOYMENT",
   container: "_CONTAINER",
+  release: "_RELEASE_SECRET",
 } as const;
 
 /** File the push step writes and the rollout step reads: `<image>@sha256:<digest>`. */
@@ -69,8 +72,8 @@ const sub = (key: keyof typeof CLOUD_BUILD_SUBSTITUTIONS) => `\${${CLOUD_BUILD_S
 
 /**
  * The steps of a GKE service's build, in order: unit tests, image build tagged with the commit,
- * push and the pushed digest recorded, then `kubectl set image` on its one Deployment and a wait
- * for the rollout. Shell variables are written `$$NAME` so Cloud Build leaves them to bash.
+ * push and the pushed digest recorded, then `kubectl set image` on its one Deployment, a wait for
+ * the rollout, and the digest added to the release secret the infrastructure deploys. Shell variables are written `$$NAME` so Cloud Build leaves them to bash.
  */
 export function gkeRolloutSteps(options: GkeRolloutOptions): CloudBuildStepPlan[] {
   const tagged = `${sub("image")}:$COMMIT_SHA`;
@@ -97,6 +100,8 @@ export function gkeRolloutSteps(options: GkeRolloutOptions): CloudBuildStepPlan[
           `gcloud container clusters get-credentials "${sub("cluster")}" --location "${sub("location")}"${options.privateEndpoint ? " --internal-ip" : ""}`,
           `kubectl --namespace "${sub("namespace")}" set image "deployment/${sub("deployment")}" "${sub("container")}=$$IMAGE"`,
           `kubectl --namespace "${sub("namespace")}" rollout status "deployment/${sub("deployment")}" --timeout=${DELIVERY_SETTINGS.rolloutTimeoutSeconds}s`,
+          // Recorded only once rolled out, so `pulumi up` keeps the running release.
+          `printf '%s' "$$IMAGE" | gcloud secrets versions add "${sub("release")}" --data-file=-`,
         ].join("\n"),
       ],
     },
@@ -105,13 +110,14 @@ export function gkeRolloutSteps(options: GkeRolloutOptions): CloudBuildStepPlan[
 }
 
 /** The substitutions of a GKE service's trigger: the only image it pushes and the only Deployment it rolls. */
-export function gkeRolloutSubstitutions(target: { readonly image: string; readonly cluster: string; readonly location: string; readonly namespace: string; readonly deployment: string; readonly container: string }): Record<string, string> {
+export function gkeRolloutSubstitutions(target: Readonly<Record<keyof typeof CLOUD_BUILD_SUBSTITUTIONS, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(CLOUD_BUILD_SUBSTITUTIONS).map(([key, name]) => [name, target[key as keyof typeof CLOUD_BUILD_SUBSTITUTIONS]]));
 }
 
-/** Names of a service's Cloud Build trigger and account. */
-export function cloudBuildNames(zone: string, environment: string, delivery: Pick<ServiceDeliveryPlan, "service">): { readonly trigger: string; readonly accountId: string } {
+/** Names of a service's Cloud Build trigger, account and release secret. */
+export function cloudBuildNames(zone: string, environment: string, delivery: Pick<ServiceDeliveryPlan, "service">): { readonly trigger: string; readonly accountId: string; readonly releaseSecret: string } {
   return {
+    releaseSecret: physicalName("kubernetes", zone, environment, delivery.service, "release"),
     // Trigger names allow 64 of [A-Za-z0-9_-]; a DNS label (63) always fits.
     trigger: physicalName("kubernetes", zone, environment, delivery.service, "build"),
     accountId: gcpServiceAccountId(zone, `${delivery.service}-cd`),

@@ -19,6 +19,8 @@ describe("Cloud Build steps of a GKE service", () => {
     expect(deploy.indexOf('!= "${_IMAGE}"@sha256:*')).toBeLessThan(deploy.indexOf("kubectl"));
     expect(deploy).toContain('set image "deployment/${_DEPLOYMENT}" "${_CONTAINER}=$$IMAGE"');
     expect(deploy).toContain('rollout status "deployment/${_DEPLOYMENT}" --timeout=600s');
+    // The release is recorded only after the rollout succeeded.
+    expect(deploy.indexOf('gcloud secrets versions add "${_RELEASE_SECRET}" --data-file=-')).toBeGreaterThan(deploy.indexOf("rollout status"));
   });
 
   it("asks for the cluster's internal address only when its endpoint is private", () => {
@@ -34,13 +36,14 @@ describe("Cloud Build steps of a GKE service", () => {
   });
 
   it("substitutes the image, cluster and Deployment it is given, under the names the steps read", () => {
-    expect(gkeRolloutSubstitutions({ image: "r/i", cluster: "c", location: "l", namespace: "n", deployment: "d", container: "k" })).toEqual({
+    expect(gkeRolloutSubstitutions({ image: "r/i", cluster: "c", location: "l", namespace: "n", deployment: "d", container: "k", release: "s" })).toEqual({
       _IMAGE: "r/i",
       _CLUSTER: "c",
       _LOCATION: "l",
       _NAMESPACE: "n",
       _DEPLOYMENT: "d",
       _CONTAINER: "k",
+      _RELEASE_SECRET: "s",
     });
   });
 
@@ -50,6 +53,7 @@ describe("Cloud Build steps of a GKE service", () => {
     expect(names.trigger.length).toBeLessThanOrEqual(64);
     expect(names.trigger).toMatch(/^[a-z][a-z0-9-]*$/);
     expect(names.accountId).toMatch(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
+    expect(names.releaseSecret).toMatch(/^[a-z][a-z0-9-]{0,62}$/);
     expect(workerPoolName("shop", "prod")).toBe("shop-prod-builds");
   });
 

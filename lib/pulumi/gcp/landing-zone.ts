@@ -8,8 +8,8 @@ import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
 import { CLOUD_TRACE_ROLE } from "../../plan/tracing.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { checkCloudBuildDeploy, cloudBuildNames, workerPoolName } from "../../plan/cloud-build.js";
-import { repositoryFullName } from "../../plan/delivery.js";
-import { gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
+import { repositoryFullName, type ServiceDeliveryPlan } from "../../plan/delivery.js";
+import { gcpImage, gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
@@ -205,6 +205,10 @@ export class LandingZone extends pulumi.ComponentResource {
     const appEngine =
       plan.tier === "paas" ? new AppEngineApplication(`${name}-app-engine`, { region: plan.region, ...(args.existingAppEngine ? { existing: args.existingAppEngine } : {}) }, parent) : undefined;
     const databases = new Map<string, ServiceDatabase>();
+    const deliveries = new Map<string, ServiceDelivery>();
+    // One pool for every service: its workers sit in the subnet the private endpoint authorizes.
+    const pool = platform && plan.delivery && plan.cluster!.privateEndpoint ? new BuildWorkerPool(`${name}-builds`, { name: workerPoolName(plan.name, plan.environment), region: plan.region, subnetworkId: network.subnetworkId }, parent) : undefined;
+    if (pool) this.buildPool = pool;
     for (const service of plan.services) {
       const attachments: ServiceAttachment[] = [];
       if (service.database) {
@@ -264,6 +268,9 @@ export class LandingZone extends pulumi.ComponentResource {
       };
       const repository = { url: this.registry.repositoryUrls[service.repository]!, name: this.registry.repositoryNames[service.repository]! };
       const registry = this.serviceRegistry?.link;
+      const planned = plan.delivery?.services.find((s) => s.service === service.name);
+      const delivery = platform && planned ? createDelivery(name, plan, planned, platform, repository, pool, this) : undefined;
+      if (delivery) deliveries.set(service.name, delivery);
       let component: ServiceComponent;
       if (platform) {
         component = new ServiceWorkload(
@@ -273,6 +280,8 @@ export class LandingZone extends pulumi.ComponentResource {
             provider: platform.provider,
             workloadPool: platform.workloadPool,
             repositoryUrl: repository.url,
+            // The pipeline records each release, so `pulumi up` keeps the released image.
+            ...(delivery ? { image: delivery.releasedImage } : {}),
             dependsOn: [...platform.ready],
           },
           parent,
@@ -297,47 +306,6 @@ export class LandingZone extends pulumi.ComponentResource {
     }
     this.services = services;
     this.databases = databases;
-    const deliveries = new Map<string, ServiceDelivery>();
-    if (plan.delivery && platform) {
-      const privateEndpoint = plan.cluster!.privateEndpoint;
-      // One pool for every service: its workers sit in the subnet the private endpoint authorizes.
-      const pool = privateEndpoint ? new BuildWorkerPool(`${name}-builds`, { name: workerPoolName(plan.name, plan.environment), region: plan.region, subnetworkId: network.subnetworkId }, parent) : undefined;
-      if (pool) this.buildPool = pool;
-      for (const planned of plan.delivery.services) {
-        const service = plan.services.find((s) => s.name === planned.service)!;
-        const names = cloudBuildNames(plan.name, plan.environment, planned);
-        // repositoryFullName throws, naming the fix, when pipelines.repositoryOwner is missing.
-        const owner = planned.source.owner ?? repositoryFullName(planned.source);
-        deliveries.set(
-          planned.service,
-          new ServiceDelivery(
-            `${name}-${planned.service}-delivery`,
-            {
-              serviceName: planned.service,
-              accountId: names.accountId,
-              triggerName: names.trigger,
-              region: plan.region,
-              source: { owner, repository: planned.source.name, branch: planned.source.branch },
-              repository: { name: this.registry.repositoryNames[planned.registry]!, location: plan.region },
-              image: pulumi.interpolate`${this.registry.repositoryUrls[planned.registry]!}/${service.repository}`,
-              deploy: {
-                clusterName: platform.clusterName,
-                location: plan.region,
-                privateEndpoint,
-                namespace: planned.deploy.namespace,
-                deployment: planned.deploy.deployment,
-                container: planned.deploy.container,
-                rbac: { provider: platform.provider, labels: labelsFor(plan, planned.service), dependsOn: [services.get(planned.service)!] },
-              },
-              approval: planned.approval,
-              testCommand: plan.delivery.testCommand,
-              ...(pool ? { workerPool: pool.id } : {}),
-            },
-            parent,
-          ),
-        );
-      }
-    }
     this.deliveries = deliveries;
 
     this.sagas = plan.spec.sagas.map(
@@ -443,6 +411,52 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
   return new KubernetesPlatform(
     `${name}-platform`,
     { ...kubernetesPlatformArgsFromPlan(plan, placement, addOns), addOnValues, labels: gcpLabels(plan.tags) },
+    { parent },
+  );
+}
+
+/**
+ * A service's Cloud Build trigger and account (caas): it pushes to the service's own repository and
+ * rolls only its Deployment, through the shared private pool when the endpoint is private.
+ */
+function createDelivery(
+  name: string,
+  plan: LandingZonePlan,
+  planned: ServiceDeliveryPlan,
+  platform: KubernetesPlatform,
+  repository: { readonly url: pulumi.Output<string>; readonly name: pulumi.Output<string> },
+  pool: BuildWorkerPool | undefined,
+  parent: pulumi.Resource,
+): ServiceDelivery {
+  const service = plan.services.find((s) => s.name === planned.service)!;
+  const names = cloudBuildNames(plan.name, plan.environment, planned);
+  // repositoryFullName throws, naming the fix, when pipelines.repositoryOwner is missing.
+  const owner = planned.source.owner ?? repositoryFullName(planned.source);
+  return new ServiceDelivery(
+    `${name}-${planned.service}-delivery`,
+    {
+      serviceName: planned.service,
+      accountId: names.accountId,
+      triggerName: names.trigger,
+      region: plan.region,
+      source: { owner, repository: planned.source.name, branch: planned.source.branch },
+      repository: { name: repository.name, location: plan.region },
+      image: pulumi.interpolate`${repository.url}/${service.repository}`,
+      release: { secretId: names.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)) },
+      deploy: {
+        clusterName: platform.clusterName,
+        location: plan.region,
+        privateEndpoint: plan.cluster!.privateEndpoint,
+        namespace: planned.deploy.namespace,
+        deployment: planned.deploy.deployment,
+        container: planned.deploy.container,
+        // The namespace comes with the platform's add-ons; the Role may exist before its Deployment.
+        rbac: { provider: platform.provider, labels: labelsFor(plan, planned.service), dependsOn: [...platform.ready] },
+      },
+      approval: planned.approval,
+      testCommand: plan.delivery!.testCommand,
+      ...(pool ? { workerPool: pool.id } : {}),
+    },
     { parent },
   );
 }

@@ -53,6 +53,12 @@ export interface ServiceDeliveryArgs {
   readonly repository: { readonly name: pulumi.Input<string>; readonly location: string };
   /** Image the build pushes, `<region>-docker.pkg.dev/<project>/<repository>/<image>` (no tag). */
   readonly image: pulumi.Input<string>;
+  /**
+   * Secret Manager secret the rollout adds each released digest to, created here with `initialImage`
+   * as its first version; `releasedImage` reads its latest, so the infrastructure deploys what the
+   * pipeline released.
+   */
+  readonly release: { readonly secretId: string; readonly initialImage: pulumi.Input<string> };
   readonly deploy: ServiceDeliveryGkeArgs;
   /**
    * A person approves each build before it runs (prod).
@@ -85,8 +91,8 @@ export interface ServiceDeliveryArgs {
  * A service's delivery on Cloud Build: a trigger on pushes to its GitHub repository running unit
  * tests, the image build, a push to its own Artifact Registry repository and a rollout of its one
  * GKE Deployment to the pushed digest, as a service account of its own holding exactly: writer on
- * that repository, log writer, cluster viewer (credentials only) and, inside the cluster, an RBAC
- * Role on that one Deployment. In prod a person approves each build before it runs.
+ * that repository, log writer, cluster viewer (credentials only), version adder on its release
+ * secret and, inside the cluster, an RBAC Role on that one Deployment. In prod a person approves each build before it runs.
  *
  * Cost: Cloud Build bills per build minute (the default pool has a free tier; a private pool has none).
  *
@@ -96,6 +102,7 @@ export interface ServiceDeliveryArgs {
  *   source: { owner: "acme", repository: "orders" },
  *   repository: { name: registry.repositoryNames["shop-orders"], location: "asia-northeast3" },
  *   image: pulumi.interpolate`${registry.repositoryUrls["shop-orders"]}/shop-orders`,
+ *   release: { secretId: "shop-prod-orders-release", initialImage: pulumi.interpolate`${registry.repositoryUrls["shop-orders"]}/shop-orders:latest` },
  *   deploy: { clusterName: platform.clusterName, location: "asia-northeast3", privateEndpoint: true, namespace: "shop", deployment: "orders", rbac: { provider: platform.provider } },
  *   workerPool: pool.id, approval: true,
  * });
@@ -103,6 +110,8 @@ export interface ServiceDeliveryArgs {
 export class ServiceDelivery extends pulumi.ComponentResource {
   /** The build's service account. */
   readonly email: pulumi.Output<string>;
+  /** The image the pipeline released last (the release secret's latest version); deploy the Deployment with it. */
+  readonly releasedImage: pulumi.Output<string>;
   readonly member: pulumi.Output<string>;
   readonly triggerId: pulumi.Output<string>;
   readonly nodes: {
@@ -110,6 +119,8 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     readonly trigger: gcp.cloudbuild.Trigger;
     readonly repositoryWriter: gcp.artifactregistry.RepositoryIamMember;
     readonly projectRoles: readonly gcp.projects.IAMMember[];
+    readonly releaseSecret: gcp.secretmanager.Secret;
+    readonly releaseWriter: gcp.secretmanager.SecretIamMember;
     readonly rbac?: pulumi.Resource;
   };
 
@@ -130,6 +141,16 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       { location: args.repository.location, repository: args.repository.name, role: CLOUD_BUILD_ROLES.artifactWriter, member: account.member },
       parent,
     );
+    const releaseSecret = new gcp.secretmanager.Secret(
+      `${name}-release`,
+      { secretId: args.release.secretId, replication: { auto: {} }, labels: { service: args.serviceName }, annotations: { purpose: `image of ${args.serviceName} released by its pipeline` } },
+      parent,
+    );
+    // The pipeline owns later versions; Pulumi writes only the first.
+    const firstRelease = new gcp.secretmanager.SecretVersion(`${name}-release`, { secret: releaseSecret.id, secretData: pulumi.secret(args.release.initialImage) }, { parent: this, ignoreChanges: ["secretData"] });
+    const releaseWriter = new gcp.secretmanager.SecretIamMember(`${name}-release-writer`, { secretId: releaseSecret.id, role: CLOUD_BUILD_ROLES.releaseWriter, member: account.member }, parent);
+    // An image reference is not sensitive, and a secret would hide the Deployment's whole diff.
+    this.releasedImage = pulumi.unsecret(gcp.secretmanager.getSecretVersionOutput({ secret: releaseSecret.id }, { parent: this, dependsOn: [firstRelease] }).secretData);
     const projectRoles = [
       new gcp.projects.IAMMember(`${name}-logs`, { project: project.id, role: CLOUD_BUILD_ROLES.logWriter, member: account.member }, parent),
       new gcp.projects.IAMMember(`${name}-cluster`, { project: project.id, role: CLOUD_BUILD_ROLES.clusterCredentials, member: account.member }, parent),
@@ -144,8 +165,10 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       : undefined;
 
     const substitutions = pulumi
-      .all([args.image, deploy.clusterName])
-      .apply(([image, cluster]) => gkeRolloutSubstitutions({ image, cluster, location: deploy.location, namespace: deploy.namespace, deployment: deploy.deployment, container: deploy.container ?? deploy.deployment }));
+      .all([args.image, deploy.clusterName, releaseSecret.secretId])
+      .apply(([image, cluster, release]) =>
+        gkeRolloutSubstitutions({ image, cluster, location: deploy.location, namespace: deploy.namespace, deployment: deploy.deployment, container: deploy.container ?? deploy.deployment, release }),
+      );
     const triggerArgs: gcp.cloudbuild.TriggerArgs = {
       name: args.triggerName,
       location: args.region,
@@ -163,12 +186,12 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       },
     };
     args.transform?.trigger?.(triggerArgs);
-    const trigger = new gcp.cloudbuild.Trigger(`${name}-trigger`, triggerArgs, { parent: this, dependsOn: [repositoryWriter, ...projectRoles, ...(rbac ? [rbac] : [])] });
+    const trigger = new gcp.cloudbuild.Trigger(`${name}-trigger`, triggerArgs, { parent: this, dependsOn: [repositoryWriter, releaseWriter, ...projectRoles, ...(rbac ? [rbac] : [])] });
 
     this.email = account.email;
     this.member = account.member;
     this.triggerId = trigger.triggerId;
-    this.nodes = { account, trigger, repositoryWriter, projectRoles, ...(rbac ? { rbac } : {}) };
+    this.nodes = { account, trigger, repositoryWriter, projectRoles, releaseSecret, releaseWriter, ...(rbac ? { rbac } : {}) };
     this.registerOutputs({ email: this.email, triggerId: this.triggerId });
   }
 }

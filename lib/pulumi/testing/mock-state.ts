@@ -273,6 +273,9 @@ export function mockCall(token: string, inputs: Record<string, unknown>): Record
       return { projectId: MOCK_GCP_PROJECT, number: MOCK_GCP_PROJECT_NUMBER, name: "Mock project", id: `projects/${MOCK_GCP_PROJECT}` };
     case "gcp:organizations/getClientConfig:getClientConfig":
       return { project: MOCK_GCP_PROJECT, region: "asia-northeast3", zone: "asia-northeast3-a", accessToken: "mock-token", id: MOCK_GCP_PROJECT };
+    case "gcp:secretmanager/getSecretVersion:getSecretVersion":
+      // The digest a service's Cloud Build rollout recorded last.
+      return { ...inputs, version: "2", name: `${String(inputs["secret"])}/versions/2`, secretData: `asia-northeast3-docker.pkg.dev/${MOCK_GCP_PROJECT}/released/released@sha256:${"0".repeat(64)}`, id: `${String(inputs["secret"])}/versions/2` };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: "AIDAMOCK", id: MOCK_ACCOUNT };
     case "aws:index/getRegion:getRegion":

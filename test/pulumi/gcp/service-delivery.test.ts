@@ -69,16 +69,18 @@ describe("LandingZone on GCP with Cloud Build pipelines, prod (private GKE endpo
         _NAMESPACE: plan.cluster!.namespace,
         _DEPLOYMENT: service.name,
         _CONTAINER: service.name,
+        _RELEASE_SECRET: `shop-prod-${service.name}-release`,
       });
     }
   });
 
-  it("grants each account writer on its own repository, log writer and cluster viewer, and nothing else", () => {
+  it("grants each account writer on its own repository, version adder on its own release secret, log writer and cluster viewer, and nothing else", () => {
     for (const service of plan.services) {
       const member = `serviceAccount:shop-${service.name}-cd@${MOCK_GCP_PROJECT}.iam.gserviceaccount.com`;
-      const grants = resources.filter((r) => r.inputs["member"] === member).map((r) => [r.type, r.inputs["role"], r.inputs["repository"] ?? r.inputs["project"]]);
+      const grants = resources.filter((r) => r.inputs["member"] === member).map((r) => [r.type, r.inputs["role"], r.inputs["repository"] ?? r.inputs["secretId"] ?? r.inputs["project"]]);
       expect(grants).toEqual([
         ["gcp:artifactregistry/repositoryIamMember:RepositoryIamMember", CLOUD_BUILD_ROLES.artifactWriter, repositoryName(service.repository)],
+        ["gcp:secretmanager/secretIamMember:SecretIamMember", "roles/secretmanager.secretVersionAdder", `projects/${MOCK_GCP_PROJECT}/secrets/shop-prod-${service.name}-release`],
         ["gcp:projects/iAMMember:IAMMember", "roles/logging.logWriter", MOCK_GCP_PROJECT],
         ["gcp:projects/iAMMember:IAMMember", "roles/container.clusterViewer", MOCK_GCP_PROJECT],
       ]);
@@ -95,8 +97,20 @@ describe("LandingZone on GCP with Cloud Build pipelines, prod (private GKE endpo
     expect(binding!.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "orders-deployer" });
     // The trigger exists only once the account can push, log and roll.
     expect(single(resources, TRIGGER, "shop-orders-delivery-trigger").dependsOn).toEqual(
-      expect.arrayContaining(["shop-orders-delivery-push", "shop-orders-delivery-logs", "shop-orders-delivery-cluster", "shop-orders-delivery-rbac"]),
+      expect.arrayContaining(["shop-orders-delivery-push", "shop-orders-delivery-release-writer", "shop-orders-delivery-logs", "shop-orders-delivery-cluster", "shop-orders-delivery-rbac"]),
     );
+  });
+
+  it("deploys the release the pipeline recorded, so an infrastructure update keeps it", () => {
+    const secret = single(resources, "gcp:secretmanager/secret:Secret", "shop-orders-delivery-release");
+    const first = single(resources, "gcp:secretmanager/secretVersion:SecretVersion", "shop-orders-delivery-release");
+    expect(secret.inputs["secretId"]).toBe("shop-prod-orders-release");
+    // Pulumi writes the planned image once; later versions belong to the pipeline.
+    expect(first.inputs["secretData"]).toBe(`${imageOf(plan.services.find((s) => s.name === "orders")!.repository)}:latest`);
+    expect(first.secretInputs).toContain("secretData");
+    const workload = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-workload");
+    const deployment = (workload.inputs["objs"] as Array<{ kind: string; spec: { template: { spec: { containers: { name: string; image: string }[] } } } }>).find((o) => o.kind === "Deployment")!;
+    expect(deployment.spec.template.spec.containers.find((c) => c.name === "orders")!.image).toBe(`${REGION}-docker.pkg.dev/${MOCK_GCP_PROJECT}/released/released@sha256:${"0".repeat(64)}`);
   });
 
   it("shares one private pool with no external address whose traffic all goes through the subnet the private endpoint authorizes", () => {
@@ -153,6 +167,7 @@ describe("Cloud Build delivery refuses what it cannot build", () => {
           source: { owner: "acme", repository: "orders" },
           repository: { name: repositoryName("orders"), location: REGION },
           image: imageOf("orders"),
+          release: { secretId: "shop-prod-orders-release", initialImage: `${imageOf("orders")}:latest` },
           deploy: { clusterName: "shop", location: REGION, privateEndpoint: true, namespace: "shop", deployment: "orders" },
         }),
     ).toThrow(/deploy.privateEndpoint is true.*Fix: pass workerPool/);
