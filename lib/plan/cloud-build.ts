@@ -78,7 +78,8 @@ const sub = (key: keyof typeof CLOUD_BUILD_SUBSTITUTIONS) => `\${${CLOUD_BUILD_S
 export function gkeRolloutSteps(options: GkeRolloutOptions): CloudBuildStepPlan[] {
   const tagged = `${sub("image")}:$COMMIT_SHA`;
   const steps: Array<Omit<CloudBuildStepPlan, "waitFors">> = [
-    { id: "test", name: CLOUD_BUILD_IMAGES.docker, entrypoint: "bash", args: ["-c", options.testCommand] },
+    // The command is the user's shell: its $ are bash's, not Cloud Build substitutions.
+    { id: "test", name: CLOUD_BUILD_IMAGES.docker, entrypoint: "bash", args: ["-c", options.testCommand.replace(/\$/g, () => "$$")] },
     { id: "build", name: CLOUD_BUILD_IMAGES.docker, entrypoint: "bash", args: ["-c", `docker build --tag "${tagged}" .`] },
     {
       id: "push",

@@ -35,6 +35,15 @@ describe("Cloud Build steps of a GKE service", () => {
     }
   });
 
+  it("uses every substitution the trigger sets, as Cloud Build's MUST_MATCH requires", () => {
+    const all = scripts(true).join("\n");
+    for (const name of Object.values(CLOUD_BUILD_SUBSTITUTIONS)) expect(all).toContain(`\${${name}}`);
+  });
+
+  it("hands the test command's own $ to bash", () => {
+    expect(gkeRolloutSteps({ testCommand: 'make test ARGS="$HOME"', privateEndpoint: false })[0]!.args).toEqual(["-c", 'make test ARGS="$$HOME"']);
+  });
+
   it("substitutes the image, cluster and Deployment it is given, under the names the steps read", () => {
     expect(gkeRolloutSubstitutions({ image: "r/i", cluster: "c", location: "l", namespace: "n", deployment: "d", container: "k", release: "s" })).toEqual({
       _IMAGE: "r/i",
