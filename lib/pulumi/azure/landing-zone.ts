@@ -179,6 +179,15 @@ export class LandingZone extends pulumi.ComponentResource {
 
     this.logs = new LogWorkspace(`${name}-logs`, { resourceGroupName, location, retentionDays: Math.max(30, plan.network.flowLogRetentionDays), retain, tags }, parent);
     const logWorkspaceId = this.logs.workspaceId;
+    // Where a logging cluster of its own runs, for scale sets or App Service alike.
+    const logClusterPlacement = {
+      zones,
+      podsCidr: plan.network.podsCidr,
+      servicesCidr: plan.network.servicesCidr,
+      outbound: plan.network.natGateways > 0 ? ("natGateway" as const) : ("loadBalancer" as const),
+      logWorkspaceId,
+      tags,
+    };
 
     const hasConfig = plan.decisions.some((d) => d.capability === "config");
     // Scale sets ship logs into a logging cluster of their own, whose buffer password the vault keeps.
@@ -555,12 +564,7 @@ export class LandingZone extends pulumi.ComponentResource {
               bufferAddress: reservedPrivateIp(layout.workloads, plan.services.length),
               vault: { resourceGroupName, vaultName: config!.vaultName },
             },
-            zones,
-            podsCidr: plan.network.podsCidr,
-            servicesCidr: plan.network.servicesCidr,
-            outbound: plan.network.natGateways > 0 ? "natGateway" : "loadBalancer",
-            logWorkspaceId,
-            tags,
+            ...logClusterPlacement,
           },
           parent,
         );
@@ -672,12 +676,7 @@ export class LandingZone extends pulumi.ComponentResource {
             location,
             subnetId: this.network.subnetIds.logging!,
             cloudLogs: this.appServiceLogs,
-            zones,
-            podsCidr: plan.network.podsCidr,
-            servicesCidr: plan.network.servicesCidr,
-            outbound: plan.network.natGateways > 0 ? "natGateway" : "loadBalancer",
-            logWorkspaceId,
-            tags,
+            ...logClusterPlacement,
           },
           parent,
         );
