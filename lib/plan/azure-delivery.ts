@@ -89,7 +89,11 @@ export function planAzureDelivery(spec: LandingZoneSpec, delivery: DeliveryPlan,
 
 /** What must be set before Azure's native pipelines can be built; empty when nothing is missing. */
 export function azureDeliveryProblems(spec: LandingZoneSpec, delivery: DeliveryPlan): string[] {
-  if (spec.cloud !== "azure" || delivery.provider !== "native" || spec.pipelines.azureDevOps) return [];
+  if (spec.cloud !== "azure") return [];
+  if (delivery.provider === "github-actions") {
+    return ["pipelines.provider is github-actions, but on azure the engine creates deploy identities only for Azure DevOps service connections. Fix: set pipelines.provider: native and pipelines.azureDevOps"];
+  }
+  if (spec.pipelines.azureDevOps) return [];
   return [
     "pipelines.azureDevOps is undefined, but each Azure pipeline signs in through an Azure DevOps service connection federated to its deploy identity. Fix: set pipelines.azureDevOps.organization, project and issuer (shown when a workload identity federation service connection is created)",
   ];

@@ -5,6 +5,9 @@ import { createHash } from "node:crypto";
 /** Built-in Azure roles the landing zone grants, by their fixed definition GUIDs; each is the narrowest role for its use. */
 export const AZURE_ROLES = {
   acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+  acrPush: "8311e382-0749-4cb8-b61a-304f252e45ec",
+  aksClusterUser: "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+  websiteContributor: "de139f84-1756-47ae-9be6-808fbbe84772",
   networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
   managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
   aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
