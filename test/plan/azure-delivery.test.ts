@@ -6,21 +6,9 @@ import { azurePipeline, azurePipelineFiles, type AzurePipeline, type AzurePipeli
 import { planLandingZone } from "../../lib/plan/planner.js";
 import { parseSpec } from "../../lib/spec/parse.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
+import { azureDevOpsShop, ORG_ID } from "../fixtures/azure-devops.js";
 
 const SUBSCRIPTION = "11111111-2222-4333-8444-555555555555";
-const ORG_ID = "0d4c1a5e-8f3b-4c2a-9e7d-6b5a4c3d2e1f";
-
-/** The Azure example with Azure DevOps pipelines on the given tier. */
-export function azureDevOpsShop(tier: "caas" | "paas" | "iaas" = "caas", devOps: Record<string, unknown> = {}): LandingZoneInput {
-  const example = parse(readFileSync("examples/azure/landing-zone.yaml", "utf8")) as LandingZoneInput;
-  return {
-    ...example,
-    tier,
-    ...(tier === "caas" ? {} : { mesh: { kind: "none" }, logging: { stack: "none", buffer: "none" } }),
-    pipelines: { repositoryOwner: "acme", azureDevOps: { organization: "acme", project: "shop", issuer: `https://vstoken.dev.azure.com/${ORG_ID}`, ...devOps } },
-  } as LandingZoneInput;
-}
-
 const stepsOf = (pipeline: AzurePipeline): AzurePipelineStep[] => pipeline.stages.flatMap((s) => s.jobs.flatMap((j) => [...(j.steps ?? []), ...(j.strategy?.runOnce.deploy.steps ?? [])]));
 const deployScript = (pipeline: AzurePipeline) => pipeline.stages.find((s) => s.stage === "deploy")!.jobs[0]!.strategy!.runOnce.deploy.steps.map((s) => s.inputs?.["inlineScript"] ?? "").join("\n");
 
