@@ -27,6 +27,16 @@ export function azureResourceGroupName(zone: string, environment: string): strin
   return `${zone}-${environment}`;
 }
 
+/** The blob container of a micro-frontend app: its name, lengthened to the three characters a container name needs. */
+export function frontendContainerName(app: string): string {
+  return app.length >= 3 ? app : `${app}-ui`;
+}
+
+/** Name of the micro-frontends' Front Door profile and of its endpoint. */
+export function frontDoorName(zone: string, environment: string): string {
+  return `${zone}-${environment}-frontends`;
+}
+
 /** What a service's deploy stage changes, and nothing else. */
 export type AzureDeployTarget =
   | { readonly kind: "aks"; readonly clusterName: string; readonly namespace: string; readonly deployment: string; readonly container: string }

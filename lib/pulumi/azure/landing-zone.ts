@@ -7,7 +7,7 @@ import { ingressNamespace, namespaceManifests, workloadNamespace } from "../../k
 import type { AddOn } from "../../kubernetes/types.js";
 import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
 import { CPU_ALERT_PERCENT } from "../../plan/azure-monitoring.js";
-import { azureResourceGroupName } from "../../plan/azure-delivery.js";
+import { azureResourceGroupName, frontDoorName } from "../../plan/azure-delivery.js";
 import { deployerRbac } from "../../kubernetes/delivery.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { SagaPlan } from "../../plan/saga.js";
@@ -687,7 +687,7 @@ export class LandingZone extends pulumi.ComponentResource {
           resourceGroupName,
           location,
           storageAccountName: uniqueName("azureStorage", "ui"),
-          profileName: `${plan.name}-${plan.environment}-frontends`,
+          profileName: frontDoorName(plan.name, plan.environment),
           // With a repository owner, each app's repository deploys it from its environment without a secret.
           githubDeploy: plan.frontends.shell.deploySubject !== undefined,
           ...(plan.frontends.apiRoutes.length > 0 ? { api: https ? { hostName: args.gatewayHostName!, protocol: "Https" as const } : { hostName: this.gateway.publicIp, protocol: "Http" as const } } : {}),
