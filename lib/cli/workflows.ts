@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { gitOpsFiles } from "../kubernetes/gitops.js";
 import { PlanError, planLandingZone } from "../plan/planner.js";
 import { azurePipelineFiles } from "../plan/azure-delivery.js";
-import { githubWorkflowFiles } from "../plan/workflows.js";
+import { frontendWorkflowFiles, githubWorkflowFiles } from "../plan/workflows.js";
 import { loadSpecFile, SpecError } from "../spec/index.js";
 import type { ExitCode, Io } from "./commands.js";
 import type { LandingZonePlan } from "../plan/types.js";
@@ -21,7 +21,8 @@ export interface WorkflowsOptions {
 
 function writeAzurePipelines(plan: LandingZonePlan, file: string, options: WorkflowsOptions, io: Io): ExitCode {
   if (!options.azureSubscription) throw new PlanError(["--azure-pipelines needs --azure-subscription: the registry's and apps' names end in a hash of the subscription. Fix: pass --azure-subscription <subscription id>"]);
-  const files = azurePipelineFiles(plan, file, { subscriptionId: options.azureSubscription });
+  // The micro-frontends deploy from GitHub whichever pipelines the services use.
+  const files = [...azurePipelineFiles(plan, file, { subscriptionId: options.azureSubscription }), ...frontendWorkflowFiles(plan, file)];
   const out = resolve(options.out);
   for (const generated of files) {
     const target = join(out, generated.repository, generated.path);
@@ -32,7 +33,7 @@ function writeAzurePipelines(plan: LandingZonePlan, file: string, options: Workf
   const azure = plan.azureDelivery!;
   const environment = azure.services[0]?.environment ?? plan.environment;
   io.out(
-    `${files.length} pipelines in ${out}. In Azure DevOps project "${azure.project}": create per service a workload identity federation service connection named as in each pipeline (its identity's client id is the stack's output), ` +
+    `${files.length} files in ${out}. In Azure DevOps project "${azure.project}": create per service a workload identity federation service connection named as in each pipeline (its identity's client id is the stack's output), ` +
       `and the environment "${environment}"${azure.services.some((s) => s.approval) ? " with an Approvals check" : ""}.\n`,
   );
   return 0;

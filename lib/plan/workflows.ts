@@ -223,12 +223,21 @@ export function githubWorkflowFiles(
     { repository: service.source.name, path: `.github/workflows/${service.service}.yml`, content: renderWorkflow(serviceWorkflow(plan, service, options), source) },
     ...extra(service),
   ]);
-  if (plan.frontends && FRONTEND_WORKFLOW_CLOUDS.includes(plan.cloud)) {
-    for (const app of [plan.frontends.shell, ...plan.frontends.fragments]) {
-      files.push({ repository: app.source.name, path: `.github/workflows/${app.name}.yml`, content: renderWorkflow(frontendWorkflow(plan, app, options), source) });
-    }
-  }
-  return files;
+  return [...files, ...frontendWorkflowFiles(plan, source, options)];
+}
+
+/**
+ * The workflow of each micro-frontend app, on the clouds that have them (the apps deploy from GitHub
+ * whichever pipelines the services use); empty without frontends.
+ */
+export function frontendWorkflowFiles(plan: LandingZonePlan, source: string, options: WorkflowOptions = {}): GeneratedFile[] {
+  if (!plan.frontends || !FRONTEND_WORKFLOW_CLOUDS.includes(plan.cloud)) return [];
+  if (!plan.frontends.shell.deploySubject) throw new PlanError([deliveryOwnerProblem]);
+  return [plan.frontends.shell, ...plan.frontends.fragments].map((app) => ({
+    repository: app.source.name,
+    path: `.github/workflows/${app.name}.yml`,
+    content: renderWorkflow(frontendWorkflow(plan, app, options), source),
+  }));
 }
 
 const deliveryOwnerProblem = "pipelines.repositoryOwner is undefined, but the workflows trust <owner>/<repository>. Fix: set pipelines.repositoryOwner";
