@@ -1,16 +1,15 @@
-import { RemovalPolicy, type Stack, Validations, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, Validations, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { ApiGateway, type ApiGatewayAuth } from "../lib/cdk/api-gateway.js";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { PaasPlatform } from "../lib/cdk/paas-platform.js";
-import { beanstalkCnamePrefix } from "../lib/cdk/paas-service.js";
 import { SessionStore } from "../lib/cdk/session-store.js";
 import { UserDirectory } from "../lib/cdk/user-directory.js";
 import { VmPlatform } from "../lib/cdk/vm-platform.js";
 import { meshAddOn } from "../lib/kubernetes/mesh.js";
 import { namespaceManifests } from "../lib/kubernetes/namespace.js";
 import { secretsStoreAddOn } from "../lib/kubernetes/secrets-store.js";
-import { BEANSTALK_INSTANCE_PORT, beanstalkHost } from "../lib/plan/host-bootstrap.js";
+import { BEANSTALK_INSTANCE_PORT } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import { serviceNamed } from "../lib/plan/lookup.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
@@ -57,9 +56,8 @@ export class PlatformStack extends PlanStack {
         routes: lb.routes.map((r) => ({ path: r.path, target: r.target, port: r.port, priority: r.priority, healthCheckPath: healthPath(plan, r.target) })),
       })),
       attachment: "services",
-      // Beanstalk environments are reached by host name, through an integration each.
-      catchAllRoute: plan.tier !== "paas",
-      auth: gatewayAuth(this, plan, this.users),
+      sharedWithBeanstalk: plan.tier === "paas",
+      auth: gatewayAuth(plan, this.users),
       waf: plan.gateway.waf,
       rateLimit: plan.gateway.rateLimit,
       accessLogs: plan.gateway.accessLogs,
@@ -119,7 +117,6 @@ export class PlatformStack extends PlanStack {
       publish("BeanstalkServiceRoleArnParameter", sharedParameters.paasServiceRoleArn(plan), this.platform.serviceRole.roleArn);
     }
     publish("GatewayApiIdParameter", sharedParameters.gatewayApiId(plan), this.gateway.httpApi.apiId);
-    publish("GatewayVpcLinkIdParameter", sharedParameters.gatewayVpcLinkId(plan), this.gateway.vpcLink.vpcLinkId);
     publish("GatewaySecurityGroupIdParameter", sharedParameters.gatewaySecurityGroupId(plan), this.gateway.securityGroup.securityGroupId);
     if (this.gateway.authorizer) publish("GatewayAuthorizerIdParameter", sharedParameters.gatewayAuthorizerId(plan), this.gateway.authorizer.authorizerId);
     plan.gateway.loadBalancers.forEach((lb, i) => {
@@ -174,13 +171,10 @@ function healthPath(plan: LandingZonePlan, target: string): string {
   return serviceNamed(plan, target)!.healthPath;
 }
 
-function gatewayAuth(stack: Stack, plan: LandingZonePlan, users: UserDirectory | undefined): ApiGatewayAuth {
+function gatewayAuth(plan: LandingZonePlan, users: UserDirectory | undefined): ApiGatewayAuth {
   const { tokens, authorizer } = plan.auth ?? {};
   if (authorizer) {
-    const service = plan.services.find((s) => s.name === authorizer.service)!;
-    // A Beanstalk environment on the shared load balancer answers only to its own host name.
-    const targetHost = plan.tier === "paas" ? beanstalkHost(beanstalkCnamePrefix(stack, plan, service), stack.region) : undefined;
-    return { kind: "authorizer", target: authorizer.service, authorizePath: authorizer.authorizePath, cacheSeconds: authorizer.cacheSeconds, ...(targetHost ? { targetHost } : {}) };
+    return { kind: "authorizer", target: authorizer.service, authorizePath: authorizer.authorizePath, cacheSeconds: authorizer.cacheSeconds };
   }
   if (tokens?.provider === "external") return { kind: "jwt", issuer: tokens.issuer!, audience: tokens.audiences };
   if (tokens) return { kind: "jwt", directory: users! };

@@ -4,6 +4,7 @@ import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { ServiceDelivery, type ServiceDeliveryProps } from "../lib/cdk/service-delivery.js";
 import { deployerRbac } from "../lib/kubernetes/delivery.js";
 import { workloadNamespace } from "../lib/kubernetes/namespace.js";
+import { plannedBeanstalkBundle } from "../lib/plan/beanstalk-release.js";
 import { repositoryFullName, type DeliveryPlan, type ServiceDeliveryPlan } from "../lib/plan/delivery.js";
 import { serviceNamed } from "../lib/plan/lookup.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
@@ -73,11 +74,16 @@ export class ServiceDeliveryStack extends PlanStack {
     };
   }
 
-  /** caas: the service's Deployment in the shared cluster; iaas: its Auto Scaling group. */
+  /** caas: the service's Deployment in the shared cluster; iaas: its Auto Scaling group; paas: its Beanstalk environment. */
   private deployTargetOf(plan: LandingZonePlan, planned: ServiceDeliveryPlan): NonNullable<ServiceDeliveryProps["deploy"]> {
     if (planned.deploy.kind === "vm-rollout" && planned.deploy.autoScalingGroup) return { autoScalingGroupName: planned.deploy.autoScalingGroup };
+    if (planned.deploy.kind === "app-platform-release" && planned.deploy.beanstalk) {
+      // The service stack builds its environment's first bundle from the same plan.
+      const bundle = plannedBeanstalkBundle(plan, serviceNamed(plan, planned.service)!);
+      return { applicationName: planned.deploy.beanstalk.application, environmentName: planned.deploy.beanstalk.environment, bundle };
+    }
     if (planned.deploy.kind !== "kubernetes-rollout") {
-      throw new Error(`ServiceDeliveryStack: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) has no CDK implementation yet. Fix: set tier: caas or iaas, or pipelines.perService: false`);
+      throw new Error(`ServiceDeliveryStack: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) has no CDK implementation yet. Fix: set tier: caas, iaas or paas, or pipelines.perService: false`);
     }
     const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
     const vpc = importPrivateVpc(this, plan, "The deploy project only places its network interfaces in these subnets; nothing here reads their route tables");

@@ -14,7 +14,7 @@ import type { HostLogBuffer } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import { directPublishes } from "../lib/plan/data.js";
 import { eventSource, SERVICE_TAG_KEY } from "../lib/plan/messaging.js";
-import { httpApiRoutesOf, routesTo, serviceNamed, uncheckedTargetOf, specImageOf, subscribedTopicsOf } from "../lib/plan/lookup.js";
+import { homeLoadBalancerOf, httpApiRoutesOf, routesTo, serviceNamed, uncheckedTargetOf, specImageOf, subscribedTopicsOf } from "../lib/plan/lookup.js";
 import { pascalCase } from "../lib/plan/naming.js";
 import { cloudWatchMonitors, type CloudWatchDimensionValues } from "../lib/plan/monitoring.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
@@ -68,16 +68,16 @@ export class ServiceStack extends PlanStack {
     // The auth service's own routes (sign-in) are not checked by the authorizer they feed.
     const checked = plan.gateway.auth !== "none" && uncheckedTargetOf(plan) !== service.name;
     // Parameters are read only where used: routes the catch-all serves need no API id, integration or authorizer.
-    const ownApiRoutes = plan.tier === "paas" || routes.some((r) => r.ownApiRoutes);
+    const ownApiRoutes = routes.some((r) => r.ownApiRoutes);
     const gatewayRoutes = (target: GatewayRoutesProps["target"]) =>
       new GatewayRoutes(this, "Gateway", {
         ...(ownApiRoutes ? { apiId: read(sharedParameters.gatewayApiId(plan)) } : {}),
         routes,
         loadBalancers: [...new Set(routes.map((r) => r.loadBalancer))].map((index) => ({
           index,
-          listenerArn: read(sharedParameters.gatewayListenerArn(plan, index)),
-          // Beanstalk environments get their own integration, which sets their host header.
-          ...(plan.tier === "paas" || !routes.some((r) => r.loadBalancer === index && r.ownApiRoutes) ? {} : { integrationId: read(sharedParameters.gatewayIntegrationId(plan, index)) }),
+          // A Beanstalk environment adds its rules itself, from the listener its option settings name.
+          ...(target.kind === "target-group" ? { listenerArn: read(sharedParameters.gatewayListenerArn(plan, index)) } : {}),
+          ...(routes.some((r) => r.loadBalancer === index && r.ownApiRoutes) ? { integrationId: read(sharedParameters.gatewayIntegrationId(plan, index)) } : {}),
         })),
         target,
         ...(checked
@@ -159,17 +159,20 @@ export class ServiceStack extends PlanStack {
           ...(discovery ? { discovery: { namespaceId: read(sharedParameters.discoveryNamespaceId(plan)), hostedZoneId: read(sharedParameters.discoveryHostedZoneId(plan)) } } : {}),
         });
       } else {
-        // A Beanstalk environment sits on one shared load balancer: the one of its first route, or the first.
-        const home = routes[0]?.loadBalancer ?? plan.gateway.loadBalancers[0]?.index ?? 0;
-        const paas = new PaasService(this, "Workload", {
+        const home = homeLoadBalancerOf(plan, service.name);
+        this.workload = new PaasService(this, "Workload", {
           ...common,
           applicationName: beanstalkApplicationName(plan),
           serviceRoleArn: read(sharedParameters.paasServiceRoleArn(plan)),
-          loadBalancer: { arn: read(sharedParameters.gatewayLoadBalancerArn(plan, home)), securityGroupId: read(sharedParameters.gatewaySecurityGroupId(plan)) },
+          loadBalancer: {
+            arn: read(sharedParameters.gatewayLoadBalancerArn(plan, home)),
+            securityGroupId: read(sharedParameters.gatewaySecurityGroupId(plan)),
+            ...(routes.length > 0 ? { pathListenerArn: read(sharedParameters.gatewayListenerArn(plan, home)) } : {}),
+          },
           ...(discovery ? { discoveryNamespaceId: read(sharedParameters.discoveryNamespaceId(plan)) } : {}),
         });
-        this.workload = paas;
-        if (routes.length > 0) this.routes = gatewayRoutes({ kind: "host-header", host: paas.host, vpcLinkId: read(sharedParameters.gatewayVpcLinkId(plan)) });
+        // The catch-all reaches the first load balancer's environments; only those elsewhere need API routes.
+        if (ownApiRoutes) this.routes = gatewayRoutes({ kind: "environment" });
       }
     }
 

@@ -21,7 +21,6 @@ export const sharedParameters = {
   paasServiceRoleArn: (plan: LandingZonePlan) => parameterName(plan, "platform", "beanstalk-service-role-arn"),
   gatewayApiId: (plan: LandingZonePlan) => parameterName(plan, "gateway", "api-id"),
   gatewayAuthorizerId: (plan: LandingZonePlan) => parameterName(plan, "gateway", "authorizer-id"),
-  gatewayVpcLinkId: (plan: LandingZonePlan) => parameterName(plan, "gateway", "vpc-link-id"),
   gatewaySecurityGroupId: (plan: LandingZonePlan) => parameterName(plan, "gateway", "load-balancer-security-group-id"),
   gatewayLoadBalancerArn: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "arn"),
   gatewayListenerArn: (plan: LandingZonePlan, index: number) => parameterName(plan, "gateway", "load-balancers", String(index), "listener-arn"),

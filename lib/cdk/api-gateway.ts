@@ -21,13 +21,13 @@ import {
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { AUTHORIZER_HANDLER_SOURCE, AUTHORIZER_TIMEOUT_SECONDS, AUTHORIZE_PATH, authorizerPolicyStatements } from "../plan/auth.js";
-import { MAX_RULES_PER_LISTENER } from "../plan/planner.js";
+import { MAX_RULES_PER_LOAD_BALANCER, splitRoutes } from "../plan/load-balancers.js";
 import { WAF_MANAGED_RULE_GROUPS, wafRateLimit, wafRateRule } from "../plan/waf.js";
 import { acknowledgeInlinePolicy } from "./compliance.js";
 import { createLogKey } from "./log-key.js";
 import type { UserDirectory } from "./user-directory.js";
 import { WebAclLogging } from "./web-acl-logging.js";
-import { HTTP_API_ACCESS_LOG_FIELDS, HTTP_API_ROUTE_QUOTA, apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns, routePrefix } from "../plan/gateway-paths.js";
+import { BEANSTALK_PATH_LISTENER_PORT, GATEWAY_LISTENER_PORT, HTTP_API_ACCESS_LOG_FIELDS, HTTP_API_ROUTE_QUOTA, apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns, routePrefix } from "../plan/gateway-paths.js";
 
 /** A path prefix at the gateway and the workload behind it. */
 export interface ApiGatewayRoute {
@@ -54,7 +54,7 @@ export interface ApiGatewayPlannedRoute extends ApiGatewayRoute {
 export interface ApiGatewayLoadBalancer {
   /** 0-based position; it names the load balancer's construct, so keep it stable. */
   readonly index: number;
-  /** At most `MAX_RULES_PER_LISTENER` routes. */
+  /** At most `MAX_RULES_PER_LOAD_BALANCER` routes. */
   readonly routes: readonly ApiGatewayPlannedRoute[];
 }
 
@@ -103,12 +103,6 @@ export interface ApiGatewayAuthorizerAuth {
    */
   readonly authorizePath?: string;
   /**
-   * Host name the load balancer routes `target` by, such as an Elastic Beanstalk environment's CNAME
-   * on a shared load balancer; the checks go to `http://<targetHost><authorizePath>`.
-   * @default - the load balancer's own DNS name (path rules)
-   */
-  readonly targetHost?: string;
-  /**
    * URL prefix of the checks on an auth service elsewhere, reachable from the VPC's private subnets.
    * @default - `target` is used
    */
@@ -149,7 +143,7 @@ export interface ApiGatewayProps {
    */
   readonly loadBalancers?: readonly ApiGatewayLoadBalancer[];
   /**
-   * Routes in a stable order; split into load balancers of `MAX_RULES_PER_LISTENER` routes with
+   * Routes in a stable order; split into load balancers of `MAX_RULES_PER_LOAD_BALANCER` routes with
    * priorities by position, as the planner does. Give this or `loadBalancers`.
    * @default - `loadBalancers` is used
    */
@@ -224,25 +218,24 @@ export interface ApiGatewayProps {
    */
   readonly targetType?: "ip" | "instance";
   /**
-   * Serve the routes on the first load balancer through one catch-all pair, `ANY /` and
-   * `ANY /{proxy+}` to its integration under the default authorizer (its listener already routes by
-   * path), so only routes elsewhere get API routes of their own and the API stays under its
-   * 300-routes quota as services are added. Turn it off when each route brings its own integration
-   * (Beanstalk environments reached by host name).
-   * @default true
+   * The load balancers are shared with Elastic Beanstalk environments (`aws:elbv2:loadbalancer`
+   * `SharedLoadBalancer`, services attachment only). Beanstalk puts each environment's host rule on the
+   * port-80 listener and numbers those rules itself, so the path rules (each environment adds its own)
+   * and the API's integrations get a listener of their own on `BEANSTALK_PATH_LISTENER_PORT`, whose
+   * planned priorities never meet Beanstalk's. The port-80 listeners are `environmentListeners`.
+   * @default false
    */
-  readonly catchAllRoute?: boolean;
+  readonly sharedWithBeanstalk?: boolean;
 }
 
 const CLOUDWATCH_RETENTION_DAYS = new Set(Object.values(logs.RetentionDays).filter((v): v is number => typeof v === "number"));
 const ROUTE_PATH = /^\/[A-Za-z0-9/_-]*$/;
-const LISTENER_PORT = 80;
 
 /**
  * The single entry of the landing zone: an HTTP API that checks callers (JWT or an auth service),
  * throttles, logs, and routes path prefixes through a VPC link to internal Application Load
  * Balancers, which balance across the workloads' IP target groups. What the API has no route for
- * goes to the first load balancer, whose rules route by path (`catchAllRoute`), so 200 services fit
+ * goes to the first load balancer, whose rules route by path, so 200 services fit
  * the API's quota of 300 routes.
  *
  * Cost: each load balancer is billed per hour and LCU; the HTTP API per request.
@@ -265,8 +258,10 @@ export class ApiGateway extends Construct {
   readonly vpcLinkSecurityGroup: ec2.SecurityGroup;
   /** Internal load balancers, in `index` order. */
   readonly loadBalancers: readonly elbv2.ApplicationLoadBalancer[];
-  /** The HTTP listener of each load balancer, in the same order. */
+  /** The listener of each load balancer that the API reaches and whose rules route by path, in the same order. */
   readonly listeners: readonly elbv2.ApplicationListener[];
+  /** With `sharedWithBeanstalk`: each load balancer's port-80 listener, where Beanstalk's host rules go, in the same order; else []. */
+  readonly environmentListeners: readonly elbv2.ApplicationListener[];
   /** Security group shared by the load balancers. */
   readonly securityGroup: ec2.SecurityGroup;
   /** Invoke URL of the API. */
@@ -281,7 +276,7 @@ export class ApiGateway extends Construct {
   readonly authorizerFunction?: lambda.Function;
   /** With the "services" attachment: one integration per load balancer (its listener through the VPC link), in `index` order. */
   readonly integrations: readonly apigwv2.HttpIntegration[];
-  /** Load balancer the catch-all routes reach; its routes need no API routes of their own. Undefined without `catchAllRoute`. */
+  /** Load balancer the catch-all routes reach; its routes need no API routes of their own. Undefined when a route claims the root path. */
   readonly defaultLoadBalancer?: number;
   /** With the "services" attachment: the authorizer every attached route uses, unless auth is none. */
   readonly authorizer?: apigwv2.HttpAuthorizer;
@@ -289,6 +284,7 @@ export class ApiGateway extends Construct {
   readonly attachment: ApiGatewayAttachment;
 
   private readonly targetGroupsByTarget = new Map<string, elbv2.ApplicationTargetGroup[]>();
+  private readonly pathListenerPort: number;
 
   constructor(scope: Construct, id: string, props: ApiGatewayProps) {
     super(scope, id);
@@ -306,6 +302,12 @@ export class ApiGateway extends Construct {
     const subnets = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     this.attachment = props.attachment ?? "gateway";
     const attachedHere = this.attachment === "gateway";
+    const sharedWithBeanstalk = props.sharedWithBeanstalk ?? false;
+    if (sharedWithBeanstalk && attachedHere) {
+      throw new Error(`ApiGateway: sharedWithBeanstalk is true with attachment "gateway", but Beanstalk environments bring their own target groups and path rules. Fix: use attachment: "services"`);
+    }
+    const pathListenerPort = sharedWithBeanstalk ? BEANSTALK_PATH_LISTENER_PORT : GATEWAY_LISTENER_PORT;
+    this.pathListenerPort = pathListenerPort;
 
     this.vpcLinkSecurityGroup = new ec2.SecurityGroup(this, "VpcLinkSecurityGroup", {
       vpc: props.vpc,
@@ -319,7 +321,7 @@ export class ApiGateway extends Construct {
       description: "Internal load balancers behind the API Gateway VPC link",
       allowAllOutbound: false,
     });
-    this.securityGroup.connections.allowFrom(this.vpcLinkSecurityGroup, ec2.Port.tcp(LISTENER_PORT), "API Gateway VPC link");
+    this.securityGroup.connections.allowFrom(this.vpcLinkSecurityGroup, ec2.Port.tcp(pathListenerPort), "API Gateway VPC link");
     const targetPorts = attachedHere ? [...new Set(plannedLoadBalancers.flatMap((lb) => lb.routes.map((r) => r.port)))].map((port) => ec2.Port.tcp(port)) : [ec2.Port.allTcp()];
     for (const port of targetPorts) {
       if (props.workloadSecurityGroup) {
@@ -356,6 +358,7 @@ export class ApiGateway extends Construct {
 
     const loadBalancers: elbv2.ApplicationLoadBalancer[] = [];
     const listeners: elbv2.ApplicationListener[] = [];
+    const environmentListeners: elbv2.ApplicationListener[] = [];
     for (const planned of plannedLoadBalancers) {
       const lbScope = new Construct(this, `LoadBalancer${planned.index}`);
       const loadBalancer = new elbv2.ApplicationLoadBalancer(lbScope, "Resource", {
@@ -367,18 +370,28 @@ export class ApiGateway extends Construct {
         deletionProtection: props.loadBalancerDeletionProtection ?? false,
       });
       if (this.loadBalancerLogBucket) loadBalancer.logAccessLogs(this.loadBalancerLogBucket, `load-balancer-${planned.index}`);
-      // TLS terminates at API Gateway; the VPC link reaches this listener over plain HTTP inside the VPC.
-      const listener = loadBalancer.addListener("Http", {
-        port: LISTENER_PORT,
-        protocol: elbv2.ApplicationProtocol.HTTP,
-        open: false,
-        defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: "application/json", messageBody: '{"message":"Not Found"}' }),
-      });
-      const plainHttp = "Only the API Gateway VPC link reaches this internal listener (its security group admits the link alone); clients' TLS ends at the HTTP API, and a certificate would need a domain the zone does not own.";
-      Validations.of(listener.node.defaultChild!).acknowledge(
-        { id: "NIST.800.53.R5::NIST.800.53.R5-ALBHttpToHttpsRedirection", reason: plainHttp },
-        { id: "NIST.800.53.R5::NIST.800.53.R5-ELBv2ACMCertificateRequired", reason: plainHttp },
-      );
+      // TLS terminates at API Gateway; the VPC link (and, on Beanstalk, the services) reach these listeners over plain HTTP inside the VPC.
+      const addListener = (id: string, port: number) => {
+        const added = loadBalancer.addListener(id, {
+          port,
+          protocol: elbv2.ApplicationProtocol.HTTP,
+          open: false,
+          defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: "application/json", messageBody: '{"message":"Not Found"}' }),
+        });
+        const reachedBy =
+          port === GATEWAY_LISTENER_PORT && sharedWithBeanstalk
+            ? "Only the landing zone's own services reach this internal listener, by their environments' host names (its security group admits them alone)"
+            : "Only the API Gateway VPC link reaches this internal listener (its security group admits the link alone)";
+        const plainHttp = `${reachedBy}; clients' TLS ends at the HTTP API, and a certificate would need a domain the zone does not own.`;
+        Validations.of(added.node.defaultChild!).acknowledge(
+          { id: "NIST.800.53.R5::NIST.800.53.R5-ALBHttpToHttpsRedirection", reason: plainHttp },
+          { id: "NIST.800.53.R5::NIST.800.53.R5-ELBv2ACMCertificateRequired", reason: plainHttp },
+        );
+        return added;
+      };
+      const http = addListener("Http", GATEWAY_LISTENER_PORT);
+      const listener = sharedWithBeanstalk ? addListener("Paths", BEANSTALK_PATH_LISTENER_PORT) : http;
+      if (sharedWithBeanstalk) environmentListeners.push(http);
       const targetGroups = new Map<string, elbv2.ApplicationTargetGroup>();
       for (const route of attachedHere ? planned.routes : []) {
         let targetGroup = targetGroups.get(route.target);
@@ -406,6 +419,7 @@ export class ApiGateway extends Construct {
     }
     this.loadBalancers = loadBalancers;
     this.listeners = listeners;
+    this.environmentListeners = environmentListeners;
 
     if (props.waf) {
       this.webAcl = this.attachWebAcl(rateLimit);
@@ -451,7 +465,7 @@ export class ApiGateway extends Construct {
 
     const layout = httpApiRouteLayout(
       plannedLoadBalancers.flatMap((lb) => lb.routes.map((route) => ({ path: route.path, target: route.target, loadBalancer: lb.index }))),
-      { integrationPerRoute: !(props.catchAllRoute ?? true), ...(openTarget ? { uncheckedTarget: openTarget } : {}) },
+      openTarget ? { uncheckedTarget: openTarget } : {},
     );
     this.defaultLoadBalancer = layout.defaultLoadBalancer;
     if (layout.routeCount > HTTP_API_ROUTE_QUOTA) {
@@ -598,7 +612,8 @@ export class ApiGateway extends Construct {
     const route = loadBalancers[index]!.routes.find((r) => r.target === auth.target)!;
     const path = auth.authorizePath ?? `${routePrefix(route.path)}${AUTHORIZE_PATH}`;
     if (!ROUTE_PATH.test(path)) throw new Error(`ApiGateway: auth.authorizePath "${path}" must match ${ROUTE_PATH}. Fix: use a path such as /auth/authorize`);
-    return { url: `http://${auth.targetHost ?? this.loadBalancers[index]!.loadBalancerDnsName}${path}`, loadBalancer: true };
+    const port = this.pathListenerPort === 80 ? "" : `:${this.pathListenerPort}`;
+    return { url: `http://${this.loadBalancers[index]!.loadBalancerDnsName}${port}${path}`, loadBalancer: true };
   }
 
   private createAuthorizerFunction(
@@ -612,7 +627,7 @@ export class ApiGateway extends Construct {
     const securityGroup = new ec2.SecurityGroup(this, "AuthorizerSecurityGroup", { vpc, description: "Gateway request authorizer", allowAllOutbound: false });
     if (check.loadBalancer) {
       // Only to the auth service's internal load balancer.
-      securityGroup.connections.allowTo(this.securityGroup, ec2.Port.tcp(LISTENER_PORT), "Auth service behind the gateway");
+      securityGroup.connections.allowTo(this.securityGroup, ec2.Port.tcp(this.pathListenerPort), "Auth service behind the gateway");
     } else {
       for (const port of check.ports ?? []) securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), "Auth service");
     }
@@ -706,8 +721,7 @@ function resolveLoadBalancers(props: ApiGatewayProps): readonly ApiGatewayLoadBa
     throw new Error(`ApiGateway: ${props.loadBalancers ? "both loadBalancers and routes are" : "neither loadBalancers nor routes is"} set. Fix: pass exactly one (loadBalancers from the plan's gateway.loadBalancers, or routes)`);
   }
   const loadBalancers =
-    props.loadBalancers ??
-    chunk(props.routes!, MAX_RULES_PER_LISTENER).map((routes, index) => ({ index, routes: routes.map((route, i) => ({ ...route, priority: i + 1 })) }));
+    props.loadBalancers ?? splitRoutes(props.routes!);
   const indexes = new Set<number>();
   const paths = new Set<string>();
   for (const lb of loadBalancers) {
@@ -716,8 +730,8 @@ function resolveLoadBalancers(props: ApiGatewayProps): readonly ApiGatewayLoadBa
       throw new Error(`ApiGateway: ${where}: index must be a unique non-negative integer. Fix: number the load balancers 0, 1, 2...`);
     }
     indexes.add(lb.index);
-    if (lb.routes.length > MAX_RULES_PER_LISTENER) {
-      throw new Error(`ApiGateway: ${where} has ${lb.routes.length} routes; a listener takes at most ${MAX_RULES_PER_LISTENER}. Fix: split them across load balancers (planLandingZone does)`);
+    if (lb.routes.length > MAX_RULES_PER_LOAD_BALANCER) {
+      throw new Error(`ApiGateway: ${where} has ${lb.routes.length} routes; a load balancer is given at most ${MAX_RULES_PER_LOAD_BALANCER} rules. Fix: split them across load balancers (planLandingZone does)`);
     }
     const priorities = new Set<number>();
     const targets = new Map<string, ApiGatewayRoute>();
@@ -767,8 +781,3 @@ function authServicePorts(handlerUrl: string): readonly number[] {
 }
 
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}

@@ -1,6 +1,5 @@
 import { Duration, Validations, aws_apigatewayv2 as apigwv2, aws_elasticloadbalancingv2 as elbv2 } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { HOST_HEADER_PARAMETER } from "../plan/host-bootstrap.js";
 import { apiRoutePaths, loadBalancerPathPatterns } from "../plan/gateway-paths.js";
 
 /** One route of the service, on the load balancer the plan put it on. */
@@ -24,11 +23,14 @@ export interface GatewayRoutesRoute {
 export interface GatewayLoadBalancerAttachment {
   /** Index of the load balancer (the plan's `gateway.loadBalancers[].index`). */
   readonly index: number;
-  /** ARN of its HTTP listener. */
-  readonly listenerArn: string;
   /**
-   * Id of the HTTP API integration forwarding to that listener; the target-group kind routes to it.
-   * @default - none: only the host-header kind, which brings its own integration, works
+   * ARN of its path listener (the target-group kind adds its rules there).
+   * @default - none: the environment kind adds no rule here
+   */
+  readonly listenerArn?: string;
+  /**
+   * Id of the HTTP API integration forwarding to that listener, which routes with their own API routes use.
+   * @default - none: every route on it has `ownApiRoutes: false`
    */
   readonly integrationId?: string;
 }
@@ -48,16 +50,13 @@ export interface GatewayRoutesTargetGroups {
 }
 
 /**
- * Requests reach an Elastic Beanstalk environment attached to a shared load balancer, whose rule
- * matches the environment's host name; the service gets its own integration that sets that host.
+ * Requests reach an Elastic Beanstalk environment on a shared load balancer. Its own stack adds its
+ * target group and its path rules (the extension `beanstalkBundle` writes), so only HTTP API routes
+ * are added here, to the load balancer's integration.
  */
-export interface GatewayRoutesHostHeader {
-  /** Beanstalk's own rule, matched by host. */
-  readonly kind: "host-header";
-  /** The host the load balancer routes the service by (the environment's CNAME). */
-  readonly host: string;
-  /** VPC link id of the gateway. */
-  readonly vpcLinkId: string;
+export interface GatewayRoutesEnvironment {
+  /** The environment brings target group and path rules. */
+  readonly kind: "environment";
 }
 
 export interface GatewayRoutesProps {
@@ -71,7 +70,7 @@ export interface GatewayRoutesProps {
   /** The gateway load balancers its routes are on. */
   readonly loadBalancers: readonly GatewayLoadBalancerAttachment[];
   /** How requests reach the service behind the load balancer. */
-  readonly target: GatewayRoutesTargetGroups | GatewayRoutesHostHeader;
+  readonly target: GatewayRoutesTargetGroups | GatewayRoutesEnvironment;
   /**
    * Authorizer of the routes: JWT or a Lambda request authorizer, by id.
    * @default - no authorization at the gateway
@@ -89,10 +88,9 @@ export interface GatewayRoutesProps {
  * One service's share of the `ApiGateway` (built with `attachment: "services"`): its target group
  * on each load balancer its routes use, a listener rule per route at the planned priority, and the
  * HTTP API routes (`ANY <path>` and `ANY <path>/{proxy+}`) to the load balancer's integration,
- * unless the gateway's catch-all routes already reach it (`ownApiRoutes: false`). For
- * an Elastic Beanstalk environment on a shared load balancer, Beanstalk owns target group and rule,
- * and the service gets an integration that sets the environment's host header instead. Living in the
- * service's stack, it changes only with the service.
+ * unless the gateway's catch-all routes already reach it (`ownApiRoutes: false`). An Elastic
+ * Beanstalk environment brings its own target group and rules (`kind: "environment"`), so it gets
+ * only the API routes. Living in the service's stack, it changes only with the service.
  *
  * @example
  * new GatewayRoutes(stack, "Gateway", {
@@ -104,17 +102,12 @@ export interface GatewayRoutesProps {
 export class GatewayRoutes extends Construct {
   /** Target group per load balancer index (target-group kind). */
   readonly targetGroups: ReadonlyMap<number, elbv2.CfnTargetGroup>;
-  /** The host-header integration (host-header kind). */
-  readonly integration?: apigwv2.CfnIntegration;
 
   constructor(scope: Construct, id: string, props: GatewayRoutesProps) {
     super(scope, id);
     if (props.routes.length === 0) throw new Error(`GatewayRoutes ${this.node.path}: routes is empty. Fix: give the service's routes, or leave GatewayRoutes out`);
     const apiId = props.apiId;
-    if (props.target.kind === "host-header" && props.routes.some((r) => r.ownApiRoutes === false)) {
-      throw new Error(`GatewayRoutes ${this.node.path}: a host-header target has routes with ownApiRoutes: false, but only its own integration sets the environment's host. Fix: leave ownApiRoutes unset for Beanstalk environments`);
-    }
-    if (apiId === undefined && (props.target.kind === "host-header" || props.routes.some((r) => r.ownApiRoutes !== false))) {
+    if (apiId === undefined && props.routes.some((r) => r.ownApiRoutes !== false)) {
       throw new Error(`GatewayRoutes ${this.node.path}: apiId is undefined, but routes need HTTP API routes of their own. Fix: pass the gateway's API id, or set ownApiRoutes: false on routes the catch-all serves`);
     }
     const byIndex = new Map(props.loadBalancers.map((lb) => [lb.index, lb]));
@@ -126,27 +119,12 @@ export class GatewayRoutes extends Construct {
     const targetGroups = new Map<number, elbv2.CfnTargetGroup>();
     const { target } = props;
 
-    let hostIntegration: apigwv2.CfnIntegration | undefined;
-    if (target.kind === "host-header") {
-      // Beanstalk attaches an environment to one shared load balancer: the first route's.
-      const home = loadBalancerOf(props.routes[0]!);
-      hostIntegration = new apigwv2.CfnIntegration(this, "Integration", {
-        apiId: apiId!,
-        integrationType: "HTTP_PROXY",
-        integrationMethod: "ANY",
-        integrationUri: home.listenerArn,
-        connectionType: "VPC_LINK",
-        connectionId: target.vpcLinkId,
-        payloadFormatVersion: "1.0",
-        requestParameters: { [HOST_HEADER_PARAMETER]: target.host },
-      });
-      this.integration = hostIntegration;
-    }
-
     for (const route of props.routes) {
       const lb = loadBalancerOf(route);
-      let integrationTarget: string;
       if (target.kind === "target-group") {
+        if (lb.listenerArn === undefined) {
+          throw new Error(`GatewayRoutes ${this.node.path}: loadBalancers[index ${lb.index}].listenerArn is undefined, but target-group routes add their rules to it. Fix: pass the load balancer's path listener`);
+        }
         let targetGroup = targetGroups.get(lb.index);
         if (!targetGroup) {
           targetGroup = new elbv2.CfnTargetGroup(this, `TargetGroup${lb.index}`, {
@@ -171,19 +149,16 @@ export class GatewayRoutes extends Construct {
           conditions: [{ field: "path-pattern", pathPatternConfig: { values: loadBalancerPathPatterns(route.path) } }],
           actions: [{ type: "forward", targetGroupArn: targetGroup.ref }],
         });
-        if (route.ownApiRoutes === false) continue;
-        if (lb.integrationId === undefined) {
-          throw new Error(`GatewayRoutes ${this.node.path}: loadBalancers[index ${lb.index}].integrationId is undefined, but target-group routes use the load balancer's integration. Fix: pass the integration id`);
-        }
-        integrationTarget = lb.integrationId;
-      } else {
-        integrationTarget = hostIntegration!.ref;
+      }
+      if (route.ownApiRoutes === false) continue;
+      if (lb.integrationId === undefined) {
+        throw new Error(`GatewayRoutes ${this.node.path}: loadBalancers[index ${lb.index}].integrationId is undefined, but route "${route.path}" has API routes of its own to the load balancer's integration. Fix: pass the integration id`);
       }
       for (const [suffix, path] of apiRoutePaths(route.path).map((p, k) => [k === 0 ? "" : "Proxy", p] as const)) {
         const apiRoute = new apigwv2.CfnRoute(this, `Route${routeId(route.path)}${suffix}`, {
           apiId: apiId!,
           routeKey: `ANY ${path}`,
-          target: `integrations/${integrationTarget}`,
+          target: `integrations/${lb.integrationId}`,
           ...(props.authorizer
             ? { authorizationType: props.authorizer.kind === "jwt" ? "JWT" : "CUSTOM", authorizerId: props.authorizer.authorizerId }
             : { authorizationType: "NONE" }),

@@ -40,8 +40,8 @@ export interface PaasServiceProps {
   readonly subnets?: ec2.SubnetSelection;
   /** The landing zone's workload security group (`PaasPlatform.workloadSecurityGroup`). */
   readonly workloadSecurityGroup: ec2.ISecurityGroup;
-  /** The gateway load balancer the environment attaches to, and its security group. */
-  readonly loadBalancer: { readonly arn: string; readonly securityGroupId: string };
+  /** The gateway load balancer the environment attaches to. */
+  readonly loadBalancer: PaasLoadBalancer;
   /** Container image the environment runs. */
   readonly image: string;
   /**
@@ -86,10 +86,22 @@ export interface PaasServiceProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** A gateway load balancer shared by Beanstalk environments (`ApiGateway` with `sharedWithBeanstalk`). */
+export interface PaasLoadBalancer {
+  readonly arn: string;
+  /** Its security group. */
+  readonly securityGroupId: string;
+  /**
+   * Its path listener (`ApiGateway.listeners`), where the environment adds a rule per gateway route of the service.
+   * @default - none: required when the service has gateway routes
+   */
+  readonly pathListenerArn?: string;
+}
+
 /**
  * One service on Elastic Beanstalk: an environment on the Docker platform (the solution stack of
  * `plan.paas.platform`) in private subnets, attached to the gateway's shared internal load
- * balancer, with its image, configuration (Parameter Store) and generated secrets (Secrets Manager)
+ * balancer (its own path rules on the path listener, from the bundle), with its image, configuration (Parameter Store) and generated secrets (Secrets Manager)
  * fed in as environment properties; enhanced health, managed platform updates, logs streamed to
  * CloudWatch and, beside the service, Filebeat into the log buffer. Its URL is registered in Cloud
  * Map while the environment exists. The instance profile has Session Manager, the platform agent's
@@ -162,6 +174,7 @@ export class PaasService extends Construct {
       privateSubnetIds: Fn.join(",", subnetIds),
       sharedLoadBalancerArn: props.loadBalancer.arn,
       loadBalancerSecurityGroupId: props.loadBalancer.securityGroupId,
+      ...(props.loadBalancer.pathListenerArn ? { pathListenerArn: props.loadBalancer.pathListenerArn } : {}),
       workloadSecurityGroupId: props.workloadSecurityGroup.securityGroupId,
       instanceProfileName: instanceProfile.instanceProfileName,
       serviceRoleArn: props.serviceRoleArn,

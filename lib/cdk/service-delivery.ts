@@ -18,9 +18,10 @@ import {
 import { CfnAccessEntry } from "aws-cdk-lib/aws-eks-v2";
 import { Construct } from "constructs";
 import type { ManifestObject } from "../kubernetes/types.js";
+import { BEANSTALK_RELEASE_WILDCARDS, beanstalkBucket, beanstalkBundleProblem, beanstalkReleaseEnvironment, beanstalkReleaseStageSpec, beanstalkReleaseStatements } from "../plan/beanstalk-release.js";
 import { buildEnvironment, buildStageSpec, deployEnvironment, deployStageSpec, instanceRefreshEnvironment, instanceRefreshStageSpec } from "../plan/buildspec.js";
 import { DELIVERY_ACTIONS, DELIVERY_SETTINGS, GITHUB_OIDC } from "../plan/delivery.js";
-import { acknowledgeGrantWildcards, acknowledgeInlinePolicy } from "./compliance.js";
+import { acknowledgeGrantWildcards, acknowledgeInlinePolicy, nagValue } from "./compliance.js";
 import type { IKubernetesTarget } from "./kubernetes-target.js";
 import { createLogKey } from "./log-key.js";
 
@@ -103,6 +104,24 @@ export interface ServiceDeliveryFleetTarget {
   readonly autoScalingGroupName: string;
 }
 
+/**
+ * A service's Elastic Beanstalk environment (paas): the deploy step writes the service's bundle as
+ * a new application version, deploys it to this one environment with the released image and
+ * records the release after the environment is Ready and Green. Runs outside the VPC: it calls
+ * only AWS APIs.
+ */
+export interface ServiceDeliveryEnvironmentTarget {
+  /** The Beanstalk application holding the environment (`PaasPlatform.applicationName`). */
+  readonly applicationName: string;
+  /** Name of the service's environment (`PaasService` environment name). */
+  readonly environmentName: string;
+  /**
+   * Files of the source bundle the environment runs (`plannedBeanstalkBundle(plan, service)`); each
+   * release ships exactly these, with the image as its `MSA_IMAGE` property.
+   */
+  readonly bundle: Readonly<Record<string, string>>;
+}
+
 export interface ServiceDeliveryProps {
   /** Service (or BFF) name; it names the resources' descriptions. */
   readonly serviceName: string;
@@ -127,11 +146,11 @@ export interface ServiceDeliveryProps {
    */
   readonly github?: ServiceDeliveryGitHub;
   /**
-   * What the deploy step releases to: a Deployment it rolls (caas) or an Auto Scaling group it
-   * refreshes (iaas). Required with `source` or `github`.
+   * What the deploy step releases to: a Deployment it rolls (caas), an Auto Scaling group it
+   * refreshes (iaas) or a Beanstalk environment it updates (paas). Required with `source` or `github`.
    * @default - registry only
    */
-  readonly deploy?: ServiceDeliveryDeployTarget | ServiceDeliveryFleetTarget;
+  readonly deploy?: ServiceDeliveryDeployTarget | ServiceDeliveryFleetTarget | ServiceDeliveryEnvironmentTarget;
   /**
    * A manual approval before the deploy stage (prod).
    * @default false
@@ -180,7 +199,9 @@ export interface ServiceDeliveryProps {
  * and push, manual approval when asked, deploy) or GitHub OIDC roles for its workflow. The deploy
  * project runs in the VPC, may describe only its cluster and write only its release parameter,
  * and its Kubernetes group may roll only the service's Deployment; on a fleet (iaas) it runs outside
- * the VPC and may only record its release and refresh the service's one Auto Scaling group.
+ * the VPC and may only record its release and refresh the service's one Auto Scaling group; on
+ * Beanstalk (paas) it runs outside the VPC and may only publish a version of its bundle and update
+ * the service's one environment (with the rights Beanstalk uses on that environment's resources).
  *
  * Cost: CodePipeline V2 bills per action minute, CodeBuild per build minute, the artifacts KMS key
  * monthly; ECR bills stored images.
@@ -216,6 +237,8 @@ export class ServiceDelivery extends Construct {
     if ((props.repositoryName === undefined) === (props.existingRepository === undefined)) {
       throw new Error(`ServiceDelivery ${props.serviceName}: give exactly one of repositoryName (create) and existingRepository (reuse). Fix: pass one of them`);
     }
+    const bundleProblem = props.deploy && "bundle" in props.deploy ? beanstalkBundleProblem(`ServiceDelivery ${props.serviceName}`, props.deploy.bundle) : undefined;
+    if (bundleProblem) throw new Error(bundleProblem);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const retain = removalPolicy === RemovalPolicy.RETAIN;
 
@@ -267,7 +290,12 @@ export class ServiceDelivery extends Construct {
     }
 
     const deployLogs = logGroup("DeployLogs");
-    const deployProject = "autoScalingGroupName" in deploy ? this.createRefreshProject(props, deploy, releaseParameterName, deployLogs) : this.createRolloutProject(props, deploy, releaseParameterName, deployLogs);
+    const deployProject =
+      "autoScalingGroupName" in deploy
+        ? this.createRefreshProject(props, deploy, releaseParameterName, deployLogs)
+        : "environmentName" in deploy
+          ? this.createReleaseProject(props, deploy, releaseParameterName, deployLogs)
+          : this.createRolloutProject(props, deploy, releaseParameterName, deployLogs);
     if (!props.source) {
       Validations.of(deployProject.node.defaultChild!).acknowledge({
         id: "AwsSolutions::AwsSolutions-CB4",
@@ -286,14 +314,22 @@ export class ServiceDelivery extends Construct {
   }
 
   /** Common settings of a deploy project; a pipeline's reads the build artifact, a GitHub job's starts with IMAGE set. */
-  private newDeployProject(props: ServiceDeliveryProps, description: string, environment: Record<string, string>, buildSpec: Record<string, unknown>, logGroup: logs.LogGroup, network?: Pick<codebuild.ProjectProps, "vpc" | "securityGroups" | "subnetSelection">): codebuild.Project {
+  private newDeployProject(
+    props: ServiceDeliveryProps,
+    description: string,
+    environment: Record<string, string>,
+    buildSpec: Record<string, unknown>,
+    logGroup: logs.LogGroup,
+    network?: Pick<codebuild.ProjectProps, "vpc" | "securityGroups" | "subnetSelection">,
+    timeoutMinutes: number = DELIVERY_SETTINGS.deployTimeoutMinutes,
+  ): codebuild.Project {
     const projectProps: codebuild.PipelineProjectProps = {
       description,
       environment: { buildImage: codebuild.LinuxBuildImage.fromCodeBuildImageId(DELIVERY_SETTINGS.buildImage), computeType: DELIVERY_SETTINGS.deployComputeType as codebuild.ComputeType },
       environmentVariables: variables(environment),
       buildSpec: codebuild.BuildSpec.fromObjectToYaml(buildSpec),
       ...network,
-      timeout: Duration.minutes(DELIVERY_SETTINGS.deployTimeoutMinutes),
+      timeout: Duration.minutes(timeoutMinutes),
       logging: { cloudWatch: { logGroup } },
       ...(this.artifactsKey ? { encryptionKey: this.artifactsKey } : {}),
       ...(props.names?.deployProject ? { projectName: props.names.deployProject } : {}),
@@ -343,6 +379,39 @@ export class ServiceDelivery extends Construct {
       (finding) => finding === "Resource::*" || (finding.startsWith("Resource::arn:") && finding.endsWith(`:autoScalingGroup:*:autoScalingGroupName/${deploy.autoScalingGroupName}`)),
       "autoscaling:DescribeInstanceRefreshes has no resource-level permissions; the refresh itself is started only on the service's own group, whose ARN holds a generated id.",
     );
+    return deployProject;
+  }
+
+  /** paas: a project that publishes the bundle as a new version and updates the service's one Beanstalk environment. */
+  private createReleaseProject(props: ServiceDeliveryProps, deploy: ServiceDeliveryEnvironmentTarget, releaseParameterName: string, deployLogs: logs.LogGroup): codebuild.Project {
+    const stack = Stack.of(this);
+    const target = { application: deploy.applicationName, environment: deploy.environmentName, releaseParameter: releaseParameterName };
+    const deployProject = this.newDeployProject(
+      props,
+      `Releases an image of ${props.serviceName} to the Beanstalk environment ${deploy.environmentName}`,
+      beanstalkReleaseEnvironment(target, this.repository.repositoryUri, beanstalkBucket(stack.region, stack.account), deploy.bundle),
+      beanstalkReleaseStageSpec(),
+      deployLogs,
+      undefined,
+      DELIVERY_SETTINGS.environmentReleaseTimeoutMinutes,
+    );
+    const role = deployProject.role!;
+    const statements = beanstalkReleaseStatements(target, { partition: stack.partition, region: stack.region, account: stack.account, releaseParameterArn: this.releaseParameter!.parameterArn });
+    for (const statement of statements) {
+      deployProject.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: statement.sid,
+          actions: [...statement.actions],
+          resources: [...statement.resources],
+          ...(statement.condition ? { conditions: statement.condition as Record<string, Record<string, unknown>> } : {}),
+        }),
+      );
+    }
+    for (const statement of statements) {
+      const reason = BEANSTALK_RELEASE_WILDCARDS[statement.sid];
+      const wildcards = new Set(statement.resources.filter((r) => r.includes("*")).map((r) => `Resource::${nagValue(role, r)}`));
+      if (reason && wildcards.size > 0) acknowledgeGrantWildcards(role, (finding) => wildcards.has(finding), reason);
+    }
     return deployProject;
   }
 

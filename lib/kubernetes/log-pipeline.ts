@@ -63,8 +63,11 @@ export interface LogPipelineOptions {
   readonly cloudInputs?: readonly CloudLogInput[];
 }
 
+/** A log export of a managed platform Logstash reads: a Pub/Sub subscription or an event hub. */
+export type CloudLogInput = GooglePubSubLogInput | AzureEventHubsLogInput;
+
 /** A Pub/Sub subscription Logstash pulls exported log entries from (Workload Identity: no key file). */
-export interface CloudLogInput {
+export interface GooglePubSubLogInput {
   readonly kind: "google-pubsub";
   readonly projectId: string;
   /** Topic name (not its full id). */
@@ -72,6 +75,24 @@ export interface CloudLogInput {
   /** Subscription name (not its full id); it must exist: Logstash creates none. */
   readonly subscription: string;
 }
+
+/**
+ * An event hub Azure Monitor diagnostic settings stream resource logs into, read by the
+ * `azure_event_hubs` input, which authenticates with connection strings only (no Entra ID): both
+ * come from `secretName` in the logging namespace (keys `AZURE_EVENT_HUBS_SECRET_KEYS`), never from the pipeline text.
+ */
+export interface AzureEventHubsLogInput {
+  readonly kind: "azure-event-hubs";
+  /** Consumer group of the hub that only Logstash reads; it must exist. */
+  readonly consumerGroup: string;
+  /** Secret holding the hub's listen-only connection string (with `EntityPath`) and the checkpoint storage account's. */
+  readonly secretName: string;
+}
+
+/** Keys of an `AzureEventHubsLogInput` Secret: the hub's connection string and the checkpoint blob storage's. */
+export const AZURE_EVENT_HUBS_SECRET_KEYS = { eventHub: "event-hub-connection", storage: "storage-connection" } as const;
+/** Blob container the `azure_event_hubs` input keeps its per-partition offsets in, so replicas share the hub's partitions. */
+export const AZURE_EVENT_HUBS_CHECKPOINT_CONTAINER = "logstash-checkpoints";
 
 /** Daily indices `msa-logs-YYYY.MM.dd`; retention policies (ILM, ISM) match `msa-logs-*`. */
 export const LOG_INDEX_PREFIX = "msa-logs";
@@ -196,16 +217,37 @@ export function logstashPipelineConfig(plan: LandingZonePlan, options: LogPipeli
       ? ["  beats {", `    port => ${LOGSTASH_BEATS_PORT}`, "  }"]
       : // Fluent Bit posts JSON arrays; the json codec splits them into one event per record.
         ["  http {", `    port => ${LOGSTASH_HTTP_PORT}`, "    codec => json", "  }"];
-  const cloud = (options.cloudInputs ?? []).flatMap((entry) => [
-    "  google_pubsub {",
-    `    project_id => "${entry.projectId}"`,
-    `    topic => "${entry.topic}"`,
-    `    subscription => "${entry.subscription}"`,
-    "    create_subscription => false",
-    // Each message is one LogEntry as JSON.
-    "    codec => json",
-    "  }",
-  ]);
+  const cloudInputs = options.cloudInputs ?? [];
+  const cloud = cloudInputs.flatMap((entry, i) =>
+    entry.kind === "google-pubsub"
+      ? [
+          "  google_pubsub {",
+          `    project_id => "${entry.projectId}"`,
+          `    topic => "${entry.topic}"`,
+          `    subscription => "${entry.subscription}"`,
+          "    create_subscription => false",
+          // Each message is one LogEntry as JSON.
+          "    codec => json",
+          "  }",
+        ]
+      : [
+          "  azure_event_hubs {",
+          `    event_hub_connections => ["\${${azureEventHubsEnv(i).eventHub}}"]`,
+          `    storage_connection => "\${${azureEventHubsEnv(i).storage}}"`,
+          `    storage_container => "${AZURE_EVENT_HUBS_CHECKPOINT_CONTAINER}"`,
+          `    consumer_group => "${entry.consumerGroup}"`,
+          // The plugin's documented floor; one hub needs no more.
+          "    threads => 2",
+          // Each message is one {"records": [...]} batch of resource log entries.
+          "    codec => json",
+          `    tags => ["${AZURE_RECORDS_TAG}"]`,
+          "  }",
+        ],
+  );
+  // Azure Monitor batches entries; one event per entry, as every other input yields.
+  const filter = cloudInputs.some((entry) => entry.kind === "azure-event-hubs")
+    ? ["filter {", `  if "${AZURE_RECORDS_TAG}" in [tags] {`, '    split { field => "records" }', "  }", "}"]
+    : [];
   const index = `${LOG_INDEX_PREFIX}-%{+YYYY.MM.dd}`;
   const output =
     sink.kind === "opensearch"
@@ -233,7 +275,7 @@ export function logstashPipelineConfig(plan: LandingZonePlan, options: LogPipeli
           "    data_stream => false",
           "  }",
         ];
-  return ["input {", ...input, ...cloud, "}", "output {", ...output, "}", ""].join("\n");
+  return ["input {", ...input, ...cloud, "}", ...filter, "output {", ...output, "}", ""].join("\n");
 }
 
 function checkOptions(logging: LogPipelinePlan, options: LogPipelineOptions): void {
@@ -258,6 +300,13 @@ function checkOptions(logging: LogPipelinePlan, options: LogPipelineOptions): vo
     if (buffer.passwordSecretProviderClass) checkPasswordProvider(logging, buffer, buffer.passwordSecretProviderClass);
   }
   for (const [i, entry] of (options.cloudInputs ?? []).entries()) {
+    if (entry.kind === "azure-event-hubs") {
+      assertKubernetesName(`logPipelineAddOn options.cloudInputs[${i}].secretName`, entry.secretName);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/.test(entry.consumerGroup)) {
+        throw new Error(`logPipelineAddOn options.cloudInputs[${i}].consumerGroup: "${entry.consumerGroup}" is not an Event Hubs consumer group name. Fix: use 1-50 letters, digits, '.', '_' or '-', e.g. logstash`);
+      }
+      continue;
+    }
     for (const key of ["projectId", "topic", "subscription"] as const) {
       if (!/^[A-Za-z0-9][A-Za-z0-9._~+%-]*$/.test(entry[key])) {
         throw new Error(`logPipelineAddOn options.cloudInputs[${i}].${key}: "${entry[key]}" is not a bare Google Cloud project, topic or subscription name. Fix: pass the name, not the projects/... id`);
@@ -293,6 +342,25 @@ function passwordProviderVolume(buffer: LogBuffer | undefined): { volumes: IVolu
     volumes: [{ name: "buffer-password", csi: { driver: SECRETS_STORE_CSI_DRIVER, readOnly: true, volumeAttributes: { secretProviderClass: provider.metadata.name } } }],
     volumeMounts: [{ name: "buffer-password", mountPath: SECRETS_MOUNT_PATH, readOnly: true }],
   };
+}
+
+const AZURE_RECORDS_TAG = "azure-resource-logs";
+
+/** Environment variables the i-th cloud input's connection strings reach Logstash through. */
+function azureEventHubsEnv(i: number): { eventHub: string; storage: string } {
+  return { eventHub: `AZURE_EVENT_HUB_CONNECTION_${i}`, storage: `AZURE_CHECKPOINT_STORAGE_CONNECTION_${i}` };
+}
+
+/** Connection strings stay in their Secret; the pipeline names only the variables. */
+function cloudInputEnv(inputs: readonly CloudLogInput[]): IEnvVar[] {
+  return inputs.flatMap((entry, i) =>
+    entry.kind === "azure-event-hubs"
+      ? [
+          { name: azureEventHubsEnv(i).eventHub, valueFrom: { secretKeyRef: { name: entry.secretName, key: AZURE_EVENT_HUBS_SECRET_KEYS.eventHub } } },
+          { name: azureEventHubsEnv(i).storage, valueFrom: { secretKeyRef: { name: entry.secretName, key: AZURE_EVENT_HUBS_SECRET_KEYS.storage } } },
+        ]
+      : [],
+  );
 }
 
 function redisPasswordEnv(buffer: LogBuffer): IEnvVar {
@@ -498,6 +566,7 @@ function logstash(plan: LandingZonePlan, namespace: string, options: LogPipeline
     { name: "LS_JAVA_OPTS", value: "-Xms1g -Xmx1g" },
     ...(buffer ? [redisPasswordEnv(buffer)] : []),
     ...(sink.kind === "eck" ? [elasticPasswordEnv()] : []),
+    ...cloudInputEnv(options.cloudInputs ?? []),
   ];
   const passwordProvider = passwordProviderVolume(buffer);
   const volumeMounts: IVolumeMount[] = [

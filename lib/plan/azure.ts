@@ -17,12 +17,15 @@ export interface AzureSubnetLayout {
   readonly workloads: string;
   readonly endpoints: string;
   readonly databases: string;
+  /** The App Service tier's logging cluster: the upper half of the private block, whose lower half stays delegated to App Service. */
+  readonly logging?: string;
 }
 
 export type AzureSubnetRole = keyof AzureSubnetLayout;
-export const AZURE_SUBNET_ROLES: readonly AzureSubnetRole[] = ["gateway", "workloads", "endpoints", "databases"];
+/** The roles every layout has; `logging` exists only when asked for. */
+export const AZURE_SUBNET_ROLES: readonly Exclude<AzureSubnetRole, "logging">[] = ["gateway", "workloads", "endpoints", "databases"];
 
-export function azureSubnetLayout(network: Pick<NetworkPlan, "cidr">): AzureSubnetLayout {
+export function azureSubnetLayout(network: Pick<NetworkPlan, "cidr">, options: { readonly loggingSubnet?: boolean } = {}): AzureSubnetLayout {
   const vnet = parseCidr(network.cidr);
   // Application Gateway v2 needs a /26 of its own; delegated PostgreSQL servers a /28.
   if (vnet.prefix > 24) {
@@ -30,13 +33,22 @@ export function azureSubnetLayout(network: Pick<NetworkPlan, "cidr">): AzureSubn
   }
   const blocks = regionalSubnets(network.cidr);
   const isolated = parseCidr(blocks.isolated);
-  return {
+  const base = {
     gateway: blocks.public,
     workloads: blocks.private,
     endpoints: formatCidr(subdivide(isolated, isolated.prefix + 1, 0)),
     databases: formatCidr(subdivide(isolated, isolated.prefix + 1, 1)),
   };
+  if (!options.loggingSubnet) return base;
+  // A delegated subnet cannot hold AKS nodes, so the logging cluster takes the private block's upper half.
+  const workloads = parseCidr(blocks.private);
+  return { ...base, workloads: formatCidr(subdivide(workloads, workloads.prefix + 1, 0)), logging: formatCidr(subdivide(workloads, workloads.prefix + 1, 1)) };
 }
+
+/** Tag naming why an Event Hubs namespace keeps local (SAS) authentication; the policy pack accepts only {@link LOGSTASH_LOCAL_AUTH}. */
+export const LOCAL_AUTH_TAG = "msa:local-auth";
+/** Logstash's azure_event_hubs input signs in with connection strings only. */
+export const LOGSTASH_LOCAL_AUTH = "logstash-azure-event-hubs";
 
 /** The AKS system node pool (CoreDNS, metrics, konnectivity), kept apart from the services' user pool. */
 export const AKS_SYSTEM_POOL: Readonly<Record<Environment, { readonly vmSize: string; readonly min: number; readonly max: number; readonly diskGiB: number }>> = {

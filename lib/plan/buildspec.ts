@@ -32,7 +32,7 @@ export function deployEnvironment(target: DeployEnvironmentTarget, repositoryUri
 }
 
 /** The image to release, from the build artifact or `IMAGE`, refused unless it is a digest of the service's own repository. */
-const RELEASED_IMAGE = [
+export const RELEASED_IMAGE = [
   `IMAGE="\${IMAGE:-$(jq -r .image ${IMAGE_ARTIFACT})}"`,
   'if [[ "$IMAGE" != "$REPOSITORY_URI"@sha256:* || ! "${IMAGE##*@sha256:}" =~ ^[0-9a-f]{64}$ ]]; then echo "Refusing $IMAGE: only a digest of $REPOSITORY_URI is deployed"; exit 1; fi',
 ] as const;

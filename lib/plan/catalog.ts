@@ -75,7 +75,7 @@ export const CATALOG: Readonly<Record<Cloud, Readonly<Record<Capability, PerTier
     mesh: { caas: "istio" },
     monitoring: allTiers("azure-monitor"),
     tracing: allTiers("otel-collector"),
-    logging: { iaas: "aks+eck+redis-buffer+logstash", caas: "eck+redis-buffer+logstash" },
+    logging: { iaas: "aks+eck+redis-buffer+logstash", caas: "eck+redis-buffer+logstash", paas: "aks+eck+redis-buffer+logstash+event-hubs-diagnostics" },
     broker: allTiers("service-bus"),
     database: allTiers("postgresql-flexible"),
     saga: allTiers("logic-apps"),

@@ -5,7 +5,7 @@
  */
 import type { LandingZoneSpec, Tier } from "../spec/types.js";
 import { physicalName } from "./naming.js";
-import { hostedServiceNames } from "./hosts.js";
+import { beanstalkApplicationName, hostedServiceNames } from "./hosts.js";
 import type { ServicePlan } from "./types.js";
 
 /** Settings every engine applies the same way. */
@@ -20,6 +20,10 @@ export const DELIVERY_SETTINGS = {
   rolloutTimeoutSeconds: 600,
   /** How long a VM deploy waits for its instance refresh, inside the deploy project's timeout. */
   instanceRefreshTimeoutSeconds: 1080,
+  /** How long a Beanstalk release waits for Ready/Green, leaving the rest of the project's timeout to redeploy the previous version. */
+  environmentUpdateTimeoutSeconds: 1200,
+  /** A Beanstalk deploy project may roll the environment twice (the release, then back): its own timeout. */
+  environmentReleaseTimeoutMinutes: 45,
   /** CodeBuild image of both projects (Docker, AWS CLI, jq). */
   buildImage: "aws/codebuild/standard:7.0",
   /** Docker builds get 7 GB; the deploy step only runs kubectl. */
@@ -105,6 +109,8 @@ export interface ServiceDeliveryPlan {
     readonly kubernetesGroup: string;
     /** `vm-rollout`: the Auto Scaling group whose instances are refreshed, and nothing else. */
     readonly autoScalingGroup?: string;
+    /** `app-platform-release` on AWS: the Beanstalk application and the one environment a release updates. */
+    readonly beanstalk?: { readonly application: string; readonly environment: string };
   };
   /** Names (account- or project-unique) both engines and the workflows use. */
   readonly names: {
@@ -193,6 +199,7 @@ export function planDelivery(spec: LandingZoneSpec, services: readonly ServicePl
           container: service.name,
           kubernetesGroup: deployerGroup(spec.name, service.name),
           ...(deployKind === "vm-rollout" ? { autoScalingGroup: hostedServiceNames(spec, service).autoScalingGroup } : {}),
+          ...(deployKind === "app-platform-release" && spec.cloud === "aws" ? { beanstalk: { application: beanstalkApplicationName(spec), environment: hostedServiceNames(spec, service).environment } } : {}),
         },
         names: {
           pipeline: physicalName("pipeline", spec.name, spec.environment, service.name),

@@ -15,6 +15,16 @@ export function loadBalancerPathPatterns(path: string): string[] {
   return prefix === "" ? ["/*"] : [prefix, `${prefix}/*`];
 }
 
+/** Port of the gateway load balancers' listener that the HTTP API reaches and whose rules route by path. */
+export const GATEWAY_LISTENER_PORT = 80;
+
+/**
+ * aws/paas: port of the path listener. Beanstalk puts its environments' host rules on the port-80
+ * listener and numbers them itself, so the path rules get a listener of their own to keep their
+ * planned priorities free of Beanstalk's.
+ */
+export const BEANSTALK_PATH_LISTENER_PORT = 8080;
+
 /** API Gateway's default (adjustable, per API) quota of routes per HTTP API. */
 export const HTTP_API_ROUTE_QUOTA = 300;
 
@@ -44,14 +54,10 @@ export interface HttpApiRouteLayout {
  * none of their own: the catch-all sends them to that load balancer, whose listener rules already
  * route by path. So the API holds two routes plus two per route elsewhere (later load balancers, the
  * auth service's unchecked sign-in routes), and 200 services fit API Gateway's 300 routes per API.
- * Every route has its own when routes need an integration each (Beanstalk environments are reached
- * by host name) or one claims the root prefix, which the catch-all would shadow.
+ * Every route has its own when one claims the root prefix, which the catch-all would shadow.
  */
-export function httpApiRouteLayout(
-  routes: readonly PlacedGatewayRoute[],
-  options: { readonly integrationPerRoute: boolean; readonly uncheckedTarget?: string },
-): HttpApiRouteLayout {
-  const catchAll = !options.integrationPerRoute && routes.length > 0 && routes.every((route) => routePrefix(route.path) !== "");
+export function httpApiRouteLayout(routes: readonly PlacedGatewayRoute[], options: { readonly uncheckedTarget?: string }): HttpApiRouteLayout {
+  const catchAll = routes.length > 0 && routes.every((route) => routePrefix(route.path) !== "");
   const defaultLoadBalancer = catchAll ? Math.min(...routes.map((route) => route.loadBalancer)) : undefined;
   const hasOwnRoutes = (route: PlacedGatewayRoute) => route.loadBalancer !== defaultLoadBalancer || route.target === options.uncheckedTarget;
   const routeCount = (catchAll ? 2 : 0) + routes.filter(hasOwnRoutes).reduce((n, route) => n + apiRoutePaths(route.path).length, 0);

@@ -9,10 +9,11 @@ import { FILEBEAT_IMAGE, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_OPENSEARCH_IMAGE } fr
 import { PLATFORM_ENV } from "../kubernetes/workload.js";
 import { BEANSTALK_ENVIRONMENT_METRICS, configEntries, hostedServiceEnvironment, hostedServiceNames, messagingEnvName, metricsNamespace } from "./hosts.js";
 import { DELIVERY_ACTIONS } from "./delivery.js";
-import { subscriptionsOf } from "./lookup.js";
+import { loadBalancerPathPatterns } from "./gateway-paths.js";
+import { homeLoadBalancerOf, routesTo, subscriptionsOf } from "./lookup.js";
 import { shortHash } from "./naming.js";
 import { HOST_COLLECTOR, XRAY_WRITE_ACTIONS, hostCollectorConfig, hostCollectorImage, otelEnvironment } from "./tracing.js";
-import type { LandingZonePlan, ServicePlan } from "./types.js";
+import type { LandingZonePlan, RoutePlan, ServicePlan } from "./types.js";
 
 /** The Redis list in front of Logstash, as a host sees it. */
 export interface HostLogBuffer {
@@ -381,6 +382,12 @@ export interface BeanstalkRuntime {
   readonly privateSubnetIds: string;
   /** The gateway load balancer the environment attaches to. */
   readonly sharedLoadBalancerArn: string;
+  /**
+   * That load balancer's path listener (`BEANSTALK_PATH_LISTENER_PORT`), where the bundle's
+   * extension adds the service's path rules.
+   * @default - none: the service has no gateway routes
+   */
+  readonly pathListenerArn?: string;
   readonly loadBalancerSecurityGroupId: string;
   /** Security group of every service instance (sessions, log buffer and east-west access). */
   readonly workloadSecurityGroupId: string;
@@ -431,6 +438,10 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
   // Naming the gateway's group keeps Beanstalk from attaching a group of its own to the shared load balancer.
   set("aws:elbv2:loadbalancer", "SecurityGroups", runtime.loadBalancerSecurityGroupId);
   set("aws:elbv2:loadbalancer", "ManagedSecurityGroup", runtime.loadBalancerSecurityGroupId);
+  if (routesTo(plan, service.name).length > 0) {
+    if (!runtime.pathListenerArn) throw new Error(`beanstalkOptionSettings: ${service.name} has gateway routes, but runtime.pathListenerArn is undefined. Fix: pass the path listener of load balancer ${homeLoadBalancerOf(plan, service.name)}`);
+    set(PATH_LISTENER_OPTION.namespace, PATH_LISTENER_OPTION.optionName, runtime.pathListenerArn);
+  }
   const process = "aws:elasticbeanstalk:environment:process:default";
   set(process, "Port", String(BEANSTALK_INSTANCE_PORT));
   set(process, "Protocol", "HTTP");
@@ -502,8 +513,8 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
 /**
  * The source bundle of a service's Beanstalk environment: a compose file running its image on
  * port 80 with exactly its own variables, Filebeat beside it when logs go to the buffer, and
- * extensions that log in to ECR before the pull and make the Auto Scaling group replace instances
- * the load balancer finds unhealthy.
+ * extensions that log in to ECR before the pull, make the Auto Scaling group replace instances
+ * the load balancer finds unhealthy, and add the service's gateway path rules.
  */
 export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, options: { readonly logBuffer: boolean; readonly sessionStore?: boolean }): Record<string, string> {
   const variables = [
@@ -569,11 +580,39 @@ export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, opt
     },
     { lineWidth: 0 },
   );
+  const routes = routesTo(plan, service.name);
+  if (routes.length > 0) files[".ebextensions/gateway-routes.config"] = stringify({ Resources: gatewayRouteResources(routes.map((r) => r.route)) }, { lineWidth: 0 });
   files[".ebextensions/autoscaling.config"] = stringify(
     { Resources: { AWSEBAutoScalingGroup: { Properties: { HealthCheckType: "ELB", HealthCheckGracePeriod: 300 } } } },
     { lineWidth: 0 },
   );
   return files;
+}
+
+/** The custom option through which an environment's extension finds the path listener its rules go on. */
+export const PATH_LISTENER_OPTION = { namespace: "aws:elasticbeanstalk:customoption", optionName: "GatewayPathListenerArn" } as const;
+
+/**
+ * The service's path rules on its load balancer's path listener, as resources of the environment's
+ * own stack: Beanstalk adds the environment's host to every rule it manages, so the gateway's path
+ * routing cannot be a Beanstalk rule. They forward to the default process's target group, and go
+ * with the environment. Keyed by priority, so a changed path updates its rule in place.
+ */
+function gatewayRouteResources(routes: readonly RoutePlan[]): Record<string, unknown> {
+  return Object.fromEntries(
+    routes.map((route) => [
+      `MsaGatewayRule${route.priority}`,
+      {
+        Type: "AWS::ElasticLoadBalancingV2::ListenerRule",
+        Properties: {
+          ListenerArn: { "Fn::GetOptionSetting": { Namespace: PATH_LISTENER_OPTION.namespace, OptionName: PATH_LISTENER_OPTION.optionName } },
+          Priority: route.priority,
+          Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: loadBalancerPathPatterns(route.path) } }],
+          Actions: [{ Type: "forward", TargetGroupArn: { Ref: "AWSEBV2LoadBalancerTargetGroup" } }],
+        },
+      },
+    ]),
+  );
 }
 
 /** The Host header the shared load balancer routes a Beanstalk environment's requests by. */

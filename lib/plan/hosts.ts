@@ -5,6 +5,7 @@
  */
 import type { Environment, LandingZoneSpec } from "../spec/types.js";
 import { configParameterPath } from "./config-store.js";
+import { MAX_RULES_PER_LOAD_BALANCER } from "./load-balancers.js";
 import { physicalName } from "./naming.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
 
@@ -93,6 +94,15 @@ export function hostProblems(spec: LandingZoneSpec): string[] {
   }
   if (spec.tier === "paas" && spec.bffs.length === 0 && !spec.services.some((s) => s.expose)) {
     problems.push(`services: no service is exposed, but on aws/paas every Beanstalk environment attaches to a gateway load balancer. Fix: set expose: true on at least one service, or add a BFF`);
+  }
+  if (spec.tier === "paas") {
+    spec.bffs.forEach((bff, i) => {
+      if (bff.routes.length >= MAX_RULES_PER_LOAD_BALANCER) {
+        problems.push(
+          `bffs[${i}].routes: ${bff.routes.length} routes, but on aws/paas a BFF's environment and all its routes share one load balancer, which is given ${MAX_RULES_PER_LOAD_BALANCER} rules with the environment's own. Fix: give ${bff.name} at most ${MAX_RULES_PER_LOAD_BALANCER - 1} routes`,
+        );
+      }
+    });
   }
   spec.services.forEach((service, i) => {
     for (const key of Object.keys(service.config)) {
@@ -204,7 +214,7 @@ export const BEANSTALK_ENVIRONMENT_METRICS = [
 ] as const;
 
 /** Name of the Elastic Beanstalk application holding every environment of the landing zone. */
-export function beanstalkApplicationName(plan: LandingZonePlan): string {
+export function beanstalkApplicationName(plan: Pick<LandingZonePlan, "name" | "environment">): string {
   return physicalName("stack", plan.name, plan.environment);
 }
 

@@ -23,3 +23,4 @@ export * from "./hosts.js";
 export * from "./stateful.js";
 export * from "./gateway-paths.js";
 export * from "./edge-proxy.js";
+export * from "./load-balancers.js";

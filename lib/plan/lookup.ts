@@ -57,7 +57,7 @@ function lookup(plan: LandingZonePlan): PlanLookup {
     }
     const httpApiRoutes = httpApiRouteLayout(
       plan.gateway.loadBalancers.flatMap((lb) => lb.routes.map((route) => ({ path: route.path, target: route.target, loadBalancer: lb.index }))),
-      { integrationPerRoute: plan.tier === "paas", ...(uncheckedTargetOf(plan) ? { uncheckedTarget: uncheckedTargetOf(plan)! } : {}) },
+      uncheckedTargetOf(plan) ? { uncheckedTarget: uncheckedTargetOf(plan)! } : {},
     );
     found = { services: new Map(plan.services.map((s) => [s.name, s])), subscriptions, routes, subscribedTopics, specImages, httpApiRoutes };
     lookups.set(plan, found);
@@ -83,6 +83,15 @@ export function subscribedTopicsOf(plan: LandingZonePlan, subscriber: string): r
 /** The gateway routes to the service or BFF named `name`, with their load balancers; [] when it is not exposed. */
 export function routesTo(plan: LandingZonePlan, name: string): readonly PlacedRoute[] {
   return lookup(plan).routes.get(name) ?? [];
+}
+
+/**
+ * The gateway load balancer a service or BFF sits on: on aws/paas the one its Beanstalk environment
+ * attaches to (exposed or not), elsewhere the one of its first route; 0 when it has none.
+ */
+export function homeLoadBalancerOf(plan: LandingZonePlan, name: string): number {
+  const lb = plan.gateway.loadBalancers.find((l) => l.environments?.includes(name)) ?? plan.gateway.loadBalancers.find((l) => l.routes.some((r) => r.target === name));
+  return lb?.index ?? 0;
 }
 
 /** The HTTP API's routes on AWS: which gateway routes need their own and which the catch-all serves. */

@@ -14,6 +14,7 @@ import { deliveryProblems, planDelivery } from "./delivery.js";
 import { planFrontends } from "./frontends.js";
 import { hostProblems, planHosts } from "./hosts.js";
 import { planLogCluster } from "./log-cluster.js";
+import { placeGatewayRoutes } from "./load-balancers.js";
 import { physicalName } from "./naming.js";
 import { planSagas, sagaEventsOf, type SagaPlan } from "./saga.js";
 import { SIZING, VERSIONS } from "./sizing.js";
@@ -174,14 +175,15 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   decide("discovery", impl("discovery"), {}, ["compute"]);
   decide("config", impl("config"), { keys: Object.keys(spec.config.values).length }, ["compute"]);
 
-  const routes = services
-    .filter((s) => s.expose)
-    .flatMap((s) => (s.kind === "bff" ? spec.bffs.find((b) => b.name === s.name)!.routes : [s.path]).map((path) => ({ path, target: s.name, port: s.port, kind: s.kind })))
-    .map((route, i) => ({ ...route, priority: (i % MAX_RULES_PER_LISTENER) + 1 }));
+  const owners = services.map((s) => ({
+    name: s.name,
+    routes: s.expose ? (s.kind === "bff" ? spec.bffs.find((b) => b.name === s.name)!.routes : [s.path]).map((path) => ({ path, target: s.name, port: s.port, kind: s.kind })) : [],
+  }));
+  const loadBalancers = placeGatewayRoutes(owners, { hostRulePerEnvironment: cloud === "aws" && tier === "paas" });
   const gateway: GatewayPlan = {
     implementation: impl("gateway"),
-    routes,
-    loadBalancers: chunk(routes, MAX_RULES_PER_LISTENER).map((lbRoutes, index) => ({ index, routes: lbRoutes })),
+    routes: loadBalancers.flatMap((lb) => lb.routes),
+    loadBalancers,
     auth: spec.gateway.auth,
     ...(spec.auth.service ? { authService: spec.auth.service } : {}),
     waf: spec.gateway.waf,
@@ -386,18 +388,6 @@ function planBroker(spec: LandingZoneSpec, implementation: string, sagas: readon
       ? { kafka: { version: VERSIONS.kafka, brokerNodes: spec.network.zones, instanceType: sizing.kafka.type, volumeGiB: sizing.kafka.volumeGiB } }
       : {}),
   };
-}
-
-/**
- * ALB listeners hold at most 100 rules (a service quota); keep headroom for a default rule and
- * manual additions, and add a load balancer instead of failing at deploy time.
- */
-export const MAX_RULES_PER_LISTENER = 90;
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
 }
 
 function supportHint(engine: Engine, capability: Capability): string {

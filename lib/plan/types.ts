@@ -110,12 +110,17 @@ export interface LoadBalancerPlan {
   /** 0-based; the first is `<zone>-<env>-lb` and later ones add their index. */
   readonly index: number;
   readonly routes: readonly RoutePlan[];
+  /**
+   * aws/paas: the services and BFFs whose Elastic Beanstalk environments attach to this load balancer
+   * (exposed or not), each with a host rule of Beanstalk's; their routes are all here too.
+   */
+  readonly environments?: readonly string[];
 }
 
 export interface GatewayPlan {
   readonly implementation: string;
   readonly routes: readonly RoutePlan[];
-  /** Routes split across internal load balancers, at most MAX_RULES_PER_LISTENER each. */
+  /** Routes split across internal load balancers, at most MAX_RULES_PER_LOAD_BALANCER rules each (`placeGatewayRoutes`). */
   readonly loadBalancers: readonly LoadBalancerPlan[];
   readonly auth: "none" | "jwt" | "authorizer";
   readonly authService?: string;

@@ -5,7 +5,7 @@ import { Capture, Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ApiGateway, type ApiGatewayProps } from "../../lib/cdk/api-gateway.js";
 import { UserDirectory } from "../../lib/cdk/user-directory.js";
-import { MAX_RULES_PER_LISTENER, planLandingZone } from "../../lib/plan/index.js";
+import { MAX_RULES_PER_LOAD_BALANCER, planLandingZone } from "../../lib/plan/index.js";
 
 const STRICT = { "@aws-cdk/core:validateAgainstDefaultRules": true, "@aws-cdk/core:strictCfnValidateErrors": true };
 
@@ -71,7 +71,7 @@ describe("ApiGateway from a plan of 100 services", () => {
     const routes = Object.values(built.template.findResources("AWS::ApiGatewayV2::Route")) as { Properties: { RouteKey: string; AuthorizationType: string; Target: { "Fn::Join": [string, [string, { Ref: string }]] } } }[];
     const keys = routes.map((r) => r.Properties.RouteKey);
     const servicesWithRoutes = new Set(keys.flatMap((k) => /^ANY \/svc-(\d+)/.exec(k)?.[1] ?? []).map(Number));
-    expect([...servicesWithRoutes].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => MAX_RULES_PER_LISTENER + i));
+    expect([...servicesWithRoutes].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => MAX_RULES_PER_LOAD_BALANCER + i));
     for (const key of ["ANY /", "ANY /{proxy+}"]) {
       const route = routes.find((r) => r.Properties.RouteKey === key)!;
       expect(route.Properties.AuthorizationType).toBe("JWT");
@@ -87,7 +87,7 @@ describe("ApiGateway from a plan of 100 services", () => {
       Properties: { ListenerArn: { Ref: string }; Priority: number; Conditions: { Field: string; PathPatternConfig: { Values: string[] } }[] };
     }[];
     const priorities = (listener: string | undefined) => rules.filter((r) => r.Properties.ListenerArn.Ref === listener).map((r) => r.Properties.Priority).sort((a, b) => a - b);
-    expect(priorities(first)).toEqual(Array.from({ length: MAX_RULES_PER_LISTENER }, (_, i) => i + 1));
+    expect(priorities(first)).toEqual(Array.from({ length: MAX_RULES_PER_LOAD_BALANCER }, (_, i) => i + 1));
     expect(priorities(second)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
 
     built.template.hasResourceProperties("AWS::ElasticLoadBalancingV2::ListenerRule", {
@@ -405,8 +405,8 @@ describe("ApiGateway bad input", () => {
     ["both", { auth: none, routes: [route], loadBalancers: [] }, /both loadBalancers and routes are set/],
     [
       "too many routes on a load balancer",
-      { auth: none, loadBalancers: [{ index: 0, routes: Array.from({ length: MAX_RULES_PER_LISTENER + 1 }, (_, i) => ({ ...route, path: `/s${i}`, priority: i + 1 })) }] },
-      /has 91 routes; a listener takes at most 90\. Fix: split/,
+      { auth: none, loadBalancers: [{ index: 0, routes: Array.from({ length: MAX_RULES_PER_LOAD_BALANCER + 1 }, (_, i) => ({ ...route, path: `/s${i}`, priority: i + 1 })) }] },
+      /has 91 routes; a load balancer is given at most 90 rules\. Fix: split/,
     ],
     ["a duplicate priority", { auth: none, loadBalancers: [{ index: 0, routes: [{ ...route, priority: 1 }, { ...route, path: "/b", priority: 1 }] }] }, /priority 1 must be .* unique/],
     ["a path routed twice", { auth: none, routes: [route, { ...route, path: "/a/" }] }, /path \/a is routed twice/],
@@ -425,7 +425,7 @@ describe("ApiGateway bad input", () => {
   });
 
   it("names the known targets when asked for an unknown one, and sends split targets to targetGroups", () => {
-    const routes = Array.from({ length: MAX_RULES_PER_LISTENER + 1 }, (_, i) => ({ path: `/bff/r${i}`, target: i < MAX_RULES_PER_LISTENER - 1 ? `s${i}` : "bff", port: 8080 }));
+    const routes = Array.from({ length: MAX_RULES_PER_LOAD_BALANCER + 1 }, (_, i) => ({ path: `/bff/r${i}`, target: i < MAX_RULES_PER_LOAD_BALANCER - 1 ? `s${i}` : "bff", port: 8080 }));
     const gateway = make({ auth: none, routes })();
     expect(gateway.loadBalancers).toHaveLength(2);
     expect(() => gateway.targetGroup("nope")).toThrow(/no route targets "nope"\. Fix: use one of s0, .*bff/);
@@ -437,11 +437,9 @@ describe("ApiGateway bad input", () => {
   it("warns when the routes pass the HTTP API route quota, counting only routes the catch-all does not serve", () => {
     const routes = (n: number) => Array.from({ length: n }, (_, i) => ({ ...route, target: `t${i}`, path: `/q${i}` }));
     const warnings = (c: ApiGateway) => c.node.metadata.filter((m) => m.type === "aws:cdk:warning").map((m) => String(m.data));
-    // Without the catch-all every route has two; with it, only routes past the first load balancer do.
-    expect(warnings(make({ auth: none, catchAllRoute: false, routes: routes(150) })())).toEqual([]);
-    expect(warnings(make({ auth: none, catchAllRoute: false, routes: routes(151) })())).toEqual([expect.stringMatching(/302 API routes pass the default HTTP API quota of 300/)]);
-    expect(warnings(make({ auth: none, routes: routes(MAX_RULES_PER_LISTENER + 149) })())).toEqual([]);
-    expect(warnings(make({ auth: none, routes: routes(MAX_RULES_PER_LISTENER + 150) })())).toEqual([expect.stringMatching(/302 API routes pass the default HTTP API quota of 300/)]);
+    // The catch-all serves the first load balancer; only routes past it have two each.
+    expect(warnings(make({ auth: none, routes: routes(MAX_RULES_PER_LOAD_BALANCER + 149) })())).toEqual([]);
+    expect(warnings(make({ auth: none, routes: routes(MAX_RULES_PER_LOAD_BALANCER + 150) })())).toEqual([expect.stringMatching(/302 API routes pass the default HTTP API quota of 300/)]);
   });
 });
 

@@ -17,6 +17,7 @@ const AWS_EXAMPLES = readdirSync("examples", { withFileTypes: true })
 
 const shop = AWS_EXAMPLES.find((e) => e.file === "examples/shop/landing-zone.yaml")!.raw;
 const iaas = AWS_EXAMPLES.find((e) => e.file === "examples/aws-iaas/landing-zone.yaml")!.raw;
+const paas = AWS_EXAMPLES.find((e) => e.file === "examples/aws-paas/landing-zone.yaml")!.raw;
 const services = (raw: Record<string, unknown>) => raw.services as Record<string, unknown>[];
 
 /**
@@ -57,6 +58,14 @@ const CASES: readonly { readonly name: string; readonly raw: Record<string, unkn
   {
     name: "iaas with per-service GitHub Actions delivery, dev",
     raw: { ...iaas, environment: "dev", pipelines: { perService: true, provider: "github-actions", repositoryOwner: "acme-shop" } },
+  },
+  {
+    name: "paas with per-service pipelines (native)",
+    raw: { ...paas, pipelines: { perService: true, provider: "native", repositoryOwner: "acme-shop" } },
+  },
+  {
+    name: "paas with per-service GitHub Actions delivery, dev",
+    raw: { ...paas, environment: "dev", pipelines: { perService: true, provider: "github-actions", repositoryOwner: "acme-shop" } },
   },
   {
     name: "iaas with the auth service, no service discovery, in us-east-1",

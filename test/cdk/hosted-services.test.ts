@@ -11,6 +11,8 @@ import { PaasService } from "../../lib/cdk/paas-service.js";
 import { VmPlatform } from "../../lib/cdk/vm-platform.js";
 import { VmService } from "../../lib/cdk/vm-service.js";
 import { serviceConfigOf } from "../../lib/plan/config-store.js";
+import { BEANSTALK_PATH_LISTENER_PORT } from "../../lib/plan/gateway-paths.js";
+import { PATH_LISTENER_OPTION } from "../../lib/plan/host-bootstrap.js";
 import { planLandingZone } from "../../lib/plan/planner.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
 
@@ -103,7 +105,15 @@ describe("PaasPlatform and PaasService on their own", () => {
   const plan = planLandingZone(spec("paas"));
   const { stack, vpc } = stackWithNetwork(false);
   const platform = new PaasPlatform(stack, "Platform", { vpc, applicationName: "shop-dev", namespace: plan.hosts!.discovery!.namespace });
-  const gateway = new ApiGateway(stack, "Gateway", { vpc, routes: [{ path: "/orders", target: "orders", port: 8080 }], auth: { kind: "none" }, attachment: "services", catchAllRoute: false, workloadSecurityGroup: platform.workloadSecurityGroup, accessLogs: false });
+  const gateway = new ApiGateway(stack, "Gateway", {
+    vpc,
+    routes: [{ path: "/orders", target: "orders", port: 8080 }],
+    auth: { kind: "none" },
+    attachment: "services",
+    sharedWithBeanstalk: true,
+    workloadSecurityGroup: platform.workloadSecurityGroup,
+    accessLogs: false,
+  });
   const service = new PaasService(stack, "Orders", {
     plan,
     serviceName: "orders",
@@ -111,15 +121,16 @@ describe("PaasPlatform and PaasService on their own", () => {
     serviceRoleArn: platform.serviceRole.roleArn,
     vpc,
     workloadSecurityGroup: platform.workloadSecurityGroup,
-    loadBalancer: { arn: gateway.loadBalancers[0]!.loadBalancerArn, securityGroupId: gateway.securityGroup.securityGroupId },
+    loadBalancer: { arn: gateway.loadBalancers[0]!.loadBalancerArn, securityGroupId: gateway.securityGroup.securityGroupId, pathListenerArn: gateway.listeners[0]!.listenerArn },
     image: "public.ecr.aws/shop/orders:1.0.0",
     discoveryNamespaceId: platform.namespace!.attrId,
   });
-  new GatewayRoutes(stack, "Routes", {
+  // A route on a second load balancer, which the catch-all does not reach: API routes only.
+  const elsewhere = new GatewayRoutes(stack, "Routes", {
     apiId: gateway.httpApi.apiId,
-    routes: [{ path: "/orders", loadBalancer: 0, priority: 1 }],
-    loadBalancers: [{ index: 0, listenerArn: gateway.listeners[0]!.listenerArn }],
-    target: { kind: "host-header", host: service.host, vpcLinkId: gateway.vpcLink.vpcLinkId },
+    routes: [{ path: "/payments", loadBalancer: 1, priority: 1 }],
+    loadBalancers: [{ index: 1, integrationId: "integration-1" }],
+    target: { kind: "environment" },
   });
   const template = Template.fromStack(stack);
 
@@ -130,17 +141,40 @@ describe("PaasPlatform and PaasService on their own", () => {
     template.resourceCountIs("AWS::IAM::InstanceProfile", 1);
   });
 
-  it("routes the gateway to the environment by its host name and registers its URL in Cloud Map", () => {
-    const integration = Object.values(template.findResources("AWS::ApiGatewayV2::Integration")).find((i) => i.Properties.RequestParameters)!;
-    expect(integration.Properties).toMatchObject({ ConnectionType: "VPC_LINK", IntegrationType: "HTTP_PROXY" });
-    // The account completes the CNAME prefix, since CNAMEs are unique per region across accounts.
-    expect(stack.resolve(service.host)).toBe("shop-dev-orders-111111111111.ap-northeast-2.elasticbeanstalk.com");
-    expect(integration.Properties.RequestParameters).toEqual({ "overwrite:header.host": stack.resolve(service.host) });
-    template.hasResourceProperties("AWS::ServiceDiscovery::Service", { Name: "orders", Type: "HTTP" });
-    template.hasResourceProperties("AWS::ServiceDiscovery::Instance", { InstanceId: "shop-dev-orders" });
-    template.resourceCountIs("AWS::ApiGatewayV2::Route", 2);
+  it("leaves port 80 to Beanstalk's host rules and routes the API by path on a listener of its own", () => {
+    const listeners = template.findResources("AWS::ElasticLoadBalancingV2::Listener");
+    expect(Object.values(listeners).map((l) => l.Properties.Port).sort()).toEqual([80, BEANSTALK_PATH_LISTENER_PORT]);
+    for (const listener of Object.values(listeners)) expect(listener.Properties.DefaultActions[0].FixedResponseConfig.StatusCode).toBe("404");
+    expect(stack.resolve(gateway.environmentListeners[0]!.listenerArn)).not.toEqual(stack.resolve(gateway.listeners[0]!.listenerArn));
+    // The API reaches only the path listener; its integration and the catch-all point there.
+    const integration = Object.values(template.findResources("AWS::ApiGatewayV2::Integration"))[0]!;
+    expect(integration.Properties.IntegrationUri).toEqual(stack.resolve(gateway.listeners[0]!.listenerArn));
+    expect(integration.Properties.RequestParameters).toBeUndefined();
+    template.hasResourceProperties("AWS::EC2::SecurityGroupIngress", { FromPort: BEANSTALK_PATH_LISTENER_PORT, ToPort: BEANSTALK_PATH_LISTENER_PORT, Description: "API Gateway VPC link" });
+    expect(Object.values(template.findResources("AWS::ApiGatewayV2::Route")).map((r) => r.Properties.RouteKey).sort()).toEqual(["ANY /", "ANY /payments", "ANY /payments/{proxy+}", "ANY /{proxy+}"]);
     // The gateway's load balancers reach the instances' group, on any port (each service picks its own).
     template.hasResourceProperties("AWS::EC2::SecurityGroupIngress", { FromPort: 0, ToPort: 65535, Description: "Gateway load balancers" });
+  });
+
+  it("names the path listener to the environment, whose bundle adds the path rules, and registers its URL in Cloud Map", () => {
+    const environment = Object.values(template.findResources("AWS::ElasticBeanstalk::Environment"))[0]!;
+    const option = (environment.Properties.OptionSettings as { Namespace: string; OptionName: string; Value: unknown }[]).find((o) => o.OptionName === PATH_LISTENER_OPTION.optionName)!;
+    expect(option).toMatchObject({ Namespace: "aws:elasticbeanstalk:customoption", Value: stack.resolve(gateway.listeners[0]!.listenerArn) });
+    // Beanstalk owns the environments' target groups and rules; neither the gateway nor GatewayRoutes makes any.
+    template.resourceCountIs("AWS::ElasticLoadBalancingV2::TargetGroup", 0);
+    template.resourceCountIs("AWS::ElasticLoadBalancingV2::ListenerRule", 0);
+    expect(elsewhere.targetGroupArns).toEqual([]);
+    // The account completes the CNAME prefix, since CNAMEs are unique per region across accounts.
+    expect(stack.resolve(service.host)).toBe("shop-dev-orders-111111111111.ap-northeast-2.elasticbeanstalk.com");
+    template.hasResourceProperties("AWS::ServiceDiscovery::Service", { Name: "orders", Type: "HTTP" });
+    template.hasResourceProperties("AWS::ServiceDiscovery::Instance", { InstanceId: "shop-dev-orders" });
+  });
+
+  it("refuses Beanstalk load balancers whose gateway would make the target groups itself", () => {
+    const fresh = stackWithNetwork(false);
+    expect(() => new ApiGateway(fresh.stack, "Mixed", { vpc: fresh.vpc, routes: [{ path: "/x", target: "x", port: 80 }], auth: { kind: "none" }, sharedWithBeanstalk: true })).toThrow(
+      /sharedWithBeanstalk is true with attachment "gateway".*Fix: use attachment: "services"/,
+    );
   });
 });
 
@@ -166,13 +200,22 @@ describe("GatewayRoutes and LogPipeline errors", () => {
     ).toThrow(/apiId is undefined, but routes need HTTP API routes of their own\. Fix: pass the gateway's API id, or set ownApiRoutes: false/);
     expect(
       () =>
-        new GatewayRoutes(stack, "HostWithoutRoutes", {
+        new GatewayRoutes(stack, "NoListener", {
           apiId: "api",
-          routes: [{ path: "/orders", loadBalancer: 0, priority: 1, ownApiRoutes: false }],
-          loadBalancers: [{ index: 0, listenerArn: "l" }],
-          target: { kind: "host-header", host: "h", vpcLinkId: "v" },
+          routes: [{ path: "/orders", loadBalancer: 0, priority: 1 }],
+          loadBalancers: [{ index: 0, integrationId: "i" }],
+          target: { kind: "target-group", targetType: "instance", vpcId: "vpc", port: 8080, healthCheckPath: "/health" },
         }),
-    ).toThrow(/only its own integration sets the environment's host/);
+    ).toThrow(/loadBalancers\[index 0\]\.listenerArn is undefined, but target-group routes add their rules to it\. Fix/);
+    expect(
+      () =>
+        new GatewayRoutes(stack, "NoIntegration", {
+          apiId: "api",
+          routes: [{ path: "/orders", loadBalancer: 0, priority: 1 }],
+          loadBalancers: [{ index: 0 }],
+          target: { kind: "environment" },
+        }),
+    ).toThrow(/integrationId is undefined, but route "\/orders" has API routes of its own.*Fix: pass the integration id/);
     const plan = planLandingZone({ ...spec("iaas"), logging: { stack: "elk", buffer: "redis" } });
     const sg = new ec2.SecurityGroup(stack, "Sg", { vpc });
     expect(() => new LogPipeline(stack, "Logs", { vpc, hosts: { plan, shippers: sg }, buffer: false })).toThrow(/hosts need the Redis buffer.*Fix: set logging.buffer: redis/);

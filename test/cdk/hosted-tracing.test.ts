@@ -98,7 +98,7 @@ describe("PaasService with tracing", () => {
   const stack = new Stack(app, "TracedPaas", { env: { account: "111111111111", region: "ap-northeast-2" } });
   const { vpc } = new Network(stack, "Network", { availabilityZones: ZONES, natGateways: 1 });
   const platform = new PaasPlatform(stack, "Platform", { vpc, applicationName: "shop-dev", namespace: plan.hosts!.discovery!.namespace });
-  const gateway = new ApiGateway(stack, "Gateway", { vpc, routes: [{ path: "/orders", target: "orders", port: 8080 }], auth: { kind: "none" }, attachment: "services", workloadSecurityGroup: platform.workloadSecurityGroup, accessLogs: false });
+  const gateway = new ApiGateway(stack, "Gateway", { vpc, routes: [{ path: "/orders", target: "orders", port: 8080 }], auth: { kind: "none" }, attachment: "services", sharedWithBeanstalk: true, workloadSecurityGroup: platform.workloadSecurityGroup, accessLogs: false });
   const service = new PaasService(stack, "Orders", {
     plan,
     serviceName: "orders",
@@ -106,7 +106,7 @@ describe("PaasService with tracing", () => {
     serviceRoleArn: platform.serviceRole.roleArn,
     vpc,
     workloadSecurityGroup: platform.workloadSecurityGroup,
-    loadBalancer: { arn: gateway.loadBalancers[0]!.loadBalancerArn, securityGroupId: gateway.securityGroup.securityGroupId },
+    loadBalancer: { arn: gateway.loadBalancers[0]!.loadBalancerArn, securityGroupId: gateway.securityGroup.securityGroupId, pathListenerArn: gateway.listeners[0]!.listenerArn },
     image: "public.ecr.aws/shop/orders:1.0.0",
   });
   const errors = synthesize(app);

@@ -166,16 +166,11 @@ describe.each(["iaas", "paas"] as const)("LandingZone (examples/aws-%s) through 
   it("attaches each service to the gateway from its own stack, with its planned priority and the JWT authorizer", () => {
     const orders = template("svc-orders");
     const routes = ofType(orders, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
-    if (tier === "paas") {
-      expect(routes.map((r) => r.RouteKey).sort()).toEqual(["ANY /orders", "ANY /orders/{proxy+}"]);
-      for (const route of routes) expect(route).toMatchObject({ AuthorizationType: "JWT", AuthorizerId: { Ref: parameterOf(orders, "/msa/shop/prod/gateway/authorizer-id") } });
-    } else {
-      // The platform's catch-all reaches the load balancer, whose rule in this stack routes /orders; no API parameter is read.
-      expect(routes).toEqual([]);
-      expect(Object.values(orders.Parameters ?? {}).map((p) => String(p.Default)).filter((name) => /gateway\/(api-id|authorizer-id)|integration-id/.test(name))).toEqual([]);
-      const catchAll = ofType(template("platform"), "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
-      expect(catchAll.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([["ANY /", "JWT"], ["ANY /{proxy+}", "JWT"]]);
-    }
+    // The platform's catch-all reaches the load balancer, whose rule for /orders routes it; no API parameter is read.
+    expect(routes).toEqual([]);
+    expect(Object.values(orders.Parameters ?? {}).map((p) => String(p.Default)).filter((name) => /gateway\/(api-id|authorizer-id)|integration-id/.test(name))).toEqual([]);
+    const catchAll = ofType(template("platform"), "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
+    expect(catchAll.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([["ANY /", "JWT"], ["ANY /{proxy+}", "JWT"]]);
     expect(JSON.stringify(orders)).not.toContain("Fn::ImportValue");
   });
 
@@ -261,10 +256,16 @@ describe.each(["iaas", "paas"] as const)("LandingZone (examples/aws-%s) through 
         CloudWatchMetrics: { Environment: Object.fromEntries(BEANSTALK_ENVIRONMENT_METRICS.map((m) => [m, 60])) },
       });
       expect(only(orders, "AWS::ElasticBeanstalk::ApplicationVersion")[1].Properties).toMatchObject({ SourceBundle: { S3Key: expect.stringMatching(/\.zip$/) } });
-      // The gateway reaches the environment by the host name its shared-load-balancer rule matches.
-      const [, integration] = only(orders, "AWS::ApiGatewayV2::Integration");
-      expect(JSON.stringify(integration.Properties)).toContain('"overwrite:header.host"');
+      // The environment adds its own path rule (from its bundle) to the path listener it is told of; Beanstalk owns its target group.
+      expect(optionValue(environment, "aws:elasticbeanstalk:customoption", "GatewayPathListenerArn")).toEqual({ Ref: parameterOf(orders, "/msa/shop/prod/gateway/load-balancers/0/listener-arn") });
+      expect(ofType(orders, "AWS::ApiGatewayV2::Integration")).toEqual([]);
       expect(ofType(orders, "AWS::ElasticLoadBalancingV2::TargetGroup")).toEqual([]);
+      // Port 80 keeps Beanstalk's host rules (services calling each other by host name); the API and path rules use their own listener.
+      const platformListeners = ofType(platform, "AWS::ElasticLoadBalancingV2::Listener").map(([, l]) => l.Properties!.Port);
+      expect(platformListeners.sort()).toEqual([80, 8080]);
+      const published = ofType(platform, "AWS::SSM::Parameter").find(([, p]) => p.Properties!.Name === "/msa/shop/prod/gateway/load-balancers/0/listener-arn")![1];
+      const [pathListenerId] = ofType(platform, "AWS::ElasticLoadBalancingV2::Listener").find(([, l]) => l.Properties!.Port === 8080)!;
+      expect(published.Properties!.Value).toEqual({ Ref: pathListenerId });
       const [, registration] = only(orders, "AWS::ServiceDiscovery::Instance");
       expect(registration.Properties).toMatchObject({ InstanceId: "shop-prod-orders", InstanceAttributes: { port: "80" } });
     });
@@ -291,25 +292,21 @@ describe.each(["iaas", "paas"] as const)("LandingZone (aws/%s) delegating to a d
     expect(ofType(platform, "AWS::Cognito::UserPool")).toEqual([]);
     const [, fn] = ofType(platform, "AWS::Lambda::Function").find(([id]) => id.startsWith("GatewayAuthorizer"))!;
     const url = JSON.stringify((fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables["AUTHORIZE_URL"]);
-    // Beanstalk's shared load balancer routes by host name; path rules answer on the load balancer's own name.
-    if (tier === "paas") expect(url).toBe(JSON.stringify("http://shop-prod-auth-111111111111.ap-northeast-2.elasticbeanstalk.com/auth/authorize"));
-    else expect(url).toBe(JSON.stringify({ "Fn::Join": ["", ["http://", { "Fn::GetAtt": [ofType(platform, "AWS::ElasticLoadBalancingV2::LoadBalancer")[0]![0], "DNSName"] }, "/auth/authorize"]] }));
+    // The path rules answer on the load balancer's own name; on Beanstalk load balancers on the path listener's port.
+    const port = tier === "paas" ? ":8080" : "";
+    expect(url).toBe(JSON.stringify({ "Fn::Join": ["", ["http://", { "Fn::GetAtt": [ofType(platform, "AWS::ElasticLoadBalancingV2::LoadBalancer")[0]![0], "DNSName"] }, `${port}/auth/authorize`]] }));
     const [authorizerId, authorizer] = only(platform, "AWS::ApiGatewayV2::Authorizer");
     expect(authorizer.Properties).toMatchObject({ AuthorizerType: "REQUEST", AuthorizerResultTtlInSeconds: 60 });
     const published = ofType(platform, "AWS::SSM::Parameter").find(([, p]) => p.Properties!.Name === "/msa/shop/prod/gateway/authorizer-id")![1];
     expect(published.Properties!.Value).toEqual({ Ref: authorizerId });
-    // Beanstalk environments each bring an integration, so every service has its own routes; elsewhere
-    // the platform's catch-all serves every checked route and only the auth service's open ones remain.
+    // The platform's catch-all serves every checked route and only the auth service's open ones remain.
     const catchAll = ofType(platform, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
-    if (tier === "paas") expect(catchAll).toEqual([]);
-    else {
-      expect(catchAll.map((r) => r.RouteKey).sort()).toEqual(["ANY /", "ANY /{proxy+}"]);
-      for (const route of catchAll) expect(route).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: { Ref: authorizerId } });
-    }
+    expect(catchAll.map((r) => r.RouteKey).sort()).toEqual(["ANY /", "ANY /{proxy+}"]);
+    for (const route of catchAll) expect(route).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: { Ref: authorizerId } });
     for (const service of ["auth", ...SERVICES]) {
       const t = templates.get(`shop-prod-svc-${service}`)!;
       const routes = ofType(t, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties!);
-      expect(routes.length, service).toBe(tier === "paas" || service === "auth" ? 2 : 0);
+      expect(routes.length, service).toBe(service === "auth" ? 2 : 0);
       for (const route of routes) {
         if (service === "auth") expect(route.AuthorizationType, String(route.RouteKey)).toBe("NONE");
         else expect(route, String(route.RouteKey)).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: { Ref: parameterOf(t, "/msa/shop/prod/gateway/authorizer-id") } });
@@ -341,7 +338,10 @@ describe("LandingZone across tiers", () => {
       // EKS tags the subnets it may place load balancers in; everything else about the network is the same.
       for (const type of ["AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::NatGateway", "AWS::EC2::FlowLog"]) expect(settings(tier, "network", type), `${tier} ${type}`).toEqual(settings("iaas", "network", type));
       expect(JSON.stringify(at(tier).get("shop-prod-messaging")), tier).toBe(JSON.stringify(at("iaas").get("shop-prod-messaging")));
-      for (const type of ["AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::Listener", "AWS::WAFv2::WebACL", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Authorizer", "AWS::Cognito::UserPool", "AWS::ElastiCache::ReplicationGroup"]) {
+      // Beanstalk keeps port 80 for its host rules, so paas load balancers add a path listener (tested with the paas example).
+      const listeners = settings(tier, "platform", "AWS::ElasticLoadBalancingV2::Listener");
+      expect(tier === "paas" ? listeners.filter((l) => !l.includes('"Port":8080')) : listeners, `${tier} listeners`).toEqual(settings("iaas", "platform", "AWS::ElasticLoadBalancingV2::Listener"));
+      for (const type of ["AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::WAFv2::WebACL", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Authorizer", "AWS::Cognito::UserPool", "AWS::ElastiCache::ReplicationGroup"]) {
         expect(settings(tier, "platform", type), `${tier} ${type}`).toEqual(settings("iaas", "platform", type));
       }
       for (const type of ["AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"]) expect(settings(tier, "observability", type), `${tier} ${type}`).toEqual(settings("iaas", "observability", type));

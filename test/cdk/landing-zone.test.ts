@@ -613,10 +613,9 @@ describe("LandingZone independence and errors", () => {
   });
 
   it("refuses a spec asking for what the CDK engine does not build, naming the key", () => {
-    // Every capability is built on caas; pipelines are not yet on paas (no Elastic Beanstalk release stage).
-    const spec = loadSpecFile("examples/aws-paas/landing-zone.yaml");
-    const asking = { ...spec, pipelines: { ...spec.pipelines, perService: true, repositoryOwner: "acme" } };
+    // Every capability the AWS tiers offer is built; the CDK engine builds no other cloud.
+    const asking = loadSpecFile("examples/gcp/landing-zone.yaml");
     expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(PlanError);
-    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/pipeline \(asked by pipelines\.perService\) is not supported yet on aws\/paas by the cdk engine/);
+    expect(() => new LandingZone(new App(), "Shop", { spec: asking })).toThrow(/compute \(asked by tier\) is not supported yet on gcp\/\w+ by the cdk engine/);
   });
 });

@@ -2,7 +2,7 @@ import { App, Stack, aws_ssm as ssm } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
 import { LandingZone } from "../../lib/cdk/landing-zone.js";
 import { CLOUDFORMATION_LIMITS, TemplateLimitsSynthesizer, templateLimitProblems, templateUsage } from "../../lib/cdk/template-limits.js";
-import { MAX_RULES_PER_LISTENER } from "../../lib/plan/planner.js";
+import { MAX_RULES_PER_LOAD_BALANCER } from "../../lib/plan/load-balancers.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../lib/spec/types.js";
 
@@ -88,24 +88,29 @@ describe("a landing zone of 200 services", () => {
       if (stack.stackName.includes("-svc-")) expect(text, stack.stackName).not.toContain("Fn::ImportValue");
     }
 
-    // Routes are spread over load balancers so no listener holds more than the planner's quota.
-    expect(zone.plan.gateway.loadBalancers.map((lb) => lb.routes.length)).toEqual([MAX_RULES_PER_LISTENER, MAX_RULES_PER_LISTENER, 20]);
+    // Routes are spread over load balancers so none holds more rules than the planner's quota; on paas
+    // each environment's host rule counts beside its path rule, so a load balancer takes half as many.
+    const perLoadBalancerRoutes = tier === "paas" ? [45, 45, 45, 45, 20] : [MAX_RULES_PER_LOAD_BALANCER, MAX_RULES_PER_LOAD_BALANCER, 20];
+    expect(zone.plan.gateway.loadBalancers.map((lb) => lb.routes.length)).toEqual(perLoadBalancerRoutes);
     const perLoadBalancer = new Map<string, number>();
     for (const stack of stacks.filter((s) => s.stackName.includes("-svc-"))) {
       const template = stack.template as CfnTemplate;
       const parameterName = (value: unknown) => template.Parameters![(value as { Ref: string }).Ref]!.Default!;
       const attachments =
         tier === "paas"
-          ? // One Beanstalk rule per environment, on the shared load balancer it names.
+          ? // Beanstalk's host rule and the bundle's path rule per environment, on the shared load balancer it names.
             Object.values(template.Resources)
               .filter((r) => r.Type === "AWS::ElasticBeanstalk::Environment")
-              .map((r) => parameterName((r.Properties!.OptionSettings as { OptionName: string; Value: unknown }[]).find((o) => o.OptionName === "SharedLoadBalancer")!.Value))
+              .flatMap((r) => {
+                const name = parameterName((r.Properties!.OptionSettings as { OptionName: string; Value: unknown }[]).find((o) => o.OptionName === "SharedLoadBalancer")!.Value);
+                return [name, name];
+              })
           : Object.values(template.Resources)
               .filter((r) => r.Type === "AWS::ElasticLoadBalancingV2::ListenerRule")
               .map((r) => parameterName(r.Properties!.ListenerArn));
       for (const name of attachments) perLoadBalancer.set(name, (perLoadBalancer.get(name) ?? 0) + 1);
     }
-    expect(perLoadBalancer.size).toBe(3);
-    for (const [listener, rules] of perLoadBalancer) expect(rules, listener).toBeLessThanOrEqual(MAX_RULES_PER_LISTENER);
+    expect(perLoadBalancer.size).toBe(perLoadBalancerRoutes.length);
+    for (const [listener, rules] of perLoadBalancer) expect(rules, listener).toBeLessThanOrEqual(MAX_RULES_PER_LOAD_BALANCER);
   }, 180_000);
 });

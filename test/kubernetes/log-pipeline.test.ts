@@ -1,7 +1,10 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import {
+  AZURE_EVENT_HUBS_CHECKPOINT_CONTAINER,
+  AZURE_EVENT_HUBS_SECRET_KEYS,
   ECK_OPERATOR_CHART,
+  logstashPipelineConfig,
   LOG_INDEX_PREFIX,
   LOGSTASH_BEATS_PORT,
   LOGSTASH_HTTP_PORT,
@@ -306,5 +309,54 @@ describe("logPipelineAddOn cloud inputs", () => {
     expect(() => logPipelineAddOn(gcpPlan, { sink: { kind: "eck" }, buffer, cloudInputs: [{ ...cloudInputs[0]!, topic: "projects/p/topics/t" }] })).toThrow(
       /options.cloudInputs\[0\].topic: "projects\/p\/topics\/t" is not a bare Google Cloud project, topic or subscription name/,
     );
+  });
+});
+
+describe("logPipelineAddOn Azure Event Hubs input", () => {
+  const buffer: LogBuffer = { host: "log-buffer.logging.svc.cluster.local", port: 6379, tls: false, passwordSecretName: "log-buffer-password" };
+  const azurePlan = planLandingZone({ name: "shop", cloud: "azure", region: "koreacentral", services });
+  const hub = { kind: "azure-event-hubs" as const, consumerGroup: "logstash", secretName: "app-service-log-export" };
+
+  it("reads the hub with connection strings from the Secret only, checkpoints in blob storage, one event per record, into the same indices", () => {
+    const addOn = logPipelineAddOn(azurePlan, { sink: { kind: "eck" }, buffer, cloudInputs: [hub] });
+    checkAddOn(addOn);
+    const pipeline = String(one(addOn.manifests, "ConfigMap", "logstash-pipeline")["data"]["logstash.conf"]);
+    expect(pipeline).toContain(
+      [
+        "  azure_event_hubs {",
+        '    event_hub_connections => ["${AZURE_EVENT_HUB_CONNECTION_0}"]',
+        '    storage_connection => "${AZURE_CHECKPOINT_STORAGE_CONNECTION_0}"',
+        `    storage_container => "${AZURE_EVENT_HUBS_CHECKPOINT_CONTAINER}"`,
+        '    consumer_group => "logstash"',
+        "    threads => 2",
+        "    codec => json",
+        '    tags => ["azure-resource-logs"]',
+        "  }",
+      ].join("\n"),
+    );
+    expect(pipeline).toContain('filter {\n  if "azure-resource-logs" in [tags] {\n    split { field => "records" }\n  }\n}\noutput {');
+    // The buffer stays an input; the output is the one every tier writes.
+    expect(pipeline).toContain("  redis {");
+    expect(pipeline).toContain('index => "msa-logs-%{+YYYY.MM.dd}"');
+    expect(pipeline).not.toMatch(/SharedAccessKey|AccountKey/);
+    const deployment = one(addOn.manifests, "Deployment", "logstash");
+    const env = deployment["spec"]["template"]["spec"]["containers"][0]["env"] as { name: string; valueFrom?: unknown; value?: string }[];
+    expect(env.filter((e) => e.name.startsWith("AZURE_"))).toEqual([
+      { name: "AZURE_EVENT_HUB_CONNECTION_0", valueFrom: { secretKeyRef: { name: "app-service-log-export", key: AZURE_EVENT_HUBS_SECRET_KEYS.eventHub } } },
+      { name: "AZURE_CHECKPOINT_STORAGE_CONNECTION_0", valueFrom: { secretKeyRef: { name: "app-service-log-export", key: AZURE_EVENT_HUBS_SECRET_KEYS.storage } } },
+    ]);
+  });
+
+  it("adds no filter without an Azure input", () => {
+    const pipeline = logstashPipelineConfig(azurePlan, { sink: { kind: "eck" }, buffer });
+    expect(pipeline).not.toContain("filter {");
+    expect(pipeline).not.toContain("azure_event_hubs");
+  });
+
+  it("refuses a consumer group or Secret name that would break the pipeline or the manifest", () => {
+    expect(() => logPipelineAddOn(azurePlan, { sink: { kind: "eck" }, buffer, cloudInputs: [{ ...hub, consumerGroup: 'x" }' }] })).toThrow(
+      /options\.cloudInputs\[0\]\.consumerGroup: "x" }" is not an Event Hubs consumer group name\. Fix/,
+    );
+    expect(() => logPipelineAddOn(azurePlan, { sink: { kind: "eck" }, buffer, cloudInputs: [{ ...hub, secretName: "Bad_Name" }] })).toThrow(/options\.cloudInputs\[0\]\.secretName/);
   });
 });

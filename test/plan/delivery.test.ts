@@ -1,8 +1,12 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beanstalkReleaseEnvironment, beanstalkReleaseStageSpec, plannedBeanstalkBundle } from "../../lib/plan/beanstalk-release.js";
 import { describe, expect, it } from "vitest";
 import { instanceRefreshEnvironment, instanceRefreshStageSpec } from "../../lib/plan/buildspec.js";
 import { DELIVERY_SETTINGS } from "../../lib/plan/delivery.js";
-import { hostedServiceStatements, vmUserData } from "../../lib/plan/host-bootstrap.js";
+import { beanstalkBundle, hostedServiceStatements, vmUserData } from "../../lib/plan/host-bootstrap.js";
 import { hostedServiceNames } from "../../lib/plan/hosts.js";
 import { buildStageSpec, deployEnvironment, deployStageSpec, MAX_CDN_BEHAVIOURS, PlanError, planLandingZone } from "../../lib/plan/index.js";
 import type { LandingZoneInput } from "../../lib/spec/index.js";
@@ -167,8 +171,45 @@ describe("delivery plan on VMs (iaas)", () => {
     expect(hostedServiceStatements(plan, service, grants).some((s) => s.sid === "ReadRelease")).toBe(false);
   });
 
-  it("has no deploy stage on Elastic Beanstalk yet: an engine plan with pipelines on paas is refused, naming the fix", () => {
-    expect(() => planLandingZone({ ...shop, tier: "paas", frontends: undefined }, { engine: "cdk" })).toThrow(/pipeline \(asked by pipelines.perService\) is not supported yet on aws\/paas by the cdk engine/);
-    expect(() => planLandingZone({ ...shop, tier: "paas", frontends: undefined }, { engine: "pulumi" })).toThrow(/pipeline .* aws\/paas by the pulumi engine/);
+});
+
+describe("delivery plan on Elastic Beanstalk (paas)", () => {
+  it("releases to the service's one Beanstalk environment on aws/paas, in both engines", () => {
+    for (const engine of ["cdk", "pulumi"] as const) {
+      const delivery = planLandingZone({ ...shop, tier: "paas", frontends: undefined }, { engine }).delivery!;
+      expect(delivery.services.map((s) => s.deploy.beanstalk)).toEqual(["orders", "payments", "web", "mobile"].map((service) => ({ application: "shop-prod", environment: `shop-prod-${service}` })));
+      expect(delivery.services[0]!.deploy.kind).toBe("app-platform-release");
+      expect(delivery.services[0]!.stages.map((s) => s.name)).toEqual(["source", "build", "approve", "deploy"]);
+    }
+    // Other clouds' paas has no release stage yet.
+    expect(() => planLandingZone({ ...shop, cloud: "gcp", region: "asia-northeast3", tier: "paas", frontends: undefined }, { engine: "pulumi" })).toThrow(/pipeline \(asked by pipelines.perService\) is not supported yet on gcp\/paas by the pulumi engine/);
+  });
+
+  it("ships the planned bundle byte for byte as the new version, then updates, waits, rolls back and records in that order", () => {
+    const plan = planLandingZone({ ...shop, tier: "paas", frontends: undefined, logging: { stack: "elk", buffer: "redis", shipper: "filebeat" } });
+    const bundle = plannedBeanstalkBundle(plan, plan.services[0]!);
+    expect(bundle).toEqual(beanstalkBundle(plan, plan.services[0]!, { logBuffer: true, sessionStore: plan.sessions !== undefined }));
+    const env = beanstalkReleaseEnvironment({ application: "shop-prod", environment: "shop-prod-orders", releaseParameter: "/msa/shop/prod/delivery/orders/image" }, "1.dkr.ecr.ap-northeast-2.amazonaws.com/shop-orders", "elasticbeanstalk-ap-northeast-2-1", bundle);
+    expect(env).toMatchObject({ APPLICATION: "shop-prod", ENVIRONMENT: "shop-prod-orders", BUNDLE_BUCKET: "elasticbeanstalk-ap-northeast-2-1", BUNDLE_PREFIX: "msa-releases/shop-prod-orders/" });
+    const commands = (beanstalkReleaseStageSpec() as { phases: { build: { commands: string[] } } }).phases.build.commands;
+    expect(() => execFileSync("bash", ["-n"], { input: commands.join("\n") })).not.toThrow();
+    // The bundle step, run for real: the zip holds exactly the planned files.
+    const dir = mkdtempSync(join(tmpdir(), "mlz-release-"));
+    try {
+      execFileSync("bash", ["-ec", commands.find((c) => c.startsWith("mkdir -p bundle"))!], { cwd: dir, env: { ...process.env, BUNDLE_FILES: env.BUNDLE_FILES } });
+      execFileSync("unzip", ["-q", "bundle.zip", "-d", "unzipped"], { cwd: dir });
+      for (const [file, content] of Object.entries(bundle)) expect(readFileSync(join(dir, "unzipped", file), "utf8")).toBe(content);
+      expect(Object.keys(bundle)).toContain("filebeat.yml");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const script = commands.join("\n");
+    const at = (text: string) => script.indexOf(text);
+    expect(at("create-application-version")).toBeGreaterThan(at('aws s3 cp bundle.zip "s3://$BUNDLE_BUCKET/$KEY"'));
+    expect(at('--version-label "$LABEL" --option-settings')).toBeGreaterThan(at("create-application-version"));
+    expect(at('--version-label "$PREVIOUS_LABEL" --option-settings')).toBeGreaterThan(at('--version-label "$LABEL" --option-settings'));
+    expect(at('put-parameter --name "$RELEASE_PARAMETER"')).toBeGreaterThan(at('--version-label "$PREVIOUS_LABEL"'));
+    expect(script).toContain(`DEADLINE=$((SECONDS + ${DELIVERY_SETTINGS.environmentUpdateTimeoutSeconds}))`);
+    expect(DELIVERY_SETTINGS.environmentUpdateTimeoutSeconds).toBeLessThan(DELIVERY_SETTINGS.environmentReleaseTimeoutMinutes * 60);
   });
 });

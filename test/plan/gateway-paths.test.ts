@@ -15,7 +15,7 @@ describe("gateway paths", () => {
 describe("httpApiRouteLayout", () => {
   it("serves the first load balancer's routes through the catch-all and gives the others their own", () => {
     const routes = placed(200, 90);
-    const layout = httpApiRouteLayout(routes, { integrationPerRoute: false });
+    const layout = httpApiRouteLayout(routes, {});
     expect(layout.defaultLoadBalancer).toBe(0);
     expect(routes.filter((r) => layout.hasOwnRoutes(r)).map((r) => r.loadBalancer)).toEqual(Array(110).fill(0).map((_, i) => (i < 90 ? 1 : 2)));
     // 2 for the catch-all, 2 for each of the 110 routes past the first load balancer: within the quota.
@@ -25,21 +25,17 @@ describe("httpApiRouteLayout", () => {
 
   it("gives the unchecked auth service its own open routes even on the first load balancer", () => {
     const routes = placed(3, 90);
-    const layout = httpApiRouteLayout(routes, { integrationPerRoute: false, uncheckedTarget: "s1" });
+    const layout = httpApiRouteLayout(routes, { uncheckedTarget: "s1" });
     expect(routes.map((r) => layout.hasOwnRoutes(r))).toEqual([false, true, false]);
     expect(layout.routeCount).toBe(4);
   });
 
-  it("gives every route its own when routes need an integration each, or one claims the root prefix", () => {
-    for (const [routes, integrationPerRoute] of [
-      [placed(3, 90), true],
-      [[...placed(2, 90), { path: "/", target: "shell", loadBalancer: 0 }], false],
-    ] as const) {
-      const layout = httpApiRouteLayout(routes, { integrationPerRoute });
-      expect(layout.defaultLoadBalancer).toBeUndefined();
-      expect(routes.every((r) => layout.hasOwnRoutes(r))).toBe(true);
-      expect(layout.routeCount).toBe(2 * routes.length);
-    }
-    expect(httpApiRouteLayout([], { integrationPerRoute: false })).toMatchObject({ routeCount: 0 });
+  it("gives every route its own when one claims the root prefix, which the catch-all would shadow", () => {
+    const routes = [...placed(2, 90), { path: "/", target: "shell", loadBalancer: 0 }];
+    const layout = httpApiRouteLayout(routes, {});
+    expect(layout.defaultLoadBalancer).toBeUndefined();
+    expect(routes.every((r) => layout.hasOwnRoutes(r))).toBe(true);
+    expect(layout.routeCount).toBe(2 * routes.length);
+    expect(httpApiRouteLayout([], {})).toMatchObject({ routeCount: 0 });
   });
 });

@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { beanstalkBundle, beanstalkOptionSettings, hostedServiceStatements, hostShipperConfig, vmUserData, type BeanstalkRuntime } from "../../lib/plan/host-bootstrap.js";
+import { PATH_LISTENER_OPTION, beanstalkBundle, beanstalkOptionSettings, hostedServiceStatements, hostShipperConfig, vmUserData, type BeanstalkRuntime } from "../../lib/plan/host-bootstrap.js";
 import { BEANSTALK_ENVIRONMENT_METRICS, cloudWatchMonitors, hostedServiceNames, PlanError, planLandingZone } from "../../lib/plan/index.js";
 import type { LandingZoneInput } from "../../lib/spec/index.js";
 
@@ -54,6 +54,8 @@ describe("planHosts", () => {
     expect(() => planLandingZone({ ...shop("iaas"), logging: { buffer: "none" } })).toThrow(PlanError);
     expect(() => planLandingZone({ ...shop("iaas"), logging: { buffer: "none" } })).toThrow(/logging.buffer "none" on aws\/iaas.*Fix: set logging.buffer: redis/);
     expect(() => planLandingZone({ ...shop("paas"), bffs: [], services: [{ name: "orders", expose: false }] })).toThrow(/no service is exposed, but on aws\/paas every Beanstalk environment attaches to a gateway load balancer\. Fix/);
+    const manyRoutes = { ...shop("paas"), bffs: [{ name: "web", routes: Array.from({ length: 90 }, (_, i) => `/web${i}`) }] };
+    expect(() => planLandingZone(manyRoutes)).toThrow(/bffs\[0\]\.routes: 90 routes, but on aws\/paas a BFF's environment and all its routes share one load balancer.*Fix: give web at most 89 routes/);
     const badKey = { ...shop("paas"), services: [{ name: "orders", config: { "log.level": "info" } }] };
     expect(() => planLandingZone(badKey)).toThrow(/services\[0\]\.config: key "log.level" is not an environment variable name on aws\/paas\. Fix/);
   });
@@ -154,6 +156,7 @@ describe("Beanstalk environment", () => {
     vpcId: "vpc-1",
     privateSubnetIds: "subnet-a,subnet-b",
     sharedLoadBalancerArn: "arn:lb",
+    pathListenerArn: "arn:lb/paths",
     loadBalancerSecurityGroupId: "sg-lb",
     workloadSecurityGroupId: "sg-workload",
     instanceProfileName: "profile",
@@ -175,6 +178,33 @@ describe("Beanstalk environment", () => {
     expect(value("aws:autoscaling:launchconfiguration", "DisableIMDSv1")).toBe("true");
     expect(value("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath")).toBe("/health");
     expect([value("aws:autoscaling:asg", "MinSize"), value("aws:autoscaling:asg", "MaxSize")]).toEqual(["3", "5"]);
+  });
+
+  it("names the path listener to the bundle's rules, and insists on it only for services with routes", () => {
+    expect(value(PATH_LISTENER_OPTION.namespace, PATH_LISTENER_OPTION.optionName)).toBe("arn:lb/paths");
+    const { pathListenerArn: _, ...withoutListener } = runtime;
+    expect(() => beanstalkOptionSettings(plan, payments, withoutListener)).toThrow(/payments has gateway routes, but runtime\.pathListenerArn is undefined\. Fix: pass the path listener of load balancer 0/);
+    const hidden = planLandingZone({ ...shop("paas"), services: [shop("paas").services![0]!, { name: "payments", expose: false }] });
+    const unexposed = beanstalkOptionSettings(hidden, hidden.services[1]!, { ...withoutListener, env: {}, configParameterArns: { LOG_LEVEL: "p" } });
+    expect(unexposed.some((o) => o.optionName === PATH_LISTENER_OPTION.optionName)).toBe(false);
+    expect(Object.keys(beanstalkBundle(hidden, hidden.services[1]!, { logBuffer: false }))).not.toContain(".ebextensions/gateway-routes.config");
+  });
+
+  it("adds the service's path rules to the path listener from its own bundle, forwarding to its environment", () => {
+    const multi = planLandingZone({ ...shop("paas"), bffs: [{ name: "web", routes: ["/web", "/api/web"] }] });
+    const web = multi.services.find((s) => s.name === "web")!;
+    const config = parse(beanstalkBundle(multi, web, { logBuffer: false })[".ebextensions/gateway-routes.config"]!) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    // orders and payments hold priorities 1 and 2; the BFF's two routes follow on the same load balancer.
+    expect(Object.keys(config.Resources)).toEqual(["MsaGatewayRule3", "MsaGatewayRule4"]);
+    expect(config.Resources["MsaGatewayRule4"]).toEqual({
+      Type: "AWS::ElasticLoadBalancingV2::ListenerRule",
+      Properties: {
+        ListenerArn: { "Fn::GetOptionSetting": { Namespace: "aws:elasticbeanstalk:customoption", OptionName: "GatewayPathListenerArn" } },
+        Priority: 4,
+        Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/api/web", "/api/web/*"] } }],
+        Actions: [{ Type: "forward", TargetGroupArn: { Ref: "AWSEBV2LoadBalancerTargetGroup" } }],
+      },
+    });
   });
 
   it("turns on enhanced health, managed platform updates and log streaming", () => {
@@ -199,7 +229,7 @@ describe("Beanstalk environment", () => {
     expect(compose.services["app"]!.ports).toEqual(["80:9090"]);
     expect(Object.keys(compose.services["app"]!.environment).sort()).toEqual(["LOG_LEVEL", "PORT", "QUEUE_PAYMENTS_ORDER_PLACED_ARN", "SERVICE_NAME"]);
     expect(compose.services["filebeat"]!.environment).toHaveProperty("REDIS_PASSWORD", "${REDIS_PASSWORD}");
-    expect(Object.keys(beanstalkBundle(plan, payments, { logBuffer: false })).sort()).toEqual([".ebextensions/autoscaling.config", ".ebextensions/ecr-login.config", "docker-compose.yml"]);
+    expect(Object.keys(beanstalkBundle(plan, payments, { logBuffer: false })).sort()).toEqual([".ebextensions/autoscaling.config", ".ebextensions/ecr-login.config", ".ebextensions/gateway-routes.config", "docker-compose.yml"]);
     expect(hostedServiceNames(plan, payments)).toMatchObject({ environment: "shop-prod-payments", discoveryService: "payments" });
   });
 });
@@ -230,6 +260,7 @@ describe("the session store on hosts", () => {
     const settings = beanstalkOptionSettings(plan, payments, {
       vpcId: "vpc-1",
       privateSubnetIds: "subnet-a",
+      pathListenerArn: "arn:paths",
       sharedLoadBalancerArn: "arn:lb",
       loadBalancerSecurityGroupId: "sg-lb",
       workloadSecurityGroupId: "sg-workload",
@@ -286,7 +317,7 @@ describe("CloudWatch monitors of hosted services", () => {
   });
 
   it("makes Beanstalk publish exactly those metrics, and only when the plan monitors", () => {
-    const runtime: BeanstalkRuntime = { vpcId: "v", privateSubnetIds: "s", sharedLoadBalancerArn: "l", loadBalancerSecurityGroupId: "g", workloadSecurityGroupId: "w", instanceProfileName: "p", serviceRoleArn: "r", image: "i", env: {}, secretArns: { SIGNING_KEY: "arn:s" }, configParameterArns: { LOG_LEVEL: "a", CURRENCY: "c" } };
+    const runtime: BeanstalkRuntime = { vpcId: "v", privateSubnetIds: "s", sharedLoadBalancerArn: "l", pathListenerArn: "pl", loadBalancerSecurityGroupId: "g", workloadSecurityGroupId: "w", instanceProfileName: "p", serviceRoleArn: "r", image: "i", env: {}, secretArns: { SIGNING_KEY: "arn:s" }, configParameterArns: { LOG_LEVEL: "a", CURRENCY: "c" } };
     const document = (tier: LandingZoneInput) => {
       const plan = planLandingZone(tier);
       return beanstalkOptionSettings(plan, plan.services[0]!, runtime).find((s) => s.optionName === "ConfigDocument")?.value;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CATALOG, MAX_RULES_PER_LISTENER, PlanError, planLandingZone, requestedCapabilities } from "../../lib/plan/index.js";
+import { CATALOG, MAX_RULES_PER_LOAD_BALANCER, PlanError, planLandingZone, requestedCapabilities } from "../../lib/plan/index.js";
 import { parseSpec, type LandingZoneInput } from "../../lib/spec/index.js";
 
 const shop: LandingZoneInput = {
@@ -67,9 +67,9 @@ describe("planLandingZone", () => {
   it("splits routes across load balancers before a listener runs out of rules", () => {
     const services = Array.from({ length: 200 }, (_, i) => ({ name: `svc-${i}` }));
     const plan = planLandingZone({ ...shop, bffs: [], services });
-    expect(plan.gateway.loadBalancers).toHaveLength(Math.ceil(200 / MAX_RULES_PER_LISTENER));
+    expect(plan.gateway.loadBalancers).toHaveLength(Math.ceil(200 / MAX_RULES_PER_LOAD_BALANCER));
     for (const lb of plan.gateway.loadBalancers) {
-      expect(lb.routes.length).toBeLessThanOrEqual(MAX_RULES_PER_LISTENER);
+      expect(lb.routes.length).toBeLessThanOrEqual(MAX_RULES_PER_LOAD_BALANCER);
       expect(new Set(lb.routes.map((r) => r.priority)).size).toBe(lb.routes.length);
     }
   });

@@ -121,6 +121,7 @@ describe("tracing outside a cluster: the hosts", () => {
       vpcId: "vpc-1",
       privateSubnetIds: "subnet-a,subnet-b",
       sharedLoadBalancerArn: "arn:lb",
+      pathListenerArn: "arn:lb/paths",
       loadBalancerSecurityGroupId: "sg-lb",
       workloadSecurityGroupId: "sg-workload",
       instanceProfileName: "profile",

@@ -21,6 +21,6 @@ export const PULUMI_AWS_SUPPORT: CloudSupport = {
   saga: ["iaas", "caas", "paas"],
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],
-  pipeline: ["iaas", "caas"],
+  pipeline: ["iaas", "caas", "paas"],
   frontends: ["iaas", "caas", "paas"],
 };

@@ -2,8 +2,9 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine implements on azure, per capability. Extend when a component lands with its tests.
- * Logging (ELK with a Redis buffer) runs on the services' cluster (CaaS) or, for scale sets, on a logging
- * cluster of their own; App Service logs go to Log Analytics through diagnostic settings only. Tokens and
+ * Logging (ELK with a Redis buffer) runs on the services' cluster (CaaS) or on a logging cluster of its
+ * own: scale sets ship into its buffer, App Service apps stream through diagnostic settings into an event
+ * hub its Logstash reads (lib/pulumi/azure/app-service-log-export.ts). Tokens and
  * the auth service are checked by the services' Istio sidecars on AKS and by an Envoy edge proxy in front
  * of each exposed service on VMs (lib/plan/edge-proxy.ts), since Application Gateway validates no JWT and
  * calls no authorizer. Not on App Service: its authentication needs an app registration azure-native cannot create.
@@ -24,7 +25,7 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   authService: ["iaas", "caas"],
   tracing: ["iaas", "caas", "paas"],
   monitoring: ["iaas", "caas", "paas"],
-  logging: ["iaas", "caas"],
+  logging: ["iaas", "caas", "paas"],
   database: ["iaas", "caas", "paas"],
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],

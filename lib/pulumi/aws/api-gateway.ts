@@ -1,16 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTHORIZER_HANDLER_SOURCE, authorizerPolicyStatements, type AuthorizerPlan } from "../../plan/auth.js";
-import { HOST_HEADER_PARAMETER } from "../../plan/host-bootstrap.js";
 import { physicalName } from "../../plan/naming.js";
 import type { GatewayPlan, LoadBalancerPlan, RoutePlan } from "../../plan/types.js";
 import { WAF_MANAGED_RULE_GROUPS, wafRateLimit, wafRateRule } from "../../plan/waf.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
 import { UserDirectory } from "./user-directory.js";
-import { HTTP_API_ACCESS_LOG_FIELDS, apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns } from "../../plan/gateway-paths.js";
-
-/** Port the internal load balancers listen on; TLS ends at API Gateway and the VPC link stays private. */
-export const LOAD_BALANCER_PORT = 80;
+import { BEANSTALK_PATH_LISTENER_PORT, GATEWAY_LISTENER_PORT, HTTP_API_ACCESS_LOG_FIELDS, apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns } from "../../plan/gateway-paths.js";
 
 /** Where the JWT authorizer gets its tokens checked against; a {@link UserDirectory} fits. */
 export interface JwtIssuer {
@@ -40,15 +36,17 @@ export interface ApiGatewayTargetGroups {
 }
 
 /**
- * Requests reach Elastic Beanstalk environments attached to the load balancers, whose rules match
- * each environment's host name: every target gets an integration that sets its host, and no target
- * group or rule of the gateway's own.
+ * Elastic Beanstalk environments share the load balancers (`aws:elbv2:loadbalancer`
+ * `SharedLoadBalancer`). Beanstalk puts each environment's host rule on the port-80 listener and
+ * numbers those rules itself, so the API and the path rules, which each environment adds from its
+ * own bundle, use a listener of their own on `BEANSTALK_PATH_LISTENER_PORT`; the gateway creates no
+ * target group or rule.
  */
-export interface ApiGatewayHostHeaderTargets {
-  /** Beanstalk's own rules, matched by host. */
-  readonly kind: "host-header";
-  /** Route target → the host its environment's rule matches (its CNAME). */
-  readonly hosts: Readonly<Record<string, pulumi.Input<string>>>;
+export interface ApiGatewayBeanstalkTargets {
+  /** Beanstalk environments bring their target groups and path rules. */
+  readonly kind: "beanstalk";
+  /** Port every environment's instances serve on; each load balancer reaches the workload security group on it. */
+  readonly instancePort: number;
 }
 
 export interface ApiGatewayArgs {
@@ -74,7 +72,7 @@ export interface ApiGatewayArgs {
    * How requests reach the route targets behind the load balancers.
    * @default { kind: "target-group", targetType: "ip" }
    */
-  readonly targets?: ApiGatewayTargetGroups | ApiGatewayHostHeaderTargets;
+  readonly targets?: ApiGatewayTargetGroups | ApiGatewayBeanstalkTargets;
   /**
    * Token issuer for `gateway.auth: jwt`.
    * @default - a new {@link UserDirectory} child when auth is jwt
@@ -119,11 +117,14 @@ export interface GatewayAuthorizerNodes {
   readonly authorizer: aws.apigatewayv2.Authorizer;
 }
 
-/** One internal load balancer with its listener and target groups. */
+/** One internal load balancer with its listeners and target groups. */
 export interface GatewayLoadBalancerNodes {
   readonly loadBalancer: aws.lb.LoadBalancer;
   readonly securityGroup: aws.ec2.SecurityGroup;
+  /** The listener the API reaches, whose rules route by path. */
   readonly listener: aws.lb.Listener;
+  /** Beanstalk targets: the port-80 listener, where Beanstalk's host rules go. */
+  readonly environmentListener?: aws.lb.Listener;
   readonly targetGroups: Readonly<Record<string, aws.lb.TargetGroup>>;
   readonly integration: aws.apigatewayv2.Integration;
 }
@@ -181,10 +182,6 @@ export class ApiGateway extends pulumi.ComponentResource {
     }
     checkPriorities(name, gateway.loadBalancers);
     const targets = args.targets ?? { kind: "target-group" };
-    if (targets.kind === "host-header") {
-      const missing = [...new Set(gateway.routes.map((r) => r.target))].filter((target) => targets.hosts[target] === undefined);
-      if (missing.length > 0) throw new Error(`ApiGateway ${name}: targets.hosts has no host for ${missing.join(", ")}. Fix: give each route target its environment's host`);
-    }
     super("msa:aws:ApiGateway", name, {}, opts);
     const parent = { parent: this };
     const tags = { ...args.tags };
@@ -218,7 +215,6 @@ export class ApiGateway extends pulumi.ComponentResource {
     const webAcl = gateway.waf ? this.webAcl(name, args, tags) : undefined;
 
     const targetGroupArns: Record<string, pulumi.Output<string>[]> = {};
-    const hostIntegrations = new Map<string, aws.apigatewayv2.Integration>();
     const loadBalancers = gateway.loadBalancers.map((plan) => {
       const nodes = this.loadBalancer(name, args, plan, vpcLinkSecurityGroup, tags, retain, targets);
       for (const [target, targetGroup] of Object.entries(nodes.targetGroups)) (targetGroupArns[target] ??= []).push(targetGroup.arn);
@@ -236,28 +232,6 @@ export class ApiGateway extends pulumi.ComponentResource {
         },
         parent,
       );
-      // An environment sits on the load balancer of its first route; its integration sets the host its rule matches.
-      const hosts = targets.kind === "host-header" ? targets.hosts : undefined;
-      for (const route of hosts ? plan.routes : []) {
-        if (hostIntegrations.has(route.target)) continue;
-        hostIntegrations.set(
-          route.target,
-          new aws.apigatewayv2.Integration(
-            `${name}-${route.target}-host`,
-            {
-              apiId: api.id,
-              integrationType: "HTTP_PROXY",
-              integrationMethod: "ANY",
-              integrationUri: nodes.listener.arn,
-              connectionType: "VPC_LINK",
-              connectionId: vpcLink.id,
-              payloadFormatVersion: "1.0",
-              requestParameters: { [HOST_HEADER_PARAMETER]: hosts![route.target]! },
-            },
-            parent,
-          ),
-        );
-      }
       return { ...nodes, integration };
     });
 
@@ -270,7 +244,7 @@ export class ApiGateway extends pulumi.ComponentResource {
         : { authorizationType: "NONE" };
     const layout = httpApiRouteLayout(
       gateway.loadBalancers.flatMap((lb) => lb.routes.map((route) => ({ path: route.path, target: route.target, loadBalancer: lb.index }))),
-      { integrationPerRoute: targets.kind === "host-header", ...(args.authorizer ? { uncheckedTarget: args.authorizer.service } : {}) },
+      args.authorizer ? { uncheckedTarget: args.authorizer.service } : {},
     );
     gateway.loadBalancers.forEach((plan, i) => {
       if (plan.index === layout.defaultLoadBalancer) {
@@ -281,9 +255,8 @@ export class ApiGateway extends pulumi.ComponentResource {
       for (const route of plan.routes.filter((r) => layout.hasOwnRoutes({ path: r.path, target: r.target, loadBalancer: plan.index }))) {
         // The auth service's own routes (sign-in) are not checked by the authorizer they feed.
         const auth = requestAuthorizer && route.target === args.authorizer!.service ? { authorizationType: "NONE" } : checked;
-        const integration = hostIntegrations.get(route.target) ?? loadBalancers[i]!.integration;
         for (const routeKey of routeKeys(route.path)) {
-          new aws.apigatewayv2.Route(`${name}-${routeResourceName(routeKey)}`, { apiId: api.id, routeKey, target: pulumi.interpolate`integrations/${integration.id}`, ...auth }, parent);
+          new aws.apigatewayv2.Route(`${name}-${routeResourceName(routeKey)}`, { apiId: api.id, routeKey, target: pulumi.interpolate`integrations/${loadBalancers[i]!.integration.id}`, ...auth }, parent);
         }
       }
     });
@@ -327,22 +300,25 @@ export class ApiGateway extends pulumi.ComponentResource {
     vpcLinkSecurityGroup: aws.ec2.SecurityGroup,
     tags: Record<string, string>,
     retain: boolean,
-    targets: ApiGatewayTargetGroups | ApiGatewayHostHeaderTargets,
+    targets: ApiGatewayTargetGroups | ApiGatewayBeanstalkTargets,
   ): Omit<GatewayLoadBalancerNodes, "integration"> {
     const parent = { parent: this };
     const id = `${name}-lb${plan.index}`;
+    const pathPort = pathListenerPort(targets);
     const securityGroup = new aws.ec2.SecurityGroup(id, { vpcId: args.vpcId, description: `Internal load balancer ${plan.index} of the gateway`, tags }, parent);
     new aws.vpc.SecurityGroupIngressRule(
       `${id}-from-vpc-link`,
-      { securityGroupId: securityGroup.id, referencedSecurityGroupId: vpcLinkSecurityGroup.id, ipProtocol: "tcp", fromPort: LOAD_BALANCER_PORT, toPort: LOAD_BALANCER_PORT, description: "Only the API Gateway VPC link", tags },
+      { securityGroupId: securityGroup.id, referencedSecurityGroupId: vpcLinkSecurityGroup.id, ipProtocol: "tcp", fromPort: pathPort, toPort: pathPort, description: "Only the API Gateway VPC link", tags },
       parent,
     );
     new aws.vpc.SecurityGroupEgressRule(
       `${id}-vpc-link-to-lb`,
-      { securityGroupId: vpcLinkSecurityGroup.id, referencedSecurityGroupId: securityGroup.id, ipProtocol: "tcp", fromPort: LOAD_BALANCER_PORT, toPort: LOAD_BALANCER_PORT, description: `To load balancer ${plan.index}`, tags },
+      { securityGroupId: vpcLinkSecurityGroup.id, referencedSecurityGroupId: securityGroup.id, ipProtocol: "tcp", fromPort: pathPort, toPort: pathPort, description: `To load balancer ${plan.index}`, tags },
       parent,
     );
-    for (const port of [...new Set(plan.routes.map((r) => r.port))]) {
+    // Beanstalk's target groups health-check every environment on the load balancer, exposed or not.
+    const targetPorts = targets.kind === "beanstalk" ? [targets.instancePort] : [...new Set(plan.routes.map((r) => r.port))];
+    for (const port of targetPorts) {
       if (!args.workloadSecurityGroupId) continue;
       new aws.vpc.SecurityGroupEgressRule(
         `${id}-to-pods-${port}`,
@@ -368,20 +344,23 @@ export class ApiGateway extends pulumi.ComponentResource {
     };
     args.transform?.loadBalancer?.(loadBalancerArgs, plan.index);
     const loadBalancer = new aws.lb.LoadBalancer(id, loadBalancerArgs, parent);
-    const listener = new aws.lb.Listener(
-      `${id}-http`,
-      {
-        loadBalancerArn: loadBalancer.arn,
-        port: LOAD_BALANCER_PORT,
-        protocol: "HTTP",
-        defaultActions: [{ type: "fixed-response", fixedResponse: { contentType: "application/json", statusCode: "404", messageBody: '{"message":"Not Found"}' } }],
-        tags,
-      },
-      parent,
-    );
+    const addListener = (suffix: string, port: number) =>
+      new aws.lb.Listener(
+        `${id}-${suffix}`,
+        {
+          loadBalancerArn: loadBalancer.arn,
+          port,
+          protocol: "HTTP",
+          defaultActions: [{ type: "fixed-response", fixedResponse: { contentType: "application/json", statusCode: "404", messageBody: '{"message":"Not Found"}' } }],
+          tags,
+        },
+        parent,
+      );
+    const http = addListener("http", GATEWAY_LISTENER_PORT);
+    const listener = targets.kind === "beanstalk" ? addListener("paths", BEANSTALK_PATH_LISTENER_PORT) : http;
 
     const targetGroups: Record<string, aws.lb.TargetGroup> = {};
-    // Beanstalk creates the target groups and rules of environments on a shared load balancer.
+    // Beanstalk environments bring their target groups and path rules.
     const targetType = targets.kind === "target-group" ? (targets.targetType ?? "ip") : undefined;
     for (const route of targetType ? plan.routes : []) {
       const targetGroup = (targetGroups[route.target] ??= this.targetGroup(id, args, plan, route, tags, targetType!));
@@ -397,7 +376,7 @@ export class ApiGateway extends pulumi.ComponentResource {
         parent,
       );
     }
-    return { loadBalancer, securityGroup, listener, targetGroups };
+    return { loadBalancer, securityGroup, listener, ...(listener !== http ? { environmentListener: http } : {}), targetGroups };
   }
 
   private targetGroup(id: string, args: ApiGatewayArgs, plan: LoadBalancerPlan, route: RoutePlan, tags: Record<string, string>, targetType: "ip" | "instance"): aws.lb.TargetGroup {
@@ -479,12 +458,13 @@ export class ApiGateway extends pulumi.ComponentResource {
     plan: AuthorizerPlan,
     api: aws.apigatewayv2.Api,
     loadBalancers: readonly GatewayLoadBalancerNodes[],
-    targets: ApiGatewayTargetGroups | ApiGatewayHostHeaderTargets,
+    targets: ApiGatewayTargetGroups | ApiGatewayBeanstalkTargets,
     key: aws.kms.Key,
     tags: Record<string, string>,
     retain: boolean,
   ): GatewayAuthorizerNodes {
     const parent = { parent: this };
+    const pathPort = pathListenerPort(targets);
     const index = args.gateway.loadBalancers.findIndex((lb) => lb.routes.some((r) => r.target === plan.service));
     const target = loadBalancers[index]!;
     const partition = aws.getPartitionOutput({}, parent).partition;
@@ -494,12 +474,12 @@ export class ApiGateway extends pulumi.ComponentResource {
     const securityGroup = new aws.ec2.SecurityGroup(`${name}-authorizer`, { vpcId: args.vpcId, description: "Gateway request authorizer", tags }, parent);
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-authorizer-to-lb`,
-      { securityGroupId: securityGroup.id, referencedSecurityGroupId: target.securityGroup.id, ipProtocol: "tcp", fromPort: LOAD_BALANCER_PORT, toPort: LOAD_BALANCER_PORT, description: "Auth service behind the gateway", tags },
+      { securityGroupId: securityGroup.id, referencedSecurityGroupId: target.securityGroup.id, ipProtocol: "tcp", fromPort: pathPort, toPort: pathPort, description: "Auth service behind the gateway", tags },
       parent,
     );
     new aws.vpc.SecurityGroupIngressRule(
       `${name}-lb-from-authorizer`,
-      { securityGroupId: target.securityGroup.id, referencedSecurityGroupId: securityGroup.id, ipProtocol: "tcp", fromPort: LOAD_BALANCER_PORT, toPort: LOAD_BALANCER_PORT, description: "Gateway request authorizer", tags },
+      { securityGroupId: target.securityGroup.id, referencedSecurityGroupId: securityGroup.id, ipProtocol: "tcp", fromPort: pathPort, toPort: pathPort, description: "Gateway request authorizer", tags },
       parent,
     );
 
@@ -529,8 +509,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       role: role.arn,
       timeout: plan.timeoutSeconds + 2,
       memorySize: 256,
-      // A Beanstalk environment on a shared load balancer answers only to its own host name.
-      environment: { variables: { AUTHORIZE_URL: pulumi.interpolate`http://${targets.kind === "host-header" ? targets.hosts[plan.service]! : target.loadBalancer.dnsName}${plan.authorizePath}` } },
+      environment: { variables: { AUTHORIZE_URL: pulumi.interpolate`http://${target.loadBalancer.dnsName}${pathPort === GATEWAY_LISTENER_PORT ? "" : `:${pathPort}`}${plan.authorizePath}` } },
       vpcConfig: { subnetIds: args.privateSubnetIds, securityGroupIds: [securityGroup.id] },
       loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
       tags,
@@ -605,4 +584,9 @@ function logGroupKeyPolicy(partition: string, region: string, account: string, l
       },
     ],
   };
+}
+
+/** The port of the listener the API reaches: Beanstalk keeps port 80 for its host rules. */
+function pathListenerPort(targets: ApiGatewayTargetGroups | ApiGatewayBeanstalkTargets): number {
+  return targets.kind === "beanstalk" ? BEANSTALK_PATH_LISTENER_PORT : GATEWAY_LISTENER_PORT;
 }

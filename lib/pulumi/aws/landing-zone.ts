@@ -5,7 +5,10 @@ import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { cloudWatchMonitors } from "../../plan/monitoring.js";
+import { plannedBeanstalkBundle } from "../../plan/beanstalk-release.js";
+import { serviceNamed } from "../../plan/lookup.js";
 import { GITHUB_OIDC } from "../../plan/delivery.js";
+import { homeLoadBalancerOf, routesTo } from "../../plan/lookup.js";
 import { physicalName } from "../../plan/naming.js";
 import { planLandingZone } from "../../plan/planner.js";
 import { DATA_ENV, sagaEnvName } from "../../plan/data.js";
@@ -24,7 +27,7 @@ import { MessageBroker, messageBrokerArgsFromPlan } from "./message-broker.js";
 import { Monitoring, type MonitorDimensions } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { PaasPlatform, paasPlatformArgsFromPlan } from "./paas-platform.js";
-import { PaasService, paasServiceHost } from "./paas-service.js";
+import { PaasService } from "./paas-service.js";
 import { logsKeyPolicy, SagaOrchestrator } from "./saga-orchestrator.js";
 import { ServiceDatabase, serviceDatabaseArgsFromPlan } from "./service-database.js";
 import { ServiceDelivery } from "./service-delivery.js";
@@ -133,13 +136,12 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     this.gateway = new ApiGateway(
       `${name}-gateway`,
       {
-        // Beanstalk instances serve on port 80, whatever the service's own port behind it.
-        gateway: plan.tier === "paas" ? { ...plan.gateway, loadBalancers: plan.gateway.loadBalancers.map((lb) => ({ ...lb, routes: lb.routes.map((r) => ({ ...r, port: BEANSTALK_INSTANCE_PORT })) })) } : plan.gateway,
+        gateway: plan.gateway,
         namePrefix,
         ...placement,
         workloadSecurityGroupId,
         healthCheckPaths: Object.fromEntries(plan.services.map((s) => [s.name, s.healthPath])),
-        targets: gatewayTargets(plan, this),
+        targets: gatewayTargets(plan),
         ...(plan.auth?.authorizer ? { authorizer: plan.auth.authorizer } : {}),
         ...(plan.auth?.tokens?.provider === "external" ? { jwtIssuer: { issuerUrl: plan.auth.tokens.issuer!, audiences: plan.auth.tokens.audiences } } : {}),
         retain,
@@ -273,16 +275,19 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         );
       } else {
         const paas = this.platform as PaasPlatform;
-        const home = this.gateway.nodes.loadBalancers[homeLoadBalancer(plan, service.name)]!;
+        const home = this.gateway.nodes.loadBalancers[homeLoadBalancerOf(plan, service.name)]!;
+        const releasedImage = deliveries.get(service.name)?.releasedImage;
         deployment = new PaasService(
           `${name}-${service.name}`,
           {
             ...hosted,
+            // Its pipeline releases the image as the environment's MSA_IMAGE and records it, so `pulumi up` keeps it.
+            ...(fromRepository && releasedImage ? { image: releasedImage } : {}),
             applicationName: paas.applicationName,
             serviceRoleArn: paas.serviceRoleArn,
             bundleBucket: paas.bundleBucket,
             vpcId: this.network.vpcId,
-            loadBalancer: { arn: home.loadBalancer.arn, securityGroupId: home.securityGroup.id },
+            loadBalancer: { arn: home.loadBalancer.arn, securityGroupId: home.securityGroup.id, ...(routesTo(plan, service.name).length > 0 ? { pathListenerArn: home.listener.arn } : {}) },
             ...(paas.namespaceId ? { discoveryNamespaceId: paas.namespaceId } : {}),
           },
           parent,
@@ -478,8 +483,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     if (!delivery) return deliveries;
     for (const planned of delivery.services) {
       const fleet = planned.deploy.kind === "vm-rollout" ? planned.deploy.autoScalingGroup : undefined;
-      if (!fleet && (planned.deploy.kind !== "kubernetes-rollout" || !cluster)) {
-        throw new Error(`LandingZone: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) is not built by the Pulumi engine yet. Fix: set tier: caas or iaas, or pipelines.perService: false`);
+      const beanstalk = planned.deploy.kind === "app-platform-release" ? planned.deploy.beanstalk : undefined;
+      if (!fleet && !beanstalk && (planned.deploy.kind !== "kubernetes-rollout" || !cluster)) {
+        throw new Error(`LandingZone: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) is not built by the Pulumi engine yet. Fix: set tier: caas, iaas or paas, or pipelines.perService: false`);
       }
       deliveries.set(
         planned.service,
@@ -502,7 +508,10 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
                 }),
             deploy: fleet
               ? { autoScalingGroupName: fleet }
-              : {
+              : beanstalk
+                ? // PaasService builds the environment's first bundle from the same plan.
+                  { applicationName: beanstalk.application, environmentName: beanstalk.environment, bundle: plannedBeanstalkBundle(plan, serviceNamed(plan, planned.service)!) }
+                : {
                   clusterName: cluster!.clusterName,
                   namespace: planned.deploy.namespace,
                   deployment: planned.deploy.deployment,
@@ -529,19 +538,11 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   }
 }
 
-/** Pods and VMs sit behind the gateway's target groups; Beanstalk environments behind their own rules, matched by host. */
-function gatewayTargets(plan: LandingZonePlan, parent: pulumi.Resource): ApiGatewayArgs["targets"] {
-  if (plan.tier === "paas") {
-    const targets = [...new Set(plan.gateway.routes.map((r) => r.target))];
-    return { kind: "host-header", hosts: Object.fromEntries(targets.map((target) => [target, paasServiceHost(plan, target, { parent })])) };
-  }
+/** Pods and VMs sit behind the gateway's target groups; Beanstalk environments bring their own, with their path rules. */
+function gatewayTargets(plan: LandingZonePlan): ApiGatewayArgs["targets"] {
+  // Beanstalk instances serve on port 80, whatever the service's own port behind it.
+  if (plan.tier === "paas") return { kind: "beanstalk", instancePort: BEANSTALK_INSTANCE_PORT };
   return { kind: "target-group", targetType: plan.tier === "iaas" ? "instance" : "ip" };
-}
-
-/** A Beanstalk environment sits on one shared load balancer: the one of its first route, or the first. */
-function homeLoadBalancer(plan: LandingZonePlan, service: string): number {
-  const index = plan.gateway.loadBalancers.findIndex((lb) => lb.routes.some((r) => r.target === service));
-  return index === -1 ? 0 : index;
 }
 
 /** What one service owns, under its own data key. */

@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { BEANSTALK_INSTANCE_MANAGED_POLICIES, BEANSTALK_INSTANCE_PORT, beanstalkBundle, beanstalkHost, beanstalkOptionSettings } from "../../plan/host-bootstrap.js";
 import { hostedServiceNames } from "../../plan/hosts.js";
 import { shortHash } from "../../plan/naming.js";
-import type { LandingZonePlan } from "../../plan/types.js";
 import type { ConfigStore } from "./config-store.js";
 import { checkHostedService, findService, hostedConfigStore, hostedServicePolicy, messagingEnv, resolveSessionStore, type HostedServiceArgs } from "./hosted-service-parts.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
@@ -17,8 +16,8 @@ export interface PaasServiceArgs extends HostedServiceArgs {
   readonly bundleBucket: pulumi.Input<string>;
   /** VPC of the instances. */
   readonly vpcId: pulumi.Input<string>;
-  /** The gateway load balancer the environment attaches to, and its security group. */
-  readonly loadBalancer: { readonly arn: pulumi.Input<string>; readonly securityGroupId: pulumi.Input<string> };
+  /** The gateway load balancer the environment attaches to (`ApiGateway` with Beanstalk targets). */
+  readonly loadBalancer: PaasLoadBalancer;
   /**
    * Cloud Map HTTP namespace id the environment registers its URL in.
    * @default - no registration
@@ -31,12 +30,16 @@ export interface PaasServiceArgs extends HostedServiceArgs {
   readonly transform?: { readonly environment?: (args: aws.elasticbeanstalk.EnvironmentArgs) => void };
 }
 
-/** The host the shared load balancer routes an environment by, from the plan and the account; known before the environment exists. */
-export function paasServiceHost(plan: LandingZonePlan, serviceName: string, opts?: pulumi.InvokeOutputOptions): pulumi.Output<string> {
-  const names = hostedServiceNames(plan, findService(plan, serviceName, "paasServiceHost"));
-  return pulumi
-    .all([aws.getCallerIdentityOutput({}, opts).accountId, aws.getRegionOutput({}, opts).region])
-    .apply(([account, region]) => beanstalkHost(`${names.cnamePrefixBase}-${account}`, region));
+/** A gateway load balancer shared by Beanstalk environments. */
+export interface PaasLoadBalancer {
+  readonly arn: pulumi.Input<string>;
+  /** Its security group. */
+  readonly securityGroupId: pulumi.Input<string>;
+  /**
+   * Its path listener (`GatewayLoadBalancerNodes.listener`), where the environment adds a rule per gateway route of the service.
+   * @default - none: required when the service has gateway routes
+   */
+  readonly pathListenerArn?: pulumi.Input<string>;
 }
 
 /**
@@ -142,6 +145,7 @@ export class PaasService extends pulumi.ComponentResource {
       pulumi.output(args.workloadSecurityGroupId),
       instanceProfile.name,
       pulumi.output(args.serviceRoleArn),
+      pulumi.output(args.loadBalancer.pathListenerArn),
     ]);
     const content = pulumi.all([
       pulumi.output(args.image),
@@ -152,12 +156,13 @@ export class PaasService extends pulumi.ComponentResource {
       pulumi.output(args.logBuffer?.secretArn),
       sessionStore,
     ]);
-    const settings = pulumi.all([placement, content]).apply(([[vpcId, subnets, lbArn, lbSg, workloadSg, profile, serviceRoleArn], [image, env, secrets, configArns, bufferHost, bufferSecretArn, session]]) =>
+    const settings = pulumi.all([placement, content]).apply(([[vpcId, subnets, lbArn, lbSg, workloadSg, profile, serviceRoleArn, pathListenerArn], [image, env, secrets, configArns, bufferHost, bufferSecretArn, session]]) =>
       beanstalkOptionSettings(plan, service, {
         vpcId,
         privateSubnetIds: subnets.join(","),
         sharedLoadBalancerArn: lbArn,
         loadBalancerSecurityGroupId: lbSg,
+        ...(pathListenerArn ? { pathListenerArn } : {}),
         workloadSecurityGroupId: workloadSg,
         instanceProfileName: profile,
         serviceRoleArn,

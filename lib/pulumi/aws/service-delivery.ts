@@ -3,6 +3,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { ManifestObject } from "../../kubernetes/types.js";
+import { beanstalkBucket, beanstalkBundleProblem, beanstalkReleaseEnvironment, beanstalkReleaseStageSpec, beanstalkReleaseStatements } from "../../plan/beanstalk-release.js";
 import { buildEnvironment, buildStageSpec, deployEnvironment, deployStageSpec, instanceRefreshEnvironment, instanceRefreshStageSpec } from "../../plan/buildspec.js";
 import { DELIVERY_ACTIONS, DELIVERY_SETTINGS, GITHUB_OIDC } from "../../plan/delivery.js";
 import { applyManifests } from "../kubernetes/add-on.js";
@@ -97,10 +98,10 @@ export interface ServiceDeliveryArgs {
   readonly github?: ServiceDeliveryGitHubArgs;
   /**
    * What the deploy step releases to: a Deployment it rolls (caas) or an Auto Scaling group it
-   * refreshes (iaas). Required with `source` or `github`.
+   * refreshes (iaas) or a Beanstalk environment it updates (paas). Required with `source` or `github`.
    * @default - registry only
    */
-  readonly deploy?: ServiceDeliveryDeployArgs | ServiceDeliveryFleetArgs;
+  readonly deploy?: ServiceDeliveryDeployArgs | ServiceDeliveryFleetArgs | ServiceDeliveryEnvironmentArgs;
   /**
    * A manual approval before the deploy stage (prod).
    * @default false
@@ -162,7 +163,21 @@ export interface ServiceDeliveryFleetArgs {
   readonly autoScalingGroupName: pulumi.Input<string>;
 }
 
-/** How a deploy project reaches and changes its target: what differs between a cluster and a fleet. */
+/**
+ * A service's Elastic Beanstalk environment (paas): the deploy step writes the service's bundle as
+ * a new application version, deploys it to this one environment with the released image and
+ * records the release once the environment is Ready and Green.
+ */
+export interface ServiceDeliveryEnvironmentArgs {
+  /** The Beanstalk application holding the environment (`PaasPlatform.applicationName`). */
+  readonly applicationName: string;
+  /** Name of the service's environment. */
+  readonly environmentName: string;
+  /** Files of the source bundle the environment runs (`plannedBeanstalkBundle(plan, service)`); each release ships exactly these. */
+  readonly bundle: Readonly<Record<string, string>>;
+}
+
+/** How a deploy project reaches and changes its target: what differs between a cluster, a fleet and an environment. */
 interface DeployTargetParts {
   readonly description: pulumi.Input<string>;
   readonly buildSpec: Record<string, unknown>;
@@ -171,7 +186,12 @@ interface DeployTargetParts {
   readonly vpcConfig?: aws.codebuild.ProjectArgs["vpcConfig"];
   readonly securityGroup?: aws.ec2.SecurityGroup;
   /** What the deployer may do on its target... */
-  readonly statements: readonly object[];
+  readonly statements: pulumi.Input<readonly object[]>;
+  /**
+   * Timeout of the deploy project, in minutes.
+   * @default DELIVERY_SETTINGS.deployTimeoutMinutes
+   */
+  readonly timeoutMinutes?: number;
   /** ...and, in a VPC, with its network interfaces. */
   readonly networkStatements?: readonly object[];
 }
@@ -199,7 +219,10 @@ export interface ServiceDeliveryNodes {
  * and push, manual approval when asked, deploy) or GitHub OIDC roles. The deploy project runs in
  * the VPC, may describe only its cluster and write only its release parameter, and its Kubernetes
  * group may roll only the service's Deployment; on a fleet (iaas) it runs outside the VPC and may only
- * record its release and refresh the service's one Auto Scaling group. The same design as the CDK construct.
+ * record its release and refresh the service's one Auto Scaling group; on Beanstalk (paas) it runs
+ * outside the VPC and may only publish a version of its bundle and update the service's one
+ * environment (with the rights Beanstalk uses on that environment's resources). The same design as
+ * the CDK construct.
  *
  * Cost: CodePipeline V2 bills per action minute, CodeBuild per build minute, the artifacts KMS key
  * monthly; ECR bills stored images.
@@ -230,6 +253,8 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     }
     const imagesKept = args.imagesKept ?? DELIVERY_SETTINGS.imagesKept;
     if (!Number.isInteger(imagesKept) || imagesKept < 1) throw new Error(`ServiceDelivery ${name}: imagesKept ${imagesKept} is not a positive integer. Fix: use 1 or more`);
+    const bundleProblem = args.deploy && "bundle" in args.deploy ? beanstalkBundleProblem(`ServiceDelivery ${name}`, args.deploy.bundle) : undefined;
+    if (bundleProblem) throw new Error(bundleProblem);
     super("msa:aws:ServiceDelivery", name, {}, opts);
     const parent = { parent: this };
     const tags = { ...args.tags };
@@ -264,15 +289,20 @@ export class ServiceDelivery extends pulumi.ComponentResource {
         : undefined;
 
       const deployerRole = new aws.iam.Role(`${name}-deployer`, { assumeRolePolicy: servicePrincipalTrust("codebuild.amazonaws.com"), description: `Deploy project of ${args.serviceName}`, tags }, parent);
-      const target = "autoScalingGroupName" in deploy ? this.fleetTarget(deploy, releaseParameterName, { releaseParameter, partition, region, account }) : this.clusterTarget(name, args.serviceName, deploy, releaseParameterName, { partition, region, account, tags });
+      const target =
+        "autoScalingGroupName" in deploy
+          ? this.fleetTarget(deploy, releaseParameterName, { releaseParameter, partition, region, account })
+          : "environmentName" in deploy
+            ? this.environmentTarget(deploy, releaseParameterName, { releaseParameter, partition, region, account })
+            : this.clusterTarget(name, args.serviceName, deploy, releaseParameterName, { partition, region, account, tags });
       new aws.iam.RolePolicy(
         `${name}-deployer-policy`,
         {
           role: deployerRole.id,
-          policy: pulumi.jsonStringify({
+          policy: pulumi.output(target.statements).apply((statements) => pulumi.jsonStringify({
             Version: "2012-10-17",
             Statement: [
-              ...target.statements,
+              ...statements,
               { Effect: "Allow", Action: [...DELIVERY_ACTIONS.recordRelease], Resource: releaseParameter.arn },
               { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${deployLogs.arn}:*` },
               ...(target.networkStatements ?? []),
@@ -283,7 +313,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
                   ]
                 : []),
             ],
-          }),
+          })),
         },
         parent,
       );
@@ -302,7 +332,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
           environmentVariables: target.environment.apply((environment) => Object.entries(environment).map(([variable, value]) => ({ name: variable, value, type: "PLAINTEXT" }))),
         },
         ...(target.vpcConfig ? { vpcConfig: target.vpcConfig } : {}),
-        buildTimeout: DELIVERY_SETTINGS.deployTimeoutMinutes,
+        buildTimeout: target.timeoutMinutes ?? DELIVERY_SETTINGS.deployTimeoutMinutes,
         logsConfig: { cloudwatchLogs: { groupName: deployLogs.name, status: "ENABLED" } },
         ...(artifactsKey ? { encryptionKey: artifactsKey.arn } : {}),
         tags,
@@ -310,7 +340,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       args.transform?.deployProject?.(deployProjectArgs);
       const deployProject = new aws.codebuild.Project(`${name}-deploy`, deployProjectArgs, parent);
       nodes = { ...nodes, releaseParameter, deployProject, deployerRole, ...(target.securityGroup ? { deploySecurityGroup: target.securityGroup } : {}) };
-      if (!("autoScalingGroupName" in deploy)) {
+      if (!("autoScalingGroupName" in deploy) && !("environmentName" in deploy)) {
         const accessEntry = new aws.eks.AccessEntry(`${name}-deployer-access`, { clusterName: deploy.clusterName, principalArn: deployerRole.arn, kubernetesGroups: [deploy.kubernetesGroup], type: "STANDARD", tags }, parent);
         if (deploy.rbac && deploy.rbac.manifests.length > 0) {
           applyManifests(`${name}-deployer-rbac`, deploy.rbac.manifests, { provider: deploy.rbac.provider, parent: this, dependsOn: deploy.rbac.dependsOn ?? [] });
@@ -404,6 +434,32 @@ export class ServiceDelivery extends pulumi.ComponentResource {
         { Effect: "Allow", Action: [...DELIVERY_ACTIONS.refreshInstances], Resource: pulumi.interpolate`arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${deploy.autoScalingGroupName}` },
         { Effect: "Allow", Action: [...DELIVERY_ACTIONS.followRefresh], Resource: "*" },
       ],
+    };
+  }
+
+  /** paas: a project outside the VPC that publishes the bundle as a new version and updates only the service's Beanstalk environment. */
+  private environmentTarget(
+    deploy: ServiceDeliveryEnvironmentArgs,
+    releaseParameterName: string,
+    at: { releaseParameter: aws.ssm.Parameter; partition: pulumi.Output<string>; region: pulumi.Output<string>; account: pulumi.Output<string> },
+  ): DeployTargetParts {
+    const target = { application: deploy.applicationName, environment: deploy.environmentName, releaseParameter: releaseParameterName };
+    return {
+      description: `Releases an image to the Beanstalk environment ${deploy.environmentName}`,
+      buildSpec: beanstalkReleaseStageSpec(),
+      environment: pulumi.all([this.repositoryUrl, at.region, at.account]).apply(([url, region, account]) => beanstalkReleaseEnvironment(target, url, beanstalkBucket(region, account), deploy.bundle)),
+      statements: pulumi
+        .all([at.partition, at.region, at.account, at.releaseParameter.arn])
+        .apply(([partition, region, account, releaseParameterArn]) =>
+          beanstalkReleaseStatements(target, { partition, region, account, releaseParameterArn }).map((s) => ({
+            Sid: s.sid,
+            Effect: "Allow",
+            Action: [...s.actions],
+            Resource: [...s.resources],
+            ...(s.condition ? { Condition: s.condition } : {}),
+          })),
+        ),
+      timeoutMinutes: DELIVERY_SETTINGS.environmentReleaseTimeoutMinutes,
     };
   }
 

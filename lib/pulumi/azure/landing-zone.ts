@@ -25,6 +25,7 @@ import { DocumentAccount } from "./document-account.js";
 import { EventStore } from "./event-store.js";
 import { FrontendHosting } from "./frontend-hosting.js";
 import { KubernetesPlatform, type KubeloginMode } from "./kubernetes-platform.js";
+import { AppServiceLogExport } from "./app-service-log-export.js";
 import { LogCluster } from "./log-cluster.js";
 import { LogWorkspace } from "./log-workspace.js";
 import { MessageBroker, SERVICE_BUS_NAMESPACE_ENV } from "./message-broker.js";
@@ -134,8 +135,10 @@ export class LandingZone extends pulumi.ComponentResource {
   /** ARM id of each orchestrated saga's Logic App, by saga name. */
   readonly sagaWorkflowIds?: pulumi.Output<Record<string, string>>;
   readonly logging?: LogPipeline;
-  /** IaaS: the private AKS cluster running the log pipeline and its buffer. */
+  /** IaaS and PaaS: the private AKS cluster running the log pipeline and its buffer. */
   readonly logCluster?: LogCluster;
+  /** PaaS: the apps' diagnostic settings into the event hub Logstash reads. */
+  readonly appServiceLogs?: AppServiceLogExport;
   /** The micro-frontends' storage and Front Door, when the plan has `frontends`. */
   readonly frontends?: FrontendHosting;
   /** The deploy identity of each service's Azure DevOps pipeline, by service name (native pipelines). */
@@ -161,7 +164,9 @@ export class LandingZone extends pulumi.ComponentResource {
     if (plan.tracing && plan.tier !== "caas" && plan.tracing.backend !== "cloud") {
       throw new Error(`LandingZone args.spec.tracing.backend: "${plan.tracing.backend}" runs in a cluster, and azure/${plan.tier} has none. Fix: use tracing.backend: cloud (Application Insights) or tier: caas`);
     }
-    const layout = azureSubnetLayout(plan.network);
+    // App Service's logs reach ELK through an event hub read by a logging cluster in a subnet of its own.
+    const paasLogs = plan.tier === "paas" && plan.logging?.cluster !== undefined;
+    const layout = azureSubnetLayout(plan.network, { loggingSubnet: paasLogs });
     super("msa:azure:LandingZone", name, {}, opts);
     this.plan = plan;
     const parent = { parent: this };
@@ -197,7 +202,8 @@ export class LandingZone extends pulumi.ComponentResource {
     const dnsZones = [
       ...(privateRegistry ? [PRIVATE_DNS_ZONES.registry] : []),
       ...(plan.sessions ? [PRIVATE_DNS_ZONES.redisCache] : []),
-      ...(privateBus || eventSourced.length > 0 ? [PRIVATE_DNS_ZONES.namespace] : []),
+      ...(privateBus || eventSourced.length > 0 || paasLogs ? [PRIVATE_DNS_ZONES.namespace] : []),
+      ...(paasLogs ? [PRIVATE_DNS_ZONES.blob] : []),
       ...(plan.tier === "paas" ? [PRIVATE_DNS_ZONES.sites] : []),
       ...(hasConfig || postgres.length > 0 || vmLogs ? [PRIVATE_DNS_ZONES.vault] : []),
       ...(postgres.length > 0 ? [postgresDnsZone(plan.name, plan.environment)] : []),
@@ -213,6 +219,7 @@ export class LandingZone extends pulumi.ComponentResource {
         cidr: plan.network.cidr,
         subnetCidrs: layout,
         ...(plan.tier === "caas" ? { podsCidr: plan.network.podsCidr, workloadPorts: ["80"] } : {}),
+        ...(paasLogs ? { podsCidr: plan.network.podsCidr } : {}),
         // Behind edge proxies the gateway reaches only the proxies' port.
         ...(plan.tier === "iaas" ? { workloadPorts: plan.edgeProxy ? [String(plan.edgeProxy.port)] : [...new Set(exposed.map((s) => String(s.port)))] } : {}),
         ...(plan.tier === "paas" ? { workloadsDelegation: "Microsoft.Web/serverFarms" as const, workloadPorts: [] } : {}),
@@ -546,14 +553,16 @@ export class LandingZone extends pulumi.ComponentResource {
             resourceGroupName,
             location,
             subnetId: this.network.subnetIds.workloads,
-            subnetName: "workloads",
-            hostsCidr: layout.workloads,
-            // The discovery load balancer holds one address per service below it.
-            bufferAddress: reservedPrivateIp(layout.workloads, plan.services.length),
+            hosts: {
+              subnetName: "workloads",
+              hostsCidr: layout.workloads,
+              // The discovery load balancer holds one address per service below it.
+              bufferAddress: reservedPrivateIp(layout.workloads, plan.services.length),
+              vault: { resourceGroupName, vaultName: config!.vaultName },
+            },
             zones,
             podsCidr: plan.network.podsCidr,
             servicesCidr: plan.network.servicesCidr,
-            vault: { resourceGroupName, vaultName: config!.vaultName },
             outbound: plan.network.natGateways > 0 ? "natGateway" : "loadBalancer",
             logWorkspaceId,
             tags,
@@ -584,7 +593,7 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(discovery ? { loadBalancerBackendPoolIds: [discovery.backendPoolIds[service.name]!] } : {}),
             ...(plan.edgeProxy?.services.includes(service.name) ? { edgeProxy: edgeProxyOptions(plan) } : {}),
             access: logCluster ? [...access, logCluster] : access,
-            ...(logCluster ? { logBuffer: logCluster.buffer } : {}),
+            ...(logCluster?.buffer ? { logBuffer: logCluster.buffer } : {}),
             logWorkspaceId,
             env: serviceEnv(service, discovery?.urls),
             ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),
@@ -641,6 +650,44 @@ export class LandingZone extends pulumi.ComponentResource {
         (target) => target,
         Object.values(apps),
       );
+      if (paasLogs) {
+        this.appServiceLogs = new AppServiceLogExport(
+          `${name}-app-logs`,
+          {
+            resourceGroupName,
+            location,
+            namespaceName: uniqueName("azureResource", "logs"),
+            storageAccountName: uniqueName("azureStorage", "logs"),
+            apps: Object.fromEntries(Object.entries(apps).map(([service, app]) => [service, app.nodes.app.id])),
+            privateEndpoints: {
+              subnetId: this.network.subnetIds.endpoints,
+              namespaceDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.namespace]!,
+              blobDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.blob]!,
+            },
+            retain,
+            tags,
+          },
+          parent,
+        );
+        this.logCluster = new LogCluster(
+          `${name}-logging`,
+          {
+            plan,
+            resourceGroupName,
+            location,
+            subnetId: this.network.subnetIds.logging!,
+            cloudLogs: this.appServiceLogs,
+            zones,
+            podsCidr: plan.network.podsCidr,
+            servicesCidr: plan.network.servicesCidr,
+            outbound: plan.network.natGateways > 0 ? "natGateway" : "loadBalancer",
+            logWorkspaceId,
+            tags,
+          },
+          parent,
+        );
+        this.logging = this.logCluster.pipeline;
+      }
     }
     this.services = services;
     this.deliveries = this.createDeliveries(name, plan, { resourceGroupName, location, tags }, services);

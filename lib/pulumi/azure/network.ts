@@ -159,7 +159,7 @@ export class Network extends pulumi.ComponentResource {
   readonly virtualNetworkId: pulumi.Output<string>;
   readonly virtualNetworkName: pulumi.Output<string>;
   /** Subnet id by role; `databases` only when asked for. */
-  readonly subnetIds: Readonly<Record<Exclude<AzureSubnetRole, "databases">, pulumi.Output<string>>> & { readonly databases?: pulumi.Output<string> };
+  readonly subnetIds: Readonly<Record<Exclude<AzureSubnetRole, "databases" | "logging">, pulumi.Output<string>>> & { readonly databases?: pulumi.Output<string>; readonly logging?: pulumi.Output<string> };
   /** Subnet range by role, as created. */
   readonly subnetCidrs: AzureSubnetLayout;
   /** Private DNS zone id by zone name. */
@@ -175,7 +175,7 @@ export class Network extends pulumi.ComponentResource {
     const parent = { parent: this };
     const tags = { ...args.tags };
     const { resourceGroupName } = args;
-    const roles = AZURE_SUBNET_ROLES.filter((role) => role !== "databases" || args.databaseSubnet === true);
+    const roles: AzureSubnetRole[] = [...AZURE_SUBNET_ROLES.filter((role) => role !== "databases" || args.databaseSubnet === true), ...(layout.logging ? (["logging"] as const) : [])];
 
     const vnetArgs: network.VirtualNetworkArgs = { resourceGroupName, location: args.location, addressSpace: { addressPrefixes: [cidr] }, tags };
     args.transform?.virtualNetwork?.(vnetArgs);
@@ -209,7 +209,7 @@ export class Network extends pulumi.ComponentResource {
       const groupArgs: network.NetworkSecurityGroupArgs = {
         resourceGroupName,
         location: args.location,
-        securityRules: rules[role].map((rule) => ({ ...rule })),
+        securityRules: rules[role]!.map((rule) => ({ ...rule })),
         tags,
       };
       args.transform?.securityGroup?.(groupArgs, role);
@@ -222,11 +222,11 @@ export class Network extends pulumi.ComponentResource {
         resourceGroupName,
         virtualNetworkName: virtualNetwork.name,
         subnetName: role,
-        addressPrefix: layout[role],
+        addressPrefix: layout[role]!,
         networkSecurityGroup: { id: group.id },
         // Private by default: nothing leaves for the internet except through the NAT gateway.
         defaultOutboundAccess: false,
-        ...(role === "workloads" && natGateway ? { natGateway: { id: natGateway.id } } : {}),
+        ...((role === "workloads" || role === "logging") && natGateway ? { natGateway: { id: natGateway.id } } : {}),
         // NSG rules apply to private endpoints only when the subnet says so.
         ...(role === "endpoints" ? { privateEndpointNetworkPolicies: "Enabled" } : {}),
         ...(delegation ? { delegations: [{ name: delegation.split("/")[0]!.replace(/\./g, "-"), serviceName: delegation }] } : {}),
@@ -263,6 +263,7 @@ export class Network extends pulumi.ComponentResource {
       workloads: subnets.workloads!.id,
       endpoints: subnets.endpoints!.id,
       ...(subnets.databases ? { databases: subnets.databases.id } : {}),
+      ...(subnets.logging ? { logging: subnets.logging.id } : {}),
     };
     this.subnetCidrs = layout;
     this.privateDnsZoneIds = Object.fromEntries(Object.entries(privateDnsZones).map(([zone, resource]) => [zone, resource.id]));
@@ -325,7 +326,10 @@ export class Network extends pulumi.ComponentResource {
 }
 
 /** The NSG rules of each subnet role: the allow rules the role needs, then a deny of everything else. */
-export function securityRules(layout: AzureSubnetLayout, args: Pick<NetworkArgs, "workloadPorts" | "endpointPorts" | "publicPorts" | "podsCidr">): Record<AzureSubnetRole, SecurityRule[]> {
+export function securityRules(
+  layout: AzureSubnetLayout,
+  args: Pick<NetworkArgs, "workloadPorts" | "endpointPorts" | "publicPorts" | "podsCidr">,
+): Record<Exclude<AzureSubnetRole, "logging">, SecurityRule[]> & { logging?: SecurityRule[] } {
   const allow = (name: string, priority: number, source: string, ports: readonly PortRange[], destination: string): SecurityRule => ({
     name,
     priority,
@@ -371,6 +375,8 @@ export function securityRules(layout: AzureSubnetLayout, args: Pick<NetworkArgs,
       // The gateway reaches App Service apps through their private endpoints.
       allow("AllowGatewayHttps", 110, layout.gateway, ["443"], layout.endpoints),
       ...(args.podsCidr ? [allow("AllowPods", 120, args.podsCidr, args.endpointPorts ?? ["443", "5671-5672", "6380"], layout.endpoints)] : []),
+      // The logging cluster reads the log export's event hub and checkpoint blobs.
+      ...(layout.logging ? [allow("AllowLoggingCluster", 130, layout.logging, args.endpointPorts ?? ["443", "5671-5672", "6380"], layout.endpoints)] : []),
       denyAll,
     ],
     databases: [
@@ -379,6 +385,17 @@ export function securityRules(layout: AzureSubnetLayout, args: Pick<NetworkArgs,
       allow("AllowDatabasesReplication", 110, layout.databases, ["5432"], layout.databases),
       denyAll,
     ],
+    ...(layout.logging
+      ? {
+          logging: [
+            // The logging cluster's nodes and pods talk among themselves; nothing else reaches them.
+            { ...allow("AllowLoggingNodes", 110, layout.logging, ["*"], layout.logging), protocol: "*" },
+            ...(args.podsCidr ? [{ ...allow("AllowPods", 120, args.podsCidr, ["*"], layout.logging), protocol: "*" }] : []),
+            loadBalancer(130, layout.logging),
+            denyAll,
+          ],
+        }
+      : {}),
   };
 }
 
@@ -386,12 +403,12 @@ function validateNetworkArgs(name: string, cidr: string, args: NetworkArgs): Azu
   const vnet = parseCidr(cidr);
   const layout = args.subnetCidrs ?? azureSubnetLayout({ cidr });
   const seen: Array<{ role: string; cidr: string }> = [];
-  for (const role of AZURE_SUBNET_ROLES) {
-    const subnet = parseCidr(layout[role]);
+  for (const role of [...AZURE_SUBNET_ROLES, ...(layout.logging ? (["logging"] as const) : [])]) {
+    const subnet = parseCidr(layout[role]!);
     if (!cidrContains(vnet, subnet)) throw new Error(`Network ${name}: subnetCidrs.${role} ${layout[role]} is outside the VNet range ${cidr}. Fix: pick a range inside ${cidr}`);
     const clash = seen.find((other) => cidrsOverlap(parseCidr(other.cidr), subnet));
     if (clash) throw new Error(`Network ${name}: subnetCidrs.${role} ${layout[role]} overlaps the ${clash.role} subnet ${clash.cidr}. Fix: give every subnet its own range`);
-    seen.push({ role, cidr: layout[role] });
+    seen.push({ role, cidr: layout[role]! });
   }
   if (parseCidr(layout.gateway).prefix > 26) throw new Error(`Network ${name}: subnetCidrs.gateway ${layout.gateway} is smaller than the /26 Application Gateway v2 needs. Fix: use a /26 or larger range`);
   if (args.podsCidr && cidrsOverlap(parseCidr(args.podsCidr), vnet)) {

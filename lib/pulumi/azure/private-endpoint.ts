@@ -10,6 +10,7 @@ export const PRIVATE_DNS_ZONES = {
   sites: "privatelink.azurewebsites.net",
   configurationStores: "privatelink.azconfig.io",
   Sql: "privatelink.documents.azure.com",
+  blob: "privatelink.blob.core.windows.net",
 } as const;
 
 export type PrivateLinkGroup = keyof typeof PRIVATE_DNS_ZONES;

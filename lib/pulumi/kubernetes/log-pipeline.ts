@@ -1,7 +1,7 @@
-import type * as k8s from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
-import { selectorFor } from "../../kubernetes/labels.js";
+import { assertKubernetesName, MANAGED_BY, selectorFor } from "../../kubernetes/labels.js";
 import { LOG_ELASTICSEARCH_NAME, logPipelineAddOn, type LogBuffer, type LogPipelineOptions } from "../../kubernetes/log-pipeline.js";
 import { REDIS_PORT } from "../../kubernetes/redis.js";
 import { validatedManifest } from "../../kubernetes/render.js";
@@ -28,6 +28,12 @@ export interface LogPipelineArgs {
    * @default - the buffer only, no annotation
    */
   readonly logstash?: pulumi.Input<Pick<LogPipelineOptions, "cloudInputs" | "logstashServiceAccountAnnotations">>;
+  /**
+   * Secrets Logstash's cloud inputs read (connection strings), created in the logging namespace
+   * before Logstash; pass their data as Pulumi secrets.
+   * @default - none
+   */
+  readonly secrets?: readonly { readonly name: string; readonly stringData: pulumi.Input<Record<string, string>> }[];
   /**
    * Helm values deep-merged over a release's own, keyed by release name (`elastic-operator`).
    * @default - the add-on's values
@@ -103,6 +109,16 @@ export class LogPipeline extends pulumi.ComponentResource {
         { parent: this, dependsOn: [namespaceGroup] },
       );
       waitFor.push(this.buffer);
+    }
+    for (const secret of args.secrets ?? []) {
+      assertKubernetesName(`LogPipeline ${name} args.secrets[].name`, secret.name);
+      waitFor.push(
+        new k8s.core.v1.Secret(
+          `${name}-${secret.name}`,
+          { metadata: { name: secret.name, namespace, labels: { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY } }, type: "Opaque", stringData: pulumi.secret(secret.stringData) },
+          { provider, parent: this, dependsOn: [namespaceGroup] },
+        ),
+      );
     }
     const access = logging.buffer ? [bufferAccessPolicy(plan, namespace, bufferName)] : [];
     // Logstash's extra inputs and identity change only manifests; the operator's release is the same either way.

@@ -1,4 +1,5 @@
 import type { StackValidationArgs } from "@pulumi/policy";
+import { LOCAL_AUTH_TAG, LOGSTASH_LOCAL_AUTH } from "../../plan/azure.js";
 import { isStatefulPulumiType } from "../../plan/stateful.js";
 import { expectValue, get, listOf, resourceRule, stackRule, type LandingZonePolicy } from "./rules.js";
 
@@ -93,14 +94,16 @@ const leastPrivilege: LandingZonePolicy[] = [
   resourceRule(
     "azure-no-shared-keys",
     "least-privilege",
-    "Entra ID identities only: no SAS keys, access keys or local cluster accounts anyone could share.",
+    `Entra ID identities only: no SAS keys, access keys or local cluster accounts anyone could share. One exception: an Event Hubs namespace tagged ${LOCAL_AUTH_TAG}=${LOGSTASH_LOCAL_AUTH} (the log export Logstash reads, whose input has no Entra ID sign-in) keeps SAS but must be closed to public networks.`,
     ["azure-native:servicebus:Namespace", "azure-native:eventhub:Namespace", "azure-native:appconfiguration:ConfigurationStore", "azure-native:redis:Redis", "azure-native:containerservice:ManagedCluster"],
     (p, args) =>
       args.type === "azure-native:redis:Redis"
         ? expectValue(p["disableAccessKeyAuthentication"], true, "disableAccessKeyAuthentication")
         : args.type === "azure-native:containerservice:ManagedCluster"
           ? expectValue(p["disableLocalAccounts"], true, "disableLocalAccounts")
-          : expectValue(p["disableLocalAuth"], true, "disableLocalAuth"),
+          : args.type === "azure-native:eventhub:Namespace" && get(p, "tags", LOCAL_AUTH_TAG) === LOGSTASH_LOCAL_AUTH
+            ? expectValue(p["publicNetworkAccess"], "Disabled", "publicNetworkAccess")
+            : expectValue(p["disableLocalAuth"], true, "disableLocalAuth"),
   ),
   resourceRule(
     "azure-logic-trigger-entra",

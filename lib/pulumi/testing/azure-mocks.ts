@@ -176,6 +176,13 @@ export function azureMockCall(token: string, inputs: Record<string, unknown>): R
       ].join("\n");
       return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] };
     }
+    case "azure-native:eventhub:listEventHubKeys": {
+      const key = `mock-key-${String(inputs["authorizationRuleName"])}`;
+      const connection = `Endpoint=sb://${String(inputs["namespaceName"])}.servicebus.windows.net/;SharedAccessKeyName=${String(inputs["authorizationRuleName"])};SharedAccessKey=${key};EntityPath=${String(inputs["eventHubName"])}`;
+      return { keyName: inputs["authorizationRuleName"], primaryKey: key, primaryConnectionString: connection };
+    }
+    case "azure-native:storage:listStorageAccountKeys":
+      return { keys: [{ keyName: "key1", permissions: "FULL", value: `mock-account-key-${String(inputs["accountName"])}` }] };
     default:
       return undefined;
   }

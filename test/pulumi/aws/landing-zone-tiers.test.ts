@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import program from "../../../bin/pulumi.js";
+import { BEANSTALK_PATH_LISTENER_PORT } from "../../../lib/plan/gateway-paths.js";
 import { BEANSTALK_ENVIRONMENT_METRICS } from "../../../lib/plan/hosts.js";
 import { ADOT_COLLECTOR_IMAGE, XRAY_WRITE_ACTIONS, otelEnvironment } from "../../../lib/plan/tracing.js";
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
@@ -215,11 +216,19 @@ describe("the Pulumi program on examples/aws-paas", () => {
     for (const alarm of alarms) expect(alarm.inputs["alarmActions"]).toEqual([topicArn]);
   });
 
-  it("routes the gateway to each environment by the host its shared-load-balancer rule matches", () => {
-    const integration = single(resources, "aws:apigatewayv2/integration:Integration", "shop-gateway-orders-host");
-    expect(integration.inputs["requestParameters"]).toEqual({ "overwrite:header.host": "shop-prod-orders-123456789012.us-east-1.elasticbeanstalk.com" });
-    const route = single(resources, "aws:apigatewayv2/route:Route", "shop-gateway-any-orders");
-    expect(route.inputs["target"]).toBe(`integrations/${String(integration.outputs["id"])}`);
+  it("leaves port 80 to Beanstalk's host rules and has each environment add its path rules to the path listener", () => {
+    const http = single(resources, "aws:lb/listener:Listener", "shop-gateway-lb0-http");
+    const paths = single(resources, "aws:lb/listener:Listener", "shop-gateway-lb0-paths");
+    expect([http.inputs["port"], paths.inputs["port"]]).toEqual([80, BEANSTALK_PATH_LISTENER_PORT]);
+    // The API's one integration per load balancer reaches the path listener; the catch-all serves every route.
+    const integration = single(resources, "aws:apigatewayv2/integration:Integration", "shop-gateway-lb0");
+    expect(integration.inputs["integrationUri"]).toBe(paths.outputs["arn"]);
+    expect(byType(resources, "aws:apigatewayv2/integration:Integration")).toHaveLength(1);
+    expect(byType(resources, "aws:apigatewayv2/route:Route").map((r) => r.inputs["routeKey"]).sort()).toEqual(["ANY /", "ANY /{proxy+}"]);
+    expect(byType(resources, "aws:lb/listenerRule:ListenerRule")).toEqual([]);
+    expect(single(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "shop-gateway-lb0-from-vpc-link").inputs).toMatchObject({ fromPort: BEANSTALK_PATH_LISTENER_PORT, toPort: BEANSTALK_PATH_LISTENER_PORT });
+    const environment = single(resources, "aws:elasticbeanstalk/environment:Environment", "shop-orders-environment");
+    expect(setting(environment, "aws:elasticbeanstalk:customoption", "GatewayPathListenerArn")).toBe(paths.outputs["arn"]);
     const registration = single(resources, "aws:servicediscovery/instance:Instance", "shop-orders-registration");
     expect(registration.inputs).toMatchObject({ instanceId: "shop-prod-orders", attributes: { host: "shop-prod-orders-123456789012.us-east-1.elasticbeanstalk.com", port: "80" } });
     expect(registration.dependsOn).toContain("shop-orders-environment");
@@ -281,17 +290,14 @@ describe.each(["iaas", "paas"] as const)("the Pulumi gateway delegating to a ded
   it("asks the auth service's own routes from a VPC Lambda authorizer, leaving only those routes open", () => {
     expect(byType(resources, "aws:cognito/userPool:UserPool")).toEqual([]);
     const fn = single(resources, "aws:lambda/function:Function", "shop-gateway-authorizer");
-    // Beanstalk's shared load balancer routes by host; path rules answer on the load balancer's own name.
-    const host = tier === "paas" ? "shop-prod-auth-123456789012.us-east-1.elasticbeanstalk.com" : String(single(resources, "aws:lb/loadBalancer:LoadBalancer", "shop-gateway-lb0").outputs["dnsName"]);
+    // The path rules answer on the load balancer's own name; on Beanstalk load balancers on the path listener's port.
+    const host = String(single(resources, "aws:lb/loadBalancer:LoadBalancer", "shop-gateway-lb0").outputs["dnsName"]) + (tier === "paas" ? ":8080" : "");
     expect((fn.inputs["environment"] as { variables: Record<string, string> }).variables["AUTHORIZE_URL"]).toBe(`http://${host}/auth/authorize`);
     const authorizer = single(resources, "aws:apigatewayv2/authorizer:Authorizer");
     expect(authorizer.inputs).toMatchObject({ authorizerType: "REQUEST", authorizerResultTtlInSeconds: 60 });
-    // Beanstalk environments each bring an integration, so each has its own routes; elsewhere the
-    // catch-all serves every checked route and only the auth service's open ones remain.
+    // The catch-all serves every checked route and only the auth service's open ones remain.
     const routes = byType(resources, "aws:apigatewayv2/route:Route");
-    expect(routes.map((r) => String(r.inputs["routeKey"])).sort()).toEqual(
-      (tier === "paas" ? ["auth", "orders", "payments", "inventory", "history", "web", "mobile"].flatMap((prefix) => [`ANY /${prefix}`, `ANY /${prefix}/{proxy+}`]) : ["ANY /", "ANY /{proxy+}", "ANY /auth", "ANY /auth/{proxy+}"]).sort(),
-    );
+    expect(routes.map((r) => String(r.inputs["routeKey"])).sort()).toEqual(["ANY /", "ANY /{proxy+}", "ANY /auth", "ANY /auth/{proxy+}"].sort());
     for (const route of routes) {
       const key = String(route.inputs["routeKey"]);
       if (key.startsWith("ANY /auth")) expect(route.inputs["authorizationType"], key).toBe("NONE");

@@ -93,8 +93,7 @@ describe("Azure IaaS with ELK: a logging cluster of its own and Filebeat on ever
     }
   });
 
-  it("is not offered for App Service, and refuses a password that is no Key Vault secret URI", () => {
-    expect(() => planLandingZone({ ...spec, tier: "paas" }, { engine: "pulumi" })).toThrow(/logging \(asked by logging.stack\) is not offered on azure\/paas/);
+  it("refuses a password that is no Key Vault secret URI", () => {
     const service = plan.services[0]!;
     expect(() =>
       vmCloudInit(plan, service, { image: "r.azurecr.io/x:1", registry: "r.azurecr.io", clientId: "c", logBuffer: { host: bufferIp, port: 6379, passwordSecretUri: "plain-text", tls: false } }),

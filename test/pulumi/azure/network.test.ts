@@ -20,6 +20,25 @@ describe("Azure subnet layout", () => {
     });
   });
 
+  it("splits the private block between App Service and a logging cluster only when asked", () => {
+    expect(azureSubnetLayout({ cidr: "10.0.0.0/16" }, { loggingSubnet: true })).toEqual({
+      gateway: "10.0.128.0/18",
+      workloads: "10.0.0.0/18",
+      logging: "10.0.64.0/18",
+      endpoints: "10.0.192.0/19",
+      databases: "10.0.224.0/19",
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: 8, max: 24 }), (prefix) => {
+        const vnet = { base: (10 << 24) >>> 0, prefix };
+        const layout = azureSubnetLayout({ cidr: formatCidr(vnet) }, { loggingSubnet: true });
+        const all = [...AZURE_SUBNET_ROLES.map((role) => layout[role]), layout.logging!].map(parseCidr);
+        for (const subnet of all) expect(cidrContains(vnet, subnet)).toBe(true);
+        for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) expect(cidrsOverlap(all[i]!, all[j]!)).toBe(false);
+      }),
+    );
+  });
+
   it("refuses a VNet too small for an Application Gateway subnet", () => {
     expect(() => azureSubnetLayout({ cidr: "10.0.0.0/25" })).toThrow(/network.cidr: 10.0.0.0\/25 is too small .* Fix: use a \/24 or larger range/);
   });

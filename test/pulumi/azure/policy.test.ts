@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { LOCAL_AUTH_TAG, LOGSTASH_LOCAL_AUTH } from "../../../lib/plan/azure.js";
 import { isStatefulPulumiType } from "../../../lib/plan/stateful.js";
 import { azurePolicies } from "../../../lib/pulumi/policy/azure.js";
 import { kubernetesPolicies } from "../../../lib/pulumi/policy/kubernetes.js";
@@ -20,6 +21,7 @@ describe("the Azure policy pack over the Azure landing zones", () => {
     zones["caas prod"] = await resourcesOf(example);
     zones["caas dev"] = await resourcesOf({ ...example, environment: "dev", network: { zones: 2 } });
     for (const tier of ["iaas", "paas"] as const) zones[`${tier} prod`] = await resourcesOf({ ...example, tier, mesh: { kind: "none" }, logging: { stack: "none", buffer: "none" } });
+    zones["paas prod with ELK"] = await resourcesOf({ ...example, tier: "paas", mesh: { kind: "none" } });
   });
 
   it("finds nothing in any service model or environment", async () => {
@@ -30,7 +32,7 @@ describe("the Azure policy pack over the Azure landing zones", () => {
   });
 
   it("retains every resource holding data in prod on delete too", () => {
-    for (const zone of ["caas prod", "iaas prod", "paas prod"]) {
+    for (const zone of ["caas prod", "iaas prod", "paas prod", "paas prod with ELK"]) {
       const stateful = zones[zone]!.filter((r) => isStatefulPulumiType(r.type));
       expect(stateful.length, zone).toBeGreaterThan(10);
       expect(stateful.filter((r) => !r.protect || !r.retainOnDelete).map((r) => `${zone}: ${r.type} ${r.name}`)).toEqual([]);
@@ -79,5 +81,13 @@ describe("the Azure policy pack over the Azure landing zones", () => {
       ].sort(),
     );
     expect(violations.find((v) => v.policy === "azure-no-broad-roles")!.message).toMatch(/grants Contributor/);
+  });
+
+  it("accepts SAS on an Event Hubs namespace only for the Logstash log export, and only while it is closed to public networks", async () => {
+    const sharedKeys = async (inputs: Record<string, unknown>) => (await evaluatePolicies([bad("azure-native:eventhub:Namespace", inputs)], azurePolicies)).filter((v) => v.policy === "azure-no-shared-keys");
+    const tags = { [LOCAL_AUTH_TAG]: LOGSTASH_LOCAL_AUTH };
+    expect(await sharedKeys({ disableLocalAuth: false, publicNetworkAccess: "Disabled", tags })).toEqual([]);
+    expect((await sharedKeys({ disableLocalAuth: false, publicNetworkAccess: "Enabled", tags }))[0]!.message).toMatch(/publicNetworkAccess/);
+    expect((await sharedKeys({ disableLocalAuth: false, publicNetworkAccess: "Disabled", tags: { [LOCAL_AUTH_TAG]: "convenience" } }))[0]!.message).toMatch(/disableLocalAuth/);
   });
 });
