@@ -22,6 +22,17 @@ export const AZURE_PIPELINES = {
   credentialName: "azure-devops",
 } as const;
 
+/**
+ * Azure actions of an AKS deploy identity on its cluster (a custom role): run kubectl through AKS run
+ * command, which reaches a private API server from a hosted agent and runs as the caller's Entra
+ * identity, so Kubernetes RBAC still limits it to its own Deployment.
+ */
+export const AKS_RUN_COMMAND_ACTIONS = [
+  "Microsoft.ContainerService/managedClusters/read",
+  "Microsoft.ContainerService/managedClusters/runcommand/action",
+  "Microsoft.ContainerService/managedClusters/commandResults/read",
+] as const;
+
 /** The resource group every Azure landing zone creates (the pipelines and the engine agree on it). */
 export function azureResourceGroupName(zone: string, environment: string): string {
   return `${zone}-${environment}`;
@@ -178,11 +189,10 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
           undefined,
           `Roll out ${service.target.deployment}`,
           [
-            `az aks get-credentials --resource-group ${azure.resourceGroup} --name ${service.target.clusterName} --overwrite-existing`,
-            // Local accounts are disabled: kubectl signs in as the service connection's identity.
-            "kubelogin convert-kubeconfig --login azurecli",
-            `kubectl --namespace ${service.target.namespace} set image deployment/${service.target.deployment} ${service.target.container}="$(image)"`,
-            `kubectl --namespace ${service.target.namespace} rollout status deployment/${service.target.deployment} --timeout=${DELIVERY_SETTINGS.rolloutTimeoutSeconds}s`,
+            // Run command reaches the private API server; its exit code is the kubectl commands'.
+            `RESULT="$(az aks command invoke --resource-group ${azure.resourceGroup} --name ${service.target.clusterName} --output json --command "${kubectlRollout(service.target)}")"`,
+            'echo "$RESULT" | jq -r .logs',
+            '[ "$(echo "$RESULT" | jq -r .exitCode)" = "0" ]',
           ].join("\n"),
         )
       : cli(
@@ -264,6 +274,14 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
       },
     ],
   };
+}
+
+function kubectlRollout(target: Extract<AzureDeployTarget, { kind: "aks" }>): string {
+  const { namespace, deployment, container } = target;
+  return [
+    `kubectl --namespace ${namespace} set image deployment/${deployment} ${container}=$(image)`,
+    `kubectl --namespace ${namespace} rollout status deployment/${deployment} --timeout=${DELIVERY_SETTINGS.rolloutTimeoutSeconds}s`,
+  ].join(" && ");
 }
 
 /** A file `mlz workflows --azure-pipelines` writes: `<repository>/<path>`. */

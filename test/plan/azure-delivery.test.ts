@@ -64,11 +64,14 @@ describe("Azure DevOps delivery plan", () => {
     for (const step of stepsOf(pipeline).filter((s) => s.task)) expect(step.inputs!["azureSubscription"]).toBe("shop-prod-orders");
   });
 
-  it("deploys only the service's own Deployment on AKS", () => {
+  it("deploys only the service's own Deployment on AKS, through run command (the API server is private in prod), failing with kubectl", () => {
     for (const service of azure.services) {
       const script = deployScript(azurePipeline(plan, service, { subscriptionId: SUBSCRIPTION }));
-      expect(script).toContain(`set image deployment/${service.service} ${service.service}="$(image)"`);
-      expect(script).toContain(`az aks get-credentials --resource-group shop-prod --name ${plan.cluster!.name}`);
+      expect(script.split("\n")).toEqual([
+        `RESULT="$(az aks command invoke --resource-group shop-prod --name ${plan.cluster!.name} --output json --command "kubectl --namespace ${plan.cluster!.namespace} set image deployment/${service.service} ${service.service}=$(image) && kubectl --namespace ${plan.cluster!.namespace} rollout status deployment/${service.service} --timeout=600s")"`,
+        'echo "$RESULT" | jq -r .logs',
+        '[ "$(echo "$RESULT" | jq -r .exitCode)" = "0" ]',
+      ]);
       for (const other of azure.services.filter((s) => s.service !== service.service)) expect(script).not.toMatch(new RegExp(`deployment/${other.service}\\b`));
     }
   });

@@ -35,7 +35,7 @@ import { PaasPlatform } from "./paas-platform.js";
 import { PaasService } from "./paas-service.js";
 import { PRIVATE_DNS_ZONES } from "./private-endpoint.js";
 import { SagaOrchestrator } from "./saga-orchestrator.js";
-import { ServiceDelivery, type ServiceDeliveryTarget } from "./service-delivery.js";
+import { aksRunCommandRole, ServiceDelivery, type ServiceDeliveryTarget } from "./service-delivery.js";
 import { ServiceDatabase } from "./service-database.js";
 import { ServiceDiscovery } from "./service-discovery.js";
 import { ServiceWorkload, type ServiceAccess, type ServiceIdentity } from "./service-workload.js";
@@ -777,13 +777,14 @@ export class LandingZone extends pulumi.ComponentResource {
     services: Readonly<Record<string, ServiceIdentity>>,
   ): Record<string, ServiceDelivery> {
     const deliveries: Record<string, ServiceDelivery> = {};
+    const platform = this.platform;
+    const runCommandRole = plan.azureDelivery && platform ? aksRunCommandRole(`${name}-aks-run-command`, platform.clusterId, { parent: this }) : undefined;
     for (const service of plan.azureDelivery?.services ?? []) {
       const delivery = plan.delivery!.services.find((s) => s.service === service.service)!;
-      const platform = this.platform;
       // On AKS the deployer is the identity's object id in Kubernetes RBAC (Entra sign-in through kubelogin).
       const target: ServiceDeliveryTarget =
         service.target.kind === "aks"
-          ? { kind: "aks", clusterId: platform!.clusterId, provider: platform!.provider, rbac: (principalId: string) => deployerRbac(plan, delivery, { kind: "User", name: principalId }) }
+          ? { kind: "aks", clusterId: platform!.clusterId, runCommandRoleId: runCommandRole!.id, provider: platform!.provider, rbac: (principalId: string) => deployerRbac(plan, delivery, { kind: "User", name: principalId }) }
           : { kind: "app-service", appId: (services[service.service] as PaasService).nodes.app.id };
       deliveries[service.service] = new ServiceDelivery(
         `${name}-${service.service}-delivery`,

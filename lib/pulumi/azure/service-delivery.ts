@@ -3,16 +3,23 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js"
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ManifestObject } from "../../kubernetes/types.js";
-import { AZURE_DEVOPS_AUDIENCE, AZURE_PIPELINES } from "../../plan/azure-delivery.js";
+import { AKS_RUN_COMMAND_ACTIONS, AZURE_DEVOPS_AUDIENCE, AZURE_PIPELINES } from "../../plan/azure-delivery.js";
 import { applyManifests } from "../kubernetes/add-on.js";
-import { grantRole } from "./roles.js";
+import { customRole, grantCustomRole, grantRole } from "./roles.js";
+
+/** The custom role that may run commands on one AKS cluster (AKS run command), for deploy identities to share. */
+export function aksRunCommandRole(name: string, clusterId: pulumi.Output<string>, opts: pulumi.CustomResourceOptions): authorization.RoleDefinition {
+  return customRole(name, { resourceId: clusterId, purpose: "AKS run command", actions: AKS_RUN_COMMAND_ACTIONS }, opts);
+}
 
 /** What the deploy identity may change: one AKS Deployment or one App Service app. */
 export type ServiceDeliveryTarget =
   | {
       readonly kind: "aks";
-      /** The cluster; the identity may fetch its user kubeconfig (Entra sign-in) and nothing more in Azure. */
+      /** The cluster; in Azure the identity may only run commands on it (AKS run command), as itself. */
       readonly clusterId: pulumi.Input<string>;
+      /** The custom role of {@link aksRunCommandRole}, assigned on the cluster. */
+      readonly runCommandRoleId: pulumi.Input<string>;
       /** Provider of the cluster the RBAC objects are applied with. */
       readonly provider: k8s.Provider;
       /** The Role and RoleBinding (`deployerRbac(plan, delivery, { kind: "User", name: principalId })`) that let the identity roll only its Deployment. */
@@ -50,8 +57,9 @@ export interface ServiceDeliveryArgs {
 /**
  * The deploy identity of one service's Azure DevOps pipeline: a user-assigned managed identity
  * trusting only that pipeline's service connection (workload identity federation, no secret), with
- * AcrPush on the registry and the right to change only the service's own workload: on AKS the
- * cluster-user kubeconfig plus a Kubernetes Role on its one Deployment, on App Service Website
+ * AcrPush on the registry and the right to change only the service's own workload: on AKS AKS run
+ * command on the cluster (a custom role; kubectl runs as the identity) plus a Kubernetes Role on its
+ * one Deployment, on App Service Website
  * Contributor on its one app. ACR's repository-scoped permissions (ABAC) are not settable through
  * azure-native's Registry, so AcrPush covers the registry's repositories.
  *
@@ -98,7 +106,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     const grants = [grantRole(`${name}-push`, { role: "acrPush", scope: args.registryId, principalId }, parent)];
     let rbac: k8s.yaml.v2.ConfigGroup | undefined;
     if (args.target.kind === "aks") {
-      grants.push(grantRole(`${name}-cluster-user`, { role: "aksClusterUser", scope: args.target.clusterId, principalId }, parent));
+      grants.push(grantCustomRole(`${name}-run-command`, { roleDefinitionId: args.target.runCommandRoleId, scope: args.target.clusterId, principalId }, parent));
       rbac = applyManifests(`${name}-rbac`, principalId.apply(args.target.rbac), { provider: args.target.provider, parent: this });
     } else {
       grants.push(grantRole(`${name}-release`, { role: "websiteContributor", scope: args.target.appId, principalId }, parent));

@@ -39,13 +39,20 @@ describe("Azure DevOps delivery on AKS", async () => {
     }
   });
 
-  it("grants exactly AcrPush on the registry and the cluster-user kubeconfig, and Kubernetes RBAC on its own Deployment", () => {
+  it("grants exactly AcrPush on the registry and AKS run command on the cluster, and Kubernetes RBAC on its own Deployment", () => {
+    const runCommand = single(resources, "azure-native:authorization:RoleDefinition", "shop-aks-run-command");
+    const resourceGroupId = idOf(cluster).split("/providers/")[0];
+    expect(runCommand.inputs).toMatchObject({
+      scope: resourceGroupId,
+      assignableScopes: [resourceGroupId],
+      permissions: [{ actions: ["Microsoft.ContainerService/managedClusters/read", "Microsoft.ContainerService/managedClusters/runcommand/action", "Microsoft.ContainerService/managedClusters/commandResults/read"] }],
+    });
     for (const service of plan.azureDelivery!.services) {
       const parent = `shop-${service.service}-delivery`;
       const principalId = single(childrenOf(resources, parent), "azure-native:managedidentity:UserAssignedIdentity").outputs["principalId"];
       expect(grantsOf(resources, parent)).toEqual([
         { role: AZURE_ROLES.acrPush, scope: idOf(registry), principalId, principalType: "ServicePrincipal" },
-        { role: AZURE_ROLES.aksClusterUser, scope: idOf(cluster), principalId, principalType: "ServicePrincipal" },
+        { role: idOf(runCommand).split("/").pop(), scope: idOf(cluster), principalId, principalType: "ServicePrincipal" },
       ]);
       const objs = single(childrenOf(resources, parent), "kubernetes:yaml/v2:ConfigGroup").inputs["objs"] as { kind: string; metadata: { namespace: string }; rules?: unknown; subjects?: unknown }[];
       expect(objs.map((o) => o.kind)).toEqual(["Role", "RoleBinding"]);
