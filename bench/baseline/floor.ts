@@ -672,7 +672,6 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
     t.publish(`LoadBalancer${i}IntegrationIdParameter`, parameterName("gateway", "load-balancers", String(i), "integration-id"), ref(`LoadBalancer${i}Integration`));
   }
   t.publish("GatewayApiIdParameter", parameterName("gateway", "api-id"), ref("Api"));
-  t.publish("GatewayVpcLinkIdParameter", parameterName("gateway", "vpc-link-id"), ref("VpcLink"));
   t.publish("GatewaySecurityGroupIdParameter", parameterName("gateway", "load-balancer-security-group-id"), lbSg);
   t.publish("GatewayAuthorizerIdParameter", parameterName("gateway", "authorizer-id"), ref("Jwt"));
   redis(t, "Sessions", "Session store", net, clusterSg, 7);

@@ -657,7 +657,6 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
     stack.publish(`LoadBalancer${i}IntegrationIdParameter`, parameterName("gateway", "load-balancers", String(i), "integration-id"), integration.ref);
   });
   stack.publish("GatewayApiIdParameter", parameterName("gateway", "api-id"), api.ref);
-  stack.publish("GatewayVpcLinkIdParameter", parameterName("gateway", "vpc-link-id"), vpcLink.ref);
   stack.publish("GatewaySecurityGroupIdParameter", parameterName("gateway", "load-balancer-security-group-id"), lbSg.attrGroupId);
   stack.publish("GatewayAuthorizerIdParameter", parameterName("gateway", "authorizer-id"), authorizer.ref);
 

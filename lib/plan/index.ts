@@ -3,6 +3,7 @@ export * from "./catalog.js";
 export * from "./cidr.js";
 export * from "./azure-delivery.js";
 export * from "./delivery.js";
+export * from "./cloud-build.js";
 export * from "./frontends.js";
 export * from "./naming.js";
 export * from "./planner.js";

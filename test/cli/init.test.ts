@@ -131,9 +131,9 @@ describe("mlz init wizard (scripted prompts)", () => {
       [/^Service model/, "paas"],
     ]);
     expect(await initCommand(file, {}, buffers().io, user.ask)).toBe(0);
-    expect(user.asked.some((m) => /^(Central logging|Service mesh|Message broker)/.test(m))).toBe(false);
+    expect(user.asked.some((m) => /^Service mesh/.test(m))).toBe(false);
     const spec = loadSpecFile(file);
-    expect([spec.tier, spec.region, spec.logging.stack, spec.mesh.kind, spec.services]).toEqual(["paas", "eastus", "none", "none", []]);
+    expect([spec.tier, spec.region, spec.logging.stack, spec.mesh.kind, spec.services]).toEqual(["paas", "eastus", "elk", "none", []]);
   });
 
   it("asks nothing a flag answers", async () => {
@@ -186,7 +186,7 @@ describe("mlz init flags", () => {
     const dir = tempDir();
     const cases: [InitOptions, RegExp][] = [
       [{ cloud: "kubernetes", tier: "paas" }, /--tier paas is not offered on kubernetes. Fix: use --tier caas/],
-      [{ cloud: "azure", tier: "paas", logging: true }, /logging \(asked by logging.stack\) is not offered on azure\/paas/],
+      [{ cloud: "azure", tier: "paas", mesh: true }, /mesh\.kind: istio needs Kubernetes, but tier is "paas"\. Fix: set tier: caas, or mesh\.kind: none/],
       [{ services: "a", publishes: "b:x" }, /"b" in --publishes\/--subscribes is not one of the services \(a\)/],
       [{ services: "a,b", subscribes: "b:x" }, /event "x" is published by no service/],
       [{ services: "a", publishes: "a" }, /--publishes "a" is not a service:event pair/],

@@ -27,9 +27,9 @@ describe("planWarnings", () => {
 
   it("warns when the gateway's HTTP API needs more routes than API Gateway's default quota, on AWS only", () => {
     const services = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `svc-${i}` }));
-    // Beanstalk: two routes per service. Elsewhere the catch-all serves the first load balancer's 90.
-    expect(warn({ tier: "paas", services: services(151) }).join("\n")).toContain("the gateway's HTTP API needs 302 routes, above API Gateway's default quota of 300 routes per API");
-    expect(warn({ tier: "paas", services: services(150) }).join("\n")).not.toContain("routes per API");
+    // The catch-all serves the first load balancer: 90 routes, or 45 on Beanstalk, whose host rule per environment counts too.
+    expect(warn({ tier: "paas", services: services(195) }).join("\n")).toContain("the gateway's HTTP API needs 302 routes, above API Gateway's default quota of 300 routes per API");
+    expect(warn({ tier: "paas", services: services(194) }).join("\n")).not.toContain("routes per API");
     expect(warn({ services: services(240) }).join("\n")).toContain("the gateway's HTTP API needs 302 routes");
     expect(warn({ services: services(239) }).join("\n")).not.toContain("routes per API");
     expect(warn({ cloud: "gcp", services: services(240) }).join("\n")).not.toContain("routes per API");

@@ -6,7 +6,8 @@ import type { CloudSupport } from "../types.js";
  * service on VMs (lib/plan/edge-proxy.ts). Logging outside GKE runs on a logging cluster of its own: VMs ship into its
  * buffer, App Engine's entries come through a Cloud Logging sink into Pub/Sub. Not built on App Engine: tokens and the
  * auth service (no proxy can stand between the load balancer's serverless NEG and the app) and tracing (no collector
- * sidecar beside a flexible service).
+ * sidecar beside a flexible service). Pipelines are Cloud Build triggers rolling a GKE Deployment (lib/plan/cloud-build.ts);
+ * not built on VMs and App Engine.
  */
 export const PULUMI_GCP_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
@@ -29,4 +30,5 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],
   frontends: ["iaas", "caas", "paas"],
+  pipeline: ["caas"],
 };

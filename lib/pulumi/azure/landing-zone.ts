@@ -8,7 +8,8 @@ import type { AddOn } from "../../kubernetes/types.js";
 import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
 import { CPU_ALERT_PERCENT } from "../../plan/azure-monitoring.js";
 import { azureResourceGroupName, frontDoorName } from "../../plan/azure-delivery.js";
-import { deployerRbac } from "../../kubernetes/delivery.js";
+import { deploymentRollerRbac } from "../../kubernetes/delivery.js";
+import { labelsFor } from "../../kubernetes/labels.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { SagaPlan } from "../../plan/saga.js";
 import { externalEdgeProxyIssuer, type EdgeProxyConfigOptions } from "../../plan/edge-proxy.js";
@@ -784,7 +785,7 @@ export class LandingZone extends pulumi.ComponentResource {
       // On AKS the deployer is the identity's object id in Kubernetes RBAC (Entra sign-in through kubelogin).
       const target: ServiceDeliveryTarget =
         service.target.kind === "aks"
-          ? { kind: "aks", clusterId: platform!.clusterId, runCommandRoleId: runCommandRole!.id, provider: platform!.provider, rbac: (principalId: string) => deployerRbac(plan, delivery, { kind: "User", name: principalId }) }
+          ? { kind: "aks", clusterId: platform!.clusterId, runCommandRoleId: runCommandRole!.id, provider: platform!.provider, rbac: (principalId: string) => deploymentRollerRbac(service.service, delivery.deploy, { kind: "User", name: principalId }, labelsFor(plan, service.service)) }
           : { kind: "app-service", appId: (services[service.service] as PaasService).nodes.app.id };
       deliveries[service.service] = new ServiceDelivery(
         `${name}-${service.service}-delivery`,

@@ -22,7 +22,7 @@ export type ServiceDeliveryTarget =
       readonly runCommandRoleId: pulumi.Input<string>;
       /** Provider of the cluster the RBAC objects are applied with. */
       readonly provider: k8s.Provider;
-      /** The Role and RoleBinding (`deployerRbac(plan, delivery, { kind: "User", name: principalId })`) that let the identity roll only its Deployment. */
+      /** The Role and RoleBinding (`deploymentRollerRbac(service, target, { kind: "User", name: principalId })`) that let the identity roll only its Deployment. */
       readonly rbac: (principalId: string) => ManifestObject[];
     }
   | {

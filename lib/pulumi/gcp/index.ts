@@ -20,4 +20,6 @@ export * from "./frontend-hosting.js";
 export * from "./service-database.js";
 export * from "./saga-orchestrator.js";
 export * from "./event-store.js";
+export * from "./build-worker-pool.js";
+export * from "./service-delivery.js";
 export * from "./landing-zone.js";

@@ -1,12 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { gatewayAuthPolicies, type JwtIssuer } from "../../kubernetes/gateway-auth.js";
 import { externalEdgeProxyIssuer } from "../../plan/edge-proxy.js";
+import { labelsFor } from "../../kubernetes/labels.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
 import { CLOUD_TRACE_ROLE } from "../../plan/tracing.js";
 import type { AddOn } from "../../kubernetes/types.js";
-import { gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
+import { checkCloudBuildDeploy, cloudBuildNames, workerPoolName } from "../../plan/cloud-build.js";
+import { repositoryFullName, type ServiceDeliveryPlan } from "../../plan/delivery.js";
+import { gcpImage, gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
@@ -16,6 +19,7 @@ import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
 import { AppEngineApplication } from "./app-engine-application.js";
 import { AppEngineService } from "./app-engine-service.js";
+import { BuildWorkerPool } from "./build-worker-pool.js";
 import { ContainerRegistry } from "./container-registry.js";
 import { InstanceGroupService, type InstanceGroupServiceArgs } from "./instance-group-service.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
@@ -30,6 +34,7 @@ import { projectOf } from "./project.js";
 import { sagaAttachment, SagaOrchestrator } from "./saga-orchestrator.js";
 import { ServiceDatabase } from "./service-database.js";
 import type { ServiceAttachment } from "./service-identity.js";
+import { ServiceDelivery } from "./service-delivery.js";
 import { ServiceRegistry } from "./service-registry.js";
 import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION, type BrokerLink } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
@@ -103,6 +108,10 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly databases: ReadonlyMap<string, ServiceDatabase>;
   /** Service or BFF name → its component (GKE workload, instance group or App Engine service, by tier). */
   readonly services: ReadonlyMap<string, ServiceComponent>;
+  /** Service or BFF name → its Cloud Build trigger and account, with `pipelines.perService` (native). */
+  readonly deliveries: ReadonlyMap<string, ServiceDelivery>;
+  /** The private pool every build runs in, when the cluster's endpoint is private. */
+  readonly buildPool?: BuildWorkerPool;
 
   readonly gatewayUrl: pulumi.Output<string>;
   readonly gatewayAddress: pulumi.Output<string>;
@@ -123,6 +132,10 @@ export class LandingZone extends pulumi.ComponentResource {
     checkAccountIds(plan);
     const meshChecked = plan.decisions.find((d) => (d.capability === "tokens" || d.capability === "authService") && plan.tier === "caas" && !plan.mesh);
     if (meshChecked) throw new Error(`LandingZone gateway.auth: on GKE the ${meshChecked.capability === "tokens" ? "JWT" : "auth service"} checks run in the Istio mesh, but mesh.kind is none. Fix: set mesh.kind: istio, or gateway.auth: none`);
+    if (plan.delivery?.provider === "github-actions") {
+      throw new Error(`LandingZone pipelines.provider: "github-actions" is not built on gcp (no Workload Identity Federation for GitHub is created). Fix: set pipelines.provider: native (Cloud Build), or pipelines.perService: false and run \`mlz workflows\` against a federation of your own`);
+    }
+    plan.delivery?.services.forEach(checkCloudBuildDeploy);
     const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
     if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
     const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
@@ -192,6 +205,10 @@ export class LandingZone extends pulumi.ComponentResource {
     const appEngine =
       plan.tier === "paas" ? new AppEngineApplication(`${name}-app-engine`, { region: plan.region, ...(args.existingAppEngine ? { existing: args.existingAppEngine } : {}) }, parent) : undefined;
     const databases = new Map<string, ServiceDatabase>();
+    const deliveries = new Map<string, ServiceDelivery>();
+    // One pool for every service: its workers sit in the subnet the private endpoint authorizes.
+    const pool = platform && plan.delivery && plan.cluster!.privateEndpoint ? new BuildWorkerPool(`${name}-builds`, { name: workerPoolName(plan.name, plan.environment), region: plan.region, subnetworkId: network.subnetworkId }, parent) : undefined;
+    if (pool) this.buildPool = pool;
     for (const service of plan.services) {
       const attachments: ServiceAttachment[] = [];
       if (service.database) {
@@ -251,6 +268,9 @@ export class LandingZone extends pulumi.ComponentResource {
       };
       const repository = { url: this.registry.repositoryUrls[service.repository]!, name: this.registry.repositoryNames[service.repository]! };
       const registry = this.serviceRegistry?.link;
+      const planned = plan.delivery?.services.find((s) => s.service === service.name);
+      const delivery = platform && planned ? createDelivery(name, plan, planned, platform, repository, pool, this) : undefined;
+      if (delivery) deliveries.set(service.name, delivery);
       let component: ServiceComponent;
       if (platform) {
         component = new ServiceWorkload(
@@ -260,6 +280,8 @@ export class LandingZone extends pulumi.ComponentResource {
             provider: platform.provider,
             workloadPool: platform.workloadPool,
             repositoryUrl: repository.url,
+            // The pipeline records each release, so `pulumi up` keeps the released image.
+            ...(delivery ? { image: delivery.releasedImage } : {}),
             dependsOn: [...platform.ready],
           },
           parent,
@@ -284,6 +306,7 @@ export class LandingZone extends pulumi.ComponentResource {
     }
     this.services = services;
     this.databases = databases;
+    this.deliveries = deliveries;
 
     this.sagas = plan.spec.sagas.map(
       (saga) =>
@@ -392,6 +415,52 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
   );
 }
 
+/**
+ * A service's Cloud Build trigger and account (caas): it pushes to the service's own repository and
+ * rolls only its Deployment, through the shared private pool when the endpoint is private.
+ */
+function createDelivery(
+  name: string,
+  plan: LandingZonePlan,
+  planned: ServiceDeliveryPlan,
+  platform: KubernetesPlatform,
+  repository: { readonly url: pulumi.Output<string>; readonly name: pulumi.Output<string> },
+  pool: BuildWorkerPool | undefined,
+  parent: pulumi.Resource,
+): ServiceDelivery {
+  const service = plan.services.find((s) => s.name === planned.service)!;
+  const names = cloudBuildNames(plan.name, plan.environment, planned);
+  // repositoryFullName throws, naming the fix, when pipelines.repositoryOwner is missing.
+  const owner = planned.source.owner ?? repositoryFullName(planned.source);
+  return new ServiceDelivery(
+    `${name}-${planned.service}-delivery`,
+    {
+      serviceName: planned.service,
+      accountId: names.accountId,
+      triggerName: names.trigger,
+      region: plan.region,
+      source: { owner, repository: planned.source.name, branch: planned.source.branch },
+      repository: { name: repository.name, location: plan.region },
+      image: pulumi.interpolate`${repository.url}/${service.repository}`,
+      release: { secretId: names.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)) },
+      deploy: {
+        clusterName: platform.clusterName,
+        location: plan.region,
+        privateEndpoint: plan.cluster!.privateEndpoint,
+        namespace: planned.deploy.namespace,
+        deployment: planned.deploy.deployment,
+        container: planned.deploy.container,
+        // The namespace comes with the platform's add-ons; the Role may exist before its Deployment.
+        rbac: { provider: platform.provider, labels: labelsFor(plan, planned.service), dependsOn: [...platform.ready] },
+      },
+      approval: planned.approval,
+      testCommand: plan.delivery!.testCommand,
+      ...(pool ? { workerPool: pool.id } : {}),
+    },
+    { parent },
+  );
+}
+
 /** What the edge proxies check: the zone's token issuer (`auth.issuer`, else Identity Platform's), or the auth service by its registered name. */
 function edgeProxyArgs(plan: LandingZonePlan, identityPlatform: pulumi.Output<JwtIssuer> | undefined, domain: string | undefined): InstanceGroupServiceArgs["edgeProxy"] {
   const authorizer = plan.auth?.authorizer;
@@ -436,6 +505,7 @@ function checkAccountIds(plan: LandingZonePlan): void {
     }
   }
   for (const saga of plan.spec.sagas) claim(`saga-${saga.name}`, `sagas[${saga.name}]`);
+  for (const delivery of plan.delivery?.services ?? []) claim(`${delivery.service}-cd`, `the Cloud Build account of ${delivery.service}`);
   for (const app of plan.frontends ? [plan.frontends.shell, ...plan.frontends.fragments] : []) claim(`ui-${app.name}`, `the deploy account of frontend ${app.name}`);
 }
 

@@ -53,6 +53,11 @@ export interface ServiceWorkloadArgs {
    */
   readonly repositoryUrl?: pulumi.Input<string>;
   /**
+   * The image to run, e.g. the one the service's pipeline released (`ServiceDelivery.releasedImage`).
+   * @default - the plan's image, prefixed by `repositoryUrl`
+   */
+  readonly image?: pulumi.Input<string>;
+  /**
    * The session store; the pods get its endpoint and CA in their ConfigMap and its AUTH string in their Secret.
    * @default - no session store
    */
@@ -169,13 +174,13 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       ...attached.env,
       ...args.env,
     });
-    const manifests = pulumi.all([env, args.repositoryUrl ?? "", this.identity.email]).apply(([resolvedEnv, repositoryUrl, email]) => {
+    const manifests = pulumi.all([env, args.repositoryUrl ?? "", this.identity.email, args.image ?? ""]).apply(([resolvedEnv, repositoryUrl, email, image]) => {
       const workloadService = { ...service, secrets: secretKeys };
       const objects = [
         ...serviceWorkload(plan, workloadService, {
           serviceAccountAnnotations: { [WORKLOAD_IDENTITY_ANNOTATION]: email },
           env: resolvedEnv,
-          ...(repositoryUrl ? { image: gcpImage(service, repositoryUrl) } : {}),
+          ...(image ? { image } : repositoryUrl ? { image: gcpImage(service, repositoryUrl) } : {}),
           ...(secret ? { secretName } : {}),
         }).map((o) => (o.kind === "Service" && negName ? withNeg(o, negName) : o)),
         ...servicePolicies(plan, service),

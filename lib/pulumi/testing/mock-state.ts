@@ -253,6 +253,12 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return { ...inputs, id: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}`, name: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}` };
     case "gcp:servicedirectory/service:Service":
       return { ...inputs, id: `${str("namespace")}/services/${str("serviceId")}`, name: `${str("namespace")}/services/${str("serviceId")}` };
+    case "gcp:compute/networkAttachment:NetworkAttachment":
+      return { ...inputs, id: `projects/${project}/regions/${region}/networkAttachments/${physical}` };
+    case "gcp:cloudbuild/workerPool:WorkerPool":
+      return { ...inputs, id: `projects/${project}/locations/${str("location")}/workerPools/${physical}` };
+    case "gcp:cloudbuild/trigger:Trigger":
+      return { ...inputs, id: `projects/${project}/locations/${str("location")}/triggers/${physical}-0000`, triggerId: `${physical}-0000` };
     case "gcp:sql/databaseInstance:DatabaseInstance":
       return { ...inputs, name: physical, id: physical, privateIpAddress: "10.0.192.10", connectionName: `${project}:${region}:${physical}`, selfLink: `https://sqladmin.googleapis.com/sql/v1beta4/projects/${project}/instances/${physical}` };
     default:
@@ -267,6 +273,9 @@ export function mockCall(token: string, inputs: Record<string, unknown>): Record
       return { projectId: MOCK_GCP_PROJECT, number: MOCK_GCP_PROJECT_NUMBER, name: "Mock project", id: `projects/${MOCK_GCP_PROJECT}` };
     case "gcp:organizations/getClientConfig:getClientConfig":
       return { project: MOCK_GCP_PROJECT, region: "asia-northeast3", zone: "asia-northeast3-a", accessToken: "mock-token", id: MOCK_GCP_PROJECT };
+    case "gcp:secretmanager/getSecretVersion:getSecretVersion":
+      // The digest a service's Cloud Build rollout recorded last.
+      return { ...inputs, version: "2", name: `${String(inputs["secret"])}/versions/2`, secretData: `asia-northeast3-docker.pkg.dev/${MOCK_GCP_PROJECT}/released/released@sha256:${"0".repeat(64)}`, id: `${String(inputs["secret"])}/versions/2` };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: "AIDAMOCK", id: MOCK_ACCOUNT };
     case "aws:index/getRegion:getRegion":
