@@ -33,7 +33,9 @@ export type ServiceDeliveryTarget =
 
 /** Arguments of {@link ServiceDelivery}. */
 export interface ServiceDeliveryArgs {
+  /** Resource group of the identity. */
   readonly resourceGroupName: pulumi.Input<string>;
+  /** Azure region of the identity. */
   readonly location: pulumi.Input<string>;
   /** Name of the user-assigned identity the service connection signs in as. */
   readonly identityName: pulumi.Input<string>;
@@ -41,6 +43,7 @@ export interface ServiceDeliveryArgs {
   readonly federation: { readonly issuer: pulumi.Input<string>; readonly subject: pulumi.Input<string> };
   /** Registry the pipeline pushes to (AcrPush on it). */
   readonly registryId: pulumi.Input<string>;
+  /** The one workload the pipeline deploys to: an AKS Deployment or an App Service app. */
   readonly target: ServiceDeliveryTarget;
   /**
    * Tags on the identity.
@@ -75,6 +78,7 @@ export interface ServiceDeliveryArgs {
 export class ServiceDelivery extends pulumi.ComponentResource {
   /** Client id of the identity, for the service connection. */
   readonly clientId: pulumi.Output<string>;
+  /** Object id of the identity, which role assignments and Kubernetes RBAC name. */
   readonly principalId: pulumi.Output<string>;
   readonly nodes: {
     readonly identity: managedidentity.UserAssignedIdentity;

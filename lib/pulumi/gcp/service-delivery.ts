@@ -60,6 +60,7 @@ export interface ServiceDeliveryArgs {
    * pipeline released.
    */
   readonly release: { readonly secretId: string; readonly initialImage: pulumi.Input<string> };
+  /** The one GKE Deployment the build rolls out, and the cluster it runs on. */
   readonly deploy: ServiceDeliveryGkeArgs;
   /**
    * A person approves each build before it runs (prod).
