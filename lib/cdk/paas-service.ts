@@ -214,7 +214,7 @@ export class PaasService extends Construct {
 }
 
 /** The CNAME prefix of a service's environment: CNAMEs are unique per region across accounts, so the account id completes it. */
-export function beanstalkCnamePrefix(stack: Stack, plan: LandingZonePlan, service: ServicePlan): string {
+function beanstalkCnamePrefix(stack: Stack, plan: LandingZonePlan, service: ServicePlan): string {
   return Fn.join("-", [hostedServiceNames(plan, service).cnamePrefixBase, stack.account]);
 }
 

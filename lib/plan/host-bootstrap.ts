@@ -103,8 +103,6 @@ export const BEANSTALK_INSTANCE_MANAGED_POLICIES = ["AWSElasticBeanstalkWebTier"
 export const BEANSTALK_SERVICE_MANAGED_POLICIES = ["service-role/AWSElasticBeanstalkEnhancedHealth", "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy"] as const;
 /** Port every Beanstalk instance serves on (the compose file maps it to the service's port). */
 export const BEANSTALK_INSTANCE_PORT = 80;
-/** API Gateway request parameter that makes the shared load balancer route to a Beanstalk environment. */
-export const HOST_HEADER_PARAMETER = "overwrite:header.host";
 
 export { metricsNamespace };
 
