@@ -37,7 +37,8 @@ const FERRETDB_UID = 65532;
 const TLS_DIRECTORY = "/etc/ferretdb/tls";
 const POSTGRES_CA_DIRECTORY = "/etc/ferretdb/postgres-ca";
 
-const documentClusterSchema = z.strictObject({
+/** The CloudNativePG `Cluster` fields a document database sets (strict: a misspelt field fails at synthesis). */
+export const DOCUMENT_CLUSTER_SCHEMA = z.strictObject({
   apiVersion: z.literal(CNPG_API),
   kind: z.literal("Cluster"),
   metadata: customResourceMetadata,
@@ -144,7 +145,7 @@ function documentManifests(plan: LandingZonePlan, service: OwningService): Manif
   const selector = selectorFor(plan, gateway);
   const instancePods = { "cnpg.io/cluster": cluster };
 
-  const postgres = validatedCustomResource(documentClusterSchema, {
+  const postgres = validatedCustomResource(DOCUMENT_CLUSTER_SCHEMA, {
     apiVersion: CNPG_API,
     kind: "Cluster",
     metadata: { name: cluster, namespace, labels: clusterLabels },
