@@ -10,6 +10,7 @@ import {
   DOCUMENTDB_POSTGRES_IMAGE,
   documentAddOn,
   FERRETDB_IMAGE,
+  landingZoneSecretKeys,
   validatedCustomResource,
 } from "../../lib/kubernetes/index.js";
 import { planLandingZone } from "../../lib/plan/index.js";
@@ -173,6 +174,9 @@ describe("documentAddOn (FerretDB on a CloudNativePG DocumentDB cluster per serv
     });
     const relational = planLandingZone({ ...spec, services: [{ name: "orders", database: { engine: "postgres" } }] });
     expect(clusterDatabaseSecretEnv(relational, clusterDatabaseServices(relational)[0]!, "x")).toEqual({ DATABASE_PASSWORD: "x" });
+    // GitOps-delivered workloads read the same keys from the Secret the landing zone fills.
+    expect(landingZoneSecretKeys(plan, { name: "order-notes" })).toEqual(["SESSION_STORE_PASSWORD", "DATABASE_PASSWORD", "DATABASE_URI"]);
+    expect(landingZoneSecretKeys(plan, { name: "orders" })).toEqual(["SESSION_STORE_PASSWORD"]);
     // No manifest carries a credential: only references to the Secret.
     expect(allStrings(addOn.manifests).some((s) => /mongodb:\/\/|:\/\/[^@/]+:[^@/]+@/.test(s))).toBe(false);
   });
