@@ -105,12 +105,13 @@ export interface LandingZoneTransform {
  * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the Redis session store, the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
- * database, a MariaDB (mariadb-operator) per mysql database and a TLS-only Redis per key-value
- * store (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
+ * database, a MariaDB (mariadb-operator) per mysql database, a TLS-only Redis per key-value
+ * store and a TLS-only FerretDB on its own CloudNativePG DocumentDB cluster per document store
+ * (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
  * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
  * own repository, and the micro-frontends (the shell at `/`, each fragment at `/<fragment>/`, on
  * the gateway's host beside the shell BFF's routes). The plan decides everything; a spec asking
- * for what this engine does not build (document databases...) is rejected before
+ * for what this engine does not build (saga orchestration...) is rejected before
  * any resource is registered.
  *
  * @example
