@@ -39,8 +39,10 @@ program
   .argument("<spec>", "landing-zone.yaml")
   .option("-o, --out <dir>", "directory receiving one folder per repository", "workflows")
   .option("--aws-account <id>", "AWS account in the role ARNs (default: the AWS_ACCOUNT_ID repository variable)")
+  .option("--azure-pipelines", "write each service's azure-pipelines.yml (Azure native pipelines) instead of GitHub workflows")
+  .option("--azure-subscription <id>", "with --azure-pipelines: the landing zone's subscription, whose hash ends the registry and app names")
   .description("write each service's GitHub Actions workflow (OIDC, no stored keys) into <out>/<repository>/.github/workflows")
-  .action(async (spec: string, options: { out: string; awsAccount?: string }) => {
+  .action(async (spec: string, options: { out: string; awsAccount?: string; azurePipelines?: boolean; azureSubscription?: string }) => {
     const { workflowsCommand } = await import("../lib/cli/workflows.js");
     process.exitCode = workflowsCommand(spec, options, io);
   });

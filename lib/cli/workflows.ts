@@ -2,15 +2,41 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gitOpsFiles } from "../kubernetes/gitops.js";
 import { PlanError, planLandingZone } from "../plan/planner.js";
-import { githubWorkflowFiles } from "../plan/workflows.js";
+import { azurePipelineFiles } from "../plan/azure-delivery.js";
+import { frontendWorkflowFiles, githubWorkflowFiles } from "../plan/workflows.js";
 import { loadSpecFile, SpecError } from "../spec/index.js";
 import type { ExitCode, Io } from "./commands.js";
+import type { LandingZonePlan } from "../plan/types.js";
 
 export interface WorkflowsOptions {
   /** Directory that receives one folder per repository. */
   readonly out: string;
   /** AWS account written into role ARNs instead of the `AWS_ACCOUNT_ID` repository variable. */
   readonly awsAccount?: string;
+  /** Write each service's `azure-pipelines.yml` (Azure native pipelines) instead of GitHub workflows. */
+  readonly azurePipelines?: boolean;
+  /** Subscription of the Azure landing zone, whose hash ends the registry's and apps' names. */
+  readonly azureSubscription?: string;
+}
+
+function writeAzurePipelines(plan: LandingZonePlan, file: string, options: WorkflowsOptions, io: Io): ExitCode {
+  if (!options.azureSubscription) throw new PlanError(["--azure-pipelines needs --azure-subscription: the registry's and apps' names end in a hash of the subscription. Fix: pass --azure-subscription <subscription id>"]);
+  // The micro-frontends deploy from GitHub whichever pipelines the services use.
+  const files = [...azurePipelineFiles(plan, file, { subscriptionId: options.azureSubscription }), ...frontendWorkflowFiles(plan, file)];
+  const out = resolve(options.out);
+  for (const generated of files) {
+    const target = join(out, generated.repository, generated.path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, generated.content);
+    io.out(`wrote   ${join(generated.repository, generated.path)}\n`);
+  }
+  const azure = plan.azureDelivery!;
+  const environment = azure.services[0]?.environment ?? plan.environment;
+  io.out(
+    `${files.length} files in ${out}. In Azure DevOps project "${azure.project}": create per service a workload identity federation service connection named as in each pipeline (its identity's client id is the stack's output), ` +
+      `and the environment "${environment}"${azure.services.some((s) => s.approval) ? " with an Approvals check" : ""}.\n`,
+  );
+  return 0;
 }
 
 /**
@@ -22,6 +48,7 @@ export function workflowsCommand(file: string, options: WorkflowsOptions, io: Io
   try {
     const spec = loadSpecFile(file);
     const plan = planLandingZone(spec);
+    if (options.azurePipelines) return writeAzurePipelines(plan, file, options, io);
     const files = githubWorkflowFiles(plan, file, options.awsAccount ? { awsAccountId: options.awsAccount } : {}, (service) => (plan.cloud === "kubernetes" ? gitOpsFiles(plan, service) : []));
     const out = resolve(options.out);
     for (const generated of files) {

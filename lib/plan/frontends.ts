@@ -46,6 +46,9 @@ export const FRONTEND_DEPLOY_ACTIONS = {
   readParameters: ["ssm:GetParameter"],
 } as const;
 
+/** Azure actions of an app's deploy identity on the Front Door endpoint (a custom role; no built-in role narrower than CDN Profile Contributor purges). */
+export const FRONT_DOOR_PURGE_ACTIONS = ["Microsoft.Cdn/profiles/afdendpoints/read", "Microsoft.Cdn/profiles/afdendpoints/purge/action"] as const;
+
 /** AWS-managed WAF rule groups in front of the CDN, in priority order. */
 export const FRONTEND_WAF_MANAGED_RULES = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] as const;
 

@@ -2,6 +2,7 @@ import { parseSpec } from "../spec/parse.js";
 import type { LandingZoneInput } from "../spec/schema.js";
 import type { LandingZoneSpec } from "../spec/types.js";
 import { planAuth } from "./auth.js";
+import { azureDeliveryProblems, planAzureDelivery } from "./azure-delivery.js";
 import { edgeProxyProblems, planEdgeProxy } from "./edge-proxy.js";
 import { planConfigStore } from "./config-store.js";
 import { planMonitoring } from "./monitoring.js";
@@ -268,7 +269,8 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   decide("eventStore", impl("eventStore"), { services: services.filter((s) => s.eventStore).map((s) => s.name).join(", ") }, ["broker"]);
   const delivery = asked.has("pipeline") ? planDelivery(spec, services, impl("pipeline"), cluster?.namespace ?? spec.name) : undefined;
   const frontends = asked.has("frontends") ? planFrontends(spec, impl("frontends")) : { problems: [] };
-  const buildProblems = [...(options.engine && delivery ? deliveryProblems(delivery) : []), ...frontends.problems];
+  const azureDelivery = delivery ? planAzureDelivery(spec, delivery, cluster?.name) : undefined;
+  const buildProblems = [...(options.engine && delivery ? [...deliveryProblems(delivery), ...azureDeliveryProblems(spec, delivery)] : []), ...frontends.problems];
   if (buildProblems.length > 0) throw new PlanError(buildProblems);
   if (delivery) decide("pipeline", delivery.implementation, { pipelines: delivery.services.length, provider: delivery.provider, approval: delivery.services.some((s) => s.approval) }, ["registry"]);
   if (frontends.plan) decide("frontends", frontends.plan.implementation, { shell: frontends.plan.shell.name, fragments: frontends.plan.fragments.length, apiRoutes: frontends.plan.apiRoutes.length, waf: frontends.plan.waf }, ["gateway"]);
@@ -299,6 +301,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     ...(monitoring ? { monitoring } : {}),
     services,
     ...(delivery ? { delivery } : {}),
+    ...(azureDelivery ? { azureDelivery } : {}),
     ...(frontends.plan ? { frontends: frontends.plan } : {}),
     protection: { retain: spec.retainData, deletionProtection: spec.retainData, backupRetentionDays: prod ? 14 : 1 },
     tags: { "msa:landing-zone": spec.name, "msa:environment": environment, ...spec.tags },

@@ -1,4 +1,5 @@
 import type { Cloud, DatabaseEngine, Environment, LandingZoneSpec, Tier } from "../spec/types.js";
+import type { AzureDeliveryPlan } from "./azure-delivery.js";
 import type { DeliveryPlan } from "./delivery.js";
 import type { FrontendsPlan } from "./frontends.js";
 import type { AuthPlan } from "./auth.js";
@@ -332,6 +333,8 @@ export interface LandingZonePlan {
   readonly services: readonly ServicePlan[];
   /** A registry and pipeline per service and BFF, when `pipelines.perService`. */
   readonly delivery?: DeliveryPlan;
+  /** Azure with native pipelines: the Azure DevOps pipelines and their deploy identities. */
+  readonly azureDelivery?: AzureDeliveryPlan;
   /** The micro-frontends' hosting and CDN routes, when the spec has `frontends`. */
   readonly frontends?: FrontendsPlan;
   readonly protection: ProtectionPlan;

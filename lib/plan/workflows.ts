@@ -7,6 +7,7 @@
  */
 import { stringify } from "yaml";
 import type { Cloud } from "../spec/types.js";
+import { azureResourceGroupName, frontDoorName, frontendContainerName } from "./azure-delivery.js";
 import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
 import type { FrontendAppPlan } from "./frontends.js";
 import { PlanError } from "./planner.js";
@@ -119,11 +120,14 @@ export function serviceWorkflow(plan: LandingZonePlan, service: ServiceDeliveryP
   };
 }
 
-/** The workflow of one micro-frontend app on AWS: tests and build, then sync to its bucket and invalidate its paths. */
+/** Clouds whose micro-frontend workflows are written. */
+const FRONTEND_WORKFLOW_CLOUDS: readonly Cloud[] = ["aws", "azure"];
+
+/** The workflow of one micro-frontend app: tests and build, then upload to its own bucket or container and purge its paths from the CDN. */
 export function frontendWorkflow(plan: LandingZonePlan, app: FrontendAppPlan, options: WorkflowOptions = {}): Workflow {
-  if (plan.cloud !== "aws") throw new PlanError([`frontends on ${plan.cloud}: their workflows are written for aws only. Fix: deploy the apps with the cloud's own tooling`]);
-  const frontends = plan.frontends!;
-  const prefix = app.objectPrefix;
+  if (!FRONTEND_WORKFLOW_CLOUDS.includes(plan.cloud)) {
+    throw new PlanError([`frontends on ${plan.cloud}: their workflows are written for ${FRONTEND_WORKFLOW_CLOUDS.join(" and ")} only. Fix: deploy the apps with the cloud's own tooling`]);
+  }
   return {
     name: `${app.name} micro-frontend (${plan.name} ${plan.environment})`,
     on: { push: { branches: [app.source.branch] }, workflow_dispatch: {} },
@@ -145,22 +149,47 @@ export function frontendWorkflow(plan: LandingZonePlan, app: FrontendAppPlan, op
         needs: "build",
         environment: plan.environment,
         permissions: { "id-token": "write" },
-        steps: [
-          { name: "Fetch the build", uses: GITHUB_ACTIONS.downloadArtifact, with: { name: app.name, path: FRONTEND_BUILD_DIRECTORY } },
-          awsCredentials(plan, app.deployRole, options),
-          {
-            name: "Upload and invalidate",
-            run: [
-              `BUCKET="$(aws ssm get-parameter --name ${app.bucketParameter} --query Parameter.Value --output text)"`,
-              `DISTRIBUTION="$(aws ssm get-parameter --name ${frontends.distributionParameter} --query Parameter.Value --output text)"`,
-              `aws s3 sync ${FRONTEND_BUILD_DIRECTORY}/ "s3://$BUCKET/${prefix}" --delete`,
-              `aws cloudfront create-invalidation --distribution-id "$DISTRIBUTION" --paths "/${prefix}*"`,
-            ].join("\n"),
-          },
-        ],
+        steps: [{ name: "Fetch the build", uses: GITHUB_ACTIONS.downloadArtifact, with: { name: app.name, path: FRONTEND_BUILD_DIRECTORY } }, ...frontendDeploySteps(plan, app, options)],
       },
     },
   };
+}
+
+/** Sign-in, upload of the app's build to its own storage, and purge of its paths from the CDN. */
+function frontendDeploySteps(plan: LandingZonePlan, app: FrontendAppPlan, options: WorkflowOptions): WorkflowStep[] {
+  const prefix = app.objectPrefix;
+  if (plan.cloud === "azure") {
+    const frontDoor = frontDoorName(plan.name, plan.environment);
+    return [
+      {
+        name: "Azure credentials (OIDC)",
+        uses: GITHUB_ACTIONS.azureLogin,
+        // The app's deploy identity (the landing zone's FrontendHosting deployClientIds) trusts only this repository's environment.
+        with: { "client-id": "${{ vars.AZURE_DEPLOY_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" },
+      },
+      {
+        name: "Upload and purge",
+        run: [
+          `az storage blob upload-batch --auth-mode login --account-name "\${{ vars.AZURE_STORAGE_ACCOUNT }}" --destination ${frontendContainerName(app.name)}${prefix ? ` --destination-path ${prefix.replace(/\/$/, "")}` : ""} --source ${FRONTEND_BUILD_DIRECTORY} --overwrite`,
+          // --no-wait: following the purge would need read rights on Front Door's operation results.
+          `az afd endpoint purge --resource-group ${azureResourceGroupName(plan.name, plan.environment)} --profile-name ${frontDoor} --endpoint-name ${frontDoor} --content-paths "/${prefix}*" --no-wait`,
+        ].join("\n"),
+      },
+    ];
+  }
+  const frontends = plan.frontends!;
+  return [
+    awsCredentials(plan, app.deployRole, options),
+    {
+      name: "Upload and invalidate",
+      run: [
+        `BUCKET="$(aws ssm get-parameter --name ${app.bucketParameter} --query Parameter.Value --output text)"`,
+        `DISTRIBUTION="$(aws ssm get-parameter --name ${frontends.distributionParameter} --query Parameter.Value --output text)"`,
+        `aws s3 sync ${FRONTEND_BUILD_DIRECTORY}/ "s3://$BUCKET/${prefix}" --delete`,
+        `aws cloudfront create-invalidation --distribution-id "$DISTRIBUTION" --paths "/${prefix}*"`,
+      ].join("\n"),
+    },
+  ];
 }
 
 /** Writes a workflow as YAML, with a header saying where it came from. */
@@ -169,7 +198,7 @@ export function renderWorkflow(workflow: Workflow, source: string): string {
 }
 
 /**
- * Every file `mlz workflows` writes: a workflow per service (and per micro-frontend app on AWS),
+ * Every file `mlz workflows` writes: a workflow per service (and per micro-frontend app on AWS and Azure),
  * each in its own repository's `.github/workflows/`, and on an existing cluster the GitOps
  * `deploy/` folder Argo CD syncs. Throws a PlanError when the plan has no GitHub-built pipelines.
  */
@@ -194,12 +223,21 @@ export function githubWorkflowFiles(
     { repository: service.source.name, path: `.github/workflows/${service.service}.yml`, content: renderWorkflow(serviceWorkflow(plan, service, options), source) },
     ...extra(service),
   ]);
-  if (plan.frontends && plan.cloud === "aws") {
-    for (const app of [plan.frontends.shell, ...plan.frontends.fragments]) {
-      files.push({ repository: app.source.name, path: `.github/workflows/${app.name}.yml`, content: renderWorkflow(frontendWorkflow(plan, app, options), source) });
-    }
-  }
-  return files;
+  return [...files, ...frontendWorkflowFiles(plan, source, options)];
+}
+
+/**
+ * The workflow of each micro-frontend app, on the clouds that have them (the apps deploy from GitHub
+ * whichever pipelines the services use); empty without frontends.
+ */
+export function frontendWorkflowFiles(plan: LandingZonePlan, source: string, options: WorkflowOptions = {}): GeneratedFile[] {
+  if (!plan.frontends || !FRONTEND_WORKFLOW_CLOUDS.includes(plan.cloud)) return [];
+  if (!plan.frontends.shell.deploySubject) throw new PlanError([deliveryOwnerProblem]);
+  return [plan.frontends.shell, ...plan.frontends.fragments].map((app) => ({
+    repository: app.source.name,
+    path: `.github/workflows/${app.name}.yml`,
+    content: renderWorkflow(frontendWorkflow(plan, app, options), source),
+  }));
 }
 
 const deliveryOwnerProblem = "pipelines.repositoryOwner is undefined, but the workflows trust <owner>/<repository>. Fix: set pipelines.repositoryOwner";

@@ -207,6 +207,30 @@ const pipelinesSchema = z
       })
       .optional()
       .describe("AWS with github-actions: an existing IAM OIDC provider for GitHub (an account holds one). Default: one is created."),
+    azureDevOps: z
+      .object({
+        organization: z
+          .string()
+          .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/, { message: "must be an Azure DevOps organization name such as acme-shop" })
+          .describe("Azure DevOps organization (dev.azure.com/<organization>) running the pipelines."),
+        project: z
+          .string()
+          .regex(/^[^\\/:*?"<>|;#$%&{}+=\[\]]{1,64}$/, { message: "must be an Azure DevOps project name (1-64 characters, none of \\ / : * ? \" < > | ; # $ % & { } + = [ ])" })
+          .describe("Azure DevOps project holding the pipelines, their service connections and environments."),
+        issuer: z
+          .string()
+          .regex(/^https:\/\/(?:vstoken\.dev\.azure\.com\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|login\.microsoftonline\.com\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/v2\.0)$/, {
+            message: "must be the issuer Azure DevOps shows for a workload identity service connection: https://vstoken.dev.azure.com/<organization id> or https://login.microsoftonline.com/<tenant id>/v2.0",
+          })
+          .describe("Issuer of the service connections' tokens, as Azure DevOps shows it when a workload identity federation service connection is created."),
+        subjects: z
+          .record(z.string(), z.string().regex(/^(?:sc:\/\/[^\s]+|\/eid1\/[^\s]+)$/, { message: "must be a service connection subject: sc://<organization>/<project>/<connection> or /eid1/..." }))
+          .default({})
+          .describe("Subject per service or BFF name, when Azure DevOps shows one other than sc://<organization>/<project>/<zone>-<environment>-<service> (always with the login.microsoftonline.com issuer)."),
+      })
+      .strict()
+      .optional()
+      .describe("Azure with provider native: the Azure DevOps project whose pipelines (azure-pipelines.yml written by `mlz workflows --azure-pipelines`) build and deploy each service through a federated service connection."),
     testCommand: z.string().min(1).default("docker build --target test .").describe("Runs the service's unit tests in the build stage; the default builds the Dockerfile's `test` stage."),
   })
   .strict();

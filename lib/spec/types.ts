@@ -100,6 +100,17 @@ export interface PipelinesSpec {
   readonly githubOidcProviderArn?: string;
   /** Command of the build stage that runs the unit tests. */
   readonly testCommand: string;
+  /** Azure with provider native: the Azure DevOps project whose pipelines deploy through federated service connections. */
+  readonly azureDevOps?: AzureDevOpsSpec;
+}
+
+export interface AzureDevOpsSpec {
+  readonly organization: string;
+  readonly project: string;
+  /** Issuer of the service connections' tokens. */
+  readonly issuer: string;
+  /** Subject per service or BFF where it is not `sc://<organization>/<project>/<connection>`. */
+  readonly subjects: Readonly<Record<string, string>>;
 }
 
 export interface FrontendsSpec {

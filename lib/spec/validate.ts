@@ -146,6 +146,21 @@ function checkDelivery(spec: LandingZoneSpec, add: (path: string, message: strin
     spec.bffs.forEach((b, i) => claimRepository(b.repository, `BFF "${b.name}"`, `bffs[${i}].repository`));
   }
 
+  const devOps = spec.pipelines.azureDevOps;
+  if (devOps && spec.cloud !== "azure") add("pipelines.azureDevOps", `Azure DevOps pipelines deploy to Azure, not ${spec.cloud}`, "remove pipelines.azureDevOps");
+  if (devOps && spec.cloud === "azure") {
+    const names = [...spec.services, ...spec.bffs].map((s) => s.name);
+    for (const name of Object.keys(devOps.subjects)) {
+      if (!names.includes(name)) add(`pipelines.azureDevOps.subjects.${name}`, `"${name}" is no service or BFF (${names.join(", ")})`, "key each subject by a service or BFF name");
+    }
+    // Entra-issued subjects embed the service connection's id, so they cannot be derived from names.
+    if (devOps.issuer.startsWith("https://login.microsoftonline.com/") && spec.pipelines.perService) {
+      for (const name of names.filter((n) => devOps.subjects[n] === undefined)) {
+        add(`pipelines.azureDevOps.subjects.${name}`, `issuer "${devOps.issuer}" issues subjects that embed the service connection id, and ${name} has none`, `copy the subject Azure DevOps shows for ${name}'s service connection into pipelines.azureDevOps.subjects.${name}`);
+      }
+    }
+  }
+
   const frontends = spec.frontends;
   if (!frontends) return;
   if (spec.cloud !== "aws" && frontends.certificateArn !== undefined) {

@@ -8,6 +8,7 @@ import type { CloudSupport } from "../types.js";
  * the auth service are checked by the services' Istio sidecars on AKS and by an Envoy edge proxy in front
  * of each exposed service on VMs (lib/plan/edge-proxy.ts), since Application Gateway validates no JWT and
  * calls no authorizer. Not on App Service: its authentication needs an app registration azure-native cannot create.
+ * Pipelines are Azure DevOps pipelines deploying through federated identities; not on scale sets, whose image is in their user data.
  */
 export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
@@ -30,4 +31,5 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   eventStore: ["iaas", "caas", "paas"],
   saga: ["iaas", "caas", "paas"],
   frontends: ["iaas", "caas", "paas"],
+  pipeline: ["caas", "paas"],
 };

@@ -18,6 +18,7 @@ export * from "./private-endpoint.js";
 export * from "./roles.js";
 export * from "./saga-orchestrator.js";
 export * from "./service-database.js";
+export * from "./service-delivery.js";
 export * from "./service-discovery.js";
 export * from "./service-workload.js";
 export * from "./session-store.js";

@@ -7,6 +7,9 @@ import { ingressNamespace, namespaceManifests, workloadNamespace } from "../../k
 import type { AddOn } from "../../kubernetes/types.js";
 import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
 import { CPU_ALERT_PERCENT } from "../../plan/azure-monitoring.js";
+import { azureResourceGroupName, frontDoorName } from "../../plan/azure-delivery.js";
+import { deploymentRollerRbac } from "../../kubernetes/delivery.js";
+import { labelsFor } from "../../kubernetes/labels.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { SagaPlan } from "../../plan/saga.js";
 import { externalEdgeProxyIssuer, type EdgeProxyConfigOptions } from "../../plan/edge-proxy.js";
@@ -33,6 +36,7 @@ import { PaasPlatform } from "./paas-platform.js";
 import { PaasService } from "./paas-service.js";
 import { PRIVATE_DNS_ZONES } from "./private-endpoint.js";
 import { SagaOrchestrator } from "./saga-orchestrator.js";
+import { aksRunCommandRole, ServiceDelivery, type ServiceDeliveryTarget } from "./service-delivery.js";
 import { ServiceDatabase } from "./service-database.js";
 import { ServiceDiscovery } from "./service-discovery.js";
 import { ServiceWorkload, type ServiceAccess, type ServiceIdentity } from "./service-workload.js";
@@ -138,6 +142,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly appServiceLogs?: AppServiceLogExport;
   /** The micro-frontends' storage and Front Door, when the plan has `frontends`. */
   readonly frontends?: FrontendHosting;
+  /** The deploy identity of each service's Azure DevOps pipeline, by service name (native pipelines). */
+  readonly deliveries: Readonly<Record<string, ServiceDelivery>>;
   /** Every service and BFF, by name: a ServiceWorkload (CaaS), VmService (IaaS) or PaasService (PaaS). */
   readonly services: Readonly<Record<string, ServiceIdentity>>;
 
@@ -171,7 +177,7 @@ export class LandingZone extends pulumi.ComponentResource {
     const location = plan.region;
     const zones = [...plan.network.availabilityZones];
 
-    this.resourceGroup = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: `${plan.name}-${plan.environment}`, location, tags }, parent);
+    this.resourceGroup = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: azureResourceGroupName(plan.name, plan.environment), location, tags }, parent);
     const resourceGroupName = this.resourceGroup.name;
     // Global names end in a hash of the subscription and resource group, as ARM's uniqueString does.
     const scope = pulumi.interpolate`${authorization.getClientConfigOutput(parent).subscriptionId}/${resourceGroupName}`;
@@ -684,6 +690,7 @@ export class LandingZone extends pulumi.ComponentResource {
       }
     }
     this.services = services;
+    this.deliveries = this.createDeliveries(name, plan, { resourceGroupName, location, tags }, services);
     // Each trigger admits the initiator's identity, which exists only now.
     for (const saga of sagas) saga.resolveInitiator(services[saga.orchestrator.saga.initiator]!.clientId);
     this.sagas = Object.fromEntries(sagas.map((s) => [s.orchestrator.saga.name, s.orchestrator]));
@@ -727,7 +734,7 @@ export class LandingZone extends pulumi.ComponentResource {
           resourceGroupName,
           location,
           storageAccountName: uniqueName("azureStorage", "ui"),
-          profileName: `${plan.name}-${plan.environment}-frontends`,
+          profileName: frontDoorName(plan.name, plan.environment),
           // With a repository owner, each app's repository deploys it from its environment without a secret.
           githubDeploy: plan.frontends.shell.deploySubject !== undefined,
           ...(plan.frontends.apiRoutes.length > 0 ? { api: https ? { hostName: args.gatewayHostName!, protocol: "Https" as const } : { hostName: this.gateway.publicIp, protocol: "Http" as const } } : {}),
@@ -757,7 +764,35 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.logging ? { kibanaService: this.logging.kibanaService } : {}),
       ...(this.sagaWorkflowIds ? { sagaWorkflowIds: this.sagaWorkflowIds } : {}),
       ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
+      // The client id each service connection signs in with.
+      ...(Object.keys(this.deliveries).length > 0 ? { deployClientIds: pulumi.all(Object.fromEntries(Object.entries(this.deliveries).map(([service, d]) => [service, d.clientId]))) } : {}),
     };
+  }
+
+  /** A ServiceDelivery per service when the plan has Azure DevOps pipelines: AcrPush, and the right to change only the service's own Deployment or app. */
+  private createDeliveries(
+    name: string,
+    plan: LandingZonePlan,
+    at: { resourceGroupName: pulumi.Input<string>; location: string; tags: Record<string, string> },
+    services: Readonly<Record<string, ServiceIdentity>>,
+  ): Record<string, ServiceDelivery> {
+    const deliveries: Record<string, ServiceDelivery> = {};
+    const platform = this.platform;
+    const runCommandRole = plan.azureDelivery && platform ? aksRunCommandRole(`${name}-aks-run-command`, platform.clusterId, { parent: this }) : undefined;
+    for (const service of plan.azureDelivery?.services ?? []) {
+      const delivery = plan.delivery!.services.find((s) => s.service === service.service)!;
+      // On AKS the deployer is the identity's object id in Kubernetes RBAC (Entra sign-in through kubelogin).
+      const target: ServiceDeliveryTarget =
+        service.target.kind === "aks"
+          ? { kind: "aks", clusterId: platform!.clusterId, runCommandRoleId: runCommandRole!.id, provider: platform!.provider, rbac: (principalId: string) => deploymentRollerRbac(service.service, delivery.deploy, { kind: "User", name: principalId }, labelsFor(plan, service.service)) }
+          : { kind: "app-service", appId: (services[service.service] as PaasService).nodes.app.id };
+      deliveries[service.service] = new ServiceDelivery(
+        `${name}-${service.service}-delivery`,
+        { resourceGroupName: at.resourceGroupName, location: at.location, identityName: service.identityName, federation: service.federation, registryId: this.registry.registryId, target, tags: at.tags },
+        { parent: this },
+      );
+    }
+    return deliveries;
   }
 
   /** A SagaOrchestrator per orchestrated saga on `bus`; each initiator's client id is resolved once the services exist. */

@@ -5,6 +5,8 @@ import { createHash } from "node:crypto";
 /** Built-in Azure roles the landing zone grants, by their fixed definition GUIDs; each is the narrowest role for its use. */
 export const AZURE_ROLES = {
   acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+  acrPush: "8311e382-0749-4cb8-b61a-304f252e45ec",
+  websiteContributor: "de139f84-1756-47ae-9be6-808fbbe84772",
   networkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
   managedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
   aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
@@ -66,4 +68,40 @@ export function grantRole(name: string, grant: RoleGrant, opts: pulumi.CustomRes
 export function guidFrom(text: string): string {
   const h = createHash("sha1").update(text).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Assigns a custom role (its definition's resource id) at a scope, named as {@link grantRole} names built-in grants. */
+export function grantCustomRole(name: string, grant: { readonly roleDefinitionId: pulumi.Input<string>; readonly scope: pulumi.Input<string>; readonly principalId: pulumi.Input<string> }, opts: pulumi.CustomResourceOptions): authorization.RoleAssignment {
+  return new authorization.RoleAssignment(
+    name,
+    {
+      roleAssignmentName: pulumi.all([grant.scope, grant.principalId, grant.roleDefinitionId]).apply(([scope, principal, role]) => guidFrom(`${scope}|${principal}|${role}`)),
+      scope: grant.scope,
+      principalId: grant.principalId,
+      principalType: "ServicePrincipal",
+      roleDefinitionId: grant.roleDefinitionId,
+    },
+    opts,
+  );
+}
+
+/**
+ * A custom role holding only `actions`, defined in the resource group of `resourceId` and assignable
+ * there (custom roles cannot be assignable at a single resource; assign it at the resource).
+ */
+export function customRole(name: string, role: { readonly resourceId: pulumi.Output<string>; readonly purpose: string; readonly actions: readonly string[] }, opts: pulumi.CustomResourceOptions): authorization.RoleDefinition {
+  const resourceGroupId = role.resourceId.apply((id) => id.split("/providers/")[0]!);
+  return new authorization.RoleDefinition(
+    name,
+    {
+      scope: resourceGroupId,
+      roleDefinitionId: role.resourceId.apply((id) => guidFrom(`${id}|${role.purpose}`)),
+      // Role names are unique in the tenant.
+      roleName: role.resourceId.apply((id) => `${role.purpose} ${guidFrom(id)}`),
+      description: role.resourceId.apply((id) => `${role.purpose}: ${id.split("/").pop()}`),
+      permissions: [{ actions: [...role.actions] }],
+      assignableScopes: [resourceGroupId],
+    },
+    opts,
+  );
 }

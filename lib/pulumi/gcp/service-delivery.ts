@@ -48,6 +48,7 @@ export interface ServiceDeliveryArgs {
   readonly triggerName: string;
   /** Region of the trigger (a private pool's region). */
   readonly region: string;
+  /** The GitHub repository and branch whose pushes start the trigger. */
   readonly source: ServiceDeliverySourceArgs;
   /** The service's Artifact Registry repository: the only one the account may write. */
   readonly repository: { readonly name: pulumi.Input<string>; readonly location: string };
@@ -59,6 +60,7 @@ export interface ServiceDeliveryArgs {
    * pipeline released.
    */
   readonly release: { readonly secretId: string; readonly initialImage: pulumi.Input<string> };
+  /** The one GKE Deployment the build rolls out, and the cluster it runs on. */
   readonly deploy: ServiceDeliveryGkeArgs;
   /**
    * A person approves each build before it runs (prod).

@@ -132,11 +132,22 @@ describe("FrontendHosting in the Azure landing zone (prod)", () => {
     });
   });
 
-  it("gives each app a deploy identity with Storage Blob Data Contributor on its own container and nowhere else", () => {
+  it("gives each app a deploy identity with Storage Blob Data Contributor on its own container and the purge role on the endpoint, nothing else", () => {
+    const endpoint = idOf(single(hosting, "azure-native:cdn:AFDEndpoint"));
+    const purge = single(hosting, "azure-native:authorization:RoleDefinition", "shop-frontends-purge");
+    const resourceGroupId = endpoint.split("/providers/")[0];
+    expect(purge.inputs).toMatchObject({
+      scope: resourceGroupId,
+      permissions: [{ actions: ["Microsoft.Cdn/profiles/afdendpoints/read", "Microsoft.Cdn/profiles/afdendpoints/purge/action"] }],
+      assignableScopes: [resourceGroupId],
+    });
     for (const app of APPS) {
       const deployer = single(hosting, "azure-native:managedidentity:UserAssignedIdentity", `shop-frontends-${app}-deploy`);
       const grants = byType(resources, ROLE).filter((r) => r.inputs["principalId"] === deployer.outputs["principalId"]);
-      expect(grants.map((g) => [roleOf(g), g.inputs["scope"]])).toEqual([[AZURE_ROLES.storageBlobDataContributor, idOf(single(hosting, CONTAINER, `shop-frontends-${app}`))]]);
+      expect(grants.map((g) => [g.inputs["roleDefinitionId"], g.inputs["scope"]])).toEqual([
+        [`/providers/Microsoft.Authorization/roleDefinitions/${AZURE_ROLES.storageBlobDataContributor}`, idOf(single(hosting, CONTAINER, `shop-frontends-${app}`))],
+        [idOf(purge), endpoint],
+      ]);
       // Only the app's own repository, in this environment, signs in as it.
       expect(single(hosting, "azure-native:managedidentity:FederatedIdentityCredential", `shop-frontends-${app}-github`).inputs).toMatchObject({
         resourceName: deployer.outputs["name"],
@@ -180,7 +191,7 @@ describe("FrontendHosting on Azure, other settings", () => {
 describe("independence (Pulumi, Azure frontends)", () => {
   const signature = (resources: RegisteredResource[]) => new Map(resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.inputs)]));
 
-  it("adding a fragment adds its container, origin, route, identities and grants, and changes no other resource", async () => {
+  it("adding a fragment adds its container, origin, route, identities and grants (its purge grant included), and changes no other resource", async () => {
     const beforeResources = await zone(SPEC);
     const afterResources = await zone({ ...SPEC, frontends: { shell: "web", fragments: ["catalog", "cart", "account"] } });
     const [before, after] = [signature(beforeResources), signature(afterResources)];
@@ -189,7 +200,7 @@ describe("independence (Pulumi, Azure frontends)", () => {
     const added = afterResources.filter((r) => !before.has(`${r.type}::${r.name}`));
     expect(added.every((r) => r.name.startsWith("shop-frontends-account"))).toBe(true);
     expect(added.map((r) => r.type).sort()).toEqual(
-      [CONTAINER, ROLE, ROLE, "azure-native:managedidentity:UserAssignedIdentity", "azure-native:managedidentity:FederatedIdentityCredential", "azure-native:cdn:AFDOriginGroup", "azure-native:cdn:AFDOrigin", ROUTE].sort(),
+      [CONTAINER, ROLE, ROLE, ROLE, "azure-native:managedidentity:UserAssignedIdentity", "azure-native:managedidentity:FederatedIdentityCredential", "azure-native:cdn:AFDOriginGroup", "azure-native:cdn:AFDOrigin", ROUTE].sort(),
     );
     expect(single(afterResources, ROUTE, "shop-frontends-account").inputs["patternsToMatch"]).toEqual(["/account/*"]);
   });

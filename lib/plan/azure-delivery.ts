@@ -1,0 +1,310 @@
+/**
+ * Azure's native delivery: per service an Azure DevOps pipeline (azure-pipelines.yml, written by
+ * `mlz workflows --azure-pipelines`) whose service connection federates to a user-assigned identity
+ * of its own. That identity may push to the registry and change only its own workload.
+ */
+import { stringify } from "yaml";
+import type { LandingZoneSpec } from "../spec/types.js";
+import { azureUniqueName } from "./azure.js";
+import { DELIVERY_SETTINGS, type DeliveryPlan } from "./delivery.js";
+import { physicalName } from "./naming.js";
+import { PlanError } from "./planner.js";
+import type { LandingZonePlan } from "./types.js";
+
+/** Token audience of every federated service connection (Entra's token exchange). */
+export const AZURE_DEVOPS_AUDIENCE = "api://AzureADTokenExchange";
+
+/** Pinned tasks and agent image of the generated pipelines. */
+export const AZURE_PIPELINES = {
+  vmImage: "ubuntu-latest",
+  cliTask: "AzureCLI@2",
+  /** Name of the federated credential on each deploy identity. */
+  credentialName: "azure-devops",
+} as const;
+
+/**
+ * Azure actions of an AKS deploy identity on its cluster (a custom role): run kubectl through AKS run
+ * command, which reaches a private API server from a hosted agent and runs as the caller's Entra
+ * identity, so Kubernetes RBAC still limits it to its own Deployment.
+ */
+export const AKS_RUN_COMMAND_ACTIONS = [
+  "Microsoft.ContainerService/managedClusters/read",
+  "Microsoft.ContainerService/managedClusters/runcommand/action",
+  "Microsoft.ContainerService/managedClusters/commandResults/read",
+] as const;
+
+/** The resource group every Azure landing zone creates (the pipelines and the engine agree on it). */
+export function azureResourceGroupName(zone: string, environment: string): string {
+  return `${zone}-${environment}`;
+}
+
+/** The blob container of a micro-frontend app: its name, lengthened to the three characters a container name needs. */
+export function frontendContainerName(app: string): string {
+  return app.length >= 3 ? app : `${app}-ui`;
+}
+
+/** Name of the micro-frontends' Front Door profile and of its endpoint. */
+export function frontDoorName(zone: string, environment: string): string {
+  return `${zone}-${environment}-frontends`;
+}
+
+/** What a service's deploy stage changes, and nothing else. */
+export type AzureDeployTarget =
+  | { readonly kind: "aks"; readonly clusterName: string; readonly namespace: string; readonly deployment: string; readonly container: string }
+  | { readonly kind: "app-service"; readonly service: string };
+
+export interface AzureServiceDeliveryPlan {
+  readonly service: string;
+  /** The service's ACR repository. */
+  readonly repository: string;
+  /** User-assigned identity the service connection signs in as. */
+  readonly identityName: string;
+  /** Azure DevOps service connection of this service's pipeline. */
+  readonly serviceConnection: string;
+  /** Federated credential of the identity: only this service connection's tokens are accepted. */
+  readonly federation: { readonly issuer: string; readonly subject: string; readonly audience: string };
+  /** Azure DevOps environment of the deploy stage; its Approvals check is the prod approval. */
+  readonly environment: string;
+  readonly approval: boolean;
+  readonly target: AzureDeployTarget;
+}
+
+export interface AzureDeliveryPlan {
+  readonly organization: string;
+  readonly project: string;
+  readonly resourceGroup: string;
+  readonly branch: string;
+  readonly testCommand: string;
+  readonly services: readonly AzureServiceDeliveryPlan[];
+}
+
+/** The Azure DevOps side of delivery; undefined unless the spec asks for Azure's native pipelines and names its project. */
+export function planAzureDelivery(spec: LandingZoneSpec, delivery: DeliveryPlan, clusterName: string | undefined): AzureDeliveryPlan | undefined {
+  const devOps = spec.pipelines.azureDevOps;
+  if (spec.cloud !== "azure" || delivery.provider !== "native" || !devOps) return undefined;
+  return {
+    organization: devOps.organization,
+    project: devOps.project,
+    resourceGroup: azureResourceGroupName(spec.name, spec.environment),
+    branch: delivery.branch,
+    testCommand: delivery.testCommand,
+    services: delivery.services.map((s) => {
+      const serviceConnection = `${spec.name}-${spec.environment}-${s.service}`;
+      const target: AzureDeployTarget =
+        spec.tier === "caas"
+          ? { kind: "aks", clusterName: clusterName ?? spec.name, namespace: s.deploy.namespace, deployment: s.deploy.deployment, container: s.deploy.container }
+          : { kind: "app-service", service: s.service };
+      return {
+        service: s.service,
+        repository: s.registry,
+        identityName: physicalName("azureResource", spec.name, spec.environment, s.service, "deploy"),
+        serviceConnection,
+        federation: { issuer: devOps.issuer, subject: devOps.subjects[s.service] ?? `sc://${devOps.organization}/${devOps.project}/${serviceConnection}`, audience: AZURE_DEVOPS_AUDIENCE },
+        environment: `${spec.name}-${spec.environment}`,
+        approval: s.approval,
+        target,
+      };
+    }),
+  };
+}
+
+/** What must be set before Azure's native pipelines can be built; empty when nothing is missing. */
+export function azureDeliveryProblems(spec: LandingZoneSpec, delivery: DeliveryPlan): string[] {
+  if (spec.cloud !== "azure") return [];
+  if (delivery.provider === "github-actions") {
+    return ["pipelines.provider is github-actions, but on azure the engine creates deploy identities only for Azure DevOps service connections. Fix: set pipelines.provider: native and pipelines.azureDevOps"];
+  }
+  if (spec.pipelines.azureDevOps) return [];
+  return [
+    "pipelines.azureDevOps is undefined, but each Azure pipeline signs in through an Azure DevOps service connection federated to its deploy identity. Fix: set pipelines.azureDevOps.organization, project and issuer (shown when a workload identity federation service connection is created)",
+  ];
+}
+
+/** An Azure Pipelines step, as much of the schema as the generated pipelines use. */
+export interface AzurePipelineStep {
+  readonly checkout?: "self";
+  readonly script?: string;
+  readonly task?: string;
+  readonly publish?: string;
+  readonly artifact?: string;
+  readonly download?: "current";
+  readonly name?: string;
+  readonly displayName: string;
+  readonly inputs?: Readonly<Record<string, string>>;
+}
+
+export interface AzurePipelineJob {
+  readonly job?: string;
+  readonly deployment?: string;
+  readonly environment?: string;
+  readonly displayName: string;
+  readonly pool: { readonly vmImage: string };
+  readonly timeoutInMinutes: number;
+  readonly variables?: Readonly<Record<string, string>>;
+  readonly steps?: readonly AzurePipelineStep[];
+  readonly strategy?: { readonly runOnce: { readonly deploy: { readonly steps: readonly AzurePipelineStep[] } } };
+}
+
+export interface AzurePipelineStage {
+  readonly stage: "build" | "test" | "push" | "deploy";
+  readonly displayName: string;
+  readonly dependsOn?: string;
+  readonly jobs: readonly AzurePipelineJob[];
+}
+
+export interface AzurePipeline {
+  readonly name: string;
+  readonly trigger: { readonly batch: true; readonly branches: { readonly include: readonly string[] } };
+  /** Pull requests do not deploy. */
+  readonly pr: "none";
+  readonly variables: Readonly<Record<string, string>>;
+  readonly stages: readonly AzurePipelineStage[];
+}
+
+export interface AzurePipelineOptions {
+  /** Subscription of the landing zone: the registry's and apps' names end in a hash of it. */
+  readonly subscriptionId: string;
+}
+
+const IMAGE_ARCHIVE = "image.tar";
+
+/**
+ * The pipeline of one service: build the image once, run the unit tests, push it and keep its
+ * digest, then deploy that digest to the service's own workload in the zone's environment.
+ */
+export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDeliveryPlan, options: AzurePipelineOptions): AzurePipeline {
+  const azure = plan.azureDelivery!;
+  const scope = `${options.subscriptionId}/${azure.resourceGroup}`;
+  const registry = azureUniqueName("azureRegistry", plan.name, plan.environment, "registry", scope);
+  const pool = { vmImage: AZURE_PIPELINES.vmImage };
+  const cli = (name: string | undefined, displayName: string, script: string): AzurePipelineStep => ({
+    task: AZURE_PIPELINES.cliTask,
+    ...(name ? { name } : {}),
+    displayName,
+    inputs: { azureSubscription: service.serviceConnection, scriptType: "bash", scriptLocation: "inlineScript", inlineScript: script },
+  });
+  const deploy =
+    service.target.kind === "aks"
+      ? cli(
+          undefined,
+          `Roll out ${service.target.deployment}`,
+          [
+            // Run command reaches the private API server; its exit code is the kubectl commands'.
+            `RESULT="$(az aks command invoke --resource-group ${azure.resourceGroup} --name ${service.target.clusterName} --output json --command "${kubectlRollout(service.target)}")"`,
+            'echo "$RESULT" | jq -r .logs',
+            '[ "$(echo "$RESULT" | jq -r .exitCode)" = "0" ]',
+          ].join("\n"),
+        )
+      : cli(
+          undefined,
+          `Release ${service.service}`,
+          `az webapp config container set --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, service.target.service, scope)} --container-image-name "$(image)"`,
+        );
+  return {
+    name: `${service.service} $(Date:yyyyMMdd)$(Rev:.r)`,
+    trigger: { batch: true, branches: { include: [azure.branch] } },
+    pr: "none",
+    variables: { imageRepository: `${registry}.azurecr.io/${service.repository}` },
+    stages: [
+      {
+        stage: "build",
+        displayName: "Build the image",
+        jobs: [
+          {
+            job: "image",
+            displayName: "docker build",
+            pool,
+            timeoutInMinutes: DELIVERY_SETTINGS.buildTimeoutMinutes,
+            steps: [
+              { checkout: "self", displayName: "Check out" },
+              { script: ['docker build --tag "$(imageRepository):$(Build.SourceVersion)" .', `docker save --output "$(Build.ArtifactStagingDirectory)/${IMAGE_ARCHIVE}" "$(imageRepository):$(Build.SourceVersion)"`].join("\n"), displayName: "Build" },
+              { publish: `$(Build.ArtifactStagingDirectory)/${IMAGE_ARCHIVE}`, artifact: "image", displayName: "Keep the image" },
+            ],
+          },
+        ],
+      },
+      {
+        stage: "test",
+        displayName: "Unit tests",
+        dependsOn: "build",
+        jobs: [{ job: "unit", displayName: "Unit tests", pool, timeoutInMinutes: DELIVERY_SETTINGS.buildTimeoutMinutes, steps: [{ checkout: "self", displayName: "Check out" }, { script: azure.testCommand, displayName: "Unit tests" }] }],
+      },
+      {
+        stage: "push",
+        displayName: "Push by digest",
+        dependsOn: "test",
+        jobs: [
+          {
+            job: "push",
+            displayName: "docker push",
+            pool,
+            timeoutInMinutes: DELIVERY_SETTINGS.buildTimeoutMinutes,
+            steps: [
+              { download: "current", artifact: "image", displayName: "Fetch the image" },
+              cli(
+                "push",
+                `Push to ${registry}`,
+                [
+                  `az acr login --name ${registry}`,
+                  `docker load --input "$(Pipeline.Workspace)/image/${IMAGE_ARCHIVE}"`,
+                  'docker push "$(imageRepository):$(Build.SourceVersion)"',
+                  // Deploy by digest: the tag could be pushed again, the digest names exactly this build.
+                  'echo "##vso[task.setvariable variable=image;isOutput=true]$(docker inspect --format \'{{index .RepoDigests 0}}\' "$(imageRepository):$(Build.SourceVersion)")"',
+                ].join("\n"),
+              ),
+            ],
+          },
+        ],
+      },
+      {
+        stage: "deploy",
+        displayName: `Deploy ${service.service}`,
+        dependsOn: "push",
+        jobs: [
+          {
+            deployment: "deploy",
+            displayName: `Deploy ${service.service} to ${plan.environment}`,
+            environment: service.environment,
+            pool,
+            timeoutInMinutes: DELIVERY_SETTINGS.deployTimeoutMinutes,
+            variables: { image: "$[ stageDependencies.push.push.outputs['push.image'] ]" },
+            strategy: { runOnce: { deploy: { steps: [deploy] } } },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+function kubectlRollout(target: Extract<AzureDeployTarget, { kind: "aks" }>): string {
+  const { namespace, deployment, container } = target;
+  return [
+    `kubectl --namespace ${namespace} set image deployment/${deployment} ${container}=$(image)`,
+    `kubectl --namespace ${namespace} rollout status deployment/${deployment} --timeout=${DELIVERY_SETTINGS.rolloutTimeoutSeconds}s`,
+  ].join(" && ");
+}
+
+/** A file `mlz workflows --azure-pipelines` writes: `<repository>/<path>`. */
+export interface AzurePipelineFile {
+  readonly repository: string;
+  readonly path: string;
+  readonly content: string;
+}
+
+/** Every service's `azure-pipelines.yml`; throws a PlanError when the plan has no Azure DevOps pipelines or the subscription is malformed. */
+export function azurePipelineFiles(plan: LandingZonePlan, source: string, options: AzurePipelineOptions): AzurePipelineFile[] {
+  if (!plan.azureDelivery) {
+    throw new PlanError([
+      `the plan has no Azure DevOps pipelines (cloud ${plan.cloud}, pipelines.provider ${plan.delivery?.provider ?? "-"}). Fix: on cloud azure set pipelines.perService: true, provider: native and pipelines.azureDevOps`,
+    ]);
+  }
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(options.subscriptionId)) {
+    throw new PlanError([`--azure-subscription "${options.subscriptionId}" is not a subscription id. Fix: pass the subscription's GUID (az account show --query id)`]);
+  }
+  const repositories = new Map(plan.delivery!.services.map((s) => [s.service, s.source.name]));
+  return plan.azureDelivery.services.map((service) => ({
+    repository: repositories.get(service.service) ?? service.service,
+    path: "azure-pipelines.yml",
+    content: `# Generated by \`mlz workflows --azure-pipelines\` from ${source}; regenerate instead of editing.\n${stringify(azurePipeline(plan, service, options), { lineWidth: 0 })}`,
+  }));
+}
