@@ -4,14 +4,25 @@ import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.j
 import { MANAGED_BY, selectorFor } from "./labels.js";
 import { isolatedNamespaceManifests, workloadNamespace } from "./namespace.js";
 import { validatedManifest } from "./render.js";
-import type { AddOn, ManifestObject } from "./types.js";
+import type { AddOn, HelmReleaseSpec, ManifestObject } from "./types.js";
 
 export const CLOUDNATIVE_PG_CHART = { chart: "cloudnative-pg", repository: "https://cloudnative-pg.github.io/charts", version: "0.26.1" } as const;
 /** Namespace of the CloudNativePG operator. */
 export const CLOUDNATIVE_PG_NAMESPACE = "cnpg-system";
 /** Port of CloudNativePG's instance manager, which the operator polls for status. */
 export const CLOUDNATIVE_PG_STATUS_PORT = 8000;
-const CNPG_API = "postgresql.cnpg.io/v1";
+export const CNPG_API = "postgresql.cnpg.io/v1";
+
+/** The pinned CloudNativePG operator release, shared by every engine it runs (postgres, document). */
+export const CLOUDNATIVE_PG_RELEASE: HelmReleaseSpec = {
+  name: "cloudnative-pg",
+  namespace: CLOUDNATIVE_PG_NAMESPACE,
+  chart: CLOUDNATIVE_PG_CHART.chart,
+  repository: CLOUDNATIVE_PG_CHART.repository,
+  version: CLOUDNATIVE_PG_CHART.version,
+  createNamespace: true,
+  values: { resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } } },
+};
 
 /**
  * The namespace holding the services' databases: apart from the workloads so the workloads
@@ -103,17 +114,7 @@ export function databaseAddOn(plan: LandingZonePlan): AddOn | undefined {
   return {
     name: "databases",
     namespace: CLOUDNATIVE_PG_NAMESPACE,
-    helmReleases: [
-      {
-        name: "cloudnative-pg",
-        namespace: CLOUDNATIVE_PG_NAMESPACE,
-        chart: CLOUDNATIVE_PG_CHART.chart,
-        repository: CLOUDNATIVE_PG_CHART.repository,
-        version: CLOUDNATIVE_PG_CHART.version,
-        createNamespace: true,
-        values: { resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } } },
-      },
-    ],
+    helmReleases: [CLOUDNATIVE_PG_RELEASE],
     manifests,
     dependsOn: [],
   };

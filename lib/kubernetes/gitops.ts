@@ -1,9 +1,8 @@
 import { stringify } from "yaml";
-import { DATA_ENV } from "../plan/data.js";
 import { repositoryFullName, type ServiceDeliveryPlan } from "../plan/delivery.js";
 import { GITOPS_DIRECTORY, type GeneratedFile } from "../plan/workflows.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
-import { clusterDatabaseServices } from "./service-databases.js";
+import { clusterDatabaseSecretEnv, clusterDatabaseServices } from "./service-databases.js";
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { renderYaml } from "./render.js";
@@ -19,10 +18,11 @@ const IN_CLUSTER = "https://kubernetes.default.svc";
 
 /** Secret keys the landing zone adds to a service's Secret besides its declared `secrets`, in the order it adds them. */
 export function landingZoneSecretKeys(plan: LandingZonePlan, service: Pick<ServicePlan, "name">): string[] {
+  const owner = clusterDatabaseServices(plan).find((s) => s.name === service.name);
   return [
     ...(plan.sessions ? [PLATFORM_ENV.sessionStorePassword] : []),
-    // The password of the service's own database.
-    ...(clusterDatabaseServices(plan).some((s) => s.name === service.name) ? [DATA_ENV.databasePassword] : []),
+    // The password of the service's own database (and a document store's URI).
+    ...(owner ? Object.keys(clusterDatabaseSecretEnv(plan, owner, "")) : []),
   ];
 }
 

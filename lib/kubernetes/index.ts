@@ -14,6 +14,7 @@ export * from "./database.js";
 export * from "./custom-resource.js";
 export * from "./mysql.js";
 export * from "./key-value.js";
+export * from "./document.js";
 export * from "./service-databases.js";
 export * from "./frontends.js";
 export * from "./ingress-annotations.js";

@@ -7,7 +7,7 @@ import { MANAGED_BY, selectorFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { REDIS_PORT, redisManifests } from "./redis.js";
 import { validatedManifest } from "./render.js";
-import type { AddOn, ManifestObject } from "./types.js";
+import type { AddOn, HelmReleaseSpec, ManifestObject } from "./types.js";
 
 /** cert-manager (with its CRDs, kept when the release goes), pinned; it issues the data namespace's TLS certificates. */
 export const CERT_MANAGER_CHART = { chart: "cert-manager", repository: "https://charts.jetstack.io", version: "1.19.1" } as const;
@@ -45,6 +45,60 @@ const certificateSchema = z.strictObject({
   }),
 });
 
+/** The pinned cert-manager release (CRDs kept when it goes) issuing the data namespace's certificates. */
+export const CERT_MANAGER_RELEASE: HelmReleaseSpec = {
+  name: "cert-manager",
+  namespace: CERT_MANAGER_NAMESPACE,
+  chart: CERT_MANAGER_CHART.chart,
+  repository: CERT_MANAGER_CHART.repository,
+  version: CERT_MANAGER_CHART.version,
+  createNamespace: true,
+  values: { crds: { enabled: true, keep: true }, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
+};
+
+const DATA_KEY = { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" } as const;
+const issuer = (name: string) => ({ name, kind: "Issuer" as const, group: "cert-manager.io" as const });
+
+/** The data namespace's own CA: a self-signed root, its 10-year certificate and the `data-ca` Issuer signing with it. */
+export function dataCaManifests(plan: LandingZonePlan): ManifestObject[] {
+  const namespace = dataNamespace(plan);
+  const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
+  const selfSigned = `${DATA_CA_NAME}-root`;
+  return [
+    validatedCustomResource(issuerSchema, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: selfSigned, namespace, labels }, spec: { selfSigned: {} } }),
+    validatedCustomResource(certificateSchema, {
+      apiVersion: CERT_MANAGER_API,
+      kind: "Certificate",
+      metadata: { name: DATA_CA_NAME, namespace, labels },
+      spec: { secretName: DATA_CA_NAME, isCA: true, commonName: `${plan.name}-data-ca`, duration: "87600h", renewBefore: "720h", privateKey: DATA_KEY, usages: ["cert sign", "crl sign"], issuerRef: issuer(selfSigned) },
+    }),
+    validatedCustomResource(issuerSchema, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: DATA_CA_NAME, namespace, labels }, spec: { ca: { secretName: DATA_CA_NAME } } }),
+  ];
+}
+
+/**
+ * A server certificate from the data CA into the `kubernetes.io/tls` Secret `secretName` (with
+ * `ca.crt`) for `dnsNames`: a year, renewed a month ahead; servers reading it at start pick it up
+ * at their next rollout.
+ */
+export function dataServerCertificate(plan: LandingZonePlan, secretName: string, owner: string, dnsNames: readonly string[]): ManifestObject {
+  return validatedCustomResource(certificateSchema, {
+    apiVersion: CERT_MANAGER_API,
+    kind: "Certificate",
+    metadata: { name: secretName, namespace: dataNamespace(plan), labels: { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/name": owner } },
+    spec: {
+      secretName,
+      isCA: false,
+      dnsNames: [...dnsNames],
+      duration: "8760h",
+      renewBefore: "720h",
+      privateKey: DATA_KEY,
+      usages: ["server auth", "client auth", "digital signature"],
+      issuerRef: issuer(DATA_CA_NAME),
+    },
+  });
+}
+
 /** The services owning a key-value store on the cluster. */
 export function keyValueServices(plan: LandingZonePlan): (ServicePlan & { readonly database: DatabasePlan })[] {
   return plan.services.filter((s): s is ServicePlan & { database: DatabasePlan } => s.database?.engine === "key-value");
@@ -79,40 +133,12 @@ export function keyValueAddOn(plan: LandingZonePlan): AddOn | undefined {
   if (services.length === 0) return undefined;
   const namespace = dataNamespace(plan);
   const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
-  const ref = (name: string) => ({ name, kind: "Issuer" as const, group: "cert-manager.io" as const });
-  const key = { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" } as const;
-  const selfSigned = `${DATA_CA_NAME}-root`;
-  const ca: ManifestObject[] = [
-    validatedCustomResource(issuerSchema, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: selfSigned, namespace, labels }, spec: { selfSigned: {} } }),
-    validatedCustomResource(certificateSchema, {
-      apiVersion: CERT_MANAGER_API,
-      kind: "Certificate",
-      metadata: { name: DATA_CA_NAME, namespace, labels },
-      spec: { secretName: DATA_CA_NAME, isCA: true, commonName: `${plan.name}-data-ca`, duration: "87600h", renewBefore: "720h", privateKey: key, usages: ["cert sign", "crl sign"], issuerRef: ref(selfSigned) },
-    }),
-    validatedCustomResource(issuerSchema, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: DATA_CA_NAME, namespace, labels }, spec: { ca: { secretName: DATA_CA_NAME } } }),
-  ];
   const stores = services.flatMap((service): ManifestObject[] => {
     const name = keyValueStoreName(service.name);
     const tlsSecretName = `${name}-tls`;
     const host = (n: string) => [n, `${n}.${namespace}.svc`, `${n}.${namespace}.svc.cluster.local`];
-    const certificate = validatedCustomResource(certificateSchema, {
-      apiVersion: CERT_MANAGER_API,
-      kind: "Certificate",
-      metadata: { name: tlsSecretName, namespace, labels: { ...labels, "app.kubernetes.io/name": name } },
-      spec: {
-        secretName: tlsSecretName,
-        isCA: false,
-        // The primary's Service, each pod's stable name (replication) and localhost (the probes).
-        dnsNames: [...host(name), `*.${name}-headless.${namespace}.svc.cluster.local`, "localhost"],
-        // Redis reads its certificate at start: a year, renewed a month ahead, picked up by the next rollout.
-        duration: "8760h",
-        renewBefore: "720h",
-        privateKey: key,
-        usages: ["server auth", "client auth", "digital signature"],
-        issuerRef: ref(DATA_CA_NAME),
-      },
-    });
+    // The primary's Service, each pod's stable name (replication) and localhost (the probes).
+    const certificate = dataServerCertificate(plan, tlsSecretName, name, [...host(name), `*.${name}-headless.${namespace}.svc.cluster.local`, "localhost"]);
     const redis = redisManifests(plan, {
       name,
       namespace,
@@ -144,18 +170,8 @@ export function keyValueAddOn(plan: LandingZonePlan): AddOn | undefined {
   return {
     name: "key-value",
     namespace: CERT_MANAGER_NAMESPACE,
-    helmReleases: [
-      {
-        name: "cert-manager",
-        namespace: CERT_MANAGER_NAMESPACE,
-        chart: CERT_MANAGER_CHART.chart,
-        repository: CERT_MANAGER_CHART.repository,
-        version: CERT_MANAGER_CHART.version,
-        createNamespace: true,
-        values: { crds: { enabled: true, keep: true }, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
-      },
-    ],
-    manifests: [...ca, ...stores],
+    helmReleases: [CERT_MANAGER_RELEASE],
+    manifests: [...dataCaManifests(plan), ...stores],
     dependsOn: [],
   };
 }

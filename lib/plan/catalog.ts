@@ -130,7 +130,7 @@ export const DATABASE_IMPLEMENTATION: Readonly<Record<Cloud, Readonly<Record<Dat
   aws: { postgres: "rds-postgres", mysql: "rds-mysql", "key-value": "dynamodb", document: "dynamodb" },
   gcp: { postgres: "cloud-sql-postgres", mysql: "cloud-sql-mysql", "key-value": "firestore", document: "firestore" },
   azure: { postgres: "postgresql-flexible", mysql: "mysql-flexible", "key-value": "cosmosdb", document: "cosmosdb" },
-  kubernetes: { postgres: "cloudnative-pg", mysql: "mariadb-operator", "key-value": "redis-statefulset", document: "mongodb-operator" },
+  kubernetes: { postgres: "cloudnative-pg", mysql: "mariadb-operator", "key-value": "redis-statefulset", document: "ferretdb-cloudnative-pg" },
 };
 
 /**

@@ -25,7 +25,9 @@ export const DATA_ENV = {
   databaseSecretArn: "DATABASE_SECRET_ARN",
   /** Password of DATABASE_USER where the platform generates one (existing clusters), from a Secret. */
   databasePassword: "DATABASE_PASSWORD",
-  /** Table of a key-value or document store. */
+  /** MongoDB connection URI (with the password) of a document store on an existing cluster, from a Secret. */
+  databaseUri: "DATABASE_URI",
+  /** Table of a key-value or document store (a document store's collection on an existing cluster). */
   tableName: "TABLE_NAME",
   eventStore: "EVENT_STORE",
   readModelTable: "READ_MODEL_TABLE",

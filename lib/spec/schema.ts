@@ -256,7 +256,7 @@ const databaseSchema = z
   .object({
     engine: z
       .enum(DATABASE_ENGINES)
-      .describe("postgres or mysql: a managed relational database; key-value or document: the cloud's managed NoSQL store (DynamoDB, Firestore, Cosmos DB)."),
+      .describe("postgres or mysql: a managed relational database; key-value or document: the cloud's managed NoSQL store (DynamoDB, Firestore, Cosmos DB). On an existing cluster: CloudNativePG, MariaDB, Redis, or FerretDB on CloudNativePG with DocumentDB."),
     size: z.enum(["small", "medium", "large"]).optional().describe("Instance class. Default: small in dev, medium in prod."),
     storageGiB: z.number().int().min(20).max(65536).default(20).describe("Allocated storage of a relational database."),
   })

@@ -130,10 +130,10 @@ describe("what a target cannot build is refused before planning", () => {
     return [];
   };
 
-  it("names a database engine an existing cluster does not run", () => {
-    expect(problems({ ...cluster, services: [{ name: "a", database: { engine: "document" } }] }, "pulumi")).toContain(
-      'services[0].database.engine "document" is not built by the pulumi engine on kubernetes. Fix: use postgres or mysql or key-value',
-    );
+  it("plans every database engine on an existing cluster, a document store as FerretDB on CloudNativePG", () => {
+    expect(problems({ ...cluster, services: ["postgres", "mysql", "key-value", "document"].map((engine, i) => ({ name: `s${i}`, database: { engine } })) } as LandingZoneInput, "pulumi")).toEqual([]);
+    const plan = planLandingZone({ ...cluster, services: [{ name: "order-notes", database: { engine: "document" } }] }, { engine: "pulumi" });
+    expect(plan.services[0]!.database).toMatchObject({ engine: "document", implementation: "ferretdb-cloudnative-pg", databaseName: "order_notes", serviceUser: "order_notes" });
   });
 
   it("asks a read model on an existing cluster for its own postgres database", () => {

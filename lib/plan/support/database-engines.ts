@@ -6,5 +6,5 @@ import type { Engine } from "../types.js";
  * a target missing here builds every engine its `database` support covers.
  */
 export const DATABASE_ENGINES_BUILT: Readonly<Partial<Record<`${Engine}-${string}`, readonly DatabaseEngine[]>>> = {
-  "pulumi-kubernetes": ["postgres", "mysql", "key-value"],
+  "pulumi-kubernetes": ["postgres", "mysql", "key-value", "document"],
 };

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { databaseCredentialsSecretName, dataNamespace, dataNamespaceManifests } from "../../kubernetes/database.js";
-import { clusterDatabaseAddOns, clusterDatabaseEnv, clusterDatabaseServices, clusterDatabaseUser } from "../../kubernetes/service-databases.js";
+import { clusterDatabaseAddOns, clusterDatabaseEnv, clusterDatabaseSecretEnv, clusterDatabaseServices, clusterDatabaseUser } from "../../kubernetes/service-databases.js";
 import { frontendImage, frontendNamespace, frontendNamespaceManifests, frontendRouteConflicts } from "../../kubernetes/frontends.js";
 import { gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
@@ -105,12 +105,13 @@ export interface LandingZoneTransform {
  * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the Redis session store, the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
- * database, a MariaDB (mariadb-operator) per mysql database and a TLS-only Redis per key-value
- * store (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
+ * database, a MariaDB (mariadb-operator) per mysql database, a TLS-only Redis per key-value
+ * store and a TLS-only FerretDB on its own CloudNativePG DocumentDB cluster per document store
+ * (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
  * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
  * own repository, and the micro-frontends (the shell at `/`, each fragment at `/<fragment>/`, on
  * the gateway's host beside the shell BFF's routes). The plan decides everything; a spec asking
- * for what this engine does not build (document databases...) is rejected before
+ * for what this engine does not build (saga orchestration...) is rejected before
  * any resource is registered.
  *
  * @example
@@ -200,13 +201,13 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(this.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: `${sessionHost(plan)}:${plan.sessions!.port}`, [PLATFORM_ENV.sessionStoreTls]: "false" } : {}),
             ...(plan.broker && usesBroker(service) ? { [KAFKA_BOOTSTRAP_SERVERS_ENV]: kafkaBootstrapServers(plan) } : {}),
             ...(service.eventStore ? { [DATA_ENV.eventStore]: service.eventStore.name } : {}),
-            ...(databases.passwords[service.name] ? clusterDatabaseEnv(plan, { ...service, database: service.database! }) : {}),
+            ...(databases.secretEnv[service.name] ? clusterDatabaseEnv(plan, { ...service, database: service.database! }) : {}),
           },
-          ...(this.sessions || databases.passwords[service.name]
+          ...(this.sessions || databases.secretEnv[service.name]
             ? {
                 extraSecrets: {
                   ...(this.sessions ? { [SESSION_STORE_PASSWORD_ENV]: this.sessions.password } : {}),
-                  ...(databases.passwords[service.name] ? { [DATA_ENV.databasePassword]: databases.passwords[service.name]! } : {}),
+                  ...databases.secretEnv[service.name],
                 },
               }
             : {}),
@@ -233,22 +234,26 @@ export class LandingZone extends pulumi.ComponentResource {
 
   /**
    * Each service's own database in the data namespace (CloudNativePG for postgres, the
-   * mariadb-operator for mysql, a TLS-only Redis with cert-manager's certificate for key-value):
+   * mariadb-operator for mysql, a TLS-only Redis with cert-manager's certificate for key-value,
+   * FerretDB on a CloudNativePG DocumentDB cluster for document):
    * a generated password in a basic-auth Secret there (the owner's only copy is its own Secret),
    * then per engine the operator, the databases and their owner-only NetworkPolicies.
    */
-  private databases(name: string, provider: k8s.Provider): { passwords: Record<string, pulumi.Output<string>>; resources: pulumi.Resource[] } {
+  private databases(name: string, provider: k8s.Provider): { secretEnv: Record<string, Record<string, pulumi.Output<string>>>; resources: pulumi.Resource[] } {
     const { plan } = this;
     const addOns = clusterDatabaseAddOns(plan);
-    if (addOns.length === 0) return { passwords: {}, resources: [] };
+    if (addOns.length === 0) return { secretEnv: {}, resources: [] };
     // Deleting the namespace, a Secret or a database resource would delete the data: kept and protected in prod.
     const kept = plan.protection.retain ? { protect: true, retainOnDelete: true } : {};
     const objects = (list: readonly ManifestObject[]) => ({ objs: list.map((m) => ({ ...m })) });
     const namespace = new k8s.yaml.v2.ConfigGroup(`${name}-data-namespace`, objects(dataNamespaceManifests(plan)), { parent: this, provider, ...kept });
-    const passwords: Record<string, pulumi.Output<string>> = {};
+    const secretEnv: Record<string, Record<string, pulumi.Output<string>>> = {};
     const secrets = clusterDatabaseServices(plan).map((service) => {
       const password = new random.RandomPassword(`${name}-${service.name}-db-password`, { length: 32, special: false }, { parent: this, ...kept });
-      passwords[service.name] = pulumi.secret(password.result);
+      // The owner's password (and a document store's URI carrying it), secret in state, into its own Secret only.
+      secretEnv[service.name] = Object.fromEntries(
+        Object.keys(clusterDatabaseSecretEnv(plan, service, "")).map((key) => [key, pulumi.secret(password.result.apply((p) => clusterDatabaseSecretEnv(plan, service, p)[key]!))]),
+      );
       const secret = new k8s.core.v1.Secret(
         `${name}-${service.name}-db-credentials`,
         {
@@ -260,13 +265,17 @@ export class LandingZone extends pulumi.ComponentResource {
       );
       return { engine: service.database.engine, secret };
     });
+    // Add-ons come in dependency order (one sharing another's operator names it), so `installed` holds what each waits for.
+    const installed: Record<string, pulumi.Resource[]> = {};
     const resources = addOns.flatMap(({ key, engine, addOn }) => {
       const own = secrets.filter((s) => s.engine === engine).map((s) => s.secret);
-      const operator = applyAddOn(`${name}-${key}`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...own] });
-      const databases = new k8s.yaml.v2.ConfigGroup(`${name}-${key}-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...own, ...operator], ...kept });
-      return [...operator, databases];
+      const shared = addOn.dependsOn.flatMap((d) => installed[d] ?? []);
+      const operator = applyAddOn(`${name}-${key}`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...own, ...shared] });
+      const databases = new k8s.yaml.v2.ConfigGroup(`${name}-${key}-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...own, ...shared, ...operator], ...kept });
+      installed[key] = [...operator, databases];
+      return installed[key];
     });
-    return { passwords, resources };
+    return { secretEnv, resources };
   }
 
   /**

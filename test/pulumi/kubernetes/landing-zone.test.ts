@@ -217,8 +217,7 @@ describe("LandingZone rejects what it does not build", () => {
     expect(config).toMatchObject({ LOG_LEVEL: "info", TIMEOUT: "30", SESSION_STORE_ENDPOINT: "sessions.shop.svc.cluster.local:6379", SESSION_STORE_TLS: "false" });
   });
 
-  it("rejects database engines this engine does not build, and pipelines without an owner", async () => {
-    await expect(run({ ...base, services: [{ name: "orders", database: { engine: "document" } }] })).rejects.toThrow('services[0].database.engine "document" is not built by the pulumi engine on kubernetes. Fix: use postgres or mysql or key-value');
+  it("rejects pipelines without an owner", async () => {
     await expect(run({ ...base, pipelines: { perService: true } })).rejects.toThrow("pipelines.repositoryOwner is undefined");
   });
 
@@ -265,6 +264,59 @@ describe("LandingZone rejects what it does not build", () => {
     const config = objs(single(resources, GROUP, "shop-cart-workload")).find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
     expect(config).toMatchObject({ DATABASE_ENGINE: "key-value", DATABASE_HOST: "cart-kv.shop-data.svc.cluster.local", DATABASE_PORT: "6379", DATABASE_USER: "default" });
     expect((single(resources, SECRET, "shop-cart-secret").inputs["stringData"] as Record<string, string>)["DATABASE_PASSWORD"]).toBe("mock-password-shop-cart-db-password");
+  });
+
+  it("gives a document service FerretDB on its own DocumentDB cluster after the shared operators, its URI and password only in Secrets", async () => {
+    const spec: LandingZoneInput = {
+      ...base,
+      environment: "prod",
+      services: [{ name: "notes", database: { engine: "document" } }, { name: "billing", database: { engine: "postgres" } }, { name: "cart", database: { engine: "key-value" } }, { name: "orders" }],
+      logging: { stack: "none", buffer: "none" },
+    };
+    const { resources } = await run(spec);
+    const credentials = single(resources, SECRET, "shop-notes-db-credentials");
+    expect(credentials.inputs).toMatchObject({ type: "kubernetes.io/basic-auth", metadata: { name: "notes-db-credentials", namespace: "shop-data" }, stringData: { username: "notes" } });
+    expect(credentials.secretInputs).toContain("stringData");
+    // One CloudNativePG and one cert-manager for all engines: the document add-on installs neither and waits for both.
+    expect(byType(resources, RELEASE).map((r) => r.inputs["chart"]).filter((c) => c === "cloudnative-pg" || c === "cert-manager")).toEqual(["cloudnative-pg", "cert-manager"]);
+    const group = single(resources, GROUP, "shop-document-manifests");
+    expect(group.dependsOn).toEqual([
+      "shop-data-namespace",
+      "shop-notes-db-credentials",
+      "shop-databases-cloudnative-pg",
+      "shop-databases-manifests",
+      "shop-key-value-cert-manager",
+      "shop-key-value-manifests",
+    ]);
+    expect(objs(group).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "Cluster/notes-db",
+      "Certificate/notes-ferretdb-tls",
+      "Deployment/notes-ferretdb",
+      "Service/notes-ferretdb",
+      "NetworkPolicy/notes-ferretdb-owner-only",
+      "NetworkPolicy/notes-db-ferretdb-only",
+    ]);
+    expect(JSON.stringify(group.inputs)).not.toContain("mock-password");
+    for (const kept of ["shop-document-manifests", "shop-notes-db-credentials", "shop-notes-db-password"]) {
+      expect(resources.find((r) => r.name === kept), kept).toMatchObject({ protect: true, retainOnDelete: true });
+    }
+    const workload = objs(single(resources, GROUP, "shop-notes-workload"));
+    const config = workload.find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
+    expect(config).toMatchObject({ DATABASE_ENGINE: "document", DATABASE_HOST: "notes-ferretdb.shop-data.svc.cluster.local", DATABASE_PORT: "27018", DATABASE_NAME: "notes", DATABASE_USER: "notes" });
+    expect(config["TABLE_NAME"]).toMatch(/notes/);
+    expect(config["DATABASE_URI"]).toBeUndefined();
+    const ownSecret = single(resources, SECRET, "shop-notes-secret");
+    expect(ownSecret.secretInputs).toContain("stringData");
+    expect(ownSecret.inputs["stringData"]).toMatchObject({
+      DATABASE_PASSWORD: "mock-password-shop-notes-db-password",
+      DATABASE_URI: "mongodb://notes:mock-password-shop-notes-db-password@notes-ferretdb.shop-data.svc.cluster.local:27018/notes?tls=true&authMechanism=SCRAM-SHA-256&authSource=admin",
+    });
+    const env = (workload.find((o) => o.kind === "Deployment")!.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec.containers[0]!.env;
+    expect(env).toContainEqual({ name: "DATABASE_URI", valueFrom: { secretKeyRef: { name: "notes-secrets", key: "DATABASE_URI" } } });
+    // Only the owner gets the URI.
+    for (const other of ["billing", "cart"]) {
+      expect(Object.keys(single(resources, SECRET, `shop-${other}-secret`).inputs["stringData"] as object)).not.toContain("DATABASE_URI");
+    }
   });
 
   it("checks the issuer's tokens on every call through the ingress, with Istio policies applied after the mesh", async () => {
