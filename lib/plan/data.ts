@@ -10,8 +10,7 @@ import { EVENT_STORE_FORWARDING } from "./event-store.js";
 import { subscriptionName } from "./messaging.js";
 import { physicalName } from "./naming.js";
 import { SIZING, VERSIONS } from "./sizing.js";
-import { DATABASE_ENGINES_BUILT } from "./support/database-engines.js";
-import type { DatabasePlan, Engine, EventStorePlan, ReadModelPlan, ServicePlan } from "./types.js";
+import type { DatabasePlan, EventStorePlan, ReadModelPlan, ServicePlan } from "./types.js";
 
 /** Environment variables a service receives for what it owns; the same names on every engine. */
 export const DATA_ENV = {
@@ -150,16 +149,9 @@ export function directPublishes(service: Pick<ServicePlan, "publishes" | "eventS
  * What a spec asks of these patterns that its target cannot give, each with the fix; checked by the
  * planner before anything is planned.
  */
-export function dataPatternProblems(spec: LandingZoneSpec, engine: Engine | undefined): string[] {
+export function dataPatternProblems(spec: LandingZoneSpec): string[] {
   const problems: string[] = [];
-  const built = engine ? DATABASE_ENGINES_BUILT[`${engine}-${spec.cloud}`] : undefined;
   spec.services.forEach((service, i) => {
-    const engineName = service.database?.engine;
-    if (engineName && built && !built.includes(engineName)) {
-      problems.push(
-        `services[${i}].database.engine "${engineName}" is not built by the ${engine} engine on ${spec.cloud}. Fix: use ${built.join(" or ")}`,
-      );
-    }
     if (spec.cloud === "kubernetes" && service.readModel && service.database?.engine !== "postgres") {
       problems.push(
         `services[${i}].readModel on an existing cluster keeps its projection in the service's own database, but "${service.name}" has no postgres database. Fix: add database: { engine: postgres } to services[${i}]`,

@@ -110,7 +110,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   if (asked.has("broker") && !BROKER_OPTIONS[cloud].includes(brokerChoice)) {
     problems.push(`messaging.broker "${brokerChoice}" is not offered on ${cloud}. Fix: use one of ${BROKER_OPTIONS[cloud].join(", ")} or auto`);
   }
-  problems.push(...dataPatternProblems(spec, options.engine));
+  problems.push(...dataPatternProblems(spec));
   problems.push(...hostProblems(spec));
   problems.push(...tracingProblems(spec));
   problems.push(...edgeProxyProblems(spec));

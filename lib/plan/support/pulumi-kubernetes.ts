@@ -2,7 +2,7 @@ import type { CloudSupport } from "../types.js";
 
 /**
  * What the Pulumi engine builds on an existing Kubernetes cluster (lib/pulumi/kubernetes), per
- * capability, each with its tests. Database engines: postgres, mysql, key-value and document (see database-engines.ts).
+ * capability, each with its tests.
  */
 export const PULUMI_KUBERNETES_SUPPORT: CloudSupport = {
   network: ["caas"],
