@@ -1,53 +1,18 @@
-import { readFileSync } from "node:fs";
 import { App, Stack, aws_ecr as ecr } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ServiceDelivery } from "../../lib/cdk/service-delivery.js";
 import { INSTANCE_REFRESH_PREFERENCES } from "../../lib/plan/buildspec.js";
-import { pascalCase, stackName } from "../../lib/plan/naming.js";
-import { planLandingZone } from "../../lib/plan/planner.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
-import type { LandingZoneSpec } from "../../lib/spec/types.js";
-import { DeliveryStack } from "../../stacks/delivery-stack.js";
-import { ServiceDeliveryStack } from "../../stacks/service-delivery-stack.js";
-import { ServiceStack } from "../../stacks/service-stack.js";
+import { CDK_CONTEXT, deployProjectOf, environmentOf, ofType, policiesOf, roleIdOf, synthDelivery, type CfnTemplate } from "./delivery-fixture.js";
 
-const CDK_CONTEXT = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
 const EXAMPLE = loadSpecFile("examples/aws-iaas/landing-zone.yaml");
 const SERVICES = [...EXAMPLE.services.map((s) => s.name), ...EXAMPLE.bffs.map((b) => b.name)];
-
-type Resource = { Type: string; Properties?: Record<string, unknown> };
-interface CfnTemplate {
-  Resources: Record<string, Resource>;
-  Parameters?: Record<string, { Type: string; Default?: string }>;
-}
-
-/** The delivery stacks and one service stack on their own, strictly validated. */
-function synth(spec: LandingZoneSpec): Map<string, CfnTemplate> {
-  const plan = planLandingZone(spec, { engine: "cdk" });
-  const app = new App({ context: CDK_CONTEXT, builtinCloudFormationValidation: true });
-  const env = { account: "111111111111", region: plan.region };
-  const name = (part: string) => stackName(plan.name, plan.environment, part);
-  if (DeliveryStack.isNeeded(plan)) new DeliveryStack(app, "Delivery", { plan, env, stackName: name("delivery") });
-  for (const service of plan.services) new ServiceDeliveryStack(app, `Delivery${pascalCase(service.name)}`, { plan, env, stackName: name(`delivery-${service.name}`), serviceName: service.name });
-  new ServiceStack(app, "SvcOrders", { plan, env, stackName: name("svc-orders"), serviceName: "orders" });
-  return new Map(app.synth().stacks.map((stack) => [stack.stackName, stack.template as CfnTemplate]));
-}
-
-const ofType = (t: CfnTemplate, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
-const policiesOf = (t: CfnTemplate, roleId: string) =>
-  ofType(t, "AWS::IAM::Policy")
-    .filter(([, p]) => JSON.stringify(p.Properties!.Roles ?? []).includes(roleId))
-    .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
-const deployProjectOf = (t: CfnTemplate, service: string, env: string) => ofType(t, "AWS::CodeBuild::Project").find(([, p]) => p.Properties!.Name === `shop-${env}-${service}-deploy`)![1];
-const environmentOf = (project: Resource) =>
-  Object.fromEntries((project.Properties!.Environment as { EnvironmentVariables: { Name: string; Value: unknown }[] }).EnvironmentVariables.map((v) => [v.Name, v.Value]));
-const roleIdOf = (project: Resource) => (project.Properties!.ServiceRole as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0]!;
 
 describe("per-service delivery on iaas (native CodePipeline, prod)", () => {
   let templates: Map<string, CfnTemplate>;
   const template = (part: string) => templates.get(`shop-prod-${part}`)!;
   beforeAll(() => {
-    templates = synth({ ...EXAMPLE, environment: "prod", pipelines: { ...EXAMPLE.pipelines, perService: true, provider: "native", repositoryOwner: "acme" } });
+    templates = synthDelivery({ ...EXAMPLE, environment: "prod", pipelines: { ...EXAMPLE.pipelines, perService: true, provider: "native", repositoryOwner: "acme" } });
   });
 
   it("gives each service and BFF one pipeline: source, build, approval, then a refresh of its own fleet", () => {
@@ -111,7 +76,7 @@ describe("per-service delivery on iaas (native CodePipeline, prod)", () => {
 
 describe("per-service delivery on iaas (GitHub Actions, dev)", () => {
   it("gives each service a deploy project its environment's role may start, refreshing its own group, and no pipeline", () => {
-    const templates = synth({ ...EXAMPLE, environment: "dev", pipelines: { ...EXAMPLE.pipelines, perService: true, provider: "github-actions", repositoryOwner: "acme" } });
+    const templates = synthDelivery({ ...EXAMPLE, environment: "dev", pipelines: { ...EXAMPLE.pipelines, perService: true, provider: "github-actions", repositoryOwner: "acme" } });
     for (const service of SERVICES) {
       const t = templates.get(`shop-dev-delivery-${service}`)!;
       expect(ofType(t, "AWS::CodePipeline::Pipeline")).toEqual([]);

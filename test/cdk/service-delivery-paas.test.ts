@@ -1,48 +1,13 @@
-import { readFileSync } from "node:fs";
 import { App, Stack, aws_ecr as ecr } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ServiceDelivery } from "../../lib/cdk/service-delivery.js";
 import { plannedBeanstalkBundle } from "../../lib/plan/beanstalk-release.js";
-import { pascalCase, stackName } from "../../lib/plan/naming.js";
 import { planLandingZone } from "../../lib/plan/planner.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
-import type { LandingZoneSpec } from "../../lib/spec/types.js";
-import { DeliveryStack } from "../../stacks/delivery-stack.js";
-import { ServiceDeliveryStack } from "../../stacks/service-delivery-stack.js";
-import { ServiceStack } from "../../stacks/service-stack.js";
+import { CDK_CONTEXT, buildSpecOf, deployProjectOf, environmentOf, ofType, policiesOf, roleIdOf, synthDelivery, type CfnTemplate } from "./delivery-fixture.js";
 
-const CDK_CONTEXT = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
 const EXAMPLE = loadSpecFile("examples/aws-paas/landing-zone.yaml");
 const SERVICES = [...EXAMPLE.services.map((s) => s.name), ...EXAMPLE.bffs.map((b) => b.name)];
-
-type Resource = { Type: string; Properties?: Record<string, unknown> };
-interface CfnTemplate {
-  Resources: Record<string, Resource>;
-  Parameters?: Record<string, { Type: string; Default?: string }>;
-}
-
-/** The delivery stacks and one service stack on their own, strictly validated. */
-function synth(spec: LandingZoneSpec): Map<string, CfnTemplate> {
-  const plan = planLandingZone(spec, { engine: "cdk" });
-  const app = new App({ context: CDK_CONTEXT, builtinCloudFormationValidation: true });
-  const env = { account: "111111111111", region: plan.region };
-  const name = (part: string) => stackName(plan.name, plan.environment, part);
-  if (DeliveryStack.isNeeded(plan)) new DeliveryStack(app, "Delivery", { plan, env, stackName: name("delivery") });
-  for (const service of plan.services) new ServiceDeliveryStack(app, `Delivery${pascalCase(service.name)}`, { plan, env, stackName: name(`delivery-${service.name}`), serviceName: service.name });
-  new ServiceStack(app, "SvcOrders", { plan, env, stackName: name("svc-orders"), serviceName: "orders" });
-  return new Map(app.synth().stacks.map((stack) => [stack.stackName, stack.template as CfnTemplate]));
-}
-
-const ofType = (t: CfnTemplate, type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
-const policiesOf = (t: CfnTemplate, roleId: string) =>
-  ofType(t, "AWS::IAM::Policy")
-    .filter(([, p]) => JSON.stringify(p.Properties!.Roles ?? []).includes(roleId))
-    .flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
-const deployProjectOf = (t: CfnTemplate, service: string, env: string) => ofType(t, "AWS::CodeBuild::Project").find(([, p]) => p.Properties!.Name === `shop-${env}-${service}-deploy`)![1];
-const environmentOf = (project: Resource) =>
-  Object.fromEntries((project.Properties!.Environment as { EnvironmentVariables: { Name: string; Value: unknown }[] }).EnvironmentVariables.map((v) => [v.Name, v.Value]));
-const roleIdOf = (project: Resource) => (project.Properties!.ServiceRole as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0]!;
-const buildSpecOf = (project: Resource) => String((project.Properties!.Source as { BuildSpec: string }).BuildSpec);
 
 /** The release statements of a deployer in ap-northeast-2, account 111111111111, for the prod environment of `service`. */
 function releaseStatements(service: string, env: string, release: unknown): Record<string, unknown>[] {
@@ -103,7 +68,7 @@ describe("per-service delivery on paas (native CodePipeline, prod)", () => {
   const template = (part: string) => templates.get(`shop-prod-${part}`)!;
   const spec = { ...EXAMPLE, environment: "prod" as const, pipelines: { ...EXAMPLE.pipelines, perService: true, provider: "native" as const, repositoryOwner: "acme" } };
   beforeAll(() => {
-    templates = synth(spec);
+    templates = synthDelivery(spec);
   });
 
   it("gives each service and BFF one pipeline: source, build, approval, then a release to its own environment", () => {
@@ -180,7 +145,7 @@ describe("per-service delivery on paas (native CodePipeline, prod)", () => {
 
 describe("per-service delivery on paas (GitHub Actions, dev)", () => {
   it("gives each service a deploy project its environment's role may start, releasing to its own environment, no approval, no pipeline", () => {
-    const templates = synth({ ...EXAMPLE, environment: "dev", pipelines: { ...EXAMPLE.pipelines, perService: true, provider: "github-actions", repositoryOwner: "acme" } });
+    const templates = synthDelivery({ ...EXAMPLE, environment: "dev", pipelines: { ...EXAMPLE.pipelines, perService: true, provider: "github-actions", repositoryOwner: "acme" } });
     for (const service of SERVICES) {
       const t = templates.get(`shop-dev-delivery-${service}`)!;
       expect(ofType(t, "AWS::CodePipeline::Pipeline")).toEqual([]);
