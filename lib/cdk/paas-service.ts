@@ -16,7 +16,7 @@ import {
 import { Construct } from "constructs";
 import { BEANSTALK_INSTANCE_MANAGED_POLICIES, BEANSTALK_INSTANCE_PORT, beanstalkBundle, beanstalkHost, beanstalkOptionSettings, type HostLogBuffer, type HostSessionStore } from "../plan/host-bootstrap.js";
 import { hostedServiceNames } from "../plan/hosts.js";
-import { subscriptionsOf } from "../plan/lookup.js";
+import { routesTo, subscriptionsOf } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import type { ConfigStore } from "./config-store.js";
 import { createHostedServiceParts, findService, grantHostedService } from "./hosted-service-parts.js";
@@ -133,6 +133,9 @@ export class PaasService extends Construct {
     const { plan } = props;
     const service = findService(plan, props.serviceName, "PaasService");
     if (!plan.paas || !plan.hosts) throw new Error(`PaasService ${service.name}: plan tier is "${plan.tier}", which has no Beanstalk platform. Fix: plan the landing zone with tier: paas`);
+    if (routesTo(plan, service.name).length > 0 && props.loadBalancer.pathListenerArn === undefined) {
+      throw new Error(`PaasService ${this.node.path}: ${service.name} has gateway routes, but loadBalancer.pathListenerArn is undefined, so its path rules have no listener. Fix: pass the path listener of its load balancer (ApiGateway.listeners)`);
+    }
     this.service = service;
     const names = hostedServiceNames(plan, service);
     const removalPolicy = props.removalPolicy ?? (plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);

@@ -170,6 +170,24 @@ describe("PaasPlatform and PaasService on their own", () => {
     template.hasResourceProperties("AWS::ServiceDiscovery::Instance", { InstanceId: "shop-dev-orders" });
   });
 
+  it("refuses an environment with routes but no path listener for its rules", () => {
+    const fresh = stackWithNetwork(false);
+    const freshPlatform = new PaasPlatform(fresh.stack, "Platform", { vpc: fresh.vpc, applicationName: "shop-dev" });
+    expect(
+      () =>
+        new PaasService(fresh.stack, "Orders", {
+          plan,
+          serviceName: "orders",
+          applicationName: freshPlatform.applicationName,
+          serviceRoleArn: freshPlatform.serviceRole.roleArn,
+          vpc: fresh.vpc,
+          workloadSecurityGroup: freshPlatform.workloadSecurityGroup,
+          loadBalancer: { arn: "arn:lb", securityGroupId: "sg-lb" },
+          image: "public.ecr.aws/shop/orders:1.0.0",
+        }),
+    ).toThrow(/orders has gateway routes, but loadBalancer\.pathListenerArn is undefined.*Fix: pass the path listener of its load balancer/);
+  });
+
   it("refuses Beanstalk load balancers whose gateway would make the target groups itself", () => {
     const fresh = stackWithNetwork(false);
     expect(() => new ApiGateway(fresh.stack, "Mixed", { vpc: fresh.vpc, routes: [{ path: "/x", target: "x", port: 80 }], auth: { kind: "none" }, sharedWithBeanstalk: true })).toThrow(

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BEANSTALK_INSTANCE_MANAGED_POLICIES, BEANSTALK_INSTANCE_PORT, beanstalkBundle, beanstalkHost, beanstalkOptionSettings } from "../../plan/host-bootstrap.js";
 import { hostedServiceNames } from "../../plan/hosts.js";
+import { routesTo } from "../../plan/lookup.js";
 import { shortHash } from "../../plan/naming.js";
 import type { ConfigStore } from "./config-store.js";
 import { checkHostedService, findService, hostedConfigStore, hostedServicePolicy, messagingEnv, resolveSessionStore, type HostedServiceArgs } from "./hosted-service-parts.js";
@@ -77,6 +78,9 @@ export class PaasService extends pulumi.ComponentResource {
     const service = findService(plan, args.service, `PaasService ${name}`);
     if (!plan.paas || !plan.hosts) throw new Error(`PaasService ${name}: plan tier is "${plan.tier}", which has no Beanstalk platform. Fix: plan the landing zone with tier: paas`);
     checkHostedService(`PaasService ${name}`, plan, service, args.broker, args.secretValues, args.configStore);
+    if (routesTo(plan, service.name).length > 0 && args.loadBalancer.pathListenerArn === undefined) {
+      throw new Error(`PaasService ${name}: ${service.name} has gateway routes, but loadBalancer.pathListenerArn is undefined, so its path rules have no listener. Fix: pass the path listener of its load balancer (GatewayLoadBalancerNodes.listener.arn)`);
+    }
     const paas = plan.paas;
     super("msa:aws:PaasService", name, {}, opts);
     const parent = { parent: this };

@@ -320,6 +320,7 @@ describe("hosted service components on their own", () => {
         () => new VmService("vm", { plan: paasPlan, service: "orders", ...common }),
         () => new PaasService("paas", { plan: paasPlan, service: "orders", ...common, applicationName: "a", serviceRoleArn: "r", bundleBucket: "b", vpcId: "v", loadBalancer: { arn: "l", securityGroupId: "sg" } }),
         () => new PaasService("nope", { plan: paasPlan, service: "nope", ...common, applicationName: "a", serviceRoleArn: "r", bundleBucket: "b", vpcId: "v", loadBalancer: { arn: "l", securityGroupId: "sg" } }),
+        () => new PaasService("nolistener", { plan: paasPlan, service: "web", ...common, applicationName: "a", serviceRoleArn: "r", bundleBucket: "b", vpcId: "v", loadBalancer: { arn: "l", securityGroupId: "sg" } }),
       ]) {
         try {
           create();
@@ -332,6 +333,7 @@ describe("hosted service components on their own", () => {
       expect.stringMatching(/VmService vm: plan tier is "paas", which has no VM fleet\. Fix: plan the landing zone with tier: iaas/),
       expect.stringMatching(/PaasService paas: broker is undefined but orders publishes or subscribes\. Fix: pass the landing zone's MessageBroker/),
       expect.stringMatching(/PaasService nope: service "nope" is not in plan.services .*Fix: pass one of those names/),
+      expect.stringMatching(/PaasService nolistener: web has gateway routes, but loadBalancer\.pathListenerArn is undefined.*Fix: pass the path listener of its load balancer/),
     ]);
     expect(run.resources).toEqual([]);
   });
