@@ -10,7 +10,7 @@ import { ServiceStack } from "../../stacks/service-stack.js";
 
 export const CDK_CONTEXT = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
 
-export type Resource = { Type: string; Properties?: Record<string, unknown> };
+export type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string };
 export interface CfnTemplate {
   Resources: Record<string, Resource>;
   Parameters?: Record<string, { Type: string; Default?: string }>;

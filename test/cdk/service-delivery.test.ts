@@ -1,42 +1,14 @@
-import { readFileSync } from "node:fs";
 import { App, Stack, aws_ec2 as ec2, aws_ecr as ecr, aws_iam as iam } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LandingZone } from "../../lib/cdk/landing-zone.js";
 import { ServiceDelivery } from "../../lib/cdk/service-delivery.js";
-import { pascalCase, stackName } from "../../lib/plan/naming.js";
-import { planLandingZone } from "../../lib/plan/planner.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../lib/spec/types.js";
-import { DeliveryStack } from "../../stacks/delivery-stack.js";
-import { ServiceDeliveryStack } from "../../stacks/service-delivery-stack.js";
-import { ServiceStack } from "../../stacks/service-stack.js";
+import { synthDelivery, type CfnTemplate } from "./delivery-fixture.js";
 
-const CDK_CONTEXT = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
 const EXAMPLE = loadSpecFile("examples/shop/landing-zone.yaml");
 const SERVICES = [...EXAMPLE.services.map((s) => s.name), ...EXAMPLE.bffs.map((b) => b.name)];
-
-type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string };
-interface CfnTemplate {
-  Resources: Record<string, Resource>;
-  Parameters?: Record<string, { Type: string; Default?: string }>;
-}
-
-/**
- * The delivery stacks (and one service stack) on their own, as the landing zone builds them: they
- * read everything shared from SSM parameters, so they synthesize without the platform, and strict
- * validation stays cheap.
- */
-function deliveryStacks(spec: LandingZoneSpec): Map<string, CfnTemplate> {
-  const plan = planLandingZone(spec, { engine: "cdk" });
-  const app = new App({ context: CDK_CONTEXT, builtinCloudFormationValidation: true });
-  const env = { account: "111111111111", region: plan.region };
-  const name = (part: string) => stackName(plan.name, plan.environment, part);
-  if (DeliveryStack.isNeeded(plan)) new DeliveryStack(app, "Delivery", { plan, env, stackName: name("delivery") });
-  for (const service of plan.services) new ServiceDeliveryStack(app, `Delivery${pascalCase(service.name)}`, { plan, env, stackName: name(`delivery-${service.name}`), serviceName: service.name });
-  new ServiceStack(app, "SvcOrders", { plan, env, stackName: name("svc-orders"), serviceName: "orders" });
-  return new Map(app.synth().stacks.map((stack) => [stack.stackName, stack.template as CfnTemplate]));
-}
 
 /** The whole landing zone, unvalidated: for comparing every stack. */
 function synth(spec: LandingZoneSpec): Map<string, CfnTemplate> {
@@ -64,7 +36,7 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
 
   beforeAll(() => {
     // Strict CloudFormation validation: any schema error or unacknowledged warning throws here.
-    templates = deliveryStacks(withPipelines(EXAMPLE, { provider: "native" }));
+    templates = synthDelivery(withPipelines(EXAMPLE, { provider: "native" }));
   });
 
   it("gives each service and BFF one pipeline and its registry, in its own delivery stack", () => {
@@ -178,7 +150,7 @@ describe("per-service delivery (native CodePipeline, prod)", () => {
 describe("per-service delivery (GitHub Actions, dev)", () => {
   let templates: Map<string, CfnTemplate>;
   beforeAll(() => {
-    templates = deliveryStacks(
+    templates = synthDelivery(
       withPipelines({ ...EXAMPLE, environment: "dev", network: { ...EXAMPLE.network, zones: 2, availabilityZones: EXAMPLE.network.availabilityZones.slice(0, 2), natGateways: 1 }, retainData: false }, { provider: "github-actions" }),
     );
   });
