@@ -6,8 +6,9 @@ import type { CloudSupport } from "../types.js";
  * service on VMs (lib/plan/edge-proxy.ts). Logging outside GKE runs on a logging cluster of its own: VMs ship into its
  * buffer, App Engine's entries come through a Cloud Logging sink into Pub/Sub. Not built on App Engine: tokens and the
  * auth service (no proxy can stand between the load balancer's serverless NEG and the app) and tracing (no collector
- * sidecar beside a flexible service). Pipelines are Cloud Build triggers rolling a GKE Deployment (lib/plan/cloud-build.ts);
- * not built on VMs and App Engine.
+ * sidecar beside a flexible service). Pipelines are Cloud Build triggers (lib/plan/cloud-build.ts) rolling a GKE Deployment,
+ * replacing the VMs of a managed instance group (which read the released image from a secret at boot), or deploying and
+ * promoting an App Engine version.
  */
 export const PULUMI_GCP_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
@@ -30,5 +31,5 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],
   frontends: ["iaas", "caas", "paas"],
-  pipeline: ["caas"],
+  pipeline: ["iaas", "caas", "paas"],
 };
