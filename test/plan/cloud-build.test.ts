@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { CLOUD_BUILD_SUBSTITUTIONS, cloudBuildNames, DIGEST_FILE, gkeRolloutSteps, gkeRolloutSubstitutions, workerPoolName } from "../../lib/plan/cloud-build.js";
-import { planLandingZone } from "../../lib/plan/planner.js";
-import { loadSpecFile } from "../../lib/spec/parse.js";
 
 const scripts = (privateEndpoint: boolean) => gkeRolloutSteps({ testCommand: "npm test", privateEndpoint }).map((s) => s.args[1]);
 
