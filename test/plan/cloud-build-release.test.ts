@@ -21,7 +21,7 @@ const REPOSITORY = "asia-northeast3-docker.pkg.dev/shop-prod/orders/orders";
 const PUSHED = `${REPOSITORY}@sha256:${"1".repeat(64)}`;
 const PREVIOUS = `${REPOSITORY}@sha256:${"2".repeat(64)}`;
 
-const settings: AppEngineVersionSettings = appEngineVersionSettings(planLandingZone({ ...loadSpecFile("examples/gcp/landing-zone.yaml"), tier: "paas", mesh: { kind: "none" } as never }), "orders", {
+const settings: AppEngineVersionSettings = appEngineVersionSettings(planLandingZone({ ...loadSpecFile("examples/gcp/landing-zone.yaml"), tier: "paas", mesh: { ...loadSpecFile("examples/gcp/landing-zone.yaml").mesh, kind: "none" } }), "orders", {
   serviceAccount: "shop-orders@shop-prod.iam.gserviceaccount.com",
   envVariables: { SERVICE_NAME: "orders", PORT: "8080", PRICE: "$5 'net'" },
   network: { name: "shop-prod", subnetwork: "shop-prod-services" },
