@@ -169,6 +169,11 @@ export interface ServiceDeliveryArgs {
  *   deploy: { clusterName: platform.clusterName, location: "asia-northeast3", privateEndpoint: true, namespace: "shop", deployment: "orders", rbac: { provider: platform.provider } },
  *   workerPool: pool.id, approval: true,
  * });
+ * // On VMs, the InstanceGroupService (release: { secretId }) creates the secret its VMs read at boot:
+ * new ServiceDelivery("payments", {
+ *   ...common, release: { secret: payments.release!.secret },
+ *   deploy: { kind: "instance-group", instanceGroupManager: payments.instanceGroupManagerName, region: "asia-northeast3", zoneCount: 3, rollerRole: migRoller.name },
+ * });
  */
 export class ServiceDelivery extends pulumi.ComponentResource {
   /** The build's service account. */
@@ -231,6 +236,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     const secretId = secret.apply((id) => id.split("/").pop()!);
     if (deploy.kind === "instance-group") {
       // Compute has no IAM policy on a managed instance group: the project grant is narrowed to this group by name.
+      // Unconfirmed: that regional groups honour resource.name conditions, and that the patch (it re-sends the group's template) checks nothing on the template or the VMs' account.
       const resourceName = pulumi.interpolate`projects/${project.id}/regions/${deploy.region}/instanceGroupManagers/${deploy.instanceGroupManager}`;
       projectRoles.push(
         projectRole("instance-group", deploy.rollerRole, {
@@ -247,6 +253,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
         does: "replace the VMs of its managed instance group",
       };
     } else if (deploy.kind === "app-engine") {
+      // Unconfirmed: that `gcloud app deploy --image-url` stages nothing in Cloud Storage (no storage role is granted).
       projectRoles.push(projectRole("app-engine-deploy", CLOUD_BUILD_ROLES.appEngineDeployer), projectRole("app-engine-traffic", CLOUD_BUILD_ROLES.appEngineTraffic));
       runtimeUser = new gcp.serviceaccount.IAMMember(`${name}-runtime-user`, { serviceAccountId: deploy.runtimeAccount, role: CLOUD_BUILD_ROLES.runtimeUser, member: account.member }, parent);
       const settings = pulumi.output(deploy.settings);
