@@ -11,15 +11,15 @@ export const CONTAINER_VM_IMAGE = "projects/cos-cloud/global/images/family/cos-s
 export interface ContainerVmOptions {
   /** Service name: the systemd unit, the container and the directories under /etc/msa and /run/msa. */
   readonly service: string;
-  /** The image to run; with `releaseSecret`, the repository whose images the secret may name. */
+  /** The image to run; with `release`, the one the release secret starts from. */
   readonly image: string;
   /**
-   * Secret Manager secret (`projects/<p>/secrets/<id>`) whose latest version is the image to run, read
+   * A Secret Manager secret (`projects/<p>/secrets/<id>`) whose latest version is the image to run, read
    * at each start with the VM's account, so a release replaces VMs without a new instance template.
-   * Only a tag or digest of `image`'s repository is run.
+   * Only `image` itself or a tag or digest of `repository` (the one the pipeline pushes to) is run.
    * @default - `image`, fixed in the template
    */
-  readonly releaseSecret?: string;
+  readonly release?: { readonly secret: string; readonly repository: string };
   /** Container port, published on the same host port for the load balancer. */
   readonly port: number;
   /** Non-secret environment variables (single-line values). */
@@ -93,7 +93,7 @@ export function containerVmUserData(options: ContainerVmOptions): string {
     `--user ${WORKLOAD_UID}:${WORKLOAD_UID}`,
     "--cap-drop ALL --security-opt no-new-privileges",
     // systemd turns $$ into $: bash reads the image the start fetched.
-    options.releaseSecret ? `"$$(cat ${run}/image)"` : image,
+    options.release ? `"$$(cat ${run}/image)"` : image,
   ].join(" ");
   const unit = dockerUnit(`${service} container (msa-landing-zone)`, [
     // COS keeps / read-only; docker-credential-gcr writes its Docker config under HOME.
@@ -103,10 +103,10 @@ export function containerVmUserData(options: ContainerVmOptions): string {
     `ExecStartPre=/bin/bash ${etc}/fetch-secrets.sh`,
     ...(collector ? [NETWORK_CREATE] : []),
     `ExecStartPre=-/usr/bin/docker rm -f ${service}`,
-    options.releaseSecret ? `ExecStart=/bin/bash -c 'exec ${dockerRun}'` : `ExecStart=${dockerRun}`,
+    options.release ? `ExecStart=/bin/bash -c 'exec ${dockerRun}'` : `ExecStart=${dockerRun}`,
     `ExecStop=/usr/bin/docker stop ${service}`,
   ]);
-  const release = options.releaseSecret ? { secret: options.releaseSecret, repository: imageRepository(image) } : undefined;
+  const release = options.release ? { ...options.release, initial: image } : undefined;
   const config = {
     write_files: [
       { path: `${etc}/config.env`, permissions: "0644", owner: "root", content: Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join("") },
@@ -174,14 +174,7 @@ function shipperFiles(shipper: ContainerVmShipper): { path: string; permissions:
   ];
 }
 
-/** `image` without its tag or digest. */
-function imageRepository(image: string): string {
-  const slash = image.lastIndexOf("/");
-  const name = image.slice(slash + 1).replace(/[@:].*$/, "");
-  return `${image.slice(0, slash + 1)}${name}`;
-}
-
-function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string>>, release?: { readonly secret: string; readonly repository: string }): string {
+function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string>>, release?: { readonly secret: string; readonly repository: string; readonly initial: string }): string {
   return [
     "#!/bin/bash",
     "# Reads the service's secrets with the VM's service account into a file on tmpfs only root can read.",
@@ -201,9 +194,9 @@ function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string
       : []),
     ...(release
       ? [
-          "# The released image: only a tag or digest of the service's own repository runs.",
+          "# The released image: only the first one or a tag or digest of the service's own repository runs.",
           `image=$(fetch ${release.secret})`,
-          `case "$image" in "${release.repository}"@sha256:*|"${release.repository}":*) printf '%s' "$image" > ${run}/image ;; *) echo "Refusing image $image: not of ${release.repository}" >&2; exit 1 ;; esac`,
+          `case "$image" in "${release.initial}"|"${release.repository}"@sha256:*|"${release.repository}":*) printf '%s' "$image" > ${run}/image ;; *) echo "Refusing image $image: not of ${release.repository}" >&2; exit 1 ;; esac`,
         ]
       : []),
     'mv "$out.tmp" "$out"',
@@ -223,8 +216,11 @@ function checkOptions(options: ContainerVmOptions): void {
   for (const [key, value] of Object.entries(options.env)) {
     if (/[\r\n]/.test(value)) throw new Error(`containerVmUserData env.${key}: a multi-line value cannot go into an env file. Fix: pass it in files`);
   }
-  if (options.releaseSecret !== undefined && !SECRET_ID.test(options.releaseSecret)) {
-    throw new Error(`containerVmUserData releaseSecret: "${options.releaseSecret}" is not a Secret Manager secret id. Fix: pass projects/<project>/secrets/<secret>`);
+  if (options.release && !SECRET_ID.test(options.release.secret)) {
+    throw new Error(`containerVmUserData release.secret: "${options.release.secret}" is not a Secret Manager secret id. Fix: pass projects/<project>/secrets/<secret>`);
+  }
+  if (options.release && !/^[a-z0-9.-]+(\/[a-z0-9._-]+)+$/.test(options.release.repository)) {
+    throw new Error(`containerVmUserData release.repository: "${options.release.repository}" is not an image repository. Fix: pass <region>-docker.pkg.dev/<project>/<repository>/<image>, without tag or digest`);
   }
   for (const [key, id] of Object.entries(options.secrets)) {
     if (!SECRET_ID.test(id)) throw new Error(`containerVmUserData secrets.${key}: "${id}" is not a Secret Manager secret id. Fix: pass projects/<project>/secrets/<secret>`);

@@ -225,7 +225,8 @@ export class InstanceGroupService extends pulumi.ComponentResource {
         containerVmUserData({
           service: service.name,
           image: gcpImage(service, url),
-          ...(releaseSecret ? { releaseSecret } : {}),
+          // A release is a digest of the image the pipeline pushes (`<repository url>/<repository>`).
+          ...(releaseSecret ? { release: { secret: releaseSecret, repository: `${url}/${service.repository}` } } : {}),
           port: service.port,
           env: resolvedEnv,
           ...(args.sessions ? { files: { [SESSION_STORE_TLS_CA_ENV]: ca } } : {}),

@@ -99,7 +99,7 @@ describe("containerVmUserData with a collector", () => {
 
 
 describe("containerVmUserData with a release secret", () => {
-  const released = { ...options, image: "asia-northeast3-docker.pkg.dev/p/shop-orders/shop-orders:latest", releaseSecret: "projects/p/secrets/shop-prod-orders-release" };
+  const released = { ...options, image: "docker.io/library/nginx:1.27", release: { secret: "projects/p/secrets/shop-prod-orders-release", repository: "asia-northeast3-docker.pkg.dev/p/shop-orders/shop-orders" } };
   const c = config(containerVmUserData(released));
   const unit = file(c, "/etc/systemd/system/orders.service");
   const fetch = file(c, "/etc/msa/orders/fetch-secrets.sh");
@@ -136,15 +136,18 @@ describe("containerVmUserData with a release secret", () => {
     expect(fetch).toContain("image=$(fetch projects/p/secrets/shop-prod-orders-release)");
   });
 
-  it("writes a released digest or tag of the service's own repository, and refuses any other image", () => {
+  it("writes the first image or a released digest or tag of the service's own repository, and refuses any other image", () => {
     const digest = `asia-northeast3-docker.pkg.dev/p/shop-orders/shop-orders@sha256:${"1".repeat(64)}`;
     expect(boot(digest)).toEqual({ status: 0, image: digest });
     expect(boot("asia-northeast3-docker.pkg.dev/p/shop-orders/shop-orders:latest").status).toBe(0);
+    expect(boot("docker.io/library/nginx:1.27")).toEqual({ status: 0, image: "docker.io/library/nginx:1.27" });
+    expect(boot("docker.io/library/nginx:latest").status).toBe(1);
     expect(boot(`asia-northeast3-docker.pkg.dev/p/shop-payments/shop-payments@sha256:${"1".repeat(64)}`).status).toBe(1);
     expect(boot("docker.io/evil/shop-orders:latest").status).toBe(1);
   });
 
-  it("refuses a release secret that is not a secret id, naming the fix", () => {
-    expect(() => containerVmUserData({ ...released, releaseSecret: "shop-prod-orders-release" })).toThrow(/releaseSecret: "shop-prod-orders-release" is not a Secret Manager secret id\. Fix: pass projects\/<project>\/secrets\/<secret>/);
+  it("refuses a release secret that is not a secret id, or a repository with a tag, naming the fix", () => {
+    expect(() => containerVmUserData({ ...released, release: { ...released.release, secret: "shop-prod-orders-release" } })).toThrow(/release.secret: "shop-prod-orders-release" is not a Secret Manager secret id\. Fix: pass projects\/<project>\/secrets\/<secret>/);
+    expect(() => containerVmUserData({ ...released, release: { ...released.release, repository: "r.io/p/orders:latest" } })).toThrow(/release.repository: "r.io\/p\/orders:latest" is not an image repository\. Fix:/);
   });
 });

@@ -109,10 +109,15 @@ describe("LandingZone on GCP VMs with Cloud Build pipelines, prod", () => {
       expect(vmReads.map((r) => r.inputs["secretId"])).toEqual([releaseSecret(service.name)]);
       const template = single(resources, "gcp:compute/instanceTemplate:InstanceTemplate", `shop-${service.name}-template`);
       const userData = (template.inputs["metadata"] as Record<string, string>)["user-data"]!;
-      expect(userData).toContain(`image=$(fetch ${releaseSecret(service.name)})`);
-      expect(userData).toContain(`"$$(cat /run/msa/${service.name}/image)"`);
-      // The template names no image: a release changes the secret, not the template.
-      expect(userData).not.toContain(`/${service.repository}:`);
+      const files = (parse(userData) as { write_files: { path: string; content: string }[] }).write_files;
+      const unit = files.find((f) => f.path === `/etc/systemd/system/${service.name}.service`)!.content;
+      const fetch = files.find((f) => f.path === `/etc/msa/${service.name}/fetch-secrets.sh`)!.content;
+      expect(fetch).toContain(`image=$(fetch ${releaseSecret(service.name)})`);
+      // Only the first image or the repository the pipeline pushes to may run.
+      expect(fetch).toContain(`"${REGION}-docker.pkg.dev/${MOCK_GCP_PROJECT}/${service.repository}/${service.repository}"@sha256:*`);
+      // The unit runs what the secret names: a release changes the secret, not the template.
+      expect(unit).toContain(`"$$(cat /run/msa/${service.name}/image)"`);
+      expect(unit).not.toContain(`/${service.repository}:`);
       const first = single(resources, "gcp:secretmanager/secretVersion:SecretVersion", `shop-${service.name}-release`);
       expect(first.inputs["secretData"]).toBe(`${REGION}-docker.pkg.dev/${MOCK_GCP_PROJECT}/${service.repository}/${service.image}`);
     }
