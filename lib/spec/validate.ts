@@ -22,6 +22,9 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
   }
 
   checkNetwork(spec, add);
+  if (spec.kubernetes !== undefined && spec.cloud !== "kubernetes") {
+    add("kubernetes", `sets the add-ons of an existing cluster, but cloud is ${spec.cloud}`, "remove the kubernetes section, or set cloud: kubernetes");
+  }
 
   const serviceNames = new Map<string, number>();
   spec.services.forEach((s, i) => {
