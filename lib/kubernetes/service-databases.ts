@@ -2,7 +2,7 @@ import { DATA_ENV } from "../plan/data.js";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
 import type { DatabaseEngine } from "../spec/types.js";
 import { databaseAddOn, databaseHost, postgresServices } from "./database.js";
-import { dataTrustAddOn, dataTrustEnv } from "./data-trust.js";
+import { dataCaConfigMapName, dataTrustAddOn, dataTrustEnv } from "./data-trust.js";
 import { DOCUMENT_PORT, documentAddOn, documentConnectionUri, documentHost, documentServices } from "./document.js";
 import { KEY_VALUE_USER, keyValueAddOn, keyValueHost, keyValueServices } from "./key-value.js";
 import { mysqlAddOn, mysqlHost, mysqlServices } from "./mysql.js";
@@ -84,4 +84,9 @@ export function clusterDatabaseAddOns(plan: LandingZonePlan): ClusterDatabaseAdd
 export function clusterDataTrustAddOn(plan: LandingZonePlan): AddOn | undefined {
   const trust = dataTrustAddOn(plan);
   return trust ? { ...trust, dependsOn: clusterDatabaseAddOns(plan).map((entry) => entry.key) } : undefined;
+}
+
+/** The ConfigMap of CA certificates a service's workload mounts (`WorkloadOptions.dataCaConfigMap`): its own data store's, or none without one. */
+export function clusterDataCaConfigMap(plan: LandingZonePlan, service: Pick<ServicePlan, "name">): string | undefined {
+  return clusterDatabaseServices(plan).some((s) => s.name === service.name) ? dataCaConfigMapName(plan, service.name) : undefined;
 }

@@ -2,13 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { databaseCredentialsSecretName, dataNamespace, dataNamespaceManifests } from "../../kubernetes/database.js";
-import { dataCaConfigMapName } from "../../kubernetes/data-trust.js";
 import {
   clusterDatabaseAddOns,
   clusterDatabaseEnv,
   clusterDatabaseSecretEnv,
   clusterDatabaseServices,
   clusterDatabaseUser,
+  clusterDataCaConfigMap,
   clusterDataTrustAddOn,
 } from "../../kubernetes/service-databases.js";
 import { frontendImage, frontendNamespace, frontendNamespaceManifests, frontendRouteConflicts } from "../../kubernetes/frontends.js";
@@ -198,6 +198,7 @@ export class LandingZone extends pulumi.ComponentResource {
     for (const service of plan.services) {
       const serviceTransform = transform.service?.(service.name);
       const secretValues = args.secretValues?.[service.name];
+      const dataCaConfigMap = clusterDataCaConfigMap(plan, service);
       const image = args.registry && !imageSetInSpec(plan, service) ? `${args.registry.server.replace(/\/+$/, "")}/${service.image}` : undefined;
       services[service.name] = new ServiceWorkload(
         `${name}-${service.name}`,
@@ -221,7 +222,7 @@ export class LandingZone extends pulumi.ComponentResource {
             : {}),
           ...(secretValues ? { secretValues } : {}),
           // The owner verifies its data store's server certificate against the CA trust-manager copies next to it.
-          ...(databases.secretEnv[service.name] ? { dataCaConfigMap: dataCaConfigMapName(plan, service.name) } : {}),
+          ...(dataCaConfigMap ? { dataCaConfigMap } : {}),
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: pullSecret.metadata.name } : {}),
           ...(serviceTransform ? { transform: serviceTransform } : {}),
