@@ -34,7 +34,8 @@ export function trustManagerInstalled(plan: LandingZonePlan): boolean {
   return plan.spec.kubernetes?.trustManager.install ?? true;
 }
 
-const bundleSchema = z.strictObject({
+/** The `Bundle` fields the landing zone sets (strict, no kubernetes-models package): only Secret sources' `ca.crt`, a selected target. */
+export const TRUST_BUNDLE_SCHEMA = z.strictObject({
   apiVersion: z.literal(TRUST_API),
   kind: z.literal("Bundle"),
   // Bundles are cluster-scoped: a name (DNS subdomain) and labels, no namespace.
@@ -115,7 +116,7 @@ export function dataTrustAddOn(plan: LandingZonePlan): AddOn | undefined {
   const clients = dataTrustClients(plan);
   if (clients.length === 0) return undefined;
   const bundles: ManifestObject[] = clients.map((service) =>
-    validatedCustomResource(bundleSchema, {
+    validatedCustomResource(TRUST_BUNDLE_SCHEMA, {
       apiVersion: TRUST_API,
       kind: "Bundle",
       metadata: {
