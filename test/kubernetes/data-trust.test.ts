@@ -61,7 +61,7 @@ describe("dataTrustAddOn (each data store's CA handed to its owner by trust-mana
 
   it("publishes per owner only the ca.crt of the CA signing its own store, into the workloads namespace only", () => {
     expect(addOn.manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(["Bundle/shop-orders-data-ca", "Bundle/shop-catalog-data-ca", "Bundle/shop-cart-data-ca", "Bundle/shop-notes-data-ca"]);
-    const sources = Object.fromEntries(addOn.manifests.map((m) => [m.metadata.name, (m as { spec: { sources: unknown } }).spec.sources]));
+    const sources = Object.fromEntries(addOn.manifests.map((m) => [m.metadata.name, (m as Record<string, any>).spec.sources]));
     expect(sources).toEqual({
       // CloudNativePG's CA, mariadb-operator's CA bundle, the landing zone's cert-manager CA: a public key each, never ca.key or tls.key.
       "shop-orders-data-ca": [{ secret: { name: "orders-db-ca", key: "ca.crt" } }],
@@ -72,7 +72,7 @@ describe("dataTrustAddOn (each data store's CA handed to its owner by trust-mana
     for (const bundle of addOn.manifests) {
       expect(bundle.apiVersion).toBe(TRUST_API);
       expect(bundle.metadata.namespace).toBeUndefined();
-      expect((bundle as { spec: { target: unknown } }).spec.target).toEqual({ configMap: { key: "ca.crt" }, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "shop" } } });
+      expect((bundle as Record<string, any>).spec.target).toEqual({ configMap: { key: "ca.crt" }, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "shop" } } });
     }
   });
 

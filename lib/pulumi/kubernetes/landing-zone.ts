@@ -115,7 +115,9 @@ export interface LandingZoneTransform {
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
  * database, a MariaDB (mariadb-operator) per mysql database, a TLS-only Redis per key-value
  * store and a TLS-only FerretDB on its own CloudNativePG DocumentDB cluster per document store
- * (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
+ * (each reachable only by its owner, which verifies the server against its store's CA that
+ * trust-manager copies next to it; cert-manager and trust-manager are the cluster's own when the spec
+ * sets `kubernetes.*.install: false`), event stores and choreographed sagas on Kafka, every
  * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
  * own repository, and the micro-frontends (the shell at `/`, each fragment at `/<fragment>/`, on
  * the gateway's host beside the shell BFF's routes). The plan decides everything; a spec asking
