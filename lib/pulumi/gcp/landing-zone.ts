@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { gatewayAuthPolicies, type JwtIssuer } from "../../kubernetes/gateway-auth.js";
 import { externalEdgeProxyIssuer } from "../../plan/edge-proxy.js";
+import type { EndpointsIssuer } from "../../plan/endpoints-proxy.js";
 import { labelsFor } from "../../kubernetes/labels.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
@@ -200,6 +201,8 @@ export class LandingZone extends pulumi.ComponentResource {
 
     // VMs have no mesh: an edge proxy in front of each exposed service runs the same check (planned in lib/plan/edge-proxy.ts).
     const edgeProxy = plan.edgeProxy ? edgeProxyArgs(plan, tokens, this.serviceRegistry?.link.domain) : undefined;
+    // App Engine has no mesh and no proxy of ours in the path: ESP beside each exposed service checks the tokens (lib/plan/endpoints-proxy.ts).
+    const endpointsIssuer = plan.endpointsProxy ? endpointsProxyIssuer(plan, tokens) : undefined;
     const services = new Map<string, ServiceComponent>();
     const backends: Record<string, GatewayBackend> = {};
     const appEngine =
@@ -291,7 +294,13 @@ export class LandingZone extends pulumi.ComponentResource {
         const defaultService = services.get(plan.services[0]!.name);
         component = new AppEngineService(
           `${name}-${service.name}`,
-          { ...common, network: { name: network.networkName, subnetwork: network.subnetworkName }, repository, ...(registry ? { discovery: { registry, defaultHostname: appEngine.defaultHostname } } : {}) },
+          {
+            ...common,
+            network: { name: network.networkName, subnetwork: network.subnetworkName },
+            repository,
+            ...(registry ? { discovery: { registry, defaultHostname: appEngine.defaultHostname } } : {}),
+            ...(endpointsIssuer && plan.endpointsProxy!.services.includes(service.name) ? { endpoints: { issuer: endpointsIssuer } } : {}),
+          },
           { parent: this, dependsOn: [...appEngine.ready, ...network.privateServiceAccess, ...(defaultService ? [defaultService] : [])] },
         );
       } else {
@@ -472,6 +481,14 @@ function edgeProxyArgs(plan: LandingZonePlan, identityPlatform: pulumi.Output<Jw
   const external = externalEdgeProxyIssuer(plan);
   if (external) return { issuer: external };
   return identityPlatform ? { issuer: identityPlatform.apply((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri ?? IDENTITY_PLATFORM_JWKS_URI, audiences: [...i.audiences] })) } : undefined;
+}
+
+/** The issuer ESP validates on App Engine: `auth.issuer` with its audiences (ESP reads its discovery document without `auth.jwksUri`), else Identity Platform's. */
+function endpointsProxyIssuer(plan: LandingZonePlan, identityPlatform: pulumi.Output<JwtIssuer> | undefined): pulumi.Output<EndpointsIssuer> {
+  const tokens = plan.auth?.tokens;
+  if (tokens?.issuer) return pulumi.output({ issuer: tokens.issuer, ...(tokens.jwksUri ? { jwksUri: tokens.jwksUri } : {}), audiences: tokens.audiences });
+  if (!identityPlatform) throw new Error(`LandingZone gateway.auth: jwt on App Engine needs an issuer. Fix: set auth.issuer, or leave it unset for Identity Platform`);
+  return identityPlatform.apply((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri ?? IDENTITY_PLATFORM_JWKS_URI, audiences: [...i.audiences] }));
 }
 
 /** An event-sourced service publishes through its store's forwarder, so it gets neither publish grants nor topic names itself. */
