@@ -20,6 +20,7 @@ export * from "./auth.js";
 export * from "./monitoring.js";
 export * from "./waf.js";
 export * from "./tracing.js";
+export * from "./trace-collector.js";
 export * from "./hosts.js";
 export * from "./stateful.js";
 export * from "./gateway-paths.js";

@@ -18,7 +18,8 @@ import { placeGatewayRoutes } from "./load-balancers.js";
 import { physicalName } from "./naming.js";
 import { planSagas, sagaEventsOf, type SagaPlan } from "./saga.js";
 import { SIZING, VERSIONS } from "./sizing.js";
-import { collectorEndpoint, tracingProblems } from "./tracing.js";
+import { tracingProblems } from "./tracing.js";
+import { centralCollectorProblems, planCollectorEndpoint } from "./trace-collector.js";
 import { endpointsProxyProblems, planEndpointsProxy } from "./endpoints-proxy.js";
 import type {
   BrokerPlan,
@@ -116,6 +117,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   problems.push(...tracingProblems(spec));
   problems.push(...edgeProxyProblems(spec));
   problems.push(...endpointsProxyProblems(spec));
+  problems.push(...centralCollectorProblems(spec));
   if (spec.tracing.backend === "xray" && cloud !== "aws") {
     problems.push(`tracing.backend "xray" exists only on aws. Fix: use zipkin, jaeger or cloud`);
   }
@@ -254,7 +256,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
           implementation: impl("tracing"),
           backend: spec.tracing.backend,
           samplingRate: spec.tracing.samplingRate,
-          collectorEndpoint: collectorEndpoint(tier),
+          collectorEndpoint: planCollectorEndpoint(spec, network),
         }
       : undefined;
   if (tracing) decide("tracing", tracing.implementation, { backend: tracing.backend, sampling: tracing.samplingRate }, ["compute"]);

@@ -289,7 +289,7 @@ export interface TracingPlan {
   readonly implementation: string;
   readonly backend: "zipkin" | "jaeger" | "xray" | "cloud";
   readonly samplingRate: number;
-  /** In-cluster collector endpoint services export OTLP to. */
+  /** OTLP endpoint services export to: the cluster's collector Service (caas), the host's collector container (VMs, Beanstalk), the central collector's private address (GCP App Engine). */
   readonly collectorEndpoint: string;
 }
 

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { endpointsOpenApi, endpointsServiceName, ESP_PROJECT_ROLES, ESP_SERVICE_ROLE, type EndpointsIssuer } from "../../plan/endpoints-proxy.js";
 import { appEngineServiceName, gcpImage } from "../../plan/gcp.js";
 import { shortHash } from "../../plan/naming.js";
+import { otelEnvironment } from "../../plan/tracing.js";
 import { stringify } from "yaml";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kubernetes/landing-zone.js";
@@ -156,6 +157,8 @@ export class AppEngineService extends pulumi.ComponentResource {
       [GOOGLE_CLOUD_PROJECT_ENV]: project.id,
       ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint, [SESSION_STORE_TLS_CA_ENV]: args.sessions.caCertificate } : {}),
       ...(args.broker ? args.broker.environmentFor(service.name) : {}),
+      // App Engine runs no collector beside the app: the plan's endpoint is the central one (TraceCollector).
+      ...(plan.tracing ? otelEnvironment(plan.tracing, service.name) : {}),
       ...attached.env,
       ...args.env,
       ...Object.fromEntries(Object.entries(this.identity.secretIds).map(([key, id]) => [`${key}${SECRET_REFERENCE_SUFFIX}`, pulumi.interpolate`${id}/versions/latest`])),

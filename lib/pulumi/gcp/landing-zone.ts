@@ -7,6 +7,7 @@ import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
 import { CLOUD_TRACE_ROLE } from "../../plan/tracing.js";
+import { usesCentralCollector } from "../../plan/trace-collector.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { checkCloudBuildDeploy, cloudBuildNames, workerPoolName } from "../../plan/cloud-build.js";
 import { repositoryFullName, type ServiceDeliveryPlan } from "../../plan/delivery.js";
@@ -39,6 +40,7 @@ import { ServiceDelivery } from "./service-delivery.js";
 import { ServiceRegistry } from "./service-registry.js";
 import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION, type BrokerLink } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
+import { TraceCollector } from "./trace-collector.js";
 import { IDENTITY_PLATFORM_JWKS_URI, identityPlatformIssuer, UserDirectory } from "./user-directory.js";
 import { WorkloadIdentity } from "./workload-identity.js";
 
@@ -97,6 +99,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly logging?: LogPipeline;
   /** VMs and App Engine: the private GKE cluster running the log pipeline and its buffer. */
   readonly logCluster?: LogCluster;
+  /** App Engine with tracing: the central OpenTelemetry collector on the logging cluster, exporting to Cloud Trace. */
+  readonly traceCollector?: TraceCollector;
   /** The Identity Platform directory issuing the tokens the gateway checks; absent when the spec names its own `auth.issuer`. */
   readonly users?: UserDirectory;
   readonly gateway: ApiGateway;
@@ -193,6 +197,14 @@ export class LandingZone extends pulumi.ComponentResource {
       const shippers = plan.tier === "iaas" ? { hostsCidr: network.layout.subnet } : { appEngineLogs: true };
       this.logCluster = new LogCluster(`${name}-logging`, { plan, placement: { ...placement, authorizedNetworks }, ...shippers }, parent);
       this.logging = this.logCluster.pipeline;
+      // App Engine runs no collector beside a service: one central collector on the logging cluster takes every service's OTLP.
+      if (plan.tracing && usesCentralCollector(plan)) {
+        this.traceCollector = new TraceCollector(
+          `${name}-traces`,
+          { plan, provider: this.logCluster.platform.provider, subnetworkId: network.subnetworkId, sourceRanges: [network.layout.subnet], dependsOn: this.logCluster.platform.ready },
+          parent,
+        );
+      }
     }
     const project = projectOf(this);
     // Identity Platform's issuer is fixed by the project, so the services' policies need not wait for the directory.
@@ -513,7 +525,7 @@ function checkAccountIds(plan: LandingZonePlan): void {
   };
   if (plan.tier === "caas") claim("nodes", "the GKE nodes");
   if (plan.logging?.cluster && plan.tier === "paas") claim("logstash", "Logstash pulling the App Engine log export");
-  if (plan.tracing && plan.tier === "caas") claim("otel", "the trace collector");
+  if (plan.tracing && (plan.tier === "caas" || usesCentralCollector(plan))) claim("otel", "the trace collector");
   for (const service of plan.services) {
     claim(service.name, `services[${service.name}]`);
     if (service.eventStore) {
