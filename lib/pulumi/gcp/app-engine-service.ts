@@ -51,7 +51,8 @@ export interface AppEngineServiceArgs {
    * service per service with the OpenAPI document of `endpointsOpenApi` (every path checked but the
    * service's public paths), enabled in the project and named by the version (managed rollout, so a
    * new document reaches running instances). The runtime account gets Service Control on that service
-   * only and Cloud Trace. Instances reach Service Control and the JWKS through the VPC's Cloud NAT.
+   * only and Cloud Trace. Instances reach Service Control and the JWKS through the VPC's Cloud NAT; the
+   * project needs the Service Management, Service Control and Endpoints APIs on.
    * @default - no token check in front of the app
    */
   readonly endpoints?: { readonly issuer: pulumi.Input<EndpointsIssuer> };
