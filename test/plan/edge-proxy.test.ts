@@ -173,7 +173,8 @@ describe("edge proxy planner messages", () => {
     expect(entraJwksUri("https://idp.example.com")).toBeUndefined();
   });
 
-  it("refuses the checks on App Engine, which the Pulumi engine does not build", () => {
-    expect(problems({ ...base, tier: "paas", gateway: { auth: "jwt" } }).join("\n")).toMatch(/tokens \(asked by gateway.auth\) is not supported yet on gcp\/paas by the pulumi engine/);
+  it("refuses the auth service on App Engine, which the Pulumi engine does not build (tokens are ESP's there)", () => {
+    expect(problems({ ...base, tier: "paas", gateway: { auth: "authorizer" }, auth: { service: "auth" } }).join("\n")).toMatch(/authService \(asked by gateway.auth\) is not supported yet on gcp\/paas by the pulumi engine/);
+    expect(problems({ ...base, tier: "paas", gateway: { auth: "jwt" } })).toEqual([]);
   });
 });
