@@ -24,4 +24,5 @@ export * from "./hosts.js";
 export * from "./stateful.js";
 export * from "./gateway-paths.js";
 export * from "./edge-proxy.js";
+export * from "./app-service-proxy.js";
 export * from "./load-balancers.js";

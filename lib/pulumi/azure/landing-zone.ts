@@ -643,6 +643,7 @@ export class LandingZone extends pulumi.ComponentResource {
             access,
             env: serviceEnv(service, plan.decisions.some((d) => d.capability === "discovery") ? urls : {}),
             ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),
+            ...(plan.edgeProxy?.services.includes(service.name) ? { edgeProxy: appServiceProxyOptions(plan, appNames) } : {}),
             logWorkspaceId,
             tags,
           },
@@ -833,6 +834,13 @@ function certificateFromConfig(): LandingZoneArgs["certificate"] {
   const keyVaultSecretId = config.get("gatewayCertificateSecretId");
   const keyVaultId = config.get("gatewayCertificateVaultId");
   return keyVaultSecretId && keyVaultId ? { keyVaultSecretId, keyVaultId } : undefined;
+}
+
+/** What the edge proxies on App Service check: the spec's issuer, or the auth service's app over HTTPS by its host name (its private endpoint inside the VNet). */
+function appServiceProxyOptions(plan: LandingZonePlan, appNames: Readonly<Record<string, pulumi.Output<string>>>): pulumi.Input<EdgeProxyConfigOptions> {
+  const authorizer = plan.auth?.authorizer;
+  if (!authorizer) return edgeProxyOptions(plan);
+  return appNames[authorizer.service]!.apply((app) => ({ authService: { host: `${app}.azurewebsites.net`, port: 443, tls: true } }));
 }
 
 /** What the edge proxies on VMs check: the spec's issuer (Entra ID's keys when it is an Entra ID tenant), or the auth service by its private DNS name. */
