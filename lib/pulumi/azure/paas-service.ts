@@ -116,8 +116,11 @@ export class PaasService extends pulumi.ComponentResource implements ServiceIden
       throw new Error(`PaasService ${name}: services[${service.name}].secrets [${missing.join(", ")}] have no secretUris entry. Fix: pass their Key Vault URIs (ConfigStore.secretUrisOf)`);
     }
     const proxied = plan.edgeProxy?.services.includes(service.name) ? plan.edgeProxy : undefined;
-    if (proxied && args.edgeProxy === undefined) {
-      throw new Error(`PaasService ${name} edgeProxy: plan.edgeProxy checks callers of ${service.name} (${proxied.check}), but args.edgeProxy is missing. Fix: pass the ${proxied.check === "jwt" ? "issuer" : "authService"}, as LandingZone does`);
+    // Options known now are checked now; options still resolving are checked by edgeProxyConfig when they resolve.
+    const known = args.edgeProxy === undefined || pulumi.Output.isInstance(args.edgeProxy) || args.edgeProxy instanceof Promise ? undefined : args.edgeProxy;
+    const needed = proxied?.check === "jwt" ? "issuer" : "authService";
+    if (proxied && (args.edgeProxy === undefined || (known && !known[needed]))) {
+      throw new Error(`PaasService ${name} edgeProxy: plan.edgeProxy checks callers of ${service.name} (${proxied.check}), but args.edgeProxy.${needed} is missing. Fix: pass it, as LandingZone does`);
     }
     super("msa:azure:PaasService", name, {}, opts);
     const parent = { parent: this };

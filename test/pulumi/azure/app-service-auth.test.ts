@@ -139,20 +139,19 @@ describe("PaasService behind an edge proxy", () => {
     const plan = planLandingZone(onAppService({ gateway: { auth: "jwt" }, auth: { sessions: "redis", issuer: ISSUER } }), { engine: "pulumi" });
     const { PaasService } = await import("../../../lib/pulumi/azure/paas-service.js");
     const registry = { loginServer: pulumi.output("r.azurecr.io"), grantPull: () => { throw new Error("not reached"); } };
-    expect(
-      () =>
-        new PaasService("orders", {
-          plan,
-          service: "orders",
-          resourceGroupName: "g",
-          location: "koreacentral",
-          appName: "a",
-          planId: "p",
-          integrationSubnetId: "s",
-          privateEndpoint: { subnetId: "e", privateDnsZoneId: "z" },
-          registry,
-          secretUris: { SIGNING_KEY: "https://v.vault.azure.net/secrets/k" },
-        }),
-    ).toThrow("PaasService orders edgeProxy: plan.edgeProxy checks callers of orders (jwt), but args.edgeProxy is missing. Fix: pass the issuer, as LandingZone does");
+    const args = {
+      plan,
+      service: "orders",
+      resourceGroupName: "g",
+      location: "koreacentral",
+      appName: "a",
+      planId: "p",
+      integrationSubnetId: "s",
+      privateEndpoint: { subnetId: "e", privateDnsZoneId: "z" },
+      registry,
+      secretUris: { SIGNING_KEY: "https://v.vault.azure.net/secrets/k" },
+    };
+    expect(() => new PaasService("orders", { ...args, edgeProxy: { authService: { host: "a.azurewebsites.net", port: 443, tls: true } } })).toThrow(/args\.edgeProxy\.issuer is missing/);
+    expect(() => new PaasService("orders", args)).toThrow("PaasService orders edgeProxy: plan.edgeProxy checks callers of orders (jwt), but args.edgeProxy.issuer is missing. Fix: pass it, as LandingZone does");
   });
 });
