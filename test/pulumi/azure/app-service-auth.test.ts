@@ -13,10 +13,7 @@ type Json = Record<string, any>;
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const ISSUER = `https://login.microsoftonline.com/${TENANT}/v2.0`;
 
-/**
- * The Azure example on App Service with a worker the gateway never reaches, and what Azure offers only on
- * clusters turned off; without dashboards and alarms, whose gateway queries do not yet skip an unexposed service.
- */
+/** The Azure example on App Service with a worker the gateway never reaches, and what Azure offers only on clusters turned off. */
 function onAppService(change: Partial<LandingZoneInput>): LandingZoneInput {
   const example = parse(readFileSync("examples/azure/landing-zone.yaml", "utf8")) as LandingZoneInput;
   return {
@@ -24,7 +21,6 @@ function onAppService(change: Partial<LandingZoneInput>): LandingZoneInput {
     tier: "paas",
     mesh: { kind: "none" },
     logging: { stack: "none", buffer: "none" },
-    monitoring: { dashboards: false, alarms: false },
     services: [...example.services!, { name: "worker", expose: false }],
     ...change,
   };
