@@ -68,10 +68,14 @@ export interface PaasServiceArgs {
    */
   readonly tags?: Readonly<Record<string, string>>;
   /**
-   * Patches the app's args before it is created.
+   * Patches a child's args before it is created: the app, and with an edge proxy its two site containers.
    * @default - none
    */
-  readonly transform?: { readonly app?: (args: web.WebAppArgs) => void };
+  readonly transform?: {
+    readonly app?: (args: web.WebAppArgs) => void;
+    readonly proxyContainer?: (args: web.WebAppSiteContainerArgs) => void;
+    readonly serviceContainer?: (args: web.WebAppSiteContainerArgs) => void;
+  };
 }
 
 /**
@@ -143,7 +147,7 @@ export class PaasService extends pulumi.ComponentResource implements ServiceIden
       ...Object.fromEntries(service.secrets.map((key) => [key, pulumi.interpolate`@Microsoft.KeyVault(SecretUri=${args.secretUris![key]!})`])),
       SERVICE_NAME: service.name,
       PORT: String(service.port),
-      // App Service forwards requests to this container port (site containers set theirs instead).
+      // A classic container gets requests on WEBSITES_PORT; site containers set targetPort, and the proxy reads its config from this setting.
       ...(containers ? { [APP_SERVICE_PROXY_CONFIG_SETTING]: containers.config } : { WEBSITES_PORT: String(service.port) }),
       AZURE_CLIENT_ID: identity.clientId,
       ...args.env,
@@ -184,42 +188,36 @@ export class PaasService extends pulumi.ComponentResource implements ServiceIden
     new web.WebAppScmAllowed(`${name}-no-basic-auth`, { resourceGroupName, name: app.name, allow: false }, parent);
     privateEndpoint(`${name}-endpoint`, { resourceGroupName, subnetId: args.privateEndpoint.subnetId, resourceId: app.id, group: "sites", privateDnsZoneId: args.privateEndpoint.privateDnsZoneId, tags }, this);
     if (args.logWorkspaceId) sendDiagnostics(`${name}-diagnostics`, app.id, args.logWorkspaceId, this);
-    const siteContainers = containers
-      ? [
-          new web.WebAppSiteContainer(
-            `${name}-proxy`,
-            {
-              resourceGroupName,
-              name: app.name,
-              containerName: containers.proxy.name,
-              isMain: true,
-              image: containers.proxy.image,
-              targetPort: containers.proxy.targetPort,
-              startUpCommand: containers.proxy.startUpCommand,
-              authType: "Anonymous",
-              // Only its config: the service's settings and secrets never enter the proxy's environment.
-              inheritAppSettingsAndConnectionStrings: false,
-              environmentVariables: containers.proxy.environment.apply((env) => Object.entries(env).map(([key, setting]) => ({ name: key, value: setting }))),
-            },
-            parent,
-          ),
-          new web.WebAppSiteContainer(
-            `${name}-service`,
-            {
-              resourceGroupName,
-              name: app.name,
-              containerName: containers.service.name,
-              isMain: false,
-              image,
-              targetPort: containers.service.targetPort,
-              authType: "UserAssigned",
-              userManagedIdentityClientId: identity.clientId,
-              inheritAppSettingsAndConnectionStrings: true,
-            },
-            parent,
-          ),
-        ]
-      : [];
+    const siteContainers: web.WebAppSiteContainer[] = [];
+    if (containers) {
+      const proxyArgs: web.WebAppSiteContainerArgs = {
+        resourceGroupName,
+        name: app.name,
+        containerName: containers.proxy.name,
+        isMain: true,
+        image: containers.proxy.image,
+        targetPort: containers.proxy.targetPort,
+        startUpCommand: containers.proxy.startUpCommand,
+        authType: "Anonymous",
+        // Only its config: the service's settings and secrets never enter the proxy's environment.
+        inheritAppSettingsAndConnectionStrings: false,
+        environmentVariables: containers.proxy.environment.apply((env) => Object.entries(env).map(([key, setting]) => ({ name: key, value: setting }))),
+      };
+      const serviceArgs: web.WebAppSiteContainerArgs = {
+        resourceGroupName,
+        name: app.name,
+        containerName: containers.service.name,
+        isMain: false,
+        image,
+        targetPort: containers.service.targetPort,
+        authType: "UserAssigned",
+        userManagedIdentityClientId: identity.clientId,
+        inheritAppSettingsAndConnectionStrings: true,
+      };
+      args.transform?.proxyContainer?.(proxyArgs);
+      args.transform?.serviceContainer?.(serviceArgs);
+      siteContainers.push(new web.WebAppSiteContainer(`${name}-proxy`, proxyArgs, parent), new web.WebAppSiteContainer(`${name}-service`, serviceArgs, parent));
+    }
 
     this.clientId = identity.clientId;
     this.principalId = identity.principalId;
