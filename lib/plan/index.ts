@@ -26,4 +26,5 @@ export * from "./stateful.js";
 export * from "./gateway-paths.js";
 export * from "./edge-proxy.js";
 export * from "./endpoints-proxy.js";
+export * from "./app-service-proxy.js";
 export * from "./load-balancers.js";
