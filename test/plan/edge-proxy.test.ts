@@ -17,25 +17,11 @@ import {
   planLandingZone,
 } from "../../lib/plan/index.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
+import { edgeAuthShop, IDENTITY_PLATFORM_ISSUER } from "../fixtures/edge-auth.js";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const base = {
-  name: "shop",
-  cloud: "gcp",
-  region: "asia-northeast3",
-  tier: "iaas",
-  environment: "dev",
-  logging: { stack: "none", buffer: "none" },
-  tracing: { backend: "none" },
-  mesh: { kind: "none" },
-  bffs: [{ name: "web", routes: ["/web"] }],
-  services: [
-    { name: "orders", healthPath: "/ready" },
-    { name: "auth", path: "/auth/" },
-    { name: "worker", expose: false },
-  ],
-} satisfies LandingZoneInput;
-const issuer = { issuer: "https://securetoken.google.com/p-1", jwksUri: "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com", audiences: ["p-1"] };
+const base = edgeAuthShop("iaas");
+const issuer = IDENTITY_PLATFORM_ISSUER;
 
 type Json = Record<string, any>;
 const listener = (config: Json) => config["static_resources"].listeners[0];

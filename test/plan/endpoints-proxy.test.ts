@@ -1,25 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { endpointsOpenApi, endpointsServiceLabel, endpointsServiceName, ESP_PROJECT_ROLES, ESP_SECURITY_DEFINITION, ESP_SERVICE_ROLE, PlanError, planLandingZone } from "../../lib/plan/index.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
+import { edgeAuthShop, IDENTITY_PLATFORM_ISSUER } from "../fixtures/edge-auth.js";
 
-const base = {
-  name: "shop",
-  cloud: "gcp",
-  region: "asia-northeast3",
-  tier: "paas",
-  environment: "dev",
-  logging: { stack: "none", buffer: "none" },
-  tracing: { backend: "none" },
-  mesh: { kind: "none" },
-  gateway: { auth: "jwt" },
-  bffs: [{ name: "web", routes: ["/web"] }],
-  services: [
-    { name: "orders", healthPath: "/ready" },
-    { name: "auth", path: "/auth/" },
-    { name: "worker", expose: false },
-  ],
-} satisfies LandingZoneInput;
-const issuer = { issuer: "https://securetoken.google.com/p-1", jwksUri: "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com", audiences: ["p-1"] };
+const base = { ...edgeAuthShop("paas"), gateway: { auth: "jwt" } } satisfies LandingZoneInput;
+const issuer = IDENTITY_PLATFORM_ISSUER;
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch"];
 
 type Json = Record<string, any>;
