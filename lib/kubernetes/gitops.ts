@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import { repositoryFullName, type ServiceDeliveryPlan } from "../plan/delivery.js";
 import { GITOPS_DIRECTORY, type GeneratedFile } from "../plan/workflows.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
-import { clusterDatabaseSecretEnv, clusterDatabaseServices } from "./service-databases.js";
+import { clusterDataCaConfigMap, clusterDatabaseSecretEnv, clusterDatabaseServices } from "./service-databases.js";
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { renderYaml } from "./render.js";
@@ -97,11 +97,13 @@ export function gitOpsAddOn(plan: LandingZonePlan): AddOn | undefined {
 
 /**
  * The service's Deployment as Argo CD applies it: the one `serviceWorkload` renders, reading the
- * Secret with the landing zone's extra keys, so Git holds the same object the landing zone would.
+ * Secret with the landing zone's extra keys and mounting its data store's CA, so Git holds the same
+ * object the landing zone would.
  */
 export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): ManifestObject {
   const secrets = [...service.secrets, ...landingZoneSecretKeys(plan, service)];
-  const workload = serviceWorkload(plan, { ...service, secrets }, secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {});
+  const dataCaConfigMap = clusterDataCaConfigMap(plan, service);
+  const workload = serviceWorkload(plan, { ...service, secrets }, { ...(secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {}), ...(dataCaConfigMap ? { dataCaConfigMap } : {}) });
   return workload.find((o) => o.kind === "Deployment")!;
 }
 

@@ -29,6 +29,8 @@ export interface AppEngineVersionSettings {
   readonly healthPath: string;
   readonly liveness: { readonly checkIntervalSeconds: number; readonly failureThreshold: number; readonly initialDelaySeconds: number };
   readonly readiness: { readonly checkIntervalSeconds: number; readonly failureThreshold: number; readonly appStartTimeoutSeconds: number };
+  /** Cloud Endpoints service whose ESP checks callers' tokens in front of the app (managed rollout), when there is one. */
+  readonly endpointsService?: string;
 }
 
 /** What the settings take from the running landing zone rather than the plan. */
@@ -36,6 +38,11 @@ export interface AppEngineRuntime {
   readonly serviceAccount: string;
   readonly envVariables: Readonly<Record<string, string>>;
   readonly network: { readonly name: string; readonly subnetwork: string };
+  /**
+   * The service's Cloud Endpoints service (ESP in front of the app).
+   * @default - none
+   */
+  readonly endpointsService?: string;
 }
 
 /** The settings of `service`'s versions: sizes, scaling and health checks from the plan, account, environment and network from the zone. */
@@ -52,6 +59,7 @@ export function appEngineVersionSettings(plan: LandingZonePlan, service: string,
     healthPath: planned.healthPath,
     liveness: { checkIntervalSeconds: 30, failureThreshold: 4, initialDelaySeconds: 300 },
     readiness: { checkIntervalSeconds: 5, failureThreshold: 2, appStartTimeoutSeconds: 300 },
+    ...(runtime.endpointsService ? { endpointsService: runtime.endpointsService } : {}),
   };
 }
 
@@ -74,6 +82,7 @@ export function appEngineAppYaml(settings: AppEngineVersionSettings): string {
       },
       liveness_check: { path: settings.healthPath, check_interval_sec: settings.liveness.checkIntervalSeconds, failure_threshold: settings.liveness.failureThreshold, initial_delay_sec: settings.liveness.initialDelaySeconds },
       readiness_check: { path: settings.healthPath, check_interval_sec: settings.readiness.checkIntervalSeconds, failure_threshold: settings.readiness.failureThreshold, app_start_timeout_sec: settings.readiness.appStartTimeoutSeconds },
+      ...(settings.endpointsService ? { endpoints_api_service: { name: settings.endpointsService, rollout_strategy: "managed" } } : {}),
     },
     { lineWidth: 0 },
   );

@@ -35,6 +35,13 @@ describe("App Engine version settings (one decision for Pulumi's versions and th
     });
   });
 
+  it("names the Endpoints service ESP checks tokens for, with a managed rollout, when the service has one", () => {
+    const settings = appEngineVersionSettings(plan, "orders", { ...runtime, endpointsService: "orders.endpoints.p.cloud.goog" });
+    expect((parse(appEngineAppYaml(settings)) as Record<string, unknown>)["endpoints_api_service"]).toEqual({ name: "orders.endpoints.p.cloud.goog", rollout_strategy: "managed" });
+    expect(appEngineSettingsDigest(settings)).not.toBe(appEngineSettingsDigest(appEngineVersionSettings(plan, "orders", runtime)));
+    expect((parse(appEngineAppYaml(appEngineVersionSettings(plan, "orders", runtime))) as Record<string, unknown>)["endpoints_api_service"]).toBeUndefined();
+  });
+
   it("names a version by its image and settings only: key order does not matter, any change does", () => {
     const settings = appEngineVersionSettings(plan, "orders", runtime);
     const reordered = appEngineVersionSettings(plan, "orders", { ...runtime, envVariables: { A: "1", B: "2" } });
