@@ -301,9 +301,9 @@ export class LandingZone extends pulumi.ComponentResource {
       const planned = plan.delivery?.services.find((s) => s.service === service.name);
       const names = planned ? cloudBuildNames(plan.name, plan.environment, planned) : undefined;
       // VMs and App Engine read their release secret themselves, so it is created with them and their pipeline comes after.
-      const release = names ? { release: { secretId: names.releaseSecret } } : {};
+      const release = names ? { release: { secretId: names.releaseSecret, retain } } : {};
       const deliver = (deploy: ServiceDeliveryArgs["deploy"], secret?: pulumi.Output<string>) =>
-        createDelivery(name, plan, planned!, deploy, repository, secret ? { secret } : { secretId: names!.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)) }, pool, this);
+        createDelivery(name, plan, planned!, deploy, repository, secret ? { secret } : { secretId: names!.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)), retain }, pool, this);
       let delivery: ServiceDelivery | undefined;
       let component: ServiceComponent;
       if (platform) {
