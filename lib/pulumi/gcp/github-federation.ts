@@ -37,7 +37,7 @@ export interface GitHubFederationNodes {
  * Keyless sign-in for GitHub Actions: a Workload Identity Federation pool with a GitHub OIDC
  * provider that accepts only tokens of `owner`'s repositories. It grants nothing by itself: a
  * service account lets one workflow act as it by granting `roles/iam.workloadIdentityUser` to
- * {@link GitHubFederation.subjectMember} of that workflow's subject. No cost.
+ * `subjectMember(subject)` of that workflow's subject. No cost.
  *
  * @example
  * const github = new GitHubFederation("shop-github", { owner: "acme", poolId: "gh-shop-prod" });

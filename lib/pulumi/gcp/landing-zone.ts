@@ -78,7 +78,8 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
  * (VMs and App Engine), SessionStore on Memorystore, MessageBroker on Pub/Sub, the ELK LogPipeline
  * with its Redis buffer on GKE (on VMs a LogCluster of its own, Filebeat beside each service), UserDirectory on Identity Platform, the ApiGateway (HTTPS load
  * balancer with Cloud Armor) routing to every exposed service, Monitoring, and with frontends FrontendHosting
- * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service), all children of this component.
+ * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service; with a repository owner, GitHubFederation
+ * so each app's workflow deploys it without a key), all children of this component.
  *
  * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
  *
