@@ -152,7 +152,7 @@ export function frontendWorkflow(plan: LandingZonePlan, app: FrontendAppPlan, op
           outputs: { image: "${{ steps.push.outputs.image }}" },
           steps: [
             ...build,
-            ...push.login(plan, undefined, options),
+            ghcrLogin,
             {
               name: "Build and push the bundle image",
               id: "push",
@@ -196,6 +196,9 @@ export function frontendWorkflow(plan: LandingZonePlan, app: FrontendAppPlan, op
     },
   };
 }
+
+/** GitHub's own registry takes the job's short-lived token; nothing is stored. */
+const ghcrLogin: WorkflowStep = { name: "GitHub registry login", uses: GITHUB_ACTIONS.dockerLogin, with: { registry: "ghcr.io", username: "${{ github.actor }}", password: "${{ secrets.GITHUB_TOKEN }}" } };
 
 /** Pushes `$IMAGE_REPOSITORY:$GITHUB_SHA` and outputs it by digest: the tag could be pushed again, the digest names exactly this build. */
 const pushByDigest = [
@@ -327,8 +330,8 @@ interface CloudSteps {
   readonly deployPermissions: Readonly<Record<string, "read" | "write">>;
   /** Image repository the build pushes to (no tag). */
   imageRepository(plan: LandingZonePlan, service: ServiceDeliveryPlan): string;
-  /** Steps that let the build job push, with the service's publish identity (no service: a micro-frontend's bundle, on an existing cluster). */
-  login(plan: LandingZonePlan, service: ServiceDeliveryPlan | undefined, options: WorkflowOptions): WorkflowStep[];
+  /** Steps that let the build job push, with the service's publish identity. */
+  login(plan: LandingZonePlan, service: ServiceDeliveryPlan, options: WorkflowOptions): WorkflowStep[];
   deploy(plan: LandingZonePlan, service: ServiceDeliveryPlan, options: WorkflowOptions): WorkflowStep[];
 }
 
@@ -358,7 +361,7 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
     buildPermissions: { "id-token": "write" },
     deployPermissions: { "id-token": "write" },
     imageRepository: (_plan, service) => `\${{ steps.registry.outputs.registry }}/${service.registry}`,
-    login: (plan, service, options) => [awsCredentials(plan, service!.names.publishRole, options), { name: "ECR login", id: "registry", uses: GITHUB_ACTIONS.ecrLogin }],
+    login: (plan, service, options) => [awsCredentials(plan, service.names.publishRole, options), { name: "ECR login", id: "registry", uses: GITHUB_ACTIONS.ecrLogin }],
     deploy: (plan, service, options) => [
       awsCredentials(plan, service.names.deployRole, options),
       {
@@ -426,12 +429,11 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
     ],
   },
   kubernetes: {
-    // GitHub's own registry takes the job's short-lived token; nothing is stored.
     buildPermissions: { packages: "write" },
     // The deploy job commits the digest; Argo CD syncs the commit into the cluster.
     deployPermissions: { contents: "write" },
     imageRepository: (_plan, service) => `ghcr.io/${repositoryFullName(service.source).toLowerCase()}`,
-    login: () => [{ name: "GitHub registry login", uses: GITHUB_ACTIONS.dockerLogin, with: { registry: "ghcr.io", username: "${{ github.actor }}", password: "${{ secrets.GITHUB_TOKEN }}" } }],
+    login: () => [ghcrLogin],
     deploy: (_plan, service) => gitOpsReleaseSteps(service.registry, service.service),
   },
 };
