@@ -3,7 +3,7 @@ import { repositoryFullName, type ServiceDeliveryPlan, type SourceRepositoryPlan
 import type { FrontendAppPlan } from "../plan/frontends.js";
 import { GITOPS_DIRECTORY, type GeneratedFile } from "../plan/workflows.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
-import { clusterDatabaseSecretEnv, clusterDatabaseServices } from "./service-databases.js";
+import { clusterDataCaConfigMap, clusterDatabaseSecretEnv, clusterDatabaseServices } from "./service-databases.js";
 import { frontendDeployment, frontendImageName, frontendNamespace, frontendObjectName } from "./frontends.js";
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
@@ -112,11 +112,13 @@ export function gitOpsAddOn(plan: LandingZonePlan): AddOn | undefined {
 
 /**
  * The service's Deployment as Argo CD applies it: the one `serviceWorkload` renders, reading the
- * Secret with the landing zone's extra keys, so Git holds the same object the landing zone would.
+ * Secret with the landing zone's extra keys and mounting its data store's CA, so Git holds the same
+ * object the landing zone would.
  */
 export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): ManifestObject {
   const secrets = [...service.secrets, ...landingZoneSecretKeys(plan, service)];
-  const workload = serviceWorkload(plan, { ...service, secrets }, secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {});
+  const dataCaConfigMap = clusterDataCaConfigMap(plan, service);
+  const workload = serviceWorkload(plan, { ...service, secrets }, { ...(secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {}), ...(dataCaConfigMap ? { dataCaConfigMap } : {}) });
   return workload.find((o) => o.kind === "Deployment")!;
 }
 

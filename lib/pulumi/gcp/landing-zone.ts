@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { gatewayAuthPolicies, type JwtIssuer } from "../../kubernetes/gateway-auth.js";
 import { externalEdgeProxyIssuer } from "../../plan/edge-proxy.js";
+import type { EndpointsIssuer } from "../../plan/endpoints-proxy.js";
 import { labelsFor } from "../../kubernetes/labels.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
 import { CLOUD_TRACE_ROLE } from "../../plan/tracing.js";
+import { usesCentralCollector } from "../../plan/trace-collector.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { checkCloudBuildDeploy, cloudBuildNames, workerPoolName } from "../../plan/cloud-build.js";
 import { repositoryFullName, type ServiceDeliveryPlan } from "../../plan/delivery.js";
@@ -39,6 +41,7 @@ import { ServiceDelivery } from "./service-delivery.js";
 import { ServiceRegistry } from "./service-registry.js";
 import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION, type BrokerLink } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
+import { TraceCollector } from "./trace-collector.js";
 import { IDENTITY_PLATFORM_JWKS_URI, identityPlatformIssuer, UserDirectory } from "./user-directory.js";
 import { WorkloadIdentity } from "./workload-identity.js";
 
@@ -98,6 +101,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly logging?: LogPipeline;
   /** VMs and App Engine: the private GKE cluster running the log pipeline and its buffer. */
   readonly logCluster?: LogCluster;
+  /** App Engine with tracing: the central OpenTelemetry collector on the logging cluster, exporting to Cloud Trace. */
+  readonly traceCollector?: TraceCollector;
   /** The Identity Platform directory issuing the tokens the gateway checks; absent when the spec names its own `auth.issuer`. */
   readonly users?: UserDirectory;
   readonly gateway: ApiGateway;
@@ -198,6 +203,14 @@ export class LandingZone extends pulumi.ComponentResource {
       const shippers = plan.tier === "iaas" ? { hostsCidr: network.layout.subnet } : { appEngineLogs: true };
       this.logCluster = new LogCluster(`${name}-logging`, { plan, placement: { ...placement, authorizedNetworks }, ...shippers }, parent);
       this.logging = this.logCluster.pipeline;
+      // App Engine runs no collector beside a service: one central collector on the logging cluster takes every service's OTLP.
+      if (plan.tracing && usesCentralCollector(plan)) {
+        this.traceCollector = new TraceCollector(
+          `${name}-traces`,
+          { plan, provider: this.logCluster.platform.provider, subnetworkId: network.subnetworkId, sourceRanges: [network.layout.subnet], dependsOn: this.logCluster.platform.ready },
+          parent,
+        );
+      }
     }
     const project = projectOf(this);
     // Identity Platform's issuer is fixed by the project, so the services' policies need not wait for the directory.
@@ -206,6 +219,8 @@ export class LandingZone extends pulumi.ComponentResource {
 
     // VMs have no mesh: an edge proxy in front of each exposed service runs the same check (planned in lib/plan/edge-proxy.ts).
     const edgeProxy = plan.edgeProxy ? edgeProxyArgs(plan, tokens, this.serviceRegistry?.link.domain) : undefined;
+    // App Engine has no mesh and no proxy of ours in the path: ESP beside each exposed service checks the tokens (lib/plan/endpoints-proxy.ts).
+    const endpointsIssuer = plan.endpointsProxy ? endpointsProxyIssuer(plan, tokens) : undefined;
     const services = new Map<string, ServiceComponent>();
     const backends: Record<string, GatewayBackend> = {};
     const appEngine =
@@ -297,7 +312,13 @@ export class LandingZone extends pulumi.ComponentResource {
         const defaultService = services.get(plan.services[0]!.name);
         component = new AppEngineService(
           `${name}-${service.name}`,
-          { ...common, network: { name: network.networkName, subnetwork: network.subnetworkName }, repository, ...(registry ? { discovery: { registry, defaultHostname: appEngine.defaultHostname } } : {}) },
+          {
+            ...common,
+            network: { name: network.networkName, subnetwork: network.subnetworkName },
+            repository,
+            ...(registry ? { discovery: { registry, defaultHostname: appEngine.defaultHostname } } : {}),
+            ...(endpointsIssuer && plan.endpointsProxy!.services.includes(service.name) ? { endpoints: { issuer: endpointsIssuer } } : {}),
+          },
           { parent: this, dependsOn: [...appEngine.ready, ...network.privateServiceAccess, ...(defaultService ? [defaultService] : [])] },
         );
       } else {
@@ -488,6 +509,14 @@ function edgeProxyArgs(plan: LandingZonePlan, identityPlatform: pulumi.Output<Jw
   return identityPlatform ? { issuer: identityPlatform.apply((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri ?? IDENTITY_PLATFORM_JWKS_URI, audiences: [...i.audiences] })) } : undefined;
 }
 
+/** The issuer ESP validates on App Engine: `auth.issuer` with its audiences (ESP reads its discovery document without `auth.jwksUri`), else Identity Platform's. */
+function endpointsProxyIssuer(plan: LandingZonePlan, identityPlatform: pulumi.Output<JwtIssuer> | undefined): pulumi.Output<EndpointsIssuer> {
+  const tokens = plan.auth?.tokens;
+  if (tokens?.issuer) return pulumi.output({ issuer: tokens.issuer, ...(tokens.jwksUri ? { jwksUri: tokens.jwksUri } : {}), audiences: tokens.audiences });
+  if (!identityPlatform) throw new Error(`LandingZone gateway.auth: jwt on App Engine needs an issuer. Fix: set auth.issuer, or leave it unset for Identity Platform`);
+  return identityPlatform.apply((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri ?? IDENTITY_PLATFORM_JWKS_URI, audiences: [...i.audiences] }));
+}
+
 /** An event-sourced service publishes through its store's forwarder, so it gets neither publish grants nor topic names itself. */
 function publishedByStore(broker: MessageBroker): BrokerLink {
   return {
@@ -510,7 +539,7 @@ function checkAccountIds(plan: LandingZonePlan): void {
   };
   if (plan.tier === "caas") claim("nodes", "the GKE nodes");
   if (plan.logging?.cluster && plan.tier === "paas") claim("logstash", "Logstash pulling the App Engine log export");
-  if (plan.tracing && plan.tier === "caas") claim("otel", "the trace collector");
+  if (plan.tracing && (plan.tier === "caas" || usesCentralCollector(plan))) claim("otel", "the trace collector");
   for (const service of plan.services) {
     claim(service.name, `services[${service.name}]`);
     if (service.eventStore) {

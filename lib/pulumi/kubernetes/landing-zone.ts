@@ -2,7 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { databaseCredentialsSecretName, dataNamespace, dataNamespaceManifests } from "../../kubernetes/database.js";
-import { clusterDatabaseAddOns, clusterDatabaseEnv, clusterDatabaseSecretEnv, clusterDatabaseServices, clusterDatabaseUser } from "../../kubernetes/service-databases.js";
+import {
+  clusterDatabaseAddOns,
+  clusterDatabaseEnv,
+  clusterDatabaseSecretEnv,
+  clusterDatabaseServices,
+  clusterDatabaseUser,
+  clusterDataCaConfigMap,
+  clusterDataTrustAddOn,
+} from "../../kubernetes/service-databases.js";
 import { frontendImage, frontendNamespace, frontendNamespaceManifests, frontendRouteConflicts } from "../../kubernetes/frontends.js";
 import { frontendsByGitOps, gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
@@ -108,7 +116,9 @@ export interface LandingZoneTransform {
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
  * database, a MariaDB (mariadb-operator) per mysql database, a TLS-only Redis per key-value
  * store and a TLS-only FerretDB on its own CloudNativePG DocumentDB cluster per document store
- * (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
+ * (each reachable only by its owner, which verifies the server against its store's CA that
+ * trust-manager copies next to it; cert-manager and trust-manager are the cluster's own when the spec
+ * sets `kubernetes.*.install: false`), event stores and choreographed sagas on Kafka, every
  * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
  * own repository, and the micro-frontends (the shell at `/`, each fragment at `/<fragment>/`, on
  * the gateway's host beside the shell BFF's routes). The plan decides everything; a spec asking
@@ -191,6 +201,7 @@ export class LandingZone extends pulumi.ComponentResource {
     for (const service of plan.services) {
       const serviceTransform = transform.service?.(service.name);
       const secretValues = args.secretValues?.[service.name];
+      const dataCaConfigMap = clusterDataCaConfigMap(plan, service);
       const image = args.registry && !imageSetInSpec(plan, service) ? `${args.registry.server.replace(/\/+$/, "")}/${service.image}` : undefined;
       services[service.name] = new ServiceWorkload(
         `${name}-${service.name}`,
@@ -213,6 +224,8 @@ export class LandingZone extends pulumi.ComponentResource {
               }
             : {}),
           ...(secretValues ? { secretValues } : {}),
+          // The owner verifies its data store's server certificate against the CA trust-manager copies next to it.
+          ...(dataCaConfigMap ? { dataCaConfigMap } : {}),
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: pullSecret.metadata.name } : {}),
           ...(serviceTransform ? { transform: serviceTransform } : {}),
@@ -238,7 +251,9 @@ export class LandingZone extends pulumi.ComponentResource {
    * mariadb-operator for mysql, a TLS-only Redis with cert-manager's certificate for key-value,
    * FerretDB on a CloudNativePG DocumentDB cluster for document):
    * a generated password in a basic-auth Secret there (the owner's only copy is its own Secret),
-   * then per engine the operator, the databases and their owner-only NetworkPolicies.
+   * then per engine the operator, the databases and their owner-only NetworkPolicies, and last
+   * trust-manager with a Bundle per owner handing it its store's CA certificate. cert-manager and
+   * trust-manager are left out where the spec reuses the cluster's own (`kubernetes.*.install: false`).
    */
   private databases(name: string, provider: k8s.Provider): { secretEnv: Record<string, Record<string, pulumi.Output<string>>>; resources: pulumi.Resource[] } {
     const { plan } = this;
@@ -276,7 +291,10 @@ export class LandingZone extends pulumi.ComponentResource {
       installed[key] = [...operator, databases];
       return installed[key];
     });
-    return { secretEnv, resources };
+    const trust = clusterDataTrustAddOn(plan);
+    // The trust namespace (the data namespace) must exist before trust-manager starts; the Bundles read the stores' CA Secrets.
+    const trusted = trust ? applyAddOn(`${name}-data-trust`, trust, { provider, parent: this, dependsOn: [namespace, ...trust.dependsOn.flatMap((d) => installed[d] ?? [])] }) : [];
+    return { secretEnv, resources: [...resources, ...trusted] };
   }
 
   /**

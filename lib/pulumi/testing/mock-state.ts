@@ -259,6 +259,9 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return { ...inputs, name: physical, id: `projects/${project}/subscriptions/${physical}` };
     case "gcp:appengine/application:Application":
       return { ...inputs, id: project, name: `apps/${project}`, appId: project, defaultHostname: `${project}.du.r.appspot.com` };
+    case "gcp:endpoints/service:Service":
+      // The provider rolls out the document and reports the config id ESP fetches.
+      return { ...inputs, id: str("serviceName"), dnsAddress: str("serviceName"), configId: "2026-11-30r0" };
     case "gcp:servicedirectory/namespace:Namespace":
       return { ...inputs, id: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}`, name: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}` };
     case "gcp:servicedirectory/service:Service":

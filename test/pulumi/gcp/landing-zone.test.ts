@@ -348,7 +348,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
 
   it("is rejected before anything is registered when the spec asks for what GCP does not build", async () => {
     const onVms = { ...spec, tier: "paas" as const, mesh: { ...spec.mesh, kind: "none" as const }, logging: { ...spec.logging, stack: "none" as const, buffer: "none" as const }, gateway: { ...spec.gateway, auth: "none" as const } };
-    await expect(runProgram(() => createLandingZone("x", { spec: onVms }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(/tracing \(asked by tracing.backend\) is not supported yet on gcp\/paas by the pulumi engine/);
+    await expect(runProgram(() => createLandingZone("x", { spec: onVms }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(/tracing.backend: "cloud" on gcp\/paas exports through a collector on the logging cluster, but logging.stack is "none", so there is none. Fix: set logging.stack: elk, or tracing.backend: none/);
   });
 });
 

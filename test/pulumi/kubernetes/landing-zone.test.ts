@@ -335,7 +335,7 @@ describe("LandingZone rejects what it does not build", () => {
     expect(ownSecret.secretInputs).toContain("stringData");
     expect(ownSecret.inputs["stringData"]).toMatchObject({
       DATABASE_PASSWORD: "mock-password-shop-notes-db-password",
-      DATABASE_URI: "mongodb://notes:mock-password-shop-notes-db-password@notes-ferretdb.shop-data.svc.cluster.local:27018/notes?tls=true&authMechanism=SCRAM-SHA-256&authSource=admin",
+      DATABASE_URI: "mongodb://notes:mock-password-shop-notes-db-password@notes-ferretdb.shop-data.svc.cluster.local:27018/notes?tls=true&tlsCAFile=/etc/msa/data-ca/ca.crt&authMechanism=SCRAM-SHA-256&authSource=admin",
     });
     const env = (workload.find((o) => o.kind === "Deployment")!.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec.containers[0]!.env;
     expect(env).toContainEqual({ name: "DATABASE_URI", valueFrom: { secretKeyRef: { name: "notes-secrets", key: "DATABASE_URI" } } });
