@@ -4,6 +4,7 @@ export * from "./cidr.js";
 export * from "./azure-delivery.js";
 export * from "./delivery.js";
 export * from "./cloud-build.js";
+export * from "./app-engine-version.js";
 export * from "./frontends.js";
 export * from "./naming.js";
 export * from "./planner.js";

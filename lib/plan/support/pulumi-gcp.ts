@@ -8,8 +8,9 @@ import type { CloudSupport } from "../types.js";
  * of its own: VMs ship into its buffer, App Engine's entries come through a Cloud Logging sink into Pub/Sub. App Engine
  * traces go to one central collector on that cluster behind an internal load balancer (lib/plan/trace-collector.ts), so
  * tracing there needs logging.stack: elk. Not built on App Engine: the auth service (ESP does no ext_authz, and no proxy
- * of ours can stand between the load balancer's serverless NEG and the app). Pipelines are Cloud Build triggers rolling a
- * GKE Deployment (lib/plan/cloud-build.ts); not built on VMs and App Engine.
+ * of ours can stand between the load balancer's serverless NEG and the app). Pipelines are Cloud Build triggers
+ * (lib/plan/cloud-build.ts) rolling a GKE Deployment, replacing the VMs of a managed instance group (which read the
+ * released image from a secret at boot), or deploying and promoting an App Engine version.
  */
 export const PULUMI_GCP_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
@@ -32,5 +33,5 @@ export const PULUMI_GCP_SUPPORT: CloudSupport = {
   readModel: ["iaas", "caas", "paas"],
   eventStore: ["iaas", "caas", "paas"],
   frontends: ["iaas", "caas", "paas"],
-  pipeline: ["caas"],
+  pipeline: ["iaas", "caas", "paas"],
 };

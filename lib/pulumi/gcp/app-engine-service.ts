@@ -1,14 +1,15 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { appEngineVersionId, appEngineVersionSettings, type AppEngineVersionSettings } from "../../plan/app-engine-version.js";
 import { endpointsOpenApi, endpointsServiceName, ESP_PROJECT_ROLES, ESP_SERVICE_ROLE, type EndpointsIssuer } from "../../plan/endpoints-proxy.js";
 import { appEngineServiceName, gcpImage } from "../../plan/gcp.js";
-import { shortHash } from "../../plan/naming.js";
 import { otelEnvironment } from "../../plan/tracing.js";
 import { stringify } from "yaml";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kubernetes/landing-zone.js";
 import type { GatewayBackend } from "./api-gateway.js";
 import { projectOf, serviceAgent } from "./project.js";
+import { createReleaseSecret, type ReleaseSecret } from "./service-delivery.js";
 import { findService, ServiceIdentity, mergeAttachments, type ServiceAttachment } from "./service-identity.js";
 import type { RegistryLink } from "./service-registry.js";
 import { GOOGLE_CLOUD_PROJECT_ENV, SESSION_STORE_TLS_CA_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
@@ -17,8 +18,7 @@ import { GOOGLE_CLOUD_PROJECT_ENV, SESSION_STORE_TLS_CA_ENV, type BrokerLink, ty
 export const SECRET_REFERENCE_SUFFIX = "_SECRET";
 /** The App Engine flexible service agent, which pulls the services' images at deployment. */
 export const APP_ENGINE_FLEX_AGENT_DOMAIN = "gae-api-prod.google.com.iam.gserviceaccount.com";
-/** CPU utilization App Engine's autoscaler keeps each service at. */
-export const APP_ENGINE_CPU_TARGET = 0.7;
+export { APP_ENGINE_CPU_TARGET } from "../../plan/app-engine-version.js";
 
 /** Arguments of {@link AppEngineService}. */
 export interface AppEngineServiceArgs {
@@ -72,6 +72,13 @@ export interface AppEngineServiceArgs {
    */
   readonly attachments?: readonly ServiceAttachment[];
   /**
+   * Release the service through a pipeline (`ServiceDelivery` with `deploy.kind` "app-engine"): a Secret
+   * Manager secret `secretId` is created here with the plan's image, and the version runs its latest
+   * version, so `pulumi up` keeps (and names the same as) the version the pipeline released.
+   * @default - no pipeline: the version runs the plan's image
+   */
+  readonly release?: { readonly secretId: string };
+  /**
    * Labels on the service's secrets.
    * @default - none
    */
@@ -104,6 +111,10 @@ export class AppEngineService extends pulumi.ComponentResource {
   readonly backend: GatewayBackend;
   /** `https://...appspot.com` URL of the service, when the application's hostname is known (`discovery`). */
   readonly url?: pulumi.Output<string>;
+  /** What every version of the service runs with but its image: Pulumi's and the pipeline's alike. */
+  readonly versionSettings: pulumi.Output<AppEngineVersionSettings>;
+  /** With `release`: the release secret (`projects/<p>/secrets/<id>`) and the image released last. */
+  readonly release?: Pick<ReleaseSecret, "secret" | "image">;
   readonly nodes: {
     readonly version: gcp.appengine.FlexibleAppVersion;
     readonly ingress: gcp.appengine.ServiceNetworkSettings;
@@ -164,29 +175,35 @@ export class AppEngineService extends pulumi.ComponentResource {
       ...args.env,
       ...Object.fromEntries(Object.entries(this.identity.secretIds).map(([key, id]) => [`${key}${SECRET_REFERENCE_SUFFIX}`, pulumi.interpolate`${id}/versions/latest`])),
     });
-    const image = pulumi.output(args.repository.url).apply((url) => gcpImage(service, url));
-    // A new image or configuration deploys a new version; the id names what it runs.
-    const versionId = pulumi.all([image, env]).apply(([i, e]) => `v-${shortHash(JSON.stringify([i, e]), 12)}`);
-
+    const planned = pulumi.output(args.repository.url).apply((url) => gcpImage(service, url));
+    const release = args.release ? createReleaseSecret(`${name}-release`, { serviceName: service.name, secretId: args.release.secretId, initialImage: planned, ...(args.labels ? { labels: args.labels } : {}) }, this) : undefined;
+    const image = release ? release.image : planned;
     const proxy = args.endpoints ? this.endpointsProxy(name, plan, service, project.id, args.endpoints.issuer, args.transform?.endpointsService) : undefined;
+    const settings = pulumi
+      .all([this.identity.email, env, args.network.name, args.network.subnetwork, proxy?.service.serviceName])
+      .apply(([serviceAccount, envVariables, network, subnetwork, endpointsService]) =>
+        appEngineVersionSettings(plan, service.name, { serviceAccount, envVariables, network: { name: network, subnetwork }, ...(endpointsService ? { endpointsService } : {}) }),
+      );
+    // A new image or configuration deploys a new version; the pipeline names its versions by the same rule.
+    const versionId = pulumi.all([image, settings]).apply(([i, s]) => appEngineVersionId(i, s));
 
     const versionArgs: gcp.appengine.FlexibleAppVersionArgs = {
       service: appEngineService,
       versionId,
       runtime: "custom",
       deployment: { container: { image } },
-      serviceAccount: this.identity.email,
-      envVariables: env,
-      livenessCheck: { path: service.healthPath, checkInterval: "30s", failureThreshold: 4, initialDelay: "300s" },
-      readinessCheck: { path: service.healthPath, checkInterval: "5s", failureThreshold: 2, appStartTimeout: "300s" },
-      automaticScaling: {
-        minTotalInstances: service.replicas.min,
-        maxTotalInstances: service.replicas.max,
-        coolDownPeriod: "120s",
-        cpuUtilization: { targetUtilization: APP_ENGINE_CPU_TARGET },
-      },
-      resources: { cpu: Math.max(1, Math.ceil(service.cpuMillicores / 1000)), memoryGb: Math.max(1, Math.ceil(service.memoryMiB / 1024)) },
-      network: { name: args.network.name, subnetwork: args.network.subnetwork, instanceIpMode: "INTERNAL" },
+      serviceAccount: settings.serviceAccount,
+      envVariables: settings.envVariables,
+      livenessCheck: settings.apply((s) => ({ path: s.healthPath, checkInterval: `${s.liveness.checkIntervalSeconds}s`, failureThreshold: s.liveness.failureThreshold, initialDelay: `${s.liveness.initialDelaySeconds}s` })),
+      readinessCheck: settings.apply((s) => ({ path: s.healthPath, checkInterval: `${s.readiness.checkIntervalSeconds}s`, failureThreshold: s.readiness.failureThreshold, appStartTimeout: `${s.readiness.appStartTimeoutSeconds}s` })),
+      automaticScaling: settings.apply((s) => ({
+        minTotalInstances: s.scaling.minInstances,
+        maxTotalInstances: s.scaling.maxInstances,
+        coolDownPeriod: `${s.scaling.coolDownSeconds}s`,
+        cpuUtilization: { targetUtilization: s.scaling.cpuTarget },
+      })),
+      resources: settings.resources,
+      network: settings.network.apply((n) => ({ name: n.name, subnetwork: n.subnetwork, instanceIpMode: "INTERNAL" })),
       ...(proxy ? { endpointsApiService: { name: proxy.service.serviceName, rolloutStrategy: "MANAGED" } } : {}),
       // Older versions are stopped by the new one taking all traffic, not deleted, so a rollback stays one command.
       noopOnDestroy: true,
@@ -217,6 +234,8 @@ export class AppEngineService extends pulumi.ComponentResource {
     }
 
     this.appEngineService = appEngineService;
+    this.versionSettings = settings;
+    if (release) this.release = { secret: release.secret, image: release.image };
     this.backend = { kind: "serverless", networkEndpointGroup: networkEndpointGroup.id, dependsOn: [ingress] };
     this.nodes = { version, ingress, networkEndpointGroup, ...(proxy ? { endpointsService: proxy.service } : {}) };
     this.registerOutputs({ email: this.identity.email });

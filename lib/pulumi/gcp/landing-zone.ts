@@ -1,3 +1,4 @@
+import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { gatewayAuthPolicies, type JwtIssuer } from "../../kubernetes/gateway-auth.js";
 import { externalEdgeProxyIssuer } from "../../plan/edge-proxy.js";
@@ -9,7 +10,7 @@ import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
 import { CLOUD_TRACE_ROLE } from "../../plan/tracing.js";
 import { usesCentralCollector } from "../../plan/trace-collector.js";
 import type { AddOn } from "../../kubernetes/types.js";
-import { checkCloudBuildDeploy, cloudBuildNames, workerPoolName } from "../../plan/cloud-build.js";
+import { cloudBuildNames, INSTANCE_GROUP_ROLLER_PERMISSIONS, instanceGroupRollerRoleId, workerPoolName } from "../../plan/cloud-build.js";
 import { repositoryFullName, type ServiceDeliveryPlan } from "../../plan/delivery.js";
 import { gcpImage, gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
 import { planLandingZone } from "../../plan/planner.js";
@@ -37,7 +38,7 @@ import { projectOf } from "./project.js";
 import { sagaAttachment, SagaOrchestrator } from "./saga-orchestrator.js";
 import { ServiceDatabase } from "./service-database.js";
 import type { ServiceAttachment } from "./service-identity.js";
-import { ServiceDelivery } from "./service-delivery.js";
+import { ServiceDelivery, type ServiceDeliveryArgs } from "./service-delivery.js";
 import { ServiceRegistry } from "./service-registry.js";
 import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION, type BrokerLink } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
@@ -117,7 +118,7 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly databases: ReadonlyMap<string, ServiceDatabase>;
   /** Service or BFF name → its component (GKE workload, instance group or App Engine service, by tier). */
   readonly services: ReadonlyMap<string, ServiceComponent>;
-  /** Service or BFF name → its Cloud Build trigger and account, with `pipelines.perService` (native). */
+  /** Service or BFF name → its Cloud Build trigger and account, with `pipelines.perService` (native): it rolls the GKE Deployment, replaces the managed instance group's VMs or deploys the App Engine service, by tier. */
   readonly deliveries: ReadonlyMap<string, ServiceDelivery>;
   /** The private pool every build runs in, when the cluster's endpoint is private. */
   readonly buildPool?: BuildWorkerPool;
@@ -146,7 +147,6 @@ export class LandingZone extends pulumi.ComponentResource {
     if (plan.delivery?.provider === "github-actions") {
       throw new Error(`LandingZone pipelines.provider: "github-actions" is not built on gcp (no Workload Identity Federation for GitHub is created). Fix: set pipelines.provider: native (Cloud Build), or pipelines.perService: false and run \`mlz workflows\` against a federation of your own`);
     }
-    plan.delivery?.services.forEach(checkCloudBuildDeploy);
     const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
     if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
     const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
@@ -230,6 +230,21 @@ export class LandingZone extends pulumi.ComponentResource {
     // One pool for every service: its workers sit in the subnet the private endpoint authorizes.
     const pool = platform && plan.delivery && plan.cluster!.privateEndpoint ? new BuildWorkerPool(`${name}-builds`, { name: workerPoolName(plan.name, plan.environment), region: plan.region, subnetworkId: network.subnetworkId }, parent) : undefined;
     if (pool) this.buildPool = pool;
+    // One role for every VM pipeline; each account holds it only on its own group (a condition on the group's name).
+    const rollerRole =
+      plan.delivery && plan.tier === "iaas"
+        ? new gcp.projects.IAMCustomRole(
+            `${name}-mig-roller`,
+            {
+              roleId: instanceGroupRollerRoleId(plan.name, plan.environment),
+              title: `Replace the VMs of one managed instance group (${prefix})`,
+              description: "Held by each VM service's Cloud Build account, conditioned on its own group",
+              permissions: [...INSTANCE_GROUP_ROLLER_PERMISSIONS],
+              stage: "GA",
+            },
+            parent,
+          )
+        : undefined;
     for (const service of plan.services) {
       const attachments: ServiceAttachment[] = [];
       if (service.database) {
@@ -290,10 +305,26 @@ export class LandingZone extends pulumi.ComponentResource {
       const repository = { url: this.registry.repositoryUrls[service.repository]!, name: this.registry.repositoryNames[service.repository]! };
       const registry = this.serviceRegistry?.link;
       const planned = plan.delivery?.services.find((s) => s.service === service.name);
-      const delivery = platform && planned ? createDelivery(name, plan, planned, platform, repository, pool, this) : undefined;
-      if (delivery) deliveries.set(service.name, delivery);
+      const names = planned ? cloudBuildNames(plan.name, plan.environment, planned) : undefined;
+      // VMs and App Engine read their release secret themselves, so it is created with them and their pipeline comes after.
+      const release = names ? { release: { secretId: names.releaseSecret } } : {};
+      const deliver = (deploy: ServiceDeliveryArgs["deploy"], secret?: pulumi.Output<string>) =>
+        createDelivery(name, plan, planned!, deploy, repository, secret ? { secret } : { secretId: names!.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)) }, pool, this);
+      let delivery: ServiceDelivery | undefined;
       let component: ServiceComponent;
       if (platform) {
+        delivery = planned
+          ? deliver({
+              clusterName: platform.clusterName,
+              location: plan.region,
+              privateEndpoint: plan.cluster!.privateEndpoint,
+              namespace: planned.deploy.namespace,
+              deployment: planned.deploy.deployment,
+              container: planned.deploy.container,
+              // The namespace comes with the platform's add-ons; the Role may exist before its Deployment.
+              rbac: { provider: platform.provider, labels: labelsFor(plan, planned.service), dependsOn: [...platform.ready] },
+            })
+          : undefined;
         component = new ServiceWorkload(
           `${name}-${service.name}`,
           {
@@ -310,10 +341,11 @@ export class LandingZone extends pulumi.ComponentResource {
       } else if (appEngine) {
         // App Engine takes other services only once its default service exists.
         const defaultService = services.get(plan.services[0]!.name);
-        component = new AppEngineService(
+        const appService = new AppEngineService(
           `${name}-${service.name}`,
           {
             ...common,
+            ...release,
             network: { name: network.networkName, subnetwork: network.subnetworkName },
             repository,
             ...(registry ? { discovery: { registry, defaultHostname: appEngine.defaultHostname } } : {}),
@@ -321,13 +353,32 @@ export class LandingZone extends pulumi.ComponentResource {
           },
           { parent: this, dependsOn: [...appEngine.ready, ...network.privateServiceAccess, ...(defaultService ? [defaultService] : [])] },
         );
+        delivery = planned ? deliver({ kind: "app-engine", settings: appService.versionSettings, runtimeAccount: appService.identity.nodes.account.name }, appService.release!.secret) : undefined;
+        component = appService;
       } else {
-        component = new InstanceGroupService(
+        const groupService = new InstanceGroupService(
           `${name}-${service.name}`,
-          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}), ...(edgeProxy ? { edgeProxy } : {}), ...(this.logCluster?.buffer ? { logBuffer: this.logCluster.buffer } : {}) },
+          {
+            ...common,
+            ...release,
+            networkId: network.networkId,
+            subnetworkId: network.subnetworkId,
+            repository,
+            ...(registry ? { discovery: registry } : {}),
+            ...(edgeProxy ? { edgeProxy } : {}),
+            ...(this.logCluster?.buffer ? { logBuffer: this.logCluster.buffer } : {}),
+          },
           parent,
         );
+        delivery = planned
+          ? deliver(
+              { kind: "instance-group", instanceGroupManager: groupService.instanceGroupManagerName, region: plan.region, zoneCount: plan.network.availabilityZones.length, rollerRole: rollerRole!.name },
+              groupService.release!.secret,
+            )
+          : undefined;
+        component = groupService;
       }
+      if (delivery) deliveries.set(service.name, delivery);
       services.set(service.name, component);
       if (component.backend) backends[service.name] = component.backend;
     }
@@ -451,15 +502,16 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
 }
 
 /**
- * A service's Cloud Build trigger and account (caas): it pushes to the service's own repository and
- * rolls only its Deployment, through the shared private pool when the endpoint is private.
+ * A service's Cloud Build trigger and account: it pushes to the service's own repository and releases
+ * only its Deployment, managed instance group or App Engine service, through the shared private pool when there is one.
  */
 function createDelivery(
   name: string,
   plan: LandingZonePlan,
   planned: ServiceDeliveryPlan,
-  platform: KubernetesPlatform,
+  deploy: ServiceDeliveryArgs["deploy"],
   repository: { readonly url: pulumi.Output<string>; readonly name: pulumi.Output<string> },
+  release: ServiceDeliveryArgs["release"],
   pool: BuildWorkerPool | undefined,
   parent: pulumi.Resource,
 ): ServiceDelivery {
@@ -477,17 +529,8 @@ function createDelivery(
       source: { owner, repository: planned.source.name, branch: planned.source.branch },
       repository: { name: repository.name, location: plan.region },
       image: pulumi.interpolate`${repository.url}/${service.repository}`,
-      release: { secretId: names.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)) },
-      deploy: {
-        clusterName: platform.clusterName,
-        location: plan.region,
-        privateEndpoint: plan.cluster!.privateEndpoint,
-        namespace: planned.deploy.namespace,
-        deployment: planned.deploy.deployment,
-        container: planned.deploy.container,
-        // The namespace comes with the platform's add-ons; the Role may exist before its Deployment.
-        rbac: { provider: platform.provider, labels: labelsFor(plan, planned.service), dependsOn: [...platform.ready] },
-      },
+      release,
+      deploy,
       approval: planned.approval,
       testCommand: plan.delivery!.testCommand,
       ...(pool ? { workerPool: pool.id } : {}),
