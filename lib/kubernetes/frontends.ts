@@ -161,16 +161,12 @@ export function frontendServerConfig(plan: LandingZonePlan): string {
 export function frontendAppManifests(plan: LandingZonePlan, app: FrontendAppPlan, options: FrontendAppOptions): ManifestObject[] {
   assertFrontendApp("frontendAppManifests", plan, app);
   assertKubernetesName("frontendAppManifests options.className", options.className);
-  const namespace = frontendNamespace(plan);
-  const name = frontendObjectName(app);
-  const labels = { ...labelsFor(plan, name), "app.kubernetes.io/component": app.kind };
-  const selector = selectorFor(plan, name);
+  const { namespace, name, labels, selector } = frontendAppIdentity(plan, app);
   const prod = plan.environment === "prod";
-  const config = frontendServerConfig(plan);
   const host = options.host;
 
   return [
-    validatedManifest(new ConfigMap({ metadata: { name, namespace, labels }, data: { "default.conf": config } })),
+    validatedManifest(new ConfigMap({ metadata: { name, namespace, labels }, data: { "default.conf": frontendServerConfig(plan) } })),
     frontendDeployment(plan, app, options),
     validatedManifest(
       new Service({
@@ -203,6 +199,12 @@ export function frontendAppManifests(plan: LandingZonePlan, app: FrontendAppPlan
   ];
 }
 
+/** Where an app's objects live and how they are labelled and selected; the same for each of its objects. */
+function frontendAppIdentity(plan: LandingZonePlan, app: FrontendAppPlan) {
+  const name = frontendObjectName(app);
+  return { namespace: frontendNamespace(plan), name, labels: { ...labelsFor(plan, name), "app.kubernetes.io/component": app.kind }, selector: selectorFor(plan, name) };
+}
+
 function assertFrontendApp(where: string, plan: LandingZonePlan, app: FrontendAppPlan): void {
   const frontends = plan.frontends;
   if (!frontends) throw new Error(`${where}: the plan has no frontends. Fix: add frontends to the spec`);
@@ -222,10 +224,7 @@ function assertFrontendApp(where: string, plan: LandingZonePlan, app: FrontendAp
 export function frontendDeployment(plan: LandingZonePlan, app: FrontendAppPlan, options: Pick<FrontendAppOptions, "image" | "imagePullSecretName"> = {}): ManifestObject {
   assertFrontendApp("frontendDeployment", plan, app);
   if (options.imagePullSecretName !== undefined) assertKubernetesName("frontendAppManifests options.imagePullSecretName", options.imagePullSecretName);
-  const namespace = frontendNamespace(plan);
-  const name = frontendObjectName(app);
-  const labels = { ...labelsFor(plan, name), "app.kubernetes.io/component": app.kind };
-  const selector = selectorFor(plan, name);
+  const { namespace, name, labels, selector } = frontendAppIdentity(plan, app);
   const prod = plan.environment === "prod";
   const config = frontendServerConfig(plan);
   // The server mounts the bundle where the app's path maps to a file: /<fragment>/x is <root>/<fragment>/x.
