@@ -34,6 +34,13 @@ function withPipelines(tier: "iaas" | "paas", environment: "prod" | "dev"): Land
 
 const member = (account: string) => `serviceAccount:${account}@${MOCK_GCP_PROJECT}.iam.gserviceaccount.com`;
 const releaseSecret = (service: string, environment = "prod") => `projects/${MOCK_GCP_PROJECT}/secrets/shop-${environment}-${service}-release`;
+/** What every release account holds on any tier: its repository, its release secret (add and read), its logs. */
+const buildGrants = (service: { readonly name: string; readonly repository: string }) => [
+  ["RepositoryIamMember", CLOUD_BUILD_ROLES.artifactWriter, repositoryName(service.repository), undefined],
+  ["SecretIamMember", "roles/secretmanager.secretVersionAdder", releaseSecret(service.name), undefined],
+  ["SecretIamMember", "roles/secretmanager.secretAccessor", releaseSecret(service.name), undefined],
+  ["IAMMember", "roles/logging.logWriter", MOCK_GCP_PROJECT, undefined],
+];
 const repositoryName = (repository: string) => `projects/${MOCK_GCP_PROJECT}/locations/${REGION}/repositories/${repository}`;
 /** Each grant to `principal`: type, role, what it is on, and its condition. */
 const grantsOf = (resources: readonly RegisteredResource[], principal: string) =>
@@ -90,10 +97,7 @@ describe("LandingZone on GCP VMs with Cloud Build pipelines, prod", () => {
   it("grants each account its repository, its release secret, logs, and the custom role on its own group only", () => {
     for (const service of plan.services) {
       expect(grantsOf(resources, member(`shop-${service.name}-cd`))).toEqual([
-        ["RepositoryIamMember", CLOUD_BUILD_ROLES.artifactWriter, repositoryName(service.repository), undefined],
-        ["SecretIamMember", "roles/secretmanager.secretVersionAdder", releaseSecret(service.name), undefined],
-        ["SecretIamMember", "roles/secretmanager.secretAccessor", releaseSecret(service.name), undefined],
-        ["IAMMember", "roles/logging.logWriter", MOCK_GCP_PROJECT, undefined],
+        ...buildGrants(service),
         ["IAMMember", `projects/${MOCK_GCP_PROJECT}/roles/shop_prod_mig_roller`, MOCK_GCP_PROJECT, `resource.name == "projects/${MOCK_GCP_PROJECT}/regions/${REGION}/instanceGroupManagers/${groupName(service.name)}"`],
       ]);
     }
@@ -149,10 +153,7 @@ describe("LandingZone on GCP App Engine with Cloud Build pipelines, prod", () =>
   it("grants App Engine deployer and service admin, and acting as only the service's own runtime account", () => {
     for (const service of plan.services) {
       expect(grantsOf(resources, member(`shop-${service.name}-cd`))).toEqual([
-        ["RepositoryIamMember", CLOUD_BUILD_ROLES.artifactWriter, repositoryName(service.repository), undefined],
-        ["SecretIamMember", "roles/secretmanager.secretVersionAdder", releaseSecret(service.name), undefined],
-        ["SecretIamMember", "roles/secretmanager.secretAccessor", releaseSecret(service.name), undefined],
-        ["IAMMember", "roles/logging.logWriter", MOCK_GCP_PROJECT, undefined],
+        ...buildGrants(service),
         ["IAMMember", "roles/appengine.deployer", MOCK_GCP_PROJECT, undefined],
         ["IAMMember", "roles/appengine.serviceAdmin", MOCK_GCP_PROJECT, undefined],
         ["IAMMember", "roles/iam.serviceAccountUser", `projects/${MOCK_GCP_PROJECT}/serviceAccounts/shop-${service.name}@${MOCK_GCP_PROJECT}.iam.gserviceaccount.com`, undefined],
