@@ -6,7 +6,7 @@ import { GITHUB_OIDC } from "../lib/plan/delivery.js";
 import { FRONTEND_DEPLOY_ACTIONS } from "../lib/plan/frontends.js";
 import { pascalCase } from "../lib/plan/naming.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
-import { sharedParameters } from "./shared-parameters.js";
+import { readParameter, sharedParameters } from "./shared-parameters.js";
 
 export interface FrontendsStackProps extends PlanStackProps {
   /**
@@ -29,7 +29,7 @@ export class FrontendsStack extends PlanStack {
     const { plan } = props;
     const frontends = plan.frontends;
     if (!frontends) throw new Error(`FrontendsStack: plan.frontends is undefined. Fix: add frontends to the spec, or leave this stack out`);
-    const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
+    const read = (name: string) => readParameter(this, name);
     let webAclArn = props.webAclArn;
     if (frontends.waf && !webAclArn) {
       if (this.region !== frontends.edgeRegion) throw new Error(`FrontendsStack: frontends need a web ACL from ${frontends.edgeRegion}. Fix: pass webAclArn from a FrontendsEdgeStack`);

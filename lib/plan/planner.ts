@@ -18,7 +18,9 @@ import { placeGatewayRoutes } from "./load-balancers.js";
 import { physicalName } from "./naming.js";
 import { planSagas, sagaEventsOf, type SagaPlan } from "./saga.js";
 import { SIZING, VERSIONS } from "./sizing.js";
-import { collectorEndpoint, tracingProblems } from "./tracing.js";
+import { tracingProblems } from "./tracing.js";
+import { centralCollectorProblems, planCollectorEndpoint } from "./trace-collector.js";
+import { endpointsProxyProblems, planEndpointsProxy } from "./endpoints-proxy.js";
 import type {
   BrokerPlan,
   Capability,
@@ -114,6 +116,8 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   problems.push(...hostProblems(spec));
   problems.push(...tracingProblems(spec));
   problems.push(...edgeProxyProblems(spec));
+  problems.push(...endpointsProxyProblems(spec));
+  problems.push(...centralCollectorProblems(spec));
   if (spec.tracing.backend === "xray" && cloud !== "aws") {
     problems.push(`tracing.backend "xray" exists only on aws. Fix: use zipkin, jaeger or cloud`);
   }
@@ -252,7 +256,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
           implementation: impl("tracing"),
           backend: spec.tracing.backend,
           samplingRate: spec.tracing.samplingRate,
-          collectorEndpoint: collectorEndpoint(tier),
+          collectorEndpoint: planCollectorEndpoint(spec, network),
         }
       : undefined;
   if (tracing) decide("tracing", tracing.implementation, { backend: tracing.backend, sampling: tracing.samplingRate }, ["compute"]);
@@ -260,6 +264,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   const configStore = asked.has("config") ? planConfigStore(spec, services, impl("config")) : undefined;
   const auth = planAuth(spec, services);
   const edgeProxy = planEdgeProxy(spec, services);
+  const endpointsProxy = planEndpointsProxy(spec, services);
   const monitoring = asked.has("monitoring") ? planMonitoring(spec, services, gateway, impl("monitoring")) : undefined;
 
   const databases = services.filter((s) => s.database);
@@ -298,6 +303,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     ...(configStore ? { configStore } : {}),
     ...(auth ? { auth } : {}),
     ...(edgeProxy ? { edgeProxy } : {}),
+    ...(endpointsProxy ? { endpointsProxy } : {}),
     ...(monitoring ? { monitoring } : {}),
     services,
     ...(delivery ? { delivery } : {}),

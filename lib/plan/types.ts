@@ -4,6 +4,7 @@ import type { DeliveryPlan } from "./delivery.js";
 import type { FrontendsPlan } from "./frontends.js";
 import type { AuthPlan } from "./auth.js";
 import type { EdgeProxyPlan } from "./edge-proxy.js";
+import type { EndpointsProxyPlan } from "./endpoints-proxy.js";
 import type { ConfigStorePlan } from "./config-store.js";
 import type { MonitoringPlan } from "./monitoring.js";
 import type { SagaPlan } from "./saga.js";
@@ -288,7 +289,7 @@ export interface TracingPlan {
   readonly implementation: string;
   readonly backend: "zipkin" | "jaeger" | "xray" | "cloud";
   readonly samplingRate: number;
-  /** In-cluster collector endpoint services export OTLP to. */
+  /** OTLP endpoint services export to: the cluster's collector Service (caas), the host's collector container (VMs, Beanstalk), the central collector's private address (GCP App Engine). */
   readonly collectorEndpoint: string;
 }
 
@@ -328,6 +329,8 @@ export interface LandingZonePlan {
   readonly auth?: AuthPlan;
   /** GCP and Azure VMs: the Envoy proxy in front of each exposed service that runs the gateway's checks; absent elsewhere. */
   readonly edgeProxy?: EdgeProxyPlan;
+  /** GCP App Engine with `gateway.auth: jwt`: the Extensible Service Proxy beside each exposed service that validates tokens (lib/plan/endpoints-proxy.ts); absent elsewhere. */
+  readonly endpointsProxy?: EndpointsProxyPlan;
   readonly monitoring?: MonitoringPlan;
   /** Services and BFFs, in spec order (services first). */
   readonly services: readonly ServicePlan[];

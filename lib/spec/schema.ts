@@ -324,6 +324,27 @@ const sagaSchema = z
   })
   .strict();
 
+const clusterAddOnSwitch = (what: string, needs: string) =>
+  z
+    .object({
+      install: z
+        .boolean()
+        .default(true)
+        .describe(`true: the landing zone installs ${what} with Helm; false: reuse the one the cluster already runs (${needs}), and install nothing.`),
+    })
+    .strict();
+
+const kubernetesSchema = z
+  .object({
+    certManager: clusterAddOnSwitch("cert-manager", "its CRDs must already exist")
+      .prefault({})
+      .describe("cert-manager, which issues the data stores' TLS certificates (key-value and document stores)."),
+    trustManager: clusterAddOnSwitch("trust-manager", "its Bundle CRD must exist and its trust namespace must be the data namespace, <namespace>-data")
+      .prefault({})
+      .describe("trust-manager, which publishes the CA certificates of the services' data stores (never a key) as a ConfigMap into the workloads namespace."),
+  })
+  .strict();
+
 export const landingZoneSchema = z
   .object({
     name: dnsLabel.max(20).describe("Short name of the landing zone; prefixes stacks and resources."),
@@ -350,6 +371,9 @@ export const landingZoneSchema = z
     frontends: frontendsSchema.optional().describe("Micro-frontends: a shell and fragments, each hosted and deployed on its own, behind one CDN."),
     services: z.array(serviceSchema).default([]).describe("The microservices."),
     sagas: z.array(sagaSchema).default([]).describe("Transactions across services as sagas of local steps with compensations."),
+    kubernetes: kubernetesSchema
+      .optional()
+      .describe("Cluster add-ons an existing cluster (cloud: kubernetes) may already run; by default the landing zone installs them."),
     retainData: z.boolean().optional().describe("Retain and deletion-protect stateful resources. Default: true in prod, false in dev."),
     tags: z.record(z.string(), z.string()).default({}).describe("Tags (labels on GCP) on every resource, besides msa:landing-zone and msa:environment."),
   })

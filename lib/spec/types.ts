@@ -163,6 +163,17 @@ export interface SagaSpec {
 }
 
 /** A normalized landing-zone spec: every default applied, every cross-field rule checked. */
+/** Whether the landing zone installs a cluster add-on or reuses the cluster's own. */
+export interface ClusterAddOnSwitch {
+  readonly install: boolean;
+}
+
+/** Cluster add-ons of an existing cluster: installed by the landing zone, or already there. */
+export interface KubernetesSpec {
+  readonly certManager: ClusterAddOnSwitch;
+  readonly trustManager: ClusterAddOnSwitch;
+}
+
 export interface LandingZoneSpec {
   readonly name: string;
   readonly cloud: Cloud;
@@ -184,6 +195,8 @@ export interface LandingZoneSpec {
   readonly frontends?: FrontendsSpec;
   readonly services: readonly ServiceSpec[];
   readonly sagas: readonly SagaSpec[];
+  /** Only when the spec sets it (cloud: kubernetes); absent means install every cluster add-on. */
+  readonly kubernetes?: KubernetesSpec;
   readonly retainData: boolean;
   readonly tags: Readonly<Record<string, string>>;
 }

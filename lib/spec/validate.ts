@@ -22,6 +22,9 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
   }
 
   checkNetwork(spec, add);
+  if (spec.kubernetes !== undefined && spec.cloud !== "kubernetes") {
+    add("kubernetes", `sets the add-ons of an existing cluster, but cloud is ${spec.cloud}`, "remove the kubernetes section, or set cloud: kubernetes");
+  }
 
   const serviceNames = new Map<string, number>();
   spec.services.forEach((s, i) => {
@@ -238,7 +241,7 @@ function checkAuthProvider(spec: LandingZoneSpec, add: (path: string, message: s
   if (gateway.auth === "jwt" && cloud === "azure" && auth.issuer === undefined) {
     add(
       "auth.issuer",
-      "the landing zone cannot register an Entra ID application, so Istio needs the issuer whose tokens it validates",
+      "the landing zone cannot register an Entra ID application, so the gateway's checks (Istio on AKS, the edge proxies on VMs and App Service) need the issuer whose tokens they validate",
       "set auth.issuer (e.g. https://login.microsoftonline.com/<tenant-id>/v2.0) and auth.audiences (your app registration's client id), or gateway.auth: none",
     );
   }

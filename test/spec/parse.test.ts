@@ -55,6 +55,15 @@ describe("defaults", () => {
     expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local", services: [{ name: "x", config: { MODE: "" } }] }).services[0]!.config).toEqual({ MODE: "" });
   });
 
+  it("installs cert-manager and trust-manager on a cluster unless the spec reuses the cluster's own", () => {
+    expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local" }).kubernetes).toBeUndefined();
+    expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local", kubernetes: { certManager: { install: false } } }).kubernetes).toEqual({
+      certManager: { install: false },
+      trustManager: { install: true },
+    });
+    expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local", kubernetes: {} }).kubernetes).toEqual({ certManager: { install: true }, trustManager: { install: true } });
+  });
+
   it("turns the mesh off by default outside Kubernetes", () => {
     expect(parseSpec({ name: "a", tier: "iaas" }).mesh.kind).toBe("none");
     expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local" }).mesh.kind).toBe("istio");
@@ -144,6 +153,9 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["authorizer behind an unexposed service", { name: "a", gateway: { auth: "authorizer" }, auth: { service: "auth" }, services: [{ name: "auth", expose: false }] }, "services[0].expose", /through the gateway's internal load balancer/],
   ["authorizer cache beyond an hour", { name: "a", gateway: { authorizerCacheSeconds: 7200 } }, "gateway.authorizerCacheSeconds", /at most 3600/],
   ["config key with a space", { name: "a", config: { values: { "LOG LEVEL": "debug" } } }, "config.values.LOG LEVEL", /cannot be an environment variable/],
+  ["cluster add-ons on a cloud", { name: "a", kubernetes: { certManager: { install: false } } }, "kubernetes", /sets the add-ons of an existing cluster, but cloud is aws/],
+  ["add-on switch as text", { name: "a", cloud: "kubernetes", region: "local", kubernetes: { trustManager: { install: "no" } } }, "kubernetes.trustManager.install", /expected boolean/],
+  ["unknown cluster add-on", { name: "a", cloud: "kubernetes", region: "local", kubernetes: { vault: { install: false } } }, "kubernetes.vault", /unknown key "vault"/],
   ["empty parameter value on AWS", { name: "a", services: [{ name: "x", config: { MODE: "" } }] }, "services[0].config.MODE", /holds 1 to 4096 characters/],
 ];
 
