@@ -7,6 +7,7 @@ import { stringify } from "yaml";
 import type { LandingZoneSpec } from "../spec/types.js";
 import { APP_SERVICE_SERVICE_CONTAINER } from "./app-service-proxy.js";
 import { azureUniqueName } from "./azure.js";
+import { appConfigurationStoreId, recordReleaseScript, releaseRecordKey, releaseStoreName } from "./azure-release.js";
 import { DELIVERY_SETTINGS, type DeliveryPlan } from "./delivery.js";
 import { physicalName } from "./naming.js";
 import { PlanError } from "./planner.js";
@@ -68,6 +69,8 @@ export interface AzureServiceDeliveryPlan {
   readonly environment: string;
   readonly approval: boolean;
   readonly target: AzureDeployTarget;
+  /** Key of the service's release record in the landing zone's App Configuration store, written after each successful rollout. */
+  readonly releaseKey: string;
 }
 
 export interface AzureDeliveryPlan {
@@ -104,6 +107,7 @@ export function planAzureDelivery(spec: LandingZoneSpec, delivery: DeliveryPlan,
         environment: `${spec.name}-${spec.environment}`,
         approval: s.approval,
         target,
+        releaseKey: releaseRecordKey(s.service),
       };
     }),
   };
@@ -171,7 +175,8 @@ const IMAGE_ARCHIVE = "image.tar";
 
 /**
  * The pipeline of one service: build the image once, run the unit tests, push it and keep its
- * digest, then deploy that digest to the service's own workload in the zone's environment.
+ * digest, then deploy that digest to the service's own workload in the zone's environment and,
+ * once the rollout succeeded, record it as the service's release (lib/plan/azure-release.ts).
  */
 export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDeliveryPlan, options: AzurePipelineOptions): AzurePipeline {
   const azure = plan.azureDelivery!;
@@ -204,6 +209,9 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
             ? `az webapp sitecontainers update --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, service.target.service, scope)} --container-name ${APP_SERVICE_SERVICE_CONTAINER} --image "$(image)"`
             : `az webapp config container set --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, service.target.service, scope)} --container-image-name "$(image)"`,
         );
+  const releaseStore = appConfigurationStoreId(options.subscriptionId, azure.resourceGroup, releaseStoreName(plan.name, plan.environment, options.subscriptionId, azure.resourceGroup));
+  // A step runs only when the ones before it succeeded, so the record names only rolled-out images.
+  const record = cli(undefined, "Record the release", recordReleaseScript(releaseStore, service.service, "$(image)"));
   return {
     name: `${service.service} $(Date:yyyyMMdd)$(Rev:.r)`,
     trigger: { batch: true, branches: { include: [azure.branch] } },
@@ -272,7 +280,7 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
             pool,
             timeoutInMinutes: DELIVERY_SETTINGS.deployTimeoutMinutes,
             variables: { image: "$[ stageDependencies.push.push.outputs['push.image'] ]" },
-            strategy: { runOnce: { deploy: { steps: [deploy] } } },
+            strategy: { runOnce: { deploy: { steps: [deploy, record] } } },
           },
         ],
       },

@@ -2,6 +2,7 @@ export * from "./buildspec.js";
 export * from "./catalog.js";
 export * from "./cidr.js";
 export * from "./azure-delivery.js";
+export * from "./azure-release.js";
 export * from "./delivery.js";
 export * from "./cloud-build.js";
 export * from "./app-engine-version.js";

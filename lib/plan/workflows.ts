@@ -9,6 +9,7 @@ import { stringify } from "yaml";
 import { frontendBundleDockerfile, frontendImageName } from "../kubernetes/frontends.js";
 import type { Cloud } from "../spec/types.js";
 import { azureResourceGroupName, frontDoorName, frontendContainerName } from "./azure-delivery.js";
+import { appConfigurationStoreId, recordReleaseScript } from "./azure-release.js";
 import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
 import type { FrontendAppPlan } from "./frontends.js";
 import { PlanError } from "./planner.js";
@@ -426,6 +427,15 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
       },
       { name: "Cluster credentials", uses: GITHUB_ACTIONS.aksContext, with: { "resource-group": "${{ vars.AZURE_RESOURCE_GROUP }}", "cluster-name": plan.cluster?.name ?? plan.name } },
       kubectlRollout(service),
+      // Runs only after the rollout step succeeded; the next `pulumi up` deploys what it records.
+      {
+        name: "Record the release",
+        run: recordReleaseScript(
+          appConfigurationStoreId("${{ vars.AZURE_SUBSCRIPTION_ID }}", "${{ vars.AZURE_RESOURCE_GROUP }}", "${{ vars.AZURE_APP_CONFIGURATION }}"),
+          service.service,
+          "$IMAGE",
+        ),
+      },
     ],
   },
   kubernetes: {

@@ -10,7 +10,15 @@ import { azureDevOpsShop, ORG_ID } from "../fixtures/azure-devops.js";
 
 const SUBSCRIPTION = "11111111-2222-4333-8444-555555555555";
 const stepsOf = (pipeline: AzurePipeline): AzurePipelineStep[] => pipeline.stages.flatMap((s) => s.jobs.flatMap((j) => [...(j.steps ?? []), ...(j.strategy?.runOnce.deploy.steps ?? [])]));
-const deployScript = (pipeline: AzurePipeline) => pipeline.stages.find((s) => s.stage === "deploy")!.jobs[0]!.strategy!.runOnce.deploy.steps.map((s) => s.inputs?.["inlineScript"] ?? "").join("\n");
+const deploySteps = (pipeline: AzurePipeline) => pipeline.stages.find((s) => s.stage === "deploy")!.jobs[0]!.strategy!.runOnce.deploy.steps;
+/** The rollout: the deploy job's first step. */
+const deployScript = (pipeline: AzurePipeline) => deploySteps(pipeline)[0]!.inputs!["inlineScript"]!;
+const storeOf = (subscription: string) =>
+  `/subscriptions/${subscription}/resourceGroups/shop-prod/providers/Microsoft.AppConfiguration/configurationStores/${azureUniqueName("azureResource", "shop", "prod", "config", `${subscription}/shop-prod`)}`;
+const recordScript = (service: string) => [
+  `az rest --method put --url "https://management.azure.com${storeOf(SUBSCRIPTION)}/keyValues/${service}-released-image?api-version=2024-05-01" --headers "Content-Type=application/json" --body "{\\"properties\\":{\\"value\\":\\"$(image)\\"}}" --output none`,
+  `echo "Recorded the ${service} release $(image)"`,
+];
 
 describe("Azure DevOps delivery plan", () => {
   const plan = planLandingZone(azureDevOpsShop(), { engine: "pulumi" });
@@ -73,6 +81,19 @@ describe("Azure DevOps delivery plan", () => {
         '[ "$(echo "$RESULT" | jq -r .exitCode)" = "0" ]',
       ]);
       for (const other of azure.services.filter((s) => s.service !== service.service)) expect(script).not.toMatch(new RegExp(`deployment/${other.service}\\b`));
+    }
+  });
+
+  it("records the released digest in the service's own release record, in a step after the rollout (steps run only after the ones before succeeded)", () => {
+    for (const [tier, rollout] of [["caas", "Roll out"], ["paas", "Release"]] as const) {
+      const tierPlan = planLandingZone(azureDevOpsShop(tier), { engine: "pulumi" });
+      for (const service of tierPlan.azureDelivery!.services) {
+        expect(service.releaseKey).toBe(`${service.service}-released-image`);
+        const steps = deploySteps(azurePipeline(tierPlan, service, { subscriptionId: SUBSCRIPTION }));
+        expect(steps.map((s) => s.displayName)).toEqual([expect.stringMatching(new RegExp(`^${rollout} ${service.service}$`)), "Record the release"]);
+        expect(steps[1]!.inputs).toMatchObject({ azureSubscription: `shop-prod-${service.service}`, scriptType: "bash" });
+        expect(steps[1]!.inputs!["inlineScript"]!.split("\n")).toEqual(recordScript(service.service));
+      }
     }
   });
 

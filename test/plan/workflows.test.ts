@@ -98,8 +98,19 @@ describe("GitHub Actions workflows on other targets", () => {
       const orders = workflowsOf(input).get("orders/.github/workflows/orders.yml")!;
       expect(orders.jobs.build.permissions).toEqual({ contents: "read", "id-token": "write" });
       expect((orders.jobs.build.steps as Step[]).some((s) => s.uses === action)).toBe(true);
-      expect((orders.jobs.deploy.steps as Step[]).at(-1)!.run).toContain("kubectl --namespace shop set image deployment/orders orders=\"$IMAGE\"");
+      const rollout = (orders.jobs.deploy.steps as Step[]).find((s) => s.name === "Roll out")!;
+      expect(rollout.run).toContain("kubectl --namespace shop set image deployment/orders orders=\"$IMAGE\"");
     }
+  });
+
+  it("records an Azure release in the service's own record, only after the rollout step", () => {
+    const orders = workflowsOf({ ...aws, cloud: "azure", region: "koreacentral", frontends: undefined }).get("orders/.github/workflows/orders.yml")!;
+    const steps = orders.jobs.deploy.steps as Step[];
+    expect(steps.map((s) => s.name)).toEqual(["Azure credentials (OIDC)", "Cluster credentials", "Roll out", "Record the release"]);
+    expect(steps.at(-1)!.run!.split("\n")).toEqual([
+      'az rest --method put --url "https://management.azure.com/subscriptions/${{ vars.AZURE_SUBSCRIPTION_ID }}/resourceGroups/${{ vars.AZURE_RESOURCE_GROUP }}/providers/Microsoft.AppConfiguration/configurationStores/${{ vars.AZURE_APP_CONFIGURATION }}/keyValues/orders-released-image?api-version=2024-05-01" --headers "Content-Type=application/json" --body "{\\"properties\\":{\\"value\\":\\"$IMAGE\\"}}" --output none',
+      'echo "Recorded the orders release $IMAGE"',
+    ]);
   });
 
   it("releases through Git on an existing cluster: push to GitHub's registry, commit the digest Argo CD syncs", () => {

@@ -95,6 +95,8 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
     readonly vault: keyvault.Vault;
     readonly secrets: Readonly<Record<string, Readonly<Record<string, keyvault.Secret>>>>;
     readonly store?: appconfiguration.ConfigurationStore;
+    /** The deployer's App Configuration Data Owner on the store, which its key-values wait for. */
+    readonly storeWriter?: authorization.RoleAssignment;
   };
   private readonly plan: LandingZonePlan;
 
@@ -158,27 +160,21 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
     }
 
     let store: appconfiguration.ConfigurationStore | undefined;
+    let storeWriter: authorization.RoleAssignment | undefined;
     if (args.appConfigurationName !== undefined) {
-      store = new appconfiguration.ConfigurationStore(
-        `${name}-store`,
+      ({ store, writer: storeWriter } = appConfigurationStore(
+        name,
         {
           resourceGroupName,
           location,
-          configStoreName: args.appConfigurationName,
-          sku: { name: "standard" },
-          // Entra ID only; the deployment writes settings through ARM, passed through with the deployer's own data-plane role.
-          disableLocalAuth: true,
-          dataPlaneProxy: { authenticationMode: "Pass-through", privateLinkDelegation: "Enabled" },
-          publicNetworkAccess: "Disabled",
-          softDeleteRetentionInDays: 7,
-          ...(retain ? { enablePurgeProtection: true } : {}),
+          storeName: args.appConfigurationName,
+          privateEndpoint: { subnetId: args.privateEndpoints.subnetId, privateDnsZoneId: args.privateEndpoints.appConfigurationDnsZoneId! },
+          retain,
+          ...(args.logWorkspaceId ? { logWorkspaceId: args.logWorkspaceId } : {}),
           tags,
         },
-        kept,
-      );
-      privateEndpoint(`${name}-store-endpoint`, { resourceGroupName, subnetId: args.privateEndpoints.subnetId, resourceId: store.id, group: "configurationStores", privateDnsZoneId: args.privateEndpoints.appConfigurationDnsZoneId!, tags }, this);
-      if (args.logWorkspaceId) sendDiagnostics(`${name}-store-diagnostics`, store.id, args.logWorkspaceId, this);
-      const writer = grantRole(`${name}-deployer-writes-settings`, { role: "appConfigurationDataOwner", scope: store.id, principalId: client.objectId, principalType: "Unknown" }, parent);
+        this,
+      ));
       for (const service of plan.services) {
         const entries: [string, pulumi.Input<string>, string | undefined][] = [
           ...Object.entries(service.config).map(([key, value]): [string, pulumi.Input<string>, string | undefined] => [key, value, undefined]),
@@ -192,7 +188,7 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
           new appconfiguration.KeyValue(
             `${name}-${service.name}-${key.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`,
             { resourceGroupName, configStoreName: store.name, keyValueName: `${settingKey(service.name, key)}$${plan.environment}`, value, ...(contentType ? { contentType } : {}) },
-            { parent: this, dependsOn: [writer] },
+            { parent: this, dependsOn: [storeWriter] },
           );
         }
       }
@@ -203,7 +199,7 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
     this.vaultName = vault.name;
     this.tenantId = client.tenantId;
     this.vaultUri = vault.properties.apply((p) => p.vaultUri);
-    this.nodes = { vault, secrets, ...(store ? { store } : {}) };
+    this.nodes = { vault, secrets, ...(store && storeWriter ? { store, storeWriter } : {}) };
     this.registerOutputs({ vaultUri: this.vaultUri, ...(this.appConfigurationEndpoint ? { appConfigurationEndpoint: this.appConfigurationEndpoint } : {}) });
   }
 
@@ -223,4 +219,62 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
   secretUrisOf(service: string): Readonly<Record<string, pulumi.Output<string>>> {
     return Object.fromEntries(Object.entries(this.nodes.secrets[service] ?? {}).map(([key, secret]) => [key, secret.properties.apply((p) => p.secretUri)]));
   }
+}
+
+/** Where {@link appConfigurationStore} creates a store. */
+export interface AppConfigurationStoreArgs {
+  readonly resourceGroupName: pulumi.Input<string>;
+  readonly location: pulumi.Input<string>;
+  /** Globally unique store name. */
+  readonly storeName: pulumi.Input<string>;
+  /** The store's private endpoint (`privatelink.azconfig.io`); public access is disabled. */
+  readonly privateEndpoint: { readonly subnetId: pulumi.Input<string>; readonly privateDnsZoneId: pulumi.Input<string> };
+  /** Purge protection, and the store kept on delete. */
+  readonly retain: boolean;
+  /**
+   * Log Analytics workspace of the store's audit logs.
+   * @default - no diagnostics
+   */
+  readonly logWorkspaceId?: pulumi.Input<string>;
+  /**
+   * Tags on the store and its endpoint.
+   * @default - none
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * An App Configuration store (Standard, Entra ID only, private endpoint, ARM passing the caller through,
+ * private-link delegation so ARM reaches it) and the deployer's Data Owner grant, which the key-values
+ * the deployment writes must wait for. Cost: a Standard store bills daily.
+ */
+export function appConfigurationStore(
+  name: string,
+  args: AppConfigurationStoreArgs,
+  parent: pulumi.Resource,
+): { readonly store: appconfiguration.ConfigurationStore; readonly writer: authorization.RoleAssignment } {
+  const { resourceGroupName, location } = args;
+  const tags = { ...args.tags };
+  const client = authorization.getClientConfigOutput({ parent });
+  const store = new appconfiguration.ConfigurationStore(
+    `${name}-store`,
+    {
+      resourceGroupName,
+      location,
+      configStoreName: args.storeName,
+      sku: { name: "standard" },
+      // Entra ID only; the deployment writes settings through ARM, passed through with the deployer's own data-plane role.
+      disableLocalAuth: true,
+      dataPlaneProxy: { authenticationMode: "Pass-through", privateLinkDelegation: "Enabled" },
+      publicNetworkAccess: "Disabled",
+      softDeleteRetentionInDays: 7,
+      ...(args.retain ? { enablePurgeProtection: true } : {}),
+      tags,
+    },
+    { parent, ...(args.retain ? { protect: true, retainOnDelete: true } : {}) },
+  );
+  privateEndpoint(`${name}-store-endpoint`, { resourceGroupName, subnetId: args.privateEndpoint.subnetId, resourceId: store.id, group: "configurationStores", privateDnsZoneId: args.privateEndpoint.privateDnsZoneId, tags }, parent);
+  if (args.logWorkspaceId) sendDiagnostics(`${name}-store-diagnostics`, store.id, args.logWorkspaceId, parent);
+  const writer = grantRole(`${name}-deployer-writes-settings`, { role: "appConfigurationDataOwner", scope: store.id, principalId: client.objectId, principalType: "Unknown" }, { parent });
+  return { store, writer };
 }

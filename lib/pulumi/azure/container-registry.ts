@@ -1,12 +1,18 @@
 import type * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as containerregistry from "@pulumi/azure-native/containerregistry/index.js";
 import * as pulumi from "@pulumi/pulumi";
+import type { ServicePlan } from "../../plan/types.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { privateEndpoint } from "./private-endpoint.js";
 import { grantRole } from "./roles.js";
 
 /** Days untagged manifests stay in a Premium registry. */
 export const REGISTRY_UNTAGGED_RETENTION_DAYS = 30;
+
+/** A service's planned image: its repository in the registry, or the plan's image as it is when it names another registry. */
+export function plannedImage(service: Pick<ServicePlan, "image" | "repository">, loginServer: pulumi.Input<string>): pulumi.Output<string> {
+  return service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${loginServer}/${service.image}` : pulumi.output(service.image);
+}
 
 /** Arguments of {@link ContainerRegistry}. */
 export interface ContainerRegistryArgs {

@@ -14,6 +14,7 @@ export * from "./monitoring.js";
 export * from "./network.js";
 export * from "./paas-platform.js";
 export * from "./paas-service.js";
+export * from "./release-records.js";
 export * from "./private-endpoint.js";
 export * from "./roles.js";
 export * from "./saga-orchestrator.js";

@@ -21,7 +21,7 @@ import { Ingress, ingressReleaseName } from "../kubernetes/ingress.js";
 import { LogPipeline } from "../kubernetes/log-pipeline.js";
 import { ApiGateway, type GatewayBackend } from "./api-gateway.js";
 import { APP_CONFIGURATION_ENDPOINT_ENV, ConfigStore } from "./config-store.js";
-import { ContainerRegistry } from "./container-registry.js";
+import { ContainerRegistry, plannedImage } from "./container-registry.js";
 import { DocumentAccount } from "./document-account.js";
 import { EventStore } from "./event-store.js";
 import { FrontendHosting } from "./frontend-hosting.js";
@@ -34,6 +34,7 @@ import { Monitoring, type MonitoredService } from "./monitoring.js";
 import { Network } from "./network.js";
 import { PaasPlatform } from "./paas-platform.js";
 import { PaasService } from "./paas-service.js";
+import { ReleaseRecords, type ReleaseRecordsArgs } from "./release-records.js";
 import { PRIVATE_DNS_ZONES } from "./private-endpoint.js";
 import { SagaOrchestrator } from "./saga-orchestrator.js";
 import { aksRunCommandRole, ServiceDelivery, type ServiceDeliveryTarget } from "./service-delivery.js";
@@ -118,6 +119,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly tracing?: Tracing;
   /** Key Vault (and App Configuration on IaaS/PaaS) holding the services' secrets and settings. */
   readonly config?: ConfigStore;
+  /** Each service's release record, when the plan has Azure DevOps pipelines; the workloads run the images they name. */
+  readonly releases?: ReleaseRecords;
   /** The AKS platform (CaaS). */
   readonly platform?: KubernetesPlatform;
   /** The App Service plan (PaaS). */
@@ -219,7 +222,7 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(hasConfig || postgres.length > 0 || vmLogs ? [PRIVATE_DNS_ZONES.vault] : []),
       ...(postgres.length > 0 ? [postgresDnsZone(plan.name, plan.environment)] : []),
       ...(documents.length > 0 ? [PRIVATE_DNS_ZONES.Sql] : []),
-      ...(hasConfig && plan.tier !== "caas" ? [PRIVATE_DNS_ZONES.configurationStores] : []),
+      ...((hasConfig && plan.tier !== "caas") || plan.azureDelivery ? [PRIVATE_DNS_ZONES.configurationStores] : []),
     ];
     const exposed = plan.services.filter((s) => s.expose);
     this.network = new Network(
@@ -320,6 +323,9 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     const config = this.config;
+    const releases = plan.azureDelivery ? this.createReleases(name, plan, { resourceGroupName, location, logWorkspaceId, tags }, uniqueName("azureResource", "config")) : undefined;
+    this.releases = releases;
+    const releasedImage = (service: string) => (releases?.releasedImages[service] ? { image: releases.releasedImages[service] } : {});
     const documentAccount =
       documents.length > 0
         ? new DocumentAccount(
@@ -528,6 +534,7 @@ export class LandingZone extends pulumi.ComponentResource {
             oidcIssuerUrl: platform.oidcIssuerUrl,
             provider,
             registryLoginServer: this.registry.loginServer,
+            ...releasedImage(service.name),
             access,
             env: serviceEnv(service),
             ...(config ? { keyVault: { name: config.vaultName, tenantId: config.tenantId } } : {}),
@@ -641,6 +648,7 @@ export class LandingZone extends pulumi.ComponentResource {
             integrationSubnetId: this.network.subnetIds.workloads,
             privateEndpoint: endpoint(PRIVATE_DNS_ZONES.sites),
             registry: this.registry,
+            ...releasedImage(service.name),
             access,
             env: serviceEnv(service, plan.decisions.some((d) => d.capability === "discovery") ? urls : {}),
             ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),
@@ -790,11 +798,44 @@ export class LandingZone extends pulumi.ComponentResource {
           : { kind: "app-service", appId: (services[service.service] as PaasService).nodes.app.id };
       deliveries[service.service] = new ServiceDelivery(
         `${name}-${service.service}-delivery`,
-        { resourceGroupName: at.resourceGroupName, location: at.location, identityName: service.identityName, federation: service.federation, registryId: this.registry.registryId, target, tags: at.tags },
+        {
+          resourceGroupName: at.resourceGroupName,
+          location: at.location,
+          identityName: service.identityName,
+          federation: service.federation,
+          registryId: this.registry.registryId,
+          target,
+          ...(this.releases ? { release: { storeId: this.releases.storeId, writerRoleId: this.releases.writerRoleId } } : {}),
+          tags: at.tags,
+        },
         { parent: this },
       );
     }
     return deliveries;
+  }
+
+  /** The release records of the pipelines' services, in the landing zone's App Configuration store (created here on CaaS or without settings). */
+  private createReleases(
+    name: string,
+    plan: LandingZonePlan,
+    at: { resourceGroupName: pulumi.Input<string>; location: string; logWorkspaceId: pulumi.Input<string>; tags: Record<string, string> },
+    storeName: pulumi.Input<string>,
+  ): ReleaseRecords {
+    const existing = this.config?.nodes.store;
+    const store: ReleaseRecordsArgs["store"] =
+      existing && this.config?.nodes.storeWriter
+        ? { kind: "existing", id: existing.id, name: existing.name, deployerGrant: this.config.nodes.storeWriter }
+        : {
+            kind: "new",
+            location: at.location,
+            storeName,
+            privateEndpoint: { subnetId: this.network.subnetIds.endpoints, privateDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.configurationStores]! },
+            retain: plan.protection.retain,
+            logWorkspaceId: at.logWorkspaceId,
+            tags: at.tags,
+          };
+    const initialImages = Object.fromEntries(plan.azureDelivery!.services.map((d) => [d.service, plannedImage(plan.services.find((s) => s.name === d.service)!, this.registry.loginServer)]));
+    return new ReleaseRecords(`${name}-releases`, { resourceGroupName: at.resourceGroupName, store, initialImages }, { parent: this });
   }
 
   /** A SagaOrchestrator per orchestrated saga on `bus`; each initiator's client id is resolved once the services exist. */

@@ -5,7 +5,7 @@ import { APP_SERVICE_PROXY_CONFIG_SETTING, appServiceEdgeProxy, SITE_CONTAINERS_
 import type { EdgeProxyConfigOptions } from "../../plan/edge-proxy.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import { dependencyList } from "../kubernetes/dependencies.js";
-import type { ContainerRegistry } from "./container-registry.js";
+import { plannedImage, type ContainerRegistry } from "./container-registry.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { privateEndpoint } from "./private-endpoint.js";
 import type { ServiceAccess, ServiceIdentity } from "./service-workload.js";
@@ -30,6 +30,11 @@ export interface PaasServiceArgs {
   readonly privateEndpoint: { readonly subnetId: pulumi.Input<string>; readonly privateDnsZoneId: pulumi.Input<string> };
   /** Registry of the service's image; the app's identity gets AcrPull on it. */
   readonly registry: Pick<ContainerRegistry, "loginServer" | "grantPull">;
+  /**
+   * Image the app runs, e.g. the one its pipeline released (`ReleaseRecords.releasedImages`).
+   * @default - the plan's image in `registry`
+   */
+  readonly image?: pulumi.Input<string>;
   /**
    * What the service may use; each grants exactly the service's own share.
    * @default - nothing beyond AcrPull
@@ -133,7 +138,7 @@ export class PaasService extends pulumi.ComponentResource implements ServiceIden
 
     const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location, tags }, parent);
     const grants = [args.registry.grantPull(`${name}-acr-pull`, identity.principalId, this), ...(args.access ?? []).flatMap((a) => a.grantAccess(service.name, identity.principalId, this, identity.name))];
-    const image = service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.registry.loginServer}/${service.image}` : pulumi.output(service.image);
+    const image = args.image ?? plannedImage(service, args.registry.loginServer);
     const appConfiguration = args.appConfiguration;
     const configSettings: Record<string, pulumi.Input<string>> = appConfiguration
       ? Object.fromEntries(

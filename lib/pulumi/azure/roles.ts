@@ -86,10 +86,14 @@ export function grantCustomRole(name: string, grant: { readonly roleDefinitionId
 }
 
 /**
- * A custom role holding only `actions`, defined in the resource group of `resourceId` and assignable
+ * A custom role holding only `actions` (and `dataActions`), defined in the resource group of `resourceId` and assignable
  * there (custom roles cannot be assignable at a single resource; assign it at the resource).
  */
-export function customRole(name: string, role: { readonly resourceId: pulumi.Output<string>; readonly purpose: string; readonly actions: readonly string[] }, opts: pulumi.CustomResourceOptions): authorization.RoleDefinition {
+export function customRole(
+  name: string,
+  role: { readonly resourceId: pulumi.Output<string>; readonly purpose: string; readonly actions: readonly string[]; readonly dataActions?: readonly string[] },
+  opts: pulumi.CustomResourceOptions,
+): authorization.RoleDefinition {
   const resourceGroupId = role.resourceId.apply((id) => id.split("/providers/")[0]!);
   return new authorization.RoleDefinition(
     name,
@@ -99,7 +103,7 @@ export function customRole(name: string, role: { readonly resourceId: pulumi.Out
       // Role names are unique in the tenant.
       roleName: role.resourceId.apply((id) => `${role.purpose} ${guidFrom(id)}`),
       description: role.resourceId.apply((id) => `${role.purpose}: ${id.split("/").pop()}`),
-      permissions: [{ actions: [...role.actions] }],
+      permissions: [{ actions: [...role.actions], ...(role.dataActions ? { dataActions: [...role.dataActions] } : {}) }],
       assignableScopes: [resourceGroupId],
     },
     opts,

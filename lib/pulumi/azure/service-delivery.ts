@@ -46,6 +46,12 @@ export interface ServiceDeliveryArgs {
   /** The one workload the pipeline deploys to: an AKS Deployment or an App Service app. */
   readonly target: ServiceDeliveryTarget;
   /**
+   * The store of the service's release record and the role that may write it (`ReleaseRecords.storeId`, `writerRoleId`),
+   * which the pipeline writes after each successful rollout.
+   * @default - no release record: `pulumi up` puts the planned image back
+   */
+  readonly release?: { readonly storeId: pulumi.Input<string>; readonly writerRoleId: pulumi.Input<string> };
+  /**
    * Tags on the identity.
    * @default - none
    */
@@ -63,7 +69,7 @@ export interface ServiceDeliveryArgs {
  * AcrPush on the registry and the right to change only the service's own workload: on AKS AKS run
  * command on the cluster (a custom role; kubectl runs as the identity) plus a Kubernetes Role on its
  * one Deployment, on App Service Website
- * Contributor on its one app. ACR's repository-scoped permissions (ABAC) are not settable through
+ * Contributor on its one app, and write on the release records (`release`, see ReleaseRecords). ACR's repository-scoped permissions (ABAC) are not settable through
  * azure-native's Registry, so AcrPush covers the registry's repositories.
  *
  * Cost: none (identities and role assignments are free); the pipelines bill in Azure DevOps.
@@ -115,6 +121,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     } else {
       grants.push(grantRole(`${name}-release`, { role: "websiteContributor", scope: args.target.appId, principalId }, parent));
     }
+    if (args.release) grants.push(grantCustomRole(`${name}-release-record`, { roleDefinitionId: args.release.writerRoleId, scope: args.release.storeId, principalId }, parent));
     this.clientId = identity.clientId;
     this.principalId = principalId;
     this.nodes = { identity, federation, grants, ...(rbac ? { rbac } : {}) };

@@ -6,6 +6,7 @@ import { azureSecretProviderClass } from "../../kubernetes/secrets-store.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import { dependencyList } from "../kubernetes/dependencies.js";
 import { secretName } from "./config-store.js";
+import { plannedImage } from "./container-registry.js";
 import { ServiceWorkload as KubernetesServiceWorkload, type ServiceWorkloadTransform as KubernetesServiceWorkloadTransform } from "../kubernetes/service-workload.js";
 
 /** Audience of the Entra ID token exchange every workload identity federates with. */
@@ -46,6 +47,11 @@ export interface ServiceWorkloadArgs {
    * @default - the plan's image unchanged
    */
   readonly registryLoginServer?: pulumi.Input<string>;
+  /**
+   * Image the Deployment runs, e.g. the one its pipeline released (`ReleaseRecords.releasedImages`); overrides `registryLoginServer`.
+   * @default - the plan's image (in `registryLoginServer`)
+   */
+  readonly image?: pulumi.Input<string>;
   /**
    * What the service may use; each grants exactly the service's own share (its topics, its subscriptions, its secrets).
    * @default - nothing
@@ -142,8 +148,7 @@ export class ServiceWorkload extends pulumi.ComponentResource implements Service
             azureSecretProviderClass(plan, service, `${service.name}-secrets`, { clientId, keyVaultName, tenantId, secrets: service.secrets.map((key) => ({ key, secretName: secretName(service.name, key) })) }),
           )
         : undefined;
-    const image =
-      args.registryLoginServer && service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.registryLoginServer}/${service.image}` : undefined;
+    const image = args.image ?? (args.registryLoginServer && service.image.startsWith(`${service.repository}:`) ? plannedImage(service, args.registryLoginServer) : undefined);
     const workload = new KubernetesServiceWorkload(
       `${name}-workload`,
       {

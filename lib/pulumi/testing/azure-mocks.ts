@@ -159,6 +159,11 @@ export function azureMockState(type: string, name: string, inputs: Record<string
   }
 }
 
+/** What a pipeline released, as the mocked release record returns it: never the planned image, so tests see which one a workload runs. */
+export function mockReleasedImage(keyValueName: string): string {
+  return `released.azurecr.io/${keyValueName}@sha256:${"0".repeat(64)}`;
+}
+
 /** Results of the azure-native functions the components call; undefined for any other token. */
 export function azureMockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
   switch (token) {
@@ -181,6 +186,8 @@ export function azureMockCall(token: string, inputs: Record<string, unknown>): R
       const connection = `Endpoint=sb://${String(inputs["namespaceName"])}.servicebus.windows.net/;SharedAccessKeyName=${String(inputs["authorizationRuleName"])};SharedAccessKey=${key};EntityPath=${String(inputs["eventHubName"])}`;
       return { keyName: inputs["authorizationRuleName"], primaryKey: key, primaryConnectionString: connection };
     }
+    case "azure-native:appconfiguration:getKeyValue":
+      return { key: inputs["keyValueName"], value: mockReleasedImage(String(inputs["keyValueName"])), id: `${String(inputs["configStoreName"])}/keyValues/${String(inputs["keyValueName"])}` };
     case "azure-native:storage:listStorageAccountKeys":
       return { keys: [{ keyName: "key1", permissions: "FULL", value: `mock-account-key-${String(inputs["accountName"])}` }] };
     default:

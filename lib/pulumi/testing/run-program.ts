@@ -40,6 +40,8 @@ export interface RegisteredResource {
   /** Effective `protect` (inherited from the parent when unset). */
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  /** Properties whose changes `pulumi up` leaves alone after creation (`ignoreChanges`). */
+  readonly ignoreChanges: readonly string[];
   /** Logical names of the resources listed in `dependsOn` (when given as a plain array). */
   readonly dependsOn: readonly string[];
   /** Logical name of the explicit `provider` option, if any. */
@@ -71,6 +73,7 @@ interface CapturedOptions {
   parentType?: string;
   protect: boolean;
   retainOnDelete: boolean;
+  ignoreChanges: string[];
   dependsOn: string[];
   provider?: string;
 }
@@ -136,6 +139,7 @@ async function runMocked(program: () => void | Promise<void>, options: RunOption
       ...(parentKey ? { parent: parent!.name, parentType: parent!.type } : {}),
       protect: opts.protect ?? inheritedProtect,
       retainOnDelete: opts.retainOnDelete ?? false,
+      ignoreChanges: [...(opts.ignoreChanges ?? [])],
       dependsOn: dependsOn.flatMap((d) => {
         const found = nameOf(d);
         return found ? [found.name] : [];
@@ -167,7 +171,7 @@ async function runMocked(program: () => void | Promise<void>, options: RunOption
   const records = registered
     .filter((r) => r.type !== ROOT_TYPE)
     .map((r) => {
-      const { order, ...opts } = captured.get(`${r.type}::${r.name}`) ?? { order: Number.MAX_SAFE_INTEGER, protect: false, retainOnDelete: false, dependsOn: [] };
+      const { order, ...opts } = captured.get(`${r.type}::${r.name}`) ?? { order: Number.MAX_SAFE_INTEGER, protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [] };
       return { ...r, ...opts, path: "", order };
     })
     .sort((a, b) => a.order - b.order)
