@@ -49,6 +49,13 @@ export interface MessagingSpec {
   readonly broker: BrokerChoice;
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
+  /**
+   * AWS CDK with sns-sqs: stacks the topics are spread over, by a stable hash of the event name
+   * (`topicStack` in `lib/plan/messaging.ts`). Changing it later moves topics between stacks, which
+   * replaces them: drain the topics first.
+   * @default 1
+   */
+  readonly topicStacks: number;
 }
 
 export interface LoggingSpec {
