@@ -35,7 +35,7 @@ export interface LandingZoneProps {
 
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
- * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging`,
+ * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging` (and `-messaging-<n>` with `messaging.topicStacks` > 1),
  * `-sagas`, and per service and BFF a `-delivery-<service>` (its registry, and its pipeline when
  * `pipelines.perService`) and a `-svc-<service>`, for any tier (iaas: VM fleets, caas: EKS,
  * paas: Elastic Beanstalk), with the service's own database, read model, event store and queues;
