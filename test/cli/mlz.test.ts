@@ -137,6 +137,33 @@ describe("mlz workflows (the real binary)", () => {
     expect(workflow).toContain("id-token: write");
   });
 
+  it("on GCP with Cloud Build services writes the micro-frontends' workflows alone, naming the repository variables to set", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const spec = join(dir, "landing-zone.yaml");
+    writeFileSync(spec, "name: shop\ncloud: gcp\nregion: asia-northeast3\npipelines: { repositoryOwner: acme }\nbffs: [web]\nfrontends: { shell: web, fragments: [catalog] }\nservices:\n  - name: orders\n");
+    const run = mlz("workflows", spec, "--out", join(dir, "out"));
+    expect(run.code, run.stderr).toBe(0);
+    expect(readdirSync(join(dir, "out")).sort()).toEqual(["catalog-ui", "web-ui"]);
+    expect(readFileSync(join(dir, "out", "catalog-ui", ".github", "workflows", "catalog.yml"), "utf8")).toContain('gcloud compute url-maps invalidate-cdn-cache shop-dev-frontends --path "/catalog/*" --async');
+    expect(run.stdout).toContain(
+      "In each micro-frontend's repository set the variables GCP_WORKLOAD_IDENTITY_PROVIDER (the landing zone's githubWorkloadIdentityProvider output), GCP_DEPLOY_SERVICE_ACCOUNT (the app's entry of the frontendDeployAccounts output), GCP_FRONTEND_BUCKET (the app's entry of the frontendBuckets output).",
+    );
+  });
+
+  it("on an existing cluster writes each micro-frontend's workflow and GitOps deploy/ folder, keeping a released kustomization", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const spec = join(dir, "landing-zone.yaml");
+    writeFileSync(spec, "name: shop\ncloud: kubernetes\nregion: local\npipelines: { repositoryOwner: acme }\nbffs: [web]\nfrontends: { shell: web }\nservices:\n  - name: orders\n");
+    const first = mlz("workflows", spec, "--out", join(dir, "out"));
+    expect(first.code, first.stderr).toBe(0);
+    for (const path of ["web-ui/.github/workflows/web.yml", "web-ui/deploy/kustomization.yaml", "web-ui/deploy/deployment.yaml"]) expect(first.stdout).toContain(`wrote   ${path}`);
+    const kustomization = join(dir, "out", "web-ui", "deploy", "kustomization.yaml");
+    writeFileSync(kustomization, "released digest\n");
+    const second = mlz("workflows", spec, "--out", join(dir, "out"));
+    expect(second.stdout).toContain("kept    web-ui/deploy/kustomization.yaml");
+    expect(readFileSync(kustomization, "utf8")).toBe("released digest\n");
+  });
+
   it("writes nothing and names the fix when the spec builds no GitHub pipeline", () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
     const run = mlz("workflows", "test/fixtures/minimal.yaml", "--out", join(dir, "out"));

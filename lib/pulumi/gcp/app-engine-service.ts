@@ -77,7 +77,14 @@ export interface AppEngineServiceArgs {
    * version, so `pulumi up` keeps (and names the same as) the version the pipeline released.
    * @default - no pipeline: the version runs the plan's image
    */
-  readonly release?: { readonly secretId: string };
+  readonly release?: {
+    readonly secretId: string;
+    /**
+     * Protect the secret and keep it when the stack deletes it (prod): losing it would put the planned image back.
+     * @default false
+     */
+    readonly retain?: boolean;
+  };
   /**
    * Labels on the service's secrets.
    * @default - none
@@ -176,7 +183,7 @@ export class AppEngineService extends pulumi.ComponentResource {
       ...Object.fromEntries(Object.entries(this.identity.secretIds).map(([key, id]) => [`${key}${SECRET_REFERENCE_SUFFIX}`, pulumi.interpolate`${id}/versions/latest`])),
     });
     const planned = pulumi.output(args.repository.url).apply((url) => gcpImage(service, url));
-    const release = args.release ? createReleaseSecret(`${name}-release`, { serviceName: service.name, secretId: args.release.secretId, initialImage: planned, ...(args.labels ? { labels: args.labels } : {}) }, this) : undefined;
+    const release = args.release ? createReleaseSecret(`${name}-release`, { serviceName: service.name, secretId: args.release.secretId, ...(args.release.retain ? { retain: true } : {}), initialImage: planned, ...(args.labels ? { labels: args.labels } : {}) }, this) : undefined;
     const image = release ? release.image : planned;
     const proxy = args.endpoints ? this.endpointsProxy(name, plan, service, project.id, args.endpoints.issuer, args.transform?.endpointsService) : undefined;
     const settings = pulumi

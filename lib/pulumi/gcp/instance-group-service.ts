@@ -88,7 +88,14 @@ export interface InstanceGroupServiceArgs {
    * adds a version and replaces the VMs, and the instance template never changes per release.
    * @default - no pipeline: the plan's image is fixed in the template
    */
-  readonly release?: { readonly secretId: string };
+  readonly release?: {
+    readonly secretId: string;
+    /**
+     * Protect the secret and keep it when the stack deletes it (prod): losing it would put the planned image back.
+     * @default false
+     */
+    readonly retain?: boolean;
+  };
   /**
    * Labels on the template, its VMs and the service's secrets.
    * @default - none
@@ -193,7 +200,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
 
     const repositoryUrl = pulumi.output(args.repository.url);
     const release = args.release
-      ? createReleaseSecret(`${name}-release`, { serviceName: service.name, secretId: args.release.secretId, initialImage: repositoryUrl.apply((url) => gcpImage(service, url)), ...(args.labels ? { labels: args.labels } : {}) }, this)
+      ? createReleaseSecret(`${name}-release`, { serviceName: service.name, secretId: args.release.secretId, ...(args.release.retain ? { retain: true } : {}), initialImage: repositoryUrl.apply((url) => gcpImage(service, url)), ...(args.labels ? { labels: args.labels } : {}) }, this)
       : undefined;
     // The VMs read only their own release secret, at each boot.
     const releaseReader = release

@@ -30,6 +30,7 @@ import { LogCluster } from "./log-cluster.js";
 import { EventStore } from "./event-store.js";
 import { FirestoreStore } from "./firestore-store.js";
 import { FrontendHosting } from "./frontend-hosting.js";
+import { GitHubFederation } from "./github-federation.js";
 import { MessageBroker, PUBSUB_TOPICS_ENV } from "./message-broker.js";
 import { Monitoring } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
@@ -81,7 +82,8 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
  * (VMs and App Engine), SessionStore on Memorystore, MessageBroker on Pub/Sub, the ELK LogPipeline
  * with its Redis buffer on GKE (on VMs a LogCluster of its own, Filebeat beside each service), UserDirectory on Identity Platform, the ApiGateway (HTTPS load
  * balancer with Cloud Armor) routing to every exposed service, Monitoring, and with frontends FrontendHosting
- * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service), all children of this component.
+ * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service; with a repository owner, GitHubFederation
+ * so each app's workflow deploys it without a key), all children of this component.
  *
  * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
  *
@@ -108,6 +110,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly monitoring?: Monitoring;
   /** The micro-frontends' buckets and CDN, when the plan has `frontends`. */
   readonly frontends?: FrontendHosting;
+  /** GitHub Actions' keyless sign-in, when frontends have a repository owner to trust. */
+  readonly github?: GitHubFederation;
   /** One orchestrator per saga, in spec order. */
   readonly sagas: readonly SagaOrchestrator[];
   /** Service name → the database it owns. */
@@ -129,6 +133,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly serviceDomain?: pulumi.Output<string>;
   /** The micro-frontends' CDN (https). */
   readonly frontendsUrl?: pulumi.Output<string>;
+  /** The GitHub OIDC provider's full name: each app repository's `GCP_WORKLOAD_IDENTITY_PROVIDER` variable. */
+  readonly githubWorkloadIdentityProvider?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
@@ -301,9 +307,9 @@ export class LandingZone extends pulumi.ComponentResource {
       const planned = plan.delivery?.services.find((s) => s.service === service.name);
       const names = planned ? cloudBuildNames(plan.name, plan.environment, planned) : undefined;
       // VMs and App Engine read their release secret themselves, so it is created with them and their pipeline comes after.
-      const release = names ? { release: { secretId: names.releaseSecret } } : {};
+      const release = names ? { release: { secretId: names.releaseSecret, retain } } : {};
       const deliver = (deploy: ServiceDeliveryArgs["deploy"], secret?: pulumi.Output<string>) =>
-        createDelivery(name, plan, planned!, deploy, repository, secret ? { secret } : { secretId: names!.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)) }, pool, this);
+        createDelivery(name, plan, planned!, deploy, repository, secret ? { secret } : { secretId: names!.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)), retain }, pool, this);
       let delivery: ServiceDelivery | undefined;
       let component: ServiceComponent;
       if (platform) {
@@ -406,6 +412,9 @@ export class LandingZone extends pulumi.ComponentResource {
     }
     if (plan.frontends) {
       const bff = plan.frontends.shellBff;
+      const owner = plan.frontends.shell.source.owner;
+      // With a repository owner, each app's repository deploys it from its environment without a key.
+      if (owner) this.github = new GitHubFederation(`${name}-github`, { owner, poolId: plan.frontends.gcp.githubPoolId, providerId: plan.frontends.gcp.githubProviderId }, parent);
       this.frontends = new FrontendHosting(
         `${name}-frontends`,
         {
@@ -413,12 +422,14 @@ export class LandingZone extends pulumi.ComponentResource {
           location: plan.region,
           ...(bff && plan.frontends.apiRoutes.length > 0 ? { apiBackendServiceId: this.gateway.backendServiceIds[bff]! } : {}),
           deployAccountId: (app) => gcpServiceAccountId(plan.name, `ui-${app}`),
+          ...(this.github ? { github: { workloadIdentityPoolName: this.github.poolName } } : {}),
           retain,
           labels,
         },
         parent,
       );
       this.frontendsUrl = this.frontends.url;
+      if (this.github) this.githubWorkloadIdentityProvider = this.github.providerName;
     }
     if (asked.has("monitoring")) {
       this.monitoring = new Monitoring(`${name}-monitoring`, { plan, backendServiceNames: this.gateway.backendServiceNames, namePrefix: prefix, labels }, parent);
@@ -447,6 +458,9 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.alertTopic ? { alertTopic: this.alertTopic } : {}),
       ...(this.serviceDomain ? { serviceDomain: this.serviceDomain } : {}),
       ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
+      // The repository variables of each app's workflow: GCP_DEPLOY_SERVICE_ACCOUNT and GCP_FRONTEND_BUCKET by app.
+      ...(this.frontends ? { frontendDeployAccounts: this.frontends.deployAccountEmails, frontendBuckets: this.frontends.bucketNames } : {}),
+      ...(this.githubWorkloadIdentityProvider ? { githubWorkloadIdentityProvider: this.githubWorkloadIdentityProvider } : {}),
     };
   }
 }

@@ -86,6 +86,11 @@ export type ServiceDeliveryDeployArgs = ServiceDeliveryGkeArgs | ServiceDelivery
 export interface ServiceDeliveryNewReleaseArgs {
   readonly secretId: string;
   readonly initialImage: pulumi.Input<string>;
+  /**
+   * Protect the secret and keep it when the stack deletes it (prod): losing it would put the planned image back.
+   * @default false
+   */
+  readonly retain?: boolean;
 }
 
 /** A release secret the service's own component created and reads (`createReleaseSecret`). */
@@ -218,7 +223,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       { location: args.repository.location, repository: args.repository.name, role: CLOUD_BUILD_ROLES.artifactWriter, member: account.member },
       parent,
     );
-    const created = "secretId" in args.release ? createReleaseSecret(`${name}-release`, { serviceName: args.serviceName, secretId: args.release.secretId, initialImage: args.release.initialImage }, this) : undefined;
+    const created = "secretId" in args.release ? createReleaseSecret(`${name}-release`, { serviceName: args.serviceName, secretId: args.release.secretId, initialImage: args.release.initialImage, ...(args.release.retain ? { retain: true } : {}) }, this) : undefined;
     const secret = created ? created.secret : pulumi.output((args.release as ServiceDeliveryExistingReleaseArgs).secret);
     const releaseWriter = new gcp.secretmanager.SecretIamMember(`${name}-release-writer`, { secretId: secret, role: CLOUD_BUILD_ROLES.releaseWriter, member: account.member }, parent);
     const releaseReader =
@@ -334,6 +339,11 @@ export interface ReleaseSecretArgs {
    * @default - only `service`
    */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Protect the secret and keep it when the stack deletes it (prod): losing it would put the planned image back.
+   * @default false
+   */
+  readonly retain?: boolean;
 }
 
 /** A release secret, its first version and the image released last. */
@@ -360,7 +370,7 @@ export function createReleaseSecret(name: string, args: ReleaseSecretArgs, paren
   const secret = new gcp.secretmanager.Secret(
     name,
     { secretId: args.secretId, replication: { auto: {} }, labels: { ...args.labels, service: args.serviceName }, annotations: { purpose: `image of ${args.serviceName} released by its pipeline` } },
-    { parent },
+    { parent, ...(args.retain ? { protect: true, retainOnDelete: true } : {}) },
   );
   // The pipeline owns later versions; Pulumi writes only the first.
   const firstVersion = new gcp.secretmanager.SecretVersion(name, { secret: secret.id, secretData: pulumi.secret(args.initialImage) }, { parent, ignoreChanges: ["secretData"] });

@@ -12,7 +12,7 @@ import {
   clusterDataTrustAddOn,
 } from "../../kubernetes/service-databases.js";
 import { frontendImage, frontendNamespace, frontendNamespaceManifests, frontendRouteConflicts } from "../../kubernetes/frontends.js";
-import { gitOpsAddOn } from "../../kubernetes/gitops.js";
+import { frontendsByGitOps, gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { monitoringAddOn } from "../../kubernetes/monitoring.js";
@@ -79,6 +79,7 @@ export interface LandingZoneArgs {
   readonly registry?: RegistryArgs;
   /**
    * Bundle images of the micro-frontends by app name, e.g. the tag an app's pipeline just pushed; each app rolls on its own.
+   * Refused with `pipelines.perService`: Argo CD then deploys the digest each app's workflow commits.
    * @default - `<zone>-<app>-ui:latest` (behind `registry.server` when given)
    */
   readonly frontendImages?: Readonly<Record<string, string>>;
@@ -307,9 +308,11 @@ export class LandingZone extends pulumi.ComponentResource {
     const registry = args.registry;
     const pullSecret =
       registry?.username !== undefined && registry.password !== undefined ? registrySecret(`${name}-frontends`, plan, registry, provider, this, namespace, frontendNamespace(plan)) : undefined;
+    // With pipelines, Argo CD rolls each app's Deployment from its repository, as it does the services'.
+    const gitOps = frontendsByGitOps(plan);
     const apps: Record<string, FrontendApp> = {};
     for (const app of [plan.frontends.shell, ...plan.frontends.fragments]) {
-      const image = args.frontendImages?.[app.name] ?? (registry ? `${registry.server.replace(/\/+$/, "")}/${frontendImage(plan, app)}` : undefined);
+      const image = gitOps ? undefined : (args.frontendImages?.[app.name] ?? (registry ? `${registry.server.replace(/\/+$/, "")}/${frontendImage(plan, app)}` : undefined));
       const appTransform = args.transform?.frontend?.(app.name);
       apps[app.name] = new FrontendApp(
         `${name}-ui-${app.name}`,
@@ -323,6 +326,7 @@ export class LandingZone extends pulumi.ComponentResource {
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: REGISTRY_SECRET_NAME } : {}),
           ...(appTransform ? { transform: appTransform } : {}),
+          ...(gitOps ? { gitOps: true } : {}),
         },
         { parent: this, dependsOn: [namespace, ...this.ingress.resources, ...(pullSecret ? [pullSecret] : [])] },
       );
@@ -366,6 +370,9 @@ function checkArgs(plan: LandingZonePlan, args: LandingZoneArgs): void {
     );
   }
   const apps = plan.frontends ? [plan.frontends.shell, ...plan.frontends.fragments].map((a) => a.name) : [];
+  if (frontendsByGitOps(plan) && Object.keys(args.frontendImages ?? {}).length > 0) {
+    throw new Error(`LandingZone args.frontendImages: set for ${Object.keys(args.frontendImages!).join(", ")}, but with pipelines.perService Argo CD deploys each app's image from its repository's deploy/ folder. Fix: leave frontendImages out and release through the app's workflow`);
+  }
   for (const app of Object.keys(args.frontendImages ?? {})) {
     if (!apps.includes(app)) throw new Error(`LandingZone args.frontendImages: "${app}" is not a micro-frontend of the spec. Fix: use one of ${apps.join(", ") || "(none: the spec has no frontends)"}`);
   }

@@ -213,6 +213,16 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       const email = `${str("accountId")}@${project}.iam.gserviceaccount.com`;
       return { ...inputs, email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}`, id: `projects/${project}/serviceAccounts/${email}` };
     }
+    case "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": {
+      const pool = `projects/${MOCK_GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/${str("workloadIdentityPoolId")}`;
+      return { ...inputs, name: pool, id: pool };
+    }
+    case "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": {
+      const provider = `projects/${MOCK_GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/${str("workloadIdentityPoolId")}/providers/${str("workloadIdentityPoolProviderId")}`;
+      return { ...inputs, name: provider, id: provider };
+    }
+    case "gcp:projects/iAMCustomRole:IAMCustomRole":
+      return { ...inputs, name: `projects/${project}/roles/${str("roleId")}`, id: `projects/${project}/roles/${str("roleId")}` };
     case "gcp:kms/keyRing:KeyRing":
       return { ...inputs, name: physical, id: `projects/${project}/locations/${region}/keyRings/${physical}` };
     case "gcp:kms/cryptoKey:CryptoKey":

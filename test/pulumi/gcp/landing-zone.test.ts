@@ -37,7 +37,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     expect(resources.every((r) => r.path === "shop" || r.path.startsWith("shop/"))).toBe(true);
     expect(resources.some((r) => r.type.startsWith("aws:") || r.type.startsWith("azure-native:"))).toBe(false);
     expect(zone.plan.cloud).toBe("gcp");
-    expect(Object.keys(outputs).sort()).toEqual(["alertTopic", "clusterName", "frontendsUrl", "gatewayAddress", "gatewayUrl", "kibanaService", "sessionEndpoint", "topicNames"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alertTopic", "clusterName", "frontendBuckets", "frontendDeployAccounts", "frontendsUrl", "gatewayAddress", "gatewayUrl", "kibanaService", "sessionEndpoint", "topicNames"]);
     expect(outputs["gatewayUrl"]).toBe("https://34.120.10.20.nip.io");
     expect(outputs["frontendsUrl"]).toBe("https://34.120.10.20.nip.io");
     expect(outputs["sessionEndpoint"]).toBe("10.0.192.4:6378");

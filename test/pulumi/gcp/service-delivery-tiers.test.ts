@@ -80,8 +80,8 @@ describe("LandingZone on GCP VMs with Cloud Build pipelines, prod", () => {
     }
   });
 
-  it("holds one custom role with exactly the group permissions a replace and its wait need", () => {
-    const role = single(resources, "gcp:projects/iAMCustomRole:IAMCustomRole");
+  it("holds one instance-group custom role with exactly the group permissions a replace and its wait need", () => {
+    const role = single(resources, "gcp:projects/iAMCustomRole:IAMCustomRole", "shop-mig-roller");
     expect(role.inputs["roleId"]).toBe("shop_prod_mig_roller");
     expect(role.inputs["permissions"]).toEqual([...INSTANCE_GROUP_ROLLER_PERMISSIONS]);
     expect(INSTANCE_GROUP_ROLLER_PERMISSIONS).toEqual(["compute.instanceGroupManagers.get", "compute.instanceGroupManagers.update"]);
