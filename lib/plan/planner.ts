@@ -246,7 +246,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     const tooLarge = topicStackProblems(spec.name, spec.environment, broker.topics.map((t) => t.event), spec.messaging.topicStacks);
     if (tooLarge.length > 0) throw new PlanError(tooLarge);
   }
-  if (broker) decide("broker", broker.implementation, { topics: broker.topics.length, ...(broker.topicStacks ? { topicStacks: broker.topicStacks.length } : {}), queues: broker.topics.reduce((n, t) => n + t.subscriptions.length, 0), maxReceiveCount: broker.maxReceiveCount }, ["network"]);
+  if (broker) decide("broker", broker.implementation, { topics: broker.topics.length, queues: broker.topics.reduce((n, t) => n + t.subscriptions.length, 0), maxReceiveCount: broker.maxReceiveCount, ...(broker.topicStacks && broker.topicStacks.length > 1 ? { topicStacks: broker.topicStacks.length } : {}) }, ["network"]);
 
   const mesh: MeshPlan | undefined =
     spec.mesh.kind === "istio"
