@@ -9,7 +9,7 @@ import { planMonitoring } from "./monitoring.js";
 import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, ENGINE_SUPPORT, engineSupports } from "./catalog.js";
 import { allocateSubnets } from "./cidr.js";
 import { dataPatternProblems, planDatabase, planEventStore, planReadModel } from "./data.js";
-import { subscriptionName } from "./messaging.js";
+import { planTopicStacks, subscriptionName, topicStackProblems } from "./messaging.js";
 import { deliveryProblems, planDelivery } from "./delivery.js";
 import { planFrontends } from "./frontends.js";
 import { hostProblems, planHosts } from "./hosts.js";
@@ -242,7 +242,11 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   }
 
   const broker = asked.has("broker") ? planBroker(spec, BROKER_IMPLEMENTATION[cloud][brokerChoice]!, sagas) : undefined;
-  if (broker) decide("broker", broker.implementation, { topics: broker.topics.length, queues: broker.topics.reduce((n, t) => n + t.subscriptions.length, 0), maxReceiveCount: broker.maxReceiveCount }, ["network"]);
+  if (options.engine === "cdk" && broker?.topicStacks) {
+    const tooLarge = topicStackProblems(spec.name, spec.environment, broker.topics.map((t) => t.event), spec.messaging.topicStacks);
+    if (tooLarge.length > 0) throw new PlanError(tooLarge);
+  }
+  if (broker) decide("broker", broker.implementation, { topics: broker.topics.length, queues: broker.topics.reduce((n, t) => n + t.subscriptions.length, 0), maxReceiveCount: broker.maxReceiveCount, ...(broker.topicStacks && broker.topicStacks.length > 1 ? { topicStacks: broker.topicStacks.length } : {}) }, ["network"]);
 
   const mesh: MeshPlan | undefined =
     spec.mesh.kind === "istio"
@@ -388,6 +392,7 @@ function planBroker(spec: LandingZoneSpec, implementation: string, sagas: readon
   return {
     implementation,
     topics,
+    ...(implementation === "sns-sqs" ? { topicStacks: planTopicStacks(spec.name, spec.environment, events, spec.messaging.topicStacks) } : {}),
     maxReceiveCount: spec.messaging.maxReceiveCount,
     retentionDays: spec.messaging.retentionDays,
     ...(implementation === "msk" || implementation === "strimzi-kafka"

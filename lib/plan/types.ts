@@ -189,9 +189,22 @@ export interface KafkaPlan {
   readonly volumeGiB: number;
 }
 
+/** One CloudFormation stack of sns-sqs topics (AWS CDK). */
+export interface TopicStackPlan {
+  /** 0 is `<zone>-<env>-messaging` and holds the key; the others hold only their topics. */
+  readonly index: number;
+  readonly stackName: string;
+  /** Events whose topic, policy and ARN parameter this stack holds. */
+  readonly events: readonly string[];
+  /** Resources the stack's template holds. */
+  readonly resources: number;
+}
+
 export interface BrokerPlan {
   readonly implementation: string;
   readonly topics: readonly TopicPlan[];
+  /** sns-sqs only: the stacks the topics are spread over (`messaging.topicStacks`, by a stable hash of the event name). */
+  readonly topicStacks?: readonly TopicStackPlan[];
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
   readonly kafka?: KafkaPlan;

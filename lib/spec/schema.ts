@@ -115,6 +115,15 @@ const messagingSchema = z
     broker: z.enum(BROKERS).default("auto").describe("The message broker. 'auto' picks the cloud's managed default."),
     maxReceiveCount: z.number().int().min(1).max(1000).default(5).describe("Deliveries before a message goes to the dead-letter queue."),
     retentionDays: z.number().int().min(1).max(14).default(4).describe("Days an unconsumed message stays in a queue (and its dead-letter queue) before the broker drops it."),
+    topicStacks: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(1)
+      .describe(
+        "AWS CDK, sns-sqs: CloudFormation stacks the topics are spread over (a stable hash of the event name picks each topic's stack), so the messaging stack stays under the 500-resource limit. Changing it later moves topics between stacks, which replaces them.",
+      ),
   })
   .strict();
 

@@ -49,6 +49,15 @@ export interface MessagingSpec {
   readonly broker: BrokerChoice;
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
+  /**
+   * AWS CDK with sns-sqs: stacks the topics are spread over (`-messaging`, `-messaging-1`, ...), by a
+   * stable hash of the event name (`topicStack` in `lib/plan/messaging.ts`), so adding or removing an
+   * event never moves another. Changing it on a deployed zone moves most topics to another stack,
+   * which deletes and recreates them (new ARNs): stop the publishers, deploy the stacks losing topics
+   * first, then the others, then every service stack with `--force` (README, "Many events on AWS CDK").
+   * @default 1
+   */
+  readonly topicStacks: number;
 }
 
 export interface LoggingSpec {

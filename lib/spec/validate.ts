@@ -123,6 +123,14 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
   if (pubsub && (spec.messaging.maxReceiveCount < 5 || spec.messaging.maxReceiveCount > 100)) {
     add("messaging.maxReceiveCount", `Pub/Sub dead-letters after 5 to 100 delivery attempts, got ${spec.messaging.maxReceiveCount}`, "use a value from 5 to 100");
   }
+  const snsSqs = spec.cloud === "aws" && (spec.messaging.broker === "auto" || spec.messaging.broker === "sns-sqs");
+  if (spec.messaging.topicStacks > 1 && !snsSqs) {
+    add(
+      "messaging.topicStacks",
+      `is ${spec.messaging.topicStacks}, but only AWS sns-sqs has a stack per topic to spread (${spec.cloud} ${spec.messaging.broker} has ${spec.messaging.broker === "eventbridge" ? "one bus and no per-event resources" : "no per-event stack resources"})`,
+      "remove messaging.topicStacks (or set it to 1), or use cloud aws with messaging.broker sns-sqs",
+    );
+  }
 
   if (spec.logging.buffer === "redis" && spec.logging.stack === "none") {
     add("logging.buffer", "a log buffer needs a log stack, but logging.stack is none", "set logging.stack: elk, or logging.buffer: none");
