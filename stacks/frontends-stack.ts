@@ -4,6 +4,7 @@ import { EdgeWebAcl } from "../lib/cdk/edge-web-acl.js";
 import { FrontendHosting } from "../lib/cdk/frontend-hosting.js";
 import { GITHUB_OIDC } from "../lib/plan/delivery.js";
 import { FRONTEND_DEPLOY_ACTIONS } from "../lib/plan/frontends.js";
+import { githubOidcProvider } from "../lib/plan/github-oidc.js";
 import { pascalCase } from "../lib/plan/naming.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { readParameter, sharedParameters } from "./shared-parameters.js";
@@ -40,9 +41,9 @@ export class FrontendsStack extends PlanStack {
       }).webAclArn;
     }
     const apps = [frontends.shell, ...frontends.fragments];
-    const delivery = plan.delivery;
-    const github = delivery?.provider === "github-actions";
-    const oidcProviderArn = github ? (delivery.githubOidcProviderArn ?? read(sharedParameters.githubOidcProviderArn(plan))) : undefined;
+    // The apps deploy from GitHub whenever the repositories have an owner, whatever the services' pipelines.
+    const oidc = frontends.github ? githubOidcProvider(plan) : undefined;
+    const oidcProviderArn = oidc ? (oidc.existingArn ?? read(sharedParameters.githubOidcProviderArn(plan))) : undefined;
 
     this.hosting = new FrontendHosting(this, "Frontends", {
       shell: frontends.shell.name,

@@ -39,14 +39,19 @@ function writeAzurePipelines(plan: LandingZonePlan, file: string, options: Workf
   return 0;
 }
 
-/** The GitHub files of the plan; on GCP, without GitHub-built services (Cloud Build, or none), the micro-frontends' workflows alone. */
+/**
+ * The GitHub files of the plan; on a cloud whose services do not build from GitHub (native
+ * pipelines, or none), the micro-frontends' workflows alone: the apps deploy from GitHub regardless.
+ */
 function workflowFiles(plan: LandingZonePlan, file: string, options: WorkflowsOptions): GeneratedFile[] {
-  if (plan.cloud === "gcp" && plan.frontends && plan.delivery?.provider !== "github-actions") return frontendWorkflowFiles(plan, file);
+  const workflowOptions = options.awsAccount ? { awsAccountId: options.awsAccount } : {};
+  // On an existing cluster GitHub Actions builds the services whatever the provider (Argo CD deploys).
   const gitOps = plan.cloud === "kubernetes";
+  if (!gitOps && plan.frontends && plan.delivery?.provider !== "github-actions") return frontendWorkflowFiles(plan, file, workflowOptions);
   return githubWorkflowFiles(
     plan,
     file,
-    options.awsAccount ? { awsAccountId: options.awsAccount } : {},
+    workflowOptions,
     (service) => (gitOps ? gitOpsFiles(plan, service) : []),
     (app) => (gitOps ? frontendGitOpsFiles(plan, app) : []),
   );

@@ -103,6 +103,14 @@ export interface FrontendsPlan {
   readonly edgeRegion: "us-east-1";
   /** GCP names the hosting and the deploy workflows share. */
   readonly gcp: GcpFrontendNames;
+  /**
+   * The apps deploy from GitHub Actions (each role trusts its `deploySubject`) whatever the services'
+   * pipelines; undefined without `pipelines.repositoryOwner`, when the roles trust the account.
+   */
+  readonly github?: {
+    /** The account's existing GitHub OIDC provider (AWS); undefined when the landing zone creates it. */
+    readonly oidcProviderArn?: string;
+  };
 }
 
 /** GCP resource names decided once for the hosting and the apps' workflows. */
@@ -173,6 +181,7 @@ export function planFrontends(spec: LandingZoneSpec, implementation: string): { 
         githubPoolId: physicalName("gcpPool", "gh", spec.name, spec.environment),
         githubProviderId: "github",
       },
+      ...(owner ? { github: spec.pipelines.githubOidcProviderArn ? { oidcProviderArn: spec.pipelines.githubOidcProviderArn } : {} } : {}),
     },
   };
 }

@@ -295,9 +295,7 @@ export function githubWorkflowFiles(
     throw new PlanError([`pipelines.provider is "${delivery.provider}", whose pipelines run in ${plan.cloud}. Fix: set pipelines.provider: github-actions to build and deploy from GitHub`]);
   }
   if (!delivery.owner) throw new PlanError([deliveryOwnerProblem]);
-  if (options.awsAccountId !== undefined && !/^\d{12}$/.test(options.awsAccountId)) {
-    throw new PlanError([`--aws-account "${options.awsAccountId}" is not an AWS account id. Fix: pass the 12 digits of the account`]);
-  }
+  checkAwsAccount(options);
   const files: GeneratedFile[] = delivery.services.flatMap((service) => [
     { repository: service.source.name, path: `.github/workflows/${service.service}.yml`, content: renderWorkflow(serviceWorkflow(plan, service, options), source) },
     ...extra(service),
@@ -318,10 +316,17 @@ export function frontendWorkflowFiles(
 ): GeneratedFile[] {
   if (!plan.frontends) return [];
   if (!plan.frontends.shell.deploySubject) throw new PlanError([deliveryOwnerProblem]);
+  checkAwsAccount(options);
   return [plan.frontends.shell, ...plan.frontends.fragments].flatMap((app) => [
     { repository: app.source.name, path: `.github/workflows/${app.name}.yml`, content: renderWorkflow(frontendWorkflow(plan, app, options), source) },
     ...extra(app),
   ]);
+}
+
+function checkAwsAccount(options: WorkflowOptions): void {
+  if (options.awsAccountId !== undefined && !/^\d{12}$/.test(options.awsAccountId)) {
+    throw new PlanError([`--aws-account "${options.awsAccountId}" is not an AWS account id. Fix: pass the 12 digits of the account`]);
+  }
 }
 
 const deliveryOwnerProblem = "pipelines.repositoryOwner is undefined, but the workflows trust <owner>/<repository>. Fix: set pipelines.repositoryOwner";

@@ -215,7 +215,7 @@ const pipelinesSchema = z
         message: "must be the ARN of the IAM OIDC provider for token.actions.githubusercontent.com",
       })
       .optional()
-      .describe("AWS with github-actions: an existing IAM OIDC provider for GitHub (an account holds one). Default: one is created."),
+      .describe("AWS with github-actions, or micro-frontends with repositoryOwner: an existing IAM OIDC provider for GitHub (an account holds one). Default: one is created."),
     azureDevOps: z
       .object({
         organization: z

@@ -150,6 +150,28 @@ describe("mlz workflows (the real binary)", () => {
     );
   });
 
+  it("on AWS with CodePipeline services (the shop example) writes the three apps' workflows and no service workflow", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const run = mlz("workflows", "examples/shop/landing-zone.yaml", "--out", join(dir, "out"), "--aws-account", "123456789012");
+    expect(run.code, run.stderr).toBe(0);
+    expect(readdirSync(join(dir, "out")).sort()).toEqual(["cart-ui", "catalog-ui", "web-ui"]);
+    for (const app of ["web", "catalog", "cart"]) {
+      expect(readdirSync(join(dir, "out", `${app}-ui`, ".github", "workflows"))).toEqual([`${app}.yml`]);
+      // The role whose trust names this repository's environment (the frontends stack's deploy role).
+      expect(readFileSync(join(dir, "out", `${app}-ui`, ".github", "workflows", `${app}.yml`), "utf8")).toContain(`role-to-assume: arn:aws:iam::123456789012:role/shop-prod-ui-${app}-deploy`);
+    }
+    expect(run.stdout).toContain('3 files for 3 repositories');
+    expect(run.stdout).toContain('Create the GitHub environment "prod" with required reviewers in each repository.');
+  });
+
+  it("refuses --aws-account that is not an account id when writing the apps' workflows alone", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const run = mlz("workflows", "examples/shop/landing-zone.yaml", "--out", join(dir, "out"), "--aws-account", "12345");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--aws-account "12345" is not an AWS account id. Fix: pass the 12 digits of the account');
+    expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+
   it("on an existing cluster writes each micro-frontend's workflow and GitOps deploy/ folder, keeping a released kustomization", () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
     const spec = join(dir, "landing-zone.yaml");
