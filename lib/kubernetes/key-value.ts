@@ -22,13 +22,15 @@ const CERT_MANAGER_API = "cert-manager.io/v1";
 
 const issuerRef = z.strictObject({ name: z.string().min(1), kind: z.literal("Issuer"), group: z.literal("cert-manager.io") });
 const privateKey = z.strictObject({ algorithm: z.literal("ECDSA"), size: z.literal(256), rotationPolicy: z.literal("Always") });
-const issuerSchema = z.strictObject({
+/** The `Issuer` fields the landing zone sets (strict): a self-signed root or a CA signing with a Secret. */
+export const CERT_MANAGER_ISSUER_SCHEMA = z.strictObject({
   apiVersion: z.literal(CERT_MANAGER_API),
   kind: z.literal("Issuer"),
   metadata: customResourceMetadata,
   spec: z.union([z.strictObject({ selfSigned: z.strictObject({}) }), z.strictObject({ ca: z.strictObject({ secretName: z.string().min(1) }) })]),
 });
-const certificateSchema = z.strictObject({
+/** The `Certificate` fields the landing zone sets (strict): ECDSA keys rotated on renewal, an Issuer in the same namespace. */
+export const CERT_MANAGER_CERTIFICATE_SCHEMA = z.strictObject({
   apiVersion: z.literal(CERT_MANAGER_API),
   kind: z.literal("Certificate"),
   metadata: customResourceMetadata,
@@ -85,14 +87,14 @@ export function certificateAuthorityManifests(plan: LandingZonePlan, namespace: 
   const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
   const selfSigned = `${caName}-root`;
   return [
-    validatedCustomResource(issuerSchema, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: selfSigned, namespace, labels }, spec: { selfSigned: {} } }),
-    validatedCustomResource(certificateSchema, {
+    validatedCustomResource(CERT_MANAGER_ISSUER_SCHEMA, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: selfSigned, namespace, labels }, spec: { selfSigned: {} } }),
+    validatedCustomResource(CERT_MANAGER_CERTIFICATE_SCHEMA, {
       apiVersion: CERT_MANAGER_API,
       kind: "Certificate",
       metadata: { name: caName, namespace, labels },
       spec: { secretName: caName, isCA: true, commonName: `${plan.name}-${caName}`, duration: "87600h", renewBefore: "720h", privateKey: DATA_KEY, usages: ["cert sign", "crl sign"], issuerRef: issuer(selfSigned) },
     }),
-    validatedCustomResource(issuerSchema, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: caName, namespace, labels }, spec: { ca: { secretName: caName } } }),
+    validatedCustomResource(CERT_MANAGER_ISSUER_SCHEMA, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: caName, namespace, labels }, spec: { ca: { secretName: caName } } }),
   ];
 }
 
@@ -120,7 +122,7 @@ export interface ServerCertificateOptions {
 /** A server certificate (the key, lifetime and renewal every in-cluster store's certificate shares) from a namespace's CA Issuer. */
 export function serverCertificate(plan: LandingZonePlan, options: ServerCertificateOptions): ManifestObject {
   const { namespace, issuerName, secretName, owner, dnsNames } = options;
-  return validatedCustomResource(certificateSchema, {
+  return validatedCustomResource(CERT_MANAGER_CERTIFICATE_SCHEMA, {
     apiVersion: CERT_MANAGER_API,
     kind: "Certificate",
     metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/name": owner } },
