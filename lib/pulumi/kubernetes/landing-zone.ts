@@ -243,7 +243,8 @@ export class LandingZone extends pulumi.ComponentResource {
           ...(serviceTransform ? { transform: serviceTransform } : {}),
           ...(gitOps ? { gitOps: true } : {}),
         },
-        { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : []), ...databases.resources] },
+        // The pods mount the session store's CA Secret, which exists once the store's certificate is issued.
+        { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : []), ...databases.resources, ...(this.sessions ? [this.sessions] : [])] },
       );
     }
     this.services = services;

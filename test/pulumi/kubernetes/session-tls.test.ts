@@ -106,6 +106,12 @@ describe("The session store on an existing cluster (example spec, prod)", async 
     expect(single(resources, "msa:kubernetes:SessionStore").dependsOn).toContain("shop-cert-manager-cert-manager");
   });
 
+  it("leaves the ELK buffer plain: Logstash's redis input could not verify a private CA", () => {
+    expect(resources.filter((r) => r.name.startsWith("shop-logging-buffer")).map((r) => r.name)).not.toContain("shop-logging-buffer-tls");
+    const buffer = objs(single(resources, GROUP, "shop-logging-buffer-manifests")).find((o) => o.kind === "StatefulSet")!;
+    expect(buffer.spec!["template"].spec.containers[0].command[2]).toContain("--port 6379");
+  });
+
   it("tells every service to speak TLS and mounts the CA to verify it, the GitOps Deployments too", () => {
     for (const service of plan.services) {
       expect(config(resources, service.name), service.name).toMatchObject(CLIENT_ENV);
@@ -137,6 +143,8 @@ describe("The session store without a mesh", () => {
     expect(single(resources, "msa:kubernetes:SessionStore").dependsOn).toEqual(["shop-namespace", "shop-cert-manager-cert-manager"]);
     expect(single(resources, GROUP, "shop-sessions-redis-tls").dependsOn).toEqual(["shop-namespace", "shop-cert-manager-cert-manager"]);
     for (const service of ["orders", "payments"]) {
+      // Its pods mount the CA Secret the store's certificate writes.
+      expect(single(resources, "msa:kubernetes:ServiceWorkload", `shop-${service}`).dependsOn).toContain("shop-sessions");
       expect(config(resources, service)).toMatchObject(CLIENT_ENV);
       expect(pod(resources, service).volumes).toContainEqual(CA_VOLUME);
       expect(pod(resources, service).containers[0].volumeMounts).toContainEqual(CA_MOUNT);
