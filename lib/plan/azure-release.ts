@@ -57,3 +57,69 @@ export function recordReleaseScript(storeId: string, service: string, image: str
 export function readReleaseScript(storeId: string, service: string, variable: string): string {
   return `${variable}="$(az rest --method get --url "${releaseRecordUrl(storeId, service)}" --query properties.value --output tsv)"`;
 }
+
+/**
+ * Azure actions of a scale-set deploy identity, on its one scale set (a custom role): list its instances,
+ * reimage them (per instance or through the scale set with instance ids, as `az vmss reimage` may call
+ * either) and read their health. Nothing changes the scale set's model.
+ */
+export const SCALE_SET_RELEASE_ACTIONS = [
+  "Microsoft.Compute/virtualMachineScaleSets/read",
+  "Microsoft.Compute/virtualMachineScaleSets/reimage/action",
+  "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read",
+  "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/reimage/action",
+  "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read",
+] as const;
+
+/** How a scale-set release proceeds. */
+export const SCALE_SET_RELEASE = {
+  /** Health the Application Health extension reports for an instance whose service answers. */
+  healthyCode: "HealthState/healthy",
+  /** How long a reimaged instance may take to boot, pull and answer its health check. */
+  instanceHealthTimeoutSeconds: 600,
+  /** The deploy job's timeout: instances are reimaged one at a time, so it grows with the fleet. */
+  jobTimeoutMinutes: 120,
+} as const;
+
+/** The scale set a service's release reimages. */
+export interface ScaleSetReleaseTarget {
+  readonly resourceGroup: string;
+  readonly scaleSet: string;
+  /** Store id of the release records (literal or expression). */
+  readonly storeId: string;
+  readonly service: string;
+}
+
+/**
+ * A scale-set release: keep the running image, record the new one (instances read it at boot), then
+ * reimage the scale set's instances one at a time, each healthy before the next. An instance that fails
+ * to reimage or to turn healthy in time puts the previous record back, reimages the instances already
+ * released so they boot it again, and fails the job.
+ */
+export function scaleSetReleaseScript(target: ScaleSetReleaseTarget, image: string): string {
+  const vmss = `--resource-group ${target.resourceGroup} --name ${target.scaleSet}`;
+  return [
+    "set -euo pipefail",
+    readReleaseScript(target.storeId, target.service, "PREVIOUS"),
+    recordReleaseScript(target.storeId, target.service, image),
+    "RELEASED=()",
+    "rollback() {",
+    `  echo "Release of ${target.service} failed on instance $1: restoring $PREVIOUS"`,
+    `  ${recordReleaseScript(target.storeId, target.service, "$PREVIOUS").split("\n").join("\n  ")}`,
+    '  for DONE in "${RELEASED[@]}"; do',
+    `    az vmss reimage ${vmss} --instance-ids "$DONE" --output none || echo "Reimage of instance $DONE failed: reimage it by hand"`,
+    "  done",
+    "  exit 1",
+    "}",
+    `for ID in $(az vmss list-instances ${vmss} --query "[].instanceId" --output tsv); do`,
+    '  RELEASED+=("$ID")',
+    `  az vmss reimage ${vmss} --instance-ids "$ID" --output none || rollback "$ID"`,
+    `  DEADLINE=$((SECONDS + ${SCALE_SET_RELEASE.instanceHealthTimeoutSeconds}))`,
+    `  until [ "$(az vmss get-instance-view ${vmss} --instance-id "$ID" --query vmHealth.status.code --output tsv)" = "${SCALE_SET_RELEASE.healthyCode}" ]; do`,
+    '    [ "$SECONDS" -lt "$DEADLINE" ] || rollback "$ID"',
+    "    sleep 15",
+    "  done",
+    '  echo "Instance $ID healthy"',
+    "done",
+  ].join("\n");
+}
