@@ -19,6 +19,9 @@ export function subscriptionsOf(i: number): number[] {
   return sources.filter((j) => j >= 0);
 }
 
+/** Topic stacks of the `n`-service zone: one per 100 events (each near 300 resources, under CloudFormation's 500), at most the spec's 20. */
+export const topicStacksOf = (n: number) => Math.min(20, Math.max(1, Math.ceil(Math.ceil(n / 2) / 100)));
+
 /**
  * A landing zone of `n` services for the benchmark: AWS, CaaS, prod, with what a real zone has
  * (events published and subscribed, secrets, per-service config, two BFFs, some internal services),
@@ -39,7 +42,7 @@ export function benchSpec(n: number): LandingZoneInput {
     auth: { sessions: "redis", tokens: "jwt" },
     config: { values: { LOG_FORMAT: "json" } },
     logging: { stack: "elk", buffer: "redis", shipper: "filebeat" },
-    messaging: { broker: "sns-sqs" },
+    messaging: { broker: "sns-sqs", topicStacks: topicStacksOf(n) },
     mesh: { kind: "istio" },
     tracing: { backend: "none" },
     monitoring: { dashboards: false, alarms: false },

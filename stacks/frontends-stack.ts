@@ -4,9 +4,10 @@ import { EdgeWebAcl } from "../lib/cdk/edge-web-acl.js";
 import { FrontendHosting } from "../lib/cdk/frontend-hosting.js";
 import { GITHUB_OIDC } from "../lib/plan/delivery.js";
 import { FRONTEND_DEPLOY_ACTIONS } from "../lib/plan/frontends.js";
+import { githubOidcProvider } from "../lib/plan/github-oidc.js";
 import { pascalCase } from "../lib/plan/naming.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
-import { sharedParameters } from "./shared-parameters.js";
+import { readParameter, sharedParameters } from "./shared-parameters.js";
 
 export interface FrontendsStackProps extends PlanStackProps {
   /**
@@ -29,7 +30,7 @@ export class FrontendsStack extends PlanStack {
     const { plan } = props;
     const frontends = plan.frontends;
     if (!frontends) throw new Error(`FrontendsStack: plan.frontends is undefined. Fix: add frontends to the spec, or leave this stack out`);
-    const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
+    const read = (name: string) => readParameter(this, name);
     let webAclArn = props.webAclArn;
     if (frontends.waf && !webAclArn) {
       if (this.region !== frontends.edgeRegion) throw new Error(`FrontendsStack: frontends need a web ACL from ${frontends.edgeRegion}. Fix: pass webAclArn from a FrontendsEdgeStack`);
@@ -40,9 +41,9 @@ export class FrontendsStack extends PlanStack {
       }).webAclArn;
     }
     const apps = [frontends.shell, ...frontends.fragments];
-    const delivery = plan.delivery;
-    const github = delivery?.provider === "github-actions";
-    const oidcProviderArn = github ? (delivery.githubOidcProviderArn ?? read(sharedParameters.githubOidcProviderArn(plan))) : undefined;
+    // The apps deploy from GitHub whenever the repositories have an owner, whatever the services' pipelines.
+    const oidc = frontends.github ? githubOidcProvider(plan) : undefined;
+    const oidcProviderArn = oidc ? (oidc.existingArn ?? read(sharedParameters.githubOidcProviderArn(plan))) : undefined;
 
     this.hosting = new FrontendHosting(this, "Frontends", {
       shell: frontends.shell.name,

@@ -8,7 +8,7 @@ import { Tracing } from "../lib/cdk/tracing.js";
 import { workloadNamespace } from "../lib/kubernetes/namespace.js";
 import { cloudWatchMonitors } from "../lib/plan/monitoring.js";
 import { PlanStack, acknowledgeSingleZoneRedis, type PlanStackProps } from "./plan-stack.js";
-import { sharedParameters } from "./shared-parameters.js";
+import { readParameter, sharedParameters } from "./shared-parameters.js";
 
 export interface ObservabilityStackProps extends PlanStackProps {
   /** The VPC from the network stack. */
@@ -36,7 +36,7 @@ export class ObservabilityStack extends PlanStack {
     if (!plan.logging && !plan.monitoring && !plan.tracing) {
       throw new Error(`ObservabilityStack: the plan has no logging, monitoring or tracing. Fix: turn one of them on in the spec, or leave this stack out`);
     }
-    const read = (parameterName: string) => ssm.StringParameter.valueForStringParameter(this, parameterName);
+    const read = (parameterName: string) => readParameter(this, parameterName);
     const clusterName = plan.cluster ? read(sharedParameters.clusterName(plan)) : undefined;
     const target = clusterName
       ? KubernetesPlatform.fromPlatformAttributes(this, "Platform", {

@@ -1,9 +1,9 @@
-import { Stack, Tags, Validations, aws_kms as kms, aws_ssm as ssm, type StackProps } from "aws-cdk-lib";
+import { Stack, Tags, Validations, aws_kms as kms, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import type { ManagedRedis } from "../lib/cdk/managed-redis.js";
 import { TemplateLimitsSynthesizer } from "../lib/cdk/template-limits.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
-import { sharedParameters } from "./shared-parameters.js";
+import { readParameter, sharedParameters } from "./shared-parameters.js";
 
 export interface PlanStackProps extends StackProps {
   /** The landing-zone plan the stack is built from. */
@@ -36,7 +36,7 @@ export abstract class PlanStack extends Stack {
    */
   get logKey(): kms.IKey {
     if (this.region !== this.plan.region) throw new Error(`${this.stackName}: the zone's log key is in ${this.plan.region}, not ${this.region}. Fix: create a key in this stack for its log groups`);
-    this.zoneLogKey ??= kms.Key.fromKeyArn(this, "ZoneLogKey", ssm.StringParameter.valueForStringParameter(this, sharedParameters.logKeyArn(this.plan)));
+    this.zoneLogKey ??= kms.Key.fromKeyArn(this, "ZoneLogKey", readParameter(this, sharedParameters.logKeyArn(this.plan)));
     return this.zoneLogKey;
   }
 

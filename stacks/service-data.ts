@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations, aws_ec2 as ec2, type aws_iam as iam, aws_kms as kms, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, Validations, aws_ec2 as ec2, type aws_iam as iam, aws_kms as kms } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { EventStore, type EventStoreForwarding } from "../lib/cdk/event-store.js";
 import { grantSagaParticipant, grantSagaStart } from "../lib/cdk/saga-orchestrator.js";
@@ -6,7 +6,7 @@ import { ServiceDatabase } from "../lib/cdk/service-database.js";
 import { DATA_ENV, sagaEnvName } from "../lib/plan/data.js";
 import { eventSource } from "../lib/plan/messaging.js";
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
-import { sharedParameters } from "./shared-parameters.js";
+import { readParameter, sharedParameters } from "./shared-parameters.js";
 
 export interface ServiceDataProps {
   readonly plan: LandingZonePlan;
@@ -37,7 +37,7 @@ export class ServiceData extends Construct {
   constructor(scope: Construct, id: string, props: ServiceDataProps) {
     super(scope, id);
     const { plan, service } = props;
-    const read = (parameterName: string) => ssm.StringParameter.valueForStringParameter(this, parameterName);
+    const read = (parameterName: string) => readParameter(this, parameterName);
     const removalPolicy = plan.protection.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const deletionProtection = plan.protection.deletionProtection;
     const env: Record<string, string> = {};

@@ -1,4 +1,4 @@
-import { RemovalPolicy, aws_iam as iam, type aws_logs as logs, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, aws_iam as iam, type aws_logs as logs } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { KubernetesPlatform } from "../lib/cdk/kubernetes-platform.js";
 import { ServiceDelivery, type ServiceDeliveryProps } from "../lib/cdk/service-delivery.js";
@@ -9,7 +9,7 @@ import { repositoryFullName, type DeliveryPlan, type ServiceDeliveryPlan } from 
 import { serviceNamed } from "../lib/plan/lookup.js";
 import type { LandingZonePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
-import { importPrivateVpc, sharedParameters } from "./shared-parameters.js";
+import { importPrivateVpc, readParameter, sharedParameters } from "./shared-parameters.js";
 
 export interface ServiceDeliveryStackProps extends PlanStackProps {
   /** The service or BFF whose registry (and pipeline) this stack holds. */
@@ -47,7 +47,7 @@ export class ServiceDeliveryStack extends PlanStack {
 
   /** The pipeline or GitHub roles and the deploy target of a planned delivery. */
   private pipelineOf(plan: LandingZonePlan, delivery: DeliveryPlan, planned: ServiceDeliveryPlan): Omit<ServiceDeliveryProps, "serviceName"> {
-    const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
+    const read = (name: string) => readParameter(this, name);
     const source = delivery.provider === "native" ? { connectionArn: delivery.connectionArn ?? read(sharedParameters.connectionArn(plan)), owner: planned.source.owner!, repository: planned.source.name, branch: planned.source.branch } : undefined;
     const github =
       delivery.provider === "github-actions"
@@ -85,7 +85,7 @@ export class ServiceDeliveryStack extends PlanStack {
     if (planned.deploy.kind !== "kubernetes-rollout") {
       throw new Error(`ServiceDeliveryStack: deploying to "${planned.deploy.kind}" (tier ${plan.tier}) has no CDK implementation yet. Fix: set tier: caas, iaas or paas, or pipelines.perService: false`);
     }
-    const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
+    const read = (name: string) => readParameter(this, name);
     const vpc = importPrivateVpc(this, plan, "The deploy project only places its network interfaces in these subnets; nothing here reads their route tables");
     const target = KubernetesPlatform.fromPlatformAttributes(this, "Platform", {
       clusterName: read(sharedParameters.clusterName(plan)),

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Tags, aws_ec2 as ec2, aws_ecr as ecr, aws_events as events, aws_kms as kms, aws_sns as sns, aws_ssm as ssm } from "aws-cdk-lib";
+import { RemovalPolicy, Tags, aws_ec2 as ec2, aws_ecr as ecr, aws_events as events, aws_kms as kms, aws_sns as sns } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { ConfigStore } from "../lib/cdk/config-store.js";
 import { GatewayRoutes, type GatewayRoutesProps } from "../lib/cdk/gateway-routes.js";
@@ -20,7 +20,7 @@ import { cloudWatchMonitors, type CloudWatchDimensionValues } from "../lib/plan/
 import type { LandingZonePlan, ServicePlan } from "../lib/plan/types.js";
 import { PlanStack, type PlanStackProps } from "./plan-stack.js";
 import { ServiceData } from "./service-data.js";
-import { importPrivateVpc, sharedParameters } from "./shared-parameters.js";
+import { importPrivateVpc, readParameter, sharedParameters } from "./shared-parameters.js";
 
 export interface ServiceStackProps extends PlanStackProps {
   /** The service or BFF this stack deploys. */
@@ -57,7 +57,7 @@ export class ServiceStack extends PlanStack {
     const { plan, serviceName } = props;
     const service = serviceNamed(plan, serviceName);
     if (!service) throw new Error(`ServiceStack: serviceName "${serviceName}" is not in the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
-    const read = (parameterName: string) => ssm.StringParameter.valueForStringParameter(this, parameterName);
+    const read = (parameterName: string) => readParameter(this, parameterName);
     const apiRoutes = httpApiRoutesOf(plan);
     const routes = routesTo(plan, service.name).map(({ route, loadBalancer }) => ({
       path: route.path,
@@ -269,7 +269,7 @@ function imageOf(scope: Construct, plan: LandingZonePlan, service: ServicePlan):
   if (explicit) return { uri: explicit, fromRepository: false };
   // The deploy stage records each release, so redeploying this stack keeps the released image.
   const release = plan.delivery?.services.find((s) => s.service === service.name)?.releaseParameter;
-  if (release) return { uri: ssm.StringParameter.valueForStringParameter(scope, release), fromRepository: true, releaseParameter: release };
+  if (release) return { uri: readParameter(scope, release), fromRepository: true, releaseParameter: release };
   const tag = service.image.slice(service.image.lastIndexOf(":") + 1);
   return { uri: ecr.Repository.fromRepositoryName(scope, "Repository", service.repository).repositoryUriForTag(tag), fromRepository: true };
 }

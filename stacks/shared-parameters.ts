@@ -1,4 +1,4 @@
-import { Fn, Validations, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
+import { CfnParameter, Fn, Stack, Validations, aws_ec2 as ec2, aws_ssm as ssm } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import type { LandingZonePlan } from "../lib/plan/types.js";
 
@@ -49,13 +49,33 @@ function parameterName(plan: LandingZonePlan, ...path: readonly string[]): strin
   return `/msa/${plan.name}/${plan.environment}/${path.join("/")}`;
 }
 
+/** The id `ssm.StringParameter.valueForStringParameter` gives its import in a stack (CDK's `makeIdentityForImportedValue`). */
+const importedValueId = (name: string) => `SsmParameterValue:${name}:C96584B6-F00A-464E-AD19-53AFF4B05118`;
+
+/**
+ * The value of an SSM parameter, resolved by CloudFormation at every deploy of the stack: the same
+ * `AWS::SSM::Parameter::Value<String>` template parameter, with the same logical ID, as
+ * `ssm.StringParameter.valueForStringParameter`, one per stack and name. It skips the imported
+ * parameter construct CDK builds around it, which nothing here uses: a service stack reads a dozen
+ * values, so that is a dozen constructs fewer per service to build and synthesize.
+ */
+export function readParameter(scope: Construct, name: string): string {
+  const stack = Stack.of(scope);
+  const id = importedValueId(name);
+  // Reuse a read made through CDK's own helper (say, by a user extending the stack) rather than collide with it.
+  const viaCdk = stack.node.tryFindChild(id) as ssm.IStringParameter | undefined;
+  if (viaCdk) return viaCdk.stringValue;
+  const existing = stack.node.tryFindChild(`${id}.Parameter`) as CfnParameter | undefined;
+  return (existing ?? new CfnParameter(stack, `${id}.Parameter`, { type: "AWS::SSM::Parameter::Value<String>", default: name })).valueAsString;
+}
+
 /**
  * The landing zone's VPC and private subnets, read from the network stack's parameters at deploy
  * time, for a stack that only places network interfaces in them (`reason` says so to the
  * route-table annotation CDK raises for subnets imported by id).
  */
 export function importPrivateVpc(scope: Construct, plan: LandingZonePlan, reason: string): ec2.IVpc {
-  const read = (name: string) => ssm.StringParameter.valueForStringParameter(scope, name);
+  const read = (name: string) => readParameter(scope, name);
   const zones = plan.network.availabilityZones;
   const vpc = ec2.Vpc.fromVpcAttributes(scope, "Vpc", {
     vpcId: read(sharedParameters.vpcId(plan)),

@@ -841,15 +841,18 @@ function messaging(templates: Template[], model: BaselineModel): void {
     { retain: true },
   );
   t.publish("KeyArnParameter", parameterName("messaging", "key-arn"), att("BrokerKey", "Arn"));
-  const key = att("BrokerKey", "Arn");
+  // Topic stacks 1.. (`-messaging-<n>`) read the key's ARN from its parameter.
+  const shards = [t, ...Array.from({ length: model.topicStacks - 1 }, (_, i) => new Template(`${ZONE}-${ENV}-messaging-${i + 1}`, `Bench/Messaging${i + 1}`))];
+  templates.push(...shards.slice(1));
   for (const topic of model.topics) {
+    const s = shards[topic.stack]!;
     const topicId = `${topic.id}Topic`;
-    t.add(topicId, "AWS::SNS::Topic", { KmsMasterKeyId: key });
-    t.add(`${topicId}Policy`, "AWS::SNS::TopicPolicy", {
+    s.add(topicId, "AWS::SNS::Topic", { KmsMasterKeyId: topic.stack === 0 ? att("BrokerKey", "Arn") : s.read(parameterName("messaging", "key-arn")) });
+    s.add(`${topicId}Policy`, "AWS::SNS::TopicPolicy", {
       PolicyDocument: { Statement: [{ ...denyInsecure("sns:Publish", ref(topicId), "*"), Sid: "AllowPublishThroughSSLOnly" }], Version: "2012-10-17" },
       Topics: [ref(topicId)],
     });
-    t.publish(`${topic.id}TopicParameter`, parameterName("messaging", "topics", topic.event), ref(topicId));
+    s.publish(`${topic.id}TopicParameter`, parameterName("messaging", "topics", topic.event), ref(topicId));
   }
 }
 

@@ -807,7 +807,8 @@ function observabilityStack(app: Construct, env: Environment, net: NetworkRefs):
   return stack;
 }
 
-function messagingStack(app: Construct, env: Environment, model: BaselineModel): BaseStack {
+/** The broker key and topic stack 0 (`-messaging`), then topic stacks 1.. (`-messaging-<n>`) reading the key's parameter. */
+function messagingStacks(app: Construct, env: Environment, model: BaselineModel): BaseStack[] {
   const stack = new BaseStack(app, "Messaging", "messaging", env);
   const key = retain(
     new kms.CfnKey(stack, "BrokerKey", {
@@ -823,15 +824,22 @@ function messagingStack(app: Construct, env: Environment, model: BaselineModel):
     }),
   ) as kms.CfnKey;
   stack.publish("KeyArnParameter", parameterName("messaging", "key-arn"), key.attrArn);
+  const stacks = [stack];
+  for (let n = 1; n < model.topicStacks; n++) {
+    const shard = new BaseStack(app, `Messaging${n}`, `messaging-${n}`, env);
+    shard.addStackDependency(stack, "reads the broker key's SSM parameter");
+    stacks.push(shard);
+  }
   for (const topic of model.topics) {
-    const t = new sns.CfnTopic(stack, `${topic.id}Topic`, { kmsMasterKeyId: key.attrArn });
-    new sns.CfnTopicPolicy(stack, `${topic.id}TopicPolicy`, {
+    const s = stacks[topic.stack]!;
+    const t = new sns.CfnTopic(s, `${topic.id}Topic`, { kmsMasterKeyId: topic.stack === 0 ? key.attrArn : s.read(parameterName("messaging", "key-arn")) });
+    new sns.CfnTopicPolicy(s, `${topic.id}TopicPolicy`, {
       topics: [t.ref],
       policyDocument: { Version: "2012-10-17", Statement: [{ ...denyInsecure("sns:Publish", t.ref, "*"), Sid: "AllowPublishThroughSSLOnly" }] },
     });
-    stack.publish(`${topic.id}TopicParameter`, parameterName("messaging", "topics", topic.event), t.ref);
+    s.publish(`${topic.id}TopicParameter`, parameterName("messaging", "topics", topic.event), t.ref);
   }
-  return stack;
+  return stacks;
 }
 
 /** The service's registry, in its own delivery stack (deployed, and an image pushed, before its service stack). */
@@ -1004,13 +1012,16 @@ export function synthesizeL1(n: number, outdir: string, options: { readonly vali
   const net = networkStack(app, env);
   const platform = platformStack(app, env, net, model);
   observabilityStack(app, env, net).addStackDependency(platform, "reads the platform's SSM parameters");
-  const messaging = messagingStack(app, env, model);
+  const messaging = messagingStacks(app, env, model);
+  const stackOf = new Map(model.topics.map((t) => [t.event, t.stack]));
   const routes = new Map(model.routes.map((r) => [r.target.name, r]));
   for (const s of model.services) {
     const delivery = deliveryStack(app, env, s);
     const stack = serviceStack(app, env, s, routes.get(s.name));
     stack.addStackDependency(platform, "reads the platform's SSM parameters");
-    stack.addStackDependency(messaging, "reads the broker's SSM parameters");
+    stack.addStackDependency(messaging[0]!, "reads the broker's SSM parameters");
+    const shards = new Set([...s.publishes, ...s.subscriptions.map((sub) => sub.event)].map((e) => stackOf.get(e)!).filter((i) => i > 0));
+    for (const i of shards) stack.addStackDependency(messaging[i]!, "reads its topics' SSM parameters");
     stack.addStackDependency(delivery, "runs the image pushed to its registry");
   }
   app.synth();

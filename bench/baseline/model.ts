@@ -3,7 +3,8 @@
  * generator parameters (not from lib/plan): the names, routes, topics and queues a team writing
  * the same landing zone in raw CloudFormation would list itself.
  */
-import { eventOf, serviceName, subscriptionsOf } from "../spec.js";
+import { createHash } from "node:crypto";
+import { eventOf, serviceName, subscriptionsOf, topicStacksOf } from "../spec.js";
 
 export const ZONE = "bench";
 export const ENV = "prod";
@@ -40,6 +41,8 @@ export interface BaselineRoute {
 export interface BaselineTopic {
   readonly event: string;
   readonly id: string;
+  /** Its topic stack: 0 is `-messaging` (with the key), n is `-messaging-<n>`. */
+  readonly stack: number;
 }
 
 export interface BaselineModel {
@@ -47,6 +50,8 @@ export interface BaselineModel {
   readonly routes: readonly BaselineRoute[];
   readonly loadBalancers: number;
   readonly topics: readonly BaselineTopic[];
+  /** Stacks the topics are spread over (the spec's `messaging.topicStacks`). */
+  readonly topicStacks: number;
 }
 
 export const pascal = (name: string) =>
@@ -92,11 +97,13 @@ export function baselineModel(n: number): BaselineModel {
   const routes = services
     .filter((s) => s.expose)
     .map((target, i) => ({ target, loadBalancer: Math.floor(i / RULES_PER_LISTENER), priority: (i % RULES_PER_LISTENER) + 1 }));
+  const topicStacks = topicStacksOf(n);
+  // A team splitting its topics would pick a stable placement too: the first 4 bytes of the event name's SHA-256, modulo the stacks.
   const topics = services
     .flatMap((s) => s.publishes)
     .sort()
-    .map((event) => ({ event, id: pascal(event) }));
-  return { services, routes, loadBalancers: Math.ceil(routes.length / RULES_PER_LISTENER), topics };
+    .map((event) => ({ event, id: pascal(event), stack: createHash("sha256").update(event).digest().readUInt32BE(0) % topicStacks }));
+  return { services, routes, loadBalancers: Math.ceil(routes.length / RULES_PER_LISTENER), topics, topicStacks };
 }
 
 /** `/msa/bench/prod/...`: where shared stacks publish what service stacks read. */

@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { DeliveryStack } from "../../stacks/delivery-stack.js";
 import { FrontendsEdgeStack } from "../../stacks/frontends-edge-stack.js";
 import { FrontendsStack } from "../../stacks/frontends-stack.js";
-import { MessagingStack } from "../../stacks/messaging-stack.js";
+import { MessagingStack, TopicStack } from "../../stacks/messaging-stack.js";
 import { NetworkStack } from "../../stacks/network-stack.js";
 import { ObservabilityStack } from "../../stacks/observability-stack.js";
 import { PlatformStack, type ServicePlatform } from "../../stacks/platform-stack.js";
@@ -35,7 +35,7 @@ export interface LandingZoneProps {
 
 /**
  * A whole landing zone from a spec: the plan (checked for the CDK engine) split into deployable
- * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging`,
+ * stacks `<name>-<env>-network`, `-platform`, `-observability` (logs, monitoring, tracing), `-messaging` (and `-messaging-<n>` with `messaging.topicStacks` > 1),
  * `-sagas`, and per service and BFF a `-delivery-<service>` (its registry, and its pipeline when
  * `pipelines.perService`) and a `-svc-<service>`, for any tier (iaas: VM fleets, caas: EKS,
  * paas: Elastic Beanstalk), with the service's own database, read model, event store and queues;
@@ -51,7 +51,10 @@ export class LandingZone extends Construct {
   readonly networkStack: NetworkStack;
   readonly platformStack: PlatformStack;
   readonly observabilityStack?: ObservabilityStack;
+  /** The broker's key and bus, and its topics (all of them, or those of topic stack 0 with `messaging.topicStacks` > 1). */
   readonly messagingStack?: MessagingStack;
+  /** `-messaging-<n>`: the other topic stacks (sns-sqs, `messaging.topicStacks` > 1), each deployed after `messagingStack`. */
+  readonly topicStacks: readonly TopicStack[];
   /** The orchestrated sagas' state machines and command queues (`-sagas`), when the spec has any. */
   readonly sagaStack?: SagaStack;
   /** Service or BFF name → its stack. */
@@ -106,6 +109,11 @@ export class LandingZone extends Construct {
       this.messagingStack = new MessagingStack(this, "Messaging", shared("messaging"));
       this.broker = this.messagingStack.broker;
     }
+    this.topicStacks = (plan.broker?.topicStacks ?? []).slice(1).map((shard) => {
+      const stack = new TopicStack(this, `Messaging${shard.index}`, { plan, env, stackName: shard.stackName, terminationProtection, index: shard.index });
+      stack.addStackDependency(this.messagingStack!, "reads the broker key's SSM parameter");
+      return stack;
+    });
     if (plan.sagas.some((s) => s.mode === "orchestration")) this.sagaStack = new SagaStack(this, "Sagas", shared("sagas"));
 
     if (DeliveryStack.isNeeded(plan)) this.deliveryStack = new DeliveryStack(this, "Delivery", shared("delivery"));
@@ -136,6 +144,10 @@ export class LandingZone extends Construct {
       stack.addStackDependency(this.networkStack, "reads the network's SSM parameters");
       stack.addStackDependency(this.platformStack, "reads the platform's SSM parameters");
       if (this.messagingStack) stack.addStackDependency(this.messagingStack, "reads the broker's SSM parameters");
+      const ownEvents = (plan.broker?.topics ?? []).filter((t) => t.publishers.includes(service.name) || t.subscriptions.some((s) => s.subscriber === service.name)).map((t) => t.event);
+      for (const topics of this.topicStacks.filter((t) => ownEvents.some((e) => plan.broker!.topicStacks![t.index]!.events.includes(e)))) {
+        stack.addStackDependency(topics, "reads its topics' SSM parameters");
+      }
       if (this.sagaStack) stack.addStackDependency(this.sagaStack, "reads the sagas' SSM parameters");
       stack.addStackDependency(delivery, "runs the image pushed to its registry (released by its pipeline, when it has one)");
       // The alarm topic (any tier) and, without a cluster, the log buffer.

@@ -108,6 +108,13 @@ export interface MessageBrokerProps {
    */
   readonly allowFrom?: readonly ec2.IConnectable[];
   /**
+   * An existing key for the topics (sns-sqs only), e.g. another stack's broker key when the topics are
+   * split over several stacks; that key's policy must already let SNS use it for this account's topics
+   * (as a `MessageBroker` that creates its key does).
+   * @default - a new rotating key
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
    * What happens to queues, the cluster and the key when the stack deletes them.
    * @default RemovalPolicy.RETAIN
    */
@@ -144,7 +151,7 @@ export class MessageBroker extends Construct {
   /** The event bus (eventbridge only). */
   readonly eventBus?: events.EventBus;
   /** Encrypts every topic and queue, or the MSK volumes. */
-  readonly encryptionKey: kms.Key;
+  readonly encryptionKey: kms.IKey;
   /** The MSK cluster (kafka only). */
   readonly cluster?: msk.CfnCluster;
   /** Security group of the brokers (kafka only). */
@@ -169,7 +176,11 @@ export class MessageBroker extends Construct {
       }
     });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.encryptionKey = new kms.Key(this, "Key", { description: `Encrypts the messages of ${this.node.path}`, enableKeyRotation: true, removalPolicy });
+    if (props.encryptionKey && this.kind !== "sns-sqs") {
+      throw new Error(`MessageBroker encryptionKey is set but kind is "${this.kind}", which creates its own key. Fix: drop encryptionKey, or use kind "sns-sqs"`);
+    }
+    const ownKey = props.encryptionKey ? undefined : new kms.Key(this, "Key", { description: `Encrypts the messages of ${this.node.path}`, enableKeyRotation: true, removalPolicy });
+    this.encryptionKey = props.encryptionKey ?? ownKey!;
 
     if (this.kind === "kafka") {
       if (!props.vpc) throw new Error(`MessageBroker kind is "kafka" but vpc is undefined. Fix: pass the VPC whose private subnets hold the brokers`);
@@ -192,7 +203,7 @@ export class MessageBroker extends Construct {
       const bus = new events.EventBus(this, "Bus", { description: `Events of ${this.node.path}` });
       this.eventBus = bus;
       // EventBridge encrypts deliveries into the queues with the key, for this bus's rules only (wherever they live).
-      this.encryptionKey.addToResourcePolicy(
+      ownKey!.addToResourcePolicy(
         new iam.PolicyStatement({
           principals: [new iam.ServicePrincipal("events.amazonaws.com")],
           actions: ["kms:Decrypt", "kms:GenerateDataKey"],
@@ -226,8 +237,9 @@ export class MessageBroker extends Construct {
     }
 
     // SNS encrypts deliveries to the queues with the shared key. Naming each topic's ARN would make the
-    // key depend on topics that depend on the key, so the condition admits this account's topics.
-    this.encryptionKey.addToResourcePolicy(
+    // key depend on topics that depend on the key, so the condition admits this account's topics
+    // (those of other stacks sharing the key too).
+    ownKey?.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal("sns.amazonaws.com")],
         actions: ["kms:Decrypt", "kms:GenerateDataKey"],

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { gitOpsFiles } from "../kubernetes/gitops.js";
+import { frontendGitOpsFiles, gitOpsFiles } from "../kubernetes/gitops.js";
 import { PlanError, planLandingZone } from "../plan/planner.js";
 import { azurePipelineFiles } from "../plan/azure-delivery.js";
-import { frontendWorkflowFiles, githubWorkflowFiles } from "../plan/workflows.js";
+import { frontendWorkflowFiles, GCP_FRONTEND_VARIABLES, githubWorkflowFiles, type GeneratedFile } from "../plan/workflows.js";
 import { loadSpecFile, SpecError } from "../spec/index.js";
 import type { ExitCode, Io } from "./commands.js";
 import type { LandingZonePlan } from "../plan/types.js";
@@ -40,8 +40,26 @@ function writeAzurePipelines(plan: LandingZonePlan, file: string, options: Workf
 }
 
 /**
- * Writes each service's GitHub Actions workflow (and, on an existing cluster, its GitOps `deploy/`
- * folder) under `<out>/<repository>/`, ready to commit into that repository. Nothing is written
+ * The GitHub files of the plan; on a cloud whose services do not build from GitHub (native
+ * pipelines, or none), the micro-frontends' workflows alone: the apps deploy from GitHub regardless.
+ */
+function workflowFiles(plan: LandingZonePlan, file: string, options: WorkflowsOptions): GeneratedFile[] {
+  const workflowOptions = options.awsAccount ? { awsAccountId: options.awsAccount } : {};
+  // On an existing cluster GitHub Actions builds the services whatever the provider (Argo CD deploys).
+  const gitOps = plan.cloud === "kubernetes";
+  if (!gitOps && plan.frontends && plan.delivery?.provider !== "github-actions") return frontendWorkflowFiles(plan, file, workflowOptions);
+  return githubWorkflowFiles(
+    plan,
+    file,
+    workflowOptions,
+    (service) => (gitOps ? gitOpsFiles(plan, service) : []),
+    (app) => (gitOps ? frontendGitOpsFiles(plan, app) : []),
+  );
+}
+
+/**
+ * Writes each service's and micro-frontend's GitHub Actions workflow (and, on an existing cluster,
+ * its GitOps `deploy/` folder) under `<out>/<repository>/`, ready to commit into that repository. Nothing is written
  * when the spec or plan is rejected.
  */
 export function workflowsCommand(file: string, options: WorkflowsOptions, io: Io): ExitCode {
@@ -49,7 +67,7 @@ export function workflowsCommand(file: string, options: WorkflowsOptions, io: Io
     const spec = loadSpecFile(file);
     const plan = planLandingZone(spec);
     if (options.azurePipelines) return writeAzurePipelines(plan, file, options, io);
-    const files = githubWorkflowFiles(plan, file, options.awsAccount ? { awsAccountId: options.awsAccount } : {}, (service) => (plan.cloud === "kubernetes" ? gitOpsFiles(plan, service) : []));
+    const files = workflowFiles(plan, file, options);
     const out = resolve(options.out);
     for (const generated of files) {
       const target = join(out, generated.repository, generated.path);
@@ -61,7 +79,10 @@ export function workflowsCommand(file: string, options: WorkflowsOptions, io: Io
       writeFileSync(target, generated.content);
       io.out(`wrote   ${join(generated.repository, generated.path)}\n`);
     }
-    const variables = plan.cloud === "aws" && !options.awsAccount ? " Set the repository variable AWS_ACCOUNT_ID (or pass --aws-account)." : "";
+    const gcpFrontends = plan.cloud === "gcp" && plan.frontends
+      ? ` In each micro-frontend's repository set the variables ${Object.entries(GCP_FRONTEND_VARIABLES).map(([variable, from]) => `${variable} (${from})`).join(", ")}.`
+      : "";
+    const variables = (plan.cloud === "aws" && !options.awsAccount ? " Set the repository variable AWS_ACCOUNT_ID (or pass --aws-account)." : "") + gcpFrontends;
     io.out(`${files.length} files for ${new Set(files.map((f) => f.repository)).size} repositories in ${out}.${variables} Create the GitHub environment "${plan.environment}"${plan.environment === "prod" ? " with required reviewers" : ""} in each repository.\n`);
     return 0;
   } catch (error) {

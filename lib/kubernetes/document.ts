@@ -16,7 +16,8 @@ import {
   instancesOf,
   postgresServices,
 } from "./database.js";
-import { CERT_MANAGER_RELEASE, dataCaManifests, dataServerCertificate, keyValueServices } from "./key-value.js";
+import { DATA_CA_FILE } from "./data-trust.js";
+import { certManagerReleases, dataCaManifests, dataServerCertificate, keyValueServices } from "./key-value.js";
 import { labelsFor, MANAGED_BY, selectorFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { validatedManifest } from "./render.js";
@@ -85,12 +86,13 @@ export function documentHost(plan: LandingZonePlan, service: string): string {
 }
 
 /**
- * The owner's MongoDB connection URI (a secret: it carries the password): TLS to FerretDB, SCRAM-SHA-256
- * against the owner's PostgreSQL role, its own database by default.
+ * The owner's MongoDB connection URI (a secret: it carries the password): TLS to FerretDB verified
+ * against the data CA mounted at `DATA_CA_FILE` (`dataTrustAddOn`), SCRAM-SHA-256 against the
+ * owner's PostgreSQL role, its own database by default.
  */
 export function documentConnectionUri(plan: LandingZonePlan, service: OwningService, password: string): string {
   const db = service.database;
-  return `mongodb://${encodeURIComponent(db.serviceUser)}:${encodeURIComponent(password)}@${documentHost(plan, service.name)}:${DOCUMENT_PORT}/${db.databaseName}?tls=true&authMechanism=SCRAM-SHA-256&authSource=admin`;
+  return `mongodb://${encodeURIComponent(db.serviceUser)}:${encodeURIComponent(password)}@${documentHost(plan, service.name)}:${DOCUMENT_PORT}/${db.databaseName}?tls=true&tlsCAFile=${DATA_CA_FILE}&authMechanism=SCRAM-SHA-256&authSource=admin`;
 }
 
 /**
@@ -108,7 +110,8 @@ export function documentConnectionUri(plan: LandingZonePlan, service: OwningServ
  * - NetworkPolicies: only the owner's pods reach its FerretDB; only its FerretDB (and the
  *   instances, the operator) reach its PostgreSQL.
  * The operator and cert-manager come from the postgres and key-value add-ons when those exist
- * (named in `dependsOn`), from this one otherwise. Undefined without a document database.
+ * (named in `dependsOn`), from this one otherwise; cert-manager from none when the spec reuses the
+ * cluster's own (`kubernetes.certManager.install: false`). Undefined without a document database.
  * The credentials Secret and the data namespace (`dataNamespaceManifests`) come first.
  * Cost note: each database runs its PostgreSQL instances and volumes plus FerretDB pods (0.1 CPU, 128 MiB requested each).
  *
@@ -120,7 +123,7 @@ export function documentAddOn(plan: LandingZonePlan): AddOn | undefined {
   if (services.length === 0) return undefined;
   const sharedOperator = postgresServices(plan).length > 0;
   const sharedCertManager = keyValueServices(plan).length > 0;
-  const helmReleases: HelmReleaseSpec[] = [...(sharedOperator ? [] : [CLOUDNATIVE_PG_RELEASE]), ...(sharedCertManager ? [] : [CERT_MANAGER_RELEASE])];
+  const helmReleases: HelmReleaseSpec[] = [...(sharedOperator ? [] : [CLOUDNATIVE_PG_RELEASE]), ...(sharedCertManager ? [] : certManagerReleases(plan))];
   return {
     name: "document",
     namespace: CLOUDNATIVE_PG_NAMESPACE,

@@ -18,6 +18,14 @@ import { SERVICE_PORT } from "./workload.js";
 export const FRONTEND_SERVER_IMAGE = "docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine";
 /** Where an app's image (built by its own pipeline) holds its static bundle; it copies it out with its own `cp`. */
 export const FRONTEND_BUNDLE_DIRECTORY = "/site";
+/** Base of an app's bundle image, pinned: the init container needs nothing but `cp`. */
+export const FRONTEND_BUNDLE_BASE_IMAGE = "docker.io/library/busybox:1.37.0";
+
+/** Dockerfile of an app's bundle image, built with the app's build output as the context: the files land in {@link FRONTEND_BUNDLE_DIRECTORY}. */
+export function frontendBundleDockerfile(): string {
+  return [`FROM ${FRONTEND_BUNDLE_BASE_IMAGE}`, `COPY . ${FRONTEND_BUNDLE_DIRECTORY}/`, ""].join("\n");
+}
+
 const SERVER_PORT = 8080;
 /** UID/GID of the nginx user in the unprivileged image; the bundle is copied as it so nginx can read it. */
 const NGINX_UID = 101;
@@ -82,7 +90,12 @@ export function frontendObjectName(app: Pick<FrontendAppPlan, "name">): string {
 
 /** The app's bundle image as its pipeline tags it: `<zone>-<app>-ui:latest`, after its `<app>-ui` repository. */
 export function frontendImage(plan: LandingZonePlan, app: Pick<FrontendAppPlan, "name">): string {
-  return `${physicalName("kubernetes", plan.name, frontendObjectName(app))}:latest`;
+  return `${frontendImageName(plan, app)}:latest`;
+}
+
+/** The bundle image's name without a tag (`<zone>-<app>-ui`): what the GitOps release swaps for the pushed digest. */
+export function frontendImageName(plan: LandingZonePlan, app: Pick<FrontendAppPlan, "name">): string {
+  return physicalName("kubernetes", plan.name, frontendObjectName(app));
 }
 
 /** The path an app is routed at on the ingress: `/` for the shell, `/<fragment>/` for a fragment. */
@@ -146,84 +159,15 @@ export function frontendServerConfig(plan: LandingZonePlan): string {
  * const objects = frontendAppManifests(plan, plan.frontends!.fragments[0]!, { className: "shop-nginx", host: "shop.example.com" });
  */
 export function frontendAppManifests(plan: LandingZonePlan, app: FrontendAppPlan, options: FrontendAppOptions): ManifestObject[] {
-  const frontends = plan.frontends;
-  if (!frontends) throw new Error(`frontendAppManifests: the plan has no frontends. Fix: add frontends to the spec`);
-  if (![frontends.shell, ...frontends.fragments].some((a) => a.name === app.name && a.kind === app.kind)) {
-    throw new Error(`frontendAppManifests app: "${app.name}" is not an app of plan.frontends. Fix: use the shell or one of its fragments`);
-  }
+  assertFrontendApp("frontendAppManifests", plan, app);
   assertKubernetesName("frontendAppManifests options.className", options.className);
-  if (options.imagePullSecretName !== undefined) assertKubernetesName("frontendAppManifests options.imagePullSecretName", options.imagePullSecretName);
-  const namespace = frontendNamespace(plan);
-  const name = frontendObjectName(app);
-  const labels = { ...labelsFor(plan, name), "app.kubernetes.io/component": app.kind };
-  const selector = selectorFor(plan, name);
+  const { namespace, name, labels, selector } = frontendAppIdentity(plan, app);
   const prod = plan.environment === "prod";
-  const config = frontendServerConfig(plan);
-  // The server mounts the bundle where the app's path maps to a file: /<fragment>/x is <root>/<fragment>/x.
-  const bundleMount = `${WEB_ROOT}/${app.objectPrefix}`.replace(/\/$/, "");
-  const hardened = { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
-  const probe = (periodSeconds: number) => ({ httpGet: { path: "/healthz", port: "http" }, periodSeconds, timeoutSeconds: 3, failureThreshold: 3 });
   const host = options.host;
 
   return [
-    validatedManifest(new ConfigMap({ metadata: { name, namespace, labels }, data: { "default.conf": config } })),
-    validatedManifest(
-      new Deployment({
-        metadata: { name, namespace, labels },
-        spec: {
-          replicas: prod ? 2 : 1,
-          selector: { matchLabels: selector },
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-          template: {
-            metadata: {
-              labels,
-              // A changed server config rolls the pods, which read it only at start.
-              annotations: { "checksum/config": shortHash(config, 16) },
-            },
-            spec: {
-              automountServiceAccountToken: false,
-              ...(options.imagePullSecretName ? { imagePullSecrets: [{ name: options.imagePullSecretName }] } : {}),
-              securityContext: { runAsNonRoot: true, runAsUser: NGINX_UID, runAsGroup: NGINX_UID, fsGroup: NGINX_UID, seccompProfile: { type: "RuntimeDefault" } },
-              topologySpreadConstraints: [
-                { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
-              ],
-              initContainers: [
-                {
-                  name: "bundle",
-                  image: options.image ?? frontendImage(plan, app),
-                  command: ["cp", "-R", `${FRONTEND_BUNDLE_DIRECTORY}/.`, "/bundle/"],
-                  resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-                  securityContext: hardened,
-                  volumeMounts: [{ name: "bundle", mountPath: "/bundle" }],
-                },
-              ],
-              containers: [
-                {
-                  name: "nginx",
-                  image: FRONTEND_SERVER_IMAGE,
-                  ports: [{ name: "http", containerPort: SERVER_PORT, protocol: "TCP" }],
-                  resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-                  readinessProbe: probe(10),
-                  livenessProbe: probe(20),
-                  securityContext: hardened,
-                  volumeMounts: [
-                    { name: "bundle", mountPath: bundleMount, readOnly: true },
-                    { name: "config", mountPath: "/etc/nginx/conf.d", readOnly: true },
-                    // The unprivileged image keeps its pid file and temporary files in /tmp.
-                    { name: "tmp", mountPath: "/tmp" },
-                  ],
-                },
-              ],
-              volumes: [
-                { name: "bundle", emptyDir: { sizeLimit: "256Mi" } },
-                { name: "config", configMap: { name } },
-                { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-              ],
-            },
-          },
-        },
-      }),
-    ),
+    validatedManifest(new ConfigMap({ metadata: { name, namespace, labels }, data: { "default.conf": frontendServerConfig(plan) } })),
+    frontendDeployment(plan, app, options),
     validatedManifest(
       new Service({
         metadata: { name, namespace, labels },
@@ -253,4 +197,95 @@ export function frontendAppManifests(plan: LandingZonePlan, app: FrontendAppPlan
       }),
     ),
   ];
+}
+
+/** Where an app's objects live and how they are labelled and selected; the same for each of its objects. */
+function frontendAppIdentity(plan: LandingZonePlan, app: FrontendAppPlan) {
+  const name = frontendObjectName(app);
+  return { namespace: frontendNamespace(plan), name, labels: { ...labelsFor(plan, name), "app.kubernetes.io/component": app.kind }, selector: selectorFor(plan, name) };
+}
+
+function assertFrontendApp(where: string, plan: LandingZonePlan, app: FrontendAppPlan): void {
+  const frontends = plan.frontends;
+  if (!frontends) throw new Error(`${where}: the plan has no frontends. Fix: add frontends to the spec`);
+  if (![frontends.shell, ...frontends.fragments].some((a) => a.name === app.name && a.kind === app.kind)) {
+    throw new Error(`${where} app: "${app.name}" is not an app of plan.frontends. Fix: use the shell or one of its fragments`);
+  }
+}
+
+/**
+ * The app's Deployment alone (part of {@link frontendAppManifests}): an init container copies the
+ * bundle out of the app's image into a volume the pinned unprivileged nginx serves read-only. On an
+ * existing cluster released by GitOps, Argo CD applies it from the app's repository instead.
+ *
+ * @example
+ * const deployment = frontendDeployment(plan, plan.frontends!.shell, { image: "ghcr.io/acme/web-ui@sha256:..." });
+ */
+export function frontendDeployment(plan: LandingZonePlan, app: FrontendAppPlan, options: Pick<FrontendAppOptions, "image" | "imagePullSecretName"> = {}): ManifestObject {
+  assertFrontendApp("frontendDeployment", plan, app);
+  if (options.imagePullSecretName !== undefined) assertKubernetesName("frontendAppManifests options.imagePullSecretName", options.imagePullSecretName);
+  const { namespace, name, labels, selector } = frontendAppIdentity(plan, app);
+  const prod = plan.environment === "prod";
+  const config = frontendServerConfig(plan);
+  // The server mounts the bundle where the app's path maps to a file: /<fragment>/x is <root>/<fragment>/x.
+  const bundleMount = `${WEB_ROOT}/${app.objectPrefix}`.replace(/\/$/, "");
+  const hardened = { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+  const probe = (periodSeconds: number) => ({ httpGet: { path: "/healthz", port: "http" }, periodSeconds, timeoutSeconds: 3, failureThreshold: 3 });
+  return validatedManifest(
+    new Deployment({
+      metadata: { name, namespace, labels },
+      spec: {
+        replicas: prod ? 2 : 1,
+        selector: { matchLabels: selector },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        template: {
+          metadata: {
+            labels,
+            // A changed server config rolls the pods, which read it only at start.
+            annotations: { "checksum/config": shortHash(config, 16) },
+          },
+          spec: {
+            automountServiceAccountToken: false,
+            ...(options.imagePullSecretName ? { imagePullSecrets: [{ name: options.imagePullSecretName }] } : {}),
+            securityContext: { runAsNonRoot: true, runAsUser: NGINX_UID, runAsGroup: NGINX_UID, fsGroup: NGINX_UID, seccompProfile: { type: "RuntimeDefault" } },
+            topologySpreadConstraints: [
+              { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+            ],
+            initContainers: [
+              {
+                name: "bundle",
+                image: options.image ?? frontendImage(plan, app),
+                command: ["cp", "-R", `${FRONTEND_BUNDLE_DIRECTORY}/.`, "/bundle/"],
+                resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+                securityContext: hardened,
+                volumeMounts: [{ name: "bundle", mountPath: "/bundle" }],
+              },
+            ],
+            containers: [
+              {
+                name: "nginx",
+                image: FRONTEND_SERVER_IMAGE,
+                ports: [{ name: "http", containerPort: SERVER_PORT, protocol: "TCP" }],
+                resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+                readinessProbe: probe(10),
+                livenessProbe: probe(20),
+                securityContext: hardened,
+                volumeMounts: [
+                  { name: "bundle", mountPath: bundleMount, readOnly: true },
+                  { name: "config", mountPath: "/etc/nginx/conf.d", readOnly: true },
+                  // The unprivileged image keeps its pid file and temporary files in /tmp.
+                  { name: "tmp", mountPath: "/tmp" },
+                ],
+              },
+            ],
+            volumes: [
+              { name: "bundle", emptyDir: { sizeLimit: "256Mi" } },
+              { name: "config", configMap: { name } },
+              { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+            ],
+          },
+        },
+      },
+    }),
+  );
 }

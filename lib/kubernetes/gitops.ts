@@ -1,8 +1,10 @@
 import { stringify } from "yaml";
-import { repositoryFullName, type ServiceDeliveryPlan } from "../plan/delivery.js";
+import { repositoryFullName, type ServiceDeliveryPlan, type SourceRepositoryPlan } from "../plan/delivery.js";
+import type { FrontendAppPlan } from "../plan/frontends.js";
 import { GITOPS_DIRECTORY, type GeneratedFile } from "../plan/workflows.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
-import { clusterDatabaseSecretEnv, clusterDatabaseServices } from "./service-databases.js";
+import { clusterDataCaConfigMap, clusterDatabaseSecretEnv, clusterDatabaseServices } from "./service-databases.js";
+import { frontendDeployment, frontendImageName, frontendNamespace, frontendObjectName } from "./frontends.js";
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { renderYaml } from "./render.js";
@@ -27,49 +29,62 @@ export function landingZoneSecretKeys(plan: LandingZonePlan, service: Pick<Servi
 }
 
 /** `https://github.com/<owner>/<repo>.git`, the source Argo CD reads. */
-export function gitOpsRepositoryUrl(delivery: ServiceDeliveryPlan): string {
+export function gitOpsRepositoryUrl(delivery: { readonly source: SourceRepositoryPlan }): string {
   return `https://github.com/${repositoryFullName(delivery.source)}.git`;
+}
+
+/** True when Argo CD releases the micro-frontends too: on an existing cluster whose services it releases. */
+export function frontendsByGitOps(plan: LandingZonePlan): boolean {
+  return plan.frontends !== undefined && (plan.delivery?.services.some((s) => s.deploy.kind === "gitops") ?? false);
+}
+
+/** An AppProject that may read only `repoURL` and deploy only Deployments into `namespace`, and the Application syncing its `deploy/` folder. */
+function gitOpsApplication(name: string, description: string, source: SourceRepositoryPlan, namespace: string, labels: Record<string, string>): ManifestObject[] {
+  const repoURL = gitOpsRepositoryUrl({ source });
+  return [
+    {
+      apiVersion: ARGO_API,
+      kind: "AppProject",
+      metadata: { name, namespace: ARGO_CD_NAMESPACE, labels },
+      spec: {
+        description: `${description}: only its repository, only Deployments, only namespace ${namespace}`,
+        sourceRepos: [repoURL],
+        destinations: [{ server: IN_CLUSTER, namespace }],
+        clusterResourceWhitelist: [],
+        namespaceResourceWhitelist: [{ group: "apps", kind: "Deployment" }],
+      },
+    },
+    {
+      apiVersion: ARGO_API,
+      kind: "Application",
+      metadata: { name, namespace: ARGO_CD_NAMESPACE, labels },
+      spec: {
+        project: name,
+        source: { repoURL, targetRevision: source.branch, path: GITOPS_DIRECTORY },
+        destination: { server: IN_CLUSTER, namespace },
+        syncPolicy: { automated: { prune: true, selfHeal: true }, retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } } },
+      },
+    },
+  ];
 }
 
 /**
  * GitOps delivery on an existing cluster: Argo CD, and per service an AppProject that may read
  * only the service's repository and deploy only Deployments into the workloads namespace, with an
- * Application that syncs the repository's `deploy/` folder (pruning, self-healing). Undefined
- * unless the plan delivers by GitOps.
+ * Application that syncs the repository's `deploy/` folder (pruning, self-healing); the same per
+ * micro-frontend app, into the frontends namespace. Undefined unless the plan delivers by GitOps.
  */
 export function gitOpsAddOn(plan: LandingZonePlan): AddOn | undefined {
   const delivery = plan.delivery;
   if (!delivery || !delivery.services.some((s) => s.deploy.kind === "gitops")) return undefined;
   const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
   const namespace = workloadNamespace(plan);
-  const manifests: ManifestObject[] = delivery.services.flatMap((service) => {
-    const project = `${plan.name}-${service.service}`;
-    const repoURL = gitOpsRepositoryUrl(service);
-    const appProject: ManifestObject = {
-      apiVersion: ARGO_API,
-      kind: "AppProject",
-      metadata: { name: project, namespace: ARGO_CD_NAMESPACE, labels },
-      spec: {
-        description: `${service.service}: only its repository, only Deployments, only namespace ${namespace}`,
-        sourceRepos: [repoURL],
-        destinations: [{ server: IN_CLUSTER, namespace }],
-        clusterResourceWhitelist: [],
-        namespaceResourceWhitelist: [{ group: "apps", kind: "Deployment" }],
-      },
-    };
-    const application: ManifestObject = {
-      apiVersion: ARGO_API,
-      kind: "Application",
-      metadata: { name: project, namespace: ARGO_CD_NAMESPACE, labels },
-      spec: {
-        project,
-        source: { repoURL, targetRevision: service.source.branch, path: GITOPS_DIRECTORY },
-        destination: { server: IN_CLUSTER, namespace },
-        syncPolicy: { automated: { prune: true, selfHeal: true }, retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } } },
-      },
-    };
-    return [appProject, application];
-  });
+  const apps = frontendsByGitOps(plan) ? [plan.frontends!.shell, ...plan.frontends!.fragments] : [];
+  const manifests: ManifestObject[] = [
+    ...delivery.services.flatMap((service) => gitOpsApplication(`${plan.name}-${service.service}`, service.service, service.source, namespace, labels)),
+    // Named after the app's objects (`<app>-ui`), apart from the services' projects.
+    ...apps.flatMap((app) => gitOpsApplication(`${plan.name}-${frontendObjectName(app)}`, `${app.name} micro-frontend`, app.source, frontendNamespace(plan), labels)),
+  ];
   return {
     name: "argo-cd",
     namespace: ARGO_CD_NAMESPACE,
@@ -97,28 +112,41 @@ export function gitOpsAddOn(plan: LandingZonePlan): AddOn | undefined {
 
 /**
  * The service's Deployment as Argo CD applies it: the one `serviceWorkload` renders, reading the
- * Secret with the landing zone's extra keys, so Git holds the same object the landing zone would.
+ * Secret with the landing zone's extra keys and mounting its data store's CA, so Git holds the same
+ * object the landing zone would.
  */
 export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): ManifestObject {
   const secrets = [...service.secrets, ...landingZoneSecretKeys(plan, service)];
-  const workload = serviceWorkload(plan, { ...service, secrets }, secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {});
+  const dataCaConfigMap = clusterDataCaConfigMap(plan, service);
+  const workload = serviceWorkload(plan, { ...service, secrets }, { ...(secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {}), ...(dataCaConfigMap ? { dataCaConfigMap } : {}) });
   return workload.find((o) => o.kind === "Deployment")!;
 }
 
 /** The `deploy/` folder of a service's repository: its Deployment and a kustomization whose image the workflow updates. */
 export function gitOpsFiles(plan: LandingZonePlan, delivery: ServiceDeliveryPlan): GeneratedFile[] {
   const service = plan.services.find((s) => s.name === delivery.service)!;
-  const image = `ghcr.io/${repositoryFullName(delivery.source).toLowerCase()}`;
+  return deployFolder(delivery.source, service.repository, gitOpsDeployment(plan, service));
+}
+
+/**
+ * The `deploy/` folder of a micro-frontend app's repository: its Deployment (the one the landing
+ * zone would render, with the planned image) and a kustomization whose bundle image the workflow updates.
+ */
+export function frontendGitOpsFiles(plan: LandingZonePlan, app: FrontendAppPlan): GeneratedFile[] {
+  return deployFolder(app.source, frontendImageName(plan, app), frontendDeployment(plan, app));
+}
+
+function deployFolder(source: SourceRepositoryPlan, imageName: string, deployment: ManifestObject): GeneratedFile[] {
   const kustomization = {
     apiVersion: "kustomize.config.k8s.io/v1beta1",
     kind: "Kustomization",
     resources: ["deployment.yaml"],
     // The release workflow replaces this entry with the pushed digest.
-    images: [{ name: service.repository, newName: image, newTag: "latest" }],
+    images: [{ name: imageName, newName: `ghcr.io/${repositoryFullName(source).toLowerCase()}`, newTag: "latest" }],
   };
   return [
     // The release workflow commits digests into it, so regenerating must not reset them.
-    { repository: delivery.source.name, path: `${GITOPS_DIRECTORY}/kustomization.yaml`, content: stringify(kustomization, { lineWidth: 0 }), keepExisting: true },
-    { repository: delivery.source.name, path: `${GITOPS_DIRECTORY}/deployment.yaml`, content: renderYaml([gitOpsDeployment(plan, service)]) },
+    { repository: source.name, path: `${GITOPS_DIRECTORY}/kustomization.yaml`, content: stringify(kustomization, { lineWidth: 0 }), keepExisting: true },
+    { repository: source.name, path: `${GITOPS_DIRECTORY}/deployment.yaml`, content: renderYaml([deployment]) },
   ];
 }

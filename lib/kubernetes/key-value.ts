@@ -56,6 +56,16 @@ export const CERT_MANAGER_RELEASE: HelmReleaseSpec = {
   values: { crds: { enabled: true, keep: true }, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } } },
 };
 
+/** Whether the landing zone installs cert-manager: not when the spec reuses the cluster's own (`kubernetes.certManager.install: false`; its CRDs must exist). */
+export function certManagerInstalled(plan: LandingZonePlan): boolean {
+  return plan.spec.kubernetes?.certManager.install ?? true;
+}
+
+/** cert-manager's release where the landing zone installs it; none when the cluster's own is reused, so nothing waits for it. */
+export function certManagerReleases(plan: LandingZonePlan): HelmReleaseSpec[] {
+  return certManagerInstalled(plan) ? [CERT_MANAGER_RELEASE] : [];
+}
+
 const DATA_KEY = { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" } as const;
 const issuer = (name: string) => ({ name, kind: "Issuer" as const, group: "cert-manager.io" as const });
 
@@ -121,7 +131,8 @@ export function keyValueHost(plan: LandingZonePlan, service: string): string {
  * certificate cert-manager issues from the data namespace's own CA, the password from the owner's
  * credentials Secret, append-only persistence on a volume of the plan's storage size kept in prod,
  * replicas from the plan's sizing, and a NetworkPolicy admitting only the owner's pods and the
- * store's own pods (replication). Undefined without a key-value database. The credentials Secret
+ * store's own pods (replication). cert-manager is installed here unless the spec reuses the
+ * cluster's own (`kubernetes.certManager.install: false`), whose CRDs must then already exist. Undefined without a key-value database. The credentials Secret
  * and the data namespace (`dataNamespaceManifests`) come first.
  * Cost note: each store reserves 1 GiB of memory per pod and its volumes.
  *
@@ -170,7 +181,7 @@ export function keyValueAddOn(plan: LandingZonePlan): AddOn | undefined {
   return {
     name: "key-value",
     namespace: CERT_MANAGER_NAMESPACE,
-    helmReleases: [CERT_MANAGER_RELEASE],
+    helmReleases: certManagerReleases(plan),
     manifests: [...dataCaManifests(plan), ...stores],
     dependsOn: [],
   };

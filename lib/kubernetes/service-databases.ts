@@ -2,6 +2,7 @@ import { DATA_ENV } from "../plan/data.js";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
 import type { DatabaseEngine } from "../spec/types.js";
 import { databaseAddOn, databaseHost, postgresServices } from "./database.js";
+import { dataCaConfigMapName, dataTrustAddOn, dataTrustEnv } from "./data-trust.js";
 import { DOCUMENT_PORT, documentAddOn, documentConnectionUri, documentHost, documentServices } from "./document.js";
 import { KEY_VALUE_USER, keyValueAddOn, keyValueHost, keyValueServices } from "./key-value.js";
 import { mysqlAddOn, mysqlHost, mysqlServices } from "./mysql.js";
@@ -32,7 +33,8 @@ export function clusterDatabaseUser(service: OwningService): string {
 /**
  * The non-secret half of the `DATA_ENV` contract on a cluster (the secret half is
  * {@link clusterDatabaseSecretEnv}); a key-value store has no database name, a document store also
- * names the collection it owns (`TABLE_NAME`, its table on the clouds).
+ * names the collection it owns (`TABLE_NAME`, its table on the clouds). With it, the settings that
+ * make the driver verify the server against the CA the workload mounts (`dataTrustEnv`).
  */
 export function clusterDatabaseEnv(plan: LandingZonePlan, service: OwningService): Record<string, string> {
   const db = service.database;
@@ -45,6 +47,7 @@ export function clusterDatabaseEnv(plan: LandingZonePlan, service: OwningService
     ...(keyValue ? {} : { [DATA_ENV.databaseName]: db.databaseName }),
     [DATA_ENV.databaseUser]: clusterDatabaseUser(service),
     ...(document ? { [DATA_ENV.tableName]: db.identifier } : {}),
+    ...dataTrustEnv(service),
   };
 }
 
@@ -75,4 +78,15 @@ export function clusterDatabaseAddOns(plan: LandingZonePlan): ClusterDatabaseAdd
     { key: "document", engine: "document", addOn: documentAddOn(plan) },
   ];
   return entries.filter((entry): entry is ClusterDatabaseAddOn => entry.addOn !== undefined);
+}
+
+/** trust-manager and the clients' CA Bundles (`dataTrustAddOn`), after every database add-on: their CA Secrets are its sources. */
+export function clusterDataTrustAddOn(plan: LandingZonePlan): AddOn | undefined {
+  const trust = dataTrustAddOn(plan);
+  return trust ? { ...trust, dependsOn: clusterDatabaseAddOns(plan).map((entry) => entry.key) } : undefined;
+}
+
+/** The ConfigMap of CA certificates a service's workload mounts (`WorkloadOptions.dataCaConfigMap`): its own data store's, or none without one. */
+export function clusterDataCaConfigMap(plan: LandingZonePlan, service: Pick<ServicePlan, "name">): string | undefined {
+  return clusterDatabaseServices(plan).some((s) => s.name === service.name) ? dataCaConfigMapName(plan, service.name) : undefined;
 }

@@ -1,5 +1,6 @@
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Service } from "kubernetes-models/v1/Service";
+import { CENTRAL_COLLECTOR } from "../plan/trace-collector.js";
 import type { LandingZonePlan } from "../plan/types.js";
 import { assertKubernetesName, labelsFor, selectorFor } from "./labels.js";
 import { validatedManifest } from "./render.js";
@@ -23,6 +24,13 @@ export interface TracingOptions {
    * @default - none
    */
   readonly azureMonitorSecretName?: string;
+  /**
+   * Run it as the central collector of services outside the cluster (GCP App Engine): named and placed
+   * as `CENTRAL_COLLECTOR`, its Service an internal load balancer (the cloud's `annotations`) at
+   * `address`, the host of `plan.tracing.collectorEndpoint`, admitting only `sourceRanges`.
+   * @default - the in-cluster Service named by plan.tracing.collectorEndpoint
+   */
+  readonly central?: { readonly annotations: Readonly<Record<string, string>>; readonly address: string; readonly sourceRanges: readonly string[] };
 }
 
 export const OTEL_COLLECTOR_CHART = {
@@ -50,7 +58,12 @@ const JAEGER_UID = 10001;
 export function tracingAddOn(plan: LandingZonePlan, options: TracingOptions = {}): AddOn | undefined {
   const tracing = plan.tracing;
   if (!tracing) return undefined;
-  const { service, namespace } = collectorAddress(tracing.collectorEndpoint);
+  const central = options.central;
+  if (central && tracing.collectorEndpoint !== `http://${central.address}:${OTLP_GRPC_PORT}`) {
+    throw new Error(`tracingAddOn options.central.address: "${central.address}" is not the host of plan.tracing.collectorEndpoint "${tracing.collectorEndpoint}", so no service would reach the collector. Fix: pass the address the plan gives (centralCollectorAddress)`);
+  }
+  if (central && central.sourceRanges.length === 0) throw new Error(`tracingAddOn options.central.sourceRanges: empty, so no service could export. Fix: pass the CIDR of the services' subnet`);
+  const { service, namespace } = central ? { service: CENTRAL_COLLECTOR.name, namespace: CENTRAL_COLLECTOR.namespace } : collectorAddress(tracing.collectorEndpoint);
   const exporter = options.exporter ?? defaultExporter(plan);
   if (exporter === "azuremonitor") {
     if (!options.azureMonitorSecretName) {
@@ -76,6 +89,9 @@ export function tracingAddOn(plan: LandingZonePlan, options: TracingOptions = {}
       command: { name: "otelcol-contrib" },
       // Named explicitly: a cloud identity (Pod Identity, Workload Identity) is bound to this name.
       serviceAccount: { create: true, name: service, ...(options.serviceAccountAnnotations ? { annotations: options.serviceAccountAnnotations } : {}) },
+      ...(central
+        ? { service: { type: "LoadBalancer", annotations: { ...central.annotations }, loadBalancerIP: central.address, loadBalancerSourceRanges: [...central.sourceRanges] } }
+        : {}),
       ...(exporter === "azuremonitor"
         ? { extraEnvs: [{ name: "APPLICATIONINSIGHTS_CONNECTION_STRING", valueFrom: { secretKeyRef: { name: options.azureMonitorSecretName, key: "connection-string" } } }] }
         : {}),
@@ -91,7 +107,7 @@ export function tracingAddOn(plan: LandingZonePlan, options: TracingOptions = {}
         "jaeger-grpc": { enabled: false },
         zipkin: { enabled: false },
       },
-      config: collectorConfig(plan, exporter),
+      config: collectorConfig(plan, exporter, namespace),
     },
   };
   return {
@@ -139,8 +155,7 @@ function backendHost(name: string, namespace: string): string {
   return `${name}.${namespace}.svc.cluster.local`;
 }
 
-function collectorConfig(plan: LandingZonePlan, exporter: TraceExporter): Record<string, unknown> {
-  const namespace = collectorAddress(plan.tracing!.collectorEndpoint).namespace;
+function collectorConfig(plan: LandingZonePlan, exporter: TraceExporter, namespace: string): Record<string, unknown> {
   const exporters: Record<TraceExporter, [string, Record<string, unknown>]> = {
     zipkin: ["zipkin", { endpoint: `http://${backendHost("zipkin", namespace)}:9411/api/v2/spans` }],
     // Jaeger v2 ingests OTLP natively; the hop stays inside the namespace.

@@ -6,6 +6,7 @@ import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { otelEnvironment } from "../plan/tracing.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
+import { DATA_CA_DIRECTORY, DATA_CA_KEY } from "./data-trust.js";
 import { assertKubernetesName, labelsFor, selectorFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { validatedManifest } from "./render.js";
@@ -33,6 +34,13 @@ export interface WorkloadOptions {
    * @default - no CSI volume: `secretName` is created by the engine
    */
   readonly secretProviderClass?: string;
+  /**
+   * A ConfigMap in the workloads namespace whose `ca.crt` holds the CA certificates of the service's
+   * own data store (`dataCaConfigMapName`, written by trust-manager), mounted read-only at
+   * `DATA_CA_DIRECTORY`; the pods start only once it exists.
+   * @default - no CA mounted: the service has no data store on the cluster
+   */
+  readonly dataCaConfigMap?: string;
 }
 
 /** What the landing zone tells every service beside its own configuration, on every target. */
@@ -152,6 +160,7 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
                   volumeMounts: [
                     { name: "tmp", mountPath: "/tmp" },
                     ...(options.secretProviderClass ? [{ name: "secrets-store", mountPath: SECRETS_MOUNT_PATH, readOnly: true }] : []),
+                    ...(options.dataCaConfigMap ? [{ name: "data-ca", mountPath: DATA_CA_DIRECTORY, readOnly: true }] : []),
                   ],
                 },
               ],
@@ -160,6 +169,7 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
                 ...(options.secretProviderClass
                   ? [{ name: "secrets-store", csi: { driver: SECRETS_STORE_CSI_DRIVER, readOnly: true, volumeAttributes: { secretProviderClass: options.secretProviderClass } } }]
                   : []),
+                ...(options.dataCaConfigMap ? [{ name: "data-ca", configMap: { name: options.dataCaConfigMap, items: [{ key: DATA_CA_KEY, path: DATA_CA_KEY }], defaultMode: 0o444 } }] : []),
               ],
             },
           },

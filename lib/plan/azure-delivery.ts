@@ -5,6 +5,7 @@
  */
 import { stringify } from "yaml";
 import type { LandingZoneSpec } from "../spec/types.js";
+import { APP_SERVICE_SERVICE_CONTAINER } from "./app-service-proxy.js";
 import { azureUniqueName } from "./azure.js";
 import { appConfigurationStoreId, recordReleaseScript, releaseRecordKey, releaseStoreName, SCALE_SET_RELEASE, scaleSetReleaseScript } from "./azure-release.js";
 import { DELIVERY_SETTINGS, type DeliveryPlan } from "./delivery.js";
@@ -217,7 +218,10 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
             cli(
               undefined,
               `Release ${service.service}`,
-              `az webapp config container set --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, target.service, scope)} --container-image-name "$(image)"`,
+              // Behind the edge proxy the service is the app's sidecar: setting the app's container would drop the proxy (and its checks).
+              plan.edgeProxy?.services.includes(service.service)
+                ? `az webapp sitecontainers update --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, target.service, scope)} --container-name ${APP_SERVICE_SERVICE_CONTAINER} --image "$(image)"`
+                : `az webapp config container set --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, target.service, scope)} --container-image-name "$(image)"`,
             ),
           ]
         : // Instances read the record at boot, so the release records first and rolls back itself.

@@ -58,7 +58,8 @@ export interface DashboardService {
 
 /**
  * An Azure Monitor workbook (serialized `Notebook/1.0`) with, per service, the four golden signals:
- * requests, errors, latency (p50/p95/p99) and saturation, as time charts over the workspace.
+ * requests, errors, latency (p50/p95/p99) and saturation, as time charts over the workspace; a service
+ * without a gateway route gets its saturation only.
  */
 export function workbookDefinition(title: string, services: readonly DashboardService[]): string {
   const chart = (name: string, query: string, title: string) => ({
@@ -68,10 +69,15 @@ export function workbookDefinition(title: string, services: readonly DashboardSe
     customWidth: "25",
   });
   const items = services.flatMap((s) => [
-    { type: 1, name: `${s.name}-title`, content: { json: `## ${s.name}` } },
-    chart(`${s.name}-requests`, `${routeFilter(s.paths)} | summarize requests = count() by bin(TimeGenerated, 1m)`, "Requests per minute"),
-    chart(`${s.name}-errors`, `${routeFilter(s.paths)} | summarize errors = countif(HttpStatus >= 500) by bin(TimeGenerated, 1m)`, "5xx per minute"),
-    chart(`${s.name}-latency`, `${routeFilter(s.paths)} | summarize p50 = percentile(TimeTaken, 50) * 1000, p95 = percentile(TimeTaken, 95) * 1000, p99 = percentile(TimeTaken, 99) * 1000 by bin(TimeGenerated, 1m)`, "Latency (ms)"),
+    // An internal service (no gateway route) has no access-log rows: its traffic shows in its callers' and the mesh's.
+    { type: 1, name: `${s.name}-title`, content: { json: s.paths.length > 0 ? `## ${s.name}` : `## ${s.name}\nInternal: no gateway route, so no requests, errors or latency at the gateway.` } },
+    ...(s.paths.length > 0
+      ? [
+          chart(`${s.name}-requests`, `${routeFilter(s.paths)} | summarize requests = count() by bin(TimeGenerated, 1m)`, "Requests per minute"),
+          chart(`${s.name}-errors`, `${routeFilter(s.paths)} | summarize errors = countif(HttpStatus >= 500) by bin(TimeGenerated, 1m)`, "5xx per minute"),
+          chart(`${s.name}-latency`, `${routeFilter(s.paths)} | summarize p50 = percentile(TimeTaken, 50) * 1000, p95 = percentile(TimeTaken, 95) * 1000, p99 = percentile(TimeTaken, 99) * 1000 by bin(TimeGenerated, 1m)`, "Latency (ms)"),
+        ]
+      : []),
     ...(s.saturation ? [chart(`${s.name}-saturation`, `${saturationQuery(s.saturation).replace(/\| summarize cpu = (.+)$/, "| summarize cpu = $1 by bin(TimeGenerated, 1m)")}`, "CPU")] : []),
   ]);
   return JSON.stringify({ version: "Notebook/1.0", items: [{ type: 1, name: "title", content: { json: `# ${title}` } }, ...items], isLocked: false });

@@ -1,11 +1,13 @@
 /**
  * Cloud Build delivery on GCP, decided once for every engine: the steps of a service's build (unit
- * tests, image build, push by digest, rollout of its one Deployment), the substitutions the trigger
- * sets, the roles of its account and the private pool it runs in.
+ * tests, image build, push by digest, then the release of its one Deployment, managed instance group
+ * or App Engine service), the substitutions the trigger sets, the roles of its account and the
+ * private pool it runs in.
  */
 import { DELIVERY_SETTINGS, type ServiceDeliveryPlan } from "./delivery.js";
 import { gcpServiceAccountId } from "./gcp.js";
 import { physicalName } from "./naming.js";
+import { APP_ENGINE_VERSION_HASH_LENGTH } from "./app-engine-version.js";
 
 /** Builder images: Docker for the build, the Google Cloud CLI (with kubectl and the GKE auth plugin) for the rollout. */
 export const CLOUD_BUILD_IMAGES = {
@@ -34,7 +36,25 @@ export const CLOUD_BUILD_ROLES = {
   clusterCredentials: "roles/container.clusterViewer",
   /** On the service's release secret only: the rollout records the digest it released. */
   releaseWriter: "roles/secretmanager.secretVersionAdder",
+  /** On the service's release secret only (VMs, App Engine): a failed release reads the image it rolls back to. */
+  releaseReader: "roles/secretmanager.secretAccessor",
+  /**
+   * App Engine (project-wide: App Engine has no per-service IAM and no resource-name conditions): the
+   * deployer creates versions but cannot move traffic...
+   */
+  appEngineDeployer: "roles/appengine.deployer",
+  /** ...and the service admin moves traffic (`appengine.services.update`), the promotion and the rollback; it cannot deploy. */
+  appEngineTraffic: "roles/appengine.serviceAdmin",
+  /** On the service's runtime account only: a version runs as it (`iam.serviceAccounts.actAs`). */
+  runtimeUser: "roles/iam.serviceAccountUser",
 } as const;
+
+/**
+ * Permissions of the custom role a VM service's build account holds, bound with a condition on its
+ * own managed instance group's `resource.name`: `rolling-action replace` patches the group
+ * (regionInstanceGroupManagers.patch needs get and update on the group) and `wait-until --stable` reads it.
+ */
+export const INSTANCE_GROUP_ROLLER_PERMISSIONS = ["compute.instanceGroupManagers.get", "compute.instanceGroupManagers.update"] as const;
 
 /** User-defined substitutions of a trigger (Cloud Build requires the leading underscore). */
 export const CLOUD_BUILD_SUBSTITUTIONS = {
@@ -45,6 +65,21 @@ export const CLOUD_BUILD_SUBSTITUTIONS = {
   deployment: "_DEPLOYMENT",
   container: "_CONTAINER",
   release: "_RELEASE_SECRET",
+} as const;
+
+/** Substitutions of a VM service's trigger: its image, release secret and the one managed instance group it replaces. */
+export const INSTANCE_GROUP_SUBSTITUTIONS = {
+  image: "_IMAGE",
+  release: "_RELEASE_SECRET",
+  group: "_GROUP",
+  region: "_REGION",
+} as const;
+
+/** Substitutions of an App Engine service's trigger: its image, release secret and the one App Engine service it deploys. */
+export const APP_ENGINE_SUBSTITUTIONS = {
+  image: "_IMAGE",
+  release: "_RELEASE_SECRET",
+  service: "_SERVICE",
 } as const;
 
 /** File the push step writes and the rollout step reads: `<image>@sha256:<digest>`. */
@@ -68,18 +103,19 @@ export interface GkeRolloutOptions {
   readonly privateEndpoint: boolean;
 }
 
-const sub = (key: keyof typeof CLOUD_BUILD_SUBSTITUTIONS) => `\${${CLOUD_BUILD_SUBSTITUTIONS[key]}}`;
+const ref = (name: string) => `\${${name}}`;
+const sub = (key: keyof typeof CLOUD_BUILD_SUBSTITUTIONS) => ref(CLOUD_BUILD_SUBSTITUTIONS[key]);
 
 /**
- * The steps of a GKE service's build, in order: unit tests, image build tagged with the commit,
- * push and the pushed digest recorded, then `kubectl set image` on its one Deployment, a wait for
- * the rollout, and the digest added to the release secret the infrastructure deploys. Shell variables are written `$$NAME` so Cloud Build leaves them to bash.
+ * Unit tests, image build tagged with the commit, push and the pushed digest recorded, then the
+ * deploy script; each step waits for the one before. The deploy script first refuses anything but a
+ * digest of the service's own image (`_IMAGE`). Shell variables are written `$$NAME` so Cloud Build leaves them to bash.
  */
-export function gkeRolloutSteps(options: GkeRolloutOptions): CloudBuildStepPlan[] {
-  const tagged = `${sub("image")}:$COMMIT_SHA`;
+function cloudBuildSteps(testCommand: string, deploy: readonly string[]): CloudBuildStepPlan[] {
+  const tagged = `${ref("_IMAGE")}:$COMMIT_SHA`;
   const steps: Array<Omit<CloudBuildStepPlan, "waitFors">> = [
     // The command is the user's shell: its $ are bash's, not Cloud Build substitutions.
-    { id: "test", name: CLOUD_BUILD_IMAGES.docker, entrypoint: "bash", args: ["-c", options.testCommand.replace(/\$/g, () => "$$")] },
+    { id: "test", name: CLOUD_BUILD_IMAGES.docker, entrypoint: "bash", args: ["-c", testCommand.replace(/\$/g, () => "$$")] },
     { id: "build", name: CLOUD_BUILD_IMAGES.docker, entrypoint: "bash", args: ["-c", `docker build --tag "${tagged}" .`] },
     {
       id: "push",
@@ -96,13 +132,9 @@ export function gkeRolloutSteps(options: GkeRolloutOptions): CloudBuildStepPlan[
         [
           "set -euo pipefail",
           `IMAGE="$$(cat ${DIGEST_FILE})"`,
-          // Only a digest of the service's own image is ever rolled out.
-          `if [[ "$$IMAGE" != "${sub("image")}"@sha256:* ]]; then echo "Refusing $$IMAGE: only a digest of ${sub("image")} is deployed"; exit 1; fi`,
-          `gcloud container clusters get-credentials "${sub("cluster")}" --location "${sub("location")}"${options.privateEndpoint ? " --internal-ip" : ""}`,
-          `kubectl --namespace "${sub("namespace")}" set image "deployment/${sub("deployment")}" "${sub("container")}=$$IMAGE"`,
-          `kubectl --namespace "${sub("namespace")}" rollout status "deployment/${sub("deployment")}" --timeout=${DELIVERY_SETTINGS.rolloutTimeoutSeconds}s`,
-          // Recorded only once rolled out, so `pulumi up` keeps the running release.
-          `printf '%s' "$$IMAGE" | gcloud secrets versions add "${sub("release")}" --data-file=-`,
+          // Only a digest of the service's own image is ever released.
+          `if [[ "$$IMAGE" != "${ref("_IMAGE")}"@sha256:* ]]; then echo "Refusing $$IMAGE: only a digest of ${ref("_IMAGE")} is deployed"; exit 1; fi`,
+          ...deploy,
         ].join("\n"),
       ],
     },
@@ -110,9 +142,103 @@ export function gkeRolloutSteps(options: GkeRolloutOptions): CloudBuildStepPlan[
   return steps.map((step, i) => ({ ...step, waitFors: i === 0 ? [] : [steps[i - 1]!.id] }));
 }
 
+/**
+ * The steps of a GKE service's build: {@link cloudBuildSteps} whose deploy runs `kubectl set image`
+ * on its one Deployment, waits for the rollout, and adds the digest to the release secret the infrastructure deploys.
+ */
+export function gkeRolloutSteps(options: GkeRolloutOptions): CloudBuildStepPlan[] {
+  return cloudBuildSteps(options.testCommand, [
+    `gcloud container clusters get-credentials "${sub("cluster")}" --location "${sub("location")}"${options.privateEndpoint ? " --internal-ip" : ""}`,
+    `kubectl --namespace "${sub("namespace")}" set image "deployment/${sub("deployment")}" "${sub("container")}=$$IMAGE"`,
+    `kubectl --namespace "${sub("namespace")}" rollout status "deployment/${sub("deployment")}" --timeout=${DELIVERY_SETTINGS.rolloutTimeoutSeconds}s`,
+    // Recorded only once rolled out, so `pulumi up` keeps the running release.
+    `printf '%s' "$$IMAGE" | gcloud secrets versions add "${sub("release")}" --data-file=-`,
+  ]);
+}
+
+/** How a managed instance group replaces its VMs: a surge of one VM per zone, never one fewer serving (decided once for the group's update policy and the pipeline's replace). */
+export function instanceGroupRollout(zoneCount: number): { readonly maxSurge: number; readonly maxUnavailable: 0 } {
+  return { maxSurge: zoneCount, maxUnavailable: 0 };
+}
+
+/** What a VM service's release needs to know about its group. */
+export interface InstanceGroupReleaseOptions {
+  readonly testCommand: string;
+  /** Number of zones the regional group spans ({@link instanceGroupRollout}). */
+  readonly zoneCount: number;
+}
+
+/**
+ * The steps of a VM service's build: {@link cloudBuildSteps} whose deploy adds the digest to the
+ * release secret the VMs read at boot, replaces the VMs of its one managed instance group (the
+ * template never changes per release) and waits until the group is stable. When the replace or the
+ * wait fails, it adds the previous image back, replaces again and fails the build.
+ */
+export function instanceGroupReleaseSteps(options: InstanceGroupReleaseOptions): CloudBuildStepPlan[] {
+  const s = (key: keyof typeof INSTANCE_GROUP_SUBSTITUTIONS) => ref(INSTANCE_GROUP_SUBSTITUTIONS[key]);
+  const { maxSurge, maxUnavailable } = instanceGroupRollout(options.zoneCount);
+  const group = `"${s("group")}" --region "${s("region")}"`;
+  return cloudBuildSteps(options.testCommand, [
+    `PREVIOUS="$$(gcloud secrets versions access latest --secret "${s("release")}")"`,
+    "release() {",
+    `  printf '%s' "$$1" | gcloud secrets versions add "${s("release")}" --data-file=- &&`,
+    `  gcloud compute instance-groups managed rolling-action replace ${group} --max-surge ${maxSurge} --max-unavailable ${maxUnavailable} &&`,
+    `  gcloud compute instance-groups managed wait-until ${group} --stable --timeout ${DELIVERY_SETTINGS.rolloutTimeoutSeconds}`,
+    "}",
+    'if release "$$IMAGE"; then exit 0; fi',
+    `echo "Release of $$IMAGE failed: rolling ${s("group")} back to $$PREVIOUS"`,
+    `release "$$PREVIOUS" || echo "Rolling ${s("group")} back failed too: check the group by hand"`,
+    "exit 1",
+  ]);
+}
+
+/** What an App Engine service's release needs: the app.yaml of its versions and the digest of their settings. */
+export interface AppEngineReleaseOptions {
+  readonly testCommand: string;
+  /** `appEngineAppYaml` of the service's settings, which Pulumi's versions use too. */
+  readonly appYaml: string;
+  /** `appEngineSettingsDigest` of the same settings: with the image, it names the version. */
+  readonly settingsDigest: string;
+}
+
+/**
+ * The steps of an App Engine service's build: {@link cloudBuildSteps} whose deploy creates a version
+ * of its one service running the pushed digest (`--image-url`, the app.yaml Pulumi's versions use,
+ * the version id `appEngineVersionId` gives), checks it is serving, promotes it, and adds the digest
+ * to the release secret. When anything after the deploy fails, it sends all traffic back to the
+ * version that had it and fails the build.
+ */
+export function appEngineReleaseSteps(options: AppEngineReleaseOptions): CloudBuildStepPlan[] {
+  const s = (key: keyof typeof APP_ENGINE_SUBSTITUTIONS) => ref(APP_ENGINE_SUBSTITUTIONS[key]);
+  if (!/^[0-9a-f]{64}$/.test(options.settingsDigest)) throw new Error(`appEngineReleaseSteps settingsDigest: "${options.settingsDigest}" is not a SHA-256. Fix: pass appEngineSettingsDigest(settings)`);
+  const service = `--service "${s("service")}"`;
+  return cloudBuildSteps(options.testCommand, [
+    // The same rule as appEngineVersionId, so `pulumi up` finds the version the pipeline deployed.
+    `VERSION="v-$$(printf '%s\\n%s' "$$IMAGE" "${options.settingsDigest}" | sha256sum | cut -c1-${APP_ENGINE_VERSION_HASH_LENGTH})"`,
+    `PREVIOUS="$$(gcloud app versions list ${service} --filter 'traffic_split>0.5' --format 'value(id)' --limit 1)"`,
+    // Base64 keeps the file's characters away from Cloud Build's substitutions and bash's quoting.
+    `printf '%s' '${Buffer.from(options.appYaml, "utf8").toString("base64")}' | base64 -d > app.yaml`,
+    `gcloud app deploy app.yaml --image-url "$$IMAGE" --version "$$VERSION" --no-promote --quiet`,
+    "release() {",
+    `  [[ "$$(gcloud app versions describe "$$VERSION" ${service} --format 'value(servingStatus)')" == SERVING ]] &&`,
+    `  gcloud app services set-traffic "${s("service")}" --splits "$$VERSION=1" --quiet &&`,
+    `  printf '%s' "$$IMAGE" | gcloud secrets versions add "${s("release")}" --data-file=-`,
+    "}",
+    "if release; then exit 0; fi",
+    `echo "Release of $$VERSION failed: sending ${s("service")} back to $$PREVIOUS"`,
+    `if [[ -n "$$PREVIOUS" ]]; then gcloud app services set-traffic "${s("service")}" --splits "$$PREVIOUS=1" --quiet; fi`,
+    "exit 1",
+  ]);
+}
+
 /** The substitutions of a GKE service's trigger: the only image it pushes and the only Deployment it rolls. */
 export function gkeRolloutSubstitutions(target: Readonly<Record<keyof typeof CLOUD_BUILD_SUBSTITUTIONS, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(CLOUD_BUILD_SUBSTITUTIONS).map(([key, name]) => [name, target[key as keyof typeof CLOUD_BUILD_SUBSTITUTIONS]]));
+  return substitutionsOf(CLOUD_BUILD_SUBSTITUTIONS, target);
+}
+
+/** A trigger's substitutions: each value under the name its steps read. */
+export function substitutionsOf<K extends string>(names: Readonly<Record<K, string>>, values: Readonly<Record<K, string>>): Record<string, string> {
+  return Object.fromEntries((Object.keys(names) as K[]).map((key) => [names[key], values[key]]));
 }
 
 /** Names of a service's Cloud Build trigger, account and release secret. */
@@ -125,16 +251,12 @@ export function cloudBuildNames(zone: string, environment: string, delivery: Pic
   };
 }
 
+/** Id of the landing zone's custom role that replaces a managed instance group's VMs (3-64 letters, digits, '_' and '.'). */
+export function instanceGroupRollerRoleId(zone: string, environment: string): string {
+  return `${zone}_${environment}_mig_roller`.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 64);
+}
+
 /** Name of the landing zone's private pool (1-63 lowercase letters, digits and '-'). */
 export function workerPoolName(zone: string, environment: string): string {
   return physicalName("kubernetes", zone, environment, "builds");
-}
-
-/** The deploy kinds Cloud Build delivery builds; the planner's support table lists the same tiers. */
-export function checkCloudBuildDeploy(delivery: ServiceDeliveryPlan): void {
-  if (delivery.deploy.kind !== "kubernetes-rollout") {
-    throw new Error(
-      `pipelines: Cloud Build delivery of ${delivery.service} deploys to GKE only, not ${delivery.deploy.kind}. Fix: set tier: caas, or pipelines.provider: github-actions and run \`mlz workflows\``,
-    );
-  }
 }

@@ -1,8 +1,9 @@
 /**
- * The gateway's checks on VMs (GCP managed instance groups, Azure scale sets), where no mesh runs: an
- * Envoy edge proxy in front of each exposed service, on the same VMs, validating client tokens
- * (jwt_authn) or delegating to the auth service (ext_authz) exactly as the Istio policies of CaaS do.
- * Pure: no engine import; both clouds write the same bootstrap config and systemd unit.
+ * The gateway's checks where no mesh runs (GCP managed instance groups, Azure scale sets, Azure App
+ * Service): an Envoy edge proxy in front of each exposed service, on the same VMs or as the app's main
+ * container, validating client tokens (jwt_authn) or delegating to the auth service (ext_authz)
+ * exactly as the Istio policies of CaaS do.
+ * Pure: no engine import; every host writes the same bootstrap config.
  */
 
 import { stringify } from "yaml";
@@ -14,6 +15,10 @@ import type { LandingZonePlan, ServicePlan } from "./types.js";
 export const EDGE_PROXY_IMAGE = "envoyproxy/envoy:v1.39.6";
 /** Port the edge proxy listens on; the load balancer's backend and health check target it instead of the service's port. */
 export const EDGE_PROXY_PORT = 15080;
+/** Port the proxy listens on as an App Service app's main container: the platform sends outside traffic to 80 or 8080 only, and 8080 is the services' default port. */
+export const APP_SERVICE_EDGE_PROXY_PORT = 80;
+/** Loopback port of the proxy's own listener that carries ext_authz checks to an auth service behind a front end routing by host (App Service). */
+export const EDGE_PROXY_AUTH_PORT = 15081;
 /** The proxy's systemd unit and container name. */
 export const EDGE_PROXY_UNIT = "msa-edge-proxy";
 /** Where the bootstrap config lives on the VM (mounted read-only into the container). */
@@ -53,6 +58,12 @@ export interface EdgeProxyIssuer {
 export interface EdgeProxyAuthService {
   readonly host: string;
   readonly port: number;
+  /**
+   * Reach it over HTTPS through a front end that routes by host name (App Service): the checks go
+   * through a loopback listener of the proxy that sets the auth service's host, since ext_authz sends the caller's.
+   * @default false (plain HTTP to the host, as to a service's private DNS name on VMs)
+   */
+  readonly tls?: boolean;
 }
 
 /** Options of {@link edgeProxyConfig}. */
@@ -66,10 +77,18 @@ export interface EdgeProxyConfigOptions {
 /** One request path the proxy matches: exact or by prefix. */
 export type PathMatch = { readonly path: string } | { readonly prefix: string };
 
-/** The edge proxy when the gateway checks callers on GCP or Azure VMs; undefined elsewhere. */
+/** Port of the edge proxy where one stands between the gateway and the services (GCP and Azure VMs, App Service); undefined where a mesh or the cloud's gateway checks. */
+function edgeProxyPort(spec: LandingZoneSpec): number | undefined {
+  if (spec.tier === "iaas" && (spec.cloud === "gcp" || spec.cloud === "azure")) return EDGE_PROXY_PORT;
+  if (spec.tier === "paas" && spec.cloud === "azure") return APP_SERVICE_EDGE_PROXY_PORT;
+  return undefined;
+}
+
+/** The edge proxy when the gateway checks callers on GCP or Azure VMs or on App Service; undefined elsewhere. */
 export function planEdgeProxy(spec: LandingZoneSpec, services: readonly ServicePlan[]): EdgeProxyPlan | undefined {
-  if (spec.tier !== "iaas" || (spec.cloud !== "gcp" && spec.cloud !== "azure") || spec.gateway.auth === "none") return undefined;
-  return { image: EDGE_PROXY_IMAGE, port: EDGE_PROXY_PORT, check: spec.gateway.auth === "jwt" ? "jwt" : "ext-authz", services: services.filter((s) => s.expose).map((s) => s.name) };
+  const port = edgeProxyPort(spec);
+  if (port === undefined || spec.gateway.auth === "none") return undefined;
+  return { image: EDGE_PROXY_IMAGE, port, check: spec.gateway.auth === "jwt" ? "jwt" : "ext-authz", services: services.filter((s) => s.expose).map((s) => s.name) };
 }
 
 /** Where Entra ID publishes the keys of a v2.0 tenant issuer, or undefined for any other issuer. */
@@ -80,18 +99,27 @@ export function entraJwksUri(issuer: string): string | undefined {
 
 /** Spec problems the edge proxy would hit, with their fix; empty when it is not planned. */
 export function edgeProxyProblems(spec: LandingZoneSpec): string[] {
-  if (spec.tier !== "iaas" || (spec.cloud !== "gcp" && spec.cloud !== "azure") || spec.gateway.auth === "none") return [];
+  const port = edgeProxyPort(spec);
+  if (port === undefined || spec.gateway.auth === "none") return [];
   const problems: string[] = [];
+  const where = spec.tier === "paas" ? "App Service" : `${spec.cloud} VMs`;
+  // On App Service the proxy shares the app's network namespace, its auth-service listener included.
+  const taken = spec.tier === "paas" && spec.gateway.auth === "authorizer" ? [port, EDGE_PROXY_AUTH_PORT] : [port];
   for (const [i, service] of spec.services.entries()) {
-    if (service.port === EDGE_PROXY_PORT) {
-      problems.push(`services[${i}].port: ${service.port} is the port of the edge proxy that checks callers on ${spec.cloud} VMs. Fix: use another port`);
+    if (taken.includes(service.port)) {
+      problems.push(`services[${i}].port: ${service.port} is a port of the edge proxy that checks callers on ${where}. Fix: use another port`);
     }
   }
-  if (spec.gateway.auth === "authorizer" && !spec.discovery.enabled) {
+  for (const [i, bff] of spec.bffs.entries()) {
+    if (taken.includes(bff.port)) {
+      problems.push(`bffs[${i}].port: ${bff.port} is a port of the edge proxy that checks callers on ${where}. Fix: use another port`);
+    }
+  }
+  if (spec.tier === "iaas" && spec.gateway.auth === "authorizer" && !spec.discovery.enabled) {
     problems.push(`discovery.enabled: false, but on ${spec.cloud}/iaas the edge proxies reach the auth service (gateway.auth: authorizer) by its registered name. Fix: set discovery.enabled: true`);
   }
   if (spec.gateway.auth === "jwt" && spec.auth.issuer && !spec.auth.jwksUri && !entraJwksUri(spec.auth.issuer)) {
-    problems.push(`auth.jwksUri: not set, and the edge proxy on ${spec.cloud} VMs does not read "${spec.auth.issuer}"'s OpenID discovery document. Fix: set auth.jwksUri to the issuer's jwks_uri`);
+    problems.push(`auth.jwksUri: not set, and the edge proxy on ${where} does not read "${spec.auth.issuer}"'s OpenID discovery document. Fix: set auth.jwksUri to the issuer's jwks_uri`);
   }
   return problems;
 }
@@ -116,18 +144,19 @@ export function publicPaths(plan: LandingZonePlan, service: ServicePlan): PathMa
 
 /**
  * The Envoy bootstrap of the proxy in front of `service`: one listener on the proxy port, routes that
- * send everything to the service on the VM's loopback, and either jwt_authn (the issuer's keys,
+ * send everything to the service on loopback (the VM's, or the App Service app's shared by its containers), and either jwt_authn (the issuer's keys,
  * audiences, the token forwarded) or ext_authz (the auth service asked `<authorizePath><path>` with
  * the caller's Authorization header, failing closed) for every path but {@link publicPaths}.
  * No admin listener, so nothing but the listener is reachable.
  */
 export function edgeProxyConfig(plan: LandingZonePlan, service: ServicePlan, options: EdgeProxyConfigOptions): Record<string, unknown> {
   const proxy = plan.edgeProxy;
-  if (!proxy) throw new Error(`edgeProxyConfig: plan.edgeProxy is undefined (tier ${plan.tier}, cloud ${plan.cloud}, gateway.auth ${plan.spec.gateway.auth}). Fix: use it only for gcp or azure iaas with gateway.auth jwt or authorizer`);
+  if (!proxy) throw new Error(`edgeProxyConfig: plan.edgeProxy is undefined (tier ${plan.tier}, cloud ${plan.cloud}, gateway.auth ${plan.spec.gateway.auth}). Fix: use it only for gcp or azure iaas, or azure paas, with gateway.auth jwt or authorizer`);
   if (!proxy.services.includes(service.name)) throw new Error(`edgeProxyConfig: service "${service.name}" is not exposed, so no proxy stands in front of it. Fix: use one of ${proxy.services.join(", ")}`);
   const open = publicPaths(plan, service);
   const filters: Record<string, unknown>[] = [];
   const clusters: Record<string, unknown>[] = [staticCluster("service", "127.0.0.1", service.port)];
+  const listeners: Record<string, unknown>[] = [];
   let perRoute: (open: boolean) => Record<string, unknown> = () => ({});
   if (proxy.check === "jwt") {
     const issuer = options.issuer;
@@ -158,13 +187,16 @@ export function edgeProxyConfig(plan: LandingZonePlan, service: ServicePlan, opt
     const authorizer = plan.auth?.authorizer;
     const target = options.authService;
     if (!authorizer || !target) throw new Error(`edgeProxyConfig options.authService: missing, and gateway.auth: authorizer asks the auth service. Fix: pass its registered host and port`);
+    const timeout = `${authorizer.timeoutSeconds}s`;
+    // Over TLS, ext_authz asks the proxy's own loopback listener, which sets the auth service's host (ext_authz keeps the caller's).
+    const server = target.tls ? { host: "127.0.0.1", port: EDGE_PROXY_AUTH_PORT } : target;
     filters.push({
       name: "envoy.filters.http.ext_authz",
       typed_config: {
         "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
         transport_api_version: "V3",
         http_service: {
-          server_uri: { uri: `http://${target.host}:${target.port}`, cluster: "auth_service", timeout: `${authorizer.timeoutSeconds}s` },
+          server_uri: { uri: `http://${server.host}:${server.port}`, cluster: "auth_service", timeout },
           path_prefix: authorizer.authorizePath,
           authorization_request: { allowed_headers: { patterns: [{ exact: AUTHORIZATION_HEADER, ignore_case: true }] } },
         },
@@ -172,7 +204,12 @@ export function edgeProxyConfig(plan: LandingZonePlan, service: ServicePlan, opt
         failure_mode_allow: false,
       },
     });
-    clusters.push({ ...strictDnsCluster("auth_service", target.host, target.port), connect_timeout: `${authorizer.timeoutSeconds}s` });
+    if (target.tls) {
+      clusters.push(staticCluster("auth_service", server.host, server.port), { ...tlsCluster("auth_service_tls", target.host, target.port), connect_timeout: timeout });
+      listeners.push(authServiceListener(target.host, timeout));
+    } else {
+      clusters.push({ ...strictDnsCluster("auth_service", target.host, target.port), connect_timeout: timeout });
+    }
     perRoute = (isOpen) => (isOpen ? { typed_per_filter_config: { "envoy.filters.http.ext_authz": { "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute", disabled: true } } } : {});
   }
   const route = { cluster: "service", timeout: `${UPSTREAM_TIMEOUT_SECONDS}s` };
@@ -212,9 +249,40 @@ export function edgeProxyConfig(plan: LandingZonePlan, service: ServicePlan, opt
             },
           ],
         },
+        ...listeners,
       ],
       clusters,
     },
+  };
+}
+
+/**
+ * The loopback listener ext_authz asks when the auth service sits behind a front end that routes by
+ * host name: it sets the auth service's host and forwards over TLS (`auth_service_tls`), bounded by the
+ * authorizer's timeout. Only the proxy itself reaches 127.0.0.1.
+ */
+function authServiceListener(host: string, timeout: string): Record<string, unknown> {
+  return {
+    name: "auth_service",
+    address: { socket_address: { address: "127.0.0.1", port_value: EDGE_PROXY_AUTH_PORT } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: "envoy.filters.network.http_connection_manager",
+            typed_config: {
+              "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+              stat_prefix: "auth_service",
+              route_config: {
+                name: "auth_service",
+                virtual_hosts: [{ name: "auth_service", domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: "auth_service_tls", host_rewrite_literal: host, timeout } }] }],
+              },
+              http_filters: [{ name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } }],
+            },
+          },
+        ],
+      },
+    ],
   };
 }
 

@@ -49,6 +49,9 @@ export const FRONTEND_DEPLOY_ACTIONS = {
 /** Azure actions of an app's deploy identity on the Front Door endpoint (a custom role; no built-in role narrower than CDN Profile Contributor purges). */
 export const FRONT_DOOR_PURGE_ACTIONS = ["Microsoft.Cdn/profiles/afdendpoints/read", "Microsoft.Cdn/profiles/afdendpoints/purge/action"] as const;
 
+/** GCP permissions of an app's deploy account on the URL map (a custom role; `--async` needs no read of the operation). */
+export const CDN_INVALIDATE_PERMISSIONS = ["compute.urlMaps.invalidateCache"] as const;
+
 /** AWS-managed WAF rule groups in front of the CDN, in priority order. */
 export const FRONTEND_WAF_MANAGED_RULES = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] as const;
 
@@ -98,6 +101,28 @@ export interface FrontendsPlan {
   readonly distributionParameter: string;
   /** CDN web ACLs must live in us-east-1. */
   readonly edgeRegion: "us-east-1";
+  /** GCP names the hosting and the deploy workflows share. */
+  readonly gcp: GcpFrontendNames;
+  /**
+   * The apps deploy from GitHub Actions (each role trusts its `deploySubject`) whatever the services'
+   * pipelines; undefined without `pipelines.repositoryOwner`, when the roles trust the account.
+   */
+  readonly github?: {
+    /** The account's existing GitHub OIDC provider (AWS); undefined when the landing zone creates it. */
+    readonly oidcProviderArn?: string;
+  };
+}
+
+/** GCP resource names decided once for the hosting and the apps' workflows. */
+export interface GcpFrontendNames {
+  /** The load balancer's URL map, whose Cloud CDN cache the workflows invalidate. */
+  readonly urlMapName: string;
+  /** Project custom role holding only {@link CDN_INVALIDATE_PERMISSIONS}. */
+  readonly invalidateRoleId: string;
+  /** Workload Identity Federation pool GitHub Actions signs in through. */
+  readonly githubPoolId: string;
+  /** The pool's GitHub OIDC provider. */
+  readonly githubProviderId: string;
 }
 
 /** Plans the CDN and its apps; `problems` names what keeps it from being built (the behaviour quota). */
@@ -148,6 +173,15 @@ export function planFrontends(spec: LandingZoneSpec, implementation: string): { 
       defaultRootObject: "index.html",
       distributionParameter: `/msa/${spec.name}/${spec.environment}/frontends/distribution-id`,
       edgeRegion: "us-east-1",
+      gcp: {
+        urlMapName: physicalName("gcpResource", spec.name, spec.environment, "frontends"),
+        // Role ids take letters, digits, '_' and '.' only.
+        invalidateRoleId: physicalName("gcpResource", spec.name, spec.environment, "cdn-invalidate").replace(/-/g, "_"),
+        // "gh-" first: pool ids may not start with "gcp-".
+        githubPoolId: physicalName("gcpPool", "gh", spec.name, spec.environment),
+        githubProviderId: "github",
+      },
+      ...(owner ? { github: spec.pipelines.githubOidcProviderArn ? { oidcProviderArn: spec.pipelines.githubOidcProviderArn } : {} } : {}),
     },
   };
 }

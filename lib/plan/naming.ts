@@ -36,6 +36,10 @@ export const NAME_RULES = {
   connection: { maxLength: 32, allowed: /[A-Za-z0-9_-]/, lowercase: false, leadingLetter: true },
   /** GCP resource ids (service accounts are the tightest at 30). */
   gcpServiceAccount: { maxLength: 30, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
+  /** GCP Compute resource names (URL maps, backends): RFC 1035 labels. */
+  gcpResource: { maxLength: 63, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
+  /** Workload Identity Federation pool ids: 4-32 characters. */
+  gcpPool: { maxLength: 32, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
   /** RDS instance identifiers. */
   rds: { maxLength: 63, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
   /** DynamoDB table names. */

@@ -9,7 +9,7 @@ import { planMonitoring } from "./monitoring.js";
 import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, ENGINE_SUPPORT, engineSupports } from "./catalog.js";
 import { allocateSubnets } from "./cidr.js";
 import { dataPatternProblems, planDatabase, planEventStore, planReadModel } from "./data.js";
-import { subscriptionName } from "./messaging.js";
+import { planTopicStacks, subscriptionName, topicStackProblems } from "./messaging.js";
 import { deliveryProblems, planDelivery } from "./delivery.js";
 import { planFrontends } from "./frontends.js";
 import { hostProblems, planHosts } from "./hosts.js";
@@ -18,7 +18,9 @@ import { placeGatewayRoutes } from "./load-balancers.js";
 import { physicalName } from "./naming.js";
 import { planSagas, sagaEventsOf, type SagaPlan } from "./saga.js";
 import { SIZING, VERSIONS } from "./sizing.js";
-import { collectorEndpoint, tracingProblems } from "./tracing.js";
+import { tracingProblems } from "./tracing.js";
+import { centralCollectorProblems, planCollectorEndpoint } from "./trace-collector.js";
+import { endpointsProxyProblems, planEndpointsProxy } from "./endpoints-proxy.js";
 import type {
   BrokerPlan,
   Capability,
@@ -114,6 +116,8 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   problems.push(...hostProblems(spec));
   problems.push(...tracingProblems(spec));
   problems.push(...edgeProxyProblems(spec));
+  problems.push(...endpointsProxyProblems(spec));
+  problems.push(...centralCollectorProblems(spec));
   if (spec.tracing.backend === "xray" && cloud !== "aws") {
     problems.push(`tracing.backend "xray" exists only on aws. Fix: use zipkin, jaeger or cloud`);
   }
@@ -238,7 +242,11 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   }
 
   const broker = asked.has("broker") ? planBroker(spec, BROKER_IMPLEMENTATION[cloud][brokerChoice]!, sagas) : undefined;
-  if (broker) decide("broker", broker.implementation, { topics: broker.topics.length, queues: broker.topics.reduce((n, t) => n + t.subscriptions.length, 0), maxReceiveCount: broker.maxReceiveCount }, ["network"]);
+  if (options.engine === "cdk" && broker?.topicStacks) {
+    const tooLarge = topicStackProblems(spec.name, spec.environment, broker.topics.map((t) => t.event), spec.messaging.topicStacks);
+    if (tooLarge.length > 0) throw new PlanError(tooLarge);
+  }
+  if (broker) decide("broker", broker.implementation, { topics: broker.topics.length, queues: broker.topics.reduce((n, t) => n + t.subscriptions.length, 0), maxReceiveCount: broker.maxReceiveCount, ...(broker.topicStacks && broker.topicStacks.length > 1 ? { topicStacks: broker.topicStacks.length } : {}) }, ["network"]);
 
   const mesh: MeshPlan | undefined =
     spec.mesh.kind === "istio"
@@ -252,7 +260,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
           implementation: impl("tracing"),
           backend: spec.tracing.backend,
           samplingRate: spec.tracing.samplingRate,
-          collectorEndpoint: collectorEndpoint(tier),
+          collectorEndpoint: planCollectorEndpoint(spec, network),
         }
       : undefined;
   if (tracing) decide("tracing", tracing.implementation, { backend: tracing.backend, sampling: tracing.samplingRate }, ["compute"]);
@@ -260,6 +268,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   const configStore = asked.has("config") ? planConfigStore(spec, services, impl("config")) : undefined;
   const auth = planAuth(spec, services);
   const edgeProxy = planEdgeProxy(spec, services);
+  const endpointsProxy = planEndpointsProxy(spec, services);
   const monitoring = asked.has("monitoring") ? planMonitoring(spec, services, gateway, impl("monitoring")) : undefined;
 
   const databases = services.filter((s) => s.database);
@@ -298,6 +307,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     ...(configStore ? { configStore } : {}),
     ...(auth ? { auth } : {}),
     ...(edgeProxy ? { edgeProxy } : {}),
+    ...(endpointsProxy ? { endpointsProxy } : {}),
     ...(monitoring ? { monitoring } : {}),
     services,
     ...(delivery ? { delivery } : {}),
@@ -382,6 +392,7 @@ function planBroker(spec: LandingZoneSpec, implementation: string, sagas: readon
   return {
     implementation,
     topics,
+    ...(implementation === "sns-sqs" ? { topicStacks: planTopicStacks(spec.name, spec.environment, events, spec.messaging.topicStacks) } : {}),
     maxReceiveCount: spec.messaging.maxReceiveCount,
     retentionDays: spec.messaging.retentionDays,
     ...(implementation === "msk" || implementation === "strimzi-kafka"

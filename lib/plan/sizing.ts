@@ -123,5 +123,7 @@ export const VERSIONS = {
   otelCollectorContrib: "0.156.0",
   /** The MySQL-compatible server of existing clusters (mariadb-operator runs MariaDB, not Oracle MySQL). */
   mariadb: "11.8.2",
+  /** trust-manager (jetstack chart), publishing the data stores' CA certificates to their clients on existing clusters. */
+  trustManager: "0.24.0",
   elasticBeanstalkDocker: "64bit Amazon Linux 2023 v4.7.2 running Docker",
 } as const;

@@ -4,6 +4,7 @@ import type { DeliveryPlan } from "./delivery.js";
 import type { FrontendsPlan } from "./frontends.js";
 import type { AuthPlan } from "./auth.js";
 import type { EdgeProxyPlan } from "./edge-proxy.js";
+import type { EndpointsProxyPlan } from "./endpoints-proxy.js";
 import type { ConfigStorePlan } from "./config-store.js";
 import type { MonitoringPlan } from "./monitoring.js";
 import type { SagaPlan } from "./saga.js";
@@ -188,9 +189,22 @@ export interface KafkaPlan {
   readonly volumeGiB: number;
 }
 
+/** One CloudFormation stack of sns-sqs topics (AWS CDK). */
+export interface TopicStackPlan {
+  /** 0 is `<zone>-<env>-messaging` and holds the key; the others hold only their topics. */
+  readonly index: number;
+  readonly stackName: string;
+  /** Events whose topic, policy and ARN parameter this stack holds. */
+  readonly events: readonly string[];
+  /** Resources the stack's template holds. */
+  readonly resources: number;
+}
+
 export interface BrokerPlan {
   readonly implementation: string;
   readonly topics: readonly TopicPlan[];
+  /** sns-sqs only: the stacks the topics are spread over (`messaging.topicStacks`, by a stable hash of the event name). */
+  readonly topicStacks?: readonly TopicStackPlan[];
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
   readonly kafka?: KafkaPlan;
@@ -288,7 +302,7 @@ export interface TracingPlan {
   readonly implementation: string;
   readonly backend: "zipkin" | "jaeger" | "xray" | "cloud";
   readonly samplingRate: number;
-  /** In-cluster collector endpoint services export OTLP to. */
+  /** OTLP endpoint services export to: the cluster's collector Service (caas), the host's collector container (VMs, Beanstalk), the central collector's private address (GCP App Engine). */
   readonly collectorEndpoint: string;
 }
 
@@ -328,6 +342,8 @@ export interface LandingZonePlan {
   readonly auth?: AuthPlan;
   /** GCP and Azure VMs: the Envoy proxy in front of each exposed service that runs the gateway's checks; absent elsewhere. */
   readonly edgeProxy?: EdgeProxyPlan;
+  /** GCP App Engine with `gateway.auth: jwt`: the Extensible Service Proxy beside each exposed service that validates tokens (lib/plan/endpoints-proxy.ts); absent elsewhere. */
+  readonly endpointsProxy?: EndpointsProxyPlan;
   readonly monitoring?: MonitoringPlan;
   /** Services and BFFs, in spec order (services first). */
   readonly services: readonly ServicePlan[];

@@ -6,6 +6,7 @@
  * federation (`id-token: write`): no long-lived key is stored in GitHub.
  */
 import { stringify } from "yaml";
+import { frontendBundleDockerfile, frontendImageName } from "../kubernetes/frontends.js";
 import type { Cloud } from "../spec/types.js";
 import { azureResourceGroupName, frontDoorName, frontendContainerName, scaleSetName } from "./azure-delivery.js";
 import { appConfigurationStoreId, recordReleaseScript, scaleSetReleaseScript } from "./azure-release.js";
@@ -95,12 +96,7 @@ export function serviceWorkflow(plan: LandingZonePlan, service: ServiceDeliveryP
         name: "Build and push",
         id: "push",
         env: { IMAGE_REPOSITORY: cloud.imageRepository(plan, service) },
-        run: [
-          'docker build --tag "$IMAGE_REPOSITORY:$GITHUB_SHA" .',
-          'docker push "$IMAGE_REPOSITORY:$GITHUB_SHA"',
-          // Deploy by digest: the tag could be pushed again, the digest names exactly this build.
-          'echo "image=$(docker inspect --format \'{{index .RepoDigests 0}}\' "$IMAGE_REPOSITORY:$GITHUB_SHA")" >> "$GITHUB_OUTPUT"',
-        ].join("\n"),
+        run: ['docker build --tag "$IMAGE_REPOSITORY:$GITHUB_SHA" .', ...pushByDigest].join("\n"),
       },
     ],
   };
@@ -121,29 +117,75 @@ export function serviceWorkflow(plan: LandingZonePlan, service: ServiceDeliveryP
   };
 }
 
-/** Clouds whose micro-frontend workflows are written. */
-const FRONTEND_WORKFLOW_CLOUDS: readonly Cloud[] = ["aws", "azure"];
+/** True when an existing cluster's releases go through Argo CD (`pipelines.perService`), the only way its micro-frontends are released too. */
+function releasedByGitOps(plan: LandingZonePlan): boolean {
+  return plan.delivery?.services.some((s) => s.deploy.kind === "gitops") ?? false;
+}
 
-/** The workflow of one micro-frontend app: tests and build, then upload to its own bucket or container and purge its paths from the CDN. */
+/**
+ * The workflow of one micro-frontend app: tests and build, then upload to its own bucket or container
+ * and purge its paths from the CDN; on an existing cluster, push its bundle image by digest and
+ * commit the digest into its `deploy/` folder, which Argo CD syncs.
+ */
 export function frontendWorkflow(plan: LandingZonePlan, app: FrontendAppPlan, options: WorkflowOptions = {}): Workflow {
-  if (!FRONTEND_WORKFLOW_CLOUDS.includes(plan.cloud)) {
-    throw new PlanError([`frontends on ${plan.cloud}: their workflows are written for ${FRONTEND_WORKFLOW_CLOUDS.join(" and ")} only. Fix: deploy the apps with the cloud's own tooling`]);
+  if (plan.cloud === "kubernetes" && !releasedByGitOps(plan)) {
+    throw new PlanError(["frontends on an existing cluster are released through Argo CD, which the landing zone installs only with pipelines.perService. Fix: set pipelines.perService: true and pipelines.repositoryOwner"]);
   }
-  return {
+  const build: WorkflowJob["steps"] = [
+    { name: "Check out", uses: GITHUB_ACTIONS.checkout },
+    { name: "Set up Node.js", uses: GITHUB_ACTIONS.setupNode, with: { "node-version": "lts/*", cache: "npm" } },
+    { name: "Install, test and build", run: ["npm ci", "npm test", "npm run build"].join("\n") },
+  ];
+  const common = {
     name: `${app.name} micro-frontend (${plan.name} ${plan.environment})`,
     on: { push: { branches: [app.source.branch] }, workflow_dispatch: {} },
     permissions: {},
     concurrency: { group: `${plan.name}-${plan.environment}-ui-${app.name}`, "cancel-in-progress": false },
+  } as const;
+  if (plan.cloud === "kubernetes") {
+    const push = CLOUD_STEPS.kubernetes;
+    return {
+      ...common,
+      jobs: {
+        build: {
+          "runs-on": "ubuntu-latest",
+          permissions: { contents: "read", ...push.buildPermissions },
+          outputs: { image: "${{ steps.push.outputs.image }}" },
+          steps: [
+            ...build,
+            ghcrLogin,
+            {
+              name: "Build and push the bundle image",
+              id: "push",
+              env: { IMAGE_REPOSITORY: `ghcr.io/${repositoryFullName(app.source).toLowerCase()}` },
+              run: [
+                // The build output is the whole context: the image holds the bundle where the app's init container copies it from.
+                `docker build --tag "$IMAGE_REPOSITORY:$GITHUB_SHA" --file - ${FRONTEND_BUILD_DIRECTORY} <<'DOCKERFILE'`,
+                frontendBundleDockerfile().trimEnd(),
+                "DOCKERFILE",
+                ...pushByDigest,
+              ].join("\n"),
+            },
+          ],
+        },
+        deploy: {
+          "runs-on": "ubuntu-latest",
+          needs: "build",
+          environment: plan.environment,
+          permissions: push.deployPermissions,
+          env: { IMAGE: "${{ needs.build.outputs.image }}" },
+          steps: gitOpsReleaseSteps(frontendImageName(plan, app), `${app.name} micro-frontend`),
+        },
+      },
+    };
+  }
+  return {
+    ...common,
     jobs: {
       build: {
         "runs-on": "ubuntu-latest",
         permissions: { contents: "read" },
-        steps: [
-          { name: "Check out", uses: GITHUB_ACTIONS.checkout },
-          { name: "Set up Node.js", uses: GITHUB_ACTIONS.setupNode, with: { "node-version": "lts/*", cache: "npm" } },
-          { name: "Install, test and build", run: ["npm ci", "npm test", "npm run build"].join("\n") },
-          { name: "Keep the build", uses: GITHUB_ACTIONS.uploadArtifact, with: { name: app.name, path: FRONTEND_BUILD_DIRECTORY } },
-        ],
+        steps: [...build, { name: "Keep the build", uses: GITHUB_ACTIONS.uploadArtifact, with: { name: app.name, path: FRONTEND_BUILD_DIRECTORY } }],
       },
       deploy: {
         "runs-on": "ubuntu-latest",
@@ -156,9 +198,43 @@ export function frontendWorkflow(plan: LandingZonePlan, app: FrontendAppPlan, op
   };
 }
 
+/** GitHub's own registry takes the job's short-lived token; nothing is stored. */
+const ghcrLogin: WorkflowStep = { name: "GitHub registry login", uses: GITHUB_ACTIONS.dockerLogin, with: { registry: "ghcr.io", username: "${{ github.actor }}", password: "${{ secrets.GITHUB_TOKEN }}" } };
+
+/** Pushes `$IMAGE_REPOSITORY:$GITHUB_SHA` and outputs it by digest: the tag could be pushed again, the digest names exactly this build. */
+const pushByDigest = [
+  'docker push "$IMAGE_REPOSITORY:$GITHUB_SHA"',
+  'echo "image=$(docker inspect --format \'{{index .RepoDigests 0}}\' "$IMAGE_REPOSITORY:$GITHUB_SHA")" >> "$GITHUB_OUTPUT"',
+];
+
+/** Repository variables each app's workflow reads on GCP, with what sets them. */
+export const GCP_FRONTEND_VARIABLES = {
+  GCP_WORKLOAD_IDENTITY_PROVIDER: "the landing zone's githubWorkloadIdentityProvider output",
+  GCP_DEPLOY_SERVICE_ACCOUNT: "the app's entry of the frontendDeployAccounts output",
+  GCP_FRONTEND_BUCKET: "the app's entry of the frontendBuckets output",
+} as const;
+
 /** Sign-in, upload of the app's build to its own storage, and purge of its paths from the CDN. */
 function frontendDeploySteps(plan: LandingZonePlan, app: FrontendAppPlan, options: WorkflowOptions): WorkflowStep[] {
   const prefix = app.objectPrefix;
+  if (plan.cloud === "gcp") {
+    return [
+      {
+        name: "Google Cloud credentials (Workload Identity Federation)",
+        uses: GITHUB_ACTIONS.gcpAuth,
+        // The app's deploy account (FrontendHosting deployAccountEmails) lets only this repository's environment act as it.
+        with: { workload_identity_provider: "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}", service_account: "${{ vars.GCP_DEPLOY_SERVICE_ACCOUNT }}" },
+      },
+      {
+        name: "Upload and invalidate",
+        run: [
+          `gcloud storage rsync ${FRONTEND_BUILD_DIRECTORY} "gs://\${{ vars.GCP_FRONTEND_BUCKET }}/${prefix}" --recursive --delete-unmatched-destination-objects`,
+          // --async: following the operation would need compute.globalOperations.get on the whole project.
+          `gcloud compute url-maps invalidate-cdn-cache ${plan.frontends!.gcp.urlMapName} --path "/${prefix}*" --async`,
+        ].join("\n"),
+      },
+    ];
+  }
   if (plan.cloud === "azure") {
     const frontDoor = frontDoorName(plan.name, plan.environment);
     return [
@@ -199,7 +275,7 @@ export function renderWorkflow(workflow: Workflow, source: string): string {
 }
 
 /**
- * Every file `mlz workflows` writes: a workflow per service (and per micro-frontend app on AWS and Azure),
+ * Every file `mlz workflows` writes: a workflow per service and per micro-frontend app,
  * each in its own repository's `.github/workflows/`, and on an existing cluster the GitOps
  * `deploy/` folder Argo CD syncs. Throws a PlanError when the plan has no GitHub-built pipelines.
  */
@@ -209,6 +285,8 @@ export function githubWorkflowFiles(
   options: WorkflowOptions = {},
   /** Files besides the workflow per service (the GitOps `deploy/` folder on an existing cluster). */
   extra: (service: ServiceDeliveryPlan) => GeneratedFile[] = () => [],
+  /** Files besides the workflow per micro-frontend app (its GitOps `deploy/` folder on an existing cluster). */
+  frontendExtra: (app: FrontendAppPlan) => GeneratedFile[] = () => [],
 ): GeneratedFile[] {
   const delivery = plan.delivery;
   if (!delivery) throw new PlanError(["pipelines.perService is false (or there are no services), so there is no workflow to write. Fix: set pipelines.perService: true"]);
@@ -217,28 +295,38 @@ export function githubWorkflowFiles(
     throw new PlanError([`pipelines.provider is "${delivery.provider}", whose pipelines run in ${plan.cloud}. Fix: set pipelines.provider: github-actions to build and deploy from GitHub`]);
   }
   if (!delivery.owner) throw new PlanError([deliveryOwnerProblem]);
-  if (options.awsAccountId !== undefined && !/^\d{12}$/.test(options.awsAccountId)) {
-    throw new PlanError([`--aws-account "${options.awsAccountId}" is not an AWS account id. Fix: pass the 12 digits of the account`]);
-  }
+  checkAwsAccount(options);
   const files: GeneratedFile[] = delivery.services.flatMap((service) => [
     { repository: service.source.name, path: `.github/workflows/${service.service}.yml`, content: renderWorkflow(serviceWorkflow(plan, service, options), source) },
     ...extra(service),
   ]);
-  return [...files, ...frontendWorkflowFiles(plan, source, options)];
+  return [...files, ...frontendWorkflowFiles(plan, source, options, frontendExtra)];
 }
 
 /**
  * The workflow of each micro-frontend app, on the clouds that have them (the apps deploy from GitHub
  * whichever pipelines the services use); empty without frontends.
  */
-export function frontendWorkflowFiles(plan: LandingZonePlan, source: string, options: WorkflowOptions = {}): GeneratedFile[] {
-  if (!plan.frontends || !FRONTEND_WORKFLOW_CLOUDS.includes(plan.cloud)) return [];
+export function frontendWorkflowFiles(
+  plan: LandingZonePlan,
+  source: string,
+  options: WorkflowOptions = {},
+  /** Files besides each app's workflow (its GitOps `deploy/` folder on an existing cluster). */
+  extra: (app: FrontendAppPlan) => GeneratedFile[] = () => [],
+): GeneratedFile[] {
+  if (!plan.frontends) return [];
   if (!plan.frontends.shell.deploySubject) throw new PlanError([deliveryOwnerProblem]);
-  return [plan.frontends.shell, ...plan.frontends.fragments].map((app) => ({
-    repository: app.source.name,
-    path: `.github/workflows/${app.name}.yml`,
-    content: renderWorkflow(frontendWorkflow(plan, app, options), source),
-  }));
+  checkAwsAccount(options);
+  return [plan.frontends.shell, ...plan.frontends.fragments].flatMap((app) => [
+    { repository: app.source.name, path: `.github/workflows/${app.name}.yml`, content: renderWorkflow(frontendWorkflow(plan, app, options), source) },
+    ...extra(app),
+  ]);
+}
+
+function checkAwsAccount(options: WorkflowOptions): void {
+  if (options.awsAccountId !== undefined && !/^\d{12}$/.test(options.awsAccountId)) {
+    throw new PlanError([`--aws-account "${options.awsAccountId}" is not an AWS account id. Fix: pass the 12 digits of the account`]);
+  }
 }
 
 const deliveryOwnerProblem = "pipelines.repositoryOwner is undefined, but the workflows trust <owner>/<repository>. Fix: set pipelines.repositoryOwner";
@@ -358,29 +446,33 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
     },
   },
   kubernetes: {
-    // GitHub's own registry takes the job's short-lived token; nothing is stored.
     buildPermissions: { packages: "write" },
     // The deploy job commits the digest; Argo CD syncs the commit into the cluster.
     deployPermissions: { contents: "write" },
     imageRepository: (_plan, service) => `ghcr.io/${repositoryFullName(service.source).toLowerCase()}`,
-    login: () => [{ name: "GitHub registry login", uses: GITHUB_ACTIONS.dockerLogin, with: { registry: "ghcr.io", username: "${{ github.actor }}", password: "${{ secrets.GITHUB_TOKEN }}" } }],
-    deploy: (_plan, service) => [
-      { name: "Check out", uses: GITHUB_ACTIONS.checkout },
-      {
-        name: "Release through Git (Argo CD syncs deploy/)",
-        run: [
-          `cd ${GITOPS_DIRECTORY}`,
-          // The Deployment names the planned image; kustomize swaps in the pushed digest.
-          `kustomize edit set image ${service.registry}="$IMAGE"`,
-          'git config user.name "github-actions[bot]"',
-          'git config user.email "41898282+github-actions[bot]@users.noreply.github.com"',
-          `git commit --all --message "Release ${service.service} $IMAGE"`,
-          "git push",
-        ].join("\n"),
-      },
-    ],
+    login: () => [ghcrLogin],
+    deploy: (_plan, service) => gitOpsReleaseSteps(service.registry, service.service),
   },
 };
+
+/** Check out, point the `deploy/` kustomization's `image` at the pushed `$IMAGE` digest, commit and push: Argo CD syncs the commit. */
+function gitOpsReleaseSteps(image: string, what: string): WorkflowStep[] {
+  return [
+    { name: "Check out", uses: GITHUB_ACTIONS.checkout },
+    {
+      name: "Release through Git (Argo CD syncs deploy/)",
+      run: [
+        `cd ${GITOPS_DIRECTORY}`,
+        // The Deployment names the planned image; kustomize swaps in the pushed digest.
+        `kustomize edit set image ${image}="$IMAGE"`,
+        'git config user.name "github-actions[bot]"',
+        'git config user.email "41898282+github-actions[bot]@users.noreply.github.com"',
+        `git commit --all --message "Release ${what} $IMAGE"`,
+        "git push",
+      ].join("\n"),
+    },
+  ];
+}
 
 /** Folder of a service's repository that Argo CD syncs on an existing cluster. */
 export const GITOPS_DIRECTORY = "deploy";

@@ -91,6 +91,7 @@ export function normalizeSpec(parsed: ParsedSpec): LandingZoneSpec {
       ...(database ? { database: { ...database, size: database.size ?? (prod ? "medium" : "small") } } : {}),
     })),
     sagas: parsed.sagas,
+    ...(parsed.kubernetes ? { kubernetes: parsed.kubernetes } : {}),
     retainData: parsed.retainData ?? prod,
     tags: parsed.tags,
   };

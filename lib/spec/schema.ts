@@ -115,6 +115,15 @@ const messagingSchema = z
     broker: z.enum(BROKERS).default("auto").describe("The message broker. 'auto' picks the cloud's managed default."),
     maxReceiveCount: z.number().int().min(1).max(1000).default(5).describe("Deliveries before a message goes to the dead-letter queue."),
     retentionDays: z.number().int().min(1).max(14).default(4).describe("Days an unconsumed message stays in a queue (and its dead-letter queue) before the broker drops it."),
+    topicStacks: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(1)
+      .describe(
+        "AWS CDK, sns-sqs: CloudFormation stacks the topics are spread over (a stable hash of the event name picks each topic's stack), so the messaging stack stays under the 500-resource limit. Changing it later moves topics between stacks, which replaces them.",
+      ),
   })
   .strict();
 
@@ -206,7 +215,7 @@ const pipelinesSchema = z
         message: "must be the ARN of the IAM OIDC provider for token.actions.githubusercontent.com",
       })
       .optional()
-      .describe("AWS with github-actions: an existing IAM OIDC provider for GitHub (an account holds one). Default: one is created."),
+      .describe("AWS with github-actions, or micro-frontends with repositoryOwner: an existing IAM OIDC provider for GitHub (an account holds one). Default: one is created."),
     azureDevOps: z
       .object({
         organization: z
@@ -324,6 +333,27 @@ const sagaSchema = z
   })
   .strict();
 
+const clusterAddOnSwitch = (what: string, needs: string) =>
+  z
+    .object({
+      install: z
+        .boolean()
+        .default(true)
+        .describe(`true: the landing zone installs ${what} with Helm; false: reuse the one the cluster already runs (${needs}), and install nothing.`),
+    })
+    .strict();
+
+const kubernetesSchema = z
+  .object({
+    certManager: clusterAddOnSwitch("cert-manager", "its CRDs must already exist")
+      .prefault({})
+      .describe("cert-manager, which issues the data stores' TLS certificates (key-value and document stores)."),
+    trustManager: clusterAddOnSwitch("trust-manager", "its Bundle CRD must exist and its trust namespace must be the data namespace, <namespace>-data")
+      .prefault({})
+      .describe("trust-manager, which publishes the CA certificates of the services' data stores (never a key) as a ConfigMap into the workloads namespace."),
+  })
+  .strict();
+
 export const landingZoneSchema = z
   .object({
     name: dnsLabel.max(20).describe("Short name of the landing zone; prefixes stacks and resources."),
@@ -350,6 +380,9 @@ export const landingZoneSchema = z
     frontends: frontendsSchema.optional().describe("Micro-frontends: a shell and fragments, each hosted and deployed on its own, behind one CDN."),
     services: z.array(serviceSchema).default([]).describe("The microservices."),
     sagas: z.array(sagaSchema).default([]).describe("Transactions across services as sagas of local steps with compensations."),
+    kubernetes: kubernetesSchema
+      .optional()
+      .describe("Cluster add-ons an existing cluster (cloud: kubernetes) may already run; by default the landing zone installs them."),
     retainData: z.boolean().optional().describe("Retain and deletion-protect stateful resources. Default: true in prod, false in dev."),
     tags: z.record(z.string(), z.string()).default({}).describe("Tags (labels on GCP) on every resource, besides msa:landing-zone and msa:environment."),
   })

@@ -49,6 +49,15 @@ export interface MessagingSpec {
   readonly broker: BrokerChoice;
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
+  /**
+   * AWS CDK with sns-sqs: stacks the topics are spread over (`-messaging`, `-messaging-1`, ...), by a
+   * stable hash of the event name (`topicStack` in `lib/plan/messaging.ts`), so adding or removing an
+   * event never moves another. Changing it on a deployed zone moves most topics to another stack,
+   * which deletes and recreates them (new ARNs): stop the publishers, deploy the stacks losing topics
+   * first, then the others, then every service stack with `--force` (README, "Many events on AWS CDK").
+   * @default 1
+   */
+  readonly topicStacks: number;
 }
 
 export interface LoggingSpec {
@@ -163,6 +172,17 @@ export interface SagaSpec {
 }
 
 /** A normalized landing-zone spec: every default applied, every cross-field rule checked. */
+/** Whether the landing zone installs a cluster add-on or reuses the cluster's own. */
+export interface ClusterAddOnSwitch {
+  readonly install: boolean;
+}
+
+/** Cluster add-ons of an existing cluster: installed by the landing zone, or already there. */
+export interface KubernetesSpec {
+  readonly certManager: ClusterAddOnSwitch;
+  readonly trustManager: ClusterAddOnSwitch;
+}
+
 export interface LandingZoneSpec {
   readonly name: string;
   readonly cloud: Cloud;
@@ -184,6 +204,8 @@ export interface LandingZoneSpec {
   readonly frontends?: FrontendsSpec;
   readonly services: readonly ServiceSpec[];
   readonly sagas: readonly SagaSpec[];
+  /** Only when the spec sets it (cloud: kubernetes); absent means install every cluster add-on. */
+  readonly kubernetes?: KubernetesSpec;
   readonly retainData: boolean;
   readonly tags: Readonly<Record<string, string>>;
 }

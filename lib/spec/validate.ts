@@ -22,6 +22,9 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
   }
 
   checkNetwork(spec, add);
+  if (spec.kubernetes !== undefined && spec.cloud !== "kubernetes") {
+    add("kubernetes", `sets the add-ons of an existing cluster, but cloud is ${spec.cloud}`, "remove the kubernetes section, or set cloud: kubernetes");
+  }
 
   const serviceNames = new Map<string, number>();
   spec.services.forEach((s, i) => {
@@ -119,6 +122,14 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
   const pubsub = spec.cloud === "gcp" && (spec.messaging.broker === "auto" || spec.messaging.broker === "pubsub");
   if (pubsub && (spec.messaging.maxReceiveCount < 5 || spec.messaging.maxReceiveCount > 100)) {
     add("messaging.maxReceiveCount", `Pub/Sub dead-letters after 5 to 100 delivery attempts, got ${spec.messaging.maxReceiveCount}`, "use a value from 5 to 100");
+  }
+  const snsSqs = spec.cloud === "aws" && (spec.messaging.broker === "auto" || spec.messaging.broker === "sns-sqs");
+  if (spec.messaging.topicStacks > 1 && !snsSqs) {
+    add(
+      "messaging.topicStacks",
+      `is ${spec.messaging.topicStacks}, but only AWS sns-sqs has a stack per topic to spread (${spec.cloud} ${spec.messaging.broker} has ${spec.messaging.broker === "eventbridge" ? "one bus and no per-event resources" : "no per-event stack resources"})`,
+      "remove messaging.topicStacks (or set it to 1), or use cloud aws with messaging.broker sns-sqs",
+    );
   }
 
   if (spec.logging.buffer === "redis" && spec.logging.stack === "none") {
@@ -238,7 +249,7 @@ function checkAuthProvider(spec: LandingZoneSpec, add: (path: string, message: s
   if (gateway.auth === "jwt" && cloud === "azure" && auth.issuer === undefined) {
     add(
       "auth.issuer",
-      "the landing zone cannot register an Entra ID application, so Istio needs the issuer whose tokens it validates",
+      "the landing zone cannot register an Entra ID application, so the gateway's checks (Istio on AKS, the edge proxies on VMs and App Service) need the issuer whose tokens they validate",
       "set auth.issuer (e.g. https://login.microsoftonline.com/<tenant-id>/v2.0) and auth.audiences (your app registration's client id), or gateway.auth: none",
     );
   }

@@ -1,4 +1,4 @@
-import { App, RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam } from "aws-cdk-lib";
+import { App, RemovalPolicy, Stack, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { MessageBroker, type MessageBrokerProps } from "../../lib/cdk/message-broker.js";
@@ -141,6 +141,23 @@ describe("MessageBroker (sns-sqs)", () => {
       },
       { Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn() },
     ]);
+  });
+
+  it("encrypts with a key it is given (another stack's) instead of creating one", () => {
+    const keyArn = "arn:aws:kms:ap-northeast-2:111111111111:key/11111111-2222-3333-4444-555555555555";
+    const app = new App();
+    const stack = new Stack(app, "TopicStack", { env: { account: "111111111111", region: "ap-northeast-2" } });
+    const broker = new MessageBroker(stack, "Broker", { topics: TOPICS.map((t) => ({ ...t, subscriptions: [] })), encryptionKey: kms.Key.fromKeyArn(stack, "Key", keyArn) });
+    const publisher = new iam.Role(stack, "Orders", { assumedBy: new iam.ServicePrincipal("pods.eks.amazonaws.com") });
+    broker.grantPublish("order-placed", publisher);
+    const shared = Template.fromStack(stack);
+    shared.resourceCountIs("AWS::KMS::Key", 0);
+    shared.resourceCountIs("AWS::SNS::Topic", 2);
+    shared.allResourcesProperties("AWS::SNS::Topic", { KmsMasterKeyId: keyArn });
+    expect(policyStatements(shared, "Orders")).toContainEqual({ Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn });
+    expect(() => new MessageBroker(stack, "Bus", { kind: "eventbridge", topics: [], encryptionKey: broker.encryptionKey })).toThrow(
+      /MessageBroker encryptionKey is set but kind is "eventbridge", which creates its own key. Fix: drop encryptionKey, or use kind "sns-sqs"/,
+    );
   });
 
   it("retains queues by default and deletes them when asked", () => {

@@ -213,7 +213,9 @@ describe("delivery independence", () => {
   it("keeps every registry in its delivery stack without pipelines, where turning them on neither moves nor replaces it", () => {
     const off = synth({ ...EXAMPLE, pipelines: { ...EXAMPLE.pipelines, perService: false } });
     const on = synth(withPipelines(EXAMPLE, {}));
-    expect([...off.keys()].filter((n) => n.includes("-delivery")).sort()).toEqual(SERVICES.map((s) => `shop-prod-delivery-${s}`).sort());
+    expect([...off.keys()].filter((n) => n.includes("-delivery-")).sort()).toEqual(SERVICES.map((s) => `shop-prod-delivery-${s}`).sort());
+    // The shared stack stays for the micro-frontends, which deploy from GitHub: their OIDC provider alone.
+    expect(Object.values(off.get("shop-prod-delivery")!.Resources).map((r) => r.Type).sort()).toEqual(["AWS::IAM::OIDCProvider", "AWS::SSM::Parameter"]);
     for (const service of SERVICES) {
       const [offStack, onStack] = [off, on].map((templates) => templates.get(`shop-prod-delivery-${service}`)!);
       // Without pipelines the stack is the registry alone.

@@ -137,6 +137,55 @@ describe("mlz workflows (the real binary)", () => {
     expect(workflow).toContain("id-token: write");
   });
 
+  it("on GCP with Cloud Build services writes the micro-frontends' workflows alone, naming the repository variables to set", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const spec = join(dir, "landing-zone.yaml");
+    writeFileSync(spec, "name: shop\ncloud: gcp\nregion: asia-northeast3\npipelines: { repositoryOwner: acme }\nbffs: [web]\nfrontends: { shell: web, fragments: [catalog] }\nservices:\n  - name: orders\n");
+    const run = mlz("workflows", spec, "--out", join(dir, "out"));
+    expect(run.code, run.stderr).toBe(0);
+    expect(readdirSync(join(dir, "out")).sort()).toEqual(["catalog-ui", "web-ui"]);
+    expect(readFileSync(join(dir, "out", "catalog-ui", ".github", "workflows", "catalog.yml"), "utf8")).toContain('gcloud compute url-maps invalidate-cdn-cache shop-dev-frontends --path "/catalog/*" --async');
+    expect(run.stdout).toContain(
+      "In each micro-frontend's repository set the variables GCP_WORKLOAD_IDENTITY_PROVIDER (the landing zone's githubWorkloadIdentityProvider output), GCP_DEPLOY_SERVICE_ACCOUNT (the app's entry of the frontendDeployAccounts output), GCP_FRONTEND_BUCKET (the app's entry of the frontendBuckets output).",
+    );
+  });
+
+  it("on AWS with CodePipeline services (the shop example) writes the three apps' workflows and no service workflow", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const run = mlz("workflows", "examples/shop/landing-zone.yaml", "--out", join(dir, "out"), "--aws-account", "123456789012");
+    expect(run.code, run.stderr).toBe(0);
+    expect(readdirSync(join(dir, "out")).sort()).toEqual(["cart-ui", "catalog-ui", "web-ui"]);
+    for (const app of ["web", "catalog", "cart"]) {
+      expect(readdirSync(join(dir, "out", `${app}-ui`, ".github", "workflows"))).toEqual([`${app}.yml`]);
+      // The role whose trust names this repository's environment (the frontends stack's deploy role).
+      expect(readFileSync(join(dir, "out", `${app}-ui`, ".github", "workflows", `${app}.yml`), "utf8")).toContain(`role-to-assume: arn:aws:iam::123456789012:role/shop-prod-ui-${app}-deploy`);
+    }
+    expect(run.stdout).toContain('3 files for 3 repositories');
+    expect(run.stdout).toContain('Create the GitHub environment "prod" with required reviewers in each repository.');
+  });
+
+  it("refuses --aws-account that is not an account id when writing the apps' workflows alone", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const run = mlz("workflows", "examples/shop/landing-zone.yaml", "--out", join(dir, "out"), "--aws-account", "12345");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--aws-account "12345" is not an AWS account id. Fix: pass the 12 digits of the account');
+    expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+
+  it("on an existing cluster writes each micro-frontend's workflow and GitOps deploy/ folder, keeping a released kustomization", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const spec = join(dir, "landing-zone.yaml");
+    writeFileSync(spec, "name: shop\ncloud: kubernetes\nregion: local\npipelines: { repositoryOwner: acme }\nbffs: [web]\nfrontends: { shell: web }\nservices:\n  - name: orders\n");
+    const first = mlz("workflows", spec, "--out", join(dir, "out"));
+    expect(first.code, first.stderr).toBe(0);
+    for (const path of ["web-ui/.github/workflows/web.yml", "web-ui/deploy/kustomization.yaml", "web-ui/deploy/deployment.yaml"]) expect(first.stdout).toContain(`wrote   ${path}`);
+    const kustomization = join(dir, "out", "web-ui", "deploy", "kustomization.yaml");
+    writeFileSync(kustomization, "released digest\n");
+    const second = mlz("workflows", spec, "--out", join(dir, "out"));
+    expect(second.stdout).toContain("kept    web-ui/deploy/kustomization.yaml");
+    expect(readFileSync(kustomization, "utf8")).toBe("released digest\n");
+  });
+
   it("writes nothing and names the fix when the spec builds no GitHub pipeline", () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
     const run = mlz("workflows", "test/fixtures/minimal.yaml", "--out", join(dir, "out"));

@@ -41,7 +41,10 @@ const CRD_REQUIRED: Record<string, readonly string[]> = {
   "k8s.mariadb.com/v1alpha1/User": ["mariaDbRef", "passwordSecretKeyRef"],
   "k8s.mariadb.com/v1alpha1/Grant": ["mariaDbRef", "privileges", "database", "table", "username"],
   "secrets-store.csi.x-k8s.io/v1/SecretProviderClass": ["provider", "parameters"],
+  "trust.cert-manager.io/v1alpha1/Bundle": ["sources", "target"],
 };
+/** Custom resources that live outside any namespace. */
+const CLUSTER_SCOPED = new Set(["trust.cert-manager.io/v1alpha1/Bundle"]);
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Object names are DNS-1123 subdomains (dots allowed, as in a Kafka topic `payments.event-store`); namespaces are labels. */
@@ -62,7 +65,8 @@ export function check(object: ManifestObject): void {
   const required = CRD_REQUIRED[key];
   if (!required) throw new Error(`no model or structural check registered for ${key}`);
   expect(object.metadata.name, key).toMatch(DNS_SUBDOMAIN);
-  expect(object.metadata.namespace, key).toMatch(DNS_LABEL);
+  if (CLUSTER_SCOPED.has(key)) expect(object.metadata.namespace, key).toBeUndefined();
+  else expect(object.metadata.namespace, key).toMatch(DNS_LABEL);
   const spec = (object as { spec?: Record<string, unknown> }).spec;
   expect(spec, `${key} spec`).toBeTypeOf("object");
   for (const field of required) expect(spec![field], `${key} spec.${field}`).toBeDefined();

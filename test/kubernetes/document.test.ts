@@ -167,10 +167,11 @@ describe("documentAddOn (FerretDB on a CloudNativePG DocumentDB cluster per serv
       DATABASE_NAME: "order_notes",
       DATABASE_USER: "order_notes",
       TABLE_NAME: plan.services[0]!.database!.identifier,
+      DATABASE_CA_FILE: "/etc/msa/data-ca/ca.crt",
     });
     expect(clusterDatabaseSecretEnv(plan, owner!, "p@ss/word")).toEqual({
       DATABASE_PASSWORD: "p@ss/word",
-      DATABASE_URI: "mongodb://order_notes:p%40ss%2Fword@order-notes-ferretdb.shop-data.svc.cluster.local:27018/order_notes?tls=true&authMechanism=SCRAM-SHA-256&authSource=admin",
+      DATABASE_URI: "mongodb://order_notes:p%40ss%2Fword@order-notes-ferretdb.shop-data.svc.cluster.local:27018/order_notes?tls=true&tlsCAFile=/etc/msa/data-ca/ca.crt&authMechanism=SCRAM-SHA-256&authSource=admin",
     });
     const relational = planLandingZone({ ...spec, services: [{ name: "orders", database: { engine: "postgres" } }] });
     expect(clusterDatabaseSecretEnv(relational, clusterDatabaseServices(relational)[0]!, "x")).toEqual({ DATABASE_PASSWORD: "x" });

@@ -91,7 +91,7 @@ describe("keyValueAddOn (Redis per service, TLS from cert-manager)", () => {
   });
 
   it("gives the owner the DATA_ENV contract without a database name; the password stays in its Secret", () => {
-    expect(clusterDatabaseEnv(plan, clusterDatabaseServices(plan)[0]!)).toEqual({ DATABASE_ENGINE: "key-value", DATABASE_HOST: "cart-kv.shop-data.svc.cluster.local", DATABASE_PORT: "6379", DATABASE_USER: "default" });
+    expect(clusterDatabaseEnv(plan, clusterDatabaseServices(plan)[0]!)).toEqual({ DATABASE_ENGINE: "key-value", DATABASE_HOST: "cart-kv.shop-data.svc.cluster.local", DATABASE_PORT: "6379", DATABASE_USER: "default", DATABASE_CA_FILE: "/etc/msa/data-ca/ca.crt" });
   });
 
   it("leaves the session store's Redis on plain connections and rejects a bad TLS Secret name or volume size", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultExporter, OTEL_COLLECTOR_CHART, tracingAddOn } from "../../lib/kubernetes/index.js";
-import { planLandingZone } from "../../lib/plan/index.js";
+import { CENTRAL_COLLECTOR, planLandingZone } from "../../lib/plan/index.js";
 import { checkAddOn, ofKind, one } from "./addon-helpers.js";
 
 const services = [{ name: "orders" }];
@@ -99,5 +99,22 @@ describe("tracingAddOn", () => {
     expect(() => tracingAddOn(azureCloudPlan)).toThrow(/options\.azureMonitorSecretName: undefined.*Fix: pass a Secret name/);
     const onPrem = planLandingZone({ name: "shop", cloud: "kubernetes", tracing: { backend: "cloud" }, services });
     expect(() => tracingAddOn(onPrem)).toThrow(/tracing\.backend: "cloud" has no cloud tracing service on kubernetes\. Fix:/);
+  });
+});
+
+describe("tracingAddOn as the central collector", () => {
+  const plan = planLandingZone({ name: "shop", cloud: "gcp", region: "asia-northeast3", tier: "paas", mesh: { kind: "none" }, tracing: { backend: "cloud" }, logging: { stack: "elk", buffer: "redis" }, services });
+  const central = { annotations: { "networking.gke.io/load-balancer-type": "Internal" }, address: "10.0.127.253", sourceRanges: ["10.0.0.0/17"] };
+
+  it("is placed as CENTRAL_COLLECTOR with its Service an internal load balancer at the plan's address", () => {
+    const release = tracingAddOn(plan, { central })!.helmReleases[0]!;
+    expect(release).toMatchObject({ name: CENTRAL_COLLECTOR.name, namespace: CENTRAL_COLLECTOR.namespace });
+    expect((release.values as Record<string, unknown>)["service"]).toEqual({ type: "LoadBalancer", annotations: central.annotations, loadBalancerIP: "10.0.127.253", loadBalancerSourceRanges: ["10.0.0.0/17"] });
+    expect((tracingAddOn(gcpCloudPlan)!.helmReleases[0]!.values as Record<string, unknown>)["service"]).toBeUndefined();
+  });
+
+  it("refuses an address services would not export to, or no source range, naming the fix", () => {
+    expect(() => tracingAddOn(plan, { central: { ...central, address: "10.0.0.9" } })).toThrow(/options.central.address: "10.0.0.9" is not the host of plan.tracing.collectorEndpoint "http:\/\/10.0.127.253:4317".*Fix: pass the address the plan gives/);
+    expect(() => tracingAddOn(plan, { central: { ...central, sourceRanges: [] } })).toThrow(/options.central.sourceRanges: empty.*Fix: pass the CIDR of the services' subnet/);
   });
 });

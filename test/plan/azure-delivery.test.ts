@@ -106,6 +106,16 @@ describe("Azure DevOps delivery plan", () => {
       expect(script).toBe(`az webapp config container set --resource-group shop-prod --name ${apps[service.service]} --container-image-name "$(image)"`);
     }
   });
+
+  it("releases a service behind the App Service edge proxy into its sidecar only, keeping the proxy as the app's main container", () => {
+    const checked = { ...azureDevOpsShop("paas"), gateway: { auth: "jwt" }, auth: { sessions: "redis", issuer: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0" } } as LandingZoneInput;
+    const paas = planLandingZone(checked, { engine: "pulumi" });
+    const app = azureUniqueName("azureResource", "shop", "prod", "orders", `${SUBSCRIPTION}/shop-prod`);
+    const orders = paas.azureDelivery!.services.find((s) => s.service === "orders")!;
+    const script = deployScript(azurePipeline(paas, orders, { subscriptionId: SUBSCRIPTION }));
+    expect(script).toContain(`az webapp sitecontainers update --resource-group shop-prod --name ${app} --container-name service --image "$(image)"`);
+    expect(script).not.toContain("az webapp config container set");
+  });
 });
 
 describe("Azure DevOps delivery errors", () => {

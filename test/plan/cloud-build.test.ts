@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkCloudBuildDeploy, CLOUD_BUILD_SUBSTITUTIONS, cloudBuildNames, DIGEST_FILE, gkeRolloutSteps, gkeRolloutSubstitutions, workerPoolName } from "../../lib/plan/cloud-build.js";
-import { planLandingZone } from "../../lib/plan/planner.js";
-import { loadSpecFile } from "../../lib/spec/parse.js";
+import { CLOUD_BUILD_SUBSTITUTIONS, cloudBuildNames, DIGEST_FILE, gkeRolloutSteps, gkeRolloutSubstitutions, workerPoolName } from "../../lib/plan/cloud-build.js";
 
 const scripts = (privateEndpoint: boolean) => gkeRolloutSteps({ testCommand: "npm test", privateEndpoint }).map((s) => s.args[1]);
 
@@ -64,11 +62,5 @@ describe("Cloud Build steps of a GKE service", () => {
     expect(names.accountId).toMatch(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/);
     expect(names.releaseSecret).toMatch(/^[a-z][a-z0-9-]{0,62}$/);
     expect(workerPoolName("shop", "prod")).toBe("shop-prod-builds");
-  });
-
-  it("refuses a deploy kind other than a GKE rollout, naming the fix", () => {
-    const spec = loadSpecFile("examples/gcp/landing-zone.yaml");
-    const plan = planLandingZone({ ...spec, tier: "iaas", mesh: { ...spec.mesh, kind: "none" }, pipelines: { ...spec.pipelines, perService: true, repositoryOwner: "acme" } });
-    expect(() => checkCloudBuildDeploy(plan.delivery!.services[0]!)).toThrow(/deploys to GKE only, not vm-rollout\. Fix: set tier: caas, or pipelines.provider: github-actions/);
   });
 });

@@ -181,8 +181,9 @@ describe("delivery plan on Elastic Beanstalk (paas)", () => {
       expect(delivery.services[0]!.deploy.kind).toBe("app-platform-release");
       expect(delivery.services[0]!.stages.map((s) => s.name)).toEqual(["source", "build", "approve", "deploy"]);
     }
-    // Other clouds' paas has no release stage yet.
-    expect(() => planLandingZone({ ...shop, cloud: "gcp", region: "asia-northeast3", tier: "paas", frontends: undefined }, { engine: "pulumi" })).toThrow(/pipeline \(asked by pipelines.perService\) is not supported yet on gcp\/paas by the pulumi engine/);
+    // Other clouds' paas releases to their own platform (GCP: an App Engine version, lib/plan/cloud-build.ts), with no Beanstalk names.
+    const gcp = planLandingZone({ ...shop, cloud: "gcp", region: "asia-northeast3", tier: "paas", frontends: undefined }).delivery!;
+    expect(gcp.services.map((s) => [s.deploy.kind, s.deploy.beanstalk])).toEqual(["orders", "payments", "web", "mobile"].map(() => ["app-platform-release", undefined]));
   });
 
   it("ships the planned bundle byte for byte as the new version, then updates, waits, rolls back and records in that order", () => {

@@ -1,26 +1,27 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { EDGE_PROXY_CONFIG_PATH, EDGE_PROXY_IMAGE, EDGE_PROXY_PORT, edgeProxyConfig, edgeProxyHost, entraJwksUri, externalEdgeProxyIssuer, PlanError, planLandingZone } from "../../lib/plan/index.js";
+import {
+  APP_SERVICE_EDGE_PROXY_PORT,
+  APP_SERVICE_PROXY_CONFIG_SETTING,
+  APP_SERVICE_PROXY_CONTAINER,
+  appServiceEdgeProxy,
+  EDGE_PROXY_AUTH_PORT,
+  EDGE_PROXY_CONFIG_PATH,
+  EDGE_PROXY_IMAGE,
+  EDGE_PROXY_PORT,
+  edgeProxyConfig,
+  edgeProxyHost,
+  entraJwksUri,
+  externalEdgeProxyIssuer,
+  PlanError,
+  planLandingZone,
+} from "../../lib/plan/index.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
+import { edgeAuthShop, IDENTITY_PLATFORM_ISSUER } from "../fixtures/edge-auth.js";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const base = {
-  name: "shop",
-  cloud: "gcp",
-  region: "asia-northeast3",
-  tier: "iaas",
-  environment: "dev",
-  logging: { stack: "none", buffer: "none" },
-  tracing: { backend: "none" },
-  mesh: { kind: "none" },
-  bffs: [{ name: "web", routes: ["/web"] }],
-  services: [
-    { name: "orders", healthPath: "/ready" },
-    { name: "auth", path: "/auth/" },
-    { name: "worker", expose: false },
-  ],
-} satisfies LandingZoneInput;
-const issuer = { issuer: "https://securetoken.google.com/p-1", jwksUri: "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com", audiences: ["p-1"] };
+const base = edgeAuthShop("iaas");
+const issuer = IDENTITY_PLATFORM_ISSUER;
 
 type Json = Record<string, any>;
 const listener = (config: Json) => config["static_resources"].listeners[0];
@@ -141,6 +142,55 @@ describe("edge proxy config, auth service", () => {
   });
 });
 
+describe("edge proxy on App Service", () => {
+  const onAppService = { ...base, cloud: "azure", region: "koreacentral", tier: "paas" } satisfies LandingZoneInput;
+  const plan = planLandingZone({ ...onAppService, gateway: { auth: "authorizer" }, auth: { service: "auth" } });
+  const orders = plan.services.find((s) => s.name === "orders")!;
+  const authService = { host: "shop-dev-auth-1a2b3c.azurewebsites.net", port: 443, tls: true };
+  const config = edgeProxyConfig(plan, orders, { authService }) as Json;
+
+  it("is planned in front of every exposed service and BFF, listening on the port App Service sends the app's traffic to", () => {
+    expect(plan.edgeProxy).toEqual({ image: EDGE_PROXY_IMAGE, port: APP_SERVICE_EDGE_PROXY_PORT, check: "ext-authz", services: ["orders", "auth", "web"] });
+    expect(listener(config).address).toEqual({ socket_address: { address: "0.0.0.0", port_value: APP_SERVICE_EDGE_PROXY_PORT } });
+    expect(planLandingZone({ ...onAppService, gateway: { auth: "none" } }).edgeProxy).toBeUndefined();
+  });
+
+  it("asks the auth service's app through a loopback listener that sets its host, over TLS checked against that name, failing closed", () => {
+    expect(filter(config, "envoy.filters.http.ext_authz")).toMatchObject({
+      http_service: { server_uri: { uri: `http://127.0.0.1:${EDGE_PROXY_AUTH_PORT}`, cluster: "auth_service", timeout: "3s" }, path_prefix: "/auth/authorize" },
+      failure_mode_allow: false,
+    });
+    expect(cluster(config, "auth_service")).toMatchObject({ type: "STATIC", load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: EDGE_PROXY_AUTH_PORT } } } }] }] } });
+    const egress = config["static_resources"].listeners[1];
+    expect(egress.address).toEqual({ socket_address: { address: "127.0.0.1", port_value: EDGE_PROXY_AUTH_PORT } });
+    const egressManager = egress.filter_chains[0].filters[0].typed_config;
+    expect(egressManager.route_config.virtual_hosts[0].routes).toEqual([{ match: { prefix: "/" }, route: { cluster: "auth_service_tls", host_rewrite_literal: authService.host, timeout: "3s" } }]);
+    expect(egressManager.http_filters.map((f: Json) => f.name)).toEqual(["envoy.filters.http.router"]);
+    const tls = cluster(config, "auth_service_tls");
+    expect(tls).toMatchObject({ connect_timeout: "3s", load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: authService.host, port_value: 443 } } } }] }] } });
+    expect(tls.transport_socket.typed_config).toMatchObject({ sni: authService.host, common_tls_context: { validation_context: { match_typed_subject_alt_names: [{ san_type: "DNS", matcher: { exact: authService.host } }] } } });
+  });
+
+  it("runs Envoy as the main container from its config in one app setting, and the service as a sidecar on its own port", () => {
+    const containers = appServiceEdgeProxy(plan, orders, { authService });
+    expect(JSON.parse(containers.config)).toEqual(config);
+    expect(containers.config).not.toContain("\n");
+    expect(containers.proxy).toEqual({
+      name: APP_SERVICE_PROXY_CONTAINER,
+      image: EDGE_PROXY_IMAGE,
+      targetPort: String(APP_SERVICE_EDGE_PROXY_PORT),
+      startUpCommand: `/bin/sh -c 'exec /usr/local/bin/envoy --config-yaml "$${APP_SERVICE_PROXY_CONFIG_SETTING}" --log-level warn --disable-hot-restart'`,
+      environment: { [APP_SERVICE_PROXY_CONFIG_SETTING]: APP_SERVICE_PROXY_CONFIG_SETTING },
+    });
+    expect(containers.service).toEqual({ name: "service", targetPort: String(orders.port) });
+  });
+
+  it("refuses plans with no proxy on App Service", () => {
+    const vms = planLandingZone({ ...base, gateway: { auth: "jwt" } });
+    expect(() => appServiceEdgeProxy(vms, vms.services[0]!, { issuer })).toThrow(/plan gcp\/iaas has no edge proxy on App Service.*Fix: use it only for azure paas/);
+  });
+});
+
 describe("edge proxy planner messages", () => {
   const problems = (input: LandingZoneInput) => {
     try {
@@ -154,8 +204,26 @@ describe("edge proxy planner messages", () => {
 
   it("refuses a service on the proxy's port", () => {
     expect(problems({ ...base, gateway: { auth: "jwt" }, services: [{ name: "orders", port: EDGE_PROXY_PORT }] })).toContain(
-      `services[0].port: ${EDGE_PROXY_PORT} is the port of the edge proxy that checks callers on gcp VMs. Fix: use another port`,
+      `services[0].port: ${EDGE_PROXY_PORT} is a port of the edge proxy that checks callers on gcp VMs. Fix: use another port`,
     );
+  });
+
+  it("refuses a service or BFF on App Service on the proxy's port, or on its auth-service listener's port with an auth service", () => {
+    const onAppService = { ...base, cloud: "azure", region: "koreacentral", tier: "paas", auth: { issuer: `https://login.microsoftonline.com/${TENANT}/v2.0` } } satisfies LandingZoneInput;
+    expect(problems({ ...onAppService, gateway: { auth: "jwt" }, services: [{ name: "orders", port: APP_SERVICE_EDGE_PROXY_PORT }], bffs: [{ name: "web", port: APP_SERVICE_EDGE_PROXY_PORT }] })).toEqual(
+      expect.arrayContaining([
+        `services[0].port: ${APP_SERVICE_EDGE_PROXY_PORT} is a port of the edge proxy that checks callers on App Service. Fix: use another port`,
+        `bffs[0].port: ${APP_SERVICE_EDGE_PROXY_PORT} is a port of the edge proxy that checks callers on App Service. Fix: use another port`,
+      ]),
+    );
+    expect(problems({ ...onAppService, gateway: { auth: "jwt" }, services: [{ name: "orders", port: EDGE_PROXY_AUTH_PORT }] })).toEqual([]);
+    expect(problems({ ...onAppService, auth: { service: "auth" }, gateway: { auth: "authorizer" }, services: [{ name: "auth", path: "/auth" }, { name: "orders", port: EDGE_PROXY_AUTH_PORT }] })).toContain(
+      `services[1].port: ${EDGE_PROXY_AUTH_PORT} is a port of the edge proxy that checks callers on App Service. Fix: use another port`,
+    );
+  });
+
+  it("needs no discovery on App Service, where the proxies reach the auth service's app by its host", () => {
+    expect(problems({ ...base, cloud: "azure", region: "koreacentral", tier: "paas", gateway: { auth: "authorizer" }, auth: { service: "auth" }, discovery: { enabled: false } })).toEqual([]);
   });
 
   it("refuses the auth service on VMs without discovery", () => {
@@ -173,7 +241,8 @@ describe("edge proxy planner messages", () => {
     expect(entraJwksUri("https://idp.example.com")).toBeUndefined();
   });
 
-  it("refuses the checks on App Engine, which the Pulumi engine does not build", () => {
-    expect(problems({ ...base, tier: "paas", gateway: { auth: "jwt" } }).join("\n")).toMatch(/tokens \(asked by gateway.auth\) is not supported yet on gcp\/paas by the pulumi engine/);
+  it("refuses the auth service on App Engine, which the Pulumi engine does not build (tokens are ESP's there)", () => {
+    expect(problems({ ...base, tier: "paas", gateway: { auth: "authorizer" }, auth: { service: "auth" } }).join("\n")).toMatch(/authService \(asked by gateway.auth\) is not supported yet on gcp\/paas by the pulumi engine/);
+    expect(problems({ ...base, tier: "paas", gateway: { auth: "jwt" } })).toEqual([]);
   });
 });

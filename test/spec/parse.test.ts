@@ -55,6 +55,15 @@ describe("defaults", () => {
     expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local", services: [{ name: "x", config: { MODE: "" } }] }).services[0]!.config).toEqual({ MODE: "" });
   });
 
+  it("installs cert-manager and trust-manager on a cluster unless the spec reuses the cluster's own", () => {
+    expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local" }).kubernetes).toBeUndefined();
+    expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local", kubernetes: { certManager: { install: false } } }).kubernetes).toEqual({
+      certManager: { install: false },
+      trustManager: { install: true },
+    });
+    expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local", kubernetes: {} }).kubernetes).toEqual({ certManager: { install: true }, trustManager: { install: true } });
+  });
+
   it("turns the mesh off by default outside Kubernetes", () => {
     expect(parseSpec({ name: "a", tier: "iaas" }).mesh.kind).toBe("none");
     expect(parseSpec({ name: "a", cloud: "kubernetes", region: "local" }).mesh.kind).toBe("istio");
@@ -113,6 +122,10 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["tiny VPC", { name: "a", network: { cidr: "10.0.0.0/26" } }, "network.cidr", /outside \/16–\/24/],
   ["VPC too small for GCP private service access", { name: "a", cloud: "gcp", region: "asia-northeast3", network: { cidr: "10.0.0.0/23" } }, "network.cidr", /too small on gcp/],
   ["Pub/Sub delivery attempts", { name: "a", cloud: "gcp", region: "asia-northeast3", messaging: { maxReceiveCount: 3 } }, "messaging.maxReceiveCount", /5 to 100 delivery attempts, got 3/],
+  ["topic stacks on eventbridge", { name: "a", messaging: { broker: "eventbridge", topicStacks: 2 } }, "messaging.topicStacks", /is 2, but only AWS sns-sqs has a stack per topic to spread \(aws eventbridge has one bus and no per-event resources\)/],
+  ["topic stacks on GCP", { name: "a", cloud: "gcp", region: "asia-northeast3", messaging: { topicStacks: 3 } }, "messaging.topicStacks", /is 3, but only AWS sns-sqs/],
+  ["too many topic stacks", { name: "a", messaging: { topicStacks: 21 } }, "messaging.topicStacks", /at most 20/],
+  ["no topic stack", { name: "a", messaging: { topicStacks: 0 } }, "messaging.topicStacks", /at least 1/],
   ["too many Azure zones", { name: "a", cloud: "azure", region: "koreacentral", network: { zones: 4 } }, "network.zones", /at most 3 zones/],
   ["zone list and count disagree", { name: "a", network: { zones: 3, availabilityZones: ["us-east-1a"] } }, "network.availabilityZones", /lists 1 zones but network.zones is 3/],
   ["single-zone prod", { name: "a", cloud: "gcp", environment: "prod", network: { zones: 1 } }, "network.zones", /prod needs at least 2 zones/],
@@ -144,6 +157,9 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ["authorizer behind an unexposed service", { name: "a", gateway: { auth: "authorizer" }, auth: { service: "auth" }, services: [{ name: "auth", expose: false }] }, "services[0].expose", /through the gateway's internal load balancer/],
   ["authorizer cache beyond an hour", { name: "a", gateway: { authorizerCacheSeconds: 7200 } }, "gateway.authorizerCacheSeconds", /at most 3600/],
   ["config key with a space", { name: "a", config: { values: { "LOG LEVEL": "debug" } } }, "config.values.LOG LEVEL", /cannot be an environment variable/],
+  ["cluster add-ons on a cloud", { name: "a", kubernetes: { certManager: { install: false } } }, "kubernetes", /sets the add-ons of an existing cluster, but cloud is aws/],
+  ["add-on switch as text", { name: "a", cloud: "kubernetes", region: "local", kubernetes: { trustManager: { install: "no" } } }, "kubernetes.trustManager.install", /expected boolean/],
+  ["unknown cluster add-on", { name: "a", cloud: "kubernetes", region: "local", kubernetes: { vault: { install: false } } }, "kubernetes.vault", /unknown key "vault"/],
   ["empty parameter value on AWS", { name: "a", services: [{ name: "x", config: { MODE: "" } }] }, "services[0].config.MODE", /holds 1 to 4096 characters/],
 ];
 

@@ -6,8 +6,9 @@ import type { CloudSupport } from "../types.js";
  * own: scale sets ship into its buffer, App Service apps stream through diagnostic settings into an event
  * hub its Logstash reads (lib/pulumi/azure/app-service-log-export.ts). Tokens and
  * the auth service are checked by the services' Istio sidecars on AKS and by an Envoy edge proxy in front
- * of each exposed service on VMs (lib/plan/edge-proxy.ts), since Application Gateway validates no JWT and
- * calls no authorizer. Not on App Service: its authentication needs an app registration azure-native cannot create.
+ * of each exposed service (lib/plan/edge-proxy.ts), on its VMs or as its App Service app's main container
+ * with the service as a sidecar (lib/plan/app-service-proxy.ts), since Application Gateway validates no JWT
+ * and calls no authorizer, and App Service authentication needs an app registration azure-native cannot create.
  * Pipelines are Azure DevOps pipelines deploying through federated identities; not on scale sets, whose image is in their user data.
  */
 export const PULUMI_AZURE_SUPPORT: CloudSupport = {
@@ -21,8 +22,8 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   sessions: ["iaas", "caas", "paas"],
   broker: ["iaas", "caas", "paas"],
   mesh: ["caas"],
-  tokens: ["iaas", "caas"],
-  authService: ["iaas", "caas"],
+  tokens: ["iaas", "caas", "paas"],
+  authService: ["iaas", "caas", "paas"],
   tracing: ["iaas", "caas", "paas"],
   monitoring: ["iaas", "caas", "paas"],
   logging: ["iaas", "caas", "paas"],

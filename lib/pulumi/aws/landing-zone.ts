@@ -8,6 +8,7 @@ import { cloudWatchMonitors } from "../../plan/monitoring.js";
 import { plannedBeanstalkBundle } from "../../plan/beanstalk-release.js";
 import { serviceNamed } from "../../plan/lookup.js";
 import { GITHUB_OIDC } from "../../plan/delivery.js";
+import { githubOidcProvider } from "../../plan/github-oidc.js";
 import { homeLoadBalancerOf, routesTo } from "../../plan/lookup.js";
 import { physicalName } from "../../plan/naming.js";
 import { planLandingZone } from "../../plan/planner.js";
@@ -306,7 +307,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
     this.deliveries = deliveries;
 
     if (plan.frontends) {
-      const github = plan.delivery?.provider === "github-actions" ? this.githubOidcProviderArn : undefined;
+      // The apps deploy from GitHub whenever the repositories have an owner, whatever the services' pipelines.
+      const github = plan.frontends.github ? this.githubOidcProviderArn : undefined;
       this.frontends = new FrontendHosting(
         `${name}-frontends`,
         {
@@ -462,8 +464,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   private githubOidcProviderArn?: pulumi.Output<string>;
   /**
    * With pipelines, a ServiceDelivery per service and BFF (its pipeline or GitHub roles, pushing to
-   * the platform's registry), plus the connection or GitHub OIDC provider they share when the spec
-   * names none.
+   * the platform's registry), plus the connection and the GitHub OIDC provider (also the
+   * micro-frontends' when they deploy from GitHub) they share when the spec names none.
    */
   private createDeliveries(name: string, plan: LandingZonePlan, cluster: KubernetesPlatform | undefined): Map<string, ServiceDelivery> {
     const parent = { parent: this };
@@ -474,9 +476,10 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
       // Created PENDING: someone completes the handshake with the repository host once, in the console.
       connectionArn = new aws.codestarconnections.Connection(`${name}-connection`, { name: physicalName("connection", plan.name, plan.environment), providerType: "GitHub", tags: plan.tags }, parent).arn;
     }
-    if (delivery?.provider === "github-actions") {
-      this.githubOidcProviderArn = delivery.githubOidcProviderArn
-        ? pulumi.output(delivery.githubOidcProviderArn)
+    const oidc = githubOidcProvider(plan);
+    if (oidc) {
+      this.githubOidcProviderArn = oidc.existingArn
+        ? pulumi.output(oidc.existingArn)
         : new aws.iam.OpenIdConnectProvider(`${name}-github-oidc`, { url: GITHUB_OIDC.url, clientIdLists: [GITHUB_OIDC.audience], tags: plan.tags }, parent).arn;
     }
     const deliveries = new Map<string, ServiceDelivery>();

@@ -85,8 +85,9 @@ export interface LandingZoneArgs {
  * buffer and a ServiceWorkload per service with its own workload identity; on IaaS a VmService
  * scale set per service in the gateway's pools (through an Envoy edge proxy on its instances that runs
  * the gateway's JWT or auth-service check, when `gateway.auth` asks for one), found through ServiceDiscovery (internal load
- * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service;
- * with frontends, FrontendHosting (private containers behind Front Door, the shell BFF's routes to the gateway).
+ * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service
+ * (exposed ones with an Envoy edge proxy as the app's main container and the service as its sidecar, when
+ * `gateway.auth` asks for a check); with frontends, FrontendHosting (private containers behind Front Door, the shell BFF's routes to the gateway).
  * Each orchestrated saga gets a SagaOrchestrator (a Logic App and its Service Bus command queues).
  *
  * Before the first `pulumi up`: register the subscription feature `Microsoft.Compute/EncryptionAtHost`;
@@ -651,6 +652,7 @@ export class LandingZone extends pulumi.ComponentResource {
             access,
             env: serviceEnv(service, plan.decisions.some((d) => d.capability === "discovery") ? urls : {}),
             ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),
+            ...(plan.edgeProxy?.services.includes(service.name) ? { edgeProxy: appServiceProxyOptions(plan, appNames) } : {}),
             logWorkspaceId,
             tags,
           },
@@ -874,6 +876,13 @@ function certificateFromConfig(): LandingZoneArgs["certificate"] {
   const keyVaultSecretId = config.get("gatewayCertificateSecretId");
   const keyVaultId = config.get("gatewayCertificateVaultId");
   return keyVaultSecretId && keyVaultId ? { keyVaultSecretId, keyVaultId } : undefined;
+}
+
+/** What the edge proxies on App Service check: the spec's issuer, or the auth service's app over HTTPS by its host name (its private endpoint inside the VNet). */
+function appServiceProxyOptions(plan: LandingZonePlan, appNames: Readonly<Record<string, pulumi.Output<string>>>): pulumi.Input<EdgeProxyConfigOptions> {
+  const authorizer = plan.auth?.authorizer;
+  if (!authorizer) return edgeProxyOptions(plan);
+  return appNames[authorizer.service]!.apply((app) => ({ authService: { host: `${app}.azurewebsites.net`, port: 443, tls: true } }));
 }
 
 /** What the edge proxies on VMs check: the spec's issuer (Entra ID's keys when it is an Entra ID tenant), or the auth service by its private DNS name. */

@@ -11,7 +11,15 @@ export const CONTAINER_VM_IMAGE = "projects/cos-cloud/global/images/family/cos-s
 export interface ContainerVmOptions {
   /** Service name: the systemd unit, the container and the directories under /etc/msa and /run/msa. */
   readonly service: string;
+  /** The image to run; with `release`, the one the release secret starts from. */
   readonly image: string;
+  /**
+   * A Secret Manager secret (`projects/<p>/secrets/<id>`) whose latest version is the image to run, read
+   * at each start with the VM's account, so a release replaces VMs without a new instance template.
+   * Only `image` itself or a tag or digest of `repository` (the one the pipeline pushes to) is run.
+   * @default - `image`, fixed in the template
+   */
+  readonly release?: { readonly secret: string; readonly repository: string };
   /** Container port, published on the same host port for the load balancer. */
   readonly port: number;
   /** Non-secret environment variables (single-line values). */
@@ -84,7 +92,8 @@ export function containerVmUserData(options: ContainerVmOptions): string {
     "--read-only --tmpfs /tmp",
     `--user ${WORKLOAD_UID}:${WORKLOAD_UID}`,
     "--cap-drop ALL --security-opt no-new-privileges",
-    image,
+    // systemd turns $$ into $: bash reads the image the start fetched.
+    options.release ? `"$$(cat ${run}/image)"` : image,
   ].join(" ");
   const unit = dockerUnit(`${service} container (msa-landing-zone)`, [
     // COS keeps / read-only; docker-credential-gcr writes its Docker config under HOME.
@@ -94,14 +103,15 @@ export function containerVmUserData(options: ContainerVmOptions): string {
     `ExecStartPre=/bin/bash ${etc}/fetch-secrets.sh`,
     ...(collector ? [NETWORK_CREATE] : []),
     `ExecStartPre=-/usr/bin/docker rm -f ${service}`,
-    `ExecStart=${dockerRun}`,
+    options.release ? `ExecStart=/bin/bash -c 'exec ${dockerRun}'` : `ExecStart=${dockerRun}`,
     `ExecStop=/usr/bin/docker stop ${service}`,
   ]);
+  const release = options.release ? { ...options.release, initial: image } : undefined;
   const config = {
     write_files: [
       { path: `${etc}/config.env`, permissions: "0644", owner: "root", content: Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join("") },
       ...files.map(([key, content]) => ({ path: `${etc}/${key.toLowerCase()}`, permissions: "0644", owner: "root", content })),
-      { path: `${etc}/fetch-secrets.sh`, permissions: "0700", owner: "root", content: fetchSecretsScript(run, options.secrets) },
+      { path: `${etc}/fetch-secrets.sh`, permissions: "0700", owner: "root", content: fetchSecretsScript(run, options.secrets, release) },
       { path: `/etc/systemd/system/${service}.service`, permissions: "0644", owner: "root", content: unit },
       ...(collector
         ? [
@@ -164,7 +174,7 @@ function shipperFiles(shipper: ContainerVmShipper): { path: string; permissions:
   ];
 }
 
-function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string>>): string {
+function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string>>, release?: { readonly secret: string; readonly repository: string; readonly initial: string }): string {
   return [
     "#!/bin/bash",
     "# Reads the service's secrets with the VM's service account into a file on tmpfs only root can read.",
@@ -173,13 +183,20 @@ function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string
     `mkdir -p ${run}`,
     `out=${run}/secrets.env`,
     ': > "$out.tmp"',
-    ...(Object.keys(secrets).length > 0
+    ...(Object.keys(secrets).length > 0 || release
       ? [
           `token=$(curl -sSf -H 'Metadata-Flavor: Google' http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token | sed -E 's/.*"access_token" *: *"([^"]+)".*/\\1/')`,
           "fetch() {",
           `  printf 'Authorization: Bearer %s\\n' "$token" | curl -sSf -H @- "https://secretmanager.googleapis.com/v1/$1/versions/latest:access" | sed -nE 's/.*"data" *: *"([^"]+)".*/\\1/p' | base64 -d`,
           "}",
           ...Object.entries(secrets).map(([key, id]) => `printf '%s=%s\\n' ${key} "$(fetch ${id})" >> "$out.tmp"`),
+        ]
+      : []),
+    ...(release
+      ? [
+          "# The released image: only the first one or a tag or digest of the service's own repository runs.",
+          `image=$(fetch ${release.secret})`,
+          `case "$image" in "${release.initial}"|"${release.repository}"@sha256:*|"${release.repository}":*) printf '%s' "$image" > ${run}/image ;; *) echo "Refusing image $image: not of ${release.repository}" >&2; exit 1 ;; esac`,
         ]
       : []),
     'mv "$out.tmp" "$out"',
@@ -198,6 +215,12 @@ function checkOptions(options: ContainerVmOptions): void {
   if (twice) throw new Error(`containerVmUserData: "${twice}" is given twice (env, files, secrets). Fix: give it once`);
   for (const [key, value] of Object.entries(options.env)) {
     if (/[\r\n]/.test(value)) throw new Error(`containerVmUserData env.${key}: a multi-line value cannot go into an env file. Fix: pass it in files`);
+  }
+  if (options.release && !SECRET_ID.test(options.release.secret)) {
+    throw new Error(`containerVmUserData release.secret: "${options.release.secret}" is not a Secret Manager secret id. Fix: pass projects/<project>/secrets/<secret>`);
+  }
+  if (options.release && !/^[a-z0-9.-]+(\/[a-z0-9._-]+)+$/.test(options.release.repository)) {
+    throw new Error(`containerVmUserData release.repository: "${options.release.repository}" is not an image repository. Fix: pass <region>-docker.pkg.dev/<project>/<repository>/<image>, without tag or digest`);
   }
   for (const [key, id] of Object.entries(options.secrets)) {
     if (!SECRET_ID.test(id)) throw new Error(`containerVmUserData secrets.${key}: "${id}" is not a Secret Manager secret id. Fix: pass projects/<project>/secrets/<secret>`);

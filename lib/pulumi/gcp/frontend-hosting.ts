@@ -1,7 +1,8 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { MAX_CDN_BEHAVIOURS, securityResponseHeaders, type FrontendsPlan } from "../../plan/frontends.js";
+import { CDN_INVALIDATE_PERMISSIONS, MAX_CDN_BEHAVIOURS, securityResponseHeaders, type FrontendsPlan } from "../../plan/frontends.js";
 import { gcpServiceAccountId } from "../../plan/gcp.js";
+import { githubSubjectMember } from "./github-federation.js";
 import { projectOf, serviceAgent } from "./project.js";
 
 // Decided once for every cloud; re-exported where GCP callers always found it.
@@ -9,6 +10,10 @@ export { securityResponseHeaders } from "../../plan/frontends.js";
 
 /** Role of an app's deploy account on its own bucket: write and delete its objects, nothing on the bucket itself. */
 export const FRONTEND_DEPLOY_ROLE = "roles/storage.objectAdmin";
+/** Role of an app's deploy account on its own bucket besides: `gcloud storage rsync` reads the bucket's metadata (storage.buckets.get), which objectAdmin lacks. */
+export const FRONTEND_BUCKET_READ_ROLE = "roles/storage.legacyBucketReader";
+/** Role by which a GitHub workflow acts as an app's deploy account. */
+export const WORKLOAD_IDENTITY_USER_ROLE = "roles/iam.workloadIdentityUser";
 /** Role through which Cloud CDN reads a private bucket (private bucket access). */
 export const CDN_READ_ROLE = "roles/storage.objectViewer";
 /** Google group that writes Cloud Storage usage and storage logs into a log bucket. */
@@ -35,6 +40,15 @@ export interface FrontendHostingArgs {
    * @default - `gcpServiceAccountId(name, "ui-<app>")`
    */
   readonly deployAccountId?: (app: string) => string;
+  /**
+   * Lets each app's GitHub workflow act as its deploy account: `roles/iam.workloadIdentityUser` for the
+   * pool's principal of the app's `deploySubject` (its repository and environment), nothing broader.
+   * @default - no GitHub sign-in: grant the deploy accounts to your own pipeline
+   */
+  readonly github?: {
+    /** `projects/<number>/locations/global/workloadIdentityPools/<pool>` (`GitHubFederation.poolName`). */
+    readonly workloadIdentityPoolName: pulumi.Input<string>;
+  };
   /**
    * Cloud KMS key (CMEK) the buckets encrypt objects with; Cloud Storage's service agent is granted use of it.
    * @default - Google-managed encryption
@@ -76,6 +90,8 @@ export interface FrontendHostingNodes {
   readonly backendBuckets: Readonly<Record<string, gcp.compute.BackendBucket>>;
   /** App name → its deploy service account. */
   readonly deployAccounts: Readonly<Record<string, gcp.serviceaccount.Account>>;
+  /** Project custom role holding only the URL map's cache invalidation. */
+  readonly invalidateRole: gcp.projects.IAMCustomRole;
   readonly edgePolicy?: gcp.compute.SecurityPolicy;
   readonly address: gcp.compute.GlobalAddress;
   readonly urlMap: gcp.compute.URLMap;
@@ -91,7 +107,8 @@ export interface FrontendHostingNodes {
  * rule `/<fragment>/*`, the shell BFF's routes go to the gateway's backend service, security
  * headers on every file, a Cloud Armor edge policy when the plan asks for a WAF, TLS 1.2+ with a
  * Google-managed certificate, HTTP redirected; and a deploy service account per app that may write
- * only its own bucket.
+ * only its own bucket and invalidate the URL map's cache (a custom role bound with a condition on the
+ * URL map's name), which with `github` only the app's own repository and environment may act as.
  *
  * Cost: the forwarding rules bill hourly, Cloud CDN per GB served and per cache fill, Cloud Storage
  * per GB stored, Cloud Armor per policy and rule.
@@ -111,6 +128,8 @@ export class FrontendHosting extends pulumi.ComponentResource {
   readonly bucketNames: pulumi.Output<Record<string, string>>;
   /** App name → deploy service account email. */
   readonly deployAccountEmails: pulumi.Output<Record<string, string>>;
+  /** Name of the URL map whose cache the deploy accounts invalidate (`frontends.gcp.urlMapName`). */
+  readonly urlMapName: pulumi.Output<string>;
   readonly nodes: FrontendHostingNodes;
 
   constructor(name: string, args: FrontendHostingArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -127,6 +146,8 @@ export class FrontendHosting extends pulumi.ComponentResource {
     const accountIds = apps.map((app) => accountId(app.name));
     const repeated = accountIds.find((id, i) => accountIds.indexOf(id) !== i);
     if (repeated) throw new Error(`FrontendHosting ${name}: two apps would share the deploy account "${repeated}". Fix: give deployAccountId a distinct id per app`);
+    const unsubjected = args.github ? apps.find((a) => !a.deploySubject) : undefined;
+    if (unsubjected) throw new Error(`FrontendHosting ${name}: github is set, but app "${unsubjected.name}" has no GitHub subject because pipelines.repositoryOwner is undefined. Fix: set pipelines.repositoryOwner`);
     super("msa:gcp:FrontendHosting", name, {}, opts);
     const parent = { parent: this };
     const retain = args.retain ?? false;
@@ -221,20 +242,52 @@ export class FrontendHosting extends pulumi.ComponentResource {
       );
     }
 
+    const { urlMapName } = frontends.gcp;
+    // URL maps have no IAM policy of their own: a project binding whose condition names this map.
+    const invalidateRole = new gcp.projects.IAMCustomRole(
+      `${name}-cdn-invalidate`,
+      { roleId: frontends.gcp.invalidateRoleId, title: "Cloud CDN cache invalidation", description: `Invalidates the Cloud CDN cache of URL map ${urlMapName}`, permissions: [...CDN_INVALIDATE_PERMISSIONS], stage: "GA" },
+      parent,
+    );
     const deployAccounts: Record<string, gcp.serviceaccount.Account> = {};
     for (const app of apps) {
       const account = new gcp.serviceaccount.Account(
         `${name}-${app.name}-deploy`,
-        { accountId: accountId(app.name), displayName: `Deploys the ${app.name} micro-frontend`, description: `Writes the files of the ${app.name} ${app.kind}, and nothing else` },
+        { accountId: accountId(app.name), displayName: `Deploys the ${app.name} micro-frontend`, description: `Writes the files of the ${app.name} ${app.kind} and invalidates their cache, and nothing else` },
         parent,
       );
-      new gcp.storage.BucketIAMMember(`${name}-${app.name}-deploy`, { bucket: buckets[app.name]!.name, role: FRONTEND_DEPLOY_ROLE, member: account.member }, parent);
+      const bucket = buckets[app.name]!.name;
+      new gcp.storage.BucketIAMMember(`${name}-${app.name}-deploy`, { bucket, role: FRONTEND_DEPLOY_ROLE, member: account.member }, parent);
+      new gcp.storage.BucketIAMMember(`${name}-${app.name}-deploy-bucket-read`, { bucket, role: FRONTEND_BUCKET_READ_ROLE, member: account.member }, parent);
+      new gcp.projects.IAMMember(
+        `${name}-${app.name}-invalidate`,
+        {
+          project: project.id,
+          role: invalidateRole.name,
+          member: account.member,
+          condition: {
+            title: `Only URL map ${urlMapName}`,
+            description: `The ${app.name} deploy account invalidates the frontends' CDN cache and nothing else`,
+            expression: pulumi.interpolate`resource.name == "projects/${project.id}/global/urlMaps/${urlMapName}"`,
+          },
+        },
+        parent,
+      );
+      if (args.github) {
+        new gcp.serviceaccount.IAMMember(
+          `${name}-${app.name}-github`,
+          { serviceAccountId: account.name, role: WORKLOAD_IDENTITY_USER_ROLE, member: githubSubjectMember(args.github.workloadIdentityPoolName, app.deploySubject!) },
+          parent,
+        );
+      }
       deployAccounts[app.name] = account;
     }
 
     const address = new gcp.compute.GlobalAddress(`${name}-address`, { addressType: "EXTERNAL", ipVersion: "IPV4", description: `Entry of the ${frontends.shell.name} micro-frontends` }, parent);
     const shellService = backendBuckets[frontends.shell.name]!.id;
     const urlMapArgs: gcp.compute.URLMapArgs = {
+      // Named by the plan: the apps' workflows invalidate its cache by this name.
+      name: urlMapName,
       description: `Micro-frontends: ${frontends.shell.name} shell, ${frontends.fragments.length} fragments`,
       defaultService: shellService,
       hostRules: [{ hosts: ["*"], pathMatcher: "frontends" }],
@@ -276,7 +329,8 @@ export class FrontendHosting extends pulumi.ComponentResource {
     this.url = pulumi.interpolate`https://${domains[0]!}`;
     this.bucketNames = pulumi.all(Object.fromEntries(Object.entries(buckets).map(([app, bucket]) => [app, bucket.name])));
     this.deployAccountEmails = pulumi.all(Object.fromEntries(Object.entries(deployAccounts).map(([app, account]) => [app, account.email])));
-    this.nodes = { logBucket, buckets, backendBuckets, deployAccounts, ...(edgePolicy ? { edgePolicy } : {}), address, urlMap, certificate, httpsForwardingRule };
-    this.registerOutputs({ url: this.url, address: this.address, bucketNames: this.bucketNames, deployAccountEmails: this.deployAccountEmails });
+    this.urlMapName = urlMap.name;
+    this.nodes = { logBucket, buckets, backendBuckets, deployAccounts, invalidateRole, ...(edgePolicy ? { edgePolicy } : {}), address, urlMap, certificate, httpsForwardingRule };
+    this.registerOutputs({ url: this.url, address: this.address, bucketNames: this.bucketNames, deployAccountEmails: this.deployAccountEmails, urlMapName: this.urlMapName });
   }
 }

@@ -12,6 +12,7 @@ export * from "./instance-group-service.js";
 export * from "./app-engine-application.js";
 export * from "./app-engine-service.js";
 export * from "./workload-identity.js";
+export * from "./trace-collector.js";
 export * from "./user-directory.js";
 export * from "./service-registry.js";
 export * from "./monitoring.js";

@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { edgeProxyHost, type EdgeProxyAuthService, type EdgeProxyIssuer } from "../../plan/edge-proxy.js";
+import { instanceGroupRollout } from "../../plan/cloud-build.js";
 import { gcpImage, LOAD_BALANCER_BACKEND_TAG } from "../../plan/gcp.js";
 import { CLOUD_TRACE_ROLE, hostCollectorConfig, hostCollectorImage, otelEnvironment } from "../../plan/tracing.js";
 import { hostShipperConfig } from "../../plan/host-bootstrap.js";
@@ -10,6 +11,7 @@ import type { GatewayBackend } from "./api-gateway.js";
 import { CONTAINER_VM_IMAGE, containerVmUserData } from "./container-vm.js";
 import type { LogBufferLink } from "./log-cluster.js";
 import { projectOf } from "./project.js";
+import { createReleaseSecret, type ReleaseSecret } from "./service-delivery.js";
 import { findService, ServiceIdentity, mergeAttachments, type ServiceAttachment } from "./service-identity.js";
 import type { RegistryLink } from "./service-registry.js";
 import { GOOGLE_CLOUD_PROJECT_ENV, SESSION_STORE_TLS_CA_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
@@ -80,6 +82,21 @@ export interface InstanceGroupServiceArgs {
    */
   readonly edgeProxy?: { readonly issuer?: pulumi.Input<EdgeProxyIssuer>; readonly authService?: EdgeProxyAuthService };
   /**
+   * Release the service through a pipeline (`ServiceDelivery` with `deploy.kind` "instance-group"): a
+   * Secret Manager secret `secretId` is created here with the plan's image, the VMs run its latest
+   * version, read at boot with their own account (granted accessor on this secret only), so a release
+   * adds a version and replaces the VMs, and the instance template never changes per release.
+   * @default - no pipeline: the plan's image is fixed in the template
+   */
+  readonly release?: {
+    readonly secretId: string;
+    /**
+     * Protect the secret and keep it when the stack deletes it (prod): losing it would put the planned image back.
+     * @default false
+     */
+    readonly retain?: boolean;
+  };
+  /**
    * Labels on the template, its VMs and the service's secrets.
    * @default - none
    */
@@ -128,7 +145,13 @@ export class InstanceGroupService extends pulumi.ComponentResource {
   readonly dnsName?: string;
   /** Address of the internal load balancer, when registered. */
   readonly internalAddress?: pulumi.Output<string>;
+  /** Name of the regional managed instance group (what a pipeline replaces). */
+  readonly instanceGroupManagerName: pulumi.Output<string>;
+  /** With `release`: the release secret (`projects/<p>/secrets/<id>`) and the image released last. */
+  readonly release?: Pick<ReleaseSecret, "secret" | "image">;
   readonly nodes: {
+    /** With `release`: the VMs' account reading the release secret. */
+    readonly releaseReader?: gcp.secretmanager.SecretIamMember;
     readonly healthCheck: gcp.compute.HealthCheck;
     /** The gateway's probe through the edge proxy, when there is one. */
     readonly edgeHealthCheck?: gcp.compute.HealthCheck;
@@ -175,6 +198,15 @@ export class InstanceGroupService extends pulumi.ComponentResource {
       parent,
     );
 
+    const repositoryUrl = pulumi.output(args.repository.url);
+    const release = args.release
+      ? createReleaseSecret(`${name}-release`, { serviceName: service.name, secretId: args.release.secretId, ...(args.release.retain ? { retain: true } : {}), initialImage: repositoryUrl.apply((url) => gcpImage(service, url)), ...(args.labels ? { labels: args.labels } : {}) }, this)
+      : undefined;
+    // The VMs read only their own release secret, at each boot.
+    const releaseReader = release
+      ? new gcp.secretmanager.SecretIamMember(`${name}-release-reader`, { secretId: release.secret, role: "roles/secretmanager.secretAccessor", member: this.identity.member }, parent)
+      : undefined;
+
     const healthCheck = new gcp.compute.HealthCheck(
       `${name}-health`,
       { httpHealthCheck: { port: service.port, requestPath: service.healthPath }, checkIntervalSec: 10, timeoutSec: 5, healthyThreshold: 2, unhealthyThreshold: 3, logConfig: { enable: false } },
@@ -195,11 +227,13 @@ export class InstanceGroupService extends pulumi.ComponentResource {
     const secretIds = pulumi.all(this.identity.secretIds);
     const logBuffer = args.logBuffer;
     const userData = pulumi
-      .all([env, secretIds, args.repository.url, args.sessions?.caCertificate ?? "", args.edgeProxy?.issuer, logBuffer?.host ?? ""])
-      .apply(([resolvedEnv, { [LOG_BUFFER_PASSWORD_ENV]: bufferSecret, ...secrets }, repositoryUrl, ca, issuer, bufferHost]) =>
+      .all([env, secretIds, repositoryUrl, args.sessions?.caCertificate ?? "", args.edgeProxy?.issuer, logBuffer?.host ?? "", release?.secret ?? ""])
+      .apply(([resolvedEnv, { [LOG_BUFFER_PASSWORD_ENV]: bufferSecret, ...secrets }, url, ca, issuer, bufferHost, releaseSecret]) =>
         containerVmUserData({
           service: service.name,
-          image: gcpImage(service, repositoryUrl),
+          image: gcpImage(service, url),
+          // A release is a digest of the image the pipeline pushes (`<repository url>/<repository>`).
+          ...(releaseSecret ? { release: { secret: releaseSecret, repository: `${url}/${service.repository}` } } : {}),
           port: service.port,
           env: resolvedEnv,
           ...(args.sessions ? { files: { [SESSION_STORE_TLS_CA_ENV]: ca } } : {}),
@@ -242,8 +276,9 @@ export class InstanceGroupService extends pulumi.ComponentResource {
     };
     args.transform?.instanceTemplate?.(templateArgs);
     // Templates are immutable: a change creates a new one, which the group then rolls out.
-    const instanceTemplate = new gcp.compute.InstanceTemplate(`${name}-template`, templateArgs, { parent: this, dependsOn: [...this.identity.nodes.bindings] });
+    const instanceTemplate = new gcp.compute.InstanceTemplate(`${name}-template`, templateArgs, { parent: this, dependsOn: [...this.identity.nodes.bindings, ...(releaseReader ? [releaseReader] : [])] });
 
+    const rollout = instanceGroupRollout(zones.length);
     const managerArgs: gcp.compute.RegionInstanceGroupManagerArgs = {
       region: plan.region,
       baseInstanceName: `${plan.name}-${service.name}`.slice(0, 54).replace(/-+$/, ""),
@@ -252,8 +287,8 @@ export class InstanceGroupService extends pulumi.ComponentResource {
       versions: [{ name: "primary", instanceTemplate: instanceTemplate.selfLinkUnique }],
       namedPorts: [{ name: "http", port: proxied ? proxied.port : service.port }],
       autoHealingPolicies: { healthCheck: healthCheck.id, initialDelaySec: AUTOHEALING_INITIAL_DELAY_SECONDS },
-      // A new template replaces VMs zone by zone, surging one per zone and never dropping below the target.
-      updatePolicy: { type: "PROACTIVE", minimalAction: "REPLACE", maxSurgeFixed: zones.length, maxUnavailableFixed: 0, instanceRedistributionType: "PROACTIVE" },
+      // A new template replaces VMs zone by zone, surging one per zone and never dropping below the target (as a release does).
+      updatePolicy: { type: "PROACTIVE", minimalAction: "REPLACE", maxSurgeFixed: rollout.maxSurge, maxUnavailableFixed: rollout.maxUnavailable, instanceRedistributionType: "PROACTIVE" },
       waitForInstances: false,
     };
     args.transform?.instanceGroupManager?.(managerArgs);
@@ -303,6 +338,8 @@ export class InstanceGroupService extends pulumi.ComponentResource {
     }
 
     this.instanceGroup = instanceGroupManager.instanceGroup;
+    this.instanceGroupManagerName = instanceGroupManager.name;
+    if (release) this.release = { secret: release.secret, image: release.image };
     this.healthCheckId = healthCheck.id;
     // Through the proxy, the gateway's probe also fails when the proxy is down (the health path passes unchecked).
     const edgeHealthCheck = proxied
@@ -313,7 +350,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
         )
       : undefined;
     this.backend = { kind: "instanceGroup", instanceGroup: this.instanceGroup, healthCheck: edgeHealthCheck?.id ?? this.healthCheckId, dependsOn: [instanceGroupManager] };
-    this.nodes = { healthCheck, ...(edgeHealthCheck ? { edgeHealthCheck } : {}), instanceTemplate, instanceGroupManager, autoscaler, ...(registered ? { internalForwardingRule: registered.forwardingRule, registration: registered.registration } : {}) };
+    this.nodes = { ...(releaseReader ? { releaseReader } : {}), healthCheck, ...(edgeHealthCheck ? { edgeHealthCheck } : {}), instanceTemplate, instanceGroupManager, autoscaler, ...(registered ? { internalForwardingRule: registered.forwardingRule, registration: registered.registration } : {}) };
     this.registerOutputs({ instanceGroup: this.instanceGroup, email: this.identity.email });
   }
 }

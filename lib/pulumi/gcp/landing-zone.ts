@@ -1,13 +1,16 @@
+import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { gatewayAuthPolicies, type JwtIssuer } from "../../kubernetes/gateway-auth.js";
 import { externalEdgeProxyIssuer } from "../../plan/edge-proxy.js";
+import type { EndpointsIssuer } from "../../plan/endpoints-proxy.js";
 import { labelsFor } from "../../kubernetes/labels.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { defaultExporter, tracingAddOn } from "../../kubernetes/tracing.js";
 import { CLOUD_TRACE_ROLE } from "../../plan/tracing.js";
+import { usesCentralCollector } from "../../plan/trace-collector.js";
 import type { AddOn } from "../../kubernetes/types.js";
-import { checkCloudBuildDeploy, cloudBuildNames, workerPoolName } from "../../plan/cloud-build.js";
+import { cloudBuildNames, INSTANCE_GROUP_ROLLER_PERMISSIONS, instanceGroupRollerRoleId, workerPoolName } from "../../plan/cloud-build.js";
 import { repositoryFullName, type ServiceDeliveryPlan } from "../../plan/delivery.js";
 import { gcpImage, gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
 import { planLandingZone } from "../../plan/planner.js";
@@ -27,6 +30,7 @@ import { LogCluster } from "./log-cluster.js";
 import { EventStore } from "./event-store.js";
 import { FirestoreStore } from "./firestore-store.js";
 import { FrontendHosting } from "./frontend-hosting.js";
+import { GitHubFederation } from "./github-federation.js";
 import { MessageBroker, PUBSUB_TOPICS_ENV } from "./message-broker.js";
 import { Monitoring } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
@@ -34,10 +38,11 @@ import { projectOf } from "./project.js";
 import { sagaAttachment, SagaOrchestrator } from "./saga-orchestrator.js";
 import { ServiceDatabase } from "./service-database.js";
 import type { ServiceAttachment } from "./service-identity.js";
-import { ServiceDelivery } from "./service-delivery.js";
+import { ServiceDelivery, type ServiceDeliveryArgs } from "./service-delivery.js";
 import { ServiceRegistry } from "./service-registry.js";
 import { ServiceWorkload, WORKLOAD_IDENTITY_ANNOTATION, type BrokerLink } from "./service-workload.js";
 import { SessionStore } from "./session-store.js";
+import { TraceCollector } from "./trace-collector.js";
 import { IDENTITY_PLATFORM_JWKS_URI, identityPlatformIssuer, UserDirectory } from "./user-directory.js";
 import { WorkloadIdentity } from "./workload-identity.js";
 
@@ -77,7 +82,8 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
  * (VMs and App Engine), SessionStore on Memorystore, MessageBroker on Pub/Sub, the ELK LogPipeline
  * with its Redis buffer on GKE (on VMs a LogCluster of its own, Filebeat beside each service), UserDirectory on Identity Platform, the ApiGateway (HTTPS load
  * balancer with Cloud Armor) routing to every exposed service, Monitoring, and with frontends FrontendHosting
- * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service), all children of this component.
+ * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service; with a repository owner, GitHubFederation
+ * so each app's workflow deploys it without a key), all children of this component.
  *
  * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
  *
@@ -96,19 +102,23 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly logging?: LogPipeline;
   /** VMs and App Engine: the private GKE cluster running the log pipeline and its buffer. */
   readonly logCluster?: LogCluster;
+  /** App Engine with tracing: the central OpenTelemetry collector on the logging cluster, exporting to Cloud Trace. */
+  readonly traceCollector?: TraceCollector;
   /** The Identity Platform directory issuing the tokens the gateway checks; absent when the spec names its own `auth.issuer`. */
   readonly users?: UserDirectory;
   readonly gateway: ApiGateway;
   readonly monitoring?: Monitoring;
   /** The micro-frontends' buckets and CDN, when the plan has `frontends`. */
   readonly frontends?: FrontendHosting;
+  /** GitHub Actions' keyless sign-in, when frontends have a repository owner to trust. */
+  readonly github?: GitHubFederation;
   /** One orchestrator per saga, in spec order. */
   readonly sagas: readonly SagaOrchestrator[];
   /** Service name → the database it owns. */
   readonly databases: ReadonlyMap<string, ServiceDatabase>;
   /** Service or BFF name → its component (GKE workload, instance group or App Engine service, by tier). */
   readonly services: ReadonlyMap<string, ServiceComponent>;
-  /** Service or BFF name → its Cloud Build trigger and account, with `pipelines.perService` (native). */
+  /** Service or BFF name → its Cloud Build trigger and account, with `pipelines.perService` (native): it rolls the GKE Deployment, replaces the managed instance group's VMs or deploys the App Engine service, by tier. */
   readonly deliveries: ReadonlyMap<string, ServiceDelivery>;
   /** The private pool every build runs in, when the cluster's endpoint is private. */
   readonly buildPool?: BuildWorkerPool;
@@ -123,6 +133,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly serviceDomain?: pulumi.Output<string>;
   /** The micro-frontends' CDN (https). */
   readonly frontendsUrl?: pulumi.Output<string>;
+  /** The GitHub OIDC provider's full name: each app repository's `GCP_WORKLOAD_IDENTITY_PROVIDER` variable. */
+  readonly githubWorkloadIdentityProvider?: pulumi.Output<string>;
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
@@ -135,7 +147,6 @@ export class LandingZone extends pulumi.ComponentResource {
     if (plan.delivery?.provider === "github-actions") {
       throw new Error(`LandingZone pipelines.provider: "github-actions" is not built on gcp (no Workload Identity Federation for GitHub is created). Fix: set pipelines.provider: native (Cloud Build), or pipelines.perService: false and run \`mlz workflows\` against a federation of your own`);
     }
-    plan.delivery?.services.forEach(checkCloudBuildDeploy);
     const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
     if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
     const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
@@ -192,6 +203,14 @@ export class LandingZone extends pulumi.ComponentResource {
       const shippers = plan.tier === "iaas" ? { hostsCidr: network.layout.subnet } : { appEngineLogs: true };
       this.logCluster = new LogCluster(`${name}-logging`, { plan, placement: { ...placement, authorizedNetworks }, ...shippers }, parent);
       this.logging = this.logCluster.pipeline;
+      // App Engine runs no collector beside a service: one central collector on the logging cluster takes every service's OTLP.
+      if (plan.tracing && usesCentralCollector(plan)) {
+        this.traceCollector = new TraceCollector(
+          `${name}-traces`,
+          { plan, provider: this.logCluster.platform.provider, subnetworkId: network.subnetworkId, sourceRanges: [network.layout.subnet], dependsOn: this.logCluster.platform.ready },
+          parent,
+        );
+      }
     }
     const project = projectOf(this);
     // Identity Platform's issuer is fixed by the project, so the services' policies need not wait for the directory.
@@ -200,6 +219,8 @@ export class LandingZone extends pulumi.ComponentResource {
 
     // VMs have no mesh: an edge proxy in front of each exposed service runs the same check (planned in lib/plan/edge-proxy.ts).
     const edgeProxy = plan.edgeProxy ? edgeProxyArgs(plan, tokens, this.serviceRegistry?.link.domain) : undefined;
+    // App Engine has no mesh and no proxy of ours in the path: ESP beside each exposed service checks the tokens (lib/plan/endpoints-proxy.ts).
+    const endpointsIssuer = plan.endpointsProxy ? endpointsProxyIssuer(plan, tokens) : undefined;
     const services = new Map<string, ServiceComponent>();
     const backends: Record<string, GatewayBackend> = {};
     const appEngine =
@@ -209,6 +230,21 @@ export class LandingZone extends pulumi.ComponentResource {
     // One pool for every service: its workers sit in the subnet the private endpoint authorizes.
     const pool = platform && plan.delivery && plan.cluster!.privateEndpoint ? new BuildWorkerPool(`${name}-builds`, { name: workerPoolName(plan.name, plan.environment), region: plan.region, subnetworkId: network.subnetworkId }, parent) : undefined;
     if (pool) this.buildPool = pool;
+    // One role for every VM pipeline; each account holds it only on its own group (a condition on the group's name).
+    const rollerRole =
+      plan.delivery && plan.tier === "iaas"
+        ? new gcp.projects.IAMCustomRole(
+            `${name}-mig-roller`,
+            {
+              roleId: instanceGroupRollerRoleId(plan.name, plan.environment),
+              title: `Replace the VMs of one managed instance group (${prefix})`,
+              description: "Held by each VM service's Cloud Build account, conditioned on its own group",
+              permissions: [...INSTANCE_GROUP_ROLLER_PERMISSIONS],
+              stage: "GA",
+            },
+            parent,
+          )
+        : undefined;
     for (const service of plan.services) {
       const attachments: ServiceAttachment[] = [];
       if (service.database) {
@@ -269,10 +305,26 @@ export class LandingZone extends pulumi.ComponentResource {
       const repository = { url: this.registry.repositoryUrls[service.repository]!, name: this.registry.repositoryNames[service.repository]! };
       const registry = this.serviceRegistry?.link;
       const planned = plan.delivery?.services.find((s) => s.service === service.name);
-      const delivery = platform && planned ? createDelivery(name, plan, planned, platform, repository, pool, this) : undefined;
-      if (delivery) deliveries.set(service.name, delivery);
+      const names = planned ? cloudBuildNames(plan.name, plan.environment, planned) : undefined;
+      // VMs and App Engine read their release secret themselves, so it is created with them and their pipeline comes after.
+      const release = names ? { release: { secretId: names.releaseSecret, retain } } : {};
+      const deliver = (deploy: ServiceDeliveryArgs["deploy"], secret?: pulumi.Output<string>) =>
+        createDelivery(name, plan, planned!, deploy, repository, secret ? { secret } : { secretId: names!.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)), retain }, pool, this);
+      let delivery: ServiceDelivery | undefined;
       let component: ServiceComponent;
       if (platform) {
+        delivery = planned
+          ? deliver({
+              clusterName: platform.clusterName,
+              location: plan.region,
+              privateEndpoint: plan.cluster!.privateEndpoint,
+              namespace: planned.deploy.namespace,
+              deployment: planned.deploy.deployment,
+              container: planned.deploy.container,
+              // The namespace comes with the platform's add-ons; the Role may exist before its Deployment.
+              rbac: { provider: platform.provider, labels: labelsFor(plan, planned.service), dependsOn: [...platform.ready] },
+            })
+          : undefined;
         component = new ServiceWorkload(
           `${name}-${service.name}`,
           {
@@ -289,18 +341,44 @@ export class LandingZone extends pulumi.ComponentResource {
       } else if (appEngine) {
         // App Engine takes other services only once its default service exists.
         const defaultService = services.get(plan.services[0]!.name);
-        component = new AppEngineService(
+        const appService = new AppEngineService(
           `${name}-${service.name}`,
-          { ...common, network: { name: network.networkName, subnetwork: network.subnetworkName }, repository, ...(registry ? { discovery: { registry, defaultHostname: appEngine.defaultHostname } } : {}) },
+          {
+            ...common,
+            ...release,
+            network: { name: network.networkName, subnetwork: network.subnetworkName },
+            repository,
+            ...(registry ? { discovery: { registry, defaultHostname: appEngine.defaultHostname } } : {}),
+            ...(endpointsIssuer && plan.endpointsProxy!.services.includes(service.name) ? { endpoints: { issuer: endpointsIssuer } } : {}),
+          },
           { parent: this, dependsOn: [...appEngine.ready, ...network.privateServiceAccess, ...(defaultService ? [defaultService] : [])] },
         );
+        delivery = planned ? deliver({ kind: "app-engine", settings: appService.versionSettings, runtimeAccount: appService.identity.nodes.account.name }, appService.release!.secret) : undefined;
+        component = appService;
       } else {
-        component = new InstanceGroupService(
+        const groupService = new InstanceGroupService(
           `${name}-${service.name}`,
-          { ...common, networkId: network.networkId, subnetworkId: network.subnetworkId, repository, ...(registry ? { discovery: registry } : {}), ...(edgeProxy ? { edgeProxy } : {}), ...(this.logCluster?.buffer ? { logBuffer: this.logCluster.buffer } : {}) },
+          {
+            ...common,
+            ...release,
+            networkId: network.networkId,
+            subnetworkId: network.subnetworkId,
+            repository,
+            ...(registry ? { discovery: registry } : {}),
+            ...(edgeProxy ? { edgeProxy } : {}),
+            ...(this.logCluster?.buffer ? { logBuffer: this.logCluster.buffer } : {}),
+          },
           parent,
         );
+        delivery = planned
+          ? deliver(
+              { kind: "instance-group", instanceGroupManager: groupService.instanceGroupManagerName, region: plan.region, zoneCount: plan.network.availabilityZones.length, rollerRole: rollerRole!.name },
+              groupService.release!.secret,
+            )
+          : undefined;
+        component = groupService;
       }
+      if (delivery) deliveries.set(service.name, delivery);
       services.set(service.name, component);
       if (component.backend) backends[service.name] = component.backend;
     }
@@ -334,6 +412,9 @@ export class LandingZone extends pulumi.ComponentResource {
     }
     if (plan.frontends) {
       const bff = plan.frontends.shellBff;
+      const owner = plan.frontends.shell.source.owner;
+      // With a repository owner, each app's repository deploys it from its environment without a key.
+      if (owner) this.github = new GitHubFederation(`${name}-github`, { owner, poolId: plan.frontends.gcp.githubPoolId, providerId: plan.frontends.gcp.githubProviderId }, parent);
       this.frontends = new FrontendHosting(
         `${name}-frontends`,
         {
@@ -341,12 +422,14 @@ export class LandingZone extends pulumi.ComponentResource {
           location: plan.region,
           ...(bff && plan.frontends.apiRoutes.length > 0 ? { apiBackendServiceId: this.gateway.backendServiceIds[bff]! } : {}),
           deployAccountId: (app) => gcpServiceAccountId(plan.name, `ui-${app}`),
+          ...(this.github ? { github: { workloadIdentityPoolName: this.github.poolName } } : {}),
           retain,
           labels,
         },
         parent,
       );
       this.frontendsUrl = this.frontends.url;
+      if (this.github) this.githubWorkloadIdentityProvider = this.github.providerName;
     }
     if (asked.has("monitoring")) {
       this.monitoring = new Monitoring(`${name}-monitoring`, { plan, backendServiceNames: this.gateway.backendServiceNames, namePrefix: prefix, labels }, parent);
@@ -375,6 +458,9 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.alertTopic ? { alertTopic: this.alertTopic } : {}),
       ...(this.serviceDomain ? { serviceDomain: this.serviceDomain } : {}),
       ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
+      // The repository variables of each app's workflow: GCP_DEPLOY_SERVICE_ACCOUNT and GCP_FRONTEND_BUCKET by app.
+      ...(this.frontends ? { frontendDeployAccounts: this.frontends.deployAccountEmails, frontendBuckets: this.frontends.bucketNames } : {}),
+      ...(this.githubWorkloadIdentityProvider ? { githubWorkloadIdentityProvider: this.githubWorkloadIdentityProvider } : {}),
     };
   }
 }
@@ -416,15 +502,16 @@ function createPlatform(name: string, plan: LandingZonePlan, network: Network, p
 }
 
 /**
- * A service's Cloud Build trigger and account (caas): it pushes to the service's own repository and
- * rolls only its Deployment, through the shared private pool when the endpoint is private.
+ * A service's Cloud Build trigger and account: it pushes to the service's own repository and releases
+ * only its Deployment, managed instance group or App Engine service, through the shared private pool when there is one.
  */
 function createDelivery(
   name: string,
   plan: LandingZonePlan,
   planned: ServiceDeliveryPlan,
-  platform: KubernetesPlatform,
+  deploy: ServiceDeliveryArgs["deploy"],
   repository: { readonly url: pulumi.Output<string>; readonly name: pulumi.Output<string> },
+  release: ServiceDeliveryArgs["release"],
   pool: BuildWorkerPool | undefined,
   parent: pulumi.Resource,
 ): ServiceDelivery {
@@ -442,17 +529,8 @@ function createDelivery(
       source: { owner, repository: planned.source.name, branch: planned.source.branch },
       repository: { name: repository.name, location: plan.region },
       image: pulumi.interpolate`${repository.url}/${service.repository}`,
-      release: { secretId: names.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)) },
-      deploy: {
-        clusterName: platform.clusterName,
-        location: plan.region,
-        privateEndpoint: plan.cluster!.privateEndpoint,
-        namespace: planned.deploy.namespace,
-        deployment: planned.deploy.deployment,
-        container: planned.deploy.container,
-        // The namespace comes with the platform's add-ons; the Role may exist before its Deployment.
-        rbac: { provider: platform.provider, labels: labelsFor(plan, planned.service), dependsOn: [...platform.ready] },
-      },
+      release,
+      deploy,
       approval: planned.approval,
       testCommand: plan.delivery!.testCommand,
       ...(pool ? { workerPool: pool.id } : {}),
@@ -472,6 +550,14 @@ function edgeProxyArgs(plan: LandingZonePlan, identityPlatform: pulumi.Output<Jw
   const external = externalEdgeProxyIssuer(plan);
   if (external) return { issuer: external };
   return identityPlatform ? { issuer: identityPlatform.apply((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri ?? IDENTITY_PLATFORM_JWKS_URI, audiences: [...i.audiences] })) } : undefined;
+}
+
+/** The issuer ESP validates on App Engine: `auth.issuer` with its audiences (ESP reads its discovery document without `auth.jwksUri`), else Identity Platform's. */
+function endpointsProxyIssuer(plan: LandingZonePlan, identityPlatform: pulumi.Output<JwtIssuer> | undefined): pulumi.Output<EndpointsIssuer> {
+  const tokens = plan.auth?.tokens;
+  if (tokens?.issuer) return pulumi.output({ issuer: tokens.issuer, ...(tokens.jwksUri ? { jwksUri: tokens.jwksUri } : {}), audiences: tokens.audiences });
+  if (!identityPlatform) throw new Error(`LandingZone gateway.auth: jwt on App Engine needs an issuer. Fix: set auth.issuer, or leave it unset for Identity Platform`);
+  return identityPlatform.apply((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri ?? IDENTITY_PLATFORM_JWKS_URI, audiences: [...i.audiences] }));
 }
 
 /** An event-sourced service publishes through its store's forwarder, so it gets neither publish grants nor topic names itself. */
@@ -496,7 +582,7 @@ function checkAccountIds(plan: LandingZonePlan): void {
   };
   if (plan.tier === "caas") claim("nodes", "the GKE nodes");
   if (plan.logging?.cluster && plan.tier === "paas") claim("logstash", "Logstash pulling the App Engine log export");
-  if (plan.tracing && plan.tier === "caas") claim("otel", "the trace collector");
+  if (plan.tracing && (plan.tier === "caas" || usesCentralCollector(plan))) claim("otel", "the trace collector");
   for (const service of plan.services) {
     claim(service.name, `services[${service.name}]`);
     if (service.eventStore) {

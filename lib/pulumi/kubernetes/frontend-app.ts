@@ -35,6 +35,11 @@ export interface FrontendAppArgs {
    */
   readonly imagePullSecretName?: string;
   /**
+   * Argo CD applies the app's Deployment from its repository's `deploy/` folder (`frontendGitOpsFiles`); this component keeps the rest.
+   * @default false
+   */
+  readonly gitOps?: boolean;
+  /**
    * Patches applied to a child's args before it is created.
    * @default - none
    */
@@ -78,6 +83,7 @@ export class FrontendApp extends pulumi.ComponentResource {
     if (!app) {
       throw new Error(`FrontendApp args.app: "${args.app}" is not the shell or a fragment of plan.frontends. Fix: use one of ${[frontends.shell, ...frontends.fragments].map((a) => a.name).join(", ")}`);
     }
+    if (args.gitOps && args.image !== undefined) throw new Error(`FrontendApp args.image: "${args.image}" is set, but with gitOps Argo CD deploys the image committed to the app's deploy/ folder. Fix: leave image out`);
     const image = args.image ?? frontendImage(plan, app);
     // Built before registering, so bad input fails before anything is created.
     const objects = frontendAppManifests(plan, app, {
@@ -88,7 +94,8 @@ export class FrontendApp extends pulumi.ComponentResource {
       ...(args.imagePullSecretName !== undefined ? { imagePullSecretName: args.imagePullSecretName } : {}),
     });
     super("msa:kubernetes:FrontendApp", name, {}, opts);
-    const manifestArgs: k8s.yaml.v2.ConfigGroupArgs = { objs: objects.map((o) => ({ ...o })) };
+    // Under GitOps the Deployment is Argo CD's alone: two owners would undo each other's image.
+    const manifestArgs: k8s.yaml.v2.ConfigGroupArgs = { objs: objects.filter((o) => !(args.gitOps && o.kind === "Deployment")).map((o) => ({ ...o })) };
     args.transform?.manifests?.(manifestArgs);
     this.children = {
       manifests: new k8s.yaml.v2.ConfigGroup(`${name}-manifests`, manifestArgs, { parent: this, provider: args.provider, dependsOn: dependencyList(opts?.dependsOn) }),

@@ -2,9 +2,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { databaseCredentialsSecretName, dataNamespace, dataNamespaceManifests } from "../../kubernetes/database.js";
-import { clusterDatabaseAddOns, clusterDatabaseEnv, clusterDatabaseSecretEnv, clusterDatabaseServices, clusterDatabaseUser } from "../../kubernetes/service-databases.js";
+import {
+  clusterDatabaseAddOns,
+  clusterDatabaseEnv,
+  clusterDatabaseSecretEnv,
+  clusterDatabaseServices,
+  clusterDatabaseUser,
+  clusterDataCaConfigMap,
+  clusterDataTrustAddOn,
+} from "../../kubernetes/service-databases.js";
 import { frontendImage, frontendNamespace, frontendNamespaceManifests, frontendRouteConflicts } from "../../kubernetes/frontends.js";
-import { gitOpsAddOn } from "../../kubernetes/gitops.js";
+import { frontendsByGitOps, gitOpsAddOn } from "../../kubernetes/gitops.js";
 import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { monitoringAddOn } from "../../kubernetes/monitoring.js";
@@ -71,6 +79,7 @@ export interface LandingZoneArgs {
   readonly registry?: RegistryArgs;
   /**
    * Bundle images of the micro-frontends by app name, e.g. the tag an app's pipeline just pushed; each app rolls on its own.
+   * Refused with `pipelines.perService`: Argo CD then deploys the digest each app's workflow commits.
    * @default - `<zone>-<app>-ui:latest` (behind `registry.server` when given)
    */
   readonly frontendImages?: Readonly<Record<string, string>>;
@@ -107,7 +116,9 @@ export interface LandingZoneTransform {
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
  * database, a MariaDB (mariadb-operator) per mysql database, a TLS-only Redis per key-value
  * store and a TLS-only FerretDB on its own CloudNativePG DocumentDB cluster per document store
- * (each reachable only by its owner), event stores and choreographed sagas on Kafka, every
+ * (each reachable only by its owner, which verifies the server against its store's CA that
+ * trust-manager copies next to it; cert-manager and trust-manager are the cluster's own when the spec
+ * sets `kubernetes.*.install: false`), event stores and choreographed sagas on Kafka, every
  * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
  * own repository, and the micro-frontends (the shell at `/`, each fragment at `/<fragment>/`, on
  * the gateway's host beside the shell BFF's routes). The plan decides everything; a spec asking
@@ -190,6 +201,7 @@ export class LandingZone extends pulumi.ComponentResource {
     for (const service of plan.services) {
       const serviceTransform = transform.service?.(service.name);
       const secretValues = args.secretValues?.[service.name];
+      const dataCaConfigMap = clusterDataCaConfigMap(plan, service);
       const image = args.registry && !imageSetInSpec(plan, service) ? `${args.registry.server.replace(/\/+$/, "")}/${service.image}` : undefined;
       services[service.name] = new ServiceWorkload(
         `${name}-${service.name}`,
@@ -212,6 +224,8 @@ export class LandingZone extends pulumi.ComponentResource {
               }
             : {}),
           ...(secretValues ? { secretValues } : {}),
+          // The owner verifies its data store's server certificate against the CA trust-manager copies next to it.
+          ...(dataCaConfigMap ? { dataCaConfigMap } : {}),
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: pullSecret.metadata.name } : {}),
           ...(serviceTransform ? { transform: serviceTransform } : {}),
@@ -237,7 +251,9 @@ export class LandingZone extends pulumi.ComponentResource {
    * mariadb-operator for mysql, a TLS-only Redis with cert-manager's certificate for key-value,
    * FerretDB on a CloudNativePG DocumentDB cluster for document):
    * a generated password in a basic-auth Secret there (the owner's only copy is its own Secret),
-   * then per engine the operator, the databases and their owner-only NetworkPolicies.
+   * then per engine the operator, the databases and their owner-only NetworkPolicies, and last
+   * trust-manager with a Bundle per owner handing it its store's CA certificate. cert-manager and
+   * trust-manager are left out where the spec reuses the cluster's own (`kubernetes.*.install: false`).
    */
   private databases(name: string, provider: k8s.Provider): { secretEnv: Record<string, Record<string, pulumi.Output<string>>>; resources: pulumi.Resource[] } {
     const { plan } = this;
@@ -275,7 +291,10 @@ export class LandingZone extends pulumi.ComponentResource {
       installed[key] = [...operator, databases];
       return installed[key];
     });
-    return { secretEnv, resources };
+    const trust = clusterDataTrustAddOn(plan);
+    // The trust namespace (the data namespace) must exist before trust-manager starts; the Bundles read the stores' CA Secrets.
+    const trusted = trust ? applyAddOn(`${name}-data-trust`, trust, { provider, parent: this, dependsOn: [namespace, ...trust.dependsOn.flatMap((d) => installed[d] ?? [])] }) : [];
+    return { secretEnv, resources: [...resources, ...trusted] };
   }
 
   /**
@@ -289,9 +308,11 @@ export class LandingZone extends pulumi.ComponentResource {
     const registry = args.registry;
     const pullSecret =
       registry?.username !== undefined && registry.password !== undefined ? registrySecret(`${name}-frontends`, plan, registry, provider, this, namespace, frontendNamespace(plan)) : undefined;
+    // With pipelines, Argo CD rolls each app's Deployment from its repository, as it does the services'.
+    const gitOps = frontendsByGitOps(plan);
     const apps: Record<string, FrontendApp> = {};
     for (const app of [plan.frontends.shell, ...plan.frontends.fragments]) {
-      const image = args.frontendImages?.[app.name] ?? (registry ? `${registry.server.replace(/\/+$/, "")}/${frontendImage(plan, app)}` : undefined);
+      const image = gitOps ? undefined : (args.frontendImages?.[app.name] ?? (registry ? `${registry.server.replace(/\/+$/, "")}/${frontendImage(plan, app)}` : undefined));
       const appTransform = args.transform?.frontend?.(app.name);
       apps[app.name] = new FrontendApp(
         `${name}-ui-${app.name}`,
@@ -305,6 +326,7 @@ export class LandingZone extends pulumi.ComponentResource {
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: REGISTRY_SECRET_NAME } : {}),
           ...(appTransform ? { transform: appTransform } : {}),
+          ...(gitOps ? { gitOps: true } : {}),
         },
         { parent: this, dependsOn: [namespace, ...this.ingress.resources, ...(pullSecret ? [pullSecret] : [])] },
       );
@@ -348,6 +370,9 @@ function checkArgs(plan: LandingZonePlan, args: LandingZoneArgs): void {
     );
   }
   const apps = plan.frontends ? [plan.frontends.shell, ...plan.frontends.fragments].map((a) => a.name) : [];
+  if (frontendsByGitOps(plan) && Object.keys(args.frontendImages ?? {}).length > 0) {
+    throw new Error(`LandingZone args.frontendImages: set for ${Object.keys(args.frontendImages!).join(", ")}, but with pipelines.perService Argo CD deploys each app's image from its repository's deploy/ folder. Fix: leave frontendImages out and release through the app's workflow`);
+  }
   for (const app of Object.keys(args.frontendImages ?? {})) {
     if (!apps.includes(app)) throw new Error(`LandingZone args.frontendImages: "${app}" is not a micro-frontend of the spec. Fix: use one of ${apps.join(", ") || "(none: the spec has no frontends)"}`);
   }

@@ -59,6 +59,12 @@ export interface ServiceWorkloadArgs {
    */
   readonly imagePullSecretName?: pulumi.Input<string>;
   /**
+   * A ConfigMap in the workloads namespace holding the CA certificates of the service's own data
+   * store (`dataCaConfigMapName`, written by trust-manager), mounted read-only at `DATA_CA_DIRECTORY`.
+   * @default - no CA mounted
+   */
+  readonly dataCaConfigMap?: string;
+  /**
    * Argo CD delivers the Deployment from the service's repository (`gitOpsDeployment`); this component keeps the rest.
    * @default false
    */
@@ -152,6 +158,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       ...(service.secrets.length > 0 ? { secretName } : {}),
       ...(args.secretProviderClass !== undefined ? { secretProviderClass: secretName } : {}),
       ...(args.podLabels ? { podLabels: { ...args.podLabels } } : {}),
+      ...(args.dataCaConfigMap !== undefined ? { dataCaConfigMap: args.dataCaConfigMap } : {}),
     };
     const build = (image?: string, annotations?: Record<string, string>, env?: Record<string, string>) => [
       ...serviceWorkload(plan, service, { ...options, ...(image ? { image } : {}), ...(annotations ? { serviceAccountAnnotations: annotations } : {}), ...(env ? { env } : {}) }),

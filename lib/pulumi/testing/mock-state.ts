@@ -213,6 +213,16 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       const email = `${str("accountId")}@${project}.iam.gserviceaccount.com`;
       return { ...inputs, email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}`, id: `projects/${project}/serviceAccounts/${email}` };
     }
+    case "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": {
+      const pool = `projects/${MOCK_GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/${str("workloadIdentityPoolId")}`;
+      return { ...inputs, name: pool, id: pool };
+    }
+    case "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": {
+      const provider = `projects/${MOCK_GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/${str("workloadIdentityPoolId")}/providers/${str("workloadIdentityPoolProviderId")}`;
+      return { ...inputs, name: provider, id: provider };
+    }
+    case "gcp:projects/iAMCustomRole:IAMCustomRole":
+      return { ...inputs, name: `projects/${project}/roles/${str("roleId")}`, id: `projects/${project}/roles/${str("roleId")}` };
     case "gcp:kms/keyRing:KeyRing":
       return { ...inputs, name: physical, id: `projects/${project}/locations/${region}/keyRings/${physical}` };
     case "gcp:kms/cryptoKey:CryptoKey":
@@ -249,6 +259,9 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return { ...inputs, name: physical, id: `projects/${project}/subscriptions/${physical}` };
     case "gcp:appengine/application:Application":
       return { ...inputs, id: project, name: `apps/${project}`, appId: project, defaultHostname: `${project}.du.r.appspot.com` };
+    case "gcp:endpoints/service:Service":
+      // The provider rolls out the document and reports the config id ESP fetches.
+      return { ...inputs, id: str("serviceName"), dnsAddress: str("serviceName"), configId: "2026-11-30r0" };
     case "gcp:servicedirectory/namespace:Namespace":
       return { ...inputs, id: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}`, name: `projects/${project}/locations/${region}/namespaces/${str("namespaceId")}` };
     case "gcp:servicedirectory/service:Service":
@@ -257,6 +270,8 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return { ...inputs, id: `projects/${project}/regions/${region}/networkAttachments/${physical}` };
     case "gcp:cloudbuild/workerPool:WorkerPool":
       return { ...inputs, id: `projects/${project}/locations/${str("location")}/workerPools/${physical}` };
+    case "gcp:projects/iAMCustomRole:IAMCustomRole":
+      return { ...inputs, id: `projects/${project}/roles/${str("roleId")}`, name: `projects/${project}/roles/${str("roleId")}` };
     case "gcp:cloudbuild/trigger:Trigger":
       return { ...inputs, id: `projects/${project}/locations/${str("location")}/triggers/${physical}-0000`, triggerId: `${physical}-0000` };
     case "gcp:sql/databaseInstance:DatabaseInstance":

@@ -163,6 +163,10 @@ async function runMocked(program: () => void | Promise<void>, options: RunOption
   });
   await settle();
   if (failure) throw failure.error;
+  // A resource whose inputs failed to resolve (an error thrown inside an apply) is constructed but never registered.
+  const registeredKeys = new Set(registered.map((r) => `${r.type}::${r.name}`));
+  const unregistered = [...captured.keys()].filter((k) => !registeredKeys.has(k));
+  if (unregistered.length > 0) throw new Error(`${unregistered.length} resource(s) were constructed but never registered, because an input failed to resolve: ${unregistered.join(", ")}`);
 
   const records = registered
     .filter((r) => r.type !== ROOT_TYPE)

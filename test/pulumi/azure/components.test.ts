@@ -44,6 +44,11 @@ describe("Azure plan helpers", () => {
     const workbook = JSON.parse(workbookDefinition("shop", [{ name: "orders", paths: ["/orders"], saturation: { kind: "container", container: "orders" } }])) as { version: string; items: { name: string; content: { query?: string } }[] };
     expect(workbook.version).toBe("Notebook/1.0");
     expect(workbook.items.find((i) => i.name === "orders-saturation")!.content.query).toMatch(/InstanceName endswith "\/orders" \| summarize cpu = avg\(CounterValue\) \/ 10000000\.0 by bin\(TimeGenerated, 1m\)$/);
+
+    // An internal service has no access-log rows: saturation only, and the workbook still renders.
+    const internal = JSON.parse(workbookDefinition("shop", [{ name: "ledger", paths: [], saturation: { kind: "container", container: "ledger" } }])) as { items: { name: string; content: { json?: string } }[] };
+    expect(internal.items.map((i) => i.name)).toEqual(["title", "ledger-title", "ledger-saturation"]);
+    expect(internal.items[1]!.content.json).toMatch(/Internal: no gateway route/);
   });
 
   it("sizes PostgreSQL flexible servers from the plan and refuses other sizes", () => {

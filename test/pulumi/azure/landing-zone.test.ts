@@ -388,10 +388,14 @@ describe("Azure LandingZone in dev", async () => {
 });
 
 describe("Azure LandingZone input checks", () => {
-  it("rejects what the Pulumi engine does not build on Azure, naming the capability and the key", async () => {
+  it("rejects a service on the App Service edge proxy's port before anything is created, naming the key", async () => {
     const example = parse(readFileSync(EXAMPLE, "utf8")) as LandingZoneInput;
-    const spec: LandingZoneInput = { ...example, tier: "paas", mesh: { kind: "none" }, logging: { stack: "none", buffer: "none" }, gateway: { auth: "jwt" }, auth: { sessions: "redis", issuer: ENTRA, audiences: ["api://shop"] } };
-    await expect(runProgram(async () => void (await createLandingZone("shop", { spec })))).rejects.toThrow(/tokens \(asked by gateway.auth\) is not supported yet on azure\/paas by the pulumi engine/);
+    const services = example.services!.map((s, i) => (i === 0 ? { ...s, port: 80 } : s));
+    const spec: LandingZoneInput = { ...example, tier: "paas", mesh: { kind: "none" }, logging: { stack: "none", buffer: "none" }, gateway: { auth: "jwt" }, auth: { sessions: "redis", issuer: ENTRA, audiences: ["api://shop"] }, services };
+    const { resources } = await runProgram(async () => {
+      await expect(createLandingZone("shop", { spec })).rejects.toThrow(/services\[0\]\.port: 80 is a port of the edge proxy that checks callers on App Service\. Fix: use another port/);
+    });
+    expect(resources).toEqual([]);
   });
 
   it("asks for the Entra ID issuer before checking tokens, since it cannot register an application", () => {

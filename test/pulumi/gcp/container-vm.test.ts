@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { WORKLOAD_UID } from "../../../lib/kubernetes/workload.js";
@@ -93,3 +97,57 @@ describe("containerVmUserData with a collector", () => {
   });
 });
 
+
+describe("containerVmUserData with a release secret", () => {
+  const released = { ...options, image: "docker.io/library/nginx:1.27", release: { secret: "projects/p/secrets/shop-prod-orders-release", repository: "asia-northeast3-docker.pkg.dev/p/shop-orders/shop-orders" } };
+  const c = config(containerVmUserData(released));
+  const unit = file(c, "/etc/systemd/system/orders.service");
+  const fetch = file(c, "/etc/msa/orders/fetch-secrets.sh");
+
+  /** Runs the fetch script with a fake curl whose release secret holds `image`; returns its exit status and the image file it wrote. */
+  function boot(image: string): { status: number; image?: string } {
+    const dir = mkdtempSync(join(tmpdir(), "container-vm-"));
+    writeFileSync(
+      join(dir, "curl"),
+      [
+        "#!/bin/bash",
+        'url="${@: -1}"',
+        `if [[ "$url" == *metadata* ]]; then echo '{"access_token": "t"}'; exit 0; fi`,
+        `if [[ "$url" == *shop-prod-orders-release* ]]; then echo "{\\"data\\": \\"$(printf '%s' '${image}' | base64 -w0)\\"}"; exit 0; fi`,
+        `echo "{\\"data\\": \\"$(printf x | base64 -w0)\\"}"`,
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(dir, "curl"), 0o755);
+    const script = fetch.split("/run/msa/orders").join(join(dir, "run"));
+    try {
+      execFileSync("bash", ["-c", script], { env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` }, stdio: "pipe" });
+    } catch (error) {
+      return { status: (error as { status: number }).status };
+    }
+    return { status: 0, image: readFileSync(join(dir, "run", "image"), "utf8") };
+  }
+
+  it("runs the image read at each start from the secret, through bash, with nothing fixed in the template", () => {
+    const start = unit.split("\n").find((l) => l.startsWith("ExecStart="))!;
+    expect(start.startsWith("ExecStart=/bin/bash -c 'exec /usr/bin/docker run --rm")).toBe(true);
+    expect(start.endsWith(`"$$(cat /run/msa/orders/image)"'`)).toBe(true);
+    expect(unit).not.toContain(released.image);
+    expect(fetch).toContain("image=$(fetch projects/p/secrets/shop-prod-orders-release)");
+  });
+
+  it("writes the first image or a released digest or tag of the service's own repository, and refuses any other image", () => {
+    const digest = `asia-northeast3-docker.pkg.dev/p/shop-orders/shop-orders@sha256:${"1".repeat(64)}`;
+    expect(boot(digest)).toEqual({ status: 0, image: digest });
+    expect(boot("asia-northeast3-docker.pkg.dev/p/shop-orders/shop-orders:latest").status).toBe(0);
+    expect(boot("docker.io/library/nginx:1.27")).toEqual({ status: 0, image: "docker.io/library/nginx:1.27" });
+    expect(boot("docker.io/library/nginx:latest").status).toBe(1);
+    expect(boot(`asia-northeast3-docker.pkg.dev/p/shop-payments/shop-payments@sha256:${"1".repeat(64)}`).status).toBe(1);
+    expect(boot("docker.io/evil/shop-orders:latest").status).toBe(1);
+  });
+
+  it("refuses a release secret that is not a secret id, or a repository with a tag, naming the fix", () => {
+    expect(() => containerVmUserData({ ...released, release: { ...released.release, secret: "shop-prod-orders-release" } })).toThrow(/release.secret: "shop-prod-orders-release" is not a Secret Manager secret id\. Fix: pass projects\/<project>\/secrets\/<secret>/);
+    expect(() => containerVmUserData({ ...released, release: { ...released.release, repository: "r.io/p/orders:latest" } })).toThrow(/release.repository: "r.io\/p\/orders:latest" is not an image repository\. Fix:/);
+  });
+});

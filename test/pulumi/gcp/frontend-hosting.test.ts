@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { FrontendHosting } from "../../../lib/pulumi/gcp/frontend-hosting.js";
+import { GitHubFederation } from "../../../lib/pulumi/gcp/github-federation.js";
 import { LandingZone } from "../../../lib/pulumi/gcp/landing-zone.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { byType, GCP_CONFIG, MOCK_GCP_PROJECT, MOCK_GCP_PROJECT_NUMBER, runProgram, single, type RegisteredResource } from "../harness.js";
@@ -121,18 +122,93 @@ describe("FrontendHosting in the GCP landing zone (prod)", () => {
     }
   });
 
-  it("gives each app a deploy account allowed to write only its own bucket", () => {
-    const grants = byType(hosting, BUCKET_MEMBER).filter((m) => m.inputs["role"] === "roles/storage.objectAdmin");
-    expect(grants).toHaveLength(APPS.length);
+  it("gives each app a deploy account allowed to write only its own bucket and invalidate only the frontends' URL map", () => {
+    const grants = byType(hosting, BUCKET_MEMBER).filter((m) => String(m.inputs["member"]).includes("-ui-"));
+    expect(grants).toHaveLength(APPS.length * 2);
+    const role = single(hosting, "gcp:projects/iAMCustomRole:IAMCustomRole", "shop-frontends-cdn-invalidate");
+    expect(role.inputs).toEqual({
+      roleId: "shop_prod_cdn_invalidate",
+      title: "Cloud CDN cache invalidation",
+      description: "Invalidates the Cloud CDN cache of URL map shop-prod-frontends",
+      permissions: ["compute.urlMaps.invalidateCache"],
+      stage: "GA",
+    });
+    expect(single(hosting, "gcp:compute/uRLMap:URLMap", "shop-frontends-routes").inputs["name"]).toBe("shop-prod-frontends");
     for (const app of APPS) {
       const account = single(hosting, "gcp:serviceaccount/account:Account", `shop-frontends-${app}-deploy`);
       expect(account.inputs["accountId"]).toBe(`shop-ui-${app}`);
-      const own = grants.filter((g) => g.inputs["member"] === account.outputs["member"]);
-      expect(own.map((g) => g.inputs)).toEqual([{ bucket: single(hosting, BUCKET, `shop-frontends-${app}`).outputs["name"], role: "roles/storage.objectAdmin", member: `serviceAccount:shop-ui-${app}@${MOCK_GCP_PROJECT}.iam.gserviceaccount.com` }]);
+      const member = `serviceAccount:shop-ui-${app}@${MOCK_GCP_PROJECT}.iam.gserviceaccount.com`;
+      const bucket = single(hosting, BUCKET, `shop-frontends-${app}`).outputs["name"];
+      // gcloud storage rsync reads the bucket's metadata too; nothing reaches another app's bucket.
+      expect(grants.filter((g) => g.inputs["member"] === member).map((g) => g.inputs)).toEqual([
+        { bucket, role: "roles/storage.objectAdmin", member },
+        { bucket, role: "roles/storage.legacyBucketReader", member },
+      ]);
+      // URL maps have no IAM policy: the project grant holds only invalidation, conditioned on this map's name.
+      expect(single(hosting, "gcp:projects/iAMMember:IAMMember", `shop-frontends-${app}-invalidate`).inputs).toEqual({
+        project: MOCK_GCP_PROJECT,
+        role: `projects/${MOCK_GCP_PROJECT}/roles/shop_prod_cdn_invalidate`,
+        member,
+        condition: {
+          title: "Only URL map shop-prod-frontends",
+          description: `The ${app} deploy account invalidates the frontends' CDN cache and nothing else`,
+          expression: `resource.name == "projects/${MOCK_GCP_PROJECT}/global/urlMaps/shop-prod-frontends"`,
+        },
+      });
     }
-    // No project-level grant and no key for them.
-    expect(byType(resources, "gcp:projects/iAMMember:IAMMember").filter((m) => String(m.inputs["member"]).includes("-ui-"))).toEqual([]);
+    expect(byType(resources, "gcp:projects/iAMMember:IAMMember").filter((m) => String(m.inputs["member"]).includes("-ui-"))).toHaveLength(APPS.length);
+    // Without a repository owner nobody may act as them, and they have no key.
+    expect(byType(resources, "gcp:serviceaccount/iAMMember:IAMMember").filter((m) => String(m.name).startsWith("shop-frontends"))).toEqual([]);
+    expect(byType(resources, "gcp:iam/workloadIdentityPool:WorkloadIdentityPool")).toEqual([]);
     expect(byType(resources, "gcp:serviceaccount/key:Key")).toEqual([]);
+  });
+});
+
+describe("FrontendHosting on GCP with a repository owner: GitHub deploys", () => {
+  let resources: RegisteredResource[];
+  const outputs: Record<string, unknown> = {};
+  beforeAll(async () => {
+    ({ resources } = await runProgram(
+      () => {
+        const lz = new LandingZone("shop", { spec: { ...SPEC, pipelines: { perService: false, repositoryOwner: "acme" } } });
+        for (const [key, output] of Object.entries(lz.outputs)) output.apply((v) => (outputs[key] = v));
+      },
+      { config: GCP_CONFIG },
+    ));
+  });
+  const pool = `projects/${MOCK_GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/gh-shop-prod`;
+
+  it("creates one pool whose GitHub provider admits only the owner's repositories", () => {
+    expect(single(resources, "gcp:iam/workloadIdentityPool:WorkloadIdentityPool", "shop-github-pool").inputs).toMatchObject({ workloadIdentityPoolId: "gh-shop-prod" });
+    const provider = single(resources, "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider", "shop-github-provider");
+    expect(provider.inputs).toMatchObject({
+      workloadIdentityPoolId: "gh-shop-prod",
+      workloadIdentityPoolProviderId: "github",
+      attributeCondition: "assertion.repository_owner == 'acme'",
+      attributeMapping: { "google.subject": "assertion.sub", "attribute.repository": "assertion.repository", "attribute.repository_owner": "assertion.repository_owner" },
+      oidc: { issuerUri: "https://token.actions.githubusercontent.com" },
+    });
+    expect(provider.parent).toBe("shop-github");
+  });
+
+  it("lets only each app's own repository, in the zone's environment, act as its deploy account", () => {
+    const bindings = byType(resources, "gcp:serviceaccount/iAMMember:IAMMember").filter((m) => m.inputs["role"] === "roles/iam.workloadIdentityUser" && m.name.startsWith("shop-frontends-"));
+    expect(bindings.map((b) => [b.name, b.inputs])).toEqual(
+      APPS.map((app) => [
+        `shop-frontends-${app}-github`,
+        {
+          serviceAccountId: `projects/${MOCK_GCP_PROJECT}/serviceAccounts/shop-ui-${app}@${MOCK_GCP_PROJECT}.iam.gserviceaccount.com`,
+          role: "roles/iam.workloadIdentityUser",
+          member: `principal://iam.googleapis.com/${pool}/subject/repo:acme/${app}-ui:environment:prod`,
+        },
+      ]),
+    );
+  });
+
+  it("publishes what each app repository's variables need: the provider, the accounts and the buckets", () => {
+    expect(outputs["githubWorkloadIdentityProvider"]).toBe(`${pool}/providers/github`);
+    expect(outputs["frontendDeployAccounts"]).toEqual(Object.fromEntries(APPS.map((app) => [app, `shop-ui-${app}@${MOCK_GCP_PROJECT}.iam.gserviceaccount.com`])));
+    expect(Object.keys(outputs["frontendBuckets"] as object)).toEqual(APPS);
   });
 });
 
@@ -151,9 +227,12 @@ describe("FrontendHosting on GCP, other settings", () => {
     const run = await runProgram(() => {
       expect(() => new FrontendHosting("missing", { frontends: plan.frontends!, location: "asia-northeast3" })).toThrow(/apiBackendServiceId is undefined, but the shell's BFF routes \(\/web, \/web\/\*\) go to the API/);
       expect(() => new FrontendHosting("clash", { frontends: plan.frontends!, location: "EU", apiBackendServiceId: "x", deployAccountId: () => "same-account" })).toThrow(/two apps would share the deploy account "same-account"/);
+      expect(() => new FrontendHosting("ownerless", { frontends: plan.frontends!, location: "EU", apiBackendServiceId: "x", github: { workloadIdentityPoolName: "pool" } })).toThrow(
+        /github is set, but app "web" has no GitHub subject because pipelines.repositoryOwner is undefined. Fix: set pipelines.repositoryOwner/,
+      );
       new FrontendHosting("cmek", { frontends: { ...plan.frontends!, apiRoutes: [] }, location: "EU", kmsKeyName: key });
     }, { config: GCP_CONFIG });
-    expect(run.resources.some((r) => r.name.startsWith("missing") || r.name.startsWith("clash"))).toBe(false);
+    expect(run.resources.some((r) => r.name.startsWith("missing") || r.name.startsWith("clash") || r.name.startsWith("ownerless"))).toBe(false);
     const grant = single(run.resources, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember");
     expect(grant.inputs).toEqual({ cryptoKeyId: key, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member: `serviceAccount:service-${MOCK_GCP_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com` });
     for (const bucket of byType(run.resources, BUCKET)) {
@@ -177,10 +256,21 @@ describe("independence (Pulumi, GCP frontends)", () => {
     const added = afterResources.filter((r) => !before.has(`${r.type}::${r.name}`));
     expect(added.every((r) => r.name.startsWith("shop-frontends-account"))).toBe(true);
     expect(added.map((r) => r.type).sort()).toEqual(
-      [BUCKET, "gcp:compute/backendBucket:BackendBucket", BUCKET_MEMBER, BUCKET_MEMBER, "gcp:serviceaccount/account:Account"].sort(),
+      [BUCKET, "gcp:compute/backendBucket:BackendBucket", BUCKET_MEMBER, BUCKET_MEMBER, BUCKET_MEMBER, "gcp:projects/iAMMember:IAMMember", "gcp:serviceaccount/account:Account"].sort(),
     );
     expect([...before.keys()].filter((k) => before.get(k) !== after.get(k))).toEqual(["gcp:compute/uRLMap:URLMap::shop-frontends-routes"]);
     const rules = (single(afterResources, "gcp:compute/uRLMap:URLMap", "shop-frontends-routes").inputs["pathMatchers"] as { pathRules: PathRule[] }[])[0]!.pathRules;
     expect(rules.map((r) => r.paths)).toEqual([["/catalog/*"], ["/cart/*"], ["/account/*"], ["/web", "/web/*"]]);
+  });
+});
+
+describe("GitHubFederation on its own", () => {
+  it("refuses an owner that could escape the CEL condition, and reserved or malformed ids, before registering anything", async () => {
+    const run = await runProgram(() => {
+      expect(() => new GitHubFederation("quote", { owner: "acme' || true || '", poolId: "gh-shop" })).toThrow(/owner "acme' \|\| true \|\| '" is not a GitHub user or organization name. Fix: pass a name such as acme-shop/);
+      expect(() => new GitHubFederation("reserved", { owner: "acme", poolId: "gcp-shop" })).toThrow(/poolId "gcp-shop" is invalid. Fix: use 4-32 lowercase letters, digits and '-', not starting with "gcp-"/);
+      expect(() => new GitHubFederation("short", { owner: "acme", poolId: "gh-shop", providerId: "gh" })).toThrow(/providerId "gh" is invalid/);
+    }, { config: GCP_CONFIG });
+    expect(run.resources).toEqual([]);
   });
 });

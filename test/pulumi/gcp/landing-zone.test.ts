@@ -37,7 +37,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     expect(resources.every((r) => r.path === "shop" || r.path.startsWith("shop/"))).toBe(true);
     expect(resources.some((r) => r.type.startsWith("aws:") || r.type.startsWith("azure-native:"))).toBe(false);
     expect(zone.plan.cloud).toBe("gcp");
-    expect(Object.keys(outputs).sort()).toEqual(["alertTopic", "clusterName", "frontendsUrl", "gatewayAddress", "gatewayUrl", "kibanaService", "sessionEndpoint", "topicNames"]);
+    expect(Object.keys(outputs).sort()).toEqual(["alertTopic", "clusterName", "frontendBuckets", "frontendDeployAccounts", "frontendsUrl", "gatewayAddress", "gatewayUrl", "kibanaService", "sessionEndpoint", "topicNames"]);
     expect(outputs["gatewayUrl"]).toBe("https://34.120.10.20.nip.io");
     expect(outputs["frontendsUrl"]).toBe("https://34.120.10.20.nip.io");
     expect(outputs["sessionEndpoint"]).toBe("10.0.192.4:6378");
@@ -348,7 +348,7 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
 
   it("is rejected before anything is registered when the spec asks for what GCP does not build", async () => {
     const onVms = { ...spec, tier: "paas" as const, mesh: { ...spec.mesh, kind: "none" as const }, logging: { ...spec.logging, stack: "none" as const, buffer: "none" as const }, gateway: { ...spec.gateway, auth: "none" as const } };
-    await expect(runProgram(() => createLandingZone("x", { spec: onVms }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(/tracing \(asked by tracing.backend\) is not supported yet on gcp\/paas by the pulumi engine/);
+    await expect(runProgram(() => createLandingZone("x", { spec: onVms }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(/tracing.backend: "cloud" on gcp\/paas exports through a collector on the logging cluster, but logging.stack is "none", so there is none. Fix: set logging.stack: elk, or tracing.backend: none/);
   });
 });
 

@@ -148,12 +148,9 @@ describe("LandingZone on GCP with Cloud Build pipelines, dev (public GKE endpoin
 });
 
 describe("Cloud Build delivery refuses what it cannot build", () => {
-  it("refuses GitHub Actions on GCP, VMs and App Engine, naming the fix", () => {
+  it("refuses GitHub Actions on GCP, naming the fix", () => {
     const spec = withPipelines("prod");
     expect(() => new LandingZone("shop", { spec: { ...spec, pipelines: { ...spec.pipelines, provider: "github-actions" } } })).toThrow(/pipelines.provider: "github-actions" is not built on gcp.*Fix: set pipelines.provider: native/);
-    const noMesh = { ...spec, mesh: { ...spec.mesh, kind: "none" as const } };
-    expect(() => planLandingZone({ ...noMesh, tier: "iaas" }, { engine: "pulumi" })).toThrow(/pipeline \(asked by pipelines.perService\) is not supported yet on gcp\/iaas by the pulumi engine/);
-    expect(() => planLandingZone({ ...noMesh, tier: "paas" }, { engine: "pulumi" })).toThrow(/pipeline \(asked by pipelines.perService\) is not supported yet on gcp\/paas/);
   });
 
   it("refuses a private endpoint without a private pool", () => {

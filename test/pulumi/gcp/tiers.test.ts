@@ -7,7 +7,7 @@ import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
 import { byType, childrenOf, GCP_CONFIG, MOCK_GCP_PROJECT, MOCK_GCP_PROJECT_NUMBER, runProgram, single, type RegisteredResource } from "../harness.js";
 
-/** The GCP example with only the tier changed, and what the tier does not offer or GCP does not build there (Istio, ELK, JWT checks, tracing on App Engine) turned off. */
+/** The GCP example with only the tier changed, and what the tier does not offer or GCP does not build there (Istio; ELK, and with it tracing on App Engine; gateway checks) turned off. */
 function exampleOn(tier: "iaas" | "paas"): LandingZoneSpec {
   const spec = loadSpecFile("examples/gcp/landing-zone.yaml");
   return {

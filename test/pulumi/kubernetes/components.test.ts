@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
-import { Ingress, LogPipeline, MessageBroker, ServiceWorkload, SessionStore } from "../../../lib/pulumi/kubernetes/index.js";
+import { FrontendApp, Ingress, LogPipeline, MessageBroker, ServiceWorkload, SessionStore } from "../../../lib/pulumi/kubernetes/index.js";
 import { byType, runProgram, single, type RegisteredResource } from "../harness.js";
 
 const GROUP = "kubernetes:yaml/v2:ConfigGroup";
@@ -169,5 +169,20 @@ describe("MessageBroker", () => {
     expect(group.dependsOn).toEqual([release.name]);
     const topics = objs(group).filter((o) => o.kind === "KafkaTopic").map((o) => o.metadata.name);
     expect(topics).toEqual(plan.broker!.topics.map((t) => t.event));
+  });
+});
+
+describe("FrontendApp", () => {
+  const withFrontends = planLandingZone({ name: "shop", cloud: "kubernetes", region: "local", gateway: { auth: "none" }, bffs: ["web"], frontends: { shell: "web", fragments: ["catalog"] }, services: [{ name: "orders" }] }, { engine: "pulumi" });
+
+  it("under GitOps keeps everything but the Deployment, which Argo CD owns, and refuses an image it would never apply", async () => {
+    const { resources } = await standalone((provider) => {
+      new FrontendApp("catalog-ui", { plan: withFrontends, app: "catalog", provider, className: "shop-nginx", gitOps: true });
+      expect(() => new FrontendApp("pinned", { plan: withFrontends, app: "web", provider, className: "shop-nginx", gitOps: true, image: "x:1" })).toThrow(
+        `FrontendApp args.image: "x:1" is set, but with gitOps Argo CD deploys the image committed to the app's deploy/ folder. Fix: leave image out`,
+      );
+    });
+    expect(objs(single(resources, GROUP, "catalog-ui-manifests")).map((o) => o.kind)).toEqual(["ConfigMap", "Service", "PodDisruptionBudget", "Ingress"]);
+    expect(resources.some((r) => r.name.startsWith("pinned"))).toBe(false);
   });
 });

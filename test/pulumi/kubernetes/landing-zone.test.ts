@@ -69,7 +69,11 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
     const orders = single(resources, GROUP, "shop-orders-workload");
     // The example delivers by GitOps: Argo CD applies each Deployment from the service's repository.
     expect(objs(orders).map((o) => o.kind)).toEqual(["ServiceAccount", "ConfigMap", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "DestinationRule", "VirtualService"]);
-    expect(objs(single(resources, GROUP, "shop-gitops-manifests")).filter((o) => o.kind === "Application").map((o) => o.metadata.name)).toEqual(plan.services.map((s) => `shop-${s.name}`));
+    expect(objs(single(resources, GROUP, "shop-gitops-manifests")).filter((o) => o.kind === "Application").map((o) => o.metadata.name)).toEqual([
+      ...plan.services.map((s) => `shop-${s.name}`),
+      // And each micro-frontend app, named after its objects.
+      ...["web", "browse", "account"].map((app) => `shop-${app}-ui`),
+    ]);
     // Workloads wait for istiod, or their pods would start without sidecars.
     expect(single(resources, "msa:kubernetes:ServiceWorkload", "shop-orders").dependsOn).toEqual(expect.arrayContaining(["shop-namespace", "shop-mesh-istiod"]));
   });
@@ -175,6 +179,28 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
     expect(byType(resources, "msa:kubernetes:FrontendApp").map((a) => a.name)).toEqual(["shop-ui-web", "shop-ui-browse", "shop-ui-account"]);
     const paths = ["web", "browse", "account"].map((app) => (objs(single(resources, GROUP, `shop-ui-${app}-manifests`)).find((o) => o.kind === "Ingress")!.spec as { rules: { http: { paths: { path: string }[] } }[] }).rules[0]!.http.paths[0]!.path);
     expect(paths).toEqual(["/", "/browse/", "/account/"]);
+  });
+
+  it("leaves each app's Deployment to its own Argo CD Application, which may sync only that app's repository into the frontends namespace", () => {
+    const argo = objs(single(resources, GROUP, "shop-gitops-manifests"));
+    for (const app of ["web", "browse", "account"]) {
+      // One owner per object: the landing zone keeps the ConfigMap, Service, PDB and Ingress, Argo CD the Deployment.
+      expect(objs(single(resources, GROUP, `shop-ui-${app}-manifests`)).map((o) => o.kind)).toEqual(["ConfigMap", "Service", "PodDisruptionBudget", "Ingress"]);
+      const repoURL = `https://github.com/acme-shop/${app}-ui.git`;
+      expect(argo.find((o) => o.kind === "AppProject" && o.metadata.name === `shop-${app}-ui`)!.spec).toEqual({
+        description: `${app} micro-frontend: only its repository, only Deployments, only namespace shop-frontends`,
+        sourceRepos: [repoURL],
+        destinations: [{ server: "https://kubernetes.default.svc", namespace: "shop-frontends" }],
+        clusterResourceWhitelist: [],
+        namespaceResourceWhitelist: [{ group: "apps", kind: "Deployment" }],
+      });
+      expect(argo.find((o) => o.kind === "Application" && o.metadata.name === `shop-${app}-ui`)!.spec).toMatchObject({
+        project: `shop-${app}-ui`,
+        source: { repoURL, targetRevision: "main", path: "deploy" },
+        destination: { server: "https://kubernetes.default.svc", namespace: "shop-frontends" },
+        syncPolicy: { automated: { prune: true, selfHeal: true } },
+      });
+    }
   });
 
   it("runs the choreographed saga and the event store on Kafka", () => {
@@ -309,7 +335,7 @@ describe("LandingZone rejects what it does not build", () => {
     expect(ownSecret.secretInputs).toContain("stringData");
     expect(ownSecret.inputs["stringData"]).toMatchObject({
       DATABASE_PASSWORD: "mock-password-shop-notes-db-password",
-      DATABASE_URI: "mongodb://notes:mock-password-shop-notes-db-password@notes-ferretdb.shop-data.svc.cluster.local:27018/notes?tls=true&authMechanism=SCRAM-SHA-256&authSource=admin",
+      DATABASE_URI: "mongodb://notes:mock-password-shop-notes-db-password@notes-ferretdb.shop-data.svc.cluster.local:27018/notes?tls=true&tlsCAFile=/etc/msa/data-ca/ca.crt&authMechanism=SCRAM-SHA-256&authSource=admin",
     });
     const env = (workload.find((o) => o.kind === "Deployment")!.spec as { template: { spec: { containers: { env: unknown[] }[] } } }).template.spec.containers[0]!.env;
     expect(env).toContainEqual({ name: "DATABASE_URI", valueFrom: { secretKeyRef: { name: "notes-secrets", key: "DATABASE_URI" } } });
@@ -434,6 +460,13 @@ describe("LandingZone rejects what it does not build", () => {
       'LandingZone args.ingress.host: undefined, but frontends.domainName is "shop.example.com" and the pages share the gateway\'s host. Fix: pass ingress: { host: "shop.example.com"',
     );
     await expect(runProgram(() => void new LandingZone("shop", { spec, frontendImages: { cart: "x:1" } }))).rejects.toThrow('LandingZone args.frontendImages: "cart" is not a micro-frontend of the spec. Fix: use one of web, catalog');
+    // Under GitOps an image given here would fight the digest Argo CD syncs.
+    const { resources } = await runProgram(() =>
+      expect(() => new LandingZone("shop", { spec: { ...spec, pipelines: { perService: true, repositoryOwner: "acme" } }, frontendImages: { catalog: "x:1" } })).toThrow(
+        "LandingZone args.frontendImages: set for catalog, but with pipelines.perService Argo CD deploys each app's image from its repository's deploy/ folder. Fix: leave frontendImages out and release through the app's workflow",
+      ),
+    );
+    expect(resources).toEqual([]);
   });
 
   it("uses the given provider instead of creating one", async () => {

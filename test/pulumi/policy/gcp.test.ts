@@ -18,7 +18,9 @@ const on = (tier: "iaas" | "paas"): LandingZoneSpec => ({
   auth: { ...example.auth, tokens: "none" },
   tracing: { ...example.tracing, backend: "none" },
 });
-const resourcesOf = async (spec: LandingZoneSpec) => (await runProgram(() => void new LandingZone("shop", { spec }), { config: GCP_CONFIG })).resources;
+/** With a Cloud Build pipeline per service too, so the release secrets and the builds' grants are checked as well. */
+const withPipelines = (spec: LandingZoneSpec): LandingZoneSpec => ({ ...spec, pipelines: { ...spec.pipelines, perService: true, repositoryOwner: "acme" } });
+const resourcesOf = async (spec: LandingZoneSpec) => (await runProgram(() => void new LandingZone("shop", { spec: withPipelines(spec) }), { config: GCP_CONFIG })).resources;
 
 describe("the GCP rules of the policy pack over the GCP example", () => {
   const byTier: Record<string, RegisteredResource[]> = {};
@@ -28,7 +30,7 @@ describe("the GCP rules of the policy pack over the GCP example", () => {
     byTier["paas"] = await resourcesOf(on("paas"));
   });
 
-  it.each(["caas", "iaas", "paas"])("finds nothing on %s, a prod landing zone", async (tier) => {
+  it.each(["caas", "iaas", "paas"])("finds nothing on %s, a prod landing zone with pipelines", async (tier) => {
     expect(byTier[tier]!.length).toBeGreaterThan(50);
     expect(await evaluatePolicies(byTier[tier]!, ALL)).toEqual([]);
   });
