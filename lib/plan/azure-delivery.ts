@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import type { LandingZoneSpec } from "../spec/types.js";
 import { APP_SERVICE_SERVICE_CONTAINER } from "./app-service-proxy.js";
 import { azureUniqueName } from "./azure.js";
-import { appConfigurationStoreId, recordReleaseScript, releaseRecordKey, releaseStoreName, SCALE_SET_RELEASE, scaleSetReleaseScript } from "./azure-release.js";
+import { appConfigurationStoreId, recordReleaseScript, releaseRecordKey, releaseStoreName, scaleSetReleaseScript, scaleSetReleaseTimeoutMinutes } from "./azure-release.js";
 import { DELIVERY_SETTINGS, type DeliveryPlan } from "./delivery.js";
 import { physicalName } from "./naming.js";
 import { PlanError } from "./planner.js";
@@ -294,7 +294,7 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
             displayName: `Deploy ${service.service} to ${plan.environment}`,
             environment: service.environment,
             pool,
-            timeoutInMinutes: target.kind === "scale-set" ? SCALE_SET_RELEASE.jobTimeoutMinutes : DELIVERY_SETTINGS.deployTimeoutMinutes,
+            timeoutInMinutes: target.kind === "scale-set" ? scaleSetReleaseTimeoutMinutes(plan.services.find((s) => s.name === service.service)!.replicas.max) : DELIVERY_SETTINGS.deployTimeoutMinutes,
             variables: { image: "$[ stageDependencies.push.push.outputs['push.image'] ]" },
             strategy: { runOnce: { deploy: { steps } } },
           },

@@ -77,9 +77,20 @@ export const SCALE_SET_RELEASE = {
   healthyCode: "HealthState/healthy",
   /** How long a reimaged instance may take to boot, pull and answer its health check. */
   instanceHealthTimeoutSeconds: 600,
-  /** The deploy job's timeout: instances are reimaged one at a time, so it grows with the fleet. */
-  jobTimeoutMinutes: 120,
+  /** Time a reimage itself takes (fresh OS disk, boot, extensions), which `az vmss reimage` waits for. */
+  reimageMinutes: 5,
+  /** Longest job Microsoft-hosted agents run. */
+  maxJobMinutes: 360,
 } as const;
+
+/**
+ * Timeout of a scale-set deploy job: instances are reimaged one at a time, so it grows with the largest
+ * fleet the autoscaler may reach, up to the hosted agents' limit.
+ */
+export function scaleSetReleaseTimeoutMinutes(maxInstances: number): number {
+  const perInstance = SCALE_SET_RELEASE.reimageMinutes + SCALE_SET_RELEASE.instanceHealthTimeoutSeconds / 60;
+  return Math.min(SCALE_SET_RELEASE.maxJobMinutes, 15 + maxInstances * perInstance);
+}
 
 /** The scale set a service's release reimages. */
 export interface ScaleSetReleaseTarget {
@@ -91,32 +102,45 @@ export interface ScaleSetReleaseTarget {
 }
 
 /**
- * A scale-set release: keep the running image, record the new one (instances read it at boot), then
- * reimage the scale set's instances one at a time, each healthy before the next. An instance that fails
- * to reimage or to turn healthy in time puts the previous record back, reimages the instances already
- * released so they boot it again, and fails the job.
+ * A scale-set release, a rolling upgrade whose model never changes: keep the running image, record the
+ * new one (instances read it at each boot), then reimage the scale set's instances one at a time, each
+ * reporting healthy (Application Health extension) before the next. An instance that fails to reimage
+ * or to turn healthy in time, or a cancelled job, puts the previous record back, reimages every
+ * instance that booted the new image (those released and those added meanwhile by scale-out or
+ * repair) so they boot the previous one again, and fails the job.
  */
 export function scaleSetReleaseScript(target: ScaleSetReleaseTarget, image: string): string {
   const vmss = `--resource-group ${target.resourceGroup} --name ${target.scaleSet}`;
+  const listInstances = `az vmss list-instances ${vmss} --query "[].instanceId" --output tsv`;
+  const [restore, restored] = recordReleaseScript(target.storeId, target.service, "$PREVIOUS").split("\n");
   return [
     "set -euo pipefail",
     readReleaseScript(target.storeId, target.service, "PREVIOUS"),
-    recordReleaseScript(target.storeId, target.service, image),
-    "RELEASED=()",
+    // Without a previous image there is nothing to roll back to.
+    `[ -n "$PREVIOUS" ] || { echo "The ${releaseRecordKey(target.service)} record is empty: run pulumi up to seed it"; exit 1; }`,
+    // An assignment, so a failed listing stops the job instead of releasing to no instance.
+    `INSTANCES="$(${listInstances})"`,
+    // Instances not reimaged yet still run the previous image.
+    'UNTOUCHED=" $(echo $INSTANCES) "',
     "rollback() {",
-    `  echo "Release of ${target.service} failed on instance $1: restoring $PREVIOUS"`,
-    `  ${recordReleaseScript(target.storeId, target.service, "$PREVIOUS").split("\n").join("\n  ")}`,
-    '  for DONE in "${RELEASED[@]}"; do',
-    `    az vmss reimage ${vmss} --instance-ids "$DONE" --output none || echo "Reimage of instance $DONE failed: reimage it by hand"`,
+    "  trap - INT TERM",
+    `  echo "Release of ${target.service} failed ($1): restoring $PREVIOUS"`,
+    `  ${restore} || echo "Restoring the record failed: set ${releaseRecordKey(target.service)} to $PREVIOUS by hand"`,
+    `  ${restored}`,
+    `  for ID in $(${listInstances} || echo "$INSTANCES"); do`,
+    '    case "$UNTOUCHED" in *" $ID "*) continue ;; esac',
+    `    az vmss reimage ${vmss} --instance-ids "$ID" --output none || echo "Reimage of instance $ID failed: reimage it by hand"`,
     "  done",
     "  exit 1",
     "}",
-    `for ID in $(az vmss list-instances ${vmss} --query "[].instanceId" --output tsv); do`,
-    '  RELEASED+=("$ID")',
-    `  az vmss reimage ${vmss} --instance-ids "$ID" --output none || rollback "$ID"`,
+    "trap 'rollback \"job cancelled\"' INT TERM",
+    recordReleaseScript(target.storeId, target.service, image),
+    "for ID in $INSTANCES; do",
+    '  UNTOUCHED="${UNTOUCHED/ $ID / }"',
+    `  az vmss reimage ${vmss} --instance-ids "$ID" --output none || rollback "instance $ID did not reimage"`,
     `  DEADLINE=$((SECONDS + ${SCALE_SET_RELEASE.instanceHealthTimeoutSeconds}))`,
     `  until [ "$(az vmss get-instance-view ${vmss} --instance-id "$ID" --query vmHealth.status.code --output tsv)" = "${SCALE_SET_RELEASE.healthyCode}" ]; do`,
-    '    [ "$SECONDS" -lt "$DEADLINE" ] || rollback "$ID"',
+    `    [ "$SECONDS" -lt "$DEADLINE" ] || rollback "instance $ID not healthy after ${SCALE_SET_RELEASE.instanceHealthTimeoutSeconds}s"`,
     "    sleep 15",
     "  done",
     '  echo "Instance $ID healthy"',

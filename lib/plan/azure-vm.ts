@@ -150,12 +150,14 @@ export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options
     ? [
         "#!/bin/sh",
         "# Reads the image the service's pipeline released last from its release record, with the instance identity.",
+        "# Any failure fails the unit, which retries: the instance never starts an image it could not read.",
         "set -eu",
         "mkdir -p /run/msa",
         `settings=${token("https://azconfig.io")}`,
         `image=$(curl -sf -H "Authorization: Bearer $settings" "${record.endpoint}/kv/${record.key}?api-version=1.0" | jq -r .value)`,
-        '[ -n "$image" ] && [ "$image" != null ]',
-        `printf '%s\n' "$image" > ${imageFile}.new`,
+        // Only the zone's registry: a record naming another one is refused, not pulled.
+        `case "$image" in ${options.registry}/*) ;; *) echo "${record.key} names \"$image\", not an image of ${options.registry}" >&2; exit 1 ;; esac`,
+        `printf '%s\\n' "$image" > ${imageFile}.new`,
         `mv ${imageFile}.new ${imageFile}`,
         "",
       ].join("\n")
