@@ -2,7 +2,9 @@
  * Azure's release record: per service an App Configuration key-value holding the image its pipeline
  * released last, seeded with the planned image by the engine, written by the service's deploy identity
  * after a successful rollout and read back by the workload at deploy time (`getKeyValue`), so the next
- * `pulumi up` keeps the released image. Key Vault's ARM API returns no secret value, App Configuration's does.
+ * `pulumi up` keeps the released image. On scale sets the instances read it at each boot instead, so the
+ * release writes it before reimaging and writes the previous image back on rollback (`scaleSetReleaseScript`).
+ * Key Vault's ARM API returns no secret value, App Configuration's does.
  */
 import { azureUniqueName } from "./azure.js";
 
