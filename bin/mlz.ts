@@ -40,7 +40,7 @@ program
   .option("-o, --out <dir>", "directory receiving one folder per repository", "workflows")
   .option("--aws-account <id>", "AWS account in the role ARNs (default: the AWS_ACCOUNT_ID repository variable)")
   .option("--azure-pipelines", "write each service's azure-pipelines.yml (Azure native pipelines) instead of GitHub workflows")
-  .option("--azure-subscription <id>", "with --azure-pipelines: the landing zone's subscription, whose hash ends the registry and app names")
+  .option("--azure-subscription <id>", "the Azure landing zone's subscription, whose hash ends the registry and app names (--azure-pipelines, and GitHub workflows on App Service)")
   .description("write each service's GitHub Actions workflow (OIDC, no stored keys) into <out>/<repository>/.github/workflows")
   .action(async (spec: string, options: { out: string; awsAccount?: string; azurePipelines?: boolean; azureSubscription?: string }) => {
     const { workflowsCommand } = await import("../lib/cli/workflows.js");

@@ -15,7 +15,7 @@ export interface WorkflowsOptions {
   readonly awsAccount?: string;
   /** Write each service's `azure-pipelines.yml` (Azure native pipelines) instead of GitHub workflows. */
   readonly azurePipelines?: boolean;
-  /** Subscription of the Azure landing zone, whose hash ends the registry's and apps' names. */
+  /** Subscription of the Azure landing zone, whose hash ends the registry's and apps' names (Azure DevOps pipelines, and GitHub workflows on App Service). */
   readonly azureSubscription?: string;
 }
 
@@ -44,7 +44,7 @@ function writeAzurePipelines(plan: LandingZonePlan, file: string, options: Workf
  * pipelines, or none), the micro-frontends' workflows alone: the apps deploy from GitHub regardless.
  */
 function workflowFiles(plan: LandingZonePlan, file: string, options: WorkflowsOptions): GeneratedFile[] {
-  const workflowOptions = options.awsAccount ? { awsAccountId: options.awsAccount } : {};
+  const workflowOptions = { ...(options.awsAccount ? { awsAccountId: options.awsAccount } : {}), ...(options.azureSubscription ? { azureSubscriptionId: options.azureSubscription } : {}) };
   // On an existing cluster GitHub Actions builds the services whatever the provider (Argo CD deploys).
   const gitOps = plan.cloud === "kubernetes";
   if (!gitOps && plan.frontends && plan.delivery?.provider !== "github-actions") return frontendWorkflowFiles(plan, file, workflowOptions);

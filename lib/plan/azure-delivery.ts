@@ -35,6 +35,9 @@ export const AKS_RUN_COMMAND_ACTIONS = [
   "Microsoft.ContainerService/managedClusters/commandResults/read",
 ] as const;
 
+/** Shape of an Azure subscription id (a GUID, as `az account show --query id` prints it). */
+export const AZURE_SUBSCRIPTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** The resource group every Azure landing zone creates (the pipelines and the engine agree on it). */
 export function azureResourceGroupName(zone: string, environment: string): string {
   return `${zone}-${environment}`;
@@ -201,29 +204,9 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
   const target = service.target;
   const deploySteps: AzurePipelineStep[] =
     target.kind === "aks"
-      ? [
-          cli(
-            undefined,
-            `Roll out ${target.deployment}`,
-            [
-              // Run command reaches the private API server; its exit code is the kubectl commands'.
-              `RESULT="$(az aks command invoke --resource-group ${azure.resourceGroup} --name ${target.clusterName} --output json --command "${kubectlRollout(target)}")"`,
-              'echo "$RESULT" | jq -r .logs',
-              '[ "$(echo "$RESULT" | jq -r .exitCode)" = "0" ]',
-            ].join("\n"),
-          ),
-        ]
+      ? [cli(undefined, `Roll out ${target.deployment}`, aksRolloutScript({ resourceGroup: azure.resourceGroup, ...target }, "$(image)"))]
       : target.kind === "app-service"
-        ? [
-            cli(
-              undefined,
-              `Release ${service.service}`,
-              // Behind the edge proxy the service is the app's sidecar: setting the app's container would drop the proxy (and its checks).
-              plan.edgeProxy?.services.includes(service.service)
-                ? `az webapp sitecontainers update --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, target.service, scope)} --container-name ${APP_SERVICE_SERVICE_CONTAINER} --image "$(image)"`
-                : `az webapp config container set --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, target.service, scope)} --container-image-name "$(image)"`,
-            ),
-          ]
+        ? [cli(undefined, `Release ${service.service}`, appServiceReleaseScript(plan, { resourceGroup: azure.resourceGroup, service: target.service, subscriptionId: options.subscriptionId }, "$(image)"))]
         : // Instances read the record at boot, so the release records first and rolls back itself.
           [cli(undefined, `Release ${service.service} to ${target.scaleSet}`, scaleSetReleaseScript({ resourceGroup: azure.resourceGroup, scaleSet: target.scaleSet, storeId: releaseStore, service: service.service }, "$(image)"))];
   // A step runs only when the ones before it succeeded, so the record names only rolled-out images.
@@ -304,12 +287,49 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
   };
 }
 
-function kubectlRollout(target: Extract<AzureDeployTarget, { kind: "aks" }>): string {
+/** Where an AKS rollout runs: the service's Deployment on the landing zone's cluster. */
+export interface AksRolloutTarget {
+  readonly resourceGroup: string;
+  readonly clusterName: string;
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly container: string;
+}
+
+/**
+ * Shell that sets a service's Deployment to `image` (a shell or pipeline expression) and waits for the
+ * rollout, through AKS run command: it reaches a private API server from a hosted runner or agent and
+ * runs as the signed-in deploy identity, so Kubernetes RBAC still limits it to its own Deployment. Fails
+ * when kubectl does (run command itself succeeds whatever its command's exit code).
+ */
+export function aksRolloutScript(target: AksRolloutTarget, image: string): string {
   const { namespace, deployment, container } = target;
-  return [
-    `kubectl --namespace ${namespace} set image deployment/${deployment} ${container}=$(image)`,
+  const kubectl = [
+    `kubectl --namespace ${namespace} set image deployment/${deployment} ${container}=${image}`,
     `kubectl --namespace ${namespace} rollout status deployment/${deployment} --timeout=${DELIVERY_SETTINGS.rolloutTimeoutSeconds}s`,
   ].join(" && ");
+  return [
+    `RESULT="$(az aks command invoke --resource-group ${target.resourceGroup} --name ${target.clusterName} --output json --command "${kubectl}")"`,
+    'echo "$RESULT" | jq -r .logs',
+    '[ "$(echo "$RESULT" | jq -r .exitCode)" = "0" ]',
+  ].join("\n");
+}
+
+/** Name of a service's App Service app (its name ends in a hash of the subscription and resource group). */
+export function appServiceName(zone: string, environment: string, service: string, subscriptionId: string, resourceGroup: string): string {
+  return azureUniqueName("azureResource", zone, environment, service, `${subscriptionId}/${resourceGroup}`);
+}
+
+/**
+ * Shell that releases `image` (a shell or pipeline expression) to a service's own App Service app:
+ * behind the edge proxy (`plan.edgeProxy`) the service is the app's sidecar, whose image alone changes,
+ * since setting the app's container would drop the proxy (and its checks); otherwise the app's container.
+ */
+export function appServiceReleaseScript(plan: LandingZonePlan, target: { readonly resourceGroup: string; readonly service: string; readonly subscriptionId: string }, image: string): string {
+  const app = appServiceName(plan.name, plan.environment, target.service, target.subscriptionId, target.resourceGroup);
+  return plan.edgeProxy?.services.includes(target.service)
+    ? `az webapp sitecontainers update --resource-group ${target.resourceGroup} --name ${app} --container-name ${APP_SERVICE_SERVICE_CONTAINER} --image "${image}"`
+    : `az webapp config container set --resource-group ${target.resourceGroup} --name ${app} --container-image-name "${image}"`;
 }
 
 /** A file `mlz workflows --azure-pipelines` writes: `<repository>/<path>`. */
@@ -326,7 +346,7 @@ export function azurePipelineFiles(plan: LandingZonePlan, source: string, option
       `the plan has no Azure DevOps pipelines (cloud ${plan.cloud}, pipelines.provider ${plan.delivery?.provider ?? "-"}). Fix: on cloud azure set pipelines.perService: true, provider: native and pipelines.azureDevOps`,
     ]);
   }
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(options.subscriptionId)) {
+  if (!AZURE_SUBSCRIPTION_ID.test(options.subscriptionId)) {
     throw new PlanError([`--azure-subscription "${options.subscriptionId}" is not a subscription id. Fix: pass the subscription's GUID (az account show --query id)`]);
   }
   const repositories = new Map(plan.delivery!.services.map((s) => [s.service, s.source.name]));

@@ -8,7 +8,7 @@
 import { stringify } from "yaml";
 import { frontendBundleDockerfile, frontendImageName } from "../kubernetes/frontends.js";
 import type { Cloud } from "../spec/types.js";
-import { azureResourceGroupName, frontDoorName, frontendContainerName, scaleSetName } from "./azure-delivery.js";
+import { aksRolloutScript, AZURE_SUBSCRIPTION_ID, appServiceReleaseScript, azureResourceGroupName, frontDoorName, frontendContainerName, scaleSetName } from "./azure-delivery.js";
 import { appConfigurationStoreId, recordReleaseScript, scaleSetReleaseScript } from "./azure-release.js";
 import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
 import type { FrontendAppPlan } from "./frontends.js";
@@ -26,7 +26,6 @@ export const GITHUB_ACTIONS = {
   gcpAuth: "google-github-actions/auth@v2",
   gkeCredentials: "google-github-actions/get-gke-credentials@v2",
   azureLogin: "azure/login@v2",
-  aksContext: "azure/aks-set-context@v4",
   dockerLogin: "docker/login-action@v3",
 } as const;
 
@@ -79,6 +78,11 @@ export interface WorkflowOptions {
    * @default - the repository variable `AWS_ACCOUNT_ID`
    */
   readonly awsAccountId?: string;
+  /**
+   * Azure subscription of the landing zone, whose hash ends the App Service apps' names; required on Azure paas.
+   * @default - none
+   */
+  readonly azureSubscriptionId?: string;
 }
 
 /** The workflow of one service, as data (tests and callers inspect it; {@link renderWorkflow} writes it). */
@@ -329,6 +333,14 @@ function checkAwsAccount(options: WorkflowOptions): void {
   }
 }
 
+/** The subscription App Service apps' names need; a PlanError naming the flag when it is missing or malformed. */
+function azureSubscription(options: WorkflowOptions): string {
+  const subscription = options.azureSubscriptionId;
+  if (subscription === undefined) throw new PlanError(["on Azure App Service each release names its app, whose name ends in a hash of the subscription. Fix: pass --azure-subscription <subscription id>"]);
+  if (!AZURE_SUBSCRIPTION_ID.test(subscription)) throw new PlanError([`--azure-subscription "${subscription}" is not a subscription id. Fix: pass the subscription's GUID (az account show --query id)`]);
+  return subscription;
+}
+
 const deliveryOwnerProblem = "pipelines.repositoryOwner is undefined, but the workflows trust <owner>/<repository>. Fix: set pipelines.repositoryOwner";
 
 interface CloudSteps {
@@ -350,7 +362,7 @@ function awsCredentials(plan: LandingZonePlan, roleName: string, options: Workfl
   };
 }
 
-/** `kubectl set image` then wait, on clusters the runner reaches directly (GKE, AKS). */
+/** `kubectl set image` then wait, on clusters the runner reaches (GKE, through its DNS endpoint). */
 function kubectlRollout(service: ServiceDeliveryPlan): WorkflowStep {
   const { namespace, deployment, container } = service.deploy;
   return {
@@ -408,7 +420,8 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
         uses: GITHUB_ACTIONS.gcpAuth,
         with: { workload_identity_provider: "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}", service_account: "${{ vars.GCP_DEPLOY_SERVICE_ACCOUNT }}" },
       },
-      { name: "Cluster credentials", uses: GITHUB_ACTIONS.gkeCredentials, with: { cluster_name: plan.cluster?.name ?? plan.name, location: plan.region } },
+      // The DNS endpoint is IAM-authorized and reachable from GitHub's runners, where a private IP endpoint is not.
+      { name: "Cluster credentials", uses: GITHUB_ACTIONS.gkeCredentials, with: { cluster_name: plan.cluster?.name ?? plan.name, location: plan.region, use_dns_based_endpoint: true } },
       kubectlRollout(service),
     ],
   },
@@ -424,7 +437,7 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
       },
       { name: "Container registry login", run: 'az acr login --name "${{ vars.AZURE_CONTAINER_REGISTRY }}"' },
     ],
-    deploy: (plan, service) => {
+    deploy: (plan, service, options) => {
       const login: WorkflowStep = {
         name: "Azure credentials (OIDC)",
         uses: GITHUB_ACTIONS.azureLogin,
@@ -436,13 +449,17 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
         // Instances read the record at boot: the release records first, reimages, and rolls back itself.
         return [login, { name: "Release to the scale set", run: scaleSetReleaseScript({ resourceGroup: "${{ vars.AZURE_RESOURCE_GROUP }}", scaleSet, storeId: store, service: service.service }, "$IMAGE") }];
       }
-      return [
-        login,
-        { name: "Cluster credentials", uses: GITHUB_ACTIONS.aksContext, with: { "resource-group": "${{ vars.AZURE_RESOURCE_GROUP }}", "cluster-name": plan.cluster?.name ?? plan.name } },
-        kubectlRollout(service),
-        // Runs only after the rollout step succeeded; the next `pulumi up` deploys what it records.
-        { name: "Record the release", run: recordReleaseScript(store, service.service, "$IMAGE") },
-      ];
+      const resourceGroup = azureResourceGroupName(plan.name, plan.environment);
+      const release: WorkflowStep =
+        plan.tier === "caas"
+          ? {
+              name: "Roll out",
+              // Run command reaches the private API server from a hosted runner; kubectl runs as the deploy identity.
+              run: aksRolloutScript({ resourceGroup, clusterName: plan.cluster!.name, ...service.deploy }, "$IMAGE"),
+            }
+          : { name: "Release to the app", run: appServiceReleaseScript(plan, { resourceGroup, service: service.service, subscriptionId: azureSubscription(options) }, "$IMAGE") };
+      // Runs only after the release step succeeded; the next `pulumi up` deploys what it records.
+      return [login, release, { name: "Record the release", run: recordReleaseScript(store, service.service, "$IMAGE") }];
     },
   },
   kubernetes: {

@@ -2,7 +2,9 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { gitOpsFiles } from "../../lib/kubernetes/gitops.js";
 import { PlanError, planLandingZone } from "../../lib/plan/planner.js";
-import { githubWorkflowFiles, type Workflow } from "../../lib/plan/workflows.js";
+import { azurePipeline } from "../../lib/plan/azure-delivery.js";
+import { azureUniqueName } from "../../lib/plan/azure.js";
+import { githubWorkflowFiles, serviceWorkflow, type Workflow } from "../../lib/plan/workflows.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
 
 const aws: LandingZoneInput = {
@@ -15,6 +17,8 @@ const aws: LandingZoneInput = {
   frontends: { shell: "web", fragments: ["catalog"] },
   services: [{ name: "orders" }, { name: "payments", repository: "payments-service" }],
 };
+
+const SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa";
 
 function files(input: LandingZoneInput, options = {}) {
   const plan = planLandingZone(input);
@@ -98,19 +102,81 @@ describe("GitHub Actions workflows on other targets", () => {
       const orders = workflowsOf(input).get("orders/.github/workflows/orders.yml")!;
       expect(orders.jobs.build.permissions).toEqual({ contents: "read", "id-token": "write" });
       expect((orders.jobs.build.steps as Step[]).some((s) => s.uses === action)).toBe(true);
-      const rollout = (orders.jobs.deploy.steps as Step[]).find((s) => s.name === "Roll out")!;
-      expect(rollout.run).toContain("kubectl --namespace shop set image deployment/orders orders=\"$IMAGE\"");
+      expect((orders.jobs.deploy.steps as Step[]).some((s) => s.uses === action)).toBe(true);
     }
+  });
+
+  it("reaches a private GKE control plane through its IAM-authorized DNS endpoint, then rolls only the service's Deployment", () => {
+    const plan = planLandingZone({ ...aws, cloud: "gcp", region: "asia-northeast3", frontends: undefined });
+    expect(plan.cluster!.privateEndpoint).toBe(true);
+    const steps = serviceWorkflow(plan, plan.delivery!.services[0]!).jobs.deploy.steps;
+    expect(steps.map((s) => s.name)).toEqual(["Google Cloud credentials (Workload Identity Federation)", "Cluster credentials", "Roll out"]);
+    expect(steps[1]).toMatchObject({ uses: "google-github-actions/get-gke-credentials@v2", with: { cluster_name: plan.cluster!.name, location: "asia-northeast3", use_dns_based_endpoint: true } });
+    expect(steps[2]!.run!.split("\n")).toEqual([
+      'kubectl --namespace shop set image deployment/orders orders="$IMAGE"',
+      "kubectl --namespace shop rollout status deployment/orders --timeout=600s",
+    ]);
+  });
+
+  it("rolls out on AKS through run command, which reaches the private API server, and fails the step when kubectl fails", () => {
+    const plan = planLandingZone({ ...aws, cloud: "azure", region: "koreacentral", frontends: undefined });
+    expect(plan.cluster!.privateEndpoint).toBe(true);
+    const orders = workflowsOf({ ...aws, cloud: "azure", region: "koreacentral", frontends: undefined }).get("orders/.github/workflows/orders.yml")!;
+    const steps = orders.jobs.deploy.steps as Step[];
+    expect(steps.map((s) => s.name)).toEqual(["Azure credentials (OIDC)", "Roll out", "Record the release"]);
+    expect(JSON.stringify(steps)).not.toContain("aks-set-context");
+    expect(steps[1]!.run!.split("\n")).toEqual([
+      `RESULT="$(az aks command invoke --resource-group shop-prod --name ${plan.cluster!.name} --output json --command "kubectl --namespace shop set image deployment/orders orders=$IMAGE && kubectl --namespace shop rollout status deployment/orders --timeout=600s")"`,
+      'echo "$RESULT" | jq -r .logs',
+      '[ "$(echo "$RESULT" | jq -r .exitCode)" = "0" ]',
+    ]);
+    // The Azure DevOps pipeline runs the very same rollout.
+    const devOps = planLandingZone({ ...aws, cloud: "azure", region: "koreacentral", frontends: undefined, pipelines: { repositoryOwner: "acme", azureDevOps: { organization: "acme", project: "shop", issuer: "https://vstoken.dev.azure.com/00000000-0000-0000-0000-000000000001" } } });
+    const pipeline = azurePipeline(devOps, devOps.azureDelivery!.services[0]!, { subscriptionId: SUBSCRIPTION });
+    const deploy = pipeline.stages.at(-1)!.jobs[0]!.strategy!.runOnce.deploy.steps[0]!;
+    expect(deploy.inputs!["inlineScript"]).toBe(steps[1]!.run!.replaceAll("$IMAGE", "$(image)"));
   });
 
   it("records an Azure release in the service's own record, only after the rollout step", () => {
     const orders = workflowsOf({ ...aws, cloud: "azure", region: "koreacentral", frontends: undefined }).get("orders/.github/workflows/orders.yml")!;
     const steps = orders.jobs.deploy.steps as Step[];
-    expect(steps.map((s) => s.name)).toEqual(["Azure credentials (OIDC)", "Cluster credentials", "Roll out", "Record the release"]);
     expect(steps.at(-1)!.run!.split("\n")).toEqual([
       'az rest --method put --url "https://management.azure.com/subscriptions/${{ vars.AZURE_SUBSCRIPTION_ID }}/resourceGroups/${{ vars.AZURE_RESOURCE_GROUP }}/providers/Microsoft.AppConfiguration/configurationStores/${{ vars.AZURE_APP_CONFIGURATION }}/keyValues/orders-released-image?api-version=2024-05-01" --headers "Content-Type=application/json" --body "{\\"properties\\":{\\"value\\":\\"$IMAGE\\"}}" --output none',
       'echo "Recorded the orders release $IMAGE"',
     ]);
+  });
+
+  describe("on Azure App Service", () => {
+    const paas: LandingZoneInput = { ...aws, cloud: "azure", region: "koreacentral", tier: "paas", frontends: undefined };
+    const appOf = (service: string) => azureUniqueName("azureResource", "shop", "prod", service, `${SUBSCRIPTION}/shop-prod`);
+
+    it("releases each service to its own app, with no cluster and no kubectl, then records the release", () => {
+      const workflows = workflowsOf(paas, { azureSubscriptionId: SUBSCRIPTION });
+      for (const [service, path] of [["orders", "orders/.github/workflows/orders.yml"], ["payments", "payments-service/.github/workflows/payments.yml"]] as const) {
+        const steps = workflows.get(path)!.jobs.deploy.steps as Step[];
+        expect(steps.map((s) => s.name), path).toEqual(["Azure credentials (OIDC)", "Release to the app", "Record the release"]);
+        expect(steps[1]!.run).toBe(`az webapp config container set --resource-group shop-prod --name ${appOf(service)} --container-image-name "$IMAGE"`);
+        expect(steps[2]!.run).toContain(`keyValues/${service}-released-image?`);
+        expect(JSON.stringify(steps)).not.toMatch(/kubectl|aks/);
+      }
+    });
+
+    it("releases a service behind the edge proxy into its sidecar only, as the Azure DevOps pipeline does", () => {
+      const checked = { ...paas, gateway: { auth: "jwt" }, auth: { sessions: "redis", issuer: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0" } } as LandingZoneInput;
+      const plan = planLandingZone(checked);
+      expect(plan.edgeProxy!.services).toContain("orders");
+      const steps = serviceWorkflow(plan, plan.delivery!.services.find((s) => s.service === "orders")!, { azureSubscriptionId: SUBSCRIPTION }).jobs.deploy.steps;
+      expect(steps.map((s) => s.name)).toEqual(["Azure credentials (OIDC)", "Release to the app", "Record the release"]);
+      expect(steps[1]!.run).toBe(`az webapp sitecontainers update --resource-group shop-prod --name ${appOf("orders")} --container-name service --image "$IMAGE"`);
+      const devOps = planLandingZone({ ...checked, pipelines: { repositoryOwner: "acme", azureDevOps: { organization: "acme", project: "shop", issuer: "https://vstoken.dev.azure.com/00000000-0000-0000-0000-000000000001" } } });
+      const pipeline = azurePipeline(devOps, devOps.azureDelivery!.services.find((s) => s.service === "orders")!, { subscriptionId: SUBSCRIPTION });
+      expect(pipeline.stages.at(-1)!.jobs[0]!.strategy!.runOnce.deploy.steps[0]!.inputs!["inlineScript"]).toBe(steps[1]!.run!.replace("$IMAGE", "$(image)"));
+    });
+
+    it("asks for the subscription the apps' names end in", () => {
+      expect(() => files(paas)).toThrow(/App Service.*Fix: pass --azure-subscription <subscription id>/);
+      expect(() => files(paas, { azureSubscriptionId: "prod" })).toThrow(/--azure-subscription "prod" is not a subscription id/);
+    });
   });
 
   it("releases through Git on an existing cluster: push to GitHub's registry, commit the digest Argo CD syncs", () => {
