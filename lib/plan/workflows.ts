@@ -121,6 +121,14 @@ export function serviceWorkflow(plan: LandingZonePlan, service: ServiceDeliveryP
   };
 }
 
+/**
+ * True when GitHub-hosted deploy jobs roll the services out on the landing zone's own cluster (caas with
+ * GitHub Actions pipelines): on GKE its control plane then needs an endpoint they can reach.
+ */
+export function githubDeploysToCluster(plan: LandingZonePlan): boolean {
+  return plan.cloud !== "kubernetes" && plan.cluster !== undefined && plan.delivery?.provider === "github-actions";
+}
+
 /** True when an existing cluster's releases go through Argo CD (`pipelines.perService`), the only way its micro-frontends are released too. */
 function releasedByGitOps(plan: LandingZonePlan): boolean {
   return plan.delivery?.services.some((s) => s.deploy.kind === "gitops") ?? false;

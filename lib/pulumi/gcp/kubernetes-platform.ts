@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AddOn } from "../../kubernetes/types.js";
 import { gcpServiceAccountId, LOAD_BALANCER_BACKEND_TAG } from "../../plan/gcp.js";
 import type { ClusterPlan, LandingZonePlan } from "../../plan/types.js";
+import { githubDeploysToCluster } from "../../plan/workflows.js";
 import type { HelmValues } from "../kubernetes/add-on.js";
 import { addOnInstallOrder, checkAddOnValues, installAddOns } from "../kubernetes/install-add-ons.js";
 import { projectOf, serviceAgent } from "./project.js";
@@ -43,6 +44,15 @@ export interface KubernetesPlatformArgs {
    * @default - none
    */
   readonly authorizedNetworks?: readonly string[];
+  /**
+   * Let clients outside Google Cloud reach the control plane through its DNS-based endpoint
+   * (`controlPlaneEndpointsConfig.dnsEndpointConfig.allowExternalTraffic`), which Google's front end
+   * lets through only with an IAM-authorized Google token (`container.clusters.connect`), then
+   * Kubernetes RBAC; the IP endpoint stays private. For deploy jobs on GitHub-hosted runners
+   * (`google-github-actions/get-gke-credentials` with `use_dns_based_endpoint`).
+   * @default false
+   */
+  readonly externalDnsEndpoint?: boolean;
   /**
    * Send the workloads' container logs to Cloud Logging too (off when the ELK pipeline collects them).
    * Cost: Cloud Logging bills per GiB ingested.
@@ -188,6 +198,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
       ...(plan.privateEndpoint || authorized.length > 0
         ? { masterAuthorizedNetworksConfig: { cidrBlocks: authorized.map((cidrBlock) => ({ cidrBlock, displayName: `authorized ${cidrBlock}` })), gcpPublicCidrsAccessEnabled: false } }
         : {}),
+      ...(args.externalDnsEndpoint ? { controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: true } } } : {}),
       releaseChannel: { channel: args.releaseChannel ?? "REGULAR" },
       workloadIdentityConfig: { workloadPool },
       databaseEncryption: { state: "ENCRYPTED", keyName: secretsKey.id },
@@ -313,6 +324,8 @@ export function kubernetesPlatformArgsFromPlan(
     // prod trades the newest features for the longest-soaked versions.
     releaseChannel: plan.environment === "prod" ? "STABLE" : "REGULAR",
     workloadLogs: plan.logging === undefined,
+    // Only GitHub-hosted deploy jobs come from outside the network; Cloud Build deploys from its private pool.
+    externalDnsEndpoint: githubDeploysToCluster(plan),
     addOns,
     retain: plan.protection.retain,
   };

@@ -132,6 +132,24 @@ describe("KubernetesPlatform (GKE)", () => {
     }
   });
 
+  it("opens the IAM-authorized DNS endpoint exactly when GitHub-hosted jobs deploy to the cluster, leaving the IP endpoint private", async () => {
+    const cluster = single(resources, "gcp:container/cluster:Cluster");
+    // Native pipelines (Cloud Build's private pool) reach the private IP endpoint from the subnet.
+    expect(cluster.inputs["controlPlaneEndpointsConfig"]).toBeUndefined();
+    const github = planLandingZone({ name: "shop", cloud: "gcp", region: "asia-northeast3", environment: "prod", tier: "caas", pipelines: { provider: "github-actions", repositoryOwner: "acme" }, services: [{ name: "orders" }] });
+    const args = kubernetesPlatformArgsFromPlan(github, placement);
+    expect(args.externalDnsEndpoint).toBe(true);
+    expect(kubernetesPlatformArgsFromPlan({ ...github, delivery: undefined }, placement).externalDnsEndpoint).toBe(false);
+    const { resources: githubResources } = await runProgram(() => void new KubernetesPlatform("shop", args), { config: GCP_CONFIG });
+    const githubCluster = single(githubResources, "gcp:container/cluster:Cluster");
+    expect(githubCluster.inputs["controlPlaneEndpointsConfig"]).toEqual({ dnsEndpointConfig: { allowExternalTraffic: true } });
+    // Everything else is as without it: the IP endpoint stays private and reachable from the subnet alone.
+    const { controlPlaneEndpointsConfig: _dns, ...rest } = githubCluster.inputs;
+    const native = single((await runProgram(() => void new KubernetesPlatform("shop", { ...args, externalDnsEndpoint: false }), { config: GCP_CONFIG })).resources, "gcp:container/cluster:Cluster").inputs;
+    expect(rest).toEqual(native);
+    expect(rest).toMatchObject({ privateClusterConfig: { enablePrivateEndpoint: true }, masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "10.0.0.0/17" }] } });
+  });
+
   it("keeps a public endpoint in dev, and rejects bad input before anything is registered", async () => {
     const dev = planLandingZone({ name: "shop", cloud: "gcp", region: "asia-northeast3", tier: "caas" });
     const { resources: devResources } = await runProgram(() => void new KubernetesPlatform("dev", kubernetesPlatformArgsFromPlan(dev, { ...placement, authorizedNetworks: [] })), { config: GCP_CONFIG });
