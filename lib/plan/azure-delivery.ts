@@ -1,14 +1,17 @@
 /**
- * Azure's native delivery: per service an Azure DevOps pipeline (azure-pipelines.yml, written by
+ * Azure delivery: per service an Azure DevOps pipeline (azure-pipelines.yml, written by
  * `mlz workflows --azure-pipelines`) whose service connection federates to a user-assigned identity
- * of its own. That identity may push to the registry and change only its own workload.
+ * of its own, which may push to the registry and change only its own workload; or, with
+ * `pipelines.provider: github-actions`, a GitHub workflow whose deploy job (its repository's environment)
+ * federates to that identity, which then only deploys, while its build job (the branch) pushes as a
+ * publish identity of its own.
  */
 import { stringify } from "yaml";
 import type { LandingZoneSpec } from "../spec/types.js";
 import { APP_SERVICE_SERVICE_CONTAINER } from "./app-service-proxy.js";
 import { azureUniqueName } from "./azure.js";
 import { appConfigurationStoreId, recordReleaseScript, releaseRecordKey, releaseStoreName, scaleSetReleaseScript, scaleSetReleaseTimeoutMinutes } from "./azure-release.js";
-import { DELIVERY_SETTINGS, type DeliveryPlan } from "./delivery.js";
+import { DELIVERY_SETTINGS, GITHUB_OIDC, type DeliveryPlan } from "./delivery.js";
 import { physicalName } from "./naming.js";
 import { PlanError } from "./planner.js";
 import type { LandingZonePlan } from "./types.js";
@@ -64,17 +67,31 @@ export type AzureDeployTarget =
   | { readonly kind: "app-service"; readonly service: string }
   | { readonly kind: "scale-set"; readonly scaleSet: string };
 
+/** A federated credential: only tokens of this issuer and subject sign in as the identity. */
+export interface AzureFederationPlan {
+  /** Name of the credential on the identity. */
+  readonly name: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly audience: string;
+}
+
 export interface AzureServiceDeliveryPlan {
   readonly service: string;
   /** The service's ACR repository. */
   readonly repository: string;
-  /** User-assigned identity the service connection signs in as. */
+  /** User-assigned identity the deploy stage (service connection, or GitHub deploy job) signs in as. */
   readonly identityName: string;
-  /** Azure DevOps service connection of this service's pipeline. */
-  readonly serviceConnection: string;
-  /** Federated credential of the identity: only this service connection's tokens are accepted. */
-  readonly federation: { readonly issuer: string; readonly subject: string; readonly audience: string };
-  /** Azure DevOps environment of the deploy stage; its Approvals check is the prod approval. */
+  /** Azure DevOps service connection of this service's pipeline; undefined with GitHub Actions. */
+  readonly serviceConnection?: string;
+  /** Federated credential of the identity: only this service connection's (or GitHub environment's) tokens are accepted. */
+  readonly federation: AzureFederationPlan;
+  /**
+   * With GitHub Actions, the identity the build job pushes as (AcrPush only), trusting the branch: the
+   * build runs without the environment's approval, so it must not sign in as the deploy identity.
+   */
+  readonly publish?: { readonly identityName: string; readonly federation: AzureFederationPlan };
+  /** Environment of the deploy stage (Azure DevOps, or the GitHub repository's); its approval check is the prod approval. */
   readonly environment: string;
   readonly approval: boolean;
   readonly target: AzureDeployTarget;
@@ -83,21 +100,29 @@ export interface AzureServiceDeliveryPlan {
 }
 
 export interface AzureDeliveryPlan {
-  readonly organization: string;
-  readonly project: string;
+  /** Where the pipelines run: Azure DevOps (`mlz workflows --azure-pipelines`) or GitHub Actions (`mlz workflows`). */
+  readonly runner: "azure-devops" | "github-actions";
+  /** Azure DevOps organization and project; undefined with GitHub Actions. */
+  readonly organization?: string;
+  readonly project?: string;
   readonly resourceGroup: string;
   readonly branch: string;
   readonly testCommand: string;
   readonly services: readonly AzureServiceDeliveryPlan[];
 }
 
-/** The Azure DevOps side of delivery; undefined unless the spec asks for Azure's native pipelines and names its project. */
+/**
+ * The Azure side of delivery: Azure DevOps pipelines (native provider with `pipelines.azureDevOps`) or
+ * GitHub workflows (github-actions provider with `pipelines.repositoryOwner`); undefined otherwise.
+ */
 export function planAzureDelivery(spec: LandingZoneSpec, delivery: DeliveryPlan, clusterName: string | undefined): AzureDeliveryPlan | undefined {
+  if (spec.cloud !== "azure") return undefined;
   const devOps = spec.pipelines.azureDevOps;
-  if (spec.cloud !== "azure" || delivery.provider !== "native" || !devOps) return undefined;
+  const github = delivery.provider === "github-actions";
+  if (github ? !delivery.owner : delivery.provider !== "native" || !devOps) return undefined;
   return {
-    organization: devOps.organization,
-    project: devOps.project,
+    runner: github ? "github-actions" : "azure-devops",
+    ...(devOps && !github ? { organization: devOps.organization, project: devOps.project } : {}),
     resourceGroup: azureResourceGroupName(spec.name, spec.environment),
     branch: delivery.branch,
     testCommand: delivery.testCommand,
@@ -109,13 +134,25 @@ export function planAzureDelivery(spec: LandingZoneSpec, delivery: DeliveryPlan,
           : spec.tier === "iaas"
             ? { kind: "scale-set", scaleSet: scaleSetName(spec.name, spec.environment, s.service) }
             : { kind: "app-service", service: s.service };
+      const identityName = physicalName("azureResource", spec.name, spec.environment, s.service, "deploy");
+      const access = github
+        ? {
+            federation: { name: GITHUB_CREDENTIAL_NAME, issuer: GITHUB_OIDC.url, subject: s.github.deploySubject!, audience: AZURE_DEVOPS_AUDIENCE },
+            publish: {
+              identityName: physicalName("azureResource", spec.name, spec.environment, s.service, "publish"),
+              federation: { name: GITHUB_CREDENTIAL_NAME, issuer: GITHUB_OIDC.url, subject: s.github.publishSubject!, audience: AZURE_DEVOPS_AUDIENCE },
+            },
+          }
+        : {
+            serviceConnection,
+            federation: { name: AZURE_PIPELINES.credentialName, issuer: devOps!.issuer, subject: devOps!.subjects[s.service] ?? `sc://${devOps!.organization}/${devOps!.project}/${serviceConnection}`, audience: AZURE_DEVOPS_AUDIENCE },
+          };
       return {
         service: s.service,
         repository: s.registry,
-        identityName: physicalName("azureResource", spec.name, spec.environment, s.service, "deploy"),
-        serviceConnection,
-        federation: { issuer: devOps.issuer, subject: devOps.subjects[s.service] ?? `sc://${devOps.organization}/${devOps.project}/${serviceConnection}`, audience: AZURE_DEVOPS_AUDIENCE },
-        environment: `${spec.name}-${spec.environment}`,
+        identityName,
+        ...access,
+        environment: github ? s.github.environment : `${spec.name}-${spec.environment}`,
         approval: s.approval,
         target,
         releaseKey: releaseRecordKey(s.service),
@@ -124,12 +161,13 @@ export function planAzureDelivery(spec: LandingZoneSpec, delivery: DeliveryPlan,
   };
 }
 
+/** Name of the GitHub federated credential on a deploy or publish identity. */
+export const GITHUB_CREDENTIAL_NAME = "github";
+
 /** What must be set before Azure's native pipelines can be built; empty when nothing is missing. */
 export function azureDeliveryProblems(spec: LandingZoneSpec, delivery: DeliveryPlan): string[] {
-  if (spec.cloud !== "azure") return [];
-  if (delivery.provider === "github-actions") {
-    return ["pipelines.provider is github-actions, but on azure the engine creates deploy identities only for Azure DevOps service connections. Fix: set pipelines.provider: native and pipelines.azureDevOps"];
-  }
+  // GitHub Actions needs only pipelines.repositoryOwner, which deliveryProblems asks for.
+  if (spec.cloud !== "azure" || delivery.provider === "github-actions") return [];
   if (spec.pipelines.azureDevOps) return [];
   return [
     "pipelines.azureDevOps is undefined, but each Azure pipeline signs in through an Azure DevOps service connection federated to its deploy identity. Fix: set pipelines.azureDevOps.organization, project and issuer (shown when a workload identity federation service connection is created)",
@@ -191,6 +229,8 @@ const IMAGE_ARCHIVE = "image.tar";
  */
 export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDeliveryPlan, options: AzurePipelineOptions): AzurePipeline {
   const azure = plan.azureDelivery!;
+  const serviceConnection = service.serviceConnection;
+  if (azure.runner !== "azure-devops" || !serviceConnection) throw new PlanError([`the plan's pipelines run in GitHub Actions, not Azure DevOps. Fix: run \`mlz workflows\` without --azure-pipelines`]);
   const scope = `${options.subscriptionId}/${azure.resourceGroup}`;
   const registry = azureUniqueName("azureRegistry", plan.name, plan.environment, "registry", scope);
   const pool = { vmImage: AZURE_PIPELINES.vmImage };
@@ -198,7 +238,7 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
     task: AZURE_PIPELINES.cliTask,
     ...(name ? { name } : {}),
     displayName,
-    inputs: { azureSubscription: service.serviceConnection, scriptType: "bash", scriptLocation: "inlineScript", inlineScript: script },
+    inputs: { azureSubscription: serviceConnection, scriptType: "bash", scriptLocation: "inlineScript", inlineScript: script },
   });
   const releaseStore = appConfigurationStoreId(options.subscriptionId, azure.resourceGroup, releaseStoreName(plan.name, plan.environment, options.subscriptionId, azure.resourceGroup));
   const target = service.target;
@@ -341,7 +381,7 @@ export interface AzurePipelineFile {
 
 /** Every service's `azure-pipelines.yml`; throws a PlanError when the plan has no Azure DevOps pipelines or the subscription is malformed. */
 export function azurePipelineFiles(plan: LandingZonePlan, source: string, options: AzurePipelineOptions): AzurePipelineFile[] {
-  if (!plan.azureDelivery) {
+  if (plan.azureDelivery?.runner !== "azure-devops") {
     throw new PlanError([
       `the plan has no Azure DevOps pipelines (cloud ${plan.cloud}, pipelines.provider ${plan.delivery?.provider ?? "-"}). Fix: on cloud azure set pipelines.perService: true, provider: native and pipelines.azureDevOps`,
     ]);

@@ -30,7 +30,7 @@ describe("Azure DevOps delivery plan", () => {
     expect(orders).toMatchObject({
       identityName: "shop-prod-orders-deploy",
       serviceConnection: "shop-prod-orders",
-      federation: { issuer: `https://vstoken.dev.azure.com/${ORG_ID}`, subject: "sc://acme/shop/shop-prod-orders", audience: "api://AzureADTokenExchange" },
+      federation: { name: "azure-devops", issuer: `https://vstoken.dev.azure.com/${ORG_ID}`, subject: "sc://acme/shop/shop-prod-orders", audience: "api://AzureADTokenExchange" },
       environment: "shop-prod",
       approval: true,
       target: { kind: "aks", clusterName: plan.cluster!.name, namespace: plan.cluster!.namespace, deployment: "orders", container: "orders" },
@@ -135,13 +135,27 @@ describe("Azure DevOps delivery errors", () => {
     );
   });
 
-  it("rejects github-actions on Azure, where no GitHub federation is built", () => {
+  it("plans GitHub Actions on Azure: the deploy identity trusts the repository's environment, a publish identity its branch", () => {
     const spec = azureDevOpsShop();
-    expect(message(() => planLandingZone({ ...spec, pipelines: { ...(spec as { pipelines: object }).pipelines, provider: "github-actions" } } as LandingZoneInput, { engine: "pulumi" }))).toContain(
-      "pipelines.provider is github-actions, but on azure the engine creates deploy identities only for Azure DevOps service connections. Fix: set pipelines.provider: native",
-    );
+    const github = planLandingZone({ ...spec, pipelines: { provider: "github-actions", repositoryOwner: "acme" } } as LandingZoneInput, { engine: "pulumi" });
+    const azure = github.azureDelivery!;
+    expect(azure.runner).toBe("github-actions");
+    expect(azure.organization).toBeUndefined();
+    const orders = azure.services.find((s) => s.service === "orders")!;
+    expect(orders.serviceConnection).toBeUndefined();
+    expect(orders).toMatchObject({
+      identityName: "shop-prod-orders-deploy",
+      federation: { name: "github", issuer: "https://token.actions.githubusercontent.com", subject: "repo:acme/orders:environment:prod", audience: "api://AzureADTokenExchange" },
+      publish: { identityName: "shop-prod-orders-publish", federation: { name: "github", issuer: "https://token.actions.githubusercontent.com", subject: "repo:acme/orders:ref:refs/heads/main", audience: "api://AzureADTokenExchange" } },
+      environment: "prod",
+      approval: true,
+      target: { kind: "aks", clusterName: github.cluster!.name, deployment: "orders" },
+    });
+    expect(message(() => azurePipelineFiles(github, "x.yaml", { subscriptionId: SUBSCRIPTION }))).toContain("the plan has no Azure DevOps pipelines");
+    expect(message(() => azurePipeline(github, orders, { subscriptionId: SUBSCRIPTION }))).toContain("Fix: run `mlz workflows` without --azure-pipelines");
+    // Without an owner there is no subject to trust: the planner asks for it before an engine builds anything.
+    expect(message(() => planLandingZone({ ...spec, pipelines: { provider: "github-actions", perService: true } } as LandingZoneInput, { engine: "pulumi" }))).toContain("pipelines.repositoryOwner is undefined");
   });
-
 
   it("names the path, value and fix of a bad issuer, an unknown subject key, a missing Entra subject and a non-Azure cloud", () => {
     expect(message(() => parseSpec(azureDevOpsShop("caas", { issuer: "https://example.com/issuer" })))).toMatch(/pipelines\.azureDevOps\.issuer.*must be the issuer Azure DevOps shows/s);

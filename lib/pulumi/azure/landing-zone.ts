@@ -783,10 +783,12 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
       // The client id each service connection signs in with.
       ...(Object.keys(this.deliveries).length > 0 ? { deployClientIds: pulumi.all(Object.fromEntries(Object.entries(this.deliveries).map(([service, d]) => [service, d.clientId]))) } : {}),
+      // The client id each GitHub build job pushes with (AZURE_PUBLISH_CLIENT_ID).
+      ...(Object.values(this.deliveries).some((d) => d.publishClientId) ? { publishClientIds: pulumi.all(Object.fromEntries(Object.entries(this.deliveries).map(([service, d]) => [service, d.publishClientId!]))) } : {}),
     };
   }
 
-  /** A ServiceDelivery per service when the plan has Azure DevOps pipelines: AcrPush, and the right to change only the service's own Deployment, app or scale set. */
+  /** A ServiceDelivery per service when the plan has Azure DevOps pipelines or GitHub workflows: AcrPush (a GitHub build job's own identity), and the right to change only the service's own Deployment, app or scale set. */
   private createDeliveries(
     name: string,
     plan: LandingZonePlan,
@@ -813,6 +815,8 @@ export class LandingZone extends pulumi.ComponentResource {
           identityName: service.identityName,
           federation: service.federation,
           registryId: this.registry.registryId,
+          // A GitHub build job pushes as an identity of its own, trusting the branch; the deploy identity only deploys.
+          ...(service.publish ? { publish: service.publish } : {}),
           target,
           ...(this.releases ? { release: { storeId: this.releases.storeId, writerRoleId: this.releases.writerRoleId } } : {}),
           tags: at.tags,

@@ -40,18 +40,39 @@ export type ServiceDeliveryTarget =
       readonly scaleSetId: pulumi.Input<string>;
     };
 
+/** A federated credential of a delivery identity (audience `api://AzureADTokenExchange`). */
+export interface ServiceDeliveryFederation {
+  readonly issuer: pulumi.Input<string>;
+  readonly subject: pulumi.Input<string>;
+  /**
+   * Name of the credential on the identity.
+   * @default "azure-devops"
+   */
+  readonly name?: string;
+}
+
 /** Arguments of {@link ServiceDelivery}. */
 export interface ServiceDeliveryArgs {
   /** Resource group of the identity. */
   readonly resourceGroupName: pulumi.Input<string>;
   /** Azure region of the identity. */
   readonly location: pulumi.Input<string>;
-  /** Name of the user-assigned identity the service connection signs in as. */
+  /** Name of the user-assigned identity the deploy stage signs in as. */
   readonly identityName: pulumi.Input<string>;
-  /** Issuer and subject of the service's Azure DevOps service connection, as Azure DevOps shows them. */
-  readonly federation: { readonly issuer: pulumi.Input<string>; readonly subject: pulumi.Input<string> };
-  /** Registry the pipeline pushes to (AcrPush on it). */
+  /**
+   * Who may sign in as the identity: the issuer and subject of the service's Azure DevOps service connection,
+   * as Azure DevOps shows them, or of its GitHub repository's environment (`repo:<owner>/<repo>:environment:<env>`).
+   */
+  readonly federation: ServiceDeliveryFederation;
+  /** Registry the pipeline pushes to: AcrPush on it, for the deploy identity or, with `publish`, the publish identity alone. */
   readonly registryId: pulumi.Input<string>;
+  /**
+   * A second identity, which alone pushes (AcrPush), for a pipeline whose build runs apart from its approved
+   * deploy (a GitHub workflow's build job trusts the branch, `repo:<owner>/<repo>:ref:refs/heads/<branch>`): the
+   * deploy identity then only deploys.
+   * @default - none: the deploy identity pushes too (an Azure DevOps pipeline)
+   */
+  readonly publish?: { readonly identityName: pulumi.Input<string>; readonly federation: ServiceDeliveryFederation };
   /** The one workload the pipeline deploys to: an AKS Deployment, an App Service app or a VM scale set. */
   readonly target: ServiceDeliveryTarget;
   /**
@@ -72,14 +93,16 @@ export interface ServiceDeliveryArgs {
    */
   readonly transform?: {
     readonly identity?: (args: managedidentity.UserAssignedIdentityArgs) => void;
+    readonly publishIdentity?: (args: managedidentity.UserAssignedIdentityArgs) => void;
     readonly releaseRole?: (args: authorization.RoleDefinitionArgs) => void;
   };
 }
 
 /**
- * The deploy identity of one service's Azure DevOps pipeline: a user-assigned managed identity
- * trusting only that pipeline's service connection (workload identity federation, no secret), with
- * AcrPush on the registry and the right to change only the service's own workload: on AKS AKS run
+ * The deploy identity of one service's Azure DevOps pipeline (or GitHub workflow): a user-assigned managed
+ * identity trusting only that pipeline's service connection (or the repository's environment; workload
+ * identity federation, no secret), with AcrPush on the registry (with `publish`, a publish identity trusting
+ * the branch has it instead) and the right to change only the service's own workload: on AKS AKS run
  * command on the cluster (a custom role; kubectl runs as the identity) plus a Kubernetes Role on its
  * one Deployment, on App Service Website
  * Contributor on its one app, on a VM scale set a custom role on its one scale set that may list, reimage
@@ -101,9 +124,14 @@ export class ServiceDelivery extends pulumi.ComponentResource {
   readonly clientId: pulumi.Output<string>;
   /** Object id of the identity, which role assignments and Kubernetes RBAC name. */
   readonly principalId: pulumi.Output<string>;
+  /** Client id of the publish identity (`publish`), for the build job. */
+  readonly publishClientId?: pulumi.Output<string>;
   readonly nodes: {
     readonly identity: managedidentity.UserAssignedIdentity;
     readonly federation: managedidentity.FederatedIdentityCredential;
+    /** The publish identity and its credential (`publish`). */
+    readonly publishIdentity?: managedidentity.UserAssignedIdentity;
+    readonly publishFederation?: managedidentity.FederatedIdentityCredential;
     readonly grants: readonly authorization.RoleAssignment[];
     readonly rbac?: k8s.yaml.v2.ConfigGroup;
     /** The custom role of a scale-set target. */
@@ -119,21 +147,34 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     const identityArgs: managedidentity.UserAssignedIdentityArgs = { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: args.identityName, tags: { ...args.tags } };
     args.transform?.identity?.(identityArgs);
     const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, identityArgs, parent);
-    const federation = new managedidentity.FederatedIdentityCredential(
-      `${name}-federation`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        resourceName: identity.name,
-        federatedIdentityCredentialResourceName: AZURE_PIPELINES.credentialName,
-        issuer: args.federation.issuer,
-        // Only this service's service connection may sign in as the identity.
-        subject: args.federation.subject,
-        audiences: [AZURE_DEVOPS_AUDIENCE],
-      },
-      parent,
-    );
+    const federate = (id: string, on: managedidentity.UserAssignedIdentity, trust: ServiceDeliveryFederation) =>
+      new managedidentity.FederatedIdentityCredential(
+        id,
+        {
+          resourceGroupName: args.resourceGroupName,
+          resourceName: on.name,
+          federatedIdentityCredentialResourceName: trust.name ?? AZURE_PIPELINES.credentialName,
+          issuer: trust.issuer,
+          // Only this service connection (or repository environment, or branch) may sign in as the identity.
+          subject: trust.subject,
+          audiences: [AZURE_DEVOPS_AUDIENCE],
+        },
+        parent,
+      );
+    const federation = federate(`${name}-federation`, identity, args.federation);
     const principalId = identity.principalId;
-    const grants = [grantRole(`${name}-push`, { role: "acrPush", scope: args.registryId, principalId }, parent)];
+    let publishIdentity: managedidentity.UserAssignedIdentity | undefined;
+    let publishFederation: managedidentity.FederatedIdentityCredential | undefined;
+    const grants: authorization.RoleAssignment[] = [];
+    if (args.publish) {
+      const publishArgs: managedidentity.UserAssignedIdentityArgs = { resourceGroupName: args.resourceGroupName, location: args.location, resourceName: args.publish.identityName, tags: { ...args.tags } };
+      args.transform?.publishIdentity?.(publishArgs);
+      publishIdentity = new managedidentity.UserAssignedIdentity(`${name}-publish-identity`, publishArgs, parent);
+      publishFederation = federate(`${name}-publish-federation`, publishIdentity, args.publish.federation);
+      grants.push(grantRole(`${name}-publish-push`, { role: "acrPush", scope: args.registryId, principalId: publishIdentity.principalId }, parent));
+    } else {
+      grants.push(grantRole(`${name}-push`, { role: "acrPush", scope: args.registryId, principalId }, parent));
+    }
     let rbac: k8s.yaml.v2.ConfigGroup | undefined;
     let releaseRole: authorization.RoleDefinition | undefined;
     if (args.target.kind === "aks") {
@@ -149,7 +190,8 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     if (args.release) grants.push(grantCustomRole(`${name}-release-record`, { roleDefinitionId: args.release.writerRoleId, scope: args.release.storeId, principalId }, parent));
     this.clientId = identity.clientId;
     this.principalId = principalId;
-    this.nodes = { identity, federation, grants, ...(rbac ? { rbac } : {}), ...(releaseRole ? { releaseRole } : {}) };
-    this.registerOutputs({ clientId: this.clientId, principalId: this.principalId });
+    if (publishIdentity) this.publishClientId = publishIdentity.clientId;
+    this.nodes = { identity, federation, ...(publishIdentity && publishFederation ? { publishIdentity, publishFederation } : {}), grants, ...(rbac ? { rbac } : {}), ...(releaseRole ? { releaseRole } : {}) };
+    this.registerOutputs({ clientId: this.clientId, principalId: this.principalId, ...(this.publishClientId ? { publishClientId: this.publishClientId } : {}) });
   }
 }
