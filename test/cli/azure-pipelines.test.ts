@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { azureUniqueName } from "../../lib/plan/azure.js";
 
 const tsx = join(process.cwd(), "node_modules/.bin/tsx");
 const mlz = (...args: string[]) => spawnSync(tsx, ["bin/mlz.ts", ...args], { encoding: "utf8" });
@@ -44,5 +45,21 @@ describe("mlz workflows --azure-pipelines (the real binary)", () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("--azure-pipelines needs --azure-subscription");
     expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+});
+
+describe("mlz workflows on Azure App Service with GitHub Actions (the real binary)", () => {
+  it("names each service's own app from --azure-subscription, and writes nothing without it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-azure-github-"));
+    const spec = join(dir, "landing-zone.yaml");
+    writeFileSync(spec, "name: shop\ncloud: azure\nregion: koreacentral\ntier: paas\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
+    const refused = mlz("workflows", spec, "--out", join(dir, "refused"));
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("Fix: pass --azure-subscription <subscription id>");
+    expect(existsSync(join(dir, "refused"))).toBe(false);
+    const run = mlz("workflows", spec, "--out", join(dir, "out"), "--azure-subscription", "11111111-2222-4333-8444-555555555555");
+    expect(run.stderr).toBe("");
+    const workflow = readFileSync(join(dir, "out", "orders", ".github", "workflows", "orders.yml"), "utf8");
+    expect(workflow).toContain(`az webapp config container set --resource-group shop-dev --name ${azureUniqueName("azureResource", "shop", "dev", "orders", "11111111-2222-4333-8444-555555555555/shop-dev")} --container-image-name "$IMAGE"`);
   });
 });
