@@ -198,7 +198,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
       ...(plan.privateEndpoint || authorized.length > 0
         ? { masterAuthorizedNetworksConfig: { cidrBlocks: authorized.map((cidrBlock) => ({ cidrBlock, displayName: `authorized ${cidrBlock}` })), gcpPublicCidrsAccessEnabled: false } }
         : {}),
-      ...(args.externalDnsEndpoint ? { controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: true } } } : {}),
+      // Google tokens only on the DNS endpoint: Kubernetes service account tokens and client certificates would bypass IAM.
+      ...(args.externalDnsEndpoint ? { controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: true, enableK8sTokensViaDns: false, enableK8sCertsViaDns: false } } } : {}),
       releaseChannel: { channel: args.releaseChannel ?? "REGULAR" },
       workloadIdentityConfig: { workloadPool },
       databaseEncryption: { state: "ENCRYPTED", keyName: secretsKey.id },

@@ -142,7 +142,7 @@ describe("KubernetesPlatform (GKE)", () => {
     expect(kubernetesPlatformArgsFromPlan({ ...github, delivery: undefined }, placement).externalDnsEndpoint).toBe(false);
     const { resources: githubResources } = await runProgram(() => void new KubernetesPlatform("shop", args), { config: GCP_CONFIG });
     const githubCluster = single(githubResources, "gcp:container/cluster:Cluster");
-    expect(githubCluster.inputs["controlPlaneEndpointsConfig"]).toEqual({ dnsEndpointConfig: { allowExternalTraffic: true } });
+    expect(githubCluster.inputs["controlPlaneEndpointsConfig"]).toEqual({ dnsEndpointConfig: { allowExternalTraffic: true, enableK8sTokensViaDns: false, enableK8sCertsViaDns: false } });
     // Everything else is as without it: the IP endpoint stays private and reachable from the subnet alone.
     const { controlPlaneEndpointsConfig: _dns, ...rest } = githubCluster.inputs;
     const native = single((await runProgram(() => void new KubernetesPlatform("shop", { ...args, externalDnsEndpoint: false }), { config: GCP_CONFIG })).resources, "gcp:container/cluster:Cluster").inputs;
