@@ -226,6 +226,17 @@ export const GCP_FRONTEND_VARIABLES = {
   GCP_FRONTEND_BUCKET: "the app's entry of the frontendBuckets output",
 } as const;
 
+/** Repository variables each service's workflow reads on Azure, with what sets them. */
+export const AZURE_SERVICE_VARIABLES = {
+  AZURE_TENANT_ID: "the subscription's tenant",
+  AZURE_SUBSCRIPTION_ID: "the landing zone's subscription",
+  AZURE_RESOURCE_GROUP: "the resourceGroupName output",
+  AZURE_CONTAINER_REGISTRY: "the first label of the registryLoginServer output",
+  AZURE_PUBLISH_CLIENT_ID: "the service's entry of the publishClientIds output",
+  AZURE_DEPLOY_CLIENT_ID: "the service's entry of the deployClientIds output",
+  AZURE_APP_CONFIGURATION: "the releaseStoreName output",
+} as const;
+
 /** Sign-in, upload of the app's build to its own storage, and purge of its paths from the CDN. */
 function frontendDeploySteps(plan: LandingZonePlan, app: FrontendAppPlan, options: WorkflowOptions): WorkflowStep[] {
   const prefix = app.objectPrefix;

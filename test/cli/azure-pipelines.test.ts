@@ -59,6 +59,7 @@ describe("mlz workflows on Azure App Service with GitHub Actions (the real binar
     expect(existsSync(join(dir, "refused"))).toBe(false);
     const run = mlz("workflows", spec, "--out", join(dir, "out"), "--azure-subscription", "11111111-2222-4333-8444-555555555555");
     expect(run.stderr).toBe("");
+    expect(run.stdout).toContain("AZURE_DEPLOY_CLIENT_ID (the service's entry of the deployClientIds output), AZURE_APP_CONFIGURATION (the releaseStoreName output).");
     const workflow = readFileSync(join(dir, "out", "orders", ".github", "workflows", "orders.yml"), "utf8");
     expect(workflow).toContain(`az webapp config container set --resource-group shop-dev --name ${azureUniqueName("azureResource", "shop", "dev", "orders", "11111111-2222-4333-8444-555555555555/shop-dev")} --container-image-name "$IMAGE"`);
   });

@@ -783,6 +783,8 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
       // The client id each service connection signs in with.
       ...(Object.keys(this.deliveries).length > 0 ? { deployClientIds: pulumi.all(Object.fromEntries(Object.entries(this.deliveries).map(([service, d]) => [service, d.clientId]))) } : {}),
+      // The store of the release records, which GitHub deploy jobs write (AZURE_APP_CONFIGURATION).
+      ...(this.releases ? { releaseStoreName: this.releases.storeId.apply((id) => id.split("/").pop()!) } : {}),
       // The client id each GitHub build job pushes with (AZURE_PUBLISH_CLIENT_ID).
       ...(Object.values(this.deliveries).some((d) => d.publishClientId) ? { publishClientIds: pulumi.all(Object.fromEntries(Object.entries(this.deliveries).map(([service, d]) => [service, d.publishClientId!]))) } : {}),
     };

@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { serviceWorkflow } from "../../../lib/plan/workflows.js";
@@ -35,8 +36,15 @@ describe("GitHub Actions delivery on Azure", () => {
   it("trusts the repository's environment for the deploy identity and its branch for the publish identity, nothing else", async () => {
     const spec = githubShop("caas");
     const plan = planLandingZone(spec, { engine: "pulumi" });
-    const { resources } = await runProgram(async () => void (await createLandingZone("shop", { spec })));
+    let outputs: Readonly<Record<string, pulumi.Output<unknown>>> = {};
+    const { resources } = await runProgram(async () => void (outputs = (await createLandingZone("shop", { spec })).outputs));
     expect(byType(resources, "msa:azure:ServiceDelivery").map((r) => r.name)).toEqual(plan.services.map((s) => `shop-${s.name}-delivery`));
+    // What the workflows' repository variables are set from.
+    const valueOf = (output: pulumi.Output<unknown>) => new Promise((resolve) => output.apply(resolve));
+    const clientIds = (parent: string) => Object.fromEntries(plan.services.map((s) => [s.name, single(childrenOf(resources, `shop-${s.name}-delivery`), "azure-native:managedidentity:UserAssignedIdentity", `shop-${s.name}-delivery-${parent}`).outputs["clientId"]]));
+    expect(await valueOf(outputs["deployClientIds"]!)).toEqual(clientIds("identity"));
+    expect(await valueOf(outputs["publishClientIds"]!)).toEqual(clientIds("publish-identity"));
+    expect(await valueOf(outputs["releaseStoreName"]!)).toBe(single(resources, "azure-native:appconfiguration:ConfigurationStore").inputs["configStoreName"]);
     const { deploy, publish, deployTrust, publishTrust } = identitiesOf(resources, "orders");
     expect(deploy.inputs["resourceName"]).toBe("shop-prod-orders-deploy");
     expect(publish.inputs["resourceName"]).toBe("shop-prod-orders-publish");
