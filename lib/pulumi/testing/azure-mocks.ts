@@ -16,10 +16,10 @@ export function mockGuid(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** A private address in 10.0.64.0/18 (the example workloads subnet) derived from `seed`, clear of Azure's reserved first four. */
+/** A private address near the start of 10.0.0.0/17 (the example workloads subnet, where Azure hands dynamic addresses out) derived from `seed`, past its reserved first four. */
 export function mockPrivateIp(seed: string): string {
   const n = createHash("sha256").update(seed).digest().readUInt16BE(0) % (2 ** 13 - 8);
-  return `10.0.${64 + Math.floor((n + 4) / 256)}.${(n + 4) % 256}`;
+  return `10.0.${Math.floor((n + 4) / 256)}.${(n + 4) % 256}`;
 }
 
 const RG = "/subscriptions/{sub}/resourceGroups/{resourceGroupName}/providers";
