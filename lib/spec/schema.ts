@@ -299,7 +299,7 @@ const serviceSchema = z
     readModel: z
       .object({ from: z.array(dnsLabel).min(1).describe("Services whose published events the projection consumes.") })
       .strict()
-      .optional().describe("CQRS projection of other services' events."),
+      .optional().describe("CQRS projection of other services' events, kept in its own read table; on an existing cluster in its own PostgreSQL database (CloudNativePG), planned when it declares none."),
     eventSourced: z.boolean().default(false).describe("Store state transitions in an append-only event store."),
     config: z.record(z.string(), z.string()).default({}).describe("Configuration values injected at deploy time."),
     secrets: z
