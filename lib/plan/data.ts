@@ -32,8 +32,8 @@ export const DATA_ENV = {
   readModelTable: "READ_MODEL_TABLE",
 } as const;
 
-/** `SAGA_PLACE_ORDER_COMMAND_QUEUE_URL`, `SAGA_PLACE_ORDER_STATE_MACHINE_ARN` (Azure: `_COMMAND_QUEUE`, `_NAMESPACE`, `_START_URL`). */
-export function sagaEnvName(saga: string, what: "COMMAND_QUEUE_URL" | "STATE_MACHINE_ARN" | "COMMAND_QUEUE" | "NAMESPACE" | "START_URL"): string {
+/** `SAGA_PLACE_ORDER_COMMAND_QUEUE_URL`, `SAGA_PLACE_ORDER_STATE_MACHINE_ARN` (Azure: `_COMMAND_QUEUE`, `_NAMESPACE`, `_START_URL`; existing cluster: `_WORKFLOW_TEMPLATE`, `_NAMESPACE`). */
+export function sagaEnvName(saga: string, what: "COMMAND_QUEUE_URL" | "STATE_MACHINE_ARN" | "COMMAND_QUEUE" | "NAMESPACE" | "START_URL" | "WORKFLOW_TEMPLATE"): string {
   return `SAGA_${saga.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${what}`;
 }
 

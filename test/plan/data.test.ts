@@ -190,9 +190,12 @@ describe("what a target cannot build is refused before planning", () => {
     expect(problems(input)).toEqual(['messaging.broker "eventbridge" is wired into Kubernetes workloads only, not the iaas services. Fix: set messaging.broker: sns-sqs, or tier: caas']);
   });
 
-  it("offers only choreography on an existing cluster", () => {
+  it("orchestrates sagas on an existing cluster with Argo Workflows, and still choreographs them on request", () => {
     const input = { ...cluster, services: [{ name: "a" }, { name: "b" }], sagas: [{ name: "s", steps: [{ service: "a", action: "x", compensate: "y" }, { service: "b", action: "z" }] }] };
-    expect(problems(input)).toEqual(['sagas[0].mode "orchestration" needs a workflow engine, which kubernetes/caas does not offer. Fix: set sagas[0].mode: choreography']);
-    expect(problems({ ...input, sagas: [{ ...input.sagas[0]!, mode: "choreography" }] })).toEqual([]);
+    expect(problems(input, "pulumi")).toEqual([]);
+    const plan = planLandingZone(input, { engine: "pulumi" });
+    expect(plan.decisions.find((d) => d.capability === "saga")).toMatchObject({ implementation: "argo-workflows", settings: { sagas: "s(orchestration)" } });
+    expect(plan.sagas[0]).toMatchObject({ mode: "orchestration", initiator: "a", stepTimeoutSeconds: 300, compensationAttempts: 5 });
+    expect(problems({ ...input, sagas: [{ ...input.sagas[0]!, mode: "choreography" }] }, "pulumi")).toEqual([]);
   });
 });
