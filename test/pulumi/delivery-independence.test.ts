@@ -47,6 +47,32 @@ describe("adding a service adds its registry and pipeline, and changes nothing e
     expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:gcp:ServiceDelivery", "gcp:cloudbuild/trigger:Trigger", "gcp:artifactregistry/repository:Repository"]));
   });
 
+  it.each(["iaas", "paas"] as const)("GCP (Cloud Build on %s)", async (tier) => {
+    const example = loadSpecFile("examples/gcp/landing-zone.yaml");
+    const { removed, changed, pairs, added } = await addService({ ...example, tier, mesh: { ...example.mesh, kind: "none" }, pipelines: { ...example.pipelines, perService: true, repositoryOwner: "acme" } }, GCP_CONFIG);
+    expect(removed).toEqual([]);
+    if (tier === "paas") {
+      // The one sink exporting App Engine's logs to the ELK buffer gains the service's module; nothing else changes.
+      const sink = "gcp:logging/projectSink:ProjectSink::shop-logging-app-engine-logs";
+      expect(changed).toEqual([sink]);
+      const [before, after] = pairs.get(sink)!.map((r) => /module_id=\((.*)\)$/.exec(String(r.inputs["filter"]))![1]!.split(" OR ").sort());
+      expect(after).toEqual([...before!, `"${NEW_SERVICE}"`].sort());
+    } else {
+      expect(changed).toEqual([]);
+    }
+    expect(added.every((r) => r.name.includes(NEW_SERVICE))).toBe(true);
+    expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:gcp:ServiceDelivery", "gcp:cloudbuild/trigger:Trigger", "gcp:artifactregistry/repository:Repository"]));
+  });
+
+  it.each(["iaas", "caas", "paas"] as const)("AWS (CodePipeline on %s)", async (tier) => {
+    const shop = loadSpecFile("examples/shop/landing-zone.yaml");
+    const { removed, changed, added } = await addService({ ...shop, tier, mesh: { ...shop.mesh, kind: tier === "caas" ? "istio" : "none" } });
+    expect(removed).toEqual([]);
+    expect(changed).toEqual([]);
+    expect(added.every((r) => r.name.includes(NEW_SERVICE))).toBe(true);
+    expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:aws:ServiceDelivery", "aws:ecr/repository:Repository", "aws:codepipeline/pipeline:Pipeline"]));
+  });
+
   it("Azure (Azure DevOps on AKS)", async () => {
     const { removed, changed, pairs, added } = await addService(azureDevOpsShop("caas"));
     expect(removed).toEqual([]);
