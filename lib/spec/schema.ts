@@ -142,7 +142,7 @@ const tracingSchema = z
       .enum(TRACING_BACKENDS)
       .optional()
       .describe(
-        "Where an OpenTelemetry collector sends traces: a Zipkin or Jaeger it runs in the cluster, X-Ray (AWS), or cloud (X-Ray, Cloud Trace or Application Insights); none turns tracing off. Default: zipkin on CaaS and existing clusters, cloud otherwise (no cluster to run Zipkin in).",
+        "Where an OpenTelemetry collector sends traces: a Zipkin or Jaeger it runs in the cluster, X-Ray (AWS), or cloud (X-Ray, Cloud Trace or Application Insights; on an existing cluster, which has no cloud tracer, its Zipkin); none turns tracing off. Default: zipkin on CaaS and existing clusters, cloud otherwise (no cluster to run Zipkin in).",
       ),
     samplingRate: z.number().min(0).max(1).default(0.1).describe("Share of requests traced, from 0 to 1."),
   })
