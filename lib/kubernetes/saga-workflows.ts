@@ -1,5 +1,6 @@
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import { Secret } from "kubernetes-models/v1/Secret";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { ValidatingAdmissionPolicy } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy";
 import { ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding";
@@ -30,6 +31,8 @@ export const SAGA_HTTP_COMMAND_FIELDS = ["saga", "execution", "step", "service",
 export const SAGA_OUTCOME_PARAMETER = "outcome";
 /** Seconds a finished saga Workflow is kept: a day when it ended, a week when a compensation is stuck and a human retries it. */
 export const SAGA_WORKFLOW_TTL_SECONDS = { succeeded: 86_400, failed: 604_800 } as const;
+/** Pod annotation overriding the Istio proxy's settings for one pod. */
+const ISTIO_PROXY_CONFIG = "proxy.istio.io/config";
 /** Argo's executor user; the agent's container runs as it under the restricted Pod Security standard. */
 const ARGO_EXECUTOR_UID = 8737;
 
@@ -128,6 +131,7 @@ export const WORKFLOW_TEMPLATE_SCHEMA = z.strictObject({
     entrypoint: z.string().min(1),
     serviceAccountName: z.string().min(1),
     arguments: z.strictObject({ parameters: z.array(parameter).min(1) }),
+    podMetadata: z.strictObject({ annotations: z.record(z.string(), z.string()) }).optional(),
     podGC: z.strictObject({ strategy: z.literal("OnWorkflowCompletion") }),
     ttlStrategy: z.strictObject({ secondsAfterSuccess: z.number().int().positive(), secondsAfterFailure: z.number().int().positive() }),
     templates: z.array(z.union([stepsTemplate, httpTemplate])).min(2),
@@ -222,6 +226,8 @@ export function sagaWorkflowTemplate(plan: LandingZonePlan, saga: SagaPlan): Man
       entrypoint: "saga",
       serviceAccountName: SAGA_RUNNER,
       arguments: { parameters: [{ name: "input", value: "{}" }] },
+      // The agent's first calls go through its sidecar, so it starts only once the proxy is up.
+      ...(plan.mesh ? { podMetadata: { annotations: { [ISTIO_PROXY_CONFIG]: JSON.stringify({ holdApplicationUntilProxyStarts: true }) } } } : {}),
       podGC: { strategy: "OnWorkflowCompletion" },
       ttlStrategy: { secondsAfterSuccess: SAGA_WORKFLOW_TTL_SECONDS.succeeded, secondsAfterFailure: SAGA_WORKFLOW_TTL_SECONDS.failed },
       templates,
@@ -229,12 +235,25 @@ export function sagaWorkflowTemplate(plan: LandingZonePlan, saga: SagaPlan): Man
   });
 }
 
-/** The saga runner's ServiceAccount, its Role ({@link SAGA_RUNNER_RULES}) and binding. */
+/** The Secret Argo finds the runner's API token in, by its naming rule `<ServiceAccount>.service-account-token`. */
+export const SAGA_RUNNER_TOKEN_SECRET = `${SAGA_RUNNER}.service-account-token`;
+
+/**
+ * The saga runner's ServiceAccount, the token Secret Kubernetes fills for it (the agent mounts it by
+ * name, as no token Secret is created on its own since Kubernetes 1.24), its Role
+ * ({@link SAGA_RUNNER_RULES}) and binding.
+ */
 export function sagaRunnerRbac(plan: LandingZonePlan): ManifestObject[] {
   const namespace = workloadNamespace(plan);
   const labels = { "app.kubernetes.io/name": SAGA_RUNNER, "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
   return [
     validatedManifest(new ServiceAccount({ metadata: { name: SAGA_RUNNER, namespace, labels } })),
+    validatedManifest(
+      new Secret({
+        metadata: { name: SAGA_RUNNER_TOKEN_SECRET, namespace, labels, annotations: { "kubernetes.io/service-account.name": SAGA_RUNNER } },
+        type: "kubernetes.io/service-account-token",
+      }),
+    ),
     validatedManifest(new Role({ metadata: { name: SAGA_RUNNER, namespace, labels }, rules: SAGA_RUNNER_RULES.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })) })),
     validatedManifest(
       new RoleBinding({

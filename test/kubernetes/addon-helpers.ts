@@ -4,7 +4,7 @@ import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1";
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
-import { ConfigMap, Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
+import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { expect } from "vitest";
 import type { AddOn, HelmReleaseSpec, ManifestObject } from "../../lib/kubernetes/index.js";
 
@@ -12,6 +12,7 @@ type Validatable = { validate(): void };
 const MODELS: Record<string, new (data: never) => Validatable> = {
   "v1/Namespace": Namespace,
   "v1/ServiceAccount": ServiceAccount,
+  "v1/Secret": Secret,
   "v1/ConfigMap": ConfigMap,
   "v1/Service": Service,
   "apps/v1/Deployment": Deployment,

@@ -62,6 +62,7 @@ describe("sagaWorkflowsAddOn (Argo Workflows)", () => {
     });
     expect(addOn.manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([
       "ServiceAccount/saga-runner",
+      "Secret/saga-runner.service-account-token",
       "Role/saga-runner",
       "RoleBinding/saga-runner",
       "WorkflowTemplate/saga-place-order",
@@ -75,6 +76,15 @@ describe("sagaWorkflowsAddOn (Argo Workflows)", () => {
       "ValidatingAdmissionPolicy/shop-inventory-saga-starts",
       "ValidatingAdmissionPolicyBinding/shop-inventory-saga-starts",
     ]);
+  });
+
+  it("gives the runner the token Secret Argo's agent mounts by name, filled by Kubernetes, never a literal token", () => {
+    expect(one(addOn.manifests, "Secret", "saga-runner.service-account-token")).toEqual({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "saga-runner.service-account-token", namespace: "shop", labels: expect.any(Object), annotations: { "kubernetes.io/service-account.name": SAGA_RUNNER } },
+      type: "kubernetes.io/service-account-token",
+    });
   });
 
   it("lets the runner only read its task sets and report their results", () => {
@@ -121,6 +131,12 @@ describe("sagaWorkflowTemplate", () => {
     expect(WORKFLOW_TEMPLATE_SCHEMA.safeParse(template).success).toBe(true);
     expect(template.spec).toMatchObject({ entrypoint: "saga", serviceAccountName: SAGA_RUNNER, podGC: { strategy: "OnWorkflowCompletion" }, ttlStrategy: { secondsAfterSuccess: 86400, secondsAfterFailure: 604800 } });
     expect(template.spec.arguments).toEqual({ parameters: [{ name: "input", value: "{}" }] });
+  });
+
+  it("holds the HTTP agent until its mesh sidecar is up, and sets nothing of the kind without a mesh", () => {
+    expect(template.spec.podMetadata).toEqual({ annotations: { "proxy.istio.io/config": '{"holdApplicationUntilProxyStarts":true}' } });
+    const meshless = sagaWorkflowsAddOn(planLandingZone({ ...spec, mesh: { kind: "none" } }))!;
+    expect(one(meshless.manifests, "WorkflowTemplate", "saga-place-order").spec.podMetadata).toBeUndefined();
   });
 
   it("runs the steps in order, each after the previous succeeded, sending its service the command", () => {

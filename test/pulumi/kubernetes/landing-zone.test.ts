@@ -572,6 +572,7 @@ describe("LandingZone with an orchestrated saga (Argo Workflows) and a read mode
     const objects = objs(group);
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "ServiceAccount/saga-runner",
+      "Secret/saga-runner.service-account-token",
       "Role/saga-runner",
       "RoleBinding/saga-runner",
       "WorkflowTemplate/saga-place-order",
