@@ -328,7 +328,7 @@ const sagaSchema = z
     mode: z
       .enum(["orchestration", "choreography"])
       .default("orchestration")
-      .describe("orchestration: a workflow service (Step Functions, Workflows) drives the steps; choreography: each step reacts to the previous step's event on the broker."),
+      .describe("orchestration: a workflow service (Step Functions, Workflows, Logic Apps; Argo Workflows on an existing cluster) drives the steps; choreography: each step reacts to the previous step's event on the broker."),
     steps: z.array(sagaStepSchema).min(2).describe("The local transactions, in order."),
   })
   .strict();
