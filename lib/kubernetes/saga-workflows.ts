@@ -33,8 +33,6 @@ export const SAGA_OUTCOME_PARAMETER = "outcome";
 export const SAGA_WORKFLOW_TTL_SECONDS = { succeeded: 86_400, failed: 604_800 } as const;
 /** Pod annotation overriding the Istio proxy's settings for one pod. */
 const ISTIO_PROXY_CONFIG = "proxy.istio.io/config";
-/** Argo's executor user; the agent's container runs as it under the restricted Pod Security standard. */
-const ARGO_EXECUTOR_UID = 8737;
 
 /** What the agent of a Workflow with only HTTP templates needs: read its WorkflowTaskSet and report the results. */
 export const SAGA_RUNNER_RULES = [
@@ -330,13 +328,17 @@ export function sagaStarterRbac(plan: LandingZonePlan): ManifestObject[] {
  * Server, so no UI or API to expose), namespaced to the workloads namespace (Roles instead of
  * ClusterRoles) and accepting only Workflows that run a WorkflowTemplate; then the saga runner's
  * RBAC, a WorkflowTemplate per saga, and the initiators' RBAC and admission policies. Undefined
- * without an orchestrated saga. The chart's CRDs are cluster-wide, as every CRD.
+ * without an orchestrated saga. The chart's CRDs are cluster-wide, as every CRD. Cost: the
+ * controller's pods (two in prod) and one small agent pod per running saga, on the cluster's nodes.
+ *
+ * @example
+ * const sagas = sagaWorkflowsAddOn(plan); // then applyAddOn("shop-saga-workflows", sagas, { provider, parent })
+ * const env = sagaStarterEnv(plan, "orders"); // SAGA_PLACE_ORDER_WORKFLOW_TEMPLATE, SAGA_PLACE_ORDER_NAMESPACE
  */
 export function sagaWorkflowsAddOn(plan: LandingZonePlan): AddOn | undefined {
   const sagas = orchestratedSagas(plan);
   if (sagas.length === 0) return undefined;
   const namespace = workloadNamespace(plan);
-  const restricted = { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
   return {
     name: "saga-workflows",
     namespace,
@@ -361,7 +363,6 @@ export function sagaWorkflowsAddOn(plan: LandingZonePlan): AddOn | undefined {
             replicas: plan.environment === "prod" ? 2 : 1,
             podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           },
-          executor: { securityContext: { ...restricted, runAsUser: ARGO_EXECUTOR_UID } },
         },
       },
     ],
