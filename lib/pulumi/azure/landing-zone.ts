@@ -95,7 +95,8 @@ export interface LandingZoneArgs {
  * buffer and a ServiceWorkload per service with its own workload identity; on IaaS a VmService
  * scale set per service in the gateway's pools (through an Envoy edge proxy on its instances that runs
  * the gateway's JWT or auth-service check, when `gateway.auth` asks for one), found through ServiceDiscovery (internal load
- * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service
+ * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service,
+ * found through a registry of `discovery:<service>` key-values in the App Configuration store
  * (exposed ones with an Envoy edge proxy as the app's main container and the service as its sidecar, when
  * `gateway.auth` asks for a check); with frontends, FrontendHosting (private containers behind Front Door, the shell BFF's routes to the gateway).
  * Each orchestrated saga gets a SagaOrchestrator (a Logic App and its Service Bus command queues).
