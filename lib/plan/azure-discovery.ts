@@ -1,8 +1,9 @@
 /**
- * Service discovery of Azure VM scale sets (iaas): how services find each other and which private
- * addresses of the workloads subnet are fixed. Every value here is independent of the other
- * services, so adding a service changes nothing that another service's instances run with.
- * Pure: no engine imports.
+ * Service discovery on Azure: VM scale sets (iaas) through private DNS, with the fixed private
+ * addresses of the workloads subnet, and App Service apps (paas) through a registry of key-values in
+ * the landing zone's App Configuration store. Every value a service runs with here is independent of
+ * the other services, so adding a service changes nothing that another service's instances or apps
+ * run with. Pure: no engine imports.
  */
 
 import type { Environment } from "../spec/types.js";
@@ -29,6 +30,44 @@ export function discoveryHost(zone: string, service: string): string {
 /** URL of a service through its discovery frontend, e.g. `http://orders.shop.internal`. */
 export function discoveryUrl(zone: string, service: string): string {
   return `http://${discoveryHost(zone, service)}`;
+}
+
+/** App Configuration key prefix of the App Service registry: `discovery:<service>` holds the service's URL. */
+export const DISCOVERY_KEY_PREFIX = "discovery:";
+
+/** App setting naming the registry's key prefix: one value for every app. */
+export const SERVICE_DISCOVERY_PREFIX_ENV = "SERVICE_DISCOVERY_PREFIX";
+
+/** App setting naming the registry's label (the environment, as for the services' settings): one value for every app. */
+export const SERVICE_DISCOVERY_LABEL_ENV = "SERVICE_DISCOVERY_LABEL";
+
+/** The registry key of a service on App Service, e.g. `discovery:orders`. */
+export function discoveryKey(service: string): string {
+  return `${DISCOVERY_KEY_PREFIX}${service}`;
+}
+
+/** Host name of an App Service app, e.g. `shop-prod-orders-1a2b3c.azurewebsites.net` (its private endpoint inside the VNet). */
+export function appServiceHost(appName: string): string {
+  return `${appName}.azurewebsites.net`;
+}
+
+/** URL a service on App Service is reached at: the value of its registry key. */
+export function appServiceUrl(appName: string): string {
+  return `https://${appServiceHost(appName)}`;
+}
+
+/** True when the plan's App Service apps find each other through the registry in App Configuration (azure/paas with discovery). */
+export function usesAppServiceRegistry(plan: Pick<LandingZonePlan, "cloud" | "tier" | "decisions">): boolean {
+  return plan.cloud === "azure" && plan.tier === "paas" && plan.decisions.some((d) => d.capability === "discovery");
+}
+
+/**
+ * What every App Service app gets to reach the others: the registry's key prefix and label, read with
+ * its identity from the store at `APP_CONFIGURATION_ENDPOINT`. The same for every app, so a new
+ * service's key changes no app's settings (App Service restarts an app whenever they change).
+ */
+export function appServiceDiscoveryEnvironment(environment: Environment): Readonly<Record<string, string>> {
+  return { [SERVICE_DISCOVERY_PREFIX_ENV]: DISCOVERY_KEY_PREFIX, [SERVICE_DISCOVERY_LABEL_ENV]: environment };
 }
 
 /**

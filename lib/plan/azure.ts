@@ -128,11 +128,6 @@ export function discoveryZone(zone: string): string {
   return `${zone}.internal`;
 }
 
-/** Environment variable carrying an App Service app's URL to the others (`SERVICE_ORDER_HISTORY_URL`); VMs use `SERVICE_DISCOVERY_DOMAIN` instead. */
-export function serviceUrlEnv(service: string): string {
-  return `SERVICE_${service.toUpperCase().replace(/-/g, "_")}_URL`;
-}
-
 /** Storage sizes (GiB) a PostgreSQL flexible server takes; a request is rounded up to the next. */
 export const POSTGRES_STORAGE_SIZES_GIB = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767] as const;
 

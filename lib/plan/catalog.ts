@@ -67,7 +67,7 @@ export const CATALOG: Readonly<Record<Cloud, Readonly<Record<Capability, PerTier
     registry: allTiers("acr"),
     gateway: allTiers("application-gateway+waf"),
     bff: { iaas: "vm-scale-set", caas: "aks-deployment", paas: "app-service" },
-    discovery: { iaas: "private-dns", caas: "cluster-dns", paas: "private-dns" },
+    discovery: { iaas: "private-dns", caas: "cluster-dns", paas: "app-configuration" },
     config: { iaas: "app-configuration+key-vault", caas: "key-vault+configmap", paas: "app-configuration+key-vault" },
     sessions: allTiers("azure-cache-redis"),
     tokens: allTiers("entra-id"),

@@ -2,7 +2,20 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { azureSubnetLayout } from "../../lib/plan/azure.js";
-import { azureIaasAddressProblems, azureIaasDynamicAddresses, DISCOVERY_PORT, discoveryEnvironment, discoveryHost, discoveryUrl, logBufferPrivateIp } from "../../lib/plan/azure-discovery.js";
+import {
+  appServiceDiscoveryEnvironment,
+  appServiceHost,
+  appServiceUrl,
+  azureIaasAddressProblems,
+  azureIaasDynamicAddresses,
+  DISCOVERY_PORT,
+  discoveryEnvironment,
+  discoveryHost,
+  discoveryKey,
+  discoveryUrl,
+  logBufferPrivateIp,
+  usesAppServiceRegistry,
+} from "../../lib/plan/azure-discovery.js";
 import { PlanError, planLandingZone } from "../../lib/plan/planner.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
 
@@ -51,5 +64,24 @@ describe("Azure VM discovery: values that never depend on the other services", (
     const plan = planLandingZone(onVms(), { engine: "pulumi" });
     expect(azureIaasAddressProblems({ ...plan, network: { ...plan.network, cidr: "10.0.0.0/24" }, services: plan.services.map((s) => ({ ...s, replicas: { min: 1, max: 100 } })) })).toHaveLength(1);
     expect(azureIaasAddressProblems({ ...plan, tier: "caas", network: { ...plan.network, cidr: "10.0.0.0/24" }, services: plan.services.map((s) => ({ ...s, replicas: { min: 1, max: 100 } })) })).toEqual([]);
+  });
+});
+
+describe("Azure App Service discovery: a registry in App Configuration", () => {
+  it("gives every app the same prefix and label, and keys each service's URL by its name", () => {
+    expect(appServiceDiscoveryEnvironment("prod")).toEqual({ SERVICE_DISCOVERY_PREFIX: "discovery:", SERVICE_DISCOVERY_LABEL: "prod" });
+    expect(appServiceDiscoveryEnvironment("dev")).toEqual({ SERVICE_DISCOVERY_PREFIX: "discovery:", SERVICE_DISCOVERY_LABEL: "dev" });
+    expect(discoveryKey("order-history")).toBe("discovery:order-history");
+    expect(appServiceHost("shop-prod-orders-1a2b3c")).toBe("shop-prod-orders-1a2b3c.azurewebsites.net");
+    expect(appServiceUrl("shop-prod-orders-1a2b3c")).toBe("https://shop-prod-orders-1a2b3c.azurewebsites.net");
+  });
+
+  it("is used on azure/paas with discovery only", () => {
+    const on = (overrides: Partial<LandingZoneInput>) => usesAppServiceRegistry(planLandingZone({ ...example, mesh: { kind: "none" }, logging: { stack: "none", buffer: "none" }, ...overrides } as LandingZoneInput, { engine: "pulumi" }));
+    expect(on({ tier: "paas" })).toBe(true);
+    expect(on({ tier: "paas", discovery: { enabled: false } })).toBe(false);
+    expect(on({ tier: "iaas" })).toBe(false);
+    const paas = planLandingZone({ ...example, tier: "paas", mesh: { kind: "none" }, logging: { stack: "none", buffer: "none" } } as LandingZoneInput, { engine: "pulumi" });
+    expect(paas.decisions.find((d) => d.capability === "discovery")?.implementation).toBe("app-configuration");
   });
 });

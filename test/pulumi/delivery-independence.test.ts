@@ -124,6 +124,28 @@ describe("adding a service adds its registry and pipeline, and changes nothing e
     );
   });
 
+  it("Azure (Azure DevOps on App Service)", async () => {
+    const { removed, changed, pairs, added } = await addService(azureDevOpsShop("paas"));
+    expect(removed).toEqual([]);
+    // Only the dashboard grows; no web app changes (their settings name the registry, not the other apps), so none restarts.
+    const workbook = "azure-native:applicationinsights:Workbook::shop-monitoring-workbook";
+    expect(changed).toEqual([workbook]);
+    const [before, after] = pairs.get(workbook)!.map((r) => (JSON.parse(String(r.inputs["serializedData"])) as { items: { name: string }[] }).items.map((i) => JSON.stringify(i)));
+    expect(before!.filter((i) => !after!.includes(i))).toEqual([]);
+    expect(added.every((r) => r.name.includes(NEW_SERVICE))).toBe(true);
+    const addedKeys = added.map((r) => `${r.type}::${r.name}`);
+    expect(addedKeys).toEqual(
+      expect.arrayContaining([
+        // Its own registry entry, its own reader grant on the store, its app, its release record and its pipeline's identity.
+        `azure-native:appconfiguration:KeyValue::shop-config-discovery-${NEW_SERVICE}`,
+        `azure-native:authorization:RoleAssignment::${NEW_SERVICE}-read-settings`,
+        `azure-native:web:WebApp::shop-${NEW_SERVICE}-app`,
+        `azure-native:appconfiguration:KeyValue::shop-releases-${NEW_SERVICE}`,
+        "msa:azure:ServiceDelivery::shop-shipping-delivery",
+      ]),
+    );
+  });
+
   it("Azure VM scale sets keep their name when pipelines are turned on, so no fleet is replaced", async () => {
     const withPipelines = azureDevOpsShop("iaas");
     const names = async (spec: Spec) =>

@@ -3,6 +3,7 @@ import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as keyvault from "@pulumi/azure-native/keyvault/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { discoveryKey } from "../../plan/azure-discovery.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { privateEndpoint } from "./private-endpoint.js";
@@ -51,6 +52,13 @@ export interface ConfigStoreArgs {
    */
   readonly appConfigurationName?: pulumi.Input<string>;
   /**
+   * The App Service registry: each service's URL, by service, written as `discovery:<service>` labelled
+   * with the environment (requires `appConfigurationName`). Every listed service's identity may then read
+   * the store, since App Configuration authorizes at store scope only.
+   * @default - no registry
+   */
+  readonly discoveryUrls?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
    * Values of the services' declared secrets, by service then key; missing ones are generated (32 characters).
    * @default - every secret generated
    */
@@ -72,7 +80,8 @@ export interface ConfigStoreArgs {
  * soft delete, purge protection when the plan retains data) holding every declared secret of every
  * service as its own secret, and, for IaaS and PaaS, an App Configuration store (Entra ID only,
  * private endpoint) holding each service's settings under `<service>:<KEY>` labelled with the
- * environment plus a Key Vault reference per secret. Each service's identity may read exactly its
+ * environment plus a Key Vault reference per secret, and, for App Service discovery, the registry's
+ * `discovery:<service>` key-values (`discoveryUrls`). Each service's identity may read exactly its
  * own secrets (Key Vault Secrets User on each secret) and the store's settings; values are generated
  * into the vault and never appear in plain text in state.
  *
@@ -94,6 +103,8 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
   readonly nodes: {
     readonly vault: keyvault.Vault;
     readonly secrets: Readonly<Record<string, Readonly<Record<string, keyvault.Secret>>>>;
+    /** The registry's key-value of each service, by service (with `discoveryUrls`). */
+    readonly discovery: Readonly<Record<string, appconfiguration.KeyValue>>;
     readonly store?: appconfiguration.ConfigurationStore;
     /** The deployer's App Configuration Data Owner on the store, which its key-values wait for. */
     readonly storeWriter?: authorization.RoleAssignment;
@@ -108,6 +119,12 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
       for (const key of Object.keys(values)) {
         if (!declared.secrets.includes(key)) throw new Error(`ConfigStore ${name}: secretValues.${service}.${key} is not in services[${service}].secrets. Fix: declare it in the spec or drop it`);
       }
+    }
+    for (const service of Object.keys(args.discoveryUrls ?? {})) {
+      if (!plan.services.some((s) => s.name === service)) throw new Error(`ConfigStore ${name}: discoveryUrls.${service} is not a service of the plan. Fix: use one of ${plan.services.map((s) => s.name).join(", ")}`);
+    }
+    if (args.discoveryUrls !== undefined && args.appConfigurationName === undefined) {
+      throw new Error(`ConfigStore ${name}: discoveryUrls needs appConfigurationName (undefined), the store the registry's key-values live in. Fix: pass a store name`);
     }
     if (args.appConfigurationName !== undefined && args.privateEndpoints.appConfigurationDnsZoneId === undefined) {
       throw new Error(`ConfigStore ${name}: appConfigurationName needs privateEndpoints.appConfigurationDnsZoneId (undefined). Fix: pass the privatelink.azconfig.io zone id`);
@@ -159,6 +176,7 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
       }
     }
 
+    const discovery: Record<string, appconfiguration.KeyValue> = {};
     let store: appconfiguration.ConfigurationStore | undefined;
     let storeWriter: authorization.RoleAssignment | undefined;
     if (args.appConfigurationName !== undefined) {
@@ -192,6 +210,14 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
           );
         }
       }
+      // One key-value per service and nothing shared, so registering a service changes no other entry.
+      for (const [service, url] of Object.entries(args.discoveryUrls ?? {})) {
+        discovery[service] = new appconfiguration.KeyValue(
+          `${name}-discovery-${service}`,
+          { resourceGroupName, configStoreName: store.name, keyValueName: `${discoveryKey(service)}$${plan.environment}`, value: url, contentType: "text/plain" },
+          { parent: this, dependsOn: [storeWriter] },
+        );
+      }
       this.appConfigurationEndpoint = store.endpoint;
     }
 
@@ -199,11 +225,16 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
     this.vaultName = vault.name;
     this.tenantId = client.tenantId;
     this.vaultUri = vault.properties.apply((p) => p.vaultUri);
-    this.nodes = { vault, secrets, ...(store && storeWriter ? { store, storeWriter } : {}) };
+    this.nodes = { vault, secrets, discovery, ...(store && storeWriter ? { store, storeWriter } : {}) };
     this.registerOutputs({ vaultUri: this.vaultUri, ...(this.appConfigurationEndpoint ? { appConfigurationEndpoint: this.appConfigurationEndpoint } : {}) });
   }
 
-  /** Key Vault Secrets User on each of the service's own secrets, and App Configuration Data Reader on the store; nothing vault-wide. */
+  /**
+   * Key Vault Secrets User on each of the service's own secrets, and App Configuration Data Reader on the
+   * store (one assignment, for its settings and the registry alike); nothing vault-wide. The store is the
+   * narrowest scope App Configuration authorizes, so the reader sees every key-value there, other
+   * services' settings included, but no secret value (those stay behind Key Vault references).
+   */
   grantAccess(service: string, principalId: pulumi.Input<string>, parent: pulumi.Resource): authorization.RoleAssignment[] {
     const grants = Object.entries(this.nodes.secrets[service] ?? {}).map(([key, secret]) =>
       grantRole(`${service}-read-${secretName(service, key)}`, { role: "keyVaultSecretsUser", scope: secret.id, principalId }, { parent }),
@@ -215,10 +246,11 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
     return grants;
   }
 
-  /** True when {@link grantAccess} gives the service App Configuration Data Reader on the store (it has settings or secrets there). */
+  /** True when {@link grantAccess} gives the service App Configuration Data Reader on the store (it has settings or secrets there, or reads the registry). */
   readsSettings(service: string): boolean {
     const declared = this.plan.services.find((s) => s.name === service);
-    return this.nodes.store !== undefined && declared !== undefined && (Object.keys(declared.config).length > 0 || declared.secrets.length > 0);
+    if (this.nodes.store === undefined || declared === undefined) return false;
+    return Object.keys(declared.config).length > 0 || declared.secrets.length > 0 || this.nodes.discovery[service] !== undefined;
   }
 
   /** The versionless URIs of a service's secrets, by key: what Key Vault references and boot scripts read. */

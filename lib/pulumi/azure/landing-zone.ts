@@ -5,8 +5,17 @@ import { meshAddOn } from "../../kubernetes/mesh.js";
 import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
 import { ingressNamespace, namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
-import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
-import { DISCOVERY_PORT, discoveryEnvironment, discoveryHost, logBufferPrivateIp } from "../../plan/azure-discovery.js";
+import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, serviceBusSku } from "../../plan/azure.js";
+import {
+  appServiceDiscoveryEnvironment,
+  appServiceHost,
+  appServiceUrl,
+  DISCOVERY_PORT,
+  discoveryEnvironment,
+  discoveryHost,
+  logBufferPrivateIp,
+  usesAppServiceRegistry,
+} from "../../plan/azure-discovery.js";
 import { CPU_ALERT_PERCENT } from "../../plan/azure-monitoring.js";
 import { azureResourceGroupName, frontDoorName, scaleSetName } from "../../plan/azure-delivery.js";
 import { deploymentRollerRbac } from "../../kubernetes/delivery.js";
@@ -86,7 +95,8 @@ export interface LandingZoneArgs {
  * buffer and a ServiceWorkload per service with its own workload identity; on IaaS a VmService
  * scale set per service in the gateway's pools (through an Envoy edge proxy on its instances that runs
  * the gateway's JWT or auth-service check, when `gateway.auth` asks for one), found through ServiceDiscovery (internal load
- * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service
+ * balancer and private DNS); on PaaS an App Service PaasPlatform and a private PaasService per service,
+ * found through a registry of `discovery:<service>` key-values in the App Configuration store
  * (exposed ones with an Envoy edge proxy as the app's main container and the service as its sidecar, when
  * `gateway.auth` asks for a check); with frontends, FrontendHosting (private containers behind Front Door, the shell BFF's routes to the gateway).
  * Each orchestrated saga gets a SagaOrchestrator (a Logic App and its Service Bus command queues).
@@ -201,6 +211,10 @@ export class LandingZone extends pulumi.ComponentResource {
     };
 
     const hasConfig = plan.decisions.some((d) => d.capability === "config");
+    // App Service apps find each other through a registry in the App Configuration store.
+    const appRegistry = usesAppServiceRegistry(plan);
+    // VMs and App Service read their settings from App Configuration; clusters keep them in ConfigMaps.
+    const settingsStore = (hasConfig && plan.tier !== "caas") || appRegistry;
     // Scale sets ship logs into a logging cluster of their own, whose buffer password the vault keeps.
     const vmLogs = plan.tier === "iaas" && plan.logging?.cluster !== undefined;
     // A read model without a database of its own gets a Cosmos DB read store.
@@ -220,10 +234,10 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(privateBus || eventSourced.length > 0 || paasLogs ? [PRIVATE_DNS_ZONES.namespace] : []),
       ...(paasLogs ? [PRIVATE_DNS_ZONES.blob] : []),
       ...(plan.tier === "paas" ? [PRIVATE_DNS_ZONES.sites] : []),
-      ...(hasConfig || postgres.length > 0 || vmLogs ? [PRIVATE_DNS_ZONES.vault] : []),
+      ...(hasConfig || postgres.length > 0 || vmLogs || appRegistry ? [PRIVATE_DNS_ZONES.vault] : []),
       ...(postgres.length > 0 ? [postgresDnsZone(plan.name, plan.environment)] : []),
       ...(documents.length > 0 ? [PRIVATE_DNS_ZONES.Sql] : []),
-      ...((hasConfig && plan.tier !== "caas") || plan.azureDelivery ? [PRIVATE_DNS_ZONES.configurationStores] : []),
+      ...(settingsStore || plan.azureDelivery ? [PRIVATE_DNS_ZONES.configurationStores] : []),
     ];
     const exposed = plan.services.filter((s) => s.expose);
     this.network = new Network(
@@ -301,7 +315,9 @@ export class LandingZone extends pulumi.ComponentResource {
       );
     }
     // The vault holds the services' secrets, the databases' break-glass administrator passwords and the log buffer's password.
-    if (hasConfig || postgres.length > 0 || vmLogs) {
+    // App Service app names are known before the apps, so the registry can hold their URLs.
+    const appNames = plan.tier === "paas" ? Object.fromEntries(plan.services.map((s) => [s.name, uniqueName("azureResource", s.name)])) : {};
+    if (hasConfig || postgres.length > 0 || vmLogs || appRegistry) {
       this.config = new ConfigStore(
         `${name}-config`,
         {
@@ -309,12 +325,12 @@ export class LandingZone extends pulumi.ComponentResource {
           resourceGroupName,
           location,
           vaultName: uniqueName("azureKeyVault", "kv"),
-          // On clusters settings stay in ConfigMaps; VMs and App Service read them from App Configuration.
-          ...(hasConfig && plan.tier !== "caas" ? { appConfigurationName: uniqueName("azureResource", "config") } : {}),
+          ...(settingsStore ? { appConfigurationName: uniqueName("azureResource", "config") } : {}),
+          ...(appRegistry ? { discoveryUrls: Object.fromEntries(Object.entries(appNames).map(([service, app]) => [service, app.apply(appServiceUrl)])) } : {}),
           privateEndpoints: {
             subnetId: this.network.subnetIds.endpoints,
             vaultDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.vault]!,
-            ...(hasConfig && plan.tier !== "caas" ? { appConfigurationDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.configurationStores]! } : {}),
+            ...(settingsStore ? { appConfigurationDnsZoneId: this.network.privateDnsZoneIds[PRIVATE_DNS_ZONES.configurationStores]! } : {}),
           },
           ...(args.secretValues ? { secretValues: args.secretValues } : {}),
           logWorkspaceId,
@@ -423,7 +439,7 @@ export class LandingZone extends pulumi.ComponentResource {
     if (plan.tracing && plan.tier !== "caas") this.tracing = new Tracing(`${name}-tracing`, { plan, resourceGroupName, location, logWorkspaceId, tags }, parent);
     const tracing = this.tracing;
     const settingsFrom = config?.appConfigurationEndpoint ? { appConfiguration: { endpoint: config.appConfigurationEndpoint, label: plan.environment } } : {};
-    // `discovery`: how the service finds the others (the discovery domain on VMs, each app's URL on App Service).
+    // `discovery`: how the service finds the others (the discovery domain on VMs, the registry's prefix and label on App Service).
     const serviceEnv = (service: ServicePlan, discovery: Readonly<Record<string, pulumi.Input<string>>> = {}): Record<string, pulumi.Input<string>> => ({
       ...(this.sessions ? this.sessions.environment() : {}),
       ...(this.broker?.uses(service.name) ? { [SERVICE_BUS_NAMESPACE_ENV]: this.broker.namespaceHost } : {}),
@@ -643,9 +659,6 @@ export class LandingZone extends pulumi.ComponentResource {
         parent,
       );
       this.paas = platform;
-      const appNames = Object.fromEntries(plan.services.map((s) => [s.name, uniqueName("azureResource", s.name)]));
-      // Apps reach each other by their own host names, which the privatelink zone resolves to their private endpoints.
-      const urls = Object.fromEntries(Object.entries(appNames).map(([service, app]) => [service, pulumi.interpolate`https://${app}.azurewebsites.net`]));
       const apps: Record<string, PaasService> = {};
       for (const service of plan.services) {
         apps[service.name] = new PaasService(
@@ -662,7 +675,8 @@ export class LandingZone extends pulumi.ComponentResource {
             registry: this.registry,
             ...releasedImage(service.name),
             access,
-            env: serviceEnv(service, plan.decisions.some((d) => d.capability === "discovery") ? Object.fromEntries(Object.entries(urls).filter(([other]) => other !== service.name).map(([other, url]) => [serviceUrlEnv(other), url])) : {}),
+            // Apps reach each other by their own host names (the privatelink zone resolves them to their private endpoints), read from the registry.
+            env: serviceEnv(service, appRegistry ? appServiceDiscoveryEnvironment(plan.environment) : {}),
             ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),
             ...(plan.edgeProxy?.services.includes(service.name) ? { edgeProxy: appServiceProxyOptions(plan, appNames) } : {}),
             logWorkspaceId,
@@ -902,7 +916,7 @@ function certificateFromConfig(): LandingZoneArgs["certificate"] {
 function appServiceProxyOptions(plan: LandingZonePlan, appNames: Readonly<Record<string, pulumi.Output<string>>>): pulumi.Input<EdgeProxyConfigOptions> {
   const authorizer = plan.auth?.authorizer;
   if (!authorizer) return edgeProxyOptions(plan);
-  return appNames[authorizer.service]!.apply((app) => ({ authService: { host: `${app}.azurewebsites.net`, port: 443, tls: true } }));
+  return appNames[authorizer.service]!.apply((app) => ({ authService: { host: appServiceHost(app), port: 443, tls: true } }));
 }
 
 /** What the edge proxies on VMs check: the spec's issuer (Entra ID's keys when it is an Entra ID tenant), or the auth service by its private DNS name. */

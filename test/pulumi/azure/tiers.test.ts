@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { vmCloudInit } from "../../../lib/plan/azure-vm.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
+import { ConfigStore } from "../../../lib/pulumi/azure/config-store.js";
 import { AZURE_ROLES } from "../../../lib/pulumi/azure/roles.js";
 import { ed25519PublicKey } from "../../../lib/pulumi/azure/vm-service.js";
 import { createLandingZone } from "../../../lib/pulumi/index.js";
@@ -202,11 +203,75 @@ describe("Azure PaaS: a private web app per service on one App Service plan", as
     expect(gateway.dependsOn).toEqual(expect.arrayContaining(plan.services.map((s) => `shop-${s.name}`)));
     const settingsOf = (app: RegisteredResource) => Object.fromEntries(((app.inputs["siteConfig"] as { appSettings: { name: string; value: string }[] }).appSettings).map((s) => [s.name, s.value]));
     expect(settingsOf(orders)).toMatchObject({ WEBSITES_PORT: "8080", SESSION_STORE_AUTH: "entra-id" });
-    expect(settingsOf(orders)["SERVICE_PAYMENTS_URL"]).toMatch(/^https:\/\/shop-prod-payments-[0-9a-f]{6}\.azurewebsites\.net$/);
+  });
+
+  it("registers each app's URL in App Configuration, and gives every app the same registry settings and one reader grant on the store", () => {
+    const store = single(resources, "azure-native:appconfiguration:ConfigurationStore");
+    const writer = single(resources, "azure-native:authorization:RoleAssignment", "shop-config-deployer-writes-settings");
+    const registry = byType(resources, "azure-native:appconfiguration:KeyValue").filter((v) => String(v.inputs["keyValueName"]).startsWith("discovery:"));
+    // One entry per service, labelled with the environment, its value the app's own host over HTTPS.
+    expect(registry.map((v) => v.inputs["keyValueName"])).toEqual(plan.services.map((s) => `discovery:${s.name}$prod`));
+    for (const service of plan.services) {
+      const entry = registry.find((v) => v.name === `shop-config-discovery-${service.name}`)!;
+      const app = apps.find((a) => a.parent === `shop-${service.name}`)!;
+      expect(String(app.inputs["name"])).toMatch(new RegExp(`^shop-prod-${service.name}-[0-9a-f]{6}$`));
+      expect(entry.inputs).toMatchObject({ configStoreName: store.outputs["name"], value: `https://${String(app.inputs["name"])}.azurewebsites.net`, contentType: "text/plain" });
+      expect(entry.parent).toBe("shop-config");
+      expect(entry.dependsOn).toContain(writer.name);
+    }
+    const settingsOf = (app: RegisteredResource) => Object.fromEntries(((app.inputs["siteConfig"] as { appSettings: { name: string; value: string }[] }).appSettings).map((s) => [s.name, s.value]));
+    for (const app of apps) {
+      expect(settingsOf(app)).toMatchObject({ SERVICE_DISCOVERY_PREFIX: "discovery:", SERVICE_DISCOVERY_LABEL: "prod", APP_CONFIGURATION_ENDPOINT: store.outputs["endpoint"] });
+      // No setting names another app, so a new service changes no app's settings (App Service restarts an app when they change).
+      expect(Object.keys(settingsOf(app)).filter((k) => /^SERVICE_.+_URL$/.test(k))).toEqual([]);
+    }
+    // Each app's identity reads the store once (settings and registry alike): App Configuration Data Reader at store scope.
+    const assignments = byType(resources, "azure-native:authorization:RoleAssignment");
+    for (const service of plan.services) {
+      const identity = single(resources, "azure-native:managedidentity:UserAssignedIdentity", `shop-${service.name}-identity`);
+      const onStore = assignments.filter((a) => a.inputs["principalId"] === identity.outputs["principalId"] && a.inputs["scope"] === idOf(store));
+      expect(onStore.map((a) => [a.name, roleOf(a)])).toEqual([[`${service.name}-read-settings`, AZURE_ROLES.appConfigurationDataReader]]);
+    }
+    const triples = assignments.map((a) => JSON.stringify([a.inputs["principalId"], a.inputs["roleDefinitionId"], a.inputs["scope"]]));
+    expect(new Set(triples).size).toBe(triples.length);
+  });
+});
+
+describe("Azure PaaS discovery without settings: the store holds only the registry", async () => {
+  const spec: LandingZoneInput = { name: "shop", cloud: "azure", tier: "paas", mesh: { kind: "none" }, logging: { stack: "none", buffer: "none" }, services: [{ name: "orders" }, { name: "payments", expose: false }] };
+  const { resources } = await runProgram(async () => void (await createLandingZone("shop", { spec })));
+
+  it("creates the store for the registry, and each app reads it with one Data Reader grant", () => {
+    const store = single(resources, "azure-native:appconfiguration:ConfigurationStore");
+    expect(byType(resources, "azure-native:appconfiguration:KeyValue").map((v) => v.inputs["keyValueName"])).toEqual(["discovery:orders$dev", "discovery:payments$dev"]);
+    for (const service of ["orders", "payments"]) {
+      const identity = single(resources, "azure-native:managedidentity:UserAssignedIdentity", `shop-${service}-identity`);
+      const grants = byType(resources, "azure-native:authorization:RoleAssignment").filter((a) => a.inputs["principalId"] === identity.outputs["principalId"] && a.inputs["scope"] === idOf(store));
+      expect(grants.map(roleOf)).toEqual([AZURE_ROLES.appConfigurationDataReader]);
+    }
+  });
+
+  it("registers nothing when discovery is off", async () => {
+    const { resources: off } = await runProgram(async () => void (await createLandingZone("shop", { spec: { ...spec, discovery: { enabled: false } } })));
+    expect(byType(off, "azure-native:appconfiguration:ConfigurationStore")).toEqual([]);
+    const settings = byType(off, "azure-native:web:WebApp").flatMap((a) => (a.inputs["siteConfig"] as { appSettings: { name: string }[] }).appSettings.map((s) => s.name));
+    expect(settings.filter((name) => name.startsWith("SERVICE_DISCOVERY_"))).toEqual([]);
   });
 });
 
 describe("Azure IaaS and PaaS input checks", () => {
+  it("refuses registry entries of unknown services, or without a store to hold them, before anything is registered", async () => {
+    const plan = planLandingZone({ name: "shop", cloud: "azure", tier: "paas", mesh: { kind: "none" }, logging: { stack: "none", buffer: "none" }, services: [{ name: "orders" }] }, { engine: "pulumi" });
+    const args = { plan, resourceGroupName: "rg", location: "koreacentral", vaultName: "shop-dev-kv-1a2b3c", privateEndpoints: { subnetId: "subnet", vaultDnsZoneId: "vault-zone", appConfigurationDnsZoneId: "config-zone" } };
+    const { resources } = await runProgram(async () => {
+      expect(() => new ConfigStore("config", { ...args, appConfigurationName: "shop-dev-config", discoveryUrls: { shipping: "https://x.azurewebsites.net" } })).toThrow(
+        /ConfigStore config: discoveryUrls.shipping is not a service of the plan. Fix: use one of orders/,
+      );
+      expect(() => new ConfigStore("config", { ...args, discoveryUrls: { orders: "https://x.azurewebsites.net" } })).toThrow(/ConfigStore config: discoveryUrls needs appConfigurationName \(undefined\)/);
+    });
+    expect(resources).toEqual([]);
+  });
+
   it("refuses a tracing backend that needs a cluster, before anything is registered", async () => {
     const { resources } = await runProgram(async () => {
       await expect(createLandingZone("shop", { spec: { ...shopOn("paas"), tracing: { backend: "zipkin" } } })).rejects.toThrow(
