@@ -1,9 +1,13 @@
 import { Aspects, Stack, Validations, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, custom_resources as cr, type Stage } from "aws-cdk-lib";
-import { AwsSolutionsChecks, NIST80053R5Checks, WriteNagSuppressionsToCloudFormationAspect } from "cdk-nag";
+import { createRequire } from "node:module";
+// The aspect alone, from its own module: cdk-nag's index loads every pack's ~270 rule modules (~150 ms of CPU).
+import { WriteNagSuppressionsToCloudFormationAspect } from "cdk-nag/lib/nag-pack.js";
 // cdk-nag renders tokens in finding ids with this function; acknowledgements must render them the same way.
 import { flattenCfnReference } from "cdk-nag/lib/utils/flatten-cfn-reference.js";
 import type { IConstruct } from "constructs";
 import { encryptLogGroup } from "./log-key.js";
+
+const requireHere = createRequire(import.meta.url);
 
 /** The cdk-nag packs every landing zone is checked against, by the plugin name its findings carry. */
 export const COMPLIANCE_PACKS = ["AwsSolutions", "NIST.800.53.R5"] as const;
@@ -43,6 +47,8 @@ export function addCompliancePacks(app: Stage, options: CompliancePacksOptions =
     return;
   }
   const verbose = options.verbose ?? false;
+  // Loaded only when checks run (synchronously, as CDK apps are built): a synthesis without checks needs no rule.
+  const { AwsSolutionsChecks, NIST80053R5Checks } = requireHere("cdk-nag") as typeof import("cdk-nag");
   // One aspect writes every acknowledgement, whichever pack or plugin it is for.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose, writeSuppressionsToCloudFormation: true }), new NIST80053R5Checks(app, { verbose }));
 }
