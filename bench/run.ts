@@ -59,6 +59,8 @@ interface Row {
   bytes?: number;
   /** Templates over the landing zone's 80%-of-a-CloudFormation-limit check (recorded, not failed). */
   overLimit?: readonly string[];
+  /** Construct warnings of a validated synthesis (`mlz synth` fails on them, the benchmark records them). */
+  warnings?: readonly string[];
   error?: string;
 }
 
@@ -212,6 +214,7 @@ function main(): number {
         }
         if (i === 0) {
           if (result.report?.overLimit) row.overLimit = result.report.overLimit;
+          if (result.report?.warnings) row.warnings = result.report.warnings;
           if (command.outdir) {
             const stacks = readTemplates(command.outdir);
             const t = totals(stacks);
@@ -273,7 +276,7 @@ function renderReport(rows: readonly Row[], checks: readonly string[], options: 
     `Synthesis benchmark, ${conditions.startedAt.toISOString()}: node ${process.version}, ${cores} cores, load average ${conditions.startLoad[0]!.toFixed(1)} at start and ${conditions.endLoad[0]!.toFixed(1)} at end` +
       (conditions.startLoad[0]! > cores * 0.5 ? " (other processes were running: timings are noisy; CPU time is steadier)" : ""),
     `Each cell: median of ${options.runs} whole-process run(s) after ${options.warmups} warm-up (min–max). CDK variants run compiled JS (tsc), as \`mlz synth\` runs from the installed package;`,
-    `"ours via tsx" runs the TypeScript sources through tsx, as \`npm run mlz\` and cdk.json's app do. CDK runs lift CDK's 500-resource check (${Object.keys(CDK_CONTEXT).join(", ")}) and ours records its own limit check instead of failing, so every N synthesizes.`,
+    `"ours via tsx" runs the TypeScript sources through tsx, as \`npm run mlz\` and cdk.json's app do. CDK runs lift CDK's 500-resource check (${Object.keys(CDK_CONTEXT).join(", ")}) and ours records its own limit check and its construct warnings instead of failing, so every N synthesizes.`,
     ...(options.ns.some((n) => n > options.pulumiMaxN) && options.only.has("pulumi") ? [`Pulumi variants run up to N=${options.pulumiMaxN} (--pulumi-max-n): under mocks they need about 1 GiB at 200 services.`] : []),
     "",
   );
@@ -348,6 +351,11 @@ function renderReport(rows: readonly Row[], checks: readonly string[], options: 
   if (over.length > 0) {
     out.push("", "Templates over the landing zone's limit check (80% of a CloudFormation limit; `mlz synth` fails on them, the benchmark records them):");
     for (const r of over) out.push(`  N=${r.n}: ${r.overLimit!.slice(0, 3).join("; ")}${r.overLimit!.length > 3 ? ` (+${r.overLimit!.length - 3} more)` : ""}`);
+  }
+  const warned = rows.filter((r) => r.warnings && r.group === "ours");
+  if (warned.length > 0) {
+    out.push("", "Construct warnings of validated syntheses (`mlz synth` fails on an unacknowledged warning, the benchmark records them):");
+    for (const r of warned) out.push(`  N=${r.n}, ${r.variant}: ${r.warnings!.slice(0, 3).join("; ")}${r.warnings!.length > 3 ? ` (+${r.warnings!.length - 3} more)` : ""}`);
   }
   if (checks.length > 0) out.push("", "Baseline checks:", ...checks.map((c) => `  ${c}`));
   out.push("", targetsSummary(rows, options, conditions.startLoad[0]! > cores * 0.5));
