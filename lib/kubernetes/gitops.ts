@@ -8,6 +8,7 @@ import { frontendDeployment, frontendImageName, frontendNamespace, frontendObjec
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { renderYaml } from "./render.js";
+import { clusterSessionCaSecret } from "./session-store.js";
 import type { AddOn, ManifestObject } from "./types.js";
 import { PLATFORM_ENV, serviceWorkload } from "./workload.js";
 
@@ -112,13 +113,18 @@ export function gitOpsAddOn(plan: LandingZonePlan): AddOn | undefined {
 
 /**
  * The service's Deployment as Argo CD applies it: the one `serviceWorkload` renders, reading the
- * Secret with the landing zone's extra keys and mounting its data store's CA, so Git holds the same
+ * Secret with the landing zone's extra keys and mounting its data store's and session store's CAs, so Git holds the same
  * object the landing zone would.
  */
 export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): ManifestObject {
   const secrets = [...service.secrets, ...landingZoneSecretKeys(plan, service)];
   const dataCaConfigMap = clusterDataCaConfigMap(plan, service);
-  const workload = serviceWorkload(plan, { ...service, secrets }, { ...(secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {}), ...(dataCaConfigMap ? { dataCaConfigMap } : {}) });
+  const sessionCaSecret = clusterSessionCaSecret(plan);
+  const workload = serviceWorkload(
+    plan,
+    { ...service, secrets },
+    { ...(secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {}), ...(dataCaConfigMap ? { dataCaConfigMap } : {}), ...(sessionCaSecret ? { sessionCaSecret } : {}) },
+  );
   return workload.find((o) => o.kind === "Deployment")!;
 }
 

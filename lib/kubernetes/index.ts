@@ -24,3 +24,5 @@ export * from "./gitops.js";
 export * from "./load-balancer-access.js";
 export * from "./secrets-store.js";
 export * from "./gateway-auth.js";
+export * from "./redis-tls.js";
+export * from "./session-store.js";

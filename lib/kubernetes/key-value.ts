@@ -3,9 +3,9 @@ import { z } from "zod";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { customResourceMetadata, validatedCustomResource } from "./custom-resource.js";
 import { databaseCredentialsSecretName, dataNamespace, instancesOf } from "./database.js";
-import { MANAGED_BY, selectorFor } from "./labels.js";
+import { assertKubernetesName, MANAGED_BY, selectorFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
-import { REDIS_PORT, redisManifests } from "./redis.js";
+import { REDIS_PORT, redisDnsNames, redisManifests } from "./redis.js";
 import { validatedManifest } from "./render.js";
 import type { AddOn, HelmReleaseSpec, ManifestObject } from "./types.js";
 
@@ -22,13 +22,15 @@ const CERT_MANAGER_API = "cert-manager.io/v1";
 
 const issuerRef = z.strictObject({ name: z.string().min(1), kind: z.literal("Issuer"), group: z.literal("cert-manager.io") });
 const privateKey = z.strictObject({ algorithm: z.literal("ECDSA"), size: z.literal(256), rotationPolicy: z.literal("Always") });
-const issuerSchema = z.strictObject({
+/** The `Issuer` fields the landing zone sets (strict): a self-signed root or a CA signing with a Secret. */
+export const CERT_MANAGER_ISSUER_SCHEMA = z.strictObject({
   apiVersion: z.literal(CERT_MANAGER_API),
   kind: z.literal("Issuer"),
   metadata: customResourceMetadata,
   spec: z.union([z.strictObject({ selfSigned: z.strictObject({}) }), z.strictObject({ ca: z.strictObject({ secretName: z.string().min(1) }) })]),
 });
-const certificateSchema = z.strictObject({
+/** The `Certificate` fields the landing zone sets (strict): ECDSA keys rotated on renewal, an Issuer in the same namespace. */
+export const CERT_MANAGER_CERTIFICATE_SCHEMA = z.strictObject({
   apiVersion: z.literal(CERT_MANAGER_API),
   kind: z.literal("Certificate"),
   metadata: customResourceMetadata,
@@ -71,18 +73,28 @@ const issuer = (name: string) => ({ name, kind: "Issuer" as const, group: "cert-
 
 /** The data namespace's own CA: a self-signed root, its 10-year certificate and the `data-ca` Issuer signing with it. */
 export function dataCaManifests(plan: LandingZonePlan): ManifestObject[] {
-  const namespace = dataNamespace(plan);
+  return certificateAuthorityManifests(plan, dataNamespace(plan), DATA_CA_NAME);
+}
+
+/**
+ * A private CA in `namespace`: a self-signed root Issuer `<caName>-root`, the CA's 10-year
+ * certificate into the Secret `caName` and the Issuer `caName` signing with it (an Issuer signs
+ * only in its own namespace, so its key never has to leave it).
+ */
+export function certificateAuthorityManifests(plan: LandingZonePlan, namespace: string, caName: string): ManifestObject[] {
+  assertKubernetesName("certificateAuthorityManifests namespace", namespace);
+  assertKubernetesName("certificateAuthorityManifests caName", caName);
   const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
-  const selfSigned = `${DATA_CA_NAME}-root`;
+  const selfSigned = `${caName}-root`;
   return [
-    validatedCustomResource(issuerSchema, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: selfSigned, namespace, labels }, spec: { selfSigned: {} } }),
-    validatedCustomResource(certificateSchema, {
+    validatedCustomResource(CERT_MANAGER_ISSUER_SCHEMA, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: selfSigned, namespace, labels }, spec: { selfSigned: {} } }),
+    validatedCustomResource(CERT_MANAGER_CERTIFICATE_SCHEMA, {
       apiVersion: CERT_MANAGER_API,
       kind: "Certificate",
-      metadata: { name: DATA_CA_NAME, namespace, labels },
-      spec: { secretName: DATA_CA_NAME, isCA: true, commonName: `${plan.name}-data-ca`, duration: "87600h", renewBefore: "720h", privateKey: DATA_KEY, usages: ["cert sign", "crl sign"], issuerRef: issuer(selfSigned) },
+      metadata: { name: caName, namespace, labels },
+      spec: { secretName: caName, isCA: true, commonName: `${plan.name}-${caName}`, duration: "87600h", renewBefore: "720h", privateKey: DATA_KEY, usages: ["cert sign", "crl sign"], issuerRef: issuer(selfSigned) },
     }),
-    validatedCustomResource(issuerSchema, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: DATA_CA_NAME, namespace, labels }, spec: { ca: { secretName: DATA_CA_NAME } } }),
+    validatedCustomResource(CERT_MANAGER_ISSUER_SCHEMA, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: caName, namespace, labels }, spec: { ca: { secretName: caName } } }),
   ];
 }
 
@@ -92,10 +104,28 @@ export function dataCaManifests(plan: LandingZonePlan): ManifestObject[] {
  * at their next rollout.
  */
 export function dataServerCertificate(plan: LandingZonePlan, secretName: string, owner: string, dnsNames: readonly string[]): ManifestObject {
-  return validatedCustomResource(certificateSchema, {
+  return serverCertificate(plan, { namespace: dataNamespace(plan), issuerName: DATA_CA_NAME, secretName, owner, dnsNames });
+}
+
+/** Where {@link serverCertificate} puts a certificate and which CA Issuer (in the same namespace) signs it. */
+export interface ServerCertificateOptions {
+  readonly namespace: string;
+  /** The CA Issuer in `namespace`, e.g. one of {@link certificateAuthorityManifests}. */
+  readonly issuerName: string;
+  /** The Certificate and the `kubernetes.io/tls` Secret it writes. */
+  readonly secretName: string;
+  /** The server it is for (`app.kubernetes.io/name`). */
+  readonly owner: string;
+  readonly dnsNames: readonly string[];
+}
+
+/** A server certificate (the key, lifetime and renewal every in-cluster store's certificate shares) from a namespace's CA Issuer. */
+export function serverCertificate(plan: LandingZonePlan, options: ServerCertificateOptions): ManifestObject {
+  const { namespace, issuerName, secretName, owner, dnsNames } = options;
+  return validatedCustomResource(CERT_MANAGER_CERTIFICATE_SCHEMA, {
     apiVersion: CERT_MANAGER_API,
     kind: "Certificate",
-    metadata: { name: secretName, namespace: dataNamespace(plan), labels: { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/name": owner } },
+    metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/name": owner } },
     spec: {
       secretName,
       isCA: false,
@@ -104,7 +134,7 @@ export function dataServerCertificate(plan: LandingZonePlan, secretName: string,
       renewBefore: "720h",
       privateKey: DATA_KEY,
       usages: ["server auth", "client auth", "digital signature"],
-      issuerRef: issuer(DATA_CA_NAME),
+      issuerRef: issuer(issuerName),
     },
   });
 }
@@ -147,9 +177,7 @@ export function keyValueAddOn(plan: LandingZonePlan): AddOn | undefined {
   const stores = services.flatMap((service): ManifestObject[] => {
     const name = keyValueStoreName(service.name);
     const tlsSecretName = `${name}-tls`;
-    const host = (n: string) => [n, `${n}.${namespace}.svc`, `${n}.${namespace}.svc.cluster.local`];
-    // The primary's Service, each pod's stable name (replication) and localhost (the probes).
-    const certificate = dataServerCertificate(plan, tlsSecretName, name, [...host(name), `*.${name}-headless.${namespace}.svc.cluster.local`, "localhost"]);
+    const certificate = dataServerCertificate(plan, tlsSecretName, name, redisDnsNames(name, namespace));
     const redis = redisManifests(plan, {
       name,
       namespace,

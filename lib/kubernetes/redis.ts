@@ -49,6 +49,11 @@ const REDIS_TLS_ARGS = [
 /** UID/GID of the redis user in the official image. */
 const REDIS_UID = 999;
 
+/** The names a TLS Redis's certificate covers: the primary's Service, each pod's stable name (replication) and localhost (the probes). */
+export function redisDnsNames(name: string, namespace: string): string[] {
+  return [name, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`, `*.${name}-headless.${namespace}.svc.cluster.local`, "localhost"];
+}
+
 /**
  * An in-cluster Redis: a StatefulSet whose pod 0 is the primary and the others replicate it, a
  * headless Service for the pods' stable DNS names and a Service `<name>` that reaches the primary.

@@ -41,6 +41,13 @@ export interface WorkloadOptions {
    * @default - no CA mounted: the service has no data store on the cluster
    */
   readonly dataCaConfigMap?: string;
+  /**
+   * A Secret in the workloads namespace whose `ca.crt` is the CA of a TLS session store on the
+   * cluster (`clusterSessionCaSecret`), mounted read-only at `SESSION_CA_DIRECTORY` (that key only,
+   * never the Secret's private key); the pods start only once it exists.
+   * @default - no CA mounted: the session store's certificate is publicly trusted, or there is none
+   */
+  readonly sessionCaSecret?: string;
 }
 
 /** What the landing zone tells every service beside its own configuration, on every target. */
@@ -49,11 +56,16 @@ export const PLATFORM_ENV = {
   sessionStoreEndpoint: "SESSION_STORE_ENDPOINT",
   /** `true` when the session store takes only TLS connections. */
   sessionStoreTls: "SESSION_STORE_TLS",
+  /** PEM file of the CA signing the session store's certificate, where it is a private one (existing clusters). */
+  sessionStoreCaFile: "SESSION_STORE_CA_FILE",
   /** The session store's AUTH token / password, always through a Secret. */
   sessionStorePassword: "SESSION_STORE_PASSWORD",
   /** Parameter path the service may read its configuration from at runtime (a Spring Cloud Config-style source). */
   configParameterPath: "CONFIG_PARAMETER_PATH",
 } as const;
+
+/** Where a service's pods find the CA certificate of an in-cluster session store. */
+export const SESSION_CA_DIRECTORY = "/etc/msa/session-ca";
 
 /** Port every workload Service listens on; the gateway and the mesh route to it. */
 export const SERVICE_PORT = 80;
@@ -161,6 +173,7 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
                     { name: "tmp", mountPath: "/tmp" },
                     ...(options.secretProviderClass ? [{ name: "secrets-store", mountPath: SECRETS_MOUNT_PATH, readOnly: true }] : []),
                     ...(options.dataCaConfigMap ? [{ name: "data-ca", mountPath: DATA_CA_DIRECTORY, readOnly: true }] : []),
+                    ...(options.sessionCaSecret ? [{ name: "session-ca", mountPath: SESSION_CA_DIRECTORY, readOnly: true }] : []),
                   ],
                 },
               ],
@@ -170,6 +183,7 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
                   ? [{ name: "secrets-store", csi: { driver: SECRETS_STORE_CSI_DRIVER, readOnly: true, volumeAttributes: { secretProviderClass: options.secretProviderClass } } }]
                   : []),
                 ...(options.dataCaConfigMap ? [{ name: "data-ca", configMap: { name: options.dataCaConfigMap, items: [{ key: DATA_CA_KEY, path: DATA_CA_KEY }], defaultMode: 0o444 } }] : []),
+                ...(options.sessionCaSecret ? [{ name: "session-ca", secret: { secretName: options.sessionCaSecret, items: [{ key: DATA_CA_KEY, path: DATA_CA_KEY }], defaultMode: 0o444 } }] : []),
               ],
             },
           },
@@ -227,4 +241,5 @@ function checkService(service: ServicePlan, options: WorkloadOptions): void {
   }
   if (options.secretName !== undefined) assertKubernetesName("options.secretName", options.secretName);
   if (options.secretProviderClass !== undefined) assertKubernetesName("options.secretProviderClass", options.secretProviderClass);
+  if (options.sessionCaSecret !== undefined) assertKubernetesName("options.sessionCaSecret", options.sessionCaSecret);
 }

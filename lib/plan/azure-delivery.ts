@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import type { LandingZoneSpec } from "../spec/types.js";
 import { APP_SERVICE_SERVICE_CONTAINER } from "./app-service-proxy.js";
 import { azureUniqueName } from "./azure.js";
-import { appConfigurationStoreId, recordReleaseScript, releaseRecordKey, releaseStoreName } from "./azure-release.js";
+import { appConfigurationStoreId, recordReleaseScript, releaseRecordKey, releaseStoreName, scaleSetReleaseScript, scaleSetReleaseTimeoutMinutes } from "./azure-release.js";
 import { DELIVERY_SETTINGS, type DeliveryPlan } from "./delivery.js";
 import { physicalName } from "./naming.js";
 import { PlanError } from "./planner.js";
@@ -45,6 +45,11 @@ export function frontendContainerName(app: string): string {
   return app.length >= 3 ? app : `${app}-ui`;
 }
 
+/** Name of a service's scale set when a pipeline releases it (the pipeline names it, so Pulumi must not autoname it). */
+export function scaleSetName(zone: string, environment: string, service: string): string {
+  return physicalName("azureResource", zone, environment, service, "vmss");
+}
+
 /** Name of the micro-frontends' Front Door profile and of its endpoint. */
 export function frontDoorName(zone: string, environment: string): string {
   return `${zone}-${environment}-frontends`;
@@ -53,7 +58,8 @@ export function frontDoorName(zone: string, environment: string): string {
 /** What a service's deploy stage changes, and nothing else. */
 export type AzureDeployTarget =
   | { readonly kind: "aks"; readonly clusterName: string; readonly namespace: string; readonly deployment: string; readonly container: string }
-  | { readonly kind: "app-service"; readonly service: string };
+  | { readonly kind: "app-service"; readonly service: string }
+  | { readonly kind: "scale-set"; readonly scaleSet: string };
 
 export interface AzureServiceDeliveryPlan {
   readonly service: string;
@@ -97,7 +103,9 @@ export function planAzureDelivery(spec: LandingZoneSpec, delivery: DeliveryPlan,
       const target: AzureDeployTarget =
         spec.tier === "caas"
           ? { kind: "aks", clusterName: clusterName ?? spec.name, namespace: s.deploy.namespace, deployment: s.deploy.deployment, container: s.deploy.container }
-          : { kind: "app-service", service: s.service };
+          : spec.tier === "iaas"
+            ? { kind: "scale-set", scaleSet: scaleSetName(spec.name, spec.environment, s.service) }
+            : { kind: "app-service", service: s.service };
       return {
         service: s.service,
         repository: s.registry,
@@ -189,29 +197,37 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
     displayName,
     inputs: { azureSubscription: service.serviceConnection, scriptType: "bash", scriptLocation: "inlineScript", inlineScript: script },
   });
-  const deploy =
-    service.target.kind === "aks"
-      ? cli(
-          undefined,
-          `Roll out ${service.target.deployment}`,
-          [
-            // Run command reaches the private API server; its exit code is the kubectl commands'.
-            `RESULT="$(az aks command invoke --resource-group ${azure.resourceGroup} --name ${service.target.clusterName} --output json --command "${kubectlRollout(service.target)}")"`,
-            'echo "$RESULT" | jq -r .logs',
-            '[ "$(echo "$RESULT" | jq -r .exitCode)" = "0" ]',
-          ].join("\n"),
-        )
-      : cli(
-          undefined,
-          `Release ${service.service}`,
-          // Behind the edge proxy the service is the app's sidecar: setting the app's container would drop the proxy (and its checks).
-          plan.edgeProxy?.services.includes(service.service)
-            ? `az webapp sitecontainers update --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, service.target.service, scope)} --container-name ${APP_SERVICE_SERVICE_CONTAINER} --image "$(image)"`
-            : `az webapp config container set --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, service.target.service, scope)} --container-image-name "$(image)"`,
-        );
   const releaseStore = appConfigurationStoreId(options.subscriptionId, azure.resourceGroup, releaseStoreName(plan.name, plan.environment, options.subscriptionId, azure.resourceGroup));
+  const target = service.target;
+  const deploySteps: AzurePipelineStep[] =
+    target.kind === "aks"
+      ? [
+          cli(
+            undefined,
+            `Roll out ${target.deployment}`,
+            [
+              // Run command reaches the private API server; its exit code is the kubectl commands'.
+              `RESULT="$(az aks command invoke --resource-group ${azure.resourceGroup} --name ${target.clusterName} --output json --command "${kubectlRollout(target)}")"`,
+              'echo "$RESULT" | jq -r .logs',
+              '[ "$(echo "$RESULT" | jq -r .exitCode)" = "0" ]',
+            ].join("\n"),
+          ),
+        ]
+      : target.kind === "app-service"
+        ? [
+            cli(
+              undefined,
+              `Release ${service.service}`,
+              // Behind the edge proxy the service is the app's sidecar: setting the app's container would drop the proxy (and its checks).
+              plan.edgeProxy?.services.includes(service.service)
+                ? `az webapp sitecontainers update --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, target.service, scope)} --container-name ${APP_SERVICE_SERVICE_CONTAINER} --image "$(image)"`
+                : `az webapp config container set --resource-group ${azure.resourceGroup} --name ${azureUniqueName("azureResource", plan.name, plan.environment, target.service, scope)} --container-image-name "$(image)"`,
+            ),
+          ]
+        : // Instances read the record at boot, so the release records first and rolls back itself.
+          [cli(undefined, `Release ${service.service} to ${target.scaleSet}`, scaleSetReleaseScript({ resourceGroup: azure.resourceGroup, scaleSet: target.scaleSet, storeId: releaseStore, service: service.service }, "$(image)"))];
   // A step runs only when the ones before it succeeded, so the record names only rolled-out images.
-  const record = cli(undefined, "Record the release", recordReleaseScript(releaseStore, service.service, "$(image)"));
+  const steps = target.kind === "scale-set" ? deploySteps : [...deploySteps, cli(undefined, "Record the release", recordReleaseScript(releaseStore, service.service, "$(image)"))];
   return {
     name: `${service.service} $(Date:yyyyMMdd)$(Rev:.r)`,
     trigger: { batch: true, branches: { include: [azure.branch] } },
@@ -278,9 +294,9 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
             displayName: `Deploy ${service.service} to ${plan.environment}`,
             environment: service.environment,
             pool,
-            timeoutInMinutes: DELIVERY_SETTINGS.deployTimeoutMinutes,
+            timeoutInMinutes: target.kind === "scale-set" ? scaleSetReleaseTimeoutMinutes(plan.services.find((s) => s.name === service.service)!.replicas.max) : DELIVERY_SETTINGS.deployTimeoutMinutes,
             variables: { image: "$[ stageDependencies.push.push.outputs['push.image'] ]" },
-            strategy: { runOnce: { deploy: { steps: [deploy, record] } } },
+            strategy: { runOnce: { deploy: { steps } } },
           },
         ],
       },

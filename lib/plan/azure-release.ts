@@ -2,7 +2,9 @@
  * Azure's release record: per service an App Configuration key-value holding the image its pipeline
  * released last, seeded with the planned image by the engine, written by the service's deploy identity
  * after a successful rollout and read back by the workload at deploy time (`getKeyValue`), so the next
- * `pulumi up` keeps the released image. Key Vault's ARM API returns no secret value, App Configuration's does.
+ * `pulumi up` keeps the released image. On scale sets the instances read it at each boot instead, so the
+ * release writes it before reimaging and writes the previous image back on rollback (`scaleSetReleaseScript`).
+ * Key Vault's ARM API returns no secret value, App Configuration's does.
  */
 import { azureUniqueName } from "./azure.js";
 
@@ -56,4 +58,94 @@ export function recordReleaseScript(storeId: string, service: string, image: str
 /** Shell that reads a service's record into `$<variable>` (the image running before a release). */
 export function readReleaseScript(storeId: string, service: string, variable: string): string {
   return `${variable}="$(az rest --method get --url "${releaseRecordUrl(storeId, service)}" --query properties.value --output tsv)"`;
+}
+
+/**
+ * Azure actions of a scale-set deploy identity, on its one scale set (a custom role): list its instances,
+ * reimage them (per instance or through the scale set with instance ids, as `az vmss reimage` may call
+ * either) and read their health. Nothing changes the scale set's model.
+ */
+export const SCALE_SET_RELEASE_ACTIONS = [
+  "Microsoft.Compute/virtualMachineScaleSets/read",
+  "Microsoft.Compute/virtualMachineScaleSets/reimage/action",
+  "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read",
+  "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/reimage/action",
+  "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read",
+] as const;
+
+/** How a scale-set release proceeds. */
+export const SCALE_SET_RELEASE = {
+  /** Health the Application Health extension reports for an instance whose service answers. */
+  healthyCode: "HealthState/healthy",
+  /** How long a reimaged instance may take to boot, pull and answer its health check. */
+  instanceHealthTimeoutSeconds: 600,
+  /** Time a reimage itself takes (fresh OS disk, boot, extensions), which `az vmss reimage` waits for. */
+  reimageMinutes: 5,
+  /** Longest job Microsoft-hosted agents run. */
+  maxJobMinutes: 360,
+} as const;
+
+/**
+ * Timeout of a scale-set deploy job: instances are reimaged one at a time, so it grows with the largest
+ * fleet the autoscaler may reach, up to the hosted agents' limit.
+ */
+export function scaleSetReleaseTimeoutMinutes(maxInstances: number): number {
+  const perInstance = SCALE_SET_RELEASE.reimageMinutes + SCALE_SET_RELEASE.instanceHealthTimeoutSeconds / 60;
+  return Math.min(SCALE_SET_RELEASE.maxJobMinutes, 15 + maxInstances * perInstance);
+}
+
+/** The scale set a service's release reimages. */
+export interface ScaleSetReleaseTarget {
+  readonly resourceGroup: string;
+  readonly scaleSet: string;
+  /** Store id of the release records (literal or expression). */
+  readonly storeId: string;
+  readonly service: string;
+}
+
+/**
+ * A scale-set release, a rolling upgrade whose model never changes: keep the running image, record the
+ * new one (instances read it at each boot), then reimage the scale set's instances one at a time, each
+ * reporting healthy (Application Health extension) before the next. An instance that fails to reimage
+ * or to turn healthy in time, or a cancelled job, puts the previous record back, reimages every
+ * instance that booted the new image (those released and those added meanwhile by scale-out or
+ * repair) so they boot the previous one again, and fails the job.
+ */
+export function scaleSetReleaseScript(target: ScaleSetReleaseTarget, image: string): string {
+  const vmss = `--resource-group ${target.resourceGroup} --name ${target.scaleSet}`;
+  const listInstances = `az vmss list-instances ${vmss} --query "[].instanceId" --output tsv`;
+  const [restore, restored] = recordReleaseScript(target.storeId, target.service, "$PREVIOUS").split("\n");
+  return [
+    "set -euo pipefail",
+    readReleaseScript(target.storeId, target.service, "PREVIOUS"),
+    // Without a previous image there is nothing to roll back to.
+    `[ -n "$PREVIOUS" ] || { echo "The ${releaseRecordKey(target.service)} record is empty: run pulumi up to seed it"; exit 1; }`,
+    // An assignment, so a failed listing stops the job instead of releasing to no instance.
+    `INSTANCES="$(${listInstances})"`,
+    // Instances not reimaged yet still run the previous image.
+    'UNTOUCHED=" $(echo $INSTANCES) "',
+    "rollback() {",
+    "  trap - INT TERM",
+    `  echo "Release of ${target.service} failed ($1): restoring $PREVIOUS"`,
+    `  ${restore} || echo "Restoring the record failed: set ${releaseRecordKey(target.service)} to $PREVIOUS by hand"`,
+    `  ${restored}`,
+    `  for ID in $(${listInstances} || echo "$INSTANCES"); do`,
+    '    case "$UNTOUCHED" in *" $ID "*) continue ;; esac',
+    `    az vmss reimage ${vmss} --instance-ids "$ID" --output none || echo "Reimage of instance $ID failed: reimage it by hand"`,
+    "  done",
+    "  exit 1",
+    "}",
+    "trap 'rollback \"job cancelled\"' INT TERM",
+    recordReleaseScript(target.storeId, target.service, image),
+    "for ID in $INSTANCES; do",
+    '  UNTOUCHED="${UNTOUCHED/ $ID / }"',
+    `  az vmss reimage ${vmss} --instance-ids "$ID" --output none || rollback "instance $ID did not reimage"`,
+    `  DEADLINE=$((SECONDS + ${SCALE_SET_RELEASE.instanceHealthTimeoutSeconds}))`,
+    `  until [ "$(az vmss get-instance-view ${vmss} --instance-id "$ID" --query vmHealth.status.code --output tsv)" = "${SCALE_SET_RELEASE.healthyCode}" ]; do`,
+    `    [ "$SECONDS" -lt "$DEADLINE" ] || rollback "instance $ID not healthy after ${SCALE_SET_RELEASE.instanceHealthTimeoutSeconds}s"`,
+    "    sleep 15",
+    "  done",
+    '  echo "Instance $ID healthy"',
+    "done",
+  ].join("\n");
 }

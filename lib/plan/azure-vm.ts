@@ -10,9 +10,20 @@ export const VM_CONTAINER_UID = 10001;
 /** Where the service's non-secret environment lives on the instance (root-only). */
 export const vmEnvFile = (service: string) => `/etc/msa/${service}.env`;
 
+/** A service's release record, which its instances read the image from at each boot. */
+export interface VmReleaseRecord {
+  /** Endpoint of the App Configuration store, `https://<store>.azconfig.io`. */
+  readonly endpoint: string;
+  /** Key of the record (`releaseRecordKey`). */
+  readonly key: string;
+}
+
 export interface VmBootstrapOptions {
-  /** Full image reference, registry host included. */
-  readonly image: string;
+  /**
+   * Full image reference, registry host included, or the release record the instance reads it from at
+   * each boot (a pipeline then releases by writing the record and reimaging, the model unchanged).
+   */
+  readonly image: string | { readonly record: VmReleaseRecord };
   /** Registry host (`<name>.azurecr.io`) the instance logs in to with its managed identity. */
   readonly registry: string;
   /** Client id of the instance's user-assigned identity; also `AZURE_CLIENT_ID` for the app's SDKs. */
@@ -58,6 +69,8 @@ export const VM_SHIPPER_UNIT = "msa-filebeat";
 
 /** Where the settings and secrets fetched at start go: tmpfs, root-only, gone at reboot. */
 export const vmRuntimeEnvFile = (service: string) => `/run/msa/${service}.env`;
+/** Where the image read from the release record at boot goes: tmpfs, so each boot reads the record again. */
+export const vmImageFile = (service: string) => `/run/msa/${service}.image`;
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const KEY_VAULT_SECRET_URI = /^https:\/\/[a-z0-9-]+\.vault\.azure\.net\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]*)?$/;
@@ -95,6 +108,11 @@ export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options
     throw new Error(`vmCloudInit options.logBuffer.passwordSecretUri: "${buffer.passwordSecretUri}" is not a Key Vault secret URI. Fix: pass https://<vault>.vault.azure.net/secrets/<name>`);
   }
   if (buffer && !/^[A-Za-z0-9.-]+$/.test(buffer.host)) throw new Error(`vmCloudInit options.logBuffer.host: "${buffer.host}" is not a host name or address. Fix: pass the buffer's private address`);
+  const record = typeof options.image === "string" ? undefined : options.image.record;
+  if (record && !/^https:\/\/[a-z0-9-]+\.azconfig\.io$/.test(record.endpoint)) {
+    throw new Error(`vmCloudInit options.image.record.endpoint: "${record.endpoint}" is not an App Configuration endpoint. Fix: pass https://<store>.azconfig.io`);
+  }
+  if (record && !/^[A-Za-z0-9._-]+$/.test(record.key)) throw new Error(`vmCloudInit options.image.record.key: "${record.key}" is not a release record key. Fix: pass releaseRecordKey(service)`);
   if (!/^[a-z0-9][a-z0-9.-]*(:\d+)?$/.test(options.registry)) throw new Error(`vmCloudInit options.registry: "${options.registry}" is not a registry host. Fix: pass <name>.azurecr.io`);
   const unit = vmServiceUnit(service.name);
   const login = [
@@ -127,6 +145,26 @@ export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options
     `mv "$out" ${runtimeEnv}`,
     "",
   ].join("\n");
+  const imageFile = vmImageFile(service.name);
+  const fetchImage = record
+    ? [
+        "#!/bin/sh",
+        "# Reads the image the service's pipeline released last from its release record, with the instance identity.",
+        "# Any failure fails the unit, which retries: the instance never starts an image it could not read.",
+        "set -eu",
+        "mkdir -p /run/msa",
+        `settings=${token("https://azconfig.io")}`,
+        `image=$(curl -sf -H "Authorization: Bearer $settings" "${record.endpoint}/kv/${record.key}?api-version=1.0" | jq -r .value)`,
+        // Only the zone's registry: a record naming another one is refused, not pulled.
+        `case "$image" in ${options.registry}/*) ;; *) echo "${record.key} names \"$image\", not an image of ${options.registry}" >&2; exit 1 ;; esac`,
+        `printf '%s\\n' "$image" > ${imageFile}.new`,
+        `mv ${imageFile}.new ${imageFile}`,
+        "",
+      ].join("\n")
+    : undefined;
+  // With a record the image is read once per boot (a reimage), not at each container restart; `$$` is systemd's literal `$`.
+  const image = record ? `"$$(cat ${imageFile})"` : options.image;
+  const shell = (command: string) => (record ? `/bin/sh -c 'exec ${command}'` : command);
   const systemd = [
     "[Unit]",
     `Description=${service.name} (${plan.name} landing zone)`,
@@ -139,19 +177,22 @@ export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options
     "ExecStartPre=/usr/local/bin/msa-registry-login",
     "ExecStartPre=/usr/local/bin/msa-fetch-config",
     `ExecStartPre=-/usr/bin/docker rm -f ${service.name}`,
-    `ExecStartPre=/usr/bin/docker pull ${options.image}`,
-    [
-      "ExecStart=/usr/bin/docker run --rm",
-      `--name ${service.name}`,
-      `--env-file ${vmEnvFile(service.name)}`,
-      `--env-file ${runtimeEnv}`,
-      `-p ${service.port}:${service.port}`,
-      `--user ${VM_CONTAINER_UID}:${VM_CONTAINER_UID}`,
-      "--read-only --tmpfs /tmp",
-      "--cap-drop ALL --security-opt no-new-privileges",
-      `--memory ${service.memoryMiB}m`,
-      options.image,
-    ].join(" "),
+    ...(record ? [`ExecStartPre=/bin/sh -c '[ -s ${imageFile} ] || /usr/local/bin/msa-fetch-image'`] : []),
+    `ExecStartPre=${shell(`/usr/bin/docker pull ${image}`)}`,
+    `ExecStart=${shell(
+      [
+        "/usr/bin/docker run --rm",
+        `--name ${service.name}`,
+        `--env-file ${vmEnvFile(service.name)}`,
+        `--env-file ${runtimeEnv}`,
+        `-p ${service.port}:${service.port}`,
+        `--user ${VM_CONTAINER_UID}:${VM_CONTAINER_UID}`,
+        "--read-only --tmpfs /tmp",
+        "--cap-drop ALL --security-opt no-new-privileges",
+        `--memory ${service.memoryMiB}m`,
+        image,
+      ].join(" "),
+    )}`,
     `ExecStop=/usr/bin/docker stop ${service.name}`,
     "",
     "[Install]",
@@ -164,6 +205,7 @@ export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options
     write_files: [
       { path: "/usr/local/bin/msa-registry-login", permissions: "0755", content: login },
       { path: "/usr/local/bin/msa-fetch-config", permissions: "0700", content: fetch },
+      ...(fetchImage ? [{ path: "/usr/local/bin/msa-fetch-image", permissions: "0700", content: fetchImage }] : []),
       { path: vmEnvFile(service.name), permissions: "0600", content: Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n" },
       { path: `/etc/systemd/system/${unit}.service`, permissions: "0644", content: systemd },
       ...(options.edgeProxy?.files ?? []),

@@ -8,8 +8,8 @@
 import { stringify } from "yaml";
 import { frontendBundleDockerfile, frontendImageName } from "../kubernetes/frontends.js";
 import type { Cloud } from "../spec/types.js";
-import { azureResourceGroupName, frontDoorName, frontendContainerName } from "./azure-delivery.js";
-import { appConfigurationStoreId, recordReleaseScript } from "./azure-release.js";
+import { azureResourceGroupName, frontDoorName, frontendContainerName, scaleSetName } from "./azure-delivery.js";
+import { appConfigurationStoreId, recordReleaseScript, scaleSetReleaseScript } from "./azure-release.js";
 import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
 import type { FrontendAppPlan } from "./frontends.js";
 import { PlanError } from "./planner.js";
@@ -424,24 +424,26 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
       },
       { name: "Container registry login", run: 'az acr login --name "${{ vars.AZURE_CONTAINER_REGISTRY }}"' },
     ],
-    deploy: (plan, service) => [
-      {
+    deploy: (plan, service) => {
+      const login: WorkflowStep = {
         name: "Azure credentials (OIDC)",
         uses: GITHUB_ACTIONS.azureLogin,
         with: { "client-id": "${{ vars.AZURE_DEPLOY_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" },
-      },
-      { name: "Cluster credentials", uses: GITHUB_ACTIONS.aksContext, with: { "resource-group": "${{ vars.AZURE_RESOURCE_GROUP }}", "cluster-name": plan.cluster?.name ?? plan.name } },
-      kubectlRollout(service),
-      // Runs only after the rollout step succeeded; the next `pulumi up` deploys what it records.
-      {
-        name: "Record the release",
-        run: recordReleaseScript(
-          appConfigurationStoreId("${{ vars.AZURE_SUBSCRIPTION_ID }}", "${{ vars.AZURE_RESOURCE_GROUP }}", "${{ vars.AZURE_APP_CONFIGURATION }}"),
-          service.service,
-          "$IMAGE",
-        ),
-      },
-    ],
+      };
+      const store = appConfigurationStoreId("${{ vars.AZURE_SUBSCRIPTION_ID }}", "${{ vars.AZURE_RESOURCE_GROUP }}", "${{ vars.AZURE_APP_CONFIGURATION }}");
+      if (plan.tier === "iaas") {
+        const scaleSet = scaleSetName(plan.name, plan.environment, service.service);
+        // Instances read the record at boot: the release records first, reimages, and rolls back itself.
+        return [login, { name: "Release to the scale set", run: scaleSetReleaseScript({ resourceGroup: "${{ vars.AZURE_RESOURCE_GROUP }}", scaleSet, storeId: store, service: service.service }, "$IMAGE") }];
+      }
+      return [
+        login,
+        { name: "Cluster credentials", uses: GITHUB_ACTIONS.aksContext, with: { "resource-group": "${{ vars.AZURE_RESOURCE_GROUP }}", "cluster-name": plan.cluster?.name ?? plan.name } },
+        kubectlRollout(service),
+        // Runs only after the rollout step succeeded; the next `pulumi up` deploys what it records.
+        { name: "Record the release", run: recordReleaseScript(store, service.service, "$IMAGE") },
+      ];
+    },
   },
   kubernetes: {
     buildPermissions: { packages: "write" },

@@ -142,9 +142,6 @@ describe("Azure DevOps delivery errors", () => {
     );
   });
 
-  it("rejects scale sets, whose deploy is not built", () => {
-    expect(message(() => planLandingZone(azureDevOpsShop("iaas"), { engine: "pulumi" }))).toContain("pipeline (asked by pipelines.perService) is not supported yet on azure/iaas by the pulumi engine");
-  });
 
   it("names the path, value and fix of a bad issuer, an unknown subject key, a missing Entra subject and a non-Azure cloud", () => {
     expect(message(() => parseSpec(azureDevOpsShop("caas", { issuer: "https://example.com/issuer" })))).toMatch(/pipelines\.azureDevOps\.issuer.*must be the issuer Azure DevOps shows/s);

@@ -60,6 +60,38 @@ describe("adding a service adds its registry and pipeline, and changes nothing e
     expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:azure:ServiceDelivery", "azure-native:managedidentity:FederatedIdentityCredential"]));
   });
 
+  it("Azure (Azure DevOps on VM scale sets)", async () => {
+    const { removed, changed, pairs, added } = await addService(azureDevOpsShop("iaas"));
+    expect(removed).toEqual([]);
+    const scaleSets = changed.filter((k) => k.startsWith("azure-native:compute:VirtualMachineScaleSet::"));
+    // Delivery changes nothing that was there. Service discovery does (lib/pulumi/azure/service-discovery.ts): the shared
+    // load balancer gains the service's pool, the BFFs' addresses follow the services in plan order, and every instance gets the new URL.
+    expect(changed.filter((k) => !scaleSets.includes(k))).toEqual([
+      "azure-native:network:LoadBalancer::shop-discovery-load-balancer",
+      "azure-native:privatedns:PrivateRecordSet::shop-discovery-web",
+      "azure-native:privatedns:PrivateRecordSet::shop-discovery-mobile",
+      "azure-native:applicationinsights:Workbook::shop-monitoring-workbook",
+    ]);
+    for (const key of scaleSets) {
+      const [before, after] = pairs.get(key)!.map((r) => r.inputs as { virtualMachineProfile: { osProfile: { customData: string } } });
+      const lines = (inputs: typeof before) => Buffer.from(inputs!.virtualMachineProfile.osProfile.customData, "base64").toString("utf8").split("\n");
+      expect(lines(after).filter((l) => !lines(before).includes(l)).map((l) => l.trim())).toEqual([`SERVICE_${NEW_SERVICE.toUpperCase()}_URL=http://${NEW_SERVICE}.shop.internal:8080`]);
+      expect(lines(before).filter((l) => !lines(after).includes(l))).toEqual([]);
+      const strip = (inputs: typeof before) => JSON.stringify({ ...inputs, virtualMachineProfile: { ...inputs!.virtualMachineProfile, osProfile: { ...inputs!.virtualMachineProfile.osProfile, customData: "" } } });
+      expect(strip(after)).toBe(strip(before));
+    }
+    expect(added.every((r) => r.name.includes(NEW_SERVICE))).toBe(true);
+    expect(added.filter((r) => r.parent === `shop-${NEW_SERVICE}-delivery`).map((r) => r.type)).toEqual([
+      "azure-native:managedidentity:UserAssignedIdentity",
+      "azure-native:managedidentity:FederatedIdentityCredential",
+      "azure-native:authorization:RoleAssignment",
+      "azure-native:authorization:RoleDefinition",
+      "azure-native:authorization:RoleAssignment",
+      "azure-native:authorization:RoleAssignment",
+    ]);
+    expect(added.map((r) => `${r.type}::${r.name}`)).toEqual(expect.arrayContaining([`azure-native:appconfiguration:KeyValue::shop-releases-${NEW_SERVICE}`, `azure-native:compute:VirtualMachineScaleSet::shop-${NEW_SERVICE}-scale-set`]));
+  });
+
   it("an existing cluster (Argo CD)", async () => {
     const { removed, changed, pairs, added } = await addService(loadSpecFile("examples/kubernetes/landing-zone.yaml"));
     expect(removed).toEqual([]);

@@ -9,7 +9,8 @@ import type { CloudSupport } from "../types.js";
  * of each exposed service (lib/plan/edge-proxy.ts), on its VMs or as its App Service app's main container
  * with the service as a sidecar (lib/plan/app-service-proxy.ts), since Application Gateway validates no JWT
  * and calls no authorizer, and App Service authentication needs an app registration azure-native cannot create.
- * Pipelines are Azure DevOps pipelines deploying through federated identities; not on scale sets, whose image is in their user data.
+ * Pipelines are Azure DevOps pipelines deploying through federated identities; on scale sets instances read
+ * the released image from its record at boot and the pipeline reimages them one at a time (lib/plan/azure-release.ts).
  */
 export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
@@ -32,5 +33,5 @@ export const PULUMI_AZURE_SUPPORT: CloudSupport = {
   eventStore: ["iaas", "caas", "paas"],
   saga: ["iaas", "caas", "paas"],
   frontends: ["iaas", "caas", "paas"],
-  pipeline: ["caas", "paas"],
+  pipeline: ["iaas", "caas", "paas"],
 };

@@ -208,11 +208,17 @@ export class ConfigStore extends pulumi.ComponentResource implements ServiceAcce
     const grants = Object.entries(this.nodes.secrets[service] ?? {}).map(([key, secret]) =>
       grantRole(`${service}-read-${secretName(service, key)}`, { role: "keyVaultSecretsUser", scope: secret.id, principalId }, { parent }),
     );
-    const declared = this.plan.services.find((s) => s.name === service);
-    if (this.nodes.store && declared && (Object.keys(declared.config).length > 0 || declared.secrets.length > 0)) {
-      grants.push(grantRole(`${service}-read-settings`, { role: "appConfigurationDataReader", scope: this.nodes.store.id, principalId }, { parent }));
+    const store = this.nodes.store;
+    if (store && this.readsSettings(service)) {
+      grants.push(grantRole(`${service}-read-settings`, { role: "appConfigurationDataReader", scope: store.id, principalId }, { parent }));
     }
     return grants;
+  }
+
+  /** True when {@link grantAccess} gives the service App Configuration Data Reader on the store (it has settings or secrets there). */
+  readsSettings(service: string): boolean {
+    const declared = this.plan.services.find((s) => s.name === service);
+    return this.nodes.store !== undefined && declared !== undefined && (Object.keys(declared.config).length > 0 || declared.secrets.length > 0);
   }
 
   /** The versionless URIs of a service's secrets, by key: what Key Vault references and boot scripts read. */

@@ -589,8 +589,13 @@ export class LandingZone extends pulumi.ComponentResource {
         exposed.map((s) => ({ name: s.name, port: plan.edgeProxy ? plan.edgeProxy.port : s.port, protocol: "Http", healthPath: s.healthPath })),
         (target) => target,
       );
+      // The settings store may hold the records too; its reader grant then covers them (one assignment per principal, role and scope).
+      const releaseAccess: ServiceAccess[] = releases
+        ? [{ grantAccess: (svc, principalId, parentResource) => (releases.inExistingStore && config?.readsSettings(svc) ? [] : [releases.grantRead(svc, principalId, parentResource)]) }]
+        : [];
       for (const service of plan.services) {
         const pool = this.gateway.backendPoolIds[service.name];
+        const released = plan.azureDelivery?.services.find((d) => d.service === service.name);
         services[service.name] = new VmService(
           `${name}-${service.name}`,
           {
@@ -605,7 +610,9 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(pool ? { gatewayBackendPoolIds: [pool] } : {}),
             ...(discovery ? { loadBalancerBackendPoolIds: [discovery.backendPoolIds[service.name]!] } : {}),
             ...(plan.edgeProxy?.services.includes(service.name) ? { edgeProxy: edgeProxyOptions(plan) } : {}),
-            access: logCluster ? [...access, logCluster] : access,
+            access: [...access, ...(logCluster ? [logCluster] : []), ...(released ? releaseAccess : [])],
+            // Instances read the released image from the service's record at each boot; the pipeline reimages its scale set by name.
+            ...(released && releases && released.target.kind === "scale-set" ? { release: { endpoint: releases.endpoint, key: released.releaseKey }, scaleSetName: released.target.scaleSet } : {}),
             ...(logCluster?.buffer ? { logBuffer: logCluster.buffer } : {}),
             logWorkspaceId,
             env: serviceEnv(service, discovery?.urls),
@@ -779,7 +786,7 @@ export class LandingZone extends pulumi.ComponentResource {
     };
   }
 
-  /** A ServiceDelivery per service when the plan has Azure DevOps pipelines: AcrPush, and the right to change only the service's own Deployment or app. */
+  /** A ServiceDelivery per service when the plan has Azure DevOps pipelines: AcrPush, and the right to change only the service's own Deployment, app or scale set. */
   private createDeliveries(
     name: string,
     plan: LandingZonePlan,
@@ -795,7 +802,9 @@ export class LandingZone extends pulumi.ComponentResource {
       const target: ServiceDeliveryTarget =
         service.target.kind === "aks"
           ? { kind: "aks", clusterId: platform!.clusterId, runCommandRoleId: runCommandRole!.id, provider: platform!.provider, rbac: (principalId: string) => deploymentRollerRbac(service.service, delivery.deploy, { kind: "User", name: principalId }, labelsFor(plan, service.service)) }
-          : { kind: "app-service", appId: (services[service.service] as PaasService).nodes.app.id };
+          : service.target.kind === "scale-set"
+            ? { kind: "scale-set", scaleSetId: (services[service.service] as VmService).scaleSetId }
+            : { kind: "app-service", appId: (services[service.service] as PaasService).nodes.app.id };
       deliveries[service.service] = new ServiceDelivery(
         `${name}-${service.service}-delivery`,
         {

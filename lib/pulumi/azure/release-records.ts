@@ -41,6 +41,10 @@ export interface ReleaseRecordsArgs {
 export class ReleaseRecords extends pulumi.ComponentResource {
   /** Id of the store holding the records. */
   readonly storeId: pulumi.Output<string>;
+  /** Data-plane endpoint of the store (`https://<store>.azconfig.io`), which instances read their record from at boot. */
+  readonly endpoint: pulumi.Output<string>;
+  /** True when the records live in an existing store (the landing zone's settings store), false when the store was created here. */
+  readonly inExistingStore: boolean;
   /** The image each service's pipeline released last (its record's live value), by service. */
   readonly releasedImages: Readonly<Record<string, pulumi.Output<string>>>;
   /** Id of the custom role that may read and write key-values of the store. */
@@ -57,10 +61,12 @@ export class ReleaseRecords extends pulumi.ComponentResource {
     let store: appconfiguration.ConfigurationStore | undefined;
     let storeId: pulumi.Output<string>;
     let storeName: pulumi.Output<string>;
+    let endpoint: pulumi.Output<string>;
     let deployerGrant: pulumi.Resource;
     if (args.store.kind === "existing") {
       storeId = pulumi.output(args.store.id);
       storeName = pulumi.output(args.store.name);
+      endpoint = storeName.apply((n) => `https://${n}.azconfig.io`);
       deployerGrant = args.store.deployerGrant;
     } else {
       const { kind: _kind, ...storeArgs } = args.store;
@@ -68,6 +74,7 @@ export class ReleaseRecords extends pulumi.ComponentResource {
       store = created.store;
       storeId = store.id;
       storeName = store.name;
+      endpoint = store.endpoint;
       deployerGrant = created.writer;
     }
     const writerRole = customRole(`${name}-writer`, { resourceId: storeId, purpose: "Release record writer", actions: RELEASE_WRITER_PERMISSIONS.actions, dataActions: RELEASE_WRITER_PERMISSIONS.dataActions }, { parent: this });
@@ -88,13 +95,19 @@ export class ReleaseRecords extends pulumi.ComponentResource {
     }
 
     this.storeId = storeId;
+    this.endpoint = endpoint;
+    this.inExistingStore = args.store.kind === "existing";
     this.releasedImages = releasedImages;
     this.writerRoleId = writerRole.id;
     this.nodes = { records, writerRole, ...(store ? { store } : {}) };
     this.registerOutputs({ storeId: this.storeId, releasedImages: pulumi.output(releasedImages) });
   }
 
-  /** App Configuration Data Reader on the store, for instances that read their service's record at boot. */
+  /**
+   * App Configuration Data Reader on the store, for instances that read their service's record at boot. The
+   * store is the narrowest scope App Configuration authorizes (no key-level assignments), so the reader may
+   * read every key-value of the store, other services' records included; it cannot write any.
+   */
   grantRead(service: string, principalId: pulumi.Input<string>, parent: pulumi.Resource): authorization.RoleAssignment {
     return grantRole(`${service}-reads-release`, { role: "appConfigurationDataReader", scope: this.storeId, principalId }, { parent });
   }

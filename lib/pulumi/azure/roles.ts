@@ -91,21 +91,26 @@ export function grantCustomRole(name: string, grant: { readonly roleDefinitionId
  */
 export function customRole(
   name: string,
-  role: { readonly resourceId: pulumi.Output<string>; readonly purpose: string; readonly actions: readonly string[]; readonly dataActions?: readonly string[] },
+  role: {
+    readonly resourceId: pulumi.Output<string>;
+    readonly purpose: string;
+    readonly actions: readonly string[];
+    readonly dataActions?: readonly string[];
+    /** Patches the definition's args before it is created. */
+    readonly transform?: (args: authorization.RoleDefinitionArgs) => void;
+  },
   opts: pulumi.CustomResourceOptions,
 ): authorization.RoleDefinition {
   const resourceGroupId = role.resourceId.apply((id) => id.split("/providers/")[0]!);
-  return new authorization.RoleDefinition(
-    name,
-    {
-      scope: resourceGroupId,
-      roleDefinitionId: role.resourceId.apply((id) => guidFrom(`${id}|${role.purpose}`)),
-      // Role names are unique in the tenant.
-      roleName: role.resourceId.apply((id) => `${role.purpose} ${guidFrom(id)}`),
-      description: role.resourceId.apply((id) => `${role.purpose}: ${id.split("/").pop()}`),
-      permissions: [{ actions: [...role.actions], ...(role.dataActions ? { dataActions: [...role.dataActions] } : {}) }],
-      assignableScopes: [resourceGroupId],
-    },
-    opts,
-  );
+  const args: authorization.RoleDefinitionArgs = {
+    scope: resourceGroupId,
+    roleDefinitionId: role.resourceId.apply((id) => guidFrom(`${id}|${role.purpose}`)),
+    // Role names are unique in the tenant.
+    roleName: role.resourceId.apply((id) => `${role.purpose} ${guidFrom(id)}`),
+    description: role.resourceId.apply((id) => `${role.purpose}: ${id.split("/").pop()}`),
+    permissions: [{ actions: [...role.actions], ...(role.dataActions ? { dataActions: [...role.dataActions] } : {}) }],
+    assignableScopes: [resourceGroupId],
+  };
+  role.transform?.(args);
+  return new authorization.RoleDefinition(name, args, opts);
 }

@@ -4,11 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { VM_IMAGE } from "../../plan/azure.js";
-import { vmCloudInit, vmServiceUnit } from "../../plan/azure-vm.js";
+import { vmCloudInit, vmServiceUnit, type VmBootstrapOptions } from "../../plan/azure-vm.js";
 import { edgeProxyHost, type EdgeProxyConfigOptions } from "../../plan/edge-proxy.js";
 import type { LandingZonePlan, VmPlan } from "../../plan/types.js";
 import { cpuAutoscale } from "./autoscale.js";
-import type { ContainerRegistry } from "./container-registry.js";
+import { plannedImage, type ContainerRegistry } from "./container-registry.js";
 import type { AzureLogBufferLink } from "./log-cluster.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { dependencyList } from "../kubernetes/dependencies.js";
@@ -65,6 +65,18 @@ export interface VmServiceArgs {
    * @default - settings written into the instance's environment file
    */
   readonly appConfiguration?: { readonly endpoint: pulumi.Input<string>; readonly label: string };
+  /**
+   * The service's release record (`ReleaseRecords.endpoint`, `releaseRecordKey(service)`): instances read
+   * the image from it at each boot, so a pipeline releases by writing it and reimaging, the model unchanged.
+   * The identity needs read on the store (`ReleaseRecords` in `access`).
+   * @default - the plan's image, written into the instances' user data
+   */
+  readonly release?: { readonly endpoint: pulumi.Input<string>; readonly key: string };
+  /**
+   * Name of the scale set, for pipelines that name it (`scaleSetName`).
+   * @default - autonamed
+   */
+  readonly scaleSetName?: pulumi.Input<string>;
   /**
    * The log buffer (`LogCluster.buffer`): Filebeat runs beside the service and ships every container's log there.
    * The identity must be allowed to read the password secret (pass the LogCluster in `access`).
@@ -168,7 +180,10 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
       sshPublicKey = sshSeed.base64.apply((seed) => ed25519PublicKey(seed));
     }
 
-    const image = service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.registry.loginServer}/${service.image}` : pulumi.output(service.image);
+    const release = args.release;
+    const image: pulumi.Output<VmBootstrapOptions["image"]> = release
+      ? pulumi.output(release.endpoint).apply((endpoint) => ({ record: { endpoint, key: release.key } }))
+      : plannedImage(service, args.registry.loginServer);
     const customData = pulumi
       .all([image, args.registry.loginServer, identity.clientId, pulumi.output(args.env ?? {}), pulumi.output(args.secretUris ?? {}), pulumi.output(args.appConfiguration?.endpoint), pulumi.output(args.logBuffer?.passwordSecretUri)])
       .apply(([resolvedImage, registry, clientId, env, secrets, endpoint, bufferSecretUri]) =>
@@ -189,6 +204,7 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
     const scaleSetArgs: compute.VirtualMachineScaleSetArgs = {
       resourceGroupName,
       location,
+      ...(args.scaleSetName ? { vmScaleSetName: args.scaleSetName } : {}),
       orchestrationMode: "Uniform",
       sku: { name: args.vms.instanceType, tier: "Standard", capacity: service.replicas.min },
       zones: [...args.zones],

@@ -18,6 +18,7 @@ import { meshAddOn } from "../../kubernetes/mesh.js";
 import { monitoringAddOn } from "../../kubernetes/monitoring.js";
 import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
 import { ingressNamespace, namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
+import { clusterSessionCaSecret, clusterSessionStoreEnv, sessionCertManagerAddOn } from "../../kubernetes/session-store.js";
 import { tracingAddOn } from "../../kubernetes/tracing.js";
 import type { HelmReleaseSpec, ManifestObject } from "../../kubernetes/types.js";
 import { PLATFORM_ENV } from "../../kubernetes/workload.js";
@@ -33,7 +34,7 @@ import { defaultIngressClass, Ingress, type IngressArgs, type IngressTransform }
 import { LogPipeline, type LogPipelineTransform } from "./log-pipeline.js";
 import { MessageBroker } from "./message-broker.js";
 import { ServiceWorkload, type ServiceWorkloadTransform } from "./service-workload.js";
-import { DEFAULT_SESSION_STORE_NAME, SessionStore } from "./session-store.js";
+import { SessionStore } from "./session-store.js";
 
 /** Environment variables the landing zone adds to every service beside its own configuration. */
 export const SESSION_STORE_ENDPOINT_ENV = PLATFORM_ENV.sessionStoreEndpoint;
@@ -111,7 +112,8 @@ export interface LandingZoneTransform {
 /**
  * A whole landing zone on an existing Kubernetes cluster (private cloud, bare metal), from one spec:
  * the workloads namespace with default-deny NetworkPolicies, the ingress-nginx gateway routing
- * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the Redis session store, the ELK log pipeline with its Redis buffer,
+ * `plan.gateway.routes` (with JWT checks or the auth service enforced by Istio when `gateway.auth` asks), the TLS-only Redis session store
+ * (its certificate from cert-manager, its CA mounted in every service), the ELK log pipeline with its Redis buffer,
  * Kafka (Strimzi) with a topic per event, Istio with per-service circuit breakers, the OpenTelemetry
  * collector and tracing backend, Prometheus and Grafana, a CloudNativePG cluster per postgres
  * database, a MariaDB (mariadb-operator) per mysql database, a TLS-only Redis per key-value
@@ -181,9 +183,6 @@ export class LandingZone extends pulumi.ComponentResource {
     const authPolicies = gatewayAuthPolicies(plan, { kind: "in-cluster", namespace: ingressNamespace(plan) });
     if (authPolicies.length > 0) applyManifests(`${name}-gateway-auth`, authPolicies, { provider, ...inNamespace });
     this.ingress = new Ingress(`${name}-ingress`, { plan, provider, ...args.ingress, ...(transform.ingress ? { transform: transform.ingress } : {}) }, inNamespace);
-    if (plan.sessions) {
-      this.sessions = new SessionStore(`${name}-sessions`, { plan, provider, ...(transform.sessions ? { transform: transform.sessions } : {}) }, inNamespace);
-    }
     if (plan.logging) {
       this.logging = new LogPipeline(`${name}-logging`, { plan, provider, ...(transform.logging ? { transform: transform.logging } : {}) }, parent);
     }
@@ -192,6 +191,17 @@ export class LandingZone extends pulumi.ComponentResource {
     }
 
     const databases = this.databases(name, provider);
+    if (plan.sessions) {
+      // The store's certificate needs cert-manager's CRDs: its own release, or the data stores' that already brings it.
+      const certManagerAddOn = sessionCertManagerAddOn(plan);
+      const certManager = certManagerAddOn ? addOn("cert-manager", certManagerAddOn) : databases.certManager;
+      this.sessions = new SessionStore(
+        `${name}-sessions`,
+        { plan, provider, ...(transform.sessions ? { transform: transform.sessions } : {}) },
+        { ...inNamespace, dependsOn: [...inNamespace.dependsOn, ...certManager] },
+      );
+    }
+    const sessionCaSecret = this.sessions ? clusterSessionCaSecret(plan) : undefined;
     // With pipelines, Argo CD rolls each service's Deployment from its repository; the rest stays here.
     const gitOps = gitOpsAddOn(plan);
     if (gitOps) addOn("gitops", gitOps, [namespace]);
@@ -210,7 +220,7 @@ export class LandingZone extends pulumi.ComponentResource {
           service: service.name,
           provider,
           env: {
-            ...(this.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: `${sessionHost(plan)}:${plan.sessions!.port}`, [PLATFORM_ENV.sessionStoreTls]: "false" } : {}),
+            ...(this.sessions ? clusterSessionStoreEnv(plan) : {}),
             ...(plan.broker && usesBroker(service) ? { [KAFKA_BOOTSTRAP_SERVERS_ENV]: kafkaBootstrapServers(plan) } : {}),
             ...(service.eventStore ? { [DATA_ENV.eventStore]: service.eventStore.name } : {}),
             ...(databases.secretEnv[service.name] ? clusterDatabaseEnv(plan, { ...service, database: service.database! }) : {}),
@@ -226,12 +236,15 @@ export class LandingZone extends pulumi.ComponentResource {
           ...(secretValues ? { secretValues } : {}),
           // The owner verifies its data store's server certificate against the CA trust-manager copies next to it.
           ...(dataCaConfigMap ? { dataCaConfigMap } : {}),
+          // Every service verifies the session store's TLS certificate against its CA.
+          ...(sessionCaSecret ? { sessionCaSecret } : {}),
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: pullSecret.metadata.name } : {}),
           ...(serviceTransform ? { transform: serviceTransform } : {}),
           ...(gitOps ? { gitOps: true } : {}),
         },
-        { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : []), ...databases.resources] },
+        // The pods mount the session store's CA Secret, which exists once the store's certificate is issued.
+        { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : []), ...databases.resources, ...(this.sessions ? [this.sessions] : [])] },
       );
     }
     this.services = services;
@@ -255,10 +268,13 @@ export class LandingZone extends pulumi.ComponentResource {
    * trust-manager with a Bundle per owner handing it its store's CA certificate. cert-manager and
    * trust-manager are left out where the spec reuses the cluster's own (`kubernetes.*.install: false`).
    */
-  private databases(name: string, provider: k8s.Provider): { secretEnv: Record<string, Record<string, pulumi.Output<string>>>; resources: pulumi.Resource[] } {
+  private databases(
+    name: string,
+    provider: k8s.Provider,
+  ): { secretEnv: Record<string, Record<string, pulumi.Output<string>>>; resources: pulumi.Resource[]; certManager: pulumi.Resource[] } {
     const { plan } = this;
     const addOns = clusterDatabaseAddOns(plan);
-    if (addOns.length === 0) return { secretEnv: {}, resources: [] };
+    if (addOns.length === 0) return { secretEnv: {}, resources: [], certManager: [] };
     // Deleting the namespace, a Secret or a database resource would delete the data: kept and protected in prod.
     const kept = plan.protection.retain ? { protect: true, retainOnDelete: true } : {};
     const objects = (list: readonly ManifestObject[]) => ({ objs: list.map((m) => ({ ...m })) });
@@ -283,10 +299,12 @@ export class LandingZone extends pulumi.ComponentResource {
     });
     // Add-ons come in dependency order (one sharing another's operator names it), so `installed` holds what each waits for.
     const installed: Record<string, pulumi.Resource[]> = {};
+    const operators: Record<string, pulumi.Resource[]> = {};
     const resources = addOns.flatMap(({ key, engine, addOn }) => {
       const own = secrets.filter((s) => s.engine === engine).map((s) => s.secret);
       const shared = addOn.dependsOn.flatMap((d) => installed[d] ?? []);
       const operator = applyAddOn(`${name}-${key}`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...own, ...shared] });
+      operators[key] = operator;
       const databases = new k8s.yaml.v2.ConfigGroup(`${name}-${key}-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...own, ...shared, ...operator], ...kept });
       installed[key] = [...operator, databases];
       return installed[key];
@@ -294,7 +312,8 @@ export class LandingZone extends pulumi.ComponentResource {
     const trust = clusterDataTrustAddOn(plan);
     // The trust namespace (the data namespace) must exist before trust-manager starts; the Bundles read the stores' CA Secrets.
     const trusted = trust ? applyAddOn(`${name}-data-trust`, trust, { provider, parent: this, dependsOn: [namespace, ...trust.dependsOn.flatMap((d) => installed[d] ?? [])] }) : [];
-    return { secretEnv, resources: [...resources, ...trusted] };
+    // The key-value add-on brings cert-manager, or the document one without key-value stores.
+    return { secretEnv, resources: [...resources, ...trusted], certManager: operators["key-value"] ?? operators["document"] ?? [] };
   }
 
   /**
@@ -345,10 +364,6 @@ export class LandingZone extends pulumi.ComponentResource {
       kafkaBootstrapServers: this.kafkaBootstrapServers,
     };
   }
-}
-
-function sessionHost(plan: LandingZonePlan): string {
-  return `${DEFAULT_SESSION_STORE_NAME}.${workloadNamespace(plan)}.svc.cluster.local`;
 }
 
 function usesBroker(service: ServicePlan): boolean {

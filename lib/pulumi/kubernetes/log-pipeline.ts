@@ -104,6 +104,8 @@ export class LogPipeline extends pulumi.ComponentResource {
           replicas: logging.buffer.replicas,
           // Log lines in flight are worth no volume kept after the pipeline is gone.
           retain: false,
+          // No TLS: Logstash's redis input has no CA setting, so it could not verify the buffer's private CA.
+          tls: false,
           ...(args.transform?.buffer ? { transform: args.transform.buffer } : {}),
         },
         { parent: this, dependsOn: [namespaceGroup] },

@@ -65,6 +65,12 @@ export interface ServiceWorkloadArgs {
    */
   readonly dataCaConfigMap?: string;
   /**
+   * A Secret in the workloads namespace whose `ca.crt` is the CA of a TLS session store on the cluster
+   * (`clusterSessionCaSecret`), mounted read-only at `SESSION_CA_DIRECTORY` (that key only).
+   * @default - no session store CA mounted
+   */
+  readonly sessionCaSecret?: string;
+  /**
    * Argo CD delivers the Deployment from the service's repository (`gitOpsDeployment`); this component keeps the rest.
    * @default false
    */
@@ -159,6 +165,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       ...(args.secretProviderClass !== undefined ? { secretProviderClass: secretName } : {}),
       ...(args.podLabels ? { podLabels: { ...args.podLabels } } : {}),
       ...(args.dataCaConfigMap !== undefined ? { dataCaConfigMap: args.dataCaConfigMap } : {}),
+      ...(args.sessionCaSecret !== undefined ? { sessionCaSecret: args.sessionCaSecret } : {}),
     };
     const build = (image?: string, annotations?: Record<string, string>, env?: Record<string, string>) => [
       ...serviceWorkload(plan, service, { ...options, ...(image ? { image } : {}), ...(annotations ? { serviceAccountAnnotations: annotations } : {}), ...(env ? { env } : {}) }),

@@ -1,11 +1,12 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { workloadNamespace } from "../../kubernetes/namespace.js";
+import { SESSION_STORE_NAME } from "../../kubernetes/session-store.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import { InClusterRedis, type InClusterRedisTransform } from "./in-cluster-redis.js";
 
 /** Name of the session Redis StatefulSet and Service unless `redisName` says otherwise. */
-export const DEFAULT_SESSION_STORE_NAME = "sessions";
+export const DEFAULT_SESSION_STORE_NAME = SESSION_STORE_NAME;
 
 /** Arguments of {@link SessionStore}. */
 export interface SessionStoreArgs {
@@ -24,6 +25,13 @@ export interface SessionStoreArgs {
    */
   readonly redisName?: string;
   /**
+   * TLS only, with a certificate from a CA of the store's own that cert-manager (whose CRDs must
+   * exist first) issues; clients verify it with the `ca.crt` of {@link SessionStore.caSecretName}.
+   * `false` leaves session tokens in plain text wherever the mesh does not enforce mutual TLS.
+   * @default true
+   */
+  readonly tls?: boolean;
+  /**
    * Patches applied to a child's args before it is created.
    * @default - none
    */
@@ -34,11 +42,14 @@ export interface SessionStoreArgs {
  * The session store scaled-out services share, on an existing cluster: an in-cluster Redis
  * (primary plus `plan.sessions.replicas` replicas, persistent volumes) with a generated password
  * held in a Kubernetes Secret, in the workloads namespace where its NetworkPolicies admit only
- * the namespace itself and the ingress namespaces.
+ * the namespace itself and the ingress namespaces. It takes TLS connections only (as ElastiCache,
+ * Memorystore and Azure Cache do), whether or not a mesh encrypts the traffic, with a certificate
+ * cert-manager issues from the store's own CA; clients get that CA in `ca.crt` of `caSecretName`.
+ * Protected and retained in prod (`plan.protection.retain`).
  *
  * @example
  * const sessions = new SessionStore("sessions", { plan, provider });
- * export const sessionEndpoint = sessions.endpoint;
+ * export const sessionEndpoint = sessions.endpoint; // clients connect with TLS, verifying against ca.crt of sessions.caSecretName
  */
 export class SessionStore extends pulumi.ComponentResource {
   /** The underlying Redis; its children are the escape hatch. */
@@ -51,6 +62,10 @@ export class SessionStore extends pulumi.ComponentResource {
   readonly passwordSecretName: pulumi.Output<string>;
   /** The password, as a Pulumi secret. */
   readonly password: pulumi.Output<string>;
+  /** Whether the store takes TLS connections only. */
+  readonly tls: boolean;
+  /** Secret in the store's namespace whose `ca.crt` clients verify the server with; undefined with `tls: false`. */
+  readonly caSecretName?: pulumi.Output<string>;
 
   constructor(name: string, args: SessionStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("msa:kubernetes:SessionStore", name, {}, opts);
@@ -70,6 +85,7 @@ export class SessionStore extends pulumi.ComponentResource {
         redisName: args.redisName ?? DEFAULT_SESSION_STORE_NAME,
         memoryGiB: sessions.memoryGiB,
         replicas: sessions.replicas,
+        tls: args.tls ?? true,
         ...(args.transform ? { transform: args.transform } : {}),
       },
       { parent: this, dependsOn: opts?.dependsOn ?? [] },
@@ -79,6 +95,8 @@ export class SessionStore extends pulumi.ComponentResource {
     this.port = this.redis.port;
     this.passwordSecretName = this.redis.passwordSecretName;
     this.password = this.redis.passwordValue;
+    this.tls = args.tls ?? true;
+    if (this.redis.tlsSecretName) this.caSecretName = this.redis.tlsSecretName;
     this.registerOutputs({ endpoint: this.endpoint, host: this.host, port: this.port, passwordSecretName: this.passwordSecretName });
   }
 }

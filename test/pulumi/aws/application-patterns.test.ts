@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EVENT_STORE_ACTIONS, TABLE_DATA_ACTIONS } from "../../../lib/plan/data.js";
 import { SAGA_STATES } from "../../../lib/plan/saga.js";
 import { EventStore } from "../../../lib/pulumi/aws/event-store.js";
@@ -9,16 +9,6 @@ import { planSaga } from "../../../lib/plan/saga.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
 import { byType, jsonInput, runProgram, single, type RegisteredResource } from "../harness.js";
-
-// A TargetGroupBinding insists on a real elasticloadbalancing ARN; the mocks make arn:aws:lb ones.
-vi.mock("../../../lib/kubernetes/target-group-binding.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../../lib/kubernetes/target-group-binding.js")>();
-  return {
-    ...original,
-    targetGroupBinding: (...[plan, service, arn]: Parameters<typeof original.targetGroupBinding>) =>
-      original.targetGroupBinding(plan, service, arn.replace(/^arn:aws:lb:([^:]+):(\d+):(.+)$/, "arn:aws:elasticloadbalancing:$1:$2:targetgroup/$3/0123456789abcdef")),
-  };
-});
 
 interface Statement {
   Effect: string;

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import { ServiceDelivery } from "../../../lib/pulumi/aws/service-delivery.js";
 import { wildcardProblems } from "../../../lib/pulumi/policy/aws.js";
@@ -6,16 +6,6 @@ import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
 import { byType, childrenOf, jsonInput, MOCK_ACCOUNT, MOCK_REGION, runProgram, single, type RegisteredResource } from "../harness.js";
-
-// A TargetGroupBinding insists on a real elasticloadbalancing ARN; mocked ones are reshaped.
-vi.mock("../../../lib/kubernetes/target-group-binding.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../../lib/kubernetes/target-group-binding.js")>();
-  return {
-    ...original,
-    targetGroupBinding: (...[plan, service, arn]: Parameters<typeof original.targetGroupBinding>) =>
-      original.targetGroupBinding(plan, service, arn.replace(/^arn:aws:lb:([^:]+):(\d+):(.+)$/, "arn:aws:elasticloadbalancing:$1:$2:targetgroup/$3/0123456789abcdef")),
-  };
-});
 
 const SPEC: LandingZoneInput = {
   name: "shop",

@@ -1,18 +1,8 @@
 /** Who the micro-frontends' deploy roles trust in the Pulumi AWS landing zone, whatever pipelines the services use (issue 7). */
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { byType, jsonInput, MOCK_ACCOUNT, MOCK_REGION, runProgram, single, type RegisteredResource } from "../harness.js";
-
-// A TargetGroupBinding insists on a real elasticloadbalancing ARN; mocked ones are reshaped.
-vi.mock("../../../lib/kubernetes/target-group-binding.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../../lib/kubernetes/target-group-binding.js")>();
-  return {
-    ...original,
-    targetGroupBinding: (...[plan, service, arn]: Parameters<typeof original.targetGroupBinding>) =>
-      original.targetGroupBinding(plan, service, arn.replace(/^arn:aws:lb:([^:]+):(\d+):(.+)$/, "arn:aws:elasticloadbalancing:$1:$2:targetgroup/$3/0123456789abcdef")),
-  };
-});
 
 const SPEC: LandingZoneInput = {
   name: "shop",

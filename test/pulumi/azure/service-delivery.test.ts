@@ -1,9 +1,13 @@
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { azureUniqueName } from "../../../lib/plan/azure.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { AZURE_ROLES } from "../../../lib/pulumi/azure/roles.js";
+import { ServiceDelivery } from "../../../lib/pulumi/azure/service-delivery.js";
 import { createLandingZone } from "../../../lib/pulumi/index.js";
 import { MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION, mockReleasedImage } from "../../../lib/pulumi/testing/azure-mocks.js";
+import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { azureDevOpsShop } from "../../fixtures/azure-devops.js";
 import { byType, childrenOf, runProgram, single, type RegisteredResource } from "../harness.js";
 
@@ -159,5 +163,110 @@ describe("Azure DevOps delivery on App Service", async () => {
       const app = single(childrenOf(none, `shop-${service.name}`), "azure-native:web:WebApp");
       expect((app.inputs["siteConfig"] as { linuxFxVersion: string }).linuxFxVersion).toBe(`DOCKER|${String(noneRegistry.outputs["loginServer"])}/${service.image}`);
     }
+  });
+});
+
+describe("Azure DevOps delivery on VM scale sets", async () => {
+  const spec = azureDevOpsShop("iaas");
+  const plan = planLandingZone(spec, { engine: "pulumi" });
+  const { resources } = await runProgram(async () => void (await createLandingZone("shop", { spec })));
+  const registry = single(resources, "azure-native:containerregistry:Registry");
+  const store = single(resources, "azure-native:appconfiguration:ConfigurationStore");
+  const scaleSetOf = (service: string) => single(childrenOf(resources, `shop-${service}`), "azure-native:compute:VirtualMachineScaleSet");
+  const cloudConfigOf = (service: string) =>
+    parse(Buffer.from((scaleSetOf(service).inputs["virtualMachineProfile"] as { osProfile: { customData: string } }).osProfile.customData, "base64").toString("utf8").replace(/^#cloud-config\n/, "")) as {
+      write_files: { path: string; content: string }[];
+    };
+
+  it("names each scale set as its pipeline does, and lets the deploy identity only list, reimage and watch that one", () => {
+    for (const service of plan.azureDelivery!.services) {
+      const parent = `shop-${service.service}-delivery`;
+      const scaleSet = scaleSetOf(service.service);
+      expect(scaleSet.inputs["vmScaleSetName"]).toBe(`shop-prod-${service.service}-vmss`);
+      const principalId = single(childrenOf(resources, parent), "azure-native:managedidentity:UserAssignedIdentity").outputs["principalId"];
+      const role = single(childrenOf(resources, parent), "azure-native:authorization:RoleDefinition");
+      const resourceGroupId = idOf(scaleSet).split("/providers/")[0];
+      expect(role.inputs).toMatchObject({
+        scope: resourceGroupId,
+        assignableScopes: [resourceGroupId],
+        permissions: [
+          {
+            actions: [
+              "Microsoft.Compute/virtualMachineScaleSets/read",
+              "Microsoft.Compute/virtualMachineScaleSets/reimage/action",
+              "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read",
+              "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/reimage/action",
+              "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read",
+            ],
+          },
+        ],
+      });
+      expect(grantsOf(resources, parent)).toEqual([
+        { role: AZURE_ROLES.acrPush, scope: idOf(registry), principalId, principalType: "ServicePrincipal" },
+        { role: idOf(role).split("/").pop(), scope: idOf(scaleSet), principalId, principalType: "ServicePrincipal" },
+        { role: idOf(writerRoleOf(resources)).split("/").pop(), scope: idOf(store), principalId, principalType: "ServicePrincipal" },
+      ]);
+    }
+  });
+
+  it("boots each scale set's instances from its own release record, with no image in the model for pulumi up to put back", () => {
+    const endpoint = String(store.outputs["endpoint"]);
+    for (const service of plan.services) {
+      const files = cloudConfigOf(service.name).write_files;
+      const fetch = files.find((f) => f.path === "/usr/local/bin/msa-fetch-image")!.content;
+      expect(fetch).toContain(`"${endpoint}/kv/${service.name}-released-image?api-version=1.0"`);
+      expect(fetch).toContain(`case "$image" in ${String(registry.outputs["loginServer"])}/*)`);
+      for (const other of plan.services.filter((s) => s.name !== service.name)) expect(fetch).not.toContain(`${other.name}-released-image`);
+      expect(JSON.stringify(files)).not.toContain(service.image);
+    }
+    const records = byType(childrenOf(resources, "shop-releases"), "azure-native:appconfiguration:KeyValue");
+    expect(records.map((r) => r.inputs["keyValueName"])).toEqual(plan.services.map((s) => `${s.name}-released-image`));
+    expect(records.every((r) => JSON.stringify(r.ignoreChanges) === JSON.stringify(["value"]))).toBe(true);
+  });
+
+  const reader = `/providers/Microsoft.Authorization/roleDefinitions/${AZURE_ROLES.appConfigurationDataReader}`;
+  const readersOf = (all: readonly RegisteredResource[], service: string) =>
+    childrenOf(all, `shop-${service}`).filter((r) => r.type === "azure-native:authorization:RoleAssignment" && r.inputs["roleDefinitionId"] === reader);
+
+  it("lets each instance identity read the settings store holding the records through its one settings grant, before its instances boot", () => {
+    for (const service of plan.services) {
+      const identity = single(childrenOf(resources, `shop-${service.name}`), "azure-native:managedidentity:UserAssignedIdentity");
+      const readers = readersOf(resources, service.name);
+      // One assignment per principal, role and scope: the settings grant already covers the records.
+      expect(readers.map((r) => [r.name, r.inputs["scope"], r.inputs["principalId"]])).toEqual([[`${service.name}-read-settings`, idOf(store), identity.outputs["principalId"]]]);
+      expect(scaleSetOf(service.name).dependsOn).toContain(readers[0]!.name);
+    }
+  });
+
+  it("grants App Configuration Data Reader on the store to instances with no settings there, once (App Configuration authorizes no narrower scope)", async () => {
+    const { config: _config, ...bare } = spec as LandingZoneInput & { config?: unknown };
+    const noSettingsPlan = planLandingZone(bare as LandingZoneInput, { engine: "pulumi" });
+    const { resources: noSettings } = await runProgram(async () => void (await createLandingZone("shop", { spec: bare as LandingZoneInput })));
+    const recordsStore = single(noSettings, "azure-native:appconfiguration:ConfigurationStore");
+    const withSecrets = noSettingsPlan.services.filter((s) => s.secrets.length > 0).map((s) => s.name);
+    expect(withSecrets.length).toBeGreaterThan(0);
+    expect(withSecrets.length).toBeLessThan(noSettingsPlan.services.length);
+    for (const service of noSettingsPlan.services) {
+      const identity = single(childrenOf(noSettings, `shop-${service.name}`), "azure-native:managedidentity:UserAssignedIdentity");
+      // Services with secrets read the store for them already; the others only for their record.
+      const name = withSecrets.includes(service.name) ? `${service.name}-read-settings` : `${service.name}-reads-release`;
+      expect(readersOf(noSettings, service.name).map((r) => [r.name, r.inputs["scope"], r.inputs["principalId"]])).toEqual([[name, idOf(recordsStore), identity.outputs["principalId"]]]);
+      expect(single(childrenOf(noSettings, `shop-${service.name}`), "azure-native:compute:VirtualMachineScaleSet").dependsOn).toContain(name);
+    }
+  });
+
+  it("refuses a scale-set target without a release record, naming the fix", async () => {
+    await expect(
+      runProgram(async () => {
+        new ServiceDelivery("orders-delivery", {
+          resourceGroupName: "shop-prod",
+          location: "koreacentral",
+          identityName: "shop-prod-orders-deploy",
+          federation: { issuer: "https://vstoken.dev.azure.com/x", subject: "sc://acme/shop/shop-prod-orders" },
+          registryId: pulumi.output("/registries/r"),
+          target: { kind: "scale-set", scaleSetId: "/virtualMachineScaleSets/orders" },
+        });
+      }),
+    ).rejects.toThrow(/ServiceDelivery orders-delivery: target.kind is scale-set.*args.release is undefined. Fix: pass release: \{ storeId, writerRoleId \}/);
   });
 });

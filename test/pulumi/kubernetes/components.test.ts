@@ -40,19 +40,62 @@ describe("SessionStore", () => {
     expect(single(resources, "msa:kubernetes:SessionStore").name).toBe("sessions");
     const redis = single(resources, "msa:kubernetes:InClusterRedis");
     expect(redis.parent).toBe("sessions");
-    for (const type of ["random:index/randomPassword:RandomPassword", SECRET, GROUP]) expect(single(resources, type).parent).toBe(redis.name);
+    for (const type of ["random:index/randomPassword:RandomPassword", SECRET]) expect(single(resources, type).parent).toBe(redis.name);
+    expect(byType(resources, GROUP).map((g) => [g.name, g.parent])).toEqual([["sessions-redis-tls", redis.name], ["sessions-redis-manifests", redis.name]]);
     const password = single(resources, "random:index/randomPassword:RandomPassword");
     expect(password.inputs).toMatchObject({ length: 32, special: false });
     const secret = single(resources, SECRET);
     expect(secret.inputs["metadata"]).toMatchObject({ name: "sessions-password", namespace: "apps" });
     expect(secret.secretInputs).toEqual(["stringData"]);
     expect(secret.inputs["stringData"]).toEqual({ password: password.outputs["result"] });
-    const group = single(resources, GROUP);
-    expect(group.dependsOn).toEqual([secret.name]);
+    const group = single(resources, GROUP, "sessions-redis-manifests");
+    // The Redis starts once its password and its certificate's objects exist.
+    expect(group.dependsOn).toEqual([secret.name, "sessions-redis-tls"]);
     expect(objs(group).map((o) => o.kind)).toEqual(["Service", "Service", "StatefulSet"]);
     expect(JSON.stringify(group.inputs)).not.toContain(String(password.outputs["result"]));
     // Dev plans neither protect nor retain.
     expect(secret.protect).toBe(false);
+    expect(single(resources, GROUP, "sessions-redis-tls").protect).toBe(false);
+  });
+
+  it("is TLS only by default: its own CA in its namespace signs a certificate for its names, which the Redis serves", async () => {
+    let caSecret: string | undefined;
+    const { resources } = await standalone((provider) => {
+      const store = new SessionStore("sessions", { plan, provider, namespace: "apps" });
+      expect(store.tls).toBe(true);
+      store.caSecretName!.apply((name) => (caSecret = name));
+    });
+    expect(caSecret).toBe("sessions-tls");
+    const redis = single(resources, "msa:kubernetes:InClusterRedis");
+    const tls = single(resources, GROUP, "sessions-redis-tls");
+    expect(tls.parent).toBe(redis.name);
+    expect(objs(tls).map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      "Issuer/apps/sessions-ca-root",
+      "Certificate/apps/sessions-ca",
+      "Issuer/apps/sessions-ca",
+      "Certificate/apps/sessions-tls",
+    ]);
+    const certificate = objs(tls).find((o) => o.kind === "Certificate" && o.metadata.name === "sessions-tls")!;
+    expect(certificate.spec).toMatchObject({
+      secretName: "sessions-tls",
+      isCA: false,
+      issuerRef: { name: "sessions-ca", kind: "Issuer", group: "cert-manager.io" },
+      dnsNames: ["sessions", "sessions.apps.svc", "sessions.apps.svc.cluster.local", "*.sessions-headless.apps.svc.cluster.local", "localhost"],
+    });
+    const statefulSet = objs(single(resources, GROUP, "sessions-redis-manifests")).find((o) => o.kind === "StatefulSet")!;
+    const pod = (statefulSet.spec as { template: { spec: { volumes: unknown[]; containers: { command: string[] }[] } } }).template.spec;
+    expect(pod.volumes).toEqual([{ name: "tls", secret: { secretName: "sessions-tls", defaultMode: 0o440 } }]);
+    expect(pod.containers[0]!.command[2]).toContain("--port 0 --tls-port 6379");
+  });
+
+  it("stays plain Redis with tls: false, with no CA to hand out", async () => {
+    let store: SessionStore | undefined;
+    const { resources } = await standalone((provider) => void (store = new SessionStore("sessions", { plan, provider, tls: false })));
+    expect(store!.tls).toBe(false);
+    expect(store!.caSecretName).toBeUndefined();
+    expect(byType(resources, GROUP).map((g) => g.name)).toEqual(["sessions-redis-manifests"]);
+    const statefulSet = objs(single(resources, GROUP)).find((o) => o.kind === "StatefulSet")!;
+    expect(JSON.stringify(statefulSet)).not.toContain("--tls-port");
   });
 
   it("applies the transform escape hatch", async () => {

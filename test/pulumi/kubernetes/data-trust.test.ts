@@ -53,9 +53,9 @@ describe("LandingZone hands each data store's CA to its owner (trust-manager)", 
     expect(config(resources, "orders")).toMatchObject({ PGSSLMODE: "verify-full", PGSSLROOTCERT: "/etc/msa/data-ca/ca.crt" });
   });
 
-  it("gives a service without a data store no CA and no verification settings", () => {
-    expect(pod(resources, "search").volumes.map((v: { name: string }) => v.name)).toEqual(["tmp"]);
-    expect(Object.keys(config(resources, "search")).filter((key) => /CA_FILE|^PGSSL/.test(key))).toEqual([]);
+  it("gives a service without a data store no data CA and no verification settings, only the session store's CA", () => {
+    expect(pod(resources, "search").volumes.map((v: { name: string }) => v.name)).toEqual(["tmp", "session-ca"]);
+    expect(Object.keys(config(resources, "search")).filter((key) => /CA_FILE|^PGSSL/.test(key))).toEqual(["SESSION_STORE_CA_FILE"]);
   });
 });
 

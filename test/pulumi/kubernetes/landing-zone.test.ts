@@ -212,7 +212,7 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
   });
 
   it("protects and retains stateful resources in prod", () => {
-    for (const name of ["shop-sessions-redis-password", "shop-sessions-redis-secret", "shop-sessions-redis-manifests"]) {
+    for (const name of ["shop-sessions-redis-password", "shop-sessions-redis-secret", "shop-sessions-redis-tls", "shop-sessions-redis-manifests"]) {
       const r = resources.find((x) => x.name === name)!;
       expect(r.protect, name).toBe(true);
       expect(r.retainOnDelete, name).toBe(true);
@@ -240,7 +240,7 @@ describe("LandingZone rejects what it does not build", () => {
   it("keeps configuration in each service's ConfigMap and tells it how to reach the session store", async () => {
     const { resources } = await run({ ...base, config: { values: { LOG_LEVEL: "info" } }, services: [{ name: "orders", config: { TIMEOUT: "30" } }], logging: { stack: "none", buffer: "none" } });
     const config = objs(single(resources, GROUP, "shop-orders-workload")).find((o) => o.kind === "ConfigMap")!["data"] as Record<string, string>;
-    expect(config).toMatchObject({ LOG_LEVEL: "info", TIMEOUT: "30", SESSION_STORE_ENDPOINT: "sessions.shop.svc.cluster.local:6379", SESSION_STORE_TLS: "false" });
+    expect(config).toMatchObject({ LOG_LEVEL: "info", TIMEOUT: "30", SESSION_STORE_ENDPOINT: "sessions.shop.svc.cluster.local:6379", SESSION_STORE_TLS: "true", SESSION_STORE_CA_FILE: "/etc/msa/session-ca/ca.crt" });
   });
 
   it("rejects pipelines without an owner", async () => {
