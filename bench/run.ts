@@ -12,7 +12,8 @@
  *   --validation off   off, on or both (default both)
  *   --timeout 900      seconds per run (a run that times out is reported; in --quick mode it does not fail the run)
  *   --pulumi-max-n 200 largest N for the Pulumi variants (under mocks they need ~1 GiB at 200 services)
- *   --profile          also writes one --cpu-prof profile of `ours` per N and summarizes it
+ *   --profile          also writes one --cpu-prof profile of `ours` (and of raw L1, when measured) per N, summarizes
+ *                      ours by area and compares both phase by phase
  */
 import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -21,7 +22,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { compareTemplates, readTemplates, totals, type StackCounts } from "./check.js";
-import { summarizeProfile } from "./profile.js";
+import { comparePhases, summarizeProfile } from "./profile.js";
 import { benchSpec } from "./spec.js";
 import { PROBE_PREFIX, type ProbeReport } from "./targets/probe.js";
 
@@ -238,6 +239,13 @@ function main(): number {
         rmSync(dir, { recursive: true, force: true });
         runOnce({ ...command, args: ["--cpu-prof", "--cpu-prof-dir", dir, ...command.args] }, options.timeoutSeconds);
         log(summarizeProfile(dir, `N=${n} ours, validation off`));
+        if (options.only.has("l1")) {
+          const l1Dir = join(RESULTS, "profiles", `l1-${n}`);
+          rmSync(l1Dir, { recursive: true, force: true });
+          const l1 = commandFor("l1", n, "off", specFile, label("l1", "off"));
+          runOnce({ ...l1, args: ["--cpu-prof", "--cpu-prof-dir", l1Dir, ...l1.args] }, options.timeoutSeconds);
+          log(comparePhases(dir, l1Dir, `N=${n}, validation off`));
+        }
       }
     }
     const ours = templates.get("ours");
