@@ -45,7 +45,7 @@ export function frontendContainerName(app: string): string {
   return app.length >= 3 ? app : `${app}-ui`;
 }
 
-/** Name of a service's scale set when a pipeline releases it (the pipeline names it, so Pulumi must not autoname it). */
+/** Name of a service's scale set, with or without a pipeline (which reimages it by this name), so toggling pipelines never replaces it. */
 export function scaleSetName(zone: string, environment: string, service: string): string {
   return physicalName("azureResource", zone, environment, service, "vmss");
 }

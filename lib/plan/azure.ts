@@ -106,7 +106,7 @@ export function azureUniqueName(kind: Extract<NameKind, `azure${string}`>, zone:
 /**
  * Static private addresses handed out from the end of the workloads subnet (nodes and instances
  * take addresses from its start; Azure keeps the last one): index 0 is the in-cluster ingress's
- * internal load balancer on CaaS; on IaaS each service's discovery frontend takes one in order.
+ * internal load balancer on CaaS and the log buffer on IaaS (`logBufferPrivateIp`).
  */
 export function reservedPrivateIp(workloadsCidr: string, index: number): string {
   const subnet = parseCidr(workloadsCidr);
@@ -128,7 +128,7 @@ export function discoveryZone(zone: string): string {
   return `${zone}.internal`;
 }
 
-/** Environment variable carrying a service's address to the others (`SERVICE_ORDER_HISTORY_URL`). */
+/** Environment variable carrying an App Service app's URL to the others (`SERVICE_ORDER_HISTORY_URL`); VMs use `SERVICE_DISCOVERY_DOMAIN` instead. */
 export function serviceUrlEnv(service: string): string {
   return `SERVICE_${service.toUpperCase().replace(/-/g, "_")}_URL`;
 }

@@ -3,6 +3,7 @@ import type { LandingZoneInput } from "../spec/schema.js";
 import type { LandingZoneSpec } from "../spec/types.js";
 import { planAuth } from "./auth.js";
 import { azureDeliveryProblems, planAzureDelivery } from "./azure-delivery.js";
+import { azureIaasAddressProblems } from "./azure-discovery.js";
 import { edgeProxyProblems, planEdgeProxy } from "./edge-proxy.js";
 import { planConfigStore } from "./config-store.js";
 import { planMonitoring } from "./monitoring.js";
@@ -279,7 +280,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   const delivery = asked.has("pipeline") ? planDelivery(spec, services, impl("pipeline"), cluster?.namespace ?? spec.name) : undefined;
   const frontends = asked.has("frontends") ? planFrontends(spec, impl("frontends")) : { problems: [] };
   const azureDelivery = delivery ? planAzureDelivery(spec, delivery, cluster?.name) : undefined;
-  const buildProblems = [...(options.engine && delivery ? [...deliveryProblems(delivery), ...azureDeliveryProblems(spec, delivery)] : []), ...frontends.problems];
+  const buildProblems = [...(options.engine && delivery ? [...deliveryProblems(delivery), ...azureDeliveryProblems(spec, delivery)] : []), ...frontends.problems, ...azureIaasAddressProblems({ cloud, tier, environment, network, services, decisions, logging })];
   if (buildProblems.length > 0) throw new PlanError(buildProblems);
   if (delivery) decide("pipeline", delivery.implementation, { pipelines: delivery.services.length, provider: delivery.provider, approval: delivery.services.some((s) => s.approval) }, ["registry"]);
   if (frontends.plan) decide("frontends", frontends.plan.implementation, { shell: frontends.plan.shell.name, fragments: frontends.plan.fragments.length, apiRoutes: frontends.plan.apiRoutes.length, waf: frontends.plan.waf }, ["gateway"]);

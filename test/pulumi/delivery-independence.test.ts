@@ -47,6 +47,32 @@ describe("adding a service adds its registry and pipeline, and changes nothing e
     expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:gcp:ServiceDelivery", "gcp:cloudbuild/trigger:Trigger", "gcp:artifactregistry/repository:Repository"]));
   });
 
+  it.each(["iaas", "paas"] as const)("GCP (Cloud Build on %s)", async (tier) => {
+    const example = loadSpecFile("examples/gcp/landing-zone.yaml");
+    const { removed, changed, pairs, added } = await addService({ ...example, tier, mesh: { ...example.mesh, kind: "none" }, pipelines: { ...example.pipelines, perService: true, repositoryOwner: "acme" } }, GCP_CONFIG);
+    expect(removed).toEqual([]);
+    if (tier === "paas") {
+      // The one sink exporting App Engine's logs to the ELK buffer gains the service's module; nothing else changes.
+      const sink = "gcp:logging/projectSink:ProjectSink::shop-logging-app-engine-logs";
+      expect(changed).toEqual([sink]);
+      const [before, after] = pairs.get(sink)!.map((r) => /module_id=\((.*)\)$/.exec(String(r.inputs["filter"]))![1]!.split(" OR ").sort());
+      expect(after).toEqual([...before!, `"${NEW_SERVICE}"`].sort());
+    } else {
+      expect(changed).toEqual([]);
+    }
+    expect(added.every((r) => r.name.includes(NEW_SERVICE))).toBe(true);
+    expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:gcp:ServiceDelivery", "gcp:cloudbuild/trigger:Trigger", "gcp:artifactregistry/repository:Repository"]));
+  });
+
+  it.each(["iaas", "caas", "paas"] as const)("AWS (CodePipeline on %s)", async (tier) => {
+    const shop = loadSpecFile("examples/shop/landing-zone.yaml");
+    const { removed, changed, added } = await addService({ ...shop, tier, mesh: { ...shop.mesh, kind: tier === "caas" ? "istio" : "none" } });
+    expect(removed).toEqual([]);
+    expect(changed).toEqual([]);
+    expect(added.every((r) => r.name.includes(NEW_SERVICE))).toBe(true);
+    expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:aws:ServiceDelivery", "aws:ecr/repository:Repository", "aws:codepipeline/pipeline:Pipeline"]));
+  });
+
   it("Azure (Azure DevOps on AKS)", async () => {
     const { removed, changed, pairs, added } = await addService(azureDevOpsShop("caas"));
     expect(removed).toEqual([]);
@@ -63,23 +89,23 @@ describe("adding a service adds its registry and pipeline, and changes nothing e
   it("Azure (Azure DevOps on VM scale sets)", async () => {
     const { removed, changed, pairs, added } = await addService(azureDevOpsShop("iaas"));
     expect(removed).toEqual([]);
-    const scaleSets = changed.filter((k) => k.startsWith("azure-native:compute:VirtualMachineScaleSet::"));
-    // Delivery changes nothing that was there. Service discovery does (lib/pulumi/azure/service-discovery.ts): the shared
-    // load balancer gains the service's pool, the BFFs' addresses follow the services in plan order, and every instance gets the new URL.
-    expect(changed.filter((k) => !scaleSets.includes(k))).toEqual([
-      "azure-native:network:LoadBalancer::shop-discovery-load-balancer",
-      "azure-native:privatedns:PrivateRecordSet::shop-discovery-web",
-      "azure-native:privatedns:PrivateRecordSet::shop-discovery-mobile",
-      "azure-native:applicationinsights:Workbook::shop-monitoring-workbook",
-    ]);
-    for (const key of scaleSets) {
-      const [before, after] = pairs.get(key)!.map((r) => r.inputs as { virtualMachineProfile: { osProfile: { customData: string } } });
-      const lines = (inputs: typeof before) => Buffer.from(inputs!.virtualMachineProfile.osProfile.customData, "base64").toString("utf8").split("\n");
-      expect(lines(after).filter((l) => !lines(before).includes(l)).map((l) => l.trim())).toEqual([`SERVICE_${NEW_SERVICE.toUpperCase()}_URL=http://${NEW_SERVICE}.shop.internal:8080`]);
-      expect(lines(before).filter((l) => !lines(after).includes(l))).toEqual([]);
-      const strip = (inputs: typeof before) => JSON.stringify({ ...inputs, virtualMachineProfile: { ...inputs!.virtualMachineProfile, osProfile: { ...inputs!.virtualMachineProfile.osProfile, customData: "" } } });
-      expect(strip(after)).toBe(strip(before));
+    // Only the two shared lists grow: the discovery load balancer gains the service's frontend, pool, probe and rule, the dashboard
+    // its section. No scale set changes (no per-service URL in the instances' model), and no other record moves (dynamic frontends).
+    const loadBalancer = "azure-native:network:LoadBalancer::shop-discovery-load-balancer";
+    const workbook = "azure-native:applicationinsights:Workbook::shop-monitoring-workbook";
+    expect(changed).toEqual([loadBalancer, workbook]);
+    const [lbBefore, lbAfter] = pairs.get(loadBalancer)!.map((r) => r.inputs);
+    const { frontendIPConfigurations, backendAddressPools, probes, loadBalancingRules, ...rest } = lbAfter!;
+    const { frontendIPConfigurations: f0, backendAddressPools: b0, probes: p0, loadBalancingRules: r0, ...restBefore } = lbBefore!;
+    expect(rest).toEqual(restBefore);
+    for (const [before, after] of [[f0, frontendIPConfigurations], [b0, backendAddressPools], [p0, probes], [r0, loadBalancingRules]] as const) {
+      const entries = (list: unknown) => (list as { name: string }[]).map((e) => JSON.stringify(e));
+      // Every entry it had stays as it was (ARM matches sub-resources by name, not position); the one new entry is the service's.
+      expect(entries(before).filter((e) => !entries(after).includes(e))).toEqual([]);
+      expect(entries(after).filter((e) => !entries(before).includes(e)).map((e) => (JSON.parse(e) as { name: string }).name)).toEqual([NEW_SERVICE]);
     }
+    const [before, after] = pairs.get(workbook)!.map((r) => (JSON.parse(String(r.inputs["serializedData"])) as { items: { name: string }[] }).items.map((i) => JSON.stringify(i)));
+    expect(before!.filter((i) => !after!.includes(i))).toEqual([]);
     expect(added.every((r) => r.name.includes(NEW_SERVICE))).toBe(true);
     expect(added.filter((r) => r.parent === `shop-${NEW_SERVICE}-delivery`).map((r) => r.type)).toEqual([
       "azure-native:managedidentity:UserAssignedIdentity",
@@ -89,7 +115,23 @@ describe("adding a service adds its registry and pipeline, and changes nothing e
       "azure-native:authorization:RoleAssignment",
       "azure-native:authorization:RoleAssignment",
     ]);
-    expect(added.map((r) => `${r.type}::${r.name}`)).toEqual(expect.arrayContaining([`azure-native:appconfiguration:KeyValue::shop-releases-${NEW_SERVICE}`, `azure-native:compute:VirtualMachineScaleSet::shop-${NEW_SERVICE}-scale-set`]));
+    expect(added.map((r) => `${r.type}::${r.name}`)).toEqual(
+      expect.arrayContaining([
+        `azure-native:appconfiguration:KeyValue::shop-releases-${NEW_SERVICE}`,
+        `azure-native:compute:VirtualMachineScaleSet::shop-${NEW_SERVICE}-scale-set`,
+        `azure-native:privatedns:PrivateRecordSet::shop-discovery-${NEW_SERVICE}`,
+      ]),
+    );
+  });
+
+  it("Azure VM scale sets keep their name when pipelines are turned on, so no fleet is replaced", async () => {
+    const withPipelines = azureDevOpsShop("iaas");
+    const names = async (spec: Spec) =>
+      Object.fromEntries((await zone(spec)).filter((r) => r.type === "azure-native:compute:VirtualMachineScaleSet").map((r) => [r.name, r.inputs["vmScaleSetName"]]));
+    const on = await names(withPipelines);
+    const off = await names({ ...withPipelines, pipelines: { ...withPipelines.pipelines, perService: false } } as Spec);
+    expect(off).toEqual(on);
+    expect(on["shop-orders-scale-set"]).toBe("shop-prod-orders-vmss");
   });
 
   it("an existing cluster (Argo CD)", async () => {

@@ -5,9 +5,10 @@ import { meshAddOn } from "../../kubernetes/mesh.js";
 import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
 import { ingressNamespace, namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import type { AddOn } from "../../kubernetes/types.js";
-import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, reservedPrivateIp, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
+import { AKS_SYSTEM_POOL, azureSubnetLayout, azureUniqueName, discoveryZone, ingressPrivateIp, postgresDnsZone, readModelDatabase, registrySku, serviceBusSku, serviceUrlEnv } from "../../plan/azure.js";
+import { DISCOVERY_PORT, discoveryEnvironment, discoveryHost, logBufferPrivateIp } from "../../plan/azure-discovery.js";
 import { CPU_ALERT_PERCENT } from "../../plan/azure-monitoring.js";
-import { azureResourceGroupName, frontDoorName } from "../../plan/azure-delivery.js";
+import { azureResourceGroupName, frontDoorName, scaleSetName } from "../../plan/azure-delivery.js";
 import { deploymentRollerRbac } from "../../kubernetes/delivery.js";
 import { labelsFor } from "../../kubernetes/labels.js";
 import { planLandingZone } from "../../plan/planner.js";
@@ -422,10 +423,11 @@ export class LandingZone extends pulumi.ComponentResource {
     if (plan.tracing && plan.tier !== "caas") this.tracing = new Tracing(`${name}-tracing`, { plan, resourceGroupName, location, logWorkspaceId, tags }, parent);
     const tracing = this.tracing;
     const settingsFrom = config?.appConfigurationEndpoint ? { appConfiguration: { endpoint: config.appConfigurationEndpoint, label: plan.environment } } : {};
-    const serviceEnv = (service: ServicePlan, urls: Readonly<Record<string, pulumi.Input<string>>> = {}): Record<string, pulumi.Input<string>> => ({
+    // `discovery`: how the service finds the others (the discovery domain on VMs, each app's URL on App Service).
+    const serviceEnv = (service: ServicePlan, discovery: Readonly<Record<string, pulumi.Input<string>>> = {}): Record<string, pulumi.Input<string>> => ({
       ...(this.sessions ? this.sessions.environment() : {}),
       ...(this.broker?.uses(service.name) ? { [SERVICE_BUS_NAMESPACE_ENV]: this.broker.namespaceHost } : {}),
-      ...Object.fromEntries(Object.entries(urls).filter(([other]) => other !== service.name).map(([other, url]) => [serviceUrlEnv(other), url])),
+      ...discovery,
       ...(config?.appConfigurationEndpoint ? { [APP_CONFIGURATION_ENDPOINT_ENV]: config.appConfigurationEndpoint } : {}),
       ...(tracing ? tracing.environment(service.name) : {}),
       ...databases[service.name]?.environment,
@@ -556,7 +558,8 @@ export class LandingZone extends pulumi.ComponentResource {
               virtualNetworkId: this.network.virtualNetworkId,
               subnetId: this.network.subnetIds.workloads,
               zones,
-              services: plan.services.map((s, i) => ({ name: s.name, port: s.port, healthPath: s.healthPath, privateIp: reservedPrivateIp(layout.workloads, i) })),
+              services: plan.services.map((s) => ({ name: s.name, port: s.port, healthPath: s.healthPath })),
+              frontendPort: DISCOVERY_PORT,
               tags,
             },
             parent,
@@ -574,8 +577,8 @@ export class LandingZone extends pulumi.ComponentResource {
             hosts: {
               subnetName: "workloads",
               hostsCidr: layout.workloads,
-              // The discovery load balancer holds one address per service below it.
-              bufferAddress: reservedPrivateIp(layout.workloads, plan.services.length),
+              // Fixed whatever the services: the planner refuses plans whose dynamic addresses could reach it.
+              bufferAddress: logBufferPrivateIp(layout.workloads),
               vault: { resourceGroupName, vaultName: config!.vaultName },
             },
             ...logClusterPlacement,
@@ -612,10 +615,12 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(plan.edgeProxy?.services.includes(service.name) ? { edgeProxy: edgeProxyOptions(plan) } : {}),
             access: [...access, ...(logCluster ? [logCluster] : []), ...(released ? releaseAccess : [])],
             // Instances read the released image from the service's record at each boot; the pipeline reimages its scale set by name.
-            ...(released && releases && released.target.kind === "scale-set" ? { release: { endpoint: releases.endpoint, key: released.releaseKey }, scaleSetName: released.target.scaleSet } : {}),
+            ...(released && releases && released.target.kind === "scale-set" ? { release: { endpoint: releases.endpoint, key: released.releaseKey } } : {}),
+            // One name whether or not a pipeline releases it, so turning pipelines on never replaces a fleet.
+            scaleSetName: scaleSetName(plan.name, plan.environment, service.name),
             ...(logCluster?.buffer ? { logBuffer: logCluster.buffer } : {}),
             logWorkspaceId,
-            env: serviceEnv(service, discovery?.urls),
+            env: serviceEnv(service, discovery ? discoveryEnvironment(plan.name) : {}),
             ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),
             tags,
           },
@@ -657,7 +662,7 @@ export class LandingZone extends pulumi.ComponentResource {
             registry: this.registry,
             ...releasedImage(service.name),
             access,
-            env: serviceEnv(service, plan.decisions.some((d) => d.capability === "discovery") ? urls : {}),
+            env: serviceEnv(service, plan.decisions.some((d) => d.capability === "discovery") ? Object.fromEntries(Object.entries(urls).filter(([other]) => other !== service.name).map(([other, url]) => [serviceUrlEnv(other), url])) : {}),
             ...(config ? { secretUris: config.secretUrisOf(service.name), ...settingsFrom } : {}),
             ...(plan.edgeProxy?.services.includes(service.name) ? { edgeProxy: appServiceProxyOptions(plan, appNames) } : {}),
             logWorkspaceId,
@@ -897,7 +902,7 @@ function appServiceProxyOptions(plan: LandingZonePlan, appNames: Readonly<Record
 /** What the edge proxies on VMs check: the spec's issuer (Entra ID's keys when it is an Entra ID tenant), or the auth service by its private DNS name. */
 function edgeProxyOptions(plan: LandingZonePlan): EdgeProxyConfigOptions {
   const authorizer = plan.auth?.authorizer;
-  if (authorizer) return { authService: { host: `${authorizer.service}.${discoveryZone(plan.name)}`, port: plan.services.find((s) => s.name === authorizer.service)!.port } };
+  if (authorizer) return { authService: { host: discoveryHost(plan.name, authorizer.service), port: DISCOVERY_PORT } };
   const issuer = externalEdgeProxyIssuer(plan);
   // validate.ts requires auth.issuer for JWT checks on Azure.
   if (!issuer) throw new Error(`LandingZone auth.issuer: the edge proxies validate tokens of an issuer the landing zone cannot create on Azure. Fix: set auth.issuer (and auth.audiences)`);

@@ -39,7 +39,7 @@ export interface LogClusterArgs {
   /**
    * The shipping scale sets: their subnet (whose name AKS places the buffer's internal load balancer
    * in, and whose CIDR is the only source the buffer accepts), a free address of it for that load
-   * balancer (`reservedPrivateIp`), and the vault the buffer's password is kept in (Azure RBAC authorization).
+   * balancer (`logBufferPrivateIp`), and the vault the buffer's password is kept in (Azure RBAC authorization).
    * @default - no host ships: the buffer stays inside the cluster (App Service)
    */
   readonly hosts?: {

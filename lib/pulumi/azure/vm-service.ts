@@ -73,7 +73,7 @@ export interface VmServiceArgs {
    */
   readonly release?: { readonly endpoint: pulumi.Input<string>; readonly key: string };
   /**
-   * Name of the scale set, for pipelines that name it (`scaleSetName`).
+   * Name of the scale set: the landing zone always passes `scaleSetName` (what its pipeline reimages), so turning pipelines on keeps the fleet.
    * @default - autonamed
    */
   readonly scaleSetName?: pulumi.Input<string>;

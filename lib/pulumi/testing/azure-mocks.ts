@@ -16,6 +16,12 @@ export function mockGuid(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** A private address near the start of 10.0.0.0/17 (the example workloads subnet, where Azure hands dynamic addresses out) derived from `seed`, past its reserved first four. */
+export function mockPrivateIp(seed: string): string {
+  const n = createHash("sha256").update(seed).digest().readUInt16BE(0) % (2 ** 13 - 8);
+  return `10.0.${Math.floor((n + 4) / 256)}.${(n + 4) % 256}`;
+}
+
 const RG = "/subscriptions/{sub}/resourceGroups/{resourceGroupName}/providers";
 
 /** ARM id templates; `{key}` is the input of that name (or the logical name when unset). */
@@ -142,6 +148,11 @@ export function azureMockState(type: string, name: string, inputs: Record<string
     }
     case "azure-native:web:WebApp":
       return { ...base, defaultHostName: `${resourceName}.azurewebsites.net`, identity: { ...(inputs["identity"] as object) } };
+    case "azure-native:network:LoadBalancer": {
+      // A dynamic frontend gets an address of its own, whatever the other frontends are, as Azure keeps it for the frontend's life.
+      const frontends = (inputs["frontendIPConfigurations"] as Record<string, unknown>[] | undefined) ?? [];
+      return { ...base, frontendIPConfigurations: frontends.map((f) => ({ ...f, privateIPAddress: f["privateIPAddress"] ?? mockPrivateIp(`${id}/${String(f["name"])}`) })) };
+    }
     case "azure-native:network:PublicIPAddress":
       return { ...base, ipAddress: "20.51.0.10" };
     case "azure-native:applicationinsights:Component": {

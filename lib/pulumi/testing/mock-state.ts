@@ -270,8 +270,6 @@ function gcpState(type: string, name: string, inputs: Record<string, unknown>): 
       return { ...inputs, id: `projects/${project}/regions/${region}/networkAttachments/${physical}` };
     case "gcp:cloudbuild/workerPool:WorkerPool":
       return { ...inputs, id: `projects/${project}/locations/${str("location")}/workerPools/${physical}` };
-    case "gcp:projects/iAMCustomRole:IAMCustomRole":
-      return { ...inputs, id: `projects/${project}/roles/${str("roleId")}`, name: `projects/${project}/roles/${str("roleId")}` };
     case "gcp:cloudbuild/trigger:Trigger":
       return { ...inputs, id: `projects/${project}/locations/${str("location")}/triggers/${physical}-0000`, triggerId: `${physical}-0000` };
     case "gcp:sql/databaseInstance:DatabaseInstance":

@@ -79,10 +79,13 @@ describe("Azure VMs, the gateway delegating to the auth service", async () => {
   it("has each proxy ask the auth service by its private DNS name, skipping its sign-in routes and failing closed", () => {
     const auth = plan.services.find((s) => s.name === "auth")!;
     expect(byType(resources, "azure-native:privatedns:PrivateRecordSet").map((r) => r.inputs["relativeRecordSetName"])).toContain("auth");
+    // The proxies call the auth service's discovery frontend on port 80, which forwards to the port it listens on.
+    const rules = single(resources, "azure-native:network:LoadBalancer").inputs["loadBalancingRules"] as { name: string; frontendPort: number; backendPort: number }[];
+    expect(rules.find((r) => r.name === "auth")).toMatchObject({ frontendPort: 80, backendPort: auth.port });
     for (const service of plan.services.filter((s) => s.expose)) {
       const config = proxyConfig(resources, service.name)!;
       expect(httpFilter(config, "envoy.filters.http.ext_authz"), service.name).toMatchObject({
-        http_service: { server_uri: { uri: `http://auth.shop.internal:${auth.port}` }, path_prefix: "/auth/authorize" },
+        http_service: { server_uri: { uri: "http://auth.shop.internal:80" }, path_prefix: "/auth/authorize" },
         failure_mode_allow: false,
       });
       const routes = manager(config).route_config.virtual_hosts[0].routes as Json[];

@@ -29,7 +29,7 @@ describe("Azure IaaS with ELK: a logging cluster of its own and Filebeat on ever
   const spec = shopOnVms();
   const plan = planLandingZone(spec, { engine: "pulumi" });
   const layout = azureSubnetLayout(plan.network);
-  const bufferIp = reservedPrivateIp(layout.workloads, plan.services.length);
+  const bufferIp = reservedPrivateIp(layout.workloads, 0);
   const { resources } = await runProgram(async () => void (await createLandingZone("shop", { spec })));
   const secret = single(resources, "azure-native:keyvault:Secret", "shop-logging-buffer-auth");
   const secretUri = (secret.outputs["properties"] as { secretUri: string }).secretUri;
@@ -57,9 +57,10 @@ describe("Azure IaaS with ELK: a logging cluster of its own and Filebeat on ever
       spec: { type: "LoadBalancer", loadBalancerSourceRanges: [layout.workloads] },
     });
     expect(policy).toMatchObject({ kind: "NetworkPolicy", spec: { ingress: [{ from: [{ ipBlock: { cidr: layout.workloads } }] }] } });
-    // Discovery's addresses sit below the buffer's.
-    const discovery = plan.services.map((_, i) => reservedPrivateIp(layout.workloads, i));
-    expect(discovery).not.toContain(bufferIp);
+    // The first reserved address, whatever the services: discovery's frontends take dynamic addresses.
+    expect(bufferIp).toBe("10.0.127.250");
+    const frontends = single(resources, "azure-native:network:LoadBalancer", "shop-discovery-load-balancer").inputs["frontendIPConfigurations"] as { privateIPAllocationMethod: string }[];
+    expect(frontends.map((f) => f.privateIPAllocationMethod)).toEqual(plan.services.map(() => "Dynamic"));
   });
 
   it("keeps the generated password in Key Vault as a Pulumi secret; each service's identity may read that one secret", () => {

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { azureSubnetLayout, reservedPrivateIp } from "../../../lib/plan/azure.js";
 import { vmCloudInit } from "../../../lib/plan/azure-vm.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { AZURE_ROLES } from "../../../lib/pulumi/azure/roles.js";
@@ -103,13 +102,24 @@ describe("Azure IaaS: a scale set per service behind the gateway", async () => {
     const ip = profile(orders).networkProfile.networkInterfaceConfigurations[0]!.ipConfigurations[0]!;
     expect((ip["applicationGatewayBackendAddressPools"] as { id: string }[])[0]!.id).toMatch(/\/applicationGateways\/shop-prod-gateway\/backendAddressPools\/orders$/);
     expect((ip["loadBalancerBackendAddressPools"] as { id: string }[])[0]!.id).toMatch(/\/loadBalancers\/shop-prod-discovery\/backendAddressPools\/orders$/);
-    const layout = azureSubnetLayout(plan.network);
-    const records = byType(resources, "azure-native:privatedns:PrivateRecordSet");
-    expect(records.map((r) => [r.inputs["relativeRecordSetName"], (r.inputs["aRecords"] as { ipv4Address: string }[])[0]!.ipv4Address])).toEqual(plan.services.map((s, i) => [s.name, reservedPrivateIp(layout.workloads, i)]));
-    expect(byType(resources, "azure-native:privatedns:PrivateZone").map((z) => z.inputs["privateZoneName"])).toContain("shop.internal");
+    // Each frontend takes a dynamic address, and its record the address it got: nothing depends on the service's position.
     const lb = single(resources, "azure-native:network:LoadBalancer");
-    expect((lb.inputs["loadBalancingRules"] as { disableOutboundSnat: boolean; frontendPort: number }[]).every((r) => r.disableOutboundSnat && r.frontendPort === 8080)).toBe(true);
-    expect(script(orders)).toContain("SERVICE_PAYMENTS_URL=http://payments.shop.internal:8080");
+    type Frontend = { name: string; privateIPAllocationMethod: string; privateIPAddress?: string };
+    const frontends = lb.inputs["frontendIPConfigurations"] as Frontend[];
+    expect(frontends.map((f) => [f.name, f.privateIPAllocationMethod, f.privateIPAddress])).toEqual(plan.services.map((s) => [s.name, "Dynamic", undefined]));
+    const got = Object.fromEntries((lb.outputs["frontendIPConfigurations"] as Frontend[]).map((f) => [f.name, f.privateIPAddress]));
+    const records = byType(resources, "azure-native:privatedns:PrivateRecordSet");
+    expect(records.map((r) => [r.inputs["relativeRecordSetName"], (r.inputs["aRecords"] as { ipv4Address: string }[])[0]!.ipv4Address])).toEqual(plan.services.map((s) => [s.name, got[s.name]]));
+    expect(new Set(Object.values(got)).size).toBe(plan.services.length);
+    expect(byType(resources, "azure-native:privatedns:PrivateZone").map((z) => z.inputs["privateZoneName"])).toContain("shop.internal");
+    // Every frontend answers on port 80 and forwards to the service's own port, so http://<service>.shop.internal reaches any service.
+    type Rule = { name: string; disableOutboundSnat: boolean; frontendPort: number; backendPort: number };
+    expect((lb.inputs["loadBalancingRules"] as Rule[]).map((r) => [r.name, r.frontendPort, r.backendPort, r.disableOutboundSnat])).toEqual(plan.services.map((s) => [s.name, 80, s.port, true]));
+    // One discovery variable, the same for every service, and no per-service URL list in the instances' model.
+    for (const scaleSet of scaleSets) {
+      expect(script(scaleSet)).toContain("SERVICE_DISCOVERY_DOMAIN=shop.internal");
+      expect(script(scaleSet)).not.toMatch(/SERVICE_[A-Z_]+_URL=/);
+    }
     // The gateway reaches the instances on the service port, and nothing else is open to it.
     const nsg = byType(resources, "azure-native:network:NetworkSecurityGroup").find((g) => g.name === "shop-network-workloads-nsg")!;
     expect((nsg.inputs["securityRules"] as { name: string; destinationPortRange?: string }[]).find((r) => r.name === "AllowGateway")!.destinationPortRange).toBe("8080");
