@@ -8,6 +8,7 @@ import { frontendDeployment, frontendImageName, frontendNamespace, frontendObjec
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { renderYaml } from "./render.js";
+import { startsSagas } from "./saga-workflows.js";
 import { clusterSessionCaSecret } from "./session-store.js";
 import type { AddOn, ManifestObject } from "./types.js";
 import { PLATFORM_ENV, serviceWorkload } from "./workload.js";
@@ -123,7 +124,12 @@ export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): M
   const workload = serviceWorkload(
     plan,
     { ...service, secrets },
-    { ...(secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {}), ...(dataCaConfigMap ? { dataCaConfigMap } : {}), ...(sessionCaSecret ? { sessionCaSecret } : {}) },
+    {
+      ...(secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {}),
+      ...(dataCaConfigMap ? { dataCaConfigMap } : {}),
+      ...(sessionCaSecret ? { sessionCaSecret } : {}),
+      ...(startsSagas(plan, service.name) ? { kubernetesApiToken: true } : {}),
+    },
   );
   return workload.find((o) => o.kind === "Deployment")!;
 }

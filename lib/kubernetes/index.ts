@@ -26,3 +26,4 @@ export * from "./secrets-store.js";
 export * from "./gateway-auth.js";
 export * from "./redis-tls.js";
 export * from "./session-store.js";
+export * from "./saga-workflows.js";

@@ -131,7 +131,8 @@ export function defaultExporter(plan: LandingZonePlan): TraceExporter {
   const backend = plan.tracing?.backend;
   if (backend === undefined) throw new Error(`defaultExporter: plan.tracing is undefined. Fix: set tracing.backend in the spec`);
   if (backend !== "cloud") return backend;
-  const byCloud: Partial<Record<LandingZonePlan["cloud"], TraceExporter>> = { aws: "xray", gcp: "googlecloud", azure: "azuremonitor" };
+  // An existing cluster has no cloud tracer: its own is the Zipkin it runs by default.
+  const byCloud: Partial<Record<LandingZonePlan["cloud"], TraceExporter>> = { aws: "xray", gcp: "googlecloud", azure: "azuremonitor", kubernetes: "zipkin" };
   const exporter = byCloud[plan.cloud];
   if (!exporter) {
     throw new Error(`tracing.backend: "cloud" has no cloud tracing service on ${plan.cloud}. Fix: use tracing.backend zipkin or jaeger, or pass options.exporter`);

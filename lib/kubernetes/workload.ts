@@ -48,6 +48,11 @@ export interface WorkloadOptions {
    * @default - no CA mounted: the session store's certificate is publicly trusted, or there is none
    */
   readonly sessionCaSecret?: string;
+  /**
+   * Mount the ServiceAccount's API token: the service calls the Kubernetes API itself (it starts saga Workflows, `startsSagas`).
+   * @default false - no token in the pods
+   */
+  readonly kubernetesApiToken?: boolean;
 }
 
 /** What the landing zone tells every service beside its own configuration, on every target. */
@@ -133,7 +138,7 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
             spec: {
               serviceAccountName: name,
               // Cloud identity (Pod Identity, IRSA, Workload Identity) and the mesh use their own projected tokens.
-              automountServiceAccountToken: false,
+              automountServiceAccountToken: options.kubernetesApiToken ?? false,
               securityContext: {
                 runAsNonRoot: true,
                 runAsUser: WORKLOAD_UID,

@@ -101,7 +101,7 @@ export const CATALOG: Readonly<Record<Cloud, Readonly<Record<Capability, PerTier
     logging: { caas: "eck+redis-buffer+logstash" },
     broker: { caas: "strimzi-kafka" },
     database: { caas: "cloudnative-pg" },
-    saga: { caas: "choreography" },
+    saga: { caas: "argo-workflows" },
     readModel: { caas: "kafka-projector" },
     eventStore: { caas: "kafka-infinite-retention" },
     pipeline: { caas: "argo-cd" },

@@ -4,7 +4,7 @@
  * Pure: no engine is loaded.
  */
 
-import type { Cloud, DatabaseEngine, LandingZoneSpec, ServiceSpec, Tier } from "../spec/types.js";
+import type { Cloud, DatabaseEngine, DatabaseSpec, LandingZoneSpec, ServiceSpec, Tier } from "../spec/types.js";
 import { BROKER_OPTIONS, CATALOG, DATABASE_IMPLEMENTATION } from "./catalog.js";
 import { EVENT_STORE_FORWARDING } from "./event-store.js";
 import { subscriptionName } from "./messaging.js";
@@ -32,8 +32,8 @@ export const DATA_ENV = {
   readModelTable: "READ_MODEL_TABLE",
 } as const;
 
-/** `SAGA_PLACE_ORDER_COMMAND_QUEUE_URL`, `SAGA_PLACE_ORDER_STATE_MACHINE_ARN` (Azure: `_COMMAND_QUEUE`, `_NAMESPACE`, `_START_URL`). */
-export function sagaEnvName(saga: string, what: "COMMAND_QUEUE_URL" | "STATE_MACHINE_ARN" | "COMMAND_QUEUE" | "NAMESPACE" | "START_URL"): string {
+/** `SAGA_PLACE_ORDER_COMMAND_QUEUE_URL`, `SAGA_PLACE_ORDER_STATE_MACHINE_ARN` (Azure: `_COMMAND_QUEUE`, `_NAMESPACE`, `_START_URL`; existing cluster: `_WORKFLOW_TEMPLATE`, `_NAMESPACE`). */
+export function sagaEnvName(saga: string, what: "COMMAND_QUEUE_URL" | "STATE_MACHINE_ARN" | "COMMAND_QUEUE" | "NAMESPACE" | "START_URL" | "WORKFLOW_TEMPLATE"): string {
   return `SAGA_${saga.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${what}`;
 }
 
@@ -90,9 +90,22 @@ function tableName(spec: Pick<LandingZoneSpec, "name" | "environment">, service:
   return physicalName("dynamodbTable", spec.name, spec.environment, service, ...(purpose ? [purpose] : []));
 }
 
-/** The database a service owns, or undefined when it declares none. */
+/** Storage of the PostgreSQL database the platform gives a read model on an existing cluster (the spec's default). */
+export const READ_MODEL_DATABASE_STORAGE_GIB = 20;
+
+/**
+ * The database a service declares or, on an existing cluster, the PostgreSQL database holding a
+ * read model's projection when it declares none (the clouds give it a read table instead).
+ */
+export function databaseSpecOf(spec: Pick<LandingZoneSpec, "cloud" | "environment">, service: ServiceSpec): DatabaseSpec | undefined {
+  if (service.database) return service.database;
+  if (spec.cloud !== "kubernetes" || !service.readModel) return undefined;
+  return { engine: "postgres", size: spec.environment === "prod" ? "medium" : "small", storageGiB: READ_MODEL_DATABASE_STORAGE_GIB };
+}
+
+/** The database a service owns (see {@link databaseSpecOf}), or undefined when it has none. */
 export function planDatabase(spec: LandingZoneSpec, service: ServiceSpec): DatabasePlan | undefined {
-  const database = service.database;
+  const database = databaseSpecOf(spec, service);
   if (!database) return undefined;
   const prod = spec.environment === "prod";
   const relational = isRelational(database.engine) ? RELATIONAL[database.engine] : undefined;
@@ -135,6 +148,7 @@ export function planReadModel(spec: LandingZoneSpec, service: ServiceSpec): Read
     sources,
     events,
     table: tableName(spec, service.name, "read"),
+    ...(spec.cloud === "kubernetes" ? { database: service.name.replace(/-/g, "_") } : {}),
     subscriptions: events.map((event) => subscriptionName(service.name, event)),
   };
 }
@@ -152,9 +166,9 @@ export function directPublishes(service: Pick<ServicePlan, "publishes" | "eventS
 export function dataPatternProblems(spec: LandingZoneSpec): string[] {
   const problems: string[] = [];
   spec.services.forEach((service, i) => {
-    if (spec.cloud === "kubernetes" && service.readModel && service.database?.engine !== "postgres") {
+    if (spec.cloud === "kubernetes" && service.readModel && service.database !== undefined && service.database.engine !== "postgres") {
       problems.push(
-        `services[${i}].readModel on an existing cluster keeps its projection in the service's own database, but "${service.name}" has no postgres database. Fix: add database: { engine: postgres } to services[${i}]`,
+        `services[${i}].readModel on an existing cluster keeps its projection in the service's own PostgreSQL database, but "${service.name}" declares database.engine "${service.database.engine}". Fix: set services[${i}].database.engine: postgres, or remove services[${i}].database to get one`,
       );
     }
   });

@@ -9,7 +9,7 @@ import { planConfigStore } from "./config-store.js";
 import { planMonitoring } from "./monitoring.js";
 import { BROKER_IMPLEMENTATION, BROKER_OPTIONS, CATALOG, ENGINE_SUPPORT, engineSupports } from "./catalog.js";
 import { allocateSubnets } from "./cidr.js";
-import { dataPatternProblems, planDatabase, planEventStore, planReadModel } from "./data.js";
+import { databaseSpecOf, dataPatternProblems, planDatabase, planEventStore, planReadModel } from "./data.js";
 import { planTopicStacks, subscriptionName, topicStackProblems } from "./messaging.js";
 import { deliveryProblems, planDelivery } from "./delivery.js";
 import { planFrontends } from "./frontends.js";
@@ -76,7 +76,7 @@ export function requestedCapabilities(spec: LandingZoneSpec): Map<Capability, st
   if (!asked.has("broker")) ask("broker", "sagas[].mode", spec.sagas.some((s) => s.mode === "choreography"));
   // On an existing cluster, event stores are Kafka topics.
   if (!asked.has("broker")) ask("broker", "services[].eventSourced", spec.cloud === "kubernetes" && services.some((s) => s.eventSourced));
-  ask("database", "services[].database", services.some((s) => s.database !== undefined));
+  ask("database", "services[].database", services.some((s) => databaseSpecOf(spec, s) !== undefined));
   ask("saga", "sagas", spec.sagas.length > 0);
   ask("readModel", "services[].readModel", services.some((s) => s.readModel !== undefined));
   ask("eventStore", "services[].eventSourced", services.some((s) => s.eventSourced));

@@ -50,7 +50,7 @@ export interface SagaPlan {
   readonly initiator: string;
   /** Orchestration: the state machine / workflow name, unique per zone and environment. */
   readonly workflowName: string;
-  /** Orchestration: one command queue per service taking part, in step order. */
+  /** Orchestration over queues: one command queue per service taking part, in step order (none where the orchestrator calls the services over HTTP). */
   readonly commandQueues: readonly SagaCommandQueuePlan[];
   /** Choreography: the events that drive the saga forward and back. */
   readonly events: readonly SagaEventPlan[];
@@ -140,8 +140,11 @@ export function choreographyEvents(saga: Pick<SagaSpec, "name" | "steps">): Saga
   return events;
 }
 
-/** Plans one saga for a zone (its name and environment qualify the workflow's name). */
-export function planSaga(zone: string, environment: string, saga: SagaSpec): SagaPlan {
+/**
+ * Plans one saga for a zone (its name and environment qualify the workflow's name). `commandsOverHttp`:
+ * the orchestrator calls the services directly (Argo Workflows on an existing cluster), so it needs no command queues.
+ */
+export function planSaga(zone: string, environment: string, saga: SagaSpec, commandsOverHttp = false): SagaPlan {
   const steps: SagaStepPlan[] = saga.steps.map((step, index) => ({
     index,
     service: step.service,
@@ -158,7 +161,7 @@ export function planSaga(zone: string, environment: string, saga: SagaSpec): Sag
     steps,
     initiator: saga.steps[0]!.service,
     workflowName: physicalName("queue", zone, environment, saga.name),
-    commandQueues: orchestrated ? services.map((service) => ({ service, name: commandQueueName(saga.name, service) })) : [],
+    commandQueues: orchestrated && !commandsOverHttp ? services.map((service) => ({ service, name: commandQueueName(saga.name, service) })) : [],
     events: orchestrated ? [] : choreographyEvents(saga),
     stepTimeoutSeconds: SAGA_STEP_TIMEOUT_SECONDS,
     compensationAttempts: SAGA_COMPENSATION_ATTEMPTS,
@@ -171,8 +174,8 @@ export function commandQueueName(saga: string, service: string): string {
 }
 
 /** Every saga of the spec, in spec order. */
-export function planSagas(spec: Pick<LandingZoneSpec, "name" | "environment" | "sagas">): SagaPlan[] {
-  return spec.sagas.map((saga) => planSaga(spec.name, spec.environment, saga));
+export function planSagas(spec: Pick<LandingZoneSpec, "name" | "environment" | "sagas" | "cloud">): SagaPlan[] {
+  return spec.sagas.map((saga) => planSaga(spec.name, spec.environment, saga, spec.cloud === "kubernetes"));
 }
 
 /** The events a service publishes and subscribes to because of choreographed sagas. */

@@ -254,6 +254,8 @@ export interface ReadModelPlan {
   readonly events: readonly string[];
   /** Physical name of the read store `<zone>-<env>-<service>-read` (a DynamoDB table on AWS). */
   readonly table: string;
+  /** Existing cluster: the service's own PostgreSQL database holding the projection (its `database.databaseName`), planned even when the spec declares none. */
+  readonly database?: string;
   /** The read service's broker subscriptions (`<service>_<event>`), one per consumed event. */
   readonly subscriptions: readonly string[];
 }

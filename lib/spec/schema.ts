@@ -142,7 +142,7 @@ const tracingSchema = z
       .enum(TRACING_BACKENDS)
       .optional()
       .describe(
-        "Where an OpenTelemetry collector sends traces: a Zipkin or Jaeger it runs in the cluster, X-Ray (AWS), or cloud (X-Ray, Cloud Trace or Application Insights); none turns tracing off. Default: zipkin on CaaS and existing clusters, cloud otherwise (no cluster to run Zipkin in).",
+        "Where an OpenTelemetry collector sends traces: a Zipkin or Jaeger it runs in the cluster, X-Ray (AWS), or cloud (X-Ray, Cloud Trace or Application Insights; on an existing cluster, which has no cloud tracer, its Zipkin); none turns tracing off. Default: zipkin on CaaS and existing clusters, cloud otherwise (no cluster to run Zipkin in).",
       ),
     samplingRate: z.number().min(0).max(1).default(0.1).describe("Share of requests traced, from 0 to 1."),
   })
@@ -299,7 +299,7 @@ const serviceSchema = z
     readModel: z
       .object({ from: z.array(dnsLabel).min(1).describe("Services whose published events the projection consumes.") })
       .strict()
-      .optional().describe("CQRS projection of other services' events."),
+      .optional().describe("CQRS projection of other services' events, kept in its own read table; on an existing cluster in its own PostgreSQL database (CloudNativePG), planned when it declares none."),
     eventSourced: z.boolean().default(false).describe("Store state transitions in an append-only event store."),
     config: z.record(z.string(), z.string()).default({}).describe("Configuration values injected at deploy time."),
     secrets: z
@@ -328,7 +328,7 @@ const sagaSchema = z
     mode: z
       .enum(["orchestration", "choreography"])
       .default("orchestration")
-      .describe("orchestration: a workflow service (Step Functions, Workflows) drives the steps; choreography: each step reacts to the previous step's event on the broker."),
+      .describe("orchestration: a workflow service (Step Functions, Workflows, Logic Apps; Argo Workflows on an existing cluster) drives the steps; choreography: each step reacts to the previous step's event on the broker."),
     steps: z.array(sagaStepSchema).min(2).describe("The local transactions, in order."),
   })
   .strict();

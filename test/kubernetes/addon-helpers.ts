@@ -2,8 +2,9 @@ import { DaemonSet, Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Job } from "kubernetes-models/batch/v1";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { ClusterRole, ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
-import { ConfigMap, Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
+import { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1";
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { expect } from "vitest";
 import type { AddOn, HelmReleaseSpec, ManifestObject } from "../../lib/kubernetes/index.js";
 
@@ -11,6 +12,7 @@ type Validatable = { validate(): void };
 const MODELS: Record<string, new (data: never) => Validatable> = {
   "v1/Namespace": Namespace,
   "v1/ServiceAccount": ServiceAccount,
+  "v1/Secret": Secret,
   "v1/ConfigMap": ConfigMap,
   "v1/Service": Service,
   "apps/v1/Deployment": Deployment,
@@ -22,6 +24,10 @@ const MODELS: Record<string, new (data: never) => Validatable> = {
   "networking.k8s.io/v1/Ingress": Ingress,
   "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRole,
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": ClusterRoleBinding,
+  "rbac.authorization.k8s.io/v1/Role": Role,
+  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": ValidatingAdmissionPolicy,
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": ValidatingAdmissionPolicyBinding,
 };
 
 /** Required spec fields of the custom resources that have no kubernetes-models class (from their CRDs). */
@@ -42,6 +48,7 @@ const CRD_REQUIRED: Record<string, readonly string[]> = {
   "k8s.mariadb.com/v1alpha1/Grant": ["mariaDbRef", "privileges", "database", "table", "username"],
   "secrets-store.csi.x-k8s.io/v1/SecretProviderClass": ["provider", "parameters"],
   "trust.cert-manager.io/v1alpha1/Bundle": ["sources", "target"],
+  "argoproj.io/v1alpha1/WorkflowTemplate": ["templates"],
 };
 /** Custom resources that live outside any namespace. */
 const CLUSTER_SCOPED = new Set(["trust.cert-manager.io/v1alpha1/Bundle"]);

@@ -42,6 +42,11 @@ describe("databaseAddOn (CloudNativePG)", () => {
     for (const m of addOn.manifests) expect(m.metadata.namespace).toBe("shop-data");
   });
 
+  it("gives a read model that declares no database the same Cluster and policy as one that declares postgres", () => {
+    const implicit = databaseAddOn(planLandingZone({ ...spec, services: [spec.services[0], spec.services[1], { name: "order-history", readModel: { from: ["orders"] } }] }))!;
+    expect(implicit.manifests).toEqual(addOn.manifests);
+  });
+
   it("sizes each Cluster from the plan, forces TLS, creates the owner from its Secret and offers no superuser", () => {
     const orders = one(addOn.manifests, "Cluster", "orders-db");
     expect(orders.spec).toMatchObject({

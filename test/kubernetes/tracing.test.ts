@@ -97,8 +97,12 @@ describe("tracingAddOn", () => {
     const iaas = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", tier: "iaas", services });
     expect(() => tracingAddOn(iaas)).toThrow(/plan\.tracing\.collectorEndpoint: "http:\/\/otel-collector:4317" is not an in-cluster OTLP gRPC endpoint\. Fix:/);
     expect(() => tracingAddOn(azureCloudPlan)).toThrow(/options\.azureMonitorSecretName: undefined.*Fix: pass a Secret name/);
+  });
+
+  it("runs Zipkin for tracing.backend cloud on an existing cluster, which has no cloud tracer", () => {
     const onPrem = planLandingZone({ name: "shop", cloud: "kubernetes", tracing: { backend: "cloud" }, services });
-    expect(() => tracingAddOn(onPrem)).toThrow(/tracing\.backend: "cloud" has no cloud tracing service on kubernetes\. Fix:/);
+    expect(ofKind(tracingAddOn(onPrem)!.manifests, "Deployment").map((d) => d.metadata.name)).toEqual(["zipkin"]);
+    expect(tracingAddOn(onPrem)).toEqual(tracingAddOn(planLandingZone({ name: "shop", cloud: "kubernetes", tracing: { backend: "zipkin" }, services })));
   });
 });
 

@@ -136,9 +136,45 @@ describe("what a target cannot build is refused before planning", () => {
     expect(plan.services[0]!.database).toMatchObject({ engine: "document", implementation: "ferretdb-cloudnative-pg", databaseName: "order_notes", serviceUser: "order_notes" });
   });
 
-  it("asks a read model on an existing cluster for its own postgres database", () => {
-    const input = { ...cluster, services: [{ name: "a", publishes: ["x"] }, { name: "h", readModel: { from: ["a"] } }] };
-    expect(problems(input)).toEqual([expect.stringMatching(/^services\[1\]\.readModel on an existing cluster .* Fix: add database: \{ engine: postgres \} to services\[1\]$/)]);
+  it("gives a read model on an existing cluster its own PostgreSQL database when it declares none", () => {
+    const services = [{ name: "a", publishes: ["x"] }, { name: "order-history", readModel: { from: ["a"] } }];
+    const plan = planLandingZone({ ...cluster, services }, { engine: "pulumi" });
+    const history = plan.services.find((s) => s.name === "order-history")!;
+    expect(history.database).toEqual({
+      engine: "postgres",
+      implementation: "cloudnative-pg",
+      engineVersion: planLandingZone({ ...cluster, services: [{ name: "p", database: { engine: "postgres" } }] }).services[0]!.database!.engineVersion,
+      instanceClass: expect.any(String),
+      storageGiB: 20,
+      multiAz: true,
+      backupRetentionDays: 14,
+      databaseName: "order_history",
+      identifier: "shop-prod-order-history",
+      port: 5432,
+      adminUser: "postgres",
+      serviceUser: "order_history",
+    });
+    // Exactly what declaring database: { engine: postgres } plans, so both paths build the same database.
+    const declared = planLandingZone({ ...cluster, services: [services[0]!, { ...services[1]!, database: { engine: "postgres" } }] });
+    expect(declared.services.find((s) => s.name === "order-history")!.database).toEqual(history.database);
+    expect(history.readModel).toMatchObject({ implementation: "kafka-projector", database: "order_history", events: ["x"] });
+    expect(plan.decisions.find((d) => d.capability === "database")!.settings).toEqual({ databases: "order-history:cloudnative-pg" });
+    // A dev zone sizes it like any dev database.
+    const dev = planLandingZone({ ...cluster, environment: "dev", services });
+    expect(dev.services[1]!.database).toMatchObject({ multiAz: false, backupRetentionDays: 1 });
+  });
+
+  it("gives no database to a read model on a cloud, whose read table holds the projection", () => {
+    const plan = planLandingZone({ ...base, services: [{ name: "a", publishes: ["x"] }, { name: "h", readModel: { from: ["a"] } }] });
+    expect(plan.services[1]!.database).toBeUndefined();
+    expect(plan.services[1]!.readModel!.database).toBeUndefined();
+  });
+
+  it("refuses a read model on an existing cluster whose declared database is not postgres", () => {
+    const input = { ...cluster, services: [{ name: "a", publishes: ["x"] }, { name: "h", readModel: { from: ["a"] }, database: { engine: "key-value" } }] } satisfies LandingZoneInput;
+    expect(problems(input)).toEqual([
+      'services[1].readModel on an existing cluster keeps its projection in the service\'s own PostgreSQL database, but "h" declares database.engine "key-value". Fix: set services[1].database.engine: postgres, or remove services[1].database to get one',
+    ]);
   });
 
   it("sends an event store with more events than its stream feeds SNS topics to EventBridge", () => {
@@ -154,9 +190,12 @@ describe("what a target cannot build is refused before planning", () => {
     expect(problems(input)).toEqual(['messaging.broker "eventbridge" is wired into Kubernetes workloads only, not the iaas services. Fix: set messaging.broker: sns-sqs, or tier: caas']);
   });
 
-  it("offers only choreography on an existing cluster", () => {
+  it("orchestrates sagas on an existing cluster with Argo Workflows, and still choreographs them on request", () => {
     const input = { ...cluster, services: [{ name: "a" }, { name: "b" }], sagas: [{ name: "s", steps: [{ service: "a", action: "x", compensate: "y" }, { service: "b", action: "z" }] }] };
-    expect(problems(input)).toEqual(['sagas[0].mode "orchestration" needs a workflow engine, which kubernetes/caas does not offer. Fix: set sagas[0].mode: choreography']);
-    expect(problems({ ...input, sagas: [{ ...input.sagas[0]!, mode: "choreography" }] })).toEqual([]);
+    expect(problems(input, "pulumi")).toEqual([]);
+    const plan = planLandingZone(input, { engine: "pulumi" });
+    expect(plan.decisions.find((d) => d.capability === "saga")).toMatchObject({ implementation: "argo-workflows", settings: { sagas: "s(orchestration)" } });
+    expect(plan.sagas[0]).toMatchObject({ mode: "orchestration", initiator: "a", stepTimeoutSeconds: 300, compensationAttempts: 5 });
+    expect(problems({ ...input, sagas: [{ ...input.sagas[0]!, mode: "choreography" }] }, "pulumi")).toEqual([]);
   });
 });

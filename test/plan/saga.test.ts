@@ -148,6 +148,12 @@ describe("the Step Functions definition of an orchestrated saga", () => {
     expect(saga.initiator).toBe("orders");
     expect(saga.events).toEqual([]);
   });
+
+  it("plans no command queue where the orchestrator calls the services over HTTP (Argo Workflows on an existing cluster)", () => {
+    const overHttp = planSaga("shop", "prod", { name: "place-order", mode: "orchestration", steps: placeOrder }, true);
+    expect(overHttp.commandQueues).toEqual([]);
+    expect({ ...overHttp, commandQueues: saga.commandQueues }).toEqual(saga);
+  });
 });
 
 describe("a choreographed saga's events", () => {

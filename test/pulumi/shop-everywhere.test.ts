@@ -91,4 +91,31 @@ describe("the shop spec with only cloud, region and tier changed (Pulumi)", () =
       expect(named("SagaOrchestrator")).toHaveLength(1);
     });
   }
+
+  it("kubernetes caas: every capability the shop asks for on an existing cluster, a workload and an Argo CD application per service and BFF", async () => {
+    const spec = shopOn("kubernetes", "caas");
+    const plan = planLandingZone(spec, { engine: "pulumi" });
+    expect(plan.decisions.map((d) => d.capability)).toEqual(expect.arrayContaining(["network", "compute", "gateway", "bff", "sessions", "tokens", "logging", "broker", "tracing", "monitoring", "database", "saga", "readModel", "eventStore", "pipeline", "frontends"]));
+
+    const { resources } = await runProgram(async () => void (await createLandingZone("shop", { spec })));
+    const components = resources.filter((r) => r.type.startsWith("msa:"));
+    expect(components.filter((r) => !r.type.startsWith("msa:kubernetes:")).map((r) => r.type)).toEqual([]);
+    const types = new Set(components.map((r) => r.type.split(":")[2]));
+    expect(["LandingZone", "Ingress", "SessionStore", "LogPipeline", "MessageBroker", "ServiceWorkload", "FrontendApp"].filter((t) => !types.has(t))).toEqual([]);
+    const apps = plan.services.map((s) => `shop-${s.name}`).sort();
+    expect(components.filter((r) => r.type === "msa:kubernetes:ServiceWorkload").map((r) => r.name).sort()).toEqual(apps);
+
+    // Mesh, tracing, monitoring, logging, broker, the databases' operators, GitOps delivery and the saga engine, each a pinned chart.
+    const charts = resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").map((r) => r.inputs["chart"]);
+    expect(charts).toEqual(expect.arrayContaining(["ingress-nginx", "base", "istiod", "opentelemetry-collector", "kube-prometheus-stack", "eck-operator", "strimzi-kafka-operator", "cloudnative-pg", "argo-cd", "argo-workflows"]));
+    const objects = (group: string) => ((resources.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup" && r.name === group)?.inputs["objs"] ?? []) as { kind: string; metadata: { name: string } }[]).map((o) => `${o.kind}/${o.metadata.name}`);
+    // orders' declared database and the read model's own, both CloudNativePG; inventory's key-value store.
+    expect(objects("shop-databases-manifests")).toEqual(expect.arrayContaining(["Cluster/orders-db", "Cluster/order-history-db"]));
+    expect(objects("shop-key-value-manifests").length).toBeGreaterThan(0);
+    expect(objects("shop-saga-workflows-manifests")).toContain("WorkflowTemplate/saga-place-order");
+    expect(objects("shop-broker-manifests")).toContain("KafkaTopic/payments.event-store");
+    expect(objects("shop-gitops-manifests").filter((o) => o.startsWith("Application/")).sort()).toEqual(
+      [...apps, ...[plan.frontends!.shell, ...plan.frontends!.fragments].map((a) => `shop-${a.name}-ui`)].map((a) => `Application/${a}`).sort(),
+    );
+  });
 });

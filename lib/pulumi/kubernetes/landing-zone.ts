@@ -19,6 +19,7 @@ import { monitoringAddOn } from "../../kubernetes/monitoring.js";
 import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
 import { ingressNamespace, namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { clusterSessionCaSecret, clusterSessionStoreEnv, sessionCertManagerAddOn } from "../../kubernetes/session-store.js";
+import { sagaStarterEnv, sagaWorkflowsAddOn, startsSagas } from "../../kubernetes/saga-workflows.js";
 import { tracingAddOn } from "../../kubernetes/tracing.js";
 import type { HelmReleaseSpec, ManifestObject } from "../../kubernetes/types.js";
 import { PLATFORM_ENV } from "../../kubernetes/workload.js";
@@ -120,11 +121,11 @@ export interface LandingZoneTransform {
  * store and a TLS-only FerretDB on its own CloudNativePG DocumentDB cluster per document store
  * (each reachable only by its owner, which verifies the server against its store's CA that
  * trust-manager copies next to it; cert-manager and trust-manager are the cluster's own when the spec
- * sets `kubernetes.*.install: false`), event stores and choreographed sagas on Kafka, every
- * service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
+ * sets `kubernetes.*.install: false`), event stores and choreographed sagas on Kafka, orchestrated
+ * sagas as Argo Workflows templates calling the services through the mesh, every service and BFF, and with `pipelines.perService` Argo CD syncing each service's Deployment from its
  * own repository, and the micro-frontends (the shell at `/`, each fragment at `/<fragment>/`, on
  * the gateway's host beside the shell BFF's routes). The plan decides everything; a spec asking
- * for what this engine does not build (saga orchestration...) is rejected before
+ * for what this engine does not build is rejected before
  * any resource is registered.
  *
  * @example
@@ -152,6 +153,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly kibanaService: pulumi.Output<string | undefined>;
   /** Kafka's TLS bootstrap address, or undefined without a broker. */
   readonly kafkaBootstrapServers: pulumi.Output<string | undefined>;
+  /** Argo Workflows, the saga runner's RBAC, the sagas' WorkflowTemplates and the initiators' RBAC; empty without an orchestrated saga. */
+  readonly sagaWorkflows: readonly pulumi.Resource[];
 
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning and checks throw before anything is registered.
@@ -205,6 +208,9 @@ export class LandingZone extends pulumi.ComponentResource {
     // With pipelines, Argo CD rolls each service's Deployment from its repository; the rest stays here.
     const gitOps = gitOpsAddOn(plan);
     if (gitOps) addOn("gitops", gitOps, [namespace]);
+    // Orchestrated sagas: Argo Workflows in the workloads namespace, inside the mesh its HTTP steps call the services through.
+    const sagaWorkflows = sagaWorkflowsAddOn(plan);
+    this.sagaWorkflows = sagaWorkflows ? addOn("saga-workflows", sagaWorkflows, [namespace, ...meshResources]) : [];
 
     const pullSecret = args.registry?.username !== undefined && args.registry.password !== undefined ? registrySecret(name, plan, args.registry, provider, this, namespace) : undefined;
     const services: Record<string, ServiceWorkload> = {};
@@ -224,7 +230,9 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(plan.broker && usesBroker(service) ? { [KAFKA_BOOTSTRAP_SERVERS_ENV]: kafkaBootstrapServers(plan) } : {}),
             ...(service.eventStore ? { [DATA_ENV.eventStore]: service.eventStore.name } : {}),
             ...(databases.secretEnv[service.name] ? clusterDatabaseEnv(plan, { ...service, database: service.database! }) : {}),
+            ...sagaStarterEnv(plan, service.name),
           },
+          ...(startsSagas(plan, service.name) ? { kubernetesApiToken: true } : {}),
           ...(this.sessions || databases.secretEnv[service.name]
             ? {
                 extraSecrets: {

@@ -71,6 +71,11 @@ export interface ServiceWorkloadArgs {
    */
   readonly sessionCaSecret?: string;
   /**
+   * Mount the ServiceAccount's Kubernetes API token in the pods (a saga initiator creates Workflows).
+   * @default false
+   */
+  readonly kubernetesApiToken?: boolean;
+  /**
    * Argo CD delivers the Deployment from the service's repository (`gitOpsDeployment`); this component keeps the rest.
    * @default false
    */
@@ -166,6 +171,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       ...(args.podLabels ? { podLabels: { ...args.podLabels } } : {}),
       ...(args.dataCaConfigMap !== undefined ? { dataCaConfigMap: args.dataCaConfigMap } : {}),
       ...(args.sessionCaSecret !== undefined ? { sessionCaSecret: args.sessionCaSecret } : {}),
+      ...(args.kubernetesApiToken ? { kubernetesApiToken: true } : {}),
     };
     const build = (image?: string, annotations?: Record<string, string>, env?: Record<string, string>) => [
       ...serviceWorkload(plan, service, { ...options, ...(image ? { image } : {}), ...(annotations ? { serviceAccountAnnotations: annotations } : {}), ...(env ? { env } : {}) }),

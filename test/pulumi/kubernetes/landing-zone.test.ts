@@ -525,3 +525,83 @@ describe("LandingZone with GitOps delivery (Argo CD)", () => {
     expect(env).toContainEqual({ name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "DATABASE_PASSWORD" } } });
   });
 });
+
+describe("LandingZone with an orchestrated saga (Argo Workflows) and a read model without a declared database", async () => {
+  const spec: LandingZoneInput = {
+    name: "shop",
+    cloud: "kubernetes",
+    region: "local",
+    environment: "prod",
+    gateway: { auth: "none" },
+    logging: { stack: "none", buffer: "none" },
+    tracing: { backend: "none" },
+    monitoring: { dashboards: false, alarms: false },
+    pipelines: { perService: false },
+    services: [
+      { name: "orders", publishes: ["order-placed"] },
+      { name: "inventory" },
+      { name: "payments" },
+      { name: "order-history", readModel: { from: ["orders"] } },
+    ],
+    sagas: [
+      {
+        name: "place-order",
+        steps: [
+          { service: "orders", action: "create", compensate: "cancel" },
+          { service: "inventory", action: "reserve", compensate: "release" },
+          { service: "payments", action: "charge" },
+        ],
+      },
+    ],
+  };
+  const { resources } = await run(spec);
+  const workload = (service: string) => objs(single(resources, GROUP, `shop-${service}-workload`));
+  const config = (service: string) => workload(service).find((o) => o.kind === "ConfigMap")!["data"] as Record<string, string>;
+  const podSpec = (service: string) => (workload(service).find((o) => o.kind === "Deployment")!.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+
+  it("installs the pinned Argo Workflows controller in the workloads namespace after the namespace and the mesh", () => {
+    const release = single(resources, RELEASE, "shop-saga-workflows-argo-workflows");
+    expect(release.inputs).toMatchObject({ chart: "argo-workflows", version: "0.45.27", namespace: "shop", createNamespace: false, repositoryOpts: { repo: "https://argoproj.github.io/argo-helm" } });
+    expect(release.inputs["values"]).toMatchObject({ singleNamespace: true, server: { enabled: false }, controller: { workflowRestrictions: { templateReferencing: "Strict" } } });
+    expect(release.dependsOn).toEqual(expect.arrayContaining(["shop-namespace", "shop-mesh-istiod"]));
+  });
+
+  it("applies the saga's WorkflowTemplate, the runner's RBAC and the initiator's RBAC and admission policy after the controller", () => {
+    const group = single(resources, GROUP, "shop-saga-workflows-manifests");
+    expect(group.dependsOn).toContain("shop-saga-workflows-argo-workflows");
+    const objects = objs(group);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "ServiceAccount/saga-runner",
+      "Secret/saga-runner.service-account-token",
+      "Role/saga-runner",
+      "RoleBinding/saga-runner",
+      "WorkflowTemplate/saga-place-order",
+      "Role/orders-saga-starter",
+      "RoleBinding/orders-saga-starter",
+      "ValidatingAdmissionPolicy/shop-orders-saga-starts",
+      "ValidatingAdmissionPolicyBinding/shop-orders-saga-starts",
+    ]);
+    const template = objects.find((o) => o.kind === "WorkflowTemplate")!;
+    const steps = ((template.spec as { templates: { name: string; steps?: { name: string }[][] }[] }).templates[0]!.steps ?? []).map((g) => g.map((s) => s.name));
+    expect(steps).toEqual([["step-1"], ["step-2"], ["step-3"], ["rollback-after-2", "rollback-after-3"]]);
+    expect(objects.find((o) => o.kind === "Role" && o.metadata.name === "orders-saga-starter")!["rules"]).toEqual([{ apiGroups: ["argoproj.io"], resources: ["workflows"], verbs: ["create", "get"] }]);
+  });
+
+  it("tells the initiator which template to start where, and mounts an API token in its pods only", () => {
+    expect(config("orders")).toMatchObject({ SAGA_PLACE_ORDER_WORKFLOW_TEMPLATE: "saga-place-order", SAGA_PLACE_ORDER_NAMESPACE: "shop" });
+    expect(Object.keys(config("inventory")).filter((k) => k.startsWith("SAGA_"))).toEqual([]);
+    expect(podSpec("orders")["automountServiceAccountToken"]).toBe(true);
+    for (const service of ["inventory", "payments", "order-history"]) expect(podSpec(service)["automountServiceAccountToken"], service).toBe(false);
+  });
+
+  it("gives the read model its own CloudNativePG database, its password only by Secret reference", () => {
+    expect(objs(single(resources, GROUP, "shop-databases-manifests")).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["Cluster/order-history-db", "NetworkPolicy/order-history-db-owner-only"]);
+    expect(config("order-history")).toMatchObject({ DATABASE_ENGINE: "postgres", DATABASE_HOST: "order-history-db-rw.shop-data.svc.cluster.local", DATABASE_PORT: "5432", DATABASE_NAME: "order_history", DATABASE_USER: "order_history" });
+    expect(single(resources, SECRET, "shop-order-history-secret").secretInputs).toContain("stringData");
+  });
+
+  it("puts in Git the initiator's Deployment exactly as applied, with its API token", () => {
+    const plan = planLandingZone(spec, { engine: "pulumi" });
+    expect(gitOpsDeployment(plan, plan.services[0]!)).toEqual(workload("orders").find((o) => o.kind === "Deployment"));
+  });
+});
