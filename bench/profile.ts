@@ -9,6 +9,7 @@ import { join } from "node:path";
 interface ProfileNode {
   readonly id: number;
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly children?: readonly number[];
 }
 
 interface CpuProfile {
@@ -35,10 +36,71 @@ export function areaOf(url: string, functionName: string): string {
   return url === "" ? "native" : "other";
 }
 
-export function summarizeProfile(dir: string, title: string): string {
+function readProfile(dir: string): { file: string; profile: CpuProfile } | undefined {
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  if (!file) return `${title}: no profile written in ${dir}`;
-  const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
+  return file ? { file, profile: JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile } : undefined;
+}
+
+/**
+ * Phases of a CDK synthesis, each named by the CDK (or target) function that runs it; a sample
+ * belongs to the innermost phase on its stack, so a template rendered inside the synthesis counts as
+ * "templates", not "synthesis (other)".
+ */
+const PHASES: readonly (readonly [phase: string, functionNames: readonly string[]])[] = [
+  ["module loading", ["require", "compileSourceTextModule", "loadESMFromCJS", "wrapSafe"]],
+  ["spec parsing and validation", ["loadSpecFile"]],
+  ["tree building (constructs)", ["synthesizeLandingZone", "synthesizeL1"]],
+  ["synthesis (other)", ["synth"]],
+  ["aspects", ["invokeAspects", "invokeAspectsV2"]],
+  ["prepare (references)", ["prepareApp"]],
+  ["validation plugins", ["validateTemplates"]],
+  ["tree metadata (tree.json)", ["_synthesizeTree"]],
+  ["templates (resolve, render)", ["_toCloudFormation"]],
+  ["template limit check", ["templateUsage"]],
+  ["stack artifacts and asset manifests", ["emitArtifact", "emitManifest"]],
+  ["writing files", ["writeFileSync", "writeFileUtf8"]],
+  ["garbage collection", ["(garbage collector)"]],
+];
+
+/** Sampled CPU time per phase (`PHASES`), microseconds. */
+export function phasesOf(profile: CpuProfile): Map<string, number> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const phaseOfNode = new Map<number, string>();
+  const rank = new Map(PHASES.flatMap(([phase, names]) => names.map((name) => [name, phase] as const)));
+  // Parents come before their children in a V8 profile's node list, so one pass assigns every node.
+  for (const node of profile.nodes) {
+    const own = rank.get(node.callFrame.functionName);
+    if (own) phaseOfNode.set(node.id, own);
+    for (const child of node.children ?? []) if (!rank.has(byId.get(child)!.callFrame.functionName)) phaseOfNode.set(child, phaseOfNode.get(node.id) ?? "");
+  }
+  const phases = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const phase = phaseOfNode.get(id) || "other (startup, runtime)";
+    phases.set(phase, (phases.get(phase) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  return phases;
+}
+
+/** Ours against raw L1, phase by phase: where the landing zone spends more than the same resources as L1s. */
+export function comparePhases(oursDir: string, l1Dir: string, title: string): string {
+  const ours = readProfile(oursDir);
+  const l1 = readProfile(l1Dir);
+  if (!ours || !l1) return `${title}: no profile written in ${ours ? l1Dir : oursDir}`;
+  const [a, b] = [phasesOf(ours.profile), phasesOf(l1.profile)];
+  const rows = [...new Set([...a.keys(), ...b.keys()])].map((phase) => ({ phase, ours: a.get(phase) ?? 0, l1: b.get(phase) ?? 0 })).sort((x, y) => y.ours - y.l1 - (x.ours - x.l1));
+  const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(6)} ms`;
+  const sum = (m: Map<string, number>) => [...m.values()].reduce((x, y) => x + y, 0);
+  return [
+    `Phases ${title}, sampled CPU (ours · raw L1 · ours − L1), largest difference first:`,
+    ...rows.map((r) => `  ${ms(r.ours)} ${ms(r.l1)} ${ms(r.ours - r.l1)}  ${r.phase}`),
+    `  ${ms(sum(a))} ${ms(sum(b))} ${ms(sum(a) - sum(b))}  total`,
+  ].join("\n");
+}
+
+export function summarizeProfile(dir: string, title: string): string {
+  const read = readProfile(dir);
+  if (!read) return `${title}: no profile written in ${dir}`;
+  const { file, profile } = read;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));

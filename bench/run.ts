@@ -12,7 +12,8 @@
  *   --validation off   off, on or both (default both)
  *   --timeout 900      seconds per run (a run that times out is reported; in --quick mode it does not fail the run)
  *   --pulumi-max-n 200 largest N for the Pulumi variants (under mocks they need ~1 GiB at 200 services)
- *   --profile          also writes one --cpu-prof profile of `ours` per N and summarizes it
+ *   --profile          also writes one --cpu-prof profile of `ours` (and of raw L1, when measured) per N, summarizes
+ *                      ours by area and compares both phase by phase
  */
 import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -21,7 +22,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { compareTemplates, readTemplates, totals, type StackCounts } from "./check.js";
-import { summarizeProfile } from "./profile.js";
+import { comparePhases, summarizeProfile } from "./profile.js";
 import { benchSpec } from "./spec.js";
 import { PROBE_PREFIX, type ProbeReport } from "./targets/probe.js";
 
@@ -59,6 +60,8 @@ interface Row {
   bytes?: number;
   /** Templates over the landing zone's 80%-of-a-CloudFormation-limit check (recorded, not failed). */
   overLimit?: readonly string[];
+  /** Construct warnings of a validated synthesis (`mlz synth` fails on them, the benchmark records them). */
+  warnings?: readonly string[];
   error?: string;
 }
 
@@ -212,6 +215,7 @@ function main(): number {
         }
         if (i === 0) {
           if (result.report?.overLimit) row.overLimit = result.report.overLimit;
+          if (result.report?.warnings) row.warnings = result.report.warnings;
           if (command.outdir) {
             const stacks = readTemplates(command.outdir);
             const t = totals(stacks);
@@ -235,6 +239,13 @@ function main(): number {
         rmSync(dir, { recursive: true, force: true });
         runOnce({ ...command, args: ["--cpu-prof", "--cpu-prof-dir", dir, ...command.args] }, options.timeoutSeconds);
         log(summarizeProfile(dir, `N=${n} ours, validation off`));
+        if (options.only.has("l1")) {
+          const l1Dir = join(RESULTS, "profiles", `l1-${n}`);
+          rmSync(l1Dir, { recursive: true, force: true });
+          const l1 = commandFor("l1", n, "off", specFile, label("l1", "off"));
+          runOnce({ ...l1, args: ["--cpu-prof", "--cpu-prof-dir", l1Dir, ...l1.args] }, options.timeoutSeconds);
+          log(comparePhases(dir, l1Dir, `N=${n}, validation off`));
+        }
       }
     }
     const ours = templates.get("ours");
@@ -273,7 +284,7 @@ function renderReport(rows: readonly Row[], checks: readonly string[], options: 
     `Synthesis benchmark, ${conditions.startedAt.toISOString()}: node ${process.version}, ${cores} cores, load average ${conditions.startLoad[0]!.toFixed(1)} at start and ${conditions.endLoad[0]!.toFixed(1)} at end` +
       (conditions.startLoad[0]! > cores * 0.5 ? " (other processes were running: timings are noisy; CPU time is steadier)" : ""),
     `Each cell: median of ${options.runs} whole-process run(s) after ${options.warmups} warm-up (min–max). CDK variants run compiled JS (tsc), as \`mlz synth\` runs from the installed package;`,
-    `"ours via tsx" runs the TypeScript sources through tsx, as \`npm run mlz\` and cdk.json's app do. CDK runs lift CDK's 500-resource check (${Object.keys(CDK_CONTEXT).join(", ")}) and ours records its own limit check instead of failing, so every N synthesizes.`,
+    `"ours via tsx" runs the TypeScript sources through tsx, as \`npm run mlz\` and cdk.json's app do. CDK runs lift CDK's 500-resource check (${Object.keys(CDK_CONTEXT).join(", ")}) and ours records its own limit check and its construct warnings instead of failing, so every N synthesizes.`,
     ...(options.ns.some((n) => n > options.pulumiMaxN) && options.only.has("pulumi") ? [`Pulumi variants run up to N=${options.pulumiMaxN} (--pulumi-max-n): under mocks they need about 1 GiB at 200 services.`] : []),
     "",
   );
@@ -348,6 +359,11 @@ function renderReport(rows: readonly Row[], checks: readonly string[], options: 
   if (over.length > 0) {
     out.push("", "Templates over the landing zone's limit check (80% of a CloudFormation limit; `mlz synth` fails on them, the benchmark records them):");
     for (const r of over) out.push(`  N=${r.n}: ${r.overLimit!.slice(0, 3).join("; ")}${r.overLimit!.length > 3 ? ` (+${r.overLimit!.length - 3} more)` : ""}`);
+  }
+  const warned = rows.filter((r) => r.warnings && r.group === "ours");
+  if (warned.length > 0) {
+    out.push("", "Construct warnings of validated syntheses (`mlz synth` fails on an unacknowledged warning, the benchmark records them):");
+    for (const r of warned) out.push(`  N=${r.n}, ${r.variant}: ${r.warnings!.slice(0, 3).join("; ")}${r.warnings!.length > 3 ? ` (+${r.warnings!.length - 3} more)` : ""}`);
   }
   if (checks.length > 0) out.push("", "Baseline checks:", ...checks.map((c) => `  ${c}`));
   out.push("", targetsSummary(rows, options, conditions.startLoad[0]! > cores * 0.5));

@@ -13,18 +13,22 @@ export interface ProbeReport {
   readonly resources?: number;
   /** Templates over the landing zone's CloudFormation limit check, recorded instead of failing. */
   readonly overLimit?: readonly string[];
+  /** Construct warnings the synthesis reported (validation on), recorded instead of failing. */
+  readonly warnings?: readonly string[];
 }
 
-export function reportAtExit(counted: () => number | undefined = () => undefined, overLimit: () => readonly string[] = () => []): void {
+export function reportAtExit(counted: () => number | undefined = () => undefined, overLimit: () => readonly string[] = () => [], warned: () => readonly string[] = () => []): void {
   process.on("exit", () => {
     const usage = process.resourceUsage();
     const resources = counted();
     const problems = overLimit();
+    const warnings = warned();
     const report: ProbeReport = {
       maxRssKiB: usage.maxRSS,
       cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000),
       ...(resources !== undefined ? { resources } : {}),
       ...(problems.length > 0 ? { overLimit: problems } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
     process.stderr.write(`${PROBE_PREFIX}${JSON.stringify(report)}\n`);
   });

@@ -1,9 +1,13 @@
-import { Aspects, Stack, Validations, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, custom_resources as cr, type Stage } from "aws-cdk-lib";
-import { AwsSolutionsChecks, NIST80053R5Checks, WriteNagSuppressionsToCloudFormationAspect } from "cdk-nag";
+import { Aspects, Stack, Validations, type Acknowledgment, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, custom_resources as cr, type Stage } from "aws-cdk-lib";
+import { createRequire } from "node:module";
+// The aspect alone, from its own module: cdk-nag's index loads every pack's ~270 rule modules (~150 ms of CPU).
+import { WriteNagSuppressionsToCloudFormationAspect } from "cdk-nag/lib/nag-pack.js";
 // cdk-nag renders tokens in finding ids with this function; acknowledgements must render them the same way.
 import { flattenCfnReference } from "cdk-nag/lib/utils/flatten-cfn-reference.js";
 import type { IConstruct } from "constructs";
 import { encryptLogGroup } from "./log-key.js";
+
+const requireHere = createRequire(import.meta.url);
 
 /** The cdk-nag packs every landing zone is checked against, by the plugin name its findings carry. */
 export const COMPLIANCE_PACKS = ["AwsSolutions", "NIST.800.53.R5"] as const;
@@ -43,6 +47,8 @@ export function addCompliancePacks(app: Stage, options: CompliancePacksOptions =
     return;
   }
   const verbose = options.verbose ?? false;
+  // Loaded only when checks run (synchronously, as CDK apps are built): a synthesis without checks needs no rule.
+  const { AwsSolutionsChecks, NIST80053R5Checks } = requireHere("cdk-nag") as typeof import("cdk-nag");
   // One aspect writes every acknowledgement, whichever pack or plugin it is for.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose, writeSuppressionsToCloudFormation: true }), new NIST80053R5Checks(app, { verbose }));
 }
@@ -60,12 +66,37 @@ export function nagValue(scope: IConstruct, value: string): string {
 }
 
 /**
+ * `Validations.of(scope).acknowledge(...rules)`, without the call stack CDK records with each
+ * acknowledgement when the app turns stack traces off (`aws:cdk:disable-stack-trace`, as `mlz synth`
+ * does): capturing one costs ~0.1 ms per call, and the trace would still land in the assembly's
+ * metadata files (CDK's one-line "no user code" note takes its place). With stack traces on, it is
+ * exactly `Validations.acknowledge`.
+ *
+ * @example
+ * acknowledge(secret, { id: "AwsSolutions::AwsSolutions-SMG4", reason: "the team rotates it" });
+ */
+export function acknowledge(scope: IConstruct, ...rules: Acknowledgment[]): void {
+  if (scope.node.tryGetContext("aws:cdk:disable-stack-trace") !== true) {
+    Validations.of(scope).acknowledge(...rules);
+    return;
+  }
+  const limit = Error.stackTraceLimit;
+  // CDK records the trace it captures whatever the setting; an empty capture records its one-line note instead.
+  Error.stackTraceLimit = 0;
+  try {
+    Validations.of(scope).acknowledge(...rules);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
  * Acknowledges NIST 800-53 rev 5's IAMNoInlinePolicy on one role: CDK writes a role's grants into an
  * inline policy of that role alone, the one-to-one use AWS recommends inline policies for, and moves
  * them to managed policies itself when they outgrow the inline quota.
  */
 export function acknowledgeInlinePolicy(role: IConstruct, holder: string): void {
-  Validations.of(role).acknowledge({
+  acknowledge(role, {
     id: "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
     reason: `The permissions of ${holder} are written for this role alone and deleted with it, never attached elsewhere: AWS's recommended use of inline policies (CDK moves overflow past the inline quota to managed policies).`,
   });
@@ -99,7 +130,7 @@ export function acknowledgeAwsManagedPolicies(role: iam.IRole, holder: string): 
     const rendered = flattenCfnReference(arn);
     const name = Object.keys(AWS_MANAGED_POLICY_PURPOSES).find((n) => rendered.includes(`:iam::aws:policy/${n}`) || rendered.includes(`:iam::aws:policy/service-role/${n}`));
     if (!name) continue;
-    Validations.of(role).acknowledge({
+    acknowledge(role, {
       id: `AwsSolutions::AwsSolutions-IAM4[Policy::${rendered}]`,
       reason: `${name} (on ${holder}) exists to ${AWS_MANAGED_POLICY_PURPOSES[name]}; it is the policy AWS documents for this use, and AWS keeps it current as the service changes.`,
     });
@@ -124,7 +155,8 @@ export function awsCustomResourceProvider(scope: IConstruct): lambda.Function | 
 export function hardenProviderFunction(fn: lambda.Function, purpose: string, logKey: kms.IKey): void {
   encryptLogGroup(fn.node.tryFindChild("LogGroup") as lambda.Function["logGroup"] | undefined, logKey);
   const inVpc = (fn.node.defaultChild as lambda.CfnFunction).vpcConfig !== undefined;
-  Validations.of(fn.node.defaultChild!).acknowledge(
+  acknowledge(
+    fn.node.defaultChild!,
     {
       id: "NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency",
       reason: `${purpose} runs only while CloudFormation deploys the stack, one call per resource event; reserving concurrency would only withhold capacity from the account's other functions.`,
@@ -162,5 +194,5 @@ export function acknowledgeGrantWildcards(holder: iam.IRole | iam.Policy, matche
       if (rendered.includes("*")) findings.add(`Resource::${rendered}`);
     }
   }
-  for (const finding of [...findings].filter(matches)) Validations.of(holder).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[${finding}]`, reason });
+  for (const finding of [...findings].filter(matches)) acknowledge(holder, { id: `AwsSolutions::AwsSolutions-IAM5[${finding}]`, reason });
 }

@@ -1,8 +1,8 @@
-import { ArnFormat, RemovalPolicy, Stack, Validations, aws_iam as iam, type aws_kms as kms, aws_secretsmanager as secretsmanager, aws_ssm as ssm } from "aws-cdk-lib";
+import { ArnFormat, RemovalPolicy, Stack, aws_iam as iam, type aws_kms as kms, aws_secretsmanager as secretsmanager, aws_ssm as ssm } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import type { ServiceConfigPlan } from "../plan/config-store.js";
 import { pascalCase } from "../plan/naming.js";
-import { nagValue } from "./compliance.js";
+import { acknowledge, nagValue } from "./compliance.js";
 import { createSecretKey } from "./secret-key.js";
 
 export interface ConfigStoreProps {
@@ -82,7 +82,8 @@ export class ConfigStore extends Construct {
         removalPolicy,
       });
       const teamRotates = "What the secret unlocks is the service's own business (an API key, a signing key); its team rotates it, and pods pick the new value up through the CSI driver.";
-      Validations.of(generated).acknowledge(
+      acknowledge(
+        generated,
         { id: "AwsSolutions::AwsSolutions-SMG4", reason: teamRotates },
         { id: "NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled", reason: teamRotates },
       );
@@ -105,7 +106,7 @@ export class ConfigStore extends Construct {
       }),
     );
     if (grantee.grantPrincipal instanceof iam.Role) {
-      Validations.of(grantee.grantPrincipal).acknowledge({
+      acknowledge(grantee.grantPrincipal, {
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagValue(this, below)}]`,
         reason: `${this.service} reads its parameters by path: the wildcard covers exactly its own configuration path, which only its ConfigStore writes.`,
       });

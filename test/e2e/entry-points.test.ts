@@ -98,6 +98,22 @@ describe("entry points load only their own engine", () => {
     expect(kinds.filter((f) => /\/index\.js$/.test(f))).toEqual([]);
   });
 
+  it("compliance packs without checks load no cdk-nag rule; with checks, both packs' rules", async () => {
+    const rulesLoadedWith = async (check: boolean) =>
+      (
+        await filesLoadedBy(`
+const { App } = await import("aws-cdk-lib");
+const { addCompliancePacks } = await import(${moduleUrl("lib/cdk/compliance.ts")});
+addCompliancePacks(new App(), { check: ${check} });
+`)
+      ).filter((f) => /node_modules\/cdk-nag\/lib\/(packs|rules)\//.test(f));
+    // Every synthesis without checks (mlz synth --no-validate, the bench) would otherwise pay ~150 ms loading ~270 rule modules.
+    expect(await rulesLoadedWith(false)).toEqual([]);
+    const withChecks = await rulesLoadedWith(true);
+    expect(withChecks.some((f) => f.endsWith("cdk-nag/lib/packs/aws-solutions.js"))).toBe(true);
+    expect(withChecks.some((f) => f.endsWith("cdk-nag/lib/packs/nist-800-53-r5.js"))).toBe(true);
+  });
+
   it("createLandingZone for an AWS spec, run under mocks, loads @pulumi/aws and neither aws-cdk-lib nor another cloud", async () => {
     const spec = {
       name: "shop",
