@@ -1,13 +1,11 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { mlz } from "./mlz-binary.js";
 import { parse } from "yaml";
 import { azureUniqueName } from "../../lib/plan/azure.js";
 
-const tsx = join(process.cwd(), "node_modules/.bin/tsx");
-const mlz = (...args: string[]) => spawnSync(tsx, ["bin/mlz.ts", ...args], { encoding: "utf8" });
 
 const SPEC = [
   "name: shop",
@@ -22,13 +20,13 @@ const SPEC = [
 ].join("\n");
 
 describe("mlz workflows --azure-pipelines (the real binary)", () => {
-  it("writes each service's azure-pipelines.yml, each micro-frontend's workflow, and says which service connection and environment to create", () => {
+  it("writes each service's azure-pipelines.yml, each micro-frontend's workflow, and says which service connection and environment to create", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-azure-pipelines-"));
     const spec = join(dir, "landing-zone.yaml");
     writeFileSync(spec, SPEC);
-    const run = mlz("workflows", spec, "--out", join(dir, "out"), "--azure-pipelines", "--azure-subscription", "11111111-2222-4333-8444-555555555555");
+    const run = await mlz("workflows", spec, "--out", join(dir, "out"), "--azure-pipelines", "--azure-subscription", "11111111-2222-4333-8444-555555555555");
     expect(run.stderr).toBe("");
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     expect(run.stdout).toContain("wrote   orders/azure-pipelines.yml");
     // The micro-frontends deploy from GitHub whichever pipelines the services use.
     expect(run.stdout).toContain("wrote   catalog-ui/.github/workflows/catalog.yml");
@@ -37,27 +35,27 @@ describe("mlz workflows --azure-pipelines (the real binary)", () => {
     expect(pipeline.stages.map((s) => s.stage)).toEqual(["build", "test", "push", "deploy"]);
   });
 
-  it("writes nothing and names the fix without a subscription", () => {
+  it("writes nothing and names the fix without a subscription", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-azure-pipelines-"));
     const spec = join(dir, "landing-zone.yaml");
     writeFileSync(spec, SPEC);
-    const run = mlz("workflows", spec, "--out", join(dir, "out"), "--azure-pipelines");
-    expect(run.status).toBe(1);
+    const run = await mlz("workflows", spec, "--out", join(dir, "out"), "--azure-pipelines");
+    expect(run.code).toBe(1);
     expect(run.stderr).toContain("--azure-pipelines needs --azure-subscription");
     expect(existsSync(join(dir, "out"))).toBe(false);
   });
 });
 
 describe("mlz workflows on Azure App Service with GitHub Actions (the real binary)", () => {
-  it("names each service's own app from --azure-subscription, and writes nothing without it", () => {
+  it("names each service's own app from --azure-subscription, and writes nothing without it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-azure-github-"));
     const spec = join(dir, "landing-zone.yaml");
     writeFileSync(spec, "name: shop\ncloud: azure\nregion: koreacentral\ntier: paas\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
-    const refused = mlz("workflows", spec, "--out", join(dir, "refused"));
-    expect(refused.status).toBe(1);
+    const refused = await mlz("workflows", spec, "--out", join(dir, "refused"));
+    expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("Fix: pass --azure-subscription <subscription id>");
     expect(existsSync(join(dir, "refused"))).toBe(false);
-    const run = mlz("workflows", spec, "--out", join(dir, "out"), "--azure-subscription", "11111111-2222-4333-8444-555555555555");
+    const run = await mlz("workflows", spec, "--out", join(dir, "out"), "--azure-subscription", "11111111-2222-4333-8444-555555555555");
     expect(run.stderr).toBe("");
     expect(run.stdout).toContain("AZURE_DEPLOY_CLIENT_ID (the service's entry of the deployClientIds output), AZURE_APP_CONFIGURATION (the releaseStoreName output).");
     const workflow = readFileSync(join(dir, "out", "orders", ".github", "workflows", "orders.yml"), "utf8");

@@ -1,23 +1,18 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { mlz } from "./mlz-binary.js";
 import { diagramFormatFor } from "../../lib/cli/index.js";
 
-const tsx = join(process.cwd(), "node_modules/.bin/tsx");
 
-function mlz(...args: string[]) {
-  const result = spawnSync(tsx, ["bin/mlz.ts", ...args], { encoding: "utf8" });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "mlz-diagram-"));
 
 describe("mlz diagram (the real binary)", () => {
-  it("writes Mermaid for .mmd, with the platform and broker subgraphs and the event edges", () => {
+  it("writes Mermaid for .mmd, with the platform and broker subgraphs and the event edges", async () => {
     const out = join(tempDir(), "zone.mmd");
-    const run = mlz("diagram", "test/fixtures/minimal.yaml", "-o", out);
+    const run = await mlz("diagram", "test/fixtures/minimal.yaml", "-o", out);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^Wrote ${out} \\(mermaid: \\d+ nodes, \\d+ edges\\)`));
@@ -29,24 +24,24 @@ describe("mlz diagram (the real binary)", () => {
     expect(text).toContain('topic__order_placed -->|"subscribe"| service__payments');
   });
 
-  it("renders SVG for .svg with the services, topic and platform on it", () => {
+  it("renders SVG for .svg with the services, topic and platform on it", async () => {
     const out = join(tempDir(), "zone.svg");
-    const run = mlz("diagram", "test/fixtures/minimal.yaml", "--out", out);
+    const run = await mlz("diagram", "test/fixtures/minimal.yaml", "--out", out);
     expect(run.code).toBe(0);
     const svg = readFileSync(out, "utf8");
     expect(svg).toMatch(/^(<\?xml|<svg)/);
     for (const text of [">orders</text>", ">payments</text>", ">order&#45;placed</text>", ">EKS (caas)</text>"]) expect(svg).toContain(text);
   });
 
-  it("prints Mermaid on stdout without -o", () => {
-    const run = mlz("diagram", "test/fixtures/minimal.yaml");
+  it("prints Mermaid on stdout without -o", async () => {
+    const run = await mlz("diagram", "test/fixtures/minimal.yaml");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^---\ntitle: "mini \(aws\/caas, dev, ap-northeast-2\)"\n---\nflowchart LR\n/);
   });
 
-  it("exits 1 with the spec's problems and writes nothing for an invalid spec", () => {
+  it("exits 1 with the spec's problems and writes nothing for an invalid spec", async () => {
     const dir = tempDir();
-    const run = mlz("diagram", "test/fixtures/invalid.yaml", "-o", join(dir, "zone.svg"));
+    const run = await mlz("diagram", "test/fixtures/invalid.yaml", "-o", join(dir, "zone.svg"));
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("Invalid landing-zone spec test/fixtures/invalid.yaml");
     expect(run.stderr).toContain('cloud: expected one of aws | gcp | azure | kubernetes, got "oracle"');
@@ -54,9 +49,9 @@ describe("mlz diagram (the real binary)", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it("exits 1 for an output extension it cannot render, writing nothing", () => {
+  it("exits 1 for an output extension it cannot render, writing nothing", async () => {
     const dir = tempDir();
-    const run = mlz("diagram", "test/fixtures/minimal.yaml", "-o", join(dir, "zone.png"));
+    const run = await mlz("diagram", "test/fixtures/minimal.yaml", "-o", join(dir, "zone.png"));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/cannot tell the diagram format of .*zone\.png\. Fix: end the file name in \.svg, \.mmd/);
     expect(readdirSync(dir)).toEqual([]);
@@ -64,7 +59,7 @@ describe("mlz diagram (the real binary)", () => {
 });
 
 describe("diagramFormatFor", () => {
-  it("picks the format from the extension, case-insensitively", () => {
+  it("picks the format from the extension, case-insensitively", async () => {
     expect(["a.svg", "a.SVG", "a.mmd", "a.mermaid", "a.dot", "a.gv", "a.png", "a"].map(diagramFormatFor)).toEqual(["svg", "svg", "mermaid", "mermaid", "dot", "dot", undefined, undefined]);
   });
 });

@@ -1,13 +1,12 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { mlz } from "./mlz-binary.js";
 import { parse, stringify } from "yaml";
 import { diffTemplates, renderDiff } from "../../lib/cli/diff.js";
 
 const EXAMPLE = "examples/shop/landing-zone.yaml";
-const tsx = join(process.cwd(), "node_modules/.bin/tsx");
 const scratch = mkdtempSync(join(tmpdir(), "mlz-diff-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -22,24 +21,20 @@ function variant(name: string, edit: (spec: Spec) => void): string {
   return file;
 }
 
-function mlz(...args: string[]) {
-  const result = spawnSync(tsx, ["bin/mlz.ts", ...args], { encoding: "utf8" });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe("mlz diff (the real binary)", () => {
-  it("reports only the changed service's stack for a configuration change, with no data loss, and exits 0", () => {
+  it("reports only the changed service's stack for a configuration change, with no data loss, and exits 0", async () => {
     const changed = variant("config", (spec) => {
       spec.services.find((s) => s["name"] === "payments")!["config"] = { PROVIDER: "acme" };
     });
-    const run = mlz("diff", EXAMPLE, changed, "--json");
+    const run = await mlz("diff", EXAMPLE, changed, "--json");
     expect(run.code, run.stderr).toBe(0);
     const diff = JSON.parse(run.stdout) as { stacks: { stackName: string; change: string }[]; destructive: unknown[] };
     expect(diff.stacks.map((s) => s.stackName)).toEqual(["shop-prod-svc-payments"]);
     expect(diff.destructive).toEqual([]);
   });
 
-  it("detects a queue with messages deleted in dev, lists it as data loss and exits 2", () => {
+  it("detects a queue with messages deleted in dev, lists it as data loss and exits 2", async () => {
     const dev = (spec: Spec) => {
       spec["environment"] = "dev";
     };
@@ -49,36 +44,36 @@ describe("mlz diff (the real binary)", () => {
       const payments = spec.services.find((s) => s["name"] === "payments")!;
       payments["subscribes"] = [];
     });
-    const run = mlz("diff", before, after);
+    const run = await mlz("diff", before, after);
     expect(run.code, run.stderr).toBe(2);
     // The queue is payments' own, in its stack.
     expect(run.stdout).toMatch(/shop-dev-svc-payments +remove +Subscriptions\S*Queue\S* +AWS::SQS::Queue +DATA LOSS/i);
     expect(run.stdout).toContain("would be replaced or deleted, losing data: shop-dev-svc-payments/Subscriptions");
   });
 
-  it("shows the same change in prod as retained, not lost, and exits 0", () => {
+  it("shows the same change in prod as retained, not lost, and exits 0", async () => {
     const after = variant("unsubscribed", (spec) => {
       spec.services.find((s) => s["name"] === "payments")!["subscribes"] = [];
     });
-    const run = mlz("diff", EXAMPLE, after);
+    const run = await mlz("diff", EXAMPLE, after);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/shop-prod-svc-payments +orphan +Subscriptions\S*Queue\S* +AWS::SQS::Queue +kept \(retained\)/i);
     expect(run.stdout).toContain("No stateful resource is replaced or deleted.");
   });
 
-  it("follows a replacement into the stacks that read it: a new network range replaces the platform's security groups", () => {
+  it("follows a replacement into the stacks that read it: a new network range replaces the platform's security groups", async () => {
     const changed = variant("cidr", (spec) => {
       spec.network["cidr"] = "10.1.0.0/16";
     });
-    const run = mlz("diff", EXAMPLE, changed, "--json");
+    const run = await mlz("diff", EXAMPLE, changed, "--json");
     const diff = JSON.parse(run.stdout) as { stacks: { stackName: string; resources: { type: string; change: string }[] }[] };
     const platform = diff.stacks.find((s) => s.stackName === "shop-prod-platform")!;
     expect(platform.resources).toEqual(expect.arrayContaining([{ logicalId: expect.any(String), type: "AWS::EC2::SecurityGroup", change: "replace", stateful: false }]));
   });
 
 
-  it("rejects an invalid spec with its problems and no stack trace", () => {
-    const run = mlz("diff", EXAMPLE, "test/fixtures/invalid.yaml");
+  it("rejects an invalid spec with its problems and no stack trace", async () => {
+    const run = await mlz("diff", EXAMPLE, "test/fixtures/invalid.yaml");
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("Invalid landing-zone spec test/fixtures/invalid.yaml");
     expect(run.stderr).not.toMatch(/\n\s+at /);

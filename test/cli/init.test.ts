@@ -1,8 +1,8 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { mlz } from "./mlz-binary.js";
 import { initCommand, renderSpecYaml, type Ask, type InitAnswers, type InitOptions, type PromptChoice } from "../../lib/cli/index.js";
 import { planLandingZone } from "../../lib/plan/index.js";
 import { loadSpecFile } from "../../lib/spec/index.js";
@@ -52,11 +52,6 @@ function buffers() {
 }
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "mlz-init-"));
-const tsx = join(process.cwd(), "node_modules/.bin/tsx");
-const mlz = (...args: string[]) => {
-  const run = spawnSync(tsx, ["bin/mlz.ts", ...args], { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-};
 
 describe("mlz init wizard (scripted prompts)", () => {
   it("writes a spec holding every answer, which loads and plans", async () => {
@@ -170,7 +165,7 @@ describe("renderSpecYaml", () => {
     subscribes: {},
   };
 
-  it("writes explicit off-switches so the file says what it leaves out", () => {
+  it("writes explicit off-switches so the file says what it leaves out", async () => {
     const text = renderSpecYaml(answers);
     expect(text).toContain("auth:\n  sessions: none # redis | memcached | none");
     expect(text).toContain("logging:\n  stack: none # elk | none\n  buffer: none\n");
@@ -204,10 +199,10 @@ describe("mlz init flags", () => {
 });
 
 describe("mlz init (the real binary, stdin not a terminal)", () => {
-  it("builds the spec from flags without asking", () => {
+  it("builds the spec from flags without asking", async () => {
     const dir = tempDir();
     const file = join(dir, "lz.yaml");
-    const run = mlz("init", file, "--name", "shop", "--cloud", "aws", "--tier", "caas", "--environment", "prod", "--services", "orders,payments", "--publishes", "orders:order-placed", "--subscribes", "payments:order-placed", "--no-mesh", "--no-tracing");
+    const run = await mlz("init", file, "--name", "shop", "--cloud", "aws", "--tier", "caas", "--environment", "prod", "--services", "orders,payments", "--publishes", "orders:order-placed", "--subscribes", "payments:order-placed", "--no-mesh", "--no-tracing");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Wrote ${file} (aws/caas, prod, us-east-1, 2 services)`);
@@ -217,23 +212,23 @@ describe("mlz init (the real binary, stdin not a terminal)", () => {
     expect(spec.services[1]!.subscribes).toEqual(["order-placed"]);
   });
 
-  it("refuses to overwrite an existing file unless --force", () => {
+  it("refuses to overwrite an existing file unless --force", async () => {
     const dir = tempDir();
     const file = join(dir, "landing-zone.yaml");
     writeFileSync(file, "name: mine\n");
-    const refused = mlz("init", file, "--services", "orders");
+    const refused = await mlz("init", file, "--services", "orders");
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`${file} already exists; nothing written. Fix: pass --force`);
     expect(readFileSync(file, "utf8")).toBe("name: mine\n");
 
-    const forced = mlz("init", file, "--services", "orders", "--force");
+    const forced = await mlz("init", file, "--services", "orders", "--force");
     expect(forced.code).toBe(0);
     expect(loadSpecFile(file).services.map((s) => s.name)).toEqual(["orders"]);
   });
 
-  it("rejects flags that make an invalid spec with exit 1, the problem and no stack trace, writing nothing", () => {
+  it("rejects flags that make an invalid spec with exit 1, the problem and no stack trace, writing nothing", async () => {
     const dir = tempDir();
-    const run = mlz("init", join(dir, "lz.yaml"), "--services", "Orders");
+    const run = await mlz("init", join(dir, "lz.yaml"), "--services", "Orders");
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/services\[0\]\.name: must be lowercase/);
     expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);

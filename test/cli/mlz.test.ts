@@ -1,25 +1,20 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { mlz } from "./mlz-binary.js";
 
-const tsx = join(process.cwd(), "node_modules/.bin/tsx");
 
-function mlz(...args: string[]) {
-  const result = spawnSync(tsx, ["bin/mlz.ts", ...args], { encoding: "utf8" });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe("mlz (the real binary)", () => {
-  it("validate accepts a valid spec", () => {
-    const run = mlz("validate", "test/fixtures/minimal.yaml");
+  it("validate accepts a valid spec", async () => {
+    const run = await mlz("validate", "test/fixtures/minimal.yaml");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/valid \(aws\/caas, dev, 2 services\)/);
   });
 
-  it("validate lists every problem with its path and exits 1, without a stack trace", () => {
-    const run = mlz("validate", "test/fixtures/invalid.yaml");
+  it("validate lists every problem with its path and exits 1, without a stack trace", async () => {
+    const run = await mlz("validate", "test/fixtures/invalid.yaml");
     expect(run.code).toBe(1);
     for (const fragment of ["name: must be lowercase", 'cloud: expected one of aws | gcp | azure | kubernetes, got "oracle"', "services[0].port: must be at most 65535", "services[0].database.engine"]) {
       expect(run.stderr).toContain(fragment);
@@ -27,33 +22,33 @@ describe("mlz (the real binary)", () => {
     expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);
   });
 
-  it("validate names a missing file", () => {
-    const run = mlz("validate", "does-not-exist.yaml");
+  it("validate names a missing file", async () => {
+    const run = await mlz("validate", "does-not-exist.yaml");
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/cannot read does-not-exist.yaml: ENOENT/);
   });
 
-  it("plan prints a table of capability, implementation and settings", () => {
-    const run = mlz("plan", "test/fixtures/minimal.yaml");
+  it("plan prints a table of capability, implementation and settings", async () => {
+    const run = await mlz("plan", "test/fixtures/minimal.yaml");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/CAPABILITY\s+IMPLEMENTATION\s+SETTINGS/);
     expect(run.stdout).toMatch(/compute\s+eks\s+version=1\.34/);
     expect(run.stdout).toMatch(/broker\s+sns-sqs\s+topics=1, queues=1/);
   });
 
-  it("plan lists the CDK stacks with their resource counts, and warnings", () => {
-    const run = mlz("plan", "test/fixtures/minimal.yaml");
+  it("plan lists the CDK stacks with their resource counts, and warnings", async () => {
+    const run = await mlz("plan", "test/fixtures/minimal.yaml");
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/mini-dev-network +\d+ +\d+ +\d+ KiB/);
     expect(run.stdout).toMatch(/mini-dev-svc-orders +\d+/);
     expect(run.stdout).toMatch(/Warnings:\n {2}! dev: stateful resources are deleted with their stacks/);
     expect(run.stdout).toContain("! gateway.auth is none: every route is open to anonymous callers");
-    const fast = mlz("plan", "test/fixtures/minimal.yaml", "--no-resources");
+    const fast = await mlz("plan", "test/fixtures/minimal.yaml", "--no-resources");
     expect(fast.stdout).not.toContain("CDK stacks");
   });
 
-  it("plan --json prints the plan's data", () => {
-    const run = mlz("plan", "test/fixtures/minimal.yaml", "--json");
+  it("plan --json prints the plan's data", async () => {
+    const run = await mlz("plan", "test/fixtures/minimal.yaml", "--json");
     expect(run.code).toBe(0);
     const plan = JSON.parse(run.stdout) as { name: string; decisions: { capability: string }[]; services: { name: string }[]; spec?: unknown };
     expect(plan.name).toBe("mini");
@@ -75,9 +70,9 @@ describe("mlz (the real binary)", () => {
     expect(warnings.length).toBeGreaterThan(0);
   });
 
-  it("plan lists the Pulumi components with their resource counts where Pulumi builds the spec, and on aws with --engine pulumi", () => {
+  it("plan lists the Pulumi components with their resource counts where Pulumi builds the spec, and on aws with --engine pulumi", async () => {
     type Listing = { engine: string; stacks?: unknown; components: { type: string; name: string; resources: number; resourceTypes: Record<string, number> }[] };
-    const gcp = mlz("plan", "test/fixtures/gcp.yaml", "--json");
+    const gcp = await mlz("plan", "test/fixtures/gcp.yaml", "--json");
     expect(gcp.code, gcp.stderr).toBe(0);
     const onGcp = JSON.parse(gcp.stdout) as Listing;
     expect(onGcp.engine).toBe("pulumi");
@@ -87,7 +82,7 @@ describe("mlz (the real binary)", () => {
     expect(network.resourceTypes["gcp:compute/network:Network"]).toBe(1);
     expect(onGcp.components.map((c) => c.type)).toContain("msa:gcp:KubernetesPlatform");
 
-    const aws = mlz("plan", "test/fixtures/minimal.yaml", "--engine", "pulumi");
+    const aws = await mlz("plan", "test/fixtures/minimal.yaml", "--engine", "pulumi");
     expect(aws.code, aws.stderr).toBe(0);
     expect(aws.stdout).not.toContain("CDK stacks");
     expect(aws.stdout).toMatch(/COMPONENT +TYPE +RESOURCES/);
@@ -95,16 +90,16 @@ describe("mlz (the real binary)", () => {
     expect(aws.stdout).toMatch(/\d+ components, \d+ resources/);
   });
 
-  it("plan --engine rejects what the engine does not implement, clearly", () => {
-    expect(mlz("plan", "test/fixtures/minimal.yaml", "--engine", "cdk").code).toBe(0);
-    const gcp = mlz("plan", "test/fixtures/gcp.yaml", "--engine", "cdk");
+  it("plan --engine rejects what the engine does not implement, clearly", async () => {
+    expect((await mlz("plan", "test/fixtures/minimal.yaml", "--engine", "cdk")).code).toBe(0);
+    const gcp = await mlz("plan", "test/fixtures/gcp.yaml", "--engine", "cdk");
     expect(gcp.code).toBe(1);
     expect(gcp.stderr).toMatch(/compute \(asked by tier\) is not supported yet on gcp\/caas by the cdk engine/);
   });
 
-  it("synth reports its progress phase by phase and a summary of stacks and checks", () => {
+  it("synth reports its progress phase by phase and a summary of stacks and checks", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "mlz-")), "cdk.out");
-    const run = mlz("synth", "test/fixtures/minimal.yaml", "--out", out);
+    const run = await mlz("synth", "test/fixtures/minimal.yaml", "--out", out);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr.match(/^\[\d\/4\] .* \d+\.\ds$/gm)).toHaveLength(4);
     expect(run.stdout).toMatch(/mini-dev-platform +\d+/);
@@ -114,10 +109,10 @@ describe("mlz (the real binary)", () => {
     expect(existsSync(join(out, "manifest.json"))).toBe(true);
   });
 
-  it("synth writes nothing for an invalid spec", () => {
+  it("synth writes nothing for an invalid spec", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-"));
     const out = join(dir, "cdk.out");
-    const run = mlz("synth", "test/fixtures/invalid.yaml", "--out", out);
+    const run = await mlz("synth", "test/fixtures/invalid.yaml", "--out", out);
     expect(run.code).toBe(1);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
@@ -125,11 +120,11 @@ describe("mlz (the real binary)", () => {
 });
 
 describe("mlz workflows (the real binary)", () => {
-  it("writes each service's workflow into its repository's folder", () => {
+  it("writes each service's workflow into its repository's folder", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
     const spec = join(dir, "landing-zone.yaml");
     writeFileSync(spec, "name: shop\nregion: eu-west-1\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
-    const run = mlz("workflows", spec, "--out", join(dir, "out"), "--aws-account", "123456789012");
+    const run = await mlz("workflows", spec, "--out", join(dir, "out"), "--aws-account", "123456789012");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("wrote   orders/.github/workflows/orders.yml");
     const workflow = readFileSync(join(dir, "out", "orders", ".github", "workflows", "orders.yml"), "utf8");
@@ -137,11 +132,11 @@ describe("mlz workflows (the real binary)", () => {
     expect(workflow).toContain("id-token: write");
   });
 
-  it("on GCP with Cloud Build services writes the micro-frontends' workflows alone, naming the repository variables to set", () => {
+  it("on GCP with Cloud Build services writes the micro-frontends' workflows alone, naming the repository variables to set", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
     const spec = join(dir, "landing-zone.yaml");
     writeFileSync(spec, "name: shop\ncloud: gcp\nregion: asia-northeast3\npipelines: { repositoryOwner: acme }\nbffs: [web]\nfrontends: { shell: web, fragments: [catalog] }\nservices:\n  - name: orders\n");
-    const run = mlz("workflows", spec, "--out", join(dir, "out"));
+    const run = await mlz("workflows", spec, "--out", join(dir, "out"));
     expect(run.code, run.stderr).toBe(0);
     expect(readdirSync(join(dir, "out")).sort()).toEqual(["catalog-ui", "web-ui"]);
     expect(readFileSync(join(dir, "out", "catalog-ui", ".github", "workflows", "catalog.yml"), "utf8")).toContain('gcloud compute url-maps invalidate-cdn-cache shop-dev-frontends --path "/catalog/*" --async');
@@ -150,9 +145,9 @@ describe("mlz workflows (the real binary)", () => {
     );
   });
 
-  it("on AWS with CodePipeline services (the shop example) writes the three apps' workflows and no service workflow", () => {
+  it("on AWS with CodePipeline services (the shop example) writes the three apps' workflows and no service workflow", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
-    const run = mlz("workflows", "examples/shop/landing-zone.yaml", "--out", join(dir, "out"), "--aws-account", "123456789012");
+    const run = await mlz("workflows", "examples/shop/landing-zone.yaml", "--out", join(dir, "out"), "--aws-account", "123456789012");
     expect(run.code, run.stderr).toBe(0);
     expect(readdirSync(join(dir, "out")).sort()).toEqual(["cart-ui", "catalog-ui", "web-ui"]);
     for (const app of ["web", "catalog", "cart"]) {
@@ -164,31 +159,31 @@ describe("mlz workflows (the real binary)", () => {
     expect(run.stdout).toContain('Create the GitHub environment "prod" with required reviewers in each repository.');
   });
 
-  it("refuses --aws-account that is not an account id when writing the apps' workflows alone", () => {
+  it("refuses --aws-account that is not an account id when writing the apps' workflows alone", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
-    const run = mlz("workflows", "examples/shop/landing-zone.yaml", "--out", join(dir, "out"), "--aws-account", "12345");
+    const run = await mlz("workflows", "examples/shop/landing-zone.yaml", "--out", join(dir, "out"), "--aws-account", "12345");
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('--aws-account "12345" is not an AWS account id. Fix: pass the 12 digits of the account');
     expect(existsSync(join(dir, "out"))).toBe(false);
   });
 
-  it("on an existing cluster writes each micro-frontend's workflow and GitOps deploy/ folder, keeping a released kustomization", () => {
+  it("on an existing cluster writes each micro-frontend's workflow and GitOps deploy/ folder, keeping a released kustomization", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
     const spec = join(dir, "landing-zone.yaml");
     writeFileSync(spec, "name: shop\ncloud: kubernetes\nregion: local\npipelines: { repositoryOwner: acme }\nbffs: [web]\nfrontends: { shell: web }\nservices:\n  - name: orders\n");
-    const first = mlz("workflows", spec, "--out", join(dir, "out"));
+    const first = await mlz("workflows", spec, "--out", join(dir, "out"));
     expect(first.code, first.stderr).toBe(0);
     for (const path of ["web-ui/.github/workflows/web.yml", "web-ui/deploy/kustomization.yaml", "web-ui/deploy/deployment.yaml"]) expect(first.stdout).toContain(`wrote   ${path}`);
     const kustomization = join(dir, "out", "web-ui", "deploy", "kustomization.yaml");
     writeFileSync(kustomization, "released digest\n");
-    const second = mlz("workflows", spec, "--out", join(dir, "out"));
+    const second = await mlz("workflows", spec, "--out", join(dir, "out"));
     expect(second.stdout).toContain("kept    web-ui/deploy/kustomization.yaml");
     expect(readFileSync(kustomization, "utf8")).toBe("released digest\n");
   });
 
-  it("writes nothing and names the fix when the spec builds no GitHub pipeline", () => {
+  it("writes nothing and names the fix when the spec builds no GitHub pipeline", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
-    const run = mlz("workflows", "test/fixtures/minimal.yaml", "--out", join(dir, "out"));
+    const run = await mlz("workflows", "test/fixtures/minimal.yaml", "--out", join(dir, "out"));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/pipelines.perService is false.*Fix: set pipelines.perService: true/);
     expect(existsSync(join(dir, "out"))).toBe(false);

@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runCommand, type CommandResult } from "../command.js";
 import { LANDING_ZONE_APP_CONTEXT } from "../../lib/cdk/app-context.js";
 import { summarizeAssembly } from "../../lib/report/assembly-summary.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
@@ -16,17 +16,9 @@ const AWS_EXAMPLES = readdirSync("examples", { withFileTypes: true })
 const scratch = mkdtempSync(join(tmpdir(), "mlz-e2e-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Runs a command without blocking the worker: a long synchronous spawn starves vitest's RPC and fails the run. */
-function run(command: string, args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+/** `runCommand` without CDK's version check, which would reach the network. */
+function run(command: string, args: readonly string[]): Promise<CommandResult> {
+  return runCommand(command, args, { env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" } });
 }
 
 

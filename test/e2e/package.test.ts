@@ -1,8 +1,8 @@
-import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand, type CommandResult } from "../command.js";
 
 /**
  * The package as a consumer gets it: `npm pack` (what `files` and `exports` publish), unpacked into a
@@ -40,13 +40,20 @@ export function sessions(): pulumi.Output<string> {
 export const zone: typeof createLandingZone = createLandingZone;
 `;
 
-beforeAll(() => {
-  execFileSync("npm", ["run", "build"], { cwd: root, stdio: "pipe" });
+/** The command's stdout, or a thrown error with its output when it fails. */
+async function succeed(command: string, args: readonly string[], cwd?: string): Promise<string> {
+  const result: CommandResult = await runCommand(command, args, cwd ? { cwd } : {});
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr || result.stdout}`);
+  return result.stdout;
+}
+
+beforeAll(async () => {
+  await succeed("npm", ["run", "build"], root);
   // --ignore-scripts: prepack would build a second time.
-  const tarball = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", consumer], { cwd: root, encoding: "utf8" }).trim().split("\n").pop()!;
+  const tarball = (await succeed("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", consumer], root)).trim().split("\n").pop()!;
   const modules = join(consumer, "node_modules");
   mkdirSync(join(modules, "msa-landing-zone"), { recursive: true });
-  execFileSync("tar", ["-xzf", join(consumer, tarball), "-C", join(modules, "msa-landing-zone"), "--strip-components=1"]);
+  await succeed("tar", ["-xzf", join(consumer, tarball), "-C", join(modules, "msa-landing-zone"), "--strip-components=1"]);
   for (const entry of readdirSync(join(root, "node_modules"))) {
     if (entry !== "msa-landing-zone" && !entry.startsWith(".")) symlinkSync(join(root, "node_modules", entry), join(modules, entry));
   }
@@ -60,28 +67,28 @@ beforeAll(() => {
 }, 180_000);
 
 describe("the packed package in a consumer project", () => {
-  it("publishes the built entry points, the schema and the examples, and no sources or tests", () => {
-    const files = execFileSync("tar", ["-tzf", join(consumer, readdirSync(consumer).find((f) => f.endsWith(".tgz"))!)], { encoding: "utf8" }).split("\n");
+  it("publishes the built entry points, the schema and the examples, and no sources or tests", async () => {
+    const files = (await succeed("tar", ["-tzf", join(consumer, readdirSync(consumer).find((f) => f.endsWith(".tgz"))!)])).split("\n");
     expect(files).toEqual(expect.arrayContaining(["package/dist/lib/cdk/index.js", "package/dist/lib/cdk/index.d.ts", "package/dist/lib/pulumi/aws/index.js", "package/schema/landing-zone.schema.json", "package/examples/shop/landing-zone.yaml"]));
     expect(files.some((f) => f.startsWith("package/test/") || (f.startsWith("package/lib/") && f.endsWith(".ts")))).toBe(false);
   });
 
-  it("type-checks a CDK app and a Pulumi program importing constructs through /cdk and /pulumi/aws", () => {
-    const tsc = spawnSync(join(root, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"], { cwd: consumer, encoding: "utf8" });
+  it("type-checks a CDK app and a Pulumi program importing constructs through /cdk and /pulumi/aws", async () => {
+    const tsc = await runCommand(join(root, "node_modules/.bin/tsc"), ["-p", "tsconfig.json"], { cwd: consumer });
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
   });
 
-  it("runs the compiled CDK app: the constructs synthesize from the installed package", () => {
-    const result = spawnSync(process.execPath, ["out/cdk-app.js"], { cwd: consumer, encoding: "utf8" });
+  it("runs the compiled CDK app: the constructs synthesize from the installed package", async () => {
+    const result = await runCommand(process.execPath, ["out/cdk-app.js"], { cwd: consumer });
     expect(result.status, result.stderr).toBe(0);
     const { endpoint, types } = JSON.parse(result.stdout) as { endpoint: string; types: string[] };
     expect(endpoint).toBe("string");
     expect(types).toEqual(expect.arrayContaining(["AWS::EC2::VPC", "AWS::ElastiCache::ReplicationGroup", "AWS::SecretsManager::Secret"]));
   });
 
-  it("runs the mlz binary of the package", () => {
+  it("runs the mlz binary of the package", async () => {
     const bin = (JSON.parse(readFileSync(join(consumer, "node_modules/msa-landing-zone/package.json"), "utf8")) as { bin: Record<string, string> }).bin["mlz"]!;
-    const result = spawnSync(process.execPath, [join(consumer, "node_modules/msa-landing-zone", bin), "validate", join(root, "examples/shop/landing-zone.yaml")], { encoding: "utf8" });
+    const result = await runCommand(process.execPath, [join(consumer, "node_modules/msa-landing-zone", bin), "validate", join(root, "examples/shop/landing-zone.yaml")]);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain("valid (aws/caas, prod");
   });
