@@ -10,6 +10,7 @@ import { frontendBundleDockerfile, frontendImageName } from "../kubernetes/front
 import type { Cloud } from "../spec/types.js";
 import { aksRolloutScript, AZURE_SUBSCRIPTION_ID, appServiceReleaseScript, azureResourceGroupName, frontDoorName, frontendContainerName, scaleSetName } from "./azure-delivery.js";
 import { appConfigurationStoreId, recordReleaseScript, scaleSetReleaseScript } from "./azure-release.js";
+import { cloudBuildNames } from "./cloud-build.js";
 import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
 import type { FrontendAppPlan } from "./frontends.js";
 import { PlanError } from "./planner.js";
@@ -224,6 +225,14 @@ export const GCP_FRONTEND_VARIABLES = {
   GCP_WORKLOAD_IDENTITY_PROVIDER: "the landing zone's githubWorkloadIdentityProvider output",
   GCP_DEPLOY_SERVICE_ACCOUNT: "the app's entry of the frontendDeployAccounts output",
   GCP_FRONTEND_BUCKET: "the app's entry of the frontendBuckets output",
+} as const;
+
+/** Repository variables each service's workflow reads on GCP, with what sets them. */
+export const GCP_SERVICE_VARIABLES = {
+  GCP_WORKLOAD_IDENTITY_PROVIDER: "the landing zone's githubWorkloadIdentityProvider output",
+  GCP_ARTIFACT_REGISTRY: "the service's entry of the artifactRegistries output",
+  GCP_PUBLISH_SERVICE_ACCOUNT: "the service's entry of the publishServiceAccounts output",
+  GCP_DEPLOY_SERVICE_ACCOUNT: "the service's entry of the deployServiceAccounts output",
 } as const;
 
 /** Repository variables each service's workflow reads on Azure, with what sets them. */
@@ -442,6 +451,8 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
       // The DNS endpoint is IAM-authorized and reachable from GitHub's runners, where a private IP endpoint is not.
       { name: "Cluster credentials", uses: GITHUB_ACTIONS.gkeCredentials, with: { cluster_name: plan.cluster?.name ?? plan.name, location: plan.region, use_dns_based_endpoint: true } },
       kubectlRollout(service),
+      // After a successful rollout only: the Deployment is deployed from this secret, so `pulumi up` keeps the release.
+      { name: "Record the release", run: `printf '%s' "$IMAGE" | gcloud secrets versions add ${cloudBuildNames(plan.name, plan.environment, service).releaseSecret} --data-file=-` },
     ],
   },
   azure: {
