@@ -41,7 +41,7 @@ describe("GitHub Actions delivery plan on GCP", () => {
   it("shares its pool with the micro-frontends' deploys", () => {
     const plan = planLandingZone(github(), { engine: "pulumi" });
     expect(githubPoolId("shop", "prod")).toBe(planGcpGithubDelivery(plan)!.poolId);
-    if (plan.frontends) expect(plan.frontends.gcp.githubPoolId).toBe(planGcpGithubDelivery(plan)!.poolId);
+    expect(plan.frontends!.gcp.githubPoolId).toBe(planGcpGithubDelivery(plan)!.poolId);
   });
 
   it("is absent with Cloud Build, and off gcp", () => {
