@@ -1,8 +1,12 @@
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { GKE_DEPLOYER_PERMISSIONS } from "../../../lib/plan/gcp-github-delivery.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { GitHubServiceDelivery } from "../../../lib/pulumi/gcp/github-service-delivery.js";
 import { LandingZone } from "../../../lib/pulumi/gcp/landing-zone.js";
+import { createLandingZone } from "../../../lib/pulumi/index.js";
+import type { LandingZoneInput } from "../../../lib/spec/schema.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
 import { byType, GCP_CONFIG, MOCK_GCP_PROJECT, MOCK_GCP_PROJECT_NUMBER, runProgram, single, type RegisteredResource } from "../harness.js";
@@ -137,5 +141,21 @@ describe("GitHubServiceDelivery on its own", () => {
   it("refuses an invalid account id or a subject that is not one exact workflow", () => {
     expect(() => new GitHubServiceDelivery("x", { ...args, deploy: { ...args.deploy, accountId: "Bad" } })).toThrow(/deploy.accountId "Bad" is invalid. Fix:/);
     expect(() => new GitHubServiceDelivery("x", { ...args, publish: { ...args.publish, subject: "repo:acme/*" } })).toThrow(/publish.subject "repo:acme\/\*" is not a GitHub OIDC subject. Fix:/);
+  });
+});
+
+describe("the shop spec on gcp/caas with pipelines.provider: github-actions", () => {
+  it("builds, with the micro-frontends, one pool and a publish and deploy account per service and BFF", async () => {
+    const shop = parse(readFileSync("examples/shop/landing-zone.yaml", "utf8")) as LandingZoneInput;
+    const spec: LandingZoneInput = { ...shop, cloud: "gcp", region: REGION, tier: "caas", pipelines: { ...shop.pipelines, provider: "github-actions" } };
+    const plan = planLandingZone(spec, { engine: "pulumi" });
+    const { resources } = await runProgram(async () => void (await createLandingZone("shop", { spec })), { config: GCP_CONFIG });
+    expect(byType(resources, "msa:gcp:GitHubServiceDelivery").map((r) => r.name).sort()).toEqual(plan.services.map((s) => `shop-${s.name}-github`).sort());
+    expect(byType(resources, "msa:gcp:ServiceDelivery")).toEqual([]);
+    expect(byType(resources, "gcp:iam/workloadIdentityPool:WorkloadIdentityPool")).toHaveLength(1);
+    // The apps' deploy accounts and the services' accounts sign in through that one pool.
+    const principals = byType(resources, "gcp:serviceaccount/iAMMember:IAMMember").filter((r) => r.inputs["role"] === "roles/iam.workloadIdentityUser").map((r) => String(r.inputs["member"])).filter((m) => m.startsWith("principal://"));
+    expect(principals).toHaveLength(plan.services.length * 2 + 1 + plan.frontends!.fragments.length);
+    expect(principals.every((p) => p.startsWith(`principal://iam.googleapis.com/projects/${MOCK_GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/gh-shop-prod/subject/repo:acme-shop/`))).toBe(true);
   });
 });
