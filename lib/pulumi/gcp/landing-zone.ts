@@ -85,7 +85,9 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
  * with its Redis buffer on GKE (on VMs a LogCluster of its own, Filebeat beside each service), UserDirectory on Identity Platform, the ApiGateway (HTTPS load
  * balancer with Cloud Armor) routing to every exposed service, Monitoring, and with frontends FrontendHosting
  * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service; with a repository owner, GitHubFederation
- * so each app's workflow deploys it without a key), all children of this component.
+ * so each app's workflow deploys it without a key), per service a Cloud Build ServiceDelivery, or with
+ * `pipelines.provider: github-actions` on GKE a GitHubServiceDelivery (publish and deploy accounts behind the same
+ * GitHubFederation), all children of this component.
  *
  * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
  *
