@@ -12,6 +12,7 @@ import { aksRolloutScript, AZURE_SUBSCRIPTION_ID, appServiceReleaseScript, azure
 import { appConfigurationStoreId, recordReleaseScript, scaleSetReleaseScript } from "./azure-release.js";
 import { cloudBuildNames } from "./cloud-build.js";
 import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
+import { gcpGithubDeliveryProblems } from "./gcp-github-delivery.js";
 import type { FrontendAppPlan } from "./frontends.js";
 import { PlanError } from "./planner.js";
 import type { LandingZonePlan } from "./types.js";
@@ -327,6 +328,9 @@ export function githubWorkflowFiles(
     throw new PlanError([`pipelines.provider is "${delivery.provider}", whose pipelines run in ${plan.cloud}. Fix: set pipelines.provider: github-actions to build and deploy from GitHub`]);
   }
   if (!delivery.owner) throw new PlanError([deliveryOwnerProblem]);
+  // The GCP deploy job rolls a GKE Deployment: refused where the landing zone has no cluster to roll.
+  const unbuilt = gcpGithubDeliveryProblems(plan.spec, delivery);
+  if (unbuilt.length > 0) throw new PlanError(unbuilt);
   checkAwsAccount(options);
   const files: GeneratedFile[] = delivery.services.flatMap((service) => [
     { repository: service.source.name, path: `.github/workflows/${service.service}.yml`, content: renderWorkflow(serviceWorkflow(plan, service, options), source) },
