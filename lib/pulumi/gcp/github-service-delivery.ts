@@ -33,8 +33,9 @@ export interface GitHubServiceDeliveryArgs {
   readonly repository: { readonly name: pulumi.Input<string>; readonly location: string };
   /** Project custom role of exactly `GKE_DEPLOYER_PERMISSIONS` (`projects/<p>/roles/<id>`), held by the deploy account. */
   readonly deployerRole: pulumi.Input<string>;
-  /** The release secret created here (its latest version is the released image) and the image it starts from. */
+  /** The release secret created here (its latest version is the released image, which the deploy job adds to) and the image it starts from. */
   readonly release: ServiceDeliveryNewReleaseArgs;
+  /** The one Deployment the deploy account may roll. */
   readonly target: GitHubServiceDeliveryTargetArgs;
 }
 
