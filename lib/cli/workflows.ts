@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { frontendGitOpsFiles, gitOpsFiles } from "../kubernetes/gitops.js";
 import { PlanError, planLandingZone } from "../plan/planner.js";
 import { azurePipelineFiles } from "../plan/azure-delivery.js";
-import { AZURE_SERVICE_VARIABLES, frontendWorkflowFiles, GCP_FRONTEND_VARIABLES, githubWorkflowFiles, type GeneratedFile } from "../plan/workflows.js";
+import { AZURE_SERVICE_VARIABLES, frontendWorkflowFiles, GCP_FRONTEND_VARIABLES, GCP_SERVICE_VARIABLES, githubWorkflowFiles, type GeneratedFile } from "../plan/workflows.js";
 import { loadSpecFile, SpecError } from "../spec/index.js";
 import type { ExitCode, Io } from "./commands.js";
 import type { LandingZonePlan } from "../plan/types.js";
@@ -85,7 +85,10 @@ export function workflowsCommand(file: string, options: WorkflowsOptions, io: Io
     const azureServices = plan.cloud === "azure" && plan.delivery?.provider === "github-actions"
       ? ` In each service's repository set the variables ${Object.entries(AZURE_SERVICE_VARIABLES).map(([variable, from]) => `${variable} (${from})`).join(", ")}.`
       : "";
-    const variables = (plan.cloud === "aws" && !options.awsAccount ? " Set the repository variable AWS_ACCOUNT_ID (or pass --aws-account)." : "") + gcpFrontends + azureServices;
+    const gcpServices = plan.cloud === "gcp" && plan.delivery?.provider === "github-actions"
+      ? ` In each service's repository set the variables ${Object.entries(GCP_SERVICE_VARIABLES).map(([variable, from]) => `${variable} (${from})`).join(", ")}.`
+      : "";
+    const variables = (plan.cloud === "aws" && !options.awsAccount ? " Set the repository variable AWS_ACCOUNT_ID (or pass --aws-account)." : "") + gcpFrontends + gcpServices + azureServices;
     io.out(`${files.length} files for ${new Set(files.map((f) => f.repository)).size} repositories in ${out}.${variables} Create the GitHub environment "${plan.environment}"${plan.environment === "prod" ? " with required reviewers" : ""} in each repository.\n`);
     return 0;
   } catch (error) {

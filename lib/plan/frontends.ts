@@ -6,6 +6,7 @@
 import type { LandingZoneSpec } from "../spec/types.js";
 import { physicalName } from "./naming.js";
 import type { SourceRepositoryPlan } from "./delivery.js";
+import { githubPoolId } from "./gcp-github-delivery.js";
 
 /** CloudFront's default quota of cache behaviours per distribution (besides the default one). */
 export const MAX_CDN_BEHAVIOURS = 25;
@@ -177,8 +178,8 @@ export function planFrontends(spec: LandingZoneSpec, implementation: string): { 
         urlMapName: physicalName("gcpResource", spec.name, spec.environment, "frontends"),
         // Role ids take letters, digits, '_' and '.' only.
         invalidateRoleId: physicalName("gcpResource", spec.name, spec.environment, "cdn-invalidate").replace(/-/g, "_"),
-        // "gh-" first: pool ids may not start with "gcp-".
-        githubPoolId: physicalName("gcpPool", "gh", spec.name, spec.environment),
+        // The services' GitHub workflows sign in through the same pool.
+        githubPoolId: githubPoolId(spec.name, spec.environment),
         githubProviderId: "github",
       },
       ...(owner ? { github: spec.pipelines.githubOidcProviderArn ? { oidcProviderArn: spec.pipelines.githubOidcProviderArn } : {} } : {}),

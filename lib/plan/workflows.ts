@@ -10,7 +10,9 @@ import { frontendBundleDockerfile, frontendImageName } from "../kubernetes/front
 import type { Cloud } from "../spec/types.js";
 import { aksRolloutScript, AZURE_SUBSCRIPTION_ID, appServiceReleaseScript, azureResourceGroupName, frontDoorName, frontendContainerName, scaleSetName } from "./azure-delivery.js";
 import { appConfigurationStoreId, recordReleaseScript, scaleSetReleaseScript } from "./azure-release.js";
+import { cloudBuildNames } from "./cloud-build.js";
 import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
+import { gcpGithubDeliveryProblems } from "./gcp-github-delivery.js";
 import type { FrontendAppPlan } from "./frontends.js";
 import { PlanError } from "./planner.js";
 import type { LandingZonePlan } from "./types.js";
@@ -226,6 +228,14 @@ export const GCP_FRONTEND_VARIABLES = {
   GCP_FRONTEND_BUCKET: "the app's entry of the frontendBuckets output",
 } as const;
 
+/** Repository variables each service's workflow reads on GCP, with what sets them. */
+export const GCP_SERVICE_VARIABLES = {
+  GCP_WORKLOAD_IDENTITY_PROVIDER: "the landing zone's githubWorkloadIdentityProvider output",
+  GCP_ARTIFACT_REGISTRY: "the service's entry of the artifactRegistries output",
+  GCP_PUBLISH_SERVICE_ACCOUNT: "the service's entry of the publishServiceAccounts output",
+  GCP_DEPLOY_SERVICE_ACCOUNT: "the service's entry of the deployServiceAccounts output",
+} as const;
+
 /** Repository variables each service's workflow reads on Azure, with what sets them. */
 export const AZURE_SERVICE_VARIABLES = {
   AZURE_TENANT_ID: "the subscription's tenant",
@@ -318,6 +328,9 @@ export function githubWorkflowFiles(
     throw new PlanError([`pipelines.provider is "${delivery.provider}", whose pipelines run in ${plan.cloud}. Fix: set pipelines.provider: github-actions to build and deploy from GitHub`]);
   }
   if (!delivery.owner) throw new PlanError([deliveryOwnerProblem]);
+  // The GCP deploy job rolls a GKE Deployment: refused where the landing zone has no cluster to roll.
+  const unbuilt = gcpGithubDeliveryProblems(plan.spec, delivery);
+  if (unbuilt.length > 0) throw new PlanError(unbuilt);
   checkAwsAccount(options);
   const files: GeneratedFile[] = delivery.services.flatMap((service) => [
     { repository: service.source.name, path: `.github/workflows/${service.service}.yml`, content: renderWorkflow(serviceWorkflow(plan, service, options), source) },
@@ -442,6 +455,8 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
       // The DNS endpoint is IAM-authorized and reachable from GitHub's runners, where a private IP endpoint is not.
       { name: "Cluster credentials", uses: GITHUB_ACTIONS.gkeCredentials, with: { cluster_name: plan.cluster?.name ?? plan.name, location: plan.region, use_dns_based_endpoint: true } },
       kubectlRollout(service),
+      // After a successful rollout only: the Deployment is deployed from this secret, so `pulumi up` keeps the release.
+      { name: "Record the release", run: `printf '%s' "$IMAGE" | gcloud secrets versions add ${cloudBuildNames(plan.name, plan.environment, service).releaseSecret} --data-file=-` },
     ],
   },
   azure: {

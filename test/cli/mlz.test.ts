@@ -145,6 +145,24 @@ describe("mlz workflows (the real binary)", () => {
     );
   });
 
+  it("on GKE with GitHub Actions services writes each service's workflow and names its repository variables; refuses VMs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const spec = join(dir, "landing-zone.yaml");
+    writeFileSync(spec, "name: shop\ncloud: gcp\nregion: asia-northeast3\ntier: caas\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
+    const run = await mlz("workflows", spec, "--out", join(dir, "out"));
+    expect(run.code, run.stderr).toBe(0);
+    const workflow = readFileSync(join(dir, "out", "orders", ".github", "workflows", "orders.yml"), "utf8");
+    expect(workflow).toContain("service_account: ${{ vars.GCP_DEPLOY_SERVICE_ACCOUNT }}");
+    expect(workflow).toContain("gcloud secrets versions add shop-dev-orders-release --data-file=-");
+    expect(run.stdout).toContain(
+      "In each service's repository set the variables GCP_WORKLOAD_IDENTITY_PROVIDER (the landing zone's githubWorkloadIdentityProvider output), GCP_ARTIFACT_REGISTRY (the service's entry of the artifactRegistries output), GCP_PUBLISH_SERVICE_ACCOUNT (the service's entry of the publishServiceAccounts output), GCP_DEPLOY_SERVICE_ACCOUNT (the service's entry of the deployServiceAccounts output).",
+    );
+    writeFileSync(spec, "name: shop\ncloud: gcp\nregion: asia-northeast3\ntier: iaas\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
+    const refused = await mlz("workflows", spec, "--out", join(dir, "vms"));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/pipelines.provider "github-actions" is not built on gcp\/iaas.*Fix: set pipelines.provider: native/);
+  });
+
   it("on AWS with CodePipeline services (the shop example) writes the three apps' workflows and no service workflow", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
     const run = await mlz("workflows", "examples/shop/landing-zone.yaml", "--out", join(dir, "out"), "--aws-account", "123456789012");

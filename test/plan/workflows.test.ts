@@ -110,12 +110,14 @@ describe("GitHub Actions workflows on other targets", () => {
     const plan = planLandingZone({ ...aws, cloud: "gcp", region: "asia-northeast3", frontends: undefined });
     expect(plan.cluster!.privateEndpoint).toBe(true);
     const steps = serviceWorkflow(plan, plan.delivery!.services[0]!).jobs.deploy.steps;
-    expect(steps.map((s) => s.name)).toEqual(["Google Cloud credentials (Workload Identity Federation)", "Cluster credentials", "Roll out"]);
+    expect(steps.map((s) => s.name)).toEqual(["Google Cloud credentials (Workload Identity Federation)", "Cluster credentials", "Roll out", "Record the release"]);
     expect(steps[1]).toMatchObject({ uses: "google-github-actions/get-gke-credentials@v2", with: { cluster_name: plan.cluster!.name, location: "asia-northeast3", use_dns_based_endpoint: true } });
     expect(steps[2]!.run!.split("\n")).toEqual([
       'kubectl --namespace shop set image deployment/orders orders="$IMAGE"',
       "kubectl --namespace shop rollout status deployment/orders --timeout=600s",
     ]);
+    // Only after the rollout: the Deployment is deployed from the service's release secret, which the deploy account may add to.
+    expect(steps[3]!.run).toBe(`printf '%s' "$IMAGE" | gcloud secrets versions add shop-prod-orders-release --data-file=-`);
   });
 
   it("rolls out on AKS through run command, which reaches the private API server, and fails the step when kubectl fails", () => {

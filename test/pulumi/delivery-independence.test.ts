@@ -47,6 +47,17 @@ describe("adding a service adds its registry and pipeline, and changes nothing e
     expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:gcp:ServiceDelivery", "gcp:cloudbuild/trigger:Trigger", "gcp:artifactregistry/repository:Repository"]));
   });
 
+  it("GCP (GitHub Actions on GKE)", async () => {
+    const example = loadSpecFile("examples/gcp/landing-zone.yaml");
+    const { removed, changed, added } = await addService({ ...example, pipelines: { ...example.pipelines, perService: true, provider: "github-actions", repositoryOwner: "acme" } }, GCP_CONFIG);
+    expect(removed).toEqual([]);
+    expect(changed).toEqual([]);
+    expect(added.every((r) => r.name.includes(NEW_SERVICE))).toBe(true);
+    expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:gcp:GitHubServiceDelivery", "gcp:serviceaccount/account:Account", "gcp:serviceaccount/iAMMember:IAMMember", "gcp:artifactregistry/repository:Repository"]));
+    const accounts = added.filter((r) => r.type === "gcp:serviceaccount/account:Account").map((r) => r.inputs["accountId"]);
+    expect(accounts).toEqual(expect.arrayContaining([`shop-${NEW_SERVICE}-pub`, `shop-${NEW_SERVICE}-dep`]));
+  });
+
   it.each(["iaas", "paas"] as const)("GCP (Cloud Build on %s)", async (tier) => {
     const example = loadSpecFile("examples/gcp/landing-zone.yaml");
     const { removed, changed, pairs, added } = await addService({ ...example, tier, mesh: { ...example.mesh, kind: "none" }, pipelines: { ...example.pipelines, perService: true, repositoryOwner: "acme" } }, GCP_CONFIG);

@@ -10,7 +10,8 @@ import type { CloudSupport } from "../types.js";
  * tracing there needs logging.stack: elk. Not built on App Engine: the auth service (ESP does no ext_authz, and no proxy
  * of ours can stand between the load balancer's serverless NEG and the app). Pipelines are Cloud Build triggers
  * (lib/plan/cloud-build.ts) rolling a GKE Deployment, replacing the VMs of a managed instance group (which read the
- * released image from a secret at boot), or deploying and promoting an App Engine version.
+ * released image from a secret at boot), or deploying and promoting an App Engine version. GitHub Actions pipelines
+ * (lib/plan/gcp-github-delivery.ts) deploy to GKE only: the planner refuses them on iaas and paas.
  */
 export const PULUMI_GCP_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],

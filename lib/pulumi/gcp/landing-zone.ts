@@ -12,6 +12,7 @@ import { usesCentralCollector } from "../../plan/trace-collector.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { cloudBuildNames, INSTANCE_GROUP_ROLLER_PERMISSIONS, instanceGroupRollerRoleId, workerPoolName } from "../../plan/cloud-build.js";
 import { repositoryFullName, type ServiceDeliveryPlan } from "../../plan/delivery.js";
+import { GKE_DEPLOYER_PERMISSIONS, planGcpGithubDelivery } from "../../plan/gcp-github-delivery.js";
 import { gcpImage, gcpLabels, gcpServiceAccountId } from "../../plan/gcp.js";
 import { planLandingZone } from "../../plan/planner.js";
 import type { LandingZonePlan } from "../../plan/types.js";
@@ -31,6 +32,7 @@ import { EventStore } from "./event-store.js";
 import { FirestoreStore } from "./firestore-store.js";
 import { FrontendHosting } from "./frontend-hosting.js";
 import { GitHubFederation } from "./github-federation.js";
+import { GitHubServiceDelivery } from "./github-service-delivery.js";
 import { MessageBroker, PUBSUB_TOPICS_ENV } from "./message-broker.js";
 import { Monitoring } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
@@ -83,7 +85,9 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
  * with its Redis buffer on GKE (on VMs a LogCluster of its own, Filebeat beside each service), UserDirectory on Identity Platform, the ApiGateway (HTTPS load
  * balancer with Cloud Armor) routing to every exposed service, Monitoring, and with frontends FrontendHosting
  * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service; with a repository owner, GitHubFederation
- * so each app's workflow deploys it without a key), all children of this component.
+ * so each app's workflow deploys it without a key), per service a Cloud Build ServiceDelivery, or with
+ * `pipelines.provider: github-actions` on GKE a GitHubServiceDelivery (publish and deploy accounts behind the same
+ * GitHubFederation), all children of this component.
  *
  * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
  *
@@ -110,7 +114,7 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly monitoring?: Monitoring;
   /** The micro-frontends' buckets and CDN, when the plan has `frontends`. */
   readonly frontends?: FrontendHosting;
-  /** GitHub Actions' keyless sign-in, when frontends have a repository owner to trust. */
+  /** GitHub Actions' keyless sign-in (one pool for services and frontends), when GitHub workflows deploy the services or the frontends. */
   readonly github?: GitHubFederation;
   /** One orchestrator per saga, in spec order. */
   readonly sagas: readonly SagaOrchestrator[];
@@ -120,6 +124,8 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly services: ReadonlyMap<string, ServiceComponent>;
   /** Service or BFF name → its Cloud Build trigger and account, with `pipelines.perService` (native): it rolls the GKE Deployment, replaces the managed instance group's VMs or deploys the App Engine service, by tier. */
   readonly deliveries: ReadonlyMap<string, ServiceDelivery>;
+  /** Service or BFF name → its GitHub Actions publish and deploy accounts, with `pipelines.provider: github-actions` (GKE). */
+  readonly githubDeliveries: ReadonlyMap<string, GitHubServiceDelivery>;
   /** The private pool every build runs in, when the cluster's endpoint is private. */
   readonly buildPool?: BuildWorkerPool;
 
@@ -144,9 +150,6 @@ export class LandingZone extends pulumi.ComponentResource {
     checkAccountIds(plan);
     const meshChecked = plan.decisions.find((d) => (d.capability === "tokens" || d.capability === "authService") && plan.tier === "caas" && !plan.mesh);
     if (meshChecked) throw new Error(`LandingZone gateway.auth: on GKE the ${meshChecked.capability === "tokens" ? "JWT" : "auth service"} checks run in the Istio mesh, but mesh.kind is none. Fix: set mesh.kind: istio, or gateway.auth: none`);
-    if (plan.delivery?.provider === "github-actions") {
-      throw new Error(`LandingZone pipelines.provider: "github-actions" is not built on gcp (no Workload Identity Federation for GitHub is created). Fix: set pipelines.provider: native (Cloud Build), or pipelines.perService: false and run \`mlz workflows\` against a federation of your own`);
-    }
     const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
     if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
     const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
@@ -227,12 +230,32 @@ export class LandingZone extends pulumi.ComponentResource {
       plan.tier === "paas" ? new AppEngineApplication(`${name}-app-engine`, { region: plan.region, ...(args.existingAppEngine ? { existing: args.existingAppEngine } : {}) }, parent) : undefined;
     const databases = new Map<string, ServiceDatabase>();
     const deliveries = new Map<string, ServiceDelivery>();
+    const githubDeliveries = new Map<string, GitHubServiceDelivery>();
+    const cloudBuild = plan.delivery?.provider === "native";
+    const githubPlan = planGcpGithubDelivery(plan);
+    // One pool for services and frontends: the GitHub provider admits only the owner's repositories.
+    const githubOwner = githubPlan ? plan.delivery!.owner : plan.frontends?.shell.source.owner;
+    if (githubOwner) this.github = new GitHubFederation(`${name}-github`, { owner: githubOwner, poolId: githubPlan?.poolId ?? plan.frontends!.gcp.githubPoolId, providerId: githubPlan?.providerId ?? plan.frontends!.gcp.githubProviderId }, parent);
+    const deployerRole =
+      githubPlan && platform
+        ? new gcp.projects.IAMCustomRole(
+            `${name}-gke-deployer`,
+            {
+              roleId: githubPlan.deployerRoleId,
+              title: `Connect to the GKE cluster from GitHub (${prefix})`,
+              description: "Held by each service's GitHub deploy account; its Kubernetes Role names one Deployment",
+              permissions: [...GKE_DEPLOYER_PERMISSIONS],
+              stage: "GA",
+            },
+            parent,
+          )
+        : undefined;
     // One pool for every service: its workers sit in the subnet the private endpoint authorizes.
-    const pool = platform && plan.delivery && plan.cluster!.privateEndpoint ? new BuildWorkerPool(`${name}-builds`, { name: workerPoolName(plan.name, plan.environment), region: plan.region, subnetworkId: network.subnetworkId }, parent) : undefined;
+    const pool = platform && cloudBuild && plan.cluster!.privateEndpoint ? new BuildWorkerPool(`${name}-builds`, { name: workerPoolName(plan.name, plan.environment), region: plan.region, subnetworkId: network.subnetworkId }, parent) : undefined;
     if (pool) this.buildPool = pool;
     // One role for every VM pipeline; each account holds it only on its own group (a condition on the group's name).
     const rollerRole =
-      plan.delivery && plan.tier === "iaas"
+      cloudBuild && plan.tier === "iaas"
         ? new gcp.projects.IAMCustomRole(
             `${name}-mig-roller`,
             {
@@ -304,7 +327,8 @@ export class LandingZone extends pulumi.ComponentResource {
       };
       const repository = { url: this.registry.repositoryUrls[service.repository]!, name: this.registry.repositoryNames[service.repository]! };
       const registry = this.serviceRegistry?.link;
-      const planned = plan.delivery?.services.find((s) => s.service === service.name);
+      const planned = cloudBuild ? plan.delivery?.services.find((s) => s.service === service.name) : undefined;
+      const githubPlanned = githubPlan?.services.find((s) => s.service === service.name);
       const names = planned ? cloudBuildNames(plan.name, plan.environment, planned) : undefined;
       // VMs and App Engine read their release secret themselves, so it is created with them and their pipeline comes after.
       const release = names ? { release: { secretId: names.releaseSecret, retain } } : {};
@@ -313,6 +337,24 @@ export class LandingZone extends pulumi.ComponentResource {
       let delivery: ServiceDelivery | undefined;
       let component: ServiceComponent;
       if (platform) {
+        const fromGithub =
+          githubPlanned && deployerRole && this.github
+            ? new GitHubServiceDelivery(
+                `${name}-${service.name}-github`,
+                {
+                  serviceName: service.name,
+                  workloadIdentityPoolName: this.github.poolName,
+                  publish: { accountId: githubPlanned.publishAccountId, subject: githubPlanned.publishSubject },
+                  deploy: { accountId: githubPlanned.deployAccountId, subject: githubPlanned.deploySubject },
+                  repository: { name: repository.name, location: plan.region },
+                  deployerRole: deployerRole.name,
+                  release: { secretId: githubPlanned.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)), retain },
+                  target: { namespace: githubPlanned.namespace, deployment: githubPlanned.deployment, rbac: { provider: platform.provider, labels: labelsFor(plan, service.name), dependsOn: [...platform.ready] } },
+                },
+                parent,
+              )
+            : undefined;
+        if (fromGithub) githubDeliveries.set(service.name, fromGithub);
         delivery = planned
           ? deliver({
               clusterName: platform.clusterName,
@@ -333,7 +375,7 @@ export class LandingZone extends pulumi.ComponentResource {
             workloadPool: platform.workloadPool,
             repositoryUrl: repository.url,
             // The pipeline records each release, so `pulumi up` keeps the released image.
-            ...(delivery ? { image: delivery.releasedImage } : {}),
+            ...(delivery ? { image: delivery.releasedImage } : fromGithub ? { image: fromGithub.releasedImage } : {}),
             dependsOn: [...platform.ready],
           },
           parent,
@@ -385,6 +427,7 @@ export class LandingZone extends pulumi.ComponentResource {
     this.services = services;
     this.databases = databases;
     this.deliveries = deliveries;
+    this.githubDeliveries = githubDeliveries;
 
     this.sagas = plan.spec.sagas.map(
       (saga) =>
@@ -412,9 +455,6 @@ export class LandingZone extends pulumi.ComponentResource {
     }
     if (plan.frontends) {
       const bff = plan.frontends.shellBff;
-      const owner = plan.frontends.shell.source.owner;
-      // With a repository owner, each app's repository deploys it from its environment without a key.
-      if (owner) this.github = new GitHubFederation(`${name}-github`, { owner, poolId: plan.frontends.gcp.githubPoolId, providerId: plan.frontends.gcp.githubProviderId }, parent);
       this.frontends = new FrontendHosting(
         `${name}-frontends`,
         {
@@ -429,8 +469,8 @@ export class LandingZone extends pulumi.ComponentResource {
         parent,
       );
       this.frontendsUrl = this.frontends.url;
-      if (this.github) this.githubWorkloadIdentityProvider = this.github.providerName;
     }
+    if (this.github) this.githubWorkloadIdentityProvider = this.github.providerName;
     if (asked.has("monitoring")) {
       this.monitoring = new Monitoring(`${name}-monitoring`, { plan, backendServiceNames: this.gateway.backendServiceNames, namePrefix: prefix, labels }, parent);
     }
@@ -461,6 +501,14 @@ export class LandingZone extends pulumi.ComponentResource {
       // The repository variables of each app's workflow: GCP_DEPLOY_SERVICE_ACCOUNT and GCP_FRONTEND_BUCKET by app.
       ...(this.frontends ? { frontendDeployAccounts: this.frontends.deployAccountEmails, frontendBuckets: this.frontends.bucketNames } : {}),
       ...(this.githubWorkloadIdentityProvider ? { githubWorkloadIdentityProvider: this.githubWorkloadIdentityProvider } : {}),
+      // The repository variables of each service's workflow (GCP_SERVICE_VARIABLES), by service.
+      ...(this.githubDeliveries.size > 0
+        ? {
+            publishServiceAccounts: pulumi.output(Object.fromEntries([...this.githubDeliveries].map(([service, d]) => [service, d.publishEmail]))),
+            deployServiceAccounts: pulumi.output(Object.fromEntries([...this.githubDeliveries].map(([service, d]) => [service, d.deployEmail]))),
+            artifactRegistries: pulumi.output(Object.fromEntries([...this.githubDeliveries.keys()].map((service) => [service, this.registry.repositoryUrls[this.plan.services.find((s) => s.name === service)!.repository]!]))),
+          }
+        : {}),
     };
   }
 }
@@ -591,7 +639,13 @@ function checkAccountIds(plan: LandingZonePlan): void {
     }
   }
   for (const saga of plan.spec.sagas) claim(`saga-${saga.name}`, `sagas[${saga.name}]`);
-  for (const delivery of plan.delivery?.services ?? []) claim(`${delivery.service}-cd`, `the Cloud Build account of ${delivery.service}`);
+  const github = plan.delivery?.provider === "github-actions";
+  for (const delivery of plan.delivery?.services ?? []) {
+    if (github) {
+      claim(`${delivery.service}-pub`, `the GitHub publish account of ${delivery.service}`);
+      claim(`${delivery.service}-dep`, `the GitHub deploy account of ${delivery.service}`);
+    } else claim(`${delivery.service}-cd`, `the Cloud Build account of ${delivery.service}`);
+  }
   for (const app of plan.frontends ? [plan.frontends.shell, ...plan.frontends.fragments] : []) claim(`ui-${app.name}`, `the deploy account of frontend ${app.name}`);
 }
 
