@@ -168,28 +168,57 @@ export interface InstanceGroupReleaseOptions {
   readonly zoneCount: number;
 }
 
+/** The one managed instance group a release replaces, and its release secret. */
+export interface InstanceGroupReleaseTarget {
+  /** Name of the regional managed instance group. */
+  readonly group: string;
+  readonly region: string;
+  /** Secret Manager secret the VMs read their image from at boot. */
+  readonly releaseSecret: string;
+  /** Number of zones the regional group spans ({@link instanceGroupRollout}). */
+  readonly zoneCount: number;
+}
+
 /**
- * The steps of a VM service's build: {@link cloudBuildSteps} whose deploy adds the digest to the
- * release secret the VMs read at boot, replaces the VMs of its one managed instance group (the
- * template never changes per release) and waits until the group is stable. When the replace or the
- * wait fails, it adds the previous image back, replaces again and fails the build.
+ * The bash that releases `image` to a VM service, run by Cloud Build and by the GitHub deploy job alike:
+ * add it to the release secret the VMs read at boot, replace the VMs of the one managed instance group
+ * (the template never changes per release) and wait until the group is stable. When the replace or the
+ * wait fails, it adds the previous image back, replaces again and fails. `dollar` is how a shell `$` is
+ * written: `$$` inside a Cloud Build step, whose substitutions would otherwise take it.
  */
-export function instanceGroupReleaseSteps(options: InstanceGroupReleaseOptions): CloudBuildStepPlan[] {
-  const s = (key: keyof typeof INSTANCE_GROUP_SUBSTITUTIONS) => ref(INSTANCE_GROUP_SUBSTITUTIONS[key]);
-  const { maxSurge, maxUnavailable } = instanceGroupRollout(options.zoneCount);
-  const group = `"${s("group")}" --region "${s("region")}"`;
-  return cloudBuildSteps(options.testCommand, [
-    `PREVIOUS="$$(gcloud secrets versions access latest --secret "${s("release")}")"`,
+export function instanceGroupReleaseScript(target: InstanceGroupReleaseTarget, image: string, dollar: "$" | "$$" = "$"): string[] {
+  const d = dollar;
+  const { maxSurge, maxUnavailable } = instanceGroupRollout(target.zoneCount);
+  const group = `"${target.group}" --region "${target.region}"`;
+  return [
+    `PREVIOUS="${d}(gcloud secrets versions access latest --secret "${target.releaseSecret}")"`,
     "release() {",
-    `  printf '%s' "$$1" | gcloud secrets versions add "${s("release")}" --data-file=- &&`,
+    `  printf '%s' "${d}1" | gcloud secrets versions add "${target.releaseSecret}" --data-file=- &&`,
     `  gcloud compute instance-groups managed rolling-action replace ${group} --max-surge ${maxSurge} --max-unavailable ${maxUnavailable} &&`,
     `  gcloud compute instance-groups managed wait-until ${group} --stable --timeout ${DELIVERY_SETTINGS.rolloutTimeoutSeconds}`,
     "}",
-    'if release "$$IMAGE"; then exit 0; fi',
-    `echo "Release of $$IMAGE failed: rolling ${s("group")} back to $$PREVIOUS"`,
-    `release "$$PREVIOUS" || echo "Rolling ${s("group")} back failed too: check the group by hand"`,
+    `if release "${image}"; then exit 0; fi`,
+    `echo "Release of ${image} failed: rolling ${target.group} back to ${d}PREVIOUS"`,
+    `release "${d}PREVIOUS" || echo "Rolling ${target.group} back failed too: check the group by hand"`,
     "exit 1",
-  ]);
+  ];
+}
+
+/**
+ * The steps of a VM service's build: {@link cloudBuildSteps} whose deploy is {@link instanceGroupReleaseScript}
+ * on the trigger's substitutions.
+ */
+export function instanceGroupReleaseSteps(options: InstanceGroupReleaseOptions): CloudBuildStepPlan[] {
+  const s = (key: keyof typeof INSTANCE_GROUP_SUBSTITUTIONS) => ref(INSTANCE_GROUP_SUBSTITUTIONS[key]);
+  return cloudBuildSteps(options.testCommand, instanceGroupReleaseScript({ group: s("group"), region: s("region"), releaseSecret: s("release"), zoneCount: options.zoneCount }, "$$IMAGE", "$$"));
+}
+
+/**
+ * Name of a VM service's regional managed instance group when GitHub Actions releases it (the workflow
+ * names it; 1-63 lowercase letters, digits and '-'). Cloud Build reads the created group's name instead.
+ */
+export function instanceGroupManagerName(zone: string, environment: string, service: string): string {
+  return physicalName("kubernetes", zone, environment, service, "vms");
 }
 
 /** What an App Engine service's release needs: the app.yaml of its versions and the digest of their settings. */

@@ -4,7 +4,7 @@
  * micro-frontends), and per service a publish and a deploy account, each impersonable by one OIDC subject.
  */
 import type { LandingZoneSpec } from "../spec/types.js";
-import { CLOUD_BUILD_ROLES, cloudBuildNames } from "./cloud-build.js";
+import { CLOUD_BUILD_ROLES, cloudBuildNames, instanceGroupManagerName, instanceGroupRollerRoleId } from "./cloud-build.js";
 import type { DeliveryPlan } from "./delivery.js";
 import { gcpServiceAccountId } from "./gcp.js";
 import { physicalName } from "./naming.js";
@@ -18,6 +18,8 @@ export const GCP_GITHUB_ROLES = {
   impersonate: "roles/iam.workloadIdentityUser",
   /** Deploy account, on the service's own release secret: the deploy job records the digest it rolled out. */
   recordRelease: CLOUD_BUILD_ROLES.releaseWriter,
+  /** Deploy account on VMs, on the service's own release secret: a failed replace reads the image it rolls back to. */
+  readRelease: CLOUD_BUILD_ROLES.releaseReader,
 } as const;
 
 /**
@@ -49,13 +51,16 @@ export interface GcpGithubServicePlan {
   /** The one Deployment the deploy account may roll (the delivery plan's target). */
   readonly namespace: string;
   readonly deployment: string;
-  /** Secret Manager secret holding the released image, which the Deployment is deployed from. */
+  /** Secret Manager secret holding the released image, which the Deployment is deployed from (VMs read it at boot). */
   readonly releaseSecret: string;
+  /** On VMs (iaas): the one regional managed instance group the deploy job replaces, named at plan time for the workflow. */
+  readonly instanceGroup?: string;
 }
 
 export interface GcpGithubDeliveryPlan {
   readonly poolId: string;
   readonly providerId: string;
+  /** The deploy accounts' custom role: the GKE deployer, or on VMs the instance group roller Cloud Build's accounts hold too. */
   readonly deployerRoleId: string;
   readonly services: readonly GcpGithubServicePlan[];
 }
@@ -67,7 +72,7 @@ export function planGcpGithubDelivery(plan: LandingZonePlan): GcpGithubDeliveryP
   return {
     poolId: githubPoolId(plan.name, plan.environment),
     providerId: "github",
-    deployerRoleId: gkeDeployerRoleId(plan.name, plan.environment),
+    deployerRoleId: plan.tier === "iaas" ? instanceGroupRollerRoleId(plan.name, plan.environment) : gkeDeployerRoleId(plan.name, plan.environment),
     services: delivery.services.map((service) => ({
       service: service.service,
       publishAccountId: gcpServiceAccountId(plan.name, `${service.service}-pub`),
@@ -78,14 +83,15 @@ export function planGcpGithubDelivery(plan: LandingZonePlan): GcpGithubDeliveryP
       namespace: service.deploy.namespace,
       deployment: service.deploy.deployment,
       releaseSecret: cloudBuildNames(plan.name, plan.environment, service).releaseSecret,
+      ...(plan.tier === "iaas" ? { instanceGroup: instanceGroupManagerName(plan.name, plan.environment, service.service) } : {}),
     })),
   };
 }
 
-/** What GitHub delivery on GCP does not build yet: only GKE rollouts are. */
+/** What GitHub delivery on GCP does not build yet: App Engine releases (GKE rollouts and VM replaces are). */
 export function gcpGithubDeliveryProblems(spec: LandingZoneSpec, delivery: DeliveryPlan): string[] {
-  if (spec.cloud !== "gcp" || delivery.provider !== "github-actions" || spec.tier === "caas") return [];
+  if (spec.cloud !== "gcp" || delivery.provider !== "github-actions" || spec.tier !== "paas") return [];
   return [
-    `pipelines.provider "github-actions" is not built on gcp/${spec.tier} (GitHub workflows deploy only to GKE on gcp). Fix: set pipelines.provider: native (Cloud Build), tier: caas, or pipelines.perService: false`,
+    `pipelines.provider "github-actions" is not built on gcp/${spec.tier} (GitHub workflows deploy to GKE and VMs on gcp, not App Engine). Fix: set pipelines.provider: native (Cloud Build), tier: caas or iaas, or pipelines.perService: false`,
   ];
 }

@@ -10,7 +10,7 @@ import { frontendBundleDockerfile, frontendImageName } from "../kubernetes/front
 import type { Cloud } from "../spec/types.js";
 import { aksRolloutScript, AZURE_SUBSCRIPTION_ID, appServiceReleaseScript, azureResourceGroupName, frontDoorName, frontendContainerName, scaleSetName } from "./azure-delivery.js";
 import { appConfigurationStoreId, recordReleaseScript, scaleSetReleaseScript } from "./azure-release.js";
-import { cloudBuildNames } from "./cloud-build.js";
+import { cloudBuildNames, instanceGroupManagerName, instanceGroupReleaseScript } from "./cloud-build.js";
 import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
 import { gcpGithubDeliveryProblems } from "./gcp-github-delivery.js";
 import type { FrontendAppPlan } from "./frontends.js";
@@ -328,7 +328,7 @@ export function githubWorkflowFiles(
     throw new PlanError([`pipelines.provider is "${delivery.provider}", whose pipelines run in ${plan.cloud}. Fix: set pipelines.provider: github-actions to build and deploy from GitHub`]);
   }
   if (!delivery.owner) throw new PlanError([deliveryOwnerProblem]);
-  // The GCP deploy job rolls a GKE Deployment: refused where the landing zone has no cluster to roll.
+  // The GCP deploy job rolls a GKE Deployment or replaces VMs: refused on App Engine.
   const unbuilt = gcpGithubDeliveryProblems(plan.spec, delivery);
   if (unbuilt.length > 0) throw new PlanError(unbuilt);
   checkAwsAccount(options);
@@ -436,8 +436,9 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
   gcp: {
     buildPermissions: { "id-token": "write" },
     deployPermissions: { "id-token": "write" },
-    // Artifact Registry's path (project, repository) comes from the landing zone's outputs.
-    imageRepository: (_plan, service) => `\${{ vars.GCP_ARTIFACT_REGISTRY }}/${service.service}`,
+    // Artifact Registry's path (project, repository) comes from the landing zone's outputs; the image is named
+    // after its repository, as Cloud Build pushes it and as the VMs accept it at boot.
+    imageRepository: (_plan, service) => `\${{ vars.GCP_ARTIFACT_REGISTRY }}/${service.registry}`,
     login: (plan) => [
       {
         name: "Google Cloud credentials (Workload Identity Federation)",
@@ -446,18 +447,27 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
       },
       { name: "Artifact Registry login", run: `gcloud auth configure-docker ${plan.region}-docker.pkg.dev --quiet` },
     ],
-    deploy: (plan, service) => [
-      {
+    deploy: (plan, service) => {
+      const login: WorkflowStep = {
         name: "Google Cloud credentials (Workload Identity Federation)",
         uses: GITHUB_ACTIONS.gcpAuth,
         with: { workload_identity_provider: "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}", service_account: "${{ vars.GCP_DEPLOY_SERVICE_ACCOUNT }}" },
-      },
-      // The DNS endpoint is IAM-authorized and reachable from GitHub's runners, where a private IP endpoint is not.
-      { name: "Cluster credentials", uses: GITHUB_ACTIONS.gkeCredentials, with: { cluster_name: plan.cluster?.name ?? plan.name, location: plan.region, use_dns_based_endpoint: true } },
-      kubectlRollout(service),
-      // After a successful rollout only: the Deployment is deployed from this secret, so `pulumi up` keeps the release.
-      { name: "Record the release", run: `printf '%s' "$IMAGE" | gcloud secrets versions add ${cloudBuildNames(plan.name, plan.environment, service).releaseSecret} --data-file=-` },
-    ],
+      };
+      const releaseSecret = cloudBuildNames(plan.name, plan.environment, service).releaseSecret;
+      if (plan.tier === "iaas") {
+        const group = instanceGroupManagerName(plan.name, plan.environment, service.service);
+        // The VMs read the secret at boot: the script records first, replaces them and rolls back itself, as Cloud Build's does.
+        return [login, { name: "Release to the instance group", run: instanceGroupReleaseScript({ group, region: plan.region, releaseSecret, zoneCount: plan.network.availabilityZones.length }, "$IMAGE").join("\n") }];
+      }
+      return [
+        login,
+        // The DNS endpoint is IAM-authorized and reachable from GitHub's runners, where a private IP endpoint is not.
+        { name: "Cluster credentials", uses: GITHUB_ACTIONS.gkeCredentials, with: { cluster_name: plan.cluster?.name ?? plan.name, location: plan.region, use_dns_based_endpoint: true } },
+        kubectlRollout(service),
+        // After a successful rollout only: the Deployment is deployed from this secret, so `pulumi up` keeps the release.
+        { name: "Record the release", run: `printf '%s' "$IMAGE" | gcloud secrets versions add ${releaseSecret} --data-file=-` },
+      ];
+    },
   },
   azure: {
     buildPermissions: { "id-token": "write" },

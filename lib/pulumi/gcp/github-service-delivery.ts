@@ -5,11 +5,16 @@ import { deploymentRollerRbac } from "../../kubernetes/delivery.js";
 import { GCP_GITHUB_ROLES } from "../../plan/gcp-github-delivery.js";
 import { applyManifests } from "../kubernetes/add-on.js";
 import { githubSubjectMember } from "./github-federation.js";
-import { createReleaseSecret, type ServiceDeliveryNewReleaseArgs } from "./service-delivery.js";
+import { createReleaseSecret, instanceGroupCondition, latestRelease, type ServiceDeliveryExistingReleaseArgs, type ServiceDeliveryNewReleaseArgs } from "./service-delivery.js";
 import { projectOf } from "./project.js";
 
 /** The one GKE Deployment the deploy job rolls. */
 export interface GitHubServiceDeliveryTargetArgs {
+  /**
+   * A GKE Deployment.
+   * @default "gke"
+   */
+  readonly kind?: "gke";
   readonly namespace: string;
   readonly deployment: string;
   /**
@@ -17,6 +22,14 @@ export interface GitHubServiceDeliveryTargetArgs {
    * @default - not applied: bind the deploy account's email yourself (`deploymentRollerRbac`)
    */
   readonly rbac?: { readonly provider: k8s.Provider; readonly labels?: Readonly<Record<string, string>>; readonly dependsOn?: pulumi.Input<pulumi.Resource>[] };
+}
+
+/** The one regional managed instance group whose VMs the deploy job replaces (they read the release secret at boot). */
+export interface GitHubServiceDeliveryInstanceGroupArgs {
+  readonly kind: "instance-group";
+  /** Name of the group: planned (`instanceGroupManagerName`), since the workflow names it. */
+  readonly instanceGroupManager: pulumi.Input<string>;
+  readonly region: string;
 }
 
 /** Arguments of {@link GitHubServiceDelivery}. */
@@ -31,21 +44,30 @@ export interface GitHubServiceDeliveryArgs {
   readonly deploy: { readonly accountId: string; readonly subject: string };
   /** The service's Artifact Registry repository: the only one the publish account may write. */
   readonly repository: { readonly name: pulumi.Input<string>; readonly location: string };
-  /** Project custom role of exactly `GKE_DEPLOYER_PERMISSIONS` (`projects/<p>/roles/<id>`), held by the deploy account. */
+  /**
+   * Project custom role held by the deploy account: exactly `GKE_DEPLOYER_PERMISSIONS` for a Deployment, or
+   * `INSTANCE_GROUP_ROLLER_PERMISSIONS` for VMs, then conditioned on the one group's name (`projects/<p>/roles/<id>`).
+   */
   readonly deployerRole: pulumi.Input<string>;
-  /** The release secret created here (its latest version is the released image, which the deploy job adds to) and the image it starts from. */
-  readonly release: ServiceDeliveryNewReleaseArgs;
-  /** The one Deployment the deploy account may roll. */
-  readonly target: GitHubServiceDeliveryTargetArgs;
+  /**
+   * The release secret (its latest version is the released image, which the deploy job adds to): created here
+   * with the image it starts from, or the one the VMs' component created and reads at boot.
+   */
+  readonly release: ServiceDeliveryNewReleaseArgs | ServiceDeliveryExistingReleaseArgs;
+  /** The one Deployment the deploy account may roll, or the one managed instance group whose VMs it may replace. */
+  readonly target: GitHubServiceDeliveryTargetArgs | GitHubServiceDeliveryInstanceGroupArgs;
 }
 
 /**
- * A service's delivery from GitHub Actions onto GKE, with no key: a publish account that may only write
+ * A service's delivery from GitHub Actions onto GKE or VMs, with no key: a publish account that may only write
  * the service's own Artifact Registry repository, impersonable (`roles/iam.workloadIdentityUser`) only by
  * the workflow of its repository's branch, and a deploy account impersonable only from the repository's
  * GitHub environment, holding the deployer custom role (cluster get, credentials, and connect through the
  * DNS endpoint), version adder on its own release secret, and inside the cluster an RBAC Role on its one
- * Deployment bound to its email. No cost beyond the release secret (Secret Manager bills per version).
+ * Deployment bound to its email. On VMs (`target.kind` "instance-group") the deploy account instead holds,
+ * as Cloud Build's account does, the instance group roller role conditioned on its one group's name, and
+ * version adder and reader on the release secret (a failed replace rolls back to the previous image).
+ * No cost beyond the release secret (Secret Manager bills per version).
  *
  * @example
  * const orders = new GitHubServiceDelivery("orders-github", {
@@ -57,11 +79,16 @@ export interface GitHubServiceDeliveryArgs {
  *   release: { secretId: "shop-prod-orders-release", initialImage: image, retain: true },
  *   target: { namespace: "shop", deployment: "orders", rbac: { provider: platform.provider } },
  * });
+ * // On VMs, the InstanceGroupService (release: { secretId }, instanceGroupManagerName) creates the secret its VMs read at boot:
+ * new GitHubServiceDelivery("payments-github", {
+ *   ...common, deployerRole: migRoller.name, release: { secret: payments.release!.secret },
+ *   target: { kind: "instance-group", instanceGroupManager: "shop-prod-payments-vms", region: "asia-northeast3" },
+ * });
  */
 export class GitHubServiceDelivery extends pulumi.ComponentResource {
   readonly publishEmail: pulumi.Output<string>;
   readonly deployEmail: pulumi.Output<string>;
-  /** The image the deploy job released last; deploy the Deployment with it. */
+  /** The image the deploy job released last; deploy the Deployment with it (VMs read it themselves). */
   readonly releasedImage: pulumi.Output<string>;
   readonly nodes: {
     readonly publishAccount: gcp.serviceaccount.Account;
@@ -69,9 +96,13 @@ export class GitHubServiceDelivery extends pulumi.ComponentResource {
     readonly publishImpersonation: gcp.serviceaccount.IAMMember;
     readonly deployImpersonation: gcp.serviceaccount.IAMMember;
     readonly repositoryWriter: gcp.artifactregistry.RepositoryIamMember;
+    /** The deployer role on the project: unconditioned for GKE (its RBAC Role narrows it), conditioned on the group for VMs. */
     readonly clusterAccess: gcp.projects.IAMMember;
-    readonly releaseSecret: gcp.secretmanager.Secret;
+    /** The release secret, when created here. */
+    readonly releaseSecret?: gcp.secretmanager.Secret;
     readonly releaseWriter: gcp.secretmanager.SecretIamMember;
+    /** Reads the previous release to roll back to (VMs). */
+    readonly releaseReader?: gcp.secretmanager.SecretIamMember;
     readonly rbac?: pulumi.Resource;
   };
 
@@ -97,23 +128,43 @@ export class GitHubServiceDelivery extends pulumi.ComponentResource {
       { location: args.repository.location, repository: args.repository.name, role: GCP_GITHUB_ROLES.publish, member: publishAccount.member },
       parent,
     );
-    const clusterAccess = new gcp.projects.IAMMember(`${name}-cluster`, { project: project.id, role: args.deployerRole, member: deployAccount.member }, parent);
-    const release = createReleaseSecret(`${name}-release`, { serviceName: args.serviceName, secretId: args.release.secretId, initialImage: args.release.initialImage, ...(args.release.retain ? { retain: true } : {}) }, this);
-    const releaseWriter = new gcp.secretmanager.SecretIamMember(`${name}-release-writer`, { secretId: release.secret, role: GCP_GITHUB_ROLES.recordRelease, member: deployAccount.member }, parent);
-    const rbacArgs = args.target.rbac;
+    const target = args.target;
+    const clusterAccess =
+      target.kind === "instance-group"
+        ? new gcp.projects.IAMMember(`${name}-instance-group`, { project: project.id, role: args.deployerRole, member: deployAccount.member, condition: instanceGroupCondition(project.id, target.region, target.instanceGroupManager, args.serviceName) }, parent)
+        : new gcp.projects.IAMMember(`${name}-cluster`, { project: project.id, role: args.deployerRole, member: deployAccount.member }, parent);
+    const created = "secretId" in args.release ? createReleaseSecret(`${name}-release`, { serviceName: args.serviceName, secretId: args.release.secretId, initialImage: args.release.initialImage, ...(args.release.retain ? { retain: true } : {}) }, this) : undefined;
+    const secret = created ? created.secret : pulumi.output((args.release as ServiceDeliveryExistingReleaseArgs).secret);
+    const releaseWriter = new gcp.secretmanager.SecretIamMember(`${name}-release-writer`, { secretId: secret, role: GCP_GITHUB_ROLES.recordRelease, member: deployAccount.member }, parent);
+    const releaseReader =
+      target.kind === "instance-group" ? new gcp.secretmanager.SecretIamMember(`${name}-release-reader`, { secretId: secret, role: GCP_GITHUB_ROLES.readRelease, member: deployAccount.member }, parent) : undefined;
+    const deployment = target.kind === "instance-group" ? undefined : target;
+    const rbacArgs = deployment?.rbac;
     // GKE authenticates a Google service account as the user named by its email; this Role is all it may do in the cluster.
-    const rbac = rbacArgs
-      ? applyManifests(
-          `${name}-rbac`,
-          deployAccount.email.apply((email) => deploymentRollerRbac(args.serviceName, args.target, { kind: "User", name: email }, rbacArgs.labels)),
-          { provider: rbacArgs.provider, parent: this, dependsOn: rbacArgs.dependsOn ?? [] },
-        )
-      : undefined;
+    const rbac =
+      deployment && rbacArgs
+        ? applyManifests(
+            `${name}-rbac`,
+            deployAccount.email.apply((email) => deploymentRollerRbac(args.serviceName, deployment, { kind: "User", name: email }, rbacArgs.labels)),
+            { provider: rbacArgs.provider, parent: this, dependsOn: rbacArgs.dependsOn ?? [] },
+          )
+        : undefined;
 
     this.publishEmail = publishAccount.email;
     this.deployEmail = deployAccount.email;
-    this.releasedImage = release.image;
-    this.nodes = { publishAccount, deployAccount, publishImpersonation, deployImpersonation, repositoryWriter, clusterAccess, releaseSecret: release.nodes.secret, releaseWriter, ...(rbac ? { rbac } : {}) };
+    this.releasedImage = created ? created.image : latestRelease(secret, this);
+    this.nodes = {
+      publishAccount,
+      deployAccount,
+      publishImpersonation,
+      deployImpersonation,
+      repositoryWriter,
+      clusterAccess,
+      ...(created ? { releaseSecret: created.nodes.secret } : {}),
+      releaseWriter,
+      ...(releaseReader ? { releaseReader } : {}),
+      ...(rbac ? { rbac } : {}),
+    };
     this.registerOutputs({ publishEmail: this.publishEmail, deployEmail: this.deployEmail });
   }
 }

@@ -97,6 +97,12 @@ export interface InstanceGroupServiceArgs {
     readonly retain?: boolean;
   };
   /**
+   * Name of the regional managed instance group, for pipelines that name it before it exists (GitHub
+   * workflows: `instanceGroupManagerName`). Changing it replaces the group.
+   * @default - generated from the component's name (Cloud Build reads the created group's name)
+   */
+  readonly instanceGroupManagerName?: string;
+  /**
    * Labels on the template, its VMs and the service's secrets.
    * @default - none
    */
@@ -280,6 +286,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
 
     const rollout = instanceGroupRollout(zones.length);
     const managerArgs: gcp.compute.RegionInstanceGroupManagerArgs = {
+      ...(args.instanceGroupManagerName ? { name: args.instanceGroupManagerName } : {}),
       region: plan.region,
       baseInstanceName: `${plan.name}-${service.name}`.slice(0, 54).replace(/-+$/, ""),
       description: `VMs of ${service.name}`,

@@ -86,7 +86,7 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
  * balancer with Cloud Armor) routing to every exposed service, Monitoring, and with frontends FrontendHosting
  * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service; with a repository owner, GitHubFederation
  * so each app's workflow deploys it without a key), per service a Cloud Build ServiceDelivery, or with
- * `pipelines.provider: github-actions` on GKE a GitHubServiceDelivery (publish and deploy accounts behind the same
+ * `pipelines.provider: github-actions` on GKE or VMs a GitHubServiceDelivery (publish and deploy accounts behind the same
  * GitHubFederation), all children of this component.
  *
  * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
@@ -255,13 +255,13 @@ export class LandingZone extends pulumi.ComponentResource {
     if (pool) this.buildPool = pool;
     // One role for every VM pipeline; each account holds it only on its own group (a condition on the group's name).
     const rollerRole =
-      cloudBuild && plan.tier === "iaas"
+      (cloudBuild || githubPlan) && plan.tier === "iaas"
         ? new gcp.projects.IAMCustomRole(
             `${name}-mig-roller`,
             {
               roleId: instanceGroupRollerRoleId(plan.name, plan.environment),
               title: `Replace the VMs of one managed instance group (${prefix})`,
-              description: "Held by each VM service's Cloud Build account, conditioned on its own group",
+              description: `Held by each VM service's ${cloudBuild ? "Cloud Build" : "GitHub deploy"} account, conditioned on its own group`,
               permissions: [...INSTANCE_GROUP_ROLLER_PERMISSIONS],
               stage: "GA",
             },
@@ -331,7 +331,8 @@ export class LandingZone extends pulumi.ComponentResource {
       const githubPlanned = githubPlan?.services.find((s) => s.service === service.name);
       const names = planned ? cloudBuildNames(plan.name, plan.environment, planned) : undefined;
       // VMs and App Engine read their release secret themselves, so it is created with them and their pipeline comes after.
-      const release = names ? { release: { secretId: names.releaseSecret, retain } } : {};
+      const releaseSecretId = names?.releaseSecret ?? githubPlanned?.releaseSecret;
+      const release = releaseSecretId ? { release: { secretId: releaseSecretId, retain } } : {};
       const deliver = (deploy: ServiceDeliveryArgs["deploy"], secret?: pulumi.Output<string>) =>
         createDelivery(name, plan, planned!, deploy, repository, secret ? { secret } : { secretId: names!.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)), retain }, pool, this);
       let delivery: ServiceDelivery | undefined;
@@ -409,9 +410,30 @@ export class LandingZone extends pulumi.ComponentResource {
             ...(registry ? { discovery: registry } : {}),
             ...(edgeProxy ? { edgeProxy } : {}),
             ...(this.logCluster?.buffer ? { logBuffer: this.logCluster.buffer } : {}),
+            // The GitHub workflow names the group; Cloud Build keeps the generated name it reads from the group.
+            ...(githubPlanned?.instanceGroup ? { instanceGroupManagerName: githubPlanned.instanceGroup } : {}),
           },
           parent,
         );
+        if (githubPlanned && this.github && rollerRole) {
+          githubDeliveries.set(
+            service.name,
+            new GitHubServiceDelivery(
+              `${name}-${service.name}-github`,
+              {
+                serviceName: service.name,
+                workloadIdentityPoolName: this.github.poolName,
+                publish: { accountId: githubPlanned.publishAccountId, subject: githubPlanned.publishSubject },
+                deploy: { accountId: githubPlanned.deployAccountId, subject: githubPlanned.deploySubject },
+                repository: { name: repository.name, location: plan.region },
+                deployerRole: rollerRole.name,
+                release: { secret: groupService.release!.secret },
+                target: { kind: "instance-group", instanceGroupManager: groupService.instanceGroupManagerName, region: plan.region },
+              },
+              parent,
+            ),
+          );
+        }
         delivery = planned
           ? deliver(
               { kind: "instance-group", instanceGroupManager: groupService.instanceGroupManagerName, region: plan.region, zoneCount: plan.network.availabilityZones.length, rollerRole: rollerRole!.name },

@@ -240,16 +240,7 @@ export class ServiceDelivery extends pulumi.ComponentResource {
     let release: { steps: pulumi.Input<CloudBuildStepPlan[]>; substitutions: pulumi.Input<Record<string, string>>; does: string };
     const secretId = secret.apply((id) => id.split("/").pop()!);
     if (deploy.kind === "instance-group") {
-      // Compute has no IAM policy on a managed instance group: the project grant is narrowed to this group by name.
-      // Unconfirmed: that regional groups honour resource.name conditions, and that the patch (it re-sends the group's template) checks nothing on the template or the VMs' account.
-      const resourceName = pulumi.interpolate`projects/${project.id}/regions/${deploy.region}/instanceGroupManagers/${deploy.instanceGroupManager}`;
-      projectRoles.push(
-        projectRole("instance-group", deploy.rollerRole, {
-          title: `replace-${args.serviceName}`.slice(0, 100),
-          description: `Only the managed instance group of ${args.serviceName}`,
-          expression: pulumi.interpolate`resource.name == "${resourceName}"`,
-        }),
-      );
+      projectRoles.push(projectRole("instance-group", deploy.rollerRole, instanceGroupCondition(project.id, deploy.region, deploy.instanceGroupManager, args.serviceName)));
       release = {
         steps: instanceGroupReleaseSteps({ testCommand, zoneCount: deploy.zoneCount }),
         substitutions: pulumi
@@ -377,8 +368,22 @@ export function createReleaseSecret(name: string, args: ReleaseSecretArgs, paren
   return { secret: secret.id, image: latestRelease(secret.id, parent, [firstVersion]), nodes: { secret, firstVersion } };
 }
 
+/**
+ * The condition narrowing a project grant of the instance group roller role to one group: Compute has no IAM
+ * policy on a managed instance group, so Cloud Build's and GitHub's release accounts hold it by name.
+ * Unconfirmed: that regional groups honour resource.name conditions, and that the patch (it re-sends the group's template) checks nothing on the template or the VMs' account.
+ */
+export function instanceGroupCondition(project: pulumi.Input<string>, region: string, group: pulumi.Input<string>, serviceName: string): gcp.types.input.projects.IAMMemberCondition {
+  const resourceName = pulumi.interpolate`projects/${project}/regions/${region}/instanceGroupManagers/${group}`;
+  return {
+    title: `replace-${serviceName}`.slice(0, 100),
+    description: `Only the managed instance group of ${serviceName}`,
+    expression: pulumi.interpolate`resource.name == "${resourceName}"`,
+  };
+}
+
 /** The latest version of a release secret. An image reference is not sensitive, and a secret would hide the workload's whole diff. */
-function latestRelease(secret: pulumi.Input<string>, parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): pulumi.Output<string> {
+export function latestRelease(secret: pulumi.Input<string>, parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): pulumi.Output<string> {
   return pulumi.unsecret(gcp.secretmanager.getSecretVersionOutput({ secret }, { parent, dependsOn }).secretData);
 }
 
