@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { INSTANCE_GROUP_ROLLER_PERMISSIONS } from "../../../lib/plan/cloud-build.js";
 import { GKE_DEPLOYER_PERMISSIONS } from "../../../lib/plan/gcp-github-delivery.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { GitHubServiceDelivery } from "../../../lib/pulumi/gcp/github-service-delivery.js";
@@ -119,6 +120,86 @@ describe("LandingZone on GCP with GitHub Actions delivery, prod (GKE)", () => {
   });
 });
 
+describe("LandingZone on GCP VMs (iaas) with GitHub Actions delivery, prod", () => {
+  const base = withGithub();
+  const spec: LandingZoneSpec = {
+    ...base,
+    tier: "iaas",
+    mesh: { ...base.mesh, kind: "none" },
+    logging: { ...base.logging, stack: "none", buffer: "none" },
+    gateway: { ...base.gateway, auth: "none" },
+    auth: { ...base.auth, tokens: "none" },
+    tracing: { ...base.tracing, backend: "none" },
+  };
+  const plan = planLandingZone(spec, { engine: "pulumi" });
+  const releaseSecret = (service: string) => `projects/${MOCK_GCP_PROJECT}/secrets/shop-prod-${service}-release`;
+  let resources: RegisteredResource[];
+  const outputs: Record<string, unknown> = {};
+  beforeAll(async () => {
+    ({ resources } = await runProgram(
+      () => {
+        const lz = new LandingZone("shop", { spec });
+        for (const [key, output] of Object.entries(lz.outputs)) output.apply((v) => (outputs[key] = v));
+      },
+      { config: GCP_CONFIG },
+    ));
+  });
+
+  it("creates one GitHub delivery per service, no Cloud Build, and names each group as the workflow does", () => {
+    expect(byType(resources, "msa:gcp:GitHubServiceDelivery").map((r) => r.name)).toEqual(plan.services.map((s) => `shop-${s.name}-github`));
+    expect(byType(resources, "gcp:cloudbuild/trigger:Trigger")).toEqual([]);
+    expect(byType(resources, "msa:gcp:ServiceDelivery")).toEqual([]);
+    for (const service of plan.services) {
+      expect(single(resources, "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager", `shop-${service.name}-group`).inputs["name"]).toBe(`shop-prod-${service.name}-vms`);
+    }
+  });
+
+  it("holds one roller role with exactly the group permissions, and no GKE deployer role", () => {
+    const role = single(resources, "gcp:projects/iAMCustomRole:IAMCustomRole", "shop-mig-roller");
+    expect(role.inputs).toMatchObject({ roleId: "shop_prod_mig_roller", permissions: [...INSTANCE_GROUP_ROLLER_PERMISSIONS] });
+    expect(String(role.inputs["description"])).toContain("GitHub deploy account");
+    expect(byType(resources, "gcp:projects/iAMCustomRole:IAMCustomRole").map((r) => r.name)).toEqual(["shop-mig-roller"]);
+  });
+
+  it("lets the publish account write only its repository, and the deploy account replace only its own group and add and read only its own release", () => {
+    for (const service of plan.services) {
+      expect(grantsOf(resources, member(`shop-${service.name}-pub`))).toEqual([["RepositoryIamMember", "roles/artifactregistry.writer", repositoryName(service.repository)]]);
+      const deploy = resources.filter((r) => r.inputs["member"] === member(`shop-${service.name}-dep`));
+      expect(deploy.map((r) => [r.type.split(":").pop(), r.inputs["role"], r.inputs["secretId"] ?? r.inputs["project"], (r.inputs["condition"] as { expression?: string } | undefined)?.expression])).toEqual([
+        ["IAMMember", `projects/${MOCK_GCP_PROJECT}/roles/shop_prod_mig_roller`, MOCK_GCP_PROJECT, `resource.name == "projects/${MOCK_GCP_PROJECT}/regions/${REGION}/instanceGroupManagers/shop-prod-${service.name}-vms"`],
+        ["SecretIamMember", "roles/secretmanager.secretVersionAdder", releaseSecret(service.name), undefined],
+        ["SecretIamMember", "roles/secretmanager.secretAccessor", releaseSecret(service.name), undefined],
+      ]);
+    }
+    expect(resources.some((r) => ["roles/compute.instanceAdmin.v1", "roles/compute.admin", "roles/editor", "roles/container.clusterViewer"].includes(r.inputs["role"] as string))).toBe(false);
+  });
+
+  it("lets only the branch's workflow publish and only the prod environment deploy", () => {
+    for (const service of plan.services) {
+      const repository = plan.delivery!.services.find((s) => s.service === service.name)!.source.name;
+      const impersonations = byType(resources, "gcp:serviceaccount/iAMMember:IAMMember").filter((r) => r.name.startsWith(`shop-${service.name}-github-`));
+      expect(impersonations.map((r) => [r.inputs["serviceAccountId"], r.inputs["member"]])).toEqual([
+        [accountName(`shop-${service.name}-pub`), `principal://iam.googleapis.com/${POOL}/subject/repo:acme/${repository}:ref:refs/heads/release/v1`],
+        [accountName(`shop-${service.name}-dep`), `principal://iam.googleapis.com/${POOL}/subject/repo:acme/${repository}:environment:prod`],
+      ]);
+    }
+  });
+
+  it("keeps one release secret per service, created (and retained) with the VMs that read it, which only the VMs and the deploy account read", () => {
+    for (const service of plan.services) {
+      const secrets = byType(resources, "gcp:secretmanager/secret:Secret").filter((r) => r.inputs["secretId"] === `shop-prod-${service.name}-release`);
+      expect(secrets.map((r) => [r.parentType, r.protect, r.retainOnDelete])).toEqual([["msa:gcp:InstanceGroupService", true, true]]);
+      const readers = resources.filter((r) => r.type === "gcp:secretmanager/secretIamMember:SecretIamMember" && r.inputs["secretId"] === releaseSecret(service.name) && r.inputs["role"] === "roles/secretmanager.secretAccessor");
+      expect(readers.map((r) => r.inputs["member"]).sort()).toEqual([member(`shop-${service.name}`), member(`shop-${service.name}-dep`)].sort());
+    }
+  });
+
+  it("publishes each service repository's variables", () => {
+    expect(outputs["deployServiceAccounts"]).toEqual(Object.fromEntries(plan.services.map((s) => [s.name, email(`shop-${s.name}-dep`)])));
+    expect(outputs["artifactRegistries"]).toEqual(Object.fromEntries(plan.services.map((s) => [s.name, `${REGION}-docker.pkg.dev/${MOCK_GCP_PROJECT}/${s.repository}`])));
+  });
+});
+
 describe("GitHubServiceDelivery on its own", () => {
   const args = {
     serviceName: "orders",
@@ -136,6 +217,25 @@ describe("GitHubServiceDelivery on its own", () => {
     const secret = single(resources, "gcp:secretmanager/secret:Secret", "orders-release");
     expect([secret.protect, secret.retainOnDelete]).toEqual([false, false]);
     expect(byType(resources, "kubernetes:yaml/v2:ConfigGroup")).toEqual([]);
+  });
+
+  it("on an instance group with an existing release secret creates no secret and grants the roller role on that group only", async () => {
+    const secret = `projects/${MOCK_GCP_PROJECT}/secrets/shop-dev-orders-release`;
+    const { resources } = await runProgram(
+      () => void new GitHubServiceDelivery("orders", { ...args, release: { secret }, target: { kind: "instance-group", instanceGroupManager: "shop-dev-orders-vms", region: REGION } }),
+      { config: GCP_CONFIG },
+    );
+    expect(byType(resources, "gcp:secretmanager/secret:Secret")).toEqual([]);
+    expect(byType(resources, "kubernetes:yaml/v2:ConfigGroup")).toEqual([]);
+    expect(single(resources, "gcp:projects/iAMMember:IAMMember", "orders-instance-group").inputs["condition"]).toEqual({
+      title: "replace-orders",
+      description: "Only the managed instance group of orders",
+      expression: `resource.name == "projects/${MOCK_GCP_PROJECT}/regions/${REGION}/instanceGroupManagers/shop-dev-orders-vms"`,
+    });
+    expect(byType(resources, "gcp:secretmanager/secretIamMember:SecretIamMember").map((r) => [r.inputs["secretId"], r.inputs["role"]])).toEqual([
+      [secret, "roles/secretmanager.secretVersionAdder"],
+      [secret, "roles/secretmanager.secretAccessor"],
+    ]);
   });
 
   it("refuses an invalid account id or a subject that is not one exact workflow", () => {
