@@ -58,6 +58,21 @@ describe("adding a service adds its registry and pipeline, and changes nothing e
     expect(accounts).toEqual(expect.arrayContaining([`shop-${NEW_SERVICE}-pub`, `shop-${NEW_SERVICE}-dep`]));
   });
 
+  it("GCP (GitHub Actions on VMs)", async () => {
+    const example = loadSpecFile("examples/gcp/landing-zone.yaml");
+    const spec = { ...example, tier: "iaas", mesh: { ...example.mesh, kind: "none" }, pipelines: { ...example.pipelines, perService: true, provider: "github-actions", repositoryOwner: "acme" } } as Spec;
+    const { removed, changed, added } = await addService(spec, GCP_CONFIG);
+    expect(removed).toEqual([]);
+    expect(changed).toEqual([]);
+    expect(added.every((r) => r.name.includes(NEW_SERVICE))).toBe(true);
+    expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:gcp:GitHubServiceDelivery", "msa:gcp:InstanceGroupService", "gcp:projects/iAMMember:IAMMember", "gcp:artifactregistry/repository:Repository"]));
+    const accounts = added.filter((r) => r.type === "gcp:serviceaccount/account:Account").map((r) => r.inputs["accountId"]);
+    expect(accounts).toEqual(expect.arrayContaining([`shop-${NEW_SERVICE}-pub`, `shop-${NEW_SERVICE}-dep`]));
+    // The new deploy account may replace only the new service's group.
+    const grant = added.find((r) => r.type === "gcp:projects/iAMMember:IAMMember" && r.name === `shop-${NEW_SERVICE}-github-instance-group`)!;
+    expect((grant.inputs["condition"] as { expression: string }).expression).toMatch(new RegExp(`/instanceGroupManagers/shop-prod-${NEW_SERVICE}-vms"$`));
+  });
+
   it.each(["iaas", "paas"] as const)("GCP (Cloud Build on %s)", async (tier) => {
     const example = loadSpecFile("examples/gcp/landing-zone.yaml");
     const { removed, changed, pairs, added } = await addService({ ...example, tier, mesh: { ...example.mesh, kind: "none" }, pipelines: { ...example.pipelines, perService: true, repositoryOwner: "acme" } }, GCP_CONFIG);

@@ -78,6 +78,8 @@ describe("LandingZone on GCP VMs with Cloud Build pipelines, prod", () => {
         ["deploy", CLOUD_BUILD_IMAGES.cloudCli, ["push"]],
       ]);
       expect(build.steps[3]!.args[1]).toContain(`--max-surge ${plan.network.availabilityZones.length} --max-unavailable 0`);
+      // Cloud Build reads the created group's name, so existing groups keep their generated name (a new name would replace them).
+      expect(single(resources, "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager", `shop-${service.name}-group`).inputs["name"]).toBeUndefined();
       expect(trigger.inputs["substitutions"]).toEqual({
         _IMAGE: `${REGION}-docker.pkg.dev/${MOCK_GCP_PROJECT}/${service.repository}/${service.repository}`,
         _RELEASE_SECRET: `shop-prod-${service.name}-release`,
