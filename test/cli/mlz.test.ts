@@ -145,7 +145,7 @@ describe("mlz workflows (the real binary)", () => {
     );
   });
 
-  it("on GKE with GitHub Actions services writes each service's workflow and names its repository variables; refuses VMs", async () => {
+  it("on GKE with GitHub Actions services writes each service's workflow and names its repository variables, and on VMs the group replace; refuses App Engine", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
     const spec = join(dir, "landing-zone.yaml");
     writeFileSync(spec, "name: shop\ncloud: gcp\nregion: asia-northeast3\ntier: caas\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
@@ -157,10 +157,15 @@ describe("mlz workflows (the real binary)", () => {
     expect(run.stdout).toContain(
       "In each service's repository set the variables GCP_WORKLOAD_IDENTITY_PROVIDER (the landing zone's githubWorkloadIdentityProvider output), GCP_ARTIFACT_REGISTRY (the service's entry of the artifactRegistries output), GCP_PUBLISH_SERVICE_ACCOUNT (the service's entry of the publishServiceAccounts output), GCP_DEPLOY_SERVICE_ACCOUNT (the service's entry of the deployServiceAccounts output).",
     );
+    // On VMs the deploy job replaces the service's planned group itself.
     writeFileSync(spec, "name: shop\ncloud: gcp\nregion: asia-northeast3\ntier: iaas\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
-    const refused = await mlz("workflows", spec, "--out", join(dir, "vms"));
+    const vms = await mlz("workflows", spec, "--out", join(dir, "vms"));
+    expect(vms.code, vms.stderr).toBe(0);
+    expect(readFileSync(join(dir, "vms", "orders", ".github", "workflows", "orders.yml"), "utf8")).toContain('gcloud compute instance-groups managed rolling-action replace "shop-dev-orders-vms" --region "asia-northeast3"');
+    writeFileSync(spec, "name: shop\ncloud: gcp\nregion: asia-northeast3\ntier: paas\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
+    const refused = await mlz("workflows", spec, "--out", join(dir, "app-engine"));
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/pipelines.provider "github-actions" is not built on gcp\/iaas.*Fix: set pipelines.provider: native/);
+    expect(refused.stderr).toMatch(/pipelines.provider "github-actions" is not built on gcp\/paas.*Fix: set pipelines.provider: native/);
   });
 
   it("on AWS with CodePipeline services (the shop example) writes the three apps' workflows and no service workflow", async () => {
