@@ -88,6 +88,17 @@ export function appEngineAppYaml(settings: AppEngineVersionSettings): string {
   );
 }
 
+/** Start of the first line of {@link appEngineReleaseFile}: a comment to App Engine, the settings' digest to the GitHub deploy job. */
+export const APP_ENGINE_DIGEST_LINE = "# settings-digest: ";
+
+/**
+ * The app.yaml the GitHub deploy job releases with, as the engine stores it in Secret Manager: the
+ * settings' digest on a comment line (the version id needs it), then {@link appEngineAppYaml}.
+ */
+export function appEngineReleaseFile(settings: AppEngineVersionSettings): string {
+  return `${APP_ENGINE_DIGEST_LINE}${appEngineSettingsDigest(settings)}\n${appEngineAppYaml(settings)}`;
+}
+
 /** SHA-256 (hex) of the settings with their keys sorted, so equal settings give equal digests. */
 export function appEngineSettingsDigest(settings: AppEngineVersionSettings): string {
   return createHash("sha256").update(canonicalJson(settings)).digest("hex");

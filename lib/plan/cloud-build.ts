@@ -230,33 +230,52 @@ export interface AppEngineReleaseOptions {
   readonly settingsDigest: string;
 }
 
+/** The one App Engine service a release deploys, and its release secret. */
+export interface AppEngineReleaseTarget {
+  /** App Engine service name (`appEngineServiceName`). */
+  readonly service: string;
+  /** Secret Manager secret whose latest version is the released image. */
+  readonly releaseSecret: string;
+}
+
 /**
- * The steps of an App Engine service's build: {@link cloudBuildSteps} whose deploy creates a version
- * of its one service running the pushed digest (`--image-url`, the app.yaml Pulumi's versions use,
- * the version id `appEngineVersionId` gives), checks it is serving, promotes it, and adds the digest
- * to the release secret. When anything after the deploy fails, it sends all traffic back to the
- * version that had it and fails the build.
+ * The bash that releases `image` to an App Engine service from the `app.yaml` in the working directory, run
+ * by Cloud Build and by the GitHub deploy job alike: create a version of its one service running the image
+ * (`--image-url`, version id `appEngineVersionId` of the image and `settingsDigest`), check it is serving,
+ * promote it and add the image to the release secret. When anything after the deploy fails, it sends all
+ * traffic back to the version that had it and fails. `dollar` is how a shell `$` is written (`$$` in Cloud Build).
+ */
+export function appEngineReleaseScript(target: AppEngineReleaseTarget, image: string, settingsDigest: string, dollar: "$" | "$$" = "$"): string[] {
+  const d = dollar;
+  const service = `--service "${target.service}"`;
+  return [
+    // The same rule as appEngineVersionId, so `pulumi up` finds the version the pipeline deployed.
+    `VERSION="v-${d}(printf '%s\\n%s' "${image}" "${settingsDigest}" | sha256sum | cut -c1-${APP_ENGINE_VERSION_HASH_LENGTH})"`,
+    `PREVIOUS="${d}(gcloud app versions list ${service} --filter 'traffic_split>0.5' --format 'value(id)' --limit 1)"`,
+    `gcloud app deploy app.yaml --image-url "${image}" --version "${d}VERSION" --no-promote --quiet`,
+    "release() {",
+    `  [[ "${d}(gcloud app versions describe "${d}VERSION" ${service} --format 'value(servingStatus)')" == SERVING ]] &&`,
+    `  gcloud app services set-traffic "${target.service}" --splits "${d}VERSION=1" --quiet &&`,
+    `  printf '%s' "${image}" | gcloud secrets versions add "${target.releaseSecret}" --data-file=-`,
+    "}",
+    "if release; then exit 0; fi",
+    `echo "Release of ${d}VERSION failed: sending ${target.service} back to ${d}PREVIOUS"`,
+    `if [[ -n "${d}PREVIOUS" ]]; then gcloud app services set-traffic "${target.service}" --splits "${d}PREVIOUS=1" --quiet; fi`,
+    "exit 1",
+  ];
+}
+
+/**
+ * The steps of an App Engine service's build: {@link cloudBuildSteps} whose deploy writes the app.yaml
+ * Pulumi's versions use, then runs {@link appEngineReleaseScript} on the trigger's substitutions.
  */
 export function appEngineReleaseSteps(options: AppEngineReleaseOptions): CloudBuildStepPlan[] {
   const s = (key: keyof typeof APP_ENGINE_SUBSTITUTIONS) => ref(APP_ENGINE_SUBSTITUTIONS[key]);
   if (!/^[0-9a-f]{64}$/.test(options.settingsDigest)) throw new Error(`appEngineReleaseSteps settingsDigest: "${options.settingsDigest}" is not a SHA-256. Fix: pass appEngineSettingsDigest(settings)`);
-  const service = `--service "${s("service")}"`;
   return cloudBuildSteps(options.testCommand, [
-    // The same rule as appEngineVersionId, so `pulumi up` finds the version the pipeline deployed.
-    `VERSION="v-$$(printf '%s\\n%s' "$$IMAGE" "${options.settingsDigest}" | sha256sum | cut -c1-${APP_ENGINE_VERSION_HASH_LENGTH})"`,
-    `PREVIOUS="$$(gcloud app versions list ${service} --filter 'traffic_split>0.5' --format 'value(id)' --limit 1)"`,
     // Base64 keeps the file's characters away from Cloud Build's substitutions and bash's quoting.
     `printf '%s' '${Buffer.from(options.appYaml, "utf8").toString("base64")}' | base64 -d > app.yaml`,
-    `gcloud app deploy app.yaml --image-url "$$IMAGE" --version "$$VERSION" --no-promote --quiet`,
-    "release() {",
-    `  [[ "$$(gcloud app versions describe "$$VERSION" ${service} --format 'value(servingStatus)')" == SERVING ]] &&`,
-    `  gcloud app services set-traffic "${s("service")}" --splits "$$VERSION=1" --quiet &&`,
-    `  printf '%s' "$$IMAGE" | gcloud secrets versions add "${s("release")}" --data-file=-`,
-    "}",
-    "if release; then exit 0; fi",
-    `echo "Release of $$VERSION failed: sending ${s("service")} back to $$PREVIOUS"`,
-    `if [[ -n "$$PREVIOUS" ]]; then gcloud app services set-traffic "${s("service")}" --splits "$$PREVIOUS=1" --quiet; fi`,
-    "exit 1",
+    ...appEngineReleaseScript({ service: s("service"), releaseSecret: s("release") }, "$$IMAGE", options.settingsDigest, "$$"),
   ]);
 }
 

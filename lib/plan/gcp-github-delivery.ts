@@ -3,10 +3,9 @@
  * Identity Federation pool every GitHub workflow of the zone signs in through (services and
  * micro-frontends), and per service a publish and a deploy account, each impersonable by one OIDC subject.
  */
-import type { LandingZoneSpec } from "../spec/types.js";
-import { CLOUD_BUILD_ROLES, cloudBuildNames, instanceGroupManagerName, instanceGroupRollerRoleId } from "./cloud-build.js";
-import type { DeliveryPlan } from "./delivery.js";
-import { gcpServiceAccountId } from "./gcp.js";
+import { APP_ENGINE_DIGEST_LINE } from "./app-engine-version.js";
+import { appEngineReleaseScript, CLOUD_BUILD_ROLES, cloudBuildNames, instanceGroupManagerName, instanceGroupRollerRoleId, type AppEngineReleaseTarget } from "./cloud-build.js";
+import { appEngineServiceName, gcpServiceAccountId } from "./gcp.js";
 import { physicalName } from "./naming.js";
 import type { LandingZonePlan } from "./types.js";
 
@@ -20,6 +19,14 @@ export const GCP_GITHUB_ROLES = {
   recordRelease: CLOUD_BUILD_ROLES.releaseWriter,
   /** Deploy account on VMs, on the service's own release secret: a failed replace reads the image it rolls back to. */
   readRelease: CLOUD_BUILD_ROLES.releaseReader,
+  /** Deploy account on App Engine, on the service's own app.yaml secret: the settings Pulumi's versions run with. */
+  readAppYaml: CLOUD_BUILD_ROLES.releaseReader,
+  /** Deploy account on App Engine, project-wide as Cloud Build's: create versions... */
+  appEngineDeploy: CLOUD_BUILD_ROLES.appEngineDeployer,
+  /** ...and move traffic (promotion and rollback). */
+  appEngineTraffic: CLOUD_BUILD_ROLES.appEngineTraffic,
+  /** Deploy account on App Engine, on the service's runtime account only: its versions run as it. */
+  runtimeUser: CLOUD_BUILD_ROLES.runtimeUser,
 } as const;
 
 /**
@@ -55,13 +62,17 @@ export interface GcpGithubServicePlan {
   readonly releaseSecret: string;
   /** On VMs (iaas): the one regional managed instance group the deploy job replaces, named at plan time for the workflow. */
   readonly instanceGroup?: string;
+  /** On App Engine (paas): the one App Engine service the deploy job deploys and promotes. */
+  readonly appEngineService?: string;
+  /** On App Engine (paas): Secret Manager secret holding the service's app.yaml ({@link appEngineReleaseFile}), written by the engine. */
+  readonly appYamlSecret?: string;
 }
 
 export interface GcpGithubDeliveryPlan {
   readonly poolId: string;
   readonly providerId: string;
-  /** The deploy accounts' custom role: the GKE deployer, or on VMs the instance group roller Cloud Build's accounts hold too. */
-  readonly deployerRoleId: string;
+  /** The deploy accounts' custom role: the GKE deployer, or on VMs the instance group roller Cloud Build's accounts hold too; none on App Engine (predefined roles). */
+  readonly deployerRoleId?: string;
   readonly services: readonly GcpGithubServicePlan[];
 }
 
@@ -72,7 +83,7 @@ export function planGcpGithubDelivery(plan: LandingZonePlan): GcpGithubDeliveryP
   return {
     poolId: githubPoolId(plan.name, plan.environment),
     providerId: "github",
-    deployerRoleId: plan.tier === "iaas" ? instanceGroupRollerRoleId(plan.name, plan.environment) : gkeDeployerRoleId(plan.name, plan.environment),
+    ...(plan.tier === "paas" ? {} : { deployerRoleId: plan.tier === "iaas" ? instanceGroupRollerRoleId(plan.name, plan.environment) : gkeDeployerRoleId(plan.name, plan.environment) }),
     services: delivery.services.map((service) => ({
       service: service.service,
       publishAccountId: gcpServiceAccountId(plan.name, `${service.service}-pub`),
@@ -84,14 +95,27 @@ export function planGcpGithubDelivery(plan: LandingZonePlan): GcpGithubDeliveryP
       deployment: service.deploy.deployment,
       releaseSecret: cloudBuildNames(plan.name, plan.environment, service).releaseSecret,
       ...(plan.tier === "iaas" ? { instanceGroup: instanceGroupManagerName(plan.name, plan.environment, service.service) } : {}),
+      ...(plan.tier === "paas" ? { appEngineService: appEngineServiceName(plan, service.service), appYamlSecret: appYamlSecretName(plan.name, plan.environment, service.service) } : {}),
     })),
   };
 }
 
-/** What GitHub delivery on GCP does not build yet: App Engine releases (GKE rollouts and VM replaces are). */
-export function gcpGithubDeliveryProblems(spec: LandingZoneSpec, delivery: DeliveryPlan): string[] {
-  if (spec.cloud !== "gcp" || delivery.provider !== "github-actions" || spec.tier !== "paas") return [];
+/** Secret Manager secret holding an App Engine service's app.yaml for its GitHub deploy job. */
+export function appYamlSecretName(zone: string, environment: string, service: string): string {
+  return physicalName("kubernetes", zone, environment, service, "appyaml");
+}
+
+/**
+ * The GitHub deploy job's release of `image` to an App Engine service: fetch the app.yaml the engine stored
+ * (the runtime account, environment and network exist only once the zone is deployed), read the settings'
+ * digest from its first line, then run the same {@link appEngineReleaseScript} as Cloud Build.
+ */
+export function appEngineGithubReleaseScript(target: AppEngineReleaseTarget & { readonly appYamlSecret: string }, image: string): string[] {
   return [
-    `pipelines.provider "github-actions" is not built on gcp/${spec.tier} (GitHub workflows deploy to GKE and VMs on gcp, not App Engine). Fix: set pipelines.provider: native (Cloud Build), tier: caas or iaas, or pipelines.perService: false`,
+    `gcloud secrets versions access latest --secret "${target.appYamlSecret}" > app.yaml`,
+    `DIGEST="$(head -n 1 app.yaml)"`,
+    `DIGEST="\${DIGEST#"${APP_ENGINE_DIGEST_LINE}"}"`,
+    `if [[ ! "$DIGEST" =~ ^[0-9a-f]{64}$ ]]; then echo "${target.appYamlSecret} does not start with '${APP_ENGINE_DIGEST_LINE}<sha256>': run pulumi up"; exit 1; fi`,
+    ...appEngineReleaseScript({ service: target.service, releaseSecret: target.releaseSecret }, image, "$DIGEST"),
   ];
 }

@@ -12,7 +12,6 @@ import { allocateSubnets } from "./cidr.js";
 import { databaseSpecOf, dataPatternProblems, planDatabase, planEventStore, planReadModel } from "./data.js";
 import { planTopicStacks, subscriptionName, topicStackProblems } from "./messaging.js";
 import { deliveryProblems, planDelivery } from "./delivery.js";
-import { gcpGithubDeliveryProblems } from "./gcp-github-delivery.js";
 import { planFrontends } from "./frontends.js";
 import { hostProblems, planHosts } from "./hosts.js";
 import { planLogCluster } from "./log-cluster.js";
@@ -281,7 +280,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
   const delivery = asked.has("pipeline") ? planDelivery(spec, services, impl("pipeline"), cluster?.namespace ?? spec.name) : undefined;
   const frontends = asked.has("frontends") ? planFrontends(spec, impl("frontends")) : { problems: [] };
   const azureDelivery = delivery ? planAzureDelivery(spec, delivery, cluster?.name) : undefined;
-  const buildProblems = [...(options.engine && delivery ? [...deliveryProblems(delivery), ...azureDeliveryProblems(spec, delivery), ...gcpGithubDeliveryProblems(spec, delivery)] : []), ...frontends.problems, ...azureIaasAddressProblems({ cloud, tier, environment, network, services, decisions, logging })];
+  const buildProblems = [...(options.engine && delivery ? [...deliveryProblems(delivery), ...azureDeliveryProblems(spec, delivery)] : []), ...frontends.problems, ...azureIaasAddressProblems({ cloud, tier, environment, network, services, decisions, logging })];
   if (buildProblems.length > 0) throw new PlanError(buildProblems);
   if (delivery) decide("pipeline", delivery.implementation, { pipelines: delivery.services.length, provider: delivery.provider, approval: delivery.services.some((s) => s.approval) }, ["registry"]);
   if (frontends.plan) decide("frontends", frontends.plan.implementation, { shell: frontends.plan.shell.name, fragments: frontends.plan.fragments.length, apiRoutes: frontends.plan.apiRoutes.length, waf: frontends.plan.waf }, ["gateway"]);

@@ -12,8 +12,9 @@ import { aksRolloutScript, AZURE_SUBSCRIPTION_ID, appServiceReleaseScript, azure
 import { appConfigurationStoreId, recordReleaseScript, scaleSetReleaseScript } from "./azure-release.js";
 import { cloudBuildNames, instanceGroupManagerName, instanceGroupReleaseScript } from "./cloud-build.js";
 import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
-import { gcpGithubDeliveryProblems } from "./gcp-github-delivery.js";
 import type { FrontendAppPlan } from "./frontends.js";
+import { appEngineGithubReleaseScript, appYamlSecretName } from "./gcp-github-delivery.js";
+import { appEngineServiceName } from "./gcp.js";
 import { PlanError } from "./planner.js";
 import type { LandingZonePlan } from "./types.js";
 
@@ -328,9 +329,6 @@ export function githubWorkflowFiles(
     throw new PlanError([`pipelines.provider is "${delivery.provider}", whose pipelines run in ${plan.cloud}. Fix: set pipelines.provider: github-actions to build and deploy from GitHub`]);
   }
   if (!delivery.owner) throw new PlanError([deliveryOwnerProblem]);
-  // The GCP deploy job rolls a GKE Deployment or replaces VMs: refused on App Engine.
-  const unbuilt = gcpGithubDeliveryProblems(plan.spec, delivery);
-  if (unbuilt.length > 0) throw new PlanError(unbuilt);
   checkAwsAccount(options);
   const files: GeneratedFile[] = delivery.services.flatMap((service) => [
     { repository: service.source.name, path: `.github/workflows/${service.service}.yml`, content: renderWorkflow(serviceWorkflow(plan, service, options), source) },
@@ -458,6 +456,11 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
         const group = instanceGroupManagerName(plan.name, plan.environment, service.service);
         // The VMs read the secret at boot: the script records first, replaces them and rolls back itself, as Cloud Build's does.
         return [login, { name: "Release to the instance group", run: instanceGroupReleaseScript({ group, region: plan.region, releaseSecret, zoneCount: plan.network.availabilityZones.length }, "$IMAGE").join("\n") }];
+      }
+      if (plan.tier === "paas") {
+        const target = { service: appEngineServiceName(plan, service.service), releaseSecret, appYamlSecret: appYamlSecretName(plan.name, plan.environment, service.service) };
+        // Deploys, promotes, records and rolls back itself, with the app.yaml Pulumi's versions use.
+        return [login, { name: "Release to App Engine", run: appEngineGithubReleaseScript(target, "$IMAGE").join("\n") }];
       }
       return [
         login,

@@ -86,7 +86,7 @@ export type ServiceComponent = ServiceWorkload | InstanceGroupService | AppEngin
  * balancer with Cloud Armor) routing to every exposed service, Monitoring, and with frontends FrontendHosting
  * (buckets behind Cloud CDN, the shell BFF's routes to the gateway's backend service; with a repository owner, GitHubFederation
  * so each app's workflow deploys it without a key), per service a Cloud Build ServiceDelivery, or with
- * `pipelines.provider: github-actions` on GKE or VMs a GitHubServiceDelivery (publish and deploy accounts behind the same
+ * `pipelines.provider: github-actions` on GKE, VMs or App Engine a GitHubServiceDelivery (publish and deploy accounts behind the same
  * GitHubFederation), all children of this component.
  *
  * Cost: the GKE cluster fee, Cloud NAT, Memorystore, the load balancer and Cloud Armor bill hourly or monthly even when idle.
@@ -237,7 +237,7 @@ export class LandingZone extends pulumi.ComponentResource {
     const githubOwner = githubPlan ? plan.delivery!.owner : plan.frontends?.shell.source.owner;
     if (githubOwner) this.github = new GitHubFederation(`${name}-github`, { owner: githubOwner, poolId: githubPlan?.poolId ?? plan.frontends!.gcp.githubPoolId, providerId: githubPlan?.providerId ?? plan.frontends!.gcp.githubProviderId }, parent);
     const deployerRole =
-      githubPlan && platform
+      githubPlan?.deployerRoleId && platform
         ? new gcp.projects.IAMCustomRole(
             `${name}-gke-deployer`,
             {
@@ -396,6 +396,24 @@ export class LandingZone extends pulumi.ComponentResource {
           },
           { parent: this, dependsOn: [...appEngine.ready, ...network.privateServiceAccess, ...(defaultService ? [defaultService] : [])] },
         );
+        if (githubPlanned?.appYamlSecret && this.github) {
+          githubDeliveries.set(
+            service.name,
+            new GitHubServiceDelivery(
+              `${name}-${service.name}-github`,
+              {
+                serviceName: service.name,
+                workloadIdentityPoolName: this.github.poolName,
+                publish: { accountId: githubPlanned.publishAccountId, subject: githubPlanned.publishSubject },
+                deploy: { accountId: githubPlanned.deployAccountId, subject: githubPlanned.deploySubject },
+                repository: { name: repository.name, location: plan.region },
+                release: { secret: appService.release!.secret },
+                target: { kind: "app-engine", settings: appService.versionSettings, runtimeAccount: appService.identity.nodes.account.name, appYamlSecretId: githubPlanned.appYamlSecret },
+              },
+              parent,
+            ),
+          );
+        }
         delivery = planned ? deliver({ kind: "app-engine", settings: appService.versionSettings, runtimeAccount: appService.identity.nodes.account.name }, appService.release!.secret) : undefined;
         component = appService;
       } else {
