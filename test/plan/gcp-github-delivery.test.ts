@@ -1,7 +1,12 @@
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { instanceGroupReleaseScript, instanceGroupReleaseSteps } from "../../lib/plan/cloud-build.js";
-import { githubPoolId, planGcpGithubDelivery } from "../../lib/plan/gcp-github-delivery.js";
-import { PlanError, planLandingZone } from "../../lib/plan/planner.js";
+import { appEngineAppYaml, appEngineReleaseFile, appEngineSettingsDigest, appEngineVersionId, appEngineVersionSettings } from "../../lib/plan/app-engine-version.js";
+import { appEngineReleaseScript, appEngineReleaseSteps, instanceGroupReleaseScript, instanceGroupReleaseSteps } from "../../lib/plan/cloud-build.js";
+import { GCP_GITHUB_ROLES, githubPoolId, planGcpGithubDelivery } from "../../lib/plan/gcp-github-delivery.js";
+import { planLandingZone } from "../../lib/plan/planner.js";
 import { githubDeploysToCluster, githubWorkflowFiles, serviceWorkflow } from "../../lib/plan/workflows.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../lib/spec/types.js";
@@ -47,16 +52,6 @@ describe("GitHub Actions delivery plan on GCP", () => {
 
   it("is absent with Cloud Build, and off gcp", () => {
     expect(planGcpGithubDelivery(planLandingZone({ ...example, pipelines: { ...example.pipelines, perService: true, repositoryOwner: "acme" } }, { engine: "pulumi" }))).toBeUndefined();
-  });
-
-  it("refuses GitHub delivery to App Engine in the planner and in mlz workflows, naming the path, the value and the fix", () => {
-    const spec = github(offOnVms("paas"));
-    expect(() => planLandingZone(spec, { engine: "pulumi" })).toThrow(PlanError);
-    expect(() => planLandingZone(spec, { engine: "pulumi" })).toThrow(/pipelines.provider "github-actions" is not built on gcp\/paas.*Fix: set pipelines.provider: native \(Cloud Build\), tier: caas or iaas/);
-    // A draft plan (no engine) still shows, but writes no workflow.
-    const draft = planLandingZone(spec);
-    expect(draft.delivery?.provider).toBe("github-actions");
-    expect(() => githubWorkflowFiles(draft, "landing-zone.yaml")).toThrow(/not built on gcp\/paas/);
   });
 });
 
@@ -121,5 +116,132 @@ describe("GitHub Actions delivery plan on GCP VMs (iaas)", () => {
     const workflow = serviceWorkflow(dev, dev.delivery!.services[0]!);
     expect(workflow.jobs.deploy.environment).toBe("dev");
     expect(workflow.jobs.deploy.steps[1]!.run).toContain(`rolling-action replace "shop-dev-${dev.delivery!.services[0]!.service}-vms"`);
+  });
+});
+
+describe("GitHub Actions delivery plan on GCP App Engine (paas)", () => {
+  const plan = planLandingZone(github(offOnVms("paas")), { engine: "pulumi" });
+  const gcp = planGcpGithubDelivery(plan)!;
+  const orders = plan.delivery!.services.find((s) => s.service === "orders")!;
+  const run = serviceWorkflow(plan, orders).jobs.deploy.steps[1]!.run!;
+  const settings = appEngineVersionSettings(plan, "orders", {
+    serviceAccount: "shop-orders@shop-prod.iam.gserviceaccount.com",
+    envVariables: { SERVICE_NAME: "orders", PRICE: "$5 'net'" },
+    network: { name: "shop-prod", subnetwork: "shop-prod-services" },
+  });
+  const PUSHED = `asia-northeast3-docker.pkg.dev/shop-prod/orders/orders@sha256:${"1".repeat(64)}`;
+
+  /** Runs the deploy job's script with bash against a fake gcloud that serves `appYaml` as the secret and records its calls. */
+  function runRelease(appYaml: string, failing?: string): { status: number; calls: string[]; deployedYaml: string } {
+    const dir = mkdtempSync(join(tmpdir(), "gh-app-engine-"));
+    writeFileSync(join(dir, "secret"), appYaml);
+    writeFileSync(
+      join(dir, "gcloud"),
+      [
+        "#!/bin/bash",
+        `DIR=${dir}`,
+        'if [[ "$*" == "secrets versions add"* ]]; then echo "gcloud $* <<< $(cat)" >> "$DIR/calls"; else echo "gcloud $*" >> "$DIR/calls"; fi',
+        ...(failing ? [`if [[ "$*" == *"${failing}"* ]]; then exit 1; fi`] : []),
+        'if [[ "$*" == "secrets versions access"* ]]; then cat "$DIR/secret"; fi',
+        'if [[ "$*" == "app deploy"* ]]; then cp app.yaml "$DIR/deployed.yaml"; fi',
+        'if [[ "$*" == "app versions list"* ]]; then echo v-previous; fi',
+        'if [[ "$*" == "app versions describe"* ]]; then echo SERVING; fi',
+        "exit 0",
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(dir, "gcloud"), 0o755);
+    let status = 0;
+    try {
+      // GitHub runs a step with `bash -e`.
+      execFileSync("bash", ["-e", "-c", run], { cwd: dir, env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}`, IMAGE: PUSHED }, stdio: "pipe" });
+    } catch (error) {
+      status = (error as { status: number }).status;
+    }
+    const read = (file: string) => {
+      try {
+        return readFileSync(join(dir, file), "utf8");
+      } catch {
+        return "";
+      }
+    };
+    return { status, calls: read("calls").trim().split("\n").filter(Boolean), deployedYaml: read("deployed.yaml") };
+  }
+
+  it("plans no custom role, and per service the App Engine service and the app.yaml secret the workflow names", () => {
+    expect(gcp.deployerRoleId).toBeUndefined();
+    expect(gcp.services.find((s) => s.service === "orders")).toEqual({
+      service: "orders",
+      publishAccountId: "shop-orders-pub",
+      publishSubject: "repo:acme/orders:ref:refs/heads/release/v1",
+      deployAccountId: "shop-orders-dep",
+      deploySubject: "repo:acme/orders:environment:prod",
+      namespace: orders.deploy.namespace,
+      deployment: orders.deploy.deployment,
+      releaseSecret: "shop-prod-orders-release",
+      // The plan's first service is App Engine's default service.
+      appEngineService: "default",
+      appYamlSecret: "shop-prod-orders-appyaml",
+    });
+    expect(gcp.services.find((s) => s.service === "payments")!.appEngineService).toBe("payments");
+    // Cloud Build's App Engine account holds exactly these predefined roles too.
+    expect([GCP_GITHUB_ROLES.appEngineDeploy, GCP_GITHUB_ROLES.appEngineTraffic, GCP_GITHUB_ROLES.runtimeUser, GCP_GITHUB_ROLES.readAppYaml]).toEqual(["roles/appengine.deployer", "roles/appengine.serviceAdmin", "roles/iam.serviceAccountUser", "roles/secretmanager.secretAccessor"]);
+  });
+
+  it("builds, then in the prod environment signs in as the deploy account, fetches the app.yaml and runs the release script Cloud Build runs", () => {
+    const workflow = serviceWorkflow(plan, orders);
+    expect(workflow.jobs.deploy).toMatchObject({ needs: "build", environment: "prod", permissions: { "id-token": "write" }, env: { IMAGE: "${{ needs.build.outputs.image }}" } });
+    expect(workflow.jobs.deploy.steps.map((s) => s.name)).toEqual(["Google Cloud credentials (Workload Identity Federation)", "Release to App Engine"]);
+    expect(workflow.jobs.deploy.steps[0]!.with).toEqual({ workload_identity_provider: "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}", service_account: "${{ vars.GCP_DEPLOY_SERVICE_ACCOUNT }}" });
+    const service = gcp.services.find((s) => s.service === "orders")!.appEngineService!;
+    const shared = appEngineReleaseScript({ service, releaseSecret: "shop-prod-orders-release" }, "$IMAGE", "$DIGEST").join("\n");
+    expect(run.startsWith('gcloud secrets versions access latest --secret "shop-prod-orders-appyaml" > app.yaml\n')).toBe(true);
+    expect(run.endsWith(`\n${shared}`)).toBe(true);
+    // Cloud Build's deploy step runs the same script after writing its app.yaml, once its substitutions are set and its $$ are bash's $.
+    const digest = appEngineSettingsDigest(settings);
+    const cloudBuild = appEngineReleaseSteps({ testCommand: "npm test", appYaml: appEngineAppYaml(settings), settingsDigest: digest })
+      .find((s) => s.id === "deploy")!
+      .args[1].replaceAll("${_SERVICE}", service)
+      .replaceAll("${_RELEASE_SECRET}", "shop-prod-orders-release")
+      .replaceAll("$$", "$");
+    expect(cloudBuild.endsWith(`\n${appEngineReleaseScript({ service, releaseSecret: "shop-prod-orders-release" }, "$IMAGE", digest).join("\n")}`)).toBe(true);
+  });
+
+  it("deploys the stored app.yaml under the version id Pulumi computes, promotes it and records the image", () => {
+    const service = gcp.services.find((s) => s.service === "orders")!.appEngineService!;
+    const result = runRelease(appEngineReleaseFile(settings));
+    expect(result.status).toBe(0);
+    const version = appEngineVersionId(PUSHED, settings);
+    expect(result.calls).toEqual([
+      "gcloud secrets versions access latest --secret shop-prod-orders-appyaml",
+      `gcloud app versions list --service ${service} --filter traffic_split>0.5 --format value(id) --limit 1`,
+      `gcloud app deploy app.yaml --image-url ${PUSHED} --version ${version} --no-promote --quiet`,
+      `gcloud app versions describe ${version} --service ${service} --format value(servingStatus)`,
+      `gcloud app services set-traffic ${service} --splits ${version}=1 --quiet`,
+      `gcloud secrets versions add shop-prod-orders-release --data-file=- <<< ${PUSHED}`,
+    ]);
+    expect(result.deployedYaml).toBe(appEngineReleaseFile(settings));
+  });
+
+  it("sends traffic back to the previous version and fails when the promotion fails", () => {
+    const service = gcp.services.find((s) => s.service === "orders")!.appEngineService!;
+    const result = runRelease(appEngineReleaseFile(settings), "--splits v-");
+    expect(result.status).toBe(1);
+    expect(result.calls.at(-1)).toBe(`gcloud app services set-traffic ${service} --splits v-previous=1 --quiet`);
+    expect(result.calls.some((c) => c.startsWith("gcloud secrets versions add"))).toBe(false);
+  });
+
+  it("refuses an app.yaml without the settings' digest before deploying anything", () => {
+    const result = runRelease(appEngineAppYaml(settings));
+    expect(result.status).toBe(1);
+    expect(result.calls).toEqual(["gcloud secrets versions access latest --secret shop-prod-orders-appyaml"]);
+  });
+
+  it("deploys without approval outside prod, in the dev environment, and writes every service's workflow", () => {
+    const dev = planLandingZone(github({ ...offOnVms("paas"), environment: "dev" }), { engine: "pulumi" });
+    const workflow = serviceWorkflow(dev, dev.delivery!.services[0]!);
+    expect(workflow.jobs.deploy.environment).toBe("dev");
+    expect(workflow.jobs.deploy.steps[1]!.run).toContain(`--secret "shop-dev-${dev.delivery!.services[0]!.service}-appyaml"`);
+    expect(githubWorkflowFiles(plan, "landing-zone.yaml").filter((f) => f.path.startsWith(".github/workflows/")).length).toBeGreaterThanOrEqual(plan.delivery!.services.length);
   });
 });
