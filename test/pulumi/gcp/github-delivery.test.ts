@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { INSTANCE_GROUP_ROLLER_PERMISSIONS } from "../../../lib/plan/cloud-build.js";
+import { APP_ENGINE_DIGEST_LINE, appEngineSettingsDigest, type AppEngineVersionSettings } from "../../../lib/plan/app-engine-version.js";
 import { GKE_DEPLOYER_PERMISSIONS } from "../../../lib/plan/gcp-github-delivery.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { GitHubServiceDelivery } from "../../../lib/pulumi/gcp/github-service-delivery.js";
@@ -200,6 +201,60 @@ describe("LandingZone on GCP VMs (iaas) with GitHub Actions delivery, prod", () 
   });
 });
 
+describe("LandingZone on GCP App Engine (paas) with GitHub Actions delivery, prod", () => {
+  const base = withGithub();
+  const spec: LandingZoneSpec = { ...base, tier: "paas", mesh: { ...base.mesh, kind: "none" } };
+  const plan = planLandingZone(spec, { engine: "pulumi" });
+  const releaseSecret = (service: string) => `projects/${MOCK_GCP_PROJECT}/secrets/shop-prod-${service}-release`;
+  const appYamlSecret = (service: string) => `projects/${MOCK_GCP_PROJECT}/secrets/shop-prod-${service}-appyaml`;
+  let resources: RegisteredResource[];
+  beforeAll(async () => {
+    ({ resources } = await runProgram(() => void new LandingZone("shop", { spec }), { config: GCP_CONFIG }));
+  });
+
+  it("creates one GitHub delivery per service, no Cloud Build and no custom role", () => {
+    expect(byType(resources, "msa:gcp:GitHubServiceDelivery").map((r) => r.name)).toEqual(plan.services.map((s) => `shop-${s.name}-github`));
+    expect(byType(resources, "gcp:cloudbuild/trigger:Trigger")).toEqual([]);
+    expect(byType(resources, "msa:gcp:ServiceDelivery")).toEqual([]);
+    expect(byType(resources, "gcp:projects/iAMCustomRole:IAMCustomRole")).toEqual([]);
+  });
+
+  it("gives the deploy account exactly Cloud Build's App Engine rights, plus reading its own app.yaml, and the publish account only its repository", () => {
+    for (const service of plan.services) {
+      expect(grantsOf(resources, member(`shop-${service.name}-pub`))).toEqual([["RepositoryIamMember", "roles/artifactregistry.writer", repositoryName(service.repository)]]);
+      expect(grantsOf(resources, member(`shop-${service.name}-dep`))).toEqual([
+        ["IAMMember", "roles/iam.serviceAccountUser", accountName(`shop-${service.name}`)],
+        ["SecretIamMember", "roles/secretmanager.secretAccessor", appYamlSecret(service.name)],
+        ["IAMMember", "roles/appengine.deployer", MOCK_GCP_PROJECT],
+        ["IAMMember", "roles/appengine.serviceAdmin", MOCK_GCP_PROJECT],
+        ["SecretIamMember", "roles/secretmanager.secretVersionAdder", releaseSecret(service.name)],
+        ["SecretIamMember", "roles/secretmanager.secretAccessor", releaseSecret(service.name)],
+      ]);
+    }
+    expect(resources.some((r) => r.type === "gcp:projects/iAMMember:IAMMember" && ["roles/iam.serviceAccountUser", "roles/appengine.appAdmin", "roles/editor"].includes(r.inputs["role"] as string))).toBe(false);
+  });
+
+  it("stores each service's app.yaml as a secret version: the digest line, then the app.yaml of the settings Pulumi's version runs", () => {
+    for (const service of plan.services) {
+      const secret = single(resources, "gcp:secretmanager/secret:Secret", `shop-${service.name}-github-app-yaml`);
+      expect(secret.inputs["secretId"]).toBe(`shop-prod-${service.name}-appyaml`);
+      expect(secret.parentType).toBe("msa:gcp:GitHubServiceDelivery");
+      const version = single(resources, "gcp:secretmanager/secretVersion:SecretVersion", `shop-${service.name}-github-app-yaml`);
+      expect(version.secretInputs).toContain("secretData");
+      const [digestLine, ...rest] = String(version.inputs["secretData"]).split("\n");
+      const appYaml = parse(rest.join("\n")) as Record<string, unknown>;
+      const running = single(resources, "gcp:appengine/flexibleAppVersion:FlexibleAppVersion", `shop-${service.name}-version`).inputs;
+      expect(appYaml["service"]).toBe(running["service"]);
+      expect(appYaml["service_account"]).toBe(running["serviceAccount"]);
+      expect(appYaml["env_variables"]).toEqual(running["envVariables"]);
+      expect((appYaml["network"] as Record<string, string>)["subnetwork_name"]).toBe((running["network"] as Record<string, string>)["subnetwork"]);
+      expect(digestLine).toMatch(new RegExp(`^${APP_ENGINE_DIGEST_LINE}[0-9a-f]{64}$`));
+      // Only the deploy account reads it.
+      expect(resources.filter((r) => r.inputs["secretId"] === appYamlSecret(service.name)).map((r) => [r.inputs["role"], r.inputs["member"]])).toEqual([["roles/secretmanager.secretAccessor", member(`shop-${service.name}-dep`)]]);
+    }
+  });
+});
+
 describe("GitHubServiceDelivery on its own", () => {
   const args = {
     serviceName: "orders",
@@ -236,6 +291,32 @@ describe("GitHubServiceDelivery on its own", () => {
       [secret, "roles/secretmanager.secretVersionAdder"],
       [secret, "roles/secretmanager.secretAccessor"],
     ]);
+  });
+
+  it("on App Engine stores the settings' app.yaml with their digest, and refuses a missing deployer role elsewhere", async () => {
+    const settings: AppEngineVersionSettings = {
+      service: "default",
+      serviceAccount: email("shop-orders"),
+      envVariables: { PORT: "8080" },
+      network: { name: "shop-dev", subnetwork: "shop-dev-services" },
+      resources: { cpu: 1, memoryGb: 1 },
+      scaling: { minInstances: 1, maxInstances: 2, coolDownSeconds: 120, cpuTarget: 0.7 },
+      healthPath: "/health",
+      liveness: { checkIntervalSeconds: 30, failureThreshold: 4, initialDelaySeconds: 300 },
+      readiness: { checkIntervalSeconds: 5, failureThreshold: 2, appStartTimeoutSeconds: 300 },
+    };
+    const { deployerRole: _unused, ...withoutRole } = args;
+    const secret = `projects/${MOCK_GCP_PROJECT}/secrets/shop-dev-orders-release`;
+    const { resources } = await runProgram(
+      () => void new GitHubServiceDelivery("orders", { ...withoutRole, release: { secret }, target: { kind: "app-engine", settings, runtimeAccount: accountName("shop-orders"), appYamlSecretId: "shop-dev-orders-appyaml" } }),
+      { config: GCP_CONFIG },
+    );
+    const data = String(single(resources, "gcp:secretmanager/secretVersion:SecretVersion", "orders-app-yaml").inputs["secretData"]);
+    expect(data.split("\n")[0]).toBe(`${APP_ENGINE_DIGEST_LINE}${appEngineSettingsDigest(settings)}`);
+    expect(parse(data)).toMatchObject({ service: "default", service_account: email("shop-orders"), runtime: "custom", env: "flex" });
+    expect(single(resources, "gcp:serviceaccount/iAMMember:IAMMember", "orders-runtime-user").inputs).toEqual({ serviceAccountId: accountName("shop-orders"), role: "roles/iam.serviceAccountUser", member: member("shop-orders-dep") });
+    expect(() => new GitHubServiceDelivery("x", withoutRole)).toThrow(/deployerRole is missing.*Fix: pass the GKE deployer or instance group roller/);
+    expect(() => new GitHubServiceDelivery("x", { ...withoutRole, release: { secret }, target: { kind: "app-engine", settings, runtimeAccount: "a", appYamlSecretId: "bad id" } })).toThrow(/target.appYamlSecretId "bad id" is invalid/);
   });
 
   it("refuses an invalid account id or a subject that is not one exact workflow", () => {
