@@ -145,7 +145,7 @@ describe("mlz workflows (the real binary)", () => {
     );
   });
 
-  it("on GKE with GitHub Actions services writes each service's workflow and names its repository variables, and on VMs the group replace; refuses App Engine", async () => {
+  it("on GKE with GitHub Actions services writes each service's workflow and names its repository variables, on VMs the group replace, and on App Engine the version deploy", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
     const spec = join(dir, "landing-zone.yaml");
     writeFileSync(spec, "name: shop\ncloud: gcp\nregion: asia-northeast3\ntier: caas\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
@@ -163,9 +163,12 @@ describe("mlz workflows (the real binary)", () => {
     expect(vms.code, vms.stderr).toBe(0);
     expect(readFileSync(join(dir, "vms", "orders", ".github", "workflows", "orders.yml"), "utf8")).toContain('gcloud compute instance-groups managed rolling-action replace "shop-dev-orders-vms" --region "asia-northeast3"');
     writeFileSync(spec, "name: shop\ncloud: gcp\nregion: asia-northeast3\ntier: paas\npipelines: { provider: github-actions, repositoryOwner: acme }\nservices:\n  - name: orders\n");
-    const refused = await mlz("workflows", spec, "--out", join(dir, "app-engine"));
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/pipelines.provider "github-actions" is not built on gcp\/paas.*Fix: set pipelines.provider: native/);
+    // On App Engine it fetches the app.yaml the engine stored, then deploys and promotes the default service itself.
+    const appEngine = await mlz("workflows", spec, "--out", join(dir, "app-engine"));
+    expect(appEngine.code, appEngine.stderr).toBe(0);
+    const appWorkflow = readFileSync(join(dir, "app-engine", "orders", ".github", "workflows", "orders.yml"), "utf8");
+    expect(appWorkflow).toContain('gcloud secrets versions access latest --secret "shop-dev-orders-appyaml" > app.yaml');
+    expect(appWorkflow).toContain('gcloud app services set-traffic "default" --splits "$VERSION=1" --quiet');
   });
 
   it("on AWS with CodePipeline services (the shop example) writes the three apps' workflows and no service workflow", async () => {

@@ -73,6 +73,22 @@ describe("adding a service adds its registry and pipeline, and changes nothing e
     expect((grant.inputs["condition"] as { expression: string }).expression).toMatch(new RegExp(`/instanceGroupManagers/shop-prod-${NEW_SERVICE}-vms"$`));
   });
 
+  it("GCP (GitHub Actions on App Engine)", async () => {
+    const example = loadSpecFile("examples/gcp/landing-zone.yaml");
+    const spec = { ...example, tier: "paas", mesh: { ...example.mesh, kind: "none" }, pipelines: { ...example.pipelines, perService: true, provider: "github-actions", repositoryOwner: "acme" } } as Spec;
+    const { removed, changed, added } = await addService(spec, GCP_CONFIG);
+    expect(removed).toEqual([]);
+    // The one sink exporting App Engine's logs gains the service's module, as with Cloud Build; nothing else changes.
+    expect(changed).toEqual(["gcp:logging/projectSink:ProjectSink::shop-logging-app-engine-logs"]);
+    expect(added.every((r) => r.name.includes(NEW_SERVICE))).toBe(true);
+    expect([...typesOf(added)]).toEqual(expect.arrayContaining(["msa:gcp:GitHubServiceDelivery", "msa:gcp:AppEngineService", "gcp:secretmanager/secretVersion:SecretVersion", "gcp:artifactregistry/repository:Repository"]));
+    const accounts = added.filter((r) => r.type === "gcp:serviceaccount/account:Account").map((r) => r.inputs["accountId"]);
+    expect(accounts).toEqual(expect.arrayContaining([`shop-${NEW_SERVICE}-pub`, `shop-${NEW_SERVICE}-dep`]));
+    // The new deploy account may act as the new service's runtime account only.
+    const runtimeUser = added.find((r) => r.name === `shop-${NEW_SERVICE}-github-runtime-user`)!;
+    expect(String(runtimeUser.inputs["serviceAccountId"])).toMatch(new RegExp(`/serviceAccounts/shop-${NEW_SERVICE}@`));
+  });
+
   it.each(["iaas", "paas"] as const)("GCP (Cloud Build on %s)", async (tier) => {
     const example = loadSpecFile("examples/gcp/landing-zone.yaml");
     const { removed, changed, pairs, added } = await addService({ ...example, tier, mesh: { ...example.mesh, kind: "none" }, pipelines: { ...example.pipelines, perService: true, repositoryOwner: "acme" } }, GCP_CONFIG);
