@@ -11,7 +11,7 @@ import type { CloudSupport } from "../types.js";
  * of ours can stand between the load balancer's serverless NEG and the app). Pipelines are Cloud Build triggers
  * (lib/plan/cloud-build.ts) rolling a GKE Deployment, replacing the VMs of a managed instance group (which read the
  * released image from a secret at boot), or deploying and promoting an App Engine version. GitHub Actions pipelines
- * (lib/plan/gcp-github-delivery.ts) deploy to GKE and VMs (the same release script): the planner refuses them on paas.
+ * (lib/plan/gcp-github-delivery.ts) deploy to GKE, VMs and App Engine (on VMs and App Engine the same release script as Cloud Build).
  */
 export const PULUMI_GCP_SUPPORT: CloudSupport = {
   network: ["iaas", "caas", "paas"],
