@@ -148,15 +148,6 @@ describe("LandingZone on GCP with Cloud Build pipelines, dev (public GKE endpoin
 });
 
 describe("Cloud Build delivery refuses what it cannot build", () => {
-  it("refuses GitHub Actions on App Engine before creating anything, naming the fix (GKE and VMs are built: github-delivery.test.ts)", () => {
-    const spec = withPipelines("prod");
-    for (const tier of ["paas"] as const) {
-      expect(() => new LandingZone("shop", { spec: { ...spec, tier, mesh: { ...spec.mesh, kind: "none" }, pipelines: { ...spec.pipelines, provider: "github-actions" } } })).toThrow(
-        new RegExp(`pipelines.provider "github-actions" is not built on gcp/${tier}.*Fix: set pipelines.provider: native`),
-      );
-    }
-  });
-
   it("refuses a private endpoint without a private pool", () => {
     expect(
       () =>
