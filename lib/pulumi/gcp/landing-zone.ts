@@ -32,7 +32,7 @@ import { EventStore } from "./event-store.js";
 import { FirestoreStore } from "./firestore-store.js";
 import { FrontendHosting } from "./frontend-hosting.js";
 import { GitHubFederation } from "./github-federation.js";
-import { GitHubServiceDelivery } from "./github-service-delivery.js";
+import { GitHubServiceDelivery, type GitHubServiceDeliveryArgs } from "./github-service-delivery.js";
 import { MessageBroker, PUBSUB_TOPICS_ENV } from "./message-broker.js";
 import { Monitoring } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
@@ -335,27 +335,34 @@ export class LandingZone extends pulumi.ComponentResource {
       const release = releaseSecretId ? { release: { secretId: releaseSecretId, retain } } : {};
       const deliver = (deploy: ServiceDeliveryArgs["deploy"], secret?: pulumi.Output<string>) =>
         createDelivery(name, plan, planned!, deploy, repository, secret ? { secret } : { secretId: names!.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)), retain }, pool, this);
+      // The GitHub deploy path of this service (accounts, impersonation, repository writer), given what its tier deploys.
+      const deliverFromGithub = (args: Pick<GitHubServiceDeliveryArgs, "deployerRole" | "release" | "target">) => {
+        const fromGithub = new GitHubServiceDelivery(
+          `${name}-${service.name}-github`,
+          {
+            serviceName: service.name,
+            workloadIdentityPoolName: this.github!.poolName,
+            publish: { accountId: githubPlanned!.publishAccountId, subject: githubPlanned!.publishSubject },
+            deploy: { accountId: githubPlanned!.deployAccountId, subject: githubPlanned!.deploySubject },
+            repository: { name: repository.name, location: plan.region },
+            ...args,
+          },
+          parent,
+        );
+        githubDeliveries.set(service.name, fromGithub);
+        return fromGithub;
+      };
       let delivery: ServiceDelivery | undefined;
       let component: ServiceComponent;
       if (platform) {
         const fromGithub =
           githubPlanned && deployerRole && this.github
-            ? new GitHubServiceDelivery(
-                `${name}-${service.name}-github`,
-                {
-                  serviceName: service.name,
-                  workloadIdentityPoolName: this.github.poolName,
-                  publish: { accountId: githubPlanned.publishAccountId, subject: githubPlanned.publishSubject },
-                  deploy: { accountId: githubPlanned.deployAccountId, subject: githubPlanned.deploySubject },
-                  repository: { name: repository.name, location: plan.region },
-                  deployerRole: deployerRole.name,
-                  release: { secretId: githubPlanned.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)), retain },
-                  target: { namespace: githubPlanned.namespace, deployment: githubPlanned.deployment, rbac: { provider: platform.provider, labels: labelsFor(plan, service.name), dependsOn: [...platform.ready] } },
-                },
-                parent,
-              )
+            ? deliverFromGithub({
+                deployerRole: deployerRole.name,
+                release: { secretId: githubPlanned.releaseSecret, initialImage: repository.url.apply((url) => gcpImage(service, url)), retain },
+                target: { namespace: githubPlanned.namespace, deployment: githubPlanned.deployment, rbac: { provider: platform.provider, labels: labelsFor(plan, service.name), dependsOn: [...platform.ready] } },
+              })
             : undefined;
-        if (fromGithub) githubDeliveries.set(service.name, fromGithub);
         delivery = planned
           ? deliver({
               clusterName: platform.clusterName,
@@ -397,22 +404,10 @@ export class LandingZone extends pulumi.ComponentResource {
           { parent: this, dependsOn: [...appEngine.ready, ...network.privateServiceAccess, ...(defaultService ? [defaultService] : [])] },
         );
         if (githubPlanned?.appYamlSecret && this.github) {
-          githubDeliveries.set(
-            service.name,
-            new GitHubServiceDelivery(
-              `${name}-${service.name}-github`,
-              {
-                serviceName: service.name,
-                workloadIdentityPoolName: this.github.poolName,
-                publish: { accountId: githubPlanned.publishAccountId, subject: githubPlanned.publishSubject },
-                deploy: { accountId: githubPlanned.deployAccountId, subject: githubPlanned.deploySubject },
-                repository: { name: repository.name, location: plan.region },
-                release: { secret: appService.release!.secret },
-                target: { kind: "app-engine", settings: appService.versionSettings, runtimeAccount: appService.identity.nodes.account.name, appYamlSecretId: githubPlanned.appYamlSecret },
-              },
-              parent,
-            ),
-          );
+          deliverFromGithub({
+            release: { secret: appService.release!.secret },
+            target: { kind: "app-engine", settings: appService.versionSettings, runtimeAccount: appService.identity.nodes.account.name, appYamlSecretId: githubPlanned.appYamlSecret },
+          });
         }
         delivery = planned ? deliver({ kind: "app-engine", settings: appService.versionSettings, runtimeAccount: appService.identity.nodes.account.name }, appService.release!.secret) : undefined;
         component = appService;
@@ -434,23 +429,11 @@ export class LandingZone extends pulumi.ComponentResource {
           parent,
         );
         if (githubPlanned && this.github && rollerRole) {
-          githubDeliveries.set(
-            service.name,
-            new GitHubServiceDelivery(
-              `${name}-${service.name}-github`,
-              {
-                serviceName: service.name,
-                workloadIdentityPoolName: this.github.poolName,
-                publish: { accountId: githubPlanned.publishAccountId, subject: githubPlanned.publishSubject },
-                deploy: { accountId: githubPlanned.deployAccountId, subject: githubPlanned.deploySubject },
-                repository: { name: repository.name, location: plan.region },
-                deployerRole: rollerRole.name,
-                release: { secret: groupService.release!.secret },
-                target: { kind: "instance-group", instanceGroupManager: groupService.instanceGroupManagerName, region: plan.region },
-              },
-              parent,
-            ),
-          );
+          deliverFromGithub({
+            deployerRole: rollerRole.name,
+            release: { secret: groupService.release!.secret },
+            target: { kind: "instance-group", instanceGroupManager: groupService.instanceGroupManagerName, region: plan.region },
+          });
         }
         delivery = planned
           ? deliver(
