@@ -116,7 +116,7 @@ export class LandingZone extends pulumi.ComponentResource {
   readonly frontends?: FrontendHosting;
   /** GitHub Actions' keyless sign-in (one pool for services and frontends), when GitHub workflows deploy the services or the frontends. */
   readonly github?: GitHubFederation;
-  /** One orchestrator per saga, in spec order. */
+  /** One orchestrator per orchestrated saga, in spec order. */
   readonly sagas: readonly SagaOrchestrator[];
   /** Service name → the database it owns. */
   readonly databases: ReadonlyMap<string, ServiceDatabase>;
@@ -152,10 +152,6 @@ export class LandingZone extends pulumi.ComponentResource {
     if (meshChecked) throw new Error(`LandingZone gateway.auth: on GKE the ${meshChecked.capability === "tokens" ? "JWT" : "auth service"} checks run in the Istio mesh, but mesh.kind is none. Fix: set mesh.kind: istio, or gateway.auth: none`);
     const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
     if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
-    const choreographed = plan.spec.sagas.find((saga) => saga.mode === "choreography");
-    if (choreographed) {
-      throw new Error(`LandingZone sagas[${choreographed.name}].mode: "choreography" is not built on gcp (Workflows orchestrates). Fix: set mode: orchestration, or drive the saga with its own events in publishes/subscribes`);
-    }
     super("msa:gcp:LandingZone", name, {}, opts);
     this.plan = plan;
     const parent = { parent: this };
@@ -452,7 +448,8 @@ export class LandingZone extends pulumi.ComponentResource {
     this.deliveries = deliveries;
     this.githubDeliveries = githubDeliveries;
 
-    this.sagas = plan.spec.sagas.map(
+    // A choreographed saga is its events alone: the planner adds them to the participants' topics and subscriptions.
+    this.sagas = plan.spec.sagas.filter((saga) => saga.mode === "orchestration").map(
       (saga) =>
         new SagaOrchestrator(
           `${name}-saga-${saga.name}`,

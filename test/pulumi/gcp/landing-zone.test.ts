@@ -341,9 +341,25 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     );
   });
 
-  it("refuses choreographed sagas before registering anything", async () => {
+  it("builds a choreographed saga from its events alone: a Pub/Sub topic per event, its subscriber's subscription, no workflow", async () => {
     const choreographed = { ...spec, sagas: spec.sagas.map((s) => ({ ...s, mode: "choreography" as const })) };
-    await expect(runProgram(() => createLandingZone("x", { spec: choreographed }).then(() => undefined), { config: GCP_CONFIG })).rejects.toThrow(/sagas\[place-order\].mode: "choreography" is not built on gcp/);
+    const plan = planLandingZone(choreographed, { engine: "pulumi" });
+    const events = plan.sagas.flatMap((s) => s.events);
+    expect(events.length).toBeGreaterThan(0);
+    const { resources } = await runProgram(() => createLandingZone("x", { spec: choreographed }).then(() => undefined), { config: GCP_CONFIG });
+    expect(byType(resources, "msa:gcp:SagaOrchestrator")).toEqual([]);
+    expect(byType(resources, "gcp:workflows/workflow:Workflow").filter((w) => String(w.inputs["name"]).includes("place-order"))).toEqual([]);
+    const topics = byType(resources, "gcp:pubsub/topic:Topic").map((t) => String(t.inputs["name"]));
+    const subscriptions = byType(resources, "gcp:pubsub/subscription:Subscription").map((s) => String(s.inputs["name"]));
+    for (const event of events) {
+      const topic = plan.broker!.topics.find((t) => t.event === event.event)!;
+      expect(topics, event.event).toContain(`shop-prod-${event.event}`);
+      expect(topic.publishers, event.event).toEqual([event.publisher]);
+      for (const subscriber of event.subscribers) {
+        const subscription = topic.subscriptions.find((q) => q.subscriber === subscriber)!.name;
+        expect(subscriptions.some((name) => name.endsWith(subscription)), `${event.event} → ${subscriber}`).toBe(true);
+      }
+    }
   });
 
   it("is rejected before anything is registered when the spec asks for what GCP does not build", async () => {
