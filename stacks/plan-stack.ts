@@ -1,4 +1,4 @@
-import { Stack, Tags, Validations, aws_kms as kms, type StackProps } from "aws-cdk-lib";
+import { type CfnElement, Stack, Tags, Validations, aws_kms as kms, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import type { ManagedRedis } from "../lib/cdk/managed-redis.js";
 import { TemplateLimitsSynthesizer } from "../lib/cdk/template-limits.js";
@@ -38,6 +38,21 @@ export abstract class PlanStack extends Stack {
     if (this.region !== this.plan.region) throw new Error(`${this.stackName}: the zone's log key is in ${this.plan.region}, not ${this.region}. Fix: create a key in this stack for its log groups`);
     this.zoneLogKey ??= kms.Key.fromKeyArn(this, "ZoneLogKey", readParameter(this, sharedParameters.logKeyArn(this.plan)));
     return this.zoneLogKey;
+  }
+
+  private readonly logicalIds = new WeakMap<CfnElement, string>();
+
+  /**
+   * CDK's own scheme, computed once per element: it hashes the element's path, which never changes,
+   * yet CDK recomputes it on every reference it resolves (prepare, template, tree.json).
+   */
+  protected override allocateLogicalId(element: CfnElement): string {
+    let logicalId = this.logicalIds.get(element);
+    if (logicalId === undefined) {
+      logicalId = super.allocateLogicalId(element);
+      this.logicalIds.set(element, logicalId);
+    }
+    return logicalId;
   }
 
   /** The plan's zones, so synthesis never looks them up (an offline lookup yields `dummy1a`). */
