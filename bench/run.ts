@@ -7,7 +7,7 @@
  *
  *   --quick            N = 10, 50; 1 run, no warm-up; validation on only at 10; exits non-zero only on a crash
  *   --n 10,50,200      the service counts (default 10,50,200,1000)
- *   --runs 5           measured runs per variant and N (default 5)
+ *   --runs 5           measured runs per variant and N (default 5); the variants of an N take turns, one run each per round
  *   --only ours,l1     variants: floor, l1, ours, ours-tsx, pulumi (default all)
  *   --validation off   off, on or both (default both)
  *   --timeout 900      seconds per run (a run that times out is reported; in --quick mode it does not fail the run)
@@ -200,18 +200,22 @@ function main(): number {
     if (options.only.has("pulumi") && n <= options.pulumiMaxN) plan.push({ group: "pulumi" }, { group: "pulumi", flags: ["--stack-trace-limit=0"], stl: true });
 
     const templates = new Map<string, Map<string, StackCounts>>();
-    for (const step of plan) {
+    const steps = plan.map((step) => {
       const variant = label(step.group, step.validation, step.stl);
-      const command = commandFor(step.group, n, step.validation, specFile, variant, step.flags);
       const row: Row = { n, variant, group: step.group, ...(step.validation ? { validation: step.validation } : {}), wallMs: [], cpuMs: [], rssMiB: [] };
       rows.push(row);
-      for (let i = 0; i < options.warmups + options.runs; i++) {
+      return { step, variant, row, command: commandFor(step.group, n, step.validation, specFile, variant, step.flags) };
+    });
+    // Round robin (every variant once per round), so a machine whose speed drifts over minutes biases no variant and the ratios stay fair.
+    for (let i = 0; i < options.warmups + options.runs; i++) {
+      for (const { step, variant, row, command } of steps) {
+        if (row.error) continue;
         const result = runOnce(command, options.timeoutSeconds);
         if (result.error) {
           row.error = result.error;
           if (!(result.timedOut && options.quick)) crashes++;
           log(`  N=${n} ${variant}: FAILED ${result.error}`);
-          break;
+          continue;
         }
         if (i === 0) {
           if (result.report?.overLimit) row.overLimit = result.report.overLimit;
@@ -231,9 +235,9 @@ function main(): number {
         row.cpuMs.push(result.report!.cpuMs);
         row.rssMiB.push(result.report!.maxRssKiB / 1024);
       }
+    }
+    for (const { step, variant, row, command } of steps) {
       if (!row.error) log(`  N=${n} ${variant}: ${fmt(median(row.wallMs))} ms wall, ${fmt(median(row.cpuMs))} ms CPU, ${fmt(median(row.rssMiB))} MiB`);
-      // Kept up to date, so an interrupted run still leaves what it measured.
-      writeFileSync(join(RESULTS, "latest.json"), JSON.stringify({ startedAt, options: { ...options, only: [...options.only] }, rows, checks }, undefined, 1));
       if (options.profile && step.group === "ours" && step.validation === "off" && !row.error) {
         const dir = join(RESULTS, "profiles", `ours-${n}`);
         rmSync(dir, { recursive: true, force: true });
@@ -248,6 +252,8 @@ function main(): number {
         }
       }
     }
+    // Kept up to date, so an interrupted run still leaves what it measured.
+    writeFileSync(join(RESULTS, "latest.json"), JSON.stringify({ startedAt, options: { ...options, only: [...options.only] }, rows, checks }, undefined, 1));
     const ours = templates.get("ours");
     if (ours) {
       for (const other of ["l1", "floor"] as const) {
@@ -283,7 +289,7 @@ function renderReport(rows: readonly Row[], checks: readonly string[], options: 
   out.push(
     `Synthesis benchmark, ${conditions.startedAt.toISOString()}: node ${process.version}, ${cores} cores, load average ${conditions.startLoad[0]!.toFixed(1)} at start and ${conditions.endLoad[0]!.toFixed(1)} at end` +
       (conditions.startLoad[0]! > cores * 0.5 ? " (other processes were running: timings are noisy; CPU time is steadier)" : ""),
-    `Each cell: median of ${options.runs} whole-process run(s) after ${options.warmups} warm-up (min–max). CDK variants run compiled JS (tsc), as \`mlz synth\` runs from the installed package;`,
+    `Each cell: median of ${options.runs} whole-process run(s) after ${options.warmups} warm-up (min–max), the variants taking turns run by run. CDK variants run compiled JS (tsc), as \`mlz synth\` runs from the installed package;`,
     `"ours via tsx" runs the TypeScript sources through tsx, as \`npm run mlz\` and cdk.json's app do. CDK runs lift CDK's 500-resource check (${Object.keys(CDK_CONTEXT).join(", ")}) and ours records its own limit check and its construct warnings instead of failing, so every N synthesizes.`,
     ...(options.ns.some((n) => n > options.pulumiMaxN) && options.only.has("pulumi") ? [`Pulumi variants run up to N=${options.pulumiMaxN} (--pulumi-max-n): under mocks they need about 1 GiB at 200 services.`] : []),
     "",
@@ -309,15 +315,17 @@ function renderReport(rows: readonly Row[], checks: readonly string[], options: 
   const find = (n: number, group: VariantKey, validation?: Validation, variant?: string) =>
     rows.find((r) => r.n === n && r.group === group && r.validation === validation && (variant === undefined || r.variant === variant) && !r.error);
   const ratio = (a: Row | undefined, b: Row | undefined, key: "wallMs" | "cpuMs" | "rssMiB") => (a && b ? median(a[key]) / median(b[key]) : NaN);
+  // Rounds run both variants back to back, so the ratio within a round cancels the machine's drift.
+  const pairedRatio = (a: Row, b: Row, key: "wallMs" | "cpuMs") => (a[key].length === b[key].length ? median(a[key].map((x, i) => x / b[key][i]!)) : NaN);
 
-  out.push("", "Ratios, measured in this run (wall time; CPU time; peak RSS):");
+  out.push("", "Ratios, measured in this run (wall time; CPU time; peak RSS; and the median of the rounds' own CPU ratios, steadier on a machine whose speed drifts):");
   for (const n of options.ns) {
     const parts: string[] = [];
     for (const validation of options.validation) {
       const ours = find(n, "ours", validation);
       const l1 = find(n, "l1", validation);
       if (ours && l1) {
-        parts.push(`ours/L1 validation ${validation}: ${fmt(ratio(ours, l1, "wallMs"), 2)}; ${fmt(ratio(ours, l1, "cpuMs"), 2)}; ${fmt(ratio(ours, l1, "rssMiB"), 2)}`);
+        parts.push(`ours/L1 validation ${validation}: ${fmt(ratio(ours, l1, "wallMs"), 2)}; ${fmt(ratio(ours, l1, "cpuMs"), 2)}; ${fmt(ratio(ours, l1, "rssMiB"), 2)} (CPU paired by round: ${fmt(pairedRatio(ours, l1, "cpuMs"), 2)})`);
       }
     }
     const ours = find(n, "ours", "off");
