@@ -453,6 +453,21 @@ describe("LandingZone rejects what it does not build", () => {
     expect(objs(group("catalog")).map((o) => o.kind)).toContain("PodDisruptionBudget");
   });
 
+  it("adding a fragment adds its app (component, manifests) and changes no other resource", async () => {
+    const spec: LandingZoneInput = { ...base, bffs: ["web"], frontends: { shell: "web", fragments: ["catalog"] }, auth: { sessions: "none" }, logging: { stack: "none", buffer: "none" } };
+    const zone = async (frontends: LandingZoneInput["frontends"]) =>
+      (await runProgram(() => void new LandingZone("shop", { spec: { ...spec, frontends }, ingress: { host: "shop.example.com", tlsSecretName: "shop-tls" } }))).resources;
+    const signature = (resources: readonly RegisteredResource[]) => new Map(resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.inputs)]));
+    const beforeResources = await zone({ shell: "web", fragments: ["catalog"] });
+    const afterResources = await zone({ shell: "web", fragments: ["catalog", "checkout"] });
+    const [before, after] = [signature(beforeResources), signature(afterResources)];
+    expect([...before.keys()].filter((k) => !after.has(k))).toEqual([]);
+    expect([...before.keys()].filter((k) => before.get(k) !== after.get(k))).toEqual([]);
+    const added = afterResources.filter((r) => !before.has(`${r.type}::${r.name}`));
+    expect(added.map((r) => `${r.type}::${r.name}`).sort()).toEqual(["kubernetes:yaml/v2:ConfigGroup::shop-ui-checkout-manifests", "msa:kubernetes:FrontendApp::shop-ui-checkout"]);
+    expect(objs(single(afterResources, GROUP, "shop-ui-checkout-manifests")).find((o) => o.kind === "Ingress")!.spec).toMatchObject({ rules: [{ host: "shop.example.com", http: { paths: [{ path: "/checkout/" }] } }] });
+  });
+
   it("rejects frontends that collide with a service's path, a domain the ingress does not serve, and images of unknown apps", async () => {
     const spec: LandingZoneInput = { ...base, bffs: ["web"], frontends: { shell: "web", fragments: ["catalog"] }, auth: { sessions: "none" }, logging: { stack: "none", buffer: "none" } };
     await expect(run({ ...spec, services: [{ name: "orders", path: "/catalog" }] })).rejects.toThrow('LandingZone args.spec: frontends: fragment "catalog" is served at /catalog/, which the gateway routes to orders');
