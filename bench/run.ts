@@ -420,6 +420,15 @@ function targetsSummary(rows: readonly Row[], options: Options, loaded: boolean)
     const ratio = (key: "wallMs" | "cpuMs") => perService(b, c, key) / perService(a, b, key);
     lines.push(`  ${mark(ratio("wallMs") <= 1.15)} step ratio (200→1000 per service ÷ 50→200 per service): ${ratio("wallMs").toFixed(2)}, CPU ${ratio("cpuMs").toFixed(2)} (target ≤ 1.15)`);
   }
+  // The issue's "no resource count per service beyond what the CDK side creates", between consecutive Ns both engines reached.
+  const registrations = (n: number) => rows.find((r) => r.n === n && r.group === "pulumi" && !r.variant.includes("stack-trace") && !r.error)?.resources;
+  for (let i = 1; i < ns.length; i++) {
+    const [a, b] = [ns[i - 1]!, ns[i]!];
+    const [pa, pb, ca, cb] = [registrations(a), registrations(b), get(a, "ours", "off")?.resources, get(b, "ours", "off")?.resources];
+    if (pa === undefined || pb === undefined || ca === undefined || cb === undefined) continue;
+    const [pulumi, cdk] = [(pb - pa) / (b - a), (cb - ca) / (b - a)];
+    lines.push(`  ${mark(pulumi <= cdk)} ${a}→${b}: Pulumi registers ${pulumi.toFixed(1)} resources per added service, CDK templates gain ${cdk.toFixed(1)} (target: Pulumi ≤ CDK)`);
+  }
   for (const n of ns) {
     const on = get(n, "ours", "on");
     if (on?.largest !== undefined) lines.push(`  ${mark(on.largest <= 450)} N=${n}, validation on: largest template ${on.largest} resources (target ≤ ~450)`);
