@@ -144,8 +144,7 @@ export class Monitoring extends Construct {
       threshold: alarm.threshold,
       evaluationPeriods: alarm.evaluationPeriods,
       datapointsToAlarm: alarm.datapointsToAlarm,
-      // No traffic is not an outage; the unhealthy-hosts and gateway alarms cover a silent service.
-      treatMissingData: "notBreaching",
+      treatMissingData: alarm.treatMissingData,
       actionsEnabled: true,
       alarmActions: [this.alarmTopic.topicArn],
       okActions: [this.alarmTopic.topicArn],

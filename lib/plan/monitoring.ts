@@ -97,6 +97,8 @@ export interface CloudWatchAlarm {
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
   readonly periodSeconds: number;
+  /** No traffic is not an outage: the unhealthy-hosts and gateway alarms cover a silent service. */
+  readonly treatMissingData: "notBreaching";
 }
 
 /** One dashboard and its alarms: the gateway's, or one service's. */
@@ -142,7 +144,7 @@ function buildCloudWatchMonitors(plan: LandingZonePlan): CloudWatchMonitor[] {
   const monitoring = plan.monitoring;
   if (!monitoring) return [];
   const prefix = `${plan.name}-${plan.environment}`;
-  const evaluation = { evaluationPeriods: monitoring.evaluationPeriods, datapointsToAlarm: monitoring.datapointsToAlarm, periodSeconds: monitoring.periodSeconds };
+  const evaluation = { evaluationPeriods: monitoring.evaluationPeriods, datapointsToAlarm: monitoring.datapointsToAlarm, periodSeconds: monitoring.periodSeconds, treatMissingData: "notBreaching" as const };
   const alarm = (monitor: string, a: Omit<CloudWatchAlarm, "name" | keyof typeof evaluation>): CloudWatchAlarm => ({ ...a, ...evaluation, name: `${prefix}-${monitor}-${a.id}` });
 
   const api = { ApiId: { ref: "apiId" as const } };

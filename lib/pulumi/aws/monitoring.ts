@@ -168,8 +168,7 @@ export class Monitoring extends pulumi.ComponentResource {
           threshold: alarm.threshold,
           evaluationPeriods: alarm.evaluationPeriods,
           datapointsToAlarm: alarm.datapointsToAlarm,
-          // No traffic is not an outage; the unhealthy-hosts and gateway alarms cover a silent service.
-          treatMissingData: "notBreaching",
+          treatMissingData: alarm.treatMissingData,
           actionsEnabled: true,
           alarmActions: [alarmTopicArn],
           okActions: [alarmTopicArn],

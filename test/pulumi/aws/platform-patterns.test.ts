@@ -140,6 +140,8 @@ describe("Pulumi AWS platform patterns", () => {
     for (const alarm of alarms) {
       expect(alarm.inputs["alarmActions"], String(alarm.inputs["name"])).toEqual([topicArn]);
       expect(alarm.inputs["okActions"]).toEqual([topicArn]);
+      // As in the CDK templates (the goldens): no traffic is not an outage.
+      expect(alarm.inputs["treatMissingData"]).toBe("notBreaching");
     }
     const errors = alarms.find((a) => a.inputs["name"] === "shop-prod-orders-server-errors")!;
     expect(errors.inputs["threshold"]).toBe(3);
