@@ -4,6 +4,7 @@ import * as eks from "aws-cdk-lib/aws-eks-v2";
 import { Construct } from "constructs";
 import type { AddOn, ManifestObject } from "../kubernetes/types.js";
 import { pascalCase } from "../plan/naming.js";
+import { serviceRepository } from "./service-repositories.js";
 import { acknowledgeAwsManagedPolicies, acknowledgeInlinePolicy, hardenProviderFunction, nagValue } from "./compliance.js";
 import type { IKubernetesTarget, WorkloadIdentity, WorkloadIdentityOptions } from "./kubernetes-target.js";
 import { createLogKey } from "./log-key.js";
@@ -215,18 +216,7 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
 
     const repositories = new Map<string, ecr.Repository>();
     for (const [service, repositoryName] of Object.entries(props.repositories ?? {})) {
-      repositories.set(
-        service,
-        new ecr.Repository(this, `${pascalCase(service)}Repository`, {
-          repositoryName,
-          imageScanOnPush: true,
-          imageTagMutability: ecr.TagMutability.IMMUTABLE,
-          encryption: ecr.RepositoryEncryption.KMS,
-          lifecycleRules: [{ description: "Keep the last 30 images", maxImageCount: 30 }],
-          removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-          emptyOnDelete: !retain,
-        }),
-      );
+      repositories.set(service, serviceRepository(this, `${pascalCase(service)}Repository`, { repositoryName, removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY }));
     }
     this.repositories = repositories;
 

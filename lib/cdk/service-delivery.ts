@@ -24,6 +24,7 @@ import { DELIVERY_ACTIONS, DELIVERY_SETTINGS, GITHUB_OIDC } from "../plan/delive
 import { acknowledgeGrantWildcards, acknowledgeInlinePolicy, nagValue } from "./compliance.js";
 import type { IKubernetesTarget } from "./kubernetes-target.js";
 import { createLogKey } from "./log-key.js";
+import { serviceRepository } from "./service-repositories.js";
 
 /** A native pipeline's source: a repository reached through an AWS CodeConnections connection. */
 export interface ServiceDeliverySource {
@@ -240,19 +241,10 @@ export class ServiceDelivery extends Construct {
     const bundleProblem = props.deploy && "bundle" in props.deploy ? beanstalkBundleProblem(`ServiceDelivery ${props.serviceName}`, props.deploy.bundle) : undefined;
     if (bundleProblem) throw new Error(bundleProblem);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const retain = removalPolicy === RemovalPolicy.RETAIN;
 
     this.repository =
       props.existingRepository ??
-      new ecr.Repository(this, "Repository", {
-        repositoryName: props.repositoryName,
-        imageScanOnPush: true,
-        imageTagMutability: ecr.TagMutability.IMMUTABLE,
-        encryption: ecr.RepositoryEncryption.KMS,
-        lifecycleRules: [{ description: `Keep the last ${imagesKept} images`, maxImageCount: imagesKept }],
-        removalPolicy,
-        emptyOnDelete: !retain,
-      });
+      serviceRepository(this, "Repository", { repositoryName: props.repositoryName!, removalPolicy, imagesKept });
     if (!props.deploy) return;
 
     const deploy = props.deploy;

@@ -31,6 +31,13 @@ export const DELIVERY_SETTINGS = {
   deployComputeType: "BUILD_GENERAL1_SMALL",
 } as const;
 
+/** ECR's lifecycle policy document: a repository keeps its last `imagesKept` images, whatever their tags. */
+export function ecrLifecyclePolicy(imagesKept: number = DELIVERY_SETTINGS.imagesKept): string {
+  return JSON.stringify({
+    rules: [{ rulePriority: 1, description: `Keep the last ${imagesKept} images`, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: imagesKept }, action: { type: "expire" } }],
+  });
+}
+
 /** GitHub Actions' OIDC issuer and the audience AWS expects in its tokens. */
 export const GITHUB_OIDC = {
   url: "https://token.actions.githubusercontent.com",

@@ -23,3 +23,4 @@ export * from "./vm-service.js";
 export * from "./paas-platform.js";
 export * from "./paas-service.js";
 export * from "./logstash-hosts.js";
+export * from "./service-repository.js";

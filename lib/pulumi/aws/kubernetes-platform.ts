@@ -4,11 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AddOn } from "../../kubernetes/types.js";
 import type { ClusterPlan, LandingZonePlan } from "../../plan/types.js";
 import { applyAddOn, type HelmValues } from "../kubernetes/add-on.js";
+import { serviceRepository } from "./service-repository.js";
 
 /** Control-plane log types EKS can ship to CloudWatch; all are enabled for audit. */
 export const EKS_CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
 /** Images an ECR repository keeps; older ones expire. */
-export const ECR_IMAGES_KEPT = 30;
 /** AWS Load Balancer Controller chart (eks-charts), pinned; it binds pods to the gateway's target groups. */
 export const LOAD_BALANCER_CONTROLLER_CHART = { repository: "https://aws.github.io/eks-charts", chart: "aws-load-balancer-controller", version: "1.14.0" } as const;
 /** Namespace and service account of the load balancer controller (the pod identity association names them). */
@@ -201,18 +201,15 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
 
     const repositories: Record<string, aws.ecr.Repository> = {};
     for (const repositoryName of args.repositories ?? []) {
-      const repositoryArgs: aws.ecr.RepositoryArgs = {
-        name: repositoryName,
-        imageScanningConfiguration: { scanOnPush: true },
-        imageTagMutability: "IMMUTABLE",
-        encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: registryKey.arn }],
-        forceDelete: !retain,
+      const transform = args.transform?.repository;
+      repositories[repositoryName] = serviceRepository(this, {
+        repositoryName,
+        resourceNames: { repository: `${name}-${repositoryName}`, lifecycle: `${name}-${repositoryName}-lifecycle` },
+        retain,
         tags,
-      };
-      args.transform?.repository?.(repositoryArgs, repositoryName);
-      const repository = new aws.ecr.Repository(`${name}-${repositoryName}`, repositoryArgs, { parent: this, protect: retain, retainOnDelete: retain });
-      new aws.ecr.LifecyclePolicy(`${name}-${repositoryName}-lifecycle`, { repository: repository.name, policy: JSON.stringify(lifecyclePolicy(ECR_IMAGES_KEPT)) }, parent);
-      repositories[repositoryName] = repository;
+        kmsKeyArn: registryKey.arn,
+        ...(transform ? { transform: (repositoryArgs: aws.ecr.RepositoryArgs) => transform(repositoryArgs, repositoryName) } : {}),
+      });
     }
 
     const kubeconfig = pulumi.secret(
@@ -286,12 +283,6 @@ export function assumeRolePolicy(service: string): string {
 /** AL2023 for the node's CPU architecture: Graviton families carry a `g` after the generation (m7g, c6gn). */
 export function amiTypeFor(instanceType: string): string {
   return /^[a-z]+\d+g[a-z]*\./.test(instanceType) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
-}
-
-function lifecyclePolicy(imagesKept: number) {
-  return {
-    rules: [{ rulePriority: 1, description: `Keep the last ${imagesKept} images`, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: imagesKept }, action: { type: "expire" } }],
-  };
 }
 
 function kubeconfigFor(clusterName: string, endpoint: string, certificateAuthorityData: string, region: string) {

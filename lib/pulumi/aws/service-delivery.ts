@@ -8,6 +8,7 @@ import { buildEnvironment, buildStageSpec, deployEnvironment, deployStageSpec, i
 import { DELIVERY_ACTIONS, DELIVERY_SETTINGS, GITHUB_OIDC } from "../../plan/delivery.js";
 import { applyManifests } from "../kubernetes/add-on.js";
 import { privateBucket } from "./private-bucket.js";
+import { serviceRepository } from "./service-repository.js";
 
 /** A native pipeline's source: a repository reached through an AWS CodeConnections connection. */
 export interface ServiceDeliverySourceArgs {
@@ -464,27 +465,16 @@ export class ServiceDelivery extends pulumi.ComponentResource {
   }
 
   private createRepository(name: string, args: ServiceDeliveryArgs, imagesKept: number, retain: boolean, tags: Record<string, string>): aws.ecr.Repository {
-    const repositoryArgs: aws.ecr.RepositoryArgs = {
-      name: args.repositoryName!,
-      imageScanningConfiguration: { scanOnPush: true },
-      imageTagMutability: "IMMUTABLE",
-      encryptionConfigurations: [args.registryKeyArn ? { encryptionType: "KMS", kmsKey: args.registryKeyArn } : { encryptionType: "KMS" }],
-      forceDelete: !retain,
+    const transform = args.transform?.repository;
+    return serviceRepository(this, {
+      repositoryName: args.repositoryName!,
+      resourceNames: { repository: `${name}-repository`, lifecycle: `${name}-lifecycle` },
+      retain,
       tags,
-    };
-    args.transform?.repository?.(repositoryArgs);
-    const repository = new aws.ecr.Repository(`${name}-repository`, repositoryArgs, { parent: this, protect: retain, retainOnDelete: retain });
-    new aws.ecr.LifecyclePolicy(
-      `${name}-lifecycle`,
-      {
-        repository: repository.name,
-        policy: JSON.stringify({
-          rules: [{ rulePriority: 1, description: `Keep the last ${imagesKept} images`, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: imagesKept }, action: { type: "expire" } }],
-        }),
-      },
-      { parent: this },
-    );
-    return repository;
+      imagesKept,
+      ...(args.registryKeyArn ? { kmsKeyArn: args.registryKeyArn } : {}),
+      ...(transform ? { transform } : {}),
+    });
   }
 
   private pipeline(

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { LandingZonePlan } from "../../plan/types.js";
-import { ECR_IMAGES_KEPT } from "./kubernetes-platform.js";
+import { serviceRepository } from "./service-repository.js";
 
 export interface VmPlatformArgs {
   /** VPC of the services' instances. */
@@ -89,7 +89,16 @@ export class VmPlatform extends pulumi.ComponentResource {
       ? new aws.servicediscovery.PrivateDnsNamespace(`${name}-namespace`, { name: args.namespace, vpc: args.vpcId, description: "Registry of the landing zone's services", tags }, parent)
       : undefined;
     const repositories: Record<string, aws.ecr.Repository> = {};
-    for (const repositoryName of args.repositories ?? []) repositories[repositoryName] = serviceRepository(this, name, repositoryName, retain, tags, args.transform?.repository);
+    for (const repositoryName of args.repositories ?? []) {
+      const transform = args.transform?.repository;
+      repositories[repositoryName] = serviceRepository(this, {
+        repositoryName,
+        resourceNames: { repository: `${name}-${repositoryName}`, lifecycle: `${name}-${repositoryName}-lifecycle` },
+        retain,
+        tags,
+        ...(transform ? { transform: (repositoryArgs: aws.ecr.RepositoryArgs) => transform(repositoryArgs, repositoryName) } : {}),
+      });
+    }
 
     this.workloadSecurityGroupId = securityGroup.id;
     if (namespace) {
@@ -100,36 +109,4 @@ export class VmPlatform extends pulumi.ComponentResource {
     this.nodes = { securityGroup, repositories, ...(namespace ? { namespace } : {}) };
     this.registerOutputs({ workloadSecurityGroupId: this.workloadSecurityGroupId, repositoryUrls: this.repositoryUrls });
   }
-}
-
-/** A private ECR repository as `KubernetesPlatform` creates them: scanned, immutable tags, KMS, last images kept. */
-export function serviceRepository(
-  parent: pulumi.ComponentResource,
-  name: string,
-  repositoryName: string,
-  retain: boolean,
-  tags: Record<string, string>,
-  transform?: (args: aws.ecr.RepositoryArgs, repositoryName: string) => void,
-): aws.ecr.Repository {
-  const repositoryArgs: aws.ecr.RepositoryArgs = {
-    name: repositoryName,
-    imageScanningConfiguration: { scanOnPush: true },
-    imageTagMutability: "IMMUTABLE",
-    encryptionConfigurations: [{ encryptionType: "KMS" }],
-    forceDelete: !retain,
-    tags,
-  };
-  transform?.(repositoryArgs, repositoryName);
-  const repository = new aws.ecr.Repository(`${name}-${repositoryName}`, repositoryArgs, { parent, protect: retain, retainOnDelete: retain });
-  new aws.ecr.LifecyclePolicy(
-    `${name}-${repositoryName}-lifecycle`,
-    {
-      repository: repository.name,
-      policy: JSON.stringify({
-        rules: [{ rulePriority: 1, description: `Keep the last ${ECR_IMAGES_KEPT} images`, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: ECR_IMAGES_KEPT }, action: { type: "expire" } }],
-      }),
-    },
-    { parent },
-  );
-  return repository;
 }

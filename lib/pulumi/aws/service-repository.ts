@@ -1,0 +1,45 @@
+import * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
+import { DELIVERY_SETTINGS, ecrLifecyclePolicy } from "../../plan/delivery.js";
+
+export interface ServiceRepositoryOptions {
+  /** The ECR repository's name. */
+  readonly repositoryName: string;
+  /** Pulumi names of the repository and of its lifecycle policy (stable: a changed name replaces the repository). */
+  readonly resourceNames: { readonly repository: string; readonly lifecycle: string };
+  /** Protect and keep the repository and its images when the stack deletes it. */
+  readonly retain: boolean;
+  readonly tags: Readonly<Record<string, string>>;
+  /**
+   * ARN of the KMS key encrypting the images.
+   * @default - the AWS-managed key of ECR
+   */
+  readonly kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Images kept; older ones expire.
+   * @default DELIVERY_SETTINGS.imagesKept
+   */
+  readonly imagesKept?: number;
+  /**
+   * Patches the repository's arguments before it is created.
+   * @default - none
+   */
+  readonly transform?: (args: aws.ecr.RepositoryArgs) => void;
+}
+
+/** A service's private ECR repository, as every AWS component creates one: scanned on push, immutable tags, KMS, the last images kept. */
+export function serviceRepository(parent: pulumi.ComponentResource, options: ServiceRepositoryOptions): aws.ecr.Repository {
+  const { retain } = options;
+  const repositoryArgs: aws.ecr.RepositoryArgs = {
+    name: options.repositoryName,
+    imageScanningConfiguration: { scanOnPush: true },
+    imageTagMutability: "IMMUTABLE",
+    encryptionConfigurations: [options.kmsKeyArn ? { encryptionType: "KMS", kmsKey: options.kmsKeyArn } : { encryptionType: "KMS" }],
+    forceDelete: !retain,
+    tags: { ...options.tags },
+  };
+  options.transform?.(repositoryArgs);
+  const repository = new aws.ecr.Repository(options.resourceNames.repository, repositoryArgs, { parent, protect: retain, retainOnDelete: retain });
+  new aws.ecr.LifecyclePolicy(options.resourceNames.lifecycle, { repository: repository.name, policy: ecrLifecyclePolicy(options.imagesKept ?? DELIVERY_SETTINGS.imagesKept) }, { parent });
+  return repository;
+}
