@@ -8,7 +8,6 @@ import { serviceRepository } from "./service-repository.js";
 
 /** Control-plane log types EKS can ship to CloudWatch; all are enabled for audit. */
 export const EKS_CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
-/** Images an ECR repository keeps; older ones expire. */
 /** AWS Load Balancer Controller chart (eks-charts), pinned; it binds pods to the gateway's target groups. */
 export const LOAD_BALANCER_CONTROLLER_CHART = { repository: "https://aws.github.io/eks-charts", chart: "aws-load-balancer-controller", version: "1.14.0" } as const;
 /** Namespace and service account of the load balancer controller (the pod identity association names them). */
