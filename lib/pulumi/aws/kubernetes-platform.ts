@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AddOn } from "../../kubernetes/types.js";
 import type { ClusterPlan, LandingZonePlan } from "../../plan/types.js";
 import { applyAddOn, type HelmValues } from "../kubernetes/add-on.js";
-import { serviceRepository } from "./service-repository.js";
+import { serviceRepositories } from "./service-repository.js";
 
 /** Control-plane log types EKS can ship to CloudWatch; all are enabled for audit. */
 export const EKS_CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
@@ -198,18 +198,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
       { parent: this, dependsOn: [nodeGroup] },
     );
 
-    const repositories: Record<string, aws.ecr.Repository> = {};
-    for (const repositoryName of args.repositories ?? []) {
-      const transform = args.transform?.repository;
-      repositories[repositoryName] = serviceRepository(this, {
-        repositoryName,
-        resourceNames: { repository: `${name}-${repositoryName}`, lifecycle: `${name}-${repositoryName}-lifecycle` },
-        retain,
-        tags,
-        kmsKeyArn: registryKey.arn,
-        ...(transform ? { transform: (repositoryArgs: aws.ecr.RepositoryArgs) => transform(repositoryArgs, repositoryName) } : {}),
-      });
-    }
+    const transform = args.transform?.repository;
+    const repositories = serviceRepositories(this, name, args.repositories ?? [], { retain, tags, kmsKeyArn: registryKey.arn, ...(transform ? { transform } : {}) });
 
     const kubeconfig = pulumi.secret(
       pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority, region]).apply(([clusterName, endpoint, authority, clusterRegion]) =>

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BEANSTALK_SERVICE_MANAGED_POLICIES } from "../../plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../../plan/hosts.js";
 import type { LandingZonePlan } from "../../plan/types.js";
-import { serviceRepository } from "./service-repository.js";
+import { serviceRepositories } from "./service-repository.js";
 
 export interface PaasPlatformArgs {
   /** VPC of the environments' instances. */
@@ -120,10 +120,7 @@ export class PaasPlatform extends pulumi.ComponentResource {
       parent,
     );
     const namespace = args.namespace ? new aws.servicediscovery.HttpNamespace(`${name}-namespace`, { name: args.namespace, description: "Registry of the landing zone's services", tags }, parent) : undefined;
-    const repositories: Record<string, aws.ecr.Repository> = {};
-    for (const repositoryName of args.repositories ?? []) {
-      repositories[repositoryName] = serviceRepository(this, { repositoryName, resourceNames: { repository: `${name}-${repositoryName}`, lifecycle: `${name}-${repositoryName}-lifecycle` }, retain, tags });
-    }
+    const repositories = serviceRepositories(this, name, args.repositories ?? [], { retain, tags });
 
     this.applicationName = application.name;
     this.serviceRoleArn = serviceRole.arn;

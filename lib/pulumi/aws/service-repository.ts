@@ -43,3 +43,28 @@ export function serviceRepository(parent: pulumi.ComponentResource, options: Ser
   new aws.ecr.LifecyclePolicy(options.resourceNames.lifecycle, { repository: repository.name, policy: ecrLifecyclePolicy(options.imagesKept ?? DELIVERY_SETTINGS.imagesKept) }, { parent });
   return repository;
 }
+
+/** Options of `serviceRepositories`: those of `serviceRepository` but the names, with a transform told which repository it patches. */
+export interface ServiceRepositoriesOptions extends Omit<ServiceRepositoryOptions, "repositoryName" | "resourceNames" | "transform"> {
+  /**
+   * Patches a repository's arguments before it is created.
+   * @default - none
+   */
+  readonly transform?: (args: aws.ecr.RepositoryArgs, repositoryName: string) => void;
+}
+
+/** A platform's repositories, one per name, each named `<component>-<repository>` in Pulumi (and `-lifecycle` for its policy). */
+export function serviceRepositories(parent: pulumi.ComponentResource, componentName: string, repositoryNames: readonly string[], options: ServiceRepositoriesOptions): Record<string, aws.ecr.Repository> {
+  const { transform, ...shared } = options;
+  return Object.fromEntries(
+    repositoryNames.map((repositoryName) => [
+      repositoryName,
+      serviceRepository(parent, {
+        ...shared,
+        repositoryName,
+        resourceNames: { repository: `${componentName}-${repositoryName}`, lifecycle: `${componentName}-${repositoryName}-lifecycle` },
+        ...(transform ? { transform: (args: aws.ecr.RepositoryArgs) => transform(args, repositoryName) } : {}),
+      }),
+    ]),
+  );
+}

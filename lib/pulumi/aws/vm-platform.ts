@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { LandingZonePlan } from "../../plan/types.js";
-import { serviceRepository } from "./service-repository.js";
+import { serviceRepositories } from "./service-repository.js";
 
 export interface VmPlatformArgs {
   /** VPC of the services' instances. */
@@ -88,17 +88,8 @@ export class VmPlatform extends pulumi.ComponentResource {
     const namespace = args.namespace
       ? new aws.servicediscovery.PrivateDnsNamespace(`${name}-namespace`, { name: args.namespace, vpc: args.vpcId, description: "Registry of the landing zone's services", tags }, parent)
       : undefined;
-    const repositories: Record<string, aws.ecr.Repository> = {};
-    for (const repositoryName of args.repositories ?? []) {
-      const transform = args.transform?.repository;
-      repositories[repositoryName] = serviceRepository(this, {
-        repositoryName,
-        resourceNames: { repository: `${name}-${repositoryName}`, lifecycle: `${name}-${repositoryName}-lifecycle` },
-        retain,
-        tags,
-        ...(transform ? { transform: (repositoryArgs: aws.ecr.RepositoryArgs) => transform(repositoryArgs, repositoryName) } : {}),
-      });
-    }
+    const transform = args.transform?.repository;
+    const repositories = serviceRepositories(this, name, args.repositories ?? [], { retain, tags, ...(transform ? { transform } : {}) });
 
     this.workloadSecurityGroupId = securityGroup.id;
     if (namespace) {
