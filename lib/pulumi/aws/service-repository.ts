@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import { DELIVERY_SETTINGS, ecrLifecyclePolicy } from "../../plan/delivery.js";
+import { ecrLifecyclePolicy } from "../../plan/delivery.js";
 
 export interface ServiceRepositoryOptions {
   /** The ECR repository's name. */
@@ -40,7 +40,7 @@ export function serviceRepository(parent: pulumi.ComponentResource, options: Ser
   };
   options.transform?.(repositoryArgs);
   const repository = new aws.ecr.Repository(options.resourceNames.repository, repositoryArgs, { parent, protect: retain, retainOnDelete: retain });
-  new aws.ecr.LifecyclePolicy(options.resourceNames.lifecycle, { repository: repository.name, policy: ecrLifecyclePolicy(options.imagesKept ?? DELIVERY_SETTINGS.imagesKept) }, { parent });
+  new aws.ecr.LifecyclePolicy(options.resourceNames.lifecycle, { repository: repository.name, policy: ecrLifecyclePolicy(options.imagesKept) }, { parent });
   return repository;
 }
 

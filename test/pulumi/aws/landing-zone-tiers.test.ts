@@ -6,6 +6,7 @@ import { ADOT_COLLECTOR_IMAGE, XRAY_WRITE_ACTIONS, otelEnvironment } from "../..
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import { loadSpecFile } from "../../../lib/spec/parse.js";
 import type { LandingZoneSpec } from "../../../lib/spec/types.js";
+import { ecrLifecyclePolicy } from "../../../lib/plan/delivery.js";
 import { byType, childrenOf, jsonInput, runProgram, single, type RegisteredResource } from "../harness.js";
 
 const SERVICES = ["orders", "payments", "inventory", "order-history", "web", "mobile"];
@@ -258,6 +259,19 @@ describe("the Pulumi landing zone across tiers", () => {
       inputsByTier.set(tier, resources);
     }
   }, 120_000);
+
+  it("gives every service one scanned, immutable, KMS-encrypted repository on every tier, keeping the images the plan decides", () => {
+    for (const [tier, resources] of inputsByTier) {
+      const repositories = byType(resources, "aws:ecr/repository:Repository");
+      expect(repositories.map((r) => r.inputs["name"]).sort(), tier).toEqual(expect.arrayContaining(base.services!.map((s) => `shop-${s.name}`)));
+      for (const repository of repositories) {
+        expect(repository.inputs, `${tier} ${repository.name}`).toMatchObject({ imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: "IMMUTABLE", encryptionConfigurations: [{ encryptionType: "KMS" }] });
+      }
+      const lifecycles = byType(resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy");
+      expect(lifecycles, tier).toHaveLength(repositories.length);
+      for (const lifecycle of lifecycles) expect(lifecycle.inputs["policy"], `${tier} ${lifecycle.name}`).toBe(ecrLifecyclePolicy());
+    }
+  });
 
   it("changes the platform and keeps network, broker, gateway, sessions and logging with the same settings", () => {
     const platform = (tier: string) => childrenOf(inputsByTier.get(tier)!, "shop").find((r) => r.name === "shop-platform")!.type;
