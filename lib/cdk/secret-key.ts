@@ -1,5 +1,6 @@
 import { RemovalPolicy, Stack, aws_iam as iam, aws_kms as kms } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { SECRETS_MANAGER_DECRYPT } from "../plan/config-store.js";
 
 /**
  * Lets every principal of the account decrypt with `key` through Secrets Manager only, as the AWS
@@ -10,11 +11,11 @@ export function allowSecretsManagerToDecrypt(key: kms.Key): void {
   const stack = Stack.of(key);
   key.addToResourcePolicy(
     new iam.PolicyStatement({
-      sid: "ReadSecretsThroughSecretsManager",
+      sid: SECRETS_MANAGER_DECRYPT.sid,
       principals: [new iam.AnyPrincipal()],
-      actions: ["kms:Decrypt", "kms:DescribeKey"],
+      actions: [...SECRETS_MANAGER_DECRYPT.actions],
       resources: ["*"],
-      conditions: { StringEquals: { "kms:CallerAccount": stack.account, "kms:ViaService": `secretsmanager.${stack.region}.amazonaws.com` } },
+      conditions: SECRETS_MANAGER_DECRYPT.conditions(stack.account, stack.region),
     }),
   );
 }

@@ -66,3 +66,16 @@ export function serviceConfigOf(store: ConfigStorePlan, service: string): Servic
   if (!found) throw new Error(`configStore.services: "${service}" is not planned. Fix: use one of ${store.services.map((s) => s.service).join(", ")}`);
   return found;
 }
+
+/**
+ * The key-policy statement of a customer-managed key that encrypts secrets: every principal of the
+ * account may decrypt with it through Secrets Manager only, as with the AWS managed key
+ * `aws/secretsmanager`, so who may read a secret stays decided by `secretsmanager:GetSecretValue`
+ * on that secret (also for readers elsewhere that know only its ARN).
+ */
+export const SECRETS_MANAGER_DECRYPT = {
+  sid: "ReadSecretsThroughSecretsManager",
+  actions: ["kms:Decrypt", "kms:DescribeKey"],
+  /** `kms:CallerAccount` and `kms:ViaService` of the statement. */
+  conditions: (account: string, region: string) => ({ StringEquals: { "kms:CallerAccount": account, "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } }),
+} as const;

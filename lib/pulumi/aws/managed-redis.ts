@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { SECRETS_MANAGER_DECRYPT } from "../../plan/config-store.js";
 import type { RedisPlan } from "../../plan/types.js";
 
 /** Arguments of {@link ManagedRedis}. */
@@ -50,8 +51,9 @@ export interface ManagedRedisArgs {
    */
   readonly retain?: boolean;
   /**
-   * KMS key ARN for encryption at rest of the cache and of the auth-token secret.
-   * @default - a new key with yearly rotation
+   * KMS key ARN for encryption at rest of the cache and of the auth-token secret. Its policy must let
+   * the token's readers decrypt through Secrets Manager (see `SECRETS_MANAGER_DECRYPT`).
+   * @default - a new key with yearly rotation whose policy lets the account administer it and lets whoever may read the token decrypt it through Secrets Manager only
    */
   readonly kmsKeyArn?: pulumi.Input<string>;
   /**
@@ -125,7 +127,7 @@ export class ManagedRedis extends pulumi.ComponentResource {
   readonly readerEndpoint: pulumi.Output<string>;
   readonly port: pulumi.Output<number>;
   readonly securityGroupId: pulumi.Output<string>;
-  /** Secret holding `{"password": "<auth token>"}`. */
+  /** Secret holding the auth token itself (a plain string). */
   readonly authTokenSecretArn: pulumi.Output<string>;
   /** The auth token, as a Pulumi secret. */
   readonly authToken: pulumi.Output<string>;
@@ -147,7 +149,30 @@ export class ManagedRedis extends pulumi.ComponentResource {
     if (args.kmsKeyArn) {
       kmsKeyArn = args.kmsKeyArn;
     } else {
-      const keyArgs: aws.kms.KeyArgs = { description: `${name} cache and auth token`, enableKeyRotation: true, deletionWindowInDays: 30, tags };
+      const account = aws.getCallerIdentityOutput({}, parent).accountId;
+      const partition = aws.getPartitionOutput({}, parent).partition;
+      const region = aws.getRegionOutput({}, parent).region;
+      const keyArgs: aws.kms.KeyArgs = {
+        description: `${name} cache and auth token`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
+            // Readers of the token (pods, instances, Logstash) need only GetSecretValue on the secret.
+            {
+              Sid: SECRETS_MANAGER_DECRYPT.sid,
+              Effect: "Allow",
+              Principal: { AWS: "*" },
+              Action: [...SECRETS_MANAGER_DECRYPT.actions],
+              Resource: "*",
+              Condition: pulumi.all([account, region]).apply(([a, r]) => SECRETS_MANAGER_DECRYPT.conditions(a, r)),
+            },
+          ],
+        }),
+        tags,
+      };
       args.transform?.key?.(keyArgs);
       kmsKeyArn = new aws.kms.Key(`${name}-key`, keyArgs, stateful).arn;
     }
@@ -195,7 +220,8 @@ export class ManagedRedis extends pulumi.ComponentResource {
     this.authTokenSecret = new aws.secretsmanager.Secret(`${name}-auth-token`, secretArgs, stateful);
     new aws.secretsmanager.SecretVersion(
       `${name}-auth-token`,
-      { secretId: this.authTokenSecret.id, secretString: pulumi.secret(pulumi.jsonStringify({ password: token.result })) },
+      // The bare token, as every reader takes it: the CSI driver's mirrored key, the instances' env files, Logstash.
+      { secretId: this.authTokenSecret.id, secretString: this.authToken },
       parent,
     );
 

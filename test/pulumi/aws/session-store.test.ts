@@ -45,9 +45,30 @@ describe("SessionStore (Pulumi, AWS)", () => {
     expect(group.secretInputs).toContain("authToken");
     const version = single(resources, "aws:secretsmanager/secretVersion:SecretVersion");
     expect(version.secretInputs).toContain("secretString");
-    expect(jsonInput(version, "secretString")).toEqual({ password: "mock-password-sessions-cache-auth-token" });
+    // The bare token: the CSI driver, the instances and Logstash read the secret string as the password.
+    expect(version.inputs["secretString"]).toBe("mock-password-sessions-cache-auth-token");
     expect(single(resources, "aws:secretsmanager/secret:Secret").inputs["kmsKeyId"]).toBe(key.outputs["arn"]);
     expect(single(resources, "random:index/randomPassword:RandomPassword").inputs).toMatchObject({ length: 64, special: false });
+  });
+
+  it("lets whoever may read the token decrypt it through Secrets Manager only, as the CDK key and aws/secretsmanager do", async () => {
+    const resources = await store();
+    const policy = jsonInput(single(resources, "aws:kms/key:Key"), "policy") as { Statement: Record<string, unknown>[] };
+    expect(policy.Statement).toEqual([
+      { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "ReadSecretsThroughSecretsManager",
+        Effect: "Allow",
+        Principal: { AWS: "*" },
+        Action: ["kms:Decrypt", "kms:DescribeKey"],
+        Resource: "*",
+        Condition: { StringEquals: { "kms:CallerAccount": "123456789012", "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
+      },
+    ]);
+    // A key the caller brings is used as it is.
+    const own = await store({ kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/own" });
+    expect(byType(own, "aws:kms/key:Key")).toEqual([]);
+    expect(single(own, "aws:secretsmanager/secret:Secret").inputs["kmsKeyId"]).toBe("arn:aws:kms:us-east-1:123456789012:key/own");
   });
 
   it("places the cache in the given subnets and admits only the source security groups on its port", async () => {
