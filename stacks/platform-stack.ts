@@ -8,7 +8,7 @@ import { UserDirectory } from "../lib/cdk/user-directory.js";
 import { VmPlatform } from "../lib/cdk/vm-platform.js";
 import { meshAddOn } from "../lib/kubernetes/mesh.js";
 import { namespaceManifests } from "../lib/kubernetes/namespace.js";
-import { secretsStoreAddOn } from "../lib/kubernetes/secrets-store.js";
+import { secretsStoreAddOnOf } from "../lib/kubernetes/secrets-store.js";
 import { BEANSTALK_INSTANCE_PORT } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
 import { serviceNamed } from "../lib/plan/lookup.js";
@@ -139,8 +139,7 @@ export class PlatformStack extends PlanStack {
       case "caas": {
         const cluster = plan.cluster!;
         const mesh = meshAddOn(plan);
-        // Pods read their secrets (their own, the session token, the log buffer's token) through the Secrets Store CSI driver.
-        const secretsStore = plan.sessions || plan.logging?.buffer || plan.services.some((s) => s.secrets.length > 0) ? secretsStoreAddOn() : undefined;
+        const secretsStore = secretsStoreAddOnOf(plan);
         const addOns = [...(mesh ? [mesh] : []), ...(secretsStore ? [secretsStore] : [])];
         return new KubernetesPlatform(this, "Platform", {
           vpc,

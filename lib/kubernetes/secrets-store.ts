@@ -48,6 +48,14 @@ export function secretsStoreAddOn(): AddOn {
   };
 }
 
+/**
+ * The CSI driver add-on an AWS cluster of the plan needs, when its pods read any secret through it
+ * (a service's own, the session store's AUTH token, the log buffer's token); undefined otherwise.
+ */
+export function secretsStoreAddOnOf(plan: LandingZonePlan): AddOn | undefined {
+  return plan.sessions || plan.logging?.buffer || plan.services.some((s) => s.secrets.length > 0) ? secretsStoreAddOn() : undefined;
+}
+
 /** A secret of the secret store and the Kubernetes Secret key (and mounted file name) it becomes. */
 export interface StoredSecret {
   /** Kubernetes Secret key; a service's secrets use their env var names, UPPER_SNAKE_CASE. */

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { deployerRbac } from "../../kubernetes/delivery.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
+import { secretsStoreAddOnOf } from "../../kubernetes/secrets-store.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { cloudWatchMonitors } from "../../plan/monitoring.js";
 import { plannedBeanstalkBundle } from "../../plan/beanstalk-release.js";
@@ -252,7 +253,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
             targetGroupArns: this.gateway.targetGroupArns[service.name] ?? [],
             ...(this.broker ? { broker: this.broker } : {}),
             ...(owned || sagaAccess.policies ? { env: { ...owned?.env, ...sagaAccess.env }, policies: { ...owned?.policies, ...sagaAccess.policies } } : {}),
-            ...(this.sessions ? { sessionStore: { endpoint: this.sessions.endpoint, port: this.sessions.port, authToken: this.sessions.authToken } } : {}),
+            ...(this.sessions ? { sessionStore: { endpoint: this.sessions.endpoint, port: this.sessions.port, authTokenSecretArn: this.sessions.authTokenSecretArn } } : {}),
             dependsOn: [...cluster.ready],
             tags: plan.tags,
           },
@@ -372,8 +373,9 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   private kubernetesPlatform(name: string, plan: LandingZonePlan, placement: { vpcId: pulumi.Output<string>; privateSubnetIds: pulumi.Output<string[]> }): KubernetesPlatform {
     const workloads: AddOn = { name: "workloads", namespace: workloadNamespace(plan), helmReleases: [], manifests: namespaceManifests(plan), dependsOn: [] };
     const mesh = meshAddOn(plan);
+    const secretsStore = secretsStoreAddOnOf(plan);
     // The namespace asks for sidecar injection, so it waits for the mesh's webhook.
-    const addOns = mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads];
+    const addOns = [...(mesh ? [mesh, { ...workloads, dependsOn: [mesh.name] }] : [workloads]), ...(secretsStore ? [secretsStore] : [])];
     return new KubernetesPlatform(`${name}-platform`, kubernetesPlatformArgsFromPlan(plan, placement, addOns), { parent: this });
   }
 

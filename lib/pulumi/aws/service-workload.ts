@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { servicePolicies } from "../../kubernetes/mesh.js";
 import { workloadNamespace } from "../../kubernetes/namespace.js";
+import { awsSecretProviderClass, type StoredSecret } from "../../kubernetes/secrets-store.js";
 import { targetGroupAccess, targetGroupBinding } from "../../kubernetes/target-group-binding.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
 import { PLATFORM_ENV, serviceWorkload } from "../../kubernetes/workload.js";
@@ -13,6 +14,7 @@ import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import { applyManifests } from "../kubernetes/add-on.js";
 import { ConfigStore } from "./config-store.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
+import { allowPolicyDocument, mergePolicyDocuments } from "./policy-document.js";
 
 /**
  * What a service needs from the event bus: the IAM policy for one service (publishing only `publishes`
@@ -26,8 +28,8 @@ export interface ServiceMessaging {
 export interface ServiceSessionStore {
   readonly endpoint: pulumi.Input<string>;
   readonly port: pulumi.Input<number>;
-  /** The AUTH token; it reaches the pods only through the service's Kubernetes Secret. */
-  readonly authToken: pulumi.Input<string>;
+  /** ARN of the Secrets Manager secret holding the AUTH token; the pods read it with their own identity, through the CSI driver. */
+  readonly authTokenSecretArn: pulumi.Input<string>;
   /**
    * Whether the store takes only TLS connections.
    * @default true
@@ -112,12 +114,15 @@ export interface ServiceWorkloadArgs {
 }
 
 /**
- * One service on the cluster: its configuration store (parameters, and secrets in Secrets Manager
- * synced into a Kubernetes Secret as Pulumi secrets, never plain), a Pod Identity role allowed only
- * its own configuration and what the broker grants it (its own topics and queues), the workload
+ * One service on the cluster: its configuration store (parameters, and secrets in Secrets Manager),
+ * a Pod Identity role with one inline policy allowing only its own configuration and secrets, the
+ * session store's AUTH token and what the broker grants it (its own topics and queues), the workload
  * (Deployment, Service, HPA, PDB...) with its configuration in a ConfigMap read from the parameters
- * and the session store's endpoint and AUTH token, mesh policies, and the TargetGroupBinding that
- * registers its pods in the gateway's target group.
+ * and the session store's endpoint, mesh policies, and the TargetGroupBinding that registers its
+ * pods in the gateway's target group. Secrets reach the pods as the CDK engine delivers them: a
+ * SecretProviderClass lets the Secrets Store CSI driver read them with the pods' own identity and
+ * mirror them into the Kubernetes Secret their env vars reference (the cluster needs
+ * `secretsStoreAddOn()`); no secret value passes through Pulumi into the cluster.
  *
  * @example
  * new ServiceWorkload("orders", { plan, service: "orders", clusterName: platform.clusterName, provider: platform.provider });
@@ -130,7 +135,8 @@ export class ServiceWorkload extends pulumi.ComponentResource {
   readonly nodes: {
     readonly role: aws.iam.Role;
     readonly podIdentity: aws.eks.PodIdentityAssociation;
-    readonly kubernetesSecret?: k8s.core.v1.Secret;
+    /** The role's inline policy: configuration, secrets, session token and messaging, when it needs any. */
+    readonly policy?: aws.iam.RolePolicy;
     readonly workload: k8s.yaml.v2.ConfigGroup;
     readonly binding?: k8s.yaml.v2.ConfigGroup;
   };
@@ -176,32 +182,24 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         : undefined);
     if (store) this.configStore = store;
 
-    // Every secret the pods see: the service's own and the session store's AUTH token.
-    const secretValues: Record<string, pulumi.Input<string>> = { ...store?.secretValues };
-    if (args.sessionStore) secretValues[PLATFORM_ENV.sessionStorePassword] = args.sessionStore.authToken;
-    const secretKeys = Object.keys(secretValues);
-    const kubernetesSecret =
-      secretKeys.length > 0
-        ? new k8s.core.v1.Secret(
-            `${name}-secret`,
-            {
-              metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/name": service.name, "app.kubernetes.io/part-of": plan.name } },
-              type: "Opaque",
-              stringData: pulumi.secret(pulumi.all(secretValues)),
-            },
-            { parent: this, provider: args.provider, dependsOn: args.dependsOn ?? [] },
-          )
-        : undefined;
+    // Every secret the pods read, by env var: the service's own and the session store's AUTH token.
+    const secretArns: Record<string, pulumi.Input<string>> = { ...store?.secretArns };
+    if (args.sessionStore) secretArns[PLATFORM_ENV.sessionStorePassword] = args.sessionStore.authTokenSecretArn;
+    const secretKeys = Object.keys(secretArns);
 
     // The broker's resource policies admit only principals tagged as a declared publisher or subscriber.
     const roleArgs: aws.iam.RoleArgs = { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com"), description: `Pods of ${service.name}`, tags: { ...tags, [SERVICE_TAG_KEY]: service.name } };
     args.transform?.role?.(roleArgs);
     const role = new aws.iam.Role(`${name}-role`, roleArgs, parent);
-    if (store) new aws.iam.RolePolicy(`${name}-config-read`, { role: role.name, policy: store.readPolicyDocument() }, parent);
     // Events an event store forwards reach the broker through its stream, never from the service.
     const messagingPolicy = args.broker?.servicePolicyDocument(service.name, directPublishes(service));
-    if (messagingPolicy) new aws.iam.RolePolicy(`${name}-messaging`, { role: role.name, policy: messagingPolicy }, parent);
-    for (const [policyName, policy] of Object.entries(args.policies ?? {})) new aws.iam.RolePolicy(`${name}-${policyName}`, { role: role.name, policy }, parent);
+    const documents = [
+      ...(store ? [store.readPolicyDocument()] : []),
+      ...(args.sessionStore ? [allowPolicyDocument([{ Sid: "ReadSessionToken", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: [args.sessionStore.authTokenSecretArn] }])] : []),
+      ...(messagingPolicy ? [messagingPolicy] : []),
+    ];
+    const policy = documents.length > 0 ? new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: mergePolicyDocuments(documents) }, parent) : undefined;
+    for (const [policyName, extra] of Object.entries(args.policies ?? {})) new aws.iam.RolePolicy(`${name}-${policyName}`, { role: role.name, policy: extra }, parent);
     const podIdentity = new aws.eks.PodIdentityAssociation(`${name}-identity`, { clusterName: args.clusterName, namespace, serviceAccount: service.name, roleArn: role.arn, tags }, parent);
 
     const image =
@@ -217,11 +215,13 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       ...args.env,
     });
     const workloadService: ServicePlan = { ...service, secrets: secretKeys };
-    const manifests = pulumi.all([image, env]).apply(([resolvedImage, resolvedEnv]) => {
+    const manifests = pulumi.all([image, env, pulumi.all(secretArns)]).apply(([resolvedImage, resolvedEnv, resolvedSecrets]) => {
+      const stored: StoredSecret[] = Object.entries(resolvedSecrets).map(([key, secretArn]) => ({ key, secretArn }));
       const objects = [
+        ...(stored.length > 0 ? [awsSecretProviderClass(plan, service, secretName, stored)] : []),
         ...serviceWorkload(plan, workloadService, {
           image: resolvedImage,
-          ...(kubernetesSecret ? { secretName } : {}),
+          ...(stored.length > 0 ? { secretName, secretProviderClass: secretName } : {}),
           ...(Object.keys(resolvedEnv).length > 0 ? { env: resolvedEnv } : {}),
         }),
         ...servicePolicies(plan, service),
@@ -232,7 +232,8 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     const workload = applyManifests(`${name}-workload`, manifests, {
       provider: args.provider,
       parent: this,
-      dependsOn: [...(args.dependsOn ?? []), podIdentity, ...(kubernetesSecret ? [kubernetesSecret] : [])],
+      // Pod Identity injects credentials only into pods created after the association exists.
+      dependsOn: [...(args.dependsOn ?? []), podIdentity],
     });
 
     const targetGroupArns = args.targetGroupArns ?? [];
@@ -246,7 +247,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         : undefined;
 
     this.roleArn = role.arn;
-    this.nodes = { role, podIdentity, workload, ...(kubernetesSecret ? { kubernetesSecret } : {}), ...(binding ? { binding } : {}) };
+    this.nodes = { role, podIdentity, workload, ...(policy ? { policy } : {}), ...(binding ? { binding } : {}) };
     this.registerOutputs({ roleArn: this.roleArn });
   }
 }

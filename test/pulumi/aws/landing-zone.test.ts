@@ -90,8 +90,10 @@ describe("LandingZone (aws, Pulumi)", () => {
     expect(secret.inputs["name"]).toBe("msa/shop/prod/orders/DB_PASSWORD");
     const version = single(resources, "aws:secretsmanager/secretVersion:SecretVersion", "shop-orders-config-db-password-value");
     expect(version.secretInputs).toContain("secretString");
-    const configRead = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-config-read"), "policy") as { Statement: unknown[] };
-    expect(configRead.Statement).toEqual([
+    // One inline policy per pod role, as CDK's DefaultPolicy: its configuration and secrets, the session token, its messaging.
+    const sessionTokenArn = single(resources, "aws:secretsmanager/secret:Secret", "shop-sessions-cache-auth-token").outputs["arn"];
+    const ordersPolicy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-policy"), "policy") as { Statement: { Sid?: string; Action: string[] }[] };
+    expect(ordersPolicy.Statement.slice(0, 3)).toEqual([
       {
         Sid: "ReadOwnConfiguration",
         Effect: "Allow",
@@ -99,22 +101,25 @@ describe("LandingZone (aws, Pulumi)", () => {
         Resource: ["arn:aws:ssm:us-east-1:123456789012:parameter/msa/shop/prod/config/orders", "arn:aws:ssm:us-east-1:123456789012:parameter/msa/shop/prod/config/orders/*"],
       },
       { Sid: "ReadOwnSecrets", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: [secret.outputs["arn"]] },
+      { Sid: "ReadSessionToken", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: [sessionTokenArn] },
     ]);
-
     const topicArn = single(resources, "aws:sns/topic:Topic", "shop-broker-order-placed").outputs["arn"];
-    const ordersMessaging = JSON.stringify(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-messaging"), "policy"));
-    expect(ordersMessaging).toContain("sns:Publish");
-    expect(ordersMessaging).toContain(String(topicArn));
-    expect(ordersMessaging).not.toContain("sqs:ReceiveMessage");
-    const paymentsMessaging = JSON.stringify(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-payments-messaging"), "policy"));
-    expect(paymentsMessaging).toContain("sqs:ReceiveMessage");
-    expect(paymentsMessaging).not.toContain("sns:Publish");
-    // The BFF neither publishes nor consumes, and has no secrets: its role gets no policy at all.
-    expect(byType(resources, "aws:iam/rolePolicy:RolePolicy").filter((r) => r.parent === "shop-web")).toEqual([]);
+    const ordersGrants = JSON.stringify(ordersPolicy.Statement.slice(3));
+    expect(ordersGrants).toContain("sns:Publish");
+    expect(ordersGrants).toContain(String(topicArn));
+    expect(ordersGrants).not.toContain("sqs:ReceiveMessage");
+    const paymentsGrants = JSON.stringify(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-payments-policy"), "policy"));
+    expect(paymentsGrants).toContain("sqs:ReceiveMessage");
+    expect(paymentsGrants).not.toContain("sns:Publish");
+    expect(byType(resources, "aws:iam/rolePolicy:RolePolicy").filter((r) => r.parent === "shop-orders").map((r) => r.name)).toEqual(["shop-orders-policy"]);
+    // The BFF neither publishes nor consumes and has no secrets of its own: it reads only the session token.
+    const webPolicy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-web-policy"), "policy") as { Statement: { Sid?: string }[] };
+    expect(webPolicy.Statement.map((s) => s.Sid)).toEqual(expect.arrayContaining(["ReadSessionToken"]));
+    expect(JSON.stringify(webPolicy)).not.toMatch(/sns:|sqs:/);
     expect(single(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "shop-orders-identity").inputs).toMatchObject({ namespace: "shop", serviceAccount: "orders" });
 
-    const kubeSecret = single(resources, "kubernetes:core/v1:Secret", "shop-orders-secret");
-    expect(kubeSecret.inputs).toMatchObject({ metadata: { name: "orders-secrets", namespace: "shop" } });
+    // Secrets reach the pods through the CSI driver, read with their own identity: Pulumi creates no Kubernetes Secret.
+    expect(byType(resources, "kubernetes:core/v1:Secret")).toEqual([]);
     const workload = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-workload");
     const objs = workload.inputs["objs"] as { kind: string; spec?: { template?: { spec: { containers: { image: string; env: unknown[] }[] } } } }[];
     const container = objs.find((o) => o.kind === "Deployment")!.spec!.template!.spec.containers[0]!;
@@ -125,7 +130,7 @@ describe("LandingZone (aws, Pulumi)", () => {
     // The image comes from the service's own repository.
     const repositoryUrl = byType(resources, "aws:ecr/repository:Repository").find((r) => r.inputs["name"] === zone.plan.services[0]!.repository)!.outputs["repositoryUrl"];
     if (repositoryUrl !== undefined) expect(container.image).toBe(`${String(repositoryUrl)}:latest`);
-    expect(workload.dependsOn).toEqual(expect.arrayContaining(["shop-orders-identity", "shop-orders-secret", "shop-platform-nodes"]));
+    expect(workload.dependsOn).toEqual(expect.arrayContaining(["shop-orders-identity", "shop-platform-nodes", "shop-platform-secrets-store-secrets-store-provider-aws"]));
 
     const targetGroup = byType(resources, "aws:lb/targetGroup:TargetGroup").find((t) => t.inputs["name"] === "shop-prod-orders")!;
     const binding = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-orders-binding");

@@ -40,31 +40,54 @@ describe("Pulumi AWS platform patterns", () => {
     expect(config).toMatchObject({ TIMEOUT: String(parameter.outputs["value"]), LOG_LEVEL: "info", CONFIG_PARAMETER_PATH: "/msa/shop/prod/config/orders/" });
   });
 
-  it("generates each secret into Secrets Manager and a Kubernetes Secret as Pulumi secrets, and the pods read it only by reference", () => {
+  it("generates each secret into Secrets Manager, and the pods read it with their own identity through the CSI driver", () => {
     const secret = single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-config-signing-key");
     expect(secret.inputs).toMatchObject({ name: "msa/shop/prod/orders/SIGNING_KEY", recoveryWindowInDays: 30 });
     const value = String(single(resources, "random:index/randomPassword:RandomPassword", "shop-orders-config-signing-key").outputs["result"]);
     const version = single(resources, "aws:secretsmanager/secretVersion:SecretVersion", "shop-orders-config-signing-key-value");
     expect(version.secretInputs).toEqual(["secretString"]);
     expect(version.inputs["secretString"]).toBe(value);
-    const kubeSecret = single(resources, "kubernetes:core/v1:Secret", "shop-orders-secret");
-    expect(kubeSecret.secretInputs).toEqual(["stringData"]);
-    expect(kubeSecret.inputs["stringData"]).toMatchObject({ SIGNING_KEY: value });
+    // No secret value passes through Pulumi into the cluster.
+    expect(byType(resources, "kubernetes:core/v1:Secret")).toEqual([]);
     for (const group of byType(resources, GROUP)) expect(JSON.stringify(group.inputs).includes(value), group.name).toBe(false);
-    const env = kind(objs(resources, "shop-orders-workload"), "Deployment").spec.template.spec.containers[0].env;
-    expect(env).toContainEqual({ name: "SIGNING_KEY", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "SIGNING_KEY" } } });
+    const workload = objs(resources, "shop-orders-workload");
+    const provider = kind(workload, "SecretProviderClass");
+    expect(provider.metadata).toMatchObject({ name: "orders-secrets", namespace: "shop" });
+    expect(provider.spec.provider).toBe("aws");
+    expect(provider.spec.parameters.usePodIdentity).toBe("true");
+    const sessionTokenArn = single(resources, "aws:secretsmanager/secret:Secret", "shop-sessions-cache-auth-token").outputs["arn"];
+    expect(JSON.parse(provider.spec.parameters.objects)).toEqual([
+      { objectName: secret.outputs["arn"], objectType: "secretsmanager", objectAlias: "SIGNING_KEY" },
+      { objectName: sessionTokenArn, objectType: "secretsmanager", objectAlias: "SESSION_STORE_PASSWORD" },
+    ]);
+    expect(provider.spec.secretObjects).toEqual([expect.objectContaining({ secretName: "orders-secrets", data: [{ objectName: "SIGNING_KEY", key: "SIGNING_KEY" }, { objectName: "SESSION_STORE_PASSWORD", key: "SESSION_STORE_PASSWORD" }] })]);
+    const pod = kind(workload, "Deployment").spec.template.spec;
+    expect(pod.containers[0].env).toContainEqual({ name: "SIGNING_KEY", valueFrom: { secretKeyRef: { name: "orders-secrets", key: "SIGNING_KEY" } } });
+    // Mounting the class is what makes the driver mirror the Secret.
+    expect(pod.volumes).toContainEqual({ name: "secrets-store", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: "orders-secrets" } } });
+    // The role may read exactly these two secrets.
+    const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-policy"), "policy") as { Statement: { Action: string[]; Resource: unknown }[] };
+    const readable = policy.Statement.filter((st) => st.Action.includes("secretsmanager:GetSecretValue")).flatMap((st) => [st.Resource].flat());
+    expect(readable.sort()).toEqual([secret.outputs["arn"], sessionTokenArn].sort());
   });
 
-  it("gives every service the session store's endpoint and AUTH token, the token only through its Secret", () => {
+  it("installs the Secrets Store CSI driver with the AWS provider, as the CDK platform does, before any workload", () => {
+    const release = byType(resources, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs["chart"] === "secrets-store-csi-driver-provider-aws");
+    expect(release, "the ASCP chart").toBeDefined();
+    expect(release!.inputs).toMatchObject({ namespace: "kube-system", version: "2.2.0", values: { "secrets-store-csi-driver": { install: true, syncSecret: { enabled: true }, enableSecretRotation: true } } });
+    for (const service of ["orders", "worker", "web"]) expect(single(resources, GROUP, `shop-${service}-workload`).dependsOn, service).toContain(release!.name);
+  });
+
+  it("gives every service the session store's endpoint, and its AUTH token only by reference", () => {
     const token = String(single(resources, "random:index/randomPassword:RandomPassword", "shop-sessions-cache-auth-token").outputs["result"]);
+    const tokenArn = single(resources, "aws:secretsmanager/secret:Secret", "shop-sessions-cache-auth-token").outputs["arn"];
     const endpoint = String(byType(resources, "aws:elasticache/replicationGroup:ReplicationGroup")[0]!.outputs["primaryEndpointAddress"]);
     for (const service of ["orders", "worker", "web"]) {
       const workload = objs(resources, `shop-${service}-workload`);
       expect(kind(workload, "ConfigMap").data, service).toMatchObject({ SESSION_STORE_ENDPOINT: `${endpoint}:6379`, SESSION_STORE_TLS: "true" });
       expect(kind(workload, "Deployment").spec.template.spec.containers[0].env, service).toContainEqual({ name: "SESSION_STORE_PASSWORD", valueFrom: { secretKeyRef: { name: `${service}-secrets`, key: "SESSION_STORE_PASSWORD" } } });
-      const secret = single(resources, "kubernetes:core/v1:Secret", `shop-${service}-secret`);
-      expect(secret.secretInputs, service).toEqual(["stringData"]);
-      expect((secret.inputs["stringData"] as Record<string, string>)["SESSION_STORE_PASSWORD"], service).toBe(token);
+      expect(JSON.parse(kind(workload, "SecretProviderClass").spec.parameters.objects), service).toContainEqual({ objectName: tokenArn, objectType: "secretsmanager", objectAlias: "SESSION_STORE_PASSWORD" });
+      expect(JSON.stringify(workload).includes(token), service).toBe(false);
     }
   });
 
