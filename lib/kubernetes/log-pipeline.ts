@@ -9,7 +9,6 @@ import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/
 import type { IContainer, IContainerPort, IEnvVar, IPodSecurityContext, ISecurityContext, IVolume, IVolumeMount } from "kubernetes-models/v1";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
-import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { stringify } from "yaml";
@@ -38,7 +37,7 @@ export interface LogBuffer {
    * `passwordSecretName` under key `password` (see `logBufferSecretProviderClass`). The add-on
    * applies it, and Logstash and the shipper both mount it: the Secrets Store CSI driver (which
    * must be installed, e.g. `secretsStoreAddOn()`) keeps the mirror only while a pod mounts the class.
-   * @default - `passwordSecretName` is a plain Secret the engine creates (see `logBufferSecret`)
+   * @default - `passwordSecretName` already exists in the logging namespace (e.g. the in-cluster Redis's own Secret)
    */
   readonly passwordSecretProviderClass?: ManifestObject;
 }
@@ -163,22 +162,6 @@ export function logPipelineAddOn(plan: LandingZonePlan, options: LogPipelineOpti
         ]
       : [];
   return { name: "log-pipeline", namespace, helmReleases, manifests, dependsOn: [] };
-}
-
-/**
- * The Secret Logstash and the shipper read a managed buffer's AUTH token from, for an engine that
- * can hand the value over without plain text (a Pulumi secret). Never a CloudFormation dynamic
- * reference: CloudFormation does not resolve those inside the kubectl custom resource, so CDK uses
- * `logBufferSecretProviderClass` instead.
- */
-export function logBufferSecret(namespace: string, password: string): ManifestObject {
-  return validatedManifest(
-    new Secret({
-      metadata: { name: LOG_BUFFER_SECRET, namespace, labels: { "app.kubernetes.io/managed-by": MANAGED_BY } },
-      type: "Opaque",
-      stringData: { [LOG_BUFFER_PASSWORD_KEY]: password },
-    }),
-  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecret, logPipelineAddOn, logstashPipelineConfig, type LogBuffer } from "../../kubernetes/log-pipeline.js";
+import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecretProviderClass, logPipelineAddOn, logstashPipelineConfig, type LogBuffer } from "../../kubernetes/log-pipeline.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
 import { physicalName } from "../../plan/naming.js";
 import type { LandingZonePlan } from "../../plan/types.js";
@@ -9,6 +9,7 @@ import { applyManifests } from "../kubernetes/add-on.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
 import { LogstashHosts } from "./logstash-hosts.js";
 import { ManagedRedis, managedRedisArgsFromPlan, type ManagedRedisTransform } from "./managed-redis.js";
+import { allowPolicyDocument } from "./policy-document.js";
 
 /** Logstash on its own hosts, for service models without a cluster (iaas, paas). */
 export interface LogPipelineHosts {
@@ -79,6 +80,8 @@ export interface LogPipelineNodes {
   readonly logGroups: readonly aws.cloudwatch.LogGroup[];
   readonly domain: aws.opensearch.Domain;
   readonly logstashRole: aws.iam.Role;
+  /** The role the shippers' pods assume to read the buffer's token, with a cluster and a buffer. */
+  readonly shipperRole?: aws.iam.Role;
   readonly buffer?: ManagedRedis;
   /** The in-cluster part, with a cluster. */
   readonly addOn: readonly pulumi.Resource[];
@@ -97,7 +100,9 @@ const DOMAIN_TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10";
  * TLS 1.2 only, its logs in CloudWatch; a Redis buffer (ElastiCache, TLS, AUTH token) for the
  * shippers; and on the cluster the log-pipeline add-on (Filebeat on every node → Redis list →
  * Logstash → the domain), Logstash signing its requests with a Pod Identity role that is the only
- * principal of the domain's access policy.
+ * principal of the domain's access policy. On a cluster, Logstash and the shippers read the buffer's
+ * token with their own Pod Identity through the Secrets Store CSI driver (the cluster needs
+ * `secretsStoreAddOn()`), as on CDK: the token never passes through Pulumi into the cluster.
  *
  * Cost: the domain's nodes and the buffer are billed hourly.
  *
@@ -199,14 +204,6 @@ export class LogPipeline extends pulumi.ComponentResource {
     const logstashRole = new aws.iam.Role(`${name}-logstash-role`, logstashRoleArgs, parent);
     const domainArn = pulumi.interpolate`arn:${partition}:es:${region}:${account}:domain/${domainName}`;
     const domainResources = [domainArn, pulumi.interpolate`${domainArn}/*`];
-    if (args.cluster) {
-      new aws.iam.RolePolicy(
-        `${name}-logstash-policy`,
-        { role: logstashRole.name, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [...LOGSTASH_DOMAIN_ACTIONS], Resource: domainResources }] }) },
-        parent,
-      );
-    }
-
     const domainArgs: aws.opensearch.DomainArgs = {
       domainName,
       engineVersion: `OpenSearch_${search.engineVersion}`,
@@ -253,13 +250,21 @@ export class LogPipeline extends pulumi.ComponentResource {
 
     let addOn: pulumi.Resource[] = [];
     let logstashHosts: LogstashHosts | undefined;
+    let shipperRole: aws.iam.Role | undefined;
     if (args.cluster) {
-      const identity = new aws.eks.PodIdentityAssociation(
-        `${name}-logstash-identity`,
-        { clusterName: args.cluster.clusterName, namespace: logging.namespace, serviceAccount: LOGSTASH_SERVICE, roleArn: logstashRole.arn, tags },
-        { parent: this, dependsOn: [...(args.cluster.dependsOn ?? [])] },
-      );
-      addOn = this.applyInCluster(name, plan, args.cluster, domain, region, buffer, identity);
+      // Logstash and the shippers read the buffer's token with their own Pod Identity, through the CSI driver.
+      const readToken = buffer ? [{ Sid: "ReadBufferToken", Action: ["secretsmanager:GetSecretValue"], Resource: [buffer.authTokenSecretArn] }] : [];
+      new aws.iam.RolePolicy(`${name}-logstash-policy`, { role: logstashRole.name, policy: allowPolicyDocument([{ Action: [...LOGSTASH_DOMAIN_ACTIONS], Resource: domainResources }, ...readToken]) }, parent);
+      const afterCluster = { parent: this, dependsOn: [...(args.cluster.dependsOn ?? [])] };
+      const identities = [
+        new aws.eks.PodIdentityAssociation(`${name}-logstash-identity`, { clusterName: args.cluster.clusterName, namespace: logging.namespace, serviceAccount: LOGSTASH_SERVICE, roleArn: logstashRole.arn, tags }, afterCluster),
+      ];
+      if (buffer) {
+        shipperRole = new aws.iam.Role(`${name}-shipper-role`, { assumeRolePolicy: assumeRolePolicy("pods.eks.amazonaws.com"), description: `Log shippers of ${plan.name}: read the buffer's token`, tags }, parent);
+        new aws.iam.RolePolicy(`${name}-shipper-policy`, { role: shipperRole.name, policy: allowPolicyDocument(readToken) }, parent);
+        identities.push(new aws.eks.PodIdentityAssociation(`${name}-shipper-identity`, { clusterName: args.cluster.clusterName, namespace: logging.namespace, serviceAccount: logging.shipper, roleArn: shipperRole.arn, tags }, afterCluster));
+      }
+      addOn = this.applyInCluster(name, plan, args.cluster, domain, region, buffer, identities);
     } else {
       logstashHosts = this.addHosts(name, plan, args, args.hosts!, domain, domainArn, region, buffer!, logstashRole, securityGroup, tags);
     }
@@ -269,7 +274,7 @@ export class LogPipeline extends pulumi.ComponentResource {
     this.domainArn = domain.arn;
     this.logstashRoleArn = logstashRole.arn;
     if (buffer) this.bufferEndpoint = buffer.endpoint;
-    this.nodes = { key, securityGroup, logGroups, domain, logstashRole, ...(buffer ? { buffer } : {}), addOn, ...(logstashHosts ? { logstashHosts } : {}) };
+    this.nodes = { key, securityGroup, logGroups, domain, logstashRole, ...(shipperRole ? { shipperRole } : {}), ...(buffer ? { buffer } : {}), addOn, ...(logstashHosts ? { logstashHosts } : {}) };
     this.registerOutputs({ endpoint: this.endpoint, dashboardsUrl: this.dashboardsUrl, domainArn: this.domainArn, logstashRoleArn: this.logstashRoleArn });
   }
 
@@ -309,7 +314,10 @@ export class LogPipeline extends pulumi.ComponentResource {
     return logstash;
   }
 
-  /** The namespace first, then the buffer's token as a Secret, then shippers, Logstash and policies. */
+  /**
+   * The namespace first, then shippers, Logstash, policies and the buffer token's SecretProviderClass,
+   * once the pods' identities exist (Pod Identity reaches only pods created after them).
+   */
   private applyInCluster(
     name: string,
     plan: LandingZonePlan,
@@ -317,21 +325,19 @@ export class LogPipeline extends pulumi.ComponentResource {
     domain: aws.opensearch.Domain,
     region: pulumi.Output<string>,
     buffer: ManagedRedis | undefined,
-    identity: aws.eks.PodIdentityAssociation,
+    identities: readonly aws.eks.PodIdentityAssociation[],
   ): pulumi.Resource[] {
     const logging = plan.logging!;
-    const manifests = pulumi.all([domain.endpoint, region, buffer?.endpoint ?? pulumi.output("")]).apply(([endpoint, resolvedRegion, bufferHost]) => {
-      const link: LogBuffer | undefined = buffer ? { host: bufferHost, port: logging.buffer!.port, tls: true, passwordSecretName: LOG_BUFFER_SECRET } : undefined;
+    const manifests = pulumi.all([domain.endpoint, region, buffer?.endpoint ?? pulumi.output(""), buffer?.authTokenSecretArn ?? pulumi.output("")]).apply(([endpoint, resolvedRegion, bufferHost, tokenArn]) => {
+      const link: LogBuffer | undefined = buffer
+        ? { host: bufferHost, port: logging.buffer!.port, tls: true, passwordSecretName: LOG_BUFFER_SECRET, passwordSecretProviderClass: logBufferSecretProviderClass(plan, tokenArn) }
+        : undefined;
       return logPipelineAddOn(plan, { sink: { kind: "opensearch", endpoint, region: resolvedRegion }, ...(link ? { buffer: link } : {}) }).manifests;
     });
     const isNamespace = (m: ManifestObject) => m.kind === "Namespace";
     const applyOptions = { provider: cluster.provider, parent: this };
     const namespace = applyManifests(`${name}-namespace`, manifests.apply((list) => list.filter(isNamespace)), { ...applyOptions, dependsOn: [...(cluster.dependsOn ?? [])] });
-    const before: pulumi.Resource[] = [namespace, identity];
-    if (buffer) {
-      // The token stays a Pulumi secret: encrypted in state, never in a plain-text input.
-      before.push(applyManifests(`${name}-buffer-secret`, pulumi.secret(buffer.authToken.apply((token) => [logBufferSecret(logging.namespace, token)])), { ...applyOptions, dependsOn: [namespace] }));
-    }
+    const before: pulumi.Resource[] = [namespace, ...identities];
     const rest = applyManifests(`${name}-manifests`, manifests.apply((list) => list.filter((m) => !isNamespace(m))), { ...applyOptions, dependsOn: before });
     return [...before, rest];
   }

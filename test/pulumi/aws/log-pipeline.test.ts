@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { LOG_BUFFER_SECRET } from "../../../lib/kubernetes/log-pipeline.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { LogPipeline, type LogPipelineArgs } from "../../../lib/pulumi/aws/log-pipeline.js";
-import { byType, childrenOf, jsonInput, runProgram, single, type RegisteredResource } from "../harness.js";
+import { byType, jsonInput, runProgram, single, type RegisteredResource } from "../harness.js";
 
 const ISOLATED = ["subnet-iso-a", "subnet-iso-b", "subnet-iso-c"];
 
@@ -58,34 +58,49 @@ describe("LogPipeline (Pulumi, AWS)", () => {
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Principal: { AWS: role.outputs["arn"] }, Action: actions, Resource: [domainArn, `${domainArn}/*`] }],
     });
+    const tokenArn = single(resources, "aws:secretsmanager/secret:Secret", "logs-buffer-auth-token").outputs["arn"];
     expect(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "logs-logstash-policy"), "policy")).toEqual({
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: actions, Resource: [domainArn, `${domainArn}/*`] }],
+      Statement: [
+        { Effect: "Allow", Action: actions, Resource: [domainArn, `${domainArn}/*`] },
+        { Sid: "ReadBufferToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [tokenArn] },
+      ],
     });
-    expect(single(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs).toMatchObject({ namespace: "logging", serviceAccount: "logstash", roleArn: role.outputs["arn"] });
+    expect(single(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "logs-logstash-identity").inputs).toMatchObject({ namespace: "logging", serviceAccount: "logstash", roleArn: role.outputs["arn"] });
+    // The shippers' own role reads the buffer's token and nothing else; the domain does not admit it.
+    const shipper = single(resources, "aws:iam/role:Role", "logs-shipper-role");
+    expect(jsonInput(shipper, "assumeRolePolicy")).toMatchObject({ Statement: [{ Principal: { Service: "pods.eks.amazonaws.com" } }] });
+    expect(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "logs-shipper-policy"), "policy")).toEqual({
+      Version: "2012-10-17",
+      Statement: [{ Sid: "ReadBufferToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [tokenArn] }],
+    });
+    expect(single(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "logs-shipper-identity").inputs).toMatchObject({ namespace: "logging", serviceAccount: "filebeat", roleArn: shipper.outputs["arn"] });
   });
 
-  it("buffers through a TLS Redis in the isolated subnets and hands its token to the cluster as a secret", async () => {
+  it("buffers through a TLS Redis in the isolated subnets, whose token the pods read with their own identities", async () => {
     const resources = await pipeline("dev");
     const buffer = single(resources, "msa:aws:ManagedRedis");
     expect(buffer.parent).toBe("logs");
     expect(single(resources, "aws:elasticache/replicationGroup:ReplicationGroup").inputs).toMatchObject({ transitEncryptionEnabled: true, snapshotRetentionLimit: 0 });
     expect(single(resources, "aws:elasticache/subnetGroup:SubnetGroup").inputs["subnetIds"]).toEqual(ISOLATED);
 
-    const secretGroup = single(resources, "kubernetes:yaml/v2:ConfigGroup", "logs-buffer-secret");
-    expect(secretGroup.secretInputs).toContain("objs");
-    const [secret] = secretGroup.inputs["objs"] as ConfigGroupObjects;
-    expect(secret).toMatchObject({ kind: "Secret", metadata: { name: LOG_BUFFER_SECRET, namespace: "logging" }, stringData: { password: "mock-password-logs-buffer-auth-token" } });
-    expect(secretGroup.dependsOn).toEqual(["logs-namespace"]);
-
+    // No token value passes through Pulumi into the cluster: a SecretProviderClass mirrors it, read with the pods' own identities.
+    expect(byType(resources, "kubernetes:yaml/v2:ConfigGroup").map((g) => g.name)).not.toContain("logs-buffer-secret");
+    const tokenArn = single(resources, "aws:secretsmanager/secret:Secret", "logs-buffer-auth-token").outputs["arn"];
     const rest = single(resources, "kubernetes:yaml/v2:ConfigGroup", "logs-manifests");
-    expect(rest.dependsOn).toEqual(expect.arrayContaining(["logs-namespace", "logs-buffer-secret", "logs-logstash-identity"]));
+    expect(rest.dependsOn).toEqual(expect.arrayContaining(["logs-namespace", "logs-logstash-identity", "logs-shipper-identity"]));
     const objects = rest.inputs["objs"] as ConfigGroupObjects;
-    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(["DaemonSet", "Deployment", "ConfigMap", "NetworkPolicy"]));
+    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(["DaemonSet", "Deployment", "ConfigMap", "NetworkPolicy", "SecretProviderClass"]));
+    const provider = objects.find((o) => o.kind === "SecretProviderClass") as unknown as { metadata: { name: string; namespace: string }; spec: { parameters: { objects: string; usePodIdentity: string } } };
+    expect(provider.metadata).toMatchObject({ name: LOG_BUFFER_SECRET, namespace: "logging" });
+    expect(provider.spec.parameters.usePodIdentity).toBe("true");
+    expect(JSON.parse(provider.spec.parameters.objects)).toEqual([{ objectName: tokenArn, objectType: "secretsmanager", objectAlias: "password" }]);
+    // Logstash and the shippers both mount the class, which keeps the mirrored Secret in place.
+    const mounting = objects.filter((o) => JSON.stringify(o).includes(`"secretProviderClass":"${LOG_BUFFER_SECRET}"`)).map((o) => o.kind);
+    expect(mounting.sort()).toEqual(["DaemonSet", "Deployment"]);
     const pipelineConfig = JSON.stringify(objects.filter((o) => o.kind === "ConfigMap"));
     expect(pipelineConfig).toContain("master.logs-buffer-redis.abc123.use1.cache.amazonaws.com");
     expect(pipelineConfig).toContain("vpc-shop-dev-logs-abc123.us-east-1.es.amazonaws.com");
-    // The token is in the Secret only, never in a plain-text manifest.
     expect(JSON.stringify(objects)).not.toContain("mock-password");
   });
 
@@ -105,7 +120,9 @@ describe("LogPipeline (Pulumi, AWS)", () => {
       new LogPipeline("logs", { plan: plan("dev", "none"), vpcId: "vpc-1", subnetIds: ISOLATED, cluster: { clusterName: "c", provider, workloadSecurityGroupId: "sg-pods" } });
     });
     expect(byType(resources, "msa:aws:ManagedRedis")).toEqual([]);
-    expect(childrenOf(resources, "logs").map((r) => r.name)).not.toContain("logs-buffer-secret");
+    expect(byType(resources, "aws:iam/role:Role").map((r) => r.name)).toEqual(["logs-logstash-role"]);
+    const logstashPolicy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "logs-logstash-policy"), "policy");
+    expect(JSON.stringify(logstashPolicy)).not.toContain("secretsmanager");
   });
 
   it("rejects a plan without logging and uneven zone spreads before registering anything", async () => {
