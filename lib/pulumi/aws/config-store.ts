@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ServiceConfigPlan } from "../../plan/config-store.js";
+import { secretKeyPolicy } from "./secret-key.js";
 
 export interface ConfigStoreArgs {
   /** What the store holds for one service: its parameters and secret names (`serviceConfigOf(plan.configStore, name)`). */
@@ -17,6 +18,12 @@ export interface ConfigStoreArgs {
    */
   readonly retain?: boolean;
   /**
+   * KMS key ARN that encrypts the secrets. Its policy must let the secrets' readers decrypt through
+   * Secrets Manager (see `SECRETS_MANAGER_DECRYPT`).
+   * @default - a new key with yearly rotation when the store has secrets (as the CDK `ConfigStore`), billed monthly
+   */
+  readonly kmsKeyArn?: pulumi.Input<string>;
+  /**
    * Tags on every taggable child.
    * @default - none
    */
@@ -26,6 +33,7 @@ export interface ConfigStoreArgs {
    * @default - no patch
    */
   readonly transform?: {
+    readonly key?: (args: aws.kms.KeyArgs) => void;
     readonly parameter?: (args: aws.ssm.ParameterArgs, key: string) => void;
     readonly secret?: (args: aws.secretsmanager.SecretArgs, key: string) => void;
   };
@@ -34,9 +42,11 @@ export interface ConfigStoreArgs {
 /**
  * The external configuration store of one service, per environment: each configuration value an
  * SSM Parameter Store parameter under `/msa/<zone>/<env>/config/<service>/`, each secret a Secrets
- * Manager secret whose value is generated (or given) and kept only as a Pulumi secret.
+ * Manager secret whose value is generated (or given) and kept only as a Pulumi secret, encrypted with
+ * the store's own customer-managed key, as the CDK `ConfigStore` does. Whoever may read a secret may
+ * decrypt it through Secrets Manager (the key's policy), so readers need only `readPolicyDocument()`.
  *
- * Cost: standard parameters are free; each secret is billed monthly and per 10,000 reads.
+ * Cost: standard parameters are free; each secret is billed monthly and per 10,000 reads, the key monthly.
  *
  * @example
  * const config = new ConfigStore("orders-config", { config: serviceConfigOf(plan.configStore!, "orders") });
@@ -52,7 +62,11 @@ export class ConfigStore extends pulumi.ComponentResource {
   readonly secretArns: Readonly<Record<string, pulumi.Output<string>>>;
   /** Secret key → its value, as a Pulumi secret. */
   readonly secretValues: Readonly<Record<string, pulumi.Output<string>>>;
+  /** ARN of the key encrypting the secrets, when the store has any. */
+  readonly kmsKeyArn?: pulumi.Output<string>;
   readonly nodes: {
+    /** The secrets' key, when the store created one. */
+    readonly key?: aws.kms.Key;
     readonly parameters: Readonly<Record<string, aws.ssm.Parameter>>;
     readonly secrets: Readonly<Record<string, aws.secretsmanager.Secret>>;
   };
@@ -84,14 +98,23 @@ export class ConfigStore extends pulumi.ComponentResource {
       parameters[parameter.key] = new aws.ssm.Parameter(`${name}-${slug(parameter.key)}`, parameterArgs, parent);
     }
 
+    const stateful = args.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
+    let key: aws.kms.Key | undefined;
+    if (config.secrets.length > 0 && args.kmsKeyArn === undefined) {
+      const keyArgs: aws.kms.KeyArgs = { description: `Encrypts the secrets of ${config.service}`, enableKeyRotation: true, deletionWindowInDays: 30, policy: secretKeyPolicy(parent), tags };
+      args.transform?.key?.(keyArgs);
+      key = new aws.kms.Key(`${name}-key`, keyArgs, stateful);
+    }
+    const kmsKeyArn = args.kmsKeyArn !== undefined ? pulumi.output(args.kmsKeyArn) : key?.arn;
+
     const secrets: Record<string, aws.secretsmanager.Secret> = {};
     const secretValues: Record<string, pulumi.Output<string>> = {};
     for (const secret of config.secrets) {
       const given = args.secretValues?.[secret.key];
       const value = given !== undefined ? pulumi.secret(given) : new random.RandomPassword(`${name}-${slug(secret.key)}`, { length: 32, special: false }, parent).result;
-      const secretArgs: aws.secretsmanager.SecretArgs = { name: secret.name, description: `${secret.key} of ${config.service}`, recoveryWindowInDays: args.retain ? 30 : 7, tags };
+      const secretArgs: aws.secretsmanager.SecretArgs = { name: secret.name, description: `${secret.key} of ${config.service}`, kmsKeyId: kmsKeyArn, recoveryWindowInDays: args.retain ? 30 : 7, tags };
       args.transform?.secret?.(secretArgs, secret.key);
-      secrets[secret.key] = new aws.secretsmanager.Secret(`${name}-${slug(secret.key)}`, secretArgs, args.retain ? { parent: this, protect: true, retainOnDelete: true } : parent);
+      secrets[secret.key] = new aws.secretsmanager.Secret(`${name}-${slug(secret.key)}`, secretArgs, stateful);
       new aws.secretsmanager.SecretVersion(`${name}-${slug(secret.key)}-value`, { secretId: secrets[secret.key]!.id, secretString: value }, parent);
       secretValues[secret.key] = pulumi.secret(value);
     }
@@ -101,8 +124,9 @@ export class ConfigStore extends pulumi.ComponentResource {
     this.parameterValues = Object.fromEntries(Object.entries(parameters).map(([key, p]) => [key, p.value]));
     this.secretArns = Object.fromEntries(Object.entries(secrets).map(([key, s]) => [key, s.arn]));
     this.secretValues = secretValues;
-    this.nodes = { parameters, secrets };
-    this.registerOutputs({ parameterPath: this.parameterPath, secretArns: this.secretArns });
+    if (kmsKeyArn && config.secrets.length > 0) this.kmsKeyArn = kmsKeyArn;
+    this.nodes = { ...(key ? { key } : {}), parameters, secrets };
+    this.registerOutputs({ parameterPath: this.parameterPath, secretArns: this.secretArns, ...(this.kmsKeyArn ? { kmsKeyArn: this.kmsKeyArn } : {}) });
   }
 
   /** An IAM policy that reads every parameter under the service's path (also by path) and every one of its secrets. */

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { SECRETS_MANAGER_DECRYPT } from "../../plan/config-store.js";
 import type { RedisPlan } from "../../plan/types.js";
+import { secretKeyPolicy } from "./secret-key.js";
 
 /** Arguments of {@link ManagedRedis}. */
 export interface ManagedRedisArgs {
@@ -149,28 +149,12 @@ export class ManagedRedis extends pulumi.ComponentResource {
     if (args.kmsKeyArn) {
       kmsKeyArn = args.kmsKeyArn;
     } else {
-      const account = aws.getCallerIdentityOutput({}, parent).accountId;
-      const partition = aws.getPartitionOutput({}, parent).partition;
-      const region = aws.getRegionOutput({}, parent).region;
       const keyArgs: aws.kms.KeyArgs = {
         description: `${name} cache and auth token`,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
-            // Readers of the token (pods, instances, Logstash) need only GetSecretValue on the secret.
-            {
-              Sid: SECRETS_MANAGER_DECRYPT.sid,
-              Effect: "Allow",
-              Principal: { AWS: "*" },
-              Action: [...SECRETS_MANAGER_DECRYPT.actions],
-              Resource: "*",
-              Condition: pulumi.all([account, region]).apply(([a, r]) => SECRETS_MANAGER_DECRYPT.conditions(a, r)),
-            },
-          ],
-        }),
+        // Readers of the token (pods, instances, Logstash) need only GetSecretValue on the secret.
+        policy: secretKeyPolicy(parent),
         tags,
       };
       args.transform?.key?.(keyArgs);

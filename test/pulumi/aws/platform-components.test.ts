@@ -3,7 +3,7 @@ import { cloudWatchMonitors, planLandingZone, serviceConfigOf } from "../../../l
 import { ApiGateway } from "../../../lib/pulumi/aws/api-gateway.js";
 import { ConfigStore } from "../../../lib/pulumi/aws/config-store.js";
 import { Monitoring } from "../../../lib/pulumi/aws/monitoring.js";
-import { byType, runProgram, single } from "../harness.js";
+import { byType, jsonInput, runProgram, single } from "../harness.js";
 
 const plan = planLandingZone({ name: "shop", services: [{ name: "orders", config: { TIMEOUT: "30" }, secrets: ["SIGNING_KEY"] }, { name: "auth" }] });
 
@@ -31,6 +31,32 @@ describe("ConfigStore (Pulumi)", () => {
     expect(version.secretInputs).toEqual(["secretString"]);
     expect(version.inputs["secretString"]).toBe("given-value");
     expect(single(resources, "aws:secretsmanager/secret:Secret").inputs).toMatchObject({ name: "msa/shop/dev/orders/SIGNING_KEY", recoveryWindowInDays: 7 });
+  });
+
+  it("encrypts the secrets with its own key, which whoever may read a secret may use through Secrets Manager only, as the CDK ConfigStore", async () => {
+    const { resources } = await runProgram(() => {
+      new ConfigStore("orders-config", { config: serviceConfigOf(plan.configStore!, "orders"), retain: true });
+    });
+    const key = single(resources, "aws:kms/key:Key", "orders-config-key");
+    expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
+    expect(key.protect && key.retainOnDelete).toBe(true);
+    expect((jsonInput(key, "policy") as { Statement: unknown[] }).Statement).toContainEqual({
+      Sid: "ReadSecretsThroughSecretsManager",
+      Effect: "Allow",
+      Principal: { AWS: "*" },
+      Action: ["kms:Decrypt", "kms:DescribeKey"],
+      Resource: "*",
+      Condition: { StringEquals: { "kms:CallerAccount": "123456789012", "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
+    });
+    expect(single(resources, "aws:secretsmanager/secret:Secret").inputs["kmsKeyId"]).toBe(key.outputs["arn"]);
+
+    // A store without secrets has no key; a given key is used as it is.
+    const { resources: plain } = await runProgram(() => {
+      new ConfigStore("auth-config", { config: { ...serviceConfigOf(plan.configStore!, "orders"), secrets: [] } });
+      new ConfigStore("given-config", { config: serviceConfigOf(plan.configStore!, "orders"), kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/own" });
+    });
+    expect(byType(plain, "aws:kms/key:Key")).toEqual([]);
+    expect(single(plain, "aws:secretsmanager/secret:Secret").inputs["kmsKeyId"]).toBe("arn:aws:kms:us-east-1:123456789012:key/own");
   });
 
   it("names a bad path, a parameter outside it and an undeclared secret", async () => {
