@@ -40,14 +40,10 @@ describe("ConfigStore (Pulumi)", () => {
     const key = single(resources, "aws:kms/key:Key", "orders-config-key");
     expect(key.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
     expect(key.protect && key.retainOnDelete).toBe(true);
-    expect((jsonInput(key, "policy") as { Statement: unknown[] }).Statement).toContainEqual({
-      Sid: "ReadSecretsThroughSecretsManager",
-      Effect: "Allow",
-      Principal: { AWS: "*" },
-      Action: ["kms:Decrypt", "kms:DescribeKey"],
-      Resource: "*",
-      Condition: { StringEquals: { "kms:CallerAccount": "123456789012", "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
-    });
+    // The policy of every secrets key (secretKeyPolicy, checked statement by statement with the session store's key).
+    const statements = (jsonInput(key, "policy") as { Statement: { Sid: string; Condition?: unknown }[] }).Statement;
+    expect(statements.map((st) => st.Sid)).toEqual(["AccountAdministers", "ReadSecretsThroughSecretsManager"]);
+    expect(statements[1]!.Condition).toEqual({ StringEquals: { "kms:CallerAccount": "123456789012", "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } });
     expect(single(resources, "aws:secretsmanager/secret:Secret").inputs["kmsKeyId"]).toBe(key.outputs["arn"]);
 
     // A store without secrets has no key; a given key is used as it is.
