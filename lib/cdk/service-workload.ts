@@ -2,7 +2,7 @@ import { RemovalPolicy, Tags, aws_iam as iam, type aws_secretsmanager as secrets
 import { Construct } from "constructs";
 import { servicePolicies } from "../kubernetes/mesh.js";
 import { workloadNamespace } from "../kubernetes/namespace.js";
-import { awsSecretProviderClass, type StoredSecret } from "../kubernetes/secrets-store.js";
+import { awsSecretProviderClass, SECRETS_STORE_READ_ACTIONS, type StoredSecret } from "../kubernetes/secrets-store.js";
 import { targetGroupAccess, targetGroupBinding } from "../kubernetes/target-group-binding.js";
 import type { ManifestObject } from "../kubernetes/types.js";
 import { PLATFORM_ENV, serviceWorkload } from "../kubernetes/workload.js";
@@ -178,7 +178,7 @@ export class ServiceWorkload extends Construct {
       env[PLATFORM_ENV.sessionStoreEndpoint] = `${session.endpoint}:${session.port}`;
       env[PLATFORM_ENV.sessionStoreTls] = String(session.tls ?? true);
       stored.push({ key: PLATFORM_ENV.sessionStorePassword, secretArn: session.authTokenSecretArn });
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], resources: [session.authTokenSecretArn] }));
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...SECRETS_STORE_READ_ACTIONS], resources: [session.authTokenSecretArn] }));
     }
 
     const secretName = `${service.name}-secrets`;

@@ -56,6 +56,9 @@ export function secretsStoreAddOnOf(plan: LandingZonePlan): AddOn | undefined {
   return plan.sessions || plan.logging?.buffer || plan.services.some((s) => s.secrets.length > 0) ? secretsStoreAddOn() : undefined;
 }
 
+/** What a pod's identity needs on each Secrets Manager secret the AWS provider mounts (and on nothing else). */
+export const SECRETS_STORE_READ_ACTIONS = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"] as const;
+
 /** A secret of the secret store and the Kubernetes Secret key (and mounted file name) it becomes. */
 export interface StoredSecret {
   /** Kubernetes Secret key; a service's secrets use their env var names, UPPER_SNAKE_CASE. */

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { SECRETS_STORE_READ_ACTIONS } from "../../kubernetes/secrets-store.js";
 import type { ServiceConfigPlan } from "../../plan/config-store.js";
 import { secretKeyPolicy } from "./secret-key.js";
 
@@ -146,7 +147,7 @@ export class ConfigStore extends pulumi.ComponentResource {
             // Parameter ARNs drop the name's leading slash after "parameter/".
             Resource: [`arn:${p}:ssm:${r}:${a}:parameter${path}`, `arn:${p}:ssm:${r}:${a}:parameter${path}/*`],
           },
-          ...(secretArns.length > 0 ? [{ Sid: "ReadOwnSecrets", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: secretArns }] : []),
+          ...(secretArns.length > 0 ? [{ Sid: "ReadOwnSecrets", Effect: "Allow", Action: [...SECRETS_STORE_READ_ACTIONS], Resource: secretArns }] : []),
         ],
       }),
     );

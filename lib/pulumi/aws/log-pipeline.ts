@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LOG_BUFFER_SECRET, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_SERVICE, logBufferSecretProviderClass, logPipelineAddOn, logstashPipelineConfig, type LogBuffer } from "../../kubernetes/log-pipeline.js";
+import { SECRETS_STORE_READ_ACTIONS } from "../../kubernetes/secrets-store.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
 import { physicalName } from "../../plan/naming.js";
 import type { LandingZonePlan } from "../../plan/types.js";
@@ -253,7 +254,7 @@ export class LogPipeline extends pulumi.ComponentResource {
     let shipperRole: aws.iam.Role | undefined;
     if (args.cluster) {
       // Logstash and the shippers read the buffer's token with their own Pod Identity, through the CSI driver.
-      const readToken = buffer ? [{ Sid: "ReadBufferToken", Action: ["secretsmanager:GetSecretValue"], Resource: [buffer.authTokenSecretArn] }] : [];
+      const readToken = buffer ? [{ Sid: "ReadBufferToken", Action: [...SECRETS_STORE_READ_ACTIONS], Resource: [buffer.authTokenSecretArn] }] : [];
       new aws.iam.RolePolicy(`${name}-logstash-policy`, { role: logstashRole.name, policy: allowPolicyDocument([{ Action: [...LOGSTASH_DOMAIN_ACTIONS], Resource: domainResources }, ...readToken]) }, parent);
       const afterCluster = { parent: this, dependsOn: [...(args.cluster.dependsOn ?? [])] };
       const identities = [

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { servicePolicies } from "../../kubernetes/mesh.js";
 import { workloadNamespace } from "../../kubernetes/namespace.js";
-import { awsSecretProviderClass, type StoredSecret } from "../../kubernetes/secrets-store.js";
+import { awsSecretProviderClass, SECRETS_STORE_READ_ACTIONS, type StoredSecret } from "../../kubernetes/secrets-store.js";
 import { targetGroupAccess, targetGroupBinding } from "../../kubernetes/target-group-binding.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
 import { PLATFORM_ENV, serviceWorkload } from "../../kubernetes/workload.js";
@@ -195,7 +195,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     const messagingPolicy = args.broker?.servicePolicyDocument(service.name, directPublishes(service));
     const documents = [
       ...(store ? [store.readPolicyDocument()] : []),
-      ...(args.sessionStore ? [allowPolicyDocument([{ Sid: "ReadSessionToken", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: [args.sessionStore.authTokenSecretArn] }])] : []),
+      ...(args.sessionStore ? [allowPolicyDocument([{ Sid: "ReadSessionToken", Action: [...SECRETS_STORE_READ_ACTIONS], Resource: [args.sessionStore.authTokenSecretArn] }])] : []),
       ...(messagingPolicy ? [messagingPolicy] : []),
     ];
     const policy = documents.length > 0 ? new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: mergePolicyDocuments(documents) }, parent) : undefined;

@@ -63,7 +63,7 @@ describe("LogPipeline (Pulumi, AWS)", () => {
       Version: "2012-10-17",
       Statement: [
         { Effect: "Allow", Action: actions, Resource: [domainArn, `${domainArn}/*`] },
-        { Sid: "ReadBufferToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [tokenArn] },
+        { Sid: "ReadBufferToken", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: [tokenArn] },
       ],
     });
     expect(single(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "logs-logstash-identity").inputs).toMatchObject({ namespace: "logging", serviceAccount: "logstash", roleArn: role.outputs["arn"] });
@@ -72,7 +72,7 @@ describe("LogPipeline (Pulumi, AWS)", () => {
     expect(jsonInput(shipper, "assumeRolePolicy")).toMatchObject({ Statement: [{ Principal: { Service: "pods.eks.amazonaws.com" } }] });
     expect(jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "logs-shipper-policy"), "policy")).toEqual({
       Version: "2012-10-17",
-      Statement: [{ Sid: "ReadBufferToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [tokenArn] }],
+      Statement: [{ Sid: "ReadBufferToken", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: [tokenArn] }],
     });
     expect(single(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "logs-shipper-identity").inputs).toMatchObject({ namespace: "logging", serviceAccount: "filebeat", roleArn: shipper.outputs["arn"] });
   });
