@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { validatedManifest } from "./render.js";
+import { type ValidatableModel, validatedManifest } from "./render.js";
 import type { ManifestObject } from "./types.js";
 
 /** The metadata every custom resource lib/kubernetes builds carries: a name, its namespace and labels. */
@@ -10,16 +10,25 @@ export const customResourceMetadata = z.strictObject({
 });
 
 /**
- * A custom resource without a kubernetes-models package, validated against a zod schema of the
- * fields lib/kubernetes sets (strict, so a misspelt field fails at synthesis instead of being
- * ignored by the API server), through the same `validatedManifest` exit as every other object.
+ * A custom resource validated twice, through the same `validatedManifest` exit as every other
+ * object: first against its operator's own CRD schema when a `@kubernetes-models` package has it
+ * (pass the model: types, enums and required fields as the API server checks them), then against a
+ * zod schema of the fields the landing zone sets and the values it insists on (strict, so a
+ * misspelt field or a weakened setting fails at synthesis instead of being ignored by the API server).
  */
-export function validatedCustomResource(schema: z.ZodType, object: ManifestObject): ManifestObject {
+export function validatedCustomResource(schema: z.ZodType, object: ManifestObject | ValidatableModel): ManifestObject {
+  const upstream = isModel(object) ? object : undefined;
+  const manifest = (upstream ? upstream.toJSON() : object) as ManifestObject;
   return validatedManifest({
     validate: () => {
-      const result = schema.safeParse(object);
+      upstream?.validate();
+      const result = schema.safeParse(manifest);
       if (!result.success) throw new Error(result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; "));
     },
-    toJSON: () => object,
+    toJSON: () => manifest,
   });
+}
+
+function isModel(object: ManifestObject | ValidatableModel): object is ValidatableModel {
+  return typeof object.validate === "function" && typeof object.toJSON === "function";
 }

@@ -1,6 +1,8 @@
+import { Bundle } from "@kubernetes-models/cert-manager/trust.cert-manager.io/v1alpha1/Bundle";
 import { z } from "zod";
 import { VERSIONS } from "../plan/sizing.js";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
+import { DATA_CA_FILE, DATA_CA_KEY } from "./data-ca.js";
 import { databaseClusterName, dataNamespace } from "./database.js";
 import { CERT_MANAGER_NAMESPACE, DATA_CA_NAME } from "./key-value.js";
 import { MANAGED_BY } from "./labels.js";
@@ -11,11 +13,6 @@ import type { AddOn, HelmReleaseSpec, ManifestObject } from "./types.js";
 /** trust-manager (jetstack), pinned in VERSIONS; it copies CA certificates from its trust namespace into ConfigMaps of selected namespaces. */
 export const TRUST_MANAGER_CHART = { chart: "trust-manager", repository: "https://charts.jetstack.io", version: VERSIONS.trustManager } as const;
 export const TRUST_API = "trust.cert-manager.io/v1alpha1";
-/** The key holding the CA certificates, in the data stores' Secrets and in the clients' ConfigMaps alike. */
-export const DATA_CA_KEY = "ca.crt";
-/** Where a client pod finds the CA certificates of its own data store. */
-export const DATA_CA_DIRECTORY = "/etc/msa/data-ca";
-export const DATA_CA_FILE = `${DATA_CA_DIRECTORY}/${DATA_CA_KEY}`;
 
 /** The environment a data store's owner gets to verify the server (chain and host name), read by the drivers. */
 export const DATA_TRUST_ENV = {
@@ -34,7 +31,7 @@ export function trustManagerInstalled(plan: LandingZonePlan): boolean {
   return plan.spec.kubernetes?.trustManager.install ?? true;
 }
 
-/** The `Bundle` fields the landing zone sets (strict, no kubernetes-models package): only Secret sources' `ca.crt`, a selected target. */
+/** The `Bundle` fields the landing zone sets (strict, beside trust-manager's own schema): only Secret sources' `ca.crt`, a selected target. */
 export const TRUST_BUNDLE_SCHEMA = z.strictObject({
   apiVersion: z.literal(TRUST_API),
   kind: z.literal("Bundle"),
@@ -116,18 +113,19 @@ export function dataTrustAddOn(plan: LandingZonePlan): AddOn | undefined {
   const clients = dataTrustClients(plan);
   if (clients.length === 0) return undefined;
   const bundles: ManifestObject[] = clients.map((service) =>
-    validatedCustomResource(TRUST_BUNDLE_SCHEMA, {
-      apiVersion: TRUST_API,
-      kind: "Bundle",
-      metadata: {
-        name: dataCaConfigMapName(plan, service.name),
-        labels: { "app.kubernetes.io/name": service.name, "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY },
-      },
-      spec: {
-        sources: [{ secret: { name: dataCaSourceSecret(service), key: DATA_CA_KEY } }],
-        target: { configMap: { key: DATA_CA_KEY }, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": workloadNamespace(plan) } } },
-      },
-    }),
+    validatedCustomResource(
+      TRUST_BUNDLE_SCHEMA,
+      new Bundle({
+        metadata: {
+          name: dataCaConfigMapName(plan, service.name),
+          labels: { "app.kubernetes.io/name": service.name, "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY },
+        },
+        spec: {
+          sources: [{ secret: { name: dataCaSourceSecret(service), key: DATA_CA_KEY } }],
+          target: { configMap: { key: DATA_CA_KEY }, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": workloadNamespace(plan) } } },
+        },
+      }),
+    ),
   );
   return {
     name: "data-trust",

@@ -1,3 +1,4 @@
+import { Cluster } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/Cluster";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { RELATIONAL } from "../plan/data.js";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
@@ -73,22 +74,22 @@ export function databaseAddOn(plan: LandingZonePlan): AddOn | undefined {
     const db = service.database;
     const name = databaseClusterName(service.name);
     const labels = { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
-    const cluster: ManifestObject = {
-      apiVersion: CNPG_API,
-      kind: "Cluster",
-      metadata: { name, namespace, labels },
-      spec: {
-        instances: instancesOf(db),
-        imageName: `ghcr.io/cloudnative-pg/postgresql:${db.engineVersion}`,
-        storage: { size: `${db.storageGiB}Gi` },
-        enableSuperuserAccess: false,
-        bootstrap: { initdb: { database: db.databaseName, owner: db.serviceUser, secret: { name: databaseCredentialsSecretName(service.name) } } },
-        // Plain-text connections are refused; CloudNativePG serves TLS with its own CA.
-        postgresql: { pg_hba: ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"] },
-        affinity: { topologyKey: "topology.kubernetes.io/zone" },
-        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
-      },
-    };
+    const cluster = validatedManifest(
+      new Cluster({
+        metadata: { name, namespace, labels },
+        spec: {
+          instances: instancesOf(db),
+          imageName: `ghcr.io/cloudnative-pg/postgresql:${db.engineVersion}`,
+          storage: { size: `${db.storageGiB}Gi` },
+          enableSuperuserAccess: false,
+          bootstrap: { initdb: { database: db.databaseName, owner: db.serviceUser, secret: { name: databaseCredentialsSecretName(service.name) } } },
+          // Plain-text connections are refused; CloudNativePG serves TLS with its own CA.
+          postgresql: { pg_hba: ["hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"] },
+          affinity: { topologyKey: "topology.kubernetes.io/zone" },
+          resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+        },
+      }),
+    );
     const policy = validatedManifest(
       new NetworkPolicy({
         metadata: { name: `${name}-owner-only`, namespace, labels },

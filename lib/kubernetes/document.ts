@@ -1,3 +1,4 @@
+import { Cluster } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/Cluster";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { Service } from "kubernetes-models/v1/Service";
@@ -16,7 +17,7 @@ import {
   instancesOf,
   postgresServices,
 } from "./database.js";
-import { DATA_CA_FILE } from "./data-trust.js";
+import { DATA_CA_FILE } from "./data-ca.js";
 import { certManagerReleases, dataCaManifests, dataServerCertificate, keyValueServices } from "./key-value.js";
 import { labelsFor, MANAGED_BY, selectorFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
@@ -148,37 +149,38 @@ function documentManifests(plan: LandingZonePlan, service: OwningService): Manif
   const selector = selectorFor(plan, gateway);
   const instancePods = { "cnpg.io/cluster": cluster };
 
-  const postgres = validatedCustomResource(DOCUMENT_CLUSTER_SCHEMA, {
-    apiVersion: CNPG_API,
-    kind: "Cluster",
-    metadata: { name: cluster, namespace, labels: clusterLabels },
-    spec: {
-      instances,
-      imageName: DOCUMENTDB_POSTGRES_IMAGE,
-      postgresUID: DOCUMENTDB_POSTGRES_UID,
-      postgresGID: DOCUMENTDB_POSTGRES_UID,
-      storage: { size: `${db.storageGiB}Gi` },
-      enableSuperuserAccess: false,
-      bootstrap: {
-        initdb: {
-          database: db.databaseName,
-          owner,
-          secret: { name: databaseCredentialsSecretName(service.name) },
-          // CloudNativePG skips the image's init scripts: the extension and the owner's role are set here.
-          postInitApplicationSQL: ["CREATE EXTENSION IF NOT EXISTS documentdb CASCADE", `GRANT documentdb_admin_role TO ${owner}`],
+  const postgres = validatedCustomResource(
+    DOCUMENT_CLUSTER_SCHEMA,
+    new Cluster({
+      metadata: { name: cluster, namespace, labels: clusterLabels },
+      spec: {
+        instances,
+        imageName: DOCUMENTDB_POSTGRES_IMAGE,
+        postgresUID: DOCUMENTDB_POSTGRES_UID,
+        postgresGID: DOCUMENTDB_POSTGRES_UID,
+        storage: { size: `${db.storageGiB}Gi` },
+        enableSuperuserAccess: false,
+        bootstrap: {
+          initdb: {
+            database: db.databaseName,
+            owner,
+            secret: { name: databaseCredentialsSecretName(service.name) },
+            // CloudNativePG skips the image's init scripts: the extension and the owner's role are set here.
+            postInitApplicationSQL: ["CREATE EXTENSION IF NOT EXISTS documentdb CASCADE", `GRANT documentdb_admin_role TO ${owner}`],
+          },
         },
+        postgresql: {
+          shared_preload_libraries: [...DOCUMENTDB_PRELOAD_LIBRARIES],
+          // pg_cron only runs in this database, where the extension lives.
+          parameters: { "cron.database_name": db.databaseName },
+          // DocumentDB opens password-less loopback connections to itself; everything else must be TLS.
+          pg_hba: [`host ${db.databaseName} all 127.0.0.1/32 trust`, `host ${db.databaseName} all ::1/128 trust`, "hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"],
+        },
+        affinity: { topologyKey: "topology.kubernetes.io/zone" },
+        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
       },
-      postgresql: {
-        shared_preload_libraries: [...DOCUMENTDB_PRELOAD_LIBRARIES],
-        // pg_cron only runs in this database, where the extension lives.
-        parameters: { "cron.database_name": db.databaseName },
-        // DocumentDB opens password-less loopback connections to itself; everything else must be TLS.
-        pg_hba: [`host ${db.databaseName} all 127.0.0.1/32 trust`, `host ${db.databaseName} all ::1/128 trust`, "hostnossl all all 0.0.0.0/0 reject", "hostnossl all all ::/0 reject"],
-      },
-      affinity: { topologyKey: "topology.kubernetes.io/zone" },
-      resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
-    },
-  });
+    }),
+  );
 
   const certificate = dataServerCertificate(plan, tlsSecretName, gateway, [gateway, `${gateway}.${namespace}.svc`, `${gateway}.${namespace}.svc.cluster.local`]);
   const postgresUrl = `postgres://${owner}@${cluster}-rw.${namespace}.svc:${postgresPort}/${db.databaseName}?sslmode=verify-full&sslrootcert=${POSTGRES_CA_DIRECTORY}/ca.crt`;

@@ -1,3 +1,5 @@
+import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
+import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import { stringify } from "yaml";
 import { repositoryFullName, type ServiceDeliveryPlan, type SourceRepositoryPlan } from "../plan/delivery.js";
 import type { FrontendAppPlan } from "../plan/frontends.js";
@@ -7,7 +9,7 @@ import { clusterDataCaConfigMap, clusterDatabaseSecretEnv, clusterDatabaseServic
 import { frontendDeployment, frontendImageName, frontendNamespace, frontendObjectName } from "./frontends.js";
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
-import { renderYaml } from "./render.js";
+import { renderYaml, validatedManifest } from "./render.js";
 import { startsSagas } from "./saga-workflows.js";
 import { clusterSessionCaSecret } from "./session-store.js";
 import type { AddOn, ManifestObject } from "./types.js";
@@ -17,7 +19,6 @@ import { PLATFORM_ENV, serviceWorkload } from "./workload.js";
 export const ARGO_CD_CHART = { chart: "argo-cd", repository: "https://argoproj.github.io/argo-helm", version: "8.5.0" } as const;
 export const ARGO_CD_NAMESPACE = "argocd";
 
-const ARGO_API = "argoproj.io/v1alpha1";
 const IN_CLUSTER = "https://kubernetes.default.svc";
 
 /** Secret keys the landing zone adds to a service's Secret besides its declared `secrets`, in the order it adds them. */
@@ -44,29 +45,29 @@ export function frontendsByGitOps(plan: LandingZonePlan): boolean {
 function gitOpsApplication(name: string, description: string, source: SourceRepositoryPlan, namespace: string, labels: Record<string, string>): ManifestObject[] {
   const repoURL = gitOpsRepositoryUrl({ source });
   return [
-    {
-      apiVersion: ARGO_API,
-      kind: "AppProject",
-      metadata: { name, namespace: ARGO_CD_NAMESPACE, labels },
-      spec: {
-        description: `${description}: only its repository, only Deployments, only namespace ${namespace}`,
-        sourceRepos: [repoURL],
-        destinations: [{ server: IN_CLUSTER, namespace }],
-        clusterResourceWhitelist: [],
-        namespaceResourceWhitelist: [{ group: "apps", kind: "Deployment" }],
-      },
-    },
-    {
-      apiVersion: ARGO_API,
-      kind: "Application",
-      metadata: { name, namespace: ARGO_CD_NAMESPACE, labels },
-      spec: {
-        project: name,
-        source: { repoURL, targetRevision: source.branch, path: GITOPS_DIRECTORY },
-        destination: { server: IN_CLUSTER, namespace },
-        syncPolicy: { automated: { prune: true, selfHeal: true }, retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } } },
-      },
-    },
+    validatedManifest(
+      new AppProject({
+        metadata: { name, namespace: ARGO_CD_NAMESPACE, labels },
+        spec: {
+          description: `${description}: only its repository, only Deployments, only namespace ${namespace}`,
+          sourceRepos: [repoURL],
+          destinations: [{ server: IN_CLUSTER, namespace }],
+          clusterResourceWhitelist: [],
+          namespaceResourceWhitelist: [{ group: "apps", kind: "Deployment" }],
+        },
+      }),
+    ),
+    validatedManifest(
+      new Application({
+        metadata: { name, namespace: ARGO_CD_NAMESPACE, labels },
+        spec: {
+          project: name,
+          source: { repoURL, targetRevision: source.branch, path: GITOPS_DIRECTORY },
+          destination: { server: IN_CLUSTER, namespace },
+          syncPolicy: { automated: { prune: true, selfHeal: true }, retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "3m" } } },
+        },
+      }),
+    ),
   ];
 }
 

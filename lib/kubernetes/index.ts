@@ -16,6 +16,7 @@ export * from "./mysql.js";
 export * from "./key-value.js";
 export * from "./document.js";
 export * from "./service-databases.js";
+export * from "./data-ca.js";
 export * from "./data-trust.js";
 export * from "./frontends.js";
 export * from "./ingress-annotations.js";

@@ -1,7 +1,12 @@
+import { Kafka } from "@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1beta2/Kafka";
+import { KafkaNodePool } from "@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1beta2/KafkaNodePool";
+import { KafkaTopic } from "@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1beta2/KafkaTopic";
+import { KafkaUser } from "@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1beta2/KafkaUser";
 import type { LandingZonePlan } from "../plan/types.js";
 import { MANAGED_BY } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
-import type { AddOn, ManifestObject } from "./types.js";
+import { validatedManifest } from "./render.js";
+import type { AddOn } from "./types.js";
 
 export const STRIMZI_CHART = { chart: "strimzi-kafka-operator", repository: "https://strimzi.io/charts/", version: "0.45.1" } as const;
 /** Namespace of the Strimzi operator, the Kafka cluster, its topics and users. */
@@ -13,7 +18,6 @@ export const KAFKA_TOPIC_PARTITIONS = 3;
 /** Kafka releases the pinned Strimzi operator runs, per minor line the plan may ask for. */
 const STRIMZI_KAFKA_VERSIONS: Readonly<Record<string, string>> = { "3.8": "3.8.1", "3.9": "3.9.1" };
 const DAY_MS = 24 * 60 * 60 * 1000;
-const STRIMZI_API = "kafka.strimzi.io/v1beta2";
 
 /** The exact Kafka release for a plan version such as `3.8.x` (MSK's notation). */
 export function strimziKafkaVersion(planVersion: string): string {
@@ -25,6 +29,11 @@ export function strimziKafkaVersion(planVersion: string): string {
     );
   }
   return version;
+}
+
+/** A KafkaUser ACL allowing `operations` on one topic or consumer group, named exactly. */
+function acl(type: "topic" | "group", name: string, operations: ("Read" | "Write" | "Describe")[]) {
+  return { resource: { type, name, patternType: "literal" as const }, operations };
 }
 
 /** Consumer group a service reads an event store with: `<reader>_<store topic>`. */
@@ -58,9 +67,7 @@ export function kafkaAddOn(plan: LandingZonePlan): AddOn | undefined {
   const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
   const clusterLabels = { ...labels, "strimzi.io/cluster": cluster };
 
-  const kafka: ManifestObject = {
-    apiVersion: STRIMZI_API,
-    kind: "Kafka",
+  const kafka = new Kafka({
     metadata: { name: cluster, namespace, labels, annotations: { "strimzi.io/kraft": "enabled", "strimzi.io/node-pools": "enabled" } },
     spec: {
       kafka: {
@@ -90,11 +97,9 @@ export function kafkaAddOn(plan: LandingZonePlan): AddOn | undefined {
         userOperator: { resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } } },
       },
     },
-  };
+  });
 
-  const nodePool: ManifestObject = {
-    apiVersion: STRIMZI_API,
-    kind: "KafkaNodePool",
+  const nodePool = new KafkaNodePool({
     metadata: { name: "dual-role", namespace, labels: clusterLabels },
     spec: {
       replicas: nodes,
@@ -118,28 +123,27 @@ export function kafkaAddOn(plan: LandingZonePlan): AddOn | undefined {
         },
       },
     },
-  };
+  });
 
-  const topics: ManifestObject[] = broker.topics.map((topic) => ({
-    apiVersion: STRIMZI_API,
-    kind: "KafkaTopic",
-    metadata: { name: topic.event, namespace, labels: clusterLabels },
-    spec: {
-      topicName: topic.event,
-      partitions: KAFKA_TOPIC_PARTITIONS,
-      replicas,
-      config: { "retention.ms": broker.retentionDays * DAY_MS, "min.insync.replicas": minInSync },
-    },
-  }));
+  const topics = broker.topics.map(
+    (topic) =>
+      new KafkaTopic({
+        metadata: { name: topic.event, namespace, labels: clusterLabels },
+        spec: {
+          topicName: topic.event,
+          partitions: KAFKA_TOPIC_PARTITIONS,
+          replicas,
+          config: { "retention.ms": broker.retentionDays * DAY_MS, "min.insync.replicas": minInSync },
+        },
+      }),
+  );
 
   // Event stores keep every event forever: deletion by time or size is off, and compaction would
   // keep only the latest record per aggregate, losing the history the store exists for.
-  const stores: ManifestObject[] = plan.services.flatMap((service) =>
+  const stores = plan.services.flatMap((service) =>
     service.eventStore
       ? [
-          {
-            apiVersion: STRIMZI_API,
-            kind: "KafkaTopic",
+          new KafkaTopic({
             metadata: { name: service.eventStore.name, namespace, labels: clusterLabels },
             spec: {
               topicName: service.eventStore.name,
@@ -147,12 +151,12 @@ export function kafkaAddOn(plan: LandingZonePlan): AddOn | undefined {
               replicas,
               config: { "retention.ms": -1, "retention.bytes": -1, "cleanup.policy": "delete", "min.insync.replicas": minInSync },
             },
-          },
+          }),
         ]
       : [],
   );
 
-  const users: ManifestObject[] = plan.services.flatMap((service) => {
+  const users = plan.services.flatMap((service) => {
     const writes = broker.topics.filter((t) => t.publishers.includes(service.name));
     const reads = broker.topics.flatMap((t) => t.subscriptions.filter((s) => s.subscriber === service.name).map((s) => ({ topic: t.event, group: s.name })));
     // The owner appends to and replays its store; read models over it may replay it too.
@@ -161,24 +165,11 @@ export function kafkaAddOn(plan: LandingZonePlan): AddOn | undefined {
       .map((source) => ({ topic: source.eventStore!.name, group: eventStoreGroup(service.name, source.eventStore!.name), owner: source.name === service.name }));
     if (writes.length === 0 && reads.length === 0 && storeReads.length === 0) return [];
     const acls = [
-      ...storeReads.flatMap((r) => [
-        { resource: { type: "topic", name: r.topic, patternType: "literal" }, operations: r.owner ? ["Write", "Read", "Describe"] : ["Read", "Describe"] },
-        { resource: { type: "group", name: r.group, patternType: "literal" }, operations: ["Read"] },
-      ]),
-      ...writes.map((t) => ({ resource: { type: "topic", name: t.event, patternType: "literal" }, operations: ["Write", "Describe"] })),
-      ...reads.flatMap((r) => [
-        { resource: { type: "topic", name: r.topic, patternType: "literal" }, operations: ["Read", "Describe"] },
-        { resource: { type: "group", name: r.group, patternType: "literal" }, operations: ["Read"] },
-      ]),
+      ...storeReads.flatMap((r) => [acl("topic", r.topic, r.owner ? ["Write", "Read", "Describe"] : ["Read", "Describe"]), acl("group", r.group, ["Read"])]),
+      ...writes.map((t) => acl("topic", t.event, ["Write", "Describe"])),
+      ...reads.flatMap((r) => [acl("topic", r.topic, ["Read", "Describe"]), acl("group", r.group, ["Read"])]),
     ];
-    return [
-      {
-        apiVersion: STRIMZI_API,
-        kind: "KafkaUser",
-        metadata: { name: service.name, namespace, labels: clusterLabels },
-        spec: { authentication: { type: "tls" }, authorization: { type: "simple", acls } },
-      },
-    ];
+    return [new KafkaUser({ metadata: { name: service.name, namespace, labels: clusterLabels }, spec: { authentication: { type: "tls" }, authorization: { type: "simple", acls } } })];
   });
 
   return {
@@ -195,7 +186,7 @@ export function kafkaAddOn(plan: LandingZonePlan): AddOn | undefined {
         values: { resources: { requests: { cpu: "200m", memory: "384Mi" }, limits: { memory: "384Mi" } } },
       },
     ],
-    manifests: [kafka, nodePool, ...topics, ...stores, ...users],
+    manifests: [kafka, nodePool, ...topics, ...stores, ...users].map(validatedManifest),
     dependsOn: [],
   };
 }

@@ -1,3 +1,5 @@
+import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
+import { Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { z } from "zod";
 import type { DatabasePlan, LandingZonePlan, ServicePlan } from "../plan/types.js";
@@ -87,14 +89,15 @@ export function certificateAuthorityManifests(plan: LandingZonePlan, namespace: 
   const labels = { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY };
   const selfSigned = `${caName}-root`;
   return [
-    validatedCustomResource(CERT_MANAGER_ISSUER_SCHEMA, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: selfSigned, namespace, labels }, spec: { selfSigned: {} } }),
-    validatedCustomResource(CERT_MANAGER_CERTIFICATE_SCHEMA, {
-      apiVersion: CERT_MANAGER_API,
-      kind: "Certificate",
-      metadata: { name: caName, namespace, labels },
-      spec: { secretName: caName, isCA: true, commonName: `${plan.name}-${caName}`, duration: "87600h", renewBefore: "720h", privateKey: DATA_KEY, usages: ["cert sign", "crl sign"], issuerRef: issuer(selfSigned) },
-    }),
-    validatedCustomResource(CERT_MANAGER_ISSUER_SCHEMA, { apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: { name: caName, namespace, labels }, spec: { ca: { secretName: caName } } }),
+    validatedCustomResource(CERT_MANAGER_ISSUER_SCHEMA, new Issuer({ metadata: { name: selfSigned, namespace, labels }, spec: { selfSigned: {} } })),
+    validatedCustomResource(
+      CERT_MANAGER_CERTIFICATE_SCHEMA,
+      new Certificate({
+        metadata: { name: caName, namespace, labels },
+        spec: { secretName: caName, isCA: true, commonName: `${plan.name}-${caName}`, duration: "87600h", renewBefore: "720h", privateKey: DATA_KEY, usages: ["cert sign", "crl sign"], issuerRef: issuer(selfSigned) },
+      }),
+    ),
+    validatedCustomResource(CERT_MANAGER_ISSUER_SCHEMA, new Issuer({ metadata: { name: caName, namespace, labels }, spec: { ca: { secretName: caName } } })),
   ];
 }
 
@@ -122,21 +125,22 @@ export interface ServerCertificateOptions {
 /** A server certificate (the key, lifetime and renewal every in-cluster store's certificate shares) from a namespace's CA Issuer. */
 export function serverCertificate(plan: LandingZonePlan, options: ServerCertificateOptions): ManifestObject {
   const { namespace, issuerName, secretName, owner, dnsNames } = options;
-  return validatedCustomResource(CERT_MANAGER_CERTIFICATE_SCHEMA, {
-    apiVersion: CERT_MANAGER_API,
-    kind: "Certificate",
-    metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/name": owner } },
-    spec: {
-      secretName,
-      isCA: false,
-      dnsNames: [...dnsNames],
-      duration: "8760h",
-      renewBefore: "720h",
-      privateKey: DATA_KEY,
-      usages: ["server auth", "client auth", "digital signature"],
-      issuerRef: issuer(issuerName),
-    },
-  });
+  return validatedCustomResource(
+    CERT_MANAGER_CERTIFICATE_SCHEMA,
+    new Certificate({
+      metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/name": owner } },
+      spec: {
+        secretName,
+        isCA: false,
+        dnsNames: [...dnsNames],
+        duration: "8760h",
+        renewBefore: "720h",
+        privateKey: DATA_KEY,
+        usages: ["server auth", "client auth", "digital signature"],
+        issuerRef: issuer(issuerName),
+      },
+    }),
+  );
 }
 
 /** The services owning a key-value store on the cluster. */

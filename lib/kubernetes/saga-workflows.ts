@@ -120,7 +120,12 @@ const stepsTemplate = z.strictObject({
   outputs: z.strictObject({ parameters: z.array(z.strictObject({ name: z.string().min(1), valueFrom: z.strictObject({ expression: z.string().min(1) }) })) }).optional(),
 });
 
-/** The fields of an Argo `WorkflowTemplate` {@link sagaWorkflowTemplate} sets (Argo publishes no kubernetes-models package). */
+/**
+ * The fields of an Argo `WorkflowTemplate` {@link sagaWorkflowTemplate} sets (strict). Not
+ * `@kubernetes-models/argo-workflows`: its schema, generated from Argo's Go types, takes each
+ * parallel step group as `{ steps: [...] }` (the field only exists for kubebuilder), so it rejects
+ * the list of lists Argo reads.
+ */
 export const WORKFLOW_TEMPLATE_SCHEMA = z.strictObject({
   apiVersion: z.literal(ARGO_API),
   kind: z.literal("WorkflowTemplate"),

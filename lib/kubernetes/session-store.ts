@@ -1,5 +1,5 @@
 import type { LandingZonePlan } from "../plan/types.js";
-import { DATA_CA_KEY } from "./data-trust.js";
+import { DATA_CA_KEY } from "./data-ca.js";
 import { documentServices } from "./document.js";
 import { CERT_MANAGER_NAMESPACE, certManagerReleases, keyValueServices } from "./key-value.js";
 import { workloadNamespace } from "./namespace.js";

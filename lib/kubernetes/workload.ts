@@ -6,7 +6,7 @@ import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { otelEnvironment } from "../plan/tracing.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
-import { DATA_CA_DIRECTORY, DATA_CA_KEY } from "./data-trust.js";
+import { DATA_CA_DIRECTORY, DATA_CA_KEY } from "./data-ca.js";
 import { assertKubernetesName, labelsFor, selectorFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { validatedManifest } from "./render.js";

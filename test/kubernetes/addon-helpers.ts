@@ -1,3 +1,8 @@
+import { Application, AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
+import { Certificate, Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
+import { Bundle } from "@kubernetes-models/cert-manager/trust.cert-manager.io/v1alpha1";
+import { Cluster } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1";
+import { Kafka, KafkaNodePool, KafkaTopic, KafkaUser } from "@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1beta2";
 import { DaemonSet, Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Job } from "kubernetes-models/batch/v1";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
@@ -28,29 +33,33 @@ const MODELS: Record<string, new (data: never) => Validatable> = {
   "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
   "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": ValidatingAdmissionPolicy,
   "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": ValidatingAdmissionPolicyBinding,
+  // Custom resources whose operators' schemas have a @kubernetes-models package.
+  "argoproj.io/v1alpha1/Application": Application,
+  "argoproj.io/v1alpha1/AppProject": AppProject,
+  "cert-manager.io/v1/Issuer": Issuer,
+  "cert-manager.io/v1/Certificate": Certificate,
+  "trust.cert-manager.io/v1alpha1/Bundle": Bundle,
+  "postgresql.cnpg.io/v1/Cluster": Cluster,
+  "kafka.strimzi.io/v1beta2/Kafka": Kafka,
+  "kafka.strimzi.io/v1beta2/KafkaNodePool": KafkaNodePool,
+  "kafka.strimzi.io/v1beta2/KafkaTopic": KafkaTopic,
+  "kafka.strimzi.io/v1beta2/KafkaUser": KafkaUser,
 };
 
-/** Required spec fields of the custom resources that have no kubernetes-models class (from their CRDs). */
+/** Required spec fields of the custom resources that have no @kubernetes-models class (from their CRDs). */
 const CRD_REQUIRED: Record<string, readonly string[]> = {
   "elasticsearch.k8s.elastic.co/v1/Elasticsearch": ["version", "nodeSets"],
   "kibana.k8s.elastic.co/v1/Kibana": ["version", "count", "elasticsearchRef"],
-  "kafka.strimzi.io/v1beta2/Kafka": ["kafka", "entityOperator"],
-  "kafka.strimzi.io/v1beta2/KafkaNodePool": ["replicas", "roles", "storage"],
-  "kafka.strimzi.io/v1beta2/KafkaTopic": ["partitions", "replicas"],
-  "kafka.strimzi.io/v1beta2/KafkaUser": ["authentication", "authorization"],
   "elbv2.k8s.aws/v1beta1/TargetGroupBinding": ["serviceRef", "targetGroupARN"],
-  "postgresql.cnpg.io/v1/Cluster": ["instances", "storage"],
-  "cert-manager.io/v1/Issuer": [],
-  "cert-manager.io/v1/Certificate": ["secretName", "issuerRef"],
   "k8s.mariadb.com/v1alpha1/MariaDB": ["rootPasswordSecretKeyRef", "storage"],
   "k8s.mariadb.com/v1alpha1/Database": ["mariaDbRef"],
   "k8s.mariadb.com/v1alpha1/User": ["mariaDbRef", "passwordSecretKeyRef"],
   "k8s.mariadb.com/v1alpha1/Grant": ["mariaDbRef", "privileges", "database", "table", "username"],
   "secrets-store.csi.x-k8s.io/v1/SecretProviderClass": ["provider", "parameters"],
-  "trust.cert-manager.io/v1alpha1/Bundle": ["sources", "target"],
   "argoproj.io/v1alpha1/WorkflowTemplate": ["templates"],
 };
-/** Custom resources that live outside any namespace. */
+
+/** Custom resources that live outside any namespace: their schema cannot say so. */
 const CLUSTER_SCOPED = new Set(["trust.cert-manager.io/v1alpha1/Bundle"]);
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -58,8 +67,9 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
- * Validates a returned plain object independently of its builder: core kinds against their
- * kubernetes-models schema, custom resources structurally (apiVersion, kind, DNS name, required spec fields).
+ * Validates a returned plain object independently of its builder: core kinds and the custom
+ * resources with a @kubernetes-models package against their schema, other custom resources
+ * structurally (apiVersion, kind, DNS name, required spec fields).
  */
 export function check(object: ManifestObject): void {
   const key = `${object.apiVersion}/${object.kind}`;
@@ -67,13 +77,13 @@ export function check(object: ManifestObject): void {
   if (Model) {
     const { apiVersion: _apiVersion, kind: _kind, ...data } = object;
     new Model(data as never).validate();
+    if (CLUSTER_SCOPED.has(key)) expect(object.metadata.namespace, key).toBeUndefined();
     return;
   }
   const required = CRD_REQUIRED[key];
   if (!required) throw new Error(`no model or structural check registered for ${key}`);
   expect(object.metadata.name, key).toMatch(DNS_SUBDOMAIN);
-  if (CLUSTER_SCOPED.has(key)) expect(object.metadata.namespace, key).toBeUndefined();
-  else expect(object.metadata.namespace, key).toMatch(DNS_LABEL);
+  expect(object.metadata.namespace, key).toMatch(DNS_LABEL);
   const spec = (object as { spec?: Record<string, unknown> }).spec;
   expect(spec, `${key} spec`).toBeTypeOf("object");
   for (const field of required) expect(spec![field], `${key} spec.${field}`).toBeDefined();

@@ -1,3 +1,4 @@
+import { Cluster } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/Cluster";
 import { describe, expect, it } from "vitest";
 import {
   CERT_MANAGER_CHART,
@@ -104,6 +105,17 @@ describe("documentAddOn (FerretDB on a CloudNativePG DocumentDB cluster per serv
     expect(() => validatedCustomResource(DOCUMENT_CLUSTER_SCHEMA, cluster as never)).not.toThrow();
     expect(() => validatedCustomResource(DOCUMENT_CLUSTER_SCHEMA, { ...cluster, spec: { ...cluster.spec, enableSuperuserAccess: true } } as never)).toThrow("spec.enableSuperuserAccess");
     expect(() => validatedCustomResource(DOCUMENT_CLUSTER_SCHEMA, { ...cluster, spec: { ...cluster.spec, postgresUid: 999 } } as never)).toThrow("postgresUid");
+  });
+
+  it("validates the Cluster against CloudNativePG's own schema too, which knows what a quantity is", () => {
+    const { apiVersion: _apiVersion, kind: _kind, ...data } = cluster;
+    const withMemory = (memory: string) => new Cluster({ ...data, metadata: cluster.metadata, spec: { ...data.spec, resources: { requests: { cpu: "250m", memory }, limits: { memory } } } });
+    expect(validatedCustomResource(DOCUMENT_CLUSTER_SCHEMA, withMemory("1Gi"))).toEqual({ ...cluster, spec: { ...cluster.spec, resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "1Gi" } } } });
+    // The landing zone's own schema takes any string here; the operator's rejects it.
+    expect(DOCUMENT_CLUSTER_SCHEMA.safeParse({ ...cluster, spec: { ...cluster.spec, resources: { requests: { memory: "1 GiB" }, limits: { memory: "1 GiB" } } } }).success).toBe(true);
+    expect(() => validatedCustomResource(DOCUMENT_CLUSTER_SCHEMA, withMemory("1 GiB"))).toThrow(
+      /Cluster shop-data\/order-notes-db is not a valid postgresql\.cnpg\.io\/v1 object: .*spec\/resources\/requests\/memory must match format "quantity"/,
+    );
   });
 
   it("runs a pinned FerretDB, non-root, read-only, without capabilities, TLS to clients and verified TLS to PostgreSQL", () => {

@@ -2,6 +2,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { ARGO_CD_CHART, gitOpsAddOn, gitOpsDeployment, gitOpsFiles } from "../../lib/kubernetes/gitops.js";
 import { planLandingZone } from "../../lib/plan/planner.js";
+import { checkAddOn } from "./addon-helpers.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
 
 const spec: LandingZoneInput = {
@@ -22,7 +23,8 @@ describe("GitOps (Argo CD) on an existing cluster", () => {
   type Obj = { kind: string; metadata: { name: string; namespace: string }; spec: Record<string, unknown> };
   const objects = addOn.manifests as unknown as Obj[];
 
-  it("installs a pinned Argo CD with no public endpoint", () => {
+  it("installs a pinned Argo CD with no public endpoint, its projects and Applications valid against Argo CD's schema", () => {
+    checkAddOn(addOn);
     expect(addOn.helmReleases).toEqual([expect.objectContaining({ chart: "argo-cd", version: ARGO_CD_CHART.version, namespace: "argocd", createNamespace: true })]);
     expect(addOn.helmReleases[0]!.values).toMatchObject({ server: { service: { type: "ClusterIP" } }, dex: { enabled: false } });
   });
