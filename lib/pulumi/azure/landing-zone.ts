@@ -248,7 +248,8 @@ export class LandingZone extends pulumi.ComponentResource {
         cidr: plan.network.cidr,
         subnetCidrs: layout,
         ...(plan.tier === "caas" ? { podsCidr: plan.network.podsCidr, workloadPorts: ["80"] } : {}),
-        ...(paasLogs ? { podsCidr: plan.network.podsCidr } : {}),
+        // A logging cluster of its own (App Service: in the logging subnet; VMs: in the workloads subnet) runs on Azure CNI Overlay too.
+        ...(paasLogs || vmLogs ? { podsCidr: plan.network.podsCidr } : {}),
         // Behind edge proxies the gateway reaches only the proxies' port.
         ...(plan.tier === "iaas" ? { workloadPorts: plan.edgeProxy ? [String(plan.edgeProxy.port)] : [...new Set(exposed.map((s) => String(s.port)))] } : {}),
         ...(plan.tier === "paas" ? { workloadsDelegation: "Microsoft.Web/serverFarms" as const, workloadPorts: [] } : {}),

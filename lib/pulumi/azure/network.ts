@@ -83,7 +83,7 @@ export interface NetworkArgs {
   readonly podsCidr?: string;
   /**
    * Ports the Internet may reach on the gateway subnet.
-   * @default ["443"]
+   * @default ["80", "443"] - the gateway's HTTP listener (which redirects to HTTPS once it has a certificate) and its HTTPS listener
    */
   readonly publicPorts?: readonly PortRange[];
   /**
@@ -353,11 +353,18 @@ export function securityRules(
     destinationPortRange: "*",
   };
   const loadBalancer = (priority: number, destination: string) => allow("AllowAzureLoadBalancer", priority, "AzureLoadBalancer", ["*"], destination);
+  // Azure CNI Overlay does not encapsulate pod traffic, so the subnet's rules see pod addresses: pods
+  // reach nodes and each other (DNS, the mesh, cross-node Services), and nodes reach pods (Service routing).
+  const podRules = (nodes: string, pods: string): SecurityRule[] => [
+    { ...allow("AllowPods", 120, pods, ["*"], nodes), protocol: "*" },
+    { ...allow("AllowPodsToPods", 121, pods, ["*"], pods), protocol: "*" },
+    { ...allow("AllowNodesToPods", 122, nodes, ["*"], pods), protocol: "*" },
+  ];
   return {
     gateway: [
       // Application Gateway v2 fails to provision without its infrastructure ports open to GatewayManager.
       allow("AllowGatewayManager", 100, "GatewayManager", ["65200-65535"], "*"),
-      allow("AllowPublicListeners", 110, "Internet", args.publicPorts ?? ["443"], layout.gateway),
+      allow("AllowPublicListeners", 110, "Internet", args.publicPorts ?? ["80", "443"], layout.gateway),
       loadBalancer(120, "*"),
       denyAll,
     ],
@@ -366,7 +373,7 @@ export function securityRules(
       ...((args.workloadPorts ?? ["80"]).length > 0 ? [allow("AllowGateway", 100, layout.gateway, args.workloadPorts ?? ["80"], layout.workloads)] : []),
       // Nodes and scale-set instances talk among themselves (kubelet, overlay, cluster traffic).
       { ...allow("AllowWorkloads", 110, layout.workloads, ["*"], layout.workloads), protocol: "*" },
-      ...(args.podsCidr ? [{ ...allow("AllowPods", 120, args.podsCidr, ["*"], layout.workloads), protocol: "*" }] : []),
+      ...(args.podsCidr ? podRules(layout.workloads, args.podsCidr) : []),
       loadBalancer(130, layout.workloads),
       denyAll,
     ],
@@ -390,7 +397,7 @@ export function securityRules(
           logging: [
             // The logging cluster's nodes and pods talk among themselves; nothing else reaches them.
             { ...allow("AllowLoggingNodes", 110, layout.logging, ["*"], layout.logging), protocol: "*" },
-            ...(args.podsCidr ? [{ ...allow("AllowPods", 120, args.podsCidr, ["*"], layout.logging), protocol: "*" }] : []),
+            ...(args.podsCidr ? podRules(layout.logging, args.podsCidr) : []),
             loadBalancer(130, layout.logging),
             denyAll,
           ],

@@ -51,9 +51,11 @@ describe("Azure PaaS with ELK: App Service logs through an event hub into a logg
   it("lets only the logging cluster's subnet and pods into itself, and lets it reach the private endpoints", () => {
     const rules = (nsg: string) => single(resources, "azure-native:network:NetworkSecurityGroup", nsg).inputs["securityRules"] as Rule[];
     const logging = rules("shop-network-logging-nsg");
-    expect(logging.map((r) => r.name)).toEqual(["AllowLoggingNodes", "AllowPods", "AllowAzureLoadBalancer", "DenyAllInbound"]);
+    expect(logging.map((r) => r.name)).toEqual(["AllowLoggingNodes", "AllowPods", "AllowPodsToPods", "AllowNodesToPods", "AllowAzureLoadBalancer", "DenyAllInbound"]);
     expect(logging[0]).toMatchObject({ sourceAddressPrefix: layout.logging, destinationAddressPrefix: layout.logging });
-    expect(logging[1]).toMatchObject({ sourceAddressPrefix: plan.network.podsCidr });
+    expect(logging[1]).toMatchObject({ sourceAddressPrefix: plan.network.podsCidr, destinationAddressPrefix: layout.logging });
+    expect(logging[2]).toMatchObject({ sourceAddressPrefix: plan.network.podsCidr, destinationAddressPrefix: plan.network.podsCidr });
+    expect(logging[3]).toMatchObject({ sourceAddressPrefix: layout.logging, destinationAddressPrefix: plan.network.podsCidr });
     const endpoints = rules("shop-network-endpoints-nsg").find((r) => r.name === "AllowLoggingCluster")!;
     expect(endpoints).toMatchObject({ sourceAddressPrefix: layout.logging, destinationAddressPrefix: layout.endpoints });
     expect(endpoints.destinationPortRanges).toEqual(expect.arrayContaining(["443", "5671-5672"]));

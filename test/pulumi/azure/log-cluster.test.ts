@@ -45,6 +45,16 @@ describe("Azure IaaS with ELK: a logging cluster of its own and Filebeat on ever
     for (const r of resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"))) expect(r.provider, r.name).toBe("shop-logging-platform-k8s");
   });
 
+  it("lets the logging cluster's overlay pods reach each other and its nodes reach them through the workloads subnet's rules", () => {
+    const rules = single(resources, "azure-native:network:NetworkSecurityGroup", "shop-network-workloads-nsg").inputs["securityRules"] as { name: string; sourceAddressPrefix: string; destinationAddressPrefix: string }[];
+    const pods = plan.network.podsCidr;
+    expect(rules.filter((r) => r.sourceAddressPrefix === pods || r.destinationAddressPrefix === pods).map((r) => `${r.name}: ${r.sourceAddressPrefix} -> ${r.destinationAddressPrefix}`)).toEqual([
+      `AllowPods: ${pods} -> ${layout.workloads}`,
+      `AllowPodsToPods: ${pods} -> ${pods}`,
+      `AllowNodesToPods: ${layout.workloads} -> ${pods}`,
+    ]);
+  });
+
   it("reaches the buffer's primary only from the workloads subnet, through an internal load balancer at a fixed free address", () => {
     const exposure = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-logging-buffer-exposure");
     const [service, policy] = exposure.inputs["objs"] as Obj[];

@@ -76,10 +76,24 @@ describe("NSG rules", () => {
 
   it("admit only what each role needs", () => {
     const summary = (role: string) => rules[role]!.filter((r) => r.access === "Allow").map((r) => `${r.sourceAddressPrefix}->${r.destinationPortRange ?? r.destinationPortRanges!.join(",")}`);
-    expect(summary("gateway")).toEqual(["GatewayManager->65200-65535", "Internet->443", "AzureLoadBalancer->*"]);
-    expect(summary("workloads")).toEqual([`${layout.gateway}->80`, `${layout.workloads}->*`, "100.64.0.0/14->*", "AzureLoadBalancer->*"]);
+    // The gateway's HTTP listener (a redirect once it has a certificate) and its HTTPS listener.
+    expect(summary("gateway")).toEqual(["GatewayManager->65200-65535", "Internet->80,443", "AzureLoadBalancer->*"]);
+    expect(summary("workloads")).toEqual([`${layout.gateway}->80`, `${layout.workloads}->*`, "100.64.0.0/14->*", "100.64.0.0/14->*", `${layout.workloads}->*`, "AzureLoadBalancer->*"]);
     expect(summary("endpoints")).toEqual([`${layout.workloads}->443,5671-5672,6380`, `${layout.gateway}->443`, "100.64.0.0/14->443,5671-5672,6380"]);
     expect(summary("databases")).toEqual([`${layout.workloads}->5432`, `${layout.databases}->5432`]);
+  });
+
+  it("let pods reach nodes and each other, and nodes reach pods, as Azure CNI Overlay needs with a subnet NSG (pod traffic is not encapsulated)", () => {
+    const flows = rules["workloads"]!.filter((r) => r.access === "Allow" && r.protocol === "*").map((r) => `${r.name}: ${r.sourceAddressPrefix} -> ${r.destinationAddressPrefix}`);
+    expect(flows).toEqual([
+      `AllowWorkloads: ${layout.workloads} -> ${layout.workloads}`,
+      `AllowPods: 100.64.0.0/14 -> ${layout.workloads}`,
+      "AllowPodsToPods: 100.64.0.0/14 -> 100.64.0.0/14",
+      `AllowNodesToPods: ${layout.workloads} -> 100.64.0.0/14`,
+    ]);
+    // Without a pod range (VMs, App Service) there is no pod rule at all.
+    const vms = securityRules(layout, { workloadPorts: ["8080"] }) as Record<string, Rule[]>;
+    expect(vms["workloads"]!.map((r) => r.name)).toEqual(["AllowGateway", "AllowWorkloads", "AllowAzureLoadBalancer", "DenyAllInbound"]);
   });
 });
 
