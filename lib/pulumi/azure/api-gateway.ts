@@ -3,6 +3,7 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js"
 import * as network from "@pulumi/azure-native/network/index.js";
 import type * as inputs from "@pulumi/azure-native/types/input.js";
 import * as pulumi from "@pulumi/pulumi";
+import { keyVaultSecretName } from "../../plan/azure-key-vault.js";
 import type { GatewayPlan } from "../../plan/types.js";
 import { dependencyList } from "../kubernetes/dependencies.js";
 import { sendDiagnostics } from "./diagnostics.js";
@@ -53,7 +54,7 @@ export interface ApiGatewayArgs {
   readonly gatewayName: string;
   /** The dedicated gateway subnet. */
   readonly subnetId: pulumi.Input<string>;
-  /** Rate limit, WAF mode and access logs (`plan.gateway`). */
+  /** Rate limit, WAF mode and access logs (`plan.gateway`; access logs are sent anyway when `monitored`). */
   readonly gateway: Pick<GatewayPlan, "waf" | "rateLimit" | "accessLogs">;
   /** Backend pools, each with its port, protocol and health probe. */
   readonly backends: readonly GatewayBackend[];
@@ -62,7 +63,8 @@ export interface ApiGatewayArgs {
   /** Zones the gateway instances and its public IP span. */
   readonly zones: readonly string[];
   /**
-   * The TLS certificate of an HTTPS listener, a Key Vault secret the gateway reads with its own identity; HTTP then redirects to HTTPS.
+   * The TLS certificate of an HTTPS listener, a Key Vault secret (`https://<vault>.vault.azure.net/secrets/<name>[/<version>]`) in the vault
+   * `keyVaultId`, which the gateway reads with its own identity, granted on that secret alone; HTTP then redirects to HTTPS.
    * @default - an HTTP listener only (put the certificate in Key Vault and pass it before going to production)
    */
   readonly certificate?: { readonly keyVaultSecretId: pulumi.Input<string>; readonly keyVaultId: pulumi.Input<string> };
@@ -76,6 +78,12 @@ export interface ApiGatewayArgs {
    * @default - no diagnostics
    */
   readonly logWorkspaceId?: pulumi.Input<string>;
+  /**
+   * Alerts or a workbook read the access logs in `logWorkspaceId` (`Monitoring` queries AGWAccessLogs), so they are
+   * sent there even when `gateway.accessLogs` is false; the performance log still is not.
+   * @default false
+   */
+  readonly monitored?: boolean;
   /**
    * Tags on every taggable child.
    * @default - none
@@ -161,7 +169,9 @@ export class ApiGateway extends pulumi.ComponentResource {
     const dependsOn: pulumi.Input<pulumi.Resource>[] = dependencyList(opts?.dependsOn);
     if (args.certificate) {
       identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location, tags }, parent);
-      dependsOn.push(grantRole(`${name}-read-certificate`, { role: "keyVaultSecretsUser", scope: args.certificate.keyVaultId, principalId: identity.principalId }, parent));
+      const { keyVaultId, keyVaultSecretId } = args.certificate;
+      const secretScope = pulumi.all([keyVaultId, keyVaultSecretId]).apply(([vault, secretId]) => `${vault}/secrets/${keyVaultSecretName(secretId, `ApiGateway ${name} certificate.keyVaultSecretId`)}`);
+      dependsOn.push(grantRole(`${name}-read-certificate`, { role: "keyVaultSecretsUser", scope: secretScope, principalId: identity.principalId }, parent));
     }
     const https = args.certificate !== undefined;
 
@@ -239,7 +249,8 @@ export class ApiGateway extends pulumi.ComponentResource {
     args.transform?.gateway?.(gatewayArgs);
     const gateway = new network.ApplicationGateway(`${name}-gateway`, gatewayArgs, { parent: this, dependsOn });
     if (args.logWorkspaceId) {
-      sendDiagnostics(`${name}-diagnostics`, gateway.id, args.logWorkspaceId, this, args.gateway.accessLogs ? {} : { logs: ["ApplicationGatewayFirewallLog"] });
+      const logs = args.gateway.accessLogs ? "allLogs" : args.monitored ? ["ApplicationGatewayAccessLog", "ApplicationGatewayFirewallLog"] : ["ApplicationGatewayFirewallLog"];
+      sendDiagnostics(`${name}-diagnostics`, gateway.id, args.logWorkspaceId, this, { logs });
     }
 
     if (!https) pulumi.log.warn(`ApiGateway ${name}: no certificate, so the gateway listens on HTTP only. Pass certificate (a Key Vault secret) for HTTPS.`, this);
@@ -276,6 +287,8 @@ function checkArgs(name: string, args: ApiGatewayArgs): void {
   for (const route of args.routes) {
     if (!backends.has(route.backend)) throw new Error(`ApiGateway ${name}: route ${route.path} targets "${route.backend}", which is not a backend (${[...backends].join(", ")}). Fix: add that backend or change the route`);
   }
+  // A secret id still resolving is checked when it resolves, by the grant's scope.
+  if (typeof args.certificate?.keyVaultSecretId === "string") keyVaultSecretName(args.certificate.keyVaultSecretId, `ApiGateway ${name} certificate.keyVaultSecretId`);
   const capacity = args.capacity ?? { min: 1, max: 10 };
   if (capacity.min < 0 || capacity.max < Math.max(capacity.min, 2) || capacity.max > 125) {
     throw new Error(`ApiGateway ${name}: capacity { min: ${capacity.min}, max: ${capacity.max} } is invalid. Fix: use 0 <= min <= max, 2 <= max <= 125`);

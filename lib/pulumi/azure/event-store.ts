@@ -1,12 +1,12 @@
 import * as cosmosdb from "@pulumi/azure-native/cosmosdb/index.js";
 import * as eventhub from "@pulumi/azure-native/eventhub/index.js";
 import * as pulumi from "@pulumi/pulumi";
+import { EVENT_STORE_COSMOS_DATA_ACTIONS, EVENT_STORE_COSMOS_ROLE_NAME } from "../../plan/azure-event-store.js";
 import type { LandingZonePlan } from "../../plan/types.js";
 import type { DocumentAccount } from "./document-account.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { privateEndpoint } from "./private-endpoint.js";
 import { grantRole, guidFrom } from "./roles.js";
-import { COSMOS_DATA_CONTRIBUTOR_ROLE } from "./service-database.js";
 import type { ServiceAccess } from "./service-workload.js";
 
 /** The container of an event store: one item per event, partitioned by aggregate. */
@@ -57,8 +57,9 @@ export interface EventStoreArgs {
  * container partitioned by aggregate id whose unique key on the sequence number turns a concurrent
  * append of the same sequence into a conflict, the conditional write), and an event hub, its
  * partitions keyed by aggregate, that streams the events to the services consuming them, each with
- * its own consumer group. The owner alone writes its store and sends to its hub; consumers only
- * receive. Entra ID only, TLS 1.2, private endpoints.
+ * its own consumer group. The owner alone appends to and reads its store, through a custom Cosmos DB
+ * role without replace, upsert or delete (`EVENT_STORE_COSMOS_DATA_ACTIONS`), and sends to its hub;
+ * consumers only receive. Entra ID only, TLS 1.2, private endpoints.
  *
  * Cost: the Event Hubs namespace bills per throughput unit hour; Cosmos per RU/s or request.
  *
@@ -73,6 +74,8 @@ export class EventStore extends pulumi.ComponentResource implements ServiceAcces
     readonly namespace: eventhub.Namespace;
     readonly hubs: Readonly<Record<string, eventhub.EventHub>>;
     readonly databases: Readonly<Record<string, cosmosdb.SqlResourceSqlDatabase>>;
+    /** The owners' data-plane role: append and read, never change or delete an event. */
+    readonly appendRole: cosmosdb.SqlResourceSqlRoleDefinition;
   };
   private readonly owners: readonly string[];
   private readonly consumers: Readonly<Record<string, readonly string[]>>;
@@ -155,24 +158,40 @@ export class EventStore extends pulumi.ComponentResource implements ServiceAcces
       }
     }
 
+    const appendRole = new cosmosdb.SqlResourceSqlRoleDefinition(
+      `${name}-append-role`,
+      {
+        resourceGroupName,
+        accountName: args.documents.accountName,
+        roleDefinitionId: pulumi.output(args.documents.accountId).apply((account) => guidFrom(`${account}|${EVENT_STORE_COSMOS_ROLE_NAME}`)),
+        roleName: EVENT_STORE_COSMOS_ROLE_NAME,
+        type: "CustomRole",
+        // Assignable on the event stores alone, not on the account's other databases.
+        assignableScopes: owners.map((owner) => pulumi.interpolate`${args.documents.accountId}/dbs/${eventDatabase(owner)}`),
+        permissions: [{ dataActions: [...EVENT_STORE_COSMOS_DATA_ACTIONS] }],
+      },
+      { parent: this },
+    );
+
     this.namespaceHost = pulumi.interpolate`${namespace.name}.servicebus.windows.net`;
-    this.nodes = { namespace, hubs, databases };
+    this.nodes = { namespace, hubs, databases, appendRole };
     this.registerOutputs({ namespaceHost: this.namespaceHost });
   }
 
-  /** The owner writes its store and sends to its hub; each consumer receives from the hubs it reads. */
+  /** The owner appends to and reads its store and sends to its hub; each consumer receives from the hubs it reads. */
   grantAccess(service: string, principalId: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Resource[] {
     const grants: pulumi.Resource[] = [];
     if (this.owners.includes(service)) {
       const scope = pulumi.interpolate`${this.documents.accountId}/dbs/${eventDatabase(service)}`;
+      const role = this.nodes.appendRole;
       grants.push(
         new cosmosdb.SqlResourceSqlRoleAssignment(
           `${service}-event-store-access`,
           {
             resourceGroupName: this.resourceGroupName,
             accountName: this.documents.accountName,
-            roleAssignmentId: pulumi.all([scope, principalId]).apply(([s, p]) => guidFrom(`${s}|${p}|${COSMOS_DATA_CONTRIBUTOR_ROLE}`)),
-            roleDefinitionId: pulumi.interpolate`${this.documents.accountId}/sqlRoleDefinitions/${COSMOS_DATA_CONTRIBUTOR_ROLE}`,
+            roleAssignmentId: pulumi.all([scope, principalId, role.id]).apply(([s, p, r]) => guidFrom(`${s}|${p}|${r}`)),
+            roleDefinitionId: role.id,
             scope,
             principalId,
           },

@@ -18,6 +18,7 @@ export * from "./release-records.js";
 export * from "./private-endpoint.js";
 export * from "./roles.js";
 export * from "./saga-orchestrator.js";
+export * from "./service-access.js";
 export * from "./service-database.js";
 export * from "./service-delivery.js";
 export * from "./service-discovery.js";

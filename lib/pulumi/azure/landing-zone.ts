@@ -468,6 +468,8 @@ export class LandingZone extends pulumi.ComponentResource {
           ...(certificate ? { certificate } : {}),
           capacity: prod ? { min: 2, max: 10 } : { min: 1, max: 2 },
           logWorkspaceId,
+          // The alerts and workbook read the access logs, whatever gateway.accessLogs says.
+          monitored: plan.monitoring !== undefined,
           tags,
         },
         { parent: this, dependsOn },

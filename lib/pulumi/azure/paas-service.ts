@@ -8,6 +8,7 @@ import { dependencyList } from "../kubernetes/dependencies.js";
 import { plannedImage, type ContainerRegistry } from "./container-registry.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { privateEndpoint } from "./private-endpoint.js";
+import { withPrincipalEnvironment } from "./service-access.js";
 import type { ServiceAccess, ServiceIdentity } from "./service-workload.js";
 
 /** Arguments of {@link PaasService}. */
@@ -155,7 +156,7 @@ export class PaasService extends pulumi.ComponentResource implements ServiceIden
       // A classic container gets requests on WEBSITES_PORT; site containers set targetPort, and the proxy reads its config from this setting.
       ...(containers ? { [APP_SERVICE_PROXY_CONFIG_SETTING]: containers.config } : { WEBSITES_PORT: String(service.port) }),
       AZURE_CLIENT_ID: identity.clientId,
-      ...args.env,
+      ...withPrincipalEnvironment(args.env, args.access, service.name, identity.name),
     };
 
     const appArgs: web.WebAppArgs = {

@@ -17,7 +17,15 @@ export const COSMOS_DATA_CONTRIBUTOR_ROLE = "00000000-0000-0000-0000-00000000000
 /** Name of the container a key-value or document database gets, partitioned by `/id`. */
 export const DOCUMENT_CONTAINER = "items";
 /** Environment variables the owning service receives to reach its database: the shared contract (`DATA_ENV`) plus Cosmos DB's own. */
-export const DATABASE_ENV = { host: DATA_ENV.databaseHost, port: DATA_ENV.databasePort, name: DATA_ENV.databaseName, auth: "DATABASE_AUTH", endpoint: "COSMOS_ENDPOINT" } as const;
+export const DATABASE_ENV = {
+  engine: DATA_ENV.databaseEngine,
+  host: DATA_ENV.databaseHost,
+  port: DATA_ENV.databasePort,
+  name: DATA_ENV.databaseName,
+  user: DATA_ENV.databaseUser,
+  auth: "DATABASE_AUTH",
+  endpoint: "COSMOS_ENDPOINT",
+} as const;
 /** The PostgreSQL administrator login; its password is kept in Key Vault for break-glass use only. */
 export const POSTGRES_ADMIN_LOGIN = "msaadmin";
 
@@ -84,7 +92,7 @@ export interface ServiceDatabaseArgs {
  *   postgres: { serverName: "shop-prod-orders-1a2b3c", subnetId: network.subnetIds.databases!, privateDnsZoneId: zoneId, vault: { resourceGroupName: group.name, vaultName: "shop-prod-kv" } } });
  */
 export class ServiceDatabase extends pulumi.ComponentResource implements ServiceAccess {
-  /** What the owning service needs to connect (no credential: it signs in with its identity). */
+  /** What the owning service needs to connect (no credential: it signs in with its identity); its PostgreSQL user comes from {@link principalEnvironment}. */
   readonly environment: Readonly<Record<string, pulumi.Input<string>>>;
   readonly nodes: {
     readonly server?: dbforpostgresql.Server;
@@ -138,6 +146,7 @@ export class ServiceDatabase extends pulumi.ComponentResource implements Service
       new dbforpostgresql.Database(`${name}-database`, { resourceGroupName, serverName: server.name, databaseName: database.databaseName, charset: "UTF8", collation: "en_US.utf8" }, kept);
       if (args.logWorkspaceId) sendDiagnostics(`${name}-diagnostics`, server.id, args.logWorkspaceId, this);
       this.environment = {
+        [DATABASE_ENV.engine]: database.engine,
         [DATABASE_ENV.host]: pulumi.interpolate`${server.name}.postgres.database.azure.com`,
         [DATABASE_ENV.port]: "5432",
         [DATABASE_ENV.name]: database.databaseName,
@@ -171,7 +180,7 @@ export class ServiceDatabase extends pulumi.ComponentResource implements Service
         kept,
       );
       const scope = pulumi.interpolate`${documents.accountId}/dbs/${database.databaseName}`;
-      this.environment = { [DATABASE_ENV.endpoint]: documents.endpoint, [DATABASE_ENV.name]: database.databaseName, [DATABASE_ENV.auth]: "entra-id" };
+      this.environment = { [DATABASE_ENV.engine]: database.engine, [DATABASE_ENV.endpoint]: documents.endpoint, [DATABASE_ENV.name]: database.databaseName, [DATABASE_ENV.auth]: "entra-id" };
       this.grant = (principalId, grantParent) => [
         new cosmosdb.SqlResourceSqlRoleAssignment(
           `${args.service}-database-access`,
@@ -195,5 +204,10 @@ export class ServiceDatabase extends pulumi.ComponentResource implements Service
   /** The owning service's identity, and no other, gets into the database. */
   grantAccess(service: string, principalId: pulumi.Input<string>, parent: pulumi.Resource, principalName?: pulumi.Input<string>): pulumi.Resource[] {
     return service === this.service ? this.grant(principalId, parent, principalName) : [];
+  }
+
+  /** PostgreSQL: the owner's DATABASE_USER, the same name its Entra administrator (and so its role) gets in {@link grantAccess}. */
+  principalEnvironment(service: string, principalName: pulumi.Input<string>): Readonly<Record<string, pulumi.Input<string>>> {
+    return service === this.service && this.nodes.server ? { [DATABASE_ENV.user]: principalName } : {};
   }
 }

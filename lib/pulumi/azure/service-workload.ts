@@ -7,6 +7,7 @@ import type { LandingZonePlan } from "../../plan/types.js";
 import { dependencyList } from "../kubernetes/dependencies.js";
 import { secretName } from "./config-store.js";
 import { plannedImage } from "./container-registry.js";
+import { withPrincipalEnvironment } from "./service-access.js";
 import { ServiceWorkload as KubernetesServiceWorkload, type ServiceWorkloadTransform as KubernetesServiceWorkloadTransform } from "../kubernetes/service-workload.js";
 
 /** Audience of the Entra ID token exchange every workload identity federates with. */
@@ -19,6 +20,12 @@ export const WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange";
 export interface ServiceAccess {
   /** `principalName` is the identity's resource name, for services that name principals (PostgreSQL Entra administrators). */
   grantAccess(service: string, principalId: pulumi.Input<string>, parent: pulumi.Resource, principalName?: pulumi.Input<string>): pulumi.Resource[];
+  /**
+   * What `service` must know of the principal it was granted access as (the PostgreSQL user its identity signs in as),
+   * given the same `principalName` as {@link ServiceAccess.grantAccess}.
+   * @default - nothing
+   */
+  principalEnvironment?(service: string, principalName: pulumi.Input<string>): Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /** A service's Azure identity: a user-assigned identity and what it was granted. */
@@ -140,6 +147,7 @@ export class ServiceWorkload extends pulumi.ComponentResource implements Service
       parent,
     );
     const grants = (args.access ?? []).flatMap((access) => access.grantAccess(service.name, identity.principalId, this, identity.name));
+    const env = withPrincipalEnvironment(args.env, args.access, service.name, identity.name);
 
     const keyVault = args.keyVault;
     const providerClass =
@@ -159,7 +167,7 @@ export class ServiceWorkload extends pulumi.ComponentResource implements Service
         // The webhook mounts the federated token and sets AZURE_CLIENT_ID only in pods carrying this label.
         podLabels: { "azure.workload.identity/use": "true" },
         ...(image ? { image } : {}),
-        ...(args.env ? { env: args.env } : {}),
+        ...(args.env || Object.keys(env).length > 0 ? { env } : {}),
         ...(providerClass ? { secretProviderClass: providerClass } : args.secretValues ? { secretValues: args.secretValues } : {}),
         ...(args.transform?.workload ? { transform: args.transform.workload } : {}),
       },

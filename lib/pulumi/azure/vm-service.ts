@@ -12,6 +12,7 @@ import { plannedImage, type ContainerRegistry } from "./container-registry.js";
 import type { AzureLogBufferLink } from "./log-cluster.js";
 import { sendDiagnostics } from "./diagnostics.js";
 import { dependencyList } from "../kubernetes/dependencies.js";
+import { withPrincipalEnvironment } from "./service-access.js";
 import type { ServiceAccess, ServiceIdentity } from "./service-workload.js";
 
 /** The instances' admin user; it has no password and signs in only through Entra ID. */
@@ -172,6 +173,7 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
 
     const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location, tags }, parent);
     const grants = [args.registry.grantPull(`${name}-acr-pull`, identity.principalId, this), ...(args.access ?? []).flatMap((a) => a.grantAccess(service.name, identity.principalId, this, identity.name))];
+    const env = withPrincipalEnvironment(args.env, args.access, service.name, identity.name);
 
     let sshSeed: random.RandomBytes | undefined;
     let sshPublicKey = args.sshPublicKey;
@@ -185,7 +187,7 @@ export class VmService extends pulumi.ComponentResource implements ServiceIdenti
       ? pulumi.output(release.endpoint).apply((endpoint) => ({ record: { endpoint, key: release.key } }))
       : plannedImage(service, args.registry.loginServer);
     const customData = pulumi
-      .all([image, args.registry.loginServer, identity.clientId, pulumi.output(args.env ?? {}), pulumi.output(args.secretUris ?? {}), pulumi.output(args.appConfiguration?.endpoint), pulumi.output(args.logBuffer?.passwordSecretUri)])
+      .all([image, args.registry.loginServer, identity.clientId, pulumi.output(env), pulumi.output(args.secretUris ?? {}), pulumi.output(args.appConfiguration?.endpoint), pulumi.output(args.logBuffer?.passwordSecretUri)])
       .apply(([resolvedImage, registry, clientId, env, secrets, endpoint, bufferSecretUri]) =>
         Buffer.from(
           vmCloudInit(plan, service, {

@@ -1,8 +1,10 @@
+import * as pulumi from "@pulumi/pulumi";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { AKS_SYSTEM_POOL, azureUniqueName, postgresServerSize, redisSku } from "../../../lib/plan/azure.js";
 import { errorRateQuery, routeFilter, workbookDefinition } from "../../../lib/plan/azure-monitoring.js";
+import { keyVaultSecretName } from "../../../lib/plan/azure-key-vault.js";
 import { planLandingZone } from "../../../lib/plan/planner.js";
 import { ApiGateway, type ApiGatewayArgs } from "../../../lib/pulumi/azure/api-gateway.js";
 import { ContainerRegistry } from "../../../lib/pulumi/azure/container-registry.js";
@@ -161,7 +163,8 @@ describe("ApiGateway", () => {
       sslPolicy: { policyType: "Predefined", policyName: "AppGwSslPolicy20220101S" },
     });
     const read = single(resources, "azure-native:authorization:RoleAssignment");
-    expect(read.inputs).toMatchObject({ scope: args.certificate!.keyVaultId, principalId: identity.outputs["principalId"] });
+    // On the certificate's secret alone, as every service's secret is granted, not on the whole vault.
+    expect(read.inputs).toMatchObject({ scope: `${String(args.certificate!.keyVaultId)}/secrets/tls`, principalId: identity.outputs["principalId"] });
     expect(String(read.inputs["roleDefinitionId"]).endsWith(AZURE_ROLES.keyVaultSecretsUser)).toBe(true);
     expect(gateway.dependsOn).toEqual([read.name]);
     const rules = gateway.inputs["requestRoutingRules"] as { name: string; redirectConfiguration?: { id: string }; urlPathMap?: { id: string } }[];
@@ -180,6 +183,40 @@ describe("ApiGateway", () => {
     const policy = single(resources, "azure-native:network:WebApplicationFirewallPolicy");
     expect(policy.inputs["policySettings"]).toMatchObject({ mode: "Detection" });
     expect((policy.inputs["customRules"] as { rateLimitThreshold: number }[])[0]!.rateLimitThreshold).toBe(600);
+  });
+
+  it("grants the certificate's secret by name whether the id is versioned, versionless or still resolving", async () => {
+    const vault = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv";
+    for (const keyVaultSecretId of ["https://kv.vault.azure.net/secrets/gateway-tls/0123456789abcdef0123456789abcdef", "https://kv.vault.azure.net/secrets/gateway-tls/", pulumi.output("https://kv.vault.azure.net/secrets/gateway-tls")]) {
+      const { resources } = await runProgram(() => void new ApiGateway("api", { ...args, certificate: { keyVaultSecretId, keyVaultId: vault } }));
+      expect(single(resources, "azure-native:authorization:RoleAssignment").inputs["scope"]).toBe(`${vault}/secrets/gateway-tls`);
+    }
+  });
+
+  it("refuses a certificate id that names no secret, naming the value and the fix", async () => {
+    expect(keyVaultSecretName("https://kv.vault.azure.cn/secrets/tls/abc123")).toBe("tls");
+    for (const bad of ["https://kv.vault.azure.net/certificates/tls", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets/tls", "https://kv.vault.azure.net/secrets/"]) {
+      expect(() => keyVaultSecretName(bad), bad).toThrow(/is not a Key Vault secret identifier. Fix: use https:\/\/<vault>\.vault\.azure\.net\/secrets\/<name>/);
+    }
+    const certificate = { keyVaultSecretId: "https://kv.vault.azure.net/certificates/tls", keyVaultId: args.certificate!.keyVaultId };
+    // A plain string is refused before anything is registered (an output is checked by the same parse when the grant's scope resolves).
+    const { resources } = await runProgram(() => {
+      expect(() => new ApiGateway("api", { ...args, certificate })).toThrow(/ApiGateway api certificate.keyVaultSecretId: "https:\/\/kv.vault.azure.net\/certificates\/tls" is not a Key Vault secret identifier/);
+    });
+    expect(resources).toEqual([]);
+  });
+
+  it("sends the access logs when access logs are on or monitoring reads them, the firewall log always", async () => {
+    const logsOf = async (accessLogs: boolean, monitored?: boolean) => {
+      const { resources } = await runProgram(() => void new ApiGateway("api", { ...args, gateway: { ...args.gateway, accessLogs }, logWorkspaceId: "workspace", ...(monitored === undefined ? {} : { monitored }) }));
+      return single(resources, "azure-native:monitor:DiagnosticSetting").inputs["logs"];
+    };
+    expect(await logsOf(true)).toEqual([{ categoryGroup: "allLogs", enabled: true }]);
+    expect(await logsOf(false)).toEqual([{ category: "ApplicationGatewayFirewallLog", enabled: true }]);
+    expect(await logsOf(false, true)).toEqual([
+      { category: "ApplicationGatewayAccessLog", enabled: true },
+      { category: "ApplicationGatewayFirewallLog", enabled: true },
+    ]);
   });
 
   it("refuses routes to unknown backends and reserved names", async () => {

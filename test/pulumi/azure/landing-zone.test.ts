@@ -249,6 +249,14 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(config).toMatchObject({ DATABASE_HOST: `${String(server.inputs["serverName"])}.postgres.database.azure.com`, DATABASE_NAME: "orders", DATABASE_AUTH: "entra-id" });
     const paymentsConfig = (single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-payments-workload-workload").inputs["objs"] as Obj[]).find((o) => o.kind === "ConfigMap")!.data!;
     expect(paymentsConfig["DATABASE_HOST"]).toBeUndefined();
+    // Orders signs in with its token as the role its Entra administrator is named after; no other service gets a user.
+    expect(identity.outputs["name"]).toBe("shop-orders-identity");
+    expect(config).toMatchObject({ DATABASE_ENGINE: "postgres", DATABASE_USER: identity.outputs["name"] });
+    expect(config["DATABASE_USER"]).toBe(admins[0]!.inputs["principalName"]);
+    expect(paymentsConfig["DATABASE_USER"]).toBeUndefined();
+    const inventoryConfig = (single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-inventory-workload-workload").inputs["objs"] as Obj[]).find((o) => o.kind === "ConfigMap")!.data!;
+    expect(inventoryConfig["DATABASE_ENGINE"]).toBe("document");
+    expect(inventoryConfig["DATABASE_USER"]).toBeUndefined();
   });
 
   it("gives inventory its own Cosmos DB database, with the data role scoped to that database for inventory alone", () => {
@@ -284,6 +292,26 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
     expect(hubGrants.map((g) => `${g.parent} ${roleOf(g) === AZURE_ROLES.eventHubsDataSender ? "send" : "receive"}`).sort()).toEqual(["shop-order-history receive", "shop-orders receive", "shop-payments send"]);
     const store = byType(resources, "azure-native:cosmosdb:SqlResourceSqlRoleAssignment").filter((g) => String(g.inputs["scope"]).endsWith("/dbs/payments_events"));
     expect(store.map((g) => g.parent)).toEqual(["shop-payments"]);
+    // Append-only: payments creates and reads events through a custom role that cannot replace, upsert or delete them.
+    const account = idOf(single(resources, "azure-native:cosmosdb:DatabaseAccount"));
+    const role = single(resources, "azure-native:cosmosdb:SqlResourceSqlRoleDefinition");
+    expect(role.parent).toBe("shop-events");
+    expect(role.inputs).toMatchObject({ type: "CustomRole", roleDefinitionId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/), assignableScopes: [`${account}/dbs/payments_events`] });
+    const dataActions = (role.inputs["permissions"] as { dataActions: string[] }[]).flatMap((p) => p.dataActions);
+    expect(dataActions).toEqual([
+      "Microsoft.DocumentDB/databaseAccounts/readMetadata",
+      "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/create",
+      "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/read",
+      "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/executeQuery",
+      "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/readChangeFeed",
+    ]);
+    expect(dataActions.filter((a) => /\/(delete|replace|upsert|\*)$/.test(a))).toEqual([]);
+    expect(store[0]!.inputs).toMatchObject({
+      roleDefinitionId: idOf(role),
+      scope: `${account}/dbs/payments_events`,
+      principalId: single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-payments-identity").outputs["principalId"],
+    });
+    expect(store[0]!.inputs["roleDefinitionId"]).not.toContain("00000000-0000-0000-0000-000000000002");
     // The private endpoints admit Event Hubs' Kafka port and Cosmos DB's direct-mode ports from the workloads only.
     const endpointsNsg = byType(resources, "azure-native:network:NetworkSecurityGroup").find((g) => g.name === "shop-network-endpoints-nsg")!;
     const fromWorkloads = (endpointsNsg.inputs["securityRules"] as { name: string; destinationPortRanges?: string[] }[]).find((r) => r.name === "AllowWorkloads")!;
@@ -368,8 +396,9 @@ describe("Azure LandingZone (examples/azure, CaaS, prod) through createLandingZo
 });
 
 describe("Azure LandingZone in dev", async () => {
-  // The example as written, so every environment default (retention, sizes, zones) follows dev.
-  const spec: LandingZoneInput = { ...(parse(readFileSync(EXAMPLE, "utf8")) as LandingZoneInput), environment: "dev", network: { cidr: "10.1.0.0/16", zones: 2 } };
+  // The example as written, so every environment default (retention, sizes, zones) follows dev; access logs off, monitoring on.
+  const example = parse(readFileSync(EXAMPLE, "utf8")) as LandingZoneInput;
+  const spec: LandingZoneInput = { ...example, environment: "dev", network: { cidr: "10.1.0.0/16", zones: 2 }, gateway: { ...example.gateway, accessLogs: false } };
   const { resources } = await runProgram(async () => {
     await createLandingZone("shop", { spec });
   });
@@ -384,6 +413,17 @@ describe("Azure LandingZone in dev", async () => {
     expect(byType(resources, "azure-native:network:PrivateEndpoint").map((e) => e.name)).toEqual(["shop-sessions-endpoint", "shop-config-vault-endpoint", "shop-documents-endpoint", "shop-events-endpoint"]);
     expect(resources.filter((r) => r.protect).map((r) => r.name)).toEqual([]);
     expect(single(resources, "azure-native:redis:Redis").inputs).toMatchObject({ sku: { name: "Standard", family: "C", capacity: 0 }, publicNetworkAccess: "Disabled", enableNonSslPort: false });
+  });
+
+  it("still sends the gateway's access logs with gateway.accessLogs false, since its alerts and workbook query them", () => {
+    const gateway = idOf(single(resources, "azure-native:network:ApplicationGateway"));
+    const diagnostics = byType(resources, "azure-native:monitor:DiagnosticSetting").find((d) => d.inputs["resourceUri"] === gateway)!;
+    expect(diagnostics.inputs["logs"]).toEqual([
+      { category: "ApplicationGatewayAccessLog", enabled: true },
+      { category: "ApplicationGatewayFirewallLog", enabled: true },
+    ]);
+    const errors = byType(resources, "azure-native:monitor:ScheduledQueryRule").find((r) => r.name === "shop-monitoring-orders-errors")!;
+    expect((errors.inputs["criteria"] as { allOf: { query: string }[] }).allOf[0]!.query).toMatch(/^AGWAccessLogs /);
   });
 });
 

@@ -7,7 +7,7 @@ import { DENY_ALL_INBOUND_PRIORITY, Network, securityRules } from "../../../lib/
 import { LogWorkspace } from "../../../lib/pulumi/azure/log-workspace.js";
 import { byType, runProgram, single } from "../harness.js";
 
-type Rule = { name: string; priority: number; access: string; direction: string; sourceAddressPrefix: string; destinationPortRange?: string; destinationPortRanges?: string[] };
+type Rule = { name: string; priority: number; access: string; direction: string; protocol: string; sourceAddressPrefix: string; destinationAddressPrefix?: string; destinationPortRange?: string; destinationPortRanges?: string[] };
 
 describe("Azure subnet layout", () => {
   it("gives each role one regional subnet carved from the zonal allocation's blocks", () => {

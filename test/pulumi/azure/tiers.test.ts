@@ -126,6 +126,19 @@ describe("Azure IaaS: a scale set per service behind the gateway", async () => {
     expect((nsg.inputs["securityRules"] as { name: string; destinationPortRange?: string }[]).find((r) => r.name === "AllowGateway")!.destinationPortRange).toBe("8080");
   });
 
+  it("tells orders which PostgreSQL user to sign in as: the role its Entra administrator is named after, and tells no other service", () => {
+    const identity = single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-orders-identity");
+    const admin = single(resources, "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra");
+    expect(identity.outputs["name"]).toBe("shop-orders-identity");
+    expect(admin.inputs).toMatchObject({ objectId: identity.outputs["principalId"], principalName: identity.outputs["name"] });
+    const envFile = envFileOf(orders);
+    expect(envFile).toContain(`DATABASE_USER=${String(admin.inputs["principalName"])}`);
+    expect(envFile).toContain("DATABASE_ENGINE=postgres");
+    expect(envFile).toContain("DATABASE_AUTH=entra-id");
+    for (const scaleSet of scaleSets.filter((s) => s !== orders)) expect(envFileOf(scaleSet), scaleSet.parent).not.toContain("DATABASE_USER=");
+    expect(envFileOf(scaleSets.find((s) => s.parent === "shop-inventory")!)).toContain("DATABASE_ENGINE=document");
+  });
+
   it("alerts on each scale set's CPU from the metrics it sends to the workspace", () => {
     const cpu = single(resources, "azure-native:monitor:ScheduledQueryRule", "shop-monitoring-orders-cpu");
     const query = (cpu.inputs["criteria"] as { allOf: { query: string }[] }).allOf[0]!.query;
@@ -136,6 +149,12 @@ describe("Azure IaaS: a scale set per service behind the gateway", async () => {
 
   function script(scaleSet: RegisteredResource): string {
     return Buffer.from(profile(scaleSet).osProfile.customData, "base64").toString("utf8");
+  }
+
+  /** The instance's environment file, as cloud-init writes it. */
+  function envFileOf(scaleSet: RegisteredResource): string {
+    const files = (parse(script(scaleSet)) as { write_files: { path: string; content: string }[] }).write_files;
+    return files.find((f) => f.path === `/etc/msa/${String(scaleSet.parent).replace(/^shop-/, "")}.env`)!.content;
   }
 });
 
@@ -203,6 +222,18 @@ describe("Azure PaaS: a private web app per service on one App Service plan", as
     expect(gateway.dependsOn).toEqual(expect.arrayContaining(plan.services.map((s) => `shop-${s.name}`)));
     const settingsOf = (app: RegisteredResource) => Object.fromEntries(((app.inputs["siteConfig"] as { appSettings: { name: string; value: string }[] }).appSettings).map((s) => [s.name, s.value]));
     expect(settingsOf(orders)).toMatchObject({ WEBSITES_PORT: "8080", SESSION_STORE_AUTH: "entra-id" });
+  });
+
+  it("tells orders which PostgreSQL user to sign in as: the role its Entra administrator is named after, and tells no other app", () => {
+    const identity = single(resources, "azure-native:managedidentity:UserAssignedIdentity", "shop-orders-identity");
+    const admin = single(resources, "azure-native:dbforpostgresql:AdministratorsMicrosoftEntra");
+    expect(identity.outputs["name"]).toBe("shop-orders-identity");
+    expect(admin.inputs).toMatchObject({ objectId: identity.outputs["principalId"], principalName: identity.outputs["name"] });
+    const settingsOf = (service: string) =>
+      Object.fromEntries(((apps.find((a) => a.parent === `shop-${service}`)!.inputs["siteConfig"] as { appSettings: { name: string; value: string }[] }).appSettings).map((s) => [s.name, s.value]));
+    expect(settingsOf("orders")).toMatchObject({ DATABASE_USER: admin.inputs["principalName"], DATABASE_ENGINE: "postgres", DATABASE_AUTH: "entra-id" });
+    for (const service of plan.services.filter((s) => s.name !== "orders")) expect(settingsOf(service.name)["DATABASE_USER"], service.name).toBeUndefined();
+    expect(settingsOf("inventory")["DATABASE_ENGINE"]).toBe("document");
   });
 
   it("registers each app's URL in App Configuration, and gives every app the same registry settings and one reader grant on the store", () => {
