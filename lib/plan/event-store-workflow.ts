@@ -4,29 +4,26 @@
  * topic of its type, so the store doubles as the broker. Rendered to YAML by the engine.
  */
 
-/** Where an event-sourced service appends: collection `events`, one document per event, id `<aggregateId>-<sequence>` created only if absent. */
-export const EVENT_STORE_LAYOUT = {
-  collection: "events",
-  aggregateField: "aggregateId",
-  sequenceField: "sequence",
-  typeField: "type",
-  /** The event body as JSON text. */
-  payloadField: "payload",
-} as const;
+import type { EventStoreLayout } from "./event-store.js";
+
+/** Where an event-sourced service appends: collection `events`, one document per event (fields named by the plan's layout), id `<aggregateId>-<sequence>` created only if absent. */
+export const EVENT_STORE_COLLECTION = "events";
 
 /**
- * The forwarder: reads the created document's fields from the CloudEvent, refuses types the service
- * does not publish, and publishes the payload with the aggregate, sequence and type as attributes.
+ * The forwarder: reads the created document's fields (named by `layout`, the plan's `eventStore`)
+ * from the CloudEvent, refuses types the service does not publish, and publishes the payload with
+ * the aggregate, sequence and type as attributes `aggregateId`, `sequence` and `type`, the keys of
+ * the message other engines' forwarders publish (`eventStoreInputTemplate`).
  * `topics` maps each event type the service publishes to its full topic id.
  */
-export function eventForwarderDefinition(topics: Readonly<Record<string, string>>): Record<string, unknown> {
+export function eventForwarderDefinition(topics: Readonly<Record<string, string>>, layout: EventStoreLayout): Record<string, unknown> {
   if (Object.keys(topics).length === 0) throw new Error(`eventForwarderDefinition topics: empty, so nothing could be forwarded. Fix: list the events the service publishes`);
-  const { aggregateField, sequenceField, typeField, payloadField } = EVENT_STORE_LAYOUT;
+  const { aggregateKey, sequenceKey, eventTypeAttribute, payloadAttribute } = layout;
   return {
     main: {
       params: ["event"],
       steps: [
-        { read: { assign: [{ fields: "${event.data.value.fields}" }, { type: `\${fields.${typeField}.stringValue}` }, { topics: { ...topics } }] } },
+        { read: { assign: [{ fields: "${event.data.value.fields}" }, { type: `\${fields.${eventTypeAttribute}.stringValue}` }, { topics: { ...topics } }] } },
         { route: { switch: [{ condition: "${not(type in topics)}", raise: { unknownEventType: "${type}", document: "${event.data.value.name}" } }] } },
         {
           publish: {
@@ -36,8 +33,8 @@ export function eventForwarderDefinition(topics: Readonly<Record<string, string>
               body: {
                 messages: [
                   {
-                    data: `\${base64.encode(text.encode(fields.${payloadField}.stringValue))}`,
-                    attributes: { [aggregateField]: `\${fields.${aggregateField}.stringValue}`, [sequenceField]: `\${fields.${sequenceField}.integerValue}`, [typeField]: "${type}" },
+                    data: `\${base64.encode(text.encode(fields.${payloadAttribute}.stringValue))}`,
+                    attributes: { aggregateId: `\${fields.${aggregateKey}.stringValue}`, sequence: `\${fields.${sequenceKey}.integerValue}`, type: "${type}" },
                   },
                 ],
               },

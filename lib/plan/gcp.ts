@@ -6,6 +6,8 @@ import type { NetworkPlan, ServicePlan } from "./types.js";
 
 /** Source ranges of Google's load balancer proxies and health checkers; firewalls admit them to backends. */
 export const GCP_HEALTH_CHECK_RANGES = ["35.191.0.0/16", "130.211.0.0/22"] as const;
+/** The only port App Engine flexible sends requests to in a custom runtime's container. */
+export const APP_ENGINE_PORT = 8080;
 /** Memorystore's nearest release to VERSIONS.redis (Memorystore offers 6.x, 7.0 and 7.2). */
 export const MEMORYSTORE_REDIS_VERSION = "REDIS_7_2";
 /** Names of the subnet's secondary ranges GKE allocates pod and Service addresses from. */

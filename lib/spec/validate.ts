@@ -1,4 +1,5 @@
 import { cidrsOverlap, parseCidr } from "../plan/cidr.js";
+import { APP_ENGINE_PORT } from "../plan/gcp.js";
 import type { SpecIssue } from "./errors.js";
 import type { LandingZoneSpec } from "./types.js";
 
@@ -40,6 +41,14 @@ export function checkSpecRules(spec: LandingZoneSpec): SpecIssue[] {
       secrets.add(secret);
     });
   });
+
+  if (spec.cloud === "gcp" && spec.tier === "paas") {
+    const checkPort = (port: number, path: string) => {
+      if (port !== APP_ENGINE_PORT) add(path, `${port}: App Engine flexible (gcp paas) sends requests only to port ${APP_ENGINE_PORT} of the container, so the version would never become ready`, `set port: ${APP_ENGINE_PORT} and have the service listen on it, or use tier: caas or iaas`);
+    };
+    spec.services.forEach((s, i) => checkPort(s.port, `services[${i}].port`));
+    spec.bffs.forEach((b, i) => checkPort(b.port, `bffs[${i}].port`));
+  }
 
   spec.bffs.forEach((b, i) => {
     if (serviceNames.has(b.name)) add(`bffs[${i}].name`, `"${b.name}" is also a service name`, "name BFFs after their channel, e.g. web-bff");

@@ -177,6 +177,16 @@ describe("invalid specs", () => {
     for (const issue of issues) expect(issue.fix).toBeTruthy();
   });
 
+  it("rejects a service or BFF off port 8080 on App Engine (gcp paas), and only there", () => {
+    const onAppEngine = { name: "a", cloud: "gcp", region: "asia-northeast3", tier: "paas", services: [{ name: "orders", port: 3000 }], bffs: [{ name: "web-bff", channel: "web", routes: ["/web"], port: 9000 }] };
+    expect(() => parseSpec(onAppEngine, "landing-zone.yaml")).toThrowError(
+      /- services\[0\]\.port: 3000: App Engine flexible \(gcp paas\) sends requests only to port 8080 of the container, so the version would never become ready\. Fix: set port: 8080 and have the service listen on it, or use tier: caas or iaas/,
+    );
+    expect(issuesOf(onAppEngine).map((i) => i.path)).toEqual(["services[0].port", "bffs[0].port"]);
+    expect(() => parseSpec({ ...onAppEngine, services: [{ name: "orders", port: 8080 }], bffs: [{ ...onAppEngine.bffs[0], port: 8080 }] })).not.toThrow();
+    expect(() => parseSpec({ ...onAppEngine, tier: "caas" })).not.toThrow();
+  });
+
   it("throws a SpecError whose message names the path, the value and the fix", () => {
     expect(() => parseSpec({ name: "a", tier: "faas" }, "landing-zone.yaml")).toThrowError(SpecError);
     expect(() => parseSpec({ name: "a", tier: "faas" }, "landing-zone.yaml")).toThrowError(

@@ -6,14 +6,21 @@ import { appEngineServiceName, gcpImage } from "../../plan/gcp.js";
 import { otelEnvironment } from "../../plan/tracing.js";
 import { stringify } from "yaml";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
+import { PLATFORM_ENV } from "../../kubernetes/workload.js";
 import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kubernetes/landing-zone.js";
 import type { GatewayBackend } from "./api-gateway.js";
 import { projectOf, serviceAgent } from "./project.js";
 import { createReleaseSecret, type ReleaseSecret } from "./service-delivery.js";
 import { findService, ServiceIdentity, mergeAttachments, type ServiceAttachment } from "./service-identity.js";
 import type { RegistryLink } from "./service-registry.js";
-import { GOOGLE_CLOUD_PROJECT_ENV, SESSION_STORE_TLS_CA_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
+import { GOOGLE_CLOUD_PROJECT_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
 
+/**
+ * PEM of the CA that signed the session store's certificate, on App Engine in place of
+ * `SESSION_STORE_CA_FILE`: a flexible version takes only environment variables, with no way to add a
+ * file to the container, so the service writes it to a file or loads the PEM itself.
+ */
+export const SESSION_STORE_TLS_CA_ENV = "SESSION_STORE_TLS_CA";
 /** Suffix of the variables naming a secret's Secret Manager version (`<KEY>_SECRET`): App Engine env values are visible in the version's config, so secrets go by reference. */
 export const SECRET_REFERENCE_SUFFIX = "_SECRET";
 /** The App Engine flexible service agent, which pulls the services' images at deployment. */
@@ -31,7 +38,9 @@ export interface AppEngineServiceArgs {
   /** The service's Artifact Registry repository: its URL prefixes the plan's image, its name scopes the pull grant. */
   readonly repository: { readonly url: pulumi.Input<string>; readonly name: pulumi.Input<string> };
   /**
-   * The session store; the service gets its endpoint and CA, and a reference to its AUTH string.
+   * The session store; the service gets its endpoint, `SESSION_STORE_TLS=true`, its CA as PEM text in
+   * `SESSION_STORE_TLS_CA` (App Engine cannot mount the file `SESSION_STORE_CA_FILE` names elsewhere),
+   * and a reference to its AUTH string.
    * @default - no session store
    */
   readonly sessions?: SessionStoreLink;
@@ -174,7 +183,7 @@ export class AppEngineService extends pulumi.ComponentResource {
       SERVICE_NAME: service.name,
       PORT: String(service.port),
       [GOOGLE_CLOUD_PROJECT_ENV]: project.id,
-      ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint, [SESSION_STORE_TLS_CA_ENV]: args.sessions.caCertificate } : {}),
+      ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint, [PLATFORM_ENV.sessionStoreTls]: "true", [SESSION_STORE_TLS_CA_ENV]: args.sessions.caCertificate } : {}),
       ...(args.broker ? args.broker.environmentFor(service.name) : {}),
       // App Engine runs no collector beside the app: the plan's endpoint is the central one (TraceCollector).
       ...(plan.tracing ? otelEnvironment(plan.tracing, service.name) : {}),
@@ -217,7 +226,12 @@ export class AppEngineService extends pulumi.ComponentResource {
       deleteServiceOnDestroy: false,
     };
     args.transform?.version?.(versionArgs);
-    const version = new gcp.appengine.FlexibleAppVersion(`${name}-version`, versionArgs, { parent: this, dependsOn: [imagePull, ...this.identity.nodes.bindings, ...(proxy?.ready ?? [])] });
+    // The service reads its secrets by reference at start, so the version waits for each secret's first version.
+    const secretVersions = [...this.identity.nodes.secretVersions, ...Object.values(attached.secrets).map((s) => s.version), ...(args.sessions ? [args.sessions.authSecretVersion] : [])];
+    const version = new gcp.appengine.FlexibleAppVersion(`${name}-version`, versionArgs, {
+      parent: this,
+      dependsOn: [imagePull, ...this.identity.nodes.bindings, ...secretVersions, ...(proxy?.ready ?? [])],
+    });
 
     const ingress = new gcp.appengine.ServiceNetworkSettings(
       `${name}-ingress`,

@@ -25,8 +25,9 @@ export interface ContainerVmOptions {
   /** Non-secret environment variables (single-line values). */
   readonly env: Readonly<Record<string, string>>;
   /**
-   * Multi-line values (certificates): each is written to a file mounted read-only at `/etc/msa/<name>`, and
-   * the container gets `<NAME>_FILE` with that path.
+   * Multi-line values (certificates) by the environment variable that names their file: each is written
+   * to a file mounted read-only at `/etc/msa/<variable, lowercase>`, and the container gets the variable
+   * set to that path (e.g. `SESSION_STORE_CA_FILE=/etc/msa/session_store_ca_file`).
    * @default - none
    */
   readonly files?: Readonly<Record<string, string>>;
@@ -79,7 +80,7 @@ export function containerVmUserData(options: ContainerVmOptions): string {
   const etc = `/etc/msa/${service}`;
   const run = `/run/msa/${service}`;
   const files = Object.entries(options.files ?? {});
-  const env = { ...options.env, ...Object.fromEntries(files.map(([key]) => [`${key}_FILE`, `/etc/msa/${key.toLowerCase()}`])) };
+  const env = { ...options.env, ...Object.fromEntries(files.map(([key]) => [key, `/etc/msa/${key.toLowerCase()}`])) };
   const collector = options.collector;
   const dockerRun = [
     "/usr/bin/docker run --rm",
@@ -174,6 +175,11 @@ function shipperFiles(shipper: ContainerVmShipper): { path: string; permissions:
   ];
 }
 
+/** Reads of one secret before the VM gives up; with the backoff below they span about two minutes. */
+const FETCH_ATTEMPTS = 6;
+/** Seconds added to the wait after each failed read (5, 10, ... 25). */
+const FETCH_BACKOFF_SECONDS = 5;
+
 function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string>>, release?: { readonly secret: string; readonly repository: string; readonly initial: string }): string {
   return [
     "#!/bin/bash",
@@ -186,10 +192,21 @@ function fetchSecretsScript(run: string, secrets: Readonly<Record<string, string
     ...(Object.keys(secrets).length > 0 || release
       ? [
           `token=$(curl -sSf -H 'Metadata-Flavor: Google' http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token | sed -E 's/.*"access_token" *: *"([^"]+)".*/\\1/')`,
+          // A new VM's account may not read yet (IAM propagates in minutes): retry, then fail so the unit stops rather than start without the secret.
           "fetch() {",
-          `  printf 'Authorization: Bearer %s\\n' "$token" | curl -sSf -H @- "https://secretmanager.googleapis.com/v1/$1/versions/latest:access" | sed -nE 's/.*"data" *: *"([^"]+)".*/\\1/p' | base64 -d`,
+          "  local attempt value",
+          `  for attempt in $(seq 1 ${FETCH_ATTEMPTS}); do`,
+          `    if value=$(printf 'Authorization: Bearer %s\\n' "$token" | curl -sSf -H @- "https://secretmanager.googleapis.com/v1/$1/versions/latest:access" | sed -nE 's/.*"data" *: *"([^"]+)".*/\\1/p' | base64 -d) && [ -n "$value" ]; then`,
+          "      printf '%s' \"$value\"",
+          "      return 0",
+          "    fi",
+          `    [ "$attempt" -lt ${FETCH_ATTEMPTS} ] && sleep $((attempt * ${FETCH_BACKOFF_SECONDS}))`,
+          "  done",
+          `  echo "fetch-secrets: cannot read $1 after ${FETCH_ATTEMPTS} attempts" >&2`,
+          "  return 1",
           "}",
-          ...Object.entries(secrets).map(([key, id]) => `printf '%s=%s\\n' ${key} "$(fetch ${id})" >> "$out.tmp"`),
+          // An assignment carries the fetch's status, so `set -e` stops here; inside printf's arguments a failure would pass unnoticed.
+          ...Object.entries(secrets).flatMap(([key, id]) => [`value=$(fetch ${id})`, `printf '%s=%s\\n' ${key} "$value" >> "$out.tmp"`]),
         ]
       : []),
     ...(release

@@ -1,7 +1,8 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { EVENT_STORE_LAYOUT, eventForwarderDefinition } from "../../plan/event-store-workflow.js";
+import { EVENT_STORE_FORWARDING, type EventStoreLayout } from "../../plan/event-store.js";
+import { EVENT_STORE_COLLECTION, eventForwarderDefinition } from "../../plan/event-store-workflow.js";
 import { physicalName } from "../../plan/naming.js";
 import { FirestoreStore } from "./firestore-store.js";
 import { projectOf } from "./project.js";
@@ -24,6 +25,11 @@ export interface EventStoreArgs {
   readonly accountIds: { readonly forwarder: string; readonly trigger: string };
   /** Full topic id of each event the service publishes; the store forwards exactly these. */
   readonly topics: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * Field names of a stored event document the forwarder reads (the plan's `eventStore`).
+   * @default - EVENT_STORE_FORWARDING.layout: aggregateId, sequence (integer), eventType, payload
+   */
+  readonly layout?: EventStoreLayout;
   /**
    * Point-in-time recovery and protection of the store, as for databases in prod.
    * @default false
@@ -88,7 +94,7 @@ export class EventStore extends pulumi.ComponentResource {
       region: args.region,
       description: `Publishes each event ${args.service} appends to its store`,
       serviceAccount: forwarderAccount.id,
-      sourceContents: pulumi.all(args.topics).apply((topics) => stringify(eventForwarderDefinition(topics), { lineWidth: 0 })),
+      sourceContents: pulumi.all(args.topics).apply((topics) => stringify(eventForwarderDefinition(topics, args.layout ?? EVENT_STORE_FORWARDING.layout), { lineWidth: 0 })),
       callLogLevel: "LOG_ERRORS_ONLY",
       deletionProtection: false,
     };
@@ -112,7 +118,7 @@ export class EventStore extends pulumi.ComponentResource {
       matchingCriterias: [
         { attribute: "type", value: FIRESTORE_CREATED_EVENT },
         { attribute: "database", value: this.store.databaseName },
-        { attribute: "document", value: `${EVENT_STORE_LAYOUT.collection}/{event}`, operator: "match-path-pattern" },
+        { attribute: "document", value: `${EVENT_STORE_COLLECTION}/{event}`, operator: "match-path-pattern" },
       ],
       destination: { workflow: this.forwarder.id },
       serviceAccount: triggerAccount.email,
@@ -121,7 +127,7 @@ export class EventStore extends pulumi.ComponentResource {
     args.transform?.trigger?.(triggerArgs);
     this.trigger = new gcp.eventarc.Trigger(`${name}-appended`, triggerArgs, { parent: this, dependsOn: [receiver, invoker] });
 
-    this.attachment = { ...this.store.attachment, env: { ...this.store.attachment.env, [EVENT_STORE_ENV.collection]: EVENT_STORE_LAYOUT.collection } };
+    this.attachment = { ...this.store.attachment, env: { ...this.store.attachment.env, [EVENT_STORE_ENV.collection]: EVENT_STORE_COLLECTION } };
     this.registerOutputs({ databaseName: this.store.databaseName });
   }
 }

@@ -6,6 +6,7 @@ import { gcpImage, LOAD_BALANCER_BACKEND_TAG } from "../../plan/gcp.js";
 import { CLOUD_TRACE_ROLE, hostCollectorConfig, hostCollectorImage, otelEnvironment } from "../../plan/tracing.js";
 import { hostShipperConfig } from "../../plan/host-bootstrap.js";
 import type { LandingZonePlan } from "../../plan/types.js";
+import { PLATFORM_ENV } from "../../kubernetes/workload.js";
 import { SESSION_STORE_ENDPOINT_ENV, SESSION_STORE_PASSWORD_ENV } from "../kubernetes/landing-zone.js";
 import type { GatewayBackend } from "./api-gateway.js";
 import { CONTAINER_VM_IMAGE, containerVmUserData } from "./container-vm.js";
@@ -14,7 +15,7 @@ import { projectOf } from "./project.js";
 import { createReleaseSecret, type ReleaseSecret } from "./service-delivery.js";
 import { findService, ServiceIdentity, mergeAttachments, type ServiceAttachment } from "./service-identity.js";
 import type { RegistryLink } from "./service-registry.js";
-import { GOOGLE_CLOUD_PROJECT_ENV, SESSION_STORE_TLS_CA_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
+import { GOOGLE_CLOUD_PROJECT_ENV, type BrokerLink, type SessionStoreLink } from "./service-workload.js";
 
 /** What the VMs' own agents need: Container-Optimized OS ships container logs and metrics with the VM's account. */
 export const VM_AGENT_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter"] as const;
@@ -45,7 +46,8 @@ export interface InstanceGroupServiceArgs {
   /** The service's Artifact Registry repository: its URL prefixes the plan's image, its name scopes the pull grant. */
   readonly repository: { readonly url: pulumi.Input<string>; readonly name: pulumi.Input<string> };
   /**
-   * The session store; the VMs get its endpoint, its CA (as a file) and its AUTH string (fetched from Secret Manager).
+   * The session store; the VMs get its endpoint, `SESSION_STORE_TLS=true`, its CA as a file named by
+   * `SESSION_STORE_CA_FILE` and its AUTH string (fetched from Secret Manager).
    * @default - no session store
    */
   readonly sessions?: SessionStoreLink;
@@ -224,7 +226,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
       SERVICE_NAME: service.name,
       PORT: String(service.port),
       [GOOGLE_CLOUD_PROJECT_ENV]: project.id,
-      ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint } : {}),
+      ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint, [PLATFORM_ENV.sessionStoreTls]: "true" } : {}),
       ...(args.broker ? args.broker.environmentFor(service.name) : {}),
       ...(plan.tracing ? otelEnvironment(plan.tracing, service.name) : {}),
       ...attached.env,
@@ -242,7 +244,7 @@ export class InstanceGroupService extends pulumi.ComponentResource {
           ...(releaseSecret ? { release: { secret: releaseSecret, repository: `${url}/${service.repository}` } } : {}),
           port: service.port,
           env: resolvedEnv,
-          ...(args.sessions ? { files: { [SESSION_STORE_TLS_CA_ENV]: ca } } : {}),
+          ...(args.sessions ? { files: { [PLATFORM_ENV.sessionStoreCaFile]: ca } } : {}),
           // The buffer's password goes to Filebeat's container only, never to the service's.
           secrets,
           registryHosts: [`${plan.region}-docker.pkg.dev`],
@@ -281,8 +283,19 @@ export class InstanceGroupService extends pulumi.ComponentResource {
       labels,
     };
     args.transform?.instanceTemplate?.(templateArgs);
+    // The VMs read every secret at boot and stop on a missing one, so they wait for each secret's first version.
+    const secretVersions = [
+      ...this.identity.nodes.secretVersions,
+      ...Object.values(attached.secrets).map((s) => s.version),
+      ...(args.sessions ? [args.sessions.authSecretVersion] : []),
+      ...(logBuffer ? [logBuffer.passwordSecretVersion] : []),
+      ...(release ? [release.nodes.firstVersion] : []),
+    ];
     // Templates are immutable: a change creates a new one, which the group then rolls out.
-    const instanceTemplate = new gcp.compute.InstanceTemplate(`${name}-template`, templateArgs, { parent: this, dependsOn: [...this.identity.nodes.bindings, ...(releaseReader ? [releaseReader] : [])] });
+    const instanceTemplate = new gcp.compute.InstanceTemplate(`${name}-template`, templateArgs, {
+      parent: this,
+      dependsOn: [...this.identity.nodes.bindings, ...(releaseReader ? [releaseReader] : []), ...secretVersions],
+    });
 
     const rollout = instanceGroupRollout(zones.length);
     const managerArgs: gcp.compute.RegionInstanceGroupManagerArgs = {

@@ -294,6 +294,7 @@ export class LandingZone extends pulumi.ComponentResource {
       }
       if (service.eventStore && this.broker) {
         const broker = this.broker;
+        const { aggregateKey, sequenceKey, eventTypeAttribute, payloadAttribute } = service.eventStore;
         const eventStore = new EventStore(
           `${name}-${service.name}-event-store`,
           {
@@ -302,6 +303,7 @@ export class LandingZone extends pulumi.ComponentResource {
             namePrefix: prefix,
             accountIds: { forwarder: gcpServiceAccountId(plan.name, `${service.name}-fwd`), trigger: gcpServiceAccountId(plan.name, `${service.name}-trg`) },
             topics: Object.fromEntries(service.publishes.map((event) => [event, broker.topicIds[event]!])),
+            layout: { aggregateKey, sequenceKey, eventTypeAttribute, payloadAttribute },
             retain,
             backupRetentionDays: plan.protection.backupRetentionDays,
           },

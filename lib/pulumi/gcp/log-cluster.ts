@@ -21,6 +21,8 @@ export interface LogBufferLink {
   readonly port: number;
   /** `projects/<p>/secrets/<id>`; a host's service account needs `secretAccessor` on it. */
   readonly passwordSecretId: pulumi.Output<string>;
+  /** The secret version holding the password: hosts that read it at start wait for it. */
+  readonly passwordSecretVersion: pulumi.Resource;
   /** false: the buffer speaks Redis with AUTH, as on caas; the route never leaves the VPC. */
   readonly tls: boolean;
 }
@@ -143,8 +145,8 @@ export class LogCluster extends pulumi.ComponentResource {
       };
       args.transform?.passwordSecret?.(secretArgs);
       const passwordSecret = new gcp.secretmanager.Secret(`${name}-buffer-auth`, secretArgs, parent);
-      new gcp.secretmanager.SecretVersion(`${name}-buffer-auth`, { secret: passwordSecret.id, secretData: pulumi.secret(this.pipeline.buffer!.passwordValue) }, parent);
-      this.buffer = { host: address.address, port: REDIS_PORT, passwordSecretId: passwordSecret.id, tls: false };
+      const passwordSecretVersion = new gcp.secretmanager.SecretVersion(`${name}-buffer-auth`, { secret: passwordSecret.id, secretData: pulumi.secret(this.pipeline.buffer!.passwordValue) }, parent);
+      this.buffer = { host: address.address, port: REDIS_PORT, passwordSecretId: passwordSecret.id, passwordSecretVersion, tls: false };
       this.nodes = { ...this.nodes, address, passwordSecret, exposure };
     }
     this.registerOutputs({ kibanaService: this.kibanaService, ...(this.buffer ? { bufferHost: this.buffer.host, passwordSecretId: this.buffer.passwordSecretId } : {}) });

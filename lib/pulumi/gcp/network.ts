@@ -51,6 +51,12 @@ export interface NetworkArgs {
    */
   readonly loadBalancerPorts?: readonly number[];
   /**
+   * TCP ports Google's health checkers (alone: no load balancer routes there) probe on instances
+   * tagged LOAD_BALANCER_BACKEND_TAG, e.g. the services' own ports that autohealing checks on VMs.
+   * @default - none: no rule admits the health checkers beyond `loadBalancerPorts`
+   */
+  readonly healthCheckPorts?: readonly number[];
+  /**
    * Keep the private service connection on delete (Google refuses to delete it while a producer still uses it).
    * @default true
    */
@@ -64,7 +70,7 @@ export interface NetworkArgs {
     readonly subnet?: (args: gcp.compute.SubnetworkArgs) => void;
     readonly router?: (args: gcp.compute.RouterArgs) => void;
     readonly nat?: (args: gcp.compute.RouterNatArgs) => void;
-    /** Called for each firewall rule with its suffix (deny-all-ingress, allow-internal, allow-load-balancer). */
+    /** Called for each firewall rule with its suffix (deny-all-ingress, allow-internal, allow-load-balancer, allow-health-check). */
     readonly firewall?: (args: gcp.compute.FirewallArgs, rule: string) => void;
     readonly privateServiceRange?: (args: gcp.compute.GlobalAddressArgs) => void;
   };
@@ -82,12 +88,12 @@ export interface NetworkNodes {
 }
 
 /**
- * Maps a plan to {@link NetworkArgs}: its region, ranges, NAT choice, flow logs and the ports
- * Google's load balancers reach: the exposed services', and on VMs with discovery every service's
- * (each sits behind an internal load balancer health-checked from the same ranges); with edge proxies, their port instead of the exposed services'.
+ * Maps a plan to {@link NetworkArgs}: its region, ranges, NAT choice, flow logs, the ports Google's
+ * load balancers reach (the exposed services', or the edge proxies' in front of them) and, on VMs,
+ * every service's own port for the health checks autohealing (and any internal load balancer) runs.
  */
 export function networkArgsFromPlan(plan: LandingZonePlan): NetworkArgs {
-  const internallyBalanced = plan.tier === "iaas" && plan.decisions.some((d) => d.capability === "discovery");
+  const sorted = (ports: readonly number[]) => [...new Set(ports)].sort((a, b) => a - b);
   return {
     region: plan.region,
     cidr: plan.network.cidr,
@@ -95,10 +101,10 @@ export function networkArgsFromPlan(plan: LandingZonePlan): NetworkArgs {
     servicesCidr: plan.network.servicesCidr,
     nat: plan.network.natGateways > 0,
     flowLogs: plan.network.flowLogs,
-    loadBalancerPorts: [
-      // Behind edge proxies the load balancer reaches only the proxies' port; the services' ports stay closed to it.
-      ...new Set([...plan.services.filter((s) => internallyBalanced || (s.expose && !plan.edgeProxy)).map((s) => s.port), ...(plan.edgeProxy ? [plan.edgeProxy.port] : [])]),
-    ].sort((a, b) => a - b),
+    // Behind edge proxies the load balancer reaches only the proxies' port; the services' ports stay closed to it.
+    loadBalancerPorts: sorted([...plan.services.filter((s) => s.expose && !plan.edgeProxy).map((s) => s.port), ...(plan.edgeProxy ? [plan.edgeProxy.port] : [])]),
+    // Every managed instance group autoheals on an HTTP check of the service's own port, exposed or not.
+    healthCheckPorts: plan.tier === "iaas" ? sorted(plan.services.map((s) => s.port)) : [],
   };
 }
 
@@ -135,8 +141,10 @@ export class Network extends pulumi.ComponentResource {
     // Bad input is rejected before anything is registered.
     const layout = args.layout ?? gcpNetworkLayout({ cidr: args.cidr ?? "10.0.0.0/16", podsCidr: args.podsCidr ?? "100.64.0.0/14", servicesCidr: args.servicesCidr ?? "100.68.0.0/20" });
     checkLayout(name, args.cidr ?? "10.0.0.0/16", layout);
-    for (const port of args.loadBalancerPorts ?? []) {
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`Network ${name}: loadBalancerPorts has ${port}. Fix: use TCP ports from 1 to 65535`);
+    for (const key of ["loadBalancerPorts", "healthCheckPorts"] as const) {
+      for (const port of args[key] ?? []) {
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`Network ${name}: ${key} has ${port}. Fix: use TCP ports from 1 to 65535`);
+      }
     }
     super("msa:gcp:Network", name, {}, opts);
     const parent = { parent: this };
@@ -215,6 +223,18 @@ export class Network extends pulumi.ComponentResource {
         targetTags: [LOAD_BALANCER_BACKEND_TAG],
         allows: [{ protocol: "tcp", ports: ports.map(String) }],
         description: "Google's load balancer proxies and health checkers reach the services' ports",
+      });
+    }
+    const probed = args.healthCheckPorts ?? [];
+    if (probed.length > 0) {
+      firewall("allow-health-check", {
+        network: network.id,
+        direction: "INGRESS",
+        priority: 1000,
+        sourceRanges: [...GCP_HEALTH_CHECK_RANGES],
+        targetTags: [LOAD_BALANCER_BACKEND_TAG],
+        allows: [{ protocol: "tcp", ports: probed.map(String) }],
+        description: "Google's health checkers probe the services' own ports (autohealing, internal load balancers); no load balancer routes there",
       });
     }
 

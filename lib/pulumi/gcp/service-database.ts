@@ -148,12 +148,13 @@ export class ServiceDatabase extends pulumi.ComponentResource {
         { secretId: physicalName("kubernetes", args.namePrefix, args.service, "db-admin"), replication: { auto: {} }, deletionProtection: retain, labels: { ...labels, purpose: "database-admin" } },
         stateful,
       );
-      new gcp.secretmanager.SecretVersion(`${name}-admin`, { secret: adminSecret.id, secretData: pulumi.secret(password.result) }, parent);
+      const adminVersion = new gcp.secretmanager.SecretVersion(`${name}-admin`, { secret: adminSecret.id, secretData: pulumi.secret(password.result) }, parent);
       this.instance = instance;
       this.adminSecret = adminSecret;
       const onInstance = pulumi.interpolate`resource.name == "projects/${project.id}/instances/${instance.name}"`;
-      // Cloud SQL names IAM users after the account: Postgres drops ".gserviceaccount.com", MySQL keeps the part before '@'.
+      // Cloud SQL names IAM users after the account: Postgres drops ".gserviceaccount.com"; MySQL is given the whole email and logs in with the part before '@'.
       const iamUser = database.engine === "postgres" ? pulumi.interpolate`${args.serviceAccountId}@${project.id}.iam` : pulumi.output(args.serviceAccountId);
+      const sqlUser = database.engine === "postgres" ? iamUser : pulumi.interpolate`${args.serviceAccountId}@${project.id}.iam.gserviceaccount.com`;
       this.attachment = {
           env: {
             [DATABASE_ENV.engine]: database.engine,
@@ -165,8 +166,8 @@ export class ServiceDatabase extends pulumi.ComponentResource {
             [DATABASE_ENV.connectionName]: instance.connectionName,
           },
           projectRoles: ["roles/cloudsql.client", "roles/cloudsql.instanceUser"].map((role) => ({ role, condition: { title: `only ${args.service}'s instance`, expression: onInstance } })),
-          secrets: { [DATABASE_ENV.adminPassword]: { secretId: adminSecret.id, value: pulumi.secret(password.result) } },
-          sqlUsers: [{ instance: instance.name, name: iamUser }],
+          secrets: { [DATABASE_ENV.adminPassword]: { secretId: adminSecret.id, value: pulumi.secret(password.result), version: adminVersion } },
+          sqlUsers: [{ instance: instance.name, name: sqlUser }],
       };
     } else {
       const store = new FirestoreStore(

@@ -27,8 +27,8 @@ export interface ProjectRoleGrant {
 export interface ServiceAttachment {
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   readonly projectRoles?: readonly ProjectRoleGrant[];
-  /** Secret Manager secrets the service may read, by environment variable, with their values (synced into the GKE Secret). */
-  readonly secrets?: Readonly<Record<string, { readonly secretId: pulumi.Input<string>; readonly value: pulumi.Input<string> }>>;
+  /** Secret Manager secrets the service may read, by environment variable, with their values (synced into the GKE Secret) and the version holding the value (what reads it at start waits for it). */
+  readonly secrets?: Readonly<Record<string, { readonly secretId: pulumi.Input<string>; readonly value: pulumi.Input<string>; readonly version: pulumi.Resource }>>;
   /** Cloud SQL IAM users created for the service's account. */
   readonly sqlUsers?: readonly { readonly instance: pulumi.Input<string>; readonly name: pulumi.Input<string> }[];
 }
@@ -116,6 +116,8 @@ export class ServiceIdentity extends pulumi.ComponentResource {
   readonly nodes: {
     readonly account: gcp.serviceaccount.Account;
     readonly secrets: Readonly<Record<string, gcp.secretmanager.Secret>>;
+    /** The versions holding the declared secrets' values: what reads them at start waits for them. */
+    readonly secretVersions: readonly gcp.secretmanager.SecretVersion[];
     readonly bindings: readonly pulumi.CustomResource[];
   };
 
@@ -144,6 +146,7 @@ export class ServiceIdentity extends pulumi.ComponentResource {
     const bindings: pulumi.CustomResource[] = [];
 
     const secrets: Record<string, gcp.secretmanager.Secret> = {};
+    const secretVersions: gcp.secretmanager.SecretVersion[] = [];
     const values: Record<string, pulumi.Output<string>> = {};
     for (const key of service.secrets) {
       const suffix = key.toLowerCase().replace(/_/g, "-");
@@ -157,7 +160,7 @@ export class ServiceIdentity extends pulumi.ComponentResource {
       };
       args.transform?.secret?.(secretArgs, key);
       const secret = new gcp.secretmanager.Secret(`${name}-${suffix}`, secretArgs, { parent: this, protect: retain, retainOnDelete: retain });
-      new gcp.secretmanager.SecretVersion(`${name}-${suffix}`, { secret: secret.id, secretData: values[key] }, parent);
+      secretVersions.push(new gcp.secretmanager.SecretVersion(`${name}-${suffix}`, { secret: secret.id, secretData: values[key] }, parent));
       bindings.push(new gcp.secretmanager.SecretIamMember(`${name}-${suffix}-access`, { secretId: secret.id, role: SECRET_ACCESSOR_ROLE, member }, parent));
       secrets[key] = secret;
     }
@@ -201,7 +204,7 @@ export class ServiceIdentity extends pulumi.ComponentResource {
       ...Object.fromEntries(Object.entries(args.sharedSecrets ?? {}).map(([key, id]) => [key, pulumi.output(id)])),
     };
     this.secretValues = pulumi.secret(pulumi.all(values));
-    this.nodes = { account, secrets, bindings };
+    this.nodes = { account, secrets, secretVersions, bindings };
     this.registerOutputs({ email: this.email });
   }
 }
@@ -216,7 +219,7 @@ export function findService(plan: LandingZonePlan, service: string, component: s
 /** Several attachments as one: environments merged in order, roles, secrets and users concatenated; a variable given twice is an error. */
 export function mergeAttachments(attachments: readonly ServiceAttachment[], component: string): Required<ServiceAttachment> {
   const env: Record<string, pulumi.Input<string>> = {};
-  const secrets: Record<string, { secretId: pulumi.Input<string>; value: pulumi.Input<string> }> = {};
+  const secrets: Record<string, { secretId: pulumi.Input<string>; value: pulumi.Input<string>; version: pulumi.Resource }> = {};
   const claim = (key: string) => {
     if (key in env || key in secrets) throw new Error(`${component}: two attachments set ${key}. Fix: give each attachment its own variable names`);
   };

@@ -4,7 +4,9 @@ import { loadBalancerAccess } from "../../kubernetes/load-balancer-access.js";
 import { servicePolicies } from "../../kubernetes/mesh.js";
 import { workloadNamespace } from "../../kubernetes/namespace.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
-import { SERVICE_PORT, serviceWorkload } from "../../kubernetes/workload.js";
+import { SESSION_CA_FILE } from "../../kubernetes/session-store.js";
+import { DATA_CA_KEY } from "../../kubernetes/data-ca.js";
+import { PLATFORM_ENV, SERVICE_PORT, serviceWorkload } from "../../kubernetes/workload.js";
 import { GCP_HEALTH_CHECK_RANGES, gcpImage } from "../../plan/gcp.js";
 import { physicalName } from "../../plan/naming.js";
 import type { LandingZonePlan } from "../../plan/types.js";
@@ -14,8 +16,6 @@ import type { GatewayBackend } from "./api-gateway.js";
 import { projectOf } from "./project.js";
 import { findService, ServiceIdentity, mergeAttachments, type ServiceAttachment, type PubSubGrants } from "./service-identity.js";
 
-/** PEM of the CA that signed the session store's server certificate. */
-export const SESSION_STORE_TLS_CA_ENV = "SESSION_STORE_TLS_CA";
 /** The project id, where Google's client libraries look for it. */
 export const GOOGLE_CLOUD_PROJECT_ENV = "GOOGLE_CLOUD_PROJECT";
 /** Annotation binding a Kubernetes ServiceAccount to a Google service account (Workload Identity). */
@@ -28,6 +28,9 @@ export interface SessionStoreLink {
   readonly authString: pulumi.Input<string>;
   /** Secret Manager secret holding the AUTH string. */
   readonly authSecretId: pulumi.Input<string>;
+  /** The secret version holding the AUTH string: what reads it at start waits for it. */
+  readonly authSecretVersion: pulumi.Resource;
+  /** PEM of the CA that signed the store's server certificate. */
   readonly caCertificate: pulumi.Input<string>;
 }
 
@@ -58,7 +61,8 @@ export interface ServiceWorkloadArgs {
    */
   readonly image?: pulumi.Input<string>;
   /**
-   * The session store; the pods get its endpoint and CA in their ConfigMap and its AUTH string in their Secret.
+   * The session store; the pods get its endpoint and `SESSION_STORE_TLS=true` in their ConfigMap, its
+   * CA as a mounted file (`SESSION_STORE_CA_FILE`, from a Secret of its own) and its AUTH string in their Secret.
    * @default - no session store
    */
   readonly sessions?: SessionStoreLink;
@@ -117,7 +121,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
   readonly negName?: string;
   /** The gateway backend of this service (its zonal NEGs); undefined when not exposed. */
   readonly backend?: GatewayBackend;
-  readonly nodes: { readonly secret?: k8s.core.v1.Secret; readonly workload: k8s.yaml.v2.ConfigGroup };
+  readonly nodes: { readonly secret?: k8s.core.v1.Secret; readonly sessionCa?: k8s.core.v1.Secret; readonly workload: k8s.yaml.v2.ConfigGroup };
 
   constructor(name: string, args: ServiceWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     const { plan } = args;
@@ -166,10 +170,24 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       );
     }
 
+    // The pods mount only its `ca.crt` key; the Secret holds nothing but the store's (public) CA.
+    const sessionCaName = `${service.name}-session-ca`;
+    const sessionCa = args.sessions
+      ? new k8s.core.v1.Secret(
+          `${name}-session-ca`,
+          {
+            metadata: { name: sessionCaName, namespace, labels: { "app.kubernetes.io/name": service.name, "app.kubernetes.io/part-of": plan.name } },
+            type: "Opaque",
+            stringData: { [DATA_CA_KEY]: args.sessions.caCertificate },
+          },
+          { parent: this, provider: args.provider, dependsOn: after },
+        )
+      : undefined;
+
     const negName = service.expose ? physicalName("kubernetes", plan.name, plan.environment, service.name) : undefined;
     const env = pulumi.all({
       [GOOGLE_CLOUD_PROJECT_ENV]: project.id,
-      ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint, [SESSION_STORE_TLS_CA_ENV]: args.sessions.caCertificate } : {}),
+      ...(args.sessions ? { [SESSION_STORE_ENDPOINT_ENV]: args.sessions.endpoint, [PLATFORM_ENV.sessionStoreTls]: "true", [PLATFORM_ENV.sessionStoreCaFile]: SESSION_CA_FILE } : {}),
       ...(args.broker ? args.broker.environmentFor(service.name) : {}),
       ...attached.env,
       ...args.env,
@@ -182,6 +200,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
           env: resolvedEnv,
           ...(image ? { image } : repositoryUrl ? { image: gcpImage(service, repositoryUrl) } : {}),
           ...(secret ? { secretName } : {}),
+          ...(sessionCa ? { sessionCaSecret: sessionCaName } : {}),
         }).map((o) => (o.kind === "Service" && negName ? withNeg(o, negName) : o)),
         ...servicePolicies(plan, service),
         ...(service.expose ? loadBalancerAccess(plan, service, GCP_HEALTH_CHECK_RANGES) : []),
@@ -190,7 +209,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       return objects;
     });
     // Pulumi waits until the Service has ready endpoints, by which time the NEG controller has created the NEGs.
-    const workload = applyManifests(`${name}-workload`, manifests, { provider: args.provider, parent: this, dependsOn: [...after, ...this.identity.nodes.bindings, ...(secret ? [secret] : [])] });
+    const workload = applyManifests(`${name}-workload`, manifests, { provider: args.provider, parent: this, dependsOn: [...after, ...this.identity.nodes.bindings, ...(secret ? [secret] : []), ...(sessionCa ? [sessionCa] : [])] });
 
     if (negName) {
       this.negName = negName;
@@ -201,7 +220,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
         dependsOn: [workload],
       };
     }
-    this.nodes = { workload, ...(secret ? { secret } : {}) };
+    this.nodes = { workload, ...(secret ? { secret } : {}), ...(sessionCa ? { sessionCa } : {}) };
     this.registerOutputs({ email: this.identity.email });
   }
 }

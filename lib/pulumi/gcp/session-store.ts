@@ -62,6 +62,8 @@ export class SessionStore extends pulumi.ComponentResource {
   readonly authString: pulumi.Output<string>;
   /** Secret Manager secret id holding the AUTH string. */
   readonly authSecretId: pulumi.Output<string>;
+  /** The secret version holding the AUTH string: what reads it at start waits for it. */
+  readonly authSecretVersion: gcp.secretmanager.SecretVersion;
   /** PEM of the CA that signed the server certificate; clients verify the server with it. */
   readonly caCertificate: pulumi.Output<string>;
   readonly nodes: { readonly instance: gcp.redis.Instance; readonly authSecret: gcp.secretmanager.Secret };
@@ -109,7 +111,7 @@ export class SessionStore extends pulumi.ComponentResource {
       { parent: this, protect: retain, retainOnDelete: retain },
     );
     this.authString = pulumi.secret(instance.authString);
-    new gcp.secretmanager.SecretVersion(`${name}-auth`, { secret: authSecret.id, secretData: this.authString }, { parent: this });
+    this.authSecretVersion = new gcp.secretmanager.SecretVersion(`${name}-auth`, { secret: authSecret.id, secretData: this.authString }, { parent: this });
 
     this.host = instance.host;
     this.port = instance.port;

@@ -8,7 +8,7 @@ import { SagaOrchestrator } from "../../../lib/pulumi/gcp/saga-orchestrator.js";
 import { ServiceDatabase } from "../../../lib/pulumi/gcp/service-database.js";
 import { ServiceIdentity } from "../../../lib/pulumi/gcp/service-identity.js";
 import { SessionStore } from "../../../lib/pulumi/gcp/session-store.js";
-import { byType, GCP_CONFIG, MOCK_GCP_PROJECT_NUMBER, runProgram, single } from "../harness.js";
+import { byType, GCP_CONFIG, MOCK_GCP_PROJECT, MOCK_GCP_PROJECT_NUMBER, runProgram, single } from "../harness.js";
 
 const spec: LandingZoneInput = {
   name: "shop",
@@ -151,7 +151,7 @@ describe("ServiceDatabase", () => {
   const carts = withDatabase.services[1]!.database!;
   const payments = withDatabase.services[2]!.database!;
 
-  it("runs MySQL with binary logs and names the IAM user after the account's local part", async () => {
+  it("runs MySQL with binary logs, creates the IAM user with the account's email and logs in with its local part", async () => {
     let db!: ServiceDatabase;
     const { resources } = await run(
       () => void (db = new ServiceDatabase("db", { database: payments, service: "payments", serviceAccountId: "shop-payments", region: "asia-northeast3", namePrefix: "shop-dev", network: { id: "net" } })),
@@ -161,7 +161,10 @@ describe("ServiceDatabase", () => {
       settings: { backupConfiguration: { binaryLogEnabled: true }, databaseFlags: [{ name: "cloudsql_iam_authentication", value: "on" }] },
     });
     expect(db.attachment.sqlUsers).toHaveLength(1);
-    await new Promise<void>((resolve) => pulumi.output(db.attachment.sqlUsers![0]!.name).apply((name) => (expect(name).toBe("shop-payments"), resolve())));
+    // Cloud SQL wants a MySQL IAM service account by its whole email; MySQL truncates the login name at '@'.
+    const [user, login] = await new Promise<[string, string]>((resolve) => pulumi.all([db.attachment.sqlUsers![0]!.name, db.attachment.env!["DATABASE_USER"]!]).apply(resolve));
+    expect(user).toBe(`shop-payments@${MOCK_GCP_PROJECT}.iam.gserviceaccount.com`);
+    expect(login).toBe("shop-payments");
     expect(db.attachment.env).toMatchObject({ DATABASE_PORT: "3306", DATABASE_ADMIN_USER: "root" });
   });
 

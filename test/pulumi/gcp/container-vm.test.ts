@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -13,7 +13,7 @@ const options: ContainerVmOptions = {
   image: "asia-northeast3-docker.pkg.dev/p/shop-orders/shop-orders:latest",
   port: 8080,
   env: { SERVICE_NAME: "orders", PUBSUB_TOPICS: '{"order-placed":"shop-prod-order-placed"}' },
-  files: { SESSION_STORE_TLS_CA: "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----" },
+  files: { SESSION_STORE_CA_FILE: "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----" },
   secrets: { SIGNING_KEY: "projects/p/secrets/shop-orders-SIGNING_KEY" },
   registryHosts: ["asia-northeast3-docker.pkg.dev"],
 };
@@ -43,14 +43,14 @@ describe("containerVmUserData", () => {
 
   it("puts configuration in an env file, certificates in mounted files, and secrets only in a root-only tmpfs file", () => {
     expect(file(c, "/etc/msa/orders/config.env")).toBe(
-      `SERVICE_NAME=orders\nPUBSUB_TOPICS={"order-placed":"shop-prod-order-placed"}\nSESSION_STORE_TLS_CA_FILE=/etc/msa/session_store_tls_ca\n`,
+      `SERVICE_NAME=orders\nPUBSUB_TOPICS={"order-placed":"shop-prod-order-placed"}\nSESSION_STORE_CA_FILE=/etc/msa/session_store_ca_file\n`,
     );
-    expect(file(c, "/etc/msa/orders/session_store_tls_ca")).toBe(options.files!["SESSION_STORE_TLS_CA"]);
-    expect(unit).toContain("--volume /etc/msa/orders/session_store_tls_ca:/etc/msa/session_store_tls_ca:ro");
+    expect(file(c, "/etc/msa/orders/session_store_ca_file")).toBe(options.files!["SESSION_STORE_CA_FILE"]);
+    expect(unit).toContain("--volume /etc/msa/orders/session_store_ca_file:/etc/msa/session_store_ca_file:ro");
     const script = file(c, "/etc/msa/orders/fetch-secrets.sh");
     expect(c.write_files.find((f) => f.path.endsWith("fetch-secrets.sh"))!.permissions).toBe("0700");
     expect(script).toContain("umask 077");
-    expect(script).toContain("fetch projects/p/secrets/shop-orders-SIGNING_KEY");
+    expect(script).toContain("value=$(fetch projects/p/secrets/shop-orders-SIGNING_KEY)");
     // The access token reaches curl on stdin, never as an argument another process could read.
     expect(script).toContain("curl -sSf -H @-");
     expect(script).not.toMatch(/-H "Authorization/);
@@ -70,6 +70,49 @@ describe("containerVmUserData", () => {
     expect(() => containerVmUserData({ ...options, secrets: { SIGNING_KEY: "shop-orders-SIGNING_KEY" } })).toThrow(/is not a Secret Manager secret id/);
     expect(() => containerVmUserData({ ...options, env: { SIGNING_KEY: "x" } })).toThrow(/"SIGNING_KEY" is given twice/);
     expect(() => containerVmUserData({ ...options, image: "bad image" })).toThrow(/is not an image reference/);
+  });
+});
+
+describe("containerVmUserData fetching secrets at start", () => {
+  const script = file(config(containerVmUserData({ ...options, secrets: { SIGNING_KEY: "projects/p/secrets/shop-orders-SIGNING_KEY", API_KEY: "projects/p/secrets/shop-orders-API_KEY" } })), "/etc/msa/orders/fetch-secrets.sh");
+
+  /** Runs the script with fake curl and sleep: Secret Manager answers `answer` ("fail", "empty" or a value) for API_KEY, "k" for the rest. */
+  function start(answer: string): { status: number; secrets?: string; calls: string[]; sleeps: string[] } {
+    const dir = mkdtempSync(join(tmpdir(), "container-vm-secrets-"));
+    const tool = (name: string, lines: string[]) => {
+      writeFileSync(join(dir, name), ["#!/bin/bash", ...lines, ""].join("\n"));
+      chmodSync(join(dir, name), 0o755);
+    };
+    tool("curl", [
+      'url="${@: -1}"',
+      `echo "$url" >> ${dir}/calls`,
+      `if [[ "$url" == *metadata* ]]; then echo '{"access_token": "t"}'; exit 0; fi`,
+      `if [[ "$url" == *API_KEY* ]]; then case '${answer}' in fail) echo "curl: (22) 403" >&2; exit 22 ;; empty) echo '{}'; exit 0 ;; *) echo "{\\"data\\": \\"$(printf '%s' '${answer}' | base64 -w0)\\"}"; exit 0 ;; esac; fi`,
+      `echo "{\\"data\\": \\"$(printf k | base64 -w0)\\"}"`,
+    ]);
+    tool("sleep", [`echo "$1" >> ${dir}/sleeps`]);
+    const run = join(dir, "run");
+    const read = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), "utf8").trim().split("\n") : []);
+    try {
+      execFileSync("bash", ["-c", script.split("/run/msa/orders").join(run)], { env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` }, stdio: "pipe" });
+    } catch (error) {
+      expect(existsSync(join(run, "secrets.env")), "no secrets file after a failed start").toBe(false);
+      return { status: (error as { status: number }).status, calls: read("calls"), sleeps: read("sleeps") };
+    }
+    return { status: 0, secrets: readFileSync(join(run, "secrets.env"), "utf8"), calls: read("calls"), sleeps: read("sleeps") };
+  }
+
+  it("writes every secret when Secret Manager answers", () => {
+    expect(start("s3cret")).toMatchObject({ status: 0, secrets: "SIGNING_KEY=k\nAPI_KEY=s3cret\n", sleeps: [] });
+  });
+
+  it("fails closed, after a bounded retry, when a secret cannot be read: the service never starts with an empty value", () => {
+    for (const answer of ["fail", "empty"]) {
+      const result = start(answer);
+      expect(result.status, answer).not.toBe(0);
+      expect(result.calls.filter((url) => url.includes("API_KEY")), answer).toHaveLength(6);
+      expect(result.sleeps, answer).toEqual(["5", "10", "15", "20", "25"]);
+    }
   });
 });
 

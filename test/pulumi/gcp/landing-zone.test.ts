@@ -305,6 +305,10 @@ describe("LandingZone on GCP, CaaS (examples/gcp through createLandingZone)", ()
     const { parse } = await import("yaml");
     const definition = parse(forwarder.inputs["sourceContents"] as string) as { main: { steps: Record<string, { assign?: Record<string, unknown>[] }>[] } };
     expect(definition.main.steps[0]!["read"]!.assign![2]).toEqual({ topics: { "payment-completed": `projects/${MOCK_GCP_PROJECT}/topics/shop-prod-payment-completed` } });
+    // The forwarder reads the fields the plan names (the layout every engine shares), not names of its own.
+    const layout = plan.services.find((s) => s.name === "payments")!.eventStore!;
+    expect(definition.main.steps[0]!["read"]!.assign![1]).toEqual({ type: `\${fields.${layout.eventTypeAttribute}.stringValue}` });
+    for (const field of [layout.aggregateKey, layout.sequenceKey, layout.payloadAttribute]) expect(forwarder.inputs["sourceContents"]).toContain(`fields.${field}.`);
     const trigger = single(resources, "gcp:eventarc/trigger:Trigger");
     expect(trigger.inputs).toMatchObject({
       location: "asia-northeast3",

@@ -94,8 +94,10 @@ describe("LandingZone on GCP, IaaS with ELK: a logging cluster of its own and Fi
       expect(filebeat["output.redis"]).toEqual({ hosts: ["${LOG_BUFFER_HOST}:${LOG_BUFFER_PORT}"], key: plan.logging!.bufferKey, data_type: "list", password: "${REDIS_PASSWORD}", "ssl.enabled": false });
       expect(file(config, "/etc/msa/msa-filebeat/config.env")).toBe(`MSA_SERVICE=${service.name}\nLOG_BUFFER_HOST=10.0.0.60\nLOG_BUFFER_PORT=6379\n`);
       const shipperSecrets = file(config, "/etc/msa/msa-filebeat/fetch-secrets.sh")!;
-      expect(shipperSecrets).toContain(`REDIS_PASSWORD "$(fetch projects/${MOCK_GCP_PROJECT}/secrets/shop-prod-log-buffer-auth)"`);
+      expect(shipperSecrets).toContain(`value=$(fetch projects/${MOCK_GCP_PROJECT}/secrets/shop-prod-log-buffer-auth)\nprintf '%s=%s\\n' REDIS_PASSWORD "$value"`);
       expect(file(config, `/etc/msa/${service.name}/fetch-secrets.sh`)).not.toContain("log-buffer-auth");
+      // The VMs boot only once the password they fetch has its version.
+      expect(template.dependsOn).toContain("shop-logging-buffer-auth");
       const unit = file(config, "/etc/systemd/system/msa-filebeat.service")!;
       expect(unit).toContain(FILEBEAT_IMAGE);
       expect(unit).toContain("--volume /var/lib/docker/containers:/var/lib/docker/containers:ro");

@@ -1,6 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { EDGE_PROXY_PORT } from "../../../lib/plan/edge-proxy.js";
 import { GCP_HEALTH_CHECK_RANGES, gcpNetworkLayout, LOAD_BALANCER_BACKEND_TAG } from "../../../lib/plan/gcp.js";
+import { planLandingZone } from "../../../lib/plan/planner.js";
+import { LandingZone } from "../../../lib/pulumi/gcp/landing-zone.js";
 import { Network } from "../../../lib/pulumi/gcp/network.js";
+import { loadSpecFile } from "../../../lib/spec/parse.js";
+import type { LandingZoneSpec } from "../../../lib/spec/types.js";
 import { byType, GCP_CONFIG, runProgram, single, type RegisteredResource } from "../harness.js";
 
 describe("Network (gcp)", () => {
@@ -68,7 +73,46 @@ describe("Network (gcp)", () => {
 
   it("rejects bad input before anything is registered", () => {
     expect(() => new Network("x", { region: "us-central1", loadBalancerPorts: [70000] })).toThrow(/loadBalancerPorts has 70000. Fix/);
+    expect(() => new Network("x", { region: "us-central1", healthCheckPorts: [0] })).toThrow(/healthCheckPorts has 0. Fix/);
     expect(() => new Network("x", { region: "us-central1", cidr: "10.0.0.0/16", podsCidr: "10.0.0.0/14" })).toThrow(/layout.pods 10.0.0.0\/14 overlaps layout.subnet/);
     expect(() => gcpNetworkLayout({ cidr: "10.0.0.0/24", podsCidr: "100.64.0.0/14", servicesCidr: "100.68.0.0/20" })).toThrow(/too small on GCP.*Fix: use a \/22 or larger/);
+  });
+});
+
+describe("Network of a landing zone on VMs", () => {
+  const example = loadSpecFile("examples/gcp/landing-zone.yaml");
+  // Behind edge proxies and without discovery, no load balancer reaches the services' own ports, but autohealing still probes them.
+  const spec: LandingZoneSpec = {
+    ...example,
+    tier: "iaas",
+    gateway: { ...example.gateway, auth: "jwt" },
+    discovery: { enabled: false },
+    mesh: { ...example.mesh, kind: "none" },
+    logging: { ...example.logging, stack: "none", buffer: "none" },
+    tracing: { ...example.tracing, backend: "none" },
+  };
+  let resources: RegisteredResource[];
+  beforeAll(async () => {
+    ({ resources } = await runProgram(() => void new LandingZone("shop", { spec }), { config: GCP_CONFIG }));
+  });
+
+  it("lets Google's health checkers reach the port every instance group autoheals on", () => {
+    const groups = byType(resources, "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager");
+    expect(groups.length).toBe(planLandingZone(spec, { engine: "pulumi" }).services.length);
+    const rules = byType(resources, "gcp:compute/firewall:Firewall").filter((r) => r.inputs["direction"] === "INGRESS" && r.inputs["allows"]);
+    for (const group of groups) {
+      const check = byType(resources, "gcp:compute/healthCheck:HealthCheck").find((h) => h.outputs["id"] === (group.inputs["autoHealingPolicies"] as { healthCheck: string }).healthCheck)!;
+      const port = String((check.inputs["httpHealthCheck"] as { port: number }).port);
+      const template = byType(resources, "gcp:compute/instanceTemplate:InstanceTemplate").find((t) => (group.inputs["versions"] as { instanceTemplate: string }[])[0]!.instanceTemplate === t.outputs["selfLinkUnique"])!;
+      const admitting = rules.filter(
+        (r) =>
+          GCP_HEALTH_CHECK_RANGES.every((range) => (r.inputs["sourceRanges"] as string[]).includes(range)) &&
+          (r.inputs["targetTags"] as string[]).every((tag) => (template.inputs["tags"] as string[]).includes(tag)) &&
+          (r.inputs["allows"] as { ports?: string[] }[]).some((a) => a.ports?.includes(port)),
+      );
+      expect(admitting.map((r) => r.name), group.name).toEqual(["shop-network-allow-health-check"]);
+    }
+    // The load balancer itself still reaches only the edge proxies' port.
+    expect(single(resources, "gcp:compute/firewall:Firewall", "shop-network-allow-load-balancer").inputs["allows"]).toEqual([{ protocol: "tcp", ports: [String(EDGE_PROXY_PORT)] }]);
   });
 });

@@ -60,7 +60,7 @@ describe("LandingZone on GCP, IaaS (managed instance groups)", () => {
     // Landing-zone configuration and the database's address reach the container's env file; its admin password is fetched.
     expect(userData).toContain("LOG_LEVEL=info");
     expect(userData).toContain("DATABASE_HOST=10.0.192.10");
-    expect(userData).toMatch(/DATABASE_ADMIN_PASSWORD "\$\(fetch projects\/mock-project\/secrets\/shop-prod-orders-db-admin\)"/);
+    expect(userData).toMatch(/value=\$\(fetch projects\/mock-project\/secrets\/shop-prod-orders-db-admin\)\s+printf '%s=%s\\n' DATABASE_ADMIN_PASSWORD "\$value"/);
   });
 
   it("grants the VM account only its agents' roles, its image, its secrets and its Pub/Sub", () => {
