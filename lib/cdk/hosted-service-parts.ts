@@ -62,6 +62,7 @@ export function createHostedServiceParts(
 const WILDCARD_REASONS: Readonly<Record<string, string>> = {
   PullToken: "ecr:GetAuthorizationToken has no resource-level permissions; the PullImage statement limits pulls to the service's own repository.",
   ReadConfig: "The service reads its parameters by path: the wildcard covers exactly its own configuration path, which only its ConfigStore writes.",
+  Discover: "servicediscovery:DiscoverInstances has no resource-level permissions; the condition limits lookups to the landing zone's own namespace.",
   CompleteTerminationHook: "Auto Scaling puts a generated id in a group's ARN; the ARN is pinned to the service's own group name, the only part known in advance.",
   Metrics: "cloudwatch:PutMetricData has no resource-level permissions; the condition limits the instances to the landing zone's own metric namespace.",
   BootLog: "The CloudWatch agent creates its log streams under the host's own boot log group, whose ARN is the fixed prefix of the wildcard.",

@@ -104,8 +104,9 @@ export interface PaasLoadBalancer {
  * balancer (its own path rules on the path listener, from the bundle), with its image, configuration (Parameter Store) and generated secrets (Secrets Manager)
  * fed in as environment properties; enhanced health, managed platform updates, logs streamed to
  * CloudWatch and, beside the service, Filebeat into the log buffer. Its URL is registered in Cloud
- * Map while the environment exists. The instance profile has Session Manager, the platform agent's
- * policy and exactly the service's own resources.
+ * Map while the environment exists, and it looks the others up there (DiscoverInstances in
+ * `SERVICE_DISCOVERY_NAMESPACE` only). The instance profile has Session Manager, the platform
+ * agent's policy and exactly the service's own resources.
  *
  * With `plan.tracing`, the compose file runs an OpenTelemetry collector beside the app, writing to X-Ray.
  *

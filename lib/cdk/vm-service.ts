@@ -15,7 +15,7 @@ import {
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { VM_MANAGED_POLICIES, vmUserData, type HostLogBuffer, type HostSessionStore } from "../plan/host-bootstrap.js";
-import { hostedServiceNames } from "../plan/hosts.js";
+import { hostedServiceNames, rollingMinInService } from "../plan/hosts.js";
 import { subscriptionsOf } from "../plan/lookup.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import type { ConfigStore } from "./config-store.js";
@@ -236,7 +236,7 @@ export class VmService extends Construct {
     this.autoScalingGroup.cfnOptions.updatePolicy = {
       autoScalingRollingUpdate: {
         maxBatchSize: 1,
-        minInstancesInService: Math.min(min, max - 1),
+        minInstancesInService: rollingMinInService(service.replicas),
         pauseTime: timeout,
         waitOnResourceSignals: true,
         suspendProcesses: ["HealthCheck", "ReplaceUnhealthy", "AZRebalance", "AlarmNotification", "ScheduledActions"],

@@ -7,7 +7,17 @@
 import { stringify } from "yaml";
 import { FILEBEAT_IMAGE, LOGSTASH_DOMAIN_ACTIONS, LOGSTASH_OPENSEARCH_IMAGE } from "../kubernetes/log-pipeline.js";
 import { PLATFORM_ENV } from "../kubernetes/workload.js";
-import { BEANSTALK_ENVIRONMENT_METRICS, configEntries, hostedServiceEnvironment, hostedServiceNames, messagingEnvName, metricsNamespace } from "./hosts.js";
+import {
+  BEANSTALK_ENVIRONMENT_METRICS,
+  configEntries,
+  discoveryNamespaceEnvironment,
+  hostedServiceEnvironment,
+  hostedServiceNames,
+  messagingEnvName,
+  metricsNamespace,
+  rollingMinInService,
+  serviceDataEnvNames,
+} from "./hosts.js";
 import { DELIVERY_ACTIONS } from "./delivery.js";
 import { loadBalancerPathPatterns } from "./gateway-paths.js";
 import { homeLoadBalancerOf, routesTo, subscriptionsOf } from "./lookup.js";
@@ -81,6 +91,8 @@ export const PUBLISH_ACTIONS = ["sns:Publish"] as const;
 export const CONSUME_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"] as const;
 /** Registration of the instance itself, in the service's own Cloud Map service only. */
 export const REGISTRY_ACTIONS = ["servicediscovery:RegisterInstance", "servicediscovery:DeregisterInstance"] as const;
+/** Looking the other services up in an HTTP namespace (paas); Cloud Map has no resource-level permission for it. */
+export const DISCOVER_ACTIONS = ["servicediscovery:DiscoverInstances"] as const;
 /** What Cloud Map does in the namespace's private hosted zone on the caller's behalf. */
 export const REGISTRY_RECORD_ACTIONS = ["route53:ChangeResourceRecordSets", "route53:GetHostedZone"] as const;
 /** Pulling the service's image: the token has no resource, the layers are the repository's. */
@@ -134,8 +146,8 @@ export interface HostedServiceGrants {
 
 /**
  * Least-privilege statements of a hosted service's instance role: its image, its secrets and
- * configuration path, its topics and queues, the log buffer's token, and on VMs its registry entry,
- * termination hook, metrics and boot log.
+ * configuration path, its topics and queues, the log buffer's token, on Beanstalk lookups in the
+ * landing zone's registry, and on VMs its registry entry, termination hook, metrics and boot log.
  */
 export function hostedServiceStatements(plan: LandingZonePlan, service: ServicePlan, grants: HostedServiceGrants): PolicyStatementData[] {
   const names = hostedServiceNames(plan, service);
@@ -167,6 +179,11 @@ export function hostedServiceStatements(plan: LandingZonePlan, service: ServiceP
       resources: [`arn:${grants.partition}:route53:::hostedzone/${grants.registry.hostedZoneId}`],
       condition: { "ForAllValues:StringEquals": { "route53:ChangeResourceRecordSetsNormalizedRecordNames": [hostname] } },
     });
+  }
+  const discovery = plan.hosts?.discovery;
+  // Beanstalk services find each other through the registry's API, only in the landing zone's own namespace.
+  if (discovery?.kind === "http") {
+    statements.push({ sid: "Discover", actions: DISCOVER_ACTIONS, resources: ["*"], condition: { StringEquals: { "servicediscovery:NamespaceName": discovery.namespace } } });
   }
   if (grants.vm) {
     statements.push({
@@ -265,8 +282,9 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
   };
   if (runtime.releaseParameter) assertShellSafe(`${service.name}.releaseParameter`, runtime.releaseParameter);
   for (const [key, value] of [...Object.entries(env), ...Object.entries(registryEnv), ...Object.entries(secretArns)]) assertShellSafe(`${service.name}.${key}`, value);
+  const config = configEntries(service);
   // A change of configuration keys or secrets rolls the fleet, as a changed image does.
-  const revision = shortHash(JSON.stringify([configEntries(service), service.secrets]), 12);
+  const revision = shortHash(JSON.stringify([config, service.secrets]), 12);
 
   const lines: string[] = [
     "#!/bin/bash",
@@ -280,15 +298,17 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
     "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/msa.json",
     heredoc("/etc/msa/registry.env", shellAssignments(registryEnv)),
     ...(runtime.releaseParameter
-      ? [`printf 'IMAGE=%q\\n' "$(aws ssm get-parameter --region '${runtime.region}' --name '${runtime.releaseParameter}' --query Parameter.Value --output text)" >> /etc/msa/registry.env`]
+      ? [appendRead("/etc/msa/registry.env", "IMAGE", `aws ssm get-parameter --region '${runtime.region}' --name '${runtime.releaseParameter}' --query Parameter.Value --output text`, "%q")]
       : []),
     "umask 077",
     heredoc("/etc/msa/service.env", envFile(env)),
-    // Configuration comes from Parameter Store and secrets from Secrets Manager, both read with the instance role.
-    `aws ssm get-parameters-by-path --region '${runtime.region}' --path '${names.configPath}' --recursive --with-decryption --query 'Parameters[].[Name,Value]' --output text | while IFS=$'\\t' read -r name value; do printf '%s=%s\\n' "\${name##*/}" "$value"; done >> /etc/msa/service.env`,
-    ...Object.entries(secretArns).map(
-      ([key, arn]) => `printf '${key}=%s\\n' "$(aws secretsmanager get-secret-value --region '${runtime.region}' --secret-id '${arn}' --query SecretString --output text)" >> /etc/msa/service.env`,
-    ),
+    // Configuration comes from Parameter Store (only a service with some may read its path) and secrets from Secrets Manager, both with the instance role.
+    ...(config.length > 0
+      ? [
+          `aws ssm get-parameters-by-path --region '${runtime.region}' --path '${names.configPath}' --recursive --with-decryption --query 'Parameters[].[Name,Value]' --output text | while IFS=$'\\t' read -r name value; do printf '%s=%s\\n' "\${name##*/}" "$value"; done >> /etc/msa/service.env`,
+        ]
+      : []),
+    ...Object.entries(secretArns).map(([key, arn]) => appendRead("/etc/msa/service.env", key, secretValueCommand(runtime.region, arn))),
     "umask 022",
     heredoc("/usr/local/bin/msa-run", runScript(plan.tracing ? HOST_COLLECTOR.network : undefined), "0755"),
     heredoc("/usr/local/bin/msa-registry", REGISTRY_SCRIPT, "0755"),
@@ -304,7 +324,7 @@ export function vmUserData(plan: LandingZonePlan, service: ServicePlan, runtime:
       heredoc("/etc/msa/filebeat.yml", hostShipperConfig(plan)),
       "umask 077",
       heredoc("/etc/msa/filebeat.env", envFile({ MSA_SERVICE: service.name, LOG_BUFFER_HOST: runtime.logBuffer.host, LOG_BUFFER_PORT: String(runtime.logBuffer.port) })),
-      `printf 'REDIS_PASSWORD=%s\\n' "$(aws secretsmanager get-secret-value --region '${runtime.region}' --secret-id '${runtime.logBuffer.secretArn}' --query SecretString --output text)" >> /etc/msa/filebeat.env`,
+      appendRead("/etc/msa/filebeat.env", "REDIS_PASSWORD", secretValueCommand(runtime.region, runtime.logBuffer.secretArn)),
       "umask 022",
       "install -d -m 0700 /var/lib/filebeat",
       heredoc("/etc/systemd/system/msa-filebeat.service", FILEBEAT_UNIT),
@@ -361,7 +381,7 @@ export function logstashHostUserData(plan: LandingZonePlan, runtime: LogstashHos
     heredoc("/etc/logstash/pipeline/logstash.conf", runtime.pipeline),
     "umask 077",
     heredoc("/etc/logstash/logstash.env", envFile({ LS_JAVA_OPTS: `-Xms${hosts.heapMiB}m -Xmx${hosts.heapMiB}m` })),
-    `printf 'REDIS_PASSWORD=%s\\n' "$(aws secretsmanager get-secret-value --region '${runtime.region}' --secret-id '${runtime.bufferSecretArn}' --query SecretString --output text)" >> /etc/logstash/logstash.env`,
+    appendRead("/etc/logstash/logstash.env", "REDIS_PASSWORD", secretValueCommand(runtime.region, runtime.bufferSecretArn)),
     "umask 022",
     heredoc("/etc/systemd/system/msa-logstash.service", LOGSTASH_UNIT),
     "systemctl daemon-reload",
@@ -463,7 +483,7 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
   set("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateEnabled", "true");
   set("aws:autoscaling:updatepolicy:rollingupdate", "RollingUpdateType", "Health");
   set("aws:autoscaling:updatepolicy:rollingupdate", "MaxBatchSize", "1");
-  set("aws:autoscaling:updatepolicy:rollingupdate", "MinInstancesInService", String(service.replicas.min));
+  set("aws:autoscaling:updatepolicy:rollingupdate", "MinInstancesInService", String(rollingMinInService(service.replicas)));
   set("aws:elasticbeanstalk:command", "DeploymentPolicy", prod ? "RollingWithAdditionalBatch" : "Rolling");
   set("aws:elasticbeanstalk:command", "BatchSizeType", "Fixed");
   set("aws:elasticbeanstalk:command", "BatchSize", "1");
@@ -488,8 +508,15 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
 
   const properties = "aws:elasticbeanstalk:application:environment";
   const secrets = "aws:elasticbeanstalk:application:environmentsecrets";
+  const forwarded = new Set(beanstalkAppVariables(plan, service, { logBuffer: runtime.logBuffer !== undefined, sessionStore: runtime.sessionStore !== undefined }));
+  const dropped = Object.keys(runtime.env).filter((key) => !forwarded.has(key));
+  if (dropped.length > 0) {
+    throw new Error(
+      `beanstalkOptionSettings ${service.name}: runtime.env has ${dropped.join(", ")}, which the bundle's compose file does not hand to the container. Fix: list ${dropped.length > 1 ? "them" : "it"} in beanstalkAppVariables, or drop ${dropped.length > 1 ? "them" : "it"} from env`,
+    );
+  }
   set(properties, "MSA_IMAGE", runtime.image);
-  for (const [key, value] of Object.entries({ ...hostedServiceEnvironment(service), ...runtime.env })) set(properties, key, value);
+  for (const [key, value] of Object.entries({ ...hostedServiceEnvironment(service), ...discoveryNamespaceEnvironment(plan), ...runtime.env })) set(properties, key, value);
   for (const [key] of configEntries(service)) set(secrets, key, required(runtime.configParameterArns, key, `configParameterArns`, service));
   for (const key of service.secrets) set(secrets, key, required(runtime.secretArns, key, "secretArns", service));
   if (runtime.sessionStore) {
@@ -508,22 +535,40 @@ export function beanstalkOptionSettings(plan: LandingZonePlan, service: ServiceP
   return settings;
 }
 
+/** What the environment runs beside the service: Filebeat with a log buffer, the session variables with a session store. */
+export interface BeanstalkBundleOptions {
+  readonly logBuffer: boolean;
+  readonly sessionStore?: boolean;
+}
+
 /**
- * The source bundle of a service's Beanstalk environment: a compose file running its image on
- * port 80 with exactly its own variables, Filebeat beside it when logs go to the buffer, and
- * extensions that log in to ECR before the pull, make the Auto Scaling group replace instances
- * the load balancer finds unhealthy, and add the service's gateway path rules.
+ * The environment properties a service's container gets, from the plan alone (a release rebuilds the
+ * same compose file): its own, its topics and queues, where its data is, its configuration and
+ * secrets, the session store, the tracer and the registry's namespace. Never the platform's own
+ * (`MSA_IMAGE`, Filebeat's buffer and token).
  */
-export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, options: { readonly logBuffer: boolean; readonly sessionStore?: boolean }): Record<string, string> {
-  const variables = [
+export function beanstalkAppVariables(plan: LandingZonePlan, service: ServicePlan, options: BeanstalkBundleOptions): string[] {
+  return [
     ...Object.keys(hostedServiceEnvironment(service)),
     ...service.publishes.map((event) => messagingEnvName("TOPIC", event)),
     ...subscriptionsOf(plan, service.name).map((s) => messagingEnvName("QUEUE", s.name)),
+    ...serviceDataEnvNames(plan, service),
     ...configEntries(service).map(([key]) => key),
     ...service.secrets,
     ...(options.sessionStore ? [PLATFORM_ENV.sessionStoreEndpoint, PLATFORM_ENV.sessionStoreTls, PLATFORM_ENV.sessionStorePassword] : []),
     ...(plan.tracing ? Object.keys(otelEnvironment(plan.tracing, service.name)) : []),
+    ...Object.keys(discoveryNamespaceEnvironment(plan)),
   ];
+}
+
+/**
+ * The source bundle of a service's Beanstalk environment: a compose file running its image on
+ * port 80 with exactly its own variables (`beanstalkAppVariables`), Filebeat beside it when logs go
+ * to the buffer, and extensions that log in to ECR before the pull, make the Auto Scaling group
+ * replace instances the load balancer finds unhealthy, and add the service's gateway path rules.
+ */
+export function beanstalkBundle(plan: LandingZonePlan, service: ServicePlan, options: BeanstalkBundleOptions): Record<string, string> {
+  const variables = beanstalkAppVariables(plan, service, options);
   const logging = { driver: "json-file", options: { "max-size": "10m", "max-file": "5" } };
   const services: Record<string, unknown> = {
     app: {
@@ -828,6 +873,18 @@ function heredoc(path: string, content: string, mode?: string): string {
   const marker = "MSA_EOF";
   if (content.split("\n").includes(marker)) throw new Error(`heredoc ${path}: the content holds the line ${marker}`);
   return [`cat > ${path} <<'${marker}'`, content, marker, ...(mode ? [`chmod ${mode} ${path}`] : [])].join("\n");
+}
+
+/**
+ * Appends `KEY=<what command prints>` to an env file. The value is assigned first: under `set -e` a
+ * failed read then stops the boot, where inside printf's arguments it would write an empty value.
+ */
+function appendRead(file: string, key: string, command: string, format = "%s"): string {
+  return `value="$(${command})"; printf '${key}=${format}\\n' "$value" >> ${file}`;
+}
+
+function secretValueCommand(region: string, secretArn: string): string {
+  return `aws secretsmanager get-secret-value --region '${region}' --secret-id '${secretArn}' --query SecretString --output text`;
 }
 
 function shellAssignments(values: Readonly<Record<string, string>>): string {

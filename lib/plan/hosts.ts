@@ -5,6 +5,7 @@
  */
 import type { Environment, LandingZoneSpec } from "../spec/types.js";
 import { configParameterPath } from "./config-store.js";
+import { DATA_ENV, sagaEnvName } from "./data.js";
 import { MAX_RULES_PER_LOAD_BALANCER } from "./load-balancers.js";
 import { physicalName } from "./naming.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
@@ -15,8 +16,8 @@ export interface DiscoveryPlan {
   /**
    * `private-dns` (iaas): instances register their IP and port, and a Route 53 private zone answers
    * `<service>.<namespace>` with the healthy ones. `http` (paas): the registry is queried through
-   * DiscoverInstances; each service registers its environment's URL, whose host the shared load
-   * balancer routes by.
+   * DiscoverInstances in the namespace each service gets as `SERVICE_DISCOVERY_NAMESPACE`; each
+   * service registers its environment's URL, whose host the shared load balancer routes by.
    */
   readonly kind: "private-dns" | "http";
   /** `<environment>.<name>.internal`. */
@@ -226,6 +227,40 @@ export function messagingEnvName(kind: "TOPIC" | "QUEUE", name: string): string 
 /** Non-secret variables every hosted service gets besides its configuration. */
 export function hostedServiceEnvironment(service: ServicePlan): Record<string, string> {
   return { SERVICE_NAME: service.name, PORT: String(service.port) };
+}
+
+/** Environment variable naming the Cloud Map HTTP namespace a paas service looks the others up in (DiscoverInstances). */
+export const DISCOVERY_NAMESPACE_ENV = "SERVICE_DISCOVERY_NAMESPACE";
+
+/** `SERVICE_DISCOVERY_NAMESPACE` on paas with discovery, where callers query the registry by namespace and service name; nothing otherwise. */
+export function discoveryNamespaceEnvironment(plan: Pick<LandingZonePlan, "hosts">): Record<string, string> {
+  const discovery = plan.hosts?.discovery;
+  return discovery?.kind === "http" ? { [DISCOVERY_NAMESPACE_ENV]: discovery.namespace } : {};
+}
+
+/**
+ * Names of the variables telling a service where its own data is (its database, read model, event
+ * store and saga command queues), as both engines' service data sets them.
+ */
+export function serviceDataEnvNames(plan: Pick<LandingZonePlan, "sagas">, service: ServicePlan): string[] {
+  const database = service.database;
+  const relational = [DATA_ENV.databaseEngine, DATA_ENV.databaseHost, DATA_ENV.databasePort, DATA_ENV.databaseName, DATA_ENV.databaseUser, DATA_ENV.databaseSecretArn];
+  return [
+    ...(database ? (database.port > 0 ? relational : [DATA_ENV.databaseEngine, DATA_ENV.tableName]) : []),
+    ...(service.readModel ? [DATA_ENV.readModelTable] : []),
+    ...(service.eventStore ? [DATA_ENV.eventStore] : []),
+    ...plan.sagas
+      .filter((saga) => saga.mode === "orchestration" && saga.commandQueues.some((q) => q.service === service.name))
+      .flatMap((saga) => [sagaEnvName(saga.name, "COMMAND_QUEUE_URL"), ...(saga.initiator === service.name ? [sagaEnvName(saga.name, "STATE_MACHINE_ARN")] : [])]),
+  ];
+}
+
+/**
+ * Instances a one-at-a-time rolling replacement keeps in service: `replicas.min`, but below
+ * `replicas.max`, since with min == max no instance could otherwise leave.
+ */
+export function rollingMinInService(replicas: { readonly min: number; readonly max: number }): number {
+  return Math.min(replicas.min, replicas.max - 1);
 }
 
 /** Lists the service's configuration: landing-zone values then its own, as the plan merged them. */

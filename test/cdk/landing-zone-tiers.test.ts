@@ -122,7 +122,9 @@ describe.each(["iaas", "paas"] as const)("LandingZone (examples/aws-%s) through 
         const userData = JSON.stringify(only(t, "AWS::EC2::LaunchTemplate")[1].Properties);
         expect(userData, service).toContain(`SESSION_STORE_ENDPOINT=",${JSON.stringify(ref("endpoint"))},":",${JSON.stringify(ref("port"))}`);
         expect(userData, service).toContain("SESSION_STORE_TLS=true");
-        expect(userData, service).toContain(`SESSION_STORE_PASSWORD=%s\\\\n' \\"$(aws secretsmanager get-secret-value --region 'ap-northeast-2' --secret-id '",${JSON.stringify(ref("auth-token-arn"))}`);
+        expect(userData, service).toContain(
+          `value=\\"$(aws secretsmanager get-secret-value --region 'ap-northeast-2' --secret-id '",${JSON.stringify(ref("auth-token-arn"))},"' --query SecretString --output text)\\"; printf 'SESSION_STORE_PASSWORD=%s\\\\n' \\"$value\\" >> /etc/msa/service.env`,
+        );
       } else {
         const [, environment] = only(t, "AWS::ElasticBeanstalk::Environment");
         expect(optionValue(environment, "aws:elasticbeanstalk:application:environment", "SESSION_STORE_ENDPOINT"), service).toEqual({ "Fn::Join": ["", [ref("endpoint"), ":", ref("port")]] });

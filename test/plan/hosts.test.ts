@@ -1,7 +1,23 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { PATH_LISTENER_OPTION, beanstalkBundle, beanstalkOptionSettings, hostedServiceStatements, hostShipperConfig, vmUserData, type BeanstalkRuntime } from "../../lib/plan/host-bootstrap.js";
+import {
+  PATH_LISTENER_OPTION,
+  beanstalkAppVariables,
+  beanstalkBundle,
+  beanstalkOptionSettings,
+  hostedServiceStatements,
+  hostShipperConfig,
+  logstashHostUserData,
+  vmUserData,
+  type BeanstalkRuntime,
+} from "../../lib/plan/host-bootstrap.js";
 import { BEANSTALK_ENVIRONMENT_METRICS, cloudWatchMonitors, hostedServiceNames, PlanError, planLandingZone } from "../../lib/plan/index.js";
+import { rollingMinInService } from "../../lib/plan/hosts.js";
+import { loadSpecFile } from "../../lib/spec/parse.js";
 import type { LandingZoneInput } from "../../lib/spec/index.js";
 
 const shop = (tier: "iaas" | "caas" | "paas", environment: "dev" | "prod" = "prod"): LandingZoneInput => ({
@@ -227,10 +243,165 @@ describe("Beanstalk environment", () => {
     const bundle = beanstalkBundle(plan, payments, { logBuffer: true });
     const compose = parse(bundle["docker-compose.yml"]!) as { services: Record<string, { ports?: string[]; environment: Record<string, string> }> };
     expect(compose.services["app"]!.ports).toEqual(["80:9090"]);
-    expect(Object.keys(compose.services["app"]!.environment).sort()).toEqual(["LOG_LEVEL", "PORT", "QUEUE_PAYMENTS_ORDER_PLACED_ARN", "SERVICE_NAME"]);
+    expect(Object.keys(compose.services["app"]!.environment).sort()).toEqual(["LOG_LEVEL", "PORT", "QUEUE_PAYMENTS_ORDER_PLACED_ARN", "SERVICE_DISCOVERY_NAMESPACE", "SERVICE_NAME"]);
     expect(compose.services["filebeat"]!.environment).toHaveProperty("REDIS_PASSWORD", "${REDIS_PASSWORD}");
     expect(Object.keys(beanstalkBundle(plan, payments, { logBuffer: false })).sort()).toEqual([".ebextensions/autoscaling.config", ".ebextensions/ecr-login.config", ".ebextensions/gateway-routes.config", "docker-compose.yml"]);
     expect(hostedServiceNames(plan, payments)).toMatchObject({ environment: "shop-prod-payments", discoveryService: "payments" });
+  });
+});
+
+describe("configuration reads on VMs", () => {
+  // Without landing-zone values, only orders has configuration of its own.
+  const plan = planLandingZone({ ...shop("iaas"), config: { values: {} } });
+  const [orders, payments] = [plan.services[0]!, plan.services[1]!];
+  const grants = { partition: "aws", region: "ap-northeast-2", account: "111111111111", secretArns: [], topicArns: [], queueArns: [], vm: true };
+  const runtime = { region: "ap-northeast-2", image: "registry/shop:1", env: {}, secretArns: {} };
+
+  it("reads no parameter path, and may read none, for a service without configuration", () => {
+    expect(payments.config).toEqual({});
+    expect(vmUserData(plan, payments, runtime)).not.toContain("get-parameters-by-path");
+    const actions = hostedServiceStatements(plan, payments, grants).flatMap((s) => s.actions);
+    expect(actions.filter((a) => a.startsWith("ssm:"))).toEqual([]);
+  });
+
+  it("reads its own path with a grant on exactly that path for a service with configuration", () => {
+    expect(vmUserData(plan, orders, runtime)).toContain("aws ssm get-parameters-by-path --region 'ap-northeast-2' --path '/msa/shop/prod/config/orders/' --recursive");
+    expect(hostedServiceStatements(plan, orders, grants).find((s) => s.sid === "ReadConfig")).toEqual({
+      sid: "ReadConfig",
+      actions: ["ssm:GetParameters", "ssm:GetParametersByPath"],
+      resources: ["arn:aws:ssm:ap-northeast-2:111111111111:parameter/msa/shop/prod/config/orders/*"],
+    });
+  });
+});
+
+describe("secret reads at boot", () => {
+  const plan = planLandingZone(shop("iaas"));
+  const orders = plan.services[0]!;
+  const script = vmUserData(plan, orders, {
+    region: "ap-northeast-2",
+    image: "registry/shop-orders:1",
+    releaseParameter: "/msa/shop/prod/release/orders",
+    env: {},
+    secretArns: { SIGNING_KEY: "arn:secret:signing" },
+    logBuffer: { host: "buffer", port: 6379, secretArn: "arn:secret:buffer" },
+    sessionStore: { endpoint: "sessions", port: 6379, authTokenSecretArn: "arn:secret:sessions" },
+  });
+  const reads = script.split("\n").filter((line) => line.startsWith('value="$(aws '));
+  /** Runs the script's reads under its own shell options, with an `aws` that prints `output` or fails, writing into a scratch directory. */
+  const runReads = (fragment: readonly string[], aws: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "msa-reads-"));
+    writeFileSync(join(dir, "aws"), `#!/bin/sh\n${aws}\n`, { mode: 0o755 });
+    const body = ["set -euo pipefail", ...fragment.map((line) => line.replaceAll(/\/etc\/(msa|logstash)\//g, `${dir}/`))].join("\n");
+    const run = spawnSync("bash", ["-c", body], { env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` }, encoding: "utf8" });
+    const file = (name: string) => {
+      try {
+        return readFileSync(join(dir, name), "utf8");
+      } catch {
+        return "";
+      }
+    };
+    return { status: run.status, file };
+  };
+
+  it("assigns every fetched secret and the released image before printing it", () => {
+    expect(reads.map((line) => line.match(/printf '(\w+)=/)?.[1])).toEqual(["IMAGE", "SIGNING_KEY", "SESSION_STORE_PASSWORD", "REDIS_PASSWORD"]);
+    expect(script).not.toMatch(/printf '[A-Z_]+=%[sq]\\n' "\$\(/);
+  });
+
+  it("stops the boot when a read fails, instead of starting the service with an empty value", () => {
+    const failed = runReads(reads, "exit 254");
+    expect(failed.status).not.toBe(0);
+    expect(failed.file("service.env")).not.toMatch(/SIGNING_KEY=/);
+    expect(failed.file("registry.env")).not.toMatch(/IMAGE=/);
+    const read = runReads(reads, "echo s3cret");
+    expect(read.status).toBe(0);
+    expect(read.file("service.env")).toContain("SIGNING_KEY=s3cret\n");
+    expect(read.file("filebeat.env")).toBe("REDIS_PASSWORD=s3cret\n");
+  });
+
+  it("stops a Logstash host's boot the same way when the buffer token cannot be read", () => {
+    const logstash = logstashHostUserData(plan, { region: "ap-northeast-2", pipeline: "input {}", bufferSecretArn: "arn:secret:buffer", bootLogGroup: "/boot" });
+    const lines = logstash.split("\n").filter((line) => line.startsWith('value="$(aws '));
+    expect(lines).toHaveLength(1);
+    expect(runReads(lines, "exit 254").status).not.toBe(0);
+    expect(runReads(lines, "echo s3cret").file("logstash.env")).toBe("REDIS_PASSWORD=s3cret\n");
+  });
+});
+
+describe("what a Beanstalk container is handed", () => {
+  const shopSpec = loadSpecFile("examples/shop/landing-zone.yaml");
+  const onPaas = { ...shopSpec, tier: "paas" as const, mesh: { ...shopSpec.mesh, kind: "none" as const } };
+  const plan = planLandingZone(onPaas);
+  const orders = plan.services.find((s) => s.name === "orders")!;
+  const runtime: BeanstalkRuntime = {
+    vpcId: "vpc-1",
+    privateSubnetIds: "subnet-a",
+    sharedLoadBalancerArn: "arn:lb",
+    pathListenerArn: "arn:lb/paths",
+    loadBalancerSecurityGroupId: "sg-lb",
+    workloadSecurityGroupId: "sg-workload",
+    instanceProfileName: "profile",
+    serviceRoleArn: "arn:role",
+    image: "registry/shop-orders:1",
+    env: {},
+    secretArns: { SIGNING_KEY: "arn:secret:signing" },
+    configParameterArns: { ORDER_TIMEOUT_SECONDS: "arn:parameter/timeout" },
+  };
+
+  it("forwards where the service's database and saga are, the names both engines' service data set", () => {
+    const compose = parse(beanstalkBundle(plan, orders, { logBuffer: true, sessionStore: true })["docker-compose.yml"]!) as { services: Record<string, { environment: Record<string, string> }> };
+    const app = compose.services["app"]!.environment;
+    for (const name of ["DATABASE_ENGINE", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "DATABASE_SECRET_ARN", "SAGA_PLACE_ORDER_COMMAND_QUEUE_URL", "SAGA_PLACE_ORDER_STATE_MACHINE_ARN"]) {
+      expect(app[name], name).toBe(`\${${name}}`);
+    }
+    // Filebeat's token and the platform's image stay out of the service's container.
+    expect(Object.keys(app)).not.toContain("REDIS_PASSWORD");
+    expect(Object.keys(app)).not.toContain("MSA_IMAGE");
+    const payments = plan.services.find((s) => s.name === "payments")!;
+    expect(beanstalkAppVariables(plan, payments, { logBuffer: false })).toEqual(expect.arrayContaining(["EVENT_STORE", "SAGA_PLACE_ORDER_COMMAND_QUEUE_URL"]));
+    expect(beanstalkAppVariables(plan, payments, { logBuffer: false })).not.toContain("SAGA_PLACE_ORDER_STATE_MACHINE_ARN");
+    const history = plan.services.find((s) => s.name === "order-history")!;
+    expect(beanstalkAppVariables(plan, history, { logBuffer: false })).toContain("READ_MODEL_TABLE");
+    const inventory = plan.services.find((s) => s.name === "inventory")!;
+    expect(beanstalkAppVariables(plan, inventory, { logBuffer: false })).toEqual(expect.arrayContaining(["DATABASE_ENGINE", "TABLE_NAME"]));
+  });
+
+  it("sets no environment property the compose file would leave behind", () => {
+    const env = { DATABASE_HOST: "db.internal", SAGA_PLACE_ORDER_STATE_MACHINE_ARN: "arn:states" };
+    const settings = beanstalkOptionSettings(plan, orders, { ...runtime, env });
+    const forwarded = new Set(beanstalkAppVariables(plan, orders, { logBuffer: false }));
+    const properties = settings.filter((s) => s.namespace.startsWith("aws:elasticbeanstalk:application:environment")).map((s) => s.optionName);
+    expect(properties.filter((name) => !forwarded.has(name))).toEqual(["MSA_IMAGE"]);
+    expect(() => beanstalkOptionSettings(plan, orders, { ...runtime, env: { ...env, UNLISTED: "x" } })).toThrow(/orders: runtime\.env has UNLISTED, which the bundle's compose file does not hand to the container\. Fix/);
+  });
+
+  it("names the registry's namespace and lets the instance role look services up only there", () => {
+    const settings = beanstalkOptionSettings(plan, orders, runtime);
+    expect(settings.find((s) => s.optionName === "SERVICE_DISCOVERY_NAMESPACE")).toEqual({ namespace: "aws:elasticbeanstalk:application:environment", optionName: "SERVICE_DISCOVERY_NAMESPACE", value: "prod.shop.internal" });
+    expect(beanstalkAppVariables(plan, orders, { logBuffer: false })).toContain("SERVICE_DISCOVERY_NAMESPACE");
+    const grants = { partition: "aws", region: "ap-northeast-2", account: "111111111111", secretArns: [], topicArns: [], queueArns: [] };
+    expect(hostedServiceStatements(plan, orders, grants).find((s) => s.sid === "Discover")).toEqual({
+      sid: "Discover",
+      actions: ["servicediscovery:DiscoverInstances"],
+      resources: ["*"],
+      condition: { StringEquals: { "servicediscovery:NamespaceName": "prod.shop.internal" } },
+    });
+    // VMs resolve each other through the namespace's DNS; without discovery there is nothing to name or query.
+    const iaas = planLandingZone(shop("iaas"));
+    expect(hostedServiceStatements(iaas, iaas.services[0]!, { ...grants, vm: true }).map((s) => s.sid)).not.toContain("Discover");
+    const hidden = planLandingZone({ ...onPaas, discovery: { ...onPaas.discovery, enabled: false } });
+    const alone = hidden.services.find((s) => s.name === "orders")!;
+    expect(hostedServiceStatements(hidden, alone, grants).map((s) => s.sid)).not.toContain("Discover");
+    expect(beanstalkAppVariables(hidden, alone, { logBuffer: false })).not.toContain("SERVICE_DISCOVERY_NAMESPACE");
+  });
+
+  it("keeps an instance in service during a rolling update only while one can still leave, even when min equals max", () => {
+    expect([rollingMinInService({ min: 2, max: 5 }), rollingMinInService({ min: 2, max: 2 }), rollingMinInService({ min: 1, max: 1 })]).toEqual([2, 1, 0]);
+    const fixed = planLandingZone({ ...onPaas, services: onPaas.services.map((s) => ({ ...s, replicas: { min: 2, max: 2 } })) });
+    const settings = beanstalkOptionSettings(fixed, fixed.services.find((s) => s.name === "orders")!, runtime);
+    const value = (namespace: string, name: string) => settings.find((s) => s.namespace === namespace && s.optionName === name)?.value;
+    expect(value("aws:autoscaling:asg", "MaxSize")).toBe("2");
+    expect(value("aws:autoscaling:updatepolicy:rollingupdate", "MinInstancesInService")).toBe("1");
   });
 });
 
@@ -249,7 +420,7 @@ describe("the session store on hosts", () => {
     const runtime = { region: "ap-northeast-2", image: "registry/shop-orders:1", env: {}, secretArns: {}, sessionStore: session };
     const script = vmUserData(plan, plan.services[1]!, runtime);
     expect(script).toContain("SESSION_STORE_ENDPOINT=master.sessions.cache.amazonaws.com:6379\nSESSION_STORE_TLS=true");
-    expect(script).toContain(`printf 'SESSION_STORE_PASSWORD=%s\\n' "$(aws secretsmanager get-secret-value --region 'ap-northeast-2' --secret-id '${session.authTokenSecretArn}' --query SecretString --output text)" >> /etc/msa/service.env`);
+    expect(script).toContain(`value="$(aws secretsmanager get-secret-value --region 'ap-northeast-2' --secret-id '${session.authTokenSecretArn}' --query SecretString --output text)"; printf 'SESSION_STORE_PASSWORD=%s\\n' "$value" >> /etc/msa/service.env`);
     const { sessionStore: _, ...withoutSessions } = runtime;
     expect(vmUserData(plan, plan.services[1]!, withoutSessions)).not.toContain("SESSION_STORE");
   });

@@ -48,7 +48,8 @@ export interface PaasLoadBalancer {
  * solution stack of `plan.paas.platform`) in private subnets on the gateway's shared internal load
  * balancer, its image, configuration (Parameter Store) and secrets (Secrets Manager) fed in as
  * environment properties; enhanced health, managed platform updates, logs streamed to CloudWatch and
- * Filebeat into the log buffer beside the service; its URL registered in Cloud Map.
+ * Filebeat into the log buffer beside the service; its URL registered in Cloud Map, where it looks the
+ * others up (DiscoverInstances in `SERVICE_DISCOVERY_NAMESPACE` only).
  *
  * With `plan.tracing`, the compose file runs an OpenTelemetry collector beside the app, writing to X-Ray.
  *

@@ -16,6 +16,8 @@ const UNSCOPED_ACTIONS = [
   // Vended log delivery (Step Functions, API Gateway execution logs) is configured account-wide.
   /^logs:(CreateLogDelivery|DeleteLogDelivery|GetLogDelivery|UpdateLogDelivery|PutResourcePolicy)$/,
   /^sts:GetCallerIdentity$/,
+  // Cloud Map lookups have no resource type; the landing zone narrows them by the namespace-name condition.
+  /^servicediscovery:DiscoverInstances$/,
 ];
 
 interface Statement {

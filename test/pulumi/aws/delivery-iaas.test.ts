@@ -79,7 +79,7 @@ describe("ServiceDelivery on iaas (Pulumi, native, prod)", () => {
     for (const service of SERVICES) {
       const script = Buffer.from(single(resources, "aws:ec2/launchTemplate:LaunchTemplate", `shop-${service}-instances`).inputs["userData"] as string, "base64").toString("utf8");
       expect(script).toContain(`IMAGE='${RELEASED}'`);
-      expect(script).toContain(`--name '/msa/shop/prod/delivery/${service}/image' --query Parameter.Value --output text)" >> /etc/msa/registry.env`);
+      expect(script).toContain(`--name '/msa/shop/prod/delivery/${service}/image' --query Parameter.Value --output text)"; printf 'IMAGE=%q\\n' "$value" >> /etc/msa/registry.env`);
       const policy = single(resources, "aws:iam/rolePolicy:RolePolicy", `shop-${service}-service`);
       expect(statements(policy).filter((s) => s.Sid === "ReadRelease")).toEqual([
         { Sid: "ReadRelease", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [`arn:aws:ssm:${MOCK_REGION}:${MOCK_ACCOUNT}:parameter/msa/shop/prod/delivery/${service}/image`] },

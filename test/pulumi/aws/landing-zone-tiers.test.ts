@@ -93,7 +93,7 @@ describe("the Pulumi program on examples/aws-iaas", () => {
     const secret = single(resources, "aws:secretsmanager/secret:Secret", "shop-orders-config-signing-key");
     const script = Buffer.from(single(resources, "aws:ec2/launchTemplate:LaunchTemplate", "shop-orders-instances").inputs["userData"] as string, "base64").toString("utf8");
     expect(script).toContain("--path '/msa/shop/prod/config/orders/'");
-    expect(script).toContain(`printf 'SIGNING_KEY=%s\\n' "$(aws secretsmanager get-secret-value --region 'us-east-1' --secret-id '${String(secret.outputs["arn"])}'`);
+    expect(script).toContain(`value="$(aws secretsmanager get-secret-value --region 'us-east-1' --secret-id '${String(secret.outputs["arn"])}' --query SecretString --output text)"; printf 'SIGNING_KEY=%s\\n' "$value" >> /etc/msa/service.env`);
     expect(script).not.toContain(String(single(resources, "random:index/randomPassword:RandomPassword", "shop-orders-config-signing-key").outputs["result"]));
     const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-service"), "policy") as { Statement: { Sid: string; Action: string[]; Resource: string[] }[] };
     expect(policy.Statement.find((s) => s.Sid === "ReadConfig")).toMatchObject({ Action: ["ssm:GetParameters", "ssm:GetParametersByPath"], Resource: ["arn:aws:ssm:us-east-1:123456789012:parameter/msa/shop/prod/config/orders/*"] });
@@ -106,7 +106,7 @@ describe("the Pulumi program on examples/aws-iaas", () => {
       const script = Buffer.from(single(resources, "aws:ec2/launchTemplate:LaunchTemplate", `shop-${service}-instances`).inputs["userData"] as string, "base64").toString("utf8");
       expect(script, service).toContain(`SESSION_STORE_ENDPOINT=${endpoint}:6379`);
       expect(script, service).toContain("SESSION_STORE_TLS=true");
-      expect(script, service).toContain(`printf 'SESSION_STORE_PASSWORD=%s\\n' "$(aws secretsmanager get-secret-value --region 'us-east-1' --secret-id '${String(token)}'`);
+      expect(script, service).toContain(`value="$(aws secretsmanager get-secret-value --region 'us-east-1' --secret-id '${String(token)}' --query SecretString --output text)"; printf 'SESSION_STORE_PASSWORD=%s\\n' "$value" >> /etc/msa/service.env`);
       const policy = jsonInput(single(resources, "aws:iam/rolePolicy:RolePolicy", `shop-${service}-service`), "policy") as { Statement: { Sid: string; Resource: string[] }[] };
       expect(policy.Statement.find((s) => s.Sid === "ReadSecrets")!.Resource, service).toContain(token);
     }
