@@ -141,7 +141,8 @@ export function vmCloudInit(plan: LandingZonePlan, service: ServicePlan, options
         ]
       : []),
     ...(Object.keys(options.secrets ?? {}).length > 0 ? [`vault=${token("https://vault.azure.net")}`] : []),
-    ...Object.entries(options.secrets ?? {}).map(([key, uri]) => `printf '%s=%s\\n' ${key} "$(curl -sf -H "Authorization: Bearer $vault" "${uri}?api-version=7.4" | jq -r .value)" >> "$out"`),
+    // Each read is checked before it is written, so a failed read stops the start under set -e instead of writing an empty secret.
+    ...Object.entries(options.secrets ?? {}).flatMap(([key, uri]) => [...keyVaultRead(uri), `printf '%s=%s\\n' ${key} "$value" >> "$out"`]),
     `mv "$out" ${runtimeEnv}`,
     "",
   ].join("\n");
@@ -237,7 +238,8 @@ function shipperFiles(plan: LandingZonePlan, service: ServicePlan, buffer: VmLog
     "umask 077",
     "mkdir -p /run/msa",
     `vault=${vaultToken}`,
-    `printf 'REDIS_PASSWORD=%s\\n' "$(curl -sf -H "Authorization: Bearer $vault" "${buffer.passwordSecretUri}?api-version=7.4" | jq -r .value)" > ${secrets}.new`,
+    ...keyVaultRead(buffer.passwordSecretUri),
+    `printf 'REDIS_PASSWORD=%s\\n' "$value" > ${secrets}.new`,
     `mv ${secrets}.new ${secrets}`,
     "",
   ].join("\n");
@@ -266,4 +268,13 @@ function shipperFiles(plan: LandingZonePlan, service: ServicePlan, buffer: VmLog
     { path: `${etc}/fetch-secrets`, permissions: "0700", content: fetch },
     { path: `/etc/systemd/system/${VM_SHIPPER_UNIT}.service`, permissions: "0644", content: systemd },
   ];
+}
+
+/**
+ * Reads a Key Vault secret into `$value`, each step its own command so `set -e` stops on it: `jq -e`
+ * fails on a null value, and the test fails on no value at all (sh has no pipefail, and jq 1.6 takes
+ * empty input for success).
+ */
+function keyVaultRead(secretUri: string): string[] {
+  return [`value="$(curl -sf -H "Authorization: Bearer $vault" "${secretUri}?api-version=7.4" | jq -er .value)"`, `[ -n "$value" ]`];
 }

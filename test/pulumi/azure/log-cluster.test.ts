@@ -1,4 +1,7 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { FILEBEAT_IMAGE } from "../../../lib/kubernetes/log-pipeline.js";
@@ -102,6 +105,29 @@ describe("Azure IaaS with ELK: a logging cluster of its own and Filebeat on ever
       expect(config.runcmd).toContainEqual(["systemctl", "enable", "--now", "msa-filebeat.service"]);
       expect(JSON.stringify(scaleSet.inputs)).not.toContain(password);
     }
+  });
+
+  it("stops Filebeat's start when the buffer password cannot be read, instead of writing an empty one", () => {
+    const config = cloudConfig(byType(resources, "azure-native:compute:VirtualMachineScaleSet")[0]!);
+    const dir = mkdtempSync(join(tmpdir(), "msa-azure-reads-"));
+    const script = file(config, "/etc/msa/msa-filebeat/fetch-secrets")!.replaceAll("/run/msa", dir);
+    /** Runs the script as the VM does (sh), with a `curl` that prints `output` or fails and the real jq. */
+    const run = (curl: string) => {
+      writeFileSync(join(dir, "curl"), `#!/bin/sh\n${curl}\n`, { mode: 0o755 });
+      const result = spawnSync("sh", ["-c", script], { env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` }, encoding: "utf8" });
+      let written = "";
+      try {
+        written = readFileSync(join(dir, "msa-filebeat.env"), "utf8");
+      } catch {
+        written = "";
+      }
+      return { status: result.status, written };
+    };
+    const failed = run("exit 22");
+    expect(failed.status).not.toBe(0);
+    expect(failed.written).toBe("");
+    expect(run(`echo '{"access_token":"t","value":null}'`).status).not.toBe(0);
+    expect(run(`echo '{"access_token":"t","value":"s3cret"}'`)).toEqual({ status: 0, written: "REDIS_PASSWORD=s3cret\n" });
   });
 
   it("refuses a password that is no Key Vault secret URI", () => {
