@@ -125,8 +125,9 @@ export interface KubernetesPlatformAttributes {
 
 /**
  * An EKS cluster ready for microservices: envelope-encrypted secrets, all control-plane logs, a
- * managed AL2023 node group in private subnets, EKS Pod Identity, the AWS Load Balancer Controller
- * (for TargetGroupBindings), one ECR repository per service and the workloads namespace.
+ * managed AL2023 node group in private subnets (IMDSv2 only, encrypted disks), the VPC CNI enforcing
+ * NetworkPolicies, EKS Pod Identity, the AWS Load Balancer Controller (for TargetGroupBindings), one
+ * ECR repository per service and the workloads namespace.
  *
  * Cost: the EKS control plane is billed hourly, plus the nodes.
  *
@@ -153,6 +154,10 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
   readonly secretsEncryptionKey: kms.IKey;
   readonly kubectlProvider: eks.IKubectlProvider;
   readonly podIdentityAgent: eks.IAddon;
+  /** The managed VPC CNI, enforcing the NetworkPolicies the landing zone applies. */
+  readonly vpcCni: eks.Addon;
+  /** The nodes' launch template: IMDSv2 only, one hop, encrypted gp3 root volume. */
+  readonly nodeLaunchTemplate: ec2.LaunchTemplate;
   /** The AWS Load Balancer Controller release. */
   readonly loadBalancerController: eks.HelmChart;
   private readonly applier: ManifestApplier;
@@ -201,6 +206,26 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
     this.workloadSecurityGroup = this.cluster.clusterSecurityGroup;
     this.podIdentityAgent = this.cluster.eksPodIdentityAgent!;
 
+    // Without the managed add-on's network policy agent, the cluster's NetworkPolicies are accepted but never enforced.
+    this.vpcCni = new eks.Addon(this, "VpcCni", {
+      cluster: this.cluster,
+      addonName: "vpc-cni",
+      configurationValues: { enableNetworkPolicy: "true" },
+      // Removing the add-on must not remove aws-node, the pods' network.
+      preserveOnDelete: true,
+    });
+    // Every cluster starts with a self-managed aws-node; EKS takes it over only with OVERWRITE.
+    (this.vpcCni.node.defaultChild as eks.CfnAddon).resolveConflicts = "OVERWRITE";
+
+    this.nodeLaunchTemplate = new ec2.LaunchTemplate(this, "NodeLaunchTemplate", {
+      // Pods get AWS credentials from Pod Identity, so one hop keeps them away from the node's instance role.
+      httpEndpoint: true,
+      httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
+      httpPutResponseHopLimit: 1,
+      blockDevices: [
+        { deviceName: "/dev/xvda", volume: ec2.BlockDeviceVolume.ebs(props.nodeDiskGiB ?? 50, { volumeType: ec2.EbsDeviceVolumeType.GP3, encrypted: true, deleteOnTermination: true }) },
+      ],
+    });
     const instanceType = new ec2.InstanceType(props.nodeInstanceType ?? "m6i.large");
     this.nodegroup = this.cluster.addNodegroupCapacity("Nodes", {
       instanceTypes: [instanceType],
@@ -209,8 +234,11 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
       minSize: minNodes,
       desiredSize: desiredNodes,
       maxSize: maxNodes,
-      diskSize: props.nodeDiskGiB ?? 50,
+      // The disk size is the launch template's root volume (EKS rejects diskSize beside a launch template).
+      launchTemplateSpec: { id: this.nodeLaunchTemplate.launchTemplateId!, version: this.nodeLaunchTemplate.latestVersionNumber },
     });
+    // Nodes join with network policy enforcement on, so no workload pod ever runs unenforced.
+    this.nodegroup.node.addDependency(this.vpcCni);
     if (this.cluster.role) acknowledgeAwsManagedPolicies(this.cluster.role, "The EKS cluster role");
     acknowledgeAwsManagedPolicies(this.nodegroup.role, "The node group role");
 
@@ -276,7 +304,7 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
             : "AWS's published policy of the AWS Load Balancer Controller, kept verbatim: it names load balancers, listeners, rules and target groups itself, and may change only those with its cluster tag.",
       });
     }
-    return new eks.HelmChart(this, "LoadBalancerController", {
+    const chart = new eks.HelmChart(this, "LoadBalancerController", {
       cluster: this.cluster,
       chart: LOAD_BALANCER_CONTROLLER.chart,
       repository: LOAD_BALANCER_CONTROLLER.repository,
@@ -287,11 +315,14 @@ export class KubernetesPlatform extends Construct implements IKubernetesTarget {
       values: {
         clusterName: this.cluster.clusterName,
         serviceAccount: { create: false, name: identity.serviceAccountName },
-        // Given explicitly: pods cannot always reach instance metadata (IMDSv2 hop limit).
+        // Given explicitly: the nodes' hop limit of 1 keeps pods from instance metadata.
         region: Stack.of(this).region,
         vpcId: vpc.vpcId,
       },
     });
+    // Pod Identity injects credentials only into pods created after the association exists; the chart uses the ServiceAccount made beside it.
+    chart.node.addDependency(identity.role.node.scope ?? identity.role);
+    return chart;
   }
 }
 

@@ -8,6 +8,7 @@ import type { ManifestObject } from "../kubernetes/types.js";
 import { PLATFORM_ENV, serviceWorkload } from "../kubernetes/workload.js";
 import { serviceConfigOf } from "../plan/config-store.js";
 import { directPublishes } from "../plan/data.js";
+import { messagingEnvName } from "../plan/hosts.js";
 import { eventSource, QUEUE_CONSUME_ACTIONS, SERVICE_TAG_KEY } from "../plan/messaging.js";
 import { serviceNamed, subscriptionsOf } from "../plan/lookup.js";
 import { pascalCase } from "../plan/naming.js";
@@ -222,18 +223,18 @@ export class ServiceWorkload extends Construct {
       for (const event of publishes) {
         if (props.broker) {
           props.broker.grantPublish(event, this.role);
-          env[envName("TOPIC", event)] = props.broker.topic(event).topicArn;
+          env[messagingEnvName("TOPIC", event)] = props.broker.topic(event).topicArn;
         } else if (arns) {
           const topicArn = required(arns.topicArns, event, `messagingArns.topicArns["${event}"]`, service.name);
           this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [topicArn] }));
-          env[envName("TOPIC", event)] = topicArn;
+          env[messagingEnvName("TOPIC", event)] = topicArn;
         }
       }
     }
     for (const subscription of this.subscriptions) {
       if (props.broker) {
         props.broker.grantConsume(subscription.name, this.role);
-        env[envName("QUEUE", subscription.name)] = props.broker.queue(subscription.name).queueArn;
+        env[messagingEnvName("QUEUE", subscription.name)] = props.broker.queue(subscription.name).queueArn;
       } else if (arns) {
         const queueArn = required(arns.queueArns, subscription.name, `messagingArns.queueArns["${subscription.name}"]`, service.name);
         this.role.addToPrincipalPolicy(
@@ -242,7 +243,7 @@ export class ServiceWorkload extends Construct {
             resources: [queueArn],
           }),
         );
-        env[envName("QUEUE", subscription.name)] = queueArn;
+        env[messagingEnvName("QUEUE", subscription.name)] = queueArn;
       }
     }
     if (arns?.encryptionKeyArn && Object.keys(env).length > 0) {
@@ -251,11 +252,6 @@ export class ServiceWorkload extends Construct {
     }
     return env;
   }
-}
-
-/** `TOPIC_ORDER_PLACED_ARN`, `QUEUE_PAYMENTS_ORDER_PLACED_ARN`. */
-function envName(kind: "TOPIC" | "QUEUE", name: string): string {
-  return `${kind}_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_ARN`;
 }
 
 function required(values: Readonly<Record<string, string>>, key: string, prop: string, service: string): string {

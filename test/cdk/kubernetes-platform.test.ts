@@ -80,10 +80,29 @@ describe("KubernetesPlatform", () => {
       Subnets: privateSubnets,
       AmiType: "AL2023_x86_64_STANDARD",
       InstanceTypes: ["m6i.large"],
-      DiskSize: 80,
       ScalingConfig: { MinSize: 2, DesiredSize: 3, MaxSize: 6 },
     });
     expect(resourcesOfType(template, "AWS::EKS::Nodegroup")).toHaveLength(1);
+  });
+
+  it("launches nodes with IMDSv2 only, one hop (pods cannot reach the node role) and an encrypted gp3 root volume of the props' size", () => {
+    const [[templateId, launchTemplate]] = resourcesOfType(template, "AWS::EC2::LaunchTemplate") as [[string, { Properties: { LaunchTemplateData: Record<string, unknown> } }]];
+    expect(launchTemplate.Properties.LaunchTemplateData).toMatchObject({
+      MetadataOptions: { HttpEndpoint: "enabled", HttpTokens: "required", HttpPutResponseHopLimit: 1 },
+      BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { VolumeSize: 80, VolumeType: "gp3", Encrypted: true, DeleteOnTermination: true } }],
+    });
+    const [[, nodegroup]] = resourcesOfType(template, "AWS::EKS::Nodegroup");
+    // EKS rejects a node group's disk size beside a launch template: the size is the template's.
+    expect(nodegroup.Properties.DiskSize).toBeUndefined();
+    expect(nodegroup.Properties.LaunchTemplate).toEqual({ Id: { Ref: templateId }, Version: { "Fn::GetAtt": [templateId, "LatestVersionNumber"] } });
+  });
+
+  it("enforces NetworkPolicies with the managed VPC CNI, taken over from the self-managed aws-node before any node joins", () => {
+    const [[cniId, cni]] = resourcesOfType(template, "AWS::EKS::Addon").filter(([, r]) => r.Properties.AddonName === "vpc-cni");
+    expect(JSON.parse(cni.Properties.ConfigurationValues as string)).toEqual({ enableNetworkPolicy: "true" });
+    expect(cni.Properties).toMatchObject({ ResolveConflicts: "OVERWRITE", PreserveOnDelete: true });
+    const [[, nodegroup]] = resourcesOfType(template, "AWS::EKS::Nodegroup");
+    expect(nodegroup.DependsOn).toContain(cniId);
   });
 
   it("creates one scanned, immutable, KMS-encrypted ECR repository per service keeping the last 30 images", () => {
@@ -106,6 +125,11 @@ describe("KubernetesPlatform", () => {
     expect(controller.Properties).toMatchObject({ Version: "3.2.2", Namespace: "kube-system", Repository: "https://aws.github.io/eks-charts" });
     expect(JSON.stringify(controller.Properties.Values)).toContain('\\"serviceAccount\\":{\\"create\\":false,\\"name\\":\\"aws-load-balancer-controller\\"}');
     template.hasResourceProperties("AWS::EKS::PodIdentityAssociation", { Namespace: "kube-system", ServiceAccount: "aws-load-balancer-controller" });
+    // Pod Identity injects credentials only into pods created after the association; the chart uses the ServiceAccount made beside it.
+    const identityParts = (type: string) => resourcesOfType(template, type).filter(([id]) => id.startsWith("PlatformLoadBalancerControllerIdentity")).map(([id]) => id);
+    const [association] = identityParts("AWS::EKS::PodIdentityAssociation");
+    const [serviceAccount] = identityParts("Custom::AWSCDK-EKS-KubernetesResource");
+    expect(controller.DependsOn).toEqual(expect.arrayContaining([association, serviceAccount]));
     const policies = JSON.stringify(template.findResources("AWS::IAM::Policy"));
     expect(policies).toContain("elasticloadbalancing:RegisterTargets");
     expect(policies).toContain("arn:");

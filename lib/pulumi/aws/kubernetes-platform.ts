@@ -68,6 +68,8 @@ export interface KubernetesPlatformNodes {
   readonly controlPlaneLogGroup: aws.cloudwatch.LogGroup;
   readonly launchTemplate: aws.ec2.LaunchTemplate;
   readonly nodeGroup: aws.eks.NodeGroup;
+  /** The managed VPC CNI, enforcing NetworkPolicies. */
+  readonly vpcCni: aws.eks.Addon;
   readonly podIdentityAgent: aws.eks.Addon;
   readonly repositories: Readonly<Record<string, aws.ecr.Repository>>;
   readonly loadBalancerControllerRole: aws.iam.Role;
@@ -79,8 +81,9 @@ export interface KubernetesPlatformNodes {
 
 /**
  * An EKS cluster for the services: encrypted secrets, all control-plane logs, API access entries,
- * a managed AL2023 node group in private subnets (IMDSv2 only, encrypted disks), Pod Identity,
- * an ECR repository per service, the AWS Load Balancer Controller and the given add-ons.
+ * a managed AL2023 node group in private subnets (IMDSv2 only, encrypted disks), the VPC CNI
+ * enforcing NetworkPolicies, Pod Identity, an ECR repository per service, the AWS Load Balancer
+ * Controller and the given add-ons.
  *
  * Cost: the EKS control plane is billed hourly even when idle, plus the nodes.
  *
@@ -177,6 +180,23 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     args.transform?.launchTemplate?.(launchTemplateArgs);
     const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-nodes`, launchTemplateArgs, parent);
 
+    // Without the managed add-on's network policy agent, the cluster's NetworkPolicies are accepted but never enforced.
+    const vpcCni = new aws.eks.Addon(
+      `${name}-vpc-cni`,
+      {
+        clusterName: cluster.name,
+        addonName: "vpc-cni",
+        configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
+        // Every cluster starts with a self-managed aws-node; EKS takes it over only with OVERWRITE.
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+        // Removing the add-on must not remove aws-node, the pods' network.
+        preserve: true,
+        tags,
+      },
+      parent,
+    );
+
     const nodeGroupArgs: aws.eks.NodeGroupArgs = {
       clusterName: cluster.name,
       nodeRoleArn: nodeRole.arn,
@@ -190,7 +210,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     };
     args.transform?.nodeGroup?.(nodeGroupArgs);
     // An autoscaler owns the desired size once the group exists.
-    const nodeGroup = new aws.eks.NodeGroup(`${name}-nodes`, nodeGroupArgs, { parent: this, dependsOn: nodePolicyAttachments, ignoreChanges: ["scalingConfig.desiredSize"] });
+    // Nodes join with network policy enforcement on, so no workload pod ever runs unenforced.
+    const nodeGroup = new aws.eks.NodeGroup(`${name}-nodes`, nodeGroupArgs, { parent: this, dependsOn: [...nodePolicyAttachments, vpcCni], ignoreChanges: ["scalingConfig.desiredSize"] });
 
     const podIdentityAgent = new aws.eks.Addon(
       `${name}-pod-identity-agent`,
@@ -243,7 +264,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     this.repositoryUrls = pulumi.all(Object.fromEntries(Object.entries(repositories).map(([repositoryName, r]) => [repositoryName, r.repositoryUrl])));
     this.workloadSecurityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
     this.provider = provider;
-    this.ready = [nodeGroup, podIdentityAgent, ...loadBalancerController, ...Object.values(addOns).flat()];
+    this.ready = [vpcCni, nodeGroup, podIdentityAgent, ...loadBalancerController, ...Object.values(addOns).flat()];
     this.nodes = {
       cluster,
       clusterRole,
@@ -253,6 +274,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
       controlPlaneLogGroup,
       launchTemplate,
       nodeGroup,
+      vpcCni,
       podIdentityAgent,
       repositories,
       loadBalancerControllerRole: controllerRole,

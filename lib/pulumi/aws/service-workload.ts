@@ -9,7 +9,9 @@ import type { ManifestObject } from "../../kubernetes/types.js";
 import { PLATFORM_ENV, serviceWorkload } from "../../kubernetes/workload.js";
 import { serviceConfigOf } from "../../plan/config-store.js";
 import { directPublishes } from "../../plan/data.js";
-import { SERVICE_TAG_KEY } from "../../plan/messaging.js";
+import { messagingEnvName } from "../../plan/hosts.js";
+import { subscriptionsOf } from "../../plan/lookup.js";
+import { eventSource, SERVICE_TAG_KEY } from "../../plan/messaging.js";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import { applyManifests } from "../kubernetes/add-on.js";
 import { ConfigStore } from "./config-store.js";
@@ -18,10 +20,19 @@ import { allowPolicyDocument, mergePolicyDocuments } from "./policy-document.js"
 
 /**
  * What a service needs from the event bus: the IAM policy for one service (publishing only `publishes`
- * when given), or undefined when it neither publishes nor consumes.
+ * when given), or undefined when it neither publishes nor consumes; and the ARNs its pods are told.
  */
 export interface ServiceMessaging {
   servicePolicyDocument(service: string, publishes?: readonly string[]): pulumi.Output<string> | undefined;
+  /** Event → topic ARN. */
+  readonly topicArns: pulumi.Output<Record<string, string>>;
+  /** Subscription name (`<subscriber>_<event>`) → queue ARN. */
+  readonly queueArns: pulumi.Output<Record<string, string>>;
+  /**
+   * The EventBridge bus services put their events on, as detail-type `<event>` and source `<zone>.<service>`.
+   * @default - SNS topics (`topicArns`)
+   */
+  readonly eventBus?: { readonly arn: pulumi.Output<string> };
 }
 
 /** The central session store as a service reaches it (design a of the seed); a `SessionStore` fits. */
@@ -63,7 +74,8 @@ export interface ServiceWorkloadArgs {
   readonly targetGroupArns?: readonly pulumi.Input<string>[];
   /**
    * The event bus; the role gets exactly what the broker grants this service (publish on its
-   * `publishes` topics, consume its own subscriptions). A `MessageBroker` fits.
+   * `publishes` topics, consume its own subscriptions), and the pods their ARNs (`TOPIC_<EVENT>_ARN`,
+   * or `EVENT_BUS_ARN` and `EVENT_SOURCE`; `QUEUE_<SUBSCRIPTION>_ARN`). A `MessageBroker` fits.
    * @default - no messaging permission
    */
   readonly broker?: ServiceMessaging;
@@ -117,8 +129,8 @@ export interface ServiceWorkloadArgs {
  * One service on the cluster: its configuration store (parameters, and secrets in Secrets Manager),
  * a Pod Identity role with one inline policy allowing only its own configuration and secrets, the
  * session store's AUTH token and what the broker grants it (its own topics and queues), the workload
- * (Deployment, Service, HPA, PDB...) with its configuration in a ConfigMap read from the parameters
- * and the session store's endpoint, mesh policies, and the TargetGroupBinding that registers its
+ * (Deployment, Service, HPA, PDB...) with its configuration in a ConfigMap read from the parameters,
+ * the session store's endpoint and its topics' and queues' ARNs, mesh policies, and the TargetGroupBinding that registers its
  * pods in the gateway's target group. Secrets reach the pods as the CDK engine delivers them: a
  * SecretProviderClass lets the Secrets Store CSI driver read them with the pods' own identity and
  * mirror them into the Kubernetes Secret their env vars reference (the cluster needs
@@ -199,13 +211,14 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       ...(messagingPolicy ? [messagingPolicy] : []),
     ];
     const policy = documents.length > 0 ? new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: mergePolicyDocuments(documents) }, parent) : undefined;
-    for (const [policyName, extra] of Object.entries(args.policies ?? {})) new aws.iam.RolePolicy(`${name}-${policyName}`, { role: role.name, policy: extra }, parent);
+    const extraPolicies = Object.entries(args.policies ?? {}).map(([policyName, extra]) => new aws.iam.RolePolicy(`${name}-${policyName}`, { role: role.name, policy: extra }, parent));
     const podIdentity = new aws.eks.PodIdentityAssociation(`${name}-identity`, { clusterName: args.clusterName, namespace, serviceAccount: service.name, roleArn: role.arn, tags }, parent);
 
     const image =
       args.image !== undefined
         ? pulumi.output(args.image)
         : args.repositoryUrl && service.image.startsWith(`${service.repository}:`) ? pulumi.interpolate`${args.repositoryUrl}${service.image.slice(service.repository.length)}` : pulumi.output(service.image);
+    const messaging = args.broker ? messagingEnv(plan, service, args.broker) : pulumi.output<Record<string, string>>({});
     const session = args.sessionStore;
     // The ConfigMap takes each value from its parameter, so the parameter store is the source.
     const env = pulumi.all({
@@ -215,7 +228,8 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       ...args.env,
     });
     const workloadService: ServicePlan = { ...service, secrets: secretKeys };
-    const manifests = pulumi.all([image, env, pulumi.all(secretArns)]).apply(([resolvedImage, resolvedEnv, resolvedSecrets]) => {
+    const manifests = pulumi.all([image, env, messaging, pulumi.all(secretArns)]).apply(([resolvedImage, plainEnv, messagingNames, resolvedSecrets]) => {
+      const resolvedEnv = { ...plainEnv, ...messagingNames };
       const stored: StoredSecret[] = Object.entries(resolvedSecrets).map(([key, secretArn]) => ({ key, secretArn }));
       const objects = [
         ...(stored.length > 0 ? [awsSecretProviderClass(plan, service, secretName, stored)] : []),
@@ -232,8 +246,9 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     const workload = applyManifests(`${name}-workload`, manifests, {
       provider: args.provider,
       parent: this,
-      // Pod Identity injects credentials only into pods created after the association exists.
-      dependsOn: [...(args.dependsOn ?? []), podIdentity],
+      // Pod Identity injects credentials only into pods created after the association exists; the CSI
+      // mount and the first calls need the role's policies too.
+      dependsOn: [...(args.dependsOn ?? []), podIdentity, ...(policy ? [policy] : []), ...extraPolicies],
     });
 
     const targetGroupArns = args.targetGroupArns ?? [];
@@ -250,6 +265,26 @@ export class ServiceWorkload extends pulumi.ComponentResource {
     this.nodes = { role, podIdentity, workload, ...(policy ? { policy } : {}), ...(binding ? { binding } : {}) };
     this.registerOutputs({ roleArn: this.roleArn });
   }
+}
+
+/**
+ * The variables naming the service's topics and queues, as the CDK engine sets them: `TOPIC_<EVENT>_ARN`
+ * per event it publishes itself, or `EVENT_BUS_ARN` and `EVENT_SOURCE` on EventBridge; `QUEUE_<SUB>_ARN`
+ * per subscription.
+ */
+function messagingEnv(plan: LandingZonePlan, service: ServicePlan, broker: ServiceMessaging): pulumi.Output<Record<string, string>> {
+  // Events an event store forwards reach the broker through its stream, never from the service.
+  const publishes = directPublishes(service);
+  const busArn = broker.eventBus?.arn ?? pulumi.output(undefined);
+  return pulumi.all([broker.topicArns, broker.queueArns, busArn]).apply(([topics, queues, bus]) => ({
+    ...(bus === undefined
+      ? Object.fromEntries(publishes.map((event) => [messagingEnvName("TOPIC", event), topics[event]!]))
+      : publishes.length > 0
+        ? { EVENT_BUS_ARN: bus, EVENT_SOURCE: eventSource(plan.name, service.name) }
+        : {}),
+    // Kafka subscribers read through their consumer group, which has no queue.
+    ...Object.fromEntries(subscriptionsOf(plan, service.name).flatMap((s) => (queues[s.name] ? [[messagingEnvName("QUEUE", s.name), queues[s.name]!]] : []))),
+  }));
 }
 
 /** Second and later bindings of one service get an index, so each target group has its own object. */

@@ -74,9 +74,17 @@ describe("KubernetesPlatform", () => {
         "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
       ]),
     );
-    expect(single(resources, "aws:eks/addon:Addon").inputs["addonName"]).toBe("eks-pod-identity-agent");
+    expect(single(resources, "aws:eks/addon:Addon", "shop-platform-pod-identity-agent").inputs["addonName"]).toBe("eks-pod-identity-agent");
     expect(amiTypeFor("m7g.large")).toBe("AL2023_ARM_64_STANDARD");
     expect(amiTypeFor("m6i.xlarge")).toBe("AL2023_x86_64_STANDARD");
+  });
+
+  it("enforces NetworkPolicies with the managed VPC CNI, taken over from the self-managed aws-node before any node joins", async () => {
+    const resources = await platform(plan());
+    const cni = single(resources, "aws:eks/addon:Addon", "shop-platform-vpc-cni");
+    expect(cni.inputs).toMatchObject({ clusterName: "shop-prod", addonName: "vpc-cni", resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", preserve: true });
+    expect(jsonInput(cni, "configurationValues")).toEqual({ enableNetworkPolicy: "true" });
+    expect(single(resources, "aws:eks/nodeGroup:NodeGroup").dependsOn).toContain("shop-platform-vpc-cni");
   });
 
   it("creates a scanned, immutable, KMS-encrypted repository per service, protected in prod", async () => {
