@@ -18,7 +18,7 @@ import {
   postgresServices,
 } from "./database.js";
 import { DATA_CA_FILE } from "./data-ca.js";
-import { certManagerReleases, dataCaManifests, dataServerCertificate, keyValueServices } from "./key-value.js";
+import { CERT_MANAGER_ADD_ON, dataCaManifests, dataServerCertificate, keyValueServices } from "./key-value.js";
 import { labelsFor, MANAGED_BY, selectorFor } from "./labels.js";
 import { workloadNamespace } from "./namespace.js";
 import { validatedManifest } from "./render.js";
@@ -110,9 +110,9 @@ export function documentConnectionUri(plan: LandingZonePlan, service: OwningServ
  *   the password from the Secret by reference;
  * - NetworkPolicies: only the owner's pods reach its FerretDB; only its FerretDB (and the
  *   instances, the operator) reach its PostgreSQL.
- * The operator and cert-manager come from the postgres and key-value add-ons when those exist
- * (named in `dependsOn`), from this one otherwise; cert-manager from none when the spec reuses the
- * cluster's own (`kubernetes.certManager.install: false`). Undefined without a document database.
+ * The operator comes from the postgres add-on when it exists, from this one otherwise; the data CA
+ * from the key-value add-on when it exists; cert-manager from `clusterCertManagerAddOn` or the
+ * cluster's own (all named in `dependsOn`). Undefined without a document database.
  * The credentials Secret and the data namespace (`dataNamespaceManifests`) come first.
  * Cost note: each database runs its PostgreSQL instances and volumes plus FerretDB pods (0.1 CPU, 128 MiB requested each).
  *
@@ -123,14 +123,14 @@ export function documentAddOn(plan: LandingZonePlan): AddOn | undefined {
   const services = documentServices(plan);
   if (services.length === 0) return undefined;
   const sharedOperator = postgresServices(plan).length > 0;
-  const sharedCertManager = keyValueServices(plan).length > 0;
-  const helmReleases: HelmReleaseSpec[] = [...(sharedOperator ? [] : [CLOUDNATIVE_PG_RELEASE]), ...(sharedCertManager ? [] : certManagerReleases(plan))];
+  const sharedCa = keyValueServices(plan).length > 0;
+  const helmReleases: HelmReleaseSpec[] = sharedOperator ? [] : [CLOUDNATIVE_PG_RELEASE];
   return {
     name: "document",
     namespace: CLOUDNATIVE_PG_NAMESPACE,
     helmReleases,
-    manifests: [...(sharedCertManager ? [] : dataCaManifests(plan)), ...services.flatMap((service) => documentManifests(plan, service))],
-    dependsOn: [...(sharedOperator ? ["databases"] : []), ...(sharedCertManager ? ["key-value"] : [])],
+    manifests: [...(sharedCa ? [] : dataCaManifests(plan)), ...services.flatMap((service) => documentManifests(plan, service))],
+    dependsOn: [CERT_MANAGER_ADD_ON, ...(sharedOperator ? ["databases"] : []), ...(sharedCa ? ["key-value"] : [])],
   };
 }
 

@@ -27,4 +27,5 @@ export * from "./secrets-store.js";
 export * from "./gateway-auth.js";
 export * from "./redis-tls.js";
 export * from "./session-store.js";
+export * from "./cert-manager.js";
 export * from "./saga-workflows.js";

@@ -14,6 +14,8 @@ import type { AddOn, HelmReleaseSpec, ManifestObject } from "./types.js";
 /** cert-manager (with its CRDs, kept when the release goes), pinned; it issues the data namespace's TLS certificates. */
 export const CERT_MANAGER_CHART = { chart: "cert-manager", repository: "https://charts.jetstack.io", version: "1.19.1" } as const;
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
+/** Name of the cert-manager add-on (`clusterCertManagerAddOn`), and the key the add-ons whose certificates it issues name in `dependsOn`. */
+export const CERT_MANAGER_ADD_ON = "cert-manager";
 /** The CA of the data namespace: a Secret and the Issuer signing with it. */
 export const DATA_CA_NAME = "data-ca";
 /** Memory of each key-value pod; Redis keeps 75% of it for data. */
@@ -165,13 +167,13 @@ export function keyValueHost(plan: LandingZonePlan, service: string): string {
  * certificate cert-manager issues from the data namespace's own CA, the password from the owner's
  * credentials Secret, append-only persistence on a volume of the plan's storage size kept in prod,
  * replicas from the plan's sizing, and a NetworkPolicy admitting only the owner's pods and the
- * store's own pods (replication). cert-manager is installed here unless the spec reuses the
- * cluster's own (`kubernetes.certManager.install: false`), whose CRDs must then already exist. Undefined without a key-value database. The credentials Secret
- * and the data namespace (`dataNamespaceManifests`) come first.
+ * store's own pods (replication). cert-manager comes first, from `clusterCertManagerAddOn` (named
+ * in `dependsOn`) or the cluster's own. Undefined without a key-value database. The credentials Secret
+ * and the data namespace (`dataNamespaceManifests`) come first too.
  * Cost note: each store reserves 1 GiB of memory per pod and its volumes.
  *
  * @example
- * const addOn = keyValueAddOn(plan); // apply after dataNamespaceManifests(plan) and the credentials Secrets
+ * const addOn = keyValueAddOn(plan); // apply after dataNamespaceManifests(plan), the credentials Secrets and cert-manager
  */
 export function keyValueAddOn(plan: LandingZonePlan): AddOn | undefined {
   const services = keyValueServices(plan);
@@ -213,8 +215,9 @@ export function keyValueAddOn(plan: LandingZonePlan): AddOn | undefined {
   return {
     name: "key-value",
     namespace: CERT_MANAGER_NAMESPACE,
-    helmReleases: certManagerReleases(plan),
+    helmReleases: [],
     manifests: [...dataCaManifests(plan), ...stores],
-    dependsOn: [],
+    // The data CA and the stores' certificates are cert-manager resources.
+    dependsOn: [CERT_MANAGER_ADD_ON],
   };
 }

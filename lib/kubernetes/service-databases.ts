@@ -4,7 +4,7 @@ import type { DatabaseEngine } from "../spec/types.js";
 import { databaseAddOn, databaseHost, postgresServices } from "./database.js";
 import { dataCaConfigMapName, dataTrustAddOn, dataTrustEnv } from "./data-trust.js";
 import { DOCUMENT_PORT, documentAddOn, documentConnectionUri, documentHost, documentServices } from "./document.js";
-import { KEY_VALUE_USER, keyValueAddOn, keyValueHost, keyValueServices } from "./key-value.js";
+import { CERT_MANAGER_ADD_ON, KEY_VALUE_USER, keyValueAddOn, keyValueHost, keyValueServices } from "./key-value.js";
 import { mysqlAddOn, mysqlHost, mysqlServices } from "./mysql.js";
 import { REDIS_PORT } from "./redis.js";
 import type { AddOn } from "./types.js";
@@ -80,10 +80,13 @@ export function clusterDatabaseAddOns(plan: LandingZonePlan): ClusterDatabaseAdd
   return entries.filter((entry): entry is ClusterDatabaseAddOn => entry.addOn !== undefined);
 }
 
-/** trust-manager and the clients' CA Bundles (`dataTrustAddOn`), after every database add-on: their CA Secrets are its sources. */
+/**
+ * trust-manager and the clients' CA Bundles (`dataTrustAddOn`), after every database add-on (their CA
+ * Secrets are its sources) and cert-manager (trust-manager's webhook certificate is a cert-manager Certificate).
+ */
 export function clusterDataTrustAddOn(plan: LandingZonePlan): AddOn | undefined {
   const trust = dataTrustAddOn(plan);
-  return trust ? { ...trust, dependsOn: clusterDatabaseAddOns(plan).map((entry) => entry.key) } : undefined;
+  return trust ? { ...trust, dependsOn: [CERT_MANAGER_ADD_ON, ...clusterDatabaseAddOns(plan).map((entry) => entry.key)] } : undefined;
 }
 
 /** The ConfigMap of CA certificates a service's workload mounts (`WorkloadOptions.dataCaConfigMap`): its own data store's, or none without one. */

@@ -1,11 +1,8 @@
 import type { LandingZonePlan } from "../plan/types.js";
 import { DATA_CA_KEY } from "./data-ca.js";
-import { documentServices } from "./document.js";
-import { CERT_MANAGER_NAMESPACE, certManagerReleases, keyValueServices } from "./key-value.js";
 import { workloadNamespace } from "./namespace.js";
 import { REDIS_PORT } from "./redis.js";
 import { redisTlsSecretName } from "./redis-tls.js";
-import type { AddOn } from "./types.js";
 import { PLATFORM_ENV, SESSION_CA_DIRECTORY } from "./workload.js";
 
 /** Name of the landing zone's session Redis (StatefulSet and the Service reaching its primary) on an existing cluster. */
@@ -35,20 +32,4 @@ export function clusterSessionStoreEnv(plan: LandingZonePlan): Record<string, st
     [PLATFORM_ENV.sessionStoreTls]: "true",
     [PLATFORM_ENV.sessionStoreCaFile]: SESSION_CA_FILE,
   };
-}
-
-/**
- * cert-manager for the session store's certificate, where nothing else installs it: undefined when a
- * key-value or document store's add-on already brings it (one release per cluster), when the spec
- * reuses the cluster's own (`kubernetes.certManager.install: false`) or without an in-cluster session store.
- * Cost note: cert-manager requests 50m CPU and 64 MiB.
- *
- * @example
- * const certManager = sessionCertManagerAddOn(plan); // apply before the session store's certificate
- */
-export function sessionCertManagerAddOn(plan: LandingZonePlan): AddOn | undefined {
-  if (!clusterSessionStore(plan) || keyValueServices(plan).length > 0 || documentServices(plan).length > 0) return undefined;
-  const helmReleases = certManagerReleases(plan);
-  if (helmReleases.length === 0) return undefined;
-  return { name: "cert-manager", namespace: CERT_MANAGER_NAMESPACE, helmReleases, manifests: [], dependsOn: [] };
 }

@@ -49,10 +49,25 @@ export interface WorkloadOptions {
    */
   readonly sessionCaSecret?: string;
   /**
+   * The Secrets of a client of the cluster's Strimzi Kafka (`kafkaClientTls`): its certificate and key,
+   * and the brokers' CA, mounted read-only at `KAFKA_TLS_DIRECTORY` (only those keys); the pods start
+   * only once both exist.
+   * @default - nothing mounted: the service uses no in-cluster Kafka
+   */
+  readonly kafkaTls?: KafkaClientTls;
+  /**
    * Mount the ServiceAccount's API token: the service calls the Kubernetes API itself (it starts saga Workflows, `startsSagas`).
    * @default false - no token in the pods
    */
   readonly kubernetesApiToken?: boolean;
+}
+
+/** The Secrets, in the workloads namespace, a client of the cluster's Strimzi Kafka mounts. */
+export interface KafkaClientTls {
+  /** Strimzi's Secret of the service's KafkaUser (`user.crt`, `user.key`). */
+  readonly userSecret: string;
+  /** A Secret whose `ca.crt` is Strimzi's cluster CA, which signs the brokers' certificates. */
+  readonly clusterCaSecret: string;
 }
 
 /** What the landing zone tells every service beside its own configuration, on every target. */
@@ -71,6 +86,10 @@ export const PLATFORM_ENV = {
 
 /** Where a service's pods find the CA certificate of an in-cluster session store. */
 export const SESSION_CA_DIRECTORY = "/etc/msa/session-ca";
+/** Where a Kafka client's pods find its certificate, key and the brokers' CA. */
+export const KAFKA_TLS_DIRECTORY = "/etc/msa/kafka";
+/** The PEM files in {@link KAFKA_TLS_DIRECTORY}: the brokers' CA, the client certificate and its key. */
+export const KAFKA_TLS_FILES = { ca: `${KAFKA_TLS_DIRECTORY}/ca.crt`, cert: `${KAFKA_TLS_DIRECTORY}/user.crt`, key: `${KAFKA_TLS_DIRECTORY}/user.key` } as const;
 
 /** Port every workload Service listens on; the gateway and the mesh route to it. */
 export const SERVICE_PORT = 80;
@@ -179,6 +198,7 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
                     ...(options.secretProviderClass ? [{ name: "secrets-store", mountPath: SECRETS_MOUNT_PATH, readOnly: true }] : []),
                     ...(options.dataCaConfigMap ? [{ name: "data-ca", mountPath: DATA_CA_DIRECTORY, readOnly: true }] : []),
                     ...(options.sessionCaSecret ? [{ name: "session-ca", mountPath: SESSION_CA_DIRECTORY, readOnly: true }] : []),
+                    ...(options.kafkaTls ? [{ name: "kafka-tls", mountPath: KAFKA_TLS_DIRECTORY, readOnly: true }] : []),
                   ],
                 },
               ],
@@ -189,6 +209,7 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
                   : []),
                 ...(options.dataCaConfigMap ? [{ name: "data-ca", configMap: { name: options.dataCaConfigMap, items: [{ key: DATA_CA_KEY, path: DATA_CA_KEY }], defaultMode: 0o444 } }] : []),
                 ...(options.sessionCaSecret ? [{ name: "session-ca", secret: { secretName: options.sessionCaSecret, items: [{ key: DATA_CA_KEY, path: DATA_CA_KEY }], defaultMode: 0o444 } }] : []),
+                ...(options.kafkaTls ? [kafkaTlsVolume(options.kafkaTls)] : []),
               ],
             },
           },
@@ -226,6 +247,21 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
   ];
 }
 
+/** One directory of the PEM files only (never the PKCS#12 store or its password); the key readable by the pod's group alone. */
+function kafkaTlsVolume(tls: KafkaClientTls) {
+  const item = (file: string) => ({ key: file.slice(KAFKA_TLS_DIRECTORY.length + 1), path: file.slice(KAFKA_TLS_DIRECTORY.length + 1) });
+  return {
+    name: "kafka-tls",
+    projected: {
+      defaultMode: 0o440,
+      sources: [
+        { secret: { name: tls.clusterCaSecret, items: [item(KAFKA_TLS_FILES.ca)] } },
+        { secret: { name: tls.userSecret, items: [item(KAFKA_TLS_FILES.cert), item(KAFKA_TLS_FILES.key)] } },
+      ],
+    },
+  };
+}
+
 function checkService(service: ServicePlan, options: WorkloadOptions): void {
   assertKubernetesName("service.name", service.name);
   const where = `services[${service.name}]`;
@@ -247,4 +283,8 @@ function checkService(service: ServicePlan, options: WorkloadOptions): void {
   if (options.secretName !== undefined) assertKubernetesName("options.secretName", options.secretName);
   if (options.secretProviderClass !== undefined) assertKubernetesName("options.secretProviderClass", options.secretProviderClass);
   if (options.sessionCaSecret !== undefined) assertKubernetesName("options.sessionCaSecret", options.sessionCaSecret);
+  if (options.kafkaTls !== undefined) {
+    assertKubernetesName("options.kafkaTls.userSecret", options.kafkaTls.userSecret);
+    assertKubernetesName("options.kafkaTls.clusterCaSecret", options.kafkaTls.clusterCaSecret);
+  }
 }

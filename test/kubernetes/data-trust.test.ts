@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   CERT_MANAGER_CHART,
+  clusterCertManagerAddOn,
   clusterDataCaConfigMap,
   clusterDatabaseEnv,
   clusterDatabaseServices,
@@ -84,8 +85,8 @@ describe("dataTrustAddOn (each data store's CA handed to its owner by trust-mana
     expect(withSpec({ ...bundle.spec, target: { ...bundle.spec.target, namespaceSelector: { matchLabels: {} } } })).toThrow(/must select by at least one label/);
   });
 
-  it("waits for every database add-on, whose CA Secrets are its sources", () => {
-    expect(clusterDataTrustAddOn(plan)!.dependsOn).toEqual(["databases", "mysql", "key-value", "document"]);
+  it("waits for cert-manager (its webhook certificate) and every database add-on, whose CA Secrets are its sources", () => {
+    expect(clusterDataTrustAddOn(plan)!.dependsOn).toEqual(["cert-manager", "databases", "mysql", "key-value", "document"]);
   });
 
   it("keeps the Bundles but installs no trust-manager when the cluster's own is reused", () => {
@@ -124,13 +125,11 @@ describe("the owners' connection settings", () => {
 
 describe("reusing the cluster's cert-manager", () => {
   it("installs no cert-manager release but keeps the data CA and the stores' certificates", () => {
-    expect(keyValueAddOn(plan)!.helmReleases.map((r) => r.chart)).toEqual(["cert-manager"]);
-    expect(CERT_MANAGER_CHART.chart).toBe("cert-manager");
+    expect(clusterCertManagerAddOn(plan)!.helmReleases.map((r) => r.chart)).toEqual([CERT_MANAGER_CHART.chart]);
     const reused = reusing({ certManager: { install: false } });
+    expect(clusterCertManagerAddOn(reused)).toBeUndefined();
     const keyValue = keyValueAddOn(reused)!;
-    expect(keyValue.helmReleases).toEqual([]);
     expect(keyValue.manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(expect.arrayContaining(["Issuer/data-ca-root", "Certificate/data-ca", "Issuer/data-ca", "Certificate/cart-kv-tls"]));
-    // A document store alone would have brought cert-manager itself: now only its operator.
     const documentOnly = reusing({ certManager: { install: false } }, [{ name: "notes", database: { engine: "document" } }]);
     expect(documentAddOn(documentOnly)!.helmReleases.map((r) => r.chart)).toEqual(["cloudnative-pg"]);
     expect(documentAddOn(documentOnly)!.manifests.map((m) => m.kind)).toContain("Issuer");

@@ -1,7 +1,6 @@
 import { Cluster } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/Cluster";
 import { describe, expect, it } from "vitest";
 import {
-  CERT_MANAGER_CHART,
   CLOUDNATIVE_PG_CHART,
   clusterDatabaseAddOns,
   clusterDatabaseEnv,
@@ -38,13 +37,10 @@ describe("documentAddOn (FerretDB on a CloudNativePG DocumentDB cluster per serv
     expect(documentAddOn(planLandingZone({ ...spec, services: [{ name: "orders" }] }))).toBeUndefined();
   });
 
-  it("installs the pinned CloudNativePG operator and cert-manager, the data CA, then per service its PostgreSQL, certificate, FerretDB and policies", () => {
+  it("installs the pinned CloudNativePG operator after cert-manager, the data CA, then per service its PostgreSQL, certificate, FerretDB and policies", () => {
     checkAddOn(addOn);
-    expect(addOn.helmReleases.map((r) => [r.chart, r.version])).toEqual([
-      ["cloudnative-pg", CLOUDNATIVE_PG_CHART.version],
-      ["cert-manager", CERT_MANAGER_CHART.version],
-    ]);
-    expect(addOn.dependsOn).toEqual([]);
+    expect(addOn.helmReleases.map((r) => [r.chart, r.version])).toEqual([["cloudnative-pg", CLOUDNATIVE_PG_CHART.version]]);
+    expect(addOn.dependsOn).toEqual(["cert-manager"]);
     expect(addOn.manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([
       "Issuer/data-ca-root",
       "Certificate/data-ca",
@@ -59,19 +55,19 @@ describe("documentAddOn (FerretDB on a CloudNativePG DocumentDB cluster per serv
     for (const m of addOn.manifests) expect(m.metadata.namespace).toBe("shop-data");
   });
 
-  it("shares the operator and cert-manager with the postgres and key-value add-ons instead of installing them twice", () => {
+  it("shares the operator and the data CA with the postgres and key-value add-ons instead of installing them twice", () => {
     const mixed = planLandingZone(
       { ...spec, services: [...spec.services, { name: "billing", database: { engine: "postgres" } }, { name: "cart", database: { engine: "key-value" } }] },
       { engine: "pulumi" },
     );
     const shared = documentAddOn(mixed)!;
     expect(shared.helmReleases).toEqual([]);
-    expect(shared.dependsOn).toEqual(["databases", "key-value"]);
+    expect(shared.dependsOn).toEqual(["cert-manager", "databases", "key-value"]);
     expect(shared.manifests.some((m) => m.metadata.name === "data-ca")).toBe(false);
     // In dependency order: the add-ons a document database waits for come first.
     expect(clusterDatabaseAddOns(mixed).map((a) => a.key)).toEqual(["databases", "key-value", "document"]);
     const releases = clusterDatabaseAddOns(mixed).flatMap((a) => a.addOn.helmReleases.map((r) => r.chart));
-    expect(releases).toEqual(["cloudnative-pg", "cert-manager"]);
+    expect(releases).toEqual(["cloudnative-pg"]);
   });
 
   it("runs PostgreSQL on FerretDB's pinned DocumentDB image with the settings it needs, no superuser, TLS-only but loopback", () => {

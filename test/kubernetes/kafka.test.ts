@@ -1,8 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { KAFKA_NAMESPACE, kafkaAddOn, kafkaBootstrapServers, STRIMZI_CHART, strimziKafkaVersion } from "../../lib/kubernetes/index.js";
+import {
+  KAFKA_CLUSTER_CA_VALIDITY_DAYS,
+  KAFKA_NAMESPACE,
+  kafkaAddOn,
+  kafkaBootstrapServers,
+  kafkaClientEnv,
+  kafkaClientTls,
+  serviceWorkload,
+  STRIMZI_CHART,
+  strimziKafkaVersion,
+} from "../../lib/kubernetes/index.js";
 import { planLandingZone } from "../../lib/plan/index.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
 import { checkAddOn, ofKind, one } from "./addon-helpers.js";
+import { revalidate } from "./fixtures.js";
 
 const spec = {
   name: "shop",
@@ -19,6 +30,7 @@ const spec = {
 } satisfies LandingZoneInput;
 const plan = planLandingZone(spec);
 const addOn = kafkaAddOn(plan)!;
+const workloads = plan.cluster!.namespace;
 
 describe("kafkaAddOn", () => {
   it("is undefined unless the broker is Strimzi Kafka", () => {
@@ -35,8 +47,49 @@ describe("kafkaAddOn", () => {
     expect(addOn.manifests.map((m) => m.kind)).toEqual(["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaTopic", "KafkaUser", "KafkaUser", "KafkaUser"]);
     for (const m of addOn.manifests) {
       expect(m.apiVersion).toBe("kafka.strimzi.io/v1beta2");
-      expect(m.metadata.namespace).toBe(KAFKA_NAMESPACE);
+      // The users live beside their clients (their certificate Secrets with them); the rest stays in the Kafka namespace.
+      expect(m.metadata.namespace).toBe(m.kind === "KafkaUser" ? workloads : KAFKA_NAMESPACE);
     }
+  });
+
+  it("has the User Operator watch the workloads namespace, where each user's certificate Secret lands beside its pods", () => {
+    const kafka = one(addOn.manifests, "Kafka");
+    expect(kafka.spec.entityOperator.userOperator.watchedNamespace).toBe(workloads);
+    expect(addOn.helmReleases[0]!.values).toMatchObject({ watchNamespaces: [workloads] });
+    for (const user of ofKind(addOn.manifests, "KafkaUser")) expect(user.metadata.labels["strimzi.io/cluster"]).toBe(kafka.metadata.name);
+    expect(kafka.spec.clusterCa).toEqual({ validityDays: KAFKA_CLUSTER_CA_VALIDITY_DAYS });
+  });
+
+  it("hands a publisher and a subscriber their certificate, key and the brokers' CA as files, and a service using no Kafka nothing", () => {
+    for (const name of ["orders", "order-history"]) {
+      const service = plan.services.find((s) => s.name === name)!;
+      const tls = kafkaClientTls(plan, service)!;
+      expect(tls).toEqual({ userSecret: name, clusterCaSecret: "shop-kafka-cluster-ca" });
+      expect(kafkaClientEnv(plan, service)).toEqual({
+        KAFKA_BOOTSTRAP_SERVERS: "shop-kafka-bootstrap.kafka.svc.cluster.local:9093",
+        KAFKA_CA_FILE: "/etc/msa/kafka/ca.crt",
+        KAFKA_CERT_FILE: "/etc/msa/kafka/user.crt",
+        KAFKA_KEY_FILE: "/etc/msa/kafka/user.key",
+      });
+      const objects = serviceWorkload(plan, service, { kafkaTls: tls });
+      objects.forEach(revalidate);
+      const pod = one(objects, "Deployment").spec.template.spec;
+      expect(pod.volumes).toContainEqual({
+        name: "kafka-tls",
+        projected: {
+          defaultMode: 0o440,
+          sources: [
+            { secret: { name: "shop-kafka-cluster-ca", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+            { secret: { name, items: [{ key: "user.crt", path: "user.crt" }, { key: "user.key", path: "user.key" }] } },
+          ],
+        },
+      });
+      expect(pod.containers[0].volumeMounts).toContainEqual({ name: "kafka-tls", mountPath: "/etc/msa/kafka", readOnly: true });
+    }
+    const catalog = plan.services.find((s) => s.name === "catalog")!;
+    expect(kafkaClientTls(plan, catalog)).toBeUndefined();
+    expect(kafkaClientEnv(plan, catalog)).toEqual({});
+    expect(one(serviceWorkload(plan, catalog), "Deployment").spec.template.spec.volumes.map((v: { name: string }) => v.name)).toEqual(["tmp"]);
   });
 
   it("runs KRaft with a dual-role node pool sized from plan.broker.kafka and a TLS listener open only to the workloads namespace", () => {

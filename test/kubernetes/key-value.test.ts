@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  CERT_MANAGER_CHART,
+  CERT_MANAGER_ADD_ON,
   clusterDatabaseEnv,
   clusterDatabaseServices,
   databaseCredentialsSecretName,
@@ -30,9 +30,10 @@ describe("keyValueAddOn (Redis per service, TLS from cert-manager)", () => {
     expect(keyValueAddOn(planLandingZone({ ...spec, services: [{ name: "orders" }] }))).toBeUndefined();
   });
 
-  it("installs pinned cert-manager, the data namespace's CA, then per store a certificate, Redis and an owner-only policy", () => {
+  it("waits for cert-manager (installed once, not here), then brings the data namespace's CA and per store a certificate, Redis and an owner-only policy", () => {
     checkAddOn(addOn);
-    expect(addOn.helmReleases).toEqual([expect.objectContaining({ chart: "cert-manager", version: CERT_MANAGER_CHART.version, namespace: "cert-manager", values: expect.objectContaining({ crds: { enabled: true, keep: true } }) })]);
+    expect(addOn.helmReleases).toEqual([]);
+    expect(addOn.dependsOn).toEqual([CERT_MANAGER_ADD_ON]);
     expect(addOn.manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([
       "Issuer/data-ca-root",
       "Certificate/data-ca",

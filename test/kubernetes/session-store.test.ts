@@ -14,11 +14,10 @@ import {
   redisTlsManifests,
   redisTlsSecretName,
   serviceWorkload,
-  sessionCertManagerAddOn,
 } from "../../lib/kubernetes/index.js";
 import { planLandingZone } from "../../lib/plan/index.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
-import { check, checkAddOn, one } from "./addon-helpers.js";
+import { check, one } from "./addon-helpers.js";
 import { revalidate } from "./fixtures.js";
 
 const spec = {
@@ -115,17 +114,5 @@ describe("the session store's client contract on an existing cluster", () => {
     expect(pod.volumes).toContainEqual({ name: "session-ca", secret: { secretName: "sessions-tls", items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o444 } });
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: "session-ca", mountPath: "/etc/msa/session-ca", readOnly: true });
     expect(() => serviceWorkload(plan, plan.services[0]!, { sessionCaSecret: "Sessions" })).toThrow('options.sessionCaSecret: "Sessions" is not a valid Kubernetes name');
-  });
-
-  it("installs cert-manager for it only where nothing else does", () => {
-    const own = sessionCertManagerAddOn(plan)!;
-    checkAddOn(own);
-    expect(own.helmReleases.map((r) => r.chart)).toEqual(["cert-manager"]);
-    expect(own.manifests).toEqual([]);
-    const withStore = (engine: "key-value" | "document") => planLandingZone({ ...spec, services: [{ name: "cart", database: { engine } }] }, { engine: "pulumi" });
-    expect(sessionCertManagerAddOn(withStore("key-value"))).toBeUndefined();
-    expect(sessionCertManagerAddOn(withStore("document"))).toBeUndefined();
-    expect(sessionCertManagerAddOn(planLandingZone({ ...spec, kubernetes: { certManager: { install: false } } }, { engine: "pulumi" }))).toBeUndefined();
-    expect(sessionCertManagerAddOn(planLandingZone({ ...spec, auth: { sessions: "none" } }, { engine: "pulumi" }))).toBeUndefined();
   });
 });

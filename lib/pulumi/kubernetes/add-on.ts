@@ -29,6 +29,13 @@ export interface ApplyAddOnOptions extends ApplyOptions {
    * @default - no patch
    */
   readonly transformRelease?: (args: k8s.helm.v3.ReleaseArgs, release: HelmReleaseSpec) => void;
+  /**
+   * Earlier Pulumi names of a release, keyed by release name, for a release that moved from one add-on
+   * to another: it keeps its identity instead of being created again beside the old one (Helm refuses
+   * a second release of the same name).
+   * @default - none
+   */
+  readonly releaseAliases?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -59,7 +66,8 @@ export function applyAddOn(name: string, addOn: AddOn, opts: ApplyAddOnOptions):
       maxHistory: 10,
     };
     opts.transformRelease?.(args, release);
-    return new k8s.helm.v3.Release(`${name}-${release.name}`, args, { parent: opts.parent, provider: opts.provider, dependsOn: opts.dependsOn ?? [] });
+    const aliases = (opts.releaseAliases?.[release.name] ?? []).map((alias) => ({ name: alias }));
+    return new k8s.helm.v3.Release(`${name}-${release.name}`, args, { parent: opts.parent, provider: opts.provider, dependsOn: opts.dependsOn ?? [], ...(aliases.length > 0 ? { aliases } : {}) });
   });
   if (addOn.manifests.length === 0) return releases;
   const manifests = applyManifests(`${name}-manifests`, addOn.manifests, { ...opts, dependsOn: [...(opts.dependsOn ?? []), ...releases] });

@@ -11,14 +11,16 @@ import {
   clusterDataCaConfigMap,
   clusterDataTrustAddOn,
 } from "../../kubernetes/service-databases.js";
+import { clusterCertManagerAddOn } from "../../kubernetes/cert-manager.js";
+import { CERT_MANAGER_ADD_ON, CERT_MANAGER_RELEASE } from "../../kubernetes/key-value.js";
 import { frontendImage, frontendNamespace, frontendNamespaceManifests, frontendRouteConflicts } from "../../kubernetes/frontends.js";
 import { frontendsByGitOps, gitOpsAddOn } from "../../kubernetes/gitops.js";
-import { kafkaBootstrapServers } from "../../kubernetes/kafka.js";
+import { KAFKA_CLIENT_ENV, kafkaClientEnv, kafkaClientTls } from "../../kubernetes/kafka.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { monitoringAddOn } from "../../kubernetes/monitoring.js";
 import { gatewayAuthPolicies } from "../../kubernetes/gateway-auth.js";
 import { ingressNamespace, namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
-import { clusterSessionCaSecret, clusterSessionStoreEnv, sessionCertManagerAddOn } from "../../kubernetes/session-store.js";
+import { clusterSessionCaSecret, clusterSessionStoreEnv } from "../../kubernetes/session-store.js";
 import { sagaStarterEnv, sagaWorkflowsAddOn, startsSagas } from "../../kubernetes/saga-workflows.js";
 import { tracingAddOn } from "../../kubernetes/tracing.js";
 import type { HelmReleaseSpec, ManifestObject } from "../../kubernetes/types.js";
@@ -40,7 +42,7 @@ import { SessionStore } from "./session-store.js";
 /** Environment variables the landing zone adds to every service beside its own configuration. */
 export const SESSION_STORE_ENDPOINT_ENV = PLATFORM_ENV.sessionStoreEndpoint;
 export const SESSION_STORE_PASSWORD_ENV = PLATFORM_ENV.sessionStorePassword;
-export const KAFKA_BOOTSTRAP_SERVERS_ENV = "KAFKA_BOOTSTRAP_SERVERS";
+export const KAFKA_BOOTSTRAP_SERVERS_ENV = KAFKA_CLIENT_ENV.bootstrapServers;
 /** The image-pull Secret created in the workloads namespace when `registry` credentials are given. */
 export const REGISTRY_SECRET_NAME = "registry-credentials";
 
@@ -190,14 +192,23 @@ export class LandingZone extends pulumi.ComponentResource {
       this.logging = new LogPipeline(`${name}-logging`, { plan, provider, ...(transform.logging ? { transform: transform.logging } : {}) }, parent);
     }
     if (plan.broker) {
-      this.broker = new MessageBroker(`${name}-broker`, { plan, provider, ...(transform.broker ? { transform: transform.broker } : {}) }, parent);
+      // The KafkaUsers, their Secrets and the operator's RoleBindings go to the workloads namespace.
+      this.broker = new MessageBroker(`${name}-broker`, { plan, provider, ...(transform.broker ? { transform: transform.broker } : {}) }, { parent: this, dependsOn: [namespace] });
     }
 
-    const databases = this.databases(name, provider);
+    // One cert-manager release, before everything whose certificates it issues (data stores, trust-manager's webhook, the session store).
+    const certManagerAddOn = clusterCertManagerAddOn(plan);
+    const certManager = certManagerAddOn
+      ? applyAddOn(`${name}-${certManagerAddOn.name}`, certManagerAddOn, {
+          provider,
+          parent: this,
+          // The release used to come with the key-value or the document add-on: it keeps that identity.
+          releaseAliases: { [CERT_MANAGER_RELEASE.name]: [`${name}-key-value-${CERT_MANAGER_RELEASE.name}`, `${name}-document-${CERT_MANAGER_RELEASE.name}`] },
+          ...(transform.addOnRelease ? { transformRelease: transform.addOnRelease } : {}),
+        })
+      : [];
+    const databases = this.databases(name, provider, certManager);
     if (plan.sessions) {
-      // The store's certificate needs cert-manager's CRDs: its own release, or the data stores' that already brings it.
-      const certManagerAddOn = sessionCertManagerAddOn(plan);
-      const certManager = certManagerAddOn ? addOn("cert-manager", certManagerAddOn) : databases.certManager;
       this.sessions = new SessionStore(
         `${name}-sessions`,
         { plan, provider, ...(transform.sessions ? { transform: transform.sessions } : {}) },
@@ -207,7 +218,8 @@ export class LandingZone extends pulumi.ComponentResource {
     const sessionCaSecret = this.sessions ? clusterSessionCaSecret(plan) : undefined;
     // With pipelines, Argo CD rolls each service's Deployment from its repository; the rest stays here.
     const gitOps = gitOpsAddOn(plan);
-    if (gitOps) addOn("gitops", gitOps, [namespace]);
+    // Argo CD syncs the services' Deployments: pods started before istiod's injector would run without sidecars.
+    if (gitOps) addOn("gitops", gitOps, [namespace, ...meshResources]);
     // Orchestrated sagas: Argo Workflows in the workloads namespace, inside the mesh its HTTP steps call the services through.
     const sagaWorkflows = sagaWorkflowsAddOn(plan);
     this.sagaWorkflows = sagaWorkflows ? addOn("saga-workflows", sagaWorkflows, [namespace, ...meshResources]) : [];
@@ -218,6 +230,7 @@ export class LandingZone extends pulumi.ComponentResource {
       const serviceTransform = transform.service?.(service.name);
       const secretValues = args.secretValues?.[service.name];
       const dataCaConfigMap = clusterDataCaConfigMap(plan, service);
+      const kafkaTls = kafkaClientTls(plan, service);
       const image = args.registry && !imageSetInSpec(plan, service) ? `${args.registry.server.replace(/\/+$/, "")}/${service.image}` : undefined;
       services[service.name] = new ServiceWorkload(
         `${name}-${service.name}`,
@@ -227,7 +240,7 @@ export class LandingZone extends pulumi.ComponentResource {
           provider,
           env: {
             ...(this.sessions ? clusterSessionStoreEnv(plan) : {}),
-            ...(plan.broker && usesBroker(service) ? { [KAFKA_BOOTSTRAP_SERVERS_ENV]: kafkaBootstrapServers(plan) } : {}),
+            ...kafkaClientEnv(plan, service),
             ...(service.eventStore ? { [DATA_ENV.eventStore]: service.eventStore.name } : {}),
             ...(databases.secretEnv[service.name] ? clusterDatabaseEnv(plan, { ...service, database: service.database! }) : {}),
             ...sagaStarterEnv(plan, service.name),
@@ -246,13 +259,18 @@ export class LandingZone extends pulumi.ComponentResource {
           ...(dataCaConfigMap ? { dataCaConfigMap } : {}),
           // Every service verifies the session store's TLS certificate against its CA.
           ...(sessionCaSecret ? { sessionCaSecret } : {}),
+          // A Kafka client authenticates with its KafkaUser's certificate and verifies the brokers against the cluster CA.
+          ...(kafkaTls ? { kafkaTls } : {}),
           ...(image ? { image } : {}),
           ...(pullSecret ? { imagePullSecretName: pullSecret.metadata.name } : {}),
           ...(serviceTransform ? { transform: serviceTransform } : {}),
           ...(gitOps ? { gitOps: true } : {}),
         },
-        // The pods mount the session store's CA Secret, which exists once the store's certificate is issued.
-        { parent: this, dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : []), ...databases.resources, ...(this.sessions ? [this.sessions] : [])] },
+        // The pods mount the session store's CA Secret, which exists once the store's certificate is issued, and a Kafka client its KafkaUser's and the cluster CA's.
+        {
+          parent: this,
+          dependsOn: [namespace, ...meshResources, ...(pullSecret ? [pullSecret] : []), ...databases.resources, ...(this.sessions ? [this.sessions] : []), ...(kafkaTls && this.broker ? this.broker.resources : [])],
+        },
       );
     }
     this.services = services;
@@ -273,16 +291,18 @@ export class LandingZone extends pulumi.ComponentResource {
    * FerretDB on a CloudNativePG DocumentDB cluster for document):
    * a generated password in a basic-auth Secret there (the owner's only copy is its own Secret),
    * then per engine the operator, the databases and their owner-only NetworkPolicies, and last
-   * trust-manager with a Bundle per owner handing it its store's CA certificate. cert-manager and
-   * trust-manager are left out where the spec reuses the cluster's own (`kubernetes.*.install: false`).
+   * trust-manager with a Bundle per owner handing it its store's CA certificate. The add-ons naming
+   * cert-manager wait for `certManager` (empty where the spec reuses the cluster's own); trust-manager
+   * is left out where the spec reuses the cluster's own (`kubernetes.trustManager.install: false`).
    */
   private databases(
     name: string,
     provider: k8s.Provider,
-  ): { secretEnv: Record<string, Record<string, pulumi.Output<string>>>; resources: pulumi.Resource[]; certManager: pulumi.Resource[] } {
+    certManager: pulumi.Resource[],
+  ): { secretEnv: Record<string, Record<string, pulumi.Output<string>>>; resources: pulumi.Resource[] } {
     const { plan } = this;
     const addOns = clusterDatabaseAddOns(plan);
-    if (addOns.length === 0) return { secretEnv: {}, resources: [], certManager: [] };
+    if (addOns.length === 0) return { secretEnv: {}, resources: [] };
     // Deleting the namespace, a Secret or a database resource would delete the data: kept and protected in prod.
     const kept = plan.protection.retain ? { protect: true, retainOnDelete: true } : {};
     const objects = (list: readonly ManifestObject[]) => ({ objs: list.map((m) => ({ ...m })) });
@@ -306,13 +326,11 @@ export class LandingZone extends pulumi.ComponentResource {
       return { engine: service.database.engine, secret };
     });
     // Add-ons come in dependency order (one sharing another's operator names it), so `installed` holds what each waits for.
-    const installed: Record<string, pulumi.Resource[]> = {};
-    const operators: Record<string, pulumi.Resource[]> = {};
+    const installed: Record<string, pulumi.Resource[]> = { [CERT_MANAGER_ADD_ON]: certManager };
     const resources = addOns.flatMap(({ key, engine, addOn }) => {
       const own = secrets.filter((s) => s.engine === engine).map((s) => s.secret);
       const shared = addOn.dependsOn.flatMap((d) => installed[d] ?? []);
       const operator = applyAddOn(`${name}-${key}`, { ...addOn, manifests: [] }, { provider, parent: this, dependsOn: [namespace, ...own, ...shared] });
-      operators[key] = operator;
       const databases = new k8s.yaml.v2.ConfigGroup(`${name}-${key}-manifests`, objects(addOn.manifests), { parent: this, provider, dependsOn: [namespace, ...own, ...shared, ...operator], ...kept });
       installed[key] = [...operator, databases];
       return installed[key];
@@ -320,8 +338,7 @@ export class LandingZone extends pulumi.ComponentResource {
     const trust = clusterDataTrustAddOn(plan);
     // The trust namespace (the data namespace) must exist before trust-manager starts; the Bundles read the stores' CA Secrets.
     const trusted = trust ? applyAddOn(`${name}-data-trust`, trust, { provider, parent: this, dependsOn: [namespace, ...trust.dependsOn.flatMap((d) => installed[d] ?? [])] }) : [];
-    // The key-value add-on brings cert-manager, or the document one without key-value stores.
-    return { secretEnv, resources: [...resources, ...trusted], certManager: operators["key-value"] ?? operators["document"] ?? [] };
+    return { secretEnv, resources: [...resources, ...trusted] };
   }
 
   /**
@@ -372,10 +389,6 @@ export class LandingZone extends pulumi.ComponentResource {
       kafkaBootstrapServers: this.kafkaBootstrapServers,
     };
   }
-}
-
-function usesBroker(service: ServicePlan): boolean {
-  return service.publishes.length > 0 || service.subscribes.length > 0 || service.readModel !== undefined || service.eventStore !== undefined;
 }
 
 function imageSetInSpec(plan: LandingZonePlan, service: ServicePlan): boolean {

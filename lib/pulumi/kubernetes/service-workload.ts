@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { servicePolicies } from "../../kubernetes/mesh.js";
 import { workloadNamespace } from "../../kubernetes/namespace.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
-import { serviceHost, serviceWorkload } from "../../kubernetes/workload.js";
+import { type KafkaClientTls, serviceHost, serviceWorkload } from "../../kubernetes/workload.js";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import { dependencyList } from "./dependencies.js";
 
@@ -70,6 +70,12 @@ export interface ServiceWorkloadArgs {
    * @default - no session store CA mounted
    */
   readonly sessionCaSecret?: string;
+  /**
+   * The Secrets of a client of the cluster's Strimzi Kafka (`kafkaClientTls`): its certificate, key and
+   * the brokers' CA, mounted read-only at `KAFKA_TLS_DIRECTORY`.
+   * @default - nothing mounted
+   */
+  readonly kafkaTls?: KafkaClientTls;
   /**
    * Mount the ServiceAccount's Kubernetes API token in the pods (a saga initiator creates Workflows).
    * @default false
@@ -171,6 +177,7 @@ export class ServiceWorkload extends pulumi.ComponentResource {
       ...(args.podLabels ? { podLabels: { ...args.podLabels } } : {}),
       ...(args.dataCaConfigMap !== undefined ? { dataCaConfigMap: args.dataCaConfigMap } : {}),
       ...(args.sessionCaSecret !== undefined ? { sessionCaSecret: args.sessionCaSecret } : {}),
+      ...(args.kafkaTls !== undefined ? { kafkaTls: args.kafkaTls } : {}),
       ...(args.kubernetesApiToken ? { kubernetesApiToken: true } : {}),
     };
     const build = (image?: string, annotations?: Record<string, string>, env?: Record<string, string>) => [

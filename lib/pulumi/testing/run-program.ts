@@ -44,6 +44,8 @@ export interface RegisteredResource {
   readonly ignoreChanges: readonly string[];
   /** Logical names of the resources listed in `dependsOn` (when given as a plain array). */
   readonly dependsOn: readonly string[];
+  /** Earlier logical names the resource answers to (`aliases: [{ name }]`), so an upgrade keeps it. */
+  readonly aliases: readonly string[];
   /** Logical name of the explicit `provider` option, if any. */
   readonly provider?: string;
   /** True for custom (provider-managed) resources, false for components. */
@@ -75,6 +77,8 @@ interface CapturedOptions {
   retainOnDelete: boolean;
   ignoreChanges: string[];
   dependsOn: string[];
+  /** Earlier names the resource answers to (`aliases: [{ name }]`). */
+  aliases: string[];
   provider?: string;
 }
 
@@ -144,6 +148,7 @@ async function runMocked(program: () => void | Promise<void>, options: RunOption
         const found = nameOf(d);
         return found ? [found.name] : [];
       }),
+      aliases: (opts.aliases ?? []).flatMap((alias) => (typeof alias === "object" && alias !== null && "name" in alias && typeof alias.name === "string" ? [alias.name] : [])),
       ...(provider ? { provider: provider.name } : {}),
     });
     return undefined;
@@ -171,7 +176,7 @@ async function runMocked(program: () => void | Promise<void>, options: RunOption
   const records = registered
     .filter((r) => r.type !== ROOT_TYPE)
     .map((r) => {
-      const { order, ...opts } = captured.get(`${r.type}::${r.name}`) ?? { order: Number.MAX_SAFE_INTEGER, protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [] };
+      const { order, ...opts } = captured.get(`${r.type}::${r.name}`) ?? { order: Number.MAX_SAFE_INTEGER, protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [], aliases: [] };
       return { ...r, ...opts, path: "", order };
     })
     .sort((a, b) => a.order - b.order)

@@ -27,14 +27,14 @@ const charts = (resources: readonly RegisteredResource[]) => byType(resources, R
 describe("LandingZone hands each data store's CA to its owner (trust-manager)", async () => {
   const { resources } = await run(base);
 
-  it("installs trust-manager after the data namespace and the stores whose CA Secrets it reads, then one Bundle per owner", () => {
+  it("installs trust-manager after the data namespace, cert-manager (its webhook certificate) and the stores whose CA Secrets it reads, then one Bundle per owner", () => {
     const release = single(resources, RELEASE, "shop-data-trust-trust-manager");
     expect(release.inputs).toMatchObject({ chart: "trust-manager", namespace: "cert-manager", values: { app: { trust: { namespace: "shop-data" } }, defaultPackage: { enabled: false } } });
     expect(release.dependsOn).toEqual([
       "shop-data-namespace",
+      "shop-cert-manager-cert-manager",
       "shop-databases-cloudnative-pg",
       "shop-databases-manifests",
-      "shop-key-value-cert-manager",
       "shop-key-value-manifests",
     ]);
     const bundles = single(resources, GROUP, "shop-data-trust-manifests");
@@ -56,6 +56,24 @@ describe("LandingZone hands each data store's CA to its owner (trust-manager)", 
   it("gives a service without a data store no data CA and no verification settings, only the session store's CA", () => {
     expect(pod(resources, "search").volumes.map((v: { name: string }) => v.name)).toEqual(["tmp", "session-ca"]);
     expect(Object.keys(config(resources, "search")).filter((key) => /CA_FILE|^PGSSL/.test(key))).toEqual(["SESSION_STORE_CA_FILE"]);
+  });
+});
+
+describe("LandingZone installs cert-manager once, before everything it issues certificates for", () => {
+  it("for a postgres owner without sessions: trust-manager's webhook certificate needs it", async () => {
+    const { resources } = await run({ ...base, auth: { sessions: "none" }, services: [{ name: "orders", database: { engine: "postgres" } }] });
+    expect(charts(resources).filter((c) => c === "cert-manager")).toEqual(["cert-manager"]);
+    expect(single(resources, RELEASE, "shop-data-trust-trust-manager").dependsOn).toContain("shop-cert-manager-cert-manager");
+  });
+
+  it("for key-value stores, trust-manager and the session store alike, as one release", async () => {
+    const { resources } = await run(base);
+    expect(byType(resources, RELEASE).filter((r) => r.inputs["chart"] === "cert-manager").map((r) => r.name)).toEqual(["shop-cert-manager-cert-manager"]);
+    // Stacks that got it with their key-value or document stores keep that release: no second Helm release of the same name.
+    expect(single(resources, RELEASE, "shop-cert-manager-cert-manager").aliases).toEqual(["shop-key-value-cert-manager", "shop-document-cert-manager"]);
+    for (const waiting of ["shop-data-trust-trust-manager", "shop-key-value-manifests", "shop-sessions"]) {
+      expect(resources.find((r) => r.name === waiting)!.dependsOn, waiting).toContain("shop-cert-manager-cert-manager");
+    }
   });
 });
 

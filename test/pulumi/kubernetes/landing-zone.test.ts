@@ -78,6 +78,12 @@ describe("LandingZone on an existing cluster (example spec)", async () => {
     expect(single(resources, "msa:kubernetes:ServiceWorkload", "shop-orders").dependsOn).toEqual(expect.arrayContaining(["shop-namespace", "shop-mesh-istiod"]));
   });
 
+  it("installs Argo CD, which syncs the Deployments, only once istiod injects sidecars", () => {
+    for (const gitOps of [single(resources, RELEASE, "shop-gitops-argocd"), single(resources, GROUP, "shop-gitops-manifests")]) {
+      expect(gitOps.dependsOn, gitOps.name).toEqual(expect.arrayContaining(["shop-namespace", "shop-mesh-istio-base", "shop-mesh-istiod"]));
+    }
+  });
+
   it("routes exactly plan.gateway.routes through the Ingress objects", () => {
     const routes = single(resources, GROUP, "shop-ingress-routes");
     const applied = objs(routes).flatMap((ingress) => {
@@ -281,9 +287,9 @@ describe("LandingZone rejects what it does not build", () => {
     const credentials = single(resources, SECRET, "shop-cart-db-credentials");
     expect(credentials.inputs).toMatchObject({ type: "kubernetes.io/basic-auth", metadata: { name: "cart-db-credentials", namespace: "shop-data" }, stringData: { username: "default" } });
     expect(credentials.secretInputs).toContain("stringData");
-    expect(single(resources, RELEASE, "shop-key-value-cert-manager").dependsOn).toEqual(["shop-data-namespace", "shop-cart-db-credentials"]);
+    expect(single(resources, RELEASE, "shop-cert-manager-cert-manager").dependsOn).toEqual([]);
     const group = single(resources, GROUP, "shop-key-value-manifests");
-    expect(group.dependsOn).toEqual(["shop-data-namespace", "shop-cart-db-credentials", "shop-key-value-cert-manager"]);
+    expect(group.dependsOn).toEqual(["shop-data-namespace", "shop-cart-db-credentials", "shop-cert-manager-cert-manager"]);
     const set = objs(group).find((o) => o.kind === "StatefulSet")!;
     expect(JSON.stringify(set)).toContain('"secretName":"cart-kv-tls"');
     expect(JSON.stringify(group.inputs)).not.toContain("mock-password");
@@ -304,14 +310,14 @@ describe("LandingZone rejects what it does not build", () => {
     expect(credentials.inputs).toMatchObject({ type: "kubernetes.io/basic-auth", metadata: { name: "notes-db-credentials", namespace: "shop-data" }, stringData: { username: "notes" } });
     expect(credentials.secretInputs).toContain("stringData");
     // One CloudNativePG and one cert-manager for all engines: the document add-on installs neither and waits for both.
-    expect(byType(resources, RELEASE).map((r) => r.inputs["chart"]).filter((c) => c === "cloudnative-pg" || c === "cert-manager")).toEqual(["cloudnative-pg", "cert-manager"]);
+    expect(byType(resources, RELEASE).map((r) => r.inputs["chart"]).filter((c) => c === "cloudnative-pg" || c === "cert-manager")).toEqual(["cert-manager", "cloudnative-pg"]);
     const group = single(resources, GROUP, "shop-document-manifests");
     expect(group.dependsOn).toEqual([
       "shop-data-namespace",
       "shop-notes-db-credentials",
+      "shop-cert-manager-cert-manager",
       "shop-databases-cloudnative-pg",
       "shop-databases-manifests",
-      "shop-key-value-cert-manager",
       "shop-key-value-manifests",
     ]);
     expect(objs(group).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([

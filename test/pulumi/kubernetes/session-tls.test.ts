@@ -151,11 +151,12 @@ describe("The session store without a mesh", () => {
     }
   });
 
-  it.each(["key-value", "document"] as const)("waits for the cert-manager the %s store brings, and installs no second one", async (engine) => {
+  it.each(["key-value", "document"] as const)("shares one cert-manager with the %s store, and waits for it", async (engine) => {
     const { resources } = await run({ ...base, services: [{ name: "orders", database: { engine } }, { name: "payments" }] });
     expectTlsSessionStore(resources);
-    expect(certManagerReleases(resources).map((r) => r.name)).toEqual([`shop-${engine}-cert-manager`]);
-    expect(single(resources, "msa:kubernetes:SessionStore").dependsOn).toContain(`shop-${engine}-cert-manager`);
+    expect(certManagerReleases(resources).map((r) => r.name)).toEqual(["shop-cert-manager-cert-manager"]);
+    expect(single(resources, "msa:kubernetes:SessionStore").dependsOn).toContain("shop-cert-manager-cert-manager");
+    expect(single(resources, GROUP, `shop-${engine}-manifests`).dependsOn).toContain("shop-cert-manager-cert-manager");
     // The store's own CA, not the data CA: its Issuer cannot sign outside the data namespace.
     expect(objs(single(resources, GROUP, "shop-sessions-redis-tls")).every((o) => o.metadata.namespace === "shop")).toBe(true);
   });
