@@ -360,16 +360,18 @@ export class ServiceDelivery extends Construct {
       instanceRefreshEnvironment({ autoScalingGroup: deploy.autoScalingGroupName, releaseParameter: releaseParameterName }, this.repository.repositoryUri),
       instanceRefreshStageSpec(),
       deployLogs,
+      undefined,
+      DELIVERY_SETTINGS.instanceRefreshReleaseTimeoutMinutes,
     );
     const group = Stack.of(this).formatArn({ service: "autoscaling", resource: "autoScalingGroup", arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: `*:autoScalingGroupName/${deploy.autoScalingGroupName}` });
-    // A failed refresh reads the previous release to put it back.
+    // A failed release reads the previous release to put it back.
     deployProject.addToRolePolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.readRelease], resources: [this.releaseParameter!.parameterArn] }));
     deployProject.addToRolePolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.refreshInstances], resources: [group] }));
     deployProject.addToRolePolicy(new iam.PolicyStatement({ actions: [...DELIVERY_ACTIONS.followRefresh], resources: ["*"] }));
     acknowledgeGrantWildcards(
       deployProject.role!,
       (finding) => finding === "Resource::*" || (finding.startsWith("Resource::arn:") && finding.endsWith(`:autoScalingGroup:*:autoScalingGroupName/${deploy.autoScalingGroupName}`)),
-      "autoscaling:DescribeInstanceRefreshes has no resource-level permissions; the refresh itself is started only on the service's own group, whose ARN holds a generated id.",
+      "autoscaling:DescribeInstanceRefreshes has no resource-level permissions; a refresh is started and cancelled only on the service's own group, whose ARN holds a generated id.",
     );
     return deployProject;
   }

@@ -3,10 +3,11 @@ import { dirname, join, resolve } from "node:path";
 import { frontendGitOpsFiles, gitOpsFiles } from "../kubernetes/gitops.js";
 import { PlanError, planLandingZone } from "../plan/planner.js";
 import { azurePipelineFiles } from "../plan/azure-delivery.js";
-import { AZURE_SERVICE_VARIABLES, frontendWorkflowFiles, GCP_FRONTEND_VARIABLES, GCP_SERVICE_VARIABLES, githubWorkflowFiles, type GeneratedFile } from "../plan/workflows.js";
+import { AZURE_FRONTEND_VARIABLES, AZURE_SERVICE_VARIABLES, frontendWorkflowFiles, GCP_FRONTEND_VARIABLES, GCP_SERVICE_VARIABLES, githubWorkflowFiles, type GeneratedFile } from "../plan/workflows.js";
 import { loadSpecFile, SpecError } from "../spec/index.js";
 import type { ExitCode, Io } from "./commands.js";
 import type { LandingZonePlan } from "../plan/types.js";
+import type { Cloud } from "../spec/types.js";
 
 export interface WorkflowsOptions {
   /** Directory that receives one folder per repository. */
@@ -17,6 +18,15 @@ export interface WorkflowsOptions {
   readonly azurePipelines?: boolean;
   /** Subscription of the Azure landing zone, whose hash ends the registry's and apps' names (Azure DevOps pipelines, and GitHub workflows on App Service). */
   readonly azureSubscription?: string;
+}
+
+/** Repository variables of the micro-frontends' workflows, on the clouds where stack outputs set them (AWS's read SSM parameters). */
+const FRONTEND_VARIABLES: Partial<Record<Cloud, Readonly<Record<string, string>>>> = { gcp: GCP_FRONTEND_VARIABLES, azure: AZURE_FRONTEND_VARIABLES };
+
+/** The sentence naming the repository variables each micro-frontend's workflow reads; empty when it reads none. */
+function frontendVariables(plan: LandingZonePlan): string {
+  const variables = plan.frontends ? FRONTEND_VARIABLES[plan.cloud] : undefined;
+  return variables ? ` In each micro-frontend's repository set the variables ${Object.entries(variables).map(([variable, from]) => `${variable} (${from})`).join(", ")}.` : "";
 }
 
 function writeAzurePipelines(plan: LandingZonePlan, file: string, options: WorkflowsOptions, io: Io): ExitCode {
@@ -34,7 +44,7 @@ function writeAzurePipelines(plan: LandingZonePlan, file: string, options: Workf
   const environment = azure.services[0]?.environment ?? plan.environment;
   io.out(
     `${files.length} files in ${out}. In Azure DevOps project "${azure.project}": create per service a workload identity federation service connection named as in each pipeline (its identity's client id is the stack's output), ` +
-      `and the environment "${environment}"${azure.services.some((s) => s.approval) ? " with an Approvals check" : ""}.\n`,
+      `and the environment "${environment}"${azure.services.some((s) => s.approval) ? " with an Approvals check" : ""}.${frontendVariables(plan)}\n`,
   );
   return 0;
 }
@@ -79,16 +89,13 @@ export function workflowsCommand(file: string, options: WorkflowsOptions, io: Io
       writeFileSync(target, generated.content);
       io.out(`wrote   ${join(generated.repository, generated.path)}\n`);
     }
-    const gcpFrontends = plan.cloud === "gcp" && plan.frontends
-      ? ` In each micro-frontend's repository set the variables ${Object.entries(GCP_FRONTEND_VARIABLES).map(([variable, from]) => `${variable} (${from})`).join(", ")}.`
-      : "";
     const azureServices = plan.cloud === "azure" && plan.delivery?.provider === "github-actions"
       ? ` In each service's repository set the variables ${Object.entries(AZURE_SERVICE_VARIABLES).map(([variable, from]) => `${variable} (${from})`).join(", ")}.`
       : "";
     const gcpServices = plan.cloud === "gcp" && plan.delivery?.provider === "github-actions"
       ? ` In each service's repository set the variables ${Object.entries(GCP_SERVICE_VARIABLES).map(([variable, from]) => `${variable} (${from})`).join(", ")}.`
       : "";
-    const variables = (plan.cloud === "aws" && !options.awsAccount ? " Set the repository variable AWS_ACCOUNT_ID (or pass --aws-account)." : "") + gcpFrontends + gcpServices + azureServices;
+    const variables = (plan.cloud === "aws" && !options.awsAccount ? " Set the repository variable AWS_ACCOUNT_ID (or pass --aws-account)." : "") + frontendVariables(plan) + gcpServices + azureServices;
     io.out(`${files.length} files for ${new Set(files.map((f) => f.repository)).size} repositories in ${out}.${variables} Create the GitHub environment "${plan.environment}"${plan.environment === "prod" ? " with required reviewers" : ""} in each repository.\n`);
     return 0;
   } catch (error) {

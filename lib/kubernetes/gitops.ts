@@ -3,11 +3,12 @@ import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppP
 import { stringify } from "yaml";
 import { repositoryFullName, type ServiceDeliveryPlan, type SourceRepositoryPlan } from "../plan/delivery.js";
 import type { FrontendAppPlan } from "../plan/frontends.js";
-import { GITOPS_DIRECTORY, type GeneratedFile } from "../plan/workflows.js";
+import { GITOPS_DIRECTORY, gitOpsImageName, type GeneratedFile } from "../plan/workflows.js";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
 import { clusterDataCaConfigMap, clusterDatabaseSecretEnv, clusterDatabaseServices } from "./service-databases.js";
 import { frontendDeployment, frontendImageName, frontendNamespace, frontendObjectName } from "./frontends.js";
 import { MANAGED_BY } from "./labels.js";
+import { kafkaClientTls } from "./kafka.js";
 import { workloadNamespace } from "./namespace.js";
 import { renderYaml, validatedManifest } from "./render.js";
 import { startsSagas } from "./saga-workflows.js";
@@ -115,13 +116,14 @@ export function gitOpsAddOn(plan: LandingZonePlan): AddOn | undefined {
 
 /**
  * The service's Deployment as Argo CD applies it: the one `serviceWorkload` renders, reading the
- * Secret with the landing zone's extra keys and mounting its data store's and session store's CAs, so Git holds the same
+ * Secret with the landing zone's extra keys and mounting its data store's and session store's CAs and its Kafka client certificate, so Git holds the same
  * object the landing zone would.
  */
 export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): ManifestObject {
   const secrets = [...service.secrets, ...landingZoneSecretKeys(plan, service)];
   const dataCaConfigMap = clusterDataCaConfigMap(plan, service);
   const sessionCaSecret = clusterSessionCaSecret(plan);
+  const kafkaTls = kafkaClientTls(plan, service);
   const workload = serviceWorkload(
     plan,
     { ...service, secrets },
@@ -129,6 +131,7 @@ export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): M
       ...(secrets.length > 0 ? { secretName: `${service.name}-secrets` } : {}),
       ...(dataCaConfigMap ? { dataCaConfigMap } : {}),
       ...(sessionCaSecret ? { sessionCaSecret } : {}),
+      ...(kafkaTls ? { kafkaTls } : {}),
       ...(startsSagas(plan, service.name) ? { kubernetesApiToken: true } : {}),
     },
   );
@@ -138,7 +141,7 @@ export function gitOpsDeployment(plan: LandingZonePlan, service: ServicePlan): M
 /** The `deploy/` folder of a service's repository: its Deployment and a kustomization whose image the workflow updates. */
 export function gitOpsFiles(plan: LandingZonePlan, delivery: ServiceDeliveryPlan): GeneratedFile[] {
   const service = plan.services.find((s) => s.name === delivery.service)!;
-  return deployFolder(delivery.source, service.repository, gitOpsDeployment(plan, service));
+  return deployFolder(delivery.source, gitOpsImageName(service), gitOpsDeployment(plan, service));
 }
 
 /**

@@ -106,17 +106,22 @@ export function instanceRefreshEnvironment(target: InstanceRefreshTarget, reposi
   return { REPOSITORY_URI: repositoryUri, AUTO_SCALING_GROUP: target.autoScalingGroup, RELEASE_PARAMETER: target.releaseParameter };
 }
 
-/** Statuses after which an instance refresh changes nothing more. */
+/** Statuses after which an instance refresh changes nothing more, short of success. */
 const REFRESH_FAILED = ["Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"] as const;
+/** Statuses of a refresh still running, during which the group refuses to start another. */
+const REFRESH_ACTIVE = ["Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"] as const;
 
 /**
  * Deploy stage of a VM service (iaas): records the digest in the release parameter the instances
  * read at boot, then replaces the instances of its one Auto Scaling group, launching before
- * terminating, and waits. A failed refresh puts the previous release back, so later scale-outs
- * keep running it.
+ * terminating, and waits. When the refresh cannot start, fails, is cancelled or times out, it
+ * cancels the group's refresh still running, puts the previous release back in the parameter and
+ * refreshes the group again onto it, so no instance (nor later scale-out) keeps the failed release.
  */
 export function instanceRefreshStageSpec(): Record<string, unknown> {
   const preferences = JSON.stringify(INSTANCE_REFRESH_PREFERENCES);
+  const group = '--auto-scaling-group-name "$AUTO_SCALING_GROUP"';
+  const active = REFRESH_ACTIVE.map((status) => `'${status}'`).join(",");
   return {
     version: "0.2",
     env: { shell: "bash" },
@@ -126,20 +131,38 @@ export function instanceRefreshStageSpec(): Record<string, unknown> {
         commands: [
           ...RELEASED_IMAGE,
           'PREVIOUS="$(aws ssm get-parameter --name "$RELEASE_PARAMETER" --query Parameter.Value --output text)"',
-          'aws ssm put-parameter --name "$RELEASE_PARAMETER" --type String --value "$IMAGE" --overwrite',
-          `REFRESH_ID="$(aws autoscaling start-instance-refresh --auto-scaling-group-name "$AUTO_SCALING_GROUP" --preferences '${preferences}' --query InstanceRefreshId --output text)"`,
           [
-            `DEADLINE=$((SECONDS + ${DELIVERY_SETTINGS.instanceRefreshTimeoutSeconds}))`,
-            'while true; do',
-            '  STATUS="$(aws autoscaling describe-instance-refreshes --auto-scaling-group-name "$AUTO_SCALING_GROUP" --instance-refresh-ids "$REFRESH_ID" --query "InstanceRefreshes[0].Status" --output text)"',
-            '  if [[ "$STATUS" == Successful ]]; then break; fi',
-            `  if [[ "$STATUS" =~ ^(${REFRESH_FAILED.join("|")})$ || $SECONDS -gt $DEADLINE ]]; then`,
-            '    echo "Instance refresh $REFRESH_ID of $AUTO_SCALING_GROUP ended $STATUS: restoring $PREVIOUS"',
-            '    aws ssm put-parameter --name "$RELEASE_PARAMETER" --type String --value "$PREVIOUS" --overwrite',
-            "    exit 1",
+            // Refreshes the group onto the recorded $1 and waits; fails unless the refresh ends Successful in time.
+            "refresh() {",
+            "  local id status deadline",
+            `  id="$(aws autoscaling start-instance-refresh ${group} --preferences '${preferences}' --query InstanceRefreshId --output text)" || return 1`,
+            `  deadline=$((SECONDS + ${DELIVERY_SETTINGS.instanceRefreshTimeoutSeconds}))`,
+            "  while true; do",
+            `    status="$(aws autoscaling describe-instance-refreshes ${group} --instance-refresh-ids "$id" --query "InstanceRefreshes[0].Status" --output text)"`,
+            '    if [[ "$status" == Successful ]]; then return 0; fi',
+            `    if [[ "$status" =~ ^(${REFRESH_FAILED.join("|")})$ || $SECONDS -gt $deadline ]]; then echo "Instance refresh $id of $AUTO_SCALING_GROUP onto $1 ended $status"; return 1; fi`,
+            "    sleep 15",
+            "  done",
+            "}",
+            // Waits until the group runs no refresh, so that the one back to the previous release may start.
+            "settled() {",
+            `  local deadline=$((SECONDS + ${DELIVERY_SETTINGS.instanceRefreshCancelTimeoutSeconds}))`,
+            `  until [[ "$(aws autoscaling describe-instance-refreshes ${group} --query "length(InstanceRefreshes[?contains([${active}], Status)])" --output text)" == 0 ]]; do`,
+            '    if [[ $SECONDS -gt $deadline ]]; then echo "$AUTO_SCALING_GROUP still runs an instance refresh"; return 1; fi',
+            "    sleep 15",
+            "  done",
+            "}",
+            'record() { aws ssm put-parameter --name "$RELEASE_PARAMETER" --type String --value "$1" --overwrite; }',
+            'if ! { record "$IMAGE" && refresh "$IMAGE"; }; then',
+            '  echo "Release of $IMAGE to $AUTO_SCALING_GROUP failed: putting $PREVIOUS back"',
+            // Ours (timed out) or one left running by an earlier deploy; fails harmlessly when none runs.
+            `  aws autoscaling cancel-instance-refresh ${group} || true`,
+            // Recorded first, so instances launched from now on boot the previous release.
+            '  if record "$PREVIOUS" && settled && refresh "$PREVIOUS"; then echo "$AUTO_SCALING_GROUP is back on $PREVIOUS"; else',
+            '    echo "Rolling $AUTO_SCALING_GROUP back failed: its instances may run $IMAGE. Fix: set $RELEASE_PARAMETER to $PREVIOUS and start an instance refresh of $AUTO_SCALING_GROUP"',
             "  fi",
-            "  sleep 15",
-            "done",
+            "  exit 1",
+            "fi",
           ].join("\n"),
         ],
       },

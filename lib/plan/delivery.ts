@@ -18,8 +18,12 @@ export const DELIVERY_SETTINGS = {
   deployTimeoutMinutes: 20,
   /** How long a deploy waits for the rollout before it fails. */
   rolloutTimeoutSeconds: 600,
-  /** How long a VM deploy waits for its instance refresh, inside the deploy project's timeout. */
+  /** How long a VM deploy waits for each instance refresh (the release's, then the one back to the previous release). */
   instanceRefreshTimeoutSeconds: 1080,
+  /** How long a failed VM deploy waits for the group's cancelled refresh to stop before refreshing back. */
+  instanceRefreshCancelTimeoutSeconds: 600,
+  /** A VM deploy project may refresh the group twice (the release, then back) and wait for a cancel between: its own timeout. */
+  instanceRefreshReleaseTimeoutMinutes: 50,
   /** How long a Beanstalk release waits for Ready/Green, leaving the rest of the project's timeout to redeploy the previous version. */
   environmentUpdateTimeoutSeconds: 1200,
   /** A Beanstalk deploy project may roll the environment twice (the release, then back): its own timeout. */
@@ -65,8 +69,8 @@ export const DELIVERY_ACTIONS = {
   recordRelease: ["ssm:PutParameter"],
   /** A VM reads the released image at boot (iaas). */
   readRelease: ["ssm:GetParameter"],
-  /** Replaces the instances of the service's own Auto Scaling group (iaas)... */
-  refreshInstances: ["autoscaling:StartInstanceRefresh"],
+  /** Replaces the instances of the service's own Auto Scaling group (iaas), and cancels a refresh of it to roll back... */
+  refreshInstances: ["autoscaling:CancelInstanceRefresh", "autoscaling:StartInstanceRefresh"],
   /** ...and follows the refresh; Describe calls of Auto Scaling take no resource. */
   followRefresh: ["autoscaling:DescribeInstanceRefreshes"],
   /** A GitHub deploy job runs the service's deploy project and follows it. */

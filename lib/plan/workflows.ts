@@ -16,7 +16,7 @@ import type { FrontendAppPlan } from "./frontends.js";
 import { appEngineGithubReleaseScript, appYamlSecretName } from "./gcp-github-delivery.js";
 import { appEngineServiceName } from "./gcp.js";
 import { PlanError } from "./planner.js";
-import type { LandingZonePlan } from "./types.js";
+import type { LandingZonePlan, ServicePlan } from "./types.js";
 
 /** Pinned major versions of the actions the workflows use. */
 export const GITHUB_ACTIONS = {
@@ -237,6 +237,14 @@ export const GCP_SERVICE_VARIABLES = {
   GCP_DEPLOY_SERVICE_ACCOUNT: "the service's entry of the deployServiceAccounts output",
 } as const;
 
+/** Repository variables each app's workflow reads on Azure, with what sets them. */
+export const AZURE_FRONTEND_VARIABLES = {
+  AZURE_TENANT_ID: "the subscription's tenant",
+  AZURE_SUBSCRIPTION_ID: "the landing zone's subscription",
+  AZURE_DEPLOY_CLIENT_ID: "the app's entry of the frontendDeployClientIds output",
+  AZURE_STORAGE_ACCOUNT: "the frontendStorageAccount output",
+} as const;
+
 /** Repository variables each service's workflow reads on Azure, with what sets them. */
 export const AZURE_SERVICE_VARIABLES = {
   AZURE_TENANT_ID: "the subscription's tenant",
@@ -275,7 +283,7 @@ function frontendDeploySteps(plan: LandingZonePlan, app: FrontendAppPlan, option
       {
         name: "Azure credentials (OIDC)",
         uses: GITHUB_ACTIONS.azureLogin,
-        // The app's deploy identity (the landing zone's FrontendHosting deployClientIds) trusts only this repository's environment.
+        // The app's deploy identity (its entry of the landing zone's frontendDeployClientIds output) trusts only this repository's environment.
         with: { "client-id": "${{ vars.AZURE_DEPLOY_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" },
       },
       {
@@ -475,7 +483,8 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
   azure: {
     buildPermissions: { "id-token": "write" },
     deployPermissions: { "id-token": "write" },
-    imageRepository: (_plan, service) => `\${{ vars.AZURE_CONTAINER_REGISTRY }}.azurecr.io/${service.service}`,
+    // The service's one repository, as the Azure DevOps pipeline pushes and the release records are seeded.
+    imageRepository: (_plan, service) => `\${{ vars.AZURE_CONTAINER_REGISTRY }}.azurecr.io/${service.registry}`,
     login: () => [
       {
         name: "Azure credentials (OIDC)",
@@ -515,7 +524,7 @@ const CLOUD_STEPS: Readonly<Record<Cloud, CloudSteps>> = {
     deployPermissions: { contents: "write" },
     imageRepository: (_plan, service) => `ghcr.io/${repositoryFullName(service.source).toLowerCase()}`,
     login: () => [ghcrLogin],
-    deploy: (_plan, service) => gitOpsReleaseSteps(service.registry, service.service),
+    deploy: (plan, service) => gitOpsReleaseSteps(gitOpsImageName(plan.services.find((s) => s.name === service.service)!), service.service),
   },
 };
 
@@ -536,6 +545,17 @@ function gitOpsReleaseSteps(image: string, what: string): WorkflowStep[] {
       ].join("\n"),
     },
   ];
+}
+
+/**
+ * The image name (no tag, no digest) of a service's GitOps Deployment, `services[].image` when given: its
+ * kustomization entry and the release's `kustomize edit set image` must name it, or kustomize changes nothing.
+ */
+export function gitOpsImageName(service: Pick<ServicePlan, "image">): string {
+  const name = service.image.split("@")[0]!;
+  // A colon after the last slash starts the tag; one before it is a registry's port.
+  const tag = name.lastIndexOf(":");
+  return tag > name.lastIndexOf("/") ? name.slice(0, tag) : name;
 }
 
 /** Folder of a service's repository that Argo CD syncs on an existing cluster. */

@@ -1,7 +1,9 @@
 import { App, Stack, aws_ecr as ecr } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ServiceDelivery } from "../../lib/cdk/service-delivery.js";
-import { INSTANCE_REFRESH_PREFERENCES } from "../../lib/plan/buildspec.js";
+import { parse } from "yaml";
+import { INSTANCE_REFRESH_PREFERENCES, instanceRefreshStageSpec } from "../../lib/plan/buildspec.js";
+import { DELIVERY_SETTINGS } from "../../lib/plan/delivery.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
 import { CDK_CONTEXT, deployProjectOf, environmentOf, ofType, policiesOf, roleIdOf, synthDelivery, type CfnTemplate } from "./delivery-fixture.js";
 
@@ -35,16 +37,17 @@ describe("per-service delivery on iaas (native CodePipeline, prod)", () => {
       expect(environmentOf(project)).toMatchObject({ AUTO_SCALING_GROUP: `shop-prod-${service}`, RELEASE_PARAMETER: `/msa/shop/prod/delivery/${service}/image` });
       expect(environmentOf(project)).not.toHaveProperty("CLUSTER_NAME");
       expect(project.Properties!.VpcConfig).toBeUndefined();
+      // Long enough to refresh back after a failed release.
+      expect(project.Properties!.TimeoutInMinutes).toBe(DELIVERY_SETTINGS.instanceRefreshReleaseTimeoutMinutes);
       const spec = String((project.Properties!.Source as { BuildSpec: string }).BuildSpec);
-      const refresh = spec.indexOf("start-instance-refresh"), record = spec.indexOf('put-parameter --name "$RELEASE_PARAMETER" --type String --value "$IMAGE"');
-      expect(record).toBeGreaterThan(-1);
-      expect(refresh).toBeGreaterThan(record);
+      // The plan's stage, whose release and rollback test/plan/delivery.test.ts runs.
+      expect(parse(spec)).toEqual(instanceRefreshStageSpec());
       expect(spec).toContain(JSON.stringify(INSTANCE_REFRESH_PREFERENCES));
       expect(spec).not.toContain("kubectl");
     }
   });
 
-  it("grants the deployer exactly its release parameter, its group's refresh and the refresh status", () => {
+  it("grants the deployer exactly its release parameter, its group's refresh and its cancel (to roll back), and the refresh status", () => {
     const t = template("delivery-orders");
     const project = deployProjectOf(t, "orders", "prod");
     const [releaseId] = ofType(t, "AWS::SSM::Parameter")[0]!;
@@ -52,7 +55,7 @@ describe("per-service delivery on iaas (native CodePipeline, prod)", () => {
     const own = policiesOf(t, roleIdOf(project)).filter((s) => /^(ssm|autoscaling):/.test(String(([] as unknown[]).concat(s.Action)[0])));
     expect(own).toEqual([
       { Action: ["ssm:GetParameter", "ssm:PutParameter"], Effect: "Allow", Resource: release },
-      { Action: "autoscaling:StartInstanceRefresh", Effect: "Allow", Resource: "arn:aws:autoscaling:ap-northeast-2:111111111111:autoScalingGroup:*:autoScalingGroupName/shop-prod-orders" },
+      { Action: ["autoscaling:CancelInstanceRefresh", "autoscaling:StartInstanceRefresh"], Effect: "Allow", Resource: "arn:aws:autoscaling:ap-northeast-2:111111111111:autoScalingGroup:*:autoScalingGroupName/shop-prod-orders" },
       { Action: "autoscaling:DescribeInstanceRefreshes", Effect: "Allow", Resource: "*" },
     ]);
     // Nothing of a cluster or a network: no EKS access, no interfaces in the VPC.

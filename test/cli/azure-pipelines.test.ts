@@ -31,6 +31,7 @@ describe("mlz workflows --azure-pipelines (the real binary)", () => {
     // The micro-frontends deploy from GitHub whichever pipelines the services use.
     expect(run.stdout).toContain("wrote   catalog-ui/.github/workflows/catalog.yml");
     expect(run.stdout).toContain('In Azure DevOps project "shop"');
+    expect(run.stdout).toContain(AZURE_FRONTENDS_SENTENCE);
     const pipeline = parse(readFileSync(join(dir, "out", "orders", "azure-pipelines.yml"), "utf8")) as { stages: { stage: string }[] };
     expect(pipeline.stages.map((s) => s.stage)).toEqual(["build", "test", "push", "deploy"]);
   });
@@ -43,6 +44,23 @@ describe("mlz workflows --azure-pipelines (the real binary)", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("--azure-pipelines needs --azure-subscription");
     expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+});
+
+/** What `mlz workflows` says each app's repository needs, naming the outputs that set it. */
+const AZURE_FRONTENDS_SENTENCE =
+  "In each micro-frontend's repository set the variables AZURE_TENANT_ID (the subscription's tenant), AZURE_SUBSCRIPTION_ID (the landing zone's subscription), AZURE_DEPLOY_CLIENT_ID (the app's entry of the frontendDeployClientIds output), AZURE_STORAGE_ACCOUNT (the frontendStorageAccount output).";
+
+describe("mlz workflows on Azure with GitHub Actions micro-frontends (the real binary)", () => {
+  it("names the repository variables of the apps' workflows beside the services'", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-azure-frontends-"));
+    const spec = join(dir, "landing-zone.yaml");
+    writeFileSync(spec, SPEC.replace(/^pipelines: .*$/m, "pipelines: { provider: github-actions, repositoryOwner: acme }"));
+    const run = await mlz("workflows", spec, "--out", join(dir, "out"));
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toContain("wrote   web-ui/.github/workflows/web.yml");
+    expect(run.stdout).toContain(AZURE_FRONTENDS_SENTENCE);
+    expect(run.stdout).toContain("AZURE_DEPLOY_CLIENT_ID (the service's entry of the deployClientIds output)");
   });
 });
 

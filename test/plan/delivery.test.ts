@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beanstalkReleaseEnvironment, beanstalkReleaseStageSpec, plannedBeanstalkBundle } from "../../lib/plan/beanstalk-release.js";
@@ -137,20 +137,83 @@ describe("delivery plan on VMs (iaas)", () => {
     expect(planLandingZone(shop).delivery!.services[0]!.deploy).not.toHaveProperty("autoScalingGroup");
   });
 
-  it("records the digest, then refreshes only that group and waits; a failed refresh puts the previous release back", () => {
-    const commands = (instanceRefreshStageSpec() as { phases: { build: { commands: string[] } } }).phases.build.commands;
-    const at = (text: string) => commands.findIndex((c) => c.includes(text));
-    expect(commands[1]).toMatch(/"\$IMAGE" != "\$REPOSITORY_URI"@sha256:\*/);
-    expect(at('get-parameter --name "$RELEASE_PARAMETER"')).toBeLessThan(at('put-parameter --name "$RELEASE_PARAMETER" --type String --value "$IMAGE"'));
-    expect(at('put-parameter --name "$RELEASE_PARAMETER" --type String --value "$IMAGE"')).toBeLessThan(at("start-instance-refresh"));
-    expect(commands[at("start-instance-refresh")]).toContain('--auto-scaling-group-name "$AUTO_SCALING_GROUP"');
-    const wait = commands[commands.length - 1]!;
-    expect(wait).toContain('--instance-refresh-ids "$REFRESH_ID"');
-    expect(wait).toContain('aws ssm put-parameter --name "$RELEASE_PARAMETER" --type String --value "$PREVIOUS" --overwrite');
-    expect(wait).toContain(`$((SECONDS + ${DELIVERY_SETTINGS.instanceRefreshTimeoutSeconds}))`);
-    // Every command is valid bash.
-    expect(() => execFileSync("bash", ["-n"], { input: commands.join("\n") })).not.toThrow();
-    expect(instanceRefreshEnvironment({ autoScalingGroup: "shop-prod-orders", releaseParameter: "/p" }, "uri")).toEqual({ REPOSITORY_URI: "uri", AUTO_SCALING_GROUP: "shop-prod-orders", RELEASE_PARAMETER: "/p" });
+  describe("instance refresh release, run in bash with a stub aws", () => {
+    const repository = "111111111111.dkr.ecr.ap-northeast-2.amazonaws.com/shop-orders";
+    const previous = `${repository}@sha256:${"a".repeat(64)}`;
+    const image = `${repository}@sha256:${"b".repeat(64)}`;
+    /**
+     * Runs the deploy stage's commands as CodeBuild does (one bash, stopping at the first failing command), with an `aws`
+     * whose parameter lives in a file and whose first refresh `firstRefresh` does ("refuse" to start, or end with a status);
+     * every later refresh succeeds. Returns the exit status, the parameter, the image each refresh started on, and cancels.
+     */
+    const release = (firstRefresh: "refuse" | "Successful" | "Failed", released = image) => {
+      const dir = mkdtempSync(join(tmpdir(), "msa-refresh-"));
+      const file = (name: string) => join(dir, name);
+      writeFileSync(file("parameter"), previous);
+      writeFileSync(
+        file("aws"),
+        `#!/bin/bash
+if [ "$1" = autoscaling ] && [[ " $* " != *" --auto-scaling-group-name shop-prod-orders "* ]]; then echo "not the service's group: $*" >&2; exit 1; fi
+case "$1 $2" in
+  "ssm get-parameter") cat "${file("parameter")}" ;;
+  "ssm put-parameter") while [ $# -gt 0 ]; do [ "$1" = --value ] && printf '%s' "$2" > "${file("parameter")}"; shift; done ;;
+  "autoscaling start-instance-refresh")
+    echo start >> "${file("starts")}"; n=$(wc -l < "${file("starts")}")
+    if [ $n -eq 1 ] && [ "${firstRefresh}" = refuse ]; then echo "An error occurred (InstanceRefreshInProgress)" >&2; exit 254; fi
+    echo "$(cat "${file("parameter")}")" >> "${file("started")}"; echo "refresh-$n" ;;
+  "autoscaling describe-instance-refreshes")
+    case "$*" in
+      *"--instance-refresh-ids refresh-1 "*) echo "${firstRefresh}" ;;
+      *--instance-refresh-ids*) echo Successful ;;
+      *) echo 0 ;;
+    esac ;;
+  "autoscaling cancel-instance-refresh") echo cancel >> "${file("cancelled")}" ;;
+  *) echo "unexpected aws $*" >&2; exit 1 ;;
+esac
+`,
+        { mode: 0o755 },
+      );
+      writeFileSync(file("sleep"), "#!/bin/sh\n", { mode: 0o755 });
+      const commands = (instanceRefreshStageSpec() as { phases: { build: { commands: string[] } } }).phases.build.commands;
+      const script = commands.map((command) => `${command}\nstatus=$?; [ $status -eq 0 ] || exit $status`).join("\n");
+      const environment = { PATH: `${dir}:${process.env["PATH"]}`, IMAGE: released, ...instanceRefreshEnvironment({ autoScalingGroup: "shop-prod-orders", releaseParameter: "/p" }, repository) };
+      const run = spawnSync("bash", ["-c", script], { env: environment, encoding: "utf8" });
+      const lines = (name: string) => (existsSync(file(name)) ? readFileSync(file(name), "utf8").trim().split("\n") : []);
+      const result = { status: run.status, parameter: readFileSync(file("parameter"), "utf8"), refreshedOnto: lines("started"), cancels: lines("cancelled").length, output: run.stdout };
+      rmSync(dir, { recursive: true, force: true });
+      return result;
+    };
+
+    it("records the digest, then refreshes the group onto it and succeeds", () => {
+      expect(release("Successful")).toMatchObject({ status: 0, parameter: image, refreshedOnto: [image], cancels: 0 });
+    });
+
+    it("refuses an image that is not a digest of the service's repository, changing nothing", () => {
+      const refused = release("Successful", "docker.io/evil/orders:latest");
+      expect(refused).toMatchObject({ parameter: previous, refreshedOnto: [], cancels: 0 });
+      expect(refused.status).not.toBe(0);
+    });
+
+    it("puts the previous release back and refreshes onto it when the refresh cannot start (one still runs)", () => {
+      const failed = release("refuse");
+      expect(failed).toMatchObject({ parameter: previous, refreshedOnto: [previous], cancels: 1 });
+      expect(failed.status).not.toBe(0);
+      expect(failed.output).toContain(`shop-prod-orders is back on ${previous}`);
+    });
+
+    it("replaces the instances the failed refresh launched by refreshing back onto the previous release", () => {
+      const failed = release("Failed");
+      expect(failed).toMatchObject({ parameter: previous, refreshedOnto: [image, previous], cancels: 1 });
+      expect(failed.status).not.toBe(0);
+    });
+
+    it("fits both refreshes and the wait for a cancel within the deploy project's timeout", () => {
+      const { instanceRefreshTimeoutSeconds: refresh, instanceRefreshCancelTimeoutSeconds: cancel, instanceRefreshReleaseTimeoutMinutes: project } = DELIVERY_SETTINGS;
+      expect(2 * refresh + cancel).toBeLessThan(project * 60);
+      const commands = (instanceRefreshStageSpec() as { phases: { build: { commands: string[] } } }).phases.build.commands;
+      expect(commands.join("\n")).toContain(`$((SECONDS + ${refresh}))`);
+      expect(commands.join("\n")).toContain(`$((SECONDS + ${cancel}))`);
+    });
   });
 
   it("boots a VM on the release its pipeline recorded when given the parameter, and lets only that parameter be read", () => {

@@ -4,7 +4,7 @@ import { planLandingZone } from "../../lib/plan/planner.js";
 import { frontendAppManifests, FRONTEND_BUNDLE_BASE_IMAGE, FRONTEND_BUNDLE_DIRECTORY } from "../../lib/kubernetes/frontends.js";
 import { frontendGitOpsFiles } from "../../lib/kubernetes/gitops.js";
 import type { ManifestObject } from "../../lib/kubernetes/types.js";
-import { frontendWorkflowFiles, githubWorkflowFiles, type Workflow } from "../../lib/plan/workflows.js";
+import { AZURE_FRONTEND_VARIABLES, frontendWorkflowFiles, githubWorkflowFiles, type Workflow } from "../../lib/plan/workflows.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
 
 const azure: LandingZoneInput = {
@@ -51,6 +51,14 @@ describe("micro-frontend workflows on Azure", () => {
     for (const file of files) expect(file.content).not.toMatch(/client-secret|secrets\./);
   });
 
+  it("reads exactly the repository variables `mlz workflows` names, each set from a stack output or the subscription", () => {
+    for (const app of ["web-ui/.github/workflows/web.yml", "catalog-ui/.github/workflows/catalog.yml"]) {
+      const read = new Set(JSON.stringify(workflow(app).jobs.deploy).match(/vars\.[A-Z_]+/g)!.map((v) => v.slice("vars.".length)));
+      expect([...read].sort()).toEqual(Object.keys(AZURE_FRONTEND_VARIABLES).sort());
+    }
+    // Not the BFFs' deployClientIds: the web BFF's identity trusts repository web, not the web-ui app's.
+    expect(AZURE_FRONTEND_VARIABLES.AZURE_DEPLOY_CLIENT_ID).toBe("the app's entry of the frontendDeployClientIds output");
+  });
 });
 
 describe("micro-frontend workflows on GCP", () => {

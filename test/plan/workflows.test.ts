@@ -139,6 +139,20 @@ describe("GitHub Actions workflows on other targets", () => {
     expect(deploy.inputs!["inlineScript"]).toBe(steps[1]!.run!.replaceAll("$IMAGE", "$(image)"));
   });
 
+  it("pushes each Azure service to its one repository, the one its Azure DevOps pipeline pushes to and its release record is seeded from", () => {
+    const plan = planLandingZone({ ...aws, cloud: "azure", region: "koreacentral", frontends: undefined });
+    const devOps = planLandingZone({ ...aws, cloud: "azure", region: "koreacentral", frontends: undefined, pipelines: { repositoryOwner: "acme", azureDevOps: { organization: "acme", project: "shop", issuer: "https://vstoken.dev.azure.com/00000000-0000-0000-0000-000000000001" } } });
+    for (const service of plan.delivery!.services) {
+      const push = (serviceWorkflow(plan, service).jobs.build.steps as Step[]).find((s) => s.name === "Build and push") as Step & { env: Record<string, string> };
+      const repository = push.env["IMAGE_REPOSITORY"]!.split(".azurecr.io/")[1];
+      // The planned image (which seeds the release record) names the same repository.
+      expect(plan.services.find((s) => s.name === service.service)!.image).toBe(`${repository}:latest`);
+      const pipeline = azurePipeline(devOps, devOps.azureDelivery!.services.find((s) => s.service === service.service)!, { subscriptionId: SUBSCRIPTION });
+      expect(pipeline.variables["imageRepository"]!.split(".azurecr.io/")[1]).toBe(repository);
+    }
+    expect((serviceWorkflow(plan, plan.delivery!.services[0]!).jobs.build.steps as Step[]).find((s) => s.name === "Build and push")).toMatchObject({ env: { IMAGE_REPOSITORY: "${{ vars.AZURE_CONTAINER_REGISTRY }}.azurecr.io/shop-orders" } });
+  });
+
   it("records an Azure release in the service's own record, only after the rollout step", () => {
     const orders = workflowsOf({ ...aws, cloud: "azure", region: "koreacentral", frontends: undefined }).get("orders/.github/workflows/orders.yml")!;
     const steps = orders.jobs.deploy.steps as Step[];

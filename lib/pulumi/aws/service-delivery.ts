@@ -430,11 +430,12 @@ export class ServiceDelivery extends pulumi.ComponentResource {
       buildSpec: instanceRefreshStageSpec(),
       environment: pulumi.all([this.repositoryUrl, pulumi.output(deploy.autoScalingGroupName)]).apply(([url, autoScalingGroup]) => instanceRefreshEnvironment({ autoScalingGroup, releaseParameter: releaseParameterName }, url)),
       statements: [
-        // A failed refresh reads the previous release to put it back.
+        // A failed release reads the previous release to put it back.
         { Effect: "Allow", Action: [...DELIVERY_ACTIONS.readRelease], Resource: at.releaseParameter.arn },
         { Effect: "Allow", Action: [...DELIVERY_ACTIONS.refreshInstances], Resource: pulumi.interpolate`arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${deploy.autoScalingGroupName}` },
         { Effect: "Allow", Action: [...DELIVERY_ACTIONS.followRefresh], Resource: "*" },
       ],
+      timeoutMinutes: DELIVERY_SETTINGS.instanceRefreshReleaseTimeoutMinutes,
     };
   }
 

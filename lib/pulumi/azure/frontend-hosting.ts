@@ -145,6 +145,10 @@ export class FrontendHosting extends pulumi.ComponentResource {
   readonly containerNames: Readonly<Record<string, string>>;
   /** App name → client id of its deploy identity. */
   readonly deployClientIds: pulumi.Output<Record<string, string>>;
+  /** Name of the storage account holding the apps' containers, which their deploy identities upload to. */
+  readonly storageAccountName: pulumi.Output<string>;
+  /** True when each app's GitHub repository signs in as its deploy identity (`githubDeploy`). */
+  readonly githubDeploy: boolean;
   readonly nodes: FrontendHostingNodes;
 
   constructor(name: string, args: FrontendHostingArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -408,7 +412,9 @@ export class FrontendHosting extends pulumi.ComponentResource {
     this.url = frontends.domainName ? pulumi.output(`https://${frontends.domainName}`) : pulumi.interpolate`https://${endpoint.hostName}`;
     this.containerNames = containerNames;
     this.deployClientIds = pulumi.all(Object.fromEntries(Object.entries(deployIdentities).map(([app, identity]) => [app, identity.clientId])));
+    this.storageAccountName = storageAccount.name;
+    this.githubDeploy = args.githubDeploy ?? false;
     this.nodes = { storageAccount, containers, deployIdentities, readerIdentity, profile, endpoint, routes, ruleSet, purgeRole, purgeGrants, ...(customDomain ? { customDomain } : {}), ...(wafPolicy ? { wafPolicy } : {}) };
-    this.registerOutputs({ url: this.url, endpointHostName: this.endpointHostName, deployClientIds: this.deployClientIds });
+    this.registerOutputs({ url: this.url, endpointHostName: this.endpointHostName, deployClientIds: this.deployClientIds, storageAccountName: this.storageAccountName });
   }
 }

@@ -803,6 +803,8 @@ export class LandingZone extends pulumi.ComponentResource {
       ...(this.logging ? { kibanaService: this.logging.kibanaService } : {}),
       ...(this.sagaWorkflowIds ? { sagaWorkflowIds: this.sagaWorkflowIds } : {}),
       ...(this.frontendsUrl ? { frontendsUrl: this.frontendsUrl } : {}),
+      // Per app, the identity its GitHub workflow signs in as (AZURE_DEPLOY_CLIENT_ID; the BFFs' are in deployClientIds), and the account it uploads to (AZURE_STORAGE_ACCOUNT).
+      ...(this.frontends?.githubDeploy ? { frontendDeployClientIds: this.frontends.deployClientIds, frontendStorageAccount: this.frontends.storageAccountName } : {}),
       // The client id each service connection signs in with.
       ...(Object.keys(this.deliveries).length > 0 ? { deployClientIds: pulumi.all(Object.fromEntries(Object.entries(this.deliveries).map(([service, d]) => [service, d.clientId]))) } : {}),
       // The store of the release records, which GitHub deploy jobs write (AZURE_APP_CONFIGURATION).

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { INSTANCE_REFRESH_PREFERENCES } from "../../../lib/plan/buildspec.js";
+import { parse } from "yaml";
+import { INSTANCE_REFRESH_PREFERENCES, instanceRefreshStageSpec } from "../../../lib/plan/buildspec.js";
+import { DELIVERY_SETTINGS } from "../../../lib/plan/delivery.js";
 import { LandingZone } from "../../../lib/pulumi/aws/landing-zone.js";
 import { ServiceDelivery } from "../../../lib/pulumi/aws/service-delivery.js";
 import { wildcardProblems } from "../../../lib/pulumi/policy/aws.js";
@@ -51,21 +53,24 @@ describe("ServiceDelivery on iaas (Pulumi, native, prod)", () => {
         RELEASE_PARAMETER: `/msa/shop/prod/delivery/${service}/image`,
       });
       expect(project.inputs).not.toHaveProperty("vpcConfig");
+      // Long enough to refresh back after a failed release.
+      expect(project.inputs["buildTimeout"]).toBe(DELIVERY_SETTINGS.instanceRefreshReleaseTimeoutMinutes);
       const spec = String((project.inputs["source"] as { buildspec: string }).buildspec);
-      expect(spec.indexOf("start-instance-refresh")).toBeGreaterThan(spec.indexOf('put-parameter --name "$RELEASE_PARAMETER" --type String --value "$IMAGE"'));
+      // The plan's stage, whose release and rollback test/plan/delivery.test.ts runs.
+      expect(parse(spec)).toEqual(instanceRefreshStageSpec());
       expect(spec).toContain(JSON.stringify(INSTANCE_REFRESH_PREFERENCES));
       expect(byType(own, "aws:eks/accessEntry:AccessEntry")).toEqual([]);
       expect(byType(own, "aws:ec2/securityGroup:SecurityGroup")).toEqual([]);
     }
   });
 
-  it("grants the deployer exactly its release parameter, its group's refresh, the refresh status, its logs and artifacts", () => {
+  it("grants the deployer exactly its release parameter, its group's refresh and its cancel (to roll back), the refresh status, its logs and artifacts", () => {
     const own = under(resources, "shop-orders-delivery");
     const release = single(own, "aws:ssm/parameter:Parameter");
     const policy = single(own, "aws:iam/rolePolicy:RolePolicy", "shop-orders-delivery-deployer-policy");
     expect(statements(policy).map((s) => [s.Action, s.Resource])).toEqual([
       [["ssm:GetParameter"], release.outputs["arn"]],
-      [["autoscaling:StartInstanceRefresh"], `arn:aws:autoscaling:${MOCK_REGION}:${MOCK_ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/shop-prod-orders`],
+      [["autoscaling:CancelInstanceRefresh", "autoscaling:StartInstanceRefresh"], `arn:aws:autoscaling:${MOCK_REGION}:${MOCK_ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/shop-prod-orders`],
       [["autoscaling:DescribeInstanceRefreshes"], "*"],
       [["ssm:PutParameter"], release.outputs["arn"]],
       [["logs:CreateLogStream", "logs:PutLogEvents"], expect.stringMatching(/:\*$/)],

@@ -157,9 +157,28 @@ describe("FrontendHosting in the Azure landing zone (prod)", () => {
       });
     }
   });
+
+  it("exports what each app's workflow signs in as and uploads to: its deploy identity's client id and the storage account", () => {
+    expect(outputs["frontendDeployClientIds"]).toEqual(
+      Object.fromEntries(APPS.map((app) => [app, single(hosting, "azure-native:managedidentity:UserAssignedIdentity", `shop-frontends-${app}-deploy`).outputs["clientId"]])),
+    );
+    expect(outputs["frontendStorageAccount"]).toBe(single(hosting, "azure-native:storage:StorageAccount").outputs["name"]);
+    expect(outputs["frontendStorageAccount"]).toMatch(/^shopprodui[0-9a-f]+$/);
+  });
 });
 
 describe("FrontendHosting on Azure, other settings", () => {
+  it("exports no deploy client ids or storage account for workflows when no repository may deploy the apps (no repository owner)", async () => {
+    const outputs: Record<string, unknown> = {};
+    await runProgram(() => {
+      const lz = new LandingZone("shop", { spec: { ...SPEC, pipelines: { perService: false } } });
+      for (const [key, output] of Object.entries(lz.outputs)) output.apply((v) => (outputs[key] = v));
+    });
+    expect(outputs["frontendsUrl"]).toBeDefined();
+    expect(Object.keys(outputs)).not.toContain("frontendDeployClientIds");
+    expect(Object.keys(outputs)).not.toContain("frontendStorageAccount");
+  });
+
   it("in dev: Standard Front Door without WAF, nothing protected; a custom domain gets a managed TLS 1.2 certificate on every route", async () => {
     const resources = await zone({ ...SPEC, environment: "dev", gateway: { auth: "none", waf: false }, frontends: { shell: "web", fragments: ["catalog"], domainName: "shop.example.com" } });
     expect(single(resources, "azure-native:cdn:Profile").inputs["sku"]).toEqual({ name: "Standard_AzureFrontDoor" });
