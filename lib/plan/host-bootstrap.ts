@@ -21,6 +21,7 @@ import {
 import { DELIVERY_ACTIONS } from "./delivery.js";
 import { loadBalancerPathPatterns } from "./gateway-paths.js";
 import { homeLoadBalancerOf, routesTo, subscriptionsOf } from "./lookup.js";
+import { eventSource } from "./messaging.js";
 import { shortHash } from "./naming.js";
 import { HOST_COLLECTOR, XRAY_WRITE_ACTIONS, hostCollectorConfig, hostCollectorImage, otelEnvironment } from "./tracing.js";
 import type { LandingZonePlan, RoutePlan, ServicePlan } from "./types.js";
@@ -663,16 +664,30 @@ export function beanstalkHost(cnamePrefix: string, region: string): string {
   return `${cnamePrefix}.${region}.elasticbeanstalk.com`;
 }
 
-/** The env var names of a service's topics and queues, with their ARNs. */
+/**
+ * The env var names of a service's topics and queues, with their ARNs: `TOPIC_<EVENT>_ARN` per event it
+ * publishes, or `EVENT_BUS_ARN` and `EVENT_SOURCE` on an EventBridge bus; `QUEUE_<SUB>_ARN` per
+ * subscription that has a queue (a Kafka subscriber reads through its consumer group instead).
+ */
 export function messagingEnvironment(
   plan: LandingZonePlan,
   service: ServicePlan,
-  arnOf: { readonly topic: (event: string) => string; readonly queue: (subscription: string) => string },
+  arnOf: { readonly topic: (event: string) => string; readonly queue: (subscription: string) => string | undefined },
+  options: { readonly publishes?: readonly string[]; readonly eventBusArn?: string } = {},
 ): Record<string, string> {
-  const subscriptions = subscriptionsOf(plan, service.name);
+  const publishes = options.publishes ?? service.publishes;
+  const bus = options.eventBusArn;
+  const queues = subscriptionsOf(plan, service.name).flatMap((s) => {
+    const arn = arnOf.queue(s.name);
+    return arn === undefined ? [] : [[messagingEnvName("QUEUE", s.name), arn] as const];
+  });
   return {
-    ...Object.fromEntries(service.publishes.map((event) => [messagingEnvName("TOPIC", event), arnOf.topic(event)])),
-    ...Object.fromEntries(subscriptions.map((s) => [messagingEnvName("QUEUE", s.name), arnOf.queue(s.name)])),
+    ...(bus === undefined
+      ? Object.fromEntries(publishes.map((event) => [messagingEnvName("TOPIC", event), arnOf.topic(event)]))
+      : publishes.length > 0
+        ? { EVENT_BUS_ARN: bus, EVENT_SOURCE: eventSource(plan.name, service.name) }
+        : {}),
+    ...Object.fromEntries(queues),
   };
 }
 

@@ -7,12 +7,7 @@ import { ConfigStore } from "./config-store.js";
 import type { ServiceMessaging } from "./service-workload.js";
 
 /** What a hosted service needs from the event bus: its policy and the ARNs it names in its environment. A `MessageBroker` fits. */
-export interface HostedServiceMessaging extends ServiceMessaging {
-  /** Event → topic ARN. */
-  readonly topicArns: pulumi.Output<Record<string, string>>;
-  /** Subscription name → queue ARN. */
-  readonly queueArns: pulumi.Output<Record<string, string>>;
-}
+export type HostedServiceMessaging = ServiceMessaging;
 
 /** The log buffer, as Pulumi inputs. */
 export interface HostLogBufferInput {
@@ -145,7 +140,7 @@ export function hostedConfigStore(
 /** The service's topic and queue ARNs by env var name. */
 export function messagingEnv(plan: LandingZonePlan, service: ServicePlan, broker: HostedServiceMessaging | undefined): pulumi.Output<Record<string, string>> {
   if (!broker) return pulumi.output<Record<string, string>>({});
-  return pulumi.all([broker.topicArns, broker.queueArns]).apply(([topics, queues]) => messagingEnvironment(plan, service, { topic: (event) => topics[event]!, queue: (subscription) => queues[subscription]! }));
+  return pulumi.all([broker.topicArns, broker.queueArns]).apply(([topics, queues]) => messagingEnvironment(plan, service, { topic: (event) => topics[event]!, queue: (subscription) => queues[subscription] }));
 }
 
 /** The plan's statements for the instance role, resolved into a policy document. */

@@ -9,9 +9,8 @@ import type { ManifestObject } from "../../kubernetes/types.js";
 import { PLATFORM_ENV, serviceWorkload } from "../../kubernetes/workload.js";
 import { serviceConfigOf } from "../../plan/config-store.js";
 import { directPublishes } from "../../plan/data.js";
-import { messagingEnvName } from "../../plan/hosts.js";
-import { subscriptionsOf } from "../../plan/lookup.js";
-import { eventSource, SERVICE_TAG_KEY } from "../../plan/messaging.js";
+import { messagingEnvironment } from "../../plan/host-bootstrap.js";
+import { SERVICE_TAG_KEY } from "../../plan/messaging.js";
 import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import { applyManifests } from "../kubernetes/add-on.js";
 import { ConfigStore } from "./config-store.js";
@@ -267,24 +266,13 @@ export class ServiceWorkload extends pulumi.ComponentResource {
   }
 }
 
-/**
- * The variables naming the service's topics and queues, as the CDK engine sets them: `TOPIC_<EVENT>_ARN`
- * per event it publishes itself, or `EVENT_BUS_ARN` and `EVENT_SOURCE` on EventBridge; `QUEUE_<SUB>_ARN`
- * per subscription.
- */
+/** The variables naming the service's topics and queues, as the CDK engine sets them (`messagingEnvironment`). */
 function messagingEnv(plan: LandingZonePlan, service: ServicePlan, broker: ServiceMessaging): pulumi.Output<Record<string, string>> {
-  // Events an event store forwards reach the broker through its stream, never from the service.
-  const publishes = directPublishes(service);
   const busArn = broker.eventBus?.arn ?? pulumi.output(undefined);
-  return pulumi.all([broker.topicArns, broker.queueArns, busArn]).apply(([topics, queues, bus]) => ({
-    ...(bus === undefined
-      ? Object.fromEntries(publishes.map((event) => [messagingEnvName("TOPIC", event), topics[event]!]))
-      : publishes.length > 0
-        ? { EVENT_BUS_ARN: bus, EVENT_SOURCE: eventSource(plan.name, service.name) }
-        : {}),
-    // Kafka subscribers read through their consumer group, which has no queue.
-    ...Object.fromEntries(subscriptionsOf(plan, service.name).flatMap((s) => (queues[s.name] ? [[messagingEnvName("QUEUE", s.name), queues[s.name]!]] : []))),
-  }));
+  return pulumi.all([broker.topicArns, broker.queueArns, busArn]).apply(([topics, queues, bus]) =>
+    // Events an event store forwards reach the broker through its stream, never from the service.
+    messagingEnvironment(plan, service, { topic: (event) => topics[event]!, queue: (subscription) => queues[subscription] }, { publishes: directPublishes(service), ...(bus === undefined ? {} : { eventBusArn: bus }) }),
+  );
 }
 
 /** Second and later bindings of one service get an index, so each target group has its own object. */
