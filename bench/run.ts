@@ -4,8 +4,10 @@
  *
  * Every measurement is a whole process (node start to exit): wall time from the runner, peak RSS
  * and CPU time reported by the process itself. One warm-up run per variant and N is discarded.
+ * A baseline (raw L1, floor) that no longer builds the same resources per stack and type as the
+ * landing zone fails the run, in every mode: its ratios would compare unlike things.
  *
- *   --quick            N = 10, 50; 1 run, no warm-up; validation on only at 10; exits non-zero only on a crash
+ *   --quick            N = 10, 50; 1 run, no warm-up; validation on only at 10; exits non-zero only on a crash or a stale baseline
  *   --n 10,50,200      the service counts (default 10,50,200,1000)
  *   --runs 5           measured runs per variant and N (default 5); the variants of an N take turns, one run each per round
  *   --only ours,l1     variants: floor, l1, ours, ours-tsx, pulumi (default all)
@@ -185,6 +187,7 @@ function main(): number {
   const rows: Row[] = [];
   const checks: string[] = [];
   let crashes = 0;
+  let staleBaselines = 0;
   for (const n of options.ns) {
     const specFile = join(RESULTS, "specs", `n${n}.yaml`);
     writeFileSync(specFile, stringify(benchSpec(n), { lineWidth: 0 }));
@@ -260,6 +263,7 @@ function main(): number {
         const theirs = templates.get(other);
         if (!theirs) continue;
         const problems = compareTemplates(ours, theirs);
+        if (problems.length > 0) staleBaselines++;
         checks.push(
           problems.length === 0
             ? `N=${n}: ${other} has the same resources per stack and type as ours (${fmt(totals(ours).resources)} in ${ours.size} stacks) ✓`
@@ -274,7 +278,8 @@ function main(): number {
   writeFileSync(join(RESULTS, `bench-${startedAt.toISOString().replace(/[:.]/g, "-")}.md`), report);
   writeFileSync(join(RESULTS, "latest.json"), JSON.stringify({ startedAt, options: { ...options, only: [...options.only] }, rows, checks }, undefined, 1));
   if (crashes > 0) log(`${crashes} variant(s) crashed`);
-  return crashes > 0 ? 1 : 0;
+  if (staleBaselines > 0) log(`${staleBaselines} baseline(s) no longer match the landing zone: update bench/baseline (l1-app.ts, floor.ts) to build what ours builds`);
+  return crashes > 0 || staleBaselines > 0 ? 1 : 0;
 }
 
 interface Conditions {

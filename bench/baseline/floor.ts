@@ -436,16 +436,29 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
     AssumeRolePolicyDocument: assume("ec2.amazonaws.com"),
     ManagedPolicyArns: ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"].map((p) => partitionArn(`iam::aws:policy/${p}`)),
   });
+  t.add("VpcCni", "AWS::EKS::Addon", {
+    AddonName: "vpc-cni",
+    ClusterName: cluster,
+    ConfigurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
+    PreserveOnDelete: true,
+    ResolveConflicts: "OVERWRITE",
+  });
+  t.add("NodeLaunchTemplate", "AWS::EC2::LaunchTemplate", {
+    LaunchTemplateData: {
+      BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { DeleteOnTermination: true, Encrypted: true, VolumeSize: 100, VolumeType: "gp3" } }],
+      MetadataOptions: { HttpEndpoint: "enabled", HttpPutResponseHopLimit: 1, HttpTokens: "required" },
+    },
+  });
   t.add("Nodes", "AWS::EKS::Nodegroup", {
     AmiType: "AL2023_x86_64_STANDARD",
     ClusterName: cluster,
-    DiskSize: 100,
     ForceUpdateEnabled: true,
     InstanceTypes: ["m6i.xlarge"],
+    LaunchTemplate: { Id: ref("NodeLaunchTemplate"), Version: att("NodeLaunchTemplate", "LatestVersionNumber") },
     NodeRole: att("NodeRole", "Arn"),
     ScalingConfig: { DesiredSize: 3, MaxSize: 12, MinSize: 3 },
     Subnets: net.privateSubnets,
-  });
+  }, { dependsOn: ["VpcCni"] });
   t.manifest("Namespace", serviceToken, cluster, namespaceManifests("aws.cdk.eks/prune-namespace"), refs, ["KubectlReadyBarrier"]);
   t.add("LoadBalancerControllerRole", "AWS::IAM::Role", { AssumeRolePolicyDocument: assume("pods.eks.amazonaws.com", true), Description: "EKS Pod Identity of kube-system/aws-load-balancer-controller" });
   t.add("LoadBalancerControllerRolePolicy", "AWS::IAM::Policy", {

@@ -407,16 +407,30 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
     assumeRolePolicyDocument: assume("ec2.amazonaws.com"),
     managedPolicyArns: ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"].map((p) => partitionArn(`iam::aws:policy/${p}`)),
   });
-  new eks.CfnNodegroup(stack, "Nodes", {
+  const vpcCni = new eks.CfnAddon(stack, "VpcCni", {
+    addonName: "vpc-cni",
+    clusterName: cluster.ref,
+    configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
+    preserveOnDelete: true,
+    resolveConflicts: "OVERWRITE",
+  });
+  const nodeLaunchTemplate = new ec2.CfnLaunchTemplate(stack, "NodeLaunchTemplate", {
+    launchTemplateData: {
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { deleteOnTermination: true, encrypted: true, volumeSize: 100, volumeType: "gp3" } }],
+      metadataOptions: { httpEndpoint: "enabled", httpPutResponseHopLimit: 1, httpTokens: "required" },
+    },
+  });
+  const nodes = new eks.CfnNodegroup(stack, "Nodes", {
     clusterName: cluster.ref,
     amiType: "AL2023_x86_64_STANDARD",
-    diskSize: 100,
     forceUpdateEnabled: true,
     instanceTypes: ["m6i.xlarge"],
+    launchTemplate: { id: nodeLaunchTemplate.ref, version: nodeLaunchTemplate.attrLatestVersionNumber },
     nodeRole: nodeRole.attrArn,
     scalingConfig: { desiredSize: 3, maxSize: 12, minSize: 3 },
     subnets: net.privateSubnets,
   });
+  nodes.addDependency(vpcCni);
 
   const namespace = stack.manifest("Namespace", serviceToken, cluster.ref, namespaceManifests(prune("Namespace")), [barrier]);
   const lbcRole = new iam.CfnRole(stack, "LoadBalancerControllerRole", {
