@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/global-tmpdir.ts"],
+    setupFiles: ["test/yield-to-runner.ts"],
     // CDK synthesis and Pulumi mocks are memory-heavy; two workers match the 2-core CI machine.
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
