@@ -9,6 +9,7 @@ import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/
 import type { IContainer, IContainerPort, IEnvVar, IPodSecurityContext, ISecurityContext, IVolume, IVolumeMount } from "kubernetes-models/v1";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
+import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { stringify } from "yaml";
@@ -97,6 +98,20 @@ export const AZURE_EVENT_HUBS_CHECKPOINT_CONTAINER = "logstash-checkpoints";
 export const LOG_INDEX_PREFIX = "msa-logs";
 /** Name of the ECK Elasticsearch (Services `logs-es-http`, Secret `logs-es-elastic-user`) and Kibana. */
 export const LOG_ELASTICSEARCH_NAME = "logs";
+/**
+ * The pipeline's own Elasticsearch users (ECK file realm), so no pod holds the `elastic` superuser:
+ * Logstash only creates documents and indices under `msa-logs-*`, the retention Job only manages ILM
+ * policies and index templates. Each `secretName` is a `kubernetes.io/basic-auth` Secret in the
+ * logging namespace with `username`, `password` and `roles` ({@link eckUserSecretData} gives all but
+ * the password, which the engine generates).
+ */
+export const ECK_USERS = {
+  writer: { username: "msa-log-writer", role: "msa_log_writer", secretName: `${LOG_ELASTICSEARCH_NAME}-writer-user` },
+  retention: { username: "msa-log-retention", role: "msa_log_retention", secretName: `${LOG_ELASTICSEARCH_NAME}-retention-user` },
+} as const;
+export type EckUser = keyof typeof ECK_USERS;
+/** The Secret (key `roles.yml`) defining the roles of {@link ECK_USERS}, referenced by the Elasticsearch's `spec.auth.roles`. */
+export const ECK_ROLES_SECRET = `${LOG_ELASTICSEARCH_NAME}-roles`;
 /** Logstash's ServiceAccount: the Kubernetes identity a cloud identity (IRSA, Workload Identity) is bound to. */
 export const LOGSTASH_SERVICE_ACCOUNT = "logstash";
 /** The Service shippers reach Logstash through when there is no buffer. */
@@ -247,8 +262,10 @@ export function logstashPipelineConfig(plan: LandingZonePlan, options: LogPipeli
       : [
           "  elasticsearch {",
           `    hosts => ["${ES_HOST}.${logging.namespace}.svc:9200"]`,
-          `    user => "elastic"`,
+          `    user => "${ECK_USERS.writer.username}"`,
           `    password => "\${ELASTIC_PASSWORD}"`,
+          // The writer role may create documents, not overwrite them.
+          '    action => "create"',
           "    ssl_enabled => true",
           `    ssl_certificate_authorities => ["${ES_CA_PATH}/ca.crt"]`,
           `    index => "${index}"`,
@@ -420,16 +437,35 @@ function networkPolicies(plan: LandingZonePlan, namespace: string, sink: LogSink
   ];
 }
 
-/** ECK custom resources (no kubernetes-models class: checked structurally by the tests) and the retention Job. */
+/**
+ * The roles of {@link ECK_USERS}, in Elasticsearch's role format. The writer's `monitor` covers the
+ * version and license checks Logstash makes at start; it creates documents (`action => create`) and
+ * daily indices, and cannot read, update or delete them.
+ */
+export const ECK_ROLES = {
+  [ECK_USERS.writer.role]: { cluster: ["monitor"], indices: [{ names: [`${LOG_INDEX_PREFIX}-*`], privileges: ["create_doc", "create_index"] }] },
+  [ECK_USERS.retention.role]: { cluster: ["manage_ilm", "manage_index_templates"] },
+} as const;
+
+/** The Secret data of an ECK file-realm user but its password, which the engine generates into `password`. */
+export function eckUserSecretData(user: EckUser): { readonly username: string; readonly roles: string } {
+  return { username: ECK_USERS[user].username, roles: ECK_USERS[user].role };
+}
+
+/** ECK custom resources (no kubernetes-models class: checked structurally by the tests), the pipeline's roles and the retention Job. */
 function eckResources(plan: LandingZonePlan, namespace: string): ManifestObject[] {
   const { search, retentionDays } = plan.logging!;
   const labels = commonLabels(plan);
+  const roles = validatedManifest(
+    new Secret({ metadata: { name: ECK_ROLES_SECRET, namespace, labels }, type: "Opaque", stringData: { "roles.yml": stringify(ECK_ROLES) } }),
+  );
   const elasticsearch: ManifestObject = {
     apiVersion: "elasticsearch.k8s.elastic.co/v1",
     kind: "Elasticsearch",
     metadata: { name: LOG_ELASTICSEARCH_NAME, namespace, labels },
     spec: {
       version: search.engineVersion,
+      auth: { roles: [{ secretName: ECK_ROLES_SECRET }], fileRealm: Object.values(ECK_USERS).map((user) => ({ secretName: user.secretName })) },
       nodeSets: [
         {
           name: "default",
@@ -470,7 +506,7 @@ function eckResources(plan: LandingZonePlan, namespace: string): ManifestObject[
       podTemplate: { spec: { containers: [{ name: "kibana", resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "1Gi" } } }] } },
     },
   };
-  return [elasticsearch, kibana, retentionJob(plan, namespace, retentionDays)];
+  return [roles, elasticsearch, kibana, retentionJob(plan, namespace, retentionDays)];
 }
 
 /**
@@ -487,7 +523,7 @@ function retentionJob(plan: LandingZonePlan, namespace: string, retentionDays: n
   const url = `${ES_HOST}.${namespace}.svc:9200`;
   // curl reads the credentials from stdin (-K -) so the password never appears in a process list.
   const put = (path: string, body: string) =>
-    `printf 'user = "elastic:%s"\\n' "$ELASTIC_PASSWORD" | curl -fsS -K - --cacert ${ES_CA_PATH}/ca.crt -X PUT -H 'Content-Type: application/json' "${url}${path}" -d "$${body}"`;
+    `printf 'user = "${ECK_USERS.retention.username}:%s"\\n' "$ELASTIC_PASSWORD" | curl -fsS -K - --cacert ${ES_CA_PATH}/ca.crt -X PUT -H 'Content-Type: application/json' "${url}${path}" -d "$${body}"`;
   const script = ["set -eu", put(`/_ilm/policy/${LOG_INDEX_PREFIX}`, "POLICY"), put(`/_index_template/${LOG_INDEX_PREFIX}`, "TEMPLATE")].join("\n");
   const name = `log-retention-${shortHash(policy + template + script)}`;
   const labels = labelsFor(plan, "log-retention");
@@ -508,7 +544,7 @@ function retentionJob(plan: LandingZonePlan, namespace: string, retentionDays: n
                 name: "install",
                 image: CURL_IMAGE,
                 command: ["/bin/sh", "-c", script],
-                env: [{ name: "POLICY", value: policy }, { name: "TEMPLATE", value: template }, elasticPasswordEnv()],
+                env: [{ name: "POLICY", value: policy }, { name: "TEMPLATE", value: template }, elasticPasswordEnv("retention")],
                 resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
                 securityContext: containerSecurity(),
                 volumeMounts: [{ name: "elasticsearch-ca", mountPath: ES_CA_PATH, readOnly: true }],
@@ -522,8 +558,8 @@ function retentionJob(plan: LandingZonePlan, namespace: string, retentionDays: n
   );
 }
 
-function elasticPasswordEnv(): IEnvVar {
-  return { name: "ELASTIC_PASSWORD", valueFrom: { secretKeyRef: { name: `${LOG_ELASTICSEARCH_NAME}-es-elastic-user`, key: "elastic" } } };
+function elasticPasswordEnv(user: EckUser): IEnvVar {
+  return { name: "ELASTIC_PASSWORD", valueFrom: { secretKeyRef: { name: ECK_USERS[user].secretName, key: "password" } } };
 }
 
 function elasticsearchCaVolume(): IVolume {
@@ -548,7 +584,7 @@ function logstash(plan: LandingZonePlan, namespace: string, options: LogPipeline
   const env: IEnvVar[] = [
     { name: "LS_JAVA_OPTS", value: "-Xms1g -Xmx1g" },
     ...(buffer ? [redisPasswordEnv(buffer)] : []),
-    ...(sink.kind === "eck" ? [elasticPasswordEnv()] : []),
+    ...(sink.kind === "eck" ? [elasticPasswordEnv("writer")] : []),
     ...cloudInputEnv(options.cloudInputs ?? []),
   ];
   const passwordProvider = passwordProviderVolume(buffer);

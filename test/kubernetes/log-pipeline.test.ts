@@ -4,6 +4,8 @@ import {
   AZURE_EVENT_HUBS_CHECKPOINT_CONTAINER,
   AZURE_EVENT_HUBS_SECRET_KEYS,
   ECK_OPERATOR_CHART,
+  ECK_ROLES_SECRET,
+  eckUserSecretData,
   logstashPipelineConfig,
   LOG_INDEX_PREFIX,
   LOGSTASH_BEATS_PORT,
@@ -235,17 +237,39 @@ describe("logPipelineAddOn", () => {
       expect(kibana.spec.version).toBe(search.engineVersion);
     });
 
-    it("Logstash writes to Elasticsearch over TLS with the ECK-generated elastic user from its Secret", () => {
+    it("Logstash writes to Elasticsearch over TLS as its own create-only user, never as the elastic superuser", () => {
       const pipeline = pipelineOf(manifests);
       expect(pipeline).toMatch(/output \{\n  elasticsearch \{/);
       expect(pipeline).toContain('hosts => ["https://logs-es-http.logging.svc:9200"]');
+      expect(pipeline).toContain('user => "msa-log-writer"');
       expect(pipeline).toContain('password => "${ELASTIC_PASSWORD}"');
+      expect(pipeline).toContain('action => "create"');
       expect(pipeline).toContain("ssl_enabled => true");
       expect(pipeline).toContain("ssl => false");
+      expect(pipeline).not.toMatch(/user => "elastic"/);
       const container = one(manifests, "Deployment", "logstash").spec.template.spec.containers[0];
       expect(container.image).toMatch(/^docker\.elastic\.co\/logstash\/logstash:/);
-      expect(container.env).toContainEqual({ name: "ELASTIC_PASSWORD", valueFrom: { secretKeyRef: { name: "logs-es-elastic-user", key: "elastic" } } });
+      expect(container.env).toContainEqual({ name: "ELASTIC_PASSWORD", valueFrom: { secretKeyRef: { name: "logs-writer-user", key: "password" } } });
       expect(container.volumeMounts.map((m: any) => m.mountPath)).toContain("/etc/elasticsearch-ca");
+      expect(allStrings(manifests).some((v) => v.includes("es-elastic-user"))).toBe(false);
+    });
+
+    it("Elasticsearch knows the pipeline's users from the file realm and their roles from the roles Secret, each scoped to its job", () => {
+      const es = one(manifests, "Elasticsearch");
+      expect(es.spec.auth).toEqual({ roles: [{ secretName: ECK_ROLES_SECRET }], fileRealm: [{ secretName: "logs-writer-user" }, { secretName: "logs-retention-user" }] });
+      const rolesSecret = one(manifests, "Secret", ECK_ROLES_SECRET);
+      expect(rolesSecret.metadata.namespace).toBe("logging");
+      const roles = parse(rolesSecret.stringData["roles.yml"]);
+      expect(roles).toEqual({
+        msa_log_writer: { cluster: ["monitor"], indices: [{ names: [`${LOG_INDEX_PREFIX}-*`], privileges: ["create_doc", "create_index"] }] },
+        msa_log_retention: { cluster: ["manage_ilm", "manage_index_templates"] },
+      });
+      // Every role a user names is defined, and no role reaches beyond the log indices.
+      for (const user of ["writer", "retention"] as const) expect(Object.keys(roles)).toContain(eckUserSecretData(user).roles);
+      expect(JSON.stringify(roles)).not.toMatch(/"all"|superuser|"manage"|"\*"/);
+      // The roles Secret comes before the Elasticsearch that reads it.
+      const kinds = manifests.map((m) => `${m.kind}/${m.metadata.name}`);
+      expect(kinds.indexOf(`Secret/${ECK_ROLES_SECRET}`)).toBeLessThan(kinds.indexOf("Elasticsearch/logs"));
     });
 
     it("a Job installs the ILM policy deleting indices after plan.logging.retentionDays", () => {
@@ -257,6 +281,9 @@ describe("logPipelineAddOn", () => {
       expect(template.index_patterns).toEqual([`${LOG_INDEX_PREFIX}-*`]);
       expect(template.template.settings["index.lifecycle.name"]).toBe(LOG_INDEX_PREFIX);
       expect(job.spec.template.spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
+      // It signs in as the retention user, whose role manages ILM policies and templates only.
+      expect(env).toContainEqual({ name: "ELASTIC_PASSWORD", valueFrom: { secretKeyRef: { name: "logs-retention-user", key: "password" } } });
+      expect(job.spec.template.spec.containers[0].command[2]).toContain(`printf 'user = "msa-log-retention:%s`);
       const longer = planLandingZone({ name: "shop", cloud: "gcp", region: "asia-northeast3", logging: { retentionDays: 90 }, services });
       const other = one(logPipelineAddOn(longer, { sink: eck, buffer }).manifests, "Job");
       expect(other.metadata.name).not.toBe(job.metadata.name);

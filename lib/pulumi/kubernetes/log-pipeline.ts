@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { assertKubernetesName, MANAGED_BY, selectorFor } from "../../kubernetes/labels.js";
-import { LOG_ELASTICSEARCH_NAME, logPipelineAddOn, type LogBuffer, type LogPipelineOptions } from "../../kubernetes/log-pipeline.js";
+import { ECK_USERS, eckUserSecretData, LOG_ELASTICSEARCH_NAME, logPipelineAddOn, type EckUser, type LogBuffer, type LogPipelineOptions } from "../../kubernetes/log-pipeline.js";
 import { REDIS_PORT } from "../../kubernetes/redis.js";
 import { validatedManifest } from "../../kubernetes/render.js";
 import type { ManifestObject } from "../../kubernetes/types.js";
@@ -49,6 +50,8 @@ export interface LogPipelineArgs {
 export interface LogPipelineTransform {
   readonly buffer?: InClusterRedisTransform;
   readonly release?: (args: k8s.helm.v3.ReleaseArgs) => void;
+  /** Patches the generated password of an Elasticsearch user (`writer`: Logstash, `retention`: the retention Job). */
+  readonly userPassword?: (user: EckUser, args: random.RandomPasswordArgs) => void;
 }
 
 /**
@@ -71,6 +74,11 @@ export class LogPipeline extends pulumi.ComponentResource {
   readonly kibanaService: pulumi.Output<string>;
   /** Elasticsearch's ECK Service, `<name>.<namespace>.svc.cluster.local:9200` (HTTPS). */
   readonly elasticsearchService: pulumi.Output<string>;
+  /**
+   * The `kubernetes.io/basic-auth` Secrets of the pipeline's Elasticsearch users (ECK file realm):
+   * `writer` is Logstash's, `retention` the retention Job's. Neither is the `elastic` superuser.
+   */
+  readonly elasticsearchUsers: Readonly<Record<EckUser, k8s.core.v1.Secret>>;
   /** Every resource of the pipeline, for later parts to depend on. */
   readonly resources: pulumi.Resource[];
 
@@ -112,6 +120,23 @@ export class LogPipeline extends pulumi.ComponentResource {
       );
       waitFor.push(this.buffer);
     }
+    const userSecret = (user: EckUser) => {
+      // Alphanumeric, so the password needs no quoting in Logstash's configuration or curl's.
+      const passwordArgs: random.RandomPasswordArgs = { length: 32, special: false };
+      args.transform?.userPassword?.(user, passwordArgs);
+      const password = new random.RandomPassword(`${name}-${user}-password`, passwordArgs, { parent: this });
+      return new k8s.core.v1.Secret(
+        `${name}-${user}-user`,
+        {
+          metadata: { name: ECK_USERS[user].secretName, namespace, labels: { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY } },
+          type: "kubernetes.io/basic-auth",
+          stringData: { ...eckUserSecretData(user), password: password.result },
+        },
+        { provider, parent: this, dependsOn: [namespaceGroup] },
+      );
+    };
+    this.elasticsearchUsers = { writer: userSecret("writer"), retention: userSecret("retention") };
+    waitFor.push(this.elasticsearchUsers.writer, this.elasticsearchUsers.retention);
     for (const secret of args.secrets ?? []) {
       assertKubernetesName(`LogPipeline ${name} args.secrets[].name`, secret.name);
       waitFor.push(

@@ -186,11 +186,12 @@ describe("LogPipeline", () => {
     expect(objs(namespace).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["Namespace/logging"]);
     const buffer = single(resources, "msa:kubernetes:InClusterRedis");
     expect(buffer.dependsOn).toEqual(["logs-namespace"]);
-    expect(single(resources, SECRET).inputs["metadata"]).toMatchObject({ name: "log-buffer-password", namespace: "logging" });
-    expect(single(resources, SECRET).protect).toBe(false);
+    const bufferSecret = single(resources, SECRET, "logs-buffer-secret");
+    expect(bufferSecret.inputs["metadata"]).toMatchObject({ name: "log-buffer-password", namespace: "logging" });
+    expect(bufferSecret.protect).toBe(false);
     const release = single(resources, RELEASE);
     expect(release.inputs["chart"]).toBe("eck-operator");
-    expect(release.dependsOn).toEqual(expect.arrayContaining(["logs-namespace", "logs-buffer"]));
+    expect(release.dependsOn).toEqual(expect.arrayContaining(["logs-namespace", "logs-buffer", "logs-writer-user", "logs-retention-user"]));
     const manifests = objs(single(resources, GROUP, "logs-manifests"));
     const kinds = manifests.map((o) => o.kind);
     expect(kinds).toEqual(expect.arrayContaining(["Elasticsearch", "Kibana", "Deployment", "DaemonSet", "NetworkPolicy"]));
@@ -199,6 +200,24 @@ describe("LogPipeline", () => {
     expect(access.spec).toMatchObject({ podSelector: { matchLabels: { "app.kubernetes.io/name": "log-buffer" } }, ingress: [{ ports: [{ port: 6379 }] }] });
     const pipeline = manifests.find((o) => o.kind === "ConfigMap" && o.metadata.name === "logstash-pipeline")!;
     expect(JSON.stringify(pipeline)).toContain('host => \\"log-buffer.logging.svc.cluster.local\\"');
+  });
+
+  it("gives Logstash and the retention Job their own Elasticsearch users, with generated passwords, before anything signs in", async () => {
+    const { resources } = await standalone((provider) => new LogPipeline("logs", { plan, provider, transform: { userPassword: (user, args) => user === "retention" && Object.assign(args, { length: 40 }) } }));
+    const elasticsearch = objs(single(resources, GROUP, "logs-manifests")).find((o) => o.kind === "Elasticsearch")!;
+    const auth = (elasticsearch.spec as { auth: { fileRealm: { secretName: string }[] } }).auth;
+    const referenced = auth.fileRealm.map((r) => r.secretName);
+    for (const [user, username, role, length] of [["writer", "msa-log-writer", "msa_log_writer", 32], ["retention", "msa-log-retention", "msa_log_retention", 40]] as const) {
+      const secret = single(resources, SECRET, `logs-${user}-user`);
+      // ECK reads basic-auth Secrets as users, with `roles` naming their roles.
+      expect(secret.inputs["type"]).toBe("kubernetes.io/basic-auth");
+      expect(secret.inputs["metadata"]).toMatchObject({ namespace: "logging" });
+      expect(referenced).toContain((secret.inputs["metadata"] as { name: string }).name);
+      const password = single(resources, "random:index/randomPassword:RandomPassword", `logs-${user}-password`);
+      expect(password.inputs).toMatchObject({ length, special: false });
+      expect(secret.inputs["stringData"]).toEqual({ username, roles: role, password: password.outputs["result"] });
+      expect(secret.dependsOn).toEqual(["logs-namespace"]);
+    }
   });
 });
 
