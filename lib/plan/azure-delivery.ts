@@ -12,6 +12,7 @@ import { APP_SERVICE_SERVICE_CONTAINER } from "./app-service-proxy.js";
 import { azureUniqueName } from "./azure.js";
 import { appConfigurationStoreId, recordReleaseScript, releaseRecordKey, releaseStoreName, scaleSetReleaseScript, scaleSetReleaseTimeoutMinutes } from "./azure-release.js";
 import { DELIVERY_SETTINGS, GITHUB_OIDC, type DeliveryPlan } from "./delivery.js";
+import { pushOnce } from "./image-push.js";
 import { physicalName } from "./naming.js";
 import { PlanError } from "./planner.js";
 import type { LandingZonePlan } from "./types.js";
@@ -298,7 +299,7 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
                 [
                   `az acr login --name ${registry}`,
                   `docker load --input "$(Pipeline.Workspace)/image/${IMAGE_ARCHIVE}"`,
-                  'docker push "$(imageRepository):$(Build.SourceVersion)"',
+                  pushOnce('"$(imageRepository):$(Build.SourceVersion)"'),
                   // Deploy by digest: the tag could be pushed again, the digest names exactly this build.
                   'echo "##vso[task.setvariable variable=image;isOutput=true]$(docker inspect --format \'{{index .RepoDigests 0}}\' "$(imageRepository):$(Build.SourceVersion)")"',
                 ].join("\n"),

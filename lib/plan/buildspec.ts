@@ -3,6 +3,7 @@
  * GitHub deploy job, which runs the same deploy project).
  */
 import { DELIVERY_SETTINGS, type ServiceDeliveryPlan } from "./delivery.js";
+import { pushOnce } from "./image-push.js";
 import { VERSIONS } from "./sizing.js";
 
 /** File the build stage writes and the deploy stage reads: `{"image":"<repository>@sha256:..."}`. */
@@ -37,7 +38,7 @@ export const RELEASED_IMAGE = [
   'if [[ "$IMAGE" != "$REPOSITORY_URI"@sha256:* || ! "${IMAGE##*@sha256:}" =~ ^[0-9a-f]{64}$ ]]; then echo "Refusing $IMAGE: only a digest of $REPOSITORY_URI is deployed"; exit 1; fi',
 ] as const;
 
-/** Build stage: unit tests, image build, push tagged with the commit, the pushed digest as artifact. */
+/** Build stage: unit tests, image build, push tagged with the commit (once: a retried run releases the image already pushed), the pushed digest as artifact. */
 export function buildStageSpec(testCommand: string): Record<string, unknown> {
   return {
     version: "0.2",
@@ -51,7 +52,7 @@ export function buildStageSpec(testCommand: string): Record<string, unknown> {
           // The pipeline passes the source commit; CodeBuild's resolved source version is the fallback.
           'IMAGE_TAG="${IMAGE_TAG:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
           'docker build --tag "$REPOSITORY_URI:$IMAGE_TAG" .',
-          'docker push "$REPOSITORY_URI:$IMAGE_TAG"',
+          pushOnce('"$REPOSITORY_URI:$IMAGE_TAG"'),
           `printf '{"image":"%s"}' "$(docker inspect --format '{{index .RepoDigests 0}}' "$REPOSITORY_URI:$IMAGE_TAG")" > ${IMAGE_ARTIFACT}`,
         ],
       },

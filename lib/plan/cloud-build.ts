@@ -5,6 +5,7 @@
  * private pool it runs in.
  */
 import { DELIVERY_SETTINGS, type ServiceDeliveryPlan } from "./delivery.js";
+import { pushOnce } from "./image-push.js";
 import { gcpServiceAccountId } from "./gcp.js";
 import { physicalName } from "./naming.js";
 import { APP_ENGINE_VERSION_HASH_LENGTH } from "./app-engine-version.js";
@@ -121,7 +122,7 @@ function cloudBuildSteps(testCommand: string, deploy: readonly string[]): CloudB
       id: "push",
       name: CLOUD_BUILD_IMAGES.docker,
       entrypoint: "bash",
-      args: ["-c", [`docker push "${tagged}"`, `docker inspect --format '{{index .RepoDigests 0}}' "${tagged}" > ${DIGEST_FILE}`].join("\n")],
+      args: ["-c", [pushOnce(`"${tagged}"`), `docker inspect --format '{{index .RepoDigests 0}}' "${tagged}" > ${DIGEST_FILE}`].join("\n")],
     },
     {
       id: "deploy",

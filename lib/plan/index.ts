@@ -7,6 +7,7 @@ export * from "./delivery.js";
 export * from "./cloud-build.js";
 export * from "./app-engine-version.js";
 export * from "./frontends.js";
+export * from "./image-push.js";
 export * from "./naming.js";
 export * from "./planner.js";
 export * from "./sizing.js";

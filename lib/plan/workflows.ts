@@ -12,6 +12,7 @@ import { aksRolloutScript, AZURE_SUBSCRIPTION_ID, appServiceReleaseScript, azure
 import { appConfigurationStoreId, recordReleaseScript, scaleSetReleaseScript } from "./azure-release.js";
 import { cloudBuildNames, instanceGroupManagerName, instanceGroupReleaseScript } from "./cloud-build.js";
 import { DELIVERY_SETTINGS, repositoryFullName, type ServiceDeliveryPlan } from "./delivery.js";
+import { pushOnce } from "./image-push.js";
 import type { FrontendAppPlan } from "./frontends.js";
 import { appEngineGithubReleaseScript, appYamlSecretName } from "./gcp-github-delivery.js";
 import { appEngineServiceName } from "./gcp.js";
@@ -216,9 +217,9 @@ export function frontendWorkflow(plan: LandingZonePlan, app: FrontendAppPlan, op
 /** GitHub's own registry takes the job's short-lived token; nothing is stored. */
 const ghcrLogin: WorkflowStep = { name: "GitHub registry login", uses: GITHUB_ACTIONS.dockerLogin, with: { registry: "ghcr.io", username: "${{ github.actor }}", password: "${{ secrets.GITHUB_TOKEN }}" } };
 
-/** Pushes `$IMAGE_REPOSITORY:$GITHUB_SHA` and outputs it by digest: the tag could be pushed again, the digest names exactly this build. */
+/** Pushes `$IMAGE_REPOSITORY:$GITHUB_SHA` (once: a re-run releases the image already pushed) and outputs it by digest, which names exactly that image. */
 const pushByDigest = [
-  'docker push "$IMAGE_REPOSITORY:$GITHUB_SHA"',
+  pushOnce('"$IMAGE_REPOSITORY:$GITHUB_SHA"'),
   'echo "image=$(docker inspect --format \'{{index .RepoDigests 0}}\' "$IMAGE_REPOSITORY:$GITHUB_SHA")" >> "$GITHUB_OUTPUT"',
 ];
 

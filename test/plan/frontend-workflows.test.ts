@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { pushOnce } from "../../lib/plan/image-push.js";
 import { planLandingZone } from "../../lib/plan/planner.js";
 import { frontendAppManifests, FRONTEND_BUNDLE_BASE_IMAGE, FRONTEND_BUNDLE_DIRECTORY } from "../../lib/kubernetes/frontends.js";
 import { frontendGitOpsFiles } from "../../lib/kubernetes/gitops.js";
@@ -127,7 +128,7 @@ describe("micro-frontend releases on an existing cluster (GitOps)", () => {
       `FROM ${FRONTEND_BUNDLE_BASE_IMAGE}`,
       `COPY . ${FRONTEND_BUNDLE_DIRECTORY}/`,
       "DOCKERFILE",
-      'docker push "$IMAGE_REPOSITORY:$GITHUB_SHA"',
+      ...pushOnce('"$IMAGE_REPOSITORY:$GITHUB_SHA"').split("\n"),
       `echo "image=$(docker inspect --format '{{index .RepoDigests 0}}' "$IMAGE_REPOSITORY:$GITHUB_SHA")" >> "$GITHUB_OUTPUT"`,
     ]);
     const deploy = workflow.jobs.deploy;
