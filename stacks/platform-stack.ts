@@ -51,6 +51,7 @@ export class PlatformStack extends PlanStack {
     if (plan.auth?.tokens?.provider === "user-pool") this.users = new UserDirectory(this, "Users", { retain });
     this.gateway = new ApiGateway(this, "Gateway", {
       vpc,
+      ...(plan.gateway.loadBalancerSubnets === "public" ? { loadBalancerSubnets: { subnetType: ec2.SubnetType.PUBLIC } } : {}),
       loadBalancers: plan.gateway.loadBalancers.map((lb) => ({
         index: lb.index,
         routes: lb.routes.map((r) => ({ path: r.path, target: r.target, port: r.port, priority: r.priority, healthCheckPath: healthPath(plan, r.target) })),

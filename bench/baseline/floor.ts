@@ -164,6 +164,8 @@ class Refs {
 
 interface Network {
   readonly vpcId: Json;
+  /** Where the gateway's internal load balancers sit on EKS: no pod lives there. */
+  readonly publicSubnets: Json[];
   readonly privateSubnets: Json[];
   readonly isolatedSubnets: Json[];
 }
@@ -180,7 +182,7 @@ function network(templates: Template[]): Network {
     t.outputs[name] = { Value: ref(id) };
     return { "Fn::GetStackOutput": { StackName: t.stackName, Region: REGION, OutputName: name } };
   };
-  const subnets: Record<string, Json[]> = { Private: [], Isolated: [] };
+  const subnets: Record<string, Json[]> = { Public: [], Private: [], Isolated: [] };
   const tables: string[] = [];
   for (const kind of ["Public", "Private", "Isolated"] as const) {
     ZONES.forEach((zone, i) => {
@@ -205,6 +207,7 @@ function network(templates: Template[]): Network {
           { AllocationId: att(`${id}Eip`, "AllocationId"), SubnetId: ref(id), Tags: [...role, ...name] },
           { dependsOn: [`${id}DefaultRoute`, `${id}RouteTableAssociation`] },
         );
+        subnets[kind]!.push(output(id));
       } else {
         if (kind === "Private") t.add(`${id}DefaultRoute`, "AWS::EC2::Route", { DestinationCidrBlock: "0.0.0.0/0", NatGatewayId: ref(`PublicSubnet${i + 1}Nat`), RouteTableId: ref(`${id}RouteTable`) });
         tables.push(`${id}RouteTable`);
@@ -278,7 +281,7 @@ function network(templates: Template[]): Network {
   t.publish("PrivateSubnetIdsParameter", parameterName("network", "private-subnet-ids"), { "Fn::Join": [",", ZONES.map((_, i) => ref(`PrivateSubnet${i + 1}`))] });
   // Services' databases are placed in the isolated subnets by id.
   subnets.Isolated!.forEach((subnet, i) => t.publish(`IsolatedSubnet${i}Parameter`, parameterName("network", "isolated-subnets", String(i)), subnet));
-  return { vpcId: output("Vpc"), privateSubnets: subnets.Private!, isolatedSubnets: subnets.Isolated! };
+  return { vpcId: output("Vpc"), publicSubnets: subnets.Public!, privateSubnets: subnets.Private!, isolatedSubnets: subnets.Isolated! };
 }
 
 function redis(t: Template, id: string, label: string, net: Network, clientSecurityGroup: Json, snapshots: number): void {
@@ -656,7 +659,7 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
         ],
         Scheme: "internal",
         SecurityGroups: [lbSg],
-        Subnets: net.privateSubnets,
+        Subnets: net.publicSubnets,
         Type: "application",
       },
       { dependsOn: ["LoadBalancerLogsPolicy"] },

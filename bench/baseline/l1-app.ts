@@ -138,6 +138,8 @@ class BaseStack extends Stack {
 
 interface NetworkRefs {
   readonly vpcId: string;
+  /** Where the gateway's internal load balancers sit on EKS: no pod lives there. */
+  readonly publicSubnets: string[];
   readonly privateSubnets: string[];
   readonly isolatedSubnets: string[];
 }
@@ -241,7 +243,7 @@ function networkStack(app: Construct, env: Environment): NetworkRefs {
   stack.publish("PrivateSubnetIdsParameter", parameterName("network", "private-subnet-ids"), Fn.join(",", subnets.Private!.map((s) => s.ref)));
   // Services' databases are placed in the isolated subnets by id.
   subnets.Isolated!.forEach((subnet, i) => stack.publish(`IsolatedSubnet${i}Parameter`, parameterName("network", "isolated-subnets", String(i)), subnet.ref));
-  return { vpcId: vpc.ref, privateSubnets: subnets.Private!.map((s) => s.ref), isolatedSubnets: subnets.Isolated!.map((s) => s.ref) };
+  return { vpcId: vpc.ref, publicSubnets: subnets.Public!.map((s) => s.ref), privateSubnets: subnets.Private!.map((s) => s.ref), isolatedSubnets: subnets.Isolated!.map((s) => s.ref) };
 }
 
 interface RedisParts {
@@ -636,7 +638,7 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
       type: "application",
       scheme: "internal",
       securityGroups: [lbSg.attrGroupId],
-      subnets: net.privateSubnets,
+      subnets: net.publicSubnets,
       loadBalancerAttributes: [
         { key: "deletion_protection.enabled", value: "false" },
         { key: "routing.http.drop_invalid_header_fields.enabled", value: "true" },

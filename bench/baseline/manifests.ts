@@ -27,8 +27,8 @@ export interface WorkloadRefs {
   readonly image: string;
 }
 
-/** Private subnets the internal load balancers send from. */
-const LOAD_BALANCER_RANGES = ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"];
+/** Public subnets the internal load balancers send from (pods live in the private ones). */
+const LOAD_BALANCER_RANGES = ["10.0.128.0/20", "10.0.144.0/20", "10.0.160.0/20"];
 
 /** A SecretProviderClass syncing `keys` from Secrets Manager into the Secret `name`. */
 function secretProviderClass(name: string, namespace: string, labels: Record<string, string>, keys: readonly string[], arnOf: (key: string) => string): Manifest {

@@ -132,10 +132,17 @@ export interface ApiGatewayProps {
   /** The VPC the load balancers, the VPC link and the authorizer run in. */
   readonly vpc: ec2.IVpc;
   /**
-   * Subnets of the load balancers, the VPC link and the authorizer.
+   * Subnets of the VPC link and the authorizer, and of the load balancers unless `loadBalancerSubnets` is given.
    * @default - the VPC's private subnets with egress
    */
   readonly subnets?: ec2.SubnetSelection;
+  /**
+   * Subnets of the internal load balancers. The landing zone puts them in the public subnets on EKS
+   * (`plan.gateway.loadBalancerSubnets`), where no pod lives, so the pods they target can admit them
+   * by range and nothing else (`targetGroupAccess`); they stay internal, with no public address.
+   * @default - `subnets`
+   */
+  readonly loadBalancerSubnets?: ec2.SubnetSelection;
   /**
    * Routes already split across load balancers with their priorities (the plan's `gateway.loadBalancers`).
    * Give this or `routes`.
@@ -363,7 +370,7 @@ export class ApiGateway extends Construct {
       const lbScope = new Construct(this, `LoadBalancer${planned.index}`);
       const loadBalancer = new elbv2.ApplicationLoadBalancer(lbScope, "Resource", {
         vpc: props.vpc,
-        vpcSubnets: subnets,
+        vpcSubnets: props.loadBalancerSubnets ?? subnets,
         internetFacing: false,
         securityGroup: this.securityGroup,
         dropInvalidHeaderFields: true,

@@ -94,7 +94,7 @@ export class Network extends Construct {
       if (route) {
         Validations.of(route).acknowledge({
           id: "NIST.800.53.R5::NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
-          reason: "Only public subnets route 0.0.0.0/0 to the internet gateway, and they hold only NAT gateways (no instance gets a public IP); workloads and data stores sit in private and isolated subnets.",
+          reason: "Only public subnets route 0.0.0.0/0 to the internet gateway, and they hold only NAT gateways and, on EKS, the gateway's internal load balancers (nothing gets a public IP); workloads and data stores sit in private and isolated subnets.",
         });
       }
     }

@@ -39,10 +39,12 @@ export function targetGroupBinding(plan: LandingZonePlan, service: ServicePlan, 
 }
 
 /**
- * What the gateway's load balancer needs to reach a bound service: the internal ALB sits in the
- * private subnets and sends traffic and health checks straight to the pod IPs, so the pods admit
- * those ranges on the container port and, with a mesh, take them there without a mesh certificate.
+ * What the gateway's load balancer needs to reach a bound service: the internal ALB sends traffic
+ * and health checks straight to the pod IPs, so the pods admit the ranges of the subnets it sits in
+ * (`plan.gateway.loadBalancerSubnets`) on the container port and, with a mesh, take plaintext there,
+ * since the ALB has no mesh certificate. On EKS those are the public subnets, which hold no pod, so
+ * no other pod gets that plaintext door.
  */
 export function targetGroupAccess(plan: LandingZonePlan, service: ServicePlan): ManifestObject[] {
-  return loadBalancerAccess(plan, service, plan.network.subnets.private);
+  return loadBalancerAccess(plan, service, plan.network.subnets[plan.gateway.loadBalancerSubnets]);
 }

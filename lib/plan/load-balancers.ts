@@ -3,7 +3,8 @@
  * most 100 rules besides its listeners' default rules (a service quota counted per load balancer,
  * over all its listeners), so routes are packed into load balancers instead of failing at deploy time.
  */
-import type { LoadBalancerPlan, RoutePlan } from "./types.js";
+import type { Cloud, Tier } from "../spec/types.js";
+import type { GatewayLoadBalancerSubnets, LoadBalancerPlan, RoutePlan } from "./types.js";
 
 /** Rules a load balancer is given: the quota of 100, less headroom for manual additions. */
 export const MAX_RULES_PER_LOAD_BALANCER = 90;
@@ -53,4 +54,17 @@ export function splitRoutes<R extends object>(routes: readonly R[]): { index: nu
     loadBalancers.push({ index, routes: routes.slice(start, start + MAX_RULES_PER_LOAD_BALANCER).map((route, i) => ({ ...route, priority: i + 1 })) });
   }
   return loadBalancers;
+}
+
+/**
+ * Where the AWS gateway's internal load balancers sit. On EKS they target pod IPs directly, and the
+ * VPC CNI gives pods addresses in the private subnets, so a pod's NetworkPolicy could not tell the
+ * balancer from another pod there; with the mesh that port takes plaintext (the balancer has no mesh
+ * certificate), which another pod could then send too. The public subnets hold only NAT gateways and
+ * these balancers, which stay internal (no public address, reachable only from inside the VPC), so
+ * the pods admit those ranges alone. VMs and Beanstalk admit the balancers by security group, and
+ * stay behind balancers in the private subnets.
+ */
+export function gatewayLoadBalancerSubnets(cloud: Cloud, tier: Tier): GatewayLoadBalancerSubnets {
+  return cloud === "aws" && tier === "caas" ? "public" : "private";
 }

@@ -15,7 +15,7 @@ import { deliveryProblems, planDelivery } from "./delivery.js";
 import { planFrontends } from "./frontends.js";
 import { hostProblems, planHosts } from "./hosts.js";
 import { planLogCluster } from "./log-cluster.js";
-import { placeGatewayRoutes } from "./load-balancers.js";
+import { gatewayLoadBalancerSubnets, placeGatewayRoutes } from "./load-balancers.js";
 import { physicalName } from "./naming.js";
 import { planSagas, sagaEventsOf, type SagaPlan } from "./saga.js";
 import { SIZING, VERSIONS } from "./sizing.js";
@@ -189,6 +189,7 @@ export function planLandingZone(input: LandingZoneInput | LandingZoneSpec, optio
     implementation: impl("gateway"),
     routes: loadBalancers.flatMap((lb) => lb.routes),
     loadBalancers,
+    loadBalancerSubnets: gatewayLoadBalancerSubnets(cloud, tier),
     auth: spec.gateway.auth,
     ...(spec.auth.service ? { authService: spec.auth.service } : {}),
     waf: spec.gateway.waf,

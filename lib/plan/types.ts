@@ -118,11 +118,16 @@ export interface LoadBalancerPlan {
   readonly environments?: readonly string[];
 }
 
+/** The subnet group of the AWS gateway's internal load balancers: `public` holds no workload, `private` holds the workloads. */
+export type GatewayLoadBalancerSubnets = "public" | "private";
+
 export interface GatewayPlan {
   readonly implementation: string;
   readonly routes: readonly RoutePlan[];
   /** Routes split across internal load balancers, at most MAX_RULES_PER_LOAD_BALANCER rules each (`placeGatewayRoutes`). */
   readonly loadBalancers: readonly LoadBalancerPlan[];
+  /** Subnets the internal load balancers sit in (AWS), from {@link gatewayLoadBalancerSubnets}. */
+  readonly loadBalancerSubnets: GatewayLoadBalancerSubnets;
   readonly auth: "none" | "jwt" | "authorizer";
   readonly authService?: string;
   readonly waf: boolean;

@@ -181,6 +181,13 @@ describe("ApiGateway load balancers", () => {
     });
   });
 
+  it("sit in loadBalancerSubnets when given (the landing zone's public subnets on EKS), still internal, while the VPC link stays private", () => {
+    const { stack, vpc, template } = build({ loadBalancerSubnets: { subnetType: ec2.SubnetType.PUBLIC } });
+    const refs = (subnets: readonly ec2.ISubnet[]) => subnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as never) }));
+    template.hasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", { Scheme: "internal", Subnets: refs(vpc.publicSubnets) });
+    template.hasResourceProperties("AWS::ApiGatewayV2::VpcLink", { SubnetIds: refs(vpc.privateSubnets) });
+  });
+
   it("answer unknown paths with a fixed 404 on an HTTP listener", () => {
     build().template.hasResourceProperties("AWS::ElasticLoadBalancingV2::Listener", {
       Port: 80,

@@ -343,7 +343,13 @@ describe("LandingZone across tiers", () => {
       // Beanstalk keeps port 80 for its host rules, so paas load balancers add a path listener (tested with the paas example).
       const listeners = settings(tier, "platform", "AWS::ElasticLoadBalancingV2::Listener");
       expect(tier === "paas" ? listeners.filter((l) => !l.includes('"Port":8080')) : listeners, `${tier} listeners`).toEqual(settings("iaas", "platform", "AWS::ElasticLoadBalancingV2::Listener"));
-      for (const type of ["AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::WAFv2::WebACL", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Authorizer", "AWS::Cognito::UserPool", "AWS::ElastiCache::ReplicationGroup"]) {
+      // On EKS the load balancers sit in the public subnets, where no pod lives (plan.gateway.loadBalancerSubnets); the rest is the same.
+      const balancers = (t: string) => ofType(at(t).get("shop-prod-platform")!, "AWS::ElasticLoadBalancingV2::LoadBalancer").map(([, r]) => r.Properties as Record<string, unknown>);
+      const withoutSubnets = (t: string) => balancers(t).map(({ Subnets: _subnets, Tags: _tags, ...rest }) => rest);
+      expect(withoutSubnets(tier), `${tier} load balancers`).toEqual(withoutSubnets("iaas"));
+      for (const properties of balancers(tier)) expect(JSON.stringify(properties["Subnets"]), tier).toMatch(tier === "caas" ? /PublicSubnet/ : /PrivateSubnet/);
+      expect(JSON.stringify(balancers(tier).map((p) => p["Subnets"])), tier).not.toMatch(tier === "caas" ? /PrivateSubnet/ : /PublicSubnet/);
+      for (const type of ["AWS::WAFv2::WebACL", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Authorizer", "AWS::Cognito::UserPool", "AWS::ElastiCache::ReplicationGroup"]) {
         expect(settings(tier, "platform", type), `${tier} ${type}`).toEqual(settings("iaas", "platform", type));
       }
       for (const type of ["AWS::OpenSearchService::Domain", "AWS::ElastiCache::ReplicationGroup"]) expect(settings(tier, "observability", type), `${tier} ${type}`).toEqual(settings("iaas", "observability", type));

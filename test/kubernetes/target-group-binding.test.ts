@@ -1,10 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { serviceWorkload, targetGroupAccess, targetGroupBinding } from "../../lib/kubernetes/index.js";
-import { planLandingZone } from "../../lib/plan/index.js";
+import { parseCidr, planLandingZone } from "../../lib/plan/index.js";
 import { check, one } from "./addon-helpers.js";
 
 const plan = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", services: [{ name: "orders" }, { name: "ledger", expose: false }] });
 const orders = plan.services.find((s) => s.name === "orders")!;
+/** Whether two IPv4 ranges share an address. */
+function overlaps(a: string, b: string): boolean {
+  const [x, y] = [parseCidr(a), parseCidr(b)];
+  const prefix = Math.min(x.prefix, y.prefix);
+  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+  return ((x.base & mask) >>> 0) === ((y.base & mask) >>> 0);
+}
 const arn = "arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:targetgroup/shop-orders/0123456789abcdef";
 
 describe("targetGroupBinding", () => {
@@ -34,10 +41,15 @@ describe("targetGroupBinding", () => {
     expect(() => targetGroupBinding(gcp, gcp.services[0]!, arn)).toThrow(/plan\.cloud is "gcp".*Fix:/);
   });
 
-  it("lets the internal ALB in the private subnets reach the pods' port, plaintext under a STRICT mesh on that port only", () => {
+  it("lets the internal ALB in the public subnets reach the pods' port, plaintext under a STRICT mesh on that port only, and no pod", () => {
+    expect(plan.tier).toBe("caas");
+    expect(plan.gateway.loadBalancerSubnets).toBe("public");
     const [networkPolicy, peerAuthentication] = targetGroupAccess(plan, orders) as Record<string, any>[];
     expect(networkPolicy!.kind).toBe("NetworkPolicy");
-    expect(networkPolicy!.spec.ingress).toEqual([{ from: plan.network.subnets.private.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: orders.port }] }]);
+    expect(networkPolicy!.spec.ingress).toEqual([{ from: plan.network.subnets.public.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: orders.port }] }]);
+    // The VPC CNI gives pods (and nodes) addresses in the private subnets: none of them may send plaintext to that port.
+    const admitted = networkPolicy!.spec.ingress[0].from.map((peer: { ipBlock: { cidr: string } }) => peer.ipBlock.cidr);
+    for (const podRange of plan.network.subnets.private) for (const cidr of admitted) expect(overlaps(cidr, podRange), `${cidr} overlaps pods' ${podRange}`).toBe(false);
     expect(peerAuthentication!.kind).toBe("PeerAuthentication");
     expect(peerAuthentication!.spec).toMatchObject({ mtls: { mode: "STRICT" }, portLevelMtls: { [String(orders.port)]: { mode: "PERMISSIVE" } } });
     const unmeshed = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", mesh: { kind: "none" }, services: [{ name: "orders" }] });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HTTP_API_ROUTE_QUOTA } from "../../lib/plan/gateway-paths.js";
-import { MAX_RULES_PER_LOAD_BALANCER, placeGatewayRoutes, splitRoutes, type RouteOwner } from "../../lib/plan/load-balancers.js";
+import { gatewayLoadBalancerSubnets, MAX_RULES_PER_LOAD_BALANCER, placeGatewayRoutes, splitRoutes, type RouteOwner } from "../../lib/plan/load-balancers.js";
 import { homeLoadBalancerOf, httpApiRoutesOf } from "../../lib/plan/lookup.js";
 import { planLandingZone } from "../../lib/plan/planner.js";
 
@@ -64,5 +64,17 @@ describe("200 services on aws/paas", () => {
   it("homes each service on the load balancer that lists its environment, exposed or not", () => {
     for (const lb of plan.gateway.loadBalancers) for (const name of lb.environments!) expect(homeLoadBalancerOf(plan, name)).toBe(lb.index);
     expect(homeLoadBalancerOf(plan, "svc-199")).toBe(plan.gateway.loadBalancers.length - 1);
+  });
+});
+
+describe("gatewayLoadBalancerSubnets", () => {
+  it("puts the AWS gateway's balancers apart from the pods on EKS only, where they target pod addresses", () => {
+    const services = [{ name: "orders" }];
+    const subnets = (cloud: "aws", tier: "iaas" | "caas" | "paas") => planLandingZone({ name: "shop", cloud, region: "ap-northeast-2", tier, services }).gateway.loadBalancerSubnets;
+    expect(subnets("aws", "caas")).toBe("public");
+    // VMs and Beanstalk admit the balancers by security group, not by range.
+    expect(subnets("aws", "iaas")).toBe("private");
+    expect(subnets("aws", "paas")).toBe("private");
+    for (const tier of ["iaas", "caas", "paas"] as const) expect(gatewayLoadBalancerSubnets("gcp", tier)).toBe("private");
   });
 });

@@ -56,8 +56,15 @@ export interface ApiGatewayArgs {
   readonly namePrefix: string;
   /** VPC of the internal load balancers and the VPC link. */
   readonly vpcId: pulumi.Input<string>;
-  /** Private subnets for the VPC link and the internal load balancers. */
+  /** Private subnets for the VPC link and the authorizer, and for the internal load balancers unless `loadBalancerSubnetIds` is given. */
   readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Subnets of the internal load balancers. The landing zone puts them in the public subnets on EKS
+   * (`plan.gateway.loadBalancerSubnets`), where no pod lives, so the pods they target can admit them
+   * by range and nothing else (`targetGroupAccess`); they stay internal, with no public address.
+   * @default - `privateSubnetIds`
+   */
+  readonly loadBalancerSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * Security group of the pods the target groups reach; it gets an ingress rule from the load balancers on each target port.
    * @default - no rule (add one yourself)
@@ -336,7 +343,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       name: physicalName("loadBalancer", args.namePrefix, "lb", plan.index === 0 ? "" : String(plan.index)),
       internal: true,
       loadBalancerType: "application",
-      subnets: args.privateSubnetIds,
+      subnets: args.loadBalancerSubnetIds ?? args.privateSubnetIds,
       securityGroups: [securityGroup.id],
       dropInvalidHeaderFields: true,
       enableDeletionProtection: retain,

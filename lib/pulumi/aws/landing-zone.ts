@@ -141,6 +141,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         gateway: plan.gateway,
         namePrefix,
         ...placement,
+        ...(plan.gateway.loadBalancerSubnets === "public" ? { loadBalancerSubnetIds: this.network.publicSubnetIds } : {}),
         workloadSecurityGroupId,
         healthCheckPaths: Object.fromEntries(plan.services.map((s) => [s.name, s.healthPath])),
         targets: gatewayTargets(plan),

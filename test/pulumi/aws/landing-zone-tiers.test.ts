@@ -274,10 +274,18 @@ describe("the Pulumi landing zone across tiers", () => {
   });
 
   it("changes the platform and keeps network, broker, gateway, sessions and logging with the same settings", () => {
+    const LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer";
     const platform = (tier: string) => childrenOf(inputsByTier.get(tier)!, "shop").find((r) => r.name === "shop-platform")!.type;
     expect(["iaas", "caas", "paas"].map(platform)).toEqual(["msa:aws:VmPlatform", "msa:aws:KubernetesPlatform", "msa:aws:PaasPlatform"]);
     const inputs = (tier: string, type: string) =>
-      byType(inputsByTier.get(tier)!, type).map((r) => JSON.stringify({ name: r.name, inputs: r.inputs }, (key, value) => (key === "tags" || key === "subnetIds" || key === "allowedSecurityGroupIds" ? undefined : value)));
+      byType(inputsByTier.get(tier)!, type).map((r) =>
+        JSON.stringify({ name: r.name, inputs: r.inputs }, (key, value) => (key === "tags" || key === "subnetIds" || key === "allowedSecurityGroupIds" || (key === "subnets" && type === LOAD_BALANCER) ? undefined : value)),
+      );
+    const subnetsOf = (tier: string, kind: string) => byType(inputsByTier.get(tier)!, "aws:ec2/subnet:Subnet").filter((r) => r.name.includes(`-${kind}-`)).map((r) => r.outputs["id"]);
+    // On EKS the load balancers sit in the public subnets, where no pod lives (plan.gateway.loadBalancerSubnets).
+    for (const tier of ["iaas", "caas", "paas"]) {
+      expect(single(inputsByTier.get(tier)!, LOAD_BALANCER).inputs["subnets"], tier).toEqual(subnetsOf(tier, tier === "caas" ? "public" : "private"));
+    }
     for (const tier of ["caas", "paas"]) {
       for (const type of ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/natGateway:NatGateway", "aws:sns/topic:Topic", "aws:sqs/queue:Queue", "aws:lb/loadBalancer:LoadBalancer", "aws:wafv2/webAcl:WebAcl", "aws:apigatewayv2/stage:Stage", "aws:cognito/userPool:UserPool", "aws:elasticache/replicationGroup:ReplicationGroup", "aws:opensearch/domain:Domain"]) {
         expect(inputs(tier, type), `${tier} ${type}`).toEqual(inputs("iaas", type));

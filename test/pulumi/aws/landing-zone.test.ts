@@ -67,13 +67,17 @@ describe("LandingZone (aws, Pulumi)", () => {
     expect(zone.plan.name).toBe("shop");
   });
 
-  it("keeps nodes and load balancers in private subnets and data stores in isolated ones", () => {
+  it("keeps nodes in private subnets, the internal load balancers apart from the pods in public ones, and data stores in isolated ones", () => {
     const privateSubnets = ids("aws:ec2/subnet:Subnet", "-private-");
+    const publicSubnets = ids("aws:ec2/subnet:Subnet", "-public-");
     const isolatedSubnets = ids("aws:ec2/subnet:Subnet", "-isolated-");
     expect(privateSubnets).toHaveLength(3);
     expect(single(resources, "aws:eks/nodeGroup:NodeGroup").inputs["subnetIds"]).toEqual(privateSubnets);
     expect(single(resources, "aws:eks/cluster:Cluster").inputs["vpcConfig"]).toMatchObject({ subnetIds: privateSubnets, endpointPublicAccess: false });
-    expect(single(resources, "aws:lb/loadBalancer:LoadBalancer").inputs).toMatchObject({ internal: true, subnets: privateSubnets });
+    // Pods get private-subnet addresses; the balancers' own subnets are the only ranges the pods admit plaintext from.
+    expect(zone.plan.gateway.loadBalancerSubnets).toBe("public");
+    expect(single(resources, "aws:lb/loadBalancer:LoadBalancer").inputs).toMatchObject({ internal: true, subnets: publicSubnets });
+    expect(single(resources, "aws:apigatewayv2/vpcLink:VpcLink").inputs["subnetIds"]).toEqual(privateSubnets);
     for (const group of byType(resources, "aws:elasticache/subnetGroup:SubnetGroup")) expect(group.inputs["subnetIds"]).toEqual(isolatedSubnets);
   });
 
