@@ -1,6 +1,6 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, aws_dynamodb as dynamodb, aws_ec2 as ec2, aws_iam as iam, aws_kms as kms, aws_rds as rds, type aws_secretsmanager as secretsmanager } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { DATA_ENV, DATA_KEY_ACTIONS, DATABASE_MONITORING_INTERVAL_SECONDS, DATABASE_SECRET_ACTIONS, isRelational, RELATIONAL, TABLE_DATA_ACTIONS } from "../plan/data.js";
+import { awsDatabaseEnvironment, DATA_KEY_ACTIONS, DATABASE_MONITORING_INTERVAL_SECONDS, DATABASE_SECRET_ACTIONS, isRelational, RELATIONAL, TABLE_DATA_ACTIONS } from "../plan/data.js";
 import { VERSIONS } from "../plan/sizing.js";
 import type { DatabaseEngine } from "../spec/types.js";
 import { acknowledgeAwsManagedPolicies, nagValue } from "./compliance.js";
@@ -252,16 +252,11 @@ export class ServiceDatabase extends Construct {
 
   /** The environment variables (`DATA_ENV`) telling the owner where its data is. */
   environment(): Record<string, string> {
-    if (this.table) return { [DATA_ENV.databaseEngine]: this.engine, [DATA_ENV.tableName]: this.table.tableName };
-    const instance = this.instance!;
-    return {
-      [DATA_ENV.databaseEngine]: this.engine,
-      [DATA_ENV.databaseHost]: instance.dbInstanceEndpointAddress,
-      [DATA_ENV.databasePort]: String(this.port),
-      [DATA_ENV.databaseName]: this.databaseName,
-      [DATA_ENV.databaseUser]: this.serviceUser,
-      [DATA_ENV.databaseSecretArn]: this.secret!.secretArn,
-    };
+    return awsDatabaseEnvironment(
+      this.table
+        ? { engine: this.engine, table: this.table.tableName }
+        : { engine: this.engine, host: this.instance!.dbInstanceEndpointAddress, port: this.port, databaseName: this.databaseName, user: this.serviceUser, secretArn: this.secret!.secretArn },
+    );
   }
 }
 

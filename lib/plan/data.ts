@@ -32,6 +32,27 @@ export const DATA_ENV = {
   readModelTable: "READ_MODEL_TABLE",
 } as const;
 
+/** Where a service's AWS database is: its table (key-value, document), or its relational instance and the user the service connects as. */
+export type AwsDatabaseLocation<T> =
+  | { readonly engine: string; readonly table: T }
+  | { readonly engine: string; readonly host: T; readonly port: number; readonly databaseName: string; readonly user: string; readonly secretArn: T };
+
+/**
+ * The variables (`DATA_ENV`) telling a service where its AWS database is. Both engines' service
+ * databases and the names VMs and Beanstalk forward ({@link serviceDataEnvNames}) come from it.
+ */
+export function awsDatabaseEnvironment<T>(location: AwsDatabaseLocation<T>): Record<string, T | string> {
+  if ("table" in location) return { [DATA_ENV.databaseEngine]: location.engine, [DATA_ENV.tableName]: location.table };
+  return {
+    [DATA_ENV.databaseEngine]: location.engine,
+    [DATA_ENV.databaseHost]: location.host,
+    [DATA_ENV.databasePort]: String(location.port),
+    [DATA_ENV.databaseName]: location.databaseName,
+    [DATA_ENV.databaseUser]: location.user,
+    [DATA_ENV.databaseSecretArn]: location.secretArn,
+  };
+}
+
 /** `SAGA_PLACE_ORDER_COMMAND_QUEUE_URL`, `SAGA_PLACE_ORDER_STATE_MACHINE_ARN` (Azure: `_COMMAND_QUEUE`, `_NAMESPACE`, `_START_URL`; existing cluster: `_WORKFLOW_TEMPLATE`, `_NAMESPACE`). */
 export function sagaEnvName(saga: string, what: "COMMAND_QUEUE_URL" | "STATE_MACHINE_ARN" | "COMMAND_QUEUE" | "NAMESPACE" | "START_URL" | "WORKFLOW_TEMPLATE"): string {
   return `SAGA_${saga.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_${what}`;

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DATA_ENV, DATA_KEY_ACTIONS, DATABASE_SECRET_ACTIONS, isRelational, RELATIONAL, TABLE_DATA_ACTIONS } from "../../plan/data.js";
+import { awsDatabaseEnvironment, DATA_KEY_ACTIONS, DATABASE_SECRET_ACTIONS, isRelational, RELATIONAL, TABLE_DATA_ACTIONS } from "../../plan/data.js";
 import { VERSIONS } from "../../plan/sizing.js";
 import type { DatabasePlan } from "../../plan/types.js";
 import type { DatabaseEngine } from "../../spec/types.js";
@@ -279,16 +279,12 @@ export class ServiceDatabase extends pulumi.ComponentResource {
 
   /** The environment variables (`DATA_ENV`) telling the owner where its data is. */
   environment(): Record<string, pulumi.Output<string>> {
-    const value = (text: string) => pulumi.output(text);
-    if (this.tableArn) return { [DATA_ENV.databaseEngine]: value(this.engine), [DATA_ENV.tableName]: this.endpoint };
-    return {
-      [DATA_ENV.databaseEngine]: value(this.engine),
-      [DATA_ENV.databaseHost]: this.endpoint,
-      [DATA_ENV.databasePort]: value(String(this.port)),
-      [DATA_ENV.databaseName]: value(this.databaseName),
-      [DATA_ENV.databaseUser]: value(this.serviceUser),
-      [DATA_ENV.databaseSecretArn]: this.secretArn!,
-    };
+    const environment = awsDatabaseEnvironment(
+      this.tableArn
+        ? { engine: this.engine, table: this.endpoint }
+        : { engine: this.engine, host: this.endpoint, port: this.port, databaseName: this.databaseName, user: this.serviceUser, secretArn: this.secretArn! },
+    );
+    return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, pulumi.output(value)]));
   }
 }
 
