@@ -440,11 +440,12 @@ function networkPolicies(plan: LandingZonePlan, namespace: string, sink: LogSink
 /**
  * The roles of {@link ECK_USERS}, in Elasticsearch's role format. The writer's `monitor` covers the
  * version and license checks Logstash makes at start; it creates documents (`action => create`) and
- * daily indices, and cannot read, update or delete them.
+ * daily indices, and cannot read, update or delete them. ILM runs a policy's actions as the user who
+ * last put it, so the retention user also needs `manage` on the indices its policy deletes.
  */
 export const ECK_ROLES = {
   [ECK_USERS.writer.role]: { cluster: ["monitor"], indices: [{ names: [`${LOG_INDEX_PREFIX}-*`], privileges: ["create_doc", "create_index"] }] },
-  [ECK_USERS.retention.role]: { cluster: ["manage_ilm", "manage_index_templates"] },
+  [ECK_USERS.retention.role]: { cluster: ["manage_ilm", "manage_index_templates"], indices: [{ names: [`${LOG_INDEX_PREFIX}-*`], privileges: ["manage"] }] },
 } as const;
 
 /** The Secret data of an ECK file-realm user but its password, which the engine generates into `password`. */

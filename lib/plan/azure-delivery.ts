@@ -297,11 +297,14 @@ export function azurePipeline(plan: LandingZonePlan, service: AzureServiceDelive
                 "push",
                 `Push to ${registry}`,
                 [
+                  // The task runs bash without -e: a failed login, push or pull must fail the step, not release nothing.
+                  "set -euo pipefail",
                   `az acr login --name ${registry}`,
                   `docker load --input "$(Pipeline.Workspace)/image/${IMAGE_ARCHIVE}"`,
                   pushOnce('"$(imageRepository):$(Build.SourceVersion)"'),
-                  // Deploy by digest: the tag could be pushed again, the digest names exactly this build.
-                  'echo "##vso[task.setvariable variable=image;isOutput=true]$(docker inspect --format \'{{index .RepoDigests 0}}\' "$(imageRepository):$(Build.SourceVersion)")"',
+                  // Deploy by digest: the digest names exactly the image the registry holds. Assigned first, so a failed inspect fails the step.
+                  'DIGEST="$(docker inspect --format \'{{index .RepoDigests 0}}\' "$(imageRepository):$(Build.SourceVersion)")"',
+                  'echo "##vso[task.setvariable variable=image;isOutput=true]$DIGEST"',
                 ].join("\n"),
               ),
             ],

@@ -122,7 +122,8 @@ function cloudBuildSteps(testCommand: string, deploy: readonly string[]): CloudB
       id: "push",
       name: CLOUD_BUILD_IMAGES.docker,
       entrypoint: "bash",
-      args: ["-c", [pushOnce(`"${tagged}"`), `docker inspect --format '{{index .RepoDigests 0}}' "${tagged}" > ${DIGEST_FILE}`].join("\n")],
+      // Without -e a failed push would still record the digest of an image the registry never got.
+      args: ["-c", ["set -euo pipefail", pushOnce(`"${tagged}"`), `docker inspect --format '{{index .RepoDigests 0}}' "${tagged}" > ${DIGEST_FILE}`].join("\n")],
     },
     {
       id: "deploy",

@@ -37,12 +37,16 @@ writeFileSync(
 chmodSync(join(dir, "docker"), 0o755);
 
 let runs = 0;
-/** Runs `script` in bash with the stub docker, against a registry that holds the tag or not. */
-function run(script: string, registry: { exists: boolean; pushFails?: boolean }, env: Record<string, string> = {}) {
+/**
+ * Runs `script` in bash with the stub docker, against a registry that holds the tag or not, with the
+ * options its runner sets: `-e -o pipefail` for GitHub Actions and CodeBuild (which stops at a failing
+ * command), none for Azure Pipelines and Cloud Build.
+ */
+function run(script: string, registry: { exists: boolean; pushFails?: boolean }, env: Record<string, string> = {}, options = "set -eo pipefail") {
   const work = mkdtempSync(join(dir, `run-${runs++}-`));
   const calls = join(work, "calls");
   writeFileSync(calls, "");
-  const result = spawnSync("bash", ["-c", `set -euo pipefail\n${script}`], {
+  const result = spawnSync("bash", ["-c", `${options}\n${script}`], {
     cwd: work,
     encoding: "utf8",
     env: {
@@ -104,6 +108,7 @@ describe("every runner pushes once and releases the digest the registry holds", 
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout.trim().split("\n").at(-1)).toBe(`image=${image}`);
     }
+    expect(run(step.run, { exists: false, pushFails: true }, { IMAGE_REPOSITORY: REPOSITORY, GITHUB_SHA: "0123abc", GITHUB_OUTPUT: join(dir, "output-failed") }).status).not.toBe(0);
   });
 
   it("Cloud Build: the digest file names the first run's digest on a retry", () => {
@@ -111,11 +116,14 @@ describe("every runner pushes once and releases the digest the registry holds", 
     expect(push.args[1]).toContain(pushOnce('"${_IMAGE}:$COMMIT_SHA"'));
     // ${_IMAGE} and $COMMIT_SHA are Cloud Build substitutions; bash expands the same names from the
     // environment. The digest file lives in the build's /workspace, here the run's directory.
+    const script = push.args[1].replaceAll(DIGEST_FILE, "digest");
+    const env = { _IMAGE: REPOSITORY, COMMIT_SHA: "0123abc" };
     for (const [exists, image] of [[false, REBUILT], [true, FIRST]] as const) {
-      const result = run(push.args[1].replaceAll(DIGEST_FILE, "digest"), { exists }, { _IMAGE: REPOSITORY, COMMIT_SHA: "0123abc" });
+      const result = run(script, { exists }, env, "");
       expect(result.status, result.stderr).toBe(0);
       expect(readFileSync(join(result.work, "digest"), "utf8").trim()).toBe(image);
     }
+    expect(run(script, { exists: false, pushFails: true }, env, "").status).not.toBe(0);
   });
 
   it("Azure Pipelines: the push job's output variable names the first run's digest on a retry", () => {
@@ -131,10 +139,15 @@ describe("every runner pushes once and releases the digest the registry holds", 
       .join("\n")
       .replaceAll("$(imageRepository)", "$IMAGE_REPOSITORY")
       .replaceAll("$(Build.SourceVersion)", "$SOURCE_VERSION");
+    const env = { IMAGE_REPOSITORY: REPOSITORY, SOURCE_VERSION: "0123abc" };
     for (const [exists, image] of [[false, REBUILT], [true, FIRST]] as const) {
-      const result = run(runnable, { exists }, { IMAGE_REPOSITORY: REPOSITORY, SOURCE_VERSION: "0123abc" });
+      const result = run(runnable, { exists }, env, "");
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout.trim().split("\n").at(-1)).toBe(`##vso[task.setvariable variable=image;isOutput=true]${image}`);
     }
+    // The task's bash has no -e of its own: a failed push fails the step and sets no image.
+    const failed = run(runnable, { exists: false, pushFails: true }, env, "");
+    expect(failed.status).not.toBe(0);
+    expect(failed.stdout).not.toContain("##vso[task.setvariable variable=image");
   });
 });
