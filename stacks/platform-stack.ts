@@ -8,6 +8,7 @@ import { UserDirectory } from "../lib/cdk/user-directory.js";
 import { VmPlatform } from "../lib/cdk/vm-platform.js";
 import { meshAddOn } from "../lib/kubernetes/mesh.js";
 import { namespaceManifests } from "../lib/kubernetes/namespace.js";
+import { gatewayLoadBalancerAccess } from "../lib/kubernetes/target-group-binding.js";
 import { secretsStoreAddOnOf } from "../lib/kubernetes/secrets-store.js";
 import { BEANSTALK_INSTANCE_PORT } from "../lib/plan/host-bootstrap.js";
 import { beanstalkApplicationName } from "../lib/plan/hosts.js";
@@ -67,6 +68,11 @@ export class PlatformStack extends PlanStack {
       loadBalancerDeletionProtection: plan.protection.deletionProtection,
       removalPolicy,
     });
+    if (this.platform instanceof KubernetesPlatform) {
+      // The pods admit the balancers' subnets before the balancers are placed (or moved) there.
+      const access = this.platform.addManifests("GatewayLoadBalancerAccess", gatewayLoadBalancerAccess(plan));
+      for (const loadBalancer of this.gateway.loadBalancers) loadBalancer.node.addDependency(access);
+    }
     if (!plan.gateway.waf) {
       for (const loadBalancer of this.gateway.loadBalancers) {
         Validations.of(loadBalancer.node.defaultChild!).acknowledge({

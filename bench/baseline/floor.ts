@@ -8,6 +8,7 @@ import { join as joinPath } from "node:path";
 import {
   loadBalancerControllerPolicy,
   logPipelineManifests,
+  gatewayLoadBalancerManifests,
   namespaceManifests,
   peerAuthenticationManifest,
   serviceAccountManifest,
@@ -463,6 +464,7 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
     Subnets: net.privateSubnets,
   }, { dependsOn: ["VpcCni"] });
   t.manifest("Namespace", serviceToken, cluster, namespaceManifests("aws.cdk.eks/prune-namespace"), refs, ["KubectlReadyBarrier"]);
+  t.manifest("GatewayLoadBalancerAccess", serviceToken, cluster, gatewayLoadBalancerManifests("aws.cdk.eks/prune-gateway-access"), refs, ["KubectlReadyBarrier", "Namespace"]);
   t.add("LoadBalancerControllerRole", "AWS::IAM::Role", { AssumeRolePolicyDocument: assume("pods.eks.amazonaws.com", true), Description: "EKS Pod Identity of kube-system/aws-load-balancer-controller" });
   t.add("LoadBalancerControllerRolePolicy", "AWS::IAM::Policy", {
     PolicyDocument: {
@@ -662,7 +664,7 @@ function platform(templates: Template[], net: Network, model: BaselineModel): vo
         Subnets: net.publicSubnets,
         Type: "application",
       },
-      { dependsOn: ["LoadBalancerLogsPolicy"] },
+      { dependsOn: ["LoadBalancerLogsPolicy", "GatewayLoadBalancerAccess"] },
     );
     t.add(`WebAclAssociation${i}`, "AWS::WAFv2::WebACLAssociation", { ResourceArn: ref(`LoadBalancer${i}`), WebACLArn: att("WebAcl", "Arn") });
     t.add(`LoadBalancer${i}Http`, "AWS::ElasticLoadBalancingV2::Listener", {

@@ -46,6 +46,7 @@ import { HTTP_API_ACCESS_LOG_FIELDS } from "../../lib/plan/gateway-paths.js";
 import {
   loadBalancerControllerPolicy,
   logPipelineManifests,
+  gatewayLoadBalancerManifests,
   namespaceManifests,
   peerAuthenticationManifest,
   serviceAccountManifest,
@@ -435,6 +436,7 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
   nodes.addDependency(vpcCni);
 
   const namespace = stack.manifest("Namespace", serviceToken, cluster.ref, namespaceManifests(prune("Namespace")), [barrier]);
+  const gatewayAccess = stack.manifest("GatewayLoadBalancerAccess", serviceToken, cluster.ref, gatewayLoadBalancerManifests(prune("GatewayLoadBalancerAccess")), [barrier, namespace]);
   const lbcRole = new iam.CfnRole(stack, "LoadBalancerControllerRole", {
     assumeRolePolicyDocument: assume("pods.eks.amazonaws.com", true),
     description: "EKS Pod Identity of kube-system/aws-load-balancer-controller",
@@ -648,6 +650,7 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
       ],
     });
     lb.addResourceDependency(bucketPolicy);
+    lb.addResourceDependency(gatewayAccess);
     new wafv2.CfnWebACLAssociation(stack, `WebAclAssociation${i}`, { resourceArn: lb.ref, webAclArn: webAcl.attrArn });
     const listener = new elbv2.CfnListener(stack, `LoadBalancer${i}Http`, {
       loadBalancerArn: lb.ref,

@@ -168,17 +168,7 @@ export function workloadManifests(s: BaselineService, prune: string, refs: Workl
         metadata: meta(s.name),
         spec: { serviceRef: { name: s.name, port: 80 }, targetGroupARN: refs.targetGroupArn, targetType: "ip" },
       },
-      // The load balancers reach the pods straight from the private subnets, in plaintext on the service port.
-      {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        metadata: meta(`${s.name}-from-load-balancer`),
-        spec: {
-          podSelector: { matchLabels: selector(s.name) },
-          policyTypes: ["Ingress"],
-          ingress: [{ from: LOAD_BALANCER_RANGES.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: s.port }] }],
-        },
-      },
+      // The load balancers reach the pods in plaintext on the service port (the platform's policy admits their subnets).
       {
         apiVersion: "security.istio.io/v1",
         kind: "PeerAuthentication",
@@ -207,6 +197,18 @@ export function namespaceManifests(prune: string): Manifest[] {
       kind: "NetworkPolicy",
       metadata: meta("allow-same-namespace-and-ingress"),
       spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }, { namespaceSelector: { matchLabels: { "msa-landing-zone/ingress": "true" } } }] }] },
+    },
+  ];
+}
+
+/** The platform's one policy letting the gateway's load balancers (public subnets) reach every workload's http port. */
+export function gatewayLoadBalancerManifests(prune: string): Manifest[] {
+  return [
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "allow-gateway-load-balancers", namespace: NAMESPACE, labels: { [prune]: "", "app.kubernetes.io/part-of": ZONE, ...MANAGED } },
+      spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: LOAD_BALANCER_RANGES.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: "http" }] }] },
     },
   ];
 }

@@ -139,7 +139,7 @@ export interface ApiGatewayProps {
   /**
    * Subnets of the internal load balancers. The landing zone puts them in the public subnets on EKS
    * (`plan.gateway.loadBalancerSubnets`), where no pod lives, so the pods they target can admit them
-   * by range and nothing else (`targetGroupAccess`); they stay internal, with no public address.
+   * by range and nothing else (`gatewayLoadBalancerAccess`); they stay internal, with no public address.
    * @default - `subnets`
    */
   readonly loadBalancerSubnets?: ec2.SubnetSelection;

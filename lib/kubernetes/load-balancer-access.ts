@@ -15,35 +15,47 @@ import type { ManifestObject } from "./types.js";
  * cannot present a mesh certificate (PERMISSIVE). Other pods still need mTLS to reach the service.
  */
 export function loadBalancerAccess(plan: LandingZonePlan, service: ServicePlan, sourceRanges: readonly string[]): ManifestObject[] {
-  if (!service.expose) {
-    throw new Error(`loadBalancerAccess services[${service.name}].expose: false, so no load balancer routes to it. Fix: set expose: true, or do not open it to the load balancer`);
-  }
+  assertExposed("loadBalancerAccess", service);
   if (sourceRanges.length === 0) throw new Error(`loadBalancerAccess sourceRanges: empty. Fix: pass the load balancer's source ranges, e.g. 35.191.0.0/16 and 130.211.0.0/22 on GCP`);
   for (const range of sourceRanges) parseCidr(range);
-  const namespace = workloadNamespace(plan);
-  const labels = labelsFor(plan, service.name);
-  const selector = selectorFor(plan, service.name);
-  const name = `${service.name}-from-load-balancer`;
   return [
     validatedManifest(
       new NetworkPolicy({
-        metadata: { name, namespace, labels },
+        metadata: { name: accessName(service), namespace: workloadNamespace(plan), labels: labelsFor(plan, service.name) },
         spec: {
-          podSelector: { matchLabels: selector },
+          podSelector: { matchLabels: selectorFor(plan, service.name) },
           policyTypes: ["Ingress"],
           ingress: [{ from: sourceRanges.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: service.port }] }],
         },
       }),
     ),
-    ...(plan.mesh
-      ? [
-          validatedManifest(
-            new PeerAuthentication({
-              metadata: { name, namespace, labels },
-              spec: { selector: { matchLabels: selector }, mtls: { mode: plan.mesh.mtls }, portLevelMtls: { [String(service.port)]: { mode: "PERMISSIVE" } } },
-            }),
-          ),
-        ]
-      : []),
+    ...loadBalancerPeerAuthentication(plan, service),
   ];
+}
+
+/**
+ * With a mesh, the PeerAuthentication keeping the plan's mTLS mode on a service's pods everywhere but
+ * its container port, where a load balancer outside the mesh sends plaintext (PERMISSIVE); nothing
+ * without a mesh. Which sources reach that port is the NetworkPolicies' business.
+ */
+export function loadBalancerPeerAuthentication(plan: LandingZonePlan, service: ServicePlan): ManifestObject[] {
+  assertExposed("loadBalancerPeerAuthentication", service);
+  if (!plan.mesh) return [];
+  const selector = selectorFor(plan, service.name);
+  return [
+    validatedManifest(
+      new PeerAuthentication({
+        metadata: { name: accessName(service), namespace: workloadNamespace(plan), labels: labelsFor(plan, service.name) },
+        spec: { selector: { matchLabels: selector }, mtls: { mode: plan.mesh.mtls }, portLevelMtls: { [String(service.port)]: { mode: "PERMISSIVE" } } },
+      }),
+    ),
+  ];
+}
+
+const accessName = (service: ServicePlan) => `${service.name}-from-load-balancer`;
+
+function assertExposed(caller: string, service: ServicePlan): void {
+  if (!service.expose) {
+    throw new Error(`${caller} services[${service.name}].expose: false, so no load balancer routes to it. Fix: set expose: true, or do not open it to the load balancer`);
+  }
 }

@@ -1,9 +1,11 @@
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import type { LandingZonePlan, ServicePlan } from "../plan/types.js";
-import { assertKubernetesName, labelsFor } from "./labels.js";
-import { loadBalancerAccess } from "./load-balancer-access.js";
+import { assertKubernetesName, labelsFor, MANAGED_BY } from "./labels.js";
+import { loadBalancerPeerAuthentication } from "./load-balancer-access.js";
 import { workloadNamespace } from "./namespace.js";
+import { validatedManifest } from "./render.js";
 import type { ManifestObject } from "./types.js";
-import { SERVICE_PORT } from "./workload.js";
+import { SERVICE_PORT, WORKLOAD_PORT_NAME } from "./workload.js";
 
 const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/;
 
@@ -39,12 +41,40 @@ export function targetGroupBinding(plan: LandingZonePlan, service: ServicePlan, 
 }
 
 /**
- * What the gateway's load balancer needs to reach a bound service: the internal ALB sends traffic
- * and health checks straight to the pod IPs, so the pods admit the ranges of the subnets it sits in
- * (`plan.gateway.loadBalancerSubnets`) on the container port and, with a mesh, take plaintext there,
- * since the ALB has no mesh certificate. On EKS those are the public subnets, which hold no pod, so
- * no other pod gets that plaintext door.
+ * The pods' side of a bound service: with a mesh, its container port takes the ALB's plaintext
+ * (PERMISSIVE), since the ALB has no mesh certificate. Which addresses reach that port is decided once
+ * for the namespace by {@link gatewayLoadBalancerAccess}.
  */
 export function targetGroupAccess(plan: LandingZonePlan, service: ServicePlan): ManifestObject[] {
-  return loadBalancerAccess(plan, service, plan.network.subnets[plan.gateway.loadBalancerSubnets]);
+  return loadBalancerPeerAuthentication(plan, service);
+}
+
+/** Name of the NetworkPolicy of {@link gatewayLoadBalancerAccess}. */
+export const GATEWAY_LOAD_BALANCER_POLICY = "allow-gateway-load-balancers";
+
+/**
+ * The one NetworkPolicy letting the gateway's internal ALBs send traffic and health checks straight
+ * to the workload pods, on their `http` container port only, from the subnets the ALBs sit in
+ * (`plan.gateway.loadBalancerSubnets`). On EKS those are the public subnets, which hold no pod (the
+ * VPC CNI gives pods private-subnet addresses), so no pod reaches a service's plaintext port.
+ * It belongs to the platform, and the engines make the ALBs depend on it: applied before the balancers
+ * move, it admits their new subnets while the services' own policies (from earlier versions, which
+ * admitted the private subnets) still stand, so no health check fails during an upgrade.
+ */
+export function gatewayLoadBalancerAccess(plan: LandingZonePlan): ManifestObject[] {
+  if (plan.cloud !== "aws" || plan.tier !== "caas") {
+    throw new Error(`gatewayLoadBalancerAccess: plan is ${plan.cloud}/${plan.tier}, but only the AWS gateway's load balancers target pods (EKS, aws/caas). Fix: call it only for aws caas plans`);
+  }
+  return [
+    validatedManifest(
+      new NetworkPolicy({
+        metadata: { name: GATEWAY_LOAD_BALANCER_POLICY, namespace: workloadNamespace(plan), labels: { "app.kubernetes.io/part-of": plan.name, "app.kubernetes.io/managed-by": MANAGED_BY } },
+        spec: {
+          podSelector: {},
+          policyTypes: ["Ingress"],
+          ingress: [{ from: plan.network.subnets[plan.gateway.loadBalancerSubnets].map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: WORKLOAD_PORT_NAME }] }],
+        },
+      }),
+    ),
+  ];
 }

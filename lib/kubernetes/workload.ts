@@ -93,6 +93,8 @@ export const KAFKA_TLS_FILES = { ca: `${KAFKA_TLS_DIRECTORY}/ca.crt`, cert: `${K
 
 /** Port every workload Service listens on; the gateway and the mesh route to it. */
 export const SERVICE_PORT = 80;
+/** Name of every workload's container port (the service's own `port`), which NetworkPolicies may name. */
+export const WORKLOAD_PORT_NAME = "http";
 /** Average CPU utilization the HorizontalPodAutoscaler keeps each service at. */
 export const HPA_CPU_UTILIZATION_PERCENT = 70;
 /** Non-root UID/GID the containers run as, so images with a named USER still pass runAsNonRoot. */
@@ -174,7 +176,7 @@ export function serviceWorkload(plan: LandingZonePlan, service: ServicePlan, opt
                 {
                   name,
                   image: options.image ?? service.image,
-                  ports: [{ name: "http", containerPort: service.port, protocol: "TCP" }],
+                  ports: [{ name: WORKLOAD_PORT_NAME, containerPort: service.port, protocol: "TCP" }],
                   envFrom: [{ configMapRef: { name: configName } }],
                   env: service.secrets.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: options.secretName!, key } } })),
                   resources: {

@@ -3,6 +3,7 @@ import { App, type Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LandingZone } from "../../lib/cdk/landing-zone.js";
+import { GATEWAY_LOAD_BALANCER_POLICY } from "../../lib/kubernetes/target-group-binding.js";
 import { EVENT_STORE_ACTIONS, TABLE_DATA_ACTIONS } from "../../lib/plan/data.js";
 import { messagingRoles } from "./messaging-roles.js";
 import { PlanError } from "../../lib/plan/planner.js";
@@ -14,7 +15,7 @@ const EXAMPLE = "examples/shop/landing-zone.yaml";
 const CDK_CONTEXT = (JSON.parse(readFileSync("cdk.json", "utf8")) as { context: Record<string, unknown> }).context;
 const SERVICES = ["orders", "payments", "inventory", "order-history", "web", "mobile"];
 
-type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
 interface CfnTemplate {
   Resources: Resources;
   Parameters?: Record<string, { Type: string; Default?: string }>;
@@ -194,8 +195,9 @@ describe("LandingZone (examples/shop)", () => {
       const manifests = JSON.stringify(ofType(t, "Custom::AWSCDK-EKS-KubernetesResource").map((r) => r.Properties!.Manifest));
       expect(manifests, service).toContain(`\\"kind\\":\\"Deployment\\",\\"metadata\\":{\\"name\\":\\"${service}\\"`);
       expect(manifests, service).toContain('\\"kind\\":\\"TargetGroupBinding\\"');
-      // The ALB reaches the pods' port straight from the private subnets, plaintext under the STRICT mesh.
-      expect(manifests, service).toContain(`\\"name\\":\\"${service}-from-load-balancer\\"`);
+      // The ALB reaches the pods' port, plaintext under the STRICT mesh; which addresses may is the platform's one policy.
+      expect(manifests, service).toContain(`\\"kind\\":\\"PeerAuthentication\\",\\"metadata\\":{\\"name\\":\\"${service}-from-load-balancer\\"`);
+      expect(manifests, service).not.toContain('\\"kind\\":\\"NetworkPolicy\\",\\"metadata\\":{\\"name\\":\\"' + service + "-from-load-balancer");
       const ssmParameters = Object.values(t.Parameters ?? {}).filter((p) => p.Type === "AWS::SSM::Parameter::Value<String>");
       expect(ssmParameters.map((p) => p.Default), service).toEqual(
         expect.arrayContaining(["/msa/shop/prod/platform/cluster-name", "/msa/shop/prod/platform/kubectl-service-token", "/msa/shop/prod/gateway/load-balancers/0/listener-arn"]),
@@ -208,6 +210,17 @@ describe("LandingZone (examples/shop)", () => {
       // The platform's catch-all reaches the load balancer holding this rule, so the service adds no API route.
       expect(ofType(t, "AWS::ApiGatewayV2::Route"), service).toEqual([]);
     }
+  });
+
+  it("admits the gateway's load balancers to the pods from the public subnets before placing the balancers there", () => {
+    const platform = template("platform");
+    const [accessId, access] = Object.entries(platform.Resources).find(([, r]) => r.Type === "Custom::AWSCDK-EKS-KubernetesResource" && JSON.stringify(r.Properties!.Manifest).includes(GATEWAY_LOAD_BALANCER_POLICY))!;
+    const [policy] = JSON.parse(access.Properties!.Manifest as string) as { spec: { podSelector: object; ingress: { from: { ipBlock: { cidr: string } }[] }[] } }[];
+    expect(policy!.spec.podSelector).toEqual({});
+    expect(policy!.spec.ingress[0]!.from.map((peer) => peer.ipBlock.cidr)).toEqual(zone.plan.network.subnets.public);
+    const balancers = Object.values(platform.Resources).filter((r) => r.Type === "AWS::ElasticLoadBalancingV2::LoadBalancer");
+    expect(balancers.length).toBeGreaterThan(0);
+    for (const balancer of balancers) expect(balancer.DependsOn).toContain(accessId);
   });
 
   it("passes no dynamic reference to a Kubernetes manifest, which CloudFormation would not resolve in a custom resource", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { serviceWorkload, targetGroupAccess, targetGroupBinding } from "../../lib/kubernetes/index.js";
+import { GATEWAY_LOAD_BALANCER_POLICY, gatewayLoadBalancerAccess, serviceWorkload, targetGroupAccess, targetGroupBinding } from "../../lib/kubernetes/index.js";
 import { parseCidr, planLandingZone } from "../../lib/plan/index.js";
 import { check, one } from "./addon-helpers.js";
 
@@ -41,18 +41,36 @@ describe("targetGroupBinding", () => {
     expect(() => targetGroupBinding(gcp, gcp.services[0]!, arn)).toThrow(/plan\.cloud is "gcp".*Fix:/);
   });
 
-  it("lets the internal ALB in the public subnets reach the pods' port, plaintext under a STRICT mesh on that port only, and no pod", () => {
+  it("keeps the STRICT mesh on a bound service's pods but for its port, which takes the ALB's plaintext", () => {
+    const [peerAuthentication] = targetGroupAccess(plan, orders) as Record<string, any>[];
+    expect(targetGroupAccess(plan, orders).map((m) => m.kind)).toEqual(["PeerAuthentication"]);
+    expect(peerAuthentication!.spec).toMatchObject({ mtls: { mode: "STRICT" }, portLevelMtls: { [String(orders.port)]: { mode: "PERMISSIVE" } } });
+    const unmeshed = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", mesh: { kind: "none" }, services: [{ name: "orders" }] });
+    expect(targetGroupAccess(unmeshed, unmeshed.services[0]!)).toEqual([]);
+  });
+});
+
+describe("gatewayLoadBalancerAccess", () => {
+  it("admits the ALBs from the public subnets on the workloads' http port, one policy for the namespace, and no pod", () => {
     expect(plan.tier).toBe("caas");
     expect(plan.gateway.loadBalancerSubnets).toBe("public");
-    const [networkPolicy, peerAuthentication] = targetGroupAccess(plan, orders) as Record<string, any>[];
+    const objects = gatewayLoadBalancerAccess(plan);
+    objects.forEach(check);
+    const [networkPolicy] = objects as Record<string, any>[];
     expect(networkPolicy!.kind).toBe("NetworkPolicy");
-    expect(networkPolicy!.spec.ingress).toEqual([{ from: plan.network.subnets.public.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: orders.port }] }]);
+    expect(networkPolicy!.metadata).toMatchObject({ name: GATEWAY_LOAD_BALANCER_POLICY, namespace: one(serviceWorkload(plan, orders), "Deployment").metadata.namespace });
+    expect(networkPolicy!.spec.podSelector).toEqual({});
+    expect(networkPolicy!.spec.ingress).toEqual([{ from: plan.network.subnets.public.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: "http" }] }]);
+    // The port it names is every workload's container port.
+    const container = one(serviceWorkload(plan, orders), "Deployment").spec.template.spec.containers[0];
+    expect(container.ports).toContainEqual({ name: networkPolicy!.spec.ingress[0].ports[0].port, containerPort: orders.port, protocol: "TCP" });
     // The VPC CNI gives pods (and nodes) addresses in the private subnets: none of them may send plaintext to that port.
     const admitted = networkPolicy!.spec.ingress[0].from.map((peer: { ipBlock: { cidr: string } }) => peer.ipBlock.cidr);
     for (const podRange of plan.network.subnets.private) for (const cidr of admitted) expect(overlaps(cidr, podRange), `${cidr} overlaps pods' ${podRange}`).toBe(false);
-    expect(peerAuthentication!.kind).toBe("PeerAuthentication");
-    expect(peerAuthentication!.spec).toMatchObject({ mtls: { mode: "STRICT" }, portLevelMtls: { [String(orders.port)]: { mode: "PERMISSIVE" } } });
-    const unmeshed = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", mesh: { kind: "none" }, services: [{ name: "orders" }] });
-    expect(targetGroupAccess(unmeshed, unmeshed.services[0]!).map((m) => m.kind)).toEqual(["NetworkPolicy"]);
+  });
+
+  it("exists only where the gateway's balancers target pods", () => {
+    const vms = planLandingZone({ name: "shop", cloud: "aws", region: "ap-northeast-2", tier: "iaas", services: [{ name: "orders" }] });
+    expect(() => gatewayLoadBalancerAccess(vms)).toThrow(/plan is aws\/iaas.*Fix: call it only for aws caas plans/);
   });
 });

@@ -5,6 +5,7 @@ import { physicalName } from "../../plan/naming.js";
 import type { GatewayPlan, LoadBalancerPlan, RoutePlan } from "../../plan/types.js";
 import { WAF_MANAGED_RULE_GROUPS, wafRateLimit, wafRateRule } from "../../plan/waf.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
+import { dependencyList } from "../kubernetes/dependencies.js";
 import { UserDirectory } from "./user-directory.js";
 import { BEANSTALK_PATH_LISTENER_PORT, GATEWAY_LISTENER_PORT, HTTP_API_ACCESS_LOG_FIELDS, apiRoutePaths, httpApiRouteLayout, loadBalancerPathPatterns } from "../../plan/gateway-paths.js";
 
@@ -61,7 +62,7 @@ export interface ApiGatewayArgs {
   /**
    * Subnets of the internal load balancers. The landing zone puts them in the public subnets on EKS
    * (`plan.gateway.loadBalancerSubnets`), where no pod lives, so the pods they target can admit them
-   * by range and nothing else (`targetGroupAccess`); they stay internal, with no public address.
+   * by range and nothing else (`gatewayLoadBalancerAccess`); they stay internal, with no public address.
    * @default - `privateSubnetIds`
    */
   readonly loadBalancerSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
@@ -153,6 +154,7 @@ export interface GatewayLoadBalancerNodes {
  * });
  */
 export class ApiGateway extends pulumi.ComponentResource {
+  private readonly loadBalancerDependencies: pulumi.Input<pulumi.Resource>[];
   /** Invoke URL of the `$default` stage. */
   readonly url: pulumi.Output<string>;
   readonly apiId: pulumi.Output<string>;
@@ -190,6 +192,8 @@ export class ApiGateway extends pulumi.ComponentResource {
     checkPriorities(name, gateway.loadBalancers);
     const targets = args.targets ?? { kind: "target-group" };
     super("msa:aws:ApiGateway", name, {}, opts);
+    // Pulumi does not make a component's children wait for its dependencies; the load balancers do.
+    this.loadBalancerDependencies = dependencyList(opts?.dependsOn);
     const parent = { parent: this };
     const tags = { ...args.tags };
     const retain = args.retain ?? false;
@@ -350,7 +354,7 @@ export class ApiGateway extends pulumi.ComponentResource {
       tags,
     };
     args.transform?.loadBalancer?.(loadBalancerArgs, plan.index);
-    const loadBalancer = new aws.lb.LoadBalancer(id, loadBalancerArgs, parent);
+    const loadBalancer = new aws.lb.LoadBalancer(id, loadBalancerArgs, { ...parent, dependsOn: this.loadBalancerDependencies });
     const addListener = (suffix: string, port: number) =>
       new aws.lb.Listener(
         `${id}-${suffix}`,

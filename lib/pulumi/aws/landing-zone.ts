@@ -4,6 +4,7 @@ import { deployerRbac } from "../../kubernetes/delivery.js";
 import { meshAddOn } from "../../kubernetes/mesh.js";
 import { namespaceManifests, workloadNamespace } from "../../kubernetes/namespace.js";
 import { secretsStoreAddOnOf } from "../../kubernetes/secrets-store.js";
+import { gatewayLoadBalancerAccess } from "../../kubernetes/target-group-binding.js";
 import type { AddOn } from "../../kubernetes/types.js";
 import { cloudWatchMonitors } from "../../plan/monitoring.js";
 import { plannedBeanstalkBundle } from "../../plan/beanstalk-release.js";
@@ -19,6 +20,7 @@ import type { LandingZonePlan, ServicePlan } from "../../plan/types.js";
 import type { LandingZoneInput } from "../../spec/schema.js";
 import type { LandingZoneSpec } from "../../spec/types.js";
 import { BEANSTALK_INSTANCE_PORT } from "../../plan/host-bootstrap.js";
+import { applyManifests } from "../kubernetes/add-on.js";
 import { ApiGateway, type ApiGatewayArgs } from "./api-gateway.js";
 import { EventStore, type EventStoreForwarding } from "./event-store.js";
 import { ContainerInsights } from "./container-insights.js";
@@ -135,6 +137,10 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         : new PaasPlatform(`${name}-platform`, paasPlatformArgsFromPlan(plan, this.network.vpcId), parent));
     const workloadSecurityGroupId = this.platform.workloadSecurityGroupId;
 
+    // The pods admit the balancers' subnets before the balancers are placed (or moved) there.
+    const gatewayAccess = cluster
+      ? applyManifests(`${name}-gateway-access`, gatewayLoadBalancerAccess(plan), { provider: cluster.provider, parent: this, dependsOn: [...cluster.ready] })
+      : undefined;
     this.gateway = new ApiGateway(
       `${name}-gateway`,
       {
@@ -150,7 +156,7 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
         retain,
         tags: plan.tags,
       },
-      parent,
+      gatewayAccess ? { parent: this, dependsOn: [gatewayAccess] } : parent,
     );
     if (this.platform instanceof PaasPlatform) {
       // Services call each other through the shared load balancers, by each environment's host name.

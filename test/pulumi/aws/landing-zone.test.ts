@@ -143,8 +143,19 @@ describe("LandingZone (aws, Pulumi)", () => {
     expect(tgb!.spec.serviceRef.name).toBe("orders");
     expect(tgb!.spec.targetGroupARN).toContain(String(targetGroup.outputs["name"] ?? "shop-prod-orders"));
     expect(binding.dependsOn).toContain("shop-orders-workload");
-    // The ALB reaches the pods' port straight from the private subnets, plaintext under the STRICT mesh.
-    expect((binding.inputs["objs"] as { kind: string }[]).map((o) => o.kind)).toEqual(["TargetGroupBinding", "NetworkPolicy", "PeerAuthentication"]);
+    // The ALB reaches the pods' port, plaintext under the STRICT mesh; which addresses may is the platform's one policy.
+    expect((binding.inputs["objs"] as { kind: string }[]).map((o) => o.kind)).toEqual(["TargetGroupBinding", "PeerAuthentication"]);
+  });
+
+  it("admits the gateway's load balancers to the pods from their own subnets before placing the balancers there", () => {
+    const access = single(resources, "kubernetes:yaml/v2:ConfigGroup", "shop-gateway-access");
+    const [policy] = access.inputs["objs"] as { kind: string; metadata: { namespace: string }; spec: { podSelector: object; ingress: { from: { ipBlock: { cidr: string } }[]; ports: unknown[] }[] } }[];
+    expect(policy!.kind).toBe("NetworkPolicy");
+    expect(policy!.metadata.namespace).toBe(zone.plan.cluster!.namespace);
+    expect(policy!.spec.podSelector).toEqual({});
+    expect(policy!.spec.ingress).toEqual([{ from: zone.plan.network.subnets.public.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: "http" }] }]);
+    expect(access.dependsOn).toEqual(expect.arrayContaining(["shop-platform-nodes"]));
+    expect(single(resources, "aws:lb/loadBalancer:LoadBalancer").dependsOn).toEqual(["shop-gateway-access"]);
   });
 
   it("exports the landing zone's outputs", () => {
