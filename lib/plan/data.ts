@@ -38,18 +38,36 @@ export type AwsDatabaseLocation<T> =
   | { readonly engine: string; readonly host: T; readonly port: number; readonly databaseName: string; readonly user: string; readonly secretArn: T };
 
 /**
- * The variables (`DATA_ENV`) telling a service where its AWS database is. Both engines' service
- * databases and the names VMs and Beanstalk forward ({@link serviceDataEnvNames}) come from it.
+ * The variable (`DATA_ENV`) each field of an {@link AwsDatabaseLocation} is given under, by kind of
+ * store. Both engines' service databases ({@link awsDatabaseEnvironment}) and the names VMs and
+ * Beanstalk forward (`serviceDataEnvNames`) read this one table.
  */
+export const AWS_DATABASE_ENV = {
+  table: { engine: DATA_ENV.databaseEngine, table: DATA_ENV.tableName },
+  relational: {
+    engine: DATA_ENV.databaseEngine,
+    host: DATA_ENV.databaseHost,
+    port: DATA_ENV.databasePort,
+    databaseName: DATA_ENV.databaseName,
+    user: DATA_ENV.databaseUser,
+    secretArn: DATA_ENV.databaseSecretArn,
+  },
+} as const;
+
+/** The variables telling a service where its AWS database is, named by {@link AWS_DATABASE_ENV}. */
 export function awsDatabaseEnvironment<T>(location: AwsDatabaseLocation<T>): Record<string, T | string> {
-  if ("table" in location) return { [DATA_ENV.databaseEngine]: location.engine, [DATA_ENV.tableName]: location.table };
+  if ("table" in location) {
+    const names = AWS_DATABASE_ENV.table;
+    return { [names.engine]: location.engine, [names.table]: location.table };
+  }
+  const names = AWS_DATABASE_ENV.relational;
   return {
-    [DATA_ENV.databaseEngine]: location.engine,
-    [DATA_ENV.databaseHost]: location.host,
-    [DATA_ENV.databasePort]: String(location.port),
-    [DATA_ENV.databaseName]: location.databaseName,
-    [DATA_ENV.databaseUser]: location.user,
-    [DATA_ENV.databaseSecretArn]: location.secretArn,
+    [names.engine]: location.engine,
+    [names.host]: location.host,
+    [names.port]: String(location.port),
+    [names.databaseName]: location.databaseName,
+    [names.user]: location.user,
+    [names.secretArn]: location.secretArn,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Environment, LandingZoneSpec } from "../spec/types.js";
 import { configParameterPath } from "./config-store.js";
-import { awsDatabaseEnvironment, DATA_ENV, sagaEnvName, type AwsDatabaseLocation } from "./data.js";
+import { AWS_DATABASE_ENV, DATA_ENV, sagaEnvName } from "./data.js";
 import { MAX_RULES_PER_LOAD_BALANCER } from "./load-balancers.js";
 import { physicalName } from "./naming.js";
 import type { LandingZonePlan, ServicePlan } from "./types.js";
@@ -244,14 +244,8 @@ export function discoveryNamespaceEnvironment(plan: Pick<LandingZonePlan, "hosts
  */
 export function serviceDataEnvNames(plan: Pick<LandingZonePlan, "sagas">, service: ServicePlan): string[] {
   const database = service.database;
-  // Only the names matter here: the location's values are placeholders.
-  const location: AwsDatabaseLocation<string> | undefined = database
-    ? database.port > 0
-      ? { engine: database.engine, host: "", port: database.port, databaseName: "", user: "", secretArn: "" }
-      : { engine: database.engine, table: "" }
-    : undefined;
   return [
-    ...(location ? Object.keys(awsDatabaseEnvironment(location)) : []),
+    ...(database ? Object.values(AWS_DATABASE_ENV[database.port > 0 ? "relational" : "table"]) : []),
     ...(service.readModel ? [DATA_ENV.readModelTable] : []),
     ...(service.eventStore ? [DATA_ENV.eventStore] : []),
     ...plan.sagas

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { directPublishes, EVENT_STORE_ACTIONS, PlanError, planLandingZone, TABLE_DATA_ACTIONS } from "../../lib/plan/index.js";
+import { AWS_DATABASE_ENV, awsDatabaseEnvironment, directPublishes, serviceDataEnvNames, EVENT_STORE_ACTIONS, PlanError, planLandingZone, TABLE_DATA_ACTIONS } from "../../lib/plan/index.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
 
 const base = {
@@ -197,5 +197,17 @@ describe("what a target cannot build is refused before planning", () => {
     expect(plan.decisions.find((d) => d.capability === "saga")).toMatchObject({ implementation: "argo-workflows", settings: { sagas: "s(orchestration)" } });
     expect(plan.sagas[0]).toMatchObject({ mode: "orchestration", initiator: "a", stepTimeoutSeconds: 300, compensationAttempts: 5 });
     expect(problems({ ...input, sagas: [{ ...input.sagas[0]!, mode: "choreography" }] }, "pulumi")).toEqual([]);
+  });
+});
+
+describe("awsDatabaseEnvironment", () => {
+  it("gives a relational database's address, user and secret, and a table's name, under the names VMs and Beanstalk forward", () => {
+    const relational = awsDatabaseEnvironment({ engine: "postgres", host: "db.internal", port: 5432, databaseName: "orders", user: "orders_app", secretArn: "arn:secret" });
+    expect(relational).toEqual({ DATABASE_ENGINE: "postgres", DATABASE_HOST: "db.internal", DATABASE_PORT: "5432", DATABASE_NAME: "orders", DATABASE_USER: "orders_app", DATABASE_SECRET_ARN: "arn:secret" });
+    expect(awsDatabaseEnvironment({ engine: "key-value", table: "shop-orders" })).toEqual({ DATABASE_ENGINE: "key-value", TABLE_NAME: "shop-orders" });
+    const plan = planLandingZone({ name: "shop", region: "ap-northeast-2", tier: "iaas", services: [{ name: "orders", database: { engine: "postgres" } }, { name: "carts", database: { engine: "key-value" } }] });
+    const names = (service: string) => serviceDataEnvNames(plan, plan.services.find((s) => s.name === service)!);
+    expect(names("orders")).toEqual(Object.keys(relational));
+    expect(names("carts")).toEqual(Object.values(AWS_DATABASE_ENV.table));
   });
 });
