@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { PlanError, planLandingZone, type Engine, type LandingZonePlan } from "../plan/index.js";
 import { ComplianceError, planToJson, planWarnings, renderAssemblySummary, renderComponentSummary, renderPlan, summarizeAssembly, type ComponentSummary, type StackSummary } from "../report/index.js";
 import { loadSpecFile, SpecError, type LandingZoneSpec } from "../spec/index.js";
+import { assertReplaceableAssembly, makeParentDirectory, OutputPathError, writingTo } from "./output-path.js";
 
 /** Where a command writes; the real binary passes process streams, tests pass buffers. */
 export interface Io {
@@ -19,7 +20,7 @@ export function userErrors(io: Io, action: () => ExitCode): ExitCode {
   try {
     return action();
   } catch (error) {
-    if (error instanceof SpecError || error instanceof PlanError) {
+    if (error instanceof SpecError || error instanceof PlanError || error instanceof OutputPathError) {
       io.err(`${error.message}\n`);
       return 1;
     }
@@ -31,7 +32,7 @@ export async function userErrorsAsync(io: Io, action: () => Promise<ExitCode>): 
   try {
     return await action();
   } catch (error) {
-    if (error instanceof SpecError || error instanceof PlanError || error instanceof ComplianceError) {
+    if (error instanceof SpecError || error instanceof PlanError || error instanceof ComplianceError || error instanceof OutputPathError) {
       io.err(`${error.message}\n`);
       return 1;
     }
@@ -127,13 +128,19 @@ export function renderChecks(stacks: readonly StackSummary[]): string {
 }
 
 export interface SynthOptions {
-  /** Cloud assembly directory. Default: cdk.out next to the current directory. */
+  /**
+   * Cloud assembly directory, created with its parents. An existing one must be empty or an earlier
+   * cloud assembly, which synthesis replaces.
+   * @default "cdk.out" in the current directory
+   */
   readonly out?: string;
 }
 
 /**
  * Synthesizes the CDK app for a spec. The assembly is written to a temporary sibling directory and
- * moved into place only when synthesis succeeds, so a failure never leaves a partial cdk.out.
+ * moved into place only when synthesis succeeds, so a failure never leaves a partial cdk.out. The
+ * output directory is created with its parents; an existing one is replaced only when it is empty or
+ * an earlier cloud assembly, so `--out .` refuses instead of deleting a project.
  * Progress goes to stderr phase by phase; the summary (stacks, resources, checks) to stdout.
  */
 export async function synthCommand(file: string, options: SynthOptions, io: Io): Promise<ExitCode> {
@@ -144,7 +151,9 @@ export async function synthCommand(file: string, options: SynthOptions, io: Io):
     const plan = planLandingZone(spec, { engine: "cdk" });
     io.err(`[1/4] planned ${spec.name} (${spec.cloud}/${spec.tier}, ${plan.services.length} workloads, ${plan.decisions.length} capabilities) ${elapsed()}\n`);
     const outdir = resolve(options.out ?? "cdk.out");
-    const staging = mkdtempSync(join(dirname(outdir), ".mlz-synth-"));
+    assertReplaceableAssembly(outdir);
+    makeParentDirectory(outdir);
+    const staging = writingTo(outdir, () => mkdtempSync(join(dirname(outdir), ".mlz-synth-")));
     try {
       // Loaded here so validate and plan never pay for aws-cdk-lib.
       const { synthesizeLandingZone } = await import("./synthesize.js");
@@ -152,8 +161,10 @@ export async function synthCommand(file: string, options: SynthOptions, io: Io):
         onPhase: (phase) =>
           io.err(phase === "construct" ? `[2/4] building the construct tree ${elapsed()}\n` : `[3/4] synthesizing and validating the templates ${elapsed()}\n`),
       });
-      rmSync(outdir, { recursive: true, force: true });
-      renameSync(staging, outdir);
+      writingTo(outdir, () => {
+        rmSync(outdir, { recursive: true, force: true });
+        renameSync(staging, outdir);
+      });
     } catch (error) {
       rmSync(staging, { recursive: true, force: true });
       throw error;

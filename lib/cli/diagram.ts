@@ -1,9 +1,9 @@
-import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import { PlanError, planLandingZone } from "../plan/index.js";
 import { diagramModel, renderSvg, toDot, toMermaid, type DiagramModel } from "../report/index.js";
 import { loadSpecFile, SpecError } from "../spec/index.js";
 import type { ExitCode, Io } from "./commands.js";
+import { OutputPathError, writeOutputFile } from "./output-path.js";
 
 export type DiagramFormat = "svg" | "mermaid" | "dot";
 
@@ -55,10 +55,12 @@ export async function diagramCommand(file: string, options: DiagramOptions, io: 
     io.out(text);
     return 0;
   }
+  const out = options.out;
   try {
-    writeFileSync(options.out, text);
+    writeOutputFile(out, text);
   } catch (error) {
-    io.err(`cannot write ${options.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Fix: choose a writable path in an existing directory\n`);
+    if (!(error instanceof OutputPathError)) throw error;
+    io.err(`${error.message}\n`);
     return 1;
   }
   io.out(`Wrote ${options.out} (${format}: ${model.nodes.length} nodes, ${model.edges.length} edges)\n`);

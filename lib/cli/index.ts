@@ -3,3 +3,4 @@ export * from "./diagram.js";
 export * from "./init.js";
 export * from "./workflows.js";
 export * from "./diff.js";
+export * from "./output-path.js";

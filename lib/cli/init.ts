@@ -1,9 +1,10 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { Document, isMap, isScalar, isSeq, type Node as YamlNode } from "yaml";
 import { CATALOG, catalogImplementation, PlanError, planLandingZone, type Capability } from "../plan/index.js";
 import { CLOUDS, CLOUDS_WITHOUT_IDENTITY_PROVIDER, ENVIRONMENTS, formatIssue, parseSpecText, SpecError, TIERS, validateSpec, type Cloud, type Environment, type Tier } from "../spec/index.js";
 import type { ExitCode, Io } from "./commands.js";
+import { OutputPathError, writeOutputFile } from "./output-path.js";
 
 export interface PromptChoice<T extends string> {
   readonly value: T;
@@ -348,21 +349,16 @@ export async function initCommand(file: string, options: InitOptions, io: Io, as
     const text = renderSpecYaml(answers);
     const spec = parseSpecText(text, file);
     planLandingZone(spec);
-    writeFileSync(file, text, { flag: options.force ? "w" : "wx" });
+    writeOutputFile(file, text, { overwrite: options.force === true, fixes: { EEXIST: "pass --force to overwrite it, or name another file" } });
     io.out(`Wrote ${file} (${spec.cloud}/${spec.tier}, ${spec.environment}, ${spec.region}, ${spec.services.length} services). Next: mlz plan ${file}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof SpecError || error instanceof PlanError || error instanceof InitError) {
+    if (error instanceof SpecError || error instanceof PlanError || error instanceof InitError || error instanceof OutputPathError) {
       io.err(`${error.message}\nNothing written.\n`);
       return 1;
     }
     if (isPromptCancel(error)) {
       io.err("Cancelled; nothing written.\n");
-      return 1;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EEXIST" || code === "ENOENT" || code === "EACCES" || code === "EISDIR") {
-      io.err(`cannot write ${file}: ${code}. Fix: choose a writable path in an existing directory${code === "EEXIST" ? ", or pass --force" : ""}\n`);
       return 1;
     }
     throw error;

@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { frontendGitOpsFiles, gitOpsFiles } from "../kubernetes/gitops.js";
 import { PlanError, planLandingZone } from "../plan/planner.js";
 import { azurePipelineFiles } from "../plan/azure-delivery.js";
 import { AZURE_FRONTEND_VARIABLES, AZURE_SERVICE_VARIABLES, frontendWorkflowFiles, GCP_FRONTEND_VARIABLES, GCP_SERVICE_VARIABLES, githubWorkflowFiles, type GeneratedFile } from "../plan/workflows.js";
 import { loadSpecFile, SpecError } from "../spec/index.js";
 import type { ExitCode, Io } from "./commands.js";
+import { OutputPathError, writeOutputFile } from "./output-path.js";
 import type { LandingZonePlan } from "../plan/types.js";
 import type { Cloud } from "../spec/types.js";
 
@@ -36,8 +37,7 @@ function writeAzurePipelines(plan: LandingZonePlan, file: string, options: Workf
   const out = resolve(options.out);
   for (const generated of files) {
     const target = join(out, generated.repository, generated.path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, generated.content);
+    writeOutputFile(target, generated.content);
     io.out(`wrote   ${join(generated.repository, generated.path)}\n`);
   }
   const azure = plan.azureDelivery!;
@@ -85,8 +85,7 @@ export function workflowsCommand(file: string, options: WorkflowsOptions, io: Io
         io.out(`kept    ${join(generated.repository, generated.path)}\n`);
         continue;
       }
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, generated.content);
+      writeOutputFile(target, generated.content);
       io.out(`wrote   ${join(generated.repository, generated.path)}\n`);
     }
     const azureServices = plan.cloud === "azure" && plan.delivery?.provider === "github-actions"
@@ -99,7 +98,7 @@ export function workflowsCommand(file: string, options: WorkflowsOptions, io: Io
     io.out(`${files.length} files for ${new Set(files.map((f) => f.repository)).size} repositories in ${out}.${variables} Create the GitHub environment "${plan.environment}"${plan.environment === "prod" ? " with required reviewers" : ""} in each repository.\n`);
     return 0;
   } catch (error) {
-    if (error instanceof SpecError || error instanceof PlanError) {
+    if (error instanceof SpecError || error instanceof PlanError || error instanceof OutputPathError) {
       io.err(`${error.message}\n`);
       return 1;
     }

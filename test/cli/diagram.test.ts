@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -24,8 +24,8 @@ describe("mlz diagram (the real binary)", () => {
     expect(text).toContain('topic__order_placed -->|"subscribe"| service__payments');
   });
 
-  it("renders SVG for .svg with the services, topic and platform on it", async () => {
-    const out = join(tempDir(), "zone.svg");
+  it("renders SVG for .svg with the services, topic and platform on it, into a directory it creates", async () => {
+    const out = join(tempDir(), "docs", "zone.svg");
     const run = await mlz("diagram", "test/fixtures/minimal.yaml", "--out", out);
     expect(run.code).toBe(0);
     const svg = readFileSync(out, "utf8");
@@ -47,6 +47,14 @@ describe("mlz diagram (the real binary)", () => {
     expect(run.stderr).toContain('cloud: expected one of aws | gcp | azure | kubernetes, got "oracle"');
     expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("exits 1 naming a directory path it cannot write, without a stack trace", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, "zone.svg"));
+    const run = await mlz("diagram", "test/fixtures/minimal.yaml", "-o", join(dir, "zone.svg"));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`cannot write ${join(dir, "zone.svg")}: EISDIR: illegal operation on a directory, open '${join(dir, "zone.svg")}'. Fix: the path is a directory; name a file\n`);
   });
 
   it("exits 1 for an output extension it cannot render, writing nothing", async () => {

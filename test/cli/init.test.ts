@@ -199,9 +199,9 @@ describe("mlz init flags", () => {
 });
 
 describe("mlz init (the real binary, stdin not a terminal)", () => {
-  it("builds the spec from flags without asking", async () => {
+  it("builds the spec from flags without asking, into a directory it creates", async () => {
     const dir = tempDir();
-    const file = join(dir, "lz.yaml");
+    const file = join(dir, "infra", "lz.yaml");
     const run = await mlz("init", file, "--name", "shop", "--cloud", "aws", "--tier", "caas", "--environment", "prod", "--services", "orders,payments", "--publishes", "orders:order-placed", "--subscribes", "payments:order-placed", "--no-mesh", "--no-tracing");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -224,6 +224,15 @@ describe("mlz init (the real binary, stdin not a terminal)", () => {
     const forced = await mlz("init", file, "--services", "orders", "--force");
     expect(forced.code).toBe(0);
     expect(loadSpecFile(file).services.map((s) => s.name)).toEqual(["orders"]);
+  });
+
+  it("names the file standing where its directory must go, with the fix and no stack trace", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "infra"), "a file");
+    const run = await mlz("init", join(dir, "infra", "lz.yaml"), "--services", "orders");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`cannot write ${join(dir, "infra", "lz.yaml")}: EEXIST: file already exists, mkdir '${join(dir, "infra")}'. Fix: a file stands where the path needs a directory; choose another path, or move that file\nNothing written.\n`);
+    expect(readdirSync(dir)).toEqual(["infra"]);
   });
 
   it("rejects flags that make an invalid spec with exit 1, the problem and no stack trace, writing nothing", async () => {

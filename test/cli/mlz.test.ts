@@ -97,8 +97,8 @@ describe("mlz (the real binary)", () => {
     expect(gcp.stderr).toMatch(/compute \(asked by tier\) is not supported yet on gcp\/caas by the cdk engine/);
   });
 
-  it("synth reports its progress phase by phase and a summary of stacks and checks", async () => {
-    const out = join(mkdtempSync(join(tmpdir(), "mlz-")), "cdk.out");
+  it("synth reports its progress phase by phase and a summary of stacks and checks, creating the output's missing parents", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "mlz-")), "build", "cdk.out");
     const run = await mlz("synth", "test/fixtures/minimal.yaml", "--out", out);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr.match(/^\[\d\/4\] .* \d+\.\ds$/gm)).toHaveLength(4);
@@ -107,6 +107,16 @@ describe("mlz (the real binary)", () => {
     expect(run.stdout).toContain("✓ no stack imports another's exports");
     expect(run.stdout).not.toContain("✗");
     expect(existsSync(join(out, "manifest.json"))).toBe(true);
+  });
+
+  it("synth refuses an output directory that is not a cloud assembly, and leaves it as it was", async () => {
+    const project = mkdtempSync(join(tmpdir(), "mlz-project-"));
+    writeFileSync(join(project, "package.json"), "{}");
+    const run = await mlz("synth", "test/fixtures/minimal.yaml", "--out", project);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`cannot write ${project}: it holds files that are not a cloud assembly`);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(readdirSync(project)).toEqual(["package.json"]);
   });
 
   it("synth writes nothing for an invalid spec", async () => {
@@ -205,6 +215,18 @@ describe("mlz workflows (the real binary)", () => {
     const second = await mlz("workflows", spec, "--out", join(dir, "out"));
     expect(second.stdout).toContain("kept    web-ui/deploy/kustomization.yaml");
     expect(readFileSync(kustomization, "utf8")).toBe("released digest\n");
+  });
+
+  it("names the file standing where the output directory must go, with the fix and no stack trace", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mlz-workflows-"));
+    const spec = join(dir, "landing-zone.yaml");
+    writeFileSync(spec, "name: shop\ncloud: kubernetes\nregion: local\npipelines: { repositoryOwner: acme }\nservices:\n  - name: orders\n");
+    writeFileSync(join(dir, "out"), "a file");
+    const run = await mlz("workflows", spec, "--out", join(dir, "out"));
+    expect(run.code).toBe(1);
+    // mkdir -p answers EEXIST or ENOTDIR depending on how deep the path runs past the file.
+    expect(run.stderr).toMatch(new RegExp(`^cannot write ${join(dir, "out")}/orders/\\S+: (EEXIST|ENOTDIR): [^,]+, mkdir '${join(dir, "out")}[^']*'\\. Fix: a file stands where the path needs a directory`));
+    expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 
   it("writes nothing and names the fix when the spec builds no GitHub pipeline", async () => {
