@@ -1,10 +1,10 @@
-import { mkdtempSync, renameSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { PlanError, planLandingZone, type Engine, type LandingZonePlan } from "../plan/index.js";
 import { ComplianceError, planToJson, planWarnings, renderAssemblySummary, renderComponentSummary, renderPlan, summarizeAssembly, type ComponentSummary, type StackSummary } from "../report/index.js";
 import { loadSpecFile, SpecError, type LandingZoneSpec } from "../spec/index.js";
-import { assertReplaceableAssembly, makeParentDirectory, OutputPathError, writingTo } from "./output-path.js";
+import { assertReplaceableAssembly, makeParentDirectory, OutputPathError, replaceAssembly, writingTo } from "./output-path.js";
 
 /** Where a command writes; the real binary passes process streams, tests pass buffers. */
 export interface Io {
@@ -140,7 +140,8 @@ export interface SynthOptions {
  * Synthesizes the CDK app for a spec. The assembly is written to a temporary sibling directory and
  * moved into place only when synthesis succeeds, so a failure never leaves a partial cdk.out. The
  * output directory is created with its parents; an existing one is replaced only when it is empty or
- * an earlier cloud assembly, so `--out .` refuses instead of deleting a project.
+ * an earlier cloud assembly and holds neither the current directory nor the spec, so `--out .`
+ * refuses instead of deleting a project.
  * Progress goes to stderr phase by phase; the summary (stacks, resources, checks) to stdout.
  */
 export async function synthCommand(file: string, options: SynthOptions, io: Io): Promise<ExitCode> {
@@ -151,7 +152,7 @@ export async function synthCommand(file: string, options: SynthOptions, io: Io):
     const plan = planLandingZone(spec, { engine: "cdk" });
     io.err(`[1/4] planned ${spec.name} (${spec.cloud}/${spec.tier}, ${plan.services.length} workloads, ${plan.decisions.length} capabilities) ${elapsed()}\n`);
     const outdir = resolve(options.out ?? "cdk.out");
-    assertReplaceableAssembly(outdir);
+    assertReplaceableAssembly(outdir, { "the current directory": process.cwd(), "the spec": file });
     makeParentDirectory(outdir);
     const staging = writingTo(outdir, () => mkdtempSync(join(dirname(outdir), ".mlz-synth-")));
     try {
@@ -161,10 +162,8 @@ export async function synthCommand(file: string, options: SynthOptions, io: Io):
         onPhase: (phase) =>
           io.err(phase === "construct" ? `[2/4] building the construct tree ${elapsed()}\n` : `[3/4] synthesizing and validating the templates ${elapsed()}\n`),
       });
-      writingTo(outdir, () => {
-        rmSync(outdir, { recursive: true, force: true });
-        renameSync(staging, outdir);
-      });
+      const warning = replaceAssembly(staging, outdir);
+      if (warning) io.err(`warning: ${warning}\n`);
     } catch (error) {
       rmSync(staging, { recursive: true, force: true });
       throw error;

@@ -55,9 +55,8 @@ export async function diagramCommand(file: string, options: DiagramOptions, io: 
     io.out(text);
     return 0;
   }
-  const out = options.out;
   try {
-    writeOutputFile(out, text);
+    writeOutputFile(options.out, text);
   } catch (error) {
     if (!(error instanceof OutputPathError)) throw error;
     io.err(`${error.message}\n`);

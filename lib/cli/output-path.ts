@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 
 /** A path a command was asked to write cannot be written, or holds something the command must not replace. */
 export class OutputPathError extends Error {
@@ -62,23 +62,84 @@ export interface WriteOutputOptions {
 /** Writes `content` to `path`, creating its missing parent directories; failures become `OutputPathError`s. */
 export function writeOutputFile(path: string, content: string, options: WriteOutputOptions = {}): void {
   makeParentDirectory(path);
-  writingTo(path, () => writeFileSync(path, content, { flag: options.overwrite === false ? "wx" : "w" }), options.fixes);
+  const exclusive = options.overwrite === false;
+  // An exclusive write's EEXIST is the file itself, not a file where a directory must go.
+  const fixes = exclusive ? { EEXIST: "the file exists; remove it or choose another path", ...options.fixes } : options.fixes;
+  writingTo(path, () => writeFileSync(path, content, { flag: exclusive ? "wx" : "w" }), fixes);
 }
 
-/** Whether `dir` holds a cloud assembly: CDK writes `manifest.json` and a `cdk.out` version file into every one. */
-function isCloudAssembly(dir: string): boolean {
-  return existsSync(join(dir, "manifest.json")) && existsSync(join(dir, "cdk.out"));
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * Whether `dir` holds a cloud assembly: CDK writes into every one a `cdk.out` file holding its schema
+ * version and a `manifest.json` listing its artifacts. A project's `cdk.out/` directory or a web
+ * app's `manifest.json` does not count.
+ */
+function isCloudAssembly(dir: string): boolean {
+  const marker = join(dir, "cdk.out");
+  if (!existsSync(marker) || !statSync(marker).isFile()) return false;
+  const version = readJson(marker);
+  const manifest = readJson(join(dir, "manifest.json"));
+  return isRecord(version) && typeof version["version"] === "string" && isRecord(manifest) && typeof manifest["version"] === "string" && isRecord(manifest["artifacts"]);
+}
+
+/** Whether `path` is `dir` or lies below it. */
+function isWithin(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+const REPLACEABLE_FIX = "Fix: choose a new or empty directory, or an earlier cloud assembly (such as cdk.out)";
 
 /**
  * Refuses an output directory that synthesis would replace but that is not one of its own: anything
- * there but nothing, an empty directory or an earlier cloud assembly. `--out .` must never delete a
- * project.
+ * there but nothing, an empty directory or an earlier cloud assembly, and never a directory that is
+ * or holds one of `kept` (by what it is: "the current directory", "the spec"). `--out .` must never
+ * delete a project.
  */
-export function assertReplaceableAssembly(outdir: string): void {
+export function assertReplaceableAssembly(outdir: string, kept: Readonly<Record<string, string>> = {}): void {
+  for (const [what, path] of Object.entries(kept)) {
+    const full = resolve(path);
+    if (!isWithin(outdir, full)) continue;
+    const relation = full === outdir ? `it is ${what}` : `it holds ${what} (${full})`;
+    throw new OutputPathError(`cannot write ${outdir}: synthesis replaces the whole directory, and ${relation}; nothing was changed. ${REPLACEABLE_FIX}`);
+  }
   if (!existsSync(outdir)) return;
   const stats = writingTo(outdir, () => statSync(outdir));
-  if (!stats.isDirectory()) throw new OutputPathError(`cannot write ${outdir}: it is a file, and synthesis replaces the whole directory. Fix: choose a new or empty directory, or an earlier cloud assembly (such as cdk.out)`);
-  if (isCloudAssembly(outdir) || writingTo(outdir, () => readdirSync(outdir)).length === 0) return;
-  throw new OutputPathError(`cannot write ${outdir}: it holds files that are not a cloud assembly, and synthesis replaces the whole directory; nothing was changed. Fix: choose a new or empty directory, or an earlier cloud assembly (such as cdk.out)`);
+  if (!stats.isDirectory()) throw new OutputPathError(`cannot write ${outdir}: it is a file, and synthesis replaces the whole directory. ${REPLACEABLE_FIX}`);
+  if (writingTo(outdir, () => readdirSync(outdir)).length === 0 || isCloudAssembly(outdir)) return;
+  throw new OutputPathError(`cannot write ${outdir}: it holds files that are not a cloud assembly, and synthesis replaces the whole directory; nothing was changed. ${REPLACEABLE_FIX}`);
+}
+
+/**
+ * Moves a finished assembly from `staging` to `outdir`. An earlier assembly there is moved aside
+ * first and put back if the move fails, then deleted; a failure to delete it is returned as a
+ * warning, since the new assembly is in place by then.
+ */
+export function replaceAssembly(staging: string, outdir: string): string | undefined {
+  const previous = existsSync(outdir) ? `${staging}-previous` : undefined;
+  writingTo(outdir, () => {
+    if (previous) renameSync(outdir, previous);
+    try {
+      renameSync(staging, outdir);
+    } catch (error) {
+      if (previous) renameSync(previous, outdir);
+      throw error;
+    }
+  });
+  if (!previous) return undefined;
+  try {
+    rmSync(previous, { recursive: true, force: true });
+    return undefined;
+  } catch (error) {
+    return `the previous assembly, moved to ${previous}, could not be deleted (${(error as Error).message}); delete it by hand`;
+  }
 }

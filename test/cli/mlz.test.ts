@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mlz } from "./mlz-binary.js";
+import { assertReplaceableAssembly } from "../../lib/cli/output-path.js";
 
 
 
@@ -107,6 +108,8 @@ describe("mlz (the real binary)", () => {
     expect(run.stdout).toContain("✓ no stack imports another's exports");
     expect(run.stdout).not.toContain("✗");
     expect(existsSync(join(out, "manifest.json"))).toBe(true);
+    // The next synthesis may replace what this one wrote.
+    expect(() => assertReplaceableAssembly(out)).not.toThrow();
   });
 
   it("synth refuses an output directory that is not a cloud assembly, and leaves it as it was", async () => {
