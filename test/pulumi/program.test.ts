@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import program from "../../bin/pulumi.js";
 import { loadSpecFile } from "../../lib/spec/parse.js";
@@ -58,7 +62,23 @@ describe("the Pulumi program (bin/pulumi.ts)", () => {
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["namespace", "ingressClass", "sessionEndpoint", "kibanaService", "kafkaBootstrapServers"]));
   });
 
-  it("refuses an invalid spec file with every problem listed, before anything is registered", async () => {
-    await expect(run("test/fixtures/invalid.yaml")).rejects.toThrow(/Invalid landing-zone spec test\/fixtures\/invalid.yaml \(\d+ problems\)/);
+  it("refuses an invalid spec file with every problem listed, as a RunError (Pulumi prints it without a stack), before anything is registered", async () => {
+    const error = await run("test/fixtures/invalid.yaml").then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/^Invalid landing-zone spec test\/fixtures\/invalid.yaml \(\d+ problems\)/);
+  });
+
+  it("refuses a spec the planner rejects as a RunError naming the fix", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "msa-program-")), "landing-zone.yaml");
+    writeFileSync(file, "name: shop\ncloud: gcp\nregion: asia-northeast3\ntracing: { backend: xray }\nservices:\n  - name: orders\n");
+    const error = await run(file).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('tracing.backend "xray" exists only on aws. Fix: use zipkin, jaeger or cloud');
   });
 });
