@@ -21,6 +21,7 @@ import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { compareTemplates, readTemplates, totals, type StackCounts } from "./check.js";
@@ -67,32 +68,64 @@ interface Row {
   error?: string;
 }
 
+/** A mistake in the benchmark's arguments: printed with the usage, exit 2, no stack trace. */
+class UsageError extends Error {}
+
+const VARIANTS: readonly VariantKey[] = ["floor", "l1", "ours", "ours-tsx", "pulumi"];
+
+/** A whole number of at least `min` given to `flag`, or its default. */
+function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag}: "${text}" is not a whole number of at least ${min}`);
+  return n;
+}
+
 function parseOptions(argv: readonly string[]): Options {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const quick = argv.includes("--quick");
-  const all: VariantKey[] = ["floor", "l1", "ours", "ours-tsx", "pulumi"];
-  const only = value("--only")?.split(",") ?? all;
-  for (const v of only) if (!all.includes(v as VariantKey)) throw new Error(`--only: "${v}" is not a variant. Fix: use ${all.join(", ")}`);
-  const validation = value("--validation") ?? "both";
-  if (!["off", "on", "both"].includes(validation)) throw new Error(`--validation: "${validation}" is not off, on or both`);
-  const ns = (value("--n") ?? (quick ? "10,50" : "10,50,200,1000")).split(",").map(Number);
-  for (const n of ns) if (!Number.isInteger(n) || n < 1) throw new Error(`--n: "${n}" is not a positive integer`);
+  let parsed: ReturnType<typeof parseBenchArgs>;
+  try {
+    parsed = parseBenchArgs(argv);
+  } catch (error) {
+    // parseArgs names the unknown flag, the missing value or the stray argument.
+    throw new UsageError((error as Error).message);
+  }
+  const { values } = parsed;
+  const quick = values.quick === true;
+  const only = values.only?.split(",") ?? [...VARIANTS];
+  for (const v of only) if (!VARIANTS.includes(v as VariantKey)) throw new UsageError(`--only: "${v}" is not a variant. Fix: use ${VARIANTS.join(", ")}`);
+  const validation = values.validation ?? "both";
+  if (!["off", "on", "both"].includes(validation)) throw new UsageError(`--validation: "${validation}" is not off, on or both`);
+  const ns = (values.n ?? (quick ? "10,50" : "10,50,200,1000")).split(",").map((n) => wholeNumber("n", n, 0, 1));
   return {
     quick,
     ns,
-    runs: Number(value("--runs") ?? (quick ? 1 : 5)),
+    runs: wholeNumber("runs", values.runs, quick ? 1 : 5, 1),
     warmups: quick ? 0 : 1,
     // tsx transpiles on every start; measured in full runs only, where the difference is the point.
     only: new Set((quick ? only.filter((v) => v !== "ours-tsx") : only) as VariantKey[]),
     validation: validation === "both" ? ["off", "on"] : [validation as Validation],
     // Generous in quick mode: CI machines are slow and shared, and quick mode fails on crashes only.
-    timeoutSeconds: Number(value("--timeout") ?? (quick ? 600 : 900)),
-    pulumiMaxN: Number(value("--pulumi-max-n") ?? 200),
-    profile: argv.includes("--profile"),
+    timeoutSeconds: wholeNumber("timeout", values.timeout, quick ? 600 : 900, 1),
+    pulumiMaxN: wholeNumber("pulumi-max-n", values["pulumi-max-n"], 200, 0),
+    profile: values.profile === true,
   };
+}
+
+function parseBenchArgs(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      quick: { type: "boolean" },
+      n: { type: "string" },
+      runs: { type: "string" },
+      only: { type: "string" },
+      validation: { type: "string" },
+      timeout: { type: "string" },
+      "pulumi-max-n": { type: "string" },
+      profile: { type: "boolean" },
+    },
+  });
 }
 
 function build(): void {
@@ -442,4 +475,10 @@ function targetsSummary(rows: readonly Row[], options: Options, loaded: boolean)
   return lines.join("\n");
 }
 
-process.exitCode = main();
+try {
+  process.exitCode = main();
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`npm run bench: ${error.message}\nUsage: npm run bench -- [--quick] [--n 10,50,200] [--runs 5] [--only ours,l1] [--validation off|on|both] [--timeout 900] [--pulumi-max-n 200] [--profile]\n`);
+  process.exitCode = 2;
+}

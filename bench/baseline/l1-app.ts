@@ -433,7 +433,7 @@ function platformStack(app: Construct, env: Environment, net: NetworkRefs, model
     scalingConfig: { desiredSize: 3, maxSize: 12, minSize: 3 },
     subnets: net.privateSubnets,
   });
-  nodes.addDependency(vpcCni);
+  nodes.addResourceDependency(vpcCni);
 
   const namespace = stack.manifest("Namespace", serviceToken, cluster.ref, namespaceManifests(prune("Namespace")), [barrier]);
   const gatewayAccess = stack.manifest("GatewayLoadBalancerAccess", serviceToken, cluster.ref, gatewayLoadBalancerManifests(prune("GatewayLoadBalancerAccess")), [barrier, namespace]);
