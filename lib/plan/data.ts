@@ -120,8 +120,111 @@ export type RelationalEngine = keyof typeof RELATIONAL;
 /** Seconds between the OS metrics RDS Enhanced Monitoring publishes for an instance (billed as CloudWatch Logs). */
 export const DATABASE_MONITORING_INTERVAL_SECONDS = 60;
 
+/** The AWS managed policy RDS Enhanced Monitoring's role needs (CDK's `DatabaseInstance` attaches the same). */
+export const DATABASE_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole";
+
 export function isRelational(engine: DatabaseEngine): engine is RelationalEngine {
   return engine === "postgres" || engine === "mysql";
+}
+
+/** How one service's database on AWS is sized and named: the same options in the CDK and Pulumi `ServiceDatabase`. */
+export interface AwsDatabaseOptions {
+  /**
+   * RDS instance class without the `db.` prefix. Cost: RDS bills per instance-hour (twice with multiAz).
+   * @default "t4g.micro"
+   */
+  readonly instanceClass?: string;
+  /**
+   * Full engine version.
+   * @default - VERSIONS.postgres or VERSIONS.mysql
+   */
+  readonly engineVersion?: string;
+  /**
+   * Allocated gp3 storage in GiB.
+   * @default 20
+   */
+  readonly storageGiB?: number;
+  /**
+   * A standby in another zone.
+   * @default false
+   */
+  readonly multiAz?: boolean;
+  /**
+   * Days of automated backups of an RDS instance, 1 to 35; DynamoDB keeps 35 days of point-in-time recovery.
+   * @default 7
+   */
+  readonly backupRetentionDays?: number;
+  /**
+   * Database created in the RDS instance.
+   * @default "app"
+   */
+  readonly databaseName?: string;
+  /**
+   * RDS instance identifier or DynamoDB table name.
+   * @default - generated: by CloudFormation (CDK), from the component's name (Pulumi)
+   */
+  readonly identifier?: string;
+  /**
+   * Database user the owner connects as through IAM database authentication (`rds-db:connect`).
+   * @default - databaseName
+   */
+  readonly serviceUser?: string;
+  /**
+   * Partition key of the DynamoDB table (string).
+   * @default "pk"
+   */
+  readonly partitionKey?: string;
+  /**
+   * Sort key of the DynamoDB table (string).
+   * @default - "sk" for document, none for key-value
+   */
+  readonly sortKey?: string;
+}
+
+interface AwsDatabaseNames {
+  readonly databaseName: string;
+  readonly serviceUser: string;
+  readonly identifier?: string;
+}
+
+/** {@link AwsDatabaseOptions} with every default applied: an RDS instance's or a DynamoDB table's. */
+export type AwsDatabaseSettings =
+  | (AwsDatabaseNames & {
+      readonly kind: "rds";
+      readonly engine: RelationalEngine;
+      readonly instanceClass: string;
+      readonly engineVersion: string;
+      readonly storageGiB: number;
+      readonly multiAz: boolean;
+      readonly backupRetentionDays: number;
+    })
+  | (AwsDatabaseNames & { readonly kind: "table"; readonly partitionKey: string; readonly sortKey?: string });
+
+/**
+ * Applies the defaults of an AWS service database's options and checks them, once for both
+ * engines; `where` names the construct in the error (`ServiceDatabase <id>`).
+ */
+export function awsDatabaseSettings(where: string, engine: DatabaseEngine, options: AwsDatabaseOptions): AwsDatabaseSettings {
+  const databaseName = options.databaseName ?? "app";
+  const names = { databaseName, serviceUser: options.serviceUser ?? databaseName, ...(options.identifier ? { identifier: options.identifier } : {}) };
+  if (!isRelational(engine)) {
+    const sortKey = options.sortKey ?? (engine === "document" ? "sk" : undefined);
+    return { ...names, kind: "table", partitionKey: options.partitionKey ?? "pk", ...(sortKey ? { sortKey } : {}) };
+  }
+  const backupRetentionDays = options.backupRetentionDays ?? 7;
+  if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 1 || backupRetentionDays > 35) {
+    throw new Error(`${where}: backupRetentionDays is ${backupRetentionDays}; RDS keeps 1 to 35 days of backups. Fix: use a value in that range`);
+  }
+  return {
+    ...names,
+    kind: "rds",
+    engine,
+    instanceClass: options.instanceClass ?? "t4g.micro",
+    engineVersion: options.engineVersion ?? VERSIONS[engine],
+    storageGiB: options.storageGiB ?? 20,
+    multiAz: options.multiAz ?? false,
+    backupRetentionDays,
+  };
 }
 
 /** `payments-events`-style names: `<zone>-<env>-<service>-<purpose>`. */

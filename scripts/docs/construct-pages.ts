@@ -31,6 +31,9 @@ export const CONSTRUCT_FOLDERS: readonly { readonly folder: string; readonly eng
   ...["aws", "gcp", "azure", "kubernetes"].map((cloud) => ({ folder: `lib/pulumi/${cloud}`, engine: `pulumi/${cloud}`, importPath: `msa-landing-zone/pulumi/${cloud}` })),
 ];
 
+/** Where interfaces of options shared by both engines' props live. */
+const SHARED_OPTIONS_FOLDER = "lib/plan";
+
 const BASES = new Set(["Construct", "Stack", "ComponentResource", "pulumi.ComponentResource"]);
 
 function jsDocParts(node: ts.Node): { summary: string; tags: Map<string, string> } {
@@ -104,6 +107,11 @@ function interfaceProps(source: ts.SourceFile, typeName: string): { readonly pro
 /** Reads every construct and component class with its TSDoc and its props/args interface. */
 export function constructDocs(root = "."): ConstructDoc[] {
   const docs: ConstructDoc[] = [];
+  // Options both engines share (AwsDatabaseOptions) are declared once in lib/plan; props interfaces extend them.
+  const shared = readdirSync(join(root, SHARED_OPTIONS_FOLDER))
+    .filter((f) => f.endsWith(".ts") && f !== "index.ts")
+    .sort()
+    .map((file) => ts.createSourceFile(join(SHARED_OPTIONS_FOLDER, file), readFileSync(join(root, SHARED_OPTIONS_FOLDER, file), "utf8"), ts.ScriptTarget.ES2022, true));
   for (const { folder, engine, importPath } of CONSTRUCT_FOLDERS) {
     let files: string[];
     try {
@@ -144,7 +152,7 @@ export function constructDocs(root = "."): ConstructDoc[] {
           summary,
           ...(example ? { example } : {}),
           ...(propsName ? { propsName } : {}),
-          props: propsName ? propsOf([source, ...sources.filter((other) => other !== source)], propsName) : [],
+          props: propsName ? propsOf([source, ...sources.filter((other) => other !== source), ...shared], propsName) : [],
         });
       }
     }

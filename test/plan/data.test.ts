@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AWS_DATABASE_ENV, awsDatabaseEnvironment, directPublishes, serviceDataEnvNames, EVENT_STORE_ACTIONS, PlanError, planLandingZone, TABLE_DATA_ACTIONS } from "../../lib/plan/index.js";
+import { AWS_DATABASE_ENV, awsDatabaseEnvironment, awsDatabaseSettings, directPublishes, serviceDataEnvNames, EVENT_STORE_ACTIONS, PlanError, planLandingZone, TABLE_DATA_ACTIONS } from "../../lib/plan/index.js";
+import { VERSIONS } from "../../lib/plan/sizing.js";
 import type { LandingZoneInput } from "../../lib/spec/schema.js";
 
 const base = {
@@ -209,5 +210,42 @@ describe("awsDatabaseEnvironment", () => {
     const names = (service: string) => serviceDataEnvNames(plan, plan.services.find((s) => s.name === service)!);
     expect(names("orders")).toEqual(Object.keys(relational));
     expect(names("carts")).toEqual(Object.values(AWS_DATABASE_ENV.table));
+  });
+});
+
+describe("awsDatabaseSettings (both engines' ServiceDatabase)", () => {
+  it("applies the defaults of an RDS instance, its engine's version included", () => {
+    expect(awsDatabaseSettings("ServiceDatabase Db", "postgres", {})).toEqual({
+      kind: "rds",
+      engine: "postgres",
+      databaseName: "app",
+      serviceUser: "app",
+      instanceClass: "t4g.micro",
+      engineVersion: VERSIONS.postgres,
+      storageGiB: 20,
+      multiAz: false,
+      backupRetentionDays: 7,
+    });
+    expect(awsDatabaseSettings("ServiceDatabase Db", "mysql", { databaseName: "orders", identifier: "shop-prod-orders", engineVersion: "8.0.40" })).toMatchObject({
+      engineVersion: "8.0.40",
+      serviceUser: "orders",
+      identifier: "shop-prod-orders",
+    });
+  });
+
+  it("keys a document table by pk and sk, a key-value table by pk alone, unless told otherwise", () => {
+    expect(awsDatabaseSettings("ServiceDatabase Db", "document", {})).toEqual({ kind: "table", databaseName: "app", serviceUser: "app", partitionKey: "pk", sortKey: "sk" });
+    expect(awsDatabaseSettings("ServiceDatabase Db", "key-value", {})).toEqual({ kind: "table", databaseName: "app", serviceUser: "app", partitionKey: "pk" });
+    expect(awsDatabaseSettings("ServiceDatabase Db", "key-value", { partitionKey: "id", sortKey: "at" })).toMatchObject({ partitionKey: "id", sortKey: "at" });
+  });
+
+  it("refuses RDS backups outside 1 to 35 days, naming the construct; a table's backups are DynamoDB's 35 days", () => {
+    for (const days of [0, 36, 1.5]) {
+      expect(() => awsDatabaseSettings("ServiceDatabase Orders", "postgres", { backupRetentionDays: days })).toThrow(
+        `ServiceDatabase Orders: backupRetentionDays is ${days}; RDS keeps 1 to 35 days of backups. Fix: use a value in that range`,
+      );
+    }
+    expect(awsDatabaseSettings("ServiceDatabase Orders", "postgres", { backupRetentionDays: 35 })).toMatchObject({ backupRetentionDays: 35 });
+    expect(() => awsDatabaseSettings("ServiceDatabase Stock", "key-value", { backupRetentionDays: 40 })).not.toThrow();
   });
 });

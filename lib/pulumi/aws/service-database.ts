@@ -1,9 +1,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { awsDatabaseEnvironment, DATA_KEY_ACTIONS, DATABASE_SECRET_ACTIONS, isRelational, RELATIONAL, TABLE_DATA_ACTIONS } from "../../plan/data.js";
-import { VERSIONS } from "../../plan/sizing.js";
+import {
+  awsDatabaseEnvironment,
+  awsDatabaseSettings,
+  DATA_KEY_ACTIONS,
+  DATABASE_MONITORING_INTERVAL_SECONDS,
+  DATABASE_MONITORING_POLICY,
+  DATABASE_SECRET_ACTIONS,
+  isRelational,
+  RELATIONAL,
+  TABLE_DATA_ACTIONS,
+  type AwsDatabaseOptions,
+} from "../../plan/data.js";
 import type { DatabasePlan } from "../../plan/types.js";
 import type { DatabaseEngine } from "../../spec/types.js";
+import { assumeRolePolicy } from "./kubernetes-platform.js";
 import { allowPolicyDocument, type AllowStatement } from "./policy-document.js";
 
 /** Where an RDS instance goes and who may reach it. */
@@ -16,7 +27,7 @@ export interface DatabasePlacement {
 }
 
 /** Arguments of {@link ServiceDatabase}. */
-export interface ServiceDatabaseArgs {
+export interface ServiceDatabaseArgs extends AwsDatabaseOptions {
   /** `postgres` or `mysql` (an RDS instance), `key-value` or `document` (a DynamoDB table). */
   readonly engine: DatabaseEngine;
   /**
@@ -24,56 +35,6 @@ export interface ServiceDatabaseArgs {
    * @default - none
    */
   readonly placement?: DatabasePlacement;
-  /**
-   * RDS instance class without the `db.` prefix. Cost: RDS bills per instance-hour (twice with multiAz).
-   * @default "t4g.micro"
-   */
-  readonly instanceClass?: string;
-  /**
-   * Full engine version.
-   * @default - VERSIONS.postgres or VERSIONS.mysql
-   */
-  readonly engineVersion?: string;
-  /**
-   * Allocated gp3 storage in GiB.
-   * @default 20
-   */
-  readonly storageGiB?: number;
-  /**
-   * A standby in another zone.
-   * @default false
-   */
-  readonly multiAz?: boolean;
-  /**
-   * Days of automated backups (RDS); DynamoDB keeps 35 days of point-in-time recovery.
-   * @default 7
-   */
-  readonly backupRetentionDays?: number;
-  /**
-   * Database created in the RDS instance.
-   * @default "app"
-   */
-  readonly databaseName?: string;
-  /**
-   * RDS instance identifier or DynamoDB table name.
-   * @default - generated from the component name
-   */
-  readonly identifier?: string;
-  /**
-   * Database user the owner connects as through IAM database authentication.
-   * @default - databaseName
-   */
-  readonly serviceUser?: string;
-  /**
-   * DynamoDB partition key (string).
-   * @default "pk"
-   */
-  readonly partitionKey?: string;
-  /**
-   * DynamoDB sort key (string).
-   * @default - "sk" for document, none for key-value
-   */
-  readonly sortKey?: string;
   /**
    * ARN of the key encrypting the storage, the generated credentials and the table.
    * @default - a new key with rotation
@@ -124,7 +85,8 @@ export function serviceDatabaseArgsFromPlan(plan: DatabasePlan, options: { reado
  * The database one service owns: a relational engine on RDS in isolated subnets (KMS-encrypted
  * storage, TLS forced by its parameter group, administrator password generated and rotated by RDS
  * in Secrets Manager so it never enters Pulumi state, IAM database authentication, backups, its
- * own security group admitting only `allowedSecurityGroupIds`) or a DynamoDB table (KMS,
+ * logs exported to CloudWatch Logs and its OS metrics through Enhanced Monitoring, its own security
+ * group admitting only `allowedSecurityGroupIds`) or a DynamoDB table (KMS,
  * point-in-time recovery, on demand). Only principals given `ownerPolicyDocument` reach its data.
  *
  * Cost: an RDS instance bills hourly even when idle; DynamoDB on demand bills per request.
@@ -149,6 +111,8 @@ export class ServiceDatabase extends pulumi.ComponentResource {
     readonly instance?: aws.rds.Instance;
     readonly securityGroup?: aws.ec2.SecurityGroup;
     readonly parameterGroup?: aws.rds.ParameterGroup;
+    /** The role RDS Enhanced Monitoring publishes the instance's OS metrics with. */
+    readonly monitoringRole?: aws.iam.Role;
     readonly table?: aws.dynamodb.Table;
   };
   private readonly databaseName: string;
@@ -156,29 +120,25 @@ export class ServiceDatabase extends pulumi.ComponentResource {
   private readonly resourceId?: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-    const relational = isRelational(args.engine);
-    if (relational && !args.placement) throw new Error(`ServiceDatabase ${name}: engine "${args.engine}" needs placement (undefined). Fix: pass the VPC, isolated subnets and the owner's security groups`);
-    if (!relational && args.placement) throw new Error(`ServiceDatabase ${name}: placement is set but engine "${args.engine}" is DynamoDB, reached through IAM only. Fix: drop placement`);
-    const backupRetentionDays = args.backupRetentionDays ?? 7;
-    if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 1 || backupRetentionDays > 35) {
-      throw new Error(`ServiceDatabase ${name}: backupRetentionDays is ${backupRetentionDays}; RDS keeps 1 to 35 days of backups. Fix: use a value in that range`);
-    }
+    const onRds = isRelational(args.engine);
+    if (onRds && !args.placement) throw new Error(`ServiceDatabase ${name}: engine "${args.engine}" needs placement (undefined). Fix: pass the VPC, isolated subnets and the owner's security groups`);
+    if (!onRds && args.placement) throw new Error(`ServiceDatabase ${name}: placement is set but engine "${args.engine}" is DynamoDB, reached through IAM only. Fix: drop placement`);
+    const settings = awsDatabaseSettings(`ServiceDatabase ${name}`, args.engine, args);
     super("msa:aws:ServiceDatabase", name, {}, opts);
     this.engine = args.engine;
     const parent = { parent: this };
     const kept = args.retain ? { parent: this, protect: true, retainOnDelete: true } : parent;
     const tags = { ...args.tags };
-    this.databaseName = args.databaseName ?? "app";
-    this.serviceUser = args.serviceUser ?? this.databaseName;
+    this.databaseName = settings.databaseName;
+    this.serviceUser = settings.serviceUser;
     const key = args.kmsKeyArn ? undefined : new aws.kms.Key(`${name}-key`, { description: `${name} data at rest`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, kept);
     this.kmsKeyArn = key ? key.arn : pulumi.output(args.kmsKeyArn!);
 
-    if (!isRelational(args.engine)) {
+    if (settings.kind === "table") {
       this.port = 0;
-      const sortKey = args.sortKey ?? (args.engine === "document" ? "sk" : undefined);
-      const partitionKey = args.partitionKey ?? "pk";
+      const { partitionKey, sortKey } = settings;
       const tableArgs: aws.dynamodb.TableArgs = {
-        ...(args.identifier ? { name: args.identifier } : {}),
+        ...(settings.identifier ? { name: settings.identifier } : {}),
         billingMode: "PAY_PER_REQUEST",
         hashKey: partitionKey,
         ...(sortKey ? { rangeKey: sortKey } : {}),
@@ -197,8 +157,8 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       return;
     }
 
-    const settings = RELATIONAL[args.engine];
-    this.port = settings.port;
+    const relational = RELATIONAL[settings.engine];
+    this.port = relational.port;
     const placement = args.placement!;
     const securityGroupArgs: aws.ec2.SecurityGroupArgs = { vpcId: placement.vpcId, description: `${name}: workloads of the owning service only`, egress: [], tags: { ...tags, Name: name } };
     args.transform?.securityGroup?.(securityGroupArgs);
@@ -207,37 +167,45 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       (source, i) =>
         new aws.vpc.SecurityGroupIngressRule(
           `${name}-ingress-${i}`,
-          { securityGroupId: securityGroup.id, referencedSecurityGroupId: source, ipProtocol: "tcp", fromPort: settings.port, toPort: settings.port, description: "the owning service" },
+          { securityGroupId: securityGroup.id, referencedSecurityGroupId: source, ipProtocol: "tcp", fromPort: relational.port, toPort: relational.port, description: "the owning service" },
           parent,
         ),
     );
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: [...placement.subnetIds], description: `${name} isolated subnets`, tags }, parent);
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
-      { family: settings.family, description: `${name}: TLS only`, parameters: [{ name: settings.tlsParameter.name, value: settings.tlsParameter.value }], tags },
+      { family: relational.family, description: `${name}: TLS only`, parameters: [{ name: relational.tlsParameter.name, value: relational.tlsParameter.value }], tags },
       parent,
     );
-    const identifier = args.identifier;
+    // Enhanced Monitoring publishes the instance's OS metrics through a role RDS assumes, as CDK's DatabaseInstance sets up.
+    const monitoringRole = new aws.iam.Role(`${name}-monitoring-role`, { assumeRolePolicy: assumeRolePolicy("monitoring.rds.amazonaws.com"), description: `${name}: RDS Enhanced Monitoring`, tags }, parent);
+    const partition = aws.getPartitionOutput({}, parent).partition;
+    const monitoringPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-monitoring-policy`,
+      { role: monitoringRole.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${DATABASE_MONITORING_POLICY}` },
+      parent,
+    );
+    const identifier = settings.identifier;
     const instanceArgs: aws.rds.InstanceArgs = {
       ...(identifier ? { identifier } : {}),
       engine: args.engine,
-      engineVersion: args.engineVersion ?? (args.engine === "postgres" ? VERSIONS.postgres : VERSIONS.mysql),
-      instanceClass: `db.${args.instanceClass ?? "t4g.micro"}`,
-      allocatedStorage: args.storageGiB ?? 20,
+      engineVersion: settings.engineVersion,
+      instanceClass: `db.${settings.instanceClass}`,
+      allocatedStorage: settings.storageGiB,
       storageType: "gp3",
       storageEncrypted: true,
       kmsKeyId: this.kmsKeyArn,
       dbName: this.databaseName,
-      username: settings.adminUser,
+      username: relational.adminUser,
       // RDS generates and rotates the password in Secrets Manager: it never enters Pulumi state.
       manageMasterUserPassword: true,
       masterUserSecretKmsKeyId: this.kmsKeyArn,
-      port: settings.port,
+      port: relational.port,
       dbSubnetGroupName: subnetGroup.name,
       vpcSecurityGroupIds: [securityGroup.id],
       parameterGroupName: parameterGroup.name,
-      multiAz: args.multiAz ?? false,
-      backupRetentionPeriod: backupRetentionDays,
+      multiAz: settings.multiAz,
+      backupRetentionPeriod: settings.backupRetentionDays,
       deletionProtection: args.retain ?? false,
       skipFinalSnapshot: !args.retain,
       ...(args.retain ? { finalSnapshotIdentifier: `${identifier ?? name}-final` } : {}),
@@ -246,14 +214,18 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       autoMinorVersionUpgrade: true,
       copyTagsToSnapshot: true,
       caCertIdentifier: "rds-ca-rsa2048-g1",
+      enabledCloudwatchLogsExports: [...relational.logExports],
+      monitoringInterval: DATABASE_MONITORING_INTERVAL_SECONDS,
+      monitoringRoleArn: monitoringRole.arn,
       tags,
     };
     args.transform?.instance?.(instanceArgs);
-    const instance = new aws.rds.Instance(`${name}-db`, instanceArgs, kept);
+    // RDS checks it may assume the role, with its policy, when the instance is created.
+    const instance = new aws.rds.Instance(`${name}-db`, instanceArgs, { ...kept, dependsOn: [monitoringPolicy] });
     this.endpoint = instance.address;
     this.secretArn = instance.masterUserSecrets.apply((secrets) => secrets[0]!.secretArn);
     this.resourceId = instance.resourceId;
-    this.nodes = { ...(key ? { key } : {}), instance, securityGroup, parameterGroup };
+    this.nodes = { ...(key ? { key } : {}), instance, securityGroup, parameterGroup, monitoringRole };
     this.registerOutputs({ endpoint: this.endpoint, secretArn: this.secretArn, kmsKeyArn: this.kmsKeyArn });
   }
 

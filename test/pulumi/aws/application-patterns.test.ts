@@ -77,6 +77,20 @@ describe("the shop's application patterns (Pulumi, AWS)", () => {
     expect(single(resources, "aws:ec2/securityGroup:SecurityGroup", "shop-orders-db-sg").inputs["egress"]).toEqual([]);
   });
 
+  it("exports orders' database logs to CloudWatch and its OS metrics through Enhanced Monitoring's own role, as the CDK instance does", () => {
+    const db = single(resources, "aws:rds/instance:Instance");
+    const role = single(resources, "aws:iam/role:Role", "shop-orders-db-monitoring-role");
+    expect(db.inputs).toMatchObject({ enabledCloudwatchLogsExports: ["postgresql", "upgrade"], monitoringInterval: 60, monitoringRoleArn: role.outputs["arn"] });
+    expect(JSON.parse(role.inputs["assumeRolePolicy"] as string)).toEqual({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: ["sts:AssumeRole"] }],
+    });
+    const attachment = single(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "shop-orders-db-monitoring-policy");
+    expect(attachment.inputs).toEqual({ role: role.outputs["name"], policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" });
+    // RDS checks the role when it creates the instance.
+    expect(db.dependsOn).toContain("shop-orders-db-monitoring-policy");
+  });
+
   it("lets only orders' role connect as its user, read its generated secret and use its key through Secrets Manager", () => {
     const secretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-shop-prod-orders-AbCdEf";
     const policy = single(resources, "aws:iam/rolePolicy:RolePolicy", "shop-orders-database");
