@@ -77,7 +77,7 @@ const VARIANTS: readonly VariantKey[] = ["floor", "l1", "ours", "ours-tsx", "pul
 function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag}: "${text}" is not a whole number of at least ${min}`);
+  if (!/^\d+$/.test(text) || n < min) throw new UsageError(`--${flag}: "${text}" is not a whole number of at least ${min}`);
   return n;
 }
 

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 
 /** A path a command was asked to write cannot be written, or holds something the command must not replace. */
 export class OutputPathError extends Error {
@@ -91,6 +91,15 @@ function isCloudAssembly(dir: string): boolean {
   return isRecord(version) && typeof version["version"] === "string" && isRecord(manifest) && typeof manifest["version"] === "string" && isRecord(manifest["artifacts"]);
 }
 
+/** Puts the previous assembly back after a failed move; if even that fails, says where it is. */
+function restore(previous: string, outdir: string, cause: unknown): void {
+  try {
+    renameSync(previous, outdir);
+  } catch {
+    throw new OutputPathError(`cannot write ${outdir}: ${(cause as Error).message}; the previous assembly could not be put back and is at ${previous}. Fix: move it back to ${outdir}, then choose a writable path`);
+  }
+}
+
 /** Whether `path` is `dir` or lies below it. */
 function isWithin(dir: string, path: string): boolean {
   const rel = relative(dir, path);
@@ -125,13 +134,14 @@ export function assertReplaceableAssembly(outdir: string, kept: Readonly<Record<
  * warning, since the new assembly is in place by then.
  */
 export function replaceAssembly(staging: string, outdir: string): string | undefined {
-  const previous = existsSync(outdir) ? `${staging}-previous` : undefined;
+  // Beside the output, so both moves stay on one file system; named after the unique staging directory.
+  const previous = existsSync(outdir) ? join(dirname(outdir), `${basename(staging)}-previous`) : undefined;
   writingTo(outdir, () => {
     if (previous) renameSync(outdir, previous);
     try {
       renameSync(staging, outdir);
     } catch (error) {
-      if (previous) renameSync(previous, outdir);
+      if (previous) restore(previous, outdir, error);
       throw error;
     }
   });

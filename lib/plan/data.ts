@@ -208,8 +208,9 @@ export function awsDatabaseSettings(where: string, engine: DatabaseEngine, optio
   const databaseName = options.databaseName ?? "app";
   const names = { databaseName, serviceUser: options.serviceUser ?? databaseName, ...(options.identifier ? { identifier: options.identifier } : {}) };
   if (!isRelational(engine)) {
-    const sortKey = options.sortKey ?? (engine === "document" ? "sk" : undefined);
-    return { ...names, kind: "table", partitionKey: options.partitionKey ?? "pk", ...(sortKey ? { sortKey } : {}) };
+    // An empty sort key is no key name at all: a document table still gets its "sk".
+    const sortKey = options.sortKey || (engine === "document" ? "sk" : undefined);
+    return { ...names, kind: "table", partitionKey: options.partitionKey || "pk", ...(sortKey ? { sortKey } : {}) };
   }
   const backupRetentionDays = options.backupRetentionDays ?? 7;
   if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 1 || backupRetentionDays > 35) {

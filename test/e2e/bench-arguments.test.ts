@@ -9,6 +9,8 @@ describe("npm run bench: its arguments", () => {
   it.each([
     [["--runs", "0"], '--runs: "0" is not a whole number of at least 1'],
     [["--n", "10,abc"], '--n: "abc" is not a whole number of at least 1'],
+    [["--n=10,1e2"], '--n: "1e2" is not a whole number of at least 1'],
+    [["--pulumi-max-n="], '--pulumi-max-n: "" is not a whole number of at least 0'],
     [["--only", "ours,cdk"], '--only: "cdk" is not a variant. Fix: use floor, l1, ours, ours-tsx, pulumi'],
     [["--validation", "maybe"], '--validation: "maybe" is not off, on or both'],
     [["--quik"], "Unknown option '--quik'"],

@@ -237,6 +237,7 @@ describe("awsDatabaseSettings (both engines' ServiceDatabase)", () => {
     expect(awsDatabaseSettings("ServiceDatabase Db", "document", {})).toEqual({ kind: "table", databaseName: "app", serviceUser: "app", partitionKey: "pk", sortKey: "sk" });
     expect(awsDatabaseSettings("ServiceDatabase Db", "key-value", {})).toEqual({ kind: "table", databaseName: "app", serviceUser: "app", partitionKey: "pk" });
     expect(awsDatabaseSettings("ServiceDatabase Db", "key-value", { partitionKey: "id", sortKey: "at" })).toMatchObject({ partitionKey: "id", sortKey: "at" });
+    expect(awsDatabaseSettings("ServiceDatabase Db", "document", { partitionKey: "", sortKey: "" })).toMatchObject({ partitionKey: "pk", sortKey: "sk" });
   });
 
   it("refuses RDS backups outside 1 to 35 days, naming the construct; a table's backups are DynamoDB's 35 days", () => {

@@ -12,6 +12,7 @@ import {
   TABLE_DATA_ACTIONS,
   type AwsDatabaseOptions,
 } from "../../plan/data.js";
+import { physicalName } from "../../plan/naming.js";
 import type { DatabasePlan } from "../../plan/types.js";
 import type { DatabaseEngine } from "../../spec/types.js";
 import { assumeRolePolicy } from "./kubernetes-platform.js";
@@ -177,15 +178,20 @@ export class ServiceDatabase extends pulumi.ComponentResource {
       { family: relational.family, description: `${name}: TLS only`, parameters: [{ name: relational.tlsParameter.name, value: relational.tlsParameter.value }], tags },
       parent,
     );
-    // Enhanced Monitoring publishes the instance's OS metrics through a role RDS assumes, as CDK's DatabaseInstance sets up.
-    const monitoringRole = new aws.iam.Role(`${name}-monitoring-role`, { assumeRolePolicy: assumeRolePolicy("monitoring.rds.amazonaws.com"), description: `${name}: RDS Enhanced Monitoring`, tags }, parent);
+    const identifier = settings.identifier;
+    // Enhanced Monitoring publishes the instance's OS metrics through a role RDS assumes, as CDK's DatabaseInstance sets up;
+    // it lives as long as the instance. Named after the planned identifier, within IAM's 64 characters; autonamed without one.
+    const monitoringRole = new aws.iam.Role(
+      `${name}-monitoring-role`,
+      { ...(identifier ? { name: physicalName("iamRole", identifier, "rds-monitoring") } : {}), assumeRolePolicy: assumeRolePolicy("monitoring.rds.amazonaws.com"), description: `${name}: RDS Enhanced Monitoring`, tags },
+      kept,
+    );
     const partition = aws.getPartitionOutput({}, parent).partition;
     const monitoringPolicy = new aws.iam.RolePolicyAttachment(
       `${name}-monitoring-policy`,
       { role: monitoringRole.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${DATABASE_MONITORING_POLICY}` },
-      parent,
+      kept,
     );
-    const identifier = settings.identifier;
     const instanceArgs: aws.rds.InstanceArgs = {
       ...(identifier ? { identifier } : {}),
       engine: args.engine,

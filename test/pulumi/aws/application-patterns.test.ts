@@ -81,6 +81,9 @@ describe("the shop's application patterns (Pulumi, AWS)", () => {
     const db = single(resources, "aws:rds/instance:Instance");
     const role = single(resources, "aws:iam/role:Role", "shop-orders-db-monitoring-role");
     expect(db.inputs).toMatchObject({ enabledCloudwatchLogsExports: ["postgresql", "upgrade"], monitoringInterval: 60, monitoringRoleArn: role.outputs["arn"] });
+    // Named after the instance's planned identifier (one per environment), and kept with it.
+    expect(role.inputs["name"]).toBe("shop-prod-orders-rds-monitoring");
+    expect(role).toMatchObject({ protect: true, retainOnDelete: true });
     expect(JSON.parse(role.inputs["assumeRolePolicy"] as string)).toEqual({
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: ["sts:AssumeRole"] }],
