@@ -52,6 +52,8 @@ export const NAME_RULES = {
   azureKeyVault: { maxLength: 24, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
   /** Other globally unique Azure names (Redis, Service Bus, App Configuration, web apps, PostgreSQL, Cosmos DB: Cosmos's 44 is the tightest). */
   azureResource: { maxLength: 44, allowed: /[a-z0-9-]/, lowercase: true, leadingLetter: true },
+  /** EventBridge Pipes, Lambda functions and EventBridge rules. */
+  pipe: { maxLength: 64, allowed: /[A-Za-z0-9._-]/, lowercase: false, leadingLetter: false },
 } as const satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof NAME_RULES;
@@ -91,4 +93,18 @@ export function pascalCase(name: string): string {
     .filter(Boolean)
     .map((p) => p[0]!.toUpperCase() + p.slice(1))
     .join("");
+}
+
+/** What Pulumi's autonaming appends to a logical name: "-" and 7 random characters. */
+export const PULUMI_AUTONAME_SUFFIX_LENGTH = 8;
+
+/**
+ * A physical name for a resource whose Pulumi autoname (`<logical name>-<7 random>`) would pass the
+ * cloud's limit for `kind`, which the provider refuses: the logical name cut to fit, ending in a hash
+ * of it, the project and the stack, so the stacks of one project in one account stay apart. Undefined
+ * where the autoname fits, so resources that deploy today keep autonaming and their names.
+ */
+export function fittedAutoname(kind: NameKind, logicalName: string, project: string, stack: string): string | undefined {
+  if (logicalName.length + PULUMI_AUTONAME_SUFFIX_LENGTH <= NAME_RULES[kind].maxLength) return undefined;
+  return physicalName(kind, logicalName, project, stack);
 }

@@ -24,3 +24,4 @@ export * from "./paas-platform.js";
 export * from "./paas-service.js";
 export * from "./logstash-hosts.js";
 export * from "./service-repository.js";
+export * from "./fit-autonames.js";

@@ -28,6 +28,7 @@ import { FrontendHosting } from "./frontend-hosting.js";
 import { KubernetesPlatform, kubernetesPlatformArgsFromPlan } from "./kubernetes-platform.js";
 import { LogPipeline } from "./log-pipeline.js";
 import { MessageBroker, messageBrokerArgsFromPlan } from "./message-broker.js";
+import { fitAwsAutonames } from "./fit-autonames.js";
 import { Monitoring, type MonitorDimensions } from "./monitoring.js";
 import { Network, networkArgsFromPlan } from "./network.js";
 import { PaasPlatform, paasPlatformArgsFromPlan } from "./paas-platform.js";
@@ -120,7 +121,8 @@ export class LandingZone extends pulumi.ComponentResource implements LandingZone
   constructor(name: string, args: LandingZoneArgs, opts?: pulumi.ComponentResourceOptions) {
     // Planning throws a PlanError naming every unsupported capability before anything is registered.
     const plan = planLandingZone(args.spec, { engine: "pulumi" });
-    super("msa:aws:LandingZone", name, {}, opts);
+    // Long zone and service names stay deployable: children whose autonames would pass AWS's limits get fitted names.
+    super("msa:aws:LandingZone", name, {}, { ...opts, transformations: [...(opts?.transformations ?? []), fitAwsAutonames] });
     this.plan = plan;
     const parent = { parent: this };
     const retain = plan.protection.retain;
