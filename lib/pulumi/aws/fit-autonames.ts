@@ -1,8 +1,7 @@
-import * as pulumi from "@pulumi/pulumi";
-import { fittedAutoname, type NameKind } from "../../plan/naming.js";
+import { autonameFitter, type AutonamedTypes } from "../autonames.js";
 
-/** The AWS resources whose names are short enough for a long zone and service name to break an autoname: the input naming each, and its rule. */
-export const AWS_AUTONAMED: Readonly<Record<string, { readonly property: string; readonly kind: NameKind }>> = {
+/** The AWS resources whose names are short enough for a long zone and service name to break an autoname. */
+export const AWS_AUTONAMED: AutonamedTypes = {
   "aws:iam/role:Role": { property: "name", kind: "iamRole" },
   "aws:sqs/queue:Queue": { property: "name", kind: "queue" },
   "aws:s3/bucket:Bucket": { property: "bucket", kind: "bucket" },
@@ -13,14 +12,8 @@ export const AWS_AUTONAMED: Readonly<Record<string, { readonly property: string;
 };
 
 /**
- * A resource transformation giving each resource of {@link AWS_AUTONAMED} that has no name of its own
- * a fitted one where its autoname would pass AWS's limit (`fittedAutoname`): a zone and service
- * name the spec allows must not fail `pulumi up`. The AWS `LandingZone` applies it to everything it
- * creates; pass it in `transformations` when using the components on their own with long names.
+ * Gives the AWS resources of {@link AWS_AUTONAMED} without a name of their own a fitted one where
+ * their autoname would pass AWS's limit. The AWS `LandingZone` applies it to everything it creates;
+ * pass it in `transformations` when using the components on their own with long names.
  */
-export const fitAwsAutonames: pulumi.ResourceTransformation = ({ type, name, props, opts }) => {
-  const rule = AWS_AUTONAMED[type];
-  if (!rule || props[rule.property] !== undefined || props[`${rule.property}Prefix`] !== undefined) return undefined;
-  const fitted = fittedAutoname(rule.kind, name, pulumi.getProject(), pulumi.getStack());
-  return fitted === undefined ? undefined : { props: { ...props, [rule.property]: fitted }, opts };
-};
+export const fitAwsAutonames = autonameFitter(AWS_AUTONAMED);

@@ -24,3 +24,4 @@ export * from "./event-store.js";
 export * from "./build-worker-pool.js";
 export * from "./service-delivery.js";
 export * from "./landing-zone.js";
+export * from "./fit-autonames.js";

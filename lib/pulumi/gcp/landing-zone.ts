@@ -47,6 +47,7 @@ import { SessionStore } from "./session-store.js";
 import { TraceCollector } from "./trace-collector.js";
 import { IDENTITY_PLATFORM_JWKS_URI, identityPlatformIssuer, UserDirectory } from "./user-directory.js";
 import { WorkloadIdentity } from "./workload-identity.js";
+import { fitGcpAutonames } from "./fit-autonames.js";
 
 /** Arguments of {@link LandingZone}. */
 export interface LandingZoneArgs {
@@ -152,7 +153,8 @@ export class LandingZone extends pulumi.ComponentResource {
     if (meshChecked) throw new Error(`LandingZone gateway.auth: on GKE the ${meshChecked.capability === "tokens" ? "JWT" : "auth service"} checks run in the Istio mesh, but mesh.kind is none. Fix: set mesh.kind: istio, or gateway.auth: none`);
     const silent = plan.services.find((service) => service.eventStore && service.publishes.length === 0);
     if (silent) throw new Error(`LandingZone services[${silent.name}].eventSourced: its store forwards the events it publishes, but publishes is empty. Fix: declare the events in services[${silent.name}].publishes`);
-    super("msa:gcp:LandingZone", name, {}, opts);
+    // Long zone and service names stay deployable: children whose autonames would pass GCP's limits get fitted names.
+    super("msa:gcp:LandingZone", name, {}, { ...opts, transformations: [...(opts?.transformations ?? []), fitGcpAutonames] });
     this.plan = plan;
     const parent = { parent: this };
     const retain = plan.protection.retain;

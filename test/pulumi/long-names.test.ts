@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { fittedAutoname, NAME_RULES, PULUMI_AUTONAME_SUFFIX_LENGTH } from "../../../lib/plan/naming.js";
-import { AWS_AUTONAMED } from "../../../lib/pulumi/aws/fit-autonames.js";
-import { createLandingZone } from "../../../lib/pulumi/index.js";
-import { parseSpecText } from "../../../lib/spec/parse.js";
-import { runProgram, single, type RegisteredResource } from "../harness.js";
+import { fittedAutoname, NAME_RULES, PULUMI_AUTONAME_SUFFIX_LENGTH } from "../../lib/plan/naming.js";
+import { AWS_AUTONAMED } from "../../lib/pulumi/aws/fit-autonames.js";
+import type { AutonamedTypes } from "../../lib/pulumi/autonames.js";
+import { GCP_AUTONAMED } from "../../lib/pulumi/gcp/fit-autonames.js";
+import { createLandingZone } from "../../lib/pulumi/index.js";
+import { parseSpecText } from "../../lib/spec/parse.js";
+import { runProgram, single, type RegisteredResource } from "./harness.js";
 
 /** An example with the longest names the schema allows: a 20-character zone, 40-character services. */
 function withLongestNames(example: string): string {
@@ -41,24 +43,34 @@ describe("fittedAutoname", () => {
   });
 });
 
-describe("the AWS landing zone with the longest names the spec allows (Pulumi)", () => {
+/** Resources of `types` whose name, given or autonamed, passes its limit. */
+function tooLong(resources: readonly RegisteredResource[], types: AutonamedTypes): string[] {
+  return resources.flatMap((r) => {
+    const rule = types[r.type];
+    if (!rule) return [];
+    const max = NAME_RULES[rule.kind].maxLength;
+    const given = r.inputs[rule.property];
+    const length = typeof given === "string" ? given.length : r.name.length + PULUMI_AUTONAME_SUFFIX_LENGTH;
+    return length > max ? [`${r.type} ${r.name}: ${length} > ${max}`] : [];
+  });
+}
+
+describe("the landing zones with the longest names the spec allows (Pulumi)", () => {
   it.each(["examples/shop/landing-zone.yaml", "examples/aws-iaas/landing-zone.yaml", "examples/aws-paas/landing-zone.yaml"])(
     "%s: every role, queue, bucket, cache, pipe, function and rule has a name AWS accepts, given or autonamed",
     async (example) => {
       const resources = await resourcesOf(withLongestNames(example), example);
-      const tooLong = resources.flatMap((r) => {
-        const rule = AWS_AUTONAMED[r.type];
-        if (!rule) return [];
-        const max = NAME_RULES[rule.kind].maxLength;
-        const given = r.inputs[rule.property];
-        const length = typeof given === "string" ? given.length : r.name.length + PULUMI_AUTONAME_SUFFIX_LENGTH;
-        return length > max ? [`${r.type} ${r.name}: ${length} > ${max}`] : [];
-      });
-      expect(tooLong).toEqual([]);
-      // What the check above covers: the roles and queues of 40-character services are there.
+      expect(tooLong(resources, AWS_AUTONAMED)).toEqual([]);
+      // What the check covers: roles of 40-character services, named to fit.
       expect(resources.filter((r) => r.type === "aws:iam/role:Role" && r.inputs["name"] !== undefined).length).toBeGreaterThan(0);
     },
   );
+
+  it("examples/gcp: every backend service, health check, firewall rule and URL map has a name Compute Engine accepts", async () => {
+    const resources = await resourcesOf(withLongestNames("examples/gcp/landing-zone.yaml"), "gcp");
+    expect(tooLong(resources, GCP_AUTONAMED)).toEqual([]);
+    expect(resources.filter((r) => r.type === "gcp:compute/healthCheck:HealthCheck" && r.inputs["name"] !== undefined).length).toBeGreaterThan(0);
+  });
 
   it("names only what would not fit: the shop's own names keep autonaming, a 20-character zone's session cache gets a fitted id", async () => {
     const shop = await resourcesOf(readFileSync("examples/shop/landing-zone.yaml", "utf8"), "shop");
